@@ -1,0 +1,39 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// toJSON encodes a value stored as a JSON column. Nil maps and slices are
+// stored as empty ones so both dialects hold the same text.
+func toJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Every type stored this way is a plain struct, map or slice.
+		panic(fmt.Sprintf("store: encode %T: %v", v, err))
+	}
+	return string(b)
+}
+
+func fromJSON(s string, v any) error {
+	if s == "" {
+		return nil
+	}
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		return fmt.Errorf("decode stored %T: %w", v, err)
+	}
+	return nil
+}
+
+// placeholders returns "$from, $from+1, ..." for n arguments.
+func placeholders(from, n int) string {
+	b := make([]byte, 0, n*4)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = fmt.Appendf(b, "$%d", from+i)
+	}
+	return string(b)
+}

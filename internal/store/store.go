@@ -1,0 +1,260 @@
+// Package store owns all persistence: one implementation of the data model
+// over two SQL dialects, SQLite (embedded, pure Go) and PostgreSQL (pgx).
+//
+// Queries are written once with PostgreSQL's $N placeholders; rebind rewrites
+// them to SQLite's ?N. Schema lives in migrations/<dialect>, applied at Open.
+// Read-modify-write happens inside the store (Update* take an edit function),
+// so the transaction boundary never leaks to callers.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+)
+
+// Sentinel errors, checked with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("already exists")
+)
+
+// Dialect names the SQL engine behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// DB is the store. A DB returned by Open runs each call in its own implicit
+// transaction; inside InTx the same methods run in the caller's transaction.
+type DB struct {
+	sql     *sql.DB
+	q       querier
+	dialect Dialect
+	inTx    bool
+}
+
+// Open connects to the database, applies pending migrations and returns the
+// store. For SQLite, dsn is a file path (its directory is created); for
+// PostgreSQL, a postgres:// URL.
+func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
+	var (
+		db  *sql.DB
+		err error
+	)
+	switch dialect {
+	case SQLite:
+		if dir := filepath.Dir(dsn); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("create database directory: %w", err)
+			}
+		}
+		// WAL lets readers run beside the single writer; busy_timeout makes a
+		// second writer wait instead of failing; _txlock=immediate takes the
+		// write lock at BEGIN so two read-then-write transactions cannot
+		// deadlock on lock upgrade.
+		db, err = sql.Open("sqlite", "file:"+dsn+
+			"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)"+
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+		if err == nil {
+			db.SetMaxOpenConns(8)
+		}
+	case Postgres:
+		db, err = sql.Open("pgx", dsn)
+		if err == nil {
+			db.SetMaxOpenConns(20)
+			db.SetMaxIdleConns(10)
+			db.SetConnMaxIdleTime(5 * time.Minute)
+		}
+	default:
+		return nil, fmt.Errorf("unknown database %q", dialect)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dialect, err)
+	}
+	s := &DB{sql: db, q: db, dialect: dialect}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *DB) migrate(ctx context.Context) error {
+	dir, err := fs.Sub(migrations, "migrations/"+string(s.dialect))
+	if err != nil {
+		return err
+	}
+	gd := goose.DialectSQLite3
+	if s.dialect == Postgres {
+		gd = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(gd, s.sql, dir)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("apply migrations: %w", err)
+	}
+	return nil
+}
+
+// Dialect reports which engine the store runs on.
+func (s *DB) Dialect() Dialect { return s.dialect }
+
+// Ping reports whether the database answers.
+func (s *DB) Ping(ctx context.Context) error {
+	var one int
+	return s.sql.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Close releases the connections. SQLite checkpoints its WAL on close.
+func (s *DB) Close() error { return s.sql.Close() }
+
+// InTx runs fn in one transaction: every write fn makes lands, or none does.
+// Nested calls join the outer transaction.
+func (s *DB) InTx(ctx context.Context, fn func(tx *DB) error) error {
+	if s.inTx {
+		return fn(s)
+	}
+	for attempt := 0; ; attempt++ {
+		err := s.runTx(ctx, fn)
+		// PostgreSQL may abort a transaction on a serialization failure or a
+		// deadlock; both are safe to run again from scratch.
+		if attempt < 3 && isRetryable(err) {
+			continue
+		}
+		return err
+	}
+}
+
+func (s *DB) runTx(ctx context.Context, fn func(tx *DB) error) (err error) {
+	tx, err := s.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(fmt.Errorf("begin: %w", err))
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = fn(&DB{sql: s.sql, q: tx, dialect: s.dialect, inTx: true}); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return mapErr(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// rebind rewrites $N placeholders to SQLite's ?N; PostgreSQL takes them as is.
+func (s *DB) rebind(q string) string {
+	if s.dialect != SQLite {
+		return q
+	}
+	return strings.ReplaceAll(q, "$", "?")
+}
+
+func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	r, err := s.q.ExecContext(ctx, s.rebind(q), args...)
+	return r, mapErr(err)
+}
+
+func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	r, err := s.q.QueryContext(ctx, s.rebind(q), args...)
+	return r, mapErr(err)
+}
+
+func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.q.QueryRowContext(ctx, s.rebind(q), args...)
+}
+
+// mapErr turns driver errors into the store's sentinels.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch pg.Code {
+		case "23505": // unique_violation
+			return fmt.Errorf("%w: %s", ErrConflict, pg.ConstraintName)
+		case "23503": // foreign_key_violation
+			return fmt.Errorf("%w: referenced row (%s)", ErrNotFound, pg.ConstraintName)
+		}
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		// SQLite extended result codes: SQLITE_CONSTRAINT_UNIQUE (2067),
+		// SQLITE_CONSTRAINT_PRIMARYKEY (1555), SQLITE_CONSTRAINT_FOREIGNKEY (787).
+		switch lite.Code() {
+		case 2067, 1555:
+			return fmt.Errorf("%w: %s", ErrConflict, lite.Error())
+		case 787:
+			return fmt.Errorf("%w: referenced row", ErrNotFound)
+		}
+	}
+	return err
+}
+
+func isRetryable(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "40001" || pg.Code == "40P01"
+	}
+	return false
+}
+
+// rowsAffected checks that a write touched exactly one row.
+func oneRow(r sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// NewID returns a new random identifier in the UUID form Keycloak uses for
+// every object id, so ids move between the two servers unchanged.
+func NewID() string { return uuid.NewString() }
+
+// Migrations exposes the embedded schema files for tests that compare dialects.
+func Migrations() fs.FS { return migrations }
