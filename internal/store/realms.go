@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 )
@@ -29,8 +28,8 @@ func (s *DB) CreateRealm(ctx context.Context, r realm.Realm) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	_, err := s.exec(ctx, `INSERT INTO realms (id, name, enabled, settings, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		r.ID, r.Name, r.Enabled, toJSON(r), time.Now().UnixMilli())
+	_, err := s.exec(ctx, `INSERT INTO realms (id, name, enabled, settings) VALUES ($1, $2, $3, $4)`,
+		r.ID, r.Name, r.Enabled, toJSON(r))
 	if err != nil {
 		return fmt.Errorf("create realm %q: %w", r.Name, err)
 	}

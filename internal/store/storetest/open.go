@@ -89,4 +89,3 @@ func Both(t *testing.T, fn func(t *testing.T, open func(t testing.TB) *store.DB)
 	t.Run("sqlite", func(t *testing.T) { fn(t, Open) })
 	t.Run("postgres", func(t *testing.T) { fn(t, OpenPostgres) })
 }
-

@@ -7,8 +7,7 @@ CREATE TABLE realms (
     id         TEXT PRIMARY KEY,
     name       TEXT NOT NULL UNIQUE,
     enabled    BOOLEAN NOT NULL,
-    settings   TEXT NOT NULL,
-    created_at BIGINT NOT NULL
+    settings   TEXT NOT NULL
 );
 
 CREATE TABLE client_scopes (

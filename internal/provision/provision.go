@@ -1,0 +1,450 @@
+// Package provision owns what a realm contains from birth, as Keycloak sets it
+// up: the built-in client scopes and their mappers, the built-in clients, the
+// default role, the admin roles on realm-management (or, for the master realm,
+// on one "<realm>-realm" client per realm), the realm keys, and the bootstrap
+// administrator. Every step is idempotent, so import can fill in whatever a
+// realm file leaves out.
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
+)
+
+// Admin role names, in Keycloak's order, held by realm-management in each
+// realm and by "<realm>-realm" in the master realm.
+var AdminRoles = []string{
+	"create-client", "impersonation", "manage-authorization", "manage-clients", "manage-events",
+	"manage-identity-providers", "manage-realm", "manage-users", "query-clients", "query-groups",
+	"query-realms", "query-users", "view-authorization", "view-clients", "view-events",
+	"view-identity-providers", "view-realm", "view-users",
+}
+
+// adminComposites are the admin roles that imply others.
+var adminComposites = map[string][]string{
+	"view-clients": {"query-clients"},
+	"view-users":   {"query-users", "query-groups"},
+}
+
+// Built-in client ids.
+const (
+	RealmManagement      = "realm-management"
+	Account              = "account"
+	AccountConsole       = "account-console"
+	AdminCLI             = "admin-cli"
+	Broker               = "broker"
+	SecurityAdminConsole = "security-admin-console"
+	RealmAdmin           = "realm-admin"
+	MasterAdminRole      = "admin"
+	CreateRealmRole      = "create-realm"
+	OfflineAccessRole    = "offline_access"
+	UMAAuthorizationRole = "uma_authorization"
+)
+
+// MasterAdminClient names the master-realm client holding the admin roles of realmName.
+func MasterAdminClient(realmName string) string { return realmName + "-realm" }
+
+// NewRealm creates a realm with everything Keycloak puts in a new one.
+func NewRealm(ctx context.Context, db *store.DB, r realm.Realm, now time.Time) error {
+	return db.InTx(ctx, func(tx *store.DB) error {
+		if err := tx.CreateRealm(ctx, r); err != nil {
+			return err
+		}
+		if err := DefaultScopes(ctx, tx, r.ID); err != nil {
+			return err
+		}
+		return Complete(ctx, tx, r.ID, now)
+	})
+}
+
+// DefaultScopes creates the built-in client scopes and makes them the realm's
+// defaults for new clients. Scopes whose names exist are left alone.
+func DefaultScopes(ctx context.Context, tx *store.DB, realmID string) error {
+	for _, b := range builtinScopes(realmID) {
+		id := b.scope.ID
+		existing, err := tx.GetClientScopeByName(ctx, realmID, b.scope.Name)
+		switch {
+		case err == nil:
+			id = existing.ID
+		case errors.Is(err, store.ErrNotFound):
+			if err := tx.CreateClientScope(ctx, b.scope); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+		if b.link {
+			if err := tx.LinkClientScope(ctx, realmID, store.RealmDefaults, id, b.dflt); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Complete adds whatever built-in part of a realm is missing: roles, default
+// role, built-in clients, admin roles, keys. It never changes what exists.
+func Complete(ctx context.Context, tx *store.DB, realmID string, now time.Time) error {
+	r, err := tx.GetRealm(ctx, realmID)
+	if err != nil {
+		return err
+	}
+	offline, err := ensureRealmRole(ctx, tx, realmID, OfflineAccessRole, "${role_offline-access}")
+	if err != nil {
+		return err
+	}
+	uma, err := ensureRealmRole(ctx, tx, realmID, UMAAuthorizationRole, "${role_uma_authorization}")
+	if err != nil {
+		return err
+	}
+
+	account, err := ensureClient(ctx, tx, r, accountClient(r), now)
+	if err != nil {
+		return err
+	}
+	accountRoles := map[string]string{}
+	for _, name := range []string{"view-profile", "manage-account", "manage-account-links", "view-applications",
+		"view-consent", "manage-consent", "delete-account", "view-groups"} {
+		ro, err := ensureClientRole(ctx, tx, realmID, account.ID, name, "${role_"+name+"}")
+		if err != nil {
+			return err
+		}
+		accountRoles[name] = ro.ID
+	}
+	if err := tx.AddComposites(ctx, accountRoles["manage-account"], accountRoles["manage-account-links"]); err != nil {
+		return err
+	}
+	if err := tx.AddComposites(ctx, accountRoles["manage-consent"], accountRoles["view-consent"]); err != nil {
+		return err
+	}
+	for _, c := range []client.Client{accountConsoleClient(r), adminCLIClient(r), brokerClient(r), securityAdminConsoleClient(r)} {
+		cl, err := ensureClient(ctx, tx, r, c, now)
+		if err != nil {
+			return err
+		}
+		if cl.ClientID == Broker {
+			if _, err := ensureClientRole(ctx, tx, realmID, cl.ID, "read-token", "${role_read-token}"); err != nil {
+				return err
+			}
+		}
+	}
+
+	// The default role every new user receives.
+	if r.DefaultRoleID == "" {
+		def, err := ensureRealmRole(ctx, tx, realmID, realm.DefaultRoleName(r.Name), "${role_default-roles}")
+		if err != nil {
+			return err
+		}
+		if err := tx.AddComposites(ctx, def.ID, offline.ID, uma.ID, accountRoles["view-profile"], accountRoles["manage-account"]); err != nil {
+			return err
+		}
+		if err := tx.UpdateRealm(ctx, realmID, func(x *realm.Realm) error { x.DefaultRoleID = def.ID; return nil }); err != nil {
+			return err
+		}
+	}
+
+	if err := adminRoles(ctx, tx, r, now); err != nil {
+		return err
+	}
+	return ensureKeys(ctx, tx, r, now)
+}
+
+// adminRoles sets up who may administer realm r: realm-management's roles in
+// r, and, when a master realm exists, a "<r>-realm" client in master whose
+// roles the master "admin" role includes.
+func adminRoles(ctx context.Context, tx *store.DB, r realm.Realm, now time.Time) error {
+	if r.Name != realm.MasterName {
+		rm, err := ensureClient(ctx, tx, r, bearerOnly(r, RealmManagement, "${client_realm-management}"), now)
+		if err != nil {
+			return err
+		}
+		if err := adminClientRoles(ctx, tx, r.ID, rm.ID, true); err != nil {
+			return err
+		}
+	}
+	master, err := tx.GetRealmByName(ctx, realm.MasterName)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // realms created before master get theirs when master is made
+	}
+	if err != nil {
+		return err
+	}
+	if r.Name == realm.MasterName {
+		if _, err := ensureRealmRole(ctx, tx, master.ID, CreateRealmRole, "${role_create-realm}"); err != nil {
+			return err
+		}
+		if _, err := ensureRealmRole(ctx, tx, master.ID, MasterAdminRole, "${role_admin}"); err != nil {
+			return err
+		}
+		// Master administers every realm that exists, itself included.
+		all, err := tx.ListRealms(ctx)
+		if err != nil {
+			return err
+		}
+		for _, other := range all {
+			if err := masterAdminClient(ctx, tx, master, other.Name, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return masterAdminClient(ctx, tx, master, r.Name, now)
+}
+
+func masterAdminClient(ctx context.Context, tx *store.DB, master realm.Realm, realmName string, now time.Time) error {
+	c := bearerOnly(master, MasterAdminClient(realmName), realmName+" Realm")
+	cl, err := ensureClient(ctx, tx, master, c, now)
+	if err != nil {
+		return err
+	}
+	if err := adminClientRoles(ctx, tx, master.ID, cl.ID, false); err != nil {
+		return err
+	}
+	admin, err := ensureRealmRole(ctx, tx, master.ID, MasterAdminRole, "${role_admin}")
+	if err != nil {
+		return err
+	}
+	roles, err := tx.ListClientRoles(ctx, master.ID, cl.ID)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(roles))
+	for i, ro := range roles {
+		ids[i] = ro.ID
+	}
+	if err := tx.AddComposites(ctx, admin.ID, ids...); err != nil {
+		return err
+	}
+	if realmName == realm.MasterName {
+		// Master's administrators may also create realms.
+		createRealm, err := ensureRealmRole(ctx, tx, master.ID, CreateRealmRole, "${role_create-realm}")
+		if err != nil {
+			return err
+		}
+		return tx.AddComposites(ctx, admin.ID, createRealm.ID)
+	}
+	return nil
+}
+
+// adminClientRoles gives the client every admin role, and realm-admin (a
+// composite of all of them) when withRealmAdmin.
+func adminClientRoles(ctx context.Context, tx *store.DB, realmID, clientID string, withRealmAdmin bool) error {
+	ids := map[string]string{}
+	for _, name := range AdminRoles {
+		ro, err := ensureClientRole(ctx, tx, realmID, clientID, name, "${role_"+name+"}")
+		if err != nil {
+			return err
+		}
+		ids[name] = ro.ID
+	}
+	for parent, kids := range adminComposites {
+		for _, k := range kids {
+			if err := tx.AddComposites(ctx, ids[parent], ids[k]); err != nil {
+				return err
+			}
+		}
+	}
+	if !withRealmAdmin {
+		return nil
+	}
+	ra, err := ensureClientRole(ctx, tx, realmID, clientID, RealmAdmin, "${role_realm-admin}")
+	if err != nil {
+		return err
+	}
+	all := make([]string, 0, len(ids))
+	for _, name := range AdminRoles {
+		all = append(all, ids[name])
+	}
+	return tx.AddComposites(ctx, ra.ID, all...)
+}
+
+func ensureKeys(ctx context.Context, tx *store.DB, r realm.Realm, now time.Time) error {
+	ks, err := tx.ListKeys(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	hasRSA, hasHMAC := false, false
+	for _, k := range ks {
+		switch k.Algorithm {
+		case keys.RS256:
+			hasRSA = true
+		case keys.HS512:
+			hasHMAC = true
+		}
+	}
+	if !hasRSA {
+		k, err := keys.GenerateRSA(r.Name, now)
+		if err != nil {
+			return err
+		}
+		k.RealmID = r.ID
+		if err := tx.CreateKey(ctx, k); err != nil {
+			return err
+		}
+	}
+	if !hasHMAC {
+		k, err := keys.GenerateHMAC(now)
+		if err != nil {
+			return err
+		}
+		k.RealmID = r.ID
+		if err := tx.CreateKey(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ensureRealmRole(ctx context.Context, tx *store.DB, realmID, name, desc string) (role.Role, error) {
+	ro, err := tx.GetRealmRole(ctx, realmID, name)
+	if err == nil || !errors.Is(err, store.ErrNotFound) {
+		return ro, err
+	}
+	ro = role.Role{ID: store.NewID(), RealmID: realmID, Name: name, Description: desc, Attributes: map[string][]string{}}
+	return ro, tx.CreateRole(ctx, ro)
+}
+
+func ensureClientRole(ctx context.Context, tx *store.DB, realmID, clientID, name, desc string) (role.Role, error) {
+	ro, err := tx.GetClientRole(ctx, realmID, clientID, name)
+	if err == nil || !errors.Is(err, store.ErrNotFound) {
+		return ro, err
+	}
+	ro = role.Role{ID: store.NewID(), RealmID: realmID, ClientID: clientID, Name: name, Description: desc, Attributes: map[string][]string{}}
+	return ro, tx.CreateRole(ctx, ro)
+}
+
+// ensureClient creates c unless a client with its clientId exists, and links
+// the realm's default scopes to a new client.
+func ensureClient(ctx context.Context, tx *store.DB, r realm.Realm, c client.Client, now time.Time) (client.Client, error) {
+	existing, err := tx.GetClientByClientID(ctx, r.ID, c.ClientID)
+	if err == nil || !errors.Is(err, store.ErrNotFound) {
+		return existing, err
+	}
+	if err := CreateClient(ctx, tx, c, now); err != nil {
+		return client.Client{}, err
+	}
+	return c, nil
+}
+
+// CreateClient stores a new client, links the realm's default client scopes
+// to it as Keycloak does for a client created without explicit scopes, and
+// creates its service account user when service accounts are enabled.
+func CreateClient(ctx context.Context, tx *store.DB, c client.Client, now time.Time) error {
+	return tx.InTx(ctx, func(tx *store.DB) error {
+		if err := tx.CreateClient(ctx, c); err != nil {
+			return err
+		}
+		links, err := tx.ClientScopeLinks(ctx, c.RealmID, store.RealmDefaults)
+		if err != nil {
+			return err
+		}
+		for _, l := range links {
+			if err := tx.LinkClientScope(ctx, c.RealmID, c.ID, l.ScopeID, l.Default); err != nil {
+				return err
+			}
+		}
+		if c.ServiceAccountsEnabled {
+			return EnsureServiceAccount(ctx, tx, c, now)
+		}
+		return nil
+	})
+}
+
+// EnsureServiceAccount creates the service account user of a client
+// ("service-account-<clientId>") holding the realm's default role, and links
+// the service_account scope, unless they exist.
+func EnsureServiceAccount(ctx context.Context, tx *store.DB, c client.Client, now time.Time) error {
+	if _, err := tx.GetServiceAccount(ctx, c.RealmID, c.ID); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	u := user.User{ID: store.NewID(), RealmID: c.RealmID, Username: user.ServiceAccountPrefix + c.ClientID,
+		Enabled: true, CreatedTimestamp: now.UnixMilli(), ServiceAccountClientID: c.ID}
+	if err := tx.CreateUser(ctx, u); err != nil {
+		return fmt.Errorf("service account of %q: %w", c.ClientID, err)
+	}
+	r, err := tx.GetRealm(ctx, c.RealmID)
+	if err != nil {
+		return err
+	}
+	if r.DefaultRoleID != "" {
+		if err := tx.AddUserRoles(ctx, u.ID, r.DefaultRoleID); err != nil {
+			return err
+		}
+	}
+	if sa, err := tx.GetClientScopeByName(ctx, c.RealmID, "service_account"); err == nil {
+		return tx.LinkClientScope(ctx, c.RealmID, c.ID, sa.ID, true)
+	}
+	return nil
+}
+
+// Master makes sure the master realm exists, complete, and that every other
+// realm has its admin client there. When the master realm has no users and a
+// bootstrap password is given, it creates the bootstrap administrator with the
+// admin role. It reports whether it created the administrator.
+func Master(ctx context.Context, db *store.DB, adminUser, adminPassword string, now time.Time) (bool, error) {
+	created := false
+	err := db.InTx(ctx, func(tx *store.DB) error {
+		m, err := tx.GetRealmByName(ctx, realm.MasterName)
+		if errors.Is(err, store.ErrNotFound) {
+			m = realm.New(store.NewID(), realm.MasterName)
+			m.DisplayName = "Keycloak"
+			m.DisplayNameHTML = `<div class="kc-logo-text"><span>Keycloak</span></div>`
+			m.AccessTokenLifespan = 60
+			if err := tx.CreateRealm(ctx, m); err != nil {
+				return err
+			}
+			if err := DefaultScopes(ctx, tx, m.ID); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		if err := Complete(ctx, tx, m.ID, now); err != nil {
+			return err
+		}
+		if adminPassword == "" {
+			return nil
+		}
+		n, err := tx.CountUsers(ctx, m.ID)
+		if err != nil || n > 0 {
+			return err
+		}
+		if adminUser == "" {
+			adminUser = "admin"
+		}
+		m, err = tx.GetRealm(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		u := user.User{ID: store.NewID(), RealmID: m.ID, Username: adminUser, Enabled: true,
+			CreatedTimestamp: now.UnixMilli(), Attributes: map[string][]string{"is_temporary_admin": {"true"}}}
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		cred, err := user.NewPasswordCredential(store.NewID(), u.ID, adminPassword, now.UnixMilli(), user.ParseHashPolicy(m.PasswordPolicy))
+		if err != nil {
+			return err
+		}
+		if err := tx.CreateCredential(ctx, cred); err != nil {
+			return err
+		}
+		admin, err := tx.GetRealmRole(ctx, m.ID, MasterAdminRole)
+		if err != nil {
+			return err
+		}
+		created = true
+		return tx.AddUserRoles(ctx, u.ID, admin.ID, m.DefaultRoleID)
+	})
+	return created, err
+}
