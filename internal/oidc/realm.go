@@ -1,0 +1,93 @@
+// Package oidc is the back channel: the public realm document, discovery,
+// keys, and the token, userinfo, introspection and revocation endpoints.
+package oidc
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
+)
+
+// Handler serves the back-channel endpoints of every realm.
+type Handler struct {
+	Store *store.DB
+	URLs  web.URLs
+	Log   *slog.Logger
+	Now   func() time.Time
+}
+
+// Register lists the routes this package serves.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle("GET /realms/{realm}", web.Handle(h.Log, h.realmDocument))
+	mux.Handle("GET /realms/{realm}/protocol/openid-connect/certs", web.Handle(h.Log, h.certs))
+}
+
+// errRealmNotFound is Keycloak's answer for an unknown realm on its public
+// endpoints.
+var errRealmNotFound = &web.Error{Status: http.StatusNotFound, Body: map[string]string{"error": "Realm does not exist"}}
+
+func (h *Handler) loadRealm(r *http.Request) (realm.Realm, error) {
+	rl, err := h.Store.GetRealmByName(r.Context(), r.PathValue("realm"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !rl.Enabled) {
+		return realm.Realm{}, errRealmNotFound
+	}
+	return rl, err
+}
+
+// publishedRealm is the public realm document, in Keycloak's field order.
+type publishedRealm struct {
+	Realm           string `json:"realm"`
+	PublicKey       string `json:"public_key"`
+	TokenService    string `json:"token-service"`
+	AccountService  string `json:"account-service"`
+	TokensNotBefore int64  `json:"tokens-not-before"`
+}
+
+// realmDocument serves GET /realms/{realm}, which older adapters and
+// gateways read to find the realm's public key.
+func (h *Handler) realmDocument(w http.ResponseWriter, r *http.Request) error {
+	rl, err := h.loadRealm(r)
+	if err != nil {
+		return err
+	}
+	ks, err := h.Store.ListKeys(r.Context(), rl.ID)
+	if err != nil {
+		return err
+	}
+	doc := publishedRealm{Realm: rl.Name, TokensNotBefore: rl.NotBefore}
+	if k, ok := keys.Active(ks, rl.DefaultSignatureAlgorithm); ok {
+		if doc.PublicKey, err = k.PublicKeyBase64(); err != nil {
+			return err
+		}
+	}
+	issuer := h.URLs.RealmURL(r, rl.Name)
+	doc.TokenService = issuer + "/protocol/openid-connect"
+	doc.AccountService = issuer + "/account"
+	w.Header().Set("Cache-Control", "no-cache")
+	return web.WriteJSON(w, http.StatusOK, doc)
+}
+
+// certs serves the realm's JWKS: the public keys that verify its tokens,
+// passive ones included so tokens signed before a rotation still verify.
+func (h *Handler) certs(w http.ResponseWriter, r *http.Request) error {
+	rl, err := h.loadRealm(r)
+	if err != nil {
+		return err
+	}
+	ks, err := h.Store.ListKeys(r.Context(), rl.ID)
+	if err != nil {
+		return err
+	}
+	set, err := keys.JWKS(ks)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	return web.WriteJSON(w, http.StatusOK, set)
+}

@@ -1,0 +1,113 @@
+// Package web is the HTTP plumbing every API shares: handlers that return
+// errors, JSON writing, request logging, and the server's public URLs
+// (hostname, relative path, trusted proxy headers).
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// HandlerFunc is an HTTP handler that reports failure by returning an error,
+// so each handler has one place where it decides what the client sees.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Error is a failure with the response the client gets. Body is written as
+// JSON (each API supplies its own shape); Err is the cause, for the log only.
+type Error struct {
+	Status int
+	Body   any
+	Err    error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("http %d: %v", e.Status, e.Err)
+	}
+	return fmt.Sprintf("http %d", e.Status)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Handle adapts h to http.Handler. An *Error is written as is; any other
+// error is logged and answered with a 500 that reveals nothing.
+func Handle(log *slog.Logger, h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		var he *Error
+		if errors.As(err, &he) {
+			if he.Err != nil && he.Status >= 500 {
+				log.ErrorContext(r.Context(), "request failed", "pattern", r.Pattern, "err", he.Err)
+			}
+			if he.Body == nil {
+				w.WriteHeader(he.Status)
+				return
+			}
+			WriteJSON(w, he.Status, he.Body)
+			return
+		}
+		log.ErrorContext(r.Context(), "request failed", "pattern", r.Pattern, "err", err)
+		WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "unknown_error"})
+	})
+}
+
+// WriteJSON writes v as the JSON body with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, err = w.Write(b)
+	return err
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// LogRequests logs one line per request: method, route pattern (never the
+// raw path or query, which can carry codes and tokens), status and latency.
+func LogRequests(log *slog.Logger, now func() time.Time, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		pattern := r.Pattern
+		if pattern == "" {
+			pattern = "unmatched"
+		}
+		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("route", pattern),
+			slog.Int("status", sw.status), slog.Duration("latency", now().Sub(start)),
+			slog.String("realm", r.PathValue("realm")))
+	})
+}
