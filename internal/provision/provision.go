@@ -107,35 +107,9 @@ func Complete(ctx context.Context, tx *store.DB, realmID string, now time.Time) 
 		return err
 	}
 
-	account, err := ensureClient(ctx, tx, r, accountClient(r), now)
+	accountRoles, err := builtinClients(ctx, tx, r, now)
 	if err != nil {
 		return err
-	}
-	accountRoles := map[string]string{}
-	for _, name := range []string{"view-profile", "manage-account", "manage-account-links", "view-applications",
-		"view-consent", "manage-consent", "delete-account", "view-groups"} {
-		ro, err := ensureClientRole(ctx, tx, realmID, account.ID, name, "${role_"+name+"}")
-		if err != nil {
-			return err
-		}
-		accountRoles[name] = ro.ID
-	}
-	if err := tx.AddComposites(ctx, accountRoles["manage-account"], accountRoles["manage-account-links"]); err != nil {
-		return err
-	}
-	if err := tx.AddComposites(ctx, accountRoles["manage-consent"], accountRoles["view-consent"]); err != nil {
-		return err
-	}
-	for _, c := range []client.Client{accountConsoleClient(r), adminCLIClient(r), brokerClient(r), securityAdminConsoleClient(r)} {
-		cl, err := ensureClient(ctx, tx, r, c, now)
-		if err != nil {
-			return err
-		}
-		if cl.ClientID == Broker {
-			if _, err := ensureClientRole(ctx, tx, realmID, cl.ID, "read-token", "${role_read-token}"); err != nil {
-				return err
-			}
-		}
 	}
 
 	// The default role every new user receives.
@@ -152,25 +126,74 @@ func Complete(ctx context.Context, tx *store.DB, realmID string, now time.Time) 
 		}
 	}
 
-	if err := adminRoles(ctx, tx, r, now); err != nil {
+	if err := masterAdminRoles(ctx, tx, r, now); err != nil {
 		return err
 	}
 	return ensureKeys(ctx, tx, r, now)
 }
 
-// adminRoles sets up who may administer realm r: realm-management's roles in
-// r, and, when a master realm exists, a "<r>-realm" client in master whose
-// roles the master "admin" role includes.
-func adminRoles(ctx context.Context, tx *store.DB, r realm.Realm, now time.Time) error {
+// BuiltinClients creates whichever of Keycloak's built-in clients (account,
+// account-console, admin-cli, broker, security-admin-console and, outside
+// master, realm-management) the realm lacks, with their roles.
+func BuiltinClients(ctx context.Context, tx *store.DB, realmID string, now time.Time) error {
+	r, err := tx.GetRealm(ctx, realmID)
+	if err != nil {
+		return err
+	}
+	_, err = builtinClients(ctx, tx, r, now)
+	return err
+}
+
+// builtinClients returns the ids of the account client's roles by name.
+func builtinClients(ctx context.Context, tx *store.DB, r realm.Realm, now time.Time) (map[string]string, error) {
+	realmID := r.ID
+	account, err := ensureClient(ctx, tx, r, accountClient(r), now)
+	if err != nil {
+		return nil, err
+	}
+	accountRoles := map[string]string{}
+	for _, name := range []string{"view-profile", "manage-account", "manage-account-links", "view-applications",
+		"view-consent", "manage-consent", "delete-account", "view-groups"} {
+		ro, err := ensureClientRole(ctx, tx, realmID, account.ID, name, "${role_"+name+"}")
+		if err != nil {
+			return nil, err
+		}
+		accountRoles[name] = ro.ID
+	}
+	if err := tx.AddComposites(ctx, accountRoles["manage-account"], accountRoles["manage-account-links"]); err != nil {
+		return nil, err
+	}
+	if err := tx.AddComposites(ctx, accountRoles["manage-consent"], accountRoles["view-consent"]); err != nil {
+		return nil, err
+	}
+	for _, c := range []client.Client{accountConsoleClient(r), adminCLIClient(r), brokerClient(r), securityAdminConsoleClient(r)} {
+		cl, err := ensureClient(ctx, tx, r, c, now)
+		if err != nil {
+			return nil, err
+		}
+		if cl.ClientID == Broker {
+			if _, err := ensureClientRole(ctx, tx, realmID, cl.ID, "read-token", "${role_read-token}"); err != nil {
+				return nil, err
+			}
+		}
+	}
+
 	if r.Name != realm.MasterName {
 		rm, err := ensureClient(ctx, tx, r, bearerOnly(r, RealmManagement, "${client_realm-management}"), now)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := adminClientRoles(ctx, tx, r.ID, rm.ID, true); err != nil {
-			return err
+			return nil, err
 		}
 	}
+	return accountRoles, nil
+}
+
+// masterAdminRoles lets master's administrators manage realm r: when a master
+// realm exists, a "<r>-realm" client in master holds r's admin roles, and the
+// master "admin" role includes them.
+func masterAdminRoles(ctx context.Context, tx *store.DB, r realm.Realm, now time.Time) error {
 	master, err := tx.GetRealmByName(ctx, realm.MasterName)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // realms created before master get theirs when master is made

@@ -1,0 +1,604 @@
+package rep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
+	"github.com/gatehouse-iam/gatehouse/internal/provision"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
+)
+
+// ErrRealmExists is returned when an imported realm exists and neither
+// Override nor SkipExisting was asked for.
+var ErrRealmExists = errors.New("realm already exists")
+
+// ImportOptions says what to do when the realm exists.
+type ImportOptions struct {
+	Override     bool // replace the existing realm
+	SkipExisting bool // leave it and report skipped (--import-realm at start)
+	Now          time.Time
+}
+
+// maxImportSize bounds a realm file; bigger ones are better split per realm.
+const maxImportSize = 256 << 20
+
+// ImportFile imports one realm file in Keycloak's realm export format. The
+// whole realm is written in one transaction: a file that fails anywhere
+// leaves nothing behind.
+func ImportFile(ctx context.Context, db *store.DB, data []byte, opts ImportOptions) (realmName string, skipped bool, err error) {
+	if len(data) > maxImportSize {
+		return "", false, importErr("$", "file is larger than %d MiB", maxImportSize>>20)
+	}
+	var x Realm
+	if err := decodeStrict(data, &x); err != nil {
+		return "", false, err
+	}
+	skipped, err = Import(ctx, db, x, opts)
+	return x.Realm, skipped, err
+}
+
+// Import writes realm x and everything in it.
+func Import(ctx context.Context, db *store.DB, x Realm, opts ImportOptions) (skipped bool, err error) {
+	if opts.Now.IsZero() {
+		return false, errors.New("import: ImportOptions.Now is required")
+	}
+	if strings.TrimSpace(x.Realm) == "" {
+		return false, importErr("$.realm", "the realm name is missing")
+	}
+	err = db.InTx(ctx, func(tx *store.DB) error {
+		existing, err := tx.GetRealmByName(ctx, x.Realm)
+		switch {
+		case err == nil && opts.SkipExisting:
+			skipped = true
+			return nil
+		case err == nil && !opts.Override:
+			return fmt.Errorf("%w: %s", ErrRealmExists, x.Realm)
+		case err == nil:
+			if err := tx.DeleteRealm(ctx, existing.ID); err != nil {
+				return err
+			}
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		im := importer{tx: tx, x: x, now: opts.Now}
+		return im.run(ctx)
+	})
+	return skipped, err
+}
+
+type importer struct {
+	tx  *store.DB
+	x   Realm
+	now time.Time
+
+	realm      realm.Realm
+	scopes     map[string]string            // scope name → id
+	clients    map[string]string            // clientId → internal id
+	realmRole  map[string]string            // role name → id
+	clientRole map[string]map[string]string // clientId → role name → id
+	groups     map[string]string            // group path → id
+}
+
+func (im *importer) run(ctx context.Context) error {
+	x, tx := im.x, im.tx
+	id := x.ID
+	if id == "" {
+		id = store.NewID()
+	}
+	im.realm = realm.New(id, x.Realm)
+	x.ApplyTo(&im.realm)
+	im.realm.ID, im.realm.Name, im.realm.DefaultRoleID = id, x.Realm, ""
+	if err := im.realm.Validate(); err != nil {
+		return importErr("$", "%v", err)
+	}
+	if err := tx.CreateRealm(ctx, im.realm); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return importErr("$.id", "realm id %q is used by another realm", id)
+		}
+		return err
+	}
+	steps := []func(context.Context) error{
+		im.clientScopes, im.clientsStep, im.roles, im.composites, im.defaultRole, im.keys,
+		func(ctx context.Context) error { return provision.Complete(ctx, tx, im.realm.ID, im.now) },
+		im.reloadRoles, im.groupsStep, im.users, im.serviceAccounts,
+	}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (im *importer) clientScopes(ctx context.Context) error {
+	im.scopes = map[string]string{}
+	if im.x.ClientScopes == nil {
+		if err := provision.DefaultScopes(ctx, im.tx, im.realm.ID); err != nil {
+			return err
+		}
+	}
+	for i, cs := range im.x.ClientScopes {
+		path := fmt.Sprintf("$.clientScopes[%d]", i)
+		s := cs.ToDomain(im.realm.ID)
+		if s.ID == "" {
+			s.ID = store.NewID()
+		}
+		for j := range s.ProtocolMappers {
+			if s.ProtocolMappers[j].ID == "" {
+				s.ProtocolMappers[j].ID = store.NewID()
+			}
+		}
+		if err := s.Validate(); err != nil {
+			return importErr(path, "%v", err)
+		}
+		if err := im.tx.CreateClientScope(ctx, s); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return importErr(path+".name", "client scope %q appears twice (or its id is taken)", s.Name)
+			}
+			return err
+		}
+	}
+	all, err := im.tx.ListClientScopes(ctx, im.realm.ID)
+	if err != nil {
+		return err
+	}
+	for _, s := range all {
+		im.scopes[s.Name] = s.ID
+	}
+	// Realm defaults for new clients, when the file names them.
+	for _, l := range []struct {
+		names []string
+		dflt  bool
+		path  string
+	}{{im.x.DefaultDefaultClientScopes, true, "$.defaultDefaultClientScopes"}, {im.x.DefaultOptionalClientScopes, false, "$.defaultOptionalClientScopes"}} {
+		for _, name := range l.names {
+			sid, ok := im.scopes[name]
+			if !ok {
+				continue // Keycloak skips scopes it does not know, as SAML ones here
+			}
+			if err := im.tx.LinkClientScope(ctx, im.realm.ID, store.RealmDefaults, sid, l.dflt); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (im *importer) clientsStep(ctx context.Context) error {
+	im.clients = map[string]string{}
+	for i, xc := range im.x.Clients {
+		path := fmt.Sprintf("$.clients[%d]", i)
+		c := xc.ToDomain(im.realm.ID)
+		if c.ID == "" {
+			c.ID = store.NewID()
+		}
+		for j := range c.ProtocolMappers {
+			if c.ProtocolMappers[j].ID == "" {
+				c.ProtocolMappers[j].ID = store.NewID()
+			}
+		}
+		if err := c.Validate(); err != nil {
+			return importErr(path, "%v", err)
+		}
+		if _, dup := im.clients[c.ClientID]; dup {
+			return importErr(path+".clientId", "client %q appears twice", c.ClientID)
+		}
+		if err := im.tx.CreateClient(ctx, c); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return importErr(path+".id", "client id %q is already used", c.ID)
+			}
+			return err
+		}
+		im.clients[c.ClientID] = c.ID
+		if xc.DefaultClientScopes == nil && xc.OptionalClientScopes == nil {
+			links, err := im.tx.ClientScopeLinks(ctx, im.realm.ID, store.RealmDefaults)
+			if err != nil {
+				return err
+			}
+			for _, l := range links {
+				if err := im.tx.LinkClientScope(ctx, im.realm.ID, c.ID, l.ScopeID, l.Default); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		for _, l := range []struct {
+			names []string
+			dflt  bool
+		}{{xc.DefaultClientScopes, true}, {xc.OptionalClientScopes, false}} {
+			for _, name := range l.names {
+				if sid, ok := im.scopes[name]; ok {
+					if err := im.tx.LinkClientScope(ctx, im.realm.ID, c.ID, sid, l.dflt); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// roles creates the file's roles. Roles of clients the file carries come
+// first, then the built-in clients the file lacks are created (Keycloak sets
+// those up before importing), and last the file's roles of those built-in
+// clients, where a role the built-in client already has is kept as it is.
+func (im *importer) roles(ctx context.Context) error {
+	var later []string
+	if im.x.Roles != nil {
+		for i, xr := range im.x.Roles.Realm {
+			if err := im.createRole(ctx, xr, "", fmt.Sprintf("$.roles.realm[%d]", i), false); err != nil {
+				return err
+			}
+		}
+		for _, clientID := range sortedKeys(im.x.Roles.Client) {
+			cid, ok := im.clients[clientID]
+			if !ok {
+				later = append(later, clientID)
+				continue
+			}
+			for i, xr := range im.x.Roles.Client[clientID] {
+				if err := im.createRole(ctx, xr, cid, fmt.Sprintf("$.roles.client.%s[%d]", clientID, i), false); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := provision.BuiltinClients(ctx, im.tx, im.realm.ID, im.now); err != nil {
+		return err
+	}
+	for _, clientID := range later {
+		c, err := im.tx.GetClientByClientID(ctx, im.realm.ID, clientID)
+		if errors.Is(err, store.ErrNotFound) {
+			return importErr("$.roles.client."+clientID, "roles of client %q, which is not in the file", clientID)
+		}
+		if err != nil {
+			return err
+		}
+		for i, xr := range im.x.Roles.Client[clientID] {
+			if err := im.createRole(ctx, xr, c.ID, fmt.Sprintf("$.roles.client.%s[%d]", clientID, i), true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (im *importer) createRole(ctx context.Context, xr Role, clientID, path string, keepExisting bool) error {
+	r := xr.ToDomain(im.realm.ID, clientID)
+	if keepExisting {
+		if _, err := im.tx.GetClientRole(ctx, im.realm.ID, clientID, r.Name); err == nil {
+			return nil
+		}
+	}
+	if r.ID == "" {
+		r.ID = store.NewID()
+	}
+	if err := r.Validate(); err != nil {
+		return importErr(path, "%v", err)
+	}
+	if err := im.tx.CreateRole(ctx, r); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return importErr(path+".name", "role %q appears twice (or its id is taken)", r.Name)
+		}
+		return err
+	}
+	return nil
+}
+
+// reloadRoles indexes every role by name, built-in ones included.
+func (im *importer) reloadRoles(ctx context.Context) error {
+	im.realmRole = map[string]string{}
+	im.clientRole = map[string]map[string]string{}
+	all, err := im.tx.ListAllRoles(ctx, im.realm.ID)
+	if err != nil {
+		return err
+	}
+	cs, err := im.tx.ListClients(ctx, im.realm.ID)
+	if err != nil {
+		return err
+	}
+	byID := map[string]string{}
+	for _, c := range cs {
+		byID[c.ID] = c.ClientID
+		im.clients[c.ClientID] = c.ID
+	}
+	for _, r := range all {
+		if r.ClientID == "" {
+			im.realmRole[r.Name] = r.ID
+			continue
+		}
+		cid := byID[r.ClientID]
+		if im.clientRole[cid] == nil {
+			im.clientRole[cid] = map[string]string{}
+		}
+		im.clientRole[cid][r.Name] = r.ID
+	}
+	return nil
+}
+
+// roleIDs resolves realm role names and client role names (by clientId).
+func (im *importer) roleIDs(realmRoles []string, clientRoles map[string][]string, path string) ([]string, error) {
+	var ids []string
+	for i, name := range realmRoles {
+		id, ok := im.realmRole[name]
+		if !ok {
+			return nil, importErr(fmt.Sprintf("%s.realmRoles[%d]", path, i), "realm role %q does not exist", name)
+		}
+		ids = append(ids, id)
+	}
+	for _, cid := range sortedKeys(clientRoles) {
+		for i, name := range clientRoles[cid] {
+			id, ok := im.clientRole[cid][name]
+			if !ok {
+				return nil, importErr(fmt.Sprintf("%s.clientRoles.%s[%d]", path, cid, i), "role %q of client %q does not exist", name, cid)
+			}
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+func (im *importer) composites(ctx context.Context) error {
+	if err := im.reloadRoles(ctx); err != nil {
+		return err
+	}
+	if im.x.Roles == nil {
+		return nil
+	}
+	add := func(xr Role, table map[string]string, path string) error {
+		if xr.Composites == nil {
+			return nil
+		}
+		kids, err := im.roleIDs(xr.Composites.Realm, xr.Composites.Client, path+".composites")
+		if err != nil {
+			var ie *ImportError
+			if errors.As(err, &ie) {
+				ie.Path = strings.Replace(ie.Path, "realmRoles", "realm", 1)
+				ie.Path = strings.Replace(ie.Path, "clientRoles", "client", 1)
+			}
+			return err
+		}
+		return im.tx.AddComposites(ctx, table[xr.Name], kids...)
+	}
+	for i, xr := range im.x.Roles.Realm {
+		if err := add(xr, im.realmRole, fmt.Sprintf("$.roles.realm[%d]", i)); err != nil {
+			return err
+		}
+	}
+	for _, clientID := range sortedKeys(im.x.Roles.Client) {
+		for i, xr := range im.x.Roles.Client[clientID] {
+			if err := add(xr, im.clientRole[clientID], fmt.Sprintf("$.roles.client.%s[%d]", clientID, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (im *importer) defaultRole(ctx context.Context) error {
+	if im.x.DefaultRole == nil || im.x.DefaultRole.Name == "" {
+		return nil
+	}
+	id, ok := im.realmRole[im.x.DefaultRole.Name]
+	if !ok {
+		return importErr("$.defaultRole.name", "default role %q is not among the realm roles", im.x.DefaultRole.Name)
+	}
+	im.realm.DefaultRoleID = id
+	return im.tx.UpdateRealm(ctx, im.realm.ID, func(r *realm.Realm) error { r.DefaultRoleID = id; return nil })
+}
+
+// keyProviders is where Keycloak's export keeps realm keys.
+const keyProviders = "org.keycloak.keys.KeyProvider"
+
+func (im *importer) keys(ctx context.Context) error {
+	for i, c := range im.x.Components[keyProviders] {
+		path := fmt.Sprintf("$.components[%q][%d]", keyProviders, i)
+		conf := func(k string) string {
+			if v := c.Config[k]; len(v) > 0 {
+				return v[0]
+			}
+			return ""
+		}
+		priority := int64(keys.DefaultPriority)
+		if p := conf("priority"); p != "" {
+			n, err := strconv.ParseInt(p, 10, 64)
+			if err != nil {
+				return importErr(path+".config.priority", "not a number: %q", p)
+			}
+			priority = n
+		}
+		enabled, active := conf("enabled") != "false", conf("active") != "false"
+		var (
+			k   keys.Key
+			err error
+		)
+		switch c.ProviderID {
+		case keys.ProviderRSAGenerated, keys.ProviderRSA:
+			if conf("privateKey") == "" {
+				continue // Keycloak generates a fresh key in this case; Complete will
+			}
+			k, err = keys.ImportRSA(c.ID, im.realm.ID, c.ProviderID, conf("privateKey"), conf("certificate"),
+				priority, enabled, active, im.realm.Name, im.now)
+			if err == nil && conf("algorithm") != "" {
+				k.Algorithm = conf("algorithm")
+			}
+		case keys.ProviderHMACGenerated:
+			if conf("secret") == "" {
+				continue
+			}
+			k, err = keys.ImportHMAC(c.ID, im.realm.ID, conf("kid"), conf("secret"), conf("algorithm"),
+				priority, enabled, active, im.now)
+		default:
+			continue // AES, encryption and other providers are not used by Gatehouse yet
+		}
+		if err != nil {
+			return importErr(path, "%v", err)
+		}
+		if err := im.tx.CreateKey(ctx, k); err != nil {
+			return importErr(path, "%v", err)
+		}
+	}
+	return nil
+}
+
+func (im *importer) groupsStep(ctx context.Context) error {
+	im.groups = map[string]string{}
+	var walk func(gs []Group, parentID, parentPath, path string) error
+	walk = func(gs []Group, parentID, parentPath, path string) error {
+		for i, xg := range gs {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			g := xg.ToDomain(im.realm.ID, parentID)
+			if g.ID == "" {
+				g.ID = store.NewID()
+			}
+			if err := g.Validate(); err != nil {
+				return importErr(p, "%v", err)
+			}
+			if err := im.tx.CreateGroup(ctx, g); err != nil {
+				if errors.Is(err, store.ErrConflict) {
+					return importErr(p+".name", "group %q appears twice under the same parent (or its id is taken)", g.Name)
+				}
+				return err
+			}
+			gp := GroupPath(parentPath, g.Name)
+			im.groups[gp] = g.ID
+			ids, err := im.roleIDs(xg.RealmRoles, xg.ClientRoles, p)
+			if err != nil {
+				return err
+			}
+			if err := im.tx.AddGroupRoles(ctx, g.ID, ids...); err != nil {
+				return err
+			}
+			if err := walk(xg.SubGroups, g.ID, gp, p+".subGroups"); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(im.x.Groups, "", "", "$.groups")
+}
+
+func (im *importer) users(ctx context.Context) error {
+	seen := map[string]bool{}
+	policy := user.ParseHashPolicy(im.realm.PasswordPolicy)
+	for i, xu := range im.x.Users {
+		path := fmt.Sprintf("$.users[%d]", i)
+		u := xu.ToDomain(im.realm.ID)
+		if u.ID == "" {
+			u.ID = store.NewID()
+		}
+		if u.CreatedTimestamp == 0 {
+			u.CreatedTimestamp = im.now.UnixMilli()
+		}
+		u.Normalize()
+		if err := u.Validate(); err != nil {
+			return importErr(path+".username", "%v", err)
+		}
+		if seen[u.Username] {
+			return importErr(path+".username", "user %q appears twice (usernames ignore case)", u.Username)
+		}
+		seen[u.Username] = true
+		if xu.ServiceAccountClientID != "" {
+			cid, ok := im.clients[xu.ServiceAccountClientID]
+			if !ok {
+				return importErr(path+".serviceAccountClientId", "client %q does not exist", xu.ServiceAccountClientID)
+			}
+			u.ServiceAccountClientID = cid
+		}
+		var creds []user.Credential
+		for j, xc := range xu.Credentials {
+			cp := fmt.Sprintf("%s.credentials[%d]", path, j)
+			c := xc.ToDomain(u.ID)
+			if c.ID == "" {
+				c.ID = store.NewID()
+			}
+			if c.CreatedDate == 0 {
+				c.CreatedDate = im.now.UnixMilli()
+			}
+			if xc.Value != "" {
+				if c.Type != user.CredentialPassword {
+					return importErr(cp+".value", "a plain value is only accepted for password credentials")
+				}
+				hashed, err := user.NewPasswordCredential(c.ID, u.ID, xc.Value, c.CreatedDate, policy)
+				if err != nil {
+					return importErr(cp+".value", "%v", err)
+				}
+				hashed.UserLabel, hashed.Priority = c.UserLabel, c.Priority
+				c = hashed
+				if xc.Temporary != nil && *xc.Temporary && !slices.Contains(u.RequiredActions, "UPDATE_PASSWORD") {
+					u.RequiredActions = append(u.RequiredActions, "UPDATE_PASSWORD")
+				}
+			} else if c.Type == user.CredentialPassword {
+				if err := user.CheckStoredPassword(c); err != nil {
+					return importErr(cp, "%v", err)
+				}
+			}
+			creds = append(creds, c)
+		}
+		if err := im.tx.CreateUser(ctx, u); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return importErr(path+".id", "user id %q is already used", u.ID)
+			}
+			return err
+		}
+		for j, c := range creds {
+			if err := im.tx.CreateCredential(ctx, c); err != nil {
+				if errors.Is(err, store.ErrConflict) {
+					return importErr(fmt.Sprintf("%s.credentials[%d].id", path, j), "credential id %q is already used", c.ID)
+				}
+				return err
+			}
+		}
+		ids, err := im.roleIDs(xu.RealmRoles, xu.ClientRoles, path)
+		if err != nil {
+			return err
+		}
+		if err := im.tx.AddUserRoles(ctx, u.ID, ids...); err != nil {
+			return err
+		}
+		for j, gp := range xu.Groups {
+			gid, ok := im.groups[gp]
+			if !ok {
+				return importErr(fmt.Sprintf("%s.groups[%d]", path, j), "group %q does not exist", gp)
+			}
+			if err := im.tx.AddGroupMember(ctx, gid, u.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// serviceAccounts creates the service account user of every client that has
+// service accounts on but whose user the file did not carry.
+func (im *importer) serviceAccounts(ctx context.Context) error {
+	cs, err := im.tx.ListClients(ctx, im.realm.ID)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if c.ServiceAccountsEnabled {
+			if err := provision.EnsureServiceAccount(ctx, im.tx, c, im.now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
