@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 		{"missing rows are ErrNotFound", testNotFound},
 		{"realm keys keep their bytes and state", testKeys},
 	}
+	tests = append(tests, sessionTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

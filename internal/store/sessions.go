@@ -1,0 +1,269 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/session"
+)
+
+// Errors of refresh token rotation, with Keycloak's wording as their text.
+var (
+	ErrStaleToken    = errors.New("Stale token")
+	ErrReuseExceeded = errors.New("Maximum allowed refresh token reuse exceeded")
+)
+
+const userSessionCols = `id, realm_id, user_id, offline, started, last_refresh, remember_me, ip_address, auth_method, auth_time, notes`
+
+func scanUserSession(sc interface{ Scan(...any) error }) (session.UserSession, error) {
+	var (
+		s     session.UserSession
+		notes string
+	)
+	if err := sc.Scan(&s.ID, &s.RealmID, &s.UserID, &s.Offline, &s.Started, &s.LastRefresh, &s.RememberMe,
+		&s.IPAddress, &s.AuthMethod, &s.AuthTime, &notes); err != nil {
+		return session.UserSession{}, mapErr(err)
+	}
+	return s, fromJSON(notes, &s.Notes)
+}
+
+// CreateUserSession stores a new user session (SSO or offline).
+func (s *DB) CreateUserSession(ctx context.Context, us session.UserSession) error {
+	if us.Notes == nil {
+		us.Notes = map[string]string{}
+	}
+	_, err := s.exec(ctx, `INSERT INTO user_sessions (`+userSessionCols+`) VALUES (`+placeholders(1, 11)+`)`,
+		us.ID, us.RealmID, us.UserID, us.Offline, us.Started, us.LastRefresh, us.RememberMe,
+		us.IPAddress, us.AuthMethod, us.AuthTime, toJSON(us.Notes))
+	if err != nil {
+		return fmt.Errorf("create user session: %w", err)
+	}
+	return nil
+}
+
+// GetUserSession loads a user session by id.
+func (s *DB) GetUserSession(ctx context.Context, realmID, id string) (session.UserSession, error) {
+	return scanUserSession(s.queryRow(ctx, `SELECT `+userSessionCols+` FROM user_sessions WHERE realm_id = $1 AND id = $2`, realmID, id))
+}
+
+// ListUserSessions returns a user's sessions, online or offline, oldest first.
+func (s *DB) ListUserSessions(ctx context.Context, realmID, userID string, offline bool) ([]session.UserSession, error) {
+	rows, err := s.query(ctx, `SELECT `+userSessionCols+` FROM user_sessions WHERE realm_id = $1 AND user_id = $2 AND offline = $3 ORDER BY started, id`,
+		realmID, userID, offline)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []session.UserSession
+	for rows.Next() {
+		us, err := scanUserSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, us)
+	}
+	return out, rows.Err()
+}
+
+// TouchUserSession records activity: last_refresh only moves forward, so
+// two nodes refreshing at once cannot move it back.
+func (s *DB) TouchUserSession(ctx context.Context, id string, now int64) error {
+	_, err := s.exec(ctx, `UPDATE user_sessions SET last_refresh = $2 WHERE id = $1 AND last_refresh < $2`, id, now)
+	return err
+}
+
+// DeleteUserSession ends a session and its client sessions.
+func (s *DB) DeleteUserSession(ctx context.Context, realmID, id string) error {
+	return oneRow(s.exec(ctx, `DELETE FROM user_sessions WHERE realm_id = $1 AND id = $2`, realmID, id))
+}
+
+// DeleteUserSessions ends every session of a user, online or offline, and
+// returns how many ended.
+func (s *DB) DeleteUserSessions(ctx context.Context, realmID, userID string, offline bool) (int64, error) {
+	r, err := s.exec(ctx, `DELETE FROM user_sessions WHERE realm_id = $1 AND user_id = $2 AND offline = $3`, realmID, userID, offline)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}
+
+const clientSessionCols = `id, user_session_id, client_id, offline, started, ts, current_refresh_token, refresh_use_count, scope, nonce, notes`
+
+func scanClientSession(sc interface{ Scan(...any) error }) (session.ClientSession, error) {
+	var (
+		c     session.ClientSession
+		notes string
+	)
+	if err := sc.Scan(&c.ID, &c.UserSessionID, &c.ClientID, &c.Offline, &c.Started, &c.Timestamp,
+		&c.CurrentRefreshToken, &c.RefreshUseCount, &c.Scope, &c.Nonce, &notes); err != nil {
+		return session.ClientSession{}, mapErr(err)
+	}
+	return c, fromJSON(notes, &c.Notes)
+}
+
+// CreateClientSession stores a client's session inside a user session; a
+// client has at most one per user session (ErrConflict).
+func (s *DB) CreateClientSession(ctx context.Context, c session.ClientSession) error {
+	if c.Notes == nil {
+		c.Notes = map[string]string{}
+	}
+	_, err := s.exec(ctx, `INSERT INTO client_sessions (`+clientSessionCols+`) VALUES (`+placeholders(1, 11)+`)`,
+		c.ID, c.UserSessionID, c.ClientID, c.Offline, c.Started, c.Timestamp, c.CurrentRefreshToken,
+		c.RefreshUseCount, c.Scope, c.Nonce, toJSON(c.Notes))
+	if err != nil {
+		return fmt.Errorf("create client session: %w", err)
+	}
+	return nil
+}
+
+// GetClientSession loads the session of a client inside a user session.
+func (s *DB) GetClientSession(ctx context.Context, userSessionID, clientID string) (session.ClientSession, error) {
+	return scanClientSession(s.queryRow(ctx, `SELECT `+clientSessionCols+` FROM client_sessions WHERE user_session_id = $1 AND client_id = $2`,
+		userSessionID, clientID))
+}
+
+// ListClientSessions returns the client sessions of a user session.
+func (s *DB) ListClientSessions(ctx context.Context, userSessionID string) ([]session.ClientSession, error) {
+	rows, err := s.query(ctx, `SELECT `+clientSessionCols+` FROM client_sessions WHERE user_session_id = $1 ORDER BY started, id`, userSessionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []session.ClientSession
+	for rows.Next() {
+		c, err := scanClientSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// DeleteClientSession detaches a client from a user session.
+func (s *DB) DeleteClientSession(ctx context.Context, userSessionID, clientID string) error {
+	return oneRow(s.exec(ctx, `DELETE FROM client_sessions WHERE user_session_id = $1 AND client_id = $2`, userSessionID, clientID))
+}
+
+// DeleteOfflineSessionsOfClient revokes a user's offline access for one
+// client: the client's offline client sessions go, and so does any offline
+// user session left without clients. It returns how many client sessions ended.
+func (s *DB) DeleteOfflineSessionsOfClient(ctx context.Context, realmID, userID, clientID string) (int64, error) {
+	var n int64
+	err := s.InTx(ctx, func(tx *DB) error {
+		r, err := tx.exec(ctx, `DELETE FROM client_sessions WHERE client_id = $1 AND offline = $2 AND user_session_id IN
+			(SELECT id FROM user_sessions WHERE realm_id = $3 AND user_id = $4 AND offline = $2)`, clientID, true, realmID, userID)
+		if err != nil {
+			return err
+		}
+		if n, err = r.RowsAffected(); err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `DELETE FROM user_sessions WHERE realm_id = $1 AND user_id = $2 AND offline = $3 AND NOT EXISTS
+			(SELECT 1 FROM client_sessions c WHERE c.user_session_id = user_sessions.id)`, realmID, userID, true)
+		return err
+	})
+	return n, err
+}
+
+// UseRefreshToken applies Keycloak's refresh token rotation rules to one use
+// of the refresh token jti (issued at iat) in a client session, atomically:
+// the row is locked while it is decided, so N concurrent uses with
+// refreshTokenMaxReuse = 0 give exactly one success on any number of nodes.
+//
+//   - a token that is not the session's current one and was issued before
+//     the session's last token is stale;
+//   - a token becomes current on first use, with a use count of 0;
+//   - a use past refreshTokenMaxReuse fails.
+//
+// On success the use is counted and the client session's timestamp is now.
+// With rotation off only the timestamp moves.
+func (s *DB) UseRefreshToken(ctx context.Context, clientSessionID, jti string, iat, now int64, rotation bool, maxReuse int) error {
+	return s.InTx(ctx, func(tx *DB) error {
+		c, err := scanClientSession(tx.queryRow(ctx, `SELECT `+clientSessionCols+` FROM client_sessions WHERE id = $1`+tx.forUpdate(), clientSessionID))
+		if err != nil {
+			return err
+		}
+		if !rotation {
+			_, err := tx.exec(ctx, `UPDATE client_sessions SET ts = $2 WHERE id = $1`, c.ID, max(now, c.Timestamp))
+			return err
+		}
+		if c.CurrentRefreshToken != "" && c.CurrentRefreshToken != jti && iat < c.Timestamp {
+			return ErrStaleToken
+		}
+		count := c.RefreshUseCount
+		if c.CurrentRefreshToken != jti {
+			count = 0
+		}
+		if count > maxReuse {
+			return ErrReuseExceeded
+		}
+		_, err = tx.exec(ctx, `UPDATE client_sessions SET current_refresh_token = $2, refresh_use_count = $3, ts = $4 WHERE id = $1`,
+			c.ID, jti, count+1, max(now, c.Timestamp))
+		return err
+	})
+}
+
+// UpdateClientSessionScope records the scope granted on the latest token.
+func (s *DB) UpdateClientSessionScope(ctx context.Context, id, scope string) error {
+	return oneRow(s.exec(ctx, `UPDATE client_sessions SET scope = $2 WHERE id = $1`, id, scope))
+}
+
+// CountSessions counts a client's live sessions, online or offline.
+func (s *DB) CountClientSessions(ctx context.Context, clientID string, offline bool) (int, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM client_sessions WHERE client_id = $1 AND offline = $2`, clientID, offline).Scan(&n)
+	return n, mapErr(err)
+}
+
+// RevokeToken records that the token jti is revoked until it would have
+// expired anyway (epoch seconds).
+func (s *DB) RevokeToken(ctx context.Context, realmID, jti string, expiresAt int64) error {
+	_, err := s.exec(ctx, `INSERT INTO revoked_tokens (jti, realm_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING`,
+		jti, realmID, expiresAt)
+	return err
+}
+
+// IsTokenRevoked reports whether the token jti was revoked.
+func (s *DB) IsTokenRevoked(ctx context.Context, jti string) (bool, error) {
+	var one int
+	err := s.queryRow(ctx, `SELECT 1 FROM revoked_tokens WHERE jti = $1`, jti).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, mapErr(err)
+}
+
+// DeleteExpiredSessions removes the sessions of realm r that expired before
+// now (epoch seconds) and revoked-token records past their expiry. It
+// returns the number of user sessions removed.
+func (s *DB) DeleteExpiredSessions(ctx context.Context, r realm.Realm, now int64) (int64, error) {
+	// The longest idle time a session of each kind can have; a session idle
+	// longer than that is dead whatever its remember-me flag.
+	onlineIdle := int64(max(r.SSOSessionIdleTimeout, r.SSOSessionIdleTimeoutRememberMe))
+	onlineMax := int64(max(r.SSOSessionMaxLifespan, r.SSOSessionMaxLifespanRememberMe))
+	var total int64
+	res, err := s.exec(ctx, `DELETE FROM user_sessions WHERE realm_id = $1 AND offline = $2 AND (last_refresh < $3 OR started < $4)`,
+		r.ID, false, now-onlineIdle, now-onlineMax)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	total += n
+	offlineMax := int64(-1) << 62
+	if r.OfflineSessionMaxLifespanEnabled {
+		offlineMax = now - int64(r.OfflineSessionMaxLifespan)
+	}
+	res, err = s.exec(ctx, `DELETE FROM user_sessions WHERE realm_id = $1 AND offline = $2 AND (last_refresh < $3 OR started < $4)`,
+		r.ID, true, now-int64(r.OfflineSessionIdleTimeout), offlineMax)
+	if err != nil {
+		return total, err
+	}
+	n, _ = res.RowsAffected()
+	total += n
+	_, err = s.exec(ctx, `DELETE FROM revoked_tokens WHERE realm_id = $1 AND expires_at < $2`, r.ID, now)
+	return total, err
+}

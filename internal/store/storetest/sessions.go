@@ -1,0 +1,243 @@
+package storetest
+
+import (
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/session"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+)
+
+func sessionTests() []struct {
+	name string
+	fn   func(t *testing.T, db *store.DB)
+} {
+	return []struct {
+		name string
+		fn   func(t *testing.T, db *store.DB)
+	}{
+		{"sessions: create, list, touch only moves forward, delete cascades", testSessionBasics},
+		{"refresh rotation: max reuse N allows N+1 uses, stale tokens refused", testRefreshRotation},
+		{"refresh rotation: 50 concurrent uses with max reuse 0 give exactly one success", testRefreshRace},
+		{"offline revocation for one client leaves other clients and online sessions", testOfflineRevocation},
+		{"expired sessions are removed by their own timeouts", testExpiry},
+		{"revoked tokens are remembered until they expire", testRevokedTokens},
+	}
+}
+
+type sessFixture struct {
+	r  realm.Realm
+	c  client.Client
+	c2 client.Client
+	u  string
+}
+
+func mkSessionFixture(t *testing.T, db *store.DB) sessFixture {
+	t.Helper()
+	r := mkRealm(t, db, "s")
+	c := client.New(store.NewID(), r.ID, "app")
+	c2 := client.New(store.NewID(), r.ID, "other")
+	for _, x := range []client.Client{c, c2} {
+		if err := db.CreateClient(ctx(), x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u := mkUser(t, db, r.ID, "sam")
+	return sessFixture{r: r, c: c, c2: c2, u: u.ID}
+}
+
+func mkSessions(t *testing.T, db *store.DB, f sessFixture, offline bool, at int64, clients ...client.Client) (session.UserSession, []session.ClientSession) {
+	t.Helper()
+	us := session.UserSession{ID: store.NewID(), RealmID: f.r.ID, UserID: f.u, Offline: offline, Started: at, LastRefresh: at, AuthTime: at,
+		AuthMethod: "openid-connect", IPAddress: "127.0.0.1", Notes: map[string]string{"k": "v"}}
+	if err := db.CreateUserSession(ctx(), us); err != nil {
+		t.Fatal(err)
+	}
+	var css []session.ClientSession
+	for _, c := range clients {
+		cs := session.ClientSession{ID: store.NewID(), UserSessionID: us.ID, ClientID: c.ID, Offline: offline, Started: at, Timestamp: at, Scope: "openid"}
+		if err := db.CreateClientSession(ctx(), cs); err != nil {
+			t.Fatal(err)
+		}
+		css = append(css, cs)
+	}
+	return us, css
+}
+
+func testSessionBasics(t *testing.T, db *store.DB) {
+	f := mkSessionFixture(t, db)
+	us, css := mkSessions(t, db, f, false, 1000, f.c, f.c2)
+	got, err := db.GetUserSession(ctx(), f.r.ID, us.ID)
+	if err != nil || got.Notes["k"] != "v" || got.Started != 1000 || got.Offline {
+		t.Fatalf("get: %+v %v", got, err)
+	}
+	dup := css[0]
+	dup.ID = store.NewID()
+	if err := db.CreateClientSession(ctx(), dup); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second client session for the same client: %v", err)
+	}
+	if err := db.TouchUserSession(ctx(), us.ID, 1500); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.TouchUserSession(ctx(), us.ID, 1200); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = db.GetUserSession(ctx(), f.r.ID, us.ID)
+	if got.LastRefresh != 1500 {
+		t.Fatalf("last refresh moved back: %d", got.LastRefresh)
+	}
+	list, _ := db.ListUserSessions(ctx(), f.r.ID, f.u, false)
+	if len(list) != 1 {
+		t.Fatalf("list: %v", list)
+	}
+	if n, _ := db.CountClientSessions(ctx(), f.c.ID, false); n != 1 {
+		t.Fatalf("count: %d", n)
+	}
+	if err := db.DeleteUserSession(ctx(), f.r.ID, us.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetClientSession(ctx(), us.ID, f.c.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("client session outlived its user session: %v", err)
+	}
+}
+
+func testRefreshRotation(t *testing.T, db *store.DB) {
+	f := mkSessionFixture(t, db)
+	_, css := mkSessions(t, db, f, false, 1000, f.c)
+	cs := css[0].ID
+	use := func(jti string, iat, now int64) error { return db.UseRefreshToken(ctx(), cs, jti, iat, now, true, 1) }
+	// t1 issued at login (iat 1000), max reuse 1: two uses succeed, the third fails.
+	if err := use("t1", 1000, 1010); err != nil {
+		t.Fatal(err)
+	}
+	if err := use("t1", 1000, 1020); err != nil {
+		t.Fatalf("second use within max reuse 1: %v", err)
+	}
+	if err := use("t1", 1000, 1030); !errors.Is(err, store.ErrReuseExceeded) {
+		t.Fatalf("third use: want ErrReuseExceeded, got %v", err)
+	}
+	// t2 was issued by the first refresh (iat 1010), before the session's last
+	// token (1020): stale.
+	if err := use("t2", 1010, 1040); !errors.Is(err, store.ErrStaleToken) {
+		t.Fatalf("older sibling: want ErrStaleToken, got %v", err)
+	}
+	// t3, issued by the latest refresh, becomes current with a fresh count.
+	if err := use("t3", 1020, 1050); err != nil {
+		t.Fatalf("latest token: %v", err)
+	}
+	// Without rotation, reuse is unlimited.
+	for i := range 5 {
+		if err := db.UseRefreshToken(ctx(), cs, "t3", 1020, int64(1060+i), false, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.UseRefreshToken(ctx(), "missing", "t", 0, 0, true, 0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing client session: %v", err)
+	}
+}
+
+func testRefreshRace(t *testing.T, db *store.DB) {
+	f := mkSessionFixture(t, db)
+	_, css := mkSessions(t, db, f, false, 1000, f.c)
+	const n = 50
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		ok, reuse int
+	)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := db.UseRefreshToken(ctx(), css[0].ID, "t1", 1000, 1001, true, 0)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, store.ErrReuseExceeded):
+				reuse++
+			default:
+				t.Errorf("unexpected: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok != 1 || reuse != n-1 {
+		t.Fatalf("want 1 success and %d refusals, got %d and %d", n-1, ok, reuse)
+	}
+}
+
+func testOfflineRevocation(t *testing.T, db *store.DB) {
+	f := mkSessionFixture(t, db)
+	online, _ := mkSessions(t, db, f, false, 1000, f.c)
+	off1, _ := mkSessions(t, db, f, true, 1000, f.c)
+	off2, _ := mkSessions(t, db, f, true, 1000, f.c, f.c2)
+	n, err := db.DeleteOfflineSessionsOfClient(ctx(), f.r.ID, f.u, f.c.ID)
+	if err != nil || n != 2 {
+		t.Fatalf("revoked %d, %v", n, err)
+	}
+	if _, err := db.GetUserSession(ctx(), f.r.ID, off1.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("offline session with no client left survives: %v", err)
+	}
+	if _, err := db.GetClientSession(ctx(), off2.ID, f.c2.ID); err != nil {
+		t.Fatalf("other client's offline access was revoked: %v", err)
+	}
+	if _, err := db.GetClientSession(ctx(), online.ID, f.c.ID); err != nil {
+		t.Fatalf("online session was touched: %v", err)
+	}
+}
+
+func testExpiry(t *testing.T, db *store.DB) {
+	f := mkSessionFixture(t, db)
+	r := f.r
+	r.SSOSessionIdleTimeout, r.SSOSessionMaxLifespan, r.OfflineSessionIdleTimeout = 60, 3600, 600
+	idle, _ := mkSessions(t, db, f, false, 1000, f.c)   // idle since 1000
+	active, _ := mkSessions(t, db, f, false, 1000, f.c) // refreshed at 1100
+	tooOld, _ := mkSessions(t, db, f, false, 1000, f.c) // refreshed, but past max at 4601
+	offline, _ := mkSessions(t, db, f, true, 1000, f.c) // offline idle 600
+	db.TouchUserSession(ctx(), active.ID, 1100)
+	db.TouchUserSession(ctx(), tooOld.ID, 4590)
+	db.TouchUserSession(ctx(), offline.ID, 4400)
+	n, err := db.DeleteExpiredSessions(ctx(), r, 1120)
+	if err != nil || n != 1 {
+		t.Fatalf("at 1120: removed %d (%v), want the idle one", n, err)
+	}
+	if _, err := db.GetUserSession(ctx(), r.ID, idle.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal("idle session kept")
+	}
+	n, _ = db.DeleteExpiredSessions(ctx(), r, 4601)
+	if n != 2 { // active (idle since 1100) and tooOld (past max); offline lives on
+		t.Fatalf("at 4601: removed %d, want 2", n)
+	}
+	if _, err := db.GetUserSession(ctx(), r.ID, offline.ID); err != nil {
+		t.Fatal("offline session removed by the SSO timeouts")
+	}
+	n, _ = db.DeleteExpiredSessions(ctx(), r, 5001)
+	if n != 1 {
+		t.Fatalf("offline idle expiry: removed %d", n)
+	}
+}
+
+func testRevokedTokens(t *testing.T, db *store.DB) {
+	f := mkSessionFixture(t, db)
+	if err := db.RevokeToken(ctx(), f.r.ID, "jti-1", 2000); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RevokeToken(ctx(), f.r.ID, "jti-1", 2000); err != nil {
+		t.Fatalf("revoking twice: %v", err)
+	}
+	if ok, err := db.IsTokenRevoked(ctx(), "jti-1"); !ok || err != nil {
+		t.Fatalf("revoked: %v %v", ok, err)
+	}
+	if ok, err := db.IsTokenRevoked(ctx(), "jti-2"); ok || err != nil {
+		t.Fatalf("never revoked: %v %v", ok, err)
+	}
+	db.DeleteExpiredSessions(ctx(), f.r, 2001)
+	if ok, _ := db.IsTokenRevoked(ctx(), "jti-1"); ok {
+		t.Fatal("expired revocation record kept")
+	}
+}
