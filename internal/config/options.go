@@ -114,7 +114,7 @@ var options = []option{
 		help:  "Export only this realm; all realms when unset.",
 		field: func(c *Config) any { return &c.Realm }},
 	{name: "override", arg: "<true|false>", modes: []string{ModeImport}, def: "false",
-		help:  "Replace realms that already exist; when false they are skipped.",
+		help:  "Replace realms that already exist; when false, importing an existing realm is an error.",
 		field: func(c *Config) any { return &c.Override }},
 }
 
@@ -150,6 +150,8 @@ func Usage(mode string) string {
 		for _, m := range allModes {
 			fmt.Fprintf(&b, "  %-10s %s\n", m, modeSummary[m])
 		}
+		fmt.Fprintf(&b, "  %-10s %s\n", "version", "Print the version.")
+		fmt.Fprintf(&b, "  %-10s %s\n", "help", "Show this help, or a command's options.")
 		b.WriteString("\nRun 'gatehouse <command> --help' for the options of a command.\n")
 		return b.String()
 	}

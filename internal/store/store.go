@@ -74,6 +74,12 @@ func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
 				return nil, fmt.Errorf("create database directory: %w", err)
 			}
 		}
+		// The file holds password hashes and private keys: owner only.
+		f, err := os.OpenFile(dsn, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("open database file: %w", err)
+		}
+		f.Close()
 		// WAL lets readers run beside the single writer; busy_timeout makes a
 		// second writer wait instead of failing; _txlock=immediate takes the
 		// write lock at BEGIN so two read-then-write transactions cannot

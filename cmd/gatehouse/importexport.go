@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/config"
+	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+)
+
+// exportSuffix names the files export --dir writes and Keycloak's kc.sh
+// export writes: <realm>-realm.json.
+const exportSuffix = "-realm.json"
+
+// runImport is "gatehouse import": one file or every *.json in a directory.
+// A realm that exists is an error unless --override, so a mistyped command
+// cannot silently replace production data.
+func runImport(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.Writer) int {
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "gatehouse: open database: %s\n", oneLine(err.Error()))
+		return exitFail
+	}
+	defer db.Close()
+	opts := importOptions(cfg, false, time.Now())
+	if cfg.File != "" {
+		err = importFile(ctx, log, db, cfg.File, opts)
+	} else {
+		err = importDir(ctx, log, db, cfg.Dir, opts)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "gatehouse: %s\n", oneLine(err.Error()))
+		return exitFail
+	}
+	return exitOK
+}
+
+func importOptions(cfg config.Config, skipExisting bool, now time.Time) rep.ImportOptions {
+	return rep.ImportOptions{Override: cfg.Override, SkipExisting: skipExisting, Now: now}
+}
+
+// importDir imports every *.json file in dir, in name order, each realm in its
+// own transaction. With opts.SkipExisting (--import-realm at start) a realm
+// that exists is left as it is. A missing dir is an error wrapping
+// os.ErrNotExist.
+func importDir(ctx context.Context, log *slog.Logger, db *store.DB, dir string, opts rep.ImportOptions) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("read import directory: %w", err)
+	}
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		if err := importFile(ctx, log, db, filepath.Join(dir, e.Name()), opts); err != nil {
+			return err
+		}
+		n++
+	}
+	if n == 0 {
+		log.Warn("no *.json realm file to import", "dir", dir)
+	}
+	return nil
+}
+
+func importFile(ctx context.Context, log *slog.Logger, db *store.DB, path string, opts rep.ImportOptions) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	name, skipped, err := rep.ImportFile(ctx, db, data, opts)
+	switch {
+	case errors.Is(err, rep.ErrRealmExists):
+		return fmt.Errorf("import %s: realm %q already exists; add --override to replace it", path, name)
+	case err != nil:
+		return fmt.Errorf("import %s: %w", path, err)
+	case skipped:
+		log.Info("realm exists, import skipped", "realm", name, "file", path)
+	default:
+		log.Info("imported realm", "realm", name, "file", path)
+	}
+	return nil
+}
+
+// runExport is "gatehouse export": --realm R --file F writes one realm to F;
+// --dir D writes every realm, or only --realm R, as D/<realm>-realm.json.
+func runExport(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.Writer) int {
+	if cfg.File != "" && cfg.Realm == "" {
+		fmt.Fprintln(stderr, "gatehouse: export --file needs --realm; use --dir to export every realm")
+		return exitUsage
+	}
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "gatehouse: open database: %s\n", oneLine(err.Error()))
+		return exitFail
+	}
+	defer db.Close()
+	if err := export(ctx, log, db, cfg); err != nil {
+		fmt.Fprintf(stderr, "gatehouse: %s\n", oneLine(err.Error()))
+		return exitFail
+	}
+	return exitOK
+}
+
+func export(ctx context.Context, log *slog.Logger, db *store.DB, cfg config.Config) error {
+	if cfg.File != "" {
+		return exportRealm(ctx, log, db, cfg.Realm, cfg.File)
+	}
+	names := []string{cfg.Realm}
+	if cfg.Realm == "" {
+		realms, err := db.ListRealms(ctx)
+		if err != nil {
+			return fmt.Errorf("list realms: %w", err)
+		}
+		names = names[:0]
+		for _, r := range realms {
+			names = append(names, r.Name)
+		}
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	for _, name := range names {
+		// A realm name is free text; it must not choose where the file goes.
+		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) || strings.ContainsRune(name, 0) {
+			return fmt.Errorf("export realm %q: the name cannot be a file name; use --realm with --file", name)
+		}
+		if err := exportRealm(ctx, log, db, name, filepath.Join(cfg.Dir, name+exportSuffix)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func exportRealm(ctx context.Context, log *slog.Logger, db *store.DB, name, path string) error {
+	data, err := rep.Export(ctx, db, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("export: realm %q does not exist", name)
+	}
+	if err != nil {
+		return fmt.Errorf("export realm %q: %w", name, err)
+	}
+	if err := writeFileAtomic(path, data); err != nil {
+		return fmt.Errorf("export realm %q: %w", name, err)
+	}
+	log.Info("exported realm", "realm", name, "file", path)
+	return nil
+}
+
+// writeFileAtomic replaces path with data or leaves it untouched: a realm
+// export holds password hashes and private keys, so it is readable by its
+// owner only, and an interrupted export never leaves half a file to import.
+func writeFileAtomic(path string, data []byte) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after a successful rename there is nothing to remove
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,165 @@
+// Package server builds every HTTP handler onto one http.ServeMux, adds what
+// all responses share (security headers, a request body limit, request
+// logging, Keycloak's 404 and 405 bodies, health checks), and runs the HTTP
+// and HTTPS listeners until the process is told to stop.
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/oidc"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
+)
+
+// MaxRequestBody caps every request body. The largest legitimate bodies are
+// admin API documents; a token request is a few kilobytes. The cap is checked
+// before any handler parses, hashes or stores anything (CVE-2026-4634: an
+// unbounded scope parameter exhausted Keycloak's CPU and memory).
+const MaxRequestBody = 1 << 20
+
+// Options are the dependencies shared by every handler.
+type Options struct {
+	Store *store.DB
+	Log   *slog.Logger
+	// Now is the clock of every handler; nil means time.Now. This is the one
+	// place under internal/ that reads the wall clock, so tests can fix time.
+	Now  func() time.Time
+	URLs web.URLs
+}
+
+// Keycloak's bodies for a path no resource serves and for a method the
+// resource does not take (RESTEasy Reactive's NotFoundException and
+// NotAllowedException, rendered by KeycloakErrorHandler in Keycloak 24+).
+var (
+	notFoundBody = map[string]string{
+		"error":             "Unable to find matching target resource method",
+		"error_description": "For more on this error consult the server log at the debug level.",
+	}
+	notAllowedBody = map[string]string{
+		"error":             "HTTP 405 Method Not Allowed",
+		"error_description": "For more on this error consult the server log at the debug level.",
+	}
+)
+
+// New returns the whole server as one handler.
+//
+// Realm endpoints live under o.URLs.RelativePath ("/auth/realms/..." when it
+// is "/auth", as Keycloak before version 17 served them) and nowhere else;
+// health checks stay at /health at the root, where probes expect them.
+func New(o Options) http.Handler {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+
+	// app holds every endpoint that moves with the relative path.
+	app := http.NewServeMux()
+	(&oidc.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
+	app.Handle("/", unmatched(app))
+
+	root := http.NewServeMux()
+	health := &health{store: o.Store, log: o.Log}
+	root.HandleFunc("GET /health/live", health.live)
+	root.HandleFunc("GET /health/ready", health.ready)
+	root.HandleFunc("GET /health", health.ready)
+	rel := strings.TrimSuffix(o.URLs.RelativePath, "/")
+	if rel == "" {
+		root.Handle("/", app)
+		return web.LogRequests(o.Log, o.Now, secure(root))
+	}
+	// Keycloak 26 sends a browser that opens the bare host to the relative
+	// path instead of answering 404.
+	root.Handle("GET /{$}", http.RedirectHandler(rel+"/", http.StatusFound))
+	root.Handle("/", unmatched(root))
+	// The prefix is matched by hand rather than registered as a pattern:
+	// a relative path is operator text and may hold pattern syntax ("{").
+	under := stripPrefix(rel, app)
+	return web.LogRequests(o.Log, o.Now, secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, rel+"/"):
+			under.ServeHTTP(w, r)
+		case r.URL.Path == rel:
+			http.Redirect(w, r, rel+"/", http.StatusFound)
+		default:
+			root.ServeHTTP(w, r)
+		}
+	})))
+}
+
+// secure adds what every response carries and every request is held to.
+func secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		// A JSON error body echoing input must never be sniffed into HTML,
+		// and URLs that carry codes or state must not leak to other sites
+		// through the Referer header.
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if r.ContentLength > MaxRequestBody {
+			w.Header().Set("Connection", "close")
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// unmatched answers a request that no route of mux took: 405 with Allow when
+// the path exists under other methods, 404 otherwise, in Keycloak's words.
+// It must be registered as mux's catch-all "/" pattern.
+func unmatched(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Pattern = "" // logged as "unmatched", not as the catch-all
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+			http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+			if m == r.Method {
+				continue
+			}
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			web.WriteJSON(w, http.StatusMethodNotAllowed, notAllowedBody)
+			return
+		}
+		web.WriteJSON(w, http.StatusNotFound, notFoundBody)
+	})
+}
+
+// stripPrefix is http.StripPrefix that also copies the route the inner mux
+// matched back onto the outer request, so the request log names
+// "GET /realms/{realm}" and its realm rather than the prefix's catch-all.
+func stripPrefix(prefix string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := strings.TrimPrefix(r.URL.Path, prefix)
+		rp := strings.TrimPrefix(r.URL.RawPath, prefix)
+		if len(p) == len(r.URL.Path) || (r.URL.RawPath != "" && len(rp) == len(r.URL.RawPath)) {
+			web.WriteJSON(w, http.StatusNotFound, notFoundBody)
+			return
+		}
+		r2 := new(http.Request)
+		*r2 = *r
+		r2.URL = new(url.URL)
+		*r2.URL = *r.URL
+		r2.URL.Path = p
+		r2.URL.RawPath = rp
+		h.ServeHTTP(w, r2)
+		r.Pattern = r2.Pattern
+		if v := r2.PathValue("realm"); v != "" {
+			r.SetPathValue("realm", v)
+		}
+	})
+}
