@@ -1,0 +1,154 @@
+package token
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
+)
+
+// ErrInvalid wraps every verification failure. Callers turn it into their
+// protocol's error ("invalid_grant", "Token verification failed", …) without
+// telling the client which check failed.
+var ErrInvalid = errors.New("invalid token")
+
+// MaxTokenSize bounds what Verify will parse. Gatehouse's own tokens are a
+// few kilobytes; a larger one is not ours and parsing it only costs memory.
+const MaxTokenSize = 16 << 10
+
+// rsaAlgs and hmacAlgs are the JWS algorithms realm keys exist for.
+var (
+	rsaAlgs  = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
+	hmacAlgs = []string{keys.HS256, keys.HS384, keys.HS512}
+)
+
+// Sign serialises claims as a JWS compact token signed with k. The protected
+// header is {"alg": k.Algorithm, "kid": k.Kid, "typ": "JWT"}, as Keycloak's.
+// RS* and PS* keys sign access and ID tokens; HS* keys the internal tokens
+// (refresh, offline, action tokens).
+func Sign(claims map[string]any, k keys.Key) (string, error) {
+	if !k.Enabled {
+		return "", fmt.Errorf("sign token: key %q is disabled", k.Kid)
+	}
+	if k.Kid == "" {
+		return "", errors.New("sign token: key has no kid")
+	}
+	var key any
+	switch {
+	case slices.Contains(rsaAlgs, k.Algorithm):
+		priv, err := k.RSAPrivate()
+		if err != nil {
+			return "", fmt.Errorf("sign token: %w", err)
+		}
+		key = priv
+	case slices.Contains(hmacAlgs, k.Algorithm):
+		key = slices.Clone(k.Private)
+	default:
+		return "", fmt.Errorf("sign token: key %q has unsupported algorithm %q", k.Kid, k.Algorithm)
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("sign token: encode claims: %w", err)
+	}
+	signer, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm), Key: key},
+		// go-jose writes a JSONWebKey's kid for asymmetric keys only, so
+		// the header is set here for both kinds.
+		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", k.Kid))
+	if err != nil {
+		return "", fmt.Errorf("sign token with %q: %w", k.Kid, err)
+	}
+	obj, err := signer.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("sign token with %q: %w", k.Kid, err)
+	}
+	return obj.CompactSerialize()
+}
+
+// Verify checks a compact JWS against the realm keys ks and returns its
+// claims. Only alg is accepted, which the caller fixes by token kind (RS256
+// for access and ID tokens, HS512 for refresh tokens), never from the token:
+// that blocks "alg":"none" and algorithm confusion, where an HS256 token is
+// MACed with an RSA public key's bytes. The header's kid must name an enabled
+// key, active or passive, of that same algorithm.
+//
+// Numbers in the returned claims are json.Number, so an exp or a large id
+// keeps every digit; Parse reads them into int64.
+//
+// Verify checks the signature only: exp, typ, iss and the session are the
+// caller's to check (see Parse and Parsed.Expired). Every failure wraps
+// ErrInvalid.
+func Verify(raw string, ks []keys.Key, alg string) (map[string]any, error) {
+	if len(raw) > MaxTokenSize {
+		return nil, fmt.Errorf("%w: longer than %d bytes", ErrInvalid, MaxTokenSize)
+	}
+	if strings.Count(raw, ".") != 2 {
+		return nil, fmt.Errorf("%w: not a three-part compact JWS", ErrInvalid)
+	}
+	rsa := slices.Contains(rsaAlgs, alg)
+	if !rsa && !slices.Contains(hmacAlgs, alg) {
+		return nil, fmt.Errorf("%w: algorithm %q is not accepted", ErrInvalid, alg)
+	}
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, fmt.Errorf("%w: want one signature", ErrInvalid)
+	}
+	header := jws.Signatures[0].Protected
+	if header.Algorithm != alg {
+		return nil, fmt.Errorf("%w: alg %q, want %q", ErrInvalid, header.Algorithm, alg)
+	}
+	if header.KeyID == "" {
+		return nil, fmt.Errorf("%w: no kid", ErrInvalid)
+	}
+	sameAlg := slices.DeleteFunc(slices.Clone(ks), func(k keys.Key) bool { return k.Algorithm != alg })
+	k, ok := keys.Verification(sameAlg, header.KeyID)
+	if !ok {
+		return nil, fmt.Errorf("%w: no enabled %s key with kid %q", ErrInvalid, alg, header.KeyID)
+	}
+	var key any
+	if rsa {
+		pub, err := k.RSAPublic()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		key = pub
+	} else {
+		key = slices.Clone(k.Private)
+	}
+	payload, err := jws.Verify(key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	claims, err := decodeClaims(payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return claims, nil
+}
+
+// decodeClaims reads a JSON object, numbers as json.Number, and nothing after it.
+func decodeClaims(payload []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	var claims map[string]any
+	if err := dec.Decode(&claims); err != nil {
+		return nil, fmt.Errorf("decode claims: %w", err)
+	}
+	if claims == nil {
+		return nil, errors.New("claims are not a JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the claims object")
+	}
+	return claims, nil
+}
