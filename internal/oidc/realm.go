@@ -26,6 +26,17 @@ type Handler struct {
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /realms/{realm}", web.Handle(h.Log, h.realmDocument))
 	mux.Handle("GET /realms/{realm}/protocol/openid-connect/certs", web.Handle(h.Log, h.certs))
+	mux.Handle("GET /realms/{realm}/.well-known/openid-configuration", web.Handle(h.Log, h.discovery))
+	const p = "/realms/{realm}/protocol/openid-connect/"
+	mux.Handle("POST "+p+"token", web.Handle(h.Log, h.token))
+	mux.Handle("GET "+p+"userinfo", web.Handle(h.Log, h.userinfo))
+	mux.Handle("POST "+p+"userinfo", web.Handle(h.Log, h.userinfo))
+	mux.Handle("POST "+p+"token/introspect", web.Handle(h.Log, h.introspect))
+	mux.Handle("POST "+p+"revoke", web.Handle(h.Log, h.revoke))
+	mux.Handle("POST "+p+"logout", web.Handle(h.Log, h.logout))
+	for _, ep := range []string{"token", "userinfo", "token/introspect", "revoke", "logout"} {
+		mux.HandleFunc("OPTIONS "+p+ep, preflight)
+	}
 }
 
 // errRealmNotFound is Keycloak's answer for an unknown realm on its public

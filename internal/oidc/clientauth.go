@@ -1,0 +1,102 @@
+package oidc
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+)
+
+// dummySecret is compared against when the client is unknown, so an unknown
+// client_id costs the same as a wrong secret and cannot be told apart by timing.
+const dummySecret = "gatehouse-no-such-client-secret-0000000000000000"
+
+// authenticateClient identifies and authenticates the calling client the
+// way Keycloak's client-secret authenticator does: HTTP Basic
+// (client_secret_basic, credentials form-urlencoded before base64 per RFC
+// 6749 §2.3.1) or client_id and client_secret in the body
+// (client_secret_post); public clients name themselves with client_id only.
+func (h *Handler) authenticateClient(ctx context.Context, r *http.Request, form url.Values, rl realm.Realm) (client.Client, error) {
+	id, secret, basic, err := basicCredentials(r)
+	if err != nil {
+		return client.Client{}, errInvalidClient
+	}
+	if basic {
+		if form.Get("client_secret") != "" || form.Get("client_assertion") != "" {
+			return client.Client{}, badRequest("invalid_request", "Multiple client authentication methods")
+		}
+		if fid := form.Get("client_id"); fid != "" && fid != id {
+			return client.Client{}, badRequest("invalid_request", "client_id does not match the authorization header")
+		}
+	} else {
+		id, secret = form.Get("client_id"), form.Get("client_secret")
+	}
+	if form.Get("client_assertion") != "" {
+		return client.Client{}, oauthErr(http.StatusUnauthorized, "invalid_client", "Client assertion authentication is not enabled for this client")
+	}
+	if id == "" {
+		return client.Client{}, badRequest("invalid_client", "Missing client_id parameter")
+	}
+	c, err := h.Store.GetClientByClientID(ctx, rl.ID, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !c.Enabled) {
+		subtle.ConstantTimeCompare([]byte(secret), []byte(dummySecret))
+		return client.Client{}, errInvalidClient
+	}
+	if err != nil {
+		return client.Client{}, err
+	}
+	if c.BearerOnly {
+		return client.Client{}, badRequest("invalid_client", "Bearer-only not allowed")
+	}
+	if c.PublicClient {
+		return c, nil
+	}
+	if c.ClientAuthenticatorType != "" && c.ClientAuthenticatorType != "client-secret" {
+		return client.Client{}, errInvalidClient
+	}
+	if secret == "" {
+		return client.Client{}, oauthErr(http.StatusUnauthorized, "unauthorized_client", "Client secret not provided in request")
+	}
+	if c.Secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(c.Secret)) != 1 {
+		return client.Client{}, errInvalidClient
+	}
+	return c, nil
+}
+
+// basicCredentials reads an HTTP Basic authorization header. ok is false
+// when there is none; a malformed one is an error.
+func basicCredentials(r *http.Request) (id, secret string, ok bool, err error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", "", false, nil
+	}
+	scheme, rest, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "Basic") {
+		return "", "", false, nil
+	}
+	if len(rest) > 4096 {
+		return "", "", true, errors.New("authorization header too long")
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
+	if err != nil {
+		return "", "", true, err
+	}
+	user, pass, found := strings.Cut(string(raw), ":")
+	if !found {
+		return "", "", true, errors.New("no colon in basic credentials")
+	}
+	if id, err = url.QueryUnescape(user); err != nil {
+		return "", "", true, err
+	}
+	if secret, err = url.QueryUnescape(pass); err != nil {
+		return "", "", true, err
+	}
+	return id, secret, true, nil
+}

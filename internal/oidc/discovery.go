@@ -1,0 +1,103 @@
+package oidc
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
+)
+
+// discoveryDoc is the OpenID provider metadata. It lists only what Gatehouse
+// implements: a client that reads it never tries a grant, response type or
+// authentication method that would then fail.
+type discoveryDoc struct {
+	Issuer                                     string   `json:"issuer"`
+	AuthorizationEndpoint                      string   `json:"authorization_endpoint"`
+	TokenEndpoint                              string   `json:"token_endpoint"`
+	IntrospectionEndpoint                      string   `json:"introspection_endpoint"`
+	UserinfoEndpoint                           string   `json:"userinfo_endpoint"`
+	EndSessionEndpoint                         string   `json:"end_session_endpoint"`
+	JWKSURI                                    string   `json:"jwks_uri"`
+	RevocationEndpoint                         string   `json:"revocation_endpoint"`
+	GrantTypesSupported                        []string `json:"grant_types_supported"`
+	ResponseTypesSupported                     []string `json:"response_types_supported"`
+	ResponseModesSupported                     []string `json:"response_modes_supported"`
+	SubjectTypesSupported                      []string `json:"subject_types_supported"`
+	IDTokenSigningAlgValuesSupported           []string `json:"id_token_signing_alg_values_supported"`
+	UserinfoSigningAlgValuesSupported          []string `json:"userinfo_signing_alg_values_supported"`
+	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported"`
+	IntrospectionEndpointAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported"`
+	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported"`
+	ClaimsSupported                            []string `json:"claims_supported"`
+	ClaimTypesSupported                        []string `json:"claim_types_supported"`
+	ClaimsParameterSupported                   bool     `json:"claims_parameter_supported"`
+	ScopesSupported                            []string `json:"scopes_supported"`
+	RequestParameterSupported                  bool     `json:"request_parameter_supported"`
+	RequestURIParameterSupported               bool     `json:"request_uri_parameter_supported"`
+	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
+	TLSClientCertificateBoundAccessTokens      bool     `json:"tls_client_certificate_bound_access_tokens"`
+	RevocationEndpointAuthSigningAlgs          []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	BackchannelLogoutSupported                 bool     `json:"backchannel_logout_supported"`
+	BackchannelLogoutSessionSupported          bool     `json:"backchannel_logout_session_supported"`
+	FrontchannelLogoutSupported                bool     `json:"frontchannel_logout_supported"`
+	FrontchannelLogoutSessionSupported         bool     `json:"frontchannel_logout_session_supported"`
+	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
+}
+
+func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
+	rl, err := h.loadRealm(r)
+	if err != nil {
+		return err
+	}
+	scopes, err := h.publishedScopes(r.Context(), rl)
+	if err != nil {
+		return err
+	}
+	iss := h.URLs.RealmURL(r, rl.Name)
+	oidc := iss + "/protocol/openid-connect"
+	secretMethods := []string{"client_secret_basic", "client_secret_post"}
+	doc := discoveryDoc{
+		Issuer:                                    iss,
+		AuthorizationEndpoint:                     oidc + "/auth",
+		TokenEndpoint:                             oidc + "/token",
+		IntrospectionEndpoint:                     oidc + "/token/introspect",
+		UserinfoEndpoint:                          oidc + "/userinfo",
+		EndSessionEndpoint:                        oidc + "/logout",
+		JWKSURI:                                   oidc + "/certs",
+		RevocationEndpoint:                        oidc + "/revoke",
+		GrantTypesSupported:                       []string{"client_credentials", "password", "refresh_token"},
+		ResponseTypesSupported:                    []string{"code"},
+		ResponseModesSupported:                    []string{"query", "fragment", "form_post"},
+		SubjectTypesSupported:                     []string{"public"},
+		IDTokenSigningAlgValuesSupported:          []string{"RS256"},
+		UserinfoSigningAlgValuesSupported:         []string{"none"},
+		TokenEndpointAuthMethodsSupported:         secretMethods,
+		IntrospectionEndpointAuthMethodsSupported: secretMethods,
+		RevocationEndpointAuthMethodsSupported:    secretMethods,
+		ClaimsSupported: []string{"aud", "sub", "iss", "auth_time", "name", "given_name", "family_name",
+			"preferred_username", "email", "acr", "azp", "nonce", "exp", "iat"},
+		ClaimTypesSupported:                        []string{"normal"},
+		ScopesSupported:                            scopes,
+		CodeChallengeMethodsSupported:              []string{"plain", "S256"},
+		AuthorizationResponseIssParameterSupported: true,
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	return web.WriteJSON(w, http.StatusOK, doc)
+}
+
+// publishedScopes is "openid" and every OpenID Connect client scope whose
+// "include in OpenID provider metadata" flag is not off.
+func (h *Handler) publishedScopes(ctx context.Context, rl realm.Realm) ([]string, error) {
+	all, err := h.Store.ListClientScopes(ctx, rl.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{"openid"}
+	for _, s := range all {
+		if (s.Protocol == "" || s.Protocol == "openid-connect") && s.Attributes["include.in.openid.provider.metadata"] != "false" {
+			out = append(out, s.Name)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,53 @@
+package oidc
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+)
+
+// maxFormBytes bounds a protocol request body; the largest legitimate one (a
+// token request with a client assertion) is a few kilobytes.
+const maxFormBytes = 64 << 10
+
+// maxParamBytes bounds any single parameter, checked before any expensive
+// work: an oversized scope or username costs nothing to refuse.
+const maxParamBytes = 8 << 10
+
+// readForm parses a form-encoded POST body. It refuses other content types,
+// oversized bodies and fields, and a parameter sent twice (RFC 6749 §3.1:
+// "Request and response parameters MUST NOT be included more than once"),
+// so no "first one wins" ambiguity can arise between us and a proxy.
+func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || ct != "application/x-www-form-urlencoded" {
+		return nil, errContentType
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, oauthErr(http.StatusRequestEntityTooLarge, "invalid_request", "Request body too large")
+		}
+		return nil, badRequest("invalid_request", "Malformed form body")
+	}
+	if len(r.URL.RawQuery) > 0 {
+		// Protocol parameters travel in the body only; a query string could
+		// otherwise smuggle a second value past the duplicate check.
+		for k := range r.URL.Query() {
+			if _, inBody := r.PostForm[k]; inBody {
+				return nil, errDuplicated
+			}
+		}
+	}
+	for _, vs := range r.PostForm {
+		if len(vs) > 1 {
+			return nil, errDuplicated
+		}
+		if len(vs[0]) > maxParamBytes {
+			return nil, badRequest("invalid_request", "Parameter too long")
+		}
+	}
+	return r.PostForm, nil
+}

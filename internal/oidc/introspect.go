@@ -1,0 +1,91 @@
+package oidc
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
+	"github.com/gatehouse-iam/gatehouse/internal/token"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
+)
+
+var inactive = map[string]bool{"active": false}
+
+// introspect serves RFC 7662 token introspection, open to confidential
+// clients only. An inactive token is {"active":false} and nothing else.
+func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Cache-Control", "no-store")
+	rl, err := h.loadRealm(r)
+	if err != nil {
+		return err
+	}
+	form, err := readForm(w, r)
+	if err != nil {
+		return err
+	}
+	c, err := h.authenticateClient(r.Context(), r, form, rl)
+	if err != nil {
+		return err
+	}
+	if c.PublicClient {
+		return oauthErr(http.StatusUnauthorized, "invalid_request", "Client not allowed.")
+	}
+	raw := form.Get("token")
+	if raw == "" {
+		return badRequest("invalid_request", "Token not provided.")
+	}
+	switch hint := form.Get("token_type_hint"); hint {
+	case "", "access_token", "refresh_token", "requesting_party_token":
+	default:
+		return badRequest("unsupported_token_type", "Unsupported token type ["+hint+"].")
+	}
+	ks, err := h.Store.ListKeys(r.Context(), rl.ID)
+	if err != nil {
+		return err
+	}
+	// The kind of token is read from its own signature, whatever the hint says.
+	var (
+		claims map[string]any
+		access bool
+	)
+	if cl, err := token.Verify(raw, ks, rl.DefaultSignatureAlgorithm); err == nil {
+		claims, access = cl, true
+	} else if cl, err := token.Verify(raw, ks, keys.HS512); err == nil {
+		claims = cl
+	} else {
+		return web.WriteJSON(w, http.StatusOK, inactive)
+	}
+	p, err := token.Parse(claims)
+	if err != nil || (access && p.Typ != "Bearer" && p.Typ != "ID") || (!access && p.Typ != "Refresh" && p.Typ != "Offline") {
+		return web.WriteJSON(w, http.StatusOK, inactive)
+	}
+	lt, err := h.checkParsed(r.Context(), r, rl, p, access)
+	if errors.Is(err, errTokenInvalid) {
+		return web.WriteJSON(w, http.StatusOK, inactive)
+	}
+	if err != nil {
+		return err
+	}
+	out := map[string]any{}
+	for k, v := range claims {
+		out[k] = v
+	}
+	if access {
+		in, err := h.tokenInput(r.Context(), r, rl, lt)
+		if err != nil {
+			return err
+		}
+		for k, v := range token.Introspection(in) {
+			if _, ok := out[k]; !ok {
+				out[k] = v
+			}
+		}
+	}
+	out["active"] = true
+	out["client_id"] = p.Azp
+	out["token_type"] = p.Typ
+	if lt.user.Username != "" {
+		out["username"] = lt.user.Username
+	}
+	return web.WriteJSON(w, http.StatusOK, out)
+}

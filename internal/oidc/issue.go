@@ -1,0 +1,287 @@
+package oidc
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/session"
+	"github.com/gatehouse-iam/gatehouse/internal/token"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
+)
+
+// tokenResponse is the token endpoint's answer, fields in Keycloak's order.
+type tokenResponse struct {
+	AccessToken      string `json:"access_token"`
+	ExpiresIn        int64  `json:"expires_in"`
+	RefreshExpiresIn int64  `json:"refresh_expires_in"`
+	RefreshToken     string `json:"refresh_token,omitempty"`
+	TokenType        string `json:"token_type"`
+	IDToken          string `json:"id_token,omitempty"`
+	NotBeforePolicy  int64  `json:"not-before-policy"`
+	SessionState     string `json:"session_state,omitempty"`
+	Scope            string `json:"scope"`
+}
+
+// scopeRequest is the outcome of matching a scope parameter against the
+// client's linked scopes.
+type scopeRequest struct {
+	scopes  []client.Scope
+	openid  bool
+	offline bool
+}
+
+func (s scopeRequest) names() []string {
+	out := make([]string, len(s.scopes))
+	for i, sc := range s.scopes {
+		out[i] = sc.Name
+	}
+	return out
+}
+
+// resolveScopes returns the client scopes that apply: every default scope of
+// the client, plus the optional ones the scope parameter names. A requested
+// scope the client does not have is Keycloak's invalid_scope.
+func (h *Handler) resolveScopes(ctx context.Context, rl realm.Realm, c client.Client, requested string) (scopeRequest, error) {
+	var out scopeRequest
+	links, err := h.Store.ClientScopeLinks(ctx, rl.ID, c.ID)
+	if err != nil {
+		return out, err
+	}
+	want := map[string]bool{}
+	for _, s := range strings.Fields(requested) {
+		if s == "openid" {
+			out.openid = true
+			continue
+		}
+		want[s] = true
+	}
+	for _, l := range links {
+		sc, err := h.Store.GetClientScope(ctx, rl.ID, l.ScopeID)
+		if err != nil {
+			return out, err
+		}
+		if sc.Protocol != "" && sc.Protocol != "openid-connect" {
+			continue
+		}
+		if l.Default || want[sc.Name] {
+			out.scopes = append(out.scopes, sc)
+			delete(want, sc.Name)
+		}
+	}
+	if len(want) > 0 {
+		return out, badRequest("invalid_scope", "Invalid scopes: "+requested)
+	}
+	out.offline = slices.ContainsFunc(out.scopes, func(s client.Scope) bool { return s.Name == "offline_access" }) &&
+		strings.Contains(" "+requested+" ", " offline_access ")
+	return out, nil
+}
+
+// narrowScopes checks a refresh request's scope against the scope the
+// session was granted: it may narrow it, never widen it (RFC 6749 §6).
+// It returns the scope parameter to resolve.
+func narrowScopes(granted scopeRequest, grantedParam, requested string) (string, error) {
+	if strings.TrimSpace(requested) == "" {
+		return grantedParam, nil
+	}
+	have := map[string]bool{"openid": granted.openid}
+	for _, s := range granted.scopes {
+		have[s.Name] = true
+	}
+	for _, s := range strings.Fields(requested) {
+		if !have[s] {
+			return "", badRequest("invalid_scope", "Invalid scopes: "+requested)
+		}
+	}
+	return requested, nil
+}
+
+// roles returns the user's effective realm and client role names as a token
+// for client c may carry them: all of them with full scope allowed, and
+// otherwise only the client's own roles.
+func (h *Handler) roles(ctx context.Context, rl realm.Realm, c client.Client, u user.User) ([]string, map[string][]string, error) {
+	ids, err := h.Store.EffectiveRoleIDs(ctx, rl.ID, u.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	all, err := h.Store.ListAllRoles(ctx, rl.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	clients, err := h.Store.ListClients(ctx, rl.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	clientIDOf := make(map[string]string, len(clients))
+	for _, x := range clients {
+		clientIDOf[x.ID] = x.ClientID
+	}
+	held := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		held[id] = true
+	}
+	var realmRoles []string
+	clientRoles := map[string][]string{}
+	for _, r := range all {
+		if !held[r.ID] {
+			continue
+		}
+		if r.ClientID == "" {
+			if c.FullScopeAllowed {
+				realmRoles = append(realmRoles, r.Name)
+			}
+			continue
+		}
+		if !c.FullScopeAllowed && r.ClientID != c.ID {
+			continue
+		}
+		cid := clientIDOf[r.ClientID]
+		clientRoles[cid] = append(clientRoles[cid], r.Name)
+	}
+	sort.Strings(realmRoles)
+	for k := range clientRoles {
+		sort.Strings(clientRoles[k])
+	}
+	return realmRoles, clientRoles, nil
+}
+
+// hasRealmRole reports whether name is among the user's effective roles,
+// whatever the client's scope (offline_access is checked this way).
+func (h *Handler) hasRealmRole(ctx context.Context, rl realm.Realm, u user.User, name string) (bool, error) {
+	r, err := h.Store.GetRealmRole(ctx, rl.ID, name)
+	if err != nil {
+		return false, nil
+	}
+	ids, err := h.Store.EffectiveRoleIDs(ctx, rl.ID, u.ID)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(ids, r.ID), nil
+}
+
+// allowedOrigins resolves a client's web origins: "+" means the origins of
+// its redirect URIs, "*" any origin.
+func allowedOrigins(c client.Client) []string {
+	var out []string
+	for _, o := range c.WebOrigins {
+		if o == "+" {
+			for _, ru := range c.RedirectURIs {
+				u, err := url.Parse(strings.TrimSuffix(ru, "*"))
+				if err == nil && u.Scheme != "" && u.Host != "" {
+					out = append(out, u.Scheme+"://"+u.Host)
+				}
+			}
+			continue
+		}
+		out = append(out, o)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// issued is what a grant hands to issueTokens.
+type issued struct {
+	realm   realm.Realm
+	client  client.Client
+	user    user.User
+	us      session.UserSession
+	cs      session.ClientSession
+	scopes  scopeRequest
+	refresh bool // issue a refresh token
+	acr     string
+	nonce   string
+}
+
+// issueTokens builds, signs and returns the token response.
+func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (tokenResponse, error) {
+	now := h.Now()
+	ks, err := h.Store.ListKeys(ctx, x.realm.ID)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	sigKey, ok := keys.Active(ks, x.realm.DefaultSignatureAlgorithm)
+	if !ok {
+		return tokenResponse{}, errNoKey
+	}
+	realmRoles, clientRoles, err := h.roles(ctx, x.realm, x.client, x.user)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	nowS := now.Unix()
+	in := token.Input{
+		Issuer:         h.URLs.RealmURL(r, x.realm.Name),
+		Realm:          x.realm,
+		Client:         x.client,
+		User:           x.user,
+		UserSession:    x.us,
+		ClientSession:  x.cs,
+		Scopes:         x.scopes.scopes,
+		RealmRoles:     realmRoles,
+		ClientRoles:    clientRoles,
+		Now:            now,
+		AccessExp:      session.AccessExpiry(x.realm, x.client, x.us, nowS),
+		Nonce:          x.nonce,
+		ACR:            x.acr,
+		AllowedOrigins: allowedOrigins(x.client),
+		ServiceAccount: x.user.ServiceAccountClientID != "",
+	}
+	if x.refresh {
+		in.RefreshExp = session.RefreshExpiry(x.realm, x.client, x.us, nowS)
+	}
+	access, err := token.Sign(token.Access(in), sigKey)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	resp := tokenResponse{
+		AccessToken:     access,
+		ExpiresIn:       in.AccessExp - nowS,
+		TokenType:       "Bearer",
+		NotBeforePolicy: x.realm.NotBefore,
+		SessionState:    x.us.ID,
+		Scope:           scopeString(x.scopes),
+	}
+	if x.refresh {
+		hmacKey, ok := keys.Active(ks, keys.HS512)
+		if !ok {
+			return tokenResponse{}, errNoKey
+		}
+		if resp.RefreshToken, err = token.Sign(token.Refresh(in, x.us.Offline), hmacKey); err != nil {
+			return tokenResponse{}, err
+		}
+		if in.RefreshExp > 0 {
+			resp.RefreshExpiresIn = in.RefreshExp - nowS
+		}
+	}
+	if x.scopes.openid {
+		if resp.IDToken, err = token.Sign(token.ID(in, access), sigKey); err != nil {
+			return tokenResponse{}, err
+		}
+	}
+	return resp, nil
+}
+
+// scopeString is the granted scope as the token response states it:
+// "openid" only when it was asked for.
+func scopeString(s scopeRequest) string {
+	out := token.ScopeString(s.scopes)
+	if !s.openid {
+		out = strings.TrimSpace(strings.TrimPrefix(out, "openid"))
+	}
+	return out
+}
+
+var errNoKey = &errString{"realm has no active signing key"}
+
+type errString struct{ s string }
+
+func (e *errString) Error() string { return e.s }
+
+// sessionClock converts a time to the session clock (epoch seconds).
+func sessionClock(t time.Time) int64 { return t.Unix() }

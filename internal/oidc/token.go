@@ -1,0 +1,331 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/session"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/token"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
+)
+
+// token serves POST /realms/{realm}/protocol/openid-connect/token.
+func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	rl, err := h.loadRealm(r)
+	if err != nil {
+		return err
+	}
+	form, err := readForm(w, r)
+	if err != nil {
+		return err
+	}
+	grant := form.Get("grant_type")
+	if grant == "" {
+		return badRequest("invalid_request", "Missing form parameter: grant_type")
+	}
+	switch grant {
+	case "password", "client_credentials", "refresh_token":
+	default:
+		return badRequest("unsupported_grant_type", "Unsupported grant_type")
+	}
+	c, err := h.authenticateClient(r.Context(), r, form, rl)
+	if err != nil {
+		return err
+	}
+	h.cors(w, r, c)
+	var resp tokenResponse
+	switch grant {
+	case "password":
+		resp, err = h.passwordGrant(r, form, rl, c)
+	case "client_credentials":
+		resp, err = h.clientCredentialsGrant(r, form, rl, c)
+	case "refresh_token":
+		resp, err = h.refreshGrant(r, form, rl, c)
+	}
+	if err != nil {
+		return err
+	}
+	return web.WriteJSON(w, http.StatusOK, resp)
+}
+
+// dummyCredential makes a login for an unknown user cost one real password
+// verification, so response time does not reveal which usernames exist.
+var dummyCredential = func() user.Credential {
+	c, err := user.NewPasswordCredential("dummy", "dummy", "gatehouse-dummy-password", 0, user.HashPolicy{})
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()
+
+var errInvalidUserCredentials = oauthErr(http.StatusUnauthorized, "invalid_grant", "Invalid user credentials")
+
+// passwordGrant is the resource owner password credentials grant (RFC 6749
+// §4.3), Keycloak's "direct access grant".
+func (h *Handler) passwordGrant(r *http.Request, form url.Values, rl realm.Realm, c client.Client) (tokenResponse, error) {
+	ctx := r.Context()
+	if !c.DirectAccessGrantsEnabled {
+		return tokenResponse{}, badRequest("unauthorized_client", "Client not allowed for direct access grants")
+	}
+	if c.ConsentRequired {
+		return tokenResponse{}, badRequest("invalid_client", "Client requires user consent")
+	}
+	scopes, err := h.resolveScopes(ctx, rl, c, form.Get("scope"))
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	username := form.Get("username")
+	if username == "" {
+		return tokenResponse{}, oauthErr(http.StatusUnauthorized, "invalid_request", "Missing parameter: username")
+	}
+	u, err := h.findUser(ctx, rl, username)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.ServiceAccountClientID != "") {
+		user.VerifyPassword(form.Get("password"), dummyCredential)
+		return tokenResponse{}, errInvalidUserCredentials
+	}
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	ok, err := h.checkPassword(ctx, rl, u, form.Get("password"))
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	if !ok {
+		return tokenResponse{}, errInvalidUserCredentials
+	}
+	if !u.Enabled {
+		return tokenResponse{}, badRequest("invalid_grant", "Account disabled")
+	}
+	if len(u.RequiredActions) > 0 {
+		return tokenResponse{}, badRequest("invalid_grant", "Account is not fully set up")
+	}
+	if scopes.offline {
+		allowed, err := h.hasRealmRole(ctx, rl, u, "offline_access")
+		if err != nil {
+			return tokenResponse{}, err
+		}
+		if !allowed {
+			return tokenResponse{}, badRequest("not_allowed", "Offline tokens not allowed for the user or client")
+		}
+	}
+	now := sessionClock(h.Now())
+	us := session.UserSession{ID: store.NewID(), RealmID: rl.ID, UserID: u.ID, Offline: scopes.offline,
+		Started: now, LastRefresh: now, AuthTime: now, AuthMethod: "openid-connect", IPAddress: clientIP(r)}
+	cs := session.ClientSession{ID: store.NewID(), UserSessionID: us.ID, ClientID: c.ID, Offline: scopes.offline,
+		Started: now, Timestamp: now, Scope: form.Get("scope")}
+	// An offline token needs no online session: Keycloak drops it at once.
+	if err := h.Store.InTx(ctx, func(tx *store.DB) error {
+		if err := tx.CreateUserSession(ctx, us); err != nil {
+			return err
+		}
+		return tx.CreateClientSession(ctx, cs)
+	}); err != nil {
+		return tokenResponse{}, err
+	}
+	return h.issueTokens(ctx, r, issued{realm: rl, client: c, user: u, us: us, cs: cs, scopes: scopes,
+		refresh: useRefreshTokens(c), acr: "1"})
+}
+
+// findUser looks a login name up as a username, then (where the realm
+// allows it) as an email.
+func (h *Handler) findUser(ctx context.Context, rl realm.Realm, name string) (user.User, error) {
+	u, err := h.Store.GetUserByUsername(ctx, rl.ID, name)
+	if errors.Is(err, store.ErrNotFound) && rl.LoginWithEmailAllowed && strings.Contains(name, "@") {
+		u, err = h.Store.GetUserByEmail(ctx, rl.ID, name)
+		if errors.Is(err, store.ErrConflict) {
+			err = store.ErrNotFound
+		}
+	}
+	return u, err
+}
+
+// checkPassword verifies a password and, when the stored hash is older than
+// the realm's policy, re-hashes it (only if nobody changed it meanwhile).
+func (h *Handler) checkPassword(ctx context.Context, rl realm.Realm, u user.User, password string) (bool, error) {
+	creds, err := h.Store.ListCredentials(ctx, u.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range creds {
+		if c.Type != user.CredentialPassword {
+			continue
+		}
+		ok, err := user.VerifyPassword(password, c)
+		if err != nil || !ok {
+			return false, nil
+		}
+		policy := user.ParseHashPolicy(rl.PasswordPolicy)
+		if user.NeedsRehash(c, policy) {
+			if sd, cd, err := user.HashPassword(password, policy); err == nil {
+				if err := h.Store.UpdateCredentialSecret(ctx, c.ID, c.SecretData, sd, cd); err != nil && !errors.Is(err, store.ErrNotFound) {
+					h.Log.WarnContext(ctx, "re-hash password", "user", u.ID, "err", err)
+				}
+			}
+		}
+		return true, nil
+	}
+	user.VerifyPassword(password, dummyCredential)
+	return false, nil
+}
+
+// useRefreshTokens is the client's "use refresh tokens" switch (default on).
+func useRefreshTokens(c client.Client) bool { return c.Attributes["use.refresh.tokens"] != "false" }
+
+// clientCredentialsGrant issues a token to the client's service account
+// (RFC 6749 §4.4). Like Keycloak 26 the session is transient: nothing is
+// stored, and no refresh token is issued unless the client asks for one.
+func (h *Handler) clientCredentialsGrant(r *http.Request, form url.Values, rl realm.Realm, c client.Client) (tokenResponse, error) {
+	ctx := r.Context()
+	if c.PublicClient {
+		return tokenResponse{}, oauthErr(http.StatusUnauthorized, "unauthorized_client", "Public client not allowed to retrieve service account")
+	}
+	if !c.ServiceAccountsEnabled {
+		return tokenResponse{}, badRequest("unauthorized_client", "Client not enabled to retrieve service account")
+	}
+	u, err := h.Store.GetServiceAccount(ctx, rl.ID, c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return tokenResponse{}, badRequest("invalid_request", "Service account user does not exist")
+	}
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	if !u.Enabled {
+		return tokenResponse{}, badRequest("invalid_grant", "User is disabled")
+	}
+	scopes, err := h.resolveScopes(ctx, rl, c, form.Get("scope"))
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	if scopes.offline {
+		return tokenResponse{}, badRequest("invalid_scope", "Offline tokens are not allowed for service accounts")
+	}
+	now := sessionClock(h.Now())
+	us := session.UserSession{RealmID: rl.ID, UserID: u.ID, Started: now, LastRefresh: now, AuthTime: now,
+		AuthMethod: "openid-connect", Notes: map[string]string{"client_id": c.ClientID, "clientHost": clientIP(r), "clientAddress": clientIP(r)}}
+	cs := session.ClientSession{ClientID: c.ID, Started: now, Timestamp: now, Notes: us.Notes}
+	return h.issueTokens(ctx, r, issued{realm: rl, client: c, user: u, us: us, cs: cs, scopes: scopes, acr: "1"})
+}
+
+// refreshGrant exchanges a refresh (or offline) token for new tokens (RFC
+// 6749 §6), applying Keycloak's session and rotation rules.
+func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm, c client.Client) (tokenResponse, error) {
+	ctx := r.Context()
+	raw := form.Get("refresh_token")
+	if raw == "" {
+		return tokenResponse{}, badRequest("invalid_request", "Missing form parameter: refresh_token")
+	}
+	rt, err := h.verifyRefreshToken(ctx, r, rl, raw)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	if rt.Azp != c.ClientID {
+		return tokenResponse{}, invalidGrant("Invalid refresh token. Token client and authorized client don't match")
+	}
+	offline := rt.Typ == "Offline"
+	now := sessionClock(h.Now())
+	if !offline && rt.Exp != 0 && now >= rt.Exp {
+		return tokenResponse{}, invalidGrant("Token is not active")
+	}
+	us, err := h.Store.GetUserSession(ctx, rl.ID, rt.Sid)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (us.Offline != offline || !session.Valid(rl, us, now))) {
+		if offline {
+			return tokenResponse{}, invalidGrant("Offline user session not found")
+		}
+		return tokenResponse{}, invalidGrant("Session not active")
+	}
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	u, err := h.Store.GetUser(ctx, rl.ID, us.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return tokenResponse{}, invalidGrant("User not found")
+	}
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	if !u.Enabled {
+		return tokenResponse{}, invalidGrant("User disabled")
+	}
+	if rt.Iat < rl.NotBefore || rt.Iat < c.NotBefore || rt.Iat < u.NotBefore {
+		return tokenResponse{}, invalidGrant("Stale token")
+	}
+	cs, err := h.Store.GetClientSession(ctx, us.ID, c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return tokenResponse{}, invalidGrant("Session doesn't have required client")
+	}
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	granted, err := h.resolveScopes(ctx, rl, c, cs.Scope)
+	if err != nil {
+		return tokenResponse{}, invalidGrant("Client no longer has the requested scopes")
+	}
+	param, err := narrowScopes(granted, cs.Scope, form.Get("scope"))
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	scopes, err := h.resolveScopes(ctx, rl, c, param)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	scopes.offline = offline
+	switch err := h.Store.UseRefreshToken(ctx, cs.ID, rt.Jti, rt.Iat, now, rl.RevokeRefreshToken, rl.RefreshTokenMaxReuse); {
+	case errors.Is(err, store.ErrReuseExceeded):
+		// A reused token may have been stolen: end the client's session so the
+		// whole rotation family stops working, as Keycloak does.
+		h.Store.DeleteClientSession(ctx, us.ID, c.ID)
+		return tokenResponse{}, invalidGrant("Maximum allowed refresh token reuse exceeded")
+	case errors.Is(err, store.ErrStaleToken):
+		return tokenResponse{}, invalidGrant("Stale token")
+	case errors.Is(err, store.ErrNotFound):
+		return tokenResponse{}, invalidGrant("Session doesn't have required client")
+	case err != nil:
+		return tokenResponse{}, err
+	}
+	if err := h.Store.TouchUserSession(ctx, us.ID, now); err != nil {
+		return tokenResponse{}, err
+	}
+	us.LastRefresh = max(us.LastRefresh, now)
+	return h.issueTokens(ctx, r, issued{realm: rl, client: c, user: u, us: us, cs: cs, scopes: scopes,
+		refresh: true, acr: "1", nonce: cs.Nonce})
+}
+
+// verifyRefreshToken checks a refresh or offline token's signature (HS512,
+// the realm's HMAC key, nothing else), type and issuer.
+func (h *Handler) verifyRefreshToken(ctx context.Context, r *http.Request, rl realm.Realm, raw string) (token.Parsed, error) {
+	ks, err := h.Store.ListKeys(ctx, rl.ID)
+	if err != nil {
+		return token.Parsed{}, err
+	}
+	claims, err := token.Verify(raw, ks, keys.HS512)
+	if err != nil {
+		return token.Parsed{}, invalidGrant("Invalid refresh token")
+	}
+	p, err := token.Parse(claims)
+	if err != nil || (p.Typ != "Refresh" && p.Typ != "Offline") {
+		return token.Parsed{}, invalidGrant("Invalid refresh token")
+	}
+	if p.Iss != h.URLs.RealmURL(r, rl.Name) {
+		return token.Parsed{}, invalidGrant("Invalid token issuer. Expected '" + h.URLs.RealmURL(r, rl.Name) + "'")
+	}
+	return p, nil
+}
+
+// clientIP is the caller's address as the connection shows it.
+func clientIP(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}

@@ -1,0 +1,45 @@
+package oidc
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gatehouse-iam/gatehouse/internal/token"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
+)
+
+// userinfo serves the OpenID Connect userinfo endpoint (GET and POST).
+// Failures are 401 with the reason in WWW-Authenticate (RFC 6750 §3).
+func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) error {
+	rl, err := h.loadRealm(r)
+	if err != nil {
+		return err
+	}
+	unauthorized := func(code, desc string) error {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+rl.Name+`", error="`+code+`", error_description="`+desc+`"`)
+		return oauthErr(http.StatusUnauthorized, code, desc)
+	}
+	raw, err := bearerToken(r)
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+rl.Name+`", error="invalid_request"`)
+		return badRequest("invalid_request", "Token must be sent once, in the Authorization header or the form")
+	}
+	if raw == "" {
+		return unauthorized("invalid_request", "Token not provided")
+	}
+	lt, err := h.checkAccessToken(r.Context(), r, rl, raw)
+	if errors.Is(err, errTokenInvalid) {
+		return unauthorized("invalid_token", "Token verification failed")
+	}
+	if err != nil {
+		return err
+	}
+	h.cors(w, r, lt.client)
+	in, err := h.tokenInput(r.Context(), r, rl, lt)
+	if err != nil {
+		return err
+	}
+	claims := token.Userinfo(in)
+	w.Header().Set("Cache-Control", "no-store")
+	return web.WriteJSON(w, http.StatusOK, claims)
+}
