@@ -138,6 +138,10 @@ func serve(ctx context.Context, start time.Time, cfg config.Config, log *slog.Lo
 		return exitFail
 	}
 
+	cleanupCtx, stopCleanup := context.WithCancel(ctx)
+	defer stopCleanup()
+	go server.Cleanup(cleanupCtx, db, log, time.Now, server.CleanupInterval)
+
 	h := server.New(server.Options{Store: db, Log: log, URLs: urls})
 	err = server.Run(ctx, cfg, h, log, func(listening []string) {
 		log.Info("ready", "listening", strings.Join(listening, " "),
