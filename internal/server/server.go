@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/admin"
 	"github.com/gatehouse-iam/gatehouse/internal/oidc"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -62,6 +63,7 @@ func New(o Options) http.Handler {
 	// app holds every endpoint that moves with the relative path.
 	app := http.NewServeMux()
 	(&oidc.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
+	(&admin.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
 	app.Handle("/", unmatched(app))
 
 	root := http.NewServeMux()

@@ -267,3 +267,16 @@ func (s *DB) DeleteExpiredSessions(ctx context.Context, r realm.Realm, now int64
 	_, err = s.exec(ctx, `DELETE FROM revoked_tokens WHERE realm_id = $1 AND expires_at < $2`, r.ID, now)
 	return total, err
 }
+
+// ConsumeOnce records a single-use value (a client assertion's jti) until
+// expiresAt (epoch seconds). It reports false when the value was already
+// used: the insert either wins or conflicts, atomically on any node.
+func (s *DB) ConsumeOnce(ctx context.Context, realmID, key string, expiresAt int64) (bool, error) {
+	r, err := s.exec(ctx, `INSERT INTO revoked_tokens (jti, realm_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING`,
+		key, realmID, expiresAt)
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n == 1, err
+}

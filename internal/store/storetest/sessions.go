@@ -25,6 +25,7 @@ func sessionTests() []struct {
 		{"offline revocation for one client leaves other clients and online sessions", testOfflineRevocation},
 		{"expired sessions are removed by their own timeouts", testExpiry},
 		{"revoked tokens are remembered until they expire", testRevokedTokens},
+		{"consents grow, and revoking the grant removes consent and offline sessions", testConsents},
 	}
 }
 
@@ -239,5 +240,36 @@ func testRevokedTokens(t *testing.T, db *store.DB) {
 	db.DeleteExpiredSessions(ctx(), f.r, 2001)
 	if ok, _ := db.IsTokenRevoked(ctx(), "jti-1"); ok {
 		t.Fatal("expired revocation record kept")
+	}
+}
+
+func testConsents(t *testing.T, db *store.DB) {
+	f := mkSessionFixture(t, db)
+	if err := db.GrantConsent(ctx(), f.u, f.c.ID, []string{"b", "a"}, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.GrantConsent(ctx(), f.u, f.c.ID, []string{"c", "a"}, 2000); err != nil {
+		t.Fatal(err)
+	}
+	c, err := db.GetConsent(ctx(), f.u, f.c.ID)
+	if err != nil || len(c.ScopeIDs) != 3 || c.ScopeIDs[0] != "a" || c.CreatedAt != 1000 || c.UpdatedAt != 2000 {
+		t.Fatalf("consent: %+v %v", c, err)
+	}
+	off, _ := mkSessions(t, db, f, true, 1000, f.c)
+	found, err := db.RevokeGrant(ctx(), f.r.ID, f.u, f.c.ID)
+	if err != nil || !found {
+		t.Fatalf("revoke: %v %v", found, err)
+	}
+	if _, err := db.GetConsent(ctx(), f.u, f.c.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal("consent kept")
+	}
+	if _, err := db.GetUserSession(ctx(), f.r.ID, off.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal("offline session kept")
+	}
+	if found, _ := db.RevokeGrant(ctx(), f.r.ID, f.u, f.c.ID); found {
+		t.Fatal("second revocation found something")
+	}
+	if cs, _ := db.ListConsents(ctx(), f.u); len(cs) != 0 {
+		t.Fatalf("consents: %v", cs)
 	}
 }

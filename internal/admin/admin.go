@@ -1,0 +1,203 @@
+// Package admin is Keycloak's admin REST API under /admin/realms: realms,
+// clients, client scopes, roles, groups, users and sessions, with Keycloak's
+// paths, representations, status codes, error bodies and permissions.
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
+)
+
+// Handler serves the admin REST API.
+type Handler struct {
+	Store *store.DB
+	URLs  web.URLs
+	Log   *slog.Logger
+	Now   func() time.Time
+}
+
+// Register lists the routes this package serves; each resource file adds its own.
+func (h *Handler) Register(mux *http.ServeMux) {
+	h.realmRoutes(mux)
+	h.clientRoutes(mux)
+	h.clientScopeRoutes(mux)
+	h.roleRoutes(mux)
+	h.groupRoutes(mux)
+	h.userRoutes(mux)
+	h.sessionRoutes(mux)
+	h.serverInfoRoutes(mux)
+}
+
+// Request is one admin call: the authenticated caller and, for routes under
+// /admin/realms/{realm}, the target realm.
+type Request struct {
+	W      http.ResponseWriter
+	R      *http.Request
+	Caller *Caller
+	Realm  realm.Realm
+	h      *Handler
+	perms  map[string]bool
+}
+
+// Can reports whether the caller holds the admin permission perm over the
+// target realm ("view-users", "manage-clients", ...), with Keycloak's
+// implications (manage-x implies view-x, view-users implies query-users …).
+func (rq *Request) Can(perm string) bool { return allows(rq.perms, perm) }
+
+// Require answers 403 unless the caller holds perm.
+func (rq *Request) Require(perm string) error {
+	if !rq.Can(perm) {
+		return errForbidden
+	}
+	return nil
+}
+
+// endpoint is an admin handler.
+type endpoint func(rq *Request) error
+
+// handle registers an endpoint. perm is the permission every call needs
+// over the realm in the path ("" for routes without {realm}, which then
+// decide themselves); the check happens before the endpoint runs, so a
+// refused call changes nothing.
+func (h *Handler) handle(mux *http.ServeMux, pattern, perm string, fn endpoint) {
+	mux.Handle(pattern, web.Handle(h.Log, func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Cache-Control", "no-cache")
+		caller, err := h.authenticate(r)
+		if err != nil {
+			return err
+		}
+		rq := &Request{W: w, R: r, Caller: caller, h: h}
+		if name := r.PathValue("realm"); name != "" {
+			rl, err := h.Store.GetRealmByName(r.Context(), name)
+			if errors.Is(err, store.ErrNotFound) {
+				// A caller who may not see a realm learns nothing about it.
+				if !caller.Master && caller.Realm.Name != name {
+					return errForbidden
+				}
+				return errRealmNotFound
+			}
+			if err != nil {
+				return err
+			}
+			rq.Realm = rl
+			if rq.perms, err = h.adminPerms(r.Context(), caller, rl); err != nil {
+				return err
+			}
+			if len(rq.perms) == 0 {
+				return errForbidden
+			}
+			if perm != "" && !rq.Can(perm) {
+				return errForbidden
+			}
+		}
+		return fn(rq)
+	}))
+}
+
+// Error bodies, in Keycloak's shapes.
+var (
+	errUnauthorized  = &web.Error{Status: http.StatusUnauthorized, Body: map[string]string{"error": "HTTP 401 Unauthorized"}}
+	errForbidden     = &web.Error{Status: http.StatusForbidden, Body: map[string]string{"error": "HTTP 403 Forbidden"}}
+	errRealmNotFound = notFound("Realm not found.")
+	errBadJSON       = &web.Error{Status: http.StatusBadRequest, Body: map[string]string{"error": "invalid_request", "error_description": "Cannot parse the JSON"}}
+)
+
+// notFound is Keycloak's 404 body for a missing resource ({"error": msg}).
+func notFound(msg string) *web.Error {
+	return &web.Error{Status: http.StatusNotFound, Body: map[string]string{"error": msg}}
+}
+
+// errorMessage is Keycloak's {"errorMessage": msg} body, used for validation
+// failures (400) and conflicts (409).
+func errorMessage(status int, msg string) *web.Error {
+	return &web.Error{Status: status, Body: map[string]string{"errorMessage": msg}}
+}
+
+func badRequest(msg string) *web.Error { return errorMessage(http.StatusBadRequest, msg) }
+
+func conflict(format string, args ...any) *web.Error {
+	return errorMessage(http.StatusConflict, fmt.Sprintf(format, args...))
+}
+
+// maxJSONBody bounds an admin request body (a partial import is the largest).
+const maxJSONBody = 16 << 20
+
+// decode reads a JSON request body into v.
+func (rq *Request) decode(v any) error {
+	body := http.MaxBytesReader(rq.W, rq.R.Body, maxJSONBody)
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return &web.Error{Status: http.StatusRequestEntityTooLarge, Body: map[string]string{"error": "invalid_request", "error_description": "Request body too large"}}
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return errBadJSON
+	}
+	return nil
+}
+
+// JSON writes v with status 200.
+func (rq *Request) JSON(v any) error { return web.WriteJSON(rq.W, http.StatusOK, v) }
+
+// Created answers 201 with the new resource's Location.
+func (rq *Request) Created(location string) error {
+	rq.W.Header().Set("Location", location)
+	rq.W.WriteHeader(http.StatusCreated)
+	return nil
+}
+
+// NoContent answers 204.
+func (rq *Request) NoContent() error {
+	rq.W.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// URL is the admin URL of a path under the target realm, for Location headers.
+func (rq *Request) URL(path string) string {
+	return rq.h.URLs.Base(rq.R) + "/admin/realms/" + rq.Realm.Name + path
+}
+
+// Now is the request's time.
+func (rq *Request) Now() time.Time { return rq.h.Now() }
+
+// DefaultMax is Keycloak's page size when a list call gives no max.
+const DefaultMax = 100
+
+// Page reads Keycloak's first and max query parameters: negative values
+// are refused, an absent max is DefaultMax, and max is capped.
+func (rq *Request) Page() (first, max int, err error) {
+	q := rq.R.URL.Query()
+	first, max = 0, DefaultMax
+	if v := q.Get("first"); v != "" {
+		if first, err = strconv.Atoi(v); err != nil || first < 0 {
+			return 0, 0, badRequest("Invalid value for first")
+		}
+	}
+	if v := q.Get("max"); v != "" {
+		if max, err = strconv.Atoi(v); err != nil || max < 0 {
+			return 0, 0, badRequest("Invalid value for max")
+		}
+		max = min(max, 10000)
+	}
+	return first, max, nil
+}
+
+// Bool reads a boolean query parameter.
+func (rq *Request) Bool(name string, def bool) bool {
+	switch rq.R.URL.Query().Get(name) {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	return def
+}

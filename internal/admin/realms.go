@@ -1,0 +1,5 @@
+package admin
+
+import "net/http"
+
+func (h *Handler) realmRoutes(mux *http.ServeMux) {}

@@ -1,0 +1,156 @@
+// Package bearer validates the access tokens that resource endpoints (the
+// admin REST API, the account API, userinfo) receive: signature with the
+// algorithm pinned to the realm's key, type, issuer, expiry, revocation,
+// not-before, and a live session, client and user behind the token.
+package bearer
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/session"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/token"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
+)
+
+// ErrInvalid is every reason a token is not accepted; the reason itself is
+// never told to the caller.
+var ErrInvalid = errors.New("token is not active")
+
+// Token is an access token that passed every check, with what it stands for.
+type Token struct {
+	Claims        token.Parsed
+	Client        client.Client
+	User          user.User
+	UserSession   session.UserSession
+	ClientSession session.ClientSession
+	// HasSession is false for service-account tokens, which Keycloak 26
+	// issues from a transient session.
+	HasSession bool
+}
+
+// Validate checks raw as an access token of realm rl whose issuer is issuer.
+// It answers ErrInvalid or a storage error.
+func Validate(ctx context.Context, db *store.DB, rl realm.Realm, issuer, raw string, now time.Time) (Token, error) {
+	ks, err := db.ListKeys(ctx, rl.ID)
+	if err != nil {
+		return Token{}, err
+	}
+	claims, err := token.Verify(raw, ks, rl.DefaultSignatureAlgorithm)
+	if err != nil {
+		return Token{}, ErrInvalid
+	}
+	p, err := token.Parse(claims)
+	if err != nil || p.Typ != token.TypeBearer {
+		return Token{}, ErrInvalid
+	}
+	return Check(ctx, db, rl, issuer, p, now)
+}
+
+// Check applies the checks that follow signature verification to a token of
+// any type (introspection uses it for refresh tokens too).
+func Check(ctx context.Context, db *store.DB, rl realm.Realm, issuer string, p token.Parsed, nowT time.Time) (Token, error) {
+	now := nowT.Unix()
+	if p.Iss != issuer {
+		return Token{}, ErrInvalid
+	}
+	if (p.Exp != 0 && now >= p.Exp) || (p.Exp == 0 && p.Typ != token.TypeOffline) {
+		return Token{}, ErrInvalid
+	}
+	if p.Iat < rl.NotBefore {
+		return Token{}, ErrInvalid
+	}
+	if p.Typ == token.TypeBearer && p.Jti != "" {
+		revoked, err := db.IsTokenRevoked(ctx, p.Jti)
+		if err != nil {
+			return Token{}, err
+		}
+		if revoked {
+			return Token{}, ErrInvalid
+		}
+	}
+	t := Token{Claims: p}
+	c, err := db.GetClientByClientID(ctx, rl.ID, p.Azp)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (!c.Enabled || p.Iat < c.NotBefore)) {
+		return Token{}, ErrInvalid
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	t.Client = c
+	var userID string
+	if p.Sid != "" {
+		us, err := db.GetUserSession(ctx, rl.ID, p.Sid)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !session.Valid(rl, us, now)) {
+			return Token{}, ErrInvalid
+		}
+		if err != nil {
+			return Token{}, err
+		}
+		if p.Typ == token.TypeOffline && !us.Offline {
+			return Token{}, ErrInvalid
+		}
+		cs, err := db.GetClientSession(ctx, us.ID, c.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return Token{}, ErrInvalid
+		}
+		if err != nil {
+			return Token{}, err
+		}
+		t.UserSession, t.ClientSession, t.HasSession = us, cs, true
+		userID = us.UserID
+	} else {
+		// Only service-account tokens are issued without a session.
+		if !c.ServiceAccountsEnabled {
+			return Token{}, ErrInvalid
+		}
+		sa, err := db.GetServiceAccount(ctx, rl.ID, c.ID)
+		if err != nil {
+			return Token{}, ErrInvalid
+		}
+		userID = sa.ID
+	}
+	u, err := db.GetUser(ctx, rl.ID, userID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (!u.Enabled || p.Iat < u.NotBefore)) {
+		return Token{}, ErrInvalid
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	if p.Sub != "" && p.Sub != u.ID {
+		return Token{}, ErrInvalid
+	}
+	t.User = u
+	return t, nil
+}
+
+// FromRequest reads the token of an RFC 6750 request from the Authorization
+// header ("" when there is none).
+func FromRequest(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	scheme, rest, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(rest)
+}
+
+// IssuerRealm returns the realm name of an issuer URL under base
+// ("{base}/realms/{name}"), or "" when the issuer is not ours.
+func IssuerRealm(base, issuer string) string {
+	prefix := base + "/realms/"
+	if !strings.HasPrefix(issuer, prefix) {
+		return ""
+	}
+	name := issuer[len(prefix):]
+	if name == "" || strings.Contains(name, "/") {
+		return ""
+	}
+	return name
+}
