@@ -26,6 +26,7 @@ func sessionTests() []struct {
 		{"expired sessions are removed by their own timeouts", testExpiry},
 		{"revoked tokens are remembered until they expire", testRevokedTokens},
 		{"consents grow, and revoking the grant removes consent and offline sessions", testConsents},
+		{"logins in progress expire; 30 concurrent code redemptions: exactly one is fresh", testAuthSessionsAndCodes},
 	}
 }
 
@@ -271,5 +272,62 @@ func testConsents(t *testing.T, db *store.DB) {
 	}
 	if cs, _ := db.ListConsents(ctx(), f.u); len(cs) != 0 {
 		t.Fatalf("consents: %v", cs)
+	}
+}
+
+func testAuthSessionsAndCodes(t *testing.T, db *store.DB) {
+	f := mkSessionFixture(t, db)
+	a := store.AuthSession{ID: "as-1", RealmID: f.r.ID, Data: `{"x":1}`, ExpiresAt: 2000}
+	if err := db.SaveAuthSession(ctx(), a); err != nil {
+		t.Fatal(err)
+	}
+	a.Data = `{"x":2}`
+	if err := db.SaveAuthSession(ctx(), a); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.GetAuthSession(ctx(), f.r.ID, "as-1", 1999)
+	if err != nil || got.Data != `{"x":2}` {
+		t.Fatalf("auth session: %+v %v", got, err)
+	}
+	if _, err := db.GetAuthSession(ctx(), f.r.ID, "as-1", 2000); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("expired auth session returned: %v", err)
+	}
+	us, _ := mkSessions(t, db, f, false, 1000, f.c)
+	code := store.AuthCode{RealmID: f.r.ID, ClientID: f.c.ID, UserSessionID: us.ID, Data: `{"redirect_uri":"x"}`, ExpiresAt: 1060}
+	if err := db.CreateAuthCode(ctx(), "the-code", code); err != nil {
+		t.Fatal(err)
+	}
+	const n = 30
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		fresh int
+	)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, ok, err := db.RedeemAuthCode(ctx(), f.r.ID, "the-code", 1001)
+			if err != nil || c.UserSessionID != us.ID {
+				t.Errorf("redeem: %+v %v", c, err)
+				return
+			}
+			if ok {
+				mu.Lock()
+				fresh++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if fresh != 1 {
+		t.Fatalf("want exactly one fresh redemption of %d, got %d", n, fresh)
+	}
+	if _, _, err := db.RedeemAuthCode(ctx(), f.r.ID, "other-code", 1001); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown code: %v", err)
+	}
+	other := mkRealm(t, db, "other")
+	if _, _, err := db.RedeemAuthCode(ctx(), other.ID, "the-code", 1001); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("code of another realm: %v", err)
 	}
 }
