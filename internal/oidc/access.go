@@ -154,11 +154,12 @@ func bearerToken(r *http.Request) (string, error) {
 	h := r.Header.Get("Authorization")
 	var fromHeader string
 	if h != "" {
-		scheme, rest, _ := strings.Cut(h, " ")
-		if !strings.EqualFold(scheme, "Bearer") {
-			return "", errors.New("not a bearer token")
+		// Another scheme (Basic client credentials, say) carries no bearer
+		// token: the request is one without a token, as in Keycloak, not a
+		// token sent twice (SECURITY.md U1).
+		if scheme, rest, _ := strings.Cut(h, " "); strings.EqualFold(scheme, "Bearer") {
+			fromHeader = strings.TrimSpace(rest)
 		}
-		fromHeader = strings.TrimSpace(rest)
 	}
 	var fromForm string
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
 // dummySecret is compared against when the client is unknown, so an unknown
@@ -38,8 +39,11 @@ func (h *Handler) authenticateClient(ctx context.Context, r *http.Request, form 
 	} else {
 		id, secret = form.Get("client_id"), form.Get("client_secret")
 	}
-	if form.Get("client_assertion") != "" {
-		return client.Client{}, oauthErr(http.StatusUnauthorized, "invalid_client", "Client assertion authentication is not enabled for this client")
+	if form.Get("client_assertion") != "" || form.Get("client_assertion_type") != "" {
+		if secret != "" {
+			return client.Client{}, badRequest("invalid_request", "Multiple client authentication methods")
+		}
+		return h.authenticateAssertion(ctx, r, form, rl)
 	}
 	if id == "" {
 		return client.Client{}, badRequest("invalid_client", "Missing client_id parameter")
@@ -56,6 +60,13 @@ func (h *Handler) authenticateClient(ctx context.Context, r *http.Request, form 
 		return client.Client{}, badRequest("invalid_client", "Bearer-only not allowed")
 	}
 	if c.PublicClient {
+		// A public client has no secret, so one presenting a secret is not
+		// the client it names (SECURITY.md T9). Keycloak ignores the secret;
+		// we refuse it like any wrong credential. An empty Basic password
+		// ("client:", as x/oauth2 sends for public clients) is no secret.
+		if secret != "" {
+			return client.Client{}, errInvalidClient
+		}
 		return c, nil
 	}
 	if c.ClientAuthenticatorType != "" && c.ClientAuthenticatorType != "client-secret" {
@@ -68,6 +79,20 @@ func (h *Handler) authenticateClient(ctx context.Context, r *http.Request, form 
 		return client.Client{}, errInvalidClient
 	}
 	return c, nil
+}
+
+// authClient is authenticateClient for the endpoints: a 401 answered to a
+// client that tried HTTP Basic carries the challenge RFC 6749 §5.2 requires
+// ("WWW-Authenticate" matching the scheme the client used; SECURITY.md T5).
+func (h *Handler) authClient(w http.ResponseWriter, r *http.Request, form url.Values, rl realm.Realm) (client.Client, error) {
+	c, err := h.authenticateClient(r.Context(), r, form, rl)
+	var we *web.Error
+	if err != nil && errors.As(err, &we) && we.Status == http.StatusUnauthorized {
+		if scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " "); strings.EqualFold(scheme, "Basic") {
+			w.Header().Set("WWW-Authenticate", `Basic realm="`+rl.Name+`"`)
+		}
+	}
+	return c, err
 }
 
 // basicCredentials reads an HTTP Basic authorization header. ok is false

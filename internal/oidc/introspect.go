@@ -23,7 +23,13 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := h.authenticateClient(r.Context(), r, form, rl)
+	if r.Header.Get("Authorization") == "" && form.Get("client_id") == "" && form.Get("client_assertion") == "" {
+		// Introspection is for authenticated clients only: a request with no
+		// client credentials at all is 401 here (SECURITY.md I1), where the
+		// token endpoint answers Keycloak's 400 "Missing client_id parameter".
+		return oauthErr(http.StatusUnauthorized, "invalid_client", "Missing client_id parameter")
+	}
+	c, err := h.authClient(w, r, form, rl)
 	if err != nil {
 		return err
 	}
@@ -37,7 +43,9 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	switch hint := form.Get("token_type_hint"); hint {
 	case "", "access_token", "refresh_token", "requesting_party_token":
 	default:
-		return badRequest("unsupported_token_type", "Unsupported token type ["+hint+"].")
+		// Keycloak's TokenIntrospectionEndpoint answers invalid_request here;
+		// unsupported_token_type is RFC 7009's (revocation) code, not RFC 7662's.
+		return badRequest("invalid_request", "Unsupported token type ["+hint+"].")
 	}
 	ks, err := h.Store.ListKeys(r.Context(), rl.ID)
 	if err != nil {

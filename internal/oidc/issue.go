@@ -197,6 +197,10 @@ type issued struct {
 	refresh bool // issue a refresh token
 	acr     string
 	nonce   string
+	// rotatedFrom is the jti of the refresh token a refresh grant used;
+	// other grants leave it empty and the client session's current refresh
+	// token stands in (see claimRotatedFrom).
+	rotatedFrom string
 }
 
 // issueTokens builds, signs and returns the token response.
@@ -252,7 +256,15 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 		if !ok {
 			return tokenResponse{}, errNoKey
 		}
-		if resp.RefreshToken, err = token.Sign(token.Refresh(in, x.us.Offline), hmacKey); err != nil {
+		claims := token.Refresh(in, x.us.Offline)
+		if x.realm.RevokeRefreshToken { // the token's lineage, for supersededInSession
+			from := x.rotatedFrom
+			if from == "" {
+				from = x.cs.CurrentRefreshToken // "" in a new client session
+			}
+			claims[claimRotatedFrom] = from
+		}
+		if resp.RefreshToken, err = token.Sign(claims, hmacKey); err != nil {
 			return tokenResponse{}, err
 		}
 		if in.RefreshExp > 0 {

@@ -25,7 +25,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 	if raw == "" {
 		return badRequest("invalid_request", "No refresh token")
 	}
-	c, err := h.authenticateClient(r.Context(), r, form, rl)
+	c, err := h.authClient(w, r, form, rl)
 	if err != nil {
 		return err
 	}

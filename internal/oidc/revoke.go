@@ -23,7 +23,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := h.authenticateClient(r.Context(), r, form, rl)
+	c, err := h.authClient(w, r, form, rl)
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,8 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if p.Azp != c.ClientID {
-		return badRequest("unauthorized_client", "Unmatching clients")
+		// Keycloak's TokenRevocationEndpoint.checkIssuedFor: invalid_request.
+		return badRequest("invalid_request", "Unmatching clients")
 	}
 	if access {
 		if p.Typ != "Bearer" {

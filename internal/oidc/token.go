@@ -34,11 +34,11 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("invalid_request", "Missing form parameter: grant_type")
 	}
 	switch grant {
-	case "password", "client_credentials", "refresh_token":
+	case "authorization_code", "password", "client_credentials", "refresh_token":
 	default:
 		return badRequest("unsupported_grant_type", "Unsupported grant_type")
 	}
-	c, err := h.authenticateClient(r.Context(), r, form, rl)
+	c, err := h.authClient(w, r, form, rl)
 	if err != nil {
 		return err
 	}
@@ -51,6 +51,8 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		resp, err = h.clientCredentialsGrant(r, form, rl, c)
 	case "refresh_token":
 		resp, err = h.refreshGrant(r, form, rl, c)
+	case "authorization_code":
+		resp, err = h.authorizationCodeGrant(r, form, rl, c)
 	}
 	if err != nil {
 		return err
@@ -222,7 +224,7 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	ctx := r.Context()
 	raw := form.Get("refresh_token")
 	if raw == "" {
-		return tokenResponse{}, badRequest("invalid_request", "Missing form parameter: refresh_token")
+		return tokenResponse{}, badRequest("invalid_request", "No refresh token") // Keycloak's wording
 	}
 	rt, err := h.verifyRefreshToken(ctx, r, rl, raw)
 	if err != nil {
@@ -279,14 +281,24 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 		return tokenResponse{}, err
 	}
 	scopes.offline = offline
+	// A reused or superseded token may have been stolen: end the client's
+	// session so the whole rotation family, newest token included, stops
+	// working, as Keycloak's validateTokenReuseForRefresh does for every
+	// reuse failure ("Stale token" as well as "Maximum ... exceeded").
+	killFamily := func(desc string) (tokenResponse, error) {
+		h.Store.DeleteClientSession(ctx, us.ID, c.ID)
+		return tokenResponse{}, invalidGrant(desc)
+	}
+	if rl.RevokeRefreshToken && supersededInSession(rt, cs) {
+		return killFamily("Stale token")
+	}
 	switch err := h.Store.UseRefreshToken(ctx, cs.ID, rt.Jti, rt.Iat, now, rl.RevokeRefreshToken, rl.RefreshTokenMaxReuse); {
 	case errors.Is(err, store.ErrReuseExceeded):
-		// A reused token may have been stolen: end the client's session so the
-		// whole rotation family stops working, as Keycloak does.
-		h.Store.DeleteClientSession(ctx, us.ID, c.ID)
-		return tokenResponse{}, invalidGrant("Maximum allowed refresh token reuse exceeded")
+		return killFamily("Maximum allowed refresh token reuse exceeded")
 	case errors.Is(err, store.ErrStaleToken):
-		return tokenResponse{}, invalidGrant("Stale token")
+		// Was answered without ending the session: the newest token of a
+		// family whose old token was replayed kept working (SECURITY.md T19).
+		return killFamily("Stale token")
 	case errors.Is(err, store.ErrNotFound):
 		return tokenResponse{}, invalidGrant("Session doesn't have required client")
 	case err != nil:
@@ -297,7 +309,29 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	}
 	us.LastRefresh = max(us.LastRefresh, now)
 	return h.issueTokens(ctx, r, issued{realm: rl, client: c, user: u, us: us, cs: cs, scopes: scopes,
-		refresh: true, acr: "1", nonce: cs.Nonce})
+		refresh: true, acr: "1", nonce: cs.Nonce, rotatedFrom: rt.Jti})
+}
+
+// claimRotatedFrom names the refresh token claim holding the client
+// session's current refresh token when the token was minted: the jti of the
+// refresh token it was exchanged for, or for another grant whatever token was
+// current in a reused client session ("" in a new one). It is written only
+// while the realm rotates refresh tokens.
+const claimRotatedFrom = "rotated_from"
+
+// supersededInSession reports whether rt is a rotated-out token of the
+// client session cs: neither the session's current token (the one used
+// last) nor a token minted while that one was current. The store's own staleness rule
+// compares issue times in whole seconds, so a token two rotations old still
+// passed it when the rotations happened within the second it is replayed;
+// the token's lineage settles that without any clock. A token without the
+// claim (issued while rotation was off) is left to the store's rule.
+//
+// cs was read without a lock: a concurrent use can only make this refuse a
+// token the locked check in UseRefreshToken would refuse as well.
+func supersededInSession(rt token.Parsed, cs session.ClientSession) bool {
+	from, ok := rt.Raw[claimRotatedFrom].(string)
+	return ok && cs.CurrentRefreshToken != "" && cs.CurrentRefreshToken != rt.Jti && cs.CurrentRefreshToken != from
 }
 
 // verifyRefreshToken checks a refresh or offline token's signature (HS512,

@@ -25,7 +25,10 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("invalid_request", "Token must be sent once, in the Authorization header or the form")
 	}
 	if raw == "" {
-		return unauthorized("invalid_request", "Token not provided")
+		// RFC 6750 §3.1: a request without any token gets a challenge with
+		// no error code (SECURITY.md U1); the body keeps Keycloak's wording.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+rl.Name+`"`)
+		return oauthErr(http.StatusUnauthorized, "invalid_request", "Token not provided")
 	}
 	lt, err := h.checkAccessToken(r.Context(), r, rl, raw)
 	if errors.Is(err, errTokenInvalid) {
