@@ -56,7 +56,7 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 	}
 	iss := h.URLs.RealmURL(r, rl.Name)
 	oidc := iss + "/protocol/openid-connect"
-	secretMethods := []string{"client_secret_basic", "client_secret_post"}
+	secretMethods := []string{"private_key_jwt", "client_secret_basic", "client_secret_post", "client_secret_jwt"}
 	doc := discoveryDoc{
 		Issuer:                                    iss,
 		AuthorizationEndpoint:                     oidc + "/auth",
@@ -66,7 +66,7 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		EndSessionEndpoint:                        oidc + "/logout",
 		JWKSURI:                                   oidc + "/certs",
 		RevocationEndpoint:                        oidc + "/revoke",
-		GrantTypesSupported:                       []string{"client_credentials", "password", "refresh_token"},
+		GrantTypesSupported:                       []string{"authorization_code", "client_credentials", "password", "refresh_token"},
 		ResponseTypesSupported:                    []string{"code"},
 		ResponseModesSupported:                    []string{"query", "fragment", "form_post"},
 		SubjectTypesSupported:                     []string{"public"},

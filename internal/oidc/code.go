@@ -1,0 +1,173 @@
+package oidc
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/session"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+)
+
+// codeData is what the login front channel stored with an authorization
+// code (package login's CodeData; the two meet only through the store).
+type codeData struct {
+	RedirectURI         string `json:"redirect_uri"`
+	Scope               string `json:"scope"`
+	Nonce               string `json:"nonce"`
+	CodeChallenge       string `json:"code_challenge"`
+	CodeChallengeMethod string `json:"code_challenge_method"`
+	ClientSessionID     string `json:"client_session_id"`
+	AuthTime            int64  `json:"auth_time"`
+	ACR                 string `json:"acr"`
+	State               string `json:"state"`
+}
+
+// verifierRe is RFC 7636 §4.1's code_verifier: 43 to 128 unreserved characters.
+var verifierRe = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+
+// authorizationCodeGrant redeems a code from the login page (RFC 6749 §4.1.3
+// with RFC 7636 PKCE). A code is consumed on first presentation, whatever
+// happens next; presenting it again revokes what the first redemption
+// issued, as Keycloak does.
+func (h *Handler) authorizationCodeGrant(r *http.Request, form url.Values, rl realm.Realm, c client.Client) (tokenResponse, error) {
+	ctx := r.Context()
+	raw := form.Get("code")
+	if raw == "" {
+		return tokenResponse{}, badRequest("invalid_request", "Missing parameter: code")
+	}
+	if !c.StandardFlowEnabled {
+		return tokenResponse{}, badRequest("unauthorized_client", "Client not allowed to exchange code")
+	}
+	now := sessionClock(h.Now())
+	code, fresh, err := h.Store.RedeemAuthCode(ctx, rl.ID, raw, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return tokenResponse{}, invalidGrant("Code not valid")
+	}
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	var data codeData
+	if err := json.Unmarshal([]byte(code.Data), &data); err != nil {
+		return tokenResponse{}, err
+	}
+	if !fresh {
+		// A replayed code may have been stolen: end the client's session the
+		// first redemption created, so its tokens stop working too.
+		if err := h.Store.DeleteClientSession(ctx, code.UserSessionID, code.ClientID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return tokenResponse{}, err
+		}
+		return tokenResponse{}, invalidGrant("Code not valid")
+	}
+	if code.ClientID != c.ID {
+		return tokenResponse{}, invalidGrant("Auth error")
+	}
+	if now >= code.ExpiresAt {
+		return tokenResponse{}, invalidGrant("Code is expired")
+	}
+	if form.Get("redirect_uri") != data.RedirectURI {
+		return tokenResponse{}, invalidGrant("Incorrect redirect_uri")
+	}
+	if err := checkPKCE(data, form.Get("code_verifier")); err != nil {
+		return tokenResponse{}, err
+	}
+	us, err := h.Store.GetUserSession(ctx, rl.ID, code.UserSessionID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !session.Valid(rl, us, now)) {
+		return tokenResponse{}, invalidGrant("Session not active")
+	}
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	u, err := h.Store.GetUser(ctx, rl.ID, us.UserID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !u.Enabled) {
+		return tokenResponse{}, invalidGrant("User disabled")
+	}
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	cs, err := h.Store.GetClientSession(ctx, us.ID, c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return tokenResponse{}, invalidGrant("Session doesn't have required client")
+	}
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	scopes, err := h.resolveScopes(ctx, rl, c, data.Scope)
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	if scopes.offline {
+		allowed, err := h.hasRealmRole(ctx, rl, u, "offline_access")
+		if err != nil {
+			return tokenResponse{}, err
+		}
+		if !allowed {
+			return tokenResponse{}, badRequest("not_allowed", "Offline tokens not allowed for the user or client")
+		}
+		// The browser keeps its SSO session; the offline token gets its own
+		// offline session, which outlives logout.
+		off := session.UserSession{ID: store.NewID(), RealmID: rl.ID, UserID: u.ID, Offline: true, Started: now,
+			LastRefresh: now, AuthTime: us.AuthTime, AuthMethod: us.AuthMethod, IPAddress: us.IPAddress, RememberMe: us.RememberMe}
+		offCS := session.ClientSession{ID: store.NewID(), UserSessionID: off.ID, ClientID: c.ID, Offline: true,
+			Started: now, Timestamp: now, Scope: data.Scope, Nonce: data.Nonce}
+		if err := h.Store.InTx(ctx, func(tx *store.DB) error {
+			if err := tx.CreateUserSession(ctx, off); err != nil {
+				return err
+			}
+			return tx.CreateClientSession(ctx, offCS)
+		}); err != nil {
+			return tokenResponse{}, err
+		}
+		us, cs = off, offCS
+	} else if cs.Scope != data.Scope || cs.Nonce != data.Nonce {
+		if err := h.Store.UpdateClientSessionScope(ctx, cs.ID, data.Scope); err != nil {
+			return tokenResponse{}, err
+		}
+		cs.Scope = data.Scope
+	}
+	acr := data.ACR
+	if acr == "" {
+		acr = "1"
+	}
+	return h.issueTokens(ctx, r, issued{realm: rl, client: c, user: u, us: us, cs: cs, scopes: scopes,
+		refresh: useRefreshTokens(c), acr: acr, nonce: data.Nonce})
+}
+
+// checkPKCE verifies RFC 7636. A code issued with a challenge needs the
+// matching verifier; a code issued without one must not be redeemed with a
+// verifier either (a downgrade, RFC 9700 §4.8).
+func checkPKCE(data codeData, verifier string) error {
+	if data.CodeChallenge == "" {
+		if verifier != "" {
+			return invalidGrant("PKCE code verifier specified but challenge not present in authorization")
+		}
+		return nil
+	}
+	if verifier == "" {
+		return invalidGrant("PKCE code verifier not specified")
+	}
+	if !verifierRe.MatchString(verifier) {
+		return invalidGrant("PKCE verification failed: Invalid code verifier")
+	}
+	var computed string
+	switch data.CodeChallengeMethod {
+	case "S256":
+		sum := sha256.Sum256([]byte(verifier))
+		computed = base64.RawURLEncoding.EncodeToString(sum[:])
+	case "plain", "":
+		computed = verifier
+	default:
+		return invalidGrant("PKCE verification failed")
+	}
+	if subtle.ConstantTimeCompare([]byte(computed), []byte(data.CodeChallenge)) != 1 {
+		return invalidGrant("PKCE verification failed: Code mismatch")
+	}
+	return nil
+}
