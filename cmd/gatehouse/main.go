@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/admin"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -96,6 +97,7 @@ func run(start time.Time, args []string, getenv func(string) string, stdout, std
 func serve(ctx context.Context, start time.Time, cfg config.Config, log *slog.Logger) int {
 	now := time.Now
 	log.Info("starting", "version", version, "mode", cfg.Mode, "db", cfg.DB)
+	admin.Version = version
 	log.Debug("configuration", "config", cfg) // Config.LogValue redacts secrets
 
 	urls, err := publicURLs(cfg)

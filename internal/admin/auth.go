@@ -164,7 +164,7 @@ func (rq *Request) CanMapRole(r role.Role) (bool, error) {
 	if err != nil || !admin {
 		return err == nil, err
 	}
-	return rq.Caller.roleIDs[r.ID] || rq.Can(provision.RealmAdmin) && rq.Caller.holdsAllAdmin(), nil
+	return rq.Caller.roleIDs[r.ID] || rq.Caller.holdsAllAdmin(), nil
 }
 
 // holdsAllAdmin is true for master's "admin" role holders, who may grant any role.

@@ -1,5 +1,960 @@
 package admin
 
-import "net/http"
+import (
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
 
-func (h *Handler) clientRoutes(mux *http.ServeMux) {}
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/provision"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
+)
+
+// clientsAPI holds the endpoints under /admin/realms/{realm}/clients
+// (Keycloak's ClientsResource and ClientResource). The client's roles are in
+// roles.go.
+type clientsAPI struct{}
+
+func (h *Handler) clientRoutes(mux *http.ServeMux) {
+	var a clientsAPI
+	const c = "/admin/realms/{realm}/clients"
+	const one = c + "/{id}"
+	h.handle(mux, "GET "+c, "query-clients", a.list)
+	h.handle(mux, "POST "+c, "manage-clients", a.create)
+	h.handle(mux, "GET "+one, "view-clients", a.get)
+	h.handle(mux, "PUT "+one, "manage-clients", a.update)
+	h.handle(mux, "DELETE "+one, "manage-clients", a.delete)
+
+	// The secret is shown only to those who may change it (SECURITY.md M8).
+	h.handle(mux, "GET "+one+"/client-secret", "manage-clients", a.getSecret)
+	h.handle(mux, "POST "+one+"/client-secret", "manage-clients", a.regenerateSecret)
+
+	for _, kind := range []struct {
+		path string
+		dflt bool
+	}{{"/default-client-scopes", true}, {"/optional-client-scopes", false}} {
+		h.handle(mux, "GET "+one+kind.path, "view-clients", a.scopes(kind.dflt))
+		h.handle(mux, "PUT "+one+kind.path+"/{scopeId}", "manage-clients", a.linkScope(kind.dflt))
+		h.handle(mux, "DELETE "+one+kind.path+"/{scopeId}", "manage-clients", a.unlinkScope)
+	}
+
+	h.handle(mux, "GET "+one+"/service-account-user", "view-clients", a.serviceAccount)
+	h.handle(mux, "GET "+one+"/user-sessions", "view-clients", a.sessions(false))
+	h.handle(mux, "GET "+one+"/offline-sessions", "view-clients", a.sessions(true))
+	h.handle(mux, "GET "+one+"/session-count", "view-clients", a.sessionCount(false))
+	h.handle(mux, "GET "+one+"/offline-session-count", "view-clients", a.sessionCount(true))
+
+	const pm = one + "/protocol-mappers"
+	h.handle(mux, "GET "+pm+"/models", "view-clients", a.mappers)
+	h.handle(mux, "POST "+pm+"/models", "manage-clients", a.createMapper)
+	h.handle(mux, "POST "+pm+"/add-models", "manage-clients", a.addMappers)
+	h.handle(mux, "GET "+pm+"/models/{mid}", "view-clients", a.mapper)
+	h.handle(mux, "PUT "+pm+"/models/{mid}", "manage-clients", a.updateMapper)
+	h.handle(mux, "DELETE "+pm+"/models/{mid}", "manage-clients", a.deleteMapper)
+	h.handle(mux, "GET "+pm+"/protocol/{protocol}", "view-clients", a.mappersByProtocol)
+}
+
+func (clientsAPI) notFound() error { return notFound("Could not find client") }
+
+// load returns the client named by {id}.
+func (a clientsAPI) load(rq *Request) (client.Client, error) {
+	c, err := rq.h.Store.GetClient(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return c, a.notFound()
+	}
+	return c, err
+}
+
+// reservedClientID reports whether clientID names a client whose roles
+// administer a realm: realm-management, or in master a "<realm>-realm"
+// client. Only a whole-realm administrator may create, rename to, change or
+// delete such a client; otherwise a manage-clients administrator could
+// swap the admin client for one whose roles it controls (CVE-2026-9796).
+func reservedClientID(r realm.Realm, clientID string) bool {
+	return clientID == provision.RealmManagement ||
+		r.Name == realm.MasterName && strings.HasSuffix(clientID, "-realm")
+}
+
+// wholeRealmAdmin reports whether the caller administers the target realm
+// without restriction: realm-admin there, or master's admin role.
+func wholeRealmAdmin(rq *Request) bool {
+	return rq.Can(provision.RealmAdmin) || rq.Caller.holdsAllAdmin()
+}
+
+// pageIfAsked reads first and max when the caller gave either; without them
+// the whole list is wanted (max -1), as Keycloak answers client, role and
+// top-level group listings.
+func pageIfAsked(rq *Request) (first, max int, err error) {
+	first, max, err = rq.Page()
+	if err != nil {
+		return 0, 0, err
+	}
+	q := rq.R.URL.Query()
+	if !q.Has("first") && !q.Has("max") {
+		return 0, -1, nil
+	}
+	return first, max, nil
+}
+
+// sliceWindow cuts a slice as first and max (-1: no limit) say.
+func sliceWindow[T any](s []T, first, max int) []T {
+	if first >= len(s) {
+		return s[:0]
+	}
+	s = s[first:]
+	if max >= 0 && max < len(s) {
+		s = s[:max]
+	}
+	return s
+}
+
+// kcSearchFields parses Keycloak's q parameter, "key:value key2:value2".
+func kcSearchFields(q string) map[string]string {
+	out := map[string]string{}
+	for _, f := range strings.Fields(q) {
+		if k, v, ok := strings.Cut(f, ":"); ok && k != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// scopeNames maps the realm's client scope ids to their names.
+func (clientsAPI) scopeNames(rq *Request) (map[string]string, error) {
+	scopes, err := rq.h.Store.ListClientScopes(rq.R.Context(), rq.Realm.ID)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(scopes))
+	for _, s := range scopes {
+		names[s.ID] = s.Name
+	}
+	return names, nil
+}
+
+// rep is the client as the caller may see it: its linked scope names, what
+// the caller may do with it, and no secret unless the caller may manage
+// clients (SECURITY.md M8).
+func (clientsAPI) rep(rq *Request, c client.Client, links []client.ScopeLink, scopeNames map[string]string) rep.Client {
+	x := rep.ClientFromDomain(c)
+	x.DefaultClientScopes, x.OptionalClientScopes = []string{}, []string{}
+	for _, l := range links {
+		name, ok := scopeNames[l.ScopeID]
+		if !ok {
+			continue
+		}
+		if l.Default {
+			x.DefaultClientScopes = append(x.DefaultClientScopes, name)
+		} else {
+			x.OptionalClientScopes = append(x.OptionalClientScopes, name)
+		}
+	}
+	manage := rq.Can("manage-clients")
+	if !manage {
+		x.Secret, x.RegistrationAccessToken = nil, nil
+	}
+	x.Access = map[string]bool{"view": rq.Can("view-clients"), "configure": manage, "manage": manage}
+	return x
+}
+
+// list is GET /clients: every client, one by exact clientId, or
+// (search=true) those whose clientId contains it; q filters by attributes.
+// A caller who may only query clients sees id, clientId and description, or
+// nothing with viewableOnly=true.
+func (a clientsAPI) list(rq *Request) error {
+	ctx, db := rq.R.Context(), rq.h.Store
+	first, max, err := pageIfAsked(rq)
+	if err != nil {
+		return err
+	}
+	q := rq.R.URL.Query()
+	clientID := strings.TrimSpace(q.Get("clientId"))
+	var cs []client.Client
+	switch {
+	case q.Has("q"):
+		all, err := db.ListClients(ctx, rq.Realm.ID)
+		if err != nil {
+			return err
+		}
+		want := kcSearchFields(q.Get("q"))
+		for _, c := range all {
+			if attributesMatchAll(c.Attributes, want) {
+				cs = append(cs, c)
+			}
+		}
+		cs = sliceWindow(cs, first, max)
+	case clientID == "":
+		cs, err = db.ListClientsPage(ctx, rq.Realm.ID, first, max)
+	case rq.Bool("search", false):
+		cs, err = db.SearchClients(ctx, rq.Realm.ID, clientID, first, max)
+	default:
+		c, err := db.GetClientByClientID(ctx, rq.Realm.ID, clientID)
+		if err == nil {
+			cs = []client.Client{c}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if err != nil {
+		return err
+	}
+	out := make([]rep.Client, 0, len(cs))
+	if !rq.Can("view-clients") {
+		if rq.Bool("viewableOnly", false) {
+			return rq.JSON(out)
+		}
+		for _, c := range cs {
+			out = append(out, rep.Client{ID: c.ID, ClientID: c.ClientID, Description: a.optional(c.Description)})
+		}
+		return rq.JSON(out)
+	}
+	links, err := db.RealmScopeLinks(ctx, rq.Realm.ID)
+	if err != nil {
+		return err
+	}
+	names, err := a.scopeNames(rq)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		out = append(out, a.rep(rq, c, links[c.ID], names))
+	}
+	return rq.JSON(out)
+}
+
+func attributesMatchAll(attrs, want map[string]string) bool {
+	for k, v := range want {
+		if attrs[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (clientsAPI) optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// create is POST /clients, with the defaults Keycloak's admin create adds
+// to those of import (OIDCLoginProtocolFactory.setupClientDefaults,
+// KEYCLOAK.md §8.1).
+func (a clientsAPI) create(rq *Request) error {
+	var x rep.Client
+	if err := rq.decode(&x); err != nil {
+		return err
+	}
+	ctx, db := rq.R.Context(), rq.h.Store
+	x.ClientID = strings.TrimSpace(x.ClientID)
+	if x.ClientID == "" {
+		return badRequest("Client id is missing")
+	}
+	if reservedClientID(rq.Realm, x.ClientID) && !wholeRealmAdmin(rq) {
+		return errForbidden
+	}
+	if _, err := db.GetClientByClientID(ctx, rq.Realm.ID, x.ClientID); err == nil {
+		return conflict("Client %s already exists", x.ClientID)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+
+	c := x.ToDomain(rq.Realm.ID)
+	if c.ID == "" {
+		c.ID = store.NewID()
+	}
+	applyClientCreateDefaults(x, &c)
+	for i := range c.ProtocolMappers {
+		if c.ProtocolMappers[i].ID == "" {
+			c.ProtocolMappers[i].ID = store.NewID()
+		}
+	}
+	if c.Confidential() && c.Secret == "" {
+		setNewClientSecret(rq, &c)
+	}
+	if err := c.Validate(); err != nil {
+		return badRequest(err.Error())
+	}
+	if err := a.validateURLs(rq, c); err != nil {
+		return err
+	}
+
+	explicitScopes := x.DefaultClientScopes != nil || x.OptionalClientScopes != nil
+	err := db.InTx(ctx, func(tx *store.DB) error {
+		if err := provision.CreateClient(ctx, tx, c, rq.Now()); err != nil {
+			return err
+		}
+		if !explicitScopes {
+			return nil
+		}
+		// Named scopes replace the realm's defaults; names that match no
+		// scope are skipped, as Keycloak and our import do.
+		links, err := tx.ClientScopeLinks(ctx, c.RealmID, c.ID)
+		if err != nil {
+			return err
+		}
+		for _, l := range links {
+			if err := tx.UnlinkClientScope(ctx, c.RealmID, c.ID, l.ScopeID); err != nil {
+				return err
+			}
+		}
+		for _, set := range []struct {
+			names []string
+			dflt  bool
+		}{{x.DefaultClientScopes, true}, {x.OptionalClientScopes, false}} {
+			for _, name := range set.names {
+				s, err := tx.GetClientScopeByName(ctx, c.RealmID, name)
+				if errors.Is(err, store.ErrNotFound) {
+					rq.h.Log.WarnContext(ctx, "client create names a client scope that does not exist", "realm", rq.Realm.Name, "client", c.ClientID, "scope", name)
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if err := tx.LinkClientScope(ctx, c.RealmID, c.ID, s.ID, set.dflt); err != nil {
+					return err
+				}
+			}
+		}
+		if c.ServiceAccountsEnabled {
+			// Keycloak links service_account after the named scopes.
+			if s, err := tx.GetClientScopeByName(ctx, c.RealmID, "service_account"); err == nil {
+				return tx.LinkClientScope(ctx, c.RealmID, c.ID, s.ID, true)
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return conflict("Client %s already exists", x.ClientID)
+	}
+	if err != nil {
+		return err
+	}
+	return rq.Created(rq.URL("/clients/" + c.ID))
+}
+
+// applyClientCreateDefaults sets what Keycloak's admin create sets when the
+// representation is silent: a client naming neither publicClient nor
+// bearerOnly is public; direct access grants on, implicit flow and
+// front-channel logout off; a root URL seeds redirect URIs, web origins and
+// the admin URL.
+func applyClientCreateDefaults(x rep.Client, c *client.Client) {
+	if x.PublicClient == nil && x.BearerOnly == nil {
+		c.PublicClient = true
+		c.Secret = ""
+	}
+	if x.StandardFlowEnabled == nil {
+		c.StandardFlowEnabled = true
+	}
+	if x.DirectAccessGrantsEnabled == nil {
+		c.DirectAccessGrantsEnabled = true
+	}
+	if x.ImplicitFlowEnabled == nil {
+		c.ImplicitFlowEnabled = false
+	}
+	if x.FrontchannelLogout == nil {
+		c.FrontchannelLogout = false
+	}
+	if x.RootURL != nil && *x.RootURL != "" {
+		root := *x.RootURL
+		if len(x.RedirectURIs) == 0 {
+			if strings.HasSuffix(root, "/") {
+				c.RedirectURIs = []string{root + "*"}
+			} else {
+				c.RedirectURIs = []string{root + "/*"}
+			}
+			if u, err := url.Parse(root); err == nil && u.Scheme != "" && u.Host != "" {
+				c.WebOrigins = []string{u.Scheme + "://" + u.Host}
+			}
+		}
+		if x.AdminURL == nil {
+			c.AdminURL = root
+		}
+	}
+}
+
+// clientSecretAlphabet is Keycloak's SecretGenerator alphabet for client secrets.
+const clientSecretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// newClientSecret returns 32 characters from crypto/rand, the length and
+// alphabet of Keycloak's generated client secrets.
+func newClientSecret() string {
+	const n = 32
+	out := make([]byte, 0, n)
+	buf := make([]byte, 64)
+	for len(out) < n {
+		rand.Read(buf)
+		for _, b := range buf {
+			// 248 is the largest multiple of 62 below 256: no modulo bias.
+			if b < 248 && len(out) < n {
+				out = append(out, clientSecretAlphabet[int(b)%len(clientSecretAlphabet)])
+			}
+		}
+	}
+	return string(out)
+}
+
+// setNewClientSecret gives c a fresh secret and records when, as Keycloak's
+// client.secret.creation.time attribute (epoch seconds).
+func setNewClientSecret(rq *Request, c *client.Client) {
+	c.Secret = newClientSecret()
+	attrs := make(map[string]string, len(c.Attributes)+1)
+	for k, v := range c.Attributes {
+		attrs[k] = v
+	}
+	attrs["client.secret.creation.time"] = strconv.FormatInt(rq.Now().Unix(), 10)
+	c.Attributes = attrs
+}
+
+// validateURLs applies Keycloak's DefaultClientValidationProvider URL rules:
+// no javascript: or data: scheme anywhere (ignoring case, as browsers
+// do), no fragment in the root URL or redirect URIs, and root and
+// base URLs that parse. The body is Keycloak's for a failed client
+// validation. A "*" redirect URI or plain http off localhost is allowed, as
+// Keycloak allows it, and logged (SECURITY.md M5).
+func (clientsAPI) validateURLs(rq *Request, c client.Client) error {
+	invalid := func(msg string) error {
+		return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{"error": "invalid_input", "error_description": msg}}
+	}
+	type field struct {
+		value                     string
+		invalid, fragment, scheme string
+		checkValid, checkFragment bool
+	}
+	fields := []field{
+		{c.RootURL, "Root URL is not a valid URL", "Root URL must not contain an URL fragment", "Root URL uses an illegal scheme", true, true},
+		{c.BaseURL, "Base URL is not a valid URL", "", "Base URL uses an illegal scheme", true, false},
+		{c.Attributes["backchannel.logout.url"], "Backchannel logout URL is not a valid URL", "", "Backchannel logout URL uses an illegal scheme", true, false},
+	}
+	for _, u := range c.RedirectURIs {
+		fields = append(fields, field{u, "A redirect URI is not a valid URI", "Redirect URIs must not contain an URI fragment", "A redirect URI uses an illegal scheme", false, true})
+	}
+	for _, u := range strings.Split(c.Attributes["post.logout.redirect.uris"], "##") {
+		if u != "+" {
+			fields = append(fields, field{u, "A redirect URI is not a valid URI", "", "A redirect URI uses an illegal scheme", false, false})
+		}
+	}
+	for _, attr := range []struct{ key, name string }{{"logoUri", "Logo URL"}, {"policyUri", "Policy URL"}, {"tosUri", "Terms of service URL"}} {
+		fields = append(fields, field{c.Attributes[attr.key], attr.name + " is not a valid URL", "", attr.name + " uses an illegal scheme", false, false})
+	}
+	for _, f := range fields {
+		if f.value == "" {
+			continue
+		}
+		// Relative URLs resolve against the server, as Keycloak's
+		// validation resolves them against a stand-in base URL.
+		v := f.value
+		for _, p := range []string{"${authBaseUrl}", "${authAdminUrl}"} {
+			if strings.HasPrefix(v, p) {
+				v = "https://localhost/auth" + strings.TrimPrefix(v, p)
+			}
+		}
+		u, err := url.Parse(v)
+		if err != nil {
+			return invalid(f.invalid)
+		}
+		// url.Parse lowercases the scheme: "JavaScript:" is caught too,
+		// where Keycloak's case-sensitive comparison lets it through.
+		if u.Scheme == "javascript" || u.Scheme == "data" {
+			return invalid(f.scheme)
+		}
+		if f.checkFragment && (u.Fragment != "" || strings.Contains(v, "#")) {
+			return invalid(f.fragment)
+		}
+		if f.checkValid && u.Scheme == "" && !strings.HasPrefix(v, "/") {
+			return invalid(f.invalid)
+		}
+	}
+	for _, u := range c.RedirectURIs {
+		if p, err := url.Parse(u); u == "*" || err == nil && p.Scheme == "http" && !loopbackRedirectHost(p.Hostname()) {
+			rq.h.Log.WarnContext(rq.R.Context(), "client accepts a broad or plain-http redirect URI", "realm", rq.Realm.Name, "client", c.ClientID, "redirect_uri", u)
+		}
+	}
+	return nil
+}
+
+func loopbackRedirectHost(h string) bool {
+	return h == "localhost" || h == "127.0.0.1" || h == "::1" || strings.HasSuffix(h, ".localhost")
+}
+
+// get is GET /clients/{id}.
+func (a clientsAPI) get(rq *Request) error {
+	c, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	links, err := rq.h.Store.ClientScopeLinks(rq.R.Context(), rq.Realm.ID, c.ID)
+	if err != nil {
+		return err
+	}
+	names, err := a.scopeNames(rq)
+	if err != nil {
+		return err
+	}
+	return rq.JSON(a.rep(rq, c, links, names))
+}
+
+// update is PUT /clients/{id}, a partial update (rep.Client.ApplyTo). The
+// service account follows serviceAccountsEnabled and the clientId.
+func (a clientsAPI) update(rq *Request) error {
+	var x rep.Client
+	if err := rq.decode(&x); err != nil {
+		return err
+	}
+	ctx, db := rq.R.Context(), rq.h.Store
+	cur, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	x.ClientID = strings.TrimSpace(x.ClientID)
+	if (reservedClientID(rq.Realm, cur.ClientID) || x.ClientID != "" && reservedClientID(rq.Realm, x.ClientID)) && !wholeRealmAdmin(rq) {
+		return errForbidden
+	}
+	err = db.InTx(ctx, func(tx *store.DB) error {
+		var c client.Client
+		if err := tx.UpdateClient(ctx, rq.Realm.ID, cur.ID, func(old *client.Client) error {
+			x.ApplyTo(old)
+			for i := range old.ProtocolMappers {
+				if old.ProtocolMappers[i].ID == "" {
+					old.ProtocolMappers[i].ID = store.NewID()
+				}
+			}
+			// A client made confidential needs a secret to authenticate with.
+			if old.Confidential() && old.Secret == "" {
+				setNewClientSecret(rq, old)
+			}
+			if err := old.Validate(); err != nil {
+				return badRequest(err.Error())
+			}
+			if err := a.validateURLs(rq, *old); err != nil {
+				return err
+			}
+			c = *old
+			return nil
+		}); err != nil {
+			return err
+		}
+		sa, err := tx.GetServiceAccount(ctx, rq.Realm.ID, c.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if c.ServiceAccountsEnabled {
+				return provision.EnsureServiceAccount(ctx, tx, c, rq.Now())
+			}
+			return nil
+		case err != nil:
+			return err
+		case !c.ServiceAccountsEnabled:
+			return tx.DeleteUser(ctx, rq.Realm.ID, sa.ID)
+		case c.ClientID != cur.ClientID:
+			return tx.UpdateUser(ctx, rq.Realm.ID, sa.ID, func(u *user.User) error {
+				u.Username = user.ServiceAccountPrefix + c.ClientID
+				return nil
+			})
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return conflict("Client already exists")
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return a.notFound()
+	}
+	if err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// delete is DELETE /clients/{id}: the client goes with its roles, scope
+// links, service account, sessions and consents.
+func (a clientsAPI) delete(rq *Request) error {
+	c, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	if reservedClientID(rq.Realm, c.ClientID) && !wholeRealmAdmin(rq) {
+		return errForbidden
+	}
+	err = rq.h.Store.DeleteClient(rq.R.Context(), rq.Realm.ID, c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return a.notFound()
+	}
+	if err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// clientSecretRep is the CredentialRepresentation of a client secret.
+type clientSecretRep struct {
+	Type  string `json:"type"`
+	Value string `json:"value,omitempty"`
+}
+
+func (a clientsAPI) getSecret(rq *Request) error {
+	c, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	return rq.JSON(clientSecretRep{Type: "secret", Value: c.Secret})
+}
+
+// regenerateSecret is POST /clients/{id}/client-secret: the old secret stops
+// working at once.
+func (a clientsAPI) regenerateSecret(rq *Request) error {
+	var secret string
+	err := rq.h.Store.UpdateClient(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"), func(c *client.Client) error {
+		setNewClientSecret(rq, c)
+		secret = c.Secret
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return a.notFound()
+	}
+	if err != nil {
+		return err
+	}
+	return rq.JSON(clientSecretRep{Type: "secret", Value: secret})
+}
+
+// linkedScopeRep is how a client's scope lists show a scope: id and name only.
+type linkedScopeRep struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+func (a clientsAPI) scopes(dflt bool) endpoint {
+	return func(rq *Request) error {
+		c, err := a.load(rq)
+		if err != nil {
+			return err
+		}
+		links, err := rq.h.Store.ClientScopeLinks(rq.R.Context(), rq.Realm.ID, c.ID)
+		if err != nil {
+			return err
+		}
+		names, err := a.scopeNames(rq)
+		if err != nil {
+			return err
+		}
+		out := []linkedScopeRep{}
+		for _, l := range links {
+			if l.Default == dflt {
+				out = append(out, linkedScopeRep{ID: l.ScopeID, Name: names[l.ScopeID]})
+			}
+		}
+		return rq.JSON(out)
+	}
+}
+
+func (a clientsAPI) scope(rq *Request) (client.Scope, error) {
+	s, err := rq.h.Store.GetClientScope(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("scopeId"))
+	if errors.Is(err, store.ErrNotFound) {
+		return s, notFound("Client scope not found")
+	}
+	return s, err
+}
+
+// linkScope is PUT .../default-client-scopes/{scopeId} (or optional): a
+// scope linked the other way changes sides.
+func (a clientsAPI) linkScope(dflt bool) endpoint {
+	return func(rq *Request) error {
+		c, err := a.load(rq)
+		if err != nil {
+			return err
+		}
+		s, err := a.scope(rq)
+		if err != nil {
+			return err
+		}
+		if err := rq.h.Store.LinkClientScope(rq.R.Context(), rq.Realm.ID, c.ID, s.ID, dflt); err != nil {
+			return err
+		}
+		return rq.NoContent()
+	}
+}
+
+// unlinkScope is DELETE .../default-client-scopes/{scopeId} (or optional).
+// Like Keycloak it removes the link whichever side it is on, and removing a
+// link that does not exist is not an error.
+func (a clientsAPI) unlinkScope(rq *Request) error {
+	c, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	s, err := a.scope(rq)
+	if err != nil {
+		return err
+	}
+	if err := rq.h.Store.UnlinkClientScope(rq.R.Context(), rq.Realm.ID, c.ID, s.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// serviceAccount is GET /clients/{id}/service-account-user. A client with
+// service accounts on but no user yet gets one, as in Keycloak.
+func (a clientsAPI) serviceAccount(rq *Request) error {
+	ctx, db := rq.R.Context(), rq.h.Store
+	c, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	u, err := db.GetServiceAccount(ctx, rq.Realm.ID, c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		if !c.ServiceAccountsEnabled {
+			return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{
+				"error": "Service account not enabled for the client '" + c.ClientID + "'"}}
+		}
+		if err := provision.EnsureServiceAccount(ctx, db, c, rq.Now()); err != nil {
+			return err
+		}
+		u, err = db.GetServiceAccount(ctx, rq.Realm.ID, c.ID)
+	}
+	if err != nil {
+		return err
+	}
+	x, err := listedUser(rq, u, false)
+	if err != nil {
+		return err
+	}
+	return rq.JSON(x)
+}
+
+// clientSessionListing is Keycloak's UserSessionRepresentation.
+type clientSessionListing struct {
+	ID            string            `json:"id"`
+	Username      string            `json:"username"`
+	UserID        string            `json:"userId"`
+	IPAddress     string            `json:"ipAddress"`
+	Start         int64             `json:"start"`
+	LastAccess    int64             `json:"lastAccess"`
+	RememberMe    bool              `json:"rememberMe"`
+	Clients       map[string]string `json:"clients"`
+	TransientUser bool              `json:"transientUser"`
+}
+
+// sessions is GET /clients/{id}/user-sessions (or offline-sessions). For an
+// offline session lastAccess is when this client last refreshed, as
+// Keycloak reports it.
+func (a clientsAPI) sessions(offline bool) endpoint {
+	return func(rq *Request) error {
+		first, max, err := rq.Page()
+		if err != nil {
+			return err
+		}
+		c, err := a.load(rq)
+		if err != nil {
+			return err
+		}
+		ss, err := rq.h.Store.ListClientUserSessions(rq.R.Context(), rq.Realm.ID, c.ID, offline, first, max)
+		if err != nil {
+			return err
+		}
+		out := make([]clientSessionListing, 0, len(ss))
+		for _, s := range ss {
+			last := s.Session.LastRefresh
+			if offline {
+				last = s.ClientTimestamp
+			}
+			out = append(out, clientSessionListing{
+				ID: s.Session.ID, Username: s.Username, UserID: s.Session.UserID, IPAddress: s.Session.IPAddress,
+				Start: s.Session.Started * 1000, LastAccess: last * 1000, RememberMe: s.Session.RememberMe, Clients: s.Clients,
+			})
+		}
+		return rq.JSON(out)
+	}
+}
+
+func (a clientsAPI) sessionCount(offline bool) endpoint {
+	return func(rq *Request) error {
+		c, err := a.load(rq)
+		if err != nil {
+			return err
+		}
+		n, err := rq.h.Store.CountClientSessions(rq.R.Context(), c.ID, offline)
+		if err != nil {
+			return err
+		}
+		return rq.JSON(map[string]int{"count": n})
+	}
+}
+
+func (clientsAPI) mapperNotFound() error { return notFound("Model not found") }
+
+func (a clientsAPI) mappers(rq *Request) error {
+	c, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	out := make([]rep.ProtocolMapper, 0, len(c.ProtocolMappers))
+	for _, m := range c.ProtocolMappers {
+		out = append(out, rep.MapperFromDomain(m))
+	}
+	return rq.JSON(out)
+}
+
+func (a clientsAPI) mappersByProtocol(rq *Request) error {
+	c, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	out := []rep.ProtocolMapper{}
+	for _, m := range c.ProtocolMappers {
+		if m.Protocol == rq.R.PathValue("protocol") {
+			out = append(out, rep.MapperFromDomain(m))
+		}
+	}
+	return rq.JSON(out)
+}
+
+func (a clientsAPI) mapper(rq *Request) error {
+	c, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	for _, m := range c.ProtocolMappers {
+		if m.ID == rq.R.PathValue("mid") {
+			return rq.JSON(rep.MapperFromDomain(m))
+		}
+	}
+	return a.mapperNotFound()
+}
+
+// newMapper checks a mapper from a request body as client scopes' mappers
+// are checked (checkProtocolMapper) and gives it a new id.
+func (clientsAPI) newMapper(x rep.ProtocolMapper, c client.Client) (client.ProtocolMapper, error) {
+	m := x.ToDomain()
+	m.ID = store.NewID()
+	if err := checkProtocolMapper(&m, c.Protocol); err != nil {
+		return m, err
+	}
+	return m, nil
+}
+
+// addMapper appends m unless another mapper of the client has its protocol
+// and name, which Keycloak refuses.
+func (clientsAPI) addMapper(c *client.Client, m client.ProtocolMapper) error {
+	for _, o := range c.ProtocolMappers {
+		if o.ID != m.ID && o.Protocol == m.Protocol && o.Name == m.Name {
+			return conflict("Protocol mapper exists with same name")
+		}
+	}
+	c.ProtocolMappers = append(slices.Clone(c.ProtocolMappers), m)
+	return nil
+}
+
+// createMapper is POST .../protocol-mappers/models: 201 with the mapper's Location.
+func (a clientsAPI) createMapper(rq *Request) error {
+	var x rep.ProtocolMapper
+	if err := rq.decode(&x); err != nil {
+		return err
+	}
+	var id string
+	err := rq.h.Store.UpdateClient(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"), func(c *client.Client) error {
+		m, err := a.newMapper(x, *c)
+		if err != nil {
+			return err
+		}
+		id = m.ID
+		return a.addMapper(c, m)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return a.notFound()
+	}
+	if err != nil {
+		return err
+	}
+	return rq.Created(rq.URL("/clients/" + rq.R.PathValue("id") + "/protocol-mappers/models/" + id))
+}
+
+// addMappers is POST .../protocol-mappers/add-models: all or none.
+func (a clientsAPI) addMappers(rq *Request) error {
+	var xs []rep.ProtocolMapper
+	if err := rq.decode(&xs); err != nil {
+		return err
+	}
+	err := rq.h.Store.UpdateClient(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"), func(c *client.Client) error {
+		for _, x := range xs {
+			m, err := a.newMapper(x, *c)
+			if err != nil {
+				return err
+			}
+			if err := a.addMapper(c, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return a.notFound()
+	}
+	if err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// updateMapper is PUT .../models/{mid}: the mapper is replaced, keeping its id.
+func (a clientsAPI) updateMapper(rq *Request) error {
+	var x rep.ProtocolMapper
+	if err := rq.decode(&x); err != nil {
+		return err
+	}
+	mid := rq.R.PathValue("mid")
+	err := rq.h.Store.UpdateClient(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"), func(c *client.Client) error {
+		i := slices.IndexFunc(c.ProtocolMappers, func(m client.ProtocolMapper) bool { return m.ID == mid })
+		if i < 0 {
+			return a.mapperNotFound()
+		}
+		m, err := a.newMapper(x, *c)
+		if err != nil {
+			return err
+		}
+		m.ID = mid
+		rest := slices.Delete(slices.Clone(c.ProtocolMappers), i, i+1)
+		c.ProtocolMappers = rest
+		if err := a.addMapper(c, m); err != nil {
+			return err
+		}
+		// Keep the mapper where it was.
+		last := len(c.ProtocolMappers) - 1
+		c.ProtocolMappers = slices.Insert(c.ProtocolMappers[:last], i, c.ProtocolMappers[last])
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return a.notFound()
+	}
+	if err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
+
+func (a clientsAPI) deleteMapper(rq *Request) error {
+	mid := rq.R.PathValue("mid")
+	err := rq.h.Store.UpdateClient(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"), func(c *client.Client) error {
+		i := slices.IndexFunc(c.ProtocolMappers, func(m client.ProtocolMapper) bool { return m.ID == mid })
+		if i < 0 {
+			return a.mapperNotFound()
+		}
+		c.ProtocolMappers = slices.Delete(slices.Clone(c.ProtocolMappers), i, i+1)
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return a.notFound()
+	}
+	if err != nil {
+		return err
+	}
+	return rq.NoContent()
+}

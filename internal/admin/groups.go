@@ -1,5 +1,535 @@
 package admin
 
-import "net/http"
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
 
-func (h *Handler) groupRoutes(mux *http.ServeMux) {}
+	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
+)
+
+// groupsAPI holds Keycloak's GroupsResource and GroupResource under
+// /admin/realms/{realm}/groups. Listing and counting need query-groups,
+// reading a group or its members view-users, changing manage-users, as
+// Keycloak's group permissions resolve without fine-grained permissions.
+// Role mappings of groups are in rolemappings.go.
+type groupsAPI struct{}
+
+func (h *Handler) groupRoutes(mux *http.ServeMux) {
+	var a groupsAPI
+	const g = "/admin/realms/{realm}/groups"
+	const one = g + "/{id}"
+	h.handle(mux, "GET "+g, "query-groups", a.list)
+	h.handle(mux, "GET "+g+"/count", "query-groups", a.count)
+	h.handle(mux, "POST "+g, "manage-users", a.create)
+	h.handle(mux, "GET "+one, "view-users", a.withGroup(a.get))
+	h.handle(mux, "PUT "+one, "manage-users", a.withGroup(a.update))
+	h.handle(mux, "DELETE "+one, "manage-users", a.withGroup(a.delete))
+	h.handle(mux, "GET "+one+"/children", "view-users", a.withGroup(a.children))
+	h.handle(mux, "POST "+one+"/children", "manage-users", a.withGroup(a.addChild))
+	h.handle(mux, "GET "+one+"/members", "view-users", a.withGroup(a.members))
+}
+
+func (a groupsAPI) withGroup(op func(rq *Request, g role.Group) error) endpoint {
+	return func(rq *Request) error {
+		g, err := rq.h.Store.GetGroup(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"))
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("Could not find group by id")
+		}
+		if err != nil {
+			return err
+		}
+		return op(rq, g)
+	}
+}
+
+// groupView renders groups for one call: paths need the ancestors, which it
+// loads once each, and every group shows how many children it has.
+type groupView struct {
+	rq       *Request
+	byID     map[string]role.Group
+	counts   map[string]int64
+	clientID map[string]string // internal id → clientId, loaded on first need
+	access   map[string]bool
+}
+
+func newGroupView(rq *Request) (*groupView, error) {
+	counts, err := rq.h.Store.SubGroupCounts(rq.R.Context(), rq.Realm.ID)
+	if err != nil {
+		return nil, err
+	}
+	view, manage := rq.Can("view-users"), rq.Can("manage-users")
+	return &groupView{rq: rq, byID: map[string]role.Group{}, counts: counts, access: map[string]bool{
+		"view": view, "viewMembers": view, "manageMembers": manage, "manage": manage, "manageMembership": manage,
+	}}, nil
+}
+
+func (v *groupView) group(id string) (role.Group, error) {
+	if g, ok := v.byID[id]; ok {
+		return g, nil
+	}
+	g, err := v.rq.h.Store.GetGroup(v.rq.R.Context(), v.rq.Realm.ID, id)
+	if err != nil {
+		return g, err
+	}
+	v.byID[id] = g
+	return g, nil
+}
+
+// path is "/top/…/name". The store keeps the tree acyclic (MoveGroup), and
+// the depth bound guards against a corrupt row anyway.
+func (v *groupView) path(g role.Group) (string, error) {
+	p := rep.GroupPath("", g.Name)
+	for depth := 0; g.ParentID != "" && depth < 1000; depth++ {
+		parent, err := v.group(g.ParentID)
+		if err != nil {
+			return "", err
+		}
+		p = rep.GroupPath("", parent.Name) + p
+		g = parent
+	}
+	return p, nil
+}
+
+// rep is Keycloak's GroupRepresentation: brief (id, name, path, parentId,
+// subGroupCount, no subgroups nested) or full (with attributes and the
+// group's direct role mappings by name).
+func (v *groupView) rep(g role.Group, full bool) (rep.Group, error) {
+	path, err := v.path(g)
+	if err != nil {
+		return rep.Group{}, err
+	}
+	x := rep.GroupFromDomain(g, path)
+	n := v.counts[g.ID]
+	x.SubGroupCount = &n
+	x.Access = v.access
+	if !full {
+		x.Attributes, x.RealmRoles, x.ClientRoles = nil, nil, nil
+		return x, nil
+	}
+	if x.Attributes == nil {
+		x.Attributes = map[string][]string{}
+	}
+	ctx := v.rq.R.Context()
+	roles, err := v.rq.h.Store.ListGroupRoles(ctx, g.ID)
+	if err != nil {
+		return x, err
+	}
+	for _, r := range roles {
+		if r.ClientID == "" {
+			x.RealmRoles = append(x.RealmRoles, r.Name)
+			continue
+		}
+		if v.clientID == nil {
+			cs, err := v.rq.h.Store.ListClients(ctx, v.rq.Realm.ID)
+			if err != nil {
+				return x, err
+			}
+			v.clientID = make(map[string]string, len(cs))
+			for _, c := range cs {
+				v.clientID[c.ID] = c.ClientID
+			}
+		}
+		cid := v.clientID[r.ClientID]
+		x.ClientRoles[cid] = append(x.ClientRoles[cid], r.Name)
+	}
+	return x, nil
+}
+
+func (v *groupView) reps(gs []role.Group, full bool) ([]rep.Group, error) {
+	out := make([]rep.Group, 0, len(gs))
+	for _, g := range gs {
+		x, err := v.rep(g, full)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+// hierarchy places each group under its ancestors up to the top level, as
+// Keycloak's GroupUtils.populateGroupHierarchyFromSubGroups does for a
+// search: the top-level groups come back, each carrying only the branches
+// that lead to a match. Siblings are sorted by name.
+func (v *groupView) hierarchy(gs []role.Group, full bool) ([]rep.Group, error) {
+	type node struct {
+		x    rep.Group
+		kids []string
+	}
+	nodes := map[string]*node{}
+	var roots []string
+	add := func(g role.Group) (*node, bool, error) {
+		if n, ok := nodes[g.ID]; ok {
+			return n, false, nil
+		}
+		x, err := v.rep(g, full)
+		if err != nil {
+			return nil, false, err
+		}
+		n := &node{x: x}
+		nodes[g.ID] = n
+		return n, true, nil
+	}
+	for _, g := range gs {
+		v.byID[g.ID] = g
+		if _, fresh, err := add(g); err != nil || !fresh {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		for cur := g; ; {
+			if cur.ParentID == "" {
+				roots = append(roots, cur.ID)
+				break
+			}
+			parent, err := v.group(cur.ParentID)
+			if err != nil {
+				return nil, err
+			}
+			pn, fresh, err := add(parent)
+			if err != nil {
+				return nil, err
+			}
+			pn.kids = append(pn.kids, cur.ID)
+			if !fresh {
+				break // the rest of the way up is already built
+			}
+			cur = parent
+		}
+	}
+	var build func(id string) rep.Group
+	build = func(id string) rep.Group {
+		n := nodes[id]
+		x := n.x
+		x.SubGroups = make([]rep.Group, 0, len(n.kids))
+		for _, k := range n.kids {
+			x.SubGroups = append(x.SubGroups, build(k))
+		}
+		slices.SortStableFunc(x.SubGroups, func(a, b rep.Group) int { return strings.Compare(a.Name, b.Name) })
+		return x
+	}
+	out := make([]rep.Group, 0, len(roots))
+	for _, id := range roots {
+		out = append(out, build(id))
+	}
+	slices.SortStableFunc(out, func(a, b rep.Group) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// list is GET /groups: the top-level groups (first, max), or with search
+// (exact) or q ("key:value …" on attributes) the matching groups placed in
+// their hierarchy unless populateHierarchy=false. briefRepresentation
+// defaults to true.
+func (a groupsAPI) list(rq *Request) error {
+	first, max, err := pageIfAsked(rq)
+	if err != nil {
+		return err
+	}
+	ctx, db, q := rq.R.Context(), rq.h.Store, rq.R.URL.Query()
+	full := !rq.Bool("briefRepresentation", true)
+	hierarchy := rq.Bool("populateHierarchy", true)
+	var gs []role.Group
+	switch {
+	case q.Has("q"):
+		all, err := db.ListGroups(ctx, rq.Realm.ID)
+		if err != nil {
+			return err
+		}
+		want := kcSearchFields(q.Get("q"))
+		for _, g := range all {
+			if groupAttributesMatch(g, want) {
+				gs = append(gs, g)
+			}
+		}
+		slices.SortStableFunc(gs, func(a, b role.Group) int { return strings.Compare(a.Name, b.Name) })
+		gs = sliceWindow(gs, first, max)
+	case q.Has("search"):
+		gs, err = db.SearchGroups(ctx, rq.Realm.ID, strings.TrimSpace(q.Get("search")), rq.Bool("exact", false), first, max)
+	default:
+		gs, err = db.ListSubGroups(ctx, rq.Realm.ID, store.RootGroup, first, max)
+		hierarchy = false
+	}
+	if err != nil {
+		return err
+	}
+	v, err := newGroupView(rq)
+	if err != nil {
+		return err
+	}
+	var out []rep.Group
+	if hierarchy {
+		out, err = v.hierarchy(gs, full)
+	} else {
+		out, err = v.reps(gs, full)
+	}
+	if err != nil {
+		return err
+	}
+	return rq.JSON(out)
+}
+
+func groupAttributesMatch(g role.Group, want map[string]string) bool {
+	for k, v := range want {
+		if !slices.Contains(g.Attributes[k], v) {
+			return false
+		}
+	}
+	return true
+}
+
+// count is GET /groups/count: {"count": n}, with search or top=true.
+func (a groupsAPI) count(rq *Request) error {
+	n, err := rq.h.Store.CountGroups(rq.R.Context(), rq.Realm.ID, strings.TrimSpace(rq.R.URL.Query().Get("search")), rq.Bool("top", false))
+	if err != nil {
+		return err
+	}
+	return rq.JSON(map[string]int64{"count": n})
+}
+
+// errGroupName is Keycloak's answer to a group without a name.
+func (groupsAPI) nameMissing() error { return badRequest("Group name is missing") }
+
+func (groupsAPI) newGroup(rq *Request, x rep.Group, parentID string) role.Group {
+	g := x.ToDomain(rq.Realm.ID, parentID)
+	g.ID = store.NewID()
+	if g.Attributes == nil {
+		g.Attributes = map[string][]string{}
+	}
+	return g
+}
+
+// move puts the group with id under parentID: 204, 404 when there is no
+// such group, 409 (clash) when a sibling there has its name, 400 for a
+// move under its own subtree.
+func (groupsAPI) move(rq *Request, id, parentID string, clash func(name string) error) error {
+	ctx := rq.R.Context()
+	child, err := rq.h.Store.GetGroup(ctx, rq.Realm.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("Could not find child by id")
+	}
+	if err != nil {
+		return err
+	}
+	err = rq.h.Store.MoveGroup(ctx, rq.Realm.ID, child.ID, parentID)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return clash(child.Name)
+	case errors.Is(err, store.ErrGroupCycle):
+		return badRequest("Cannot move group " + child.Name + " under itself or one of its subgroups")
+	case err != nil:
+		return err
+	}
+	return rq.NoContent()
+}
+
+func topLevelClash(name string) error {
+	return conflict("Top level group named '%s' already exists.", name)
+}
+
+func siblingClash(name string) error {
+	return conflict("Sibling group named '%s' already exists.", name)
+}
+
+// create is POST /groups: a new top-level group (201 with Location), or,
+// when the body carries an existing group's id, that group moved to the
+// top level (204).
+func (a groupsAPI) create(rq *Request) error {
+	var x rep.Group
+	if err := rq.decode(&x); err != nil {
+		return err
+	}
+	if strings.TrimSpace(x.Name) == "" {
+		return a.nameMissing()
+	}
+	if x.ID != "" {
+		return a.move(rq, x.ID, store.RootGroup, topLevelClash)
+	}
+	g := a.newGroup(rq, x, store.RootGroup)
+	err := rq.h.Store.CreateGroup(rq.R.Context(), g)
+	if errors.Is(err, store.ErrConflict) {
+		return topLevelClash(x.Name)
+	}
+	if err != nil {
+		return err
+	}
+	return rq.Created(rq.URL("/groups/" + g.ID))
+}
+
+func (a groupsAPI) get(rq *Request, g role.Group) error {
+	v, err := newGroupView(rq)
+	if err != nil {
+		return err
+	}
+	x, err := v.rep(g, true)
+	if err != nil {
+		return err
+	}
+	return rq.JSON(x)
+}
+
+// update is PUT /groups/{id}: name and, when given, attributes; subgroups
+// and role mappings in the body are ignored, as in Keycloak.
+func (a groupsAPI) update(rq *Request, g role.Group) error {
+	var x rep.Group
+	if err := rq.decode(&x); err != nil {
+		return err
+	}
+	if strings.TrimSpace(x.Name) == "" {
+		return a.nameMissing()
+	}
+	if x.ID != "" && x.ID != g.ID {
+		return badRequest("Invalid group id")
+	}
+	err := rq.h.Store.UpdateGroup(rq.R.Context(), rq.Realm.ID, g.ID, func(cur *role.Group) error {
+		cur.Name = x.Name
+		if x.Attributes != nil {
+			cur.Attributes = x.ToDomain(cur.RealmID, cur.ParentID).Attributes
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return siblingClash(x.Name)
+	}
+	if err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// delete is DELETE /groups/{id}: the group and its whole subtree.
+func (a groupsAPI) delete(rq *Request, g role.Group) error {
+	if err := rq.h.Store.DeleteGroup(rq.R.Context(), rq.Realm.ID, g.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// children is GET /groups/{id}/children: first (0), max (10), search and
+// exact, briefRepresentation (default false), subGroupsCount (default true).
+func (a groupsAPI) children(rq *Request, g role.Group) error {
+	first, max, err := rq.Page()
+	if err != nil {
+		return err
+	}
+	q := rq.R.URL.Query()
+	if !q.Has("max") {
+		max = 10
+	}
+	ctx, db := rq.R.Context(), rq.h.Store
+	var kids []role.Group
+	if search := q.Get("search"); search != "" {
+		all, err := db.ListSubGroups(ctx, rq.Realm.ID, g.ID, 0, -1)
+		if err != nil {
+			return err
+		}
+		exact := rq.Bool("exact", false)
+		for _, k := range all {
+			if exact && k.Name == search || !exact && strings.Contains(strings.ToLower(k.Name), strings.ToLower(search)) {
+				kids = append(kids, k)
+			}
+		}
+		kids = sliceWindow(kids, first, max)
+	} else if kids, err = db.ListSubGroups(ctx, rq.Realm.ID, g.ID, first, max); err != nil {
+		return err
+	}
+	v, err := newGroupView(rq)
+	if err != nil {
+		return err
+	}
+	v.byID[g.ID] = g
+	out, err := v.reps(kids, !rq.Bool("briefRepresentation", false))
+	if err != nil {
+		return err
+	}
+	if !rq.Bool("subGroupsCount", true) {
+		for i := range out {
+			out[i].SubGroupCount = nil
+		}
+	}
+	return rq.JSON(out)
+}
+
+// addChild is POST /groups/{id}/children: a new subgroup (201 with
+// Location and the new group), or, when the body carries an existing
+// group's id, that group moved here (204).
+func (a groupsAPI) addChild(rq *Request, parent role.Group) error {
+	var x rep.Group
+	if err := rq.decode(&x); err != nil {
+		return err
+	}
+	if strings.TrimSpace(x.Name) == "" {
+		return a.nameMissing()
+	}
+	if x.ID != "" {
+		return a.move(rq, x.ID, parent.ID, siblingClash)
+	}
+	g := a.newGroup(rq, x, parent.ID)
+	err := rq.h.Store.CreateGroup(rq.R.Context(), g)
+	if errors.Is(err, store.ErrConflict) {
+		return siblingClash(x.Name)
+	}
+	if err != nil {
+		return err
+	}
+	v, err := newGroupView(rq)
+	if err != nil {
+		return err
+	}
+	out, err := v.rep(g, true)
+	if err != nil {
+		return err
+	}
+	rq.W.Header().Set("Location", rq.URL("/groups/"+g.ID))
+	return web.WriteJSON(rq.W, http.StatusCreated, out)
+}
+
+// members is GET /groups/{id}/members: the direct members by username,
+// first and max, briefRepresentation (default false).
+func (a groupsAPI) members(rq *Request, g role.Group) error {
+	first, max, err := rq.Page()
+	if err != nil {
+		return err
+	}
+	us, err := rq.h.Store.ListGroupMembers(rq.R.Context(), rq.Realm.ID, g.ID, first, max)
+	if err != nil {
+		return err
+	}
+	brief := rq.Bool("briefRepresentation", false)
+	out := make([]rep.User, 0, len(us))
+	for _, u := range us {
+		x, err := listedUser(rq, u, brief)
+		if err != nil {
+			return err
+		}
+		out = append(out, x)
+	}
+	return rq.JSON(out)
+}
+
+// listedUser is a user as the group, role and client listings show it:
+// Keycloak's full representation (with totp) or its brief one. Never a
+// credential (SECURITY.md M8).
+func listedUser(rq *Request, u user.User, brief bool) (rep.User, error) {
+	x := rep.UserFromDomain(u)
+	if brief {
+		x.Attributes, x.RequiredActions, x.DisableableCredentialTypes, x.NotBefore = nil, nil, nil, nil
+		return x, nil
+	}
+	creds, err := rq.h.Store.ListCredentials(rq.R.Context(), u.ID)
+	if err != nil {
+		return x, err
+	}
+	for _, c := range creds {
+		if c.Type == "otp" {
+			x.Totp = true
+		}
+	}
+	return x, nil
+}

@@ -1,5 +1,1350 @@
 package admin
 
-import "net/http"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
-func (h *Handler) userRoutes(mux *http.ServeMux) {}
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
+)
+
+// userRoutes serves Keycloak's UsersResource and UserResource. query-users
+// lists and counts, view-users reads one user, manage-users writes.
+func (h *Handler) userRoutes(mux *http.ServeMux) {
+	var a userAPI
+	const base = "/admin/realms/{realm}/users"
+	h.handle(mux, "GET "+base, "query-users", a.list)
+	h.handle(mux, "GET "+base+"/count", "query-users", a.count)
+	h.handle(mux, "POST "+base, "manage-users", a.create)
+	h.handle(mux, "GET "+base+"/{id}", "view-users", a.get)
+	h.handle(mux, "PUT "+base+"/{id}", "manage-users", a.update)
+	h.handle(mux, "DELETE "+base+"/{id}", "manage-users", a.delete)
+	h.handle(mux, "PUT "+base+"/{id}/reset-password", "manage-users", a.resetPassword)
+	h.handle(mux, "GET "+base+"/{id}/credentials", "view-users", a.credentials)
+	h.handle(mux, "DELETE "+base+"/{id}/credentials/{credentialId}", "manage-users", a.deleteCredential)
+	h.handle(mux, "GET "+base+"/{id}/configured-user-storage-credential-types", "view-users", a.storageCredentialTypes)
+	h.handle(mux, "GET "+base+"/{id}/groups", "view-users", a.groups)
+	h.handle(mux, "GET "+base+"/{id}/groups/count", "view-users", a.groupCount)
+	h.handle(mux, "PUT "+base+"/{id}/groups/{groupId}", "manage-users", a.joinGroup)
+	h.handle(mux, "DELETE "+base+"/{id}/groups/{groupId}", "manage-users", a.leaveGroup)
+	h.handle(mux, "GET "+base+"/{id}/sessions", "view-users", a.sessions)
+	h.handle(mux, "GET "+base+"/{id}/offline-sessions/{clientUuid}", "view-users", a.offlineSessions)
+	h.handle(mux, "GET "+base+"/{id}/consents", "view-users", a.consents)
+	h.handle(mux, "DELETE "+base+"/{id}/consents/{client}", "manage-users", a.revokeConsent)
+	h.handle(mux, "POST "+base+"/{id}/logout", "manage-users", a.logout)
+	h.handle(mux, "PUT "+base+"/{id}/execute-actions-email", "manage-users", a.executeActionsEmail)
+	h.handle(mux, "PUT "+base+"/{id}/send-verify-email", "manage-users", a.sendVerifyEmail)
+	h.roleMappingRoutes(mux)
+}
+
+type userAPI struct{}
+
+// load reads the user in the path; Keycloak answers an unknown id with 404
+// {"error":"User not found"}.
+func (userAPI) load(rq *Request) (user.User, error) {
+	u, err := rq.h.Store.GetUser(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return user.User{}, notFound("User not found")
+	}
+	return u, err
+}
+
+// represent is the user as the admin API shows it. A representation never
+// carries credentials (SECURITY.md M8): they have their own endpoint, which
+// leaves secretData out too.
+func (userAPI) represent(ctx context.Context, rq *Request, u user.User, brief, totp bool) (rep.User, error) {
+	var x rep.User
+	if brief {
+		x = rep.User{ID: u.ID, Username: u.Username, FirstName: nonEmpty(u.FirstName), LastName: nonEmpty(u.LastName),
+			Email: nonEmpty(u.Email), EmailVerified: &u.EmailVerified, CreatedTimestamp: u.CreatedTimestamp,
+			Enabled: &u.Enabled, FederationLink: u.FederationLink}
+	} else {
+		x = rep.UserFromDomain(u)
+		x.Totp = totp
+		if u.ServiceAccountClientID != "" {
+			c, err := rq.h.Store.GetClient(ctx, rq.Realm.ID, u.ServiceAccountClientID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return rep.User{}, err
+			}
+			x.ServiceAccountClientID = c.ClientID
+		}
+	}
+	manage := rq.Can("manage-users")
+	x.Access = map[string]bool{
+		"view":                  rq.Can("view-users"),
+		"manage":                manage,
+		"mapRoles":              manage,
+		"manageGroupMembership": manage,
+		"impersonate":           rq.Can("impersonation"),
+	}
+	return x, nil
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// query reads the search parameters of GET /users and /users/count.
+// Keycloak ignores every other filter when "search" is given, and lists
+// service accounts only when a field filter is used.
+func (userAPI) query(rq *Request) store.UserQuery {
+	v := rq.R.URL.Query()
+	str := func(name string) *string {
+		if !v.Has(name) {
+			return nil
+		}
+		s := v.Get(name)
+		return &s
+	}
+	boolean := func(name string) *bool {
+		if !v.Has(name) {
+			return nil
+		}
+		b := strings.EqualFold(v.Get(name), "true")
+		return &b
+	}
+	if v.Has("search") {
+		return store.UserQuery{Search: strings.TrimSpace(v.Get("search")), Enabled: boolean("enabled")}
+	}
+	q := store.UserQuery{
+		Username: str("username"), Email: str("email"), FirstName: str("firstName"), LastName: str("lastName"),
+		Exact: boolean("exact"), Enabled: boolean("enabled"), EmailVerified: boolean("emailVerified"),
+	}
+	// q's keys share Keycloak's search map with the filters above, so
+	// "q=email:x" filters on the email like email=x does.
+	for k, val := range searchQueryFields(v.Get("q")) {
+		switch k {
+		case "username":
+			q.Username = &val
+		case "email":
+			q.Email = &val
+		case "firstName":
+			q.FirstName = &val
+		case "lastName":
+			q.LastName = &val
+		default:
+			if q.Attributes == nil {
+				q.Attributes = map[string]string{}
+			}
+			q.Attributes[k] = val
+		}
+	}
+	q.IncludeServiceAccounts = q.Username != nil || q.Email != nil || q.FirstName != nil || q.LastName != nil ||
+		q.Exact != nil || q.Enabled != nil || q.EmailVerified != nil || len(q.Attributes) > 0 ||
+		v.Has("idpAlias") || v.Has("idpUserId")
+	return q
+}
+
+// searchQueryRe is Keycloak's SearchQueryUtils pattern for q: key:value
+// pairs separated by blanks, either side optionally in double quotes with
+// backslash escapes.
+var searchQueryRe = regexp.MustCompile(`\s*(?:([^"][^: ]+)|"((?:\\.|[^"])+)"):(?:([^"][^ ]*)|"((?:\\.|[^"])+)")\s*`)
+
+var escapedCharRe = regexp.MustCompile(`\\(.)`)
+
+func searchQueryFields(q string) map[string]string {
+	out := map[string]string{}
+	for _, m := range searchQueryRe.FindAllStringSubmatch(q, -1) {
+		name, value := m[1], m[3]
+		if name == "" {
+			name = escapedCharRe.ReplaceAllString(m[2], "$1")
+		}
+		if value == "" {
+			value = escapedCharRe.ReplaceAllString(m[4], "$1")
+		}
+		out[strings.TrimSpace(name)] = strings.TrimSpace(value)
+	}
+	return out
+}
+
+// searchByID is Keycloak's "search=id:<uuid>".
+func searchByID(rq *Request) (string, bool) {
+	s := rq.R.URL.Query().Get("search")
+	id, ok := strings.CutPrefix(s, "id:")
+	return strings.TrimSpace(id), ok && rq.R.URL.Query().Has("search")
+}
+
+// list answers GET /users.
+func (a userAPI) list(rq *Request) error {
+	ctx := rq.R.Context()
+	first, max, err := rq.Page()
+	if err != nil {
+		return err
+	}
+	var us []user.User
+	if id, ok := searchByID(rq); ok {
+		u, err := rq.h.Store.GetUser(ctx, rq.Realm.ID, id)
+		if err == nil {
+			us = []user.User{u}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	} else if us, err = rq.h.Store.SearchUsers(ctx, rq.Realm.ID, a.query(rq), first, max); err != nil {
+		return err
+	}
+	brief := rq.Bool("briefRepresentation", false)
+	totp := map[string]bool{}
+	if !brief && len(us) > 0 {
+		ids := make([]string, len(us))
+		for i, u := range us {
+			ids[i] = u.ID
+		}
+		if totp, err = rq.h.Store.UsersWithCredentialType(ctx, ids, "otp"); err != nil {
+			return err
+		}
+	}
+	out := make([]rep.User, 0, len(us))
+	for _, u := range us {
+		x, err := a.represent(ctx, rq, u, brief, totp[u.ID])
+		if err != nil {
+			return err
+		}
+		out = append(out, x)
+	}
+	return rq.JSON(out)
+}
+
+// count answers GET /users/count with a bare number.
+func (a userAPI) count(rq *Request) error {
+	ctx := rq.R.Context()
+	if id, ok := searchByID(rq); ok {
+		_, err := rq.h.Store.GetUser(ctx, rq.Realm.ID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return rq.JSON(0)
+		}
+		if err != nil {
+			return err
+		}
+		return rq.JSON(1)
+	}
+	n, err := rq.h.Store.CountUsersMatching(ctx, rq.Realm.ID, a.query(rq))
+	if err != nil {
+		return err
+	}
+	return rq.JSON(n)
+}
+
+// get answers GET /users/{id}.
+func (a userAPI) get(rq *Request) error {
+	ctx := rq.R.Context()
+	u, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	totp, err := rq.h.Store.UsersWithCredentialType(ctx, []string{u.ID}, "otp")
+	if err != nil {
+		return err
+	}
+	x, err := a.represent(ctx, rq, u, false, totp[u.ID])
+	if err != nil {
+		return err
+	}
+	return rq.JSON(x)
+}
+
+// Limits on a user's attributes. Keycloak stores values up to 255
+// characters inline and longer ones aside; without a bound, one admin call
+// could grow a user by megabytes, and every token carrying attributes with it
+// (SECURITY.md M6).
+const (
+	maxUserAttributes     = 1000
+	maxAttributeNameLen   = 255
+	maxAttributeValueLen  = 8 << 10
+	maxAttributeValueList = 1000
+)
+
+func checkUserAttributes(attrs map[string][]string) error {
+	if len(attrs) > maxUserAttributes {
+		return badRequest(fmt.Sprintf("Too many attributes: at most %d are allowed", maxUserAttributes))
+	}
+	for name, vs := range attrs {
+		if name == "" || utf8.RuneCountInString(name) > maxAttributeNameLen {
+			return badRequest(fmt.Sprintf("Attribute name must be 1 to %d characters", maxAttributeNameLen))
+		}
+		if len(vs) > maxAttributeValueList {
+			return badRequest(fmt.Sprintf("Attribute %s has more than %d values", name, maxAttributeValueList))
+		}
+		for _, v := range vs {
+			if len(v) > maxAttributeValueLen {
+				return badRequest(fmt.Sprintf("Attribute %s has a value longer than %d bytes", name, maxAttributeValueLen))
+			}
+		}
+	}
+	return nil
+}
+
+// knownRequiredActions are the required actions Keycloak 26 ships. As in
+// Keycloak, a user representation naming any other is not an error: the
+// name is dropped (an unknown action would otherwise lock the user out).
+var knownRequiredActions = []string{
+	"CONFIGURE_TOTP", "TERMS_AND_CONDITIONS", "UPDATE_PASSWORD", "UPDATE_PROFILE", "VERIFY_EMAIL",
+	"VERIFY_PROFILE", "UPDATE_EMAIL", "CONFIGURE_RECOVERY_AUTHN_CODES", "webauthn-register",
+	"webauthn-register-passwordless", "delete_account", "delete_credential", "update_user_locale", "idp_link",
+}
+
+func knownActions(actions []string) []string {
+	out := []string{}
+	for _, a := range actions {
+		if slices.Contains(knownRequiredActions, a) && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+const updatePassword = "UPDATE_PASSWORD"
+
+// checkEmail refuses what cannot be an address, with Keycloak's user
+// profile error.
+func checkEmail(email string) error {
+	if email == "" {
+		return nil
+	}
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" || domain == "" || strings.ContainsAny(email, " \t\r\n") || strings.Contains(domain, "@") {
+		return &web.Error{Status: http.StatusBadRequest, Body: map[string]any{
+			"field": "email", "errorMessage": "invalidEmailMessage", "params": []string{"email", email}}}
+	}
+	return nil
+}
+
+// passwordCredentials turns the credentials of a user representation into
+// stored ones. A plain value is checked against the realm's password policy
+// and hashed; a temporary one adds UPDATE_PASSWORD. Already hashed password
+// credentials (an exported user) are taken as they are once readable.
+func passwordCredentials(rq *Request, u user.User, xs []rep.Credential) (creds []user.Credential, temporary bool, err error) {
+	for _, xc := range xs {
+		c := xc.ToDomain(u.ID)
+		c.ID = store.NewID()
+		if c.CreatedDate == 0 {
+			c.CreatedDate = rq.Now().UnixMilli()
+		}
+		if c.Type != user.CredentialPassword {
+			return nil, false, badRequest("Only password credentials can be set on a user")
+		}
+		if xc.Value != "" {
+			if err := checkPasswordPolicy(rq.Realm.PasswordPolicy, xc.Value, u, nil); err != nil {
+				return nil, false, err
+			}
+			hashed, err := user.NewPasswordCredential(c.ID, u.ID, xc.Value, c.CreatedDate, user.ParseHashPolicy(rq.Realm.PasswordPolicy))
+			if err != nil {
+				return nil, false, fmt.Errorf("hash password: %w", err)
+			}
+			hashed.UserLabel = c.UserLabel
+			c = hashed
+			temporary = temporary || xc.Temporary != nil && *xc.Temporary
+		} else if err := user.CheckStoredPassword(c); err != nil {
+			return nil, false, badRequest("Invalid password credential")
+		}
+		creds = append(creds, c)
+	}
+	if len(creds) > 1 {
+		return nil, false, badRequest("A user can have only one password")
+	}
+	return creds, temporary, nil
+}
+
+// create answers POST /users. Everything the representation asks for (the
+// user, its password, groups and roles, and the realm's default role) is
+// written in one transaction after every check has passed.
+func (a userAPI) create(rq *Request) error {
+	ctx := rq.R.Context()
+	db := rq.h.Store
+	var x rep.User
+	if err := rq.decode(&x); err != nil {
+		return err
+	}
+	if x.ID != "" {
+		if !uuidRe.MatchString(x.ID) {
+			return badRequest("Invalid user ID")
+		}
+		if _, err := db.GetUser(ctx, rq.Realm.ID, x.ID); err == nil {
+			return errorMessage(http.StatusConflict, "User with ID already exists")
+		}
+	}
+	u := x.ToDomain(rq.Realm.ID)
+	if u.ID == "" {
+		u.ID = store.NewID()
+	}
+	if u.CreatedTimestamp == 0 {
+		u.CreatedTimestamp = rq.Now().UnixMilli()
+	}
+	if rq.Realm.RegistrationEmailAsUsername {
+		u.Username = u.Email
+	}
+	u.RequiredActions = knownActions(u.RequiredActions)
+	u.Normalize()
+	if u.Username == "" {
+		return badRequest("User name is missing")
+	}
+	if _, err := db.GetUserByUsername(ctx, rq.Realm.ID, u.Username); err == nil {
+		return conflict("User exists with same username")
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if u.Email != "" && !rq.Realm.DuplicateEmailsAllowed {
+		if _, err := db.GetUserByEmail(ctx, rq.Realm.ID, u.Email); err == nil || errors.Is(err, store.ErrConflict) {
+			return conflict("User exists with same email")
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if err := u.Validate(); err != nil {
+		return badRequest(err.Error())
+	}
+	if err := checkEmail(u.Email); err != nil {
+		return err
+	}
+	if err := checkUserAttributes(u.Attributes); err != nil {
+		return err
+	}
+
+	cat, err := loadRoleCatalog(ctx, rq)
+	if err != nil {
+		return err
+	}
+	groupIDs, err := a.groupsByPath(ctx, rq, x.Groups)
+	if err != nil {
+		return err
+	}
+	granted, err := a.rolesByName(rq, cat, x.RealmRoles, x.ClientRoles)
+	if err != nil {
+		return err
+	}
+	creds, temporary, err := passwordCredentials(rq, u, x.Credentials)
+	if err != nil {
+		return err
+	}
+	if temporary && !slices.Contains(u.RequiredActions, updatePassword) {
+		u.RequiredActions = append(u.RequiredActions, updatePassword)
+	}
+	// What the new user receives through its groups counts as granted by
+	// the caller, like the roles named directly.
+	for _, gid := range groupIDs {
+		rs, err := groupChainRoles(ctx, db, rq.Realm.ID, gid)
+		if err != nil {
+			return err
+		}
+		granted = append(granted, rs...)
+	}
+	if err := cat.requireGrant(rq, granted); err != nil {
+		return err
+	}
+	roleIDs := idsOfRoles(granted)
+	if rq.Realm.DefaultRoleID != "" {
+		roleIDs = append(roleIDs, rq.Realm.DefaultRoleID)
+	}
+	err = db.InTx(ctx, func(tx *store.DB) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		for _, c := range creds {
+			if err := tx.CreateCredential(ctx, c); err != nil {
+				return err
+			}
+		}
+		if err := tx.AddUserRoles(ctx, u.ID, roleIDs...); err != nil {
+			return err
+		}
+		for _, gid := range groupIDs {
+			if err := tx.AddGroupMember(ctx, gid, u.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrConflict) {
+		// Another call created the same username (or id) meanwhile.
+		return conflict("User exists with same username or email")
+	}
+	if err != nil {
+		return err
+	}
+	return rq.Created(rq.URL("/users/" + u.ID))
+}
+
+var uuidRe = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// groupsByPath resolves the "groups" of a user representation.
+func (userAPI) groupsByPath(ctx context.Context, rq *Request, paths []string) ([]string, error) {
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	groups, err := rq.h.Store.ListGroups(ctx, rq.Realm.ID)
+	if err != nil {
+		return nil, err
+	}
+	byPath := map[string]string{}
+	for id, p := range groupPaths(groups) {
+		byPath[p] = id
+	}
+	var out []string
+	for _, p := range paths {
+		id, ok := byPath[p]
+		if !ok {
+			id, ok = byPath["/"+p]
+		}
+		if !ok {
+			return nil, badRequest("Group " + p + " not found")
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// groupPaths returns each group's path ("/parent/child") by id.
+func groupPaths(groups []role.Group) map[string]string {
+	byID := make(map[string]role.Group, len(groups))
+	for _, g := range groups {
+		byID[g.ID] = g
+	}
+	paths := make(map[string]string, len(groups))
+	var path func(id string, depth int) string
+	path = func(id string, depth int) string {
+		if p, ok := paths[id]; ok {
+			return p
+		}
+		g := byID[id]
+		parent := ""
+		if _, ok := byID[g.ParentID]; ok && depth < len(groups) {
+			parent = path(g.ParentID, depth+1)
+		}
+		paths[id] = rep.GroupPath(parent, g.Name)
+		return paths[id]
+	}
+	for _, g := range groups {
+		path(g.ID, 0)
+	}
+	return paths
+}
+
+// rolesByName resolves the realmRoles and clientRoles (keyed by clientId)
+// of a user representation.
+func (userAPI) rolesByName(rq *Request, cat *roleCatalog, realmRoles []string, clientRoles map[string][]string) ([]role.Role, error) {
+	var out []role.Role
+	find := func(clientID, name string) (role.Role, bool) {
+		for _, r := range cat.all {
+			if r.ClientID == clientID && r.Name == name {
+				return r, true
+			}
+		}
+		return role.Role{}, false
+	}
+	for _, name := range realmRoles {
+		r, ok := find("", name)
+		if !ok {
+			return nil, badRequest("Role " + name + " not found")
+		}
+		out = append(out, r)
+	}
+	for clientID, names := range clientRoles {
+		var c *client.Client
+		for _, cl := range cat.clients {
+			if cl.ClientID == clientID {
+				c = &cl
+				break
+			}
+		}
+		if c == nil {
+			return nil, badRequest("Client " + clientID + " not found")
+		}
+		for _, name := range names {
+			r, ok := find(c.ID, name)
+			if !ok {
+				return nil, badRequest("Role " + name + " of client " + clientID + " not found")
+			}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// update answers PUT /users/{id}: the fields present replace the stored
+// ones (rep.User.ApplyTo); groups and roles in the body are ignored, as in
+// Keycloak; a password in "credentials" replaces the user's password.
+func (a userAPI) update(rq *Request) error {
+	ctx := rq.R.Context()
+	db := rq.h.Store
+	old, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	var x rep.User
+	if err := rq.decode(&x); err != nil {
+		return err
+	}
+	next := old
+	x.ApplyTo(&next)
+	if x.RequiredActions != nil {
+		next.RequiredActions = knownActions(x.RequiredActions)
+	}
+	next.Normalize()
+	if err := next.Validate(); err != nil {
+		return badRequest(err.Error())
+	}
+	if next.Username != old.Username {
+		if other, err := db.GetUserByUsername(ctx, rq.Realm.ID, next.Username); err == nil && other.ID != old.ID {
+			return conflict("User exists with same username")
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if next.Email != "" && next.Email != old.Email && !rq.Realm.DuplicateEmailsAllowed {
+		other, err := db.GetUserByEmail(ctx, rq.Realm.ID, next.Email)
+		if err == nil && other.ID != old.ID || errors.Is(err, store.ErrConflict) {
+			return conflict("User exists with same email")
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if err := checkEmail(next.Email); err != nil {
+		return err
+	}
+	if err := checkUserAttributes(next.Attributes); err != nil {
+		return err
+	}
+	creds, temporary, err := passwordCredentials(rq, next, x.Credentials)
+	if err != nil {
+		return err
+	}
+	err = db.InTx(ctx, func(tx *store.DB) error {
+		if err := tx.UpdateUser(ctx, rq.Realm.ID, old.ID, func(u *user.User) error {
+			x.ApplyTo(u)
+			if x.RequiredActions != nil {
+				u.RequiredActions = next.RequiredActions
+			}
+			if temporary && !slices.Contains(u.RequiredActions, updatePassword) {
+				u.RequiredActions = append(u.RequiredActions, updatePassword)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, c := range creds {
+			if err := tx.ReplacePassword(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return conflict("User exists with same username or email")
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("User not found")
+	}
+	if err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// delete answers DELETE /users/{id}; the store removes the user's
+// credentials, mappings, memberships, sessions and consents with it.
+func (userAPI) delete(rq *Request) error {
+	err := rq.h.Store.DeleteUser(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("User not found")
+	}
+	if err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// resetPassword answers PUT /users/{id}/reset-password. The new password is
+// checked against the realm's password policy first: a refused one leaves
+// the old password working (SECURITY.md M9). The password is never logged
+// and never part of an error.
+func (a userAPI) resetPassword(rq *Request) error {
+	ctx := rq.R.Context()
+	db := rq.h.Store
+	u, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Value     *string `json:"value"`
+		Temporary *bool   `json:"temporary"`
+	}
+	if err := rq.decode(&body); err != nil {
+		return err
+	}
+	if body.Value == nil {
+		return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{"error": "No password provided"}}
+	}
+	if strings.TrimSpace(*body.Value) == "" {
+		return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{"error": "Empty password not allowed"}}
+	}
+	current, err := db.ListCredentials(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if err := checkPasswordPolicy(rq.Realm.PasswordPolicy, *body.Value, u, current); err != nil {
+		return err
+	}
+	c, err := user.NewPasswordCredential(store.NewID(), u.ID, *body.Value, rq.Now().UnixMilli(), user.ParseHashPolicy(rq.Realm.PasswordPolicy))
+	if err != nil {
+		return fmt.Errorf("hash password of user %s: %w", u.ID, err)
+	}
+	temporary := body.Temporary != nil && *body.Temporary
+	err = db.InTx(ctx, func(tx *store.DB) error {
+		if err := tx.ReplacePassword(ctx, c); err != nil {
+			return err
+		}
+		return tx.UpdateUser(ctx, rq.Realm.ID, u.ID, func(x *user.User) error {
+			// Keycloak removes a pending UPDATE_PASSWORD when an admin sets
+			// a password that is not temporary.
+			x.RequiredActions = slices.DeleteFunc(x.RequiredActions, func(s string) bool { return s == updatePassword })
+			if temporary {
+				x.RequiredActions = append(x.RequiredActions, updatePassword)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// credentials answers GET /users/{id}/credentials: Keycloak's
+// CredentialRepresentation with secretData blanked (SECURITY.md M8).
+func (a userAPI) credentials(rq *Request) error {
+	u, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	cs, err := rq.h.Store.ListCredentials(rq.R.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	out := make([]rep.Credential, 0, len(cs))
+	for _, c := range cs {
+		x := rep.CredentialFromDomain(c)
+		x.SecretData, x.Priority = "", 0
+		out = append(out, x)
+	}
+	return rq.JSON(out)
+}
+
+// deleteCredential answers DELETE /users/{id}/credentials/{credentialId}.
+func (a userAPI) deleteCredential(rq *Request) error {
+	u, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	err = rq.h.Store.DeleteCredential(rq.R.Context(), u.ID, rq.R.PathValue("credentialId"))
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("Credential not found")
+	}
+	if err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// storageCredentialTypes is always empty: no user comes from a user storage
+// (LDAP, Kerberos) provider.
+func (a userAPI) storageCredentialTypes(rq *Request) error {
+	if _, err := a.load(rq); err != nil {
+		return err
+	}
+	return rq.JSON([]string{})
+}
+
+// memberships returns the user's groups whose name contains search
+// (ignoring case), ordered by name, with every group's path.
+func (a userAPI) memberships(rq *Request, u user.User) ([]role.Group, map[string]string, error) {
+	ctx := rq.R.Context()
+	gs, err := rq.h.Store.ListUserGroups(ctx, u.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if q := rq.R.URL.Query(); q.Has("search") {
+		s := strings.ToLower(q.Get("search"))
+		gs = slices.DeleteFunc(gs, func(g role.Group) bool { return !strings.Contains(strings.ToLower(g.Name), s) })
+	}
+	all, err := rq.h.Store.ListGroups(ctx, rq.Realm.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return gs, groupPaths(all), nil
+}
+
+// groups answers GET /users/{id}/groups. Without max Keycloak lists every
+// group; briefRepresentation (default true) leaves out attributes and roles.
+func (a userAPI) groups(rq *Request) error {
+	ctx := rq.R.Context()
+	u, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	first, max, err := rq.Page()
+	if err != nil {
+		return err
+	}
+	if !rq.R.URL.Query().Has("max") {
+		max = -1
+	}
+	gs, paths, err := a.memberships(rq, u)
+	if err != nil {
+		return err
+	}
+	gs = gs[min(first, len(gs)):]
+	if max >= 0 {
+		gs = gs[:min(max, len(gs))]
+	}
+	brief := rq.Bool("briefRepresentation", true)
+	var cat *roleCatalog
+	if !brief {
+		if cat, err = loadRoleCatalog(ctx, rq); err != nil {
+			return err
+		}
+	}
+	out := make([]rep.Group, 0, len(gs))
+	for _, g := range gs {
+		x := rep.GroupFromDomain(g, paths[g.ID])
+		if brief {
+			x.Attributes, x.RealmRoles, x.ClientRoles = nil, nil, nil
+		} else {
+			rs, err := rq.h.Store.ListGroupRoles(ctx, g.ID)
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				if r.ClientID == "" {
+					x.RealmRoles = append(x.RealmRoles, r.Name)
+				} else if c, ok := cat.clients[r.ClientID]; ok {
+					x.ClientRoles[c.ClientID] = append(x.ClientRoles[c.ClientID], r.Name)
+				}
+			}
+		}
+		out = append(out, x)
+	}
+	return rq.JSON(out)
+}
+
+// groupCount answers GET /users/{id}/groups/count with {"count": n}.
+func (a userAPI) groupCount(rq *Request) error {
+	u, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	gs, _, err := a.memberships(rq, u)
+	if err != nil {
+		return err
+	}
+	return rq.JSON(map[string]int{"count": len(gs)})
+}
+
+// membership loads the user and the group of a join or leave, and refuses
+// the call unless the caller may grant every role membership carries: the
+// group's and its ancestors' (SECURITY.md M3: a group is another path to
+// realm-admin).
+func (a userAPI) membership(rq *Request) (user.User, role.Group, error) {
+	ctx := rq.R.Context()
+	u, err := a.load(rq)
+	if err != nil {
+		return user.User{}, role.Group{}, err
+	}
+	g, err := rq.h.Store.GetGroup(ctx, rq.Realm.ID, rq.R.PathValue("groupId"))
+	if errors.Is(err, store.ErrNotFound) {
+		return user.User{}, role.Group{}, notFound("Group not found")
+	}
+	if err != nil {
+		return user.User{}, role.Group{}, err
+	}
+	rs, err := groupChainRoles(ctx, rq.h.Store, rq.Realm.ID, g.ID)
+	if err != nil {
+		return user.User{}, role.Group{}, err
+	}
+	cat, err := loadRoleCatalog(ctx, rq)
+	if err != nil {
+		return user.User{}, role.Group{}, err
+	}
+	if err := cat.requireGrant(rq, rs); err != nil {
+		return user.User{}, role.Group{}, err
+	}
+	return u, g, nil
+}
+
+// joinGroup answers PUT /users/{id}/groups/{groupId}; joining twice is fine.
+func (a userAPI) joinGroup(rq *Request) error {
+	u, g, err := a.membership(rq)
+	if err != nil {
+		return err
+	}
+	if err := rq.h.Store.AddGroupMember(rq.R.Context(), g.ID, u.ID); err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// leaveGroup answers DELETE /users/{id}/groups/{groupId}; leaving a group
+// the user is not in is fine, as in Keycloak.
+func (a userAPI) leaveGroup(rq *Request) error {
+	u, g, err := a.membership(rq)
+	if err != nil {
+		return err
+	}
+	if err := rq.h.Store.RemoveGroupMember(rq.R.Context(), g.ID, u.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// userSessionRepresentation is Keycloak's UserSessionRepresentation: times
+// in epoch milliseconds, clients keyed by internal id.
+type userSessionRepresentation struct {
+	ID            string            `json:"id"`
+	Username      string            `json:"username"`
+	UserID        string            `json:"userId"`
+	IPAddress     string            `json:"ipAddress"`
+	Start         int64             `json:"start"`
+	LastAccess    int64             `json:"lastAccess"`
+	RememberMe    bool              `json:"rememberMe"`
+	Clients       map[string]string `json:"clients"`
+	TransientUser bool              `json:"transientUser"`
+}
+
+// userSessions lists the user's online or offline sessions. With onlyClient
+// set, only sessions that client takes part in are listed and lastAccess is
+// that client's last token, as Keycloak's offline-sessions endpoint does.
+func (a userAPI) userSessions(rq *Request, u user.User, offline bool, onlyClient string) ([]userSessionRepresentation, error) {
+	ctx := rq.R.Context()
+	db := rq.h.Store
+	ss, err := db.ListUserSessions(ctx, rq.Realm.ID, u.ID, offline)
+	if err != nil {
+		return nil, err
+	}
+	clientIDs := map[string]string{}
+	out := []userSessionRepresentation{}
+	for _, s := range ss {
+		cs, err := db.ListClientSessions(ctx, s.ID)
+		if err != nil {
+			return nil, err
+		}
+		x := userSessionRepresentation{ID: s.ID, Username: u.Username, UserID: u.ID, IPAddress: s.IPAddress,
+			Start: s.Started * 1000, LastAccess: s.LastRefresh * 1000, RememberMe: s.RememberMe, Clients: map[string]string{}}
+		found := onlyClient == ""
+		for _, c := range cs {
+			name, ok := clientIDs[c.ClientID]
+			if !ok {
+				cl, err := db.GetClient(ctx, rq.Realm.ID, c.ClientID)
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return nil, err
+				}
+				name = cl.ClientID
+				clientIDs[c.ClientID] = name
+			}
+			x.Clients[c.ClientID] = name
+			if c.ClientID == onlyClient {
+				found = true
+				x.LastAccess = c.Timestamp * 1000
+			}
+		}
+		if found {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+// sessions answers GET /users/{id}/sessions: the online sessions.
+func (a userAPI) sessions(rq *Request) error {
+	u, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	out, err := a.userSessions(rq, u, false, "")
+	if err != nil {
+		return err
+	}
+	return rq.JSON(out)
+}
+
+// offlineSessions answers GET /users/{id}/offline-sessions/{clientUuid}.
+func (a userAPI) offlineSessions(rq *Request) error {
+	u, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	c, err := rq.h.Store.GetClient(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("clientUuid"))
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("Client not found")
+	}
+	if err != nil {
+		return err
+	}
+	out, err := a.userSessions(rq, u, true, c.ID)
+	if err != nil {
+		return err
+	}
+	return rq.JSON(out)
+}
+
+// userConsentRepresentation is one entry of GET /users/{id}/consents, in
+// the shape UserResource.getConsents builds: a client the user consented to,
+// or holds an offline token for, or both. additionalGrants' "client" is the
+// client's internal id, as in Keycloak.
+type userConsentRepresentation struct {
+	ClientID            string              `json:"clientId"`
+	GrantedClientScopes []string            `json:"grantedClientScopes"`
+	CreatedDate         *int64              `json:"createdDate"`
+	LastUpdatedDate     *int64              `json:"lastUpdatedDate"`
+	AdditionalGrants    []map[string]string `json:"additionalGrants"`
+}
+
+// consents answers GET /users/{id}/consents.
+func (a userAPI) consents(rq *Request) error {
+	ctx := rq.R.Context()
+	db := rq.h.Store
+	u, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	// Clients holding an offline token, in the order the sessions began.
+	var offline []string
+	ss, err := db.ListUserSessions(ctx, rq.Realm.ID, u.ID, true)
+	if err != nil {
+		return err
+	}
+	for _, s := range ss {
+		cs, err := db.ListClientSessions(ctx, s.ID)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			if c.Offline && !slices.Contains(offline, c.ClientID) {
+				offline = append(offline, c.ClientID)
+			}
+		}
+	}
+	offlineGrant := func(clientID string) []map[string]string {
+		if !slices.Contains(offline, clientID) {
+			return []map[string]string{}
+		}
+		return []map[string]string{{"client": clientID, "key": "Offline Token"}}
+	}
+	consents, err := db.ListConsents(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	out := []userConsentRepresentation{}
+	consented := map[string]bool{}
+	for _, c := range consents {
+		cl, err := db.GetClient(ctx, rq.Realm.ID, c.ClientID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		consented[c.ClientID] = true
+		scopes := []string{}
+		for _, id := range c.ScopeIDs {
+			s, err := db.GetClientScope(ctx, rq.Realm.ID, id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			scopes = append(scopes, s.Name)
+		}
+		created, updated := c.CreatedAt, c.UpdatedAt
+		out = append(out, userConsentRepresentation{ClientID: cl.ClientID, GrantedClientScopes: scopes,
+			CreatedDate: &created, LastUpdatedDate: &updated, AdditionalGrants: offlineGrant(c.ClientID)})
+	}
+	for _, id := range offline {
+		if consented[id] {
+			continue
+		}
+		cl, err := db.GetClient(ctx, rq.Realm.ID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		out = append(out, userConsentRepresentation{ClientID: cl.ClientID, GrantedClientScopes: []string{},
+			AdditionalGrants: offlineGrant(id)})
+	}
+	return rq.JSON(out)
+}
+
+// revokeConsent answers DELETE /users/{id}/consents/{client}, where client
+// is the OAuth client_id: the consent and the user's offline sessions of the
+// client go in one transaction (story 1's administrator revocation), after
+// which the client's offline tokens are refused. As in Keycloak, revoking a
+// consent also ends the client's part of the user's online sessions.
+func (a userAPI) revokeConsent(rq *Request) error {
+	ctx := rq.R.Context()
+	db := rq.h.Store
+	u, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	c, err := db.GetClientByClientID(ctx, rq.Realm.ID, rq.R.PathValue("client"))
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("Client not found")
+	}
+	if err != nil {
+		return err
+	}
+	var found bool
+	err = db.InTx(ctx, func(tx *store.DB) error {
+		_, err := tx.GetConsent(ctx, u.ID, c.ID)
+		hadConsent := err == nil
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if found, err = tx.RevokeGrant(ctx, rq.Realm.ID, u.ID, c.ID); err != nil || !hadConsent {
+			return err
+		}
+		online, err := tx.ListUserSessions(ctx, rq.Realm.ID, u.ID, false)
+		if err != nil {
+			return err
+		}
+		for _, s := range online {
+			if err := tx.DeleteClientSession(ctx, s.ID, c.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !found {
+		return notFound("Consent nor offline token not found")
+	}
+	return rq.NoContent()
+}
+
+// logout answers POST /users/{id}/logout: the user's tokens issued until now
+// stop working (notBefore, as Keycloak sets it) and every session ends.
+//
+// Keycloak ends the online sessions and leaves the offline ones stored,
+// though the notBefore makes their tokens stale. Gatehouse deletes the
+// offline sessions too: a signed-out user then has no grant that a consent
+// list would still show but no token could use, and a token issued within
+// the same second as the logout (which notBefore, in whole seconds, lets
+// through) is refused as well.
+func (a userAPI) logout(rq *Request) error {
+	ctx := rq.R.Context()
+	db := rq.h.Store
+	u, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	now := rq.Now().Unix()
+	err = db.InTx(ctx, func(tx *store.DB) error {
+		if err := tx.UpdateUser(ctx, rq.Realm.ID, u.ID, func(x *user.User) error {
+			x.NotBefore = max(x.NotBefore, now)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, offline := range []bool{false, true} {
+			if _, err := tx.DeleteUserSessions(ctx, rq.Realm.ID, u.ID, offline); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// sendEmailChecks are Keycloak's checks before an action email is sent,
+// with its messages.
+func (a userAPI) sendEmailChecks(rq *Request, u user.User) error {
+	q := rq.R.URL.Query()
+	if u.Email == "" {
+		return badRequest("User email missing")
+	}
+	if !u.Enabled {
+		return badRequest("User is disabled")
+	}
+	if q.Has("redirect_uri") && !q.Has("client_id") {
+		return badRequest("Client id missing")
+	}
+	if q.Has("client_id") {
+		c, err := rq.h.Store.GetClientByClientID(rq.R.Context(), rq.Realm.ID, q.Get("client_id"))
+		if errors.Is(err, store.ErrNotFound) {
+			return badRequest("Client doesn't exist")
+		}
+		if err != nil {
+			return err
+		}
+		if !c.Enabled {
+			return badRequest("Client is not enabled")
+		}
+	}
+	if v := q.Get("lifespan"); v != "" {
+		if _, err := strconv.Atoi(v); err != nil {
+			return badRequest("Invalid lifespan")
+		}
+	}
+	return nil
+}
+
+// executeActionsEmail answers PUT /users/{id}/execute-actions-email.
+// Gatehouse sends no email yet, so after Keycloak's checks the call fails
+// the way Keycloak's does when its mail server is unreachable, but as a 400:
+// nothing went wrong on the server.
+func (a userAPI) executeActionsEmail(rq *Request) error {
+	u, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	var actions []string
+	if rq.R.ContentLength != 0 {
+		if err := rq.decode(&actions); err != nil {
+			return err
+		}
+	}
+	if err := a.sendEmailChecks(rq, u); err != nil {
+		return err
+	}
+	for _, x := range actions {
+		if !slices.Contains(knownRequiredActions, x) {
+			return badRequest("Provided invalid required actions")
+		}
+	}
+	return badRequest("Failed to send execute actions email")
+}
+
+// sendVerifyEmail answers PUT /users/{id}/send-verify-email, likewise.
+func (a userAPI) sendVerifyEmail(rq *Request) error {
+	u, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	if err := a.sendEmailChecks(rq, u); err != nil {
+		return err
+	}
+	return badRequest("Failed to send verify email")
+}
+
+// passwordPolicyError is Keycloak's answer to a password the realm's policy
+// refuses: the message key as "error" and the English message as
+// "error_description" (UserResource.resetPassword, PasswordPolicyNotMetException).
+func passwordPolicyError(key, format string, args ...any) error {
+	return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{
+		"error": key, "error_description": fmt.Sprintf(format, args...)}}
+}
+
+// checkPasswordPolicy applies the realm's password policy
+// ("length(8) and digits(1) and notUsername") to a new password for u,
+// term by term in the policy's order, with Keycloak's defaults for terms
+// without an argument and its messages. current (the user's credentials) is
+// needed for passwordHistory, which Gatehouse applies to the current
+// password only, as it keeps no older ones. Terms that do not constrain the
+// password (hashAlgorithm, hashIterations, forceExpiredPasswordChange...) are
+// ignored here.
+func checkPasswordPolicy(policy, password string, u user.User, current []user.Credential) error {
+	if len(password) > user.MaxPasswordLength {
+		return passwordPolicyError("invalidPasswordMaxLengthMessage", "Invalid password: maximum length %d.", user.MaxPasswordLength)
+	}
+	count := func(pred func(rune) bool) int {
+		n := 0
+		for _, r := range password {
+			if pred(r) {
+				n++
+			}
+		}
+		return n
+	}
+	for term := range strings.SplitSeq(policy, " and ") {
+		term = strings.TrimSpace(term)
+		name, arg, hasArg := strings.Cut(term, "(")
+		name = strings.TrimSpace(name)
+		if hasArg {
+			arg = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(arg), ")"))
+		}
+		num := func(def int) int {
+			if n, err := strconv.Atoi(arg); err == nil {
+				return n
+			}
+			return def
+		}
+		switch name {
+		case "length":
+			if n := num(8); utf8.RuneCountInString(password) < n {
+				return passwordPolicyError("invalidPasswordMinLengthMessage", "Invalid password: minimum length %d.", n)
+			}
+		case "maxLength":
+			if n := num(64); utf8.RuneCountInString(password) > n {
+				return passwordPolicyError("invalidPasswordMaxLengthMessage", "Invalid password: maximum length %d.", n)
+			}
+		case "digits":
+			if n := num(1); count(unicode.IsDigit) < n {
+				return passwordPolicyError("invalidPasswordMinDigitsMessage", "Invalid password: must contain at least %d numerical digits.", n)
+			}
+		case "lowerCase":
+			if n := num(1); count(unicode.IsLower) < n {
+				return passwordPolicyError("invalidPasswordMinLowerCaseCharsMessage", "Invalid password: must contain at least %d lower case characters.", n)
+			}
+		case "upperCase":
+			if n := num(1); count(unicode.IsUpper) < n {
+				return passwordPolicyError("invalidPasswordMinUpperCaseCharsMessage", "Invalid password: must contain at least %d upper case characters.", n)
+			}
+		case "specialChars":
+			special := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+			if n := num(1); count(special) < n {
+				return passwordPolicyError("invalidPasswordMinSpecialCharsMessage", "Invalid password: must contain at least %d special characters.", n)
+			}
+		case "notUsername":
+			if u.Username != "" && password == u.Username {
+				return passwordPolicyError("invalidPasswordNotUsernameMessage", "Invalid password: must not be equal to the username.")
+			}
+		case "notContainsUsername":
+			if u.Username != "" && strings.Contains(strings.ToLower(password), strings.ToLower(u.Username)) {
+				return passwordPolicyError("invalidPasswordNotContainsUsernameMessage", "Invalid password: Can not contain the username.")
+			}
+		case "notEmail":
+			if u.Email != "" && strings.EqualFold(password, u.Email) {
+				return passwordPolicyError("invalidPasswordNotEmailMessage", "Invalid password: must not be equal to the email.")
+			}
+		case "regexPattern":
+			re, err := regexp.Compile(`^(?:` + arg + `)$`)
+			if err != nil || !re.MatchString(password) {
+				return passwordPolicyError("invalidPasswordRegexPatternMessage", "Invalid password: fails to match regex pattern(s).")
+			}
+		case "passwordHistory":
+			n := num(3)
+			if n <= 0 {
+				continue
+			}
+			for _, c := range current {
+				if c.Type != user.CredentialPassword {
+					continue
+				}
+				if same, _ := user.VerifyPassword(password, c); same {
+					return passwordPolicyError("invalidPasswordHistoryMessage", "Invalid password: must not be equal to any of last %d passwords.", n)
+				}
+			}
+		}
+	}
+	return nil
+}

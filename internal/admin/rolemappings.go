@@ -1,0 +1,542 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+)
+
+// roleMappingRoutes serves Keycloak's RoleMapperResource and
+// ClientRoleMappingsResource for users and groups: the roles mapped directly
+// (realm and per client), the ones still available to map, and the
+// effective ("composite") ones. Reading needs view-users, changing needs
+// manage-users, for groups as for users (Keycloak's group permissions
+// resolve to the same two roles). Every role granted or taken away also
+// passes the caller's role check (see roleCatalog.mayGrant).
+func (h *Handler) roleMappingRoutes(mux *http.ServeMux) {
+	for _, kind := range []holderKind{holderUser, holderGroup} {
+		a := roleMappingAPI{kind: kind}
+		base := "/admin/realms/{realm}/" + string(kind) + "/{id}/role-mappings"
+		h.handle(mux, "GET "+base, "view-users", a.all)
+		h.handle(mux, "GET "+base+"/realm", "view-users", a.direct)
+		h.handle(mux, "POST "+base+"/realm", "manage-users", a.add)
+		h.handle(mux, "DELETE "+base+"/realm", "manage-users", a.remove)
+		h.handle(mux, "GET "+base+"/realm/available", "view-users", a.available)
+		h.handle(mux, "GET "+base+"/realm/composite", "view-users", a.effective)
+		h.handle(mux, "GET "+base+"/clients/{client}", "view-users", a.direct)
+		h.handle(mux, "POST "+base+"/clients/{client}", "manage-users", a.add)
+		h.handle(mux, "DELETE "+base+"/clients/{client}", "manage-users", a.remove)
+		h.handle(mux, "GET "+base+"/clients/{client}/available", "view-users", a.available)
+		h.handle(mux, "GET "+base+"/clients/{client}/composite", "view-users", a.effective)
+	}
+}
+
+// holderKind names what role mappings belong to, as the path segment does.
+type holderKind string
+
+const (
+	holderUser  holderKind = "users"
+	holderGroup holderKind = "groups"
+)
+
+type roleMappingAPI struct{ kind holderKind }
+
+// roleHolder is the user or group whose mappings a call reads or changes.
+type roleHolder struct {
+	kind holderKind
+	id   string
+	db   *store.DB
+}
+
+// holder loads the user or group in the path: 404 with Keycloak's message
+// when it does not exist in the realm.
+func (a roleMappingAPI) holder(rq *Request) (roleHolder, error) {
+	ctx, id := rq.R.Context(), rq.R.PathValue("id")
+	var err error
+	if a.kind == holderUser {
+		_, err = rq.h.Store.GetUser(ctx, rq.Realm.ID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return roleHolder{}, notFound("User not found")
+		}
+	} else {
+		_, err = rq.h.Store.GetGroup(ctx, rq.Realm.ID, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return roleHolder{}, notFound("Could not find group by id")
+		}
+	}
+	if err != nil {
+		return roleHolder{}, err
+	}
+	return roleHolder{kind: a.kind, id: id, db: rq.h.Store}, nil
+}
+
+// directRoles are the roles mapped to the holder itself.
+func (x roleHolder) directRoles(ctx context.Context) ([]role.Role, error) {
+	if x.kind == holderUser {
+		return x.db.ListUserRoles(ctx, x.id)
+	}
+	return x.db.ListGroupRoles(ctx, x.id)
+}
+
+// effectiveIDs are the ids of every role the holder has: for a user through
+// its groups too, for a group through its ancestors, and through composites.
+func (x roleHolder) effectiveIDs(ctx context.Context, realmID string, c *roleCatalog) (map[string]bool, error) {
+	var ids []string
+	if x.kind == holderUser {
+		var err error
+		if ids, err = x.db.EffectiveRoleIDs(ctx, realmID, x.id); err != nil {
+			return nil, err
+		}
+	} else {
+		rs, err := groupChainRoles(ctx, x.db, realmID, x.id)
+		if err != nil {
+			return nil, err
+		}
+		ids = role.Expand(idsOfRoles(rs), c.graph)
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
+
+func (x roleHolder) grant(ctx context.Context, ids []string) error {
+	if x.kind == holderUser {
+		return x.db.AddUserRoles(ctx, x.id, ids...)
+	}
+	return x.db.AddGroupRoles(ctx, x.id, ids...)
+}
+
+func (x roleHolder) revoke(ctx context.Context, ids []string) error {
+	if x.kind == holderUser {
+		return x.db.RemoveUserRoles(ctx, x.id, ids...)
+	}
+	return x.db.RemoveGroupRoles(ctx, x.id, ids...)
+}
+
+// scope is the part of the mappings a call is about: the realm roles, or
+// the roles of the client in the path ({client} is its internal id).
+type mappingScope struct {
+	client *client.Client
+}
+
+func (s mappingScope) holds(r role.Role) bool {
+	if s.client == nil {
+		return r.ClientID == ""
+	}
+	return r.ClientID == s.client.ID
+}
+
+func (a roleMappingAPI) scope(rq *Request) (mappingScope, error) {
+	id := rq.R.PathValue("client")
+	if id == "" {
+		return mappingScope{}, nil
+	}
+	c, err := rq.h.Store.GetClient(rq.R.Context(), rq.Realm.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return mappingScope{}, notFound("Client not found")
+	}
+	if err != nil {
+		return mappingScope{}, err
+	}
+	return mappingScope{client: &c}, nil
+}
+
+// mappingsRepresentation is Keycloak's MappingsRepresentation; an empty part
+// is left out, as Keycloak leaves it null.
+type mappingsRepresentation struct {
+	RealmMappings  []rep.Role                              `json:"realmMappings,omitempty"`
+	ClientMappings map[string]clientMappingsRepresentation `json:"clientMappings,omitempty"`
+}
+
+// clientMappingsRepresentation is one client's part, keyed by its clientId.
+type clientMappingsRepresentation struct {
+	ID       string     `json:"id"`
+	Client   string     `json:"client"`
+	Mappings []rep.Role `json:"mappings"`
+}
+
+// all answers GET .../role-mappings.
+func (a roleMappingAPI) all(rq *Request) error {
+	ctx := rq.R.Context()
+	x, err := a.holder(rq)
+	if err != nil {
+		return err
+	}
+	cat, err := loadRoleCatalog(ctx, rq)
+	if err != nil {
+		return err
+	}
+	direct, err := x.directRoles(ctx)
+	if err != nil {
+		return err
+	}
+	var out mappingsRepresentation
+	for _, r := range direct {
+		if r.ClientID == "" {
+			out.RealmMappings = append(out.RealmMappings, cat.brief(r))
+			continue
+		}
+		c, ok := cat.clients[r.ClientID]
+		if !ok {
+			continue
+		}
+		if out.ClientMappings == nil {
+			out.ClientMappings = map[string]clientMappingsRepresentation{}
+		}
+		m := out.ClientMappings[c.ClientID]
+		m.ID, m.Client = c.ID, c.ClientID
+		m.Mappings = append(m.Mappings, cat.brief(r))
+		out.ClientMappings[c.ClientID] = m
+	}
+	return rq.JSON(out)
+}
+
+// direct answers GET .../realm and GET .../clients/{client}.
+func (a roleMappingAPI) direct(rq *Request) error {
+	ctx := rq.R.Context()
+	x, err := a.holder(rq)
+	if err != nil {
+		return err
+	}
+	sc, err := a.scope(rq)
+	if err != nil {
+		return err
+	}
+	cat, err := loadRoleCatalog(ctx, rq)
+	if err != nil {
+		return err
+	}
+	direct, err := x.directRoles(ctx)
+	if err != nil {
+		return err
+	}
+	out := []rep.Role{}
+	for _, r := range direct {
+		if sc.holds(r) {
+			out = append(out, cat.brief(r))
+		}
+	}
+	return rq.JSON(out)
+}
+
+// available answers .../available: the roles of the scope not mapped
+// directly that the caller may grant.
+func (a roleMappingAPI) available(rq *Request) error {
+	ctx := rq.R.Context()
+	x, err := a.holder(rq)
+	if err != nil {
+		return err
+	}
+	sc, err := a.scope(rq)
+	if err != nil {
+		return err
+	}
+	cat, err := loadRoleCatalog(ctx, rq)
+	if err != nil {
+		return err
+	}
+	direct, err := x.directRoles(ctx)
+	if err != nil {
+		return err
+	}
+	mapped := map[string]bool{}
+	for _, r := range direct {
+		mapped[r.ID] = true
+	}
+	out := []rep.Role{}
+	for _, r := range cat.all {
+		if !sc.holds(r) || mapped[r.ID] {
+			continue
+		}
+		ok, err := cat.mayGrant(rq, r)
+		if err != nil {
+			return err
+		}
+		if ok {
+			out = append(out, cat.brief(r))
+		}
+	}
+	return rq.JSON(out)
+}
+
+// effective answers .../composite: every role of the scope the holder has,
+// directly, through groups or through composites. briefRepresentation=false
+// adds the roles' attributes.
+func (a roleMappingAPI) effective(rq *Request) error {
+	ctx := rq.R.Context()
+	x, err := a.holder(rq)
+	if err != nil {
+		return err
+	}
+	sc, err := a.scope(rq)
+	if err != nil {
+		return err
+	}
+	cat, err := loadRoleCatalog(ctx, rq)
+	if err != nil {
+		return err
+	}
+	has, err := x.effectiveIDs(ctx, rq.Realm.ID, cat)
+	if err != nil {
+		return err
+	}
+	brief := rq.Bool("briefRepresentation", true)
+	out := []rep.Role{}
+	for _, r := range cat.all {
+		if !sc.holds(r) || !has[r.ID] {
+			continue
+		}
+		if brief {
+			out = append(out, cat.brief(r))
+		} else {
+			out = append(out, cat.full(r))
+		}
+	}
+	return rq.JSON(out)
+}
+
+// add answers POST .../realm and POST .../clients/{client}. Every role is
+// resolved and checked before anything is written: one unknown role is a
+// 404 and one the caller may not grant is a 403, with nothing changed.
+func (a roleMappingAPI) add(rq *Request) error {
+	ctx := rq.R.Context()
+	x, err := a.holder(rq)
+	if err != nil {
+		return err
+	}
+	sc, err := a.scope(rq)
+	if err != nil {
+		return err
+	}
+	var body []rep.Role
+	if err := rq.decode(&body); err != nil {
+		return err
+	}
+	cat, err := loadRoleCatalog(ctx, rq)
+	if err != nil {
+		return err
+	}
+	roles, err := cat.resolve(sc, body)
+	if err != nil {
+		return err
+	}
+	if err := cat.requireGrant(rq, roles); err != nil {
+		return err
+	}
+	if err := x.grant(ctx, idsOfRoles(roles)); err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// remove answers DELETE .../realm and DELETE .../clients/{client}. Without
+// a body every direct mapping of the scope goes, as in Keycloak. Taking a
+// role away needs the same right as granting it.
+func (a roleMappingAPI) remove(rq *Request) error {
+	ctx := rq.R.Context()
+	x, err := a.holder(rq)
+	if err != nil {
+		return err
+	}
+	sc, err := a.scope(rq)
+	if err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(rq.W, rq.R.Body, maxJSONBody))
+	if err != nil {
+		return errBadJSON
+	}
+	cat, err := loadRoleCatalog(ctx, rq)
+	if err != nil {
+		return err
+	}
+	var roles []role.Role
+	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
+		direct, err := x.directRoles(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range direct {
+			if sc.holds(r) {
+				roles = append(roles, r)
+			}
+		}
+	} else {
+		var body []rep.Role
+		if err := json.Unmarshal(t, &body); err != nil {
+			return errBadJSON
+		}
+		if roles, err = cat.resolve(sc, body); err != nil {
+			return err
+		}
+	}
+	if err := cat.requireGrant(rq, roles); err != nil {
+		return err
+	}
+	if err := x.revoke(ctx, idsOfRoles(roles)); err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// roleCatalog is the realm's roles, composite edges and clients, loaded once
+// per call, with the caller's grant decisions remembered.
+type roleCatalog struct {
+	all       []role.Role // ordered by client, then name
+	byID      map[string]role.Role
+	graph     map[string][]string
+	clients   map[string]client.Client // by internal id
+	grantable map[string]bool
+}
+
+func loadRoleCatalog(ctx context.Context, rq *Request) (*roleCatalog, error) {
+	db, realmID := rq.h.Store, rq.Realm.ID
+	all, err := db.ListAllRoles(ctx, realmID)
+	if err != nil {
+		return nil, err
+	}
+	graph, err := db.CompositeGraph(ctx, realmID)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := db.ListClients(ctx, realmID)
+	if err != nil {
+		return nil, err
+	}
+	c := &roleCatalog{all: all, byID: make(map[string]role.Role, len(all)), graph: graph,
+		clients: make(map[string]client.Client, len(cs)), grantable: map[string]bool{}}
+	for _, r := range all {
+		c.byID[r.ID] = r
+	}
+	for _, cl := range cs {
+		c.clients[cl.ID] = cl
+	}
+	return c, nil
+}
+
+// brief is Keycloak's brief RoleRepresentation (no attributes).
+func (c *roleCatalog) brief(r role.Role) rep.Role {
+	x := rep.RoleFromDomain(r, len(c.graph[r.ID]) > 0)
+	x.Attributes = nil
+	return x
+}
+
+// full is the RoleRepresentation with attributes ({} when none).
+func (c *roleCatalog) full(r role.Role) rep.Role {
+	return rep.RoleFromDomain(r, len(c.graph[r.ID]) > 0)
+}
+
+// errMappedRoleNotFound is Keycloak's answer when a role in a mapping body is not
+// a role of the realm (or of the client in the path).
+var errMappedRoleNotFound = notFound("Role not found")
+
+// resolve finds each role of a request body within the scope: by name, and
+// when the body also carries an id it must be that role's (as Keycloak
+// requires); by id alone when there is no name.
+func (c *roleCatalog) resolve(sc mappingScope, body []rep.Role) ([]role.Role, error) {
+	out := make([]role.Role, 0, len(body))
+	for _, x := range body {
+		var (
+			r     role.Role
+			found bool
+		)
+		if x.Name != "" {
+			for _, cand := range c.all {
+				if sc.holds(cand) && cand.Name == x.Name {
+					r, found = cand, true
+					break
+				}
+			}
+			if found && x.ID != "" && x.ID != r.ID {
+				found = false
+			}
+		} else if x.ID != "" {
+			r, found = c.byID[x.ID]
+			found = found && sc.holds(r)
+		}
+		if !found {
+			return nil, errMappedRoleNotFound
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// mayGrant reports whether the caller may grant r (or take it away): r and
+// every role it implies through composites must pass rq.CanMapRole.
+// Keycloak checks the role itself only; checking what it implies closes the
+// path where a manage-users admin maps an ordinary composite role that
+// contains realm-admin, or a group carrying one (SECURITY.md M3, M4).
+func (c *roleCatalog) mayGrant(rq *Request, r role.Role) (bool, error) {
+	for _, id := range role.Expand([]string{r.ID}, c.graph) {
+		ok, known := c.grantable[id]
+		if !known {
+			x, exists := c.byID[id]
+			if !exists {
+				continue // an edge to a role of another realm cannot be resolved here
+			}
+			var err error
+			if ok, err = rq.CanMapRole(x); err != nil {
+				return false, err
+			}
+			c.grantable[id] = ok
+		}
+		if !ok {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// requireGrant is 403 unless the caller may grant every role.
+func (c *roleCatalog) requireGrant(rq *Request, roles []role.Role) error {
+	for _, r := range roles {
+		ok, err := c.mayGrant(rq, r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errForbidden
+		}
+	}
+	return nil
+}
+
+// groupChainRoles returns the roles mapped to a group and to each of its
+// ancestors: what a member of the group receives.
+func groupChainRoles(ctx context.Context, db *store.DB, realmID, groupID string) ([]role.Role, error) {
+	var out []role.Role
+	seen := map[string]bool{}
+	for id := groupID; id != "" && !seen[id]; {
+		seen[id] = true
+		rs, err := db.ListGroupRoles(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+		g, err := db.GetGroup(ctx, realmID, id)
+		if err != nil {
+			return nil, err
+		}
+		id = g.ParentID
+	}
+	return out, nil
+}
+
+func idsOfRoles(rs []role.Role) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.ID
+	}
+	return out
+}

@@ -1,0 +1,108 @@
+package admin_test
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/gatehouse-iam/gatehouse/internal/admin"
+	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
+	"github.com/gatehouse-iam/gatehouse/internal/token"
+)
+
+// The mapper types token applies, which serverinfo must advertise exactly.
+var tokenMapperTypes = []string{
+	token.MapperUserProperty, token.MapperUserAttribute, token.MapperFullName, token.MapperHardcodedClaim,
+	token.MapperAudience, token.MapperAudienceResolve, token.MapperRealmRole, token.MapperClientRole,
+	token.MapperAllowedOrigins, token.MapperACR, token.MapperSub, token.MapperSessionNote,
+	token.MapperAddress, token.MapperGroups,
+}
+
+func TestServerInfo(t *testing.T) {
+	s := newServer(t, storetest.Open)
+	old := admin.Version
+	admin.Version = "1.2.3-test"
+	t.Cleanup(func() { admin.Version = old })
+
+	var info struct {
+		SystemInfo struct {
+			Version      string `json:"version"`
+			ServerTime   string `json:"serverTime"`
+			UptimeMillis *int64 `json:"uptimeMillis"`
+		} `json:"systemInfo"`
+		MemoryInfo struct {
+			Total, Used, Free int64
+		} `json:"memoryInfo"`
+		ProfileInfo struct {
+			Name             string   `json:"name"`
+			DisabledFeatures []string `json:"disabledFeatures"`
+		} `json:"profileInfo"`
+		ProtocolMapperTypes map[string][]struct {
+			ID, Name, Category, HelpText string
+			Properties                   []struct{ Name, Label, Type string }
+		} `json:"protocolMapperTypes"`
+		BuiltinProtocolMappers map[string][]struct {
+			Name, Protocol, ProtocolMapper string
+		} `json:"builtinProtocolMappers"`
+		PasswordPolicies []struct{ ID string } `json:"passwordPolicies"`
+		Providers        map[string]struct {
+			Providers map[string]any `json:"providers"`
+		} `json:"providers"`
+	}
+	s.get("/admin/serverinfo", s.adminToken(), &info)
+
+	if info.SystemInfo.Version != "1.2.3-test" || info.SystemInfo.ServerTime == "" || info.SystemInfo.UptimeMillis == nil {
+		t.Errorf("systemInfo = %+v", info.SystemInfo)
+	}
+	if info.MemoryInfo.Total <= 0 || info.MemoryInfo.Used+info.MemoryInfo.Free != info.MemoryInfo.Total {
+		t.Errorf("memoryInfo = %+v", info.MemoryInfo)
+	}
+	if info.ProfileInfo.Name != "community" || info.ProfileInfo.DisabledFeatures == nil {
+		t.Errorf("profileInfo = %+v", info.ProfileInfo)
+	}
+	var ids []string
+	for _, m := range info.ProtocolMapperTypes["openid-connect"] {
+		ids = append(ids, m.ID)
+		if m.Name == "" || m.Category != "Token mapper" || m.HelpText == "" {
+			t.Errorf("mapper type %+v", m)
+		}
+		for _, p := range m.Properties {
+			if p.Name == "" || p.Label == "" || p.Type == "" {
+				t.Errorf("%s property %+v", m.ID, p)
+			}
+		}
+	}
+	if len(info.ProtocolMapperTypes) != 1 {
+		t.Errorf("protocols = %v; Gatehouse maps only openid-connect", len(info.ProtocolMapperTypes))
+	}
+	slices.Sort(ids)
+	want := slices.Sorted(slices.Values(tokenMapperTypes))
+	if !slices.Equal(ids, want) {
+		t.Errorf("mapper types = %v, want exactly token's %v", ids, want)
+	}
+	if got := info.Providers["protocol-mapper"].Providers; len(got) != len(want) {
+		t.Errorf("protocol-mapper providers = %v", got)
+	}
+	builtins := info.BuiltinProtocolMappers["openid-connect"]
+	if len(builtins) < 20 {
+		t.Errorf("%d builtin mappers", len(builtins))
+	}
+	for _, m := range builtins {
+		if m.Protocol != "openid-connect" || !slices.Contains(want, m.ProtocolMapper) {
+			t.Errorf("builtin mapper %+v has a type Gatehouse does not apply", m)
+		}
+	}
+	var policies []string
+	for _, p := range info.PasswordPolicies {
+		policies = append(policies, p.ID)
+	}
+	if !slices.Equal(policies, []string{"hashAlgorithm", "hashIterations"}) {
+		t.Errorf("password policies = %v", policies)
+	}
+
+	// Any authenticated caller reads it; nobody else does.
+	r := s.newRealm("si")
+	s.get("/admin/serverinfo", s.realmAdmin(r, "nobody"), new(map[string]any))
+	st, _, b := s.do("GET", "/admin/serverinfo", "", nil)
+	rtExpect(t, "no token", st, b, http.StatusUnauthorized, `{"error":"HTTP 401 Unauthorized"}`)
+}
