@@ -67,7 +67,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || (access && p.Typ != "Bearer" && p.Typ != "ID") || (!access && p.Typ != "Refresh" && p.Typ != "Offline") {
 		return web.WriteJSON(w, http.StatusOK, inactive)
 	}
-	lt, err := h.checkParsed(r.Context(), r, rl, p, access)
+	lt, err := h.checkParsed(r.Context(), r, rl, p)
 	if errors.Is(err, errTokenInvalid) {
 		return web.WriteJSON(w, http.StatusOK, inactive)
 	}
@@ -92,8 +92,8 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	out["active"] = true
 	out["client_id"] = p.Azp
 	out["token_type"] = p.Typ
-	if lt.user.Username != "" {
-		out["username"] = lt.user.Username
+	if lt.User.Username != "" {
+		out["username"] = lt.User.Username
 	}
 	return web.WriteJSON(w, http.StatusOK, out)
 }

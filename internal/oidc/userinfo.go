@@ -37,7 +37,7 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	h.cors(w, r, lt.client)
+	h.cors(w, r, lt.Client)
 	in, err := h.tokenInput(r.Context(), r, rl, lt)
 	if err != nil {
 		return err
