@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -60,16 +61,6 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 	return web.WriteJSON(w, http.StatusOK, resp)
 }
 
-// dummyCredential makes a login for an unknown user cost one real password
-// verification, so response time does not reveal which usernames exist.
-var dummyCredential = func() user.Credential {
-	c, err := user.NewPasswordCredential("dummy", "dummy", "gatehouse-dummy-password", 0, user.HashPolicy{})
-	if err != nil {
-		panic(err)
-	}
-	return c
-}()
-
 var errInvalidUserCredentials = oauthErr(http.StatusUnauthorized, "invalid_grant", "Invalid user credentials")
 
 // passwordGrant is the resource owner password credentials grant (RFC 6749
@@ -92,7 +83,7 @@ func (h *Handler) passwordGrant(r *http.Request, form url.Values, rl realm.Realm
 	}
 	u, err := h.findUser(ctx, rl, username)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.ServiceAccountClientID != "") {
-		user.VerifyPassword(form.Get("password"), dummyCredential)
+		authn.SpendVerification(form.Get("password"))
 		return tokenResponse{}, errInvalidUserCredentials
 	}
 	if err != nil {
@@ -138,46 +129,12 @@ func (h *Handler) passwordGrant(r *http.Request, form url.Values, rl realm.Realm
 		refresh: useRefreshTokens(c), acr: "1"})
 }
 
-// findUser looks a login name up as a username, then (where the realm
-// allows it) as an email.
 func (h *Handler) findUser(ctx context.Context, rl realm.Realm, name string) (user.User, error) {
-	u, err := h.Store.GetUserByUsername(ctx, rl.ID, name)
-	if errors.Is(err, store.ErrNotFound) && rl.LoginWithEmailAllowed && strings.Contains(name, "@") {
-		u, err = h.Store.GetUserByEmail(ctx, rl.ID, name)
-		if errors.Is(err, store.ErrConflict) {
-			err = store.ErrNotFound
-		}
-	}
-	return u, err
+	return authn.Checker{Store: h.Store, Log: h.Log}.FindUser(ctx, rl, name)
 }
 
-// checkPassword verifies a password and, when the stored hash is older than
-// the realm's policy, re-hashes it (only if nobody changed it meanwhile).
 func (h *Handler) checkPassword(ctx context.Context, rl realm.Realm, u user.User, password string) (bool, error) {
-	creds, err := h.Store.ListCredentials(ctx, u.ID)
-	if err != nil {
-		return false, err
-	}
-	for _, c := range creds {
-		if c.Type != user.CredentialPassword {
-			continue
-		}
-		ok, err := user.VerifyPassword(password, c)
-		if err != nil || !ok {
-			return false, nil
-		}
-		policy := user.ParseHashPolicy(rl.PasswordPolicy)
-		if user.NeedsRehash(c, policy) {
-			if sd, cd, err := user.HashPassword(password, policy); err == nil {
-				if err := h.Store.UpdateCredentialSecret(ctx, c.ID, c.SecretData, sd, cd); err != nil && !errors.Is(err, store.ErrNotFound) {
-					h.Log.WarnContext(ctx, "re-hash password", "user", u.ID, "err", err)
-				}
-			}
-		}
-		return true, nil
-	}
-	user.VerifyPassword(password, dummyCredential)
-	return false, nil
+	return authn.Checker{Store: h.Store, Log: h.Log}.CheckPassword(ctx, rl, u, password)
 }
 
 // useRefreshTokens is the client's "use refresh tokens" switch (default on).
