@@ -20,6 +20,7 @@ type discoveryDoc struct {
 	EndSessionEndpoint                         string   `json:"end_session_endpoint"`
 	JWKSURI                                    string   `json:"jwks_uri"`
 	RevocationEndpoint                         string   `json:"revocation_endpoint"`
+	CheckSessionIframe                         string   `json:"check_session_iframe"`
 	GrantTypesSupported                        []string `json:"grant_types_supported"`
 	ResponseTypesSupported                     []string `json:"response_types_supported"`
 	ResponseModesSupported                     []string `json:"response_modes_supported"`
@@ -33,6 +34,7 @@ type discoveryDoc struct {
 	ClaimTypesSupported                        []string `json:"claim_types_supported"`
 	ClaimsParameterSupported                   bool     `json:"claims_parameter_supported"`
 	ScopesSupported                            []string `json:"scopes_supported"`
+	PromptValuesSupported                      []string `json:"prompt_values_supported"`
 	RequestParameterSupported                  bool     `json:"request_parameter_supported"`
 	RequestURIParameterSupported               bool     `json:"request_uri_parameter_supported"`
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
@@ -66,6 +68,8 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		EndSessionEndpoint:                        oidc + "/logout",
 		JWKSURI:                                   oidc + "/certs",
 		RevocationEndpoint:                        oidc + "/revoke",
+		CheckSessionIframe:                        oidc + "/login-status-iframe.html",
+		PromptValuesSupported:                     []string{"none", "login", "consent"},
 		GrantTypesSupported:                       []string{"authorization_code", "client_credentials", "password", "refresh_token"},
 		ResponseTypesSupported:                    []string{"code"},
 		ResponseModesSupported:                    []string{"query", "fragment", "form_post"},

@@ -3,6 +3,7 @@ package oidc
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -23,6 +24,12 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 	}
 	raw := form.Get("refresh_token")
 	if raw == "" {
+		if browserLogout(form) {
+			// RP-initiated logout posted by a browser (keycloak-js with
+			// logoutMethod POST): the front channel's GET serves it.
+			http.Redirect(w, r, r.URL.Path+"?"+form.Encode(), http.StatusSeeOther)
+			return nil
+		}
 		return badRequest("invalid_request", "No refresh token")
 	}
 	c, err := h.authClient(w, r, form, rl)
@@ -46,4 +53,15 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// browserLogout reports whether a logout POST without a refresh token carries
+// RP-initiated logout parameters (OpenID Connect RP-Initiated Logout 1.0 §2).
+func browserLogout(form url.Values) bool {
+	for _, k := range []string{"id_token_hint", "post_logout_redirect_uri", "client_id", "state", "ui_locales"} {
+		if form.Get(k) != "" {
+			return true
+		}
+	}
+	return false
 }

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/admin"
+	"github.com/gatehouse-iam/gatehouse/internal/login"
 	"github.com/gatehouse-iam/gatehouse/internal/oidc"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
@@ -64,6 +66,8 @@ func New(o Options) http.Handler {
 	app := http.NewServeMux()
 	(&oidc.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
 	(&admin.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
+	(&login.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
+	app.Handle("GET /resources/", ui.Assets())
 	app.Handle("/", unmatched(app))
 
 	root := http.NewServeMux()

@@ -1,0 +1,267 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+)
+
+// authorize serves the authorization endpoint (OpenID Connect Core §3.1.2),
+// by GET or by a form POST.
+//
+// Until the client and its redirect URI are known to be good, every error
+// is a page: redirecting to an unchecked URI would make us an open redirector
+// (RFC 6749 §4.1.2.1). After that, errors go back to the client.
+func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) error {
+	rl, err := h.loadRealm(r)
+	if err != nil {
+		return err
+	}
+	p, err := readParams(w, r, &rl)
+	if err != nil {
+		return err
+	}
+	c, req, err := h.checkClient(r, rl, p)
+	if err != nil {
+		return err
+	}
+	if code, desc := h.checkRequest(r.Context(), rl, c, p, &req); code != "" {
+		return h.redirectError(w, r, rl, req, code, desc)
+	}
+	return h.start(w, r, rl, c, req)
+}
+
+// checkClient finds the client and its redirect URI.
+func (h *Handler) checkClient(r *http.Request, rl realm.Realm, p params) (client.Client, authRequest, error) {
+	var req authRequest
+	clientID := p.get("client_id")
+	if clientID == "" {
+		return client.Client{}, req, errPage(http.StatusBadRequest, &rl, "missingParameterMessage", "client_id")
+	}
+	c, err := h.Store.GetClientByClientID(r.Context(), rl.ID, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return c, req, errPage(http.StatusBadRequest, &rl, "clientNotFoundMessage")
+	}
+	if err != nil {
+		return c, req, err
+	}
+	switch {
+	case !c.Enabled:
+		return c, req, errPage(http.StatusBadRequest, &rl, "clientDisabledMessage")
+	case c.BearerOnly:
+		return c, req, errPage(http.StatusBadRequest, &rl, "bearerOnlyMessage")
+	case c.Protocol != "" && c.Protocol != "openid-connect":
+		return c, req, errPage(http.StatusBadRequest, &rl, "invalidParameterMessage", "client_id")
+	}
+	rules := h.redirectRules(r, c)
+	req = authRequest{ClientID: c.ClientID, MaxAge: -1}
+	if p.has("redirect_uri") {
+		target, ok := rules.match(p.get("redirect_uri"))
+		if !ok {
+			return c, req, &pageError{Status: http.StatusBadRequest, Key: "invalidParameterMessage", Args: []string{"redirect_uri"},
+				Realm: &rl, Err: errors.New("redirect_uri not registered for " + c.ClientID)}
+		}
+		req.RedirectURI, req.Target = p.get("redirect_uri"), target
+	} else {
+		target, ok := rules.single()
+		if !ok {
+			return c, req, errPage(http.StatusBadRequest, &rl, "invalidParameterMessage", "redirect_uri")
+		}
+		req.Target = target
+	}
+	req.State, req.HasState = p.get("state"), p.get("state") != ""
+	return c, req, nil
+}
+
+func (h *Handler) redirectRules(r *http.Request, c client.Client) redirectRules {
+	return clientRedirectRules(c, serverOrigin(h.URLs.Base(r)), h.URLs.Base(r))
+}
+
+// serverOrigin is scheme://host[:port] of a base URL.
+func serverOrigin(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// pkceChallenge is RFC 7636 §4.2's code_challenge: 43 to 128 unreserved characters.
+var pkceChallenge = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+
+// checkRequest validates the rest of the request, in Keycloak's order, and
+// fills req. It returns the OAuth error to send to the client, if any.
+func (h *Handler) checkRequest(ctx context.Context, rl realm.Realm, c client.Client, p params, req *authRequest) (code, desc string) {
+	req.ResponseMode = "query"
+	responseType := p.get("response_type")
+	if responseType == "" {
+		return "invalid_request", "Missing parameter: response_type"
+	}
+	types, ok := parseResponseType(responseType)
+	if !ok {
+		return "unsupported_response_type", ""
+	}
+	implicit := slices.Contains(types, "token") || slices.Contains(types, "id_token")
+	switch mode := p.get("response_mode"); mode {
+	case "":
+		if implicit {
+			req.ResponseMode = "fragment"
+		}
+	case "query", "fragment", "form_post":
+		req.ResponseMode = mode
+	default:
+		// The JWT modes (JARM) are not supported.
+		return "invalid_request", "Invalid parameter: response_mode"
+	}
+	if implicit && req.ResponseMode == "query" {
+		return "invalid_request", "Response_mode 'query' not allowed for implicit or hybrid flow"
+	}
+	if (slices.Contains(types, "code") || slices.Contains(types, "none")) && !c.StandardFlowEnabled {
+		return "unauthorized_client", "Client is not allowed to initiate browser login with given response_type. Standard flow is disabled for the client."
+	}
+	if implicit && !c.ImplicitFlowEnabled {
+		return "unauthorized_client", "Client is not allowed to initiate browser login with given response_type. Implicit flow is disabled for the client."
+	}
+	if !slices.Equal(types, []string{"code"}) {
+		return "unsupported_response_type", "Only response_type=code is supported; implicit, hybrid and none responses are not supported yet"
+	}
+	if p.has("request") {
+		return "request_not_supported", ""
+	}
+	if p.has("request_uri") {
+		// Never fetched (CVE-2020-10770).
+		return "request_uri_not_supported", ""
+	}
+	req.Prompt = strings.Fields(p.get("prompt"))
+	if slices.Contains(req.Prompt, "none") && len(req.Prompt) > 1 {
+		return "invalid_request", "Invalid parameter: prompt"
+	}
+	if p.has("max_age") {
+		n, err := strconv.ParseInt(p.get("max_age"), 10, 64)
+		if err != nil || n < 0 {
+			return "invalid_request", "Invalid parameter: max_age"
+		}
+		req.MaxAge = n
+	}
+	req.Scope = p.get("scope")
+	if _, err := h.requestedScopes(ctx, rl, c, req.Scope); err != nil {
+		var bad errInvalidScope
+		if errors.As(err, &bad) {
+			return "invalid_scope", "Invalid scopes: " + req.Scope
+		}
+		return "server_error", ""
+	}
+	req.Nonce = p.get("nonce")
+	req.LoginHint = p.get("login_hint")
+	req.UILocales = p.get("ui_locales")
+	return checkPKCE(c, p, req)
+}
+
+// parseResponseType splits a response_type into its sorted values; each of
+// code, id_token, token at most once, or none alone.
+func parseResponseType(s string) ([]string, bool) {
+	types := strings.Fields(s)
+	slices.Sort(types)
+	if len(types) == 0 || len(types) != len(slices.Compact(slices.Clone(types))) {
+		return nil, false
+	}
+	for _, t := range types {
+		switch t {
+		case "code", "id_token", "token":
+		case "none":
+			if len(types) > 1 {
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return types, true
+}
+
+// checkPKCE applies Keycloak's PKCE rules. A client whose
+// pkce.code.challenge.method attribute is set must send a challenge with
+// exactly that method; other clients may send one with S256 or plain.
+func checkPKCE(c client.Client, p params, req *authRequest) (code, desc string) {
+	challenge, method := p.get("code_challenge"), p.get("code_challenge_method")
+	if required := c.Attributes["pkce.code.challenge.method"]; required != "" {
+		switch {
+		case method == "":
+			return "invalid_request", "Missing parameter: code_challenge_method"
+		case method != required:
+			return "invalid_request", "Invalid parameter: code challenge method is not configured one"
+		case challenge == "":
+			return "invalid_request", "Missing parameter: code_challenge"
+		}
+	} else {
+		if challenge == "" {
+			if method != "" {
+				return "invalid_request", "Missing parameter: code_challenge"
+			}
+			return "", ""
+		}
+		if method == "" {
+			method = "plain" // RFC 7636 §4.3
+		}
+		if method != "plain" && method != "S256" {
+			return "invalid_request", "Invalid parameter: invalid code_challenge_method"
+		}
+	}
+	if !pkceChallenge.MatchString(challenge) {
+		return "invalid_request", "Invalid parameter: code_challenge"
+	}
+	req.CodeChallenge, req.CodeChallengeMethod = challenge, method
+	return "", ""
+}
+
+func hasPrompt(req authRequest, v string) bool { return slices.Contains(req.Prompt, v) }
+
+// start decides between the SSO session the browser already has and the
+// login form.
+func (h *Handler) start(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, req authRequest) error {
+	sso, ok, err := h.ssoSession(r.Context(), r, rl)
+	if err != nil {
+		return err
+	}
+	// prompt=login asks for the form whatever the session; so does an
+	// authentication older than max_age (OpenID Connect Core §3.1.2.1).
+	reauth := hasPrompt(req, "login") || hasPrompt(req, "select_account")
+	if ok && req.MaxAge >= 0 && (req.MaxAge == 0 || h.now()-sso.us.AuthTime > req.MaxAge) {
+		reauth = true
+	}
+	if ok && !reauth {
+		st := loginState{Client: c.ID, Req: req, UserID: sso.user.ID, AuthTime: sso.us.AuthTime,
+			RememberMe: sso.us.RememberMe, SSOSession: sso.us.ID}
+		return h.proceed(w, r, rl, c, "", st, sso.user)
+	}
+	if hasPrompt(req, "none") {
+		return h.redirectError(w, r, rl, req, "login_required", "")
+	}
+	st := loginState{Step: stepLogin, Client: c.ID, Req: req}
+	id, st, err := h.enter(w, r, rl, "", st)
+	if err != nil {
+		return err
+	}
+	return h.showLogin(w, r, rl, id, st, req.LoginHint, "", false)
+}
+
+// enter stores a login that waits for the browser, bound to this browser's
+// AUTH_SESSION_ID cookie and given a tab id and a CSRF token.
+func (h *Handler) enter(w http.ResponseWriter, r *http.Request, rl realm.Realm, id string, st loginState) (string, loginState, error) {
+	if st.Browser == "" {
+		st.Browser = h.browserID(w, r, rl)
+		st.TabID = randomToken(8)
+		st.CSRF = randomToken(32)
+	}
+	id, err := h.saveState(r, rl, id, st)
+	return id, st, err
+}

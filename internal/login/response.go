@@ -1,0 +1,199 @@
+package login
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/session"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/ui"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
+)
+
+// CodeData is the Data of a store.AuthCode: what the login decided, which
+// the token endpoint checks when the code is redeemed. The JSON names are
+// the contract with package oidc, which decodes an identical struct.
+type CodeData struct {
+	// RedirectURI is the redirect_uri parameter exactly as given at the
+	// authorization endpoint, "" when none was given; the token request
+	// must repeat it (RFC 6749 §4.1.3).
+	RedirectURI string `json:"redirect_uri"`
+	// Scope is the scope parameter as given.
+	Scope string `json:"scope"`
+	Nonce string `json:"nonce"`
+	// CodeChallenge and CodeChallengeMethod are the PKCE challenge; the
+	// method is "S256" or "plain" ("plain" also when a challenge came
+	// without a method, RFC 7636 §4.3), and both are "" without PKCE.
+	CodeChallenge       string `json:"code_challenge"`
+	CodeChallengeMethod string `json:"code_challenge_method"`
+	// ClientSessionID is the session.ClientSession of the client inside
+	// the user session the code names.
+	ClientSessionID string `json:"client_session_id"`
+	// AuthTime is when the user authenticated (epoch seconds).
+	AuthTime int64 `json:"auth_time"`
+	// ACR is "1" after a login with the form, "0" when an SSO session was
+	// reused.
+	ACR   string `json:"acr"`
+	State string `json:"state"`
+}
+
+// codeBytes is the entropy of an authorization code.
+const codeBytes = 32
+
+// issue ends a successful login: the user session (new after a form login,
+// the SSO one otherwise), the client's session in it, a code, the SSO
+// cookies, and the authorization response.
+func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, stateID string, st loginState, u user.User) error {
+	ctx := r.Context()
+	now := h.now()
+	acr := "1"
+	var us session.UserSession
+	newSession := st.SSOSession == ""
+	if !newSession {
+		acr = "0"
+		var err error
+		us, err = h.Store.GetUserSession(ctx, rl.ID, st.SSOSession)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (us.UserID != u.ID || !session.Valid(rl, us, now))) {
+			return errPage(http.StatusBadRequest, &rl, "sessionNotActiveMessage")
+		}
+		if err != nil {
+			return err
+		}
+		if err := h.Store.TouchUserSession(ctx, us.ID, now); err != nil {
+			return err
+		}
+		us.LastRefresh = max(us.LastRefresh, now)
+	} else {
+		// A different user signing in on this browser ends the previous
+		// user's SSO session, so nothing of it carries over (CVE-2022-3916).
+		// The same user's old session stays for the applications using it.
+		if old, ok, err := h.ssoSession(ctx, r, rl); err != nil {
+			return err
+		} else if ok && old.user.ID != u.ID {
+			if err := h.Store.DeleteUserSession(ctx, rl.ID, old.us.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		us = session.UserSession{ID: store.NewID(), RealmID: rl.ID, UserID: u.ID, Started: now, LastRefresh: now,
+			RememberMe: st.RememberMe, IPAddress: clientIP(r), AuthMethod: "openid-connect", AuthTime: st.AuthTime}
+	}
+	code := randomToken(codeBytes)
+	attach := func(tx *store.DB) error {
+		if newSession {
+			if err := tx.CreateUserSession(ctx, us); err != nil {
+				return err
+			}
+		}
+		cs, err := tx.GetClientSession(ctx, us.ID, c.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			cs = session.ClientSession{ID: store.NewID(), UserSessionID: us.ID, ClientID: c.ID, Started: now,
+				Timestamp: now, Scope: st.Req.Scope, Nonce: st.Req.Nonce}
+			err = tx.CreateClientSession(ctx, cs)
+		}
+		if err != nil {
+			return err
+		}
+		data, err := json.Marshal(CodeData{
+			RedirectURI: st.Req.RedirectURI, Scope: st.Req.Scope, Nonce: st.Req.Nonce,
+			CodeChallenge: st.Req.CodeChallenge, CodeChallengeMethod: st.Req.CodeChallengeMethod,
+			ClientSessionID: cs.ID, AuthTime: st.AuthTime, ACR: acr, State: st.Req.State,
+		})
+		if err != nil {
+			return err
+		}
+		if err := tx.CreateAuthCode(ctx, code, store.AuthCode{RealmID: rl.ID, ClientID: c.ID, UserSessionID: us.ID,
+			Data: string(data), ExpiresAt: now + int64(max(rl.AccessCodeLifespan, 1))}); err != nil {
+			return err
+		}
+		if stateID != "" {
+			return tx.DeleteAuthSession(ctx, stateID)
+		}
+		return nil
+	}
+	err := h.Store.InTx(ctx, attach)
+	if errors.Is(err, store.ErrConflict) && !newSession {
+		// Another tab attached this client to the SSO session at the same
+		// moment; a second try finds its client session and uses it.
+		err = h.Store.InTx(ctx, attach)
+	}
+	if err != nil {
+		return err
+	}
+	if err := h.setSSOCookies(ctx, w, r, rl, us); err != nil {
+		return err
+	}
+	h.Log.InfoContext(ctx, "login", "realm", rl.Name, "client", c.ClientID, "user", u.ID, "session", us.ID, "acr", acr)
+	var params []ui.Param
+	if st.Req.HasState {
+		params = append(params, ui.Param{Name: "state", Value: st.Req.State})
+	}
+	params = append(params,
+		ui.Param{Name: "session_state", Value: us.ID},
+		ui.Param{Name: "iss", Value: h.URLs.RealmURL(r, rl.Name)},
+		ui.Param{Name: "code", Value: code})
+	return h.respond(w, r, rl, st.Req, params)
+}
+
+// redirectError sends an error to the client's redirect URI (RFC 6749
+// §4.1.2.1), with the state and the issuer (RFC 9207).
+func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, rl realm.Realm, req authRequest, code, desc string) error {
+	params := []ui.Param{{Name: "error", Value: code}}
+	if desc != "" {
+		params = append(params, ui.Param{Name: "error_description", Value: desc})
+	}
+	if req.HasState {
+		params = append(params, ui.Param{Name: "state", Value: req.State})
+	}
+	params = append(params, ui.Param{Name: "iss", Value: h.URLs.RealmURL(r, rl.Name)})
+	h.Log.DebugContext(r.Context(), "authorization error", "realm", rl.Name, "client", req.ClientID, "error", code, "description", desc)
+	return h.respond(w, r, rl, req, params)
+}
+
+// respond delivers an authorization response in the request's response
+// mode: in the redirect URI's query, in its fragment, or as a form the
+// browser posts to it.
+func (h *Handler) respond(w http.ResponseWriter, r *http.Request, rl realm.Realm, req authRequest, params []ui.Param) error {
+	noStore(w)
+	var enc strings.Builder
+	for i, p := range params {
+		if i > 0 {
+			enc.WriteByte('&')
+		}
+		enc.WriteString(url.QueryEscape(p.Name))
+		enc.WriteByte('=')
+		enc.WriteString(url.QueryEscape(p.Value))
+	}
+	switch req.ResponseMode {
+	case "form_post":
+		p := h.page(r, &rl, "doContinue", req.UILocales)
+		p.PostTo, p.Params = req.Target, params
+		pageHeaders(w, &rl, h.ui().ScriptSource("form-post.js"))
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		return h.ui().Render(w, "form-post.html", p)
+	case "fragment":
+		redirect(w, req.Target+"#"+enc.String())
+	default:
+		sep := "?"
+		if strings.Contains(req.Target, "?") {
+			sep = "&"
+			if strings.HasSuffix(req.Target, "?") || strings.HasSuffix(req.Target, "&") {
+				sep = ""
+			}
+		}
+		redirect(w, req.Target+sep+enc.String())
+	}
+	return nil
+}
+
+// redirect answers 302 Found to loc, written as is: http.Redirect would
+// rewrite a URI without a scheme, and its body would repeat the code.
+func redirect(w http.ResponseWriter, loc string) {
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusFound)
+}

@@ -1,0 +1,319 @@
+package login
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/ui"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
+)
+
+// actionUpdatePassword is the one required action the login flow performs.
+const actionUpdatePassword = "UPDATE_PASSWORD"
+
+// proceed takes a login whose user is known to its next step: required
+// actions, then consent, then the code. id is the login in progress ("" when
+// an SSO session made a stored one unnecessary so far).
+func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState, u user.User) error {
+	if len(u.RequiredActions) > 0 {
+		if hasPrompt(st.Req, "none") {
+			return h.redirectError(w, r, rl, st.Req, "interaction_required", "")
+		}
+		var other []string
+		for _, a := range u.RequiredActions {
+			if a != actionUpdatePassword {
+				other = append(other, a)
+			}
+		}
+		if len(other) > 0 {
+			return h.needsAction(w, r, rl, st, other)
+		}
+		st.Step = stepUpdatePassword
+		return h.enterStep(w, r, rl, c, id, st, u)
+	}
+	if c.ConsentRequired {
+		scopes, err := h.consentScopes(r.Context(), rl, c, u.ID, st.Req)
+		if err != nil {
+			return err
+		}
+		if len(scopes) > 0 {
+			if hasPrompt(st.Req, "none") {
+				return h.redirectError(w, r, rl, st.Req, "consent_required", "")
+			}
+			st.Step = stepConsent
+			return h.enterStep(w, r, rl, c, id, st, u)
+		}
+	}
+	return h.issue(w, r, rl, c, id, st, u)
+}
+
+// needsAction explains that the account needs a required action this server
+// cannot perform yet (verify email, OTP …); the login stops there.
+func (h *Handler) needsAction(w http.ResponseWriter, r *http.Request, rl realm.Realm, st loginState, actions []string) error {
+	p := h.page(r, &rl, "accountNeedsActionTitle", st.Req.UILocales)
+	names := ""
+	for i, a := range actions {
+		if i > 0 {
+			names += ", "
+		}
+		names += p.T("requiredAction." + a)
+	}
+	p.Message = &ui.Message{Type: "warning", Text: p.T("accountNeedsActionMessage", names)}
+	h.render(w, r, &rl, http.StatusForbidden, "message.html", p)
+	return nil
+}
+
+// enterStep stores the login at its new step and shows the step's page.
+func (h *Handler) enterStep(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState, u user.User) error {
+	id, st, err := h.enter(w, r, rl, id, st)
+	if err != nil {
+		return err
+	}
+	return h.showStepPage(w, r, rl, c, id, st, u, nil)
+}
+
+// showStepPage renders the page of the login's current step, with msg (an
+// error of the last attempt) when not nil.
+func (h *Handler) showStepPage(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState, u user.User, msg *ui.Message) error {
+	switch st.Step {
+	case stepUpdatePassword:
+		p := h.page(r, &rl, "updatePasswordTitle", st.Req.UILocales)
+		p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, u.Username
+		if n := minLength(rl.PasswordPolicy); n > 0 {
+			p.PasswordHint = p.T("passwordMinLengthHint", strconv.Itoa(n))
+		}
+		p.Message = &ui.Message{Type: "warning", Text: p.T("updatePasswordMessage")}
+		if msg != nil {
+			p.Message, p.FieldError = msg, true
+		}
+		h.render(w, r, &rl, http.StatusOK, "update-password.html", p)
+		return nil
+	case stepConsent:
+		scopes, err := h.consentScopes(r.Context(), rl, c, u.ID, st.Req)
+		if err != nil {
+			return err
+		}
+		p := h.page(r, &rl, "oauthGrantTitle", st.Req.UILocales)
+		p.Action, p.CSRF = h.actionURL(r, rl, id, st), st.CSRF
+		p.Client = clientName(p.Lang, c)
+		for _, s := range scopes {
+			text := s.Attributes["consent.screen.text"]
+			if text == "" {
+				text = s.Name
+			}
+			p.Scopes = append(p.Scopes, ui.Resolve(p.Lang, text))
+		}
+		p.Message = msg
+		h.render(w, r, &rl, http.StatusOK, "consent.html", p)
+		return nil
+	default:
+		return h.showLogin(w, r, rl, id, st, st.Req.LoginHint, "", false)
+	}
+}
+
+// clientName is how pages name a client: its name (which may be a message
+// reference such as "${client_account}") or its clientId.
+func clientName(locale string, c client.Client) string {
+	if c.Name != "" {
+		return ui.Resolve(locale, c.Name)
+	}
+	return c.ClientID
+}
+
+// showLogin renders the login form; errKey is the message of a failed
+// attempt, shown with the username it was made with. The password is never
+// sent back.
+func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request, rl realm.Realm, id string, st loginState, username, errKey string, rememberMe bool) error {
+	p := h.page(r, &rl, "loginAccountTitle", st.Req.UILocales)
+	p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, username
+	p.UsernameLabel = "username"
+	if rl.LoginWithEmailAllowed {
+		p.UsernameLabel = "usernameOrEmail"
+	}
+	p.ShowRememberMe, p.RememberMe = rl.RememberMe, rememberMe
+	if errKey != "" {
+		p.Message, p.FieldError = &ui.Message{Type: "error", Text: p.T(errKey)}, true
+	}
+	// A failed login is answered 200 with the form again, as Keycloak does.
+	h.render(w, r, &rl, http.StatusOK, "login.html", p)
+	return nil
+}
+
+// loginRequest loads what every login-actions POST needs: the realm, the
+// parameters, the login in progress (bound to this browser and tab) and a
+// matching CSRF token, and the login's client.
+func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, csrf bool) (realm.Realm, params, string, loginState, client.Client, error) {
+	var (
+		st loginState
+		c  client.Client
+	)
+	rl, err := h.loadRealm(r)
+	if err != nil {
+		return rl, nil, "", st, c, err
+	}
+	p, err := readParams(w, r, &rl)
+	if err != nil {
+		return rl, nil, "", st, c, err
+	}
+	id, st, err := h.loadState(r, rl, p)
+	if err != nil {
+		return rl, p, "", st, c, err
+	}
+	if csrf {
+		if err := checkCSRF(rl, p, st); err != nil {
+			return rl, p, "", st, c, err
+		}
+	}
+	if st.Logout != nil {
+		return rl, p, id, st, c, nil
+	}
+	c, err = h.Store.GetClient(r.Context(), rl.ID, st.Client)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !c.Enabled) {
+		return rl, p, "", st, c, errPage(http.StatusBadRequest, &rl, "clientDisabledMessage")
+	}
+	return rl, p, id, st, c, err
+}
+
+// loginUser loads the user a login has identified, who must still exist
+// and be enabled.
+func (h *Handler) loginUser(r *http.Request, rl realm.Realm, st loginState) (user.User, error) {
+	u, err := h.Store.GetUser(r.Context(), rl.ID, st.UserID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !u.Enabled) {
+		return u, errPage(http.StatusBadRequest, &rl, "expiredCodeMessage")
+	}
+	return u, err
+}
+
+// showStep serves GET /login-actions/{action}: the current page of a login
+// in progress, for a browser that reloads or comes back to it.
+func (h *Handler) showStep(w http.ResponseWriter, r *http.Request) error {
+	rl, _, id, st, c, err := h.loginRequest(w, r, false)
+	if err != nil {
+		return err
+	}
+	if st.Logout != nil {
+		return h.showLogoutConfirm(w, r, rl, id, st)
+	}
+	var u user.User
+	if st.Step != stepLogin {
+		if u, err = h.loginUser(r, rl, st); err != nil {
+			return err
+		}
+	}
+	return h.showStepPage(w, r, rl, c, id, st, u, nil)
+}
+
+// authenticate serves the login form's POST.
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
+	rl, p, id, st, c, err := h.loginRequest(w, r, true)
+	if err != nil {
+		return err
+	}
+	if st.Step != stepLogin {
+		// A form posted again after it succeeded (the back button): show
+		// where the login stands rather than logging in twice.
+		return h.showStep(w, r)
+	}
+	remember := rl.RememberMe && p.get("rememberMe") == "on"
+	u, ok, err := h.checkCredentials(r.Context(), rl, p.get("username"), p.get("password"))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		h.Log.InfoContext(r.Context(), "login failed", "realm", rl.Name, "client", c.ClientID, "ip", clientIP(r))
+		return h.showLogin(w, r, rl, id, st, p.get("username"), "invalidUserMessage", remember)
+	}
+	st.UserID, st.AuthTime, st.RememberMe, st.SSOSession = u.ID, h.now(), remember, ""
+	return h.proceed(w, r, rl, c, id, st, u)
+}
+
+// requiredAction serves the update-password form's POST.
+func (h *Handler) requiredAction(w http.ResponseWriter, r *http.Request) error {
+	rl, p, id, st, c, err := h.loginRequest(w, r, true)
+	if err != nil {
+		return err
+	}
+	if st.Step != stepUpdatePassword {
+		return h.showStep(w, r)
+	}
+	u, err := h.loginUser(r, rl, st)
+	if err != nil {
+		return err
+	}
+	locale := h.page(r, &rl, "", st.Req.UILocales).Lang
+	retry := func(key string, args ...string) error {
+		return h.showStepPage(w, r, rl, c, id, st, u, &ui.Message{Type: "error", Text: ui.Text(locale, key, args...)})
+	}
+	pw, confirm := p.get("password-new"), p.get("password-confirm")
+	switch {
+	case pw == "":
+		return retry("missingPasswordMessage")
+	case pw != confirm:
+		return retry("notMatchPasswordMessage")
+	}
+	if key, arg := policyViolation(rl.PasswordPolicy, u, pw); key != "" {
+		return retry(key, arg)
+	}
+	cred, err := user.NewPasswordCredential(store.NewID(), u.ID, pw, h.Now().UnixMilli(), user.ParseHashPolicy(rl.PasswordPolicy))
+	if err != nil {
+		return err
+	}
+	if err := h.Store.ReplacePassword(r.Context(), cred); err != nil {
+		return err
+	}
+	err = h.Store.UpdateUser(r.Context(), rl.ID, u.ID, func(x *user.User) error {
+		x.RequiredActions = slices.DeleteFunc(x.RequiredActions, func(a string) bool { return a == actionUpdatePassword })
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if u, err = h.loginUser(r, rl, st); err != nil {
+		return err
+	}
+	return h.proceed(w, r, rl, c, id, st, u)
+}
+
+// consent serves the consent page's POST: Accept stores the grant and
+// finishes the login; Decline sends access_denied to the client.
+func (h *Handler) consent(w http.ResponseWriter, r *http.Request) error {
+	rl, p, id, st, c, err := h.loginRequest(w, r, true)
+	if err != nil {
+		return err
+	}
+	if st.Step != stepConsent {
+		return h.showStep(w, r)
+	}
+	u, err := h.loginUser(r, rl, st)
+	if err != nil {
+		return err
+	}
+	if p.has("cancel") {
+		if err := h.Store.DeleteAuthSession(r.Context(), id); err != nil {
+			return err
+		}
+		return h.redirectError(w, r, rl, st.Req, "access_denied", "")
+	}
+	if !p.has("accept") {
+		return h.showStepPage(w, r, rl, c, id, st, u, nil)
+	}
+	scopes, err := h.consentScopes(r.Context(), rl, c, u.ID, st.Req)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(scopes))
+	for i, s := range scopes {
+		ids[i] = s.ID
+	}
+	if len(ids) > 0 {
+		if err := h.Store.GrantConsent(r.Context(), u.ID, c.ID, ids, h.Now().UnixMilli()); err != nil {
+			return err
+		}
+	}
+	return h.issue(w, r, rl, c, id, st, u)
+}

@@ -1,0 +1,154 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+)
+
+// A catalog is one locale's texts, keyed like Keycloak's
+// messages_<locale>.properties so that themes and translators find the keys
+// they know. A key missing from a locale falls back to English.
+type catalog struct {
+	messages map[string]string
+	fallback map[string]string
+}
+
+func (c catalog) text(key string, args ...string) string {
+	s, ok := c.messages[key]
+	if !ok {
+		if s, ok = c.fallback[key]; !ok {
+			s = key
+		}
+	}
+	if len(args) == 0 || !strings.Contains(s, "{") {
+		return s
+	}
+	pairs := make([]string, 0, 2*len(args))
+	for i, a := range args {
+		pairs = append(pairs, "{"+strconv.Itoa(i)+"}", a)
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
+}
+
+var catalogs = map[string]catalog{
+	"en": {messages: messagesEN},
+	"de": {messages: messagesDE, fallback: messagesEN},
+}
+
+// messagesEN holds Keycloak's English texts for its keys; keys Keycloak has
+// no equivalent for are marked.
+var messagesEN = map[string]string{
+	"loginAccountTitle": "Sign in to your account",
+	"loginTitle":        "Sign in to {0}",
+	"username":          "Username",
+	"usernameOrEmail":   "Username or email",
+	"password":          "Password",
+	"rememberMe":        "Remember me",
+	"doLogIn":           "Sign In",
+	"doSubmit":          "Submit",
+	"doContinue":        "Continue",
+	"doAccept":          "Accept",
+	"doDecline":         "Decline",
+	"doLogout":          "Logout",
+
+	"invalidUserMessage":        "Invalid username or password.",
+	"missingUsernameMessage":    "Please specify username.",
+	"errorTitle":                "We are sorry...",
+	"clientNotFoundMessage":     "Client not found.",
+	"clientDisabledMessage":     "Client disabled.",
+	"realmNotFoundMessage":      "Realm does not exist.", // Gatehouse
+	"invalidParameterMessage":   "Invalid parameter: {0}",
+	"missingParameterMessage":   "Missing parameters: {0}",
+	"invalidRedirectUriMessage": "Invalid redirect uri",
+	"invalidRequestMessage":     "Invalid Request",
+	"bearerOnlyMessage":         "Bearer-only applications are not allowed to initiate browser login.",
+	"standardFlowDisabledMessage": "Client is not allowed to initiate browser login with given response_type. " +
+		"Standard flow is disabled for the client.",
+	"internalServerError":     "An internal server error has occurred",
+	"pageExpiredTitle":        "Page has expired",
+	"expiredCodeMessage":      "Login timeout. Please sign in again.",
+	"cookieNotFoundMessage":   "Cookie not found. Please make sure cookies are enabled in your browser.",
+	"invalidCodeMessage":      "An error occurred, please login again through your application.",
+	"sessionNotActiveMessage": "Session not active.",
+	"backToApplication":       "« Back to Application",
+
+	"updatePasswordTitle":                     "Update password",
+	"updatePasswordMessage":                   "You need to change your password to activate your account.",
+	"passwordNew":                             "New Password",
+	"passwordConfirm":                         "Confirm password",
+	"missingPasswordMessage":                  "Please specify password.",
+	"notMatchPasswordMessage":                 "Passwords don't match.",
+	"invalidPasswordMinLengthMessage":         "Invalid password: minimum length {0}.",
+	"invalidPasswordMaxLengthMessage":         "Invalid password: maximum length {0}.",
+	"invalidPasswordMinDigitsMessage":         "Invalid password: must contain at least {0} numerical digits.",
+	"invalidPasswordMinLowerCaseCharsMessage": "Invalid password: must contain at least {0} lower case characters.",
+	"invalidPasswordMinUpperCaseCharsMessage": "Invalid password: must contain at least {0} upper case characters.",
+	"invalidPasswordMinSpecialCharsMessage":   "Invalid password: must contain at least {0} special characters.",
+	"invalidPasswordNotUsernameMessage":       "Invalid password: must not be equal to the username.",
+	"invalidPasswordNotEmailMessage":          "Invalid password: must not be equal to the email.",
+	"passwordMinLengthHint":                   "At least {0} characters.", // Gatehouse
+
+	"accountNeedsActionTitle": "Your account needs attention", // Gatehouse
+	"accountNeedsActionMessage": "Before you can sign in, your account needs this action: {0}. " + // Gatehouse
+		"This server cannot perform it yet; please contact your administrator.",
+	"requiredAction.VERIFY_EMAIL":         "Verify Email",
+	"requiredAction.CONFIGURE_TOTP":       "Configure OTP",
+	"requiredAction.UPDATE_PROFILE":       "Update Profile",
+	"requiredAction.UPDATE_PASSWORD":      "Update Password",
+	"requiredAction.TERMS_AND_CONDITIONS": "Terms and Conditions",
+	"requiredAction.webauthn-register":    "Webauthn Register",
+
+	"oauthGrantTitle":               "Grant Access to {0}",
+	"oauthGrantRequest":             "Do you grant these access privileges?",
+	"profileScopeConsentText":       "User profile",
+	"emailScopeConsentText":         "Email address",
+	"addressScopeConsentText":       "Address",
+	"phoneScopeConsentText":         "Phone number",
+	"offlineAccessScopeConsentText": "Offline Access",
+	"rolesScopeConsentText":         "User roles",
+	"organizationScopeConsentText":  "Organization",
+
+	"logoutConfirmTitle":  "Logging out",
+	"logoutConfirmHeader": "Do you want to log out?",
+	"successLogout":       "You are logged out",
+	"failedLogout":        "Logout failed",
+
+	"formPostMessage": "Your browser did not continue automatically. Press the button to return to the application.", // Gatehouse
+}
+
+var messagesDE = map[string]string{
+	"loginAccountTitle": "Bei Ihrem Konto anmelden",
+	"loginTitle":        "Anmeldung bei {0}",
+	"username":          "Benutzername",
+	"usernameOrEmail":   "Benutzername oder E-Mail",
+	"password":          "Passwort",
+	"rememberMe":        "Angemeldet bleiben",
+	"doLogIn":           "Anmelden",
+	"doSubmit":          "Absenden",
+	"doContinue":        "Weiter",
+	"doAccept":          "Akzeptieren",
+	"doDecline":         "Ablehnen",
+	"doLogout":          "Abmelden",
+
+	"invalidUserMessage":      "Ungültiger Benutzername oder Passwort.",
+	"errorTitle":              "Es tut uns leid …",
+	"clientNotFoundMessage":   "Client nicht gefunden.",
+	"clientDisabledMessage":   "Client deaktiviert.",
+	"invalidParameterMessage": "Ungültiger Parameter: {0}",
+	"pageExpiredTitle":        "Die Seite ist abgelaufen",
+	"expiredCodeMessage":      "Zeitüberschreitung bei der Anmeldung. Bitte melden Sie sich erneut an.",
+
+	"updatePasswordTitle":     "Passwort aktualisieren",
+	"passwordNew":             "Neues Passwort",
+	"passwordConfirm":         "Passwort bestätigen",
+	"notMatchPasswordMessage": "Die Passwörter stimmen nicht überein.",
+
+	"oauthGrantTitle":         "Zugriff für {0} gewähren",
+	"oauthGrantRequest":       "Möchten Sie diese Zugriffsrechte gewähren?",
+	"profileScopeConsentText": "Benutzerprofil",
+	"emailScopeConsentText":   "E-Mail-Adresse",
+
+	"logoutConfirmTitle":  "Abmelden",
+	"logoutConfirmHeader": "Möchten Sie sich abmelden?",
+	"successLogout":       "Sie sind abgemeldet",
+}

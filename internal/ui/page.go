@@ -1,0 +1,69 @@
+package ui
+
+// Page is what every template receives. Fields a page does not use stay
+// empty; texts come from T, so templates hold no English.
+type Page struct {
+	// Lang is the locale the page is rendered in ("en").
+	Lang string
+	// Realm is the realm's display name, shown as the page header.
+	Realm string
+	// Resources is the URL path prefix of the static files
+	// ("/realms/…" pages use "{relative path}/resources/{version}").
+	Resources string
+	// Title is the message key of the page title.
+	Title string
+	// Message is an error, warning, success or info text shown at the top.
+	Message *Message
+
+	// Forms: where they post and the per-login CSRF token.
+	Action string
+	CSRF   string
+	Hidden []Param
+
+	// Login form.
+	Username       string
+	UsernameLabel  string // message key: "usernameOrEmail" or "username"
+	ShowRememberMe bool
+	RememberMe     bool
+	// FieldError marks the credential fields invalid (aria-invalid).
+	FieldError bool
+
+	// Consent page.
+	Client string
+	Scopes []string
+
+	// PasswordHint is the password policy text on the update-password form.
+	PasswordHint string
+
+	// form_post response: the redirect URI and the parameters to post.
+	PostTo string
+	Params []Param
+
+	// Result is what the third-party-cookie check page posts to its parent.
+	Result string
+
+	catalog catalog
+}
+
+// Message is a text shown in a page's alert area.
+type Message struct {
+	Type string // "error", "warning", "success", "info"
+	Text string // already translated
+}
+
+// Param is one name and value of a form.
+type Param struct{ Name, Value string }
+
+// T returns the message key in the page's locale with {0}, {1}… replaced by
+// args. Templates escape the result; messages hold no HTML.
+func (p Page) T(key string, args ...string) string { return p.catalog.text(key, args...) }
+
+// WithLocale returns p rendered in locale (one of Locales, else English).
+func (p Page) WithLocale(locale string) Page {
+	p.Lang = locale
+	if _, ok := catalogs[locale]; !ok {
+		p.Lang = "en"
+	}
+	p.catalog = catalogs[p.Lang]
+	return p
+}
