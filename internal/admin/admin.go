@@ -69,8 +69,20 @@ type endpoint func(rq *Request) error
 // over the realm in the path ("" for routes without {realm}, which then
 // decide themselves); the check happens before the endpoint runs, so a
 // refused call changes nothing.
+//
+// Every route also answers with one trailing slash, as Keycloak's JAX-RS
+// matching does: @keycloak/keycloak-admin-client sends its collection calls
+// that way ("POST /admin/realms/", "GET /admin/realms/demo/users/?max=5").
 func (h *Handler) handle(mux *http.ServeMux, pattern, perm string, fn endpoint) {
-	mux.Handle(pattern, web.Handle(h.Log, func(w http.ResponseWriter, r *http.Request) error {
+	hd := h.guard(perm, fn)
+	mux.Handle(pattern, hd)
+	mux.Handle(pattern+"/{$}", hd)
+}
+
+// guard authenticates the caller, loads the realm in the path and checks
+// perm, then runs fn.
+func (h *Handler) guard(perm string, fn endpoint) http.Handler {
+	return web.Handle(h.Log, func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Cache-Control", "no-cache")
 		caller, err := h.authenticate(r)
 		if err != nil {
@@ -101,7 +113,7 @@ func (h *Handler) handle(mux *http.ServeMux, pattern, perm string, fn endpoint) 
 			}
 		}
 		return fn(rq)
-	}))
+	})
 }
 
 // Error bodies, in Keycloak's shapes.

@@ -47,7 +47,6 @@ func (h *Handler) checkCredentials(ctx context.Context, rl realm.Realm, username
 	return u, true, nil
 }
 
-
 // policyViolation checks a new password against the parts of the realm's
 // password policy the update-password form enforces (length, maxLength,
 // digits, lowerCase, upperCase, specialChars, notUsername, notEmail) and
