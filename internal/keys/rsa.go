@@ -142,6 +142,18 @@ func (k Key) RSAPrivate() (*rsa.PrivateKey, error) {
 	if len(k.Private) == 0 {
 		return nil, fmt.Errorf("key %q has no private key", k.Kid)
 	}
+	if priv, ok := parsedCache.get(k.Private); ok {
+		return priv, nil
+	}
+	priv, err := parseStoredRSA(k)
+	if err != nil {
+		return nil, err
+	}
+	parsedCache.put(k.Private, priv)
+	return priv, nil
+}
+
+func parseStoredRSA(k Key) (*rsa.PrivateKey, error) {
 	parsed, err := x509.ParsePKCS8PrivateKey(k.Private)
 	if err != nil {
 		return nil, fmt.Errorf("parse private key of %q: %w", k.Kid, err)
