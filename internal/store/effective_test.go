@@ -1,0 +1,84 @@
+package store_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
+)
+
+// EffectiveRoles must answer exactly what EffectiveRoleIDs answers: direct
+// roles, group and ancestor-group roles, composites, cycles included.
+func TestEffectiveRolesMatchesExpansion(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		ctx := context.Background()
+		r := realm.New(store.NewID(), "r")
+		db.CreateRealm(ctx, r)
+		app := client.New(store.NewID(), r.ID, "app")
+		db.CreateClient(ctx, app)
+		mk := func(clientID, name string) role.Role {
+			ro := role.Role{ID: store.NewID(), RealmID: r.ID, ClientID: clientID, Name: name}
+			if err := db.CreateRole(ctx, ro); err != nil {
+				t.Fatal(err)
+			}
+			return ro
+		}
+		direct, viaComposite, viaCycle := mk("", "direct"), mk("", "composite-child"), mk(app.ID, "cycle-child")
+		fromParent, fromChild, unrelated := mk("", "from-parent"), mk(app.ID, "from-child"), mk("", "unrelated")
+		db.AddComposites(ctx, direct.ID, viaComposite.ID)
+		db.AddComposites(ctx, viaComposite.ID, viaCycle.ID)
+		db.AddComposites(ctx, viaCycle.ID, direct.ID) // cycle
+		parent := role.Group{ID: store.NewID(), RealmID: r.ID, Name: "p"}
+		child := role.Group{ID: store.NewID(), RealmID: r.ID, ParentID: parent.ID, Name: "c"}
+		db.CreateGroup(ctx, parent)
+		db.CreateGroup(ctx, child)
+		db.AddGroupRoles(ctx, parent.ID, fromParent.ID)
+		db.AddGroupRoles(ctx, child.ID, fromChild.ID)
+		u := user.User{ID: store.NewID(), RealmID: r.ID, Username: "u"}
+		db.CreateUser(ctx, u)
+		db.AddUserRoles(ctx, u.ID, direct.ID)
+		db.AddGroupMember(ctx, child.ID, u.ID)
+
+		refs, err := db.EffectiveRoles(ctx, r.ID, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ref := range refs {
+			got = append(got, ref.ID)
+			if ref.ClientID == app.ID && ref.ClientClientID != "app" {
+				t.Errorf("client role %s without its clientId", ref.Name)
+			}
+		}
+		want, _ := db.EffectiveRoleIDs(ctx, r.ID, u.ID)
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) || len(got) != 5 || slices.Contains(got, unrelated.ID) {
+			t.Fatalf("effective roles: got %v, expansion says %v", got, want)
+		}
+
+		db.LinkClientScope(ctx, r.ID, app.ID, mkScope(t, db, r.ID, "b").ID, true)
+		db.LinkClientScope(ctx, r.ID, app.ID, mkScope(t, db, r.ID, "a").ID, false)
+		ls, err := db.ClientScopesOf(ctx, r.ID, app.ID)
+		if err != nil || len(ls) != 2 || ls[0].Scope.Name != "a" || ls[0].Default || !ls[1].Default ||
+			ls[1].Scope.ProtocolMappers[0].Name != "m" {
+			t.Fatalf("scopes of client: %+v %v", ls, err)
+		}
+	})
+}
+
+func mkScope(t *testing.T, db *store.DB, realmID, name string) client.Scope {
+	s := client.Scope{ID: store.NewID(), RealmID: realmID, Name: name, Protocol: "openid-connect",
+		ProtocolMappers: []client.ProtocolMapper{{ID: store.NewID(), Name: "m", ProtocolMapper: "oidc-sub-mapper"}}}
+	if err := db.CreateClientScope(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
