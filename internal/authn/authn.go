@@ -1,16 +1,19 @@
 // Package authn checks what a user presents to log in: it finds the user by
-// username or email and verifies the password, re-hashing it when the
-// realm's hashing policy has moved on. Every login path (the login form,
-// the password grant, the account console) goes through it, so a control
-// added here (brute-force lockout) applies to all of them.
+// username or email, applies brute-force detection, and verifies the
+// password, re-hashing it when the realm's hashing policy has moved on.
+// Every login path (the login form, the password grant, the account
+// console) goes through Login, so its controls apply to all of them.
 package authn
 
 import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -21,6 +24,160 @@ import (
 type Checker struct {
 	Store *store.DB
 	Log   *slog.Logger
+}
+
+// Outcome is what a login attempt came to.
+type Outcome int
+
+const (
+	// Invalid: unknown user, service account, wrong password, or a user
+	// locked by brute-force detection. Callers answer all of them alike
+	// ("Invalid user credentials", "Invalid username or password."), so
+	// nobody learns which it was.
+	Invalid Outcome = iota
+	// OK: the password is right and the user may log in. Pending required
+	// actions are the caller's to enforce.
+	OK
+	// Disabled: the password is right but an administrator disabled the
+	// user. Only someone who knows the password learns this, as with
+	// Keycloak's "Account disabled" on the password grant.
+	Disabled
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case OK:
+		return "ok"
+	case Disabled:
+		return "disabled"
+	}
+	return "invalid"
+}
+
+// PasswordVerifications counts the real password hash verifications made
+// (never the dummy ones that hide an unknown or locked user), so that tests
+// can show how many guesses brute-force detection let through.
+var PasswordVerifications atomic.Int64
+
+const actionUpdatePassword = "UPDATE_PASSWORD"
+
+// Login is the one check of a username and password: it finds the user,
+// consults and updates brute-force detection when the realm has it on, and
+// verifies the password. ip is the client's address, recorded with a
+// failure. Every outcome but a success costs one password verification, a
+// dummy one where there is nothing to verify, so that response times do not
+// tell unknown, locked and known users apart.
+//
+// With brute-force detection on, the user's failure record is locked
+// before the lock status is read and stays locked until the verification
+// and its counting are stored: parallel attempts on one user, on any
+// number of nodes, are decided one after another, so a locked user's
+// password is never verified and at most failureFactor guesses are.
+//
+// A right password whose hash is older than the realm's hashing policy is
+// re-hashed; one older than forceExpiredPasswordChange adds the
+// UPDATE_PASSWORD required action.
+func (c Checker) Login(ctx context.Context, rl realm.Realm, username, password, ip string, now time.Time) (user.User, Outcome, error) {
+	u, err := c.FindUser(ctx, rl, username)
+	if errors.Is(err, store.ErrNotFound) || err == nil && u.ServiceAccountClientID != "" {
+		SpendVerification(password)
+		return user.User{}, Invalid, nil
+	}
+	if err != nil {
+		return user.User{}, Invalid, err
+	}
+	return c.CheckUser(ctx, rl, u, password, ip, now)
+}
+
+// CheckUser is Login for a user already known, such as the account
+// console's check of the current password before a change: the same
+// brute-force detection, verification and outcomes.
+func (c Checker) CheckUser(ctx context.Context, rl realm.Realm, u user.User, password, ip string, now time.Time) (user.User, Outcome, error) {
+	if u.ServiceAccountClientID != "" {
+		SpendVerification(password)
+		return user.User{}, Invalid, nil
+	}
+	var (
+		err  error
+		ok   bool
+		cred user.Credential
+	)
+	if !rl.BruteForceProtected {
+		if ok, cred, err = c.verify(ctx, c.Store, u, password); err != nil || !ok {
+			return user.User{}, Invalid, err
+		}
+	} else {
+		locked, disabled := false, false
+		err = c.Store.UpdateLoginFailure(ctx, rl.ID, u.ID, func(tx *store.DB, f *store.LoginFailure) error {
+			locked, disabled = false, false
+			// Read the user again under the lock: an attempt that was
+			// decided while this one waited may have disabled it.
+			cur, err := tx.GetUser(ctx, rl.ID, u.ID)
+			if err != nil {
+				return err
+			}
+			u = cur
+			if err := forgetReenabled(ctx, tx, rl, &u, f); err != nil {
+				return err
+			}
+			if lockedOut(rl, u, *f, now) {
+				// Not counted: Keycloak ignores failures during a lock.
+				locked = true
+				return nil
+			}
+			if ok, cred, err = c.verify(ctx, tx, u, password); err != nil {
+				return err
+			}
+			switch {
+			case !ok:
+				if fail(rl, f, now, ip) && u.Enabled {
+					disabled = true
+					return disablePermanently(ctx, tx, rl.ID, &u)
+				}
+			case u.Enabled:
+				*f = store.LoginFailure{}
+			}
+			return nil
+		})
+		if errors.Is(err, store.ErrNotFound) {
+			// Deleted while we looked.
+			SpendVerification(password)
+			return user.User{}, Invalid, nil
+		}
+		if err != nil {
+			return user.User{}, Invalid, err
+		}
+		if disabled && c.Log != nil {
+			c.Log.WarnContext(ctx, "user disabled by brute-force detection", "realm", rl.Name, "user", u.ID, "ip", ip)
+		}
+		if locked {
+			if c.Log != nil {
+				c.Log.InfoContext(ctx, "login refused: user locked by brute-force detection", "realm", rl.Name, "user", u.ID, "ip", ip)
+			}
+			SpendVerification(password)
+			return user.User{}, Invalid, nil
+		}
+		if !ok {
+			return user.User{}, Invalid, nil
+		}
+	}
+	if !u.Enabled {
+		return user.User{}, Disabled, nil
+	}
+	c.rehash(ctx, rl, u, cred, password)
+	if user.PasswordExpired(rl.PasswordPolicy, cred, now) && !slices.Contains(u.RequiredActions, actionUpdatePassword) {
+		err := c.Store.UpdateUser(ctx, rl.ID, u.ID, func(x *user.User) error {
+			if !slices.Contains(x.RequiredActions, actionUpdatePassword) {
+				x.RequiredActions = append(x.RequiredActions, actionUpdatePassword)
+			}
+			return nil
+		})
+		if err != nil {
+			return user.User{}, Invalid, err
+		}
+		u.RequiredActions = append(u.RequiredActions, actionUpdatePassword)
+	}
+	return u, OK, nil
 }
 
 // FindUser looks a login name up as a username, then (where the realm
@@ -39,31 +196,53 @@ func (c Checker) FindUser(ctx context.Context, rl realm.Realm, name string) (use
 // CheckPassword verifies a user's password and, when the stored hash is
 // older than the realm's policy, re-hashes it (only if nobody changed it
 // meanwhile). A user without a password costs one verification anyway.
+// It neither consults nor feeds brute-force detection: logins go through
+// Login.
 func (c Checker) CheckPassword(ctx context.Context, rl realm.Realm, u user.User, password string) (bool, error) {
-	creds, err := c.Store.ListCredentials(ctx, u.ID)
-	if err != nil {
+	ok, cred, err := c.verify(ctx, c.Store, u, password)
+	if err != nil || !ok {
 		return false, err
+	}
+	c.rehash(ctx, rl, u, cred, password)
+	return true, nil
+}
+
+// verify checks password against the user's password credential, read
+// through db (the caller's transaction, if any).
+func (c Checker) verify(ctx context.Context, db *store.DB, u user.User, password string) (bool, user.Credential, error) {
+	creds, err := db.ListCredentials(ctx, u.ID)
+	if err != nil {
+		return false, user.Credential{}, err
 	}
 	for _, cred := range creds {
 		if cred.Type != user.CredentialPassword {
 			continue
 		}
+		PasswordVerifications.Add(1)
 		ok, err := user.VerifyPassword(password, cred)
 		if err != nil || !ok {
-			return false, nil
+			return false, user.Credential{}, nil
 		}
-		policy := user.ParseHashPolicy(rl.PasswordPolicy)
-		if user.NeedsRehash(cred, policy) {
-			if sd, cd, err := user.HashPassword(password, policy); err == nil {
-				if err := c.Store.UpdateCredentialSecret(ctx, cred.ID, cred.SecretData, sd, cd); err != nil && !errors.Is(err, store.ErrNotFound) && c.Log != nil {
-					c.Log.WarnContext(ctx, "re-hash password", "user", u.ID, "err", err)
-				}
-			}
-		}
-		return true, nil
+		return true, cred, nil
 	}
 	SpendVerification(password)
-	return false, nil
+	return false, user.Credential{}, nil
+}
+
+// rehash stores a just-verified password hashed by the realm's current
+// policy when its stored hash is older; a concurrent password change wins.
+func (c Checker) rehash(ctx context.Context, rl realm.Realm, u user.User, cred user.Credential, password string) {
+	policy := user.ParseHashPolicy(rl.PasswordPolicy)
+	if !user.NeedsRehash(cred, policy) {
+		return
+	}
+	sd, cd, err := user.HashPassword(password, policy)
+	if err != nil {
+		return
+	}
+	if err := c.Store.UpdateCredentialSecret(ctx, cred.ID, cred.SecretData, sd, cd); err != nil && !errors.Is(err, store.ErrNotFound) && c.Log != nil {
+		c.Log.WarnContext(ctx, "re-hash password", "user", u.ID, "err", err)
+	}
 }
 
 var (
