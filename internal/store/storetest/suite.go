@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 		{"realm keys keep their bytes and state", testKeys},
 	}
 	tests = append(tests, sessionTests()...)
+	tests = append(tests, statsTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
