@@ -1,0 +1,94 @@
+package login
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// FuzzRedirectMatch checks the redirect URI matcher against what it promises
+// whatever it is given (SECURITY.md A2; CVE-2024-1132, CVE-2020-15234,
+// CVE-2023-6134): the browser is only ever sent to the URI the request
+// named; that URI passes the rules every redirect URI must pass; an exact
+// registration allows that text alone (or itself on another loopback port);
+// a wildcard registration never reaches another host.
+//
+// `go test` runs the seeds below and testdata/fuzz/FuzzRedirectMatch;
+// `go test -run XXX -fuzz FuzzRedirectMatch ./internal/login/` searches.
+func FuzzRedirectMatch(f *testing.F) {
+	for _, s := range [][2]string{
+		{"https://app.example/cb", "https://app.example/cb"},
+		{"https://app.example/cb", "https://app.example/cb/../evil"},
+		{"https://app.example/cb", "https://app.example/CB"},
+		{"https://app.example/cb", "https://app.example@evil.com/cb"},
+		{"https://app.example/cb", `https://evil.com\@app.example/cb`},
+		{"https://app.example/cb", "https://app.example:444/cb"},
+		{"https://app.example/wild/*", "https://app.example/wild/%2e%2e/evil"},
+		{"https://app.example/wild/*", "https://app.example/wild/page?a=b"},
+		{"https://host.example*", "https://host.example.evil.com/x"},
+		{"https://host.example*", "https://host.example/x"},
+		{"/relative/*", "https://root.example/relative/x"},
+		{"http://127.0.0.1/native", "http://127.0.0.1:53111/native"},
+		{"http://[::1]/native", "http://[::1]:8080/native"},
+		{"http://localhost/loop", "http://localhost:8123/loop"},
+		{"com.example.app:/oauth2redirect", "com.example.app:/oauth2redirect"},
+		{"https://q.example/cb?tenant=1", "https://q.example/cb?tenant=1"},
+		{"*", "javascript:alert(1)"},
+		{"*", "https://anything.example/x"},
+		{"https://app.example/*", "https://app.example/a%2Fb"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, registered, given string) {
+		rules := newRedirectRules([]string{registered}, "https://root.example", "https://id.example", "https://id.example")
+		got, ok := rules.match(given)
+		if !ok {
+			return
+		}
+		if got != given {
+			t.Fatalf("match(%q) sends the browser to %q", given, got)
+		}
+		gu, ok := checkRedirectURI(given)
+		if !ok {
+			t.Fatalf("matched %q, which the universal redirect rules refuse", given)
+		}
+		if len(rules.registered) == 0 {
+			t.Fatalf("matched %q with nothing registered", given)
+		}
+		reg := rules.registered[0]
+		prefix, wildcard := strings.CutSuffix(reg, "*")
+		if !wildcard || strings.Contains(reg, "?") {
+			if given != reg && withoutLoopbackPort(gu) != reg {
+				t.Fatalf("exact registration %q allowed %q", reg, given)
+			}
+			return
+		}
+		if prefix == "" {
+			return // "*" allows any URI the universal rules allow
+		}
+		pu, err := url.Parse(prefix)
+		if err != nil || pu.Host == "" {
+			return
+		}
+		if gu.Host != pu.Host && !(isLoopback(gu.Hostname()) && gu.Hostname() == strings.Trim(pu.Host, "[]")) {
+			t.Fatalf("wildcard registration %q allowed host %q", reg, gu.Host)
+		}
+		if !strings.EqualFold(gu.Scheme, pu.Scheme) {
+			t.Fatalf("wildcard registration %q allowed scheme %q", reg, gu.Scheme)
+		}
+	})
+}
+
+// withoutLoopbackPort is u without its port when it is an http loopback URI
+// with one, as match compares native apps' redirect URIs; "" otherwise.
+func withoutLoopbackPort(u *url.URL) string {
+	if u.Scheme != "http" || u.Port() == "" || !isLoopback(u.Hostname()) {
+		return ""
+	}
+	noPort := *u
+	noPort.Host = u.Hostname()
+	if strings.Contains(noPort.Host, ":") {
+		noPort.Host = "[" + noPort.Host + "]"
+	}
+	return noPort.String()
+}
