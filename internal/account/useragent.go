@@ -1,0 +1,105 @@
+package account
+
+import (
+	"regexp"
+	"strings"
+)
+
+// noteUserAgent is the user session note that holds the User-Agent of the
+// login that started the session, when the login recorded it.
+const noteUserAgent = "userAgent"
+
+// device is what a User-Agent header tells about the device behind a
+// session, in the words of Keycloak's DeviceRepresentation (which reads it
+// with ua-parser): "Other" and "Unknown" where nothing is known.
+type device struct {
+	OS, OSVersion, Browser, Device string
+	Mobile                         bool
+}
+
+// unknownDevice is Keycloak's DeviceRepresentation.unknown().
+var unknownDevice = device{OS: "Other", OSVersion: "Unknown", Browser: "Other", Device: "Other"}
+
+// maxUserAgent bounds what is parsed; real User-Agents are far shorter.
+const maxUserAgent = 512
+
+// browsers are tried in order: several browsers also claim to be Chrome
+// or Safari, so the specific ones come first.
+var browsers = []struct {
+	name string
+	re   *regexp.Regexp
+}{
+	{"Edge", regexp.MustCompile(`Edg(?:e|A|iOS)?/(\d+(?:\.\d+){0,2})`)},
+	{"Opera", regexp.MustCompile(`OPR/(\d+(?:\.\d+){0,2})`)},
+	{"Firefox", regexp.MustCompile(`Firefox/(\d+(?:\.\d+){0,2})`)},
+	{"HeadlessChrome", regexp.MustCompile(`HeadlessChrome/(\d+(?:\.\d+){0,2})`)},
+	{"Chromium", regexp.MustCompile(`Chromium/(\d+(?:\.\d+){0,2})`)},
+	{"Chrome Mobile iOS", regexp.MustCompile(`CriOS/(\d+(?:\.\d+){0,2})`)},
+	{"Chrome", regexp.MustCompile(`Chrome/(\d+(?:\.\d+){0,2})`)},
+	{"Mobile Safari", regexp.MustCompile(`Version/(\d+(?:\.\d+){0,2}).*Mobile.*Safari/`)},
+	{"Safari", regexp.MustCompile(`Version/(\d+(?:\.\d+){0,2}).*Safari/`)},
+	{"curl", regexp.MustCompile(`^curl/(\d+(?:\.\d+){0,2})`)},
+}
+
+var (
+	reWindows = regexp.MustCompile(`Windows NT (\d+\.\d+)`)
+	reIOS     = regexp.MustCompile(`(?:iPhone|CPU) OS (\d+(?:_\d+){0,2})`)
+	reMac     = regexp.MustCompile(`Mac OS X (\d+(?:[_.]\d+){0,2})`)
+	reAndroid = regexp.MustCompile(`Android (\d+(?:\.\d+){0,2})`)
+)
+
+// windowsVersions names Windows NT kernel versions as ua-parser does.
+var windowsVersions = map[string]string{"10.0": "10", "6.3": "8.1", "6.2": "8", "6.1": "7", "6.0": "Vista", "5.1": "XP"}
+
+// parseUserAgent reads the browser, operating system and device from a
+// User-Agent header, minimally: the common browsers and systems by name and
+// version, everything else "Other".
+func parseUserAgent(ua string) device {
+	d := unknownDevice
+	ua = strings.TrimSpace(ua)
+	if ua == "" || len(ua) > maxUserAgent {
+		return d
+	}
+	for _, b := range browsers {
+		if m := b.re.FindStringSubmatch(ua); m != nil {
+			d.Browser = b.name + "/" + m[1]
+			break
+		}
+	}
+	switch {
+	case strings.Contains(ua, "iPhone") || strings.Contains(ua, "iPad"):
+		d.OS, d.Device, d.Mobile = "iOS", "iPhone", true
+		if strings.Contains(ua, "iPad") {
+			d.Device = "iPad"
+		}
+		if m := reIOS.FindStringSubmatch(ua); m != nil {
+			d.OSVersion = strings.ReplaceAll(m[1], "_", ".")
+		}
+	case strings.Contains(ua, "Android"):
+		d.OS, d.Device = "Android", "Generic Smartphone"
+		d.Mobile = strings.Contains(ua, "Mobile")
+		if !d.Mobile {
+			d.Device = "Generic Tablet"
+		}
+		if m := reAndroid.FindStringSubmatch(ua); m != nil {
+			d.OSVersion = m[1]
+		}
+	case strings.Contains(ua, "Windows"):
+		d.OS = "Windows"
+		if m := reWindows.FindStringSubmatch(ua); m != nil {
+			if v, ok := windowsVersions[m[1]]; ok {
+				d.OSVersion = v
+			}
+		}
+	case strings.Contains(ua, "Macintosh") || strings.Contains(ua, "Mac OS X"):
+		d.OS, d.Device = "Mac OS X", "Mac"
+		if m := reMac.FindStringSubmatch(ua); m != nil {
+			d.OSVersion = strings.ReplaceAll(m[1], "_", ".")
+		}
+	case strings.Contains(ua, "CrOS"):
+		d.OS = "Chrome OS"
+	case strings.Contains(ua, "Linux"):
+		d.OS = "Linux"
+	}
+	return d
+}
