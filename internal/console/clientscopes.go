@@ -1,0 +1,369 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/internal/rep"
+)
+
+// Client scopes: the list with the realm's default type of each scope,
+// creation, settings, and protocol mappers.
+
+// Realm default types of a client scope, as Keycloak's console names them.
+var scopeTypes = []option{{Value: "none", Label: "None"}, {Value: "default", Label: "Default"}, {Value: "optional", Label: "Optional"}}
+
+type scopeRow struct {
+	ID, Name, Description, Protocol string
+	Types                           []option
+}
+
+type scopeListData struct {
+	Rows     []scopeRow
+	Editable bool
+}
+
+// realmScopeTypes maps scope ids to their realm default type.
+func (q *rq) realmScopeTypes() (map[string]string, error) {
+	types := map[string]string{}
+	for _, kind := range []string{"default", "optional"} {
+		var ls []scopeLink
+		if err := q.get(q.adminPath("/default-"+kind+"-client-scopes"), &ls); err != nil {
+			return nil, err
+		}
+		for _, l := range ls {
+			types[l.ID] = kind
+		}
+	}
+	return types, nil
+}
+
+// setScopeType makes scope id a default, optional or no default scope of
+// the realm's new clients. The API takes a scope in one list at a time, so
+// it leaves its list first.
+func (q *rq) setScopeType(id, typ string) error {
+	if _, err := q.api(http.MethodDelete, q.adminPath("/default-default-client-scopes/"+seg(id)), nil, nil); err != nil {
+		return err
+	}
+	if typ == "default" || typ == "optional" {
+		_, err := q.api(http.MethodPut, q.adminPath("/default-"+typ+"-client-scopes/"+seg(id)), nil, nil)
+		return err
+	}
+	return nil
+}
+
+func (h *Handler) scopeList(q *rq) error {
+	v := q.view("Client scopes", "client-scopes", "")
+	d := &scopeListData{Editable: q.perms.can("manage-clients")}
+	v.Data = d
+	var all []rep.ClientScope
+	if err := q.get(q.adminPath("/client-scopes"), &all); err != nil {
+		return err
+	}
+	types, err := q.realmScopeTypes()
+	if err != nil {
+		return err
+	}
+	for _, s := range all {
+		d.Rows = append(d.Rows, scopeRow{ID: s.ID, Name: s.Name, Description: s.Description, Protocol: s.Protocol,
+			Types: selectOptions(scopeTypes, typeOr(types[s.ID]))})
+	}
+	slices.SortFunc(d.Rows, func(a, b scopeRow) int { return strings.Compare(a.Name, b.Name) })
+	return q.render(http.StatusOK, "client-scopes.html", v)
+}
+
+func typeOr(t string) string {
+	if t == "" {
+		return "none"
+	}
+	return t
+}
+
+// scopeForm is a client scope's settings as the forms show them.
+type scopeForm struct {
+	ID, Name, Description, Protocol string
+	Protocols, Types                []option
+	ConsentText                     string
+	Consent, IncludeInScope         bool
+	Editable                        bool
+}
+
+var scopeProtocols = []option{{Value: "openid-connect", Label: "OpenID Connect"}, {Value: "saml", Label: "SAML"}}
+
+func (q *rq) readScopeForm(f *scopeForm) (map[string]any, error) {
+	f.Name, f.Description, f.Protocol = q.form("name"), q.form("description"), q.form("protocol")
+	f.Protocols = selectOptions(scopeProtocols, f.Protocol)
+	f.Types = selectOptions(scopeTypes, q.form("type"))
+	f.Consent, f.IncludeInScope, f.ConsentText = q.checked("consent"), q.checked("includeInTokenScope"), q.form("consentText")
+	if f.Name == "" {
+		return nil, &fieldError{"name", "Enter a name."}
+	}
+	flag := func(b bool) string {
+		if b {
+			return "true"
+		}
+		return "false"
+	}
+	return map[string]any{"name": f.Name, "description": f.Description, "protocol": f.Protocol,
+		"attributes": map[string]string{"display.on.consent.screen": flag(f.Consent), "consent.screen.text": f.ConsentText,
+			"include.in.token.scope": flag(f.IncludeInScope)}}, nil
+}
+
+func (h *Handler) scopeCreate(q *rq) error {
+	v := q.view("Create client scope", "client-scopes", "")
+	v.Back = &link{"Client scopes", q.realmURL("/client-scopes")}
+	f := &scopeForm{Protocol: "openid-connect", Protocols: selectOptions(scopeProtocols, "openid-connect"),
+		Types: selectOptions(scopeTypes, "none"), Consent: true, IncludeInScope: true, Editable: q.perms.can("manage-clients")}
+	v.Data = f
+	if !q.post() {
+		return q.render(http.StatusOK, "client-scope.html", v)
+	}
+	body, err := q.readScopeForm(f)
+	if err == nil {
+		var loc string
+		if loc, err = q.api(http.MethodPost, q.adminPath("/client-scopes"), body, nil); err == nil {
+			id := lastSegment(loc)
+			if typ := q.form("type"); typ == "default" || typ == "optional" {
+				if err := q.setScopeType(id, typ); err != nil {
+					return err
+				}
+			}
+			return q.redirect(q.realmURL("/client-scopes/"+seg(id)), "created")
+		}
+		var ae *apiError
+		if errors.As(err, &ae) && (ae.Status == http.StatusConflict || strings.HasPrefix(ae.Message, "Unexpected name")) {
+			ae.Field = "name"
+		}
+	}
+	return q.refused(v, "client-scope.html", err)
+}
+
+// scopeView starts a page of a client scope's tabs.
+func (q *rq) scopeView(s rep.ClientScope, tab string) *view {
+	v := q.view("Client scope", "client-scopes", tab)
+	v.Heading = s.Name
+	v.Back = &link{"Client scopes", q.realmURL("/client-scopes")}
+	v.Tabs = tabs(q.realmURL("/client-scopes/"+seg(s.ID)), tab, "settings", "", "Settings", "mappers", "/mappers", "Mappers")
+	return v
+}
+
+func (q *rq) loadScope() (rep.ClientScope, error) {
+	var s rep.ClientScope
+	err := q.get(q.adminPath("/client-scopes/"+seg(q.r.PathValue("id"))), &s)
+	return s, err
+}
+
+func (h *Handler) scopeSettings(q *rq) error {
+	s, err := q.loadScope()
+	if err != nil {
+		return err
+	}
+	v := q.scopeView(s, "settings")
+	types, err := q.realmScopeTypes()
+	if err != nil {
+		return err
+	}
+	f := &scopeForm{ID: s.ID, Name: s.Name, Description: s.Description, Protocol: s.Protocol,
+		Protocols: selectOptions(scopeProtocols, s.Protocol), Types: selectOptions(scopeTypes, typeOr(types[s.ID])),
+		Consent: s.Attributes["display.on.consent.screen"] != "false", ConsentText: s.Attributes["consent.screen.text"],
+		IncludeInScope: s.Attributes["include.in.token.scope"] != "false", Editable: q.perms.can("manage-clients")}
+	v.Data = f
+	if !q.post() {
+		return q.render(http.StatusOK, "client-scope.html", v)
+	}
+	if q.form("action") == "type" {
+		if err := q.setScopeType(s.ID, q.form("type")); err != nil {
+			return err
+		}
+		return q.redirect(q.realmURL("/client-scopes"), "saved")
+	}
+	body, err := q.readScopeForm(f)
+	if err == nil {
+		if _, err = q.api(http.MethodPut, q.adminPath("/client-scopes/"+seg(s.ID)), body, nil); err == nil {
+			if typ := q.form("type"); typ != typeOr(types[s.ID]) {
+				if err := q.setScopeType(s.ID, typ); err != nil {
+					return err
+				}
+			}
+			return q.redirect(q.realmURL("/client-scopes/"+seg(s.ID)), "saved")
+		}
+	}
+	return q.refused(v, "client-scope.html", err)
+}
+
+func (h *Handler) scopeDelete(q *rq) error {
+	if _, err := q.api(http.MethodDelete, q.adminPath("/client-scopes/"+seg(q.r.PathValue("id"))), nil, nil); err != nil {
+		return err
+	}
+	return q.redirect(q.realmURL("/client-scopes"), "deleted")
+}
+
+// mapperType is one of serverinfo's protocol mapper types.
+type mapperType struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	HelpText   string `json:"helpText"`
+	Properties []struct {
+		Name         string   `json:"name"`
+		Label        string   `json:"label"`
+		HelpText     string   `json:"helpText"`
+		Type         string   `json:"type"`
+		DefaultValue any      `json:"defaultValue"`
+		Options      []string `json:"options"`
+	} `json:"properties"`
+}
+
+type mapperRow struct {
+	ID, Name, Type, TypeName string
+	Config                   []string
+}
+
+type mappersData struct {
+	Mappers  []mapperRow
+	Types    []option
+	Chosen   *mapperType
+	Fields   []setting // the new mapper's configuration
+	Name     string
+	Editable bool
+	Action   string
+}
+
+// scopeMappers lists a client scope's protocol mappers, adds one of the
+// types the server supports (serverinfo's), and deletes them.
+func (h *Handler) scopeMappers(q *rq) error {
+	s, err := q.loadScope()
+	if err != nil {
+		return err
+	}
+	base := "/client-scopes/" + seg(s.ID) + "/protocol-mappers/models"
+	action := q.realmURL("/client-scopes/" + seg(s.ID) + "/mappers")
+	v := q.scopeView(s, "mappers")
+	d := &mappersData{Editable: q.perms.can("manage-clients"), Action: action}
+	v.Data = d
+	var info struct {
+		ProtocolMapperTypes map[string][]mapperType `json:"protocolMapperTypes"`
+	}
+	if err := q.get("/admin/serverinfo", &info); err != nil {
+		return err
+	}
+	types := info.ProtocolMapperTypes[s.Protocol]
+	typ := q.r.URL.Query().Get("type")
+	if q.post() {
+		typ = q.form("type")
+	}
+	for i, t := range types {
+		d.Types = append(d.Types, option{Value: t.ID, Label: t.Name, Selected: t.ID == typ})
+		if t.ID == typ {
+			d.Chosen = &types[i]
+		}
+	}
+	if d.Chosen != nil {
+		d.Fields = mapperFields(*d.Chosen)
+	}
+	status := http.StatusOK
+	if q.post() {
+		switch q.form("action") {
+		case "delete":
+			if _, err = q.api(http.MethodDelete, q.adminPath(base+"/"+seg(q.form("mapper"))), nil, nil); err == nil {
+				return q.redirect(action, "deleted")
+			}
+		case "create":
+			if d.Chosen == nil {
+				return errPage(http.StatusBadRequest, "Choose a mapper type.")
+			}
+			var cfg map[string]any
+			var ok bool
+			d.Name = q.form("name")
+			d.Fields, cfg, ok = fromForm(mapperSpecs(*d.Chosen), q)
+			config := map[string]string{}
+			for k, val := range cfg {
+				switch x := val.(type) {
+				case bool:
+					config[k] = map[bool]string{true: "true", false: "false"}[x]
+				case string:
+					if x != "" {
+						config[k] = x
+					}
+				}
+			}
+			switch {
+			case !ok:
+				err = errors.New("invalid")
+				v.Error = "Please correct the fields marked below."
+				status = http.StatusBadRequest
+			case d.Name == "":
+				err = &fieldError{"name", "Enter a name."}
+			default:
+				m := rep.ProtocolMapper{Name: d.Name, Protocol: s.Protocol, ProtocolMapper: d.Chosen.ID, Config: config}
+				if _, err = q.api(http.MethodPost, q.adminPath(base), m, nil); err == nil {
+					return q.redirect(action, "created")
+				}
+			}
+		default:
+			return errPage(http.StatusBadRequest, "Unknown action.")
+		}
+		if status == http.StatusOK {
+			if status, err = failed(v, err); err != nil {
+				return err
+			}
+		}
+	}
+	names := map[string]string{}
+	for _, t := range types {
+		names[t.ID] = t.Name
+	}
+	var ms []rep.ProtocolMapper
+	if err := q.get(q.adminPath(base), &ms); err != nil {
+		return err
+	}
+	for _, m := range ms {
+		row := mapperRow{ID: m.ID, Name: m.Name, Type: m.ProtocolMapper, TypeName: names[m.ProtocolMapper]}
+		for k, val := range m.Config {
+			row.Config = append(row.Config, k+" = "+val)
+		}
+		slices.Sort(row.Config)
+		d.Mappers = append(d.Mappers, row)
+	}
+	slices.SortFunc(d.Mappers, func(a, b mapperRow) int { return strings.Compare(a.Name, b.Name) })
+	return q.render(status, "client-scope-mappers.html", v)
+}
+
+// mapperSpecs turns a mapper type's configuration properties into settings:
+// booleans are checkboxes, lists selects, everything else text.
+func mapperSpecs(t mapperType) []spec {
+	var out []spec
+	for _, p := range t.Properties {
+		sp := spec{Kind: kindText, Name: p.Name, Label: p.Label, Help: p.HelpText}
+		switch p.Type {
+		case "boolean":
+			sp.Kind = kindBool
+		case "List":
+			sp.Kind = kindSelect
+			for _, o := range p.Options {
+				sp.Options = append(sp.Options, option{Value: o, Label: o})
+			}
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+// mapperFields are the settings of a new mapper of type t, with its defaults.
+func mapperFields(t mapperType) []setting {
+	values := map[string]any{}
+	for _, p := range t.Properties {
+		switch d := p.DefaultValue.(type) {
+		case string:
+			if p.Type == "boolean" {
+				values[p.Name] = d == "true"
+			} else {
+				values[p.Name] = d
+			}
+		case bool:
+			values[p.Name] = d
+		}
+	}
+	return fromJSON(mapperSpecs(t), values)
+}

@@ -1,0 +1,159 @@
+package console
+
+import (
+	"math"
+	"strconv"
+)
+
+// A settings form is a list of settings of one representation (a realm's
+// tokens tab, …) that the console reads with GET, shows by kind and sends
+// back with PUT as a partial representation holding exactly those fields.
+
+// Kinds of setting.
+const (
+	kindSection  = "section"  // a heading, no value
+	kindText     = "text"     // a string
+	kindBool     = "bool"     // a checkbox
+	kindNumber   = "number"   // a whole number, 0 or more
+	kindDuration = "duration" // seconds, shown as a number and a unit
+	kindSelect   = "select"   // one of Options
+)
+
+// option is one choice of a select.
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// spec describes one setting: its JSON name in the representation, its
+// label and help text as Keycloak's console words them.
+type spec struct {
+	Kind, Name, Label, Help string
+	Options                 []option // for kindSelect
+}
+
+// setting is a spec with its current value, as the template shows it.
+type setting struct {
+	spec
+	Text  string // kindText, kindNumber, kindSelect
+	On    bool   // kindBool
+	Dur   duration
+	Error string
+}
+
+// fromJSON builds the settings from a representation read as JSON.
+func fromJSON(specs []spec, values map[string]any) []setting {
+	out := make([]setting, 0, len(specs))
+	for _, sp := range specs {
+		s := setting{spec: sp}
+		v := values[sp.Name]
+		switch sp.Kind {
+		case kindText:
+			s.Text, _ = v.(string)
+		case kindSelect:
+			s.Text, _ = v.(string)
+			s.Options = selectOptions(sp.Options, s.Text)
+		case kindBool:
+			s.On, _ = v.(bool)
+		case kindNumber:
+			f, _ := v.(float64)
+			s.Text = strconv.FormatInt(int64(f), 10)
+		case kindDuration:
+			f, _ := v.(float64)
+			s.Dur = newDuration(sp.Name, sp.Label, sp.Help, int(f))
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func selectOptions(opts []option, value string) []option {
+	out := make([]option, 0, len(opts)+1)
+	found := false
+	for _, o := range opts {
+		o.Selected = o.Value == value
+		found = found || o.Selected
+		out = append(out, o)
+	}
+	if !found && value != "" {
+		out = append(out, option{Value: value, Label: value, Selected: true})
+	}
+	return out
+}
+
+// fromForm reads the settings back from a submitted form. It returns the
+// settings as submitted (to show them again), the partial representation to
+// send, and whether every field could be read.
+func fromForm(specs []spec, q *rq) ([]setting, map[string]any, bool) {
+	out := make([]setting, 0, len(specs))
+	body := map[string]any{}
+	ok := true
+	for _, sp := range specs {
+		s := setting{spec: sp}
+		switch sp.Kind {
+		case kindText:
+			s.Text = q.form(sp.Name)
+			body[sp.Name] = s.Text
+		case kindSelect:
+			s.Text = q.form(sp.Name)
+			s.Options = selectOptions(sp.Options, "")
+			valid := false
+			for i := range s.Options {
+				if s.Options[i].Value == s.Text {
+					s.Options[i].Selected, valid = true, true
+				}
+			}
+			// Choices built from other calls (the realm's key algorithms)
+			// may be missing; the API then judges the value.
+			if !valid && len(s.Options) > 0 {
+				s.Error, ok = "Choose one of the options.", false
+			}
+			body[sp.Name] = s.Text
+		case kindBool:
+			s.On = q.checked(sp.Name)
+			body[sp.Name] = s.On
+		case kindNumber:
+			s.Text = q.form(sp.Name)
+			n, err := strconv.Atoi(s.Text)
+			if err != nil || n < 0 || n > math.MaxInt32 {
+				s.Error, ok = "Enter a whole number, 0 or more.", false
+			}
+			body[sp.Name] = n
+		case kindDuration:
+			number, unit := q.form(sp.Name), q.form(sp.Name+".unit")
+			secs, msg := parseDuration(number, unit)
+			s.Dur = newDuration(sp.Name, sp.Label, sp.Help, secs)
+			if msg != "" {
+				s.Dur.Number, s.Error, ok = number, msg, false
+				for i := range s.Dur.Units {
+					s.Dur.Units[i].Selected = strconv.Itoa(s.Dur.Units[i].Seconds) == unit
+				}
+			}
+			body[sp.Name] = secs
+		}
+		s.Dur.Error = s.Error
+		out = append(out, s)
+	}
+	return out, body, ok
+}
+
+// markError shows an API error next to the setting it names: Keycloak's
+// realm validation messages start with the field's JSON name
+// ("accessTokenLifespan must not be negative").
+func markError(settings []setting, msg string) {
+	for i := range settings {
+		s := &settings[i]
+		if s.Name != "" && len(msg) > len(s.Name) && msg[:len(s.Name)+1] == s.Name+" " {
+			s.Error, s.Dur.Error = msg, msg
+		}
+	}
+}
+
+// settingsData is the data of a settings page.
+type settingsData struct {
+	Action   string // where the form posts
+	Settings []setting
+	// Editable: the administrator may save; otherwise the form is shown
+	// disabled and without a save button.
+	Editable bool
+}
