@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/config"
+	"github.com/gatehouse-iam/gatehouse/internal/reconcile"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -22,8 +23,9 @@ const exportSuffix = "-realm.json"
 
 // runImport is "gatehouse import": one file or every *.json in a directory.
 // A realm that exists is an error unless --override, so a mistyped command
-// cannot silently replace production data.
-func runImport(ctx context.Context, cfg config.Config, log *slog.Logger, stderr io.Writer) int {
+// cannot silently replace production data. With --mode reconcile each realm
+// is made to match its file instead, and the plan is printed to stdout.
+func runImport(ctx context.Context, cfg config.Config, log *slog.Logger, stdout, stderr io.Writer) int {
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "gatehouse: open database: %s\n", oneLine(err.Error()))
@@ -31,6 +33,7 @@ func runImport(ctx context.Context, cfg config.Config, log *slog.Logger, stderr 
 	}
 	defer db.Close()
 	opts := importOptions(cfg, false, time.Now())
+	opts.plan = stdout
 	if cfg.File != "" {
 		err = importFile(ctx, log, db, cfg.File, opts)
 	} else {
@@ -43,15 +46,37 @@ func runImport(ctx context.Context, cfg config.Config, log *slog.Logger, stderr 
 	return exitOK
 }
 
-func importOptions(cfg config.Config, skipExisting bool, now time.Time) rep.ImportOptions {
-	return rep.ImportOptions{Override: cfg.Override, SkipExisting: skipExisting, Now: now}
+// realmImport says how realm files are applied.
+type realmImport struct {
+	create rep.ImportOptions
+	// reconcile, when set, makes each realm match its file (--mode
+	// reconcile, or --import-mode reconcile at start) instead.
+	reconcile *reconcile.Options
+	// plan receives a reconcile's plan, one change per line; nil logs it.
+	plan io.Writer
+}
+
+// importOptions reads the import options of cfg: the import command's, or
+// with atStart those of --import-realm, which skips existing realms unless
+// told to reconcile them.
+func importOptions(cfg config.Config, atStart bool, now time.Time) realmImport {
+	if atStart {
+		if cfg.ImportRealmMode == config.ImportReconcile {
+			return realmImport{reconcile: &reconcile.Options{Prune: cfg.ImportPrune, Now: now}}
+		}
+		return realmImport{create: rep.ImportOptions{SkipExisting: true, Now: now}}
+	}
+	if cfg.ImportMode == config.ImportReconcile {
+		return realmImport{reconcile: &reconcile.Options{Prune: cfg.Prune, DryRun: cfg.DryRun, Now: now}}
+	}
+	return realmImport{create: rep.ImportOptions{Override: cfg.Override, Now: now}}
 }
 
 // importDir imports every *.json file in dir, in name order, each realm in its
-// own transaction. With opts.SkipExisting (--import-realm at start) a realm
-// that exists is left as it is. A missing dir is an error wrapping
-// os.ErrNotExist.
-func importDir(ctx context.Context, log *slog.Logger, db *store.DB, dir string, opts rep.ImportOptions) error {
+// own transaction. At start (--import-realm) a realm that exists is left as
+// it is, or reconciled with --import-mode reconcile. A missing dir is an
+// error wrapping os.ErrNotExist.
+func importDir(ctx context.Context, log *slog.Logger, db *store.DB, dir string, opts realmImport) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("read import directory: %w", err)
@@ -72,12 +97,15 @@ func importDir(ctx context.Context, log *slog.Logger, db *store.DB, dir string, 
 	return nil
 }
 
-func importFile(ctx context.Context, log *slog.Logger, db *store.DB, path string, opts rep.ImportOptions) error {
+func importFile(ctx context.Context, log *slog.Logger, db *store.DB, path string, opts realmImport) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	name, skipped, err := rep.ImportFile(ctx, db, data, opts)
+	if opts.reconcile != nil {
+		return reconcileFile(ctx, log, db, path, data, opts)
+	}
+	name, skipped, err := rep.ImportFile(ctx, db, data, opts.create)
 	switch {
 	case errors.Is(err, rep.ErrRealmExists):
 		return fmt.Errorf("import %s: realm %q already exists; add --override to replace it", path, name)
@@ -88,6 +116,54 @@ func importFile(ctx context.Context, log *slog.Logger, db *store.DB, path string
 	default:
 		log.Info("imported realm", "realm", name, "file", path)
 	}
+	return nil
+}
+
+// reconcileRetries is how often a reconcile that lost a race is run again:
+// two nodes starting together on an empty database both try to create the
+// realm, and the second finds it created by the first.
+const reconcileRetries = 3
+
+// reconcileFile makes the file's realm match it and reports the plan: to
+// opts.plan as a header line and one indented line per change, or to the
+// log, one record per change.
+func reconcileFile(ctx context.Context, log *slog.Logger, db *store.DB, path string, data []byte, opts realmImport) error {
+	var (
+		plan reconcile.Plan
+		err  error
+	)
+	for attempt := 0; ; attempt++ {
+		plan, err = reconcile.File(ctx, db, data, *opts.reconcile)
+		if attempt < reconcileRetries && errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		break
+	}
+	if err != nil {
+		return fmt.Errorf("reconcile %s: %w", path, err)
+	}
+	dry := opts.reconcile.DryRun
+	if opts.plan != nil {
+		summary := fmt.Sprintf("%d changes", len(plan.Changes))
+		switch len(plan.Changes) {
+		case 0:
+			summary = "no changes"
+		case 1:
+			summary = "1 change"
+		}
+		if dry {
+			summary += ", dry run: nothing written"
+		}
+		fmt.Fprintf(opts.plan, "realm %q (%s): %s\n", plan.Realm, path, summary)
+		for _, line := range plan.Lines() {
+			fmt.Fprintf(opts.plan, "  %s\n", line)
+		}
+	} else {
+		for _, line := range plan.Lines() {
+			log.Info("reconcile", "realm", plan.Realm, "change", line)
+		}
+	}
+	log.Info("reconciled realm", "realm", plan.Realm, "file", path, "changes", len(plan.Changes), "dry_run", dry)
 	return nil
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/admin"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
+	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
@@ -61,6 +62,8 @@ func run(start time.Time, args []string, getenv func(string) string, stdout, std
 	case "version", "--version":
 		fmt.Fprintln(stdout, versionLine())
 		return exitOK
+	case "health":
+		return runHealth(rest, getenv, stdout, stderr)
 	case config.ModeStartDev, config.ModeStart, config.ModeImport, config.ModeExport:
 	default:
 		fmt.Fprintf(stderr, "gatehouse: unknown command %q; run 'gatehouse help' for the list\n", cmd)
@@ -86,7 +89,7 @@ func run(start time.Time, args []string, getenv func(string) string, stdout, std
 
 	switch cmd {
 	case config.ModeImport:
-		return runImport(ctx, cfg, log, stderr)
+		return runImport(ctx, cfg, log, stdout, stderr)
 	case config.ModeExport:
 		return runExport(ctx, cfg, log, stderr)
 	}
@@ -105,6 +108,20 @@ func serve(ctx context.Context, start time.Time, cfg config.Config, log *slog.Lo
 		log.Error("invalid --hostname", "err", err)
 		return exitUsage
 	}
+	// The management listener comes up first, so probes can tell a node
+	// that is still migrating (started DOWN) from one that is gone.
+	var m *metrics.Metrics
+	if cfg.MetricsEnabled {
+		m = metrics.New(version, log)
+	}
+	mgmt := &server.Management{Log: log, Metrics: m}
+	mgmtAddr, err := mgmt.Listen(cfg.HTTPHost, cfg.HTTPManagementPort)
+	if err != nil {
+		log.Error("cannot listen on the management port", "err", err)
+		return exitFail
+	}
+	defer mgmt.Close()
+	context.AfterFunc(ctx, mgmt.Drain)
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		log.Error("cannot open the database", "err", err)
@@ -115,6 +132,7 @@ func serve(ctx context.Context, start time.Time, cfg config.Config, log *slog.Lo
 			log.Error("close database", "err", err)
 		}
 	}()
+	m.ObserveStore(db)
 
 	// Import before creating master, so an import directory holding
 	// master-realm.json provides the master realm, as Keycloak does.
@@ -144,9 +162,15 @@ func serve(ctx context.Context, start time.Time, cfg config.Config, log *slog.Lo
 	defer stopCleanup()
 	go server.Cleanup(cleanupCtx, db, log, time.Now, server.CleanupInterval)
 
-	h := server.New(server.Options{Store: db, Log: log, URLs: urls})
+	limits, err := server.LimitsFromConfig(cfg)
+	if err != nil { // config.Load has validated the options
+		log.Error("invalid rate limit options", "err", err)
+		return exitUsage
+	}
+	h := server.New(server.Options{Store: db, Log: log, URLs: urls, Metrics: m, Limits: limits})
 	err = server.Run(ctx, cfg, h, log, func(listening []string) {
-		log.Info("ready", "listening", strings.Join(listening, " "),
+		mgmt.Started(db)
+		log.Info("ready", "listening", strings.Join(listening, " "), "management", "http://"+mgmtAddr,
 			"startup_ms", float64(time.Since(start).Microseconds())/1000)
 	})
 	if err != nil {

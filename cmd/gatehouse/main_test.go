@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -112,6 +113,7 @@ type running struct {
 	cmd    *exec.Cmd
 	stderr *syncBuffer
 	base   string // http://127.0.0.1:<port>
+	mgmt   string // http://127.0.0.1:<management port>
 	done   chan struct{}
 }
 
@@ -126,14 +128,35 @@ func freePort(t *testing.T) int {
 }
 
 // startServer starts a server command listening on port and waits until
-// /health/ready answers 200. The process is killed when the test ends if it
-// is still running.
+// /health/ready answers 200. Unless args or env choose a management port, a
+// free one is added, so servers never contend for the default 9000. The
+// process is killed when the test ends if it is still running.
 func startServer(t *testing.T, port int, env []string, args ...string) *running {
 	t.Helper()
+	mgmtPort := ""
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, "--http-management-port="); ok {
+			mgmtPort = v
+		} else if a == "--http-management-port" && i+1 < len(args) {
+			mgmtPort = args[i+1]
+		}
+	}
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GATEHOUSE_HTTP_MANAGEMENT_PORT="); ok {
+			mgmtPort = v
+		}
+	}
+	if mgmtPort == "" {
+		for mgmtPort == "" || mgmtPort == strconv.Itoa(port) {
+			mgmtPort = strconv.Itoa(freePort(t))
+		}
+		args = append(slices.Clone(args), "--http-management-port", mgmtPort)
+	}
 	cmd := exec.Command(binary, args...)
 	cmd.Env = cleanEnv(env...)
 	cmd.Dir = t.TempDir()
-	r := &running{cmd: cmd, stderr: &syncBuffer{}, base: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
+	r := &running{cmd: cmd, stderr: &syncBuffer{}, base: "http://127.0.0.1:" + strconv.Itoa(port),
+		mgmt: "http://127.0.0.1:" + mgmtPort, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = io.Discard, r.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

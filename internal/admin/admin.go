@@ -36,6 +36,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.userRoutes(mux)
 	h.sessionRoutes(mux)
 	h.serverInfoRoutes(mux)
+	h.eventRoutes(mux)
 }
 
 // Request is one admin call: the authenticated caller and, for routes under
@@ -112,7 +113,7 @@ func (h *Handler) guard(perm string, fn endpoint) http.Handler {
 				return errForbidden
 			}
 		}
-		return fn(rq)
+		return h.withAdminEvent(rq, fn)
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
@@ -53,18 +54,31 @@ func (h *Handler) realmRoutes(mux *http.ServeMux) {
 		h.handle(mux, "DELETE "+one+l.path+"/{clientScopeId}", "manage-clients", h.removeRealmDefaultScope)
 	}
 
-	// Brute-force detection is not built yet, so no user is ever locked:
-	// the status is Keycloak's answer for a user without login failures,
-	// and clearing has nothing to clear.
+	// Brute-force detection's record of a user, and clearing it, which ends
+	// a temporary lockout (a permanent one ends when the user is enabled).
 	const bf = one + "/attack-detection/brute-force/users"
 	h.handle(mux, "GET "+bf+"/{userId}", "view-users", func(rq *Request) error {
+		s, err := authn.Checker{Store: rq.h.Store, Log: rq.h.Log}.Status(rq.R.Context(), rq.Realm, rq.R.PathValue("userId"), rq.Now())
+		if err != nil {
+			return err
+		}
 		return rq.JSON(map[string]any{
-			"disabled": false, "numFailures": 0, "numTemporaryLockouts": 0,
-			"lastFailure": 0, "lastIPFailure": "n/a", "failedLoginNotBefore": 0,
+			"disabled": s.Disabled, "numFailures": s.NumFailures, "numTemporaryLockouts": s.NumTemporaryLockouts,
+			"lastFailure": s.LastFailure, "lastIPFailure": s.LastIPFailure, "failedLoginNotBefore": s.FailedLoginNotBefore,
 		})
 	})
-	h.handle(mux, "DELETE "+bf+"/{userId}", "manage-users", func(rq *Request) error { return rq.NoContent() })
-	h.handle(mux, "DELETE "+bf, "manage-users", func(rq *Request) error { return rq.NoContent() })
+	h.handle(mux, "DELETE "+bf+"/{userId}", "manage-users", func(rq *Request) error {
+		if err := rq.h.Store.DeleteLoginFailure(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("userId")); err != nil {
+			return err
+		}
+		return rq.NoContent()
+	})
+	h.handle(mux, "DELETE "+bf, "manage-users", func(rq *Request) error {
+		if err := rq.h.Store.DeleteLoginFailures(rq.R.Context(), rq.Realm.ID); err != nil {
+			return err
+		}
+		return rq.NoContent()
+	})
 }
 
 // Keycloak's answers for realms.
@@ -228,6 +242,9 @@ func (h *Handler) createRealm(rq *Request) error {
 	if x.Realm == "" {
 		return errRealmNameEmpty
 	}
+	if err := checkPolicyString(x.PasswordPolicy); err != nil {
+		return err
+	}
 	err = h.Store.InTx(ctx, func(tx *store.DB) error {
 		if _, err := rep.Import(ctx, tx, x, rep.ImportOptions{Now: rq.Now()}); err != nil {
 			return err
@@ -295,6 +312,9 @@ func (h *Handler) updateRealm(rq *Request) error {
 	if x.AccessCodeLifespanLogin != nil && x.AccessCodeLifespanUserAction != nil &&
 		(*x.AccessCodeLifespanLogin < 1 || *x.AccessCodeLifespanUserAction < 1) {
 		return badRequest("AccessCodeLifespanLogin or AccessCodeLifespanUserAction cannot be 0")
+	}
+	if err := checkPolicyString(x.PasswordPolicy); err != nil {
+		return err
 	}
 	ctx := rq.R.Context()
 	err := h.Store.InTx(ctx, func(tx *store.DB) error {
@@ -1445,6 +1465,19 @@ func (pi *partialImporter) serviceAccounts(ctx context.Context) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// checkPolicyString refuses a password policy Gatehouse cannot enforce
+// before it is stored, with Keycloak's message, so no later password
+// change fails on it.
+func checkPolicyString(p *string) error {
+	if p == nil || *p == "" {
+		return nil
+	}
+	if err := user.ValidatePolicyString(*p); err != nil {
+		return badRequest(err.Error())
 	}
 	return nil
 }

@@ -9,9 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
@@ -635,8 +635,14 @@ func (a userAPI) update(rq *Request) error {
 		}); err != nil {
 			return err
 		}
+		// Re-enabling a user clears its brute-force record, as Keycloak does.
+		if x.Enabled != nil && *x.Enabled {
+			if err := authn.Unlock(ctx, tx, rq.Realm, old, rq.Now()); err != nil {
+				return err
+			}
+		}
 		for _, c := range creds {
-			if err := tx.ReplacePassword(ctx, c); err != nil {
+			if err := tx.ReplacePasswordKeepHistory(ctx, c, user.PolicyHistoryRetention(rq.Realm.PasswordPolicy)); err != nil {
 				return err
 			}
 		}
@@ -704,7 +710,7 @@ func (a userAPI) resetPassword(rq *Request) error {
 	}
 	temporary := body.Temporary != nil && *body.Temporary
 	err = db.InTx(ctx, func(tx *store.DB) error {
-		if err := tx.ReplacePassword(ctx, c); err != nil {
+		if err := tx.ReplacePasswordKeepHistory(ctx, c, user.PolicyHistoryRetention(rq.Realm.PasswordPolicy)); err != nil {
 			return err
 		}
 		return tx.UpdateUser(ctx, rq.Realm.ID, u.ID, func(x *user.User) error {
@@ -1135,6 +1141,7 @@ func (a userAPI) revokeConsent(rq *Request) error {
 	if !found {
 		return notFound("Consent nor offline token not found")
 	}
+	rq.grantRevoked(u.ID, c.ClientID)
 	return rq.NoContent()
 }
 
@@ -1246,105 +1253,14 @@ func (a userAPI) sendVerifyEmail(rq *Request) error {
 	return badRequest("Failed to send verify email")
 }
 
-// passwordPolicyError is Keycloak's answer to a password the realm's policy
-// refuses: the message key as "error" and the English message as
+// checkPasswordPolicy applies the realm's password policy to a new password
+// for u (user.CheckPolicy). current, the user's credentials, lets
+// passwordHistory refuse a recent password. A refusal is Keycloak's answer:
+// the message key as "error" and the English message as
 // "error_description" (UserResource.resetPassword, PasswordPolicyNotMetException).
-func passwordPolicyError(key, format string, args ...any) error {
-	return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{
-		"error": key, "error_description": fmt.Sprintf(format, args...)}}
-}
-
-// checkPasswordPolicy applies the realm's password policy
-// ("length(8) and digits(1) and notUsername") to a new password for u,
-// term by term in the policy's order, with Keycloak's defaults for terms
-// without an argument and its messages. current (the user's credentials) is
-// needed for passwordHistory, which Gatehouse applies to the current
-// password only, as it keeps no older ones. Terms that do not constrain the
-// password (hashAlgorithm, hashIterations, forceExpiredPasswordChange...) are
-// ignored here.
 func checkPasswordPolicy(policy, password string, u user.User, current []user.Credential) error {
-	if len(password) > user.MaxPasswordLength {
-		return passwordPolicyError("invalidPasswordMaxLengthMessage", "Invalid password: maximum length %d.", user.MaxPasswordLength)
-	}
-	count := func(pred func(rune) bool) int {
-		n := 0
-		for _, r := range password {
-			if pred(r) {
-				n++
-			}
-		}
-		return n
-	}
-	for term := range strings.SplitSeq(policy, " and ") {
-		term = strings.TrimSpace(term)
-		name, arg, hasArg := strings.Cut(term, "(")
-		name = strings.TrimSpace(name)
-		if hasArg {
-			arg = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(arg), ")"))
-		}
-		num := func(def int) int {
-			if n, err := strconv.Atoi(arg); err == nil {
-				return n
-			}
-			return def
-		}
-		switch name {
-		case "length":
-			if n := num(8); utf8.RuneCountInString(password) < n {
-				return passwordPolicyError("invalidPasswordMinLengthMessage", "Invalid password: minimum length %d.", n)
-			}
-		case "maxLength":
-			if n := num(64); utf8.RuneCountInString(password) > n {
-				return passwordPolicyError("invalidPasswordMaxLengthMessage", "Invalid password: maximum length %d.", n)
-			}
-		case "digits":
-			if n := num(1); count(unicode.IsDigit) < n {
-				return passwordPolicyError("invalidPasswordMinDigitsMessage", "Invalid password: must contain at least %d numerical digits.", n)
-			}
-		case "lowerCase":
-			if n := num(1); count(unicode.IsLower) < n {
-				return passwordPolicyError("invalidPasswordMinLowerCaseCharsMessage", "Invalid password: must contain at least %d lower case characters.", n)
-			}
-		case "upperCase":
-			if n := num(1); count(unicode.IsUpper) < n {
-				return passwordPolicyError("invalidPasswordMinUpperCaseCharsMessage", "Invalid password: must contain at least %d upper case characters.", n)
-			}
-		case "specialChars":
-			special := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
-			if n := num(1); count(special) < n {
-				return passwordPolicyError("invalidPasswordMinSpecialCharsMessage", "Invalid password: must contain at least %d special characters.", n)
-			}
-		case "notUsername":
-			if u.Username != "" && password == u.Username {
-				return passwordPolicyError("invalidPasswordNotUsernameMessage", "Invalid password: must not be equal to the username.")
-			}
-		case "notContainsUsername":
-			if u.Username != "" && strings.Contains(strings.ToLower(password), strings.ToLower(u.Username)) {
-				return passwordPolicyError("invalidPasswordNotContainsUsernameMessage", "Invalid password: Can not contain the username.")
-			}
-		case "notEmail":
-			if u.Email != "" && strings.EqualFold(password, u.Email) {
-				return passwordPolicyError("invalidPasswordNotEmailMessage", "Invalid password: must not be equal to the email.")
-			}
-		case "regexPattern":
-			re, err := regexp.Compile(`^(?:` + arg + `)$`)
-			if err != nil || !re.MatchString(password) {
-				return passwordPolicyError("invalidPasswordRegexPatternMessage", "Invalid password: fails to match regex pattern(s).")
-			}
-		case "passwordHistory":
-			n := num(3)
-			if n <= 0 {
-				continue
-			}
-			for _, c := range current {
-				if c.Type != user.CredentialPassword {
-					continue
-				}
-				if same, _ := user.VerifyPassword(password, c); same {
-					return passwordPolicyError("invalidPasswordHistoryMessage", "Invalid password: must not be equal to any of last %d passwords.", n)
-				}
-			}
-		}
+	if e := user.CheckPolicy(policy, password, u, current); e != nil {
+		return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{"error": e.Key, "error_description": e.Message}}
 	}
 	return nil
 }

@@ -23,6 +23,14 @@ const (
 	ModeExport   = "export"
 )
 
+// What import does with realm files: --mode of the import command, and
+// --import-mode of --import-realm at start.
+const (
+	ImportCreate    = "create"    // import: create the realm; an existing one is an error unless --override
+	ImportSkip      = "skip"      // start: leave an existing realm as it is, as Keycloak does
+	ImportReconcile = "reconcile" // both: make the realm match its file
+)
+
 // Database kinds accepted by --db; they equal the store's dialect names.
 const (
 	DBSQLite   = "sqlite"
@@ -43,6 +51,9 @@ type Config struct {
 	Hostname                string // --hostname: a host name or an http(s) URL (hostname v2)
 	HTTPRelativePath        string // --http-relative-path: "/" or "/a/b", never a trailing slash
 	ProxyHeaders            string // --proxy-headers: "", "forwarded" or "xforwarded"
+	TrustedProxies          string // --trusted-proxies: normalised CIDR list, "" trusts no proxy
+	RateLimit               bool   // --rate-limit
+	RateLimitIP             string // --rate-limit-ip: "<rate>:<burst>" or "off"
 
 	DB         string // --db: DBSQLite or DBPostgres
 	DBURL      string // --db-url: a file path for sqlite, a postgres:// URL for postgres
@@ -52,16 +63,24 @@ type Config struct {
 	BootstrapAdminPassword string // --bootstrap-admin-password
 	ImportRealm            bool   // --import-realm: import every *.json in ImportDir at start
 	ImportDir              string // --import-dir
+	ImportRealmMode        string // --import-mode: ImportSkip or ImportReconcile
+	ImportPrune            bool   // --import-prune
 
 	DataDir   string // --data-dir
 	LogLevel  string // --log-level: debug, info, warn or error
 	LogFormat string // --log-format: text or json
 
+	HTTPManagementPort int  // --http-management-port: health and metrics
+	MetricsEnabled     bool // --metrics-enabled
+
 	// import and export
-	File     string // --file
-	Dir      string // --dir
-	Realm    string // --realm (export)
-	Override bool   // --override (import)
+	File       string // --file
+	Dir        string // --dir
+	Realm      string // --realm (export)
+	Override   bool   // --override (import)
+	ImportMode string // --mode (import): ImportCreate or ImportReconcile
+	Prune      bool   // --prune (import)
+	DryRun     bool   // --dry-run (import)
 }
 
 // OptionError reports one bad option: an unknown flag, a missing value or a
@@ -281,6 +300,12 @@ func (c Config) Validate() error {
 		if c.File != "" && c.Dir != "" {
 			return fmt.Errorf("%s takes --file or --dir, not both", c.Mode)
 		}
+		if c.Mode == ModeImport && c.ImportMode != ImportReconcile && (c.Prune || c.DryRun) {
+			return errors.New("--prune and --dry-run need --mode reconcile")
+		}
+		if c.Mode == ModeImport && c.ImportMode == ImportReconcile && c.Override {
+			return errors.New("--override replaces a realm; --mode reconcile changes it in place: choose one")
+		}
 	}
 	return nil
 }
@@ -302,6 +327,12 @@ func (c Config) validateServer() error {
 		return errors.New("--https-certificate-key-file needs --https-certificate-file")
 	}
 	https := c.HTTPSCertificateFile != ""
+	if (c.HTTPEnabled && c.HTTPManagementPort == c.HTTPPort) || (https && c.HTTPManagementPort == c.HTTPSPort) {
+		return fmt.Errorf("--http-management-port %d is also the HTTP or HTTPS port", c.HTTPManagementPort)
+	}
+	if c.ImportPrune && c.ImportRealmMode != ImportReconcile {
+		return errors.New("--import-prune needs --import-mode reconcile")
+	}
 	if !https && !c.HTTPEnabled {
 		return fmt.Errorf("%s has nothing to serve: set --https-certificate-file and --https-certificate-key-file, or enable plain HTTP with --http-enabled true", c.Mode)
 	}

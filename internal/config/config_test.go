@@ -30,8 +30,9 @@ func TestLoadDefaults(t *testing.T) {
 			mode: ModeStartDev,
 			want: Config{
 				Mode: ModeStartDev, HTTPHost: "127.0.0.1", HTTPPort: 8080, HTTPEnabled: true, HTTPSPort: 8443,
-				HTTPRelativePath: "/", DB: DBSQLite, DBURL: "./data/gatehouse.db",
-				ImportDir: "./data/import", DataDir: "./data", LogLevel: "info", LogFormat: "text",
+				HTTPRelativePath: "/", RateLimit: true, RateLimitIP: "50:200", DB: DBSQLite, DBURL: "./data/gatehouse.db",
+				ImportDir: "./data/import", ImportRealmMode: "skip", DataDir: "./data", LogLevel: "info", LogFormat: "text",
+				HTTPManagementPort: 9000, MetricsEnabled: true,
 			},
 		},
 		{
@@ -42,8 +43,9 @@ func TestLoadDefaults(t *testing.T) {
 			want: Config{
 				Mode: ModeStart, HTTPHost: "0.0.0.0", HTTPPort: 8080, HTTPEnabled: false, HTTPSPort: 8443,
 				HTTPSCertificateFile: "c.pem", HTTPSCertificateKeyFile: "k.pem", Hostname: "auth.example.com",
-				HTTPRelativePath: "/", DB: DBSQLite, DBURL: "./data/gatehouse.db", DBExplicit: true,
-				ImportDir: "./data/import", DataDir: "./data", LogLevel: "info", LogFormat: "text",
+				HTTPRelativePath: "/", RateLimit: true, RateLimitIP: "50:200", DB: DBSQLite, DBURL: "./data/gatehouse.db", DBExplicit: true,
+				ImportDir: "./data/import", ImportRealmMode: "skip", DataDir: "./data", LogLevel: "info", LogFormat: "text",
+				HTTPManagementPort: 9000, MetricsEnabled: true,
 			},
 		},
 		{
@@ -52,7 +54,16 @@ func TestLoadDefaults(t *testing.T) {
 			args: []string{"--file", "realm.json"},
 			want: Config{
 				Mode: ModeImport, DB: DBSQLite, DBURL: "./data/gatehouse.db", DataDir: "./data",
-				LogLevel: "info", LogFormat: "text", File: "realm.json",
+				LogLevel: "info", LogFormat: "text", File: "realm.json", ImportMode: "create",
+			},
+		},
+		{
+			name: "import reconciles, prunes and dry-runs on request",
+			mode: ModeImport,
+			args: []string{"--file", "realm.json", "--mode", "reconcile", "--prune", "--dry-run"},
+			want: Config{
+				Mode: ModeImport, DB: DBSQLite, DBURL: "./data/gatehouse.db", DataDir: "./data",
+				LogLevel: "info", LogFormat: "text", File: "realm.json", ImportMode: "reconcile", Prune: true, DryRun: true,
 			},
 		},
 		{
@@ -100,6 +111,15 @@ func TestLoadSources(t *testing.T) {
 				c.HTTPPort = 9090
 				c.BootstrapAdminPassword = "pw"
 				c.BootstrapAdminUsername = "admin"
+			}),
+		},
+		{
+			name: "rate limits and trusted proxies are read and normalised",
+			args: []string{"--rate-limit", "false", "--rate-limit-ip", "0.5:10", "--trusted-proxies", " 10.1.2.3/8, 2001:db8::1 "},
+			want: dev(func(c *Config) {
+				c.RateLimit = false
+				c.RateLimitIP = "0.5:10"
+				c.TrustedProxies = "10.0.0.0/8,2001:db8::1/128"
 			}),
 		},
 		{
@@ -255,6 +275,10 @@ func TestLoadBadValue(t *testing.T) {
 		{name: "hostname URL with another scheme", args: []string{"--hostname", "ftp://auth.example.com"}, wantOption: "--hostname", wantValue: "ftp://auth.example.com"},
 		{name: "hostname URL without a host", args: []string{"--hostname", "https://"}, wantOption: "--hostname", wantValue: "https://"},
 		{name: "boolean that is not true or false", args: []string{"--http-enabled=yes"}, wantOption: "--http-enabled", wantValue: "yes"},
+		{name: "rate limit without a burst", args: []string{"--rate-limit-ip", "50"}, wantOption: "--rate-limit-ip", wantValue: "50"},
+		{name: "rate limit of zero", args: []string{"--rate-limit-ip", "0:10"}, wantOption: "--rate-limit-ip", wantValue: "0:10"},
+		{name: "trusted proxy that is a host name", args: []string{"--trusted-proxies", "10.0.0.0/8,proxy.local"},
+			wantOption: "--trusted-proxies", wantValue: "10.0.0.0/8,proxy.local"},
 		{name: "postgres with a non-postgres URL hides the password",
 			args:       []string{"--db", "postgres", "--db-url", "mysql://u:secret@h/db"},
 			wantOption: "--db-url", wantValue: "mysql://u:xxxxx@h/db"},
@@ -337,6 +361,12 @@ func TestLoadRejectsInconsistentConfig(t *testing.T) {
 			want: "--db postgres needs --db-url"},
 		{name: "import without file or dir", mode: ModeImport, want: "import needs --file or --dir"},
 		{name: "export with file and dir", mode: ModeExport, args: []string{"--file", "f", "--dir", "d"}, want: "not both"},
+		{name: "management port on the HTTP port", mode: ModeStartDev, args: []string{"--http-management-port", "8080"},
+			want: "--http-management-port 8080 is also the HTTP or HTTPS port"},
+		{name: "prune without reconcile", mode: ModeImport, args: []string{"--file", "f", "--prune"}, want: "need --mode reconcile"},
+		{name: "dry run without reconcile", mode: ModeImport, args: []string{"--file", "f", "--dry-run"}, want: "need --mode reconcile"},
+		{name: "reconcile with override", mode: ModeImport, args: []string{"--file", "f", "--mode", "reconcile", "--override"}, want: "choose one"},
+		{name: "import prune at start without reconcile", mode: ModeStartDev, args: []string{"--import-prune"}, want: "--import-prune needs --import-mode reconcile"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -368,6 +398,9 @@ func TestValidateHandBuiltConfig(t *testing.T) {
 		{name: "upper-case log level", edit: func(c *Config) { c.LogLevel = "INFO" }, want: "--log-level"},
 		{name: "empty database URL", edit: func(c *Config) { c.DBURL = "" }, want: "--db-url"},
 		{name: "hostname removed", edit: func(c *Config) { c.Hostname = "" }, want: "--hostname must be set"},
+		{name: "rate limit not normalised", edit: func(c *Config) { c.RateLimitIP = "50.0:200" }, want: "not normalised"},
+		{name: "trusted proxies normalised", edit: func(c *Config) { c.TrustedProxies = "10.0.0.0/8,192.168.1.1/32" }},
+		{name: "trusted proxies not normalised", edit: func(c *Config) { c.TrustedProxies = "10.1.0.0/8" }, want: "not normalised"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/internal/ratelimit"
 )
 
 // Option describes one command-line option for the README table and --help.
@@ -74,6 +76,15 @@ var options = []option{
 	{name: "proxy-headers", arg: "<forwarded|xforwarded>", modes: serverModes, parse: oneOf("", "forwarded", "xforwarded"),
 		help:  "Trust the Forwarded or the X-Forwarded-* headers of a reverse proxy. Set only behind a proxy that overwrites them.",
 		field: func(c *Config) any { return &c.ProxyHeaders }},
+	{name: "trusted-proxies", arg: "<address|cidr,...>", modes: serverModes, parse: parseProxies,
+		help:  "Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client address (for rate limits, sessions and events).",
+		field: func(c *Config) any { return &c.TrustedProxies }},
+	{name: "rate-limit", arg: "<true|false>", modes: serverModes, def: "true",
+		help:  "Limit requests per client address, client and username on the realm endpoints, answering 429 with Retry-After.",
+		field: func(c *Config) any { return &c.RateLimit }},
+	{name: "rate-limit-ip", arg: "<rate:burst|off>", modes: serverModes, def: "50:200", parse: parseRateLimit,
+		help:  "Requests per second and burst one client address may send to the realm endpoints; a realm's gatehouse.ratelimit.ip attribute can lower it.",
+		field: func(c *Config) any { return &c.RateLimitIP }},
 	{name: "bootstrap-admin-username", arg: "<username>", modes: serverModes, kcEnv: "KC_BOOTSTRAP_ADMIN_USERNAME",
 		defDoc: "admin when a password is set",
 		help:   "Username of the temporary admin created in the master realm on first start. Also read from KC_BOOTSTRAP_ADMIN_USERNAME.",
@@ -88,6 +99,12 @@ var options = []option{
 	{name: "import-dir", arg: "<dir>", modes: serverModes, parse: nonEmpty, defDoc: "<data-dir>/import",
 		help:  "Directory read by --import-realm.",
 		field: func(c *Config) any { return &c.ImportDir }},
+	{name: "import-mode", arg: "<skip|reconcile>", modes: serverModes, def: ImportSkip, parse: oneOf(ImportSkip, ImportReconcile),
+		help:  "What --import-realm does with a realm that exists: skip it, as Keycloak does, or reconcile it to match its file.",
+		field: func(c *Config) any { return &c.ImportRealmMode }},
+	{name: "import-prune", arg: "<true|false>", modes: serverModes, def: "false",
+		help:  "With --import-mode reconcile, also delete what a realm file's lists no longer name (built-in clients, roles and scopes are kept).",
+		field: func(c *Config) any { return &c.ImportPrune }},
 	{name: "db", arg: "<sqlite|postgres>", modes: allModes, def: DBSQLite, parse: oneOf(DBSQLite, DBPostgres),
 		help:  "Database kind. start needs --db or --db-url set explicitly.",
 		field: func(c *Config) any { return &c.DB }},
@@ -104,6 +121,12 @@ var options = []option{
 	{name: "log-format", arg: "<text|json>", modes: allModes, def: "text", parse: oneOf("text", "json"),
 		help:  "Log line format.",
 		field: func(c *Config) any { return &c.LogFormat }},
+	{name: "http-management-port", arg: "<port>", modes: serverModes, def: "9000",
+		help:  "Port of the management interface: /health, /health/live, /health/ready, /health/started and /metrics, on --http-host.",
+		field: func(c *Config) any { return &c.HTTPManagementPort }},
+	{name: "metrics-enabled", arg: "<true|false>", modes: serverModes, def: "true",
+		help:  "Serve Prometheus metrics at /metrics on the management port.",
+		field: func(c *Config) any { return &c.MetricsEnabled }},
 	{name: "file", arg: "<file>", modes: dataModes,
 		help:  "Realm JSON file to read (import) or write (export). Give --file or --dir.",
 		field: func(c *Config) any { return &c.File }},
@@ -116,6 +139,15 @@ var options = []option{
 	{name: "override", arg: "<true|false>", modes: []string{ModeImport}, def: "false",
 		help:  "Replace realms that already exist; when false, importing an existing realm is an error.",
 		field: func(c *Config) any { return &c.Override }},
+	{name: "mode", arg: "<create|reconcile>", modes: []string{ModeImport}, def: ImportCreate, parse: oneOf(ImportCreate, ImportReconcile),
+		help:  "create imports realms that do not exist; reconcile makes each realm match its file, printing the plan of changes.",
+		field: func(c *Config) any { return &c.ImportMode }},
+	{name: "prune", arg: "<true|false>", modes: []string{ModeImport}, def: "false",
+		help:  "With --mode reconcile, also delete what the file's lists no longer name (built-in clients, roles and scopes are kept).",
+		field: func(c *Config) any { return &c.Prune }},
+	{name: "dry-run", arg: "<true|false>", modes: []string{ModeImport}, def: "false",
+		help:  "With --mode reconcile, print the plan and write nothing.",
+		field: func(c *Config) any { return &c.DryRun }},
 }
 
 // Options lists every option, in the order Usage prints them.
@@ -150,6 +182,7 @@ func Usage(mode string) string {
 		for _, m := range allModes {
 			fmt.Fprintf(&b, "  %-10s %s\n", m, modeSummary[m])
 		}
+		fmt.Fprintf(&b, "  %-10s %s\n", "health", "Probe /health/ready on the management port (--http-management-port); exit 0 when ready.")
 		fmt.Fprintf(&b, "  %-10s %s\n", "version", "Print the version.")
 		fmt.Fprintf(&b, "  %-10s %s\n", "help", "Show this help, or a command's options.")
 		b.WriteString("\nRun 'gatehouse <command> --help' for the options of a command.\n")
@@ -311,6 +344,24 @@ func parsePort(v string) (int, error) {
 		return 0, errors.New("port not between 1 and 65535")
 	}
 	return n, nil
+}
+
+// parseRateLimit accepts "<requests per second>:<burst>" or "off".
+func parseRateLimit(v string) (string, error) {
+	l, err := ratelimit.ParseLimit(v)
+	if err != nil {
+		return "", err
+	}
+	return l.String(), nil
+}
+
+// parseProxies accepts a comma-separated list of addresses and CIDR ranges.
+func parseProxies(v string) (string, error) {
+	p, err := ratelimit.ParseProxies(v)
+	if err != nil {
+		return "", err
+	}
+	return p.String(), nil
 }
 
 // parseLogLevel accepts Keycloak's upper-case spellings (INFO, WARN).

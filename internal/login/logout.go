@@ -203,6 +203,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, rl realm.Re
 				return err
 			}
 			h.Log.InfoContext(ctx, "logout", "realm", rl.Name, "client", lr.ClientID, "session", sid)
+			h.loggedOut(r, rl, lr, us)
 		}
 	}
 	if !hasSSO || sso.us.ID == sid {

@@ -128,6 +128,7 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 		return err
 	}
 	h.Log.InfoContext(ctx, "login", "realm", rl.Name, "client", c.ClientID, "user", u.ID, "session", us.ID, "acr", acr)
+	h.loggedIn(r, rl, c, st, u, us)
 	var params []ui.Param
 	if st.Req.HasState {
 		params = append(params, ui.Param{Name: "state", Value: st.Req.State})

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
@@ -220,12 +221,14 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
 		return h.showStep(w, r)
 	}
 	remember := rl.RememberMe && p.get("rememberMe") == "on"
-	u, ok, err := h.checkCredentials(r.Context(), rl, p.get("username"), p.get("password"))
+	u, ok, err := h.checkCredentials(r.Context(), rl, p.get("username"), p.get("password"), clientIP(r))
 	if err != nil {
 		return err
 	}
+	metrics.Login(rl.Name, ok)
 	if !ok {
 		h.Log.InfoContext(r.Context(), "login failed", "realm", rl.Name, "client", c.ClientID, "ip", clientIP(r))
+		h.loginFailed(r, rl, c, st, p.get("username"))
 		return h.showLogin(w, r, rl, id, st, p.get("username"), "invalidUserMessage", remember)
 	}
 	st.UserID, st.AuthTime, st.RememberMe, st.SSOSession = u.ID, h.now(), remember, ""
@@ -273,6 +276,7 @@ func (h *Handler) requiredAction(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	h.passwordUpdated(r, rl, c, u)
 	if u, err = h.loginUser(r, rl, st); err != nil {
 		return err
 	}
@@ -297,6 +301,7 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request) error {
 		if err := h.Store.DeleteAuthSession(r.Context(), id); err != nil {
 			return err
 		}
+		h.consentDenied(r, rl, c, st, u)
 		return h.redirectError(w, r, rl, st.Req, "access_denied", "")
 	}
 	if !p.has("accept") {

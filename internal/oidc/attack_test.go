@@ -833,6 +833,9 @@ func TestAttackPasswordGrant(t *testing.T) {
 				want: want{400, "invalid_scope", "Invalid scopes: openid phone"}},
 		})
 		a.run(t, "controls: user1 by username and by email", func() {
+			// ldap-demo has brute-force detection on: the quick wrong
+			// passwords above locked user1 for the quick-login wait.
+			a.clock.Add(time.Minute)
 			a.user1("openid")
 			a.grant("ldap-app", appSecret, "USER1@example.com", user1PW, "openid")
 		})

@@ -47,7 +47,30 @@ func (h *Handler) authorizationCodeGrant(r *http.Request, form url.Values, rl re
 		return tokenResponse{}, badRequest("unauthorized_client", "Client not allowed to exchange code")
 	}
 	now := sessionClock(h.Now())
-	code, fresh, err := h.Store.RedeemAuthCode(ctx, rl.ID, raw, now)
+	// The code is consumed and the sessions it points at are read in one
+	// transaction: a concurrent replay, which deletes the client session
+	// once it sees the code used, can only do so after this has committed,
+	// so the winner always answers 200 and the replay still revokes what
+	// the winner issued.
+	var (
+		code  store.AuthCode
+		fresh bool
+		us    session.UserSession
+		cs    session.ClientSession
+		usErr error
+		csErr error
+	)
+	err := h.Store.InTx(ctx, func(tx *store.DB) error {
+		var err error
+		if code, fresh, err = tx.RedeemAuthCode(ctx, rl.ID, raw, now); err != nil || !fresh {
+			return err
+		}
+		us, usErr = tx.GetUserSession(ctx, rl.ID, code.UserSessionID)
+		if usErr == nil {
+			cs, csErr = tx.GetClientSession(ctx, us.ID, code.ClientID)
+		}
+		return nil
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return tokenResponse{}, invalidGrant("Code not valid")
 	}
@@ -78,12 +101,11 @@ func (h *Handler) authorizationCodeGrant(r *http.Request, form url.Values, rl re
 	if err := checkPKCE(data, form.Get("code_verifier")); err != nil {
 		return tokenResponse{}, err
 	}
-	us, err := h.Store.GetUserSession(ctx, rl.ID, code.UserSessionID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !session.Valid(rl, us, now)) {
+	if errors.Is(usErr, store.ErrNotFound) || (usErr == nil && !session.Valid(rl, us, now)) {
 		return tokenResponse{}, invalidGrant("Session not active")
 	}
-	if err != nil {
-		return tokenResponse{}, err
+	if usErr != nil {
+		return tokenResponse{}, usErr
 	}
 	u, err := h.Store.GetUser(ctx, rl.ID, us.UserID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !u.Enabled) {
@@ -92,12 +114,11 @@ func (h *Handler) authorizationCodeGrant(r *http.Request, form url.Values, rl re
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	cs, err := h.Store.GetClientSession(ctx, us.ID, c.ID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(csErr, store.ErrNotFound) {
 		return tokenResponse{}, invalidGrant("Session doesn't have required client")
 	}
-	if err != nil {
-		return tokenResponse{}, err
+	if csErr != nil {
+		return tokenResponse{}, csErr
 	}
 	scopes, err := h.resolveScopes(ctx, rl, c, data.Scope)
 	if err != nil {

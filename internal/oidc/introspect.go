@@ -31,7 +31,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := h.authClient(w, r, form, rl)
 	if err != nil {
-		return err
+		return h.introspectFailed(r, rl, c, err)
 	}
 	if c.PublicClient {
 		return oauthErr(http.StatusUnauthorized, "invalid_request", "Client not allowed.")
@@ -61,15 +61,15 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	} else if cl, err := token.Verify(raw, ks, keys.HS512); err == nil {
 		claims = cl
 	} else {
-		return web.WriteJSON(w, http.StatusOK, inactive)
+		return h.inactive(w, r, rl, c)
 	}
 	p, err := token.Parse(claims)
 	if err != nil || (access && p.Typ != "Bearer" && p.Typ != "ID") || (!access && p.Typ != "Refresh" && p.Typ != "Offline") {
-		return web.WriteJSON(w, http.StatusOK, inactive)
+		return h.inactive(w, r, rl, c)
 	}
 	lt, err := h.checkParsed(r.Context(), r, rl, p)
 	if errors.Is(err, errTokenInvalid) {
-		return web.WriteJSON(w, http.StatusOK, inactive)
+		return h.inactive(w, r, rl, c)
 	}
 	if err != nil {
 		return err
@@ -95,5 +95,6 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	if lt.User.Username != "" {
 		out["username"] = lt.User.Username
 	}
+	h.introspected(r, rl, c, lt)
 	return web.WriteJSON(w, http.StatusOK, out)
 }

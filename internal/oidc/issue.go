@@ -276,6 +276,7 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 			return tokenResponse{}, err
 		}
 	}
+	h.tokensIssued(r, x, resp)
 	return resp, nil
 }
 

@@ -34,23 +34,27 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := h.authClient(w, r, form, rl)
 	if err != nil {
-		return err
+		return h.logoutFailed(r, rl, err)
 	}
 	h.cors(w, r, c)
 	rt, err := h.verifyRefreshToken(r.Context(), r, rl, raw)
 	if err != nil {
+		h.logoutEvent(r, rl, c, rt, "invalid_token")
 		return err
 	}
 	if rt.Azp != c.ClientID {
+		h.logoutEvent(r, rl, c, rt, "invalid_token")
 		return invalidGrant("Invalid refresh token")
 	}
 	err = h.Store.DeleteUserSession(r.Context(), rl.ID, rt.Sid)
 	if errors.Is(err, store.ErrNotFound) {
+		h.logoutEvent(r, rl, c, rt, "user_session_not_found")
 		return invalidGrant("Session not active")
 	}
 	if err != nil {
 		return err
 	}
+	h.logoutEvent(r, rl, c, rt, "")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

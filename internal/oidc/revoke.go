@@ -25,7 +25,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := h.authClient(w, r, form, rl)
 	if err != nil {
-		return err
+		return h.revokeFailed(r, rl, c, err)
 	}
 	h.cors(w, r, c)
 	raw := form.Get("token")
@@ -61,7 +61,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
 	}
 	if p.Azp != c.ClientID {
 		// Keycloak's TokenRevocationEndpoint.checkIssuedFor: invalid_request.
-		return badRequest("invalid_request", "Unmatching clients")
+		return h.revokeFailed(r, rl, c, badRequest("invalid_request", "Unmatching clients"))
 	}
 	if access {
 		if p.Typ != "Bearer" {
@@ -71,6 +71,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
 		if err := h.Store.RevokeToken(ctx, rl.ID, p.Jti, p.Exp); err != nil {
 			return err
 		}
+		h.revoked(r, rl, c, p, "")
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
@@ -103,6 +104,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
 	}); err != nil {
 		return err
 	}
+	h.revoked(r, rl, c, p, us.UserID)
 	w.WriteHeader(http.StatusOK)
 	return nil
 }

@@ -10,11 +10,11 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
+	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
-	"github.com/gatehouse-iam/gatehouse/internal/user"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
@@ -39,9 +39,10 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return badRequest("unsupported_grant_type", "Unsupported grant_type")
 	}
+	defer func() { metrics.Grant(rl.Name, grant, err) }() // every return below leaves the outcome in err
 	c, err := h.authClient(w, r, form, rl)
 	if err != nil {
-		return err
+		return h.grantFailed(r, rl, c, err)
 	}
 	h.cors(w, r, c)
 	var resp tokenResponse
@@ -56,7 +57,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		resp, err = h.authorizationCodeGrant(r, form, rl, c)
 	}
 	if err != nil {
-		return err
+		return h.grantFailed(r, rl, c, err)
 	}
 	return web.WriteJSON(w, http.StatusOK, resp)
 }
@@ -81,22 +82,15 @@ func (h *Handler) passwordGrant(r *http.Request, form url.Values, rl realm.Realm
 	if username == "" {
 		return tokenResponse{}, oauthErr(http.StatusUnauthorized, "invalid_request", "Missing parameter: username")
 	}
-	u, err := h.findUser(ctx, rl, username)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.ServiceAccountClientID != "") {
-		authn.SpendVerification(form.Get("password"))
-		return tokenResponse{}, errInvalidUserCredentials
-	}
+	// Unknown, wrong and locked out all get the same answer (T27).
+	u, outcome, err := authn.Checker{Store: h.Store, Log: h.Log}.Login(ctx, rl, username, form.Get("password"), clientIP(r), h.Now())
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	ok, err := h.checkPassword(ctx, rl, u, form.Get("password"))
-	if err != nil {
-		return tokenResponse{}, err
-	}
-	if !ok {
+	switch outcome {
+	case authn.Invalid:
 		return tokenResponse{}, errInvalidUserCredentials
-	}
-	if !u.Enabled {
+	case authn.Disabled:
 		return tokenResponse{}, badRequest("invalid_grant", "Account disabled")
 	}
 	if len(u.RequiredActions) > 0 {
@@ -127,14 +121,6 @@ func (h *Handler) passwordGrant(r *http.Request, form url.Values, rl realm.Realm
 	}
 	return h.issueTokens(ctx, r, issued{realm: rl, client: c, user: u, us: us, cs: cs, scopes: scopes,
 		refresh: useRefreshTokens(c), acr: "1"})
-}
-
-func (h *Handler) findUser(ctx context.Context, rl realm.Realm, name string) (user.User, error) {
-	return authn.Checker{Store: h.Store, Log: h.Log}.FindUser(ctx, rl, name)
-}
-
-func (h *Handler) checkPassword(ctx context.Context, rl realm.Realm, u user.User, password string) (bool, error) {
-	return authn.Checker{Store: h.Store, Log: h.Log}.CheckPassword(ctx, rl, u, password)
 }
 
 // useRefreshTokens is the client's "use refresh tokens" switch (default on).
@@ -226,8 +212,14 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 		return tokenResponse{}, err
 	}
 	granted, err := h.resolveScopes(ctx, rl, c, cs.Scope)
-	if err != nil {
+	var scopeErr *web.Error
+	if errors.As(err, &scopeErr) {
 		return tokenResponse{}, invalidGrant("Client no longer has the requested scopes")
+	}
+	if err != nil {
+		// A storage failure is not a verdict on the session: never tell the
+		// client its refresh token is dead because the database hiccuped.
+		return tokenResponse{}, err
 	}
 	param, err := narrowScopes(granted, cs.Scope, form.Get("scope"))
 	if err != nil {

@@ -41,6 +41,9 @@ func CleanupOnce(ctx context.Context, db *store.DB, log *slog.Logger, now time.T
 		log.WarnContext(ctx, "login cleanup", "err", err)
 	}
 	for _, r := range realms {
+		if err := db.DeleteExpiredEvents(ctx, r, now.UnixMilli()); err != nil && ctx.Err() == nil {
+			log.WarnContext(ctx, "event cleanup", "realm", r.Name, "err", err)
+		}
 		n, err := db.DeleteExpiredSessions(ctx, r, now.Unix())
 		if err != nil {
 			if ctx.Err() == nil {

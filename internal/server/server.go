@@ -11,8 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/account"
 	"github.com/gatehouse-iam/gatehouse/internal/admin"
+	"github.com/gatehouse-iam/gatehouse/internal/console"
 	"github.com/gatehouse-iam/gatehouse/internal/login"
+	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/oidc"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
@@ -33,6 +36,11 @@ type Options struct {
 	// place under internal/ that reads the wall clock, so tests can fix time.
 	Now  func() time.Time
 	URLs web.URLs
+	// Metrics records every request; nil records nothing.
+	Metrics *metrics.Metrics
+	// Limits are the rate limits of the realm endpoints; the zero value
+	// turns them off (input limits always apply). See limits.go.
+	Limits Limits
 }
 
 // Keycloak's bodies for a path no resource serves and for a method the
@@ -67,8 +75,10 @@ func New(o Options) http.Handler {
 	(&oidc.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
 	(&admin.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
 	(&login.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
+	(&account.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
 	app.Handle("GET /resources/", ui.Assets())
-	app.Handle("/", unmatched(app))
+	app.Handle("/", &console.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, API: app, Next: unmatched(app)})
+	front := newGuard(o, app) // rate and input limits, limits.go
 
 	root := http.NewServeMux()
 	health := &health{store: o.Store, log: o.Log}
@@ -77,8 +87,8 @@ func New(o Options) http.Handler {
 	root.HandleFunc("GET /health", health.ready)
 	rel := strings.TrimSuffix(o.URLs.RelativePath, "/")
 	if rel == "" {
-		root.Handle("/", app)
-		return web.LogRequests(o.Log, o.Now, secure(root))
+		root.Handle("/", front)
+		return o.Metrics.Instrument(o.Now, web.LogRequests(o.Log, o.Now, secure(root)))
 	}
 	// Keycloak 26 sends a browser that opens the bare host to the relative
 	// path instead of answering 404.
@@ -86,8 +96,8 @@ func New(o Options) http.Handler {
 	root.Handle("/", unmatched(root))
 	// The prefix is matched by hand rather than registered as a pattern:
 	// a relative path is operator text and may hold pattern syntax ("{").
-	under := stripPrefix(rel, app)
-	return web.LogRequests(o.Log, o.Now, secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	under := stripPrefix(rel, front)
+	return o.Metrics.Instrument(o.Now, web.LogRequests(o.Log, o.Now, secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.URL.Path, rel+"/"):
 			under.ServeHTTP(w, r)
@@ -96,7 +106,7 @@ func New(o Options) http.Handler {
 		default:
 			root.ServeHTTP(w, r)
 		}
-	})))
+	}))))
 }
 
 // secure adds what every response carries and every request is held to.

@@ -10,10 +10,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,6 +60,7 @@ type DB struct {
 	q       querier
 	dialect Dialect
 	inTx    bool
+	stats   *stats // shared with transactions; see stats.go
 }
 
 // Open connects to the database, applies pending migrations and returns the
@@ -103,7 +107,7 @@ func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", dialect, err)
 	}
-	s := &DB{sql: db, q: db, dialect: dialect}
+	s := &DB{sql: db, q: db, dialect: dialect, stats: &stats{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -173,7 +177,7 @@ func (s *DB) runTx(ctx context.Context, fn func(tx *DB) error) (err error) {
 			tx.Rollback()
 		}
 	}()
-	if err = fn(&DB{sql: s.sql, q: tx, dialect: s.dialect, inTx: true}); err != nil {
+	if err = fn(&DB{sql: s.sql, q: tx, dialect: s.dialect, inTx: true, stats: s.stats}); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
@@ -191,23 +195,55 @@ func (s *DB) rebind(q string) string {
 }
 
 func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	defer s.startQuery()()
 	r, err := s.q.ExecContext(ctx, s.rebind(q), args...)
 	return r, mapErr(err)
 }
 
 func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	defer s.startQuery()()
 	r, err := s.q.QueryContext(ctx, s.rebind(q), args...)
 	return r, mapErr(err)
 }
 
 func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	defer s.startQuery()()
 	return s.q.QueryRowContext(ctx, s.rebind(q), args...)
+}
+
+// UnavailableError is a database that cannot be reached right now (down,
+// restarting, connection lost). Callers answer 503, never a verdict such as
+// "invalid grant", and nothing was written.
+type UnavailableError struct{ Err error }
+
+func (e *UnavailableError) Error() string     { return "database unavailable: " + e.Err.Error() }
+func (e *UnavailableError) Unwrap() error     { return e.Err }
+func (e *UnavailableError) Unavailable() bool { return true }
+
+func unavailable(err error) bool {
+	var (
+		pg   *pgconn.PgError
+		conn *pgconn.ConnectError
+		ne   net.Error
+	)
+	switch {
+	case errors.As(err, &pg):
+		// 08xxx connection exceptions, 57P01-57P03 shutdown and start-up.
+		return strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "57P")
+	case errors.As(err, &conn), errors.As(err, &ne), errors.Is(err, driver.ErrBadConn),
+		errors.Is(err, io.ErrUnexpectedEOF), pgconn.Timeout(err):
+		return true
+	}
+	return false
 }
 
 // mapErr turns driver errors into the store's sentinels.
 func mapErr(err error) error {
 	if err == nil {
 		return nil
+	}
+	if unavailable(err) {
+		return &UnavailableError{Err: err}
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound

@@ -114,6 +114,91 @@ var messagesEN = map[string]string{
 	"failedLogout":        "Logout failed",
 
 	"formPostMessage": "Your browser did not continue automatically. Press the button to return to the application.", // Gatehouse
+
+	// Account console (package account). Keys without a Keycloak
+	// equivalent are prefixed "account".
+	"accountConsoleTitle":                     "Account Console", // Gatehouse
+	"accountSkipToContent":                    "Skip to content", // Gatehouse
+	"accountNavigation":                       "Account",         // Gatehouse
+	"accountSignOut":                          "Sign out",        // Gatehouse
+	"personalInfo":                            "Personal info",
+	"accountSecurity":                         "Account security",
+	"signingIn":                               "Signing in",
+	"deviceActivity":                          "Device activity",
+	"applications":                            "Applications",
+	"email":                                   "Email",
+	"firstName":                               "First name",
+	"lastName":                                "Last name",
+	"doSave":                                  "Save",
+	"doTryAgain":                              "Try again",
+	"offlineAccess":                           "Offline access",
+	"accountPersonalInfoDescription":          "Manage your basic information.",                                // Gatehouse
+	"accountUsernameReadOnly":                 "Your username cannot be changed here.",                         // Gatehouse
+	"accountEmailVerified":                    "Verified",                                                      // Gatehouse
+	"accountEmailNotVerified":                 "Not verified",                                                  // Gatehouse
+	"accountProfileNotSavedMessage":           "Your changes were not saved. Please correct the errors below.", // Gatehouse
+	"accountUpdatedMessage":                   "Your account has been updated.",
+	"accountSigningInDescription":             "Configure ways to sign in.", // Gatehouse
+	"basic-authentication":                    "Basic authentication",
+	"password-display-name":                   "Password",
+	"password-help-text":                      "Sign in by entering your password.",
+	"accountPasswordCreated":                  "Set",                       // Gatehouse
+	"accountPasswordNotSet":                   "You have no password yet.", // Gatehouse
+	"accountChangePassword":                   "Change password",           // Gatehouse
+	"accountCurrentPassword":                  "Current password",          // Gatehouse
+	"accountSavePassword":                     "Change password",           // Gatehouse
+	"logoutOtherSessions":                     "Sign out from other devices",
+	"invalidPasswordExistingMessage":          "Invalid existing password.",
+	"accountPasswordUpdatedMessage":           "Your password has been updated.",
+	"accountDeviceActivityDescription":        "Sign out of any device you do not recognise.",                                                    // Gatehouse
+	"accountSignedInDevices":                  "Signed in devices",                                                                               // Gatehouse
+	"accountSignOutOtherDevices":              "Sign out all other devices",                                                                      // Gatehouse
+	"accountSignOutSessionLabel":              "Sign out the session of {0} from {1}, started {2}",                                               // Gatehouse
+	"accountCurrentDevice":                    "This device",                                                                                     // Gatehouse
+	"accountCurrentSession":                   "Current session",                                                                                 // Gatehouse
+	"accountOtherDevice":                      "Other device",                                                                                    // Gatehouse
+	"accountBrowser":                          "Browser",                                                                                         // Gatehouse
+	"accountIPAddress":                        "IP address",                                                                                      // Gatehouse
+	"accountStarted":                          "Started",                                                                                         // Gatehouse
+	"accountLastAccess":                       "Last access",                                                                                     // Gatehouse
+	"accountExpires":                          "Expires",                                                                                         // Gatehouse
+	"accountNoSessions":                       "No active sessions.",                                                                             // Gatehouse
+	"accountSessionSignedOutMessage":          "The session was signed out.",                                                                     // Gatehouse
+	"accountOtherSessionsSignedOutMessage":    "All other sessions were signed out.",                                                             // Gatehouse
+	"accountSessionNotFoundMessage":           "That session was not found.",                                                                     // Gatehouse
+	"accountApplicationsDescription":          "Applications you use, and what they may do on your behalf.",                                      // Gatehouse
+	"accountAccess":                           "Access",                                                                                          // Gatehouse
+	"accountInUse":                            "In use",                                                                                          // Gatehouse
+	"accountConsentGiven":                     "Consent given",                                                                                   // Gatehouse
+	"accountClientID":                         "Client ID",                                                                                       // Gatehouse
+	"accountApplicationType":                  "Type",                                                                                            // Gatehouse
+	"accountInternalApplication":              "Internal",                                                                                        // Gatehouse
+	"accountThirdPartyApplication":            "Third-party",                                                                                     // Gatehouse
+	"accountAccessGranted":                    "Access granted",                                                                                  // Gatehouse
+	"accountGrantedPermissions":               "Granted permissions",                                                                             // Gatehouse
+	"accountRemoveAccess":                     "Remove access",                                                                                   // Gatehouse
+	"accountRemoveAccessLabel":                "Remove access for {0}",                                                                           // Gatehouse
+	"accountNoApplications":                   "No applications.",                                                                                // Gatehouse
+	"accountAccessRemovedMessage":             "Access was removed.",                                                                             // Gatehouse
+	"accountLoginFailedMessage":               "You could not be signed in. Please make sure cookies are enabled in your browser and try again.", // Gatehouse
+	"accountAccessDeniedMessage":              "Sign in was cancelled.",                                                                          // Gatehouse
+	"accountInvalidRequestMessage":            "This request was refused. Please reload the page and try again.",                                 // Gatehouse
+	"accountNoPermissionMessage":              "You do not have permission to do this.",                                                          // Gatehouse
+	"missingEmailMessage":                     "Please specify email.",
+	"missingFirstNameMessage":                 "Please specify first name.",
+	"missingLastNameMessage":                  "Please specify last name.",
+	"invalidEmailMessage":                     "Invalid email address.",
+	"emailExistsMessage":                      "Email already exists.",
+	"usernameExistsMessage":                   "Username already exists.",
+	"updateReadOnlyAttributesRejectedMessage": "Update of read-only attribute rejected",
+	"error-invalid-length":                    "{0} must have a length between {1} and {2}.",
+	"error-invalid-length-too-long":           "{0} must have a maximum length of {2}.",
+	"error-username-invalid-character":        "{0} contains invalid character.",
+	"error-person-name-invalid-character":     "{0} contains invalid character.",
+	"client_account":                          "Account",
+	"client_account-console":                  "Account Console",
+	"client_admin-cli":                        "Admin CLI",
+	"client_security-admin-console":           "Security Admin Console",
 }
 
 var messagesDE = map[string]string{
