@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
@@ -51,7 +52,7 @@ func (s scopeRequest) names() []string {
 // scope the client does not have is Keycloak's invalid_scope.
 func (h *Handler) resolveScopes(ctx context.Context, rl realm.Realm, c client.Client, requested string) (scopeRequest, error) {
 	var out scopeRequest
-	links, err := h.Store.ClientScopeLinks(ctx, rl.ID, c.ID)
+	links, err := h.Store.ClientScopesOf(ctx, rl.ID, c.ID)
 	if err != nil {
 		return out, err
 	}
@@ -64,10 +65,7 @@ func (h *Handler) resolveScopes(ctx context.Context, rl realm.Realm, c client.Cl
 		want[s] = true
 	}
 	for _, l := range links {
-		sc, err := h.Store.GetClientScope(ctx, rl.ID, l.ScopeID)
-		if err != nil {
-			return out, err
-		}
+		sc := l.Scope
 		if sc.Protocol != "" && sc.Protocol != "openid-connect" {
 			continue
 		}
@@ -107,32 +105,13 @@ func narrowScopes(granted scopeRequest, grantedParam, requested string) (string,
 // for client c may carry them: all of them with full scope allowed, and
 // otherwise only the client's own roles.
 func (h *Handler) roles(ctx context.Context, rl realm.Realm, c client.Client, u user.User) ([]string, map[string][]string, error) {
-	ids, err := h.Store.EffectiveRoleIDs(ctx, rl.ID, u.ID)
+	held, err := h.Store.EffectiveRoles(ctx, rl.ID, u.ID)
 	if err != nil {
 		return nil, nil, err
-	}
-	all, err := h.Store.ListAllRoles(ctx, rl.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	clients, err := h.Store.ListClients(ctx, rl.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	clientIDOf := make(map[string]string, len(clients))
-	for _, x := range clients {
-		clientIDOf[x.ID] = x.ClientID
-	}
-	held := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		held[id] = true
 	}
 	var realmRoles []string
 	clientRoles := map[string][]string{}
-	for _, r := range all {
-		if !held[r.ID] {
-			continue
-		}
+	for _, r := range held {
 		if r.ClientID == "" {
 			if c.FullScopeAllowed {
 				realmRoles = append(realmRoles, r.Name)
@@ -142,8 +121,7 @@ func (h *Handler) roles(ctx context.Context, rl realm.Realm, c client.Client, u 
 		if !c.FullScopeAllowed && r.ClientID != c.ID {
 			continue
 		}
-		cid := clientIDOf[r.ClientID]
-		clientRoles[cid] = append(clientRoles[cid], r.Name)
+		clientRoles[r.ClientClientID] = append(clientRoles[r.ClientClientID], r.Name)
 	}
 	sort.Strings(realmRoles)
 	for k := range clientRoles {
@@ -155,15 +133,11 @@ func (h *Handler) roles(ctx context.Context, rl realm.Realm, c client.Client, u 
 // hasRealmRole reports whether name is among the user's effective roles,
 // whatever the client's scope (offline_access is checked this way).
 func (h *Handler) hasRealmRole(ctx context.Context, rl realm.Realm, u user.User, name string) (bool, error) {
-	r, err := h.Store.GetRealmRole(ctx, rl.ID, name)
-	if err != nil {
-		return false, nil
-	}
-	ids, err := h.Store.EffectiveRoleIDs(ctx, rl.ID, u.ID)
+	held, err := h.Store.EffectiveRoles(ctx, rl.ID, u.ID)
 	if err != nil {
 		return false, err
 	}
-	return slices.Contains(ids, r.ID), nil
+	return slices.ContainsFunc(held, func(r store.RoleRef) bool { return r.ClientID == "" && r.Name == name }), nil
 }
 
 // allowedOrigins resolves a client's web origins: "+" means the origins of
