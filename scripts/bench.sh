@@ -11,7 +11,7 @@
 #   BENCH_DURATION       per grant, default 10s
 #   BENCH_CLIENTS        default 16
 #   BENCH_GRANTS         default client_credentials,password,refresh_token,userinfo,introspection
-#   BENCH_PORT           default 18081
+#   BENCH_PORT           default 18081 (and the next port for the management interface, where there is one)
 #   BENCH_LOG_LEVEL      the server's --log-level, default info (one line per request, to a file)
 #   BENCH_PACED          gatehouse-load -paced: after each saturating run, an open-loop run at this
 #                        fraction of the throughput found, for latency below saturation; default 0.5, 0 skips
@@ -75,17 +75,27 @@ go build -o "$work/gatehouse-load" ./cmd/gatehouse-load
 # and per-username rate limits would answer most of them with 429: measure
 # the server's work, not its limiter.
 server_flags=(--http-port "$port" --log-level "$log_level")
-if "$work/gatehouse" start-dev --help 2>/dev/null | grep -q -- '--rate-limit '; then
+help="$("$work/gatehouse" start-dev --help 2>/dev/null || true)"
+if grep -q -- '--rate-limit ' <<<"$help"; then
   server_flags+=(--rate-limit false)
+fi
+# Not the default 9000, which another server on this machine may hold.
+if grep -q -- '--http-management-port ' <<<"$help"; then
+  server_flags+=(--http-management-port "$((port + 1))")
 fi
 say "- server flags: \`${server_flags[*]}\`"
 say ""
 
-say "## Signing cost (token package, core 0)"
+say "## What one core pays for the crypto (core 0)"
+say ""
+say "RS256 is what client_credentials (one signature) and refresh_token with openid (two) cannot go under;"
+say "the argon2id verification is the same floor for password."
 say ""
 say '```'
 say "\$ taskset -c 0 go test -run XXX -bench 'Sign|Verify' -benchtime 2s ./internal/token/"
 taskset -c 0 go test -run XXX -bench 'Sign|Verify' -benchtime 2s ./internal/token/ 2>&1 | grep -E '^(Benchmark|cpu:|ok|FAIL|PASS)' | report
+say "\$ taskset -c 0 go test -run XXX -bench 'PasswordHash' -benchtime 2s ./internal/oidc/"
+taskset -c 0 go test -run XXX -bench 'PasswordHash' -benchtime 2s ./internal/oidc/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)' | report
 say '```'
 say ""
 
@@ -110,7 +120,7 @@ run_db() {
         return 0
       fi
       psql "$admin_url" -X -q -v ON_ERROR_STOP=1 \
-        -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" -c "CREATE DATABASE \"$name\"" >&2
+        -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" -c "CREATE DATABASE \"$name\"" >&2 || return 1
       dbflags=(--db postgres --db-url "$pg_url" --data-dir "$work/data-postgres")
       ;;
     *)
@@ -124,7 +134,7 @@ run_db() {
     return 1
   fi
   echo "bench: $db: importing $realm_file" >&2
-  "$work/gatehouse" import --file "$realm_file" "${dbflags[@]}" --log-level warn
+  "$work/gatehouse" import --file "$realm_file" "${dbflags[@]}" --log-level warn || return 1
 
   echo "bench: $db: starting the server on core 0" >&2
   taskset -c 0 env GOMAXPROCS=1 "$work/gatehouse" start-dev "${server_flags[@]}" "${dbflags[@]}" \
@@ -139,10 +149,13 @@ run_db() {
   if [ -z "$ready" ]; then
     echo "bench: $db: the server did not become ready; its log:" >&2
     tail -n 20 "$work/server-$db.log" >&2
+    kill -TERM "$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+    server_pid=""
     return 1
   fi
   local rss_idle
-  rss_idle="$(ps -o rss= -p "$server_pid" | tr -d ' ')"
+  rss_idle="$(ps -o rss= -p "$server_pid" | tr -d ' ')" || return 1
 
   say "## $db"
   say ""
@@ -154,32 +167,52 @@ run_db() {
   read -r -a c0_before < <(cpu_ticks 0)
   read -r -a c1_before < <(cpu_ticks 1)
   srv_before="$(proc_ticks "$server_pid")"
-  "${load_cmd[@]}" | report
+  local load_rc=0
+  "${load_cmd[@]}" | report || load_rc=$?
   local c0_after c1_after srv_after
   read -r -a c0_after < <(cpu_ticks 0)
   read -r -a c1_after < <(cpu_ticks 1)
-  srv_after="$(proc_ticks "$server_pid")"
 
-  local rss cpu
-  rss="$(ps -o rss= -p "$server_pid" | tr -d ' ')"
-  cpu="$(ps -o cputime= -p "$server_pid" | tr -d ' ')"
-  kill -TERM "$server_pid"
-  local rc=0
+  local rss=0 cpu=gone rc=0 stop="exit status %s after SIGTERM"
+  if kill -0 "$server_pid" 2>/dev/null; then
+    srv_after="$(proc_ticks "$server_pid")"
+    rss="$(ps -o rss= -p "$server_pid" | tr -d ' ')"
+    cpu="$(ps -o cputime= -p "$server_pid" | tr -d ' ')"
+    kill -TERM "$server_pid"
+  else
+    srv_after="$srv_before"
+    stop="**exited by itself during the load**, exit status %s"
+  fi
   wait "$server_pid" || rc=$?
   server_pid=""
   say ""
+  # Anything the server said besides the request lines: warnings, errors, a panic.
+  if grep -v 'msg=request' "$work/server-$db.log" | grep -qvE 'level=INFO'; then
+    say "server log, without request and INFO lines (last 30):"
+    say ""
+    say '```'
+    grep -v 'msg=request' "$work/server-$db.log" | grep -vE 'level=INFO' | tail -n 30 | cut -c1-400 | report
+    say '```'
+    say ""
+  fi
   # The machine may be shared: say how much of core 0 went to anything but
   # the server (other processes, interrupts), and how busy core 1 was.
   local total0=$((c0_after[1] - c0_before[1])) busy0=$((c0_after[0] - c0_before[0])) srv=$((srv_after - srv_before))
   local total1=$((c1_after[1] - c1_before[1])) busy1=$((c1_after[0] - c1_before[0]))
   ((total0 > 0)) || total0=1
   ((total1 > 0)) || total1=1
-  say "server: RSS $((rss_idle / 1024)) MiB when ready, $((rss / 1024)) MiB after the load; CPU time $cpu; exit status $rc after SIGTERM; $(grep -c 'msg=request' "$work/server-$db.log" || true) request log lines"
+  # shellcheck disable=SC2059 # $stop is this function's own format
+  say "server: RSS $((rss_idle / 1024)) MiB when ready, $((rss / 1024)) MiB after the load; CPU time $cpu; $(printf "$stop" "$rc"); $(grep -c 'msg=request' "$work/server-$db.log" || true) request log lines"
   say "cpu during the load: core 0 $((100 * busy0 / total0))% busy, of which the server $((100 * srv / total0))% and everything else $((100 * (busy0 - srv) / total0))%; core 1 (load) $((100 * busy1 / total1))% busy"
   say ""
+  return "$load_rc"
 }
 
+# run_db runs outside set -e (it is called in an || list), so it returns on
+# its own errors; one database failing still lets the other run.
+status=0
 for db in $dbs; do
-  run_db "$db"
+  run_db "$db" || { status=1; say "$db: **failed**, see above"; say ""; }
 done
 echo "bench: report written to $out" >&2
+exit "$status"

@@ -25,6 +25,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
 // BenchmarkGrants measures each back-channel request of issue 3 against the
@@ -99,6 +100,23 @@ func BenchmarkGrants(b *testing.B) {
 				})
 			})
 		})
+	}
+}
+
+// BenchmarkPasswordHash is the floor of the password grant: one argon2id
+// verification at Keycloak's default parameters (what user1's hash becomes
+// after the first login), with nothing else around it.
+func BenchmarkPasswordHash(b *testing.B) {
+	cred, err := user.NewPasswordCredential("c", "u", benchPassword, 0, user.HashPolicy{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	for b.Loop() {
+		if ok, err := user.VerifyPassword(benchPassword, cred); !ok || err != nil {
+			b.Fatalf("verify: %v %v", ok, err)
+		}
 	}
 }
 
