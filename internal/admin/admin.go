@@ -37,6 +37,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.sessionRoutes(mux)
 	h.serverInfoRoutes(mux)
 	h.eventRoutes(mux)
+	h.componentRoutes(mux)
 }
 
 // Request is one admin call: the authenticated caller and, for routes under

@@ -1,0 +1,267 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+)
+
+// Components: Keycloak's key providers, the only component type Gatehouse
+// has. Each realm key is one component whose id is the key's id; creating
+// one generates a key (rsa-generated, hmac-generated), updating one changes
+// its priority and whether it is active (signs) and enabled (verifies), and
+// deleting one deletes the key. Rotation is adding a key with a higher
+// priority and then making the old one passive: tokens it signed still
+// verify until it is disabled or deleted.
+//
+// The store keeps no component name, so a component's name is its provider
+// id. A change that would leave the realm without an active, enabled RS256
+// or HS512 key is refused: the realm could no longer issue tokens.
+func (h *Handler) componentRoutes(mux *http.ServeMux) {
+	const base = "/admin/realms/{realm}/components"
+	h.handle(mux, "GET "+base, "view-realm", h.listComponents)
+	h.handle(mux, "POST "+base, "manage-realm", h.createComponent)
+	h.handle(mux, "GET "+base+"/{id}", "view-realm", h.getComponent)
+	h.handle(mux, "PUT "+base+"/{id}", "manage-realm", h.updateComponent)
+	h.handle(mux, "DELETE "+base+"/{id}", "manage-realm", h.deleteComponent)
+}
+
+// KeyProviderType is Keycloak's providerType of key providers.
+const KeyProviderType = "org.keycloak.keys.KeyProvider"
+
+// componentRep is Keycloak's ComponentRepresentation of a key provider. It
+// never carries private keys or secrets.
+type componentRep struct {
+	ID           string              `json:"id,omitempty"`
+	Name         string              `json:"name,omitempty"`
+	ProviderID   string              `json:"providerId,omitempty"`
+	ProviderType string              `json:"providerType,omitempty"`
+	ParentID     string              `json:"parentId,omitempty"`
+	Config       map[string][]string `json:"config,omitempty"`
+}
+
+var errComponentNotFound = notFound("Could not find component")
+
+func keyComponent(k keys.Key) componentRep {
+	return componentRep{
+		ID: k.ID, Name: k.ProviderID, ProviderID: k.ProviderID, ProviderType: KeyProviderType, ParentID: k.RealmID,
+		Config: map[string][]string{
+			"priority":  {strconv.FormatInt(k.Priority, 10)},
+			"active":    {strconv.FormatBool(k.Active)},
+			"enabled":   {strconv.FormatBool(k.Enabled)},
+			"algorithm": {k.Algorithm},
+		},
+	}
+}
+
+func (h *Handler) listComponents(rq *Request) error {
+	out := []componentRep{}
+	q := rq.R.URL.Query()
+	if t := q.Get("type"); t != "" && t != KeyProviderType {
+		return rq.JSON(out)
+	}
+	if p := q.Get("parent"); p != "" && p != rq.Realm.ID && p != rq.Realm.Name {
+		return rq.JSON(out)
+	}
+	ks, err := h.Store.ListKeys(rq.R.Context(), rq.Realm.ID)
+	if err != nil {
+		return err
+	}
+	name := q.Get("name")
+	for _, k := range ks {
+		if name != "" && name != k.ProviderID {
+			continue
+		}
+		out = append(out, keyComponent(k))
+	}
+	return rq.JSON(out)
+}
+
+// findKey returns the realm's keys and the index of the one with id.
+func (h *Handler) findKey(rq *Request) ([]keys.Key, int, error) {
+	return findKeyIn(rq, h.Store)
+}
+
+func findKeyIn(rq *Request, db *store.DB) ([]keys.Key, int, error) {
+	ks, err := db.ListKeys(rq.R.Context(), rq.Realm.ID)
+	if err != nil {
+		return nil, 0, err
+	}
+	id := rq.R.PathValue("id")
+	for i, k := range ks {
+		if k.ID == id {
+			return ks, i, nil
+		}
+	}
+	return nil, 0, errComponentNotFound
+}
+
+func (h *Handler) getComponent(rq *Request) error {
+	ks, i, err := h.findKey(rq)
+	if err != nil {
+		return err
+	}
+	return rq.JSON(keyComponent(ks[i]))
+}
+
+// keyState reads priority, active and enabled from a component's config;
+// absent values keep those of k.
+func keyState(cfg map[string][]string, k *keys.Key) error {
+	first := func(name string) (string, bool) {
+		v, ok := cfg[name]
+		if !ok || len(v) == 0 {
+			return "", false
+		}
+		return strings.TrimSpace(v[0]), true
+	}
+	if v, ok := first("priority"); ok {
+		p, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return badRequest("'Priority' should be a number")
+		}
+		k.Priority = p
+	}
+	for _, f := range []struct {
+		name string
+		dst  *bool
+	}{{"active", &k.Active}, {"enabled", &k.Enabled}} {
+		if v, ok := first(f.name); ok {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return badRequest("'" + f.name + "' should be 'true' or 'false'")
+			}
+			*f.dst = b
+		}
+	}
+	return nil
+}
+
+// checkSigning refuses a change (after is the realm's keys with it) that
+// leaves no active, enabled RS256 or HS512 key where there was one.
+func checkSigning(before, after []keys.Key) error {
+	for _, alg := range []string{keys.RS256, keys.HS512} {
+		if _, had := keys.Active(before, alg); !had {
+			continue
+		}
+		if _, has := keys.Active(after, alg); !has {
+			return badRequest("The realm needs at least one active and enabled " + alg + " key: add another one first")
+		}
+	}
+	return nil
+}
+
+func (h *Handler) createComponent(rq *Request) error {
+	var in componentRep
+	if err := rq.decode(&in); err != nil {
+		return err
+	}
+	if in.ProviderType != "" && in.ProviderType != KeyProviderType {
+		return badRequest("Unsupported providerType " + in.ProviderType)
+	}
+	if in.ParentID != "" && in.ParentID != rq.Realm.ID && in.ParentID != rq.Realm.Name {
+		return badRequest("Invalid parentId")
+	}
+	now := rq.Now()
+	var k keys.Key
+	var err error
+	switch in.ProviderID {
+	case keys.ProviderRSAGenerated:
+		k, err = keys.GenerateRSA(rq.Realm.Name, now)
+	case keys.ProviderHMACGenerated:
+		k, err = keys.GenerateHMAC(now)
+	default:
+		return badRequest("Unsupported key provider " + strconv.Quote(in.ProviderID) + ": use rsa-generated or hmac-generated")
+	}
+	if err != nil {
+		return err
+	}
+	k.RealmID = rq.Realm.ID
+	if err := keyState(in.Config, &k); err != nil {
+		return err
+	}
+	if err := h.Store.CreateKey(rq.R.Context(), k); err != nil {
+		return err
+	}
+	return rq.Created(rq.URL("/components/" + k.ID))
+}
+
+func (h *Handler) updateComponent(rq *Request) error {
+	var in componentRep
+	if err := rq.decode(&in); err != nil {
+		return err
+	}
+	return h.withKeysLocked(rq, func(tx *store.DB) error {
+		return updateKeyIn(rq, tx, in)
+	})
+}
+
+// withKeysLocked runs fn in a transaction holding the realm's row lock, so
+// two concurrent changes cannot both pass the "keep one signing key" check
+// and together leave the realm without one.
+func (h *Handler) withKeysLocked(rq *Request, fn func(tx *store.DB) error) error {
+	ctx := rq.R.Context()
+	return h.Store.InTx(ctx, func(tx *store.DB) error {
+		if err := tx.UpdateRealm(ctx, rq.Realm.ID, func(*realm.Realm) error { return nil }); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+func updateKeyIn(rq *Request, tx *store.DB, in componentRep) error {
+	ks, i, err := findKeyIn(rq, tx)
+	if err != nil {
+		return err
+	}
+	if in.ID != "" && in.ID != ks[i].ID {
+		return badRequest("Component id does not match the path")
+	}
+	if in.ProviderID != "" && in.ProviderID != ks[i].ProviderID {
+		return badRequest("The providerId of a component cannot change")
+	}
+	k := ks[i]
+	if err := keyState(in.Config, &k); err != nil {
+		return err
+	}
+	after := append([]keys.Key(nil), ks...)
+	after[i] = k
+	if err := checkSigning(ks, after); err != nil {
+		return err
+	}
+	err = tx.SetKeyState(rq.R.Context(), rq.Realm.ID, k.ID, k.Enabled, k.Active, k.Priority)
+	if errors.Is(err, store.ErrNotFound) {
+		return errComponentNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
+
+func (h *Handler) deleteComponent(rq *Request) error {
+	return h.withKeysLocked(rq, func(tx *store.DB) error { return deleteKeyIn(rq, tx) })
+}
+
+func deleteKeyIn(rq *Request, tx *store.DB) error {
+	ks, i, err := findKeyIn(rq, tx)
+	if err != nil {
+		return err
+	}
+	after := append(append([]keys.Key(nil), ks[:i]...), ks[i+1:]...)
+	if err := checkSigning(ks, after); err != nil {
+		return err
+	}
+	err = tx.DeleteKey(rq.R.Context(), rq.Realm.ID, ks[i].ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errComponentNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
