@@ -225,8 +225,14 @@ func unavailable(err error) bool {
 		pg   *pgconn.PgError
 		conn *pgconn.ConnectError
 		ne   net.Error
+		lite *sqlite.Error
 	)
 	switch {
+	case errors.As(err, &lite):
+		// SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes:
+		// the single writer lock was not free within busy_timeout. That is
+		// overload, to be retried, not a failure of the request.
+		return lite.Code()&0xff == 5 || lite.Code()&0xff == 6
 	case errors.As(err, &pg):
 		// 08xxx connection exceptions, 57P01-57P03 shutdown and start-up.
 		return strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "57P")
