@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -264,11 +265,7 @@ func scopeString(s scopeRequest) string {
 	return out
 }
 
-var errNoKey = &errString{"realm has no active signing key"}
-
-type errString struct{ s string }
-
-func (e *errString) Error() string { return e.s }
+var errNoKey = errors.New("realm has no active signing key")
 
 // sessionClock converts a time to the session clock (epoch seconds).
 func sessionClock(t time.Time) int64 { return t.Unix() }

@@ -225,9 +225,11 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	scopes, err := h.resolveScopes(ctx, rl, c, param)
-	if err != nil {
-		return tokenResponse{}, err
+	scopes := granted
+	if param != cs.Scope {
+		if scopes, err = h.resolveScopes(ctx, rl, c, param); err != nil {
+			return tokenResponse{}, err
+		}
 	}
 	scopes.offline = offline
 	// A reused or superseded token may have been stolen: end the client's

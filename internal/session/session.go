@@ -5,6 +5,7 @@
 package session
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
@@ -93,20 +94,8 @@ func clientOverride(base int64, clientAttr string, c client.Client, realmValue i
 }
 
 func attrInt(s string) (int64, bool) {
-	if s == "" {
-		return 0, false
-	}
-	var n int64
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-		if n > 1<<40 {
-			return 0, false
-		}
-	}
-	return n, true
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil && n >= 0
 }
 
 // ExpiresAt returns when the user session expires (epoch seconds) if it is

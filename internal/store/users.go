@@ -224,54 +224,17 @@ func (s *DB) ListUserRoles(ctx context.Context, userID string) ([]role.Role, err
 
 // EffectiveRoleIDs returns the ids of every role a user holds: direct
 // mappings, mappings of their groups and the groups' ancestors, expanded
-// through composites.
+// through composites (see EffectiveRoles, which answers it in one query).
 func (s *DB) EffectiveRoleIDs(ctx context.Context, realmID, userID string) ([]string, error) {
-	var roots []string
-	rows, err := s.query(ctx, `SELECT role_id FROM user_roles WHERE user_id = $1`, userID)
+	refs, err := s.EffectiveRoles(ctx, realmID, userID)
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		roots = append(roots, id)
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = r.ID
 	}
-	rows.Close()
-	groups, err := s.ListUserGroups(ctx, userID)
-	if err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{}
-	for len(groups) > 0 {
-		g := groups[0]
-		groups = groups[1:]
-		if seen[g.ID] {
-			continue
-		}
-		seen[g.ID] = true
-		rs, err := s.ListGroupRoles(ctx, g.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rs {
-			roots = append(roots, r.ID)
-		}
-		if g.ParentID != "" {
-			p, err := s.GetGroup(ctx, realmID, g.ParentID)
-			if err != nil {
-				return nil, err
-			}
-			groups = append(groups, p)
-		}
-	}
-	graph, err := s.CompositeGraph(ctx, realmID)
-	if err != nil {
-		return nil, err
-	}
-	return role.Expand(roots, graph), nil
+	return ids, nil
 }
 
 func nonNilAttrs(m map[string][]string) map[string][]string {
