@@ -14,7 +14,7 @@ func (h *Handler) cors(w http.ResponseWriter, r *http.Request, c client.Client) 
 	if origin == "" {
 		return
 	}
-	allowed := allowedOrigins(c)
+	allowed := c.AllowedOrigins(h.URLs.Base(r))
 	if !slices.Contains(allowed, "*") && !slices.Contains(allowed, origin) {
 		return
 	}
