@@ -50,5 +50,16 @@ func TestCORSFollowsClientWebOrigins(t *testing.T) {
 		if r := grant("https://evil.example"); r.header.Get("Access-Control-Allow-Origin") != "" {
 			t.Errorf("another origin may read the token response: %q", r.header.Get("Access-Control-Allow-Origin"))
 		}
+
+		// Introspection answers a resource server's page like the other
+		// endpoints do: its preflight was answered, its response was not.
+		a.newClient("api", func(c *client.Client) {
+			c.Secret, c.WebOrigins = otherSecret, []string{"https://api.example"}
+		})
+		ireq := a.formReq(introspectPath, url.Values{"token": {r.str("access_token")}}, "api", otherSecret)
+		ireq.Header.Set("Origin", "https://api.example")
+		if ir := a.do(ireq); ir.status != http.StatusOK || ir.header.Get("Access-Control-Allow-Origin") != "https://api.example" {
+			t.Errorf("introspection: %d, Access-Control-Allow-Origin %q", ir.status, ir.header.Get("Access-Control-Allow-Origin"))
+		}
 	})
 }
