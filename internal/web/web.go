@@ -16,10 +16,19 @@ import (
 // so each handler has one place where it decides what the client sees.
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
+// Code is the machine-readable code of a refusal: an OAuth 2.0 error code
+// (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1) or one of Keycloak's own,
+// as the body's "error" member carries it. Metrics and events read the code
+// here, never by parsing the body back.
+type Code string
+
 // Error is a failure with the response the client gets. Body is written as
-// JSON (each API supplies its own shape); Err is the cause, for the log only.
+// JSON (each API supplies its own shape); Code names the failure for
+// metrics and events ("" when the API has none); Err is the cause, for the
+// log only.
 type Error struct {
 	Status int
+	Code   Code
 	Body   any
 	Err    error
 }
@@ -32,6 +41,15 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// CodeOf is the Code of the *Error in err's chain, and whether it has one.
+func CodeOf(err error) (Code, bool) {
+	var he *Error
+	if !errors.As(err, &he) || he.Code == "" {
+		return "", false
+	}
+	return he.Code, true
+}
 
 // Handle adapts h to http.Handler. An *Error is written as is; any other
 // error is logged and answered with a 500 that reveals nothing.
