@@ -63,3 +63,20 @@ func TestCORSFollowsClientWebOrigins(t *testing.T) {
 		}
 	})
 }
+
+// The realm's keys are public: any page may read them (Keycloak answers the
+// certs endpoint with CORS for every origin), and its preflight is answered.
+func TestCertsAllowAnyOrigin(t *testing.T) {
+	a := newAttackEnv(t, storetest.Open)
+	req := a.rawReq("GET", "/protocol/openid-connect/certs", "", "")
+	req.Header.Set("Origin", "https://any.example")
+	if r := a.do(req); r.status != http.StatusOK || r.header.Get("Access-Control-Allow-Origin") != "https://any.example" {
+		t.Errorf("certs: %d, Access-Control-Allow-Origin %q", r.status, r.header.Get("Access-Control-Allow-Origin"))
+	}
+	pre := a.rawReq("OPTIONS", "/protocol/openid-connect/certs", "", "")
+	pre.Header.Set("Origin", "https://any.example")
+	pre.Header.Set("Access-Control-Request-Method", "GET")
+	if r := a.do(pre); r.status != http.StatusOK || r.header.Get("Access-Control-Allow-Methods") == "" {
+		t.Errorf("certs preflight: %d %v", r.status, r.header)
+	}
+}
