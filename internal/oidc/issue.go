@@ -211,7 +211,7 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 			return tokenResponse{}, errNoKey
 		}
 		claims := token.Refresh(in, x.us.Offline)
-		if x.realm.RevokeRefreshToken { // the token's lineage, for supersededInSession
+		if x.realm.RevokeRefreshToken { // the token's lineage, for session.DecideRefresh
 			from := x.rotatedFrom
 			if from == "" {
 				from = x.cs.CurrentRefreshToken // "" in a new client session
