@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -148,13 +149,7 @@ func (h *Handler) consoleBase(r *http.Request, name string) string {
 
 // serverOrigin is scheme://host[:port] of the server's public URL: the
 // console's own origin.
-func (h *Handler) serverOrigin(r *http.Request) string {
-	u, err := url.Parse(h.URLs.Base(r))
-	if err != nil {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
-}
+func (h *Handler) serverOrigin(r *http.Request) string { return client.Origin(h.URLs.Base(r)) }
 
 func (h *Handler) nowS() int64 { return h.Now().Unix() }
 

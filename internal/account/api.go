@@ -149,31 +149,12 @@ func (h *Handler) accountRoles(ctx context.Context, rl realm.Realm, userID strin
 // own origin (the console) or from one of the token's allowed origins.
 // Cookies are never accepted by the API, so CORS only governs who may read.
 func (h *Handler) cors(w http.ResponseWriter, r *http.Request, allowed []string) {
-	origin := r.Header.Get("Origin")
-	if origin == "" || w.Header().Get("Access-Control-Allow-Origin") != "" {
-		return
-	}
-	if origin != h.serverOrigin(r) && !slices.Contains(allowed, origin) && !slices.Contains(allowed, "*") {
-		return
-	}
-	w.Header().Set("Access-Control-Allow-Origin", origin)
-	w.Header().Set("Access-Control-Allow-Credentials", "true")
-	w.Header().Add("Vary", "Origin")
+	web.CORS(w, r, append(slices.Clip(allowed), h.serverOrigin(r)))
 }
 
 // preflight answers CORS preflight requests. Whether an origin may read a
 // response is decided on the request itself, with the token in hand.
-func preflight(w http.ResponseWriter, r *http.Request) {
-	if origin := r.Header.Get("Origin"); origin != "" {
-		w.Header().Set("Access-Control-Allow-Origin", origin)
-		w.Header().Set("Access-Control-Allow-Credentials", "true")
-		w.Header().Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
-		w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept")
-		w.Header().Set("Access-Control-Max-Age", "3600")
-		w.Header().Add("Vary", "Origin")
-	}
-	w.WriteHeader(http.StatusOK)
-}
+var preflight = web.Preflight("GET, POST, PUT, DELETE, OPTIONS", "Authorization, Content-Type, Accept")
 
 // decodeJSON reads a bounded JSON body into v.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {

@@ -160,25 +160,13 @@ func consentScope(sc client.Scope, locale string) consentScopeRep {
 	return consentScopeRep{ID: sc.ID, Name: text, DisplayText: ui.Resolve(locale, text)}
 }
 
-// effectiveURL resolves the client's base URL against its root URL, as
-// Keycloak's ResolveRelative does; "${authBaseUrl}" is this server.
+// effectiveURL is the client's base URL resolved against its root URL, as
+// Keycloak's ResolveRelative does; "" when it has none.
 func (h *Handler) effectiveURL(r *http.Request, c client.Client) string {
-	root := c.RootURL
-	switch root {
-	case "${authBaseUrl}", "${authAdminUrl}":
-		root = h.URLs.Base(r)
-	}
-	base := c.BaseURL
-	if base == "" {
+	if c.BaseURL == "" {
 		return ""
 	}
-	if strings.HasPrefix(base, "/") {
-		if root == "" {
-			root = h.serverOrigin(r)
-		}
-		return strings.TrimSuffix(root, "/") + base
-	}
-	return base
+	return c.ResolveURL(c.BaseURL, h.URLs.Base(r))
 }
 
 // listApplications serves GET /account/applications (?name= keeps the

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
 // Events: the realm's login events and admin events with Keycloak's filters
@@ -202,15 +203,12 @@ func (h *Handler) withAdminEvent(rq *Request, fn endpoint) error {
 	if (rl.AdminEventsDetails || mayEnable) && rq.R.Body != nil {
 		body = captureBody(rq.R)
 	}
-	sw := &statusWriter{ResponseWriter: rq.W}
+	sw := &web.StatusWriter{ResponseWriter: rq.W}
 	rq.W = sw
 	if err := fn(rq); err != nil {
 		return err
 	}
-	if sw.status == 0 {
-		sw.status = http.StatusOK // nothing written: net/http answers 200
-	}
-	if sw.status < 200 || sw.status > 299 {
+	if sw.Status() < 200 || sw.Status() > 299 {
 		return nil
 	}
 	if mayEnable {
@@ -223,7 +221,7 @@ func (h *Handler) withAdminEvent(rq *Request, fn endpoint) error {
 		rl = after
 	}
 	path := resourcePath(rq.R.URL.Path)
-	if loc := sw.Header().Get("Location"); sw.status == http.StatusCreated && loc != "" {
+	if loc := sw.Header().Get("Location"); sw.Status() == http.StatusCreated && loc != "" {
 		if u, err := url.Parse(loc); err == nil {
 			path = resourcePath(u.Path)
 		}
@@ -258,28 +256,6 @@ func captureBody(r *http.Request) []byte {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
-
-// statusWriter remembers the status an endpoint answered with.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // routeOf is a route pattern's path below /admin/realms/{realm}, without the
 // method and the trailing-slash variant: "/users/{id}/reset-password".

@@ -1,5 +1,6 @@
 // Package client owns OAuth clients and client scopes: their flow switches,
-// redirect URIs, secrets, attributes and protocol mappers.
+// redirect URIs and web origins (how they match and resolve), secrets,
+// attributes and protocol mappers.
 package client
 
 import (

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -62,17 +61,17 @@ func (h *Handler) checkClient(r *http.Request, rl realm.Realm, p params) (client
 	case c.Protocol != "" && c.Protocol != "openid-connect":
 		return c, req, errPage(http.StatusBadRequest, &rl, "invalidParameterMessage", "client_id")
 	}
-	rules := h.redirectRules(r, c)
+	rules := c.RedirectRules(h.URLs.Base(r))
 	req = authRequest{ClientID: c.ClientID, MaxAge: -1}
 	if p.has("redirect_uri") {
-		target, ok := rules.match(p.get("redirect_uri"))
+		target, ok := rules.Match(p.get("redirect_uri"))
 		if !ok {
 			return c, req, &pageError{Status: http.StatusBadRequest, Key: "invalidParameterMessage", Args: []string{"redirect_uri"},
 				Realm: &rl, Err: errors.New("redirect_uri not registered for " + c.ClientID)}
 		}
 		req.RedirectURI, req.Target = p.get("redirect_uri"), target
 	} else {
-		target, ok := rules.single()
+		target, ok := rules.Single()
 		if !ok {
 			return c, req, errPage(http.StatusBadRequest, &rl, "invalidParameterMessage", "redirect_uri")
 		}
@@ -80,19 +79,6 @@ func (h *Handler) checkClient(r *http.Request, rl realm.Realm, p params) (client
 	}
 	req.State, req.HasState = p.get("state"), p.get("state") != ""
 	return c, req, nil
-}
-
-func (h *Handler) redirectRules(r *http.Request, c client.Client) redirectRules {
-	return clientRedirectRules(c, serverOrigin(h.URLs.Base(r)), h.URLs.Base(r))
-}
-
-// serverOrigin is scheme://host[:port] of a base URL.
-func serverOrigin(base string) string {
-	u, err := url.Parse(base)
-	if err != nil {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host
 }
 
 // pkceChallenge is RFC 7636 §4.2's code_challenge: 43 to 128 unreserved characters.

@@ -31,6 +31,11 @@ func TestConsent(t *testing.T) {
 	if page.status != http.StatusOK || !strings.Contains(page.body, "Grant Access to Photo Printer") {
 		t.Fatalf("consent page: %d %s", page.status, page.body)
 	}
+	// The page title rendered as "Grant Access to {0}": the layout's
+	// <title> formatted the message without the client's name.
+	if !strings.Contains(page.body, "<title>Grant Access to Photo Printer – ") {
+		t.Errorf("consent page title does not name the client: %s", page.body)
+	}
 	for _, want := range []string{"<li>User profile</li>", "<li>Email address</li>", "<li>Offline Access</li>", "User roles"} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("consent page lacks %q", want)

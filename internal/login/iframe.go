@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -47,33 +46,14 @@ func (h *Handler) loginStatusInit(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	origin := q.Get("origin")
-	allowed := h.webOrigins(r, c)
+	// The server's own origin may ask as well, as in Keycloak.
+	base := h.URLs.Base(r)
+	allowed := append(c.AllowedOrigins(base), client.Origin(base))
 	if origin == "" || (!slices.Contains(allowed, "*") && !slices.Contains(allowed, origin)) {
 		return forbidden()
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// webOrigins resolves a client's web origins as Keycloak does: "+" stands
-// for the origins of its redirect URIs, "*" for any origin; the server's own
-// origin is always allowed.
-func (h *Handler) webOrigins(r *http.Request, c client.Client) []string {
-	base := h.URLs.Base(r)
-	out := []string{serverOrigin(base)}
-	for _, o := range c.WebOrigins {
-		if o != "+" {
-			out = append(out, strings.TrimSuffix(o, "/"))
-			continue
-		}
-		for _, ru := range h.redirectRules(r, c).registered {
-			u, err := url.Parse(strings.TrimSuffix(ru, "*"))
-			if err == nil && u.Scheme != "" && u.Host != "" {
-				out = append(out, u.Scheme+"://"+u.Host)
-			}
-		}
-	}
-	return out
 }
 
 // thirdPartyStep1 starts keycloak-js's third-party-cookie check: it sets a

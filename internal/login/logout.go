@@ -86,8 +86,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 		if c == nil {
 			return errPage(http.StatusBadRequest, &rl, "invalidRedirectUriMessage")
 		}
-		base := h.URLs.Base(r)
-		target, ok := postLogoutRules(*c, serverOrigin(base), base).match(postLogout)
+		target, ok := c.PostLogoutRules(h.URLs.Base(r)).Match(postLogout)
 		if !ok {
 			return &pageError{Status: http.StatusBadRequest, Key: "invalidRedirectUriMessage", Realm: &rl,
 				Err: errors.New("post_logout_redirect_uri not registered for " + c.ClientID)}

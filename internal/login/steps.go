@@ -102,6 +102,7 @@ func (h *Handler) showStepPage(w http.ResponseWriter, r *http.Request, rl realm.
 		p := h.page(r, &rl, "oauthGrantTitle", st.Req.UILocales)
 		p.Action, p.CSRF = h.actionURL(r, rl, id, st), st.CSRF
 		p.Client = clientName(p.Lang, c)
+		p.TitleArgs = []string{p.Client}
 		for _, s := range scopes {
 			text := s.Attributes["consent.screen.text"]
 			if text == "" {

@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"encoding/json"
 	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,7 +32,7 @@ var (
 
 // Grant records the outcome of a token request for a grant type the
 // endpoint supports: issued when err is nil, else refused with the OAuth
-// error code of err's body ("server_error" for a failure without one).
+// error code of err ("server_error" for a failure without one).
 //
 // A password grant is also a login: its success counts as one, and its
 // invalid_grant refusals (wrong credentials, disabled or locked account) as
@@ -63,34 +62,29 @@ func Login(realm string, ok bool) {
 	}
 }
 
-// errorCode reads the "error" member of a web.Error's JSON body. The codes
-// are the server's own constants (RFC 6749 §5.2 and Keycloak's additions),
-// but anything unexpected is folded into "other" so the label stays small.
+// errorCode is the Code of err's web.Error. The codes are the server's own
+// constants (RFC 6749 §5.2 and Keycloak's additions), but anything
+// unexpected is folded into "other" so the label stays small; a failure
+// without a code is "server_error" when it was the server's.
 func errorCode(err error) string {
 	var he *web.Error
-	if !errors.As(err, &he) || he.Body == nil {
+	if !errors.As(err, &he) {
 		return "server_error"
 	}
-	b, jerr := json.Marshal(he.Body)
-	if jerr != nil {
-		return "server_error"
-	}
-	var body struct {
-		Error string `json:"error"`
-	}
-	if json.Unmarshal(b, &body) != nil || body.Error == "" {
+	code := string(he.Code)
+	if code == "" {
 		if he.Status >= 500 {
 			return "server_error"
 		}
 		return "other"
 	}
-	if len(body.Error) > 40 {
+	if len(code) > 40 {
 		return "other"
 	}
-	for _, r := range body.Error {
+	for _, r := range code {
 		if (r < 'a' || r > 'z') && r != '_' {
 			return "other"
 		}
 	}
-	return body.Error
+	return code
 }

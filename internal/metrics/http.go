@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
 // Instrument records every request next serves in
@@ -18,12 +20,9 @@ func (m *Metrics) Instrument(now func() time.Time, next http.Handler) http.Handl
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &web.StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		status := sw.status
-		if status == 0 {
-			status = http.StatusOK
-		}
+		status := sw.Status()
 		m.requests.WithLabelValues(method(r.Method), route(r.Pattern), strconv.Itoa(status), outcome(status)).
 			Observe(now().Sub(start).Seconds())
 	})
@@ -69,25 +68,3 @@ func outcome(status int) string {
 	}
 	return "UNKNOWN"
 }
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 && code >= 200 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach Flush and deadlines.
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

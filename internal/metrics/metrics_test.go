@@ -91,12 +91,12 @@ func TestGrantErrorCodes(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"OAuth error body", &web.Error{Status: 400, Body: oauthBody{Error: "invalid_grant", Desc: "Invalid user credentials"}}, "invalid_grant"},
-		{"wrapped", errors.Join(errors.New("x"), &web.Error{Status: 401, Body: oauthBody{Error: "invalid_client"}}), "invalid_client"},
+		{"OAuth error body", &web.Error{Status: 400, Code: "invalid_grant", Body: oauthBody{Error: "invalid_grant", Desc: "Invalid user credentials"}}, "invalid_grant"},
+		{"wrapped", errors.Join(errors.New("x"), &web.Error{Status: 401, Code: "invalid_client", Body: oauthBody{Error: "invalid_client"}}), "invalid_client"},
 		{"plain error", errors.New("database down"), "server_error"},
 		{"error without a body", &web.Error{Status: 500}, "server_error"},
 		{"body without an error member", &web.Error{Status: 400, Body: map[string]string{"errorMessage": "x"}}, "other"},
-		{"code that is not a code", &web.Error{Status: 400, Body: oauthBody{Error: "Robert'); DROP"}}, "other"},
+		{"code that is not a code", &web.Error{Status: 400, Code: "Robert'); DROP", Body: oauthBody{Error: "Robert'); DROP"}}, "other"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,9 +107,9 @@ func TestGrantErrorCodes(t *testing.T) {
 	}
 
 	before := testutil.ToFloat64(loginFailures.WithLabelValues("grant-codes"))
-	Grant("grant-codes", "password", &web.Error{Status: 401, Body: oauthBody{Error: "invalid_client"}})
-	Grant("grant-codes", "password", &web.Error{Status: 401, Body: oauthBody{Error: "invalid_grant"}})
-	Grant("grant-codes", "client_credentials", &web.Error{Status: 400, Body: oauthBody{Error: "invalid_grant"}})
+	Grant("grant-codes", "password", &web.Error{Status: 401, Code: "invalid_client", Body: oauthBody{Error: "invalid_client"}})
+	Grant("grant-codes", "password", &web.Error{Status: 401, Code: "invalid_grant", Body: oauthBody{Error: "invalid_grant"}})
+	Grant("grant-codes", "client_credentials", &web.Error{Status: 400, Code: "invalid_grant", Body: oauthBody{Error: "invalid_grant"}})
 	if got := testutil.ToFloat64(loginFailures.WithLabelValues("grant-codes")) - before; got != 1 {
 		t.Errorf("login failures counted %v, want 1: only a password grant's invalid_grant is a failed login", got)
 	}

@@ -14,7 +14,7 @@ type oauthError struct {
 }
 
 func oauthErr(status int, code, desc string) *web.Error {
-	return &web.Error{Status: status, Body: oauthError{Error: code, Description: desc}}
+	return &web.Error{Status: status, Code: web.Code(code), Body: oauthError{Error: code, Description: desc}}
 }
 
 func badRequest(code, desc string) *web.Error { return oauthErr(http.StatusBadRequest, code, desc) }

@@ -76,11 +76,11 @@ func (h *Handler) grantFailed(r *http.Request, rl realm.Realm, c client.Client, 
 	if typ == "" || !events.Wants(rl, typ+"_ERROR") {
 		return err
 	}
-	body, ok := oauthBody(err)
+	code, desc, ok := refusal(err)
 	if !ok {
 		return err
 	}
-	e := events.Event{Type: typ + "_ERROR", ClientID: clientOf(r, c), IPAddress: clientIP(r), Error: grantError(grant, body),
+	e := events.Event{Type: typ + "_ERROR", ClientID: clientOf(r, c), IPAddress: clientIP(r), Error: grantError(grant, code, desc),
 		Details: map[string]string{events.DetailGrantType: grant}}
 	if grant == "password" {
 		name := r.PostForm.Get("username")
@@ -111,8 +111,8 @@ func (h *Handler) failedUser(ctx context.Context, rl realm.Realm, name, code str
 }
 
 // grantError is Keycloak's event error for a refused grant.
-func grantError(grant string, e oauthError) string {
-	switch e.Description {
+func grantError(grant, code, desc string) string {
+	switch desc {
 	case "Invalid user credentials":
 		return "invalid_user_credentials"
 	case "Account disabled", "User disabled", "User is disabled":
@@ -124,10 +124,10 @@ func grantError(grant string, e oauthError) string {
 	case "Code is expired":
 		return "expired_code"
 	}
-	if strings.HasPrefix(e.Description, "PKCE") {
+	if strings.HasPrefix(desc, "PKCE") {
 		return "invalid_code_verifier"
 	}
-	switch e.Error {
+	switch code {
 	case "invalid_client":
 		return "invalid_client_credentials"
 	case "invalid_grant":
@@ -138,7 +138,7 @@ func grantError(grant string, e oauthError) string {
 			return "invalid_token"
 		}
 	}
-	return e.Error
+	return code
 }
 
 // logoutEvent records the refresh-token logout of rt's session by client c;
@@ -204,11 +204,10 @@ func (h *Handler) endpointFailed(r *http.Request, rl realm.Realm, typ string, c 
 	if !events.Wants(rl, typ) {
 		return err
 	}
-	body, ok := oauthBody(err)
+	code, _, ok := refusal(err)
 	if !ok {
 		return err
 	}
-	code := body.Error
 	if code == "invalid_client" {
 		code = "invalid_client_credentials"
 	}
@@ -216,13 +215,19 @@ func (h *Handler) endpointFailed(r *http.Request, rl realm.Realm, typ string, c 
 	return err
 }
 
-func oauthBody(err error) (oauthError, bool) {
+// refusal is what an event records of a protocol refusal: its OAuth error
+// code and description; ok is false for a failure that is not a refusal.
+// Keycloak's event errors for grants tell some refusals apart by their
+// description (grantError).
+func refusal(err error) (code, desc string, ok bool) {
 	var we *web.Error
-	if !errors.As(err, &we) {
-		return oauthError{}, false
+	if !errors.As(err, &we) || we.Code == "" {
+		return "", "", false
 	}
-	body, ok := we.Body.(oauthError)
-	return body, ok
+	if b, isOAuth := we.Body.(oauthError); isOAuth {
+		desc = b.Description
+	}
+	return string(we.Code), desc, true
 }
 
 // clientOf is the client_id of a request: the authenticated client's, or

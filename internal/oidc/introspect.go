@@ -33,6 +33,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return h.introspectFailed(r, rl, c, err)
 	}
+	h.cors(w, r, c)
 	if c.PublicClient {
 		return oauthErr(http.StatusUnauthorized, "invalid_request", "Client not allowed.")
 	}

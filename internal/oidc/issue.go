@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -141,26 +140,6 @@ func (h *Handler) hasRealmRole(ctx context.Context, rl realm.Realm, u user.User,
 	return slices.ContainsFunc(held, func(r store.RoleRef) bool { return r.ClientID == "" && r.Name == name }), nil
 }
 
-// allowedOrigins resolves a client's web origins: "+" means the origins of
-// its redirect URIs, "*" any origin.
-func allowedOrigins(c client.Client) []string {
-	var out []string
-	for _, o := range c.WebOrigins {
-		if o == "+" {
-			for _, ru := range c.RedirectURIs {
-				u, err := url.Parse(strings.TrimSuffix(ru, "*"))
-				if err == nil && u.Scheme != "" && u.Host != "" {
-					out = append(out, u.Scheme+"://"+u.Host)
-				}
-			}
-			continue
-		}
-		out = append(out, o)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
 // issued is what a grant hands to issueTokens.
 type issued struct {
 	realm   realm.Realm
@@ -208,7 +187,7 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 		AccessExp:      session.AccessExpiry(x.realm, x.client, x.us, nowS),
 		Nonce:          x.nonce,
 		ACR:            x.acr,
-		AllowedOrigins: allowedOrigins(x.client),
+		AllowedOrigins: x.client.AllowedOrigins(h.URLs.Base(r)),
 		ServiceAccount: x.user.ServiceAccountClientID != "",
 	}
 	if x.refresh {
@@ -232,7 +211,7 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 			return tokenResponse{}, errNoKey
 		}
 		claims := token.Refresh(in, x.us.Offline)
-		if x.realm.RevokeRefreshToken { // the token's lineage, for supersededInSession
+		if x.realm.RevokeRefreshToken { // the token's lineage, for session.DecideRefresh
 			from := x.rotatedFrom
 			if from == "" {
 				from = x.cs.CurrentRefreshToken // "" in a new client session

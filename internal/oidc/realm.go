@@ -26,6 +26,7 @@ type Handler struct {
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /realms/{realm}", web.Handle(h.Log, h.realmDocument))
 	mux.Handle("GET /realms/{realm}/protocol/openid-connect/certs", web.Handle(h.Log, h.certs))
+	mux.HandleFunc("OPTIONS /realms/{realm}/protocol/openid-connect/certs", web.Preflight("GET, OPTIONS", "Authorization, Content-Type"))
 	mux.Handle("GET /realms/{realm}/.well-known/openid-configuration", web.Handle(h.Log, h.discovery))
 	const p = "/realms/{realm}/protocol/openid-connect/"
 	mux.Handle("POST "+p+"token", web.Handle(h.Log, h.token))
@@ -86,11 +87,13 @@ func (h *Handler) realmDocument(w http.ResponseWriter, r *http.Request) error {
 
 // certs serves the realm's JWKS: the public keys that verify its tokens,
 // passive ones included so tokens signed before a rotation still verify.
+// They are public, so any page may read them, as Keycloak allows.
 func (h *Handler) certs(w http.ResponseWriter, r *http.Request) error {
 	rl, err := h.loadRealm(r)
 	if err != nil {
 		return err
 	}
+	web.CORS(w, r, []string{"*"})
 	ks, err := h.Store.ListKeys(r.Context(), rl.ID)
 	if err != nil {
 		return err

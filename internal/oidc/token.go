@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -232,24 +233,29 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 		}
 	}
 	scopes.offline = offline
-	// A reused or superseded token may have been stolen: end the client's
-	// session so the whole rotation family, newest token included, stops
-	// working, as Keycloak's validateTokenReuseForRefresh does for every
-	// reuse failure ("Stale token" as well as "Maximum ... exceeded").
-	killFamily := func(desc string) (tokenResponse, error) {
-		h.Store.DeleteClientSession(ctx, us.ID, c.ID)
-		return tokenResponse{}, invalidGrant(desc)
-	}
-	if rl.RevokeRefreshToken && supersededInSession(rt, cs) {
-		return killFamily("Stale token")
-	}
-	switch err := h.Store.UseRefreshToken(ctx, cs.ID, rt.Jti, rt.Iat, now, rl.RevokeRefreshToken, rl.RefreshTokenMaxReuse); {
-	case errors.Is(err, store.ErrReuseExceeded):
-		return killFamily("Maximum allowed refresh token reuse exceeded")
-	case errors.Is(err, store.ErrStaleToken):
-		// Was answered without ending the session: the newest token of a
-		// family whose old token was replayed kept working (SECURITY.md T19).
-		return killFamily("Stale token")
+	// Rotation is decided on the stored client session, in the transaction
+	// that records the use (session.DecideRefresh).
+	use := session.RefreshUse{Jti: rt.Jti, Iat: rt.Iat}
+	use.RotatedFrom, use.HasLineage = rt.Raw[claimRotatedFrom].(string)
+	var refused session.RefreshDecision
+	_, err = h.Store.UpdateClientSession(ctx, cs.ID, func(old session.ClientSession) (session.ClientSession, error) {
+		d := session.DecideRefresh(rl, old, use, now)
+		if d.Verdict != session.RefreshAccept {
+			refused = d
+			return old, errRefreshRefused
+		}
+		return d.Session, nil
+	})
+	switch {
+	case errors.Is(err, errRefreshRefused):
+		// A reused or superseded token may have been stolen: end the
+		// client's session so the whole rotation family, newest token
+		// included, stops working. If that fails the family lives on, so
+		// the failure is the answer, not the refusal.
+		if err := h.Store.DeleteClientSession(ctx, us.ID, c.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return tokenResponse{}, fmt.Errorf("end the refresh token family of client session %s: %w", cs.ID, err)
+		}
+		return tokenResponse{}, invalidGrant(refused.Reason)
 	case errors.Is(err, store.ErrNotFound):
 		return tokenResponse{}, invalidGrant("Session doesn't have required client")
 	case err != nil:
@@ -263,27 +269,15 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 		refresh: true, acr: "1", nonce: cs.Nonce, rotatedFrom: rt.Jti})
 }
 
+// errRefreshRefused aborts the rotation transaction of a refused refresh.
+var errRefreshRefused = errors.New("refresh token refused by rotation")
+
 // claimRotatedFrom names the refresh token claim holding the client
 // session's current refresh token when the token was minted: the jti of the
 // refresh token it was exchanged for, or for another grant whatever token was
 // current in a reused client session ("" in a new one). It is written only
 // while the realm rotates refresh tokens.
 const claimRotatedFrom = "rotated_from"
-
-// supersededInSession reports whether rt is a rotated-out token of the
-// client session cs: neither the session's current token (the one used
-// last) nor a token minted while that one was current. The store's own staleness rule
-// compares issue times in whole seconds, so a token two rotations old still
-// passed it when the rotations happened within the second it is replayed;
-// the token's lineage settles that without any clock. A token without the
-// claim (issued while rotation was off) is left to the store's rule.
-//
-// cs was read without a lock: a concurrent use can only make this refuse a
-// token the locked check in UseRefreshToken would refuse as well.
-func supersededInSession(rt token.Parsed, cs session.ClientSession) bool {
-	from, ok := rt.Raw[claimRotatedFrom].(string)
-	return ok && cs.CurrentRefreshToken != "" && cs.CurrentRefreshToken != rt.Jti && cs.CurrentRefreshToken != from
-}
 
 // verifyRefreshToken checks a refresh or offline token's signature (HS512,
 // the realm's HMAC key, nothing else), type and issuer.

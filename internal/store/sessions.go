@@ -10,12 +10,6 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 )
 
-// Errors of refresh token rotation, with Keycloak's wording as their text.
-var (
-	ErrStaleToken    = errors.New("Stale token")
-	ErrReuseExceeded = errors.New("Maximum allowed refresh token reuse exceeded")
-)
-
 const userSessionCols = `id, realm_id, user_id, offline, started, last_refresh, remember_me, ip_address, auth_method, auth_time, notes`
 
 func scanUserSession(sc interface{ Scan(...any) error }) (session.UserSession, error) {
@@ -169,42 +163,39 @@ func (s *DB) DeleteOfflineSessionsOfClient(ctx context.Context, realmID, userID,
 	return n, err
 }
 
-// UseRefreshToken applies Keycloak's refresh token rotation rules to one use
-// of the refresh token jti (issued at iat) in a client session, atomically:
-// the row is locked while it is decided, so N concurrent uses with
-// refreshTokenMaxReuse = 0 give exactly one success on any number of nodes.
-//
-//   - a token that is not the session's current one and was issued before
-//     the session's last token is stale;
-//   - a token becomes current on first use, with a use count of 0;
-//   - a use past refreshTokenMaxReuse fails.
-//
-// On success the use is counted and the client session's timestamp is now.
-// With rotation off only the timestamp moves.
-func (s *DB) UseRefreshToken(ctx context.Context, clientSessionID, jti string, iat, now int64, rotation bool, maxReuse int) error {
-	return s.InTx(ctx, func(tx *DB) error {
-		c, err := scanClientSession(tx.queryRow(ctx, `SELECT `+clientSessionCols+` FROM client_sessions WHERE id = $1`+tx.forUpdate(), clientSessionID))
+// UpdateClientSession changes the client session id by read-modify-write:
+// the row is read locked, fn decides on it and returns the new value, and
+// the value is written in the same transaction, so a rule that decides on
+// the stored state (refresh token rotation, session.DecideRefresh) sees
+// every concurrent change on any number of nodes. fn may run more than once
+// (a PostgreSQL serialization retry), so it must do nothing but decide. An
+// error from fn leaves the row as it was and is returned as is; a missing
+// row is ErrNotFound. The session's identity (its user session, client,
+// offline flag and start) never changes.
+func (s *DB) UpdateClientSession(ctx context.Context, id string, fn func(session.ClientSession) (session.ClientSession, error)) (session.ClientSession, error) {
+	var out session.ClientSession
+	err := s.InTx(ctx, func(tx *DB) error {
+		old, err := scanClientSession(tx.queryRow(ctx, `SELECT `+clientSessionCols+` FROM client_sessions WHERE id = $1`+tx.forUpdate(), id))
 		if err != nil {
 			return err
 		}
-		if !rotation {
-			_, err := tx.exec(ctx, `UPDATE client_sessions SET ts = $2 WHERE id = $1`, c.ID, max(now, c.Timestamp))
+		c, err := fn(old)
+		if err != nil {
 			return err
 		}
-		if c.CurrentRefreshToken != "" && c.CurrentRefreshToken != jti && iat < c.Timestamp {
-			return ErrStaleToken
+		if c.Notes == nil {
+			c.Notes = map[string]string{}
 		}
-		count := c.RefreshUseCount
-		if c.CurrentRefreshToken != jti {
-			count = 0
+		if err := oneRow(tx.exec(ctx, `UPDATE client_sessions SET ts = $2, current_refresh_token = $3, refresh_use_count = $4,
+			scope = $5, nonce = $6, notes = $7 WHERE id = $1`,
+			old.ID, c.Timestamp, c.CurrentRefreshToken, c.RefreshUseCount, c.Scope, c.Nonce, toJSON(c.Notes))); err != nil {
+			return err
 		}
-		if count > maxReuse {
-			return ErrReuseExceeded
-		}
-		_, err = tx.exec(ctx, `UPDATE client_sessions SET current_refresh_token = $2, refresh_use_count = $3, ts = $4 WHERE id = $1`,
-			c.ID, jti, count+1, max(now, c.Timestamp))
-		return err
+		c.ID, c.UserSessionID, c.ClientID, c.Offline, c.Started = old.ID, old.UserSessionID, old.ClientID, old.Offline, old.Started
+		out = c
+		return nil
 	})
+	return out, err
 }
 
 // UpdateClientSessionScope records the scope granted on the latest token.

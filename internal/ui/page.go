@@ -10,8 +10,10 @@ type Page struct {
 	// Resources is the URL path prefix of the static files
 	// ("/realms/…" pages use "{relative path}/resources/{version}").
 	Resources string
-	// Title is the message key of the page title.
-	Title string
+	// Title is the message key of the page title, and TitleArgs fill its
+	// {0}, {1}… wherever the title is shown (the <title> and the heading).
+	Title     string
+	TitleArgs []string
 	// Message is an error, warning, success or info text shown at the top.
 	Message *Message
 
@@ -57,6 +59,9 @@ type Param struct{ Name, Value string }
 // T returns the message key in the page's locale with {0}, {1}… replaced by
 // args. Templates escape the result; messages hold no HTML.
 func (p Page) T(key string, args ...string) string { return p.catalog.text(key, args...) }
+
+// TitleText is the page title in the page's locale, its arguments filled.
+func (p Page) TitleText() string { return p.T(p.Title, p.TitleArgs...) }
 
 // WithLocale returns p rendered in locale (one of Locales, else English).
 func (p Page) WithLocale(locale string) Page {

@@ -159,3 +159,22 @@ func TestThemeFromAnotherFS(t *testing.T) {
 		t.Fatalf("%q %v", buf.String(), err)
 	}
 }
+
+// Regression: the consent page's <title> read "Grant Access to {0}"; the
+// title's arguments must reach the <title> as well as the heading.
+func TestTitleArguments(t *testing.T) {
+	for locale, want := range map[string]string{"en": "Grant Access to App", "de": "Zugriff für App gewähren"} {
+		var buf bytes.Buffer
+		p := Page{Realm: "Demo", Title: "oauthGrantTitle", TitleArgs: []string{"App"}, Client: "App"}
+		if err := Default().Render(&buf, "consent.html", p.WithLocale(locale)); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		if !strings.Contains(out, "<title>"+want+" – Demo</title>") || !strings.Contains(out, `<h1 id="page-title">`+want+"</h1>") {
+			t.Errorf("%s: title or heading lacks %q: %s", locale, want, out)
+		}
+		if strings.Contains(out, "{0}") {
+			t.Errorf("%s: unfilled placeholder: %s", locale, out)
+		}
+	}
+}

@@ -16,10 +16,19 @@ import (
 // so each handler has one place where it decides what the client sees.
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 
+// Code is the machine-readable code of a refusal: an OAuth 2.0 error code
+// (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1) or one of Keycloak's own,
+// as the body's "error" member carries it. Metrics and events read the code
+// here, never by parsing the body back.
+type Code string
+
 // Error is a failure with the response the client gets. Body is written as
-// JSON (each API supplies its own shape); Err is the cause, for the log only.
+// JSON (each API supplies its own shape); Code names the failure for
+// metrics and events ("" when the API has none); Err is the cause, for the
+// log only.
 type Error struct {
 	Status int
+	Code   Code
 	Body   any
 	Err    error
 }
@@ -32,6 +41,15 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// CodeOf is the Code of the *Error in err's chain, and whether it has one.
+func CodeOf(err error) (Code, bool) {
+	var he *Error
+	if !errors.As(err, &he) || he.Code == "" {
+		return "", false
+	}
+	return he.Code, true
+}
 
 // Handle adapts h to http.Handler. An *Error is written as is; any other
 // error is logged and answered with a 500 that reveals nothing.
@@ -80,44 +98,56 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	return err
 }
 
-type statusWriter struct {
+// StatusWriter remembers the status a handler answered with, for the
+// middleware that logs, measures or audits the answer:
+// &StatusWriter{ResponseWriter: w}.
+type StatusWriter struct {
 	http.ResponseWriter
 	status int
 }
 
-func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
+// WriteHeader records the first final status; a 1xx informational answer
+// (103 Early Hints) is followed by the real one.
+func (s *StatusWriter) WriteHeader(code int) {
+	if s.status == 0 && code >= 200 {
 		s.status = code
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
 
-func (s *statusWriter) Write(b []byte) (int, error) {
+func (s *StatusWriter) Write(b []byte) (int, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
 	}
 	return s.ResponseWriter.Write(b)
 }
 
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+// Status is the status answered: 200 when the handler wrote a body
+// without one, or nothing at all, as net/http then answers.
+func (s *StatusWriter) Status() int {
+	if s.status == 0 {
+		return http.StatusOK
+	}
+	return s.status
+}
+
+// Unwrap lets http.ResponseController reach Flush and deadlines.
+func (s *StatusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // LogRequests logs one line per request: method, route pattern (never the
 // raw path or query, which can carry codes and tokens), status and latency.
 func LogRequests(log *slog.Logger, now func() time.Time, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		if sw.status == 0 {
-			sw.status = http.StatusOK
-		}
 		pattern := r.Pattern
 		if pattern == "" {
 			pattern = "unmatched"
 		}
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("route", pattern),
-			slog.Int("status", sw.status), slog.Duration("latency", now().Sub(start)),
+			slog.Int("status", sw.Status()), slog.Duration("latency", now().Sub(start)),
 			slog.String("realm", r.PathValue("realm")))
 	})
 }

@@ -38,3 +38,22 @@ func TestHandleMapsErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestStatusWriter(t *testing.T) {
+	for name, tt := range map[string]struct {
+		handler func(w http.ResponseWriter)
+		want    int
+	}{
+		"nothing written":          {func(w http.ResponseWriter) {}, http.StatusOK},
+		"body without a status":    {func(w http.ResponseWriter) { w.Write([]byte("x")) }, http.StatusOK},
+		"status":                   {func(w http.ResponseWriter) { w.WriteHeader(http.StatusCreated) }, http.StatusCreated},
+		"first status stands":      {func(w http.ResponseWriter) { w.WriteHeader(http.StatusNotFound); w.WriteHeader(http.StatusOK) }, http.StatusNotFound},
+		"informational then final": {func(w http.ResponseWriter) { w.WriteHeader(http.StatusEarlyHints); w.WriteHeader(http.StatusNoContent) }, http.StatusNoContent},
+	} {
+		sw := &StatusWriter{ResponseWriter: httptest.NewRecorder()}
+		tt.handler(sw)
+		if sw.Status() != tt.want {
+			t.Errorf("%s: status %d, want %d", name, sw.Status(), tt.want)
+		}
+	}
+}

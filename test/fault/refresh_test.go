@@ -13,7 +13,8 @@ import (
 
 // F2 and F3: with refresh token rotation on, one refresh token is honoured
 // maxReuse+1 times, never more, however many nodes race for it; the reuse
-// count lives in the database (store.UseRefreshToken). Every node reads the
+// count lives in the database (store.UpdateClientSession deciding with
+// session.DecideRefresh). Every node reads the
 // realm on each request, so the test changes maxReuse between runs through
 // the store.
 func TestF2F3RefreshReuseAcrossNodes(t *testing.T) {

@@ -22,6 +22,7 @@ func sessionTests() []struct {
 		{"sessions: create, list, touch only moves forward, delete cascades", testSessionBasics},
 		{"refresh rotation: max reuse N allows N+1 uses, stale tokens refused", testRefreshRotation},
 		{"refresh rotation: 50 concurrent uses with max reuse 0 give exactly one success", testRefreshRace},
+		{"client session read-modify-write: stored whole, identity kept, refused or missing changes nothing", testUpdateClientSession},
 		{"offline revocation for one client leaves other clients and online sessions", testOfflineRevocation},
 		{"expired sessions are removed by their own timeouts", testExpiry},
 		{"revoked tokens are remembered until they expire", testRevokedTokens},
@@ -106,11 +107,35 @@ func testSessionBasics(t *testing.T, db *store.DB) {
 	}
 }
 
+// errRefused is what useRefresh returns for a refusal, with its reason.
+type errRefused struct{ reason string }
+
+func (e errRefused) Error() string { return e.reason }
+
+// useRefresh records one use of a refresh token the way the token endpoint
+// does: session.DecideRefresh on the row UpdateClientSession holds.
+func useRefresh(db *store.DB, csID, jti string, iat, now int64, rotation bool, maxReuse int) error {
+	rl := realm.Realm{RevokeRefreshToken: rotation, RefreshTokenMaxReuse: maxReuse}
+	_, err := db.UpdateClientSession(ctx(), csID, func(old session.ClientSession) (session.ClientSession, error) {
+		d := session.DecideRefresh(rl, old, session.RefreshUse{Jti: jti, Iat: iat}, now)
+		if d.Verdict != session.RefreshAccept {
+			return old, errRefused{d.Reason}
+		}
+		return d.Session, nil
+	})
+	return err
+}
+
+func refusedFor(err error, reason string) bool {
+	var r errRefused
+	return errors.As(err, &r) && r.reason == reason
+}
+
 func testRefreshRotation(t *testing.T, db *store.DB) {
 	f := mkSessionFixture(t, db)
 	_, css := mkSessions(t, db, f, false, 1000, f.c)
 	cs := css[0].ID
-	use := func(jti string, iat, now int64) error { return db.UseRefreshToken(ctx(), cs, jti, iat, now, true, 1) }
+	use := func(jti string, iat, now int64) error { return useRefresh(db, cs, jti, iat, now, true, 1) }
 	// t1 issued at login (iat 1000), max reuse 1: two uses succeed, the third fails.
 	if err := use("t1", 1000, 1010); err != nil {
 		t.Fatal(err)
@@ -118,13 +143,13 @@ func testRefreshRotation(t *testing.T, db *store.DB) {
 	if err := use("t1", 1000, 1020); err != nil {
 		t.Fatalf("second use within max reuse 1: %v", err)
 	}
-	if err := use("t1", 1000, 1030); !errors.Is(err, store.ErrReuseExceeded) {
-		t.Fatalf("third use: want ErrReuseExceeded, got %v", err)
+	if err := use("t1", 1000, 1030); !refusedFor(err, session.ReasonReuseExceeded) {
+		t.Fatalf("third use: want reuse exceeded, got %v", err)
 	}
 	// t2 was issued by the first refresh (iat 1010), before the session's last
 	// token (1020): stale.
-	if err := use("t2", 1010, 1040); !errors.Is(err, store.ErrStaleToken) {
-		t.Fatalf("older sibling: want ErrStaleToken, got %v", err)
+	if err := use("t2", 1010, 1040); !refusedFor(err, session.ReasonStale) {
+		t.Fatalf("older sibling: want stale, got %v", err)
 	}
 	// t3, issued by the latest refresh, becomes current with a fresh count.
 	if err := use("t3", 1020, 1050); err != nil {
@@ -132,11 +157,50 @@ func testRefreshRotation(t *testing.T, db *store.DB) {
 	}
 	// Without rotation, reuse is unlimited.
 	for i := range 5 {
-		if err := db.UseRefreshToken(ctx(), cs, "t3", 1020, int64(1060+i), false, 0); err != nil {
+		if err := useRefresh(db, cs, "t3", 1020, int64(1060+i), false, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := db.UseRefreshToken(ctx(), "missing", "t", 0, 0, true, 0); !errors.Is(err, store.ErrNotFound) {
+	if err := useRefresh(db, "missing", "t", 0, 0, true, 0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing client session: %v", err)
+	}
+}
+
+func testUpdateClientSession(t *testing.T, db *store.DB) {
+	f := mkSessionFixture(t, db)
+	us, css := mkSessions(t, db, f, false, 1000, f.c)
+	before := css[0]
+	got, err := db.UpdateClientSession(ctx(), before.ID, func(c session.ClientSession) (session.ClientSession, error) {
+		c.Timestamp, c.CurrentRefreshToken, c.RefreshUseCount = 1100, "t1", 1
+		c.Scope, c.Nonce, c.Notes = "openid email", "n2", map[string]string{"a": "b"}
+		c.ClientID, c.Started = "someone-else", 1 // identity is not the caller's to change
+		return c, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := db.GetClientSession(ctx(), us.ID, f.c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Timestamp != 1100 || stored.CurrentRefreshToken != "t1" || stored.RefreshUseCount != 1 ||
+		stored.Scope != "openid email" || stored.Nonce != "n2" || stored.Notes["a"] != "b" {
+		t.Fatalf("update not stored: %+v", stored)
+	}
+	if stored.ClientID != f.c.ID || stored.Started != before.Started || got.ClientID != f.c.ID || got.Started != before.Started {
+		t.Fatalf("identity changed: stored %+v, returned %+v", stored, got)
+	}
+	boom := errors.New("refused")
+	if _, err := db.UpdateClientSession(ctx(), before.ID, func(c session.ClientSession) (session.ClientSession, error) {
+		c.RefreshUseCount = 99
+		return c, boom
+	}); !errors.Is(err, boom) {
+		t.Fatalf("fn's error: %v", err)
+	}
+	if again, _ := db.GetClientSession(ctx(), us.ID, f.c.ID); again.RefreshUseCount != 1 {
+		t.Fatalf("a refused update was written: %+v", again)
+	}
+	if _, err := db.UpdateClientSession(ctx(), "missing", func(c session.ClientSession) (session.ClientSession, error) { return c, nil }); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing client session: %v", err)
 	}
 }
@@ -154,13 +218,13 @@ func testRefreshRace(t *testing.T, db *store.DB) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := db.UseRefreshToken(ctx(), css[0].ID, "t1", 1000, 1001, true, 0)
+			err := useRefresh(db, css[0].ID, "t1", 1000, 1001, true, 0)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case err == nil:
 				ok++
-			case errors.Is(err, store.ErrReuseExceeded):
+			case refusedFor(err, session.ReasonReuseExceeded):
 				reuse++
 			default:
 				t.Errorf("unexpected: %v", err)

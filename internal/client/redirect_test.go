@@ -1,9 +1,7 @@
-package login
+package client
 
 import (
 	"testing"
-
-	"github.com/gatehouse-iam/gatehouse/internal/client"
 )
 
 func TestRedirectURIMatching(t *testing.T) {
@@ -16,7 +14,7 @@ func TestRedirectURIMatching(t *testing.T) {
 		"http://localhost/loop",
 		"com.example.app:/oauth2redirect",
 		"https://q.example/cb?tenant=1",
-	}, "https://root.example", "https://id.example", "https://id.example")
+	}, "https://root.example", "https://id.example")
 	tests := []struct {
 		name  string
 		given string
@@ -67,7 +65,7 @@ func TestRedirectURIMatching(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := rules.match(tt.given)
+			got, ok := rules.Match(tt.given)
 			if ok != tt.ok {
 				t.Fatalf("match(%q) = %v, want %v", tt.given, ok, tt.ok)
 			}
@@ -79,12 +77,12 @@ func TestRedirectURIMatching(t *testing.T) {
 }
 
 func TestRedirectURIAnyWildcard(t *testing.T) {
-	rules := newRedirectRules([]string{"*"}, "", "https://id.example", "https://id.example")
-	if _, ok := rules.match("https://anything.example/x"); !ok {
+	rules := newRedirectRules([]string{"*"}, "", "https://id.example")
+	if _, ok := rules.Match("https://anything.example/x"); !ok {
 		t.Error(`"*" should allow any https URI`)
 	}
 	for _, bad := range []string{"javascript:alert(1)", "https://a.example/../x", "https://a.example/#x"} {
-		if _, ok := rules.match(bad); ok {
+		if _, ok := rules.Match(bad); ok {
 			t.Errorf(`"*" allowed %q`, bad)
 		}
 	}
@@ -103,7 +101,7 @@ func TestSingleRedirectURI(t *testing.T) {
 		{"none", nil, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := newRedirectRules(tt.registered, "https://root.example/", "https://id.example", "").single()
+			got, ok := newRedirectRules(tt.registered, "https://root.example/", "https://id.example").Single()
 			if got != tt.want || ok != (tt.want != "") {
 				t.Fatalf("single() = %q, %v; want %q", got, ok, tt.want)
 			}
@@ -112,23 +110,23 @@ func TestSingleRedirectURI(t *testing.T) {
 }
 
 func TestPostLogoutRules(t *testing.T) {
-	rr := postLogoutRules(clientWith(map[string]string{"post.logout.redirect.uris": "https://app.example/bye##+"},
-		"https://app.example/cb"), "https://id.example", "")
+	rr := clientWith(map[string]string{"post.logout.redirect.uris": "https://app.example/bye##+"},
+		"https://app.example/cb").PostLogoutRules("https://id.example")
 	for given, want := range map[string]bool{
 		"https://app.example/bye": true,
 		"https://app.example/cb":  true, // through "+"
 		"https://app.example/x":   false,
 	} {
-		if _, ok := rr.match(given); ok != want {
+		if _, ok := rr.Match(given); ok != want {
 			t.Errorf("match(%q) = %v, want %v", given, ok, want)
 		}
 	}
-	none := postLogoutRules(clientWith(nil, "https://app.example/cb"), "https://id.example", "")
-	if _, ok := none.match("https://app.example/cb"); ok {
+	none := clientWith(nil, "https://app.example/cb").PostLogoutRules("https://id.example")
+	if _, ok := none.Match("https://app.example/cb"); ok {
 		t.Error("without post.logout.redirect.uris no URI may be allowed (Keycloak)")
 	}
 }
 
-func clientWith(attrs map[string]string, redirects ...string) client.Client {
-	return client.Client{ClientID: "c", Attributes: attrs, RedirectURIs: redirects}
+func clientWith(attrs map[string]string, redirects ...string) Client {
+	return Client{ClientID: "c", Attributes: attrs, RedirectURIs: redirects}
 }

@@ -1,4 +1,4 @@
-package login
+package client
 
 import (
 	"net/url"
@@ -14,7 +14,7 @@ import (
 // a wildcard registration never reaches another host.
 //
 // `go test` runs the seeds below and testdata/fuzz/FuzzRedirectMatch;
-// `go test -run XXX -fuzz FuzzRedirectMatch ./internal/login/` searches.
+// `go test -run XXX -fuzz FuzzRedirectMatch ./internal/client/` searches.
 func FuzzRedirectMatch(f *testing.F) {
 	for _, s := range [][2]string{
 		{"https://app.example/cb", "https://app.example/cb"},
@@ -40,8 +40,8 @@ func FuzzRedirectMatch(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, registered, given string) {
-		rules := newRedirectRules([]string{registered}, "https://root.example", "https://id.example", "https://id.example")
-		got, ok := rules.match(given)
+		rules := newRedirectRules([]string{registered}, "https://root.example", "https://id.example")
+		got, ok := rules.Match(given)
 		if !ok {
 			return
 		}

@@ -1,12 +1,11 @@
-package login
+package client
 
 import (
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/gatehouse-iam/gatehouse/internal/client"
 )
 
 // maxRedirectURI bounds a redirect URI; no real one comes close.
@@ -18,49 +17,70 @@ var forbiddenSchemes = map[string]bool{
 	"javascript": true, "data": true, "vbscript": true, "file": true, "blob": true, "about": true,
 }
 
-// redirectRules is what a redirect URI is matched against: a client's
+// RedirectRules is what a redirect URI is matched against: a client's
 // registered URIs, relative ones resolved against its root URL (or the
 // server's own origin when it has none).
-type redirectRules struct {
+type RedirectRules struct {
 	registered []string
 }
 
-// newRedirectRules resolves registered URIs as Keycloak does: one starting
-// with "/" is relative to rootURL, or to serverOrigin ("https://host:port")
-// when the client has no root URL. authBase is the server's base URL, which
-// a root URL of "${authBaseUrl}" (the built-in account console) stands for.
-func newRedirectRules(registered []string, rootURL, serverOrigin, authBase string) redirectRules {
+// newRedirectRules resolves registered URIs as Keycloak does (see
+// resolveURL). authBase is the server's public base URL.
+func newRedirectRules(registered []string, rootURL, authBase string) RedirectRules {
+	out := RedirectRules{}
+	for _, reg := range registered {
+		reg = strings.TrimSpace(reg)
+		if reg == "" {
+			continue
+		}
+		out.registered = append(out.registered, resolveURL(reg, rootURL, authBase))
+	}
+	return out
+}
+
+// resolveURL makes a client's URL absolute as Keycloak does: one starting
+// with "/" is relative to rootURL, or to the server's origin
+// ("https://host:port") when the client has no root URL. A root URL of
+// "${authBaseUrl}" (the built-in consoles) stands for authBase, the server's
+// public base URL.
+func resolveURL(u, rootURL, authBase string) string {
+	if !strings.HasPrefix(u, "/") {
+		return u
+	}
 	switch rootURL {
 	case "${authBaseUrl}", "${authAdminUrl}":
 		rootURL = authBase
 	}
 	root := strings.TrimSuffix(rootURL, "/")
 	if root == "" {
-		root = serverOrigin
+		root = Origin(authBase)
 	}
-	out := redirectRules{}
-	for _, reg := range registered {
-		reg = strings.TrimSpace(reg)
-		if reg == "" {
-			continue
-		}
-		if strings.HasPrefix(reg, "/") {
-			reg = root + reg
-		}
-		out.registered = append(out.registered, reg)
-	}
-	return out
+	return root + u
 }
 
-// clientRedirectRules are the rules for a client's redirect_uri.
-func clientRedirectRules(c client.Client, serverOrigin, authBase string) redirectRules {
-	return newRedirectRules(c.RedirectURIs, c.RootURL, serverOrigin, authBase)
+// Origin is scheme://host[:port] of an absolute URL, "" when it has none.
+func Origin(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
-// postLogoutRules are the rules for post_logout_redirect_uri: the client's
+// ResolveURL is u (the client's base or admin URL) made absolute against
+// the client's root URL; authBase is the server's public base URL.
+func (c Client) ResolveURL(u, authBase string) string { return resolveURL(u, c.RootURL, authBase) }
+
+// RedirectRules are the rules for the client's redirect_uri; authBase is
+// the server's public base URL.
+func (c Client) RedirectRules(authBase string) RedirectRules {
+	return newRedirectRules(c.RedirectURIs, c.RootURL, authBase)
+}
+
+// PostLogoutRules are the rules for post_logout_redirect_uri: the client's
 // post.logout.redirect.uris attribute ("##"-separated), where "+" stands for
 // its redirect URIs. Without the attribute no URI is allowed, as in Keycloak.
-func postLogoutRules(c client.Client, serverOrigin, authBase string) redirectRules {
+func (c Client) PostLogoutRules(authBase string) RedirectRules {
 	var regs []string
 	for _, v := range strings.Split(c.Attributes["post.logout.redirect.uris"], "##") {
 		if v = strings.TrimSpace(v); v == "+" {
@@ -69,10 +89,10 @@ func postLogoutRules(c client.Client, serverOrigin, authBase string) redirectRul
 			regs = append(regs, v)
 		}
 	}
-	return newRedirectRules(regs, c.RootURL, serverOrigin, authBase)
+	return newRedirectRules(regs, c.RootURL, authBase)
 }
 
-// match reports whether given is an allowed redirect URI and returns the URI
+// Match reports whether given is an allowed redirect URI and returns the URI
 // to send the browser to (given itself). The comparison is on the text as
 // given, never case-folded or decoded (CVE-2020-15234), exact unless a
 // registered URI ends in "*":
@@ -89,7 +109,7 @@ func postLogoutRules(c client.Client, serverOrigin, authBase string) redirectRul
 // info, a backslash, a control character, a "." or ".." path segment (even
 // percent-encoded, CVE-2024-1132), an encoded "/" or "\", or a scheme that
 // runs script or reads local data.
-func (rr redirectRules) match(given string) (string, bool) {
+func (rr RedirectRules) Match(given string) (string, bool) {
 	gu, ok := checkRedirectURI(given)
 	if !ok {
 		return "", false
@@ -111,7 +131,7 @@ func (rr redirectRules) match(given string) (string, bool) {
 	return "", false
 }
 
-func (rr redirectRules) matches(given string, gu *url.URL) bool {
+func (rr RedirectRules) matches(given string, gu *url.URL) bool {
 	withoutQuery, _, _ := strings.Cut(given, "?")
 	for _, reg := range rr.registered {
 		prefix, wildcard := strings.CutSuffix(reg, "*")
@@ -140,9 +160,9 @@ func (rr redirectRules) matches(given string, gu *url.URL) bool {
 	return false
 }
 
-// single is the redirect target when the request names none: allowed only
+// Single is the redirect target when the request names none: allowed only
 // when the client registered exactly one URI and it is not a wildcard.
-func (rr redirectRules) single() (string, bool) {
+func (rr RedirectRules) Single() (string, bool) {
 	if len(rr.registered) != 1 || strings.Contains(rr.registered[0], "*") {
 		return "", false
 	}
@@ -196,4 +216,31 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// AllowedOrigins resolves the client's web origins as Keycloak does: "+"
+// stands for the origins of its http(s) redirect URIs, relative ones
+// resolved like the redirect URIs themselves; "*" for any origin; any other
+// entry is an origin as written (a trailing "/" dropped, since no browser
+// sends one). authBase is the server's public base URL. The result is
+// sorted, without duplicates: it is what a token's allowed-origins claim
+// carries and what CORS answers are decided on.
+func (c Client) AllowedOrigins(authBase string) []string {
+	var out []string
+	for _, o := range c.WebOrigins {
+		if o = strings.TrimSpace(o); o != "+" {
+			if o = strings.TrimSuffix(o, "/"); o != "" {
+				out = append(out, o)
+			}
+			continue
+		}
+		for _, ru := range c.RedirectRules(authBase).registered {
+			u, err := url.Parse(strings.TrimSuffix(ru, "*"))
+			if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+				out = append(out, u.Scheme+"://"+u.Host)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
