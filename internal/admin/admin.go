@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
@@ -54,7 +55,7 @@ type Request struct {
 // Can reports whether the caller holds the admin permission perm over the
 // target realm ("view-users", "manage-clients", ...), with Keycloak's
 // implications (manage-x implies view-x, view-users implies query-users …).
-func (rq *Request) Can(perm string) bool { return allows(rq.perms, perm) }
+func (rq *Request) Can(perm string) bool { return role.Permits(rq.perms, perm) }
 
 // Require answers 403 unless the caller holds perm.
 func (rq *Request) Require(perm string) error {

@@ -129,32 +129,6 @@ func (h *Handler) adminPerms(ctx context.Context, c *Caller, target realm.Realm)
 	return perms, nil
 }
 
-// implied lists, for each permission, the roles that also grant it.
-var implied = map[string][]string{
-	"view-realm":              {"manage-realm"},
-	"view-users":              {"manage-users"},
-	"query-users":             {"view-users", "manage-users"},
-	"query-groups":            {"view-users", "manage-users"},
-	"view-clients":            {"manage-clients"},
-	"query-clients":           {"view-clients", "manage-clients"},
-	"view-events":             {"manage-events"},
-	"view-identity-providers": {"manage-identity-providers"},
-	"view-authorization":      {"manage-authorization"},
-	"query-realms":            {"view-realm", "manage-realm"},
-}
-
-func allows(perms map[string]bool, perm string) bool {
-	if perms[provision.RealmAdmin] || perms[perm] {
-		return true
-	}
-	for _, p := range implied[perm] {
-		if perms[p] {
-			return true
-		}
-	}
-	return false
-}
-
 // CanMapRole reports whether the caller may grant role r to someone. An
 // admin role (a role of realm-management, of a "<realm>-realm" client, or
 // master's admin and create-realm) can be granted only by a caller who holds

@@ -193,7 +193,7 @@ func (h *Handler) listRealms(rq *Request) error {
 	out := []rep.Realm{}
 	for _, v := range visible {
 		switch {
-		case !allows(v.perms, "view-realm"):
+		case !role.Permits(v.perms, "view-realm"):
 			out = append(out, rep.Realm{Realm: v.realm.Name})
 		case brief:
 			out = append(out, briefRealm(v.realm))
