@@ -288,6 +288,11 @@ func (a clientsAPI) create(rq *Request) error {
 		return err
 	}
 
+	if c.ServiceAccountsEnabled {
+		if err := rq.requireServiceAccount(ctx); err != nil {
+			return err
+		}
+	}
 	explicitScopes := x.DefaultClientScopes != nil || x.OptionalClientScopes != nil
 	err := db.InTx(ctx, func(tx *store.DB) error {
 		if err := provision.CreateClient(ctx, tx, c, rq.Now()); err != nil {
@@ -519,6 +524,11 @@ func (a clientsAPI) update(rq *Request) error {
 	if (reservedClientID(rq.Realm, cur.ClientID) || x.ClientID != "" && reservedClientID(rq.Realm, x.ClientID)) && !wholeRealmAdmin(rq) {
 		return errForbidden
 	}
+	if x.ServiceAccountsEnabled != nil && *x.ServiceAccountsEnabled && !cur.ServiceAccountsEnabled {
+		if err := rq.requireServiceAccount(ctx); err != nil {
+			return err
+		}
+	}
 	err = db.InTx(ctx, func(tx *store.DB) error {
 		var c client.Client
 		if err := tx.UpdateClient(ctx, rq.Realm.ID, cur.ID, func(old *client.Client) error {
@@ -714,6 +724,9 @@ func (a clientsAPI) serviceAccount(rq *Request) error {
 		if !c.ServiceAccountsEnabled {
 			return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{
 				"error": "Service account not enabled for the client '" + c.ClientID + "'"}}
+		}
+		if err := rq.requireServiceAccount(ctx); err != nil {
+			return err
 		}
 		if err := provision.EnsureServiceAccount(ctx, db, c, rq.Now()); err != nil {
 			return err

@@ -442,12 +442,12 @@ func (a userAPI) create(rq *Request) error {
 		}
 		granted = append(granted, rs...)
 	}
-	if err := cat.requireGrant(rq, granted); err != nil {
-		return err
-	}
 	roleIDs := idsOfRoles(granted)
 	if rq.Realm.DefaultRoleID != "" {
 		roleIDs = append(roleIDs, rq.Realm.DefaultRoleID)
+	}
+	if err := rq.requireConfer(ctx, roleIDs...); err != nil {
+		return err
 	}
 	err = db.InTx(ctx, func(tx *store.DB) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
@@ -876,15 +876,11 @@ func (a userAPI) membership(rq *Request) (user.User, role.Group, error) {
 	if err != nil {
 		return user.User{}, role.Group{}, err
 	}
-	rs, err := groupChainRoles(ctx, rq.h.Store, rq.Realm.ID, g.ID)
+	ids, err := groupChainRoleIDs(ctx, rq.h.Store, rq.Realm.ID, g.ID)
 	if err != nil {
 		return user.User{}, role.Group{}, err
 	}
-	cat, err := loadRoleCatalog(ctx, rq)
-	if err != nil {
-		return user.User{}, role.Group{}, err
-	}
-	if err := cat.requireGrant(rq, rs); err != nil {
+	if err := rq.requireConfer(ctx, ids...); err != nil {
 		return user.User{}, role.Group{}, err
 	}
 	return u, g, nil
