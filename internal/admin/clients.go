@@ -524,6 +524,12 @@ func (a clientsAPI) update(rq *Request) error {
 	if (reservedClientID(rq.Realm, cur.ClientID) || x.ClientID != "" && reservedClientID(rq.Realm, x.ClientID)) && !wholeRealmAdmin(rq) {
 		return errForbidden
 	}
+	// Every setting of a client is part of how it authenticates or where its
+	// tokens go, so one whose service account outranks the caller is left
+	// alone entirely.
+	if err := rq.requireClientTakeover(ctx, cur.ID); err != nil {
+		return err
+	}
 	if x.ServiceAccountsEnabled != nil && *x.ServiceAccountsEnabled && !cur.ServiceAccountsEnabled {
 		if err := rq.requireServiceAccount(ctx); err != nil {
 			return err
@@ -615,14 +621,24 @@ func (a clientsAPI) getSecret(rq *Request) error {
 	if err != nil {
 		return err
 	}
+	if err := rq.requireClientTakeover(rq.R.Context(), c.ID); err != nil {
+		return err
+	}
 	return rq.JSON(clientSecretRep{Type: "secret", Value: c.Secret})
 }
 
 // regenerateSecret is POST /clients/{id}/client-secret: the old secret stops
 // working at once.
 func (a clientsAPI) regenerateSecret(rq *Request) error {
+	c, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	if err := rq.requireClientTakeover(rq.R.Context(), c.ID); err != nil {
+		return err
+	}
 	var secret string
-	err := rq.h.Store.UpdateClient(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"), func(c *client.Client) error {
+	err = rq.h.Store.UpdateClient(rq.R.Context(), rq.Realm.ID, c.ID, func(c *client.Client) error {
 		setNewClientSecret(rq, c)
 		secret = c.Secret
 		return nil

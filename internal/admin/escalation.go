@@ -155,3 +155,30 @@ func (rq *Request) inTx(ctx context.Context, fn func(txrq *Request, tx *store.DB
 func (rq *Request) requireServiceAccount(ctx context.Context) error {
 	return rq.requireConfer(ctx, rq.Realm.DefaultRoleID)
 }
+
+// requireTakeover guards taking over a user: setting, resetting or
+// removing its credentials, or changing the address its recovery mail goes
+// to. It is 403 unless the caller could confer every role the user holds,
+// so that holding manage-users (or manage-clients, for a client's service
+// account) is no way into realm-admin through someone who has it. Keycloak
+// allows these; Gatehouse does not (README, "Where Gatehouse differs").
+func (rq *Request) requireTakeover(ctx context.Context, userID string) error {
+	ids, err := rq.h.Store.EffectiveRoleIDs(ctx, rq.Realm.ID, userID)
+	if err != nil {
+		return err
+	}
+	return rq.requireConfer(ctx, ids...)
+}
+
+// requireClientTakeover is requireTakeover for a client: whoever holds its
+// secret or its authentication settings acts as its service account.
+func (rq *Request) requireClientTakeover(ctx context.Context, clientID string) error {
+	sa, err := rq.h.Store.GetServiceAccount(ctx, rq.Realm.ID, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return rq.requireTakeover(ctx, sa.ID)
+}

@@ -343,3 +343,131 @@ func TestEscalationRoutes(t *testing.T) {
 		}
 	})
 }
+
+// credentialIDs lists a user's credentials, to see that nothing replaced them.
+func (e *escEnv) credentialIDs(username string) string {
+	e.t.Helper()
+	cs, err := e.s.DB.ListCredentials(context.Background(), userID(e, username))
+	e.must(err)
+	var ids []string
+	for _, c := range cs {
+		ids = append(ids, c.ID+c.SecretData)
+	}
+	slices.Sort(ids)
+	return strings.Join(ids, ",")
+}
+
+// newClient creates a client as master's admin and returns its id.
+func (e *escEnv) newClient(body map[string]any) string {
+	e.t.Helper()
+	st, h, b := e.s.do("POST", "/admin/realms/esc/clients", e.s.adminToken(), body)
+	if st != 201 {
+		e.t.Fatalf("create client: %d %s", st, b)
+	}
+	return h.Get("Location")[strings.LastIndex(h.Get("Location"), "/")+1:]
+}
+
+// Gatehouse goes past Keycloak here (README): taking over a principal that
+// holds an admin role the caller lacks is another way to that role.
+func TestTakeoverGuard(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		e := newEscEnv(t, s)
+		users := s.realmAdmin(e.realm, "usermgr", "manage-users")
+		clients := s.realmAdmin(e.realm, "climgr", "manage-clients")
+		s.realmAdmin(e.realm, "plainuser")
+		p := func(x string) string { return "/admin/realms/esc" + x }
+		refused := func(method, path, tok string, body any) {
+			t.Helper()
+			if st, _, b := s.do(method, p(path), tok, body); st != 403 || string(b) != forbiddenBody {
+				t.Errorf("%s %s: %d %s, want 403", method, path, st, b)
+			}
+		}
+
+		before := e.credentialIDs("vic")
+		vic := e.ids["vic"]
+		refused("PUT", "/users/"+vic+"/reset-password", users, map[string]any{"value": "Taken-0ver!", "temporary": false})
+		refused("PUT", "/users/"+vic, users, map[string]any{"credentials": []any{map[string]any{"type": "password", "value": "Taken-0ver!"}}})
+		refused("PUT", "/users/"+vic, users, map[string]any{"email": "mallory@example.com"})
+		cs, _ := s.DB.ListCredentials(context.Background(), vic)
+		refused("DELETE", "/users/"+vic+"/credentials/"+cs[0].ID, users, nil)
+		if e.credentialIDs("vic") != before {
+			t.Error("vic's credentials changed")
+		}
+		// The same calls on a user holding no admin role work.
+		plain := userID(e, "plainuser")
+		if st, _, b := s.do("PUT", p("/users/"+plain+"/reset-password"), users, map[string]any{"value": "Fresh-pass-1"}); st != 204 {
+			t.Errorf("reset plain user's password: %d %s", st, b)
+		}
+		if st, _, b := s.do("PUT", p("/users/"+plain), users, map[string]any{"email": "plain@example.com"}); st != 204 {
+			t.Errorf("update plain user: %d %s", st, b)
+		}
+		// Nor may a realm-admin be reset by a caller holding less.
+		if st, _, b := s.do("PUT", p("/users/"+plain+"/reset-password"), e.tok, map[string]any{"value": "Fresh-pass-2"}); st != 204 {
+			t.Errorf("mallory resets plain user: %d %s", st, b)
+		}
+
+		// A client whose service account holds realm-admin.
+		svc := e.newClient(map[string]any{"clientId": "svc", "publicClient": false, "serviceAccountsEnabled": true})
+		var sa struct{ ID string }
+		s.get(p("/clients/"+svc+"/service-account-user"), s.adminToken(), &sa)
+		if st, _, b := s.do("POST", p("/users/"+sa.ID+"/role-mappings/clients/"+e.ids["rm"]), s.adminToken(),
+			[]any{map[string]any{"id": e.adminID, "name": provision.RealmAdmin}}); st != 204 {
+			t.Fatalf("map realm-admin to svc: %d %s", st, b)
+		}
+		c, err := s.DB.GetClient(context.Background(), e.realm.ID, svc)
+		e.must(err)
+		refused("GET", "/clients/"+svc+"/client-secret", clients, nil)
+		refused("POST", "/clients/"+svc+"/client-secret", clients, nil)
+		refused("PUT", "/clients/"+svc, clients, map[string]any{"secret": "known-secret"})
+		refused("POST", "/partialImport", e.tok, map[string]any{"ifResourceExists": "OVERWRITE",
+			"clients": []any{map[string]any{"clientId": "svc", "publicClient": false, "secret": "known-secret", "serviceAccountsEnabled": true}}})
+		if after, _ := s.DB.GetClient(context.Background(), e.realm.ID, svc); after.Secret != c.Secret {
+			t.Error("svc's secret changed")
+		}
+		// A confidential client whose service account holds nothing special.
+		other := e.newClient(map[string]any{"clientId": "svc-plain", "publicClient": false, "serviceAccountsEnabled": true})
+		if st, _, b := s.do("GET", p("/clients/"+other+"/client-secret"), clients, nil); st != 200 {
+			t.Errorf("secret of svc-plain: %d %s", st, b)
+		}
+		// Whoever holds realm-admin may still do all of it.
+		boss := s.realmAdmin(e.realm, "boss", provision.RealmAdmin)
+		if st, _, b := s.do("GET", p("/clients/"+svc+"/client-secret"), boss, nil); st != 200 {
+			t.Errorf("realm-admin reads svc's secret: %d %s", st, b)
+		}
+		if st, _, b := s.do("PUT", p("/users/"+vic+"/reset-password"), boss, map[string]any{"value": "Boss-set-1"}); st != 204 {
+			t.Errorf("realm-admin resets vic: %d %s", st, b)
+		}
+	})
+}
+
+// With realm-admin in the realm's default role, every new principal would
+// receive it: creating users or service accounts becomes a grant of it.
+func TestDefaultRoleGuard(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		e := newEscEnv(t, s)
+		users := s.realmAdmin(e.realm, "usermgr", "manage-users")
+		clients := s.realmAdmin(e.realm, "climgr", "manage-clients")
+		p := func(x string) string { return "/admin/realms/esc" + x }
+		if st, _, b := s.do("POST", p("/roles/default-roles-esc/composites"), s.adminToken(),
+			[]any{map[string]any{"id": e.adminID}}); st != 204 {
+			t.Fatalf("realm-admin into the default role: %d %s", st, b)
+		}
+		before := e.snapshot()
+		for _, c := range []struct {
+			method, path, tok string
+			body              any
+		}{
+			{"POST", "/users", users, map[string]any{"username": "newbie"}},
+			{"POST", "/clients", clients, map[string]any{"clientId": "svc3", "publicClient": false, "serviceAccountsEnabled": true}},
+			{"PUT", "/clients/" + e.ids["app"], clients, map[string]any{"publicClient": false, "serviceAccountsEnabled": true}},
+			{"POST", "/partialImport", e.tok, map[string]any{"clients": []any{map[string]any{"clientId": "svc4", "publicClient": false, "serviceAccountsEnabled": true}}}},
+		} {
+			if st, _, b := s.do(c.method, p(c.path), c.tok, c.body); st != 403 || string(b) != forbiddenBody {
+				t.Errorf("%s %s: %d %s, want 403", c.method, c.path, st, b)
+			}
+			if e.snapshot() != before {
+				t.Fatalf("%s %s changed role holdings", c.method, c.path)
+			}
+		}
+	})
+}

@@ -904,6 +904,9 @@ func (pi *partialImporter) clients(ctx context.Context) error {
 				pi.result("SKIPPED", "CLIENT", xc.ClientID, existing.ID)
 				continue
 			}
+			if err := pi.rq.requireClientTakeover(ctx, existing.ID); err != nil {
+				return err
+			}
 			keep := ""
 			if existing.Confidential() {
 				keep = existing.Secret

@@ -590,6 +590,11 @@ func (a userAPI) update(rq *Request) error {
 	}
 	next := old
 	x.ApplyTo(&next)
+	if len(x.Credentials) > 0 || next.Email != old.Email {
+		if err := rq.requireTakeover(ctx, old.ID); err != nil {
+			return err
+		}
+	}
 	if x.RequiredActions != nil {
 		next.RequiredActions = knownActions(x.RequiredActions)
 	}
@@ -691,6 +696,9 @@ func (a userAPI) resetPassword(rq *Request) error {
 	if err := rq.decode(&body); err != nil {
 		return err
 	}
+	if err := rq.requireTakeover(ctx, u.ID); err != nil {
+		return err
+	}
 	if body.Value == nil {
 		return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{"error": "No password provided"}}
 	}
@@ -753,6 +761,9 @@ func (a userAPI) credentials(rq *Request) error {
 func (a userAPI) deleteCredential(rq *Request) error {
 	u, err := a.load(rq)
 	if err != nil {
+		return err
+	}
+	if err := rq.requireTakeover(rq.R.Context(), u.ID); err != nil {
 		return err
 	}
 	err = rq.h.Store.DeleteCredential(rq.R.Context(), u.ID, rq.R.PathValue("credentialId"))
