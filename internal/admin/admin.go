@@ -10,10 +10,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
@@ -24,7 +26,14 @@ type Handler struct {
 	URLs  web.URLs
 	Log   *slog.Logger
 	Now   func() time.Time
+
+	routes []string // the patterns handle registered, for Routes
 }
+
+// Routes returns the patterns Register serves, in registration order
+// (without the trailing-slash twin of each). Tests walk it so that a new
+// route cannot escape the permission table.
+func (h *Handler) Routes() []string { return slices.Clone(h.routes) }
 
 // Register lists the routes this package serves; each resource file adds its own.
 func (h *Handler) Register(mux *http.ServeMux) {
@@ -49,12 +58,17 @@ type Request struct {
 	Realm  realm.Realm
 	h      *Handler
 	perms  map[string]bool
+
+	// For requireConfer, loaded on first use: the realm's composite
+	// edges, and its decision per role id.
+	composites  map[string][]string
+	conferrable map[string]bool
 }
 
 // Can reports whether the caller holds the admin permission perm over the
 // target realm ("view-users", "manage-clients", ...), with Keycloak's
 // implications (manage-x implies view-x, view-users implies query-users …).
-func (rq *Request) Can(perm string) bool { return allows(rq.perms, perm) }
+func (rq *Request) Can(perm string) bool { return role.Permits(rq.perms, perm) }
 
 // Require answers 403 unless the caller holds perm.
 func (rq *Request) Require(perm string) error {
@@ -76,6 +90,7 @@ type endpoint func(rq *Request) error
 // matching does: @keycloak/keycloak-admin-client sends its collection calls
 // that way ("POST /admin/realms/", "GET /admin/realms/demo/users/?max=5").
 func (h *Handler) handle(mux *http.ServeMux, pattern, perm string, fn endpoint) {
+	h.routes = append(h.routes, pattern)
 	hd := h.guard(perm, fn)
 	mux.Handle(pattern, hd)
 	mux.Handle(pattern+"/{$}", hd)

@@ -11,7 +11,6 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/bearer"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
-	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -127,60 +126,4 @@ func (h *Handler) adminPerms(ctx context.Context, c *Caller, target realm.Realm)
 		}
 	}
 	return perms, nil
-}
-
-// implied lists, for each permission, the roles that also grant it.
-var implied = map[string][]string{
-	"view-realm":              {"manage-realm"},
-	"view-users":              {"manage-users"},
-	"query-users":             {"view-users", "manage-users"},
-	"query-groups":            {"view-users", "manage-users"},
-	"view-clients":            {"manage-clients"},
-	"query-clients":           {"view-clients", "manage-clients"},
-	"view-events":             {"manage-events"},
-	"view-identity-providers": {"manage-identity-providers"},
-	"view-authorization":      {"manage-authorization"},
-	"query-realms":            {"view-realm", "manage-realm"},
-}
-
-func allows(perms map[string]bool, perm string) bool {
-	if perms[provision.RealmAdmin] || perms[perm] {
-		return true
-	}
-	for _, p := range implied[perm] {
-		if perms[p] {
-			return true
-		}
-	}
-	return false
-}
-
-// CanMapRole reports whether the caller may grant role r to someone. An
-// admin role (a role of realm-management, of a "<realm>-realm" client, or
-// master's admin and create-realm) can be granted only by a caller who holds
-// it: manage-users alone must not be a path to realm-admin.
-func (rq *Request) CanMapRole(r role.Role) (bool, error) {
-	admin, err := rq.h.isAdminRole(rq.R.Context(), r)
-	if err != nil || !admin {
-		return err == nil, err
-	}
-	return rq.Caller.roleIDs[r.ID] || rq.Caller.holdsAllAdmin(), nil
-}
-
-// holdsAllAdmin is true for master's "admin" role holders, who may grant any role.
-func (c *Caller) holdsAllAdmin() bool { return c.Master && c.hasMasterAdmin }
-
-func (h *Handler) isAdminRole(ctx context.Context, r role.Role) (bool, error) {
-	if r.ClientID == "" {
-		rl, err := h.Store.GetRealm(ctx, r.RealmID)
-		if err != nil {
-			return false, err
-		}
-		return rl.Name == realm.MasterName && (r.Name == provision.MasterAdminRole || r.Name == provision.CreateRealmRole), nil
-	}
-	c, err := h.Store.GetClient(ctx, r.RealmID, r.ClientID)
-	if err != nil {
-		return false, err
-	}
-	return c.ClientID == provision.RealmManagement || strings.HasSuffix(c.ClientID, "-realm") && c.BearerOnly, nil
 }

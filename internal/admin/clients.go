@@ -288,6 +288,11 @@ func (a clientsAPI) create(rq *Request) error {
 		return err
 	}
 
+	if c.ServiceAccountsEnabled {
+		if err := rq.requireServiceAccount(ctx); err != nil {
+			return err
+		}
+	}
 	explicitScopes := x.DefaultClientScopes != nil || x.OptionalClientScopes != nil
 	err := db.InTx(ctx, func(tx *store.DB) error {
 		if err := provision.CreateClient(ctx, tx, c, rq.Now()); err != nil {
@@ -519,6 +524,17 @@ func (a clientsAPI) update(rq *Request) error {
 	if (reservedClientID(rq.Realm, cur.ClientID) || x.ClientID != "" && reservedClientID(rq.Realm, x.ClientID)) && !wholeRealmAdmin(rq) {
 		return errForbidden
 	}
+	// Every setting of a client is part of how it authenticates or where its
+	// tokens go, so one whose service account outranks the caller is left
+	// alone entirely.
+	if err := rq.requireClientTakeover(ctx, cur.ID); err != nil {
+		return err
+	}
+	if x.ServiceAccountsEnabled != nil && *x.ServiceAccountsEnabled && !cur.ServiceAccountsEnabled {
+		if err := rq.requireServiceAccount(ctx); err != nil {
+			return err
+		}
+	}
 	err = db.InTx(ctx, func(tx *store.DB) error {
 		var c client.Client
 		if err := tx.UpdateClient(ctx, rq.Realm.ID, cur.ID, func(old *client.Client) error {
@@ -605,14 +621,24 @@ func (a clientsAPI) getSecret(rq *Request) error {
 	if err != nil {
 		return err
 	}
+	if err := rq.requireClientTakeover(rq.R.Context(), c.ID); err != nil {
+		return err
+	}
 	return rq.JSON(clientSecretRep{Type: "secret", Value: c.Secret})
 }
 
 // regenerateSecret is POST /clients/{id}/client-secret: the old secret stops
 // working at once.
 func (a clientsAPI) regenerateSecret(rq *Request) error {
+	c, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	if err := rq.requireClientTakeover(rq.R.Context(), c.ID); err != nil {
+		return err
+	}
 	var secret string
-	err := rq.h.Store.UpdateClient(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"), func(c *client.Client) error {
+	err = rq.h.Store.UpdateClient(rq.R.Context(), rq.Realm.ID, c.ID, func(c *client.Client) error {
 		setNewClientSecret(rq, c)
 		secret = c.Secret
 		return nil
@@ -714,6 +740,9 @@ func (a clientsAPI) serviceAccount(rq *Request) error {
 		if !c.ServiceAccountsEnabled {
 			return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{
 				"error": "Service account not enabled for the client '" + c.ClientID + "'"}}
+		}
+		if err := rq.requireServiceAccount(ctx); err != nil {
+			return err
 		}
 		if err := provision.EnsureServiceAccount(ctx, db, c, rq.Now()); err != nil {
 			return err

@@ -307,7 +307,10 @@ func (groupsAPI) newGroup(rq *Request, x rep.Group, parentID string) role.Group 
 
 // move puts the group with id under parentID: 204, 404 when there is no
 // such group, 409 (clash) when a sibling there has its name, 400 for a
-// move under its own subtree.
+// move under its own subtree. Every member of the moved subtree stops
+// holding the old ancestors' roles and starts holding the new ones', so
+// both sets pass requireConfer (issue 12: a manage-users admin moved her
+// own group under one carrying realm-admin).
 func (groupsAPI) move(rq *Request, id, parentID string, clash func(name string) error) error {
 	ctx := rq.R.Context()
 	child, err := rq.h.Store.GetGroup(ctx, rq.Realm.ID, id)
@@ -317,8 +320,30 @@ func (groupsAPI) move(rq *Request, id, parentID string, clash func(name string) 
 	if err != nil {
 		return err
 	}
-	err = rq.h.Store.MoveGroup(ctx, rq.Realm.ID, child.ID, parentID)
+	err = rq.inTx(ctx, func(rq *Request, tx *store.DB) error {
+		cur, err := tx.GetGroup(ctx, rq.Realm.ID, child.ID)
+		if err != nil {
+			return err
+		}
+		if cur.ParentID != parentID {
+			lost, err := groupChainRoleIDs(ctx, tx, rq.Realm.ID, cur.ParentID)
+			if err != nil {
+				return err
+			}
+			gained, err := groupChainRoleIDs(ctx, tx, rq.Realm.ID, parentID)
+			if err != nil {
+				return err
+			}
+			if err := rq.requireConfer(ctx, append(lost, gained...)...); err != nil {
+				return err
+			}
+		}
+		return tx.MoveGroup(ctx, rq.Realm.ID, child.ID, parentID)
+	})
+	var we *web.Error
 	switch {
+	case errors.As(err, &we):
+		return we
 	case errors.Is(err, store.ErrConflict):
 		return clash(child.Name)
 	case errors.Is(err, store.ErrGroupCycle):

@@ -193,7 +193,7 @@ func (h *Handler) listRealms(rq *Request) error {
 	out := []rep.Realm{}
 	for _, v := range visible {
 		switch {
-		case !allows(v.perms, "view-realm"):
+		case !role.Permits(v.perms, "view-realm"):
 			out = append(out, rep.Realm{Realm: v.realm.Name})
 		case brief:
 			out = append(out, briefRealm(v.realm))
@@ -764,7 +764,7 @@ func (h *Handler) partialImport(rq *Request) error {
 		txh.Store = tx
 		txrq := *rq
 		txrq.h = &txh
-		pi := &partialImporter{rq: &txrq, tx: tx, realm: r, x: x, res: &res, grantable: map[string]bool{}}
+		pi := &partialImporter{rq: &txrq, tx: tx, realm: r, x: x, res: &res}
 		for _, step := range []func(context.Context) error{pi.clients, pi.roles, pi.groups, pi.users, pi.serviceAccounts} {
 			if err := step(ctx); err != nil {
 				return err
@@ -787,8 +787,6 @@ type partialImporter struct {
 	res   *importResults
 
 	touched   []client.Client       // clients created or overwritten
-	graph     map[string][]string   // composite edges, loaded when first needed
-	grantable map[string]bool       // role id → the caller may grant it
 	groupIDs  map[string]role.Group // by path, after the groups step
 	groupPath map[string]string     // id → path
 }
@@ -815,43 +813,6 @@ func (pi *partialImporter) exists(msg string) (overwrite bool, err error) {
 		return true, nil
 	}
 	return false, errorMessage(http.StatusConflict, msg)
-}
-
-// requireGrant is 403 unless the caller may grant every role in ids and
-// every role they imply through composites.
-func (pi *partialImporter) requireGrant(ctx context.Context, ids ...string) error {
-	if pi.graph == nil {
-		g, err := pi.tx.CompositeGraph(ctx, pi.realm.ID)
-		if err != nil {
-			return err
-		}
-		pi.graph = g
-	}
-	for _, id := range role.Expand(ids, pi.graph) {
-		ok, known := pi.grantable[id]
-		if !known {
-			r, err := pi.tx.GetRole(ctx, pi.realm.ID, id)
-			if errors.Is(err, store.ErrNotFound) {
-				continue // an edge into another realm grants nothing here
-			}
-			if err != nil {
-				return err
-			}
-			if ok, err = pi.rq.CanMapRole(r); err != nil {
-				return err
-			}
-			pi.grantable[id] = ok
-		}
-		if !ok {
-			return errForbidden
-		}
-	}
-	return nil
-}
-
-// isAdminClient mirrors auth.go's notion of a client whose roles are admin roles.
-func isAdminClient(c client.Client) bool {
-	return c.ClientID == provision.RealmManagement || strings.HasSuffix(c.ClientID, "-realm") && c.BearerOnly
 }
 
 // buildClient turns an imported client into the stored one with id: new
@@ -943,6 +904,9 @@ func (pi *partialImporter) clients(ctx context.Context) error {
 				pi.result("SKIPPED", "CLIENT", xc.ClientID, existing.ID)
 				continue
 			}
+			if err := pi.rq.requireClientTakeover(ctx, existing.ID); err != nil {
+				return err
+			}
 			keep := ""
 			if existing.Confidential() {
 				keep = existing.Secret
@@ -982,8 +946,9 @@ func (pi *partialImporter) clients(ctx context.Context) error {
 // pendingRole is an imported role whose composites are set once every
 // imported role exists.
 type pendingRole struct {
-	id string
-	x  rep.Role
+	id        string
+	x         rep.Role
+	kids, old []string // composites to set, and those it had
 }
 
 // importRole imports one realm role (clientID "") or client role. OVERWRITE
@@ -1033,7 +998,7 @@ func (pi *partialImporter) importRole(ctx context.Context, xr rep.Role, c client
 			return nil, err
 		}
 		pi.result("OVERWRITTEN", typ, name, existing.ID)
-		return &pendingRole{existing.ID, xr}, nil
+		return &pendingRole{id: existing.ID, x: xr}, nil
 	case errors.Is(err, store.ErrNotFound):
 		r := xr.ToDomain(realmID, c.ID)
 		r.ID = store.NewID()
@@ -1044,7 +1009,7 @@ func (pi *partialImporter) importRole(ctx context.Context, xr rep.Role, c client
 			return nil, err
 		}
 		pi.result("ADDED", typ, name, r.ID)
-		return &pendingRole{r.ID, xr}, nil
+		return &pendingRole{id: r.ID, x: xr}, nil
 	}
 	return nil, err
 }
@@ -1085,7 +1050,7 @@ func (pi *partialImporter) roles(ctx context.Context) error {
 			}
 		}
 	}
-	var granted []string
+	var granted, withdrawn []string
 	for _, p := range pending {
 		var kids []string
 		if cs := p.x.Composites; cs != nil {
@@ -1123,16 +1088,30 @@ func (pi *partialImporter) roles(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := tx.RemoveComposites(ctx, p.id, idsOfImportedRoles(old)...); err != nil {
-			return err
+		for _, o := range old {
+			if !slices.Contains(kids, o.ID) {
+				withdrawn = append(withdrawn, o.ID)
+			}
 		}
-		if err := tx.AddComposites(ctx, p.id, kids...); err != nil {
-			return err
-		}
+		p.kids, p.old = kids, idsOfImportedRoles(old)
 		granted = append(granted, kids...)
 	}
-	pi.graph = nil // composites changed
-	return pi.requireGrant(ctx, granted...)
+	// What the overwritten roles stop implying is judged by the composites
+	// as they were; what they newly imply, by the composites as written.
+	pi.rq.compositesChanged()
+	if err := pi.rq.requireConfer(ctx, withdrawn...); err != nil {
+		return err
+	}
+	for _, p := range pending {
+		if err := tx.RemoveComposites(ctx, p.id, p.old...); err != nil {
+			return err
+		}
+		if err := tx.AddComposites(ctx, p.id, p.kids...); err != nil {
+			return err
+		}
+	}
+	pi.rq.compositesChanged()
+	return pi.rq.requireConfer(ctx, granted...)
 }
 
 func idsOfImportedRoles(rs []role.Role) []string {
@@ -1244,7 +1223,7 @@ func (pi *partialImporter) createGroup(ctx context.Context, xg rep.Group, parent
 	if err != nil {
 		return "", err
 	}
-	if err := pi.requireGrant(ctx, ids...); err != nil {
+	if err := pi.rq.requireConfer(ctx, ids...); err != nil {
 		return "", err
 	}
 	if err := pi.tx.AddGroupRoles(ctx, g.ID, ids...); err != nil {
@@ -1380,7 +1359,7 @@ func (pi *partialImporter) createUser(ctx context.Context, xu rep.User) (string,
 	if err != nil {
 		return "", err
 	}
-	if err := pi.requireGrant(ctx, roleIDs...); err != nil {
+	if err := pi.rq.requireConfer(ctx, roleIDs...); err != nil {
 		return "", err
 	}
 	var groups []string
@@ -1393,7 +1372,7 @@ func (pi *partialImporter) createUser(ctx context.Context, xu rep.User) (string,
 		if err != nil {
 			return "", err
 		}
-		if err := pi.requireGrant(ctx, inherited...); err != nil {
+		if err := pi.rq.requireConfer(ctx, inherited...); err != nil {
 			return "", err
 		}
 		groups = append(groups, g.ID)
@@ -1461,6 +1440,9 @@ func (pi *partialImporter) credentials(xu rep.User, u *user.User) ([]user.Creden
 func (pi *partialImporter) serviceAccounts(ctx context.Context) error {
 	for _, c := range pi.touched {
 		if c.ServiceAccountsEnabled {
+			if err := pi.rq.requireServiceAccount(ctx); err != nil {
+				return err
+			}
 			if err := provision.EnsureServiceAccount(ctx, pi.tx, c, pi.rq.Now()); err != nil {
 				return err
 			}

@@ -20,7 +20,7 @@ import (
 // effective ("composite") ones. Reading needs view-users, changing needs
 // manage-users, for groups as for users (Keycloak's group permissions
 // resolve to the same two roles). Every role granted or taken away also
-// passes the caller's role check (see roleCatalog.mayGrant).
+// passes requireConfer (escalation.go).
 func (h *Handler) roleMappingRoutes(mux *http.ServeMux) {
 	for _, kind := range []holderKind{holderUser, holderGroup} {
 		a := roleMappingAPI{kind: kind}
@@ -258,7 +258,7 @@ func (a roleMappingAPI) available(rq *Request) error {
 		if !sc.holds(r) || mapped[r.ID] {
 			continue
 		}
-		ok, err := cat.mayGrant(rq, r)
+		ok, err := rq.mayConfer(ctx, r.ID)
 		if err != nil {
 			return err
 		}
@@ -330,7 +330,7 @@ func (a roleMappingAPI) add(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	if err := cat.requireGrant(rq, roles); err != nil {
+	if err := rq.requireConfer(ctx, idsOfRoles(roles)...); err != nil {
 		return err
 	}
 	if err := x.grant(ctx, idsOfRoles(roles)); err != nil {
@@ -380,7 +380,7 @@ func (a roleMappingAPI) remove(rq *Request) error {
 			return err
 		}
 	}
-	if err := cat.requireGrant(rq, roles); err != nil {
+	if err := rq.requireConfer(ctx, idsOfRoles(roles)...); err != nil {
 		return err
 	}
 	if err := x.revoke(ctx, idsOfRoles(roles)); err != nil {
@@ -392,11 +392,10 @@ func (a roleMappingAPI) remove(rq *Request) error {
 // roleCatalog is the realm's roles, composite edges and clients, loaded once
 // per call, with the caller's grant decisions remembered.
 type roleCatalog struct {
-	all       []role.Role // ordered by client, then name
-	byID      map[string]role.Role
-	graph     map[string][]string
-	clients   map[string]client.Client // by internal id
-	grantable map[string]bool
+	all     []role.Role // ordered by client, then name
+	byID    map[string]role.Role
+	graph   map[string][]string
+	clients map[string]client.Client // by internal id
 }
 
 func loadRoleCatalog(ctx context.Context, rq *Request) (*roleCatalog, error) {
@@ -414,7 +413,7 @@ func loadRoleCatalog(ctx context.Context, rq *Request) (*roleCatalog, error) {
 		return nil, err
 	}
 	c := &roleCatalog{all: all, byID: make(map[string]role.Role, len(all)), graph: graph,
-		clients: make(map[string]client.Client, len(cs)), grantable: map[string]bool{}}
+		clients: make(map[string]client.Client, len(cs))}
 	for _, r := range all {
 		c.byID[r.ID] = r
 	}
@@ -470,46 +469,6 @@ func (c *roleCatalog) resolve(sc mappingScope, body []rep.Role) ([]role.Role, er
 		out = append(out, r)
 	}
 	return out, nil
-}
-
-// mayGrant reports whether the caller may grant r (or take it away): r and
-// every role it implies through composites must pass rq.CanMapRole.
-// Keycloak checks the role itself only; checking what it implies closes the
-// path where a manage-users admin maps an ordinary composite role that
-// contains realm-admin, or a group carrying one (SECURITY.md M3, M4).
-func (c *roleCatalog) mayGrant(rq *Request, r role.Role) (bool, error) {
-	for _, id := range role.Expand([]string{r.ID}, c.graph) {
-		ok, known := c.grantable[id]
-		if !known {
-			x, exists := c.byID[id]
-			if !exists {
-				continue // an edge to a role of another realm cannot be resolved here
-			}
-			var err error
-			if ok, err = rq.CanMapRole(x); err != nil {
-				return false, err
-			}
-			c.grantable[id] = ok
-		}
-		if !ok {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
-// requireGrant is 403 unless the caller may grant every role.
-func (c *roleCatalog) requireGrant(rq *Request, roles []role.Role) error {
-	for _, r := range roles {
-		ok, err := c.mayGrant(rq, r)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errForbidden
-		}
-	}
-	return nil
 }
 
 // groupChainRoles returns the roles mapped to a group and to each of its

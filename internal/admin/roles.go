@@ -19,9 +19,10 @@ import (
 // Keycloak, so that role pickers work for every admin.
 //
 // Two rules keep roles from becoming a path to admin rights (SECURITY.md
-// M3, M4; CVE-2026-9796): a role may become a child of another only when the
-// caller could grant it and everything it implies directly (roleCatalog's
-// mayGrant, shared with role mappings); and an admin role itself (a role of
+// M3, M4; CVE-2026-9796): a role may become a child of another, or stop
+// being one, only when the caller could grant it and everything it implies
+// directly (requireConfer, escalation.go, which every path that changes who
+// holds a role goes through); and an admin role itself (a role of
 // realm-management, of master's "<realm>-realm" clients, or master's admin
 // and create-realm) is renamed, deleted or recomposed only by a whole-realm
 // administrator, because admin rights are looked up by those names.
@@ -424,16 +425,12 @@ func (a rolesAPI) requireComposable(rq *Request, children []role.Role) error {
 	if len(children) == 0 {
 		return nil
 	}
-	catalog, err := loadRoleCatalog(rq.R.Context(), rq)
-	if err != nil {
-		return err
-	}
 	for _, c := range children {
 		if _, manage := a.perms(c.ClientID); !rq.Can(manage) {
 			return errForbidden
 		}
 	}
-	return catalog.requireGrant(rq, children)
+	return rq.requireConfer(rq.R.Context(), idsOfRoles(children)...)
 }
 
 // addComposites is POST .../composites: 204, or 403 with nothing changed
@@ -469,6 +466,11 @@ func (a rolesAPI) removeComposites(rq *Request, r role.Role) error {
 	}
 	children, err := a.resolve(rq, xs)
 	if err != nil {
+		return err
+	}
+	// Everyone holding r loses the children: withdrawing is guarded as
+	// granting is (escalation.go).
+	if err := rq.requireConfer(rq.R.Context(), idsOfRoles(children)...); err != nil {
 		return err
 	}
 	if err := rq.h.Store.RemoveComposites(rq.R.Context(), r.ID, idsOfRoles(children)...); err != nil {

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"runtime"
@@ -22,11 +23,33 @@ func (h *Handler) serverInfoRoutes(mux *http.ServeMux) {
 	// The server is built once per process, so this is its start time as the
 	// handler's clock knows it; nothing else here reads the wall clock.
 	started := h.Now()
-	// Any authenticated caller may read it, as in Keycloak: it describes the
-	// server, not a realm.
+	// Only administrators read it, as in Keycloak (AdminRoot.getServerInfo
+	// requires isAdmin): it tells an attacker the version, memory and
+	// providers of the server, which a realm's plain user has no need for.
 	h.handle(mux, "GET /admin/serverinfo", "", func(rq *Request) error {
+		ok, err := h.isAnyAdmin(rq.R.Context(), rq.Caller)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errForbidden
+		}
 		return rq.JSON(serverInfo(started, rq.Now()))
 	})
+}
+
+// isAnyAdmin reports whether the caller administers anything: for master's
+// users, the admin or create-realm role or any admin role over some realm;
+// for anyone else, an admin role over their own realm.
+func (h *Handler) isAnyAdmin(ctx context.Context, c *Caller) (bool, error) {
+	if c.holdsAllAdmin() {
+		return true, nil
+	}
+	if ok, err := h.mayCreateRealm(ctx, c); ok || err != nil {
+		return ok, err
+	}
+	realms, err := h.realmsAdministered(ctx, c)
+	return len(realms) > 0, err
 }
 
 // configProperty is Keycloak's ConfigPropertyRepresentation: one field of a

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/internal/admin"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
 )
@@ -100,9 +101,35 @@ func TestServerInfo(t *testing.T) {
 		t.Errorf("password policies = %v", policies)
 	}
 
-	// Any authenticated caller reads it; nobody else does.
-	r := s.newRealm("si")
-	s.get("/admin/serverinfo", s.realmAdmin(r, "nobody"), new(map[string]any))
+	// Without a token: 401 (who may read it: TestServerInfoNeedsAnAdminRole).
 	st, _, b := s.do("GET", "/admin/serverinfo", "", nil)
 	rtExpect(t, "no token", st, b, http.StatusUnauthorized, `{"error":"HTTP 401 Unauthorized"}`)
+}
+
+// Regression (issue 12): serverinfo answered any signed-in user of any
+// realm. Keycloak answers only administrators: master's admin or
+// create-realm holders, or whoever holds an admin role over some realm.
+func TestServerInfoNeedsAnAdminRole(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		s := newServer(t, open)
+		r := s.newRealm("acme")
+		if st, _, b := s.do("POST", "/admin/realms/master/users", s.adminToken(), map[string]any{"username": "nobody", "enabled": true,
+			"credentials": []any{map[string]any{"type": "password", "value": "Nobody-pw-1"}}}); st != 201 {
+			t.Fatalf("create nobody: %d %s", st, b)
+		}
+		for _, c := range []struct {
+			name, tok string
+			want      int
+		}{
+			{"master's admin", s.adminToken(), 200},
+			{"a realm's view-users", s.realmAdmin(r, "viewer", "view-users"), 200},
+			{"a plain user of a realm", s.realmAdmin(r, "plain"), 403},
+			{"a plain user of master", s.token("master", "admin-cli", "nobody", "Nobody-pw-1"), 403},
+		} {
+			st, _, b := s.do("GET", "/admin/serverinfo", c.tok, nil)
+			if st != c.want || st == 403 && string(b) != `{"error":"HTTP 403 Forbidden"}` {
+				t.Errorf("%s: %d %.80s, want %d", c.name, st, b, c.want)
+			}
+		}
+	})
 }

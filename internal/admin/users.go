@@ -442,12 +442,12 @@ func (a userAPI) create(rq *Request) error {
 		}
 		granted = append(granted, rs...)
 	}
-	if err := cat.requireGrant(rq, granted); err != nil {
-		return err
-	}
 	roleIDs := idsOfRoles(granted)
 	if rq.Realm.DefaultRoleID != "" {
 		roleIDs = append(roleIDs, rq.Realm.DefaultRoleID)
+	}
+	if err := rq.requireConfer(ctx, roleIDs...); err != nil {
+		return err
 	}
 	err = db.InTx(ctx, func(tx *store.DB) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
@@ -590,6 +590,11 @@ func (a userAPI) update(rq *Request) error {
 	}
 	next := old
 	x.ApplyTo(&next)
+	if len(x.Credentials) > 0 || next.Email != old.Email {
+		if err := rq.requireTakeover(ctx, old.ID); err != nil {
+			return err
+		}
+	}
 	if x.RequiredActions != nil {
 		next.RequiredActions = knownActions(x.RequiredActions)
 	}
@@ -691,6 +696,9 @@ func (a userAPI) resetPassword(rq *Request) error {
 	if err := rq.decode(&body); err != nil {
 		return err
 	}
+	if err := rq.requireTakeover(ctx, u.ID); err != nil {
+		return err
+	}
 	if body.Value == nil {
 		return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{"error": "No password provided"}}
 	}
@@ -753,6 +761,9 @@ func (a userAPI) credentials(rq *Request) error {
 func (a userAPI) deleteCredential(rq *Request) error {
 	u, err := a.load(rq)
 	if err != nil {
+		return err
+	}
+	if err := rq.requireTakeover(rq.R.Context(), u.ID); err != nil {
 		return err
 	}
 	err = rq.h.Store.DeleteCredential(rq.R.Context(), u.ID, rq.R.PathValue("credentialId"))
@@ -876,15 +887,11 @@ func (a userAPI) membership(rq *Request) (user.User, role.Group, error) {
 	if err != nil {
 		return user.User{}, role.Group{}, err
 	}
-	rs, err := groupChainRoles(ctx, rq.h.Store, rq.Realm.ID, g.ID)
+	ids, err := groupChainRoleIDs(ctx, rq.h.Store, rq.Realm.ID, g.ID)
 	if err != nil {
 		return user.User{}, role.Group{}, err
 	}
-	cat, err := loadRoleCatalog(ctx, rq)
-	if err != nil {
-		return user.User{}, role.Group{}, err
-	}
-	if err := cat.requireGrant(rq, rs); err != nil {
+	if err := rq.requireConfer(ctx, ids...); err != nil {
 		return user.User{}, role.Group{}, err
 	}
 	return u, g, nil

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/bearer"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
@@ -383,33 +384,10 @@ func (h *Handler) inRealm(fn func(q *rq) error) func(q *rq) error {
 // perms are the names of the admin roles held over a realm.
 type perms map[string]bool
 
-// impliedBy lists, for each admin permission, the roles that also grant
-// it. This mirrors the admin API's table (package admin, auth.go); the
-// console uses it only to leave out buttons, never to allow anything.
-var impliedBy = map[string][]string{
-	"view-realm":              {"manage-realm"},
-	"view-users":              {"manage-users"},
-	"query-users":             {"view-users", "manage-users"},
-	"query-groups":            {"view-users", "manage-users"},
-	"view-clients":            {"manage-clients"},
-	"query-clients":           {"view-clients", "manage-clients"},
-	"view-events":             {"manage-events"},
-	"view-identity-providers": {"manage-identity-providers"},
-	"view-authorization":      {"manage-authorization"},
-	"query-realms":            {"view-realm", "manage-realm"},
-}
-
-func (p perms) can(perm string) bool {
-	if p[provision.RealmAdmin] || p[perm] {
-		return true
-	}
-	for _, o := range impliedBy[perm] {
-		if p[o] {
-			return true
-		}
-	}
-	return false
-}
+// can reports whether the roles held grant perm, by the admin API's own
+// table (role.Permits); the console uses it only to leave out buttons, never
+// to allow anything.
+func (p perms) can(perm string) bool { return role.Permits(p, perm) }
 
 // permissions returns the admin roles the administrator holds over target:
 // roles of master's "<target>-realm" client for master's administrators,

@@ -43,7 +43,7 @@ const (
 	AdminCLI             = "admin-cli"
 	Broker               = "broker"
 	SecurityAdminConsole = "security-admin-console"
-	RealmAdmin           = "realm-admin"
+	RealmAdmin           = role.RealmAdmin
 	MasterAdminRole      = "admin"
 	CreateRealmRole      = "create-realm"
 	OfflineAccessRole    = "offline_access"
