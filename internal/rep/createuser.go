@@ -69,11 +69,13 @@ type UserError struct {
 	Err      error
 }
 
+// Error is the message with its cause; the field is left to the caller,
+// which knows where the user stands (a request body, a file's $.users[3]).
 func (e *UserError) Error() string {
-	if e.Field == "" {
+	if e.Err == nil || e.Err.Error() == e.Msg {
 		return e.Msg
 	}
-	return e.Field + ": " + e.Msg
+	return e.Msg + ": " + e.Err.Error()
 }
 
 func (e *UserError) Unwrap() error { return e.Err }
@@ -268,14 +270,14 @@ func UserCredentials(r realm.Realm, u *user.User, xs []Credential, now time.Time
 			}
 			hashed, err := user.NewPasswordCredential(c.ID, u.ID, xc.Value, c.CreatedDate, policy)
 			if err != nil {
-				return nil, &UserError{Field: field + ".value", Msg: "Password cannot be stored: " + err.Error(), Err: err}
+				return nil, &UserError{Field: field + ".value", Msg: "Password cannot be stored", Err: err}
 			}
 			hashed.UserLabel, hashed.Priority = c.UserLabel, c.Priority
 			c = hashed
 			temporary = temporary || xc.Temporary != nil && *xc.Temporary
 		case c.Type == user.CredentialPassword:
 			if err := user.CheckStoredPassword(c); err != nil {
-				return nil, &UserError{Field: field, Msg: "Invalid password credential: " + err.Error(), Err: err}
+				return nil, &UserError{Field: field, Msg: "Invalid password credential", Err: err}
 			}
 		}
 		out = append(out, c)
