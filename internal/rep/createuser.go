@@ -80,6 +80,19 @@ func (e *UserError) Error() string {
 
 func (e *UserError) Unwrap() error { return e.Err }
 
+// UserErrorAt places a UserError at the JSON path of the user in a file,
+// as an ImportError; other errors are returned as they are.
+func UserErrorAt(path string, err error) error {
+	var ue *UserError
+	if !errors.As(err, &ue) {
+		return err
+	}
+	if ue.Field != "" {
+		path += "." + ue.Field
+	}
+	return &ImportError{Path: path, Msg: ue.Error()}
+}
+
 func userErr(field, format string, args ...any) *UserError {
 	return &UserError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
