@@ -259,6 +259,8 @@ func (h *Handler) createRealm(rq *Request) error {
 	case errors.Is(err, rep.ErrRealmExists):
 		h.Log.InfoContext(ctx, "create realm: conflict", "realm", x.Realm, "err", err)
 		return errRealmExists
+	case errors.As(err, &ie) && ie.Conflict:
+		return errorMessage(http.StatusConflict, ie.Error())
 	case errors.As(err, &ie):
 		return badRequest(ie.Error())
 	case err != nil:

@@ -90,7 +90,7 @@ func (r *run) users(ctx context.Context) error {
 // with the realm's policy), and the role mappings and groups are exactly the
 // file's.
 func (r *run) createUser(ctx context.Context, xu rep.User, path string) error {
-	_, err := rep.CreateUser(ctx, r.tx, r.realm.ID, xu, rep.UserOptions{Source: rep.FromImport, Now: r.opts.Now, KeepDuplicateEmails: true})
+	_, err := rep.CreateUser(ctx, r.tx, r.realm.ID, xu, rep.UserOptions{Source: rep.FromImport, Now: r.opts.Now})
 	return rep.UserErrorAt(path, err)
 }
 

@@ -49,9 +49,6 @@ type UserOptions struct {
 	// the realm's default role, which the realm grants). Its error is
 	// returned as is.
 	Grant func(roles []role.Role) error
-	// KeepDuplicateEmails skips the duplicate-email check. Realm import and
-	// reconcile did not make it; the next change removes this field.
-	KeepDuplicateEmails bool
 }
 
 // updatePassword is the required action a temporary password adds.
@@ -90,7 +87,7 @@ func UserErrorAt(path string, err error) error {
 	if ue.Field != "" {
 		path += "." + ue.Field
 	}
-	return &ImportError{Path: path, Msg: ue.Error()}
+	return &ImportError{Path: path, Msg: ue.Error(), Conflict: ue.Conflict}
 }
 
 func userErr(field, format string, args ...any) *UserError {
@@ -171,7 +168,7 @@ func createUser(ctx context.Context, tx *store.DB, realmID string, x User, opts 
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return user.User{}, err
 	}
-	if u.Email != "" && !r.DuplicateEmailsAllowed && !opts.KeepDuplicateEmails {
+	if u.Email != "" && !r.DuplicateEmailsAllowed {
 		if _, err := tx.GetUserByEmail(ctx, realmID, u.Email); err == nil || errors.Is(err, store.ErrConflict) {
 			return user.User{}, userConflict("email", "User exists with same email")
 		} else if !errors.Is(err, store.ErrNotFound) {

@@ -489,7 +489,7 @@ func (im *importer) groupsStep(ctx context.Context) error {
 // does: no default role, exactly the roles and groups the file names.
 func (im *importer) users(ctx context.Context) error {
 	for i, xu := range im.x.Users {
-		_, err := CreateUser(ctx, im.tx, im.realm.ID, xu, UserOptions{Source: FromImport, Now: im.now, KeepDuplicateEmails: true})
+		_, err := CreateUser(ctx, im.tx, im.realm.ID, xu, UserOptions{Source: FromImport, Now: im.now})
 		if err != nil {
 			return UserErrorAt(fmt.Sprintf("$.users[%d]", i), err)
 		}
