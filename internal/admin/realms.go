@@ -1259,8 +1259,8 @@ func (pi *partialImporter) createGroup(ctx context.Context, xg rep.Group, parent
 }
 
 // users imports users with their credentials, role mappings and groups.
-// OVERWRITE deletes the existing user and creates the imported one with a
-// new id, as Keycloak does.
+// OVERWRITE deletes the existing user and creates the imported one, with
+// the id the file gives or a new one, as Keycloak does.
 func (pi *partialImporter) users(ctx context.Context) error {
 	tx, realmID := pi.tx, pi.realm.ID
 	for _, xu := range pi.x.Users {
@@ -1311,7 +1311,6 @@ func (pi *partialImporter) users(ctx context.Context) error {
 // import does (no default role), asking the caller's grant for every role
 // the user receives directly or through its groups.
 func (pi *partialImporter) createUser(ctx context.Context, xu rep.User) (string, error) {
-	xu.ID = ""
 	u, err := rep.CreateUser(ctx, pi.tx, pi.realm.ID, xu, rep.UserOptions{
 		Source: rep.FromImport,
 		Now:    pi.rq.Now(),

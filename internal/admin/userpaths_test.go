@@ -96,3 +96,23 @@ func TestUserPathsAgree(t *testing.T) {
 		}
 	})
 }
+
+// TestPartialImportKeepsUserID: Keycloak's UsersPartialImport.create keeps
+// the representation's id and generates one only when it is missing, as
+// every other path does. Gatehouse used to drop it.
+func TestPartialImportKeepsUserID(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		ctx := context.Background()
+		r := s.newRealm("pid")
+		const id = "5b0c4cbd-6f0e-4b7f-9a55-0a4c1f2e3d4b"
+		st, _, b := s.do("POST", "/admin/realms/pid/partialImport", s.adminToken(), map[string]any{
+			"users": []any{map[string]any{"id": id, "username": "kept"}}})
+		if st != 200 {
+			t.Fatalf("partial import: %d %s", st, b)
+		}
+		u, err := s.DB.GetUserByUsername(ctx, r.ID, "kept")
+		if err != nil || u.ID != id {
+			t.Fatalf("imported user id %q (%v), want %q", u.ID, err, id)
+		}
+	})
+}
