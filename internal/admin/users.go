@@ -402,32 +402,6 @@ func (a userAPI) create(rq *Request) error {
 
 var uuidRe = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
-// groupPaths returns each group's path ("/parent/child") by id.
-func groupPaths(groups []role.Group) map[string]string {
-	byID := make(map[string]role.Group, len(groups))
-	for _, g := range groups {
-		byID[g.ID] = g
-	}
-	paths := make(map[string]string, len(groups))
-	var path func(id string, depth int) string
-	path = func(id string, depth int) string {
-		if p, ok := paths[id]; ok {
-			return p
-		}
-		g := byID[id]
-		parent := ""
-		if _, ok := byID[g.ParentID]; ok && depth < len(groups) {
-			parent = path(g.ParentID, depth+1)
-		}
-		paths[id] = rep.GroupPath(parent, g.Name)
-		return paths[id]
-	}
-	for _, g := range groups {
-		path(g.ID, 0)
-	}
-	return paths
-}
-
 // update answers PUT /users/{id}: the fields present replace the stored
 // ones (rep.User.ApplyTo); groups and roles in the body are ignored, as in
 // Keycloak; a password in "credentials" replaces the user's password.
@@ -644,7 +618,7 @@ func (a userAPI) memberships(rq *Request, u user.User) ([]role.Group, map[string
 	if err != nil {
 		return nil, nil, err
 	}
-	return gs, groupPaths(all), nil
+	return gs, rep.GroupPaths(all), nil
 }
 
 // groups answers GET /users/{id}/groups. Without max Keycloak lists every

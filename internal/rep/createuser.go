@@ -353,23 +353,9 @@ func groupsByPath(ctx context.Context, tx *store.DB, realmID string, paths []str
 	for _, g := range all {
 		byID[g.ID] = g
 	}
-	pathOf := map[string]string{}
-	var path func(id string, depth int) string
-	path = func(id string, depth int) string {
-		if p, ok := pathOf[id]; ok {
-			return p
-		}
-		g := byID[id]
-		parent := ""
-		if _, ok := byID[g.ParentID]; ok && depth < len(all) {
-			parent = path(g.ParentID, depth+1)
-		}
-		pathOf[id] = GroupPath(parent, g.Name)
-		return pathOf[id]
-	}
 	byPath := make(map[string]string, len(all))
-	for _, g := range all {
-		byPath[path(g.ID, 0)] = g.ID
+	for id, p := range GroupPaths(all) {
+		byPath[p] = id
 	}
 	for i, p := range paths {
 		id, ok := byPath[p]
