@@ -259,6 +259,8 @@ func (h *Handler) createRealm(rq *Request) error {
 	case errors.Is(err, rep.ErrRealmExists):
 		h.Log.InfoContext(ctx, "create realm: conflict", "realm", x.Realm, "err", err)
 		return errRealmExists
+	case errors.As(err, &ie) && ie.Conflict:
+		return errorMessage(http.StatusConflict, ie.Error())
 	case errors.As(err, &ie):
 		return badRequest(ie.Error())
 	case err != nil:
@@ -1201,7 +1203,7 @@ func (pi *partialImporter) groups(ctx context.Context) error {
 		top[xg.Name] = id
 		pi.result(action, "GROUP", xg.Name, id)
 	}
-	return pi.loadGroups(ctx)
+	return nil
 }
 
 func (pi *partialImporter) createGroup(ctx context.Context, xg rep.Group, parentID string) (string, error) {
@@ -1237,40 +1239,9 @@ func (pi *partialImporter) createGroup(ctx context.Context, xg rep.Group, parent
 	return g.ID, nil
 }
 
-// loadGroups indexes the realm's groups by path for the users step.
-func (pi *partialImporter) loadGroups(ctx context.Context) error {
-	all, err := pi.tx.ListGroups(ctx, pi.realm.ID)
-	if err != nil {
-		return err
-	}
-	pi.groupIDs, pi.groupPath = map[string]role.Group{}, map[string]string{}
-	// ListGroups puts parents first, so a parent's path is known first.
-	for _, g := range all {
-		path := rep.GroupPath(pi.groupPath[g.ParentID], g.Name)
-		pi.groupIDs[path], pi.groupPath[g.ID] = g, path
-	}
-	return nil
-}
-
-// groupChain returns the roles a member of the group receives: the group's
-// and every ancestor's.
-func (pi *partialImporter) groupChain(ctx context.Context, g role.Group) ([]string, error) {
-	var ids []string
-	for seen := map[string]bool{}; g.ID != "" && !seen[g.ID]; {
-		seen[g.ID] = true
-		rs, err := pi.tx.ListGroupRoles(ctx, g.ID)
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, idsOfImportedRoles(rs)...)
-		g = pi.groupIDs[pi.groupPath[g.ParentID]]
-	}
-	return ids, nil
-}
-
 // users imports users with their credentials, role mappings and groups.
-// OVERWRITE deletes the existing user and creates the imported one with a
-// new id, as Keycloak does.
+// OVERWRITE deletes the existing user and creates the imported one, with
+// the id the file gives or a new one, as Keycloak does.
 func (pi *partialImporter) users(ctx context.Context) error {
 	tx, realmID := pi.tx, pi.realm.ID
 	for _, xu := range pi.x.Users {
@@ -1317,122 +1288,19 @@ func (pi *partialImporter) users(ctx context.Context) error {
 	return nil
 }
 
+// createUser creates an imported user through rep.CreateUser, as Keycloak's
+// import does (no default role), asking the caller's grant for every role
+// the user receives directly or through its groups.
 func (pi *partialImporter) createUser(ctx context.Context, xu rep.User) (string, error) {
-	tx, realmID := pi.tx, pi.realm.ID
-	u := xu.ToDomain(realmID)
-	u.ID = store.NewID()
-	if u.CreatedTimestamp == 0 {
-		u.CreatedTimestamp = pi.rq.Now().UnixMilli()
-	}
-	u.Normalize()
-	if err := u.Validate(); err != nil {
-		return "", badRequest(err.Error())
-	}
-	if u.Email != "" && !pi.realm.DuplicateEmailsAllowed {
-		if _, err := tx.GetUserByEmail(ctx, realmID, u.Email); !errors.Is(err, store.ErrNotFound) {
-			if err == nil || errors.Is(err, store.ErrConflict) {
-				return "", conflict("User exists with same email")
-			}
-			return "", err
-		}
-	}
-	if xu.ServiceAccountClientID != "" {
-		c, err := tx.GetClientByClientID(ctx, realmID, xu.ServiceAccountClientID)
-		if errors.Is(err, store.ErrNotFound) {
-			return "", badRequest("Client '" + xu.ServiceAccountClientID + "' does not exist")
-		}
-		if err != nil {
-			return "", err
-		}
-		if _, err := tx.GetServiceAccount(ctx, realmID, c.ID); err == nil {
-			return "", conflict("Client '%s' already has a service account user", c.ClientID)
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return "", err
-		}
-		u.ServiceAccountClientID = c.ID
-	}
-	creds, err := pi.credentials(xu, &u)
+	u, err := rep.CreateUser(ctx, pi.tx, pi.realm.ID, xu, rep.UserOptions{
+		Source: rep.FromImport,
+		Now:    pi.rq.Now(),
+		Grant:  func(roleIDs []string) error { return pi.rq.requireConfer(ctx, roleIDs...) },
+	})
 	if err != nil {
-		return "", err
-	}
-	roleIDs, err := pi.mappedRoles(ctx, xu.RealmRoles, xu.ClientRoles)
-	if err != nil {
-		return "", err
-	}
-	if err := pi.rq.requireConfer(ctx, roleIDs...); err != nil {
-		return "", err
-	}
-	var groups []string
-	for _, path := range xu.Groups {
-		g, ok := pi.groupIDs[path]
-		if !ok {
-			return "", badRequest("Group '" + path + "' does not exist")
-		}
-		inherited, err := pi.groupChain(ctx, g)
-		if err != nil {
-			return "", err
-		}
-		if err := pi.rq.requireConfer(ctx, inherited...); err != nil {
-			return "", err
-		}
-		groups = append(groups, g.ID)
-	}
-	if err := tx.CreateUser(ctx, u); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return "", conflict("User with user name %s already exists.", u.Username)
-		}
-		return "", err
-	}
-	for _, c := range creds {
-		if err := tx.CreateCredential(ctx, c); err != nil {
-			return "", err
-		}
-	}
-	if err := tx.AddUserRoles(ctx, u.ID, roleIDs...); err != nil {
-		return "", err
-	}
-	for _, gid := range groups {
-		if err := tx.AddGroupMember(ctx, gid, u.ID); err != nil {
-			return "", err
-		}
+		return "", userError(err)
 	}
 	return u.ID, nil
-}
-
-// credentials prepares an imported user's credentials: plain passwords are
-// hashed with the realm's policy (a temporary one adds UPDATE_PASSWORD),
-// stored hashes must be ones Gatehouse can verify.
-func (pi *partialImporter) credentials(xu rep.User, u *user.User) ([]user.Credential, error) {
-	policy := user.ParseHashPolicy(pi.realm.PasswordPolicy)
-	var out []user.Credential
-	for _, xc := range xu.Credentials {
-		c := xc.ToDomain(u.ID)
-		c.ID = store.NewID()
-		if c.CreatedDate == 0 {
-			c.CreatedDate = pi.rq.Now().UnixMilli()
-		}
-		switch {
-		case xc.Value != "":
-			if c.Type != user.CredentialPassword {
-				return nil, badRequest("A plain value is only accepted for password credentials")
-			}
-			hashed, err := user.NewPasswordCredential(c.ID, u.ID, xc.Value, c.CreatedDate, policy)
-			if err != nil {
-				return nil, badRequest("Password cannot be stored: " + err.Error())
-			}
-			hashed.UserLabel, hashed.Priority = c.UserLabel, c.Priority
-			c = hashed
-			if xc.Temporary != nil && *xc.Temporary && !slices.Contains(u.RequiredActions, "UPDATE_PASSWORD") {
-				u.RequiredActions = append(u.RequiredActions, "UPDATE_PASSWORD")
-			}
-		case c.Type == user.CredentialPassword:
-			if err := user.CheckStoredPassword(c); err != nil {
-				return nil, badRequest("Password hash cannot be used: " + err.Error())
-			}
-		}
-		out = append(out, c)
-	}
-	return out, nil
 }
 
 // serviceAccounts gives every imported client with service accounts on the

@@ -633,7 +633,7 @@ func TestPartialImport(t *testing.T) {
 			{map[string]any{"roles": map[string]any{"client": map[string]any{"svc": []any{map[string]any{"name": "reader"}}}}}, `{"errorMessage":"Client role 'reader' for client 'svc' already exists."}`},
 			{map[string]any{"roles": map[string]any{"client": map[string]any{"nope": []any{map[string]any{"name": "x"}}}}}, `{"errorMessage":"Can not import client roles for nonexistent client named nope"}`},
 			{map[string]any{"ifResourceExists": "MERGE"}, `{"error":"invalid_request","error_description":"Cannot parse the JSON"}`},
-			{map[string]any{"users": []any{map[string]any{"username": "dan", "realmRoles": []string{"ghost"}}}}, `{"errorMessage":"Realm role 'ghost' does not exist"}`},
+			{map[string]any{"users": []any{map[string]any{"username": "dan", "realmRoles": []string{"ghost"}}}}, `{"errorMessage":"Role ghost not found"}`},
 		} {
 			want := http.StatusConflict
 			switch {

@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
-	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -324,255 +323,80 @@ func checkEmail(email string) error {
 }
 
 // passwordCredentials turns the credentials of a user representation into
-// stored ones. A plain value is checked against the realm's password policy
-// and hashed; a temporary one adds UPDATE_PASSWORD. Already hashed password
-// credentials (an exported user) are taken as they are once readable.
+// stored ones (rep.UserCredentials, as POST /users does): a plain value is
+// checked against the realm's password policy and hashed; temporary reports
+// that it adds UPDATE_PASSWORD to u's required actions.
 func passwordCredentials(rq *Request, u user.User, xs []rep.Credential) (creds []user.Credential, temporary bool, err error) {
-	for _, xc := range xs {
-		c := xc.ToDomain(u.ID)
-		c.ID = store.NewID()
-		if c.CreatedDate == 0 {
-			c.CreatedDate = rq.Now().UnixMilli()
-		}
-		if c.Type != user.CredentialPassword {
-			return nil, false, badRequest("Only password credentials can be set on a user")
-		}
-		if xc.Value != "" {
-			if err := checkPasswordPolicy(rq.Realm.PasswordPolicy, xc.Value, u, nil); err != nil {
-				return nil, false, err
-			}
-			hashed, err := user.NewPasswordCredential(c.ID, u.ID, xc.Value, c.CreatedDate, user.ParseHashPolicy(rq.Realm.PasswordPolicy))
-			if err != nil {
-				return nil, false, fmt.Errorf("hash password: %w", err)
-			}
-			hashed.UserLabel = c.UserLabel
-			c = hashed
-			temporary = temporary || xc.Temporary != nil && *xc.Temporary
-		} else if err := user.CheckStoredPassword(c); err != nil {
-			return nil, false, badRequest("Invalid password credential")
-		}
-		creds = append(creds, c)
+	had := slices.Contains(u.RequiredActions, updatePassword)
+	creds, err = rep.UserCredentials(rq.Realm, &u, xs, rq.Now(), rep.FromAdmin)
+	if err != nil {
+		return nil, false, userError(err)
 	}
-	if len(creds) > 1 {
-		return nil, false, badRequest("A user can have only one password")
-	}
-	return creds, temporary, nil
+	return creds, !had && slices.Contains(u.RequiredActions, updatePassword), nil
 }
 
-// create answers POST /users. Everything the representation asks for (the
-// user, its password, groups and roles, and the realm's default role) is
-// written in one transaction after every check has passed.
+// userError answers a representation rep.CreateUser or rep.UserCredentials
+// refused as Keycloak's admin API does: 409 for a clash with a stored user,
+// the password policy's own body for a weak password, otherwise 400.
+func userError(err error) error {
+	var ue *rep.UserError
+	if !errors.As(err, &ue) {
+		return err
+	}
+	var pe *user.PolicyError
+	switch {
+	case errors.As(err, &pe):
+		return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{"error": pe.Key, "error_description": pe.Message}}
+	case ue.Conflict:
+		return errorMessage(http.StatusConflict, ue.Msg)
+	}
+	return badRequest(ue.Msg)
+}
+
+// create answers POST /users through rep.CreateUser, as Keycloak's
+// UsersResource.createUser: the realm's default role is granted, and
+// everything (the user, its password, groups and roles) is written in one
+// transaction after every check has passed. The user profile's rules
+// (registrationEmailAsUsername, known required actions, the email's shape,
+// attribute limits) apply here and not to imports, as in Keycloak.
 func (a userAPI) create(rq *Request) error {
 	ctx := rq.R.Context()
-	db := rq.h.Store
 	var x rep.User
 	if err := rq.decode(&x); err != nil {
 		return err
 	}
-	if x.ID != "" {
-		if !uuidRe.MatchString(x.ID) {
-			return badRequest("Invalid user ID")
-		}
-		if _, err := db.GetUser(ctx, rq.Realm.ID, x.ID); err == nil {
-			return errorMessage(http.StatusConflict, "User with ID already exists")
-		}
-	}
-	u := x.ToDomain(rq.Realm.ID)
-	if u.ID == "" {
-		u.ID = store.NewID()
-	}
-	if u.CreatedTimestamp == 0 {
-		u.CreatedTimestamp = rq.Now().UnixMilli()
+	if x.ID != "" && !uuidRe.MatchString(x.ID) {
+		return badRequest("Invalid user ID")
 	}
 	if rq.Realm.RegistrationEmailAsUsername {
-		u.Username = u.Email
+		x.Username = ""
+		if x.Email != nil {
+			x.Username = *x.Email
+		}
 	}
-	u.RequiredActions = knownActions(u.RequiredActions)
-	u.Normalize()
-	if u.Username == "" {
-		return badRequest("User name is missing")
-	}
-	if _, err := db.GetUserByUsername(ctx, rq.Realm.ID, u.Username); err == nil {
-		return conflict("User exists with same username")
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	if u.Email != "" && !rq.Realm.DuplicateEmailsAllowed {
-		if _, err := db.GetUserByEmail(ctx, rq.Realm.ID, u.Email); err == nil || errors.Is(err, store.ErrConflict) {
-			return conflict("User exists with same email")
-		} else if !errors.Is(err, store.ErrNotFound) {
+	x.RequiredActions = knownActions(x.RequiredActions)
+	if x.Email != nil {
+		if err := checkEmail(strings.ToLower(strings.TrimSpace(*x.Email))); err != nil {
 			return err
 		}
 	}
-	if err := u.Validate(); err != nil {
-		return badRequest(err.Error())
-	}
-	if err := checkEmail(u.Email); err != nil {
+	if err := checkUserAttributes(x.Attributes); err != nil {
 		return err
 	}
-	if err := checkUserAttributes(u.Attributes); err != nil {
-		return err
-	}
-
-	cat, err := loadRoleCatalog(ctx, rq)
-	if err != nil {
-		return err
-	}
-	groupIDs, err := a.groupsByPath(ctx, rq, x.Groups)
-	if err != nil {
-		return err
-	}
-	granted, err := a.rolesByName(rq, cat, x.RealmRoles, x.ClientRoles)
-	if err != nil {
-		return err
-	}
-	creds, temporary, err := passwordCredentials(rq, u, x.Credentials)
-	if err != nil {
-		return err
-	}
-	if temporary && !slices.Contains(u.RequiredActions, updatePassword) {
-		u.RequiredActions = append(u.RequiredActions, updatePassword)
-	}
-	// What the new user receives through its groups counts as granted by
-	// the caller, like the roles named directly.
-	for _, gid := range groupIDs {
-		rs, err := groupChainRoles(ctx, db, rq.Realm.ID, gid)
-		if err != nil {
-			return err
-		}
-		granted = append(granted, rs...)
-	}
-	roleIDs := idsOfRoles(granted)
-	if rq.Realm.DefaultRoleID != "" {
-		roleIDs = append(roleIDs, rq.Realm.DefaultRoleID)
-	}
-	if err := rq.requireConfer(ctx, roleIDs...); err != nil {
-		return err
-	}
-	err = db.InTx(ctx, func(tx *store.DB) error {
-		if err := tx.CreateUser(ctx, u); err != nil {
-			return err
-		}
-		for _, c := range creds {
-			if err := tx.CreateCredential(ctx, c); err != nil {
-				return err
-			}
-		}
-		if err := tx.AddUserRoles(ctx, u.ID, roleIDs...); err != nil {
-			return err
-		}
-		for _, gid := range groupIDs {
-			if err := tx.AddGroupMember(ctx, gid, u.ID); err != nil {
-				return err
-			}
-		}
-		return nil
+	u, err := rep.CreateUser(ctx, rq.h.Store, rq.Realm.ID, x, rep.UserOptions{
+		Source: rep.FromAdmin,
+		Now:    rq.Now(),
+		// What the new user receives through its groups counts as granted
+		// by the caller, like the roles named directly.
+		Grant: func(roleIDs []string) error { return rq.requireConfer(ctx, roleIDs...) },
 	})
-	if errors.Is(err, store.ErrConflict) {
-		// Another call created the same username (or id) meanwhile.
-		return conflict("User exists with same username or email")
-	}
 	if err != nil {
-		return err
+		return userError(err)
 	}
 	return rq.Created(rq.URL("/users/" + u.ID))
 }
 
 var uuidRe = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-
-// groupsByPath resolves the "groups" of a user representation.
-func (userAPI) groupsByPath(ctx context.Context, rq *Request, paths []string) ([]string, error) {
-	if len(paths) == 0 {
-		return nil, nil
-	}
-	groups, err := rq.h.Store.ListGroups(ctx, rq.Realm.ID)
-	if err != nil {
-		return nil, err
-	}
-	byPath := map[string]string{}
-	for id, p := range groupPaths(groups) {
-		byPath[p] = id
-	}
-	var out []string
-	for _, p := range paths {
-		id, ok := byPath[p]
-		if !ok {
-			id, ok = byPath["/"+p]
-		}
-		if !ok {
-			return nil, badRequest("Group " + p + " not found")
-		}
-		out = append(out, id)
-	}
-	return out, nil
-}
-
-// groupPaths returns each group's path ("/parent/child") by id.
-func groupPaths(groups []role.Group) map[string]string {
-	byID := make(map[string]role.Group, len(groups))
-	for _, g := range groups {
-		byID[g.ID] = g
-	}
-	paths := make(map[string]string, len(groups))
-	var path func(id string, depth int) string
-	path = func(id string, depth int) string {
-		if p, ok := paths[id]; ok {
-			return p
-		}
-		g := byID[id]
-		parent := ""
-		if _, ok := byID[g.ParentID]; ok && depth < len(groups) {
-			parent = path(g.ParentID, depth+1)
-		}
-		paths[id] = rep.GroupPath(parent, g.Name)
-		return paths[id]
-	}
-	for _, g := range groups {
-		path(g.ID, 0)
-	}
-	return paths
-}
-
-// rolesByName resolves the realmRoles and clientRoles (keyed by clientId)
-// of a user representation.
-func (userAPI) rolesByName(rq *Request, cat *roleCatalog, realmRoles []string, clientRoles map[string][]string) ([]role.Role, error) {
-	var out []role.Role
-	find := func(clientID, name string) (role.Role, bool) {
-		for _, r := range cat.all {
-			if r.ClientID == clientID && r.Name == name {
-				return r, true
-			}
-		}
-		return role.Role{}, false
-	}
-	for _, name := range realmRoles {
-		r, ok := find("", name)
-		if !ok {
-			return nil, badRequest("Role " + name + " not found")
-		}
-		out = append(out, r)
-	}
-	for clientID, names := range clientRoles {
-		var c *client.Client
-		for _, cl := range cat.clients {
-			if cl.ClientID == clientID {
-				c = &cl
-				break
-			}
-		}
-		if c == nil {
-			return nil, badRequest("Client " + clientID + " not found")
-		}
-		for _, name := range names {
-			r, ok := find(c.ID, name)
-			if !ok {
-				return nil, badRequest("Role " + name + " of client " + clientID + " not found")
-			}
-			out = append(out, r)
-		}
-	}
-	return out, nil
-}
 
 // update answers PUT /users/{id}: the fields present replace the stored
 // ones (rep.User.ApplyTo); groups and roles in the body are ignored, as in
@@ -801,7 +625,7 @@ func (a userAPI) memberships(rq *Request, u user.User) ([]role.Group, map[string
 	if err != nil {
 		return nil, nil, err
 	}
-	return gs, groupPaths(all), nil
+	return gs, rep.GroupPaths(all), nil
 }
 
 // groups answers GET /users/{id}/groups. Without max Keycloak lists every

@@ -43,7 +43,6 @@ func (r *run) users(ctx context.Context) error {
 		}
 	}
 	index(rep.GroupTree(groups))
-	policy := user.ParseHashPolicy(r.realm.PasswordPolicy)
 
 	listed := map[string]bool{}
 	for i, xu := range r.x.Users {
@@ -58,13 +57,13 @@ func (r *run) users(ctx context.Context) error {
 		listed[name] = true
 		old, ok := byName[name]
 		if !ok {
-			if err := r.createUser(ctx, idx, groupID, policy, xu, path); err != nil {
+			if err := r.createUser(ctx, xu, path); err != nil {
 				return err
 			}
 			r.note(Create, KindUser, name)
 			continue
 		}
-		fields, err := r.updateUser(ctx, idx, groupID, policy, old, xu, path)
+		fields, err := r.updateUser(ctx, idx, groupID, old, xu, path)
 		if err != nil {
 			return err
 		}
@@ -86,66 +85,19 @@ func (r *run) users(ctx context.Context) error {
 	return nil
 }
 
-// createUser creates a user as the importer does: absent booleans are false,
-// credentials are stored as given (plain values hashed with the realm's
-// policy), and the role mappings and groups are exactly the file's.
-func (r *run) createUser(ctx context.Context, idx roleIndex, groupID map[string]string, policy user.HashPolicy, xu rep.User, path string) error {
-	u := xu.ToDomain(r.realm.ID)
-	if u.ID == "" {
-		u.ID = store.NewID()
-	}
-	if u.CreatedTimestamp == 0 {
-		u.CreatedTimestamp = r.opts.Now.UnixMilli()
-	}
-	u.Normalize()
-	if err := u.Validate(); err != nil {
-		return fileErr(path+".username", "%v", err)
-	}
-	if xu.ServiceAccountClientID != "" {
-		c, ok := idx.clients[xu.ServiceAccountClientID]
-		if !ok {
-			return fileErr(path+".serviceAccountClientId", "client %q does not exist", xu.ServiceAccountClientID)
-		}
-		u.ServiceAccountClientID = c.ID
-	}
-	creds, temporary, err := r.credentials(u.ID, xu.Credentials, policy, path)
-	if err != nil {
-		return err
-	}
-	if temporary && !slices.Contains(u.RequiredActions, updatePassword) {
-		u.RequiredActions = append(u.RequiredActions, updatePassword)
-	}
-	if err := r.tx.CreateUser(ctx, u); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	for _, c := range creds {
-		if err := r.tx.CreateCredential(ctx, c); err != nil {
-			return err
-		}
-	}
-	ids, err := idx.ids(xu.RealmRoles, xu.ClientRoles, path, "realmRoles", "clientRoles")
-	if err != nil {
-		return err
-	}
-	if err := r.tx.AddUserRoles(ctx, u.ID, ids...); err != nil {
-		return err
-	}
-	for j, gp := range xu.Groups {
-		gid, ok := groupID[gp]
-		if !ok {
-			return fileErr(fmt.Sprintf("%s.groups[%d]", path, j), "group %q does not exist", gp)
-		}
-		if err := r.tx.AddGroupMember(ctx, gid, u.ID); err != nil {
-			return err
-		}
-	}
-	return nil
+// createUser creates a user as the importer does (rep.CreateUser): absent
+// booleans are false, credentials are stored as given (plain values hashed
+// with the realm's policy), and the role mappings and groups are exactly the
+// file's.
+func (r *run) createUser(ctx context.Context, xu rep.User, path string) error {
+	_, err := rep.CreateUser(ctx, r.tx, r.realm.ID, xu, rep.UserOptions{Source: rep.FromImport, Now: r.opts.Now})
+	return rep.UserErrorAt(path, err)
 }
 
 // updateUser brings an existing user's profile, role mappings, groups and,
 // when the file carries them, credentials to what the file sets, and
 // returns the fields that changed.
-func (r *run) updateUser(ctx context.Context, idx roleIndex, groupID map[string]string, policy user.HashPolicy, old user.User, xu rep.User, path string) ([]string, error) {
+func (r *run) updateUser(ctx context.Context, idx roleIndex, groupID map[string]string, old user.User, xu rep.User, path string) ([]string, error) {
 	want := old
 	xu.ApplyTo(&want)
 	want.Normalize()
@@ -157,7 +109,7 @@ func (r *run) updateUser(ctx context.Context, idx roleIndex, groupID map[string]
 		want.RequiredActions = append(slices.Clone(want.RequiredActions), updatePassword)
 	}
 
-	credFields, creds, temporary, err := r.credentialChanges(ctx, old, xu.Credentials, policy, path)
+	credFields, creds, temporary, err := r.credentialChanges(ctx, old, xu.Credentials, path)
 	if err != nil {
 		return nil, err
 	}
@@ -252,39 +204,22 @@ func hasTemporary(xs []rep.Credential) bool {
 	})
 }
 
-// credentials turns the file's credentials of a user into stored ones,
-// hashing plain values with the realm's policy. temporary reports a plain
-// password marked temporary.
-func (r *run) credentials(userID string, xs []rep.Credential, policy user.HashPolicy, path string) (out []user.Credential, temporary bool, err error) {
-	for j, xc := range xs {
-		cp := fmt.Sprintf("%s.credentials[%d]", path, j)
-		c := xc.ToDomain(userID)
-		// Fresh ids: a credential id from another server's export may be
-		// taken here, and nothing refers to credentials by id.
-		c.ID = store.NewID()
-		if c.CreatedDate == 0 {
-			c.CreatedDate = r.opts.Now.UnixMilli()
-		}
-		switch {
-		case xc.Value != "":
-			if c.Type != user.CredentialPassword {
-				return nil, false, fileErr(cp+".value", "a plain value is only accepted for password credentials")
-			}
-			hashed, err := user.NewPasswordCredential(c.ID, userID, xc.Value, c.CreatedDate, policy)
-			if err != nil {
-				return nil, false, fileErr(cp+".value", "%v", err)
-			}
-			hashed.UserLabel, hashed.Priority = c.UserLabel, c.Priority
-			c = hashed
-			temporary = temporary || (xc.Temporary != nil && *xc.Temporary)
-		case c.Type == user.CredentialPassword:
-			if err := user.CheckStoredPassword(c); err != nil {
-				return nil, false, fileErr(cp, "%v", err)
-			}
-		}
-		out = append(out, c)
+// credentials turns the file's credentials of a user into stored ones
+// (rep.UserCredentials). temporary reports a plain password marked
+// temporary.
+func (r *run) credentials(u user.User, xs []rep.Credential, path string) (out []user.Credential, temporary bool, err error) {
+	probe := u
+	probe.RequiredActions = nil
+	out, err = rep.UserCredentials(r.realm, &probe, xs, r.opts.Now, rep.FromImport)
+	if err != nil {
+		return nil, false, rep.UserErrorAt(path, err)
 	}
-	return out, temporary, nil
+	// Fresh ids: a credential id from another server's export may be taken
+	// here, and nothing refers to credentials by id.
+	for i := range out {
+		out[i].ID = store.NewID()
+	}
+	return out, len(probe.RequiredActions) > 0, nil
 }
 
 // credentialChanges compares the file's credentials of a user with the
@@ -293,7 +228,7 @@ func (r *run) credentials(userID string, xs []rep.Credential, policy user.HashPo
 // same hash) is left alone. Otherwise the new credentials of the changed
 // types are returned (creds non-nil) with the field "credentials". A user
 // without credentials in the file keeps theirs, whatever they are.
-func (r *run) credentialChanges(ctx context.Context, u user.User, xs []rep.Credential, policy user.HashPolicy, path string) (fields []string, creds map[string][]user.Credential, temporary bool, err error) {
+func (r *run) credentialChanges(ctx context.Context, u user.User, xs []rep.Credential, path string) (fields []string, creds map[string][]user.Credential, temporary bool, err error) {
 	if len(xs) == 0 {
 		return nil, nil, false, nil
 	}
@@ -316,7 +251,7 @@ func (r *run) credentialChanges(ctx context.Context, u user.User, xs []rep.Crede
 		if matches(have, byType[t]) {
 			continue
 		}
-		built, temp, err := r.credentials(u.ID, byType[t], policy, path)
+		built, temp, err := r.credentials(u, byType[t], path)
 		if err != nil {
 			return nil, nil, false, err
 		}

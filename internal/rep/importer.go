@@ -13,7 +13,6 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
-	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
 // ErrRealmExists is returned when an imported realm exists and neither
@@ -486,92 +485,13 @@ func (im *importer) groupsStep(ctx context.Context) error {
 	return walk(im.x.Groups, "", "", "$.groups")
 }
 
+// users creates the file's users through CreateUser, as Keycloak's import
+// does: no default role, exactly the roles and groups the file names.
 func (im *importer) users(ctx context.Context) error {
-	seen := map[string]bool{}
-	policy := user.ParseHashPolicy(im.realm.PasswordPolicy)
 	for i, xu := range im.x.Users {
-		path := fmt.Sprintf("$.users[%d]", i)
-		u := xu.ToDomain(im.realm.ID)
-		if u.ID == "" {
-			u.ID = store.NewID()
-		}
-		if u.CreatedTimestamp == 0 {
-			u.CreatedTimestamp = im.now.UnixMilli()
-		}
-		u.Normalize()
-		if err := u.Validate(); err != nil {
-			return importErr(path+".username", "%v", err)
-		}
-		if seen[u.Username] {
-			return importErr(path+".username", "user %q appears twice (usernames ignore case)", u.Username)
-		}
-		seen[u.Username] = true
-		if xu.ServiceAccountClientID != "" {
-			cid, ok := im.clients[xu.ServiceAccountClientID]
-			if !ok {
-				return importErr(path+".serviceAccountClientId", "client %q does not exist", xu.ServiceAccountClientID)
-			}
-			u.ServiceAccountClientID = cid
-		}
-		var creds []user.Credential
-		for j, xc := range xu.Credentials {
-			cp := fmt.Sprintf("%s.credentials[%d]", path, j)
-			c := xc.ToDomain(u.ID)
-			if c.ID == "" {
-				c.ID = store.NewID()
-			}
-			if c.CreatedDate == 0 {
-				c.CreatedDate = im.now.UnixMilli()
-			}
-			if xc.Value != "" {
-				if c.Type != user.CredentialPassword {
-					return importErr(cp+".value", "a plain value is only accepted for password credentials")
-				}
-				hashed, err := user.NewPasswordCredential(c.ID, u.ID, xc.Value, c.CreatedDate, policy)
-				if err != nil {
-					return importErr(cp+".value", "%v", err)
-				}
-				hashed.UserLabel, hashed.Priority = c.UserLabel, c.Priority
-				c = hashed
-				if xc.Temporary != nil && *xc.Temporary && !slices.Contains(u.RequiredActions, "UPDATE_PASSWORD") {
-					u.RequiredActions = append(u.RequiredActions, "UPDATE_PASSWORD")
-				}
-			} else if c.Type == user.CredentialPassword {
-				if err := user.CheckStoredPassword(c); err != nil {
-					return importErr(cp, "%v", err)
-				}
-			}
-			creds = append(creds, c)
-		}
-		if err := im.tx.CreateUser(ctx, u); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return importErr(path+".id", "user id %q is already used", u.ID)
-			}
-			return err
-		}
-		for j, c := range creds {
-			if err := im.tx.CreateCredential(ctx, c); err != nil {
-				if errors.Is(err, store.ErrConflict) {
-					return importErr(fmt.Sprintf("%s.credentials[%d].id", path, j), "credential id %q is already used", c.ID)
-				}
-				return err
-			}
-		}
-		ids, err := im.roleIDs(xu.RealmRoles, xu.ClientRoles, path)
+		_, err := CreateUser(ctx, im.tx, im.realm.ID, xu, UserOptions{Source: FromImport, Now: im.now})
 		if err != nil {
-			return err
-		}
-		if err := im.tx.AddUserRoles(ctx, u.ID, ids...); err != nil {
-			return err
-		}
-		for j, gp := range xu.Groups {
-			gid, ok := im.groups[gp]
-			if !ok {
-				return importErr(fmt.Sprintf("%s.groups[%d]", path, j), "group %q does not exist", gp)
-			}
-			if err := im.tx.AddGroupMember(ctx, gid, u.ID); err != nil {
-				return err
-			}
+			return UserErrorAt(fmt.Sprintf("$.users[%d]", i), err)
 		}
 	}
 	return nil

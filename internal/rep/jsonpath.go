@@ -16,6 +16,9 @@ import (
 type ImportError struct {
 	Path string
 	Msg  string
+	// Conflict marks a clash with what is stored or earlier in the file,
+	// such as a second user with the same email (409 over HTTP).
+	Conflict bool
 }
 
 func (e *ImportError) Error() string { return e.Path + ": " + e.Msg }

@@ -115,6 +115,34 @@ func GroupPath(parentPath, name string) string {
 	return parentPath + "/" + name
 }
 
+// GroupPaths returns each group's path ("/parent/child") by id. A group
+// whose parent is missing is placed at the top; a parent cycle, which the
+// store should never hold, is cut rather than followed forever.
+func GroupPaths(groups []role.Group) map[string]string {
+	byID := make(map[string]role.Group, len(groups))
+	for _, g := range groups {
+		byID[g.ID] = g
+	}
+	paths := make(map[string]string, len(groups))
+	var path func(id string, depth int) string
+	path = func(id string, depth int) string {
+		if p, ok := paths[id]; ok {
+			return p
+		}
+		g := byID[id]
+		parent := ""
+		if _, ok := byID[g.ParentID]; ok && depth < len(groups) {
+			parent = path(g.ParentID, depth+1)
+		}
+		paths[id] = GroupPath(parent, g.Name)
+		return paths[id]
+	}
+	for _, g := range groups {
+		path(g.ID, 0)
+	}
+	return paths
+}
+
 // GroupTree nests a realm's flat group list into Keycloak's tree, with paths
 // set and siblings sorted by name. A group whose parent is missing from the
 // list is placed at the top so that it is not lost; a group caught in a
