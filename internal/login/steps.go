@@ -3,9 +3,9 @@ package login
 import (
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -85,7 +85,7 @@ func (h *Handler) showStepPage(w http.ResponseWriter, r *http.Request, rl realm.
 	case stepUpdatePassword:
 		p := h.page(r, &rl, "updatePasswordTitle", st.Req.UILocales)
 		p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, u.Username
-		if n := minLength(rl.PasswordPolicy); n > 0 {
+		if n := user.PolicyMinLength(rl.PasswordPolicy); n > 0 {
 			p.PasswordHint = p.T("passwordMinLengthHint", strconv.Itoa(n))
 		}
 		p.Message = &ui.Message{Type: "warning", Text: p.T("updatePasswordMessage")}
@@ -259,20 +259,11 @@ func (h *Handler) requiredAction(w http.ResponseWriter, r *http.Request) error {
 	case pw != confirm:
 		return retry("notMatchPasswordMessage")
 	}
-	if key, arg := policyViolation(rl.PasswordPolicy, u, pw); key != "" {
-		return retry(key, arg)
+	err = authn.SetPassword(r.Context(), h.Store, rl, u, pw, false, h.Now())
+	var pe *user.PolicyError
+	if errors.As(err, &pe) {
+		return retry(pe.Key, pe.Params...)
 	}
-	cred, err := user.NewPasswordCredential(store.NewID(), u.ID, pw, h.Now().UnixMilli(), user.ParseHashPolicy(rl.PasswordPolicy))
-	if err != nil {
-		return err
-	}
-	if err := h.Store.ReplacePassword(r.Context(), cred); err != nil {
-		return err
-	}
-	err = h.Store.UpdateUser(r.Context(), rl.ID, u.ID, func(x *user.User) error {
-		x.RequiredActions = slices.DeleteFunc(x.RequiredActions, func(a string) bool { return a == actionUpdatePassword })
-		return nil
-	})
 	if err != nil {
 		return err
 	}
