@@ -338,8 +338,8 @@ func passwordCredentials(rq *Request, u user.User, xs []rep.Credential) (creds [
 			return nil, false, badRequest("Only password credentials can be set on a user")
 		}
 		if xc.Value != "" {
-			if pe := user.CheckPolicy(rq.Realm.PasswordPolicy, xc.Value, u, nil); pe != nil {
-				return nil, false, policyRefusal(pe)
+			if err := authn.CheckNewPassword(rq.R.Context(), rq.h.Store, rq.Realm, u, xc.Value); err != nil {
+				return nil, false, policyRefusal(err)
 			}
 			hashed, err := user.NewPasswordCredential(c.ID, u.ID, xc.Value, c.CreatedDate, user.ParseHashPolicy(rq.Realm.PasswordPolicy))
 			if err != nil {

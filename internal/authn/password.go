@@ -2,6 +2,7 @@ package authn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -13,12 +14,19 @@ import (
 
 // CheckNewPassword applies the realm's whole password policy to a new
 // password for u, history included: the user's stored credentials are read
-// here, so no caller can forget them. A refusal is a *user.PolicyError,
-// whose Key is Keycloak's message key.
+// here, so no caller can forget them. A user not (yet) stored in rl, such
+// as one being created, has no history; the lookup is by realm so that a
+// user ID chosen by a caller never lets it test passwords against another
+// realm's user. A refusal is a *user.PolicyError, whose Key is Keycloak's
+// message key.
 func CheckNewPassword(ctx context.Context, db *store.DB, rl realm.Realm, u user.User, password string) error {
-	creds, err := db.ListCredentials(ctx, u.ID)
-	if err != nil {
-		return fmt.Errorf("list credentials of user %s: %w", u.ID, err)
+	var creds []user.Credential
+	_, err := db.GetUser(ctx, rl.ID, u.ID)
+	if err == nil {
+		creds, err = db.ListCredentials(ctx, u.ID)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("read password history of user %s: %w", u.ID, err)
 	}
 	if pe := user.CheckPolicy(rl.PasswordPolicy, password, u, creds); pe != nil {
 		return pe

@@ -1,8 +1,8 @@
 package server_test
 
 // The realm's password policy on every way a user's password is replaced
-// (issue 12, hole 2): the admin API's reset-password, the account console's
-// password form and the update-password page of a login. Each must refuse
+// (issue 12, hole 2): the admin API's reset-password and user update, the
+// account console's password form and the update-password page of a login. Each must refuse
 // the same passwords with Keycloak's message, and each must keep the
 // replaced password as history.
 
@@ -89,10 +89,22 @@ func newPPEnv(t *testing.T, db *store.DB, requiredActions ...string) *ppEnv {
 // "" when it was taken, else the error_description.
 func (e *ppEnv) adminReset(pw string) string {
 	e.t.Helper()
+	return e.adminPut("/reset-password", map[string]any{"type": "password", "value": pw, "temporary": false})
+}
+
+// adminUpdate sets bob's password through PUT .../users/{id} with a
+// credential in the representation, like adminReset.
+func (e *ppEnv) adminUpdate(pw string) string {
+	e.t.Helper()
+	return e.adminPut("", map[string]any{"credentials": []any{map[string]any{"type": "password", "value": pw, "temporary": false}}})
+}
+
+func (e *ppEnv) adminPut(path string, v any) string {
+	e.t.Helper()
 	e.clock.Add(time.Second)
 	tok := adminToken(e.t, e.srv.URL, "admin-pw")
-	body, _ := json.Marshal(map[string]any{"type": "password", "value": pw, "temporary": false})
-	r := do(e.t, http.MethodPut, e.srv.URL+"/admin/realms/"+ppRealm+"/users/"+e.bob.ID+"/reset-password",
+	body, _ := json.Marshal(v)
+	r := do(e.t, http.MethodPut, e.srv.URL+"/admin/realms/"+ppRealm+"/users/"+e.bob.ID+path,
 		map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"}, strings.NewReader(string(body)))
 	if r.status == http.StatusNoContent {
 		return ""
@@ -102,7 +114,7 @@ func (e *ppEnv) adminReset(pw string) string {
 		ErrorDescription string `json:"error_description"`
 	}
 	if err := json.Unmarshal(r.body, &out); r.status != http.StatusBadRequest || err != nil || out.ErrorDescription == "" {
-		e.t.Fatalf("reset-password: %d %s", r.status, r.body)
+		e.t.Fatalf("PUT user%s: %d %s", path, r.status, r.body)
 	}
 	return out.ErrorDescription
 }
@@ -266,6 +278,9 @@ func TestPasswordPolicyOnEveryPath(t *testing.T) {
 			{"admin reset-password", nil, func(e *ppEnv) (func(string) string, func() *ppBrowser) {
 				return e.adminReset, func() *ppBrowser { return signedIn(e, "Zgood-pass1") }
 			}},
+			{"admin user update", nil, func(e *ppEnv) (func(string) string, func() *ppBrowser) {
+				return e.adminUpdate, func() *ppBrowser { return signedIn(e, "Zgood-pass1") }
+			}},
 			{"account console", nil, func(e *ppEnv) (func(string) string, func() *ppBrowser) {
 				b := signedIn(e, ppTemp)
 				current := ppTemp
@@ -342,4 +357,27 @@ func signedIn(e *ppEnv, password string) *ppBrowser {
 	}
 	b.enterConsole(loc)
 	return b
+}
+
+// Creating a user with the ID of another realm's user must not test the
+// password against that user's history: the answer would tell a realm's
+// admin whether the password was the other user's.
+func TestPasswordHistoryStaysInItsRealm(t *testing.T) {
+	e := newPPEnv(t, storetest.Open(t))
+	master, err := e.db.GetRealmByName(t.Context(), "master")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := e.db.GetUserByUsername(t.Context(), master.ID, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]any{"id": admin.ID, "username": "carl", "enabled": true,
+		"credentials": []any{map[string]any{"type": "password", "value": "admin-pw"}}})
+	r := do(t, http.MethodPost, e.srv.URL+"/admin/realms/"+ppRealm+"/users",
+		map[string]string{"Authorization": "Bearer " + adminToken(t, e.srv.URL, "admin-pw"), "Content-Type": "application/json"},
+		strings.NewReader(string(body)))
+	if strings.Contains(string(r.body), "invalidPasswordHistoryMessage") {
+		t.Fatalf("the other realm's password history answered: %d %s", r.status, r.body)
+	}
 }
