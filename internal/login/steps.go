@@ -211,7 +211,7 @@ func (h *Handler) showStep(w http.ResponseWriter, r *http.Request) error {
 
 // authenticate serves the login form's POST.
 func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
-	rl, p, id, st, c, err := h.loginRequest(w, r, true)
+	rl, _, id, st, c, err := h.loginRequest(w, r, true)
 	if err != nil {
 		return err
 	}
@@ -220,16 +220,17 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
 		// where the login stands rather than logging in twice.
 		return h.showStep(w, r)
 	}
-	remember := rl.RememberMe && p.get("rememberMe") == "on"
-	u, ok, err := h.checkCredentials(r.Context(), rl, p.get("username"), p.get("password"), clientIP(r))
+	username := posted(r, "username")
+	remember := rl.RememberMe && posted(r, "rememberMe") == "on"
+	u, ok, err := h.checkCredentials(r.Context(), rl, username, posted(r, "password"), clientIP(r))
 	if err != nil {
 		return err
 	}
 	metrics.Login(rl.Name, ok)
 	if !ok {
 		h.Log.InfoContext(r.Context(), "login failed", "realm", rl.Name, "client", c.ClientID, "ip", clientIP(r))
-		h.loginFailed(r, rl, c, st, p.get("username"))
-		return h.showLogin(w, r, rl, id, st, p.get("username"), "invalidUserMessage", remember)
+		h.loginFailed(r, rl, c, st, username)
+		return h.showLogin(w, r, rl, id, st, username, "invalidUserMessage", remember)
 	}
 	st.UserID, st.AuthTime, st.RememberMe, st.SSOSession = u.ID, h.now(), remember, ""
 	return h.proceed(w, r, rl, c, id, st, u)
@@ -237,7 +238,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
 
 // requiredAction serves the update-password form's POST.
 func (h *Handler) requiredAction(w http.ResponseWriter, r *http.Request) error {
-	rl, p, id, st, c, err := h.loginRequest(w, r, true)
+	rl, _, id, st, c, err := h.loginRequest(w, r, true)
 	if err != nil {
 		return err
 	}
@@ -252,7 +253,7 @@ func (h *Handler) requiredAction(w http.ResponseWriter, r *http.Request) error {
 	retry := func(key string, args ...string) error {
 		return h.showStepPage(w, r, rl, c, id, st, u, &ui.Message{Type: "error", Text: ui.Text(locale, key, args...)})
 	}
-	pw, confirm := p.get("password-new"), p.get("password-confirm")
+	pw, confirm := posted(r, "password-new"), posted(r, "password-confirm")
 	switch {
 	case pw == "":
 		return retry("missingPasswordMessage")
