@@ -141,11 +141,8 @@ type ppBrowser struct {
 	action string // where the last page's form posts
 }
 
-var (
-	ppFormAction = regexp.MustCompile(`<form[^>]* action="([^"]+)"`)
-	ppHidden     = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
-	ppMessage    = regexp.MustCompile(`Invalid password: [^<]*`)
-)
+// ppMessage is a refused password's message on a page.
+var ppMessage = regexp.MustCompile(`Invalid password: [^<]*`)
 
 func (e *ppEnv) browser() *ppBrowser {
 	jar, _ := cookiejar.New(nil)
@@ -175,7 +172,7 @@ func (b *ppBrowser) do(method, target string, form url.Values) (int, string) {
 	defer resp.Body.Close()
 	page, _ := io.ReadAll(resp.Body)
 	b.page = string(page)
-	if m := ppFormAction.FindStringSubmatch(b.page); m != nil {
+	if m := formActionRe.FindStringSubmatch(b.page); m != nil {
 		b.action = html.UnescapeString(m[1])
 	}
 	if resp.StatusCode == http.StatusFound || resp.StatusCode == http.StatusSeeOther {
@@ -187,7 +184,7 @@ func (b *ppBrowser) do(method, target string, form url.Values) (int, string) {
 // fields are the hidden fields of the last page's form.
 func (b *ppBrowser) fields() url.Values {
 	f := url.Values{}
-	for _, h := range ppHidden.FindAllStringSubmatch(b.page, -1) {
+	for _, h := range hiddenInputRe.FindAllStringSubmatch(b.page, -1) {
 		f.Set(html.UnescapeString(h[1]), html.UnescapeString(h[2]))
 	}
 	return f
