@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
-	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
@@ -172,7 +170,7 @@ func (h *Handler) showSection(w http.ResponseWriter, r *http.Request, cs *consol
 				p.Password = &t
 			}
 		}
-		if n := minLength(cs.realm.PasswordPolicy); n > 0 {
+		if n := user.PolicyMinLength(cs.realm.PasswordPolicy); n > 0 {
 			p.PasswordHint = p.T("passwordMinLengthHint", strconv.Itoa(n))
 		}
 		return h.render(w, r, &cs.realm, status, "signing-in.html", p)
@@ -249,18 +247,6 @@ func deviceTitle(p *consolePage, d deviceRep) string {
 	return d.OS + " " + d.OSVersion
 }
 
-// minLength is the length(n) term of a password policy, 0 without one.
-func minLength(policy string) int {
-	for term := range strings.SplitSeq(policy, " and ") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(term), "length("); ok {
-			if n, err := strconv.Atoi(strings.TrimSuffix(v, ")")); err == nil {
-				return n
-			}
-		}
-	}
-	return 0
-}
-
 // savePersonalInfo serves the personal info form.
 func (h *Handler) savePersonalInfo(w http.ResponseWriter, r *http.Request, cs *consoleSession, form url.Values) error {
 	in := profileUpdate{}
@@ -335,31 +321,13 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, cs *con
 	case pw != confirm:
 		return retry("password-confirm", ui.Text(locale, "notMatchPasswordMessage"))
 	}
-	creds, err := h.Store.ListCredentials(ctx, cs.user.ID)
+	err := authn.SetPassword(ctx, h.Store, cs.realm, cs.user, pw, false, h.Now())
+	var pe *user.PolicyError
+	if errors.As(err, &pe) {
+		return retry("password-new", ui.Text(locale, pe.Key, pe.Params...))
+	}
 	if err != nil {
 		return err
-	}
-	if pe := user.CheckPolicy(cs.realm.PasswordPolicy, pw, cs.user, creds); pe != nil {
-		text := ui.Text(locale, pe.Key, pe.Params...)
-		if text == pe.Key {
-			text = pe.Message // a policy message the catalogue lacks
-		}
-		return retry("password-new", text)
-	}
-	cred, err := user.NewPasswordCredential(store.NewID(), cs.user.ID, pw, h.Now().UnixMilli(), user.ParseHashPolicy(cs.realm.PasswordPolicy))
-	if err != nil {
-		return err
-	}
-	if err := h.Store.ReplacePasswordKeepHistory(ctx, cred, user.PolicyHistoryRetention(cs.realm.PasswordPolicy)); err != nil {
-		return err
-	}
-	if slices.Contains(cs.user.RequiredActions, requiredActionUpdatePassword) {
-		if err := h.Store.UpdateUser(ctx, cs.realm.ID, cs.user.ID, func(u *user.User) error {
-			u.RequiredActions = withoutAction(u.RequiredActions, requiredActionUpdatePassword)
-			return nil
-		}); err != nil {
-			return err
-		}
 	}
 	h.Log.InfoContext(ctx, "account: password changed", "realm", cs.realm.Name, "user", cs.user.ID)
 	if form.Get("logout-sessions") == "on" {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -280,9 +279,6 @@ func validUsername(s string) bool {
 		!strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
 }
 
-// requiredActionUpdatePassword is cleared once the user sets a new password.
+// requiredActionUpdatePassword is the action that sets a password, which
+// the console offers for the password credential.
 const requiredActionUpdatePassword = "UPDATE_PASSWORD"
-
-func withoutAction(actions []string, a string) []string {
-	return slices.DeleteFunc(actions, func(x string) bool { return x == a })
-}

@@ -328,6 +328,15 @@ func checkEmail(email string) error {
 // that it adds UPDATE_PASSWORD to u's required actions.
 func passwordCredentials(rq *Request, u user.User, xs []rep.Credential) (creds []user.Credential, temporary bool, err error) {
 	had := slices.Contains(u.RequiredActions, updatePassword)
+	// A new password for an existing user is checked against its history
+	// too, which only authn knows how to read.
+	for _, xc := range xs {
+		if xc.Value != "" {
+			if err := authn.CheckNewPassword(rq.R.Context(), rq.h.Store, rq.Realm, u, xc.Value); err != nil {
+				return nil, false, policyRefusal(err)
+			}
+		}
+	}
 	creds, err = rep.UserCredentials(rq.Realm, &u, xs, rq.Now(), rep.FromAdmin)
 	if err != nil {
 		return nil, false, userError(err)
@@ -346,7 +355,7 @@ func userError(err error) error {
 	var pe *user.PolicyError
 	switch {
 	case errors.As(err, &pe):
-		return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{"error": pe.Key, "error_description": pe.Message}}
+		return policyRefusal(err)
 	case ue.Conflict:
 		return errorMessage(http.StatusConflict, ue.Msg)
 	}
@@ -529,34 +538,9 @@ func (a userAPI) resetPassword(rq *Request) error {
 	if strings.TrimSpace(*body.Value) == "" {
 		return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{"error": "Empty password not allowed"}}
 	}
-	current, err := db.ListCredentials(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	if err := checkPasswordPolicy(rq.Realm.PasswordPolicy, *body.Value, u, current); err != nil {
-		return err
-	}
-	c, err := user.NewPasswordCredential(store.NewID(), u.ID, *body.Value, rq.Now().UnixMilli(), user.ParseHashPolicy(rq.Realm.PasswordPolicy))
-	if err != nil {
-		return fmt.Errorf("hash password of user %s: %w", u.ID, err)
-	}
 	temporary := body.Temporary != nil && *body.Temporary
-	err = db.InTx(ctx, func(tx *store.DB) error {
-		if err := tx.ReplacePasswordKeepHistory(ctx, c, user.PolicyHistoryRetention(rq.Realm.PasswordPolicy)); err != nil {
-			return err
-		}
-		return tx.UpdateUser(ctx, rq.Realm.ID, u.ID, func(x *user.User) error {
-			// Keycloak removes a pending UPDATE_PASSWORD when an admin sets
-			// a password that is not temporary.
-			x.RequiredActions = slices.DeleteFunc(x.RequiredActions, func(s string) bool { return s == updatePassword })
-			if temporary {
-				x.RequiredActions = append(x.RequiredActions, updatePassword)
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return err
+	if err := authn.SetPassword(ctx, db, rq.Realm, u, *body.Value, temporary, rq.Now()); err != nil {
+		return policyRefusal(err)
 	}
 	return rq.NoContent()
 }
@@ -1084,14 +1068,14 @@ func (a userAPI) sendVerifyEmail(rq *Request) error {
 	return badRequest("Failed to send verify email")
 }
 
-// checkPasswordPolicy applies the realm's password policy to a new password
-// for u (user.CheckPolicy). current, the user's credentials, lets
-// passwordHistory refuse a recent password. A refusal is Keycloak's answer:
-// the message key as "error" and the English message as
-// "error_description" (UserResource.resetPassword, PasswordPolicyNotMetException).
-func checkPasswordPolicy(policy, password string, u user.User, current []user.Credential) error {
-	if e := user.CheckPolicy(policy, password, u, current); e != nil {
-		return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{"error": e.Key, "error_description": e.Message}}
+// policyRefusal answers a new password the realm's policy refuses
+// (authn.CheckNewPassword) as Keycloak does: the message key as "error" and
+// the English message as "error_description" (UserResource.resetPassword,
+// PasswordPolicyNotMetException). Other errors pass through.
+func policyRefusal(err error) error {
+	var pe *user.PolicyError
+	if errors.As(err, &pe) {
+		return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{"error": pe.Key, "error_description": pe.Message}}
 	}
-	return nil
+	return err
 }

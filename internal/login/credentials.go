@@ -2,10 +2,7 @@ package login
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
@@ -35,78 +32,4 @@ func (h *Handler) checkCredentials(ctx context.Context, rl realm.Realm, username
 		return user.User{}, false, err
 	}
 	return u, true, nil
-}
-
-// policyViolation checks a new password against the parts of the realm's
-// password policy the update-password form enforces (length, maxLength,
-// digits, lowerCase, upperCase, specialChars, notUsername, notEmail) and
-// returns the message key and argument of the first one it breaks.
-func policyViolation(policy string, u user.User, password string) (key, arg string) {
-	for _, term := range strings.Split(policy, " and ") {
-		name, param, _ := strings.Cut(strings.TrimSpace(term), "(")
-		param = strings.TrimSuffix(param, ")")
-		n, err := strconv.Atoi(param)
-		if err != nil {
-			n = 1
-		}
-		count := func(f func(rune) bool) int {
-			k := 0
-			for _, r := range password {
-				if f(r) {
-					k++
-				}
-			}
-			return k
-		}
-		switch name {
-		case "length":
-			if utf8.RuneCountInString(password) < n {
-				return "invalidPasswordMinLengthMessage", strconv.Itoa(n)
-			}
-		case "maxLength":
-			if utf8.RuneCountInString(password) > n {
-				return "invalidPasswordMaxLengthMessage", strconv.Itoa(n)
-			}
-		case "digits":
-			if count(unicode.IsDigit) < n {
-				return "invalidPasswordMinDigitsMessage", strconv.Itoa(n)
-			}
-		case "lowerCase":
-			if count(unicode.IsLower) < n {
-				return "invalidPasswordMinLowerCaseCharsMessage", strconv.Itoa(n)
-			}
-		case "upperCase":
-			if count(unicode.IsUpper) < n {
-				return "invalidPasswordMinUpperCaseCharsMessage", strconv.Itoa(n)
-			}
-		case "specialChars":
-			if count(func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsSpace(r) }) < n {
-				return "invalidPasswordMinSpecialCharsMessage", strconv.Itoa(n)
-			}
-		case "notUsername":
-			if strings.EqualFold(password, u.Username) {
-				return "invalidPasswordNotUsernameMessage", ""
-			}
-		case "notEmail":
-			if u.Email != "" && strings.EqualFold(password, u.Email) {
-				return "invalidPasswordNotEmailMessage", ""
-			}
-		}
-	}
-	if len(password) > user.MaxPasswordLength {
-		return "invalidPasswordMaxLengthMessage", fmt.Sprint(user.MaxPasswordLength)
-	}
-	return "", ""
-}
-
-// minLength is the policy's length(n), 0 when there is none.
-func minLength(policy string) int {
-	for _, term := range strings.Split(policy, " and ") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(term), "length("); ok {
-			if n, err := strconv.Atoi(strings.TrimSuffix(v, ")")); err == nil {
-				return n
-			}
-		}
-	}
-	return 0
 }

@@ -74,3 +74,11 @@ func readParams(w http.ResponseWriter, r *http.Request, rl *realm.Realm) (params
 	}
 	return out, nil
 }
+
+// posted is a field of the POST form body alone, never of the query string:
+// Keycloak's login forms read their fields so (decodedFormParameters). The
+// rate limiter in front counts attempts per username from the body, so a
+// username the login form took from the query string would be guessed at
+// uncounted (issue 12). Call after readParams, which parsed and vetted the
+// body.
+func posted(r *http.Request, name string) string { return r.PostForm.Get(name) }

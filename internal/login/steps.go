@@ -3,9 +3,9 @@ package login
 import (
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -85,7 +85,7 @@ func (h *Handler) showStepPage(w http.ResponseWriter, r *http.Request, rl realm.
 	case stepUpdatePassword:
 		p := h.page(r, &rl, "updatePasswordTitle", st.Req.UILocales)
 		p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, u.Username
-		if n := minLength(rl.PasswordPolicy); n > 0 {
+		if n := user.PolicyMinLength(rl.PasswordPolicy); n > 0 {
 			p.PasswordHint = p.T("passwordMinLengthHint", strconv.Itoa(n))
 		}
 		p.Message = &ui.Message{Type: "warning", Text: p.T("updatePasswordMessage")}
@@ -212,7 +212,7 @@ func (h *Handler) showStep(w http.ResponseWriter, r *http.Request) error {
 
 // authenticate serves the login form's POST.
 func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
-	rl, p, id, st, c, err := h.loginRequest(w, r, true)
+	rl, _, id, st, c, err := h.loginRequest(w, r, true)
 	if err != nil {
 		return err
 	}
@@ -221,16 +221,17 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
 		// where the login stands rather than logging in twice.
 		return h.showStep(w, r)
 	}
-	remember := rl.RememberMe && p.get("rememberMe") == "on"
-	u, ok, err := h.checkCredentials(r.Context(), rl, p.get("username"), p.get("password"), clientIP(r))
+	username := posted(r, "username")
+	remember := rl.RememberMe && posted(r, "rememberMe") == "on"
+	u, ok, err := h.checkCredentials(r.Context(), rl, username, posted(r, "password"), clientIP(r))
 	if err != nil {
 		return err
 	}
 	metrics.Login(rl.Name, ok)
 	if !ok {
 		h.Log.InfoContext(r.Context(), "login failed", "realm", rl.Name, "client", c.ClientID, "ip", clientIP(r))
-		h.loginFailed(r, rl, c, st, p.get("username"))
-		return h.showLogin(w, r, rl, id, st, p.get("username"), "invalidUserMessage", remember)
+		h.loginFailed(r, rl, c, st, username)
+		return h.showLogin(w, r, rl, id, st, username, "invalidUserMessage", remember)
 	}
 	st.UserID, st.AuthTime, st.RememberMe, st.SSOSession = u.ID, h.now(), remember, ""
 	return h.proceed(w, r, rl, c, id, st, u)
@@ -238,7 +239,7 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
 
 // requiredAction serves the update-password form's POST.
 func (h *Handler) requiredAction(w http.ResponseWriter, r *http.Request) error {
-	rl, p, id, st, c, err := h.loginRequest(w, r, true)
+	rl, _, id, st, c, err := h.loginRequest(w, r, true)
 	if err != nil {
 		return err
 	}
@@ -253,27 +254,18 @@ func (h *Handler) requiredAction(w http.ResponseWriter, r *http.Request) error {
 	retry := func(key string, args ...string) error {
 		return h.showStepPage(w, r, rl, c, id, st, u, &ui.Message{Type: "error", Text: ui.Text(locale, key, args...)})
 	}
-	pw, confirm := p.get("password-new"), p.get("password-confirm")
+	pw, confirm := posted(r, "password-new"), posted(r, "password-confirm")
 	switch {
 	case pw == "":
 		return retry("missingPasswordMessage")
 	case pw != confirm:
 		return retry("notMatchPasswordMessage")
 	}
-	if key, arg := policyViolation(rl.PasswordPolicy, u, pw); key != "" {
-		return retry(key, arg)
+	err = authn.SetPassword(r.Context(), h.Store, rl, u, pw, false, h.Now())
+	var pe *user.PolicyError
+	if errors.As(err, &pe) {
+		return retry(pe.Key, pe.Params...)
 	}
-	cred, err := user.NewPasswordCredential(store.NewID(), u.ID, pw, h.Now().UnixMilli(), user.ParseHashPolicy(rl.PasswordPolicy))
-	if err != nil {
-		return err
-	}
-	if err := h.Store.ReplacePassword(r.Context(), cred); err != nil {
-		return err
-	}
-	err = h.Store.UpdateUser(r.Context(), rl.ID, u.ID, func(x *user.User) error {
-		x.RequiredActions = slices.DeleteFunc(x.RequiredActions, func(a string) bool { return a == actionUpdatePassword })
-		return nil
-	})
 	if err != nil {
 		return err
 	}

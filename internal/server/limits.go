@@ -225,6 +225,11 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var form url.Values
 	if ep.form && r.Method == http.MethodPost {
 		form = peekForm(r)
+		// The handler's ParseForm keeps a PostForm already set, so it reads
+		// the very values counted here, parsed once: a limit read from one
+		// parse and a login from another is how a username escaped its
+		// limit (issue 12).
+		r.PostForm = form
 	}
 	if ep.scope {
 		if msg := scopeProblem(r, form); msg != "" {

@@ -1,8 +1,14 @@
 package server
 
 import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestJSONDepth(t *testing.T) {
@@ -38,3 +44,33 @@ func BenchmarkJSONDepth(b *testing.B) {
 		jsonDepth(doc, maxJSONDepth)
 	}
 }
+
+// The login form's handler reads the form the guard parsed to count the
+// username, not a second parse of its own (issue 12, hole 3).
+func TestGuardHandsItsFormToTheHandler(t *testing.T) {
+	var seen url.Values
+	var bodyRead bool
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = r.PostForm
+		r.Body = readCloser{Reader: readSpy{&bodyRead}, Closer: r.Body}
+		if err := r.ParseForm(); err != nil {
+			t.Error(err)
+		}
+	})
+	g := &guard{next: next, mux: http.NewServeMux(), now: time.Now, log: slog.New(slog.DiscardHandler),
+		realms: &realmCache{entries: map[string]cachedRealm{}}}
+	req := httptest.NewRequest(http.MethodPost, "/realms/r/login-actions/authenticate?username=other",
+		strings.NewReader("username=bob&password=x"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	g.ServeHTTP(httptest.NewRecorder(), req)
+	if seen.Get("username") != "bob" || seen.Has("other") {
+		t.Errorf("the handler saw PostForm %v, want the guard's parse of the body", seen)
+	}
+	if bodyRead {
+		t.Error("the handler parsed the body a second time")
+	}
+}
+
+type readSpy struct{ read *bool }
+
+func (s readSpy) Read([]byte) (int, error) { *s.read = true; return 0, io.EOF }

@@ -3,8 +3,11 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"html"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -447,4 +450,79 @@ func TestTrustedProxyNamesTheClient(t *testing.T) {
 			t.Errorf("session IP %q, want the peer", ip)
 		}
 	})
+}
+
+// Regression (issue 12, hole 3): the limiter counted the username of the
+// form body while the login form also read one from the query string, so
+// moving username to the query string escaped the per-username limit and
+// the guesses went on. The login form reads its fields from the body only,
+// as Keycloak does, so such a post names no user and logs nobody in.
+func TestRateLimitLoginFormUsernameInQuery(t *testing.T) {
+	l := tight()
+	l.IP = ratelimit.Unlimited
+	e := startLimited(t, l, web.URLs{})
+	jar, _ := cookiejar.New(nil)
+	b := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	send := func(req *http.Request) (int, string, string) {
+		t.Helper()
+		req.Header.Set("Accept", "text/html")
+		res, err := b.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, res.Header.Get("Location"), string(body)
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/realms/master/account/", nil)
+	_, loc, _ := send(req)
+	req, _ = http.NewRequest(http.MethodGet, e.srv.URL+loc, nil)
+	st, _, page := send(req)
+	m := formActionRe.FindStringSubmatch(page)
+	if st != http.StatusOK || m == nil {
+		t.Fatalf("login page: %d %s", st, page)
+	}
+	action := html.UnescapeString(m[1])
+	if strings.HasPrefix(action, "/") {
+		action = e.srv.URL + action
+	}
+	fields := url.Values{}
+	for _, h := range hiddenInputRe.FindAllStringSubmatch(page, -1) {
+		fields.Set(html.UnescapeString(h[1]), html.UnescapeString(h[2]))
+	}
+	post := func(target string, body url.Values) (int, string, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(body.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return send(req)
+	}
+	with := func(kv ...string) url.Values {
+		f := url.Values{}
+		for k, v := range fields {
+			f[k] = v
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			f.Set(kv[i], kv[i+1])
+		}
+		return f
+	}
+	for range 2 {
+		if st, _, body := post(action, with("username", "admin", "password", "wrong")); st != http.StatusOK {
+			t.Fatalf("wrong password: %d %s", st, body)
+		}
+	}
+	if st, _, _ := post(action, with("username", "admin", "password", "pw")); st != http.StatusTooManyRequests {
+		t.Fatalf("the username's bucket is not empty: %d", st)
+	}
+	u, _ := url.Parse(action)
+	q := u.Query()
+	q.Set("username", "admin")
+	u.RawQuery = q.Encode()
+	st, loc, body := post(u.String(), with("password", "pw"))
+	if st == http.StatusFound || strings.Contains(loc, "code=") {
+		t.Fatalf("username in the query string logged in past the limit: %d %s", st, loc)
+	}
+	if st != http.StatusOK || !strings.Contains(body, "Invalid username or password.") {
+		t.Errorf("username in the query string: %d, want the login page saying no user was named: %s", st, body)
+	}
 }

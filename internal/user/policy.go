@@ -370,6 +370,18 @@ func PolicyHistoryRetention(policy string) HistoryRetention {
 	return r
 }
 
+// PolicyMinLength is the policy's length(n), for the hint beside a new
+// password field; 0 when the policy has no length term.
+func PolicyMinLength(policy string) int {
+	n := 0
+	for _, t := range parsePolicy(policy) {
+		if t.id == "length" {
+			n = t.intOr(policyIntDefaults["length"])
+		}
+	}
+	return n
+}
+
 // PasswordExpired reports whether the policy's forceExpiredPasswordChange
 // (days) has run out for a password set at c.CreatedDate, so that the user
 // must choose a new one (Keycloak's UpdatePassword.evaluateTriggers). A
