@@ -99,6 +99,9 @@ func (im *importer) run(ctx context.Context) error {
 	if err := im.realm.Validate(); err != nil {
 		return importErr("$", "%v", err)
 	}
+	if err := user.CheckHashPolicy(im.realm.PasswordPolicy); err != nil {
+		return importErr("$.passwordPolicy", "%v", err)
+	}
 	if err := tx.CreateRealm(ctx, im.realm); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return importErr("$.id", "realm id %q is used by another realm", id)
