@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -33,6 +34,9 @@ type Handler struct {
 	URLs  web.URLs
 	Log   *slog.Logger
 	Now   func() time.Time
+	// Hashes bounds the password checks running at once; nil means the
+	// node's default gate.
+	Hashes *authn.HashGate
 }
 
 // The account client's roles (Keycloak's AccountRoles).

@@ -163,6 +163,13 @@ var (
 // posts username and password to it; it returns the answer.
 func (e *bfEnv) loginForm(username, password string) (int, string) {
 	e.t.Helper()
+	st, _, body := e.loginFormHeader(username, password)
+	return st, body
+}
+
+// loginFormHeader is loginForm with the answer's header.
+func (e *bfEnv) loginFormHeader(username, password string) (int, http.Header, string) {
+	e.t.Helper()
 	jar, _ := cookiejar.New(nil)
 	b := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	q := url.Values{"client_id": {"app"}, "redirect_uri": {bfRedirect}, "response_type": {"code"}, "scope": {"openid"}, "state": {"s1"}}
@@ -191,7 +198,7 @@ func (e *bfEnv) loginForm(username, password string) (int, string) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	return resp.StatusCode, resp.Header, string(body)
 }
 
 func TestBruteForceOverHTTP(t *testing.T) {
