@@ -40,10 +40,12 @@ func NewHashGate(slots int, wait time.Duration) *HashGate {
 	return &HashGate{slots: make(chan struct{}, max(slots, 1)), wait: wait}
 }
 
-// DefaultHashWait is how long a check waits for a slot: about ten checks
-// at the heaviest hash allowed (~0.4 s of one core), several hundred at
-// Keycloak's default (~20 ms).
-const DefaultHashWait = 2 * time.Second
+// DefaultHashWait is how long a check waits for a slot. Measured on a
+// loaded two-core machine, Keycloak's default argon2 (7 MiB × 5) took
+// 0.1 s and the heaviest allowed (64 MiB × 10) 1.5 s: a burst of 50
+// logins at the default is served whole within it, one at the heaviest
+// refuses most of its queue, and 2 s refused a quarter of the former.
+const DefaultHashWait = 5 * time.Second
 
 // HashSlots is the default number of slots:
 //
