@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -34,6 +35,9 @@ type Handler struct {
 	URLs  web.URLs
 	Log   *slog.Logger
 	Now   func() time.Time
+	// Hashes bounds the password checks running at once; nil means the
+	// node's default gate.
+	Hashes *authn.HashGate
 }
 
 // The account client's roles (Keycloak's AccountRoles).

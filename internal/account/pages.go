@@ -306,7 +306,7 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, cs *con
 	outcome := authn.Invalid
 	if len(current) <= user.MaxPasswordLength && utf8.ValidString(current) {
 		var err error
-		_, outcome, err = authn.Checker{Store: h.Store, Log: h.Log}.CheckUser(ctx, cs.realm, cs.user, current, clientIP(r), h.Now())
+		_, outcome, err = authn.Checker{Store: h.Store, Log: h.Log, Hashes: h.Hashes}.CheckUser(ctx, cs.realm, cs.user, current, clientIP(r), h.Now())
 		if err != nil {
 			return err
 		}

@@ -24,6 +24,20 @@ import (
 type Checker struct {
 	Store *store.DB
 	Log   *slog.Logger
+	// Hashes bounds the checks that hash at once; nil means the node's
+	// default gate. Every check holds a slot from before it reads the user
+	// until its hashing is done, so no slot holder ever waits for a
+	// transaction that waits for a slot.
+	Hashes *HashGate
+}
+
+// enter takes a hash slot for one check; see HashGate.
+func (c Checker) enter(ctx context.Context) (release func(), err error) {
+	g := c.Hashes
+	if g == nil {
+		g = defaultHashGate()
+	}
+	return g.Acquire(ctx)
 }
 
 // Outcome is what a login attempt came to.
@@ -77,7 +91,15 @@ const actionUpdatePassword = "UPDATE_PASSWORD"
 // A right password whose hash is older than the realm's hashing policy is
 // re-hashed; one older than forceExpiredPasswordChange adds the
 // UPDATE_PASSWORD required action.
+//
+// When the node's hash gate stays full, Login returns ErrBusy having
+// decided and counted nothing.
 func (c Checker) Login(ctx context.Context, rl realm.Realm, username, password, ip string, now time.Time) (user.User, Outcome, error) {
+	release, err := c.enter(ctx)
+	if err != nil {
+		return user.User{}, Invalid, err
+	}
+	defer release()
 	u, err := c.FindUser(ctx, rl, username)
 	if errors.Is(err, store.ErrNotFound) || err == nil && u.ServiceAccountClientID != "" {
 		SpendVerification(password)
@@ -86,13 +108,22 @@ func (c Checker) Login(ctx context.Context, rl realm.Realm, username, password, 
 	if err != nil {
 		return user.User{}, Invalid, err
 	}
-	return c.CheckUser(ctx, rl, u, password, ip, now)
+	return c.checkUser(ctx, rl, u, password, ip, now)
 }
 
 // CheckUser is Login for a user already known, such as the account
 // console's check of the current password before a change: the same
 // brute-force detection, verification and outcomes.
 func (c Checker) CheckUser(ctx context.Context, rl realm.Realm, u user.User, password, ip string, now time.Time) (user.User, Outcome, error) {
+	release, err := c.enter(ctx)
+	if err != nil {
+		return user.User{}, Invalid, err
+	}
+	defer release()
+	return c.checkUser(ctx, rl, u, password, ip, now)
+}
+
+func (c Checker) checkUser(ctx context.Context, rl realm.Realm, u user.User, password, ip string, now time.Time) (user.User, Outcome, error) {
 	if u.ServiceAccountClientID != "" {
 		SpendVerification(password)
 		return user.User{}, Invalid, nil
@@ -199,6 +230,11 @@ func (c Checker) FindUser(ctx context.Context, rl realm.Realm, name string) (use
 // It neither consults nor feeds brute-force detection: logins go through
 // Login.
 func (c Checker) CheckPassword(ctx context.Context, rl realm.Realm, u user.User, password string) (bool, error) {
+	release, err := c.enter(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
 	ok, cred, err := c.verify(ctx, c.Store, u, password)
 	if err != nil || !ok {
 		return false, err
@@ -220,6 +256,13 @@ func (c Checker) verify(ctx context.Context, db *store.DB, u user.User, password
 		}
 		PasswordVerifications.Add(1)
 		ok, err := user.VerifyPassword(password, cred)
+		if err != nil && !errors.Is(err, user.ErrPasswordTooLong) && c.Log != nil {
+			// A hash stored before its parameters were bounded, or
+			// written to the database by hand: it is never computed, and
+			// the user cannot log in until an administrator sets a new
+			// password. The error names parameters, never the hash.
+			c.Log.WarnContext(ctx, "stored password hash refused", "user", u.ID, "credential", cred.ID, "err", err)
+		}
 		if err != nil || !ok {
 			return false, user.Credential{}, nil
 		}

@@ -27,7 +27,7 @@ func (h *Handler) checkCredentials(ctx context.Context, rl realm.Realm, username
 		password == "" || len(password) > user.MaxPasswordLength || !utf8.ValidString(password) {
 		return user.User{}, false, nil
 	}
-	u, outcome, err := authn.Checker{Store: h.Store, Log: h.Log}.Login(ctx, rl, username, password, ip, h.Now())
+	u, outcome, err := authn.Checker{Store: h.Store, Log: h.Log, Hashes: h.Hashes}.Login(ctx, rl, username, password, ip, h.Now())
 	if err != nil || outcome != authn.OK {
 		return user.User{}, false, err
 	}

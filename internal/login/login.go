@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
@@ -28,6 +29,9 @@ type Handler struct {
 	URLs  web.URLs
 	Log   *slog.Logger
 	Now   func() time.Time
+	// Hashes bounds the password checks running at once; nil means the
+	// node's default gate.
+	Hashes *authn.HashGate
 	// UI renders the pages; nil means the embedded theme.
 	UI *ui.UI
 }
@@ -84,12 +88,20 @@ func errPage(status int, rl *realm.Realm, key string, args ...string) *pageError
 }
 
 // handle adapts a handler that returns errors: a *pageError becomes an
-// error page with its status, anything else is logged and answered with a
-// 500 page that reveals nothing.
+// error page with its status; an overload (a database away, every password
+// hash slot taken) a 503 page with Retry-After, as web.Handle answers it;
+// anything else is logged and answered with a 500 page that reveals nothing.
 func (h *Handler) handle(fn web.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := fn(w, r)
 		if err == nil {
+			return
+		}
+		var down interface{ Unavailable() bool }
+		if errors.As(err, &down) && down.Unavailable() {
+			h.Log.WarnContext(r.Context(), "service unavailable", "pattern", r.Pattern, "err", err)
+			w.Header().Set("Retry-After", "1")
+			h.renderMessage(w, r, nil, http.StatusServiceUnavailable, "errorTitle", "error", "temporarilyUnavailableMessage")
 			return
 		}
 		var pe *pageError

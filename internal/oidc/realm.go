@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -20,6 +21,9 @@ type Handler struct {
 	URLs  web.URLs
 	Log   *slog.Logger
 	Now   func() time.Time
+	// Hashes bounds the password checks running at once; nil means the
+	// node's default gate.
+	Hashes *authn.HashGate
 }
 
 // Register lists the routes this package serves.

@@ -84,7 +84,7 @@ func (h *Handler) passwordGrant(r *http.Request, form url.Values, rl realm.Realm
 		return tokenResponse{}, oauthErr(http.StatusUnauthorized, "invalid_request", "Missing parameter: username")
 	}
 	// Unknown, wrong and locked out all get the same answer (T27).
-	u, outcome, err := authn.Checker{Store: h.Store, Log: h.Log}.Login(ctx, rl, username, form.Get("password"), clientIP(r), h.Now())
+	u, outcome, err := authn.Checker{Store: h.Store, Log: h.Log, Hashes: h.Hashes}.Login(ctx, rl, username, form.Get("password"), clientIP(r), h.Now())
 	if err != nil {
 		return tokenResponse{}, err
 	}

@@ -48,6 +48,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
 // Options say how far a reconcile goes.
@@ -292,6 +293,9 @@ func (r *run) realmSettings(ctx context.Context) error {
 	}
 	if err := want.Validate(); err != nil {
 		return fileErr("$", "%v", err)
+	}
+	if err := user.CheckHashPolicy(want.PasswordPolicy); err != nil {
+		return fileErr("$.passwordPolicy", "%v", err)
 	}
 	if err := r.tx.UpdateRealm(ctx, cur.ID, func(x *realm.Realm) error { *x = want; return nil }); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
 // ErrRealmExists is returned when an imported realm exists and neither
@@ -97,6 +98,9 @@ func (im *importer) run(ctx context.Context) error {
 	im.realm.ID, im.realm.Name, im.realm.DefaultRoleID = id, x.Realm, ""
 	if err := im.realm.Validate(); err != nil {
 		return importErr("$", "%v", err)
+	}
+	if err := user.CheckHashPolicy(im.realm.PasswordPolicy); err != nil {
+		return importErr("$.passwordPolicy", "%v", err)
 	}
 	if err := tx.CreateRealm(ctx, im.realm); err != nil {
 		if errors.Is(err, store.ErrConflict) {

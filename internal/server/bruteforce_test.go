@@ -96,8 +96,12 @@ func newBFEnv(t *testing.T, dbs []*store.DB, edit func(*realm.Realm)) *bfEnv {
 		t.Fatal(err)
 	}
 	e := &bfEnv{t: t, db: db, clock: ck, rl: rl, ann: ann}
+	// These tests count guesses, not capacity: a gate that never fills, so
+	// hundreds of parallel guesses on a loaded machine are all decided
+	// rather than partly answered 503 (hashgate_test.go tests that).
+	hashes := authn.NewHashGate(256, 0)
 	for _, d := range dbs {
-		srv := httptest.NewServer(server.New(server.Options{Store: d, Now: ck.Now, Log: slog.New(slog.DiscardHandler)}))
+		srv := httptest.NewServer(server.New(server.Options{Store: d, Now: ck.Now, Log: slog.New(slog.DiscardHandler), Hashes: hashes}))
 		t.Cleanup(srv.Close)
 		e.srvs = append(e.srvs, srv)
 	}
@@ -163,6 +167,13 @@ var (
 // posts username and password to it; it returns the answer.
 func (e *bfEnv) loginForm(username, password string) (int, string) {
 	e.t.Helper()
+	st, _, body := e.loginFormHeader(username, password)
+	return st, body
+}
+
+// loginFormHeader is loginForm with the answer's header.
+func (e *bfEnv) loginFormHeader(username, password string) (int, http.Header, string) {
+	e.t.Helper()
 	jar, _ := cookiejar.New(nil)
 	b := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	q := url.Values{"client_id": {"app"}, "redirect_uri": {bfRedirect}, "response_type": {"code"}, "scope": {"openid"}, "state": {"s1"}}
@@ -191,7 +202,7 @@ func (e *bfEnv) loginForm(username, password string) (int, string) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	return resp.StatusCode, resp.Header, string(body)
 }
 
 func TestBruteForceOverHTTP(t *testing.T) {

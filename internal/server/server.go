@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/account"
 	"github.com/gatehouse-iam/gatehouse/internal/admin"
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/console"
 	"github.com/gatehouse-iam/gatehouse/internal/login"
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
@@ -41,6 +42,9 @@ type Options struct {
 	// Limits are the rate limits of the realm endpoints; the zero value
 	// turns them off (input limits always apply). See limits.go.
 	Limits Limits
+	// Hashes bounds the password checks that run at once on this node;
+	// nil means the node's default gate (authn.HashSlots slots).
+	Hashes *authn.HashGate
 }
 
 // Keycloak's bodies for a path no resource serves and for a method the
@@ -72,10 +76,10 @@ func New(o Options) http.Handler {
 
 	// app holds every endpoint that moves with the relative path.
 	app := http.NewServeMux()
-	(&oidc.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
+	(&oidc.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes}).Register(app)
 	(&admin.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
-	(&login.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
-	(&account.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
+	(&login.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes}).Register(app)
+	(&account.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes}).Register(app)
 	app.Handle("GET /resources/", ui.Assets())
 	app.Handle("/", &console.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, API: app, Next: unmatched(app)})
 	front := newGuard(o, app) // rate and input limits, limits.go

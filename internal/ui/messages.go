@@ -203,6 +203,9 @@ var messagesEN = map[string]string{
 	"client_account-console":                  "Account Console",
 	"client_admin-cli":                        "Admin CLI",
 	"client_security-admin-console":           "Security Admin Console",
+
+	// Gatehouse's own (Keycloak has no page for overload): the 503 page.
+	"temporarilyUnavailableMessage": "The server is busy. Please wait a moment, then try again.",
 }
 
 var messagesDE = map[string]string{

@@ -231,8 +231,8 @@ func TestVerifyPasswordRejectsBadCredentials(t *testing.T) {
 		{"negative iterations", kcSecretData(b64(64), salt), pbkdf2Data("pbkdf2-sha256", -1), nil},
 		{"iterations above 10 million", kcSecretData(b64(64), salt), pbkdf2Data("pbkdf2-sha512", 10_000_001), nil},
 		{"pbkdf2 hash longer than 1024 bytes", kcSecretData(b64(1025), salt), pbkdf2Data("pbkdf2-sha512", 1000), nil},
-		// 10M iterations are allowed, but not times 7 SHA-1 blocks of output.
-		{"pbkdf2 long hash multiplying the iterations", kcSecretData(b64(128), salt), pbkdf2Data("pbkdf2", 10_000_000), nil},
+		// A longer key multiplies the iterations: Keycloak writes 64 bytes at most.
+		{"pbkdf2 long hash multiplying the iterations", kcSecretData(b64(128), salt), pbkdf2Data("pbkdf2", 1000), nil},
 		{"salt longer than 1024 bytes", kcSecretData(b64(64), b64(1025)), pbkdf2Data("pbkdf2-sha256", 1000), nil},
 		{"argon2 memory above 1 GiB", kcSecretData(b64(32), salt), argon2Data(1, "32", "1048577", "id", "1.3", "1"), nil},
 		{"argon2 memory times iterations too large", kcSecretData(b64(32), salt), argon2Data(5, "32", "1048576", "id", "1.3", "1"), nil},
@@ -393,6 +393,90 @@ func TestParseHashPolicy(t *testing.T) {
 		t.Run(tt.policy, func(t *testing.T) {
 			if got := ParseHashPolicy(tt.policy); got != tt.want {
 				t.Errorf("ParseHashPolicy(%q) = %+v, want %+v", tt.policy, got, tt.want)
+			}
+		})
+	}
+}
+
+// Issue 12, hole 4: a realm admin stored an argon2 credential needing 1 GiB
+// and 4 passes; four wrong passwords for that user took the server to 4.3 GB.
+// Every stored or imported hash must be one Keycloak's own providers make.
+func TestHashBounds(t *testing.T) {
+	b64 := func(n int) string { return base64.StdEncoding.EncodeToString(make([]byte, n)) }
+	salt := b64(16)
+	tests := []struct {
+		name           string
+		hashLen        int
+		credentialData string
+		ok             bool
+	}{
+		{"Keycloak's default argon2id", 32, kcArgon2Data, true},
+		{"argon2id at RFC 9106's 64 MiB, 3 passes, 4 lanes", 32, argon2Data(3, "32", "65536", "id", "1.3", "4"), true},
+		{"argon2 at Keycloak's default memory and the 100 passes its policy takes", 32, argon2Data(100, "32", "7168", "id", "1.3", "1"), true},
+		{"argon2 at 64 MiB and 10 passes", 32, argon2Data(10, "32", "65536", "id", "1.3", "1"), true},
+		{"the reported attack: argon2 at 1 GiB and 4 passes", 32, argon2Data(4, "32", "1048576", "id", "1.3", "1"), false},
+		{"argon2 at 1 GiB and 1 pass", 32, argon2Data(1, "32", "1048576", "id", "1.3", "1"), false},
+		{"argon2 at 256 MiB", 32, argon2Data(1, "32", "262144", "id", "1.3", "1"), false},
+		{"argon2 one KiB above 64 MiB", 32, argon2Data(1, "32", "65537", "id", "1.3", "1"), false},
+		{"argon2 at 64 MiB and 11 passes", 32, argon2Data(11, "32", "65536", "id", "1.3", "1"), false},
+		{"argon2 at 101 passes", 32, argon2Data(101, "32", "7168", "id", "1.3", "1"), false},
+		{"argon2 with 17 lanes", 32, argon2Data(5, "32", "7168", "id", "1.3", "17"), false},
+		{"argon2 with 16 lanes", 32, argon2Data(5, "32", "7168", "id", "1.3", "16"), true},
+		{"legacy pbkdf2-sha256 at 27500, 32 bytes", 32, pbkdf2Data("pbkdf2-sha256", 27_500), true},
+		{"pbkdf2-sha512 at twice Keycloak's default", 64, pbkdf2Data("pbkdf2-sha512", 420_000), true},
+		{"pbkdf2-sha512 above twice Keycloak's default", 64, pbkdf2Data("pbkdf2-sha512", 420_001), false},
+		{"pbkdf2-sha256 at twice Keycloak's default", 64, pbkdf2Data("pbkdf2-sha256", 1_200_000), true},
+		{"pbkdf2-sha256 above twice Keycloak's default", 64, pbkdf2Data("pbkdf2-sha256", 1_200_001), false},
+		{"pbkdf2 SHA-1 at twice Keycloak's default", 64, pbkdf2Data("pbkdf2", 2_600_000), true},
+		{"pbkdf2 SHA-1 above twice Keycloak's default", 64, pbkdf2Data("pbkdf2", 2_600_001), false},
+		{"pbkdf2-sha512 at 10 million", 64, pbkdf2Data("pbkdf2-sha512", 10_000_000), false},
+		{"pbkdf2 key longer than Keycloak's 64 bytes", 65, pbkdf2Data("pbkdf2-sha256", 1000), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Credential{Type: CredentialPassword, SecretData: kcSecretData(b64(tt.hashLen), salt), CredentialData: tt.credentialData}
+			err := CheckStoredPassword(c)
+			if tt.ok && err != nil {
+				t.Errorf("CheckStoredPassword: %v; want it accepted", err)
+			}
+			if !tt.ok && err == nil {
+				t.Error("CheckStoredPassword accepted it; want an error")
+			}
+			if !tt.ok {
+				// Verify-time defence: a hash stored before the bound is
+				// refused without being computed.
+				if ok, err := VerifyPassword("password", c); ok || err == nil {
+					t.Errorf("VerifyPassword = %v, %v; want false and an error", ok, err)
+				}
+			}
+		})
+	}
+}
+
+func TestHashPolicyBounds(t *testing.T) {
+	tests := []struct {
+		policy string
+		err    string // "" means accepted
+	}{
+		{"hashIterations(27500)", ""}, // PBKDF2-sized, ignored for argon2 as Keycloak does
+		{"hashIterations(10000000)", "Invalid config for hashIterations: too many iterations for argon2"},
+		{"hashAlgorithm(argon2) and hashIterations(2600001)", "Invalid config for hashIterations: too many iterations for argon2"},
+		{"hashAlgorithm(pbkdf2-sha512) and hashIterations(420000)", ""},
+		{"hashAlgorithm(pbkdf2-sha512) and hashIterations(420001)", "Invalid config for hashIterations: too many iterations for pbkdf2-sha512"},
+		{"hashAlgorithm(pbkdf2-sha256) and hashIterations(10000000)", "Invalid config for hashIterations: too many iterations for pbkdf2-sha256"},
+		{"hashAlgorithm(pbkdf2) and hashIterations(2600000)", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.policy, func(t *testing.T) {
+			err := ValidatePolicyString(tt.policy)
+			switch {
+			case tt.err == "" && err != nil:
+				t.Errorf("ValidatePolicyString: %v; want it accepted", err)
+			case tt.err != "" && (err == nil || err.Error() != tt.err):
+				t.Errorf("ValidatePolicyString = %v; want %q", err, tt.err)
+			}
+			if err := CheckHashPolicy(tt.policy); (err == nil) != (tt.err == "") {
+				t.Errorf("CheckHashPolicy = %v; want an error: %v", err, tt.err != "")
 			}
 		})
 	}
