@@ -53,7 +53,12 @@ type limitEnv struct {
 // the given limits on a settable clock.
 func startLimited(t *testing.T, limits server.Limits, urls web.URLs) *limitEnv {
 	t.Helper()
-	db := storetest.Open(t)
+	return startLimitedOn(t, storetest.Open(t), limits, urls)
+}
+
+// startLimitedOn is startLimited on a given store.
+func startLimitedOn(t *testing.T, db *store.DB, limits server.Limits, urls web.URLs) *limitEnv {
+	t.Helper()
 	if _, err := provision.Master(t.Context(), db, "admin", "pw", now); err != nil {
 		t.Fatalf("provision master: %v", err)
 	}
@@ -458,9 +463,15 @@ func TestTrustedProxyNamesTheClient(t *testing.T) {
 // the guesses went on. The login form reads its fields from the body only,
 // as Keycloak does, so such a post names no user and logs nobody in.
 func TestRateLimitLoginFormUsernameInQuery(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		testLoginFormUsernameInQuery(t, open(t))
+	})
+}
+
+func testLoginFormUsernameInQuery(t *testing.T, db *store.DB) {
 	l := tight()
 	l.IP = ratelimit.Unlimited
-	e := startLimited(t, l, web.URLs{})
+	e := startLimitedOn(t, db, l, web.URLs{})
 	jar, _ := cookiejar.New(nil)
 	b := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	send := func(req *http.Request) (int, string, string) {
