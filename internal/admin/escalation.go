@@ -3,9 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
-	"strings"
 
-	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
@@ -105,27 +103,23 @@ func (rq *Request) compositesChanged() { rq.composites = nil }
 // holdsAllAdmin is true for master's "admin" role holders, who may grant any role.
 func (c *Caller) holdsAllAdmin() bool { return c.Master && c.hasMasterAdmin }
 
-// isAdminRole reports whether r is an admin role: a role of an admin client
-// (realm-management, or master's "<realm>-realm"), or master's admin and
-// create-realm realm roles.
+// isAdminRole reports whether r is an admin role: a role of a client
+// reservedClientID names (realm-management, or master's "<realm>-realm"),
+// or master's admin and create-realm realm roles. Clients are recognised by
+// name, as authorization finds them, never by a flag an admin can edit.
 func (h *Handler) isAdminRole(ctx context.Context, r role.Role) (bool, error) {
+	rl, err := h.Store.GetRealm(ctx, r.RealmID)
+	if err != nil {
+		return false, err
+	}
 	if r.ClientID == "" {
-		rl, err := h.Store.GetRealm(ctx, r.RealmID)
-		if err != nil {
-			return false, err
-		}
 		return rl.Name == realm.MasterName && (r.Name == provision.MasterAdminRole || r.Name == provision.CreateRealmRole), nil
 	}
 	c, err := h.Store.GetClient(ctx, r.RealmID, r.ClientID)
 	if err != nil {
 		return false, err
 	}
-	return isAdminClient(c), nil
-}
-
-// isAdminClient reports whether c's roles are admin roles.
-func isAdminClient(c client.Client) bool {
-	return c.ClientID == provision.RealmManagement || strings.HasSuffix(c.ClientID, "-realm") && c.BearerOnly
+	return reservedClientID(rl, c.ClientID), nil
 }
 
 // groupChainRoleIDs returns the ids of the roles mapped to a group and to

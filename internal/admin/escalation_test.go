@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
 const forbiddenBody = `{"error":"HTTP 403 Forbidden"}`
@@ -468,6 +469,60 @@ func TestDefaultRoleGuard(t *testing.T) {
 			if e.snapshot() != before {
 				t.Fatalf("%s %s changed role holdings", c.method, c.path)
 			}
+		}
+	})
+}
+
+// Regression: the guard recognised master's "<realm>-realm" clients by
+// their bearerOnly flag, which a master admin with manage-clients can turn
+// off; authorization finds them by name, so after the switch their roles
+// were ordinary roles to the guard while still administering the realm.
+func TestAdminClientFlagDoesNotDisarmGuard(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		ctx := context.Background()
+		master, err := s.DB.GetRealmByName(ctx, "master")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mr, err := s.DB.GetClientByClientID(ctx, master.ID, provision.MasterAdminClient("master"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := user.User{ID: store.NewID(), RealmID: master.ID, Username: "lesser", Enabled: true, CreatedTimestamp: time.Now().UnixMilli()}
+		if err := s.DB.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		cred, _ := user.NewPasswordCredential(store.NewID(), u.ID, "pw-lesser", time.Now().UnixMilli(), user.HashPolicy{})
+		if err := s.DB.CreateCredential(ctx, cred); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"manage-clients", "manage-users"} {
+			ro, err := s.DB.GetClientRole(ctx, master.ID, mr.ID, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.DB.AddUserRoles(ctx, u.ID, ro.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tok := s.token("master", "admin-cli", "lesser", "pw-lesser")
+		st, _, b := s.do("PUT", "/admin/realms/master/clients/"+mr.ID, tok, map[string]any{"clientId": mr.ClientID, "bearerOnly": false})
+		t.Logf("switching bearerOnly off: %d %s", st, b)
+		target, err := s.DB.GetClientRole(ctx, master.ID, mr.ID, "manage-realm")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _, b = s.do("POST", "/admin/realms/master/users/"+u.ID+"/role-mappings/clients/"+mr.ID, tok,
+			[]map[string]any{{"id": target.ID, "name": target.Name}})
+		if st != 403 {
+			t.Fatalf("granting itself master-realm's manage-realm: %d %s, want 403", st, b)
+		}
+		ids, err := s.DB.EffectiveRoleIDs(ctx, master.ID, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(ids, target.ID) {
+			t.Fatal("the lesser admin holds manage-realm")
 		}
 	})
 }

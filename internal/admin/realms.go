@@ -902,7 +902,7 @@ func (pi *partialImporter) clients(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if !overwrite || isAdminClient(existing) {
+			if !overwrite || reservedClientID(pi.realm, existing.ClientID) {
 				pi.result("SKIPPED", "CLIENT", xc.ClientID, existing.ID)
 				continue
 			}
