@@ -31,6 +31,10 @@ func FuzzRedirectMatch(f *testing.F) {
 		{"http://127.0.0.1/native", "http://127.0.0.1:53111/native"},
 		{"http://[::1]/native", "http://[::1]:8080/native"},
 		{"http://localhost/loop", "http://localhost:8123/loop"},
+		// Next to the loopback-port rule's edges: https, and a host that is
+		// not loopback, never take another port.
+		{"https://127.0.0.1/native", "https://127.0.0.1:8443/native"},
+		{"http://app.example/cb", "http://app.example:8080/cb"},
 		{"com.example.app:/oauth2redirect", "com.example.app:/oauth2redirect"},
 		{"https://q.example/cb?tenant=1", "https://q.example/cb?tenant=1"},
 		{"*", "javascript:alert(1)"},
