@@ -111,8 +111,19 @@ func FuzzBasicCredentials(f *testing.F) {
 			t.Fatalf("accepted a %d-byte header", len(header))
 		}
 		again := httptest.NewRequest(http.MethodPost, "/token", nil)
-		again.Header.Set("Authorization", "Basic "+enc(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+		canonical := "Basic " + enc(url.QueryEscape(id)+":"+url.QueryEscape(secret))
+		again.Header.Set("Authorization", canonical)
 		id2, secret2, _, err := basicCredentials(again)
+		if len(canonical) > 4096+len("Basic ") {
+			// Raw bytes the parser accepts unescaped take three times their
+			// length once escaped, so the canonical form of a header that met
+			// the bound may pass it (testdata e8810dbd56616b1c, found in CI):
+			// then the bound refuses it, and nothing else is promised.
+			if err == nil {
+				t.Fatalf("accepted a %d-byte canonical header", len(canonical))
+			}
+			return
+		}
 		if err != nil || id2 != id || secret2 != secret {
 			t.Fatalf("round trip of %q/%q gave %q/%q, %v", id, secret, id2, secret2, err)
 		}
