@@ -108,7 +108,21 @@ func TestF5KillUnderLoad(t *testing.T) {
 				}
 			})
 		}
-		time.Sleep(1500 * time.Millisecond)
+		// The kill comes once the load has done enough of what is checked
+		// afterwards, however slow the machine: a fixed 1.5 s did too little
+		// on a loaded one (CI: 26 requests, no revocation, a failed run).
+		enough := func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return counts["revoke OK"] >= 2 && counts["refresh OK"] >= 20
+		}
+		for deadline := time.Now().Add(2 * time.Minute); !enough(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				close(stop)
+				wg.Wait()
+				t.Fatalf("%s: the load did too little to check in 2 minutes: %v", kind, counts)
+			}
+		}
 		victim.kill()
 		killedAt := time.Now()
 		time.Sleep(300 * time.Millisecond) // load goes on: refused by the dead node, served by the live one
