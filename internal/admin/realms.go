@@ -788,9 +788,7 @@ type partialImporter struct {
 	x     partialImportRep
 	res   *importResults
 
-	touched   []client.Client       // clients created or overwritten
-	groupIDs  map[string]role.Group // by path, after the groups step
-	groupPath map[string]string     // id → path
+	touched []client.Client // clients created or overwritten
 }
 
 func (pi *partialImporter) result(action, typ, name, id string) {
