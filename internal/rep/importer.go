@@ -30,19 +30,55 @@ type ImportOptions struct {
 // maxImportSize bounds a realm file; bigger ones are better split per realm.
 const maxImportSize = 256 << 20
 
-// ImportFile imports one realm file in Keycloak's realm export format. The
-// whole realm is written in one transaction: a file that fails anywhere
-// leaves nothing behind.
+// ImportFile imports a realm file holding one realm; see ImportRealms.
 func ImportFile(ctx context.Context, db *store.DB, data []byte, opts ImportOptions) (realmName string, skipped bool, err error) {
-	if len(data) > maxImportSize {
-		return "", false, importErr("$", "file is larger than %d MiB", maxImportSize>>20)
+	done, err := ImportRealms(ctx, db, data, opts)
+	if len(done) > 0 {
+		realmName, skipped = done[0].Realm, done[0].Skipped
 	}
-	var x Realm
-	if err := decodeStrict(data, &x); err != nil {
-		return "", false, err
+	if err == nil && len(done) != 1 {
+		err = importErr("$", "the file holds %d realms, not one", len(done))
 	}
-	skipped, err = Import(ctx, db, x, opts)
-	return x.Realm, skipped, err
+	return realmName, skipped, err
+}
+
+// Imported is one realm of a file that ImportRealms went through.
+type Imported struct {
+	Realm   string
+	Skipped bool
+	// Ignored lists, by JSON path, the members of the file that Gatehouse
+	// read but does not store (see DecodeRealms).
+	Ignored []string
+}
+
+// ImportRealms imports a realm file in Keycloak's realm export format: one
+// realm object, or a JSON array of them as Keycloak's single-file export of
+// several realms writes. Every realm is written in one transaction: a file
+// that fails anywhere leaves nothing behind.
+func ImportRealms(ctx context.Context, db *store.DB, data []byte, opts ImportOptions) ([]Imported, error) {
+	realms, err := DecodeRealms(data)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Imported, len(realms))
+	err = db.InTx(ctx, func(tx *store.DB) error {
+		for i, d := range realms {
+			skipped, err := Import(ctx, tx, d.Realm, opts)
+			if err != nil {
+				var ie *ImportError
+				if len(realms) > 1 && errors.As(err, &ie) {
+					ie.Path = fmt.Sprintf("$[%d]", i) + strings.TrimPrefix(ie.Path, "$")
+				}
+				return err
+			}
+			out[i] = Imported{Realm: d.Realm.Realm, Skipped: skipped, Ignored: d.Ignored}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Import writes realm x and everything in it.
