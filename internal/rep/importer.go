@@ -147,7 +147,7 @@ func (im *importer) run(ctx context.Context) error {
 	steps := []func(context.Context) error{
 		im.clientScopes, im.clientsStep, im.roles, im.composites, im.defaultRole, im.keys,
 		func(ctx context.Context) error { return provision.Complete(ctx, tx, im.realm.ID, im.now) },
-		im.reloadRoles, im.groupsStep, im.users, im.serviceAccounts,
+		im.reloadRoles, im.legacyDefaultRoles, im.groupsStep, im.users, im.serviceAccounts,
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
@@ -307,8 +307,20 @@ func (im *importer) roles(ctx context.Context) error {
 			}
 		}
 	}
+	// A client with authorization services has the role its resource
+	// server's protection API asks for, as Keycloak creates it on import.
+	for _, xc := range im.x.Clients {
+		if xc.AuthorizationServicesEnabled != nil && *xc.AuthorizationServicesEnabled {
+			if _, err := provision.EnsureClientRole(ctx, im.tx, im.realm.ID, im.clients[xc.ClientID], umaProtection, "${role_uma_protection}"); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
+
+// umaProtection is the client role of a resource server's protection API.
+const umaProtection = "uma_protection"
 
 func (im *importer) createRole(ctx context.Context, xr Role, clientID, path string, keepExisting bool) error {
 	r := xr.ToDomain(im.realm.ID, clientID)
@@ -364,10 +376,21 @@ func (im *importer) reloadRoles(ctx context.Context) error {
 }
 
 // roleIDs resolves realm role names and client role names (by clientId).
-func (im *importer) roleIDs(realmRoles []string, clientRoles map[string][]string, path string) ([]string, error) {
+// With create a role the realm or client lacks is created, as Keycloak's
+// import does for the roles of groups and the default roles; the client
+// must exist.
+func (im *importer) roleIDs(ctx context.Context, realmRoles []string, clientRoles map[string][]string, path string, create bool) ([]string, error) {
 	var ids []string
 	for i, name := range realmRoles {
 		id, ok := im.realmRole[name]
+		if !ok && create {
+			r, err := provision.EnsureRealmRole(ctx, im.tx, im.realm.ID, name, "")
+			if err != nil {
+				return nil, err
+			}
+			id, ok = r.ID, true
+			im.realmRole[name] = id
+		}
 		if !ok {
 			return nil, importErr(fmt.Sprintf("%s.realmRoles[%d]", path, i), "realm role %q does not exist", name)
 		}
@@ -376,6 +399,17 @@ func (im *importer) roleIDs(realmRoles []string, clientRoles map[string][]string
 	for _, cid := range sortedKeys(clientRoles) {
 		for i, name := range clientRoles[cid] {
 			id, ok := im.clientRole[cid][name]
+			if c, known := im.clients[cid]; !ok && create && known {
+				r, err := provision.EnsureClientRole(ctx, im.tx, im.realm.ID, c, name, "")
+				if err != nil {
+					return nil, err
+				}
+				id, ok = r.ID, true
+				if im.clientRole[cid] == nil {
+					im.clientRole[cid] = map[string]string{}
+				}
+				im.clientRole[cid][name] = id
+			}
 			if !ok {
 				return nil, importErr(fmt.Sprintf("%s.clientRoles.%s[%d]", path, cid, i), "role %q of client %q does not exist", name, cid)
 			}
@@ -396,7 +430,7 @@ func (im *importer) composites(ctx context.Context) error {
 		if xr.Composites == nil {
 			return nil
 		}
-		kids, err := im.roleIDs(xr.Composites.Realm, xr.Composites.Client, path+".composites")
+		kids, err := im.roleIDs(ctx, xr.Composites.Realm, xr.Composites.Client, path+".composites", false)
 		if err != nil {
 			var ie *ImportError
 			if errors.As(err, &ie) {
@@ -432,6 +466,33 @@ func (im *importer) defaultRole(ctx context.Context) error {
 	}
 	im.realm.DefaultRoleID = id
 	return im.tx.UpdateRealm(ctx, im.realm.ID, func(r *realm.Realm) error { r.DefaultRoleID = id; return nil })
+}
+
+// legacyDefaultRoles makes the default roles an export older than Keycloak
+// 13 names (realm defaultRoles, clients' defaultRoles) part of the realm's
+// default role, creating those the file does not declare.
+func (im *importer) legacyDefaultRoles(ctx context.Context) error {
+	if im.x.DefaultRole != nil && im.x.DefaultRole.Name != "" {
+		return nil
+	}
+	clientRoles := map[string][]string{}
+	for _, xc := range im.x.Clients {
+		if len(xc.DefaultRoles) > 0 {
+			clientRoles[xc.ClientID] = xc.DefaultRoles
+		}
+	}
+	if len(im.x.DefaultRoles) == 0 && len(clientRoles) == 0 {
+		return nil
+	}
+	r, err := im.tx.GetRealm(ctx, im.realm.ID)
+	if err != nil {
+		return err
+	}
+	ids, err := im.roleIDs(ctx, im.x.DefaultRoles, clientRoles, "$.defaultRoles", true)
+	if err != nil {
+		return err
+	}
+	return im.tx.AddComposites(ctx, r.DefaultRoleID, ids...)
 }
 
 // keyProviders is where Keycloak's export keeps realm keys.
@@ -509,7 +570,7 @@ func (im *importer) groupsStep(ctx context.Context) error {
 			}
 			gp := GroupPath(parentPath, g.Name)
 			im.groups[gp] = g.ID
-			ids, err := im.roleIDs(xg.RealmRoles, xg.ClientRoles, p)
+			ids, err := im.roleIDs(ctx, xg.RealmRoles, xg.ClientRoles, p, true)
 			if err != nil {
 				return err
 			}
