@@ -18,7 +18,7 @@ import (
 
 // ErrRealmExists is returned when an imported realm exists and neither
 // Override nor SkipExisting was asked for.
-var ErrRealmExists = errors.New("realm already exists")
+var ErrRealmExists = errors.New("already exists")
 
 // ImportOptions says what to do when the realm exists.
 type ImportOptions struct {
@@ -96,7 +96,7 @@ func Import(ctx context.Context, db *store.DB, x Realm, opts ImportOptions) (ski
 			skipped = true
 			return nil
 		case err == nil && !opts.Override:
-			return fmt.Errorf("%w: %s", ErrRealmExists, x.Realm)
+			return fmt.Errorf("realm %q %w", x.Realm, ErrRealmExists)
 		case err == nil:
 			if err := tx.DeleteRealm(ctx, existing.ID); err != nil {
 				return err

@@ -52,7 +52,18 @@ func lenientDecode(data []byte, v any) (ignored []string, err error) {
 	if err := decodeStrict(norm, v); err != nil {
 		return nil, err
 	}
+	if x, ok := v.(*Realm); ok {
+		x.upgradeLegacy()
+	}
 	return n.ignored, nil
+}
+
+// DecodeLenient decodes one JSON object in a realm file's format into v (a
+// pointer to a representation struct) as a realm file is read, members of
+// old exports upgraded, and returns the JSON paths of the members v does
+// not hold.
+func DecodeLenient(data []byte, v any) (ignored []string, err error) {
+	return lenientDecode(data, v)
 }
 
 type normalizer struct {

@@ -48,7 +48,6 @@ func DecodeRealms(data []byte) ([]DecodedRealm, error) {
 		if err != nil {
 			return nil, err
 		}
-		x.upgradeLegacy()
 		return []DecodedRealm{{Realm: x, Ignored: ignored}}, nil
 	}
 	var elems []json.RawMessage
@@ -70,7 +69,6 @@ func DecodeRealms(data []byte) ([]DecodedRealm, error) {
 			}
 			return nil, err
 		}
-		x.upgradeLegacy()
 		for j, p := range ignored {
 			ignored[j] = prefix + strings.TrimPrefix(p, "$")
 		}
