@@ -66,7 +66,7 @@ func ImportRealms(ctx context.Context, db *store.DB, data []byte, opts ImportOpt
 			skipped, err := Import(ctx, tx, d.Realm, opts)
 			if err != nil {
 				var ie *ImportError
-				if len(realms) > 1 && errors.As(err, &ie) {
+				if holdsArray(data) && errors.As(err, &ie) {
 					ie.Path = fmt.Sprintf("$[%d]", i) + strings.TrimPrefix(ie.Path, "$")
 				}
 				return err
@@ -599,17 +599,39 @@ func (im *importer) users(ctx context.Context) error {
 }
 
 // serviceAccounts creates the service account user of every client that has
-// service accounts on but whose user the file did not carry.
+// service accounts on but whose user the file did not carry. The service
+// account of a client with authorization services holds the client's
+// uma_protection role, as Keycloak grants it when it sets up the resource
+// server.
 func (im *importer) serviceAccounts(ctx context.Context) error {
 	cs, err := im.tx.ListClients(ctx, im.realm.ID)
 	if err != nil {
 		return err
 	}
+	authz := map[string]bool{}
+	for _, xc := range im.x.Clients {
+		authz[xc.ClientID] = xc.AuthorizationServicesEnabled != nil && *xc.AuthorizationServicesEnabled
+	}
 	for _, c := range cs {
-		if c.ServiceAccountsEnabled {
-			if err := provision.EnsureServiceAccount(ctx, im.tx, c, im.now); err != nil {
-				return err
-			}
+		if !c.ServiceAccountsEnabled {
+			continue
+		}
+		if err := provision.EnsureServiceAccount(ctx, im.tx, c, im.now); err != nil {
+			return err
+		}
+		if !authz[c.ClientID] {
+			continue
+		}
+		sa, err := im.tx.GetServiceAccount(ctx, im.realm.ID, c.ID)
+		if err != nil {
+			return err
+		}
+		uma, err := im.tx.GetClientRole(ctx, im.realm.ID, c.ID, umaProtection)
+		if err != nil {
+			return err
+		}
+		if err := im.tx.AddUserRoles(ctx, sa.ID, uma.ID); err != nil {
+			return err
 		}
 	}
 	return nil

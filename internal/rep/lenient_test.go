@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 )
@@ -150,7 +151,7 @@ func TestUndeclaredRolesAndLegacyClients(t *testing.T) {
 	  "applications": [{"name": "app", "enabled": true, "defaultRoles": ["app-dflt"]}],
 	  "oauthClients": [{"name": "oc", "enabled": true}],
 	  "roles": {"application": {"app": [{"name": "declared"}]}},
-	  "clients": [{"clientId": "rs", "authorizationServicesEnabled": true}],
+	  "clients": [{"clientId": "rs", "authorizationServicesEnabled": true, "serviceAccountsEnabled": true}],
 	  "groups": [{"name": "g", "realmRoles": ["group-role"], "clientRoles": {"app": ["group-app-role"]}}],
 	  "users": [{"username": "u", "realmRoles": ["user-role"], "applicationRoles": {"app": ["user-app-role"]}}]}`
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
@@ -194,6 +195,18 @@ func TestUndeclaredRolesAndLegacyClients(t *testing.T) {
 		}
 		if !slices.Contains(names, "dflt") || !slices.Contains(names, "app-dflt") {
 			t.Errorf("default role composites %v lack dflt and app-dflt", names)
+		}
+		rs, err := db.GetClientByClientID(ctx, r.ID, "rs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sa, err := db.GetServiceAccount(ctx, r.ID, rs.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saRoles, err := db.ListUserRoles(ctx, sa.ID)
+		if err != nil || !slices.ContainsFunc(saRoles, func(ro role.Role) bool { return ro.Name == "uma_protection" }) {
+			t.Errorf("service account roles %v lack uma_protection (%v)", saRoles, err)
 		}
 		u, err := db.GetUserByUsername(ctx, r.ID, "u")
 		if err != nil {

@@ -11,8 +11,9 @@
 //   - On input a pointer distinguishes "absent" from the zero value: an absent
 //     setting keeps the domain's value (on create, Keycloak's default), which
 //     is how Keycloak's own update and import code treats nulls.
-//   - Unknown fields (otpPolicy*, webAuthn*, authenticationFlows…) are
-//     ignored by encoding/json, so any realm export decodes.
+//   - A realm file is read as leniently as Keycloak reads it, and members
+//     with no field here (otpPolicy*, authenticationFlows…) are reported
+//     by JSON path rather than stored (see lenient.go).
 //   - Output is deterministic: lists whose order carries no meaning are sorted.
 package rep
 

@@ -24,6 +24,12 @@ func DecodeRealm(data []byte) (Realm, error) {
 	return realms[0].Realm, nil
 }
 
+// holdsArray reports whether a realm file is a JSON array of realms.
+func holdsArray(data []byte) bool {
+	t := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
+	return len(t) > 0 && t[0] == '['
+}
+
 // DecodedRealm is one realm of a realm file, with the JSON paths of the
 // members Gatehouse does not store ("$.authenticationFlows",
 // "$.clients[3].authorizationSettings"), in a file holding several realms
@@ -42,7 +48,7 @@ func DecodeRealms(data []byte) ([]DecodedRealm, error) {
 		return nil, importErr("$", "file is larger than %d MiB", maxImportSize>>20)
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 BOM some editors add
-	if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '[' {
+	if !holdsArray(data) {
 		var x Realm
 		ignored, err := lenientDecode(data, &x)
 		if err != nil {
