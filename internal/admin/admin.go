@@ -201,11 +201,21 @@ func (rq *Request) decodeRealmFile(v any, what string) (ignored []string, err er
 	if err != nil {
 		return nil, errBadJSON
 	}
-	for _, p := range ignored {
+	// A body of 16 MiB can name a million members: the log keeps the first
+	// maxLoggedIgnored and a count of the rest.
+	for i, p := range ignored {
+		if i == maxLoggedIgnored {
+			rq.h.Log.InfoContext(rq.R.Context(), what+": more members not stored", "count", len(ignored)-i)
+			break
+		}
 		rq.h.Log.InfoContext(rq.R.Context(), what+": member not stored", "path", p)
 	}
 	return ignored, nil
 }
+
+// maxLoggedIgnored bounds the log records one request writes about the
+// members of its body that are not stored.
+const maxLoggedIgnored = 100
 
 // JSON writes v with status 200.
 func (rq *Request) JSON(v any) error { return web.WriteJSON(rq.W, http.StatusOK, v) }
