@@ -197,7 +197,11 @@ func createUser(ctx context.Context, tx *store.DB, realmID string, x User, opts 
 	if err != nil {
 		return user.User{}, err
 	}
-	granted, err := rolesByName(ctx, tx, realmID, x.RealmRoles, x.ClientRoles, opts.Source == FromImport)
+	clientRoles := x.ClientRoles
+	if clientRoles == nil {
+		clientRoles = x.ApplicationRoles // their name before Keycloak 4
+	}
+	granted, err := rolesByName(ctx, tx, realmID, x.RealmRoles, clientRoles, opts.Source == FromImport)
 	if err != nil {
 		return user.User{}, err
 	}

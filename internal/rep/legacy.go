@@ -12,8 +12,8 @@ import (
 // today's, as Keycloak does before importing such a file: applications and
 // OAuth clients become clients (their name is the clientId; an OAuth client
 // asks for consent and has no full scope), roles.application becomes
-// roles.client, composites.application composites.client, and a user's
-// applicationRoles its clientRoles. A current member, when present, wins.
+// roles.client, and composites.application composites.client. A current
+// member, when present, wins.
 func (x *Realm) upgradeLegacy() {
 	for _, l := range []struct {
 		apps  []Client
@@ -45,13 +45,8 @@ func (x *Realm) upgradeLegacy() {
 			}
 		}
 	}
-	for i := range x.Users {
-		u := &x.Users[i]
-		if u.ClientRoles == nil && u.ApplicationRoles != nil {
-			u.ClientRoles = u.ApplicationRoles
-		}
-		u.ApplicationRoles = nil
-	}
+	// A user's applicationRoles are read by CreateUser, which every import
+	// of a user goes through.
 }
 
 func (r *Role) upgradeLegacy() {
