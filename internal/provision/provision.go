@@ -79,6 +79,18 @@ func DefaultScopes(ctx context.Context, tx *store.DB, realmID string) error {
 			if err := tx.CreateClientScope(ctx, b.scope); err != nil {
 				return err
 			}
+			// A new offline_access scope applies only to users who may
+			// have offline tokens, and brings that role into the tokens of
+			// clients without full scope.
+			if b.scope.Name == OfflineAccessRole {
+				offline, err := ensureRealmRole(ctx, tx, realmID, OfflineAccessRole, "${role_offline-access}")
+				if err != nil {
+					return err
+				}
+				if err := tx.AddScopeMappings(ctx, store.ScopeOwner{ClientScope: true, ID: id}, offline.ID); err != nil {
+					return err
+				}
+			}
 		default:
 			return err
 		}
@@ -170,6 +182,13 @@ func builtinClients(ctx context.Context, tx *store.DB, r realm.Realm, now time.T
 		cl, err := ensureClient(ctx, tx, r, c, now)
 		if err != nil {
 			return nil, err
+		}
+		// The account console has no full scope: a new one carries the
+		// account roles its pages need.
+		if cl.ClientID == AccountConsole && cl.ID == c.ID {
+			if err := tx.AddScopeMappings(ctx, store.ScopeOwner{ID: cl.ID}, accountRoles["manage-account"], accountRoles["view-groups"]); err != nil {
+				return nil, err
+			}
 		}
 		if cl.ClientID == Broker {
 			if _, err := ensureClientRole(ctx, tx, realmID, cl.ID, "read-token", "${role_read-token}"); err != nil {
