@@ -87,6 +87,13 @@ type Realm struct {
 	DefaultDefaultClientScopes  []string      `json:"defaultDefaultClientScopes,omitzero"`
 	DefaultOptionalClientScopes []string      `json:"defaultOptionalClientScopes,omitzero"`
 
+	// Role scope mappings: realm roles by client or client scope, and each
+	// client's roles under its clientId. applicationScopeMappings is the
+	// name files from before Keycloak 4 give clientScopeMappings.
+	ScopeMappings            []ScopeMapping            `json:"scopeMappings,omitzero"`
+	ClientScopeMappings      map[string][]ScopeMapping `json:"clientScopeMappings,omitzero"`
+	ApplicationScopeMappings map[string][]ScopeMapping `json:"applicationScopeMappings,omitzero"`
+
 	BrowserSecurityHeaders map[string]string `json:"browserSecurityHeaders,omitzero"`
 	SMTPServer             map[string]string `json:"smtpServer,omitzero"`
 	LoginTheme             *string           `json:"loginTheme,omitempty"`
