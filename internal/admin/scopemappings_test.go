@@ -146,3 +146,34 @@ func TestScopeMappingEndpoints(t *testing.T) {
 		}
 	})
 }
+
+// Changing scope mappings is recorded as Keycloak's REALM_SCOPE_MAPPING
+// and CLIENT_SCOPE_MAPPING admin events.
+func TestScopeMappingAdminEvents(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		e := newCRGEnv(t, s, "smev")
+		e.want("PUT", "/events/config", e.tok, map[string]any{"adminEventsEnabled": true}, 204, "")
+		app := e.create("/clients", map[string]any{"clientId": "app"})
+		scope := e.create("/client-scopes", map[string]any{"name": "extra", "protocol": "openid-connect"})
+		e.want("POST", "/clients/"+app+"/roles", e.tok, map[string]any{"name": "own"}, 201, "")
+		var offline map[string]any
+		e.s.get(e.path("/roles/offline_access"), e.tok, &offline)
+		e.want("POST", "/client-scopes/"+scope+"/scope-mappings/realm", e.tok, []map[string]any{{"id": offline["id"]}}, 204, "")
+		e.want("POST", "/clients/"+app+"/scope-mappings/clients/"+app, e.tok, []map[string]any{{"name": "own"}}, 204, "")
+		e.want("DELETE", "/clients/"+app+"/scope-mappings/clients/"+app, e.tok, nil, 204, "")
+		var got []string
+		for _, ev := range adminEvents(e, "?resourceTypes=REALM_SCOPE_MAPPING&resourceTypes=CLIENT_SCOPE_MAPPING") {
+			got = append(got, ev.OperationType+" "+ev.ResourceType+" "+ev.ResourcePath)
+		}
+		want := []string{
+			"CREATE REALM_SCOPE_MAPPING client-scopes/" + scope + "/scope-mappings/realm",
+			"CREATE CLIENT_SCOPE_MAPPING clients/" + app + "/scope-mappings/clients/" + app,
+			"DELETE CLIENT_SCOPE_MAPPING clients/" + app + "/scope-mappings/clients/" + app,
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("admin events:\n got  %v\n want %v", got, want)
+		}
+	})
+}
