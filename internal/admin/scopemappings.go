@@ -1,10 +1,7 @@
 package admin
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
@@ -115,25 +112,7 @@ func (a scopeMappingAPI) all(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	var out mappingsRepresentation
-	for _, r := range direct {
-		if r.ClientID == "" {
-			out.RealmMappings = append(out.RealmMappings, cat.brief(r))
-			continue
-		}
-		c, ok := cat.clients[r.ClientID]
-		if !ok {
-			continue
-		}
-		if out.ClientMappings == nil {
-			out.ClientMappings = map[string]clientMappingsRepresentation{}
-		}
-		m := out.ClientMappings[c.ClientID]
-		m.ID, m.Client = c.ID, c.ClientID
-		m.Mappings = append(m.Mappings, cat.brief(r))
-		out.ClientMappings[c.ClientID] = m
-	}
-	return rq.JSON(out)
+	return rq.JSON(cat.mappings(direct))
 }
 
 // direct answers GET .../realm and GET .../clients/{client}.
@@ -142,13 +121,7 @@ func (a scopeMappingAPI) direct(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	out := []rep.Role{}
-	for _, r := range direct {
-		if part.holds(r) {
-			out = append(out, cat.brief(r))
-		}
-	}
-	return rq.JSON(out)
+	return rq.JSON(cat.briefIn(part, direct))
 }
 
 // available answers .../available: the roles of the part not mapped
@@ -196,19 +169,7 @@ func (a scopeMappingAPI) composite(rq *Request) error {
 	for _, id := range role.Expand(seeds, cat.graph) {
 		reach[id] = true
 	}
-	brief := rq.Bool("briefRepresentation", true)
-	out := []rep.Role{}
-	for _, r := range cat.all {
-		if !part.holds(r) || !(sc.fullScope || reach[r.ID]) {
-			continue
-		}
-		if brief {
-			out = append(out, cat.brief(r))
-		} else {
-			out = append(out, cat.full(r))
-		}
-	}
-	return rq.JSON(out)
+	return rq.JSON(cat.listed(rq, part, func(r role.Role) bool { return sc.fullScope || reach[r.ID] }))
 }
 
 // resolve finds the roles of a request body as Keycloak does: realm roles
@@ -266,25 +227,19 @@ func (a scopeMappingAPI) remove(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(rq.W, rq.R.Body, maxJSONBody))
+	body, given, err := rq.optionalRoles()
 	if err != nil {
-		return errBadJSON
+		return err
 	}
 	var roles []role.Role
-	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
+	if !given {
 		for _, r := range direct {
 			if part.holds(r) {
 				roles = append(roles, r)
 			}
 		}
-	} else {
-		var body []rep.Role
-		if err := json.Unmarshal(t, &body); err != nil {
-			return errBadJSON
-		}
-		if roles, err = a.resolve(part, cat, body); err != nil {
-			return err
-		}
+	} else if roles, err = a.resolve(part, cat, body); err != nil {
+		return err
 	}
 	if err := rq.h.Store.RemoveScopeMappings(rq.R.Context(), sc.owner, idsOfRoles(roles)...); err != nil {
 		return err

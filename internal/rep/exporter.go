@@ -225,7 +225,7 @@ func exportRealm(ctx context.Context, tx *store.DB, realmName string) (Realm, er
 		return Realm{}, err
 	}
 	x.DefaultDefaultClientScopes, x.DefaultOptionalClientScopes = linkNames(links, scopeName)
-	if err := exportScopeMappings(ctx, tx, r.ID, &x); err != nil {
+	if err := exportScopeMappings(ctx, tx, r.ID, clientIDOf, scopeName, &x); err != nil {
 		return Realm{}, err
 	}
 

@@ -130,7 +130,9 @@ func (im *importer) ensureRole(ctx context.Context, clientID, name string) (stri
 // exportScopeMappings fills x's scopeMappings and clientScopeMappings, in
 // Keycloak's shape: realm roles by client or scope, and each client's roles
 // under that client's clientId; owners and role names sorted.
-func exportScopeMappings(ctx context.Context, tx *store.DB, realmID string, x *Realm) error {
+// clientIDOf maps clients' internal ids to clientIds, scopeName client
+// scope ids to names.
+func exportScopeMappings(ctx context.Context, tx *store.DB, realmID string, clientIDOf, scopeName map[string]string, x *Realm) error {
 	byClient, byScope, err := tx.RealmScopeMappings(ctx, realmID)
 	if err != nil {
 		return err
@@ -145,22 +147,6 @@ func exportScopeMappings(ctx context.Context, tx *store.DB, realmID string, x *R
 	roleByID := map[string]role.Role{}
 	for _, r := range roles {
 		roleByID[r.ID] = r
-	}
-	clients, err := tx.ListClients(ctx, realmID)
-	if err != nil {
-		return err
-	}
-	clientIDOf := map[string]string{}
-	for _, c := range clients {
-		clientIDOf[c.ID] = c.ClientID
-	}
-	scopes, err := tx.ListClientScopes(ctx, realmID)
-	if err != nil {
-		return err
-	}
-	scopeName := map[string]string{}
-	for _, s := range scopes {
-		scopeName[s.ID] = s.Name
 	}
 	add := func(owner map[string][]string, name func(string) ScopeMapping) {
 		var keys []string

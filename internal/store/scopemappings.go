@@ -60,28 +60,12 @@ func (s *DB) RemoveScopeMappings(ctx context.Context, o ScopeOwner, roleIDs ...s
 // RealmScopeMappings returns every role scope mapping of the realm, owner
 // id → role ids, for clients and for client scopes, for export.
 func (s *DB) RealmScopeMappings(ctx context.Context, realmID string) (clients, scopes map[string][]string, err error) {
-	read := func(q string) (map[string][]string, error) {
-		rows, err := s.query(ctx, q, realmID)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		out := map[string][]string{}
-		for rows.Next() {
-			var owner, id string
-			if err := rows.Scan(&owner, &id); err != nil {
-				return nil, err
-			}
-			out[owner] = append(out[owner], id)
-		}
-		return out, rows.Err()
-	}
-	if clients, err = read(`SELECT m.client_id, m.role_id FROM client_role_scopes m JOIN roles r ON r.id = m.role_id
-		WHERE r.realm_id = $1 ORDER BY m.client_id, r.client_id, r.name`); err != nil {
+	if clients, err = s.ownedIDs(ctx, `SELECT m.client_id, m.role_id FROM client_role_scopes m JOIN roles r ON r.id = m.role_id
+		WHERE r.realm_id = $1 ORDER BY m.client_id, r.client_id, r.name`, realmID); err != nil {
 		return nil, nil, err
 	}
-	if scopes, err = read(`SELECT m.scope_id, m.role_id FROM scope_role_scopes m JOIN roles r ON r.id = m.role_id
-		WHERE r.realm_id = $1 ORDER BY m.scope_id, r.client_id, r.name`); err != nil {
+	if scopes, err = s.ownedIDs(ctx, `SELECT m.scope_id, m.role_id FROM scope_role_scopes m JOIN roles r ON r.id = m.role_id
+		WHERE r.realm_id = $1 ORDER BY m.scope_id, r.client_id, r.name`, realmID); err != nil {
 		return nil, nil, err
 	}
 	return clients, scopes, nil
@@ -97,7 +81,7 @@ func (s *DB) ScopeReach(ctx context.Context, realmID, clientID string, ownRoles 
 	if ownRoles {
 		own = ` UNION SELECT CAST('' AS TEXT), id FROM roles WHERE realm_id = $2 AND client_id = $1`
 	}
-	rows, err := s.query(ctx, `WITH RECURSIVE
+	return s.ownedIDs(ctx, `WITH RECURSIVE
 		seed(owner, id) AS (
 			SELECT CAST('' AS TEXT), role_id FROM client_role_scopes WHERE client_id = $1`+own+`
 			UNION
@@ -110,6 +94,11 @@ func (s *DB) ScopeReach(ctx context.Context, realmID, clientID string, ownRoles 
 			SELECT reach.owner, c.child_id FROM role_composites c JOIN reach ON c.parent_id = reach.id
 		)
 		SELECT owner, id FROM reach ORDER BY owner, id`, clientID, realmID)
+}
+
+// ownedIDs runs a query of (owner, id) rows and groups the ids by owner.
+func (s *DB) ownedIDs(ctx context.Context, q string, args ...any) (map[string][]string, error) {
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
