@@ -39,15 +39,7 @@ func (im *importer) scopeMappings(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		var ids []string
-		for _, name := range m.Roles {
-			id, err := im.ensureRole(ctx, "", strings.TrimSpace(name))
-			if err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		if err := im.tx.AddScopeMappings(ctx, owner, ids...); err != nil {
+		if err := im.mapScope(ctx, owner, "", m.Roles, path); err != nil {
 			return err
 		}
 	}
@@ -66,21 +58,31 @@ func (im *importer) scopeMappings(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
-				var ids []string
-				for _, name := range m.Roles {
-					id, err := im.ensureRole(ctx, clientID, strings.TrimSpace(name))
-					if err != nil {
-						return err
-					}
-					ids = append(ids, id)
-				}
-				if err := im.tx.AddScopeMappings(ctx, owner, ids...); err != nil {
+				if err := im.mapScope(ctx, owner, clientID, m.Roles, path); err != nil {
 					return err
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// mapScope maps the named roles (realm roles, or with clientID that
+// client's) to owner's scope.
+func (im *importer) mapScope(ctx context.Context, owner store.ScopeOwner, clientID string, names []string, path string) error {
+	var ids []string
+	for i, name := range names {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			return importErr(fmt.Sprintf("%s.roles[%d]", path, i), "role name is missing")
+		}
+		id, err := im.ensureRole(ctx, clientID, name)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, id)
+	}
+	return im.tx.AddScopeMappings(ctx, owner, ids...)
 }
 
 // scopeOwner finds the client or client scope a mapping belongs to.

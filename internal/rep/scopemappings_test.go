@@ -3,6 +3,7 @@ package rep_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"slices"
 	"testing"
@@ -124,4 +125,54 @@ func keys(m map[string]bool) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// A file's scope mappings may name roles it never declares (Keycloak
+// creates them) and may use the pre-Keycloak-4 applicationScopeMappings;
+// a mapping naming an unknown client or scope fails with its JSON path and
+// leaves no realm behind.
+func TestScopeMappingsImportEdges(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		ctx := context.Background()
+		db := server(t, open)
+		file := `{"realm": "legacy", "clients": [{"clientId": "app", "fullScopeAllowed": false}, {"clientId": "api"}],
+			"roles": {"realm": [{"name": "user"}]},
+			"scopeMappings": [{"client": "app", "roles": ["user", " undeclared "]}],
+			"applicationScopeMappings": {"api": [{"client": "app", "roles": ["read"]}]}}`
+		if _, _, err := rep.ImportFile(ctx, db, []byte(file), rep.ImportOptions{Now: now}); err != nil {
+			t.Fatal(err)
+		}
+		rl, _ := db.GetRealmByName(ctx, "legacy")
+		app, _ := db.GetClientByClientID(ctx, rl.ID, "app")
+		got, err := db.ScopeMappings(ctx, rl.ID, store.ScopeOwner{ID: app.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, r := range got {
+			names = append(names, r.Name)
+		}
+		// Realm roles first (by name), then api's read.
+		if !slices.Equal(names, []string{"undeclared", "user", "read"}) {
+			t.Fatalf("app's scope mappings: %v", names)
+		}
+
+		for _, tc := range []struct{ mappings, path string }{
+			{`"scopeMappings": [{"client": "nope", "roles": ["user"]}]`, "$.scopeMappings[0].client"},
+			{`"scopeMappings": [{"clientScope": "nope", "roles": ["user"]}]`, "$.scopeMappings[0].clientScope"},
+			{`"scopeMappings": [{"roles": ["user"]}]`, "$.scopeMappings[0]"},
+			{`"scopeMappings": [{"client": "app", "roles": [" "]}]`, "$.scopeMappings[0].roles[0]"},
+			{`"clientScopeMappings": {"nope": [{"client": "app", "roles": ["x"]}]}`, "$.clientScopeMappings.nope"},
+		} {
+			bad := `{"realm": "bad", "clients": [{"clientId": "app"}], ` + tc.mappings + `}`
+			_, _, err := rep.ImportFile(ctx, db, []byte(bad), rep.ImportOptions{Now: now})
+			var ie *rep.ImportError
+			if !errors.As(err, &ie) || ie.Path != tc.path {
+				t.Errorf("%s: got %v, want an error at %s", tc.mappings, err, tc.path)
+			}
+			if _, err := db.GetRealmByName(ctx, "bad"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("%s: a failed import left the realm behind", tc.mappings)
+			}
+		}
+	})
 }
