@@ -598,7 +598,7 @@ func TestViewOnlyPagesHaveNoWriteButtons(t *testing.T) {
 	v := "/admin/demo/console/demo"
 	for _, path := range []string{"/realm-settings", "/realm-settings/login", "/realm-settings/tokens", "/realm-settings/sessions",
 		"/realm-settings/keys", "/clients", "/clients/" + client, "/clients/" + client + "/client-scopes", "/clients/" + client + "/roles",
-		"/clients/" + client + "/sessions", "/clients/" + client + "/service-account", "/client-scopes", "/client-scopes/" + scope,
+		"/clients/" + client + "/scope", "/client-scopes/" + scope + "/scope", "/clients/" + client + "/sessions", "/clients/" + client + "/service-account", "/client-scopes", "/client-scopes/" + scope,
 		"/client-scopes/" + scope + "/mappers", "/roles", "/roles/reader", "/groups", "/groups/" + g, "/groups/" + g + "/role-mapping",
 		"/users", "/users/" + u, "/users/" + u + "/credentials", "/users/" + u + "/role-mapping", "/users/" + u + "/groups",
 		"/users/" + u + "/sessions", "/users/" + u + "/consents", "/sessions"} {
