@@ -42,6 +42,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.realmRoutes(mux)
 	h.clientRoutes(mux)
 	h.clientScopeRoutes(mux)
+	h.scopeMappingRoutes(mux)
 	h.roleRoutes(mux)
 	h.groupRoutes(mux)
 	h.userRoutes(mux)

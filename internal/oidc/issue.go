@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
@@ -37,6 +38,9 @@ type scopeRequest struct {
 	scopes  []client.Scope
 	openid  bool
 	offline bool
+	// roleScoped holds the ids of the scopes with role scope mappings,
+	// which apply only to users holding a role they reach (see access).
+	roleScoped map[string]bool
 }
 
 func (s scopeRequest) names() []string {
@@ -72,6 +76,12 @@ func (h *Handler) resolveScopes(ctx context.Context, rl realm.Realm, c client.Cl
 		if l.Default || want[sc.Name] {
 			out.scopes = append(out.scopes, sc)
 			delete(want, sc.Name)
+			if l.RoleScoped {
+				if out.roleScoped == nil {
+					out.roleScoped = map[string]bool{}
+				}
+				out.roleScoped[sc.ID] = true
+			}
 		}
 	}
 	if len(want) > 0 {
@@ -101,33 +111,60 @@ func narrowScopes(granted scopeRequest, grantedParam, requested string) (string,
 	return requested, nil
 }
 
-// roles returns the user's effective realm and client role names as a token
-// for client c may carry them: all of them with full scope allowed, and
-// otherwise only the client's own roles.
-func (h *Handler) roles(ctx context.Context, rl realm.Realm, c client.Client, u user.User) ([]string, map[string][]string, error) {
+// tokenAccess is what a token for one user and client may carry: the client
+// scopes that apply to the user, and the user's roles within the client's
+// scope, by name (client roles keyed by clientId).
+type tokenAccess struct {
+	scopes      []client.Scope
+	realmRoles  []string
+	clientRoles map[string][]string
+}
+
+// access applies role scope (see package role) to a request for client c
+// by user u with the requested scopes: every grant, refresh, introspection
+// and userinfo answer goes through it, so a token and what is later said of
+// it carry the same roles. The scope mappings are read only when the client
+// lacks full scope or a requested scope has some.
+func (h *Handler) access(ctx context.Context, rl realm.Realm, c client.Client, u user.User, sr scopeRequest) (tokenAccess, error) {
+	out := tokenAccess{scopes: sr.scopes, clientRoles: map[string][]string{}}
 	held, err := h.Store.EffectiveRoles(ctx, rl.ID, u.ID)
 	if err != nil {
-		return nil, nil, err
+		return out, err
 	}
-	var realmRoles []string
-	clientRoles := map[string][]string{}
+	in := make(map[string]bool, len(held))
 	for _, r := range held {
-		if r.ClientID == "" {
-			if c.FullScopeAllowed {
-				realmRoles = append(realmRoles, r.Name)
+		in[r.ID] = true
+	}
+	if !c.FullScopeAllowed || len(sr.roleScoped) > 0 {
+		reach, err := h.Store.ScopeReach(ctx, rl.ID, c.ID, !c.FullScopeAllowed)
+		if err != nil {
+			return out, err
+		}
+		out.scopes = nil
+		var applied [][]string
+		for _, sc := range sr.scopes {
+			if role.ScopePermitted(reach[sc.ID], in) {
+				out.scopes = append(out.scopes, sc)
+				applied = append(applied, reach[sc.ID])
 			}
+		}
+		in = role.InScope(in, c.FullScopeAllowed, reach[""], applied...)
+	}
+	for _, r := range held {
+		if !in[r.ID] {
 			continue
 		}
-		if !c.FullScopeAllowed && r.ClientID != c.ID {
-			continue
+		if r.ClientID == "" {
+			out.realmRoles = append(out.realmRoles, r.Name)
+		} else {
+			out.clientRoles[r.ClientClientID] = append(out.clientRoles[r.ClientClientID], r.Name)
 		}
-		clientRoles[r.ClientClientID] = append(clientRoles[r.ClientClientID], r.Name)
 	}
-	sort.Strings(realmRoles)
-	for k := range clientRoles {
-		sort.Strings(clientRoles[k])
+	sort.Strings(out.realmRoles)
+	for k := range out.clientRoles {
+		sort.Strings(out.clientRoles[k])
 	}
-	return realmRoles, clientRoles, nil
+	return out, nil
 }
 
 // hasRealmRole reports whether name is among the user's effective roles,
@@ -168,10 +205,11 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 	if !ok {
 		return tokenResponse{}, errNoKey
 	}
-	realmRoles, clientRoles, err := h.roles(ctx, x.realm, x.client, x.user)
+	acc, err := h.access(ctx, x.realm, x.client, x.user, x.scopes)
 	if err != nil {
 		return tokenResponse{}, err
 	}
+	x.scopes.scopes = acc.scopes
 	nowS := now.Unix()
 	in := token.Input{
 		Issuer:         h.URLs.RealmURL(r, x.realm.Name),
@@ -180,9 +218,9 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 		User:           x.user,
 		UserSession:    x.us,
 		ClientSession:  x.cs,
-		Scopes:         x.scopes.scopes,
-		RealmRoles:     realmRoles,
-		ClientRoles:    clientRoles,
+		Scopes:         acc.scopes,
+		RealmRoles:     acc.realmRoles,
+		ClientRoles:    acc.clientRoles,
 		Now:            now,
 		AccessExp:      session.AccessExpiry(x.realm, x.client, x.us, nowS),
 		Nonce:          x.nonce,

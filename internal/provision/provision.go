@@ -62,8 +62,34 @@ func NewRealm(ctx context.Context, db *store.DB, r realm.Realm, now time.Time) e
 		if err := DefaultScopes(ctx, tx, r.ID); err != nil {
 			return err
 		}
-		return Complete(ctx, tx, r.ID, now)
+		if err := Complete(ctx, tx, r.ID, now); err != nil {
+			return err
+		}
+		return MapOfflineScope(ctx, tx, r.ID)
 	})
+}
+
+// MapOfflineScope maps the realm's offline_access client scope to the realm
+// role of that name, as Keycloak does in a new realm: the scope then applies
+// only to users who may have offline tokens, and brings that role into the
+// tokens of clients without full scope. It is for a realm whose built-in
+// scopes were just created (DefaultScopes), once its roles exist.
+func MapOfflineScope(ctx context.Context, tx *store.DB, realmID string) error {
+	sc, err := tx.GetClientScopeByName(ctx, realmID, OfflineAccessRole)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ro, err := tx.GetRealmRole(ctx, realmID, OfflineAccessRole)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return tx.AddScopeMappings(ctx, store.ScopeOwner{ClientScope: true, ID: sc.ID}, ro.ID)
 }
 
 // DefaultScopes creates the built-in client scopes and makes them the realm's
@@ -170,6 +196,13 @@ func builtinClients(ctx context.Context, tx *store.DB, r realm.Realm, now time.T
 		cl, err := ensureClient(ctx, tx, r, c, now)
 		if err != nil {
 			return nil, err
+		}
+		// The account console has no full scope: a new one carries the
+		// account roles its pages need.
+		if cl.ClientID == AccountConsole && cl.ID == c.ID {
+			if err := tx.AddScopeMappings(ctx, store.ScopeOwner{ID: cl.ID}, accountRoles["manage-account"], accountRoles["view-groups"]); err != nil {
+				return nil, err
+			}
 		}
 		if cl.ClientID == Broker {
 			if _, err := EnsureClientRole(ctx, tx, realmID, cl.ID, "read-token", "${role_read-token}"); err != nil {
@@ -423,7 +456,8 @@ func Master(ctx context.Context, db *store.DB, adminUser, adminPassword string, 
 	created := false
 	err := db.InTx(ctx, func(tx *store.DB) error {
 		m, err := tx.GetRealmByName(ctx, realm.MasterName)
-		if errors.Is(err, store.ErrNotFound) {
+		fresh := errors.Is(err, store.ErrNotFound)
+		if fresh {
 			m = realm.New(store.NewID(), realm.MasterName)
 			m.DisplayName = "Keycloak"
 			m.DisplayNameHTML = `<div class="kc-logo-text"><span>Keycloak</span></div>`
@@ -439,6 +473,11 @@ func Master(ctx context.Context, db *store.DB, adminUser, adminPassword string, 
 		}
 		if err := Complete(ctx, tx, m.ID, now); err != nil {
 			return err
+		}
+		if fresh {
+			if err := MapOfflineScope(ctx, tx, m.ID); err != nil {
+				return err
+			}
 		}
 		if adminPassword == "" {
 			return nil

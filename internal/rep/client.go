@@ -50,6 +50,9 @@ type Client struct {
 	// the links live in the store, so callers fill them.
 	DefaultClientScopes  []string `json:"defaultClientScopes,omitzero"`
 	OptionalClientScopes []string `json:"optionalClientScopes,omitzero"`
+	// ClientTemplate, input only from exports older than Keycloak 4, names
+	// a client template, imported as one of the client's default scopes.
+	ClientTemplate string `json:"clientTemplate,omitzero"`
 	// Access is output only: what the calling admin may do with the client.
 	Access map[string]bool `json:"access,omitzero"`
 

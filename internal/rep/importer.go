@@ -147,7 +147,7 @@ func (im *importer) run(ctx context.Context) error {
 	steps := []func(context.Context) error{
 		im.clientScopes, im.clientsStep, im.roles, im.composites, im.defaultRole, im.keys,
 		func(ctx context.Context) error { return provision.Complete(ctx, tx, im.realm.ID, im.now) },
-		im.reloadRoles, im.legacyDefaultRoles, im.groupsStep, im.users, im.serviceAccounts,
+		im.reloadRoles, im.legacyDefaultRoles, im.scopeMappings, im.groupsStep, im.users, im.serviceAccounts,
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
@@ -164,8 +164,20 @@ func (im *importer) clientScopes(ctx context.Context) error {
 			return err
 		}
 	}
+	// Client templates, before Keycloak 4, were what client scopes became.
+	type entry struct {
+		cs   ClientScope
+		path string
+	}
+	var entries []entry
 	for i, cs := range im.x.ClientScopes {
-		path := fmt.Sprintf("$.clientScopes[%d]", i)
+		entries = append(entries, entry{cs, fmt.Sprintf("$.clientScopes[%d]", i)})
+	}
+	for i, cs := range im.x.ClientTemplates {
+		entries = append(entries, entry{cs, fmt.Sprintf("$.clientTemplates[%d]", i)})
+	}
+	for _, e := range entries {
+		cs, path := e.cs, e.path
 		s := cs.ToDomain(im.realm.ID)
 		if s.ID == "" {
 			s.ID = store.NewID()
@@ -237,6 +249,15 @@ func (im *importer) clientsStep(ctx context.Context) error {
 			return err
 		}
 		im.clients[c.ClientID] = c.ID
+		if xc.ClientTemplate != "" {
+			sid, ok := im.scopes[xc.ClientTemplate]
+			if !ok {
+				return importErr(path+".clientTemplate", "client template %q is not in the realm", xc.ClientTemplate)
+			}
+			if err := im.tx.LinkClientScope(ctx, im.realm.ID, c.ID, sid, true); err != nil {
+				return err
+			}
+		}
 		if xc.DefaultClientScopes == nil && xc.OptionalClientScopes == nil {
 			links, err := im.tx.ClientScopeLinks(ctx, im.realm.ID, store.RealmDefaults)
 			if err != nil {

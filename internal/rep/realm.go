@@ -88,6 +88,13 @@ type Realm struct {
 	DefaultDefaultClientScopes  []string      `json:"defaultDefaultClientScopes,omitzero"`
 	DefaultOptionalClientScopes []string      `json:"defaultOptionalClientScopes,omitzero"`
 
+	// Role scope mappings: realm roles by client or client scope, and each
+	// client's roles under its clientId. applicationScopeMappings is the
+	// name files from before Keycloak 4 give clientScopeMappings.
+	ScopeMappings            []ScopeMapping            `json:"scopeMappings,omitzero"`
+	ClientScopeMappings      map[string][]ScopeMapping `json:"clientScopeMappings,omitzero"`
+	ApplicationScopeMappings map[string][]ScopeMapping `json:"applicationScopeMappings,omitzero"`
+
 	BrowserSecurityHeaders map[string]string `json:"browserSecurityHeaders,omitzero"`
 	SMTPServer             map[string]string `json:"smtpServer,omitzero"`
 	LoginTheme             *string           `json:"loginTheme,omitempty"`
@@ -119,6 +126,8 @@ type Realm struct {
 	DefaultRoles []string `json:"defaultRoles,omitzero"`
 	Applications []Client `json:"applications,omitzero"`
 	OAuthClients []Client `json:"oauthClients,omitzero"`
+	// ClientTemplates, before Keycloak 4, are imported as client scopes.
+	ClientTemplates []ClientScope `json:"clientTemplates,omitzero"`
 }
 
 // Roles is the "roles" member of a realm export: realm roles, and client
