@@ -105,7 +105,9 @@ func importFile(ctx context.Context, log *slog.Logger, db *store.DB, path string
 	if opts.reconcile != nil {
 		return reconcileFile(ctx, log, db, path, data, opts)
 	}
-	name, skipped, err := rep.ImportFile(ctx, db, data, opts.create)
+	create := opts.create
+	create.Log = log
+	name, skipped, err := rep.ImportFile(ctx, db, data, create)
 	switch {
 	case errors.Is(err, rep.ErrRealmExists):
 		return fmt.Errorf("import %s: realm %q already exists; add --override to replace it", path, name)

@@ -246,7 +246,7 @@ func (h *Handler) createRealm(rq *Request) error {
 		return err
 	}
 	err = h.Store.InTx(ctx, func(tx *store.DB) error {
-		if _, err := rep.Import(ctx, tx, x, rep.ImportOptions{Now: rq.Now()}); err != nil {
+		if _, err := rep.Import(ctx, tx, x, rep.ImportOptions{Now: rq.Now(), Log: h.Log}); err != nil {
 			return err
 		}
 		if rq.Caller.hasMasterAdmin {

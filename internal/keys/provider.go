@@ -621,3 +621,39 @@ func Retarget(k *Key, cfg map[string][]string) error {
 	k.Algorithm = alg
 	return nil
 }
+
+// FallbackPriority is the priority of a key made because a token needed an
+// algorithm the realm had no key for: below any key an administrator adds.
+const FallbackPriority = -100
+
+// Fallback makes a key that signs with alg, for a realm that has none: a
+// realm whose defaultSignatureAlgorithm or a client's signature setting
+// names an algorithm without a key gets one, named "fallback-<alg>", as
+// Keycloak's key manager makes one, instead of failing every token request.
+func Fallback(alg, realmName string, now time.Time) (Key, error) {
+	p := Params{Name: "fallback-" + alg, Config: map[string][]string{cfgAlgorithm: {alg}}}
+	switch {
+	case slices.Contains(rsaSigAlgs, alg):
+		p.ProviderID = ProviderRSAGenerated
+	case slices.Contains(hmacAlgs, alg):
+		p.ProviderID = ProviderHMACGenerated
+	case alg == EdDSA:
+		p.ProviderID = ProviderEdDSAGenerated
+	default:
+		for curve, a := range ecCurves {
+			if a == alg {
+				p.ProviderID = ProviderECDSAGenerated
+				p.Config = map[string][]string{cfgECCurve: {curve}}
+			}
+		}
+	}
+	if p.ProviderID == "" {
+		return Key{}, configErr("no key provider signs with %q", alg)
+	}
+	k, err := Generate(p, realmName, now)
+	if err != nil {
+		return Key{}, err
+	}
+	k.Priority = FallbackPriority
+	return k, nil
+}

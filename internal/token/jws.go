@@ -23,16 +23,13 @@ var ErrInvalid = errors.New("invalid token")
 // few kilobytes; a larger one is not ours and parsing it only costs memory.
 const MaxTokenSize = 16 << 10
 
-// rsaAlgs and hmacAlgs are the JWS algorithms realm keys exist for.
-var (
-	rsaAlgs  = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
-	hmacAlgs = []string{keys.HS256, keys.HS384, keys.HS512}
-)
+// hmacAlgs are the JWS algorithms of secret realm keys.
+var hmacAlgs = []string{keys.HS256, keys.HS384, keys.HS512}
 
 // Sign serialises claims as a JWS compact token signed with k. The protected
 // header is {"alg": k.Algorithm, "kid": k.Kid, "typ": "JWT"}, as Keycloak's.
-// RS* and PS* keys sign access and ID tokens; HS* keys the internal tokens
-// (refresh, offline, action tokens).
+// RS*, PS*, ES* and EdDSA keys sign access and ID tokens; HS* keys the
+// internal tokens (refresh, offline, action tokens).
 func Sign(claims map[string]any, k keys.Key) (string, error) {
 	if !k.Enabled {
 		return "", fmt.Errorf("sign token: key %q is disabled", k.Kid)
@@ -42,8 +39,8 @@ func Sign(claims map[string]any, k keys.Key) (string, error) {
 	}
 	var key any
 	switch {
-	case slices.Contains(rsaAlgs, k.Algorithm):
-		priv, err := k.RSAPrivate()
+	case keys.Asymmetric(k.Algorithm):
+		priv, err := k.Signer()
 		if err != nil {
 			return "", fmt.Errorf("sign token: %w", err)
 		}
@@ -92,8 +89,8 @@ func Verify(raw string, ks []keys.Key, alg string) (map[string]any, error) {
 	if strings.Count(raw, ".") != 2 {
 		return nil, fmt.Errorf("%w: not a three-part compact JWS", ErrInvalid)
 	}
-	rsa := slices.Contains(rsaAlgs, alg)
-	if !rsa && !slices.Contains(hmacAlgs, alg) {
+	asym := keys.Asymmetric(alg)
+	if !asym && !slices.Contains(hmacAlgs, alg) {
 		return nil, fmt.Errorf("%w: algorithm %q is not accepted", ErrInvalid, alg)
 	}
 	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
@@ -116,12 +113,12 @@ func Verify(raw string, ks []keys.Key, alg string) (map[string]any, error) {
 		return nil, fmt.Errorf("%w: no enabled %s key with kid %q", ErrInvalid, alg, header.KeyID)
 	}
 	var key any
-	if rsa {
-		pub, err := k.RSAPublic()
+	if asym {
+		priv, err := k.Signer()
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
-		key = pub
+		key = priv.Public()
 	} else {
 		key = slices.Clone(k.Private)
 	}
@@ -134,6 +131,28 @@ func Verify(raw string, ks []keys.Key, alg string) (map[string]any, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return claims, nil
+}
+
+// VerifySigned checks an access or ID token, which may be signed with any
+// public-key algorithm the realm has a key for: the realm's default, or a
+// client's own (access.token.signed.response.alg). The token's alg is taken
+// only from that list, so neither "none" nor an HMAC over a public key gets
+// through, and Verify then requires the kid's key to be of that same alg.
+func VerifySigned(raw string, ks []keys.Key) (map[string]any, error) {
+	var algs []jose.SignatureAlgorithm
+	for _, k := range ks {
+		if k.Enabled && keys.Asymmetric(k.Algorithm) && !slices.Contains(algs, jose.SignatureAlgorithm(k.Algorithm)) {
+			algs = append(algs, jose.SignatureAlgorithm(k.Algorithm))
+		}
+	}
+	if len(raw) > MaxTokenSize || len(algs) == 0 {
+		return nil, fmt.Errorf("%w: no key to verify with", ErrInvalid)
+	}
+	jws, err := jose.ParseSignedCompact(raw, algs)
+	if err != nil || len(jws.Signatures) != 1 {
+		return nil, fmt.Errorf("%w: not a signed token", ErrInvalid)
+	}
+	return Verify(raw, ks, jws.Signatures[0].Protected.Algorithm)
 }
 
 // decodeClaims reads a JSON object, numbers as json.Number, and nothing after it.
