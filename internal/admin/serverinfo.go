@@ -315,7 +315,7 @@ func serverInfo(started, now time.Time) map[string]any {
 		"providers": map[string]spiInfo{
 			"login-protocol":       spiOf(rep.OpenIDConnect),
 			"client-authenticator": spiOf("client-secret"),
-			"keys":                 spiOf(keys.ProviderRSAGenerated, keys.ProviderRSA, keys.ProviderHMACGenerated),
+			"keys":                 spiOf(keys.Providers...),
 			"password-hashing":     spiOf(user.HashArgon2, user.HashPBKDF2SHA512, user.HashPBKDF2SHA256, user.HashPBKDF2SHA1),
 			"password-policy":      spiOf("hashAlgorithm", "hashIterations"),
 			"protocol-mapper":      spiOf(mapperIDs...),
