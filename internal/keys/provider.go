@@ -516,7 +516,28 @@ func (k Key) Weakness() string {
 	if k.Type() != "RSA" {
 		return ""
 	}
-	if bits := mustRSABits(k); bits > 0 && bits < strongRSABits {
+	return rsaWeakness(mustRSABits(k))
+}
+
+// PublicWeakness is Weakness for a published key: the standard base64 of a
+// DER SubjectPublicKeyInfo, as the admin API's key list gives it.
+func PublicWeakness(spkiB64 string) string {
+	der, err := base64.StdEncoding.DecodeString(spkiB64)
+	if err != nil {
+		return ""
+	}
+	pub, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return ""
+	}
+	if r, ok := pub.(*rsa.PublicKey); ok {
+		return rsaWeakness(r.N.BitLen())
+	}
+	return ""
+}
+
+func rsaWeakness(bits int) string {
+	if bits > 0 && bits < strongRSABits {
 		return fmt.Sprintf("%d-bit RSA key: use a key of at least %d bits", bits, strongRSABits)
 	}
 	return ""
