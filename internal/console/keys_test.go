@@ -120,7 +120,9 @@ func TestRealmKeysPage(t *testing.T) {
 // imported key is accepted and marked weak; a view-only administrator sees
 // the form but cannot save it.
 func TestKeyProviderPages(t *testing.T) {
-	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) { testKeyProviderPages(t, newEnvOn(t, web.URLs{}, open)) })
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		testKeyProviderPages(t, newEnvOn(t, web.URLs{}, open))
+	})
 }
 
 func testKeyProviderPages(t *testing.T, e *env) {
