@@ -20,17 +20,18 @@ type component struct {
 }
 
 // tokenKid is the kid in a JWT's header.
-func tokenKid(t *testing.T, jwt string) string {
+func tokenKid(t *testing.T, jwt string) string { t.Helper(); return jwtHeader(t, jwt).Kid }
+
+// jwtHeader reads a JWT's protected header.
+func jwtHeader(t *testing.T, jwt string) struct{ Alg, Kid string } {
 	t.Helper()
 	b, err := base64.RawURLEncoding.DecodeString(strings.SplitN(jwt, ".", 2)[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	var h struct {
-		Kid string `json:"kid"`
-	}
+	var h struct{ Alg, Kid string }
 	json.Unmarshal(b, &h)
-	return h.Kid
+	return h
 }
 
 // userinfo is the status of the realm's userinfo endpoint for token.
