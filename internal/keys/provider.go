@@ -163,9 +163,10 @@ func ApplyState(cfg map[string][]string, k *Key) error {
 // change in place.
 func MaterialChanged(k Key, cfg map[string][]string) bool {
 	p := Params{Config: cfg}
+	now := settingsOf(k)
 	changed := func(name string) bool {
 		v := p.get(name)
-		return v != "" && v != k.Config[name]
+		return v != "" && v != now[name]
 	}
 	switch k.ProviderID {
 	case ProviderRSAGenerated, ProviderRSAEncGenerated:
@@ -181,6 +182,35 @@ func MaterialChanged(k Key, cfg map[string][]string) bool {
 		return v != "" && v != SecretMask || p.get(cfgCertificate) != "" && p.get(cfgCertificate) != k.CertificateBase64()
 	}
 	return false
+}
+
+// settingsOf is the key's stored settings, with those its material decides
+// (key size, secret size, curve, whether it has a certificate) read from
+// the material itself, so a key stored before its settings were kept
+// reports them too.
+func settingsOf(k Key) map[string]string {
+	out := maps.Clone(k.Config)
+	if out == nil {
+		out = map[string]string{}
+	}
+	switch k.ProviderID {
+	case ProviderRSAGenerated, ProviderRSAEncGenerated:
+		if bits := mustRSABits(k); bits > 0 {
+			out[cfgKeySize] = strconv.Itoa(bits)
+		}
+	case ProviderHMACGenerated, ProviderAESGenerated:
+		out[cfgSecretSize] = strconv.Itoa(len(k.Private))
+	case ProviderECDSAGenerated:
+		if s, err := k.Signer(); err == nil {
+			if ec, ok := s.(*ecdsa.PrivateKey); ok {
+				out[cfgECCurve] = ec.Curve.Params().Name
+			}
+		}
+		out[cfgECCert] = strconv.FormatBool(len(k.Certificate) > 0)
+	case ProviderEdDSAGenerated:
+		out[cfgEdCurve] = "Ed25519"
+	}
+	return out
 }
 
 // SecretMask stands for a secret config value the admin API never returns.
@@ -547,7 +577,7 @@ func rsaWeakness(bits int) string {
 // writes it, key material included: what an import reads back.
 func ComponentConfig(k Key) (map[string][]string, error) {
 	c := stateConfig(k)
-	for name, v := range k.Config {
+	for name, v := range settingsOf(k) {
 		c[name] = []string{v}
 	}
 	one := func(name, v string) { c[name] = []string{v} }
@@ -595,7 +625,7 @@ func ComponentConfig(k Key) (map[string][]string, error) {
 // provider's privateKey reads as SecretMask).
 func AdminConfig(k Key) map[string][]string {
 	c := stateConfig(k)
-	for name, v := range k.Config {
+	for name, v := range settingsOf(k) {
 		c[name] = []string{v}
 	}
 	switch k.ProviderID {

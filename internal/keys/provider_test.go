@@ -85,3 +85,32 @@ func TestFallback(t *testing.T) {
 		t.Error("Fallback(none) made a key")
 	}
 }
+
+// A key stored before its provider settings were kept (empty Config)
+// reports them from its material, and an update that sends them back
+// unchanged, as a console does, keeps the key.
+func TestSettingsOfKeysWithoutConfig(t *testing.T) {
+	for _, tt := range []struct {
+		provider, name, want string
+	}{
+		{ProviderRSAGenerated, "keySize", "2048"},
+		{ProviderHMACGenerated, "secretSize", "64"},
+		{ProviderECDSAGenerated, "ecdsaEllipticCurveKey", "P-256"},
+		{ProviderEdDSAGenerated, "eddsaEllipticCurveKey", "Ed25519"},
+	} {
+		k, err := Generate(Params{ProviderID: tt.provider}, "acme", testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.Config = nil
+		if got := AdminConfig(k)[tt.name]; len(got) != 1 || got[0] != tt.want {
+			t.Errorf("%s: %s = %v, want %s", tt.provider, tt.name, got, tt.want)
+		}
+		if MaterialChanged(k, map[string][]string{tt.name: {tt.want}, "priority": {"5"}}) {
+			t.Errorf("%s: sending %s back unchanged makes a new key", tt.provider, tt.name)
+		}
+		if tt.provider == ProviderRSAGenerated && !MaterialChanged(k, map[string][]string{tt.name: {"4096"}}) {
+			t.Errorf("a new key size keeps the key")
+		}
+	}
+}
