@@ -320,10 +320,10 @@ func serverInfo(started, now time.Time) map[string]any {
 		"cryptoInfo": map[string]any{
 			"cryptoProvider":         "go",
 			"supportedKeystoreTypes": []string{},
-			// Client authentication is by client secret only; no signed
-			// client assertions are accepted yet.
-			"clientSignatureSymmetricAlgorithms":  []string{},
-			"clientSignatureAsymmetricAlgorithms": []string{},
+			// What a client may sign its assertions (client_secret_jwt,
+			// private_key_jwt) and request objects with.
+			"clientSignatureSymmetricAlgorithms":  keys.HMACAlgorithms,
+			"clientSignatureAsymmetricAlgorithms": keys.AsymmetricAlgorithms,
 		},
 		"themes":            map[string]any{},
 		"socialProviders":   []any{},

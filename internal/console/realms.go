@@ -125,7 +125,7 @@ var (
 // signatureAlgorithms offers every public-key algorithm: a realm without a
 // key for the one chosen gets a fallback key when it first signs with it.
 func signatureAlgorithms(q *rq, specs []spec) []spec {
-	algs := slices.DeleteFunc(slices.Clone(keys.SignatureAlgorithms), func(a string) bool { return !keys.Asymmetric(a) })
+	algs := slices.Clone(keys.AsymmetricAlgorithms)
 	slices.Sort(algs)
 	out := slices.Clone(specs)
 	for i := range out {

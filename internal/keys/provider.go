@@ -52,6 +52,14 @@ const aesSecretSize = 16
 // the order discovery lists them.
 var SignatureAlgorithms = []string{PS384, ES384, RS384, HS256, HS512, ES256, RS256, HS384, ES512, PS256, PS512, RS512, EdDSA}
 
+// AsymmetricAlgorithms are SignatureAlgorithms' public-key algorithms, the
+// ones access, ID and userinfo tokens may be signed with; HMACAlgorithms
+// the others.
+var (
+	AsymmetricAlgorithms = slices.DeleteFunc(slices.Clone(SignatureAlgorithms), func(a string) bool { return !Asymmetric(a) })
+	HMACAlgorithms       = slices.DeleteFunc(slices.Clone(SignatureAlgorithms), Asymmetric)
+)
+
 // Asymmetric reports whether alg is a public-key signature algorithm, the
 // kind access, ID and userinfo tokens may be signed with.
 func Asymmetric(alg string) bool {

@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -48,8 +49,7 @@ func (c assertionClaims) audiences() []string {
 
 // assertionAlgs are the algorithms a client assertion may be signed with:
 // public-key ones for private_key_jwt, HMAC for client_secret_jwt.
-var assertionAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-	"ES256", "ES384", "ES512", "EdDSA", "HS256", "HS384", "HS512"}
+var assertionAlgs = append(slices.Clone(keys.AsymmetricAlgorithms), keys.HMACAlgorithms...)
 
 var assertionJOSEAlgs = func() []jose.SignatureAlgorithm {
 	out := make([]jose.SignatureAlgorithm, len(assertionAlgs))

@@ -64,7 +64,7 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 	oidc := iss + "/protocol/openid-connect"
 	// Every public-key algorithm: a realm without a key for one makes a
 	// fallback key on first use (see signingKey), so each is available.
-	signingAlgs := slices.DeleteFunc(slices.Clone(keys.SignatureAlgorithms), func(a string) bool { return !keys.Asymmetric(a) })
+	signingAlgs := keys.AsymmetricAlgorithms
 	secretMethods := []string{"private_key_jwt", "client_secret_basic", "client_secret_post", "client_secret_jwt"}
 	doc := discoveryDoc{
 		Issuer:                                    iss,
