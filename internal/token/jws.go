@@ -23,9 +23,6 @@ var ErrInvalid = errors.New("invalid token")
 // few kilobytes; a larger one is not ours and parsing it only costs memory.
 const MaxTokenSize = 16 << 10
 
-// hmacAlgs are the JWS algorithms of secret realm keys.
-var hmacAlgs = []string{keys.HS256, keys.HS384, keys.HS512}
-
 // Sign serialises claims as a JWS compact token signed with k. The protected
 // header is {"alg": k.Algorithm, "kid": k.Kid, "typ": "JWT"}, as Keycloak's.
 // RS*, PS*, ES* and EdDSA keys sign access and ID tokens; HS* keys the
@@ -45,7 +42,7 @@ func Sign(claims map[string]any, k keys.Key) (string, error) {
 			return "", fmt.Errorf("sign token: %w", err)
 		}
 		key = priv
-	case slices.Contains(hmacAlgs, k.Algorithm):
+	case slices.Contains(keys.HMACAlgorithms, k.Algorithm):
 		key = slices.Clone(k.Private)
 	default:
 		return "", fmt.Errorf("sign token: key %q has unsupported algorithm %q", k.Kid, k.Algorithm)
@@ -90,7 +87,7 @@ func Verify(raw string, ks []keys.Key, alg string) (map[string]any, error) {
 		return nil, fmt.Errorf("%w: not a three-part compact JWS", ErrInvalid)
 	}
 	asym := keys.Asymmetric(alg)
-	if !asym && !slices.Contains(hmacAlgs, alg) {
+	if !asym && !slices.Contains(keys.HMACAlgorithms, alg) {
 		return nil, fmt.Errorf("%w: algorithm %q is not accepted", ErrInvalid, alg)
 	}
 	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
