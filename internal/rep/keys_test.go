@@ -24,7 +24,8 @@ import (
 // privateKey in the pre-Keycloak-4 form (a 1024-bit key, as old files
 // hold), imports with each provider; its export names the same providers
 // with their settings and key material, and importing that export gives
-// the same keys and the same export again.
+// the same keys and the same export again. A java-keystore provider is
+// reported in the log and left out.
 func TestKeyProvidersRoundTrip(t *testing.T) {
 	legacy, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
@@ -47,6 +48,8 @@ func TestKeyProvidersRoundTrip(t *testing.T) {
 			comp("ed", "eddsa-generated", map[string][]string{"eddsaEllipticCurveKey": {"Ed25519"}, "active": {"false"}}),
 			comp("hmac", "hmac-generated", map[string][]string{"algorithm": {"HS256"}, "secretSize": {"32"}}),
 			comp("aes", "aes-generated", map[string][]string{"secretSize": {"32"}, "enabled": {"false"}}),
+			// A keystore file on the server that wrote the export: reported, not imported.
+			comp("jks", "java-keystore", map[string][]string{"keystore": {"/opt/keys.jks"}, "keystorePassword": {"pw"}}),
 		}},
 	})
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
@@ -59,6 +62,9 @@ func TestKeyProvidersRoundTrip(t *testing.T) {
 		}
 		if !bytes.Contains(logs.Bytes(), []byte("1024-bit RSA key")) || !bytes.Contains(logs.Bytes(), []byte("$.privateKey")) {
 			t.Errorf("no warning about the 1024-bit legacy key: %s", logs.String())
+		}
+		if !bytes.Contains(logs.Bytes(), []byte(`key provider \"java-keystore\" is not supported`)) || bytes.Contains(logs.Bytes(), []byte("pw")) {
+			t.Errorf("java-keystore not reported, or its password logged: %s", logs.String())
 		}
 		first, err := rep.Export(ctx, a, "allkeys")
 		if err != nil {
