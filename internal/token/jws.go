@@ -80,11 +80,8 @@ func Sign(claims map[string]any, k keys.Key) (string, error) {
 // caller's to check (see Parse and Parsed.Expired). Every failure wraps
 // ErrInvalid.
 func Verify(raw string, ks []keys.Key, alg string) (map[string]any, error) {
-	if len(raw) > MaxTokenSize {
-		return nil, fmt.Errorf("%w: longer than %d bytes", ErrInvalid, MaxTokenSize)
-	}
-	if strings.Count(raw, ".") != 2 {
-		return nil, fmt.Errorf("%w: not a three-part compact JWS", ErrInvalid)
+	if err := precheck(raw); err != nil {
+		return nil, err
 	}
 	asym := keys.Asymmetric(alg)
 	if !asym && !slices.Contains(keys.HMACAlgorithms, alg) {
@@ -94,6 +91,22 @@ func Verify(raw string, ks []keys.Key, alg string) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	return verifyParsed(jws, ks, alg, asym)
+}
+
+// precheck refuses what is no compact JWS of ours before parsing it.
+func precheck(raw string) error {
+	if len(raw) > MaxTokenSize {
+		return fmt.Errorf("%w: longer than %d bytes", ErrInvalid, MaxTokenSize)
+	}
+	if strings.Count(raw, ".") != 2 {
+		return fmt.Errorf("%w: not a three-part compact JWS", ErrInvalid)
+	}
+	return nil
+}
+
+// verifyParsed is Verify after parsing, which admitted alg only.
+func verifyParsed(jws *jose.JSONWebSignature, ks []keys.Key, alg string, asym bool) (map[string]any, error) {
 	if len(jws.Signatures) != 1 {
 		return nil, fmt.Errorf("%w: want one signature", ErrInvalid)
 	}
@@ -142,14 +155,21 @@ func VerifySigned(raw string, ks []keys.Key) (map[string]any, error) {
 			algs = append(algs, jose.SignatureAlgorithm(k.Algorithm))
 		}
 	}
-	if len(raw) > MaxTokenSize || len(algs) == 0 {
+	if len(algs) == 0 {
 		return nil, fmt.Errorf("%w: no key to verify with", ErrInvalid)
+	}
+	if err := precheck(raw); err != nil {
+		return nil, err
 	}
 	jws, err := jose.ParseSignedCompact(raw, algs)
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, fmt.Errorf("%w: not a signed token", ErrInvalid)
 	}
-	return Verify(raw, ks, jws.Signatures[0].Protected.Algorithm)
+	alg := jws.Signatures[0].Protected.Algorithm
+	if !keys.Asymmetric(alg) {
+		return nil, fmt.Errorf("%w: algorithm %q is not accepted", ErrInvalid, alg)
+	}
+	return verifyParsed(jws, ks, alg, true)
 }
 
 // decodeClaims reads a JSON object, numbers as json.Number, and nothing after it.
