@@ -106,17 +106,25 @@ func importFile(ctx context.Context, log *slog.Logger, db *store.DB, path string
 		return reconcileFile(ctx, log, db, path, data, opts)
 	}
 	create := opts.create
-	create.Log = log
-	name, skipped, err := rep.ImportFile(ctx, db, data, create)
-	switch {
-	case errors.Is(err, rep.ErrRealmExists):
-		return fmt.Errorf("import %s: realm %q already exists; add --override to replace it", path, name)
-	case err != nil:
+	create.Log = log // a weak or unsupported key provider is said here
+	done, err := rep.ImportRealms(ctx, db, data, create)
+	if errors.Is(err, rep.ErrRealmExists) {
+		return fmt.Errorf("import %s: %w; add --override to replace it", path, err)
+	}
+	if err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
-	case skipped:
-		log.Info("realm exists, import skipped", "realm", name, "file", path)
-	default:
-		log.Info("imported realm", "realm", name, "file", path)
+	}
+	for _, d := range done {
+		if d.Skipped {
+			log.Info("realm exists, import skipped", "realm", d.Realm, "file", path)
+			continue
+		}
+		// What the file holds and Gatehouse does not keep is said, one
+		// line a member, rather than dropped in silence.
+		for _, p := range d.Ignored {
+			log.Warn("not imported", "realm", d.Realm, "file", path, "path", p)
+		}
+		log.Info("imported realm", "realm", d.Realm, "file", path)
 	}
 	return nil
 }

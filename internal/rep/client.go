@@ -52,6 +52,13 @@ type Client struct {
 	OptionalClientScopes []string `json:"optionalClientScopes,omitzero"`
 	// Access is output only: what the calling admin may do with the client.
 	Access map[string]bool `json:"access,omitzero"`
+
+	// AuthorizationServicesEnabled is read on import only: such a client
+	// gets the uma_protection role, as Keycloak gives it.
+	AuthorizationServicesEnabled *bool `json:"authorizationServicesEnabled,omitempty"`
+	// DefaultRoles (input only, exports older than Keycloak 13) names client
+	// roles that are part of the realm's default role.
+	DefaultRoles []string `json:"defaultRoles,omitzero"`
 }
 
 // ClientFromDomain returns the client as Keycloak shows it. Client scope names

@@ -11,8 +11,9 @@
 //   - On input a pointer distinguishes "absent" from the zero value: an absent
 //     setting keeps the domain's value (on create, Keycloak's default), which
 //     is how Keycloak's own update and import code treats nulls.
-//   - Unknown fields (otpPolicy*, webAuthn*, authenticationFlows…) are
-//     ignored by encoding/json, so any realm export decodes.
+//   - A realm file is read as leniently as Keycloak reads it, and members
+//     with no field here (otpPolicy*, authenticationFlows…) are reported
+//     by JSON path rather than stored (see lenient.go).
 //   - Output is deterministic: lists whose order carries no meaning are sorted.
 package rep
 
@@ -101,7 +102,9 @@ type Realm struct {
 	AdminEventsEnabled        *bool    `json:"adminEventsEnabled,omitempty"`
 	AdminEventsDetailsEnabled *bool    `json:"adminEventsDetailsEnabled,omitempty"`
 
-	Components map[string][]Component `json:"components,omitzero"`
+	// Components are read for key providers only; other component types
+	// are reported as not stored.
+	Components map[string][]Component `json:"components,omitzero" stored:"org.keycloak.keys.KeyProvider"`
 
 	// PrivateKey, PublicKey and Certificate are the realm key of files
 	// written before key providers existed (Keycloak 1 to 3); they import
@@ -116,6 +119,13 @@ type Realm struct {
 
 	Attributes      map[string]string `json:"attributes,omitzero"`
 	KeycloakVersion string            `json:"keycloakVersion,omitempty"`
+
+	// Input only, from exports older than Keycloak 13 (DefaultRoles: the
+	// names of the realm's default roles) and 4 (applications and OAuth
+	// clients, which became clients); see upgradeLegacy.
+	DefaultRoles []string `json:"defaultRoles,omitzero"`
+	Applications []Client `json:"applications,omitzero"`
+	OAuthClients []Client `json:"oauthClients,omitzero"`
 }
 
 // Roles is the "roles" member of a realm export: realm roles, and client
@@ -123,6 +133,8 @@ type Realm struct {
 type Roles struct {
 	Realm  []Role            `json:"realm,omitzero"`
 	Client map[string][]Role `json:"client,omitzero"`
+	// Application is Client's name before Keycloak 4 (input only).
+	Application map[string][]Role `json:"application,omitzero"`
 }
 
 // Component is Keycloak's ComponentExportRepresentation: a configured
