@@ -15,6 +15,8 @@
 #   BENCH_LOG_LEVEL      the server's --log-level, default info (one line per request, to a file)
 #   BENCH_PACED          gatehouse-load -paced: after each saturating run, an open-loop run at this
 #                        fraction of the throughput found, for latency below saturation; default 0.5, 0 skips
+#   BENCH_SIGNATURE_ALG  the realm's defaultSignatureAlgorithm, default RS256 (ES256, EdDSA, PS256, …);
+#                        the realm makes its key for it on the first token
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +30,7 @@ port="${BENCH_PORT:-18081}"
 log_level="${BENCH_LOG_LEVEL:-info}"
 paced="${BENCH_PACED:-0.5}"
 realm_file=internal/rep/testdata/ldap-demo-realm.json
+sig_alg="${BENCH_SIGNATURE_ALG:-RS256}"
 base="http://127.0.0.1:${port}"
 
 command -v taskset >/dev/null || { echo "bench: taskset (util-linux) is required" >&2; exit 1; }
@@ -49,6 +52,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+if [ "$sig_alg" != RS256 ]; then
+  jq --arg alg "$sig_alg" '.defaultSignatureAlgorithm = $alg' "$realm_file" >"$work/realm.json"
+  realm_file="$work/realm.json"
+fi
+
 # cpu_ticks prints the busy and total clock ticks of one CPU (from /proc/stat).
 cpu_ticks() { awk -v c="cpu$1" '$1 == c { print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9 }' /proc/stat; }
 # proc_ticks prints the user+system clock ticks of a process.
@@ -64,7 +72,7 @@ say "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git di
 say "- $(go version)"
 say "- cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores; kernel $(uname -r)"
 say "- server: \`taskset -c 0 env GOMAXPROCS=1 gatehouse start-dev\` (built with CGO_ENABLED=0), fresh database per run"
-say "- load: \`taskset -c 1 gatehouse-load -c $clients -d $duration -paced $paced\` against realm ldap-demo (client ldap-app, user user1, scope openid)"
+say "- load: \`taskset -c 1 gatehouse-load -c $clients -d $duration -paced $paced\` against realm ldap-demo (client ldap-app, user user1, scope openid), tokens signed $sig_alg"
 say "- targets per core: client_credentials ≥ 800/s, refresh_token (openid: two RS256) ≥ 400/s, password ≥ 38/s, userinfo ≥ 8000/s; p99 < 20 ms"
 say ""
 

@@ -264,6 +264,23 @@ type providerInfo struct {
 	Order int `json:"order"`
 }
 
+// keyProviderTypes describes each key provider's settings as Keycloak's
+// ComponentTypeRepresentation does, for consoles that build their forms
+// from it.
+func keyProviderTypes() []map[string]any {
+	common := []keys.Setting{
+		{Name: "priority", Label: "Priority", HelpText: "Priority for the provider", Type: "String", DefaultValue: "0"},
+		{Name: "enabled", Label: "Enabled", HelpText: "Set if the keys are enabled", Type: "boolean", DefaultValue: "true"},
+		{Name: "active", Label: "Active", HelpText: "Set if the keys can be used for signing", Type: "boolean", DefaultValue: "true"},
+	}
+	out := []map[string]any{}
+	for _, id := range keys.Providers {
+		out = append(out, map[string]any{"id": id, "helpText": keys.Description[id],
+			"properties": append(slices.Clone(common), keys.Settings(id)...), "metadata": map[string]any{}})
+	}
+	return out
+}
+
 func spiOf(ids ...string) spiInfo {
 	s := spiInfo{Providers: map[string]providerInfo{}}
 	for _, id := range ids {
@@ -303,10 +320,10 @@ func serverInfo(started, now time.Time) map[string]any {
 		"cryptoInfo": map[string]any{
 			"cryptoProvider":         "go",
 			"supportedKeystoreTypes": []string{},
-			// Client authentication is by client secret only; no signed
-			// client assertions are accepted yet.
-			"clientSignatureSymmetricAlgorithms":  []string{},
-			"clientSignatureAsymmetricAlgorithms": []string{},
+			// What a client may sign its assertions (client_secret_jwt,
+			// private_key_jwt) and request objects with.
+			"clientSignatureSymmetricAlgorithms":  keys.HMACAlgorithms,
+			"clientSignatureAsymmetricAlgorithms": keys.AsymmetricAlgorithms,
 		},
 		"themes":            map[string]any{},
 		"socialProviders":   []any{},
@@ -315,7 +332,7 @@ func serverInfo(started, now time.Time) map[string]any {
 		"providers": map[string]spiInfo{
 			"login-protocol":       spiOf(rep.OpenIDConnect),
 			"client-authenticator": spiOf("client-secret"),
-			"keys":                 spiOf(keys.ProviderRSAGenerated, keys.ProviderRSA, keys.ProviderHMACGenerated),
+			"keys":                 spiOf(keys.Providers...),
 			"password-hashing":     spiOf(user.HashArgon2, user.HashPBKDF2SHA512, user.HashPBKDF2SHA256, user.HashPBKDF2SHA1),
 			"password-policy":      spiOf("hashAlgorithm", "hashIterations"),
 			"protocol-mapper":      spiOf(mapperIDs...),
@@ -323,7 +340,7 @@ func serverInfo(started, now time.Time) map[string]any {
 		"protocolMapperTypes":    protocolMapperTypes,
 		"builtinProtocolMappers": map[string][]rep.ProtocolMapper{rep.OpenIDConnect: builtinMappers()},
 		"clientInstallations":    map[string]any{},
-		"componentTypes":         map[string]any{},
+		"componentTypes":         map[string]any{KeyProviderType: keyProviderTypes()},
 		"passwordPolicies":       passwordPolicies,
 		"enums":                  map[string][]string{"sslRequired": {"ALL", "EXTERNAL", "NONE"}},
 	}

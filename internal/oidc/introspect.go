@@ -57,7 +57,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 		claims map[string]any
 		access bool
 	)
-	if cl, err := token.Verify(raw, ks, rl.DefaultSignatureAlgorithm); err == nil {
+	if cl, err := token.VerifySigned(raw, ks); err == nil {
 		claims, access = cl, true
 	} else if cl, err := token.Verify(raw, ks, keys.HS512); err == nil {
 		claims = cl
