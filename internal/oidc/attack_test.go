@@ -1382,11 +1382,13 @@ func TestAttackIntrospection(t *testing.T) {
 				},
 				want: want{401, "invalid_client", "Invalid client or Invalid client credentials"}},
 			// I4
-			{name: "public client is refused with 401 invalid_request",
+			// Regression (issue 13): answered 401; Keycloak's introspection
+			// endpoint refuses an authenticated public client with 403.
+			{name: "public client is refused with 403 invalid_request",
 				req: func() *http.Request {
 					return a.formReq(introspectPath, url.Values{"token": {access}, "client_id": {"pub-app"}}, "", "")
 				},
-				want: want{401, "invalid_request", "Client not allowed."}},
+				want: want{403, "invalid_request", "Client not allowed."}},
 			{name: "public client sending a made-up secret is 401 invalid_client",
 				req: func() *http.Request {
 					return a.formReq(introspectPath, url.Values{"token": {access}}, "pub-app", "made-up")
