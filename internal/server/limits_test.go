@@ -74,13 +74,16 @@ func startLimitedOn(t *testing.T, db *store.DB, limits server.Limits, urls web.U
 	return &limitEnv{srv: srv, db: db, clock: ck}
 }
 
-// tight are limits a test reaches in a few requests.
+// tight are request limits a test reaches in a few requests, with no limit
+// on failures.
 func tight() server.Limits {
 	return server.Limits{
-		Enabled: true,
-		IP:      ratelimit.Limit{Rate: 1, Burst: 3},
-		User:    ratelimit.Limit{Rate: 1, Burst: 2},
-		Client:  ratelimit.Limit{Rate: 1, Burst: 2},
+		Enabled:  true,
+		IP:       ratelimit.Limit{Rate: 1, Burst: 3},
+		User:     ratelimit.Limit{Rate: 1, Burst: 2},
+		Client:   ratelimit.Limit{Rate: 1, Burst: 2},
+		FailIP:   ratelimit.Unlimited,
+		FailUser: ratelimit.Unlimited,
 	}
 }
 
@@ -419,8 +422,8 @@ func TestLimitsFromConfig(t *testing.T) {
 		t.Errorf("LimitsFromConfig = %+v", l)
 	}
 	b, _ := json.Marshal(want.IP.String())
-	if string(b) != `"50:200"` {
-		t.Errorf("default per-address limit %s, want the documented 50:200", b)
+	if string(b) != `"off"` {
+		t.Errorf("default per-address limit %s, want the documented off (failures only)", b)
 	}
 }
 
