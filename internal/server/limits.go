@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/config"
+	"github.com/gatehouse-iam/gatehouse/internal/oidc"
 	"github.com/gatehouse-iam/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
@@ -101,8 +102,9 @@ func LimitsFromConfig(c config.Config) (Limits, error) {
 // Input limits checked before any handler parses, hashes or stores anything
 // (CVE-2026-4634: an unbounded scope exhausted Keycloak's CPU and memory).
 // The body cap (MaxRequestBody) and header cap (maxHeaderBytes) hold for
-// every request; the protocol handlers refuse a form body over 64 KiB and a
-// field over 8 KiB themselves.
+// every request; the protocol handlers refuse a form body over
+// oidc.MaxFormBytes and a field over 8 KiB (a token over
+// token.MaxTokenSize) themselves.
 const (
 	// maxScopeBytes and maxScopeNames bound the scope parameter of the
 	// authorization and token endpoints: a realm rarely has more than a few
@@ -116,7 +118,7 @@ const (
 	// maxPeekBytes is how much of a form body is read ahead to find the
 	// client, username and scope; it equals the protocol handlers' own form
 	// limit, so a larger body is theirs to refuse (413).
-	maxPeekBytes = 64 << 10
+	maxPeekBytes = oidc.MaxFormBytes
 )
 
 // Sizes of the in-memory state, which bound memory however many addresses,
