@@ -74,17 +74,11 @@ func TestAdminTokenOfManyRealms(t *testing.T) {
 
 		grant := func(form url.Values) string {
 			t.Helper()
-			res, err := http.PostForm(base+"/realms/master/protocol/openid-connect/token", form)
-			if err != nil {
-				t.Fatal(err)
-			}
 			var tok struct {
 				AccessToken string `json:"access_token"`
 			}
-			err = json.NewDecoder(res.Body).Decode(&tok)
-			res.Body.Close()
-			if err != nil || res.StatusCode != http.StatusOK || tok.AccessToken == "" {
-				t.Fatalf("%s grant: %d %v", form.Get("grant_type"), res.StatusCode, err)
+			if st, err := postFormJSON(base+"/realms/master/protocol/openid-connect/token", form, &tok); err != nil || st != http.StatusOK || tok.AccessToken == "" {
+				t.Fatalf("%s grant: %d %v", form.Get("grant_type"), st, err)
 			}
 			return tok.AccessToken
 		}
@@ -99,19 +93,14 @@ func TestAdminTokenOfManyRealms(t *testing.T) {
 			useBigToken(t, base, who, tok, realms+1)
 		}
 		// Introspection takes the token in a form parameter.
-		res, err := http.PostForm(base+"/realms/master/protocol/openid-connect/token/introspect", url.Values{
-			"client_id": {"automation"}, "client_secret": {"automation-secret"},
-			"token": {tokens["the automation service account's"]}})
-		if err != nil {
-			t.Fatal(err)
-		}
 		var in struct {
 			Active bool `json:"active"`
 		}
-		err = json.NewDecoder(res.Body).Decode(&in)
-		res.Body.Close()
-		if err != nil || res.StatusCode != http.StatusOK || !in.Active {
-			t.Errorf("introspecting the service account's token: %d active=%v %v", res.StatusCode, in.Active, err)
+		st, err := postFormJSON(base+"/realms/master/protocol/openid-connect/token/introspect", url.Values{
+			"client_id": {"automation"}, "client_secret": {"automation-secret"},
+			"token": {tokens["the automation service account's"]}}, &in)
+		if err != nil || st != http.StatusOK || !in.Active {
+			t.Errorf("introspecting the service account's token: %d active=%v %v", st, in.Active, err)
 		}
 	})
 }
@@ -138,4 +127,14 @@ func useBigToken(t *testing.T, base, who, tok string, realms int) {
 			}
 		}
 	}
+}
+
+// postFormJSON posts form to u and decodes the JSON answer into v.
+func postFormJSON(u string, form url.Values, v any) (int, error) {
+	res, err := http.PostForm(u, form)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	return res.StatusCode, json.NewDecoder(res.Body).Decode(v)
 }

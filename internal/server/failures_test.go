@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
@@ -115,6 +116,32 @@ func TestDefaultLimitsCountOnlyFailures(t *testing.T) {
 			}
 			t.Logf("%d of 200 failures from one address answered 429", limited)
 		})
+	})
+}
+
+// The login form's wrong passwords count as the password grant's do, and a
+// right one is never refused until they do.
+func TestDefaultLimitsCountLoginFormFailures(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := startLimitedOn(t, open(t), server.DefaultLimits(), web.URLs{})
+		action, post, with := openLoginForm(t, e)
+		var n int
+		for n = 1; n <= 60; n++ {
+			st, _, body := post(action, with("username", "admin", "password", "wrong"))
+			if st == http.StatusTooManyRequests {
+				if !strings.Contains(body, "Too many requests") {
+					t.Errorf("429 page: %s", body)
+				}
+				break
+			}
+			if st != http.StatusOK || !strings.Contains(body, "Invalid username or password.") {
+				t.Fatalf("guess %d: %d %.200s", n, st, body)
+			}
+		}
+		if n > 60 {
+			t.Fatal("60 wrong passwords on the login form, none refused")
+		}
+		t.Logf("wrong password %d on the login form was refused", n)
 	})
 }
 
