@@ -15,8 +15,15 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
-// Version is what GET /admin/serverinfo reports as systemInfo.version. The
-// binary sets it from its build version (cmd/gatehouse's version).
+// KeycloakVersion is the Keycloak release whose behaviour Gatehouse
+// implements, reported as systemInfo.version of GET /admin/serverinfo:
+// admin clients parse it to choose their requests, and Terraform's Keycloak
+// provider refuses to log in to a server whose version is not a release.
+const KeycloakVersion = "26.4.0"
+
+// Version is Gatehouse's own build version, reported as
+// systemInfo.gatehouseVersion. The binary sets it from its build version
+// (cmd/gatehouse's version).
 var Version = "dev"
 
 func (h *Handler) serverInfoRoutes(mux *http.ServeMux) {
@@ -300,14 +307,15 @@ func serverInfo(started, now time.Time) map[string]any {
 	up := max(now.Sub(started), 0)
 	return map[string]any{
 		"systemInfo": map[string]any{
-			"version":        Version,
-			"serverTime":     now.UTC().Format("Mon Jan 02 15:04:05 MST 2006"),
-			"uptime":         serverUptime(up),
-			"uptimeMillis":   up.Milliseconds(),
-			"osName":         runtime.GOOS,
-			"osArchitecture": runtime.GOARCH,
-			"fileEncoding":   "UTF-8",
-			"userTimezone":   "UTC",
+			"version":          KeycloakVersion,
+			"gatehouseVersion": Version,
+			"serverTime":       now.UTC().Format("Mon Jan 02 15:04:05 MST 2006"),
+			"uptime":           serverUptime(up),
+			"uptimeMillis":     up.Milliseconds(),
+			"osName":           runtime.GOOS,
+			"osArchitecture":   runtime.GOARCH,
+			"fileEncoding":     "UTF-8",
+			"userTimezone":     "UTC",
 		},
 		"memoryInfo": serverMemoryInfo(),
 		"profileInfo": map[string]any{

@@ -14,6 +14,19 @@ import (
 
 // realmsPage lists the realms the administrator administers. A realm's own
 // administrator, who has one realm and cannot create any, goes straight to it.
+// landing is the console's address: as in Keycloak, it opens the realm the
+// administrator signed in to, at its first section, with the realm picker
+// in the header. An administrator who may not see that realm gets the list
+// of the realms they may see.
+func (h *Handler) landing(q *rq) error {
+	v := q.view("Realms", "realms", "")
+	if slices.Contains(v.Realms, q.login.Name) {
+		return q.redirect(v.Console+"/"+seg(q.login.Name)+"/", "")
+	}
+	return h.realmsPage(q)
+}
+
+// realmsPage lists the realms the administrator may see.
 func (h *Handler) realmsPage(q *rq) error {
 	v := q.view("Realms", "realms", "")
 	v.CanCreateRealm = q.canCreateRealm()

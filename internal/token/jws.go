@@ -19,9 +19,15 @@ import (
 // telling the client which check failed.
 var ErrInvalid = errors.New("invalid token")
 
-// MaxTokenSize bounds what Verify will parse. Gatehouse's own tokens are a
-// few kilobytes; a larger one is not ours and parsing it only costs memory.
-const MaxTokenSize = 16 << 10
+// MaxTokenSize bounds what Verify will parse, and every place a token is
+// presented accepts a token this long: the header block of the listeners,
+// the admin and account APIs' bearer, the protocol endpoints' token
+// parameter. It is sized from what Gatehouse issues: most tokens are a few
+// kilobytes, but a master-realm administrator's access token carries the
+// roles of every realm's "<realm>-realm" client, about 490 bytes a realm
+// (97 KB with 200 realms, measured), so 512 KiB holds a thousand realms.
+// A larger token is not ours, and parsing it would only cost memory.
+const MaxTokenSize = 512 << 10
 
 // Sign serialises claims as a JWS compact token signed with k. The protected
 // header is {"alg": k.Algorithm, "kid": k.Kid, "typ": "JWT"}, as Keycloak's.
