@@ -358,9 +358,15 @@ func (a clientsAPI) create(rq *Request) error {
 // applyClientCreateDefaults sets what Keycloak's admin create sets when the
 // representation is silent: direct access grants on, implicit flow and
 // front-channel logout off; a root URL seeds redirect URIs, web origins and
-// the admin URL. A client naming neither publicClient nor bearerOnly stays
-// confidential, as Keycloak creates it, and create gives it a secret.
+// the admin URL. A client naming neither publicClient nor bearerOnly is
+// public when the representation names its protocol (the protocol's own
+// defaults, which Keycloak applies only then, as its console always sends
+// one) and otherwise stays confidential, and create gives it a secret.
 func applyClientCreateDefaults(x rep.Client, c *client.Client) {
+	if x.Protocol != nil && *x.Protocol != "" && x.PublicClient == nil && x.BearerOnly == nil {
+		c.PublicClient = true
+		c.Secret = ""
+	}
 	if x.StandardFlowEnabled == nil {
 		c.StandardFlowEnabled = true
 	}

@@ -314,6 +314,13 @@ func TestClientsCreateLikeKeycloak(t *testing.T) {
 				c["publicClient"], c["bearerOnly"], c["secret"])
 		}
 
+		id = e.create("/clients", map[string]any{"clientId": "spa", "protocol": "openid-connect"})
+		c = e.obj("/clients/" + id)
+		if c["publicClient"] != true || c["secret"] != nil && c["secret"] != "" {
+			t.Errorf("client naming its protocol but not publicClient: publicClient %v, secret %q; want public, no secret",
+				c["publicClient"], c["secret"])
+		}
+
 		const given = "3f1c6a2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
 		id = e.create("/clients", map[string]any{"id": given, "name": "terraform-setup"})
 		if id != given {
