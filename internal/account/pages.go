@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
+	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
@@ -268,17 +269,17 @@ func (h *Handler) savePersonalInfo(w http.ResponseWriter, r *http.Request, cs *c
 	get("firstName", &in.FirstName, &typed.FirstName)
 	get("lastName", &in.LastName, &typed.LastName)
 	_, err := h.updateProfile(r.Context(), cs.realm, cs.user.ID, in)
-	var pe *profileErrors
+	var pe *profile.Errors
 	if errors.As(err, &pe) {
 		p := h.newPage(r, &cs.realm, "")
 		st := &pageState{errors: map[string]string{}, form: &typed}
-		for _, fe := range pe.errs {
+		for _, fe := range pe.List {
 			args := []string{p.T(strings.Trim(fe.Params[0], "${}"))}
 			args = append(args, fe.Params[1:]...)
 			st.errors[fe.Field] = p.T(fe.Message, args...)
 		}
 		st.message = &ui.Message{Type: "error", Text: p.T("accountProfileNotSavedMessage")}
-		return h.showSection(w, r, cs, sectionPersonalInfo, pe.status, st)
+		return h.showSection(w, r, cs, sectionPersonalInfo, pe.Status, st)
 	}
 	if err != nil {
 		return err
