@@ -89,10 +89,11 @@ func (c Config) Visible(ctx Context, attrs map[string][]string) map[string][]str
 
 // Merge returns the free attributes a user has after ctx sends sent as the
 // whole set of them: what ctx may edit takes sent's values (an attribute ctx
-// may edit but left out is removed), the rest keeps old's. Unmanaged
-// attributes ctx may not edit are dropped from sent silently, as Keycloak
-// ignores them; managed ones that differ are left in place for Validate to
-// refuse.
+// may edit but left out is removed), the rest keeps old's. Attributes ctx
+// may not even see, and unmanaged ones it may not edit, are dropped from
+// sent silently: refusing them would tell the caller they exist. Managed
+// ones ctx sees but may not edit are left in place for Validate to refuse
+// when they differ.
 func (c Config) Merge(ctx Context, old, sent map[string][]string) map[string][]string {
 	out := map[string][]string{}
 	for k, v := range old {
@@ -105,7 +106,7 @@ func (c Config) Merge(ctx Context, old, sent map[string][]string) map[string][]s
 			continue
 		}
 		_, managed := c.Attribute(k)
-		if c.CanEdit(ctx, k) || managed {
+		if c.CanEdit(ctx, k) || (managed && c.CanView(ctx, k)) {
 			out[k] = v
 		}
 	}
