@@ -111,7 +111,7 @@ func Default() Config {
 			name("firstName"),
 			name("lastName"),
 		},
-		Groups: []Group{{Name: "user-metadata", DisplayHeader: "User metadata", DisplayDescription: "Attributes, which refer to user metadata"}},
+		Groups:                   []Group{{Name: "user-metadata", DisplayHeader: "User metadata", DisplayDescription: "Attributes, which refer to user metadata"}},
 		UnmanagedAttributePolicy: UnmanagedAdminEdit,
 	}
 }
