@@ -10,9 +10,9 @@ package login
 
 import (
 	"errors"
+	"github.com/gatehouse-iam/gatehouse/internal/sso"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -232,13 +232,7 @@ func (h *Handler) resources(r *http.Request) string {
 }
 
 // basePath is the path part of the server's public base URL ("" or "/auth").
-func basePath(u web.URLs, r *http.Request) string {
-	b, err := url.Parse(u.Base(r))
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSuffix(b.EscapedPath(), "/")
-}
+func basePath(u web.URLs, r *http.Request) string { return sso.BasePath(u, r) }
 
 // loadRealm finds the realm named in the path; an unknown or disabled realm
 // is a 404 page.
