@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
 // consolePage is what every console template receives. Texts come from T,
@@ -434,10 +435,4 @@ func (h *Handler) removeAccess(w http.ResponseWriter, r *http.Request, cs *conso
 }
 
 // clientIP is the caller's address as the connection shows it, for logs.
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}
+func clientIP(r *http.Request) string { return web.ClientIP(r) }

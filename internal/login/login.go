@@ -245,10 +245,4 @@ func (h *Handler) loadRealm(r *http.Request) (realm.Realm, error) {
 }
 
 // clientIP is the caller's address as the connection shows it.
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}
+func clientIP(r *http.Request) string { return web.ClientIP(r) }
