@@ -32,7 +32,9 @@ func urlPathEscape(s string) string  { return url.PathEscape(s) }
 func (h *Handler) cookies() sso.Cookies { return sso.Cookies{URLs: h.URLs, DB: h.Store} }
 
 // cookiePath is /realms/{realm}/ under the public base path.
-func (h *Handler) cookiePath(r *http.Request, rl realm.Realm) string { return h.cookies().Path(r, rl.Name) }
+func (h *Handler) cookiePath(r *http.Request, rl realm.Realm) string {
+	return h.cookies().Path(r, rl.Name)
+}
 
 // secureCookies reports whether the browser reaches us over HTTPS.
 func (h *Handler) secureCookies(r *http.Request) bool { return h.cookies().Secure(r) }
