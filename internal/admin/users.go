@@ -48,6 +48,8 @@ func (h *Handler) userRoutes(mux *http.ServeMux) {
 	h.handle(mux, "PUT "+base+"/{id}/send-verify-email", "manage-users", a.sendVerifyEmail)
 	h.roleMappingRoutes(mux)
 	h.userProfileRoutes(mux)
+	h.userCredentialRoutes(mux)
+	h.impersonationRoutes(mux)
 }
 
 type userAPI struct{}
