@@ -130,7 +130,11 @@ func (h *Handler) page(r *http.Request, rl *realm.Realm, title, uiLocales string
 		p.Realm = displayName(*rl)
 		locale = pickLocale(*rl, r, uiLocales)
 	}
-	return p.WithLocale(locale)
+	p = p.WithLocale(locale)
+	if rl != nil {
+		p = p.WithTexts(rl.Localization)
+	}
+	return p
 }
 
 // pickLocale applies Keycloak's rule: with internationalization off a realm

@@ -202,6 +202,20 @@ func createUser(ctx context.Context, tx *store.DB, realmID string, x User, opts 
 	if err != nil {
 		return user.User{}, err
 	}
+	if opts.Source == FromAdmin && len(r.DefaultGroupIDs) > 0 {
+		// The realm's default groups, as Keycloak joins them with the
+		// default role; their roles count as granted by the caller.
+		dids, dinh, err := defaultGroups(ctx, tx, r.ID, r.DefaultGroupIDs, opts.Grant != nil)
+		if err != nil {
+			return user.User{}, err
+		}
+		for _, id := range dids {
+			if !slices.Contains(groupIDs, id) {
+				groupIDs = append(groupIDs, id)
+			}
+		}
+		inherited = append(inherited, dinh...)
+	}
 	if opts.Grant != nil {
 		ids := make([]string, 0, len(granted)+len(inherited)+1)
 		for _, gr := range append(slices.Clip(granted), inherited...) {
@@ -376,9 +390,48 @@ func groupsByPath(ctx context.Context, tx *store.DB, realmID string, paths []str
 		if !chain {
 			continue
 		}
-		for gid, seen := id, map[string]bool{}; gid != "" && !seen[gid]; gid = byID[gid].ParentID {
-			seen[gid] = true
-			rs, err := tx.ListGroupRoles(ctx, gid)
+		rs, err := chainRoles(ctx, tx, byID, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		inherited = append(inherited, rs...)
+	}
+	return ids, inherited, nil
+}
+
+// chainRoles are the roles a member of group id receives: the group's and
+// each ancestor's.
+func chainRoles(ctx context.Context, tx *store.DB, byID map[string]role.Group, id string) ([]role.Role, error) {
+	var out []role.Role
+	for gid, seen := id, map[string]bool{}; gid != "" && !seen[gid]; gid = byID[gid].ParentID {
+		seen[gid] = true
+		rs, err := tx.ListGroupRoles(ctx, gid)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+// defaultGroups are the realm's default groups that still exist and, with
+// chain set, the roles their members receive.
+func defaultGroups(ctx context.Context, tx *store.DB, realmID string, want []string, chain bool) (ids []string, inherited []role.Role, err error) {
+	all, err := tx.ListGroups(ctx, realmID)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[string]role.Group, len(all))
+	for _, g := range all {
+		byID[g.ID] = g
+	}
+	for _, id := range want {
+		if _, ok := byID[id]; !ok {
+			continue // deleted since it was made a default
+		}
+		ids = append(ids, id)
+		if chain {
+			rs, err := chainRoles(ctx, tx, byID, id)
 			if err != nil {
 				return nil, nil, err
 			}
