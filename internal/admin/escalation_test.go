@@ -235,6 +235,8 @@ var noRoleEffect = map[string]string{
 	"PUT /admin/realms/{realm}/users/{id}/reset-password":                                                  "credentials: TestTakeoverGuard",
 	"DELETE /admin/realms/{realm}/users/{id}/credentials/{credentialId}":                                   "credentials: TestTakeoverGuard",
 	"PUT /admin/realms/{realm}/users/{id}/disable-credential-types":                                        "credentials: TestTakeoverGuard",
+	"PUT /admin/realms/{realm}/users/{id}/remove-totp":                                                     "credentials: TestTakeoverGuard",
+	"PUT /admin/realms/{realm}/users-management-permissions":                                               "always off",
 	"POST /admin/realms/{realm}/users/{id}/impersonation":                                                  "a session as the user: TestTakeoverGuard",
 	"PUT /admin/realms/{realm}/users/{id}/credentials/{credentialId}/userLabel":                            "a credential's label",
 	"POST /admin/realms/{realm}/users/{id}/credentials/{credentialId}/moveToFirst":                         "the order of credentials",
@@ -402,6 +404,7 @@ func TestTakeoverGuard(t *testing.T) {
 		cs, _ := s.DB.ListCredentials(context.Background(), vic)
 		refused("DELETE", "/users/"+vic+"/credentials/"+cs[0].ID, users, nil)
 		refused("PUT", "/users/"+vic+"/disable-credential-types", users, []string{"otp"})
+		refused("PUT", "/users/"+vic+"/remove-totp", users, nil)
 		imp := s.realmAdmin(e.realm, "impmgr", "impersonation", "view-users")
 		had, _ := s.DB.ListUserSessions(context.Background(), e.realm.ID, vic, false)
 		refused("POST", "/users/"+vic+"/impersonation", imp, nil)

@@ -103,6 +103,18 @@ func TestClientSessionStats(t *testing.T) {
 		if st, _, _ := s.do("GET", e.path("/client-session-stats"), "", nil); st != 401 {
 			t.Errorf("without a token: %d", st)
 		}
+
+		// Fine-grained permissions for users: off, and cannot be turned on.
+		ump := e.path("/users-management-permissions")
+		if st, _, b := s.do("GET", ump, e.tok, nil); st != 200 || string(b) != `{"enabled":false}` {
+			t.Errorf("GET %s: %d %s", ump, st, b)
+		}
+		if st, _, b := s.do("PUT", ump, e.tok, map[string]bool{"enabled": true}); st != 400 {
+			t.Errorf("enable: %d %s", st, b)
+		}
+		if st, _, b := s.do("PUT", ump, e.tok, map[string]bool{"enabled": false}); st != 200 || string(b) != `{"enabled":false}` {
+			t.Errorf("disable: %d %s", st, b)
+		}
 	})
 }
 

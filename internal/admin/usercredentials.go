@@ -20,6 +20,7 @@ func (h *Handler) userCredentialRoutes(mux *http.ServeMux) {
 	h.handle(mux, "POST "+one+"/credentials/{credentialId}/moveToFirst", "manage-users", a.moveCredential(false))
 	h.handle(mux, "POST "+one+"/credentials/{credentialId}/moveAfter/{newPreviousCredentialId}", "manage-users", a.moveCredential(true))
 	h.handle(mux, "PUT "+one+"/disable-credential-types", "manage-users", a.disableCredentialTypes)
+	h.handle(mux, "PUT "+one+"/remove-totp", "manage-users", a.removeTOTP)
 }
 
 var errCredentialNotFound = notFound("Credential not found")
@@ -83,11 +84,26 @@ func (a userAPI) disableCredentialTypes(rq *Request) error {
 	if err := rq.decode(&types); err != nil {
 		return err
 	}
+	return a.removeCredentialTypes(rq, u, types)
+}
+
+// removeTOTP answers PUT .../remove-totp: disabling the otp type.
+func (a userAPI) removeTOTP(rq *Request) error {
+	u, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	return a.removeCredentialTypes(rq, u, []string{"otp"})
+}
+
+// removeCredentialTypes removes u's credentials of the types named, the
+// password excepted, after requireTakeover.
+func (userAPI) removeCredentialTypes(rq *Request, u user.User, types []string) error {
 	ctx := rq.R.Context()
 	if err := rq.requireTakeover(ctx, u.ID); err != nil {
 		return err
 	}
-	err = rq.h.Store.InTx(ctx, func(tx *store.DB) error {
+	err := rq.h.Store.InTx(ctx, func(tx *store.DB) error {
 		for _, t := range types {
 			if t == user.CredentialPassword {
 				continue

@@ -101,6 +101,21 @@ func TestUserCredentialOrderAndLabels(t *testing.T) {
 		if st, _, _ := s.do("PUT", e.path("/users/nope/disable-credential-types"), e.tok, []string{"otp"}); st != 404 {
 			t.Errorf("unknown user: %d", st)
 		}
+
+		// remove-totp removes OTP credentials only.
+		if err := s.DB.CreateCredential(ctx, user.Credential{ID: store.NewID(), UserID: id, Type: "otp", UserLabel: "again",
+			CreatedDate: time.Now().UnixMilli(), SecretData: `{"value":"x"}`, CredentialData: `{}`}); err != nil {
+			t.Fatal(err)
+		}
+		if st, _, b := s.do("PUT", e.path("/users/"+id+"/remove-totp"), e.tok, nil); st != 204 {
+			t.Fatalf("remove-totp: %d %s", st, b)
+		}
+		if cs := list(); len(cs) != 1 || cs[0].ID != pw {
+			t.Errorf("after remove-totp: %v", cs)
+		}
+		if st, _, _ := s.do("PUT", e.path("/users/nope/remove-totp"), e.tok, nil); st != 404 {
+			t.Errorf("remove-totp of an unknown user: %d", st)
+		}
 	})
 }
 
