@@ -83,9 +83,9 @@ func (h *Handler) call(r *http.Request, method, path, bearer, contentType string
 // {"error"}), in words an administrator understands.
 func readError(res *response) *apiError {
 	var b struct {
-		ErrorMessage     string `json:"errorMessage"`
-		Error            string `json:"error"`
-		ErrorDescription string `json:"error_description"`
+		ErrorMessage     string   `json:"errorMessage"`
+		Error            string   `json:"error"`
+		ErrorDescription string   `json:"error_description"`
 		Field            string   `json:"field"`
 		Params           []string `json:"params"`
 	}
