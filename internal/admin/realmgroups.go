@@ -89,20 +89,13 @@ func (a groupsAPI) setDefaultGroup(add bool) endpoint {
 			return err
 		}
 		if add {
-			var roleIDs []string
-			for gid, depth := g.ID, 0; gid != "" && depth < 1000; depth++ {
-				rs, err := rq.h.Store.ListGroupRoles(ctx, gid)
-				if err != nil {
-					return err
-				}
-				for _, r := range rs {
-					roleIDs = append(roleIDs, r.ID)
-				}
-				parent, err := rq.h.Store.GetGroup(ctx, rq.Realm.ID, gid)
-				if err != nil {
-					return err
-				}
-				gid = parent.ParentID
+			rs, err := rep.MemberRoles(ctx, rq.h.Store, rq.Realm.ID, g.ID)
+			if err != nil {
+				return err
+			}
+			roleIDs := make([]string, 0, len(rs))
+			for _, r := range rs {
+				roleIDs = append(roleIDs, r.ID)
 			}
 			if err := rq.requireConfer(ctx, roleIDs...); err != nil {
 				return err

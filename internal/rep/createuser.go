@@ -366,13 +366,9 @@ func groupsByPath(ctx context.Context, tx *store.DB, realmID string, paths []str
 	if len(paths) == 0 {
 		return nil, nil, nil
 	}
-	all, err := tx.ListGroups(ctx, realmID)
+	all, byID, err := groupsByID(ctx, tx, realmID)
 	if err != nil {
 		return nil, nil, err
-	}
-	byID := make(map[string]role.Group, len(all))
-	for _, g := range all {
-		byID[g.ID] = g
 	}
 	byPath := make(map[string]string, len(all))
 	for id, p := range GroupPaths(all) {
@@ -399,6 +395,29 @@ func groupsByPath(ctx context.Context, tx *store.DB, realmID string, paths []str
 	return ids, inherited, nil
 }
 
+// groupsByID lists the realm's groups, and indexes them by id.
+func groupsByID(ctx context.Context, tx *store.DB, realmID string) ([]role.Group, map[string]role.Group, error) {
+	all, err := tx.ListGroups(ctx, realmID)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[string]role.Group, len(all))
+	for _, g := range all {
+		byID[g.ID] = g
+	}
+	return all, byID, nil
+}
+
+// MemberRoles are the roles a member of group id in realmID receives: the
+// group's own and each ancestor's.
+func MemberRoles(ctx context.Context, tx *store.DB, realmID, id string) ([]role.Role, error) {
+	_, byID, err := groupsByID(ctx, tx, realmID)
+	if err != nil {
+		return nil, err
+	}
+	return chainRoles(ctx, tx, byID, id)
+}
+
 // chainRoles are the roles a member of group id receives: the group's and
 // each ancestor's.
 func chainRoles(ctx context.Context, tx *store.DB, byID map[string]role.Group, id string) ([]role.Role, error) {
@@ -417,13 +436,9 @@ func chainRoles(ctx context.Context, tx *store.DB, byID map[string]role.Group, i
 // defaultGroups are the realm's default groups that still exist and, with
 // chain set, the roles their members receive.
 func defaultGroups(ctx context.Context, tx *store.DB, realmID string, want []string, chain bool) (ids []string, inherited []role.Role, err error) {
-	all, err := tx.ListGroups(ctx, realmID)
+	_, byID, err := groupsByID(ctx, tx, realmID)
 	if err != nil {
 		return nil, nil, err
-	}
-	byID := make(map[string]role.Group, len(all))
-	for _, g := range all {
-		byID[g.ID] = g
 	}
 	for _, id := range want {
 		if _, ok := byID[id]; !ok {
