@@ -192,7 +192,9 @@ func (c Config) Validate(ctx Context, old, next map[string][]string) *Errors {
 			continue
 		}
 		if !c.CanEdit(ctx, name) {
-			if _, managed := c.Attribute(name); managed || old != nil {
+			// A new user's values are its first; afterwards a value ctx
+			// may not edit must not change.
+			if old != nil {
 				errs.Add(c, name, "updateReadOnlyAttributesRejectedMessage")
 			}
 			continue
