@@ -187,6 +187,13 @@ func TestUserProfileAdmin(t *testing.T) {
 			t.Errorf("unknown user: %d", st)
 		}
 
+		// The partial export carries the profile, never the realm's keys.
+		st, _, b = s.do("POST", e.path("/partial-export"), e.tok, nil)
+		if st != 200 || !strings.Contains(string(b), "kc.user.profile.config") || !strings.Contains(string(b), "employeeNumber") ||
+			strings.Contains(string(b), "privateKey") || strings.Contains(string(b), "org.keycloak.keys.KeyProvider") {
+			t.Errorf("partial export: %d %s", st, b)
+		}
+
 		// Permissions: reading needs an admin role of the realm, writing
 		// manage-realm.
 		viewer := s.realmAdmin(e.realm, "viewer", "view-users")

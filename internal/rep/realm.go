@@ -102,6 +102,10 @@ type Realm struct {
 	AdminEventsDetailsEnabled *bool    `json:"adminEventsDetailsEnabled,omitempty"`
 
 	Components map[string][]Component `json:"components,omitzero"`
+	// DefaultGroups are the paths of the groups new users join.
+	DefaultGroups []string `json:"defaultGroups,omitzero"`
+	// LocalizationTexts are the realm's own texts: locale → key → text.
+	LocalizationTexts map[string]map[string]string `json:"localizationTexts,omitzero"`
 
 	InternationalizationEnabled *bool    `json:"internationalizationEnabled,omitempty"`
 	SupportedLocales            []string `json:"supportedLocales,omitzero"`
