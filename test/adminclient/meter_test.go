@@ -33,6 +33,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/admin"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -521,4 +522,49 @@ func report(t *testing.T, results []meterResult) (served, total int) {
 		}
 	}
 	return served, total
+}
+
+// TestServedRoutesAnswer guards the meter's rule from the other side: every
+// route the admin API registers answers through its handler, never with
+// the server's "no such route" body, whatever its path parameters hold.
+func TestServedRoutesAnswer(t *testing.T) {
+	db := storetest.Open(t)
+	if _, err := provision.Master(t.Context(), db, "admin", "admin-pw", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(server.Options{Store: db, Log: slog.New(slog.DiscardHandler)}))
+	t.Cleanup(srv.Close)
+	f := &fixture{base: srv.URL}
+	f.token = f.login(t, "master", "admin-cli", "", "admin", "admin-pw")["access_token"].(string)
+	h := &admin.Handler{Store: db, Now: time.Now}
+	h.Register(http.NewServeMux())
+	routes := h.Routes()
+	if len(routes) < 100 {
+		t.Fatalf("only %d routes registered", len(routes))
+	}
+	param := regexp.MustCompile(`\{[^}]*\}`)
+	for _, rt := range routes {
+		method, pattern, _ := strings.Cut(rt, " ")
+		if method == "DELETE" && pattern == "/admin/realms/{realm}" {
+			continue // would remove master
+		}
+		p := param.ReplaceAllStringFunc(pattern, func(m string) string {
+			if m == "{realm}" {
+				return "master"
+			}
+			return "x"
+		})
+		var body any
+		if method == "POST" || method == "PUT" {
+			body = map[string]any{}
+		}
+		st, b, _ := f.call(t, method, p, body)
+		var eb struct {
+			Error string `json:"error"`
+		}
+		json.Unmarshal(b, &eb)
+		if (st == http.StatusNotFound || st == http.StatusMethodNotAllowed) && slices.Contains(unservedBodies, eb.Error) {
+			t.Errorf("%s answered as an unknown route: %d %s", rt, st, b)
+		}
+	}
 }
