@@ -53,10 +53,15 @@ type consolePage struct {
 
 	// Applications.
 	Apps []appView
+
+	// texts are the realm's own texts in Lang (its Localization).
+	texts map[string]string
 }
 
 // T returns message key in the page's language with {0}, {1}… replaced.
-func (p *consolePage) T(key string, args ...string) string { return ui.Text(p.Lang, key, args...) }
+func (p *consolePage) T(key string, args ...string) string {
+	return ui.RealmText(p.Lang, p.texts, key, args...)
+}
 
 // FieldError is the error of a form field, "" when it has none.
 func (p *consolePage) FieldError(field string) string { return p.Errors[field] }
@@ -146,6 +151,7 @@ func (h *Handler) newPage(r *http.Request, rl *realm.Realm, title string) *conso
 			p.Realm = rl.DisplayName
 		}
 		p.Base = h.consoleBase(r, rl.Name)
+		p.texts = rl.Localization[p.Lang]
 	}
 	return p
 }

@@ -104,9 +104,16 @@ func TestAccountUserProfile(t *testing.T) {
 
 		// The console's personal info form: the field is shown, a bad value
 		// refused with the message, nothing stored; the hidden one never shown.
+		// The realm's own text of a key replaces the built-in one.
+		e.updateRealm(func(r *realm.Realm) {
+			r.Localization = map[string]map[string]string{"en": {"accountPersonalInfoDescription": "Your details at Widgets."}}
+		})
 		br := e.browser()
 		csrf := br.signIn("user1", "password")
 		_, page := br.do("GET", "/realms/ldap-demo/account/", nil)
+		if !strings.Contains(page, "Your details at Widgets.") || strings.Contains(page, "Manage your basic information.") {
+			t.Errorf("realm text not used:\n%s", page)
+		}
 		if !strings.Contains(page, `name="attributes.employeeNumber"`) || strings.Contains(page, "watch this one") {
 			t.Errorf("personal info page:\n%s", page)
 		}

@@ -62,10 +62,19 @@ type Param struct{ Name, Value string }
 // T returns the message key in the page's locale with {0}, {1}… replaced by
 // args. Templates escape the result; messages hold no HTML.
 func (p Page) T(key string, args ...string) string {
-	if s, ok := p.texts[key]; ok {
-		return catalog{messages: map[string]string{key: s}}.text(key, args...)
+	if _, ok := p.texts[key]; ok {
+		return RealmText(p.Lang, p.texts, key, args...)
 	}
 	return p.catalog.text(key, args...)
+}
+
+// RealmText is Text with a realm's own texts of the locale (own) in front
+// of the catalogue: the realm's text of key when it has one.
+func RealmText(locale string, own map[string]string, key string, args ...string) string {
+	if s, ok := own[key]; ok {
+		return catalog{messages: map[string]string{key: s}}.text(key, args...)
+	}
+	return Text(locale, key, args...)
 }
 
 // WithTexts returns p with the realm's own texts for its locale: the
