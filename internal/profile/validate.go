@@ -345,22 +345,13 @@ func fmtNum(f float64, ok bool) string {
 func check(id string, cfg map[string]any, attr, v string) (string, []string) {
 	switch id {
 	case "length":
-		minV, hasMin, _ := number(cfg, "min")
-		maxV, hasMax, _ := number(cfg, "max")
 		s := v
 		if t, _ := cfg["trim-disabled"].(bool); !t {
 			s = strings.TrimSpace(s)
 		}
-		n := float64(utf8.RuneCountInString(s))
-		if (hasMin && n < minV) || (hasMax && n > maxV) {
-			key := "error-invalid-length"
-			switch {
-			case !hasMax:
-				key = "error-invalid-length-too-short"
-			case !hasMin:
-				key = "error-invalid-length-too-long"
-			}
-			return key, []string{fmtNum(minV, hasMin), fmtNum(maxV, hasMax)}
+		if key, params := outOfRange(cfg, float64(utf8.RuneCountInString(s)), "error-invalid-length",
+			"error-invalid-length-too-short", "error-invalid-length-too-long"); key != "" {
+			return key, params
 		}
 	case "email":
 		if !ValidEmail(strings.TrimSpace(v)) {
@@ -415,17 +406,9 @@ func check(id string, cfg map[string]any, attr, v string) (string, []string) {
 		if err != nil {
 			return "error-invalid-number", nil
 		}
-		minV, hasMin, _ := number(cfg, "min")
-		maxV, hasMax, _ := number(cfg, "max")
-		if (hasMin && f < minV) || (hasMax && f > maxV) {
-			key := "error-number-out-of-range"
-			switch {
-			case !hasMax:
-				key = "error-number-out-of-range-too-small"
-			case !hasMin:
-				key = "error-number-out-of-range-too-big"
-			}
-			return key, []string{fmtNum(minV, hasMin), fmtNum(maxV, hasMax)}
+		if key, params := outOfRange(cfg, f, "error-number-out-of-range",
+			"error-number-out-of-range-too-small", "error-number-out-of-range-too-big"); key != "" {
+			return key, params
 		}
 	case "uri":
 		u, err := url.Parse(v)
@@ -447,6 +430,25 @@ func check(id string, cfg map[string]any, attr, v string) (string, []string) {
 		}
 	}
 	return "", nil
+}
+
+// outOfRange checks n against the validator's min and max; the message
+// says which bounds there are (both, only a minimum, only a maximum), and
+// its parameters are the bounds, "" for a missing one.
+func outOfRange(cfg map[string]any, n float64, both, tooSmall, tooBig string) (string, []string) {
+	minV, hasMin, _ := number(cfg, "min")
+	maxV, hasMax, _ := number(cfg, "max")
+	if (!hasMin || n >= minV) && (!hasMax || n <= maxV) {
+		return "", nil
+	}
+	key := both
+	switch {
+	case !hasMax:
+		key = tooSmall
+	case !hasMin:
+		key = tooBig
+	}
+	return key, []string{fmtNum(minV, hasMin), fmtNum(maxV, hasMax)}
 }
 
 // mixedScript reports whether s holds Latin letters together with letters
