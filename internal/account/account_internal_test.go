@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 )
 
@@ -63,8 +64,8 @@ func TestValidEmail(t *testing.T) {
 		"user@example.com\r\nBcc: x":    false,
 		string(make([]byte, 65)) + "@x": false,
 	} {
-		if got := validEmail(email); got != want {
-			t.Errorf("validEmail(%q) = %v", email, got)
+		if got := profile.ValidEmail(email); got != want {
+			t.Errorf("ValidEmail(%q) = %v", email, got)
 		}
 	}
 }

@@ -65,10 +65,13 @@ type env struct {
 	logs  *syncBuffer
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvOn(t, storetest.Open) }
+
+// newEnvOn is newEnv on the store open returns (storetest.Both's).
+func newEnvOn(t *testing.T, open func(testing.TB) *store.DB) *env {
 	t.Helper()
 	ctx := context.Background()
-	db := storetest.Open(t)
+	db := open(t)
 	now := time.Now()
 	if _, err := provision.Master(ctx, db, "admin", "admin-pw", now); err != nil {
 		t.Fatal(err)

@@ -10,9 +10,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
+	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
 // consolePage is what every console template receives. Texts come from T,
@@ -38,6 +40,8 @@ type consolePage struct {
 	EditUsername  bool
 	EmailVerified bool
 	Errors        map[string]string // field name -> translated error
+	// Attributes are the free attributes of the user profile the user sees.
+	Attributes []attrView
 
 	// Signing in.
 	Password     *timeView // when the password was set; nil without one
@@ -49,16 +53,54 @@ type consolePage struct {
 
 	// Applications.
 	Apps []appView
+
+	// texts are the realm's own texts in Lang (its Localization).
+	texts map[string]string
 }
 
 // T returns message key in the page's language with {0}, {1}… replaced.
-func (p *consolePage) T(key string, args ...string) string { return ui.Text(p.Lang, key, args...) }
+func (p *consolePage) T(key string, args ...string) string {
+	return ui.RealmText(p.Lang, p.texts, key, args...)
+}
 
 // FieldError is the error of a form field, "" when it has none.
 func (p *consolePage) FieldError(field string) string { return p.Errors[field] }
 
 type profileForm struct {
 	Username, Email, FirstName, LastName string
+	// Attrs are the free attributes as typed, by name.
+	Attrs map[string]string
+}
+
+// attrView is one free attribute of the personal info form.
+type attrView struct {
+	Name, Label, Value, Error string
+	ReadOnly, Required        bool
+}
+
+// attrFormPrefix starts the form field name of a free attribute.
+const attrFormPrefix = "attributes."
+
+// attributeViews lists the free attributes the realm's user profile lets
+// the user see, with their values (typed ones first) and errors.
+func attributeViews(p *consolePage, cs *consoleSession, typed map[string]string) []attrView {
+	cfg, ctx := userProfile(cs.realm)
+	var out []attrView
+	for _, md := range cfg.Metadata(ctx).Attributes {
+		if profile.IsRoot(md.Name) {
+			continue
+		}
+		v := attrView{Name: md.Name, Label: ui.Resolve(p.Lang, md.DisplayName), ReadOnly: md.ReadOnly, Required: md.Required,
+			Error: p.Errors[md.Name]}
+		if vs := cs.user.Attributes[md.Name]; len(vs) > 0 {
+			v.Value = vs[0]
+		}
+		if t, ok := typed[md.Name]; ok {
+			v.Value = t
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // timeView is a moment as the page shows it: readable UTC text, and the
@@ -109,6 +151,7 @@ func (h *Handler) newPage(r *http.Request, rl *realm.Realm, title string) *conso
 			p.Realm = rl.DisplayName
 		}
 		p.Base = h.consoleBase(r, rl.Name)
+		p.texts = rl.Localization[p.Lang]
 	}
 	return p
 }
@@ -158,6 +201,7 @@ func (h *Handler) showSection(w http.ResponseWriter, r *http.Request, cs *consol
 		if st != nil && st.form != nil {
 			p.Form = *st.form
 		}
+		p.Attributes = attributeViews(p, cs, p.Form.Attrs)
 		return h.render(w, r, &cs.realm, status, "personal-info.html", p)
 	case sectionSigningIn:
 		creds, err := h.Store.ListCredentials(ctx, cs.user.ID)
@@ -267,18 +311,36 @@ func (h *Handler) savePersonalInfo(w http.ResponseWriter, r *http.Request, cs *c
 	get("email", &in.Email, &typed.Email)
 	get("firstName", &in.FirstName, &typed.FirstName)
 	get("lastName", &in.LastName, &typed.LastName)
+	// Free attributes: the form's fields replace the user's values; what
+	// the form does not show is sent back unchanged.
+	typed.Attrs = map[string]string{}
+	in.Attributes = map[string][]string{}
+	for k, v := range cs.user.Attributes {
+		in.Attributes[k] = v
+	}
+	for k := range form {
+		if name, ok := strings.CutPrefix(k, attrFormPrefix); ok && name != "" && !profile.IsRoot(name) {
+			v := strings.TrimSpace(form.Get(k))
+			typed.Attrs[name] = v
+			if v == "" {
+				delete(in.Attributes, name)
+			} else {
+				in.Attributes[name] = []string{v}
+			}
+		}
+	}
 	_, err := h.updateProfile(r.Context(), cs.realm, cs.user.ID, in)
-	var pe *profileErrors
+	var pe *profile.Errors
 	if errors.As(err, &pe) {
 		p := h.newPage(r, &cs.realm, "")
 		st := &pageState{errors: map[string]string{}, form: &typed}
-		for _, fe := range pe.errs {
-			args := []string{p.T(strings.Trim(fe.Params[0], "${}"))}
+		for _, fe := range pe.List {
+			args := []string{ui.Resolve(p.Lang, fe.Params[0])}
 			args = append(args, fe.Params[1:]...)
 			st.errors[fe.Field] = p.T(fe.Message, args...)
 		}
 		st.message = &ui.Message{Type: "error", Text: p.T("accountProfileNotSavedMessage")}
-		return h.showSection(w, r, cs, sectionPersonalInfo, pe.status, st)
+		return h.showSection(w, r, cs, sectionPersonalInfo, pe.Status, st)
 	}
 	if err != nil {
 		return err
@@ -379,10 +441,4 @@ func (h *Handler) removeAccess(w http.ResponseWriter, r *http.Request, cs *conso
 }
 
 // clientIP is the caller's address as the connection shows it, for logs.
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}
+func clientIP(r *http.Request) string { return web.ClientIP(r) }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -50,6 +51,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.serverInfoRoutes(mux)
 	h.eventRoutes(mux)
 	h.componentRoutes(mux)
+	h.realmGroupRoutes(mux)
+	h.localizationRoutes(mux)
 }
 
 // Request is one admin call: the authenticated caller and, for routes under
@@ -96,7 +99,9 @@ func (h *Handler) handle(mux *http.ServeMux, pattern, perm string, fn endpoint) 
 	h.routes = append(h.routes, pattern)
 	hd := h.guard(perm, fn)
 	mux.Handle(pattern, hd)
-	mux.Handle(pattern+"/{$}", hd)
+	if !strings.HasSuffix(pattern, "...}") { // a rest wildcard takes the slash itself
+		mux.Handle(pattern+"/{$}", hd)
+	}
 }
 
 // guard authenticates the caller, loads the realm in the path and checks

@@ -648,7 +648,13 @@ func (h *Handler) partialExport(rq *Request) error {
 	if err := json.Unmarshal(data, &x); err != nil {
 		return err
 	}
-	x.Components = nil // realm keys never leave the server this way
+	// Realm keys never leave the server this way; the user profile, which
+	// holds no secret, does.
+	up := x.Components[rep.UserProfileProvider]
+	x.Components = nil
+	if up != nil {
+		x.Components = map[string][]rep.Component{rep.UserProfileProvider: up}
+	}
 	for _, k := range smtpSecrets {
 		if x.SMTPServer[k] != "" {
 			x.SMTPServer[k] = maskedSecret

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
+	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -46,6 +47,9 @@ func (h *Handler) userRoutes(mux *http.ServeMux) {
 	h.handle(mux, "PUT "+base+"/{id}/execute-actions-email", "manage-users", a.executeActionsEmail)
 	h.handle(mux, "PUT "+base+"/{id}/send-verify-email", "manage-users", a.sendVerifyEmail)
 	h.roleMappingRoutes(mux)
+	h.userProfileRoutes(mux)
+	h.userCredentialRoutes(mux)
+	h.impersonationRoutes(mux)
 }
 
 type userAPI struct{}
@@ -71,6 +75,8 @@ func (userAPI) represent(ctx context.Context, rq *Request, u user.User, brief, t
 			Enabled: &u.Enabled, FederationLink: u.FederationLink}
 	} else {
 		x = rep.UserFromDomain(u)
+		// Only what the realm's user profile lets administrators see.
+		x.Attributes = userProfile(rq.Realm).Visible(profile.Admin, u.Attributes)
 		x.Totp = totp
 		if u.ServiceAccountClientID != "" {
 			c, err := rq.h.Store.GetClient(ctx, rq.Realm.ID, u.ServiceAccountClientID)
@@ -392,6 +398,19 @@ func (a userAPI) create(rq *Request) error {
 	if err := checkUserAttributes(x.Attributes); err != nil {
 		return err
 	}
+	// The realm's user profile: attributes it does not let administrators
+	// edit are dropped, and the rest is validated as a new user.
+	cfg := userProfile(rq.Realm)
+	x.Attributes = cfg.Merge(profile.Admin, nil, x.Attributes)
+	// A missing username keeps CreateUser's own answer.
+	var cand user.User
+	x.ApplyTo(&cand)
+	cand.Normalize()
+	if cand.Username != "" {
+		if err := checkProfile(cfg, profile.Admin, nil, cand); err != nil {
+			return err
+		}
+	}
 	u, err := rep.CreateUser(ctx, rq.h.Store, rq.Realm.ID, x, rep.UserOptions{
 		Source: rep.FromAdmin,
 		Now:    rq.Now(),
@@ -420,6 +439,10 @@ func (a userAPI) update(rq *Request) error {
 	var x rep.User
 	if err := rq.decode(&x); err != nil {
 		return err
+	}
+	cfg := userProfile(rq.Realm)
+	if x.Attributes != nil {
+		x.Attributes = cfg.Merge(profile.Admin, old.Attributes, x.Attributes)
 	}
 	next := old
 	x.ApplyTo(&next)
@@ -454,6 +477,9 @@ func (a userAPI) update(rq *Request) error {
 		return err
 	}
 	if err := checkUserAttributes(next.Attributes); err != nil {
+		return err
+	}
+	if err := checkProfile(cfg, profile.Admin, &old, next); err != nil {
 		return err
 	}
 	creds, temporary, err := passwordCredentials(rq, next, x.Credentials)

@@ -7,7 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/internal/ui"
 )
 
 // apiError is an answer of the admin API (or token endpoint) other than
@@ -80,10 +83,11 @@ func (h *Handler) call(r *http.Request, method, path, bearer, contentType string
 // {"error"}), in words an administrator understands.
 func readError(res *response) *apiError {
 	var b struct {
-		ErrorMessage     string `json:"errorMessage"`
-		Error            string `json:"error"`
-		ErrorDescription string `json:"error_description"`
-		Field            string `json:"field"`
+		ErrorMessage     string   `json:"errorMessage"`
+		Error            string   `json:"error"`
+		ErrorDescription string   `json:"error_description"`
+		Field            string   `json:"field"`
+		Params           []string `json:"params"`
 	}
 	json.Unmarshal(res.body.Bytes(), &b)
 	e := &apiError{Status: res.status, Field: b.Field}
@@ -93,7 +97,7 @@ func readError(res *response) *apiError {
 	case res.status == http.StatusUnauthorized:
 		e.Message = "Your session has ended. Reload the page to sign in again."
 	case b.ErrorMessage != "":
-		e.Message = messageText(b.ErrorMessage)
+		e.Message = messageText(b.ErrorMessage, b.Params)
 	case b.ErrorDescription != "":
 		e.Message = b.ErrorDescription
 	case b.Error != "":
@@ -104,15 +108,18 @@ func readError(res *response) *apiError {
 	return e
 }
 
-// messageText resolves the user-profile message keys the API answers with.
-func messageText(s string) string {
-	switch s {
-	case "invalidEmailMessage":
-		return "Invalid email address."
-	case "error-user-attribute-required":
-		return "This field is required."
+// messageText resolves the user profile's message keys the API answers
+// with, through the same English texts the login and account pages use;
+// params[0] is the attribute's display name. Other messages are text.
+func messageText(s string, params []string) string {
+	if ui.Text("en", s) == s {
+		return s
 	}
-	return s
+	args := slices.Clone(params)
+	if len(args) > 0 {
+		args[0] = ui.Resolve("en", args[0])
+	}
+	return ui.Text("en", s, args...)
 }
 
 // api calls the admin REST API as the signed-in administrator. in, when not

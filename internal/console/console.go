@@ -124,6 +124,8 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/realm-settings/keys", h.realmKeys)
 	page("GET POST", "/realm-settings/keys/providers/{id}", h.keyProvider)
 	page("POST", "/realm-settings/delete", h.deleteRealm)
+	page("GET POST", "/realm-settings/localization", h.realmLocalization)
+	page("GET POST", "/realm-settings/user-profile", h.realmUserProfile)
 
 	page("GET", "/clients", h.clientList)
 	page("GET POST", "/clients/new", h.clientCreate)
@@ -154,6 +156,8 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/users/new", h.userCreate)
 	page("GET POST", "/users/{id}", h.userDetails)
 	page("POST", "/users/{id}/delete", h.userDelete)
+	page("GET POST", "/users/{id}/attributes", h.userAttributes)
+	page("POST", "/users/{id}/impersonate", h.userImpersonate)
 	page("GET POST", "/users/{id}/credentials", h.userCredentials)
 	page("GET POST", "/users/{id}/role-mapping", h.userRoleMapping)
 	page("GET POST", "/users/{id}/groups", h.userGroups)

@@ -66,6 +66,8 @@ type userForm struct {
 	userRow
 	Actions  []option
 	Editable bool
+	// Impersonate: the administrator holds the impersonation role.
+	Impersonate bool
 }
 
 func (q *rq) readUserForm(f *userForm) (rep.User, error) {
@@ -131,7 +133,8 @@ func (q *rq) userView(u rep.User, tab string) *view {
 	v := q.view("User", "users", tab)
 	v.Heading = u.Username
 	v.Back = &link{"Users", q.realmURL("/users")}
-	v.Tabs = tabs(q.realmURL("/users/"+seg(u.ID)), tab, "details", "", "Details", "credentials", "/credentials", "Credentials",
+	v.Tabs = tabs(q.realmURL("/users/"+seg(u.ID)), tab, "details", "", "Details", "attributes", "/attributes", "Attributes",
+		"credentials", "/credentials", "Credentials",
 		"role-mapping", "/role-mapping", "Role mapping", "groups", "/groups", "Groups", "sessions", "/sessions", "Sessions",
 		"consents", "/consents", "Consents")
 	return v
@@ -143,7 +146,7 @@ func (h *Handler) userDetails(q *rq) error {
 		return err
 	}
 	v := q.userView(u, "details")
-	f := &userForm{userRow: userRowOf(u), Editable: q.perms.can("manage-users")}
+	f := &userForm{userRow: userRowOf(u), Editable: q.perms.can("manage-users"), Impersonate: q.perms.can("impersonation")}
 	f.Actions = slices.Clone(requiredActions)
 	for i := range f.Actions {
 		f.Actions[i].Selected = slices.Contains(u.RequiredActions, f.Actions[i].Value)

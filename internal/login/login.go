@@ -10,9 +10,9 @@ package login
 
 import (
 	"errors"
+	"github.com/gatehouse-iam/gatehouse/internal/sso"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -130,7 +130,11 @@ func (h *Handler) page(r *http.Request, rl *realm.Realm, title, uiLocales string
 		p.Realm = displayName(*rl)
 		locale = pickLocale(*rl, r, uiLocales)
 	}
-	return p.WithLocale(locale)
+	p = p.WithLocale(locale)
+	if rl != nil {
+		p = p.WithTexts(rl.Localization)
+	}
+	return p
 }
 
 // pickLocale applies Keycloak's rule: with internationalization off a realm
@@ -232,13 +236,7 @@ func (h *Handler) resources(r *http.Request) string {
 }
 
 // basePath is the path part of the server's public base URL ("" or "/auth").
-func basePath(u web.URLs, r *http.Request) string {
-	b, err := url.Parse(u.Base(r))
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSuffix(b.EscapedPath(), "/")
-}
+func basePath(u web.URLs, r *http.Request) string { return sso.BasePath(u, r) }
 
 // loadRealm finds the realm named in the path; an unknown or disabled realm
 // is a 404 page.
@@ -251,10 +249,4 @@ func (h *Handler) loadRealm(r *http.Request) (realm.Realm, error) {
 }
 
 // clientIP is the caller's address as the connection shows it.
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}
+func clientIP(r *http.Request) string { return web.ClientIP(r) }

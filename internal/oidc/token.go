@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
@@ -301,10 +300,4 @@ func (h *Handler) verifyRefreshToken(ctx context.Context, r *http.Request, rl re
 }
 
 // clientIP is the caller's address as the connection shows it.
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}
+func clientIP(r *http.Request) string { return web.ClientIP(r) }

@@ -7,6 +7,7 @@
 package realm
 
 import (
+	"encoding/json"
 	"errors"
 	"regexp"
 	"strings"
@@ -102,6 +103,15 @@ type Realm struct {
 	SMTPServer             map[string]string `json:"smtpServer,omitempty"`
 	BrowserSecurityHeaders map[string]string `json:"browserSecurityHeaders,omitempty"`
 	Attributes             map[string]string `json:"attributes,omitempty"`
+
+	// UserProfile is the declarative user profile, Keycloak's UPConfig
+	// document as package profile parsed it; empty means the default.
+	UserProfile json.RawMessage `json:"userProfile,omitempty"`
+	// DefaultGroupIDs are the groups every new user joins.
+	DefaultGroupIDs []string `json:"defaultGroupIds,omitempty"`
+	// Localization holds the realm's own texts: locale → message key →
+	// text. They override the built-in catalogue on the realm's pages.
+	Localization map[string]map[string]string `json:"localization,omitempty"`
 }
 
 // New returns a realm with Keycloak 26's defaults for every setting.

@@ -209,6 +209,20 @@ func createUser(ctx context.Context, tx *store.DB, realmID string, x User, opts 
 	if err != nil {
 		return user.User{}, err
 	}
+	if opts.Source == FromAdmin && len(r.DefaultGroupIDs) > 0 {
+		// The realm's default groups, as Keycloak joins them with the
+		// default role; their roles count as granted by the caller.
+		dids, dinh, err := defaultGroups(ctx, tx, r.ID, r.DefaultGroupIDs, opts.Grant != nil)
+		if err != nil {
+			return user.User{}, err
+		}
+		for _, id := range dids {
+			if !slices.Contains(groupIDs, id) {
+				groupIDs = append(groupIDs, id)
+			}
+		}
+		inherited = append(inherited, dinh...)
+	}
 	if opts.Grant != nil {
 		ids := make([]string, 0, len(granted)+len(inherited)+1)
 		for _, gr := range append(slices.Clip(granted), inherited...) {
@@ -369,13 +383,9 @@ func groupsByPath(ctx context.Context, tx *store.DB, realmID string, paths []str
 	if len(paths) == 0 {
 		return nil, nil, nil
 	}
-	all, err := tx.ListGroups(ctx, realmID)
+	all, byID, err := groupsByID(ctx, tx, realmID)
 	if err != nil {
 		return nil, nil, err
-	}
-	byID := make(map[string]role.Group, len(all))
-	for _, g := range all {
-		byID[g.ID] = g
 	}
 	byPath := make(map[string]string, len(all))
 	for id, p := range GroupPaths(all) {
@@ -393,9 +403,67 @@ func groupsByPath(ctx context.Context, tx *store.DB, realmID string, paths []str
 		if !chain {
 			continue
 		}
-		for gid, seen := id, map[string]bool{}; gid != "" && !seen[gid]; gid = byID[gid].ParentID {
-			seen[gid] = true
-			rs, err := tx.ListGroupRoles(ctx, gid)
+		rs, err := chainRoles(ctx, tx, byID, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		inherited = append(inherited, rs...)
+	}
+	return ids, inherited, nil
+}
+
+// groupsByID lists the realm's groups, and indexes them by id.
+func groupsByID(ctx context.Context, tx *store.DB, realmID string) ([]role.Group, map[string]role.Group, error) {
+	all, err := tx.ListGroups(ctx, realmID)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[string]role.Group, len(all))
+	for _, g := range all {
+		byID[g.ID] = g
+	}
+	return all, byID, nil
+}
+
+// MemberRoles are the roles a member of group id in realmID receives: the
+// group's own and each ancestor's.
+func MemberRoles(ctx context.Context, tx *store.DB, realmID, id string) ([]role.Role, error) {
+	_, byID, err := groupsByID(ctx, tx, realmID)
+	if err != nil {
+		return nil, err
+	}
+	return chainRoles(ctx, tx, byID, id)
+}
+
+// chainRoles are the roles a member of group id receives: the group's and
+// each ancestor's.
+func chainRoles(ctx context.Context, tx *store.DB, byID map[string]role.Group, id string) ([]role.Role, error) {
+	var out []role.Role
+	for gid, seen := id, map[string]bool{}; gid != "" && !seen[gid]; gid = byID[gid].ParentID {
+		seen[gid] = true
+		rs, err := tx.ListGroupRoles(ctx, gid)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+// defaultGroups are the realm's default groups that still exist and, with
+// chain set, the roles their members receive.
+func defaultGroups(ctx context.Context, tx *store.DB, realmID string, want []string, chain bool) (ids []string, inherited []role.Role, err error) {
+	_, byID, err := groupsByID(ctx, tx, realmID)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, id := range want {
+		if _, ok := byID[id]; !ok {
+			continue // deleted since it was made a default
+		}
+		ids = append(ids, id)
+		if chain {
+			rs, err := chainRoles(ctx, tx, byID, id)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -254,6 +254,19 @@ func exportRealm(ctx context.Context, tx *store.DB, realmName string) (Realm, er
 		return 1
 	})
 	x.Components = map[string][]Component{keyProviders: comps}
+	if len(r.UserProfile) > 0 {
+		// Keycloak keeps the declarative user profile as a component.
+		x.Components[UserProfileProvider] = []Component{{Name: userProfileProviderID, ProviderID: userProfileProviderID,
+			SubComponents: map[string][]Component{}, Config: map[string][]string{userProfileConfig: {string(r.UserProfile)}}}}
+	}
+	for _, id := range r.DefaultGroupIDs {
+		if p, ok := groupPath[id]; ok {
+			x.DefaultGroups = append(x.DefaultGroups, p)
+		}
+	}
+	if len(r.Localization) > 0 {
+		x.LocalizationTexts = r.Localization
+	}
 	return x, nil
 }
 

@@ -2,6 +2,7 @@ package rep
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
+	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -149,7 +151,7 @@ func (im *importer) run(ctx context.Context) error {
 	steps := []func(context.Context) error{
 		im.clientScopes, im.clientsStep, im.roles, im.composites, im.defaultRole, im.keys,
 		func(ctx context.Context) error { return provision.Complete(ctx, tx, im.realm.ID, im.now) },
-		im.reloadRoles, im.legacyDefaultRoles, im.scopeMappings, im.groupsStep, im.users, im.serviceAccounts,
+		im.reloadRoles, im.legacyDefaultRoles, im.scopeMappings, im.groupsStep, im.realmExtras, im.users, im.serviceAccounts,
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
@@ -597,6 +599,49 @@ func (im *importer) groupsStep(ctx context.Context) error {
 		return nil
 	}
 	return walk(im.x.Groups, "", "", "$.groups")
+}
+
+// Where Keycloak's export keeps the declarative user profile.
+const (
+	UserProfileProvider   = "org.keycloak.userprofile.UserProfileProvider"
+	userProfileProviderID = "declarative-user-profile"
+	userProfileConfig     = "kc.user.profile.config"
+)
+
+// realmExtras stores what the realm keeps beside its settings: the default
+// groups (by path, so after the groups), its own texts, and the user
+// profile, which is checked as the admin API checks it.
+func (im *importer) realmExtras(ctx context.Context) error {
+	var defaults []string
+	for i, p := range im.x.DefaultGroups {
+		id, ok := im.groups[p]
+		if !ok {
+			id, ok = im.groups["/"+p]
+		}
+		if !ok {
+			return importErr(fmt.Sprintf("$.defaultGroups[%d]", i), "group %q is not among the realm's groups", p)
+		}
+		defaults = append(defaults, id)
+	}
+	var up []byte
+	for i, c := range im.x.Components[UserProfileProvider] {
+		if v := c.Config[userProfileConfig]; len(v) > 0 && v[0] != "" {
+			cfg, err := profile.Parse([]byte(v[0]))
+			if err != nil {
+				return importErr(fmt.Sprintf("$.components[%q][%d].config[%q]", UserProfileProvider, i, userProfileConfig), "%v", err)
+			}
+			if up, err = json.Marshal(cfg); err != nil {
+				return err
+			}
+		}
+	}
+	if len(defaults) == 0 && len(up) == 0 && len(im.x.LocalizationTexts) == 0 {
+		return nil
+	}
+	return im.tx.UpdateRealm(ctx, im.realm.ID, func(r *realm.Realm) error {
+		r.DefaultGroupIDs, r.UserProfile, r.Localization = defaults, up, im.x.LocalizationTexts
+		return nil
+	})
 }
 
 // users creates the file's users through CreateUser, as Keycloak's import

@@ -109,9 +109,9 @@ type Realm struct {
 	AdminEventsEnabled        *bool    `json:"adminEventsEnabled,omitempty"`
 	AdminEventsDetailsEnabled *bool    `json:"adminEventsDetailsEnabled,omitempty"`
 
-	// Components are read for key providers only; other component types
+	// Components are read for key providers and the user profile; other component types
 	// are reported as not stored.
-	Components map[string][]Component `json:"components,omitzero" stored:"org.keycloak.keys.KeyProvider"`
+	Components map[string][]Component `json:"components,omitzero" stored:"org.keycloak.keys.KeyProvider,org.keycloak.userprofile.UserProfileProvider"`
 
 	// PrivateKey, PublicKey and Certificate are the realm key of files
 	// written before key providers existed (Keycloak 1 to 3); they import
@@ -119,6 +119,10 @@ type Realm struct {
 	PrivateKey  string `json:"privateKey,omitempty"`
 	PublicKey   string `json:"publicKey,omitempty"`
 	Certificate string `json:"certificate,omitempty"`
+	// DefaultGroups are the paths of the groups new users join.
+	DefaultGroups []string `json:"defaultGroups,omitzero"`
+	// LocalizationTexts are the realm's own texts: locale → key → text.
+	LocalizationTexts map[string]map[string]string `json:"localizationTexts,omitzero"`
 
 	InternationalizationEnabled *bool    `json:"internationalizationEnabled,omitempty"`
 	SupportedLocales            []string `json:"supportedLocales,omitzero"`

@@ -271,3 +271,34 @@ func (s *DB) ConsumeOnce(ctx context.Context, realmID, key string, expiresAt int
 	n, err := r.RowsAffected()
 	return n == 1, err
 }
+
+// ClientSessionCounts counts the realm's client sessions per client: online
+// and offline, keyed by the client's internal id; clients without sessions
+// are absent.
+func (s *DB) ClientSessionCounts(ctx context.Context, realmID string) (map[string][2]int, error) {
+	rows, err := s.query(ctx, `SELECT cs.client_id, cs.offline, COUNT(*) FROM client_sessions cs
+		JOIN clients c ON c.id = cs.client_id WHERE c.realm_id = $1 GROUP BY cs.client_id, cs.offline`, realmID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][2]int{}
+	for rows.Next() {
+		var (
+			id      string
+			offline bool
+			n       int
+		)
+		if err := rows.Scan(&id, &offline, &n); err != nil {
+			return nil, err
+		}
+		c := out[id]
+		if offline {
+			c[1] = n
+		} else {
+			c[0] = n
+		}
+		out[id] = c
+	}
+	return out, rows.Err()
+}

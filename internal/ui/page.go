@@ -45,6 +45,9 @@ type Page struct {
 	Result string
 
 	catalog catalog
+	// texts are the realm's own texts for the page's locale, which replace
+	// the catalogue's (WithTexts).
+	texts map[string]string
 }
 
 // Message is a text shown in a page's alert area.
@@ -58,7 +61,28 @@ type Param struct{ Name, Value string }
 
 // T returns the message key in the page's locale with {0}, {1}… replaced by
 // args. Templates escape the result; messages hold no HTML.
-func (p Page) T(key string, args ...string) string { return p.catalog.text(key, args...) }
+func (p Page) T(key string, args ...string) string {
+	if _, ok := p.texts[key]; ok {
+		return RealmText(p.Lang, p.texts, key, args...)
+	}
+	return p.catalog.text(key, args...)
+}
+
+// RealmText is Text with a realm's own texts of the locale (own) in front
+// of the catalogue: the realm's text of key when it has one.
+func RealmText(locale string, own map[string]string, key string, args ...string) string {
+	if s, ok := own[key]; ok {
+		return catalog{messages: map[string]string{key: s}}.text(key, args...)
+	}
+	return Text(locale, key, args...)
+}
+
+// WithTexts returns p with the realm's own texts for its locale: the
+// realm's Localization, keyed by locale, as administrators set it.
+func (p Page) WithTexts(byLocale map[string]map[string]string) Page {
+	p.texts = byLocale[p.Lang]
+	return p
+}
 
 // TitleText is the page title in the page's locale, its arguments filled.
 func (p Page) TitleText() string { return p.T(p.Title, p.TitleArgs...) }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -179,4 +180,13 @@ func LogRequests(log *slog.Logger, now func() time.Time, next http.Handler) http
 			slog.Int("status", sw.Status()), slog.Duration("latency", now().Sub(start)),
 			slog.String("realm", r.PathValue("realm")))
 	})
+}
+
+// ClientIP is the caller's address as the connection shows it.
+func ClientIP(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
 }

@@ -662,6 +662,102 @@ describe("realm operations", () => {
   });
 });
 
+describe("user profile, credentials and impersonation", () => {
+  before(() => kc.setConfig({ realmName: REALM }));
+
+  it("reads the default profile and adds a validated attribute", async () => {
+    const profile = await kc.users.getProfile();
+    assert.deepEqual(profile.attributes.map((a) => a.name), ["username", "email", "firstName", "lastName"]);
+    assert.equal(profile.unmanagedAttributePolicy, "ADMIN_EDIT");
+    profile.attributes.push({
+      name: "employeeNumber",
+      displayName: "Employee number",
+      validations: { pattern: { pattern: "^[0-9]{4}$" } },
+      permissions: { view: ["admin", "user"], edit: ["admin", "user"] },
+      multivalued: false,
+    });
+    const stored = await kc.users.updateProfile(profile);
+    assert.ok(stored.attributes.some((a) => a.name === "employeeNumber"));
+    const md = await kc.users.getProfileMetadata();
+    assert.ok(md.attributes.some((a) => a.name === "employeeNumber" && a.validators.pattern));
+    await rejectsWith(
+      kc.users.updateProfile({ attributes: [{ name: "username" }, { name: "email" }, { name: "x", validations: { nope: {} } }] }),
+      400,
+    );
+  });
+
+  it("refuses a value the pattern refuses, with Keycloak's message", async () => {
+    await assert.rejects(
+      kc.users.create({ username: "badnumber", attributes: { employeeNumber: ["12ab"] } }),
+      (err) => {
+        assert.equal(err.response?.status, 400);
+        assert.equal(err.responseData?.errorMessage, "error-pattern-no-match");
+        assert.equal(err.responseData?.field, "employeeNumber");
+        return true;
+      },
+    );
+    const u = await kc.users.findOne({ id: ids.user });
+    await kc.users.update({ id: ids.user }, { ...u, attributes: { ...u.attributes, employeeNumber: ["1234"] } });
+    const after = await kc.users.findOne({ id: ids.user });
+    assert.deepEqual(after.attributes.employeeNumber, ["1234"]);
+    // department is not in the profile: an unmanaged attribute, kept for administrators.
+    assert.deepEqual(await kc.users.getUnmanagedAttributes({ id: ids.user }), { department: ["ldap"] });
+  });
+
+  it("labels and orders credentials", async () => {
+    const [pw] = await kc.users.getCredentials({ id: ids.user });
+    await kc.users.updateCredentialLabel({ id: ids.user, credentialId: pw.id }, "main password");
+    const [again] = await kc.users.getCredentials({ id: ids.user });
+    assert.equal(again.userLabel, "main password");
+    await kc.users.moveCredentialPositionUp({ id: ids.user, credentialId: pw.id });
+    await rejectsWith(kc.users.moveCredentialPositionUp({ id: ids.user, credentialId: "nope" }), 404);
+    await kc.users.removeTotp({ id: ids.user });
+    assert.equal((await kc.users.getCredentials({ id: ids.user })).length, 1, "the password stays");
+  });
+
+  it("impersonates a user", async () => {
+    const res = await kc.users.impersonation({ id: ids.user }, { user: ids.user, realm: REALM });
+    assert.equal(res.redirect, `${baseUrl}/realms/${REALM}/account`);
+    assert.equal(res.sameRealm, false);
+    await rejectsWith(kc.users.impersonation({ id: "nope" }, { user: "nope", realm: REALM }), 404);
+  });
+});
+
+describe("realm groups, texts and stats", () => {
+  it("keeps default groups and finds groups by path", async () => {
+    await kc.realms.addDefaultGroup({ realm: REALM, id: ids.engineers });
+    const dg = await kc.realms.getDefaultGroups({ realm: REALM });
+    assert.deepEqual(dg.map((g) => g.path), ["/staff/engineers"]);
+    const g = await kc.realms.getGroupByPath({ realm: REALM, path: "staff/engineers" });
+    assert.equal(g.id, ids.engineers);
+    await rejectsWith(kc.realms.getGroupByPath({ realm: REALM, path: "staff/nobody" }), 404);
+    await kc.realms.removeDefaultGroup({ realm: REALM, id: ids.engineers });
+    assert.deepEqual(await kc.realms.getDefaultGroups({ realm: REALM }), []);
+    await rejectsWith(kc.realms.addDefaultGroup({ realm: REALM, id: "nope" }), 404);
+  });
+
+  it("sets, lists and deletes localization texts", async () => {
+    await kc.realms.addLocalization({ realm: REALM, selectedLocale: "en", key: "loginAccountTitle" }, "Welcome");
+    assert.deepEqual(await kc.realms.getRealmSpecificLocales({ realm: REALM }), ["en"]);
+    assert.deepEqual(await kc.realms.getRealmLocalizationTexts({ realm: REALM, selectedLocale: "en" }), {
+      loginAccountTitle: "Welcome",
+    });
+    await kc.realms.deleteRealmLocalizationTexts({ realm: REALM, selectedLocale: "en", key: "loginAccountTitle" });
+    await rejectsWith(
+      kc.realms.deleteRealmLocalizationTexts({ realm: REALM, selectedLocale: "en", key: "loginAccountTitle" }),
+      404,
+    );
+  });
+
+  it("counts client sessions", async () => {
+    const stats = await kc.realms.getClientSessionStats({ realm: REALM });
+    assert.ok(Array.isArray(stats));
+    for (const s of stats) {
+      assert.equal(typeof s.active, "string");
+    }
+  });
+});
+
 describe("changes and deletes", () => {
   before(() => kc.setConfig({ realmName: REALM }));
 
