@@ -39,6 +39,8 @@ func (h *Handler) Routes() []string { return slices.Clone(h.routes) }
 func (h *Handler) Register(mux *http.ServeMux) {
 	h.realmRoutes(mux)
 	h.clientRoutes(mux)
+	h.evaluateRoutes(mux)
+	h.clientToolRoutes(mux)
 	h.clientScopeRoutes(mux)
 	h.roleRoutes(mux)
 	h.groupRoutes(mux)

@@ -3,10 +3,10 @@ package admin
 import (
 	"crypto/rand"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
@@ -160,6 +160,11 @@ func (clientsAPI) rep(rq *Request, c client.Client, links []client.ScopeLink, sc
 	manage := rq.Can("manage-clients")
 	if !manage {
 		x.Secret, x.RegistrationAccessToken = nil, nil
+		if _, ok := x.Attributes[client.AttrRotatedSecret]; ok {
+			attrs := maps.Clone(x.Attributes)
+			delete(attrs, client.AttrRotatedSecret)
+			x.Attributes = attrs
+		}
 	}
 	x.Access = map[string]bool{"view": rq.Can("view-clients"), "configure": manage, "manage": manage}
 	return x
@@ -410,14 +415,10 @@ func newClientSecret() string {
 
 // setNewClientSecret gives c a fresh secret and records when, as Keycloak's
 // client.secret.creation.time attribute (epoch seconds).
+// With rotatedLife above zero the replaced secret keeps working that long
+// (client.RotateSecret); otherwise it stops at once.
 func setNewClientSecret(rq *Request, c *client.Client) {
-	c.Secret = newClientSecret()
-	attrs := make(map[string]string, len(c.Attributes)+1)
-	for k, v := range c.Attributes {
-		attrs[k] = v
-	}
-	attrs["client.secret.creation.time"] = strconv.FormatInt(rq.Now().Unix(), 10)
-	c.Attributes = attrs
+	c.RotateSecret(newClientSecret(), rq.Now(), 0)
 }
 
 // validateURLs applies Keycloak's DefaultClientValidationProvider URL rules:

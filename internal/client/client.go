@@ -39,6 +39,9 @@ type Client struct {
 	AuthFlowOverrides         map[string]string
 	FullScopeAllowed          bool
 	NodeReRegistrationTimeout int
+	// RegisteredNodes are the cluster nodes of the application that
+	// registered themselves, with when (epoch seconds).
+	RegisteredNodes map[string]int64
 	SurrogateAuthRequired     bool
 	ProtocolMappers           []ProtocolMapper
 }

@@ -75,7 +75,7 @@ func (h *Handler) authenticateClient(ctx context.Context, r *http.Request, form 
 	if secret == "" {
 		return client.Client{}, oauthErr(http.StatusUnauthorized, "unauthorized_client", "Client secret not provided in request")
 	}
-	if c.Secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(c.Secret)) != 1 {
+	if !c.SecretMatches(secret, h.Now()) {
 		return client.Client{}, errInvalidClient
 	}
 	return c, nil

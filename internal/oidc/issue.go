@@ -5,11 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/grant"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
@@ -31,66 +31,25 @@ type tokenResponse struct {
 	Scope            string `json:"scope"`
 }
 
-// scopeRequest is the outcome of matching a scope parameter against the
-// client's linked scopes.
-type scopeRequest struct {
-	scopes  []client.Scope
-	openid  bool
-	offline bool
-}
-
-func (s scopeRequest) names() []string {
-	out := make([]string, len(s.scopes))
-	for i, sc := range s.scopes {
-		out[i] = sc.Name
-	}
-	return out
-}
-
-// resolveScopes returns the client scopes that apply: every default scope of
-// the client, plus the optional ones the scope parameter names. A requested
-// scope the client does not have is Keycloak's invalid_scope.
-func (h *Handler) resolveScopes(ctx context.Context, rl realm.Realm, c client.Client, requested string) (scopeRequest, error) {
-	var out scopeRequest
-	links, err := h.Store.ClientScopesOf(ctx, rl.ID, c.ID)
-	if err != nil {
-		return out, err
-	}
-	want := map[string]bool{}
-	for _, s := range strings.Fields(requested) {
-		if s == "openid" {
-			out.openid = true
-			continue
-		}
-		want[s] = true
-	}
-	for _, l := range links {
-		sc := l.Scope
-		if sc.Protocol != "" && sc.Protocol != "openid-connect" {
-			continue
-		}
-		if l.Default || want[sc.Name] {
-			out.scopes = append(out.scopes, sc)
-			delete(want, sc.Name)
-		}
-	}
-	if len(want) > 0 {
+// resolveScopes returns the client scopes that apply (grant.ResolveScopes),
+// answering a scope the client does not have with Keycloak's invalid_scope.
+func (h *Handler) resolveScopes(ctx context.Context, rl realm.Realm, c client.Client, requested string) (grant.Scopes, error) {
+	out, err := grant.ResolveScopes(ctx, h.Store, rl, c, requested)
+	if errors.Is(err, grant.ErrInvalidScope) {
 		return out, badRequest("invalid_scope", "Invalid scopes: "+requested)
 	}
-	out.offline = slices.ContainsFunc(out.scopes, func(s client.Scope) bool { return s.Name == "offline_access" }) &&
-		strings.Contains(" "+requested+" ", " offline_access ")
-	return out, nil
+	return out, err
 }
 
 // narrowScopes checks a refresh request's scope against the scope the
 // session was granted: it may narrow it, never widen it (RFC 6749 §6).
 // It returns the scope parameter to resolve.
-func narrowScopes(granted scopeRequest, grantedParam, requested string) (string, error) {
+func narrowScopes(granted grant.Scopes, grantedParam, requested string) (string, error) {
 	if strings.TrimSpace(requested) == "" {
 		return grantedParam, nil
 	}
-	have := map[string]bool{"openid": granted.openid}
-	for _, s := range granted.scopes {
+	have := map[string]bool{"openid": granted.OpenID}
+	for _, s := range granted.Scopes {
 		have[s.Name] = true
 	}
 	for _, s := range strings.Fields(requested) {
@@ -101,33 +60,10 @@ func narrowScopes(granted scopeRequest, grantedParam, requested string) (string,
 	return requested, nil
 }
 
-// roles returns the user's effective realm and client role names as a token
-// for client c may carry them: all of them with full scope allowed, and
-// otherwise only the client's own roles.
+// roles returns the user's effective roles within the client's role scope
+// (grant.Roles).
 func (h *Handler) roles(ctx context.Context, rl realm.Realm, c client.Client, u user.User) ([]string, map[string][]string, error) {
-	held, err := h.Store.EffectiveRoles(ctx, rl.ID, u.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	var realmRoles []string
-	clientRoles := map[string][]string{}
-	for _, r := range held {
-		if r.ClientID == "" {
-			if c.FullScopeAllowed {
-				realmRoles = append(realmRoles, r.Name)
-			}
-			continue
-		}
-		if !c.FullScopeAllowed && r.ClientID != c.ID {
-			continue
-		}
-		clientRoles[r.ClientClientID] = append(clientRoles[r.ClientClientID], r.Name)
-	}
-	sort.Strings(realmRoles)
-	for k := range clientRoles {
-		sort.Strings(clientRoles[k])
-	}
-	return realmRoles, clientRoles, nil
+	return grant.Roles(ctx, h.Store, rl, c, u)
 }
 
 // hasRealmRole reports whether name is among the user's effective roles,
@@ -147,7 +83,7 @@ type issued struct {
 	user    user.User
 	us      session.UserSession
 	cs      session.ClientSession
-	scopes  scopeRequest
+	scopes  grant.Scopes
 	refresh bool // issue a refresh token
 	acr     string
 	nonce   string
@@ -180,7 +116,7 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 		User:           x.user,
 		UserSession:    x.us,
 		ClientSession:  x.cs,
-		Scopes:         x.scopes.scopes,
+		Scopes:         x.scopes.Scopes,
 		RealmRoles:     realmRoles,
 		ClientRoles:    clientRoles,
 		Now:            now,
@@ -225,7 +161,7 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 			resp.RefreshExpiresIn = in.RefreshExp - nowS
 		}
 	}
-	if x.scopes.openid {
+	if x.scopes.OpenID {
 		if resp.IDToken, err = token.Sign(token.ID(in, access), sigKey); err != nil {
 			return tokenResponse{}, err
 		}
@@ -236,9 +172,9 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 
 // scopeString is the granted scope as the token response states it:
 // "openid" only when it was asked for.
-func scopeString(s scopeRequest) string {
-	out := token.ScopeString(s.scopes)
-	if !s.openid {
+func scopeString(s grant.Scopes) string {
+	out := token.ScopeString(s.Scopes)
+	if !s.OpenID {
 		out = strings.TrimSpace(strings.TrimPrefix(out, "openid"))
 	}
 	return out
