@@ -47,6 +47,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.userRoutes(mux)
 	h.sessionRoutes(mux)
 	h.serverInfoRoutes(mux)
+	h.consoleRoutes(mux)
 	h.eventRoutes(mux)
 	h.componentRoutes(mux)
 }

@@ -120,7 +120,11 @@ const (
 // a multipart form (keystoreFormat, file, and for a keystore its
 // storePassword) and answers what it read.
 func (a clientsAPI) uploadKey(rq *Request) error {
-	if _, err := a.load(rq); err != nil {
+	c, err := a.load(rq)
+	if err != nil {
+		return err
+	}
+	if err := rq.requireClientTakeover(rq.R.Context(), c.ID); err != nil {
 		return err
 	}
 	rq.R.Body = http.MaxBytesReader(rq.W, rq.R.Body, maxJSONBody)

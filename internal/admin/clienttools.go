@@ -239,6 +239,16 @@ func (a clientsAPI) installation(rq *Request) error {
 		resource: c.ClientID, bearerOnly: c.BearerOnly, public: c.PublicClient && !c.BearerOnly,
 		verifyAudience: verifyAudience, roleMappings: len(roles) > 0, credentials: adapterCredentials(c),
 	}
+	// The file carries the client's secret, which only those who may change
+	// it see (SECURITY.md M8).
+	if slices.ContainsFunc(cfg.credentials, func(c adapterCredential) bool { return c.value != "" || c.fields != nil }) {
+		if err := rq.Require("manage-clients"); err != nil {
+			return err
+		}
+		if err := rq.requireClientTakeover(ctx, c.ID); err != nil {
+			return err
+		}
+	}
 	var body string
 	switch rq.R.PathValue("provider") {
 	case "keycloak-oidc-keycloak-json":

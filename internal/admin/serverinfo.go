@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
+	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
@@ -142,6 +143,9 @@ var protocolMapperTypes = map[string][]mapperType{
 				mapperProp("user.attribute.region", "User Attribute Name for Region", "Name of the user attribute which will be used to map to 'region' subclaim of the 'address' claim.", "String", "region"),
 				mapperProp("user.attribute.locality", "User Attribute Name for Locality", "Name of the user attribute which will be used to map to 'locality' subclaim of the 'address' claim.", "String", "locality"),
 				propAllTokenFlags)},
+		{ID: token.MapperHardcodedRole, Name: "Hardcoded Role", Category: mapperCategoryToken,
+			HelpText:   "Hardcode a role into the access token.",
+			Properties: mapperProps(mapperProp("role", "Role", "Role you want added to the token.  Click 'Select Role' button to browse roles, or just type it in the textbox.  To reference a client role the syntax is clientname.clientrole, i.e. myclient.myrole", "Role", nil))},
 		{ID: token.MapperGroups, Name: "Group Membership", Category: mapperCategoryToken,
 			HelpText: "Map user group membership",
 			Properties: mapperProps(propClaimName,
@@ -245,13 +249,84 @@ type passwordPolicyType struct {
 	MultipleSupported bool   `json:"multipleSupported"`
 }
 
-// passwordPolicies are the password policy terms Gatehouse enforces today:
-// only the hashing ones (user.ParseHashPolicy); any other term in a realm's
-// passwordPolicy is stored but not applied, so it is not advertised.
+// passwordPolicies are the password policy terms Gatehouse enforces
+// (user.CheckPassword, user.PasswordExpired and the hashing policy), with
+// Keycloak's display names and defaults, sorted by id. A term it would
+// store without enforcing is not advertised.
 var passwordPolicies = []passwordPolicyType{
+	{ID: "digits", DisplayName: "Digits", ConfigType: "int", DefaultValue: "1"},
+	{ID: "forceExpiredPasswordChange", DisplayName: "Expire Password", ConfigType: "int", DefaultValue: "365"},
 	{ID: "hashAlgorithm", DisplayName: "Hashing Algorithm", ConfigType: "String", DefaultValue: user.HashArgon2},
 	// -1 leaves the algorithm's own default number of iterations.
 	{ID: "hashIterations", DisplayName: "Hashing Iterations", ConfigType: "int", DefaultValue: "-1"},
+	{ID: "length", DisplayName: "Minimum length", ConfigType: "int", DefaultValue: "8"},
+	{ID: "lowerCase", DisplayName: "Lowercase Characters", ConfigType: "int", DefaultValue: "1"},
+	{ID: "maxLength", DisplayName: "Maximum Length", ConfigType: "int", DefaultValue: "64"},
+	{ID: "notContainsUsername", DisplayName: "Not Contains Username"},
+	{ID: "notEmail", DisplayName: "Not Email"},
+	{ID: "notUsername", DisplayName: "Not Username"},
+	{ID: "passwordAge", DisplayName: "Not Recently Used (In Days)", ConfigType: "int", DefaultValue: "365"},
+	{ID: "passwordHistory", DisplayName: "Not Recently Used", ConfigType: "int", DefaultValue: "3"},
+	{ID: "regexPattern", DisplayName: "Regular Expression", ConfigType: "String", MultipleSupported: true},
+	{ID: "specialChars", DisplayName: "Special Characters", ConfigType: "int", DefaultValue: "1"},
+	{ID: "upperCase", DisplayName: "Uppercase Characters", ConfigType: "int", DefaultValue: "1"},
+}
+
+// passwordPolicyIDs are the ids of passwordPolicies.
+func passwordPolicyIDs() []string {
+	ids := make([]string, len(passwordPolicies))
+	for i, p := range passwordPolicies {
+		ids[i] = p.ID
+	}
+	return ids
+}
+
+// themeInfo is Keycloak's ThemeInfoRepresentation.
+type themeInfo struct {
+	Name    string   `json:"name"`
+	Locales []string `json:"locales"`
+}
+
+// serverThemes lists, by theme type, the theme names a realm may choose;
+// Gatehouse renders each of them with its one embedded theme, in every
+// locale it has texts for.
+func serverThemes() map[string][]themeInfo {
+	names := map[string][]string{
+		"login":   {"base", "keycloak", "keycloak.v2"},
+		"account": {"base", "keycloak.v2"},
+		"admin":   {"base", "keycloak.v2"},
+		"email":   {"base", "keycloak"},
+		"common":  {"base", "keycloak"},
+		"welcome": {"keycloak"},
+	}
+	out := map[string][]themeInfo{}
+	for typ, ns := range names {
+		for _, n := range ns {
+			out[typ] = append(out[typ], themeInfo{Name: n, Locales: ui.Locales()})
+		}
+	}
+	return out
+}
+
+// clientInstallation is Keycloak's ClientInstallationRepresentation: the
+// adapter configurations clients/{id}/installation/providers/{id} answers.
+type clientInstallation struct {
+	ID           string `json:"id"`
+	Protocol     string `json:"protocol"`
+	DownloadOnly bool   `json:"downloadOnly"`
+	DisplayType  string `json:"displayType"`
+	HelpText     string `json:"helpText"`
+	Filename     string `json:"filename"`
+	MediaType    string `json:"mediaType"`
+}
+
+var clientInstallations = []clientInstallation{
+	{ID: "keycloak-oidc-keycloak-json", Protocol: rep.OpenIDConnect, DisplayType: "Keycloak OIDC JSON",
+		HelpText: "keycloak.json file used by the Keycloak OIDC client adapter to configure clients.",
+		Filename: "keycloak.json", MediaType: "application/json"},
+	{ID: "keycloak-oidc-jboss-subsystem", Protocol: rep.OpenIDConnect, DisplayType: "Keycloak OIDC JBoss Subsystem XML",
+		HelpText: "XML snippet to add to the Keycloak OIDC subsystem of the application server.",
+		Filename: "keycloak-oidc-subsystem.xml", MediaType: "application/xml"},
 }
 
 // spiInfo is Keycloak's SpiInfoRepresentation.
@@ -302,27 +377,27 @@ func serverInfo(started, now time.Time) map[string]any {
 		"features": []any{},
 		"cryptoInfo": map[string]any{
 			"cryptoProvider":         "go",
-			"supportedKeystoreTypes": []string{},
-			// Client authentication is by client secret only; no signed
-			// client assertions are accepted yet.
-			"clientSignatureSymmetricAlgorithms":  []string{},
-			"clientSignatureAsymmetricAlgorithms": []string{},
+			"supportedKeystoreTypes": []string{"PKCS12"},
+			// The algorithms signed client assertions are accepted with
+			// (client-secret-jwt and client-jwt).
+			"clientSignatureSymmetricAlgorithms":  client.AssertionSymmetricAlgorithms,
+			"clientSignatureAsymmetricAlgorithms": client.AssertionAsymmetricAlgorithms,
 		},
-		"themes":            map[string]any{},
+		"themes":            serverThemes(),
 		"socialProviders":   []any{},
 		"identityProviders": []any{},
 		"clientImporters":   []any{},
 		"providers": map[string]spiInfo{
 			"login-protocol":       spiOf(rep.OpenIDConnect),
-			"client-authenticator": spiOf("client-secret"),
+			"client-authenticator": spiOf("client-secret", "client-jwt", "client-secret-jwt"),
 			"keys":                 spiOf(keys.ProviderRSAGenerated, keys.ProviderRSA, keys.ProviderHMACGenerated),
 			"password-hashing":     spiOf(user.HashArgon2, user.HashPBKDF2SHA512, user.HashPBKDF2SHA256, user.HashPBKDF2SHA1),
-			"password-policy":      spiOf("hashAlgorithm", "hashIterations"),
+			"password-policy":      spiOf(passwordPolicyIDs()...),
 			"protocol-mapper":      spiOf(mapperIDs...),
 		},
 		"protocolMapperTypes":    protocolMapperTypes,
 		"builtinProtocolMappers": map[string][]rep.ProtocolMapper{rep.OpenIDConnect: builtinMappers()},
-		"clientInstallations":    map[string]any{},
+		"clientInstallations":    map[string][]clientInstallation{rep.OpenIDConnect: clientInstallations},
 		"componentTypes":         map[string]any{},
 		"passwordPolicies":       passwordPolicies,
 		"enums":                  map[string][]string{"sslRequired": {"ALL", "EXTERNAL", "NONE"}},

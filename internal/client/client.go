@@ -41,9 +41,9 @@ type Client struct {
 	NodeReRegistrationTimeout int
 	// RegisteredNodes are the cluster nodes of the application that
 	// registered themselves, with when (epoch seconds).
-	RegisteredNodes map[string]int64
-	SurrogateAuthRequired     bool
-	ProtocolMappers           []ProtocolMapper
+	RegisteredNodes       map[string]int64
+	SurrogateAuthRequired bool
+	ProtocolMappers       []ProtocolMapper
 }
 
 // New returns a confidential OpenID Connect client with Keycloak's defaults.

@@ -64,9 +64,7 @@ func (h *Handler) authenticateAssertion(ctx context.Context, r *http.Request, fo
 	}
 	// The client is named by the assertion itself; read it before verifying
 	// only to find the key, and trust nothing else from it until verified.
-	unverified, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{
-		jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512,
-		jose.ES256, jose.ES384, jose.ES512, jose.HS256, jose.HS384, jose.HS512})
+	unverified, err := jose.ParseSigned(raw, assertionAlgorithms)
 	if err != nil || len(unverified.Signatures) != 1 {
 		return client.Client{}, errAssertion
 	}
@@ -138,6 +136,15 @@ func (h *Handler) authenticateAssertion(ctx context.Context, r *http.Request, fo
 	}
 	return c, nil
 }
+
+// assertionAlgorithms are the algorithms a client assertion may be signed with.
+var assertionAlgorithms = func() []jose.SignatureAlgorithm {
+	var out []jose.SignatureAlgorithm
+	for _, a := range slices.Concat(client.AssertionAsymmetricAlgorithms, client.AssertionSymmetricAlgorithms) {
+		out = append(out, jose.SignatureAlgorithm(a))
+	}
+	return out
+}()
 
 // clientPublicKey finds the key a client signs its assertions with: a
 // registered certificate (jwt.credential.certificate), public key
