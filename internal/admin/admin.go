@@ -50,6 +50,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.consoleRoutes(mux)
 	h.eventRoutes(mux)
 	h.componentRoutes(mux)
+	h.permissionRoutes(mux)
 }
 
 // Request is one admin call: the authenticated caller and, for routes under

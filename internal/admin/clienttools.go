@@ -180,32 +180,20 @@ func (a clientsAPI) testNodes(rq *Request) error {
 	return rq.JSON(res)
 }
 
-// permissionReference is Keycloak's ManagementPermissionReference.
-type permissionReference struct {
-	Enabled bool `json:"enabled"`
-}
-
 // permissions answers as Keycloak does while fine-grained admin permissions
-// are off: the client has none. Gatehouse has no fine-grained permissions.
+// are off (permissions.go).
 func (a clientsAPI) permissions(rq *Request) error {
 	if _, err := a.load(rq); err != nil {
 		return err
 	}
-	return rq.JSON(permissionReference{})
+	return permissionsOff(rq)
 }
 
 func (a clientsAPI) setPermissions(rq *Request) error {
 	if _, err := a.load(rq); err != nil {
 		return err
 	}
-	var ref permissionReference
-	if err := rq.decode(&ref); err != nil {
-		return err
-	}
-	if ref.Enabled {
-		return badRequest("Fine-grained admin permissions are not supported")
-	}
-	return rq.JSON(permissionReference{})
+	return setPermissionsOff(rq)
 }
 
 // installation answers an adapter configuration for the client
