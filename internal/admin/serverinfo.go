@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/events"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
@@ -400,7 +401,11 @@ func serverInfo(started, now time.Time) map[string]any {
 		"clientInstallations":    map[string][]clientInstallation{rep.OpenIDConnect: clientInstallations},
 		"componentTypes":         map[string]any{},
 		"passwordPolicies":       passwordPolicies,
-		"enums":                  map[string][]string{"sslRequired": {"ALL", "EXTERNAL", "NONE"}},
+		"enums": map[string][]string{
+			"sslRequired":   {"ALL", "EXTERNAL", "NONE"},
+			"eventType":     events.Types(),
+			"operationType": {"CREATE", "UPDATE", "DELETE", "ACTION"},
+		},
 	}
 }
 

@@ -86,6 +86,13 @@ type Realm struct {
 	SupportedLocales            []string `json:"supportedLocales,omitempty"`
 	DefaultLocale               string   `json:"defaultLocale,omitempty"`
 
+	// OTPPolicy, WebAuthnPolicy and WebAuthnPasswordlessPolicy are nil
+	// until an administrator sets them; OTP, WebAuthn and
+	// WebAuthnPasswordless give the defaults then.
+	OTPPolicy                  *OTPPolicy      `json:"otpPolicy,omitempty"`
+	WebAuthnPolicy             *WebAuthnPolicy `json:"webAuthnPolicy,omitempty"`
+	WebAuthnPasswordlessPolicy *WebAuthnPolicy `json:"webAuthnPasswordlessPolicy,omitempty"`
+
 	LoginTheme   string `json:"loginTheme,omitempty"`
 	AccountTheme string `json:"accountTheme,omitempty"`
 	AdminTheme   string `json:"adminTheme,omitempty"`

@@ -11,7 +11,7 @@
 //   - On input a pointer distinguishes "absent" from the zero value: an absent
 //     setting keeps the domain's value (on create, Keycloak's default), which
 //     is how Keycloak's own update and import code treats nulls.
-//   - Unknown fields (otpPolicy*, webAuthn*, authenticationFlows…) are
+//   - Unknown fields (authenticationFlows…) are
 //     ignored by encoding/json, so any realm export decodes.
 //   - Output is deterministic: lists whose order carries no meaning are sorted.
 package rep
@@ -80,6 +80,7 @@ type Realm struct {
 	DefaultRole         *Role    `json:"defaultRole,omitempty"`
 	RequiredCredentials []string `json:"requiredCredentials,omitzero"`
 	PasswordPolicy      *string  `json:"passwordPolicy,omitempty"`
+	RealmPolicies
 
 	Users                       []User        `json:"users,omitzero"`
 	Clients                     []Client      `json:"clients,omitzero"`
@@ -144,6 +145,7 @@ func RealmFromDomain(r realm.Realm) Realm {
 	x := Realm{
 		ID:                                  r.ID,
 		Realm:                               r.Name,
+		RealmPolicies:                       realmPoliciesFromDomain(r),
 		DisplayName:                         optional(r.DisplayName),
 		DisplayNameHTML:                     optional(r.DisplayNameHTML),
 		NotBefore:                           &r.NotBefore,
@@ -241,6 +243,7 @@ func (x Realm) ApplyTo(r *realm.Realm) {
 	if x.Realm != "" {
 		r.Name = x.Realm
 	}
+	x.RealmPolicies.applyTo(r)
 	set(&r.DisplayName, x.DisplayName)
 	set(&r.DisplayNameHTML, x.DisplayNameHTML)
 	set(&r.NotBefore, x.NotBefore)
