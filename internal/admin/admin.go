@@ -51,6 +51,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.eventRoutes(mux)
 	h.componentRoutes(mux)
 	h.permissionRoutes(mux)
+	h.clientPolicyRoutes(mux)
 }
 
 // Request is one admin call: the authenticated caller and, for routes under

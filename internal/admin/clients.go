@@ -292,6 +292,9 @@ func (a clientsAPI) create(rq *Request) error {
 	if err := a.validateURLs(rq, c); err != nil {
 		return err
 	}
+	if err := rq.applyClientPolicies(&c); err != nil {
+		return err
+	}
 
 	if c.ServiceAccountsEnabled {
 		if err := rq.requireServiceAccount(ctx); err != nil {
@@ -553,6 +556,9 @@ func (a clientsAPI) update(rq *Request) error {
 				return badRequest(err.Error())
 			}
 			if err := a.validateURLs(rq, *old); err != nil {
+				return err
+			}
+			if err := rq.applyClientPolicies(old); err != nil {
 				return err
 			}
 			c = *old

@@ -127,7 +127,6 @@ func TestClearCaches(t *testing.T) {
 	})
 }
 
-
 func TestManagementPermissionsOff(t *testing.T) {
 	both(t, func(t *testing.T, s *testServer) {
 		e := newCRGEnv(t, s, "perm")

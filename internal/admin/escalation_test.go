@@ -246,6 +246,8 @@ var noRoleEffect = map[string]string{
 	"POST /admin/realms/{realm}/clients/{id}/nodes":                                      "cluster nodes: TestTakeoverGuard",
 	"DELETE /admin/realms/{realm}/clients/{id}/nodes/{node}":                             "cluster nodes: TestTakeoverGuard",
 	"PUT /admin/realms/{realm}/clients/{id}/management/permissions":                      "fine-grained permissions cannot be enabled",
+	"PUT /admin/realms/{realm}/client-policies/profiles":                                 "client policies restrict clients, grant nothing",
+	"PUT /admin/realms/{realm}/client-policies/policies":                                 "client policies restrict clients, grant nothing",
 	"PUT /admin/realms/{realm}/roles-by-id/{roleID}/management/permissions":              "fine-grained permissions cannot be enabled",
 	"PUT /admin/realms/{realm}/roles/{roleName}/management/permissions":                  "fine-grained permissions cannot be enabled",
 	"PUT /admin/realms/{realm}/clients/{id}/roles/{roleName}/management/permissions":     "fine-grained permissions cannot be enabled",

@@ -44,7 +44,7 @@ func TestRepresentationsReadBack(t *testing.T) {
 			"otpPolicyLookAheadWindow": 2, "otpPolicyCodeReusable": true,
 			"webAuthnPolicyRpEntityName": "Acme", "webAuthnPolicySignatureAlgorithms": []string{"ES256"},
 			"webAuthnPolicyUserVerificationRequirement": "preferred", "webAuthnPolicyCreateTimeout": 60,
-			"webAuthnPolicyExtraOrigins":                      []string{"android:apk-key-hash:abc"},
+			"webAuthnPolicyExtraOrigins":                               []string{"android:apk-key-hash:abc"},
 			"webAuthnPolicyPasswordlessAvoidSameAuthenticatorRegister": true,
 		}
 		e.want("PUT", "", e.tok, body, 204, "")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/clientpolicy"
 	"github.com/gatehouse-iam/gatehouse/internal/events"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
@@ -389,12 +390,14 @@ func serverInfo(started, now time.Time) map[string]any {
 		"identityProviders": []any{},
 		"clientImporters":   []any{},
 		"providers": map[string]spiInfo{
-			"login-protocol":       spiOf(rep.OpenIDConnect),
-			"client-authenticator": spiOf("client-secret", "client-jwt", "client-secret-jwt"),
-			"keys":                 spiOf(keys.ProviderRSAGenerated, keys.ProviderRSA, keys.ProviderHMACGenerated),
-			"password-hashing":     spiOf(user.HashArgon2, user.HashPBKDF2SHA512, user.HashPBKDF2SHA256, user.HashPBKDF2SHA1),
-			"password-policy":      spiOf(passwordPolicyIDs()...),
-			"protocol-mapper":      spiOf(mapperIDs...),
+			"login-protocol":          spiOf(rep.OpenIDConnect),
+			"client-authenticator":    spiOf("client-secret", "client-jwt", "client-secret-jwt"),
+			"keys":                    spiOf(keys.ProviderRSAGenerated, keys.ProviderRSA, keys.ProviderHMACGenerated),
+			"password-hashing":        spiOf(user.HashArgon2, user.HashPBKDF2SHA512, user.HashPBKDF2SHA256, user.HashPBKDF2SHA1),
+			"password-policy":         spiOf(passwordPolicyIDs()...),
+			"protocol-mapper":         spiOf(mapperIDs...),
+			"client-policy-executor":  spiOf(clientpolicy.Executors()...),
+			"client-policy-condition": spiOf(clientpolicy.Conditions()...),
 		},
 		"protocolMapperTypes":    protocolMapperTypes,
 		"builtinProtocolMappers": map[string][]rep.ProtocolMapper{rep.OpenIDConnect: builtinMappers()},

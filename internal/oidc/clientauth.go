@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/clientpolicy"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -81,11 +82,28 @@ func (h *Handler) authenticateClient(ctx context.Context, r *http.Request, form 
 	return c, nil
 }
 
+// checkClientPolicies runs the realm's client policies on a client that has
+// authenticated (clientpolicy.Set.OnAuthenticate).
+func checkClientPolicies(rl realm.Realm, c client.Client) error {
+	set, err := clientpolicy.FromRealm(rl.ClientProfiles, rl.ClientPolicies)
+	if err != nil {
+		return err
+	}
+	var pe *clientpolicy.Error
+	if err := set.OnAuthenticate(c); errors.As(err, &pe) {
+		return oauthErr(http.StatusUnauthorized, pe.Code, pe.Description)
+	}
+	return nil
+}
+
 // authClient is authenticateClient for the endpoints: a 401 answered to a
 // client that tried HTTP Basic carries the challenge RFC 6749 §5.2 requires
 // ("WWW-Authenticate" matching the scheme the client used; SECURITY.md T5).
 func (h *Handler) authClient(w http.ResponseWriter, r *http.Request, form url.Values, rl realm.Realm) (client.Client, error) {
 	c, err := h.authenticateClient(r.Context(), r, form, rl)
+	if err == nil {
+		err = checkClientPolicies(rl, c)
+	}
 	var we *web.Error
 	if err != nil && errors.As(err, &we) && we.Status == http.StatusUnauthorized {
 		if scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " "); strings.EqualFold(scheme, "Basic") {

@@ -93,6 +93,12 @@ type Realm struct {
 	WebAuthnPolicy             *WebAuthnPolicy `json:"webAuthnPolicy,omitempty"`
 	WebAuthnPasswordlessPolicy *WebAuthnPolicy `json:"webAuthnPasswordlessPolicy,omitempty"`
 
+	// ClientProfiles and ClientPolicies are the realm's client policy
+	// documents as JSON text (package clientpolicy reads them), validated
+	// when written.
+	ClientProfiles string `json:"clientProfiles,omitempty"`
+	ClientPolicies string `json:"clientPolicies,omitempty"`
+
 	LoginTheme   string `json:"loginTheme,omitempty"`
 	AccountTheme string `json:"accountTheme,omitempty"`
 	AdminTheme   string `json:"adminTheme,omitempty"`
