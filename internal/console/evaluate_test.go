@@ -1,0 +1,54 @@
+package console_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// The Evaluate tab shows the mappers a scope brings in and an example
+// token; Action → Download adapter config serves the adapter files.
+func TestClientEvaluateAndAdapterConfig(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	home := b.signIn(masterConsole, "admin", "admin-pw")
+	r := "/admin/master/console/demo"
+	p := b.submit(home, r+"/clients/new", url.Values{"clientId": {"app"}, "accessType": {"confidential"},
+		"standardFlowEnabled": {"on"}, "serviceAccountsEnabled": {"on"}, "redirectUris": {"http://localhost/*"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("create client: %d %s", p.status, p.body)
+	}
+	client := strings.TrimSuffix(p.header.Get("Location"), "?notice=created")
+
+	page := b.get(client + "/evaluate?scope=openid+address")
+	if page.status != 200 || !strings.Contains(page.body, `id="evaluated-mappers"`) || !strings.Contains(page.body, "address") {
+		t.Fatalf("evaluate tab: %d\n%s", page.status, page.body)
+	}
+	page = b.get(client + "/evaluate?scope=openid&user=service-account-app&kind=access-token")
+	if !strings.Contains(page.body, `id="example-token"`) || !strings.Contains(page.body, "service-account-app") {
+		t.Fatalf("example token missing:\n%s", page.body)
+	}
+	page = b.get(client + "/evaluate?user=nobody")
+	if !strings.Contains(page.body, `id="evaluate-error"`) {
+		t.Fatalf("unknown user: %s", page.body)
+	}
+
+	page = b.get(client)
+	if !strings.Contains(page.body, `id="adapter-json"`) {
+		t.Fatalf("no download action on the settings page")
+	}
+	page = b.get(client + "/adapter-config?provider=keycloak-oidc-keycloak-json")
+	if page.status != 200 || !strings.Contains(page.header.Get("Content-Disposition"), "keycloak.json") {
+		t.Fatalf("adapter config: %d %v", page.status, page.header)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal([]byte(page.body), &cfg); err != nil || cfg["resource"] != "app" || cfg["realm"] != "demo" {
+		t.Fatalf("keycloak.json: %v %s", err, page.body)
+	}
+	page = b.get(client + "/adapter-config?provider=keycloak-oidc-jboss-subsystem")
+	if !strings.Contains(page.body, "<resource>app</resource>") {
+		t.Fatalf("subsystem xml: %s", page.body)
+	}
+}
