@@ -87,3 +87,29 @@ func TestRepresentationsReadBack(t *testing.T) {
 		}
 	})
 }
+
+// A mapper missing the configuration its type cannot work without is
+// refused, naming the field; the hardcoded role mapper then works in tokens.
+func TestMapperRequiredConfig(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		e := newCRGEnv(t, s, "mreq")
+		cid := e.create("/clients", map[string]any{"clientId": "app", "publicClient": true, "directAccessGrantsEnabled": true})
+		pm := "/clients/" + cid + "/protocol-mappers/models"
+		e.want("POST", pm, e.tok, map[string]any{"name": "r", "protocol": "openid-connect", "protocolMapper": "oidc-hardcoded-role-mapper",
+			"config": map[string]string{}}, 400, `{"errorMessage":"Role is required for a Hardcoded Role mapper","field":"role"}`)
+		e.want("POST", pm, e.tok, map[string]any{"name": "a", "protocol": "openid-connect", "protocolMapper": "oidc-usermodel-attribute-mapper",
+			"config": map[string]string{"claim.name": "x"}}, 400, `{"errorMessage":"User Attribute is required for a User Attribute mapper","field":"user.attribute"}`)
+		mid := e.create(pm, map[string]any{"name": "r", "protocol": "openid-connect", "protocolMapper": "oidc-hardcoded-role-mapper",
+			"config": map[string]string{"role": "auditor"}})
+		// Editing it may not drop the role either.
+		e.want("PUT", pm+"/"+mid, e.tok, map[string]any{"id": mid, "name": "r", "protocol": "openid-connect", "protocolMapper": "oidc-hardcoded-role-mapper",
+			"config": map[string]string{"role": ""}}, 400, "")
+		e.create("/users", map[string]any{"username": "hu", "enabled": true, "credentials": []map[string]any{{"type": "password", "value": "hu-pw"}}})
+		claims := jwtClaims(t, s.token("mreq", "app", "hu", "hu-pw"))
+		ra, _ := claims["realm_access"].(map[string]any)
+		roles, _ := ra["roles"].([]any)
+		if !slices.Contains(roles, any("auditor")) {
+			t.Fatalf("hardcoded role not in the token: %v", claims["realm_access"])
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
@@ -16,6 +17,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/token"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
 // Version is what GET /admin/serverinfo reports as systemInfo.version. The
@@ -92,18 +94,18 @@ var protocolMapperTypes = map[string][]mapperType{
 	rep.OpenIDConnect: {
 		{ID: token.MapperUserProperty, Name: "User Property", Category: mapperCategoryToken,
 			HelpText: "Map a built in user property (email, firstName, lastName) to a token claim.",
-			Properties: mapperProps(mapperProp("user.attribute", "Property", "Name of the property method in the UserModel interface. For example, a value of 'email' would reference the UserModel.getEmail() method.", "String", nil),
+			Properties: mapperProps(required(mapperProp("user.attribute", "Property", "Name of the property method in the UserModel interface. For example, a value of 'email' would reference the UserModel.getEmail() method.", "String", nil)),
 				propClaimName, propJSONType, propAllTokenFlags)},
 		{ID: token.MapperUserAttribute, Name: "User Attribute", Category: mapperCategoryToken,
 			HelpText: "Map a custom user attribute to a token claim.",
-			Properties: mapperProps(mapperProp("user.attribute", "User Attribute", "Name of stored user attribute which is the name of an attribute within the UserModel.attribute map.", "UserProfileAttributeList", nil),
+			Properties: mapperProps(required(mapperProp("user.attribute", "User Attribute", "Name of stored user attribute which is the name of an attribute within the UserModel.attribute map.", "UserProfileAttributeList", nil)),
 				propClaimName, propJSONType, propMultivalued, propAllTokenFlags)},
 		{ID: token.MapperFullName, Name: "User's full name", Category: mapperCategoryToken,
 			HelpText:   "Maps the user's first and last name to the OpenID Connect 'name' claim. Format is <first> + ' ' + <last>",
 			Properties: mapperProps(propAllTokenFlags)},
 		{ID: token.MapperHardcodedClaim, Name: "Hardcoded claim", Category: mapperCategoryToken,
 			HelpText: "Hardcode a claim into the token.",
-			Properties: mapperProps(propClaimName, mapperProp("claim.value", "Claim value", "Value of the claim you want to hard code. 'true' and 'false' can be used for boolean values.", "String", nil),
+			Properties: mapperProps(required(propClaimName), mapperProp("claim.value", "Claim value", "Value of the claim you want to hard code. 'true' and 'false' can be used for boolean values.", "String", nil),
 				propJSONType, propAllTokenFlags)},
 		{ID: token.MapperAudience, Name: "Audience", Category: mapperCategoryToken,
 			HelpText: "Add specified audience to the audience (aud) field of token",
@@ -133,7 +135,7 @@ var protocolMapperTypes = map[string][]mapperType{
 			Properties: mapperProps(mapperFlags(propFlagAccess, propFlagLightweight, propFlagIntrospection))},
 		{ID: token.MapperSessionNote, Name: "User Session Note", Category: mapperCategoryToken,
 			HelpText: "Map a custom user session note to a token claim.",
-			Properties: mapperProps(mapperProp("user.session.note", "User Session Note", "Name of stored user session note within the UserSessionModel.note map.", "String", nil),
+			Properties: mapperProps(required(mapperProp("user.session.note", "User Session Note", "Name of stored user session note within the UserSessionModel.note map.", "String", nil)),
 				propClaimName, propJSONType, mapperFlags(propFlagID, propFlagAccess, propFlagLightweight, propFlagIntrospection))},
 		{ID: token.MapperAddress, Name: "User Address", Category: mapperCategoryToken,
 			HelpText: "Maps user address attributes (street, locality, region, postal_code, and country) to the OpenID Connect 'address' claim.",
@@ -147,7 +149,7 @@ var protocolMapperTypes = map[string][]mapperType{
 				propAllTokenFlags)},
 		{ID: token.MapperHardcodedRole, Name: "Hardcoded Role", Category: mapperCategoryToken,
 			HelpText:   "Hardcode a role into the access token.",
-			Properties: mapperProps(mapperProp("role", "Role", "Role you want added to the token.  Click 'Select Role' button to browse roles, or just type it in the textbox.  To reference a client role the syntax is clientname.clientrole, i.e. myclient.myrole", "Role", nil))},
+			Properties: mapperProps(required(mapperProp("role", "Role", "Role you want added to the token.  Click 'Select Role' button to browse roles, or just type it in the textbox.  To reference a client role the syntax is clientname.clientrole, i.e. myclient.myrole", "Role", nil)))},
 		{ID: token.MapperGroups, Name: "Group Membership", Category: mapperCategoryToken,
 			HelpText: "Map user group membership",
 			Properties: mapperProps(propClaimName,
@@ -166,6 +168,16 @@ const mapperCategoryToken = "Token mapper"
 
 func mapperProp(name, label, help, typ string, def any) []configProperty {
 	return []configProperty{{Name: name, Label: label, HelpText: help, Type: typ, DefaultValue: def}}
+}
+
+// required marks a mapper property a mapper cannot work without: the admin
+// API refuses a mapper that leaves it empty (checkProtocolMapper).
+func required(ps []configProperty) []configProperty {
+	out := slices.Clone(ps)
+	for i := range out {
+		out[i].Required = true
+	}
+	return out
 }
 
 func mapperProps(groups ...[]configProperty) []configProperty { return slices.Concat(groups...) }
@@ -461,6 +473,14 @@ func checkProtocolMapper(m *client.ProtocolMapper, ownerProtocol string) error {
 	}
 	if m.Config == nil {
 		m.Config = map[string]string{}
+	}
+	i := slices.IndexFunc(protocolMapperTypes[m.Protocol], func(t mapperType) bool { return t.ID == m.ProtocolMapper })
+	for _, p := range protocolMapperTypes[m.Protocol][i].Properties {
+		if p.Required && strings.TrimSpace(m.Config[p.Name]) == "" {
+			// field names the config key, as the console's form does.
+			return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{
+				"field": p.Name, "errorMessage": p.Label + " is required for a " + protocolMapperTypes[m.Protocol][i].Name + " mapper"}}
+		}
 	}
 	return nil
 }

@@ -121,6 +121,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/realm-settings/tokens", h.realmTokens)
 	page("GET POST", "/realm-settings/sessions", h.realmSessions)
 	page("GET POST", "/realm-settings/keys", h.realmKeys)
+	page("GET POST", "/realm-settings/client-policies", h.realmClientPolicies)
 	page("POST", "/realm-settings/delete", h.deleteRealm)
 
 	page("GET", "/clients", h.clientList)

@@ -52,3 +52,33 @@ func TestClientEvaluateAndAdapterConfig(t *testing.T) {
 		t.Fatalf("subsystem xml: %s", page.body)
 	}
 }
+
+// Realm settings → Client policies saves the JSON documents through the
+// admin API and shows its refusal.
+func TestClientPoliciesPage(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	home := b.signIn(masterConsole, "admin", "admin-pw")
+	path := "/admin/master/console/demo/realm-settings/client-policies"
+	page := b.get(path)
+	if page.status != 200 || !strings.Contains(page.body, `id="profiles"`) || !strings.Contains(page.body, "&#34;profiles&#34;") {
+		t.Fatalf("page: %d\n%s", page.status, page.body)
+	}
+	bad := `{"profiles":[{"name":"x","executors":[{"executor":"holder-of-key-enforcer","configuration":{}}]}]}`
+	p := b.submit(home, path, url.Values{"document": {"profiles"}, "profiles": {bad}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "executor not supported: holder-of-key-enforcer") {
+		t.Fatalf("refused profile: %d\n%s", p.status, p.body)
+	}
+	p = b.submit(home, path, url.Values{"document": {"profiles"}, "profiles": {"{not json"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "not valid JSON") {
+		t.Fatalf("bad json: %d", p.status)
+	}
+	good := `{"profiles":[{"name":"x","executors":[{"executor":"consent-required","configuration":{"auto-configure":"true"}}]}]}`
+	p = b.submit(home, path, url.Values{"document": {"profiles"}, "profiles": {good}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("save: %d\n%s", p.status, p.body)
+	}
+	if page = b.get(path); !strings.Contains(page.body, "consent-required") {
+		t.Fatalf("saved profile not shown")
+	}
+}

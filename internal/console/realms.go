@@ -200,7 +200,8 @@ func (h *Handler) realmTab(q *rq, t realmTab) error {
 // realmTabs are the tabs of the realm settings.
 func (q *rq) realmTabs(current string) []tabLink {
 	return tabs(q.realmURL("/realm-settings"), current, "general", "", "General", "login", "/login", "Login",
-		"tokens", "/tokens", "Tokens", "sessions", "/sessions", "Sessions", "keys", "/keys", "Keys")
+		"tokens", "/tokens", "Tokens", "sessions", "/sessions", "Sessions", "keys", "/keys", "Keys",
+		"client-policies", "/client-policies", "Client policies")
 }
 
 // keysData is the admin API's KeysMetadataRepresentation.
