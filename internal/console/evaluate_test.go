@@ -82,3 +82,37 @@ func TestClientPoliciesPage(t *testing.T) {
 		t.Fatalf("saved profile not shown")
 	}
 }
+
+// Role and group attributes are edited as key=value lines and read back.
+func TestRoleAndGroupAttributes(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	home := b.signIn(masterConsole, "admin", "admin-pw")
+	r := "/admin/master/console/demo"
+	if p := b.submit(home, r+"/roles", url.Values{"action": {"create"}, "name": {"reader"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("create role: %d", p.status)
+	}
+	p := b.submit(home, r+"/roles/reader", url.Values{"action": {"save"}, "description": {"reads"}, "attributes": {"team=blue\nteam=green\nlevel=2\n"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("save role: %d\n%s", p.status, p.body)
+	}
+	page := b.get(r + "/roles/reader")
+	if !strings.Contains(page.body, "level=2\nteam=blue\nteam=green\n") {
+		t.Fatalf("role attributes not shown:\n%s", page.body)
+	}
+	p = b.submit(home, r+"/roles/reader", url.Values{"action": {"save"}, "attributes": {"no equals sign"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "Write each attribute as key=value") {
+		t.Fatalf("bad attribute line: %d", p.status)
+	}
+
+	p = b.submit(home, r+"/groups", url.Values{"name": {"staff"}})
+	group := strings.TrimSuffix(p.header.Get("Location"), "?notice=created")
+	p = b.submit(home, group, url.Values{"action": {"rename"}, "groupName": {"staff"}, "description": {"everyone"}, "attributes": {"site=paris"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("save group: %d\n%s", p.status, p.body)
+	}
+	page = b.get(group)
+	if !strings.Contains(page.body, "site=paris") || !strings.Contains(page.body, `value="everyone"`) {
+		t.Fatalf("group settings not shown:\n%s", page.body)
+	}
+}
