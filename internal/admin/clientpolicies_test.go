@@ -87,3 +87,30 @@ func TestClientPolicies(t *testing.T) {
 		}
 	})
 }
+
+// Under a secret-rotation policy, regenerating keeps the replaced secret
+// working until the rotated expiration; without one it stops at once.
+func TestSecretRotationPolicy(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		e := newCRGEnv(t, s, "rotp")
+		id := e.create("/clients", map[string]any{"clientId": "svc", "publicClient": false, "secret": "first", "serviceAccountsEnabled": true})
+		e.want("POST", "/clients/"+id+"/client-secret", e.tok, nil, 200, "")
+		if st := tokenWithSecret(t, s, "rotp", "svc", "first"); st != 401 {
+			t.Fatalf("replaced secret without a policy: %d", st)
+		}
+		e.want("GET", "/clients/"+id+"/client-secret/rotated", e.tok, nil, 404, "")
+
+		e.want("PUT", "/client-policies/profiles", e.tok, map[string]any{"profiles": []any{map[string]any{"name": "rotate",
+			"executors": []any{map[string]any{"executor": "secret-rotation", "configuration": map[string]any{"rotated-expiration-period": "3600"}}}}}}, 204, "")
+		e.want("PUT", "/client-policies/policies", e.tok, map[string]any{"policies": []any{map[string]any{"name": "confidential", "enabled": true,
+			"conditions": []any{map[string]any{"condition": "client-access-type", "configuration": map[string]any{"type": []string{"confidential"}}}},
+			"profiles":   []string{"rotate"}}}}, 204, "")
+		var cur struct{ Value string }
+		s.get(e.path("/clients/"+id+"/client-secret"), e.tok, &cur)
+		e.want("POST", "/clients/"+id+"/client-secret", e.tok, nil, 200, "")
+		if st := tokenWithSecret(t, s, "rotp", "svc", cur.Value); st != 200 {
+			t.Fatalf("rotated secret under the policy: %d", st)
+		}
+		e.want("GET", "/clients/"+id+"/client-secret/rotated", e.tok, nil, 200, `{"type":"secret","value":"`+cur.Value+`"}`)
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/clientpolicy"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
@@ -635,28 +636,21 @@ func (a clientsAPI) getSecret(rq *Request) error {
 }
 
 // regenerateSecret is POST /clients/{id}/client-secret: the old secret stops
-// working at once.
+// working at once, unless a secret-rotation client policy keeps it as the
+// rotated secret for a while.
 func (a clientsAPI) regenerateSecret(rq *Request) error {
-	c, err := a.load(rq)
+	set, err := clientpolicy.FromRealm(rq.Realm.ClientProfiles, rq.Realm.ClientPolicies)
 	if err != nil {
 		return err
 	}
-	if err := rq.requireClientTakeover(rq.R.Context(), c.ID); err != nil {
-		return err
-	}
-	var secret string
-	err = rq.h.Store.UpdateClient(rq.R.Context(), rq.Realm.ID, c.ID, func(c *client.Client) error {
-		setNewClientSecret(rq, c)
-		secret = c.Secret
+	c, err := a.editClient(rq, func(c *client.Client) error {
+		c.RotateSecret(newClientSecret(), rq.Now(), set.RotatedSecretLife(*c))
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return a.notFound()
-	}
 	if err != nil {
 		return err
 	}
-	return rq.JSON(clientSecretRep{Type: "secret", Value: secret})
+	return rq.JSON(clientSecretRep{Type: "secret", Value: c.Secret})
 }
 
 // linkedScopeRep is how a client's scope lists show a scope: id and name only.

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 )
@@ -23,6 +25,7 @@ const (
 	ExecFullScopeDisabled   = "full-scope-disabled"
 	ExecSecureRedirectURIs  = "secure-redirect-uris-enforcer"
 	ExecConsentRequired     = "consent-required"
+	ExecSecretRotation      = "secret-rotation"
 )
 
 // Condition ids Gatehouse evaluates.
@@ -32,7 +35,7 @@ const (
 )
 
 var (
-	executors  = []string{ExecClientAuthenticator, ExecConfidentialClient, ExecConsentRequired, ExecFullScopeDisabled, ExecPKCE, ExecSecureRedirectURIs}
+	executors  = []string{ExecClientAuthenticator, ExecConfidentialClient, ExecConsentRequired, ExecFullScopeDisabled, ExecPKCE, ExecSecretRotation, ExecSecureRedirectURIs}
 	conditions = []string{CondAnyClient, CondAccessType}
 )
 
@@ -97,15 +100,14 @@ func Parse(profilesJSON, policiesJSON string) (Profiles, Policies, error) {
 // ValidateProfiles checks profiles before they are stored: each named once,
 // each executor one Gatehouse runs.
 func ValidateProfiles(pr Profiles) error {
-	seen := map[string]bool{}
+	names := make([]string, len(pr.Profiles))
+	for i, p := range pr.Profiles {
+		names[i] = p.Name
+	}
+	if err := uniqueNames("profile", names); err != nil {
+		return err
+	}
 	for _, p := range pr.Profiles {
-		if strings.TrimSpace(p.Name) == "" {
-			return fmt.Errorf("profile name is missing")
-		}
-		if seen[p.Name] {
-			return fmt.Errorf("duplicated profile name: %s", p.Name)
-		}
-		seen[p.Name] = true
 		for _, e := range p.Executors {
 			if !slices.Contains(executors, e.Executor) {
 				return fmt.Errorf("executor not supported: %s", e.Executor)
@@ -118,15 +120,14 @@ func ValidateProfiles(pr Profiles) error {
 // ValidatePolicies checks policies against the realm's profiles: each named
 // once, each condition one Gatehouse evaluates, each profile existing.
 func ValidatePolicies(po Policies, pr Profiles) error {
-	seen := map[string]bool{}
+	names := make([]string, len(po.Policies))
+	for i, p := range po.Policies {
+		names[i] = p.Name
+	}
+	if err := uniqueNames("policy", names); err != nil {
+		return err
+	}
 	for _, p := range po.Policies {
-		if strings.TrimSpace(p.Name) == "" {
-			return fmt.Errorf("policy name is missing")
-		}
-		if seen[p.Name] {
-			return fmt.Errorf("duplicated policy name: %s", p.Name)
-		}
-		seen[p.Name] = true
 		for _, c := range p.Conditions {
 			if !slices.Contains(conditions, c.Condition) {
 				return fmt.Errorf("condition not supported: %s", c.Condition)
@@ -137,6 +138,21 @@ func ValidatePolicies(po Policies, pr Profiles) error {
 				return fmt.Errorf("profile not found: %s", name)
 			}
 		}
+	}
+	return nil
+}
+
+// uniqueNames checks that every name is given and none twice.
+func uniqueNames(what string, names []string) error {
+	seen := map[string]bool{}
+	for _, n := range names {
+		if strings.TrimSpace(n) == "" {
+			return fmt.Errorf("%s name is missing", what)
+		}
+		if seen[n] {
+			return fmt.Errorf("duplicated %s name: %s", what, n)
+		}
+		seen[n] = true
 	}
 	return nil
 }
@@ -294,6 +310,34 @@ func (s Set) OnAuthenticate(c client.Client) error {
 		}
 	}
 	return nil
+}
+
+// defaultRotatedLife is how long a replaced secret keeps working under a
+// secret-rotation policy without rotated-expiration-period: Keycloak's
+// default, two days.
+const defaultRotatedLife = 48 * time.Hour
+
+// RotatedSecretLife is how long the secret a regeneration replaces keeps
+// authenticating c: the rotated-expiration-period (seconds) of a
+// secret-rotation policy that applies to c, else zero (it stops at once).
+func (s Set) RotatedSecretLife(c client.Client) time.Duration {
+	for _, e := range s.executorsFor(c) {
+		if e.Executor != ExecSecretRotation {
+			continue
+		}
+		var secs float64
+		switch v := e.Configuration["rotated-expiration-period"].(type) {
+		case float64:
+			secs = v
+		case string:
+			secs, _ = strconv.ParseFloat(v, 64)
+		}
+		if secs <= 0 {
+			return defaultRotatedLife
+		}
+		return time.Duration(secs) * time.Second
+	}
+	return 0
 }
 
 func authenticatorAllowed(e Executor, typ string) bool {
