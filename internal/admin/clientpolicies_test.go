@@ -114,3 +114,29 @@ func TestSecretRotationPolicy(t *testing.T) {
 		e.want("GET", "/clients/"+id+"/client-secret/rotated", e.tok, nil, 200, `{"type":"secret","value":"`+cur.Value+`"}`)
 	})
 }
+
+// The realm representation carries the client policy documents, as an
+// export does, and a realm update is held to the same rules.
+func TestClientPoliciesInRealmRepresentation(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		e := newCRGEnv(t, s, "cpr")
+		profiles := map[string]any{"profiles": []any{map[string]any{"name": "c", "executors": []any{map[string]any{"executor": "consent-required", "configuration": map[string]any{}}}}}}
+		e.want("PUT", "/client-policies/profiles", e.tok, profiles, 204, "")
+		r := e.obj("")
+		if p, _ := r["clientProfiles"].(map[string]any); p == nil || len(p["profiles"].([]any)) != 1 {
+			t.Fatalf("realm clientProfiles: %v", r["clientProfiles"])
+		}
+		e.want("PUT", "", e.tok, map[string]any{"clientPolicies": map[string]any{"policies": []any{map[string]any{"name": "p", "enabled": true,
+			"conditions": []any{map[string]any{"condition": "any-client"}}, "profiles": []string{"missing"}}}}}, 400, `{"errorMessage":"profile not found: missing"}`)
+		e.want("PUT", "", e.tok, map[string]any{"clientPolicies": map[string]any{"policies": []any{map[string]any{"name": "p", "enabled": true,
+			"conditions": []any{map[string]any{"condition": "any-client"}}, "profiles": []string{"c"}}}}}, 204, "")
+		_, body := e.want("GET", "/client-policies/policies", e.tok, nil, 200, "")
+		if !strings.Contains(body, `"name":"p"`) {
+			t.Fatalf("policies after realm PUT: %s", body)
+		}
+		st, _, exp := s.do("POST", e.path("/partial-export"), e.tok, nil)
+		if st != 200 || !strings.Contains(string(exp), `"clientPolicies"`) || !strings.Contains(string(exp), `"consent-required"`) {
+			t.Fatalf("partial export: %d", st)
+		}
+	})
+}

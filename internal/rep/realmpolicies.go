@@ -1,8 +1,10 @@
 package rep
 
 import (
+	"encoding/json"
 	"slices"
 
+	"github.com/gatehouse-iam/gatehouse/internal/clientpolicy"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 )
 
@@ -44,6 +46,12 @@ type RealmPolicies struct {
 	WebAuthnPolicyPasswordlessAcceptableAaguids               []string `json:"webAuthnPolicyPasswordlessAcceptableAaguids,omitzero"`
 	WebAuthnPolicyPasswordlessExtraOrigins                    []string `json:"webAuthnPolicyPasswordlessExtraOrigins,omitzero"`
 	WebAuthnPolicyPasswordlessPasskeysEnabled                 *bool    `json:"webAuthnPolicyPasswordlessPasskeysEnabled,omitempty"`
+
+	// ClientProfiles and ClientPolicies are the realm's client policy
+	// documents ({"profiles": […]}, {"policies": […]}), as an export
+	// carries them.
+	ClientProfiles json.RawMessage `json:"clientProfiles,omitempty"`
+	ClientPolicies json.RawMessage `json:"clientPolicies,omitempty"`
 }
 
 // otpApplications are the authenticator apps Keycloak names for TOTP; for
@@ -76,13 +84,58 @@ func realmPoliciesFromDomain(r realm.Realm) RealmPolicies {
 		WebAuthnPolicyPasswordlessAvoidSameAuthenticatorRegister: &pl.AvoidSameAuthenticatorRegister,
 		WebAuthnPolicyPasswordlessAcceptableAaguids:              cloneList(pl.AcceptableAaguids), WebAuthnPolicyPasswordlessExtraOrigins: cloneList(pl.ExtraOrigins),
 		WebAuthnPolicyPasswordlessPasskeysEnabled: &pl.PasskeysEnabled,
+		ClientProfiles: rawOrNil(r.ClientProfiles), ClientPolicies: rawOrNil(r.ClientPolicies),
 	}
+}
+
+func rawOrNil(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
+}
+
+// ClientPoliciesError reports why the client policy documents x carries,
+// with the realm's stored ones where x leaves one out, cannot be stored (an
+// executor or condition Gatehouse does not run, a policy naming a missing
+// profile); nil when they can or x carries none. ApplyTo keeps only valid
+// documents, so callers answering an API check this first.
+func (x RealmPolicies) ClientPoliciesError(r realm.Realm) error {
+	_, _, err := x.clientPolicyDocs(r)
+	return err
+}
+
+func (x RealmPolicies) clientPolicyDocs(r realm.Realm) (profiles, policies string, err error) {
+	profiles, policies = r.ClientProfiles, r.ClientPolicies
+	if x.ClientProfiles == nil && x.ClientPolicies == nil {
+		return profiles, policies, nil
+	}
+	if x.ClientProfiles != nil {
+		profiles = string(x.ClientProfiles)
+	}
+	if x.ClientPolicies != nil {
+		policies = string(x.ClientPolicies)
+	}
+	pr, po, err := clientpolicy.Parse(profiles, policies)
+	if err != nil {
+		return "", "", err
+	}
+	if err := clientpolicy.ValidateProfiles(pr); err != nil {
+		return "", "", err
+	}
+	if err := clientpolicy.ValidatePolicies(po, pr); err != nil {
+		return "", "", err
+	}
+	return profiles, policies, nil
 }
 
 // applyTo sets the fields x carries onto the realm's policies; absent
 // fields keep their values. A policy is stored once a write changes it, so a
 // realm read and written back unchanged keeps following the defaults.
 func (x RealmPolicies) applyTo(r *realm.Realm) {
+	if profiles, policies, err := x.clientPolicyDocs(*r); err == nil {
+		r.ClientProfiles, r.ClientPolicies = profiles, policies
+	}
 	o := r.OTP()
 	before := o
 	if x.OTPPolicyType != nil || x.OTPPolicyAlgorithm != nil || x.OTPPolicyInitialCounter != nil || x.OTPPolicyDigits != nil ||
