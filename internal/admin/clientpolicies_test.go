@@ -77,6 +77,25 @@ func TestClientPolicies(t *testing.T) {
 			t.Fatalf("confidential client: %d", st)
 		}
 
+		// At the authorization endpoint: the client made before the policy
+		// must now send an S256 code challenge.
+		noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		auth := s.URL + "/realms/cp/protocol/openid-connect/auth?response_type=code&client_id=before&scope=openid&redirect_uri=" +
+			url.QueryEscape("http://app.example/cb")
+		resp, err = noRedirect.Get(auth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); !strings.Contains(loc, "error=invalid_request") || !strings.Contains(loc, "code_challenge_method") {
+			t.Fatalf("authorization without PKCE under pkce-enforcer: %d %s", resp.StatusCode, loc)
+		}
+		resp, _ = noRedirect.Get(auth + "&code_challenge_method=S256&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); strings.Contains(loc, "error=") {
+			t.Fatalf("authorization with PKCE: %d %s", resp.StatusCode, loc)
+		}
+
 		// Disabling the policy lifts it.
 		e.want("PUT", "/client-policies/policies", e.tok, map[string]any{"policies": []any{map[string]any{
 			"name": "all", "enabled": false, "conditions": []any{map[string]any{"condition": "any-client"}}, "profiles": []string{"strict"}}}}, 204, "")

@@ -312,6 +312,12 @@ func (s Set) OnAuthenticate(c client.Client) error {
 	return nil
 }
 
+// RequiresPKCE reports whether a pkce-enforcer policy applies to c: its
+// authorization requests must then carry an S256 code challenge.
+func (s Set) RequiresPKCE(c client.Client) bool {
+	return slices.ContainsFunc(s.executorsFor(c), func(e Executor) bool { return e.Executor == ExecPKCE })
+}
+
 // defaultRotatedLife is how long a replaced secret keeps working under a
 // secret-rotation policy without rotated-expiration-period: Keycloak's
 // default, two days.
