@@ -116,3 +116,43 @@ func TestRoleAndGroupAttributes(t *testing.T) {
 		t.Fatalf("group settings not shown:\n%s", page.body)
 	}
 }
+
+// A mapper is edited in place; one missing a required setting is refused
+// with the field named.
+func TestMapperEdit(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	home := b.signIn(masterConsole, "admin", "admin-pw")
+	r := "/admin/master/console/demo"
+	p := b.submit(home, r+"/client-scopes/new", url.Values{"name": {"info"}, "protocol": {"openid-connect"}, "type": {"optional"}})
+	scope := strings.TrimSuffix(p.header.Get("Location"), "?notice=created")
+	mappers := scope + "/mappers"
+	p = b.submit(home, mappers, url.Values{"action": {"create"}, "type": {"oidc-usermodel-attribute-mapper"}, "name": {"dept"},
+		"user.attribute": {""}, "claim.name": {"dept"}, "jsonType.label": {"String"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="e-user.attribute"`) || !strings.Contains(p.body, "User Attribute is required") {
+		t.Fatalf("missing user.attribute: %d\n%s", p.status, p.body)
+	}
+	p = b.submit(home, mappers, url.Values{"action": {"create"}, "type": {"oidc-usermodel-attribute-mapper"}, "name": {"dept"},
+		"user.attribute": {"department"}, "claim.name": {"dept"}, "jsonType.label": {"String"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("create mapper: %d\n%s", p.status, p.body)
+	}
+	sc, err := e.db.GetClientScopeByName(t.Context(), e.realm("demo").ID, "info")
+	if err != nil || len(sc.ProtocolMappers) != 1 {
+		t.Fatalf("stored mappers: %v %v", err, sc.ProtocolMappers)
+	}
+	id := sc.ProtocolMappers[0].ID
+	page := b.get(mappers + "?mapper=" + id)
+	if !strings.Contains(page.body, "Edit mapper") || !strings.Contains(page.body, `value="department"`) {
+		t.Fatalf("edit form:\n%s", page.body)
+	}
+	p = b.submit(home, mappers, url.Values{"action": {"update"}, "mapper": {id}, "type": {"oidc-usermodel-attribute-mapper"}, "name": {"dept"},
+		"user.attribute": {"division"}, "claim.name": {"dept"}, "jsonType.label": {"String"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("update mapper: %d\n%s", p.status, p.body)
+	}
+	sc, _ = e.db.GetClientScopeByName(t.Context(), e.realm("demo").ID, "info")
+	if sc.ProtocolMappers[0].Config["user.attribute"] != "division" || len(sc.ProtocolMappers) != 1 {
+		t.Fatalf("updated mapper: %+v", sc.ProtocolMappers)
+	}
+}
