@@ -105,16 +105,24 @@ func importFile(ctx context.Context, log *slog.Logger, db *store.DB, path string
 	if opts.reconcile != nil {
 		return reconcileFile(ctx, log, db, path, data, opts)
 	}
-	name, skipped, err := rep.ImportFile(ctx, db, data, opts.create)
-	switch {
-	case errors.Is(err, rep.ErrRealmExists):
-		return fmt.Errorf("import %s: realm %q already exists; add --override to replace it", path, name)
-	case err != nil:
+	done, err := rep.ImportRealms(ctx, db, data, opts.create)
+	if errors.Is(err, rep.ErrRealmExists) {
+		return fmt.Errorf("import %s: %w; add --override to replace it", path, err)
+	}
+	if err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
-	case skipped:
-		log.Info("realm exists, import skipped", "realm", name, "file", path)
-	default:
-		log.Info("imported realm", "realm", name, "file", path)
+	}
+	for _, d := range done {
+		if d.Skipped {
+			log.Info("realm exists, import skipped", "realm", d.Realm, "file", path)
+			continue
+		}
+		// What the file holds and Gatehouse does not keep is said, one
+		// line a member, rather than dropped in silence.
+		for _, p := range d.Ignored {
+			log.Warn("not imported", "realm", d.Realm, "file", path, "path", p)
+		}
+		log.Info("imported realm", "realm", d.Realm, "file", path)
 	}
 	return nil
 }

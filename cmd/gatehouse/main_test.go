@@ -22,6 +22,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"log/slog"
+
+	"github.com/gatehouse-iam/gatehouse/internal/config"
+	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 )
 
 // binary is the gatehouse executable built once for every test, the way
@@ -449,4 +454,50 @@ func TestImportExport(t *testing.T) {
 			r.stop(t)
 		}
 	})
+}
+
+// gatehouse import and --import-realm import every realm of a file holding
+// several, and say in a warning line each member of the file that is not
+// stored, by JSON path.
+func TestImportReportsWhatIsNotStored(t *testing.T) {
+	file, err := filepath.Abs("../../test/exports/testdata/keycloak__keycloak__migration-realm-4.8.3.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gatehouse(t, nil, "import", "--data-dir", t.TempDir(), "--file", file)
+	if r.code != 0 {
+		t.Fatalf("import: code %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		`level=WARN msg="not imported" realm=Migration file=` + file + ` path=$[0].authenticationFlows`,
+		`level=WARN msg="not imported" realm=master file=` + file + ` path=$[2].requiredActions`,
+		`msg="imported realm" realm=Migration2`,
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+
+	dir := t.TempDir()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "realms.json"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := storetest.Open(t)
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	if err := importDir(t.Context(), log, db, dir, importOptions(config.Config{ImportRealm: true}, true, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), `path=$[1].authenticationFlows`) {
+		t.Errorf("--import-realm logged no member that is not stored:\n%s", logs.String())
+	}
+	for _, name := range []string{"Migration", "Migration2", "master"} {
+		if _, err := db.GetRealmByName(t.Context(), name); err != nil {
+			t.Errorf("realm %s: %v", name, err)
+		}
+	}
 }

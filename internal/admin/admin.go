@@ -4,6 +4,7 @@
 package admin
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -42,6 +44,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.evaluateRoutes(mux)
 	h.clientToolRoutes(mux)
 	h.clientScopeRoutes(mux)
+	h.scopeMappingRoutes(mux)
 	h.roleRoutes(mux)
 	h.groupRoutes(mux)
 	h.userRoutes(mux)
@@ -168,16 +171,57 @@ const maxJSONBody = 16 << 20
 
 // decode reads a JSON request body into v.
 func (rq *Request) decode(v any) error {
-	body := http.MaxBytesReader(rq.W, rq.R.Body, maxJSONBody)
-	b, err := io.ReadAll(body)
+	b, err := rq.body()
 	if err != nil {
-		return &web.Error{Status: http.StatusRequestEntityTooLarge, Body: map[string]string{"error": "invalid_request", "error_description": "Request body too large"}}
+		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return errBadJSON
 	}
 	return nil
 }
+
+// body reads the request body, at most maxJSONBody.
+func (rq *Request) body() ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(rq.W, rq.R.Body, maxJSONBody))
+	if err != nil {
+		return nil, &web.Error{Status: http.StatusRequestEntityTooLarge, Body: map[string]string{"error": "invalid_request", "error_description": "Request body too large"}}
+	}
+	return b, nil
+}
+
+// decodeRealmFile reads a body in a realm file's format (a realm, a partial
+// import) as leniently as a realm file is read, and logs the members that
+// are not stored, one record each.
+func (rq *Request) decodeRealmFile(v any, what string) (ignored []string, err error) {
+	b, err := rq.body()
+	if err != nil {
+		return nil, err
+	}
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '[' {
+		// A file of several realms is for gatehouse import; over HTTP one
+		// realm is one request, and Keycloak fails to read an array.
+		return nil, errorMessage(http.StatusBadRequest, "unable to read contents from stream")
+	}
+	ignored, err = rep.DecodeLenient(b, v)
+	if err != nil {
+		return nil, errBadJSON
+	}
+	// A body of 16 MiB can name a million members: the log keeps the first
+	// maxLoggedIgnored and a count of the rest.
+	for i, p := range ignored {
+		if i == maxLoggedIgnored {
+			rq.h.Log.InfoContext(rq.R.Context(), what+": more members not stored", "count", len(ignored)-i)
+			break
+		}
+		rq.h.Log.InfoContext(rq.R.Context(), what+": member not stored", "path", p)
+	}
+	return ignored, nil
+}
+
+// maxLoggedIgnored bounds the log records one request writes about the
+// members of its body that are not stored.
+const maxLoggedIgnored = 100
 
 // JSON writes v with status 200.
 func (rq *Request) JSON(v any) error { return web.WriteJSON(rq.W, http.StatusOK, v) }

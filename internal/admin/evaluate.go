@@ -105,13 +105,21 @@ func (a clientsAPI) evalRoles(granted bool) endpoint {
 		if err != nil {
 			return err
 		}
+		s, err := a.evalScopes(rq, c)
+		if err != nil {
+			return err
+		}
+		in, err := grant.InScopeRoles(ctx, rq.h.Store, rq.Realm, c, s, roles)
+		if err != nil {
+			return err
+		}
 		graph, err := rq.h.Store.CompositeGraph(ctx, rq.Realm.ID)
 		if err != nil {
 			return err
 		}
 		out := []rep.Role{}
 		for _, r := range roles {
-			if grant.RoleInScope(c, r.ClientID) == granted {
+			if in[r.ID] == granted {
 				out = append(out, rep.RoleFromDomain(r, len(graph[r.ID]) > 0))
 			}
 		}
@@ -144,7 +152,7 @@ func (a clientsAPI) example(kind string) endpoint {
 		if err != nil {
 			return err
 		}
-		realmRoles, clientRoles, err := grant.Roles(ctx, rq.h.Store, rq.Realm, c, u)
+		acc, err := grant.Resolve(ctx, rq.h.Store, rq.Realm, c, u, s)
 		if err != nil {
 			return err
 		}
@@ -157,7 +165,7 @@ func (a clientsAPI) example(kind string) endpoint {
 			Started: nowS, Timestamp: nowS, Scope: rq.R.URL.Query().Get("scope")}
 		in := token.Input{
 			Issuer: rq.h.URLs.RealmURL(rq.R, rq.Realm.Name), Realm: rq.Realm, Client: c, User: u,
-			UserSession: us, ClientSession: cs, Scopes: s.Scopes, RealmRoles: realmRoles, ClientRoles: clientRoles,
+			UserSession: us, ClientSession: cs, Scopes: acc.Scopes, RealmRoles: acc.RealmRoles, ClientRoles: acc.ClientRoles,
 			Now: now, AccessExp: session.AccessExpiry(rq.Realm, c, us, nowS), ACR: "1",
 			AllowedOrigins: c.AllowedOrigins(rq.h.URLs.Base(rq.R)),
 		}

@@ -315,6 +315,10 @@ func adminOperation(method, route string) (op, typ string, ok bool) {
 		return op, events.ResourceRealmRoleMapping, true
 	case has("/role-mappings/clients/"):
 		return op, events.ResourceClientRoleMapping, true
+	case has("/scope-mappings/realm"):
+		return op, events.ResourceRealmScopeMapping, true
+	case has("/scope-mappings/clients/"):
+		return op, events.ResourceClientScopeMapping, true
 	case has("/protocol-mappers/"):
 		return op, events.ResourceProtocolMapper, true
 	case strings.HasPrefix(route, "/users/{id}/groups/"):

@@ -236,7 +236,7 @@ func (h *Handler) createRealm(rq *Request) error {
 		return errForbidden
 	}
 	var x rep.Realm
-	if err := rq.decode(&x); err != nil {
+	if _, err := rq.decodeRealmFile(&x, "create realm"); err != nil {
 		return err
 	}
 	if x.Realm == "" {
@@ -714,6 +714,9 @@ type importResults struct {
 	Overwritten int            `json:"overwritten"`
 	Skipped     int            `json:"skipped"`
 	Results     []importResult `json:"results"`
+	// Warnings names, by JSON path, each member of the body that was not
+	// imported ("$.authenticationFlows"); absent when there is none.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // partialImport adds clients, roles, groups and users to the realm in one
@@ -733,7 +736,8 @@ type importResults struct {
 // them SKIPPED.
 func (h *Handler) partialImport(rq *Request) error {
 	var x partialImportRep
-	if err := rq.decode(&x); err != nil {
+	ignored, err := rq.decodeRealmFile(&x, "partial import")
+	if err != nil {
 		return err
 	}
 	switch x.IfResourceExists {
@@ -755,8 +759,8 @@ func (h *Handler) partialImport(rq *Request) error {
 	}
 	ctx := rq.R.Context()
 	var res importResults
-	err := h.Store.InTx(ctx, func(tx *store.DB) error {
-		res = importResults{Results: []importResult{}} // PostgreSQL may run this twice
+	err = h.Store.InTx(ctx, func(tx *store.DB) error {
+		res = importResults{Results: []importResult{}, Warnings: ignored} // PostgreSQL may run this twice
 		r, err := tx.GetRealm(ctx, rq.Realm.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			return errRealmNotFound // deleted since the request began

@@ -633,7 +633,6 @@ func TestPartialImport(t *testing.T) {
 			{map[string]any{"roles": map[string]any{"client": map[string]any{"svc": []any{map[string]any{"name": "reader"}}}}}, `{"errorMessage":"Client role 'reader' for client 'svc' already exists."}`},
 			{map[string]any{"roles": map[string]any{"client": map[string]any{"nope": []any{map[string]any{"name": "x"}}}}}, `{"errorMessage":"Can not import client roles for nonexistent client named nope"}`},
 			{map[string]any{"ifResourceExists": "MERGE"}, `{"error":"invalid_request","error_description":"Cannot parse the JSON"}`},
-			{map[string]any{"users": []any{map[string]any{"username": "dan", "realmRoles": []string{"ghost"}}}}, `{"errorMessage":"Role ghost not found"}`},
 		} {
 			want := http.StatusConflict
 			switch {
@@ -643,6 +642,13 @@ func TestPartialImport(t *testing.T) {
 				want = http.StatusBadRequest
 			}
 			rtImport(t, s, "pi", admin, c.body, want, c.want)
+		}
+
+		// A user naming a role the realm lacks gets it created, as
+		// Keycloak's import of a user does.
+		rtImport(t, s, "pi", admin, map[string]any{"users": []any{map[string]any{"username": "dan", "realmRoles": []string{"ghost"}}}}, http.StatusOK, "")
+		if code, _, body := s.do("GET", "/admin/realms/pi/roles/ghost", admin, nil); code != http.StatusOK {
+			t.Fatalf("role ghost: %d %s", code, body)
 		}
 
 		// SKIP leaves what exists and adds the rest.

@@ -180,25 +180,31 @@ func (a roleMappingAPI) all(rq *Request) error {
 	if err != nil {
 		return err
 	}
+	return rq.JSON(cat.mappings(direct))
+}
+
+// mappings is the MappingsRepresentation of directly mapped roles: realm
+// roles, and each client's roles under its clientId.
+func (c *roleCatalog) mappings(direct []role.Role) mappingsRepresentation {
 	var out mappingsRepresentation
 	for _, r := range direct {
 		if r.ClientID == "" {
-			out.RealmMappings = append(out.RealmMappings, cat.brief(r))
+			out.RealmMappings = append(out.RealmMappings, c.brief(r))
 			continue
 		}
-		c, ok := cat.clients[r.ClientID]
+		cl, ok := c.clients[r.ClientID]
 		if !ok {
 			continue
 		}
 		if out.ClientMappings == nil {
 			out.ClientMappings = map[string]clientMappingsRepresentation{}
 		}
-		m := out.ClientMappings[c.ClientID]
-		m.ID, m.Client = c.ID, c.ClientID
-		m.Mappings = append(m.Mappings, cat.brief(r))
-		out.ClientMappings[c.ClientID] = m
+		m := out.ClientMappings[cl.ClientID]
+		m.ID, m.Client = cl.ID, cl.ClientID
+		m.Mappings = append(m.Mappings, c.brief(r))
+		out.ClientMappings[cl.ClientID] = m
 	}
-	return rq.JSON(out)
+	return out
 }
 
 // direct answers GET .../realm and GET .../clients/{client}.
@@ -220,13 +226,18 @@ func (a roleMappingAPI) direct(rq *Request) error {
 	if err != nil {
 		return err
 	}
+	return rq.JSON(cat.briefIn(sc, direct))
+}
+
+// briefIn is the brief representation of the roles of rs within sc.
+func (c *roleCatalog) briefIn(sc mappingScope, rs []role.Role) []rep.Role {
 	out := []rep.Role{}
-	for _, r := range direct {
+	for _, r := range rs {
 		if sc.holds(r) {
-			out = append(out, cat.brief(r))
+			out = append(out, c.brief(r))
 		}
 	}
-	return rq.JSON(out)
+	return out
 }
 
 // available answers .../available: the roles of the scope not mapped
@@ -290,19 +301,25 @@ func (a roleMappingAPI) effective(rq *Request) error {
 	if err != nil {
 		return err
 	}
+	return rq.JSON(cat.listed(rq, sc, func(r role.Role) bool { return has[r.ID] }))
+}
+
+// listed is every role of sc that keep accepts, brief unless the call asks
+// for briefRepresentation=false (then with attributes), in catalog order.
+func (c *roleCatalog) listed(rq *Request, sc mappingScope, keep func(role.Role) bool) []rep.Role {
 	brief := rq.Bool("briefRepresentation", true)
 	out := []rep.Role{}
-	for _, r := range cat.all {
-		if !sc.holds(r) || !has[r.ID] {
+	for _, r := range c.all {
+		if !sc.holds(r) || !keep(r) {
 			continue
 		}
 		if brief {
-			out = append(out, cat.brief(r))
+			out = append(out, c.brief(r))
 		} else {
-			out = append(out, cat.full(r))
+			out = append(out, c.full(r))
 		}
 	}
-	return rq.JSON(out)
+	return out
 }
 
 // add answers POST .../realm and POST .../clients/{client}. Every role is
@@ -352,16 +369,16 @@ func (a roleMappingAPI) remove(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(rq.W, rq.R.Body, maxJSONBody))
+	body, given, err := rq.optionalRoles()
 	if err != nil {
-		return errBadJSON
+		return err
 	}
 	cat, err := loadRoleCatalog(ctx, rq)
 	if err != nil {
 		return err
 	}
 	var roles []role.Role
-	if t := bytes.TrimSpace(raw); len(t) == 0 || string(t) == "null" {
+	if !given {
 		direct, err := x.directRoles(ctx)
 		if err != nil {
 			return err
@@ -371,14 +388,8 @@ func (a roleMappingAPI) remove(rq *Request) error {
 				roles = append(roles, r)
 			}
 		}
-	} else {
-		var body []rep.Role
-		if err := json.Unmarshal(t, &body); err != nil {
-			return errBadJSON
-		}
-		if roles, err = cat.resolve(sc, body); err != nil {
-			return err
-		}
+	} else if roles, err = cat.resolve(sc, body); err != nil {
+		return err
 	}
 	if err := rq.requireConfer(ctx, idsOfRoles(roles)...); err != nil {
 		return err
@@ -387,6 +398,23 @@ func (a roleMappingAPI) remove(rq *Request) error {
 		return err
 	}
 	return rq.NoContent()
+}
+
+// optionalRoles reads the role list of a DELETE body; given is false when
+// the body is empty or null, which Keycloak reads as "every mapping".
+func (rq *Request) optionalRoles() (body []rep.Role, given bool, err error) {
+	raw, err := io.ReadAll(http.MaxBytesReader(rq.W, rq.R.Body, maxJSONBody))
+	if err != nil {
+		return nil, false, errBadJSON
+	}
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || string(t) == "null" {
+		return nil, false, nil
+	}
+	if err := json.Unmarshal(t, &body); err != nil {
+		return nil, false, errBadJSON
+	}
+	return body, true, nil
 }
 
 // roleCatalog is the realm's roles, composite edges and clients, loaded once

@@ -40,6 +40,10 @@ func FuzzRedirectMatch(f *testing.F) {
 		{"*", "javascript:alert(1)"},
 		{"*", "https://anything.example/x"},
 		{"https://app.example/*", "https://app.example/a%2Fb"},
+		// The lowest and highest printable characters, next to the space
+		// and DEL the universal rules refuse.
+		{"https://app.example/wild/*", "https://app.example/wild/!x"},
+		{"https://app.example/wild/*", "https://app.example/wild/x~"},
 	} {
 		f.Add(s[0], s[1])
 	}
@@ -51,6 +55,9 @@ func FuzzRedirectMatch(f *testing.F) {
 		}
 		if got != given {
 			t.Fatalf("match(%q) sends the browser to %q", given, got)
+		}
+		if why := unsafeRedirect(given); why != "" {
+			t.Fatalf("matched %q, which has %s", given, why)
 		}
 		gu, ok := checkRedirectURI(given)
 		if !ok {
@@ -95,4 +102,50 @@ func withoutLoopbackPort(u *url.URL) string {
 		noPort.Host = "[" + noPort.Host + "]"
 	}
 	return noPort.String()
+}
+
+// unsafeRedirect restates the universal redirect rules independently of
+// checkRedirectURI, so that a fault there is found rather than agreed with:
+// it names what makes s unsafe to send a browser to, or returns "".
+func unsafeRedirect(s string) string {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c <= ' ' || c == 0x7f:
+			return "a space or control character"
+		case c == '\\':
+			return "a backslash"
+		case c == '#':
+			return "a fragment"
+		}
+	}
+	scheme, rest, ok := strings.Cut(s, ":")
+	if !ok || scheme == "" {
+		return "no scheme"
+	}
+	switch strings.ToLower(scheme) {
+	case "javascript", "data", "vbscript", "file", "blob", "about":
+		return "a scheme that runs script or reads local data"
+	}
+	if authority, ok := strings.CutPrefix(rest, "//"); ok {
+		end := strings.IndexAny(authority, "/?")
+		if end < 0 {
+			end = len(authority)
+		}
+		if strings.Contains(authority[:end], "@") {
+			return "user info"
+		}
+		rest = authority[end:]
+	}
+	path, _, _ := strings.Cut(rest, "?")
+	lower := strings.ToLower(path)
+	if strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") {
+		return "an encoded slash"
+	}
+	for _, seg := range strings.Split(path, "/") {
+		dec, err := url.PathUnescape(seg)
+		if err == nil && (dec == "." || dec == "..") {
+			return "a dot segment"
+		}
+	}
+	return ""
 }

@@ -207,8 +207,8 @@ func (q *rq) clientView(x rep.Client, tab string) *view {
 	if accessType(x) == "confidential" && q.perms.can("manage-clients") {
 		triples = append(triples, "credentials", "/credentials", "Credentials")
 	}
-	triples = append(triples, "client-scopes", "/client-scopes", "Client scopes", "evaluate", "/evaluate", "Evaluate",
-		"roles", "/roles", "Roles", "sessions", "/sessions", "Sessions")
+	triples = append(triples, "client-scopes", "/client-scopes", "Client scopes", "scope", "/scope", "Dedicated scope",
+		"evaluate", "/evaluate", "Evaluate", "roles", "/roles", "Roles", "sessions", "/sessions", "Sessions")
 	if boolean(x.ServiceAccountsEnabled) {
 		triples = append(triples, "service-account", "/service-account", "Service account roles")
 	}
@@ -467,6 +467,17 @@ func (h *Handler) clientSessions(q *rq) error {
 
 // clientServiceAccount shows and changes the roles of the client's service
 // account user.
+// clientScope is the client's dedicated scope: its full scope switch and
+// its role scope mappings.
+func (h *Handler) clientScope(q *rq) error {
+	x, err := q.loadClient()
+	if err != nil {
+		return err
+	}
+	path := "/clients/" + seg(x.ID)
+	return h.scopeMapping(q, q.clientView(x, "scope"), path, q.realmURL(path+"/scope"), true)
+}
+
 func (h *Handler) clientServiceAccount(q *rq) error {
 	x, err := q.loadClient()
 	if err != nil {

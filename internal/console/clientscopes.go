@@ -145,8 +145,18 @@ func (q *rq) scopeView(s rep.ClientScope, tab string) *view {
 	v := q.view("Client scope", "client-scopes", tab)
 	v.Heading = s.Name
 	v.Back = &link{"Client scopes", q.realmURL("/client-scopes")}
-	v.Tabs = tabs(q.realmURL("/client-scopes/"+seg(s.ID)), tab, "settings", "", "Settings", "mappers", "/mappers", "Mappers")
+	v.Tabs = tabs(q.realmURL("/client-scopes/"+seg(s.ID)), tab, "settings", "", "Settings", "mappers", "/mappers", "Mappers", "scope", "/scope", "Scope")
 	return v
+}
+
+// scopeScope is a client scope's Scope tab: its role scope mappings.
+func (h *Handler) scopeScope(q *rq) error {
+	s, err := q.loadScope()
+	if err != nil {
+		return err
+	}
+	path := "/client-scopes/" + seg(s.ID)
+	return h.scopeMapping(q, q.scopeView(s, "scope"), path, q.realmURL(path+"/scope"), false)
 }
 
 func (q *rq) loadScope() (rep.ClientScope, error) {

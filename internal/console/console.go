@@ -130,6 +130,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("POST", "/clients/{id}/delete", h.clientDelete)
 	page("GET POST", "/clients/{id}/credentials", h.clientCredentials)
 	page("GET POST", "/clients/{id}/client-scopes", h.clientScopesTab)
+	page("GET POST", "/clients/{id}/scope", h.clientScope)
 	page("GET POST", "/clients/{id}/roles", h.clientRoles)
 	page("GET", "/clients/{id}/sessions", h.clientSessions)
 	page("GET", "/clients/{id}/evaluate", h.clientEvaluate)
@@ -141,6 +142,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/client-scopes/{id}", h.scopeSettings)
 	page("POST", "/client-scopes/{id}/delete", h.scopeDelete)
 	page("GET POST", "/client-scopes/{id}/mappers", h.scopeMappers)
+	page("GET POST", "/client-scopes/{id}/scope", h.scopeScope)
 
 	page("GET POST", "/roles", h.roleList)
 	page("GET POST", "/roles/{name}", h.roleDetails)

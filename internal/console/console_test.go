@@ -341,8 +341,8 @@ func TestEveryPageRenders(t *testing.T) {
 	group := strings.TrimSuffix(mk("/groups", url.Values{"name": {"staff"}}), "?notice=created")
 	pages := []string{masterConsole, "/admin/master/console/create-realm", r + "/realm-settings", r + "/realm-settings/login",
 		r + "/realm-settings/tokens", r + "/realm-settings/sessions", r + "/realm-settings/keys", r + "/clients", r + "/clients?search=app",
-		r + "/clients/new", client, client + "/credentials", client + "/client-scopes", client + "/roles", client + "/sessions",
-		client + "/service-account", r + "/client-scopes", r + "/client-scopes/new", scope, scope + "/mappers",
+		r + "/clients/new", client, client + "/credentials", client + "/client-scopes", client + "/scope", client + "/roles", client + "/sessions",
+		client + "/service-account", r + "/client-scopes", r + "/client-scopes/new", scope, scope + "/mappers", scope + "/scope",
 		scope + "/mappers?type=oidc-usermodel-attribute-mapper", r + "/roles", r + "/roles/reader", r + "/groups", group,
 		group + "/role-mapping", r + "/users", r + "/users?search=user", r + "/users/new", userPage, userPage + "/credentials",
 		userPage + "/role-mapping", userPage + "/role-mapping?client=" + e.clientUUID("demo", "realm-management"),
@@ -598,7 +598,7 @@ func TestViewOnlyPagesHaveNoWriteButtons(t *testing.T) {
 	v := "/admin/demo/console/demo"
 	for _, path := range []string{"/realm-settings", "/realm-settings/login", "/realm-settings/tokens", "/realm-settings/sessions",
 		"/realm-settings/keys", "/clients", "/clients/" + client, "/clients/" + client + "/client-scopes", "/clients/" + client + "/roles",
-		"/clients/" + client + "/sessions", "/clients/" + client + "/service-account", "/client-scopes", "/client-scopes/" + scope,
+		"/clients/" + client + "/scope", "/client-scopes/" + scope + "/scope", "/clients/" + client + "/sessions", "/clients/" + client + "/service-account", "/client-scopes", "/client-scopes/" + scope,
 		"/client-scopes/" + scope + "/mappers", "/roles", "/roles/reader", "/groups", "/groups/" + g, "/groups/" + g + "/role-mapping",
 		"/users", "/users/" + u, "/users/" + u + "/credentials", "/users/" + u + "/role-mapping", "/users/" + u + "/groups",
 		"/users/" + u + "/sessions", "/users/" + u + "/consents", "/sessions"} {

@@ -8,14 +8,20 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 )
 
-// The role mapping tab of users, groups and service accounts: the roles
-// mapped directly, the effective realm roles, and forms that assign and
-// remove roles through .../role-mappings.
+// The role mapping tab of users, groups and service accounts, and the scope
+// tab of clients and client scopes: the roles mapped directly, the
+// effective realm roles, and forms that assign and remove roles through
+// .../role-mappings or .../scope-mappings.
 
 type roleMappingData struct {
-	Action    string
-	Direct    []roleRow
-	Effective []string // effective realm roles, composites and groups expanded
+	Action string
+	// Scope is true on a scope tab, which speaks of what tokens may carry.
+	Scope bool
+	// FullScope is a client's "full scope allowed" switch, nil elsewhere.
+	FullScope   *bool
+	FullScopeOn bool
+	Direct      []roleRow
+	Effective   []string // effective realm roles, composites and groups expanded
 	// Available realm roles to assign, and the client roles of the chosen
 	// client.
 	AvailableRealm  []roleRow
@@ -34,24 +40,74 @@ type mappings struct {
 	} `json:"clientMappings"`
 }
 
+// mappingTab says whose role mappings a tab shows and who may change them.
+type mappingTab struct {
+	api    string // admin API path of the mappings
+	manage string // the permission that changes them
+	scope  bool   // scope mappings: a client's roles are named by name
+	// client is the admin API path of a client whose full scope switch the
+	// tab shows; "" elsewhere.
+	client string
+}
+
 // roleMapping serves the role mapping tab of the user or group at holder
 // (an admin API path below the realm, "/users/{id}"); action is the page's
 // own URL.
 func (h *Handler) roleMapping(q *rq, v *view, holder, action string) error {
-	base := q.adminPath(holder + "/role-mappings")
+	return h.mappingTab(q, v, mappingTab{api: q.adminPath(holder + "/role-mappings"), manage: "manage-users"}, action)
+}
+
+// scopeMapping serves the scope tab of the client or client scope at
+// holder ("/clients/{id}", "/client-scopes/{id}").
+func (h *Handler) scopeMapping(q *rq, v *view, holder, action string, client bool) error {
+	t := mappingTab{api: q.adminPath(holder + "/scope-mappings"), manage: "manage-clients", scope: true}
+	if client {
+		t.client = q.adminPath(holder)
+	}
+	return h.mappingTab(q, v, t, action)
+}
+
+func (h *Handler) mappingTab(q *rq, v *view, t mappingTab, action string) error {
+	base := t.api
 	status := http.StatusOK
 	if q.post() {
 		var err error
 		notice := "assigned"
 		path := base + "/realm"
-		if c := q.form("client"); c != "" {
+		c := q.form("client")
+		if c != "" {
 			path = base + "/clients/" + seg(c)
 		}
 		var body []rep.Role
 		for _, id := range q.r.PostForm["role"] {
 			body = append(body, rep.Role{ID: id})
 		}
+		if t.scope && c != "" && len(body) > 0 {
+			// A client's roles are named by name in scope mappings.
+			var roles []rep.Role
+			if err := q.get(q.adminPath("/clients/"+seg(c)+"/roles"), &roles); err != nil {
+				return err
+			}
+			for i := range body {
+				for _, r := range roles {
+					if r.ID == body[i].ID {
+						body[i].Name = r.Name
+					}
+				}
+			}
+		}
 		switch q.form("action") {
+		case "full-scope":
+			if t.client == "" {
+				return errPage(http.StatusBadRequest, "Unknown action.")
+			}
+			var x map[string]any
+			if err = q.get(t.client, &x); err != nil {
+				return err
+			}
+			x["fullScopeAllowed"] = q.form("full-scope") == "on"
+			notice = "saved"
+			_, err = q.api(http.MethodPut, t.client, x, nil)
 		case "assign":
 			if len(body) == 0 {
 				return q.redirect(action, "")
@@ -70,8 +126,16 @@ func (h *Handler) roleMapping(q *rq, v *view, holder, action string) error {
 			return err
 		}
 	}
-	d := &roleMappingData{Action: action, Editable: q.perms.can("manage-users"), ChosenClient: q.r.URL.Query().Get("client")}
+	d := &roleMappingData{Action: action, Scope: t.scope, Editable: q.perms.can(t.manage), ChosenClient: q.r.URL.Query().Get("client")}
 	v.Data = d
+	if t.client != "" {
+		var x rep.Client
+		if err := q.get(t.client, &x); err != nil {
+			return err
+		}
+		full := x.FullScopeAllowed == nil || *x.FullScopeAllowed
+		d.FullScope, d.FullScopeOn = &full, full
+	}
 	var m mappings
 	if err := q.get(base, &m); err != nil {
 		return err

@@ -122,4 +122,6 @@ const (
 	ResourceClientRoleMapping        = "CLIENT_ROLE_MAPPING"
 	ResourceClientScope              = "CLIENT_SCOPE"
 	ResourceClientScopeClientMapping = "CLIENT_SCOPE_CLIENT_MAPPING"
+	ResourceRealmScopeMapping        = "REALM_SCOPE_MAPPING"
+	ResourceClientScopeMapping       = "CLIENT_SCOPE_MAPPING"
 )

@@ -37,7 +37,7 @@ func (h *Handler) tokenInput(ctx context.Context, r *http.Request, rl realm.Real
 			return token.Input{}, err
 		}
 	}
-	realmRoles, clientRoles, err := h.roles(ctx, rl, lt.Client, lt.User)
+	acc, err := h.access(ctx, rl, lt.Client, lt.User, scopes)
 	if err != nil {
 		return token.Input{}, err
 	}
@@ -48,7 +48,7 @@ func (h *Handler) tokenInput(ctx context.Context, r *http.Request, rl realm.Real
 	}
 	return token.Input{
 		Issuer: h.URLs.RealmURL(r, rl.Name), Realm: rl, Client: lt.Client, User: lt.User,
-		UserSession: us, ClientSession: lt.ClientSession, Scopes: scopes.Scopes, RealmRoles: realmRoles, ClientRoles: clientRoles,
+		UserSession: us, ClientSession: lt.ClientSession, Scopes: acc.Scopes, RealmRoles: acc.RealmRoles, ClientRoles: acc.ClientRoles,
 		Now: h.Now(), AccessExp: lt.Claims.Exp, ACR: "1", AllowedOrigins: lt.Client.AllowedOrigins(h.URLs.Base(r)),
 	}, nil
 }

@@ -60,10 +60,9 @@ func narrowScopes(granted grant.Scopes, grantedParam, requested string) (string,
 	return requested, nil
 }
 
-// roles returns the user's effective roles within the client's role scope
-// (grant.Roles).
-func (h *Handler) roles(ctx context.Context, rl realm.Realm, c client.Client, u user.User) ([]string, map[string][]string, error) {
-	return grant.Roles(ctx, h.Store, rl, c, u)
+// access applies role scope to a request (grant.Resolve).
+func (h *Handler) access(ctx context.Context, rl realm.Realm, c client.Client, u user.User, sr grant.Scopes) (grant.Access, error) {
+	return grant.Resolve(ctx, h.Store, rl, c, u, sr)
 }
 
 // hasRealmRole reports whether name is among the user's effective roles,
@@ -104,10 +103,11 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 	if !ok {
 		return tokenResponse{}, errNoKey
 	}
-	realmRoles, clientRoles, err := h.roles(ctx, x.realm, x.client, x.user)
+	acc, err := h.access(ctx, x.realm, x.client, x.user, x.scopes)
 	if err != nil {
 		return tokenResponse{}, err
 	}
+	x.scopes.Scopes = acc.Scopes
 	nowS := now.Unix()
 	in := token.Input{
 		Issuer:         h.URLs.RealmURL(r, x.realm.Name),
@@ -116,9 +116,9 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 		User:           x.user,
 		UserSession:    x.us,
 		ClientSession:  x.cs,
-		Scopes:         x.scopes.Scopes,
-		RealmRoles:     realmRoles,
-		ClientRoles:    clientRoles,
+		Scopes:         acc.Scopes,
+		RealmRoles:     acc.RealmRoles,
+		ClientRoles:    acc.ClientRoles,
 		Now:            now,
 		AccessExp:      session.AccessExpiry(x.realm, x.client, x.us, nowS),
 		Nonce:          x.nonce,

@@ -62,8 +62,34 @@ func NewRealm(ctx context.Context, db *store.DB, r realm.Realm, now time.Time) e
 		if err := DefaultScopes(ctx, tx, r.ID); err != nil {
 			return err
 		}
-		return Complete(ctx, tx, r.ID, now)
+		if err := Complete(ctx, tx, r.ID, now); err != nil {
+			return err
+		}
+		return MapOfflineScope(ctx, tx, r.ID)
 	})
+}
+
+// MapOfflineScope maps the realm's offline_access client scope to the realm
+// role of that name, as Keycloak does in a new realm: the scope then applies
+// only to users who may have offline tokens, and brings that role into the
+// tokens of clients without full scope. It is for a realm whose built-in
+// scopes were just created (DefaultScopes), once its roles exist.
+func MapOfflineScope(ctx context.Context, tx *store.DB, realmID string) error {
+	sc, err := tx.GetClientScopeByName(ctx, realmID, OfflineAccessRole)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ro, err := tx.GetRealmRole(ctx, realmID, OfflineAccessRole)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return tx.AddScopeMappings(ctx, store.ScopeOwner{ClientScope: true, ID: sc.ID}, ro.ID)
 }
 
 // DefaultScopes creates the built-in client scopes and makes them the realm's
@@ -98,11 +124,11 @@ func Complete(ctx context.Context, tx *store.DB, realmID string, now time.Time) 
 	if err != nil {
 		return err
 	}
-	offline, err := ensureRealmRole(ctx, tx, realmID, OfflineAccessRole, "${role_offline-access}")
+	offline, err := EnsureRealmRole(ctx, tx, realmID, OfflineAccessRole, "${role_offline-access}")
 	if err != nil {
 		return err
 	}
-	uma, err := ensureRealmRole(ctx, tx, realmID, UMAAuthorizationRole, "${role_uma_authorization}")
+	uma, err := EnsureRealmRole(ctx, tx, realmID, UMAAuthorizationRole, "${role_uma_authorization}")
 	if err != nil {
 		return err
 	}
@@ -114,7 +140,7 @@ func Complete(ctx context.Context, tx *store.DB, realmID string, now time.Time) 
 
 	// The default role every new user receives.
 	if r.DefaultRoleID == "" {
-		def, err := ensureRealmRole(ctx, tx, realmID, realm.DefaultRoleName(r.Name), "${role_default-roles}")
+		def, err := EnsureRealmRole(ctx, tx, realmID, realm.DefaultRoleName(r.Name), "${role_default-roles}")
 		if err != nil {
 			return err
 		}
@@ -154,7 +180,7 @@ func builtinClients(ctx context.Context, tx *store.DB, r realm.Realm, now time.T
 	accountRoles := map[string]string{}
 	for _, name := range []string{"view-profile", "manage-account", "manage-account-links", "view-applications",
 		"view-consent", "manage-consent", "delete-account", "view-groups"} {
-		ro, err := ensureClientRole(ctx, tx, realmID, account.ID, name, "${role_"+name+"}")
+		ro, err := EnsureClientRole(ctx, tx, realmID, account.ID, name, "${role_"+name+"}")
 		if err != nil {
 			return nil, err
 		}
@@ -171,8 +197,15 @@ func builtinClients(ctx context.Context, tx *store.DB, r realm.Realm, now time.T
 		if err != nil {
 			return nil, err
 		}
+		// The account console has no full scope: a new one carries the
+		// account roles its pages need.
+		if cl.ClientID == AccountConsole && cl.ID == c.ID {
+			if err := tx.AddScopeMappings(ctx, store.ScopeOwner{ID: cl.ID}, accountRoles["manage-account"], accountRoles["view-groups"]); err != nil {
+				return nil, err
+			}
+		}
 		if cl.ClientID == Broker {
-			if _, err := ensureClientRole(ctx, tx, realmID, cl.ID, "read-token", "${role_read-token}"); err != nil {
+			if _, err := EnsureClientRole(ctx, tx, realmID, cl.ID, "read-token", "${role_read-token}"); err != nil {
 				return nil, err
 			}
 		}
@@ -202,10 +235,10 @@ func masterAdminRoles(ctx context.Context, tx *store.DB, r realm.Realm, now time
 		return err
 	}
 	if r.Name == realm.MasterName {
-		if _, err := ensureRealmRole(ctx, tx, master.ID, CreateRealmRole, "${role_create-realm}"); err != nil {
+		if _, err := EnsureRealmRole(ctx, tx, master.ID, CreateRealmRole, "${role_create-realm}"); err != nil {
 			return err
 		}
-		if _, err := ensureRealmRole(ctx, tx, master.ID, MasterAdminRole, "${role_admin}"); err != nil {
+		if _, err := EnsureRealmRole(ctx, tx, master.ID, MasterAdminRole, "${role_admin}"); err != nil {
 			return err
 		}
 		// Master administers every realm that exists, itself included.
@@ -232,7 +265,7 @@ func masterAdminClient(ctx context.Context, tx *store.DB, master realm.Realm, re
 	if err := adminClientRoles(ctx, tx, master.ID, cl.ID, false); err != nil {
 		return err
 	}
-	admin, err := ensureRealmRole(ctx, tx, master.ID, MasterAdminRole, "${role_admin}")
+	admin, err := EnsureRealmRole(ctx, tx, master.ID, MasterAdminRole, "${role_admin}")
 	if err != nil {
 		return err
 	}
@@ -249,7 +282,7 @@ func masterAdminClient(ctx context.Context, tx *store.DB, master realm.Realm, re
 	}
 	if realmName == realm.MasterName {
 		// Master's administrators may also create realms.
-		createRealm, err := ensureRealmRole(ctx, tx, master.ID, CreateRealmRole, "${role_create-realm}")
+		createRealm, err := EnsureRealmRole(ctx, tx, master.ID, CreateRealmRole, "${role_create-realm}")
 		if err != nil {
 			return err
 		}
@@ -263,7 +296,7 @@ func masterAdminClient(ctx context.Context, tx *store.DB, master realm.Realm, re
 func adminClientRoles(ctx context.Context, tx *store.DB, realmID, clientID string, withRealmAdmin bool) error {
 	ids := map[string]string{}
 	for _, name := range AdminRoles {
-		ro, err := ensureClientRole(ctx, tx, realmID, clientID, name, "${role_"+name+"}")
+		ro, err := EnsureClientRole(ctx, tx, realmID, clientID, name, "${role_"+name+"}")
 		if err != nil {
 			return err
 		}
@@ -279,7 +312,7 @@ func adminClientRoles(ctx context.Context, tx *store.DB, realmID, clientID strin
 	if !withRealmAdmin {
 		return nil
 	}
-	ra, err := ensureClientRole(ctx, tx, realmID, clientID, RealmAdmin, "${role_realm-admin}")
+	ra, err := EnsureClientRole(ctx, tx, realmID, clientID, RealmAdmin, "${role_realm-admin}")
 	if err != nil {
 		return err
 	}
@@ -327,7 +360,9 @@ func ensureKeys(ctx context.Context, tx *store.DB, r realm.Realm, now time.Time)
 	return nil
 }
 
-func ensureRealmRole(ctx context.Context, tx *store.DB, realmID, name, desc string) (role.Role, error) {
+// EnsureRealmRole returns the realm role name, creating it (with desc) when
+// the realm lacks it.
+func EnsureRealmRole(ctx context.Context, tx *store.DB, realmID, name, desc string) (role.Role, error) {
 	ro, err := tx.GetRealmRole(ctx, realmID, name)
 	if err == nil || !errors.Is(err, store.ErrNotFound) {
 		return ro, err
@@ -336,7 +371,9 @@ func ensureRealmRole(ctx context.Context, tx *store.DB, realmID, name, desc stri
 	return ro, tx.CreateRole(ctx, ro)
 }
 
-func ensureClientRole(ctx context.Context, tx *store.DB, realmID, clientID, name, desc string) (role.Role, error) {
+// EnsureClientRole returns the role name of the client with internal id
+// clientID, creating it (with desc) when the client lacks it.
+func EnsureClientRole(ctx context.Context, tx *store.DB, realmID, clientID, name, desc string) (role.Role, error) {
 	ro, err := tx.GetClientRole(ctx, realmID, clientID, name)
 	if err == nil || !errors.Is(err, store.ErrNotFound) {
 		return ro, err
@@ -419,7 +456,8 @@ func Master(ctx context.Context, db *store.DB, adminUser, adminPassword string, 
 	created := false
 	err := db.InTx(ctx, func(tx *store.DB) error {
 		m, err := tx.GetRealmByName(ctx, realm.MasterName)
-		if errors.Is(err, store.ErrNotFound) {
+		fresh := errors.Is(err, store.ErrNotFound)
+		if fresh {
 			m = realm.New(store.NewID(), realm.MasterName)
 			m.DisplayName = "Keycloak"
 			m.DisplayNameHTML = `<div class="kc-logo-text"><span>Keycloak</span></div>`
@@ -435,6 +473,11 @@ func Master(ctx context.Context, db *store.DB, adminUser, adminPassword string, 
 		}
 		if err := Complete(ctx, tx, m.ID, now); err != nil {
 			return err
+		}
+		if fresh {
+			if err := MapOfflineScope(ctx, tx, m.ID); err != nil {
+				return err
+			}
 		}
 		if adminPassword == "" {
 			return nil

@@ -9,6 +9,7 @@ package realm
 import (
 	"errors"
 	"regexp"
+	"strings"
 )
 
 // Realm is a tenant: its users, clients, roles and keys are separate from every
@@ -162,8 +163,10 @@ func DefaultSecurityHeaders() map[string]string {
 	}
 }
 
-// DefaultRoleName is the name of the realm's default composite role.
-func DefaultRoleName(realmName string) string { return "default-roles-" + realmName }
+// DefaultRoleName is the name of the realm's default composite role:
+// default-roles- and the realm name in lower case, as Keycloak names it
+// (realm "Demo" has "default-roles-demo").
+func DefaultRoleName(realmName string) string { return "default-roles-" + strings.ToLower(realmName) }
 
 // MasterName is the realm that holds the server's administrators.
 const MasterName = "master"

@@ -51,8 +51,18 @@ type Client struct {
 	// the links live in the store, so callers fill them.
 	DefaultClientScopes  []string `json:"defaultClientScopes,omitzero"`
 	OptionalClientScopes []string `json:"optionalClientScopes,omitzero"`
+	// ClientTemplate, input only from exports older than Keycloak 4, names
+	// a client template, imported as one of the client's default scopes.
+	ClientTemplate string `json:"clientTemplate,omitzero"`
 	// Access is output only: what the calling admin may do with the client.
 	Access map[string]bool `json:"access,omitzero"`
+
+	// AuthorizationServicesEnabled is read on import only: such a client
+	// gets the uma_protection role, as Keycloak gives it.
+	AuthorizationServicesEnabled *bool `json:"authorizationServicesEnabled,omitempty"`
+	// DefaultRoles (input only, exports older than Keycloak 13) names client
+	// roles that are part of the realm's default role.
+	DefaultRoles []string `json:"defaultRoles,omitzero"`
 }
 
 // ClientFromDomain returns the client as Keycloak shows it. Client scope names

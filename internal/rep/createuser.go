@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -116,7 +117,9 @@ func userConflict(field, msg string) *UserError {
 //     temporary one adds UPDATE_PASSWORD; a stored hash must be one
 //     Gatehouse can verify (UserCredentials);
 //   - realmRoles, clientRoles (by clientId) and groups (by path) must
-//     exist, and opts.Grant may refuse them.
+//     exist, and opts.Grant may refuse them; an import creates a role the
+//     user names that its realm or client lacks, as Keycloak's import does
+//     (the client must exist).
 //
 // Where Keycloak's admin API and its import differ (the default role, the
 // service account link, which credentials are accepted), opts.Source says
@@ -194,7 +197,11 @@ func createUser(ctx context.Context, tx *store.DB, realmID string, x User, opts 
 	if err != nil {
 		return user.User{}, err
 	}
-	granted, err := rolesByName(ctx, tx, realmID, x.RealmRoles, x.ClientRoles)
+	clientRoles := x.ClientRoles
+	if clientRoles == nil {
+		clientRoles = x.ApplicationRoles // their name before Keycloak 4
+	}
+	granted, err := rolesByName(ctx, tx, realmID, x.RealmRoles, clientRoles, opts.Source == FromImport)
 	if err != nil {
 		return user.User{}, err
 	}
@@ -253,9 +260,9 @@ func createUser(ctx context.Context, tx *store.DB, realmID string, x User, opts 
 // Keycloak's JSON. A plain value (password type only) is hashed with the
 // realm's hash policy, keeping the label and priority; a temporary one adds
 // UPDATE_PASSWORD to u's required actions. A stored password hash must be
-// one Gatehouse can verify, within the parameter limits (a hash that is
-// absurd to compute, or cannot be read, would leave a user who can never
-// log in or one who costs the server a fortune at each attempt).
+// within the parameter limits (one absurd to compute would cost the server
+// a fortune at each attempt), and, from the admin API, one Gatehouse can
+// read; an import keeps an unreadable one as Keycloak does.
 //
 // FromAdmin takes password credentials only, at most one, with fresh ids;
 // FromImport takes any type and keeps the ids the representation gives.
@@ -293,7 +300,10 @@ func UserCredentials(r realm.Realm, u *user.User, xs []Credential, now time.Time
 			c = hashed
 			temporary = temporary || xc.Temporary != nil && *xc.Temporary
 		case c.Type == user.CredentialPassword:
-			if err := user.CheckStoredPassword(c); err != nil {
+			// An import stores a hash that cannot be read as it is, as
+			// Keycloak does (its user cannot log in with a password); a
+			// hash beyond the cost bounds is refused everywhere.
+			if err := user.CheckStoredPassword(c); err != nil && (src != FromImport || errors.Is(err, user.ErrHashLimits)) {
 				return nil, &UserError{Field: field, Msg: "Invalid password credential", Err: err}
 			}
 		}
@@ -309,11 +319,15 @@ func UserCredentials(r realm.Realm, u *user.User, xs []Credential, now time.Time
 }
 
 // rolesByName resolves the realmRoles and clientRoles (by clientId) of a
-// user representation, client by client in clientId order.
-func rolesByName(ctx context.Context, tx *store.DB, realmID string, realmRoles []string, clientRoles map[string][]string) ([]role.Role, error) {
+// user representation, client by client in clientId order. With create, a
+// missing role is created rather than refused.
+func rolesByName(ctx context.Context, tx *store.DB, realmID string, realmRoles []string, clientRoles map[string][]string, create bool) ([]role.Role, error) {
 	var out []role.Role
 	for i, name := range realmRoles {
 		r, err := tx.GetRealmRole(ctx, realmID, name)
+		if create && errors.Is(err, store.ErrNotFound) {
+			r, err = provision.EnsureRealmRole(ctx, tx, realmID, name, "")
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, userErr(fmt.Sprintf("realmRoles[%d]", i), "Role %s not found", name)
 		}
@@ -332,6 +346,9 @@ func rolesByName(ctx context.Context, tx *store.DB, realmID string, realmRoles [
 		}
 		for i, name := range clientRoles[clientID] {
 			r, err := tx.GetClientRole(ctx, realmID, c.ID, name)
+			if create && errors.Is(err, store.ErrNotFound) {
+				r, err = provision.EnsureClientRole(ctx, tx, realmID, c.ID, name, "")
+			}
 			if errors.Is(err, store.ErrNotFound) {
 				return nil, userErr(fmt.Sprintf("clientRoles.%s[%d]", clientID, i), "Role %s of client %s not found", name, clientID)
 			}

@@ -80,8 +80,15 @@ func TestCreateUser(t *testing.T) {
 					t.Errorf("id = %q", r.u.ID)
 				}
 			}},
-		{name: "an unknown realm role is refused", x: rep.User{Username: "b", RealmRoles: []string{"editor", "ghost"}},
-			opts: rep.UserOptions{Source: rep.FromImport}, field: "realmRoles[1]"},
+		{name: "the admin API refuses an unknown realm role", x: rep.User{Username: "b", RealmRoles: []string{"editor", "ghost"}},
+			opts: rep.UserOptions{Source: rep.FromAdmin}, field: "realmRoles[1]"},
+		{name: "an import creates the realm role it names", x: rep.User{Username: "b", RealmRoles: []string{"editor", "ghost"}},
+			opts: rep.UserOptions{Source: rep.FromImport, Grant: func([]string) error { return nil }},
+			check: func(t *testing.T, r result) {
+				if !slices.Contains(r.roles, "ghost") {
+					t.Errorf("roles = %v, want ghost created and granted", r.roles)
+				}
+			}},
 		{name: "an unknown client role is refused", x: rep.User{Username: "b", ClientRoles: map[string][]string{"app": {"ghost"}}},
 			opts: rep.UserOptions{Source: rep.FromAdmin}, field: "clientRoles.app[0]"},
 		{name: "roles of an unknown client are refused", x: rep.User{Username: "b", ClientRoles: map[string][]string{"nope": {"x"}}},
@@ -134,10 +141,19 @@ func TestCreateUser(t *testing.T) {
 		{name: "a plain value is for passwords only",
 			x:    rep.User{Username: "b", Credentials: []rep.Credential{{Type: "otp", Value: "123456"}}},
 			opts: rep.UserOptions{Source: rep.FromImport}, field: "credentials[0].value"},
-		{name: "an unreadable password hash is refused",
+		{name: "the admin API refuses an unreadable password hash",
 			x: rep.User{Username: "b", Credentials: []rep.Credential{{Type: "password", SecretData: "{}",
 				CredentialData: `{"algorithm":"md5"}`}}},
-			opts: rep.UserOptions{Source: rep.FromImport}, field: "credentials[0]"},
+			opts: rep.UserOptions{Source: rep.FromAdmin}, field: "credentials[0]"},
+		{name: "an import keeps an unreadable password hash as it is",
+			x: rep.User{Username: "b", Credentials: []rep.Credential{{Type: "password", SecretData: "{}",
+				CredentialData: `{"algorithm":"md5"}`}}},
+			opts: rep.UserOptions{Source: rep.FromImport},
+			check: func(t *testing.T, r result) {
+				if len(r.creds) != 1 || r.creds[0].SecretData != "{}" {
+					t.Errorf("credentials = %+v", r.creds)
+				}
+			}},
 		{name: "the admin API checks the password policy", realm: "loose",
 			x:    rep.User{Username: "b", Credentials: []rep.Credential{{Value: "short"}}},
 			opts: rep.UserOptions{Source: rep.FromAdmin}, field: "credentials[0].value"},

@@ -225,6 +225,9 @@ func exportRealm(ctx context.Context, tx *store.DB, realmName string) (Realm, er
 		return Realm{}, err
 	}
 	x.DefaultDefaultClientScopes, x.DefaultOptionalClientScopes = linkNames(links, scopeName)
+	if err := exportScopeMappings(ctx, tx, r.ID, clientIDOf, scopeName, &x); err != nil {
+		return Realm{}, err
+	}
 
 	// Keys as Keycloak's key provider components.
 	ks, err := tx.ListKeys(ctx, r.ID)

@@ -18,7 +18,7 @@ import (
 
 // ErrRealmExists is returned when an imported realm exists and neither
 // Override nor SkipExisting was asked for.
-var ErrRealmExists = errors.New("realm already exists")
+var ErrRealmExists = errors.New("already exists")
 
 // ImportOptions says what to do when the realm exists.
 type ImportOptions struct {
@@ -30,19 +30,55 @@ type ImportOptions struct {
 // maxImportSize bounds a realm file; bigger ones are better split per realm.
 const maxImportSize = 256 << 20
 
-// ImportFile imports one realm file in Keycloak's realm export format. The
-// whole realm is written in one transaction: a file that fails anywhere
-// leaves nothing behind.
+// ImportFile imports a realm file holding one realm; see ImportRealms.
 func ImportFile(ctx context.Context, db *store.DB, data []byte, opts ImportOptions) (realmName string, skipped bool, err error) {
-	if len(data) > maxImportSize {
-		return "", false, importErr("$", "file is larger than %d MiB", maxImportSize>>20)
+	done, err := ImportRealms(ctx, db, data, opts)
+	if len(done) > 0 {
+		realmName, skipped = done[0].Realm, done[0].Skipped
 	}
-	var x Realm
-	if err := decodeStrict(data, &x); err != nil {
-		return "", false, err
+	if err == nil && len(done) != 1 {
+		err = importErr("$", "the file holds %d realms, not one", len(done))
 	}
-	skipped, err = Import(ctx, db, x, opts)
-	return x.Realm, skipped, err
+	return realmName, skipped, err
+}
+
+// Imported is one realm of a file that ImportRealms went through.
+type Imported struct {
+	Realm   string
+	Skipped bool
+	// Ignored lists, by JSON path, the members of the file that Gatehouse
+	// read but does not store (see DecodeRealms).
+	Ignored []string
+}
+
+// ImportRealms imports a realm file in Keycloak's realm export format: one
+// realm object, or a JSON array of them as Keycloak's single-file export of
+// several realms writes. Every realm is written in one transaction: a file
+// that fails anywhere leaves nothing behind.
+func ImportRealms(ctx context.Context, db *store.DB, data []byte, opts ImportOptions) ([]Imported, error) {
+	realms, err := DecodeRealms(data)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Imported, len(realms))
+	err = db.InTx(ctx, func(tx *store.DB) error {
+		for i, d := range realms {
+			skipped, err := Import(ctx, tx, d.Realm, opts)
+			if err != nil {
+				var ie *ImportError
+				if holdsArray(data) && errors.As(err, &ie) {
+					ie.Path = fmt.Sprintf("$[%d]", i) + strings.TrimPrefix(ie.Path, "$")
+				}
+				return err
+			}
+			out[i] = Imported{Realm: d.Realm.Realm, Skipped: skipped, Ignored: d.Ignored}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Import writes realm x and everything in it.
@@ -60,7 +96,7 @@ func Import(ctx context.Context, db *store.DB, x Realm, opts ImportOptions) (ski
 			skipped = true
 			return nil
 		case err == nil && !opts.Override:
-			return fmt.Errorf("%w: %s", ErrRealmExists, x.Realm)
+			return fmt.Errorf("realm %q %w", x.Realm, ErrRealmExists)
 		case err == nil:
 			if err := tx.DeleteRealm(ctx, existing.ID); err != nil {
 				return err
@@ -111,7 +147,7 @@ func (im *importer) run(ctx context.Context) error {
 	steps := []func(context.Context) error{
 		im.clientScopes, im.clientsStep, im.roles, im.composites, im.defaultRole, im.keys,
 		func(ctx context.Context) error { return provision.Complete(ctx, tx, im.realm.ID, im.now) },
-		im.reloadRoles, im.groupsStep, im.users, im.serviceAccounts,
+		im.reloadRoles, im.legacyDefaultRoles, im.scopeMappings, im.groupsStep, im.users, im.serviceAccounts,
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
@@ -128,8 +164,20 @@ func (im *importer) clientScopes(ctx context.Context) error {
 			return err
 		}
 	}
+	// Client templates, before Keycloak 4, were what client scopes became.
+	type entry struct {
+		cs   ClientScope
+		path string
+	}
+	var entries []entry
 	for i, cs := range im.x.ClientScopes {
-		path := fmt.Sprintf("$.clientScopes[%d]", i)
+		entries = append(entries, entry{cs, fmt.Sprintf("$.clientScopes[%d]", i)})
+	}
+	for i, cs := range im.x.ClientTemplates {
+		entries = append(entries, entry{cs, fmt.Sprintf("$.clientTemplates[%d]", i)})
+	}
+	for _, e := range entries {
+		cs, path := e.cs, e.path
 		s := cs.ToDomain(im.realm.ID)
 		if s.ID == "" {
 			s.ID = store.NewID()
@@ -201,6 +249,15 @@ func (im *importer) clientsStep(ctx context.Context) error {
 			return err
 		}
 		im.clients[c.ClientID] = c.ID
+		if xc.ClientTemplate != "" {
+			sid, ok := im.scopes[xc.ClientTemplate]
+			if !ok {
+				return importErr(path+".clientTemplate", "client template %q is not in the realm", xc.ClientTemplate)
+			}
+			if err := im.tx.LinkClientScope(ctx, im.realm.ID, c.ID, sid, true); err != nil {
+				return err
+			}
+		}
 		if xc.DefaultClientScopes == nil && xc.OptionalClientScopes == nil {
 			links, err := im.tx.ClientScopeLinks(ctx, im.realm.ID, store.RealmDefaults)
 			if err != nil {
@@ -271,8 +328,20 @@ func (im *importer) roles(ctx context.Context) error {
 			}
 		}
 	}
+	// A client with authorization services has the role its resource
+	// server's protection API asks for, as Keycloak creates it on import.
+	for _, xc := range im.x.Clients {
+		if xc.AuthorizationServicesEnabled != nil && *xc.AuthorizationServicesEnabled {
+			if _, err := provision.EnsureClientRole(ctx, im.tx, im.realm.ID, im.clients[xc.ClientID], umaProtection, "${role_uma_protection}"); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
+
+// umaProtection is the client role of a resource server's protection API.
+const umaProtection = "uma_protection"
 
 func (im *importer) createRole(ctx context.Context, xr Role, clientID, path string, keepExisting bool) error {
 	r := xr.ToDomain(im.realm.ID, clientID)
@@ -328,10 +397,21 @@ func (im *importer) reloadRoles(ctx context.Context) error {
 }
 
 // roleIDs resolves realm role names and client role names (by clientId).
-func (im *importer) roleIDs(realmRoles []string, clientRoles map[string][]string, path string) ([]string, error) {
+// With create a role the realm or client lacks is created, as Keycloak's
+// import does for the roles of groups and the default roles; the client
+// must exist.
+func (im *importer) roleIDs(ctx context.Context, realmRoles []string, clientRoles map[string][]string, path string, create bool) ([]string, error) {
 	var ids []string
 	for i, name := range realmRoles {
 		id, ok := im.realmRole[name]
+		if !ok && create {
+			r, err := provision.EnsureRealmRole(ctx, im.tx, im.realm.ID, name, "")
+			if err != nil {
+				return nil, err
+			}
+			id, ok = r.ID, true
+			im.realmRole[name] = id
+		}
 		if !ok {
 			return nil, importErr(fmt.Sprintf("%s.realmRoles[%d]", path, i), "realm role %q does not exist", name)
 		}
@@ -340,6 +420,17 @@ func (im *importer) roleIDs(realmRoles []string, clientRoles map[string][]string
 	for _, cid := range sortedKeys(clientRoles) {
 		for i, name := range clientRoles[cid] {
 			id, ok := im.clientRole[cid][name]
+			if c, known := im.clients[cid]; !ok && create && known {
+				r, err := provision.EnsureClientRole(ctx, im.tx, im.realm.ID, c, name, "")
+				if err != nil {
+					return nil, err
+				}
+				id, ok = r.ID, true
+				if im.clientRole[cid] == nil {
+					im.clientRole[cid] = map[string]string{}
+				}
+				im.clientRole[cid][name] = id
+			}
 			if !ok {
 				return nil, importErr(fmt.Sprintf("%s.clientRoles.%s[%d]", path, cid, i), "role %q of client %q does not exist", name, cid)
 			}
@@ -360,7 +451,7 @@ func (im *importer) composites(ctx context.Context) error {
 		if xr.Composites == nil {
 			return nil
 		}
-		kids, err := im.roleIDs(xr.Composites.Realm, xr.Composites.Client, path+".composites")
+		kids, err := im.roleIDs(ctx, xr.Composites.Realm, xr.Composites.Client, path+".composites", false)
 		if err != nil {
 			var ie *ImportError
 			if errors.As(err, &ie) {
@@ -396,6 +487,33 @@ func (im *importer) defaultRole(ctx context.Context) error {
 	}
 	im.realm.DefaultRoleID = id
 	return im.tx.UpdateRealm(ctx, im.realm.ID, func(r *realm.Realm) error { r.DefaultRoleID = id; return nil })
+}
+
+// legacyDefaultRoles makes the default roles an export older than Keycloak
+// 13 names (realm defaultRoles, clients' defaultRoles) part of the realm's
+// default role, creating those the file does not declare.
+func (im *importer) legacyDefaultRoles(ctx context.Context) error {
+	if im.x.DefaultRole != nil && im.x.DefaultRole.Name != "" {
+		return nil
+	}
+	clientRoles := map[string][]string{}
+	for _, xc := range im.x.Clients {
+		if len(xc.DefaultRoles) > 0 {
+			clientRoles[xc.ClientID] = xc.DefaultRoles
+		}
+	}
+	if len(im.x.DefaultRoles) == 0 && len(clientRoles) == 0 {
+		return nil
+	}
+	r, err := im.tx.GetRealm(ctx, im.realm.ID)
+	if err != nil {
+		return err
+	}
+	ids, err := im.roleIDs(ctx, im.x.DefaultRoles, clientRoles, "$.defaultRoles", true)
+	if err != nil {
+		return err
+	}
+	return im.tx.AddComposites(ctx, r.DefaultRoleID, ids...)
 }
 
 // keyProviders is where Keycloak's export keeps realm keys.
@@ -473,7 +591,7 @@ func (im *importer) groupsStep(ctx context.Context) error {
 			}
 			gp := GroupPath(parentPath, g.Name)
 			im.groups[gp] = g.ID
-			ids, err := im.roleIDs(xg.RealmRoles, xg.ClientRoles, p)
+			ids, err := im.roleIDs(ctx, xg.RealmRoles, xg.ClientRoles, p, true)
 			if err != nil {
 				return err
 			}
@@ -502,17 +620,39 @@ func (im *importer) users(ctx context.Context) error {
 }
 
 // serviceAccounts creates the service account user of every client that has
-// service accounts on but whose user the file did not carry.
+// service accounts on but whose user the file did not carry. The service
+// account of a client with authorization services holds the client's
+// uma_protection role, as Keycloak grants it when it sets up the resource
+// server.
 func (im *importer) serviceAccounts(ctx context.Context) error {
 	cs, err := im.tx.ListClients(ctx, im.realm.ID)
 	if err != nil {
 		return err
 	}
+	authz := map[string]bool{}
+	for _, xc := range im.x.Clients {
+		authz[xc.ClientID] = xc.AuthorizationServicesEnabled != nil && *xc.AuthorizationServicesEnabled
+	}
 	for _, c := range cs {
-		if c.ServiceAccountsEnabled {
-			if err := provision.EnsureServiceAccount(ctx, im.tx, c, im.now); err != nil {
-				return err
-			}
+		if !c.ServiceAccountsEnabled {
+			continue
+		}
+		if err := provision.EnsureServiceAccount(ctx, im.tx, c, im.now); err != nil {
+			return err
+		}
+		if !authz[c.ClientID] {
+			continue
+		}
+		sa, err := im.tx.GetServiceAccount(ctx, im.realm.ID, c.ID)
+		if err != nil {
+			return err
+		}
+		uma, err := im.tx.GetClientRole(ctx, im.realm.ID, c.ID, umaProtection)
+		if err != nil {
+			return err
+		}
+		if err := im.tx.AddUserRoles(ctx, sa.ID, uma.ID); err != nil {
+			return err
 		}
 	}
 	return nil

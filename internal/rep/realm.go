@@ -11,8 +11,9 @@
 //   - On input a pointer distinguishes "absent" from the zero value: an absent
 //     setting keeps the domain's value (on create, Keycloak's default), which
 //     is how Keycloak's own update and import code treats nulls.
-//   - Unknown fields (authenticationFlows…) are
-//     ignored by encoding/json, so any realm export decodes.
+//   - A realm file is read as leniently as Keycloak reads it, and members
+//     with no field here (authenticationFlows…) are reported by JSON path
+//     rather than stored (see lenient.go).
 //   - Output is deterministic: lists whose order carries no meaning are sorted.
 package rep
 
@@ -88,6 +89,13 @@ type Realm struct {
 	DefaultDefaultClientScopes  []string      `json:"defaultDefaultClientScopes,omitzero"`
 	DefaultOptionalClientScopes []string      `json:"defaultOptionalClientScopes,omitzero"`
 
+	// Role scope mappings: realm roles by client or client scope, and each
+	// client's roles under its clientId. applicationScopeMappings is the
+	// name files from before Keycloak 4 give clientScopeMappings.
+	ScopeMappings            []ScopeMapping            `json:"scopeMappings,omitzero"`
+	ClientScopeMappings      map[string][]ScopeMapping `json:"clientScopeMappings,omitzero"`
+	ApplicationScopeMappings map[string][]ScopeMapping `json:"applicationScopeMappings,omitzero"`
+
 	BrowserSecurityHeaders map[string]string `json:"browserSecurityHeaders,omitzero"`
 	SMTPServer             map[string]string `json:"smtpServer,omitzero"`
 	LoginTheme             *string           `json:"loginTheme,omitempty"`
@@ -102,7 +110,9 @@ type Realm struct {
 	AdminEventsEnabled        *bool    `json:"adminEventsEnabled,omitempty"`
 	AdminEventsDetailsEnabled *bool    `json:"adminEventsDetailsEnabled,omitempty"`
 
-	Components map[string][]Component `json:"components,omitzero"`
+	// Components are read for key providers only; other component types
+	// are reported as not stored.
+	Components map[string][]Component `json:"components,omitzero" stored:"org.keycloak.keys.KeyProvider"`
 
 	InternationalizationEnabled *bool    `json:"internationalizationEnabled,omitempty"`
 	SupportedLocales            []string `json:"supportedLocales,omitzero"`
@@ -110,6 +120,15 @@ type Realm struct {
 
 	Attributes      map[string]string `json:"attributes,omitzero"`
 	KeycloakVersion string            `json:"keycloakVersion,omitempty"`
+
+	// Input only, from exports older than Keycloak 13 (DefaultRoles: the
+	// names of the realm's default roles) and 4 (applications and OAuth
+	// clients, which became clients); see upgradeLegacy.
+	DefaultRoles []string `json:"defaultRoles,omitzero"`
+	Applications []Client `json:"applications,omitzero"`
+	OAuthClients []Client `json:"oauthClients,omitzero"`
+	// ClientTemplates, before Keycloak 4, are imported as client scopes.
+	ClientTemplates []ClientScope `json:"clientTemplates,omitzero"`
 }
 
 // Roles is the "roles" member of a realm export: realm roles, and client
@@ -117,6 +136,8 @@ type Realm struct {
 type Roles struct {
 	Realm  []Role            `json:"realm,omitzero"`
 	Client map[string][]Role `json:"client,omitzero"`
+	// Application is Client's name before Keycloak 4 (input only).
+	Application map[string][]Role `json:"application,omitzero"`
 }
 
 // Component is Keycloak's ComponentExportRepresentation: a configured

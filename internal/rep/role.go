@@ -26,6 +26,8 @@ type Role struct {
 type Composites struct {
 	Realm  []string            `json:"realm,omitempty"`
 	Client map[string][]string `json:"client,omitempty"`
+	// Application is Client's name before Keycloak 4 (input only).
+	Application map[string][]string `json:"application,omitempty"`
 }
 
 // RoleFromDomain returns the role as Keycloak shows it. composite says

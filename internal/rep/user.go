@@ -38,6 +38,8 @@ type User struct {
 	Groups    []string `json:"groups,omitzero"`
 	// Access is output only: what the calling admin may do with the user.
 	Access map[string]bool `json:"access,omitzero"`
+	// ApplicationRoles is ClientRoles' name before Keycloak 4 (input only).
+	ApplicationRoles map[string][]string `json:"applicationRoles,omitzero"`
 }
 
 // UserFromDomain returns the user as the admin API shows it. Attributes are
@@ -127,6 +129,19 @@ type Credential struct {
 	Priority       int    `json:"priority,omitempty"`
 	Value          string `json:"value,omitempty"`
 	Temporary      *bool  `json:"temporary,omitempty"`
+
+	// Input only: the layout of exports older than Keycloak 12, where the
+	// hash and its parameters were members of the credential; see
+	// legacyCredential.
+	HashedSaltedValue *string             `json:"hashedSaltedValue,omitempty"`
+	Salt              *string             `json:"salt,omitempty"`
+	HashIterations    *int                `json:"hashIterations,omitempty"`
+	Algorithm         *string             `json:"algorithm,omitempty"`
+	Counter           *int                `json:"counter,omitempty"`
+	Digits            *int                `json:"digits,omitempty"`
+	Period            *int                `json:"period,omitempty"`
+	Device            *string             `json:"device,omitempty"`
+	Config            map[string][]string `json:"config,omitzero"`
 }
 
 // CredentialFromDomain returns the credential with its secret data, as an
@@ -149,7 +164,7 @@ func CredentialFromDomain(c user.Credential) Credential {
 // Value is not handled here: the caller hashes it (user package) and, when
 // Temporary is set, adds the UPDATE_PASSWORD required action.
 func (x Credential) ToDomain(userID string) user.Credential {
-	return user.Credential{
+	c := user.Credential{
 		ID:             x.ID,
 		UserID:         userID,
 		Type:           cmp.Or(x.Type, user.CredentialPassword),
@@ -159,4 +174,8 @@ func (x Credential) ToDomain(userID string) user.Credential {
 		CredentialData: x.CredentialData,
 		Priority:       x.Priority,
 	}
+	if x.hasLegacyHash() {
+		x.legacyCredential(&c)
+	}
+	return c
 }

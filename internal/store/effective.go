@@ -59,12 +59,16 @@ func (s *DB) EffectiveRoles(ctx context.Context, realmID, userID string) ([]Role
 type LinkedScope struct {
 	Scope   client.Scope
 	Default bool
+	// RoleScoped is true when the scope has role scope mappings, which
+	// decide whether it applies to a user (see ScopeReach).
+	RoleScoped bool
 }
 
 // ClientScopesOf returns the scopes linked to a client with their mappers,
 // in scope-name order, in one query.
 func (s *DB) ClientScopesOf(ctx context.Context, realmID, clientID string) ([]LinkedScope, error) {
-	rows, err := s.query(ctx, `SELECT c.id, c.realm_id, c.name, c.data, l.is_default
+	rows, err := s.query(ctx, `SELECT c.id, c.realm_id, c.name, c.data, l.is_default,
+		EXISTS (SELECT 1 FROM scope_role_scopes m WHERE m.scope_id = c.id)
 		FROM client_scope_links l JOIN client_scopes c ON c.id = l.scope_id
 		WHERE l.realm_id = $1 AND l.client_id = $2 ORDER BY c.name`, realmID, clientID)
 	if err != nil {
@@ -78,7 +82,7 @@ func (s *DB) ClientScopesOf(ctx context.Context, realmID, clientID string) ([]Li
 			data string
 			d    scopeData
 		)
-		if err := rows.Scan(&ls.Scope.ID, &ls.Scope.RealmID, &ls.Scope.Name, &data, &ls.Default); err != nil {
+		if err := rows.Scan(&ls.Scope.ID, &ls.Scope.RealmID, &ls.Scope.Name, &data, &ls.Default, &ls.RoleScoped); err != nil {
 			return nil, err
 		}
 		if err := fromJSON(data, &d); err != nil {

@@ -40,6 +40,10 @@ var (
 	// ErrUnsupportedHash reports a stored hash or a policy whose algorithm or
 	// variant Gatehouse cannot compute (argon2d, Argon2 version 1.0, unknown names).
 	ErrUnsupportedHash = errors.New("unsupported password hash")
+	// ErrHashLimits reports a stored hash whose parameters are beyond the
+	// bounds of hashParams.check: verifying it would cost the server more
+	// than any hash Keycloak's providers make.
+	ErrHashLimits = errors.New("password hash parameters out of bounds")
 )
 
 // Keycloak's defaults for new hashes (Argon2PasswordHashProviderFactory,
@@ -394,7 +398,7 @@ func parseStored(c Credential) (storedHash, error) {
 		return storedHash{}, fmt.Errorf("password algorithm %q: %w", cd.Algorithm, ErrUnsupportedHash)
 	}
 	if err := p.check(); err != nil {
-		return storedHash{}, fmt.Errorf("stored password hash: %w", err)
+		return storedHash{}, fmt.Errorf("stored password hash: %w: %w", ErrHashLimits, err)
 	}
 	return storedHash{params: p, salt: salt, hash: sum}, nil
 }

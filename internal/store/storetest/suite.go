@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 		{"transaction rolls back every write on error", testTxRollback},
 		{"missing rows are ErrNotFound", testNotFound},
 		{"realm keys keep their bytes and state", testKeys},
+		{"role scope mappings of clients and client scopes", testScopeMappings},
 	}
 	tests = append(tests, sessionTests()...)
 	tests = append(tests, statsTests()...)
