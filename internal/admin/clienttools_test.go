@@ -128,6 +128,16 @@ func TestEvaluateScopes(t *testing.T) {
 			t.Fatalf("realm roles out of scope in the example: %v", example)
 		}
 
+		// A scope mapping brings the role back, in the list and the token.
+		e.want("POST", "/clients/"+cid+"/scope-mappings/realm", e.tok, []any{clerk}, 204, "")
+		if g := names(ev + "ev/granted"); !slices.Equal(g, []string{"clerk"}) {
+			t.Fatalf("granted through a scope mapping: %v", g)
+		}
+		example = e.obj("/clients/" + cid + "/evaluate-scopes/generate-example-access-token" + q)
+		if ra, _ := example["realm_access"].(map[string]any); ra == nil || !slices.Contains(ra["roles"].([]any), any("clerk")) {
+			t.Fatalf("scope-mapped role not in the example: %v", example["realm_access"])
+		}
+
 		// A caller who may not view clients is refused.
 		viewer := s.realmAdmin(e.realm, "usr", "view-users")
 		e.want("GET", "/clients/"+cid+"/evaluate-scopes/protocol-mappers", viewer, nil, 403, "")
