@@ -14,7 +14,9 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY cmd ./cmd
 COPY internal ./internal
-ARG VERSION=dev
+# No default: an image always says which release it is, never "dev".
+ARG VERSION
+RUN test -n "${VERSION}" || { echo "build with --build-arg VERSION=<version>" >&2; exit 1; }
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/gatehouse ./cmd/gatehouse \
  && mkdir -p /out/data/import
 

@@ -105,7 +105,9 @@ func importFile(ctx context.Context, log *slog.Logger, db *store.DB, path string
 	if opts.reconcile != nil {
 		return reconcileFile(ctx, log, db, path, data, opts)
 	}
-	done, err := rep.ImportRealms(ctx, db, data, opts.create)
+	create := opts.create
+	create.Log = log // a weak or unsupported key provider is said here
+	done, err := rep.ImportRealms(ctx, db, data, create)
 	if errors.Is(err, rep.ErrRealmExists) {
 		return fmt.Errorf("import %s: %w; add --override to replace it", path, err)
 	}

@@ -29,7 +29,23 @@ import (
 )
 
 // version is set at build time: go build -ldflags "-X main.version=1.2.3".
+// Read it through buildVersion.
 var version = "dev"
+
+// buildVersion is Gatehouse's version: the linker's main.version, else the
+// module version that go install or a build in a tagged checkout stamps
+// into the binary, else "dev" for a developer's build with neither. A
+// release build always sets the first (the Dockerfile refuses to build
+// without it), so a released binary never reports "dev".
+func buildVersion() string {
+	if version != "" && version != "dev" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}
 
 // Exit codes: 2 for a usage error, as kc.sh uses; 1 for anything that went
 // wrong after the options were accepted.
@@ -99,8 +115,8 @@ func run(start time.Time, args []string, getenv func(string) string, stdout, std
 // serve runs start and start-dev until ctx is cancelled.
 func serve(ctx context.Context, start time.Time, cfg config.Config, log *slog.Logger) int {
 	now := time.Now
-	log.Info("starting", "version", version, "mode", cfg.Mode, "db", cfg.DB)
-	admin.Version = version
+	log.Info("starting", "version", buildVersion(), "keycloak", admin.KeycloakVersion, "mode", cfg.Mode, "db", cfg.DB)
+	admin.Version = buildVersion()
 	log.Debug("configuration", "config", cfg) // Config.LogValue redacts secrets
 
 	urls, err := publicURLs(cfg)
@@ -112,7 +128,7 @@ func serve(ctx context.Context, start time.Time, cfg config.Config, log *slog.Lo
 	// that is still migrating (started DOWN) from one that is gone.
 	var m *metrics.Metrics
 	if cfg.MetricsEnabled {
-		m = metrics.New(version, log)
+		m = metrics.New(buildVersion(), log)
 	}
 	mgmt := &server.Management{Log: log, Metrics: m}
 	mgmtAddr, err := mgmt.Listen(cfg.HTTPHost, cfg.HTTPManagementPort)
@@ -239,7 +255,7 @@ func newLogger(w io.Writer, format, level string) *slog.Logger {
 }
 
 func versionLine() string {
-	line := fmt.Sprintf("gatehouse %s (%s %s/%s", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	line := fmt.Sprintf("gatehouse %s (Keycloak %s API, %s %s/%s", buildVersion(), admin.KeycloakVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range info.Settings {
 			if s.Key == "vcs.revision" && len(s.Value) >= 12 {

@@ -260,7 +260,7 @@ func publicKey(t *testing.T, u string) *rsa.PublicKey {
 
 func TestVersion(t *testing.T) {
 	r := gatehouse(t, nil, "version")
-	if r.code != 0 || !strings.HasPrefix(r.stdout, "gatehouse dev (go1.") {
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "gatehouse dev (Keycloak 26.") {
 		t.Errorf("version: code %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 
@@ -270,8 +270,22 @@ func TestVersion(t *testing.T) {
 			t.Fatal(err)
 		}
 		out, err := exec.Command(bin, "version").Output()
-		if err != nil || !strings.HasPrefix(string(out), "gatehouse 1.2.3 (") {
+		if err != nil || !strings.HasPrefix(string(out), "gatehouse 1.2.3 (Keycloak 26.") {
 			t.Errorf("version: %q, %v", out, err)
+		}
+	})
+
+	// A release image is built from the Dockerfile; it must never report
+	// "dev", so the build refuses to run without a version.
+	t.Run("the Dockerfile needs a version", func(t *testing.T) {
+		b, err := os.ReadFile("../../Dockerfile")
+		if err != nil {
+			t.Fatal(err)
+		}
+		df := string(b)
+		if strings.Contains(df, "ARG VERSION=") || !strings.Contains(df, `test -n "${VERSION}"`) ||
+			!strings.Contains(df, "-X main.version=${VERSION}") {
+			t.Errorf("the Dockerfile builds without a version (ARG VERSION with a default, or no check)")
 		}
 	})
 }

@@ -17,6 +17,7 @@ package account
 import (
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -38,6 +39,9 @@ type Handler struct {
 	// Hashes bounds the password checks running at once; nil means the
 	// node's default gate.
 	Hashes *authn.HashGate
+	// Next answers an API request for a path the account API does not
+	// serve (the server's 404 or 405); nil answers 404.
+	Next http.Handler
 }
 
 // The account client's roles (Keycloak's AccountRoles).
@@ -88,6 +92,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+a+"/account-security/signing-in", h.page(sectionSigningIn))
 	mux.Handle("GET "+a+"/account-security/device-activity", h.page(sectionDeviceActivity))
 	mux.Handle("GET "+a+"/account-security", http.HandlerFunc(h.redirectToSigningIn))
+	// Keycloak's console has pages we do not (linked accounts, groups,
+	// resources): a browser that follows a link to one lands on the nearest
+	// page we have rather than on an API error.
+	mux.Handle("GET "+a+"/{rest...}", h.either(h.next(), http.HandlerFunc(h.redirectToNearest)))
 
 	const c = a + "/console/"
 	mux.Handle("POST "+c+"personal-info", h.form(canManageAccount, h.savePersonalInfo))
@@ -110,13 +118,48 @@ func (h *Handler) either(api, console http.Handler) http.Handler {
 	})
 }
 
-// wantsAPI decides who is asking: a bearer token means the API; otherwise
-// whoever accepts HTML is a browser and gets the console.
+// wantsAPI decides who is asking, as Keycloak's account loader does: a
+// request whose Accept names application/json, or whose body is JSON, is
+// for the API; any other (a browser's text/html, */*, or no Accept at all)
+// gets the console. A bearer token also means the API: no browser sends
+// one on a page load, and an API client that forgets its Accept header
+// should not get a page.
 func wantsAPI(r *http.Request) bool {
 	if r.Header.Get("Authorization") != "" {
 		return true
 	}
-	return !strings.Contains(strings.ToLower(r.Header.Get("Accept")), "text/html")
+	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && ct == "application/json" {
+		return true
+	}
+	for _, accept := range r.Header.Values("Accept") {
+		for part := range strings.SplitSeq(accept, ",") {
+			if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "application/json" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// next is Next, or a plain 404.
+func (h *Handler) next() http.Handler {
+	if h.Next != nil {
+		return h.Next
+	}
+	return http.NotFoundHandler()
+}
+
+// redirectToNearest sends a browser on a console path we have no page for
+// to the nearest page: the signing-in page for Keycloak's other security
+// pages (linked accounts), the personal info page for the rest (groups,
+// resources, and whatever a later console adds).
+func (h *Handler) redirectToNearest(w http.ResponseWriter, r *http.Request) {
+	base := h.consoleBase(r, r.PathValue("realm"))
+	if strings.HasPrefix(r.PathValue("rest"), "account-security/") {
+		http.Redirect(w, r, base+"/account-security/signing-in", http.StatusFound)
+		return
+	}
+	http.Redirect(w, r, base+"/", http.StatusFound)
 }
 
 func (h *Handler) redirectToConsole(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/bearer"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/token"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
@@ -37,9 +38,6 @@ var (
 func notFound(msg string) *web.Error {
 	return &web.Error{Status: http.StatusNotFound, Body: map[string]string{"error": msg}}
 }
-
-// maxTokenBytes bounds the Authorization header's token before it is parsed.
-const maxTokenBytes = 16 << 10
 
 // maxJSONBytes bounds an API request body; a profile update is a few hundred bytes.
 const maxJSONBytes = 64 << 10
@@ -84,7 +82,7 @@ func (h *Handler) authenticate(r *http.Request) (*caller, error) {
 		return nil, err
 	}
 	raw := bearer.FromRequest(r)
-	if raw == "" || len(raw) > maxTokenBytes {
+	if raw == "" || len(raw) > token.MaxTokenSize {
 		return nil, errUnauthorized
 	}
 	t, err := bearer.Validate(ctx, h.Store, rl, h.URLs.RealmURL(r, rl.Name), raw, h.Now())

@@ -56,7 +56,7 @@ type consoleSession struct {
 // consoleSession returns the browser's live SSO session, or ok = false.
 func (h *Handler) consoleSession(ctx context.Context, r *http.Request, rl realm.Realm) (*consoleSession, bool, error) {
 	c, err := r.Cookie(cookieIdentity)
-	if err != nil || c.Value == "" || len(c.Value) > maxTokenBytes {
+	if err != nil || c.Value == "" || len(c.Value) > token.MaxTokenSize {
 		return nil, false, nil
 	}
 	ks, err := h.Store.ListKeys(ctx, rl.ID)

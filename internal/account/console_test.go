@@ -303,3 +303,56 @@ func TestConsoleRemoveAccess(t *testing.T) {
 		t.Errorf("User2's offline session: %v", err)
 	}
 }
+
+// Regression (issue 13): a browser-like Accept: */* (or none) on
+// /account/ got the API's 401, and Keycloak's own console paths a raw JSON
+// 405. As in Keycloak, only a request whose Accept names application/json
+// reaches the API; the others get the console, and a console path we have
+// no page for leads to the nearest one.
+func TestConsoleAnswersWhateverTheBrowserAccepts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser()
+	for _, accept := range []string{"*/*", "", "text/plain, */*"} {
+		resp, body := b.do("GET", "/realms/ldap-demo/account/", nil, "Accept", accept)
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		if resp.StatusCode != http.StatusFound || loc == nil || loc.Path != "/realms/ldap-demo/protocol/openid-connect/auth" {
+			t.Errorf("Accept %q: %d %q %.100s, want the console's login redirect", accept, resp.StatusCode, resp.Header.Get("Location"), body)
+		}
+	}
+	for _, accept := range []string{"application/json", "application/json, text/plain, */*", "text/html;q=0.5, application/json"} {
+		resp, _ := b.do("GET", "/realms/ldap-demo/account/", nil, "Accept", accept)
+		if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("Accept %q: %d %s, want the API's 401", accept, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+
+	b.signIn("user1", "password")
+	for path, want := range map[string]string{
+		"/realms/ldap-demo/account/account-security/linked-accounts": "/realms/ldap-demo/account/account-security/signing-in",
+		"/realms/ldap-demo/account/account-security/x/y":             "/realms/ldap-demo/account/account-security/signing-in",
+		"/realms/ldap-demo/account/groups":                           "/realms/ldap-demo/account/",
+		"/realms/ldap-demo/account/resources":                        "/realms/ldap-demo/account/",
+		"/realms/ldap-demo/account/resources/shared":                 "/realms/ldap-demo/account/",
+	} {
+		resp, body := b.do("GET", path, nil, "Accept", "*/*")
+		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != want {
+			t.Errorf("%s: %d %q %.100s, want a redirect to %s", path, resp.StatusCode, resp.Header.Get("Location"), body, want)
+			continue
+		}
+		if resp, page := b.do("GET", want, nil); resp.StatusCode != http.StatusOK || !strings.Contains(page, "<html") {
+			t.Errorf("%s → %s: %d", path, want, resp.StatusCode)
+		}
+	}
+	// The API's unknown paths stay the API's.
+	req, _ := http.NewRequest("GET", e.url("/account/groups"), nil)
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("API GET /account/groups: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}

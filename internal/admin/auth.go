@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/token"
 )
 
 // Caller is the authenticated administrator of a call.
@@ -30,7 +31,7 @@ type Caller struct {
 // an admin token of one realm says nothing about another.
 func (h *Handler) authenticate(r *http.Request) (*Caller, error) {
 	raw := bearer.FromRequest(r)
-	if raw == "" || len(raw) > 16<<10 {
+	if raw == "" || len(raw) > token.MaxTokenSize {
 		return nil, errUnauthorized
 	}
 	name := bearer.IssuerRealm(h.URLs.Base(r), unverifiedIssuer(raw))

@@ -261,6 +261,14 @@ func (a clientsAPI) create(rq *Request) error {
 		return err
 	}
 	ctx, db := rq.R.Context(), rq.h.Store
+	if x.ClientID == "" {
+		// Keycloak stores a client created without a clientId under its
+		// id as clientId (Terraform's Keycloak provider sends id and name).
+		if x.ID == "" {
+			x.ID = store.NewID()
+		}
+		x.ClientID = x.ID
+	}
 	x.ClientID = strings.TrimSpace(x.ClientID)
 	if x.ClientID == "" {
 		return badRequest("Client id is missing")
@@ -357,15 +365,11 @@ func (a clientsAPI) create(rq *Request) error {
 }
 
 // applyClientCreateDefaults sets what Keycloak's admin create sets when the
-// representation is silent: a client naming neither publicClient nor
-// bearerOnly is public; direct access grants on, implicit flow and
+// representation is silent: direct access grants on, implicit flow and
 // front-channel logout off; a root URL seeds redirect URIs, web origins and
-// the admin URL.
+// the admin URL. A client naming neither publicClient nor bearerOnly stays
+// confidential, as Keycloak creates it, and create gives it a secret.
 func applyClientCreateDefaults(x rep.Client, c *client.Client) {
-	if x.PublicClient == nil && x.BearerOnly == nil {
-		c.PublicClient = true
-		c.Secret = ""
-	}
 	if x.StandardFlowEnabled == nil {
 		c.StandardFlowEnabled = true
 	}

@@ -220,8 +220,8 @@ func TestClientsCreateWithKeycloakDefaults(t *testing.T) {
 	both(t, func(t *testing.T, s *testServer) {
 		e := newCRGEnv(t, s, "acme")
 
-		// Neither publicClient nor bearerOnly: a public client.
-		id := e.create("/clients", map[string]any{"clientId": "web"})
+		// A public client.
+		id := e.create("/clients", map[string]any{"clientId": "web", "publicClient": true})
 		c := e.obj("/clients/" + id)
 		for k, want := range map[string]any{"id": id, "clientId": "web", "publicClient": true, "bearerOnly": false,
 			"standardFlowEnabled": true, "directAccessGrantsEnabled": true, "implicitFlowEnabled": false,
@@ -298,6 +298,56 @@ func TestClientsCreateWithKeycloakDefaults(t *testing.T) {
 	})
 }
 
+// Regression (issue 13): a client created without publicClient came out
+// public with no secret, where Keycloak makes it confidential with a
+// generated one; a payload with id and name but no clientId (Terraform's
+// Keycloak provider sends one) was refused; attributes sent as "" were
+// stored, where Keycloak removes them.
+func TestClientsCreateLikeKeycloak(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		e := newCRGEnv(t, s, "tf")
+
+		id := e.create("/clients", map[string]any{"clientId": "backend"})
+		c := e.obj("/clients/" + id)
+		if c["publicClient"] != false || c["bearerOnly"] != false || !crgGeneratedSecret.MatchString(fmt.Sprint(c["secret"])) {
+			t.Errorf("client without publicClient: publicClient %v, bearerOnly %v, secret %q; want confidential with a generated secret",
+				c["publicClient"], c["bearerOnly"], c["secret"])
+		}
+
+		const given = "3f1c6a2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
+		id = e.create("/clients", map[string]any{"id": given, "name": "terraform-setup"})
+		if id != given {
+			t.Errorf("Location id %q, want the given %q", id, given)
+		}
+		c = e.obj("/clients/" + id)
+		if c["clientId"] != given || c["name"] != "terraform-setup" {
+			t.Errorf("client without clientId: clientId %v, name %v; want the id as clientId", c["clientId"], c["name"])
+		}
+		var found []map[string]any
+		s.get(e.path("/clients?clientId="+given), e.tok, &found)
+		if len(found) != 1 || found[0]["id"] != given {
+			t.Errorf("GET /clients?clientId=<id>: %v", found)
+		}
+
+		id = e.create("/clients", map[string]any{"clientId": "attrs", "attributes": map[string]string{
+			"pkce.code.challenge.method": "", "post.logout.redirect.uris": "+", "login_theme": " "}})
+		c = e.obj("/clients/" + id)
+		attrs, _ := c["attributes"].(map[string]any)
+		if _, ok := attrs["pkce.code.challenge.method"]; ok || attrs["post.logout.redirect.uris"] != "+" {
+			t.Errorf("attributes after create: %v", attrs)
+		}
+		if _, ok := attrs["login_theme"]; ok {
+			t.Errorf("a blank attribute was stored: %v", attrs)
+		}
+		c["attributes"] = map[string]string{"post.logout.redirect.uris": ""}
+		e.want("PUT", "/clients/"+id, e.tok, c, 204, "")
+		c = e.obj("/clients/" + id)
+		if attrs, _ := c["attributes"].(map[string]any); attrs["post.logout.redirect.uris"] != nil {
+			t.Errorf("an attribute updated to \"\" was kept: %v", attrs)
+		}
+	})
+}
+
 // SECURITY.md M5: javascript: and data: redirect URIs are refused, in any
 // case, on create and update, and nothing is stored.
 func TestClientsRefuseScriptRedirectURIs(t *testing.T) {
@@ -329,7 +379,7 @@ func TestClientsRefuseScriptRedirectURIs(t *testing.T) {
 func TestClientsReadUpdateDelete(t *testing.T) {
 	both(t, func(t *testing.T, s *testServer) {
 		e := newCRGEnv(t, s, "acme")
-		id := e.create("/clients", map[string]any{"clientId": "web", "redirectUris": []string{"https://web.example/cb"},
+		id := e.create("/clients", map[string]any{"clientId": "web", "publicClient": true, "redirectUris": []string{"https://web.example/cb"},
 			"attributes": map[string]string{"pkce.code.challenge.method": "S256"}})
 		e.create("/clients", map[string]any{"clientId": "webhooks"})
 		e.create("/clients", map[string]any{"clientId": "api"})

@@ -2,7 +2,9 @@ package admin
 
 import (
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,15 +15,16 @@ import (
 
 // Components: Keycloak's key providers, the only component type Gatehouse
 // has. Each realm key is one component whose id is the key's id; creating
-// one generates a key (rsa-generated, hmac-generated), updating one changes
-// its priority and whether it is active (signs) and enabled (verifies), and
-// deleting one deletes the key. Rotation is adding a key with a higher
-// priority and then making the old one passive: tokens it signed still
-// verify until it is disabled or deleted.
+// one generates or imports a key (every provider in keys.Providers),
+// updating one changes its name, priority, algorithm and whether it is
+// active (signs) and enabled (verifies), or makes a new key when its size,
+// curve or imported material changes, and deleting one deletes the key.
+// Rotation is adding a key with a higher priority and then making the old
+// one passive: tokens it signed still verify until it is disabled or
+// deleted.
 //
-// The store keeps no component name, so a component's name is its provider
-// id. A change that would leave the realm without an active, enabled RS256
-// or HS512 key is refused: the realm could no longer issue tokens.
+// A change that would leave the realm without an active, enabled RS256 or
+// HS512 key is refused: the realm could no longer issue tokens.
 func (h *Handler) componentRoutes(mux *http.ServeMux) {
 	const base = "/admin/realms/{realm}/components"
 	h.handle(mux, "GET "+base, "view-realm", h.listComponents)
@@ -49,14 +52,17 @@ var errComponentNotFound = notFound("Could not find component")
 
 func keyComponent(k keys.Key) componentRep {
 	return componentRep{
-		ID: k.ID, Name: k.ProviderID, ProviderID: k.ProviderID, ProviderType: KeyProviderType, ParentID: k.RealmID,
-		Config: map[string][]string{
-			"priority":  {strconv.FormatInt(k.Priority, 10)},
-			"active":    {strconv.FormatBool(k.Active)},
-			"enabled":   {strconv.FormatBool(k.Enabled)},
-			"algorithm": {k.Algorithm},
-		},
+		ID: k.ID, Name: k.DisplayName(), ProviderID: k.ProviderID, ProviderType: KeyProviderType, ParentID: k.RealmID,
+		Config: keys.AdminConfig(k),
 	}
+}
+
+// configError turns a refused key provider setting into Keycloak's 400.
+func configError(err error) error {
+	if ce, ok := errors.AsType[*keys.ConfigError](err); ok {
+		return badRequest(ce.Msg)
+	}
+	return err
 }
 
 func (h *Handler) listComponents(rq *Request) error {
@@ -74,7 +80,7 @@ func (h *Handler) listComponents(rq *Request) error {
 	}
 	name := q.Get("name")
 	for _, k := range ks {
-		if name != "" && name != k.ProviderID {
+		if name != "" && name != k.DisplayName() {
 			continue
 		}
 		out = append(out, keyComponent(k))
@@ -109,38 +115,6 @@ func (h *Handler) getComponent(rq *Request) error {
 	return rq.JSON(keyComponent(ks[i]))
 }
 
-// keyState reads priority, active and enabled from a component's config;
-// absent values keep those of k.
-func keyState(cfg map[string][]string, k *keys.Key) error {
-	first := func(name string) (string, bool) {
-		v, ok := cfg[name]
-		if !ok || len(v) == 0 {
-			return "", false
-		}
-		return strings.TrimSpace(v[0]), true
-	}
-	if v, ok := first("priority"); ok {
-		p, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return badRequest("'Priority' should be a number")
-		}
-		k.Priority = p
-	}
-	for _, f := range []struct {
-		name string
-		dst  *bool
-	}{{"active", &k.Active}, {"enabled", &k.Enabled}} {
-		if v, ok := first(f.name); ok {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return badRequest("'" + f.name + "' should be 'true' or 'false'")
-			}
-			*f.dst = b
-		}
-	}
-	return nil
-}
-
 // checkSigning refuses a change (after is the realm's keys with it) that
 // leaves no active, enabled RS256 or HS512 key where there was one.
 func checkSigning(before, after []keys.Key) error {
@@ -166,23 +140,16 @@ func (h *Handler) createComponent(rq *Request) error {
 	if in.ParentID != "" && in.ParentID != rq.Realm.ID && in.ParentID != rq.Realm.Name {
 		return badRequest("Invalid parentId")
 	}
-	now := rq.Now()
-	var k keys.Key
-	var err error
-	switch in.ProviderID {
-	case keys.ProviderRSAGenerated:
-		k, err = keys.GenerateRSA(rq.Realm.Name, now)
-	case keys.ProviderHMACGenerated:
-		k, err = keys.GenerateHMAC(now)
-	default:
-		return badRequest("Unsupported key provider " + strconv.Quote(in.ProviderID) + ": use rsa-generated or hmac-generated")
+	if !slices.Contains(keys.Providers, in.ProviderID) {
+		return badRequest("Unsupported key provider " + strconv.Quote(in.ProviderID) + ": use one of " + strings.Join(keys.Providers, ", "))
 	}
+	k, err := keys.FromComponent("", keys.Params{ProviderID: in.ProviderID, Name: in.Name, Config: in.Config}, rq.Realm.Name, rq.Now())
 	if err != nil {
-		return err
+		return configError(err)
 	}
 	k.RealmID = rq.Realm.ID
-	if err := keyState(in.Config, &k); err != nil {
-		return err
+	if w := k.Weakness(); w != "" {
+		h.Log.Warn("weak realm key added", "realm", rq.Realm.Name, "kid", k.Kid, "reason", w)
 	}
 	if err := h.Store.CreateKey(rq.R.Context(), k); err != nil {
 		return err
@@ -225,15 +192,38 @@ func updateKeyIn(rq *Request, tx *store.DB, in componentRep) error {
 		return badRequest("The providerId of a component cannot change")
 	}
 	k := ks[i]
-	if err := keyState(in.Config, &k); err != nil {
-		return err
+	if keys.MaterialChanged(k, in.Config) {
+		// Settings that decide the key (size, curve, imported material)
+		// make a new one under the same component, as Keycloak does.
+		merged := keys.AdminConfig(k)
+		maps.Copy(merged, in.Config)
+		name := in.Name
+		if name == "" {
+			name = k.DisplayName()
+		}
+		fresh, err := keys.FromComponent(k.ID, keys.Params{ProviderID: k.ProviderID, Name: name, Config: merged}, rq.Realm.Name, rq.Now())
+		if err != nil {
+			return configError(err)
+		}
+		fresh.RealmID = k.RealmID
+		k = fresh
+	} else {
+		if err := keys.ApplyState(in.Config, &k); err != nil {
+			return configError(err)
+		}
+		if err := keys.Retarget(&k, in.Config); err != nil {
+			return configError(err)
+		}
+		if in.Name != "" {
+			k.Name = in.Name
+		}
 	}
 	after := append([]keys.Key(nil), ks...)
 	after[i] = k
 	if err := checkSigning(ks, after); err != nil {
 		return err
 	}
-	err = tx.SetKeyState(rq.R.Context(), rq.Realm.ID, k.ID, k.Enabled, k.Active, k.Priority)
+	err = tx.ReplaceKey(rq.R.Context(), k)
 	if errors.Is(err, store.ErrNotFound) {
 		return errComponentNotFound
 	}

@@ -246,7 +246,7 @@ func (h *Handler) createRealm(rq *Request) error {
 		return err
 	}
 	err = h.Store.InTx(ctx, func(tx *store.DB) error {
-		if _, err := rep.Import(ctx, tx, x, rep.ImportOptions{Now: rq.Now()}); err != nil {
+		if _, err := rep.Import(ctx, tx, x, rep.ImportOptions{Now: rq.Now(), Log: h.Log}); err != nil {
 			return err
 		}
 		if rq.Caller.hasMasterAdmin {
@@ -523,15 +523,14 @@ func (h *Handler) realmKeys(rq *Request) error {
 	}{Active: map[string]string{}, Keys: []keyMetadata{}}
 	for _, k := range ks {
 		m := keyMetadata{ProviderID: k.ID, ProviderPriority: k.Priority, Kid: k.Kid, Algorithm: k.Algorithm,
-			Use: strings.ToUpper(k.Use), Status: "DISABLED", Type: "OCT"}
+			Use: strings.ToUpper(k.Use), Status: "DISABLED", Type: k.Type()}
 		switch {
 		case k.Enabled && k.Active:
 			m.Status = "ACTIVE"
 		case k.Enabled:
 			m.Status = "PASSIVE"
 		}
-		if !strings.HasPrefix(k.Algorithm, "HS") {
-			m.Type = "RSA"
+		if !k.Secret() {
 			if m.PublicKey, err = k.PublicKeyBase64(); err != nil {
 				return err
 			}

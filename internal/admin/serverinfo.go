@@ -20,8 +20,15 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
-// Version is what GET /admin/serverinfo reports as systemInfo.version. The
-// binary sets it from its build version (cmd/gatehouse's version).
+// KeycloakVersion is the Keycloak release whose behaviour Gatehouse
+// implements, reported as systemInfo.version of GET /admin/serverinfo:
+// admin clients parse it to choose their requests, and Terraform's Keycloak
+// provider refuses to log in to a server whose version is not a release.
+const KeycloakVersion = "26.4.0"
+
+// Version is Gatehouse's own build version, reported as
+// systemInfo.gatehouseVersion. The binary sets it from its build version
+// (cmd/gatehouse's version).
 var Version = "dev"
 
 func (h *Handler) serverInfoRoutes(mux *http.ServeMux) {
@@ -353,6 +360,23 @@ type providerInfo struct {
 	Order int `json:"order"`
 }
 
+// keyProviderTypes describes each key provider's settings as Keycloak's
+// ComponentTypeRepresentation does, for consoles that build their forms
+// from it.
+func keyProviderTypes() []map[string]any {
+	common := []keys.Setting{
+		{Name: "priority", Label: "Priority", HelpText: "Priority for the provider", Type: "String", DefaultValue: "0"},
+		{Name: "enabled", Label: "Enabled", HelpText: "Set if the keys are enabled", Type: "boolean", DefaultValue: "true"},
+		{Name: "active", Label: "Active", HelpText: "Set if the keys can be used for signing", Type: "boolean", DefaultValue: "true"},
+	}
+	out := []map[string]any{}
+	for _, id := range keys.Providers {
+		out = append(out, map[string]any{"id": id, "helpText": keys.Description[id],
+			"properties": append(slices.Clone(common), keys.Settings(id)...), "metadata": map[string]any{}})
+	}
+	return out
+}
+
 func spiOf(ids ...string) spiInfo {
 	s := spiInfo{Providers: map[string]providerInfo{}}
 	for _, id := range ids {
@@ -372,14 +396,15 @@ func serverInfo(started, now time.Time) map[string]any {
 	up := max(now.Sub(started), 0)
 	return map[string]any{
 		"systemInfo": map[string]any{
-			"version":        Version,
-			"serverTime":     now.UTC().Format("Mon Jan 02 15:04:05 MST 2006"),
-			"uptime":         serverUptime(up),
-			"uptimeMillis":   up.Milliseconds(),
-			"osName":         runtime.GOOS,
-			"osArchitecture": runtime.GOARCH,
-			"fileEncoding":   "UTF-8",
-			"userTimezone":   "UTC",
+			"version":          KeycloakVersion,
+			"gatehouseVersion": Version,
+			"serverTime":       now.UTC().Format("Mon Jan 02 15:04:05 MST 2006"),
+			"uptime":           serverUptime(up),
+			"uptimeMillis":     up.Milliseconds(),
+			"osName":           runtime.GOOS,
+			"osArchitecture":   runtime.GOARCH,
+			"fileEncoding":     "UTF-8",
+			"userTimezone":     "UTC",
 		},
 		"memoryInfo": serverMemoryInfo(),
 		"profileInfo": map[string]any{
@@ -392,10 +417,10 @@ func serverInfo(started, now time.Time) map[string]any {
 		"cryptoInfo": map[string]any{
 			"cryptoProvider":         "go",
 			"supportedKeystoreTypes": []string{"PKCS12"},
-			// The algorithms signed client assertions are accepted with
-			// (client-secret-jwt and client-jwt).
-			"clientSignatureSymmetricAlgorithms":  client.AssertionSymmetricAlgorithms,
-			"clientSignatureAsymmetricAlgorithms": client.AssertionAsymmetricAlgorithms,
+			// What a client may sign its assertions (client_secret_jwt,
+			// private_key_jwt) and request objects with.
+			"clientSignatureSymmetricAlgorithms":  keys.HMACAlgorithms,
+			"clientSignatureAsymmetricAlgorithms": keys.AsymmetricAlgorithms,
 		},
 		"themes":            serverThemes(),
 		"socialProviders":   []any{},
@@ -404,7 +429,7 @@ func serverInfo(started, now time.Time) map[string]any {
 		"providers": map[string]spiInfo{
 			"login-protocol":          spiOf(rep.OpenIDConnect),
 			"client-authenticator":    spiOf("client-secret", "client-jwt", "client-secret-jwt"),
-			"keys":                    spiOf(keys.ProviderRSAGenerated, keys.ProviderRSA, keys.ProviderHMACGenerated),
+			"keys":                    spiOf(keys.Providers...),
 			"password-hashing":        spiOf(user.HashArgon2, user.HashPBKDF2SHA512, user.HashPBKDF2SHA256, user.HashPBKDF2SHA1),
 			"password-policy":         spiOf(passwordPolicyIDs()...),
 			"protocol-mapper":         spiOf(mapperIDs...),
@@ -414,7 +439,7 @@ func serverInfo(started, now time.Time) map[string]any {
 		"protocolMapperTypes":    protocolMapperTypes,
 		"builtinProtocolMappers": map[string][]rep.ProtocolMapper{rep.OpenIDConnect: builtinMappers()},
 		"clientInstallations":    map[string][]clientInstallation{rep.OpenIDConnect: clientInstallations},
-		"componentTypes":         map[string]any{},
+		"componentTypes":         map[string]any{KeyProviderType: keyProviderTypes()},
 		"passwordPolicies":       passwordPolicies,
 		"enums": map[string][]string{
 			"sslRequired":   {"ALL", "EXTERNAL", "NONE"},

@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"net/http"
+	"regexp"
 	"slices"
 	"testing"
 
@@ -28,9 +29,10 @@ func TestServerInfo(t *testing.T) {
 
 	var info struct {
 		SystemInfo struct {
-			Version      string `json:"version"`
-			ServerTime   string `json:"serverTime"`
-			UptimeMillis *int64 `json:"uptimeMillis"`
+			Version          string `json:"version"`
+			GatehouseVersion string `json:"gatehouseVersion"`
+			ServerTime       string `json:"serverTime"`
+			UptimeMillis     *int64 `json:"uptimeMillis"`
 		} `json:"systemInfo"`
 		MemoryInfo struct {
 			Total, Used, Free int64
@@ -60,8 +62,14 @@ func TestServerInfo(t *testing.T) {
 	}
 	s.get("/admin/serverinfo", s.adminToken(), &info)
 
-	if info.SystemInfo.Version != "1.2.3-test" || info.SystemInfo.ServerTime == "" || info.SystemInfo.UptimeMillis == nil {
+	if info.SystemInfo.GatehouseVersion != "1.2.3-test" || info.SystemInfo.ServerTime == "" || info.SystemInfo.UptimeMillis == nil {
 		t.Errorf("systemInfo = %+v", info.SystemInfo)
+	}
+	// Clients parse systemInfo.version to pick their requests (Terraform's
+	// Keycloak provider refuses to log in when it reads "dev"), so it names
+	// the Keycloak release whose behaviour Gatehouse implements.
+	if !regexp.MustCompile(`^26\.\d+\.\d+$`).MatchString(info.SystemInfo.Version) {
+		t.Errorf("systemInfo.version = %q, want a Keycloak 26.x.y release", info.SystemInfo.Version)
 	}
 	if info.MemoryInfo.Total <= 0 || info.MemoryInfo.Used+info.MemoryInfo.Free != info.MemoryInfo.Total {
 		t.Errorf("memoryInfo = %+v", info.MemoryInfo)

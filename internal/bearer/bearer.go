@@ -42,7 +42,7 @@ func Validate(ctx context.Context, db *store.DB, rl realm.Realm, issuer, raw str
 	if err != nil {
 		return Token{}, err
 	}
-	claims, err := token.Verify(raw, ks, rl.DefaultSignatureAlgorithm)
+	claims, err := token.VerifySigned(raw, ks)
 	if err != nil {
 		return Token{}, ErrInvalid
 	}

@@ -30,7 +30,7 @@ func TestLoadDefaults(t *testing.T) {
 			mode: ModeStartDev,
 			want: Config{
 				Mode: ModeStartDev, HTTPHost: "127.0.0.1", HTTPPort: 8080, HTTPEnabled: true, HTTPSPort: 8443,
-				HTTPRelativePath: "/", RateLimit: true, RateLimitIP: "50:200", DB: DBSQLite, DBURL: "./data/gatehouse.db",
+				HTTPRelativePath: "/", RateLimit: true, RateLimitIP: "off", DB: DBSQLite, DBURL: "./data/gatehouse.db",
 				ImportDir: "./data/import", ImportRealmMode: "skip", DataDir: "./data", LogLevel: "info", LogFormat: "text",
 				HTTPManagementPort: 9000, MetricsEnabled: true,
 			},
@@ -43,7 +43,7 @@ func TestLoadDefaults(t *testing.T) {
 			want: Config{
 				Mode: ModeStart, HTTPHost: "0.0.0.0", HTTPPort: 8080, HTTPEnabled: false, HTTPSPort: 8443,
 				HTTPSCertificateFile: "c.pem", HTTPSCertificateKeyFile: "k.pem", Hostname: "auth.example.com",
-				HTTPRelativePath: "/", RateLimit: true, RateLimitIP: "50:200", DB: DBSQLite, DBURL: "./data/gatehouse.db", DBExplicit: true,
+				HTTPRelativePath: "/", RateLimit: true, RateLimitIP: "off", DB: DBSQLite, DBURL: "./data/gatehouse.db", DBExplicit: true,
 				ImportDir: "./data/import", ImportRealmMode: "skip", DataDir: "./data", LogLevel: "info", LogFormat: "text",
 				HTTPManagementPort: 9000, MetricsEnabled: true,
 			},

@@ -105,7 +105,8 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	})
 	mux.Handle("GET "+prefix+"/callback", h.handle(h.callback))
 	mux.Handle("POST "+prefix+"/logout", h.session(h.logout))
-	mux.Handle("GET "+prefix+"/{$}", h.session(h.realmsPage))
+	mux.Handle("GET "+prefix+"/{$}", h.session(h.landing))
+	mux.Handle("GET "+prefix+"/realms", h.session(h.realmsPage))
 	mux.Handle("GET "+prefix+"/create-realm", h.session(h.createRealm))
 	mux.Handle("POST "+prefix+"/create-realm", h.session(h.createRealm))
 
@@ -121,6 +122,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/realm-settings/tokens", h.realmTokens)
 	page("GET POST", "/realm-settings/sessions", h.realmSessions)
 	page("GET POST", "/realm-settings/keys", h.realmKeys)
+	page("GET POST", "/realm-settings/keys/providers/{id}", h.keyProvider)
 	page("GET POST", "/realm-settings/client-policies", h.realmClientPolicies)
 	page("POST", "/realm-settings/delete", h.deleteRealm)
 
@@ -162,6 +164,26 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/users/{id}/consents", h.userConsents)
 
 	page("GET POST", "/sessions", h.realmSessionsPage)
+
+	// Keycloak's console has pages we do not (authentication, identity
+	// providers, events…): a link to one gets a console page saying so,
+	// not the API's JSON. /admin/realms/... stays the API's.
+	mux.HandleFunc("GET "+prefix+"/{rest...}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("realm") == "realms" {
+			if h.Next != nil {
+				h.Next.ServeHTTP(w, r)
+			} else {
+				http.NotFound(w, r)
+			}
+			return
+		}
+		h.session(h.noSuchPage).ServeHTTP(w, r)
+	})
+}
+
+// noSuchPage answers a console path we have no page for.
+func (h *Handler) noSuchPage(*rq) error {
+	return errPage(http.StatusNotFound, "The console has no such page.")
 }
 
 // realmHome opens a realm at the first section the administrator may see.

@@ -339,7 +339,7 @@ func TestEveryPageRenders(t *testing.T) {
 	userPage := strings.TrimSuffix(mk("/users/new", url.Values{"username": {"user1"}, "enabled": {"on"}}), "?notice=created")
 	mk("/roles", url.Values{"action": {"create"}, "name": {"reader"}})
 	group := strings.TrimSuffix(mk("/groups", url.Values{"name": {"staff"}}), "?notice=created")
-	pages := []string{masterConsole, "/admin/master/console/create-realm", r + "/realm-settings", r + "/realm-settings/login",
+	pages := []string{"/admin/master/console/realms", "/admin/master/console/master/realm-settings", "/admin/master/console/create-realm", r + "/realm-settings", r + "/realm-settings/login",
 		r + "/realm-settings/tokens", r + "/realm-settings/sessions", r + "/realm-settings/keys", r + "/clients", r + "/clients?search=app",
 		r + "/clients/new", client, client + "/credentials", client + "/client-scopes", client + "/scope", client + "/roles", client + "/sessions",
 		client + "/service-account", r + "/client-scopes", r + "/client-scopes/new", scope, scope + "/mappers", scope + "/scope",
@@ -649,4 +649,44 @@ func cookieValue(b *browser, name string) string {
 		}
 	}
 	return ""
+}
+
+// Regression (issue 13): /admin/master/console/ showed a list of realms
+// where Keycloak's console lands the administrator in the master realm with
+// its sections; and a console path we have no page for answered the API's
+// JSON 404. The realm picker stays in the header, and the list of realms a
+// link away.
+func TestConsoleLandsInItsRealm(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	p := b.signIn("/admin/master/console/", "admin", "admin-pw")
+	if p.status != http.StatusOK || !strings.HasPrefix(p.url, e.srv.URL+"/admin/master/console/master/") {
+		t.Fatalf("after sign-in: %d at %s, want a page of the master realm", p.status, p.url)
+	}
+	for _, want := range []string{`id="nav-realm-settings"`, `id="nav-clients"`, `id="nav-users"`, `id="realm-switch"`,
+		`href="/admin/master/console/demo/"`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the landing page lacks %s", want)
+		}
+	}
+	all := b.get("/admin/master/console/realms")
+	if all.status != http.StatusOK || !strings.Contains(all.body, `id="realm-list"`) || !strings.Contains(all.body, ">demo<") {
+		t.Errorf("the list of realms: %d\n%s", all.status, all.body)
+	}
+	if !strings.Contains(p.body, `href="/admin/master/console/realms"`) {
+		t.Errorf("the realm picker does not lead to the list of realms")
+	}
+
+	for _, path := range []string{"/admin/master/console/master/authentication", "/admin/master/console/demo/identity-providers/x",
+		"/admin/master/console/no/such/page"} {
+		p := b.get(path)
+		if p.status != http.StatusNotFound || !strings.HasPrefix(p.header.Get("Content-Type"), "text/html") ||
+			!strings.Contains(p.body, `id="page-title"`) {
+			t.Errorf("%s: %d %s %.200s, want a console page", path, p.status, p.header.Get("Content-Type"), p.body)
+		}
+	}
+	// Not signed in, the same paths lead to the login page first.
+	if p := e.browser().get("/admin/master/console/master/authentication"); p.status != http.StatusFound {
+		t.Errorf("unknown console path without a session: %d", p.status)
+	}
 }

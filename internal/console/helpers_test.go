@@ -39,8 +39,14 @@ func newEnv(t *testing.T) *env { t.Helper(); return newEnvURLs(t, web.URLs{}) }
 
 func newEnvURLs(t *testing.T, urls web.URLs) *env {
 	t.Helper()
+	return newEnvOn(t, urls, storetest.Open)
+}
+
+// newEnvOn is newEnvURLs over the store open makes (see storetest.Both).
+func newEnvOn(t *testing.T, urls web.URLs, open func(testing.TB) *store.DB) *env {
+	t.Helper()
 	ctx := context.Background()
-	db := storetest.Open(t)
+	db := open(t)
 	now := time.Now()
 	if _, err := provision.Master(ctx, db, "admin", "admin-pw", now); err != nil {
 		t.Fatal(err)

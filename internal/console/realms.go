@@ -2,9 +2,9 @@ package console
 
 import (
 	"errors"
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"net/http"
 	"slices"
-	"strconv"
 
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
@@ -14,6 +14,19 @@ import (
 
 // realmsPage lists the realms the administrator administers. A realm's own
 // administrator, who has one realm and cannot create any, goes straight to it.
+// landing is the console's address: as in Keycloak, it opens the realm the
+// administrator signed in to, at its first section, with the realm picker
+// in the header. An administrator who may not see that realm gets the list
+// of the realms they may see.
+func (h *Handler) landing(q *rq) error {
+	v := q.view("Realms", "realms", "")
+	if slices.Contains(v.Realms, q.login.Name) {
+		return q.redirect(v.Console+"/"+seg(q.login.Name)+"/", "")
+	}
+	return h.realmsPage(q)
+}
+
+// realmsPage lists the realms the administrator may see.
 func (h *Handler) realmsPage(q *rq) error {
 	v := q.view("Realms", "realms", "")
 	v.CanCreateRealm = q.canCreateRealm()
@@ -122,17 +135,10 @@ var (
 	}}
 )
 
-// signatureAlgorithms offers the algorithms the realm has an active key for.
+// signatureAlgorithms offers every public-key algorithm: a realm without a
+// key for the one chosen gets a fallback key when it first signs with it.
 func signatureAlgorithms(q *rq, specs []spec) []spec {
-	var ks keysData
-	algs := []string{}
-	if q.get(q.adminPath("/keys"), &ks) == nil {
-		for alg := range ks.Active {
-			if alg[:2] != "HS" {
-				algs = append(algs, alg)
-			}
-		}
-	}
+	algs := slices.Clone(keys.AsymmetricAlgorithms)
 	slices.Sort(algs)
 	out := slices.Clone(specs)
 	for i := range out {
@@ -202,108 +208,6 @@ func (q *rq) realmTabs(current string) []tabLink {
 	return tabs(q.realmURL("/realm-settings"), current, "general", "", "General", "login", "/login", "Login",
 		"tokens", "/tokens", "Tokens", "sessions", "/sessions", "Sessions", "keys", "/keys", "Keys",
 		"client-policies", "/client-policies", "Client policies")
-}
-
-// keysData is the admin API's KeysMetadataRepresentation.
-type keysData struct {
-	Active map[string]string `json:"active"`
-	Keys   []struct {
-		ProviderID       string `json:"providerId"`
-		ProviderPriority int64  `json:"providerPriority"`
-		Kid              string `json:"kid"`
-		Status           string `json:"status"`
-		Type             string `json:"type"`
-		Algorithm        string `json:"algorithm"`
-		PublicKey        string `json:"publicKey"`
-		Certificate      string `json:"certificate"`
-		Use              string `json:"use"`
-		ValidTo          int64  `json:"validTo"`
-	} `json:"keys"`
-}
-
-// keysPage is the keys tab: the realm's keys and, for administrators who
-// manage the realm, the forms that add, rotate, disable and delete them.
-type keysPage struct {
-	*keysData
-	Editable bool
-	Action   string
-	Provider string // the add-key form's values
-	Priority string
-}
-
-// keyProviderType is the providerType of Keycloak's key provider components.
-const keyProviderType = "org.keycloak.keys.KeyProvider"
-
-// keyComponent is the part of a ComponentRepresentation the console sends.
-type keyComponent struct {
-	Name         string              `json:"name,omitempty"`
-	ProviderID   string              `json:"providerId,omitempty"`
-	ProviderType string              `json:"providerType"`
-	Config       map[string][]string `json:"config"`
-}
-
-// realmKeys lists the realm's keys, and adds, rotates (active/passive),
-// disables and deletes them through the admin API's components endpoints.
-func (h *Handler) realmKeys(q *rq) error {
-	if !q.perms.can("view-realm") {
-		return errPage(http.StatusForbidden, "You do not have permission to view the realm settings.")
-	}
-	v := q.view("Realm settings", "realm-settings", "keys")
-	v.Tabs = q.realmTabs("keys")
-	action := q.realmURL("/realm-settings/keys")
-	d := &keysPage{keysData: &keysData{}, Editable: q.perms.can("manage-realm"), Action: action,
-		Provider: "rsa-generated", Priority: "100"}
-	v.Data = d
-	status := http.StatusOK
-	if q.post() {
-		var err error
-		one := q.adminPath("/components/" + seg(q.form("key")))
-		state := func(name, value string) error {
-			_, err := q.api(http.MethodPut, one, keyComponent{ProviderType: keyProviderType,
-				Config: map[string][]string{name: {value}}}, nil)
-			return err
-		}
-		switch q.form("action") {
-		case "add":
-			d.Provider, d.Priority = q.form("providerId"), q.form("priority")
-			if d.Provider != "rsa-generated" && d.Provider != "hmac-generated" {
-				err = &fieldError{"providerId", "Choose RSA or HMAC."}
-			} else if _, perr := strconv.ParseInt(d.Priority, 10, 64); perr != nil {
-				err = &fieldError{"priority", "Enter a whole number."}
-			} else {
-				_, err = q.api(http.MethodPost, q.adminPath("/components"), keyComponent{Name: d.Provider,
-					ProviderID: d.Provider, ProviderType: keyProviderType, Config: map[string][]string{
-						"priority": {d.Priority}, "active": {"true"}, "enabled": {"true"}}}, nil)
-			}
-			if err == nil {
-				return q.redirect(action, "created")
-			}
-		case "passive":
-			err = state("active", "false")
-		case "active":
-			err = state("active", "true")
-		case "disable":
-			err = state("enabled", "false")
-		case "enable":
-			err = state("enabled", "true")
-		case "delete":
-			if _, err = q.api(http.MethodDelete, one, nil, nil); err == nil {
-				return q.redirect(action, "deleted")
-			}
-		default:
-			return errPage(http.StatusBadRequest, "Unknown action.")
-		}
-		if err == nil {
-			return q.redirect(action, "saved")
-		}
-		if status, err = failed(v, err); err != nil {
-			return err
-		}
-	}
-	if err := q.get(q.adminPath("/keys"), d.keysData); err != nil {
-		return err
-	}
-	return q.render(status, "realm-keys.html", v)
 }
 
 // deleteRealm deletes the realm and everything in it.

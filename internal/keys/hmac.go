@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -23,18 +24,12 @@ const (
 func GenerateHMAC(now time.Time) (Key, error) {
 	secret := make([]byte, hmacSecretSize)
 	rand.Read(secret) // never fails: crypto/rand crashes the program instead
-	return Key{
-		ID:         newID(),
-		Kid:        newID(),
-		ProviderID: ProviderHMACGenerated,
-		Algorithm:  HS512,
-		Use:        UseSig,
-		Priority:   DefaultPriority,
-		Enabled:    true,
-		Active:     true,
-		Private:    secret,
-		CreatedAt:  now.UnixMilli(),
-	}, nil
+	k := newKey(ProviderHMACGenerated, HS512, UseSig, now)
+	k.Name = "hmac-generated-hs512"
+	k.Kid = newID()
+	k.Private = secret
+	k.Config["secretSize"] = strconv.Itoa(hmacSecretSize)
+	return k, nil
 }
 
 // ExportHMAC returns the secret value of an hmac-generated component config:
@@ -50,12 +45,9 @@ func ExportHMAC(k Key) string {
 // still carry to verify old tokens. An empty kid gets a new random one.
 func ImportHMAC(id, realmID, kid, secretB64URL, algorithm string,
 	priority int64, enabled, active bool, now time.Time) (Key, error) {
-	secret, err := base64.RawURLEncoding.DecodeString(secretB64URL)
+	secret, err := decodeBase64URL(secretB64URL)
 	if err != nil {
-		// Tolerate padding, which Keycloak's decoder also accepts.
-		if secret, err = base64.URLEncoding.DecodeString(secretB64URL); err != nil {
-			return Key{}, fmt.Errorf("import hmac key: decode secret: %w", err)
-		}
+		return Key{}, fmt.Errorf("import hmac key: decode secret: %w", err)
 	}
 	if len(secret) < minHMACSecretSize {
 		return Key{}, fmt.Errorf("import hmac key: %d-byte secret is too short, need at least %d", len(secret), minHMACSecretSize)

@@ -1,9 +1,9 @@
 package keys
 
 import (
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
@@ -21,26 +21,44 @@ const (
 	ProviderRSAEncGenerated = "rsa-enc-generated"
 	ProviderRSAEnc          = "rsa-enc"
 	ProviderHMACGenerated   = "hmac-generated"
+	ProviderECDSAGenerated  = "ecdsa-generated"
+	ProviderEdDSAGenerated  = "eddsa-generated"
+	ProviderAESGenerated    = "aes-generated"
 )
 
 // Algorithms and uses Gatehouse generates keys for.
 const (
-	RS256   = "RS256"
-	RSAOAEP = "RSA-OAEP"
-	HS256   = "HS256"
-	HS384   = "HS384"
-	HS512   = "HS512"
-	UseSig  = "sig"
-	UseEnc  = "enc"
+	RS256      = "RS256"
+	RS384      = "RS384"
+	RS512      = "RS512"
+	PS256      = "PS256"
+	PS384      = "PS384"
+	PS512      = "PS512"
+	ES256      = "ES256"
+	ES384      = "ES384"
+	ES512      = "ES512"
+	EdDSA      = "EdDSA"
+	RSAOAEP    = "RSA-OAEP"
+	RSAOAEP256 = "RSA-OAEP-256"
+	HS256      = "HS256"
+	HS384      = "HS384"
+	HS512      = "HS512"
+	AES        = "AES"
+	UseSig     = "sig"
+	UseEnc     = "enc"
 	// DefaultPriority is Keycloak's priority for the keys of a new realm.
 	DefaultPriority = 100
 )
 
 const (
 	rsaBits = 2048
-	// minRSABits refuses imported keys weaker than what Keycloak has always
-	// generated; 1024-bit RSA has been disallowed by NIST since 2013.
-	minRSABits = 2048
+	// minRSABits is the smallest key crypto/rsa will use at all. Keycloak
+	// accepts 1024-bit keys, which old realms still carry, so Gatehouse
+	// does too and flags them (Weakness) instead of refusing the realm.
+	minRSABits = 1024
+	// strongRSABits is the size below which a key is reported as weak:
+	// 1024-bit RSA has been disallowed by NIST since 2013.
+	strongRSABits = 2048
 	// certBackdate mirrors Keycloak's CertificateUtils, which starts validity
 	// 100 seconds in the past so a verifier whose clock is slightly behind
 	// still accepts a brand-new certificate.
@@ -59,70 +77,29 @@ const (
 // the SHA-256 of the DER SubjectPublicKeyInfo. A key moved between Keycloak
 // and Gatehouse therefore keeps its kid, and tokens signed by either verify.
 func GenerateRSA(realmName string, now time.Time) (Key, error) {
-	priv, err := rsa.GenerateKey(rand.Reader, rsaBits)
-	if err != nil {
-		return Key{}, fmt.Errorf("generate rsa key: %w", err)
-	}
-	cert, err := selfSignedCertificate(priv, realmName, now)
-	if err != nil {
-		return Key{}, err
-	}
-	k := Key{
-		ID:          newID(),
-		ProviderID:  ProviderRSAGenerated,
-		Algorithm:   RS256,
-		Use:         UseSig,
-		Priority:    DefaultPriority,
-		Enabled:     true,
-		Active:      true,
-		Certificate: cert,
-		CreatedAt:   now.UnixMilli(),
-	}
-	if err := k.setRSAPrivate(priv); err != nil {
-		return Key{}, err
-	}
-	return k, nil
+	return Generate(Params{ProviderID: ProviderRSAGenerated, Name: ProviderRSAGenerated}, realmName, now)
 }
 
 // setRSAPrivate stores priv as PKCS#8 and derives the kid from it.
-func (k *Key) setRSAPrivate(priv *rsa.PrivateKey) error {
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return fmt.Errorf("encode rsa private key: %w", err)
-	}
-	kid, err := rsaKid(&priv.PublicKey)
-	if err != nil {
-		return err
-	}
-	k.Private = der
-	k.Kid = kid
-	return nil
-}
-
-func rsaKid(pub *rsa.PublicKey) (string, error) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return "", fmt.Errorf("encode rsa public key: %w", err)
-	}
-	sum := sha256.Sum256(der)
-	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
-}
+func (k *Key) setRSAPrivate(priv *rsa.PrivateKey) error { return k.setPrivate(priv) }
 
 // selfSignedCertificate returns the DER of a certificate like the one Keycloak
 // publishes in x5c. Keycloak issues X.509 v1 certificates; crypto/x509 only
 // writes v3, and without extensions the two carry the same information.
 // The serial number is left to crypto/x509, which draws a random RFC 5280
 // compliant one.
-func selfSignedCertificate(priv *rsa.PrivateKey, realmName string, now time.Time) ([]byte, error) {
+//
+// crypto/x509 picks the signature algorithm from the key: SHA256WithRSA for
+// RSA, ECDSA with the hash that matches the curve for EC keys.
+func selfSignedCertificate(priv crypto.Signer, realmName string, now time.Time) ([]byte, error) {
 	name := pkix.Name{CommonName: truncateRunes(realmName, maxCNLength)}
 	tmpl := &x509.Certificate{
-		Subject:            name,
-		Issuer:             name,
-		NotBefore:          now.Add(-certBackdate),
-		NotAfter:           now.AddDate(certYears, 0, 0),
-		SignatureAlgorithm: x509.SHA256WithRSA,
+		Subject:   name,
+		Issuer:    name,
+		NotBefore: now.Add(-certBackdate),
+		NotAfter:  now.AddDate(certYears, 0, 0),
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, priv.Public(), priv)
 	if err != nil {
 		return nil, fmt.Errorf("create certificate for realm %q: %w", realmName, err)
 	}
@@ -139,28 +116,13 @@ func truncateRunes(s string, n int) string {
 
 // RSAPrivate parses the key's PKCS#8 private key.
 func (k Key) RSAPrivate() (*rsa.PrivateKey, error) {
-	if len(k.Private) == 0 {
-		return nil, fmt.Errorf("key %q has no private key", k.Kid)
-	}
-	if priv, ok := parsedCache.get(k.Private); ok {
-		return priv, nil
-	}
-	priv, err := parseStoredRSA(k)
+	signer, err := k.Signer()
 	if err != nil {
 		return nil, err
 	}
-	parsedCache.put(k.Private, priv)
-	return priv, nil
-}
-
-func parseStoredRSA(k Key) (*rsa.PrivateKey, error) {
-	parsed, err := x509.ParsePKCS8PrivateKey(k.Private)
-	if err != nil {
-		return nil, fmt.Errorf("parse private key of %q: %w", k.Kid, err)
-	}
-	priv, ok := parsed.(*rsa.PrivateKey)
+	priv, ok := signer.(*rsa.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("key %q is a %T, not an RSA key", k.Kid, parsed)
+		return nil, fmt.Errorf("key %q is a %T, not an RSA key", k.Kid, signer)
 	}
 	return priv, nil
 }
@@ -175,13 +137,14 @@ func (k Key) RSAPublic() (*rsa.PublicKey, error) {
 }
 
 // PublicKeyBase64 is the standard base64 of the DER SubjectPublicKeyInfo, with
-// no PEM header: the realm document's public_key.
+// no PEM header: the realm document's public_key and the admin key list's
+// publicKey. Secret keys have none.
 func (k Key) PublicKeyBase64() (string, error) {
-	pub, err := k.RSAPublic()
+	signer, err := k.Signer()
 	if err != nil {
 		return "", err
 	}
-	der, err := x509.MarshalPKIXPublicKey(pub)
+	der, err := x509.MarshalPKIXPublicKey(signer.Public())
 	if err != nil {
 		return "", fmt.Errorf("encode public key of %q: %w", k.Kid, err)
 	}
@@ -237,7 +200,7 @@ func ImportRSA(id, realmID, providerID string, privateKeyB64, certificateB64 str
 		return Key{}, fmt.Errorf("import rsa key: %w", err)
 	}
 	if bits := priv.N.BitLen(); bits < minRSABits {
-		return Key{}, fmt.Errorf("import rsa key: %d-bit key is too weak, need at least %d", bits, minRSABits)
+		return Key{}, fmt.Errorf("import rsa key: %d-bit key is too small, need at least %d", bits, minRSABits)
 	}
 	if err := priv.Validate(); err != nil {
 		return Key{}, fmt.Errorf("import rsa key: %w", err)
@@ -270,7 +233,7 @@ func ImportRSA(id, realmID, providerID string, privateKeyB64, certificateB64 str
 		providerID = ProviderRSA
 	}
 	alg, use := RS256, UseSig
-	if providerID == ProviderRSAEnc || providerID == ProviderRSAEncGenerated {
+	if isEncProvider(providerID) {
 		alg, use = RSAOAEP, UseEnc
 	}
 	k := Key{

@@ -123,7 +123,7 @@ func (h *Handler) verifyIDTokenHint(r *http.Request, rl realm.Realm, raw string)
 	if err != nil {
 		return token.Parsed{}, err
 	}
-	claims, err := token.Verify(raw, ks, rl.DefaultSignatureAlgorithm)
+	claims, err := token.VerifySigned(raw, ks)
 	if err != nil {
 		return token.Parsed{}, err
 	}

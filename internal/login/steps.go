@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
 // actionUpdatePassword is the one required action the login flow performs.
@@ -231,6 +232,9 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		h.Log.InfoContext(r.Context(), "login failed", "realm", rl.Name, "client", c.ClientID, "ip", clientIP(r))
 		h.loginFailed(r, rl, c, st, username)
+		// The page is the answer; the rate limiter counts it as the
+		// password grant's refusal of the same guess.
+		web.NoteRefusal(r.Context(), "invalid_grant")
 		return h.showLogin(w, r, rl, id, st, username, "invalidUserMessage", remember)
 	}
 	st.UserID, st.AuthTime, st.RememberMe, st.SSOSession = u.ID, h.now(), remember, ""

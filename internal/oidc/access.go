@@ -68,7 +68,7 @@ func bearerToken(r *http.Request) (string, error) {
 	}
 	var fromForm string
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		r.Body = http.MaxBytesReader(nil, r.Body, maxFormBytes)
+		r.Body = http.MaxBytesReader(nil, r.Body, MaxFormBytes)
 		if err := r.ParseForm(); err == nil {
 			if vs := r.PostForm["access_token"]; len(vs) > 1 {
 				return "", errors.New("duplicated parameter")

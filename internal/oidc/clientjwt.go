@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -46,6 +47,18 @@ func (c assertionClaims) audiences() []string {
 	return many
 }
 
+// assertionAlgs are the algorithms a client assertion may be signed with:
+// public-key ones for private_key_jwt, HMAC for client_secret_jwt.
+var assertionAlgs = append(slices.Clone(keys.AsymmetricAlgorithms), keys.HMACAlgorithms...)
+
+var assertionJOSEAlgs = func() []jose.SignatureAlgorithm {
+	out := make([]jose.SignatureAlgorithm, len(assertionAlgs))
+	for i, a := range assertionAlgs {
+		out[i] = jose.SignatureAlgorithm(a)
+	}
+	return out
+}()
+
 var errAssertion = oauthErr(http.StatusUnauthorized, "invalid_client", "Invalid client or Invalid client credentials")
 
 // authenticateAssertion authenticates a client by a signed JWT (RFC 7523):
@@ -64,7 +77,7 @@ func (h *Handler) authenticateAssertion(ctx context.Context, r *http.Request, fo
 	}
 	// The client is named by the assertion itself; read it before verifying
 	// only to find the key, and trust nothing else from it until verified.
-	unverified, err := jose.ParseSigned(raw, assertionAlgorithms)
+	unverified, err := jose.ParseSigned(raw, assertionJOSEAlgs)
 	if err != nil || len(unverified.Signatures) != 1 {
 		return client.Client{}, errAssertion
 	}
@@ -136,15 +149,6 @@ func (h *Handler) authenticateAssertion(ctx context.Context, r *http.Request, fo
 	}
 	return c, nil
 }
-
-// assertionAlgorithms are the algorithms a client assertion may be signed with.
-var assertionAlgorithms = func() []jose.SignatureAlgorithm {
-	var out []jose.SignatureAlgorithm
-	for _, a := range slices.Concat(client.AssertionAsymmetricAlgorithms, client.AssertionSymmetricAlgorithms) {
-		out = append(out, jose.SignatureAlgorithm(a))
-	}
-	return out
-}()
 
 // clientPublicKey finds the key a client signs its assertions with: a
 // registered certificate (jwt.credential.certificate), public key

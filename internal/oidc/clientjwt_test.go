@@ -2,6 +2,10 @@ package oidc_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
@@ -118,4 +122,59 @@ func noneToken(claims map[string]any) string {
 	h := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`))
 	b, _ := json.Marshal(claims)
 	return h + "." + base64.RawURLEncoding.EncodeToString(b) + "."
+}
+
+// private_key_jwt with an Ed25519 key from the client's JWKS, and
+// token.endpoint.auth.signing.alg pinning the algorithm: an assertion the
+// same client signs with an ES256 key of its JWKS is refused.
+func TestClientAssertionEdDSA(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnv(t, open)
+		ctx := context.Background()
+		now := e.clock.Now()
+		_, edPriv, _ := ed25519.GenerateKey(rand.Reader)
+		ecPriv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+			{Key: edPriv.Public(), KeyID: "ed", Use: "sig"},
+			{Key: ecPriv.Public(), KeyID: "ec", Use: "sig"},
+		}}
+		jwks, _ := json.Marshal(set)
+		c := client.New(store.NewID(), e.realm.ID, "ed-app")
+		c.ClientAuthenticatorType = "client-jwt"
+		c.ServiceAccountsEnabled = true
+		c.Attributes["use.jwks.string"] = "true"
+		c.Attributes["jwks.string"] = string(jwks)
+		c.Attributes["token.endpoint.auth.signing.alg"] = "EdDSA"
+		if err := provision.CreateClient(ctx, e.db, c, now); err != nil {
+			t.Fatal(err)
+		}
+		claims := func(jti string) map[string]any {
+			return map[string]any{"iss": "ed-app", "sub": "ed-app", "aud": e.url("/protocol/openid-connect/token"), "jti": jti,
+				"exp": now.Add(time.Minute).Unix(), "iat": now.Unix()}
+		}
+		sign := func(alg jose.SignatureAlgorithm, key any, kid, jti string) string {
+			s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", kid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(claims(jti))
+			obj, err := s.Sign(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, _ := obj.CompactSerialize()
+			return out
+		}
+		grant := func(assertion string) (int, map[string]any) {
+			return e.post("/protocol/openid-connect/token", url.Values{"grant_type": {"client_credentials"},
+				"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+				"client_assertion":      {assertion}}, "", "")
+		}
+		if st, body := grant(sign(jose.EdDSA, edPriv, "ed", "e-1")); st != 200 || body["access_token"] == nil {
+			t.Fatalf("EdDSA assertion: %d %v", st, body)
+		}
+		if st, body := grant(sign(jose.ES256, ecPriv, "ec", "e-2")); st != 401 || body["error"] != "invalid_client" {
+			t.Errorf("ES256 assertion for an EdDSA client: %d %v", st, body)
+		}
+	})
 }

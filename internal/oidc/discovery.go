@@ -3,7 +3,9 @@ package oidc
 import (
 	"context"
 	"net/http"
+	"slices"
 
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
@@ -39,7 +41,9 @@ type discoveryDoc struct {
 	RequestURIParameterSupported               bool     `json:"request_uri_parameter_supported"`
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
 	TLSClientCertificateBoundAccessTokens      bool     `json:"tls_client_certificate_bound_access_tokens"`
-	RevocationEndpointAuthSigningAlgs          []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	TokenEndpointAuthSigningAlgs               []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	IntrospectionEndpointAuthSigningAlgs       []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
+	RevocationEndpointAuthSigningAlgs          []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
 	BackchannelLogoutSupported                 bool     `json:"backchannel_logout_supported"`
 	BackchannelLogoutSessionSupported          bool     `json:"backchannel_logout_session_supported"`
 	FrontchannelLogoutSupported                bool     `json:"frontchannel_logout_supported"`
@@ -58,6 +62,9 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 	}
 	iss := h.URLs.RealmURL(r, rl.Name)
 	oidc := iss + "/protocol/openid-connect"
+	// Every public-key algorithm: a realm without a key for one makes a
+	// fallback key on first use (see signingKey), so each is available.
+	signingAlgs := keys.AsymmetricAlgorithms
 	secretMethods := []string{"private_key_jwt", "client_secret_basic", "client_secret_post", "client_secret_jwt"}
 	doc := discoveryDoc{
 		Issuer:                                    iss,
@@ -74,8 +81,11 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		ResponseTypesSupported:                    []string{"code"},
 		ResponseModesSupported:                    []string{"query", "fragment", "form_post"},
 		SubjectTypesSupported:                     []string{"public"},
-		IDTokenSigningAlgValuesSupported:          []string{"RS256"},
-		UserinfoSigningAlgValuesSupported:         []string{"none"},
+		IDTokenSigningAlgValuesSupported:          signingAlgs,
+		UserinfoSigningAlgValuesSupported:         append(slices.Clone(signingAlgs), "none"),
+		TokenEndpointAuthSigningAlgs:              assertionAlgs,
+		IntrospectionEndpointAuthSigningAlgs:      assertionAlgs,
+		RevocationEndpointAuthSigningAlgs:         assertionAlgs,
 		TokenEndpointAuthMethodsSupported:         secretMethods,
 		IntrospectionEndpointAuthMethodsSupported: secretMethods,
 		RevocationEndpointAuthMethodsSupported:    secretMethods,

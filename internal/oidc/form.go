@@ -5,15 +5,22 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+
+	"github.com/gatehouse-iam/gatehouse/internal/token"
 )
 
-// maxFormBytes bounds a protocol request body; the largest legitimate one (a
-// token request with a client assertion) is a few kilobytes.
-const maxFormBytes = 64 << 10
+// MaxFormBytes bounds a protocol request body: a token parameter as long as
+// the longest token Gatehouse issues (introspection, revocation, userinfo),
+// and 64 KiB for the rest, which is a few kilobytes in any honest request.
+const MaxFormBytes = token.MaxTokenSize + 64<<10
 
-// maxParamBytes bounds any single parameter, checked before any expensive
-// work: an oversized scope or username costs nothing to refuse.
+// maxParamBytes bounds any single parameter but a token, checked before any
+// expensive work: an oversized scope or username costs nothing to refuse.
 const maxParamBytes = 8 << 10
+
+// tokenParams are the parameters that carry a token Gatehouse issued, each
+// bounded by token.MaxTokenSize rather than maxParamBytes.
+var tokenParams = map[string]bool{"token": true, "access_token": true, "refresh_token": true}
 
 // readForm parses a form-encoded POST body. It refuses other content types,
 // oversized bodies and fields, and a parameter sent twice (RFC 6749 §3.1:
@@ -24,7 +31,7 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	if err != nil || ct != "application/x-www-form-urlencoded" {
 		return nil, errContentType
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, MaxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -41,11 +48,11 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 			}
 		}
 	}
-	for _, vs := range r.PostForm {
+	for k, vs := range r.PostForm {
 		if len(vs) > 1 {
 			return nil, errDuplicated
 		}
-		if len(vs[0]) > maxParamBytes {
+		if len(vs[0]) > maxParamBytes && (!tokenParams[k] || len(vs[0]) > token.MaxTokenSize) {
 			return nil, badRequest("invalid_request", "Parameter too long")
 		}
 	}

@@ -35,7 +35,9 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.cors(w, r, c)
 	if c.PublicClient {
-		return oauthErr(http.StatusUnauthorized, "invalid_request", "Client not allowed.")
+		// Keycloak refuses a public client here with 403, once it has
+		// named itself: it authenticated, but may not introspect.
+		return oauthErr(http.StatusForbidden, "invalid_request", "Client not allowed.")
 	}
 	raw := form.Get("token")
 	if raw == "" {
@@ -57,7 +59,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 		claims map[string]any
 		access bool
 	)
-	if cl, err := token.Verify(raw, ks, rl.DefaultSignatureAlgorithm); err == nil {
+	if cl, err := token.VerifySigned(raw, ks); err == nil {
 		claims, access = cl, true
 	} else if cl, err := token.Verify(raw, ks, keys.HS512); err == nil {
 		claims = cl

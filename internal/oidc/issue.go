@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -99,9 +100,9 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	sigKey, ok := keys.Active(ks, x.realm.DefaultSignatureAlgorithm)
-	if !ok {
-		return tokenResponse{}, errNoKey
+	sigKey, err := h.signingKey(ctx, x.realm, &ks, token.AccessAlg(x.realm, x.client))
+	if err != nil {
+		return tokenResponse{}, err
 	}
 	acc, err := h.access(ctx, x.realm, x.client, x.user, x.scopes)
 	if err != nil {
@@ -142,9 +143,9 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 		Scope:           scopeString(x.scopes),
 	}
 	if x.refresh {
-		hmacKey, ok := keys.Active(ks, keys.HS512)
-		if !ok {
-			return tokenResponse{}, errNoKey
+		hmacKey, err := h.signingKey(ctx, x.realm, &ks, keys.HS512)
+		if err != nil {
+			return tokenResponse{}, err
 		}
 		claims := token.Refresh(in, x.us.Offline)
 		if x.realm.RevokeRefreshToken { // the token's lineage, for session.DecideRefresh
@@ -162,7 +163,11 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 		}
 	}
 	if x.scopes.OpenID {
-		if resp.IDToken, err = token.Sign(token.ID(in, access), sigKey); err != nil {
+		idKey, err := h.signingKey(ctx, x.realm, &ks, token.IDAlg(x.realm, x.client))
+		if err != nil {
+			return tokenResponse{}, err
+		}
+		if resp.IDToken, err = token.Sign(token.ID(in, access), idKey); err != nil {
 			return tokenResponse{}, err
 		}
 	}
@@ -181,6 +186,28 @@ func scopeString(s grant.Scopes) string {
 }
 
 var errNoKey = errors.New("realm has no active signing key")
+
+// signingKey returns the realm's active key for alg. A realm without one
+// gets a fallback key (keys.Fallback), stored and added to *ks, so a realm
+// whose defaultSignatureAlgorithm or a client's signature setting names an
+// algorithm without a key still issues tokens. Two nodes racing here each
+// store a valid key; both verify.
+func (h *Handler) signingKey(ctx context.Context, rl realm.Realm, ks *[]keys.Key, alg string) (keys.Key, error) {
+	if k, ok := keys.Active(*ks, alg); ok {
+		return k, nil
+	}
+	k, err := keys.Fallback(alg, rl.Name, h.Now())
+	if err != nil {
+		return keys.Key{}, fmt.Errorf("%w: %v", errNoKey, err)
+	}
+	k.RealmID = rl.ID
+	if err := h.Store.CreateKey(ctx, k); err != nil {
+		return keys.Key{}, err
+	}
+	h.Log.Warn("created a fallback key: no active key for the algorithm", "realm", rl.Name, "alg", alg, "kid", k.Kid)
+	*ks = append(*ks, k)
+	return k, nil
+}
 
 // sessionClock converts a time to the session clock (epoch seconds).
 func sessionClock(t time.Time) int64 { return t.Unix() }

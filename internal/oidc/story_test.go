@@ -347,7 +347,7 @@ func TestStory2APISide(t *testing.T) {
 			t.Fatalf("introspect: %d %v", st, in)
 		}
 		st, in = e.post("/protocol/openid-connect/token/introspect", url.Values{"token": {access}, "client_id": {"account-console"}}, "", "")
-		if st != 401 {
+		if st != 403 {
 			t.Fatalf("public client introspection: %d %v", st, in)
 		}
 

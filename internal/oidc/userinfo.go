@@ -44,5 +44,26 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) error {
 	}
 	claims := token.Userinfo(in)
 	w.Header().Set("Cache-Control", "no-store")
-	return web.WriteJSON(w, http.StatusOK, claims)
+	alg := token.UserinfoAlg(lt.Client)
+	if alg == "" {
+		return web.WriteJSON(w, http.StatusOK, claims)
+	}
+	// OIDC Core 5.3.2: a signed response carries iss and aud.
+	claims["iss"] = h.URLs.RealmURL(r, rl.Name)
+	claims["aud"] = lt.Client.ClientID
+	ks, err := h.Store.ListKeys(r.Context(), rl.ID)
+	if err != nil {
+		return err
+	}
+	k, err := h.signingKey(r.Context(), rl, &ks, alg)
+	if err != nil {
+		return err
+	}
+	jwt, err := token.Sign(claims, k)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/jwt")
+	_, err = w.Write([]byte(jwt))
+	return err
 }

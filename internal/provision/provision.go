@@ -455,6 +455,11 @@ func EnsureServiceAccount(ctx context.Context, tx *store.DB, c client.Client, no
 func Master(ctx context.Context, db *store.DB, adminUser, adminPassword string, now time.Time) (bool, error) {
 	created := false
 	err := db.InTx(ctx, func(tx *store.DB) error {
+		// Nodes started together on an empty database each run this; one
+		// at a time, the first creates and the others find it done.
+		if err := tx.Serialize(ctx, "bootstrap"); err != nil {
+			return err
+		}
 		m, err := tx.GetRealmByName(ctx, realm.MasterName)
 		fresh := errors.Is(err, store.ErrNotFound)
 		if fresh {

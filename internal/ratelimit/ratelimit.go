@@ -141,6 +141,27 @@ func (b *Buckets) Take(key string, l Limit, now time.Time) (ok bool, wait time.D
 	return false, time.Duration(missing / float64(l.Rate) * float64(time.Second))
 }
 
+// Check reports whether key's bucket holds a token at now, and if not how
+// long until one is back, without taking one. A key without a bucket has a
+// full one, and Check creates none: callers that only ever check cost no
+// memory.
+func (b *Buckets) Check(key string, l Limit, now time.Time) (ok bool, wait time.Duration) {
+	if l.IsUnlimited() {
+		return true, 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e, found := b.items[key]
+	if !found {
+		return true, 0
+	}
+	tokens := e.Value.(*bucket).lim.TokensAt(now)
+	if tokens >= 1 {
+		return true, 0
+	}
+	return false, time.Duration((1 - tokens) / float64(l.Rate) * float64(time.Second))
+}
+
 // Len is the number of buckets held.
 func (b *Buckets) Len() int {
 	b.mu.Lock()

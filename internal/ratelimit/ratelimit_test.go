@@ -128,6 +128,30 @@ func TestBucketsTake(t *testing.T) {
 	})
 }
 
+func TestBucketsCheck(t *testing.T) {
+	b := NewBuckets(10)
+	l := Limit{Rate: 2, Burst: 2}
+	if ok, _ := b.Check("k", l, t0); !ok || b.Len() != 0 {
+		t.Fatalf("an unseen key: ok=%v, %d buckets; want a full bucket and none created", ok, b.Len())
+	}
+	for range 2 {
+		b.Take("k", l, t0)
+	}
+	ok, wait := b.Check("k", l, t0)
+	if ok || wait != 500*time.Millisecond {
+		t.Errorf("a spent bucket: ok=%v wait=%v, want false and 500ms", ok, wait)
+	}
+	if ok, _ := b.Check("k", l, t0); ok {
+		t.Error("checking twice refilled the bucket")
+	}
+	if ok, _ := b.Check("k", l, t0.Add(500*time.Millisecond)); !ok {
+		t.Error("a token is not back after 1/rate")
+	}
+	if ok, _ := b.Check("k", Unlimited, t0); !ok {
+		t.Error("an unlimited check refused")
+	}
+}
+
 func TestClientAddr(t *testing.T) {
 	proxies, err := ParseProxies("10.0.0.0/8, 192.168.1.10 ,fd00::/8")
 	if err != nil {

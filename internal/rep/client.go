@@ -112,8 +112,7 @@ func ClientFromDomain(c client.Client) Client {
 //
 // The admin API's create adds further defaults that are not applied here
 // because import does not apply them (Keycloak's OIDC protocol factory, run
-// only for admin creates): a client naming neither publicClient nor
-// bearerOnly becomes public, directAccessGrantsEnabled defaults to true,
+// only for admin creates): directAccessGrantsEnabled defaults to true,
 // frontchannelLogout to false, a confidential client without a secret gets a
 // generated one, and rootUrl seeds redirectUris and webOrigins.
 func (x Client) ToDomain(realmID string) client.Client {
@@ -136,7 +135,8 @@ func (x Client) ToDomain(realmID string) client.Client {
 
 // ApplyTo copies the fields present in x onto c, with the semantics of
 // Keycloak's client update (a partial update):
-//   - attributes are merged key by key; an authentication flow override
+//   - attributes are merged key by key, and one given as "" (or blank) is
+//     removed; an authentication flow override
 //     with an empty value removes that override;
 //   - redirectUris, webOrigins and protocolMappers, when present, replace
 //     the old lists; a mapper without an id keeps the id of the old mapper
@@ -182,7 +182,14 @@ func (x Client) ApplyTo(c *client.Client) {
 		if c.Attributes == nil {
 			c.Attributes = make(map[string]string, len(x.Attributes))
 		}
-		maps.Copy(c.Attributes, x.Attributes)
+		for k, v := range x.Attributes {
+			// Keycloak removes an attribute given as "" (or blanks).
+			if strings.TrimSpace(v) == "" {
+				delete(c.Attributes, k)
+			} else {
+				c.Attributes[k] = v
+			}
+		}
 	}
 	if len(x.AuthenticationFlowBindingOverrides) > 0 {
 		c.AuthFlowOverrides = maps.Clone(c.AuthFlowOverrides)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
@@ -273,27 +272,9 @@ func linkNames(links []client.ScopeLink, scopeName map[string]string) (dflt, opt
 }
 
 func keyComponent(k keys.Key) (Component, error) {
-	conf := map[string][]string{
-		"priority": {strconv.FormatInt(k.Priority, 10)},
-		"enabled":  {strconv.FormatBool(k.Enabled)},
-		"active":   {strconv.FormatBool(k.Active)},
+	conf, err := keys.ComponentConfig(k)
+	if err != nil {
+		return Component{}, fmt.Errorf("export key %s: %w", k.Kid, err)
 	}
-	name := k.ProviderID
-	switch k.ProviderID {
-	case keys.ProviderHMACGenerated:
-		conf["secret"] = []string{keys.ExportHMAC(k)}
-		conf["kid"] = []string{k.Kid}
-		conf["algorithm"] = []string{k.Algorithm}
-		conf["secretSize"] = []string{strconv.Itoa(len(k.Private))}
-		name = "hmac-generated-hs512"
-	default:
-		priv, cert, err := keys.ExportRSA(k)
-		if err != nil {
-			return Component{}, fmt.Errorf("export key %s: %w", k.Kid, err)
-		}
-		conf["privateKey"] = []string{priv}
-		conf["certificate"] = []string{cert}
-		conf["algorithm"] = []string{k.Algorithm}
-	}
-	return Component{ID: k.ID, Name: name, ProviderID: k.ProviderID, SubComponents: map[string][]Component{}, Config: conf}, nil
+	return Component{ID: k.ID, Name: k.DisplayName(), ProviderID: k.ProviderID, SubComponents: map[string][]Component{}, Config: conf}, nil
 }

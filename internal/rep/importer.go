@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +25,7 @@ type ImportOptions struct {
 	Override     bool // replace the existing realm
 	SkipExisting bool // leave it and report skipped (--import-realm at start)
 	Now          time.Time
+	Log          *slog.Logger // warnings (a weak key, an unsupported provider); nil logs nothing
 }
 
 // maxImportSize bounds a realm file; bigger ones are better split per realm.
@@ -104,7 +105,7 @@ func Import(ctx context.Context, db *store.DB, x Realm, opts ImportOptions) (ski
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		im := importer{tx: tx, x: x, now: opts.Now}
+		im := importer{tx: tx, x: x, now: opts.Now, log: opts.Log}
 		return im.run(ctx)
 	})
 	return skipped, err
@@ -114,6 +115,7 @@ type importer struct {
 	tx  *store.DB
 	x   Realm
 	now time.Time
+	log *slog.Logger // nil logs nothing
 
 	realm      realm.Realm
 	scopes     map[string]string            // scope name → id
@@ -520,54 +522,44 @@ func (im *importer) legacyDefaultRoles(ctx context.Context) error {
 const keyProviders = "org.keycloak.keys.KeyProvider"
 
 func (im *importer) keys(ctx context.Context) error {
-	for i, c := range im.x.Components[keyProviders] {
-		path := fmt.Sprintf("$.components[%q][%d]", keyProviders, i)
-		conf := func(k string) string {
-			if v := c.Config[k]; len(v) > 0 {
-				return v[0]
-			}
-			return ""
+	comps := slices.Clone(im.x.Components[keyProviders])
+	paths := make([]string, len(comps))
+	for i := range comps {
+		paths[i] = fmt.Sprintf("$.components[%q][%d]", keyProviders, i)
+	}
+	if im.x.PrivateKey != "" {
+		// A pre-key-provider realm key becomes the "rsa" provider it was
+		// migrated to; its certificate, when absent, is generated.
+		comps = append(comps, Component{Name: keys.ProviderRSA, ProviderID: keys.ProviderRSA, Config: map[string][]string{
+			"privateKey": {im.x.PrivateKey}, "certificate": {im.x.Certificate}, "priority": {"100"},
+		}})
+		paths = append(paths, "$.privateKey")
+	}
+	for i, c := range comps {
+		if !slices.Contains(keys.Providers, c.ProviderID) {
+			im.warn(paths[i], "key provider %q is not supported; the realm gets keys of its own", c.ProviderID)
+			continue
 		}
-		priority := int64(keys.DefaultPriority)
-		if p := conf("priority"); p != "" {
-			n, err := strconv.ParseInt(p, 10, 64)
-			if err != nil {
-				return importErr(path+".config.priority", "not a number: %q", p)
-			}
-			priority = n
-		}
-		enabled, active := conf("enabled") != "false", conf("active") != "false"
-		var (
-			k   keys.Key
-			err error
-		)
-		switch c.ProviderID {
-		case keys.ProviderRSAGenerated, keys.ProviderRSA:
-			if conf("privateKey") == "" {
-				continue // Keycloak generates a fresh key in this case; Complete will
-			}
-			k, err = keys.ImportRSA(c.ID, im.realm.ID, c.ProviderID, conf("privateKey"), conf("certificate"),
-				priority, enabled, active, im.realm.Name, im.now)
-			if err == nil && conf("algorithm") != "" {
-				k.Algorithm = conf("algorithm")
-			}
-		case keys.ProviderHMACGenerated:
-			if conf("secret") == "" {
-				continue
-			}
-			k, err = keys.ImportHMAC(c.ID, im.realm.ID, conf("kid"), conf("secret"), conf("algorithm"),
-				priority, enabled, active, im.now)
-		default:
-			continue // AES, encryption and other providers are not used by Gatehouse yet
-		}
+		k, err := keys.FromComponent(c.ID, keys.Params{ProviderID: c.ProviderID, Name: c.Name, Config: c.Config}, im.realm.Name, im.now)
 		if err != nil {
-			return importErr(path, "%v", err)
+			return importErr(paths[i], "%v", err)
+		}
+		k.RealmID = im.realm.ID
+		if w := k.Weakness(); w != "" {
+			im.warn(paths[i], "%s (kid %s); it is kept, as the file asks", w, k.Kid)
 		}
 		if err := im.tx.CreateKey(ctx, k); err != nil {
-			return importErr(path, "%v", err)
+			return importErr(paths[i], "%v", err)
 		}
 	}
 	return nil
+}
+
+// warn reports something imported differently from the file, to the log.
+func (im *importer) warn(path, format string, a ...any) {
+	if im.log != nil {
+		im.log.Warn("import: "+fmt.Sprintf(format, a...), "realm", im.x.Realm, "path", path)
+	}
 }
 
 func (im *importer) groupsStep(ctx context.Context) error {

@@ -114,6 +114,13 @@ type Realm struct {
 	// are reported as not stored.
 	Components map[string][]Component `json:"components,omitzero" stored:"org.keycloak.keys.KeyProvider"`
 
+	// PrivateKey, PublicKey and Certificate are the realm key of files
+	// written before key providers existed (Keycloak 1 to 3); they import
+	// as an "rsa" key provider and are never exported.
+	PrivateKey  string `json:"privateKey,omitempty"`
+	PublicKey   string `json:"publicKey,omitempty"`
+	Certificate string `json:"certificate,omitempty"`
+
 	InternationalizationEnabled *bool    `json:"internationalizationEnabled,omitempty"`
 	SupportedLocales            []string `json:"supportedLocales,omitzero"`
 	DefaultLocale               *string  `json:"defaultLocale,omitempty"`

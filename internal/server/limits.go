@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/config"
+	"github.com/gatehouse-iam/gatehouse/internal/oidc"
 	"github.com/gatehouse-iam/gatehouse/internal/ratelimit"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
@@ -32,40 +33,54 @@ const (
 	// server-wide one (--rate-limit-ip): a realm can lower the limit, never
 	// raise it above the server's.
 	AttrRateLimitIP = "gatehouse.ratelimit.ip"
-	// AttrRateLimitUser replaces the per-username limit of the password
-	// grant and the login form (default 10:20).
+	// AttrRateLimitUser sets a per-username limit on the password grant
+	// and the login form (default: none, failures only).
 	AttrRateLimitUser = "gatehouse.ratelimit.user"
-	// AttrRateLimitClient replaces the per-client_id limit of the token,
-	// introspection and revocation endpoints (default 200:1000).
+	// AttrRateLimitClient sets a per-client_id limit on the token,
+	// introspection and revocation endpoints (default: none).
 	AttrRateLimitClient = "gatehouse.ratelimit.client"
 )
 
 // Limits are the rate limits of the realm endpoints (every path under
 // /realms/). The zero value turns rate limiting off; the input limits apply
 // whatever it says. Health checks and static resources are never limited.
+//
+// By default only failed authentications are counted (FailIP, FailUser): a
+// request that authenticates correctly is never answered 429, as Keycloak,
+// which has no rate limit, never answers it. Limits on every request (IP,
+// User, Client) are an operator's opt-in, through --rate-limit-ip or a
+// realm's gatehouse.ratelimit.* attributes.
 type Limits struct {
 	Enabled bool // --rate-limit
-	// IP is the server-wide limit per client address (--rate-limit-ip).
+	// IP is the server-wide limit on requests per client address
+	// (--rate-limit-ip).
 	IP ratelimit.Limit
 	// User and Client are the defaults per username and per client_id,
 	// which a realm's attributes replace.
 	User, Client ratelimit.Limit
+	// FailIP and FailUser bound the failed authentications (wrong password,
+	// wrong client secret, unknown client, invalid grant) per client
+	// address and per username of a realm. Once one is spent, that
+	// address's or username's requests to the authenticating endpoints are
+	// answered 429 until it refills: the same lockout brute-force detection
+	// applies to a user, here also for addresses and clients.
+	FailIP, FailUser ratelimit.Limit
 	// TrustedProxies may name the client in X-Forwarded-For.
 	TrustedProxies ratelimit.Proxies
 }
 
-// DefaultLimits are set where no honest caller reaches them: a browser login
-// is a handful of requests, and a backend refreshing tokens for its users
-// from one address stays under 50 a second unless it is very large (it then
-// raises --rate-limit-ip). Ten logins a second for one username is an attack
-// whatever the outcome. The per-client limit stays well above per-address
-// one because a public client's requests come from all its users' addresses.
+// DefaultLimits count failures only. A hundred failures from one address
+// with no pause is a flood, not a site's users mistyping, who fail far less
+// than two times a second even behind one proxy; twenty failures for one
+// username is a guessing attack whatever brute-force detection says.
 func DefaultLimits() Limits {
 	return Limits{
-		Enabled: true,
-		IP:      ratelimit.Limit{Rate: 50, Burst: 200},
-		User:    ratelimit.Limit{Rate: 10, Burst: 20},
-		Client:  ratelimit.Limit{Rate: 200, Burst: 1000},
+		Enabled:  true,
+		IP:       ratelimit.Unlimited,
+		User:     ratelimit.Unlimited,
+		Client:   ratelimit.Unlimited,
+		FailIP:   ratelimit.Limit{Rate: 2, Burst: 100},
+		FailUser: ratelimit.Limit{Rate: 0.2, Burst: 20},
 	}
 }
 
@@ -87,8 +102,9 @@ func LimitsFromConfig(c config.Config) (Limits, error) {
 // Input limits checked before any handler parses, hashes or stores anything
 // (CVE-2026-4634: an unbounded scope exhausted Keycloak's CPU and memory).
 // The body cap (MaxRequestBody) and header cap (maxHeaderBytes) hold for
-// every request; the protocol handlers refuse a form body over 64 KiB and a
-// field over 8 KiB themselves.
+// every request; the protocol handlers refuse a form body over
+// oidc.MaxFormBytes and a field over 8 KiB (a token over
+// token.MaxTokenSize) themselves.
 const (
 	// maxScopeBytes and maxScopeNames bound the scope parameter of the
 	// authorization and token endpoints: a realm rarely has more than a few
@@ -102,7 +118,7 @@ const (
 	// maxPeekBytes is how much of a form body is read ahead to find the
 	// client, username and scope; it equals the protocol handlers' own form
 	// limit, so a larger body is theirs to refuse (413).
-	maxPeekBytes = 64 << 10
+	maxPeekBytes = oidc.MaxFormBytes
 )
 
 // Sizes of the in-memory state, which bound memory however many addresses,
@@ -134,6 +150,8 @@ type guard struct {
 	realms *realmCache
 
 	addrs, users, clients *ratelimit.Buckets
+	// failAddrs and failUsers count failed authentications.
+	failAddrs, failUsers *ratelimit.Buckets
 }
 
 func newGuard(o Options, mux *http.ServeMux) *guard {
@@ -143,8 +161,17 @@ func newGuard(o Options, mux *http.ServeMux) *guard {
 		addrs:   ratelimit.NewBuckets(maxAddrBuckets),
 		users:   ratelimit.NewBuckets(maxUserBuckets),
 		clients: ratelimit.NewBuckets(maxClientBuckets),
+
+		failAddrs: ratelimit.NewBuckets(maxAddrBuckets),
+		failUsers: ratelimit.NewBuckets(maxUserBuckets),
 	}
 }
+
+// failureCodes are the refusals counted as failed authentications: a wrong
+// password or an unknown user (invalid_grant, as the login form notes it
+// too), a wrong secret or an unknown client (invalid_client,
+// unauthorized_client), and a code or refresh token that is not valid.
+var failureCodes = map[web.Code]bool{"invalid_grant": true, "invalid_client": true, "unauthorized_client": true}
 
 // endpoint is what the guard needs to know about a realm path.
 type endpoint struct {
@@ -206,13 +233,13 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep := classify(r.Method, rest)
 	now := g.now()
 	var rl realmLimits
+	key := "unknown"
+	if addrOK {
+		key = ratelimit.AddrKey(addr)
+	}
 	if g.limits.Enabled {
 		// The server-wide bucket comes first and needs no database, so a
 		// flood of invented realm names is refused before any lookup.
-		key := "unknown"
-		if addrOK {
-			key = ratelimit.AddrKey(addr)
-		}
 		if !g.take(w, r, name, ep, g.addrs, key, g.limits.IP, now) {
 			return
 		}
@@ -242,22 +269,46 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	var userKey string
+	if ep.user != "" && form != nil && (ep.userGrant == "" || form.Get("grant_type") == ep.userGrant) {
+		// Usernames are case-insensitive (Keycloak lower-cases them), so
+		// "Alice" and " alice" share alice's bucket.
+		if u := strings.ToLower(strings.TrimSpace(form.Get(ep.user))); u != "" {
+			userKey = name + "\x00" + clip(u)
+		}
+	}
+	authenticates := ep.client || ep.user != ""
+	if g.limits.Enabled && authenticates {
+		if !g.check(w, r, name, ep, g.failAddrs, key, g.limits.FailIP, now) ||
+			(userKey != "" && !g.check(w, r, name, ep, g.failUsers, userKey, g.limits.FailUser, now)) {
+			return
+		}
+	}
 	if g.limits.Enabled && form != nil {
 		if ep.client {
 			if id := clientID(r, form); id != "" && !g.take(w, r, name, ep, g.clients, name+"\x00"+clip(id), rl.client, now) {
 				return
 			}
 		}
-		if ep.user != "" && (ep.userGrant == "" || form.Get("grant_type") == ep.userGrant) {
-			// Usernames are case-insensitive (Keycloak lower-cases them), so
-			// "Alice" and " alice" share alice's bucket.
-			if u := strings.ToLower(strings.TrimSpace(form.Get(ep.user))); u != "" &&
-				!g.take(w, r, name, ep, g.users, name+"\x00"+clip(u), rl.user, now) {
-				return
-			}
+		if userKey != "" && !g.take(w, r, name, ep, g.users, userKey, rl.user, now) {
+			return
 		}
 	}
+	if !g.limits.Enabled || !authenticates {
+		g.next.ServeHTTP(w, r)
+		return
+	}
+	r, refusal := web.WithRefusal(r)
 	g.next.ServeHTTP(w, r)
+	if failureCodes[refusal.Code()] {
+		// Counted once the handler has decided, so only what failed costs
+		// anything; the clock is read again for a slow password check.
+		at := g.now()
+		g.failAddrs.Take(key, g.limits.FailIP, at)
+		if userKey != "" {
+			g.failUsers.Take(userKey, g.limits.FailUser, at)
+		}
+	}
 }
 
 // peer is the address of the connection's other end; invalid if unknown.
@@ -293,10 +344,26 @@ func (g *guard) take(w http.ResponseWriter, r *http.Request, realmName string, e
 	if ok {
 		return true
 	}
+	g.tooMany(w, r, realmName, ep, wait)
+	return false
+}
+
+// tooMany answers 429 with the seconds to wait in Retry-After.
+func (g *guard) tooMany(w http.ResponseWriter, r *http.Request, realmName string, ep endpoint, wait time.Duration) {
 	secs := max(int(math.Ceil(wait.Seconds())), 1)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	g.log.DebugContext(r.Context(), "rate limited", "realm", realmName, "retry_after", secs)
 	g.refuse(w, r, realmName, ep, http.StatusTooManyRequests, "too_many_requests", "Too many requests", "")
+}
+
+// check answers 429 and reports false when key's bucket of failures is
+// spent; it takes nothing, failures are taken once they happen.
+func (g *guard) check(w http.ResponseWriter, r *http.Request, realmName string, ep endpoint, b *ratelimit.Buckets, key string, l ratelimit.Limit, now time.Time) bool {
+	ok, wait := b.Check(key, l, now)
+	if ok {
+		return true
+	}
+	g.tooMany(w, r, realmName, ep, wait)
 	return false
 }
 

@@ -74,13 +74,16 @@ func startLimitedOn(t *testing.T, db *store.DB, limits server.Limits, urls web.U
 	return &limitEnv{srv: srv, db: db, clock: ck}
 }
 
-// tight are limits a test reaches in a few requests.
+// tight are request limits a test reaches in a few requests, with no limit
+// on failures.
 func tight() server.Limits {
 	return server.Limits{
-		Enabled: true,
-		IP:      ratelimit.Limit{Rate: 1, Burst: 3},
-		User:    ratelimit.Limit{Rate: 1, Burst: 2},
-		Client:  ratelimit.Limit{Rate: 1, Burst: 2},
+		Enabled:  true,
+		IP:       ratelimit.Limit{Rate: 1, Burst: 3},
+		User:     ratelimit.Limit{Rate: 1, Burst: 2},
+		Client:   ratelimit.Limit{Rate: 1, Burst: 2},
+		FailIP:   ratelimit.Unlimited,
+		FailUser: ratelimit.Unlimited,
 	}
 }
 
@@ -419,8 +422,8 @@ func TestLimitsFromConfig(t *testing.T) {
 		t.Errorf("LimitsFromConfig = %+v", l)
 	}
 	b, _ := json.Marshal(want.IP.String())
-	if string(b) != `"50:200"` {
-		t.Errorf("default per-address limit %s, want the documented 50:200", b)
+	if string(b) != `"off"` {
+		t.Errorf("default per-address limit %s, want the documented off (failures only)", b)
 	}
 }
 
@@ -468,10 +471,11 @@ func TestRateLimitLoginFormUsernameInQuery(t *testing.T) {
 	})
 }
 
-func testLoginFormUsernameInQuery(t *testing.T, db *store.DB) {
-	l := tight()
-	l.IP = ratelimit.Unlimited
-	e := startLimitedOn(t, db, l, web.URLs{})
+// openLoginForm opens the master realm's login form through the account
+// console, and returns its action, a poster and the form's fields with
+// others set.
+func openLoginForm(t *testing.T, e *limitEnv) (action string, post func(target string, body url.Values) (int, string, string), with func(kv ...string) url.Values) {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	b := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	send := func(req *http.Request) (int, string, string) {
@@ -493,7 +497,7 @@ func testLoginFormUsernameInQuery(t *testing.T, db *store.DB) {
 	if st != http.StatusOK || m == nil {
 		t.Fatalf("login page: %d %s", st, page)
 	}
-	action := html.UnescapeString(m[1])
+	action = html.UnescapeString(m[1])
 	if strings.HasPrefix(action, "/") {
 		action = e.srv.URL + action
 	}
@@ -501,13 +505,13 @@ func testLoginFormUsernameInQuery(t *testing.T, db *store.DB) {
 	for _, h := range hiddenInputRe.FindAllStringSubmatch(page, -1) {
 		fields.Set(html.UnescapeString(h[1]), html.UnescapeString(h[2]))
 	}
-	post := func(target string, body url.Values) (int, string, string) {
+	post = func(target string, body url.Values) (int, string, string) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(body.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		return send(req)
 	}
-	with := func(kv ...string) url.Values {
+	with = func(kv ...string) url.Values {
 		f := url.Values{}
 		for k, v := range fields {
 			f[k] = v
@@ -517,6 +521,14 @@ func testLoginFormUsernameInQuery(t *testing.T, db *store.DB) {
 		}
 		return f
 	}
+	return action, post, with
+}
+
+func testLoginFormUsernameInQuery(t *testing.T, db *store.DB) {
+	l := tight()
+	l.IP = ratelimit.Unlimited
+	e := startLimitedOn(t, db, l, web.URLs{})
+	action, post, with := openLoginForm(t, e)
 	for range 2 {
 		if st, _, body := post(action, with("username", "admin", "password", "wrong")); st != http.StatusOK {
 			t.Fatalf("wrong password: %d %s", st, body)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/config"
+	"github.com/gatehouse-iam/gatehouse/internal/token"
 )
 
 // Limits of the listeners. ReadHeaderTimeout closes connections that trickle
@@ -21,7 +22,9 @@ const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 60 * time.Second
 	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 64 << 10
+	// maxHeaderBytes holds the longest bearer token Gatehouse issues and
+	// 64 KiB for every other header, as much as Keycloak accepts.
+	maxHeaderBytes = token.MaxTokenSize + 64<<10
 	// ShutdownTimeout bounds how long in-flight requests may take to finish
 	// after a stop signal; it stays under the 30 s that Kubernetes and
 	// systemd give a process before they kill it.

@@ -79,7 +79,7 @@ func New(o Options) http.Handler {
 	(&oidc.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes}).Register(app)
 	(&admin.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
 	(&login.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes}).Register(app)
-	(&account.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes}).Register(app)
+	(&account.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Next: unmatched(app)}).Register(app)
 	app.Handle("GET /resources/", ui.Assets())
 	app.Handle("/", &console.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, API: app, Next: unmatched(app)})
 	front := newGuard(o, app) // rate and input limits, limits.go

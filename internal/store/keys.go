@@ -7,19 +7,35 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 )
 
-const keyCols = `id, realm_id, kid, provider_id, algorithm, use, priority, enabled, active, private, certificate, created_at`
+const keyCols = `id, realm_id, kid, provider_id, algorithm, use, priority, enabled, active, private, certificate, created_at, name, config`
 
-// CreateKey stores a realm key.
-func (s *DB) CreateKey(ctx context.Context, k keys.Key) error {
+func keyArgs(k keys.Key) []any {
 	if k.Certificate == nil {
 		k.Certificate = []byte{}
 	}
-	if _, err := s.exec(ctx, `INSERT INTO realm_keys (`+keyCols+`) VALUES (`+placeholders(1, 12)+`)`,
-		k.ID, k.RealmID, k.Kid, k.ProviderID, k.Algorithm, k.Use, k.Priority, k.Enabled, k.Active,
-		k.Private, k.Certificate, k.CreatedAt); err != nil {
+	if k.Config == nil {
+		k.Config = map[string]string{}
+	}
+	return []any{k.ID, k.RealmID, k.Kid, k.ProviderID, k.Algorithm, k.Use, k.Priority, k.Enabled, k.Active,
+		k.Private, k.Certificate, k.CreatedAt, k.Name, toJSON(k.Config)}
+}
+
+// CreateKey stores a realm key.
+func (s *DB) CreateKey(ctx context.Context, k keys.Key) error {
+	if _, err := s.exec(ctx, `INSERT INTO realm_keys (`+keyCols+`) VALUES (`+placeholders(1, 14)+`)`,
+		keyArgs(k)...); err != nil {
 		return fmt.Errorf("create key: %w", err)
 	}
 	return nil
+}
+
+// ReplaceKey overwrites a realm key, material included, keeping its id:
+// an admin who changes a generated provider's key size gets a new key
+// under the same component.
+func (s *DB) ReplaceKey(ctx context.Context, k keys.Key) error {
+	return oneRow(s.exec(ctx, `UPDATE realm_keys SET kid = $3, provider_id = $4, algorithm = $5, use = $6, priority = $7,
+		enabled = $8, active = $9, private = $10, certificate = $11, created_at = $12, name = $13, config = $14
+		WHERE id = $1 AND realm_id = $2`, keyArgs(k)...))
 }
 
 // ListKeys returns every key of a realm, highest priority first.
@@ -32,8 +48,12 @@ func (s *DB) ListKeys(ctx context.Context, realmID string) ([]keys.Key, error) {
 	var out []keys.Key
 	for rows.Next() {
 		var k keys.Key
+		var config string
 		if err := rows.Scan(&k.ID, &k.RealmID, &k.Kid, &k.ProviderID, &k.Algorithm, &k.Use, &k.Priority,
-			&k.Enabled, &k.Active, &k.Private, &k.Certificate, &k.CreatedAt); err != nil {
+			&k.Enabled, &k.Active, &k.Private, &k.Certificate, &k.CreatedAt, &k.Name, &config); err != nil {
+			return nil, err
+		}
+		if err := fromJSON(config, &k.Config); err != nil {
 			return nil, err
 		}
 		out = append(out, k)

@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	"modernc.org/sqlite"
 )
 
@@ -108,23 +109,38 @@ func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", dialect, err)
 	}
 	s := &DB{sql: db, q: db, dialect: dialect, stats: &stats{}}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, dsn); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *DB) migrate(ctx context.Context) error {
+// migrate applies pending migrations. Nodes started together on one empty
+// database would otherwise run the same migration at once, and all but one
+// fail: on PostgreSQL a session-level advisory lock lets one node migrate
+// while the others wait, then find nothing left to do; on SQLite an flock
+// on "<file>.migrate-lock" beside the database does the same for the
+// processes of one machine.
+func (s *DB) migrate(ctx context.Context, dsn string) error {
 	dir, err := fs.Sub(migrations, "migrations/"+string(s.dialect))
 	if err != nil {
 		return err
 	}
 	gd := goose.DialectSQLite3
+	var opts []goose.ProviderOption
 	if s.dialect == Postgres {
 		gd = goose.DialectPostgres
+		opts = append(opts, goose.WithSessionLocker(pgMigrationLock{}))
 	}
-	p, err := goose.NewProvider(gd, s.sql, dir)
+	if s.dialect == SQLite {
+		unlock, err := lockFile(dsn + ".migrate-lock")
+		if err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+		defer unlock()
+	}
+	p, err := goose.NewProvider(gd, s.sql, dir, opts...)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -132,6 +148,45 @@ func (s *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("apply migrations: %w", err)
 	}
 	return nil
+}
+
+// Serialize makes the transaction tx wait for, then hold until it ends, the
+// lock called name: of the transactions that serialize on one name, on
+// every node, one runs at a time, and each sees what the one before it
+// committed. On SQLite every writing transaction is already alone (BEGIN
+// IMMEDIATE), so there is nothing more to take.
+func (s *DB) Serialize(ctx context.Context, name string) error {
+	if !s.inTx {
+		return errors.New("serialize: not in a transaction")
+	}
+	if s.dialect != Postgres {
+		return nil
+	}
+	_, err := s.q.ExecContext(ctx, "SELECT pg_advisory_xact_lock("+advisoryKey+")", "gatehouse:"+name)
+	return mapErr(err)
+}
+
+// advisoryKey is the advisory lock key of the name in $1 within the
+// connection's schema, so that databases kept in separate schemas of one
+// PostgreSQL database (as tests keep them) never wait for one another.
+const advisoryKey = "hashtextextended($1 || ':' || current_schema(), 0)"
+
+// pgMigrationLock is goose's session locker for PostgreSQL: a session-level
+// advisory lock, waited for without polling, so a node that finds another
+// migrating goes on the moment it is done. Cancelling the start cancels
+// the wait.
+type pgMigrationLock struct{}
+
+var _ lock.SessionLocker = pgMigrationLock{}
+
+func (pgMigrationLock) SessionLock(ctx context.Context, conn *sql.Conn) error {
+	_, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock("+advisoryKey+")", "gatehouse:migrate")
+	return err
+}
+
+func (pgMigrationLock) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
+	_, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock("+advisoryKey+")", "gatehouse:migrate")
+	return err
 }
 
 // Dialect reports which engine the store runs on.

@@ -115,6 +115,22 @@ func BenchmarkSign(b *testing.B) {
 			}
 		}
 	})
+	// The other realm key algorithms, for choosing a realm's default.
+	for _, alg := range []string{keys.ES256, keys.EdDSA, keys.PS256} {
+		k, err := keys.Fallback(alg, "ldap-demo", testNow)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(alg, func(b *testing.B) {
+			b.ReportAllocs()
+			defer reportCPU(b)()
+			for b.Loop() {
+				if _, err := Sign(benchClaims, k); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkVerify is token.Verify for an access token (RS256, what userinfo

@@ -19,20 +19,20 @@ import (
 // telling the client which check failed.
 var ErrInvalid = errors.New("invalid token")
 
-// MaxTokenSize bounds what Verify will parse. Gatehouse's own tokens are a
-// few kilobytes; a larger one is not ours and parsing it only costs memory.
-const MaxTokenSize = 16 << 10
-
-// rsaAlgs and hmacAlgs are the JWS algorithms realm keys exist for.
-var (
-	rsaAlgs  = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
-	hmacAlgs = []string{keys.HS256, keys.HS384, keys.HS512}
-)
+// MaxTokenSize bounds what Verify will parse, and every place a token is
+// presented accepts a token this long: the header block of the listeners,
+// the admin and account APIs' bearer, the protocol endpoints' token
+// parameter. It is sized from what Gatehouse issues: most tokens are a few
+// kilobytes, but a master-realm administrator's access token carries the
+// roles of every realm's "<realm>-realm" client, about 490 bytes a realm
+// (97 KB with 200 realms, measured), so 512 KiB holds a thousand realms.
+// A larger token is not ours, and parsing it would only cost memory.
+const MaxTokenSize = 512 << 10
 
 // Sign serialises claims as a JWS compact token signed with k. The protected
 // header is {"alg": k.Algorithm, "kid": k.Kid, "typ": "JWT"}, as Keycloak's.
-// RS* and PS* keys sign access and ID tokens; HS* keys the internal tokens
-// (refresh, offline, action tokens).
+// RS*, PS*, ES* and EdDSA keys sign access and ID tokens; HS* keys the
+// internal tokens (refresh, offline, action tokens).
 func Sign(claims map[string]any, k keys.Key) (string, error) {
 	if !k.Enabled {
 		return "", fmt.Errorf("sign token: key %q is disabled", k.Kid)
@@ -42,13 +42,13 @@ func Sign(claims map[string]any, k keys.Key) (string, error) {
 	}
 	var key any
 	switch {
-	case slices.Contains(rsaAlgs, k.Algorithm):
-		priv, err := k.RSAPrivate()
+	case keys.Asymmetric(k.Algorithm):
+		priv, err := k.Signer()
 		if err != nil {
 			return "", fmt.Errorf("sign token: %w", err)
 		}
 		key = priv
-	case slices.Contains(hmacAlgs, k.Algorithm):
+	case slices.Contains(keys.HMACAlgorithms, k.Algorithm):
 		key = slices.Clone(k.Private)
 	default:
 		return "", fmt.Errorf("sign token: key %q has unsupported algorithm %q", k.Kid, k.Algorithm)
@@ -86,20 +86,33 @@ func Sign(claims map[string]any, k keys.Key) (string, error) {
 // caller's to check (see Parse and Parsed.Expired). Every failure wraps
 // ErrInvalid.
 func Verify(raw string, ks []keys.Key, alg string) (map[string]any, error) {
-	if len(raw) > MaxTokenSize {
-		return nil, fmt.Errorf("%w: longer than %d bytes", ErrInvalid, MaxTokenSize)
+	if err := precheck(raw); err != nil {
+		return nil, err
 	}
-	if strings.Count(raw, ".") != 2 {
-		return nil, fmt.Errorf("%w: not a three-part compact JWS", ErrInvalid)
-	}
-	rsa := slices.Contains(rsaAlgs, alg)
-	if !rsa && !slices.Contains(hmacAlgs, alg) {
+	asym := keys.Asymmetric(alg)
+	if !asym && !slices.Contains(keys.HMACAlgorithms, alg) {
 		return nil, fmt.Errorf("%w: algorithm %q is not accepted", ErrInvalid, alg)
 	}
 	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	return verifyParsed(jws, ks, alg, asym)
+}
+
+// precheck refuses what is no compact JWS of ours before parsing it.
+func precheck(raw string) error {
+	if len(raw) > MaxTokenSize {
+		return fmt.Errorf("%w: longer than %d bytes", ErrInvalid, MaxTokenSize)
+	}
+	if strings.Count(raw, ".") != 2 {
+		return fmt.Errorf("%w: not a three-part compact JWS", ErrInvalid)
+	}
+	return nil
+}
+
+// verifyParsed is Verify after parsing, which admitted alg only.
+func verifyParsed(jws *jose.JSONWebSignature, ks []keys.Key, alg string, asym bool) (map[string]any, error) {
 	if len(jws.Signatures) != 1 {
 		return nil, fmt.Errorf("%w: want one signature", ErrInvalid)
 	}
@@ -116,12 +129,12 @@ func Verify(raw string, ks []keys.Key, alg string) (map[string]any, error) {
 		return nil, fmt.Errorf("%w: no enabled %s key with kid %q", ErrInvalid, alg, header.KeyID)
 	}
 	var key any
-	if rsa {
-		pub, err := k.RSAPublic()
+	if asym {
+		priv, err := k.Signer()
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
-		key = pub
+		key = priv.Public()
 	} else {
 		key = slices.Clone(k.Private)
 	}
@@ -134,6 +147,35 @@ func Verify(raw string, ks []keys.Key, alg string) (map[string]any, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return claims, nil
+}
+
+// VerifySigned checks an access or ID token, which may be signed with any
+// public-key algorithm the realm has a key for: the realm's default, or a
+// client's own (access.token.signed.response.alg). The token's alg is taken
+// only from that list, so neither "none" nor an HMAC over a public key gets
+// through, and Verify then requires the kid's key to be of that same alg.
+func VerifySigned(raw string, ks []keys.Key) (map[string]any, error) {
+	var algs []jose.SignatureAlgorithm
+	for _, k := range ks {
+		if k.Enabled && keys.Asymmetric(k.Algorithm) && !slices.Contains(algs, jose.SignatureAlgorithm(k.Algorithm)) {
+			algs = append(algs, jose.SignatureAlgorithm(k.Algorithm))
+		}
+	}
+	if len(algs) == 0 {
+		return nil, fmt.Errorf("%w: no key to verify with", ErrInvalid)
+	}
+	if err := precheck(raw); err != nil {
+		return nil, err
+	}
+	jws, err := jose.ParseSignedCompact(raw, algs)
+	if err != nil || len(jws.Signatures) != 1 {
+		return nil, fmt.Errorf("%w: not a signed token", ErrInvalid)
+	}
+	alg := jws.Signatures[0].Protected.Algorithm
+	if !keys.Asymmetric(alg) {
+		return nil, fmt.Errorf("%w: algorithm %q is not accepted", ErrInvalid, alg)
+	}
+	return verifyParsed(jws, ks, alg, true)
 }
 
 // decodeClaims reads a JSON object, numbers as json.Number, and nothing after it.

@@ -42,7 +42,9 @@ const (
 	AttrIncludeInTokenScope = "include.in.token.scope"
 	// attrIDTokenAlg is the client's ID token signature algorithm, which
 	// decides the at_hash hash.
-	attrIDTokenAlg = "id.token.signed.response.alg"
+	attrIDTokenAlg     = "id.token.signed.response.alg"
+	attrAccessTokenAlg = "access.token.signed.response.alg"
+	attrUserinfoAlg    = "userinfo.token.signed.response.alg"
 )
 
 // Input is everything a token is built from.
@@ -222,13 +224,34 @@ func Introspection(in Input) map[string]any {
 	return b.finish()
 }
 
-// idTokenAlg is the algorithm the ID token will be signed with: the client's
-// id.token.signed.response.alg, else the realm default, else RS256.
-func idTokenAlg(in Input) string {
-	if a := in.Client.Attributes[attrIDTokenAlg]; a != "" {
+// idTokenAlg is the algorithm the ID token will be signed with.
+func idTokenAlg(in Input) string { return IDAlg(in.Realm, in.Client) }
+
+// AccessAlg is the algorithm a client's access tokens are signed with: its
+// access.token.signed.response.alg, else the realm's default, else RS256.
+func AccessAlg(rl realm.Realm, c client.Client) string {
+	return clientAlg(rl, c, attrAccessTokenAlg)
+}
+
+// IDAlg is the algorithm a client's ID tokens are signed with: its
+// id.token.signed.response.alg, else the realm's default, else RS256.
+func IDAlg(rl realm.Realm, c client.Client) string { return clientAlg(rl, c, attrIDTokenAlg) }
+
+// UserinfoAlg is the algorithm a client wants its userinfo response signed
+// with (userinfo.token.signed.response.alg), or "" for plain JSON. Keycloak
+// treats "unsigned" as plain JSON too.
+func UserinfoAlg(c client.Client) string {
+	if a := c.Attributes[attrUserinfoAlg]; a != "unsigned" {
 		return a
 	}
-	if a := in.Realm.DefaultSignatureAlgorithm; a != "" {
+	return ""
+}
+
+func clientAlg(rl realm.Realm, c client.Client, attr string) string {
+	if a := c.Attributes[attr]; a != "" {
+		return a
+	}
+	if a := rl.DefaultSignatureAlgorithm; a != "" {
 		return a
 	}
 	return "RS256"
@@ -242,7 +265,7 @@ func halfHash(alg, value string) string {
 	switch {
 	case strings.HasSuffix(alg, "384"):
 		h = sha512.New384()
-	case strings.HasSuffix(alg, "512"):
+	case strings.HasSuffix(alg, "512"), alg == "EdDSA": // Ed25519 hashes with SHA-512
 		h = sha512.New()
 	default:
 		h = sha256.New()

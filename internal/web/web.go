@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +52,31 @@ func CodeOf(err error) (Code, bool) {
 	return he.Code, true
 }
 
+// Refusal is, for the middleware in front of a handler, the Code of the
+// refusal the handler answered with ("" when it refused nothing). The rate
+// limiter reads it to count failed authentications, and only those.
+type Refusal struct{ code Code }
+
+// Code is the refusal's code, "" when there was none. Read it once the
+// handler has returned.
+func (f *Refusal) Code() Code { return f.code }
+
+type refusalKey struct{}
+
+// WithRefusal returns r with a Refusal that Handle and NoteRefusal fill in.
+func WithRefusal(r *http.Request) (*http.Request, *Refusal) {
+	f := &Refusal{}
+	return r.WithContext(context.WithValue(r.Context(), refusalKey{}, f)), f
+}
+
+// NoteRefusal records code as the refusal of the request of ctx, for a
+// handler that answers a refusal with a page rather than an *Error.
+func NoteRefusal(ctx context.Context, code Code) {
+	if f, ok := ctx.Value(refusalKey{}).(*Refusal); ok {
+		f.code = code
+	}
+}
+
 // Handle adapts h to http.Handler. An *Error is written as is; any other
 // error is logged and answered with a 500 that reveals nothing.
 func Handle(log *slog.Logger, h HandlerFunc) http.Handler {
@@ -61,6 +87,9 @@ func Handle(log *slog.Logger, h HandlerFunc) http.Handler {
 		}
 		var he *Error
 		if errors.As(err, &he) {
+			if he.Code != "" {
+				NoteRefusal(r.Context(), he.Code)
+			}
 			if he.Err != nil && he.Status >= 500 {
 				log.ErrorContext(r.Context(), "request failed", "pattern", r.Pattern, "err", he.Err)
 			}

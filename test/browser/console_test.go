@@ -48,8 +48,15 @@ func TestAdminConsole(t *testing.T) {
 	c := &consoleBrowser{t: t, ctx: ctx, base: gh.URL, db: db}
 
 	// Sign in as the bootstrap admin and create the realm.
+	// The console opens the master realm, as Keycloak's does; the list of
+	// realms is a link away.
 	c.open("/admin/master/console/")
 	signIn(t, ctx, "admin", "admin-pw")
+	c.waitFor("nav-realm-settings")
+	if loc := c.location(); !strings.HasSuffix(loc, "/admin/master/console/master/realm-settings") {
+		t.Errorf("admin landed at %s", loc)
+	}
+	c.open("/admin/master/console/realms")
 	c.waitFor("realm-list")
 	c.shot("console-realms")
 	c.click("create-realm")

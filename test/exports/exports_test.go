@@ -37,17 +37,11 @@ import (
 // knownFailures are files that do not import yet, with the reason the
 // import gives. A file here that starts importing fails the test, so the
 // entry is removed the day it is fixed.
-var knownFailures = map[string]string{
-	// An imported RSA realm key of 1024 bits is refused as too weak.
-	"keycloak__keycloak__partialexport-testrealm.json": "1024-bit key is too weak",
-}
+var knownFailures = map[string]string{}
 
 // knownLoginFailures are realms whose users cannot log in yet, with the
 // reason; as with knownFailures, one that starts working fails the test.
-var knownLoginFailures = map[string]string{
-	// The realm signs with ES256 and no ECDSA realm key is made for it.
-	"demo-ec": "500",
-}
+var knownLoginFailures = map[string]string{}
 
 // partialImported are files that are also imported through partial import
 // into an empty realm.

@@ -12,6 +12,7 @@
 //	F9  session_test.go   session expiry with two nodes touching one session
 //	F12 hygiene_test.go   no secret in any log line or database table
 //	F13 input_test.go     1 MB inputs refused, memory flat
+//	F17 startup_test.go   three nodes started together on an empty database
 //
 // F16, the storage conformance suite on both databases, is store's own
 // test: internal/store/store_test.go runs storetest.Run on SQLite and on
@@ -238,6 +239,14 @@ func freePort(t *testing.T) int {
 // follow the defaults, so a test can override them (--rate-limit true).
 func startNode(t *testing.T, name string, b *backend, extra ...string) *node {
 	t.Helper()
+	n := newNode(t, name, b, extra...)
+	n.start(t)
+	return n
+}
+
+// newNode prepares a node on b without starting it.
+func newNode(t *testing.T, name string, b *backend, extra ...string) *node {
+	t.Helper()
 	n := &node{t: t, name: name, port: freePort(t), logs: &syncBuffer{}}
 	n.args = append([]string{"start-dev", "--http-port", strconv.Itoa(n.port), "--hostname", "http://" + publicHost,
 		"--rate-limit", "false"}, b.args...)
@@ -263,12 +272,17 @@ func startNode(t *testing.T, name string, b *backend, extra ...string) *node {
 			t.Logf("node %s stderr:\n%s", n.name, n.logs)
 		}
 	})
-	n.start(t)
 	return n
 }
 
 // start runs the process and waits for readiness, recording how long it took.
 func (n *node) start(t *testing.T) {
+	t.Helper()
+	n.waitReady(t, n.launch(t))
+}
+
+// launch runs the process and returns when it started.
+func (n *node) launch(t *testing.T) time.Time {
 	t.Helper()
 	n.client.CloseIdleConnections() // connections to a previous run are dead
 	cmd := exec.Command(binary, n.args...)
@@ -284,7 +298,15 @@ func (n *node) start(t *testing.T) {
 	n.mu.Lock()
 	n.cmd, n.done = cmd, done
 	n.mu.Unlock()
+	return began
+}
 
+// waitReady waits until the process launched at began answers ready.
+func (n *node) waitReady(t *testing.T, began time.Time) {
+	t.Helper()
+	n.mu.Lock()
+	done := n.done
+	n.mu.Unlock()
 	probe := &http.Client{Timeout: time.Second}
 	ready := "http://127.0.0.1:" + strconv.Itoa(n.port) + "/health/ready"
 	deadline := began.Add(30 * time.Second)

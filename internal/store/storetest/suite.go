@@ -595,7 +595,8 @@ func testKeys(t *testing.T, db *store.DB) {
 	k1 := keys.Key{ID: store.NewID(), RealmID: r.ID, Kid: "kid-1", ProviderID: "rsa-generated", Algorithm: "RS256", Use: "sig",
 		Priority: 100, Enabled: true, Active: true, Private: priv, Certificate: []byte{9, 9}, CreatedAt: 1700000000000}
 	k2 := keys.Key{ID: store.NewID(), RealmID: r.ID, Kid: "kid-2", ProviderID: "hmac-generated", Algorithm: "HS512", Use: "sig",
-		Priority: 200, Enabled: true, Active: true, Private: []byte("secret"), CreatedAt: 1700000000001}
+		Priority: 200, Enabled: true, Active: true, Private: []byte("secret"), CreatedAt: 1700000000001,
+		Name: "hmac-generated-hs512", Config: map[string]string{"secretSize": "6"}}
 	for _, k := range []keys.Key{k1, k2} {
 		if err := db.CreateKey(ctx(), k); err != nil {
 			t.Fatal(err)
@@ -616,5 +617,27 @@ func testKeys(t *testing.T, db *store.DB) {
 	if list[0].Kid != "kid-2" || list[1].Active || list[1].Priority != 50 || !slices.Equal(list[1].Private, priv) ||
 		len(list[0].Certificate) != 0 {
 		t.Fatalf("keys: %+v", list)
+	}
+	if list[0].Name != "hmac-generated-hs512" || list[0].Config["secretSize"] != "6" || list[1].Name != "" {
+		t.Fatalf("name and config not kept: %+v", list)
+	}
+	// ReplaceKey swaps the material of a component and keeps its id.
+	k3 := k1
+	k3.Kid, k3.Algorithm, k3.Private, k3.Name, k3.Config = "kid-3", "ES256", []byte{7}, "ecdsa", map[string]string{"ecdsaEllipticCurveKey": "P-256"}
+	if err := db.ReplaceKey(ctx(), k3); err != nil {
+		t.Fatal(err)
+	}
+	list, err = db.ListKeys(ctx(), r.ID)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("list: %v %v", list, err)
+	}
+	if got := list[1]; got.ID != k1.ID || got.Kid != "kid-3" || got.Algorithm != "ES256" || got.Name != "ecdsa" ||
+		got.Config["ecdsaEllipticCurveKey"] != "P-256" || !slices.Equal(got.Private, []byte{7}) {
+		t.Fatalf("replaced key: %+v", got)
+	}
+	missing := k3
+	missing.ID = store.NewID()
+	if err := db.ReplaceKey(ctx(), missing); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("replace missing key: %v", err)
 	}
 }
