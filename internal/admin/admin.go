@@ -42,6 +42,8 @@ func (h *Handler) Routes() []string { return slices.Clone(h.routes) }
 func (h *Handler) Register(mux *http.ServeMux) {
 	h.realmRoutes(mux)
 	h.clientRoutes(mux)
+	h.evaluateRoutes(mux)
+	h.clientToolRoutes(mux)
 	h.clientScopeRoutes(mux)
 	h.scopeMappingRoutes(mux)
 	h.roleRoutes(mux)
@@ -49,10 +51,13 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.userRoutes(mux)
 	h.sessionRoutes(mux)
 	h.serverInfoRoutes(mux)
+	h.consoleRoutes(mux)
 	h.eventRoutes(mux)
 	h.componentRoutes(mux)
 	h.realmGroupRoutes(mux)
 	h.localizationRoutes(mux)
+	h.permissionRoutes(mux)
+	h.clientPolicyRoutes(mux)
 }
 
 // Request is one admin call: the authenticated caller and, for routes under

@@ -3,13 +3,14 @@ package admin
 import (
 	"crypto/rand"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/clientpolicy"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
@@ -160,6 +161,11 @@ func (clientsAPI) rep(rq *Request, c client.Client, links []client.ScopeLink, sc
 	manage := rq.Can("manage-clients")
 	if !manage {
 		x.Secret, x.RegistrationAccessToken = nil, nil
+		if _, ok := x.Attributes[client.AttrRotatedSecret]; ok {
+			attrs := maps.Clone(x.Attributes)
+			delete(attrs, client.AttrRotatedSecret)
+			x.Attributes = attrs
+		}
 	}
 	x.Access = map[string]bool{"view": rq.Can("view-clients"), "configure": manage, "manage": manage}
 	return x
@@ -295,6 +301,9 @@ func (a clientsAPI) create(rq *Request) error {
 	if err := a.validateURLs(rq, c); err != nil {
 		return err
 	}
+	if err := rq.applyClientPolicies(&c); err != nil {
+		return err
+	}
 
 	if c.ServiceAccountsEnabled {
 		if err := rq.requireServiceAccount(ctx); err != nil {
@@ -420,14 +429,10 @@ func newClientSecret() string {
 
 // setNewClientSecret gives c a fresh secret and records when, as Keycloak's
 // client.secret.creation.time attribute (epoch seconds).
+// With rotatedLife above zero the replaced secret keeps working that long
+// (client.RotateSecret); otherwise it stops at once.
 func setNewClientSecret(rq *Request, c *client.Client) {
-	c.Secret = newClientSecret()
-	attrs := make(map[string]string, len(c.Attributes)+1)
-	for k, v := range c.Attributes {
-		attrs[k] = v
-	}
-	attrs["client.secret.creation.time"] = strconv.FormatInt(rq.Now().Unix(), 10)
-	c.Attributes = attrs
+	c.RotateSecret(newClientSecret(), rq.Now(), 0)
 }
 
 // validateURLs applies Keycloak's DefaultClientValidationProvider URL rules:
@@ -564,6 +569,9 @@ func (a clientsAPI) update(rq *Request) error {
 			if err := a.validateURLs(rq, *old); err != nil {
 				return err
 			}
+			if err := rq.applyClientPolicies(old); err != nil {
+				return err
+			}
 			c = *old
 			return nil
 		}); err != nil {
@@ -638,28 +646,21 @@ func (a clientsAPI) getSecret(rq *Request) error {
 }
 
 // regenerateSecret is POST /clients/{id}/client-secret: the old secret stops
-// working at once.
+// working at once, unless a secret-rotation client policy keeps it as the
+// rotated secret for a while.
 func (a clientsAPI) regenerateSecret(rq *Request) error {
-	c, err := a.load(rq)
+	set, err := clientpolicy.FromRealm(rq.Realm.ClientProfiles, rq.Realm.ClientPolicies)
 	if err != nil {
 		return err
 	}
-	if err := rq.requireClientTakeover(rq.R.Context(), c.ID); err != nil {
-		return err
-	}
-	var secret string
-	err = rq.h.Store.UpdateClient(rq.R.Context(), rq.Realm.ID, c.ID, func(c *client.Client) error {
-		setNewClientSecret(rq, c)
-		secret = c.Secret
+	c, err := a.editClient(rq, func(c *client.Client) error {
+		c.RotateSecret(newClientSecret(), rq.Now(), set.RotatedSecretLife(*c))
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return a.notFound()
-	}
 	if err != nil {
 		return err
 	}
-	return rq.JSON(clientSecretRep{Type: "secret", Value: secret})
+	return rq.JSON(clientSecretRep{Type: "secret", Value: c.Secret})
 }
 
 // linkedScopeRep is how a client's scope lists show a scope: id and name only.

@@ -263,6 +263,27 @@ var noRoleEffect = map[string]string{
 	"PUT /admin/realms/{realm}/users/{id}/credentials/{credentialId}/userLabel":                            "a credential's label",
 	"POST /admin/realms/{realm}/users/{id}/credentials/{credentialId}/moveToFirst":                         "the order of credentials",
 	"POST /admin/realms/{realm}/users/{id}/credentials/{credentialId}/moveAfter/{newPreviousCredentialId}": "the order of credentials",
+	"DELETE /admin/realms/{realm}/clients/{id}/client-secret/rotated":                                      "credentials: TestTakeoverGuard",
+	"POST /admin/realms/{realm}/clients/{id}/registration-access-token":                                    "credentials: TestTakeoverGuard",
+	"POST /admin/realms/{realm}/clients/{id}/certificates/{attr}/generate":                                 "credentials: TestTakeoverGuard",
+	"POST /admin/realms/{realm}/clients/{id}/certificates/{attr}/upload":                                   "credentials: TestTakeoverGuard",
+	"POST /admin/realms/{realm}/clients/{id}/certificates/{attr}/upload-certificate":                       "credentials: TestTakeoverGuard",
+	"POST /admin/realms/{realm}/clients/{id}/certificates/{attr}/generate-and-download":                    "credentials: TestTakeoverGuard",
+	"POST /admin/realms/{realm}/clients/{id}/certificates/{attr}/download":                                 "reads only",
+	"POST /admin/realms/{realm}/clients/{id}/push-revocation":                                              "sessions",
+	"POST /admin/realms/{realm}/clients/{id}/nodes":                                                        "cluster nodes: TestTakeoverGuard",
+	"DELETE /admin/realms/{realm}/clients/{id}/nodes/{node}":                                               "cluster nodes: TestTakeoverGuard",
+	"PUT /admin/realms/{realm}/clients/{id}/management/permissions":                                        "fine-grained permissions cannot be enabled",
+	"PUT /admin/realms/{realm}/client-policies/profiles":                                                   "client policies restrict clients, grant nothing",
+	"PUT /admin/realms/{realm}/client-policies/policies":                                                   "client policies restrict clients, grant nothing",
+	"PUT /admin/realms/{realm}/roles-by-id/{roleID}/management/permissions":                                "fine-grained permissions cannot be enabled",
+	"PUT /admin/realms/{realm}/roles/{roleName}/management/permissions":                                    "fine-grained permissions cannot be enabled",
+	"PUT /admin/realms/{realm}/clients/{id}/roles/{roleName}/management/permissions":                       "fine-grained permissions cannot be enabled",
+	"PUT /admin/realms/{realm}/groups/{id}/management/permissions":                                         "fine-grained permissions cannot be enabled",
+	"POST /admin/realms/{realm}/clear-realm-cache":                                                         "nothing is cached",
+	"POST /admin/realms/{realm}/clear-user-cache":                                                          "nothing is cached",
+	"POST /admin/realms/{realm}/clear-keys-cache":                                                          "nothing is cached",
+	"POST /admin/realms/{realm}/clear-crl-cache":                                                           "nothing is cached",
 }
 
 func escalationRows(e *escEnv) []escalationRow {
@@ -451,6 +472,15 @@ func TestTakeoverGuard(t *testing.T) {
 		refused("GET", "/clients/"+svc+"/client-secret", clients, nil)
 		refused("POST", "/clients/"+svc+"/client-secret", clients, nil)
 		refused("PUT", "/clients/"+svc, clients, map[string]any{"secret": "known-secret"})
+		refused("GET", "/clients/"+svc+"/client-secret/rotated", clients, nil)
+		refused("DELETE", "/clients/"+svc+"/client-secret/rotated", clients, nil)
+		refused("POST", "/clients/"+svc+"/registration-access-token", clients, nil)
+		refused("GET", "/clients/"+svc+"/installation/providers/keycloak-oidc-keycloak-json", clients, nil)
+		refused("POST", "/clients/"+svc+"/certificates/jwt.credential/generate", clients, nil)
+		refused("POST", "/clients/"+svc+"/certificates/jwt.credential/upload-certificate", clients, nil)
+		refused("POST", "/clients/"+svc+"/certificates/jwt.credential/generate-and-download", clients,
+			map[string]any{"keyPassword": "k", "storePassword": "s"})
+		refused("POST", "/clients/"+svc+"/nodes", clients, map[string]string{"node": "n1"})
 		refused("POST", "/partialImport", e.tok, map[string]any{"ifResourceExists": "OVERWRITE",
 			"clients": []any{map[string]any{"clientId": "svc", "publicClient": false, "secret": "known-secret", "serviceAccountsEnabled": true}}})
 		if after, _ := s.DB.GetClient(context.Background(), e.realm.ID, svc); after.Secret != c.Secret {

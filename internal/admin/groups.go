@@ -399,7 +399,8 @@ func (a groupsAPI) get(rq *Request, g role.Group) error {
 	return rq.JSON(x)
 }
 
-// update is PUT /groups/{id}: name and, when given, attributes; subgroups
+// update is PUT /groups/{id}: name and, when given, description and
+// attributes; subgroups
 // and role mappings in the body are ignored, as in Keycloak.
 func (a groupsAPI) update(rq *Request, g role.Group) error {
 	var x rep.Group
@@ -414,6 +415,9 @@ func (a groupsAPI) update(rq *Request, g role.Group) error {
 	}
 	err := rq.h.Store.UpdateGroup(rq.R.Context(), rq.Realm.ID, g.ID, func(cur *role.Group) error {
 		cur.Name = x.Name
+		if x.Description != nil {
+			cur.Description = *x.Description
+		}
 		if x.Attributes != nil {
 			cur.Attributes = x.ToDomain(cur.RealmID, cur.ParentID).Attributes
 		}

@@ -327,6 +327,9 @@ func (h *Handler) updateRealm(rq *Request) error {
 					x.SMTPServer[k] = r.SMTPServer[k]
 				}
 			}
+			if err := x.ClientPoliciesError(*r); err != nil {
+				return badRequest(err.Error())
+			}
 			x.ApplyTo(r)
 			if err := r.Validate(); err != nil {
 				return badRequest(err.Error())

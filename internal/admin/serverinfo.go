@@ -6,13 +6,18 @@ import (
 	"net/http"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/clientpolicy"
+	"github.com/gatehouse-iam/gatehouse/internal/events"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
+	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
 // KeycloakVersion is the Keycloak release whose behaviour Gatehouse
@@ -96,18 +101,18 @@ var protocolMapperTypes = map[string][]mapperType{
 	rep.OpenIDConnect: {
 		{ID: token.MapperUserProperty, Name: "User Property", Category: mapperCategoryToken,
 			HelpText: "Map a built in user property (email, firstName, lastName) to a token claim.",
-			Properties: mapperProps(mapperProp("user.attribute", "Property", "Name of the property method in the UserModel interface. For example, a value of 'email' would reference the UserModel.getEmail() method.", "String", nil),
+			Properties: mapperProps(required(mapperProp("user.attribute", "Property", "Name of the property method in the UserModel interface. For example, a value of 'email' would reference the UserModel.getEmail() method.", "String", nil)),
 				propClaimName, propJSONType, propAllTokenFlags)},
 		{ID: token.MapperUserAttribute, Name: "User Attribute", Category: mapperCategoryToken,
 			HelpText: "Map a custom user attribute to a token claim.",
-			Properties: mapperProps(mapperProp("user.attribute", "User Attribute", "Name of stored user attribute which is the name of an attribute within the UserModel.attribute map.", "UserProfileAttributeList", nil),
+			Properties: mapperProps(required(mapperProp("user.attribute", "User Attribute", "Name of stored user attribute which is the name of an attribute within the UserModel.attribute map.", "UserProfileAttributeList", nil)),
 				propClaimName, propJSONType, propMultivalued, propAllTokenFlags)},
 		{ID: token.MapperFullName, Name: "User's full name", Category: mapperCategoryToken,
 			HelpText:   "Maps the user's first and last name to the OpenID Connect 'name' claim. Format is <first> + ' ' + <last>",
 			Properties: mapperProps(propAllTokenFlags)},
 		{ID: token.MapperHardcodedClaim, Name: "Hardcoded claim", Category: mapperCategoryToken,
 			HelpText: "Hardcode a claim into the token.",
-			Properties: mapperProps(propClaimName, mapperProp("claim.value", "Claim value", "Value of the claim you want to hard code. 'true' and 'false' can be used for boolean values.", "String", nil),
+			Properties: mapperProps(required(propClaimName), mapperProp("claim.value", "Claim value", "Value of the claim you want to hard code. 'true' and 'false' can be used for boolean values.", "String", nil),
 				propJSONType, propAllTokenFlags)},
 		{ID: token.MapperAudience, Name: "Audience", Category: mapperCategoryToken,
 			HelpText: "Add specified audience to the audience (aud) field of token",
@@ -137,7 +142,7 @@ var protocolMapperTypes = map[string][]mapperType{
 			Properties: mapperProps(mapperFlags(propFlagAccess, propFlagLightweight, propFlagIntrospection))},
 		{ID: token.MapperSessionNote, Name: "User Session Note", Category: mapperCategoryToken,
 			HelpText: "Map a custom user session note to a token claim.",
-			Properties: mapperProps(mapperProp("user.session.note", "User Session Note", "Name of stored user session note within the UserSessionModel.note map.", "String", nil),
+			Properties: mapperProps(required(mapperProp("user.session.note", "User Session Note", "Name of stored user session note within the UserSessionModel.note map.", "String", nil)),
 				propClaimName, propJSONType, mapperFlags(propFlagID, propFlagAccess, propFlagLightweight, propFlagIntrospection))},
 		{ID: token.MapperAddress, Name: "User Address", Category: mapperCategoryToken,
 			HelpText: "Maps user address attributes (street, locality, region, postal_code, and country) to the OpenID Connect 'address' claim.",
@@ -149,6 +154,9 @@ var protocolMapperTypes = map[string][]mapperType{
 				mapperProp("user.attribute.region", "User Attribute Name for Region", "Name of the user attribute which will be used to map to 'region' subclaim of the 'address' claim.", "String", "region"),
 				mapperProp("user.attribute.locality", "User Attribute Name for Locality", "Name of the user attribute which will be used to map to 'locality' subclaim of the 'address' claim.", "String", "locality"),
 				propAllTokenFlags)},
+		{ID: token.MapperHardcodedRole, Name: "Hardcoded Role", Category: mapperCategoryToken,
+			HelpText:   "Hardcode a role into the access token.",
+			Properties: mapperProps(required(mapperProp("role", "Role", "Role you want added to the token.  Click 'Select Role' button to browse roles, or just type it in the textbox.  To reference a client role the syntax is clientname.clientrole, i.e. myclient.myrole", "Role", nil)))},
 		{ID: token.MapperGroups, Name: "Group Membership", Category: mapperCategoryToken,
 			HelpText: "Map user group membership",
 			Properties: mapperProps(propClaimName,
@@ -167,6 +175,16 @@ const mapperCategoryToken = "Token mapper"
 
 func mapperProp(name, label, help, typ string, def any) []configProperty {
 	return []configProperty{{Name: name, Label: label, HelpText: help, Type: typ, DefaultValue: def}}
+}
+
+// required marks a mapper property a mapper cannot work without: the admin
+// API refuses a mapper that leaves it empty (checkProtocolMapper).
+func required(ps []configProperty) []configProperty {
+	out := slices.Clone(ps)
+	for i := range out {
+		out[i].Required = true
+	}
+	return out
 }
 
 func mapperProps(groups ...[]configProperty) []configProperty { return slices.Concat(groups...) }
@@ -252,13 +270,84 @@ type passwordPolicyType struct {
 	MultipleSupported bool   `json:"multipleSupported"`
 }
 
-// passwordPolicies are the password policy terms Gatehouse enforces today:
-// only the hashing ones (user.ParseHashPolicy); any other term in a realm's
-// passwordPolicy is stored but not applied, so it is not advertised.
+// passwordPolicies are the password policy terms Gatehouse enforces
+// (user.CheckPassword, user.PasswordExpired and the hashing policy), with
+// Keycloak's display names and defaults, sorted by id. A term it would
+// store without enforcing is not advertised.
 var passwordPolicies = []passwordPolicyType{
+	{ID: "digits", DisplayName: "Digits", ConfigType: "int", DefaultValue: "1"},
+	{ID: "forceExpiredPasswordChange", DisplayName: "Expire Password", ConfigType: "int", DefaultValue: "365"},
 	{ID: "hashAlgorithm", DisplayName: "Hashing Algorithm", ConfigType: "String", DefaultValue: user.HashArgon2},
 	// -1 leaves the algorithm's own default number of iterations.
 	{ID: "hashIterations", DisplayName: "Hashing Iterations", ConfigType: "int", DefaultValue: "-1"},
+	{ID: "length", DisplayName: "Minimum length", ConfigType: "int", DefaultValue: "8"},
+	{ID: "lowerCase", DisplayName: "Lowercase Characters", ConfigType: "int", DefaultValue: "1"},
+	{ID: "maxLength", DisplayName: "Maximum Length", ConfigType: "int", DefaultValue: "64"},
+	{ID: "notContainsUsername", DisplayName: "Not Contains Username"},
+	{ID: "notEmail", DisplayName: "Not Email"},
+	{ID: "notUsername", DisplayName: "Not Username"},
+	{ID: "passwordAge", DisplayName: "Not Recently Used (In Days)", ConfigType: "int", DefaultValue: "365"},
+	{ID: "passwordHistory", DisplayName: "Not Recently Used", ConfigType: "int", DefaultValue: "3"},
+	{ID: "regexPattern", DisplayName: "Regular Expression", ConfigType: "String", MultipleSupported: true},
+	{ID: "specialChars", DisplayName: "Special Characters", ConfigType: "int", DefaultValue: "1"},
+	{ID: "upperCase", DisplayName: "Uppercase Characters", ConfigType: "int", DefaultValue: "1"},
+}
+
+// passwordPolicyIDs are the ids of passwordPolicies.
+func passwordPolicyIDs() []string {
+	ids := make([]string, len(passwordPolicies))
+	for i, p := range passwordPolicies {
+		ids[i] = p.ID
+	}
+	return ids
+}
+
+// themeInfo is Keycloak's ThemeInfoRepresentation.
+type themeInfo struct {
+	Name    string   `json:"name"`
+	Locales []string `json:"locales"`
+}
+
+// serverThemes lists, by theme type, the theme names a realm may choose;
+// Gatehouse renders each of them with its one embedded theme, in every
+// locale it has texts for.
+func serverThemes() map[string][]themeInfo {
+	names := map[string][]string{
+		"login":   {"base", "keycloak", "keycloak.v2"},
+		"account": {"base", "keycloak.v2"},
+		"admin":   {"base", "keycloak.v2"},
+		"email":   {"base", "keycloak"},
+		"common":  {"base", "keycloak"},
+		"welcome": {"keycloak"},
+	}
+	out := map[string][]themeInfo{}
+	for typ, ns := range names {
+		for _, n := range ns {
+			out[typ] = append(out[typ], themeInfo{Name: n, Locales: ui.Locales()})
+		}
+	}
+	return out
+}
+
+// clientInstallation is Keycloak's ClientInstallationRepresentation: the
+// adapter configurations clients/{id}/installation/providers/{id} answers.
+type clientInstallation struct {
+	ID           string `json:"id"`
+	Protocol     string `json:"protocol"`
+	DownloadOnly bool   `json:"downloadOnly"`
+	DisplayType  string `json:"displayType"`
+	HelpText     string `json:"helpText"`
+	Filename     string `json:"filename"`
+	MediaType    string `json:"mediaType"`
+}
+
+var clientInstallations = []clientInstallation{
+	{ID: "keycloak-oidc-keycloak-json", Protocol: rep.OpenIDConnect, DisplayType: "Keycloak OIDC JSON",
+		HelpText: "keycloak.json file used by the Keycloak OIDC client adapter to configure clients.",
+		Filename: "keycloak.json", MediaType: "application/json"},
+	{ID: "keycloak-oidc-jboss-subsystem", Protocol: rep.OpenIDConnect, DisplayType: "Keycloak OIDC JBoss Subsystem XML",
+		HelpText: "XML snippet to add to the Keycloak OIDC subsystem of the application server.",
+		Filename: "keycloak-oidc-subsystem.xml", MediaType: "application/xml"},
 }
 
 // spiInfo is Keycloak's SpiInfoRepresentation.
@@ -327,30 +416,36 @@ func serverInfo(started, now time.Time) map[string]any {
 		"features": []any{},
 		"cryptoInfo": map[string]any{
 			"cryptoProvider":         "go",
-			"supportedKeystoreTypes": []string{},
+			"supportedKeystoreTypes": []string{"PKCS12"},
 			// What a client may sign its assertions (client_secret_jwt,
 			// private_key_jwt) and request objects with.
 			"clientSignatureSymmetricAlgorithms":  keys.HMACAlgorithms,
 			"clientSignatureAsymmetricAlgorithms": keys.AsymmetricAlgorithms,
 		},
-		"themes":            map[string]any{},
+		"themes":            serverThemes(),
 		"socialProviders":   []any{},
 		"identityProviders": []any{},
 		"clientImporters":   []any{},
 		"providers": map[string]spiInfo{
-			"login-protocol":       spiOf(rep.OpenIDConnect),
-			"client-authenticator": spiOf("client-secret"),
-			"keys":                 spiOf(keys.Providers...),
-			"password-hashing":     spiOf(user.HashArgon2, user.HashPBKDF2SHA512, user.HashPBKDF2SHA256, user.HashPBKDF2SHA1),
-			"password-policy":      spiOf("hashAlgorithm", "hashIterations"),
-			"protocol-mapper":      spiOf(mapperIDs...),
+			"login-protocol":          spiOf(rep.OpenIDConnect),
+			"client-authenticator":    spiOf("client-secret", "client-jwt", "client-secret-jwt"),
+			"keys":                    spiOf(keys.Providers...),
+			"password-hashing":        spiOf(user.HashArgon2, user.HashPBKDF2SHA512, user.HashPBKDF2SHA256, user.HashPBKDF2SHA1),
+			"password-policy":         spiOf(passwordPolicyIDs()...),
+			"protocol-mapper":         spiOf(mapperIDs...),
+			"client-policy-executor":  spiOf(clientpolicy.Executors()...),
+			"client-policy-condition": spiOf(clientpolicy.Conditions()...),
 		},
 		"protocolMapperTypes":    protocolMapperTypes,
 		"builtinProtocolMappers": map[string][]rep.ProtocolMapper{rep.OpenIDConnect: builtinMappers()},
-		"clientInstallations":    map[string]any{},
+		"clientInstallations":    map[string][]clientInstallation{rep.OpenIDConnect: clientInstallations},
 		"componentTypes":         map[string]any{KeyProviderType: keyProviderTypes()},
 		"passwordPolicies":       passwordPolicies,
-		"enums":                  map[string][]string{"sslRequired": {"ALL", "EXTERNAL", "NONE"}},
+		"enums": map[string][]string{
+			"sslRequired":   {"ALL", "EXTERNAL", "NONE"},
+			"eventType":     events.Types(),
+			"operationType": {"CREATE", "UPDATE", "DELETE", "ACTION"},
+		},
 	}
 }
 
@@ -403,6 +498,14 @@ func checkProtocolMapper(m *client.ProtocolMapper, ownerProtocol string) error {
 	}
 	if m.Config == nil {
 		m.Config = map[string]string{}
+	}
+	i := slices.IndexFunc(protocolMapperTypes[m.Protocol], func(t mapperType) bool { return t.ID == m.ProtocolMapper })
+	for _, p := range protocolMapperTypes[m.Protocol][i].Properties {
+		if p.Required && strings.TrimSpace(m.Config[p.Name]) == "" {
+			// field names the config key, as the console's form does.
+			return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{
+				"field": p.Name, "errorMessage": p.Label + " is required for a " + protocolMapperTypes[m.Protocol][i].Name + " mapper"}}
+		}
 	}
 	return nil
 }

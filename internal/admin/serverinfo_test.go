@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
 // The mapper types token applies, which serverinfo must advertise exactly.
@@ -17,7 +18,7 @@ var tokenMapperTypes = []string{
 	token.MapperUserProperty, token.MapperUserAttribute, token.MapperFullName, token.MapperHardcodedClaim,
 	token.MapperAudience, token.MapperAudienceResolve, token.MapperRealmRole, token.MapperClientRole,
 	token.MapperAllowedOrigins, token.MapperACR, token.MapperSub, token.MapperSessionNote,
-	token.MapperAddress, token.MapperGroups,
+	token.MapperAddress, token.MapperGroups, token.MapperHardcodedRole,
 }
 
 func TestServerInfo(t *testing.T) {
@@ -48,7 +49,14 @@ func TestServerInfo(t *testing.T) {
 			Name, Protocol, ProtocolMapper string
 		} `json:"builtinProtocolMappers"`
 		PasswordPolicies []struct{ ID string } `json:"passwordPolicies"`
-		Providers        map[string]struct {
+		Themes           map[string][]struct {
+			Name    string   `json:"name"`
+			Locales []string `json:"locales"`
+		} `json:"themes"`
+		ClientInstallations map[string][]struct {
+			ID string `json:"id"`
+		} `json:"clientInstallations"`
+		Providers map[string]struct {
 			Providers map[string]any `json:"providers"`
 		} `json:"providers"`
 	}
@@ -105,8 +113,31 @@ func TestServerInfo(t *testing.T) {
 	for _, p := range info.PasswordPolicies {
 		policies = append(policies, p.ID)
 	}
-	if !slices.Equal(policies, []string{"hashAlgorithm", "hashIterations"}) {
+	// Exactly the terms user.CheckPassword and the hashing enforce.
+	wantPolicies := []string{"digits", "forceExpiredPasswordChange", "hashAlgorithm", "hashIterations", "length", "lowerCase", "maxLength",
+		"notContainsUsername", "notEmail", "notUsername", "passwordAge", "passwordHistory", "regexPattern", "specialChars", "upperCase"}
+	if !slices.Equal(policies, wantPolicies) {
 		t.Errorf("password policies = %v", policies)
+	}
+	for _, id := range policies {
+		if err := user.ValidatePolicyString(id); err != nil && id != "regexPattern" && id != "hashAlgorithm" {
+			t.Errorf("advertised policy %s is refused: %v", id, err)
+		}
+	}
+	themes := map[string][]string{}
+	for typ, list := range info.Themes {
+		for _, th := range list {
+			themes[typ] = append(themes[typ], th.Name)
+			if !slices.Contains(th.Locales, "en") {
+				t.Errorf("theme %s/%s locales %v", typ, th.Name, th.Locales)
+			}
+		}
+	}
+	if !slices.Equal(themes["login"], []string{"base", "keycloak", "keycloak.v2"}) || !slices.Equal(themes["admin"], []string{"base", "keycloak.v2"}) {
+		t.Errorf("themes = %v", themes)
+	}
+	if got := info.ClientInstallations["openid-connect"]; len(got) != 2 || got[0].ID != "keycloak-oidc-keycloak-json" {
+		t.Errorf("client installations = %+v", got)
 	}
 
 	// Without a token: 401 (who may read it: TestServerInfoNeedsAnAdminRole).

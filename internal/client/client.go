@@ -39,8 +39,11 @@ type Client struct {
 	AuthFlowOverrides         map[string]string
 	FullScopeAllowed          bool
 	NodeReRegistrationTimeout int
-	SurrogateAuthRequired     bool
-	ProtocolMappers           []ProtocolMapper
+	// RegisteredNodes are the cluster nodes of the application that
+	// registered themselves, with when (epoch seconds).
+	RegisteredNodes       map[string]int64
+	SurrogateAuthRequired bool
+	ProtocolMappers       []ProtocolMapper
 }
 
 // New returns a confidential OpenID Connect client with Keycloak's defaults.

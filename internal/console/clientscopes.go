@@ -238,6 +238,8 @@ type mappersData struct {
 	Name     string
 	Editable bool
 	Action   string
+	// EditID is the mapper being edited; empty when adding one.
+	EditID string
 }
 
 // scopeMappers lists a client scope's protocol mappers, adds one of the
@@ -263,6 +265,15 @@ func (h *Handler) scopeMappers(q *rq) error {
 	if q.post() {
 		typ = q.form("type")
 	}
+	// ?mapper=<id> opens an existing mapper for editing.
+	var editing *rep.ProtocolMapper
+	if id := q.r.URL.Query().Get("mapper"); id != "" && !q.post() {
+		var m rep.ProtocolMapper
+		if err := q.get(q.adminPath(base+"/"+seg(id)), &m); err != nil {
+			return err
+		}
+		editing, typ, d.EditID, d.Name = &m, m.ProtocolMapper, m.ID, m.Name
+	}
 	for i, t := range types {
 		d.Types = append(d.Types, option{Value: t.ID, Label: t.Name, Selected: t.ID == typ})
 		if t.ID == typ {
@@ -271,6 +282,9 @@ func (h *Handler) scopeMappers(q *rq) error {
 	}
 	if d.Chosen != nil {
 		d.Fields = mapperFields(*d.Chosen)
+		if editing != nil {
+			d.Fields = mapperFieldsOf(*d.Chosen, editing.Config)
+		}
 	}
 	status := http.StatusOK
 	if q.post() {
@@ -279,9 +293,12 @@ func (h *Handler) scopeMappers(q *rq) error {
 			if _, err = q.api(http.MethodDelete, q.adminPath(base+"/"+seg(q.form("mapper"))), nil, nil); err == nil {
 				return q.redirect(action, "deleted")
 			}
-		case "create":
+		case "create", "update":
 			if d.Chosen == nil {
 				return errPage(http.StatusBadRequest, "Choose a mapper type.")
+			}
+			if q.form("action") == "update" {
+				d.EditID = q.form("mapper")
 			}
 			var cfg map[string]any
 			var ok bool
@@ -306,8 +323,12 @@ func (h *Handler) scopeMappers(q *rq) error {
 			case d.Name == "":
 				err = &fieldError{"name", "Enter a name."}
 			default:
-				m := rep.ProtocolMapper{Name: d.Name, Protocol: s.Protocol, ProtocolMapper: d.Chosen.ID, Config: config}
-				if _, err = q.api(http.MethodPost, q.adminPath(base), m, nil); err == nil {
+				m := rep.ProtocolMapper{ID: d.EditID, Name: d.Name, Protocol: s.Protocol, ProtocolMapper: d.Chosen.ID, Config: config}
+				if d.EditID != "" {
+					if _, err = q.api(http.MethodPut, q.adminPath(base+"/"+seg(d.EditID)), m, nil); err == nil {
+						return q.redirect(action, "saved")
+					}
+				} else if _, err = q.api(http.MethodPost, q.adminPath(base), m, nil); err == nil {
 					return q.redirect(action, "created")
 				}
 			}
@@ -317,6 +338,12 @@ func (h *Handler) scopeMappers(q *rq) error {
 		if status == http.StatusOK {
 			if status, err = failed(v, err); err != nil {
 				return err
+			}
+		}
+		// The API names the configuration field it refused.
+		for i := range d.Fields {
+			if msg := v.FieldError(d.Fields[i].Name); msg != "" {
+				d.Fields[i].Error = msg
 			}
 		}
 	}
@@ -358,6 +385,21 @@ func mapperSpecs(t mapperType) []spec {
 		out = append(out, sp)
 	}
 	return out
+}
+
+// mapperFieldsOf are the settings of an existing mapper of type t.
+func mapperFieldsOf(t mapperType, config map[string]string) []setting {
+	values := map[string]any{}
+	for _, p := range t.Properties {
+		if v, ok := config[p.Name]; ok {
+			if p.Type == "boolean" {
+				values[p.Name] = v == "true"
+			} else {
+				values[p.Name] = v
+			}
+		}
+	}
+	return fromJSON(mapperSpecs(t), values)
 }
 
 // mapperFields are the settings of a new mapper of type t, with its defaults.

@@ -123,6 +123,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/realm-settings/sessions", h.realmSessions)
 	page("GET POST", "/realm-settings/keys", h.realmKeys)
 	page("GET POST", "/realm-settings/keys/providers/{id}", h.keyProvider)
+	page("GET POST", "/realm-settings/client-policies", h.realmClientPolicies)
 	page("POST", "/realm-settings/delete", h.deleteRealm)
 	page("GET POST", "/realm-settings/localization", h.realmLocalization)
 	page("GET POST", "/realm-settings/user-profile", h.realmUserProfile)
@@ -136,6 +137,8 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/clients/{id}/scope", h.clientScope)
 	page("GET POST", "/clients/{id}/roles", h.clientRoles)
 	page("GET", "/clients/{id}/sessions", h.clientSessions)
+	page("GET", "/clients/{id}/evaluate", h.clientEvaluate)
+	page("GET", "/clients/{id}/adapter-config", h.clientAdapterConfig)
 	page("GET POST", "/clients/{id}/service-account", h.clientServiceAccount)
 
 	page("GET", "/client-scopes", h.scopeList)

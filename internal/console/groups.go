@@ -84,6 +84,9 @@ type groupData struct {
 	Child    string // the new child's name after a refusal
 	Member   string // the username to add after a refusal
 	Parent   string // the parent group's id, "" at the top
+	// Description and Attributes (key=value lines) as the settings form
+	// shows them.
+	Description, Attributes string
 }
 
 // groupView starts a page of a group's tabs.
@@ -111,7 +114,7 @@ func (h *Handler) groupDetails(q *rq) error {
 	}
 	v := q.groupView(g, "members")
 	d := &groupData{Group: groupRow{ID: g.ID, Name: g.Name, Path: g.Path}, Editable: q.perms.can("manage-users"),
-		Action: action, Parent: g.ParentID}
+		Action: action, Parent: g.ParentID, Description: str(g.Description), Attributes: attributesText(g.Attributes)}
 	v.Data = d
 	status := http.StatusOK
 	if q.post() {
@@ -127,10 +130,17 @@ func (h *Handler) groupDetails(q *rq) error {
 			markConflict(err, "name")
 		case "rename":
 			name := q.form("groupName")
-			if name == "" {
+			d.Description, d.Attributes = q.form("description"), q.r.PostForm.Get("attributes")
+			attrs, perr := parseAttributes("attributes", d.Attributes)
+			switch {
+			case name == "":
 				err = &fieldError{"groupName", "Enter a group name."}
-			} else if _, err = q.api(http.MethodPut, base, rep.Group{Name: name}, nil); err == nil {
-				return q.redirect(action, "saved")
+			case perr != nil:
+				err = perr
+			default:
+				if _, err = q.api(http.MethodPut, base, rep.Group{Name: name, Description: &d.Description, Attributes: attrs}, nil); err == nil {
+					return q.redirect(action, "saved")
+				}
 			}
 			markConflict(err, "groupName")
 		case "add-member":

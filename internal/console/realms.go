@@ -207,7 +207,8 @@ func (h *Handler) realmTab(q *rq, t realmTab) error {
 func (q *rq) realmTabs(current string) []tabLink {
 	return tabs(q.realmURL("/realm-settings"), current, "general", "", "General", "login", "/login", "Login",
 		"tokens", "/tokens", "Tokens", "sessions", "/sessions", "Sessions", "keys", "/keys", "Keys",
-		"localization", "/localization", "Localization", "user-profile", "/user-profile", "User profile")
+		"localization", "/localization", "Localization", "user-profile", "/user-profile", "User profile",
+		"client-policies", "/client-policies", "Client policies")
 }
 
 // deleteRealm deletes the realm and everything in it.

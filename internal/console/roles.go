@@ -37,6 +37,7 @@ func (h *Handler) roleList(q *rq) error {
 type roleDetailsData struct {
 	Role            roleRow
 	Description     string
+	Attributes      string // key=value lines
 	Composites      []roleRow
 	AvailableRealm  []roleRow
 	Clients         []option
@@ -62,7 +63,7 @@ func (h *Handler) roleDetails(q *rq) error {
 	v.Heading = r.Name
 	v.Back = &link{"Realm roles", q.realmURL("/roles")}
 	d := &roleDetailsData{Role: roleRow{ID: r.ID, Name: r.Name, Composite: r.Composite}, Description: r.Description,
-		Editable: q.perms.can("manage-realm"), Action: action, ChosenClient: q.r.URL.Query().Get("client"),
+		Attributes: attributesText(r.Attributes), Editable: q.perms.can("manage-realm"), Action: action, ChosenClient: q.r.URL.Query().Get("client"),
 		Default: strings.HasPrefix(r.Name, "default-roles-")}
 	v.Data = d
 	status := http.StatusOK
@@ -74,9 +75,12 @@ func (h *Handler) roleDetails(q *rq) error {
 		}
 		switch q.form("action") {
 		case "save":
-			d.Description = q.form("description")
-			if _, err = q.api(http.MethodPut, base, rep.Role{Name: r.Name, Description: d.Description}, nil); err == nil {
-				return q.redirect(action, "saved")
+			d.Description, d.Attributes = q.form("description"), q.r.PostForm.Get("attributes")
+			var attrs map[string][]string
+			if attrs, err = parseAttributes("attributes", d.Attributes); err == nil {
+				if _, err = q.api(http.MethodPut, base, rep.Role{Name: r.Name, Description: d.Description, Attributes: attrs}, nil); err == nil {
+					return q.redirect(action, "saved")
+				}
 			}
 		case "add":
 			if len(body) == 0 {

@@ -3,6 +3,7 @@ package login
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/clientpolicy"
+	"github.com/gatehouse-iam/gatehouse/internal/grant"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -140,8 +143,7 @@ func (h *Handler) checkRequest(ctx context.Context, rl realm.Realm, c client.Cli
 	}
 	req.Scope = p.get("scope")
 	if _, err := h.requestedScopes(ctx, rl, c, req.Scope); err != nil {
-		var bad errInvalidScope
-		if errors.As(err, &bad) {
+		if errors.Is(err, grant.ErrInvalidScope) {
 			return "invalid_scope", "Invalid scopes: " + req.Scope
 		}
 		return "server_error", ""
@@ -149,6 +151,15 @@ func (h *Handler) checkRequest(ctx context.Context, rl realm.Realm, c client.Cli
 	req.Nonce = p.get("nonce")
 	req.LoginHint = p.get("login_hint")
 	req.UILocales = p.get("ui_locales")
+	// A pkce-enforcer client policy requires S256 as the client's own
+	// setting would.
+	if set, err := clientpolicy.FromRealm(rl.ClientProfiles, rl.ClientPolicies); err == nil && set.RequiresPKCE(c) {
+		c.Attributes = maps.Clone(c.Attributes)
+		if c.Attributes == nil {
+			c.Attributes = map[string]string{}
+		}
+		c.Attributes["pkce.code.challenge.method"] = "S256"
+	}
 	return checkPKCE(c, p, req)
 }
 

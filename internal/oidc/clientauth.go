@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/clientpolicy"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -75,10 +76,24 @@ func (h *Handler) authenticateClient(ctx context.Context, r *http.Request, form 
 	if secret == "" {
 		return client.Client{}, oauthErr(http.StatusUnauthorized, "unauthorized_client", "Client secret not provided in request")
 	}
-	if c.Secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(c.Secret)) != 1 {
+	if !c.SecretMatches(secret, h.Now()) {
 		return client.Client{}, errInvalidClient
 	}
 	return c, nil
+}
+
+// checkClientPolicies runs the realm's client policies on a client that has
+// authenticated (clientpolicy.Set.OnAuthenticate).
+func checkClientPolicies(rl realm.Realm, c client.Client) error {
+	set, err := clientpolicy.FromRealm(rl.ClientProfiles, rl.ClientPolicies)
+	if err != nil {
+		return err
+	}
+	var pe *clientpolicy.Error
+	if err := set.OnAuthenticate(c); errors.As(err, &pe) {
+		return oauthErr(http.StatusUnauthorized, pe.Code, pe.Description)
+	}
+	return nil
 }
 
 // authClient is authenticateClient for the endpoints: a 401 answered to a
@@ -86,6 +101,9 @@ func (h *Handler) authenticateClient(ctx context.Context, r *http.Request, form 
 // ("WWW-Authenticate" matching the scheme the client used; SECURITY.md T5).
 func (h *Handler) authClient(w http.ResponseWriter, r *http.Request, form url.Values, rl realm.Realm) (client.Client, error) {
 	c, err := h.authenticateClient(r.Context(), r, form, rl)
+	if err == nil {
+		err = checkClientPolicies(rl, c)
+	}
 	var we *web.Error
 	if err != nil && errors.As(err, &we) && we.Status == http.StatusUnauthorized {
 		if scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " "); strings.EqualFold(scheme, "Basic") {

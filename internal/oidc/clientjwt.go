@@ -151,7 +151,8 @@ func (h *Handler) authenticateAssertion(ctx context.Context, r *http.Request, fo
 }
 
 // clientPublicKey finds the key a client signs its assertions with: a
-// registered certificate (jwt.credential.certificate) or a JWKS stored with
+// registered certificate (jwt.credential.certificate), public key
+// (jwt.credential.public.key, base64 DER) or a JWKS stored with
 // the client (jwks.string). Keys are never fetched from a URL the client
 // supplied: the server makes no outbound request on a client's behalf.
 func clientPublicKey(c client.Client, kid, alg string) (any, error) {
@@ -177,6 +178,13 @@ func clientPublicKey(c client.Client, kid, alg string) (any, error) {
 			return nil, err
 		}
 		return cert.PublicKey, nil
+	}
+	if pub := c.Attributes["jwt.credential.public.key"]; pub != "" {
+		der, err := base64.StdEncoding.DecodeString(pub)
+		if err != nil {
+			return nil, err
+		}
+		return x509.ParsePKIXPublicKey(der)
 	}
 	return nil, errors.New("client has no registered key")
 }

@@ -124,7 +124,7 @@ func (h *Handler) authorizationCodeGrant(r *http.Request, form url.Values, rl re
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	if scopes.offline {
+	if scopes.Offline {
 		allowed, err := h.hasRealmRole(ctx, rl, u, "offline_access")
 		if err != nil {
 			return tokenResponse{}, err

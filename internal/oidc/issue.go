@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/grant"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
-	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
@@ -33,75 +32,25 @@ type tokenResponse struct {
 	Scope            string `json:"scope"`
 }
 
-// scopeRequest is the outcome of matching a scope parameter against the
-// client's linked scopes.
-type scopeRequest struct {
-	scopes  []client.Scope
-	openid  bool
-	offline bool
-	// roleScoped holds the ids of the scopes with role scope mappings,
-	// which apply only to users holding a role they reach (see access).
-	roleScoped map[string]bool
-}
-
-func (s scopeRequest) names() []string {
-	out := make([]string, len(s.scopes))
-	for i, sc := range s.scopes {
-		out[i] = sc.Name
-	}
-	return out
-}
-
-// resolveScopes returns the client scopes that apply: every default scope of
-// the client, plus the optional ones the scope parameter names. A requested
-// scope the client does not have is Keycloak's invalid_scope.
-func (h *Handler) resolveScopes(ctx context.Context, rl realm.Realm, c client.Client, requested string) (scopeRequest, error) {
-	var out scopeRequest
-	links, err := h.Store.ClientScopesOf(ctx, rl.ID, c.ID)
-	if err != nil {
-		return out, err
-	}
-	want := map[string]bool{}
-	for _, s := range strings.Fields(requested) {
-		if s == "openid" {
-			out.openid = true
-			continue
-		}
-		want[s] = true
-	}
-	for _, l := range links {
-		sc := l.Scope
-		if sc.Protocol != "" && sc.Protocol != "openid-connect" {
-			continue
-		}
-		if l.Default || want[sc.Name] {
-			out.scopes = append(out.scopes, sc)
-			delete(want, sc.Name)
-			if l.RoleScoped {
-				if out.roleScoped == nil {
-					out.roleScoped = map[string]bool{}
-				}
-				out.roleScoped[sc.ID] = true
-			}
-		}
-	}
-	if len(want) > 0 {
+// resolveScopes returns the client scopes that apply (grant.ResolveScopes),
+// answering a scope the client does not have with Keycloak's invalid_scope.
+func (h *Handler) resolveScopes(ctx context.Context, rl realm.Realm, c client.Client, requested string) (grant.Scopes, error) {
+	out, err := grant.ResolveScopes(ctx, h.Store, rl, c, requested)
+	if errors.Is(err, grant.ErrInvalidScope) {
 		return out, badRequest("invalid_scope", "Invalid scopes: "+requested)
 	}
-	out.offline = slices.ContainsFunc(out.scopes, func(s client.Scope) bool { return s.Name == "offline_access" }) &&
-		strings.Contains(" "+requested+" ", " offline_access ")
-	return out, nil
+	return out, err
 }
 
 // narrowScopes checks a refresh request's scope against the scope the
 // session was granted: it may narrow it, never widen it (RFC 6749 §6).
 // It returns the scope parameter to resolve.
-func narrowScopes(granted scopeRequest, grantedParam, requested string) (string, error) {
+func narrowScopes(granted grant.Scopes, grantedParam, requested string) (string, error) {
 	if strings.TrimSpace(requested) == "" {
 		return grantedParam, nil
 	}
-	have := map[string]bool{"openid": granted.openid}
-	for _, s := range granted.scopes {
+	have := map[string]bool{"openid": granted.OpenID}
+	for _, s := range granted.Scopes {
 		have[s.Name] = true
 	}
 	for _, s := range strings.Fields(requested) {
@@ -112,60 +61,9 @@ func narrowScopes(granted scopeRequest, grantedParam, requested string) (string,
 	return requested, nil
 }
 
-// tokenAccess is what a token for one user and client may carry: the client
-// scopes that apply to the user, and the user's roles within the client's
-// scope, by name (client roles keyed by clientId).
-type tokenAccess struct {
-	scopes      []client.Scope
-	realmRoles  []string
-	clientRoles map[string][]string
-}
-
-// access applies role scope (see package role) to a request for client c
-// by user u with the requested scopes: every grant, refresh, introspection
-// and userinfo answer goes through it, so a token and what is later said of
-// it carry the same roles. The scope mappings are read only when the client
-// lacks full scope or a requested scope has some.
-func (h *Handler) access(ctx context.Context, rl realm.Realm, c client.Client, u user.User, sr scopeRequest) (tokenAccess, error) {
-	out := tokenAccess{scopes: sr.scopes, clientRoles: map[string][]string{}}
-	held, err := h.Store.EffectiveRoles(ctx, rl.ID, u.ID)
-	if err != nil {
-		return out, err
-	}
-	in := make(map[string]bool, len(held))
-	for _, r := range held {
-		in[r.ID] = true
-	}
-	if !c.FullScopeAllowed || len(sr.roleScoped) > 0 {
-		reach, err := h.Store.ScopeReach(ctx, rl.ID, c.ID, !c.FullScopeAllowed)
-		if err != nil {
-			return out, err
-		}
-		out.scopes = nil
-		var applied [][]string
-		for _, sc := range sr.scopes {
-			if role.ScopePermitted(reach[sc.ID], in) {
-				out.scopes = append(out.scopes, sc)
-				applied = append(applied, reach[sc.ID])
-			}
-		}
-		in = role.InScope(in, c.FullScopeAllowed, reach[""], applied...)
-	}
-	for _, r := range held {
-		if !in[r.ID] {
-			continue
-		}
-		if r.ClientID == "" {
-			out.realmRoles = append(out.realmRoles, r.Name)
-		} else {
-			out.clientRoles[r.ClientClientID] = append(out.clientRoles[r.ClientClientID], r.Name)
-		}
-	}
-	sort.Strings(out.realmRoles)
-	for k := range out.clientRoles {
-		sort.Strings(out.clientRoles[k])
-	}
-	return out, nil
+// access applies role scope to a request (grant.Resolve).
+func (h *Handler) access(ctx context.Context, rl realm.Realm, c client.Client, u user.User, sr grant.Scopes) (grant.Access, error) {
+	return grant.Resolve(ctx, h.Store, rl, c, u, sr)
 }
 
 // hasRealmRole reports whether name is among the user's effective roles,
@@ -185,7 +83,7 @@ type issued struct {
 	user    user.User
 	us      session.UserSession
 	cs      session.ClientSession
-	scopes  scopeRequest
+	scopes  grant.Scopes
 	refresh bool // issue a refresh token
 	acr     string
 	nonce   string
@@ -210,7 +108,7 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	x.scopes.scopes = acc.scopes
+	x.scopes.Scopes = acc.Scopes
 	nowS := now.Unix()
 	in := token.Input{
 		Issuer:         h.URLs.RealmURL(r, x.realm.Name),
@@ -219,9 +117,9 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 		User:           x.user,
 		UserSession:    x.us,
 		ClientSession:  x.cs,
-		Scopes:         acc.scopes,
-		RealmRoles:     acc.realmRoles,
-		ClientRoles:    acc.clientRoles,
+		Scopes:         acc.Scopes,
+		RealmRoles:     acc.RealmRoles,
+		ClientRoles:    acc.ClientRoles,
 		Now:            now,
 		AccessExp:      session.AccessExpiry(x.realm, x.client, x.us, nowS),
 		Nonce:          x.nonce,
@@ -264,7 +162,7 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 			resp.RefreshExpiresIn = in.RefreshExp - nowS
 		}
 	}
-	if x.scopes.openid {
+	if x.scopes.OpenID {
 		idKey, err := h.signingKey(ctx, x.realm, &ks, token.IDAlg(x.realm, x.client))
 		if err != nil {
 			return tokenResponse{}, err
@@ -279,9 +177,9 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 
 // scopeString is the granted scope as the token response states it:
 // "openid" only when it was asked for.
-func scopeString(s scopeRequest) string {
-	out := token.ScopeString(s.scopes)
-	if !s.openid {
+func scopeString(s grant.Scopes) string {
+	out := token.ScopeString(s.Scopes)
+	if !s.OpenID {
 		out = strings.TrimSpace(strings.TrimPrefix(out, "openid"))
 	}
 	return out

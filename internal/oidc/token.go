@@ -96,7 +96,7 @@ func (h *Handler) passwordGrant(r *http.Request, form url.Values, rl realm.Realm
 	if len(u.RequiredActions) > 0 {
 		return tokenResponse{}, badRequest("invalid_grant", "Account is not fully set up")
 	}
-	if scopes.offline {
+	if scopes.Offline {
 		allowed, err := h.hasRealmRole(ctx, rl, u, "offline_access")
 		if err != nil {
 			return tokenResponse{}, err
@@ -106,9 +106,9 @@ func (h *Handler) passwordGrant(r *http.Request, form url.Values, rl realm.Realm
 		}
 	}
 	now := sessionClock(h.Now())
-	us := session.UserSession{ID: store.NewID(), RealmID: rl.ID, UserID: u.ID, Offline: scopes.offline,
+	us := session.UserSession{ID: store.NewID(), RealmID: rl.ID, UserID: u.ID, Offline: scopes.Offline,
 		Started: now, LastRefresh: now, AuthTime: now, AuthMethod: "openid-connect", IPAddress: clientIP(r)}
-	cs := session.ClientSession{ID: store.NewID(), UserSessionID: us.ID, ClientID: c.ID, Offline: scopes.offline,
+	cs := session.ClientSession{ID: store.NewID(), UserSessionID: us.ID, ClientID: c.ID, Offline: scopes.Offline,
 		Started: now, Timestamp: now, Scope: form.Get("scope")}
 	// An offline token needs no online session: Keycloak drops it at once.
 	if err := h.Store.InTx(ctx, func(tx *store.DB) error {
@@ -151,7 +151,7 @@ func (h *Handler) clientCredentialsGrant(r *http.Request, form url.Values, rl re
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	if scopes.offline {
+	if scopes.Offline {
 		return tokenResponse{}, badRequest("invalid_scope", "Offline tokens are not allowed for service accounts")
 	}
 	now := sessionClock(h.Now())
@@ -231,7 +231,7 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 			return tokenResponse{}, err
 		}
 	}
-	scopes.offline = offline
+	scopes.Offline = offline
 	// Rotation is decided on the stored client session, in the transaction
 	// that records the use (session.DecideRefresh).
 	use := session.RefreshUse{Jti: rt.Jti, Iat: rt.Iat}

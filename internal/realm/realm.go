@@ -88,6 +88,19 @@ type Realm struct {
 	SupportedLocales            []string `json:"supportedLocales,omitempty"`
 	DefaultLocale               string   `json:"defaultLocale,omitempty"`
 
+	// OTPPolicy, WebAuthnPolicy and WebAuthnPasswordlessPolicy are nil
+	// until an administrator sets them; OTP, WebAuthn and
+	// WebAuthnPasswordless give the defaults then.
+	OTPPolicy                  *OTPPolicy      `json:"otpPolicy,omitempty"`
+	WebAuthnPolicy             *WebAuthnPolicy `json:"webAuthnPolicy,omitempty"`
+	WebAuthnPasswordlessPolicy *WebAuthnPolicy `json:"webAuthnPasswordlessPolicy,omitempty"`
+
+	// ClientProfiles and ClientPolicies are the realm's client policy
+	// documents as JSON text (package clientpolicy reads them), validated
+	// when written.
+	ClientProfiles string `json:"clientProfiles,omitempty"`
+	ClientPolicies string `json:"clientPolicies,omitempty"`
+
 	LoginTheme   string `json:"loginTheme,omitempty"`
 	AccountTheme string `json:"accountTheme,omitempty"`
 	AdminTheme   string `json:"adminTheme,omitempty"`

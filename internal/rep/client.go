@@ -45,6 +45,7 @@ type Client struct {
 	AuthenticationFlowBindingOverrides map[string]string `json:"authenticationFlowBindingOverrides,omitzero"`
 	FullScopeAllowed                   *bool             `json:"fullScopeAllowed,omitempty"`
 	NodeReRegistrationTimeout          *int              `json:"nodeReRegistrationTimeout,omitempty"`
+	RegisteredNodes                    map[string]int64  `json:"registeredNodes,omitempty"`
 	ProtocolMappers                    []ProtocolMapper  `json:"protocolMappers,omitzero"`
 	// DefaultClientScopes and OptionalClientScopes hold client scope names;
 	// the links live in the store, so callers fill them.
@@ -98,6 +99,7 @@ func ClientFromDomain(c client.Client) Client {
 		AuthenticationFlowBindingOverrides: cloneMap(c.AuthFlowOverrides),
 		FullScopeAllowed:                   &c.FullScopeAllowed,
 		NodeReRegistrationTimeout:          &c.NodeReRegistrationTimeout,
+		RegisteredNodes:                    maps.Clone(c.RegisteredNodes),
 		ProtocolMappers:                    mappersFromDomain(c.ProtocolMappers),
 	}
 }
@@ -207,6 +209,9 @@ func (x Client) ApplyTo(c *client.Client) {
 	}
 	set(&c.FullScopeAllowed, x.FullScopeAllowed)
 	set(&c.NodeReRegistrationTimeout, x.NodeReRegistrationTimeout)
+	if x.RegisteredNodes != nil {
+		c.RegisteredNodes = maps.Clone(x.RegisteredNodes)
+	}
 	if x.ProtocolMappers != nil {
 		c.ProtocolMappers = mappersToDomain(x.ProtocolMappers, c.ProtocolMappers, c.Protocol)
 	}

@@ -12,8 +12,8 @@
 //     setting keeps the domain's value (on create, Keycloak's default), which
 //     is how Keycloak's own update and import code treats nulls.
 //   - A realm file is read as leniently as Keycloak reads it, and members
-//     with no field here (otpPolicy*, authenticationFlows…) are reported
-//     by JSON path rather than stored (see lenient.go).
+//     with no field here (authenticationFlows…) are reported by JSON path
+//     rather than stored (see lenient.go).
 //   - Output is deterministic: lists whose order carries no meaning are sorted.
 package rep
 
@@ -81,6 +81,7 @@ type Realm struct {
 	DefaultRole         *Role    `json:"defaultRole,omitempty"`
 	RequiredCredentials []string `json:"requiredCredentials,omitzero"`
 	PasswordPolicy      *string  `json:"passwordPolicy,omitempty"`
+	RealmPolicies
 
 	Users                       []User        `json:"users,omitzero"`
 	Clients                     []Client      `json:"clients,omitzero"`
@@ -176,6 +177,7 @@ func RealmFromDomain(r realm.Realm) Realm {
 	x := Realm{
 		ID:                                  r.ID,
 		Realm:                               r.Name,
+		RealmPolicies:                       realmPoliciesFromDomain(r),
 		DisplayName:                         optional(r.DisplayName),
 		DisplayNameHTML:                     optional(r.DisplayNameHTML),
 		NotBefore:                           &r.NotBefore,
@@ -273,6 +275,7 @@ func (x Realm) ApplyTo(r *realm.Realm) {
 	if x.Realm != "" {
 		r.Name = x.Realm
 	}
+	x.RealmPolicies.applyTo(r)
 	set(&r.DisplayName, x.DisplayName)
 	set(&r.DisplayNameHTML, x.DisplayNameHTML)
 	set(&r.NotBefore, x.NotBefore)

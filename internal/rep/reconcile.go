@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
 )
 
 // DecodeRealm parses a realm file holding one realm, as DecodeRealms does.
@@ -54,6 +56,8 @@ func DecodeRealms(data []byte) ([]DecodedRealm, error) {
 		if err != nil {
 			return nil, err
 		}
+		ignored = append(ignored, x.unrunPolicies()...)
+		slices.Sort(ignored)
 		return []DecodedRealm{{Realm: x, Ignored: ignored}}, nil
 	}
 	var elems []json.RawMessage
@@ -75,12 +79,34 @@ func DecodeRealms(data []byte) ([]DecodedRealm, error) {
 			}
 			return nil, err
 		}
+		ignored = append(ignored, x.unrunPolicies()...)
+		slices.Sort(ignored)
 		for j, p := range ignored {
 			ignored[j] = prefix + strings.TrimPrefix(p, "$")
 		}
 		out[i] = DecodedRealm{Realm: x, Ignored: ignored}
 	}
 	return out, nil
+}
+
+// unrunPolicies lists the client policy members of x that an import leaves
+// out because they name an executor or condition Gatehouse does not run
+// (ClientPoliciesError): both documents, since a policy refers to profiles.
+func (x Realm) unrunPolicies() []string {
+	if x.ClientProfiles == nil && x.ClientPolicies == nil {
+		return nil
+	}
+	if x.RealmPolicies.ClientPoliciesError(realm.Realm{}) == nil {
+		return nil
+	}
+	var out []string
+	if x.ClientPolicies != nil {
+		out = append(out, "$.clientPolicies")
+	}
+	if x.ClientProfiles != nil {
+		out = append(out, "$.clientProfiles")
+	}
+	return out
 }
 
 // ApplyTo copies the fields present in x onto s, as Keycloak's client scope

@@ -66,8 +66,9 @@ func (x Role) ToDomain(realmID, clientID string) role.Role {
 
 // Group is Keycloak's GroupRepresentation.
 type Group struct {
-	ID   string `json:"id,omitempty"`
-	Name string `json:"name"`
+	ID          string  `json:"id,omitempty"`
+	Name        string  `json:"name"`
+	Description *string `json:"description,omitempty"`
 	// Path is the group's place in the tree, "/parent/child".
 	Path     string `json:"path,omitempty"`
 	ParentID string `json:"parentId,omitempty"`
@@ -87,6 +88,7 @@ func GroupFromDomain(g role.Group, path string) Group {
 	return Group{
 		ID:          g.ID,
 		Name:        g.Name,
+		Description: optional(g.Description),
 		Path:        path,
 		ParentID:    g.ParentID,
 		SubGroups:   []Group{},
@@ -101,11 +103,12 @@ func GroupFromDomain(g role.Group, path string) Group {
 // this group's id as parent.
 func (x Group) ToDomain(realmID, parentID string) role.Group {
 	return role.Group{
-		ID:         x.ID,
-		RealmID:    realmID,
-		ParentID:   parentID,
-		Name:       x.Name,
-		Attributes: cloneMulti(x.Attributes),
+		ID:          x.ID,
+		RealmID:     realmID,
+		ParentID:    parentID,
+		Name:        x.Name,
+		Description: value(x.Description),
+		Attributes:  cloneMulti(x.Attributes),
 	}
 }
 

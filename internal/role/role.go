@@ -28,11 +28,12 @@ func (r Role) Validate() error {
 // Group is a node in a realm's group tree; members inherit its role mappings
 // and those of its ancestors.
 type Group struct {
-	ID         string
-	RealmID    string
-	ParentID   string // empty for a top-level group
-	Name       string
-	Attributes map[string][]string
+	ID          string
+	RealmID     string
+	ParentID    string // empty for a top-level group
+	Name        string
+	Description string
+	Attributes  map[string][]string
 }
 
 // Validate checks the invariants of a stored group.

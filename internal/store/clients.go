@@ -35,6 +35,7 @@ type clientData struct {
 	AuthFlowOverrides         map[string]string       `json:"authenticationFlowBindingOverrides"`
 	FullScopeAllowed          bool                    `json:"fullScopeAllowed"`
 	NodeReRegistrationTimeout int                     `json:"nodeReRegistrationTimeout"`
+	RegisteredNodes           map[string]int64        `json:"registeredNodes,omitempty"`
 	SurrogateAuthRequired     bool                    `json:"surrogateAuthRequired"`
 	ProtocolMappers           []client.ProtocolMapper `json:"protocolMappers"`
 }
@@ -51,8 +52,9 @@ func encodeClient(c client.Client) string {
 		DirectAccessGrantsEnabled: c.DirectAccessGrantsEnabled, ServiceAccountsEnabled: c.ServiceAccountsEnabled,
 		PublicClient: c.PublicClient, FrontchannelLogout: c.FrontchannelLogout, Protocol: c.Protocol,
 		Attributes: c.Attributes, AuthFlowOverrides: c.AuthFlowOverrides, FullScopeAllowed: c.FullScopeAllowed,
-		NodeReRegistrationTimeout: c.NodeReRegistrationTimeout, SurrogateAuthRequired: c.SurrogateAuthRequired,
-		ProtocolMappers: c.ProtocolMappers,
+		NodeReRegistrationTimeout: c.NodeReRegistrationTimeout, RegisteredNodes: c.RegisteredNodes,
+		SurrogateAuthRequired: c.SurrogateAuthRequired,
+		ProtocolMappers:       c.ProtocolMappers,
 	})
 }
 
@@ -79,7 +81,7 @@ func scanClient(sc interface{ Scan(...any) error }) (client.Client, error) {
 	c.PublicClient, c.FrontchannelLogout, c.Protocol = d.PublicClient, d.FrontchannelLogout, d.Protocol
 	c.Attributes, c.AuthFlowOverrides, c.FullScopeAllowed = d.Attributes, d.AuthFlowOverrides, d.FullScopeAllowed
 	c.NodeReRegistrationTimeout, c.SurrogateAuthRequired = d.NodeReRegistrationTimeout, d.SurrogateAuthRequired
-	c.ProtocolMappers = d.ProtocolMappers
+	c.ProtocolMappers, c.RegisteredNodes = d.ProtocolMappers, d.RegisteredNodes
 	return c, nil
 }
 

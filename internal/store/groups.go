@@ -7,14 +7,14 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/role"
 )
 
-const groupCols = `id, realm_id, parent_id, name, attributes`
+const groupCols = `id, realm_id, parent_id, name, attributes, description`
 
 func scanGroup(sc interface{ Scan(...any) error }) (role.Group, error) {
 	var (
 		g     role.Group
 		attrs string
 	)
-	if err := sc.Scan(&g.ID, &g.RealmID, &g.ParentID, &g.Name, &attrs); err != nil {
+	if err := sc.Scan(&g.ID, &g.RealmID, &g.ParentID, &g.Name, &attrs, &g.Description); err != nil {
 		return role.Group{}, mapErr(err)
 	}
 	return g, fromJSON(attrs, &g.Attributes)
@@ -48,8 +48,8 @@ func (s *DB) CreateGroup(ctx context.Context, g role.Group) error {
 				return fmt.Errorf("parent group: %w", err)
 			}
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO realm_groups (`+groupCols+`) VALUES ($1, $2, $3, $4, $5)`,
-			g.ID, g.RealmID, g.ParentID, g.Name, toJSON(g.Attributes)); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO realm_groups (`+groupCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+			g.ID, g.RealmID, g.ParentID, g.Name, toJSON(g.Attributes), g.Description); err != nil {
 			return fmt.Errorf("create group %q: %w", g.Name, err)
 		}
 		return nil
@@ -101,8 +101,8 @@ func (s *DB) UpdateGroup(ctx context.Context, realmID, id string, edit func(*rol
 		if err := g.Validate(); err != nil {
 			return err
 		}
-		return oneRow(tx.exec(ctx, `UPDATE realm_groups SET name = $3, attributes = $4 WHERE realm_id = $1 AND id = $2`,
-			realmID, id, g.Name, toJSON(g.Attributes)))
+		return oneRow(tx.exec(ctx, `UPDATE realm_groups SET name = $3, attributes = $4, description = $5 WHERE realm_id = $1 AND id = $2`,
+			realmID, id, g.Name, toJSON(g.Attributes), g.Description))
 	})
 }
 
@@ -165,6 +165,6 @@ func (s *DB) RemoveGroupMember(ctx context.Context, groupID, userID string) erro
 
 // ListUserGroups returns the groups a user is a direct member of.
 func (s *DB) ListUserGroups(ctx context.Context, userID string) ([]role.Group, error) {
-	return s.groups(ctx, `SELECT g.id, g.realm_id, g.parent_id, g.name, g.attributes FROM realm_groups g
+	return s.groups(ctx, `SELECT `+qualifiedCols("g.", groupCols)+` FROM realm_groups g
 		JOIN group_members m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name`, userID)
 }

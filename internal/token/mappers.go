@@ -26,6 +26,7 @@ const (
 	MapperSessionNote     = "oidc-usersessionmodel-note-mapper"
 	MapperAddress         = "oidc-address-mapper"
 	MapperGroups          = "oidc-group-membership-mapper"
+	MapperHardcodedRole   = "oidc-hardcoded-role-mapper"
 )
 
 // Mapper config keys (Keycloak's OIDCAttributeMapperHelper and
@@ -48,6 +49,7 @@ const (
 	cfgClientAud     = "included.client.audience"
 	cfgCustomAud     = "included.custom.audience"
 	cfgFullPath      = "full.path"
+	cfgRole          = "role"
 )
 
 // kind is the token (or response) a mapper writes into.
@@ -180,6 +182,7 @@ type builder struct {
 func newBuilder(claims map[string]any) *builder { return &builder{claims: claims} }
 
 func (b *builder) run(in Input, k kind, lightweight bool) {
+	in = withHardcodedRoles(in)
 	for _, m := range mappers(in) {
 		if applies(m, k, lightweight) {
 			b.apply(in, m)
@@ -283,6 +286,41 @@ func (b *builder) apply(in Input, m client.ProtocolMapper) {
 		// Keycloak forces multivalued for this mapper.
 		b.put(m, convert(cfg[cfgJSONType], true, names), true, false)
 	}
+}
+
+// withHardcodedRoles adds the roles of the hardcoded role mappers in effect
+// to the roles the token carries, as if the user held them: the role mappers
+// then write them like any other. The config names a realm role ("admin")
+// or a client role as clientId.role, split at the last dot.
+func withHardcodedRoles(in Input) Input {
+	var added bool
+	for _, m := range mappers(in) {
+		if m.ProtocolMapper != MapperHardcodedRole || m.Config[cfgRole] == "" {
+			continue
+		}
+		if !added {
+			in.RealmRoles = slices.Clone(in.RealmRoles)
+			cr := make(map[string][]string, len(in.ClientRoles)+1)
+			for k, v := range in.ClientRoles {
+				cr[k] = slices.Clone(v)
+			}
+			in.ClientRoles, added = cr, true
+		}
+		role := m.Config[cfgRole]
+		if i := strings.LastIndexByte(role, '.'); i >= 0 {
+			id, name := role[:i], role[i+1:]
+			if !slices.Contains(in.ClientRoles[id], name) {
+				in.ClientRoles[id] = append(in.ClientRoles[id], name)
+				slices.Sort(in.ClientRoles[id])
+			}
+			continue
+		}
+		if !slices.Contains(in.RealmRoles, role) {
+			in.RealmRoles = append(in.RealmRoles, role)
+			slices.Sort(in.RealmRoles)
+		}
+	}
+	return in
 }
 
 // userProperty reads a UserModel property the way Keycloak's

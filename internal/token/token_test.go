@@ -582,3 +582,28 @@ func TestSplitClaimPath(t *testing.T) {
 		})
 	}
 }
+
+func TestHardcodedRoleMapper(t *testing.T) {
+	in := testInput()
+	in.Scopes = builtinScopes()
+	before := slices.Clone(in.RealmRoles)
+	in.Client.ProtocolMappers = []client.ProtocolMapper{
+		pm("clerk", MapperHardcodedRole, map[string]string{"role": "clerk"}),
+		pm("api reader", MapperHardcodedRole, map[string]string{"role": "my.api.reader"}),
+		pm("held already", MapperHardcodedRole, map[string]string{"role": "offline_access"}),
+	}
+	c := Access(in)
+	checkClaims(t, []claimCase{
+		{"a realm role the user lacks is added", at(c, "realm_access", "roles"),
+			`["clerk","default-roles-ldap-demo","offline_access","uma_authorization"]`},
+		{"a client role splits at the last dot", at(c, "resource_access", "my.api", "roles"), `["reader"]`},
+		{"the client gains an audience through it", c["aud"], `["account","my.api"]`},
+	})
+	if !slices.Equal(in.RealmRoles, before) {
+		t.Errorf("the caller's roles were changed: %v", in.RealmRoles)
+	}
+	in.Client.ProtocolMappers = nil
+	if c := Access(in); slices.Contains(at(c, "realm_access", "roles").([]string), "clerk") {
+		t.Errorf("role without the mapper: %v", c["realm_access"])
+	}
+}

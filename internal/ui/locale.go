@@ -121,3 +121,20 @@ func acceptLanguageTags(h string) []string {
 	}
 	return out
 }
+
+// Messages returns every text of locale's catalogue, English filling the
+// keys it lacks; an unknown locale gives ok false.
+func Messages(locale string) (msgs map[string]string, ok bool) {
+	c, ok := catalogs[locale]
+	if !ok {
+		return nil, false
+	}
+	out := make(map[string]string, len(c.fallback)+len(c.messages))
+	for k, v := range c.fallback {
+		out[k] = v
+	}
+	for k, v := range c.messages {
+		out[k] = v
+	}
+	return out, true
+}

@@ -841,3 +841,118 @@ describe("server info", () => {
     assert.ok(oidc.some((t) => t.id === "oidc-hardcoded-claim-mapper"), "hardcoded-claim mapper listed");
   });
 });
+
+describe("client tools, policies and console calls", () => {
+  const R = "tools";
+  before(async () => {
+    kc.setConfig({ realmName: "master" });
+    await kc.realms.create({ realm: R, enabled: true });
+    kc.setConfig({ realmName: R });
+    const { id } = await kc.clients.create({
+      clientId: "tool-app",
+      publicClient: false,
+      secret: "tool-secret",
+      serviceAccountsEnabled: true,
+      redirectUris: ["https://tool.example/cb"],
+    });
+    ids.tool = id;
+  });
+  after(async () => {
+    kc.setConfig({ realmName: "master" });
+    await kc.realms.del({ realm: R });
+  });
+
+  it("evaluates scopes and builds example tokens", async () => {
+    const mappers = await kc.clients.evaluateListProtocolMapper({ id: ids.tool, scope: "openid" });
+    assert.ok(mappers.some((m) => m.containerType === "client-scope" && m.containerName === "profile"), JSON.stringify(mappers));
+    const granted = await kc.clients.evaluatePermission({ id: ids.tool, roleContainer: R, type: "granted", scope: "openid" });
+    assert.ok(granted.some((r) => r.name === "offline_access"), JSON.stringify(granted));
+    const sa = await kc.clients.getServiceAccountUser({ id: ids.tool });
+    const access = await kc.clients.evaluateGenerateAccessToken({ id: ids.tool, userId: sa.id, scope: "openid" });
+    assert.equal(access.typ, "Bearer");
+    assert.equal(access.azp, "tool-app");
+    assert.equal(access.preferred_username, "service-account-tool-app");
+    const idt = await kc.clients.evaluateGenerateIdToken({ id: ids.tool, userId: sa.id, scope: "openid" });
+    assert.equal(idt.typ, "ID");
+    const ui = await kc.clients.evaluateGenerateUserInfo({ id: ids.tool, userId: sa.id, scope: "openid" });
+    assert.equal(ui.sub, sa.id);
+    await rejectsWith(kc.clients.evaluateGenerateAccessToken({ id: ids.tool, userId: "nobody", scope: "openid" }), 404);
+  });
+
+  it("downloads adapter configurations", async () => {
+    const json = await kc.clients.getInstallationProviders({ id: ids.tool, providerId: "keycloak-oidc-keycloak-json" });
+    const cfg = typeof json === "string" ? JSON.parse(json) : json;
+    assert.equal(cfg.realm, R);
+    assert.equal(cfg.resource, "tool-app");
+    assert.deepEqual(cfg.credentials, { secret: "tool-secret" });
+    const xml = await kc.clients.getInstallationProviders({ id: ids.tool, providerId: "keycloak-oidc-jboss-subsystem" });
+    assert.match(String(xml), /<resource>tool-app<\/resource>/);
+  });
+
+  it("regenerates the registration access token, pushes revocation, registers nodes", async () => {
+    const rep = await kc.clients.generateRegistrationAccessToken({ id: ids.tool });
+    assert.equal(typeof rep.registrationAccessToken, "string");
+    assert.deepEqual(await kc.clients.pushRevocation({ id: ids.tool }), {});
+    await kc.clients.addClusterNode({ id: ids.tool, node: "10.1.2.3" });
+    const c = await kc.clients.findOne({ id: ids.tool });
+    assert.ok(c.registeredNodes?.["10.1.2.3"] > 0, JSON.stringify(c.registeredNodes));
+    assert.deepEqual(await kc.clients.testNodesAvailable({ id: ids.tool }), { failedRequests: ["10.1.2.3"] });
+    await kc.clients.deleteClusterNode({ id: ids.tool, node: "10.1.2.3" });
+    await rejectsWith(kc.clients.deleteClusterNode({ id: ids.tool, node: "10.1.2.3" }), 404);
+  });
+
+  it("generates a client key and reads its certificate", async () => {
+    const gen = await kc.clients.generateKey({ id: ids.tool, attr: "jwt.credential" });
+    assert.equal(typeof gen.privateKey, "string");
+    const info = await kc.clients.getKeyInfo({ id: ids.tool, attr: "jwt.credential" });
+    assert.equal(info.certificate, gen.certificate);
+    assert.equal(info.privateKey, undefined, "the private key is not kept");
+  });
+
+  it("drops the rotated secret", async () => {
+    await kc.clients.invalidateSecret({ id: ids.tool });
+  });
+
+  it("reports fine-grained permissions off", async () => {
+    assert.deepEqual(await kc.clients.listFineGrainPermissions({ id: ids.tool }), { enabled: false });
+    assert.deepEqual(await kc.clients.updateFineGrainPermission({ id: ids.tool }, { enabled: false }), { enabled: false });
+    await rejectsWith(kc.clients.updateFineGrainPermission({ id: ids.tool }, { enabled: true }), 400);
+    const { id: gid } = await kc.groups.create({ name: "tool-group", description: "for tools" });
+    assert.equal((await kc.groups.findOne({ id: gid })).description, "for tools");
+    assert.deepEqual(await kc.groups.listPermissions({ id: gid }), { enabled: false });
+  });
+
+  it("stores client policies and refuses executors it does not run", async () => {
+    await rejectsWith(kc.clientPolicies.createProfiles({
+      profiles: [{ name: "hok", executors: [{ executor: "holder-of-key-enforcer", configuration: {} }] }],
+    }), 400);
+    await kc.clientPolicies.createProfiles({
+      profiles: [{ name: "no-full-scope", executors: [{ executor: "full-scope-disabled", configuration: { "auto-configure": "true" } }] }],
+    });
+    await kc.clientPolicies.updatePolicy({
+      policies: [{ name: "everyone", enabled: true, conditions: [{ condition: "any-client", configuration: {} }], profiles: ["no-full-scope"] }],
+    });
+    const profiles = await kc.clientPolicies.listProfiles({ includeGlobalProfiles: true });
+    assert.equal(profiles.profiles[0].name, "no-full-scope");
+    const policies = await kc.clientPolicies.listPolicies({});
+    assert.equal(policies.policies[0].name, "everyone");
+    const { id } = await kc.clients.create({ clientId: "scoped", publicClient: false });
+    assert.equal((await kc.clients.findOne({ id })).fullScopeAllowed, false);
+  });
+
+  it("answers the console's calls", async () => {
+    await kc.cache.clearRealmCache();
+    await kc.cache.clearUserCache();
+    await kc.cache.clearKeysCache();
+    // whoami answers only an admin console's token, as Keycloak does.
+    kc.setConfig({ realmName: "master" });
+    await rejectsWith(kc.whoAmI.find({ currentRealm: R }), 403);
+    const msgs = await kc.serverInfo.findEffectiveMessageBundles({ realm: R, themeType: "login", locale: "en" });
+    assert.ok(msgs.length > 10 && typeof msgs[0].key === "string");
+    const info = await kc.serverInfo.find();
+    assert.ok(info.passwordPolicies.some((p) => p.id === "upperCase"));
+    assert.ok(info.themes.login.some((t) => t.name === "keycloak.v2"));
+    assert.ok(info.protocolMapperTypes["openid-connect"].some((t) => t.id === "oidc-hardcoded-role-mapper"));
+    kc.setConfig({ realmName: R });
+  });
+});

@@ -356,7 +356,7 @@ func testRoles(t *testing.T, db *store.DB) {
 
 func testGroups(t *testing.T, db *store.DB) {
 	r := mkRealm(t, db, "r")
-	top := role.Group{ID: store.NewID(), RealmID: r.ID, Name: "z-top"}
+	top := role.Group{ID: store.NewID(), RealmID: r.ID, Name: "z-top", Description: "the top"}
 	mid := role.Group{ID: store.NewID(), RealmID: r.ID, ParentID: top.ID, Name: "a-mid"}
 	leaf := role.Group{ID: store.NewID(), RealmID: r.ID, ParentID: mid.ID, Name: "leaf"}
 	for _, g := range []role.Group{top, mid, leaf} {
@@ -381,7 +381,22 @@ func testGroups(t *testing.T, db *store.DB) {
 	if !slices.Equal(names, []string{"z-top", "a-mid", "leaf"}) {
 		t.Fatalf("order: %v", names)
 	}
+	if list[0].Description != "the top" || list[1].Description != "" {
+		t.Fatalf("descriptions: %q %q", list[0].Description, list[1].Description)
+	}
+	if err := db.UpdateGroup(ctx(), r.ID, mid.ID, func(g *role.Group) error { g.Description = "middle"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := db.GetGroup(ctx(), r.ID, mid.ID); g.Description != "middle" {
+		t.Fatalf("updated description: %q", g.Description)
+	}
 	u := mkUser(t, db, r.ID, "m")
+	if err := db.AddGroupMember(ctx(), mid.ID, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if gs, _ := db.ListUserGroups(ctx(), u.ID); len(gs) != 1 || gs[0].Description != "middle" {
+		t.Fatalf("user's groups: %+v", gs)
+	}
 	if err := db.AddGroupMember(ctx(), leaf.ID, u.ID); err != nil {
 		t.Fatal(err)
 	}
