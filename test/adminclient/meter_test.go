@@ -42,7 +42,7 @@ import (
 
 // servedFloor is the least number of in-scope endpoints the server must
 // serve. Raise it as endpoints land; the test fails when the count falls.
-const servedFloor = 164
+const servedFloor = 219
 
 // libDir is the installed admin client, as `npm ci` lays it out.
 const libDir = "node_modules/@keycloak/keycloak-admin-client/lib"
@@ -359,7 +359,7 @@ func newFixture(t *testing.T, base string) *fixture {
 	f.byRes = map[string]map[string]string{
 		"users":               {"id": userID},
 		"attackDetection":     {"id": userID},
-		"clients":             {"id": clientUUID, "roleName": "c1"},
+		"clients":             {"id": clientUUID, "roleName": "c1", "type": "granted"}, // {type}: evaluate-scopes granted or not-granted
 		"clientScopes":        {"id": scopeID, "mapperId": scopeMapperID},
 		"groups":              {"id": groupID},
 		"roles":               {"id": rrole["id"].(string)},
