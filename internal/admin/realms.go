@@ -1190,7 +1190,7 @@ func (pi *partialImporter) groups(ctx context.Context) error {
 		if xg.Name == "" {
 			return badRequest("Group name is missing")
 		}
-		path := rep.GroupPath("", xg.Name)
+		path := role.GroupPath("", xg.Name)
 		action := "ADDED"
 		if id, ok := top[xg.Name]; ok {
 			overwrite, err := pi.exists("Group '" + path + "' already exists")
