@@ -91,14 +91,12 @@ func (h *Handler) eventsTab(q *rq, admin bool) error {
 		}
 		return q.redirect(q.realmURL(path), tab+"-cleared")
 	}
-	var info struct {
-		Enums map[string][]string `json:"enums"`
-	}
-	if err := q.get("/admin/serverinfo", &info); err != nil {
+	enums, err := q.serverEnums()
+	if err != nil {
 		return err
 	}
-	choices := map[string][]string{"type": info.Enums["eventType"], "operationTypes": info.Enums["operationType"],
-		"resourceTypes": info.Enums["resourceType"]}
+	choices := map[string][]string{"type": enums["eventType"], "operationTypes": enums["operationType"],
+		"resourceTypes": enums["resourceType"]}
 
 	qs := q.r.URL.Query()
 	d := &eventsData{Admin: admin, Action: q.realmURL(path), CanClear: q.perms.can("manage-events"), Max: 10}
@@ -197,13 +195,12 @@ func (h *Handler) realmEventsConfig(q *rq) error {
 	action := q.realmURL("/realm-settings/events")
 	d := &eventsConfigData{Action: action, Editable: q.perms.can("manage-events")}
 	v.Data = d
-	var info struct {
-		Enums map[string][]string `json:"enums"`
-	}
-	if err := q.get("/admin/serverinfo", &info); err != nil {
+	enums, err := q.serverEnums()
+	if err != nil {
 		return err
 	}
 	status := http.StatusOK
+	var cfg *rep.EventsConfig // as submitted, when a save was refused
 	if q.post() {
 		var err error
 		switch q.form("action") {
@@ -217,16 +214,13 @@ func (h *Handler) realmEventsConfig(q *rq) error {
 			}
 			return q.redirect(action, notice)
 		case "save":
-			types := q.r.PostForm["enabledEventTypes"]
 			secs, msg := parseDuration(q.form("eventsExpiration"), q.form("eventsExpiration.unit"))
+			cfg = &rep.EventsConfig{EventsEnabled: ptr(q.checked("eventsEnabled")), EventsExpiration: ptr(int64(secs)),
+				EnabledEventTypes:  append([]string{}, q.r.PostForm["enabledEventTypes"]...),
+				AdminEventsEnabled: ptr(q.checked("adminEventsEnabled")), AdminEventsDetailsEnabled: ptr(q.checked("adminEventsDetailsEnabled"))}
 			if msg != "" {
 				err = &fieldError{"eventsExpiration", msg}
-				break
-			}
-			x := rep.EventsConfig{EventsEnabled: ptr(q.checked("eventsEnabled")), EventsExpiration: ptr(int64(secs)),
-				EnabledEventTypes: append([]string{}, types...), AdminEventsEnabled: ptr(q.checked("adminEventsEnabled")),
-				AdminEventsDetailsEnabled: ptr(q.checked("adminEventsDetailsEnabled"))}
-			if _, err = q.api(http.MethodPut, q.adminPath("/events/config"), x, nil); err == nil {
+			} else if _, err = q.api(http.MethodPut, q.adminPath("/events/config"), cfg, nil); err == nil {
 				return q.redirect(action, "saved")
 			}
 		default:
@@ -236,9 +230,11 @@ func (h *Handler) realmEventsConfig(q *rq) error {
 			return err
 		}
 	}
-	var cfg rep.EventsConfig
-	if err := q.get(q.adminPath("/events/config"), &cfg); err != nil {
-		return err
+	if cfg == nil {
+		cfg = &rep.EventsConfig{}
+		if err := q.get(q.adminPath("/events/config"), cfg); err != nil {
+			return err
+		}
 	}
 	d.EventsEnabled, d.AdminEnabled, d.AdminDetails = boolean(cfg.EventsEnabled), boolean(cfg.AdminEventsEnabled), boolean(cfg.AdminEventsDetailsEnabled)
 	exp := 0
@@ -246,11 +242,23 @@ func (h *Handler) realmEventsConfig(q *rq) error {
 		exp = int(*cfg.EventsExpiration)
 	}
 	d.Expiration = newDuration("eventsExpiration", "Expiration", "Sets the expiration for events. Expired events are periodically deleted from the database.", exp)
-	d.Expiration.Error = v.FieldError("eventsExpiration")
-	for _, t := range info.Enums["eventType"] {
+	if msg := v.FieldError("eventsExpiration"); msg != "" {
+		d.Expiration.Number, d.Expiration.Error = q.form("eventsExpiration"), msg
+	}
+	for _, t := range enums["eventType"] {
 		d.Types = append(d.Types, option{Value: t, Label: t, Selected: slices.Contains(cfg.EnabledEventTypes, t)})
 	}
 	return q.render(status, "realm-events.html", v)
+}
+
+// serverEnums are the value lists serverinfo names (event types, operation
+// types, resource types), which the console offers as choices.
+func (q *rq) serverEnums() (map[string][]string, error) {
+	var info struct {
+		Enums map[string][]string `json:"enums"`
+	}
+	err := q.get("/admin/serverinfo", &info)
+	return info.Enums, err
 }
 
 // prettyJSON indents a representation for display; text that is no JSON

@@ -60,7 +60,8 @@ func testEventsPages(t *testing.T, e *env) {
 	}
 	p := b.submit(cfg, r+"/realm-settings/events", url.Values{"action": {"save"}, "eventsEnabled": {"on"},
 		"eventsExpiration": {"-1"}, "eventsExpiration.unit": {"86400"}, "enabledEventTypes": {"LOGIN", "LOGIN_ERROR"}})
-	if p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="e-eventsExpiration"`) {
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="e-eventsExpiration"`) || !strings.Contains(p.body, `value="-1"`) ||
+		!strings.Contains(p.body, `value="LOGIN" checked`) || strings.Contains(p.body, `value="LOGOUT" checked`) {
 		t.Fatalf("negative expiration: %d", p.status)
 	}
 	p = b.submit(cfg, r+"/realm-settings/events", url.Values{"action": {"save"}, "eventsEnabled": {"on"},

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 )
 
 // Realm settings → Action: Partial export and Partial import, through the
@@ -26,8 +27,8 @@ func (h *Handler) realmPartialExport(q *rq) error {
 		return errPage(http.StatusForbidden, "You do not have permission to export the realm.")
 	}
 	if q.post() {
-		params := url.Values{"exportGroupsAndRoles": {boolText(q.checked("exportGroupsAndRoles"))},
-			"exportClients": {boolText(q.checked("exportClients"))}}
+		params := url.Values{"exportGroupsAndRoles": {strconv.FormatBool(q.checked("exportGroupsAndRoles"))},
+			"exportClients": {strconv.FormatBool(q.checked("exportClients"))}}
 		res, err := h.call(q.r, http.MethodPost, q.adminPath("/partial-export?"+params.Encode()), q.sess.Access, "", nil)
 		if err != nil {
 			return err
@@ -40,25 +41,13 @@ func (h *Handler) realmPartialExport(q *rq) error {
 			buf.Reset()
 			buf.Write(res.body.Bytes())
 		}
-		q.w.Header().Set("Content-Type", "application/json")
-		q.w.Header().Set("Content-Disposition", `attachment; filename="realm-export.json"`)
-		q.w.Header().Set("Cache-Control", "no-store")
-		q.w.Header().Set("X-Content-Type-Options", "nosniff")
-		_, err = q.w.Write(buf.Bytes())
-		return err
+		return q.download("realm-export.json", "application/json", buf.Bytes())
 	}
 	v := q.view("Realm settings", "realm-settings", "")
 	v.Heading = "Partial export"
 	v.Back = &link{Label: "Realm settings", URL: q.realmURL("/realm-settings")}
 	v.Data = &partialExportData{Action: q.realmURL("/realm-settings/partial-export")}
 	return q.render(http.StatusOK, "realm-partial-export.html", v)
-}
-
-func boolText(b bool) string {
-	if b {
-		return "true"
-	}
-	return "false"
 }
 
 // importResource is one kind of resource a partial import may take, by
