@@ -444,7 +444,8 @@ func serverInfo(started, now time.Time) map[string]any {
 		"enums": map[string][]string{
 			"sslRequired":   {"ALL", "EXTERNAL", "NONE"},
 			"eventType":     events.Types(),
-			"operationType": {"CREATE", "UPDATE", "DELETE", "ACTION"},
+			"operationType": {events.OpCreate, events.OpUpdate, events.OpDelete, events.OpAction},
+			"resourceType":  events.ResourceTypes(),
 		},
 	}
 }

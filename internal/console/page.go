@@ -24,6 +24,9 @@ var notices = map[string]string{
 	"password":    "The password has been set.",
 	"joined":      "Added to the group.",
 	"left":        "Removed from the group.",
+
+	"user-events-cleared":  "The user events have been cleared.",
+	"admin-events-cleared": "The admin events have been cleared.",
 }
 
 // view starts the data of a page in nav section nav and tab tab.

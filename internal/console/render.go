@@ -95,6 +95,7 @@ var templateFuncs = template.FuncMap{
 	},
 	"withHelp": func(f formField, help string) formField { f.Help = help; return f },
 	"list":     func(xs ...any) []any { return xs },
+	"pretty":   prettyJSON,
 }
 
 // formatDate formats epoch milliseconds as UTC; 0 is no date.
