@@ -74,4 +74,3 @@ func (a userAPI) impersonate(rq *Request) error {
 		"redirect":  rq.h.URLs.RealmURL(rq.R, rq.Realm.Name) + "/account",
 	})
 }
-
