@@ -96,3 +96,40 @@ func TestConsoleCreateUserShowsProfile(t *testing.T) {
 		}
 	})
 }
+
+// Impersonating a user of the administrator's own realm ends the
+// administrator's session there (sameRealm): the console drops its cookie
+// with it rather than keep one naming a dead session, and the browser
+// lands in the user's account console.
+func TestConsoleImpersonateSameRealm(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, web.URLs{}, open)
+		master := e.realm("master")
+		u := e.addUser(master, "hank", "hank-pw")
+		b := e.browser()
+		b.signIn("/admin/master/console/", "admin", "admin-pw")
+		base := "/admin/master/console/master"
+		p := b.get(base + "/users/" + u.ID)
+		if !strings.Contains(p.body, `id="impersonate"`) {
+			t.Fatalf("no impersonate button: %d %s", p.status, p.body)
+		}
+		r := b.submit(p, base+"/users/"+u.ID+"/impersonate", url.Values{})
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != e.srv.URL+"/realms/master/account" {
+			t.Fatalf("impersonate: %d %q %s", r.status, r.header.Get("Location"), r.body)
+		}
+		dropped := false
+		for _, c := range r.header.Values("Set-Cookie") {
+			dropped = dropped || strings.HasPrefix(c, "GATEHOUSE_CONSOLE=;") && strings.Contains(c, "Max-Age=0")
+		}
+		if !dropped {
+			t.Errorf("the console kept its cookie: %v", r.header.Values("Set-Cookie"))
+		}
+		admin, err := e.db.GetUserByUsername(context.Background(), master.ID, "admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ss, _ := e.db.ListUserSessions(context.Background(), master.ID, admin.ID, false); len(ss) != 0 {
+			t.Errorf("the administrator's session survived: %d", len(ss))
+		}
+	})
+}

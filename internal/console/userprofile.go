@@ -161,10 +161,16 @@ func (h *Handler) userImpersonate(q *rq) error {
 		return errPage(res.status, readError(res).Message)
 	}
 	var out struct {
-		Redirect string `json:"redirect"`
+		SameRealm bool   `json:"sameRealm"`
+		Redirect  string `json:"redirect"`
 	}
 	if err := json.Unmarshal(res.body.Bytes(), &out); err != nil || out.Redirect == "" {
 		return errPage(http.StatusBadGateway, "The impersonation did not say where to go.")
+	}
+	if out.SameRealm {
+		// The administrator's own session in the realm has ended with the
+		// impersonation; the console's cookie would only name a dead one.
+		q.h.setCookie(q.w, q.r, q.login, cookieSession, "", -1)
 	}
 	for _, c := range res.header.Values("Set-Cookie") {
 		q.w.Header().Add("Set-Cookie", c)
