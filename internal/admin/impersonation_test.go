@@ -34,6 +34,8 @@ func TestImpersonationSessionsAndClaims(t *testing.T) {
 			e.want("POST", "/clients", e.tok, map[string]any{"clientId": c, "publicClient": true,
 				"redirectUris": []string{"https://app.example/cb"}}, 201, "")
 		}
+		e.want("POST", "/clients", e.tok, map[string]any{"clientId": "rs", "publicClient": false, "secret": "rs-secret",
+			"standardFlowEnabled": false}, 201, "")
 		var apps []struct{ ID string }
 		s.get(e.path("/clients?clientId=app"), e.tok, &apps)
 		var info struct {
@@ -106,6 +108,7 @@ func TestImpersonationSessionsAndClaims(t *testing.T) {
 			}
 			return loc.Query().Get("code")
 		}
+		var lastAccess string
 		exchange := func(clientID string) (map[string]any, map[string]any) {
 			t.Helper()
 			res, err := http.PostForm(s.URL+"/realms/imp/protocol/openid-connect/token", url.Values{"grant_type": {"authorization_code"},
@@ -119,7 +122,8 @@ func TestImpersonationSessionsAndClaims(t *testing.T) {
 			if res.StatusCode != 200 {
 				t.Fatalf("code exchange for %s: %d %v", clientID, res.StatusCode, tr)
 			}
-			return jwtClaims(t, tr["access_token"].(string)), jwtClaims(t, tr["id_token"].(string))
+			lastAccess = tr["access_token"].(string)
+			return jwtClaims(t, lastAccess), jwtClaims(t, tr["id_token"].(string))
 		}
 		access, id := exchange("app")
 		want := map[string]any{"id": helpdesk.ID, "username": "helpdesk"}
@@ -129,8 +133,34 @@ func TestImpersonationSessionsAndClaims(t *testing.T) {
 				t.Errorf("%s token: sub %v, impersonator %v", name, c["sub"], c["impersonator"])
 			}
 		}
-		if access, _ := exchange("plain"); access["impersonator"] != nil {
-			t.Errorf("a client without the mappers got the claim: %v", access["impersonator"])
+		plain, _ := exchange("plain")
+		if plain["impersonator"] != nil {
+			t.Errorf("a client without the mappers got the claim: %v", plain["impersonator"])
+		}
+		// Introspection names the acting administrator in act, mappers or not.
+		introspect := func(raw string) map[string]any {
+			t.Helper()
+			req, _ := http.NewRequest("POST", s.URL+"/realms/imp/protocol/openid-connect/token/introspect",
+				strings.NewReader(url.Values{"token": {raw}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("rs", "rs-secret")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var out map[string]any
+			json.NewDecoder(res.Body).Decode(&out)
+			if res.StatusCode != 200 || out["active"] != true {
+				t.Fatalf("introspect: %d %v", res.StatusCode, out)
+			}
+			return out
+		}
+		if act, _ := introspect(lastAccess)["act"].(map[string]any); act["sub"] != "helpdesk" {
+			t.Errorf("introspection act: %v", act)
+		}
+		if own := introspect(s.realmAdmin(e.realm, "other", "view-users")); own["act"] != nil {
+			t.Errorf("a token of no impersonation has act: %v", own["act"])
 		}
 
 		// The master administrator: another realm, nothing of its own ends.
