@@ -91,6 +91,10 @@ func TestConsoleCreateUserShowsProfile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if d := b.get(base + "/users/" + u.ID); !strings.Contains(d.body, `<label for="f-firstName">First name <span aria-hidden="true">*</span></label>`) ||
+			strings.Contains(d.body, `name="attr.employeeNumber"`) {
+			t.Errorf("details tab: the required mark, and no profile fields (the Attributes tab has them): %s", d.body)
+		}
 		if u.FirstName != "Gina" || len(u.Attributes["employeeNumber"]) != 1 || u.Attributes["employeeNumber"][0] != "1234" || u.Attributes["team"][0] != "ops" {
 			t.Errorf("stored: %+v", u)
 		}

@@ -167,6 +167,13 @@ func (h *Handler) userDetails(q *rq) error {
 	}
 	v := q.userView(u, "details")
 	f := &userForm{userRow: userRowOf(u), Editable: q.perms.can("manage-users"), Impersonate: q.perms.can("impersonation")}
+	// The profile's other attributes are edited on the Attributes tab; here
+	// only the root fields' required marks.
+	pf, err := q.profileFields(u.Attributes)
+	if err != nil {
+		return err
+	}
+	f.Required = pf.RootRequired
 	f.Actions = slices.Clone(requiredActions)
 	for i := range f.Actions {
 		f.Actions[i].Selected = slices.Contains(u.RequiredActions, f.Actions[i].Value)
