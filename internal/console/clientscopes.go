@@ -240,6 +240,10 @@ type mappersData struct {
 	Action   string
 	// EditID is the mapper being edited; empty when adding one.
 	EditID string
+	// Predefined are the server's built-in mappers of the scope's protocol
+	// (serverinfo's builtinProtocolMappers), by name, that the scope may add
+	// as they are ("Add predefined mapper").
+	Predefined []option
 }
 
 // scopeMappers lists a client scope's protocol mappers, adds one of the
@@ -255,12 +259,17 @@ func (h *Handler) scopeMappers(q *rq) error {
 	d := &mappersData{Editable: q.perms.can("manage-clients"), Action: action}
 	v.Data = d
 	var info struct {
-		ProtocolMapperTypes map[string][]mapperType `json:"protocolMapperTypes"`
+		ProtocolMapperTypes map[string][]mapperType         `json:"protocolMapperTypes"`
+		Builtin             map[string][]rep.ProtocolMapper `json:"builtinProtocolMappers"`
 	}
 	if err := q.get("/admin/serverinfo", &info); err != nil {
 		return err
 	}
 	types := info.ProtocolMapperTypes[s.Protocol]
+	builtin := info.Builtin[s.Protocol]
+	for _, m := range builtin {
+		d.Predefined = append(d.Predefined, option{Value: m.Name, Label: m.Name})
+	}
 	typ := q.r.URL.Query().Get("type")
 	if q.post() {
 		typ = q.form("type")
@@ -289,6 +298,18 @@ func (h *Handler) scopeMappers(q *rq) error {
 	status := http.StatusOK
 	if q.post() {
 		switch q.form("action") {
+		case "add-predefined":
+			var add []rep.ProtocolMapper
+			for _, m := range builtin {
+				if slices.Contains(q.r.PostForm["predefined"], m.Name) {
+					add = append(add, m)
+				}
+			}
+			if len(add) == 0 {
+				err = &fieldError{"predefined", "Choose at least one mapper."}
+			} else if _, err = q.api(http.MethodPost, q.adminPath("/client-scopes/"+seg(s.ID)+"/protocol-mappers/add-models"), add, nil); err == nil {
+				return q.redirect(action, "created")
+			}
 		case "delete":
 			if _, err = q.api(http.MethodDelete, q.adminPath(base+"/"+seg(q.form("mapper"))), nil, nil); err == nil {
 				return q.redirect(action, "deleted")

@@ -129,11 +129,16 @@ func failed(v *view, err error) (int, error) {
 		return http.StatusBadRequest, nil
 	case errors.As(err, &ae):
 		v.Error = ae.Message
-		if ae.Field != "" {
+		if ae.Field != "" || len(ae.Fields) > 0 {
 			if v.FieldErrors == nil {
 				v.FieldErrors = map[string]string{}
 			}
+		}
+		if ae.Field != "" {
 			v.FieldErrors[ae.Field] = ae.Message
+		}
+		for f, msg := range ae.Fields {
+			v.FieldErrors[f] = msg
 		}
 		return ae.Status, nil
 	}
