@@ -87,4 +87,3 @@ func (h *Handler) realmLocalization(q *rq) error {
 	}
 	return q.render(status, "realm-localization.html", v)
 }
-

@@ -342,6 +342,33 @@ func validatorField(i int, part string) string {
 	return "validator." + strconv.Itoa(i) + "." + part
 }
 
+// profileEntry finds the attribute or group the page's ?name= names in
+// list and puts it in *x: its index, or -1 for a new one (no name), and the
+// form's action. It heads the page with the name, or with heading.
+func profileEntry[T any](q *rq, v *view, list []T, x *T, nameOf func(T) string, action, heading string) (int, string, error) {
+	name := q.r.URL.Query().Get("name")
+	if name == "" {
+		v.Heading = heading
+		return -1, action, nil
+	}
+	i := slices.IndexFunc(list, func(e T) bool { return nameOf(e) == name })
+	if i < 0 {
+		return -1, "", errPage(http.StatusNotFound, "The user profile has no such entry.")
+	}
+	*x, v.Heading = list[i], name
+	return i, action + "?name=" + url.QueryEscape(name), nil
+}
+
+// putEntry is list with x added (i < 0) or in place of entry i.
+func putEntry[T any](list []T, i int, x T) []T {
+	if i < 0 {
+		return append(slices.Clone(list), x)
+	}
+	list = slices.Clone(list)
+	list[i] = x
+	return list
+}
+
 // userProfileAttribute is the form of one attribute (?name=), or of a new
 // one (no name).
 func (h *Handler) userProfileAttribute(q *rq) error {
@@ -355,20 +382,12 @@ func (h *Handler) userProfileAttribute(q *rq) error {
 	if err != nil {
 		return err
 	}
-	name := q.r.URL.Query().Get("name")
-	f := &attrForm{New: name == "", Editable: q.perms.can("manage-realm"), Action: base + "/attribute"}
 	a := profile.Attribute{Permissions: &profile.Permissions{View: []string{profile.RoleAdmin, profile.RoleUser}, Edit: []string{profile.RoleAdmin}}}
-	i := -1
-	if !f.New {
-		f.Action += "?name=" + url.QueryEscape(name)
-		if i = slices.IndexFunc(cfg.Attributes, func(a profile.Attribute) bool { return a.Name == name }); i < 0 {
-			return errPage(http.StatusNotFound, "The user profile has no such attribute.")
-		}
-		a = cfg.Attributes[i]
-		v.Heading = name
-	} else {
-		v.Heading = "Create attribute"
+	i, action, err := profileEntry(q, v, cfg.Attributes, &a, func(a profile.Attribute) string { return a.Name }, base+"/attribute", "Create attribute")
+	if err != nil {
+		return err
 	}
+	f := &attrForm{New: i < 0, Editable: q.perms.can("manage-realm"), Action: action}
 	v.Data = f
 	f.fill(cfg, a, "")
 	if !q.post() {
@@ -376,12 +395,7 @@ func (h *Handler) userProfileAttribute(q *rq) error {
 	}
 	next, err := q.readAttrForm(f, a)
 	if err == nil {
-		cfg.Attributes = slices.Clone(cfg.Attributes)
-		if i < 0 {
-			cfg.Attributes = append(cfg.Attributes, next)
-		} else {
-			cfg.Attributes[i] = next
-		}
+		cfg.Attributes = putEntry(cfg.Attributes, i, next)
 		if err = q.saveProfile(cfg); err == nil {
 			return q.redirect(base, map[bool]string{true: "created", false: "saved"}[f.New])
 		}
@@ -415,20 +429,12 @@ func (h *Handler) userProfileGroup(q *rq) error {
 	if err != nil {
 		return err
 	}
-	name := q.r.URL.Query().Get("name")
-	f := &groupForm{New: name == "", Editable: q.perms.can("manage-realm"), Action: base + "/group"}
 	var g profile.Group
-	i := -1
-	if !f.New {
-		f.Action += "?name=" + url.QueryEscape(name)
-		if i = slices.IndexFunc(cfg.Groups, func(g profile.Group) bool { return g.Name == name }); i < 0 {
-			return errPage(http.StatusNotFound, "The user profile has no such attribute group.")
-		}
-		g = cfg.Groups[i]
-		v.Heading = name
-	} else {
-		v.Heading = "Create attributes group"
+	i, action, err := profileEntry(q, v, cfg.Groups, &g, func(g profile.Group) string { return g.Name }, base+"/group", "Create attributes group")
+	if err != nil {
+		return err
 	}
+	f := &groupForm{New: i < 0, Editable: q.perms.can("manage-realm"), Action: action}
 	v.Data = f
 	f.Name, f.DisplayHeader, f.DisplayDescription, f.Annotations = g.Name, g.DisplayHeader, g.DisplayDescription, keyValues(g.Annotations)
 	if !q.post() {
@@ -444,12 +450,7 @@ func (h *Handler) userProfileGroup(q *rq) error {
 		err = &fieldError{"name", "Enter a name."}
 	}
 	if err == nil {
-		cfg.Groups = slices.Clone(cfg.Groups)
-		if i < 0 {
-			cfg.Groups = append(cfg.Groups, g)
-		} else {
-			cfg.Groups[i] = g
-		}
+		cfg.Groups = putEntry(cfg.Groups, i, g)
 		if err = q.saveProfile(cfg); err == nil {
 			return q.redirect(base+"/groups", map[bool]string{true: "created", false: "saved"}[f.New])
 		}

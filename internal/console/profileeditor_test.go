@@ -65,6 +65,9 @@ func TestUserProfileEditor(t *testing.T) {
 			}
 		}
 
+		if p := b.get(up + "/attribute?name=nope"); p.status != http.StatusNotFound {
+			t.Errorf("unknown attribute: %d", p.status)
+		}
 		// A group.
 		p := b.submit(home, up+"/group", url.Values{"name": {"work"}, "displayHeader": {"Work"}, "displayDescription": {"About the job"},
 			"annotations": {"collapsed=true"}})
@@ -167,6 +170,75 @@ func TestUserProfileEditor(t *testing.T) {
 		if p.status != http.StatusBadRequest || !strings.Contains(p.body, "can not be removed") {
 			t.Errorf("delete username: %d %s", p.status, p.body)
 		}
-		_ = context.Background()
+	})
+}
+
+// A view-only administrator sees the dedicated mappers and the User profile
+// tabs without a button that writes, and the API refuses what they post.
+func TestViewOnlyMappersAndProfile(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, web.URLs{}, open)
+		admin := e.browser()
+		home := admin.signIn("/admin/master/console/", "admin", "admin-pw")
+		if p := admin.submit(home, "/admin/master/console/demo/clients/new", url.Values{"clientId": {"app"}, "accessType": {"public"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("create client: %d", p.status)
+		}
+		app := e.clientUUID("demo", "app")
+		mappers := "/admin/master/console/demo/clients/" + app + "/mappers"
+		if p := admin.submit(home, mappers, url.Values{"action": {"create"}, "type": {"oidc-hardcoded-claim-mapper"}, "name": {"tenant"},
+			"claim.name": {"tenant"}, "claim.value": {"acme"}, "jsonType.label": {"String"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("add mapper: %d %s", p.status, p.body)
+		}
+		if p := admin.submit(home, "/admin/master/console/demo/realm-settings/user-profile/group", url.Values{"name": {"work"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("create group: %d %s", p.status, p.body)
+		}
+		before := string(e.realm("demo").UserProfile)
+
+		e.addUser(e.demo, "viewer", "viewer-pw", "view-realm", "view-users", "view-clients")
+		b := e.browser()
+		vhome := b.signIn("/admin/demo/console/", "viewer", "viewer-pw")
+		v := "/admin/demo/console/demo"
+		up := v + "/realm-settings/user-profile"
+		for _, path := range []string{"/clients/" + app + "/mappers", "/clients/" + app + "/mappers?type=oidc-hardcoded-claim-mapper",
+			"/realm-settings/user-profile", "/realm-settings/user-profile/groups", "/realm-settings/user-profile/json",
+			"/realm-settings/user-profile/attribute?name=email", "/realm-settings/user-profile/group?name=work"} {
+			p := b.get(v + path)
+			if p.status != http.StatusOK {
+				t.Errorf("%s: %d", path, p.status)
+				continue
+			}
+			for _, btn := range submitButton.FindAllString(p.body, -1) {
+				if !strings.Contains(btn, `id="sign-out"`) {
+					t.Errorf("%s offers %s", path, btn)
+				}
+			}
+		}
+		if p := b.get(v + "/clients/" + app + "/mappers"); !strings.Contains(p.body, "tenant") {
+			t.Error("the viewer does not see the mapper")
+		}
+
+		posts := []struct {
+			path string
+			form url.Values
+		}{
+			{v + "/clients/" + app + "/mappers", url.Values{"action": {"create"}, "type": {"oidc-hardcoded-claim-mapper"}, "name": {"x"}, "claim.name": {"x"}, "jsonType.label": {"String"}}},
+			{v + "/clients/" + app + "/mappers", url.Values{"action": {"add-predefined"}, "predefined": {"birthdate"}}},
+			{up + "/attribute", url.Values{"name": {"code"}, "viewAdmin": {"on"}}},
+			{up + "/group", url.Values{"name": {"other"}}},
+			{up + "/groups", url.Values{"action": {"delete"}, "name": {"work"}}},
+			{up + "/json", url.Values{"profile": {`{"attributes":[{"name":"username"},{"name":"email"}]}`}}},
+		}
+		for _, x := range posts {
+			if p := b.submit(vhome, x.path, x.form); p.status != http.StatusForbidden {
+				t.Errorf("viewer POST %s: %d", x.path, p.status)
+			}
+		}
+		c, _ := e.db.GetClient(context.Background(), e.demo.ID, app)
+		if len(c.ProtocolMappers) != 1 {
+			t.Errorf("viewer changed the mappers: %+v", c.ProtocolMappers)
+		}
+		if after := string(e.realm("demo").UserProfile); after != before {
+			t.Errorf("viewer changed the profile: %s", after)
+		}
 	})
 }
