@@ -76,6 +76,10 @@ func TestClientDedicatedMappers(t *testing.T) {
 		if !strings.Contains(p.body, `href="`+page+`"`) {
 			t.Errorf("no Dedicated mappers tab on the client: %s", p.body)
 		}
+		p = b.get(r + "/clients/" + app + "/client-scopes")
+		if !strings.Contains(p.body, `<a href="`+page+`" id="dedicated-scope">app-dedicated</a>`) {
+			t.Errorf("no app-dedicated row on the Client scopes tab: %s", p.body)
+		}
 		p = b.get(page + "?type=oidc-hardcoded-claim-mapper")
 		if p.status != http.StatusOK || !strings.Contains(p.body, `name="claim.name"`) {
 			t.Fatalf("mapper form: %d %s", p.status, p.body)
