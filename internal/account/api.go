@@ -153,7 +153,7 @@ func (h *Handler) cors(w http.ResponseWriter, r *http.Request, allowed []string)
 
 // preflight answers CORS preflight requests. Whether an origin may read a
 // response is decided on the request itself, with the token in hand.
-var preflight = web.Preflight("GET, POST, PUT, DELETE, OPTIONS", "Authorization, Content-Type, Accept")
+var preflight = web.Preflight("GET, POST, PUT, DELETE, OPTIONS", "Authorization, Content-Type, Accept, DPoP")
 
 // decodeJSON reads a bounded JSON body into v.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
