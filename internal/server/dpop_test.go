@@ -141,6 +141,9 @@ func newDPEnv(t *testing.T, kind string) *dpEnv {
 	dbs := twoNodes(t, kind)
 	db := dbs[0]
 	now := time.Now().Truncate(time.Second)
+	if _, err := provision.Master(ctx, db, "admin", "admin-pw", now); err != nil {
+		t.Fatal(err)
+	}
 	rl := realm.New(store.NewID(), "dp")
 	if err := provision.NewRealm(ctx, db, rl, now); err != nil {
 		t.Fatal(err)
@@ -401,6 +404,33 @@ func testDPoP(t *testing.T, kind string) {
 	}
 	if st, _ := e.do(0, "GET", account, nil, map[string]string{"Authorization": "Bearer " + pubAccess, "Accept": "application/json"}); st != 401 {
 		t.Errorf("account API with a bound token as Bearer: %d, want 401", st)
+	}
+
+	// So does the admin API, for the master administrator's bound token.
+	masterToken := "/realms/master/protocol/openid-connect/token"
+	st, resp = e.do(0, "POST", masterToken, url.Values{"grant_type": {"password"}, "client_id": {"admin-cli"}, "username": {"admin"}, "password": {"admin-pw"}},
+		map[string]string{"DPoP": key.proof(t, fresh("POST", e.url(0, masterToken)))})
+	if st != 200 || resp["token_type"] != "DPoP" {
+		t.Fatalf("admin-cli token with proof: %d %v", st, resp["error_description"])
+	}
+	adminAccess := resp["access_token"].(string)
+	adm := fresh("GET", e.url(0, "/admin/realms/dp"))
+	adm.Ath = ath(adminAccess)
+	if st, _ := e.do(1, "GET", "/admin/realms/dp", nil, map[string]string{"Authorization": "DPoP " + adminAccess, "DPoP": key.proof(t, adm)}); st != 200 {
+		t.Errorf("admin API with a DPoP token: %d", st)
+	}
+	for name, h := range map[string]map[string]string{
+		"as Bearer":             {"Authorization": "Bearer " + adminAccess},
+		"with a replayed proof": {"Authorization": "DPoP " + adminAccess, "DPoP": key.proof(t, adm)},
+		"with another key's proof": {"Authorization": "DPoP " + adminAccess, "DPoP": other.proof(t, func() proofClaims {
+			c := fresh("GET", e.url(0, "/admin/realms/dp"))
+			c.Ath = ath(adminAccess)
+			return c
+		}())},
+	} {
+		if st, _ := e.do(0, "GET", "/admin/realms/dp", nil, h); st != 401 {
+			t.Errorf("admin API, bound token %s: %d, want 401", name, st)
+		}
 	}
 }
 
