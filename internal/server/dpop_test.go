@@ -366,6 +366,14 @@ func testDPoP(t *testing.T, kind string) {
 		t.Errorf("introspection of a DPoP token: %d %v", st, resp)
 	}
 
+	// A bound token is revoked like a Bearer one.
+	if st, _ := e.do(0, "POST", dpOIDC+"/revoke", url.Values{"token": {access}}, map[string]string{"Authorization": svc}); st != 200 {
+		t.Errorf("revoking a DPoP token: %d", st)
+	}
+	if st, resp := e.do(1, "POST", dpOIDC+"/token/introspect", url.Values{"token": {access}}, map[string]string{"Authorization": svc}); st != 200 || resp["active"] != false {
+		t.Errorf("introspection of a revoked DPoP token: %d %v", st, resp["active"])
+	}
+
 	// A public client's refresh token is bound too.
 	pw := url.Values{"grant_type": {"password"}, "client_id": {"pub"}, "username": {"ann"}, "password": {dpPassword}}
 	st, resp = e.do(0, "POST", dpOIDC+"/token", pw, map[string]string{"DPoP": key.proof(t, fresh("POST", tokenURL))})
