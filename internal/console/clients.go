@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/token"
 )
 
 // Clients: the list, creation, and a client's tabs (settings, credentials,
@@ -103,6 +104,7 @@ type clientForm struct {
 	Enabled, ConsentRequired        bool
 	Standard, Implicit, Direct      bool
 	ServiceAccounts, FrontChannel   bool
+	DPoP                            bool // require DPoP-bound tokens
 	RootURL, BaseURL, AdminURL      string
 	RedirectURIs, WebOrigins        []string
 	PostLogoutURIs                  []string
@@ -120,6 +122,7 @@ func clientFormOf(x rep.Client) clientForm {
 	if p := x.Attributes["post.logout.redirect.uris"]; p != "" {
 		f.PostLogoutURIs = strings.Split(p, "##")
 	}
+	f.DPoP = x.Attributes[token.AttrDPoPBound] == "true"
 	return f
 }
 
@@ -143,8 +146,10 @@ func (q *rq) readClientForm(f *clientForm) (rep.Client, error) {
 	// not show is left out, so the API's creation defaults apply (a root
 	// URL seeds the admin URL).
 	x.RootURL, x.BaseURL, x.AdminURL = q.present("rootUrl"), q.present("baseUrl"), q.present("adminUrl")
-	if q.r.PostForm.Has("postLogoutRedirectUris") {
-		x.Attributes = map[string]string{"post.logout.redirect.uris": strings.Join(f.PostLogoutURIs, "##")}
+	if q.r.PostForm.Has("postLogoutRedirectUris") { // the settings form, not the creation form
+		f.DPoP = q.checked("dpopBound")
+		x.Attributes = map[string]string{"post.logout.redirect.uris": strings.Join(f.PostLogoutURIs, "##"),
+			token.AttrDPoPBound: strconv.FormatBool(f.DPoP)}
 	}
 	switch access {
 	case "public":
