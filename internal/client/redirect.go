@@ -193,13 +193,17 @@ func checkRedirectURI(s string) (*url.URL, bool) {
 	if scheme := strings.ToLower(u.Scheme); (scheme == "http" || scheme == "https") && (u.Host == "" || u.Opaque != "") {
 		return nil, false
 	}
+	// An encoded "/" or "\" is looked for in the text as given, before the
+	// query: EscapedPath re-encodes a path whose escaping it finds invalid
+	// ("/a%2Fb\"") from the decoded form, and so would hide it.
+	beforeQuery, _, _ := strings.Cut(s, "?")
+	lower := strings.ToLower(beforeQuery)
+	if strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") {
+		return nil, false
+	}
 	raw := u.EscapedPath()
 	if u.Opaque != "" {
 		raw = u.Opaque
-	}
-	lower := strings.ToLower(raw)
-	if strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") {
-		return nil, false
 	}
 	for _, seg := range strings.Split(raw, "/") {
 		dec, err := url.PathUnescape(seg)

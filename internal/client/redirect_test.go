@@ -30,6 +30,7 @@ func TestRedirectURIMatching(t *testing.T) {
 		{"dot-dot traversal", "https://app.example/cb/../evil", false},
 		{"encoded dot-dot traversal", "https://app.example/wild/%2e%2e/evil", false},
 		{"encoded slash", "https://app.example/wild/a%2Fb", false},
+		{"encoded slash in a path Go re-escapes", "https://app.example/wild/a%2Fb\"", false},
 		{"single dot segment", "https://app.example/wild/./x", false},
 		{"other host", "https://evil.example/cb", false},
 		{"suffix host", "https://app.example.evil.com/cb", false},
