@@ -1,7 +1,10 @@
 package keys
 
 import (
+	"maps"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,6 +28,11 @@ func Defaults(realmName string, now time.Time) ([]Key, error) {
 	}
 	enc := make(chan result, 1)
 	go func() {
+		if sharedEnc.on.Load() {
+			k, err := sharedEncKey(realmName, now)
+			enc <- result{k, err}
+			return
+		}
 		k, err := generateNamed(ProviderRSAEncGenerated, nameRSAEncGenerated, nil, realmName, now)
 		enc <- result{k, err}
 	}()
@@ -41,6 +49,32 @@ func Defaults(realmName string, now time.Time) ([]Key, error) {
 		return nil, err
 	}
 	return append([]Key{sig, e.k}, secrets...), nil
+}
+
+// sharedEnc is the one "rsa-enc-generated" key Defaults gives every realm
+// once ShareEncKeyInTests was called.
+var sharedEnc struct {
+	on   atomic.Bool
+	once sync.Once
+	k    Key
+	err  error
+}
+
+// ShareEncKeyInTests makes Defaults give every new realm of this process
+// the same RSA-OAEP key, under a component id of its own, instead of
+// generating one. Test binaries create hundreds of realms, each of which
+// would otherwise cost a second 2048-bit key; Gatehouse never signs with
+// that key, so no signature check is weakened. Only test support code
+// (storetest) calls it; a server never does.
+func ShareEncKeyInTests() { sharedEnc.on.Store(true) }
+
+func sharedEncKey(realmName string, now time.Time) (Key, error) {
+	sharedEnc.once.Do(func() {
+		sharedEnc.k, sharedEnc.err = generateNamed(ProviderRSAEncGenerated, nameRSAEncGenerated, nil, realmName, now)
+	})
+	k := sharedEnc.k
+	k.ID, k.CreatedAt, k.Config = newID(), now.UnixMilli(), maps.Clone(k.Config)
+	return k, sharedEnc.err
 }
 
 // DefaultSecrets makes the "hmac-generated-hs512" (HS512) and
