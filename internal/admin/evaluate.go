@@ -166,7 +166,7 @@ func (a clientsAPI) example(kind string) endpoint {
 		in := token.Input{
 			Issuer: rq.h.URLs.RealmURL(rq.R, rq.Realm.Name), Realm: rq.Realm, Client: c, User: u,
 			UserSession: us, ClientSession: cs, Scopes: acc.Scopes, RealmRoles: acc.RealmRoles, ClientRoles: acc.ClientRoles,
-			Now: now, AccessExp: session.AccessExpiry(rq.Realm, c, us, nowS), ACR: "1",
+			Groups: acc.Groups, Now: now, AccessExp: session.AccessExpiry(rq.Realm, c, us, nowS), ACR: "1",
 			AllowedOrigins: c.AllowedOrigins(rq.h.URLs.Base(rq.R)),
 		}
 		switch kind {

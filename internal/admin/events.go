@@ -321,6 +321,9 @@ func adminOperation(method, route string) (op, typ string, ok bool) {
 		return op, events.ResourceClientScopeMapping, true
 	case has("/protocol-mappers/"):
 		return op, events.ResourceProtocolMapper, true
+	case route == "/users/{id}/impersonation":
+		// Recorded as the user's login event IMPERSONATE instead.
+		return "", "", false
 	case strings.HasPrefix(route, "/users/{id}/groups/"):
 		return link(), events.ResourceGroupMembership, true
 	case strings.HasPrefix(route, "/users/{id}/"):

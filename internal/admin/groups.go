@@ -84,13 +84,13 @@ func (v *groupView) group(id string) (role.Group, error) {
 // path is "/top/…/name". The store keeps the tree acyclic (MoveGroup), and
 // the depth bound guards against a corrupt row anyway.
 func (v *groupView) path(g role.Group) (string, error) {
-	p := rep.GroupPath("", g.Name)
+	p := role.GroupPath("", g.Name)
 	for depth := 0; g.ParentID != "" && depth < 1000; depth++ {
 		parent, err := v.group(g.ParentID)
 		if err != nil {
 			return "", err
 		}
-		p = rep.GroupPath("", parent.Name) + p
+		p = role.GroupPath("", parent.Name) + p
 		g = parent
 	}
 	return p, nil

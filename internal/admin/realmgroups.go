@@ -123,7 +123,7 @@ func (a groupsAPI) byPath(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	for id, p := range rep.GroupPaths(all) {
+	for id, p := range role.GroupPaths(all) {
 		if p != want {
 			continue
 		}

@@ -696,7 +696,9 @@ func (h *Handler) partialExport(rq *Request) error {
 
 // partialImportRep is Keycloak's PartialImportRepresentation. Identity
 // providers, which Gatehouse does not have, are ignored like every unknown
-// member of a realm file.
+// member of a realm file; so are the realm's components (its user profile
+// among them) and localizationTexts, which Keycloak's partial import does
+// not read either. Each lands in the answer's warnings.
 type partialImportRep struct {
 	IfResourceExists string       `json:"ifResourceExists"`
 	Users            []rep.User   `json:"users"`
@@ -1190,7 +1192,7 @@ func (pi *partialImporter) groups(ctx context.Context) error {
 		if xg.Name == "" {
 			return badRequest("Group name is missing")
 		}
-		path := rep.GroupPath("", xg.Name)
+		path := role.GroupPath("", xg.Name)
 		action := "ADDED"
 		if id, ok := top[xg.Name]; ok {
 			overwrite, err := pi.exists("Group '" + path + "' already exists")

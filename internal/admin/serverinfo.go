@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/events"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
@@ -244,6 +245,10 @@ func builtinMappers() []rep.ProtocolMapper {
 		attr("gender", "gender", "gender", "String"),
 		attr("given name", "firstName", "given_name", "String"),
 		oidc("groups", token.MapperRealmRole, all(map[string]string{"user.attribute": "foo", "claim.name": "groups", "jsonType.label": "String", "multivalued": "true"}, allTokens...)),
+		// Offered, not in any default scope: a client adds them to carry the
+		// impersonator's id and username as the "impersonator" claim.
+		oidc("impersonator id", token.MapperSessionNote, all(map[string]string{"user.session.note": session.NoteImpersonatorID, "claim.name": "impersonator.id", "jsonType.label": "String"}, "id", "access", "introspection")),
+		oidc("impersonator username", token.MapperSessionNote, all(map[string]string{"user.session.note": session.NoteImpersonatorUsername, "claim.name": "impersonator.username", "jsonType.label": "String"}, "id", "access", "introspection")),
 		attr("locale", "locale", "locale", "String"),
 		attr("middle name", "middleName", "middle_name", "String"),
 		attr("nickname", "nickname", "nickname", "String"),
@@ -444,7 +449,8 @@ func serverInfo(started, now time.Time) map[string]any {
 		"enums": map[string][]string{
 			"sslRequired":   {"ALL", "EXTERNAL", "NONE"},
 			"eventType":     events.Types(),
-			"operationType": {"CREATE", "UPDATE", "DELETE", "ACTION"},
+			"operationType": {events.OpCreate, events.OpUpdate, events.OpDelete, events.OpAction},
+			"resourceType":  events.ResourceTypes(),
 		},
 	}
 }

@@ -635,7 +635,7 @@ func (a userAPI) memberships(rq *Request, u user.User) ([]role.Group, map[string
 	if err != nil {
 		return nil, nil, err
 	}
-	return gs, rep.GroupPaths(all), nil
+	return gs, role.GroupPaths(all), nil
 }
 
 // groups answers GET /users/{id}/groups. Without max Keycloak lists every

@@ -19,6 +19,9 @@ type apiError struct {
 	Status  int
 	Message string
 	Field   string // the form field the API named, if any
+	// Fields holds each field's message when the API named several (the
+	// user profile's {"errors": [...]}), keyed by attribute name.
+	Fields map[string]string
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("admin API %d: %s", e.Status, e.Message) }
@@ -88,9 +91,25 @@ func readError(res *response) *apiError {
 		ErrorDescription string   `json:"error_description"`
 		Field            string   `json:"field"`
 		Params           []string `json:"params"`
+		Errors           []struct {
+			Field        string   `json:"field"`
+			ErrorMessage string   `json:"errorMessage"`
+			Params       []string `json:"params"`
+		} `json:"errors"`
 	}
 	json.Unmarshal(res.body.Bytes(), &b)
 	e := &apiError{Status: res.status, Field: b.Field}
+	for _, fe := range b.Errors {
+		if fe.Field == "" || fe.ErrorMessage == "" {
+			continue
+		}
+		if e.Fields == nil {
+			e.Fields = map[string]string{}
+		}
+		if _, seen := e.Fields[fe.Field]; !seen { // the first message of a field is the one shown
+			e.Fields[fe.Field] = messageText(fe.ErrorMessage, fe.Params)
+		}
+	}
 	switch {
 	case res.status == http.StatusForbidden:
 		e.Message = "You do not have permission to do this."
@@ -100,6 +119,8 @@ func readError(res *response) *apiError {
 		e.Message = messageText(b.ErrorMessage, b.Params)
 	case b.ErrorDescription != "":
 		e.Message = b.ErrorDescription
+	case len(e.Fields) > 0:
+		e.Message = "Please correct the fields marked below."
 	case b.Error != "":
 		e.Message = b.Error
 	default:

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -197,9 +198,18 @@ func checkCSRF(r *http.Request, sess consoleSession) error {
 		return &pageError{Status: http.StatusForbidden, Msg: "The form was sent from another site and was refused.",
 			Err: errors.New("cross-site POST")}
 	}
-	r.Body = http.MaxBytesReader(nil, r.Body, 1<<20)
-	if err := r.ParseForm(); err != nil {
-		return errPage(http.StatusBadRequest, "The form could not be read.")
+	// A form with a file (a partial import) may be as large as the admin
+	// API takes a JSON body; its files wait on disk beyond 1 MiB.
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		r.Body = http.MaxBytesReader(nil, r.Body, maxImportFile+1<<20)
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			return errPage(http.StatusBadRequest, "The form could not be read.")
+		}
+	} else {
+		r.Body = http.MaxBytesReader(nil, r.Body, 1<<20)
+		if err := r.ParseForm(); err != nil {
+			return errPage(http.StatusBadRequest, "The form could not be read.")
+		}
 	}
 	if sess.CSRF == "" || !equalSecret(r.PostForm.Get("csrf"), sess.CSRF) {
 		return &pageError{Status: http.StatusForbidden, Msg: "The form has expired. Reload the page and try again.",

@@ -207,7 +207,7 @@ func (q *rq) clientView(x rep.Client, tab string) *view {
 	if accessType(x) == "confidential" && q.perms.can("manage-clients") {
 		triples = append(triples, "credentials", "/credentials", "Credentials")
 	}
-	triples = append(triples, "client-scopes", "/client-scopes", "Client scopes", "scope", "/scope", "Dedicated scope",
+	triples = append(triples, "client-scopes", "/client-scopes", "Client scopes", "mappers", "/mappers", "Dedicated mappers", "scope", "/scope", "Dedicated scope",
 		"evaluate", "/evaluate", "Evaluate", "roles", "/roles", "Roles", "sessions", "/sessions", "Sessions")
 	if boolean(x.ServiceAccountsEnabled) {
 		triples = append(triples, "service-account", "/service-account", "Service account roles")
@@ -285,6 +285,9 @@ type clientScopesData struct {
 	Linked    []scopeLink
 	Available []scopeLink
 	Editable  bool
+	// Dedicated names the client's own mappers and scope as one more row
+	// (<clientId>-dedicated), linked to its Dedicated mappers tab.
+	Dedicated, DedicatedURL string
 }
 
 // clientScopesTab lists the client's default and optional client scopes,
@@ -319,7 +322,8 @@ func (h *Handler) clientScopesTab(q *rq) error {
 		return q.redirect(q.realmURL(base+"/client-scopes"), notice)
 	}
 	v := q.clientView(x, "client-scopes")
-	d := &clientScopesData{Editable: q.perms.can("manage-clients")}
+	d := &clientScopesData{Editable: q.perms.can("manage-clients"), Dedicated: x.ClientID + "-dedicated",
+		DedicatedURL: q.realmURL(base + "/mappers")}
 	v.Data = d
 	linked := map[string]bool{}
 	for _, kind := range []string{"default", "optional"} {

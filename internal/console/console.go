@@ -1,6 +1,6 @@
 // Package console is the admin console: server-rendered pages under
 // /admin/{realm}/console/ (Keycloak's address) for realms, clients, client
-// scopes, roles, groups, users and sessions.
+// scopes, roles, groups, users, sessions and events.
 //
 // The console holds no rule of its own about who may do what. It signs the
 // administrator in through the realm's login page as the
@@ -127,6 +127,13 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("POST", "/realm-settings/delete", h.deleteRealm)
 	page("GET POST", "/realm-settings/localization", h.realmLocalization)
 	page("GET POST", "/realm-settings/user-profile", h.realmUserProfile)
+	page("GET POST", "/realm-settings/user-profile/groups", h.userProfileGroups)
+	page("GET POST", "/realm-settings/user-profile/json", h.userProfileJSON)
+	page("GET POST", "/realm-settings/user-profile/attribute", h.userProfileAttribute)
+	page("GET POST", "/realm-settings/user-profile/group", h.userProfileGroup)
+	page("GET POST", "/realm-settings/events", h.realmEventsConfig)
+	page("GET POST", "/realm-settings/partial-export", h.realmPartialExport)
+	page("GET POST", "/realm-settings/partial-import", h.realmPartialImport)
 
 	page("GET", "/clients", h.clientList)
 	page("GET POST", "/clients/new", h.clientCreate)
@@ -135,6 +142,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/clients/{id}/credentials", h.clientCredentials)
 	page("GET POST", "/clients/{id}/client-scopes", h.clientScopesTab)
 	page("GET POST", "/clients/{id}/scope", h.clientScope)
+	page("GET POST", "/clients/{id}/mappers", h.clientMappers)
 	page("GET POST", "/clients/{id}/roles", h.clientRoles)
 	page("GET", "/clients/{id}/sessions", h.clientSessions)
 	page("GET", "/clients/{id}/evaluate", h.clientEvaluate)
@@ -169,8 +177,12 @@ func (h *Handler) routes(mux *http.ServeMux) {
 
 	page("GET POST", "/sessions", h.realmSessionsPage)
 
+	page("GET POST", "/events", h.userEvents)
+	page("GET POST", "/events/user-events", h.userEvents)
+	page("GET POST", "/events/admin-events", h.adminEvents)
+
 	// Keycloak's console has pages we do not (authentication, identity
-	// providers, events…): a link to one gets a console page saying so,
+	// providers…): a link to one gets a console page saying so,
 	// not the API's JSON. /admin/realms/... stays the API's.
 	mux.HandleFunc("GET "+prefix+"/{rest...}", func(w http.ResponseWriter, r *http.Request) {
 		if r.PathValue("realm") == "realms" {

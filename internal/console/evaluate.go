@@ -86,9 +86,16 @@ func (h *Handler) clientAdapterConfig(q *rq) error {
 	if res.status != http.StatusOK {
 		return readError(res)
 	}
-	q.w.Header().Set("Content-Type", "application/octet-stream")
-	q.w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	q.w.Header().Set("Cache-Control", "no-store")
-	_, err = q.w.Write(res.body.Bytes())
+	return q.download(name, "application/octet-stream", res.body.Bytes())
+}
+
+// download answers a file for the browser to save as name.
+func (q *rq) download(name, contentType string, body []byte) error {
+	hdr := q.w.Header()
+	hdr.Set("Content-Type", contentType)
+	hdr.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	_, err := q.w.Write(body)
 	return err
 }

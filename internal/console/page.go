@@ -24,6 +24,9 @@ var notices = map[string]string{
 	"password":    "The password has been set.",
 	"joined":      "Added to the group.",
 	"left":        "Removed from the group.",
+
+	"user-events-cleared":  "The user events have been cleared.",
+	"admin-events-cleared": "The admin events have been cleared.",
 }
 
 // view starts the data of a page in nav section nav and tab tab.
@@ -126,11 +129,16 @@ func failed(v *view, err error) (int, error) {
 		return http.StatusBadRequest, nil
 	case errors.As(err, &ae):
 		v.Error = ae.Message
-		if ae.Field != "" {
+		if ae.Field != "" || len(ae.Fields) > 0 {
 			if v.FieldErrors == nil {
 				v.FieldErrors = map[string]string{}
 			}
+		}
+		if ae.Field != "" {
 			v.FieldErrors[ae.Field] = ae.Message
+		}
+		for f, msg := range ae.Fields {
+			v.FieldErrors[f] = msg
 		}
 		return ae.Status, nil
 	}

@@ -210,7 +210,7 @@ func (q *rq) realmTabs(current string) []tabLink {
 	return tabs(q.realmURL("/realm-settings"), current, "general", "", "General", "login", "/login", "Login",
 		"tokens", "/tokens", "Tokens", "sessions", "/sessions", "Sessions", "keys", "/keys", "Keys",
 		"localization", "/localization", "Localization", "user-profile", "/user-profile", "User profile",
-		"client-policies", "/client-policies", "Client policies")
+		"client-policies", "/client-policies", "Client policies", "events", "/events", "Events")
 }
 
 // deleteRealm deletes the realm and everything in it.

@@ -94,7 +94,9 @@ var templateFuncs = template.FuncMap{
 		return formField{Name: name, Label: label, Value: value, Error: v.FieldError(name)}
 	},
 	"withHelp": func(f formField, help string) formField { f.Help = help; return f },
+	"required": func(f formField, on bool) formField { f.Required = on; return f },
 	"list":     func(xs ...any) []any { return xs },
+	"pretty":   prettyJSON,
 }
 
 // formatDate formats epoch milliseconds as UTC; 0 is no date.
@@ -144,6 +146,7 @@ type formField struct {
 	Name, Label, Help string
 	Value             any
 	Error             string
+	Required          bool // marked with * (the form is novalidate: the server decides)
 }
 
 // parseTemplates reads templates/console/*.html from theme: layout.html

@@ -66,6 +66,10 @@ type userForm struct {
 	userRow
 	Actions  []option
 	Editable bool
+	// Fields are the user profile's attributes beyond the root ones, shown
+	// on the create form; Required marks the root ones it requires.
+	Fields   []attrField
+	Required map[string]bool
 	// Impersonate: the administrator holds the impersonation role.
 	Impersonate bool
 }
@@ -109,17 +113,33 @@ func (h *Handler) userCreate(q *rq) error {
 	v.Back = &link{"Users", q.realmURL("/users")}
 	f := &userForm{userRow: userRow{Enabled: true}, Actions: requiredActions, Editable: q.perms.can("manage-users")}
 	v.Data = f
+	// The user profile's attributes, as Keycloak's create form shows them:
+	// each with its required mark, and the API's message under it when the
+	// profile refuses a value.
+	pf, err := q.profileFields(nil)
+	if err != nil {
+		return err
+	}
+	f.Fields, f.Required = pf.Fields, pf.RootRequired
 	if !q.post() {
 		return q.render(http.StatusOK, "user.html", v)
 	}
 	x, err := q.readUserForm(f)
+	if attrs := q.readProfileFields(f.Fields); len(attrs) > 0 {
+		x.Attributes = attrs
+	}
 	if err == nil {
 		var loc string
 		if loc, err = q.api(http.MethodPost, q.adminPath("/users"), x, nil); err == nil {
 			return q.redirect(q.realmURL("/users/"+seg(lastSegment(loc))), "created")
 		}
 	}
-	return q.refused(v, "user.html", userError(err))
+	status, err := failed(v, userError(err))
+	if err != nil {
+		return err
+	}
+	markFields(v, f.Fields)
+	return q.render(status, "user.html", v)
 }
 
 func (q *rq) loadUser() (rep.User, error) {
@@ -147,6 +167,13 @@ func (h *Handler) userDetails(q *rq) error {
 	}
 	v := q.userView(u, "details")
 	f := &userForm{userRow: userRowOf(u), Editable: q.perms.can("manage-users"), Impersonate: q.perms.can("impersonation")}
+	// The profile's other attributes are edited on the Attributes tab; here
+	// only the root fields' required marks.
+	pf, err := q.profileFields(u.Attributes)
+	if err != nil {
+		return err
+	}
+	f.Required = pf.RootRequired
 	f.Actions = slices.Clone(requiredActions)
 	for i := range f.Actions {
 		f.Actions[i].Selected = slices.Contains(u.RequiredActions, f.Actions[i].Value)

@@ -39,6 +39,7 @@ const (
 	RevokeGrantError     = "REVOKE_GRANT_ERROR"
 	UpdatePassword       = "UPDATE_PASSWORD"
 	UpdatePasswordError  = "UPDATE_PASSWORD_ERROR"
+	Impersonate          = "IMPERSONATE"
 )
 
 // Event is a login event: something a user or client did through the

@@ -29,6 +29,9 @@ const (
 	DetailRememberMe       = "remember_me"
 	DetailRevokedClient    = "revoked_client"
 	DetailCredentialType   = "credential_type"
+	// The administrator's username and realm on IMPERSONATE.
+	DetailImpersonator      = "impersonator"
+	DetailImpersonatorRealm = "impersonator_realm"
 )
 
 var allowedDetails = map[string]bool{
@@ -36,7 +39,7 @@ var allowedDetails = map[string]bool{
 	DetailCodeID: true, DetailUsername: true, DetailGrantType: true, DetailScope: true,
 	DetailRefreshTokenType: true, DetailTokenID: true, DetailRefreshTokenID: true,
 	DetailResponseType: true, DetailResponseMode: true, DetailRememberMe: true,
-	DetailRevokedClient: true, DetailCredentialType: true,
+	DetailRevokedClient: true, DetailCredentialType: true, DetailImpersonator: true, DetailImpersonatorRealm: true,
 }
 
 // maxDetail bounds a detail's value; a redirect URI is the longest one.

@@ -125,3 +125,12 @@ const (
 	ResourceRealmScopeMapping        = "REALM_SCOPE_MAPPING"
 	ResourceClientScopeMapping       = "CLIENT_SCOPE_MAPPING"
 )
+
+// ResourceTypes returns the resource types of admin events that the admin
+// API produces, as serverinfo lists them for the console's filters.
+func ResourceTypes() []string {
+	return []string{ResourceRealm, ResourceRealmRole, ResourceRealmRoleMapping, ResourceProtocolMapper, ResourceUser,
+		ResourceUserLoginFailure, ResourceUserSession, ResourceGroup, ResourceGroupMembership, ResourceClient,
+		ResourceClientRole, ResourceClientRoleMapping, ResourceClientScope, ResourceClientScopeClientMapping,
+		ResourceRealmScopeMapping, ResourceClientScopeMapping}
+}

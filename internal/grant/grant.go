@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/token"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
@@ -93,6 +94,9 @@ type Access struct {
 	Scopes      []client.Scope
 	RealmRoles  []string
 	ClientRoles map[string][]string
+	// Groups are the full paths of the user's groups ("/staff/ops"), read
+	// only when a group membership mapper is in effect.
+	Groups []string
 }
 
 // Resolve applies role scope to a request for client c by user u with the
@@ -138,6 +142,17 @@ func Resolve(ctx context.Context, db *store.DB, rl realm.Realm, c client.Client,
 	sort.Strings(out.RealmRoles)
 	for k := range out.ClientRoles {
 		sort.Strings(out.ClientRoles[k])
+	}
+	if token.NeedsGroups(c, out.Scopes) {
+		direct, all, err := db.UserGroupLineage(ctx, u.ID)
+		if err != nil {
+			return out, err
+		}
+		paths := role.GroupPaths(all)
+		for _, id := range direct {
+			out.Groups = append(out.Groups, paths[id])
+		}
+		sort.Strings(out.Groups)
 	}
 	return out, nil
 }

@@ -49,7 +49,7 @@ func (h *Handler) tokenInput(ctx context.Context, r *http.Request, rl realm.Real
 	return token.Input{
 		Issuer: h.URLs.RealmURL(r, rl.Name), Realm: rl, Client: lt.Client, User: lt.User,
 		UserSession: us, ClientSession: lt.ClientSession, Scopes: acc.Scopes, RealmRoles: acc.RealmRoles, ClientRoles: acc.ClientRoles,
-		Now: h.Now(), AccessExp: lt.Claims.Exp, ACR: "1", AllowedOrigins: lt.Client.AllowedOrigins(h.URLs.Base(r)),
+		Groups: acc.Groups, Now: h.Now(), AccessExp: lt.Claims.Exp, ACR: "1", AllowedOrigins: lt.Client.AllowedOrigins(h.URLs.Base(r)),
 	}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
@@ -91,6 +92,12 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	out["token_type"] = p.Typ
 	if lt.User.Username != "" {
 		out["username"] = lt.User.Username
+	}
+	// A token of an impersonated session names the administrator acting as
+	// the user, in RFC 8693's act claim (4.1), as Keycloak's introspection
+	// does whatever the client's mappers.
+	if actor := lt.UserSession.Notes[session.NoteImpersonatorUsername]; lt.HasSession && actor != "" {
+		out["act"] = map[string]string{"sub": actor}
 	}
 	h.introspected(r, rl, c, lt)
 	return web.WriteJSON(w, http.StatusOK, out)

@@ -120,6 +120,7 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 		Scopes:         acc.Scopes,
 		RealmRoles:     acc.RealmRoles,
 		ClientRoles:    acc.ClientRoles,
+		Groups:         acc.Groups,
 		Now:            now,
 		AccessExp:      session.AccessExpiry(x.realm, x.client, x.us, nowS),
 		Nonce:          x.nonce,

@@ -44,7 +44,7 @@ func (r *run) groups(ctx context.Context) error {
 				return fileErr(p+".name", "group %q appears twice under the same parent", xg.Name)
 			}
 			listed[xg.Name] = true
-			gp := rep.GroupPath(parentPath, xg.Name)
+			gp := role.GroupPath(parentPath, xg.Name)
 			old, ok := existing[xg.Name]
 			var id string
 			if ok {

@@ -47,6 +47,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
@@ -270,7 +271,7 @@ func (r *run) noteFileObjects() {
 	var walk func(gs []rep.Group, parent string)
 	walk = func(gs []rep.Group, parent string) {
 		for _, g := range gs {
-			p := rep.GroupPath(parent, g.Name)
+			p := role.GroupPath(parent, g.Name)
 			r.note(Create, KindGroup, p)
 			walk(g.SubGroups, p)
 		}

@@ -388,7 +388,7 @@ func groupsByPath(ctx context.Context, tx *store.DB, realmID string, paths []str
 		return nil, nil, err
 	}
 	byPath := make(map[string]string, len(all))
-	for id, p := range GroupPaths(all) {
+	for id, p := range role.GroupPaths(all) {
 		byPath[p] = id
 	}
 	for i, p := range paths {

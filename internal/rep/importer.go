@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
@@ -602,7 +603,7 @@ func (im *importer) groupsStep(ctx context.Context) error {
 				}
 				return err
 			}
-			gp := GroupPath(parentPath, g.Name)
+			gp := role.GroupPath(parentPath, g.Name)
 			im.groups[gp] = g.ID
 			ids, err := im.roleIDs(ctx, xg.RealmRoles, xg.ClientRoles, p, true)
 			if err != nil {

@@ -112,42 +112,6 @@ func (x Group) ToDomain(realmID, parentID string) role.Group {
 	}
 }
 
-// GroupPath returns the path of a group named name under the group at
-// parentPath ("" for a top-level group). A "/" inside a name is not escaped:
-// Keycloak writes it as "~/" only when its escape-slashes-in-group-path
-// option is on, and that option is off by default.
-func GroupPath(parentPath, name string) string {
-	return parentPath + "/" + name
-}
-
-// GroupPaths returns each group's path ("/parent/child") by id. A group
-// whose parent is missing is placed at the top; a parent cycle, which the
-// store should never hold, is cut rather than followed forever.
-func GroupPaths(groups []role.Group) map[string]string {
-	byID := make(map[string]role.Group, len(groups))
-	for _, g := range groups {
-		byID[g.ID] = g
-	}
-	paths := make(map[string]string, len(groups))
-	var path func(id string, depth int) string
-	path = func(id string, depth int) string {
-		if p, ok := paths[id]; ok {
-			return p
-		}
-		g := byID[id]
-		parent := ""
-		if _, ok := byID[g.ParentID]; ok && depth < len(groups) {
-			parent = path(g.ParentID, depth+1)
-		}
-		paths[id] = GroupPath(parent, g.Name)
-		return paths[id]
-	}
-	for _, g := range groups {
-		path(g.ID, 0)
-	}
-	return paths
-}
-
 // GroupTree nests a realm's flat group list into Keycloak's tree, with paths
 // set and siblings sorted by name. A group whose parent is missing from the
 // list is placed at the top so that it is not lost; a group caught in a
@@ -181,7 +145,7 @@ func GroupTree(groups []role.Group) []Group {
 				continue
 			}
 			seen[g.ID] = true
-			x := GroupFromDomain(g, GroupPath(parentPath, g.Name))
+			x := GroupFromDomain(g, role.GroupPath(parentPath, g.Name))
 			x.SubGroups = build(g.ID, x.Path)
 			out = append(out, x)
 		}

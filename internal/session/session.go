@@ -154,3 +154,11 @@ func AccessExpiry(r realm.Realm, c client.Client, s UserSession, now int64) int6
 
 // Unix converts a time to the session clock.
 func Unix(t time.Time) int64 { return t.Unix() }
+
+// The user-session notes of a session an administrator opened by
+// impersonation: who did (Keycloak's names, which the impersonator mappers
+// read).
+const (
+	NoteImpersonatorID       = "IMPERSONATOR_ID"
+	NoteImpersonatorUsername = "IMPERSONATOR_USERNAME"
+)

@@ -168,3 +168,33 @@ func (s *DB) ListUserGroups(ctx context.Context, userID string) ([]role.Group, e
 	return s.groups(ctx, `SELECT `+qualifiedCols("g.", groupCols)+` FROM realm_groups g
 		JOIN group_members m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name`, userID)
 }
+
+// UserGroupLineage returns the groups a user is a direct member of (their
+// ids, in direct) together with every ancestor of those groups (in all,
+// direct ones included), so role.GroupPaths(all) names each direct group
+// by its full path. The walk up stops at 1000 levels, deeper than any tree
+// the store lets MoveGroup build.
+func (s *DB) UserGroupLineage(ctx context.Context, userID string) (direct []string, all []role.Group, err error) {
+	all, err = s.groups(ctx, `WITH RECURSIVE lineage(id, depth) AS (
+			SELECT group_id, 0 FROM group_members WHERE user_id = $1
+			UNION
+			SELECT g.parent_id, l.depth + 1 FROM lineage l JOIN realm_groups g ON g.id = l.id
+			WHERE g.parent_id <> '' AND l.depth < 1000)
+		SELECT `+groupCols+` FROM realm_groups WHERE id IN (SELECT id FROM lineage) ORDER BY name`, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := s.query(ctx, `SELECT group_id FROM group_members WHERE user_id = $1 ORDER BY group_id`, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, nil, err
+		}
+		direct = append(direct, id)
+	}
+	return direct, all, rows.Err()
+}

@@ -140,6 +140,18 @@ func applies(m client.ProtocolMapper, k kind, lightweight bool) bool {
 	return false
 }
 
+// NeedsGroups reports whether a token for client c with scopes in effect
+// runs a group membership mapper, so that the caller reads the user's
+// groups (Input.Groups) only then.
+func NeedsGroups(c client.Client, scopes []client.Scope) bool {
+	for _, m := range mappers(Input{Client: c, Scopes: scopes}) {
+		if m.ProtocolMapper == MapperGroups {
+			return true
+		}
+	}
+	return false
+}
+
 // mappers returns the mappers in effect in the order they run: the client's
 // own mappers, then each scope's (in scope order, by name within a scope),
 // stably sorted by priority. Keycloak lists the client itself first among

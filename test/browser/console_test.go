@@ -70,6 +70,16 @@ func TestAdminConsole(t *testing.T) {
 	c.open("/admin/master/console/ldap-demo/realm-settings/login")
 	c.shot("console-realm-login")
 
+	// Events: the realm saves user events, and admin events with their
+	// representations.
+	c.open("/admin/master/console/ldap-demo/realm-settings/events")
+	c.check("f-eventsEnabled", true)
+	c.check("f-adminEventsEnabled", true)
+	c.check("f-adminEventsDetailsEnabled", true)
+	c.submit("save")
+	c.notice("Your changes have been saved.")
+	c.shot("console-realm-events")
+
 	// Tokens: access tokens of 1 minute, as in the story.
 	c.open("/admin/master/console/ldap-demo/realm-settings/tokens")
 	c.set("f-accessTokenLifespan", "1")
@@ -253,6 +263,27 @@ func TestAdminConsole(t *testing.T) {
 	}
 	refresh := url.Values{"grant_type": {"refresh_token"}, "client_id": {"ldap-app"}, "client_secret": {secret}, "refresh_token": {offline}}
 	postToken(t, tokenURL, refresh)
+
+	// The script's login is on the Events page; the admin's changes are on
+	// its Admin events tab.
+	c.open("/admin/master/console/ldap-demo/events")
+	c.waitFor("user-events")
+	if got := c.text("user-events"); !strings.Contains(got, "LOGIN") || !strings.Contains(got, "ldap-app") {
+		t.Errorf("user events:\n%s", got)
+	}
+	c.shot("console-events")
+	// The search opens in place and narrows the table to the client.
+	do(t, ctx, "open the search", chromedp.Click(chromedp.ID("event-search-toggle")))
+	c.set("filter-client", "ldap-sync")
+	c.submit("search-events")
+	c.waitFor("no-events")
+	c.shot("console-events-search")
+	c.click("tab-admin-events")
+	c.waitFor("admin-events")
+	if got := c.text("admin-events"); !strings.Contains(got, "roles/auditor") || !strings.Contains(got, "CREATE") {
+		t.Errorf("admin events:\n%s", got)
+	}
+	c.shot("console-admin-events")
 
 	// The offline session shows in the sessions pages and the consents tab.
 	c.open(strings.TrimPrefix(user1, c.base) + "/sessions")

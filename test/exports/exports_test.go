@@ -28,6 +28,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
@@ -405,7 +406,7 @@ func checkInventory(t *testing.T, db *store.DB, realmName string, r map[string]a
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range rep.GroupPaths(gs) {
+	for _, p := range role.GroupPaths(gs) {
 		got.groups = append(got.groups, p)
 	}
 	for _, c := range []struct {
