@@ -425,14 +425,26 @@ func TestRealmKeys(t *testing.T) {
 			Keys   []map[string]any  `json:"keys"`
 		}
 		s.get("/admin/realms/k/keys", s.adminToken(), &got)
-		if len(got.Keys) != 2 || got.Active["RS256"] == "" || got.Active["HS512"] == "" {
+		if len(got.Keys) != 4 || got.Active["RS256"] == "" || got.Active["HS512"] == "" || got.Active["RSA-OAEP"] == "" || got.Active["AES"] == "" {
 			t.Fatalf("keys = %+v", got)
 		}
 		for _, k := range got.Keys {
-			if k["status"] != "ACTIVE" || k["use"] != "SIG" || k["providerPriority"] != 100.0 || k["providerId"] == "" {
+			use := "SIG"
+			if k["algorithm"] == "RSA-OAEP" || k["algorithm"] == "AES" {
+				use = "ENC"
+			}
+			if k["status"] != "ACTIVE" || k["use"] != use || k["providerPriority"] != 100.0 || k["providerId"] == "" {
 				t.Errorf("key %v", k)
 			}
 			switch k["algorithm"] {
+			case "RSA-OAEP":
+				if k["type"] != "RSA" || k["kid"] != got.Active["RSA-OAEP"] || k["publicKey"] == nil {
+					t.Errorf("RSA-OAEP key %v", k)
+				}
+			case "AES":
+				if k["type"] != "OCT" || k["publicKey"] != nil || k["kid"] != got.Active["AES"] {
+					t.Errorf("AES key %v", k)
+				}
 			case "RS256":
 				if k["type"] != "RSA" || k["kid"] != got.Active["RS256"] {
 					t.Errorf("RSA key %v", k)

@@ -135,10 +135,12 @@ var (
 	}}
 )
 
-// signatureAlgorithms offers every public-key algorithm: a realm without a
-// key for the one chosen gets a fallback key when it first signs with it.
+// signatureAlgorithms offers every algorithm realm keys sign with, HMAC
+// ones included (Gatehouse verifies its own HMAC access tokens): a realm
+// without a key for the one chosen gets a fallback key when it first signs
+// with it.
 func signatureAlgorithms(q *rq, specs []spec) []spec {
-	algs := slices.Clone(keys.AsymmetricAlgorithms)
+	algs := slices.Clone(keys.SignatureAlgorithms)
 	slices.Sort(algs)
 	out := slices.Clone(specs)
 	for i := range out {

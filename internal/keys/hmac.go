@@ -1,10 +1,8 @@
 package keys
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -22,14 +20,7 @@ const (
 // hmac-generated provider: a random secret and a random UUID as kid. These
 // keys are never published.
 func GenerateHMAC(now time.Time) (Key, error) {
-	secret := make([]byte, hmacSecretSize)
-	rand.Read(secret) // never fails: crypto/rand crashes the program instead
-	k := newKey(ProviderHMACGenerated, HS512, UseSig, now)
-	k.Name = "hmac-generated-hs512"
-	k.Kid = newID()
-	k.Private = secret
-	k.Config["secretSize"] = strconv.Itoa(hmacSecretSize)
-	return k, nil
+	return generateNamed(ProviderHMACGenerated, nameHMACGenerated, map[string][]string{cfgAlgorithm: {HS512}}, "", now)
 }
 
 // ExportHMAC returns the secret value of an hmac-generated component config:

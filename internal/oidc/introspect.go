@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -55,20 +54,15 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// The kind of token is read from its own signature, whatever the hint says.
-	var (
-		claims map[string]any
-		access bool
-	)
-	if cl, err := token.VerifySigned(raw, ks); err == nil {
-		claims, access = cl, true
-	} else if cl, err := token.Verify(raw, ks, keys.HS512); err == nil {
-		claims = cl
-	} else {
+	// The kind of token is read from its own typ, whatever the hint says:
+	// with an HMAC realm default, access and refresh tokens share an alg.
+	claims, err := token.VerifySigned(raw, ks)
+	if err != nil {
 		return h.inactive(w, r, rl, c)
 	}
 	p, err := token.Parse(claims)
-	if err != nil || (access && !token.IsAccessType(p.Typ) && p.Typ != token.TypeID) || (!access && p.Typ != "Refresh" && p.Typ != "Offline") {
+	access := err == nil && (token.IsAccessType(p.Typ) || p.Typ == token.TypeID)
+	if err != nil || (!access && p.Typ != token.TypeRefresh && p.Typ != token.TypeOffline) {
 		return h.inactive(w, r, rl, c)
 	}
 	lt, err := h.checkParsed(r.Context(), r, rl, p)

@@ -3,7 +3,6 @@ package oidc
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/grant"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
+	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -191,28 +191,9 @@ func scopeString(s grant.Scopes) string {
 	return out
 }
 
-var errNoKey = errors.New("realm has no active signing key")
-
-// signingKey returns the realm's active key for alg. A realm without one
-// gets a fallback key (keys.Fallback), stored and added to *ks, so a realm
-// whose defaultSignatureAlgorithm or a client's signature setting names an
-// algorithm without a key still issues tokens. Two nodes racing here each
-// store a valid key; both verify.
+// signingKey is provision.SigningKey for this handler.
 func (h *Handler) signingKey(ctx context.Context, rl realm.Realm, ks *[]keys.Key, alg string) (keys.Key, error) {
-	if k, ok := keys.Active(*ks, alg); ok {
-		return k, nil
-	}
-	k, err := keys.Fallback(alg, rl.Name, h.Now())
-	if err != nil {
-		return keys.Key{}, fmt.Errorf("%w: %v", errNoKey, err)
-	}
-	k.RealmID = rl.ID
-	if err := h.Store.CreateKey(ctx, k); err != nil {
-		return keys.Key{}, err
-	}
-	h.Log.Warn("created a fallback key: no active key for the algorithm", "realm", rl.Name, "alg", alg, "kid", k.Kid)
-	*ks = append(*ks, k)
-	return k, nil
+	return provision.SigningKey(ctx, h.Store, h.Log, rl, ks, alg, h.Now())
 }
 
 // sessionClock converts a time to the session clock (epoch seconds).

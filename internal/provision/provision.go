@@ -323,35 +323,20 @@ func adminClientRoles(ctx context.Context, tx *store.DB, realmID, clientID strin
 	return tx.AddComposites(ctx, ra.ID, all...)
 }
 
+// ensureKeys gives a realm without keys Keycloak's default key providers
+// (keys.Defaults). A realm with any key keeps what it has: one imported
+// with an ES256 key alone signs with it, and an algorithm it lacks gets a
+// fallback key when a token first needs it (SigningKey).
 func ensureKeys(ctx context.Context, tx *store.DB, r realm.Realm, now time.Time) error {
 	ks, err := tx.ListKeys(ctx, r.ID)
+	if err != nil || len(ks) > 0 {
+		return err
+	}
+	defaults, err := keys.Defaults(r.Name, now)
 	if err != nil {
 		return err
 	}
-	hasRSA, hasHMAC := false, false
-	for _, k := range ks {
-		switch k.Algorithm {
-		case keys.RS256:
-			hasRSA = true
-		case keys.HS512:
-			hasHMAC = true
-		}
-	}
-	if !hasRSA {
-		k, err := keys.GenerateRSA(r.Name, now)
-		if err != nil {
-			return err
-		}
-		k.RealmID = r.ID
-		if err := tx.CreateKey(ctx, k); err != nil {
-			return err
-		}
-	}
-	if !hasHMAC {
-		k, err := keys.GenerateHMAC(now)
-		if err != nil {
-			return err
-		}
+	for _, k := range defaults {
 		k.RealmID = r.ID
 		if err := tx.CreateKey(ctx, k); err != nil {
 			return err

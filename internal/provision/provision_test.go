@@ -2,6 +2,7 @@ package provision_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -73,13 +74,21 @@ func TestNewRealmHasKeycloakBuiltins(t *testing.T) {
 			t.Errorf("realm-admin composites: %d", len(kids))
 		}
 
+		// Keycloak's default key providers, by name, algorithm and priority.
 		ks, _ := db.ListKeys(ctx, r.ID)
-		algs := map[string]bool{}
+		var got []string
 		for _, k := range ks {
-			algs[k.Algorithm] = k.Active && k.Enabled
+			got = append(got, fmt.Sprintf("%s %s %s %d %v", k.DisplayName(), k.ProviderID, k.Algorithm, k.Priority, k.Active && k.Enabled))
 		}
-		if !algs["RS256"] || !algs["HS512"] || len(ks) != 2 {
-			t.Errorf("keys: %v", algs)
+		slices.Sort(got)
+		wantKeys := []string{
+			"aes-generated aes-generated AES 100 true",
+			"hmac-generated-hs512 hmac-generated HS512 100 true",
+			"rsa-enc-generated rsa-enc-generated RSA-OAEP 100 true",
+			"rsa-generated rsa-generated RS256 100 true",
+		}
+		if !slices.Equal(got, wantKeys) {
+			t.Errorf("keys:\n%v\nwant\n%v", got, wantKeys)
 		}
 
 		// A new client receives the realm's default scopes.

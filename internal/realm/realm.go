@@ -9,8 +9,11 @@ package realm
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
 )
 
 // Realm is a tenant: its users, clients, roles and keys are separate from every
@@ -219,6 +222,10 @@ func (r Realm) Validate() error {
 	case "MULTIPLE", "LINEAR":
 	default:
 		return errors.New("bruteForceStrategy must be MULTIPLE or LINEAR")
+	}
+	if a := r.DefaultSignatureAlgorithm; a != "" && !keys.Signs(a) {
+		return fmt.Errorf("defaultSignatureAlgorithm %q is not a signature algorithm realm keys sign with: use one of %s",
+			a, strings.Join(keys.SignatureAlgorithms, ", "))
 	}
 	return nil
 }

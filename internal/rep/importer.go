@@ -530,17 +530,24 @@ func (im *importer) keys(ctx context.Context) error {
 	for i := range comps {
 		paths[i] = fmt.Sprintf("$.components[%q][%d]", keyProviders, i)
 	}
-	if im.x.PrivateKey != "" {
+	legacy := len(comps) == 0 && im.x.PrivateKey != ""
+	if legacy {
 		// A pre-key-provider realm key becomes the "rsa" provider it was
-		// migrated to; its certificate, when absent, is generated.
+		// migrated to; its certificate, when absent, is generated. A file
+		// with key providers of its own uses those and ignores it.
 		comps = append(comps, Component{Name: keys.ProviderRSA, ProviderID: keys.ProviderRSA, Config: map[string][]string{
 			"privateKey": {im.x.PrivateKey}, "certificate": {im.x.Certificate}, "priority": {"100"},
 		}})
 		paths = append(paths, "$.privateKey")
+	} else if im.x.PrivateKey != "" {
+		im.warn("$.privateKey", "ignored: the file's key providers hold the realm's keys")
 	}
+	// A file without key providers gets the default ones (provision.Complete
+	// makes them). A file with some gets none added: an algorithm it has no
+	// key for gets a fallback key when a token first needs one.
 	for i, c := range comps {
 		if !slices.Contains(keys.Providers, c.ProviderID) {
-			im.warn(paths[i], "key provider %q is not supported; the realm gets keys of its own", c.ProviderID)
+			im.warn(paths[i], "key provider %q is not supported and not imported", c.ProviderID)
 			continue
 		}
 		k, err := keys.FromComponent(c.ID, keys.Params{ProviderID: c.ProviderID, Name: c.Name, Config: c.Config}, im.realm.Name, im.now)
@@ -553,6 +560,18 @@ func (im *importer) keys(ctx context.Context) error {
 		}
 		if err := im.tx.CreateKey(ctx, k); err != nil {
 			return importErr(paths[i], "%v", err)
+		}
+	}
+	if legacy {
+		secrets, err := keys.DefaultSecrets(im.now)
+		if err != nil {
+			return err
+		}
+		for _, k := range secrets {
+			k.RealmID = im.realm.ID
+			if err := im.tx.CreateKey(ctx, k); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,12 +21,12 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 )
 
-// A realm file with a component of every key provider, and a realm-level
-// privateKey in the pre-Keycloak-4 form (a 1024-bit key, as old files
-// hold), imports with each provider; its export names the same providers
-// with their settings and key material, and importing that export gives
-// the same keys and the same export again. A java-keystore provider is
-// reported in the log and left out.
+// A realm file with a component of every key provider imports with each
+// provider, and no other: its realm-level privateKey (pre-Keycloak-4) is
+// ignored with a warning, and no default provider is added. Its export
+// names the same providers with their settings and key material, and
+// importing that export gives the same keys and the same export again. A
+// java-keystore provider is reported in the log and left out.
 func TestKeyProvidersRoundTrip(t *testing.T) {
 	legacy, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
@@ -60,8 +61,8 @@ func TestKeyProvidersRoundTrip(t *testing.T) {
 		if _, _, err := rep.ImportFile(ctx, a, file, rep.ImportOptions{Now: now, Log: log}); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Contains(logs.Bytes(), []byte("1024-bit RSA key")) || !bytes.Contains(logs.Bytes(), []byte("$.privateKey")) {
-			t.Errorf("no warning about the 1024-bit legacy key: %s", logs.String())
+		if !bytes.Contains(logs.Bytes(), []byte("$.privateKey")) {
+			t.Errorf("no warning about the ignored legacy key: %s", logs.String())
 		}
 		if !bytes.Contains(logs.Bytes(), []byte(`key provider \"java-keystore\" is not supported`)) || bytes.Contains(logs.Bytes(), []byte("pw")) {
 			t.Errorf("java-keystore not reported, or its password logged: %s", logs.String())
@@ -89,7 +90,9 @@ func TestKeyProvidersRoundTrip(t *testing.T) {
 			{"ed", "eddsa-generated", map[string]string{"eddsaEllipticCurveKey": "Ed25519", "active": "false"}, []string{"eddsaPrivateKey", "eddsaPublicKey"}},
 			{"hmac", "hmac-generated", map[string]string{"algorithm": "HS256", "secretSize": "32"}, []string{"secret", "kid"}},
 			{"aes", "aes-generated", map[string]string{"secretSize": "32", "enabled": "false"}, []string{"secret", "kid"}},
-			{"rsa", "rsa", map[string]string{"priority": "100", "algorithm": "RS256"}, []string{"privateKey", "certificate"}},
+		}
+		if len(byName) != len(want) {
+			t.Errorf("export has %v, want the file's providers alone", slices.Sorted(maps.Keys(byName)))
 		}
 		for _, w := range want {
 			c, ok := byName[w.name]
@@ -140,8 +143,59 @@ func TestKeyProvidersRoundTrip(t *testing.T) {
 		if !slices.Equal(ka, kb) {
 			t.Errorf("keys differ after the round trip:\n%v\n%v", ka, kb)
 		}
-		if !slices.Contains(ka, "rsa="+legacyKid+"/RS256") {
-			t.Errorf("legacy realm key not imported as the rsa provider: %v", ka)
+		for _, k := range ka {
+			if strings.Contains(k, "="+legacyKid+"/") {
+				t.Errorf("legacy realm key imported beside the file's providers: %v", ka)
+			}
+		}
+	})
+}
+
+// A pre-Keycloak-4 file, with a realm-level privateKey (a 1024-bit key, as
+// old files hold) and no key provider, imports that key as the "rsa"
+// provider with a warning, beside the HS512 and AES defaults and no
+// generated RSA key.
+func TestLegacyRealmKey(t *testing.T) {
+	legacy, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spki, _ := x509.MarshalPKIXPublicKey(&legacy.PublicKey)
+	sum := sha256.Sum256(spki)
+	legacyKid := base64.RawURLEncoding.EncodeToString(sum[:])
+	file, _ := json.Marshal(map[string]any{
+		"realm": "oldkeys", "enabled": true,
+		"privateKey": base64.StdEncoding.EncodeToString(x509.MarshalPKCS1PrivateKey(legacy)),
+		"publicKey":  base64.StdEncoding.EncodeToString(spki),
+	})
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		ctx := context.Background()
+		var logs bytes.Buffer
+		db := server(t, open)
+		if _, _, err := rep.ImportFile(ctx, db, file, rep.ImportOptions{Now: now, Log: slog.New(slog.NewTextHandler(&logs, nil))}); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(logs.Bytes(), []byte("1024-bit RSA key")) || !bytes.Contains(logs.Bytes(), []byte("$.privateKey")) {
+			t.Errorf("no warning about the 1024-bit legacy key: %s", logs.String())
+		}
+		r, err := db.GetRealmByName(ctx, "oldkeys")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ks, err := db.ListKeys(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, k := range ks {
+			got = append(got, k.DisplayName()+"/"+k.Algorithm)
+			if k.Algorithm == "RS256" && k.Kid != legacyKid {
+				t.Errorf("an RSA key other than the file's: %s", k.Kid)
+			}
+		}
+		slices.Sort(got)
+		if want := []string{"aes-generated/AES", "hmac-generated-hs512/HS512", "rsa/RS256"}; !slices.Equal(got, want) {
+			t.Errorf("keys %v, want %v", got, want)
 		}
 	})
 }

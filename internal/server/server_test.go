@@ -244,13 +244,23 @@ func TestCerts(t *testing.T) {
 	if err := json.Unmarshal(r.body, &set); err != nil {
 		t.Fatal(err)
 	}
-	if len(set.Keys) != 1 {
-		t.Fatalf("JWKS has %d keys, want the one RS256 key (HMAC keys are secret): %s", len(set.Keys), r.body)
+	if len(set.Keys) != 2 {
+		t.Fatalf("JWKS has %d keys, want the RS256 and RSA-OAEP keys (HMAC and AES keys are secret): %s", len(set.Keys), r.body)
 	}
-	k := set.Keys[0]
 	active := activeRSAKey(t, db)
-	if k.Alg != "RS256" || k.Kty != "RSA" || k.Use != "sig" || k.Kid != active.Kid {
-		t.Errorf("key = %+v, want RS256 RSA sig with kid %q", k, active.Kid)
+	for _, k := range set.Keys {
+		switch {
+		case k.Alg == "RS256":
+			if k.Kty != "RSA" || k.Use != "sig" || k.Kid != active.Kid {
+				t.Errorf("key = %+v, want RS256 RSA sig with kid %q", k, active.Kid)
+			}
+		case k.Alg == "RSA-OAEP":
+			if k.Kty != "RSA" || k.Use != "enc" || k.Kid == active.Kid {
+				t.Errorf("key = %+v, want an RSA-OAEP RSA enc key", k)
+			}
+		default:
+			t.Errorf("unexpected key %+v", k)
+		}
 	}
 }
 

@@ -9,12 +9,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
+	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -99,9 +100,9 @@ func (c Cookies) SetSSO(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	if err != nil {
 		return err
 	}
-	k, ok := keys.Active(ks, keys.HS512)
-	if !ok {
-		return errors.New("realm has no active HS512 key")
+	k, err := provision.SigningKey(ctx, c.DB, nil, rl, &ks, keys.HS512, time.Unix(now, 0))
+	if err != nil {
+		return err
 	}
 	exp := us.Started + MaxLifespan(rl, us.RememberMe)
 	jwt, err := token.Sign(map[string]any{

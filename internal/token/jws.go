@@ -149,15 +149,19 @@ func verifyParsed(jws *jose.JSONWebSignature, ks []keys.Key, alg string, asym bo
 	return claims, nil
 }
 
-// VerifySigned checks an access or ID token, which may be signed with any
-// public-key algorithm the realm has a key for: the realm's default, or a
-// client's own (access.token.signed.response.alg). The token's alg is taken
-// only from that list, so neither "none" nor an HMAC over a public key gets
-// through, and Verify then requires the kid's key to be of that same alg.
+// VerifySigned checks a token of the realm signed with whatever key the
+// realm signs such tokens with: the realm's defaultSignatureAlgorithm or a
+// client's own (access.token.signed.response.alg), asymmetric or HMAC
+// (keys.Signs), since Gatehouse checks its own HMAC tokens with the
+// realm's secret. The token's alg is taken only from the algorithms of the
+// realm's enabled keys, so "none" never gets through, and verifyParsed
+// requires the kid's key to be of that same alg, so no HMAC over a public
+// key's bytes does either. The caller decides by the token's typ what it
+// accepts (an access token, an ID token, a refresh token).
 func VerifySigned(raw string, ks []keys.Key) (map[string]any, error) {
 	var algs []jose.SignatureAlgorithm
 	for _, k := range ks {
-		if k.Enabled && keys.Asymmetric(k.Algorithm) && !slices.Contains(algs, jose.SignatureAlgorithm(k.Algorithm)) {
+		if k.Enabled && keys.Signs(k.Algorithm) && !slices.Contains(algs, jose.SignatureAlgorithm(k.Algorithm)) {
 			algs = append(algs, jose.SignatureAlgorithm(k.Algorithm))
 		}
 	}
@@ -172,10 +176,10 @@ func VerifySigned(raw string, ks []keys.Key) (map[string]any, error) {
 		return nil, fmt.Errorf("%w: not a signed token", ErrInvalid)
 	}
 	alg := jws.Signatures[0].Protected.Algorithm
-	if !keys.Asymmetric(alg) {
+	if !keys.Signs(alg) {
 		return nil, fmt.Errorf("%w: algorithm %q is not accepted", ErrInvalid, alg)
 	}
-	return verifyParsed(jws, ks, alg, true)
+	return verifyParsed(jws, ks, alg, keys.Asymmetric(alg))
 }
 
 // decodeClaims reads a JSON object, numbers as json.Number, and nothing after it.

@@ -9,9 +9,10 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 )
 
-// VerifySigned accepts a token signed with any public-key algorithm the
-// realm has an enabled key for, and nothing else: no HMAC (even under an
-// HMAC key's own kid), no "none", no alg that differs from the kid's key.
+// VerifySigned accepts a token signed with any algorithm the realm has an
+// enabled key for, HMAC included under the HMAC key's own kid, and nothing
+// else: no "none", no alg that differs from the kid's key, no HMAC whose
+// header names a public key's kid.
 func TestVerifySigned(t *testing.T) {
 	ec, err := keys.Fallback(keys.ES256, "r", testNow)
 	if err != nil {
@@ -44,6 +45,10 @@ func TestVerifySigned(t *testing.T) {
 	esToken := sign(ec)
 	parts := strings.Split(esToken, ".")
 	relabelled := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"ES384","kid":"`+ec.Kid+`","typ":"JWT"}`)) + "." + parts[1] + "." + parts[2]
+	// An HMAC under the HMAC secret, whose header names the EC key.
+	hsToken := sign(hs)
+	hsParts := strings.Split(hsToken, ".")
+	hsAsEC := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS512","kid":"`+ec.Kid+`","typ":"JWT"}`)) + "." + hsParts[1] + "." + hsParts[2]
 	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","kid":"`+ec.Kid+`"}`)) + "." + parts[1] + "."
 
 	for name, tt := range map[string]struct {
@@ -52,7 +57,8 @@ func TestVerifySigned(t *testing.T) {
 	}{
 		"ES256":                  {esToken, true},
 		"EdDSA":                  {sign(ed), true},
-		"HMAC under its own kid": {sign(hs), false},
+		"HMAC under its own kid": {hsToken, true},
+		"HMAC under an EC kid":   {hsAsEC, false},
 		"disabled key":           {sign(disabled), false},
 		"alg relabelled":         {relabelled, false},
 		"alg none":               {none, false},

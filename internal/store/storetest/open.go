@@ -15,12 +15,17 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
 // RequireEnv names the variable CI sets so that a missing PostgreSQL (or any
 // other optional test dependency) fails the run instead of skipping.
 const RequireEnv = "GATEHOUSE_TEST_REQUIRE_ALL"
+
+// Every test binary that opens a store creates many realms: they share one
+// RSA-OAEP key (see keys.ShareEncKeyInTests), which nothing signs with.
+func init() { keys.ShareEncKeyInTests() }
 
 // Open returns a migrated SQLite store in a temporary directory, closed when
 // the test ends.
