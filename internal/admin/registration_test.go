@@ -69,6 +69,13 @@ func TestClientRegistration(t *testing.T) {
 			"logo_uri":                   "https://app.example/logo.png",
 		}
 
+		t.Run("discovery names the registration endpoint", func(t *testing.T) {
+			var doc map[string]any
+			s.get("/realms/dcr/.well-known/openid-configuration", "", &doc)
+			if doc["registration_endpoint"] != s.URL+oidcBase {
+				t.Errorf("registration_endpoint %v", doc["registration_endpoint"])
+			}
+		})
 		t.Run("anonymous registration is refused by the trusted hosts policy", func(t *testing.T) {
 			st, _, out := regDo(t, s, "POST", oidcBase, "", meta)
 			wantRegError(t, "no token", st, out, 403, "insufficient_scope",
