@@ -544,7 +544,7 @@ func (a clientsAPI) update(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.modify(rq, cur, x); err != nil {
+	if _, err := a.modify(rq, cur, x, nil); err != nil {
 		return err
 	}
 	return rq.NoContent()
@@ -553,8 +553,11 @@ func (a clientsAPI) update(rq *Request) error {
 // modify applies x to the stored client cur and keeps its service account
 // in step; the client registration service shares it. A request without a
 // Caller comes from that service, authenticated by the client's own
-// registration access token: the client's holder may change it.
-func (a clientsAPI) modify(rq *Request, cur client.Client, x rep.Client) (client.Client, error) {
+// registration access token: the client's holder may change it. still,
+// when set, must accept the stored client inside the transaction (the
+// token is still the current one), so two updates racing with one token
+// cannot both succeed.
+func (a clientsAPI) modify(rq *Request, cur client.Client, x rep.Client, still func(client.Client) error) (client.Client, error) {
 	ctx, db := rq.R.Context(), rq.h.Store
 	var c client.Client
 	x.ClientID = strings.TrimSpace(x.ClientID)
@@ -576,6 +579,11 @@ func (a clientsAPI) modify(rq *Request, cur client.Client, x rep.Client) (client
 	}
 	err := db.InTx(ctx, func(tx *store.DB) error {
 		if err := tx.UpdateClient(ctx, rq.Realm.ID, cur.ID, func(old *client.Client) error {
+			if still != nil {
+				if err := still(*old); err != nil {
+					return err
+				}
+			}
 			x.ApplyTo(old)
 			for i := range old.ProtocolMappers {
 				if old.ProtocolMappers[i].ID == "" {

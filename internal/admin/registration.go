@@ -213,6 +213,9 @@ func (h *Handler) readRegistered(c *regCall) error {
 	case !c.holdsToken(cl):
 		return regUnauthorized("Not authorized to view client. Not valid token or client credentials provided.")
 	}
+	if !c.protocolFits(cl) {
+		return errWrongProtocol
+	}
 	raw := ""
 	if c.tok.Typ == token.TypeRegistrationAccess {
 		raw = c.raw
@@ -249,7 +252,16 @@ func (h *Handler) updateRegistered(c *regCall) error {
 		x.RegistrationAccessToken = &jti
 	}
 	c.asService()
-	updated, err := clientsAPI{}.modify(c.rq, cl, x)
+	var still func(client.Client) error
+	if !c.caller {
+		still = func(cur client.Client) error {
+			if !c.holdsToken(cur) {
+				return regUnauthorized("Not authorized to update client. Maybe missing token or bad token type.")
+			}
+			return nil
+		}
+	}
+	updated, err := clientsAPI{}.modify(c.rq, cl, x, still)
 	if err != nil {
 		return registrationError(err)
 	}
@@ -282,6 +294,14 @@ func (c *regCall) load() (client.Client, error) {
 	return cl, err
 }
 
+// errWrongProtocol refuses a SAML client at the OpenID Connect endpoint.
+var errWrongProtocol = regError(http.StatusBadRequest, "invalid_client", "Wrong client protocol.")
+
+// protocolFits reports whether the endpoint may show or change cl.
+func (c *regCall) protocolFits(cl client.Client) bool {
+	return c.kind != regOIDC || cl.Protocol == "" || cl.Protocol == rep.OpenIDConnect
+}
+
 // holdsToken reports whether the call carries cl's current registration
 // access token.
 func (c *regCall) holdsToken(cl client.Client) bool {
@@ -302,10 +322,16 @@ func (c *regCall) requireUpdate() (client.Client, error) {
 		if cl.ID == "" {
 			return cl, regError(http.StatusNotFound, "invalid_request", "Client not found")
 		}
+		if !c.protocolFits(cl) {
+			return cl, errWrongProtocol
+		}
 		return cl, nil
 	}
 	if !c.holdsToken(cl) {
 		return cl, regUnauthorized("Not authorized to update client. Maybe missing token or bad token type.")
+	}
+	if !c.protocolFits(cl) {
+		return cl, errWrongProtocol
 	}
 	return cl, nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -194,6 +195,39 @@ func TestClientRegistration(t *testing.T) {
 			wantRegError(t, "client id change", st, out, 400, "invalid_client_metadata", "Client Identifier modified")
 		})
 
+		t.Run("updates racing with one token: one wins", func(t *testing.T) {
+			upd := map[string]any{"client_id": reg["client_id"], "redirect_uris": []string{"https://app.example/cb"}}
+			const n = 8
+			codes := make(chan int, n)
+			var next string
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for range n {
+				wg.Go(func() {
+					<-start
+					st, _, out := regDo(t, s, "PUT", clientURI, rat, upd)
+					codes <- st
+					if st == 200 {
+						mu.Lock()
+						next, _ = out["registration_access_token"].(string)
+						mu.Unlock()
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			close(codes)
+			var got []int
+			for c := range codes {
+				got = append(got, c)
+			}
+			if slices.Sort(got); got[0] != 200 || got[1] != 401 || next == "" {
+				t.Fatalf("racing updates answered %v", got)
+			}
+			rat = next
+		})
+
 		t.Run("the admin API issues the same kind of registration access token", func(t *testing.T) {
 			var cs []map[string]any
 			s.get("/admin/realms/dcr/clients?clientId="+reg["client_id"].(string), admin, &cs)
@@ -243,6 +277,16 @@ func TestClientRegistration(t *testing.T) {
 			if st != 200 || out["clientId"] != "by-creator" || out["registrationAccessToken"] != tok {
 				t.Fatalf("read: %d %v", st, out)
 			}
+			st, _, out = regDo(t, s, "GET", oidcBase+"/by-creator", tok, nil)
+			if st != 200 || out["client_id"] != "by-creator" {
+				t.Errorf("the OIDC view of a default registration: %d %v", st, out)
+			}
+			st, _, out = regDo(t, s, "POST", defBase, creator, map[string]any{"clientId": "saml-sp", "protocol": "saml"})
+			if st != 201 {
+				t.Fatalf("register SAML client: %d %v", st, out)
+			}
+			st, _, out = regDo(t, s, "GET", oidcBase+"/saml-sp", out["registrationAccessToken"].(string), nil)
+			wantRegError(t, "SAML client at the OIDC endpoint", st, out, 400, "invalid_client", "Wrong client protocol.")
 			st, _, out = regDo(t, s, "POST", defBase, creator, map[string]any{"clientId": "by-creator"})
 			wantRegError(t, "duplicate", st, out, 400, "invalid_client_metadata", "Client Identifier in use")
 			st, _, out = regDo(t, s, "POST", defBase, creator, map[string]any{"clientId": "bad-uri", "redirectUris": []string{"javascript:alert(1)"}})
