@@ -353,8 +353,12 @@ func (c *regCall) readBody() (rep.Client, error) {
 	if err := json.Unmarshal(b, &o); err != nil {
 		return rep.Client{}, regError(http.StatusBadRequest, "invalid_client_metadata", "Cannot parse the JSON")
 	}
-	if o.ClientID == "" {
-		o.ClientID = c.rq.R.PathValue("clientId")
+	switch path := c.rq.R.PathValue("clientId"); {
+	case path == "" && o.ClientID != "":
+		// The service chooses the client_id of a new client (§3.2).
+		return rep.Client{}, regError(http.StatusBadRequest, "invalid_client_metadata", "Client Identifier included")
+	case o.ClientID == "":
+		o.ClientID = path
 	}
 	if o.JWKSURI != "" && len(o.JWKS) > 0 {
 		return rep.Client{}, regError(http.StatusBadRequest, "invalid_client_metadata", "Illegal to use both jwks_uri and jwks")

@@ -134,6 +134,25 @@ func TestClientRegistration(t *testing.T) {
 		clientURI := oidcBase + "/" + reg["client_id"].(string)
 		rat := reg["registration_access_token"].(string)
 
+		t.Run("a refused registration spends nothing", func(t *testing.T) {
+			id, tok := newIAT(map[string]any{})
+			chosen := map[string]any{"client_id": "mine", "redirect_uris": []string{"https://app.example/cb"}}
+			st, _, out := regDo(t, s, "POST", oidcBase, tok, chosen)
+			wantRegError(t, "client_id included", st, out, 400, "invalid_client_metadata", "Client Identifier included")
+			bad := map[string]any{"redirect_uris": []string{"javascript:alert(1)"}}
+			st, _, out = regDo(t, s, "POST", oidcBase, tok, bad)
+			if st != 400 || out["error"] != "invalid_redirect_uri" {
+				t.Errorf("bad redirect URI: %d %v", st, out)
+			}
+			var left []map[string]any
+			s.get(iaBase, admin, &left)
+			for _, a := range left {
+				if a["id"] == id && a["remainingCount"] != 1.0 {
+					t.Errorf("a refused registration used the token: %v", a)
+				}
+			}
+			s.do("DELETE", iaBase+"/"+id, admin, nil)
+		})
 		t.Run("an initial access token with no registrations left is refused", func(t *testing.T) {
 			st, _, out := regDo(t, s, "POST", oidcBase, iat, meta)
 			wantRegError(t, "used up", st, out, 401, "invalid_token", "No remaining count on initial access token")
