@@ -109,8 +109,11 @@ func (h *Handler) registrationCall(kind string, fn func(*regCall) error) http.Ha
 			return fn(c)
 		}
 		caller, err := h.authenticate(r)
-		if err != nil {
+		if err == errUnauthorized {
 			return regUnauthorized("Invalid token")
+		}
+		if err != nil {
+			return err
 		}
 		perms, err := h.adminPerms(r.Context(), caller, rl)
 		if err != nil {
