@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -68,6 +69,7 @@ func TestClientRegistration(t *testing.T) {
 			"post_logout_redirect_uris":  []string{"https://app.example/bye"},
 			"backchannel_logout_uri":     "https://app.example/bc",
 			"logo_uri":                   "https://app.example/logo.png",
+			"scope":                      "address phone",
 		}
 
 		t.Run("discovery names the registration endpoint", func(t *testing.T) {
@@ -97,7 +99,7 @@ func TestClientRegistration(t *testing.T) {
 				t.Fatalf("registration answer: %v", out)
 			}
 			// The metadata comes back as it was sent.
-			for _, k := range []string{"client_name", "jwks_uri", "backchannel_logout_uri", "token_endpoint_auth_method", "logo_uri"} {
+			for _, k := range []string{"client_name", "jwks_uri", "backchannel_logout_uri", "token_endpoint_auth_method", "logo_uri", "scope"} {
 				if out[k] != meta[k] {
 					t.Errorf("%s: got %v, want %v", k, out[k], meta[k])
 				}
@@ -120,7 +122,8 @@ func TestClientRegistration(t *testing.T) {
 			if c["name"] != "Dynamic app" || c["standardFlowEnabled"] != true || c["directAccessGrantsEnabled"] != false ||
 				c["publicClient"] != false || attrs["jwks.url"] != "https://app.example/jwks.json" || attrs["use.jwks.url"] != "true" ||
 				attrs["post.logout.redirect.uris"] != "https://app.example/bye" || attrs["backchannel.logout.url"] != "https://app.example/bc" ||
-				attrs["use.refresh.tokens"] != "true" || c["secret"] != out["client_secret"] {
+				attrs["use.refresh.tokens"] != "true" || c["secret"] != out["client_secret"] ||
+				fmt.Sprint(c["optionalClientScopes"]) != "[address phone]" || fmt.Sprint(c["defaultClientScopes"]) != "[]" {
 				t.Errorf("stored client: %v", c)
 			}
 			s.get(iaBase, admin, &list)

@@ -134,6 +134,11 @@ func (o OIDCClient) ToClient() (x Client, unsupported string) {
 			}
 		}
 	}
+	// scope names the client's optional client scopes; naming any replaces
+	// the realm's default links, as a representation naming scopes does.
+	if o.Scope != "" {
+		x.OptionalClientScopes = strings.Fields(o.Scope)
+	}
 	if o.JWKSURI != "" {
 		x.Attributes[attrJWKSURL], x.Attributes[attrUseJWKSURL] = o.JWKSURI, "true"
 	}
@@ -214,6 +219,7 @@ func OIDCClientFromClient(x Client) OIDCClient {
 	if a[attrUseRefreshTokens] != "false" {
 		o.GrantTypes = append(o.GrantTypes, "refresh_token")
 	}
+	o.Scope = strings.Join(x.OptionalClientScopes, " ")
 	if a[attrUseJWKSURL] == "true" {
 		o.JWKSURI = a[attrJWKSURL]
 	}
