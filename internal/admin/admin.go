@@ -58,6 +58,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.localizationRoutes(mux)
 	h.permissionRoutes(mux)
 	h.clientPolicyRoutes(mux)
+	h.initialAccessRoutes(mux)
+	h.registrationRoutes(mux)
 }
 
 // Request is one admin call: the authenticated caller and, for routes under

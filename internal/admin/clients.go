@@ -87,7 +87,7 @@ func reservedClientID(r realm.Realm, clientID string) bool {
 // wholeRealmAdmin reports whether the caller administers the target realm
 // without restriction: realm-admin there, or master's admin role.
 func wholeRealmAdmin(rq *Request) bool {
-	return rq.Can(provision.RealmAdmin) || rq.Caller.holdsAllAdmin()
+	return rq.Can(provision.RealmAdmin) || rq.Caller != nil && rq.Caller.holdsAllAdmin()
 }
 
 // pageIfAsked reads first and max when the caller gave either; without them
@@ -260,6 +260,19 @@ func (a clientsAPI) create(rq *Request) error {
 	if err := rq.decode(&x); err != nil {
 		return err
 	}
+	c, err := a.insert(rq, x)
+	if err != nil {
+		return err
+	}
+	return rq.Created(rq.URL("/clients/" + c.ID))
+}
+
+// insert stores a new client from x with create's defaults, checks and
+// scope links; the client registration service shares it. A request
+// without a Caller comes from that service, authenticated by an initial
+// access token: its client may have a service account (holding the
+// realm's default roles, as Keycloak gives it).
+func (a clientsAPI) insert(rq *Request, x rep.Client) (client.Client, error) {
 	ctx, db := rq.R.Context(), rq.h.Store
 	if x.ClientID == "" {
 		// Keycloak stores a client created without a clientId under its
@@ -271,15 +284,15 @@ func (a clientsAPI) create(rq *Request) error {
 	}
 	x.ClientID = strings.TrimSpace(x.ClientID)
 	if x.ClientID == "" {
-		return badRequest("Client id is missing")
+		return client.Client{}, badRequest("Client id is missing")
 	}
 	if reservedClientID(rq.Realm, x.ClientID) && !wholeRealmAdmin(rq) {
-		return errForbidden
+		return client.Client{}, errForbidden
 	}
 	if _, err := db.GetClientByClientID(ctx, rq.Realm.ID, x.ClientID); err == nil {
-		return conflict("Client %s already exists", x.ClientID)
+		return client.Client{}, conflict("Client %s already exists", x.ClientID)
 	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
+		return client.Client{}, err
 	}
 
 	c := x.ToDomain(rq.Realm.ID)
@@ -296,18 +309,18 @@ func (a clientsAPI) create(rq *Request) error {
 		setNewClientSecret(rq, &c)
 	}
 	if err := c.Validate(); err != nil {
-		return badRequest(err.Error())
+		return c, badRequest(err.Error())
 	}
 	if err := a.validateURLs(rq, c); err != nil {
-		return err
+		return c, err
 	}
 	if err := rq.applyClientPolicies(&c); err != nil {
-		return err
+		return c, err
 	}
 
-	if c.ServiceAccountsEnabled {
+	if c.ServiceAccountsEnabled && rq.Caller != nil {
 		if err := rq.requireServiceAccount(ctx); err != nil {
-			return err
+			return c, err
 		}
 	}
 	explicitScopes := x.DefaultClientScopes != nil || x.OptionalClientScopes != nil
@@ -356,12 +369,9 @@ func (a clientsAPI) create(rq *Request) error {
 		return nil
 	})
 	if errors.Is(err, store.ErrConflict) {
-		return conflict("Client %s already exists", x.ClientID)
+		return c, conflict("Client %s already exists", x.ClientID)
 	}
-	if err != nil {
-		return err
-	}
-	return rq.Created(rq.URL("/clients/" + c.ID))
+	return c, err
 }
 
 // applyClientCreateDefaults sets what Keycloak's admin create sets when the
@@ -530,29 +540,50 @@ func (a clientsAPI) update(rq *Request) error {
 	if err := rq.decode(&x); err != nil {
 		return err
 	}
-	ctx, db := rq.R.Context(), rq.h.Store
 	cur, err := a.load(rq)
 	if err != nil {
 		return err
 	}
+	if _, err := a.modify(rq, cur, x, nil); err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// modify applies x to the stored client cur and keeps its service account
+// in step; the client registration service shares it. A request without a
+// Caller comes from that service, authenticated by the client's own
+// registration access token: the client's holder may change it. still,
+// when set, must accept the stored client inside the transaction (the
+// token is still the current one), so two updates racing with one token
+// cannot both succeed.
+func (a clientsAPI) modify(rq *Request, cur client.Client, x rep.Client, still func(client.Client) error) (client.Client, error) {
+	ctx, db := rq.R.Context(), rq.h.Store
+	var c client.Client
 	x.ClientID = strings.TrimSpace(x.ClientID)
 	if (reservedClientID(rq.Realm, cur.ClientID) || x.ClientID != "" && reservedClientID(rq.Realm, x.ClientID)) && !wholeRealmAdmin(rq) {
-		return errForbidden
+		return cur, errForbidden
 	}
 	// Every setting of a client is part of how it authenticates or where its
 	// tokens go, so one whose service account outranks the caller is left
 	// alone entirely.
-	if err := rq.requireClientTakeover(ctx, cur.ID); err != nil {
-		return err
-	}
-	if x.ServiceAccountsEnabled != nil && *x.ServiceAccountsEnabled && !cur.ServiceAccountsEnabled {
-		if err := rq.requireServiceAccount(ctx); err != nil {
-			return err
+	if rq.Caller != nil {
+		if err := rq.requireClientTakeover(ctx, cur.ID); err != nil {
+			return cur, err
+		}
+		if x.ServiceAccountsEnabled != nil && *x.ServiceAccountsEnabled && !cur.ServiceAccountsEnabled {
+			if err := rq.requireServiceAccount(ctx); err != nil {
+				return cur, err
+			}
 		}
 	}
-	err = db.InTx(ctx, func(tx *store.DB) error {
-		var c client.Client
+	err := db.InTx(ctx, func(tx *store.DB) error {
 		if err := tx.UpdateClient(ctx, rq.Realm.ID, cur.ID, func(old *client.Client) error {
+			if still != nil {
+				if err := still(*old); err != nil {
+					return err
+				}
+			}
 			x.ApplyTo(old)
 			for i := range old.ProtocolMappers {
 				if old.ProtocolMappers[i].ID == "" {
@@ -597,15 +628,12 @@ func (a clientsAPI) update(rq *Request) error {
 		return nil
 	})
 	if errors.Is(err, store.ErrConflict) {
-		return conflict("Client already exists")
+		return c, conflict("Client already exists")
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return a.notFound()
+		return c, a.notFound()
 	}
-	if err != nil {
-		return err
-	}
-	return rq.NoContent()
+	return c, err
 }
 
 // delete is DELETE /clients/{id}: the client goes with its roles, scope

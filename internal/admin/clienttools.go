@@ -2,7 +2,6 @@ package admin
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -92,10 +91,23 @@ func (a clientsAPI) invalidateRotatedSecret(rq *Request) error {
 }
 
 // regenerateRegistrationToken replaces the client's registration access
-// token and answers the client with the new one, as Keycloak does.
+// token and answers the client with the new one, as Keycloak does. The
+// client stores only the token's id; the token retires the previous one.
 func (a clientsAPI) regenerateRegistrationToken(rq *Request) error {
+	// The token's holder may give the client a service account, which
+	// holds the realm's default roles.
+	if err := rq.requireServiceAccount(rq.R.Context()); err != nil {
+		return err
+	}
+	jti := store.NewID()
+	// Signed before it is stored, so a missing key changes nothing.
+	raw, err := rq.h.signRegistrationToken(rq.R.Context(), rq.Realm,
+		token.RegistrationAccess(jti, rq.h.URLs.RealmURL(rq.R, rq.Realm.Name), token.RegistrationAuthenticated, rq.Now().Unix()))
+	if err != nil {
+		return err
+	}
 	c, err := a.editClient(rq, func(c *client.Client) error {
-		c.RegistrationAccessToken = rand.Text() + rand.Text()
+		c.RegistrationAccessToken = jti
 		return nil
 	})
 	if err != nil {
@@ -110,7 +122,7 @@ func (a clientsAPI) regenerateRegistrationToken(rq *Request) error {
 		return err
 	}
 	x := a.rep(rq, c, links, names)
-	x.RegistrationAccessToken = &c.RegistrationAccessToken
+	x.RegistrationAccessToken = &raw
 	return rq.JSON(x)
 }
 

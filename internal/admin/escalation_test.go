@@ -264,7 +264,9 @@ var noRoleEffect = map[string]string{
 	"POST /admin/realms/{realm}/users/{id}/credentials/{credentialId}/moveToFirst":                         "the order of credentials",
 	"POST /admin/realms/{realm}/users/{id}/credentials/{credentialId}/moveAfter/{newPreviousCredentialId}": "the order of credentials",
 	"DELETE /admin/realms/{realm}/clients/{id}/client-secret/rotated":                                      "credentials: TestTakeoverGuard",
-	"POST /admin/realms/{realm}/clients/{id}/registration-access-token":                                    "credentials: TestTakeoverGuard",
+	"POST /admin/realms/{realm}/clients/{id}/registration-access-token":                                    "credentials: TestTakeoverGuard; a service account's default roles: TestDefaultRoleGuard",
+	"POST /admin/realms/{realm}/clients-initial-access":                                                    "a service account's default roles: TestDefaultRoleGuard",
+	"DELETE /admin/realms/{realm}/clients-initial-access/{id}":                                             "ends a registration right",
 	"POST /admin/realms/{realm}/clients/{id}/certificates/{attr}/generate":                                 "credentials: TestTakeoverGuard",
 	"POST /admin/realms/{realm}/clients/{id}/certificates/{attr}/upload":                                   "credentials: TestTakeoverGuard",
 	"POST /admin/realms/{realm}/clients/{id}/certificates/{attr}/upload-certificate":                       "credentials: TestTakeoverGuard",
@@ -522,6 +524,9 @@ func TestDefaultRoleGuard(t *testing.T) {
 			{"POST", "/users", users, map[string]any{"username": "newbie"}},
 			{"POST", "/clients", clients, map[string]any{"clientId": "svc3", "publicClient": false, "serviceAccountsEnabled": true}},
 			{"PUT", "/clients/" + e.ids["app"], clients, map[string]any{"publicClient": false, "serviceAccountsEnabled": true}},
+			// Either token lets its holder give a client a service account.
+			{"POST", "/clients-initial-access", clients, map[string]any{"count": 1}},
+			{"POST", "/clients/" + e.ids["app"] + "/registration-access-token", clients, nil},
 			{"POST", "/partialImport", e.tok, map[string]any{"clients": []any{map[string]any{"clientId": "svc4", "publicClient": false, "serviceAccountsEnabled": true}}}},
 		} {
 			if st, _, b := s.do(c.method, p(c.path), c.tok, c.body); st != 403 || string(b) != forbiddenBody {

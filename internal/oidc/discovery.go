@@ -23,6 +23,7 @@ type discoveryDoc struct {
 	JWKSURI                                    string   `json:"jwks_uri"`
 	RevocationEndpoint                         string   `json:"revocation_endpoint"`
 	CheckSessionIframe                         string   `json:"check_session_iframe"`
+	RegistrationEndpoint                       string   `json:"registration_endpoint"`
 	GrantTypesSupported                        []string `json:"grant_types_supported"`
 	ResponseTypesSupported                     []string `json:"response_types_supported"`
 	ResponseModesSupported                     []string `json:"response_modes_supported"`
@@ -77,6 +78,7 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		JWKSURI:                                   oidc + "/certs",
 		RevocationEndpoint:                        oidc + "/revoke",
 		CheckSessionIframe:                        oidc + "/login-status-iframe.html",
+		RegistrationEndpoint:                      iss + "/clients-registrations/openid-connect",
 		PromptValuesSupported:                     []string{"none", "login", "consent"},
 		GrantTypesSupported:                       []string{"authorization_code", "client_credentials", "password", "refresh_token"},
 		ResponseTypesSupported:                    []string{"code"},

@@ -204,7 +204,8 @@ func classify(method, rest string) endpoint {
 		strings.HasPrefix(rest, p+"login-status-iframe.html"),
 		strings.HasPrefix(rest, p+"3p-cookies/"):
 		return endpoint{html: true}
-	case rest == "account" || strings.HasPrefix(rest, "account/"):
+	case rest == "account" || strings.HasPrefix(rest, "account/"),
+		strings.HasPrefix(rest, "clients-registrations/"):
 		return endpoint{json: true}
 	}
 	return endpoint{}

@@ -390,6 +390,11 @@ func TestInputLimits(t *testing.T) {
 				return do(t, "POST", e.srv.URL+"/admin/realms", map[string]string{"Content-Type": "application/json"},
 					strings.NewReader(`{"realm":"`+strings.Repeat(`[{\"`, 50)+`"}`))
 			}},
+		{name: "client registration: JSON nested 33 deep is 400", status: 400, wantBody: "JSON nesting too deep",
+			do: func() response {
+				return do(t, "POST", e.srv.URL+"/realms/master/clients-registrations/openid-connect", map[string]string{"Content-Type": "application/json"},
+					strings.NewReader(strings.Repeat("[", 33)+strings.Repeat("]", 33)))
+			}},
 		{name: "admin: a body without a content type is checked too", status: 400, wantBody: "JSON nesting too deep",
 			do: func() response {
 				return do(t, "PUT", e.srv.URL+"/admin/realms/master", nil, strings.NewReader(strings.Repeat(`{"a":`, 40)))

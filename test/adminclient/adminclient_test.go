@@ -3,9 +3,10 @@
 // a whole Gatehouse over HTTP: admin.test.mjs drives every admin resource
 // through the library, so "Keycloak-compatible" is checked by the code
 // Keycloak's users actually run rather than by our reading of the API.
-// keys.test.mjs does the same for tokens: openid-client (pinned too)
-// verifies the tokens of ES256 and Ed25519 realms through discovery, and
-// dpop.test.mjs obtains and uses DPoP-bound tokens with it.
+// registration.test.mjs makes initial access tokens through it and registers
+// a client with one. keys.test.mjs checks tokens: openid-client (pinned
+// too) verifies the tokens of ES256 and Ed25519 realms through discovery,
+// and dpop.test.mjs obtains and uses DPoP-bound tokens with it.
 //
 // The suite needs node and `npm ci` run in this directory. Without either
 // the test skips, saying so; with GATEHOUSE_TEST_REQUIRE_ALL set (CI) it
