@@ -77,7 +77,7 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		RevocationEndpoint:                        oidc + "/revoke",
 		CheckSessionIframe:                        oidc + "/login-status-iframe.html",
 		PromptValuesSupported:                     []string{"none", "login", "consent"},
-		GrantTypesSupported:                       []string{"authorization_code", "client_credentials", "password", "refresh_token"},
+		GrantTypesSupported:                       []string{"authorization_code", "client_credentials", "password", "refresh_token", grantTokenExchange},
 		ResponseTypesSupported:                    []string{"code"},
 		ResponseModesSupported:                    []string{"query", "fragment", "form_post"},
 		SubjectTypesSupported:                     []string{"public"},

@@ -30,6 +30,8 @@ type tokenResponse struct {
 	NotBeforePolicy  int64  `json:"not-before-policy"`
 	SessionState     string `json:"session_state,omitempty"`
 	Scope            string `json:"scope"`
+	// IssuedTokenType is RFC 8693's (§2.2.1), on a token exchange only.
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // resolveScopes returns the client scopes that apply (grant.ResolveScopes),
@@ -91,6 +93,11 @@ type issued struct {
 	// other grants leave it empty and the client session's current refresh
 	// token stands in (see claimRotatedFrom).
 	rotatedFrom string
+	// audience, on a token exchange that asked for one, narrows the access
+	// token's aud and client roles to these clientIds (narrowAud).
+	audience []string
+	// subjectClient and requestedType describe a token exchange, for its event.
+	subjectClient, requestedType string
 }
 
 // issueTokens builds, signs and returns the token response.
@@ -109,6 +116,9 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 		return tokenResponse{}, err
 	}
 	x.scopes.Scopes = acc.Scopes
+	if x.audience != nil {
+		acc.ClientRoles = narrowClientRoles(acc.ClientRoles, x.audience)
+	}
 	nowS := now.Unix()
 	in := token.Input{
 		Issuer:         h.URLs.RealmURL(r, x.realm.Name),
@@ -131,7 +141,13 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 	if x.refresh {
 		in.RefreshExp = session.RefreshExpiry(x.realm, x.client, x.us, nowS)
 	}
-	access, err := token.Sign(token.Access(in), sigKey)
+	accessClaims := token.Access(in)
+	if x.audience != nil {
+		if missing := narrowAud(accessClaims, x.audience); len(missing) > 0 {
+			return tokenResponse{}, errAudienceMissing(missing)
+		}
+	}
+	access, err := token.Sign(accessClaims, sigKey)
 	if err != nil {
 		return tokenResponse{}, err
 	}

@@ -35,7 +35,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("invalid_request", "Missing form parameter: grant_type")
 	}
 	switch grant {
-	case "authorization_code", "password", "client_credentials", "refresh_token":
+	case "authorization_code", "password", "client_credentials", "refresh_token", grantTokenExchange:
 	default:
 		return badRequest("unsupported_grant_type", "Unsupported grant_type")
 	}
@@ -55,6 +55,8 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		resp, err = h.refreshGrant(r, form, rl, c)
 	case "authorization_code":
 		resp, err = h.authorizationCodeGrant(r, form, rl, c)
+	case grantTokenExchange:
+		resp, err = h.tokenExchange(r, form, rl, c)
 	}
 	if err != nil {
 		return h.grantFailed(r, rl, c, err)
