@@ -185,49 +185,6 @@ func (h *Handler) exchangeAudience(r *http.Request, rl realm.Realm, names []stri
 	return out, nil
 }
 
-// narrowClientRoles restricts an exchanged token's client roles to those of
-// the audience asked for; narrowAud then restricts its aud. A requested
-// client the token would not reach (the user holds none of its roles, say)
-// is refused rather than silently dropped.
-func narrowClientRoles(roles map[string][]string, audience []string) map[string][]string {
-	out := make(map[string][]string, len(audience))
-	for _, a := range audience {
-		if rs, ok := roles[a]; ok {
-			out[a] = rs
-		}
-	}
-	return out
-}
-
-// narrowAud sets claims' aud to the requested audience it contains, and
-// returns the requested clients that were not there.
-func narrowAud(claims map[string]any, audience []string) []string {
-	var have []string
-	switch v := claims["aud"].(type) {
-	case string:
-		have = []string{v}
-	case []string:
-		have = v
-	}
-	var kept, missing []string
-	for _, a := range audience {
-		if slices.Contains(have, a) {
-			kept = append(kept, a)
-		} else {
-			missing = append(missing, a)
-		}
-	}
-	switch len(kept) {
-	case 0:
-		delete(claims, "aud")
-	case 1:
-		claims["aud"] = kept[0]
-	default:
-		claims["aud"] = kept
-	}
-	return missing
-}
-
 // errAudienceMissing is the refusal of a requested audience the token would
 // not carry.
 func errAudienceMissing(missing []string) error {
