@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -78,7 +79,7 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		CheckSessionIframe:                        oidc + "/login-status-iframe.html",
 		PromptValuesSupported:                     []string{"none", "login", "consent"},
 		GrantTypesSupported:                       []string{"authorization_code", "client_credentials", "password", "refresh_token", grantTokenExchange},
-		ResponseTypesSupported:                    []string{"code"},
+		ResponseTypesSupported:                    client.ResponseTypes,
 		ResponseModesSupported:                    []string{"query", "fragment", "form_post"},
 		SubjectTypesSupported:                     []string{"public"},
 		IDTokenSigningAlgValuesSupported:          signingAlgs,
