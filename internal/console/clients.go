@@ -102,13 +102,19 @@ type clientForm struct {
 	AccessTypes                     []option
 	Enabled, ConsentRequired        bool
 	Standard, Implicit, Direct      bool
-	ServiceAccounts, FrontChannel   bool
-	RootURL, BaseURL, AdminURL      string
-	RedirectURIs, WebOrigins        []string
-	PostLogoutURIs                  []string
-	Editable                        bool
-	Builtin                         bool
+	// TokenExchange is the standard.token.exchange.enabled attribute,
+	// shown on an existing client's settings.
+	TokenExchange                 bool
+	ServiceAccounts, FrontChannel bool
+	RootURL, BaseURL, AdminURL    string
+	RedirectURIs, WebOrigins      []string
+	PostLogoutURIs                []string
+	Editable                      bool
+	Builtin                       bool
 }
+
+// attrStandardTokenExchange is the client's "Standard Token Exchange" switch.
+const attrStandardTokenExchange = "standard.token.exchange.enabled"
 
 func clientFormOf(x rep.Client) clientForm {
 	f := clientForm{ID: x.ID, ClientID: x.ClientID, Name: str(x.Name), Description: str(x.Description),
@@ -120,6 +126,7 @@ func clientFormOf(x rep.Client) clientForm {
 	if p := x.Attributes["post.logout.redirect.uris"]; p != "" {
 		f.PostLogoutURIs = strings.Split(p, "##")
 	}
+	f.TokenExchange = x.Attributes[attrStandardTokenExchange] == "true"
 	return f
 }
 
@@ -145,6 +152,13 @@ func (q *rq) readClientForm(f *clientForm) (rep.Client, error) {
 	x.RootURL, x.BaseURL, x.AdminURL = q.present("rootUrl"), q.present("baseUrl"), q.present("adminUrl")
 	if q.r.PostForm.Has("postLogoutRedirectUris") {
 		x.Attributes = map[string]string{"post.logout.redirect.uris": strings.Join(f.PostLogoutURIs, "##")}
+	}
+	if f.ID != "" { // the settings form shows the switch; the creation form does not
+		f.TokenExchange = q.checked("standardTokenExchange")
+		if x.Attributes == nil {
+			x.Attributes = map[string]string{}
+		}
+		x.Attributes[attrStandardTokenExchange] = strconv.FormatBool(f.TokenExchange)
 	}
 	switch access {
 	case "public":
