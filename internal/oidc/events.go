@@ -117,6 +117,9 @@ func (h *Handler) failedUser(ctx context.Context, rl realm.Realm, name, code str
 
 // grantError is Keycloak's event error for a refused grant.
 func grantError(grant, code, desc string) string {
+	if e, ok := exchangeEventError(desc); ok && grant == grantTokenExchange {
+		return e
+	}
 	switch desc {
 	case "Invalid user credentials":
 		return "invalid_user_credentials"

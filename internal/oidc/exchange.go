@@ -109,6 +109,9 @@ func (h *Handler) tokenExchange(r *http.Request, form url.Values, rl realm.Realm
 		}
 	}
 	scopes.Offline = us.Offline
+	if requested == tokenTypeID {
+		scopes.OpenID = true // the ID token is what was asked for
+	}
 	now := sessionClock(h.Now())
 	// The requester joins the subject's session, so what it receives is
 	// checked, refreshed and ended with that session.
@@ -196,4 +199,22 @@ func exchangeEvent(d map[string]string, x issued) {
 	d[events.DetailAudience] = strings.Join(x.audience, " ")
 	d[events.DetailRequestedTokenType] = x.requestedType
 	d[events.DetailSubjectTokenClientID] = x.subjectClient
+}
+
+// exchangeEventError is Keycloak's event error for an exchange refused with
+// desc, where it differs from the error code (ok false: use the general rule).
+func exchangeEventError(desc string) (string, bool) {
+	switch desc {
+	case "Audience not found":
+		return "client_not_found", true
+	case "Client disabled":
+		return "client_disabled", true
+	case "Client is not within the token audience":
+		return "not_allowed", true
+	case "Invalid token":
+		return "invalid_token", true
+	case "Public client is not allowed to exchange token":
+		return "invalid_client", true
+	}
+	return "", false
 }

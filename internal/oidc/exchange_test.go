@@ -203,6 +203,20 @@ func TestTokenExchange(t *testing.T) {
 			}
 		})
 
+		t.Run("ID token as the requested type", func(t *testing.T) {
+			st, m := e.exchange("exchanger", "ex-secret", url.Values{"subject_token": {subject},
+				"requested_token_type": {"urn:ietf:params:oauth:token-type:id_token"}})
+			if st != 200 || m["issued_token_type"] != "urn:ietf:params:oauth:token-type:id_token" || m["token_type"] != "N_A" {
+				t.Fatalf("%d %v", st, m)
+			}
+			if c := payload(t, m["access_token"].(string)); c["typ"] != "ID" || c["aud"] != "exchanger" || c["sub"] != sub["sub"] {
+				t.Errorf("issued token %v", c)
+			}
+			if _, ok := m["id_token"]; ok {
+				t.Errorf("the ID token is repeated in id_token: %v", m)
+			}
+		})
+
 		t.Run("an optional scope of the requester is granted", func(t *testing.T) {
 			st, m := e.exchange("exchanger", "ex-secret", url.Values{"subject_token": {subject}, "scope": {"address"}})
 			if st != 200 || !strings.Contains(m["scope"].(string), "address") {
@@ -268,6 +282,7 @@ func TestTokenExchange(t *testing.T) {
 				t.Fatal(err)
 			}
 			var ok, failed int
+			errs := map[string]bool{}
 			for _, ev := range evs {
 				switch ev.Type {
 				case "TOKEN_EXCHANGE":
@@ -276,6 +291,12 @@ func TestTokenExchange(t *testing.T) {
 					}
 				case "TOKEN_EXCHANGE_ERROR":
 					failed++
+					errs[ev.Error] = true
+				}
+			}
+			for _, want := range []string{"client_not_found", "not_allowed", "invalid_token", "invalid_scope", "invalid_request", "invalid_client"} {
+				if !errs[want] {
+					t.Errorf("no TOKEN_EXCHANGE_ERROR with error %q among %v", want, errs)
 				}
 			}
 			if ok < 5 || failed < len(refusals) {
