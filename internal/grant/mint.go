@@ -36,6 +36,9 @@ type Issue struct {
 	// Code is the authorization code issued beside the ID token in a hybrid
 	// response, for the ID token's c_hash.
 	Code string
+	// Implicit marks the implicit flow (tokens and no code), whose access
+	// token lives the realm's implicit-flow lifespan.
+	Implicit bool
 	// RotatedFrom is the jti of the refresh token a refresh grant used;
 	// other grants leave it empty and the client session's current refresh
 	// token stands in (see ClaimRotatedFrom).
@@ -111,6 +114,9 @@ func Mint(ctx context.Context, db *store.DB, log *slog.Logger, x Issue) (Minted,
 		Code:           x.Code,
 		AllowedOrigins: x.Origins,
 		ServiceAccount: x.User.ServiceAccountClientID != "",
+	}
+	if x.Implicit {
+		in.AccessExp = session.ImplicitAccessExpiry(x.Realm, x.UserSession, nowS)
 	}
 	if x.Refresh {
 		in.RefreshExp = session.RefreshExpiry(x.Realm, x.Client, x.UserSession, nowS)

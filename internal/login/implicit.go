@@ -65,6 +65,7 @@ func (h *Handler) frontTokens(ctx context.Context, r *http.Request, rl realm.Rea
 	if wantsID {
 		x.Code = code
 	}
+	x.Implicit = code == ""
 	m, err := grant.Mint(ctx, h.Store, h.Log, x)
 	if err != nil {
 		return nil, err
