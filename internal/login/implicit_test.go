@@ -159,6 +159,22 @@ func TestImplicitAndHybridFlows(t *testing.T) {
 			})
 		}
 
+		t.Run("implicit flow switched off during the login", func(t *testing.T) {
+			b := e.browser()
+			page := b.get(e.authURL(map[string]string{"client_id": "imp", "redirect_uri": "https://imp.example/cb",
+				"response_type": "id_token token", "scope": "openid", "state": "st-3", "nonce": "n-3"}))
+			imp := e.client("imp")
+			if err := e.db.UpdateClient(ctx, e.realm.ID, imp.ID, func(c *client.Client) error { c.ImplicitFlowEnabled = false; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			defer e.db.UpdateClient(ctx, e.realm.ID, imp.ID, func(c *client.Client) error { c.ImplicitFlowEnabled = true; return nil })
+			loc := e.login(b, page, "alice", alicePassword).location(t)
+			f, _ := url.ParseQuery(loc.Fragment)
+			if f.Get("error") != "unauthorized_client" || f.Has("access_token") || f.Has("id_token") || f.Get("state") != "st-3" {
+				t.Errorf("got %s", loc)
+			}
+		})
+
 		t.Run("refusals", func(t *testing.T) {
 			for _, c := range []struct {
 				name, clientID, redirect, rt, nonce, mode, code, desc string

@@ -50,6 +50,12 @@ const codeBytes = 32
 // cookies, and the authorization response.
 func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, stateID string, st loginState, u user.User) error {
 	ctx := r.Context()
+	if (st.Req.wants("token") || st.Req.wants("id_token")) && !c.ImplicitFlowEnabled {
+		// Switched off while the user was logging in: no token leaves
+		// through the front channel (SECURITY.md A5).
+		code, desc := checkImplicit(c, st.Req.Nonce)
+		return h.redirectError(w, r, rl, st.Req, code, desc)
+	}
 	now := h.now()
 	acr := "1"
 	var us session.UserSession
