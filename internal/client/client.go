@@ -140,3 +140,8 @@ type ScopeLink struct {
 	ScopeID string
 	Default bool // default scope when true, optional otherwise
 }
+
+// ResponseTypes lists the response_type values the authorization endpoint
+// serves: the code flow, and the implicit and hybrid ones for a client with
+// ImplicitFlowEnabled. Discovery advertises exactly these.
+var ResponseTypes = []string{"code", "id_token", "token", "id_token token", "code id_token", "code token", "code id_token token"}

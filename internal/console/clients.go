@@ -103,14 +103,20 @@ type clientForm struct {
 	AccessTypes                     []option
 	Enabled, ConsentRequired        bool
 	Standard, Implicit, Direct      bool
-	ServiceAccounts, FrontChannel   bool
-	DPoP                            bool // require DPoP-bound tokens
-	RootURL, BaseURL, AdminURL      string
-	RedirectURIs, WebOrigins        []string
-	PostLogoutURIs                  []string
-	Editable                        bool
-	Builtin                         bool
+	// TokenExchange is the standard.token.exchange.enabled attribute,
+	// shown on an existing client's settings.
+	TokenExchange                 bool
+	ServiceAccounts, FrontChannel bool
+	DPoP                          bool // require DPoP-bound tokens
+	RootURL, BaseURL, AdminURL    string
+	RedirectURIs, WebOrigins      []string
+	PostLogoutURIs                []string
+	Editable                      bool
+	Builtin                       bool
 }
+
+// attrStandardTokenExchange is the client's "Standard Token Exchange" switch.
+const attrStandardTokenExchange = "standard.token.exchange.enabled"
 
 func clientFormOf(x rep.Client) clientForm {
 	f := clientForm{ID: x.ID, ClientID: x.ClientID, Name: str(x.Name), Description: str(x.Description),
@@ -123,6 +129,7 @@ func clientFormOf(x rep.Client) clientForm {
 		f.PostLogoutURIs = strings.Split(p, "##")
 	}
 	f.DPoP = x.Attributes[token.AttrDPoPBound] == "true"
+	f.TokenExchange = x.Attributes[attrStandardTokenExchange] == "true"
 	return f
 }
 
@@ -150,6 +157,13 @@ func (q *rq) readClientForm(f *clientForm) (rep.Client, error) {
 		f.DPoP = q.checked("dpopBound")
 		x.Attributes = map[string]string{"post.logout.redirect.uris": strings.Join(f.PostLogoutURIs, "##"),
 			token.AttrDPoPBound: strconv.FormatBool(f.DPoP)}
+	}
+	if f.ID != "" { // the settings form shows the switch; the creation form does not
+		f.TokenExchange = q.checked("standardTokenExchange")
+		if x.Attributes == nil {
+			x.Attributes = map[string]string{}
+		}
+		x.Attributes[attrStandardTokenExchange] = strconv.FormatBool(f.TokenExchange)
 	}
 	switch access {
 	case "public":

@@ -40,6 +40,7 @@ const (
 	UpdatePassword       = "UPDATE_PASSWORD"
 	UpdatePasswordError  = "UPDATE_PASSWORD_ERROR"
 	Impersonate          = "IMPERSONATE"
+	TokenExchange        = "TOKEN_EXCHANGE"
 )
 
 // Event is a login event: something a user or client did through the

@@ -32,6 +32,11 @@ const (
 	// The administrator's username and realm on IMPERSONATE.
 	DetailImpersonator      = "impersonator"
 	DetailImpersonatorRealm = "impersonator_realm"
+	// A token exchange's requested audience, requested token type and the
+	// client the subject token was issued to (client ids and a token type URN).
+	DetailAudience             = "audience"
+	DetailRequestedTokenType   = "requested_token_type"
+	DetailSubjectTokenClientID = "subject_token_client_id"
 )
 
 var allowedDetails = map[string]bool{
@@ -40,6 +45,7 @@ var allowedDetails = map[string]bool{
 	DetailRefreshTokenType: true, DetailTokenID: true, DetailRefreshTokenID: true,
 	DetailResponseType: true, DetailResponseMode: true, DetailRememberMe: true,
 	DetailRevokedClient: true, DetailCredentialType: true, DetailImpersonator: true, DetailImpersonatorRealm: true,
+	DetailAudience: true, DetailRequestedTokenType: true, DetailSubjectTokenClientID: true,
 }
 
 // maxDetail bounds a detail's value; a redirect URI is the longest one.

@@ -117,12 +117,15 @@ func (h *Handler) checkRequest(ctx context.Context, rl realm.Realm, c client.Cli
 	if (slices.Contains(types, "code") || slices.Contains(types, "none")) && !c.StandardFlowEnabled {
 		return "unauthorized_client", "Client is not allowed to initiate browser login with given response_type. Standard flow is disabled for the client."
 	}
-	if implicit && !c.ImplicitFlowEnabled {
-		return "unauthorized_client", "Client is not allowed to initiate browser login with given response_type. Implicit flow is disabled for the client."
+	if implicit {
+		if code, desc := checkImplicit(c, p.get("nonce")); code != "" {
+			return code, desc
+		}
 	}
-	if !slices.Equal(types, []string{"code"}) {
-		return "unsupported_response_type", "Only response_type=code is supported; implicit, hybrid and none responses are not supported yet"
+	if slices.Contains(types, "none") {
+		return "unsupported_response_type", "response_type=none is not supported"
 	}
+	req.ResponseType = strings.Join(types, " ")
 	if p.has("request") {
 		return "request_not_supported", ""
 	}

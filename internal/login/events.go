@@ -25,11 +25,16 @@ func (h *Handler) recorder() events.Recorder {
 
 // loginDetails are the details Keycloak gives a browser login's events.
 func loginDetails(st loginState) map[string]string {
+	authType := "code"
+	if st.Req.wants("token") || st.Req.wants("id_token") {
+		authType = "implicit" // the implicit and hybrid flows alike
+	}
 	return map[string]string{
 		events.DetailAuthMethod:   "openid-connect",
-		events.DetailAuthType:     "code",
+		events.DetailAuthType:     authType,
 		events.DetailRedirectURI:  st.Req.Target,
 		events.DetailResponseMode: st.Req.ResponseMode,
+		events.DetailResponseType: st.Req.ResponseType,
 	}
 }
 

@@ -50,6 +50,12 @@ const codeBytes = 32
 // cookies, and the authorization response.
 func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, stateID string, st loginState, u user.User) error {
 	ctx := r.Context()
+	if (st.Req.wants("token") || st.Req.wants("id_token")) && !c.ImplicitFlowEnabled {
+		// Switched off while the user was logging in: no token leaves
+		// through the front channel (SECURITY.md A5).
+		code, desc := checkImplicit(c, st.Req.Nonce)
+		return h.redirectError(w, r, rl, st.Req, code, desc)
+	}
 	now := h.now()
 	acr := "1"
 	var us session.UserSession
@@ -82,14 +88,19 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 		us = session.UserSession{ID: store.NewID(), RealmID: rl.ID, UserID: u.ID, Started: now, LastRefresh: now,
 			RememberMe: st.RememberMe, IPAddress: clientIP(r), AuthMethod: "openid-connect", AuthTime: st.AuthTime}
 	}
-	code := randomToken(codeBytes)
+	code := ""
+	if st.Req.wants("code") {
+		code = randomToken(codeBytes)
+	}
+	var cs session.ClientSession
 	attach := func(tx *store.DB) error {
 		if newSession {
 			if err := tx.CreateUserSession(ctx, us); err != nil {
 				return err
 			}
 		}
-		cs, err := tx.GetClientSession(ctx, us.ID, c.ID)
+		var err error
+		cs, err = tx.GetClientSession(ctx, us.ID, c.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			cs = session.ClientSession{ID: store.NewID(), UserSessionID: us.ID, ClientID: c.ID, Started: now,
 				Timestamp: now, Scope: st.Req.Scope, Nonce: st.Req.Nonce}
@@ -97,6 +108,12 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 		}
 		if err != nil {
 			return err
+		}
+		if code == "" { // implicit: the tokens are the response
+			if stateID != "" {
+				return tx.DeleteAuthSession(ctx, stateID)
+			}
+			return nil
 		}
 		data, err := json.Marshal(CodeData{
 			RedirectURI: st.Req.RedirectURI, Scope: st.Req.Scope, Nonce: st.Req.Nonce,
@@ -135,8 +152,17 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 	}
 	params = append(params,
 		ui.Param{Name: "session_state", Value: us.ID},
-		ui.Param{Name: "iss", Value: h.URLs.RealmURL(r, rl.Name)},
-		ui.Param{Name: "code", Value: code})
+		ui.Param{Name: "iss", Value: h.URLs.RealmURL(r, rl.Name)})
+	if code != "" {
+		params = append(params, ui.Param{Name: "code", Value: code})
+	}
+	if st.Req.wants("token") || st.Req.wants("id_token") {
+		tokens, err := h.frontTokens(ctx, r, rl, c, st, u, us, cs, acr, code)
+		if err != nil {
+			return err
+		}
+		params = append(params, tokens...)
+	}
 	return h.respond(w, r, rl, st.Req, params)
 }
 

@@ -33,9 +33,12 @@ type authRequest struct {
 	ClientID string `json:"client_id"` // the client's clientId
 	// RedirectURI is the redirect_uri parameter as given ("" when absent);
 	// Target is where the response goes (the single registered URI then).
-	RedirectURI         string   `json:"redirect_uri"`
-	Target              string   `json:"target"`
-	ResponseMode        string   `json:"response_mode"`
+	RedirectURI  string `json:"redirect_uri"`
+	Target       string `json:"target"`
+	ResponseMode string `json:"response_mode"`
+	// ResponseType is the response_type, its values sorted ("" for logins
+	// stored before it was kept: a code).
+	ResponseType        string   `json:"response_type,omitempty"`
 	Scope               string   `json:"scope"`
 	State               string   `json:"state"`
 	HasState            bool     `json:"has_state"`

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -80,8 +81,8 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		CheckSessionIframe:                        oidc + "/login-status-iframe.html",
 		RegistrationEndpoint:                      iss + "/clients-registrations/openid-connect",
 		PromptValuesSupported:                     []string{"none", "login", "consent"},
-		GrantTypesSupported:                       []string{"authorization_code", "client_credentials", "password", "refresh_token"},
-		ResponseTypesSupported:                    []string{"code"},
+		GrantTypesSupported:                       []string{"authorization_code", "client_credentials", "password", "refresh_token", grantTokenExchange},
+		ResponseTypesSupported:                    client.ResponseTypes,
 		ResponseModesSupported:                    []string{"query", "fragment", "form_post"},
 		SubjectTypesSupported:                     []string{"public"},
 		IDTokenSigningAlgValuesSupported:          signingAlgs,

@@ -36,6 +36,7 @@ var grantEvents = map[string]string{
 	"authorization_code": events.CodeToToken,
 	"refresh_token":      events.RefreshToken,
 	"client_credentials": events.ClientLogin,
+	grantTokenExchange:   events.TokenExchange,
 }
 
 // tokensIssued records the success of the token request r, whose form
@@ -62,6 +63,10 @@ func (h *Handler) tokensIssued(r *http.Request, x issued, resp tokenResponse) {
 		d[events.DetailCodeID] = x.us.ID
 	case events.ClientLogin:
 		d[events.DetailUsername] = x.user.Username
+	case events.TokenExchange:
+		d[events.DetailAuthMethod] = "token_exchange"
+		d[events.DetailUsername] = x.user.Username
+		exchangeEvent(d, x)
 	}
 	h.recorder().Record(r.Context(), x.realm, events.Event{Type: typ, ClientID: x.client.ClientID, UserID: x.user.ID,
 		SessionID: x.us.ID, IPAddress: clientIP(r), Details: d})
@@ -112,6 +117,9 @@ func (h *Handler) failedUser(ctx context.Context, rl realm.Realm, name, code str
 
 // grantError is Keycloak's event error for a refused grant.
 func grantError(grant, code, desc string) string {
+	if e, ok := exchangeEventError(desc); ok && grant == grantTokenExchange {
+		return e
+	}
 	switch desc {
 	case "Invalid user credentials":
 		return "invalid_user_credentials"

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/gatehouse-iam/gatehouse/internal/token"
 )
@@ -20,7 +21,7 @@ const maxParamBytes = 8 << 10
 
 // tokenParams are the parameters that carry a token Gatehouse issued, each
 // bounded by token.MaxTokenSize rather than maxParamBytes.
-var tokenParams = map[string]bool{"token": true, "access_token": true, "refresh_token": true}
+var tokenParams = map[string]bool{"token": true, "access_token": true, "refresh_token": true, "subject_token": true}
 
 // readForm parses a form-encoded POST body. It refuses other content types,
 // oversized bodies and fields, and a parameter sent twice (RFC 6749 §3.1:
@@ -49,10 +50,10 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 		}
 	}
 	for k, vs := range r.PostForm {
-		if len(vs) > 1 {
+		if len(vs) > 1 && !(multiValued[k] && r.PostForm.Get("grant_type") == grantTokenExchange) {
 			return nil, errDuplicated
 		}
-		if len(vs[0]) > maxParamBytes && (!tokenParams[k] || len(vs[0]) > token.MaxTokenSize) {
+		if slices.ContainsFunc(vs, func(v string) bool { return len(v) > maxParamBytes }) && (!tokenParams[k] || len(vs[0]) > token.MaxTokenSize) {
 			return nil, badRequest("invalid_request", "Parameter too long")
 		}
 	}

@@ -87,6 +87,14 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
+	var jwt string
+	if access && wantsIntrospectionJWT(r, c) {
+		// The token itself as introspection states it, before the
+		// response's own fields are added.
+		if jwt, err = h.introspectionJWT(r.Context(), rl, c, out); err != nil {
+			return err
+		}
+	}
 	out["active"] = true
 	out["client_id"] = p.Azp
 	out["token_type"] = p.Typ
@@ -98,6 +106,9 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	// does whatever the client's mappers.
 	if actor := lt.UserSession.Notes[session.NoteImpersonatorUsername]; lt.HasSession && actor != "" {
 		out["act"] = map[string]string{"sub": actor}
+	}
+	if jwt != "" {
+		out["jwt"] = jwt
 	}
 	h.introspected(r, rl, c, lt)
 	return web.WriteJSON(w, http.StatusOK, out)

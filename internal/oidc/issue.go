@@ -30,6 +30,8 @@ type tokenResponse struct {
 	NotBeforePolicy  int64  `json:"not-before-policy"`
 	SessionState     string `json:"session_state,omitempty"`
 	Scope            string `json:"scope"`
+	// IssuedTokenType is RFC 8693's (§2.2.1), on a token exchange only.
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // resolveScopes returns the client scopes that apply (grant.ResolveScopes),
@@ -89,93 +91,48 @@ type issued struct {
 	nonce   string
 	// rotatedFrom is the jti of the refresh token a refresh grant used;
 	// other grants leave it empty and the client session's current refresh
-	// token stands in (see claimRotatedFrom).
+	// token stands in (see grant.ClaimRotatedFrom).
 	rotatedFrom string
+	// audience, on a token exchange that asked for one, narrows the access
+	// token's aud and client roles to these clientIds (grant.Issue).
+	audience []string
+	// subjectClient and requestedType describe a token exchange, for its event.
+	subjectClient, requestedType string
 }
 
-// issueTokens builds, signs and returns the token response.
+// issueTokens mints x's tokens (grant.Mint) and returns the token response.
 func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (tokenResponse, error) {
 	now := h.Now()
-	ks, err := h.Store.ListKeys(ctx, x.realm.ID)
+	jkt := proofJkt(r)
+	m, err := grant.Mint(ctx, h.Store, h.Log, grant.Issue{Realm: x.realm, Client: x.client, User: x.user,
+		UserSession: x.us, ClientSession: x.cs, Scopes: x.scopes, Refresh: x.refresh, ACR: x.acr, Nonce: x.nonce,
+		RotatedFrom: x.rotatedFrom, Audience: x.audience, Issuer: h.URLs.RealmURL(r, x.realm.Name),
+		Origins: x.client.AllowedOrigins(h.URLs.Base(r)), DPoPJkt: jkt, Now: now})
+	var ae *grant.AudienceError
+	if errors.As(err, &ae) {
+		return tokenResponse{}, errAudienceMissing(ae.Missing)
+	}
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	sigKey, err := h.signingKey(ctx, x.realm, &ks, token.AccessAlg(x.realm, x.client))
-	if err != nil {
-		return tokenResponse{}, err
-	}
-	acc, err := h.access(ctx, x.realm, x.client, x.user, x.scopes)
-	if err != nil {
-		return tokenResponse{}, err
-	}
-	x.scopes.Scopes = acc.Scopes
+	x.scopes = m.Scopes
 	nowS := now.Unix()
-	in := token.Input{
-		Issuer:         h.URLs.RealmURL(r, x.realm.Name),
-		Realm:          x.realm,
-		Client:         x.client,
-		User:           x.user,
-		UserSession:    x.us,
-		ClientSession:  x.cs,
-		Scopes:         acc.Scopes,
-		RealmRoles:     acc.RealmRoles,
-		ClientRoles:    acc.ClientRoles,
-		Groups:         acc.Groups,
-		Now:            now,
-		AccessExp:      session.AccessExpiry(x.realm, x.client, x.us, nowS),
-		Nonce:          x.nonce,
-		ACR:            x.acr,
-		AllowedOrigins: x.client.AllowedOrigins(h.URLs.Base(r)),
-		ServiceAccount: x.user.ServiceAccountClientID != "",
-		DPoPJkt:        proofJkt(r),
-	}
-	if x.refresh {
-		in.RefreshExp = session.RefreshExpiry(x.realm, x.client, x.us, nowS)
-	}
-	access, err := token.Sign(token.Access(in), sigKey)
-	if err != nil {
-		return tokenResponse{}, err
-	}
 	tokenType := token.TypeBearer
-	if in.DPoPJkt != "" {
+	if jkt != "" {
 		tokenType = token.TypeDPoP
 	}
 	resp := tokenResponse{
-		AccessToken:     access,
-		ExpiresIn:       in.AccessExp - nowS,
+		AccessToken:     m.Access,
+		ExpiresIn:       m.AccessExp - nowS,
+		RefreshToken:    m.Refresh,
 		TokenType:       tokenType,
+		IDToken:         m.ID,
 		NotBeforePolicy: x.realm.NotBefore,
 		SessionState:    x.us.ID,
 		Scope:           scopeString(x.scopes),
 	}
-	if x.refresh {
-		hmacKey, err := h.signingKey(ctx, x.realm, &ks, keys.HS512)
-		if err != nil {
-			return tokenResponse{}, err
-		}
-		claims := token.Refresh(in, x.us.Offline)
-		if x.realm.RevokeRefreshToken { // the token's lineage, for session.DecideRefresh
-			from := x.rotatedFrom
-			if from == "" {
-				from = x.cs.CurrentRefreshToken // "" in a new client session
-			}
-			claims[claimRotatedFrom] = from
-		}
-		if resp.RefreshToken, err = token.Sign(claims, hmacKey); err != nil {
-			return tokenResponse{}, err
-		}
-		if in.RefreshExp > 0 {
-			resp.RefreshExpiresIn = in.RefreshExp - nowS
-		}
-	}
-	if x.scopes.OpenID {
-		idKey, err := h.signingKey(ctx, x.realm, &ks, token.IDAlg(x.realm, x.client))
-		if err != nil {
-			return tokenResponse{}, err
-		}
-		if resp.IDToken, err = token.Sign(token.ID(in, access), idKey); err != nil {
-			return tokenResponse{}, err
-		}
+	if m.Refresh != "" && m.RefreshExp > 0 {
+		resp.RefreshExpiresIn = m.RefreshExp - nowS
 	}
 	h.tokensIssued(r, x, resp)
 	return resp, nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/grant"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -35,7 +36,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("invalid_request", "Missing form parameter: grant_type")
 	}
 	switch grant {
-	case "authorization_code", "password", "client_credentials", "refresh_token":
+	case "authorization_code", "password", "client_credentials", "refresh_token", grantTokenExchange:
 	default:
 		return badRequest("unsupported_grant_type", "Unsupported grant_type")
 	}
@@ -58,6 +59,8 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		resp, err = h.refreshGrant(r, form, rl, c)
 	case "authorization_code":
 		resp, err = h.authorizationCodeGrant(r, form, rl, c)
+	case grantTokenExchange:
+		resp, err = h.tokenExchange(r, form, rl, c)
 	}
 	if err != nil {
 		return h.grantFailed(r, rl, c, err)
@@ -241,7 +244,7 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	// Rotation is decided on the stored client session, in the transaction
 	// that records the use (session.DecideRefresh).
 	use := session.RefreshUse{Jti: rt.Jti, Iat: rt.Iat}
-	use.RotatedFrom, use.HasLineage = rt.Raw[claimRotatedFrom].(string)
+	use.RotatedFrom, use.HasLineage = rt.Raw[grant.ClaimRotatedFrom].(string)
 	var refused session.RefreshDecision
 	_, err = h.Store.UpdateClientSession(ctx, cs.ID, func(old session.ClientSession) (session.ClientSession, error) {
 		d := session.DecideRefresh(rl, old, use, now)
@@ -276,13 +279,6 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 
 // errRefreshRefused aborts the rotation transaction of a refused refresh.
 var errRefreshRefused = errors.New("refresh token refused by rotation")
-
-// claimRotatedFrom names the refresh token claim holding the client
-// session's current refresh token when the token was minted: the jti of the
-// refresh token it was exchanged for, or for another grant whatever token was
-// current in a reused client session ("" in a new one). It is written only
-// while the realm rotates refresh tokens.
-const claimRotatedFrom = "rotated_from"
 
 // verifyRefreshToken checks a refresh or offline token's signature (HS512,
 // the realm's HMAC key, nothing else), type and issuer.

@@ -143,7 +143,19 @@ func AccessExpiry(r realm.Realm, c client.Client, s UserSession, now int64) int6
 	if n, ok := attrInt(c.Attributes["access.token.lifespan"]); ok && n > 0 {
 		life = n
 	}
-	exp := now + life
+	return capAccess(r, s, now+life)
+}
+
+// ImplicitAccessExpiry is AccessExpiry for an access token of the implicit
+// flow (a response type with a token and no code): the realm's
+// accessTokenLifespanForImplicitFlow, whatever the client's own lifespan,
+// capped the same way.
+func ImplicitAccessExpiry(r realm.Realm, s UserSession, now int64) int64 {
+	return capAccess(r, s, now+int64(r.AccessTokenLifespanForImplicitFlow))
+}
+
+// capAccess ends an online session's access token no later than the session.
+func capAccess(r realm.Realm, s UserSession, exp int64) int64 {
 	if !s.Offline {
 		if m := maxLifespan(r, s); m > 0 && s.Started+m < exp {
 			exp = s.Started + m

@@ -73,6 +73,9 @@ type Input struct {
 	AccessExp, RefreshExp int64
 	// Nonce from the authorization request; only the ID token carries it.
 	Nonce string
+	// Code is the authorization code returned beside the ID token in a
+	// hybrid response; the ID token then carries its c_hash.
+	Code string
 	// ACR is "1" after the user authenticated for this request, "0" when an
 	// existing SSO session was reused.
 	ACR string
@@ -169,6 +172,9 @@ func ID(in Input, accessToken string) map[string]any {
 	}
 	if accessToken != "" {
 		c["at_hash"] = halfHash(idTokenAlg(in), accessToken)
+	}
+	if in.Code != "" { // OpenID Connect Core 3.3.2.11
+		c["c_hash"] = halfHash(idTokenAlg(in), in.Code)
 	}
 	b := newBuilder(c)
 	b.aud = []string{in.Client.ClientID}
