@@ -32,8 +32,15 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	p, origin, err := h.expandRequest(r, rl, p)
+	if err != nil {
+		return err
+	}
 	c, req, err := h.checkClient(r, rl, p)
 	if err != nil {
+		return err
+	}
+	if done, err := h.checkOrigin(w, r, rl, c, req, origin); done {
 		return err
 	}
 	if code, desc := h.checkRequest(r.Context(), rl, c, p, &req); code != "" {
@@ -122,13 +129,6 @@ func (h *Handler) checkRequest(ctx context.Context, rl realm.Realm, c client.Cli
 	}
 	if !slices.Equal(types, []string{"code"}) {
 		return "unsupported_response_type", "Only response_type=code is supported; implicit, hybrid and none responses are not supported yet"
-	}
-	if p.has("request") {
-		return "request_not_supported", ""
-	}
-	if p.has("request_uri") {
-		// Never fetched (CVE-2020-10770).
-		return "request_uri_not_supported", ""
 	}
 	req.Prompt = strings.Fields(p.get("prompt"))
 	if slices.Contains(req.Prompt, "none") && len(req.Prompt) > 1 {
