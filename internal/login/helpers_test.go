@@ -71,8 +71,13 @@ func newEnv(t *testing.T, edit ...func(*realm.Realm)) *env {
 // newEnvURLs is newEnv with the server's public URL settings.
 func newEnvURLs(t *testing.T, urls web.URLs, edit ...func(*realm.Realm)) *env {
 	t.Helper()
+	return newEnvOn(t, storetest.Open(t), urls, edit...)
+}
+
+// newEnvOn is newEnvURLs over a given store.
+func newEnvOn(t *testing.T, db *store.DB, urls web.URLs, edit ...func(*realm.Realm)) *env {
+	t.Helper()
 	ctx := context.Background()
-	db := storetest.Open(t)
 	ck := &clock{t: time.Now().Truncate(time.Second)}
 	if _, err := provision.Master(ctx, db, "admin", "admin-pw", ck.Now()); err != nil {
 		t.Fatal(err)
