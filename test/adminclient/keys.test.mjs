@@ -8,20 +8,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as client from "openid-client";
+import { adminToken, baseUrl } from "./gatehouse.mjs";
 
-const baseUrl = process.env.GATEHOUSE_URL;
-if (!baseUrl) {
-  throw new Error("GATEHOUSE_URL is not set (the Gatehouse base URL, e.g. http://localhost:8080)");
-}
-
-async function adminToken() {
-  const res = await fetch(`${baseUrl}/realms/master/protocol/openid-connect/token`, {
-    method: "POST",
-    body: new URLSearchParams({ grant_type: "password", client_id: "admin-cli", username: "admin", password: "admin-pw" }),
-  });
-  assert.equal(res.status, 200, "admin login");
-  return (await res.json()).access_token;
-}
 
 function header(jwt) {
   return JSON.parse(Buffer.from(jwt.split(".")[0], "base64url").toString());

@@ -7,22 +7,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as client from "openid-client";
+import { adminToken, baseUrl } from "./gatehouse.mjs";
 
-const baseUrl = process.env.GATEHOUSE_URL;
-if (!baseUrl) {
-  throw new Error("GATEHOUSE_URL is not set (the Gatehouse base URL, e.g. http://localhost:8080)");
-}
 const realm = "par-node";
 const redirectUri = "https://par-app.example/cb";
-
-async function adminToken() {
-  const res = await fetch(`${baseUrl}/realms/master/protocol/openid-connect/token`, {
-    method: "POST",
-    body: new URLSearchParams({ grant_type: "password", client_id: "admin-cli", username: "admin", password: "admin-pw" }),
-  });
-  assert.equal(res.status, 200, "admin login");
-  return (await res.json()).access_token;
-}
 
 const unescape = (s) => s.replaceAll("&amp;", "&").replaceAll("&#43;", "+").replaceAll("&#34;", '"').replaceAll("&#39;", "'");
 
