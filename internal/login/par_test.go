@@ -72,7 +72,9 @@ func TestPushedAuthorizationRequests(t *testing.T) {
 				t.Fatalf("push: %d %v", status, body)
 			}
 			b := e.browser()
-			page := b.get(e.authURL(map[string]string{"client_id": "app", "request_uri": uri}))
+			// Parameters the browser's URL adds are not the pushed request's.
+			page := b.get(e.authURL(map[string]string{"client_id": "app", "request_uri": uri, "state": "forged", "prompt": "none",
+				"redirect_uri": "https://app.example/wild/x"}))
 			if page.status != http.StatusOK {
 				t.Fatalf("authorization with request_uri: %d %s", page.status, page.body)
 			}

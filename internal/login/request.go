@@ -20,8 +20,9 @@ type requestOrigin struct {
 // expandRequest replaces a request carried by reference or by value with
 // its parameters: a pushed authorization request named by request_uri
 // (RFC 9126 §4), taken from the store once, or a request object (the
-// request parameter), verified with the client's key. Their parameters win
-// over the query string's, as Keycloak's do.
+// request parameter), verified with the client's key. A request object's
+// parameters win over the query string's, as Keycloak's do; a pushed
+// request's stand alone.
 //
 // Every failure is a page: the redirect URI is not trusted yet. Only
 // request_uri values the PAR endpoint issued are accepted; any other would
@@ -66,8 +67,13 @@ func (h *Handler) expandRequest(r *http.Request, rl realm.Realm, p params) (para
 	case h.now() >= pushed.ExpiresAt:
 		return refuse("PAR expired")
 	}
-	out := params(jar.Merge(p, pushed.Params))
-	delete(out, "request_uri")
+	// Only the pushed parameters count (RFC 9126 §4): what the browser's
+	// URL adds was never authenticated, so a state, prompt or redirect_uri
+	// slipped into it is ignored.
+	out := params{}
+	for k, v := range pushed.Params {
+		out[k] = v
+	}
 	return out, origin, nil
 }
 
