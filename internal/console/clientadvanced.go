@@ -22,7 +22,7 @@ var clientAdvancedSpecs = func() []spec {
 			Help: "Whether the client may start a login only with a request_uri from the pushed authorization request endpoint."},
 		{Kind: kindSection, Label: "Fine grain OpenID Connect configuration"},
 		{Kind: kindSelect, Name: jar.SignatureAlgAttr, Label: "Request object signature algorithm",
-			Help: "The algorithm the client must sign its request objects with; 'none' allows unsigned ones, 'any' any algorithm.",
+			Help:    "The algorithm the client must sign its request objects with; 'none' allows unsigned ones, 'any' any algorithm.",
 			Options: algs},
 		{Kind: kindSelect, Name: jar.RequiredAttr, Label: "Request object required",
 			Help: "Whether the client must send its authorization requests as a request object, and how.",

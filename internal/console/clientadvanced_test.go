@@ -14,7 +14,9 @@ import (
 // Clients → client → Advanced saves the PAR and request object switches
 // as the client's attributes, leaving its other settings alone.
 func TestClientAdvancedTab(t *testing.T) {
-	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) { clientAdvancedTab(t, newEnvOn(t, web.URLs{}, open)) })
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		clientAdvancedTab(t, newEnvOn(t, web.URLs{}, open))
+	})
 }
 
 func clientAdvancedTab(t *testing.T, e *env) {

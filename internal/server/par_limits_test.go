@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
-	"github.com/gatehouse-iam/gatehouse/internal/provision"
-	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
@@ -19,15 +17,9 @@ import (
 func TestPushedRequestSecretGuessesAreLimited(t *testing.T) {
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		e := startLimitedOn(t, open(t), server.DefaultLimits(), web.URLs{})
-		m, err := e.db.GetRealmByName(t.Context(), realm.MasterName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := client.New(store.NewID(), m.ID, "pusher")
-		c.Secret, c.RedirectURIs = "pusher-secret", []string{"https://pusher.example/cb"}
-		if err := provision.CreateClient(t.Context(), e.db, c, e.clock.Now()); err != nil {
-			t.Fatal(err)
-		}
+		e.addMasterClient(t, "pusher", func(c *client.Client) {
+			c.Secret, c.RedirectURIs = "pusher-secret", []string{"https://pusher.example/cb"}
+		})
 		push := func(secret string) response {
 			return e.post(t, "/realms/master/protocol/openid-connect/ext/par/request",
 				form("client_id", "pusher", "client_secret", secret, "response_type", "code"), nil)
