@@ -81,11 +81,12 @@ func (h *Handler) authenticate(r *http.Request) (*caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw := bearer.FromRequest(r)
+	pt := bearer.FromRequest(r)
+	raw := pt.Raw
 	if raw == "" || len(raw) > token.MaxTokenSize {
 		return nil, errUnauthorized
 	}
-	t, err := bearer.Validate(ctx, h.Store, rl, h.URLs.RealmURL(r, rl.Name), raw, h.Now())
+	t, err := bearer.ValidateRequest(ctx, h.Store, rl, h.URLs.RealmURL(r, rl.Name), r, h.URLs.RequestURL(r), pt, h.Now())
 	if errors.Is(err, bearer.ErrInvalid) {
 		return nil, errUnauthorized
 	}
@@ -152,7 +153,7 @@ func (h *Handler) cors(w http.ResponseWriter, r *http.Request, allowed []string)
 
 // preflight answers CORS preflight requests. Whether an origin may read a
 // response is decided on the request itself, with the token in hand.
-var preflight = web.Preflight("GET, POST, PUT, DELETE, OPTIONS", "Authorization, Content-Type, Accept")
+var preflight = web.Preflight("GET, POST, PUT, DELETE, OPTIONS", "Authorization, Content-Type, Accept, DPoP")
 
 // decodeJSON reads a bounded JSON body into v.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {

@@ -30,7 +30,8 @@ type Caller struct {
 // the token's issuer, then everything is checked against that realm's keys;
 // an admin token of one realm says nothing about another.
 func (h *Handler) authenticate(r *http.Request) (*Caller, error) {
-	raw := bearer.FromRequest(r)
+	pt := bearer.FromRequest(r)
+	raw := pt.Raw
 	if raw == "" || len(raw) > token.MaxTokenSize {
 		return nil, errUnauthorized
 	}
@@ -46,7 +47,7 @@ func (h *Handler) authenticate(r *http.Request) (*Caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := bearer.Validate(ctx, h.Store, rl, h.URLs.RealmURL(r, rl.Name), raw, h.Now())
+	t, err := bearer.ValidateRequest(ctx, h.Store, rl, h.URLs.RealmURL(r, rl.Name), r, h.URLs.RequestURL(r), pt, h.Now())
 	if errors.Is(err, bearer.ErrInvalid) {
 		return nil, errUnauthorized
 	}

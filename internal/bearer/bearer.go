@@ -35,22 +35,36 @@ type Token struct {
 	HasSession bool
 }
 
-// Validate checks raw as an access token of realm rl whose issuer is issuer.
-// It answers ErrInvalid or a storage error.
+// Validate checks raw as a Bearer access token of realm rl whose issuer is
+// issuer. A DPoP-bound token is refused: it needs the proof of
+// ValidateRequest. It answers ErrInvalid or a storage error.
 func Validate(ctx context.Context, db *store.DB, rl realm.Realm, issuer, raw string, now time.Time) (Token, error) {
-	ks, err := db.ListKeys(ctx, rl.ID)
+	p, err := verify(ctx, db, rl, raw)
 	if err != nil {
 		return Token{}, err
 	}
-	claims, err := token.VerifySigned(raw, ks)
-	if err != nil {
-		return Token{}, ErrInvalid
-	}
-	p, err := token.Parse(claims)
-	if err != nil || p.Typ != token.TypeBearer {
+	if p.Typ != token.TypeBearer {
 		return Token{}, ErrInvalid
 	}
 	return Check(ctx, db, rl, issuer, p, now)
+}
+
+// verify checks raw's signature against the realm's keys and that it is an
+// access token (Bearer or DPoP-bound).
+func verify(ctx context.Context, db *store.DB, rl realm.Realm, raw string) (token.Parsed, error) {
+	ks, err := db.ListKeys(ctx, rl.ID)
+	if err != nil {
+		return token.Parsed{}, err
+	}
+	claims, err := token.VerifySigned(raw, ks)
+	if err != nil {
+		return token.Parsed{}, ErrInvalid
+	}
+	p, err := token.Parse(claims)
+	if err != nil || !token.IsAccessType(p.Typ) {
+		return token.Parsed{}, ErrInvalid
+	}
+	return p, nil
 }
 
 // Check applies the checks that follow signature verification to a token of
@@ -66,7 +80,7 @@ func Check(ctx context.Context, db *store.DB, rl realm.Realm, issuer string, p t
 	if p.Iat < rl.NotBefore {
 		return Token{}, ErrInvalid
 	}
-	if p.Typ == token.TypeBearer && p.Jti != "" {
+	if token.IsAccessType(p.Typ) && p.Jti != "" {
 		revoked, err := db.IsTokenRevoked(ctx, p.Jti)
 		if err != nil {
 			return Token{}, err
@@ -130,15 +144,22 @@ func Check(ctx context.Context, db *store.DB, rl realm.Realm, issuer string, p t
 	return t, nil
 }
 
-// FromRequest reads the token of an RFC 6750 request from the Authorization
-// header ("" when there is none).
-func FromRequest(r *http.Request) string {
+// FromRequest reads the access token of a resource request from the
+// Authorization header, under the Bearer (RFC 6750) or DPoP (RFC 9449)
+// scheme (Raw "" when there is none).
+func FromRequest(r *http.Request) Presented {
 	h := r.Header.Get("Authorization")
 	scheme, rest, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
+	if !ok {
+		return Presented{}
 	}
-	return strings.TrimSpace(rest)
+	switch {
+	case strings.EqualFold(scheme, "Bearer"):
+		return Presented{Raw: strings.TrimSpace(rest)}
+	case strings.EqualFold(scheme, token.TypeDPoP):
+		return Presented{Raw: strings.TrimSpace(rest), DPoP: true}
+	}
+	return Presented{}
 }
 
 // IssuerRealm returns the realm name of an issuer URL under base

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/token"
 )
 
 // Clients: the list, creation, and a client's tabs (settings, credentials,
@@ -103,6 +104,7 @@ type clientForm struct {
 	Enabled, ConsentRequired        bool
 	Standard, Implicit, Direct      bool
 	ServiceAccounts, FrontChannel   bool
+	DPoP                            bool // require DPoP-bound tokens
 	RootURL, BaseURL, AdminURL      string
 	RedirectURIs, WebOrigins        []string
 	PostLogoutURIs                  []string
@@ -120,6 +122,7 @@ func clientFormOf(x rep.Client) clientForm {
 	if p := x.Attributes["post.logout.redirect.uris"]; p != "" {
 		f.PostLogoutURIs = strings.Split(p, "##")
 	}
+	f.DPoP = x.Attributes[token.AttrDPoPBound] == "true"
 	return f
 }
 
@@ -143,8 +146,10 @@ func (q *rq) readClientForm(f *clientForm) (rep.Client, error) {
 	// not show is left out, so the API's creation defaults apply (a root
 	// URL seeds the admin URL).
 	x.RootURL, x.BaseURL, x.AdminURL = q.present("rootUrl"), q.present("baseUrl"), q.present("adminUrl")
-	if q.r.PostForm.Has("postLogoutRedirectUris") {
-		x.Attributes = map[string]string{"post.logout.redirect.uris": strings.Join(f.PostLogoutURIs, "##")}
+	if q.r.PostForm.Has("postLogoutRedirectUris") { // the settings form, not the creation form
+		f.DPoP = q.checked("dpopBound")
+		x.Attributes = map[string]string{"post.logout.redirect.uris": strings.Join(f.PostLogoutURIs, "##"),
+			token.AttrDPoPBound: strconv.FormatBool(f.DPoP)}
 	}
 	switch access {
 	case "public":
@@ -207,7 +212,7 @@ func (q *rq) clientView(x rep.Client, tab string) *view {
 	if accessType(x) == "confidential" && q.perms.can("manage-clients") {
 		triples = append(triples, "credentials", "/credentials", "Credentials")
 	}
-	triples = append(triples, "client-scopes", "/client-scopes", "Client scopes", "scope", "/scope", "Dedicated scope",
+	triples = append(triples, "client-scopes", "/client-scopes", "Client scopes", "mappers", "/mappers", "Dedicated mappers", "scope", "/scope", "Dedicated scope",
 		"evaluate", "/evaluate", "Evaluate", "roles", "/roles", "Roles", "sessions", "/sessions", "Sessions",
 		"advanced", "/advanced", "Advanced")
 	if boolean(x.ServiceAccountsEnabled) {
@@ -286,6 +291,9 @@ type clientScopesData struct {
 	Linked    []scopeLink
 	Available []scopeLink
 	Editable  bool
+	// Dedicated names the client's own mappers and scope as one more row
+	// (<clientId>-dedicated), linked to its Dedicated mappers tab.
+	Dedicated, DedicatedURL string
 }
 
 // clientScopesTab lists the client's default and optional client scopes,
@@ -320,7 +328,8 @@ func (h *Handler) clientScopesTab(q *rq) error {
 		return q.redirect(q.realmURL(base+"/client-scopes"), notice)
 	}
 	v := q.clientView(x, "client-scopes")
-	d := &clientScopesData{Editable: q.perms.can("manage-clients")}
+	d := &clientScopesData{Editable: q.perms.can("manage-clients"), Dedicated: x.ClientID + "-dedicated",
+		DedicatedURL: q.realmURL(base + "/mappers")}
 	v.Data = d
 	linked := map[string]bool{}
 	for _, kind := range []string{"default", "optional"} {

@@ -238,6 +238,7 @@ type mappersData struct {
 	Name     string
 	Editable bool
 	Action   string
+	Intro    string
 	// EditID is the mapper being edited; empty when adding one.
 	EditID string
 	// Predefined are the server's built-in mappers of the scope's protocol
@@ -246,17 +247,52 @@ type mappersData struct {
 	Predefined []option
 }
 
-// scopeMappers lists a client scope's protocol mappers, adds one of the
-// types the server supports (serverinfo's), and deletes them.
+// mapperOwner is what owns a list of protocol mappers: a client scope, or a
+// client (its dedicated mappers). One page serves both.
+type mapperOwner struct {
+	Protocol string
+	// API is the owner's admin API path, e.g. /client-scopes/{id}.
+	API string
+	// Action is the console page's URL.
+	Action string
+	Intro  string
+}
+
+// scopeMappers is a client scope's Mappers tab.
 func (h *Handler) scopeMappers(q *rq) error {
 	s, err := q.loadScope()
 	if err != nil {
 		return err
 	}
-	base := "/client-scopes/" + seg(s.ID) + "/protocol-mappers/models"
-	action := q.realmURL("/client-scopes/" + seg(s.ID) + "/mappers")
-	v := q.scopeView(s, "mappers")
-	d := &mappersData{Editable: q.perms.can("manage-clients"), Action: action}
+	return h.mappersPage(q, q.scopeView(s, "mappers"), mapperOwner{Protocol: s.Protocol, API: "/client-scopes/" + seg(s.ID),
+		Action: q.realmURL("/client-scopes/" + seg(s.ID) + "/mappers"),
+		Intro:  "Protocol mappers put user data and roles into the tokens of every client that has this scope."})
+}
+
+// clientMappers is a client's dedicated mappers: the protocol mappers the
+// client has itself, beside those of its client scopes.
+func (h *Handler) clientMappers(q *rq) error {
+	x, err := q.loadClient()
+	if err != nil {
+		return err
+	}
+	protocol := "openid-connect"
+	if x.Protocol != nil && *x.Protocol != "" {
+		protocol = *x.Protocol
+	}
+	return h.mappersPage(q, q.clientView(x, "mappers"), mapperOwner{Protocol: protocol, API: "/clients/" + seg(x.ID),
+		Action: q.realmURL("/clients/" + seg(x.ID) + "/mappers"),
+		Intro:  "Dedicated mappers put user data and roles into this client's tokens only, beside the mappers of its client scopes."})
+}
+
+// mappersPage lists an owner's protocol mappers, adds one of the types the
+// server supports (serverinfo's) or its predefined mappers, edits and
+// deletes them, all through the owner's protocol-mapper admin endpoints.
+func (h *Handler) mappersPage(q *rq, v *view, o mapperOwner) error {
+	var err error
+	base := o.API + "/protocol-mappers/models"
+	action := o.Action
+	d := &mappersData{Editable: q.perms.can("manage-clients"), Action: action, Intro: o.Intro}
 	v.Data = d
 	var info struct {
 		ProtocolMapperTypes map[string][]mapperType         `json:"protocolMapperTypes"`
@@ -265,8 +301,8 @@ func (h *Handler) scopeMappers(q *rq) error {
 	if err := q.get("/admin/serverinfo", &info); err != nil {
 		return err
 	}
-	types := info.ProtocolMapperTypes[s.Protocol]
-	builtin := info.Builtin[s.Protocol]
+	types := info.ProtocolMapperTypes[o.Protocol]
+	builtin := info.Builtin[o.Protocol]
 	for _, m := range builtin {
 		d.Predefined = append(d.Predefined, option{Value: m.Name, Label: m.Name})
 	}
@@ -307,7 +343,7 @@ func (h *Handler) scopeMappers(q *rq) error {
 			}
 			if len(add) == 0 {
 				err = &fieldError{"predefined", "Choose at least one mapper."}
-			} else if _, err = q.api(http.MethodPost, q.adminPath("/client-scopes/"+seg(s.ID)+"/protocol-mappers/add-models"), add, nil); err == nil {
+			} else if _, err = q.api(http.MethodPost, q.adminPath(o.API+"/protocol-mappers/add-models"), add, nil); err == nil {
 				return q.redirect(action, "created")
 			}
 		case "delete":
@@ -344,7 +380,7 @@ func (h *Handler) scopeMappers(q *rq) error {
 			case d.Name == "":
 				err = &fieldError{"name", "Enter a name."}
 			default:
-				m := rep.ProtocolMapper{ID: d.EditID, Name: d.Name, Protocol: s.Protocol, ProtocolMapper: d.Chosen.ID, Config: config}
+				m := rep.ProtocolMapper{ID: d.EditID, Name: d.Name, Protocol: o.Protocol, ProtocolMapper: d.Chosen.ID, Config: config}
 				if d.EditID != "" {
 					if _, err = q.api(http.MethodPut, q.adminPath(base+"/"+seg(d.EditID)), m, nil); err == nil {
 						return q.redirect(action, "saved")

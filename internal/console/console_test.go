@@ -396,11 +396,16 @@ func TestWriteForms(t *testing.T) {
 		t.Error("secret not regenerated")
 	}
 	post("/clients/"+app, url.Values{"clientId": {"app"}, "accessType": {"public"}, "enabled": {"on"}, "directAccessGrantsEnabled": {"on"},
-		"redirectUris": {"https://app.example/cb\n https://app.example/other "}, "postLogoutRedirectUris": {"+"}})
+		"redirectUris": {"https://app.example/cb\n https://app.example/other "}, "postLogoutRedirectUris": {"+"}, "dpopBound": {"on"}})
 	c, _ = e.db.GetClient(ctx, e.demo.ID, app)
 	if !c.PublicClient || c.StandardFlowEnabled || !c.DirectAccessGrantsEnabled || len(c.RedirectURIs) != 2 ||
-		c.RedirectURIs[1] != "https://app.example/other" || c.Attributes["post.logout.redirect.uris"] != "+" {
+		c.RedirectURIs[1] != "https://app.example/other" || c.Attributes["post.logout.redirect.uris"] != "+" ||
+		c.Attributes["dpop.bound.access.tokens"] != "true" {
 		t.Errorf("client after save: %+v", c)
+	}
+	post("/clients/"+app, url.Values{"clientId": {"app"}, "accessType": {"public"}, "enabled": {"on"}, "postLogoutRedirectUris": {"+"}})
+	if c, _ = e.db.GetClient(ctx, e.demo.ID, app); c.Attributes["dpop.bound.access.tokens"] != "false" {
+		t.Errorf("DPoP switch not turned off: %q", c.Attributes["dpop.bound.access.tokens"])
 	}
 	email, err := e.db.GetClientScopeByName(ctx, e.demo.ID, "email")
 	if err != nil {

@@ -1,8 +1,6 @@
 package console
 
 import (
-	"bytes"
-	"encoding/json"
 	"maps"
 	"net/http"
 	"slices"
@@ -88,51 +86,4 @@ func (h *Handler) realmLocalization(q *rq) error {
 		d.Texts = append(d.Texts, textRow{k, texts[k]})
 	}
 	return q.render(status, "realm-localization.html", v)
-}
-
-type userProfileData struct {
-	JSON       string
-	Attributes []struct {
-		Name        string `json:"name"`
-		DisplayName string `json:"displayName"`
-		Group       string `json:"group"`
-	}
-	Editable bool
-	Action   string
-}
-
-// realmUserProfile is the realm's User profile tab: its attributes, and the
-// whole profile as JSON to edit, as Keycloak's console offers it. The admin
-// API checks the document; its refusal is shown above the editor.
-func (h *Handler) realmUserProfile(q *rq) error {
-	if !q.perms.can("view-realm") && !q.perms.can("view-users") {
-		return errPage(http.StatusForbidden, "You do not have permission to view the realm settings.")
-	}
-	v := q.view("Realm settings", "realm-settings", "user-profile")
-	v.Tabs = q.realmTabs("user-profile")
-	action := q.realmURL("/realm-settings/user-profile")
-	d := &userProfileData{Editable: q.perms.can("manage-realm"), Action: action}
-	v.Data = d
-	status := http.StatusOK
-	if q.post() {
-		d.JSON = q.form("profile")
-		err := q.apiRaw(http.MethodPut, q.adminPath("/users/profile"), "application/json", []byte(d.JSON))
-		if err == nil {
-			return q.redirect(action, "saved")
-		}
-		if status, err = failed(v, err); err != nil {
-			return err
-		}
-	}
-	var raw json.RawMessage
-	if err := q.get(q.adminPath("/users/profile"), &raw); err != nil {
-		return err
-	}
-	json.Unmarshal(raw, d)
-	if d.JSON == "" {
-		var buf bytes.Buffer
-		json.Indent(&buf, raw, "", "  ")
-		d.JSON = buf.String()
-	}
-	return q.render(status, "realm-user-profile.html", v)
 }

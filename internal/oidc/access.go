@@ -15,10 +15,11 @@ import (
 // errTokenInvalid is every reason a token is refused.
 var errTokenInvalid = bearer.ErrInvalid
 
-// checkAccessToken validates an access token of realm rl for use now: see
-// package bearer, shared with the admin and account APIs.
-func (h *Handler) checkAccessToken(ctx context.Context, r *http.Request, rl realm.Realm, raw string) (bearer.Token, error) {
-	return bearer.Validate(ctx, h.Store, rl, h.URLs.RealmURL(r, rl.Name), raw, h.Now())
+// checkAccessToken validates the access token request r presented to a
+// resource endpoint of realm rl, DPoP binding included: see package bearer,
+// shared with the admin and account APIs.
+func (h *Handler) checkAccessToken(ctx context.Context, r *http.Request, rl realm.Realm, pt bearer.Presented) (bearer.Token, error) {
+	return bearer.ValidateRequest(ctx, h.Store, rl, h.URLs.RealmURL(r, rl.Name), r, h.URLs.RequestURL(r), pt, h.Now())
 }
 
 // checkParsed applies the checks that follow signature verification, for
@@ -54,34 +55,30 @@ func (h *Handler) tokenInput(ctx context.Context, r *http.Request, rl realm.Real
 }
 
 // bearerToken reads the token of an RFC 6750 request: the Authorization
-// header, or for POST the access_token form field, never both.
-func bearerToken(r *http.Request) (string, error) {
-	h := r.Header.Get("Authorization")
-	var fromHeader string
-	if h != "" {
-		// Another scheme (Basic client credentials, say) carries no bearer
-		// token: the request is one without a token, as in Keycloak, not a
-		// token sent twice (SECURITY.md U1).
-		if scheme, rest, _ := strings.Cut(h, " "); strings.EqualFold(scheme, "Bearer") {
-			fromHeader = strings.TrimSpace(rest)
-		}
-	}
+// header (Bearer, or DPoP for a DPoP-bound token), or for POST the
+// access_token form field, never both.
+func bearerToken(r *http.Request) (bearer.Presented, error) {
+	// Another scheme (Basic client credentials, say) carries no bearer
+	// token: the request is one without a token, as in Keycloak, not a
+	// token sent twice (SECURITY.md U1).
+	pt := bearer.FromRequest(r)
+	fromHeader := pt.Raw
 	var fromForm string
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		r.Body = http.MaxBytesReader(nil, r.Body, MaxFormBytes)
 		if err := r.ParseForm(); err == nil {
 			if vs := r.PostForm["access_token"]; len(vs) > 1 {
-				return "", errors.New("duplicated parameter")
+				return bearer.Presented{}, errors.New("duplicated parameter")
 			} else if len(vs) == 1 {
 				fromForm = vs[0]
 			}
 		}
 	}
 	if fromHeader != "" && fromForm != "" {
-		return "", errors.New("token sent twice")
+		return bearer.Presented{}, errors.New("token sent twice")
 	}
 	if fromHeader == "" {
-		return fromForm, nil
+		return bearer.Presented{Raw: fromForm}, nil
 	}
-	return fromHeader, nil
+	return pt, nil
 }

@@ -53,6 +53,7 @@ type discoveryDoc struct {
 	FrontchannelLogoutSupported                bool     `json:"frontchannel_logout_supported"`
 	FrontchannelLogoutSessionSupported         bool     `json:"frontchannel_logout_session_supported"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
+	DPoPSigningAlgValuesSupported              []string `json:"dpop_signing_alg_values_supported"`
 }
 
 func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
@@ -99,6 +100,8 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		ScopesSupported:                            scopes,
 		CodeChallengeMethodsSupported:              []string{"plain", "S256"},
 		AuthorizationResponseIssParameterSupported: true,
+		// A DPoP proof may use any public-key algorithm (token.VerifyProof).
+		DPoPSigningAlgValuesSupported: keys.AsymmetricAlgorithms,
 		// request_uri is served for the PAR endpoint's own URNs only.
 		RequestParameterSupported:              true,
 		RequestURIParameterSupported:           true,

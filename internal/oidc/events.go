@@ -182,7 +182,7 @@ func (h *Handler) introspectFailed(r *http.Request, rl realm.Realm, c client.Cli
 // TokenRevocationEndpoint records REVOKE_GRANT.
 func (h *Handler) revoked(r *http.Request, rl realm.Realm, c client.Client, p token.Parsed, userID string) {
 	d := map[string]string{events.DetailRevokedClient: c.ClientID}
-	if p.Typ == token.TypeBearer {
+	if token.IsAccessType(p.Typ) {
 		d = map[string]string{events.DetailTokenID: p.Jti}
 	}
 	if userID == "" {

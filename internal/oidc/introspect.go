@@ -68,7 +68,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 		return h.inactive(w, r, rl, c)
 	}
 	p, err := token.Parse(claims)
-	if err != nil || (access && p.Typ != "Bearer" && p.Typ != "ID") || (!access && p.Typ != "Refresh" && p.Typ != "Offline") {
+	if err != nil || (access && !token.IsAccessType(p.Typ) && p.Typ != token.TypeID) || (!access && p.Typ != "Refresh" && p.Typ != "Offline") {
 		return h.inactive(w, r, rl, c)
 	}
 	lt, err := h.checkParsed(r.Context(), r, rl, p)

@@ -127,6 +127,7 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 		ACR:            x.acr,
 		AllowedOrigins: x.client.AllowedOrigins(h.URLs.Base(r)),
 		ServiceAccount: x.user.ServiceAccountClientID != "",
+		DPoPJkt:        proofJkt(r),
 	}
 	if x.refresh {
 		in.RefreshExp = session.RefreshExpiry(x.realm, x.client, x.us, nowS)
@@ -135,10 +136,14 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 	if err != nil {
 		return tokenResponse{}, err
 	}
+	tokenType := token.TypeBearer
+	if in.DPoPJkt != "" {
+		tokenType = token.TypeDPoP
+	}
 	resp := tokenResponse{
 		AccessToken:     access,
 		ExpiresIn:       in.AccessExp - nowS,
-		TokenType:       "Bearer",
+		TokenType:       tokenType,
 		NotBeforePolicy: x.realm.NotBefore,
 		SessionState:    x.us.ID,
 		Scope:           scopeString(x.scopes),

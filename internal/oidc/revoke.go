@@ -64,7 +64,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
 		return h.revokeFailed(r, rl, c, badRequest("invalid_request", "Unmatching clients"))
 	}
 	if access {
-		if p.Typ != "Bearer" {
+		if !token.IsAccessType(p.Typ) {
 			w.WriteHeader(http.StatusOK)
 			return nil
 		}

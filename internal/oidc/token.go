@@ -45,6 +45,9 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		return h.grantFailed(r, rl, c, err)
 	}
 	h.cors(w, r, c)
+	if r, err = h.tokenProof(r, rl, c); err != nil {
+		return h.grantFailed(r, rl, c, err)
+	}
 	var resp tokenResponse
 	switch grant {
 	case "password":
@@ -175,6 +178,9 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	}
 	if rt.Azp != c.ClientID {
 		return tokenResponse{}, invalidGrant("Invalid refresh token. Token client and authorized client don't match")
+	}
+	if err := checkRefreshBinding(r, rt); err != nil {
+		return tokenResponse{}, err
 	}
 	offline := rt.Typ == "Offline"
 	now := sessionClock(h.Now())

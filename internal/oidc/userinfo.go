@@ -19,18 +19,18 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+rl.Name+`", error="`+code+`", error_description="`+desc+`"`)
 		return oauthErr(http.StatusUnauthorized, code, desc)
 	}
-	raw, err := bearerToken(r)
+	pt, err := bearerToken(r)
 	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+rl.Name+`", error="invalid_request"`)
 		return badRequest("invalid_request", "Token must be sent once, in the Authorization header or the form")
 	}
-	if raw == "" {
+	if pt.Raw == "" {
 		// RFC 6750 §3.1: a request without any token gets a challenge with
 		// no error code (SECURITY.md U1); the body keeps Keycloak's wording.
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+rl.Name+`"`)
 		return oauthErr(http.StatusUnauthorized, "invalid_request", "Token not provided")
 	}
-	lt, err := h.checkAccessToken(r.Context(), r, rl, raw)
+	lt, err := h.checkAccessToken(r.Context(), r, rl, pt)
 	if errors.Is(err, errTokenInvalid) {
 		return unauthorized("invalid_token", "Token verification failed")
 	}

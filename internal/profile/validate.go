@@ -498,12 +498,18 @@ func checkValidatorConfig(id string, cfg map[string]any) error {
 		if _, ok := stringList(cfg, "options"); !ok {
 			return fmt.Errorf("options needs 'options', a list of values")
 		}
-	case "email", "uri", "username-prohibited-characters", "person-name-prohibited-characters", "up-username-not-idn-homograph":
 	default:
-		return fmt.Errorf("%w '%s'", errUnknownValidator, id)
+		if !slices.Contains(Validators, id) {
+			return fmt.Errorf("%w '%s'", errUnknownValidator, id)
+		}
 	}
 	return nil
 }
+
+// Validators names every validator a profile may use, as the console
+// offers them.
+var Validators = []string{"length", "integer", "double", "pattern", "options", "email", "uri",
+	"username-prohibited-characters", "person-name-prohibited-characters", "up-username-not-idn-homograph"}
 
 // Values are every attribute of a user as the profile sees them: the free
 // attributes attrs and the four root fields (empty ones left out).

@@ -259,8 +259,9 @@ func (s *DB) DeleteExpiredSessions(ctx context.Context, r realm.Realm, now int64
 	return total, err
 }
 
-// ConsumeOnce records a single-use value (a client assertion's jti) until
-// expiresAt (epoch seconds). It reports false when the value was already
+// ConsumeOnce records a single-use value (a client assertion's jti, a DPoP
+// proof's jti and URL) until expiresAt (epoch seconds); DeleteExpiredSessions
+// drops it afterwards. It reports false when the value was already
 // used: the insert either wins or conflicts, atomically on any node.
 func (s *DB) ConsumeOnce(ctx context.Context, realmID, key string, expiresAt int64) (bool, error) {
 	r, err := s.exec(ctx, `INSERT INTO revoked_tokens (jti, realm_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING`,

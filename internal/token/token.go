@@ -83,6 +83,11 @@ type Input struct {
 	// whatever the scopes; sid and the client_id/clientHost/clientAddress
 	// claims still come from the session and its notes.
 	ServiceAccount bool
+	// DPoPJkt is the thumbprint of the DPoP key the token request proved
+	// (RFC 9449): the access token is bound to it (cnf.jkt, typ DPoP), and so
+	// is a public client's refresh token, which has no other proof of who
+	// holds it.
+	DPoPJkt string
 }
 
 // ScopeString is the scope claim of access and refresh tokens (and the scope
@@ -129,6 +134,10 @@ func Access(in Input) map[string]any {
 	}
 	if in.ServiceAccount && in.User.ID != "" {
 		c["sub"] = in.User.ID
+	}
+	if in.DPoPJkt != "" {
+		c["typ"] = TypeDPoP
+		c["cnf"] = map[string]any{"jkt": in.DPoPJkt}
 	}
 	b := newBuilder(c)
 	b.run(in, kindAccess, Lightweight(in.Client))
@@ -190,6 +199,9 @@ func Refresh(in Input, offline bool) map[string]any {
 	}
 	if in.UserSession.ID != "" {
 		c["sid"] = in.UserSession.ID
+	}
+	if in.DPoPJkt != "" && in.Client.PublicClient {
+		c["cnf"] = map[string]any{"jkt": in.DPoPJkt}
 	}
 	b := newBuilder(map[string]any{})
 	b.run(in, kindAccess, Lightweight(in.Client))

@@ -142,3 +142,9 @@ func validPort(p string) bool {
 	}
 	return true
 }
+
+// RequestURL is the absolute URL of r as its client addressed it, without
+// query: what a DPoP proof's htu names (RFC 9449 §4.2).
+func (u URLs) RequestURL(r *http.Request) string {
+	return u.Base(r) + r.URL.EscapedPath()
+}

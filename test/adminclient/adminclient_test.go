@@ -4,7 +4,8 @@
 // through the library, so "Keycloak-compatible" is checked by the code
 // Keycloak's users actually run rather than by our reading of the API.
 // keys.test.mjs does the same for tokens: openid-client (pinned too)
-// verifies the tokens of ES256 and Ed25519 realms through discovery, and
+// verifies the tokens of ES256 and Ed25519 realms through discovery,
+// dpop.test.mjs obtains and uses DPoP-bound tokens with it, and
 // par.test.mjs logs in through a pushed authorization request with it.
 //
 // The suite needs node and `npm ci` run in this directory. Without either

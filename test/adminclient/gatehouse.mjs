@@ -1,5 +1,5 @@
-// What the .test.mjs files share: the server adminclient_test.go started,
-// and a master-realm admin token for setting up what a test needs.
+// What every test file here needs from the server adminclient_test.go
+// starts: its base URL, and a token of the master realm's administrator.
 import assert from "node:assert/strict";
 
 export const baseUrl = process.env.GATEHOUSE_URL;
@@ -7,7 +7,7 @@ if (!baseUrl) {
   throw new Error("GATEHOUSE_URL is not set (the Gatehouse base URL, e.g. http://localhost:8080)");
 }
 
-// adminToken logs the bootstrap admin in to master by the password grant.
+// adminToken signs in as the bootstrap administrator admin/admin-pw.
 export async function adminToken() {
   const res = await fetch(`${baseUrl}/realms/master/protocol/openid-connect/token`, {
     method: "POST",

@@ -10,7 +10,6 @@ import assert from "node:assert/strict";
 import * as client from "openid-client";
 import { adminToken, baseUrl } from "./gatehouse.mjs";
 
-
 function header(jwt) {
   return JSON.parse(Buffer.from(jwt.split(".")[0], "base64url").toString());
 }

@@ -26,6 +26,7 @@ func sessionTests() []struct {
 		{"offline revocation for one client leaves other clients and online sessions", testOfflineRevocation},
 		{"expired sessions are removed by their own timeouts", testExpiry},
 		{"revoked tokens are remembered until they expire", testRevokedTokens},
+		{"single-use values: 20 concurrent spends give exactly one success, cleanup frees them after expiry", testConsumeOnce},
 		{"consents grow, and revoking the grant removes consent and offline sessions", testConsents},
 		{"logins in progress expire; 30 concurrent code redemptions: exactly one is fresh", testAuthSessionsAndCodes},
 	}
@@ -305,6 +306,49 @@ func testRevokedTokens(t *testing.T, db *store.DB) {
 	db.DeleteExpiredSessions(ctx(), f.r, 2001)
 	if ok, _ := db.IsTokenRevoked(ctx(), "jti-1"); ok {
 		t.Fatal("expired revocation record kept")
+	}
+}
+
+// testConsumeOnce is the store's half of replay protection (client
+// assertion jtis, DPoP proof jtis): whichever node spends a value first wins.
+func testConsumeOnce(t *testing.T, db *store.DB) {
+	f := mkSessionFixture(t, db)
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		wins int
+	)
+	for range 20 {
+		wg.Go(func() {
+			ok, err := db.ConsumeOnce(ctx(), f.r.ID, "dpop:abc", 2000)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d of 20 concurrent spends succeeded, want 1", wins)
+	}
+	if ok, err := db.ConsumeOnce(ctx(), f.r.ID, "dpop:other", 2000); !ok || err != nil {
+		t.Fatalf("another value: %v %v", ok, err)
+	}
+	if _, err := db.DeleteExpiredSessions(ctx(), f.r, 2000); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := db.ConsumeOnce(ctx(), f.r.ID, "dpop:abc", 3000); ok {
+		t.Fatal("a value was freed before its expiry")
+	}
+	if _, err := db.DeleteExpiredSessions(ctx(), f.r, 3001); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := db.ConsumeOnce(ctx(), f.r.ID, "dpop:abc", 4000); !ok || err != nil {
+		t.Fatalf("an expired value is not freed by cleanup: %v %v", ok, err)
 	}
 }
 
