@@ -40,6 +40,9 @@ const (
 	UpdatePassword       = "UPDATE_PASSWORD"
 	UpdatePasswordError  = "UPDATE_PASSWORD_ERROR"
 	Impersonate          = "IMPERSONATE"
+
+	PushedAuthorizationRequest      = "PUSHED_AUTHORIZATION_REQUEST"
+	PushedAuthorizationRequestError = "PUSHED_AUTHORIZATION_REQUEST_ERROR"
 )
 
 // Event is a login event: something a user or client did through the

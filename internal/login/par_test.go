@@ -128,6 +128,21 @@ func TestPushedAuthorizationRequests(t *testing.T) {
 				t.Errorf("pushed request of a PAR-only client: %d", page.status)
 			}
 		})
+		t.Run("pushes and their refusals are events", func(t *testing.T) {
+			e.pushApp(nil)
+			e.push(url.Values{"client_id": {"app"}, "client_secret": {"nope"}, "response_type": {"code"}})
+			got, err := e.db.ListEvents(t.Context(), e.realm.ID, store.EventQuery{ClientID: "app", Max: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, ev := range got {
+				seen[ev.Type+"/"+ev.Error] = true
+			}
+			if !seen["PUSHED_AUTHORIZATION_REQUEST/"] || !seen["PUSHED_AUTHORIZATION_REQUEST_ERROR/invalid_client"] {
+				t.Errorf("events: %v", seen)
+			}
+		})
 		t.Run("the client's secret is not stored with the request", func(t *testing.T) {
 			uri := e.pushApp(nil)
 			p, err := e.db.TakePushedRequest(t.Context(), e.realm.ID, strings.TrimPrefix(uri, "urn:ietf:params:oauth:request_uri:"))
@@ -163,5 +178,7 @@ func TestPushedAuthorizationRequests(t *testing.T) {
 			rl.Attributes = map[string]string{}
 		}
 		rl.Attributes[realm.PARLifespanAttr] = "90"
+		rl.EventsEnabled = true
+		rl.EnabledEventTypes = []string{"PUSHED_AUTHORIZATION_REQUEST", "PUSHED_AUTHORIZATION_REQUEST_ERROR"}
 	})
 }

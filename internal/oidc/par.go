@@ -2,8 +2,12 @@ package oidc
 
 import (
 	"net/http"
+	"net/url"
 
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/events"
 	"github.com/gatehouse-iam/gatehouse/internal/jar"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
@@ -36,9 +40,27 @@ func (h *Handler) par(w http.ResponseWriter, r *http.Request) error {
 	}
 	c, err := h.authClient(w, r, form, rl)
 	if err != nil {
-		return err
+		return h.pushFailed(r, rl, c, err)
 	}
 	h.cors(w, r, c)
+	if err := h.push(w, r, rl, c, form); err != nil {
+		return h.pushFailed(r, rl, c, err)
+	}
+	h.recorder().Record(r.Context(), rl, events.Event{Type: events.PushedAuthorizationRequest, ClientID: c.ClientID, IPAddress: clientIP(r)})
+	return nil
+}
+
+// pushFailed records a refused pushed authorization request and returns err.
+func (h *Handler) pushFailed(r *http.Request, rl realm.Realm, c client.Client, err error) error {
+	if code, _, ok := refusal(err); ok {
+		h.recorder().Record(r.Context(), rl, events.Event{Type: events.PushedAuthorizationRequestError,
+			ClientID: clientOf(r, c), IPAddress: clientIP(r), Error: code})
+	}
+	return err
+}
+
+// push checks and stores the request of the authenticated client c.
+func (h *Handler) push(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, form url.Values) error {
 	if form.Has("request_uri") {
 		return badRequest("invalid_request", "It is not allowed to include request_uri to PAR.")
 	}
