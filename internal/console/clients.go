@@ -227,7 +227,8 @@ func (q *rq) clientView(x rep.Client, tab string) *view {
 		triples = append(triples, "credentials", "/credentials", "Credentials")
 	}
 	triples = append(triples, "client-scopes", "/client-scopes", "Client scopes", "mappers", "/mappers", "Dedicated mappers", "scope", "/scope", "Dedicated scope",
-		"evaluate", "/evaluate", "Evaluate", "roles", "/roles", "Roles", "sessions", "/sessions", "Sessions")
+		"evaluate", "/evaluate", "Evaluate", "roles", "/roles", "Roles", "sessions", "/sessions", "Sessions",
+		"advanced", "/advanced", "Advanced")
 	if boolean(x.ServiceAccountsEnabled) {
 		triples = append(triples, "service-account", "/service-account", "Service account roles")
 	}

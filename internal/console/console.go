@@ -146,6 +146,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/clients/{id}/roles", h.clientRoles)
 	page("GET", "/clients/{id}/sessions", h.clientSessions)
 	page("GET", "/clients/{id}/evaluate", h.clientEvaluate)
+	page("GET POST", "/clients/{id}/advanced", h.clientAdvanced)
 	page("GET", "/clients/{id}/adapter-config", h.clientAdapterConfig)
 	page("GET POST", "/clients/{id}/service-account", h.clientServiceAccount)
 

@@ -41,6 +41,9 @@ const (
 	UpdatePasswordError  = "UPDATE_PASSWORD_ERROR"
 	Impersonate          = "IMPERSONATE"
 	TokenExchange        = "TOKEN_EXCHANGE"
+
+	PushedAuthorizationRequest      = "PUSHED_AUTHORIZATION_REQUEST"
+	PushedAuthorizationRequestError = "PUSHED_AUTHORIZATION_REQUEST_ERROR"
 )
 
 // Event is a login event: something a user or client did through the

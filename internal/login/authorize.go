@@ -32,8 +32,15 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	p, origin, err := h.expandRequest(r, rl, p)
+	if err != nil {
+		return err
+	}
 	c, req, err := h.checkClient(r, rl, p)
 	if err != nil {
+		return err
+	}
+	if done, err := h.checkOrigin(w, r, rl, c, req, origin); done {
 		return err
 	}
 	if code, desc := h.checkRequest(r.Context(), rl, c, p, &req); code != "" {
@@ -126,13 +133,6 @@ func (h *Handler) checkRequest(ctx context.Context, rl realm.Realm, c client.Cli
 		return "unsupported_response_type", "response_type=none is not supported"
 	}
 	req.ResponseType = strings.Join(types, " ")
-	if p.has("request") {
-		return "request_not_supported", ""
-	}
-	if p.has("request_uri") {
-		// Never fetched (CVE-2020-10770).
-		return "request_uri_not_supported", ""
-	}
 	req.Prompt = strings.Fields(p.get("prompt"))
 	if slices.Contains(req.Prompt, "none") && len(req.Prompt) > 1 {
 		return "invalid_request", "Invalid parameter: prompt"

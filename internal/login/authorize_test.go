@@ -92,7 +92,6 @@ func TestAuthorizationErrorsRedirected(t *testing.T) {
 		{"unknown optional scope", map[string]string{"scope": "openid nope"}, "invalid_scope", "Invalid scopes: openid nope"},
 		{"prompt none with another value", map[string]string{"prompt": "none login"}, "invalid_request", "Invalid parameter: prompt"},
 		{"negative max_age", map[string]string{"max_age": "-1"}, "invalid_request", "Invalid parameter: max_age"},
-		{"request_uri", map[string]string{"request_uri": "http://169.254.169.254/"}, "request_uri_not_supported", ""},
 		{"PKCE required but absent", map[string]string{"client_id": "pkce", "redirect_uri": "https://pkce.example/cb"},
 			"invalid_request", "Missing parameter: code_challenge_method"},
 		{"PKCE plain when S256 is required", map[string]string{"client_id": "pkce", "redirect_uri": "https://pkce.example/cb",

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/jar"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -41,6 +42,9 @@ type discoveryDoc struct {
 	PromptValuesSupported                      []string `json:"prompt_values_supported"`
 	RequestParameterSupported                  bool     `json:"request_parameter_supported"`
 	RequestURIParameterSupported               bool     `json:"request_uri_parameter_supported"`
+	RequestObjectSigningAlgValuesSupported     []string `json:"request_object_signing_alg_values_supported"`
+	PushedAuthorizationRequestEndpoint         string   `json:"pushed_authorization_request_endpoint"`
+	RequirePushedAuthorizationRequests         bool     `json:"require_pushed_authorization_requests"`
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
 	TLSClientCertificateBoundAccessTokens      bool     `json:"tls_client_certificate_bound_access_tokens"`
 	TokenEndpointAuthSigningAlgs               []string `json:"token_endpoint_auth_signing_alg_values_supported"`
@@ -101,6 +105,11 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		AuthorizationResponseIssParameterSupported: true,
 		// A DPoP proof may use any public-key algorithm (token.VerifyProof).
 		DPoPSigningAlgValuesSupported: keys.AsymmetricAlgorithms,
+		// request_uri is served for the PAR endpoint's own URNs only.
+		RequestParameterSupported:              true,
+		RequestURIParameterSupported:           true,
+		RequestObjectSigningAlgValuesSupported: jar.Algorithms,
+		PushedAuthorizationRequestEndpoint:     oidc + "/ext/par/request",
 	}
 	w.Header().Set("Cache-Control", "no-cache")
 	return web.WriteJSON(w, http.StatusOK, doc)

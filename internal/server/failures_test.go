@@ -9,8 +9,6 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
-	"github.com/gatehouse-iam/gatehouse/internal/provision"
-	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
@@ -26,15 +24,7 @@ import (
 func TestDefaultLimitsCountOnlyFailures(t *testing.T) {
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		e := startLimitedOn(t, open(t), server.DefaultLimits(), web.URLs{})
-		m, err := e.db.GetRealmByName(t.Context(), realm.MasterName)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := client.New(store.NewID(), m.ID, "backend")
-		c.Secret, c.ServiceAccountsEnabled = "backend-secret", true
-		if err := provision.CreateClient(t.Context(), e.db, c, e.clock.Now()); err != nil {
-			t.Fatal(err)
-		}
+		e.addMasterClient(t, "backend", func(c *client.Client) { c.Secret, c.ServiceAccountsEnabled = "backend-secret", true })
 		cc := func(secret string) response {
 			return e.post(t, tokenPath, form("grant_type", "client_credentials"),
 				map[string]string{"Authorization": "Basic " + basicAuth("backend", secret)})

@@ -194,6 +194,10 @@ func classify(method, rest string) endpoint {
 		return endpoint{form: true, scope: true, client: true, user: "username", userGrant: "password"}
 	case (rest == p+"token/introspect" || rest == p+"revoke") && post:
 		return endpoint{form: true, client: true}
+	case rest == p+"ext/par/request" && post:
+		// Client authentication as at the token endpoint: a secret guessed
+		// here counts like one guessed there.
+		return endpoint{form: true, scope: true, client: true}
 	case rest == p+"auth":
 		return endpoint{html: true, form: post, scope: true}
 	case rest == "login-actions/authenticate" && post:

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/ratelimit"
@@ -72,6 +73,20 @@ func startLimitedOn(t *testing.T, db *store.DB, limits server.Limits, urls web.U
 	}))
 	t.Cleanup(srv.Close)
 	return &limitEnv{srv: srv, db: db, clock: ck}
+}
+
+// addMasterClient creates a client of the master realm.
+func (e *limitEnv) addMasterClient(t *testing.T, clientID string, edit func(*client.Client)) {
+	t.Helper()
+	m, err := e.db.GetRealmByName(t.Context(), realm.MasterName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.New(store.NewID(), m.ID, clientID)
+	edit(&c)
+	if err := provision.CreateClient(t.Context(), e.db, c, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // tight are request limits a test reaches in a few requests, with no limit

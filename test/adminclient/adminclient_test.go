@@ -6,7 +6,8 @@
 // registration.test.mjs makes initial access tokens through it and registers
 // a client with one. keys.test.mjs checks tokens: openid-client (pinned
 // too) verifies the tokens of ES256 and Ed25519 realms through discovery,
-// and dpop.test.mjs obtains and uses DPoP-bound tokens with it.
+// dpop.test.mjs obtains and uses DPoP-bound tokens with it, and
+// par.test.mjs logs in through a pushed authorization request with it.
 //
 // The suite needs node and `npm ci` run in this directory. Without either
 // the test skips, saying so; with GATEHOUSE_TEST_REQUIRE_ALL set (CI) it
