@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/gatehouse-iam/gatehouse/internal/device"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -23,6 +24,7 @@ type discoveryDoc struct {
 	JWKSURI                                    string   `json:"jwks_uri"`
 	RevocationEndpoint                         string   `json:"revocation_endpoint"`
 	CheckSessionIframe                         string   `json:"check_session_iframe"`
+	DeviceAuthorizationEndpoint                string   `json:"device_authorization_endpoint"`
 	GrantTypesSupported                        []string `json:"grant_types_supported"`
 	ResponseTypesSupported                     []string `json:"response_types_supported"`
 	ResponseModesSupported                     []string `json:"response_modes_supported"`
@@ -77,8 +79,9 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		JWKSURI:                                   oidc + "/certs",
 		RevocationEndpoint:                        oidc + "/revoke",
 		CheckSessionIframe:                        oidc + "/login-status-iframe.html",
+		DeviceAuthorizationEndpoint:               oidc + "/auth/device",
 		PromptValuesSupported:                     []string{"none", "login", "consent"},
-		GrantTypesSupported:                       []string{"authorization_code", "client_credentials", "password", "refresh_token"},
+		GrantTypesSupported:                       []string{"authorization_code", "client_credentials", "password", "refresh_token", device.GrantType},
 		ResponseTypesSupported:                    []string{"code"},
 		ResponseModesSupported:                    []string{"query", "fragment", "form_post"},
 		SubjectTypesSupported:                     []string{"public"},

@@ -39,7 +39,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+p+"token/introspect", web.Handle(h.Log, h.introspect))
 	mux.Handle("POST "+p+"revoke", web.Handle(h.Log, h.revoke))
 	mux.Handle("POST "+p+"logout", web.Handle(h.Log, h.logout))
-	for _, ep := range []string{"token", "userinfo", "token/introspect", "revoke", "logout"} {
+	mux.Handle("POST "+p+"auth/device", web.Handle(h.Log, h.deviceAuthorization))
+	for _, ep := range []string{"token", "userinfo", "token/introspect", "revoke", "logout", "auth/device"} {
 		mux.HandleFunc("OPTIONS "+p+ep, preflight)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/device"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -35,7 +36,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("invalid_request", "Missing form parameter: grant_type")
 	}
 	switch grant {
-	case "authorization_code", "password", "client_credentials", "refresh_token":
+	case "authorization_code", "password", "client_credentials", "refresh_token", device.GrantType:
 	default:
 		return badRequest("unsupported_grant_type", "Unsupported grant_type")
 	}
@@ -58,6 +59,11 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		resp, err = h.refreshGrant(r, form, rl, c)
 	case "authorization_code":
 		resp, err = h.authorizationCodeGrant(r, form, rl, c)
+	case device.GrantType:
+		resp, err = h.deviceCodeGrant(r, form, rl, c)
+	}
+	if err == errAuthorizationPending {
+		return err // a poll like any other, not a failed grant
 	}
 	if err != nil {
 		return h.grantFailed(r, rl, c, err)
