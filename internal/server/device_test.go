@@ -382,6 +382,42 @@ func TestDeviceAuthorizationGrant(t *testing.T) {
 	})
 }
 
+// The realm's lifespan and interval are set through the admin API, read
+// back from it, and govern the next device authorization.
+func TestDeviceGrantRealmSettings(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newDevEnv(t, open(t), 1)
+		base := e.srvs[0].URL
+		st, body := e.postForm(0, "/realms/master/protocol/openid-connect/token", url.Values{"grant_type": {"password"},
+			"client_id": {"admin-cli"}, "username": {"admin"}, "password": {"admin-pw"}})
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		if err := json.Unmarshal([]byte(body), &tok); err != nil || st != 200 {
+			t.Fatalf("admin token: %d %s", st, body)
+		}
+		auth := map[string]string{"Authorization": "Bearer " + tok.AccessToken, "Content-Type": "application/json"}
+		r := do(t, http.MethodPut, base+"/admin/realms/dev", auth, strings.NewReader(`{"oauth2DeviceCodeLifespan":120,"oauth2DevicePollingInterval":3}`))
+		if r.status != http.StatusNoContent {
+			t.Fatalf("PUT realm: %d %s", r.status, r.body)
+		}
+		r = get(t, base+"/admin/realms/dev", auth)
+		var rep map[string]any
+		json.Unmarshal(r.body, &rep)
+		if rep["oauth2DeviceCodeLifespan"] != 120.0 || rep["oauth2DevicePollingInterval"] != 3.0 {
+			t.Errorf("realm representation: %v %v", rep["oauth2DeviceCodeLifespan"], rep["oauth2DevicePollingInterval"])
+		}
+		st, body = e.postForm(0, "/realms/dev/protocol/openid-connect/auth/device", url.Values{"client_id": {"tv"}})
+		var da struct {
+			ExpiresIn int64 `json:"expires_in"`
+			Interval  int64 `json:"interval"`
+		}
+		if err := json.Unmarshal([]byte(body), &da); err != nil || st != 200 || da.ExpiresIn != 120 || da.Interval != 3 {
+			t.Errorf("device authorization: %d %s", st, body)
+		}
+	})
+}
+
 // A code started on one node is approved on a second and redeemed on a
 // third: all of the grant's state is in the shared database.
 func TestDeviceAuthorizationGrantAcrossNodes(t *testing.T) {
