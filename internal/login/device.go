@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-iam/gatehouse/internal/device"
+	"github.com/gatehouse-iam/gatehouse/internal/events"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
@@ -42,15 +43,19 @@ func (h *Handler) deviceVerify(w http.ResponseWriter, r *http.Request) error {
 	}
 	code := device.Normalize(typed)
 	d, err := h.Store.GetDeviceCodeByUserCode(r.Context(), rl.ID, code)
+	refuse := func(key string) error {
+		h.userCodeVerified(r, rl, "", "", "invalid_oauth2_user_code")
+		return h.showDeviceForm(w, r, rl, typed, key)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return h.showDeviceForm(w, r, rl, typed, "oauth2DeviceInvalidUserCodeMessage")
+		return refuse("oauth2DeviceInvalidUserCodeMessage")
 	case err != nil:
 		return err
 	case d.Status != store.DevicePending:
-		return h.showDeviceForm(w, r, rl, typed, "oauth2DeviceInvalidUserCodeMessage")
+		return refuse("oauth2DeviceInvalidUserCodeMessage")
 	case h.now() >= d.ExpiresAt:
-		return h.showDeviceForm(w, r, rl, typed, "oauth2DeviceExpiredUserCodeMessage")
+		return refuse("oauth2DeviceExpiredUserCodeMessage")
 	}
 	c, err := h.Store.GetClient(r.Context(), rl.ID, d.ClientID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !c.Enabled) {
@@ -65,7 +70,25 @@ func (h *Handler) deviceVerify(w http.ResponseWriter, r *http.Request) error {
 	// they see which client they are letting in.
 	req := authRequest{ClientID: c.ClientID, Scope: d.Scope, Nonce: d.Nonce, MaxAge: -1,
 		Prompt: []string{"consent"}, DeviceUserCode: code}
+	h.userCodeVerified(r, rl, c.ClientID, d.Scope, "")
 	return h.start(w, r, rl, c, req)
+}
+
+// userCodeVerified records OAUTH2_DEVICE_VERIFY_USER_CODE, or its _ERROR
+// when errCode is set. The user code itself is not recorded.
+func (h *Handler) userCodeVerified(r *http.Request, rl realm.Realm, clientID, scope, errCode string) {
+	typ := "OAUTH2_DEVICE_VERIFY_USER_CODE"
+	if errCode != "" {
+		typ += "_ERROR"
+	}
+	if !events.Wants(rl, typ) {
+		return
+	}
+	e := events.Event{Type: typ, ClientID: clientID, IPAddress: clientIP(r), Error: errCode, Details: map[string]string{}}
+	if scope != "" {
+		e.Details[events.DetailScope] = scope
+	}
+	h.recorder().Record(r.Context(), rl, e)
 }
 
 // showDeviceForm renders the user code form; errKey is the message of a

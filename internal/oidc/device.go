@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/device"
+	"github.com/gatehouse-iam/gatehouse/internal/events"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -33,7 +34,7 @@ const deviceCodeBytes = 32
 // (RFC 8628 §3.1): the client authenticates as at the token endpoint and
 // gets a device code to poll with and a user code for the user to enter
 // on the verification page.
-func (h *Handler) deviceAuthorization(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) deviceAuthorization(w http.ResponseWriter, r *http.Request) (err error) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	rl, err := h.loadRealm(r)
@@ -45,6 +46,7 @@ func (h *Handler) deviceAuthorization(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	c, err := h.authClient(w, r, form, rl)
+	defer func() { h.deviceAuthorized(r, rl, c, form.Get("scope"), err) }()
 	if err != nil {
 		return err
 	}
@@ -87,6 +89,23 @@ func (h *Handler) deviceAuthorization(w http.ResponseWriter, r *http.Request) er
 		ExpiresIn:               expiresIn,
 		Interval:                interval,
 	})
+}
+
+// deviceAuthorized records OAUTH2_DEVICE_AUTH, or its _ERROR with the
+// refusal's code. c is the zero Client when authentication failed.
+func (h *Handler) deviceAuthorized(r *http.Request, rl realm.Realm, c client.Client, scope string, err error) {
+	typ := "OAUTH2_DEVICE_AUTH"
+	e := events.Event{ClientID: clientOf(r, c), IPAddress: clientIP(r), Details: map[string]string{events.DetailScope: scope}}
+	if err != nil {
+		code, _, ok := refusal(err)
+		if !ok {
+			return
+		}
+		typ, e.Error = typ+"_ERROR", code
+	}
+	if e.Type = typ; events.Wants(rl, typ) {
+		h.recorder().Record(r.Context(), rl, e)
+	}
 }
 
 func deviceCode() string {

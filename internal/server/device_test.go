@@ -52,6 +52,8 @@ func (c *devClock) Add(d time.Duration) {
 // "ann"; nodes servers share one database.
 type devEnv struct {
 	t     *testing.T
+	db    *store.DB
+	rl    realm.Realm
 	clock *devClock
 	srvs  []*httptest.Server
 }
@@ -65,6 +67,7 @@ func newDevEnv(t *testing.T, db *store.DB, nodes int) *devEnv {
 	}
 	rl := realm.New(store.NewID(), "dev")
 	rl.OAuth2DevicePollingInterval = 1 // x/oauth2 waits one interval before each poll
+	rl.EventsEnabled = true
 	if err := provision.NewRealm(ctx, db, rl, ck.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +100,7 @@ func newDevEnv(t *testing.T, db *store.DB, nodes int) *devEnv {
 	if err := db.ReplacePassword(ctx, cred); err != nil {
 		t.Fatal(err)
 	}
-	e := &devEnv{t: t, clock: ck}
+	e := &devEnv{t: t, db: db, rl: rl, clock: ck}
 	for range nodes {
 		srv := httptest.NewServer(server.New(server.Options{Store: db, Now: ck.Now, Log: slog.New(slog.NewTextHandler(t.Output(), nil))}))
 		t.Cleanup(srv.Close)
@@ -377,6 +380,27 @@ func TestDeviceAuthorizationGrant(t *testing.T) {
 				"client_id": {"box"}, "client_secret": {devSecret}, "device_code": {da.DeviceCode}})
 			if st != 400 || body != `{"error":"invalid_grant","error_description":"Device code not valid"}` {
 				t.Errorf("another client's device code: %d %s", st, body)
+			}
+		})
+
+		t.Run("events", func(t *testing.T) {
+			evs, err := e.db.ListEvents(ctx, e.rl.ID, store.EventQuery{Max: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]string{}
+			for _, ev := range evs {
+				seen[ev.Type] = ev.Error
+			}
+			for typ, errCode := range map[string]string{"OAUTH2_DEVICE_AUTH": "", "OAUTH2_DEVICE_AUTH_ERROR": "unauthorized_client",
+				"OAUTH2_DEVICE_VERIFY_USER_CODE": "", "OAUTH2_DEVICE_VERIFY_USER_CODE_ERROR": "invalid_oauth2_user_code",
+				"OAUTH2_DEVICE_CODE_TO_TOKEN": "", "LOGIN": ""} {
+				if got, ok := seen[typ]; !ok || (errCode != "" && got == "") {
+					t.Errorf("event %s: recorded %v, error %q", typ, ok, got)
+				}
+			}
+			if _, ok := seen["OAUTH2_DEVICE_CODE_TO_TOKEN_ERROR"]; !ok {
+				t.Error("no OAUTH2_DEVICE_CODE_TO_TOKEN_ERROR for the refused polls")
 			}
 		})
 	})
