@@ -163,15 +163,9 @@ func (h *Handler) deviceCodeGrant(r *http.Request, form url.Values, rl realm.Rea
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	u, err := h.Store.GetUser(ctx, rl.ID, us.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return tokenResponse{}, invalidGrant("User not found")
-	}
+	u, err := h.sessionUser(ctx, rl, us)
 	if err != nil {
 		return tokenResponse{}, err
-	}
-	if !u.Enabled {
-		return tokenResponse{}, invalidGrant("User disabled")
 	}
 	cs, err := h.Store.GetClientSession(ctx, us.ID, c.ID)
 	if errors.Is(err, store.ErrNotFound) {

@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
@@ -203,15 +204,9 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	u, err := h.Store.GetUser(ctx, rl.ID, us.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return tokenResponse{}, invalidGrant("User not found")
-	}
+	u, err := h.sessionUser(ctx, rl, us)
 	if err != nil {
 		return tokenResponse{}, err
-	}
-	if !u.Enabled {
-		return tokenResponse{}, invalidGrant("User disabled")
 	}
 	if rt.Iat < rl.NotBefore || rt.Iat < c.NotBefore || rt.Iat < u.NotBefore {
 		return tokenResponse{}, invalidGrant("Stale token")
@@ -278,6 +273,19 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	us.LastRefresh = max(us.LastRefresh, now)
 	return h.issueTokens(ctx, r, issued{realm: rl, client: c, user: u, us: us, cs: cs, scopes: scopes,
 		refresh: true, acr: "1", nonce: cs.Nonce, rotatedFrom: rt.Jti})
+}
+
+// sessionUser loads the user of a session a grant redeems, who must still
+// exist and be enabled.
+func (h *Handler) sessionUser(ctx context.Context, rl realm.Realm, us session.UserSession) (user.User, error) {
+	u, err := h.Store.GetUser(ctx, rl.ID, us.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, invalidGrant("User not found")
+	}
+	if err == nil && !u.Enabled {
+		return u, invalidGrant("User disabled")
+	}
+	return u, err
 }
 
 // errRefreshRefused aborts the rotation transaction of a refused refresh.

@@ -88,18 +88,7 @@ func newDevEnv(t *testing.T, db *store.DB, nodes int) *devEnv {
 			t.Fatal(err)
 		}
 	}
-	ann := user.User{ID: store.NewID(), RealmID: rl.ID, Username: "ann", Email: "ann@example.com", Enabled: true,
-		CreatedTimestamp: ck.Now().UnixMilli()}
-	if err := db.CreateUser(ctx, ann); err != nil {
-		t.Fatal(err)
-	}
-	cred, err := user.NewPasswordCredential(store.NewID(), ann.ID, devPassword, ck.Now().UnixMilli(), user.HashPolicy{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.ReplacePassword(ctx, cred); err != nil {
-		t.Fatal(err)
-	}
+	addUser(t, db, rl.ID, "ann", devPassword, ck.Now())
 	e := &devEnv{t: t, db: db, rl: rl, clock: ck}
 	for range nodes {
 		srv := httptest.NewServer(server.New(server.Options{Store: db, Now: ck.Now, Log: slog.New(slog.NewTextHandler(t.Output(), nil))}))
@@ -107,6 +96,24 @@ func newDevEnv(t *testing.T, db *store.DB, nodes int) *devEnv {
 		e.srvs = append(e.srvs, srv)
 	}
 	return e
+}
+
+// addUser creates an enabled user with a password and an email address.
+func addUser(t *testing.T, db *store.DB, realmID, username, password string, now time.Time) user.User {
+	t.Helper()
+	u := user.User{ID: store.NewID(), RealmID: realmID, Username: username, Email: username + "@example.com", Enabled: true,
+		CreatedTimestamp: now.UnixMilli()}
+	if err := db.CreateUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	cred, err := user.NewPasswordCredential(store.NewID(), u.ID, password, now.UnixMilli(), user.HashPolicy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ReplacePassword(t.Context(), cred); err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 func (e *devEnv) config(node int, clientID string) *oauth2.Config {
