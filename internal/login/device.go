@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
 // The verification page of the device authorization grant (RFC 8628 §3.3):
@@ -45,6 +46,9 @@ func (h *Handler) deviceVerify(w http.ResponseWriter, r *http.Request) error {
 	d, err := h.Store.GetDeviceCodeByUserCode(r.Context(), rl.ID, code)
 	refuse := func(key string) error {
 		h.userCodeVerified(r, rl, "", "", "invalid_oauth2_user_code")
+		// A wrong code may be a guess: the rate limiter counts it as the
+		// login form's wrong password.
+		web.NoteRefusal(r.Context(), "invalid_grant")
 		return h.showDeviceForm(w, r, rl, typed, key)
 	}
 	switch {
