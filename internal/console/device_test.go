@@ -5,12 +5,20 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
 // The tokens tab edits the realm's device code lifespan and polling
 // interval; a client's capability config has the device grant switch.
 func TestDeviceGrantSettings(t *testing.T) {
-	e := newEnv(t)
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) { testDeviceGrantSettings(t, open) })
+}
+
+func testDeviceGrantSettings(t *testing.T, open func(testing.TB) *store.DB) {
+	e := newEnvOn(t, web.URLs{}, open)
 	b := e.browser()
 	home := b.signIn(masterConsole, "admin", "admin-pw")
 	p := b.get("/admin/master/console/demo/realm-settings/tokens")
