@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"html"
@@ -307,7 +306,7 @@ func TestDeviceAuthorizationGrant(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			claims := jwtClaims(t, tok.AccessToken)
+			claims := claims(t, tok.AccessToken)
 			if claims["azp"] != "tv" || claims["preferred_username"] != "ann" || !strings.Contains(claims["scope"].(string), "email") {
 				t.Errorf("access token claims: %v", claims)
 			}
@@ -466,25 +465,8 @@ func TestDeviceAuthorizationGrantAcrossNodes(t *testing.T) {
 		if err != nil {
 			t.Fatalf("poll on node 2: %v", err)
 		}
-		if c := jwtClaims(t, tok.AccessToken); c["preferred_username"] != "ann" {
+		if c := claims(t, tok.AccessToken); c["preferred_username"] != "ann" {
 			t.Errorf("access token claims: %v", c)
 		}
 	})
-}
-
-func jwtClaims(t *testing.T, raw string) map[string]any {
-	t.Helper()
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", raw)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
