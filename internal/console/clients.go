@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/device"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
 )
@@ -106,6 +107,7 @@ type clientForm struct {
 	// TokenExchange is the standard.token.exchange.enabled attribute,
 	// shown on an existing client's settings.
 	TokenExchange                 bool
+	Device                        bool
 	ServiceAccounts, FrontChannel bool
 	DPoP                          bool // require DPoP-bound tokens
 	RootURL, BaseURL, AdminURL    string
@@ -123,6 +125,7 @@ func clientFormOf(x rep.Client) clientForm {
 		AccessTypes: selectOptions(accessTypes, accessType(x)), Enabled: boolean(x.Enabled), ConsentRequired: boolean(x.ConsentRequired),
 		Standard: boolean(x.StandardFlowEnabled), Implicit: boolean(x.ImplicitFlowEnabled), Direct: boolean(x.DirectAccessGrantsEnabled),
 		ServiceAccounts: boolean(x.ServiceAccountsEnabled), FrontChannel: boolean(x.FrontchannelLogout),
+		Device:  x.Attributes[device.AttrEnabled] == "true",
 		RootURL: str(x.RootURL), BaseURL: str(x.BaseURL), AdminURL: str(x.AdminURL),
 		RedirectURIs: x.RedirectURIs, WebOrigins: x.WebOrigins}
 	if p := x.Attributes["post.logout.redirect.uris"]; p != "" {
@@ -142,6 +145,7 @@ func (q *rq) readClientForm(f *clientForm) (rep.Client, error) {
 	f.Enabled, f.ConsentRequired = q.checked("enabled"), q.checked("consentRequired")
 	f.Standard, f.Implicit, f.Direct = q.checked("standardFlowEnabled"), q.checked("implicitFlowEnabled"), q.checked("directAccessGrantsEnabled")
 	f.ServiceAccounts, f.FrontChannel = q.checked("serviceAccountsEnabled"), q.checked("frontchannelLogout")
+	f.Device = q.checked("oauth2DeviceAuthorizationGrantEnabled")
 	f.RootURL, f.BaseURL, f.AdminURL = q.form("rootUrl"), q.form("baseUrl"), q.form("adminUrl")
 	f.RedirectURIs, f.WebOrigins = lines(q.r.PostForm.Get("redirectUris")), lines(q.r.PostForm.Get("webOrigins"))
 	f.PostLogoutURIs = lines(q.r.PostForm.Get("postLogoutRedirectUris"))
@@ -153,10 +157,11 @@ func (q *rq) readClientForm(f *clientForm) (rep.Client, error) {
 	// not show is left out, so the API's creation defaults apply (a root
 	// URL seeds the admin URL).
 	x.RootURL, x.BaseURL, x.AdminURL = q.present("rootUrl"), q.present("baseUrl"), q.present("adminUrl")
+	x.Attributes = map[string]string{device.AttrEnabled: strconv.FormatBool(f.Device)}
 	if q.r.PostForm.Has("postLogoutRedirectUris") { // the settings form, not the creation form
 		f.DPoP = q.checked("dpopBound")
-		x.Attributes = map[string]string{"post.logout.redirect.uris": strings.Join(f.PostLogoutURIs, "##"),
-			token.AttrDPoPBound: strconv.FormatBool(f.DPoP)}
+		x.Attributes["post.logout.redirect.uris"] = strings.Join(f.PostLogoutURIs, "##")
+		x.Attributes[token.AttrDPoPBound] = strconv.FormatBool(f.DPoP)
 	}
 	if f.ID != "" { // the settings form shows the switch; the creation form does not
 		f.TokenExchange = q.checked("standardTokenExchange")

@@ -53,6 +53,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+p+"login-status-iframe.html/init", h.handle(h.loginStatusInit))
 	mux.Handle("GET "+p+"3p-cookies/step1.html", h.handle(h.thirdPartyStep1))
 	mux.Handle("GET "+p+"3p-cookies/step2.html", h.handle(h.thirdPartyStep2))
+	mux.Handle("GET /realms/{realm}/device", h.handle(h.deviceVerify))
+	mux.Handle("POST /realms/{realm}/device", h.handle(h.deviceVerify))
+	mux.Handle("GET /realms/{realm}/device/status", h.handle(h.deviceStatusPage))
 }
 
 func (h *Handler) ui() *ui.UI {

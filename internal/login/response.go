@@ -89,10 +89,16 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 			RememberMe: st.RememberMe, IPAddress: clientIP(r), AuthMethod: "openid-connect", AuthTime: st.AuthTime}
 	}
 	code := ""
-	if st.Req.wants("code") {
+	if st.Req.wants("code") && st.Req.DeviceUserCode == "" {
 		code = randomToken(codeBytes)
 	}
 	var cs session.ClientSession
+	deleteState := func(tx *store.DB) error {
+		if stateID != "" {
+			return tx.DeleteAuthSession(ctx, stateID)
+		}
+		return nil
+	}
 	attach := func(tx *store.DB) error {
 		if newSession {
 			if err := tx.CreateUserSession(ctx, us); err != nil {
@@ -109,11 +115,16 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 		if err != nil {
 			return err
 		}
-		if code == "" { // implicit: the tokens are the response
-			if stateID != "" {
-				return tx.DeleteAuthSession(ctx, stateID)
+		if st.Req.DeviceUserCode != "" {
+			// A device login ends with the approval the device's poll
+			// redeems; no code goes to the browser.
+			if err := tx.DecideDeviceCode(ctx, rl.ID, st.Req.DeviceUserCode, true, us.ID, now); err != nil {
+				return err
 			}
-			return nil
+			return deleteState(tx)
+		}
+		if code == "" { // implicit: the tokens are the response
+			return deleteState(tx)
 		}
 		data, err := json.Marshal(CodeData{
 			RedirectURI: st.Req.RedirectURI, Scope: st.Req.Scope, Nonce: st.Req.Nonce,
@@ -127,16 +138,18 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 			Data: string(data), ExpiresAt: now + int64(max(rl.AccessCodeLifespan, 1))}); err != nil {
 			return err
 		}
-		if stateID != "" {
-			return tx.DeleteAuthSession(ctx, stateID)
-		}
-		return nil
+		return deleteState(tx)
 	}
 	err := h.Store.InTx(ctx, attach)
 	if errors.Is(err, store.ErrConflict) && !newSession {
 		// Another tab attached this client to the SSO session at the same
 		// moment; a second try finds its client session and uses it.
 		err = h.Store.InTx(ctx, attach)
+	}
+	if errors.Is(err, store.ErrNotFound) && st.Req.DeviceUserCode != "" {
+		// The device code expired, or was decided in another tab, while
+		// the user signed in: nothing was stored.
+		return h.deviceStatus(w, r, rl, "expired_token")
 	}
 	if err != nil {
 		return err
@@ -146,6 +159,9 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 	}
 	h.Log.InfoContext(ctx, "login", "realm", rl.Name, "client", c.ClientID, "user", u.ID, "session", us.ID, "acr", acr)
 	h.loggedIn(r, rl, c, st, u, us)
+	if st.Req.DeviceUserCode != "" {
+		return h.deviceStatus(w, r, rl, "")
+	}
 	var params []ui.Param
 	if st.Req.HasState {
 		params = append(params, ui.Param{Name: "state", Value: st.Req.State})
@@ -169,6 +185,9 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 // redirectError sends an error to the client's redirect URI (RFC 6749
 // §4.1.2.1), with the state and the issuer (RFC 9207).
 func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, rl realm.Realm, req authRequest, code, desc string) error {
+	if req.DeviceUserCode != "" {
+		return h.deviceDenied(w, r, rl, req, code)
+	}
 	params := []ui.Param{{Name: "error", Value: code}}
 	if desc != "" {
 		params = append(params, ui.Param{Name: "error_description", Value: desc})

@@ -49,6 +49,10 @@ type authRequest struct {
 	MaxAge              int64    `json:"max_age"` // -1 when absent
 	LoginHint           string   `json:"login_hint,omitempty"`
 	UILocales           string   `json:"ui_locales,omitempty"`
+	// DeviceUserCode is set when the login approves a device (the
+	// verification page, device.go): it ends with a decision on that
+	// user code instead of an authorization response.
+	DeviceUserCode string `json:"device_user_code,omitempty"`
 }
 
 // loginState is a login (or logout) in progress: the data of a

@@ -38,12 +38,12 @@ func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, rl realm.Realm
 		st.Step = stepUpdatePassword
 		return h.enterStep(w, r, rl, c, id, st, u)
 	}
-	if c.ConsentRequired {
+	if device := st.Req.DeviceUserCode != ""; c.ConsentRequired || device {
 		scopes, err := h.consentScopes(r.Context(), rl, c, u.ID, st.Req)
 		if err != nil {
 			return err
 		}
-		if len(scopes) > 0 {
+		if len(scopes) > 0 || device {
 			if hasPrompt(st.Req, "none") {
 				return h.redirectError(w, r, rl, st.Req, "consent_required", "")
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
 // codeData is what the login front channel stored with an authorization
@@ -120,7 +121,23 @@ func (h *Handler) authorizationCodeGrant(r *http.Request, form url.Values, rl re
 	if csErr != nil {
 		return tokenResponse{}, csErr
 	}
-	scopes, err := h.resolveScopes(ctx, rl, c, data.Scope)
+	acr := data.ACR
+	if acr == "" {
+		acr = "1"
+	}
+	return h.issueForLogin(r, rl, c, u, us, cs, data.Scope, data.Nonce, acr)
+}
+
+// issueForLogin issues the tokens of a grant redeeming a browser login (an
+// authorization code, an approved device code): us and cs are the sessions
+// the login made for user u and client c, scope and nonce what the client
+// asked for. An offline_access request gets an offline session of its own,
+// which outlives the browser's.
+func (h *Handler) issueForLogin(r *http.Request, rl realm.Realm, c client.Client, u user.User,
+	us session.UserSession, cs session.ClientSession, scope, nonce, acr string) (tokenResponse, error) {
+	ctx := r.Context()
+	now := sessionClock(h.Now())
+	scopes, err := h.resolveScopes(ctx, rl, c, scope)
 	if err != nil {
 		return tokenResponse{}, err
 	}
@@ -137,7 +154,7 @@ func (h *Handler) authorizationCodeGrant(r *http.Request, form url.Values, rl re
 		off := session.UserSession{ID: store.NewID(), RealmID: rl.ID, UserID: u.ID, Offline: true, Started: now,
 			LastRefresh: now, AuthTime: us.AuthTime, AuthMethod: us.AuthMethod, IPAddress: us.IPAddress, RememberMe: us.RememberMe}
 		offCS := session.ClientSession{ID: store.NewID(), UserSessionID: off.ID, ClientID: c.ID, Offline: true,
-			Started: now, Timestamp: now, Scope: data.Scope, Nonce: data.Nonce}
+			Started: now, Timestamp: now, Scope: scope, Nonce: nonce}
 		if err := h.Store.InTx(ctx, func(tx *store.DB) error {
 			if err := tx.CreateUserSession(ctx, off); err != nil {
 				return err
@@ -147,18 +164,14 @@ func (h *Handler) authorizationCodeGrant(r *http.Request, form url.Values, rl re
 			return tokenResponse{}, err
 		}
 		us, cs = off, offCS
-	} else if cs.Scope != data.Scope || cs.Nonce != data.Nonce {
-		if err := h.Store.UpdateClientSessionScope(ctx, cs.ID, data.Scope); err != nil {
+	} else if cs.Scope != scope || cs.Nonce != nonce {
+		if err := h.Store.UpdateClientSessionScope(ctx, cs.ID, scope); err != nil {
 			return tokenResponse{}, err
 		}
-		cs.Scope = data.Scope
-	}
-	acr := data.ACR
-	if acr == "" {
-		acr = "1"
+		cs.Scope = scope
 	}
 	return h.issueTokens(ctx, r, issued{realm: rl, client: c, user: u, us: us, cs: cs, scopes: scopes,
-		refresh: useRefreshTokens(c), acr: acr, nonce: data.Nonce})
+		refresh: useRefreshTokens(c), acr: acr, nonce: nonce})
 }
 
 // checkPKCE verifies RFC 7636. A code issued with a challenge needs the

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/device"
 	"github.com/gatehouse-iam/gatehouse/internal/jar"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -26,6 +27,7 @@ type discoveryDoc struct {
 	RevocationEndpoint                         string   `json:"revocation_endpoint"`
 	CheckSessionIframe                         string   `json:"check_session_iframe"`
 	RegistrationEndpoint                       string   `json:"registration_endpoint"`
+	DeviceAuthorizationEndpoint                string   `json:"device_authorization_endpoint"`
 	GrantTypesSupported                        []string `json:"grant_types_supported"`
 	ResponseTypesSupported                     []string `json:"response_types_supported"`
 	ResponseModesSupported                     []string `json:"response_modes_supported"`
@@ -84,8 +86,9 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		RevocationEndpoint:                        oidc + "/revoke",
 		CheckSessionIframe:                        oidc + "/login-status-iframe.html",
 		RegistrationEndpoint:                      iss + "/clients-registrations/openid-connect",
+		DeviceAuthorizationEndpoint:               oidc + "/auth/device",
 		PromptValuesSupported:                     []string{"none", "login", "consent"},
-		GrantTypesSupported:                       []string{"authorization_code", "client_credentials", "password", "refresh_token", grantTokenExchange},
+		GrantTypesSupported:                       []string{"authorization_code", "client_credentials", "password", "refresh_token", grantTokenExchange, device.GrantType},
 		ResponseTypesSupported:                    client.ResponseTypes,
 		ResponseModesSupported:                    []string{"query", "fragment", "form_post"},
 		SubjectTypesSupported:                     []string{"public"},

@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/bearer"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/device"
 	"github.com/gatehouse-iam/gatehouse/internal/events"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -37,6 +38,7 @@ var grantEvents = map[string]string{
 	"refresh_token":      events.RefreshToken,
 	"client_credentials": events.ClientLogin,
 	grantTokenExchange:   events.TokenExchange,
+	device.GrantType:     "OAUTH2_DEVICE_CODE_TO_TOKEN",
 }
 
 // tokensIssued records the success of the token request r, whose form

@@ -40,7 +40,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+p+"revoke", web.Handle(h.Log, h.revoke))
 	mux.Handle("POST "+p+"logout", web.Handle(h.Log, h.logout))
 	mux.Handle("POST "+p+"ext/par/request", web.Handle(h.Log, h.par))
-	for _, ep := range []string{"token", "userinfo", "token/introspect", "revoke", "logout", "ext/par/request"} {
+	mux.Handle("POST "+p+"auth/device", web.Handle(h.Log, h.deviceAuthorization))
+	for _, ep := range []string{"token", "userinfo", "token/introspect", "revoke", "logout", "ext/par/request", "auth/device"} {
 		mux.HandleFunc("OPTIONS "+p+ep, preflight)
 	}
 }

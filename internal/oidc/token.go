@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/device"
 	"github.com/gatehouse-iam/gatehouse/internal/grant"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
@@ -16,6 +17,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
@@ -36,7 +38,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("invalid_request", "Missing form parameter: grant_type")
 	}
 	switch grant {
-	case "authorization_code", "password", "client_credentials", "refresh_token", grantTokenExchange:
+	case "authorization_code", "password", "client_credentials", "refresh_token", grantTokenExchange, device.GrantType:
 	default:
 		return badRequest("unsupported_grant_type", "Unsupported grant_type")
 	}
@@ -61,6 +63,11 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		resp, err = h.authorizationCodeGrant(r, form, rl, c)
 	case grantTokenExchange:
 		resp, err = h.tokenExchange(r, form, rl, c)
+	case device.GrantType:
+		resp, err = h.deviceCodeGrant(r, form, rl, c)
+	}
+	if err == errAuthorizationPending {
+		return err // a poll like any other, not a failed grant
 	}
 	if err != nil {
 		return h.grantFailed(r, rl, c, err)
@@ -200,15 +207,9 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	u, err := h.Store.GetUser(ctx, rl.ID, us.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return tokenResponse{}, invalidGrant("User not found")
-	}
+	u, err := h.sessionUser(ctx, rl, us)
 	if err != nil {
 		return tokenResponse{}, err
-	}
-	if !u.Enabled {
-		return tokenResponse{}, invalidGrant("User disabled")
 	}
 	if rt.Iat < rl.NotBefore || rt.Iat < c.NotBefore || rt.Iat < u.NotBefore {
 		return tokenResponse{}, invalidGrant("Stale token")
@@ -275,6 +276,19 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	us.LastRefresh = max(us.LastRefresh, now)
 	return h.issueTokens(ctx, r, issued{realm: rl, client: c, user: u, us: us, cs: cs, scopes: scopes,
 		refresh: true, acr: "1", nonce: cs.Nonce, rotatedFrom: rt.Jti})
+}
+
+// sessionUser loads the user of a session a grant redeems, who must still
+// exist and be enabled.
+func (h *Handler) sessionUser(ctx context.Context, rl realm.Realm, us session.UserSession) (user.User, error) {
+	u, err := h.Store.GetUser(ctx, rl.ID, us.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, invalidGrant("User not found")
+	}
+	if err == nil && !u.Enabled {
+		return u, invalidGrant("User disabled")
+	}
+	return u, err
 }
 
 // errRefreshRefused aborts the rotation transaction of a refused refresh.

@@ -83,18 +83,7 @@ func newBFEnv(t *testing.T, dbs []*store.DB, edit func(*realm.Realm)) *bfEnv {
 	if err := provision.CreateClient(ctx, db, c, ck.Now()); err != nil {
 		t.Fatal(err)
 	}
-	ann := user.User{ID: store.NewID(), RealmID: rl.ID, Username: "ann", Email: "ann@example.com", Enabled: true,
-		CreatedTimestamp: ck.Now().UnixMilli()}
-	if err := db.CreateUser(ctx, ann); err != nil {
-		t.Fatal(err)
-	}
-	cred, err := user.NewPasswordCredential(store.NewID(), ann.ID, bfPassword, ck.Now().UnixMilli(), user.HashPolicy{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.ReplacePassword(ctx, cred); err != nil {
-		t.Fatal(err)
-	}
+	ann := addUser(t, db, rl.ID, "ann", bfPassword, ck.Now())
 	e := &bfEnv{t: t, db: db, clock: ck, rl: rl, ann: ann}
 	// These tests count guesses, not capacity: a gate that never fills, so
 	// hundreds of parallel guesses on a loaded machine are all decided

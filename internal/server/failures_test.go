@@ -169,3 +169,43 @@ func configWith(t *testing.T, args ...string) config.Config {
 	}
 	return c
 }
+
+// Wrong user codes on the device verification page are guesses at a short
+// secret: they count per address like wrong passwords, and a flood of them
+// ends in 429. Wrong client secrets at the device authorization endpoint
+// count as they do at the token endpoint.
+func TestDefaultLimitsCountDeviceGuesses(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := startLimitedOn(t, open(t), server.DefaultLimits(), web.URLs{})
+		var n int
+		for n = 1; n <= 200; n++ {
+			r := e.post(t, "/realms/master/device", form("device_user_code", fmt.Sprintf("AAAA-%04d", n)), nil)
+			if r.status == http.StatusTooManyRequests {
+				break
+			}
+			if r.status != http.StatusOK || !strings.Contains(string(r.body), "Invalid code, please try again.") {
+				t.Fatalf("guess %d: %d %.200s", n, r.status, r.body)
+			}
+		}
+		if n > 200 {
+			t.Fatal("200 wrong user codes from one address, none refused")
+		}
+		t.Logf("wrong user code %d from one address was refused", n)
+
+		e = startLimitedOn(t, open(t), server.DefaultLimits(), web.URLs{})
+		for n = 1; n <= 200; n++ {
+			r := e.post(t, "/realms/master/protocol/openid-connect/auth/device", form("client_id", "admin-cli", "client_secret", "guess"), nil)
+			if r.status == http.StatusTooManyRequests {
+				isJSONTooMany(t, r)
+				break
+			}
+			if r.status != http.StatusUnauthorized {
+				t.Fatalf("guess %d: %d %s", n, r.status, r.body)
+			}
+		}
+		if n > 200 {
+			t.Fatal("200 wrong client secrets at the device endpoint, none refused")
+		}
+		t.Logf("wrong client secret %d at the device endpoint was refused", n)
+	})
+}

@@ -183,6 +183,9 @@ type endpoint struct {
 	// userGrant, when set, limits per username only for this grant_type.
 	userGrant string
 	json      bool // a JSON body whose depth is bounded
+	// guess marks a form that tries a short secret (a device user code):
+	// its failures count per address like a wrong password's.
+	guess bool
 }
 
 // classify names the endpoint of a path under /realms/{realm}/.
@@ -198,6 +201,10 @@ func classify(method, rest string) endpoint {
 		// Client authentication as at the token endpoint: a secret guessed
 		// here counts like one guessed there.
 		return endpoint{form: true, scope: true, client: true}
+	case rest == p+"auth/device" && post:
+		return endpoint{form: true, scope: true, client: true}
+	case rest == "device":
+		return endpoint{html: true, form: post, guess: true}
 	case rest == p+"auth":
 		return endpoint{html: true, form: post, scope: true}
 	case rest == "login-actions/authenticate" && post:
@@ -282,7 +289,7 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			userKey = name + "\x00" + clip(u)
 		}
 	}
-	authenticates := ep.client || ep.user != ""
+	authenticates := ep.client || ep.user != "" || ep.guess
 	if g.limits.Enabled && authenticates {
 		if !g.check(w, r, name, ep, g.failAddrs, key, g.limits.FailIP, now) ||
 			(userKey != "" && !g.check(w, r, name, ep, g.failUsers, userKey, g.limits.FailUser, now)) {

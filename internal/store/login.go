@@ -89,8 +89,10 @@ func (s *DB) RedeemAuthCode(ctx context.Context, realmID, code string, now int64
 }
 
 // DeleteExpiredLogins removes logins in progress, codes and pushed
-// authorization requests that expired before now (epoch seconds). Used codes are kept until their expiry so a
-// replay is still recognised as one.
+// authorization requests that expired before now (epoch seconds). Used
+// codes are kept until their expiry so a replay is still recognised as one;
+// device codes are kept an hour past theirs so a late poll still hears
+// expired_token.
 func (s *DB) DeleteExpiredLogins(ctx context.Context, now int64) error {
 	if _, err := s.exec(ctx, `DELETE FROM auth_sessions WHERE expires_at <= $1`, now); err != nil {
 		return err
@@ -98,6 +100,9 @@ func (s *DB) DeleteExpiredLogins(ctx context.Context, now int64) error {
 	if _, err := s.exec(ctx, `DELETE FROM auth_codes WHERE expires_at <= $1`, now-3600); err != nil {
 		return err
 	}
-	_, err := s.exec(ctx, `DELETE FROM pushed_requests WHERE expires_at <= $1`, now)
+	if _, err := s.exec(ctx, `DELETE FROM pushed_requests WHERE expires_at <= $1`, now); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, `DELETE FROM device_codes WHERE expires_at <= $1`, now-3600)
 	return err
 }

@@ -30,6 +30,9 @@ type Page struct {
 	// FieldError marks the credential fields invalid (aria-invalid).
 	FieldError bool
 
+	// UserCode is what the user typed on the device verification page.
+	UserCode string
+
 	// Consent page.
 	Client string
 	Scopes []string

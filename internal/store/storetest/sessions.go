@@ -29,6 +29,7 @@ func sessionTests() []struct {
 		{"single-use values: 20 concurrent spends give exactly one success, cleanup frees them after expiry", testConsumeOnce},
 		{"consents grow, and revoking the grant removes consent and offline sessions", testConsents},
 		{"logins in progress expire; 30 concurrent code redemptions: exactly one is fresh", testAuthSessionsAndCodes},
+		{"device codes: polling interval, one decision, one redemption, cleanup", testDeviceCodes},
 	}
 }
 
