@@ -28,6 +28,7 @@ func sessionTests() []struct {
 		{"revoked tokens are remembered until they expire", testRevokedTokens},
 		{"consents grow, and revoking the grant removes consent and offline sessions", testConsents},
 		{"logins in progress expire; 30 concurrent code redemptions: exactly one is fresh", testAuthSessionsAndCodes},
+		{"explicit session ends reach the hook after commit, with their clients; expiry does not", testSessionEndHook},
 	}
 }
 
