@@ -95,6 +95,10 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		ScopesSupported:                            scopes,
 		CodeChallengeMethodsSupported:              []string{"plain", "S256"},
 		AuthorizationResponseIssParameterSupported: true,
+		// Back-channel logout tokens are sent (internal/backchannel),
+		// with sid for clients that ask for it.
+		BackchannelLogoutSupported:        true,
+		BackchannelLogoutSessionSupported: true,
 	}
 	w.Header().Set("Cache-Control", "no-cache")
 	return web.WriteJSON(w, http.StatusOK, doc)

@@ -39,6 +39,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+p+"token/introspect", web.Handle(h.Log, h.introspect))
 	mux.Handle("POST "+p+"revoke", web.Handle(h.Log, h.revoke))
 	mux.Handle("POST "+p+"logout", web.Handle(h.Log, h.logout))
+	mux.Handle("POST "+p+"logout/backchannel-logout", web.Handle(h.Log, h.backchannelLogout))
 	for _, ep := range []string{"token", "userinfo", "token/introspect", "revoke", "logout"} {
 		mux.HandleFunc("OPTIONS "+p+ep, preflight)
 	}
