@@ -449,3 +449,76 @@ func TestBackchannelLogoutEndpointRefusals(t *testing.T) {
 		}
 	})
 }
+
+// Front-channel logout: after RP-initiated logout the browser gets a page
+// framing each front-channel client's logout URL (iss and sid only when the
+// client asks), allowed by the page's policy, then continues to the checked
+// post-logout redirect.
+func TestFrontchannelLogout(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newBCEnv(t, open, nil)
+		e.addClient("fc", map[string]string{"frontchannel.logout.url": "https://fc.example/logout?x=1",
+			"frontchannel.logout.session.required": "true", "post.logout.redirect.uris": "https://fc.example/bye"})
+		e.addClient("fc-nosid", map[string]string{"frontchannel.logout.url": "https://nosid.example/logout"})
+		e.addClient("fc-off", map[string]string{"frontchannel.logout.url": "https://off.example/logout",
+			"post.logout.redirect.uris": "https://off.example/bye"})
+		ctx := context.Background()
+		off, err := e.db.GetClientByClientID(ctx, e.realm.ID, "fc-off")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.db.UpdateClient(ctx, e.realm.ID, off.ID, func(c *client.Client) error { c.FrontchannelLogout = false; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		logout := func(q url.Values) (*http.Response, string) {
+			t.Helper()
+			res, err := noRedirect.Get(e.srv.URL + "/realms/demo/protocol/openid-connect/logout?" + q.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return res, string(b)
+		}
+
+		hint, _, sid := e.aliceLogin("fc")
+		res, body := logout(url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {"https://fc.example/bye"}, "state": {"st"}})
+		wantSrc := "https://fc.example/logout?iss=" + url.QueryEscape(e.srv.URL+"/realms/demo") + "&amp;sid=" + sid + "&amp;x=1"
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, `<iframe src="`+wantSrc+`"`) ||
+			!strings.Contains(body, `href="https://fc.example/bye?state=st"`) {
+			t.Fatalf("front-channel page: %d\n%s\nwant iframe %s", res.StatusCode, body, wantSrc)
+		}
+		csp := strings.Join(res.Header.Values("Content-Security-Policy"), " | ")
+		if !strings.Contains(csp, "frame-src 'self' https://fc.example") {
+			t.Errorf("CSP does not allow the iframe: %s", csp)
+		}
+		if _, err := e.db.GetUserSession(ctx, e.realm.ID, sid); err == nil {
+			t.Error("session not ended")
+		}
+
+		hint, _, _ = e.aliceLogin("fc-nosid")
+		res, body = logout(url.Values{"id_token_hint": {hint}})
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, `<iframe src="https://nosid.example/logout"`) || strings.Contains(body, `id="continue"`) {
+			t.Fatalf("front-channel page without sid: %d\n%s", res.StatusCode, body)
+		}
+
+		hint, _, _ = e.aliceLogin("fc-off")
+		res, body = logout(url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {"https://off.example/bye"}})
+		if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "https://off.example/bye" || strings.Contains(body, "iframe") {
+			t.Fatalf("client with front-channel logout off: %d %s", res.StatusCode, res.Header.Get("Location"))
+		}
+
+		// Discovery says what is served.
+		dres, err := http.Get(e.srv.URL + "/realms/demo/.well-known/openid-configuration")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dres.Body.Close()
+		var doc map[string]any
+		json.NewDecoder(dres.Body).Decode(&doc)
+		if doc["frontchannel_logout_supported"] != true || doc["frontchannel_logout_session_supported"] != true {
+			t.Errorf("discovery: frontchannel %v %v", doc["frontchannel_logout_supported"], doc["frontchannel_logout_session_supported"])
+		}
+	})
+}
