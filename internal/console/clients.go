@@ -106,8 +106,12 @@ type clientForm struct {
 	RootURL, BaseURL, AdminURL      string
 	RedirectURIs, WebOrigins        []string
 	PostLogoutURIs                  []string
-	Editable                        bool
-	Builtin                         bool
+	// Logout settings (client attributes).
+	FrontChannelURL, BackChannelURL         string
+	FrontChannelSession, BackChannelSession bool
+	BackChannelRevokeOffline                bool
+	Editable                                bool
+	Builtin                                 bool
 }
 
 func clientFormOf(x rep.Client) clientForm {
@@ -120,6 +124,10 @@ func clientFormOf(x rep.Client) clientForm {
 	if p := x.Attributes["post.logout.redirect.uris"]; p != "" {
 		f.PostLogoutURIs = strings.Split(p, "##")
 	}
+	f.FrontChannelURL, f.BackChannelURL = x.Attributes["frontchannel.logout.url"], x.Attributes["backchannel.logout.url"]
+	f.FrontChannelSession = x.Attributes["frontchannel.logout.session.required"] == "true"
+	f.BackChannelSession = x.Attributes["backchannel.logout.session.required"] == "true"
+	f.BackChannelRevokeOffline = x.Attributes["backchannel.logout.revoke.offline.tokens"] == "true"
 	return f
 }
 
@@ -145,6 +153,21 @@ func (q *rq) readClientForm(f *clientForm) (rep.Client, error) {
 	x.RootURL, x.BaseURL, x.AdminURL = q.present("rootUrl"), q.present("baseUrl"), q.present("adminUrl")
 	if q.r.PostForm.Has("postLogoutRedirectUris") {
 		x.Attributes = map[string]string{"post.logout.redirect.uris": strings.Join(f.PostLogoutURIs, "##")}
+	}
+	// The logout settings are on the settings form only: the URL fields
+	// tell it was posted (an unchecked box sends nothing).
+	if q.r.PostForm.Has("backchannelLogoutUrl") {
+		f.FrontChannelURL, f.BackChannelURL = q.form("frontchannelLogoutUrl"), q.form("backchannelLogoutUrl")
+		f.FrontChannelSession, f.BackChannelSession = q.checked("frontchannelLogoutSessionRequired"), q.checked("backchannelLogoutSessionRequired")
+		f.BackChannelRevokeOffline = q.checked("backchannelLogoutRevokeOfflineTokens")
+		if x.Attributes == nil {
+			x.Attributes = map[string]string{}
+		}
+		x.Attributes["frontchannel.logout.url"] = f.FrontChannelURL
+		x.Attributes["backchannel.logout.url"] = f.BackChannelURL
+		x.Attributes["frontchannel.logout.session.required"] = strconv.FormatBool(f.FrontChannelSession)
+		x.Attributes["backchannel.logout.session.required"] = strconv.FormatBool(f.BackChannelSession)
+		x.Attributes["backchannel.logout.revoke.offline.tokens"] = strconv.FormatBool(f.BackChannelRevokeOffline)
 	}
 	switch access {
 	case "public":
