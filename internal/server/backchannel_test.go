@@ -283,20 +283,27 @@ func (e *bcEnv) aliceLogin(clientID string) (idToken, accessToken, sid string) {
 	return m["id_token"].(string), m["access_token"].(string), m["session_state"].(string)
 }
 
+// endByHint is RP-initiated logout with an ID token hint: the session
+// ends without asking, and the "You are logged out" page is the answer.
+func (e *bcEnv) endByHint(hint string) {
+	e.t.Helper()
+	res, err := http.Get(e.srv.URL + "/realms/demo/protocol/openid-connect/logout?id_token_hint=" + url.QueryEscape(hint))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		e.t.Fatalf("logout: %d", res.StatusCode)
+	}
+}
+
 func TestBackchannelLogout(t *testing.T) {
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		e := newBCEnv(t, open, outbound.New(outbound.Options{AllowPrivate: true, Timeout: 2 * time.Second}))
 
 		t.Run("RP-initiated logout notifies the client, with sid when required", func(t *testing.T) {
 			hint, _, sid := e.aliceLogin("rp")
-			res, err := http.Get(e.srv.URL + "/realms/demo/protocol/openid-connect/logout?id_token_hint=" + url.QueryEscape(hint))
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
-			if res.StatusCode != http.StatusOK {
-				t.Fatalf("logout: %d", res.StatusCode)
-			}
+			e.endByHint(hint)
 			got := e.rp.wait(1)
 			if len(got) != 1 || got[0]["aud"] != "rp" || got[0]["sub"] != e.alice.ID || got[0]["sid"] != sid {
 				t.Fatalf("logout tokens: %v", got)
@@ -340,14 +347,7 @@ func TestBackchannelLogout(t *testing.T) {
 
 		t.Run("a client without a back-channel URL gets nothing", func(t *testing.T) {
 			hint, _, _ := e.aliceLogin("quiet")
-			res, err := http.Get(e.srv.URL + "/realms/demo/protocol/openid-connect/logout?id_token_hint=" + url.QueryEscape(hint))
-			if err != nil {
-				t.Fatal(err)
-			}
-			res.Body.Close()
-			if res.StatusCode != http.StatusOK {
-				t.Fatalf("logout: %d", res.StatusCode)
-			}
+			e.endByHint(hint)
 			e.rp.quiet(500 * time.Millisecond)
 		})
 	})
@@ -384,14 +384,7 @@ func TestBackchannelLogoutRefusesPrivateAddress(t *testing.T) {
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		e := newBCEnv(t, open, nil)
 		hint, _, sid := e.aliceLogin("rp")
-		res, err := http.Get(e.srv.URL + "/realms/demo/protocol/openid-connect/logout?id_token_hint=" + url.QueryEscape(hint))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			t.Fatalf("logout: %d", res.StatusCode)
-		}
+		e.endByHint(hint)
 		if _, err := e.db.GetUserSession(context.Background(), e.realm.ID, sid); err == nil {
 			t.Fatal("session not ended")
 		}
