@@ -162,8 +162,11 @@ func (s *Sender) run(j job) {
 			if err != nil {
 				continue // deleted since
 			}
+			// A client with front-channel logout on is logged out in the
+			// browser instead, and a disabled one not at all, as in
+			// Keycloak.
 			target := c.Attributes[AttrURL]
-			if target == "" || (c.Protocol != "" && c.Protocol != "openid-connect") {
+			if target == "" || c.FrontchannelLogout || !c.Enabled || (c.Protocol != "" && c.Protocol != "openid-connect") {
 				continue
 			}
 			target = c.ResolveURL(target, j.base)

@@ -215,12 +215,27 @@ func newBCEnv(t *testing.T, open func(testing.TB) *store.DB, out *outbound.Clien
 		"backchannel.logout.revoke.offline.tokens": "true"})
 	e.addClient("rp-nosid", map[string]string{"backchannel.logout.url": e.rp.srv.URL + "/bc", "backchannel.logout.session.required": "false"})
 	e.addClient("quiet", nil)
+	// fc-bc has a back-channel URL but front-channel logout on: it is
+	// logged out in the browser, never through the back channel.
+	e.addClient("fc-bc", map[string]string{"backchannel.logout.url": e.rp.srv.URL + "/bc"})
+	ctx2 := context.Background()
+	fcbc, err := db.GetClientByClientID(ctx2, rl.ID, "fc-bc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UpdateClient(ctx2, rl.ID, fcbc.ID, func(c *client.Client) error { c.FrontchannelLogout = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
 	return e
 }
 
+// addClient adds a confidential client with the password grant; a client
+// with a back-channel URL has front-channel logout off, which would
+// otherwise take its place.
 func (e *bcEnv) addClient(clientID string, attrs map[string]string) {
 	e.t.Helper()
 	c := client.New(store.NewID(), e.realm.ID, clientID)
+	c.FrontchannelLogout = attrs["backchannel.logout.url"] == ""
 	c.Secret = clientID + "-secret"
 	c.DirectAccessGrantsEnabled = true
 	c.RedirectURIs = []string{"https://rp.example/cb"}
@@ -349,6 +364,26 @@ func TestBackchannelLogout(t *testing.T) {
 			hint, _, _ := e.aliceLogin("quiet")
 			e.endByHint(hint)
 			e.rp.quiet(500 * time.Millisecond)
+		})
+
+		t.Run("a client with front-channel logout on gets nothing on the back channel", func(t *testing.T) {
+			_, _, sid := e.aliceLogin("fc-bc")
+			admin := e.login("master", "admin-cli", "", "admin", "admin-pw")["access_token"].(string)
+			if st := e.call(http.MethodDelete, "/admin/realms/demo/sessions/"+sid, admin); st != http.StatusNoContent {
+				t.Fatalf("admin session delete: %d", st)
+			}
+			e.rp.quiet(500 * time.Millisecond)
+		})
+
+		t.Run("admin session delete notifies", func(t *testing.T) {
+			_, _, sid := e.aliceLogin("rp")
+			admin := e.login("master", "admin-cli", "", "admin", "admin-pw")["access_token"].(string)
+			if st := e.call(http.MethodDelete, "/admin/realms/demo/sessions/"+sid, admin); st != http.StatusNoContent {
+				t.Fatalf("admin session delete: %d", st)
+			}
+			if got := e.rp.wait(1); len(got) != 1 || got[0]["sid"] != sid {
+				t.Fatalf("logout tokens: %v", got)
+			}
 		})
 	})
 }
