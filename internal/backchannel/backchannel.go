@@ -15,6 +15,7 @@ package backchannel
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -244,6 +245,12 @@ func (s *Sender) deliver(ctx context.Context, realmName, clientID, target, raw s
 			return
 		case err == nil && resp.Status < 500:
 			s.log.Warn("back-channel logout refused", "realm", realmName, "client", clientID, "status", resp.Status)
+			return
+		}
+		if errors.Is(err, outbound.ErrForbiddenAddress) {
+			// Configuration, not a passing fault: trying again cannot help.
+			s.log.Warn("back-channel logout refused: the URL's address is not public (see --outbound-allow-private)",
+				"realm", realmName, "client", clientID, "err", err)
 			return
 		}
 		if attempt >= Attempts {

@@ -160,8 +160,27 @@ func (rp *relyingParty) quiet(d time.Duration) {
 	}
 }
 
+// logBuffer collects the server's log, written by background goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *logBuffer) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(b)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
 type bcEnv struct {
 	t     *testing.T
+	logs  *logBuffer
 	db    *store.DB
 	srv   *httptest.Server
 	realm realm.Realm
@@ -183,10 +202,11 @@ func newBCEnv(t *testing.T, open func(testing.TB) *store.DB, out *outbound.Clien
 	if err := provision.NewRealm(ctx, db, rl, clock); err != nil {
 		t.Fatal(err)
 	}
+	logs := &logBuffer{}
 	srv := httptest.NewServer(server.New(server.Options{Store: db, Outbound: out,
-		Log: slog.New(slog.NewTextHandler(t.Output(), nil))}))
+		Log: slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), nil))}))
 	t.Cleanup(srv.Close)
-	e := &bcEnv{t: t, db: db, srv: srv, realm: rl, rp: newRelyingParty(t)}
+	e := &bcEnv{t: t, logs: logs, db: db, srv: srv, realm: rl, rp: newRelyingParty(t)}
 	e.rp.issuer = srv.URL + "/realms/demo"
 	u := user.User{ID: store.NewID(), RealmID: rl.ID, Username: "alice", Email: "alice@example.com", FirstName: "Alice",
 		LastName: "A", EmailVerified: true, Enabled: true, CreatedTimestamp: clock.UnixMilli()}
@@ -424,6 +444,10 @@ func TestBackchannelLogoutRefusesPrivateAddress(t *testing.T) {
 			t.Fatal("session not ended")
 		}
 		e.rp.quiet(time.Second)
+		// The sender tried, and the outbound client refused the address.
+		if !strings.Contains(e.logs.String(), "address not allowed") {
+			t.Fatalf("no refusal logged:\n%s", e.logs.String())
+		}
 	})
 }
 
