@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/admin"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
+	"github.com/gatehouse-iam/gatehouse/internal/outbound"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
@@ -183,7 +184,8 @@ func serve(ctx context.Context, start time.Time, cfg config.Config, log *slog.Lo
 		log.Error("invalid rate limit options", "err", err)
 		return exitUsage
 	}
-	h := server.New(server.Options{Store: db, Log: log, URLs: urls, Metrics: m, Limits: limits})
+	h := server.New(server.Options{Store: db, Log: log, URLs: urls, Metrics: m, Limits: limits,
+		Outbound: outbound.New(outbound.Options{AllowPrivate: cfg.OutboundAllowPrivate})})
 	err = server.Run(ctx, cfg, h, log, func(listening []string) {
 		mgmt.Started(db)
 		log.Info("ready", "listening", strings.Join(listening, " "), "management", "http://"+mgmtAddr,

@@ -54,6 +54,7 @@ type Config struct {
 	TrustedProxies          string // --trusted-proxies: normalised CIDR list, "" trusts no proxy
 	RateLimit               bool   // --rate-limit
 	RateLimitIP             string // --rate-limit-ip: "<rate>:<burst>" or "off"
+	OutboundAllowPrivate    bool   // --outbound-allow-private
 
 	DB         string // --db: DBSQLite or DBPostgres
 	DBURL      string // --db-url: a file path for sqlite, a postgres:// URL for postgres

@@ -113,8 +113,12 @@ type clientForm struct {
 	RootURL, BaseURL, AdminURL    string
 	RedirectURIs, WebOrigins      []string
 	PostLogoutURIs                []string
-	Editable                      bool
-	Builtin                       bool
+	// Logout settings (client attributes).
+	FrontChannelURL, BackChannelURL         string
+	FrontChannelSession, BackChannelSession bool
+	BackChannelRevokeOffline                bool
+	Editable                                bool
+	Builtin                                 bool
 }
 
 // attrStandardTokenExchange is the client's "Standard Token Exchange" switch.
@@ -133,6 +137,10 @@ func clientFormOf(x rep.Client) clientForm {
 	}
 	f.DPoP = x.Attributes[token.AttrDPoPBound] == "true"
 	f.TokenExchange = x.Attributes[attrStandardTokenExchange] == "true"
+	f.FrontChannelURL, f.BackChannelURL = x.Attributes["frontchannel.logout.url"], x.Attributes["backchannel.logout.url"]
+	f.FrontChannelSession = x.Attributes["frontchannel.logout.session.required"] == "true"
+	f.BackChannelSession = x.Attributes["backchannel.logout.session.required"] == "true"
+	f.BackChannelRevokeOffline = x.Attributes["backchannel.logout.revoke.offline.tokens"] == "true"
 	return f
 }
 
@@ -169,6 +177,21 @@ func (q *rq) readClientForm(f *clientForm) (rep.Client, error) {
 			x.Attributes = map[string]string{}
 		}
 		x.Attributes[attrStandardTokenExchange] = strconv.FormatBool(f.TokenExchange)
+	}
+	// The logout settings are on the settings form only: the URL fields
+	// tell it was posted (an unchecked box sends nothing).
+	if q.r.PostForm.Has("backchannelLogoutUrl") {
+		f.FrontChannelURL, f.BackChannelURL = q.form("frontchannelLogoutUrl"), q.form("backchannelLogoutUrl")
+		f.FrontChannelSession, f.BackChannelSession = q.checked("frontchannelLogoutSessionRequired"), q.checked("backchannelLogoutSessionRequired")
+		f.BackChannelRevokeOffline = q.checked("backchannelLogoutRevokeOfflineTokens")
+		if x.Attributes == nil {
+			x.Attributes = map[string]string{}
+		}
+		x.Attributes["frontchannel.logout.url"] = f.FrontChannelURL
+		x.Attributes["backchannel.logout.url"] = f.BackChannelURL
+		x.Attributes["frontchannel.logout.session.required"] = strconv.FormatBool(f.FrontChannelSession)
+		x.Attributes["backchannel.logout.session.required"] = strconv.FormatBool(f.BackChannelSession)
+		x.Attributes["backchannel.logout.revoke.offline.tokens"] = strconv.FormatBool(f.BackChannelRevokeOffline)
 	}
 	switch access {
 	case "public":

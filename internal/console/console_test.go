@@ -407,6 +407,21 @@ func TestWriteForms(t *testing.T) {
 	if c, _ = e.db.GetClient(ctx, e.demo.ID, app); c.Attributes["dpop.bound.access.tokens"] != "false" {
 		t.Errorf("DPoP switch not turned off: %q", c.Attributes["dpop.bound.access.tokens"])
 	}
+	// Logout settings: the front- and back-channel fields are client attributes.
+	post("/clients/"+app, url.Values{"clientId": {"app"}, "accessType": {"public"}, "enabled": {"on"}, "directAccessGrantsEnabled": {"on"},
+		"redirectUris": {"https://app.example/cb"}, "postLogoutRedirectUris": {"+"},
+		"frontchannelLogoutUrl": {"https://app.example/fc"}, "frontchannelLogoutSessionRequired": {"on"},
+		"backchannelLogoutUrl": {"https://app.example/bc"}, "backchannelLogoutRevokeOfflineTokens": {"on"}})
+	c, _ = e.db.GetClient(ctx, e.demo.ID, app)
+	if c.FrontchannelLogout || c.Attributes["frontchannel.logout.url"] != "https://app.example/fc" ||
+		c.Attributes["frontchannel.logout.session.required"] != "true" || c.Attributes["backchannel.logout.url"] != "https://app.example/bc" ||
+		c.Attributes["backchannel.logout.session.required"] != "false" || c.Attributes["backchannel.logout.revoke.offline.tokens"] != "true" {
+		t.Errorf("logout settings after save: %v %v", c.FrontchannelLogout, c.Attributes)
+	}
+	if p := b.get(e.srv.URL + r + "/clients/" + app); !strings.Contains(p.body, `value="https://app.example/bc"`) ||
+		!strings.Contains(p.body, `name="backchannelLogoutRevokeOfflineTokens"`) {
+		t.Errorf("client page lacks the logout settings: %s", p.body)
+	}
 	email, err := e.db.GetClientScopeByName(ctx, e.demo.ID, "email")
 	if err != nil {
 		t.Fatal(err)

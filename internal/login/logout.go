@@ -178,9 +178,10 @@ func (h *Handler) logoutConfirm(w http.ResponseWriter, r *http.Request) error {
 }
 
 // endSession ends the SSO session (the hint's, else the browser's) with its
-// client sessions; offline sessions are separate and stay. Then the browser
-// goes to the checked post-logout URI with the state, or sees "You are
-// logged out".
+// client sessions; offline sessions are separate and stay. Clients with
+// front-channel logout get their logout URL loaded in the browser first;
+// then the browser goes to the checked post-logout URI with the state, or
+// sees "You are logged out".
 func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, rl realm.Realm, lr logoutRequest) error {
 	ctx := r.Context()
 	sso, hasSSO, err := h.ssoSession(ctx, r, rl)
@@ -191,6 +192,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, rl realm.Re
 	if sid == "" && hasSSO {
 		sid = sso.us.ID
 	}
+	var frontChannel []ui.FrontChannelApp
 	if sid != "" {
 		us, err := h.Store.GetUserSession(ctx, rl.ID, sid)
 		switch {
@@ -198,6 +200,9 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, rl realm.Re
 		case err != nil:
 			return err
 		case !us.Offline:
+			if frontChannel, err = h.frontChannelApps(ctx, r, rl, sid); err != nil {
+				return err
+			}
 			if err := h.Store.DeleteUserSession(ctx, rl.ID, sid); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
@@ -208,16 +213,20 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, rl realm.Re
 	if !hasSSO || sso.us.ID == sid {
 		h.expireSSOCookies(w, r, rl)
 	}
-	if lr.RedirectTo != "" {
-		noStore(w)
-		loc := lr.RedirectTo
-		if lr.State != "" {
-			sep := "?"
-			if strings.Contains(loc, "?") {
-				sep = "&"
-			}
-			loc += sep + "state=" + urlQueryEscape(lr.State)
+	loc := lr.RedirectTo
+	if loc != "" && lr.State != "" {
+		sep := "?"
+		if strings.Contains(loc, "?") {
+			sep = "&"
 		}
+		loc += sep + "state=" + urlQueryEscape(lr.State)
+	}
+	if len(frontChannel) > 0 {
+		h.renderFrontChannelLogout(w, r, rl, frontChannel, loc, lr.UILocales)
+		return nil
+	}
+	if loc != "" {
+		noStore(w)
 		redirect(w, loc)
 		return nil
 	}

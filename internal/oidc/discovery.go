@@ -113,6 +113,14 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		RequestURIParameterSupported:           true,
 		RequestObjectSigningAlgValuesSupported: jar.Algorithms,
 		PushedAuthorizationRequestEndpoint:     oidc + "/ext/par/request",
+		// Back-channel logout tokens are sent (internal/backchannel),
+		// with sid for clients that ask for it.
+		BackchannelLogoutSupported:        true,
+		BackchannelLogoutSessionSupported: true,
+		// The logout page frames each client's frontchannel.logout.url
+		// (internal/login/frontchannel.go), with iss and sid on request.
+		FrontchannelLogoutSupported:        true,
+		FrontchannelLogoutSessionSupported: true,
 	}
 	w.Header().Set("Cache-Control", "no-cache")
 	return web.WriteJSON(w, http.StatusOK, doc)

@@ -41,6 +41,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+p+"logout", web.Handle(h.Log, h.logout))
 	mux.Handle("POST "+p+"ext/par/request", web.Handle(h.Log, h.par))
 	mux.Handle("POST "+p+"auth/device", web.Handle(h.Log, h.deviceAuthorization))
+	mux.Handle("POST "+p+"logout/backchannel-logout", web.Handle(h.Log, h.backchannelLogout))
 	for _, ep := range []string{"token", "userinfo", "token/introspect", "revoke", "logout", "ext/par/request", "auth/device"} {
 		mux.HandleFunc("OPTIONS "+p+ep, preflight)
 	}

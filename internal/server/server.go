@@ -14,10 +14,12 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/account"
 	"github.com/gatehouse-iam/gatehouse/internal/admin"
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
+	"github.com/gatehouse-iam/gatehouse/internal/backchannel"
 	"github.com/gatehouse-iam/gatehouse/internal/console"
 	"github.com/gatehouse-iam/gatehouse/internal/login"
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/oidc"
+	"github.com/gatehouse-iam/gatehouse/internal/outbound"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -45,6 +47,10 @@ type Options struct {
 	// Hashes bounds the password checks that run at once on this node;
 	// nil means the node's default gate (authn.HashSlots slots).
 	Hashes *authn.HashGate
+	// Outbound makes every request to other servers (back-channel
+	// logout); nil means outbound.New with its defaults, which reaches
+	// public addresses only.
+	Outbound *outbound.Client
 }
 
 // Keycloak's bodies for a path no resource serves and for a method the
@@ -74,6 +80,15 @@ func New(o Options) http.Handler {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 
+	if o.Outbound == nil {
+		o.Outbound = outbound.New(outbound.Options{})
+	}
+	// Every explicit session end, wherever it happens, reaches the store's
+	// hook; the sender notifies the session's clients in the background.
+	if o.Store != nil {
+		o.Store.OnSessionsEnded(backchannel.New(o.Store, o.Outbound, o.Log, o.Now, 0).SessionsEnded)
+	}
+
 	// app holds every endpoint that moves with the relative path.
 	app := http.NewServeMux()
 	(&oidc.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes}).Register(app)
@@ -82,7 +97,7 @@ func New(o Options) http.Handler {
 	(&account.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Next: unmatched(app)}).Register(app)
 	app.Handle("GET /resources/", ui.Assets())
 	app.Handle("/", &console.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, API: app, Next: unmatched(app)})
-	front := newGuard(o, app) // rate and input limits, limits.go
+	front := withBase(o.URLs, newGuard(o, app)) // rate and input limits, limits.go
 
 	root := http.NewServeMux()
 	health := &health{store: o.Store, log: o.Log}
@@ -111,6 +126,20 @@ func New(o Options) http.Handler {
 			root.ServeHTTP(w, r)
 		}
 	}))))
+}
+
+// withBase records the request's base URL in its context, for work that
+// outlives the request and needs the realm's issuer (back-channel logout).
+func withBase(u web.URLs, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.WithContext(backchannel.WithBase(r.Context(), u.Base(r)))
+		next.ServeHTTP(w, r2)
+		// The request log reads the matched route and realm from r.
+		r.Pattern = r2.Pattern
+		if v := r2.PathValue("realm"); v != "" {
+			r.SetPathValue("realm", v)
+		}
+	})
 }
 
 // secure adds what every response carries and every request is held to.

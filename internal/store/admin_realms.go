@@ -9,11 +9,7 @@ import "context"
 // offline, with their client sessions, and returns how many ended: the admin
 // "log out all" of a realm.
 func (s *DB) DeleteRealmSessions(ctx context.Context, realmID string, offline bool) (int64, error) {
-	r, err := s.exec(ctx, `DELETE FROM user_sessions WHERE realm_id = $1 AND offline = $2`, realmID, offline)
-	if err != nil {
-		return 0, err
-	}
-	return r.RowsAffected()
+	return s.endSessions(ctx, `realm_id = $1 AND offline = $2`, realmID, offline)
 }
 
 // DeleteUserSessionOfKind ends one session if it is of the given kind (an
@@ -21,7 +17,7 @@ func (s *DB) DeleteRealmSessions(ctx context.Context, realmID string, offline bo
 // the other way round). A missing session is ErrNotFound. One statement, so
 // the check and the delete cannot be split by a concurrent refresh.
 func (s *DB) DeleteUserSessionOfKind(ctx context.Context, realmID, id string, offline bool) error {
-	return oneRow(s.exec(ctx, `DELETE FROM user_sessions WHERE realm_id = $1 AND id = $2 AND offline = $3`, realmID, id, offline))
+	return oneEnded(s.endSessions(ctx, `realm_id = $1 AND id = $2 AND offline = $3`, realmID, id, offline))
 }
 
 // AddClientScopeLink links a scope to a client (or, with clientID

@@ -71,17 +71,13 @@ func (s *DB) TouchUserSession(ctx context.Context, id string, now int64) error {
 
 // DeleteUserSession ends a session and its client sessions.
 func (s *DB) DeleteUserSession(ctx context.Context, realmID, id string) error {
-	return oneRow(s.exec(ctx, `DELETE FROM user_sessions WHERE realm_id = $1 AND id = $2`, realmID, id))
+	return oneEnded(s.endSessions(ctx, `realm_id = $1 AND id = $2`, realmID, id))
 }
 
 // DeleteUserSessions ends every session of a user, online or offline, and
 // returns how many ended.
 func (s *DB) DeleteUserSessions(ctx context.Context, realmID, userID string, offline bool) (int64, error) {
-	r, err := s.exec(ctx, `DELETE FROM user_sessions WHERE realm_id = $1 AND user_id = $2 AND offline = $3`, realmID, userID, offline)
-	if err != nil {
-		return 0, err
-	}
-	return r.RowsAffected()
+	return s.endSessions(ctx, `realm_id = $1 AND user_id = $2 AND offline = $3`, realmID, userID, offline)
 }
 
 const clientSessionCols = `id, user_session_id, client_id, offline, started, ts, current_refresh_token, refresh_use_count, scope, nonce, notes`

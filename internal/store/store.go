@@ -62,6 +62,10 @@ type DB struct {
 	dialect Dialect
 	inTx    bool
 	stats   *stats // shared with transactions; see stats.go
+	hooks   *hooks // shared with transactions; see session_end.go
+	// ended collects, inside a transaction, the sessions it ended, told to
+	// the hook after commit.
+	ended *[]EndedSession
 }
 
 // Open connects to the database, applies pending migrations and returns the
@@ -108,7 +112,7 @@ func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", dialect, err)
 	}
-	s := &DB{sql: db, q: db, dialect: dialect, stats: &stats{}}
+	s := &DB{sql: db, q: db, dialect: dialect, stats: &stats{}, hooks: &hooks{}}
 	if err := s.migrate(ctx, dsn); err != nil {
 		db.Close()
 		return nil, err
@@ -232,12 +236,14 @@ func (s *DB) runTx(ctx context.Context, fn func(tx *DB) error) (err error) {
 			tx.Rollback()
 		}
 	}()
-	if err = fn(&DB{sql: s.sql, q: tx, dialect: s.dialect, inTx: true, stats: s.stats}); err != nil {
+	txDB := &DB{sql: s.sql, q: tx, dialect: s.dialect, inTx: true, stats: s.stats, hooks: s.hooks, ended: new([]EndedSession)}
+	if err = fn(txDB); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
 		return mapErr(fmt.Errorf("commit: %w", err))
 	}
+	s.notifyEnded(ctx, *txDB.ended)
 	return nil
 }
 

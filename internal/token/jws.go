@@ -33,7 +33,12 @@ const MaxTokenSize = 512 << 10
 // header is {"alg": k.Algorithm, "kid": k.Kid, "typ": "JWT"}, as Keycloak's.
 // RS*, PS*, ES* and EdDSA keys sign access and ID tokens; HS* keys the
 // internal tokens (refresh, offline, action tokens).
-func Sign(claims map[string]any, k keys.Key) (string, error) {
+func Sign(claims map[string]any, k keys.Key) (string, error) { return SignTyped(claims, k, "JWT") }
+
+// SignTyped is Sign with another typ header, such as "logout+jwt" for
+// back-channel logout tokens, which a relying party tells from ID tokens
+// by it.
+func SignTyped(claims map[string]any, k keys.Key, typ string) (string, error) {
 	if !k.Enabled {
 		return "", fmt.Errorf("sign token: key %q is disabled", k.Kid)
 	}
@@ -61,7 +66,7 @@ func Sign(claims map[string]any, k keys.Key) (string, error) {
 		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm), Key: key},
 		// go-jose writes a JSONWebKey's kid for asymmetric keys only, so
 		// the header is set here for both kinds.
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", k.Kid))
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader("kid", k.Kid))
 	if err != nil {
 		return "", fmt.Errorf("sign token with %q: %w", k.Kid, err)
 	}

@@ -127,6 +127,9 @@ var messagesEN = map[string]string{
 	"successLogout":       "You are logged out",
 	"failedLogout":        "Logout failed",
 
+	"frontchannel-logout.title":   "Logging out",
+	"frontchannel-logout.message": "You are logging out from following apps",
+
 	"formPostMessage": "Your browser did not continue automatically. Press the button to return to the application.", // Gatehouse
 
 	// Account console (package account). Keys without a Keycloak
@@ -275,4 +278,7 @@ var messagesDE = map[string]string{
 	"logoutConfirmTitle":  "Abmelden",
 	"logoutConfirmHeader": "Möchten Sie sich abmelden?",
 	"successLogout":       "Sie sind abgemeldet",
+
+	"frontchannel-logout.title":   "Abmelden",
+	"frontchannel-logout.message": "Sie melden sich von den folgenden Anwendungen ab",
 }

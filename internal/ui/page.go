@@ -47,6 +47,11 @@ type Page struct {
 	// Result is what the third-party-cookie check page posts to its parent.
 	Result string
 
+	// Front-channel logout page: the applications whose logout URL is
+	// loaded in a hidden iframe, and where the browser goes afterwards.
+	FrontChannel []FrontChannelApp
+	ContinueTo   string
+
 	catalog catalog
 	// texts are the realm's own texts for the page's locale, which replace
 	// the catalogue's (WithTexts).
@@ -58,6 +63,10 @@ type Message struct {
 	Type string // "error", "warning", "success", "info"
 	Text string // already translated
 }
+
+// FrontChannelApp is one application the front-channel logout page logs
+// out: its display name and its logout URL with the query parameters.
+type FrontChannelApp struct{ Name, URL string }
 
 // Param is one name and value of a form.
 type Param struct{ Name, Value string }

@@ -30,6 +30,7 @@ func sessionTests() []struct {
 		{"consents grow, and revoking the grant removes consent and offline sessions", testConsents},
 		{"logins in progress expire; 30 concurrent code redemptions: exactly one is fresh", testAuthSessionsAndCodes},
 		{"device codes: polling interval, one decision, one redemption, cleanup", testDeviceCodes},
+		{"explicit session ends reach the hook after commit, with their clients; expiry does not", testSessionEndHook},
 	}
 }
 
