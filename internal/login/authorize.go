@@ -114,12 +114,21 @@ func (h *Handler) checkRequest(ctx context.Context, rl realm.Realm, c client.Cli
 		}
 	case "query", "fragment", "form_post":
 		req.ResponseMode = mode
+	case "query.jwt", "fragment.jwt", "form_post.jwt", "jwt":
+		if c.Attributes[attrAuthzEncryptedAlg] != "" {
+			// Encrypted responses are not served: the client gets a plain
+			// error rather than a response it would not accept.
+			return "invalid_request", "Invalid parameter: response_mode"
+		}
+		req.ResponseMode = resolveJWTMode(mode, types)
 	default:
-		// The JWT modes (JARM) are not supported.
 		return "invalid_request", "Invalid parameter: response_mode"
 	}
 	if implicit && req.ResponseMode == "query" {
 		return "invalid_request", "Response_mode 'query' not allowed for implicit or hybrid flow"
+	}
+	if implicit && req.ResponseMode == "query.jwt" {
+		return "invalid_request", "Response_mode 'query.jwt' is allowed only when the authorization response token is encrypted"
 	}
 	if (slices.Contains(types, "code") || slices.Contains(types, "none")) && !c.StandardFlowEnabled {
 		return "unauthorized_client", "Client is not allowed to initiate browser login with given response_type. Standard flow is disabled for the client."

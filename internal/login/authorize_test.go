@@ -88,7 +88,7 @@ func TestAuthorizationErrorsRedirected(t *testing.T) {
 		{"response_type none", map[string]string{"response_type": "none"}, "unsupported_response_type", "response_type=none is not supported"},
 		{"standard flow disabled", map[string]string{"client_id": "nostandard", "redirect_uri": "https://nostandard.example/cb"}, "unauthorized_client",
 			"Client is not allowed to initiate browser login with given response_type. Standard flow is disabled for the client."},
-		{"unknown response_mode", map[string]string{"response_mode": "form_post.jwt"}, "invalid_request", "Invalid parameter: response_mode"},
+		{"unknown response_mode", map[string]string{"response_mode": "form_post.xml"}, "invalid_request", "Invalid parameter: response_mode"},
 		{"unknown optional scope", map[string]string{"scope": "openid nope"}, "invalid_scope", "Invalid scopes: openid nope"},
 		{"prompt none with another value", map[string]string{"prompt": "none login"}, "invalid_request", "Invalid parameter: prompt"},
 		{"negative max_age", map[string]string{"max_age": "-1"}, "invalid_request", "Invalid parameter: max_age"},

@@ -143,17 +143,8 @@ func TestImplicitAndHybridFlows(t *testing.T) {
 				}
 				if code := f.Get("code"); code != "" {
 					// The hybrid flow's code is redeemed as any other.
-					form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {"https://imp.example/cb"}}
-					req, _ := http.NewRequest("POST", e.url("/protocol/openid-connect/token"), strings.NewReader(form.Encode()))
-					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-					req.SetBasicAuth("imp", "imp-secret")
-					resp, err := http.DefaultClient.Do(req)
-					if err != nil {
-						t.Fatal(err)
-					}
-					resp.Body.Close()
-					if resp.StatusCode != 200 {
-						t.Errorf("redeeming the hybrid code: %d", resp.StatusCode)
+					if st := e.redeem(t, "imp", "imp-secret", "https://imp.example/cb", code); st != http.StatusOK {
+						t.Errorf("redeeming the hybrid code: %d", st)
 					}
 				}
 			})

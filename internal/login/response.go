@@ -202,9 +202,18 @@ func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, rl realm
 
 // respond delivers an authorization response in the request's response
 // mode: in the redirect URI's query, in its fragment, or as a form the
-// browser posts to it.
+// browser posts to it; in a JWT mode, as one signed "response" parameter
+// (jarm.go).
 func (h *Handler) respond(w http.ResponseWriter, r *http.Request, rl realm.Realm, req authRequest, params []ui.Param) error {
 	noStore(w)
+	mode := req.ResponseMode
+	if isJWTMode(mode) {
+		jwt, err := h.jwtResponse(r, rl, req, params)
+		if err != nil {
+			return err
+		}
+		params, mode = jwtParams(jwt), baseMode(mode)
+	}
 	var enc strings.Builder
 	for i, p := range params {
 		if i > 0 {
@@ -214,7 +223,7 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, rl realm.Realm
 		enc.WriteByte('=')
 		enc.WriteString(url.QueryEscape(p.Value))
 	}
-	switch req.ResponseMode {
+	switch mode {
 	case "form_post":
 		p := h.page(r, &rl, "doContinue", req.UILocales)
 		p.PostTo, p.Params = req.Target, params

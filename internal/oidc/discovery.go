@@ -31,6 +31,7 @@ type discoveryDoc struct {
 	GrantTypesSupported                        []string `json:"grant_types_supported"`
 	ResponseTypesSupported                     []string `json:"response_types_supported"`
 	ResponseModesSupported                     []string `json:"response_modes_supported"`
+	AuthorizationSigningAlgValuesSupported     []string `json:"authorization_signing_alg_values_supported"`
 	SubjectTypesSupported                      []string `json:"subject_types_supported"`
 	IDTokenSigningAlgValuesSupported           []string `json:"id_token_signing_alg_values_supported"`
 	UserinfoSigningAlgValuesSupported          []string `json:"userinfo_signing_alg_values_supported"`
@@ -74,6 +75,9 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 	// Every public-key algorithm: a realm without a key for one makes a
 	// fallback key on first use (see signingKey), so each is available.
 	signingAlgs := keys.AsymmetricAlgorithms
+	// The JWT modes are JARM (internal/login/jarm.go): responses signed
+	// with any public-key algorithm, never encrypted.
+	responseModes := []string{"query", "fragment", "form_post", "query.jwt", "fragment.jwt", "form_post.jwt", "jwt"}
 	secretMethods := []string{"private_key_jwt", "client_secret_basic", "client_secret_post", "client_secret_jwt"}
 	doc := discoveryDoc{
 		Issuer:                                    iss,
@@ -90,7 +94,8 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		PromptValuesSupported:                     []string{"none", "login", "consent"},
 		GrantTypesSupported:                       []string{"authorization_code", "client_credentials", "password", "refresh_token", grantTokenExchange, device.GrantType},
 		ResponseTypesSupported:                    client.ResponseTypes,
-		ResponseModesSupported:                    []string{"query", "fragment", "form_post"},
+		ResponseModesSupported:                    responseModes,
+		AuthorizationSigningAlgValuesSupported:    signingAlgs,
 		SubjectTypesSupported:                     []string{"public"},
 		IDTokenSigningAlgValuesSupported:          signingAlgs,
 		UserinfoSigningAlgValuesSupported:         append(slices.Clone(signingAlgs), "none"),

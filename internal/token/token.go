@@ -44,7 +44,9 @@ const (
 	// decides the at_hash hash.
 	attrIDTokenAlg     = "id.token.signed.response.alg"
 	attrAccessTokenAlg = "access.token.signed.response.alg"
-	attrUserinfoAlg    = "userinfo.token.signed.response.alg"
+	// attrAuthzResponseAlg is the client's JARM signature algorithm.
+	attrAuthzResponseAlg = "authorization.signed.response.alg"
+	attrUserinfoAlg      = "userinfo.token.signed.response.alg"
 )
 
 // Input is everything a token is built from.
@@ -254,6 +256,13 @@ func AccessAlg(rl realm.Realm, c client.Client) string {
 // IDAlg is the algorithm a client's ID tokens are signed with: its
 // id.token.signed.response.alg, else the realm's default, else RS256.
 func IDAlg(rl realm.Realm, c client.Client) string { return clientAlg(rl, c, attrIDTokenAlg) }
+
+// AuthorizationResponseAlg is the algorithm a client's JWT authorization
+// responses (JARM) are signed with: its authorization.signed.response.alg,
+// else the realm's default, else RS256.
+func AuthorizationResponseAlg(rl realm.Realm, c client.Client) string {
+	return clientAlg(rl, c, attrAuthzResponseAlg)
+}
 
 // UserinfoAlg is the algorithm a client wants its userinfo response signed
 // with (userinfo.token.signed.response.alg), or "" for plain JSON. Keycloak
