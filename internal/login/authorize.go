@@ -120,7 +120,7 @@ func (h *Handler) checkRequest(ctx context.Context, rl realm.Realm, c client.Cli
 			// error rather than a response it would not accept.
 			return "invalid_request", "Invalid parameter: response_mode"
 		}
-		req.ResponseMode = resolveJWTMode(mode, types)
+		req.ResponseMode = resolveJWTMode(mode, implicit)
 	default:
 		return "invalid_request", "Invalid parameter: response_mode"
 	}

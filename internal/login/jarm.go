@@ -2,7 +2,6 @@ package login
 
 import (
 	"net/http"
-	"slices"
 
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -37,15 +36,16 @@ func baseMode(mode string) string {
 	return mode
 }
 
-// resolveJWTMode turns "jwt" into the mode the response types default to.
-func resolveJWTMode(mode string, types []string) string {
-	if mode != "jwt" {
+// resolveJWTMode turns "jwt" into the mode the response type defaults to:
+// fragment.jwt for the implicit and hybrid flows, query.jwt otherwise.
+func resolveJWTMode(mode string, implicit bool) string {
+	switch {
+	case mode != "jwt":
 		return mode
+	case implicit:
+		return "fragment.jwt"
 	}
-	if slices.Equal(types, []string{"code"}) {
-		return "query.jwt"
-	}
-	return "fragment.jwt"
+	return "query.jwt"
 }
 
 // jwtResponse signs the parameters of an authorization response as the
