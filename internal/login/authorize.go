@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
-	"github.com/gatehouse-iam/gatehouse/internal/pkce"
 	"github.com/gatehouse-iam/gatehouse/internal/grant"
+	"github.com/gatehouse-iam/gatehouse/internal/pkce"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )

@@ -100,4 +100,3 @@ func Verify(challenge, method, verifier string) string {
 	}
 	return ""
 }
-
