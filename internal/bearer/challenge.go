@@ -56,4 +56,6 @@ func DPoPChallenge(err error) string {
 }
 
 // quoted makes s safe inside an auth-param's quoted-string.
-func quoted(s string) string { return strings.NewReplacer(`"`, `'`, `\`, `/`, "\r", " ", "\n", " ").Replace(s) }
+func quoted(s string) string {
+	return strings.NewReplacer(`"`, `'`, `\`, `/`, "\r", " ", "\n", " ").Replace(s)
+}
