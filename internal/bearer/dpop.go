@@ -101,7 +101,7 @@ func ValidateRequest(ctx context.Context, db *store.DB, rl realm.Realm, issuer s
 		return Token{}, err
 	}
 	if jkt := token.BoundKey(p.Raw); jkt == "" || jkt != proof.Jkt {
-		return Token{}, proofRefusal(rl.Name, "DPoP proof key does not match the token binding")
+		return Token{}, proofRefusal(rl.Name, "DPoP confirmation doesn't match DPoP proof")
 	}
 	return t, nil
 }
