@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -56,7 +57,11 @@ func (h *Handler) api(roles []string, fn apiFunc) http.Handler {
 		c, err := h.authenticate(r)
 		if err != nil {
 			if errors.Is(err, errUnauthorized) {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="`+r.PathValue("realm")+`"`)
+				challenge := bearer.DPoPChallenge(err)
+				if challenge == "" {
+					challenge = `Bearer realm="` + r.PathValue("realm") + `"`
+				}
+				w.Header().Set("WWW-Authenticate", challenge)
 			}
 			return err
 		}
@@ -88,7 +93,7 @@ func (h *Handler) authenticate(r *http.Request) (*caller, error) {
 	}
 	t, err := bearer.ValidateRequest(ctx, h.Store, rl, h.URLs.RealmURL(r, rl.Name), r, h.URLs.RequestURL(r), pt, h.Now())
 	if errors.Is(err, bearer.ErrInvalid) {
-		return nil, errUnauthorized
+		return nil, fmt.Errorf("%w (%w)", errUnauthorized, err) // the refusal rides along for the challenge
 	}
 	if err != nil {
 		return nil, err

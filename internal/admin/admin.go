@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/bearer"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
@@ -118,6 +119,7 @@ func (h *Handler) guard(perm string, fn endpoint) http.Handler {
 		w.Header().Set("Cache-Control", "no-cache")
 		caller, err := h.authenticate(r)
 		if err != nil {
+			setChallenge(w, err)
 			return err
 		}
 		rq := &Request{W: w, R: r, Caller: caller, h: h}
@@ -285,4 +287,15 @@ func (rq *Request) Bool(name string, def bool) bool {
 		return false
 	}
 	return def
+}
+
+// setChallenge answers a token refused for DPoP reasons with its DPoP
+// challenge (RFC 9449 §7.1); other refusals keep the bare 401.
+func setChallenge(w http.ResponseWriter, err error) {
+	if !errors.Is(err, errUnauthorized) {
+		return
+	}
+	if challenge := bearer.DPoPChallenge(err); challenge != "" {
+		w.Header().Set("WWW-Authenticate", challenge)
+	}
 }

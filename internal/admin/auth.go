@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -49,7 +50,7 @@ func (h *Handler) authenticate(r *http.Request) (*Caller, error) {
 	}
 	t, err := bearer.ValidateRequest(ctx, h.Store, rl, h.URLs.RealmURL(r, rl.Name), r, h.URLs.RequestURL(r), pt, h.Now())
 	if errors.Is(err, bearer.ErrInvalid) {
-		return nil, errUnauthorized
+		return nil, fmt.Errorf("%w (%w)", errUnauthorized, err) // the refusal rides along for the challenge
 	}
 	if err != nil {
 		return nil, err

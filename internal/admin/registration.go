@@ -109,7 +109,7 @@ func (h *Handler) registrationCall(kind string, fn func(*regCall) error) http.Ha
 			return fn(c)
 		}
 		caller, err := h.authenticate(r)
-		if err == errUnauthorized {
+		if errors.Is(err, errUnauthorized) {
 			return regUnauthorized("Invalid token")
 		}
 		if err != nil {

@@ -120,15 +120,17 @@ func Check(ctx context.Context, db *store.DB, rl realm.Realm, issuer string, p t
 		t.UserSession, t.ClientSession, t.HasSession = us, cs, true
 		userID = us.UserID
 	} else {
-		// Only service-account tokens are issued without a session.
-		if !c.ServiceAccountsEnabled {
-			return Token{}, ErrInvalid
+		// A token without a session rests on a transient one, which only
+		// a service account gets: from the client credentials grant, or
+		// from a token exchange of such a token (then azp is the requester).
+		userID = p.Sub
+		if userID == "" {
+			sa, err := db.GetServiceAccount(ctx, rl.ID, c.ID)
+			if err != nil {
+				return Token{}, ErrInvalid
+			}
+			userID = sa.ID
 		}
-		sa, err := db.GetServiceAccount(ctx, rl.ID, c.ID)
-		if err != nil {
-			return Token{}, ErrInvalid
-		}
-		userID = sa.ID
 	}
 	u, err := db.GetUser(ctx, rl.ID, userID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (!u.Enabled || p.Iat < u.NotBefore)) {
@@ -140,8 +142,38 @@ func Check(ctx context.Context, db *store.DB, rl realm.Realm, issuer string, p t
 	if p.Sub != "" && p.Sub != u.ID {
 		return Token{}, ErrInvalid
 	}
+	if !t.HasSession {
+		if err := checkServiceAccount(ctx, db, rl, c, u); err != nil {
+			return Token{}, err
+		}
+	}
 	t.User = u
 	return t, nil
+}
+
+// checkServiceAccount accepts u as the subject of a token without a session
+// only when u is the service account of a client that is enabled and still
+// has service accounts on (c, the token's azp, or the client whose token
+// was exchanged).
+func checkServiceAccount(ctx context.Context, db *store.DB, rl realm.Realm, c client.Client, u user.User) error {
+	if u.ServiceAccountClientID == "" {
+		return ErrInvalid
+	}
+	owner := c
+	if u.ServiceAccountClientID != c.ID {
+		var err error
+		owner, err = db.GetClient(ctx, rl.ID, u.ServiceAccountClientID)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrInvalid
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if !owner.Enabled || !owner.ServiceAccountsEnabled {
+		return ErrInvalid
+	}
+	return nil
 }
 
 // FromRequest reads the access token of a resource request from the

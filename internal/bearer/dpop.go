@@ -2,6 +2,7 @@ package bearer
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -58,34 +59,49 @@ type Presented struct {
 // request (htu is r's absolute URL), an unbound one only as Bearer, and a
 // client requiring DPoP has no Bearer tokens at all. Every resource endpoint
 // (userinfo, the admin and account APIs) goes through here. Refusals are
-// ErrInvalid; the reason is not told.
+// ErrInvalid; those where DPoP was involved are a *Refusal, whose Challenge
+// tells the client what the proof lacked.
 func ValidateRequest(ctx context.Context, db *store.DB, rl realm.Realm, issuer string, r *http.Request, htu string, pt Presented, now time.Time) (Token, error) {
+	// Under the DPoP scheme every refusal is a DPoP one (Refusal).
+	refuse := func(err error) error {
+		if pt.DPoP && errors.Is(err, ErrInvalid) {
+			var rf *Refusal
+			if !errors.As(err, &rf) {
+				return tokenRefusal(rl.Name, "Token verification failed")
+			}
+		}
+		return err
+	}
 	p, err := verify(ctx, db, rl, pt.Raw)
 	if err != nil {
-		return Token{}, err
+		return Token{}, refuse(err)
 	}
-	if pt.DPoP != (p.Typ == token.TypeDPoP) {
-		return Token{}, ErrInvalid
+	switch {
+	case !pt.DPoP && p.Typ == token.TypeDPoP:
+		return Token{}, tokenRefusal(rl.Name, "DPoP-bound token presented as Bearer")
+	case pt.DPoP && p.Typ != token.TypeDPoP:
+		return Token{}, tokenRefusal(rl.Name, "Token is not bound to a DPoP key")
 	}
 	t, err := Check(ctx, db, rl, issuer, p, now)
 	if err != nil {
-		return Token{}, err
+		return Token{}, refuse(err)
 	}
 	if !pt.DPoP {
 		if t.Client.Attributes[token.AttrDPoPBound] == "true" {
-			return Token{}, ErrInvalid
+			return Token{}, tokenRefusal(rl.Name, "DPoP proof is required for this client")
 		}
 		return t, nil
 	}
 	proof, err := Proof(ctx, db, rl.ID, r, htu, pt.Raw, now)
-	if _, refused := err.(*token.ProofError); refused {
-		return Token{}, ErrInvalid
+	var pe *token.ProofError
+	if errors.As(err, &pe) {
+		return Token{}, proofRefusal(rl.Name, pe.Msg)
 	}
 	if err != nil {
 		return Token{}, err
 	}
 	if jkt := token.BoundKey(p.Raw); jkt == "" || jkt != proof.Jkt {
-		return Token{}, ErrInvalid
+		return Token{}, proofRefusal(rl.Name, "DPoP confirmation doesn't match DPoP proof")
 	}
 	return t, nil
 }

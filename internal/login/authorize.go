@@ -3,16 +3,14 @@ package login
 import (
 	"context"
 	"errors"
-	"maps"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
-	"github.com/gatehouse-iam/gatehouse/internal/clientpolicy"
 	"github.com/gatehouse-iam/gatehouse/internal/grant"
+	"github.com/gatehouse-iam/gatehouse/internal/pkce"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -91,9 +89,6 @@ func (h *Handler) checkClient(r *http.Request, rl realm.Realm, p params) (client
 	return c, req, nil
 }
 
-// pkceChallenge is RFC 7636 §4.2's code_challenge: 43 to 128 unreserved characters.
-var pkceChallenge = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
-
 // checkRequest validates the rest of the request, in Keycloak's order, and
 // fills req. It returns the OAuth error to send to the client, if any.
 func (h *Handler) checkRequest(ctx context.Context, rl realm.Realm, c client.Client, p params, req *authRequest) (code, desc string) {
@@ -163,16 +158,14 @@ func (h *Handler) checkRequest(ctx context.Context, rl realm.Realm, c client.Cli
 	req.Nonce = p.get("nonce")
 	req.LoginHint = p.get("login_hint")
 	req.UILocales = p.get("ui_locales")
-	// A pkce-enforcer client policy requires S256 as the client's own
-	// setting would.
-	if set, err := clientpolicy.FromRealm(rl.ClientProfiles, rl.ClientPolicies); err == nil && set.RequiresPKCE(c) {
-		c.Attributes = maps.Clone(c.Attributes)
-		if c.Attributes == nil {
-			c.Attributes = map[string]string{}
-		}
-		c.Attributes["pkce.code.challenge.method"] = "S256"
+	method, desc := pkce.CheckChallenge(pkce.RequiredMethod(rl, c), p.get("code_challenge"), p.get("code_challenge_method"))
+	if desc != "" {
+		return "invalid_request", desc
 	}
-	return checkPKCE(c, p, req)
+	if method != "" {
+		req.CodeChallenge, req.CodeChallengeMethod = p.get("code_challenge"), method
+	}
+	return "", ""
 }
 
 // parseResponseType splits a response_type into its sorted values; each of
@@ -195,41 +188,6 @@ func parseResponseType(s string) ([]string, bool) {
 		}
 	}
 	return types, true
-}
-
-// checkPKCE applies Keycloak's PKCE rules. A client whose
-// pkce.code.challenge.method attribute is set must send a challenge with
-// exactly that method; other clients may send one with S256 or plain.
-func checkPKCE(c client.Client, p params, req *authRequest) (code, desc string) {
-	challenge, method := p.get("code_challenge"), p.get("code_challenge_method")
-	if required := c.Attributes["pkce.code.challenge.method"]; required != "" {
-		switch {
-		case method == "":
-			return "invalid_request", "Missing parameter: code_challenge_method"
-		case method != required:
-			return "invalid_request", "Invalid parameter: code challenge method is not configured one"
-		case challenge == "":
-			return "invalid_request", "Missing parameter: code_challenge"
-		}
-	} else {
-		if challenge == "" {
-			if method != "" {
-				return "invalid_request", "Missing parameter: code_challenge"
-			}
-			return "", ""
-		}
-		if method == "" {
-			method = "plain" // RFC 7636 §4.3
-		}
-		if method != "plain" && method != "S256" {
-			return "invalid_request", "Invalid parameter: invalid code_challenge_method"
-		}
-	}
-	if !pkceChallenge.MatchString(challenge) {
-		return "invalid_request", "Invalid parameter: code_challenge"
-	}
-	req.CodeChallenge, req.CodeChallengeMethod = challenge, method
-	return "", ""
 }
 
 func hasPrompt(req authRequest, v string) bool { return slices.Contains(req.Prompt, v) }

@@ -1,16 +1,13 @@
 package oidc
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
-	"regexp"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/pkce"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -30,9 +27,6 @@ type codeData struct {
 	ACR                 string `json:"acr"`
 	State               string `json:"state"`
 }
-
-// verifierRe is RFC 7636 §4.1's code_verifier: 43 to 128 unreserved characters.
-var verifierRe = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 
 // authorizationCodeGrant redeems a code from the login page (RFC 6749 §4.1.3
 // with RFC 7636 PKCE). A code is consumed on first presentation, whatever
@@ -174,34 +168,11 @@ func (h *Handler) issueForLogin(r *http.Request, rl realm.Realm, c client.Client
 		refresh: useRefreshTokens(c), acr: acr, nonce: nonce})
 }
 
-// checkPKCE verifies RFC 7636. A code issued with a challenge needs the
-// matching verifier; a code issued without one must not be redeemed with a
-// verifier either (a downgrade, RFC 9700 §4.8).
+// checkPKCE verifies the code_verifier against the challenge stored with
+// the code (package pkce).
 func checkPKCE(data codeData, verifier string) error {
-	if data.CodeChallenge == "" {
-		if verifier != "" {
-			return invalidGrant("PKCE code verifier specified but challenge not present in authorization")
-		}
-		return nil
-	}
-	if verifier == "" {
-		return invalidGrant("PKCE code verifier not specified")
-	}
-	if !verifierRe.MatchString(verifier) {
-		return invalidGrant("PKCE verification failed: Invalid code verifier")
-	}
-	var computed string
-	switch data.CodeChallengeMethod {
-	case "S256":
-		sum := sha256.Sum256([]byte(verifier))
-		computed = base64.RawURLEncoding.EncodeToString(sum[:])
-	case "plain", "":
-		computed = verifier
-	default:
-		return invalidGrant("PKCE verification failed")
-	}
-	if subtle.ConstantTimeCompare([]byte(computed), []byte(data.CodeChallenge)) != 1 {
-		return invalidGrant("PKCE verification failed: Code mismatch")
+	if desc := pkce.Verify(data.CodeChallenge, data.CodeChallengeMethod, verifier); desc != "" {
+		return invalidGrant(desc)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/device"
 	"github.com/gatehouse-iam/gatehouse/internal/events"
+	"github.com/gatehouse-iam/gatehouse/internal/pkce"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -61,10 +62,21 @@ func (h *Handler) deviceAuthorization(w http.ResponseWriter, r *http.Request) (e
 	if _, err := h.resolveScopes(r.Context(), rl, c, scope); err != nil {
 		return err
 	}
+	// PKCE (RFC 7636) as at the authorization endpoint: required when the
+	// client or a client policy forces it, optional otherwise.
+	challenge := form.Get("code_challenge")
+	method, desc := pkce.CheckChallenge(pkce.RequiredMethod(rl, c), challenge, form.Get("code_challenge_method"))
+	if desc != "" {
+		return badRequest("invalid_request", desc)
+	}
+	if method == "" {
+		challenge = ""
+	}
 	expiresIn, interval := device.Lifespan(rl, c), device.Interval(rl, c)
 	code := deviceCode()
 	d := store.DeviceCode{RealmID: rl.ID, ClientID: c.ID, Scope: scope, Nonce: form.Get("nonce"),
-		ExpiresAt: sessionClock(h.Now()) + expiresIn, Interval: interval}
+		ExpiresAt: sessionClock(h.Now()) + expiresIn, Interval: interval,
+		CodeChallenge: challenge, CodeChallengeMethod: method}
 	// A user code is short enough to collide now and then: draw again.
 	for attempt := 0; ; attempt++ {
 		d.UserCode = device.NewUserCode()
@@ -148,7 +160,11 @@ func (h *Handler) deviceCodeGrant(r *http.Request, form url.Values, rl realm.Rea
 	case d.Status != store.DeviceApproved:
 		return tokenResponse{}, errAuthorizationPending
 	}
-	// Approved: the first poll to consume the code gets the tokens, any
+	// Approved: the verifier must match the challenge of the request.
+	if desc := pkce.Verify(d.CodeChallenge, d.CodeChallengeMethod, form.Get("code_verifier")); desc != "" {
+		return tokenResponse{}, invalidGrant(desc)
+	}
+	// The first poll to consume the code gets the tokens, any
 	// concurrent one on another node nothing.
 	if ok, err := h.Store.ConsumeDeviceCode(ctx, rl.ID, raw); err != nil {
 		return tokenResponse{}, err

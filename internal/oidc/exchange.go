@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -75,12 +76,6 @@ func (h *Handler) tokenExchange(r *http.Request, form url.Values, rl realm.Realm
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	if !subject.HasSession {
-		// A service account's token rests on no stored session: a token
-		// issued from it to another client would name a session none of our
-		// endpoints could find.
-		return tokenResponse{}, badRequest("invalid_request", "Invalid token")
-	}
 	requested, err := requestedTokenType(form.Get("requested_token_type"), c)
 	if err != nil {
 		return tokenResponse{}, err
@@ -105,7 +100,9 @@ func (h *Handler) tokenExchange(r *http.Request, form url.Values, rl realm.Realm
 	}
 	us := subject.UserSession
 	if requested == tokenTypeRefresh {
-		if us.Offline {
+		// A service account's token rests on a transient session, which no
+		// refresh token can outlive.
+		if us.Offline || !subject.HasSession {
 			return tokenResponse{}, badRequest("invalid_request", "Refresh token not valid as requested_token_type because creating a new session is needed")
 		}
 		if scopes.Offline {
@@ -117,6 +114,17 @@ func (h *Handler) tokenExchange(r *http.Request, form url.Values, rl realm.Realm
 		scopes.OpenID = true // the ID token is what was asked for
 	}
 	now := sessionClock(h.Now())
+	if !subject.HasSession {
+		// A service account's token: the exchange, like the client
+		// credentials grant, issues from a transient session that nothing
+		// stores; the token carries no sid, and bearer.Check accepts it as
+		// it does the service account's own.
+		us = session.UserSession{RealmID: rl.ID, UserID: subject.User.ID, Started: now, LastRefresh: now, AuthTime: now,
+			AuthMethod: "openid-connect", Notes: map[string]string{"client_id": c.ClientID, "clientHost": clientIP(r), "clientAddress": clientIP(r)}}
+		cs := session.ClientSession{ClientID: c.ID, Started: now, Timestamp: now, Notes: us.Notes}
+		return h.finishExchange(ctx, r, issued{realm: rl, client: c, user: subject.User, us: us, cs: cs, scopes: scopes,
+			acr: "1", audience: audience, subjectClient: subject.Claims.Azp, requestedType: requested})
+	}
 	// The requester joins the subject's session, so what it receives is
 	// checked, refreshed and ended with that session.
 	var cs session.ClientSession
@@ -133,9 +141,15 @@ func (h *Handler) tokenExchange(r *http.Request, form url.Values, rl realm.Realm
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	resp, err := h.issueTokens(ctx, r, issued{realm: rl, client: c, user: subject.User, us: us, cs: cs, scopes: scopes,
+	return h.finishExchange(ctx, r, issued{realm: rl, client: c, user: subject.User, us: us, cs: cs, scopes: scopes,
 		refresh: requested == tokenTypeRefresh, acr: "1", audience: audience, subjectClient: subject.Claims.Azp,
 		requestedType: requested})
+}
+
+// finishExchange issues x's tokens and shapes the exchange's response.
+func (h *Handler) finishExchange(ctx context.Context, r *http.Request, x issued) (tokenResponse, error) {
+	requested := x.requestedType
+	resp, err := h.issueTokens(ctx, r, x)
 	if err != nil {
 		return tokenResponse{}, err
 	}

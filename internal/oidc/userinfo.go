@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/gatehouse-iam/gatehouse/internal/bearer"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
@@ -14,10 +15,6 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) error {
 	rl, err := h.loadRealm(r)
 	if err != nil {
 		return err
-	}
-	unauthorized := func(code, desc string) error {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="`+rl.Name+`", error="`+code+`", error_description="`+desc+`"`)
-		return oauthErr(http.StatusUnauthorized, code, desc)
 	}
 	pt, err := bearerToken(r)
 	if err != nil {
@@ -32,7 +29,9 @@ func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) error {
 	}
 	lt, err := h.checkAccessToken(r.Context(), r, rl, pt)
 	if errors.Is(err, errTokenInvalid) {
-		return unauthorized("invalid_token", "Token verification failed")
+		header, code, desc := bearer.Challenge(rl.Name, err)
+		w.Header().Set("WWW-Authenticate", header)
+		return oauthErr(http.StatusUnauthorized, code, desc)
 	}
 	if err != nil {
 		return err

@@ -27,6 +27,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
@@ -133,6 +134,8 @@ type dpEnv struct {
 	t    *testing.T
 	srvs [2]*httptest.Server
 	now  time.Time
+	// hdr is the last answer's header.
+	hdr http.Header
 }
 
 func newDPEnv(t *testing.T, kind string) *dpEnv {
@@ -223,10 +226,30 @@ func (e *dpEnv) do(i int, method, path string, form url.Values, header map[strin
 		e.t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	e.hdr = resp.Header
 	b, _ := io.ReadAll(resp.Body)
 	var out map[string]any
 	json.Unmarshal(b, &out)
 	return resp.StatusCode, out
+}
+
+// dpopAlgs is what a DPoP challenge names: the algorithms a proof may use,
+// as discovery's dpop_signing_alg_values_supported lists them.
+var dpopAlgs = strings.Join(keys.AsymmetricAlgorithms, " ")
+
+// wantChallenge checks the last answer's WWW-Authenticate: the DPoP scheme
+// with the proof algorithms, realm dp, error code and description (RFC
+// 9449 §7.1), or, with scheme "Bearer", RFC 6750's challenge.
+func (e *dpEnv) wantChallenge(what, scheme, code, desc string) {
+	e.t.Helper()
+	got := e.hdr.Get("WWW-Authenticate")
+	want := `Bearer realm="dp", error="` + code + `", error_description="` + desc + `"`
+	if scheme == "DPoP" {
+		want = `DPoP algs="` + dpopAlgs + `", realm="dp", error="` + code + `", error_description="` + desc + `"`
+	}
+	if got != want {
+		e.t.Errorf("%s: WWW-Authenticate %q, want %q", what, got, want)
+	}
 }
 
 // url is the public URL of path, the same on both nodes: behind one
@@ -340,21 +363,35 @@ func testDPoP(t *testing.T, kind string) {
 	}
 	other := newDPKey(t)
 	for _, tc := range []struct {
-		name   string
-		node   int
-		header map[string]string
+		name         string
+		node         int
+		header       map[string]string
+		scheme, code string
+		desc         string
 	}{
-		{"the same userinfo proof again, on another node", 1, map[string]string{"Authorization": "DPoP " + access, "DPoP": p}},
-		{"a bound token as Bearer", 0, map[string]string{"Authorization": "Bearer " + access}},
-		{"a bound token without a proof", 0, map[string]string{"Authorization": "DPoP " + access}},
-		{"a proof by a key the token is not bound to", 0, map[string]string{"Authorization": "DPoP " + access, "DPoP": uiProof(0, other, access)}},
-		{"a proof for another access token", 0, map[string]string{"Authorization": "DPoP " + access, "DPoP": uiProof(0, key, unbound)}},
-		{"a proof without ath", 0, map[string]string{"Authorization": "DPoP " + access, "DPoP": key.proof(t, fresh("GET", e.url(0, userinfo)))}},
-		{"an unbound token under the DPoP scheme", 0, map[string]string{"Authorization": "DPoP " + unbound, "DPoP": uiProof(0, key, unbound)}},
+		{"the same userinfo proof again, on another node", 1, map[string]string{"Authorization": "DPoP " + access, "DPoP": p},
+			"DPoP", "invalid_dpop_proof", "DPoP proof has already been used"},
+		{"a bound token as Bearer", 0, map[string]string{"Authorization": "Bearer " + access},
+			"DPoP", "invalid_token", "DPoP-bound token presented as Bearer"},
+		{"a bound token without a proof", 0, map[string]string{"Authorization": "DPoP " + access},
+			"DPoP", "invalid_dpop_proof", "DPoP proof is missing"},
+		{"a proof by a key the token is not bound to", 0, map[string]string{"Authorization": "DPoP " + access, "DPoP": uiProof(0, other, access)},
+			"DPoP", "invalid_dpop_proof", "DPoP confirmation doesn't match DPoP proof"},
+		{"a proof for another access token", 0, map[string]string{"Authorization": "DPoP " + access, "DPoP": uiProof(0, key, unbound)},
+			"DPoP", "invalid_dpop_proof", "DPoP proof access token hash mismatch"},
+		{"a proof without ath", 0, map[string]string{"Authorization": "DPoP " + access, "DPoP": key.proof(t, fresh("GET", e.url(0, userinfo)))},
+			"DPoP", "invalid_dpop_proof", "No access token hash in DPoP proof"},
+		{"an unbound token under the DPoP scheme", 0, map[string]string{"Authorization": "DPoP " + unbound, "DPoP": uiProof(0, key, unbound)},
+			"DPoP", "invalid_token", "Token is not bound to a DPoP key"},
+		{"a garbage token under the DPoP scheme", 0, map[string]string{"Authorization": "DPoP garbage", "DPoP": uiProof(0, key, "garbage")},
+			"DPoP", "invalid_token", "Token verification failed"},
+		{"a garbage Bearer token", 0, map[string]string{"Authorization": "Bearer garbage"},
+			"Bearer", "invalid_token", "Token verification failed"},
 	} {
-		if st, resp := e.do(tc.node, "GET", userinfo, nil, tc.header); st != 401 || resp["error"] != "invalid_token" {
-			t.Errorf("userinfo, %s: %d %v, want 401 invalid_token", tc.name, st, resp["error"])
+		if st, resp := e.do(tc.node, "GET", userinfo, nil, tc.header); st != 401 || resp["error"] != tc.code || resp["error_description"] != tc.desc {
+			t.Errorf("userinfo, %s: %d %v, want 401 %s %q", tc.name, st, resp, tc.code, tc.desc)
 		}
+		e.wantChallenge("userinfo, "+tc.name, tc.scheme, tc.code, tc.desc)
 	}
 	if st, _ := e.do(0, "GET", userinfo, nil, map[string]string{"Authorization": "Bearer " + unbound}); st != 200 {
 		t.Errorf("userinfo with an unbound Bearer token: %d", st)
@@ -413,6 +450,11 @@ func testDPoP(t *testing.T, kind string) {
 	if st, _ := e.do(0, "GET", account, nil, map[string]string{"Authorization": "Bearer " + pubAccess, "Accept": "application/json"}); st != 401 {
 		t.Errorf("account API with a bound token as Bearer: %d, want 401", st)
 	}
+	e.wantChallenge("account API, bound token as Bearer", "DPoP", "invalid_token", "DPoP-bound token presented as Bearer")
+	if st, _ := e.do(0, "GET", account, nil, map[string]string{"Authorization": "DPoP " + pubAccess, "Accept": "application/json"}); st != 401 {
+		t.Errorf("account API with a bound token and no proof: %d, want 401", st)
+	}
+	e.wantChallenge("account API, no proof", "DPoP", "invalid_dpop_proof", "DPoP proof is missing")
 
 	// So does the admin API, for the master administrator's bound token.
 	masterToken := "/realms/master/protocol/openid-connect/token"
@@ -427,17 +469,24 @@ func testDPoP(t *testing.T, kind string) {
 	if st, _ := e.do(1, "GET", "/admin/realms/dp", nil, map[string]string{"Authorization": "DPoP " + adminAccess, "DPoP": key.proof(t, adm)}); st != 200 {
 		t.Errorf("admin API with a DPoP token: %d", st)
 	}
-	for name, h := range map[string]map[string]string{
-		"as Bearer":             {"Authorization": "Bearer " + adminAccess},
-		"with a replayed proof": {"Authorization": "DPoP " + adminAccess, "DPoP": key.proof(t, adm)},
-		"with another key's proof": {"Authorization": "DPoP " + adminAccess, "DPoP": other.proof(t, func() proofClaims {
+	for name, tc := range map[string]struct {
+		h          map[string]string
+		code, desc string
+	}{
+		"as Bearer":             {map[string]string{"Authorization": "Bearer " + adminAccess}, "invalid_token", "DPoP-bound token presented as Bearer"},
+		"with a replayed proof": {map[string]string{"Authorization": "DPoP " + adminAccess, "DPoP": key.proof(t, adm)}, "invalid_dpop_proof", "DPoP proof has already been used"},
+		"with another key's proof": {map[string]string{"Authorization": "DPoP " + adminAccess, "DPoP": other.proof(t, func() proofClaims {
 			c := fresh("GET", e.url(0, "/admin/realms/dp"))
 			c.Ath = ath(adminAccess)
 			return c
-		}())},
+		}())}, "invalid_dpop_proof", "DPoP confirmation doesn't match DPoP proof"},
 	} {
-		if st, _ := e.do(0, "GET", "/admin/realms/dp", nil, h); st != 401 {
+		if st, _ := e.do(0, "GET", "/admin/realms/dp", nil, tc.h); st != 401 {
 			t.Errorf("admin API, bound token %s: %d, want 401", name, st)
+		}
+		got := e.hdr.Get("WWW-Authenticate")
+		if want := `DPoP algs="` + dpopAlgs + `", realm="master", error="` + tc.code + `", error_description="` + tc.desc + `"`; got != want {
+			t.Errorf("admin API, bound token %s: WWW-Authenticate %q, want %q", name, got, want)
 		}
 	}
 }

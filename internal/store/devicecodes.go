@@ -27,13 +27,17 @@ type DeviceCode struct {
 	LastPolled    int64 // epoch milliseconds, 0 before the first poll
 	Status        string
 	UserSessionID string // set on approval
+	// CodeChallenge and CodeChallengeMethod are the request's PKCE
+	// challenge, both "" without PKCE.
+	CodeChallenge       string
+	CodeChallengeMethod string
 }
 
-const deviceCols = `realm_id, client_id, user_code, scope, nonce, expires_at, poll_interval, last_polled, status, user_session_id`
+const deviceCols = `realm_id, client_id, user_code, scope, nonce, expires_at, poll_interval, last_polled, status, user_session_id, code_challenge, code_challenge_method`
 
 func scanDeviceCode(row interface{ Scan(...any) error }) (DeviceCode, error) {
 	var d DeviceCode
-	err := row.Scan(&d.RealmID, &d.ClientID, &d.UserCode, &d.Scope, &d.Nonce, &d.ExpiresAt, &d.Interval, &d.LastPolled, &d.Status, &d.UserSessionID)
+	err := row.Scan(&d.RealmID, &d.ClientID, &d.UserCode, &d.Scope, &d.Nonce, &d.ExpiresAt, &d.Interval, &d.LastPolled, &d.Status, &d.UserSessionID, &d.CodeChallenge, &d.CodeChallengeMethod)
 	return d, mapErr(err)
 }
 
@@ -41,8 +45,9 @@ func scanDeviceCode(row interface{ Scan(...any) error }) (DeviceCode, error) {
 // kept. A user code already taken in the realm is ErrConflict.
 func (s *DB) CreateDeviceCode(ctx context.Context, deviceCode string, d DeviceCode) error {
 	_, err := s.exec(ctx, `INSERT INTO device_codes (device_hash, `+deviceCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, '')`,
-		codeHash(deviceCode), d.RealmID, d.ClientID, d.UserCode, d.Scope, d.Nonce, d.ExpiresAt, d.Interval, DevicePending)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, '', $10, $11)`,
+		codeHash(deviceCode), d.RealmID, d.ClientID, d.UserCode, d.Scope, d.Nonce, d.ExpiresAt, d.Interval, DevicePending,
+		d.CodeChallenge, d.CodeChallengeMethod)
 	if err != nil {
 		return fmt.Errorf("create device code: %w", err)
 	}
