@@ -46,7 +46,7 @@ func (h *Handler) expandRequest(r *http.Request, rl realm.Realm, p params) (para
 		return nil, origin, err
 	}
 	if origin.Request {
-		object, err := jar.Verify(c, p.get("request"), h.URLs.RealmURL(r, rl.Name), h.now())
+		object, err := jar.Verify(r.Context(), h.Keys, c, p.get("request"), h.URLs.RealmURL(r, rl.Name), h.now())
 		if err != nil {
 			return refuse("request object of " + c.ClientID + ": " + err.Error())
 		}

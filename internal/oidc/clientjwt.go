@@ -12,6 +12,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/clientkeys"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -56,6 +57,10 @@ var assertionJOSEAlgs = func() []jose.SignatureAlgorithm {
 	}
 	return out
 }()
+
+// errKeyLoad answers an assertion whose client's key set (jwks.url) could
+// not be fetched.
+var errKeyLoad = badRequest("invalid_client", "Unable to load public key")
 
 var errAssertion = oauthErr(http.StatusUnauthorized, "invalid_client", "Invalid client or Invalid client credentials")
 
@@ -112,7 +117,11 @@ func (h *Handler) authenticateAssertion(ctx context.Context, r *http.Request, fo
 		if want := c.Attributes["token.endpoint.auth.signing.alg"]; want != "" && alg != want {
 			return client.Client{}, errAssertion
 		}
-		key, err = c.PublicKey(unverified.Signatures[0].Header.KeyID, alg)
+		key, err = h.Keys.Key(ctx, c, unverified.Signatures[0].Header.KeyID, alg)
+		if errors.Is(err, clientkeys.ErrFetch) {
+			h.Log.Info("client keys not loaded", "realm", rl.Name, "client", c.ClientID, "err", err)
+			return client.Client{}, errKeyLoad
+		}
 		if err != nil {
 			return client.Client{}, errAssertion
 		}
