@@ -163,6 +163,9 @@ func (h *Handler) checkRequest(ctx context.Context, rl realm.Realm, c client.Cli
 		}
 		c.Attributes["pkce.code.challenge.method"] = "S256"
 	}
+	// dpop_jkt (RFC 9449 §10) binds the code to a DPoP key: the token
+	// request must prove that key.
+	req.DPoPJkt = p.get("dpop_jkt")
 	return checkPKCE(c, p, req)
 }
 
