@@ -44,8 +44,9 @@ const PushedURIPrefix = "urn:ietf:params:oauth:request_uri:"
 // requests only.
 const RequirePARAttr = "require.pushed.authorization.requests"
 
-// maxBytes bounds a request object before it is parsed.
-const maxBytes = 16 << 10
+// MaxBytes bounds a request object before it is parsed (and a fetched one
+// as it is read).
+const MaxBytes = 16 << 10
 
 // Algorithms are the algorithms a request object may use, as discovery
 // advertises them: every signature algorithm and "none".
@@ -72,7 +73,7 @@ var registered = []string{"iss", "aud", "exp", "nbf", "iat", "jti", "sub"}
 // client registered when it registered one, so an attacker cannot pick a
 // weaker one (or "none") for it.
 func Verify(ctx context.Context, ks *clientkeys.Loader, c client.Client, raw, issuer string, now int64) (map[string]string, error) {
-	if len(raw) > maxBytes {
+	if len(raw) > MaxBytes {
 		return nil, errors.New("request object too large")
 	}
 	parts := strings.Split(raw, ".")

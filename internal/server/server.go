@@ -96,7 +96,7 @@ func New(o Options) http.Handler {
 	ckeys := &clientkeys.Loader{Outbound: o.Outbound, Now: o.Now}
 	(&oidc.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Keys: ckeys}).Register(app)
 	(&admin.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
-	(&login.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Keys: ckeys}).Register(app)
+	(&login.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Keys: ckeys, Outbound: o.Outbound}).Register(app)
 	(&account.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Next: unmatched(app)}).Register(app)
 	app.Handle("GET /resources/", ui.Assets())
 	app.Handle("/", &console.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, API: app, Next: unmatched(app)})
