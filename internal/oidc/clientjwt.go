@@ -12,7 +12,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
-	"github.com/gatehouse-iam/gatehouse/internal/clientkeys"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -58,8 +57,7 @@ var assertionJOSEAlgs = func() []jose.SignatureAlgorithm {
 	return out
 }()
 
-// errKeyLoad answers an assertion whose client's key set (jwks.url) could
-// not be fetched.
+// errKeyLoad answers an assertion for which no key of the client was found.
 var errKeyLoad = badRequest("invalid_client", "Unable to load public key")
 
 var errAssertion = oauthErr(http.StatusUnauthorized, "invalid_client", "Invalid client or Invalid client credentials")
@@ -118,12 +116,11 @@ func (h *Handler) authenticateAssertion(ctx context.Context, r *http.Request, fo
 			return client.Client{}, errAssertion
 		}
 		key, err = h.Keys.Key(ctx, c, unverified.Signatures[0].Header.KeyID, alg)
-		if errors.Is(err, clientkeys.ErrFetch) {
-			h.Log.Info("client keys not loaded", "realm", rl.Name, "client", c.ClientID, "err", err)
-			return client.Client{}, errKeyLoad
-		}
 		if err != nil {
-			return client.Client{}, errAssertion
+			// No key (none registered, none with the assertion's kid, or the
+			// key set could not be fetched) is answered as Keycloak does.
+			h.Log.Info("client key not found", "realm", rl.Name, "client", c.ClientID, "err", err)
+			return client.Client{}, errKeyLoad
 		}
 	default:
 		return client.Client{}, errAssertion

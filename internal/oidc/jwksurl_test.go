@@ -120,8 +120,8 @@ func TestPrivateKeyJWTFromJWKSURL(t *testing.T) {
 				if wantOK && (st != 200 || body["access_token"] == nil) {
 					t.Fatalf("%s: %d %v", what, st, body)
 				}
-				if !wantOK && (st != 401 || body["error"] != "invalid_client") {
-					t.Fatalf("%s: want 401 invalid_client, got %d %v", what, st, body)
+				if !wantOK && (st != 400 || body["error"] != "invalid_client" || body["error_description"] != "Unable to load public key") {
+					t.Fatalf("%s: want 400 invalid_client, got %d %v", what, st, body)
 				}
 				if got := js.reads.Load(); got != wantReads {
 					t.Fatalf("%s: JWKS read %d times, want %d", what, got, wantReads)
