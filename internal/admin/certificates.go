@@ -13,6 +13,7 @@ import (
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/clientkeys"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
@@ -208,7 +209,7 @@ func (a clientsAPI) uploadJWKS(rq *Request, data []byte) error {
 		}
 		attrs["use.jwks.string"] = "true"
 		attrs["jwks.string"] = string(data)
-		attrs["use.jwks.url"] = "false"
+		attrs[clientkeys.UseJWKSURLAttr] = "false"
 		c.Attributes = attrs
 		return nil
 	})

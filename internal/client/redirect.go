@@ -77,6 +77,14 @@ func (c Client) RedirectRules(authBase string) RedirectRules {
 	return newRedirectRules(c.RedirectURIs, c.RootURL, authBase)
 }
 
+// RequestURIRules are the request_uri values (other than pushed ones) the
+// client may send to have its request object fetched: its request.uris
+// attribute ("##"-separated), matched as redirect URIs are. Without the
+// attribute none is allowed.
+func (c Client) RequestURIRules(authBase string) RedirectRules {
+	return newRedirectRules(strings.Split(c.Attributes["request.uris"], "##"), c.RootURL, authBase)
+}
+
 // PostLogoutRules are the rules for post_logout_redirect_uri: the client's
 // post.logout.redirect.uris attribute ("##"-separated), where "+" stands for
 // its redirect URIs. Without the attribute no URI is allowed, as in Keycloak.

@@ -5,6 +5,7 @@
 package jar
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/clientkeys"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 )
 
@@ -42,8 +44,9 @@ const PushedURIPrefix = "urn:ietf:params:oauth:request_uri:"
 // requests only.
 const RequirePARAttr = "require.pushed.authorization.requests"
 
-// maxBytes bounds a request object before it is parsed.
-const maxBytes = 16 << 10
+// MaxBytes bounds a request object before it is parsed (and a fetched one
+// as it is read).
+const MaxBytes = 16 << 10
 
 // Algorithms are the algorithms a request object may use, as discovery
 // advertises them: every signature algorithm and "none".
@@ -66,11 +69,11 @@ var registered = []string{"iss", "aud", "exp", "nbf", "iat", "jti", "sub"}
 // audience the object may name; now is in epoch seconds.
 //
 // The key is the client's own: its secret for HMAC, its registered
-// certificate, public key or JWKS otherwise. The algorithm is the one the
+// certificate, public key, JWKS or JWKS URL otherwise (found by ks). The algorithm is the one the
 // client registered when it registered one, so an attacker cannot pick a
 // weaker one (or "none") for it.
-func Verify(c client.Client, raw, issuer string, now int64) (map[string]string, error) {
-	if len(raw) > maxBytes {
+func Verify(ctx context.Context, ks *clientkeys.Loader, c client.Client, raw, issuer string, now int64) (map[string]string, error) {
+	if len(raw) > MaxBytes {
 		return nil, errors.New("request object too large")
 	}
 	parts := strings.Split(raw, ".")
@@ -98,7 +101,7 @@ func Verify(c client.Client, raw, issuer string, now int64) (map[string]string, 
 			return nil, err
 		}
 	} else {
-		if payload, err = verifySignature(c, raw, head.Alg); err != nil {
+		if payload, err = verifySignature(ctx, ks, c, raw, head.Alg); err != nil {
 			return nil, err
 		}
 	}
@@ -125,14 +128,14 @@ func Verify(c client.Client, raw, issuer string, now int64) (map[string]string, 
 	return out, nil
 }
 
-func verifySignature(c client.Client, raw, alg string) ([]byte, error) {
+func verifySignature(ctx context.Context, ks *clientkeys.Loader, c client.Client, raw, alg string) ([]byte, error) {
 	jws, err := jose.ParseSigned(raw, joseAlgs)
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, errors.New("request object: unsupported algorithm or malformed JWS")
 	}
 	var key any
 	if keys.Asymmetric(alg) {
-		key, err = c.PublicKey(jws.Signatures[0].Header.KeyID, alg)
+		key, err = ks.Key(ctx, c, jws.Signatures[0].Header.KeyID, alg)
 		if err != nil {
 			return nil, fmt.Errorf("request object key: %w", err)
 		}

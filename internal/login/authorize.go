@@ -165,6 +165,9 @@ func (h *Handler) checkRequest(ctx context.Context, rl realm.Realm, c client.Cli
 	if method != "" {
 		req.CodeChallenge, req.CodeChallengeMethod = p.get("code_challenge"), method
 	}
+	// dpop_jkt (RFC 9449 §10) binds the code to a DPoP key: the token
+	// request must prove that key.
+	req.DPoPJkt = p.get("dpop_jkt")
 	return "", ""
 }
 

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
+	"github.com/gatehouse-iam/gatehouse/internal/clientkeys"
+	"github.com/gatehouse-iam/gatehouse/internal/outbound"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
@@ -32,6 +34,12 @@ type Handler struct {
 	// Hashes bounds the password checks running at once; nil means the
 	// node's default gate.
 	Hashes *authn.HashGate
+	// Keys finds the keys clients sign with (their jwks.url fetched
+	// through the outbound client); nil fetches with the outbound defaults.
+	Keys *clientkeys.Loader
+	// Outbound fetches request objects from registered request_uri
+	// values; nil means the outbound defaults (public addresses only).
+	Outbound *outbound.Client
 	// UI renders the pages; nil means the embedded theme.
 	UI *ui.UI
 }

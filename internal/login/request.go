@@ -2,11 +2,14 @@ package login
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/jar"
+	"github.com/gatehouse-iam/gatehouse/internal/outbound"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -20,13 +23,13 @@ type requestOrigin struct {
 // expandRequest replaces a request carried by reference or by value with
 // its parameters: a pushed authorization request named by request_uri
 // (RFC 9126 §4), taken from the store once, or a request object (the
-// request parameter), verified with the client's key. A request object's
+// request parameter, or fetched from a registered request_uri), verified with the client's key. A request object's
 // parameters win over the query string's, as Keycloak's do; a pushed
 // request's stand alone.
 //
-// Every failure is a page: the redirect URI is not trusted yet. Only
-// request_uri values the PAR endpoint issued are accepted; any other would
-// be a URL to fetch on the caller's word.
+// Every failure is a page: the redirect URI is not trusted yet. A
+// request_uri the PAR endpoint did not issue is fetched only when the
+// client registered it (request.uris); never on the caller's word alone.
 func (h *Handler) expandRequest(r *http.Request, rl realm.Realm, p params) (params, requestOrigin, error) {
 	origin := requestOrigin{Request: p.has("request"), RequestURI: p.has("request_uri")}
 	if !origin.Request && !origin.RequestURI {
@@ -45,16 +48,21 @@ func (h *Handler) expandRequest(r *http.Request, rl realm.Realm, p params) (para
 	if err != nil {
 		return nil, origin, err
 	}
-	if origin.Request {
-		object, err := jar.Verify(c, p.get("request"), h.URLs.RealmURL(r, rl.Name), h.now())
+	uri := p.get("request_uri")
+	raw := p.get("request")
+	byValue := origin.Request
+	if origin.RequestURI && !strings.HasPrefix(strings.ToLower(uri), jar.PushedURIPrefix) {
+		if raw, err = h.fetchRequestObject(r, c, uri); err != nil {
+			return refuse("request_uri of " + c.ClientID + ": " + err.Error())
+		}
+		byValue = true
+	}
+	if byValue {
+		object, err := jar.Verify(r.Context(), h.Keys, c, raw, h.URLs.RealmURL(r, rl.Name), h.now())
 		if err != nil {
 			return refuse("request object of " + c.ClientID + ": " + err.Error())
 		}
 		return params(jar.Merge(p, object)), origin, nil
-	}
-	uri := p.get("request_uri")
-	if !strings.HasPrefix(strings.ToLower(uri), jar.PushedURIPrefix) {
-		return refuse("request_uri not issued by the PAR endpoint")
 	}
 	pushed, err := h.Store.TakePushedRequest(r.Context(), rl.ID, uri[len(jar.PushedURIPrefix):])
 	switch {
@@ -107,3 +115,29 @@ func (h *Handler) checkOrigin(w http.ResponseWriter, r *http.Request, rl realm.R
 	}
 	return false, nil
 }
+
+// fetchRequestObject reads the request object a request_uri other than a
+// pushed one points at. Only a URI the client registered in request.uris is
+// fetched, through the outbound client (address checks, size and time
+// bounds), and only a 200 answer counts.
+func (h *Handler) fetchRequestObject(r *http.Request, c client.Client, uri string) (string, error) {
+	if _, ok := c.RequestURIRules(h.URLs.Base(r)).Match(uri); !ok {
+		return "", errors.New("Specified 'request_uri' not allowed for this client.")
+	}
+	out := h.Outbound
+	if out == nil {
+		out = defaultOutbound()
+	}
+	resp, err := out.Get(r.Context(), uri, nil, jar.MaxBytes)
+	if err != nil {
+		return "", err
+	}
+	if resp.Status != http.StatusOK {
+		return "", fmt.Errorf("request_uri answered %d", resp.Status)
+	}
+	return strings.TrimSpace(string(resp.Body)), nil
+}
+
+// defaultOutbound serves a Handler without an outbound client: public
+// addresses only.
+var defaultOutbound = sync.OnceValue(func() *outbound.Client { return outbound.New(outbound.Options{}) })

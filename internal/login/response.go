@@ -31,6 +31,9 @@ type CodeData struct {
 	// without a method, RFC 7636 §4.3), and both are "" without PKCE.
 	CodeChallenge       string `json:"code_challenge"`
 	CodeChallengeMethod string `json:"code_challenge_method"`
+	// DPoPJkt is the dpop_jkt parameter: the thumbprint of the DPoP key
+	// the token request must prove, "" when none was given.
+	DPoPJkt string `json:"dpop_jkt,omitempty"`
 	// ClientSessionID is the session.ClientSession of the client inside
 	// the user session the code names.
 	ClientSessionID string `json:"client_session_id"`
@@ -129,6 +132,7 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 		data, err := json.Marshal(CodeData{
 			RedirectURI: st.Req.RedirectURI, Scope: st.Req.Scope, Nonce: st.Req.Nonce,
 			CodeChallenge: st.Req.CodeChallenge, CodeChallengeMethod: st.Req.CodeChallengeMethod,
+			DPoPJkt:         st.Req.DPoPJkt,
 			ClientSessionID: cs.ID, AuthTime: st.AuthTime, ACR: acr, State: st.Req.State,
 		})
 		if err != nil {

@@ -45,6 +45,7 @@ type authRequest struct {
 	Nonce               string   `json:"nonce"`
 	CodeChallenge       string   `json:"code_challenge"`
 	CodeChallengeMethod string   `json:"code_challenge_method"`
+	DPoPJkt             string   `json:"dpop_jkt,omitempty"`
 	Prompt              []string `json:"prompt,omitempty"`
 	MaxAge              int64    `json:"max_age"` // -1 when absent
 	LoginHint           string   `json:"login_hint,omitempty"`

@@ -57,6 +57,9 @@ var assertionJOSEAlgs = func() []jose.SignatureAlgorithm {
 	return out
 }()
 
+// errKeyLoad answers an assertion for which no key of the client was found.
+var errKeyLoad = badRequest("invalid_client", "Unable to load public key")
+
 var errAssertion = oauthErr(http.StatusUnauthorized, "invalid_client", "Invalid client or Invalid client credentials")
 
 // authenticateAssertion authenticates a client by a signed JWT (RFC 7523):
@@ -112,9 +115,12 @@ func (h *Handler) authenticateAssertion(ctx context.Context, r *http.Request, fo
 		if want := c.Attributes["token.endpoint.auth.signing.alg"]; want != "" && alg != want {
 			return client.Client{}, errAssertion
 		}
-		key, err = c.PublicKey(unverified.Signatures[0].Header.KeyID, alg)
+		key, err = h.Keys.Key(ctx, c, unverified.Signatures[0].Header.KeyID, alg)
 		if err != nil {
-			return client.Client{}, errAssertion
+			// No key (none registered, none with the assertion's kid, or the
+			// key set could not be fetched) is answered as Keycloak does.
+			h.Log.Info("client key not found", "realm", rl.Name, "client", c.ClientID, "err", err)
+			return client.Client{}, errKeyLoad
 		}
 	default:
 		return client.Client{}, errAssertion

@@ -22,6 +22,7 @@ type codeData struct {
 	Nonce               string `json:"nonce"`
 	CodeChallenge       string `json:"code_challenge"`
 	CodeChallengeMethod string `json:"code_challenge_method"`
+	DPoPJkt             string `json:"dpop_jkt,omitempty"`
 	ClientSessionID     string `json:"client_session_id"`
 	AuthTime            int64  `json:"auth_time"`
 	ACR                 string `json:"acr"`
@@ -94,6 +95,9 @@ func (h *Handler) authorizationCodeGrant(r *http.Request, form url.Values, rl re
 		return tokenResponse{}, invalidGrant("Incorrect redirect_uri")
 	}
 	if err := checkPKCE(data, form.Get("code_verifier")); err != nil {
+		return tokenResponse{}, err
+	}
+	if err := checkCodeDPoP(r, data.DPoPJkt); err != nil {
 		return tokenResponse{}, err
 	}
 	if errors.Is(usErr, store.ErrNotFound) || (usErr == nil && !session.Valid(rl, us, now)) {

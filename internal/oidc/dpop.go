@@ -55,3 +55,18 @@ func checkRefreshBinding(r *http.Request, rt token.Parsed) error {
 	}
 	return nil
 }
+
+// checkCodeDPoP enforces the dpop_jkt an authorization request bound its
+// code to (RFC 9449 §10): the token request must prove that very key.
+func checkCodeDPoP(r *http.Request, want string) error {
+	if want == "" {
+		return nil
+	}
+	switch jkt := proofJkt(r); {
+	case jkt == "":
+		return badRequest("invalid_request", "DPoP Proof missing")
+	case jkt != want:
+		return badRequest("invalid_request", "DPoP Proof public key thumbprint does not match dpop_jkt")
+	}
+	return nil
+}

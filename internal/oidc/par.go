@@ -72,7 +72,7 @@ func (h *Handler) push(w http.ResponseWriter, r *http.Request, rl realm.Realm, c
 		delete(params, k)
 	}
 	if raw, ok := params["request"]; ok {
-		object, err := jar.Verify(c, raw, h.URLs.RealmURL(r, rl.Name), sessionClock(h.Now()))
+		object, err := jar.Verify(r.Context(), h.Keys, c, raw, h.URLs.RealmURL(r, rl.Name), sessionClock(h.Now()))
 		if err != nil {
 			h.Log.Info("pushed request object refused", "realm", rl.Name, "client", c.ClientID, "err", err)
 			return badRequest("invalid_request_object", err.Error())

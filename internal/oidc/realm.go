@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
+	"github.com/gatehouse-iam/gatehouse/internal/clientkeys"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -24,6 +25,9 @@ type Handler struct {
 	// Hashes bounds the password checks running at once; nil means the
 	// node's default gate.
 	Hashes *authn.HashGate
+	// Keys finds the keys clients sign with (their jwks.url fetched
+	// through the outbound client); nil fetches with the outbound defaults.
+	Keys *clientkeys.Loader
 }
 
 // Register lists the routes this package serves.

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/internal/clientkeys"
 )
 
 // OIDCClient is the client metadata of OpenID Connect Dynamic Client
@@ -40,8 +42,8 @@ type OIDCClient struct {
 
 // Client attributes the OIDC metadata maps onto.
 const (
-	attrJWKSURL             = "jwks.url"
-	attrUseJWKSURL          = "use.jwks.url"
+	attrJWKSURL             = clientkeys.JWKSURLAttr
+	attrUseJWKSURL          = clientkeys.UseJWKSURLAttr
 	attrJWKSString          = "jwks.string"
 	attrUseJWKSString       = "use.jwks.string"
 	attrPostLogoutRedirects = "post.logout.redirect.uris"
