@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/regpolicy"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -45,6 +46,7 @@ type componentRep struct {
 	ProviderID   string              `json:"providerId,omitempty"`
 	ProviderType string              `json:"providerType,omitempty"`
 	ParentID     string              `json:"parentId,omitempty"`
+	SubType      string              `json:"subType,omitempty"`
 	Config       map[string][]string `json:"config,omitempty"`
 }
 
@@ -68,10 +70,11 @@ func configError(err error) error {
 func (h *Handler) listComponents(rq *Request) error {
 	out := []componentRep{}
 	q := rq.R.URL.Query()
-	if t := q.Get("type"); t != "" && t != KeyProviderType {
+	if p := q.Get("parent"); p != "" && p != rq.Realm.ID && p != rq.Realm.Name {
 		return rq.JSON(out)
 	}
-	if p := q.Get("parent"); p != "" && p != rq.Realm.ID && p != rq.Realm.Name {
+	out = append(out, listPolicies(rq)...)
+	if t := q.Get("type"); t != "" && t != KeyProviderType {
 		return rq.JSON(out)
 	}
 	ks, err := h.Store.ListKeys(rq.R.Context(), rq.Realm.ID)
@@ -108,6 +111,9 @@ func findKeyIn(rq *Request, db *store.DB) ([]keys.Key, int, error) {
 }
 
 func (h *Handler) getComponent(rq *Request) error {
+	if ps := regpolicy.Of(rq.Realm); findPolicy(ps, rq.R.PathValue("id")) >= 0 {
+		return rq.JSON(policyComponent(rq.Realm, ps[findPolicy(ps, rq.R.PathValue("id"))]))
+	}
 	ks, i, err := h.findKey(rq)
 	if err != nil {
 		return err
@@ -133,6 +139,9 @@ func (h *Handler) createComponent(rq *Request) error {
 	var in componentRep
 	if err := rq.decode(&in); err != nil {
 		return err
+	}
+	if in.ProviderType == regpolicy.ProviderType {
+		return h.createPolicy(rq, in)
 	}
 	if in.ProviderType != "" && in.ProviderType != KeyProviderType {
 		return badRequest("Unsupported providerType " + in.ProviderType)
@@ -161,6 +170,12 @@ func (h *Handler) updateComponent(rq *Request) error {
 	var in componentRep
 	if err := rq.decode(&in); err != nil {
 		return err
+	}
+	if found, err := h.updatePolicy(rq, in); found || err != nil {
+		if err != nil {
+			return err
+		}
+		return rq.NoContent()
 	}
 	return h.withKeysLocked(rq, func(tx *store.DB) error {
 		return updateKeyIn(rq, tx, in)
@@ -234,6 +249,12 @@ func updateKeyIn(rq *Request, tx *store.DB, in componentRep) error {
 }
 
 func (h *Handler) deleteComponent(rq *Request) error {
+	if found, err := h.deletePolicy(rq); found || err != nil {
+		if err != nil {
+			return err
+		}
+		return rq.NoContent()
+	}
 	return h.withKeysLocked(rq, func(tx *store.DB) error { return deleteKeyIn(rq, tx) })
 }
 
