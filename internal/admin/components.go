@@ -14,8 +14,8 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
-// Components: Keycloak's key providers, the only component type Gatehouse
-// has. Each realm key is one component whose id is the key's id; creating
+// Components: the realm's key providers, and its client registration
+// policies (regpolicies.go), found by id before the keys. Each realm key is one component whose id is the key's id; creating
 // one generates or imports a key (every provider in keys.Providers),
 // updating one changes its name, priority, algorithm and whether it is
 // active (signs) and enabled (verifies), or makes a new key when its size,

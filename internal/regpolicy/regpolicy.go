@@ -119,9 +119,10 @@ type Property struct {
 
 // Provider is one policy provider.
 type Provider struct {
-	ID         string     `json:"id"`
-	HelpText   string     `json:"helpText"`
-	Properties []Property `json:"properties"`
+	ID         string         `json:"id"`
+	HelpText   string         `json:"helpText"`
+	Properties []Property     `json:"properties"`
+	Metadata   map[string]any `json:"metadata"`
 }
 
 func prop(name, typ string, dflt any) Property {
@@ -132,7 +133,7 @@ func prop(name, typ string, dflt any) Property {
 func Providers() []Provider {
 	mappers := prop(cfgMapperTypes, "MultivaluedList", nil)
 	mappers.Options = slices.Sorted(slices.Values(defaultMapperTypes))
-	return []Provider{
+	ps := []Provider{
 		{ID: ClientScopes, HelpText: "When present, it allows to specify whitelist of client scopes, which will be allowed in representation of registered (or updated) client",
 			Properties: []Property{prop(cfgScopes, "MultivaluedList", nil), prop(cfgDefaultScopes, "boolean", "true")}},
 		{ID: ProtocolMappers, HelpText: "Whitelist of protocol mapper types, which will be allowed in registered (or updated) client",
@@ -147,6 +148,10 @@ func Providers() []Provider {
 		{ID: WebOrigins, HelpText: "Allowed web origins for client registration requests",
 			Properties: []Property{prop("web-origins", "MultivaluedString", nil)}},
 	}
+	for i := range ps {
+		ps[i].Metadata = map[string]any{}
+	}
+	return ps
 }
 
 // Known reports whether id names a provider.
