@@ -111,8 +111,9 @@ func findKeyIn(rq *Request, db *store.DB) ([]keys.Key, int, error) {
 }
 
 func (h *Handler) getComponent(rq *Request) error {
-	if ps := regpolicy.Of(rq.Realm); findPolicy(ps, rq.R.PathValue("id")) >= 0 {
-		return rq.JSON(policyComponent(rq.Realm, ps[findPolicy(ps, rq.R.PathValue("id"))]))
+	ps := regpolicy.Of(rq.Realm)
+	if i := findPolicy(ps, rq.R.PathValue("id")); i >= 0 {
+		return rq.JSON(policyComponent(rq.Realm, ps[i]))
 	}
 	ks, i, err := h.findKey(rq)
 	if err != nil {

@@ -90,8 +90,10 @@ func (h *Handler) createPolicy(rq *Request, in componentRep) error {
 	return rq.Created(rq.URL("/components/" + p.ID))
 }
 
-// updatePolicy answers false when no policy has the path's id.
-func (h *Handler) updatePolicy(rq *Request, in componentRep) (bool, error) {
+// withPolicy runs edit over the realm's policies and the index of the one
+// with the path's id, under the realm's row lock; it answers false when no
+// policy has that id (the id may be a key's).
+func (h *Handler) withPolicy(rq *Request, edit func(ps []realm.RegistrationPolicy, i int) ([]realm.RegistrationPolicy, error)) (bool, error) {
 	id := rq.R.PathValue("id")
 	if findPolicy(regpolicy.Of(rq.Realm), id) < 0 {
 		return false, nil
@@ -101,6 +103,12 @@ func (h *Handler) updatePolicy(rq *Request, in componentRep) (bool, error) {
 		if i < 0 {
 			return nil, errComponentNotFound
 		}
+		return edit(ps, i)
+	})
+}
+
+func (h *Handler) updatePolicy(rq *Request, in componentRep) (bool, error) {
+	return h.withPolicy(rq, func(ps []realm.RegistrationPolicy, i int) ([]realm.RegistrationPolicy, error) {
 		p := ps[i]
 		if in.ProviderID != "" && in.ProviderID != p.ProviderID {
 			return nil, badRequest("The providerId of a component cannot change")
@@ -122,17 +130,8 @@ func (h *Handler) updatePolicy(rq *Request, in componentRep) (bool, error) {
 	})
 }
 
-// deletePolicy answers false when no policy has the path's id.
 func (h *Handler) deletePolicy(rq *Request) (bool, error) {
-	id := rq.R.PathValue("id")
-	if findPolicy(regpolicy.Of(rq.Realm), id) < 0 {
-		return false, nil
-	}
-	return true, h.editPolicies(rq, func(ps []realm.RegistrationPolicy) ([]realm.RegistrationPolicy, error) {
-		i := findPolicy(ps, id)
-		if i < 0 {
-			return nil, errComponentNotFound
-		}
+	return h.withPolicy(rq, func(ps []realm.RegistrationPolicy, i int) ([]realm.RegistrationPolicy, error) {
 		return slices.Delete(ps, i, i+1), nil
 	})
 }

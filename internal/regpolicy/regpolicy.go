@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/google/uuid"
 )
@@ -104,49 +105,37 @@ func Of(r realm.Realm) []realm.RegistrationPolicy {
 	})
 }
 
-// Property is one setting of a provider, as the providers endpoint lists it.
-type Property struct {
-	Name         string   `json:"name"`
-	Label        string   `json:"label"`
-	HelpText     string   `json:"helpText"`
-	Type         string   `json:"type"`
-	DefaultValue any      `json:"defaultValue,omitempty"`
-	Options      []string `json:"options,omitempty"`
-	Secret       bool     `json:"secret"`
-	Required     bool     `json:"required"`
-	ReadOnly     bool     `json:"readOnly"`
-}
-
 // Provider is one policy provider.
 type Provider struct {
 	ID         string         `json:"id"`
 	HelpText   string         `json:"helpText"`
-	Properties []Property     `json:"properties"`
+	Properties []keys.Setting `json:"properties"`
 	Metadata   map[string]any `json:"metadata"`
 }
 
-func prop(name, typ string, dflt any) Property {
-	return Property{Name: name, Label: name + ".label", HelpText: name + ".tooltip", Type: typ, DefaultValue: dflt}
+// prop is a setting whose label and help text the console looks up by name.
+func prop(name, typ, dflt string) keys.Setting {
+	return keys.Setting{Name: name, Label: name + ".label", HelpText: name + ".tooltip", Type: typ, DefaultValue: dflt}
 }
 
 // Providers lists the providers with their settings.
 func Providers() []Provider {
-	mappers := prop(cfgMapperTypes, "MultivaluedList", nil)
+	mappers := prop(cfgMapperTypes, "MultivaluedList", "")
 	mappers.Options = slices.Sorted(slices.Values(defaultMapperTypes))
 	ps := []Provider{
 		{ID: ClientScopes, HelpText: "When present, it allows to specify whitelist of client scopes, which will be allowed in representation of registered (or updated) client",
-			Properties: []Property{prop(cfgScopes, "MultivaluedList", nil), prop(cfgDefaultScopes, "boolean", "true")}},
+			Properties: []keys.Setting{prop(cfgScopes, "MultivaluedList", ""), prop(cfgDefaultScopes, "boolean", "true")}},
 		{ID: ProtocolMappers, HelpText: "Whitelist of protocol mapper types, which will be allowed in registered (or updated) client",
-			Properties: []Property{mappers}},
-		{ID: ClientDisabled, HelpText: "When present, then newly registered client will be disabled and admin needs to manually enable them", Properties: []Property{}},
-		{ID: ConsentRequired, HelpText: "When present, then newly registered client will always have 'consentRequired' switch enabled", Properties: []Property{}},
+			Properties: []keys.Setting{mappers}},
+		{ID: ClientDisabled, HelpText: "When present, then newly registered client will be disabled and admin needs to manually enable them", Properties: []keys.Setting{}},
+		{ID: ConsentRequired, HelpText: "When present, then newly registered client will always have 'consentRequired' switch enabled", Properties: []keys.Setting{}},
 		{ID: MaxClients, HelpText: "It won't be allowed to register new client if count of existing clients in realm is same or bigger than configured limit",
-			Properties: []Property{prop(cfgMaxClients, "String", strconv.Itoa(DefaultMaxClients))}},
-		{ID: Scope, HelpText: "When present, then newly registered client won't have full scope allowed", Properties: []Property{}},
+			Properties: []keys.Setting{prop(cfgMaxClients, "String", strconv.Itoa(DefaultMaxClients))}},
+		{ID: Scope, HelpText: "When present, then newly registered client won't have full scope allowed", Properties: []keys.Setting{}},
 		{ID: TrustedHosts, HelpText: "Allows to specify from which hosts is user able to register and which redirect URIs can client use in it's configuration",
-			Properties: []Property{prop(cfgTrustedHosts, "MultivaluedString", nil), prop(cfgHostMustMatch, "boolean", "true"), prop(cfgURIsMustMatch, "boolean", "true")}},
+			Properties: []keys.Setting{prop(cfgTrustedHosts, "MultivaluedString", ""), prop(cfgHostMustMatch, "boolean", "true"), prop(cfgURIsMustMatch, "boolean", "true")}},
 		{ID: WebOrigins, HelpText: "Allowed web origins for client registration requests",
-			Properties: []Property{prop("web-origins", "MultivaluedString", nil)}},
+			Properties: []keys.Setting{prop("web-origins", "MultivaluedString", "")}},
 	}
 	for i := range ps {
 		ps[i].Metadata = map[string]any{}
