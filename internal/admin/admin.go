@@ -55,6 +55,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.consoleRoutes(mux)
 	h.eventRoutes(mux)
 	h.componentRoutes(mux)
+	h.regPolicyRoutes(mux)
 	h.realmGroupRoutes(mux)
 	h.localizationRoutes(mux)
 	h.permissionRoutes(mux)

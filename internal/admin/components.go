@@ -10,11 +10,12 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/regpolicy"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
-// Components: Keycloak's key providers, the only component type Gatehouse
-// has. Each realm key is one component whose id is the key's id; creating
+// Components: the realm's key providers, and its client registration
+// policies (regpolicies.go), found by id before the keys. Each realm key is one component whose id is the key's id; creating
 // one generates or imports a key (every provider in keys.Providers),
 // updating one changes its name, priority, algorithm and whether it is
 // active (signs) and enabled (verifies), or makes a new key when its size,
@@ -45,6 +46,7 @@ type componentRep struct {
 	ProviderID   string              `json:"providerId,omitempty"`
 	ProviderType string              `json:"providerType,omitempty"`
 	ParentID     string              `json:"parentId,omitempty"`
+	SubType      string              `json:"subType,omitempty"`
 	Config       map[string][]string `json:"config,omitempty"`
 }
 
@@ -68,10 +70,11 @@ func configError(err error) error {
 func (h *Handler) listComponents(rq *Request) error {
 	out := []componentRep{}
 	q := rq.R.URL.Query()
-	if t := q.Get("type"); t != "" && t != KeyProviderType {
+	if p := q.Get("parent"); p != "" && p != rq.Realm.ID && p != rq.Realm.Name {
 		return rq.JSON(out)
 	}
-	if p := q.Get("parent"); p != "" && p != rq.Realm.ID && p != rq.Realm.Name {
+	out = append(out, listPolicies(rq)...)
+	if t := q.Get("type"); t != "" && t != KeyProviderType {
 		return rq.JSON(out)
 	}
 	ks, err := h.Store.ListKeys(rq.R.Context(), rq.Realm.ID)
@@ -108,6 +111,10 @@ func findKeyIn(rq *Request, db *store.DB) ([]keys.Key, int, error) {
 }
 
 func (h *Handler) getComponent(rq *Request) error {
+	ps := regpolicy.Of(rq.Realm)
+	if i := findPolicy(ps, rq.R.PathValue("id")); i >= 0 {
+		return rq.JSON(policyComponent(rq.Realm, ps[i]))
+	}
 	ks, i, err := h.findKey(rq)
 	if err != nil {
 		return err
@@ -133,6 +140,9 @@ func (h *Handler) createComponent(rq *Request) error {
 	var in componentRep
 	if err := rq.decode(&in); err != nil {
 		return err
+	}
+	if in.ProviderType == regpolicy.ProviderType {
+		return h.createPolicy(rq, in)
 	}
 	if in.ProviderType != "" && in.ProviderType != KeyProviderType {
 		return badRequest("Unsupported providerType " + in.ProviderType)
@@ -161,6 +171,12 @@ func (h *Handler) updateComponent(rq *Request) error {
 	var in componentRep
 	if err := rq.decode(&in); err != nil {
 		return err
+	}
+	if found, err := h.updatePolicy(rq, in); found || err != nil {
+		if err != nil {
+			return err
+		}
+		return rq.NoContent()
 	}
 	return h.withKeysLocked(rq, func(tx *store.DB) error {
 		return updateKeyIn(rq, tx, in)
@@ -234,6 +250,12 @@ func updateKeyIn(rq *Request, tx *store.DB, in componentRep) error {
 }
 
 func (h *Handler) deleteComponent(rq *Request) error {
+	if found, err := h.deletePolicy(rq); found || err != nil {
+		if err != nil {
+			return err
+		}
+		return rq.NoContent()
+	}
 	return h.withKeysLocked(rq, func(tx *store.DB) error { return deleteKeyIn(rq, tx) })
 }
 

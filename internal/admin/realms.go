@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"github.com/gatehouse-iam/gatehouse/internal/regpolicy"
 	"maps"
 	"net/http"
 	"slices"
@@ -651,12 +652,17 @@ func (h *Handler) partialExport(rq *Request) error {
 	if err := json.Unmarshal(data, &x); err != nil {
 		return err
 	}
-	// Realm keys never leave the server this way; the user profile, which
-	// holds no secret, does.
-	up := x.Components[rep.UserProfileProvider]
+	// Realm keys never leave the server this way; the user profile and
+	// the client registration policies, which hold no secret, do.
+	kept := map[string][]rep.Component{}
+	for _, t := range []string{rep.UserProfileProvider, regpolicy.ProviderType} {
+		if cs := x.Components[t]; cs != nil {
+			kept[t] = cs
+		}
+	}
 	x.Components = nil
-	if up != nil {
-		x.Components = map[string][]rep.Component{rep.UserProfileProvider: up}
+	if len(kept) > 0 {
+		x.Components = kept
 	}
 	for _, k := range smtpSecrets {
 		if x.SMTPServer[k] != "" {

@@ -796,18 +796,26 @@ func TestPartialExport(t *testing.T) {
 	if len(users) != 1 || users[0].(map[string]any)["username"] != "service-account-conf" {
 		t.Errorf("users = %v; only service accounts travel with their clients", users)
 	}
-	if x["roles"] == nil || x["groups"] == nil || x["clientScopes"] == nil || x["components"] != nil {
-		t.Errorf("export sections: roles %v groups %v scopes %v components %v", x["roles"] != nil, x["groups"] != nil, x["clientScopes"] != nil, x["components"] != nil)
+	if x["roles"] == nil || x["groups"] == nil || x["clientScopes"] == nil {
+		t.Errorf("export sections: roles %v groups %v scopes %v", x["roles"] != nil, x["groups"] != nil, x["clientScopes"] != nil)
+	}
+	// Of the components only the client registration policies travel:
+	// never the keys.
+	if cs, _ := x["components"].(map[string]any); len(cs) != 1 || cs[regPolicyType] == nil {
+		t.Errorf("export components: %v", x["components"])
 	}
 
 	x = nil
 	st, _, b = s.do("POST", "/admin/realms/px/partial-export", admin, nil)
 	rtExpect(t, "bare export", st, b, http.StatusOK, "")
 	json.Unmarshal(b, &x)
-	for _, k := range []string{"clients", "roles", "groups", "users", "components"} {
+	for _, k := range []string{"clients", "roles", "groups", "users"} {
 		if x[k] != nil {
 			t.Errorf("bare export carries %s", k)
 		}
+	}
+	if cs, _ := x["components"].(map[string]any); len(cs) != 1 || cs[regPolicyType] == nil {
+		t.Errorf("bare export components: %v", x["components"])
 	}
 	if x["realm"] != "px" || x["clientScopes"] == nil {
 		t.Errorf("bare export = %v", x)

@@ -24,9 +24,9 @@ import (
 // Who may call:
 //   - register: the holder of an initial access token with registrations
 //     left and not expired, or a user whose access token carries
-//     manage-clients or create-client over the realm. A request with no token
-//     is anonymous registration, which the realm's default Trusted Hosts
-//     policy (no host trusted) refuses.
+//     manage-clients or create-client over the realm (authenticated), or
+//     anyone (anonymous) the realm's anonymous registration policies let
+//     through: by default the Trusted Hosts policy trusts no host.
 //   - read, update, delete one client: the holder of that client's current
 //     registration access token, or a user with view-clients (read) or
 //     manage-clients. Each update by token answers a new token and retires
@@ -72,10 +72,6 @@ func regUnauthorized(desc string) error {
 func regForbidden(desc string) error {
 	return regError(http.StatusForbidden, "insufficient_scope", desc)
 }
-
-// errAnonymousRefused is the default Trusted Hosts policy's refusal of an
-// anonymous registration: a new realm trusts no host.
-var errAnonymousRefused = regForbidden("Policy 'Trusted Hosts' rejected request to client-registration service. Details: Host not trusted.")
 
 // registrationCall loads the realm and reads the bearer token, then runs fn.
 func (h *Handler) registrationCall(kind string, fn func(*regCall) error) http.Handler {
@@ -156,15 +152,17 @@ func (h *Handler) register(c *regCall) error {
 			return regUnauthorized("Expired initial access token")
 		}
 		access = a
-	default:
-		return errAnonymousRefused
 	}
 	x, err := c.readBody()
 	if err != nil {
 		return err
 	}
+	sub := c.policySubType()
+	if err := h.checkPolicies(c, sub, &x, nil); err != nil {
+		return err
+	}
 	jti := store.NewID()
-	rat, err := h.signRegistrationToken(ctx, c.rq.Realm, token.RegistrationAccess(jti, c.issuer, token.RegistrationAuthenticated, now.Unix()))
+	rat, err := h.signRegistrationToken(ctx, c.rq.Realm, token.RegistrationAccess(jti, c.issuer, sub, now.Unix()))
 	if err != nil {
 		return err
 	}
@@ -219,6 +217,9 @@ func (h *Handler) readRegistered(c *regCall) error {
 	if !c.protocolFits(cl) {
 		return errWrongProtocol
 	}
+	if err := h.checkPolicies(c, c.policySubType(), nil, &cl); err != nil {
+		return err
+	}
 	raw := ""
 	if c.tok.Typ == token.TypeRegistrationAccess {
 		raw = c.raw
@@ -240,6 +241,9 @@ func (h *Handler) updateRegistered(c *regCall) error {
 	}
 	if x.ClientID != cl.ClientID {
 		return regError(http.StatusBadRequest, "invalid_client_metadata", "Client Identifier modified")
+	}
+	if err := h.checkPolicies(c, c.policySubType(), &x, &cl); err != nil {
+		return err
 	}
 	x.ID, x.RegistrationAccessToken = "", nil
 	raw := ""
@@ -279,6 +283,9 @@ func (h *Handler) deleteRegistered(c *regCall) error {
 	}
 	if reservedClientID(c.rq.Realm, cl.ClientID) && !(c.caller && wholeRealmAdmin(c.rq)) {
 		return regForbidden("Forbidden")
+	}
+	if err := h.checkPolicies(c, c.policySubType(), nil, &cl); err != nil {
+		return err
 	}
 	err = h.Store.DeleteClient(c.rq.R.Context(), c.rq.Realm.ID, cl.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {

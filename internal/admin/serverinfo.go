@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"github.com/gatehouse-iam/gatehouse/internal/regpolicy"
 	"net/http"
 	"runtime"
 	"slices"
@@ -444,7 +445,7 @@ func serverInfo(started, now time.Time) map[string]any {
 		"protocolMapperTypes":    protocolMapperTypes,
 		"builtinProtocolMappers": map[string][]rep.ProtocolMapper{rep.OpenIDConnect: builtinMappers()},
 		"clientInstallations":    map[string][]clientInstallation{rep.OpenIDConnect: clientInstallations},
-		"componentTypes":         map[string]any{KeyProviderType: keyProviderTypes()},
+		"componentTypes":         map[string]any{KeyProviderType: keyProviderTypes(), regpolicy.ProviderType: regpolicy.Providers()},
 		"passwordPolicies":       passwordPolicies,
 		"enums": map[string][]string{
 			"sslRequired":   {"ALL", "EXTERNAL", "NONE"},

@@ -79,6 +79,7 @@ func (h *Handler) clientList(q *rq) error {
 	v := q.view("Clients", "clients", "")
 	d := &clientListData{paging: newPaging(q)}
 	v.Data = d
+	v.Tabs = q.clientsTabs("list")
 	qs := url.Values{"first": {strconv.Itoa(d.First)}, "max": {strconv.Itoa(pageSize + 1)}}
 	if d.Search != "" {
 		qs.Set("clientId", d.Search)

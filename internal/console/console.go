@@ -137,6 +137,9 @@ func (h *Handler) routes(mux *http.ServeMux) {
 
 	page("GET", "/clients", h.clientList)
 	page("GET POST", "/clients/new", h.clientCreate)
+	page("GET POST", "/client-registration", h.clientRegistration)
+	page("GET POST", "/client-registration/{id}", h.clientRegistrationPolicy)
+	page("GET POST", "/initial-access-tokens", h.clientInitialAccess)
 	page("GET POST", "/clients/{id}", h.clientSettings)
 	page("POST", "/clients/{id}/delete", h.clientDelete)
 	page("GET POST", "/clients/{id}/credentials", h.clientCredentials)

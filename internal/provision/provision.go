@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gatehouse-iam/gatehouse/internal/regpolicy"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
@@ -55,6 +56,9 @@ func MasterAdminClient(realmName string) string { return realmName + "-realm" }
 
 // NewRealm creates a realm with everything Keycloak puts in a new one.
 func NewRealm(ctx context.Context, db *store.DB, r realm.Realm, now time.Time) error {
+	if r.RegistrationPolicies == nil {
+		r.RegistrationPolicies = regpolicy.Defaults()
+	}
 	return db.InTx(ctx, func(tx *store.DB) error {
 		if err := tx.CreateRealm(ctx, r); err != nil {
 			return err
@@ -452,6 +456,7 @@ func Master(ctx context.Context, db *store.DB, adminUser, adminPassword string, 
 			m.DisplayName = "Keycloak"
 			m.DisplayNameHTML = `<div class="kc-logo-text"><span>Keycloak</span></div>`
 			m.AccessTokenLifespan = 60
+			m.RegistrationPolicies = regpolicy.Defaults()
 			if err := tx.CreateRealm(ctx, m); err != nil {
 				return err
 			}

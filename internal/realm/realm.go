@@ -125,6 +125,10 @@ type Realm struct {
 	UserProfile json.RawMessage `json:"userProfile,omitempty"`
 	// DefaultGroupIDs are the groups every new user joins.
 	DefaultGroupIDs []string `json:"defaultGroupIds,omitempty"`
+	// RegistrationPolicies are the realm's client registration policies
+	// (package regpolicy enforces them); nil, for a realm stored before
+	// they existed, means the default set.
+	RegistrationPolicies []RegistrationPolicy `json:"registrationPolicies"`
 	// Localization holds the realm's own texts: locale → message key →
 	// text. They override the built-in catalogue on the realm's pages.
 	Localization map[string]map[string]string `json:"localization,omitempty"`
@@ -228,4 +232,15 @@ func (r Realm) Validate() error {
 			a, strings.Join(keys.SignatureAlgorithms, ", "))
 	}
 	return nil
+}
+
+// RegistrationPolicy is one client registration policy component: a
+// provider (trusted-hosts, max-clients, …) applied to anonymous or
+// authenticated registrations with its settings.
+type RegistrationPolicy struct {
+	ID         string              `json:"id"`
+	Name       string              `json:"name"`
+	ProviderID string              `json:"providerId"`
+	SubType    string              `json:"subType"`
+	Config     map[string][]string `json:"config,omitempty"`
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/gatehouse-iam/gatehouse/internal/regpolicy"
 	"slices"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
@@ -254,6 +255,10 @@ func exportRealm(ctx context.Context, tx *store.DB, realmName string) (Realm, er
 		return 1
 	})
 	x.Components = map[string][]Component{keyProviders: comps}
+	for _, p := range regpolicy.Of(r) {
+		x.Components[regpolicy.ProviderType] = append(x.Components[regpolicy.ProviderType], Component{ID: p.ID, Name: p.Name,
+			ProviderID: p.ProviderID, SubType: p.SubType, SubComponents: map[string][]Component{}, Config: p.Config})
+	}
 	if len(r.UserProfile) > 0 {
 		// Keycloak keeps the declarative user profile as a component.
 		x.Components[UserProfileProvider] = []Component{{Name: userProfileProviderID, ProviderID: userProfileProviderID,

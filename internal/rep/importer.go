@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gatehouse-iam/gatehouse/internal/regpolicy"
 	"log/slog"
 	"slices"
 	"strings"
@@ -137,6 +138,9 @@ func (im *importer) run(ctx context.Context) error {
 	im.realm = realm.New(id, x.Realm)
 	x.ApplyTo(&im.realm)
 	im.realm.ID, im.realm.Name, im.realm.DefaultRoleID = id, x.Realm, ""
+	if err := im.registrationPolicies(); err != nil {
+		return err
+	}
 	if err := im.realm.Validate(); err != nil {
 		return importErr("$", "%v", err)
 	}
@@ -722,4 +726,29 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(ks)
 	return ks
+}
+
+// registrationPolicies takes the file's client registration policies; a
+// file without any gets the default set, as a new realm does.
+func (im *importer) registrationPolicies() error {
+	cs, ok := im.x.Components[regpolicy.ProviderType]
+	if !ok {
+		im.realm.RegistrationPolicies = regpolicy.Defaults()
+		return nil
+	}
+	ps := []realm.RegistrationPolicy{}
+	seen := map[string]bool{}
+	for i, c := range cs {
+		p := realm.RegistrationPolicy{ID: c.ID, Name: c.Name, ProviderID: c.ProviderID, SubType: c.SubType, Config: c.Config}
+		if p.ID == "" || seen[p.ID] {
+			p.ID = store.NewID()
+		}
+		seen[p.ID] = true
+		if err := regpolicy.Validate(p); err != nil {
+			return importErr(fmt.Sprintf("$.components[%q][%d]", regpolicy.ProviderType, i), "%v", err)
+		}
+		ps = append(ps, p)
+	}
+	im.realm.RegistrationPolicies = ps
+	return nil
 }

@@ -112,7 +112,7 @@ type Realm struct {
 
 	// Components are read for key providers and the user profile; other component types
 	// are reported as not stored.
-	Components map[string][]Component `json:"components,omitzero" stored:"org.keycloak.keys.KeyProvider,org.keycloak.userprofile.UserProfileProvider"`
+	Components map[string][]Component `json:"components,omitzero" stored:"org.keycloak.keys.KeyProvider,org.keycloak.userprofile.UserProfileProvider,org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy"`
 
 	// PrivateKey, PublicKey and Certificate are the realm key of files
 	// written before key providers existed (Keycloak 1 to 3); they import
