@@ -184,17 +184,26 @@ func startServer(t *testing.T, port int, env []string, args ...string) *running 
 			t.Fatalf("gatehouse exited before it was ready (code %d):\n%s", cmd.ProcessState.ExitCode(), r.stderr)
 		default:
 		}
-		if res, err := http.Get(r.base + "/health/ready"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return r
-			}
+		// Ready on both ports: the management port takes the store a moment
+		// after the main one serves, and answers 503 until then.
+		if readyAt(r.base) && readyAt(r.mgmt) {
+			return r
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("gatehouse not ready after 20s:\n%s", r.stderr)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// readyAt reports whether the server at base answers /health/ready with 200.
+func readyAt(base string) bool {
+	res, err := http.Get(base + "/health/ready")
+	if err != nil {
+		return false
+	}
+	res.Body.Close()
+	return res.StatusCode == http.StatusOK
 }
 
 // stop sends SIGTERM and expects a clean exit within a few seconds.
