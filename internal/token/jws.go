@@ -113,6 +113,15 @@ func precheck(raw string) error {
 	if strings.Count(raw, ".") != 2 {
 		return fmt.Errorf("%w: not a three-part compact JWS", ErrInvalid)
 	}
+	// Only base64url and the two dots: Go's base64 decoding skips CR and
+	// LF, so a token with one inserted would otherwise verify as the
+	// token it came from under another spelling.
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return fmt.Errorf("%w: a character outside base64url", ErrInvalid)
+		}
+	}
 	return nil
 }
 
