@@ -184,3 +184,19 @@ func TestUpgradeOptional(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestUpgradeDropsTheRegistrationProfileStep(t *testing.T) {
+	c := flow.Defaults()
+	for i, f := range c.Flows {
+		if f.Alias == flow.RegistrationFormFlow {
+			c.Flows[i].Executions = append(c.Flows[i].Executions, flow.Execution{Authenticator: "registration-profile-action", Requirement: flow.Required, Priority: 40})
+		}
+	}
+	if err := flow.CheckBindable(c, flow.RegistrationFlow); err == nil {
+		t.Fatal("registration-profile-action counted as runnable")
+	}
+	flow.Upgrade(&c)
+	if diff := diff(t, flow.Defaults(), c); diff != "" {
+		t.Error(diff)
+	}
+}

@@ -197,6 +197,20 @@ func Served(binding string) bool {
 	return false
 }
 
+// Upgrade brings a model written by an older Keycloak to Keycloak 26's
+// shape, as Keycloak's import does: OPTIONAL executions (before Keycloak 8)
+// become conditional sub-flows (UpgradeOptional), and the registration
+// form's "registration-profile-action" step, whose work the user creation
+// step took over in Keycloak 24, is removed.
+func Upgrade(c *Config) {
+	UpgradeOptional(c)
+	for i := range c.Flows {
+		c.Flows[i].Executions = slices.DeleteFunc(c.Flows[i].Executions, func(e Execution) bool {
+			return !e.AuthenticatorFlow && e.Authenticator == "registration-profile-action"
+		})
+	}
+}
+
 // UpgradeOptional rewrites the OPTIONAL executions of files written before
 // Keycloak 8 as Keycloak's import does: each becomes a CONDITIONAL sub-flow
 // "<flow> - <authenticator> - Conditional" that runs the authenticator when
