@@ -60,6 +60,10 @@ func (h *Handler) authenticationRoutes(mux *http.ServeMux) {
 	h.handle(mux, "DELETE "+a+"/required-actions/{alias}", "manage-realm", h.deleteRequiredAction)
 	h.handle(mux, "POST "+a+"/required-actions/{alias}/raise-priority", "manage-realm", h.moveRequiredAction(-1))
 	h.handle(mux, "POST "+a+"/required-actions/{alias}/lower-priority", "manage-realm", h.moveRequiredAction(+1))
+	h.handle(mux, "GET "+a+"/required-actions/{alias}/config-description", "view-realm", h.requiredActionConfigDescription)
+	h.handle(mux, "GET "+a+"/required-actions/{alias}/config", "view-realm", h.getRequiredActionConfig)
+	h.handle(mux, "PUT "+a+"/required-actions/{alias}/config", "manage-realm", h.updateRequiredActionConfig)
+	h.handle(mux, "DELETE "+a+"/required-actions/{alias}/config", "manage-realm", h.deleteRequiredActionConfig)
 	h.handle(mux, "GET "+a+"/unregistered-required-actions", "view-realm", h.unregisteredRequiredActions)
 	h.handle(mux, "POST "+a+"/register-required-action", "manage-realm", h.registerRequiredAction)
 }
@@ -134,6 +138,14 @@ func (h *Handler) editAuth(ctx context.Context, realmID string, edit func(*flow.
 		c.AssignIDs(store.NewID)
 		return nil
 	})
+}
+
+// editAuthNoContent edits the request's realm's model and answers 204.
+func (h *Handler) editAuthNoContent(rq *Request, edit func(*flow.Config) error) error {
+	if err := h.editAuth(rq.R.Context(), rq.Realm.ID, edit); err != nil {
+		return err
+	}
+	return rq.NoContent()
 }
 
 // flowIndex finds a flow by id or, as Keycloak's flowAlias paths also
@@ -419,7 +431,7 @@ func (h *Handler) deleteFlow(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	return h.editAuth(ctx, rq.Realm.ID, func(c *flow.Config) error {
+	return h.editAuthNoContent(rq, func(c *flow.Config) error {
 		f, ok := c.FlowByID(id)
 		if !ok {
 			return notFound("Flow not found")
@@ -877,7 +889,7 @@ func (h *Handler) getExecution(rq *Request) error {
 }
 
 func (h *Handler) deleteExecution(rq *Request) error {
-	return h.editAuth(rq.R.Context(), rq.Realm.ID, func(c *flow.Config) error {
+	return h.editAuthNoContent(rq, func(c *flow.Config) error {
 		fi, ei := execIndex(c, rq.R.PathValue("id"))
 		if fi < 0 {
 			return errIllegalExecution
@@ -970,7 +982,7 @@ func (h *Handler) updateConfig(rq *Request) error {
 	if err := rq.decode(&in); err != nil {
 		return err
 	}
-	return h.editAuth(rq.R.Context(), rq.Realm.ID, func(c *flow.Config) error {
+	return h.editAuthNoContent(rq, func(c *flow.Config) error {
 		i := slices.IndexFunc(c.Configs, func(a flow.AuthenticatorConfig) bool { return a.ID == rq.R.PathValue("configId") })
 		if i < 0 {
 			return errConfigNotFound
@@ -995,7 +1007,7 @@ func (h *Handler) updateConfig(rq *Request) error {
 }
 
 func (h *Handler) deleteConfig(rq *Request) error {
-	return h.editAuth(rq.R.Context(), rq.Realm.ID, func(c *flow.Config) error {
+	return h.editAuthNoContent(rq, func(c *flow.Config) error {
 		a, ok := configByID(*c, rq.R.PathValue("configId"))
 		if !ok {
 			return errConfigNotFound
@@ -1145,6 +1157,89 @@ func (h *Handler) registerRequiredAction(rq *Request) error {
 		}
 		c.RequiredActions = append(c.RequiredActions, flow.RequiredAction{Alias: in["providerId"], Name: in["name"], ProviderID: in["providerId"],
 			Enabled: true, Priority: next, Config: map[string]string{}})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return rq.NoContent()
+}
+
+// Required action configs: the actions that re-authenticate the user take
+// the maximum age of that authentication, as in Keycloak 26.
+
+var maxAuthAge = flow.Property{Name: "max_auth_age", Label: "Maximum Age of Authentication",
+	HelpText: "How many seconds old the user's authentication may be before the action asks to log in again.", Type: "String", Default: "300"}
+
+func requiredActionProperties(providerID string) ([]flow.Property, bool) {
+	switch providerID {
+	case "UPDATE_PASSWORD", "UPDATE_EMAIL", "CONFIGURE_TOTP", "webauthn-register", "webauthn-register-passwordless", "CONFIGURE_RECOVERY_AUTHN_CODES":
+		return []flow.Property{maxAuthAge}, true
+	}
+	return nil, false
+}
+
+// configurableAction finds the path's required action and its settings;
+// one that takes none is refused.
+func (h *Handler) configurableAction(rq *Request) (flow.RequiredAction, []flow.Property, error) {
+	c, err := h.authConfig(rq.R.Context(), rq.Realm.ID)
+	if err != nil {
+		return flow.RequiredAction{}, nil, err
+	}
+	a, ok := c.RequiredActionByAlias(rq.R.PathValue("alias"))
+	if !ok {
+		return a, nil, errActionNotFound
+	}
+	props, ok := requiredActionProperties(a.ProviderID)
+	if !ok {
+		return a, nil, authError("Required action " + a.Alias + " is not configurable")
+	}
+	return a, props, nil
+}
+
+func (h *Handler) requiredActionConfigDescription(rq *Request) error {
+	_, props, err := h.configurableAction(rq)
+	if err != nil {
+		return err
+	}
+	return rq.JSON(map[string]any{"properties": propertyReps(props)})
+}
+
+func (h *Handler) getRequiredActionConfig(rq *Request) error {
+	a, _, err := h.configurableAction(rq)
+	if err != nil {
+		return err
+	}
+	return rq.JSON(map[string]any{"config": rep.RequiredActionFromDomain(a).Config})
+}
+
+func (h *Handler) updateRequiredActionConfig(rq *Request) error {
+	if _, _, err := h.configurableAction(rq); err != nil {
+		return err
+	}
+	var in struct {
+		Config map[string]string `json:"config"`
+	}
+	if err := rq.decode(&in); err != nil {
+		return err
+	}
+	return h.setRequiredActionConfig(rq, cloneConfig(in.Config))
+}
+
+func (h *Handler) deleteRequiredActionConfig(rq *Request) error {
+	if _, _, err := h.configurableAction(rq); err != nil {
+		return err
+	}
+	return h.setRequiredActionConfig(rq, map[string]string{})
+}
+
+func (h *Handler) setRequiredActionConfig(rq *Request, config map[string]string) error {
+	err := h.editAuth(rq.R.Context(), rq.Realm.ID, func(c *flow.Config) error {
+		i := slices.IndexFunc(c.RequiredActions, func(a flow.RequiredAction) bool { return a.Alias == rq.R.PathValue("alias") })
+		if i < 0 {
+			return errActionNotFound
+		}
+		c.RequiredActions[i].Config = config
 		return nil
 	})
 	if err != nil {
