@@ -414,10 +414,9 @@ func renameFlow(c *flow.Config, from, to string) {
 			}
 		}
 	}
-	for _, b := range []*string{&c.Bindings.Browser, &c.Bindings.Registration, &c.Bindings.DirectGrant, &c.Bindings.ResetCredentials,
-		&c.Bindings.ClientAuthentication, &c.Bindings.Docker, &c.Bindings.FirstBrokerLogin} {
-		if *b == from {
-			*b = to
+	for _, b := range c.Bindings.Refs() {
+		if *b.Alias == from {
+			*b.Alias = to
 		}
 	}
 }
@@ -439,8 +438,7 @@ func (h *Handler) deleteFlow(rq *Request) error {
 		if f.BuiltIn {
 			return errBuiltInFlowDelete
 		}
-		if bound[id] || slices.Contains([]string{c.Bindings.Browser, c.Bindings.Registration, c.Bindings.DirectGrant, c.Bindings.ResetCredentials,
-			c.Bindings.ClientAuthentication, c.Bindings.Docker, c.Bindings.FirstBrokerLogin}, f.Alias) {
+		if bound[id] || c.Bindings.Binds(f.Alias) {
 			return authError("Cannot remove authentication flow, it is currently in use")
 		}
 		return deleteFlowTree(c, f.Alias)

@@ -380,21 +380,18 @@ func bindFlows(ctx context.Context, tx *store.DB, realmID string, x rep.Realm) e
 	return tx.UpdateAuthConfig(ctx, realmID, func(c *flow.Config) error {
 		before := c.Bindings
 		x.ApplyBindings(&c.Bindings)
-		for name, pair := range map[string][2]string{
-			"browserFlow": {before.Browser, c.Bindings.Browser}, "registrationFlow": {before.Registration, c.Bindings.Registration},
-			"directGrantFlow": {before.DirectGrant, c.Bindings.DirectGrant}, "resetCredentialsFlow": {before.ResetCredentials, c.Bindings.ResetCredentials},
-			"clientAuthenticationFlow": {before.ClientAuthentication, c.Bindings.ClientAuthentication},
-			"dockerAuthenticationFlow": {before.Docker, c.Bindings.Docker}, "firstBrokerLoginFlow": {before.FirstBrokerLogin, c.Bindings.FirstBrokerLogin},
-		} {
-			if pair[0] == pair[1] {
+		was := before.Refs()
+		for i, b := range c.Bindings.Refs() {
+			alias := *b.Alias
+			if alias == *was[i].Alias {
 				continue
 			}
-			f, ok := c.FlowByAlias(pair[1])
+			f, ok := c.FlowByAlias(alias)
 			if !ok || !f.TopLevel {
-				return badRequest("Flow " + pair[1] + " does not exist")
+				return badRequest("Flow " + alias + " does not exist")
 			}
-			if flow.Served(name) {
-				if err := flow.CheckBindable(*c, pair[1]); err != nil {
+			if flow.Served(b.Name) {
+				if err := flow.CheckBindable(*c, alias); err != nil {
 					return badRequest(err.Error())
 				}
 			}

@@ -200,3 +200,26 @@ func TestUpgradeDropsTheRegistrationProfileStep(t *testing.T) {
 		t.Error(diff)
 	}
 }
+
+func TestEveryRunnableAndBuiltInAuthenticatorIsDescribed(t *testing.T) {
+	ids := map[string]bool{}
+	for id := range flow.Runnable {
+		ids[id] = true
+	}
+	for _, f := range flow.Defaults().Flows {
+		for _, e := range f.Executions {
+			if e.Authenticator != "" {
+				ids[e.Authenticator] = true
+			}
+		}
+	}
+	for id := range ids {
+		p, ok := flow.ProviderByID(id)
+		if !ok || p.DisplayName == "" || len(p.Choices) == 0 {
+			t.Errorf("authenticator %s has no description", id)
+		}
+		if p.Configurable != (len(p.Properties) > 0) && id != "registration-recaptcha-action" {
+			t.Errorf("authenticator %s: configurable %v with %d properties", id, p.Configurable, len(p.Properties))
+		}
+	}
+}

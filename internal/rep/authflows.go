@@ -133,22 +133,25 @@ func (x *Realm) setAuth(c flow.Config) {
 	x.SetBindings(c.Bindings)
 }
 
+// bindingFields are the realm representation's binding members, in the
+// order of flow.Bindings.Refs.
+func (x *Realm) bindingFields() []**string {
+	return []**string{&x.BrowserFlow, &x.RegistrationFlow, &x.DirectGrantFlow, &x.ResetCredentialsFlow,
+		&x.ClientAuthenticationFlow, &x.DockerAuthenticationFlow, &x.FirstBrokerLoginFlow}
+}
+
 // SetBindings sets the realm representation's flow bindings.
 func (x *Realm) SetBindings(b flow.Bindings) {
-	x.BrowserFlow, x.RegistrationFlow, x.DirectGrantFlow = optional(b.Browser), optional(b.Registration), optional(b.DirectGrant)
-	x.ResetCredentialsFlow, x.ClientAuthenticationFlow = optional(b.ResetCredentials), optional(b.ClientAuthentication)
-	x.DockerAuthenticationFlow, x.FirstBrokerLoginFlow = optional(b.Docker), optional(b.FirstBrokerLogin)
+	for i, r := range b.Refs() {
+		*x.bindingFields()[i] = optional(*r.Alias)
+	}
 }
 
 // ApplyBindings changes the bindings x names, leaving the others.
 func (x Realm) ApplyBindings(b *flow.Bindings) {
-	set(&b.Browser, x.BrowserFlow)
-	set(&b.Registration, x.RegistrationFlow)
-	set(&b.DirectGrant, x.DirectGrantFlow)
-	set(&b.ResetCredentials, x.ResetCredentialsFlow)
-	set(&b.ClientAuthentication, x.ClientAuthenticationFlow)
-	set(&b.Docker, x.DockerAuthenticationFlow)
-	set(&b.FirstBrokerLogin, x.FirstBrokerLoginFlow)
+	for i, r := range b.Refs() {
+		set(r.Alias, *x.bindingFields()[i])
+	}
 }
 
 // SortedRequiredActions orders required actions as Keycloak lists them: by
@@ -196,10 +199,9 @@ func (x Realm) authConfig() (flow.Config, bool, error) {
 	}
 	c.Bindings = defaults.Bindings
 	x.ApplyBindings(&c.Bindings)
-	for _, b := range []string{c.Bindings.Browser, c.Bindings.Registration, c.Bindings.DirectGrant,
-		c.Bindings.ResetCredentials, c.Bindings.ClientAuthentication, c.Bindings.Docker, c.Bindings.FirstBrokerLogin} {
+	for _, b := range c.Bindings.Refs() {
 		// A binding to a built-in flow the file leaves out gets that flow.
-		flow.AddBuiltIn(&c, defaults, b)
+		flow.AddBuiltIn(&c, defaults, *b.Alias)
 	}
 	if err := flow.Validate(c); err != nil {
 		return flow.Config{}, true, err
