@@ -394,6 +394,8 @@ type State struct {
 	// logins of the SSO session, with when (epoch seconds).
 	Level  int           `json:"level"`
 	Levels map[int]int64 `json:"levels,omitempty"`
+	// Credentials are the credential types the login passed.
+	Credentials []string `json:"credentials,omitempty"`
 	// Notes are the steps' notes (Keycloak's auth notes).
 	Notes map[string]string `json:"notes,omitempty"`
 }

@@ -87,6 +87,7 @@ func (validatePassword) Authenticate(c *Context) error {
 			OAuth: OAuthError{http.StatusBadRequest, "invalid_grant", "Account disabled"}})
 	case authn.OK:
 		c.SetUser(u)
+		usedCredential(c, user.CredentialPassword)
 		c.Success()
 		return nil
 	}

@@ -25,13 +25,9 @@ const (
 var ErrFlowConfig = errors.New("authentication flow misconfigured")
 
 // Bound returns the top-level flow that authenticates kind for client c:
-// the client's override when it has one, else the realm's binding. A realm
-// whose model holds no flows at all (never given one) runs the built-in
-// flows.
+// the client's override (a flow id) when it has one, else the realm's
+// binding.
 func Bound(model flow.Config, c client.Client, kind Kind) (flow.Config, flow.Flow, error) {
-	if len(model.Flows) == 0 {
-		model = Builtin()
-	}
 	key, binding := OverrideBrowser, model.Bindings.Browser
 	if kind == DirectGrant {
 		key, binding = OverrideDirectGrant, model.Bindings.DirectGrant
@@ -52,11 +48,15 @@ func Bound(model flow.Config, c client.Client, kind Kind) (flow.Config, flow.Flo
 	return model, f, nil
 }
 
-// Check reports the first reason the flow top cannot run: a sub-flow that
-// does not exist, or an enabled execution naming an authenticator that is
-// not registered. Disabled executions are not looked at, as Keycloak
-// ignores them.
+// Check reports the first reason the flow top cannot run: what
+// flow.CheckBindable finds (a missing sub-flow, an authenticator outside
+// flow.Runnable), or an enabled execution whose authenticator is in
+// flow.Runnable but not registered in this binary. Disabled executions are
+// not looked at, as Keycloak ignores them.
 func Check(model flow.Config, top flow.Flow) error {
+	if err := flow.CheckBindable(model, top.Alias); err != nil {
+		return fmt.Errorf("%w: %v", ErrFlowConfig, err)
+	}
 	return check(model, top, 0)
 }
 

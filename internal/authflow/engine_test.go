@@ -26,19 +26,22 @@ func (s scripted) Action(c *Context) error {
 	c.Failure(&Error{Event: "invalid_user_credentials"}, &Page{Template: "again"})
 	return nil
 }
-func (s scripted) RequiresUser() bool                               { return s.user }
+func (s scripted) RequiresUser() bool                              { return s.user }
 func (s scripted) ConfiguredFor(*Context, user.User) (bool, error) { return true, nil }
-func (s scripted) SetRequiredActions(*Context, user.User) error     { return nil }
+func (s scripted) SetRequiredActions(*Context, user.User) error    { return nil }
 
 type fixedCondition struct {
 	condition
 	match bool
 }
 
-func (fixedCondition) RequiresUser() bool               { return false }
+func (fixedCondition) RequiresUser() bool             { return false }
 func (f fixedCondition) Match(*Context) (bool, error) { return f.match, nil }
 
 func init() {
+	for _, id := range []string{"test-identify", "test-ok", "test-attempted", "test-page", "test-fail", "test-needs-user", "test-cond-true", "test-cond-false"} {
+		flow.Runnable[id] = true
+	}
 	Register("test-identify", scripted{decide: func(c *Context) {
 		c.SetUser(user.User{ID: "u1", Username: "pat", Enabled: true})
 		c.Success()

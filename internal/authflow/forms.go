@@ -131,6 +131,7 @@ func (usernamePasswordForm) Action(c *Context) error {
 	}
 	metrics.Login(c.Realm.Name, true)
 	c.SetUser(u)
+	usedCredential(c, user.CredentialPassword)
 	c.SetNote(NoteAttemptedUsername, "")
 	c.Success()
 	return nil
@@ -215,6 +216,7 @@ func (passwordForm) Action(c *Context) error {
 	}
 	metrics.Login(c.Realm.Name, true)
 	c.SetUser(u)
+	usedCredential(c, user.CredentialPassword)
 	c.Success()
 	return nil
 }
