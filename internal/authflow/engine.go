@@ -632,20 +632,28 @@ func (w *walker) processForm(parent flow.Flow, e flow.Execution, sub flow.Flow, 
 	return nil, nil
 }
 
-// hasExecution reports whether f (or a sub-flow) holds an enabled
-// execution of authenticator id.
-func hasExecution(model flow.Config, f flow.Flow, id string, depth int) bool {
-	if depth > maxDepth {
+// HasOtherAlternative says whether the execution key (the one whose page
+// is shown) is an ALTERNATIVE with another enabled alternative beside it:
+// the page then offers "try another way".
+func HasOtherAlternative(model flow.Config, key string) bool {
+	if key == "" {
 		return false
 	}
-	return slices.ContainsFunc(f.Executions, func(e flow.Execution) bool {
-		if e.Requirement == flow.Disabled {
+	for _, f := range model.Flows {
+		execs, keys := sorted(f)
+		i := slices.Index(keys, key)
+		if i < 0 {
+			continue
+		}
+		if execs[i].Requirement != flow.Alternative {
 			return false
 		}
-		if e.AuthenticatorFlow {
-			sub, ok := model.FlowByAlias(e.FlowAlias)
-			return ok && hasExecution(model, sub, id, depth+1)
+		for j, e := range execs {
+			if j != i && e.Requirement == flow.Alternative && !isCondition(e) {
+				return true
+			}
 		}
-		return e.Authenticator == id
-	})
+		return false
+	}
+	return false
 }

@@ -91,14 +91,16 @@ func (usernamePasswordForm) Authenticate(c *Context) error {
 }
 
 func (usernamePasswordForm) Action(c *Context) error {
-	username := strings.TrimSpace(c.Form.Get("username"))
+	typed := c.Form.Get("username")
+	username := strings.TrimSpace(typed)
 	password := c.Form.Get("password")
 	c.SetNote(NoteAttemptedUsername, username)
 	rememberMe(c)
 	fail := func(u user.User) error {
 		metrics.Login(c.Realm.Name, false)
-		c.Failure(invalidCredentials(username, u), &Page{Template: TemplateLogin, Title: "loginAccountTitle",
-			Error: "invalidUserMessage", FieldError: true, Username: username})
+		// The event and the page keep the name as typed.
+		c.Failure(invalidCredentials(typed, u), &Page{Template: TemplateLogin, Title: "loginAccountTitle",
+			Error: "invalidUserMessage", FieldError: true, Username: typed})
 		return nil
 	}
 	if !wellFormedUsername(username) || !wellFormedPassword(password) {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authflow"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
@@ -60,11 +61,16 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 		return h.redirectError(w, r, rl, st.Req, code, desc)
 	}
 	now := h.now()
-	acr := "1"
+	acr := st.ACR
 	var us session.UserSession
 	newSession := st.SSOSession == ""
+	if acr == "" {
+		acr = "1"
+		if !newSession {
+			acr = "0"
+		}
+	}
 	if !newSession {
-		acr = "0"
 		var err error
 		us, err = h.Store.GetUserSession(ctx, rl.ID, st.SSOSession)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && (us.UserID != u.ID || !session.Valid(rl, us, now))) {
@@ -90,6 +96,13 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 		}
 		us = session.UserSession{ID: store.NewID(), RealmID: rl.ID, UserID: u.ID, Started: now, LastRefresh: now,
 			RememberMe: st.RememberMe, IPAddress: clientIP(r), AuthMethod: "openid-connect", AuthTime: st.AuthTime}
+		if st.Flow != nil {
+			// The levels of authentication reached, for the step-up of
+			// later logins in this session.
+			if loa := authflow.EncodeLevels(st.Flow.Levels); loa != "" {
+				us.Notes = map[string]string{authflow.NoteLoAMap: loa}
+			}
+		}
 	}
 	code := ""
 	if st.Req.wants("code") && st.Req.DeviceUserCode == "" {
