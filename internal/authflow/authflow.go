@@ -113,56 +113,38 @@ var (
 
 // Register makes an authenticator available to flows under Keycloak's
 // provider id. Registering an id twice is a programming error.
-func Register(id string, a Authenticator) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	if _, dup := registry[id]; dup {
-		panic("authflow: authenticator registered twice: " + id)
-	}
-	registry[id] = a
-}
+func Register(id string, a Authenticator) { register(registry, "authenticator", id, a) }
 
 // RegisterFormAction makes a form action (registration-user-creation...)
 // available to form flows.
-func RegisterFormAction(id string, a FormAction) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	if _, dup := formActions[id]; dup {
-		panic("authflow: form action registered twice: " + id)
-	}
-	formActions[id] = a
-}
+func RegisterFormAction(id string, a FormAction) { register(formActions, "form action", id, a) }
 
 // RegisterFormAuthenticator makes the authenticator of a form flow's page
 // (registration-page-form) available.
 func RegisterFormAuthenticator(id string, a FormAuthenticator) {
+	register(formAuths, "form authenticator", id, a)
+}
+
+func register[T any](m map[string]T, kind, id string, a T) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	if _, dup := formAuths[id]; dup {
-		panic("authflow: form authenticator registered twice: " + id)
+	if _, dup := m[id]; dup {
+		panic("authflow: " + kind + " registered twice: " + id)
 	}
-	formAuths[id] = a
+	m[id] = a
 }
 
 // Lookup returns the authenticator registered under id.
-func Lookup(id string) (Authenticator, bool) {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	a, ok := registry[id]
-	return a, ok
-}
+func Lookup(id string) (Authenticator, bool) { return lookup(registry, id) }
 
-func lookupFormAction(id string) (FormAction, bool) {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	a, ok := formActions[id]
-	return a, ok
-}
+func lookupFormAction(id string) (FormAction, bool) { return lookup(formActions, id) }
 
-func lookupFormAuthenticator(id string) (FormAuthenticator, bool) {
+func lookupFormAuthenticator(id string) (FormAuthenticator, bool) { return lookup(formAuths, id) }
+
+func lookup[T any](m map[string]T, id string) (T, bool) {
 	regMu.RLock()
 	defer regMu.RUnlock()
-	a, ok := formAuths[id]
+	a, ok := m[id]
 	return a, ok
 }
 
@@ -194,6 +176,10 @@ const (
 	// DirectGrant is the token endpoint's password grant: the credentials
 	// are in the request, and a challenge is an error.
 	DirectGrant
+	// Registration and ResetCredentials are the pages of those bindings;
+	// clients cannot override them.
+	Registration
+	ResetCredentials
 )
 
 // Request is what the login was asked with.

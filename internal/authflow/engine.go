@@ -29,10 +29,15 @@ var ErrFlowConfig = errors.New("authentication flow misconfigured")
 // binding.
 func Bound(model flow.Config, c client.Client, kind Kind) (flow.Config, flow.Flow, error) {
 	key, binding := OverrideBrowser, model.Bindings.Browser
-	if kind == DirectGrant {
+	switch kind {
+	case DirectGrant:
 		key, binding = OverrideDirectGrant, model.Bindings.DirectGrant
+	case Registration:
+		key, binding = "", model.Bindings.Registration
+	case ResetCredentials:
+		key, binding = "", model.Bindings.ResetCredentials
 	}
-	if id := c.AuthFlowOverrides[key]; id != "" {
+	if id := c.AuthFlowOverrides[key]; key != "" && id != "" {
 		if f, ok := model.FlowByID(id); ok {
 			return model, f, nil
 		}

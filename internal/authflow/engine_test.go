@@ -187,3 +187,27 @@ func TestUnknownAuthenticatorRefused(t *testing.T) {
 		t.Fatalf("got %+v %v", out, err)
 	}
 }
+
+func TestTryAnotherWayAndRestart(t *testing.T) {
+	model := flow.Config{Flows: []flow.Flow{
+		{ID: "top", Alias: "top", TopLevel: true, Executions: []flow.Execution{
+			{ID: "a", Authenticator: "test-page", Requirement: flow.Alternative, Priority: 10},
+			{ID: "b", Authenticator: "test-page", Requirement: flow.Alternative, Priority: 20},
+		}},
+	}}
+	st := NewState(model.Flows[0])
+	c := &Context{Context: context.Background(), Model: model, State: &st, Req: Request{RequestedLoA: NoLoA}}
+	out, err := Run(c)
+	if err != nil || out.Challenge == nil || out.Challenge.Template != "a" {
+		t.Fatalf("first page: %+v %v", out, err)
+	}
+	if !HasOtherAlternative(model, st.Current) {
+		t.Error("a has an alternative beside it")
+	}
+	if out, err = TryAnotherWay(c); err != nil || out.Challenge == nil || out.Challenge.Template != "b" {
+		t.Fatalf("another way: %+v %v", out, err)
+	}
+	if out, err = Restart(c); err != nil || out.Challenge == nil || out.Challenge.Template != "a" {
+		t.Fatalf("restart: %+v %v", out, err)
+	}
+}
