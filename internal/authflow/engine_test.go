@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/flow"
+	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
@@ -209,5 +210,62 @@ func TestTryAnotherWayAndRestart(t *testing.T) {
 	}
 	if out, err = Restart(c); err != nil || out.Challenge == nil || out.Challenge.Template != "a" {
 		t.Fatalf("restart: %+v %v", out, err)
+	}
+}
+
+type testFormPage struct{}
+
+func (testFormPage) Render(c *Context, errs []FieldError) Page {
+	p := Page{Template: "register"}
+	if len(errs) > 0 {
+		p.Error = errs[0].Key
+	}
+	return p
+}
+
+type testFormAction struct{ field string }
+
+func (a testFormAction) BuildPage(*Context, *ui.Page) {}
+func (a testFormAction) Validate(c *Context) ([]FieldError, error) {
+	if c.Form.Get(a.field) == "" {
+		return []FieldError{{Field: a.field, Key: "missing-" + a.field}}, nil
+	}
+	return nil, nil
+}
+func (a testFormAction) Success(c *Context) error {
+	if a.field == "username" {
+		c.SetUser(user.User{ID: "new", Username: c.Form.Get("username"), Enabled: true})
+	}
+	return nil
+}
+func (a testFormAction) RequiresUser() bool { return false }
+
+func TestFormFlow(t *testing.T) {
+	for _, id := range []string{"test-form-page", "test-form-username", "test-form-password"} {
+		flow.Runnable[id] = true
+	}
+	RegisterFormAuthenticator("test-form-page", testFormPage{})
+	RegisterFormAction("test-form-username", testFormAction{field: "username"})
+	RegisterFormAction("test-form-password", testFormAction{field: "password"})
+	model := flow.Config{Flows: []flow.Flow{
+		{ID: "top", Alias: "top", TopLevel: true, Executions: []flow.Execution{
+			{ID: "form", Authenticator: "test-form-page", AuthenticatorFlow: true, FlowAlias: "form", Requirement: flow.Required, Priority: 10},
+		}},
+		{ID: "form", Alias: "form", ProviderID: flow.FormFlow, Executions: []flow.Execution{
+			{ID: "u", Authenticator: "test-form-username", Requirement: flow.Required, Priority: 10},
+			{ID: "p", Authenticator: "test-form-password", Requirement: flow.Required, Priority: 20},
+		}},
+	}}
+	var st State
+	if out := runFlow(t, model, nil, "", &st); out.Challenge == nil || out.Challenge.Template != "register" || st.Current != "form" {
+		t.Fatalf("form page: %+v", out)
+	}
+	// Every action validates before any applies.
+	if out := runFlow(t, model, map[string]string{"username": "pat"}, "form", &st); out.Challenge == nil || out.Challenge.Error != "missing-password" {
+		t.Fatalf("refused form: %+v", out)
+	}
+	out := runFlow(t, model, map[string]string{"username": "pat", "password": "x"}, "form", &st)
+	if !out.Done || out.User.Username != "pat" {
+		t.Fatalf("accepted form: %+v", out)
 	}
 }
