@@ -99,4 +99,3 @@ func check(model flow.Config, f flow.Flow, depth int) error {
 // maxDepth bounds sub-flow nesting; Keycloak's console cannot build a
 // cycle, but an imported document could.
 const maxDepth = 16
-
