@@ -2,6 +2,7 @@ package login_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -384,6 +385,16 @@ func TestFlowStepUpWithACRValues(t *testing.T) {
 		if acr := e.acrOf(b.get(e.codeRequest(map[string]string{"acr_values": "gold"}))); acr != "gold" {
 			t.Errorf("SSO after step-up: acr = %q, want gold", acr)
 		}
+		// Tokens, and refreshed tokens, carry the level reached.
+		code := b.get(e.codeRequest(map[string]string{"acr_values": "gold"})).location(t).Query().Get("code")
+		tokens := e.tokenRequest(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {"https://app.example/cb"}})
+		if acr := claimOf(t, tokens["access_token"], "acr"); acr != "gold" {
+			t.Errorf("access token acr = %v, want gold", acr)
+		}
+		refreshed := e.tokenRequest(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tokens["refresh_token"].(string)}})
+		if acr := claimOf(t, refreshed["access_token"], "acr"); acr != "gold" {
+			t.Errorf("refreshed access token acr = %v, want gold", acr)
+		}
 		// Past loa-max-age of level 2, gold asks again.
 		e.clock.Add(301 * time.Second)
 		if res := b.get(e.codeRequest(map[string]string{"acr_values": "gold"})); res.status != http.StatusOK {
@@ -518,4 +529,41 @@ func TestUserSessionLimits(t *testing.T) {
 			t.Fatalf("deny new session: %d %s", res.status, res.body)
 		}
 	})
+}
+
+// tokenRequest posts to the token endpoint as client app.
+func (e *env) tokenRequest(form url.Values) map[string]any {
+	e.t.Helper()
+	form.Set("client_id", "app")
+	form.Set("client_secret", appSecret)
+	res, err := http.PostForm(e.url("/protocol/openid-connect/token"), form)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || res.StatusCode != http.StatusOK {
+		e.t.Fatalf("token request: %d %v %v", res.StatusCode, body, err)
+	}
+	return body
+}
+
+// claimOf reads a claim of a JWT's payload (the signature is the token
+// endpoint's tests' business).
+func claimOf(t *testing.T, jwt any, name string) any {
+	t.Helper()
+	s, _ := jwt.(string)
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %v", jwt)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(b, &claims); err != nil {
+		t.Fatal(err)
+	}
+	return claims[name]
 }

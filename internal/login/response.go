@@ -3,6 +3,7 @@ package login
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -45,6 +46,11 @@ type CodeData struct {
 	ACR   string `json:"acr"`
 	State string `json:"state"`
 }
+
+// NoteACR is the client session note holding the acr of the client's
+// latest login, which refreshed tokens repeat. Package oidc reads it by
+// this name.
+const NoteACR = "acr"
 
 // codeBytes is the entropy of an authorization code.
 const codeBytes = 32
@@ -125,8 +131,19 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 		cs, err = tx.GetClientSession(ctx, us.ID, c.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			cs = session.ClientSession{ID: store.NewID(), UserSessionID: us.ID, ClientID: c.ID, Started: now,
-				Timestamp: now, Scope: st.Req.Scope, Nonce: st.Req.Nonce}
+				Timestamp: now, Scope: st.Req.Scope, Nonce: st.Req.Nonce, Notes: map[string]string{NoteACR: acr}}
 			err = tx.CreateClientSession(ctx, cs)
+		} else if err == nil && cs.Notes[NoteACR] != acr {
+			// The client's latest login decides the acr its refreshed
+			// tokens carry (a step-up raises it).
+			cs, err = tx.UpdateClientSession(ctx, cs.ID, func(old session.ClientSession) (session.ClientSession, error) {
+				old.Notes = maps.Clone(old.Notes)
+				if old.Notes == nil {
+					old.Notes = map[string]string{}
+				}
+				old.Notes[NoteACR] = acr
+				return old, nil
+			})
 		}
 		if err != nil {
 			return err

@@ -166,6 +166,16 @@ func (h *Handler) passwordGrant(r *http.Request, form url.Values, rl realm.Realm
 		refresh: useRefreshTokens(c), acr: "1"})
 }
 
+// sessionACR is the acr a client session's refreshed tokens carry: that of
+// the client's latest browser login (its "acr" note, set by package
+// login), "1" for sessions without one (the password grant).
+func sessionACR(cs session.ClientSession) string {
+	if a := cs.Notes["acr"]; a != "" {
+		return a
+	}
+	return "1"
+}
+
 // useRefreshTokens is the client's "use refresh tokens" switch (default on).
 func useRefreshTokens(c client.Client) bool { return c.Attributes["use.refresh.tokens"] != "false" }
 
@@ -305,7 +315,7 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	}
 	us.LastRefresh = max(us.LastRefresh, now)
 	return h.issueTokens(ctx, r, issued{realm: rl, client: c, user: u, us: us, cs: cs, scopes: scopes,
-		refresh: true, acr: "1", nonce: cs.Nonce, rotatedFrom: rt.Jti})
+		refresh: true, acr: sessionACR(cs), nonce: cs.Nonce, rotatedFrom: rt.Jti})
 }
 
 // sessionUser loads the user of a session a grant redeems, who must still
