@@ -221,3 +221,29 @@ func topFlowSuccess(c *Context) error {
 	}
 	return nil
 }
+
+// ACRValuesSupported is the discovery document's acr_values_supported:
+// the names of the realm's acr→level map, then the levels the realm's
+// browser flow grants.
+func ACRValuesSupported(rl realm.Realm, model flow.Config) []string {
+	m := map[string]int{}
+	_ = json.Unmarshal([]byte(rl.Attributes[AttrACRLoAMap]), &m)
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	if top, ok := model.FlowByAlias(model.Bindings.Browser); ok {
+		ages := map[int]int64{}
+		loaMaxAges(model, top, 0, ages)
+		levels := make([]int, 0, len(ages))
+		for l := range ages {
+			levels = append(levels, l)
+		}
+		sort.Ints(levels)
+		for _, l := range levels {
+			out = append(out, strconv.Itoa(l))
+		}
+	}
+	return out
+}

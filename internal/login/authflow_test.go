@@ -367,6 +367,20 @@ func TestFlowStepUpWithACRValues(t *testing.T) {
 				stepConfig("c2", "conditional-level-of-authentication", flow.Required, 10, "level2"),
 				step("pf", "auth-password-form", flow.Required, 20)))
 
+		// Discovery lists the levels the browser flow grants.
+		disc, err := http.Get(e.url("/.well-known/openid-configuration"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			ACR []string `json:"acr_values_supported"`
+		}
+		json.NewDecoder(disc.Body).Decode(&doc)
+		disc.Body.Close()
+		if strings.Join(doc.ACR, " ") != "1 2" {
+			t.Errorf("acr_values_supported = %v, want [1 2]", doc.ACR)
+		}
+
 		b := e.browser()
 		if acr := e.acrOf(e.login(b, b.get(e.codeRequest(nil)), "alice", alicePassword)); acr != "silver" {
 			t.Errorf("first login acr = %q, want silver", acr)
