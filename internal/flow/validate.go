@@ -11,22 +11,29 @@ import (
 // for each id here and for no other, and a flow naming any other id in an
 // execution that is not DISABLED cannot be bound (CheckBindable).
 var Runnable = map[string]bool{
-	"auth-cookie":                    true,
-	"identity-provider-redirector":   true, // no identity providers: the step is attempted and the next alternative runs
-	"auth-username-password-form":    true,
-	"conditional-user-configured":    true,
-	"conditional-credential":         true,
-	"auth-otp-form":                  true,
-	"direct-grant-validate-username": true,
-	"direct-grant-validate-password": true,
-	"direct-grant-validate-otp":      true,
-	"registration-page-form":         true,
-	"registration-user-creation":     true,
-	"registration-password-action":   true,
-	"reset-credentials-choose-user":  true,
-	"reset-credential-email":         true,
-	"reset-password":                 true,
-	"reset-otp":                      true,
+	"auth-cookie":                         true,
+	"identity-provider-redirector":        true, // no identity providers: the step is attempted and the next alternative runs
+	"auth-username-password-form":         true,
+	"auth-username-form":                  true,
+	"auth-password-form":                  true,
+	"conditional-user-role":               true,
+	"conditional-level-of-authentication": true,
+	"deny-access-authenticator":           true,
+	"allow-access-authenticator":          true,
+	"user-session-limits":                 true,
+	"conditional-user-configured":         true,
+	"conditional-credential":              true,
+	"auth-otp-form":                       true,
+	"direct-grant-validate-username":      true,
+	"direct-grant-validate-password":      true,
+	"direct-grant-validate-otp":           true,
+	"registration-page-form":              true,
+	"registration-user-creation":          true,
+	"registration-password-action":        true,
+	"reset-credentials-choose-user":       true,
+	"reset-credential-email":              true,
+	"reset-password":                      true,
+	"reset-otp":                           true,
 }
 
 // Requirements lists the requirement values an execution may have.
