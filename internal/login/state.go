@@ -17,6 +17,7 @@ import (
 const (
 	stepLogin          = "login"
 	stepUpdatePassword = "update_password"
+	stepConfigureTOTP  = "configure_totp"
 	stepConsent        = "consent"
 	stepLogoutConfirm  = "logout_confirm"
 )
@@ -25,6 +26,7 @@ const (
 var stepAction = map[string]string{
 	stepLogin:          "authenticate",
 	stepUpdatePassword: "required-action",
+	stepConfigureTOTP:  "required-action",
 	stepConsent:        "consent",
 }
 

@@ -3,11 +3,13 @@ package login
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
+	"github.com/gatehouse-iam/gatehouse/internal/otp"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
@@ -15,7 +17,9 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
-// actionUpdatePassword is the one required action the login flow performs.
+// actionUpdatePassword is the required action of the update-password page;
+// otp.RequiredAction (the authenticator setup) is the other one a login
+// performs.
 const actionUpdatePassword = "UPDATE_PASSWORD"
 
 // proceed takes a login whose user is known to its next step: required
@@ -28,14 +32,19 @@ func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, rl realm.Realm
 		}
 		var other []string
 		for _, a := range u.RequiredActions {
-			if a != actionUpdatePassword {
+			if a != actionUpdatePassword && a != otp.RequiredAction {
 				other = append(other, a)
 			}
 		}
 		if len(other) > 0 {
 			return h.needsAction(w, r, rl, st, other)
 		}
+		// Keycloak's default order: the authenticator first, then the
+		// password.
 		st.Step = stepUpdatePassword
+		if slices.Contains(u.RequiredActions, otp.RequiredAction) {
+			st.Step = stepConfigureTOTP
+		}
 		return h.enterStep(w, r, rl, c, id, st, u)
 	}
 	if device := st.Req.DeviceUserCode != ""; c.ConsentRequired || device {
@@ -55,7 +64,7 @@ func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, rl realm.Realm
 }
 
 // needsAction explains that the account needs a required action this server
-// cannot perform yet (verify email, OTP …); the login stops there.
+// cannot perform yet (verify email, profile …); the login stops there.
 func (h *Handler) needsAction(w http.ResponseWriter, r *http.Request, rl realm.Realm, st loginState, actions []string) error {
 	p := h.page(r, &rl, "accountNeedsActionTitle", st.Req.UILocales)
 	names := ""
@@ -95,6 +104,8 @@ func (h *Handler) showStepPage(w http.ResponseWriter, r *http.Request, rl realm.
 		}
 		h.render(w, r, &rl, http.StatusOK, "update-password.html", p)
 		return nil
+	case stepConfigureTOTP:
+		return h.showConfigTOTP(w, r, rl, id, st, u, totpForm{}, msg)
 	case stepConsent:
 		scopes, err := h.consentScopes(r.Context(), rl, c, u.ID, st.Req)
 		if err != nil {
@@ -241,18 +252,22 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
 	return h.proceed(w, r, rl, c, id, st, u)
 }
 
-// requiredAction serves the update-password form's POST.
+// requiredAction serves the POST of a required action's page: the
+// update-password form or the authenticator setup.
 func (h *Handler) requiredAction(w http.ResponseWriter, r *http.Request) error {
 	rl, _, id, st, c, err := h.loginRequest(w, r, true)
 	if err != nil {
 		return err
 	}
-	if st.Step != stepUpdatePassword {
+	if st.Step != stepUpdatePassword && st.Step != stepConfigureTOTP {
 		return h.showStep(w, r)
 	}
 	u, err := h.loginUser(r, rl, st)
 	if err != nil {
 		return err
+	}
+	if st.Step == stepConfigureTOTP {
+		return h.configureTOTP(w, r, rl, c, id, st, u)
 	}
 	locale := h.page(r, &rl, "", st.Req.UILocales).Lang
 	retry := func(key string, args ...string) error {

@@ -76,7 +76,7 @@ func KeyURI(rl realm.Realm, u user.User, secret string) string {
 	q := url.Values{}
 	q.Set("secret", base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString([]byte(secret)))
 	q.Set("digits", strconv.Itoa(d.Digits))
-	q.Set("algorithm", uriAlgorithm(d.Algorithm))
+	q.Set("algorithm", URIAlgorithm(d.Algorithm))
 	q.Set("issuer", issuer(rl))
 	if d.SubType == HOTP {
 		q.Set("counter", strconv.Itoa(d.Counter))

@@ -1,5 +1,7 @@
 package ui
 
+import "html/template"
+
 // Page is what every template receives. Fields a page does not use stay
 // empty; texts come from T, so templates hold no English.
 type Page struct {
@@ -37,6 +39,9 @@ type Page struct {
 	Client string
 	Scopes []string
 
+	// TOTP is the authenticator app setup page (login-config-totp).
+	TOTP *TOTPSetup
+
 	// PasswordHint is the password policy text on the update-password form.
 	PasswordHint string
 
@@ -67,6 +72,34 @@ type Message struct {
 // FrontChannelApp is one application the front-channel logout page logs
 // out: its display name and its logout URL with the query parameters.
 type FrontChannelApp struct{ Name, URL string }
+
+// TOTPSetup is what the authenticator app setup page shows: the secret as
+// a QR code and as a key to type, the realm's OTP policy, and the form's
+// state after a refused attempt.
+type TOTPSetup struct {
+	// Secret goes back with the form, so that a code from the app scanned
+	// is checked against the same secret after a refused attempt.
+	Secret    string
+	ManualKey string
+	// QRCode is the PNG of the key URI as a data: URL.
+	QRCode template.URL
+	// Manual shows the key instead of the QR code (mode=manual); ManualURL
+	// and BarcodeURL switch between the two.
+	Manual                bool
+	ManualURL, BarcodeURL string
+	// Policy: Type is "totp" or "hotp"; Algorithm as the key URI names it
+	// (SHA1…); Period for TOTP, Counter for HOTP.
+	Type, Algorithm         string
+	Digits, Period, Counter int
+	// Apps are message keys of the authenticator apps to suggest.
+	Apps []string
+	// Label is the device name typed; LabelRequired when the user has an
+	// authenticator already, so that the two can be told apart.
+	Label         string
+	LabelRequired bool
+	// Field names the field a refusal is about ("totp", "userLabel").
+	Field string
+}
 
 // Param is one name and value of a form.
 type Param struct{ Name, Value string }
