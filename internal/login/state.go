@@ -16,8 +16,10 @@ import (
 // Steps of a login in progress.
 const (
 	stepLogin          = "login"
+	stepRequiredAction = "required_action"
+	// stepUpdatePassword is the step of logins stored before every
+	// required action had its page: loadState reads it as UPDATE_PASSWORD.
 	stepUpdatePassword = "update_password"
-	stepConfigureTOTP  = "configure_totp"
 	stepConsent        = "consent"
 	stepLogoutConfirm  = "logout_confirm"
 )
@@ -25,8 +27,7 @@ const (
 // stepAction is the login-actions path segment each step posts to (Keycloak's).
 var stepAction = map[string]string{
 	stepLogin:          "authenticate",
-	stepUpdatePassword: "required-action",
-	stepConfigureTOTP:  "required-action",
+	stepRequiredAction: "required-action",
 	stepConsent:        "consent",
 }
 
@@ -56,6 +57,9 @@ type authRequest struct {
 	// verification page, device.go): it ends with a decision on that
 	// user code instead of an authorization response.
 	DeviceUserCode string `json:"device_user_code,omitempty"`
+	// KcAction is the kc_action parameter: a required action the
+	// application asks the user to perform (application-initiated action).
+	KcAction string `json:"kc_action,omitempty"`
 }
 
 // loginState is a login (or logout) in progress: the data of a
@@ -81,6 +85,15 @@ type loginState struct {
 	SSOSession string `json:"sso_session,omitempty"`
 
 	Logout *logoutRequest `json:"logout,omitempty"`
+
+	// Action is the required action whose page the login waits on
+	// (stepRequiredAction); Skipped are actions that did not apply.
+	Action  string   `json:"action,omitempty"`
+	Skipped []string `json:"skipped,omitempty"`
+	// AIA is the application-initiated action (kc_action) and its outcome.
+	AIA *kcAction `json:"aia,omitempty"`
+	// Locale is the locale the user picked on the pages (kc_locale).
+	Locale string `json:"locale,omitempty"`
 }
 
 // randomToken returns n random bytes, base64url: session codes, tab ids,
@@ -139,6 +152,9 @@ func (h *Handler) loadState(r *http.Request, rl realm.Realm, p params) (string, 
 	}
 	if !equalSecret(cookie.Value, st.Browser) {
 		return "", st, &pageError{Status: http.StatusBadRequest, Key: "invalidCodeMessage", Realm: &rl, Err: errors.New("AUTH_SESSION_ID of another browser")}
+	}
+	if st.Step == stepUpdatePassword {
+		st.Step, st.Action = stepRequiredAction, actionUpdatePassword
 	}
 	if p.get("tab_id") != st.TabID || (st.Req.ClientID != "" && p.get("client_id") != st.Req.ClientID) {
 		return "", st, &pageError{Status: http.StatusBadRequest, Key: "invalidCodeMessage", Realm: &rl, Err: errors.New("tab or client mismatch")}

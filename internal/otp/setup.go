@@ -16,13 +16,14 @@ import (
 
 	potp "github.com/pquerna/otp"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
 // RequiredAction is the required action that sets up an authenticator app.
-const RequiredAction = "CONFIGURE_TOTP"
+const RequiredAction = authn.ActionConfigureTOTP
 
 // secretLength and secretAlphabet make secrets shaped like Keycloak's: 20
 // letters and digits, whose bytes are the HMAC key (about 119 bits).

@@ -45,6 +45,14 @@ type Page struct {
 	// PasswordHint is the password policy text on the update-password form.
 	PasswordHint string
 
+	// Required action pages: CancelAIA adds the button that declines an
+	// action an application asked for (kc_action); Fields are the inputs
+	// of the update-profile form; Subject names what a confirmation
+	// (delete a credential) is about.
+	CancelAIA bool
+	Fields    []Field
+	Subject   string
+
 	// form_post response: the redirect URI and the parameters to post.
 	PostTo string
 	Params []Param
@@ -99,6 +107,14 @@ type TOTPSetup struct {
 	LabelRequired bool
 	// Field names the field a refusal is about ("totp", "userLabel").
 	Field string
+}
+
+// Field is one input of a form built from the user profile: its form
+// name, its label (translated), its value, whether it is required or read
+// only, its input type, and the error of the last submission.
+type Field struct {
+	Name, Label, Value, Type, Error string
+	Required, ReadOnly              bool
 }
 
 // Param is one name and value of a form.

@@ -103,3 +103,54 @@ func TestConfigureTOTPRequiredAction(t *testing.T) {
 		}
 	})
 }
+
+// TestConfigureTOTPByApplication is the account console's "Set up
+// authenticator application": kc_action=CONFIGURE_TOTP on a signed-in
+// browser shows the setup page; a second device needs a name; the answer
+// says kc_action_status=success, or cancelled when the user declines.
+func TestConfigureTOTPByApplication(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{})
+		b := e.browser()
+		if res := e.login(b, b.get(e.codeRequest(nil)), "alice", alicePassword); res.status != http.StatusFound {
+			t.Fatalf("login: %d %s", res.status, res.body)
+		}
+		setUp := func(label string) response {
+			t.Helper()
+			page := b.get(e.codeRequest(map[string]string{"kc_action": "CONFIGURE_TOTP"}))
+			if page.status != http.StatusOK || !strings.Contains(page.body, `id="kc-totp-secret-qr-code"`) || !strings.Contains(page.body, `id="kc-cancel-aia"`) {
+				t.Fatalf("setup page: %d %s", page.status, page.body)
+			}
+			action, fields := e.form(page)
+			key := base32.StdEncoding.EncodeToString([]byte(fields.Get("totpSecret")))
+			code, _ := totp.GenerateCodeCustom(key, e.clock.Now(), totp.ValidateOpts{Period: 30, Digits: potp.DigitsSix, Algorithm: potp.AlgorithmSHA1})
+			fields.Set("totp", code)
+			fields.Set("userLabel", label)
+			return b.post(action, fields)
+		}
+		res := setUp("")
+		if res.status != http.StatusFound || res.location(t).Query().Get("kc_action_status") != "success" || res.location(t).Query().Get("code") == "" {
+			t.Fatalf("first device: %d %s %s", res.status, res.header.Get("Location"), res.body)
+		}
+		if res := setUp(""); res.status != http.StatusOK || !strings.Contains(res.body, "Please specify device name.") {
+			t.Errorf("unnamed second device: %d %s", res.status, res.body)
+		}
+		if res := setUp("laptop"); res.status != http.StatusFound || res.location(t).Query().Get("kc_action_status") != "success" {
+			t.Errorf("second device: %d %s", res.status, res.header.Get("Location"))
+		}
+		page := b.get(e.codeRequest(map[string]string{"kc_action": "CONFIGURE_TOTP"}))
+		action, fields := e.form(page)
+		fields.Set("cancel-aia", "true")
+		if res := b.post(action, fields); res.status != http.StatusFound || res.location(t).Query().Get("kc_action_status") != "cancelled" {
+			t.Errorf("cancel: %d %s", res.status, res.header.Get("Location"))
+		}
+		cs, _ := e.db.ListCredentials(context.Background(), e.user("alice").ID)
+		var labels []string
+		for _, c := range cs {
+			labels = append(labels, c.Type+":"+c.UserLabel)
+		}
+		if strings.Join(labels, ",") != "password:,otp:,otp:laptop" {
+			t.Errorf("credentials: %v", labels)
+		}
+	})
+}
