@@ -207,6 +207,14 @@ var messagesEN = map[string]string{
 	"accountUpdatedMessage":                   "Your account has been updated.",
 	"accountSigningInDescription":             "Configure ways to sign in.", // Gatehouse
 	"basic-authentication":                    "Basic authentication",
+	"two-factor":                              "Two-factor authentication",
+	"otp-display-name":                        "Authenticator application",
+	"otp-help-text":                           "Enter a verification code from authenticator application.",
+	"accountSetUpOTP":                         "Set up authenticator application",
+	"accountNoOTP":                            "Authenticator application is not set up.",
+	"accountOTPCreated":                       "Set up",                               // Gatehouse
+	"accountRemoveOTP":                        "Remove",                               // Gatehouse
+	"accountRemoveOTPLabel":                   "Remove authenticator application {0}", // Gatehouse
 	"password-display-name":                   "Password",
 	"password-help-text":                      "Sign in by entering your password.",
 	"accountPasswordCreated":                  "Set",                       // Gatehouse
