@@ -11,8 +11,10 @@ import (
 	"testing"
 
 	potp "github.com/pquerna/otp"
+	"github.com/pquerna/otp/hotp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -153,4 +155,48 @@ func TestConfigureTOTPByApplication(t *testing.T) {
 			t.Errorf("credentials: %v", labels)
 		}
 	})
+}
+
+// TestConfigureHOTP: under an HOTP policy the page names a counter-based
+// app and its first counter, the first code is the one at that counter,
+// and UPDATE_TOTP is recorded with no secret or code in its details.
+func TestConfigureHOTP(t *testing.T) {
+	e := newEnv(t, func(r *realm.Realm) {
+		r.EventsEnabled = true
+		r.OTPPolicy = &realm.OTPPolicy{Type: "hotp", Algorithm: "HmacSHA256", Digits: 8, InitialCounter: 4, LookAheadWindow: 1, Period: 30}
+	})
+	e.addUser("hana", "hana-pw", func(u *realmUser) { u.RequiredActions = []string{"CONFIGURE_TOTP"} })
+	b := e.browser()
+	page := e.login(b, b.get(e.codeRequest(nil)), "hana", "hana-pw")
+	m := regexp.MustCompile(`<a href="([^"]*)" id="mode-manual">`).FindStringSubmatch(page.body)
+	if m == nil {
+		t.Fatalf("setup page: %s", page.body)
+	}
+	manual := b.get(e.srv.URL + html.UnescapeString(m[1]))
+	for _, want := range []string{"Counter-based", "SHA256", "Digits: 8", "Counter: 4", "FreeOTP"} {
+		if !strings.Contains(manual.body, want) {
+			t.Errorf("manual page lacks %q", want)
+		}
+	}
+	if strings.Contains(manual.body, "Google Authenticator") {
+		t.Error("an app without counters is suggested")
+	}
+	action, fields := e.form(manual)
+	key := base32.StdEncoding.EncodeToString([]byte(fields.Get("totpSecret")))
+	code, err := hotp.GenerateCodeCustom(key, 4, hotp.ValidateOpts{Digits: potp.DigitsEight, Algorithm: potp.AlgorithmSHA256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields.Set("totp", code)
+	if res := b.post(action, fields); res.status != http.StatusFound {
+		t.Fatalf("HOTP setup: %d %s", res.status, res.body)
+	}
+	cs, _ := e.db.ListCredentials(context.Background(), e.user("hana").ID)
+	if len(cs) != 2 || cs[1].CredentialData != `{"subType":"hotp","digits":8,"counter":5,"period":30,"algorithm":"HmacSHA256"}` {
+		t.Errorf("credentials: %+v", cs)
+	}
+	evs, err := e.db.ListEvents(context.Background(), e.realm.ID, store.EventQuery{Types: []string{"UPDATE_TOTP"}, Max: -1})
+	if err != nil || len(evs) != 1 || evs[0].UserID != e.user("hana").ID || len(evs[0].Details) != 2 || evs[0].Details["credential_type"] != "otp" {
+		t.Fatalf("UPDATE_TOTP events: %+v %v", evs, err)
+	}
 }
