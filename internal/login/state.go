@@ -19,6 +19,9 @@ const (
 	stepUpdatePassword = "update_password"
 	stepConsent        = "consent"
 	stepLogoutConfirm  = "logout_confirm"
+	stepResetPassword  = "reset_credentials" // "forgot password": who?
+	stepVerifyEmail    = "verify_email"
+	stepRegister       = "registration"
 )
 
 // stepAction is the login-actions path segment each step posts to (Keycloak's).
@@ -26,6 +29,9 @@ var stepAction = map[string]string{
 	stepLogin:          "authenticate",
 	stepUpdatePassword: "required-action",
 	stepConsent:        "consent",
+	stepResetPassword:  "reset-credentials",
+	stepVerifyEmail:    "required-action",
+	stepRegister:       "registration",
 }
 
 // authRequest is a validated authorization request.
@@ -79,6 +85,23 @@ type loginState struct {
 	SSOSession string `json:"sso_session,omitempty"`
 
 	Logout *logoutRequest `json:"logout,omitempty"`
+
+	// Email is set when the login came from a link in an email (an action
+	// token) rather than from the login form.
+	Email *emailLink `json:"email,omitempty"`
+	// VerifySent is when the verify-email page last mailed its link.
+	VerifySent int64 `json:"verify_sent,omitempty"`
+}
+
+// emailLink is what an action token asked of a login: its type, the
+// required actions still to perform, where the browser goes when they are
+// done. Standalone is a link opened outside any login: it ends on a page of
+// its own rather than at the client.
+type emailLink struct {
+	Type        string   `json:"type"`
+	Actions     []string `json:"actions,omitempty"`
+	RedirectURI string   `json:"redirect_uri,omitempty"`
+	Standalone  bool     `json:"standalone,omitempty"`
 }
 
 // randomToken returns n random bytes, base64url: session codes, tab ids,

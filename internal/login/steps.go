@@ -3,6 +3,7 @@ package login
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
@@ -10,6 +11,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/token"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -22,21 +24,39 @@ const actionUpdatePassword = "UPDATE_PASSWORD"
 // actions, then consent, then the code. id is the login in progress ("" when
 // an SSO session made a stored one unnecessary so far).
 func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState, u user.User) error {
-	if len(u.RequiredActions) > 0 {
-		if hasPrompt(st.Req, "none") {
-			return h.redirectError(w, r, rl, st.Req, "interaction_required", "")
+	if st.Email != nil {
+		done, err := h.emailStep(w, r, rl, c, id, st, u)
+		if done {
+			return err
 		}
+		st.Email = nil
+	}
+	if len(u.RequiredActions) > 0 {
 		var other []string
+		needPassword, needVerify := false, false
 		for _, a := range u.RequiredActions {
-			if a != actionUpdatePassword {
+			switch {
+			case a == actionUpdatePassword:
+				needPassword = true
+			case a == actionVerifyEmail:
+				// An account without an address has nothing to verify.
+				needVerify = needVerify || u.Email != ""
+			default:
 				other = append(other, a)
 			}
 		}
-		if len(other) > 0 {
-			return h.needsAction(w, r, rl, st, other)
+		if (needPassword || needVerify || len(other) > 0) && hasPrompt(st.Req, "none") {
+			return h.redirectError(w, r, rl, st.Req, "interaction_required", "")
 		}
-		st.Step = stepUpdatePassword
-		return h.enterStep(w, r, rl, c, id, st, u)
+		switch {
+		case len(other) > 0:
+			return h.needsAction(w, r, rl, st, other)
+		case needPassword:
+			st.Step = stepUpdatePassword
+			return h.enterStep(w, r, rl, c, id, st, u)
+		case needVerify:
+			return h.enterVerifyEmail(w, r, rl, c, id, st, u)
+		}
 	}
 	if device := st.Req.DeviceUserCode != ""; c.ConsentRequired || device {
 		scopes, err := h.consentScopes(r.Context(), rl, c, u.ID, st.Req)
@@ -95,6 +115,16 @@ func (h *Handler) showStepPage(w http.ResponseWriter, r *http.Request, rl realm.
 		}
 		h.render(w, r, &rl, http.StatusOK, "update-password.html", p)
 		return nil
+	case stepVerifyEmail:
+		p := h.page(r, &rl, "emailVerifyTitle", st.Req.UILocales)
+		p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, u.Email
+		p.Message = msg
+		h.render(w, r, &rl, http.StatusOK, "login-verify-email.html", p)
+		return nil
+	case stepResetPassword:
+		return h.showResetPage(w, r, rl, id, st, "", msg)
+	case stepRegister:
+		return h.showRegisterPage(w, r, rl, id, st, nil, nil)
 	case stepConsent:
 		scopes, err := h.consentScopes(r.Context(), rl, c, u.ID, st.Req)
 		if err != nil {
@@ -132,19 +162,33 @@ func clientName(locale string, c client.Client) string {
 // attempt, shown with the username it was made with. The password is never
 // sent back.
 func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request, rl realm.Realm, id string, st loginState, username, errKey string, rememberMe bool) error {
-	p := h.page(r, &rl, "loginAccountTitle", st.Req.UILocales)
-	p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, username
-	p.UsernameLabel = "username"
-	if rl.LoginWithEmailAllowed {
-		p.UsernameLabel = "usernameOrEmail"
-	}
-	p.ShowRememberMe, p.RememberMe = rl.RememberMe, rememberMe
+	p := h.loginPage(r, rl, id, st, username, rememberMe)
 	if errKey != "" {
 		p.Message, p.FieldError = &ui.Message{Type: "error", Text: p.T(errKey)}, true
 	}
 	// A failed login is answered 200 with the form again, as Keycloak does.
 	h.render(w, r, &rl, http.StatusOK, "login.html", p)
 	return nil
+}
+
+// loginPage is the login form's page data, with the "forgot password" and
+// "register" links where the realm allows them.
+func (h *Handler) loginPage(r *http.Request, rl realm.Realm, id string, st loginState, username string, rememberMe bool) ui.Page {
+	p := h.page(r, &rl, "loginAccountTitle", st.Req.UILocales)
+	st.Step = stepLogin
+	p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, username
+	p.UsernameLabel = "username"
+	if rl.LoginWithEmailAllowed {
+		p.UsernameLabel = "usernameOrEmail"
+	}
+	p.ShowRememberMe, p.RememberMe = rl.RememberMe, rememberMe
+	if rl.ResetPasswordAllowed {
+		p.ResetURL = h.resetURL(r, rl, id, st)
+	}
+	if rl.RegistrationAllowed {
+		p.RegisterURL = h.registerURL(r, rl, id, st)
+	}
+	return p
 }
 
 // loginRequest loads what every login-actions POST needs: the realm, the
@@ -202,8 +246,15 @@ func (h *Handler) showStep(w http.ResponseWriter, r *http.Request) error {
 	if st.Logout != nil {
 		return h.showLogoutConfirm(w, r, rl, id, st)
 	}
+	// "Back to login" from the forgot-password or registration page.
+	if r.PathValue("action") == stepAction[stepLogin] && (st.Step == stepResetPassword || st.Step == stepRegister) {
+		st.Step = stepLogin
+		if _, err := h.saveState(r, rl, id, st); err != nil {
+			return err
+		}
+	}
 	var u user.User
-	if st.Step != stepLogin {
+	if st.Step != stepLogin && st.Step != stepResetPassword && st.Step != stepRegister {
 		if u, err = h.loginUser(r, rl, st); err != nil {
 			return err
 		}
@@ -216,6 +267,9 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
 	rl, _, id, st, c, err := h.loginRequest(w, r, true)
 	if err != nil {
 		return err
+	}
+	if st.Step == stepResetPassword || st.Step == stepRegister {
+		st.Step = stepLogin // the browser went back to the login form
 	}
 	if st.Step != stepLogin {
 		// A form posted again after it succeeded (the back button): show
@@ -247,6 +301,9 @@ func (h *Handler) requiredAction(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if st.Step == stepVerifyEmail {
+		return h.verifyEmailAction(w, r, rl, c, id, st)
+	}
 	if st.Step != stepUpdatePassword {
 		return h.showStep(w, r)
 	}
@@ -274,6 +331,12 @@ func (h *Handler) requiredAction(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.passwordUpdated(r, rl, c, u)
+	if st.Email != nil {
+		st.Email.Actions = slices.DeleteFunc(st.Email.Actions, func(a string) bool { return a == actionUpdatePassword })
+		if st.Email.Type == token.ActionResetCredentials {
+			h.passwordReset(r, rl, c, u)
+		}
+	}
 	if u, err = h.loginUser(r, rl, st); err != nil {
 		return err
 	}

@@ -209,7 +209,12 @@ func (s *Sender) Send(ctx context.Context, st Settings, m Message) error {
 		return fmt.Errorf("mail: MAIL FROM: %w", err)
 	}
 	if err := c.Rcpt(to.Address); err != nil {
-		return fmt.Errorf("mail: RCPT TO refused: %w", err)
+		// The server's reply usually quotes the address: only its code is kept.
+		var te *textproto.Error
+		if errors.As(err, &te) {
+			return fmt.Errorf("mail: recipient refused (%d)", te.Code)
+		}
+		return errors.New("mail: recipient refused")
 	}
 	wc, err := c.Data()
 	if err != nil {

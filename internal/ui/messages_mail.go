@@ -59,7 +59,11 @@ var mailMessagesEN = map[string]string{
 	"expiredActionMessage":                   "Action expired. Please continue with login now.",
 	"expiredActionTokenNoSessionMessage":     "Action expired.",
 	"expiredActionTokenSessionExistsMessage": "Action expired. Please start again.",
-	"accountPasswordUpdatedNotice":           "Your password has been updated.", // Gatehouse
+	"accountDisabledMessage":                 "Account is disabled, contact your administrator.",
+	"staleEmailVerificationLink":             "The link you clicked is an old stale link and is no longer valid. Maybe you have already verified your email.",
+	"resetCredentialNotAllowedMessage":       "Reset Credential not allowed",
+	"invalidRegistrationMessage":             "Invalid registration.", // Gatehouse
+	"accountUpdatedTitle":                    "Account updated",       // Gatehouse
 }
 
 var mailMessagesDE = map[string]string{

@@ -30,6 +30,15 @@ type Page struct {
 	// FieldError marks the credential fields invalid (aria-invalid).
 	FieldError bool
 
+	// ResetURL and RegisterURL are the login page's "forgot password" and
+	// "register" links, shown when the realm allows them.
+	ResetURL    string
+	RegisterURL string
+	// Fields are the registration form's inputs; ShowTerms adds the terms
+	// and conditions checkbox.
+	Fields    []Field
+	ShowTerms bool
+
 	// UserCode is what the user typed on the device verification page.
 	UserCode string
 
@@ -56,6 +65,12 @@ type Page struct {
 	// texts are the realm's own texts for the page's locale, which replace
 	// the catalogue's (WithTexts).
 	texts map[string]string
+}
+
+// Field is one input of a form built from a list: its name, label (a
+// message key), input type, value, autocomplete hint and error text.
+type Field struct {
+	Name, Label, Type, Value, Autocomplete, Error string
 }
 
 // Message is a text shown in a page's alert area.
