@@ -26,14 +26,14 @@ type Mailer struct {
 // ActionLink is the URL of an action token in realm realmURL, Keycloak's:
 // /login-actions/action-token?key=…&client_id=…&tab_id=….
 func ActionLink(realmURL, jwt, clientID, tabID string) string {
-	q := url.Values{"key": {jwt}}
+	link := realmURL + "/login-actions/action-token?key=" + url.QueryEscape(jwt)
 	if clientID != "" {
-		q.Set("client_id", clientID)
+		link += "&client_id=" + url.QueryEscape(clientID)
 	}
 	if tabID != "" {
-		q.Set("tab_id", tabID)
+		link += "&tab_id=" + url.QueryEscape(tabID)
 	}
-	return realmURL + "/login-actions/action-token?" + q.Encode()
+	return link
 }
 
 // SendAction signs a and mails u the message of kind holding its link.
