@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/events"
 	"github.com/gatehouse-iam/gatehouse/internal/mail"
@@ -18,8 +19,8 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
-// Required actions an email link can carry out here.
-const actionVerifyEmail = "VERIFY_EMAIL"
+// actionVerifyEmail is the required action an email link completes.
+const actionVerifyEmail = authn.ActionVerifyEmail
 
 // mailer is the handler's Mailer, or one sending with the defaults.
 func (h *Handler) mailer() *mail.Mailer {
@@ -195,21 +196,37 @@ func (h *Handler) actionTokenFailed(r *http.Request, rl realm.Realm, a token.Act
 		UserID: a.UserID, IPAddress: clientIP(r), Error: code, Details: map[string]string{events.DetailAction: a.Type}})
 }
 
-// emailStep runs what an email link still asks of a login: the new password
-// page while UPDATE_PASSWORD is pending, a page of its own for an action
-// this server does not perform, and, for a standalone link, the closing
-// page (with a link back to the application when the token named one).
-// done is false when the login goes on as any other (to the client).
-func (h *Handler) emailStep(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState, u user.User) (done bool, err error) {
-	if len(st.Email.Actions) > 0 {
-		if st.Email.Actions[0] == actionUpdatePassword {
-			st.Step = stepUpdatePassword
-			return true, h.enterStep(w, r, rl, c, id, st, u)
+// emailStep runs what an email link still asks of a login: the page of
+// each required action the token named (the required-action registry's,
+// as any login's), needsAction for one without a page, and, for a
+// standalone link, the closing page (with a link back to the application
+// when the token named one). done is false when the login goes on as any
+// other (the user's own required actions, then the client).
+func (h *Handler) emailStep(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st *loginState, u user.User) (done bool, err error) {
+	st.Email.Actions = slices.DeleteFunc(st.Email.Actions, func(a string) bool { return slices.Contains(st.Skipped, a) })
+	for len(st.Email.Actions) > 0 {
+		name := st.Email.Actions[0]
+		page, ok := actionPages[name]
+		if !ok {
+			return true, h.needsAction(w, r, rl, *st, st.Email.Actions)
 		}
-		return true, h.needsAction(w, r, rl, st, st.Email.Actions)
+		cfg, err := h.Store.GetAuthConfig(r.Context(), rl.ID)
+		if err != nil {
+			return true, err
+		}
+		s, _ := authn.ActionSetting(cfg, name)
+		st.Step, st.Action = stepRequiredAction, name
+		if id, *st, err = h.enter(w, r, rl, id, *st); err != nil {
+			return true, err
+		}
+		run := &actionRun{h: h, w: w, r: r, Realm: rl, Client: c, ID: id, State: st, User: u, Setting: s}
+		shown, err := page.Challenge(run, nil)
+		if err != nil || shown {
+			return true, err
+		}
+		st.Email.Actions = st.Email.Actions[1:]
 	}
 	if !st.Email.Standalone {
-		st.Email = nil
 		return false, nil
 	}
 	if id != "" {
@@ -226,6 +243,19 @@ func (h *Handler) emailStep(w http.ResponseWriter, r *http.Request, rl realm.Rea
 	p.ContinueTo = st.Email.RedirectURI
 	h.render(w, r, &rl, http.StatusOK, "message.html", p)
 	return true, nil
+}
+
+// emailActionDone notes that the required action of st finished in a login
+// an email link started: it leaves the link's list, and a new password
+// chosen through a reset-credentials link is RESET_PASSWORD as well.
+func (h *Handler) emailActionDone(r *http.Request, rl realm.Realm, c client.Client, st *loginState, u user.User) {
+	if st.Email == nil {
+		return
+	}
+	st.Email.Actions = slices.DeleteFunc(st.Email.Actions, func(a string) bool { return a == st.Action })
+	if st.Email.Type == token.ActionResetCredentials && st.Action == actionUpdatePassword {
+		h.passwordReset(r, rl, c, u)
+	}
 }
 
 // sendLink mails u an action link of typ for the login id in the
@@ -253,37 +283,4 @@ func (h *Handler) sendLink(r *http.Request, rl realm.Realm, c client.Client, id 
 		}
 		h.recorder().Record(ctx, rl, e)
 	}()
-}
-
-// enterVerifyEmail stores the login at the verify-email page, mails the
-// link (its token names this login, so the link continues it in this
-// browser) and shows the page.
-func (h *Handler) enterVerifyEmail(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState, u user.User) error {
-	st.Step = stepVerifyEmail
-	id, st, err := h.enter(w, r, rl, id, st)
-	if err != nil {
-		return err
-	}
-	h.sendLink(r, rl, c, id, st, u, token.ActionVerifyEmail)
-	return h.showStepPage(w, r, rl, c, id, st, u, nil)
-}
-
-// verifyEmailAction serves the verify-email page's POST: the login goes on
-// once the address is verified (in another browser, say); until then the
-// page offers to send the link again.
-func (h *Handler) verifyEmailAction(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState) error {
-	u, err := h.loginUser(r, rl, st)
-	if err != nil {
-		return err
-	}
-	if !slices.Contains(u.RequiredActions, actionVerifyEmail) || u.Email == "" {
-		return h.proceed(w, r, rl, c, id, st, u)
-	}
-	var msg *ui.Message
-	if posted(r, "resend") != "" {
-		h.sendLink(r, rl, c, id, st, u, token.ActionVerifyEmail)
-		locale := h.page(r, &rl, "", st.Req.UILocales).Lang
-		msg = &ui.Message{Type: "success", Text: ui.Text(locale, "emailSentMessage")}
-	}
-	return h.showStepPage(w, r, rl, c, id, st, u, msg)
 }

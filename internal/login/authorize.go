@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/pkce"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/ui"
 )
 
 // authorize serves the authorization endpoint (OpenID Connect Core §3.1.2),
@@ -158,6 +159,7 @@ func (h *Handler) checkRequest(ctx context.Context, rl realm.Realm, c client.Cli
 	req.Nonce = p.get("nonce")
 	req.LoginHint = p.get("login_hint")
 	req.UILocales = p.get("ui_locales")
+	req.KcAction = p.get("kc_action")
 	method, desc := pkce.CheckChallenge(pkce.RequiredMethod(rl, c), p.get("code_challenge"), p.get("code_challenge_method"))
 	if desc != "" {
 		return "invalid_request", desc
@@ -208,20 +210,34 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 	if ok && req.MaxAge >= 0 && (req.MaxAge == 0 || h.now()-sso.us.AuthTime > req.MaxAge) {
 		reauth = true
 	}
+	// An application-initiated action asks for a login as recent as the
+	// action's max_auth_age (a password change needs a fresh one).
+	if ok && !reauth {
+		if reauth, err = h.needsReauth(r, rl, req, sso.us.AuthTime); err != nil {
+			return err
+		}
+	}
 	if ok && !reauth {
 		st := loginState{Client: c.ID, Req: req, UserID: sso.user.ID, AuthTime: sso.us.AuthTime,
-			RememberMe: sso.us.RememberMe, SSOSession: sso.us.ID}
+			RememberMe: sso.us.RememberMe, SSOSession: sso.us.ID, AIA: parseKcAction(req.KcAction)}
 		return h.proceed(w, r, rl, c, "", st, sso.user)
 	}
 	if hasPrompt(req, "none") {
 		return h.redirectError(w, r, rl, req, "login_required", "")
 	}
-	st := loginState{Step: stepLogin, Client: c.ID, Req: req}
+	st := loginState{Step: stepLogin, Client: c.ID, Req: req, AIA: parseKcAction(req.KcAction)}
+	if l, ok := chosenLocale(rl, params{"kc_locale": r.URL.Query().Get("kc_locale")}); ok {
+		st.Locale, st.Req.UILocales = l, l
+	}
 	id, st, err := h.enter(w, r, rl, "", st)
 	if err != nil {
 		return err
 	}
-	return h.showLogin(w, r, rl, id, st, req.LoginHint, "", false)
+	hint := req.LoginHint
+	if ok && hint == "" {
+		hint = sso.user.Username // signing in again as the same user
+	}
+	return h.showLogin(w, r, rl, id, st, hint, "", false)
 }
 
 // enter stores a login that waits for the browser, bound to this browser's
@@ -234,4 +250,19 @@ func (h *Handler) enter(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 	}
 	id, err := h.saveState(r, rl, id, st)
 	return id, st, err
+}
+
+// chosenLocale is the kc_locale parameter when the realm speaks that
+// language: internationalization on, and the locale among the realm's
+// supported ones (the theme's when the realm lists none).
+func chosenLocale(rl realm.Realm, p params) (string, bool) {
+	l := p.get("kc_locale")
+	if l == "" || len(l) > 32 || !rl.InternationalizationEnabled {
+		return "", false
+	}
+	supported := rl.SupportedLocales
+	if len(supported) == 0 {
+		supported = ui.Locales()
+	}
+	return l, slices.Contains(supported, l)
 }

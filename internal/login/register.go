@@ -35,10 +35,6 @@ const (
 	authTerms     = "registration-terms-and-conditions"
 )
 
-// termsAttribute is the user attribute that records when the terms were
-// accepted (epoch seconds), Keycloak's.
-const termsAttribute = "terms_and_conditions"
-
 // registerURL is the login page's "register" link for the login id.
 func (h *Handler) registerURL(r *http.Request, rl realm.Realm, id string, st loginState) string {
 	st.Step = stepRegister
@@ -238,6 +234,7 @@ func (h *Handler) showRegisterPage(w http.ResponseWriter, r *http.Request, rl re
 		ui.Field{Name: "password", Label: "password", Type: "password", Autocomplete: "new-password"},
 		ui.Field{Name: "password-confirm", Label: "passwordConfirm", Type: "password", Autocomplete: "new-password"})
 	for i := range fields {
+		fields[i].Label = p.T(fields[i].Label)
 		if fields[i].Type != "password" {
 			fields[i].Value = form[fields[i].Name]
 		}

@@ -16,21 +16,22 @@ import (
 // Steps of a login in progress.
 const (
 	stepLogin          = "login"
+	stepRequiredAction = "required_action"
+	// stepUpdatePassword is the step of logins stored before every
+	// required action had its page: loadState reads it as UPDATE_PASSWORD.
 	stepUpdatePassword = "update_password"
 	stepConsent        = "consent"
 	stepLogoutConfirm  = "logout_confirm"
 	stepResetPassword  = "reset_credentials" // "forgot password": who?
-	stepVerifyEmail    = "verify_email"
 	stepRegister       = "registration"
 )
 
 // stepAction is the login-actions path segment each step posts to (Keycloak's).
 var stepAction = map[string]string{
 	stepLogin:          "authenticate",
-	stepUpdatePassword: "required-action",
+	stepRequiredAction: "required-action",
 	stepConsent:        "consent",
 	stepResetPassword:  "reset-credentials",
-	stepVerifyEmail:    "required-action",
 	stepRegister:       "registration",
 }
 
@@ -60,6 +61,9 @@ type authRequest struct {
 	// verification page, device.go): it ends with a decision on that
 	// user code instead of an authorization response.
 	DeviceUserCode string `json:"device_user_code,omitempty"`
+	// KcAction is the kc_action parameter: a required action the
+	// application asks the user to perform (application-initiated action).
+	KcAction string `json:"kc_action,omitempty"`
 }
 
 // loginState is a login (or logout) in progress: the data of a
@@ -86,11 +90,20 @@ type loginState struct {
 
 	Logout *logoutRequest `json:"logout,omitempty"`
 
+	// Action is the required action whose page the login waits on
+	// (stepRequiredAction); Skipped are actions that did not apply.
+	Action  string   `json:"action,omitempty"`
+	Skipped []string `json:"skipped,omitempty"`
+	// AIA is the application-initiated action (kc_action) and its outcome.
+	AIA *kcAction `json:"aia,omitempty"`
+	// Locale is the locale the user picked on the pages (kc_locale).
+	Locale string `json:"locale,omitempty"`
+
 	// Email is set when the login came from a link in an email (an action
 	// token) rather than from the login form.
 	Email *emailLink `json:"email,omitempty"`
-	// VerifySent is when the verify-email page last mailed its link.
-	VerifySent int64 `json:"verify_sent,omitempty"`
+	// VerifySent: the verify-email page has mailed its link in this login.
+	VerifySent bool `json:"verify_sent,omitempty"`
 }
 
 // emailLink is what an action token asked of a login: its type, the
@@ -160,6 +173,9 @@ func (h *Handler) loadState(r *http.Request, rl realm.Realm, p params) (string, 
 	}
 	if !equalSecret(cookie.Value, st.Browser) {
 		return "", st, &pageError{Status: http.StatusBadRequest, Key: "invalidCodeMessage", Realm: &rl, Err: errors.New("AUTH_SESSION_ID of another browser")}
+	}
+	if st.Step == stepUpdatePassword {
+		st.Step, st.Action = stepRequiredAction, actionUpdatePassword
 	}
 	if p.get("tab_id") != st.TabID || (st.Req.ClientID != "" && p.get("client_id") != st.Req.ClientID) {
 		return "", st, &pageError{Status: http.StatusBadRequest, Key: "invalidCodeMessage", Realm: &rl, Err: errors.New("tab or client mismatch")}

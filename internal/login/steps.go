@@ -3,60 +3,33 @@ package login
 import (
 	"errors"
 	"net/http"
-	"slices"
-	"strconv"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
-	"github.com/gatehouse-iam/gatehouse/internal/token"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
-// actionUpdatePassword is the one required action the login flow performs.
-const actionUpdatePassword = "UPDATE_PASSWORD"
+// actionUpdatePassword is the required action that sets a new password.
+const actionUpdatePassword = authn.ActionUpdatePassword
 
 // proceed takes a login whose user is known to its next step: required
 // actions, then consent, then the code. id is the login in progress ("" when
 // an SSO session made a stored one unnecessary so far).
 func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState, u user.User) error {
 	if st.Email != nil {
-		done, err := h.emailStep(w, r, rl, c, id, st, u)
+		done, err := h.emailStep(w, r, rl, c, id, &st, u)
 		if done {
 			return err
 		}
 		st.Email = nil
 	}
-	if len(u.RequiredActions) > 0 {
-		var other []string
-		needPassword, needVerify := false, false
-		for _, a := range u.RequiredActions {
-			switch {
-			case a == actionUpdatePassword:
-				needPassword = true
-			case a == actionVerifyEmail:
-				// An account without an address has nothing to verify.
-				needVerify = needVerify || u.Email != ""
-			default:
-				other = append(other, a)
-			}
-		}
-		if (needPassword || needVerify || len(other) > 0) && hasPrompt(st.Req, "none") {
-			return h.redirectError(w, r, rl, st.Req, "interaction_required", "")
-		}
-		switch {
-		case len(other) > 0:
-			return h.needsAction(w, r, rl, st, other)
-		case needPassword:
-			st.Step = stepUpdatePassword
-			return h.enterStep(w, r, rl, c, id, st, u)
-		case needVerify:
-			return h.enterVerifyEmail(w, r, rl, c, id, st, u)
-		}
+	if shown, err := h.requiredActions(w, r, rl, c, id, &st, &u); shown || err != nil {
+		return err
 	}
 	if device := st.Req.DeviceUserCode != ""; c.ConsentRequired || device {
 		scopes, err := h.consentScopes(r.Context(), rl, c, u.ID, st.Req)
@@ -75,7 +48,7 @@ func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, rl realm.Realm
 }
 
 // needsAction explains that the account needs a required action this server
-// cannot perform yet (verify email, OTP …); the login stops there.
+// has no page for; the login stops there.
 func (h *Handler) needsAction(w http.ResponseWriter, r *http.Request, rl realm.Realm, st loginState, actions []string) error {
 	p := h.page(r, &rl, "accountNeedsActionTitle", st.Req.UILocales)
 	names := ""
@@ -103,24 +76,16 @@ func (h *Handler) enterStep(w http.ResponseWriter, r *http.Request, rl realm.Rea
 // error of the last attempt) when not nil.
 func (h *Handler) showStepPage(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState, u user.User, msg *ui.Message) error {
 	switch st.Step {
-	case stepUpdatePassword:
-		p := h.page(r, &rl, "updatePasswordTitle", st.Req.UILocales)
-		p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, u.Username
-		if n := user.PolicyMinLength(rl.PasswordPolicy); n > 0 {
-			p.PasswordHint = p.T("passwordMinLengthHint", strconv.Itoa(n))
+	case stepRequiredAction:
+		run, page, err := h.currentAction(w, r, rl, c, id, &st, u)
+		if err != nil {
+			return err
 		}
-		p.Message = &ui.Message{Type: "warning", Text: p.T("updatePasswordMessage")}
-		if msg != nil {
-			p.Message, p.FieldError = msg, true
+		if shown, err := page.Challenge(run, msg); shown || err != nil {
+			return err
 		}
-		h.render(w, r, &rl, http.StatusOK, "update-password.html", p)
-		return nil
-	case stepVerifyEmail:
-		p := h.page(r, &rl, "emailVerifyTitle", st.Req.UILocales)
-		p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, u.Email
-		p.Message = msg
-		h.render(w, r, &rl, http.StatusOK, "login-verify-email.html", p)
-		return nil
+		st.Skipped = append(st.Skipped, st.Action)
+		return h.proceed(w, r, rl, c, id, st, u)
 	case stepResetPassword:
 		return h.showResetPage(w, r, rl, id, st, "", msg)
 	case stepRegister:
@@ -216,6 +181,14 @@ func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, csrf bool
 			return rl, p, "", st, c, err
 		}
 	}
+	if l, ok := chosenLocale(rl, p); ok && st.Logout == nil && l != st.Locale {
+		// The user picked a language on the pages: they speak it from now
+		// on, and update_user_locale makes it the user's own at the end.
+		st.Locale, st.Req.UILocales = l, l
+		if _, err := h.saveState(r, rl, id, st); err != nil {
+			return rl, p, "", st, c, err
+		}
+	}
 	if st.Logout != nil {
 		return rl, p, id, st, c, nil
 	}
@@ -292,54 +265,6 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
 		return h.showLogin(w, r, rl, id, st, username, "invalidUserMessage", remember)
 	}
 	st.UserID, st.AuthTime, st.RememberMe, st.SSOSession = u.ID, h.now(), remember, ""
-	return h.proceed(w, r, rl, c, id, st, u)
-}
-
-// requiredAction serves the update-password form's POST.
-func (h *Handler) requiredAction(w http.ResponseWriter, r *http.Request) error {
-	rl, _, id, st, c, err := h.loginRequest(w, r, true)
-	if err != nil {
-		return err
-	}
-	if st.Step == stepVerifyEmail {
-		return h.verifyEmailAction(w, r, rl, c, id, st)
-	}
-	if st.Step != stepUpdatePassword {
-		return h.showStep(w, r)
-	}
-	u, err := h.loginUser(r, rl, st)
-	if err != nil {
-		return err
-	}
-	locale := h.page(r, &rl, "", st.Req.UILocales).Lang
-	retry := func(key string, args ...string) error {
-		return h.showStepPage(w, r, rl, c, id, st, u, &ui.Message{Type: "error", Text: ui.Text(locale, key, args...)})
-	}
-	pw, confirm := posted(r, "password-new"), posted(r, "password-confirm")
-	switch {
-	case pw == "":
-		return retry("missingPasswordMessage")
-	case pw != confirm:
-		return retry("notMatchPasswordMessage")
-	}
-	err = authn.SetPassword(r.Context(), h.Store, rl, u, pw, false, h.Now())
-	var pe *user.PolicyError
-	if errors.As(err, &pe) {
-		return retry(pe.Key, pe.Params...)
-	}
-	if err != nil {
-		return err
-	}
-	h.passwordUpdated(r, rl, c, u)
-	if st.Email != nil {
-		st.Email.Actions = slices.DeleteFunc(st.Email.Actions, func(a string) bool { return a == actionUpdatePassword })
-		if st.Email.Type == token.ActionResetCredentials {
-			h.passwordReset(r, rl, c, u)
-		}
-	}
-	if u, err = h.loginUser(r, rl, st); err != nil {
-		return err
-	}
 	return h.proceed(w, r, rl, c, id, st, u)
 }
 

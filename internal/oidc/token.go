@@ -106,7 +106,9 @@ func (h *Handler) passwordGrant(r *http.Request, form url.Values, rl realm.Realm
 	case authn.Disabled:
 		return tokenResponse{}, badRequest("invalid_grant", "Account disabled")
 	}
-	if len(u.RequiredActions) > 0 {
+	if ok, err := authn.FullySetUp(ctx, h.Store, rl, u, h.Now()); err != nil {
+		return tokenResponse{}, err
+	} else if !ok {
 		return tokenResponse{}, badRequest("invalid_grant", "Account is not fully set up")
 	}
 	if scopes.Offline {

@@ -34,9 +34,8 @@ type Page struct {
 	// "register" links, shown when the realm allows them.
 	ResetURL    string
 	RegisterURL string
-	// Fields are the registration form's inputs; ShowTerms adds the terms
-	// and conditions checkbox.
-	Fields    []Field
+	// ShowTerms adds the terms and conditions checkbox to the registration
+	// form (whose inputs are Fields).
 	ShowTerms bool
 
 	// UserCode is what the user typed on the device verification page.
@@ -48,6 +47,14 @@ type Page struct {
 
 	// PasswordHint is the password policy text on the update-password form.
 	PasswordHint string
+
+	// Required action pages: CancelAIA adds the button that declines an
+	// action an application asked for (kc_action); Fields are the inputs
+	// of the update-profile form; Subject names what a confirmation
+	// (delete a credential) is about.
+	CancelAIA bool
+	Fields    []Field
+	Subject   string
 
 	// form_post response: the redirect URI and the parameters to post.
 	PostTo string
@@ -67,12 +74,6 @@ type Page struct {
 	texts map[string]string
 }
 
-// Field is one input of a form built from a list: its name, label (a
-// message key), input type, value, autocomplete hint and error text.
-type Field struct {
-	Name, Label, Type, Value, Autocomplete, Error string
-}
-
 // Message is a text shown in a page's alert area.
 type Message struct {
 	Type string // "error", "warning", "success", "info"
@@ -82,6 +83,15 @@ type Message struct {
 // FrontChannelApp is one application the front-channel logout page logs
 // out: its display name and its logout URL with the query parameters.
 type FrontChannelApp struct{ Name, URL string }
+
+// Field is one input of a form built from the user profile: its form
+// name, its label (translated), its value, whether it is required or read
+// only, its input type, and the error of the last submission.
+type Field struct {
+	Name, Label, Value, Type, Error string
+	Required, ReadOnly              bool
+	Autocomplete                    string // the browser's autofill hint
+}
 
 // Param is one name and value of a form.
 type Param struct{ Name, Value string }
