@@ -129,68 +129,23 @@ func (c Checker) checkUser(ctx context.Context, rl realm.Realm, u user.User, pas
 		return user.User{}, Invalid, nil
 	}
 	var (
-		err  error
 		ok   bool
 		cred user.Credential
 	)
-	if !rl.BruteForceProtected {
-		if ok, cred, err = c.verify(ctx, c.Store, u, password); err != nil || !ok {
-			return user.User{}, Invalid, err
-		}
-	} else {
-		locked, disabled := false, false
-		err = c.Store.UpdateLoginFailure(ctx, rl.ID, u.ID, func(tx *store.DB, f *store.LoginFailure) error {
-			locked, disabled = false, false
-			// Read the user again under the lock: an attempt that was
-			// decided while this one waited may have disabled it.
-			cur, err := tx.GetUser(ctx, rl.ID, u.ID)
-			if err != nil {
-				return err
-			}
-			u = cur
-			if err := forgetReenabled(ctx, tx, rl, &u, f); err != nil {
-				return err
-			}
-			if lockedOut(rl, u, *f, now) {
-				// Not counted: Keycloak ignores failures during a lock.
-				locked = true
-				return nil
-			}
-			if ok, cred, err = c.verify(ctx, tx, u, password); err != nil {
-				return err
-			}
-			switch {
-			case !ok:
-				if fail(rl, f, now, ip) && u.Enabled {
-					disabled = true
-					return disablePermanently(ctx, tx, rl.ID, &u)
-				}
-			case u.Enabled:
-				*f = store.LoginFailure{}
-			}
-			return nil
-		})
-		if errors.Is(err, store.ErrNotFound) {
-			// Deleted while we looked.
-			SpendVerification(password)
-			return user.User{}, Invalid, nil
-		}
-		if err != nil {
-			return user.User{}, Invalid, err
-		}
-		if disabled && c.Log != nil {
-			c.Log.WarnContext(ctx, "user disabled by brute-force detection", "realm", rl.Name, "user", u.ID, "ip", ip)
-		}
-		if locked {
-			if c.Log != nil {
-				c.Log.InfoContext(ctx, "login refused: user locked by brute-force detection", "realm", rl.Name, "user", u.ID, "ip", ip)
-			}
-			SpendVerification(password)
-			return user.User{}, Invalid, nil
-		}
-		if !ok {
-			return user.User{}, Invalid, nil
-		}
+	u, verdict, err := Attempt(ctx, c.Store, c.Log, rl, u, ip, now, func(tx *store.DB, cur user.User) (bool, error) {
+		var err error
+		ok, cred, err = c.verify(ctx, tx, cur, password)
+		return ok, err
+	})
+	if err != nil {
+		return user.User{}, Invalid, err
+	}
+	switch verdict {
+	case Locked, Gone:
+		SpendVerification(password)
+		return user.User{}, Invalid, nil
+	case Refused:
+		return user.User{}, Invalid, nil
 	}
 	if !u.Enabled {
 		return user.User{}, Disabled, nil
