@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/events"
+	"github.com/gatehouse-iam/gatehouse/internal/flow"
 	"github.com/gatehouse-iam/gatehouse/internal/mail/mailtest"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -286,5 +287,64 @@ func TestRegistrationRules(t *testing.T) {
 	reg := strings.Replace(action, "/authenticate?", "/registration?", 1)
 	if r := b.get(reg); r.status != http.StatusBadRequest || !strings.Contains(r.body, "Registration not allowed") {
 		t.Fatalf("registration off: %d %s", r.status, r.body)
+	}
+}
+
+// The registration form's optional parts follow the realm's registration
+// flow: terms and conditions when enabled; a configured reCAPTCHA, which
+// Gatehouse does not call, refuses registration plainly.
+func TestRegistrationTermsAndRecaptcha(t *testing.T) {
+	e := newEnvOn(t, storetest.Open, web.URLs{}, func(rl *realm.Realm) { rl.RegistrationAllowed = true })
+	ctx := context.Background()
+	setRequirement := func(authenticator, requirement, config string) {
+		t.Helper()
+		err := e.db.UpdateAuthConfig(ctx, e.realm.ID, func(cfg *flow.Config) error {
+			for i := range cfg.Flows {
+				for j, x := range cfg.Flows[i].Executions {
+					if x.Authenticator == authenticator {
+						cfg.Flows[i].Executions[j].Requirement = requirement
+						cfg.Flows[i].Executions[j].AuthenticatorConfig = config
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	setRequirement("registration-terms-and-conditions", flow.Required, "")
+	b := e.browser()
+	form := b.get(link(t, e, b.get(e.codeRequest(nil)), "kc-register-link"))
+	if !strings.Contains(form.body, `name="termsAccepted"`) {
+		t.Fatalf("no terms checkbox: %s", form.body)
+	}
+	fields := map[string]string{"firstName": "Tom", "lastName": "T", "email": "tom@example.com", "username": "tom",
+		"password": "tom-secret-pw", "password-confirm": "tom-secret-pw"}
+	r := postForm(e, b, form, fields)
+	if !strings.Contains(r.body, "You must agree to our terms and conditions.") {
+		t.Fatalf("terms not accepted: %s", r.body)
+	}
+	if _, err := e.db.GetUserByUsername(ctx, e.realm.ID, "tom"); err == nil {
+		t.Fatal("a user was stored without accepting the terms")
+	}
+	fields["termsAccepted"] = "on"
+	if r = postForm(e, b, r, fields); r.status != http.StatusFound {
+		t.Fatalf("with terms accepted: %d %s", r.status, r.body)
+	}
+	if tom := e.user("tom"); len(tom.Attributes["terms_and_conditions"]) != 1 {
+		t.Errorf("acceptance not recorded: %v", tom.Attributes)
+	}
+
+	// reCAPTCHA enabled without a configuration: nothing to check.
+	setRequirement("registration-recaptcha-action", flow.Required, "")
+	b = e.browser()
+	if p := b.get(link(t, e, b.get(e.codeRequest(nil)), "kc-register-link")); p.status != 200 {
+		t.Fatalf("recaptcha without configuration: %d", p.status)
+	}
+	setRequirement("registration-recaptcha-action", flow.Required, "recaptcha-cfg")
+	b = e.browser()
+	if p := b.get(link(t, e, b.get(e.codeRequest(nil)), "kc-register-link")); p.status != 400 || !strings.Contains(p.body, "reCAPTCHA") {
+		t.Fatalf("configured recaptcha: %d %s", p.status, p.body)
 	}
 }

@@ -43,7 +43,6 @@ var mailMessagesEN = map[string]string{
 	"doRegister":                    "Register",
 	"registerTitle":                 "Register",
 	"acceptTerms":                   "I agree to the terms and conditions",
-	"termsText":                     "The terms and conditions of this service apply to your account.",
 	"termsAcceptanceRequired":       "You must agree to our terms and conditions.",
 	"recaptchaNotConfigured":        "Registration needs a reCAPTCHA check, which this server does not support. Please contact your administrator.", // Gatehouse
 	"registrationNotAllowedMessage": "Registration not allowed",
