@@ -101,27 +101,32 @@ func TestUserActionEmails(t *testing.T) {
 
 		smtp := mailtest.Start(t)
 		e.want("PUT", "", e.tok, map[string]any{"smtpServer": smtp.Settings()}, 204, "")
-		e.want("PUT", "/users/"+withMail+"/execute-actions-email?client_id=web&redirect_uri=https://web.example/home", e.tok, actions, 204, "")
+		all := []string{"UPDATE_PASSWORD", "UPDATE_PROFILE", "VERIFY_EMAIL"}
+		e.want("PUT", "/users/"+withMail+"/execute-actions-email?client_id=web&redirect_uri=https://web.example/home", e.tok, all, 204, "")
 		m := smtp.Wait(t, "alice@example.com", 1)
-		if m.Subject != "Your account needs an update" || !strings.Contains(m.Text, "Update Password, Verify Email") || !strings.Contains(m.Text, "12 hours") {
+		if m.Subject != "Your account needs an update" || !strings.Contains(m.Text, "Update Password, Update Profile, Verify Email") || !strings.Contains(m.Text, "12 hours") {
 			t.Errorf("execute actions mail: %q\n%s", m.Subject, m.Text)
 		}
 		link := m.Link(t, "/realms/acme/login-actions/action-token?key=")
 		b := newMailBrowser(t, s.URL)
 		confirm := b.get(link)
-		if confirm.status != 200 || !strings.Contains(confirm.body, "Update Password, Verify Email") {
+		if confirm.status != 200 || !strings.Contains(confirm.body, "Update Password, Update Profile, Verify Email") {
 			t.Fatalf("confirm page: %d %s", confirm.status, confirm.body)
 		}
 		upd := b.submit(confirm, nil)
 		if !strings.Contains(upd.body, "kc-passwd-update-form") {
 			t.Fatalf("update password page: %d %s", upd.status, upd.body)
 		}
-		done := b.submit(upd, map[string]string{"password-new": "alice-new-pw", "password-confirm": "alice-new-pw"})
+		prof := b.submit(upd, map[string]string{"password-new": "alice-new-pw", "password-confirm": "alice-new-pw"})
+		if !strings.Contains(prof.body, "kc-update-profile-form") {
+			t.Fatalf("update profile page: %d %s", prof.status, prof.body)
+		}
+		done := b.submit(prof, map[string]string{"firstName": "Alice", "lastName": "Liddell", "email": "alice@example.com"})
 		if done.status != 200 || !strings.Contains(done.body, "Your account has been updated.") || !strings.Contains(done.body, `href="https://web.example/home"`) {
 			t.Fatalf("after the actions: %d %s", done.status, done.body)
 		}
-		if u := e.user(withMail); u["emailVerified"] != true {
-			t.Errorf("email not verified: %v", u)
+		if u := e.user(withMail); u["emailVerified"] != true || u["firstName"] != "Alice" {
+			t.Errorf("after the actions: %v", u)
 		}
 		if st, _ := e.login("alice", "alice-new-pw"); st != 200 {
 			t.Errorf("new password: %d", st)
