@@ -136,6 +136,16 @@ func (h *Handler) showChallenge(w http.ResponseWriter, r *http.Request, rl realm
 		p.Message, p.FieldError = &ui.Message{Type: "error", Text: p.T(pg.Error, pg.ErrorArgs...)}, pg.FieldError
 	case pg.Info != "":
 		p.Message = &ui.Message{Type: "info", Text: p.T(pg.Info)}
+	case st.Flash != nil:
+		p.Message = st.Flash
+	}
+	// The "forgot password" and "register" links where the realm allows
+	// them (the templates place them as Keycloak's pages do).
+	if rl.ResetPasswordAllowed {
+		p.ResetURL = h.resetURL(r, rl, id, st)
+	}
+	if rl.RegistrationAllowed {
+		p.RegisterURL = h.registerURL(r, rl, id, st)
 	}
 	if st.Flow.UserID != "" {
 		p.RestartURL = h.loginActionURL(r, rl, "restart", id, st)
@@ -196,6 +206,9 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
 	rl, p, id, st, c, err := h.loginRequest(w, r, true)
 	if err != nil {
 		return err
+	}
+	if st.Step == stepResetPassword || st.Step == stepRegister {
+		st.Step = stepLogin // the browser went back to the login form
 	}
 	if st.Step != stepLogin {
 		// A form posted again after it succeeded (the back button): show

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"net/http"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authflow"
@@ -23,6 +24,8 @@ const (
 	stepUpdatePassword = "update_password"
 	stepConsent        = "consent"
 	stepLogoutConfirm  = "logout_confirm"
+	stepResetPassword  = "reset_credentials" // "forgot password": who?
+	stepRegister       = "registration"
 )
 
 // stepAction is the login-actions path segment each step posts to (Keycloak's).
@@ -30,6 +33,8 @@ var stepAction = map[string]string{
 	stepLogin:          "authenticate",
 	stepRequiredAction: "required-action",
 	stepConsent:        "consent",
+	stepResetPassword:  "reset-credentials",
+	stepRegister:       "registration",
 }
 
 // authRequest is a validated authorization request.
@@ -105,6 +110,26 @@ type loginState struct {
 	AIA *kcAction `json:"aia,omitempty"`
 	// Locale is the locale the user picked on the pages (kc_locale).
 	Locale string `json:"locale,omitempty"`
+
+	// Email is set when the login came from a link in an email (an action
+	// token) rather than from the login form.
+	Email *emailLink `json:"email,omitempty"`
+	// Flash is a message the next page of the flow shows once (never
+	// stored).
+	Flash *ui.Message `json:"-"`
+	// VerifySent: the verify-email page has mailed its link in this login.
+	VerifySent bool `json:"verify_sent,omitempty"`
+}
+
+// emailLink is what an action token asked of a login: its type, the
+// required actions still to perform, where the browser goes when they are
+// done. Standalone is a link opened outside any login: it ends on a page of
+// its own rather than at the client.
+type emailLink struct {
+	Type        string   `json:"type"`
+	Actions     []string `json:"actions,omitempty"`
+	RedirectURI string   `json:"redirect_uri,omitempty"`
+	Standalone  bool     `json:"standalone,omitempty"`
 }
 
 // randomToken returns n random bytes, base64url: session codes, tab ids,

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/clientkeys"
 	"github.com/gatehouse-iam/gatehouse/internal/console"
 	"github.com/gatehouse-iam/gatehouse/internal/login"
+	"github.com/gatehouse-iam/gatehouse/internal/mail"
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/oidc"
 	"github.com/gatehouse-iam/gatehouse/internal/outbound"
@@ -52,6 +53,9 @@ type Options struct {
 	// logout); nil means outbound.New with its defaults, which reaches
 	// public addresses only.
 	Outbound *outbound.Client
+	// Mail sends the realms' mail (action links, test messages); nil means
+	// a sender with the default timeouts and the system's certificates.
+	Mail *mail.Sender
 }
 
 // Keycloak's bodies for a path no resource serves and for a method the
@@ -90,13 +94,18 @@ func New(o Options) http.Handler {
 		o.Store.OnSessionsEnded(backchannel.New(o.Store, o.Outbound, o.Log, o.Now, 0).SessionsEnded)
 	}
 
+	if o.Mail == nil {
+		o.Mail = &mail.Sender{Now: o.Now}
+	}
+	mailer := &mail.Mailer{Store: o.Store, Sender: o.Mail, Log: o.Log, Now: o.Now}
+
 	// app holds every endpoint that moves with the relative path.
 	app := http.NewServeMux()
 	// One key cache per node, fetching client key sets through Outbound.
 	ckeys := &clientkeys.Loader{Outbound: o.Outbound, Now: o.Now}
 	(&oidc.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Keys: ckeys}).Register(app)
-	(&admin.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
-	(&login.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Keys: ckeys, Outbound: o.Outbound}).Register(app)
+	(&admin.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Mail: mailer}).Register(app)
+	(&login.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Keys: ckeys, Outbound: o.Outbound, Mail: mailer}).Register(app)
 	(&account.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Next: unmatched(app)}).Register(app)
 	app.Handle("GET /resources/", ui.Assets())
 	app.Handle("/", &console.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, API: app, Next: unmatched(app)})
