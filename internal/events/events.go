@@ -57,6 +57,7 @@ const (
 	SendResetPassword       = "SEND_RESET_PASSWORD"
 	SendResetPasswordError  = "SEND_RESET_PASSWORD_ERROR"
 	ResetPassword           = "RESET_PASSWORD"
+	ResetPasswordError      = "RESET_PASSWORD_ERROR"
 	ExecuteActions          = "EXECUTE_ACTIONS"
 	ExecuteActionsError     = "EXECUTE_ACTIONS_ERROR"
 	ExecuteActionToken      = "EXECUTE_ACTION_TOKEN"

@@ -118,7 +118,8 @@ func (h *Handler) actionToken(w http.ResponseWriter, r *http.Request) error {
 			IPAddress: clientIP(r), Details: map[string]string{events.DetailUsername: u.Username}})
 		st.Email.Actions = slices.DeleteFunc(slices.Clone(a.Actions), func(x string) bool { return x == actionVerifyEmail })
 	case token.ActionResetCredentials:
-		st.Email.Actions = []string{actionUpdatePassword}
+		// The reset-credentials flow goes on past its mail step.
+		return h.continueReset(w, r, rl, c, id, st)
 	}
 	return h.proceed(w, r, rl, c, id, st, u)
 }

@@ -1,37 +1,242 @@
 package login
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authflow"
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/events"
+	"github.com/gatehouse-iam/gatehouse/internal/flow"
+	"github.com/gatehouse-iam/gatehouse/internal/otp"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
-// "Forgot password": Keycloak's reset-credentials flow. The page asks for a
-// username or email (reset-credentials-choose-user); a known, enabled user
-// with an address is mailed a reset-credentials link (reset-credential-email);
-// the link opens the new-password page (reset-password), whose password goes
-// through the realm's policy and history like every other (authn.SetPassword).
-// The answer is the same whether or not the account exists, and the mail
-// leaves in the background, so neither the page nor its timing tells.
+// "Forgot password" walks the realm's reset-credentials flow (the binding,
+// by default Keycloak's "reset credentials") with package authflow. Its
+// authenticators are registered here, where the pages and the mail live:
+//
+//   - reset-credentials-choose-user asks for a username or email; an
+//     unknown or disabled account is recorded (SEND_RESET_PASSWORD_ERROR)
+//     and the flow goes on without a user, so the answer is the same;
+//   - reset-credential-email mails a known, enabled user with an address a
+//     reset-credentials link (after the login is stored) and sends the
+//     browser back to the sign-in page with "You should receive an email
+//     shortly"; the link, opened, marks the step done and walks on;
+//   - reset-password makes the new password a required action of this
+//     login (REQUIRED, or CONDITIONAL for a user with a password);
+//   - reset-otp (the "Reset - Conditional OTP" sub-flow, which applies to
+//     users with an OTP credential unless made REQUIRED) asks for a new
+//     authenticator app, first removing the old ones when its config says
+//     "Remove all".
+//
+// The new password goes through the realm's policy and history like every
+// other (the UPDATE_PASSWORD required action, authn.SetPassword).
+
+// Provider ids of the reset-credentials flow.
+const (
+	authChooseUser    = "reset-credentials-choose-user"
+	authResetEmail    = "reset-credential-email"
+	authResetPassword = "reset-password"
+	authResetOTP      = "reset-otp"
+)
+
+const (
+	// noteResetLinkUsed: the login was continued by the reset mail's link.
+	noteResetLinkUsed = "reset.link_used"
+	// noteLoginActions are the required actions the flow asked of this
+	// login (Keycloak's authentication session required actions), comma
+	// separated.
+	noteLoginActions = "login.required_actions"
+	// templateBackToLogin is the "page" of a step that ends the reset
+	// with the sign-in page and a message (Keycloak's fork with a success
+	// message).
+	templateBackToLogin = "back-to-login"
+	// configOTPReset is reset-otp's choice of what happens to the user's
+	// existing OTP credentials.
+	configOTPReset = "action_on_otp_reset_flag"
+	otpRemoveAll   = "Remove all"
+)
+
+func init() {
+	authflow.Register(authChooseUser, chooseUser{})
+	authflow.Register(authResetEmail, resetEmail{})
+	authflow.Register(authResetPassword, resetPassword{})
+	authflow.Register(authResetOTP, resetOTP{})
+}
+
+// resetRun is what the reset authenticators need of the request besides
+// the flow's context: the handler, the request, the login.
+type resetRun struct {
+	h      *Handler
+	r      *http.Request
+	client client.Client
+	id     string
+	st     *loginState
+	// send is the user to mail a link to once the login is stored.
+	send *user.User
+}
+
+type resetRunKey struct{}
+
+func runOf(c *authflow.Context) *resetRun {
+	run, _ := c.Value(resetRunKey{}).(*resetRun)
+	return run
+}
+
+// resetStep holds the answers the reset steps share.
+type resetStep struct{}
+
+func (resetStep) RequiresUser() bool                                       { return false }
+func (resetStep) ConfiguredFor(*authflow.Context, user.User) (bool, error) { return true, nil }
+func (resetStep) SetRequiredActions(*authflow.Context, user.User) error    { return nil }
+
+// addLoginAction asks this login (not the stored user) for required
+// action a once the flow is done.
+func addLoginAction(c *authflow.Context, a string) {
+	have := splitActions(c.Note(noteLoginActions))
+	if !slices.Contains(have, a) {
+		c.SetNote(noteLoginActions, strings.Join(append(have, a), ","))
+	}
+}
+
+func splitActions(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+type chooseUser struct{ resetStep }
+
+func (chooseUser) page(c *authflow.Context, errKey string) authflow.Page {
+	run := runOf(c)
+	return authflow.Page{Template: "login-reset-password.html", Title: "emailForgotTitle", Error: errKey, FieldError: errKey != "",
+		Username: c.Form.Get("username"), Fill: func(p *ui.Page) {
+			p.UsernameLabel = "usernameOrEmail"
+			back := *run.st
+			back.Step = stepLogin
+			p.ContinueTo = run.h.loginActionURL(run.r, c.Realm, stepAction[stepLogin], run.id, back)
+		}}
+}
+
+func (s chooseUser) Authenticate(c *authflow.Context) error {
+	if c.User != nil {
+		// The reset mail's link names the user.
+		c.Success()
+		return nil
+	}
+	c.Challenge(s.page(c, ""))
+	return nil
+}
+
+func (s chooseUser) Action(c *authflow.Context) error {
+	name := strings.TrimSpace(c.Form.Get("username"))
+	if name == "" {
+		c.Challenge(s.page(c, "missingUsernameMessage"))
+		return nil
+	}
+	run := runOf(c)
+	u, err := authn.Checker{Store: c.Store, Log: c.Log}.FindUser(c, c.Realm, name)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && u.ServiceAccountClientID != ""):
+		run.h.resetRefused(run.r, c.Realm, run.client, name, "", "user_not_found")
+	case err != nil:
+		return err
+	case !u.Enabled:
+		run.h.resetRefused(run.r, c.Realm, run.client, name, u.ID, "user_disabled")
+	default:
+		c.SetUser(u)
+	}
+	c.Success()
+	return nil
+}
+
+type resetEmail struct{ resetStep }
+
+func (resetEmail) Authenticate(c *authflow.Context) error {
+	if c.Note(noteResetLinkUsed) == "true" {
+		c.Success()
+		return nil
+	}
+	run := runOf(c)
+	switch {
+	case c.User == nil:
+	case c.User.Email == "":
+		run.h.resetRefused(run.r, c.Realm, run.client, c.User.Username, c.User.ID, "invalid_email")
+	default:
+		u := *c.User
+		run.send = &u
+	}
+	// Back to the sign-in form, with the same words for everyone.
+	c.Challenge(authflow.Page{Template: templateBackToLogin, Info: "emailSentMessage"})
+	return nil
+}
+
+func (s resetEmail) Action(c *authflow.Context) error { return s.Authenticate(c) }
+
+type resetPassword struct{ resetStep }
+
+func (resetPassword) RequiresUser() bool { return true }
+
+func (resetPassword) Authenticate(c *authflow.Context) error {
+	add := c.Execution.Requirement == flow.Required
+	if c.Execution.Requirement == flow.Conditional {
+		var err error
+		if add, err = authflow.HasCredential(c, *c.User, user.CredentialPassword); err != nil {
+			return err
+		}
+	}
+	if add {
+		addLoginAction(c, actionUpdatePassword)
+	}
+	c.Success()
+	return nil
+}
+
+func (s resetPassword) Action(c *authflow.Context) error { return s.Authenticate(c) }
+
+// resetOTP asks for a new authenticator app. A user without one is not
+// configured for it: the "Reset - Conditional OTP" sub-flow then does not
+// apply, and a REQUIRED reset-otp refuses the login (no user setup).
+type resetOTP struct{ resetStep }
+
+func (resetOTP) RequiresUser() bool { return true }
+
+func (resetOTP) ConfiguredFor(c *authflow.Context, u user.User) (bool, error) {
+	return authflow.HasCredential(c, u, otp.Type)
+}
+
+func (resetOTP) Authenticate(c *authflow.Context) error {
+	if c.Config[configOTPReset] == otpRemoveAll {
+		if err := c.Store.DeleteCredentialsOfType(c, c.User.ID, otp.Type); err != nil {
+			return err
+		}
+	}
+	addLoginAction(c, otp.RequiredAction)
+	c.Success()
+	return nil
+}
+
+func (s resetOTP) Action(c *authflow.Context) error { return s.Authenticate(c) }
 
 // resetURL is the login page's "forgot password" link for the login id.
 func (h *Handler) resetURL(r *http.Request, rl realm.Realm, id string, st loginState) string {
-	st.Step = stepResetPassword
-	return h.actionURL(r, rl, id, st)
+	return h.loginActionURL(r, rl, stepAction[stepResetPassword], id, st)
 }
 
 // resetCredentials serves GET and POST /login-actions/reset-credentials.
 func (h *Handler) resetCredentials(w http.ResponseWriter, r *http.Request) error {
 	post := r.Method == http.MethodPost
-	rl, _, id, st, c, err := h.loginRequest(w, r, post)
+	rl, p, id, st, c, err := h.loginRequest(w, r, post)
 	if err != nil {
 		return err
 	}
@@ -42,60 +247,157 @@ func (h *Handler) resetCredentials(w http.ResponseWriter, r *http.Request) error
 		return h.showStep(w, r)
 	}
 	if st.Step != stepResetPassword {
-		st.Step = stepResetPassword
-		if _, err := h.saveState(r, rl, id, st); err != nil {
+		// A new "forgot password" from the sign-in page.
+		st.Step, st.Reset = stepResetPassword, nil
+	}
+	var form map[string][]string
+	if post {
+		form = r.PostForm
+	}
+	run := &resetRun{h: h, r: r, client: c, id: id, st: &st}
+	fc, err := h.resetContext(r, rl, c, &st, form, run)
+	if err != nil {
+		return h.resetOutcome(w, r, rl, c, id, st, run, authflow.Outcome{}, err)
+	}
+	var out authflow.Outcome
+	if post {
+		out, err = authflow.Action(fc, p.get("execution"))
+	} else {
+		out, err = authflow.Run(fc)
+	}
+	return h.resetOutcome(w, r, rl, c, id, st, run, out, err)
+}
+
+// resetContext prepares a walk of the realm's reset-credentials flow for
+// the login st (a new walk when st has none).
+func (h *Handler) resetContext(r *http.Request, rl realm.Realm, c client.Client, st *loginState, form map[string][]string, run *resetRun) (*authflow.Context, error) {
+	ctx := context.WithValue(r.Context(), resetRunKey{}, run)
+	model, err := h.Store.GetAuthConfig(ctx, rl.ID)
+	if err != nil {
+		return nil, err
+	}
+	model, top, err := authflow.Bound(model, c, authflow.ResetCredentials)
+	if err != nil {
+		return nil, err
+	}
+	if st.Reset == nil {
+		fs := authflow.NewState(top)
+		st.Reset = &fs
+	}
+	if form == nil {
+		form = map[string][]string{}
+	}
+	return &authflow.Context{Context: ctx, Store: h.Store, Log: h.Log, Hashes: h.Hashes, Now: h.Now(), Realm: rl, Client: c,
+		Req:  authflow.Request{Kind: authflow.ResetCredentials, IP: clientIP(r), RequestedLoA: authflow.NoLoA},
+		Form: form, State: st.Reset, Model: model}, nil
+}
+
+// resetOutcome answers where the walk of the reset flow stopped: one of
+// its pages, the sign-in page (the mail is on its way), an error page, or,
+// the flow done, the rest of the login with the required actions the flow
+// asked for (a new password, a new authenticator app).
+func (h *Handler) resetOutcome(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState,
+	run *resetRun, out authflow.Outcome, err error) error {
+	if errors.Is(err, authflow.ErrFlowConfig) {
+		h.Log.WarnContext(r.Context(), "authentication flow cannot run", "realm", rl.Name, "client", c.ClientID, "err", err)
+		return &pageError{Status: http.StatusInternalServerError, Key: "flowNotRunnableMessage", Args: []string{err.Error()}, Realm: &rl, Err: err}
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case out.Challenge != nil && out.Challenge.Template == templateBackToLogin:
+		st.Step = stepLogin
+		if id, st, err = h.enter(w, r, rl, id, st); err != nil {
 			return err
 		}
+		// The login that asked is stored: the link may continue it.
+		if run.send != nil {
+			h.sendLink(r, rl, c, id, st, *run.send, token.ActionResetCredentials)
+		}
+		st.Flash = &ui.Message{Type: "success", Text: ui.Text(h.page(r, &rl, "", st.Req.UILocales).Lang, out.Challenge.Info)}
+		return h.showFlowPage(w, r, rl, c, id, st)
+	case out.Challenge != nil:
+		st.Step = stepResetPassword
+		if id, st, err = h.enter(w, r, rl, id, st); err != nil {
+			return err
+		}
+		run.id, run.st = id, &st
+		return h.showResetChallenge(w, r, rl, id, st, out.Challenge)
+	case out.Failure != nil:
+		if id != "" {
+			if err := h.Store.DeleteAuthSession(r.Context(), id); err != nil {
+				return err
+			}
+		}
+		h.recorder().Record(r.Context(), rl, events.Event{Type: events.ResetPasswordError, ClientID: c.ClientID, UserID: out.Failure.UserID,
+			IPAddress: clientIP(r), Error: out.Failure.Event, Details: map[string]string{events.DetailUsername: out.Failure.Username}})
+		status := out.Failure.Status
+		if status == 0 {
+			status = http.StatusBadRequest
+		}
+		return &pageError{Status: status, Key: out.Failure.Key, Realm: &rl, Err: out.Failure}
 	}
-	if !post {
-		return h.showResetPage(w, r, rl, id, st, "", nil)
+	u := out.User
+	st.UserID, st.AuthTime, st.SSOSession = u.ID, h.now(), ""
+	if st.Email == nil {
+		st.Email = &emailLink{Type: token.ActionResetCredentials}
 	}
-	locale := h.page(r, &rl, "", st.Req.UILocales).Lang
-	name := strings.TrimSpace(posted(r, "username"))
-	if name == "" {
-		return h.showResetPage(w, r, rl, id, st, "", &ui.Message{Type: "error", Text: ui.Text(locale, "missingUsernameMessage")})
+	st.Email.Actions = splitActions(st.Reset.Notes[noteLoginActions])
+	st.Reset = nil
+	return h.proceed(w, r, rl, c, id, st, u)
+}
+
+// continueReset walks the reset flow of the login st once the reset
+// mail's link was opened (st.UserID is the link's user).
+func (h *Handler) continueReset(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState) error {
+	st.Step, st.Reset = stepResetPassword, nil
+	run := &resetRun{h: h, r: r, client: c, id: id, st: &st}
+	fc, err := h.resetContext(r, rl, c, &st, nil, run)
+	if err != nil {
+		return h.resetOutcome(w, r, rl, c, id, st, run, authflow.Outcome{}, err)
 	}
-	u, err := authn.Checker{Store: h.Store, Log: h.Log}.FindUser(r.Context(), rl, name)
+	st.Reset.UserID = st.UserID
+	fc.SetNote(noteResetLinkUsed, "true")
+	out, err := authflow.Run(fc)
+	return h.resetOutcome(w, r, rl, c, id, st, run, out, err)
+}
+
+// showResetPage shows the reset flow's current page again (a reload).
+func (h *Handler) showResetPage(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState) error {
+	run := &resetRun{h: h, r: r, client: c, id: id, st: &st}
+	fc, err := h.resetContext(r, rl, c, &st, nil, run)
+	if err != nil {
+		return h.resetOutcome(w, r, rl, c, id, st, run, authflow.Outcome{}, err)
+	}
+	out, err := authflow.Run(fc)
+	return h.resetOutcome(w, r, rl, c, id, st, run, out, err)
+}
+
+// showResetChallenge renders a page of the reset flow.
+func (h *Handler) showResetChallenge(w http.ResponseWriter, r *http.Request, rl realm.Realm, id string, st loginState, pg *authflow.Page) error {
+	p := h.page(r, &rl, pg.Title, st.Req.UILocales)
+	p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, pg.Username
 	switch {
-	case errors.Is(err, store.ErrNotFound) || (err == nil && u.ServiceAccountClientID != ""):
-		h.resetRefused(r, rl, c, name, "", "user_not_found")
-	case err != nil:
-		return err
-	case !u.Enabled:
-		h.resetRefused(r, rl, c, name, u.ID, "user_disabled")
-	case u.Email == "":
-		h.resetRefused(r, rl, c, name, u.ID, "invalid_email")
-	default:
-		h.sendLink(r, rl, c, id, st, u, token.ActionResetCredentials)
+	case pg.Error != "":
+		p.Message, p.FieldError = &ui.Message{Type: "error", Text: p.T(pg.Error, pg.ErrorArgs...)}, pg.FieldError
+	case pg.Info != "":
+		p.Message = &ui.Message{Type: "info", Text: p.T(pg.Info)}
 	}
-	// Back to the sign-in form, with the same words for everyone.
-	st.Step = stepLogin
-	if _, err := h.saveState(r, rl, id, st); err != nil {
-		return err
+	if pg.Fill != nil {
+		pg.Fill(&p)
 	}
-	st.Flash = &ui.Message{Type: "success", Text: ui.Text(locale, "emailSentMessage")}
-	return h.showFlowPage(w, r, rl, c, id, st)
+	status := pg.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	h.render(w, r, &rl, status, pg.Template, p)
+	return nil
 }
 
 // resetRefused records SEND_RESET_PASSWORD_ERROR: the administrator learns
 // why no mail left; the user is told nothing different.
 func (h *Handler) resetRefused(r *http.Request, rl realm.Realm, c client.Client, name, userID, code string) {
 	h.recorder().Record(r.Context(), rl, events.Event{Type: events.SendResetPasswordError, ClientID: c.ClientID, UserID: userID,
-		IPAddress: clientIP(r), Error: code, Details: map[string]string{events.DetailUsername: name}})
-}
-
-// showResetPage renders the "forgot password" form.
-func (h *Handler) showResetPage(w http.ResponseWriter, r *http.Request, rl realm.Realm, id string, st loginState, username string, msg *ui.Message) error {
-	p := h.page(r, &rl, "emailForgotTitle", st.Req.UILocales)
-	st.Step = stepResetPassword
-	p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, username
-	p.UsernameLabel = "usernameOrEmail"
-	st.Step = stepLogin
-	p.ContinueTo = h.actionURL(r, rl, id, st)
-	p.Message = msg
-	if msg != nil && msg.Type == "error" {
-		p.FieldError = true
-	}
-	h.render(w, r, &rl, http.StatusOK, "login-reset-password.html", p)
-	return nil
+		IPAddress: clientIP(r), Details: map[string]string{events.DetailUsername: name}, Error: code})
 }

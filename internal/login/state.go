@@ -7,10 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gatehouse-iam/gatehouse/internal/authflow"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"net/http"
 
-	"github.com/gatehouse-iam/gatehouse/internal/authflow"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -114,6 +114,9 @@ type loginState struct {
 	// Email is set when the login came from a link in an email (an action
 	// token) rather than from the login form.
 	Email *emailLink `json:"email,omitempty"`
+	// Reset is the login's progress through the reset-credentials flow
+	// ("forgot password"), nil outside it.
+	Reset *authflow.State `json:"reset,omitempty"`
 	// Flash is a message the next page of the flow shows once (never
 	// stored).
 	Flash *ui.Message `json:"-"`
@@ -227,6 +230,9 @@ func (h *Handler) actionURL(r *http.Request, rl realm.Realm, id string, st login
 	u := h.loginActionURL(r, rl, stepAction[st.Step], id, st)
 	if st.Step == stepLogin && st.Flow != nil && st.Flow.Current != "" {
 		u += "&execution=" + urlQueryEscape(st.Flow.Current)
+	}
+	if st.Step == stepResetPassword && st.Reset != nil && st.Reset.Current != "" {
+		u += "&execution=" + urlQueryEscape(st.Reset.Current)
 	}
 	return u
 }

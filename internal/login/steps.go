@@ -85,7 +85,7 @@ func (h *Handler) showStepPage(w http.ResponseWriter, r *http.Request, rl realm.
 		st.Skipped = append(st.Skipped, st.Action)
 		return h.proceed(w, r, rl, c, id, st, u)
 	case stepResetPassword:
-		return h.showResetPage(w, r, rl, id, st, "", msg)
+		return h.showResetPage(w, r, rl, c, id, st)
 	case stepRegister:
 		return h.showRegisterPage(w, r, rl, id, st, nil, nil)
 	case stepConsent:

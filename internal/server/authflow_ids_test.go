@@ -16,7 +16,6 @@ import (
 // an id registered and still listed here fails the test.
 var implementedElsewhere = []string{
 	"registration-page-form", "registration-user-creation", "registration-password-action",
-	"reset-credentials-choose-user", "reset-credential-email", "reset-password", "reset-otp",
 }
 
 // TestRunnableIsRegistered: the authenticators the engine runs are exactly
