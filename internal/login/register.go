@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authflow"
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/events"
@@ -18,72 +19,251 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
-// Self-registration: Keycloak's registration flow, whose "registration
-// form" (registration-page-form) runs registration-user-creation (the
-// user profile's rules and the duplicate checks of user creation,
-// rep.CreateUser), registration-password-action (the realm's password
-// policy, authn.CheckNewPassword), and, when enabled,
-// registration-terms-and-conditions. registration-recaptcha-action is a
-// no-op while it has no configuration; configured, it is refused plainly,
-// since Gatehouse does not call Google's service. A registered user is
-// signed in, and with the realm's verifyEmail on, first asked to verify
-// the address.
+// Self-registration walks the realm's bound registration flow (by default
+// Keycloak's "registration", whose "registration form" form flow is one
+// page) with package authflow. Its parts are registered here:
+//
+//   - registration-page-form renders the page with the values typed so far
+//     (never the passwords) and each field's error;
+//   - registration-user-creation checks the user profile's rules and
+//     creates the user (rep.CreateUser: the duplicate checks of every user
+//     creation), with the password and the terms' acceptance the form's
+//     other actions validated, in one write;
+//   - registration-password-action checks the passwords match and meet the
+//     realm's policy (authn.CheckNewPassword);
+//   - registration-terms-and-conditions asks the terms to be accepted;
+//   - registration-recaptcha-action is nothing while it has no
+//     configuration; configured, the page is refused, since Gatehouse does
+//     not call Google's service.
+//
+// A registered user is signed in, and with the realm's verifyEmail on,
+// first asked to verify the address.
 
-// Authenticators of the registration form.
+// Provider ids of the registration flow.
 const (
-	authRecaptcha = "registration-recaptcha-action"
-	authTerms     = "registration-terms-and-conditions"
+	authRegistrationPage = "registration-page-form"
+	authRegistrationUser = "registration-user-creation"
+	authRegistrationPass = "registration-password-action"
+	authRecaptcha        = "registration-recaptcha-action"
+	authTerms            = "registration-terms-and-conditions"
 )
+
+func init() {
+	authflow.RegisterFormAuthenticator(authRegistrationPage, registrationPage{})
+	authflow.RegisterFormAction(authRegistrationUser, registrationUser{})
+	authflow.RegisterFormAction(authRegistrationPass, registrationPassword{})
+	authflow.RegisterFormAction(authTerms, registrationTerms{})
+	authflow.RegisterFormAction(authRecaptcha, registrationRecaptcha{})
+}
+
+// registrationValues are the profile fields posted, trimmed; the email is
+// the username when the realm says so.
+func registrationValues(c *authflow.Context) map[string]string {
+	form := map[string]string{}
+	for _, k := range []string{"firstName", "lastName", "email", "username"} {
+		form[k] = strings.TrimSpace(c.Form.Get(k))
+	}
+	if c.Realm.RegistrationEmailAsUsername {
+		form["username"] = form["email"]
+	}
+	return form
+}
+
+// formEnables says whether the form flow of c enables the action id.
+func formEnables(c *authflow.Context, id string) bool {
+	for _, e := range c.Flow.Executions {
+		if e.Authenticator == id && e.Requirement != "" && e.Requirement != flow.Disabled {
+			return true
+		}
+	}
+	return false
+}
+
+// registrationEventError is Keycloak's REGISTER_ERROR error for refused
+// fields.
+func registrationEventError(errs []authflow.FieldError) string {
+	for _, fe := range errs {
+		switch fe.Key {
+		case "emailExistsMessage":
+			return "email_in_use"
+		case "usernameExistsMessage":
+			return "username_in_use"
+		}
+	}
+	return "invalid_registration"
+}
+
+type registrationPage struct{}
+
+func (registrationPage) Render(c *authflow.Context, errs []authflow.FieldError) authflow.Page {
+	run := runOf(c)
+	form := registrationValues(c)
+	if len(errs) > 0 {
+		run.h.registerFailed(run.r, c.Realm, run.client, *run.st, form, registrationEventError(errs))
+	}
+	return authflow.Page{Template: "register.html", Title: "registerTitle", Fill: func(p *ui.Page) {
+		back := *run.st
+		back.Step = stepLogin
+		p.ContinueTo = run.h.loginActionURL(run.r, c.Realm, stepAction[stepLogin], run.id, back)
+		fieldErrs := map[string]string{}
+		for _, fe := range errs {
+			args := make([]string, len(fe.Args))
+			for i, a := range fe.Args {
+				args[i] = ui.Resolve(p.Lang, a)
+			}
+			if fe.Field == "" {
+				p.Message = &ui.Message{Type: "error", Text: p.T(fe.Key, args...)}
+				continue
+			}
+			if _, dup := fieldErrs[fe.Field]; !dup {
+				fieldErrs[fe.Field] = p.T(fe.Key, args...)
+			}
+		}
+		fields := []ui.Field{
+			{Name: "firstName", Label: "firstName", Type: "text", Autocomplete: "given-name"},
+			{Name: "lastName", Label: "lastName", Type: "text", Autocomplete: "family-name"},
+			{Name: "email", Label: "email", Type: "email", Autocomplete: "email"},
+		}
+		if !c.Realm.RegistrationEmailAsUsername {
+			fields = append(fields, ui.Field{Name: "username", Label: "username", Type: "text", Autocomplete: "username"})
+		}
+		fields = append(fields,
+			ui.Field{Name: "password", Label: "password", Type: "password", Autocomplete: "new-password"},
+			ui.Field{Name: "password-confirm", Label: "passwordConfirm", Type: "password", Autocomplete: "new-password"})
+		for i := range fields {
+			fields[i].Label = p.T(fields[i].Label)
+			if fields[i].Type != "password" {
+				fields[i].Value = form[fields[i].Name]
+			}
+			fields[i].Error = fieldErrs[fields[i].Name]
+		}
+		p.Fields = fields
+	}}
+}
+
+// formPart holds what the registration form's actions share.
+type formPart struct{}
+
+func (formPart) BuildPage(*authflow.Context, *ui.Page)                     {}
+func (formPart) Validate(*authflow.Context) ([]authflow.FieldError, error) { return nil, nil }
+func (formPart) Success(*authflow.Context) error                           { return nil }
+func (formPart) RequiresUser() bool                                        { return false }
+
+type registrationUser struct{ formPart }
+
+func (registrationUser) Validate(c *authflow.Context) ([]authflow.FieldError, error) {
+	form := registrationValues(c)
+	cfg := profile.Load(c.Realm.UserProfile)
+	values := profile.Values(nil, form["username"], form["email"], form["firstName"], form["lastName"])
+	errs := cfg.Validate(profile.Account(true), nil, values)
+	if errs == nil {
+		return nil, nil
+	}
+	var out []authflow.FieldError
+	for _, fe := range errs.List {
+		field := fe.Field
+		if field == "username" && c.Realm.RegistrationEmailAsUsername {
+			field = "email"
+		}
+		out = append(out, authflow.FieldError{Field: field, Key: fe.Message, Args: fe.Params})
+	}
+	return out, nil
+}
+
+// Success creates the user, with the password and the terms' acceptance
+// when the form enables those actions (they validated them), in one write.
+func (registrationUser) Success(c *authflow.Context) error {
+	run := runOf(c)
+	form := registrationValues(c)
+	x := rep.User{Username: form["username"], Enabled: ptr(true)}
+	if formEnables(c, authRegistrationPass) {
+		x.Credentials = []rep.Credential{{Type: user.CredentialPassword, Value: c.Form.Get("password")}}
+	}
+	for k, dst := range map[string]**string{"firstName": &x.FirstName, "lastName": &x.LastName, "email": &x.Email} {
+		if v := form[k]; v != "" {
+			*dst = ptr(v)
+		}
+	}
+	if formEnables(c, authTerms) {
+		x.Attributes = map[string][]string{termsAttribute: {strconv.FormatInt(c.Now.Unix(), 10)}}
+	}
+	if c.Realm.VerifyEmail && form["email"] != "" {
+		x.RequiredActions = []string{actionVerifyEmail}
+	}
+	u, err := rep.CreateUser(c, c.Store, c.Realm.ID, x, rep.UserOptions{Source: rep.FromAdmin, Now: c.Now})
+	var ue *rep.UserError
+	if errors.As(err, &ue) {
+		key, field := "invalidRegistrationMessage", ue.Field
+		switch {
+		case ue.Conflict && ue.Field == "email", ue.Conflict && ue.Field == "username" && c.Realm.RegistrationEmailAsUsername:
+			key, field = "emailExistsMessage", "email"
+		case ue.Conflict && ue.Field == "username":
+			key = "usernameExistsMessage"
+		}
+		return authflow.FieldErrors{{Field: field, Key: key}}
+	}
+	if err != nil {
+		return err
+	}
+	run.h.recorder().Record(c, c.Realm, events.Event{Type: events.Register, ClientID: run.client.ClientID, UserID: u.ID,
+		IPAddress: clientIP(run.r), Details: registerDetails(*run.st, u.Username, u.Email)})
+	c.SetUser(u)
+	return nil
+}
+
+type registrationPassword struct{ formPart }
+
+func (registrationPassword) Validate(c *authflow.Context) ([]authflow.FieldError, error) {
+	pw, confirm := c.Form.Get("password"), c.Form.Get("password-confirm")
+	switch {
+	case pw == "":
+		return []authflow.FieldError{{Field: "password", Key: "missingPasswordMessage"}}, nil
+	case pw != confirm:
+		return []authflow.FieldError{{Field: "password-confirm", Key: "notMatchPasswordMessage"}}, nil
+	}
+	form := registrationValues(c)
+	probe := user.User{RealmID: c.Realm.ID, Username: strings.ToLower(form["username"]), Email: strings.ToLower(form["email"]),
+		FirstName: form["firstName"], LastName: form["lastName"]}
+	var pe *user.PolicyError
+	if err := authn.CheckNewPassword(c, c.Store, c.Realm, probe, pw); errors.As(err, &pe) {
+		return []authflow.FieldError{{Field: "password", Key: pe.Key, Args: pe.Params}}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
+type registrationTerms struct{ formPart }
+
+func (registrationTerms) BuildPage(_ *authflow.Context, p *ui.Page) { p.ShowTerms = true }
+
+func (registrationTerms) Validate(c *authflow.Context) ([]authflow.FieldError, error) {
+	if c.Form.Get("termsAccepted") != "on" {
+		return []authflow.FieldError{{Key: "termsAcceptanceRequired"}}, nil
+	}
+	return nil, nil
+}
+
+type registrationRecaptcha struct{ formPart }
+
+func (registrationRecaptcha) Gate(c *authflow.Context) *authflow.Error {
+	if c.Execution.AuthenticatorConfig == "" {
+		return nil
+	}
+	return &authflow.Error{Event: "invalid_registration", Key: "recaptchaNotConfigured", Status: http.StatusBadRequest}
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // registerURL is the login page's "register" link for the login id.
 func (h *Handler) registerURL(r *http.Request, rl realm.Realm, id string, st loginState) string {
-	st.Step = stepRegister
-	return h.actionURL(r, rl, id, st)
-}
-
-// registrationForm says which optional parts of the registration form are
-// on: the terms to accept, and a configured reCAPTCHA.
-func (h *Handler) registrationForm(ctx context.Context, rl realm.Realm) (terms, recaptcha bool, err error) {
-	cfg, err := h.Store.GetAuthConfig(ctx, rl.ID)
-	if err != nil {
-		return false, false, err
-	}
-	alias := cfg.Bindings.Registration
-	if alias == "" {
-		alias = "registration"
-	}
-	seen := map[string]bool{}
-	var walk func(alias string)
-	walk = func(alias string) {
-		if seen[alias] {
-			return
-		}
-		seen[alias] = true
-		for _, f := range cfg.Flows {
-			if f.Alias != alias {
-				continue
-			}
-			for _, e := range f.Executions {
-				enabled := e.Requirement != "" && e.Requirement != flow.Disabled
-				switch {
-				case e.AuthenticatorFlow && enabled:
-					walk(e.FlowAlias)
-				case e.Authenticator == authTerms && enabled:
-					terms = true
-				case e.Authenticator == authRecaptcha && enabled && e.AuthenticatorConfig != "":
-					recaptcha = true
-				}
-			}
-		}
-	}
-	walk(alias)
-	return terms, recaptcha, nil
+	return h.loginActionURL(r, rl, stepAction[stepRegister], id, st)
 }
 
 // register serves GET and POST /login-actions/registration.
 func (h *Handler) register(w http.ResponseWriter, r *http.Request) error {
 	post := r.Method == http.MethodPost
-	rl, _, id, st, c, err := h.loginRequest(w, r, post)
+	rl, p, id, st, c, err := h.loginRequest(w, r, post)
 	if err != nil {
 		return err
 	}
@@ -93,108 +273,92 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) error {
 	if st.Logout != nil || (st.Step != stepLogin && st.Step != stepRegister) {
 		return h.showStep(w, r)
 	}
-	terms, recaptcha, err := h.registrationForm(r.Context(), rl)
-	if err != nil {
-		return err
-	}
-	if recaptcha {
-		return errPage(http.StatusBadRequest, &rl, "recaptchaNotConfigured")
-	}
 	if st.Step != stepRegister {
-		st.Step = stepRegister
-		if _, err := h.saveState(r, rl, id, st); err != nil {
-			return err
-		}
+		st.Step, st.Register = stepRegister, nil
 	}
-	if !post {
-		return h.showRegisterPage(w, r, rl, id, st, nil, nil)
+	var form map[string][]string
+	if post {
+		form = r.PostForm
 	}
-	form := map[string]string{}
-	for _, k := range []string{"firstName", "lastName", "email", "username"} {
-		form[k] = strings.TrimSpace(posted(r, k))
-	}
-	if rl.RegistrationEmailAsUsername {
-		form["username"] = form["email"]
-	}
-	locale := h.page(r, &rl, "", st.Req.UILocales).Lang
-	fieldErrs := map[string]string{}
-	cfg := profile.Load(rl.UserProfile)
-	values := profile.Values(nil, form["username"], form["email"], form["firstName"], form["lastName"])
-	if errs := cfg.Validate(profile.Account(true), nil, values); errs != nil {
-		for _, fe := range errs.List {
-			field := fe.Field
-			if field == "username" && rl.RegistrationEmailAsUsername {
-				field = "email"
-			}
-			if _, dup := fieldErrs[field]; dup {
-				continue
-			}
-			args := make([]string, len(fe.Params))
-			for i, p := range fe.Params {
-				args[i] = ui.Resolve(locale, p)
-			}
-			fieldErrs[field] = ui.Text(locale, fe.Message, args...)
-		}
-	}
-	pw, confirm := posted(r, "password"), posted(r, "password-confirm")
-	switch {
-	case pw == "":
-		fieldErrs["password"] = ui.Text(locale, "missingPasswordMessage")
-	case pw != confirm:
-		fieldErrs["password-confirm"] = ui.Text(locale, "notMatchPasswordMessage")
-	default:
-		probe := user.User{ID: "", RealmID: rl.ID, Username: strings.ToLower(form["username"]), Email: strings.ToLower(form["email"]),
-			FirstName: form["firstName"], LastName: form["lastName"]}
-		var pe *user.PolicyError
-		if err := authn.CheckNewPassword(r.Context(), h.Store, rl, probe, pw); errors.As(err, &pe) {
-			fieldErrs["password"] = ui.Text(locale, pe.Key, pe.Params...)
-		} else if err != nil {
-			return err
-		}
-	}
-	var msg *ui.Message
-	if terms && posted(r, "termsAccepted") != "on" {
-		msg = &ui.Message{Type: "error", Text: ui.Text(locale, "termsAcceptanceRequired")}
-	}
-	if len(fieldErrs) > 0 || msg != nil {
-		h.registerFailed(r, rl, c, st, form, "invalid_registration")
-		return h.showRegisterPage(w, r, rl, id, st, form, fieldErrs, msg)
-	}
-	x := rep.User{Username: form["username"], Enabled: ptr(true), Credentials: []rep.Credential{{Type: user.CredentialPassword, Value: pw}}}
-	for k, dst := range map[string]**string{"firstName": &x.FirstName, "lastName": &x.LastName, "email": &x.Email} {
-		if v := form[k]; v != "" {
-			*dst = ptr(v)
-		}
-	}
-	if terms {
-		x.Attributes = map[string][]string{termsAttribute: {strconv.FormatInt(h.now(), 10)}}
-	}
-	if rl.VerifyEmail && form["email"] != "" {
-		x.RequiredActions = []string{actionVerifyEmail}
-	}
-	u, err := rep.CreateUser(r.Context(), h.Store, rl.ID, x, rep.UserOptions{Source: rep.FromAdmin, Now: h.Now()})
-	var ue *rep.UserError
-	if errors.As(err, &ue) {
-		key, field := "invalidRegistrationMessage", ue.Field
-		switch {
-		case ue.Conflict && ue.Field == "email", ue.Conflict && ue.Field == "username" && rl.RegistrationEmailAsUsername:
-			key, field = "emailExistsMessage", "email"
-		case ue.Conflict && ue.Field == "username":
-			key = "usernameExistsMessage"
-		}
-		h.registerFailed(r, rl, c, st, form, map[string]string{"emailExistsMessage": "email_in_use", "usernameExistsMessage": "username_in_use"}[key])
-		return h.showRegisterPage(w, r, rl, id, st, form, map[string]string{field: ui.Text(locale, key)})
-	}
+	run := &pageRun{h: h, r: r, client: c, id: id, st: &st}
+	fc, err := h.registrationContext(r, rl, c, &st, form, run)
 	if err != nil {
-		return err
+		return h.registrationOutcome(w, r, rl, c, id, st, authflow.Outcome{}, err)
 	}
-	h.recorder().Record(r.Context(), rl, events.Event{Type: events.Register, ClientID: c.ClientID, UserID: u.ID, IPAddress: clientIP(r),
-		Details: registerDetails(st, u.Username, u.Email)})
-	st.UserID, st.AuthTime, st.SSOSession = u.ID, h.now(), ""
-	return h.proceed(w, r, rl, c, id, st, u)
+	var out authflow.Outcome
+	if post {
+		out, err = authflow.Action(fc, p.get("execution"))
+	} else {
+		out, err = authflow.Run(fc)
+	}
+	return h.registrationOutcome(w, r, rl, c, id, st, out, err)
 }
 
-func ptr[T any](v T) *T { return &v }
+// showRegisterPage shows the registration flow's current page again.
+func (h *Handler) showRegisterPage(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState) error {
+	run := &pageRun{h: h, r: r, client: c, id: id, st: &st}
+	fc, err := h.registrationContext(r, rl, c, &st, nil, run)
+	if err != nil {
+		return h.registrationOutcome(w, r, rl, c, id, st, authflow.Outcome{}, err)
+	}
+	out, err := authflow.Run(fc)
+	return h.registrationOutcome(w, r, rl, c, id, st, out, err)
+}
+
+// registrationContext prepares a walk of the realm's registration flow for
+// the login st (a new walk when st has none).
+func (h *Handler) registrationContext(r *http.Request, rl realm.Realm, c client.Client, st *loginState, form map[string][]string, run *pageRun) (*authflow.Context, error) {
+	ctx := context.WithValue(r.Context(), pageRunKey{}, run)
+	model, err := h.Store.GetAuthConfig(ctx, rl.ID)
+	if err != nil {
+		return nil, err
+	}
+	model, top, err := authflow.Bound(model, c, authflow.Registration)
+	if err != nil {
+		return nil, err
+	}
+	if st.Register == nil {
+		fs := authflow.NewState(top)
+		st.Register = &fs
+	}
+	if form == nil {
+		form = map[string][]string{}
+	}
+	return &authflow.Context{Context: ctx, Store: h.Store, Log: h.Log, Hashes: h.Hashes, Now: h.Now(), Realm: rl, Client: c,
+		Req:  authflow.Request{Kind: authflow.Registration, IP: clientIP(r), RequestedLoA: authflow.NoLoA},
+		Form: form, State: st.Register, Model: model}, nil
+}
+
+// registrationOutcome answers where the walk of the registration flow
+// stopped: its page, an error page, or, the user created, the rest of the
+// login.
+func (h *Handler) registrationOutcome(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState,
+	out authflow.Outcome, err error) error {
+	if errors.Is(err, authflow.ErrFlowConfig) {
+		h.Log.WarnContext(r.Context(), "authentication flow cannot run", "realm", rl.Name, "client", c.ClientID, "err", err)
+		return &pageError{Status: http.StatusInternalServerError, Key: "flowNotRunnableMessage", Args: []string{err.Error()}, Realm: &rl, Err: err}
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case out.Challenge != nil:
+		st.Step = stepRegister
+		if id, st, err = h.enter(w, r, rl, id, st); err != nil {
+			return err
+		}
+		return h.showFlowChallenge(w, r, rl, id, st, out.Challenge)
+	case out.Failure != nil:
+		status := out.Failure.Status
+		if status == 0 {
+			status = http.StatusBadRequest
+		}
+		return &pageError{Status: status, Key: out.Failure.Key, Realm: &rl, Err: out.Failure}
+	}
+	u := out.User
+	st.UserID, st.AuthTime, st.SSOSession, st.Register = u.ID, h.now(), "", nil
+	return h.proceed(w, r, rl, c, id, st, u)
+}
 
 // registerDetails are Keycloak's details of REGISTER events.
 func registerDetails(st loginState, username, email string) map[string]string {
@@ -207,43 +371,4 @@ func registerDetails(st loginState, username, email string) map[string]string {
 func (h *Handler) registerFailed(r *http.Request, rl realm.Realm, c client.Client, st loginState, form map[string]string, code string) {
 	h.recorder().Record(r.Context(), rl, events.Event{Type: events.RegisterError, ClientID: c.ClientID, IPAddress: clientIP(r),
 		Error: code, Details: registerDetails(st, form["username"], form["email"])})
-}
-
-// showRegisterPage renders the registration form with the values typed so
-// far (never the passwords) and the errors of each field.
-func (h *Handler) showRegisterPage(w http.ResponseWriter, r *http.Request, rl realm.Realm, id string, st loginState, form, fieldErrs map[string]string, msg ...*ui.Message) error {
-	terms, _, err := h.registrationForm(r.Context(), rl)
-	if err != nil {
-		return err
-	}
-	p := h.page(r, &rl, "registerTitle", st.Req.UILocales)
-	st.Step = stepRegister
-	p.Action, p.CSRF = h.actionURL(r, rl, id, st), st.CSRF
-	st.Step = stepLogin
-	p.ContinueTo = h.actionURL(r, rl, id, st)
-	p.ShowTerms = terms
-	fields := []ui.Field{
-		{Name: "firstName", Label: "firstName", Type: "text", Autocomplete: "given-name"},
-		{Name: "lastName", Label: "lastName", Type: "text", Autocomplete: "family-name"},
-		{Name: "email", Label: "email", Type: "email", Autocomplete: "email"},
-	}
-	if !rl.RegistrationEmailAsUsername {
-		fields = append(fields, ui.Field{Name: "username", Label: "username", Type: "text", Autocomplete: "username"})
-	}
-	fields = append(fields,
-		ui.Field{Name: "password", Label: "password", Type: "password", Autocomplete: "new-password"},
-		ui.Field{Name: "password-confirm", Label: "passwordConfirm", Type: "password", Autocomplete: "new-password"})
-	for i := range fields {
-		fields[i].Label = p.T(fields[i].Label)
-		if fields[i].Type != "password" {
-			fields[i].Value = form[fields[i].Name]
-		}
-		fields[i].Error = fieldErrs[fields[i].Name]
-	}
-	p.Fields = fields
-	if len(msg) > 0 {
-		p.Message = msg[0]
-	}
-	h.render(w, r, &rl, http.StatusOK, "register.html", p)
-	return nil
 }

@@ -73,9 +73,9 @@ func init() {
 	authflow.Register(authResetOTP, resetOTP{})
 }
 
-// resetRun is what the reset authenticators need of the request besides
-// the flow's context: the handler, the request, the login.
-type resetRun struct {
+// pageRun is what the authenticators of the reset and registration pages
+// need besides the flow's context: the handler, the request, the login.
+type pageRun struct {
 	h      *Handler
 	r      *http.Request
 	client client.Client
@@ -85,10 +85,10 @@ type resetRun struct {
 	send *user.User
 }
 
-type resetRunKey struct{}
+type pageRunKey struct{}
 
-func runOf(c *authflow.Context) *resetRun {
-	run, _ := c.Value(resetRunKey{}).(*resetRun)
+func runOf(c *authflow.Context) *pageRun {
+	run, _ := c.Value(pageRunKey{}).(*pageRun)
 	return run
 }
 
@@ -254,7 +254,7 @@ func (h *Handler) resetCredentials(w http.ResponseWriter, r *http.Request) error
 	if post {
 		form = r.PostForm
 	}
-	run := &resetRun{h: h, r: r, client: c, id: id, st: &st}
+	run := &pageRun{h: h, r: r, client: c, id: id, st: &st}
 	fc, err := h.resetContext(r, rl, c, &st, form, run)
 	if err != nil {
 		return h.resetOutcome(w, r, rl, c, id, st, run, authflow.Outcome{}, err)
@@ -270,8 +270,8 @@ func (h *Handler) resetCredentials(w http.ResponseWriter, r *http.Request) error
 
 // resetContext prepares a walk of the realm's reset-credentials flow for
 // the login st (a new walk when st has none).
-func (h *Handler) resetContext(r *http.Request, rl realm.Realm, c client.Client, st *loginState, form map[string][]string, run *resetRun) (*authflow.Context, error) {
-	ctx := context.WithValue(r.Context(), resetRunKey{}, run)
+func (h *Handler) resetContext(r *http.Request, rl realm.Realm, c client.Client, st *loginState, form map[string][]string, run *pageRun) (*authflow.Context, error) {
+	ctx := context.WithValue(r.Context(), pageRunKey{}, run)
 	model, err := h.Store.GetAuthConfig(ctx, rl.ID)
 	if err != nil {
 		return nil, err
@@ -297,7 +297,7 @@ func (h *Handler) resetContext(r *http.Request, rl realm.Realm, c client.Client,
 // the flow done, the rest of the login with the required actions the flow
 // asked for (a new password, a new authenticator app).
 func (h *Handler) resetOutcome(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState,
-	run *resetRun, out authflow.Outcome, err error) error {
+	run *pageRun, out authflow.Outcome, err error) error {
 	if errors.Is(err, authflow.ErrFlowConfig) {
 		h.Log.WarnContext(r.Context(), "authentication flow cannot run", "realm", rl.Name, "client", c.ClientID, "err", err)
 		return &pageError{Status: http.StatusInternalServerError, Key: "flowNotRunnableMessage", Args: []string{err.Error()}, Realm: &rl, Err: err}
@@ -323,7 +323,7 @@ func (h *Handler) resetOutcome(w http.ResponseWriter, r *http.Request, rl realm.
 			return err
 		}
 		run.id, run.st = id, &st
-		return h.showResetChallenge(w, r, rl, id, st, out.Challenge)
+		return h.showFlowChallenge(w, r, rl, id, st, out.Challenge)
 	case out.Failure != nil:
 		if id != "" {
 			if err := h.Store.DeleteAuthSession(r.Context(), id); err != nil {
@@ -352,7 +352,7 @@ func (h *Handler) resetOutcome(w http.ResponseWriter, r *http.Request, rl realm.
 // mail's link was opened (st.UserID is the link's user).
 func (h *Handler) continueReset(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState) error {
 	st.Step, st.Reset = stepResetPassword, nil
-	run := &resetRun{h: h, r: r, client: c, id: id, st: &st}
+	run := &pageRun{h: h, r: r, client: c, id: id, st: &st}
 	fc, err := h.resetContext(r, rl, c, &st, nil, run)
 	if err != nil {
 		return h.resetOutcome(w, r, rl, c, id, st, run, authflow.Outcome{}, err)
@@ -365,7 +365,7 @@ func (h *Handler) continueReset(w http.ResponseWriter, r *http.Request, rl realm
 
 // showResetPage shows the reset flow's current page again (a reload).
 func (h *Handler) showResetPage(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState) error {
-	run := &resetRun{h: h, r: r, client: c, id: id, st: &st}
+	run := &pageRun{h: h, r: r, client: c, id: id, st: &st}
 	fc, err := h.resetContext(r, rl, c, &st, nil, run)
 	if err != nil {
 		return h.resetOutcome(w, r, rl, c, id, st, run, authflow.Outcome{}, err)
@@ -374,8 +374,8 @@ func (h *Handler) showResetPage(w http.ResponseWriter, r *http.Request, rl realm
 	return h.resetOutcome(w, r, rl, c, id, st, run, out, err)
 }
 
-// showResetChallenge renders a page of the reset flow.
-func (h *Handler) showResetChallenge(w http.ResponseWriter, r *http.Request, rl realm.Realm, id string, st loginState, pg *authflow.Page) error {
+// showFlowChallenge renders a page of the reset or registration flow.
+func (h *Handler) showFlowChallenge(w http.ResponseWriter, r *http.Request, rl realm.Realm, id string, st loginState, pg *authflow.Page) error {
 	p := h.page(r, &rl, pg.Title, st.Req.UILocales)
 	p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, pg.Username
 	switch {

@@ -117,6 +117,9 @@ type loginState struct {
 	// Reset is the login's progress through the reset-credentials flow
 	// ("forgot password"), nil outside it.
 	Reset *authflow.State `json:"reset,omitempty"`
+	// Register is the login's progress through the registration flow,
+	// nil outside it.
+	Register *authflow.State `json:"register,omitempty"`
 	// Flash is a message the next page of the flow shows once (never
 	// stored).
 	Flash *ui.Message `json:"-"`
@@ -233,6 +236,9 @@ func (h *Handler) actionURL(r *http.Request, rl realm.Realm, id string, st login
 	}
 	if st.Step == stepResetPassword && st.Reset != nil && st.Reset.Current != "" {
 		u += "&execution=" + urlQueryEscape(st.Reset.Current)
+	}
+	if st.Step == stepRegister && st.Register != nil && st.Register.Current != "" {
+		u += "&execution=" + urlQueryEscape(st.Register.Current)
 	}
 	return u
 }

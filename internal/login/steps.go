@@ -87,7 +87,7 @@ func (h *Handler) showStepPage(w http.ResponseWriter, r *http.Request, rl realm.
 	case stepResetPassword:
 		return h.showResetPage(w, r, rl, c, id, st)
 	case stepRegister:
-		return h.showRegisterPage(w, r, rl, id, st, nil, nil)
+		return h.showRegisterPage(w, r, rl, c, id, st)
 	case stepConsent:
 		scopes, err := h.consentScopes(r.Context(), rl, c, u.ID, st.Req)
 		if err != nil {
