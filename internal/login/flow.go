@@ -1,6 +1,7 @@
 package login
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -21,19 +22,11 @@ import (
 // flowContext prepares a walk of the login st's flow; form is what the
 // page posted (nil when nothing was).
 func (h *Handler) flowContext(r *http.Request, rl realm.Realm, c client.Client, st *loginState, form url.Values) (*authflow.Context, error) {
-	ctx := r.Context()
-	model, err := h.Store.GetAuthConfig(ctx, rl.ID)
+	fc, err := h.walkContext(r.Context(), r, rl, c, authflow.Browser, &st.Flow, form)
 	if err != nil {
 		return nil, err
 	}
-	model, top, err := authflow.Bound(model, c, authflow.Browser)
-	if err != nil {
-		return nil, err
-	}
-	if st.Flow == nil {
-		fs := authflow.NewState(top)
-		st.Flow = &fs
-	}
+	ctx := fc.Context
 	sso, ok, err := h.ssoSession(ctx, r, rl)
 	if err != nil {
 		return nil, err
@@ -60,11 +53,38 @@ func (h *Handler) flowContext(r *http.Request, rl realm.Realm, c client.Client, 
 		}
 		req.SSO = &authflow.SSO{Session: sso.us, User: sso.user}
 	}
+	fc.Req = req
+	return fc, nil
+}
+
+// walkContext prepares a walk of the flow bound to kind for client c
+// (the browser, registration or reset-credentials flow); *fs is the
+// login's progress through it, started when nil.
+func (h *Handler) walkContext(ctx context.Context, r *http.Request, rl realm.Realm, c client.Client, kind authflow.Kind, fs **authflow.State, form url.Values) (*authflow.Context, error) {
+	model, err := h.Store.GetAuthConfig(ctx, rl.ID)
+	if err != nil {
+		return nil, err
+	}
+	model, top, err := authflow.Bound(model, c, kind)
+	if err != nil {
+		return nil, err
+	}
+	if *fs == nil {
+		s := authflow.NewState(top)
+		*fs = &s
+	}
 	if form == nil {
 		form = url.Values{}
 	}
 	return &authflow.Context{Context: ctx, Store: h.Store, Log: h.Log, Hashes: h.Hashes, Now: h.Now(), Realm: rl, Client: c,
-		Req: req, Form: form, State: st.Flow, Model: model}, nil
+		Req: authflow.Request{Kind: kind, IP: clientIP(r), RequestedLoA: authflow.NoLoA}, Form: form, State: *fs, Model: model}, nil
+}
+
+// flowConfigError is the answer to a flow that cannot run: logged for the
+// administrator, an error page for the user.
+func (h *Handler) flowConfigError(r *http.Request, rl realm.Realm, c client.Client, err error) error {
+	h.Log.WarnContext(r.Context(), "authentication flow cannot run", "realm", rl.Name, "client", c.ClientID, "err", err)
+	return &pageError{Status: http.StatusInternalServerError, Key: "flowNotRunnableMessage", Args: []string{err.Error()}, Realm: &rl, Err: err}
 }
 
 // flowOutcome answers where a walk stopped: a page of the flow, an error
@@ -74,8 +94,7 @@ func (h *Handler) flowContext(r *http.Request, rl realm.Realm, c client.Client, 
 func (h *Handler) flowOutcome(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState,
 	fc *authflow.Context, out authflow.Outcome, err error) error {
 	if errors.Is(err, authflow.ErrFlowConfig) {
-		h.Log.WarnContext(r.Context(), "authentication flow cannot run", "realm", rl.Name, "client", c.ClientID, "err", err)
-		return &pageError{Status: http.StatusInternalServerError, Key: "flowNotRunnableMessage", Args: []string{err.Error()}, Realm: &rl, Err: err}
+		return h.flowConfigError(r, rl, c, err)
 	}
 	if err != nil {
 		return err

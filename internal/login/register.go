@@ -1,7 +1,6 @@
 package login
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -255,78 +254,19 @@ func (registrationRecaptcha) Gate(c *authflow.Context) *authflow.Error {
 
 func ptr[T any](v T) *T { return &v }
 
-// registerURL is the login page's "register" link for the login id.
-func (h *Handler) registerURL(r *http.Request, rl realm.Realm, id string, st loginState) string {
-	return h.loginActionURL(r, rl, stepAction[stepRegister], id, st)
-}
+// registrationFlow is the registration page's flow.
+var registrationFlow = sideFlow{step: stepRegister, kind: authflow.Registration, refused: "registrationNotAllowedMessage",
+	allowed: func(rl realm.Realm) bool { return rl.RegistrationAllowed },
+	state:   func(st *loginState) **authflow.State { return &st.Register }}
 
 // register serves GET and POST /login-actions/registration.
 func (h *Handler) register(w http.ResponseWriter, r *http.Request) error {
-	post := r.Method == http.MethodPost
-	rl, p, id, st, c, err := h.loginRequest(w, r, post)
-	if err != nil {
-		return err
-	}
-	if !rl.RegistrationAllowed {
-		return errPage(http.StatusBadRequest, &rl, "registrationNotAllowedMessage")
-	}
-	if st.Logout != nil || (st.Step != stepLogin && st.Step != stepRegister) {
-		return h.showStep(w, r)
-	}
-	if st.Step != stepRegister {
-		st.Step, st.Register = stepRegister, nil
-	}
-	var form map[string][]string
-	if post {
-		form = r.PostForm
-	}
-	run := &pageRun{h: h, r: r, client: c, id: id, st: &st}
-	fc, err := h.registrationContext(r, rl, c, &st, form, run)
-	if err != nil {
-		return h.registrationOutcome(w, r, rl, c, id, st, authflow.Outcome{}, err)
-	}
-	var out authflow.Outcome
-	if post {
-		out, err = authflow.Action(fc, p.get("execution"))
-	} else {
-		out, err = authflow.Run(fc)
-	}
-	return h.registrationOutcome(w, r, rl, c, id, st, out, err)
+	return h.serveSideFlow(w, r, registrationFlow)
 }
 
-// showRegisterPage shows the registration flow's current page again.
-func (h *Handler) showRegisterPage(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState) error {
-	run := &pageRun{h: h, r: r, client: c, id: id, st: &st}
-	fc, err := h.registrationContext(r, rl, c, &st, nil, run)
-	if err != nil {
-		return h.registrationOutcome(w, r, rl, c, id, st, authflow.Outcome{}, err)
-	}
-	out, err := authflow.Run(fc)
-	return h.registrationOutcome(w, r, rl, c, id, st, out, err)
-}
-
-// registrationContext prepares a walk of the realm's registration flow for
-// the login st (a new walk when st has none).
-func (h *Handler) registrationContext(r *http.Request, rl realm.Realm, c client.Client, st *loginState, form map[string][]string, run *pageRun) (*authflow.Context, error) {
-	ctx := context.WithValue(r.Context(), pageRunKey{}, run)
-	model, err := h.Store.GetAuthConfig(ctx, rl.ID)
-	if err != nil {
-		return nil, err
-	}
-	model, top, err := authflow.Bound(model, c, authflow.Registration)
-	if err != nil {
-		return nil, err
-	}
-	if st.Register == nil {
-		fs := authflow.NewState(top)
-		st.Register = &fs
-	}
-	if form == nil {
-		form = map[string][]string{}
-	}
-	return &authflow.Context{Context: ctx, Store: h.Store, Log: h.Log, Hashes: h.Hashes, Now: h.Now(), Realm: rl, Client: c,
-		Req:  authflow.Request{Kind: authflow.Registration, IP: clientIP(r), RequestedLoA: authflow.NoLoA},
-		Form: form, State: st.Register, Model: model}, nil
+// registerURL is the login page's "register" link for the login id.
+func (h *Handler) registerURL(r *http.Request, rl realm.Realm, id string, st loginState) string {
+	return h.loginActionURL(r, rl, stepAction[stepRegister], id, st)
 }
 
 // registrationOutcome answers where the walk of the registration flow
@@ -335,8 +275,7 @@ func (h *Handler) registrationContext(r *http.Request, rl realm.Realm, c client.
 func (h *Handler) registrationOutcome(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState,
 	out authflow.Outcome, err error) error {
 	if errors.Is(err, authflow.ErrFlowConfig) {
-		h.Log.WarnContext(r.Context(), "authentication flow cannot run", "realm", rl.Name, "client", c.ClientID, "err", err)
-		return &pageError{Status: http.StatusInternalServerError, Key: "flowNotRunnableMessage", Args: []string{err.Error()}, Realm: &rl, Err: err}
+		return h.flowConfigError(r, rl, c, err)
 	}
 	if err != nil {
 		return err

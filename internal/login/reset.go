@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -233,63 +234,98 @@ func (h *Handler) resetURL(r *http.Request, rl realm.Realm, id string, st loginS
 	return h.loginActionURL(r, rl, stepAction[stepResetPassword], id, st)
 }
 
+// resetFlow is the "forgot password" page's flow.
+var resetFlow = sideFlow{step: stepResetPassword, kind: authflow.ResetCredentials, refused: "resetCredentialNotAllowedMessage",
+	allowed: func(rl realm.Realm) bool { return rl.ResetPasswordAllowed },
+	state:   func(st *loginState) **authflow.State { return &st.Reset }}
+
 // resetCredentials serves GET and POST /login-actions/reset-credentials.
 func (h *Handler) resetCredentials(w http.ResponseWriter, r *http.Request) error {
+	return h.serveSideFlow(w, r, resetFlow)
+}
+
+// sideFlow is a flow a login leaves the sign-in page for: "forgot
+// password" (reset credentials) or registration.
+type sideFlow struct {
+	step string
+	kind authflow.Kind
+	// allowed says whether the realm offers the page; refused is the
+	// error page's message when it does not.
+	allowed func(realm.Realm) bool
+	refused string
+	// state is the login's progress through the flow.
+	state func(*loginState) **authflow.State
+}
+
+// sideFlowOutcome answers where a walk of the side flow sf stopped.
+func (h *Handler) sideFlowOutcome(sf sideFlow, w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState,
+	run *pageRun, out authflow.Outcome, err error) error {
+	if sf.kind == authflow.Registration {
+		return h.registrationOutcome(w, r, rl, c, id, st, out, err)
+	}
+	return h.resetOutcome(w, r, rl, c, id, st, run, out, err)
+}
+
+// serveSideFlow serves GET (the flow's current page) and POST (that
+// page's form) of the side flow sf.
+func (h *Handler) serveSideFlow(w http.ResponseWriter, r *http.Request, sf sideFlow) error {
 	post := r.Method == http.MethodPost
 	rl, p, id, st, c, err := h.loginRequest(w, r, post)
 	if err != nil {
 		return err
 	}
-	if !rl.ResetPasswordAllowed {
-		return errPage(http.StatusBadRequest, &rl, "resetCredentialNotAllowedMessage")
+	if !sf.allowed(rl) {
+		return errPage(http.StatusBadRequest, &rl, sf.refused)
 	}
-	if st.Logout != nil || (st.Step != stepLogin && st.Step != stepResetPassword) {
+	if st.Logout != nil || (st.Step != stepLogin && st.Step != sf.step) {
 		return h.showStep(w, r)
 	}
-	if st.Step != stepResetPassword {
-		// A new "forgot password" from the sign-in page.
-		st.Step, st.Reset = stepResetPassword, nil
+	if st.Step != sf.step {
+		// Entered anew from the sign-in page.
+		st.Step, *sf.state(&st) = sf.step, nil
 	}
-	var form map[string][]string
+	var form url.Values
 	if post {
 		form = r.PostForm
 	}
+	return h.walkSideFlow(w, r, rl, c, id, st, sf, form, p.get("execution"), post)
+}
+
+// walkSideFlow walks the side flow sf of the login st: the POST of the
+// page of execution when post, else up to the current page.
+func (h *Handler) walkSideFlow(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState,
+	sf sideFlow, form url.Values, execution string, post bool, prepare ...func(*authflow.Context)) error {
 	run := &pageRun{h: h, r: r, client: c, id: id, st: &st}
-	fc, err := h.resetContext(r, rl, c, &st, form, run)
+	fc, err := h.walkContext(context.WithValue(r.Context(), pageRunKey{}, run), r, rl, c, sf.kind, sf.state(&st), form)
 	if err != nil {
-		return h.resetOutcome(w, r, rl, c, id, st, run, authflow.Outcome{}, err)
+		return h.sideFlowOutcome(sf, w, r, rl, c, id, st, run, authflow.Outcome{}, err)
+	}
+	for _, f := range prepare {
+		f(fc)
 	}
 	var out authflow.Outcome
 	if post {
-		out, err = authflow.Action(fc, p.get("execution"))
+		out, err = authflow.Action(fc, execution)
 	} else {
 		out, err = authflow.Run(fc)
 	}
-	return h.resetOutcome(w, r, rl, c, id, st, run, out, err)
+	return h.sideFlowOutcome(sf, w, r, rl, c, id, st, run, out, err)
 }
 
-// resetContext prepares a walk of the realm's reset-credentials flow for
-// the login st (a new walk when st has none).
-func (h *Handler) resetContext(r *http.Request, rl realm.Realm, c client.Client, st *loginState, form map[string][]string, run *pageRun) (*authflow.Context, error) {
-	ctx := context.WithValue(r.Context(), pageRunKey{}, run)
-	model, err := h.Store.GetAuthConfig(ctx, rl.ID)
-	if err != nil {
-		return nil, err
-	}
-	model, top, err := authflow.Bound(model, c, authflow.ResetCredentials)
-	if err != nil {
-		return nil, err
-	}
-	if st.Reset == nil {
-		fs := authflow.NewState(top)
-		st.Reset = &fs
-	}
-	if form == nil {
-		form = map[string][]string{}
-	}
-	return &authflow.Context{Context: ctx, Store: h.Store, Log: h.Log, Hashes: h.Hashes, Now: h.Now(), Realm: rl, Client: c,
-		Req:  authflow.Request{Kind: authflow.ResetCredentials, IP: clientIP(r), RequestedLoA: authflow.NoLoA},
-		Form: form, State: st.Reset, Model: model}, nil
+// showSideFlowPage shows the current page of the login's side flow again.
+func (h *Handler) showSideFlowPage(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState, sf sideFlow) error {
+	return h.walkSideFlow(w, r, rl, c, id, st, sf, nil, "", false)
+}
+
+// continueReset walks the reset flow of the login st once the reset
+// mail's link was opened (st.UserID is the link's user): a new walk that
+// knows the user and that the mail step is done.
+func (h *Handler) continueReset(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState) error {
+	st.Step, st.Reset = stepResetPassword, nil
+	return h.walkSideFlow(w, r, rl, c, id, st, resetFlow, nil, "", false, func(fc *authflow.Context) {
+		fc.State.UserID = st.UserID
+		fc.SetNote(noteResetLinkUsed, "true")
+	})
 }
 
 // resetOutcome answers where the walk of the reset flow stopped: one of
@@ -299,8 +335,7 @@ func (h *Handler) resetContext(r *http.Request, rl realm.Realm, c client.Client,
 func (h *Handler) resetOutcome(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState,
 	run *pageRun, out authflow.Outcome, err error) error {
 	if errors.Is(err, authflow.ErrFlowConfig) {
-		h.Log.WarnContext(r.Context(), "authentication flow cannot run", "realm", rl.Name, "client", c.ClientID, "err", err)
-		return &pageError{Status: http.StatusInternalServerError, Key: "flowNotRunnableMessage", Args: []string{err.Error()}, Realm: &rl, Err: err}
+		return h.flowConfigError(r, rl, c, err)
 	}
 	if err != nil {
 		return err
@@ -346,32 +381,6 @@ func (h *Handler) resetOutcome(w http.ResponseWriter, r *http.Request, rl realm.
 	st.Email.Actions = splitActions(st.Reset.Notes[noteLoginActions])
 	st.Reset = nil
 	return h.proceed(w, r, rl, c, id, st, u)
-}
-
-// continueReset walks the reset flow of the login st once the reset
-// mail's link was opened (st.UserID is the link's user).
-func (h *Handler) continueReset(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState) error {
-	st.Step, st.Reset = stepResetPassword, nil
-	run := &pageRun{h: h, r: r, client: c, id: id, st: &st}
-	fc, err := h.resetContext(r, rl, c, &st, nil, run)
-	if err != nil {
-		return h.resetOutcome(w, r, rl, c, id, st, run, authflow.Outcome{}, err)
-	}
-	st.Reset.UserID = st.UserID
-	fc.SetNote(noteResetLinkUsed, "true")
-	out, err := authflow.Run(fc)
-	return h.resetOutcome(w, r, rl, c, id, st, run, out, err)
-}
-
-// showResetPage shows the reset flow's current page again (a reload).
-func (h *Handler) showResetPage(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState) error {
-	run := &pageRun{h: h, r: r, client: c, id: id, st: &st}
-	fc, err := h.resetContext(r, rl, c, &st, nil, run)
-	if err != nil {
-		return h.resetOutcome(w, r, rl, c, id, st, run, authflow.Outcome{}, err)
-	}
-	out, err := authflow.Run(fc)
-	return h.resetOutcome(w, r, rl, c, id, st, run, out, err)
 }
 
 // showFlowChallenge renders a page of the reset or registration flow.

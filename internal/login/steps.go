@@ -85,9 +85,9 @@ func (h *Handler) showStepPage(w http.ResponseWriter, r *http.Request, rl realm.
 		st.Skipped = append(st.Skipped, st.Action)
 		return h.proceed(w, r, rl, c, id, st, u)
 	case stepResetPassword:
-		return h.showResetPage(w, r, rl, c, id, st)
+		return h.showSideFlowPage(w, r, rl, c, id, st, resetFlow)
 	case stepRegister:
-		return h.showRegisterPage(w, r, rl, c, id, st)
+		return h.showSideFlowPage(w, r, rl, c, id, st, registrationFlow)
 	case stepConsent:
 		scopes, err := h.consentScopes(r.Context(), rl, c, u.ID, st.Req)
 		if err != nil {
