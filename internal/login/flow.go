@@ -143,13 +143,33 @@ func (h *Handler) flowOutcome(w http.ResponseWriter, r *http.Request, rl realm.R
 
 // showChallenge renders a page of the flow.
 func (h *Handler) showChallenge(w http.ResponseWriter, r *http.Request, rl realm.Realm, id string, st loginState, fc *authflow.Context, pg *authflow.Page) error {
+	return h.renderChallenge(w, r, rl, id, st, pg, func(p *ui.Page) {
+		p.UsernameLabel = "username"
+		if rl.LoginWithEmailAllowed {
+			p.UsernameLabel = "usernameOrEmail"
+		}
+		p.ShowRememberMe, p.RememberMe = rl.RememberMe, fc.Note(authflow.NoteRememberMe) == "true"
+		// The "forgot password" and "register" links where the realm
+		// allows them (the templates place them as Keycloak's pages do).
+		if rl.ResetPasswordAllowed {
+			p.ResetURL = h.resetURL(r, rl, id, st)
+		}
+		if rl.RegistrationAllowed {
+			p.RegisterURL = h.registerURL(r, rl, id, st)
+		}
+		if st.Flow.UserID != "" {
+			p.RestartURL = h.loginActionURL(r, rl, "restart", id, st)
+		}
+		p.TryAnotherWay = authflow.HasOtherAlternative(fc.Model, st.Flow.Current)
+	})
+}
+
+// renderChallenge renders a page of a flow (the browser, registration or
+// reset-credentials flow): its message, what base adds, then what only
+// the page shows.
+func (h *Handler) renderChallenge(w http.ResponseWriter, r *http.Request, rl realm.Realm, id string, st loginState, pg *authflow.Page, base func(*ui.Page)) error {
 	p := h.page(r, &rl, pg.Title, st.Req.UILocales)
 	p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, pg.Username
-	p.UsernameLabel = "username"
-	if rl.LoginWithEmailAllowed {
-		p.UsernameLabel = "usernameOrEmail"
-	}
-	p.ShowRememberMe, p.RememberMe = rl.RememberMe, fc.Note(authflow.NoteRememberMe) == "true"
 	switch {
 	case pg.Error != "":
 		p.Message, p.FieldError = &ui.Message{Type: "error", Text: p.T(pg.Error, pg.ErrorArgs...)}, pg.FieldError
@@ -158,18 +178,9 @@ func (h *Handler) showChallenge(w http.ResponseWriter, r *http.Request, rl realm
 	case st.Flash != nil:
 		p.Message = st.Flash
 	}
-	// The "forgot password" and "register" links where the realm allows
-	// them (the templates place them as Keycloak's pages do).
-	if rl.ResetPasswordAllowed {
-		p.ResetURL = h.resetURL(r, rl, id, st)
+	if base != nil {
+		base(&p)
 	}
-	if rl.RegistrationAllowed {
-		p.RegisterURL = h.registerURL(r, rl, id, st)
-	}
-	if st.Flow.UserID != "" {
-		p.RestartURL = h.loginActionURL(r, rl, "restart", id, st)
-	}
-	p.TryAnotherWay = authflow.HasOtherAlternative(fc.Model, st.Flow.Current)
 	if pg.Fill != nil {
 		pg.Fill(&p)
 	}

@@ -286,7 +286,7 @@ func (h *Handler) registrationOutcome(w http.ResponseWriter, r *http.Request, rl
 		if id, st, err = h.enter(w, r, rl, id, st); err != nil {
 			return err
 		}
-		return h.showFlowChallenge(w, r, rl, id, st, out.Challenge)
+		return h.renderChallenge(w, r, rl, id, st, out.Challenge, nil)
 	case out.Failure != nil:
 		status := out.Failure.Status
 		if status == 0 {

@@ -358,7 +358,7 @@ func (h *Handler) resetOutcome(w http.ResponseWriter, r *http.Request, rl realm.
 			return err
 		}
 		run.id, run.st = id, &st
-		return h.showFlowChallenge(w, r, rl, id, st, out.Challenge)
+		return h.renderChallenge(w, r, rl, id, st, out.Challenge, nil)
 	case out.Failure != nil:
 		if id != "" {
 			if err := h.Store.DeleteAuthSession(r.Context(), id); err != nil {
@@ -381,27 +381,6 @@ func (h *Handler) resetOutcome(w http.ResponseWriter, r *http.Request, rl realm.
 	st.Email.Actions = splitActions(st.Reset.Notes[noteLoginActions])
 	st.Reset = nil
 	return h.proceed(w, r, rl, c, id, st, u)
-}
-
-// showFlowChallenge renders a page of the reset or registration flow.
-func (h *Handler) showFlowChallenge(w http.ResponseWriter, r *http.Request, rl realm.Realm, id string, st loginState, pg *authflow.Page) error {
-	p := h.page(r, &rl, pg.Title, st.Req.UILocales)
-	p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, pg.Username
-	switch {
-	case pg.Error != "":
-		p.Message, p.FieldError = &ui.Message{Type: "error", Text: p.T(pg.Error, pg.ErrorArgs...)}, pg.FieldError
-	case pg.Info != "":
-		p.Message = &ui.Message{Type: "info", Text: p.T(pg.Info)}
-	}
-	if pg.Fill != nil {
-		pg.Fill(&p)
-	}
-	status := pg.Status
-	if status == 0 {
-		status = http.StatusOK
-	}
-	h.render(w, r, &rl, status, pg.Template, p)
-	return nil
 }
 
 // resetRefused records SEND_RESET_PASSWORD_ERROR: the administrator learns
