@@ -36,6 +36,7 @@ type UserQuery struct {
 // SearchUsers returns a page of the realm's users matching q, ordered by
 // username. max < 0 means no limit.
 func (s *DB) SearchUsers(ctx context.Context, realmID string, q UserQuery, first, max int) ([]user.User, error) {
+	ctx = cancellable(ctx) // a scan: an abandoned search stops
 	if max < 0 {
 		max = math.MaxInt32
 	}
@@ -68,6 +69,7 @@ func (s *DB) SearchUsers(ctx context.Context, realmID string, q UserQuery, first
 
 // CountUsersMatching returns how many of the realm's users match q.
 func (s *DB) CountUsersMatching(ctx context.Context, realmID string, q UserQuery) (int, error) {
+	ctx = cancellable(ctx)
 	where, args := q.where(realmID)
 	if len(q.Attributes) == 0 {
 		var n int

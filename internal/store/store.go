@@ -59,10 +59,12 @@ type querier interface {
 type DB struct {
 	sql     *sql.DB
 	q       querier
+	tx      *sql.Tx // inside InTx, the transaction q is
 	dialect Dialect
 	inTx    bool
-	stats   *stats // shared with transactions; see stats.go
-	hooks   *hooks // shared with transactions; see session_end.go
+	run     *runner // SQLite's prepared statements and writer gate; see statements.go
+	stats   *stats  // shared with transactions; see stats.go
+	hooks   *hooks  // shared with transactions; see session_end.go
 	// ended collects, inside a transaction, the sessions it ended, told to
 	// the hook after commit.
 	ended *[]EndedSession
@@ -97,7 +99,11 @@ func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
 			"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)"+
 			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 		if err == nil {
+			// Every open connection stays open: a connection closed for
+			// being idle loses its prepared statements, and opening one
+			// runs the pragmas above again.
 			db.SetMaxOpenConns(8)
+			db.SetMaxIdleConns(8)
 		}
 	case Postgres:
 		db, err = sql.Open("pgx", dsn)
@@ -113,6 +119,9 @@ func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", dialect, err)
 	}
 	s := &DB{sql: db, q: db, dialect: dialect, stats: &stats{}, hooks: &hooks{}}
+	if dialect == SQLite {
+		s.run = newRunner()
+	}
 	if err := s.migrate(ctx, dsn); err != nil {
 		db.Close()
 		return nil, err
@@ -203,7 +212,12 @@ func (s *DB) Ping(ctx context.Context) error {
 }
 
 // Close releases the connections. SQLite checkpoints its WAL on close.
-func (s *DB) Close() error { return s.sql.Close() }
+func (s *DB) Close() error {
+	if s.run != nil {
+		s.run.close()
+	}
+	return s.sql.Close()
+}
 
 // InTx runs fn in one transaction: every write fn makes lands, or none does.
 // Nested calls join the outer transaction.
@@ -223,7 +237,22 @@ func (s *DB) InTx(ctx context.Context, fn func(tx *DB) error) error {
 }
 
 func (s *DB) runTx(ctx context.Context, fn func(tx *DB) error) (err error) {
-	tx, err := s.sql.BeginTx(ctx, nil)
+	// On SQLite the transaction holds the write lock from BEGIN, so it
+	// first queues for the writer gate; once begun, no statement of it is
+	// interrupted midway, and a ctx that ends fails the next statement,
+	// which rolls it back (statements.go explains both).
+	txCtx, err := s.stmtContext(ctx)
+	if err != nil {
+		return err
+	}
+	if s.run != nil {
+		leave, err := s.run.enterWriter(ctx)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		defer leave()
+	}
+	tx, err := s.sql.BeginTx(txCtx, nil)
 	if err != nil {
 		return mapErr(fmt.Errorf("begin: %w", err))
 	}
@@ -236,7 +265,7 @@ func (s *DB) runTx(ctx context.Context, fn func(tx *DB) error) (err error) {
 			tx.Rollback()
 		}
 	}()
-	txDB := &DB{sql: s.sql, q: tx, dialect: s.dialect, inTx: true, stats: s.stats, hooks: s.hooks, ended: new([]EndedSession)}
+	txDB := &DB{sql: s.sql, q: tx, tx: tx, dialect: s.dialect, inTx: true, run: s.run, stats: s.stats, hooks: s.hooks, ended: new([]EndedSession)}
 	if err = fn(txDB); err != nil {
 		return err
 	}
@@ -253,23 +282,6 @@ func (s *DB) rebind(q string) string {
 		return q
 	}
 	return strings.ReplaceAll(q, "$", "?")
-}
-
-func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	defer s.startQuery()()
-	r, err := s.q.ExecContext(ctx, s.rebind(q), args...)
-	return r, mapErr(err)
-}
-
-func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	defer s.startQuery()()
-	r, err := s.q.QueryContext(ctx, s.rebind(q), args...)
-	return r, mapErr(err)
-}
-
-func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	defer s.startQuery()()
-	return s.q.QueryRowContext(ctx, s.rebind(q), args...)
 }
 
 // UnavailableError is a database that cannot be reached right now (down,
