@@ -12,7 +12,8 @@
 #   BENCH_CLIENTS        default 16
 #   BENCH_GRANTS         default client_credentials,password,refresh_token,userinfo,introspection
 #   BENCH_PORT           default 18081 (and the next port for the management interface, where there is one)
-#   BENCH_LOG_LEVEL      the server's --log-level, default info (one line per request, to a file)
+#   BENCH_LOG_LEVEL      the server's --log-level, default info
+#   BENCH_ACCESS_LOG     the server's --http-access-log-enabled, default false (the server's default)
 #   BENCH_RATE_LIMIT     the server's --rate-limit, default false (measure the server, not its
 #                        limiter); "default" leaves the server's own default (failures only)
 #   BENCH_PACED          gatehouse-load -paced: after each saturating run, an open-loop run at this
@@ -30,6 +31,7 @@ clients="${BENCH_CLIENTS:-16}"
 grants="${BENCH_GRANTS:-client_credentials,password,refresh_token,userinfo,introspection}"
 port="${BENCH_PORT:-18081}"
 log_level="${BENCH_LOG_LEVEL:-info}"
+access_log="${BENCH_ACCESS_LOG:-false}"
 paced="${BENCH_PACED:-0.5}"
 rate_limit="${BENCH_RATE_LIMIT:-false}"
 realm_file=internal/rep/testdata/ldap-demo-realm.json
@@ -90,6 +92,9 @@ server_flags=(--http-port "$port" --log-level "$log_level")
 help="$("$work/gatehouse" start-dev --help 2>/dev/null || true)"
 if grep -q -- '--rate-limit ' <<<"$help" && [ "$rate_limit" != default ]; then
   server_flags+=(--rate-limit "$rate_limit")
+fi
+if grep -q -- '--http-access-log-enabled ' <<<"$help"; then
+  server_flags+=(--http-access-log-enabled "$access_log")
 fi
 # Not the default 9000, which another server on this machine may hold.
 if grep -q -- '--http-management-port ' <<<"$help"; then

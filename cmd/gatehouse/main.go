@@ -184,7 +184,12 @@ func serve(ctx context.Context, start time.Time, cfg config.Config, log *slog.Lo
 		log.Error("invalid rate limit options", "err", err)
 		return exitUsage
 	}
-	h := server.New(server.Options{Store: db, Log: log, URLs: urls, Metrics: m, Limits: limits,
+	var access *web.AccessLog
+	if cfg.HTTPAccessLogEnabled {
+		access = web.NewAccessLog(log, now)
+		defer access.Close() // after the last request: writes what is buffered
+	}
+	h := server.New(server.Options{Store: db, Log: log, URLs: urls, Metrics: m, Limits: limits, AccessLog: access,
 		Outbound: outbound.New(outbound.Options{AllowPrivate: cfg.OutboundAllowPrivate})})
 	err = server.Run(ctx, cfg, h, log, func(listening []string) {
 		mgmt.Started(db)

@@ -1,6 +1,6 @@
 // Package server builds every HTTP handler onto one http.ServeMux, adds what
-// all responses share (security headers, a request body limit, request
-// logging, Keycloak's 404 and 405 bodies, health checks), and runs the HTTP
+// all responses share (security headers, a request body limit, the
+// optional access log, Keycloak's 404 and 405 bodies, health checks), and runs the HTTP
 // and HTTPS listeners until the process is told to stop.
 package server
 
@@ -42,6 +42,9 @@ type Options struct {
 	URLs web.URLs
 	// Metrics records every request; nil records nothing.
 	Metrics *metrics.Metrics
+	// AccessLog logs every request (--http-access-log-enabled); nil logs
+	// none, the default: a line per request is an option, as in Keycloak.
+	AccessLog *web.AccessLog
 	// Limits are the rate limits of the realm endpoints; the zero value
 	// turns them off (input limits always apply). See limits.go.
 	Limits Limits
@@ -110,7 +113,7 @@ func New(o Options) http.Handler {
 	rel := strings.TrimSuffix(o.URLs.RelativePath, "/")
 	if rel == "" {
 		root.Handle("/", front)
-		return o.Metrics.Instrument(o.Now, web.LogRequests(o.Log, o.Now, secure(root)))
+		return o.Metrics.Instrument(o.Now, accessLog(o.AccessLog, secure(root)))
 	}
 	// Keycloak 26 sends a browser that opens the bare host to the relative
 	// path instead of answering 404.
@@ -119,7 +122,7 @@ func New(o Options) http.Handler {
 	// The prefix is matched by hand rather than registered as a pattern:
 	// a relative path is operator text and may hold pattern syntax ("{").
 	under := stripPrefix(rel, front)
-	return o.Metrics.Instrument(o.Now, web.LogRequests(o.Log, o.Now, secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return o.Metrics.Instrument(o.Now, accessLog(o.AccessLog, secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.URL.Path, rel+"/"):
 			under.ServeHTTP(w, r)
@@ -129,6 +132,14 @@ func New(o Options) http.Handler {
 			root.ServeHTTP(w, r)
 		}
 	}))))
+}
+
+// accessLog wraps next in the access log when there is one.
+func accessLog(a *web.AccessLog, next http.Handler) http.Handler {
+	if a == nil {
+		return next
+	}
+	return a.Handler(next)
 }
 
 // withBase records the request's base URL in its context, for work that
