@@ -13,15 +13,21 @@ import (
 const userSessionCols = `id, realm_id, user_id, offline, started, last_refresh, remember_me, ip_address, auth_method, auth_time, notes`
 
 func scanUserSession(sc interface{ Scan(...any) error }) (session.UserSession, error) {
-	var (
-		s     session.UserSession
-		notes string
-	)
-	if err := sc.Scan(&s.ID, &s.RealmID, &s.UserID, &s.Offline, &s.Started, &s.LastRefresh, &s.RememberMe,
-		&s.IPAddress, &s.AuthMethod, &s.AuthTime, &notes); err != nil {
-		return session.UserSession{}, mapErr(err)
+	var s session.UserSession
+	if err := scanInto(sc, userSessionPlan(&s)); err != nil {
+		return session.UserSession{}, err
 	}
-	return s, fromJSON(notes, &s.Notes)
+	return s, nil
+}
+
+// userSessionPlan reads the columns of userSessionCols into s.
+func userSessionPlan(s *session.UserSession) scanPlan {
+	var notes string
+	return scanPlan{
+		dest: []any{&s.ID, &s.RealmID, &s.UserID, &s.Offline, &s.Started, &s.LastRefresh, &s.RememberMe,
+			&s.IPAddress, &s.AuthMethod, &s.AuthTime, &notes},
+		finish: func() error { return fromJSON(notes, &s.Notes) },
+	}
 }
 
 // CreateUserSession stores a new user session (SSO or offline).
@@ -83,15 +89,21 @@ func (s *DB) DeleteUserSessions(ctx context.Context, realmID, userID string, off
 const clientSessionCols = `id, user_session_id, client_id, offline, started, ts, current_refresh_token, refresh_use_count, scope, nonce, notes`
 
 func scanClientSession(sc interface{ Scan(...any) error }) (session.ClientSession, error) {
-	var (
-		c     session.ClientSession
-		notes string
-	)
-	if err := sc.Scan(&c.ID, &c.UserSessionID, &c.ClientID, &c.Offline, &c.Started, &c.Timestamp,
-		&c.CurrentRefreshToken, &c.RefreshUseCount, &c.Scope, &c.Nonce, &notes); err != nil {
-		return session.ClientSession{}, mapErr(err)
+	var c session.ClientSession
+	if err := scanInto(sc, clientSessionPlan(&c)); err != nil {
+		return session.ClientSession{}, err
 	}
-	return c, fromJSON(notes, &c.Notes)
+	return c, nil
+}
+
+// clientSessionPlan reads the columns of clientSessionCols into c.
+func clientSessionPlan(c *session.ClientSession) scanPlan {
+	var notes string
+	return scanPlan{
+		dest: []any{&c.ID, &c.UserSessionID, &c.ClientID, &c.Offline, &c.Started, &c.Timestamp,
+			&c.CurrentRefreshToken, &c.RefreshUseCount, &c.Scope, &c.Nonce, &notes},
+		finish: func() error { return fromJSON(notes, &c.Notes) },
+	}
 }
 
 // CreateClientSession stores a client's session inside a user session; a

@@ -14,19 +14,27 @@ const userCols = `id, realm_id, username, email, first_name, last_name, enabled,
 	service_account_of, federation_link, not_before, attributes, required_actions`
 
 func scanUser(sc interface{ Scan(...any) error }) (user.User, error) {
-	var (
-		u              user.User
-		attrs, actions string
-	)
-	if err := sc.Scan(&u.ID, &u.RealmID, &u.Username, &u.Email, &u.FirstName, &u.LastName, &u.Enabled,
-		&u.EmailVerified, &u.CreatedTimestamp, &u.ServiceAccountClientID, &u.FederationLink, &u.NotBefore,
-		&attrs, &actions); err != nil {
-		return user.User{}, mapErr(err)
-	}
-	if err := fromJSON(attrs, &u.Attributes); err != nil {
+	var u user.User
+	if err := scanInto(sc, userPlan(&u)); err != nil {
 		return user.User{}, err
 	}
-	return u, fromJSON(actions, &u.RequiredActions)
+	return u, nil
+}
+
+// userPlan reads the columns of userCols into u.
+func userPlan(u *user.User) scanPlan {
+	var attrs, actions string
+	return scanPlan{
+		dest: []any{&u.ID, &u.RealmID, &u.Username, &u.Email, &u.FirstName, &u.LastName, &u.Enabled,
+			&u.EmailVerified, &u.CreatedTimestamp, &u.ServiceAccountClientID, &u.FederationLink, &u.NotBefore,
+			&attrs, &actions},
+		finish: func() error {
+			if err := fromJSON(attrs, &u.Attributes); err != nil {
+				return err
+			}
+			return fromJSON(actions, &u.RequiredActions)
+		},
+	}
 }
 
 func (s *DB) users(ctx context.Context, q string, args ...any) ([]user.User, error) {
