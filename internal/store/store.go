@@ -245,13 +245,18 @@ func (s *DB) runTx(ctx context.Context, fn func(tx *DB) error) (err error) {
 	if err != nil {
 		return err
 	}
+	leave := func() {}
 	if s.run != nil {
-		leave, err := s.run.enterWriter(ctx)
-		if err != nil {
+		if leave, err = s.run.enterWriter(ctx); err != nil {
 			return fmt.Errorf("begin: %w", err)
 		}
-		defer leave()
 	}
+	left := false
+	defer func() {
+		if !left {
+			leave()
+		}
+	}()
 	tx, err := s.sql.BeginTx(txCtx, nil)
 	if err != nil {
 		return mapErr(fmt.Errorf("begin: %w", err))
@@ -272,6 +277,8 @@ func (s *DB) runTx(ctx context.Context, fn func(tx *DB) error) (err error) {
 	if err = tx.Commit(); err != nil {
 		return mapErr(fmt.Errorf("commit: %w", err))
 	}
+	left = true
+	leave() // before the hook, which may write
 	s.notifyEnded(ctx, *txDB.ended)
 	return nil
 }
