@@ -68,15 +68,23 @@ func BenchmarkGrants(b *testing.B) {
 				// One rotation chain per goroutine, each refreshed with its
 				// newest token, as a client does under refresh token rotation.
 				chains := e.refreshTokens(b, 16*runtime.GOMAXPROCS(0))
-				var next atomic.Int64
+				var (
+					next atomic.Int64
+					lat  latencies
+				)
 				b.SetParallelism(16)
 				b.ReportAllocs()
 				b.ResetTimer()
+				defer lat.report(b)
 				defer reportCPU(b)()
 				b.RunParallel(func(pb *testing.PB) {
 					rt := chains[next.Add(1)-1]
+					var mine []time.Duration
+					defer func() { lat.add(mine) }()
 					for pb.Next() {
+						t0 := time.Now()
 						st, body := e.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}})
+						mine = append(mine, time.Since(t0))
 						if st != http.StatusOK {
 							b.Errorf("refresh: %d %s", st, body)
 							return
@@ -238,15 +246,13 @@ func (e *benchEnv) refreshTokens(b *testing.B, n int) []string {
 func (e *benchEnv) parallel(b *testing.B, req func() (int, []byte)) {
 	b.SetParallelism(16)
 	b.ReportAllocs()
-	var (
-		mu  sync.Mutex
-		all []time.Duration
-	)
+	var lat latencies
 	b.ResetTimer()
+	defer lat.report(b)
 	defer reportCPU(b)()
 	b.RunParallel(func(pb *testing.PB) {
 		var mine []time.Duration
-		defer func() { mu.Lock(); all = append(all, mine...); mu.Unlock() }()
+		defer func() { lat.add(mine) }()
 		for pb.Next() {
 			t0 := time.Now()
 			st, body := req()
@@ -257,9 +263,25 @@ func (e *benchEnv) parallel(b *testing.B, req func() (int, []byte)) {
 			}
 		}
 	})
-	if len(all) > 0 {
-		slices.Sort(all)
-		b.ReportMetric(float64(all[len(all)*99/100])/float64(time.Millisecond), "p99-ms")
+}
+
+// latencies collects the wall time of every request of a benchmark.
+type latencies struct {
+	mu  sync.Mutex
+	all []time.Duration
+}
+
+func (l *latencies) add(d []time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.all = append(l.all, d...)
+}
+
+// report reports the 99th percentile as p99-ms.
+func (l *latencies) report(b *testing.B) {
+	if len(l.all) > 0 {
+		slices.Sort(l.all)
+		b.ReportMetric(float64(l.all[len(l.all)*99/100])/float64(time.Millisecond), "p99-ms")
 	}
 }
 
