@@ -129,19 +129,23 @@ func (c Checker) checkUser(ctx context.Context, rl realm.Realm, u user.User, pas
 		return user.User{}, Invalid, nil
 	}
 	var (
-		err  error
 		ok   bool
 		cred user.Credential
 	)
-	if !rl.BruteForceProtected {
-		if ok, cred, err = c.verify(ctx, c.Store, u, password); err != nil || !ok {
-			return user.User{}, Invalid, err
-		}
-	} else {
-		var outcome Outcome
-		if u, outcome, cred, err = c.checkGuarded(ctx, rl, u, password, ip, now); err != nil || outcome != OK {
-			return user.User{}, Invalid, err
-		}
+	u, verdict, err := Attempt(ctx, c.Store, c.Log, rl, u, ip, now, func(tx *store.DB, cur user.User) (bool, error) {
+		var err error
+		ok, cred, err = c.verify(ctx, tx, cur, password)
+		return ok, err
+	})
+	if err != nil {
+		return user.User{}, Invalid, err
+	}
+	switch verdict {
+	case Locked, Gone:
+		SpendVerification(password)
+		return user.User{}, Invalid, nil
+	case Refused:
+		return user.User{}, Invalid, nil
 	}
 	if !u.Enabled {
 		return user.User{}, Disabled, nil
@@ -221,153 +225,6 @@ func (c Checker) verify(ctx context.Context, db *store.DB, u user.User, password
 	}
 	SpendVerification(password)
 	return false, user.Credential{}, nil
-}
-
-// checkGuarded is the password check of a realm with brute-force
-// detection: OK with the user as read under the lock and the credential
-// that matched, or Invalid.
-//
-// Attempts on one user are decided one at a time: on this node by a lock
-// held in memory (userGuard), across nodes by the lock on the failure
-// record. The hash is computed between the two, so the database lock
-// (SQLite's single writer, the failure row on PostgreSQL) is held only to
-// read and record the outcome, never for a hash. A user found locked before
-// hashing is not hashed at all; one that another node locked while this
-// node hashed has the verdict ignored. So at most failureFactor guesses,
-// plus one per other node, are ever verified.
-func (c Checker) checkGuarded(ctx context.Context, rl realm.Realm, u user.User, password, ip string, now time.Time) (user.User, Outcome, user.Credential, error) {
-	defer userGuard.lock(rl.ID + "/" + u.ID)()
-	for attempt := 0; ; attempt++ {
-		lockedBefore, err := c.lockedNow(ctx, rl, u.ID, now)
-		if errors.Is(err, store.ErrNotFound) {
-			SpendVerification(password) // deleted while we looked
-			return u, Invalid, user.Credential{}, nil
-		}
-		if err != nil {
-			return u, Invalid, user.Credential{}, err
-		}
-		var (
-			verified bool
-			vcred    user.Credential
-		)
-		if !lockedBefore {
-			if verified, vcred, err = c.verify(ctx, c.Store, u, password); err != nil {
-				return u, Invalid, user.Credential{}, err
-			}
-		}
-		var (
-			locked, disabled, unlocked, ok bool
-			cur                            user.User
-		)
-		err = c.Store.UpdateLoginFailure(ctx, rl.ID, u.ID, func(tx *store.DB, f *store.LoginFailure) error {
-			locked, disabled, unlocked, ok = false, false, false, false
-			// Read the user again under the lock: an attempt that was
-			// decided meanwhile may have disabled it.
-			var err error
-			if cur, err = tx.GetUser(ctx, rl.ID, u.ID); err != nil {
-				return err
-			}
-			if err := forgetReenabled(ctx, tx, rl, &cur, f); err != nil {
-				return err
-			}
-			if lockedOut(rl, cur, *f, now) {
-				// Not counted: Keycloak ignores failures during a lock.
-				locked = true
-				return nil
-			}
-			if lockedBefore {
-				// Unlocked since it was read: this attempt was not
-				// verified, so it is decided again from the start.
-				unlocked = true
-				return nil
-			}
-			if verified {
-				// The password matched the credential read before the
-				// lock; it counts only if that is still the user's.
-				if ok, err = passwordUnchanged(ctx, tx, cur, vcred); err != nil {
-					return err
-				}
-			}
-			switch {
-			case !ok:
-				if fail(rl, f, now, ip) && cur.Enabled {
-					disabled = true
-					return disablePermanently(ctx, tx, rl.ID, &cur)
-				}
-			case cur.Enabled:
-				*f = store.LoginFailure{}
-			}
-			return nil
-		})
-		if errors.Is(err, store.ErrNotFound) {
-			// Deleted while we looked.
-			if lockedBefore {
-				SpendVerification(password)
-			}
-			return u, Invalid, user.Credential{}, nil
-		}
-		if err != nil {
-			return u, Invalid, user.Credential{}, err
-		}
-		if unlocked && attempt == 0 {
-			continue
-		}
-		if disabled && c.Log != nil {
-			c.Log.WarnContext(ctx, "user disabled by brute-force detection", "realm", rl.Name, "user", u.ID, "ip", ip)
-		}
-		if locked || unlocked {
-			if c.Log != nil {
-				c.Log.InfoContext(ctx, "login refused: user locked by brute-force detection", "realm", rl.Name, "user", u.ID, "ip", ip)
-			}
-			if lockedBefore {
-				SpendVerification(password) // as long as a verification
-			}
-			return u, Invalid, user.Credential{}, nil
-		}
-		if !ok {
-			return u, Invalid, user.Credential{}, nil
-		}
-		return cur, OK, vcred, nil
-	}
-}
-
-// lockedNow reports whether brute-force detection would refuse the user
-// now, as UpdateLoginFailure's check would decide it, without taking a
-// lock or writing anything.
-func (c Checker) lockedNow(ctx context.Context, rl realm.Realm, userID string, now time.Time) (bool, error) {
-	u, err := c.Store.GetUser(ctx, rl.ID, userID)
-	if err != nil {
-		return false, err
-	}
-	f, err := c.Store.GetLoginFailure(ctx, rl.ID, userID)
-	if errors.Is(err, store.ErrNotFound) {
-		f, err = store.LoginFailure{}, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if u.Enabled {
-		if recordLocksPermanently(rl, f) {
-			f = store.LoginFailure{} // forgetReenabled clears it
-		}
-	}
-	return lockedOut(rl, u, f, now), nil
-}
-
-// passwordUnchanged reports whether cred, read and verified before tx
-// began, is still u's password credential, hash unchanged: a password set
-// meanwhile makes the verification moot.
-func passwordUnchanged(ctx context.Context, tx *store.DB, u user.User, cred user.Credential) (bool, error) {
-	creds, err := tx.ListCredentials(ctx, u.ID)
-	if err != nil {
-		return false, err
-	}
-	for _, c := range creds {
-		if c.Type == user.CredentialPassword {
-			return c.ID == cred.ID && c.SecretData == cred.SecretData, nil
-		}
-	}
-	return false, nil
 }
 
 // rehash stores a just-verified password hashed by the realm's current

@@ -3,9 +3,9 @@ package authn
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"maps"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -164,6 +164,98 @@ func disablePermanently(ctx context.Context, tx *store.DB, realmID string, u *us
 	return tx.UpdateUser(ctx, realmID, u.ID, set)
 }
 
+// Verdict is what brute-force detection made of one attempt (Attempt).
+type Verdict int
+
+const (
+	// Accepted: the secret was right.
+	Accepted Verdict = iota
+	// Refused: the secret was wrong; with detection on, the failure is
+	// counted.
+	Refused
+	// Locked: the user is locked out, so the secret was not looked at and
+	// nothing was counted.
+	Locked
+	// Gone: the user was deleted meanwhile.
+	Gone
+)
+
+// Attempt is the one place where a secret a user presents to log in (a
+// password, an OTP code) meets brute-force detection, so that every kind
+// of guess counts toward the same lockout. verify checks the secret for
+// the user as stored (cur) and must read and write through tx.
+//
+// With the realm's detection off, verify runs with db and nothing is
+// counted. With it on, the user's failure record is locked first and stays
+// locked until the outcome is stored: the user is read again under the
+// lock, a locked-out user is Locked without calling verify, a wrong secret
+// is counted (and may disable the user permanently), and a right one
+// clears the record. Parallel attempts on one user, on any number of
+// nodes, are thus decided one after another. ip is the client's address,
+// kept with a failure; log (may be nil) gets the lockout events, never the
+// secret.
+func Attempt(ctx context.Context, db *store.DB, log *slog.Logger, rl realm.Realm, u user.User, ip string, now time.Time,
+	verify func(tx *store.DB, cur user.User) (bool, error)) (user.User, Verdict, error) {
+	if !rl.BruteForceProtected {
+		ok, err := verify(db, u)
+		if err != nil || !ok {
+			return u, Refused, err
+		}
+		return u, Accepted, nil
+	}
+	var ok, locked, disabled bool
+	err := db.UpdateLoginFailure(ctx, rl.ID, u.ID, func(tx *store.DB, f *store.LoginFailure) error {
+		ok, locked, disabled = false, false, false
+		// Read the user again under the lock: an attempt that was
+		// decided while this one waited may have disabled it.
+		cur, err := tx.GetUser(ctx, rl.ID, u.ID)
+		if err != nil {
+			return err
+		}
+		u = cur
+		if err := forgetReenabled(ctx, tx, rl, &u, f); err != nil {
+			return err
+		}
+		if lockedOut(rl, u, *f, now) {
+			// Not counted: Keycloak ignores failures during a lock.
+			locked = true
+			return nil
+		}
+		if ok, err = verify(tx, u); err != nil {
+			return err
+		}
+		switch {
+		case !ok:
+			if fail(rl, f, now, ip) && u.Enabled {
+				disabled = true
+				return disablePermanently(ctx, tx, rl.ID, &u)
+			}
+		case u.Enabled:
+			*f = store.LoginFailure{}
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return u, Gone, nil
+	case err != nil:
+		return u, Refused, err
+	}
+	if disabled && log != nil {
+		log.WarnContext(ctx, "user disabled by brute-force detection", "realm", rl.Name, "user", u.ID, "ip", ip)
+	}
+	switch {
+	case locked:
+		if log != nil {
+			log.InfoContext(ctx, "login refused: user locked by brute-force detection", "realm", rl.Name, "user", u.ID, "ip", ip)
+		}
+		return u, Locked, nil
+	case !ok:
+		return u, Refused, nil
+	}
+	return u, Accepted, nil
+}
+
 // Unlock is what Keycloak does when an administrator sets enabled=true on
 // a user (UserResource.updateUser): if the user was disabled or is
 // temporarily locked, its failures are forgotten, and the permanent-lockout
@@ -243,43 +335,17 @@ func (c Checker) Status(ctx context.Context, rl realm.Realm, userID string, now 
 	return s, nil
 }
 
-// keyedLocks serializes work per key within this process; an entry lives
-// only while someone holds or waits for it.
-type keyedLocks struct {
-	mu sync.Mutex
-	m  map[string]*keyedLock
+type clientIPKey struct{}
+
+// WithClientIP returns ctx carrying the client's address, which Attempt
+// callers that know no request (the OTP check) read with ClientIP to keep
+// it with a failure.
+func WithClientIP(ctx context.Context, ip string) context.Context {
+	return context.WithValue(ctx, clientIPKey{}, ip)
 }
 
-type keyedLock struct {
-	mu   sync.Mutex
-	refs int
+// ClientIP is the address WithClientIP put in ctx, "" when none.
+func ClientIP(ctx context.Context) string {
+	ip, _ := ctx.Value(clientIPKey{}).(string)
+	return ip
 }
-
-// lock waits for key's lock and returns its release.
-func (k *keyedLocks) lock(key string) (unlock func()) {
-	k.mu.Lock()
-	if k.m == nil {
-		k.m = map[string]*keyedLock{}
-	}
-	l := k.m[key]
-	if l == nil {
-		l = &keyedLock{}
-		k.m[key] = l
-	}
-	l.refs++
-	k.mu.Unlock()
-	l.mu.Lock()
-	return func() {
-		l.mu.Unlock()
-		k.mu.Lock()
-		if l.refs--; l.refs == 0 {
-			delete(k.m, key)
-		}
-		k.mu.Unlock()
-	}
-}
-
-// userGuard orders this node's password checks of one user (the key is
-// realm and user id) in a realm with brute-force detection; see
-// Checker.checkGuarded.
-var userGuard keyedLocks

@@ -157,6 +157,9 @@ func (h *Handler) checkRequest(ctx context.Context, rl realm.Realm, c client.Cli
 	}
 	req.Nonce = p.get("nonce")
 	req.LoginHint = p.get("login_hint")
+	req.IDPHint = p.get("kc_idp_hint")
+	req.ACRValues = p.get("acr_values")
+	req.Claims = p.get("claims")
 	req.UILocales = p.get("ui_locales")
 	method, desc := pkce.CheckChallenge(pkce.RequiredMethod(rl, c), p.get("code_challenge"), p.get("code_challenge_method"))
 	if desc != "" {
@@ -195,33 +198,11 @@ func parseResponseType(s string) ([]string, bool) {
 
 func hasPrompt(req authRequest, v string) bool { return slices.Contains(req.Prompt, v) }
 
-// start decides between the SSO session the browser already has and the
-// login form.
+// start walks the realm's browser flow (the client's override, if any):
+// the SSO session may complete the login at once, or the flow's first page
+// is shown.
 func (h *Handler) start(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, req authRequest) error {
-	sso, ok, err := h.ssoSession(r.Context(), r, rl)
-	if err != nil {
-		return err
-	}
-	// prompt=login asks for the form whatever the session; so does an
-	// authentication older than max_age (OpenID Connect Core §3.1.2.1).
-	reauth := hasPrompt(req, "login") || hasPrompt(req, "select_account")
-	if ok && req.MaxAge >= 0 && (req.MaxAge == 0 || h.now()-sso.us.AuthTime > req.MaxAge) {
-		reauth = true
-	}
-	if ok && !reauth {
-		st := loginState{Client: c.ID, Req: req, UserID: sso.user.ID, AuthTime: sso.us.AuthTime,
-			RememberMe: sso.us.RememberMe, SSOSession: sso.us.ID}
-		return h.proceed(w, r, rl, c, "", st, sso.user)
-	}
-	if hasPrompt(req, "none") {
-		return h.redirectError(w, r, rl, req, "login_required", "")
-	}
-	st := loginState{Step: stepLogin, Client: c.ID, Req: req}
-	id, st, err := h.enter(w, r, rl, "", st)
-	if err != nil {
-		return err
-	}
-	return h.showLogin(w, r, rl, id, st, req.LoginHint, "", false)
+	return h.startFlow(w, r, rl, c, req)
 }
 
 // enter stores a login that waits for the browser, bound to this browser's

@@ -52,6 +52,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+p+"auth", h.handle(h.authorize))
 	const a = "/realms/{realm}/login-actions/"
 	mux.Handle("POST "+a+"authenticate", h.handle(h.authenticate))
+	mux.Handle("GET "+a+"restart", h.handle(h.restart))
 	mux.Handle("POST "+a+"required-action", h.handle(h.requiredAction))
 	mux.Handle("POST "+a+"consent", h.handle(h.consent))
 	mux.Handle("GET "+a+"{action}", h.handle(h.showStep))

@@ -3,10 +3,12 @@ package login
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authflow"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
@@ -45,6 +47,11 @@ type CodeData struct {
 	State string `json:"state"`
 }
 
+// NoteACR is the client session note holding the acr of the client's
+// latest login, which refreshed tokens repeat. Package oidc reads it by
+// this name.
+const NoteACR = "acr"
+
 // codeBytes is the entropy of an authorization code.
 const codeBytes = 32
 
@@ -60,11 +67,16 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 		return h.redirectError(w, r, rl, st.Req, code, desc)
 	}
 	now := h.now()
-	acr := "1"
+	acr := st.ACR
 	var us session.UserSession
 	newSession := st.SSOSession == ""
+	if acr == "" {
+		acr = "1"
+		if !newSession {
+			acr = "0"
+		}
+	}
 	if !newSession {
-		acr = "0"
 		var err error
 		us, err = h.Store.GetUserSession(ctx, rl.ID, st.SSOSession)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && (us.UserID != u.ID || !session.Valid(rl, us, now))) {
@@ -90,6 +102,13 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 		}
 		us = session.UserSession{ID: store.NewID(), RealmID: rl.ID, UserID: u.ID, Started: now, LastRefresh: now,
 			RememberMe: st.RememberMe, IPAddress: clientIP(r), AuthMethod: "openid-connect", AuthTime: st.AuthTime}
+		if st.Flow != nil {
+			// The levels of authentication reached, for the step-up of
+			// later logins in this session.
+			if loa := authflow.EncodeLevels(st.Flow.Levels); loa != "" {
+				us.Notes = map[string]string{authflow.NoteLoAMap: loa}
+			}
+		}
 	}
 	code := ""
 	if st.Req.wants("code") && st.Req.DeviceUserCode == "" {
@@ -112,8 +131,19 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 		cs, err = tx.GetClientSession(ctx, us.ID, c.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			cs = session.ClientSession{ID: store.NewID(), UserSessionID: us.ID, ClientID: c.ID, Started: now,
-				Timestamp: now, Scope: st.Req.Scope, Nonce: st.Req.Nonce}
+				Timestamp: now, Scope: st.Req.Scope, Nonce: st.Req.Nonce, Notes: map[string]string{NoteACR: acr}}
 			err = tx.CreateClientSession(ctx, cs)
+		} else if err == nil && cs.Notes[NoteACR] != acr {
+			// The client's latest login decides the acr its refreshed
+			// tokens carry (a step-up raises it).
+			cs, err = tx.UpdateClientSession(ctx, cs.ID, func(old session.ClientSession) (session.ClientSession, error) {
+				old.Notes = maps.Clone(old.Notes)
+				if old.Notes == nil {
+					old.Notes = map[string]string{}
+				}
+				old.Notes[NoteACR] = acr
+				return old, nil
+			})
 		}
 		if err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authflow"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -49,7 +50,12 @@ type authRequest struct {
 	Prompt              []string `json:"prompt,omitempty"`
 	MaxAge              int64    `json:"max_age"` // -1 when absent
 	LoginHint           string   `json:"login_hint,omitempty"`
-	UILocales           string   `json:"ui_locales,omitempty"`
+	// IDPHint is kc_idp_hint; ACRValues and Claims are acr_values and
+	// the claims parameter, which ask a level of authentication.
+	IDPHint   string `json:"kc_idp_hint,omitempty"`
+	ACRValues string `json:"acr_values,omitempty"`
+	Claims    string `json:"claims,omitempty"`
+	UILocales string `json:"ui_locales,omitempty"`
 	// DeviceUserCode is set when the login approves a device (the
 	// verification page, device.go): it ends with a decision on that
 	// user code instead of an authorization response.
@@ -77,6 +83,11 @@ type loginState struct {
 	// SSOSession is the user session found through the identity cookie
 	// when no form was needed (acr "0").
 	SSOSession string `json:"sso_session,omitempty"`
+	// ACR is the acr the login reached, for the tokens.
+	ACR string `json:"acr,omitempty"`
+
+	// Flow is the progress through the authentication flow.
+	Flow *authflow.State `json:"flow,omitempty"`
 
 	Logout *logoutRequest `json:"logout,omitempty"`
 }
@@ -167,8 +178,18 @@ func (h *Handler) browserID(w http.ResponseWriter, r *http.Request, rl realm.Rea
 	return id
 }
 
-// actionURL is where a step's form posts (Keycloak's login-actions URL).
+// actionURL is where a step's form posts (Keycloak's login-actions URL);
+// a page of the flow names its execution.
 func (h *Handler) actionURL(r *http.Request, rl realm.Realm, id string, st loginState) string {
+	u := h.loginActionURL(r, rl, stepAction[st.Step], id, st)
+	if st.Step == stepLogin && st.Flow != nil && st.Flow.Current != "" {
+		u += "&execution=" + urlQueryEscape(st.Flow.Current)
+	}
+	return u
+}
+
+// loginActionURL is the login-actions URL of action for the login id.
+func (h *Handler) loginActionURL(r *http.Request, rl realm.Realm, action, id string, st loginState) string {
 	q := "session_code=" + urlQueryEscape(id) + "&client_id=" + urlQueryEscape(st.Req.ClientID) + "&tab_id=" + urlQueryEscape(st.TabID)
-	return basePath(h.URLs, r) + "/realms/" + urlPathEscape(rl.Name) + "/login-actions/" + stepAction[st.Step] + "?" + q
+	return basePath(h.URLs, r) + "/realms/" + urlPathEscape(rl.Name) + "/login-actions/" + action + "?" + q
 }

@@ -7,12 +7,10 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
-	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
-	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
 // actionUpdatePassword is the one required action the login flow performs.
@@ -115,7 +113,7 @@ func (h *Handler) showStepPage(w http.ResponseWriter, r *http.Request, rl realm.
 		h.render(w, r, &rl, http.StatusOK, "consent.html", p)
 		return nil
 	default:
-		return h.showLogin(w, r, rl, id, st, st.Req.LoginHint, "", false)
+		return h.showFlowPage(w, r, rl, c, id, st)
 	}
 }
 
@@ -126,25 +124,6 @@ func clientName(locale string, c client.Client) string {
 		return ui.Resolve(locale, c.Name)
 	}
 	return c.ClientID
-}
-
-// showLogin renders the login form; errKey is the message of a failed
-// attempt, shown with the username it was made with. The password is never
-// sent back.
-func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request, rl realm.Realm, id string, st loginState, username, errKey string, rememberMe bool) error {
-	p := h.page(r, &rl, "loginAccountTitle", st.Req.UILocales)
-	p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, username
-	p.UsernameLabel = "username"
-	if rl.LoginWithEmailAllowed {
-		p.UsernameLabel = "usernameOrEmail"
-	}
-	p.ShowRememberMe, p.RememberMe = rl.RememberMe, rememberMe
-	if errKey != "" {
-		p.Message, p.FieldError = &ui.Message{Type: "error", Text: p.T(errKey)}, true
-	}
-	// A failed login is answered 200 with the form again, as Keycloak does.
-	h.render(w, r, &rl, http.StatusOK, "login.html", p)
-	return nil
 }
 
 // loginRequest loads what every login-actions POST needs: the realm, the
@@ -209,36 +188,6 @@ func (h *Handler) showStep(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return h.showStepPage(w, r, rl, c, id, st, u, nil)
-}
-
-// authenticate serves the login form's POST.
-func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
-	rl, _, id, st, c, err := h.loginRequest(w, r, true)
-	if err != nil {
-		return err
-	}
-	if st.Step != stepLogin {
-		// A form posted again after it succeeded (the back button): show
-		// where the login stands rather than logging in twice.
-		return h.showStep(w, r)
-	}
-	username := posted(r, "username")
-	remember := rl.RememberMe && posted(r, "rememberMe") == "on"
-	u, ok, err := h.checkCredentials(r.Context(), rl, username, posted(r, "password"), clientIP(r))
-	if err != nil {
-		return err
-	}
-	metrics.Login(rl.Name, ok)
-	if !ok {
-		h.Log.InfoContext(r.Context(), "login failed", "realm", rl.Name, "client", c.ClientID, "ip", clientIP(r))
-		h.loginFailed(r, rl, c, st, username)
-		// The page is the answer; the rate limiter counts it as the
-		// password grant's refusal of the same guess.
-		web.NoteRefusal(r.Context(), "invalid_grant")
-		return h.showLogin(w, r, rl, id, st, username, "invalidUserMessage", remember)
-	}
-	st.UserID, st.AuthTime, st.RememberMe, st.SSOSession = u.ID, h.now(), remember, ""
-	return h.proceed(w, r, rl, c, id, st, u)
 }
 
 // requiredAction serves the update-password form's POST.

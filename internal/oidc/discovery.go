@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"github.com/gatehouse-iam/gatehouse/internal/authflow"
 	"net/http"
 	"slices"
 
@@ -41,6 +42,7 @@ type discoveryDoc struct {
 	ClaimsSupported                            []string `json:"claims_supported"`
 	ClaimTypesSupported                        []string `json:"claim_types_supported"`
 	ClaimsParameterSupported                   bool     `json:"claims_parameter_supported"`
+	ACRValuesSupported                         []string `json:"acr_values_supported"`
 	ScopesSupported                            []string `json:"scopes_supported"`
 	PromptValuesSupported                      []string `json:"prompt_values_supported"`
 	RequestParameterSupported                  bool     `json:"request_parameter_supported"`
@@ -67,6 +69,10 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	scopes, err := h.publishedScopes(r.Context(), rl)
+	if err != nil {
+		return err
+	}
+	model, err := h.Store.GetAuthConfig(r.Context(), rl.ID)
 	if err != nil {
 		return err
 	}
@@ -108,6 +114,7 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		ClaimsSupported: []string{"aud", "sub", "iss", "auth_time", "name", "given_name", "family_name",
 			"preferred_username", "email", "acr", "azp", "nonce", "exp", "iat"},
 		ClaimTypesSupported:                        []string{"normal"},
+		ACRValuesSupported:                         authflow.ACRValuesSupported(rl, model),
 		ScopesSupported:                            scopes,
 		CodeChallengeMethodsSupported:              []string{"plain", "S256"},
 		AuthorizationResponseIssParameterSupported: true,

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/gatehouse-iam/gatehouse/internal/authn"
+	"github.com/gatehouse-iam/gatehouse/internal/authflow"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/device"
 	"github.com/gatehouse-iam/gatehouse/internal/grant"
@@ -77,6 +77,47 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 
 var errInvalidUserCredentials = oauthErr(http.StatusUnauthorized, "invalid_grant", "Invalid user credentials")
 
+// directGrantFlow walks the realm's direct grant flow (or the client's
+// override) over the token request: by default the username, the password
+// and, for users who have one, the OTP. A refused step answers as
+// Keycloak's direct grant authenticators do; unknown, wrong and locked out
+// all get the same answer (T27).
+func (h *Handler) directGrantFlow(r *http.Request, form url.Values, rl realm.Realm, c client.Client) (user.User, error) {
+	ctx := r.Context()
+	model, err := h.Store.GetAuthConfig(ctx, rl.ID)
+	if err != nil {
+		return user.User{}, err
+	}
+	model, top, err := authflow.Bound(model, c, authflow.DirectGrant)
+	var out authflow.Outcome
+	if err == nil {
+		st := authflow.NewState(top)
+		out, err = authflow.Run(&authflow.Context{Context: ctx, Store: h.Store, Log: h.Log, Hashes: h.Hashes, Now: h.Now(),
+			Realm: rl, Client: c, Req: authflow.Request{Kind: authflow.DirectGrant, IP: clientIP(r), RequestedLoA: authflow.NoLoA},
+			Form: form, State: &st, Model: model})
+	}
+	if errors.Is(err, authflow.ErrFlowConfig) {
+		h.Log.WarnContext(ctx, "authentication flow cannot run", "realm", rl.Name, "client", c.ClientID, "err", err)
+		return user.User{}, oauthErr(http.StatusInternalServerError, "server_error", "Authentication flow cannot run: "+err.Error())
+	}
+	if err != nil {
+		return user.User{}, err
+	}
+	switch {
+	case out.Challenge != nil:
+		// A step that needs a page (a login form bound into the direct
+		// grant flow) cannot be passed by a token request.
+		return user.User{}, errInvalidUserCredentials
+	case out.Failure != nil:
+		f := out.Failure.OAuth
+		if f.Code == "" {
+			return user.User{}, errInvalidUserCredentials
+		}
+		return user.User{}, oauthErr(f.Status, f.Code, f.Description)
+	}
+	return out.User, nil
+}
+
 // passwordGrant is the resource owner password credentials grant (RFC 6749
 // §4.3), Keycloak's "direct access grant".
 func (h *Handler) passwordGrant(r *http.Request, form url.Values, rl realm.Realm, c client.Client) (tokenResponse, error) {
@@ -91,20 +132,9 @@ func (h *Handler) passwordGrant(r *http.Request, form url.Values, rl realm.Realm
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	username := form.Get("username")
-	if username == "" {
-		return tokenResponse{}, oauthErr(http.StatusUnauthorized, "invalid_request", "Missing parameter: username")
-	}
-	// Unknown, wrong and locked out all get the same answer (T27).
-	u, outcome, err := authn.Checker{Store: h.Store, Log: h.Log, Hashes: h.Hashes}.Login(ctx, rl, username, form.Get("password"), clientIP(r), h.Now())
+	u, err := h.directGrantFlow(r, form, rl, c)
 	if err != nil {
 		return tokenResponse{}, err
-	}
-	switch outcome {
-	case authn.Invalid:
-		return tokenResponse{}, errInvalidUserCredentials
-	case authn.Disabled:
-		return tokenResponse{}, badRequest("invalid_grant", "Account disabled")
 	}
 	if len(u.RequiredActions) > 0 {
 		return tokenResponse{}, badRequest("invalid_grant", "Account is not fully set up")
@@ -134,6 +164,16 @@ func (h *Handler) passwordGrant(r *http.Request, form url.Values, rl realm.Realm
 	}
 	return h.issueTokens(ctx, r, issued{realm: rl, client: c, user: u, us: us, cs: cs, scopes: scopes,
 		refresh: useRefreshTokens(c), acr: "1"})
+}
+
+// sessionACR is the acr a client session's refreshed tokens carry: that of
+// the client's latest browser login (its "acr" note, set by package
+// login), "1" for sessions without one (the password grant).
+func sessionACR(cs session.ClientSession) string {
+	if a := cs.Notes["acr"]; a != "" {
+		return a
+	}
+	return "1"
 }
 
 // useRefreshTokens is the client's "use refresh tokens" switch (default on).
@@ -280,7 +320,7 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	}
 	us.LastRefresh = max(us.LastRefresh, now)
 	return h.issueTokens(ctx, r, issued{realm: rl, client: c, user: u, us: us, cs: cs, scopes: scopes,
-		refresh: true, acr: "1", nonce: cs.Nonce, rotatedFrom: rt.Jti, keys: ks})
+		refresh: true, acr: sessionACR(cs), nonce: cs.Nonce, rotatedFrom: rt.Jti, keys: ks})
 }
 
 // sessionUser loads the user of a session a grant redeems, who must still

@@ -64,8 +64,8 @@ func (s *DB) GetLoginFailure(ctx context.Context, realmID, userID string) (Login
 // no lock on an existing row) so that SELECT ... FOR UPDATE has a row to
 // lock even before the user's first failure; SQLite's IMMEDIATE
 // transactions hold the database write lock from BEGIN. The lock is held
-// for as long as fn runs, so fn records an outcome decided before it (a
-// password is hashed before, never inside).
+// for as long as fn runs, a password verification included, so keep fn to
+// one user's check.
 //
 // A record that fn empties (a successful login) is kept with zeros rather
 // than deleted, as Keycloak clears rather than removes it: a transaction

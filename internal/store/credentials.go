@@ -51,3 +51,11 @@ func (s *DB) DeleteCredentialsOfType(ctx context.Context, userID, typ string) er
 	_, err := s.exec(ctx, `DELETE FROM credentials WHERE user_id = $1 AND type = $2`, userID, typ)
 	return err
 }
+
+// UpdateCredentialData rewrites a credential's credentialData (an HOTP
+// counter moving on) only if it still holds oldData: of two concurrent
+// updates from the same old value, on any node, exactly one succeeds and
+// the other gets ErrNotFound.
+func (s *DB) UpdateCredentialData(ctx context.Context, id, oldData, newData string) error {
+	return oneRow(s.exec(ctx, `UPDATE credentials SET credential_data = $3 WHERE id = $1 AND credential_data = $2`, id, oldData, newData))
+}

@@ -232,6 +232,19 @@ var messagesEN = map[string]string{
 
 	// Gatehouse's own (Keycloak has no page for overload): the 503 page.
 	"temporarilyUnavailableMessage": "The server is busy. Please wait a moment, then try again.",
+
+	// The authentication flow's pages and refusals.
+	"invalidUsernameMessage":  "Invalid username.",
+	"invalidPasswordMessage":  "Invalid password.",
+	"accountDisabledMessage":  "Account is disabled, contact your administrator.",
+	"accessDenied":            "Access denied",
+	"sessionLimitExceeded":    "There are too many sessions",
+	"acrNotFulfilled":         "Authentication requirements not fulfilled",
+	"credentialSetupRequired": "Cannot login, credential setup required.",
+	"restartLoginTooltip":     "Restart login",
+	"doTryAnotherWay":         "Try Another Way",
+	"flowNotRunnableMessage":  "Login is not possible: {0}", // Gatehouse
+	"loginOtpOneTime":         "One-time code",
 }
 
 var messagesDE = map[string]string{

@@ -29,6 +29,11 @@ type Page struct {
 	RememberMe     bool
 	// FieldError marks the credential fields invalid (aria-invalid).
 	FieldError bool
+	// RestartURL, when set, offers to start the login again (another
+	// user, another way); TryAnotherWay offers the flow's next
+	// alternative.
+	RestartURL    string
+	TryAnotherWay bool
 
 	// UserCode is what the user typed on the device verification page.
 	UserCode string

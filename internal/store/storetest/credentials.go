@@ -2,7 +2,10 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -18,6 +21,7 @@ func credentialTests() []struct {
 		fn   func(t *testing.T, db *store.DB)
 	}{
 		{"credential labels, order and removal by type", testCredentialOrder},
+		{"credential data compare-and-set: of 10 concurrent updates from one value exactly one wins", testCredentialDataRace},
 	}
 }
 
@@ -78,5 +82,37 @@ func testCredentialOrder(t *testing.T, db *store.DB) {
 	}
 	if got := order(); got != short(0, "") {
 		t.Errorf("after removing otp: %s", got)
+	}
+}
+
+func testCredentialDataRace(t *testing.T, db *store.DB) {
+	r := mkRealm(t, db, "hotp")
+	u := mkUser(t, db, r.ID, "dave")
+	c := user.Credential{ID: store.NewID(), UserID: u.ID, Type: "otp", CreatedDate: 1, SecretData: `{"value":"s"}`, CredentialData: `{"counter":0}`}
+	if err := db.CreateCredential(ctx(), c); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg   sync.WaitGroup
+		wins atomic.Int32
+	)
+	for i := range 10 {
+		wg.Go(func() {
+			err := db.UpdateCredentialData(ctx(), c.ID, c.CredentialData, fmt.Sprintf(`{"counter":%d}`, i+1))
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case !errors.Is(err, store.ErrNotFound):
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Errorf("%d updates won, want 1", wins.Load())
+	}
+	cs, err := db.ListCredentials(ctx(), u.ID)
+	if err != nil || len(cs) != 1 || cs[0].CredentialData == c.CredentialData || cs[0].SecretData != c.SecretData {
+		t.Errorf("after the race: %+v, %v", cs, err)
 	}
 }
