@@ -69,14 +69,50 @@ func (s *DB) CreateUser(ctx context.Context, u user.User) error {
 // none: outside, each statement of a large batch commits on its own.
 func (s *DB) CreateUsers(ctx context.Context, us ...user.User) error {
 	rows := make([][]any, len(us))
+	var attrs [][]any
 	for i, u := range us {
 		u.Normalize()
 		if err := u.Validate(); err != nil {
 			return err
 		}
 		rows[i] = userArgs(u)
+		attrs = appendAttributeRows(attrs, u)
 	}
-	return s.insertRows(ctx, `INSERT INTO users (`+userCols+`)`, "", rows)
+	return s.InTx(ctx, func(tx *DB) error {
+		if err := tx.insertRows(ctx, `INSERT INTO users (`+userCols+`)`, "", rows); err != nil {
+			return err
+		}
+		return tx.insertRows(ctx, `INSERT INTO user_attributes (user_id, realm_id, name, value)`, "", attrs)
+	})
+}
+
+// attributeValueLen is how many characters of an attribute value
+// user_attributes keeps (its migration says why).
+const attributeValueLen = 255
+
+// attributeKey is the form of an attribute value that user_attributes
+// holds and the attribute search looks up: lower case, cut to
+// attributeValueLen characters.
+func attributeKey(v string) string {
+	v = strings.ToLower(v)
+	n := 0
+	for i := range v {
+		if n == attributeValueLen {
+			return v[:i]
+		}
+		n++
+	}
+	return v
+}
+
+// appendAttributeRows appends u's user_attributes rows to rows.
+func appendAttributeRows(rows [][]any, u user.User) [][]any {
+	for name, vs := range u.Attributes {
+		for _, v := range vs {
+			rows = append(rows, []any{u.ID, u.RealmID, name, attributeKey(v)})
+		}
+	}
+	return rows
 }
 
 // GetUser loads a user by id.
@@ -146,9 +182,15 @@ func (s *DB) UpdateUser(ctx context.Context, realmID, id string, edit func(*user
 		if err := u.Validate(); err != nil {
 			return err
 		}
-		return oneRow(tx.exec(ctx, `UPDATE users SET username = $3, email = $4, first_name = $5, last_name = $6,
+		if err := oneRow(tx.exec(ctx, `UPDATE users SET username = $3, email = $4, first_name = $5, last_name = $6,
 			enabled = $7, email_verified = $8, created_at = $9, service_account_of = $10, federation_link = $11,
-			not_before = $12, attributes = $13, required_actions = $14 WHERE id = $1 AND realm_id = $2`, userArgs(u)...))
+			not_before = $12, attributes = $13, required_actions = $14 WHERE id = $1 AND realm_id = $2`, userArgs(u)...)); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `DELETE FROM user_attributes WHERE user_id = $1`, id); err != nil {
+			return err
+		}
+		return tx.insertRows(ctx, `INSERT INTO user_attributes (user_id, realm_id, name, value)`, "", appendAttributeRows(nil, u))
 	})
 }
 
