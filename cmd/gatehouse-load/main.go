@@ -10,6 +10,12 @@
 // throughput it just reached, which gives latency below saturation: a closed
 // loop of c clients on a saturated server always shows about c / throughput.
 //
+// With -proxy it is instead a round-robin reverse proxy from that loopback
+// address to the -backends, for measuring several nodes on one database:
+//
+//	go run ./cmd/gatehouse-load -proxy 127.0.0.1:18090 \
+//	    -backends http://127.0.0.1:18081,http://127.0.0.1:18083,http://127.0.0.1:18085
+//
 // It is a benchmark, not a stress tool: it only talks to a loopback address,
 // and every run stops by itself after len(grants) × d (twice that with
 // -paced), plus setup and the last answers (at most -timeout).
@@ -78,6 +84,13 @@ type config struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "-proxy" || os.Args[1] == "--proxy") {
+		if err := runProxy(os.Args[1:]); err != nil {
+			fmt.Fprintf(os.Stderr, "gatehouse-load: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	cfg, err := parseFlags(os.Args[1:])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gatehouse-load: %v\n", err)
