@@ -14,7 +14,8 @@
 # users, as many sessions, users/100 clients at most 10,000, users/1000
 # groups at most 1,000, timed); otherwise the realm gen must already be
 # there. Environment: SCALE_PORT (default 18181), SCALE_DURATION per path
-# (default 5s), SCALE_CLIENTS (default 4), SCALE_USER (default user0000500).
+# (default 5s), SCALE_CLIENTS (default 4), SCALE_USER (default user0000500),
+# SCALE_ATTRIBUTE (default employeeNumber:500, one user at any size).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -26,6 +27,7 @@ port="${SCALE_PORT:-18181}"
 duration="${SCALE_DURATION:-5s}"
 clients="${SCALE_CLIENTS:-4}"
 who="${SCALE_USER:-user0000500}"
+attribute="${SCALE_ATTRIBUTE:-employeeNumber:500}"
 base="http://127.0.0.1:${port}"
 
 mkdir -p test-output
@@ -73,11 +75,11 @@ done
 say ""
 say "- server ready after $(($(date +%s) - t0)) s; RSS idle $(($(ps -o rss= -p "$server_pid") / 1024)) MiB"
 say ""
-say "\$ taskset -c 1 gatehouse-load -realm gen -client gen-client-7 -user $who -c $clients -d $duration -grants ..."
+say "\$ taskset -c 1 gatehouse-load -realm gen -client gen-client-7 -user $who -attribute $attribute -c $clients -d $duration -grants $grants"
 say ""
 grants=password,refresh_token,userinfo,search,username,email,attribute,user_sessions,client_sessions
 taskset -c 1 "$work/gatehouse-load" -url "$base" -realm gen -client gen-client-7 -secret gen-secret -user "$who" \
-  -password password -c "$clients" -d "$duration" -grants "$grants" -server-pid "$server_pid" | report
+  -password password -attribute "$attribute" -c "$clients" -d "$duration" -grants "$grants" -server-pid "$server_pid" | report
 say ""
 say "- RSS after the load: $(($(ps -o rss= -p "$server_pid") / 1024)) MiB"
 kill -TERM "$server_pid"

@@ -81,6 +81,7 @@ type config struct {
 	serverPID      int
 	adminUser      string
 	adminPassword  string
+	attribute      string
 }
 
 func main() {
@@ -119,6 +120,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.serverPID, "server-pid", 0, "pid of the server (Linux): also report its CPU time per request, which other processes on its core do not inflate")
 	fs.StringVar(&cfg.adminUser, "admin-user", "admin", "master realm administrator, for the admin grants ("+strings.Join(adminGrants, ", ")+")")
 	fs.StringVar(&cfg.adminPassword, "admin-password", "admin", "password of -admin-user")
+	fs.StringVar(&cfg.attribute, "attribute", "", "name:value the attribute grant searches for (default: the first of -user's attributes)")
 	grants := fs.String("grants", strings.Join(allGrants[:5], ","), "comma-separated grants to run, in order (also: "+strings.Join(adminGrants, ", ")+")")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -510,8 +512,11 @@ func (l *loader) adminTarget(ctx context.Context) (*adminTarget, error) {
 	if len(users) != 1 {
 		return nil, fmt.Errorf("user %s: %d found", l.cfg.user, len(users))
 	}
-	tg.userID, tg.email = users[0].ID, users[0].Email
+	tg.userID, tg.email, tg.attr = users[0].ID, users[0].Email, l.cfg.attribute
 	names := slices.Sorted(maps.Keys(users[0].Attributes))
+	if tg.attr != "" {
+		names = nil
+	}
 	for _, n := range names {
 		if vs := users[0].Attributes[n]; len(vs) > 0 && !strings.Contains(n, ":") {
 			tg.attr = n + ":" + vs[0]
