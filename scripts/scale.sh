@@ -28,6 +28,7 @@ duration="${SCALE_DURATION:-5s}"
 clients="${SCALE_CLIENTS:-4}"
 who="${SCALE_USER:-user0000500}"
 attribute="${SCALE_ATTRIBUTE:-employeeNumber:500}"
+grants=password,refresh_token,userinfo,search,username,email,attribute,user_sessions,client_sessions
 base="http://127.0.0.1:${port}"
 
 mkdir -p test-output
@@ -77,7 +78,6 @@ say "- server ready after $(($(date +%s) - t0)) s; RSS idle $(($(ps -o rss= -p "
 say ""
 say "\$ taskset -c 1 gatehouse-load -realm gen -client gen-client-7 -user $who -attribute $attribute -c $clients -d $duration -grants $grants"
 say ""
-grants=password,refresh_token,userinfo,search,username,email,attribute,user_sessions,client_sessions
 taskset -c 1 "$work/gatehouse-load" -url "$base" -realm gen -client gen-client-7 -secret gen-secret -user "$who" \
   -password password -attribute "$attribute" -c "$clients" -d "$duration" -grants "$grants" -server-pid "$server_pid" | report
 say ""
