@@ -73,8 +73,17 @@ for _ in $(seq 1 3000); do
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
   sleep 0.2
 done
+# Generated sessions were begun when the realm was filled, which for a large
+# realm may be longer ago than the default 30-minute idle timeout: keep
+# them live, so that the measurement lists real sessions and the cleanup
+# loop does not delete a million of them meanwhile (it first runs a minute
+# after the start).
+admin_token="$(curl -fsS -d grant_type=password -d client_id=admin-cli -d username=admin -d password=admin \
+  "$base/realms/master/protocol/openid-connect/token" | jq -r .access_token)"
+curl -fsS -X PUT -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+  -d '{"ssoSessionIdleTimeout": 2592000, "ssoSessionMaxLifespan": 2592000}' "$base/admin/realms/gen"
 say ""
-say "- server ready after $(($(date +%s) - t0)) s; RSS idle $(($(ps -o rss= -p "$server_pid") / 1024)) MiB"
+say "- server ready after $(($(date +%s) - t0)) s; RSS idle $(($(ps -o rss= -p "$server_pid") / 1024)) MiB; realm gen's SSO session idle and max lifespans set to 30 days"
 say ""
 say "\$ taskset -c 1 gatehouse-load -realm gen -client gen-client-7 -user $who -attribute $attribute -c $clients -d $duration -grants $grants"
 say ""
