@@ -185,16 +185,15 @@ func (s *DB) TableSizes(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
-// Analyze has the engine gather the statistics its planner decides on:
-// without them SQLite picks an index by its shape alone and may walk a
-// whole realm for the order of the rows it returns. PostgreSQL's
-// autovacuum does the same by itself on a live database; SQLite's
-// PRAGMA optimize, which Optimize runs, only does it on tables whose size
-// has changed tenfold since.
+// Analyze has the engine gather the statistics its planner decides on,
+// as a live database has them: on SQLite what Optimize gathers, on
+// PostgreSQL an ANALYZE of every table, which autovacuum does by itself
+// some time after large writes. Without statistics a planner picks indexes
+// by their shape alone and may walk a whole realm for the order of the rows
+// it returns.
 func (s *DB) Analyze(ctx context.Context) error {
 	if s.dialect == SQLite {
-		_, err := s.q.ExecContext(ctx, "ANALYZE")
-		return mapErr(err)
+		return s.Optimize(ctx)
 	}
 	sizes, err := s.TableSizes(ctx)
 	if err != nil {
