@@ -81,6 +81,10 @@ func run(start time.Time, args []string, getenv func(string) string, stdout, std
 		return exitOK
 	case "health":
 		return runHealth(rest, getenv, stdout, stderr)
+	case "generate":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runGenerate(ctx, rest, stdout, stderr)
 	case config.ModeStartDev, config.ModeStart, config.ModeImport, config.ModeExport:
 	default:
 		fmt.Fprintf(stderr, "gatehouse: unknown command %q; run 'gatehouse help' for the list\n", cmd)

@@ -117,6 +117,10 @@ func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.Optimize(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("optimize: %w", err)
+	}
 	return s, nil
 }
 
@@ -255,21 +259,35 @@ func (s *DB) rebind(q string) string {
 	return strings.ReplaceAll(q, "$", "?")
 }
 
+// traced rebinds q for the engine and hands it to the statement trace, if any.
+func (s *DB) traced(q string, args []any) string {
+	q = s.rebind(q)
+	if s.stats != nil {
+		if fn := s.stats.trace.Load(); fn != nil {
+			(*fn)(q, args)
+		}
+	}
+	return q
+}
+
 func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	q = s.traced(q, args)
 	defer s.startQuery()()
-	r, err := s.q.ExecContext(ctx, s.rebind(q), args...)
+	r, err := s.q.ExecContext(ctx, q, args...)
 	return r, mapErr(err)
 }
 
 func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	q = s.traced(q, args)
 	defer s.startQuery()()
-	r, err := s.q.QueryContext(ctx, s.rebind(q), args...)
+	r, err := s.q.QueryContext(ctx, q, args...)
 	return r, mapErr(err)
 }
 
 func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	q = s.traced(q, args)
 	defer s.startQuery()()
-	return s.q.QueryRowContext(ctx, s.rebind(q), args...)
+	return s.q.QueryRowContext(ctx, q, args...)
 }
 
 // UnavailableError is a database that cannot be reached right now (down,
