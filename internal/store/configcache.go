@@ -179,17 +179,17 @@ func cached[K comparable, V any](ctx context.Context, s *DB, pick func(*snapshot
 
 // snapshot is the configuration of one version, filled as requests read it.
 type snapshot struct {
-	version       int64
-	realmByName   memo[string, realm.Realm]
-	realmByID     memo[string, realm.Realm]
-	clientByCID   memo[[2]string, client.Client]
-	clientByID    memo[[2]string, client.Client]
-	scopesOf      memo[[2]string, []LinkedScope]
-	scopeReach    memo[reachKey, map[string][]string]
-	composites    memo[string, map[string][]string]
-	keys          memo[string, []keys.Key]
-	authConfig    memo[string, flow.Config]
-	realmScopes   memo[string, []client.Scope]
+	version     int64
+	realmByName memo[string, realm.Realm]
+	realmByID   memo[string, realm.Realm]
+	clientByCID memo[[2]string, client.Client]
+	clientByID  memo[[2]string, client.Client]
+	scopesOf    memo[[2]string, []LinkedScope]
+	scopeReach  memo[reachKey, map[string][]string]
+	composites  memo[string, map[string][]string]
+	keys        memo[string, []keys.Key]
+	authConfig  memo[string, flow.Config]
+	realmScopes memo[string, []client.Scope]
 }
 
 type reachKey struct {
