@@ -26,6 +26,9 @@ func (s *DB) ListenConfigChanges(ctx context.Context, log *slog.Logger) {
 	if s.dialect != Postgres {
 		return
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	if old := s.cache.stop.Swap(&cancel); old != nil {
 		(*old)()
