@@ -96,10 +96,10 @@ func TestWrittenTables(t *testing.T) {
 	for q, want := range map[string][]string{
 		`INSERT INTO clients (id) VALUES ($1)`: {"clients"},
 		`INSERT INTO client_scope_links (a) VALUES ($1) ON CONFLICT (a) DO UPDATE SET is_default = excluded.is_default`: {"client_scope_links"},
-		`UPDATE realms SET name = $2 WHERE id = $1`:                  {"realms"},
-		`DELETE FROM roles WHERE realm_id = $1`:                      {"roles"},
-		`SELECT name FROM realms WHERE id = $1 FOR UPDATE`:           nil,
-		`SELECT id FROM clients`:                                     nil,
+		`UPDATE realms SET name = $2 WHERE id = $1`:                       {"realms"},
+		`DELETE FROM roles WHERE realm_id = $1`:                           {"roles"},
+		`SELECT name FROM realms WHERE id = $1 FOR UPDATE`:                nil,
+		`SELECT id FROM clients`:                                          nil,
 		"WITH gone AS (DELETE FROM user_sessions RETURNING id)\nSELECT 1": {"user_sessions"},
 		`insert or replace into auth_config(realm_id) values ($1)`:        {"auth_config"},
 	} {
