@@ -153,16 +153,23 @@ func withBase(u web.URLs, next http.Handler) http.Handler {
 }
 
 // cachedConfigPath reports whether a request (its path below the relative
-// path) reads configuration through the node's cache: the realms' public
-// endpoints, OIDC protocol and login pages. The admin and account APIs read
-// the database directly: they edit what they read.
+// path) reads configuration through the node's cache: the realm document,
+// discovery, the OIDC protocol endpoints, the login pages and the device
+// page, whose handlers only read configuration. The admin, account and
+// client registration APIs read the database directly: they edit what
+// they read.
 func cachedConfigPath(p string) bool {
 	rest, ok := strings.CutPrefix(p, "/realms/")
 	if !ok {
 		return false
 	}
 	_, rest, _ = strings.Cut(rest, "/")
-	return rest != "account" && !strings.HasPrefix(rest, "account/")
+	for _, prefix := range []string{"protocol/", "login-actions/", ".well-known/", "device"} {
+		if strings.HasPrefix(rest, prefix) {
+			return true
+		}
+	}
+	return rest == ""
 }
 
 // secure adds what every response carries and every request is held to.
