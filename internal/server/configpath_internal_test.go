@@ -6,8 +6,8 @@ import "testing"
 // APIs that edit configuration never do.
 func TestCachedConfigPath(t *testing.T) {
 	for p, want := range map[string]bool{
-		"/realms/r":                                      true,
-		"/realms/r/":                                     true,
+		"/realms/r":  true,
+		"/realms/r/": true,
 		"/realms/r/protocol/openid-connect/token":        true,
 		"/realms/r/protocol/openid-connect/userinfo":     true,
 		"/realms/r/.well-known/openid-configuration":     true,
