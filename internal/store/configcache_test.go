@@ -264,6 +264,21 @@ func twoNodes(t *testing.T, dialect store.Dialect) (a, b *store.DB) {
 	return a, b
 }
 
+// realmWithClient creates realm name with client "app", edited by edit.
+func realmWithClient(t *testing.T, db *store.DB, name string, edit func(*client.Client)) (realm.Realm, client.Client) {
+	t.Helper()
+	rl := realm.New(store.NewID(), name)
+	c := client.New(store.NewID(), rl.ID, "app")
+	edit(&c)
+	if err := db.CreateRealm(t.Context(), rl); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateClient(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	return rl, c
+}
+
 func bothDialects(t *testing.T, fn func(t *testing.T, dialect store.Dialect)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, store.SQLite) })
 	t.Run("postgres", func(t *testing.T) { fn(t, store.Postgres) })
@@ -277,15 +292,7 @@ func TestConfigCacheSeesOtherNodesWrites(t *testing.T) {
 	bothDialects(t, func(t *testing.T, dialect store.Dialect) {
 		a, b := twoNodes(t, dialect)
 		ctx := t.Context()
-		rl := realm.New(store.NewID(), "shared")
-		c := client.New(store.NewID(), rl.ID, "app")
-		c.Secret = "one"
-		if err := a.CreateRealm(ctx, rl); err != nil {
-			t.Fatal(err)
-		}
-		if err := a.CreateClient(ctx, c); err != nil {
-			t.Fatal(err)
-		}
+		rl, c := realmWithClient(t, a, "shared", func(c *client.Client) { c.Secret = "one" })
 		secret := func(ctx context.Context) string {
 			t.Helper()
 			got, err := b.GetClientByClientID(ctx, rl.ID, "app")
@@ -422,15 +429,7 @@ func TestConfigCacheConcurrentReadsDuringWrites(t *testing.T) {
 	bothDialects(t, func(t *testing.T, dialect store.Dialect) {
 		a, b := twoNodes(t, dialect)
 		ctx := t.Context()
-		rl := realm.New(store.NewID(), "busy")
-		c := client.New(store.NewID(), rl.ID, "app")
-		c.Attributes = map[string]string{"n": "0"}
-		if err := a.CreateRealm(ctx, rl); err != nil {
-			t.Fatal(err)
-		}
-		if err := a.CreateClient(ctx, c); err != nil {
-			t.Fatal(err)
-		}
+		rl, c := realmWithClient(t, a, "busy", func(c *client.Client) { c.Attributes = map[string]string{"n": "0"} })
 		const writes = 30
 		done := make(chan struct{})
 		var wg sync.WaitGroup
