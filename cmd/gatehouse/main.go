@@ -154,6 +154,8 @@ func serve(ctx context.Context, start time.Time, cfg config.Config, log *slog.Lo
 		}
 	}()
 	m.ObserveStore(db)
+	// Other nodes' configuration changes drop this node's cache at once.
+	db.ListenConfigChanges(ctx, log)
 
 	// Import before creating master, so an import directory holding
 	// master-realm.json provides the master realm, as Keycloak does.

@@ -66,6 +66,11 @@ type DB struct {
 	// ended collects, inside a transaction, the sessions it ended, told to
 	// the hook after commit.
 	ended *[]EndedSession
+	// configDirty is set, inside a transaction, once it writes a
+	// configuration table; see configversion.go.
+	configDirty *bool
+	cache       *configCache // shared with transactions; see configcache.go
+	dsn         string
 }
 
 // Open connects to the database, applies pending migrations and returns the
@@ -112,7 +117,7 @@ func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", dialect, err)
 	}
-	s := &DB{sql: db, q: db, dialect: dialect, stats: &stats{}, hooks: &hooks{}}
+	s := &DB{sql: db, q: db, dialect: dialect, stats: &stats{}, hooks: &hooks{}, cache: newConfigCache(), dsn: dsn}
 	if err := s.migrate(ctx, dsn); err != nil {
 		db.Close()
 		return nil, err
@@ -206,8 +211,12 @@ func (s *DB) Ping(ctx context.Context) error {
 	return s.sql.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// Close releases the connections. SQLite checkpoints its WAL on close.
-func (s *DB) Close() error { return s.sql.Close() }
+// Close stops the configuration listener and releases the connections.
+// SQLite checkpoints its WAL on close.
+func (s *DB) Close() error {
+	s.cache.stopListening()
+	return s.sql.Close()
+}
 
 // InTx runs fn in one transaction: every write fn makes lands, or none does.
 // Nested calls join the outer transaction.
@@ -240,12 +249,25 @@ func (s *DB) runTx(ctx context.Context, fn func(tx *DB) error) (err error) {
 			tx.Rollback()
 		}
 	}()
-	txDB := &DB{sql: s.sql, q: tx, dialect: s.dialect, inTx: true, stats: s.stats, hooks: s.hooks, ended: new([]EndedSession)}
+	txDB := &DB{sql: s.sql, q: tx, dialect: s.dialect, inTx: true, stats: s.stats, hooks: s.hooks,
+		ended: new([]EndedSession), configDirty: new(bool), cache: s.cache, dsn: s.dsn}
 	if err = fn(txDB); err != nil {
 		return err
 	}
+	var version int64
+	if *txDB.configDirty {
+		if version, err = txDB.bumpConfigVersion(ctx); err != nil {
+			return err
+		}
+	}
 	if err = tx.Commit(); err != nil {
 		return mapErr(fmt.Errorf("commit: %w", err))
+	}
+	if *txDB.configDirty {
+		// This node and this request see the write at once, without
+		// waiting for the next version read.
+		s.cache.changed(version)
+		unpinView(ctx)
 	}
 	s.notifyEnded(ctx, *txDB.ended)
 	return nil
@@ -271,6 +293,19 @@ func (s *DB) traced(q string, args []any) string {
 }
 
 func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if writesConfig(q) {
+		if !s.inTx {
+			// The write and the version bump land together or not at all.
+			var r sql.Result
+			err := s.InTx(ctx, func(tx *DB) error {
+				var err error
+				r, err = tx.exec(ctx, q, args...)
+				return err
+			})
+			return r, err
+		}
+		s.markConfigWrite()
+	}
 	q = s.traced(q, args)
 	defer s.startQuery()()
 	r, err := s.q.ExecContext(ctx, q, args...)
@@ -278,6 +313,7 @@ func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 }
 
 func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	s.mustMarkInTx(q)
 	q = s.traced(q, args)
 	defer s.startQuery()()
 	r, err := s.q.QueryContext(ctx, q, args...)
@@ -285,9 +321,23 @@ func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 }
 
 func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	s.mustMarkInTx(q)
 	q = s.traced(q, args)
 	defer s.startQuery()()
 	return s.q.QueryRowContext(ctx, q, args...)
+}
+
+// mustMarkInTx marks a configuration write made through query or queryRow
+// (INSERT ... RETURNING). Their rows outlive the call, so the store cannot
+// wrap them in a transaction of its own: such a write must run inside InTx.
+func (s *DB) mustMarkInTx(q string) {
+	if !writesConfig(q) {
+		return
+	}
+	if !s.inTx {
+		panic("store: configuration write through query outside a transaction: " + q)
+	}
+	s.markConfigWrite()
 }
 
 // UnavailableError is a database that cannot be reached right now (down,
