@@ -189,6 +189,7 @@ func Usage(mode string) string {
 			fmt.Fprintf(&b, "  %-10s %s\n", m, modeSummary[m])
 		}
 		fmt.Fprintf(&b, "  %-10s %s\n", "health", "Probe /health/ready on the management port (--http-management-port); exit 0 when ready.")
+		fmt.Fprintf(&b, "  %-10s %s\n", "generate", "Fill a realm with synthetic users, clients, groups and sessions, for measuring at scale.")
 		fmt.Fprintf(&b, "  %-10s %s\n", "version", "Print the version.")
 		fmt.Fprintf(&b, "  %-10s %s\n", "help", "Show this help, or a command's options.")
 		b.WriteString("\nRun 'gatehouse <command> --help' for the options of a command.\n")

@@ -144,9 +144,16 @@ func accessLog(a *web.AccessLog, next http.Handler) http.Handler {
 
 // withBase records the request's base URL in its context, for work that
 // outlives the request and needs the realm's issuer (back-channel logout).
+// Protocol requests also get a configuration view: their reads of realms,
+// clients, scopes, keys and flows come from the node's cache, checked
+// against the database's configuration version once per request.
 func withBase(u web.URLs, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r2 := r.WithContext(backchannel.WithBase(r.Context(), u.Base(r)))
+		ctx := backchannel.WithBase(r.Context(), u.Base(r))
+		if cachedConfigPath(r.URL.Path) {
+			ctx = store.WithConfigView(ctx)
+		}
+		r2 := r.WithContext(ctx)
 		next.ServeHTTP(w, r2)
 		// The request log reads the matched route and realm from r.
 		r.Pattern = r2.Pattern
@@ -154,6 +161,26 @@ func withBase(u web.URLs, next http.Handler) http.Handler {
 			r.SetPathValue("realm", v)
 		}
 	})
+}
+
+// cachedConfigPath reports whether a request (its path below the relative
+// path) reads configuration through the node's cache: the realm document,
+// discovery, the OIDC protocol endpoints, the login pages and the device
+// page, whose handlers only read configuration. The admin, account and
+// client registration APIs read the database directly: they edit what
+// they read.
+func cachedConfigPath(p string) bool {
+	rest, ok := strings.CutPrefix(p, "/realms/")
+	if !ok {
+		return false
+	}
+	_, rest, _ = strings.Cut(rest, "/")
+	for _, prefix := range []string{"protocol/", "login-actions/", ".well-known/", "device"} {
+		if strings.HasPrefix(rest, prefix) {
+			return true
+		}
+	}
+	return rest == ""
 }
 
 // secure adds what every response carries and every request is held to.

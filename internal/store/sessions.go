@@ -32,13 +32,21 @@ func userSessionPlan(s *session.UserSession) scanPlan {
 
 // CreateUserSession stores a new user session (SSO or offline).
 func (s *DB) CreateUserSession(ctx context.Context, us session.UserSession) error {
-	if us.Notes == nil {
-		us.Notes = map[string]string{}
+	return s.CreateUserSessions(ctx, us)
+}
+
+// CreateUserSessions stores new user sessions, in as few statements as the
+// engines allow (see CreateUsers).
+func (s *DB) CreateUserSessions(ctx context.Context, uss ...session.UserSession) error {
+	rows := make([][]any, len(uss))
+	for i, us := range uss {
+		if us.Notes == nil {
+			us.Notes = map[string]string{}
+		}
+		rows[i] = []any{us.ID, us.RealmID, us.UserID, us.Offline, us.Started, us.LastRefresh, us.RememberMe,
+			us.IPAddress, us.AuthMethod, us.AuthTime, toJSON(us.Notes)}
 	}
-	_, err := s.exec(ctx, `INSERT INTO user_sessions (`+userSessionCols+`) VALUES (`+placeholders(1, 11)+`)`,
-		us.ID, us.RealmID, us.UserID, us.Offline, us.Started, us.LastRefresh, us.RememberMe,
-		us.IPAddress, us.AuthMethod, us.AuthTime, toJSON(us.Notes))
-	if err != nil {
+	if err := s.insertRows(ctx, `INSERT INTO user_sessions (`+userSessionCols+`)`, "", rows); err != nil {
 		return fmt.Errorf("create user session: %w", err)
 	}
 	return nil
@@ -109,13 +117,21 @@ func clientSessionPlan(c *session.ClientSession) scanPlan {
 // CreateClientSession stores a client's session inside a user session; a
 // client has at most one per user session (ErrConflict).
 func (s *DB) CreateClientSession(ctx context.Context, c session.ClientSession) error {
-	if c.Notes == nil {
-		c.Notes = map[string]string{}
+	return s.CreateClientSessions(ctx, c)
+}
+
+// CreateClientSessions stores client sessions, in as few statements as the
+// engines allow (see CreateUsers).
+func (s *DB) CreateClientSessions(ctx context.Context, cs ...session.ClientSession) error {
+	rows := make([][]any, len(cs))
+	for i, c := range cs {
+		if c.Notes == nil {
+			c.Notes = map[string]string{}
+		}
+		rows[i] = []any{c.ID, c.UserSessionID, c.ClientID, c.Offline, c.Started, c.Timestamp, c.CurrentRefreshToken,
+			c.RefreshUseCount, c.Scope, c.Nonce, toJSON(c.Notes)}
 	}
-	_, err := s.exec(ctx, `INSERT INTO client_sessions (`+clientSessionCols+`) VALUES (`+placeholders(1, 11)+`)`,
-		c.ID, c.UserSessionID, c.ClientID, c.Offline, c.Started, c.Timestamp, c.CurrentRefreshToken,
-		c.RefreshUseCount, c.Scope, c.Nonce, toJSON(c.Notes))
-	if err != nil {
+	if err := s.insertRows(ctx, `INSERT INTO client_sessions (`+clientSessionCols+`)`, "", rows); err != nil {
 		return fmt.Errorf("create client session: %w", err)
 	}
 	return nil

@@ -165,6 +165,19 @@ func (s *DB) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if writesConfig(q) {
+		if !s.inTx {
+			// The write and the version bump land together or not at all.
+			var r sql.Result
+			err := s.InTx(ctx, func(tx *DB) error {
+				var err error
+				r, err = tx.exec(ctx, q, args...)
+				return err
+			})
+			return r, err
+		}
+		s.markConfigWrite()
+	}
 	ctx, err := s.stmtContext(ctx)
 	if err != nil {
 		return nil, err
@@ -176,7 +189,7 @@ func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 		}
 		defer leave()
 	}
-	q = s.rebind(q)
+	q = s.traced(q, args)
 	defer s.startQuery()()
 	var r sql.Result
 	if st := s.stmt(ctx, q); st != nil {
@@ -188,11 +201,12 @@ func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 }
 
 func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	s.mustMarkInTx(q)
 	ctx, err := s.stmtContext(ctx)
 	if err != nil {
 		return nil, err
 	}
-	q = s.rebind(q)
+	q = s.traced(q, args)
 	defer s.startQuery()()
 	var r *sql.Rows
 	if st := s.stmt(ctx, q); st != nil {
@@ -206,11 +220,12 @@ func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 // queryRow runs a query of one row. A context that has already ended gives
 // a Row whose Scan reports it, as database/sql does.
 func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	s.mustMarkInTx(q)
 	dctx, err := s.stmtContext(ctx)
 	if err != nil {
 		return s.q.QueryRowContext(ctx, s.rebind(q), args...)
 	}
-	q = s.rebind(q)
+	q = s.traced(q, args)
 	defer s.startQuery()()
 	if st := s.stmt(dctx, q); st != nil {
 		return st.QueryRowContext(dctx, args...)

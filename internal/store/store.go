@@ -68,6 +68,11 @@ type DB struct {
 	// ended collects, inside a transaction, the sessions it ended, told to
 	// the hook after commit.
 	ended *[]EndedSession
+	// configDirty is set, inside a transaction, once it writes a
+	// configuration table; see configversion.go.
+	configDirty *bool
+	cache       *configCache // shared with transactions; see configcache.go
+	dsn         string
 }
 
 // Open connects to the database, applies pending migrations and returns the
@@ -118,13 +123,17 @@ func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", dialect, err)
 	}
-	s := &DB{sql: db, q: db, dialect: dialect, stats: &stats{}, hooks: &hooks{}}
+	s := &DB{sql: db, q: db, dialect: dialect, stats: &stats{}, hooks: &hooks{}, cache: newConfigCache(), dsn: dsn}
 	if dialect == SQLite {
 		s.run = newRunner()
 	}
 	if err := s.migrate(ctx, dsn); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := s.Optimize(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("optimize: %w", err)
 	}
 	return s, nil
 }
@@ -211,8 +220,10 @@ func (s *DB) Ping(ctx context.Context) error {
 	return s.sql.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// Close releases the connections. SQLite checkpoints its WAL on close.
+// Close stops the configuration listener and releases the connections.
+// SQLite checkpoints its WAL on close.
 func (s *DB) Close() error {
+	s.cache.stopListening()
 	if s.run != nil {
 		s.run.close()
 	}
@@ -270,15 +281,28 @@ func (s *DB) runTx(ctx context.Context, fn func(tx *DB) error) (err error) {
 			tx.Rollback()
 		}
 	}()
-	txDB := &DB{sql: s.sql, q: tx, tx: tx, dialect: s.dialect, inTx: true, run: s.run, stats: s.stats, hooks: s.hooks, ended: new([]EndedSession)}
+	txDB := &DB{sql: s.sql, q: tx, tx: tx, dialect: s.dialect, inTx: true, run: s.run, stats: s.stats, hooks: s.hooks,
+		ended: new([]EndedSession), configDirty: new(bool), cache: s.cache, dsn: s.dsn}
 	if err = fn(txDB); err != nil {
 		return err
+	}
+	var version int64
+	if *txDB.configDirty {
+		if version, err = txDB.bumpConfigVersion(ctx); err != nil {
+			return err
+		}
 	}
 	if err = tx.Commit(); err != nil {
 		return mapErr(fmt.Errorf("commit: %w", err))
 	}
 	left = true
 	leave() // before the hook, which may write
+	if *txDB.configDirty {
+		// This node and this request see the write at once, without
+		// waiting for the next version read.
+		s.cache.changed(version)
+		unpinView(ctx)
+	}
 	s.notifyEnded(ctx, *txDB.ended)
 	return nil
 }
@@ -289,6 +313,30 @@ func (s *DB) rebind(q string) string {
 		return q
 	}
 	return strings.ReplaceAll(q, "$", "?")
+}
+
+// traced rebinds q for the engine and hands it to the statement trace, if any.
+func (s *DB) traced(q string, args []any) string {
+	q = s.rebind(q)
+	if s.stats != nil {
+		if fn := s.stats.trace.Load(); fn != nil {
+			(*fn)(q, args)
+		}
+	}
+	return q
+}
+
+// mustMarkInTx marks a configuration write made through query or queryRow
+// (INSERT ... RETURNING). Their rows outlive the call, so the store cannot
+// wrap them in a transaction of its own: such a write must run inside InTx.
+func (s *DB) mustMarkInTx(q string) {
+	if !writesConfig(q) {
+		return
+	}
+	if !s.inTx {
+		panic("store: configuration write through query outside a transaction: " + q)
+	}
+	s.markConfigWrite()
 }
 
 // UnavailableError is a database that cannot be reached right now (down,
