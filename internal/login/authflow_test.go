@@ -126,6 +126,10 @@ func TestFlowDefaultBrowserLogin(t *testing.T) {
 		if acr := e.acrOf(b.get(e.codeRequest(nil))); acr != "0" {
 			t.Errorf("acr through the SSO cookie = %q, want 0", acr)
 		}
+		// No identity providers: a kc_idp_hint steps aside for the form.
+		if res := e.browser().get(e.codeRequest(map[string]string{"kc_idp_hint": "google"})); res.status != http.StatusOK || !strings.Contains(res.body, `name="password"`) {
+			t.Errorf("kc_idp_hint without identity providers: %d %s", res.status, res.body)
+		}
 	})
 }
 
