@@ -65,6 +65,7 @@ const (
 	// existing OTP credentials.
 	configOTPReset = "action_on_otp_reset_flag"
 	otpRemoveAll   = "Remove all"
+	otpRemoveOne   = "Remove one"
 )
 
 func init() {
@@ -216,18 +217,72 @@ func (resetOTP) ConfiguredFor(c *authflow.Context, u user.User) (bool, error) {
 	return authflow.HasCredential(c, u, otp.Type)
 }
 
-func (resetOTP) Authenticate(c *authflow.Context) error {
-	if c.Config[configOTPReset] == otpRemoveAll {
+func (s resetOTP) Authenticate(c *authflow.Context) error {
+	switch c.Config[configOTPReset] {
+	case otpRemoveAll:
 		if err := c.Store.DeleteCredentialsOfType(c, c.User.ID, otp.Type); err != nil {
 			return err
 		}
+	case otpRemoveOne:
+		// The user picks the one to remove.
+		return s.choose(c, "")
 	}
 	addLoginAction(c, otp.RequiredAction)
 	c.Success()
 	return nil
 }
 
-func (s resetOTP) Action(c *authflow.Context) error { return s.Authenticate(c) }
+// choose shows the user's OTP credentials to pick the one to remove.
+func (resetOTP) choose(c *authflow.Context, errKey string) error {
+	creds, err := otpCredentials(c)
+	if err != nil {
+		return err
+	}
+	if len(creds) == 0 {
+		addLoginAction(c, otp.RequiredAction)
+		c.Success()
+		return nil
+	}
+	c.Challenge(authflow.Page{Template: "login-reset-otp.html", Title: "otp-reset-description", Error: errKey, FieldError: errKey != "",
+		Fill: func(p *ui.Page) {
+			p.Fields = nil
+			for _, cr := range creds {
+				label := cr.UserLabel
+				if label == "" {
+					label = p.T("requiredAction." + otp.RequiredAction)
+				}
+				p.Fields = append(p.Fields, ui.Field{Name: "selectedCredentialId", Value: cr.ID, Label: label, Type: "radio"})
+			}
+		}})
+	return nil
+}
+
+// Action removes the OTP credential the user picked ("Remove one").
+func (s resetOTP) Action(c *authflow.Context) error {
+	id := c.Form.Get("selectedCredentialId")
+	creds, err := otpCredentials(c)
+	if err != nil {
+		return err
+	}
+	if id == "" || !slices.ContainsFunc(creds, func(cr user.Credential) bool { return cr.ID == id }) {
+		return s.choose(c, "resetOtpMissingIdError")
+	}
+	if err := c.Store.DeleteCredential(c, c.User.ID, id); err != nil {
+		return err
+	}
+	addLoginAction(c, otp.RequiredAction)
+	c.Success()
+	return nil
+}
+
+// otpCredentials are the user's OTP credentials.
+func otpCredentials(c *authflow.Context) ([]user.Credential, error) {
+	all, err := c.Store.ListCredentials(c, c.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(cr user.Credential) bool { return cr.Type != otp.Type }), nil
+}
 
 // resetURL is the login page's "forgot password" link for the login id.
 func (h *Handler) resetURL(r *http.Request, rl realm.Realm, id string, st loginState) string {

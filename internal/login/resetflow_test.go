@@ -14,6 +14,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
@@ -110,10 +111,49 @@ func TestResetCredentialsFlow(t *testing.T) {
 			t.Fatalf("default flow without an app: %d %s", r.status, r.body)
 		}
 
+		// "Remove one": the user picks the authenticator app to remove.
+		if _, err := otp.Setup(ctx, e.db, e.realm, e.user("alice"), otpSecret, totpAt(t, e.clock.Now()), "phone", e.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Add(30 * time.Second)
+		err := e.db.UpdateAuthConfig(ctx, e.realm.ID, func(c *flow.Config) error {
+			c.Configs = append(c.Configs, flow.AuthenticatorConfig{Alias: "otp reset", Config: map[string]string{"action_on_otp_reset_flag": "Remove one"}})
+			for i := range c.Flows {
+				for j, x := range c.Flows[i].Executions {
+					if x.Authenticator == "reset-otp" {
+						c.Flows[i].Executions[j].AuthenticatorConfig = "otp reset"
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, l = resetLink("alice", 3)
+		pick := b.get(l)
+		if pick.status != http.StatusOK || !strings.Contains(pick.body, "kc-otp-reset-form") || !strings.Contains(pick.body, "phone") {
+			t.Fatalf("remove one: %d %s", pick.status, pick.body)
+		}
+		if r := postForm(e, b, pick, map[string]string{"selectedCredentialId": ""}); !strings.Contains(r.body, "An OTP configuration must be selected.") {
+			t.Fatalf("nothing picked: %d %s", r.status, r.body)
+		}
+		creds, err := e.db.ListCredentials(ctx, e.user("alice").ID)
+		i := slices.IndexFunc(creds, func(c user.Credential) bool { return c.Type == otp.Type })
+		if err != nil || i < 0 {
+			t.Fatalf("credentials: %v %v", creds, err)
+		}
+		if r := postForm(e, b, pick, map[string]string{"selectedCredentialId": creds[i].ID}); r.status != http.StatusOK || !strings.Contains(r.body, "kc-passwd-update-form") {
+			t.Fatalf("after picking: %d %s", r.status, r.body)
+		}
+		if creds, err := e.db.ListCredentials(ctx, e.user("alice").ID); err != nil || slices.ContainsFunc(creds, func(c user.Credential) bool { return c.Type == otp.Type }) {
+			t.Fatalf("the picked app is still there: %v %v", creds, err)
+		}
+
 		// A copy whose OTP sub-flow is REQUIRED: the same user is refused
 		// once the link is opened, and keeps the password she had.
 		copyResetFlow(t, e, flow.Required)
-		b, l = resetLink("alice", 3)
+		b, l = resetLink("alice", 4)
 		r := b.get(l)
 		if r.status != http.StatusBadRequest || !strings.Contains(r.body, "Cannot login, credential setup required.") {
 			t.Fatalf("REQUIRED OTP sub-flow: %d %s", r.status, r.body)
