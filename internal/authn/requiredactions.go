@@ -15,21 +15,15 @@ import (
 )
 
 // RequiredAction is what Gatehouse knows of one required action provider
-// (Keycloak's RequiredActionFactory): its id, display text and default
-// place in the realm's list, whether an application may ask for it with
-// kc_action, and its trigger. How the action is performed (its page and its
+// (Keycloak's RequiredActionFactory) besides its defaults, which are
+// flow.DefaultRequiredActions: whether an application may ask for it with
+// kc_action, how recent a login that needs, and its trigger. How the action is performed (its page and its
 // form) is the login pages' business (package login); which actions a user
 // still owes, and in which order, is decided here so that the browser login
 // and the password grant agree.
 type RequiredAction struct {
 	// ID is the provider id, the name a user's required actions list holds.
 	ID string
-	// Name is Keycloak's display text.
-	Name string
-	// Priority and Enabled are Keycloak's defaults for a realm that never
-	// registered the action.
-	Priority int
-	Enabled  bool
 	// Initiated says whether an application may request the action with
 	// kc_action (Keycloak's InitiatedActionSupport.SUPPORTED).
 	Initiated bool
@@ -73,14 +67,13 @@ const (
 // (Keycloak's Constants.KC_ACTION_MAX_AGE).
 const DefaultMaxAuthAge = 300
 
-// requiredActions are Keycloak 26's required actions, in its default
-// order, with its defaults (a realm exported by Keycloak 26.5 lists exactly
-// these). Workers of other subsystems fill in their triggers where they
-// live (RegisterTrigger).
+// requiredActions are Keycloak 26's required actions, as
+// flow.DefaultRequiredActions lists them. Subsystems that own an action's
+// condition set its trigger where they live (RegisterTrigger).
 var requiredActions = []*RequiredAction{
-	{ID: ActionConfigureTOTP, Name: "Configure OTP", Priority: 10, Enabled: true, Initiated: true},
-	{ID: ActionTermsAndConditions, Name: "Terms and Conditions", Priority: 20, Initiated: true},
-	{ID: ActionUpdatePassword, Name: "Update Password", Priority: 30, Enabled: true, Initiated: true,
+	{ID: ActionConfigureTOTP, Initiated: true},
+	{ID: ActionTermsAndConditions, Initiated: true},
+	{ID: ActionUpdatePassword, Initiated: true,
 		MaxAuthAge: func(rl realm.Realm, cfg flow.RequiredAction) int {
 			if n := configMaxAuthAge(cfg); n >= 0 {
 				return n
@@ -90,8 +83,8 @@ var requiredActions = []*RequiredAction{
 			}
 			return DefaultMaxAuthAge
 		}},
-	{ID: ActionUpdateProfile, Name: "Update Profile", Priority: 40, Enabled: true, Initiated: true},
-	{ID: ActionVerifyEmail, Name: "Verify Email", Priority: 50, Enabled: true, Initiated: true,
+	{ID: ActionUpdateProfile, Initiated: true},
+	{ID: ActionVerifyEmail, Initiated: true,
 		Trigger: func(t Trigger, u *user.User) bool {
 			// Keycloak asks for a verification whenever the realm wants
 			// verified emails and this one is not.
@@ -101,20 +94,20 @@ var requiredActions = []*RequiredAction{
 			u.RequiredActions = append(u.RequiredActions, ActionVerifyEmail)
 			return true
 		}},
-	{ID: ActionDeleteAccount, Name: "Delete Account", Priority: 60, Initiated: true,
+	{ID: ActionDeleteAccount, Initiated: true,
 		// Deleting an account always asks for a fresh login.
 		MaxAuthAge: func(realm.Realm, flow.RequiredAction) int { return 0 }},
-	{ID: ActionUpdateEmail, Name: "Update Email", Priority: 70, Initiated: true},
-	{ID: ActionWebAuthnRegister, Name: "Webauthn Register", Priority: 80, Enabled: true, Initiated: true},
-	{ID: ActionWebAuthnPasswordless, Name: "Webauthn Register Passwordless", Priority: 90, Enabled: true, Initiated: true},
+	{ID: ActionUpdateEmail, Initiated: true},
+	{ID: ActionWebAuthnRegister, Initiated: true},
+	{ID: ActionWebAuthnPasswordless, Initiated: true},
 	// VERIFY_PROFILE has no trigger yet: Keycloak's asks every user whose
 	// profile misses a required attribute (ProfileComplete), which would
 	// stop the password grant of every such user at once.
-	{ID: ActionVerifyProfile, Name: "Verify Profile", Priority: 100, Enabled: true, Initiated: true},
-	{ID: ActionDeleteCredential, Name: "Delete Credential", Priority: 110, Enabled: true, Initiated: true},
-	{ID: ActionIdPLink, Name: "Linking Identity Provider", Priority: 120, Enabled: true, Initiated: true},
-	{ID: ActionRecoveryCodes, Name: "Recovery Authentication Codes", Priority: 130, Enabled: true, Initiated: true},
-	{ID: ActionUpdateUserLocale, Name: "Update User Locale", Priority: 1000, Enabled: true,
+	{ID: ActionVerifyProfile, Initiated: true},
+	{ID: ActionDeleteCredential, Initiated: true},
+	{ID: ActionIdPLink, Initiated: true},
+	{ID: ActionRecoveryCodes, Initiated: true},
+	{ID: ActionUpdateUserLocale,
 		// Not an action the user performs: the locale picked on the login
 		// pages becomes the user's own.
 		Trigger: func(t Trigger, u *user.User) bool {
@@ -150,17 +143,6 @@ func RegisterTrigger(id string, trigger func(Trigger, *user.User) bool) {
 	}
 }
 
-// DefaultRequiredActions are Keycloak's required actions as a new realm
-// registers them, in Keycloak's representation.
-func DefaultRequiredActions() []flow.RequiredAction {
-	out := make([]flow.RequiredAction, 0, len(requiredActions))
-	for _, a := range requiredActions {
-		out = append(out, flow.RequiredAction{Alias: a.ID, Name: a.Name, ProviderID: a.ID, Enabled: a.Enabled,
-			Priority: a.Priority, Config: map[string]string{}})
-	}
-	return out
-}
-
 // ActionSetting is the realm's registration of the action id: its entry in
 // the realm's model, else Keycloak's default. ok is false for an id no
 // built-in action has and the realm does not register either.
@@ -173,11 +155,12 @@ func ActionSetting(cfg flow.Config, id string) (flow.RequiredAction, bool) {
 			return a, true
 		}
 	}
-	a, ok := LookupRequiredAction(id)
-	if !ok {
-		return flow.RequiredAction{}, false
+	for _, a := range flow.DefaultRequiredActions() {
+		if a.Alias == id {
+			return a, true
+		}
 	}
-	return flow.RequiredAction{Alias: a.ID, Name: a.Name, ProviderID: a.ID, Enabled: a.Enabled, Priority: a.Priority}, true
+	return flow.RequiredAction{}, false
 }
 
 // RealmRequiredActions is every action the realm has, its own registrations
@@ -185,10 +168,9 @@ func ActionSetting(cfg flow.Config, id string) (flow.RequiredAction, bool) {
 // alias, as Keycloak sorts them).
 func RealmRequiredActions(cfg flow.Config) []flow.RequiredAction {
 	out := slices.Clone(cfg.RequiredActions)
-	for _, a := range requiredActions {
-		if !slices.ContainsFunc(out, func(x flow.RequiredAction) bool { return x.Alias == a.ID }) {
-			s, _ := ActionSetting(flow.Config{}, a.ID)
-			out = append(out, s)
+	for _, a := range flow.DefaultRequiredActions() {
+		if !slices.ContainsFunc(out, func(x flow.RequiredAction) bool { return x.Alias == a.Alias }) {
+			out = append(out, a)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b flow.RequiredAction) int {
