@@ -181,6 +181,11 @@ func (h *Handler) routes(mux *http.ServeMux) {
 
 	page("GET POST", "/sessions", h.realmSessionsPage)
 
+	page("GET POST", "/authentication", h.authFlows)
+	page("GET POST", "/authentication/flows/{alias}", h.authFlow)
+	page("GET POST", "/authentication/required-actions", h.authRequiredActions)
+	page("GET POST", "/authentication/policies", h.authPolicies)
+
 	page("GET POST", "/events", h.userEvents)
 	page("GET POST", "/events/user-events", h.userEvents)
 	page("GET POST", "/events/admin-events", h.adminEvents)
