@@ -233,6 +233,12 @@ func TestConsoleRequiredActionsAndPolicies(t *testing.T) {
 		if strings.Join(order[:3], " ") != "CONFIGURE_TOTP UPDATE_PASSWORD TERMS_AND_CONDITIONS" {
 			t.Errorf("order after raising UPDATE_PASSWORD: %v", order)
 		}
+		// A user the admin API creates gets the default actions.
+		b.submit(p, "/admin/master/console/demo/users/new", url.Values{"username": {"newbie"}, "email": {"newbie@example.com"},
+			"firstName": {"New"}, "lastName": {"Bie"}})
+		if u, err := e.db.GetUserByUsername(context.Background(), e.demo.ID, "newbie"); err != nil || strings.Join(u.RequiredActions, ",") != "TERMS_AND_CONDITIONS" {
+			t.Errorf("new user's required actions: %v %v", u.RequiredActions, err)
+		}
 		// A disabled action cannot be a default one.
 		res := b.submit(p, tab, url.Values{"action": {"default"}, "alias": {"UPDATE_PROFILE"}, "value": {"on"}})
 		if res.status != http.StatusBadRequest {
