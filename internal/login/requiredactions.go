@@ -170,6 +170,10 @@ func (h *Handler) requiredActions(w http.ResponseWriter, r *http.Request, rl rea
 		default:
 			return false, nil
 		}
+		if initiated && hasPrompt(st.Req, "none") {
+			// An action the application asks for needs the user's hands.
+			return true, h.redirectError(w, r, rl, st.Req, "interaction_required", "")
+		}
 		page, ok := actionPages[name]
 		if !ok {
 			return true, h.needsAction(w, r, rl, *st, pending)

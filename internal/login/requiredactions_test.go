@@ -253,6 +253,11 @@ func TestApplicationInitiatedPasswordUpdate(t *testing.T) {
 			t.Errorf("new password refused: %d", res.status)
 		}
 
+		// prompt=none cannot show the action's page.
+		res = b.get(e.codeRequest(map[string]string{"kc_action": "UPDATE_PROFILE", "prompt": "none"}))
+		if q := res.location(t).Query(); q.Get("error") != "interaction_required" || q.Has("code") {
+			t.Errorf("kc_action with prompt=none: %s", res.location(t))
+		}
 		// Actions the realm does not offer end the login with an error
 		// status, without a page.
 		for _, action := range []string{"NO_SUCH_ACTION", "TERMS_AND_CONDITIONS", "update_user_locale"} {
