@@ -176,7 +176,8 @@ func (h *Handler) requiredActions(w http.ResponseWriter, r *http.Request, rl rea
 		}
 		page, ok := actionPages[name]
 		if !ok {
-			return true, h.needsAction(w, r, rl, *st, pending)
+			missing := slices.DeleteFunc(slices.Clone(pending), func(a string) bool { _, has := actionPages[a]; return has })
+			return true, h.needsAction(w, r, rl, *st, missing)
 		}
 		s, _ := authn.ActionSetting(cfg, name)
 		st.Step, st.Action = stepRequiredAction, name
