@@ -190,7 +190,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/events/user-events", h.userEvents)
 	page("GET POST", "/events/admin-events", h.adminEvents)
 
-	// Keycloak's console has pages we do not (authentication, identity
+	// Keycloak's console has pages we do not (identity
 	// providers…): a link to one gets a console page saying so,
 	// not the API's JSON. /admin/realms/... stays the API's.
 	mux.HandleFunc("GET "+prefix+"/{rest...}", func(w http.ResponseWriter, r *http.Request) {
