@@ -399,3 +399,21 @@ func TestUpdateUserLocale(t *testing.T) {
 		r.SupportedLocales = []string{"en", "de"}
 	})
 }
+
+func TestVerifyProfileAction(t *testing.T) {
+	onBoth(t, func(t *testing.T, e *env) {
+		e.addUser("vic", "vic-pw-1234", func(u *realmUser) { u.RequiredActions = []string{"VERIFY_PROFILE"} })
+		b := e.browser()
+		page := e.login(b, b.get(e.codeRequest(nil)), "vic", "vic-pw-1234")
+		if !strings.Contains(page.body, "Update Account Information") || !strings.Contains(page.body, `value="Vic"`) {
+			t.Fatalf("verify profile page: %d %s", page.status, page.body)
+		}
+		res := e.submit(b, page, map[string]string{"email": "vic@example.com", "firstName": "Vic", "lastName": "Vance"})
+		if res.status != http.StatusFound || res.location(t).Query().Get("code") == "" {
+			t.Fatalf("after verifying: %d %s", res.status, res.body)
+		}
+		if u := e.user("vic"); u.LastName != "Vance" || len(u.RequiredActions) != 0 {
+			t.Errorf("stored: %q %v", u.LastName, u.RequiredActions)
+		}
+	})
+}
