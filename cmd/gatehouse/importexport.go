@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,6 +125,11 @@ func importFile(ctx context.Context, log *slog.Logger, db *store.DB, path string
 		// line a member, rather than dropped in silence.
 		for _, p := range d.Ignored {
 			log.Warn("not imported", "realm", d.Realm, "file", path, "path", p)
+		}
+		// A bound flow naming an authenticator Gatehouse does not run is
+		// kept; logins through that binding fail until it is changed.
+		for _, b := range slices.Sorted(maps.Keys(d.NotRunnable)) {
+			log.Warn("flow cannot run", "realm", d.Realm, "file", path, "binding", b, "reason", d.NotRunnable[b])
 		}
 		log.Info("imported realm", "realm", d.Realm, "file", path)
 	}

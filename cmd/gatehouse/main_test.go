@@ -492,13 +492,27 @@ func TestImportReportsWhatIsNotStored(t *testing.T) {
 		t.Fatalf("import: code %d\n%s", r.code, r.stderr)
 	}
 	for _, want := range []string{
-		`level=WARN msg="not imported" realm=Migration file=` + file + ` path=$[0].authenticationFlows`,
-		`level=WARN msg="not imported" realm=master file=` + file + ` path=$[2].requiredActions`,
+		`level=WARN msg="not imported" realm=Migration file=` + file + ` path=$[0].userManagedAccessAllowed`,
+		`level=WARN msg="not imported" realm=Migration2 file=` + file + ` path=$[1].roles.realm[2].scopeParamRequired`,
 		`msg="imported realm" realm=Migration2`,
 	} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
+	}
+	// Flows and required actions are stored, so not reported.
+	if strings.Contains(r.stderr, "authenticationFlows") || strings.Contains(r.stderr, "requiredActions") {
+		t.Errorf("stored members reported as not imported:\n%s", r.stderr)
+	}
+	// A realm whose bound flow names an authenticator Gatehouse does not
+	// run imports, with a warning naming it.
+	old, err := filepath.Abs("../../test/exports/testdata/keycloak__keycloak__migration-realm-1.9.8.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = gatehouse(t, nil, "import", "--data-dir", t.TempDir(), "--file", old)
+	if want := `level=WARN msg="flow cannot run" realm=Migration2 file=` + old + ` binding=browserFlow reason="Flow browser uses authenticator auth-spnego, which Gatehouse does not run"`; r.code != 0 || !strings.Contains(r.stderr, want) {
+		t.Errorf("import of a realm with a flow Gatehouse does not run: code %d, stderr lacks %q:\n%s", r.code, want, r.stderr)
 	}
 
 	dir := t.TempDir()
@@ -515,7 +529,7 @@ func TestImportReportsWhatIsNotStored(t *testing.T) {
 	if err := importDir(t.Context(), log, db, dir, importOptions(config.Config{ImportRealm: true}, true, time.Now())); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(logs.String(), `path=$[1].authenticationFlows`) {
+	if !strings.Contains(logs.String(), `path=$[1].roles.realm[2].scopeParamRequired`) {
 		t.Errorf("--import-realm logged no member that is not stored:\n%s", logs.String())
 	}
 	for _, name := range []string{"Migration", "Migration2", "master"} {

@@ -62,6 +62,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.clientPolicyRoutes(mux)
 	h.initialAccessRoutes(mux)
 	h.registrationRoutes(mux)
+	h.authenticationRoutes(mux)
 }
 
 // Request is one admin call: the authenticated caller and, for routes under

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"maps"
@@ -325,6 +326,9 @@ func (a clientsAPI) insert(rq *Request, x rep.Client) (client.Client, error) {
 	}
 	explicitScopes := x.DefaultClientScopes != nil || x.OptionalClientScopes != nil
 	err := db.InTx(ctx, func(tx *store.DB) error {
+		if err := checkFlowOverrides(ctx, tx, rq.Realm.ID, nil, c.AuthFlowOverrides); err != nil {
+			return err
+		}
 		if err := provision.CreateClient(ctx, tx, c, rq.Now()); err != nil {
 			return err
 		}
@@ -584,7 +588,11 @@ func (a clientsAPI) modify(rq *Request, cur client.Client, x rep.Client, still f
 					return err
 				}
 			}
+			before := maps.Clone(old.AuthFlowOverrides)
 			x.ApplyTo(old)
+			if err := checkFlowOverrides(ctx, tx, rq.Realm.ID, before, old.AuthFlowOverrides); err != nil {
+				return err
+			}
 			for i := range old.ProtocolMappers {
 				if old.ProtocolMappers[i].ID == "" {
 					old.ProtocolMappers[i].ID = store.NewID()
@@ -1025,4 +1033,27 @@ func (a clientsAPI) deleteMapper(rq *Request) error {
 		return err
 	}
 	return rq.NoContent()
+}
+
+// checkFlowOverrides refuses authentication flow binding overrides that
+// changed and name, by id, a flow the realm lacks or one naming an
+// authenticator Gatehouse does not run (rep.CheckOverrides).
+func checkFlowOverrides(ctx context.Context, tx *store.DB, realmID string, before, after map[string]string) error {
+	changed := map[string]string{}
+	for k, v := range after {
+		if before[k] != v {
+			changed[k] = v
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	c, err := tx.GetAuthConfig(ctx, realmID)
+	if err != nil {
+		return err
+	}
+	if err := rep.CheckOverrides(c, changed); err != nil {
+		return badRequest(err.Error())
+	}
+	return nil
 }

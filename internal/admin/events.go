@@ -345,8 +345,30 @@ func adminOperation(method, route string) (op, typ string, ok bool) {
 		return op, events.ResourceGroup, true
 	case strings.HasPrefix(route, "/roles"): // roles and roles-by-id
 		return op, events.ResourceRealmRole, true
+	case strings.HasPrefix(route, "/authentication/"):
+		return authOperation(op, route)
 	}
 	return op, events.ResourceRealm, true
+}
+
+// authOperation names the admin events of the authentication API as
+// Keycloak records them: moving a step or a required action is an update.
+func authOperation(op, route string) (string, string, bool) {
+	if strings.HasSuffix(route, "-priority") {
+		op = events.OpUpdate
+	}
+	has := func(s string) bool { return strings.Contains(route, s) }
+	switch {
+	case has("/executions/flow"):
+		return op, events.ResourceAuthExecutionFlow, true
+	case has("/executions"):
+		return op, events.ResourceAuthExecution, true
+	case has("/config/"):
+		return op, events.ResourceAuthenticatorConfig, true
+	case has("required-action"):
+		return op, events.ResourceRequiredAction, true
+	}
+	return op, events.ResourceAuthFlow, true
 }
 
 // resourcePath is a URL path relative to its realm, as Keycloak records it:

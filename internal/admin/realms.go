@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/flow"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -155,6 +156,11 @@ var smtpSecrets = []string{"password", "authTokenClientSecret"}
 // may read the settings may not read the mail password.
 func realmRep(ctx context.Context, db *store.DB, r realm.Realm) (rep.Realm, error) {
 	x := rep.RealmFromDomain(r)
+	auth, err := db.GetAuthConfig(ctx, r.ID)
+	if err != nil {
+		return rep.Realm{}, err
+	}
+	x.SetBindings(auth.Bindings)
 	for _, k := range smtpSecrets {
 		if x.SMTPServer[k] != "" {
 			x.SMTPServer[k] = maskedSecret
@@ -337,8 +343,14 @@ func (h *Handler) updateRealm(rq *Request) error {
 			}
 			return nil
 		})
-		if err != nil || x.Realm == "" || x.Realm == old.Name {
+		if err != nil {
 			return err
+		}
+		if err := bindFlows(ctx, tx, old.ID, x); err != nil {
+			return err
+		}
+		if x.Realm == "" || x.Realm == old.Name {
+			return nil
 		}
 		return renameRealmClients(ctx, tx, old, x.Realm)
 	})
@@ -354,6 +366,38 @@ func (h *Handler) updateRealm(rq *Request) error {
 		return err
 	}
 	return rq.NoContent()
+}
+
+// bindFlows applies the flow bindings the body names. A binding that
+// changes must name a top-level flow and, for the bindings Gatehouse runs
+// at login (browser, registration, direct grant, reset credentials), one
+// whose steps Gatehouse runs: otherwise 400 naming the authenticator.
+func bindFlows(ctx context.Context, tx *store.DB, realmID string, x rep.Realm) error {
+	if x.BrowserFlow == nil && x.RegistrationFlow == nil && x.DirectGrantFlow == nil && x.ResetCredentialsFlow == nil &&
+		x.ClientAuthenticationFlow == nil && x.DockerAuthenticationFlow == nil && x.FirstBrokerLoginFlow == nil {
+		return nil
+	}
+	return tx.UpdateAuthConfig(ctx, realmID, func(c *flow.Config) error {
+		before := c.Bindings
+		x.ApplyBindings(&c.Bindings)
+		was := before.Refs()
+		for i, b := range c.Bindings.Refs() {
+			alias := *b.Alias
+			if alias == *was[i].Alias {
+				continue
+			}
+			f, ok := c.FlowByAlias(alias)
+			if !ok || !f.TopLevel {
+				return badRequest("Flow " + alias + " does not exist")
+			}
+			if flow.Served(b.Name) {
+				if err := flow.CheckBindable(*c, alias); err != nil {
+					return badRequest(err.Error())
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // renameRealmClients follows a realm rename as Keycloak's renameRealm does:

@@ -124,6 +124,11 @@ const (
 	ResourceClientScopeClientMapping = "CLIENT_SCOPE_CLIENT_MAPPING"
 	ResourceRealmScopeMapping        = "REALM_SCOPE_MAPPING"
 	ResourceClientScopeMapping       = "CLIENT_SCOPE_MAPPING"
+	ResourceAuthFlow                 = "AUTH_FLOW"
+	ResourceAuthExecution            = "AUTH_EXECUTION"
+	ResourceAuthExecutionFlow        = "AUTH_EXECUTION_FLOW"
+	ResourceAuthenticatorConfig      = "AUTHENTICATOR_CONFIG"
+	ResourceRequiredAction           = "REQUIRED_ACTION"
 )
 
 // ResourceTypes returns the resource types of admin events that the admin
@@ -132,5 +137,6 @@ func ResourceTypes() []string {
 	return []string{ResourceRealm, ResourceRealmRole, ResourceRealmRoleMapping, ResourceProtocolMapper, ResourceUser,
 		ResourceUserLoginFailure, ResourceUserSession, ResourceGroup, ResourceGroupMembership, ResourceClient,
 		ResourceClientRole, ResourceClientRoleMapping, ResourceClientScope, ResourceClientScopeClientMapping,
-		ResourceRealmScopeMapping, ResourceClientScopeMapping}
+		ResourceRealmScopeMapping, ResourceClientScopeMapping, ResourceAuthFlow, ResourceAuthExecution,
+		ResourceAuthExecutionFlow, ResourceAuthenticatorConfig, ResourceRequiredAction}
 }

@@ -188,3 +188,45 @@ func (c *Config) AssignIDs(newID func() string) {
 		}
 	}
 }
+
+// AddBuiltIn adds the flow alias of the built-in model from, with the
+// sub-flows and authenticator configs it names, to c; parts whose alias c
+// already has are left as c has them.
+func AddBuiltIn(c *Config, from Config, alias string) {
+	if _, ok := c.FlowByAlias(alias); ok {
+		return
+	}
+	f, ok := from.FlowByAlias(alias)
+	if !ok {
+		return
+	}
+	c.Flows = append(c.Flows, f)
+	for _, e := range f.Executions {
+		if e.AuthenticatorConfig != "" {
+			if _, ok := c.ConfigByAlias(e.AuthenticatorConfig); !ok {
+				if a, ok := from.ConfigByAlias(e.AuthenticatorConfig); ok {
+					c.Configs = append(c.Configs, a)
+				}
+			}
+		}
+		if e.AuthenticatorFlow {
+			AddBuiltIn(c, from, e.FlowAlias)
+		}
+	}
+}
+
+// AddMissing adds to c the top-level flows and required actions of the
+// built-in model from that c lacks, as Keycloak's migrations add those
+// introduced after a realm file was written.
+func AddMissing(c *Config, from Config) {
+	for _, f := range from.Flows {
+		if f.TopLevel {
+			AddBuiltIn(c, from, f.Alias)
+		}
+	}
+	for _, a := range from.RequiredActions {
+		if _, ok := c.RequiredActionByAlias(a.Alias); !ok {
+			c.RequiredActions = append(c.RequiredActions, a)
+		}
+	}
+}

@@ -184,3 +184,42 @@ func TestUpgradeOptional(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestUpgradeDropsTheRegistrationProfileStep(t *testing.T) {
+	c := flow.Defaults()
+	for i, f := range c.Flows {
+		if f.Alias == flow.RegistrationFormFlow {
+			c.Flows[i].Executions = append(c.Flows[i].Executions, flow.Execution{Authenticator: "registration-profile-action", Requirement: flow.Required, Priority: 40})
+		}
+	}
+	if err := flow.CheckBindable(c, flow.RegistrationFlow); err == nil {
+		t.Fatal("registration-profile-action counted as runnable")
+	}
+	flow.Upgrade(&c)
+	if diff := diff(t, flow.Defaults(), c); diff != "" {
+		t.Error(diff)
+	}
+}
+
+func TestEveryRunnableAndBuiltInAuthenticatorIsDescribed(t *testing.T) {
+	ids := map[string]bool{}
+	for id := range flow.Runnable {
+		ids[id] = true
+	}
+	for _, f := range flow.Defaults().Flows {
+		for _, e := range f.Executions {
+			if e.Authenticator != "" {
+				ids[e.Authenticator] = true
+			}
+		}
+	}
+	for id := range ids {
+		p, ok := flow.ProviderByID(id)
+		if !ok || p.DisplayName == "" || len(p.Choices) == 0 {
+			t.Errorf("authenticator %s has no description", id)
+		}
+		if p.Configurable != (len(p.Properties) > 0) && id != "registration-recaptcha-action" {
+			t.Errorf("authenticator %s: configurable %v with %d properties", id, p.Configurable, len(p.Properties))
+		}
+	}
+}

@@ -82,16 +82,16 @@ func Validate(c Config) error {
 			return errorf("Flow %s contains itself", f.Alias)
 		}
 	}
-	for _, b := range c.Bindings.list() {
-		if b.alias == "" {
+	for _, b := range c.Bindings.Refs() {
+		if *b.Alias == "" {
 			continue
 		}
-		f, ok := c.FlowByAlias(b.alias)
+		f, ok := c.FlowByAlias(*b.Alias)
 		if !ok {
-			return errorf("%s %s does not exist", b.name, b.alias)
+			return errorf("%s %s does not exist", b.Name, *b.Alias)
 		}
 		if !f.TopLevel {
-			return errorf("%s %s is not a top-level flow", b.name, b.alias)
+			return errorf("%s %s is not a top-level flow", b.Name, *b.Alias)
 		}
 	}
 	return nil
@@ -110,14 +110,33 @@ func cycle(c Config, alias string, path []string) bool {
 	return false
 }
 
-type binding struct{ name, alias string }
+// BindingRef is one binding of a realm: its name in Keycloak's realm
+// representation (browserFlow…), the alias it holds, and the built-in flow
+// it names by default.
+type BindingRef struct {
+	Name    string
+	Alias   *string
+	Default string
+}
 
-func (b Bindings) list() []binding {
-	return []binding{
-		{"browserFlow", b.Browser}, {"registrationFlow", b.Registration}, {"directGrantFlow", b.DirectGrant},
-		{"resetCredentialsFlow", b.ResetCredentials}, {"clientAuthenticationFlow", b.ClientAuthentication},
-		{"dockerAuthenticationFlow", b.Docker}, {"firstBrokerLoginFlow", b.FirstBrokerLogin},
+// Refs returns the realm's seven bindings, in Keycloak's order.
+func (b *Bindings) Refs() []BindingRef {
+	return []BindingRef{
+		{"browserFlow", &b.Browser, BrowserFlow}, {"registrationFlow", &b.Registration, RegistrationFlow},
+		{"directGrantFlow", &b.DirectGrant, DirectGrantFlow}, {"resetCredentialsFlow", &b.ResetCredentials, ResetCredentialsFlow},
+		{"clientAuthenticationFlow", &b.ClientAuthentication, ClientsFlow},
+		{"dockerAuthenticationFlow", &b.Docker, DockerAuthFlow}, {"firstBrokerLoginFlow", &b.FirstBrokerLogin, FirstBrokerLoginFlow},
 	}
+}
+
+// Binds reports whether some binding names the flow alias.
+func (b Bindings) Binds(alias string) bool {
+	for _, r := range b.Refs() {
+		if *r.Alias == alias {
+			return true
+		}
+	}
+	return false
 }
 
 // CheckBindable says whether the top-level flow alias can serve a login: it
@@ -174,12 +193,12 @@ func checkRunnable(c Config, f Flow, runs map[string]bool, path []string) error 
 // skipping the step.
 func NotRunnable(c Config) map[string]string {
 	out := map[string]string{}
-	for _, b := range c.Bindings.list() {
-		if b.alias == "" || !Served(b.name) {
+	for _, b := range c.Bindings.Refs() {
+		if *b.Alias == "" || !Served(b.Name) {
 			continue
 		}
-		if err := CheckBindable(c, b.alias); err != nil {
-			out[b.name] = err.Error()
+		if err := CheckBindable(c, *b.Alias); err != nil {
+			out[b.Name] = err.Error()
 		}
 	}
 	return out
@@ -195,6 +214,20 @@ func Served(binding string) bool {
 		return true
 	}
 	return false
+}
+
+// Upgrade brings a model written by an older Keycloak to Keycloak 26's
+// shape, as Keycloak's import does: OPTIONAL executions (before Keycloak 8)
+// become conditional sub-flows (UpgradeOptional), and the registration
+// form's "registration-profile-action" step, whose work the user creation
+// step took over in Keycloak 24, is removed.
+func Upgrade(c *Config) {
+	UpgradeOptional(c)
+	for i := range c.Flows {
+		c.Flows[i].Executions = slices.DeleteFunc(c.Flows[i].Executions, func(e Execution) bool {
+			return !e.AuthenticatorFlow && e.Authenticator == "registration-profile-action"
+		})
+	}
 }
 
 // UpgradeOptional rewrites the OPTIONAL executions of files written before

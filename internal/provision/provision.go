@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/flow"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
@@ -122,7 +123,7 @@ func DefaultScopes(ctx context.Context, tx *store.DB, realmID string) error {
 }
 
 // Complete adds whatever built-in part of a realm is missing: roles, default
-// role, built-in clients, admin roles, keys. It never changes what exists.
+// role, built-in clients, admin roles, authentication flows, keys. It never changes what exists.
 func Complete(ctx context.Context, tx *store.DB, realmID string, now time.Time) error {
 	r, err := tx.GetRealm(ctx, realmID)
 	if err != nil {
@@ -159,7 +160,20 @@ func Complete(ctx context.Context, tx *store.DB, realmID string, now time.Time) 
 	if err := masterAdminRoles(ctx, tx, r, now); err != nil {
 		return err
 	}
+	if err := AuthFlows(ctx, tx, realmID); err != nil {
+		return err
+	}
 	return ensureKeys(ctx, tx, r, now)
+}
+
+// AuthFlows gives a realm that has no authentication model Keycloak's
+// built-in one (flows, authenticator configs, required actions, bindings),
+// with fresh ids for every flow, execution and config.
+func AuthFlows(ctx context.Context, tx *store.DB, realmID string) error {
+	c := flow.Defaults()
+	c.AssignIDs(store.NewID)
+	_, err := tx.InitAuthConfig(ctx, realmID, c)
+	return err
 }
 
 // BuiltinClients creates whichever of Keycloak's built-in clients (account,

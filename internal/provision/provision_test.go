@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/flow"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -161,4 +162,50 @@ func TestMasterBootstrapAdmin(t *testing.T) {
 	if n, _ := db.CountUsers(ctx, m.ID); n != 1 {
 		t.Fatalf("users after restart: %d", n)
 	}
+}
+
+func TestNewRealmsGetTheBuiltInFlowsWithTheirOwnIDs(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		ctx := t.Context()
+		if _, err := provision.Master(ctx, db, "admin", "pw-admin", now); err != nil {
+			t.Fatal(err)
+		}
+		master, err := db.GetRealmByName(ctx, realm.MasterName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := realm.New(store.NewID(), "a"), realm.New(store.NewID(), "b")
+		for _, r := range []realm.Realm{a, b} {
+			if err := provision.NewRealm(ctx, db, r, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen := map[string]string{}
+		for _, r := range []realm.Realm{master, a, b} {
+			c, err := db.GetAuthConfig(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := flow.Validate(c); err != nil {
+				t.Errorf("%s: %v", r.Name, err)
+			}
+			want := flow.Defaults()
+			if len(c.Flows) != len(want.Flows) || len(c.RequiredActions) != len(want.RequiredActions) || c.Bindings != want.Bindings {
+				t.Fatalf("%s: %d flows, %d required actions, bindings %+v", r.Name, len(c.Flows), len(c.RequiredActions), c.Bindings)
+			}
+			for _, f := range c.Flows {
+				ids := []string{f.ID}
+				for _, e := range f.Executions {
+					ids = append(ids, e.ID)
+				}
+				for _, id := range ids {
+					if id == "" || seen[id] != "" {
+						t.Errorf("%s: flow %s: id %q empty or shared with %s", r.Name, f.Alias, id, seen[id])
+					}
+					seen[id] = r.Name
+				}
+			}
+		}
+	})
 }

@@ -272,6 +272,11 @@ func exportRealm(ctx context.Context, tx *store.DB, realmName string) (Realm, er
 	if len(r.Localization) > 0 {
 		x.LocalizationTexts = r.Localization
 	}
+	auth, err := tx.GetAuthConfig(ctx, r.ID)
+	if err != nil {
+		return Realm{}, err
+	}
+	x.setAuth(auth)
 	return x, nil
 }
 

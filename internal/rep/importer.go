@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"github.com/gatehouse-iam/gatehouse/internal/regpolicy"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/flow"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
@@ -54,6 +56,10 @@ type Imported struct {
 	// Ignored lists, by JSON path, the members of the file that Gatehouse
 	// read but does not store (see DecodeRealms).
 	Ignored []string
+	// NotRunnable gives, by binding (browserFlow…), why the flow the realm
+	// binds cannot run in Gatehouse: the realm is imported, and a login
+	// through that binding fails with this reason.
+	NotRunnable map[string]string
 }
 
 // ImportRealms imports a realm file in Keycloak's realm export format: one
@@ -77,6 +83,11 @@ func ImportRealms(ctx context.Context, db *store.DB, data []byte, opts ImportOpt
 				return err
 			}
 			out[i] = Imported{Realm: d.Realm.Realm, Skipped: skipped, Ignored: d.Ignored}
+			if !skipped {
+				if out[i].NotRunnable, err = NotRunnable(ctx, tx, d.Realm.Realm); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
@@ -84,6 +95,23 @@ func ImportRealms(ctx context.Context, db *store.DB, data []byte, opts ImportOpt
 		return nil, err
 	}
 	return out, nil
+}
+
+// NotRunnable returns, by binding, why the flows realm realmName binds
+// cannot run in Gatehouse (flow.NotRunnable); nil when all can.
+func NotRunnable(ctx context.Context, db *store.DB, realmName string) (map[string]string, error) {
+	r, err := db.GetRealmByName(ctx, realmName)
+	if err != nil {
+		return nil, err
+	}
+	c, err := db.GetAuthConfig(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	if bad := flow.NotRunnable(c); len(bad) > 0 {
+		return bad, nil
+	}
+	return nil, nil
 }
 
 // Import writes realm x and everything in it.
@@ -154,7 +182,7 @@ func (im *importer) run(ctx context.Context) error {
 		return err
 	}
 	steps := []func(context.Context) error{
-		im.clientScopes, im.clientsStep, im.roles, im.composites, im.defaultRole, im.keys,
+		im.authFlows, im.clientScopes, im.clientsStep, im.roles, im.composites, im.defaultRole, im.keys,
 		func(ctx context.Context) error { return provision.Complete(ctx, tx, im.realm.ID, im.now) },
 		im.reloadRoles, im.legacyDefaultRoles, im.scopeMappings, im.groupsStep, im.realmExtras, im.users, im.serviceAccounts,
 	}
@@ -164,6 +192,38 @@ func (im *importer) run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// authFlows stores the file's authentication model (see Realm.authConfig)
+// with ids for every part; a file without one gets the built-in model from
+// provision.Complete. Flows naming authenticators Gatehouse does not run
+// are kept, as Keycloak keeps them; ImportRealms reports the bindings
+// they leave unable to run.
+func (im *importer) authFlows(ctx context.Context) error {
+	c, ok, err := im.x.authConfig()
+	if err != nil {
+		return importErr("$.authenticationFlows", "%v", err)
+	}
+	if !ok {
+		return nil
+	}
+	seen := map[string]bool{}
+	for i := range c.Flows {
+		if seen[c.Flows[i].ID] {
+			c.Flows[i].ID = "" // a second flow with the id: it gets its own
+		}
+		seen[c.Flows[i].ID] = true
+	}
+	c.AssignIDs(store.NewID)
+	ids := flowIDs(c)
+	for i, xc := range im.x.Clients {
+		for _, k := range slices.Sorted(maps.Keys(xc.AuthenticationFlowBindingOverrides)) {
+			if id := xc.AuthenticationFlowBindingOverrides[k]; strings.TrimSpace(id) != "" && ids[id] == "" {
+				return importErr(fmt.Sprintf("$.clients[%d].authenticationFlowBindingOverrides[%q]", i, k), "flow %s does not exist", id)
+			}
+		}
+	}
+	return im.tx.PutAuthConfig(ctx, im.realm.ID, c)
 }
 
 func (im *importer) clientScopes(ctx context.Context) error {

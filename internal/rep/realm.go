@@ -129,6 +129,19 @@ type Realm struct {
 	SupportedLocales            []string `json:"supportedLocales,omitzero"`
 	DefaultLocale               *string  `json:"defaultLocale,omitempty"`
 
+	// The authentication model (authflows.go): flows, authenticator
+	// configs, required actions and the flow bound to each purpose.
+	AuthenticationFlows      []AuthenticationFlow  `json:"authenticationFlows,omitzero"`
+	AuthenticatorConfig      []AuthenticatorConfig `json:"authenticatorConfig,omitzero"`
+	RequiredActions          []RequiredAction      `json:"requiredActions,omitzero"`
+	BrowserFlow              *string               `json:"browserFlow,omitempty"`
+	RegistrationFlow         *string               `json:"registrationFlow,omitempty"`
+	DirectGrantFlow          *string               `json:"directGrantFlow,omitempty"`
+	ResetCredentialsFlow     *string               `json:"resetCredentialsFlow,omitempty"`
+	ClientAuthenticationFlow *string               `json:"clientAuthenticationFlow,omitempty"`
+	DockerAuthenticationFlow *string               `json:"dockerAuthenticationFlow,omitempty"`
+	FirstBrokerLoginFlow     *string               `json:"firstBrokerLoginFlow,omitempty"`
+
 	Attributes      map[string]string `json:"attributes,omitzero"`
 	KeycloakVersion string            `json:"keycloakVersion,omitempty"`
 

@@ -50,3 +50,15 @@ func (s *DB) UpdateAuthConfig(ctx context.Context, realmID string, edit func(*fl
 		return tx.PutAuthConfig(ctx, realmID, c)
 	})
 }
+
+// InitAuthConfig stores c as the realm's authentication model unless the
+// realm has one, and reports whether it did.
+func (s *DB) InitAuthConfig(ctx context.Context, realmID string, c flow.Config) (bool, error) {
+	res, err := s.exec(ctx, `INSERT INTO auth_config (realm_id, document) VALUES ($1, $2)
+		ON CONFLICT (realm_id) DO NOTHING`, realmID, toJSON(c))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}

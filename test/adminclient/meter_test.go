@@ -42,7 +42,7 @@ import (
 
 // servedFloor is the least number of in-scope endpoints the server must
 // serve. Raise it as endpoints land; the test fails when the count falls.
-const servedFloor = 219
+const servedFloor = 253
 
 // libDir is the installed admin client, as `npm ci` lays it out.
 const libDir = "node_modules/@keycloak/keycloak-admin-client/lib"
@@ -178,8 +178,6 @@ func apart(e endpoint) string {
 		return "identity providers"
 	case e.Resource == "organizations" || strings.Contains(p, "/organizations"):
 		return "organizations"
-	case e.Resource == "authenticationManagement":
-		return "authentication"
 	case e.Resource == "userStorageProvider" || strings.Contains(p, "/testLDAPConnection") || strings.Contains(p, "/ldap-server-capabilities"):
 		return "user storage"
 	case strings.Contains(p, "/authz/"):
@@ -327,6 +325,13 @@ func newFixture(t *testing.T, base string) *fixture {
 	if len(comps) > 0 {
 		componentID, _ = comps[0]["id"].(string)
 	}
+	var flows []map[string]any
+	f.must(t, "GET", r+"/authentication/flows", nil, &flows)
+	var execs []map[string]any
+	f.must(t, "GET", r+"/authentication/flows/browser/executions", nil, &execs)
+	if len(flows) == 0 || len(execs) == 0 {
+		t.Fatal("fixture: the realm has no flows")
+	}
 	f.login(t, f.realm, "app", "app-secret", "alice", "alice-pw")
 	var sessions []map[string]any
 	f.must(t, "GET", r+"/users/"+userID+"/sessions", nil, &sessions)
@@ -366,6 +371,8 @@ func newFixture(t *testing.T, base string) *fixture {
 		"components":          {"id": componentID},
 		"realms":              {"id": groupID},
 		"userStorageProvider": {"id": componentID},
+		"authenticationManagement": {"id": execs[0]["id"].(string), "flowId": flows[0]["id"].(string), "flow": "browser",
+			"alias": "CONFIGURE_TOTP", "providerId": "auth-cookie"},
 	}
 	return f
 }
