@@ -1,36 +1,21 @@
 package console
 
 import (
-	"cmp"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
-
 	"strings"
-
-	"github.com/gatehouse-iam/gatehouse/internal/authn"
-	"github.com/gatehouse-iam/gatehouse/internal/flow"
-	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
 // The Authentication section, as Keycloak's console lays it out: the
 // realm's flows (which binding uses each), one flow's executions as a tree
 // with their requirements, the required actions, and the password and OTP
-// policies.
-//
-// The policies are realm settings and go through the admin API like every
-// other realm setting. The flows and required actions are the realm's
-// authentication model (flow.Config), which the admin REST API does not
-// serve yet: until it does, these pages read and write the model in the
-// store, in one transaction per change (store.UpdateAuthConfig), every
-// change checked by flow.Validate, the model's one validation, and only for
-// administrators holding manage-realm (view-realm to see), the admin API's
-// own permission table (role.Permits). saveAuth is the one place that
-// writes.
+// policies. Like every console page it reads and writes through the admin
+// API (/admin/realms/{realm}/authentication/...), so the API's rules
+// (built-in flows, requirement choices, bindable flows) are the only ones.
 
-// bindingLabels name the bindings as Keycloak's "Used by" column does, in
-// its order.
+// bindingLabels name the bindings (realm representation fields) as
+// Keycloak's "Used by" column does, in its order.
 var bindingLabels = []struct{ Name, Label string }{
 	{"browserFlow", "Browser flow"},
 	{"registrationFlow", "Registration flow"},
@@ -41,79 +26,43 @@ var bindingLabels = []struct{ Name, Label string }{
 	{"firstBrokerLoginFlow", "First broker login flow"},
 }
 
-// binding returns the field of b named name.
-func binding(b *flow.Bindings, name string) *string {
-	switch name {
-	case "browserFlow":
-		return &b.Browser
-	case "registrationFlow":
-		return &b.Registration
-	case "directGrantFlow":
-		return &b.DirectGrant
-	case "resetCredentialsFlow":
-		return &b.ResetCredentials
-	case "clientAuthenticationFlow":
-		return &b.ClientAuthentication
-	case "dockerAuthenticationFlow":
-		return &b.Docker
-	case "firstBrokerLoginFlow":
-		return &b.FirstBrokerLogin
-	}
-	return nil
+// flowRep is the admin API's AuthenticationFlowRepresentation, as far as
+// the pages use it.
+type flowRep struct {
+	ID          string `json:"id"`
+	Alias       string `json:"alias"`
+	Description string `json:"description"`
+	TopLevel    bool   `json:"topLevel"`
+	BuiltIn     bool   `json:"builtIn"`
 }
 
-// authenticatorNames are Keycloak's display names of its authenticators.
-var authenticatorNames = map[string]string{
-	"auth-cookie":                         "Cookie",
-	"auth-spnego":                         "Kerberos",
-	"identity-provider-redirector":        "Identity Provider Redirector",
-	"auth-username-password-form":         "Username Password Form",
-	"auth-username-form":                  "Username Form",
-	"auth-password-form":                  "Password Form",
-	"auth-otp-form":                       "OTP Form",
-	"auth-conditional-otp-form":           "Conditional OTP Form",
-	"conditional-user-configured":         "Condition - user configured",
-	"conditional-user-role":               "Condition - user role",
-	"conditional-credential":              "Condition - credential",
-	"conditional-level-of-authentication": "Condition - Level Of Authentication",
-	"direct-grant-validate-username":      "Username Validation",
-	"direct-grant-validate-password":      "Password",
-	"direct-grant-validate-otp":           "OTP",
-	"registration-page-form":              "Registration Page",
-	"registration-user-creation":          "Registration User Profile Creation",
-	"registration-password-action":        "Password Validation",
-	"registration-recaptcha-action":       "reCAPTCHA",
-	"registration-terms-and-conditions":   "Terms and conditions",
-	"reset-credentials-choose-user":       "Choose User",
-	"reset-credential-email":              "Send Reset Email",
-	"reset-password":                      "Reset Password",
-	"reset-otp":                           "Reset OTP",
-	"client-secret":                       "Client Id and Secret",
-	"client-jwt":                          "Signed Jwt",
-	"client-secret-jwt":                   "Signed Jwt with Client Secret",
-	"client-x509":                         "X509 Certificate",
-	"docker-http-basic-authenticator":     "Docker Authenticator",
-	"idp-review-profile":                  "Review Profile",
-	"idp-create-user-if-unique":           "Create User If Unique",
-	"idp-confirm-link":                    "Confirm link existing account",
-	"idp-email-verification":              "Verify existing account by Email",
-	"idp-username-password-form":          "Username Password Form for identity provider reauthentication",
-	"webauthn-authenticator":              "WebAuthn Authenticator",
-	"auth-recovery-authn-code-form":       "Recovery Authentication Code Form",
+// executionRep is the admin API's AuthenticationExecutionInfoRepresentation.
+type executionRep struct {
+	ID                 string   `json:"id"`
+	Requirement        string   `json:"requirement"`
+	DisplayName        string   `json:"displayName"`
+	RequirementChoices []string `json:"requirementChoices"`
+	AuthenticationFlow *bool    `json:"authenticationFlow"`
+	Level              int      `json:"level"`
+	Index              int      `json:"index"`
 }
 
-func authenticatorName(id string) string {
-	if n, ok := authenticatorNames[id]; ok {
-		return n
-	}
-	return id
+// requiredActionRep is the admin API's RequiredActionProviderRepresentation.
+type requiredActionRep struct {
+	Alias         string            `json:"alias"`
+	Name          string            `json:"name"`
+	ProviderID    string            `json:"providerId"`
+	Enabled       bool              `json:"enabled"`
+	DefaultAction bool              `json:"defaultAction"`
+	Priority      int               `json:"priority"`
+	Config        map[string]string `json:"config"`
 }
 
 // flowRow is one flow of the flows list.
 type flowRow struct {
-	Alias, Description string
-	BuiltIn            bool
-	UsedBy             []string
+	ID, Alias, Description string
+	BuiltIn                bool
+	UsedBy                 []string
 }
 
 // flowsData is the flows tab.
@@ -127,12 +76,8 @@ type flowsData struct {
 type execRow struct {
 	ID, Name, Requirement string
 	Level                 int
-	SubFlow               bool
-	// Parent is the alias of the flow the execution belongs to; First and
-	// Last say whether it can move up or down among its siblings.
-	Parent      string
-	First, Last bool
-	Choices     []option
+	SubFlow, First        bool
+	Choices               []option
 }
 
 // flowData is a flow's page.
@@ -165,81 +110,8 @@ func (q *rq) authTabs(current string) []tabLink {
 		"required-actions", "/required-actions", "Required actions", "policies", "/policies", "Policies")
 }
 
-// authConfig reads the realm's authentication model, first giving every
-// flow and execution that has none an id the pages can address them by
-// (the built-in model of a realm that never stored one has none).
-func (q *rq) authConfig() (string, flow.Config, error) {
-	ctx := q.r.Context()
-	rl, err := q.h.Store.GetRealmByName(ctx, q.target)
-	if err != nil {
-		return "", flow.Config{}, err
-	}
-	cfg, err := q.h.Store.GetAuthConfig(ctx, rl.ID)
-	if err != nil {
-		return "", cfg, err
-	}
-	if missingIDs(cfg) {
-		err = q.h.Store.UpdateAuthConfig(ctx, rl.ID, func(c *flow.Config) error {
-			c.AssignIDs(store.NewID)
-			cfg = *c
-			return nil
-		})
-	}
-	return rl.ID, cfg, err
-}
-
-func missingIDs(c flow.Config) bool {
-	for _, f := range c.Flows {
-		if f.ID == "" || slices.ContainsFunc(f.Executions, func(e flow.Execution) bool { return e.ID == "" }) {
-			return true
-		}
-	}
-	return false
-}
-
-// authRefusal is a change the model's rules refuse; the page shows it.
-type authRefusal struct{ msg string }
-
-func (e *authRefusal) Error() string { return e.msg }
-
-func refuse(msg string) error { return &authRefusal{msg: msg} }
-
-// saveAuth applies edit to the realm's authentication model: only for
-// administrators who may manage the realm, in one transaction, and only
-// when the result passes flow.Validate. A refusal comes back as an
-// *authRefusal (edit's own or the validation's message).
-func (q *rq) saveAuth(realmID string, edit func(*flow.Config) error) error {
-	if !q.perms.can("manage-realm") {
-		return errPage(http.StatusForbidden, "You do not have permission to manage the realm.")
-	}
-	err := q.h.Store.UpdateAuthConfig(q.r.Context(), realmID, func(c *flow.Config) error {
-		c.AssignIDs(store.NewID)
-		if err := edit(c); err != nil {
-			return err
-		}
-		c.AssignIDs(store.NewID)
-		return flow.Validate(*c)
-	})
-	var fe *flow.Error
-	if errors.As(err, &fe) {
-		return refuse(fe.Msg)
-	}
-	return err
-}
-
-// showRefusal renders page name again with a refused change's message, or
-// passes any other error on.
-func (q *rq) showRefusal(v *view, name string, err error, reload func() error) error {
-	var ar *authRefusal
-	if !errors.As(err, &ar) {
-		return err
-	}
-	if err := reload(); err != nil {
-		return err
-	}
-	v.Error = ar.msg
-	return q.render(http.StatusBadRequest, name, v)
-}
+// authPath is the admin API path of the realm's authentication resource p.
+func (q *rq) authPath(p string) string { return q.adminPath("/authentication" + p) }
 
 // authFlows serves the flows tab: the list, and its duplicate, bind and
 // delete actions.
@@ -247,219 +119,65 @@ func (h *Handler) authFlows(q *rq) error {
 	if !q.perms.can("view-realm") {
 		return errPage(http.StatusForbidden, "You do not have permission to view the realm settings.")
 	}
-	realmID, cfg, err := q.authConfig()
-	if err != nil {
-		return err
-	}
 	v := q.view("Authentication", "authentication", "flows")
 	v.Tabs = q.authTabs("flows")
 	d := &flowsData{Editable: q.perms.can("manage-realm")}
 	v.Data = d
-	fill := func() {
-		d.Flows = nil
-		for _, f := range cfg.Flows {
-			if !f.TopLevel {
-				continue
-			}
-			row := flowRow{Alias: f.Alias, Description: f.Description, BuiltIn: f.BuiltIn}
-			for _, b := range bindingLabels {
-				if *binding(&cfg.Bindings, b.Name) == f.Alias {
-					row.UsedBy = append(row.UsedBy, b.Label)
-				}
-			}
-			d.Flows = append(d.Flows, row)
+	var flows []flowRep
+	if err := q.get(q.authPath("/flows"), &flows); err != nil {
+		return err
+	}
+	var realmRep map[string]any
+	if err := q.get(q.adminPath(""), &realmRep); err != nil {
+		return err
+	}
+	for _, f := range flows {
+		if !f.TopLevel {
+			continue
 		}
-		slices.SortFunc(d.Flows, func(a, b flowRow) int { return strings.Compare(strings.ToLower(a.Alias), strings.ToLower(b.Alias)) })
-		d.Bindings = nil
+		row := flowRow{ID: f.ID, Alias: f.Alias, Description: f.Description, BuiltIn: f.BuiltIn}
 		for _, b := range bindingLabels {
-			d.Bindings = append(d.Bindings, option{Value: b.Name, Label: b.Label})
+			if bound, _ := realmRep[b.Name].(string); bound == f.Alias {
+				row.UsedBy = append(row.UsedBy, b.Label)
+			}
 		}
+		d.Flows = append(d.Flows, row)
+	}
+	slices.SortFunc(d.Flows, func(a, b flowRow) int { return strings.Compare(strings.ToLower(a.Alias), strings.ToLower(b.Alias)) })
+	for _, b := range bindingLabels {
+		d.Bindings = append(d.Bindings, option{Value: b.Name, Label: b.Label})
 	}
 	if !q.post() {
-		fill()
 		return q.render(http.StatusOK, "authentication-flows.html", v)
 	}
 	alias := q.form("flow")
+	i := slices.IndexFunc(d.Flows, func(f flowRow) bool { return f.Alias == alias })
+	if i < 0 {
+		return errPage(http.StatusNotFound, "Could not find flow.")
+	}
+	var err error
 	notice := "saved"
-	err = q.saveAuth(realmID, func(c *flow.Config) error {
-		f, ok := c.FlowByAlias(alias)
-		if !ok || !f.TopLevel {
-			return refuse("Flow " + alias + " does not exist")
+	switch q.form("action") {
+	case "duplicate":
+		notice = "created"
+		_, err = q.api(http.MethodPost, q.authPath("/flows/"+url.PathEscape(alias)+"/copy"),
+			map[string]string{"newName": q.form("newName")}, nil)
+	case "bind":
+		name := q.form("binding")
+		if !slices.ContainsFunc(bindingLabels, func(b struct{ Name, Label string }) bool { return b.Name == name }) {
+			return errPage(http.StatusBadRequest, "Unknown binding.")
 		}
-		switch q.form("action") {
-		case "duplicate":
-			notice = "created"
-			return copyFlow(c, f, q.form("newName"), q.form("description"))
-		case "bind":
-			name := q.form("binding")
-			dst := binding(&c.Bindings, name)
-			if dst == nil {
-				return refuse("Unknown binding")
-			}
-			if flow.Served(name) || name == "clientAuthenticationFlow" {
-				if err := flow.CheckBindable(*c, alias); err != nil {
-					return err
-				}
-			}
-			*dst = alias
-			return nil
-		case "delete":
-			notice = "deleted"
-			if f.BuiltIn {
-				return refuse("Can't delete built in flow")
-			}
-			for _, b := range bindingLabels {
-				if *binding(&c.Bindings, b.Name) == alias {
-					return refuse("Cannot delete flow, it's used as " + b.Label)
-				}
-			}
-			removeFlow(c, alias)
-			return nil
-		}
-		return refuse("Unknown action.")
-	})
+		_, err = q.api(http.MethodPut, q.adminPath(""), map[string]string{name: alias}, nil)
+	case "delete":
+		notice = "deleted"
+		_, err = q.api(http.MethodDelete, q.authPath("/flows/"+url.PathEscape(d.Flows[i].ID)), nil, nil)
+	default:
+		return errPage(http.StatusBadRequest, "Unknown action.")
+	}
 	if err != nil {
-		return q.showRefusal(v, "authentication-flows.html", err, func() error {
-			_, cfg, err = q.authConfig()
-			fill()
-			return err
-		})
+		return q.refused(v, "authentication-flows.html", err)
 	}
 	return q.redirect(q.realmURL("/authentication"), notice)
-}
-
-// copyFlow adds a copy of top-level flow f named name, its sub-flows copied
-// too (named "<name> <sub-flow>", as Keycloak names them), none of it
-// built in.
-func copyFlow(c *flow.Config, f flow.Flow, name, description string) error {
-	if name == "" {
-		return refuse("Name is required")
-	}
-	if _, taken := c.FlowByAlias(name); taken {
-		return refuse("Flow " + name + " already exists")
-	}
-	var cp func(src flow.Flow, alias string, top bool) error
-	cp = func(src flow.Flow, alias string, top bool) error {
-		nf := flow.Flow{Alias: alias, Description: src.Description, ProviderID: src.ProviderID, TopLevel: top}
-		for _, e := range src.Executions {
-			e.ID = ""
-			if e.AuthenticatorFlow {
-				sub, ok := c.FlowByAlias(e.FlowAlias)
-				if !ok {
-					return refuse("Flow " + src.Alias + ": sub-flow " + e.FlowAlias + " does not exist")
-				}
-				e.FlowAlias = name + " " + sub.Alias
-				if err := cp(sub, e.FlowAlias, false); err != nil {
-					return err
-				}
-			}
-			nf.Executions = append(nf.Executions, e)
-		}
-		c.Flows = append(c.Flows, nf)
-		return nil
-	}
-	if err := cp(f, name, true); err != nil {
-		return err
-	}
-	if description != "" {
-		for i := range c.Flows {
-			if c.Flows[i].Alias == name {
-				c.Flows[i].Description = description
-			}
-		}
-	}
-	return nil
-}
-
-// removeFlow removes flow alias and, recursively, the sub-flows its
-// executions name.
-func removeFlow(c *flow.Config, alias string) {
-	f, ok := c.FlowByAlias(alias)
-	if !ok {
-		return
-	}
-	c.Flows = slices.DeleteFunc(c.Flows, func(x flow.Flow) bool { return x.Alias == alias })
-	for _, e := range f.Executions {
-		if e.AuthenticatorFlow {
-			removeFlow(c, e.FlowAlias)
-		}
-	}
-}
-
-// sortedExecutions are a flow's executions in priority order.
-func sortedExecutions(f flow.Flow) []flow.Execution {
-	out := slices.Clone(f.Executions)
-	slices.SortStableFunc(out, func(a, b flow.Execution) int { return cmp.Compare(a.Priority, b.Priority) })
-	return out
-}
-
-// requirementChoices are the requirements an execution may take, as
-// Keycloak offers them: sub-flows may be conditional, conditions are only
-// required or disabled.
-func requirementChoices(e flow.Execution) []string {
-	switch {
-	case e.AuthenticatorFlow:
-		return []string{flow.Required, flow.Alternative, flow.Disabled, flow.Conditional}
-	case strings.HasPrefix(e.Authenticator, "conditional-"):
-		return []string{flow.Required, flow.Disabled}
-	}
-	return []string{flow.Required, flow.Alternative, flow.Disabled}
-}
-
-// flowTree lists a flow's executions depth first, sub-flows' executions
-// under them one level deeper, as Keycloak's executions list does.
-func flowTree(c flow.Config, f flow.Flow, level int, seen []string) []execRow {
-	if slices.Contains(seen, f.Alias) {
-		return nil
-	}
-	seen = append(seen, f.Alias)
-	var out []execRow
-	execs := sortedExecutions(f)
-	for i, e := range execs {
-		row := execRow{ID: e.ID, Requirement: e.Requirement, Level: level, SubFlow: e.AuthenticatorFlow, Parent: f.Alias,
-			First: i == 0, Last: i == len(execs)-1}
-		if e.AuthenticatorFlow {
-			row.Name = e.FlowAlias
-		} else {
-			row.Name = authenticatorName(e.Authenticator)
-		}
-		for _, r := range requirementChoices(e) {
-			row.Choices = append(row.Choices, option{Value: r, Label: strings.ToUpper(r[:1]) + strings.ToLower(r[1:]), Selected: r == e.Requirement})
-		}
-		out = append(out, row)
-		if e.AuthenticatorFlow {
-			if sub, ok := c.FlowByAlias(e.FlowAlias); ok {
-				out = append(out, flowTree(c, sub, level+1, seen)...)
-			}
-		}
-	}
-	return out
-}
-
-// findExecution returns the flow holding execution id and its index there.
-func findExecution(c *flow.Config, id string) (*flow.Flow, int) {
-	for i := range c.Flows {
-		for j := range c.Flows[i].Executions {
-			if c.Flows[i].Executions[j].ID == id {
-				return &c.Flows[i], j
-			}
-		}
-	}
-	return nil, -1
-}
-
-// inTree reports whether flow alias is top, or a sub-flow reached from it.
-func inTree(c flow.Config, top, alias string) bool {
-	f, ok := c.FlowByAlias(top)
-	if !ok {
-		return false
-	}
-	for _, r := range flowTree(c, f, 0, nil) {
-		if r.SubFlow && r.Name == alias {
-			return true
-		}
-	}
-	return top == alias
 }
 
 // authFlow serves a flow's page: its executions, and the changes Keycloak's
@@ -468,144 +186,76 @@ func (h *Handler) authFlow(q *rq) error {
 	if !q.perms.can("view-realm") {
 		return errPage(http.StatusForbidden, "You do not have permission to view the realm settings.")
 	}
-	realmID, cfg, err := q.authConfig()
-	if err != nil {
+	alias := q.r.PathValue("alias")
+	var flows []flowRep
+	if err := q.get(q.authPath("/flows"), &flows); err != nil {
 		return err
 	}
-	alias := q.r.PathValue("alias")
-	top, ok := cfg.FlowByAlias(alias)
-	if !ok || !top.TopLevel {
+	i := slices.IndexFunc(flows, func(f flowRep) bool { return f.Alias == alias && f.TopLevel })
+	if i < 0 {
 		return errPage(http.StatusNotFound, "Could not find flow.")
 	}
 	v := q.view("Authentication", "authentication", "flows")
 	v.Back = &link{Label: "Authentication", URL: q.realmURL("/authentication")}
 	v.Heading = alias
-	d := &flowData{Alias: alias, Editable: q.perms.can("manage-realm"),
-		Action: q.realmURL("/authentication/flows/" + url.PathEscape(alias))}
+	d := &flowData{Alias: alias, Description: flows[i].Description, BuiltIn: flows[i].BuiltIn,
+		Editable: q.perms.can("manage-realm"), Action: q.realmURL("/authentication/flows/" + url.PathEscape(alias))}
 	v.Data = d
-	fill := func() {
-		top, _ = cfg.FlowByAlias(alias)
-		d.Description, d.BuiltIn = top.Description, top.BuiltIn
-		d.Rows = flowTree(cfg, top, 0, nil)
-		d.Parents = []option{{Value: alias, Label: alias}}
-		for _, r := range d.Rows {
-			if r.SubFlow {
-				d.Parents = append(d.Parents, option{Value: r.Name, Label: r.Name})
-			}
-		}
-		d.Authenticators = nil
-		for id := range flow.Runnable {
-			d.Authenticators = append(d.Authenticators, option{Value: id, Label: authenticatorName(id)})
-		}
-		slices.SortFunc(d.Authenticators, func(a, b option) int { return strings.Compare(a.Label, b.Label) })
+	var execs []executionRep
+	if err := q.get(q.authPath("/flows/"+url.PathEscape(alias)+"/executions"), &execs); err != nil {
+		return err
 	}
+	d.Parents = []option{{Value: alias, Label: alias}}
+	for _, e := range execs {
+		row := execRow{ID: e.ID, Name: e.DisplayName, Requirement: e.Requirement, Level: e.Level,
+			SubFlow: e.AuthenticationFlow != nil && *e.AuthenticationFlow, First: e.Index == 0}
+		for _, r := range e.RequirementChoices {
+			row.Choices = append(row.Choices, option{Value: r, Label: strings.ToUpper(r[:1]) + strings.ToLower(r[1:]), Selected: r == e.Requirement})
+		}
+		if row.SubFlow {
+			d.Parents = append(d.Parents, option{Value: e.DisplayName, Label: e.DisplayName})
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	var providers []struct{ ID, DisplayName string }
+	if err := q.get(q.authPath("/authenticator-providers"), &providers); err != nil {
+		return err
+	}
+	for _, p := range providers {
+		d.Authenticators = append(d.Authenticators, option{Value: p.ID, Label: p.DisplayName})
+	}
+	slices.SortFunc(d.Authenticators, func(a, b option) int { return strings.Compare(a.Label, b.Label) })
 	if !q.post() {
-		fill()
 		return q.render(http.StatusOK, "authentication-flow.html", v)
 	}
-	action := q.form("action")
-	err = q.saveAuth(realmID, func(c *flow.Config) error {
-		top, ok := c.FlowByAlias(alias)
-		if !ok {
-			return refuse("Could not find flow")
+	exec := url.PathEscape(q.form("execution"))
+	var err error
+	switch q.form("action") {
+	case "requirement":
+		_, err = q.api(http.MethodPut, q.authPath("/flows/"+url.PathEscape(alias)+"/executions"),
+			map[string]string{"id": q.form("execution"), "requirement": q.form("requirement")}, nil)
+	case "raise":
+		_, err = q.api(http.MethodPost, q.authPath("/executions/"+exec+"/raise-priority"), nil, nil)
+	case "lower":
+		_, err = q.api(http.MethodPost, q.authPath("/executions/"+exec+"/lower-priority"), nil, nil)
+	case "delete":
+		_, err = q.api(http.MethodDelete, q.authPath("/executions/"+exec), nil, nil)
+	case "add-execution":
+		_, err = q.api(http.MethodPost, q.authPath("/flows/"+url.PathEscape(q.form("parent"))+"/executions/execution"),
+			map[string]string{"provider": q.form("authenticator")}, nil)
+	case "add-flow":
+		body := map[string]string{"alias": q.form("alias"), "description": q.form("description"), "type": q.form("provider")}
+		if body["type"] == "form-flow" {
+			body["provider"] = "registration-page-form" // the form's page, as Keycloak's console sends it
 		}
-		if top.BuiltIn && action != "requirement" {
-			// Keycloak lets a built-in flow's requirements change, and
-			// nothing else: duplicate it to change more.
-			return refuse("It is illegal to modify a built in flow; duplicate it first")
-		}
-		switch action {
-		case "requirement", "raise", "lower", "delete":
-			f, i := findExecution(c, q.form("execution"))
-			if f == nil || !inTree(*c, alias, f.Alias) {
-				return refuse("Could not find execution")
-			}
-			e := &f.Executions[i]
-			switch action {
-			case "requirement":
-				r := q.form("requirement")
-				if !slices.Contains(requirementChoices(*e), r) {
-					return refuse("Invalid requirement " + r)
-				}
-				e.Requirement = r
-			case "raise", "lower":
-				moveExecution(f, e.ID, action == "raise")
-			case "delete":
-				if e.AuthenticatorFlow {
-					removeFlow(c, e.FlowAlias)
-					f, i = findExecution(c, q.form("execution"))
-				}
-				f.Executions = slices.Delete(f.Executions, i, i+1)
-			}
-			return nil
-		case "add-execution", "add-flow":
-			parent := q.form("parent")
-			if !inTree(*c, alias, parent) {
-				return refuse("Could not find flow " + parent)
-			}
-			e := flow.Execution{Requirement: flow.Disabled}
-			if action == "add-execution" {
-				e.Authenticator = q.form("authenticator")
-				if _, known := authenticatorNames[e.Authenticator]; !known && !flow.Runnable[e.Authenticator] {
-					return refuse("Unknown authenticator " + e.Authenticator)
-				}
-			} else {
-				name := q.form("alias")
-				if name == "" {
-					return refuse("Name is required")
-				}
-				if _, taken := c.FlowByAlias(name); taken {
-					return refuse("Flow " + name + " already exists")
-				}
-				provider := q.form("provider")
-				if provider != flow.FormFlow {
-					provider = flow.BasicFlow
-				}
-				c.Flows = append(c.Flows, flow.Flow{Alias: name, Description: q.form("description"), ProviderID: provider})
-				e.AuthenticatorFlow, e.FlowAlias = true, name
-			}
-			for i := range c.Flows {
-				if c.Flows[i].Alias == parent {
-					last := 0
-					for _, x := range c.Flows[i].Executions {
-						last = max(last, x.Priority)
-					}
-					e.Priority = last + 10
-					c.Flows[i].Executions = append(c.Flows[i].Executions, e)
-				}
-			}
-			return nil
-		}
-		return refuse("Unknown action.")
-	})
+		_, err = q.api(http.MethodPost, q.authPath("/flows/"+url.PathEscape(q.form("parent"))+"/executions/flow"), body, nil)
+	default:
+		return errPage(http.StatusBadRequest, "Unknown action.")
+	}
 	if err != nil {
-		return q.showRefusal(v, "authentication-flow.html", err, func() error {
-			_, cfg, err = q.authConfig()
-			fill()
-			return err
-		})
+		return q.refused(v, "authentication-flow.html", err)
 	}
 	return q.redirect(d.Action, "saved")
-}
-
-// moveExecution swaps execution id with its neighbour above (up) or below
-// in priority order, exchanging their priorities as Keycloak's raise and
-// lower do.
-func moveExecution(f *flow.Flow, id string, up bool) {
-	order := sortedExecutions(*f)
-	// Equal priorities (an imported flow) first become distinct.
-	for i := range order {
-		order[i].Priority = (i + 1) * 10
-	}
-	i := slices.IndexFunc(order, func(e flow.Execution) bool { return e.ID == id })
-	j := i + 1
-	if up {
-		j = i - 1
-	}
-	if i >= 0 && j >= 0 && j < len(order) {
-		order[i].Priority, order[j].Priority = order[j].Priority, order[i].Priority
-	}
-	f.Executions = order
 }
 
 // authRequiredActions serves the required actions tab: each action's
@@ -614,73 +264,47 @@ func (h *Handler) authRequiredActions(q *rq) error {
 	if !q.perms.can("view-realm") {
 		return errPage(http.StatusForbidden, "You do not have permission to view the realm settings.")
 	}
-	realmID, cfg, err := q.authConfig()
-	if err != nil {
-		return err
-	}
 	v := q.view("Authentication", "authentication", "required-actions")
 	v.Tabs = q.authTabs("required-actions")
 	d := &requiredActionsData{Editable: q.perms.can("manage-realm"), Action: q.realmURL("/authentication/required-actions")}
 	v.Data = d
-	fill := func() {
-		list := authn.RealmRequiredActions(cfg)
-		d.Actions = nil
-		for i, a := range list {
-			d.Actions = append(d.Actions, actionRow{Alias: a.Alias, Name: a.Name, Enabled: a.Enabled, Default: a.DefaultAction,
-				First: i == 0, Last: i == len(list)-1})
-		}
+	var list []requiredActionRep
+	if err := q.get(q.authPath("/required-actions"), &list); err != nil {
+		return err
+	}
+	for i, a := range list {
+		d.Actions = append(d.Actions, actionRow{Alias: a.Alias, Name: a.Name, Enabled: a.Enabled, Default: a.DefaultAction,
+			First: i == 0, Last: i == len(list)-1})
 	}
 	if !q.post() {
-		fill()
 		return q.render(http.StatusOK, "authentication-required-actions.html", v)
 	}
-	alias, action := q.form("alias"), q.form("action")
-	err = q.saveAuth(realmID, func(c *flow.Config) error {
-		// The realm's list from now on holds every action, defaults
-		// included, so the order and switches are the realm's own.
-		list := authn.RealmRequiredActions(*c)
-		i := slices.IndexFunc(list, func(a flow.RequiredAction) bool { return a.Alias == alias })
-		if i < 0 {
-			return refuse("Required action " + alias + " not found")
+	alias := q.form("alias")
+	i := slices.IndexFunc(list, func(a requiredActionRep) bool { return a.Alias == alias })
+	if i < 0 {
+		return errPage(http.StatusNotFound, "Could not find required action.")
+	}
+	path := q.authPath("/required-actions/" + url.PathEscape(alias))
+	a := list[i]
+	on := q.form("value") == "on"
+	var err error
+	switch q.form("action") {
+	case "enabled", "default":
+		if q.form("action") == "enabled" {
+			a.Enabled = on
+		} else {
+			a.DefaultAction = on
 		}
-		on := q.form("value") == "on"
-		switch action {
-		case "enabled":
-			list[i].Enabled = on
-			if !on {
-				list[i].DefaultAction = false
-			}
-		case "default":
-			if on && !list[i].Enabled {
-				return refuse("A disabled required action cannot be a default action")
-			}
-			list[i].DefaultAction = on
-		case "raise", "lower":
-			j := i + 1
-			if action == "raise" {
-				j = i - 1
-			}
-			if j < 0 || j >= len(list) {
-				return nil
-			}
-			if list[i].Priority == list[j].Priority {
-				for k := range list {
-					list[k].Priority = (k + 1) * 10
-				}
-			}
-			list[i].Priority, list[j].Priority = list[j].Priority, list[i].Priority
-		default:
-			return refuse("Unknown action.")
-		}
-		c.RequiredActions = list
-		return nil
-	})
+		_, err = q.api(http.MethodPut, path, a, nil)
+	case "raise":
+		_, err = q.api(http.MethodPost, path+"/raise-priority", nil, nil)
+	case "lower":
+		_, err = q.api(http.MethodPost, path+"/lower-priority", nil, nil)
+	default:
+		return errPage(http.StatusBadRequest, "Unknown action.")
+	}
 	if err != nil {
-		return q.showRefusal(v, "authentication-required-actions.html", err, func() error {
-			_, cfg, err = q.authConfig()
-			fill()
-			return err
-		})
+		return q.refused(v, "authentication-required-actions.html", err)
 	}
 	return q.redirect(d.Action, "saved")
 }
