@@ -165,7 +165,7 @@ func ActionSetting(cfg flow.Config, id string) (flow.RequiredAction, bool) {
 
 // RealmRequiredActions is every action the realm has, its own registrations
 // followed by the built-in ones it does not list, in priority order (ties by
-// alias, as Keycloak sorts them).
+// name, as Keycloak sorts them and rep.SortedRequiredActions does).
 func RealmRequiredActions(cfg flow.Config) []flow.RequiredAction {
 	out := slices.Clone(cfg.RequiredActions)
 	for _, a := range flow.DefaultRequiredActions() {
@@ -174,7 +174,7 @@ func RealmRequiredActions(cfg flow.Config) []flow.RequiredAction {
 		}
 	}
 	slices.SortStableFunc(out, func(a, b flow.RequiredAction) int {
-		return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.Alias, b.Alias))
+		return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.Name, b.Name))
 	})
 	return out
 }
