@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/internal/rep"
 )
 
 // The Authentication section, as Keycloak's console lays it out: the
@@ -45,17 +47,6 @@ type executionRep struct {
 	AuthenticationFlow *bool    `json:"authenticationFlow"`
 	Level              int      `json:"level"`
 	Index              int      `json:"index"`
-}
-
-// requiredActionRep is the admin API's RequiredActionProviderRepresentation.
-type requiredActionRep struct {
-	Alias         string            `json:"alias"`
-	Name          string            `json:"name"`
-	ProviderID    string            `json:"providerId"`
-	Enabled       bool              `json:"enabled"`
-	DefaultAction bool              `json:"defaultAction"`
-	Priority      int               `json:"priority"`
-	Config        map[string]string `json:"config"`
 }
 
 // flowRow is one flow of the flows list.
@@ -268,7 +259,7 @@ func (h *Handler) authRequiredActions(q *rq) error {
 	v.Tabs = q.authTabs("required-actions")
 	d := &requiredActionsData{Editable: q.perms.can("manage-realm"), Action: q.realmURL("/authentication/required-actions")}
 	v.Data = d
-	var list []requiredActionRep
+	var list []rep.RequiredAction
 	if err := q.get(q.authPath("/required-actions"), &list); err != nil {
 		return err
 	}
@@ -280,7 +271,7 @@ func (h *Handler) authRequiredActions(q *rq) error {
 		return q.render(http.StatusOK, "authentication-required-actions.html", v)
 	}
 	alias := q.form("alias")
-	i := slices.IndexFunc(list, func(a requiredActionRep) bool { return a.Alias == alias })
+	i := slices.IndexFunc(list, func(a rep.RequiredAction) bool { return a.Alias == alias })
 	if i < 0 {
 		return errPage(http.StatusNotFound, "Could not find required action.")
 	}
