@@ -23,6 +23,11 @@ type ProfileUpdate struct {
 	LastName   *string             `json:"lastName"`
 	Email      *string             `json:"email"`
 	Attributes map[string][]string `json:"attributes"`
+	// Complete asks for the whole profile to be valid, not only what
+	// changed: the login's update-profile form (Keycloak validates every
+	// attribute there), where a required attribute the user never had
+	// must be filled in.
+	Complete bool `json:"-"`
 }
 
 // UpdateProfile validates a user's own change to their profile (the
@@ -57,6 +62,11 @@ func UpdateProfile(ctx context.Context, db *store.DB, rl realm.Realm, userID str
 		}
 		if errs := cfg.Validate(pctx, profileValues(*u), profileValues(next)); errs != nil {
 			return errs
+		}
+		if in.Complete {
+			if errs := cfg.Validate(pctx, nil, profileValues(next)); errs != nil {
+				return errs
+			}
 		}
 		// Uniqueness needs the store, so it is checked here, after the
 		// profile's rules.

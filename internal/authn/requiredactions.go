@@ -15,21 +15,15 @@ import (
 )
 
 // RequiredAction is what Gatehouse knows of one required action provider
-// (Keycloak's RequiredActionFactory): its id, display text and default
-// place in the realm's list, whether an application may ask for it with
-// kc_action, and its trigger. How the action is performed (its page and its
+// (Keycloak's RequiredActionFactory) besides its defaults, which are
+// flow.DefaultRequiredActions: whether an application may ask for it with
+// kc_action, how recent a login that needs, and its trigger. How the action is performed (its page and its
 // form) is the login pages' business (package login); which actions a user
 // still owes, and in which order, is decided here so that the browser login
 // and the password grant agree.
 type RequiredAction struct {
 	// ID is the provider id, the name a user's required actions list holds.
 	ID string
-	// Name is Keycloak's display text.
-	Name string
-	// Priority and Enabled are Keycloak's defaults for a realm that never
-	// registered the action.
-	Priority int
-	Enabled  bool
 	// Initiated says whether an application may request the action with
 	// kc_action (Keycloak's InitiatedActionSupport.SUPPORTED).
 	Initiated bool
@@ -73,11 +67,10 @@ const (
 // (Keycloak's Constants.KC_ACTION_MAX_AGE).
 const DefaultMaxAuthAge = 300
 
-// requiredActions are Keycloak 26's required actions, in the order and
-// with the names and defaults of flow.DefaultRequiredActions (the one list a
-// new realm registers); this adds what each action does. Other subsystems
-// fill in their triggers where they live (RegisterTrigger).
-var requiredActions = withDefaults([]*RequiredAction{
+// requiredActions are Keycloak 26's required actions, as
+// flow.DefaultRequiredActions lists them. Subsystems that own an action's
+// condition set its trigger where they live (RegisterTrigger).
+var requiredActions = []*RequiredAction{
 	{ID: ActionConfigureTOTP, Initiated: true},
 	{ID: ActionTermsAndConditions, Initiated: true},
 	{ID: ActionUpdatePassword, Initiated: true,
@@ -129,27 +122,6 @@ var requiredActions = withDefaults([]*RequiredAction{
 			u.Attributes = attrs
 			return true
 		}},
-})
-
-// withDefaults fills each action's name, priority and enabled flag from
-// flow.DefaultRequiredActions and orders them as it does. An action missing
-// from either list is a programming error.
-func withDefaults(actions []*RequiredAction) []*RequiredAction {
-	defaults := flow.DefaultRequiredActions()
-	if len(defaults) != len(actions) {
-		panic("authn: required actions differ from flow.DefaultRequiredActions")
-	}
-	out := make([]*RequiredAction, 0, len(actions))
-	for _, d := range defaults {
-		i := slices.IndexFunc(actions, func(a *RequiredAction) bool { return a.ID == d.ProviderID })
-		if i < 0 {
-			panic("authn: no required action " + d.ProviderID)
-		}
-		a := actions[i]
-		a.Name, a.Priority, a.Enabled = d.Name, d.Priority, d.Enabled
-		out = append(out, a)
-	}
-	return out
 }
 
 // LookupRequiredAction returns the required action with provider id id.
@@ -183,26 +155,26 @@ func ActionSetting(cfg flow.Config, id string) (flow.RequiredAction, bool) {
 			return a, true
 		}
 	}
-	a, ok := LookupRequiredAction(id)
-	if !ok {
-		return flow.RequiredAction{}, false
+	for _, a := range flow.DefaultRequiredActions() {
+		if a.Alias == id {
+			return a, true
+		}
 	}
-	return flow.RequiredAction{Alias: a.ID, Name: a.Name, ProviderID: a.ID, Enabled: a.Enabled, Priority: a.Priority}, true
+	return flow.RequiredAction{}, false
 }
 
 // RealmRequiredActions is every action the realm has, its own registrations
 // followed by the built-in ones it does not list, in priority order (ties by
-// alias, as Keycloak sorts them).
+// name, as Keycloak sorts them and rep.SortedRequiredActions does).
 func RealmRequiredActions(cfg flow.Config) []flow.RequiredAction {
 	out := slices.Clone(cfg.RequiredActions)
-	for _, a := range requiredActions {
-		if !slices.ContainsFunc(out, func(x flow.RequiredAction) bool { return x.Alias == a.ID }) {
-			s, _ := ActionSetting(flow.Config{}, a.ID)
-			out = append(out, s)
+	for _, a := range flow.DefaultRequiredActions() {
+		if !slices.ContainsFunc(out, func(x flow.RequiredAction) bool { return x.Alias == a.Alias }) {
+			out = append(out, a)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b flow.RequiredAction) int {
-		return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.Alias, b.Alias))
+		return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.Name, b.Name))
 	})
 	return out
 }

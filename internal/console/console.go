@@ -181,11 +181,16 @@ func (h *Handler) routes(mux *http.ServeMux) {
 
 	page("GET POST", "/sessions", h.realmSessionsPage)
 
+	page("GET POST", "/authentication", h.authFlows)
+	page("GET POST", "/authentication/flows/{alias}", h.authFlow)
+	page("GET POST", "/authentication/required-actions", h.authRequiredActions)
+	page("GET POST", "/authentication/policies", h.authPolicies)
+
 	page("GET POST", "/events", h.userEvents)
 	page("GET POST", "/events/user-events", h.userEvents)
 	page("GET POST", "/events/admin-events", h.adminEvents)
 
-	// Keycloak's console has pages we do not (authentication, identity
+	// Keycloak's console has pages we do not (identity
 	// providers…): a link to one gets a console page saying so,
 	// not the API's JSON. /admin/realms/... stays the API's.
 	mux.HandleFunc("GET "+prefix+"/{rest...}", func(w http.ResponseWriter, r *http.Request) {

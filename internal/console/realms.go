@@ -78,6 +78,10 @@ type realmTab struct {
 	specs            []spec
 	// options fills the choices of selects that depend on the realm.
 	options func(q *rq, specs []spec) []spec
+	// nav and tabs place a tab of realm settings shown in another section
+	// (Authentication's policies); "" means the realm settings' own.
+	nav  string
+	tabs func(current string) []tabLink
 }
 
 var (
@@ -175,6 +179,10 @@ func (h *Handler) realmTab(q *rq, t realmTab) error {
 	}
 	v := q.view("Realm settings", "realm-settings", t.tab)
 	v.Tabs = q.realmTabs(t.tab)
+	if t.nav != "" {
+		v = q.view("Authentication", t.nav, t.tab)
+		v.Tabs = t.tabs(t.tab)
+	}
 	specs := t.specs
 	if t.options != nil {
 		specs = t.options(q, specs)

@@ -59,7 +59,7 @@ func updateProfilePage(a *actionRun, msg *ui.Message) (bool, error) {
 
 func updateProfile(a *actionRun) (actionResult, error) {
 	p := a.page("loginProfileTitle")
-	in := authn.ProfileUpdate{Attributes: map[string][]string{}}
+	in := authn.ProfileUpdate{Attributes: map[string][]string{}, Complete: true}
 	for k, v := range a.User.Attributes {
 		in.Attributes[k] = v
 	}

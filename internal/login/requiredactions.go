@@ -170,9 +170,14 @@ func (h *Handler) requiredActions(w http.ResponseWriter, r *http.Request, rl rea
 		default:
 			return false, nil
 		}
+		if initiated && hasPrompt(st.Req, "none") {
+			// An action the application asks for needs the user's hands.
+			return true, h.redirectError(w, r, rl, st.Req, "interaction_required", "")
+		}
 		page, ok := actionPages[name]
 		if !ok {
-			return true, h.needsAction(w, r, rl, *st, pending)
+			missing := slices.DeleteFunc(slices.Clone(pending), func(a string) bool { _, has := actionPages[a]; return has })
+			return true, h.needsAction(w, r, rl, *st, missing)
 		}
 		s, _ := authn.ActionSetting(cfg, name)
 		st.Step, st.Action = stepRequiredAction, name

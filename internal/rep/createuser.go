@@ -236,6 +236,19 @@ func createUser(ctx context.Context, tx *store.DB, realmID string, x User, opts 
 		}
 	}
 
+	if opts.Source == FromAdmin {
+		// The realm's enabled default actions, as Keycloak's addUser adds
+		// them to every user it creates outside an import.
+		cfg, err := tx.GetAuthConfig(ctx, realmID)
+		if err != nil {
+			return user.User{}, err
+		}
+		for _, a := range cfg.RequiredActions {
+			if a.Enabled && a.DefaultAction && !slices.Contains(u.RequiredActions, a.Alias) {
+				u.RequiredActions = append(slices.Clip(u.RequiredActions), a.Alias)
+			}
+		}
+	}
 	if err := tx.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			// The id is taken in another realm, or a concurrent create won.
