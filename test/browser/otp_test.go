@@ -85,21 +85,7 @@ func (d *ldapDemo) otpCount() int {
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	u, err := d.db.GetUserByUsername(context.Background(), rl.ID, "user1")
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	cs, err := d.db.ListCredentials(context.Background(), u.ID)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	n := 0
-	for _, c := range cs {
-		if c.Type == "otp" {
-			n++
-		}
-	}
-	return n
+	return credentialCount(d.t, d.db, rl.ID, "user1", "otp")
 }
 
 // manualTOTPKey follows "Unable to scan?" on the page that sets up an

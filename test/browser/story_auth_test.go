@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
 // The authentication story end to end, in a browser against the whole
@@ -48,7 +50,7 @@ func TestAuthenticationStory(t *testing.T) {
 	if got, user := text(t, ctx, "exchange"), text(t, ctx, "user"); got != "ok" || user != "bob" {
 		t.Fatalf("after setting up the app: exchange %q user %q", got, user)
 	}
-	if n := s.credentialCount(t, "bob", "otp"); n != 1 {
+	if n := credentialCount(t, s.db, s.realm.ID, "bob", "otp"); n != 1 {
 		t.Fatalf("bob has %d OTP credentials, want 1", n)
 	}
 
@@ -140,15 +142,15 @@ func TestAuthenticationStory(t *testing.T) {
 	}
 }
 
-// credentialCount is how many credentials of type typ the realm's user
-// named username has in the store.
-func (s *stack) credentialCount(t *testing.T, username, typ string) int {
+// credentialCount is how many credentials of type typ the user named
+// username of realm realmID has in the store.
+func credentialCount(t *testing.T, db *store.DB, realmID, username, typ string) int {
 	t.Helper()
-	u, err := s.db.GetUserByUsername(context.Background(), s.realm.ID, username)
+	u, err := db.GetUserByUsername(context.Background(), realmID, username)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := s.db.ListCredentials(context.Background(), u.ID)
+	cs, err := db.ListCredentials(context.Background(), u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
