@@ -109,6 +109,18 @@ func TestAuthenticationStory(t *testing.T) {
 	admin.call(http.MethodPut, flowPath+"browser-by-role/executions", cond, http.StatusAccepted, nil)
 	admin.call(http.MethodPost, realmPath+"/authentication/executions/"+condID+"/config",
 		map[string]any{"alias": "otp-required-role", "config": map[string]string{"condUserRole": "otp-required"}}, http.StatusCreated, nil)
+	admin.call(http.MethodGet, flowPath+"browser-by-role/executions", nil, http.StatusOK, &execs)
+	for _, e := range execs {
+		if e["id"] == condID && (e["requirement"] != "REQUIRED" || e["authenticationConfig"] == nil) {
+			t.Fatalf("the role condition after the changes: %v", e)
+		}
+	}
+	admin.call(http.MethodGet, flowPath+"browser/executions", nil, http.StatusOK, &execs)
+	for _, e := range execs {
+		if e["providerId"] == "conditional-user-role" {
+			t.Fatalf("the copy's change reached the built-in browser flow: %v", execs)
+		}
+	}
 	admin.call(http.MethodPut, realmPath, map[string]any{"browserFlow": "browser-by-role"}, http.StatusNoContent, nil)
 
 	// bob has his OTP credential, not the role: the password is enough.
