@@ -58,6 +58,10 @@ func TestAuthenticationStory(t *testing.T) {
 	do(t, ctx, "the login form", chromedp.Navigate(s.rp.url("/app-one/login")))
 	signIn(t, ctx, "bob", bobPassword)
 	do(t, ctx, "asked for a code", chromedp.WaitVisible(chromedp.ID("kc-otp-login-form")))
+	// Signing in, not setting up an app: the heading says so.
+	if got := text(t, ctx, "page-title"); got != "Sign In" {
+		t.Errorf("the code page's heading: %q", got)
+	}
 	screenshot(t, ctx, "story-otp-login")
 	code, wrong := totpCodes(t, key, time.Now())
 	do(t, ctx, "a wrong code", fill("otp", wrong), chromedp.Click(chromedp.ID("kc-login")), chromedp.WaitVisible(chromedp.ID("alert")))
