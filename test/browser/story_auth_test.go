@@ -24,13 +24,15 @@ import (
 //  2. the application asks for CONFIGURE_TOTP (kc_action): bob reads the
 //     manual key off the page, his "app" (the test) computes the code, and
 //     from then on the realm's browser flow asks him for a code after the
-//     password; a wrong code is refused with the page's error;
+//     password; a wrong code is refused with the page's error. alice,
+//     given CONFIGURE_TOTP as a required action through the admin API, sets
+//     up her app at her next sign-in;
 //  3. an administrator, through the admin REST API, copies the browser
 //     flow, makes its OTP sub-flow conditional on the realm role
 //     otp-required as well (conditional-user-role and its config) and binds
-//     the copy as the realm's browser flow: bob, with his OTP credential
-//     but without the role, signs in with the password alone; once granted
-//     the role he is asked for the code again.
+//     the copy as the realm's browser flow: alice and bob, with their OTP
+//     credentials but without the role, sign in with the password alone;
+//     bob, once granted the role, is asked for the code again.
 func TestAuthenticationStory(t *testing.T) {
 	ctx := newChromium(t)
 	s := newStack(t)
@@ -79,9 +81,30 @@ func TestAuthenticationStory(t *testing.T) {
 	}
 	do(t, ctx, "log out", chromedp.Navigate(s.rp.url("/app-one/logout")), chromedp.WaitVisible(chromedp.ID("bye")))
 
-	// 3. The administrator's flow: OTP only for holders of otp-required.
+	// alice is made to set up an app as a required action, through the
+	// admin API, and does so at her next sign-in.
 	admin := s.adminAPI(t)
 	realmPath := "/admin/realms/" + realmName
+	admin.call(http.MethodPut, realmPath+"/users/"+admin.userID(realmName, "alice"),
+		map[string]any{"requiredActions": []string{"CONFIGURE_TOTP"}}, http.StatusNoContent, nil)
+	do(t, ctx, "the login form", chromedp.Navigate(s.rp.url("/app-one/login")))
+	signIn(t, ctx, "alice", alicePassword)
+	do(t, ctx, "alice must set up an app", chromedp.WaitVisible(chromedp.ID("kc-totp-settings-form")))
+	aliceKey := manualTOTPKey(t, ctx)
+	if aliceKey == key {
+		t.Fatal("alice is shown bob's key")
+	}
+	code, _ = totpCodes(t, aliceKey, time.Now())
+	do(t, ctx, "alice's code", fill("totp", code), chromedp.Click(chromedp.ID("saveTOTPBtn")), chromedp.WaitVisible(chromedp.ID("callback")))
+	if got, user := text(t, ctx, "exchange"), text(t, ctx, "user"); got != "ok" || user != "alice" {
+		t.Fatalf("after alice's setup: exchange %q user %q", got, user)
+	}
+	if n := credentialCount(t, s.db, s.realm.ID, "alice", "otp"); n != 1 {
+		t.Fatalf("alice has %d OTP credentials, want 1", n)
+	}
+	do(t, ctx, "log out", chromedp.Navigate(s.rp.url("/app-one/logout")), chromedp.WaitVisible(chromedp.ID("bye")))
+
+	// 3. The administrator's flow: OTP only for holders of otp-required.
 	admin.call(http.MethodPost, realmPath+"/roles", map[string]any{"name": "otp-required"}, http.StatusCreated, nil)
 	admin.call(http.MethodPost, realmPath+"/authentication/flows/browser/copy", map[string]any{"newName": "browser-by-role"}, http.StatusCreated, nil)
 	flowPath := realmPath + "/authentication/flows/"
@@ -127,24 +150,22 @@ func TestAuthenticationStory(t *testing.T) {
 	}
 	admin.call(http.MethodPut, realmPath, map[string]any{"browserFlow": "browser-by-role"}, http.StatusNoContent, nil)
 
-	// bob has his OTP credential, not the role: the password is enough.
-	do(t, ctx, "the login form", chromedp.Navigate(s.rp.url("/app-one/login")))
-	signIn(t, ctx, "bob", bobPassword)
-	do(t, ctx, "signed in without a code", chromedp.WaitVisible(chromedp.ID("callback")))
-	if got, user := text(t, ctx, "exchange"), text(t, ctx, "user"); got != "ok" || user != "bob" {
-		t.Fatalf("without the role: exchange %q user %q", got, user)
+	// alice and bob have an OTP credential, neither the role: the password
+	// is enough.
+	for _, u := range []struct{ name, password string }{{"alice", alicePassword}, {"bob", bobPassword}} {
+		do(t, ctx, "the login form", chromedp.Navigate(s.rp.url("/app-one/login")))
+		signIn(t, ctx, u.name, u.password)
+		do(t, ctx, u.name+" signed in without a code", chromedp.WaitVisible(chromedp.ID("callback")))
+		if got, user := text(t, ctx, "exchange"), text(t, ctx, "user"); got != "ok" || user != u.name {
+			t.Fatalf("%s without the role: exchange %q user %q", u.name, got, user)
+		}
+		do(t, ctx, "log out", chromedp.Navigate(s.rp.url("/app-one/logout")), chromedp.WaitVisible(chromedp.ID("bye")))
 	}
-	do(t, ctx, "log out", chromedp.Navigate(s.rp.url("/app-one/logout")), chromedp.WaitVisible(chromedp.ID("bye")))
 
 	// Granted the role, bob is asked for the code.
-	var users []map[string]any
-	admin.call(http.MethodGet, realmPath+"/users?exact=true&username=bob", nil, http.StatusOK, &users)
 	var role map[string]any
 	admin.call(http.MethodGet, realmPath+"/roles/otp-required", nil, http.StatusOK, &role)
-	if len(users) != 1 {
-		t.Fatalf("users named bob: %v", users)
-	}
-	admin.call(http.MethodPost, realmPath+"/users/"+users[0]["id"].(string)+"/role-mappings/realm",
+	admin.call(http.MethodPost, realmPath+"/users/"+admin.userID(realmName, "bob")+"/role-mappings/realm",
 		[]map[string]any{{"id": role["id"], "name": role["name"]}}, http.StatusNoContent, nil)
 	do(t, ctx, "the login form", chromedp.Navigate(s.rp.url("/app-one/login")))
 	signIn(t, ctx, "bob", bobPassword)
@@ -237,4 +258,16 @@ func (a *adminClient) call(method, path string, body any, want int, out any) str
 		}
 	}
 	return res.Header.Get("Location")
+}
+
+// userID is the id of the user named username in realm rl.
+func (a *adminClient) userID(rl, username string) string {
+	a.t.Helper()
+	var users []map[string]any
+	a.call(http.MethodGet, "/admin/realms/"+rl+"/users?exact=true&username="+url.QueryEscape(username), nil, http.StatusOK, &users)
+	if len(users) != 1 {
+		a.t.Fatalf("users named %s: %v", username, users)
+	}
+	id, _ := users[0]["id"].(string)
+	return id
 }
