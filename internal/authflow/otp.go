@@ -41,13 +41,14 @@ func checkOTP(c *Context, code string) (bool, error) {
 	return otp.Check(authn.WithClientIP(c, c.Req.IP), c.Store, c.Realm, *c.User, code, c.Now)
 }
 
-// otpForm asks the identified user for a code of their authenticator app.
+// otpForm asks the identified user for a code of their authenticator app,
+// on a page headed "Sign In" (signing in, not setting an app up).
 // A user without one, on a REQUIRED step, is sent to set one up
 // (CONFIGURE_TOTP).
 type otpForm struct{}
 
 func (otpForm) Authenticate(c *Context) error {
-	c.Challenge(Page{Template: TemplateLoginOTP, Title: "loginTotpTitle", Username: c.User.Username})
+	c.Challenge(Page{Template: TemplateLoginOTP, Title: "doLogIn", Username: c.User.Username})
 	return nil
 }
 
@@ -62,7 +63,7 @@ func (otpForm) Action(c *Context) error {
 	}
 	if !ok {
 		c.Failure(&Error{Event: "invalid_user_credentials", Key: "invalidTotpMessage", UserID: c.User.ID, Username: c.User.Username},
-			&Page{Template: TemplateLoginOTP, Title: "loginTotpTitle", Error: "invalidTotpMessage", FieldError: true, Username: c.User.Username})
+			&Page{Template: TemplateLoginOTP, Title: "doLogIn", Error: "invalidTotpMessage", FieldError: true, Username: c.User.Username})
 		return nil
 	}
 	usedCredential(c, otp.Type)

@@ -49,7 +49,7 @@ func TestFlowOTP(t *testing.T) {
 
 		b := e.browser()
 		res := e.login(b, b.get(e.codeRequest(nil)), "alice", alicePassword)
-		if res.status != http.StatusOK || !strings.Contains(res.body, `name="otp"`) {
+		if res.status != http.StatusOK || !strings.Contains(res.body, `name="otp"`) || !strings.Contains(res.body, `<h1 id="page-title">Sign In</h1>`) {
 			t.Fatalf("OTP page: %d %s", res.status, res.body)
 		}
 		if again := e.postForm(b, res, map[string]string{"otp": "000000"}); again.status != http.StatusOK || !strings.Contains(again.body, `aria-invalid="true"`) {

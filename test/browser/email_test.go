@@ -25,6 +25,14 @@ func TestRegisterVerifyAndResetPassword(t *testing.T) {
 	ctx := newChromium(t)
 	s := newStack(t)
 	s.requireCodeGrant(t)
+	registerVerifyAndReset(t, ctx, s, s.openSelfService(t))
+}
+
+// openSelfService lets people of the realm register (verifying their
+// email) and reset their password, with the realm's mail going to a real
+// SMTP server on a loopback port, which it returns.
+func (s *stack) openSelfService(t *testing.T) *mailtest.Server {
+	t.Helper()
 	smtp := mailtest.Start(t)
 	err := s.db.UpdateRealm(context.Background(), s.realm.ID, func(r *realm.Realm) error {
 		r.RegistrationAllowed, r.VerifyEmail, r.ResetPasswordAllowed = true, true, true
@@ -34,7 +42,18 @@ func TestRegisterVerifyAndResetPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return smtp
+}
 
+// Bob's password after registerVerifyAndReset.
+const bobPassword = "bob-second-pw"
+
+// registerVerifyAndReset: bob registers at app-one, verifies his email
+// through the mailed link, logs out, resets his password through the
+// mailed link and signs in with the new one (bobPassword). The browser
+// ends at app-one's callback, bob signed in.
+func registerVerifyAndReset(t *testing.T, ctx context.Context, s *stack, smtp *mailtest.Server) {
+	t.Helper()
 	do(t, ctx, "open the registration page", chromedp.Navigate(s.rp.url("/app-one/login")),
 		chromedp.WaitVisible(chromedp.ID("kc-register-link")), chromedp.Click(chromedp.ID("kc-register-link")),
 		chromedp.WaitVisible(chromedp.ID("kc-register-form")))
@@ -70,7 +89,7 @@ func TestRegisterVerifyAndResetPassword(t *testing.T) {
 	do(t, ctx, "follow the reset link", chromedp.Navigate(reset.Link(t, "action-token")),
 		chromedp.WaitVisible(chromedp.ID("kc-passwd-update-form")))
 	screenshot(t, ctx, "reset-password")
-	do(t, ctx, "set a new password", fill("password-new", "bob-second-pw"), fill("password-confirm", "bob-second-pw"),
+	do(t, ctx, "set a new password", fill("password-new", bobPassword), fill("password-confirm", bobPassword),
 		chromedp.Click(chromedp.ID("kc-submit")), chromedp.WaitVisible(chromedp.ID("callback")))
 	if got := text(t, ctx, "exchange"); got != "ok" {
 		t.Fatalf("after the reset: %q", got)
@@ -78,7 +97,7 @@ func TestRegisterVerifyAndResetPassword(t *testing.T) {
 
 	do(t, ctx, "log out again", chromedp.Navigate(s.rp.url("/app-one/logout")), chromedp.WaitVisible(chromedp.ID("bye")))
 	do(t, ctx, "back to the login form", chromedp.Navigate(s.rp.url("/app-one/login")))
-	signIn(t, ctx, "bob", "bob-second-pw")
+	signIn(t, ctx, "bob", bobPassword)
 	do(t, ctx, "signed in with the new password", chromedp.WaitVisible(chromedp.ID("callback")))
 	if got, user := text(t, ctx, "exchange"), text(t, ctx, "user"); got != "ok" || user != "bob" {
 		t.Fatalf("sign-in with the new password: exchange %q user %q", got, user)

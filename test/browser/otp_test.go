@@ -30,11 +30,7 @@ func TestSetUpAuthenticatorApp(t *testing.T) {
 		t.Error("the QR code image did not load")
 	}
 	screenshot(t, ctx, "otp-setup-qr")
-	do(t, ctx, "unable to scan", chromedp.Click(chromedp.ID("mode-manual")), chromedp.WaitVisible(chromedp.ID("kc-totp-secret-key")))
-	key := strings.ReplaceAll(text(t, ctx, "kc-totp-secret-key"), " ", "")
-	if len(key) != 32 {
-		t.Fatalf("manual key %q", key)
-	}
+	key := manualTOTPKey(t, ctx)
 	for _, want := range []string{"Time-based", "SHA1", "Digits: 6", "Interval: 30"} {
 		if !strings.Contains(pageText(t, ctx), want) {
 			t.Errorf("the manual page lacks %q", want)
@@ -42,14 +38,7 @@ func TestSetUpAuthenticatorApp(t *testing.T) {
 	}
 	screenshot(t, ctx, "otp-setup-manual")
 
-	code, err := totp.GenerateCode(key, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wrong := "000000"
-	if code == wrong {
-		wrong = "111111"
-	}
+	_, wrong := totpCodes(t, key, time.Now())
 	do(t, ctx, "a wrong code",
 		chromedp.SendKeys(chromedp.ID("totp"), wrong),
 		chromedp.SendKeys(chromedp.ID("userLabel"), "Pixel"),
@@ -65,7 +54,7 @@ func TestSetUpAuthenticatorApp(t *testing.T) {
 		t.Fatalf("a wrong code stored %d credentials", n)
 	}
 	screenshot(t, ctx, "otp-setup-refused")
-	code, _ = totp.GenerateCode(key, time.Now())
+	code, _ := totpCodes(t, key, time.Now())
 	do(t, ctx, "the right code",
 		chromedp.Evaluate[chromedp.Void](`document.getElementById('totp').value = ''`),
 		chromedp.SendKeys(chromedp.ID("totp"), code),
@@ -96,19 +85,33 @@ func (d *ldapDemo) otpCount() int {
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	u, err := d.db.GetUserByUsername(context.Background(), rl.ID, "user1")
+	return credentialCount(d.t, d.db, rl.ID, "user1", "otp")
+}
+
+// manualTOTPKey follows "Unable to scan?" on the page that sets up an
+// authenticator app and reads the key shown there, as a person would type
+// it into the app.
+func manualTOTPKey(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	do(t, ctx, "unable to scan", chromedp.Click(chromedp.ID("mode-manual")), chromedp.WaitVisible(chromedp.ID("kc-totp-secret-key")))
+	key := strings.ReplaceAll(text(t, ctx, "kc-totp-secret-key"), " ", "")
+	if len(key) != 32 {
+		t.Fatalf("manual key %q", key)
+	}
+	return key
+}
+
+// totpCodes is the code an authenticator app with key shows at, and a
+// code that differs from it.
+func totpCodes(t *testing.T, key string, at time.Time) (code, wrong string) {
+	t.Helper()
+	code, err := totp.GenerateCode(key, at)
 	if err != nil {
-		d.t.Fatal(err)
+		t.Fatal(err)
 	}
-	cs, err := d.db.ListCredentials(context.Background(), u.ID)
-	if err != nil {
-		d.t.Fatal(err)
+	wrong = "000000"
+	if code == wrong {
+		wrong = "111111"
 	}
-	n := 0
-	for _, c := range cs {
-		if c.Type == "otp" {
-			n++
-		}
-	}
-	return n
+	return code, wrong
 }

@@ -91,7 +91,12 @@ func (rp *relyingParty) login(w http.ResponseWriter, r *http.Request) {
 	rp.pending[state] = p
 	rp.mu.Unlock()
 	cfg := rp.oauth2Config(app)
-	http.Redirect(w, r, cfg.AuthCodeURL(state, oidc.Nonce(p.nonce), oauth2.S256ChallengeOption(p.verifier)), http.StatusFound)
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(p.nonce), oauth2.S256ChallengeOption(p.verifier)}
+	// /{app}/login?kc_action=X asks Gatehouse for an application-initiated action.
+	if action := r.URL.Query().Get("kc_action"); action != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("kc_action", action))
+	}
+	http.Redirect(w, r, cfg.AuthCodeURL(state, opts...), http.StatusFound)
 }
 
 // callback shows what came back: an error, or the code and, once the
