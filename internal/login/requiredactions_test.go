@@ -337,9 +337,6 @@ func TestDeleteCredentialAction(t *testing.T) {
 		alice := e.user("alice")
 		otp := user.Credential{ID: store.NewID(), UserID: alice.ID, Type: "otp", UserLabel: "My phone",
 			CreatedDate: e.clock.Now().UnixMilli(), SecretData: `{"value":"x"}`, CredentialData: `{}`}
-		if err := e.db.CreateCredential(ctx, otp); err != nil {
-			t.Fatal(err)
-		}
 		creds, _ := e.db.ListCredentials(ctx, alice.ID)
 		var password string
 		for _, c := range creds {
@@ -350,6 +347,11 @@ func TestDeleteCredentialAction(t *testing.T) {
 		b := e.browser()
 		if res := e.login(b, b.get(e.codeRequest(nil)), "alice", alicePassword); res.status != http.StatusFound {
 			t.Fatal(res.status)
+		}
+		// The app is added once she is signed in: with it from the start,
+		// the browser flow would ask for its code.
+		if err := e.db.CreateCredential(ctx, otp); err != nil {
+			t.Fatal(err)
 		}
 		aia := func(v string) response { return b.get(e.codeRequest(map[string]string{"kc_action": v})) }
 
