@@ -74,6 +74,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	for _, base := range []string{a, a + "/v1"} {
 		mux.Handle("POST "+base+"/{$}", h.api(canManageAccount, h.updateAccount))
 		mux.Handle("GET "+base+"/credentials", h.api(canViewProfile, h.credentials))
+		mux.Handle("DELETE "+base+"/credentials/{id}", h.api(canManageAccount, h.deleteCredential))
 		mux.Handle("GET "+base+"/sessions", h.api(canViewProfile, h.listSessions))
 		mux.Handle("GET "+base+"/sessions/devices", h.api(canViewProfile, h.listDevices))
 		mux.Handle("DELETE "+base+"/sessions", h.api(canManageAccount, h.deleteSessions))

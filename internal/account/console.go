@@ -142,10 +142,19 @@ func checkCSRF(ks []keys.Key, sid, got string) bool {
 }
 
 // loginRedirect sends the browser to the realm's login page as the
-// account-console client would: authorization code flow with PKCE (the
-// client requires S256), back to page. The verifier is not kept: the code
-// is never redeemed, so nobody can ever redeem it.
+// account-console client would (authURL), back to page.
 func (h *Handler) loginRedirect(w http.ResponseWriter, r *http.Request, rl realm.Realm, page string) {
+	noStore(w)
+	http.Redirect(w, r, h.authURL(r, rl, page, ""), http.StatusFound)
+}
+
+// authURL is an authorization request of the account-console client:
+// authorization code flow with PKCE (the client requires S256), back to
+// page, with kcAction (kc_action, "" for none) for an action the user
+// starts from the console, such as setting up an authenticator app. The
+// verifier is not kept: the code is never redeemed, so nobody can ever
+// redeem it.
+func (h *Handler) authURL(r *http.Request, rl realm.Realm, page, kcAction string) string {
 	verifier := rand.Text() + rand.Text()
 	sum := sha256.Sum256([]byte(verifier))
 	q := url.Values{
@@ -157,11 +166,13 @@ func (h *Handler) loginRedirect(w http.ResponseWriter, r *http.Request, rl realm
 		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
 		"code_challenge_method": {"S256"},
 	}
+	if kcAction != "" {
+		q.Set("kc_action", kcAction)
+	}
 	if l := r.URL.Query().Get("kc_locale"); l != "" && len(l) < 32 {
 		q.Set("ui_locales", l)
 	}
-	noStore(w)
-	http.Redirect(w, r, h.basePath(r)+"/realms/"+url.PathEscape(rl.Name)+"/protocol/openid-connect/auth?"+q.Encode(), http.StatusFound)
+	return h.basePath(r) + "/realms/" + url.PathEscape(rl.Name) + "/protocol/openid-connect/auth?" + q.Encode()
 }
 
 // Console sections: the page path under /account/ and the title key.

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
+	"github.com/gatehouse-iam/gatehouse/internal/otp"
 	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
@@ -46,6 +47,12 @@ type consolePage struct {
 	// Signing in.
 	Password     *timeView // when the password was set; nil without one
 	PasswordHint string
+	// OTP is shown when the realm uses authenticator apps: the user's
+	// apps, and SetUpOTP, where "Set up authenticator application" goes
+	// (kc_action=CONFIGURE_TOTP, as Keycloak's console does).
+	OTP      bool
+	OTPApps  []otpView
+	SetUpOTP string
 
 	// Device activity.
 	Devices       []deviceView
@@ -112,6 +119,14 @@ type timeView struct {
 func epoch(sec int64) timeView {
 	t := time.Unix(sec, 0).UTC()
 	return timeView{ISO: t.Format(time.RFC3339), Text: t.Format("2 Jan 2006, 15:04 UTC")}
+}
+
+// otpView is one authenticator app of the user: its label, when it was
+// set up, and where "Remove" goes (kc_action=delete_credential:<id>).
+type otpView struct {
+	ID, Label string
+	Created   timeView
+	RemoveURL string
 }
 
 type deviceView struct {
@@ -208,11 +223,25 @@ func (h *Handler) showSection(w http.ResponseWriter, r *http.Request, cs *consol
 		if err != nil {
 			return err
 		}
+		enabled, err := h.enabledTypes(ctx, cs.realm)
+		if err != nil {
+			return err
+		}
+		here := sectionSigningIn.path
+		p.OTP = enabled[otp.Type]
 		for _, c := range creds {
-			if c.Type == user.CredentialPassword {
+			switch c.Type {
+			case user.CredentialPassword:
 				t := epoch(c.CreatedDate / 1000)
 				p.Password = &t
+			case otp.Type:
+				p.OTP = true
+				p.OTPApps = append(p.OTPApps, otpView{ID: c.ID, Label: c.UserLabel, Created: epoch(c.CreatedDate / 1000),
+					RemoveURL: h.authURL(r, cs.realm, here, "delete_credential:"+c.ID)})
 			}
+		}
+		if p.OTP {
+			p.SetUpOTP = h.authURL(r, cs.realm, here, otp.RequiredAction)
 		}
 		if n := user.PolicyMinLength(cs.realm.PasswordPolicy); n > 0 {
 			p.PasswordHint = p.T("passwordMinLengthHint", strconv.Itoa(n))

@@ -3,12 +3,11 @@ package account
 import (
 	"context"
 	"errors"
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"net/http"
-	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
-	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
@@ -49,18 +48,9 @@ func (h *Handler) getAccount(w http.ResponseWriter, r *http.Request, c *caller) 
 	return web.WriteJSON(w, http.StatusOK, toUserRep(c.realm, c.user, r.URL.Query().Get("userProfileMetadata") != "false"))
 }
 
-// profileUpdate is what a user may send to change their profile. A field
-// left out (nil) stays as it is; Attributes, when sent, is the whole set of
-// free attributes, of which only those the profile lets the user edit are
-// taken. emailVerified and id are not read at all: a user never verifies
-// their own email (CVE-2026-27946) and no request names the user it acts on.
-type profileUpdate struct {
-	Username   *string             `json:"username"`
-	FirstName  *string             `json:"firstName"`
-	LastName   *string             `json:"lastName"`
-	Email      *string             `json:"email"`
-	Attributes map[string][]string `json:"attributes"`
-}
+// profileUpdate is what a user may send to change their profile
+// (authn.ProfileUpdate).
+type profileUpdate = authn.ProfileUpdate
 
 // updateAccount serves POST /account/.
 func (h *Handler) updateAccount(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -78,78 +68,10 @@ func (h *Handler) updateAccount(w http.ResponseWriter, r *http.Request, c *calle
 	return noContent(w)
 }
 
-// updateProfile validates in against the realm's user profile and stores it
-// on the user userID, in one transaction: nothing is stored unless all of it
-// is valid. A new email is unverified. It returns the stored user.
+// updateProfile stores a user's own change to their profile through the
+// one home of that rule, authn.UpdateProfile.
 func (h *Handler) updateProfile(ctx context.Context, rl realm.Realm, userID string, in profileUpdate) (user.User, error) {
-	trim := func(p *string) *string {
-		if p == nil {
-			return nil
-		}
-		s := strings.TrimSpace(*p)
-		return &s
-	}
-	in.Username, in.Email, in.FirstName, in.LastName = trim(in.Username), trim(in.Email), trim(in.FirstName), trim(in.LastName)
-	cfg, pctx := userProfile(rl)
-	var out user.User
-	err := h.Store.UpdateUser(ctx, rl.ID, userID, func(u *user.User) error {
-		next := *u
-		for _, f := range []struct {
-			dst *string
-			v   *string
-		}{{&next.Username, in.Username}, {&next.Email, in.Email}, {&next.FirstName, in.FirstName}, {&next.LastName, in.LastName}} {
-			if f.v != nil {
-				*f.dst = *f.v
-			}
-		}
-		if in.Attributes != nil {
-			next.Attributes = cfg.Merge(pctx, u.Attributes, in.Attributes)
-		}
-		if errs := cfg.Validate(pctx, values(*u), values(next)); errs != nil {
-			return errs
-		}
-		// Uniqueness needs the store, so it is checked here, after the
-		// profile's rules.
-		errs := &profile.Errors{Status: http.StatusConflict}
-		if !strings.EqualFold(next.Username, u.Username) {
-			other, err := h.Store.GetUserByUsername(ctx, rl.ID, next.Username)
-			if err == nil && other.ID != u.ID {
-				errs.Add(cfg, "username", "usernameExistsMessage")
-			} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-		}
-		if !strings.EqualFold(next.Email, u.Email) && !rl.DuplicateEmailsAllowed {
-			other, err := h.Store.GetUserByEmail(ctx, rl.ID, next.Email)
-			if errors.Is(err, store.ErrConflict) || (err == nil && other.ID != u.ID) {
-				errs.Add(cfg, "email", "emailExistsMessage")
-			} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-		}
-		if len(errs.List) > 0 {
-			return errs
-		}
-		if !strings.EqualFold(next.Email, u.Email) {
-			next.EmailVerified = false
-		} else {
-			next.Email = u.Email
-		}
-		if strings.EqualFold(next.Username, u.Username) {
-			next.Username = u.Username
-		}
-		*u = next
-		out = *u
-		return nil
-	})
-	if errors.Is(err, store.ErrConflict) {
-		// The unique index caught a username taken at the same moment.
-		errs := &profile.Errors{Status: http.StatusConflict}
-		errs.Add(cfg, "username", "usernameExistsMessage")
-		return out, errs
-	}
-	out.Normalize()
-	return out, err
+	return authn.UpdateProfile(ctx, h.Store, rl, userID, in)
 }
 
 // values are every attribute of u as the user profile sees them.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"unicode/utf8"
 
+	"github.com/gatehouse-iam/gatehouse/internal/otp"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
@@ -93,7 +94,7 @@ func (a userAPI) removeTOTP(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	return a.removeCredentialTypes(rq, u, []string{"otp"})
+	return a.removeCredentialTypes(rq, u, []string{otp.Type})
 }
 
 // removeCredentialTypes removes u's credentials of the types named, the

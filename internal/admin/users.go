@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
+	"github.com/gatehouse-iam/gatehouse/internal/otp"
 	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
@@ -78,6 +79,11 @@ func (userAPI) represent(ctx context.Context, rq *Request, u user.User, brief, t
 		// Only what the realm's user profile lets administrators see.
 		x.Attributes = userProfile(rq.Realm).Visible(profile.Admin, u.Attributes)
 		x.Totp = totp
+		if totp {
+			// The OTP provider's type is the one a user's credentials
+			// make disableable (PUT disable-credential-types).
+			x.DisableableCredentialTypes = []string{otp.Type}
+		}
 		if u.ServiceAccountClientID != "" {
 			c, err := rq.h.Store.GetClient(ctx, rq.Realm.ID, u.ServiceAccountClientID)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -209,7 +215,7 @@ func (a userAPI) list(rq *Request) error {
 		for i, u := range us {
 			ids[i] = u.ID
 		}
-		if totp, err = rq.h.Store.UsersWithCredentialType(ctx, ids, "otp"); err != nil {
+		if totp, err = rq.h.Store.UsersWithCredentialType(ctx, ids, otp.Type); err != nil {
 			return err
 		}
 	}
@@ -251,7 +257,7 @@ func (a userAPI) get(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	totp, err := rq.h.Store.UsersWithCredentialType(ctx, []string{u.ID}, "otp")
+	totp, err := rq.h.Store.UsersWithCredentialType(ctx, []string{u.ID}, otp.Type)
 	if err != nil {
 		return err
 	}

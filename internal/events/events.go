@@ -39,6 +39,8 @@ const (
 	RevokeGrantError     = "REVOKE_GRANT_ERROR"
 	UpdatePassword       = "UPDATE_PASSWORD"
 	UpdatePasswordError  = "UPDATE_PASSWORD_ERROR"
+	UpdateTOTP           = "UPDATE_TOTP"
+	RemoveTOTP           = "REMOVE_TOTP"
 	Impersonate          = "IMPERSONATE"
 	TokenExchange        = "TOKEN_EXCHANGE"
 

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/pkce"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/ui"
 )
 
 // authorize serves the authorization endpoint (OpenID Connect Core §3.1.2),
@@ -161,6 +162,7 @@ func (h *Handler) checkRequest(ctx context.Context, rl realm.Realm, c client.Cli
 	req.ACRValues = p.get("acr_values")
 	req.Claims = p.get("claims")
 	req.UILocales = p.get("ui_locales")
+	req.KcAction = p.get("kc_action")
 	method, desc := pkce.CheckChallenge(pkce.RequiredMethod(rl, c), p.get("code_challenge"), p.get("code_challenge_method"))
 	if desc != "" {
 		return "invalid_request", desc
@@ -215,4 +217,19 @@ func (h *Handler) enter(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 	}
 	id, err := h.saveState(r, rl, id, st)
 	return id, st, err
+}
+
+// chosenLocale is the kc_locale parameter when the realm speaks that
+// language: internationalization on, and the locale among the realm's
+// supported ones (the theme's when the realm lists none).
+func chosenLocale(rl realm.Realm, p params) (string, bool) {
+	l := p.get("kc_locale")
+	if l == "" || len(l) > 32 || !rl.InternationalizationEnabled {
+		return "", false
+	}
+	supported := rl.SupportedLocales
+	if len(supported) == 0 {
+		supported = ui.Locales()
+	}
+	return l, slices.Contains(supported, l)
 }

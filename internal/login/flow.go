@@ -48,6 +48,16 @@ func (h *Handler) flowContext(r *http.Request, rl realm.Realm, c client.Client, 
 		if st.Req.MaxAge >= 0 && (st.Req.MaxAge == 0 || h.now()-sso.us.AuthTime > st.Req.MaxAge) {
 			req.Reauthenticate = true
 		}
+		// An application-initiated action asks for a login as recent as
+		// the action's max_auth_age (a password change needs a fresh one).
+		if !req.Reauthenticate {
+			if req.Reauthenticate, err = h.needsReauth(r, rl, st.Req, sso.us.AuthTime); err != nil {
+				return nil, err
+			}
+		}
+		if req.Reauthenticate && req.LoginHint == "" {
+			req.LoginHint = sso.user.Username // signing in again as the same user
+		}
 		req.SSO = &authflow.SSO{Session: sso.us, User: sso.user}
 	}
 	if form == nil {
@@ -168,7 +178,10 @@ func (h *Handler) flowFailed(r *http.Request, rl realm.Realm, c client.Client, s
 // until the flow shows a page: a login the SSO session completes needs no
 // login in progress.
 func (h *Handler) startFlow(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, req authRequest) error {
-	st := loginState{Step: stepLogin, Client: c.ID, Req: req}
+	st := loginState{Step: stepLogin, Client: c.ID, Req: req, AIA: parseKcAction(req.KcAction)}
+	if l, ok := chosenLocale(rl, params{"kc_locale": r.URL.Query().Get("kc_locale")}); ok {
+		st.Locale, st.Req.UILocales = l, l
+	}
 	fc, err := h.flowContext(r, rl, c, &st, nil)
 	if err != nil {
 		return h.flowOutcome(w, r, rl, c, "", st, fc, authflow.Outcome{}, err)

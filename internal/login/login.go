@@ -194,7 +194,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, rl *realm.Realm
 // baseCSP is the policy of every login page; a realm's own policy
 // (browserSecurityHeaders.contentSecurityPolicy) is sent as a second header,
 // and a browser enforces both, so a realm can tighten it but not loosen it.
-const baseCSP = "default-src 'self'; frame-ancestors 'self'; object-src 'none'; base-uri 'none'"
+// Images may also be data: URLs, which is how the authenticator setup page
+// shows its QR code without a second request carrying the secret.
+const baseCSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'; object-src 'none'; base-uri 'none'"
 
 // pageHeaders sets the security headers of a page: the realm's
 // browserSecurityHeaders (Keycloak's defaults when unset) under our baseline.

@@ -203,6 +203,10 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 	params = append(params,
 		ui.Param{Name: "session_state", Value: us.ID},
 		ui.Param{Name: "iss", Value: h.URLs.RealmURL(r, rl.Name)})
+	if aia := st.AIA; aia != nil && aia.Status != "" {
+		// The outcome of the application-initiated action.
+		params = append(params, ui.Param{Name: "kc_action", Value: aia.Action}, ui.Param{Name: "kc_action_status", Value: aia.Status})
+	}
 	if code != "" {
 		params = append(params, ui.Param{Name: "code", Value: code})
 	}

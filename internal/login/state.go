@@ -17,6 +17,9 @@ import (
 // Steps of a login in progress.
 const (
 	stepLogin          = "login"
+	stepRequiredAction = "required_action"
+	// stepUpdatePassword is the step of logins stored before every
+	// required action had its page: loadState reads it as UPDATE_PASSWORD.
 	stepUpdatePassword = "update_password"
 	stepConsent        = "consent"
 	stepLogoutConfirm  = "logout_confirm"
@@ -25,7 +28,7 @@ const (
 // stepAction is the login-actions path segment each step posts to (Keycloak's).
 var stepAction = map[string]string{
 	stepLogin:          "authenticate",
-	stepUpdatePassword: "required-action",
+	stepRequiredAction: "required-action",
 	stepConsent:        "consent",
 }
 
@@ -60,6 +63,9 @@ type authRequest struct {
 	// verification page, device.go): it ends with a decision on that
 	// user code instead of an authorization response.
 	DeviceUserCode string `json:"device_user_code,omitempty"`
+	// KcAction is the kc_action parameter: a required action the
+	// application asks the user to perform (application-initiated action).
+	KcAction string `json:"kc_action,omitempty"`
 }
 
 // loginState is a login (or logout) in progress: the data of a
@@ -90,6 +96,15 @@ type loginState struct {
 	Flow *authflow.State `json:"flow,omitempty"`
 
 	Logout *logoutRequest `json:"logout,omitempty"`
+
+	// Action is the required action whose page the login waits on
+	// (stepRequiredAction); Skipped are actions that did not apply.
+	Action  string   `json:"action,omitempty"`
+	Skipped []string `json:"skipped,omitempty"`
+	// AIA is the application-initiated action (kc_action) and its outcome.
+	AIA *kcAction `json:"aia,omitempty"`
+	// Locale is the locale the user picked on the pages (kc_locale).
+	Locale string `json:"locale,omitempty"`
 }
 
 // randomToken returns n random bytes, base64url: session codes, tab ids,
@@ -148,6 +163,9 @@ func (h *Handler) loadState(r *http.Request, rl realm.Realm, p params) (string, 
 	}
 	if !equalSecret(cookie.Value, st.Browser) {
 		return "", st, &pageError{Status: http.StatusBadRequest, Key: "invalidCodeMessage", Realm: &rl, Err: errors.New("AUTH_SESSION_ID of another browser")}
+	}
+	if st.Step == stepUpdatePassword {
+		st.Step, st.Action = stepRequiredAction, actionUpdatePassword
 	}
 	if p.get("tab_id") != st.TabID || (st.Req.ClientID != "" && p.get("client_id") != st.Req.ClientID) {
 		return "", st, &pageError{Status: http.StatusBadRequest, Key: "invalidCodeMessage", Realm: &rl, Err: errors.New("tab or client mismatch")}

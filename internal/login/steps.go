@@ -3,7 +3,6 @@ package login
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
@@ -13,28 +12,15 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
-// actionUpdatePassword is the one required action the login flow performs.
-const actionUpdatePassword = "UPDATE_PASSWORD"
+// actionUpdatePassword is the required action that sets a new password.
+const actionUpdatePassword = authn.ActionUpdatePassword
 
 // proceed takes a login whose user is known to its next step: required
 // actions, then consent, then the code. id is the login in progress ("" when
 // an SSO session made a stored one unnecessary so far).
 func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState, u user.User) error {
-	if len(u.RequiredActions) > 0 {
-		if hasPrompt(st.Req, "none") {
-			return h.redirectError(w, r, rl, st.Req, "interaction_required", "")
-		}
-		var other []string
-		for _, a := range u.RequiredActions {
-			if a != actionUpdatePassword {
-				other = append(other, a)
-			}
-		}
-		if len(other) > 0 {
-			return h.needsAction(w, r, rl, st, other)
-		}
-		st.Step = stepUpdatePassword
-		return h.enterStep(w, r, rl, c, id, st, u)
+	if shown, err := h.requiredActions(w, r, rl, c, id, &st, &u); shown || err != nil {
+		return err
 	}
 	if device := st.Req.DeviceUserCode != ""; c.ConsentRequired || device {
 		scopes, err := h.consentScopes(r.Context(), rl, c, u.ID, st.Req)
@@ -53,7 +39,7 @@ func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, rl realm.Realm
 }
 
 // needsAction explains that the account needs a required action this server
-// cannot perform yet (verify email, OTP …); the login stops there.
+// has no page for; the login stops there.
 func (h *Handler) needsAction(w http.ResponseWriter, r *http.Request, rl realm.Realm, st loginState, actions []string) error {
 	p := h.page(r, &rl, "accountNeedsActionTitle", st.Req.UILocales)
 	names := ""
@@ -81,18 +67,16 @@ func (h *Handler) enterStep(w http.ResponseWriter, r *http.Request, rl realm.Rea
 // error of the last attempt) when not nil.
 func (h *Handler) showStepPage(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState, u user.User, msg *ui.Message) error {
 	switch st.Step {
-	case stepUpdatePassword:
-		p := h.page(r, &rl, "updatePasswordTitle", st.Req.UILocales)
-		p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, u.Username
-		if n := user.PolicyMinLength(rl.PasswordPolicy); n > 0 {
-			p.PasswordHint = p.T("passwordMinLengthHint", strconv.Itoa(n))
+	case stepRequiredAction:
+		run, page, err := h.currentAction(w, r, rl, c, id, &st, u)
+		if err != nil {
+			return err
 		}
-		p.Message = &ui.Message{Type: "warning", Text: p.T("updatePasswordMessage")}
-		if msg != nil {
-			p.Message, p.FieldError = msg, true
+		if shown, err := page.Challenge(run, msg); shown || err != nil {
+			return err
 		}
-		h.render(w, r, &rl, http.StatusOK, "update-password.html", p)
-		return nil
+		st.Skipped = append(st.Skipped, st.Action)
+		return h.proceed(w, r, rl, c, id, st, u)
 	case stepConsent:
 		scopes, err := h.consentScopes(r.Context(), rl, c, u.ID, st.Req)
 		if err != nil {
@@ -151,6 +135,14 @@ func (h *Handler) loginRequest(w http.ResponseWriter, r *http.Request, csrf bool
 			return rl, p, "", st, c, err
 		}
 	}
+	if l, ok := chosenLocale(rl, p); ok && st.Logout == nil && l != st.Locale {
+		// The user picked a language on the pages: they speak it from now
+		// on, and update_user_locale makes it the user's own at the end.
+		st.Locale, st.Req.UILocales = l, l
+		if _, err := h.saveState(r, rl, id, st); err != nil {
+			return rl, p, "", st, c, err
+		}
+	}
 	if st.Logout != nil {
 		return rl, p, id, st, c, nil
 	}
@@ -188,45 +180,6 @@ func (h *Handler) showStep(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return h.showStepPage(w, r, rl, c, id, st, u, nil)
-}
-
-// requiredAction serves the update-password form's POST.
-func (h *Handler) requiredAction(w http.ResponseWriter, r *http.Request) error {
-	rl, _, id, st, c, err := h.loginRequest(w, r, true)
-	if err != nil {
-		return err
-	}
-	if st.Step != stepUpdatePassword {
-		return h.showStep(w, r)
-	}
-	u, err := h.loginUser(r, rl, st)
-	if err != nil {
-		return err
-	}
-	locale := h.page(r, &rl, "", st.Req.UILocales).Lang
-	retry := func(key string, args ...string) error {
-		return h.showStepPage(w, r, rl, c, id, st, u, &ui.Message{Type: "error", Text: ui.Text(locale, key, args...)})
-	}
-	pw, confirm := posted(r, "password-new"), posted(r, "password-confirm")
-	switch {
-	case pw == "":
-		return retry("missingPasswordMessage")
-	case pw != confirm:
-		return retry("notMatchPasswordMessage")
-	}
-	err = authn.SetPassword(r.Context(), h.Store, rl, u, pw, false, h.Now())
-	var pe *user.PolicyError
-	if errors.As(err, &pe) {
-		return retry(pe.Key, pe.Params...)
-	}
-	if err != nil {
-		return err
-	}
-	h.passwordUpdated(r, rl, c, u)
-	if u, err = h.loginUser(r, rl, st); err != nil {
-		return err
-	}
-	return h.proceed(w, r, rl, c, id, st, u)
 }
 
 // consent serves the consent page's POST: Accept stores the grant and

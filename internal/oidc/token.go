@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authflow"
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/device"
 	"github.com/gatehouse-iam/gatehouse/internal/grant"
@@ -136,7 +137,11 @@ func (h *Handler) passwordGrant(r *http.Request, form url.Values, rl realm.Realm
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	if len(u.RequiredActions) > 0 {
+	// Like Keycloak's token endpoint, the grant is refused when the user
+	// still owes a required action once the flow succeeded.
+	if ok, err := authn.FullySetUp(ctx, h.Store, rl, u, h.Now()); err != nil {
+		return tokenResponse{}, err
+	} else if !ok {
 		return tokenResponse{}, badRequest("invalid_grant", "Account is not fully set up")
 	}
 	if scopes.Offline {

@@ -62,9 +62,9 @@ var algorithms = map[string]potp.Algorithm{
 	"HmacSHA512": potp.AlgorithmSHA512,
 }
 
-// uriAlgorithm is the algorithm as a key URI names it (Google Authenticator's
-// key URI format: SHA1, SHA256, SHA512).
-func uriAlgorithm(alg string) string {
+// URIAlgorithm is the algorithm as a key URI and the setup page name it
+// (Google Authenticator's key URI format: SHA1, SHA256, SHA512).
+func URIAlgorithm(alg string) string {
 	if a, ok := algorithms[alg]; ok {
 		return a.String()
 	}

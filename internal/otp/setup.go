@@ -16,13 +16,14 @@ import (
 
 	potp "github.com/pquerna/otp"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
 // RequiredAction is the required action that sets up an authenticator app.
-const RequiredAction = "CONFIGURE_TOTP"
+const RequiredAction = authn.ActionConfigureTOTP
 
 // secretLength and secretAlphabet make secrets shaped like Keycloak's: 20
 // letters and digits, whose bytes are the HMAC key (about 119 bits).
@@ -76,7 +77,7 @@ func KeyURI(rl realm.Realm, u user.User, secret string) string {
 	q := url.Values{}
 	q.Set("secret", base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString([]byte(secret)))
 	q.Set("digits", strconv.Itoa(d.Digits))
-	q.Set("algorithm", uriAlgorithm(d.Algorithm))
+	q.Set("algorithm", URIAlgorithm(d.Algorithm))
 	q.Set("issuer", issuer(rl))
 	if d.SubType == HOTP {
 		q.Set("counter", strconv.Itoa(d.Counter))

@@ -20,6 +20,15 @@ func DefaultOTPPolicy() OTPPolicy {
 	return OTPPolicy{Type: "totp", Algorithm: "HmacSHA1", Digits: 6, LookAheadWindow: 1, Period: 30}
 }
 
+// SupportedApplications are the authenticator apps Keycloak names for the
+// policy, as message keys; for HOTP only FreeOTP keeps counters.
+func (p OTPPolicy) SupportedApplications() []string {
+	if p.Type == "hotp" {
+		return []string{"totpAppFreeOTPName"}
+	}
+	return []string{"totpAppFreeOTPName", "totpAppGoogleName", "totpAppMicrosoftAuthenticatorName"}
+}
+
 // WebAuthnPolicy is the realm's WebAuthn registration and authentication
 // policy (Keycloak's webAuthnPolicy* settings, and webAuthnPolicyPasswordless*
 // for passkeys).

@@ -54,21 +54,12 @@ type RealmPolicies struct {
 	ClientPolicies json.RawMessage `json:"clientPolicies,omitempty"`
 }
 
-// otpApplications are the authenticator apps Keycloak names for TOTP; for
-// HOTP only FreeOTP supports counters.
-func otpApplications(p realm.OTPPolicy) []string {
-	if p.Type == "hotp" {
-		return []string{"totpAppFreeOTPName"}
-	}
-	return []string{"totpAppFreeOTPName", "totpAppGoogleName", "totpAppMicrosoftAuthenticatorName"}
-}
-
 func realmPoliciesFromDomain(r realm.Realm) RealmPolicies {
 	o, w, pl := r.OTP(), r.WebAuthn(), r.WebAuthnPasswordless()
 	return RealmPolicies{
 		OTPPolicyType: &o.Type, OTPPolicyAlgorithm: &o.Algorithm, OTPPolicyInitialCounter: &o.InitialCounter,
 		OTPPolicyDigits: &o.Digits, OTPPolicyLookAheadWindow: &o.LookAheadWindow, OTPPolicyPeriod: &o.Period,
-		OTPPolicyCodeReusable: &o.CodeReusable, OTPSupportedApplications: otpApplications(o),
+		OTPPolicyCodeReusable: &o.CodeReusable, OTPSupportedApplications: o.SupportedApplications(),
 
 		WebAuthnPolicyRpEntityName: &w.RpEntityName, WebAuthnPolicySignatureAlgorithms: cloneList(w.SignatureAlgorithms),
 		WebAuthnPolicyRpID: &w.RpID, WebAuthnPolicyAttestationConveyancePreference: &w.AttestationConveyancePreference,

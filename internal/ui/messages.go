@@ -101,6 +101,56 @@ var messagesEN = map[string]string{
 	"requiredAction.UPDATE_PASSWORD":      "Update Password",
 	"requiredAction.TERMS_AND_CONDITIONS": "Terms and Conditions",
 	"requiredAction.webauthn-register":    "Webauthn Register",
+	"requiredAction.delete_account":       "Delete Account",
+	"requiredAction.delete_credential":    "Delete Credential",
+	"requiredAction.VERIFY_PROFILE":       "Verify Profile",
+	"requiredAction.UPDATE_EMAIL":         "Update Email",
+
+	"doCancel":                  "Cancel",
+	"termsTitle":                "Terms and Conditions",
+	"termsText":                 "Terms and conditions to be defined",
+	"loginProfileTitle":         "Update Account Information",
+	"deleteAccountConfirm":      "Delete account confirmation",
+	"irreversibleAction":        "This action is irreversible",
+	"deletingImplies":           "Deleting your account implies:",
+	"errasingData":              "Erasing all your data",
+	"loggingOutImmediately":     "Logging you out immediately",
+	"finalDeletionConfirmation": "If you delete your account, it cannot be restored. To keep your account, click Cancel.",
+	"doConfirmDelete":           "Confirm deletion",
+	"deletingAccountForbidden":  "You do not have enough permissions to delete your own account, contact admin.",
+	"errorDeletingAccount":      "Error happened while deleting account",
+	"userDeletedSuccessfully":   "User deleted successfully",
+	"deleteCredentialTitle":     "Delete {0}",
+	"deleteCredentialMessage":   "Do you want to delete {0}?",
+	"credentialCannotBeRemoved": "Credential type cannot be removed", // Gatehouse: Keycloak shows the exception text
+
+	"loginTotpTitle":                    "Mobile Authenticator Setup",
+	"configureTotpMessage":              "You need to set up Mobile Authenticator to activate your account.",
+	"loginTotpStep1":                    "Install one of the following applications on your mobile:",
+	"loginTotpStep2":                    "Open the application and scan the barcode:",
+	"loginTotpStep3":                    "Enter the one-time code provided by the application and click Submit to finish the setup.",
+	"loginTotpStep3DeviceName":          "Provide a Device Name to help you manage your OTP devices.",
+	"loginTotpManualStep2":              "Open the application and enter the key:",
+	"loginTotpManualStep3":              "Use the following configuration values if the application allows setting them:",
+	"loginTotpUnableToScan":             "Unable to scan?",
+	"loginTotpScanBarcode":              "Scan barcode?",
+	"loginTotpType":                     "Type",
+	"loginTotpAlgorithm":                "Algorithm",
+	"loginTotpDigits":                   "Digits",
+	"loginTotpInterval":                 "Interval",
+	"loginTotpCounter":                  "Counter",
+	"loginTotpDeviceName":               "Device Name",
+	"loginTotp.totp":                    "Time-based",
+	"loginTotp.hotp":                    "Counter-based",
+	"loginTotpQrCodeAlt":                "QR code of the key", // Gatehouse
+	"loginOtpOneTime":                   "One-time code",
+	"totpAppFreeOTPName":                "FreeOTP",
+	"totpAppGoogleName":                 "Google Authenticator",
+	"totpAppMicrosoftAuthenticatorName": "Microsoft Authenticator",
+	"missingTotpMessage":                "Please specify authenticator code.",
+	"invalidTotpMessage":                "Invalid authenticator code.",
+	"missingTotpDeviceNameMessage":      "Please specify device name.",
+	"invalidTotpDeviceNameMessage":      "Device name is too long.", // Gatehouse
 
 	"oauth2DeviceVerificationTitle":           "Device Login",
 	"verifyOAuth2DeviceUserCode":              "Enter the code provided by your device and click Submit",
@@ -157,6 +207,14 @@ var messagesEN = map[string]string{
 	"accountUpdatedMessage":                   "Your account has been updated.",
 	"accountSigningInDescription":             "Configure ways to sign in.", // Gatehouse
 	"basic-authentication":                    "Basic authentication",
+	"two-factor":                              "Two-factor authentication",
+	"otp-display-name":                        "Authenticator application",
+	"otp-help-text":                           "Enter a verification code from authenticator application.",
+	"accountSetUpOTP":                         "Set up authenticator application",
+	"accountNoOTP":                            "Authenticator application is not set up.",
+	"accountOTPCreated":                       "Set up",                               // Gatehouse
+	"accountRemoveOTP":                        "Remove",                               // Gatehouse
+	"accountRemoveOTPLabel":                   "Remove authenticator application {0}", // Gatehouse
 	"password-display-name":                   "Password",
 	"password-help-text":                      "Sign in by entering your password.",
 	"accountPasswordCreated":                  "Set",                       // Gatehouse
@@ -244,7 +302,6 @@ var messagesEN = map[string]string{
 	"restartLoginTooltip":     "Restart login",
 	"doTryAnotherWay":         "Try Another Way",
 	"flowNotRunnableMessage":  "Login is not possible: {0}", // Gatehouse
-	"loginOtpOneTime":         "One-time code",
 }
 
 var messagesDE = map[string]string{

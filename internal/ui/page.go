@@ -1,5 +1,7 @@
 package ui
 
+import "html/template"
+
 // Page is what every template receives. Fields a page does not use stay
 // empty; texts come from T, so templates hold no English.
 type Page struct {
@@ -42,8 +44,19 @@ type Page struct {
 	Client string
 	Scopes []string
 
+	// TOTP is the authenticator app setup page (login-config-totp).
+	TOTP *TOTPSetup
+
 	// PasswordHint is the password policy text on the update-password form.
 	PasswordHint string
+
+	// Required action pages: CancelAIA adds the button that declines an
+	// action an application asked for (kc_action); Fields are the inputs
+	// of the update-profile form; Subject names what a confirmation
+	// (delete a credential) is about.
+	CancelAIA bool
+	Fields    []Field
+	Subject   string
 
 	// form_post response: the redirect URI and the parameters to post.
 	PostTo string
@@ -72,6 +85,42 @@ type Message struct {
 // FrontChannelApp is one application the front-channel logout page logs
 // out: its display name and its logout URL with the query parameters.
 type FrontChannelApp struct{ Name, URL string }
+
+// TOTPSetup is what the authenticator app setup page shows: the secret as
+// a QR code and as a key to type, the realm's OTP policy, and the form's
+// state after a refused attempt.
+type TOTPSetup struct {
+	// Secret goes back with the form, so that a code from the app scanned
+	// is checked against the same secret after a refused attempt.
+	Secret    string
+	ManualKey string
+	// QRCode is the PNG of the key URI as a data: URL.
+	QRCode template.URL
+	// Manual shows the key instead of the QR code (mode=manual); ManualURL
+	// and BarcodeURL switch between the two.
+	Manual                bool
+	ManualURL, BarcodeURL string
+	// Policy: Type is "totp" or "hotp"; Algorithm as the key URI names it
+	// (SHA1…); Period for TOTP, Counter for HOTP.
+	Type, Algorithm         string
+	Digits, Period, Counter int
+	// Apps are message keys of the authenticator apps to suggest.
+	Apps []string
+	// Label is the device name typed; LabelRequired when the user has an
+	// authenticator already, so that the two can be told apart.
+	Label         string
+	LabelRequired bool
+	// Field names the field a refusal is about ("totp", "userLabel").
+	Field string
+}
+
+// Field is one input of a form built from the user profile: its form
+// name, its label (translated), its value, whether it is required or read
+// only, its input type, and the error of the last submission.
+type Field struct {
+	Name, Label, Value, Type, Error string
+	Required, ReadOnly              bool
+}
 
 // Param is one name and value of a form.
 type Param struct{ Name, Value string }

@@ -401,3 +401,16 @@ func PasswordExpired(policy string, c Credential, now time.Time) bool {
 	}
 	return now.UnixMilli()-c.CreatedDate > int64(days)*24*time.Hour.Milliseconds()
 }
+
+// PolicyMaxAuthAge is the policy's maxAuthAge(seconds): how recent a login
+// must be for an application-initiated password update; -1 when the policy
+// has no such term.
+func PolicyMaxAuthAge(policy string) int {
+	n := -1
+	for _, t := range parsePolicy(policy) {
+		if t.id == "maxAuthAge" {
+			n = t.intOr(policyIntDefaults["maxAuthAge"])
+		}
+	}
+	return n
+}

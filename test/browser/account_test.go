@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 )
 
@@ -27,6 +28,7 @@ import (
 type ldapDemo struct {
 	t  *testing.T
 	gh *httptest.Server
+	db *store.DB
 }
 
 func newLDAPDemo(t *testing.T) *ldapDemo {
@@ -52,7 +54,7 @@ func newLDAPDemo(t *testing.T) *ldapDemo {
 	gh := httptest.NewServer(server.New(server.Options{Store: db,
 		Log: slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))}))
 	t.Cleanup(gh.Close)
-	return &ldapDemo{t: t, gh: gh}
+	return &ldapDemo{t: t, gh: gh, db: db}
 }
 
 func (d *ldapDemo) url(path string) string { return d.gh.URL + "/realms/ldap-demo" + path }
