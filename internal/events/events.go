@@ -41,6 +41,9 @@ const (
 	UpdatePasswordError  = "UPDATE_PASSWORD_ERROR"
 	UpdateTOTP           = "UPDATE_TOTP"
 	RemoveTOTP           = "REMOVE_TOTP"
+	UpdateCredential     = "UPDATE_CREDENTIAL"
+	UpdateCredentialErr  = "UPDATE_CREDENTIAL_ERROR"
+	RemoveCredential     = "REMOVE_CREDENTIAL"
 	Impersonate          = "IMPERSONATE"
 	TokenExchange        = "TOKEN_EXCHANGE"
 

@@ -105,6 +105,9 @@ type loginState struct {
 	AIA *kcAction `json:"aia,omitempty"`
 	// Locale is the locale the user picked on the pages (kc_locale).
 	Locale string `json:"locale,omitempty"`
+	// WebAuthn is the registration ceremony in progress on a
+	// webauthn-register page (its challenge); it answers once.
+	WebAuthn string `json:"webauthn,omitempty"`
 }
 
 // randomToken returns n random bytes, base64url: session codes, tab ids,
