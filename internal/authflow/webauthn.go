@@ -8,19 +8,18 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/webauthn"
 )
 
-// The security key and passkey steps, Keycloak's ids.
+// The page of the security key and passkey steps.
 const (
-	WebAuthnForm             = "webauthn-authenticator"
-	WebAuthnPasswordlessForm = "webauthn-authenticator-passwordless"
-	TemplateWebAuthn         = "webauthn-authenticate.html"
+	TemplateWebAuthn = "webauthn-authenticate.html"
 	// noteWebAuthn holds the assertion in progress (its challenge); it is
 	// used once.
 	noteWebAuthn = "webauthn-ceremony"
 )
 
 func init() {
-	Register(WebAuthnForm, webAuthnForm{typ: webauthn.TypeTwoFactor})
-	Register(WebAuthnPasswordlessForm, webAuthnForm{typ: webauthn.TypePasswordless})
+	for _, typ := range []string{webauthn.TypeTwoFactor, webauthn.TypePasswordless} {
+		Register(webauthn.Authenticator(typ), webAuthnForm{typ: typ})
+	}
 }
 
 // webAuthnForm asks the browser for an assertion of a credential of typ:

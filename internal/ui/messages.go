@@ -230,6 +230,14 @@ var messagesEN = map[string]string{
 	"otp-display-name":                        "Authenticator application",
 	"otp-help-text":                           "Enter a verification code from authenticator application.",
 	"accountSetUpOTP":                         "Set up authenticator application",
+	"webauthn-display-name":                   "Security key",
+	"webauthn-help-text":                      "Use your security key to sign in.",
+	"webauthn-passwordless-display-name":      "Passkey",
+	"webauthn-passwordless-help-text":         "Use your Passkey for passwordless sign in.",
+	"passwordless":                            "Passwordless",
+	"accountSetUpKey":                         "Set up",      // Gatehouse
+	"accountNoKey":                            "Not set up.", // Gatehouse
+	"accountRemoveKeyLabel":                   "Remove {0}",  // Gatehouse
 	"accountNoOTP":                            "Authenticator application is not set up.",
 	"accountOTPCreated":                       "Set up",                               // Gatehouse
 	"accountRemoveOTP":                        "Remove",                               // Gatehouse

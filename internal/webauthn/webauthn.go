@@ -27,6 +27,7 @@ import (
 	wa "github.com/go-webauthn/webauthn/webauthn"
 	"github.com/google/uuid"
 
+	"github.com/gatehouse-iam/gatehouse/internal/flow"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
@@ -174,4 +175,19 @@ func credentialsOf(all []user.Credential, typ string) []stored {
 		}
 	}
 	return out
+}
+
+// Enabled reports whether the realm's flows let anyone log in with a
+// credential of typ: some flow runs its authenticator (flow.Config.Runs).
+func Enabled(cfg flow.Config, typ string) bool {
+	id := Authenticator(typ)
+	return cfg.Runs(func(a string) bool { return a == id })
+}
+
+// Authenticator is the flow step that logs in with a credential of typ.
+func Authenticator(typ string) string {
+	if typ == TypePasswordless {
+		return "webauthn-authenticator-passwordless"
+	}
+	return "webauthn-authenticator"
 }

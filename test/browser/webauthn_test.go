@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
@@ -228,5 +230,73 @@ func TestSecurityKeySecondFactor(t *testing.T) {
 	step(t, ctx, "sign in with the key", chromedp.Click(chromedp.ID("authenticateWebAuthnButton")), chromedp.WaitVisible(chromedp.ID("callback")))
 	if got, user := text(t, ctx, "exchange"), text(t, ctx, "user"); got != "ok" || user != "alice" {
 		t.Fatalf("password and key: exchange %s user %q (error %q)", got, user, text(t, ctx, "error"))
+	}
+}
+
+// TestSecurityKeyFromAccountConsole: the realm turns on the security key
+// in its built-in browser flow's 2FA step. Alice registers a key from the
+// account console's Signing in page; her next login asks for password and
+// key. She removes the key on the same page, and the login after that asks
+// for the password alone.
+func TestSecurityKeyFromAccountConsole(t *testing.T) {
+	ctx := newChromium(t)
+	s := newWebAuthnStack(t)
+	addAuthenticator(t, ctx)
+	err := s.db.UpdateAuthConfig(context.Background(), s.realm.ID, func(c *flow.Config) error {
+		for i, f := range c.Flows {
+			for j, e := range f.Executions {
+				if f.Alias == "Browser - Conditional 2FA" && e.Authenticator == "webauthn-authenticator" {
+					c.Flows[i].Executions[j].Requirement = flow.Alternative
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signingIn := s.gh.URL + "/realms/" + realmName + "/account/account-security/signing-in"
+	logOut := func() {
+		t.Helper()
+		if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	step(t, ctx, "open the account console", chromedp.Navigate(signingIn), chromedp.WaitVisible(chromedp.ID("username")))
+	signIn(t, ctx, "alice", alicePassword)
+	step(t, ctx, "signing in", chromedp.WaitVisible(chromedp.ID("webauthn-set-up")))
+	if got := text(t, ctx, "webauthn-none"); got != "Not set up." {
+		t.Errorf("before: %q", got)
+	}
+	step(t, ctx, "set up a security key", chromedp.Click(chromedp.ID("webauthn-set-up")), chromedp.WaitVisible(chromedp.ID("registerWebAuthn")))
+	step(t, ctx, "register it", chromedp.SendKeys(chromedp.ID("authenticatorLabel"), "YubiKey"),
+		chromedp.Click(chromedp.ID("registerWebAuthn")), chromedp.WaitVisible(chromedp.ID("webauthn-list")))
+	if !strings.Contains(text(t, ctx, "webauthn-list"), "YubiKey") {
+		t.Errorf("the key is not listed:\n%s", pageText(t, ctx))
+	}
+	screenshot(t, ctx, "security-key-listed")
+
+	logOut()
+	step(t, ctx, "open app one", chromedp.Navigate(s.rp.url("/app-one/login")), chromedp.WaitVisible(chromedp.ID("username")))
+	signIn(t, ctx, "alice", alicePassword)
+	step(t, ctx, "the key is asked for", chromedp.Click(chromedp.ID("authenticateWebAuthnButton")), chromedp.WaitVisible(chromedp.ID("callback")))
+	if got, user := text(t, ctx, "exchange"), text(t, ctx, "user"); got != "ok" || user != "alice" {
+		t.Fatalf("password and key: exchange %s user %q (error %q)", got, user, text(t, ctx, "error"))
+	}
+
+	step(t, ctx, "back to signing in", chromedp.Navigate(signingIn), chromedp.WaitVisible(chromedp.ID("webauthn-list")))
+	step(t, ctx, "remove the key", chromedp.Click(chromedp.CSS(".key-remove")), chromedp.WaitVisible(chromedp.ID("kc-accept")))
+	step(t, ctx, "confirm", chromedp.Click(chromedp.ID("kc-accept")), chromedp.WaitVisible(chromedp.ID("webauthn-none")))
+	if n := len(s.credentialsOf(t, "webauthn")); n != 0 {
+		t.Fatalf("%d security keys left after removal", n)
+	}
+
+	logOut()
+	step(t, ctx, "open app one", chromedp.Navigate(s.rp.url("/app-one/login")), chromedp.WaitVisible(chromedp.ID("username")))
+	signIn(t, ctx, "alice", alicePassword)
+	step(t, ctx, "the password alone", chromedp.WaitVisible(chromedp.ID("callback")))
+	if got := text(t, ctx, "exchange"); got != "ok" {
+		t.Fatalf("password only: %s (error %q)", got, text(t, ctx, "error"))
 	}
 }
