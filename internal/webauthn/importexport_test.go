@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-iam/gatehouse/internal/webauthn"
+	"github.com/gatehouse-iam/gatehouse/internal/webauthn/webauthntest"
 )
 
 // TestImportExportRoundTrip: a security key registered in one database
@@ -26,11 +27,11 @@ func TestImportExportRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.rl, _ = f.db.GetRealm(ctx, f.rl.ID)
-		k := newKey(t)
+		k := webauthntest.NewKey(t)
 		c := f.register(t, k, webauthn.TypeTwoFactor)
-		k.counter = 3
+		k.Counter = 3
 		cer, _ := webauthn.BeginLogin(ctx, f.db, f.rl, webauthn.TypeTwoFactor, origin, &f.u)
-		if _, _, err := webauthn.FinishLogin(ctx, f.db, f.rl, webauthn.TypeTwoFactor, origin, &f.u, cer.State, k.get(t, cer.Options, origin, "login.example.com", nil)); err != nil {
+		if _, _, err := webauthn.FinishLogin(ctx, f.db, f.rl, webauthn.TypeTwoFactor, origin, &f.u, cer.State, k.Get(t, cer.Options, origin, "login.example.com", nil)); err != nil {
 			t.Fatal(err)
 		}
 		out, err := rep.Export(ctx, f.db, f.rl.Name)
@@ -70,12 +71,12 @@ func TestImportExportRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		login := func(counter uint32) error {
-			k.counter = counter
+			k.Counter = counter
 			cer, err := webauthn.BeginLogin(ctx, b, rl, webauthn.TypeTwoFactor, origin, &u)
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, _, err = webauthn.FinishLogin(ctx, b, rl, webauthn.TypeTwoFactor, origin, &u, cer.State, k.get(t, cer.Options, origin, "login.example.com", nil))
+			_, _, err = webauthn.FinishLogin(ctx, b, rl, webauthn.TypeTwoFactor, origin, &u, cer.State, k.Get(t, cer.Options, origin, "login.example.com", nil))
 			return err
 		}
 		refused(t, "imported key, counter not moved", login(3), "webauthn-error-auth-verification")
