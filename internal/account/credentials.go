@@ -161,18 +161,12 @@ func (h *Handler) deleteCredential(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 // credentialRemoved records Keycloak's REMOVE_TOTP for a removed
-// authenticator app and REMOVE_CREDENTIAL for a security key or passkey,
-// with its type, never its secret.
+// authenticator app, with its type, never its secret.
 func (h *Handler) credentialRemoved(r *http.Request, rl realm.Realm, u user.User, cr user.Credential) {
-	typ := events.RemoveTOTP
-	switch cr.Type {
-	case otp.Type:
-	case webauthn.TypeTwoFactor, webauthn.TypePasswordless:
-		typ = events.RemoveCredential
-	default:
+	if cr.Type != otp.Type {
 		return
 	}
-	events.Recorder{Store: h.Store, Now: h.Now, Log: h.Log}.Record(r.Context(), rl, events.Event{Type: typ,
+	events.Recorder{Store: h.Store, Now: h.Now, Log: h.Log}.Record(r.Context(), rl, events.Event{Type: events.RemoveTOTP,
 		ClientID: accountConsoleClientID, UserID: u.ID, IPAddress: clientIP(r),
 		Details: map[string]string{events.DetailUsername: u.Username, events.DetailCredentialType: cr.Type}})
 }

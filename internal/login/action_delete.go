@@ -12,7 +12,6 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
-	"github.com/gatehouse-iam/gatehouse/internal/webauthn"
 )
 
 // delete_account: after a confirmation page, the user's account is deleted
@@ -150,11 +149,6 @@ func deleteCredential(a *actionRun) (actionResult, error) {
 			return actionShown, err
 		}
 		a.h.Log.InfoContext(ctx, "credential removed by its user", "realm", a.Realm.Name, "user", a.User.ID, "type", c.Type, "credential", c.ID)
-		if c.Type == webauthn.TypeTwoFactor || c.Type == webauthn.TypePasswordless {
-			a.h.recorder().Record(ctx, a.Realm, events.Event{Type: events.RemoveCredential, ClientID: a.Client.ClientID, UserID: a.User.ID,
-				IPAddress: clientIP(a.r), Details: map[string]string{events.DetailUsername: a.User.Username,
-					events.DetailCredentialType: c.Type, "credential_id": c.ID}})
-		}
 	}
 	return actionDone, nil
 }

@@ -15,7 +15,8 @@ import (
 // the database, so any node can finish it), and stores the credential the
 // browser's authenticator answers with once the library has verified it.
 // A refused answer shows the page again with a new challenge, records
-// UPDATE_CREDENTIAL_ERROR and stores nothing.
+// CUSTOM_REQUIRED_ACTION_ERROR and stores nothing; a registration records
+// CUSTOM_REQUIRED_ACTION, as Keycloak's does.
 func init() {
 	registerActionPage(webauthn.ActionRegister, actionPage{
 		Challenge: func(a *actionRun, msg *ui.Message) (bool, error) {
@@ -55,10 +56,11 @@ func registerWebAuthn(a *actionRun, typ string) (actionResult, error) {
 	state := a.State.WebAuthn
 	// The challenge answers once, whatever the answer.
 	a.State.WebAuthn = ""
-	details := map[string]string{events.DetailUsername: a.User.Username, events.DetailCredentialType: typ}
+	details := map[string]string{events.DetailUsername: a.User.Username, events.DetailCredentialType: typ,
+		events.DetailCustomAction: webauthn.RegisterAction(typ)}
 	refused := func(key, event, detail string) (actionResult, error) {
 		a.h.Log.InfoContext(a.r.Context(), "webauthn registration refused", "realm", a.Realm.Name, "user", a.User.ID, "detail", detail)
-		a.h.recorder().Record(a.r.Context(), a.Realm, events.Event{Type: events.UpdateCredentialErr, ClientID: a.Client.ClientID,
+		a.h.recorder().Record(a.r.Context(), a.Realm, events.Event{Type: events.CustomRequiredActionError, ClientID: a.Client.ClientID,
 			UserID: a.User.ID, IPAddress: clientIP(a.r), Error: event, Details: details})
 		locale := a.h.page(a.r, &a.Realm, "", a.State.Req.UILocales).Lang
 		return actionShown, showWebAuthnRegister(a, typ, &ui.Message{Type: "error", Text: ui.Text(locale, key)})
@@ -75,8 +77,8 @@ func registerWebAuthn(a *actionRun, typ string) (actionResult, error) {
 	if err != nil {
 		return actionShown, err
 	}
-	details["credential_id"] = cred.ID
-	a.h.recorder().Record(a.r.Context(), a.Realm, events.Event{Type: events.UpdateCredential, ClientID: a.Client.ClientID,
+	details[events.DetailCredentialID] = cred.ID
+	a.h.recorder().Record(a.r.Context(), a.Realm, events.Event{Type: events.CustomRequiredAction, ClientID: a.Client.ClientID,
 		UserID: a.User.ID, IPAddress: clientIP(a.r), Details: details})
 	return actionDone, nil
 }

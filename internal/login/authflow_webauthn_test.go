@@ -159,3 +159,66 @@ func TestFlowPasskey(t *testing.T) {
 		}
 	})
 }
+
+// TestWebAuthnRegisterRequiredAction: a user owing webauthn-register gets
+// the registration page after the password. An answer from another
+// origin, or one replaying the refused answer's challenge, shows the page
+// again with Keycloak's message and a new challenge, records
+// CUSTOM_REQUIRED_ACTION_ERROR and stores nothing; a good one stores the
+// security key with its label, records CUSTOM_REQUIRED_ACTION and lets the
+// login finish.
+func TestWebAuthnRegisterRequiredAction(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{}, func(r *realm.Realm) {
+			r.EventsEnabled = true
+			p := realm.DefaultWebAuthnPolicy()
+			p.RpID = "localhost"
+			r.WebAuthnPolicy = &p
+		})
+		e.addUser("dora", "dora-pw", func(u *realmUser) { u.RequiredActions = []string{"webauthn-register"} })
+		b := e.browser()
+		page := e.login(b, b.get(e.codeRequest(nil)), "dora", "dora-pw")
+		if page.status != http.StatusOK || !strings.Contains(page.body, "Security Key Registration") || !strings.Contains(page.body, `id="registerWebAuthn"`) {
+			t.Fatalf("registration page: %d %s", page.status, page.body)
+		}
+		e.takeEvents()
+		k := webauthntest.NewKey(t)
+		post := func(page response, answer, label string) response {
+			t.Helper()
+			action, fields := e.form(page)
+			fields.Set("webauthnResponse", answer)
+			fields.Set("authenticatorLabel", label)
+			return b.post(action, fields)
+		}
+		first := k.Create(t, ceremonyOptions(t, page), "https://evil.example", "localhost")
+		res := post(page, first, "YubiKey")
+		if res.status != http.StatusOK || !strings.Contains(res.body, "Failed to register your Security key.") || ceremonyOptions(t, res) == ceremonyOptions(t, page) {
+			t.Fatalf("another origin: %d %s", res.status, res.body)
+		}
+		// The refused answer, with its spent challenge, again.
+		res = post(res, first, "YubiKey")
+		if res.status != http.StatusOK || !strings.Contains(res.body, "Failed to register your Security key.") {
+			t.Fatalf("replayed answer: %d %s", res.status, res.body)
+		}
+		dora := e.user("dora")
+		if cs, _ := e.db.ListCredentials(context.Background(), dora.ID); len(cs) != 1 {
+			t.Fatalf("refused registrations stored: %+v", cs)
+		}
+		res = post(res, k.Create(t, ceremonyOptions(t, res), e.srv.URL, "localhost"), "YubiKey")
+		if res.status != http.StatusFound || res.location(t).Query().Get("code") == "" {
+			t.Fatalf("good answer: %d %s", res.status, res.body)
+		}
+		cs, _ := e.db.ListCredentials(context.Background(), dora.ID)
+		if len(cs) != 2 || cs[1].Type != "webauthn" || cs[1].UserLabel != "YubiKey" {
+			t.Fatalf("stored: %+v", cs)
+		}
+		if u := e.user("dora"); len(u.RequiredActions) != 0 {
+			t.Errorf("required actions left: %v", u.RequiredActions)
+		}
+		evs := e.takeEvents()
+		if got := eventTypes(evs); len(got) != 4 || got[0] != "CUSTOM_REQUIRED_ACTION_ERROR/invalid_registration" || got[1] != got[0] ||
+			got[2] != "CUSTOM_REQUIRED_ACTION/" || got[3] != "LOGIN/" {
+			t.Errorf("events: %v", got)
+		}
+	})
+}
