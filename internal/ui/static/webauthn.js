@@ -35,6 +35,20 @@
     form.submit();
   }
 
+  // answer is the credential as the server reads it; fields are the
+  // response's own (attestation or assertion).
+  function answer(c, fields) {
+    var response = { clientDataJSON: toText(c.response.clientDataJSON) };
+    for (var k in fields) response[k] = fields[k];
+    return {
+      id: c.id, rawId: toText(c.rawId), type: c.type,
+      authenticatorAttachment: c.authenticatorAttachment || undefined,
+      clientExtensionResults: c.getClientExtensionResults ? c.getClientExtensionResults() : {},
+      response: response
+    };
+  }
+  function failed(e) { submit(null, String(e && e.name || e)); }
+
   function run() {
     var pk = options.publicKey;
     pk.challenge = toBytes(pk.challenge);
@@ -43,31 +57,15 @@
       pk.excludeCredentials = descriptors(pk.excludeCredentials);
       navigator.credentials.create({ publicKey: pk }).then(function (c) {
         var r = c.response;
-        submit({
-          id: c.id, rawId: toText(c.rawId), type: c.type,
-          authenticatorAttachment: c.authenticatorAttachment || undefined,
-          clientExtensionResults: c.getClientExtensionResults ? c.getClientExtensionResults() : {},
-          response: {
-            clientDataJSON: toText(r.clientDataJSON), attestationObject: toText(r.attestationObject),
-            transports: r.getTransports ? r.getTransports() : []
-          }
-        });
-      }).catch(function (e) { submit(null, String(e && e.name || e)); });
+        submit(answer(c, { attestationObject: toText(r.attestationObject), transports: r.getTransports ? r.getTransports() : [] }));
+      }).catch(failed);
       return;
     }
     pk.allowCredentials = descriptors(pk.allowCredentials);
     navigator.credentials.get({ publicKey: pk }).then(function (c) {
       var r = c.response;
-      submit({
-        id: c.id, rawId: toText(c.rawId), type: c.type,
-        authenticatorAttachment: c.authenticatorAttachment || undefined,
-        clientExtensionResults: c.getClientExtensionResults ? c.getClientExtensionResults() : {},
-        response: {
-          clientDataJSON: toText(r.clientDataJSON), authenticatorData: toText(r.authenticatorData),
-          signature: toText(r.signature), userHandle: toText(r.userHandle)
-        }
-      });
-    }).catch(function (e) { submit(null, String(e && e.name || e)); });
+      submit(answer(c, { authenticatorData: toText(r.authenticatorData), signature: toText(r.signature), userHandle: toText(r.userHandle) }));
+    }).catch(failed);
   }
 
   var button = document.getElementById(mode === "create" ? "registerWebAuthn" : "authenticateWebAuthnButton");
