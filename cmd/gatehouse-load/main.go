@@ -10,6 +10,12 @@
 // throughput it just reached, which gives latency below saturation: a closed
 // loop of c clients on a saturated server always shows about c / throughput.
 //
+// With -proxy it is instead a round-robin reverse proxy from that loopback
+// address to the -backends, for measuring several nodes on one database:
+//
+//	go run ./cmd/gatehouse-load -proxy 127.0.0.1:18090 \
+//	    -backends http://127.0.0.1:18081,http://127.0.0.1:18083,http://127.0.0.1:18085
+//
 // It is a benchmark, not a stress tool: it only talks to a loopback address,
 // and every run stops by itself after len(grants) × d (twice that with
 // -paced), plus setup and the last answers (at most -timeout).
@@ -23,6 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -50,7 +57,15 @@ const (
 	maxErrorBody = 300
 )
 
-var allGrants = []string{"client_credentials", "password", "refresh_token", "userinfo", "introspection"}
+var allGrants = []string{"client_credentials", "password", "refresh_token", "userinfo", "introspection",
+	"search", "username", "email", "attribute", "user_sessions", "client_sessions"}
+
+// adminGrants are the admin API reads, made as the master realm's
+// administrator (-admin-user) about -user and -client: the user search by
+// prefix of the username (search), by exact username and email, by one of
+// the user's attributes (q=name:value), and the sessions of the user and of
+// the client.
+var adminGrants = []string{"search", "username", "email", "attribute", "user_sessions", "client_sessions"}
 
 type config struct {
 	base           *url.URL
@@ -64,9 +79,19 @@ type config struct {
 	grants         []string
 	paced          float64
 	serverPID      int
+	adminUser      string
+	adminPassword  string
+	attribute      string
 }
 
 func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "-proxy" || os.Args[1] == "--proxy") {
+		if err := runProxy(os.Args[1:]); err != nil {
+			fmt.Fprintf(os.Stderr, "gatehouse-load: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	cfg, err := parseFlags(os.Args[1:])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gatehouse-load: %v\n", err)
@@ -93,7 +118,10 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "timeout of one request")
 	fs.Float64Var(&cfg.paced, "paced", 0, "after each grant's closed-loop run, run it open loop at this fraction of the measured req/s (0 < f ≤ 1) for latency below saturation; 0 skips it")
 	fs.IntVar(&cfg.serverPID, "server-pid", 0, "pid of the server (Linux): also report its CPU time per request, which other processes on its core do not inflate")
-	grants := fs.String("grants", strings.Join(allGrants, ","), "comma-separated grants to run, in order")
+	fs.StringVar(&cfg.adminUser, "admin-user", "admin", "master realm administrator, for the admin grants ("+strings.Join(adminGrants, ", ")+")")
+	fs.StringVar(&cfg.adminPassword, "admin-password", "admin", "password of -admin-user")
+	fs.StringVar(&cfg.attribute, "attribute", "", "name:value the attribute grant searches for (default: the first of -user's attributes)")
+	grants := fs.String("grants", strings.Join(allGrants[:5], ","), "comma-separated grants to run, in order (also: "+strings.Join(adminGrants, ", ")+")")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -221,6 +249,16 @@ type loader struct {
 	mu       sync.Mutex
 	access   string
 	accessAt time.Time
+	admin    string
+	adminAt  time.Time
+	// target is what the admin grants ask about, looked up once.
+	target *adminTarget
+}
+
+// adminTarget is -user and -client as the admin API names them.
+type adminTarget struct {
+	userID, email, clientID string
+	attr                    string // "name:value", "" when the user has none
 }
 
 // result is what one grant's run measured.
@@ -417,7 +455,142 @@ func (l *loader) newWorker(ctx context.Context, grant string) (worker, error) {
 			return st, body, err
 		}, nil
 	}
+	if slices.Contains(adminGrants, grant) {
+		return l.adminWorker(ctx, grant)
+	}
 	return nil, fmt.Errorf("unknown grant %q", grant)
+}
+
+// adminWorker returns the worker of one admin grant.
+func (l *loader) adminWorker(ctx context.Context, grant string) (worker, error) {
+	tg, err := l.adminTarget(ctx)
+	if err != nil {
+		return nil, err
+	}
+	users := "/users?"
+	var path string
+	switch grant {
+	case "search":
+		path = users + url.Values{"search": {l.cfg.user}, "max": {"20"}}.Encode()
+	case "username":
+		path = users + url.Values{"username": {l.cfg.user}, "exact": {"true"}}.Encode()
+	case "email":
+		if tg.email == "" {
+			return nil, fmt.Errorf("user %s has no email", l.cfg.user)
+		}
+		path = users + url.Values{"email": {tg.email}, "exact": {"true"}}.Encode()
+	case "attribute":
+		if tg.attr == "" {
+			return nil, fmt.Errorf("user %s has no attribute", l.cfg.user)
+		}
+		path = users + url.Values{"q": {tg.attr}, "max": {"20"}}.Encode()
+	case "user_sessions":
+		path = "/users/" + url.PathEscape(tg.userID) + "/sessions"
+	case "client_sessions":
+		path = "/clients/" + url.PathEscape(tg.clientID) + "/user-sessions?max=20"
+	}
+	return func(ctx context.Context) (int, []byte, error) { return l.adminGet(ctx, path) }, nil
+}
+
+// adminTarget looks -user and -client up in the admin API, once.
+func (l *loader) adminTarget(ctx context.Context) (*adminTarget, error) {
+	l.mu.Lock()
+	tg := l.target
+	l.mu.Unlock()
+	if tg != nil {
+		return tg, nil
+	}
+	tg = &adminTarget{}
+	var users []struct {
+		ID         string              `json:"id"`
+		Email      string              `json:"email"`
+		Attributes map[string][]string `json:"attributes"`
+	}
+	if err := l.adminJSON(ctx, "/users?"+url.Values{"username": {l.cfg.user}, "exact": {"true"}}.Encode(), &users); err != nil {
+		return nil, err
+	}
+	if len(users) != 1 {
+		return nil, fmt.Errorf("user %s: %d found", l.cfg.user, len(users))
+	}
+	tg.userID, tg.email, tg.attr = users[0].ID, users[0].Email, l.cfg.attribute
+	names := slices.Sorted(maps.Keys(users[0].Attributes))
+	if tg.attr != "" {
+		names = nil
+	}
+	for _, n := range names {
+		if vs := users[0].Attributes[n]; len(vs) > 0 && !strings.Contains(n, ":") {
+			tg.attr = n + ":" + vs[0]
+			break
+		}
+	}
+	var clients []struct {
+		ID string `json:"id"`
+	}
+	if err := l.adminJSON(ctx, "/clients?"+url.Values{"clientId": {l.cfg.client}}.Encode(), &clients); err != nil {
+		return nil, err
+	}
+	if len(clients) != 1 {
+		return nil, fmt.Errorf("client %s: %d found", l.cfg.client, len(clients))
+	}
+	tg.clientID = clients[0].ID
+	l.mu.Lock()
+	l.target = tg
+	l.mu.Unlock()
+	return tg, nil
+}
+
+func (l *loader) adminJSON(ctx context.Context, path string, v any) error {
+	st, body, err := l.adminGet(ctx, path)
+	if err != nil {
+		return err
+	}
+	if st != http.StatusOK {
+		return fmt.Errorf("GET %s: HTTP %d: %s", path, st, clip(body))
+	}
+	return json.Unmarshal(body, v)
+}
+
+// adminGet sends GET /admin/realms/<realm><path> as the administrator.
+func (l *loader) adminGet(ctx context.Context, path string) (int, []byte, error) {
+	at, err := l.adminToken(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		l.cfg.base.String()+"/admin/realms/"+url.PathEscape(l.cfg.realm)+path, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+at)
+	return l.do(req)
+}
+
+// adminToken is the administrator's access token, shared and renewed like
+// accessToken's (the master realm's tokens live 60 s by default).
+func (l *loader) adminToken(ctx context.Context) (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.admin != "" && time.Since(l.adminAt) < accessMaxAge {
+		return l.admin, nil
+	}
+	form := url.Values{"grant_type": {"password"}, "client_id": {"admin-cli"},
+		"username": {l.cfg.adminUser}, "password": {l.cfg.adminPassword}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
+		l.cfg.base.String()+"/realms/master/protocol/openid-connect/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	st, body, err := l.do(req)
+	if err != nil {
+		return "", fmt.Errorf("admin login: %w", err)
+	}
+	at := field(body, "access_token")
+	if st != http.StatusOK || at == "" {
+		return "", fmt.Errorf("admin login: HTTP %d: %s", st, clip(body))
+	}
+	l.admin, l.adminAt = at, time.Now()
+	return at, nil
 }
 
 func (l *loader) passwordForm() url.Values {

@@ -81,6 +81,10 @@ func run(start time.Time, args []string, getenv func(string) string, stdout, std
 		return exitOK
 	case "health":
 		return runHealth(rest, getenv, stdout, stderr)
+	case "generate":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runGenerate(ctx, rest, stdout, stderr)
 	case config.ModeStartDev, config.ModeStart, config.ModeImport, config.ModeExport:
 	default:
 		fmt.Fprintf(stderr, "gatehouse: unknown command %q; run 'gatehouse help' for the list\n", cmd)
@@ -150,6 +154,8 @@ func serve(ctx context.Context, start time.Time, cfg config.Config, log *slog.Lo
 		}
 	}()
 	m.ObserveStore(db)
+	// Other nodes' configuration changes drop this node's cache at once.
+	db.ListenConfigChanges(ctx, log)
 
 	// Import before creating master, so an import directory holding
 	// master-realm.json provides the master realm, as Keycloak does.
@@ -184,7 +190,12 @@ func serve(ctx context.Context, start time.Time, cfg config.Config, log *slog.Lo
 		log.Error("invalid rate limit options", "err", err)
 		return exitUsage
 	}
-	h := server.New(server.Options{Store: db, Log: log, URLs: urls, Metrics: m, Limits: limits,
+	var access *web.AccessLog
+	if cfg.HTTPAccessLogEnabled {
+		access = web.NewAccessLog(log, now)
+		defer access.Close() // after the last request: writes what is buffered
+	}
+	h := server.New(server.Options{Store: db, Log: log, URLs: urls, Metrics: m, Limits: limits, AccessLog: access,
 		Outbound: outbound.New(outbound.Options{AllowPrivate: cfg.OutboundAllowPrivate})})
 	err = server.Run(ctx, cfg, h, log, func(listening []string) {
 		mgmt.Started(db)

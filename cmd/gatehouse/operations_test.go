@@ -365,3 +365,55 @@ func TestImportReconcile(t *testing.T) {
 		}
 	})
 }
+
+// A line per request is an option, --http-access-log-enabled, off by
+// default as Keycloak's access log is. When on, each request gets one line
+// naming the route pattern, never the raw path or query, and the lines
+// buffered at SIGTERM are written before the process exits.
+func TestAccessLogOption(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { accessLogOption(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		accessLogOption(t, []string{"--db", "postgres", "--db-url", storetest.PostgresURL(t)})
+	})
+}
+
+func accessLogOption(t *testing.T, db []string) {
+	const canary = "access-log-canary-5b1e"
+	data := t.TempDir()
+	serve := func(extra ...string) string {
+		port := freePort(t)
+		args := append([]string{"start-dev", "--http-port", strconv.Itoa(port), "--data-dir", data}, db...)
+		r := startServer(t, port, nil, append(args, extra...)...)
+		if status, body := httpGet(t, r.base+"/realms/master?code="+canary); status != http.StatusOK {
+			t.Fatalf("GET /realms/master: %d %s", status, body)
+		}
+		if status, _ := httpGet(t, r.base+"/realms/"+canary+"/no-such-thing"); status != http.StatusNotFound {
+			t.Fatalf("GET an unknown path: %d, want 404", status)
+		}
+		r.stop(t)
+		return r.stderr.String()
+	}
+
+	t.Run("off by default", func(t *testing.T) {
+		if logs := serve(); strings.Contains(logs, "msg=request") {
+			t.Errorf("a request was logged without --http-access-log-enabled:\n%s", logs)
+		}
+	})
+	t.Run("on when set", func(t *testing.T) {
+		logs := serve("--http-access-log-enabled", "true")
+		for _, want := range []string{
+			`msg=request method=GET route="GET /realms/{realm}" status=200`,
+			`msg=request method=GET route=unmatched status=404`,
+		} {
+			if !strings.Contains(logs, want) {
+				t.Errorf("no line %q in the log:\n%s", want, logs)
+			}
+		}
+		if !strings.Contains(logs, "realm=master") {
+			t.Errorf("the request line does not name the realm:\n%s", logs)
+		}
+		if strings.Contains(logs, canary) {
+			t.Errorf("the access log holds the raw path or query:\n%s", logs)
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gatehouse-iam/gatehouse/internal/mail"
 	"io"
 	"log/slog"
 	"net/http"
@@ -30,8 +31,18 @@ type Handler struct {
 	URLs  web.URLs
 	Log   *slog.Logger
 	Now   func() time.Time
+	// Mail sends action links and test messages; nil sends with defaults.
+	Mail *mail.Mailer
 
 	routes []string // the patterns handle registered, for Routes
+}
+
+// mailer is the handler's Mailer, or one sending with the defaults.
+func (h *Handler) mailer() *mail.Mailer {
+	if h.Mail != nil {
+		return h.Mail
+	}
+	return &mail.Mailer{Store: h.Store, Log: h.Log, Now: h.Now}
 }
 
 // Routes returns the patterns Register serves, in registration order
@@ -50,6 +61,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.roleRoutes(mux)
 	h.groupRoutes(mux)
 	h.userRoutes(mux)
+	h.mailRoutes(mux)
 	h.sessionRoutes(mux)
 	h.serverInfoRoutes(mux)
 	h.consoleRoutes(mux)

@@ -217,6 +217,7 @@ var noRoleEffect = map[string]string{
 	"POST /admin/realms/{realm}/partial-export":                                                            "reads only",
 	"POST /admin/realms/{realm}/logout-all":                                                                "sessions",
 	"POST /admin/realms/{realm}/push-revocation":                                                           "sessions",
+	"POST /admin/realms/{realm}/testSMTPConnection":                                                        "sends a test mail; stores nothing",
 	"PUT /admin/realms/{realm}/default-default-client-scopes/{clientScopeId}":                              "client scopes carry mappers, not roles",
 	"DELETE /admin/realms/{realm}/default-default-client-scopes/{clientScopeId}":                           "client scopes",
 	"PUT /admin/realms/{realm}/default-optional-client-scopes/{clientScopeId}":                             "client scopes",

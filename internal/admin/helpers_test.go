@@ -92,7 +92,9 @@ func (s *testServer) do(method, path, token string, body any) (int, http.Header,
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 500 {
+	// Keycloak answers some failures 500 with an errorMessage on purpose (a
+	// mail that could not be sent); anything else at 500 is a defect.
+	if resp.StatusCode >= 500 && !bytes.HasPrefix(b, []byte(`{"errorMessage":`)) {
 		s.t.Errorf("%s %s: server error %d: %s", method, path, resp.StatusCode, b)
 	}
 	return resp.StatusCode, resp.Header, b

@@ -12,11 +12,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
+	"github.com/gatehouse-iam/gatehouse/internal/mail"
 	"github.com/gatehouse-iam/gatehouse/internal/otp"
 	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/token"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
@@ -1029,43 +1031,71 @@ func (a userAPI) logout(rq *Request) error {
 	return rq.NoContent()
 }
 
-// sendEmailChecks are Keycloak's checks before an action email is sent,
-// with its messages.
-func (a userAPI) sendEmailChecks(rq *Request, u user.User) error {
-	q := rq.R.URL.Query()
-	if u.Email == "" {
-		return badRequest("User email missing")
-	}
-	if !u.Enabled {
-		return badRequest("User is disabled")
-	}
-	if q.Has("redirect_uri") && !q.Has("client_id") {
-		return badRequest("Client id missing")
-	}
-	if q.Has("client_id") {
-		c, err := rq.h.Store.GetClientByClientID(rq.R.Context(), rq.Realm.ID, q.Get("client_id"))
-		if errors.Is(err, store.ErrNotFound) {
-			return badRequest("Client doesn't exist")
-		}
-		if err != nil {
-			return err
-		}
-		if !c.Enabled {
-			return badRequest("Client is not enabled")
-		}
-	}
-	if v := q.Get("lifespan"); v != "" {
-		if _, err := strconv.Atoi(v); err != nil {
-			return badRequest("Invalid lifespan")
-		}
-	}
-	return nil
+// emailParams are an action email's checked query parameters.
+type emailParams struct {
+	clientID    string
+	redirectURI string
+	lifespan    int
 }
 
-// executeActionsEmail answers PUT /users/{id}/execute-actions-email.
-// Gatehouse sends no email yet, so after Keycloak's checks the call fails
-// the way Keycloak's does when its mail server is unreachable, but as a 400:
-// nothing went wrong on the server.
+// sendEmailChecks are Keycloak's checks before an action email is sent,
+// with its messages: the user has an address and is enabled, the client
+// (the account client unless client_id names one) exists and is enabled,
+// and redirect_uri is one of its valid redirect URIs (the rule the login
+// page applies, package client).
+func (a userAPI) sendEmailChecks(rq *Request, u user.User) (emailParams, error) {
+	q := rq.R.URL.Query()
+	out := emailParams{clientID: "account", redirectURI: q.Get("redirect_uri"), lifespan: rq.Realm.ActionTokenGeneratedByAdminLifespan}
+	if u.Email == "" {
+		return out, badRequest("User email missing")
+	}
+	if !u.Enabled {
+		return out, badRequest("User is disabled")
+	}
+	if q.Has("redirect_uri") && !q.Has("client_id") {
+		return out, badRequest("Client id missing")
+	}
+	if q.Has("client_id") {
+		out.clientID = q.Get("client_id")
+	}
+	c, err := rq.h.Store.GetClientByClientID(rq.R.Context(), rq.Realm.ID, out.clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return out, badRequest("Client doesn't exist")
+	}
+	if err != nil {
+		return out, err
+	}
+	if !c.Enabled {
+		return out, badRequest("Client is not enabled")
+	}
+	if q.Has("redirect_uri") {
+		uri, ok := c.RedirectRules(rq.h.URLs.Base(rq.R)).Match(out.redirectURI)
+		if !ok {
+			return out, badRequest("Invalid redirect uri.")
+		}
+		out.redirectURI = uri
+	}
+	if v := q.Get("lifespan"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return out, badRequest("Invalid lifespan")
+		}
+		out.lifespan = n
+	}
+	return out, nil
+}
+
+// actionToken is the token of an action email the administrator sends.
+func (a userAPI) actionToken(rq *Request, u user.User, typ string, p emailParams) token.Action {
+	now := rq.Now().Unix()
+	return token.Action{Type: typ, UserID: u.ID, Issuer: rq.h.URLs.RealmURL(rq.R, rq.Realm.Name), ClientID: p.clientID,
+		ID: token.NewJTI(), IssuedAt: now, Expires: now + int64(p.lifespan), Email: u.Email, RedirectURI: p.redirectURI}
+}
+
+// executeActionsEmail answers PUT /users/{id}/execute-actions-email: it
+// mails the user a link (an execute-actions token, the realm's admin
+// lifespan unless lifespan says otherwise) to the pages of the actions.
+// A mail the server could not send is Keycloak's 500 with the cause.
 func (a userAPI) executeActionsEmail(rq *Request) error {
 	u, err := a.load(rq)
 	if err != nil {
@@ -1077,7 +1107,8 @@ func (a userAPI) executeActionsEmail(rq *Request) error {
 			return err
 		}
 	}
-	if err := a.sendEmailChecks(rq, u); err != nil {
+	p, err := a.sendEmailChecks(rq, u)
+	if err != nil {
 		return err
 	}
 	for _, x := range actions {
@@ -1085,19 +1116,32 @@ func (a userAPI) executeActionsEmail(rq *Request) error {
 			return badRequest("Provided invalid required actions")
 		}
 	}
-	return badRequest("Failed to send execute actions email")
+	tok := a.actionToken(rq, u, token.ActionExecuteActions, p)
+	tok.Actions = actions
+	if err := rq.h.mailer().SendAction(rq.R.Context(), rq.Realm, u, tok, mail.KindExecuteActions, ""); err != nil {
+		rq.h.Log.WarnContext(rq.R.Context(), "execute actions email not sent", "realm", rq.Realm.Name, "user", u.ID, "err", err)
+		return errorMessage(http.StatusInternalServerError, "Failed to send execute actions email: "+err.Error())
+	}
+	return rq.NoContent()
 }
 
-// sendVerifyEmail answers PUT /users/{id}/send-verify-email, likewise.
+// sendVerifyEmail answers PUT /users/{id}/send-verify-email, likewise with
+// a verify-email token bound to the user's current address.
 func (a userAPI) sendVerifyEmail(rq *Request) error {
 	u, err := a.load(rq)
 	if err != nil {
 		return err
 	}
-	if err := a.sendEmailChecks(rq, u); err != nil {
+	p, err := a.sendEmailChecks(rq, u)
+	if err != nil {
 		return err
 	}
-	return badRequest("Failed to send verify email")
+	tok := a.actionToken(rq, u, token.ActionVerifyEmail, p)
+	if err := rq.h.mailer().SendAction(rq.R.Context(), rq.Realm, u, tok, mail.KindVerifyEmail, ""); err != nil {
+		rq.h.Log.WarnContext(rq.R.Context(), "verify email not sent", "realm", rq.Realm.Name, "user", u.ID, "err", err)
+		return errorMessage(http.StatusInternalServerError, "Failed to send verify email")
+	}
+	return rq.NoContent()
 }
 
 // policyRefusal answers a new password the realm's policy refuses

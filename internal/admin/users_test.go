@@ -651,18 +651,6 @@ func TestUserConsentWithScopes(t *testing.T) {
 	e.want("GET", "/users/"+id+"/consents", e.tok, nil, 200, `[]`)
 }
 
-func TestUserActionEmails(t *testing.T) {
-	s := newServer(t, storetest.Open)
-	e := newUsersEnv(t, s, "acme")
-	noMail := e.create(map[string]any{"username": "nomail", "enabled": true})
-	withMail := e.create(map[string]any{"username": "alice", "email": "alice@example.com", "enabled": true})
-	e.want("PUT", "/users/"+noMail+"/execute-actions-email", e.tok, []string{"UPDATE_PASSWORD"}, 400, `{"errorMessage":"User email missing"}`)
-	e.want("PUT", "/users/"+withMail+"/execute-actions-email", e.tok, []string{"NOT_AN_ACTION"}, 400, `{"errorMessage":"Provided invalid required actions"}`)
-	e.want("PUT", "/users/"+withMail+"/execute-actions-email?client_id=ghost", e.tok, []string{"UPDATE_PASSWORD"}, 400, `{"errorMessage":"Client doesn't exist"}`)
-	e.want("PUT", "/users/"+withMail+"/execute-actions-email", e.tok, []string{"UPDATE_PASSWORD"}, 400, `{"errorMessage":"Failed to send execute actions email"}`)
-	e.want("PUT", "/users/"+withMail+"/send-verify-email", e.tok, nil, 400, `{"errorMessage":"Failed to send verify email"}`)
-}
-
 func TestUserEndpointsNotFound(t *testing.T) {
 	s := newServer(t, storetest.Open)
 	e := newUsersEnv(t, s, "acme")

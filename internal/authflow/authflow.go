@@ -97,6 +97,20 @@ type FormAuthenticator interface {
 	Render(c *Context, errs []FieldError) Page
 }
 
+// FormGate is implemented by form actions that can refuse to show the
+// form at all (a reCAPTCHA Gatehouse cannot call): the login ends with the
+// Error instead.
+type FormGate interface {
+	Gate(c *Context) *Error
+}
+
+// FieldErrors is what a form action's Success returns when applying the
+// form finds fields refused after all (a username taken meanwhile): the
+// page is shown again with them, and no later action is applied.
+type FieldErrors []FieldError
+
+func (FieldErrors) Error() string { return "form fields refused" }
+
 // FieldError is a form field refused by a form action; Key is the message.
 type FieldError struct {
 	Field string

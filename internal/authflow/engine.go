@@ -511,6 +511,13 @@ func (w *walker) processForm(parent flow.Flow, e flow.Execution, sub flow.Flow, 
 		st.Current = key
 		return &stop{page: &p}
 	}
+	for i, a := range actions {
+		if g, ok := a.(FormGate); ok {
+			if e := g.Gate(ctxs[i]); e != nil {
+				return nil, e
+			}
+		}
+	}
 	if w.action == "" || w.action != key {
 		return page(nil), nil
 	}
@@ -531,6 +538,10 @@ func (w *walker) processForm(parent flow.Flow, e flow.Execution, sub flow.Flow, 
 	}
 	for i, a := range actions {
 		if err := a.Success(ctxs[i]); err != nil {
+			var fe FieldErrors
+			if errors.As(err, &fe) {
+				return page(fe), nil
+			}
 			return nil, err
 		}
 		if ctxs[i].User != nil {

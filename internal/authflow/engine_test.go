@@ -269,3 +269,58 @@ func TestFormFlow(t *testing.T) {
 		t.Fatalf("accepted form: %+v", out)
 	}
 }
+
+// testTakenAction refuses at Success what it validated (a name taken
+// meanwhile); testGate refuses to show the form when configured.
+type testTakenAction struct{ testFormAction }
+
+func (testTakenAction) Success(c *Context) error {
+	if c.Form.Get("username") == "taken" {
+		return FieldErrors{{Field: "username", Key: "usernameExistsMessage"}}
+	}
+	c.SetUser(user.User{ID: "new", Username: c.Form.Get("username"), Enabled: true})
+	return nil
+}
+
+type testGate struct{ testFormAction }
+
+func (testGate) Gate(c *Context) *Error {
+	if c.Execution.AuthenticatorConfig != "" {
+		return &Error{Event: "invalid_registration", Key: "gated"}
+	}
+	return nil
+}
+
+func TestFormFlowRefusalsAfterValidation(t *testing.T) {
+	for _, id := range []string{"test-taken-page", "test-taken-username", "test-gate"} {
+		flow.Runnable[id] = true
+	}
+	RegisterFormAuthenticator("test-taken-page", testFormPage{})
+	RegisterFormAction("test-taken-username", testTakenAction{testFormAction{field: "username"}})
+	RegisterFormAction("test-gate", testGate{testFormAction{field: "username"}})
+	model := func(gateConfig string) flow.Config {
+		return flow.Config{Flows: []flow.Flow{
+			{ID: "top", Alias: "top", TopLevel: true, Executions: []flow.Execution{
+				{ID: "form", Authenticator: "test-taken-page", AuthenticatorFlow: true, FlowAlias: "form", Requirement: flow.Required, Priority: 10},
+			}},
+			{ID: "form", Alias: "form", ProviderID: flow.FormFlow, Executions: []flow.Execution{
+				{ID: "u", Authenticator: "test-taken-username", Requirement: flow.Required, Priority: 10},
+				{ID: "g", Authenticator: "test-gate", Requirement: flow.Required, Priority: 20, AuthenticatorConfig: gateConfig},
+			}},
+		}}
+	}
+	var st State
+	runFlow(t, model(""), nil, "", &st)
+	// A refusal found while applying shows the page again with it.
+	if out := runFlow(t, model(""), map[string]string{"username": "taken"}, "form", &st); out.Challenge == nil || out.Challenge.Error != "usernameExistsMessage" || out.Done {
+		t.Fatalf("taken: %+v", out)
+	}
+	if out := runFlow(t, model(""), map[string]string{"username": "pat"}, "form", &st); !out.Done || out.User.Username != "pat" {
+		t.Fatalf("free: %+v", out)
+	}
+	// A gate that refuses ends the login before any page.
+	var gated State
+	if out := runFlow(t, model("cfg"), nil, "", &gated); out.Failure == nil || out.Failure.Key != "gated" || out.Challenge != nil {
+		t.Fatalf("gated: %+v", out)
+	}
+}

@@ -227,12 +227,12 @@ func (passwordForm) RequiresUser() bool { return true }
 
 // ConfiguredFor: the user has a password.
 func (passwordForm) ConfiguredFor(c *Context, u user.User) (bool, error) {
-	return hasCredential(c, u, user.CredentialPassword)
+	return HasCredential(c, u, user.CredentialPassword)
 }
 func (passwordForm) SetRequiredActions(*Context, user.User) error { return nil }
 
-// hasCredential says whether u holds a credential of type typ.
-func hasCredential(c *Context, u user.User, typ string) (bool, error) {
+// HasCredential says whether u has a credential of type typ.
+func HasCredential(c *Context, u user.User, typ string) (bool, error) {
 	creds, err := c.Store.ListCredentials(c, u.ID)
 	if err != nil {
 		return false, err

@@ -75,7 +75,7 @@ func (otpForm) UserSetupAllowed() bool { return true }
 
 // ConfiguredFor: the user has an OTP credential.
 func (otpForm) ConfiguredFor(c *Context, u user.User) (bool, error) {
-	return hasCredential(c, u, otp.Type)
+	return HasCredential(c, u, otp.Type)
 }
 
 // SetRequiredActions asks the user to set up an authenticator app.
@@ -130,7 +130,7 @@ func (validateOTP) RequiresUser() bool      { return true }
 
 // ConfiguredFor: the user has an OTP credential.
 func (validateOTP) ConfiguredFor(c *Context, u user.User) (bool, error) {
-	return hasCredential(c, u, otp.Type)
+	return HasCredential(c, u, otp.Type)
 }
 func (validateOTP) SetRequiredActions(*Context, user.User) error { return nil }
 

@@ -68,7 +68,7 @@ func (a webAuthnForm) Authenticate(c *Context) error {
 	if c.User != nil && a.typ == webauthn.TypePasswordless {
 		// A user identified before (a username form) without a passkey
 		// cannot pass this step: the next alternative runs.
-		if ok, err := hasCredential(c, *c.User, a.typ); err != nil || !ok {
+		if ok, err := HasCredential(c, *c.User, a.typ); err != nil || !ok {
 			c.Attempted()
 			return err
 		}
@@ -123,7 +123,7 @@ func (a webAuthnForm) UserSetupAllowed() bool { return true }
 
 // ConfiguredFor: the user has a credential of the step's type.
 func (a webAuthnForm) ConfiguredFor(c *Context, u user.User) (bool, error) {
-	return hasCredential(c, u, a.typ)
+	return HasCredential(c, u, a.typ)
 }
 
 // SetRequiredActions asks the user to register a security key or passkey.

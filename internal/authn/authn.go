@@ -132,11 +132,48 @@ func (c Checker) checkUser(ctx context.Context, rl realm.Realm, u user.User, pas
 		ok   bool
 		cred user.Credential
 	)
-	u, verdict, err := Attempt(ctx, c.Store, c.Log, rl, u, ip, now, func(tx *store.DB, cur user.User) (bool, error) {
+	verify := func(tx *store.DB, cur user.User) (bool, error) {
 		var err error
 		ok, cred, err = c.verify(ctx, tx, cur, password)
 		return ok, err
-	})
+	}
+	if rl.BruteForceProtected {
+		// The hash runs before Attempt takes the failure record's lock,
+		// so that lock (SQLite's single writer, the row on PostgreSQL)
+		// is held to read and record the outcome, not for a hash. This
+		// node's checks of one user wait for one another instead, so a
+		// user found locked beforehand is never hashed; a verdict reached
+		// while another node locked the user is ignored by Attempt.
+		defer userGuard.lock(rl.ID + "/" + u.ID)()
+		locked, err := c.lockedNow(ctx, rl, u.ID, now)
+		if errors.Is(err, store.ErrNotFound) {
+			SpendVerification(password)
+			return user.User{}, Invalid, nil
+		}
+		if err != nil {
+			return user.User{}, Invalid, err
+		}
+		if !locked {
+			pre, precred, err := c.verify(ctx, c.Store, u, password)
+			if err != nil {
+				return user.User{}, Invalid, err
+			}
+			verify = func(tx *store.DB, cur user.User) (bool, error) {
+				if !pre {
+					return false, nil
+				}
+				// The match counts only if the credential is still the
+				// user's: a password set meanwhile makes it moot.
+				var err error
+				ok, err = passwordUnchanged(ctx, tx, cur, precred)
+				cred = precred
+				return ok, err
+			}
+		}
+		// Found locked: Attempt refuses without verifying, unless the user
+		// was unlocked meanwhile, when the check runs under the lock.
+	}
+	u, verdict, err := Attempt(ctx, c.Store, c.Log, rl, u, ip, now, verify)
 	if err != nil {
 		return user.User{}, Invalid, err
 	}
@@ -225,6 +262,41 @@ func (c Checker) verify(ctx context.Context, db *store.DB, u user.User, password
 	}
 	SpendVerification(password)
 	return false, user.Credential{}, nil
+}
+
+// lockedNow reports whether Attempt would find the user locked out now,
+// without taking a lock or writing anything.
+func (c Checker) lockedNow(ctx context.Context, rl realm.Realm, userID string, now time.Time) (bool, error) {
+	u, err := c.Store.GetUser(ctx, rl.ID, userID)
+	if err != nil {
+		return false, err
+	}
+	f, err := c.Store.GetLoginFailure(ctx, rl.ID, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		f, err = store.LoginFailure{}, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if u.Enabled && recordLocksPermanently(rl, f) {
+		f = store.LoginFailure{} // what forgetReenabled does under the lock
+	}
+	return lockedOut(rl, u, f, now), nil
+}
+
+// passwordUnchanged reports whether cred, read and verified before tx
+// began, is still u's password credential, hash unchanged.
+func passwordUnchanged(ctx context.Context, tx *store.DB, u user.User, cred user.Credential) (bool, error) {
+	creds, err := tx.ListCredentials(ctx, u.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range creds {
+		if c.Type == user.CredentialPassword {
+			return c.ID == cred.ID && c.SecretData == cred.SecretData, nil
+		}
+	}
+	return false, nil
 }
 
 // rehash stores a just-verified password hashed by the realm's current

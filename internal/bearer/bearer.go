@@ -80,15 +80,6 @@ func Check(ctx context.Context, db *store.DB, rl realm.Realm, issuer string, p t
 	if p.Iat < rl.NotBefore {
 		return Token{}, ErrInvalid
 	}
-	if token.IsAccessType(p.Typ) && p.Jti != "" {
-		revoked, err := db.IsTokenRevoked(ctx, p.Jti)
-		if err != nil {
-			return Token{}, err
-		}
-		if revoked {
-			return Token{}, ErrInvalid
-		}
-	}
 	t := Token{Claims: p}
 	c, err := db.GetClientByClientID(ctx, rl.ID, p.Azp)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (!c.Enabled || p.Iat < c.NotBefore)) {
@@ -98,32 +89,20 @@ func Check(ctx context.Context, db *store.DB, rl realm.Realm, issuer string, p t
 		return Token{}, err
 	}
 	t.Client = c
-	var userID string
+	// Revocation, sessions and user are read in one query: they are what
+	// changes between two uses of a token, unlike the realm and client.
+	jti := ""
+	if token.IsAccessType(p.Typ) {
+		jti = p.Jti // refresh tokens are revoked by ending their session
+	}
+	var st store.TokenState
 	if p.Sid != "" {
-		us, err := db.GetUserSession(ctx, rl.ID, p.Sid)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && !session.Valid(rl, us, now)) {
-			return Token{}, ErrInvalid
-		}
-		if err != nil {
-			return Token{}, err
-		}
-		if p.Typ == token.TypeOffline && !us.Offline {
-			return Token{}, ErrInvalid
-		}
-		cs, err := db.GetClientSession(ctx, us.ID, c.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			return Token{}, ErrInvalid
-		}
-		if err != nil {
-			return Token{}, err
-		}
-		t.UserSession, t.ClientSession, t.HasSession = us, cs, true
-		userID = us.UserID
+		st, err = db.SessionTokenState(ctx, rl.ID, jti, p.Sid, c.ID)
 	} else {
 		// A token without a session rests on a transient one, which only
 		// a service account gets: from the client credentials grant, or
 		// from a token exchange of such a token (then azp is the requester).
-		userID = p.Sub
+		userID := p.Sub
 		if userID == "" {
 			sa, err := db.GetServiceAccount(ctx, rl.ID, c.ID)
 			if err != nil {
@@ -131,13 +110,24 @@ func Check(ctx context.Context, db *store.DB, rl realm.Realm, issuer string, p t
 			}
 			userID = sa.ID
 		}
+		st, err = db.UserTokenState(ctx, rl.ID, jti, userID)
 	}
-	u, err := db.GetUser(ctx, rl.ID, userID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (!u.Enabled || p.Iat < u.NotBefore)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && st.Revoked) {
 		return Token{}, ErrInvalid
 	}
 	if err != nil {
 		return Token{}, err
+	}
+	if p.Sid != "" {
+		us := st.UserSession
+		if !session.Valid(rl, us, now) || (p.Typ == token.TypeOffline && !us.Offline) {
+			return Token{}, ErrInvalid
+		}
+		t.UserSession, t.ClientSession, t.HasSession = us, st.ClientSession, true
+	}
+	u := st.User
+	if !u.Enabled || p.Iat < u.NotBefore {
+		return Token{}, ErrInvalid
 	}
 	if p.Sub != "" && p.Sub != u.ID {
 		return Token{}, ErrInvalid

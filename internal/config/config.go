@@ -71,8 +71,9 @@ type Config struct {
 	LogLevel  string // --log-level: debug, info, warn or error
 	LogFormat string // --log-format: text or json
 
-	HTTPManagementPort int  // --http-management-port: health and metrics
-	MetricsEnabled     bool // --metrics-enabled
+	HTTPManagementPort   int  // --http-management-port: health and metrics
+	MetricsEnabled       bool // --metrics-enabled
+	HTTPAccessLogEnabled bool // --http-access-log-enabled: one log line per request
 
 	// import and export
 	File       string // --file

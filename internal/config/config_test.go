@@ -36,6 +36,17 @@ func TestLoadDefaults(t *testing.T) {
 			},
 		},
 		{
+			name: "the access log is an option",
+			mode: ModeStartDev,
+			args: []string{"--http-access-log-enabled", "true"},
+			want: Config{
+				Mode: ModeStartDev, HTTPHost: "127.0.0.1", HTTPPort: 8080, HTTPEnabled: true, HTTPSPort: 8443,
+				HTTPRelativePath: "/", RateLimit: true, RateLimitIP: "off", DB: DBSQLite, DBURL: "./data/gatehouse.db",
+				ImportDir: "./data/import", ImportRealmMode: "skip", DataDir: "./data", LogLevel: "info", LogFormat: "text",
+				HTTPManagementPort: 9000, MetricsEnabled: true, HTTPAccessLogEnabled: true,
+			},
+		},
+		{
 			name: "start listens on all interfaces with HTTP off",
 			mode: ModeStart,
 			args: []string{"--hostname", "auth.example.com", "--db", "sqlite",

@@ -127,6 +127,9 @@ var options = []option{
 	{name: "http-management-port", arg: "<port>", modes: serverModes, def: "9000",
 		help:  "Port of the management interface: /health, /health/live, /health/ready, /health/started and /metrics, on --http-host.",
 		field: func(c *Config) any { return &c.HTTPManagementPort }},
+	{name: "http-access-log-enabled", arg: "<true|false>", modes: serverModes, def: "false",
+		help:  "Log one line per HTTP request (method, route, status, latency, realm), written in the background off the request path.",
+		field: func(c *Config) any { return &c.HTTPAccessLogEnabled }},
 	{name: "metrics-enabled", arg: "<true|false>", modes: serverModes, def: "true",
 		help:  "Serve Prometheus metrics at /metrics on the management port.",
 		field: func(c *Config) any { return &c.MetricsEnabled }},
@@ -186,6 +189,7 @@ func Usage(mode string) string {
 			fmt.Fprintf(&b, "  %-10s %s\n", m, modeSummary[m])
 		}
 		fmt.Fprintf(&b, "  %-10s %s\n", "health", "Probe /health/ready on the management port (--http-management-port); exit 0 when ready.")
+		fmt.Fprintf(&b, "  %-10s %s\n", "generate", "Fill a realm with synthetic users, clients, groups and sessions, for measuring at scale.")
 		fmt.Fprintf(&b, "  %-10s %s\n", "version", "Print the version.")
 		fmt.Fprintf(&b, "  %-10s %s\n", "help", "Show this help, or a command's options.")
 		b.WriteString("\nRun 'gatehouse <command> --help' for the options of a command.\n")

@@ -48,6 +48,22 @@ const (
 
 	PushedAuthorizationRequest      = "PUSHED_AUTHORIZATION_REQUEST"
 	PushedAuthorizationRequestError = "PUSHED_AUTHORIZATION_REQUEST_ERROR"
+
+	// Email links and self-service: registration, email verification,
+	// password reset, actions asked for by an administrator.
+	Register                = "REGISTER"
+	RegisterError           = "REGISTER_ERROR"
+	SendVerifyEmail         = "SEND_VERIFY_EMAIL"
+	SendVerifyEmailError    = "SEND_VERIFY_EMAIL_ERROR"
+	VerifyEmail             = "VERIFY_EMAIL"
+	SendResetPassword       = "SEND_RESET_PASSWORD"
+	SendResetPasswordError  = "SEND_RESET_PASSWORD_ERROR"
+	ResetPassword           = "RESET_PASSWORD"
+	ResetPasswordError      = "RESET_PASSWORD_ERROR"
+	ExecuteActions          = "EXECUTE_ACTIONS"
+	ExecuteActionsError     = "EXECUTE_ACTIONS_ERROR"
+	ExecuteActionToken      = "EXECUTE_ACTION_TOKEN"
+	ExecuteActionTokenError = "EXECUTE_ACTION_TOKEN_ERROR"
 )
 
 // Event is a login event: something a user or client did through the

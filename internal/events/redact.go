@@ -39,6 +39,12 @@ const (
 	DetailAudience             = "audience"
 	DetailRequestedTokenType   = "requested_token_type"
 	DetailSubjectTokenClientID = "subject_token_client_id"
+	// The address a mail went to or a registration gave, and how the user
+	// registered ("form"), as Keycloak records them.
+	DetailEmail          = "email"
+	DetailRegisterMethod = "register_method"
+	// The action token's type on EXECUTE_ACTION_TOKEN events.
+	DetailAction = "action"
 )
 
 var allowedDetails = map[string]bool{
@@ -48,6 +54,7 @@ var allowedDetails = map[string]bool{
 	DetailResponseType: true, DetailResponseMode: true, DetailRememberMe: true,
 	DetailRevokedClient: true, DetailCredentialType: true, DetailCredentialID: true, DetailCustomAction: true, DetailImpersonator: true, DetailImpersonatorRealm: true,
 	DetailAudience: true, DetailRequestedTokenType: true, DetailSubjectTokenClientID: true,
+	DetailEmail: true, DetailRegisterMethod: true, DetailAction: true,
 }
 
 // maxDetail bounds a detail's value; a redirect URI is the longest one.

@@ -83,7 +83,7 @@ var Providers = []Provider{
 	{ID: "reset-credential-email", Kind: KindAuthenticator, DisplayName: "Send Reset Email", Description: "Sends the user an email with a link that continues the reset.", Choices: requiredOrOff},
 	{ID: "reset-password", Kind: KindAuthenticator, DisplayName: "Reset Password", Description: "Has the user choose a new password.", Choices: requiredOrOff},
 	{ID: "reset-otp", Kind: KindAuthenticator, DisplayName: "Reset OTP", Description: "Removes the user's OTP credentials so that a new one is set up.", Configurable: true, Choices: requiredOrOff,
-		Properties: []Property{{Name: "action_on_otp_reset_flag", Label: "Action on OTP reset", HelpText: "Whether one or all OTP credentials of the user are removed.", Type: "List", Default: "Remove all", Options: []string{"Remove one", "Remove all"}}}},
+		Properties: []Property{{Name: "action_on_otp_reset_flag", Label: "Action on OTP reset", HelpText: "Whether none, one (the user picks it) or all OTP credentials of the user are removed; a new one is always set up.", Type: "List", Default: "Remove none", Options: []string{"Remove none", "Remove one", "Remove all"}}}},
 	{ID: "docker-http-basic-authenticator", Kind: KindAuthenticator, DisplayName: "Docker Authenticator", Description: "HTTP Basic authentication for the Docker registry protocol.", Choices: []string{Required}},
 	{ID: "http-basic-authenticator", Kind: KindAuthenticator, DisplayName: "HTTP Basic Authentication", Description: "Checks a username and password from the Authorization header.", Choices: anyChoice},
 	{ID: "idp-review-profile", Kind: KindAuthenticator, DisplayName: "Review Profile", Description: "Lets the user review the profile brought by an identity provider.", Configurable: true, Choices: requiredOrOff,

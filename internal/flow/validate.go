@@ -30,6 +30,8 @@ var Runnable = map[string]bool{
 	"registration-page-form":              true,
 	"registration-user-creation":          true,
 	"registration-password-action":        true,
+	"registration-recaptcha-action":       true, // a configured one is refused: Gatehouse does not call the service
+	"registration-terms-and-conditions":   true,
 	"reset-credentials-choose-user":       true,
 	"reset-credential-email":              true,
 	"reset-password":                      true,

@@ -45,6 +45,9 @@ type Issue struct {
 	// Audience, on a token exchange that asked for one, narrows the access
 	// token's client roles and aud to these clientIds.
 	Audience []string
+	// Keys are the realm's keys when the grant has just read them (the
+	// refresh grant, to verify the token it redeems); nil reads them.
+	Keys []keys.Key
 	// Issuer is the realm's issuer URL and Origins the client's resolved web
 	// origins, both as the request's host sees them.
 	Issuer  string
@@ -81,9 +84,12 @@ func (e *AudienceError) Error() string {
 // Mint builds and signs the tokens of x: an access token, a refresh token
 // when x.Refresh, an ID token when "openid" was asked for.
 func Mint(ctx context.Context, db *store.DB, log *slog.Logger, x Issue) (Minted, error) {
-	ks, err := db.ListKeys(ctx, x.Realm.ID)
-	if err != nil {
-		return Minted{}, err
+	ks := x.Keys
+	if ks == nil {
+		var err error
+		if ks, err = db.ListKeys(ctx, x.Realm.ID); err != nil {
+			return Minted{}, err
+		}
 	}
 	sigKey, err := provision.SigningKey(ctx, db, log, x.Realm, &ks, token.AccessAlg(x.Realm, x.Client), x.Now)
 	if err != nil {

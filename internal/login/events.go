@@ -97,6 +97,13 @@ func (h *Handler) passwordUpdated(r *http.Request, rl realm.Realm, c client.Clie
 		IPAddress: clientIP(r), Details: map[string]string{events.DetailUsername: u.Username, events.DetailCredentialType: "password"}})
 }
 
+// passwordReset records RESET_PASSWORD for a new password set through a
+// reset-credentials link.
+func (h *Handler) passwordReset(r *http.Request, rl realm.Realm, c client.Client, u user.User) {
+	h.recorder().Record(r.Context(), rl, events.Event{Type: events.ResetPassword, ClientID: c.ClientID, UserID: u.ID,
+		IPAddress: clientIP(r), Details: map[string]string{events.DetailUsername: u.Username, events.DetailCredentialType: "password"}})
+}
+
 // loggedOut records LOGOUT for the browser logout that ended session us.
 func (h *Handler) loggedOut(r *http.Request, rl realm.Realm, lr logoutRequest, us session.UserSession) {
 	h.recorder().Record(r.Context(), rl, events.Event{Type: events.Logout, ClientID: lr.ClientID, UserID: us.UserID,

@@ -1,6 +1,7 @@
 package login
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -21,19 +22,11 @@ import (
 // flowContext prepares a walk of the login st's flow; form is what the
 // page posted (nil when nothing was).
 func (h *Handler) flowContext(r *http.Request, rl realm.Realm, c client.Client, st *loginState, form url.Values) (*authflow.Context, error) {
-	ctx := r.Context()
-	model, err := h.Store.GetAuthConfig(ctx, rl.ID)
+	fc, err := h.walkContext(r.Context(), r, rl, c, authflow.Browser, &st.Flow, form)
 	if err != nil {
 		return nil, err
 	}
-	model, top, err := authflow.Bound(model, c, authflow.Browser)
-	if err != nil {
-		return nil, err
-	}
-	if st.Flow == nil {
-		fs := authflow.NewState(top)
-		st.Flow = &fs
-	}
+	ctx := fc.Context
 	sso, ok, err := h.ssoSession(ctx, r, rl)
 	if err != nil {
 		return nil, err
@@ -60,11 +53,38 @@ func (h *Handler) flowContext(r *http.Request, rl realm.Realm, c client.Client, 
 		}
 		req.SSO = &authflow.SSO{Session: sso.us, User: sso.user}
 	}
+	fc.Req = req
+	return fc, nil
+}
+
+// walkContext prepares a walk of the flow bound to kind for client c
+// (the browser, registration or reset-credentials flow); *fs is the
+// login's progress through it, started when nil.
+func (h *Handler) walkContext(ctx context.Context, r *http.Request, rl realm.Realm, c client.Client, kind authflow.Kind, fs **authflow.State, form url.Values) (*authflow.Context, error) {
+	model, err := h.Store.GetAuthConfig(ctx, rl.ID)
+	if err != nil {
+		return nil, err
+	}
+	model, top, err := authflow.Bound(model, c, kind)
+	if err != nil {
+		return nil, err
+	}
+	if *fs == nil {
+		s := authflow.NewState(top)
+		*fs = &s
+	}
 	if form == nil {
 		form = url.Values{}
 	}
 	return &authflow.Context{Context: ctx, Store: h.Store, Log: h.Log, Hashes: h.Hashes, Now: h.Now(), Realm: rl, Client: c,
-		Req: req, Form: form, State: st.Flow, Model: model}, nil
+		Req: authflow.Request{Kind: kind, IP: clientIP(r), RequestedLoA: authflow.NoLoA}, Form: form, State: *fs, Model: model}, nil
+}
+
+// flowConfigError is the answer to a flow that cannot run: logged for the
+// administrator, an error page for the user.
+func (h *Handler) flowConfigError(r *http.Request, rl realm.Realm, c client.Client, err error) error {
+	h.Log.WarnContext(r.Context(), "authentication flow cannot run", "realm", rl.Name, "client", c.ClientID, "err", err)
+	return &pageError{Status: http.StatusInternalServerError, Key: "flowNotRunnableMessage", Args: []string{err.Error()}, Realm: &rl, Err: err}
 }
 
 // flowOutcome answers where a walk stopped: a page of the flow, an error
@@ -74,8 +94,7 @@ func (h *Handler) flowContext(r *http.Request, rl realm.Realm, c client.Client, 
 func (h *Handler) flowOutcome(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState,
 	fc *authflow.Context, out authflow.Outcome, err error) error {
 	if errors.Is(err, authflow.ErrFlowConfig) {
-		h.Log.WarnContext(r.Context(), "authentication flow cannot run", "realm", rl.Name, "client", c.ClientID, "err", err)
-		return &pageError{Status: http.StatusInternalServerError, Key: "flowNotRunnableMessage", Args: []string{err.Error()}, Realm: &rl, Err: err}
+		return h.flowConfigError(r, rl, c, err)
 	}
 	if err != nil {
 		return err
@@ -124,23 +143,44 @@ func (h *Handler) flowOutcome(w http.ResponseWriter, r *http.Request, rl realm.R
 
 // showChallenge renders a page of the flow.
 func (h *Handler) showChallenge(w http.ResponseWriter, r *http.Request, rl realm.Realm, id string, st loginState, fc *authflow.Context, pg *authflow.Page) error {
+	return h.renderChallenge(w, r, rl, id, st, pg, func(p *ui.Page) {
+		p.UsernameLabel = "username"
+		if rl.LoginWithEmailAllowed {
+			p.UsernameLabel = "usernameOrEmail"
+		}
+		p.ShowRememberMe, p.RememberMe = rl.RememberMe, fc.Note(authflow.NoteRememberMe) == "true"
+		// The "forgot password" and "register" links where the realm
+		// allows them (the templates place them as Keycloak's pages do).
+		if rl.ResetPasswordAllowed {
+			p.ResetURL = h.resetURL(r, rl, id, st)
+		}
+		if rl.RegistrationAllowed {
+			p.RegisterURL = h.registerURL(r, rl, id, st)
+		}
+		if st.Flow.UserID != "" {
+			p.RestartURL = h.loginActionURL(r, rl, "restart", id, st)
+		}
+		p.TryAnotherWay = authflow.HasOtherAlternative(fc.Model, st.Flow.Current)
+	})
+}
+
+// renderChallenge renders a page of a flow (the browser, registration or
+// reset-credentials flow): its message, what base adds, then what only
+// the page shows.
+func (h *Handler) renderChallenge(w http.ResponseWriter, r *http.Request, rl realm.Realm, id string, st loginState, pg *authflow.Page, base func(*ui.Page)) error {
 	p := h.page(r, &rl, pg.Title, st.Req.UILocales)
 	p.Action, p.CSRF, p.Username = h.actionURL(r, rl, id, st), st.CSRF, pg.Username
-	p.UsernameLabel = "username"
-	if rl.LoginWithEmailAllowed {
-		p.UsernameLabel = "usernameOrEmail"
-	}
-	p.ShowRememberMe, p.RememberMe = rl.RememberMe, fc.Note(authflow.NoteRememberMe) == "true"
 	switch {
 	case pg.Error != "":
 		p.Message, p.FieldError = &ui.Message{Type: "error", Text: p.T(pg.Error, pg.ErrorArgs...)}, pg.FieldError
 	case pg.Info != "":
 		p.Message = &ui.Message{Type: "info", Text: p.T(pg.Info)}
+	case st.Flash != nil:
+		p.Message = st.Flash
 	}
-	if st.Flow.UserID != "" {
-		p.RestartURL = h.loginActionURL(r, rl, "restart", id, st)
+	if base != nil {
+		base(&p)
 	}
-	p.TryAnotherWay = authflow.HasOtherAlternative(fc.Model, st.Flow.Current)
 	if pg.Fill != nil {
 		pg.Fill(&p)
 	}
@@ -196,6 +236,9 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) error {
 	rl, p, id, st, c, err := h.loginRequest(w, r, true)
 	if err != nil {
 		return err
+	}
+	if st.Step == stepResetPassword || st.Step == stepRegister {
+		st.Step = stepLogin // the browser went back to the login form
 	}
 	if st.Step != stepLogin {
 		// A form posted again after it succeeded (the back button): show

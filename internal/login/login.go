@@ -10,6 +10,7 @@ package login
 
 import (
 	"errors"
+	"github.com/gatehouse-iam/gatehouse/internal/mail"
 	"github.com/gatehouse-iam/gatehouse/internal/sso"
 	"log/slog"
 	"net/http"
@@ -42,6 +43,9 @@ type Handler struct {
 	Outbound *outbound.Client
 	// UI renders the pages; nil means the embedded theme.
 	UI *ui.UI
+	// Mail sends the action links (password reset, email verification);
+	// nil sends with the defaults.
+	Mail *mail.Mailer
 }
 
 // Register lists the routes this package serves. POST .../logout belongs to
@@ -56,6 +60,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+a+"required-action", h.handle(h.requiredAction))
 	mux.Handle("POST "+a+"consent", h.handle(h.consent))
 	mux.Handle("GET "+a+"{action}", h.handle(h.showStep))
+	mux.Handle("GET "+a+"action-token", h.handle(h.actionToken))
+	mux.Handle("POST "+a+"action-token", h.handle(h.actionToken))
+	mux.Handle("GET "+a+"reset-credentials", h.handle(h.resetCredentials))
+	mux.Handle("POST "+a+"reset-credentials", h.handle(h.resetCredentials))
+	mux.Handle("GET "+a+"registration", h.handle(h.register))
+	mux.Handle("POST "+a+"registration", h.handle(h.register))
 	mux.Handle("GET "+p+"logout", h.handle(h.logout))
 	mux.Handle("POST "+p+"logout/logout-confirm", h.handle(h.logoutConfirm))
 	mux.Handle("GET "+p+"login-status-iframe.html", h.handle(h.loginStatusIframe))

@@ -260,6 +260,7 @@ func (h *Handler) requiredAction(w http.ResponseWriter, r *http.Request) error {
 	if run.Initiated {
 		st.AIA.Status = "success"
 	}
+	h.emailActionDone(r, rl, c, &st, u)
 	if u, err = h.loginUser(r, rl, st); err != nil {
 		return err
 	}

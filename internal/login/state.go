@@ -7,9 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gatehouse-iam/gatehouse/internal/authflow"
+	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"net/http"
 
-	"github.com/gatehouse-iam/gatehouse/internal/authflow"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -23,6 +24,8 @@ const (
 	stepUpdatePassword = "update_password"
 	stepConsent        = "consent"
 	stepLogoutConfirm  = "logout_confirm"
+	stepResetPassword  = "reset_credentials" // "forgot password": who?
+	stepRegister       = "registration"
 )
 
 // stepAction is the login-actions path segment each step posts to (Keycloak's).
@@ -30,6 +33,8 @@ var stepAction = map[string]string{
 	stepLogin:          "authenticate",
 	stepRequiredAction: "required-action",
 	stepConsent:        "consent",
+	stepResetPassword:  "reset-credentials",
+	stepRegister:       "registration",
 }
 
 // authRequest is a validated authorization request.
@@ -108,6 +113,32 @@ type loginState struct {
 	// WebAuthn is the registration ceremony in progress on a
 	// webauthn-register page (its challenge); it answers once.
 	WebAuthn string `json:"webauthn,omitempty"`
+
+	// Email is set when the login came from a link in an email (an action
+	// token) rather than from the login form.
+	Email *emailLink `json:"email,omitempty"`
+	// Reset is the login's progress through the reset-credentials flow
+	// ("forgot password"), nil outside it.
+	Reset *authflow.State `json:"reset,omitempty"`
+	// Register is the login's progress through the registration flow,
+	// nil outside it.
+	Register *authflow.State `json:"register,omitempty"`
+	// Flash is a message the next page of the flow shows once (never
+	// stored).
+	Flash *ui.Message `json:"-"`
+	// VerifySent: the verify-email page has mailed its link in this login.
+	VerifySent bool `json:"verify_sent,omitempty"`
+}
+
+// emailLink is what an action token asked of a login: its type, the
+// required actions still to perform, where the browser goes when they are
+// done. Standalone is a link opened outside any login: it ends on a page of
+// its own rather than at the client.
+type emailLink struct {
+	Type        string   `json:"type"`
+	Actions     []string `json:"actions,omitempty"`
+	RedirectURI string   `json:"redirect_uri,omitempty"`
+	Standalone  bool     `json:"standalone,omitempty"`
 }
 
 // randomToken returns n random bytes, base64url: session codes, tab ids,
@@ -205,6 +236,12 @@ func (h *Handler) actionURL(r *http.Request, rl realm.Realm, id string, st login
 	u := h.loginActionURL(r, rl, stepAction[st.Step], id, st)
 	if st.Step == stepLogin && st.Flow != nil && st.Flow.Current != "" {
 		u += "&execution=" + urlQueryEscape(st.Flow.Current)
+	}
+	if st.Step == stepResetPassword && st.Reset != nil && st.Reset.Current != "" {
+		u += "&execution=" + urlQueryEscape(st.Reset.Current)
+	}
+	if st.Step == stepRegister && st.Register != nil && st.Register.Current != "" {
+		u += "&execution=" + urlQueryEscape(st.Register.Current)
 	}
 	return u
 }

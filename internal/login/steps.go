@@ -19,6 +19,13 @@ const actionUpdatePassword = authn.ActionUpdatePassword
 // actions, then consent, then the code. id is the login in progress ("" when
 // an SSO session made a stored one unnecessary so far).
 func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState, u user.User) error {
+	if st.Email != nil {
+		done, err := h.emailStep(w, r, rl, c, id, &st, u)
+		if done {
+			return err
+		}
+		st.Email = nil
+	}
 	if shown, err := h.requiredActions(w, r, rl, c, id, &st, &u); shown || err != nil {
 		return err
 	}
@@ -77,6 +84,10 @@ func (h *Handler) showStepPage(w http.ResponseWriter, r *http.Request, rl realm.
 		}
 		st.Skipped = append(st.Skipped, st.Action)
 		return h.proceed(w, r, rl, c, id, st, u)
+	case stepResetPassword:
+		return h.showSideFlowPage(w, r, rl, c, id, st, resetFlow)
+	case stepRegister:
+		return h.showSideFlowPage(w, r, rl, c, id, st, registrationFlow)
 	case stepConsent:
 		scopes, err := h.consentScopes(r.Context(), rl, c, u.ID, st.Req)
 		if err != nil {
@@ -173,8 +184,15 @@ func (h *Handler) showStep(w http.ResponseWriter, r *http.Request) error {
 	if st.Logout != nil {
 		return h.showLogoutConfirm(w, r, rl, id, st)
 	}
+	// "Back to login" from the forgot-password or registration page.
+	if r.PathValue("action") == stepAction[stepLogin] && (st.Step == stepResetPassword || st.Step == stepRegister) {
+		st.Step = stepLogin
+		if _, err := h.saveState(r, rl, id, st); err != nil {
+			return err
+		}
+	}
 	var u user.User
-	if st.Step != stepLogin {
+	if st.Step != stepLogin && st.Step != stepResetPassword && st.Step != stepRegister {
 		if u, err = h.loginUser(r, rl, st); err != nil {
 			return err
 		}

@@ -147,7 +147,9 @@ func (a *attackEnv) serve(db *store.DB) *httptest.Server {
 	mux := http.NewServeMux()
 	h := &gateoidc.Handler{Store: db, Log: log, Now: a.clock.Now}
 	h.Register(mux)
-	srv := httptest.NewServer(web.LogRequests(log, time.Now, mux))
+	access := web.NewAccessLog(log, time.Now)
+	a.t.Cleanup(access.Close) // after srv.Close: the lines are written before the log is checked
+	srv := httptest.NewServer(access.Handler(mux))
 	a.t.Cleanup(srv.Close)
 	return srv
 }

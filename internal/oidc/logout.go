@@ -37,7 +37,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 		return h.logoutFailed(r, rl, err)
 	}
 	h.cors(w, r, c)
-	rt, err := h.verifyRefreshToken(r.Context(), r, rl, raw)
+	rt, _, err := h.verifyRefreshToken(r.Context(), r, rl, raw)
 	if err != nil {
 		h.logoutEvent(r, rl, c, rt, "invalid_token")
 		return err

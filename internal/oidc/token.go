@@ -227,7 +227,7 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	if raw == "" {
 		return tokenResponse{}, badRequest("invalid_request", "No refresh token") // Keycloak's wording
 	}
-	rt, err := h.verifyRefreshToken(ctx, r, rl, raw)
+	rt, ks, err := h.verifyRefreshToken(ctx, r, rl, raw)
 	if err != nil {
 		return tokenResponse{}, err
 	}
@@ -291,14 +291,22 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	// that records the use (session.DecideRefresh).
 	use := session.RefreshUse{Jti: rt.Jti, Iat: rt.Iat}
 	use.RotatedFrom, use.HasLineage = rt.Raw[grant.ClaimRotatedFrom].(string)
+	// The use and the session's new idle start are one write, so SQLite's
+	// write lock is taken once per refresh.
 	var refused session.RefreshDecision
-	_, err = h.Store.UpdateClientSession(ctx, cs.ID, func(old session.ClientSession) (session.ClientSession, error) {
-		d := session.DecideRefresh(rl, old, use, now)
-		if d.Verdict != session.RefreshAccept {
-			refused = d
-			return old, errRefreshRefused
+	err = h.Store.InTx(ctx, func(tx *store.DB) error {
+		_, err := tx.UpdateClientSession(ctx, cs.ID, func(old session.ClientSession) (session.ClientSession, error) {
+			d := session.DecideRefresh(rl, old, use, now)
+			if d.Verdict != session.RefreshAccept {
+				refused = d
+				return old, errRefreshRefused
+			}
+			return d.Session, nil
+		})
+		if err != nil {
+			return err
 		}
-		return d.Session, nil
+		return tx.TouchUserSession(ctx, us.ID, now)
 	})
 	switch {
 	case errors.Is(err, errRefreshRefused):
@@ -315,12 +323,9 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	case err != nil:
 		return tokenResponse{}, err
 	}
-	if err := h.Store.TouchUserSession(ctx, us.ID, now); err != nil {
-		return tokenResponse{}, err
-	}
 	us.LastRefresh = max(us.LastRefresh, now)
 	return h.issueTokens(ctx, r, issued{realm: rl, client: c, user: u, us: us, cs: cs, scopes: scopes,
-		refresh: true, acr: sessionACR(cs), nonce: cs.Nonce, rotatedFrom: rt.Jti})
+		refresh: true, acr: sessionACR(cs), nonce: cs.Nonce, rotatedFrom: rt.Jti, keys: ks})
 }
 
 // sessionUser loads the user of a session a grant redeems, who must still
@@ -340,24 +345,25 @@ func (h *Handler) sessionUser(ctx context.Context, rl realm.Realm, us session.Us
 var errRefreshRefused = errors.New("refresh token refused by rotation")
 
 // verifyRefreshToken checks a refresh or offline token's signature (HS512,
-// the realm's HMAC key, nothing else), type and issuer.
-func (h *Handler) verifyRefreshToken(ctx context.Context, r *http.Request, rl realm.Realm, raw string) (token.Parsed, error) {
+// the realm's HMAC key, nothing else), type and issuer. It returns the
+// realm's keys too, which the grant signs with.
+func (h *Handler) verifyRefreshToken(ctx context.Context, r *http.Request, rl realm.Realm, raw string) (token.Parsed, []keys.Key, error) {
 	ks, err := h.Store.ListKeys(ctx, rl.ID)
 	if err != nil {
-		return token.Parsed{}, err
+		return token.Parsed{}, nil, err
 	}
 	claims, err := token.Verify(raw, ks, keys.HS512)
 	if err != nil {
-		return token.Parsed{}, invalidGrant("Invalid refresh token")
+		return token.Parsed{}, nil, invalidGrant("Invalid refresh token")
 	}
 	p, err := token.Parse(claims)
 	if err != nil || (p.Typ != "Refresh" && p.Typ != "Offline") {
-		return token.Parsed{}, invalidGrant("Invalid refresh token")
+		return token.Parsed{}, nil, invalidGrant("Invalid refresh token")
 	}
 	if p.Iss != h.URLs.RealmURL(r, rl.Name) {
-		return token.Parsed{}, invalidGrant("Invalid token issuer. Expected '" + h.URLs.RealmURL(r, rl.Name) + "'")
+		return token.Parsed{}, nil, invalidGrant("Invalid token issuer. Expected '" + h.URLs.RealmURL(r, rl.Name) + "'")
 	}
-	return p, nil
+	return p, ks, nil
 }
 
 // clientIP is the caller's address as the connection shows it.

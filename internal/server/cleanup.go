@@ -37,6 +37,9 @@ func CleanupOnce(ctx context.Context, db *store.DB, log *slog.Logger, now time.T
 		}
 		return
 	}
+	if err := db.Optimize(ctx); err != nil && ctx.Err() == nil {
+		log.WarnContext(ctx, "planner statistics", "err", err)
+	}
 	if err := db.DeleteExpiredLogins(ctx, now.Unix()); err != nil && ctx.Err() == nil {
 		log.WarnContext(ctx, "login cleanup", "err", err)
 	}

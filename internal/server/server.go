@@ -1,6 +1,6 @@
 // Package server builds every HTTP handler onto one http.ServeMux, adds what
-// all responses share (security headers, a request body limit, request
-// logging, Keycloak's 404 and 405 bodies, health checks), and runs the HTTP
+// all responses share (security headers, a request body limit, the
+// optional access log, Keycloak's 404 and 405 bodies, health checks), and runs the HTTP
 // and HTTPS listeners until the process is told to stop.
 package server
 
@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/clientkeys"
 	"github.com/gatehouse-iam/gatehouse/internal/console"
 	"github.com/gatehouse-iam/gatehouse/internal/login"
+	"github.com/gatehouse-iam/gatehouse/internal/mail"
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/oidc"
 	"github.com/gatehouse-iam/gatehouse/internal/outbound"
@@ -42,6 +43,9 @@ type Options struct {
 	URLs web.URLs
 	// Metrics records every request; nil records nothing.
 	Metrics *metrics.Metrics
+	// AccessLog logs every request (--http-access-log-enabled); nil logs
+	// none, the default: a line per request is an option, as in Keycloak.
+	AccessLog *web.AccessLog
 	// Limits are the rate limits of the realm endpoints; the zero value
 	// turns them off (input limits always apply). See limits.go.
 	Limits Limits
@@ -52,6 +56,9 @@ type Options struct {
 	// logout); nil means outbound.New with its defaults, which reaches
 	// public addresses only.
 	Outbound *outbound.Client
+	// Mail sends the realms' mail (action links, test messages); nil means
+	// a sender with the default timeouts and the system's certificates.
+	Mail *mail.Sender
 }
 
 // Keycloak's bodies for a path no resource serves and for a method the
@@ -90,13 +97,18 @@ func New(o Options) http.Handler {
 		o.Store.OnSessionsEnded(backchannel.New(o.Store, o.Outbound, o.Log, o.Now, 0).SessionsEnded)
 	}
 
+	if o.Mail == nil {
+		o.Mail = &mail.Sender{Now: o.Now}
+	}
+	mailer := &mail.Mailer{Store: o.Store, Sender: o.Mail, Log: o.Log, Now: o.Now}
+
 	// app holds every endpoint that moves with the relative path.
 	app := http.NewServeMux()
 	// One key cache per node, fetching client key sets through Outbound.
 	ckeys := &clientkeys.Loader{Outbound: o.Outbound, Now: o.Now}
 	(&oidc.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Keys: ckeys}).Register(app)
-	(&admin.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
-	(&login.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Keys: ckeys, Outbound: o.Outbound}).Register(app)
+	(&admin.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Mail: mailer}).Register(app)
+	(&login.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Keys: ckeys, Outbound: o.Outbound, Mail: mailer}).Register(app)
 	(&account.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Next: unmatched(app)}).Register(app)
 	app.Handle("GET /resources/", ui.Assets())
 	app.Handle("/", &console.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, API: app, Next: unmatched(app)})
@@ -110,7 +122,7 @@ func New(o Options) http.Handler {
 	rel := strings.TrimSuffix(o.URLs.RelativePath, "/")
 	if rel == "" {
 		root.Handle("/", front)
-		return o.Metrics.Instrument(o.Now, web.LogRequests(o.Log, o.Now, secure(root)))
+		return o.Metrics.Instrument(o.Now, accessLog(o.AccessLog, secure(root)))
 	}
 	// Keycloak 26 sends a browser that opens the bare host to the relative
 	// path instead of answering 404.
@@ -119,7 +131,7 @@ func New(o Options) http.Handler {
 	// The prefix is matched by hand rather than registered as a pattern:
 	// a relative path is operator text and may hold pattern syntax ("{").
 	under := stripPrefix(rel, front)
-	return o.Metrics.Instrument(o.Now, web.LogRequests(o.Log, o.Now, secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return o.Metrics.Instrument(o.Now, accessLog(o.AccessLog, secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.URL.Path, rel+"/"):
 			under.ServeHTTP(w, r)
@@ -131,11 +143,26 @@ func New(o Options) http.Handler {
 	}))))
 }
 
+// accessLog wraps next in the access log when there is one.
+func accessLog(a *web.AccessLog, next http.Handler) http.Handler {
+	if a == nil {
+		return next
+	}
+	return a.Handler(next)
+}
+
 // withBase records the request's base URL in its context, for work that
 // outlives the request and needs the realm's issuer (back-channel logout).
+// Protocol requests also get a configuration view: their reads of realms,
+// clients, scopes, keys and flows come from the node's cache, checked
+// against the database's configuration version once per request.
 func withBase(u web.URLs, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r2 := r.WithContext(backchannel.WithBase(r.Context(), u.Base(r)))
+		ctx := backchannel.WithBase(r.Context(), u.Base(r))
+		if cachedConfigPath(r.URL.Path) {
+			ctx = store.WithConfigView(ctx)
+		}
+		r2 := r.WithContext(ctx)
 		next.ServeHTTP(w, r2)
 		// The request log reads the matched route and realm from r.
 		r.Pattern = r2.Pattern
@@ -143,6 +170,26 @@ func withBase(u web.URLs, next http.Handler) http.Handler {
 			r.SetPathValue("realm", v)
 		}
 	})
+}
+
+// cachedConfigPath reports whether a request (its path below the relative
+// path) reads configuration through the node's cache: the realm document,
+// discovery, the OIDC protocol endpoints, the login pages and the device
+// page, whose handlers only read configuration. The admin, account and
+// client registration APIs read the database directly: they edit what
+// they read.
+func cachedConfigPath(p string) bool {
+	rest, ok := strings.CutPrefix(p, "/realms/")
+	if !ok {
+		return false
+	}
+	_, rest, _ = strings.Cut(rest, "/")
+	for _, prefix := range []string{"protocol/", "login-actions/", ".well-known/", "device"} {
+		if strings.HasPrefix(rest, prefix) {
+			return true
+		}
+	}
+	return rest == ""
 }
 
 // secure adds what every response carries and every request is held to.

@@ -36,23 +36,33 @@ type UserQuery struct {
 // SearchUsers returns a page of the realm's users matching q, ordered by
 // username. max < 0 means no limit.
 func (s *DB) SearchUsers(ctx context.Context, realmID string, q UserQuery, first, max int) ([]user.User, error) {
+	ctx = cancellable(ctx) // a scan: an abandoned search stops
 	if max < 0 {
 		max = math.MaxInt32
 	}
 	if max == 0 {
 		return nil, nil
 	}
-	where, args := q.where(realmID)
+	where, args := q.where(realmID, s.dialect)
+	// Usernames are stored in lower case, so lower(username) orders them
+	// the same; but no index gives that order, so a planner answers a
+	// search from the search indexes and sorts what matched, rather than
+	// walking the realm's usernames in order and filtering until the page
+	// is full, which reads every user when the matches are few.
+	order := "username"
+	if len(strings.Fields(q.Search)) > 0 {
+		order = "lower(username)"
+	}
 	if len(q.Attributes) == 0 {
 		args = append(args, max, first)
 		return s.users(ctx, `SELECT `+userCols+` FROM users WHERE `+where+
-			` ORDER BY username LIMIT $`+strconv.Itoa(len(args)-1)+` OFFSET $`+strconv.Itoa(len(args)), args...)
+			` ORDER BY `+order+` LIMIT $`+strconv.Itoa(len(args)-1)+` OFFSET $`+strconv.Itoa(len(args)), args...)
 	}
 	// Attributes live in one JSON column, which the two dialects query
 	// differently; the other conditions narrow the rows in SQL and the
 	// attributes are matched here, paging included.
 	var out []user.User
-	err := s.eachUser(ctx, `SELECT `+userCols+` FROM users WHERE `+where+` ORDER BY username`, args, func(u user.User) bool {
+	err := s.eachUser(ctx, `SELECT `+userCols+` FROM users WHERE `+where+` ORDER BY `+order, args, func(u user.User) bool {
 		if !q.attributesMatch(u) {
 			return true
 		}
@@ -68,7 +78,8 @@ func (s *DB) SearchUsers(ctx context.Context, realmID string, q UserQuery, first
 
 // CountUsersMatching returns how many of the realm's users match q.
 func (s *DB) CountUsersMatching(ctx context.Context, realmID string, q UserQuery) (int, error) {
-	where, args := q.where(realmID)
+	ctx = cancellable(ctx)
+	where, args := q.where(realmID, s.dialect)
 	if len(q.Attributes) == 0 {
 		var n int
 		err := s.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE `+where, args...).Scan(&n)
@@ -137,8 +148,17 @@ func (s *DB) UsersWithCredentialType(ctx context.Context, userIDs []string, typ 
 	return out, nil
 }
 
-// where builds the SQL conditions of q (all but the attributes).
-func (q UserQuery) where(realmID string) (string, []any) {
+// where builds the SQL conditions of q. Attributes are narrowed down here
+// through user_attributes when they must equal a value; the caller checks
+// them in full on each user (attributesMatch).
+//
+// Usernames and emails are stored in lower case, so they are compared as
+// they are, which lets the (realm_id, username) and (realm_id, email)
+// indexes answer. A prefix LIKE uses an index on PostgreSQL when it is on
+// the very expression compared (text_pattern_ops); SQLite's LIKE ignores
+// ASCII case, exactly what its lower() folds, so there the name columns
+// are compared as they are, against the indexes that ignore case.
+func (q UserQuery) where(realmID string, d Dialect) (string, []any) {
 	conds := []string{"realm_id = $1"}
 	args := []any{realmID}
 	arg := func(v any) string {
@@ -160,8 +180,12 @@ func (q UserQuery) where(realmID string) (string, []any) {
 			pattern += "%"
 		}
 		p := arg(pattern)
+		first, last := "lower(first_name)", "lower(last_name)"
+		if d == SQLite {
+			first, last = "first_name", "last_name"
+		}
 		conds = append(conds, "(username LIKE "+p+likeEscape+" OR email LIKE "+p+likeEscape+
-			" OR lower(first_name) LIKE "+p+likeEscape+" OR lower(last_name) LIKE "+p+likeEscape+")")
+			" OR "+first+" LIKE "+p+likeEscape+" OR "+last+" LIKE "+p+likeEscape+")")
 	}
 	exact := q.Exact != nil && *q.Exact
 	for _, f := range []struct {
@@ -172,8 +196,12 @@ func (q UserQuery) where(realmID string) (string, []any) {
 			continue
 		}
 		v := strings.ToLower(*f.val)
+		col := "lower(" + f.col + ")"
+		if f.col == "username" || f.col == "email" {
+			col = f.col
+		}
 		if exact {
-			conds = append(conds, "lower("+f.col+") = "+arg(v))
+			conds = append(conds, col+" = "+arg(v))
 		} else {
 			conds = append(conds, "lower("+f.col+") LIKE "+arg("%"+escapeLike(v)+"%")+likeEscape)
 		}
@@ -183,6 +211,12 @@ func (q UserQuery) where(realmID string) (string, []any) {
 	}
 	if q.EmailVerified != nil {
 		conds = append(conds, "email_verified = "+arg(*q.EmailVerified))
+	}
+	if q.Exact == nil || *q.Exact {
+		for name, want := range q.Attributes {
+			conds = append(conds, "id IN (SELECT user_id FROM user_attributes WHERE realm_id = $1 AND name = "+
+				arg(name)+" AND value = "+arg(attributeKey(want))+")")
+		}
 	}
 	return strings.Join(conds, " AND "), args
 }

@@ -10,6 +10,12 @@ import (
 // GetAuthConfig returns the realm's authentication model; a realm that has
 // never stored one has the built-in model, flow.Defaults.
 func (s *DB) GetAuthConfig(ctx context.Context, realmID string) (flow.Config, error) {
+	return cached(ctx, s, func(sn *snapshot) *memo[string, flow.Config] { return &sn.authConfig }, realmID, func() (flow.Config, error) {
+		return s.getAuthConfig(ctx, realmID)
+	})
+}
+
+func (s *DB) getAuthConfig(ctx context.Context, realmID string) (flow.Config, error) {
 	var doc string
 	err := s.queryRow(ctx, `SELECT document FROM auth_config WHERE realm_id = $1`, realmID).Scan(&doc)
 	if err := mapErr(err); errors.Is(err, ErrNotFound) {

@@ -102,12 +102,16 @@ func (s *DB) CreateClient(ctx context.Context, c client.Client) error {
 
 // GetClient loads a client by its internal id.
 func (s *DB) GetClient(ctx context.Context, realmID, id string) (client.Client, error) {
-	return scanClient(s.queryRow(ctx, `SELECT `+clientCols+` FROM clients WHERE realm_id = $1 AND id = $2`, realmID, id))
+	return cached(ctx, s, func(sn *snapshot) *memo[[2]string, client.Client] { return &sn.clientByID }, [2]string{realmID, id}, func() (client.Client, error) {
+		return scanClient(s.queryRow(ctx, `SELECT `+clientCols+` FROM clients WHERE realm_id = $1 AND id = $2`, realmID, id))
+	})
 }
 
 // GetClientByClientID loads a client by its clientId, as OAuth requests name it.
 func (s *DB) GetClientByClientID(ctx context.Context, realmID, clientID string) (client.Client, error) {
-	return scanClient(s.queryRow(ctx, `SELECT `+clientCols+` FROM clients WHERE realm_id = $1 AND client_id = $2`, realmID, clientID))
+	return cached(ctx, s, func(sn *snapshot) *memo[[2]string, client.Client] { return &sn.clientByCID }, [2]string{realmID, clientID}, func() (client.Client, error) {
+		return scanClient(s.queryRow(ctx, `SELECT `+clientCols+` FROM clients WHERE realm_id = $1 AND client_id = $2`, realmID, clientID))
+	})
 }
 
 // ListClients returns the realm's clients ordered by clientId.

@@ -67,6 +67,12 @@ type LinkedScope struct {
 // ClientScopesOf returns the scopes linked to a client with their mappers,
 // in scope-name order, in one query.
 func (s *DB) ClientScopesOf(ctx context.Context, realmID, clientID string) ([]LinkedScope, error) {
+	return cached(ctx, s, func(sn *snapshot) *memo[[2]string, []LinkedScope] { return &sn.scopesOf }, [2]string{realmID, clientID}, func() ([]LinkedScope, error) {
+		return s.clientScopesOf(ctx, realmID, clientID)
+	})
+}
+
+func (s *DB) clientScopesOf(ctx context.Context, realmID, clientID string) ([]LinkedScope, error) {
 	rows, err := s.query(ctx, `SELECT c.id, c.realm_id, c.name, c.data, l.is_default,
 		EXISTS (SELECT 1 FROM scope_role_scopes m WHERE m.scope_id = c.id)
 		FROM client_scope_links l JOIN client_scopes c ON c.id = l.scope_id

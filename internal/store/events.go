@@ -52,6 +52,7 @@ type EventQuery struct {
 
 // ListEvents returns a page of the realm's login events matching q.
 func (s *DB) ListEvents(ctx context.Context, realmID string, q EventQuery) ([]events.Event, error) {
+	ctx = cancellable(ctx) // a scan: an abandoned search stops
 	w := newWhere(realmID)
 	w.in("type", q.Types)
 	w.eq("client_id", q.ClientID)
@@ -101,6 +102,7 @@ type AdminEventQuery struct {
 
 // ListAdminEvents returns a page of the realm's admin events matching q.
 func (s *DB) ListAdminEvents(ctx context.Context, realmID string, q AdminEventQuery) ([]events.AdminEvent, error) {
+	ctx = cancellable(ctx)
 	w := newWhere(realmID)
 	w.in("operation_type", q.OperationTypes)
 	w.in("resource_type", q.ResourceTypes)

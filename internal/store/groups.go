@@ -154,8 +154,20 @@ func (s *DB) ListGroupRoles(ctx context.Context, groupID string) ([]role.Role, e
 
 // AddGroupMember puts a user in a group; joining twice is not an error.
 func (s *DB) AddGroupMember(ctx context.Context, groupID, userID string) error {
-	_, err := s.exec(ctx, `INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, groupID, userID)
-	return err
+	return s.AddGroupMembers(ctx, GroupMember{GroupID: groupID, UserID: userID})
+}
+
+// GroupMember is one user's membership of one group.
+type GroupMember struct{ GroupID, UserID string }
+
+// AddGroupMembers adds memberships, in as few statements as the engines
+// allow (see CreateUsers); one that exists is kept.
+func (s *DB) AddGroupMembers(ctx context.Context, ms ...GroupMember) error {
+	rows := make([][]any, len(ms))
+	for i, m := range ms {
+		rows[i] = []any{m.GroupID, m.UserID}
+	}
+	return s.insertRows(ctx, `INSERT INTO group_members (group_id, user_id)`, ` ON CONFLICT DO NOTHING`, rows)
 }
 
 // RemoveGroupMember takes a user out of a group; not a member is ErrNotFound.

@@ -40,6 +40,12 @@ func (s *DB) ReplaceKey(ctx context.Context, k keys.Key) error {
 
 // ListKeys returns every key of a realm, highest priority first.
 func (s *DB) ListKeys(ctx context.Context, realmID string) ([]keys.Key, error) {
+	return cached(ctx, s, func(sn *snapshot) *memo[string, []keys.Key] { return &sn.keys }, realmID, func() ([]keys.Key, error) {
+		return s.listKeys(ctx, realmID)
+	})
+}
+
+func (s *DB) listKeys(ctx context.Context, realmID string) ([]keys.Key, error) {
 	rows, err := s.query(ctx, `SELECT `+keyCols+` FROM realm_keys WHERE realm_id = $1 ORDER BY priority DESC, created_at DESC, id`, realmID)
 	if err != nil {
 		return nil, err

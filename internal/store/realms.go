@@ -38,12 +38,16 @@ func (s *DB) CreateRealm(ctx context.Context, r realm.Realm) error {
 
 // GetRealm loads a realm by id.
 func (s *DB) GetRealm(ctx context.Context, id string) (realm.Realm, error) {
-	return scanRealm(s.queryRow(ctx, `SELECT `+realmCols+` FROM realms WHERE id = $1`, id))
+	return cached(ctx, s, func(sn *snapshot) *memo[string, realm.Realm] { return &sn.realmByID }, id, func() (realm.Realm, error) {
+		return scanRealm(s.queryRow(ctx, `SELECT `+realmCols+` FROM realms WHERE id = $1`, id))
+	})
 }
 
 // GetRealmByName loads a realm by its name, the {realm} of every URL.
 func (s *DB) GetRealmByName(ctx context.Context, name string) (realm.Realm, error) {
-	return scanRealm(s.queryRow(ctx, `SELECT `+realmCols+` FROM realms WHERE name = $1`, name))
+	return cached(ctx, s, func(sn *snapshot) *memo[string, realm.Realm] { return &sn.realmByName }, name, func() (realm.Realm, error) {
+		return scanRealm(s.queryRow(ctx, `SELECT `+realmCols+` FROM realms WHERE name = $1`, name))
+	})
 }
 
 // ListRealms returns every realm, by name.

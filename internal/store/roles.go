@@ -139,6 +139,12 @@ func (s *DB) ListComposites(ctx context.Context, parentID string) ([]role.Role, 
 // CompositeGraph returns every composite edge of the realm, parent id → child ids,
 // for role.Expand.
 func (s *DB) CompositeGraph(ctx context.Context, realmID string) (map[string][]string, error) {
+	return cached(ctx, s, func(sn *snapshot) *memo[string, map[string][]string] { return &sn.composites }, realmID, func() (map[string][]string, error) {
+		return s.compositeGraph(ctx, realmID)
+	})
+}
+
+func (s *DB) compositeGraph(ctx context.Context, realmID string) (map[string][]string, error) {
 	rows, err := s.query(ctx, `SELECT c.parent_id, c.child_id FROM role_composites c
 		JOIN roles r ON r.id = c.parent_id WHERE r.realm_id = $1 ORDER BY c.parent_id, c.child_id`, realmID)
 	if err != nil {

@@ -77,6 +77,12 @@ func (s *DB) RealmScopeMappings(ctx context.Context, realmID string) (clients, s
 // scope's id that scope's. An owner without mappings is absent. UNION makes
 // the recursion stop on composite cycles.
 func (s *DB) ScopeReach(ctx context.Context, realmID, clientID string, ownRoles bool) (map[string][]string, error) {
+	return cached(ctx, s, func(sn *snapshot) *memo[reachKey, map[string][]string] { return &sn.scopeReach }, reachKey{realmID, clientID, ownRoles}, func() (map[string][]string, error) {
+		return s.scopeReach(ctx, realmID, clientID, ownRoles)
+	})
+}
+
+func (s *DB) scopeReach(ctx context.Context, realmID, clientID string, ownRoles bool) (map[string][]string, error) {
 	own := ""
 	if ownRoles {
 		own = ` UNION SELECT CAST('' AS TEXT), id FROM roles WHERE realm_id = $2 AND client_id = $1`

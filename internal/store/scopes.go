@@ -60,6 +60,12 @@ func (s *DB) GetClientScopeByName(ctx context.Context, realmID, name string) (cl
 
 // ListClientScopes returns the realm's client scopes ordered by name.
 func (s *DB) ListClientScopes(ctx context.Context, realmID string) ([]client.Scope, error) {
+	return cached(ctx, s, func(sn *snapshot) *memo[string, []client.Scope] { return &sn.realmScopes }, realmID, func() ([]client.Scope, error) {
+		return s.listClientScopes(ctx, realmID)
+	})
+}
+
+func (s *DB) listClientScopes(ctx context.Context, realmID string) ([]client.Scope, error) {
 	rows, err := s.query(ctx, `SELECT `+scopeCols+` FROM client_scopes WHERE realm_id = $1 ORDER BY name`, realmID)
 	if err != nil {
 		return nil, err

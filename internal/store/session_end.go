@@ -87,7 +87,9 @@ func (s *DB) sessionsToEnd(ctx context.Context, where string, args ...any) ([]En
 // notifyEnded hands the sessions a committed transaction ended to the hook.
 func (s *DB) notifyEnded(ctx context.Context, ended []EndedSession) {
 	if len(ended) > 0 && s.hooks.sessionEnd != nil {
-		s.hooks.sessionEnd(context.WithoutCancel(ctx), ended)
+		// The hook's work outlives the request: it reads configuration
+		// fresh, not from the request's snapshot.
+		s.hooks.sessionEnd(WithoutConfigView(context.WithoutCancel(ctx)), ended)
 	}
 }
 

@@ -13,26 +13,40 @@ import (
 const userSessionCols = `id, realm_id, user_id, offline, started, last_refresh, remember_me, ip_address, auth_method, auth_time, notes`
 
 func scanUserSession(sc interface{ Scan(...any) error }) (session.UserSession, error) {
-	var (
-		s     session.UserSession
-		notes string
-	)
-	if err := sc.Scan(&s.ID, &s.RealmID, &s.UserID, &s.Offline, &s.Started, &s.LastRefresh, &s.RememberMe,
-		&s.IPAddress, &s.AuthMethod, &s.AuthTime, &notes); err != nil {
-		return session.UserSession{}, mapErr(err)
+	var s session.UserSession
+	if err := scanInto(sc, userSessionPlan(&s)); err != nil {
+		return session.UserSession{}, err
 	}
-	return s, fromJSON(notes, &s.Notes)
+	return s, nil
+}
+
+// userSessionPlan reads the columns of userSessionCols into s.
+func userSessionPlan(s *session.UserSession) scanPlan {
+	var notes string
+	return scanPlan{
+		dest: []any{&s.ID, &s.RealmID, &s.UserID, &s.Offline, &s.Started, &s.LastRefresh, &s.RememberMe,
+			&s.IPAddress, &s.AuthMethod, &s.AuthTime, &notes},
+		finish: func() error { return fromJSON(notes, &s.Notes) },
+	}
 }
 
 // CreateUserSession stores a new user session (SSO or offline).
 func (s *DB) CreateUserSession(ctx context.Context, us session.UserSession) error {
-	if us.Notes == nil {
-		us.Notes = map[string]string{}
+	return s.CreateUserSessions(ctx, us)
+}
+
+// CreateUserSessions stores new user sessions, in as few statements as the
+// engines allow (see CreateUsers).
+func (s *DB) CreateUserSessions(ctx context.Context, uss ...session.UserSession) error {
+	rows := make([][]any, len(uss))
+	for i, us := range uss {
+		if us.Notes == nil {
+			us.Notes = map[string]string{}
+		}
+		rows[i] = []any{us.ID, us.RealmID, us.UserID, us.Offline, us.Started, us.LastRefresh, us.RememberMe,
+			us.IPAddress, us.AuthMethod, us.AuthTime, toJSON(us.Notes)}
 	}
-	_, err := s.exec(ctx, `INSERT INTO user_sessions (`+userSessionCols+`) VALUES (`+placeholders(1, 11)+`)`,
-		us.ID, us.RealmID, us.UserID, us.Offline, us.Started, us.LastRefresh, us.RememberMe,
-		us.IPAddress, us.AuthMethod, us.AuthTime, toJSON(us.Notes))
-	if err != nil {
+	if err := s.insertRows(ctx, `INSERT INTO user_sessions (`+userSessionCols+`)`, "", rows); err != nil {
 		return fmt.Errorf("create user session: %w", err)
 	}
 	return nil
@@ -83,27 +97,41 @@ func (s *DB) DeleteUserSessions(ctx context.Context, realmID, userID string, off
 const clientSessionCols = `id, user_session_id, client_id, offline, started, ts, current_refresh_token, refresh_use_count, scope, nonce, notes`
 
 func scanClientSession(sc interface{ Scan(...any) error }) (session.ClientSession, error) {
-	var (
-		c     session.ClientSession
-		notes string
-	)
-	if err := sc.Scan(&c.ID, &c.UserSessionID, &c.ClientID, &c.Offline, &c.Started, &c.Timestamp,
-		&c.CurrentRefreshToken, &c.RefreshUseCount, &c.Scope, &c.Nonce, &notes); err != nil {
-		return session.ClientSession{}, mapErr(err)
+	var c session.ClientSession
+	if err := scanInto(sc, clientSessionPlan(&c)); err != nil {
+		return session.ClientSession{}, err
 	}
-	return c, fromJSON(notes, &c.Notes)
+	return c, nil
+}
+
+// clientSessionPlan reads the columns of clientSessionCols into c.
+func clientSessionPlan(c *session.ClientSession) scanPlan {
+	var notes string
+	return scanPlan{
+		dest: []any{&c.ID, &c.UserSessionID, &c.ClientID, &c.Offline, &c.Started, &c.Timestamp,
+			&c.CurrentRefreshToken, &c.RefreshUseCount, &c.Scope, &c.Nonce, &notes},
+		finish: func() error { return fromJSON(notes, &c.Notes) },
+	}
 }
 
 // CreateClientSession stores a client's session inside a user session; a
 // client has at most one per user session (ErrConflict).
 func (s *DB) CreateClientSession(ctx context.Context, c session.ClientSession) error {
-	if c.Notes == nil {
-		c.Notes = map[string]string{}
+	return s.CreateClientSessions(ctx, c)
+}
+
+// CreateClientSessions stores client sessions, in as few statements as the
+// engines allow (see CreateUsers).
+func (s *DB) CreateClientSessions(ctx context.Context, cs ...session.ClientSession) error {
+	rows := make([][]any, len(cs))
+	for i, c := range cs {
+		if c.Notes == nil {
+			c.Notes = map[string]string{}
+		}
+		rows[i] = []any{c.ID, c.UserSessionID, c.ClientID, c.Offline, c.Started, c.Timestamp, c.CurrentRefreshToken,
+			c.RefreshUseCount, c.Scope, c.Nonce, toJSON(c.Notes)}
 	}
-	_, err := s.exec(ctx, `INSERT INTO client_sessions (`+clientSessionCols+`) VALUES (`+placeholders(1, 11)+`)`,
-		c.ID, c.UserSessionID, c.ClientID, c.Offline, c.Started, c.Timestamp, c.CurrentRefreshToken,
-		c.RefreshUseCount, c.Scope, c.Nonce, toJSON(c.Notes))
-	if err != nil {
+	if err := s.insertRows(ctx, `INSERT INTO client_sessions (`+clientSessionCols+`)`, "", rows); err != nil {
 		return fmt.Errorf("create client session: %w", err)
 	}
 	return nil

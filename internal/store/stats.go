@@ -11,6 +11,7 @@ import (
 // pointer, reports to the same place.
 type stats struct {
 	timer atomic.Pointer[func() (done func())]
+	trace atomic.Pointer[func(query string, args []any)]
 }
 
 // TimeQueries makes the store call start as each statement is sent and the
@@ -27,6 +28,19 @@ func (s *DB) TimeQueries(start func() (done func())) {
 		return
 	}
 	s.stats.timer.Store(&start)
+}
+
+// TraceStatements makes the store call fn with every statement it sends,
+// in the engine's own placeholders, and its arguments, before sending it:
+// what a test needs to ask the engine how it plans the statements a
+// request runs (Explain). fn must not keep args past the call's end
+// unless it copies the slice. A nil fn stops the tracing.
+func (s *DB) TraceStatements(fn func(query string, args []any)) {
+	if fn == nil {
+		s.stats.trace.Store(nil)
+		return
+	}
+	s.stats.trace.Store(&fn)
 }
 
 // startQuery begins timing one statement; the result must be called when it

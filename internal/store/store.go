@@ -59,13 +59,20 @@ type querier interface {
 type DB struct {
 	sql     *sql.DB
 	q       querier
+	tx      *sql.Tx // inside InTx, the transaction q is
 	dialect Dialect
 	inTx    bool
-	stats   *stats // shared with transactions; see stats.go
-	hooks   *hooks // shared with transactions; see session_end.go
+	run     *runner // SQLite's prepared statements and writer gate; see statements.go
+	stats   *stats  // shared with transactions; see stats.go
+	hooks   *hooks  // shared with transactions; see session_end.go
 	// ended collects, inside a transaction, the sessions it ended, told to
 	// the hook after commit.
 	ended *[]EndedSession
+	// configDirty is set, inside a transaction, once it writes a
+	// configuration table; see configversion.go.
+	configDirty *bool
+	cache       *configCache // shared with transactions; see configcache.go
+	dsn         string
 }
 
 // Open connects to the database, applies pending migrations and returns the
@@ -97,7 +104,11 @@ func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
 			"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)"+
 			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 		if err == nil {
+			// Every open connection stays open: a connection closed for
+			// being idle loses its prepared statements, and opening one
+			// runs the pragmas above again.
 			db.SetMaxOpenConns(8)
+			db.SetMaxIdleConns(8)
 		}
 	case Postgres:
 		db, err = sql.Open("pgx", dsn)
@@ -112,10 +123,17 @@ func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", dialect, err)
 	}
-	s := &DB{sql: db, q: db, dialect: dialect, stats: &stats{}, hooks: &hooks{}}
+	s := &DB{sql: db, q: db, dialect: dialect, stats: &stats{}, hooks: &hooks{}, cache: newConfigCache(), dsn: dsn}
+	if dialect == SQLite {
+		s.run = newRunner()
+	}
 	if err := s.migrate(ctx, dsn); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := s.Optimize(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("optimize: %w", err)
 	}
 	return s, nil
 }
@@ -202,8 +220,15 @@ func (s *DB) Ping(ctx context.Context) error {
 	return s.sql.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// Close releases the connections. SQLite checkpoints its WAL on close.
-func (s *DB) Close() error { return s.sql.Close() }
+// Close stops the configuration listener and releases the connections.
+// SQLite checkpoints its WAL on close.
+func (s *DB) Close() error {
+	s.cache.stopListening()
+	if s.run != nil {
+		s.run.close()
+	}
+	return s.sql.Close()
+}
 
 // InTx runs fn in one transaction: every write fn makes lands, or none does.
 // Nested calls join the outer transaction.
@@ -223,7 +248,27 @@ func (s *DB) InTx(ctx context.Context, fn func(tx *DB) error) error {
 }
 
 func (s *DB) runTx(ctx context.Context, fn func(tx *DB) error) (err error) {
-	tx, err := s.sql.BeginTx(ctx, nil)
+	// On SQLite the transaction holds the write lock from BEGIN, so it
+	// first queues for the writer gate; once begun, no statement of it is
+	// interrupted midway, and a ctx that ends fails the next statement,
+	// which rolls it back (statements.go explains both).
+	txCtx, err := s.stmtContext(ctx)
+	if err != nil {
+		return err
+	}
+	leave := func() {}
+	if s.run != nil {
+		if leave, err = s.run.enterWriter(ctx); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+	}
+	left := false
+	defer func() {
+		if !left {
+			leave()
+		}
+	}()
+	tx, err := s.sql.BeginTx(txCtx, nil)
 	if err != nil {
 		return mapErr(fmt.Errorf("begin: %w", err))
 	}
@@ -236,12 +281,27 @@ func (s *DB) runTx(ctx context.Context, fn func(tx *DB) error) (err error) {
 			tx.Rollback()
 		}
 	}()
-	txDB := &DB{sql: s.sql, q: tx, dialect: s.dialect, inTx: true, stats: s.stats, hooks: s.hooks, ended: new([]EndedSession)}
+	txDB := &DB{sql: s.sql, q: tx, tx: tx, dialect: s.dialect, inTx: true, run: s.run, stats: s.stats, hooks: s.hooks,
+		ended: new([]EndedSession), configDirty: new(bool), cache: s.cache, dsn: s.dsn}
 	if err = fn(txDB); err != nil {
 		return err
 	}
+	var version int64
+	if *txDB.configDirty {
+		if version, err = txDB.bumpConfigVersion(ctx); err != nil {
+			return err
+		}
+	}
 	if err = tx.Commit(); err != nil {
 		return mapErr(fmt.Errorf("commit: %w", err))
+	}
+	left = true
+	leave() // before the hook, which may write
+	if *txDB.configDirty {
+		// This node and this request see the write at once, without
+		// waiting for the next version read.
+		s.cache.changed(version)
+		unpinView(ctx)
 	}
 	s.notifyEnded(ctx, *txDB.ended)
 	return nil
@@ -255,21 +315,28 @@ func (s *DB) rebind(q string) string {
 	return strings.ReplaceAll(q, "$", "?")
 }
 
-func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	defer s.startQuery()()
-	r, err := s.q.ExecContext(ctx, s.rebind(q), args...)
-	return r, mapErr(err)
+// traced rebinds q for the engine and hands it to the statement trace, if any.
+func (s *DB) traced(q string, args []any) string {
+	q = s.rebind(q)
+	if s.stats != nil {
+		if fn := s.stats.trace.Load(); fn != nil {
+			(*fn)(q, args)
+		}
+	}
+	return q
 }
 
-func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	defer s.startQuery()()
-	r, err := s.q.QueryContext(ctx, s.rebind(q), args...)
-	return r, mapErr(err)
-}
-
-func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	defer s.startQuery()()
-	return s.q.QueryRowContext(ctx, s.rebind(q), args...)
+// mustMarkInTx marks a configuration write made through query or queryRow
+// (INSERT ... RETURNING). Their rows outlive the call, so the store cannot
+// wrap them in a transaction of its own: such a write must run inside InTx.
+func (s *DB) mustMarkInTx(q string) {
+	if !writesConfig(q) {
+		return
+	}
+	if !s.inTx {
+		panic("store: configuration write through query outside a transaction: " + q)
+	}
+	s.markConfigWrite()
 }
 
 // UnavailableError is a database that cannot be reached right now (down,

@@ -14,19 +14,27 @@ const userCols = `id, realm_id, username, email, first_name, last_name, enabled,
 	service_account_of, federation_link, not_before, attributes, required_actions`
 
 func scanUser(sc interface{ Scan(...any) error }) (user.User, error) {
-	var (
-		u              user.User
-		attrs, actions string
-	)
-	if err := sc.Scan(&u.ID, &u.RealmID, &u.Username, &u.Email, &u.FirstName, &u.LastName, &u.Enabled,
-		&u.EmailVerified, &u.CreatedTimestamp, &u.ServiceAccountClientID, &u.FederationLink, &u.NotBefore,
-		&attrs, &actions); err != nil {
-		return user.User{}, mapErr(err)
-	}
-	if err := fromJSON(attrs, &u.Attributes); err != nil {
+	var u user.User
+	if err := scanInto(sc, userPlan(&u)); err != nil {
 		return user.User{}, err
 	}
-	return u, fromJSON(actions, &u.RequiredActions)
+	return u, nil
+}
+
+// userPlan reads the columns of userCols into u.
+func userPlan(u *user.User) scanPlan {
+	var attrs, actions string
+	return scanPlan{
+		dest: []any{&u.ID, &u.RealmID, &u.Username, &u.Email, &u.FirstName, &u.LastName, &u.Enabled,
+			&u.EmailVerified, &u.CreatedTimestamp, &u.ServiceAccountClientID, &u.FederationLink, &u.NotBefore,
+			&attrs, &actions},
+		finish: func() error {
+			if err := fromJSON(attrs, &u.Attributes); err != nil {
+				return err
+			}
+			return fromJSON(actions, &u.RequiredActions)
+		},
+	}
 }
 
 func (s *DB) users(ctx context.Context, q string, args ...any) ([]user.User, error) {
@@ -58,10 +66,61 @@ func (s *DB) CreateUser(ctx context.Context, u user.User) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	if _, err := s.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (`+placeholders(1, 14)+`)`, userArgs(u)...); err != nil {
+	if err := s.CreateUsers(ctx, u); err != nil {
 		return fmt.Errorf("create user %q: %w", u.Username, err)
 	}
 	return nil
+}
+
+// CreateUsers stores new users, each checked as CreateUser checks one, in
+// as few statements as the engines allow. Run it inside InTx for all or
+// none: outside, each statement of a large batch commits on its own.
+func (s *DB) CreateUsers(ctx context.Context, us ...user.User) error {
+	rows := make([][]any, len(us))
+	var attrs [][]any
+	for i, u := range us {
+		u.Normalize()
+		if err := u.Validate(); err != nil {
+			return err
+		}
+		rows[i] = userArgs(u)
+		attrs = appendAttributeRows(attrs, u)
+	}
+	return s.InTx(ctx, func(tx *DB) error {
+		if err := tx.insertRows(ctx, `INSERT INTO users (`+userCols+`)`, "", rows); err != nil {
+			return err
+		}
+		return tx.insertRows(ctx, `INSERT INTO user_attributes (user_id, realm_id, name, value)`, "", attrs)
+	})
+}
+
+// attributeValueLen is how many characters of an attribute value
+// user_attributes keeps (its migration says why).
+const attributeValueLen = 255
+
+// attributeKey is the form of an attribute value that user_attributes
+// holds and the attribute search looks up: lower case, cut to
+// attributeValueLen characters.
+func attributeKey(v string) string {
+	v = strings.ToLower(v)
+	n := 0
+	for i := range v {
+		if n == attributeValueLen {
+			return v[:i]
+		}
+		n++
+	}
+	return v
+}
+
+// appendAttributeRows appends u's user_attributes rows to rows.
+func appendAttributeRows(rows [][]any, u user.User) [][]any {
+	for name, vs := range u.Attributes {
+		for _, v := range vs {
+			rows = append(rows, []any{u.ID, u.RealmID, name, attributeKey(v)})
+		}
+	}
+	return rows
 }
 
 // GetUser loads a user by id.
@@ -131,9 +190,15 @@ func (s *DB) UpdateUser(ctx context.Context, realmID, id string, edit func(*user
 		if err := u.Validate(); err != nil {
 			return err
 		}
-		return oneRow(tx.exec(ctx, `UPDATE users SET username = $3, email = $4, first_name = $5, last_name = $6,
+		if err := oneRow(tx.exec(ctx, `UPDATE users SET username = $3, email = $4, first_name = $5, last_name = $6,
 			enabled = $7, email_verified = $8, created_at = $9, service_account_of = $10, federation_link = $11,
-			not_before = $12, attributes = $13, required_actions = $14 WHERE id = $1 AND realm_id = $2`, userArgs(u)...))
+			not_before = $12, attributes = $13, required_actions = $14 WHERE id = $1 AND realm_id = $2`, userArgs(u)...)); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, `DELETE FROM user_attributes WHERE user_id = $1`, id); err != nil {
+			return err
+		}
+		return tx.insertRows(ctx, `INSERT INTO user_attributes (user_id, realm_id, name, value)`, "", appendAttributeRows(nil, u))
 	})
 }
 
@@ -144,10 +209,17 @@ func (s *DB) DeleteUser(ctx context.Context, realmID, id string) error {
 
 // CreateCredential stores a credential of a user.
 func (s *DB) CreateCredential(ctx context.Context, c user.Credential) error {
-	_, err := s.exec(ctx, `INSERT INTO credentials (id, user_id, type, user_label, created_at, secret_data, credential_data, priority)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		c.ID, c.UserID, c.Type, c.UserLabel, c.CreatedDate, c.SecretData, c.CredentialData, c.Priority)
-	return err
+	return s.CreateCredentials(ctx, c)
+}
+
+// CreateCredentials stores credentials, in as few statements as the
+// engines allow (see CreateUsers).
+func (s *DB) CreateCredentials(ctx context.Context, cs ...user.Credential) error {
+	rows := make([][]any, len(cs))
+	for i, c := range cs {
+		rows[i] = []any{c.ID, c.UserID, c.Type, c.UserLabel, c.CreatedDate, c.SecretData, c.CredentialData, c.Priority}
+	}
+	return s.insertRows(ctx, `INSERT INTO credentials (id, user_id, type, user_label, created_at, secret_data, credential_data, priority)`, "", rows)
 }
 
 // ListCredentials returns a user's credentials by priority.
@@ -194,14 +266,24 @@ func (s *DB) DeleteCredential(ctx context.Context, userID, id string) error {
 
 // AddUserRoles maps roles to a user directly; existing mappings are kept.
 func (s *DB) AddUserRoles(ctx context.Context, userID string, roleIDs ...string) error {
-	return s.InTx(ctx, func(tx *DB) error {
-		for _, r := range roleIDs {
-			if _, err := tx.exec(ctx, `INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, userID, r); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	ms := make([]UserRole, len(roleIDs))
+	for i, r := range roleIDs {
+		ms[i] = UserRole{UserID: userID, RoleID: r}
+	}
+	return s.MapUserRoles(ctx, ms...)
+}
+
+// UserRole is one role mapped directly to one user.
+type UserRole struct{ UserID, RoleID string }
+
+// MapUserRoles maps roles to users directly, in as few statements as the
+// engines allow (see CreateUsers); existing mappings are kept.
+func (s *DB) MapUserRoles(ctx context.Context, ms ...UserRole) error {
+	rows := make([][]any, len(ms))
+	for i, m := range ms {
+		rows[i] = []any{m.UserID, m.RoleID}
+	}
+	return s.insertRows(ctx, `INSERT INTO user_roles (user_id, role_id)`, ` ON CONFLICT DO NOTHING`, rows)
 }
 
 // RemoveUserRoles unmaps roles from a user.

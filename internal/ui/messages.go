@@ -329,6 +329,8 @@ var messagesEN = map[string]string{
 	"restartLoginTooltip":     "Restart login",
 	"doTryAnotherWay":         "Try Another Way",
 	"flowNotRunnableMessage":  "Login is not possible: {0}", // Gatehouse
+	"otp-reset-description":   "Which OTP configuration should be removed?",
+	"resetOtpMissingIdError":  "An OTP configuration must be selected.",
 }
 
 var messagesDE = map[string]string{

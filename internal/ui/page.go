@@ -37,6 +37,14 @@ type Page struct {
 	RestartURL    string
 	TryAnotherWay bool
 
+	// ResetURL and RegisterURL are the login page's "forgot password" and
+	// "register" links, shown when the realm allows them.
+	ResetURL    string
+	RegisterURL string
+	// ShowTerms adds the terms and conditions checkbox to the registration
+	// form (whose inputs are Fields).
+	ShowTerms bool
+
 	// UserCode is what the user typed on the device verification page.
 	UserCode string
 
@@ -123,6 +131,7 @@ type TOTPSetup struct {
 type Field struct {
 	Name, Label, Value, Type, Error string
 	Required, ReadOnly              bool
+	Autocomplete                    string // the browser's autofill hint
 }
 
 // Param is one name and value of a form.

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 )
 
 // HandlerFunc is an HTTP handler that reports failure by returning an error,
@@ -163,24 +162,6 @@ func (s *StatusWriter) Status() int {
 
 // Unwrap lets http.ResponseController reach Flush and deadlines.
 func (s *StatusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-// LogRequests logs one line per request: method, route pattern (never the
-// raw path or query, which can carry codes and tokens), status and latency.
-func LogRequests(log *slog.Logger, now func() time.Time, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := now()
-		sw := &StatusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		pattern := r.Pattern
-		if pattern == "" {
-			pattern = "unmatched"
-		}
-		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("route", pattern),
-			slog.Int("status", sw.Status()), slog.Duration("latency", now().Sub(start)),
-			slog.String("realm", r.PathValue("realm")))
-	})
-}
 
 // ClientIP is the caller's address as the connection shows it.
 func ClientIP(r *http.Request) string {

@@ -27,7 +27,7 @@ func TestF12NoSecretsInLogsOrTables(t *testing.T) {
 	forBackends(t, func(t *testing.T, kind store.Dialect) {
 		const adminPW, newPW = "Canary-admin-password-8Vw1", "Canary-new-password-5Rt4"
 		b := newBackend(t, kind, realmSettings{revokeRefreshToken: true})
-		debug := []string{"--log-level", "debug", "--bootstrap-admin-password", adminPW}
+		debug := []string{"--log-level", "debug", "--http-access-log-enabled", "true", "--bootstrap-admin-password", adminPW}
 		nodes := []*node{startNode(t, "a", b, debug...)}
 		if kind == store.Postgres {
 			nodes = append(nodes, startNode(t, "b", b, debug...))

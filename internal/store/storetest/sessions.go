@@ -26,6 +26,7 @@ func sessionTests() []struct {
 		{"offline revocation for one client leaves other clients and online sessions", testOfflineRevocation},
 		{"expired sessions are removed by their own timeouts", testExpiry},
 		{"revoked tokens are remembered until they expire", testRevokedTokens},
+		{"token state: revocation, sessions and user read together; any of them missing is not found", testTokenState},
 		{"single-use values: 20 concurrent spends give exactly one success, cleanup frees them after expiry", testConsumeOnce},
 		{"consents grow, and revoking the grant removes consent and offline sessions", testConsents},
 		{"logins in progress expire; 30 concurrent code redemptions: exactly one is fresh", testAuthSessionsAndCodes},
@@ -308,6 +309,49 @@ func testRevokedTokens(t *testing.T, db *store.DB) {
 	db.DeleteExpiredSessions(ctx(), f.r, 2001)
 	if ok, _ := db.IsTokenRevoked(ctx(), "jti-1"); ok {
 		t.Fatal("expired revocation record kept")
+	}
+}
+
+func testTokenState(t *testing.T, db *store.DB) {
+	f := mkSessionFixture(t, db)
+	us, css := mkSessions(t, db, f, false, 1000, f.c)
+	st, err := db.SessionTokenState(ctx(), f.r.ID, "jti-a", us.ID, f.c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Revoked || st.UserSession.ID != us.ID || st.UserSession.Notes["k"] != "v" || st.UserSession.IPAddress != "127.0.0.1" ||
+		st.ClientSession.ID != css[0].ID || st.ClientSession.Scope != "openid" || st.User.ID != f.u || st.User.Username != "sam" {
+		t.Fatalf("session token state: %+v", st)
+	}
+	if err := db.RevokeToken(ctx(), f.r.ID, "jti-a", 5000); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := db.SessionTokenState(ctx(), f.r.ID, "jti-a", us.ID, f.c.ID); err != nil || !st.Revoked {
+		t.Fatalf("revoked jti: %v %v", st.Revoked, err)
+	}
+	if st, err := db.SessionTokenState(ctx(), f.r.ID, "", us.ID, f.c.ID); err != nil || st.Revoked {
+		t.Fatalf("no jti to check: %v %v", st.Revoked, err)
+	}
+	if _, err := db.SessionTokenState(ctx(), f.r.ID, "", us.ID, f.c2.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("no client session for the client: %v", err)
+	}
+	if _, err := db.SessionTokenState(ctx(), f.r.ID, "", "no-such-session", f.c.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("no user session: %v", err)
+	}
+	other := mkRealm(t, db, "s-other")
+	if _, err := db.SessionTokenState(ctx(), other.ID, "", us.ID, f.c.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("session of another realm: %v", err)
+	}
+
+	st, err = db.UserTokenState(ctx(), f.r.ID, "jti-a", f.u)
+	if err != nil || !st.Revoked || st.User.Username != "sam" {
+		t.Fatalf("user token state: %+v %v", st, err)
+	}
+	if st, err := db.UserTokenState(ctx(), f.r.ID, "jti-b", f.u); err != nil || st.Revoked {
+		t.Fatalf("jti never revoked: %v %v", st.Revoked, err)
+	}
+	if _, err := db.UserTokenState(ctx(), other.ID, "", f.u); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("user of another realm: %v", err)
 	}
 }
 

@@ -1,0 +1,287 @@
+package login
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/events"
+	"github.com/gatehouse-iam/gatehouse/internal/mail"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/token"
+	"github.com/gatehouse-iam/gatehouse/internal/ui"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
+)
+
+// actionVerifyEmail is the required action an email link completes.
+const actionVerifyEmail = authn.ActionVerifyEmail
+
+// mailer is the handler's Mailer, or one sending with the defaults.
+func (h *Handler) mailer() *mail.Mailer {
+	if h.Mail != nil {
+		return h.Mail
+	}
+	return &mail.Mailer{Store: h.Store, Log: h.Log, Now: h.Now}
+}
+
+// actionToken serves /login-actions/action-token?key=…: the links of the
+// mail Gatehouse sends. The token (token.VerifyAction) names the user and
+// what the link allows; it is used once (store.ConsumeOnce, recorded until
+// it expires). A verify-email or execute-actions link first shows a page
+// to confirm on, so that a mail scanner fetching the link uses nothing; a
+// reset-credentials link, which the user has just asked for, goes straight
+// to the new-password page.
+func (h *Handler) actionToken(w http.ResponseWriter, r *http.Request) error {
+	rl, err := h.loadRealm(r)
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return errPage(http.StatusBadRequest, &rl, "invalidRequestMessage")
+	}
+	raw := r.Form.Get("key")
+	if raw == "" || len(raw) > 8192 {
+		return errPage(http.StatusBadRequest, &rl, "invalidRequestMessage")
+	}
+	ctx := r.Context()
+	ks, err := h.Store.ListKeys(ctx, rl.ID)
+	if err != nil {
+		return err
+	}
+	a, err := token.VerifyAction(raw, ks, h.URLs.RealmURL(r, rl.Name), h.now())
+	if errors.Is(err, token.ErrActionExpired) {
+		h.actionTokenFailed(r, rl, a, "expired_code")
+		return &pageError{Status: http.StatusBadRequest, Key: "expiredActionTokenNoSessionMessage", Realm: &rl, Err: err}
+	}
+	if err != nil {
+		return &pageError{Status: http.StatusBadRequest, Key: "invalidCodeMessage", Realm: &rl, Err: err}
+	}
+	u, err := h.Store.GetUser(ctx, rl.ID, a.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		h.actionTokenFailed(r, rl, a, "user_not_found")
+		return errPage(http.StatusBadRequest, &rl, "invalidCodeMessage")
+	}
+	if err != nil {
+		return err
+	}
+	if !u.Enabled {
+		h.actionTokenFailed(r, rl, a, "user_disabled")
+		return errPage(http.StatusBadRequest, &rl, "accountDisabledMessage")
+	}
+	// A verification link confirms the address it was sent to, no other.
+	if a.Type == token.ActionVerifyEmail && a.Email != u.Email {
+		h.actionTokenFailed(r, rl, a, "invalid_email")
+		return errPage(http.StatusBadRequest, &rl, "staleEmailVerificationLink")
+	}
+	c, err := h.Store.GetClientByClientID(ctx, rl.ID, a.ClientID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !c.Enabled) {
+		return errPage(http.StatusBadRequest, &rl, "clientDisabledMessage")
+	}
+	if err != nil {
+		return err
+	}
+	id, st, inLogin, err := h.actionLogin(w, r, rl, c, a)
+	if err != nil {
+		return err
+	}
+	if r.Method == http.MethodGet && a.Type != token.ActionResetCredentials && !inLogin {
+		return h.confirmAction(w, r, rl, a, u)
+	}
+	used, err := h.Store.ConsumeOnce(ctx, rl.ID, "action-token:"+a.ID, a.Expires)
+	if err != nil {
+		return err
+	}
+	if !used {
+		h.actionTokenFailed(r, rl, a, "invalid_code")
+		return errPage(http.StatusBadRequest, &rl, "expiredActionMessage")
+	}
+	h.recorder().Record(ctx, rl, events.Event{Type: events.ExecuteActionToken, ClientID: c.ClientID, UserID: u.ID,
+		IPAddress: clientIP(r), Details: map[string]string{events.DetailAction: a.Type, events.DetailUsername: u.Username}})
+	switch a.Type {
+	case token.ActionVerifyEmail:
+		if u, err = h.verifyEmail(r, rl, c, u); err != nil {
+			return err
+		}
+	case token.ActionExecuteActions:
+		if slices.Contains(a.Actions, actionVerifyEmail) && a.Email == u.Email {
+			if u, err = h.verifyEmail(r, rl, c, u); err != nil {
+				return err
+			}
+		}
+		h.recorder().Record(ctx, rl, events.Event{Type: events.ExecuteActions, ClientID: c.ClientID, UserID: u.ID,
+			IPAddress: clientIP(r), Details: map[string]string{events.DetailUsername: u.Username}})
+		st.Email.Actions = slices.DeleteFunc(slices.Clone(a.Actions), func(x string) bool { return x == actionVerifyEmail })
+	case token.ActionResetCredentials:
+		// The reset-credentials flow goes on past its mail step.
+		return h.continueReset(w, r, rl, c, id, st)
+	}
+	return h.proceed(w, r, rl, c, id, st, u)
+}
+
+// actionLogin is the login an action token continues: the login in progress
+// that asked for the link when this very browser still holds it (the token's
+// asid), else a new standalone one, bound to this browser.
+func (h *Handler) actionLogin(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, a token.Action) (string, loginState, bool, error) {
+	link := &emailLink{Type: a.Type, RedirectURI: a.RedirectURI}
+	if a.AuthSession != "" {
+		if as, err := h.Store.GetAuthSession(r.Context(), rl.ID, a.AuthSession, h.now()); err == nil {
+			var st loginState
+			ck, cerr := r.Cookie(cookieAuthSession)
+			if json.Unmarshal([]byte(as.Data), &st) == nil && cerr == nil && equalSecret(ck.Value, st.Browser) &&
+				st.Logout == nil && (st.UserID == "" || st.UserID == a.UserID) {
+				st.UserID, st.Email = a.UserID, link
+				if st.AuthTime == 0 {
+					st.AuthTime = h.now()
+				}
+				return as.ID, st, true, nil
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return "", loginState{}, false, err
+		}
+	}
+	link.Standalone = true
+	st := loginState{Client: c.ID, UserID: a.UserID, Email: link}
+	return "", st, false, nil
+}
+
+// confirmAction shows what a link is about to do, with a button that posts
+// the same token back.
+func (h *Handler) confirmAction(w http.ResponseWriter, r *http.Request, rl realm.Realm, a token.Action, u user.User) error {
+	p := h.page(r, &rl, "confirmExecutionOfActions", "")
+	text := ""
+	if a.Type == token.ActionVerifyEmail {
+		p.Title, text = "emailVerifyTitle", p.T("confirmEmailAddressVerification", u.Email)
+	} else {
+		for i, x := range a.Actions {
+			if i > 0 {
+				text += ", "
+			}
+			text += p.T("requiredAction." + x)
+		}
+	}
+	p.Message = &ui.Message{Type: "info", Text: text}
+	p.Action = basePath(h.URLs, r) + "/realms/" + urlPathEscape(rl.Name) + "/login-actions/action-token"
+	for _, k := range []string{"key", "client_id", "tab_id"} {
+		if v := r.Form.Get(k); v != "" {
+			p.Hidden = append(p.Hidden, ui.Param{Name: k, Value: v})
+		}
+	}
+	h.render(w, r, &rl, http.StatusOK, "action-confirm.html", p)
+	return nil
+}
+
+// verifyEmail marks the user's address verified and drops the VERIFY_EMAIL
+// required action, recording VERIFY_EMAIL.
+func (h *Handler) verifyEmail(r *http.Request, rl realm.Realm, c client.Client, u user.User) (user.User, error) {
+	err := h.Store.UpdateUser(r.Context(), rl.ID, u.ID, func(x *user.User) error {
+		x.EmailVerified = true
+		x.RequiredActions = slices.DeleteFunc(x.RequiredActions, func(a string) bool { return a == actionVerifyEmail })
+		return nil
+	})
+	if err != nil {
+		return u, err
+	}
+	h.recorder().Record(r.Context(), rl, events.Event{Type: events.VerifyEmail, ClientID: c.ClientID, UserID: u.ID,
+		IPAddress: clientIP(r), Details: map[string]string{events.DetailUsername: u.Username, events.DetailEmail: u.Email}})
+	return h.Store.GetUser(r.Context(), rl.ID, u.ID)
+}
+
+func (h *Handler) actionTokenFailed(r *http.Request, rl realm.Realm, a token.Action, code string) {
+	h.recorder().Record(r.Context(), rl, events.Event{Type: events.ExecuteActionTokenError, ClientID: a.ClientID,
+		UserID: a.UserID, IPAddress: clientIP(r), Error: code, Details: map[string]string{events.DetailAction: a.Type}})
+}
+
+// emailStep runs what an email link still asks of a login: the page of
+// each required action the token named (the required-action registry's,
+// as any login's), needsAction for one without a page, and, for a
+// standalone link, the closing page (with a link back to the application
+// when the token named one). done is false when the login goes on as any
+// other (the user's own required actions, then the client).
+func (h *Handler) emailStep(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st *loginState, u user.User) (done bool, err error) {
+	st.Email.Actions = slices.DeleteFunc(st.Email.Actions, func(a string) bool { return slices.Contains(st.Skipped, a) })
+	for len(st.Email.Actions) > 0 {
+		name := st.Email.Actions[0]
+		page, ok := actionPages[name]
+		if !ok {
+			return true, h.needsAction(w, r, rl, *st, st.Email.Actions)
+		}
+		cfg, err := h.Store.GetAuthConfig(r.Context(), rl.ID)
+		if err != nil {
+			return true, err
+		}
+		s, _ := authn.ActionSetting(cfg, name)
+		st.Step, st.Action = stepRequiredAction, name
+		if id, *st, err = h.enter(w, r, rl, id, *st); err != nil {
+			return true, err
+		}
+		run := &actionRun{h: h, w: w, r: r, Realm: rl, Client: c, ID: id, State: st, User: u, Setting: s}
+		shown, err := page.Challenge(run, nil)
+		if err != nil || shown {
+			return true, err
+		}
+		st.Email.Actions = st.Email.Actions[1:]
+	}
+	if !st.Email.Standalone {
+		return false, nil
+	}
+	if id != "" {
+		if err := h.Store.DeleteAuthSession(r.Context(), id); err != nil {
+			return true, err
+		}
+	}
+	key := "accountUpdatedMessage"
+	if st.Email.Type == token.ActionVerifyEmail {
+		key = "emailVerifiedMessage"
+	}
+	p := h.page(r, &rl, "accountUpdatedTitle", "")
+	p.Message = &ui.Message{Type: "success", Text: p.T(key)}
+	p.ContinueTo = st.Email.RedirectURI
+	h.render(w, r, &rl, http.StatusOK, "message.html", p)
+	return true, nil
+}
+
+// emailActionDone notes that the required action of st finished in a login
+// an email link started: it leaves the link's list, and a new password
+// chosen through a reset-credentials link is RESET_PASSWORD as well.
+func (h *Handler) emailActionDone(r *http.Request, rl realm.Realm, c client.Client, st *loginState, u user.User) {
+	if st.Email == nil {
+		return
+	}
+	st.Email.Actions = slices.DeleteFunc(st.Email.Actions, func(a string) bool { return a == st.Action })
+	if st.Email.Type == token.ActionResetCredentials && st.Action == actionUpdatePassword {
+		h.passwordReset(r, rl, c, u)
+	}
+}
+
+// sendLink mails u an action link of typ for the login id in the
+// background, after the caller's writes: the page answers at once whatever
+// the mail server does, and the send is bounded by the sender's timeouts.
+// The result goes to the log (never the address) and to the events.
+func (h *Handler) sendLink(r *http.Request, rl realm.Realm, c client.Client, id string, st loginState, u user.User, typ string) {
+	now := h.now()
+	a := token.Action{Type: typ, UserID: u.ID, Issuer: h.URLs.RealmURL(r, rl.Name), ClientID: c.ClientID, ID: token.NewJTI(),
+		IssuedAt: now, Expires: now + int64(token.ActionLifespan(rl, typ, false)), AuthSession: id}
+	kind, okEvent, errEvent := mail.KindPasswordReset, events.SendResetPassword, events.SendResetPasswordError
+	if typ == token.ActionVerifyEmail {
+		a.Email = u.Email
+		kind, okEvent, errEvent = mail.KindVerifyEmail, events.SendVerifyEmail, events.SendVerifyEmailError
+	}
+	ip := clientIP(r)
+	details := map[string]string{events.DetailUsername: u.Username, events.DetailEmail: u.Email}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		e := events.Event{Type: okEvent, ClientID: c.ClientID, UserID: u.ID, IPAddress: ip, Details: details}
+		if err := h.mailer().SendAction(ctx, rl, u, a, kind, st.TabID); err != nil {
+			h.Log.Warn("action email not sent", "realm", rl.Name, "user", u.ID, "type", typ, "err", err)
+			e.Type, e.Error = errEvent, "email_send_failed"
+		}
+		h.recorder().Record(ctx, rl, e)
+	}()
+}

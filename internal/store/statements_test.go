@@ -1,0 +1,119 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
+)
+
+// On SQLite a statement is prepared once and then reused, outside and
+// inside transactions.
+func TestSQLiteStatementsPreparedOnce(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := t.Context()
+	if _, err := db.GetRealmByName(ctx, "nowhere"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal(err)
+	}
+	n := db.PreparedStatements()
+	if n == 0 {
+		t.Fatal("no statement was kept prepared")
+	}
+	for range 3 {
+		if _, err := db.GetRealmByName(ctx, "nowhere"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	err := db.InTx(ctx, func(tx *store.DB) error {
+		_, err := tx.GetRealmByName(ctx, "nowhere")
+		return err
+	})
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Fatal(err)
+	}
+	if got := db.PreparedStatements(); got != n {
+		t.Fatalf("running the same statement again prepared %d more", got-n)
+	}
+}
+
+// A write waits in line for SQLite's single writer, and a request that
+// gives up while waiting writes nothing; once the writer is free the next
+// write goes through.
+func TestSQLiteWriterQueue(t *testing.T) {
+	db := storetest.Open(t)
+	release, err := db.HoldWriter(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	ran := false
+	go func() {
+		done <- db.InTx(ctx, func(tx *store.DB) error { ran = true; return nil })
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("a write given up while waiting: %v, want context.Canceled", err)
+	}
+	if ran {
+		t.Fatal("the transaction ran while another held the writer")
+	}
+	release()
+	if err := db.InTx(t.Context(), func(tx *store.DB) error { ran = true; return nil }); err != nil || !ran {
+		t.Fatalf("write after the writer was freed: ran %v, %v", ran, err)
+	}
+}
+
+// On PostgreSQL pgx prepares each statement on the connection that runs
+// it and keeps it there: a statement run twice on one connection is
+// prepared on it once. When the connection is gone (PostgreSQL restarted,
+// or the backend terminated as here), its statements go with it, and the
+// store carries on over new connections that prepare their own.
+func TestPostgresStatementsLiveWithTheirConnection(t *testing.T) {
+	db := storetest.OpenPostgres(t)
+	ctx := t.Context()
+	conn, err := db.TestConn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const q = "SELECT count(*) FROM realms WHERE name = $1"
+	var n, pid int
+	for range 2 {
+		if err := conn.QueryRowContext(ctx, q, "nowhere").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("statement prepared %d times on its connection, want once", n)
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	other, err := db.TestConn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ok bool
+	if err := other.QueryRowContext(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&ok); err != nil || !ok {
+		t.Fatalf("terminate the backend: %v %v", ok, err)
+	}
+	other.Close()
+	conn.Close()
+	// A request may meet the dead connection once and be told the database
+	// is unavailable (the client retries); it is never told a wrong answer.
+	for attempt := 0; ; attempt++ {
+		_, err := db.GetRealmByName(ctx, "nowhere")
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		var u *store.UnavailableError
+		if !errors.As(err, &u) || attempt == 2 {
+			t.Fatalf("read after the connection was lost: %v", err)
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/internal/session"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
+)
+
+// scanPlan is where one value's columns are scanned to, and what turns
+// them into the value once scanned (JSON columns decoded). Plans put side
+// by side read a row that joins several tables.
+type scanPlan struct {
+	dest   []any
+	finish func() error
+}
+
+// scanInto scans one row into the plans, in order.
+func scanInto(sc interface{ Scan(...any) error }, plans ...scanPlan) error {
+	var dest []any
+	if len(plans) == 1 {
+		dest = plans[0].dest
+	} else {
+		for _, p := range plans {
+			dest = append(dest, p.dest...)
+		}
+	}
+	if err := sc.Scan(dest...); err != nil {
+		return mapErr(err)
+	}
+	for _, p := range plans {
+		if err := p.finish(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// qualify prefixes each column of a column list with a table alias.
+func qualify(alias, cols string) string {
+	fields := strings.Split(cols, ",")
+	for i, f := range fields {
+		fields[i] = alias + "." + strings.TrimSpace(f)
+	}
+	return strings.Join(fields, ", ")
+}
+
+// TokenState is what checking a presented token needs from the store
+// beyond the realm's configuration: whether its jti was revoked, and the
+// sessions and user it stands on. Each field is read as it is at the
+// moment of the one query that reads them all.
+type TokenState struct {
+	Revoked       bool
+	UserSession   session.UserSession
+	ClientSession session.ClientSession
+	User          user.User
+}
+
+// revokedCol is the TokenState.Revoked column for the jti in $1 ("" for a
+// token whose revocation is not checked).
+const revokedCol = `CASE WHEN $1 = '' THEN 0 ELSE (SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1) END`
+
+// SessionTokenState reads in one query whether jti is revoked (jti ""
+// is not checked), the realm's user session sid, its client session for
+// the client with id clientID, and the session's user. ErrNotFound when
+// any of the three is missing.
+func (s *DB) SessionTokenState(ctx context.Context, realmID, jti, sid, clientID string) (TokenState, error) {
+	var (
+		st      TokenState
+		revoked int
+	)
+	err := scanInto(s.queryRow(ctx, `SELECT `+revokedCol+`, `+qualify("us", userSessionCols)+`, `+
+		qualify("cs", clientSessionCols)+`, `+qualify("u", userCols)+`
+		FROM user_sessions us
+		JOIN client_sessions cs ON cs.user_session_id = us.id AND cs.client_id = $4
+		JOIN users u ON u.realm_id = us.realm_id AND u.id = us.user_id
+		WHERE us.realm_id = $2 AND us.id = $3`, jti, realmID, sid, clientID),
+		scanPlan{dest: []any{&revoked}, finish: func() error { return nil }},
+		userSessionPlan(&st.UserSession), clientSessionPlan(&st.ClientSession), userPlan(&st.User))
+	st.Revoked = revoked > 0
+	return st, err
+}
+
+// UserTokenState reads in one query whether jti is revoked (jti "" is not
+// checked) and the realm's user userID, for a token without a session.
+// ErrNotFound when the user is missing.
+func (s *DB) UserTokenState(ctx context.Context, realmID, jti, userID string) (TokenState, error) {
+	var (
+		st      TokenState
+		revoked int
+	)
+	err := scanInto(s.queryRow(ctx, `SELECT `+revokedCol+`, `+userCols+` FROM users WHERE realm_id = $2 AND id = $3`,
+		jti, realmID, userID),
+		scanPlan{dest: []any{&revoked}, finish: func() error { return nil }}, userPlan(&st.User))
+	st.Revoked = revoked > 0
+	return st, err
+}
