@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
+	"github.com/gatehouse-iam/gatehouse/internal/webauthn"
 )
 
 // credentialContainer is Keycloak's AccountCredentialResource.CredentialContainer:
@@ -61,6 +62,11 @@ var credentialTypes = []credentialType{
 		helptext: "password-help-text", icon: "kcAuthenticatorDefaultClass", createAction: requiredActionUpdatePassword, updateAction: requiredActionUpdatePassword},
 	{typ: otp.Type, category: "two-factor", displayName: "otp-display-name", helptext: "otp-help-text",
 		icon: "kcAuthenticatorOTPClass", setUpAction: otp.RequiredAction, removeable: true},
+	{typ: webauthn.TypeTwoFactor, category: "two-factor", displayName: "webauthn-display-name", helptext: "webauthn-help-text",
+		icon: "kcAuthenticatorWebAuthnClass", setUpAction: webauthn.ActionRegister, removeable: true},
+	{typ: webauthn.TypePasswordless, category: "passwordless", displayName: "webauthn-passwordless-display-name",
+		helptext: "webauthn-passwordless-help-text", icon: "kcAuthenticatorWebAuthnPasswordlessClass",
+		setUpAction: webauthn.ActionRegisterPasswordless, removeable: true},
 }
 
 // enabledTypes are the credential types someone can log in with in rl: the
@@ -71,7 +77,8 @@ func (h *Handler) enabledTypes(ctx context.Context, rl realm.Realm) (map[string]
 	if err != nil {
 		return nil, err
 	}
-	return map[string]bool{user.CredentialPassword: true, otp.Type: otp.Enabled(cfg)}, nil
+	return map[string]bool{user.CredentialPassword: true, otp.Type: otp.Enabled(cfg),
+		webauthn.TypeTwoFactor: webauthn.Enabled(cfg, webauthn.TypeTwoFactor), webauthn.TypePasswordless: webauthn.Enabled(cfg, webauthn.TypePasswordless)}, nil
 }
 
 // credentials serves GET /account/credentials (?type= narrows to one type,

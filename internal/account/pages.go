@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
+	"github.com/gatehouse-iam/gatehouse/internal/webauthn"
 )
 
 // consolePage is what every console template receives. Texts come from T,
@@ -53,6 +54,9 @@ type consolePage struct {
 	OTP      bool
 	OTPApps  []otpView
 	SetUpOTP string
+	// Keys are the security keys and passkeys, one group per WebAuthn
+	// credential type the realm's flows use or the user has.
+	Keys []keyGroup
 
 	// Device activity.
 	Devices       []deviceView
@@ -127,6 +131,14 @@ type otpView struct {
 	ID, Label string
 	Created   timeView
 	RemoveURL string
+}
+
+// keyGroup is one WebAuthn credential type on Signing in: its texts, the
+// user's credentials and where registering another goes.
+type keyGroup struct {
+	Type, Category, Name, Help string
+	Items                      []otpView
+	SetUp                      string
 }
 
 type deviceView struct {
@@ -242,6 +254,22 @@ func (h *Handler) showSection(w http.ResponseWriter, r *http.Request, cs *consol
 		}
 		if p.OTP {
 			p.SetUpOTP = h.authURL(r, cs.realm, here, otp.RequiredAction)
+		}
+		for _, ct := range credentialTypes {
+			if ct.typ != webauthn.TypeTwoFactor && ct.typ != webauthn.TypePasswordless {
+				continue
+			}
+			g := keyGroup{Type: ct.typ, Category: ct.category, Name: ct.displayName, Help: ct.helptext,
+				SetUp: h.authURL(r, cs.realm, here, ct.setUpAction)}
+			for _, c := range creds {
+				if c.Type == ct.typ {
+					g.Items = append(g.Items, otpView{ID: c.ID, Label: c.UserLabel, Created: epoch(c.CreatedDate / 1000),
+						RemoveURL: h.authURL(r, cs.realm, here, "delete_credential:"+c.ID)})
+				}
+			}
+			if enabled[ct.typ] || len(g.Items) > 0 {
+				p.Keys = append(p.Keys, g)
+			}
 		}
 		if n := user.PolicyMinLength(cs.realm.PasswordPolicy); n > 0 {
 			p.PasswordHint = p.T("passwordMinLengthHint", strconv.Itoa(n))

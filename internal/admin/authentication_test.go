@@ -122,8 +122,8 @@ func TestAuthenticationFlowsAPI(t *testing.T) {
 		}
 
 		// Steps are added, moved and removed in a flow that is not built in.
-		st, _, b = s.do("POST", a+"/flows/mine/executions/execution", tok, map[string]string{"provider": "webauthn-authenticator"})
-		wantError(t, "authenticator not run", st, b, 400, "webauthn-authenticator")
+		st, _, b = s.do("POST", a+"/flows/mine/executions/execution", tok, map[string]string{"provider": "auth-recovery-authn-code-form"})
+		wantError(t, "authenticator not run", st, b, 400, "auth-recovery-authn-code-form")
 		st, _, b = s.do("POST", a+"/flows/mine/executions/execution", tok, map[string]string{"provider": "nope"})
 		wantError(t, "unknown provider", st, b, 400, "No authentication provider found for id: nope")
 		st, h, b := s.do("POST", a+"/flows/mine/executions/execution", tok, map[string]string{"provider": "auth-otp-form"})
@@ -191,21 +191,21 @@ func TestAuthenticationFlowsAPI(t *testing.T) {
 		if rl["browserFlow"] != "mine" || rl["directGrantFlow"] != "direct grant" || rl["firstBrokerLoginFlow"] != "first broker login" {
 			t.Fatalf("realm bindings: %v %v", rl["browserFlow"], rl["directGrantFlow"])
 		}
-		webauthn := mine[slices.IndexFunc(mine, func(e execInfo) bool { return e.ProviderID == "webauthn-authenticator" })]
-		webauthn.Requirement = "ALTERNATIVE"
-		st, _, b = s.do("PUT", a+"/flows/mine/executions", tok, webauthn)
-		wantError(t, "bound flow made unrunnable", st, b, 400, "webauthn-authenticator")
+		recovery := mine[slices.IndexFunc(mine, func(e execInfo) bool { return e.ProviderID == "auth-recovery-authn-code-form" })]
+		recovery.Requirement = "ALTERNATIVE"
+		st, _, b = s.do("PUT", a+"/flows/mine/executions", tok, recovery)
+		wantError(t, "bound flow made unrunnable", st, b, 400, "auth-recovery-authn-code-form")
 		// The same change in an unbound copy is taken, and binding it then is refused.
 		s.do("POST", a+"/flows/browser/copy", tok, map[string]string{"newName": "passkeys"})
 		var pk []execInfo
 		s.get(a+"/flows/passkeys/executions", tok, &pk)
-		w := pk[slices.IndexFunc(pk, func(e execInfo) bool { return e.ProviderID == "webauthn-authenticator" })]
+		w := pk[slices.IndexFunc(pk, func(e execInfo) bool { return e.ProviderID == "auth-recovery-authn-code-form" })]
 		w.Requirement = "ALTERNATIVE"
 		if st, _, b := s.do("PUT", a+"/flows/passkeys/executions", tok, w); st != 202 {
 			t.Fatalf("requirement change: %d %s", st, b)
 		}
 		st, _, b = s.do("PUT", "/admin/realms/auth", tok, map[string]any{"browserFlow": "passkeys"})
-		wantError(t, "bind an unrunnable flow", st, b, 400, "uses authenticator webauthn-authenticator, which Gatehouse does not run")
+		wantError(t, "bind an unrunnable flow", st, b, 400, "uses authenticator auth-recovery-authn-code-form, which Gatehouse does not run")
 		st, _, b = s.do("PUT", "/admin/realms/auth", tok, map[string]any{"directGrantFlow": "nope"})
 		wantError(t, "bind a missing flow", st, b, 400, "Flow nope does not exist")
 		var passkeys flowRep
@@ -215,7 +215,7 @@ func TestAuthenticationFlowsAPI(t *testing.T) {
 			}
 		}
 		st, _, b = s.do("POST", "/admin/realms/auth/clients", tok, map[string]any{"clientId": "web", "authenticationFlowBindingOverrides": map[string]string{"browser": passkeys.ID}})
-		wantError(t, "client override to an unrunnable flow", st, b, 400, "webauthn-authenticator")
+		wantError(t, "client override to an unrunnable flow", st, b, 400, "auth-recovery-authn-code-form")
 		st, _, b = s.do("POST", "/admin/realms/auth/clients", tok, map[string]any{"clientId": "web", "authenticationFlowBindingOverrides": map[string]string{"browser": "nope"}})
 		wantError(t, "client override to no flow", st, b, 400, "does not exist")
 		var mineFlow flowRep
@@ -383,7 +383,7 @@ func TestAuthenticationProvidersAndPermissions(t *testing.T) {
 		if !ids["auth-otp-form"] || !ids["auth-cookie"] || len(ids) == 0 {
 			t.Errorf("authenticator providers: %v", ps)
 		}
-		if _, listed := ids["webauthn-authenticator"]; listed {
+		if _, listed := ids["auth-recovery-authn-code-form"]; listed {
 			t.Errorf("an authenticator Gatehouse does not run is offered")
 		}
 		s.get(a+"/client-authenticator-providers", tok, &ps)

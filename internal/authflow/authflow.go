@@ -217,6 +217,9 @@ type Request struct {
 	// none; ForceLoA is set when it was essential.
 	RequestedLoA int
 	ForceLoA     bool
+	// Origin is the scheme and host the login pages are served at, the
+	// origin a browser's WebAuthn answer must name.
+	Origin string
 }
 
 // SSO is the browser's single sign-on session and its user.

@@ -572,7 +572,7 @@ func HasOtherAlternative(model flow.Config, key string) bool {
 			return false
 		}
 		for j, e := range execs {
-			if j != i && e.Requirement == flow.Alternative && !isCondition(e) {
+			if j != i && e.Requirement == flow.Alternative && !isCondition(e) && !unselectable[e.Authenticator] {
 				return true
 			}
 		}
@@ -580,3 +580,8 @@ func HasOtherAlternative(model flow.Config, key string) bool {
 	}
 	return false
 }
+
+// unselectable are the alternatives a user cannot pick on "try another
+// way": they never show a page (the SSO cookie, the identity-provider
+// redirect), so Keycloak lists no selection for them.
+var unselectable = map[string]bool{"auth-cookie": true, "identity-provider-redirector": true}

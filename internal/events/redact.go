@@ -29,6 +29,8 @@ const (
 	DetailRememberMe       = "remember_me"
 	DetailRevokedClient    = "revoked_client"
 	DetailCredentialType   = "credential_type"
+	DetailCredentialID     = "credential_id"
+	DetailCustomAction     = "custom_required_action"
 	// The administrator's username and realm on IMPERSONATE.
 	DetailImpersonator      = "impersonator"
 	DetailImpersonatorRealm = "impersonator_realm"
@@ -50,7 +52,7 @@ var allowedDetails = map[string]bool{
 	DetailCodeID: true, DetailUsername: true, DetailGrantType: true, DetailScope: true,
 	DetailRefreshTokenType: true, DetailTokenID: true, DetailRefreshTokenID: true,
 	DetailResponseType: true, DetailResponseMode: true, DetailRememberMe: true,
-	DetailRevokedClient: true, DetailCredentialType: true, DetailImpersonator: true, DetailImpersonatorRealm: true,
+	DetailRevokedClient: true, DetailCredentialType: true, DetailCredentialID: true, DetailCustomAction: true, DetailImpersonator: true, DetailImpersonatorRealm: true,
 	DetailAudience: true, DetailRequestedTokenType: true, DetailSubjectTokenClientID: true,
 	DetailEmail: true, DetailRegisterMethod: true, DetailAction: true,
 }

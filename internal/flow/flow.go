@@ -127,3 +127,40 @@ func (c Config) RequiredActionByAlias(alias string) (RequiredAction, bool) {
 	}
 	return RequiredAction{}, false
 }
+
+// Runs reports whether some top-level flow of c runs an authenticator
+// whose id matches: an execution that is not DISABLED, in a flow that is
+// not effectively disabled (itself or through a parent's DISABLED
+// execution). This is Keycloak's rule for which credential types the
+// account console offers.
+func (c Config) Runs(match func(id string) bool) bool {
+	seen := map[string]bool{}
+	var walk func(f Flow) bool
+	walk = func(f Flow) bool {
+		if seen[f.Alias] {
+			return false
+		}
+		seen[f.Alias] = true
+		for _, e := range f.Executions {
+			if e.Requirement == Disabled {
+				continue
+			}
+			if e.AuthenticatorFlow {
+				if sub, ok := c.FlowByAlias(e.FlowAlias); ok && walk(sub) {
+					return true
+				}
+				continue
+			}
+			if match(e.Authenticator) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, f := range c.Flows {
+		if f.TopLevel && walk(f) {
+			return true
+		}
+	}
+	return false
+}

@@ -138,16 +138,16 @@ func TestValidate(t *testing.T) {
 
 func TestCheckBindableNamesTheAuthenticatorNotRun(t *testing.T) {
 	c := flow.Defaults()
-	// Turning on WebAuthn in the browser flow's 2FA step makes the browser
-	// flow name an authenticator Gatehouse does not run.
+	// Turning on recovery codes in the browser flow's 2FA step makes the
+	// browser flow name an authenticator Gatehouse does not run.
 	for i, f := range c.Flows {
 		if f.Alias == "Browser - Conditional 2FA" {
-			c.Flows[i].Executions[3].Requirement = flow.Alternative
+			c.Flows[i].Executions[4].Requirement = flow.Alternative
 		}
 	}
 	err := flow.CheckBindable(c, flow.BrowserFlow)
-	if err == nil || !strings.Contains(err.Error(), "webauthn-authenticator") {
-		t.Fatalf("CheckBindable = %v, want it to name webauthn-authenticator", err)
+	if err == nil || !strings.Contains(err.Error(), "auth-recovery-authn-code-form") {
+		t.Fatalf("CheckBindable = %v, want it to name auth-recovery-authn-code-form", err)
 	}
 	if got := flow.NotRunnable(c); got["browserFlow"] == "" || len(got) != 1 {
 		t.Errorf("NotRunnable = %v, want only browserFlow", got)

@@ -74,6 +74,7 @@ var Providers = []Provider{
 			{Name: "included", Label: "Included", HelpText: "On: true when one of them was used. Off: true when none was.", Type: "boolean", Default: false},
 		}},
 	{ID: "webauthn-authenticator", Kind: KindAuthenticator, DisplayName: "WebAuthn Authenticator", Description: "Asks for a security key or passkey as a second factor.", Choices: anyChoice},
+	{ID: "webauthn-authenticator-passwordless", Kind: KindAuthenticator, DisplayName: "WebAuthn Passwordless Authenticator", Description: "Logs the user in with a passkey, without a password; the passkey names the user when no earlier step did.", Choices: anyChoice},
 	{ID: "auth-recovery-authn-code-form", Kind: KindAuthenticator, DisplayName: "Recovery Authentication Code Form", Description: "Asks for one of the user's recovery codes.", Choices: anyChoice},
 	{ID: "direct-grant-validate-username", Kind: KindAuthenticator, DisplayName: "Username Validation", Description: "Checks the username of a password grant and that the user may log in.", Choices: []string{Required}},
 	{ID: "direct-grant-validate-password", Kind: KindAuthenticator, DisplayName: "Password", Description: "Checks the password of a password grant.", Choices: requiredOrOff},

@@ -36,6 +36,8 @@ var Runnable = map[string]bool{
 	"reset-credential-email":              true,
 	"reset-password":                      true,
 	"reset-otp":                           true,
+	"webauthn-authenticator":              true,
+	"webauthn-authenticator-passwordless": true,
 }
 
 // Requirements lists the requirement values an execution may have.

@@ -58,10 +58,10 @@ func TestUpdatePasswordRequiredAction(t *testing.T) {
 
 func TestOtherRequiredActionIsExplained(t *testing.T) {
 	e := newEnv(t)
-	e.addUser("vera", "vera-pw", func(u *realmUser) { u.RequiredActions = []string{"webauthn-register"} })
+	e.addUser("vera", "vera-pw", func(u *realmUser) { u.RequiredActions = []string{"CONFIGURE_RECOVERY_AUTHN_CODES"} })
 	b := e.browser()
 	res := e.login(b, b.get(e.codeRequest(nil)), "vera", "vera-pw")
-	if res.status != http.StatusForbidden || !strings.Contains(res.body, "Webauthn Register") || res.header.Get("Location") != "" {
+	if res.status != http.StatusForbidden || !strings.Contains(res.body, "Recovery Authentication Codes") || res.header.Get("Location") != "" {
 		t.Fatalf("%d %s", res.status, res.body)
 	}
 	if n := len(e.sessions("vera")); n != 0 {

@@ -32,7 +32,7 @@ func (h *Handler) flowContext(r *http.Request, rl realm.Realm, c client.Client, 
 		return nil, err
 	}
 	req := authflow.Request{Kind: authflow.Browser, IP: clientIP(r), LoginHint: st.Req.LoginHint, IDPHint: st.Req.IDPHint,
-		PromptNone: hasPrompt(st.Req, "none")}
+		PromptNone: hasPrompt(st.Req, "none"), Origin: origin(h.URLs.Base(r))}
 	req.RequestedLoA, req.ForceLoA = authflow.RequestedLoA(rl, c, st.Req.ACRValues, st.Req.Claims)
 	// prompt=login asks for the form whatever the session; so does an
 	// authentication older than max_age (OpenID Connect Core §3.1.2.1).
@@ -285,4 +285,14 @@ func (h *Handler) showFlowPage(w http.ResponseWriter, r *http.Request, rl realm.
 	}
 	out, err := authflow.Run(fc)
 	return h.flowOutcome(w, r, rl, c, id, st, fc, out, err)
+}
+
+// origin is the scheme and host of a URL (the server's base URL): what a
+// browser names as the origin of the login pages.
+func origin(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }

@@ -110,6 +110,9 @@ type loginState struct {
 	AIA *kcAction `json:"aia,omitempty"`
 	// Locale is the locale the user picked on the pages (kc_locale).
 	Locale string `json:"locale,omitempty"`
+	// WebAuthn is the registration ceremony in progress on a
+	// webauthn-register page (its challenge); it answers once.
+	WebAuthn string `json:"webauthn,omitempty"`
 
 	// Email is set when the login came from a link in an email (an action
 	// token) rather than from the login form.

@@ -20,33 +20,5 @@ func Enabled(cfg flow.Config) bool {
 	if len(cfg.Flows) == 0 {
 		return true
 	}
-	seen := map[string]bool{}
-	var walk func(f flow.Flow) bool
-	walk = func(f flow.Flow) bool {
-		if seen[f.Alias] {
-			return false
-		}
-		seen[f.Alias] = true
-		for _, e := range f.Executions {
-			if e.Requirement == flow.Disabled {
-				continue
-			}
-			if e.AuthenticatorFlow {
-				if sub, ok := cfg.FlowByAlias(e.FlowAlias); ok && walk(sub) {
-					return true
-				}
-				continue
-			}
-			if authenticators[e.Authenticator] {
-				return true
-			}
-		}
-		return false
-	}
-	for _, f := range cfg.Flows {
-		if f.TopLevel && walk(f) {
-			return true
-		}
-	}
-	return false
+	return cfg.Runs(func(id string) bool { return authenticators[id] })
 }

@@ -190,7 +190,7 @@ func TestImportKeepsAFlowGatehouseDoesNotRunAndReportsIt(t *testing.T) {
 		in := authDoc(t, "webauthn", func(doc map[string]any) {
 			doc["authenticationFlows"] = append(doc["authenticationFlows"].([]any), map[string]any{
 				"alias": "passkeys", "providerId": "basic-flow", "topLevel": true, "builtIn": false,
-				"authenticationExecutions": []any{map[string]any{"authenticator": "webauthn-authenticator-passwordless", "requirement": "REQUIRED", "priority": 10}},
+				"authenticationExecutions": []any{map[string]any{"authenticator": "auth-recovery-authn-code-form", "requirement": "REQUIRED", "priority": 10}},
 			})
 			doc["browserFlow"] = "passkeys"
 		})
@@ -199,7 +199,7 @@ func TestImportKeepsAFlowGatehouseDoesNotRunAndReportsIt(t *testing.T) {
 			t.Fatal(err)
 		}
 		why := done[0].NotRunnable["browserFlow"]
-		if !strings.Contains(why, "webauthn-authenticator-passwordless") || len(done[0].NotRunnable) != 1 {
+		if !strings.Contains(why, "auth-recovery-authn-code-form") || len(done[0].NotRunnable) != 1 {
 			t.Fatalf("NotRunnable = %v", done[0].NotRunnable)
 		}
 		r, _ := db.GetRealmByName(ctx, "webauthn")

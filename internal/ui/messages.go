@@ -95,16 +95,17 @@ var messagesEN = map[string]string{
 	"accountNeedsActionTitle": "Your account needs attention", // Gatehouse
 	"accountNeedsActionMessage": "Before you can sign in, your account needs this action: {0}. " + // Gatehouse
 		"This server cannot perform it yet; please contact your administrator.",
-	"requiredAction.VERIFY_EMAIL":         "Verify Email",
-	"requiredAction.CONFIGURE_TOTP":       "Configure OTP",
-	"requiredAction.UPDATE_PROFILE":       "Update Profile",
-	"requiredAction.UPDATE_PASSWORD":      "Update Password",
-	"requiredAction.TERMS_AND_CONDITIONS": "Terms and Conditions",
-	"requiredAction.webauthn-register":    "Webauthn Register",
-	"requiredAction.delete_account":       "Delete Account",
-	"requiredAction.delete_credential":    "Delete Credential",
-	"requiredAction.VERIFY_PROFILE":       "Verify Profile",
-	"requiredAction.UPDATE_EMAIL":         "Update Email",
+	"requiredAction.VERIFY_EMAIL":                   "Verify Email",
+	"requiredAction.CONFIGURE_TOTP":                 "Configure OTP",
+	"requiredAction.UPDATE_PROFILE":                 "Update Profile",
+	"requiredAction.UPDATE_PASSWORD":                "Update Password",
+	"requiredAction.TERMS_AND_CONDITIONS":           "Terms and Conditions",
+	"requiredAction.webauthn-register":              "Webauthn Register",
+	"requiredAction.CONFIGURE_RECOVERY_AUTHN_CODES": "Recovery Authentication Codes",
+	"requiredAction.delete_account":                 "Delete Account",
+	"requiredAction.delete_credential":              "Delete Credential",
+	"requiredAction.VERIFY_PROFILE":                 "Verify Profile",
+	"requiredAction.UPDATE_EMAIL":                   "Update Email",
 
 	"doCancel":                  "Cancel",
 	"termsTitle":                "Terms and Conditions",
@@ -123,6 +124,25 @@ var messagesEN = map[string]string{
 	"deleteCredentialTitle":     "Delete {0}",
 	"deleteCredentialMessage":   "Do you want to delete {0}?",
 	"credentialCannotBeRemoved": "Credential type cannot be removed", // Gatehouse: Keycloak shows the exception text
+
+	"webauthn-login-title":                 "Security Key login",
+	"passkey-login-title":                  "Passkey login",
+	"webauthn-doAuthenticate":              "Sign in with Security Key",
+	"passkey-doAuthenticate":               "Sign in with Passkey",
+	"webauthn-registration-title":          "Security Key Registration",
+	"passkey-registration-title":           "Passkey Registration",
+	"webauthn-doRegister":                  "Register Security Key",
+	"passkey-doRegister":                   "Register Passkey",
+	"webauthn-registration-init-label":     "Security Key (Default Label)",
+	"webauthn-label":                       "Label (optional)",
+	"webauthn-error-title":                 "Security Key Error",
+	"webauthn-error-registration":          "Failed to register your Security key.",
+	"webauthn-error-api-get":               "Failed to authenticate by the Security key.",
+	"webauthn-error-different-user":        "First authenticated user is not the one authenticated by the Security key.",
+	"webauthn-error-auth-verification":     "Security key authentication result is invalid.",
+	"webauthn-error-register-verification": "Security key registration result is invalid.",
+	"webauthn-error-user-not-found":        "Unknown user authenticated by the Security key.",
+	"webauthn-unsupported-browser-text":    "WebAuthn is not supported by this browser. Try another one or contact your administrator.",
 
 	"loginTotpTitle":                    "Mobile Authenticator Setup",
 	"configureTotpMessage":              "You need to set up Mobile Authenticator to activate your account.",
@@ -211,6 +231,14 @@ var messagesEN = map[string]string{
 	"otp-display-name":                        "Authenticator application",
 	"otp-help-text":                           "Enter a verification code from authenticator application.",
 	"accountSetUpOTP":                         "Set up authenticator application",
+	"webauthn-display-name":                   "Security key",
+	"webauthn-help-text":                      "Use your security key to sign in.",
+	"webauthn-passwordless-display-name":      "Passkey",
+	"webauthn-passwordless-help-text":         "Use your Passkey for passwordless sign in.",
+	"passwordless":                            "Passwordless",
+	"accountSetUpKey":                         "Set up",      // Gatehouse
+	"accountNoKey":                            "Not set up.", // Gatehouse
+	"accountRemoveKeyLabel":                   "Remove {0}",  // Gatehouse
 	"accountNoOTP":                            "Authenticator application is not set up.",
 	"accountOTPCreated":                       "Set up",                               // Gatehouse
 	"accountRemoveOTP":                        "Remove",                               // Gatehouse

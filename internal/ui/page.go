@@ -55,6 +55,9 @@ type Page struct {
 	// TOTP is the authenticator app setup page (login-config-totp).
 	TOTP *TOTPSetup
 
+	// WebAuthn is a security key or passkey ceremony the page runs.
+	WebAuthn *WebAuthnCeremony
+
 	// PasswordHint is the password policy text on the update-password form.
 	PasswordHint string
 
@@ -170,4 +173,14 @@ func (p Page) WithLocale(locale string) Page {
 	}
 	p.catalog = catalogs[p.Lang]
 	return p
+}
+
+// WebAuthnCeremony is what a page's script hands to the browser: Mode
+// "create" (register) or "get" (log in), and Options, the JSON of the
+// navigator.credentials call.
+type WebAuthnCeremony struct {
+	Mode    string
+	Options string
+	// Passwordless: a passkey (the page names it so).
+	Passwordless bool
 }
