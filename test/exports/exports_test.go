@@ -450,8 +450,7 @@ func checkInventory(t *testing.T, db *store.DB, realmName string, r map[string]a
 // authenticator named. They import all the same, as in Keycloak; a login
 // through that binding fails with the reason.
 var notRunnable = map[string]map[string]string{
-	"Migration2@7.0.0.GA@browser": {"browserFlow": "auth-spnego"},            // migration-realm-1.9.8: Kerberos as an alternative
-	"test@@browser-webauthn":      {"browserFlow": "webauthn-authenticator"}, // webauthn-testrealm
+	"Migration2@7.0.0.GA@browser": {"browserFlow": "auth-spnego"}, // migration-realm-1.9.8: Kerberos as an alternative
 }
 
 // checkFlows compares the realm's authentication model with the file's:
