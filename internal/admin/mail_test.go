@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -205,6 +206,60 @@ func TestTestSMTPConnection(t *testing.T) {
 		e.want("POST", "/testSMTPConnection", viewer, settings, 403, "")
 		if strings.Contains(s.Log.String(), "mail-secret") || strings.Contains(s.Log.String(), "root@example.com") {
 			t.Error("a password or an address reached the log")
+		}
+	})
+}
+
+// TestSMTPMaskedPasswordStaysWithItsServer checks that the mask stands for
+// the stored SMTP password only while the settings still name the stored
+// server: naming another host, port or user asks for the password instead.
+func TestSMTPMaskedPasswordStaysWithItsServer(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		s := newServer(t, open)
+		e := newUsersEnv(t, s, "acme")
+		ctx := context.Background()
+		master, err := s.DB.GetRealmByName(ctx, "master")
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin, err := s.DB.GetUserByUsername(ctx, master.ID, "admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DB.UpdateUser(ctx, master.ID, admin.ID, func(u *user.User) error { u.Email = "root@example.com"; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		stored := mailtest.StartWith(t, mailtest.Options{User: "mailer", Password: "mail-secret"})
+		e.want("PUT", "", e.tok, map[string]any{"smtpServer": stored.Settings()}, 204, "")
+		// An administrator's own server, which would accept any password.
+		own := mailtest.Start(t)
+		const ask = `{"errorMessage":"The SMTP password is required when the host, port, user or authentication change"}`
+		for name, edit := range map[string]func(m map[string]string){
+			"host": func(m map[string]string) { m["host"] = "localhost" },
+			"port": func(m map[string]string) { m["port"] = strconv.Itoa(own.Port) },
+			"user": func(m map[string]string) { m["user"] = "someone" },
+		} {
+			m := stored.Settings()
+			m["password"] = "**********"
+			edit(m)
+			e.want("POST", "/testSMTPConnection", e.tok, m, 400, ask)
+			e.want("PUT", "", e.tok, map[string]any{"smtpServer": m}, 400, ask)
+			if name == "port" && own.Count("root@example.com") != 0 {
+				t.Error("the stored password reached another server")
+			}
+		}
+		m := stored.Settings()
+		m["password"] = "**********"
+		m["fromDisplayName"] = "Acme"
+		e.want("PUT", "", e.tok, map[string]any{"smtpServer": m}, 204, "")
+		e.want("POST", "/testSMTPConnection", e.tok, m, 204, "")
+		stored.Wait(t, "root@example.com", 1)
+		moved := own.Settings()
+		moved["password"] = "new-secret"
+		moved["auth"], moved["user"] = "true", "mailer"
+		e.want("PUT", "", e.tok, map[string]any{"smtpServer": moved}, 204, "")
+		if got := e.want("GET", "", e.tok, nil, 200, ""); !strings.Contains(got, `"host":"127.0.0.1"`) {
+			t.Errorf("realm representation: %s", got)
 		}
 	})
 }
