@@ -90,7 +90,9 @@ func (h *Handler) actionToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if r.Method == http.MethodGet && a.Type != token.ActionResetCredentials && !inLogin {
+	// Opened outside the login that asked for it (another browser, a mail
+	// scanner's prefetch), a link is spent only by the user's confirmation.
+	if r.Method == http.MethodGet && !inLogin {
 		return h.confirmAction(w, r, rl, a, u)
 	}
 	used, err := h.Store.ConsumeOnce(ctx, rl.ID, "action-token:"+a.ID, a.Expires)
@@ -155,9 +157,12 @@ func (h *Handler) actionLogin(w http.ResponseWriter, r *http.Request, rl realm.R
 func (h *Handler) confirmAction(w http.ResponseWriter, r *http.Request, rl realm.Realm, a token.Action, u user.User) error {
 	p := h.page(r, &rl, "confirmExecutionOfActions", "")
 	text := ""
-	if a.Type == token.ActionVerifyEmail {
+	switch a.Type {
+	case token.ActionVerifyEmail:
 		p.Title, text = "emailVerifyTitle", p.T("confirmEmailAddressVerification", u.Email)
-	} else {
+	case token.ActionResetCredentials:
+		text = p.T("requiredAction." + actionUpdatePassword)
+	default:
 		for i, x := range a.Actions {
 			if i > 0 {
 				text += ", "
