@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"io"
 	"net/http"
@@ -260,6 +261,44 @@ func TestSMTPMaskedPasswordStaysWithItsServer(t *testing.T) {
 		e.want("PUT", "", e.tok, map[string]any{"smtpServer": moved}, 204, "")
 		if got := e.want("GET", "", e.tok, nil, 200, ""); !strings.Contains(got, `"host":"127.0.0.1"`) {
 			t.Errorf("realm representation: %s", got)
+		}
+	})
+}
+
+// TestExecuteActionsLinkRechecksRedirect: the redirect_uri of an
+// execute-actions link is matched again when the link is used; once the
+// client no longer allows it, the closing page leads nowhere.
+func TestExecuteActionsLinkRechecksRedirect(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		s := newServer(t, open)
+		e := newUsersEnv(t, s, "acme")
+		smtp := mailtest.Start(t)
+		e.want("PUT", "", e.tok, map[string]any{"smtpServer": smtp.Settings()}, 204, "")
+		alice := e.create(map[string]any{"username": "alice", "email": "alice@example.com", "enabled": true})
+		e.want("POST", "/clients", e.tok, map[string]any{"clientId": "web", "redirectUris": []string{"https://web.example/*"}}, 201, "")
+		var clients []struct{ ID string }
+		if err := json.Unmarshal([]byte(e.want("GET", "/clients?clientId=web", e.tok, nil, 200, "")), &clients); err != nil || len(clients) != 1 {
+			t.Fatalf("client lookup: %v %v", err, clients)
+		}
+		send := func(n int) string {
+			e.want("PUT", "/users/"+alice+"/execute-actions-email?client_id=web&redirect_uri=https://web.example/home", e.tok, []string{"VERIFY_EMAIL"}, 204, "")
+			return smtp.Wait(t, "alice@example.com", n).Link(t, "/realms/acme/login-actions/action-token?key=")
+		}
+		follow := func(link string) page {
+			b := newMailBrowser(t, s.URL)
+			done := b.submit(b.get(link), nil)
+			if done.status != 200 || !strings.Contains(done.body, "Your account has been updated.") {
+				t.Fatalf("after the link: %d %s", done.status, done.body)
+			}
+			return done
+		}
+		if done := follow(send(1)); !strings.Contains(done.body, `href="https://web.example/home"`) {
+			t.Errorf("allowed redirect not offered: %s", done.body)
+		}
+		link := send(2)
+		e.want("PUT", "/clients/"+clients[0].ID, e.tok, map[string]any{"clientId": "web", "redirectUris": []string{"https://other.example/*"}}, 204, "")
+		if done := follow(link); strings.Contains(done.body, "web.example") {
+			t.Errorf("a redirect the client no longer allows is offered: %s", done.body)
 		}
 	})
 }

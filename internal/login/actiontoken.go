@@ -246,7 +246,12 @@ func (h *Handler) emailStep(w http.ResponseWriter, r *http.Request, rl realm.Rea
 	}
 	p := h.page(r, &rl, "accountUpdatedTitle", "")
 	p.Message = &ui.Message{Type: "success", Text: p.T(key)}
-	p.ContinueTo = st.Email.RedirectURI
+	// The link's redirect_uri must still be one the client allows.
+	if st.Email.RedirectURI != "" {
+		if uri, ok := c.RedirectRules(h.URLs.Base(r)).Match(st.Email.RedirectURI); ok {
+			p.ContinueTo = uri
+		}
+	}
 	h.render(w, r, &rl, http.StatusOK, "message.html", p)
 	return true, nil
 }
