@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
@@ -269,6 +270,29 @@ func (h *Handler) emailActionDone(r *http.Request, rl realm.Realm, c client.Clie
 	}
 }
 
+// maxLinkSends bounds the action mails this process sends at once: past it
+// a request's mail is dropped (logged and recorded as a failed send), so a
+// burst of requests cannot pile up goroutines on a slow mail server.
+const maxLinkSends = 16
+
+var (
+	linkSends   = make(chan struct{}, maxLinkSends)
+	linkSending sync.WaitGroup
+)
+
+// WaitLinkSends waits for the action mails being sent to finish, or for
+// ctx to end; a stopping server calls it after its last request.
+func WaitLinkSends(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { linkSending.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // sendLink mails u an action link of typ for the login id in the
 // background, after the caller's writes: the page answers at once whatever
 // the mail server does, and the send is bounded by the sender's timeouts.
@@ -284,7 +308,17 @@ func (h *Handler) sendLink(r *http.Request, rl realm.Realm, c client.Client, id 
 	}
 	ip := clientIP(r)
 	details := map[string]string{events.DetailUsername: u.Username, events.DetailEmail: u.Email}
+	select {
+	case linkSends <- struct{}{}:
+	default:
+		h.Log.Warn("action email dropped: too many sends at once", "realm", rl.Name, "user", u.ID, "type", typ)
+		h.recorder().Record(r.Context(), rl, events.Event{Type: errEvent, ClientID: c.ClientID, UserID: u.ID, IPAddress: ip,
+			Details: details, Error: "email_send_failed"})
+		return
+	}
+	linkSending.Add(1)
 	go func() {
+		defer func() { <-linkSends; linkSending.Done() }()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		e := events.Event{Type: okEvent, ClientID: c.ClientID, UserID: u.ID, IPAddress: ip, Details: details}
