@@ -176,18 +176,7 @@ func TestTestSMTPConnection(t *testing.T) {
 		smtp := mailtest.StartWith(t, mailtest.Options{User: "mailer", Password: "mail-secret"})
 		settings := smtp.Settings()
 		e.want("POST", "/testSMTPConnection", e.tok, settings, 500, `{"errorMessage":"Logged in user does not have an e-mail."}`)
-		ctx := context.Background()
-		master, err := s.DB.GetRealmByName(ctx, "master")
-		if err != nil {
-			t.Fatal(err)
-		}
-		admin, err := s.DB.GetUserByUsername(ctx, master.ID, "admin")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.DB.UpdateUser(ctx, master.ID, admin.ID, func(u *user.User) error { u.Email = "root@example.com"; return nil }); err != nil {
-			t.Fatal(err)
-		}
+		setAdminEmail(t, s, "root@example.com")
 		e.want("POST", "/testSMTPConnection", e.tok, settings, 204, "")
 		if m := smtp.Wait(t, "root@example.com", 1); m.Subject != "[acme] mail settings test" {
 			t.Errorf("test mail subject %q", m.Subject)
@@ -218,18 +207,7 @@ func TestSMTPMaskedPasswordStaysWithItsServer(t *testing.T) {
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		s := newServer(t, open)
 		e := newUsersEnv(t, s, "acme")
-		ctx := context.Background()
-		master, err := s.DB.GetRealmByName(ctx, "master")
-		if err != nil {
-			t.Fatal(err)
-		}
-		admin, err := s.DB.GetUserByUsername(ctx, master.ID, "admin")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.DB.UpdateUser(ctx, master.ID, admin.ID, func(u *user.User) error { u.Email = "root@example.com"; return nil }); err != nil {
-			t.Fatal(err)
-		}
+		setAdminEmail(t, s, "root@example.com")
 		stored := mailtest.StartWith(t, mailtest.Options{User: "mailer", Password: "mail-secret"})
 		e.want("PUT", "", e.tok, map[string]any{"smtpServer": stored.Settings()}, 204, "")
 		// An administrator's own server, which would accept any password.
@@ -301,4 +279,22 @@ func TestExecuteActionsLinkRechecksRedirect(t *testing.T) {
 			t.Errorf("a redirect the client no longer allows is offered: %s", done.body)
 		}
 	})
+}
+
+// setAdminEmail gives the master realm's admin, the caller of e.tok, an
+// address for the test mails.
+func setAdminEmail(t *testing.T, s *testServer, addr string) {
+	t.Helper()
+	ctx := context.Background()
+	master, err := s.DB.GetRealmByName(ctx, "master")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := s.DB.GetUserByUsername(ctx, master.ID, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB.UpdateUser(ctx, master.ID, admin.ID, func(u *user.User) error { u.Email = addr; return nil }); err != nil {
+		t.Fatal(err)
+	}
 }

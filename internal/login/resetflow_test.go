@@ -116,20 +116,7 @@ func TestResetCredentialsFlow(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.clock.Add(30 * time.Second)
-		err := e.db.UpdateAuthConfig(ctx, e.realm.ID, func(c *flow.Config) error {
-			c.Configs = append(c.Configs, flow.AuthenticatorConfig{Alias: "otp reset", Config: map[string]string{"action_on_otp_reset_flag": "Remove one"}})
-			for i := range c.Flows {
-				for j, x := range c.Flows[i].Executions {
-					if x.Authenticator == "reset-otp" {
-						c.Flows[i].Executions[j].AuthenticatorConfig = "otp reset"
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		setOTPReset(t, e, "Remove one")
 		b, l = resetLink("alice", 3)
 		pick := b.get(l)
 		if pick.status != http.StatusOK || !strings.Contains(pick.body, "kc-otp-reset-form") || !strings.Contains(pick.body, "phone") {
@@ -180,20 +167,7 @@ func TestResetLinkPrefetchConsumesNothing(t *testing.T) {
 		if _, err := otp.Setup(ctx, e.db, e.realm, e.user("alice"), otpSecret, totpAt(t, e.clock.Now()), "phone", e.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		err := e.db.UpdateAuthConfig(ctx, e.realm.ID, func(c *flow.Config) error {
-			c.Configs = append(c.Configs, flow.AuthenticatorConfig{Alias: "otp reset", Config: map[string]string{"action_on_otp_reset_flag": "Remove all"}})
-			for i := range c.Flows {
-				for j, x := range c.Flows[i].Executions {
-					if x.Authenticator == "reset-otp" {
-						c.Flows[i].Executions[j].AuthenticatorConfig = "otp reset"
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		setOTPReset(t, e, "Remove all")
 		b := e.browser()
 		reset := b.get(link(t, e, b.get(e.codeRequest(nil)), "kc-forgot-password"))
 		postForm(e, b, reset, map[string]string{"username": "alice"})
@@ -232,4 +206,24 @@ func TestResetLinkPrefetchConsumesNothing(t *testing.T) {
 			t.Errorf("the link worked twice: %d", again.status)
 		}
 	})
+}
+
+// setOTPReset gives the realm's reset-otp step the action flag (Keycloak's
+// action_on_otp_reset_flag).
+func setOTPReset(t *testing.T, e *env, flag string) {
+	t.Helper()
+	err := e.db.UpdateAuthConfig(context.Background(), e.realm.ID, func(c *flow.Config) error {
+		c.Configs = append(c.Configs, flow.AuthenticatorConfig{Alias: "otp reset", Config: map[string]string{"action_on_otp_reset_flag": flag}})
+		for i := range c.Flows {
+			for j, x := range c.Flows[i].Executions {
+				if x.Authenticator == "reset-otp" {
+					c.Flows[i].Executions[j].AuthenticatorConfig = "otp reset"
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
