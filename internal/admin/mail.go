@@ -14,7 +14,8 @@ func (h *Handler) mailRoutes(mux *http.ServeMux) {
 
 // testSMTPConnection answers POST /admin/realms/{realm}/testSMTPConnection:
 // the body is a smtpServer settings map the administrator is trying out
-// (the stored password stands in for the mask the console shows), and the
+// (the stored password stands in for the mask the console shows, while
+// the settings name the stored server), and the
 // test message goes to the calling administrator's own address. Keycloak
 // answers 500 both when that address is missing and when the send fails.
 func (h *Handler) testSMTPConnection(rq *Request) error {
@@ -37,10 +38,8 @@ func (h *Handler) testSMTPConnection(rq *Request) error {
 	if admin.Email == "" {
 		return errorMessage(http.StatusInternalServerError, "Logged in user does not have an e-mail.")
 	}
-	for _, k := range smtpSecrets {
-		if settings[k] == maskedSecret {
-			settings[k] = rq.Realm.SMTPServer[k]
-		}
+	if err := keepSMTPSecrets(settings, rq.Realm.SMTPServer); err != nil {
+		return err
 	}
 	err := h.mailer().SendTest(rq.R.Context(), rq.Realm, settings, admin.Email, mail.Locale(rq.Realm, admin))
 	if err != nil {

@@ -2,12 +2,14 @@ package admin_test
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -174,18 +176,7 @@ func TestTestSMTPConnection(t *testing.T) {
 		smtp := mailtest.StartWith(t, mailtest.Options{User: "mailer", Password: "mail-secret"})
 		settings := smtp.Settings()
 		e.want("POST", "/testSMTPConnection", e.tok, settings, 500, `{"errorMessage":"Logged in user does not have an e-mail."}`)
-		ctx := context.Background()
-		master, err := s.DB.GetRealmByName(ctx, "master")
-		if err != nil {
-			t.Fatal(err)
-		}
-		admin, err := s.DB.GetUserByUsername(ctx, master.ID, "admin")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.DB.UpdateUser(ctx, master.ID, admin.ID, func(u *user.User) error { u.Email = "root@example.com"; return nil }); err != nil {
-			t.Fatal(err)
-		}
+		setAdminEmail(t, s, "root@example.com")
 		e.want("POST", "/testSMTPConnection", e.tok, settings, 204, "")
 		if m := smtp.Wait(t, "root@example.com", 1); m.Subject != "[acme] mail settings test" {
 			t.Errorf("test mail subject %q", m.Subject)
@@ -207,4 +198,103 @@ func TestTestSMTPConnection(t *testing.T) {
 			t.Error("a password or an address reached the log")
 		}
 	})
+}
+
+// TestSMTPMaskedPasswordStaysWithItsServer checks that the mask stands for
+// the stored SMTP password only while the settings still name the stored
+// server: naming another host, port or user asks for the password instead.
+func TestSMTPMaskedPasswordStaysWithItsServer(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		s := newServer(t, open)
+		e := newUsersEnv(t, s, "acme")
+		setAdminEmail(t, s, "root@example.com")
+		stored := mailtest.StartWith(t, mailtest.Options{User: "mailer", Password: "mail-secret"})
+		e.want("PUT", "", e.tok, map[string]any{"smtpServer": stored.Settings()}, 204, "")
+		// An administrator's own server, which would accept any password.
+		own := mailtest.Start(t)
+		const ask = `{"errorMessage":"The SMTP password is required when the host, port, user or authentication change"}`
+		for name, edit := range map[string]func(m map[string]string){
+			"host": func(m map[string]string) { m["host"] = "localhost" },
+			"port": func(m map[string]string) { m["port"] = strconv.Itoa(own.Port) },
+			"user": func(m map[string]string) { m["user"] = "someone" },
+		} {
+			m := stored.Settings()
+			m["password"] = "**********"
+			edit(m)
+			e.want("POST", "/testSMTPConnection", e.tok, m, 400, ask)
+			e.want("PUT", "", e.tok, map[string]any{"smtpServer": m}, 400, ask)
+			if name == "port" && own.Count("root@example.com") != 0 {
+				t.Error("the stored password reached another server")
+			}
+		}
+		m := stored.Settings()
+		m["password"] = "**********"
+		m["fromDisplayName"] = "Acme"
+		e.want("PUT", "", e.tok, map[string]any{"smtpServer": m}, 204, "")
+		e.want("POST", "/testSMTPConnection", e.tok, m, 204, "")
+		stored.Wait(t, "root@example.com", 1)
+		moved := own.Settings()
+		moved["password"] = "new-secret"
+		moved["auth"], moved["user"] = "true", "mailer"
+		e.want("PUT", "", e.tok, map[string]any{"smtpServer": moved}, 204, "")
+		if got := e.want("GET", "", e.tok, nil, 200, ""); !strings.Contains(got, `"host":"127.0.0.1"`) {
+			t.Errorf("realm representation: %s", got)
+		}
+	})
+}
+
+// TestExecuteActionsLinkRechecksRedirect: the redirect_uri of an
+// execute-actions link is matched again when the link is used; once the
+// client no longer allows it, the closing page leads nowhere.
+func TestExecuteActionsLinkRechecksRedirect(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		s := newServer(t, open)
+		e := newUsersEnv(t, s, "acme")
+		smtp := mailtest.Start(t)
+		e.want("PUT", "", e.tok, map[string]any{"smtpServer": smtp.Settings()}, 204, "")
+		alice := e.create(map[string]any{"username": "alice", "email": "alice@example.com", "enabled": true})
+		e.want("POST", "/clients", e.tok, map[string]any{"clientId": "web", "redirectUris": []string{"https://web.example/*"}}, 201, "")
+		var clients []struct{ ID string }
+		if err := json.Unmarshal([]byte(e.want("GET", "/clients?clientId=web", e.tok, nil, 200, "")), &clients); err != nil || len(clients) != 1 {
+			t.Fatalf("client lookup: %v %v", err, clients)
+		}
+		send := func(n int) string {
+			e.want("PUT", "/users/"+alice+"/execute-actions-email?client_id=web&redirect_uri=https://web.example/home", e.tok, []string{"VERIFY_EMAIL"}, 204, "")
+			return smtp.Wait(t, "alice@example.com", n).Link(t, "/realms/acme/login-actions/action-token?key=")
+		}
+		follow := func(link string) page {
+			b := newMailBrowser(t, s.URL)
+			done := b.submit(b.get(link), nil)
+			if done.status != 200 || !strings.Contains(done.body, "Your account has been updated.") {
+				t.Fatalf("after the link: %d %s", done.status, done.body)
+			}
+			return done
+		}
+		if done := follow(send(1)); !strings.Contains(done.body, `href="https://web.example/home"`) {
+			t.Errorf("allowed redirect not offered: %s", done.body)
+		}
+		link := send(2)
+		e.want("PUT", "/clients/"+clients[0].ID, e.tok, map[string]any{"clientId": "web", "redirectUris": []string{"https://other.example/*"}}, 204, "")
+		if done := follow(link); strings.Contains(done.body, "web.example") {
+			t.Errorf("a redirect the client no longer allows is offered: %s", done.body)
+		}
+	})
+}
+
+// setAdminEmail gives the master realm's admin, the caller of e.tok, an
+// address for the test mails.
+func setAdminEmail(t *testing.T, s *testServer, addr string) {
+	t.Helper()
+	ctx := context.Background()
+	master, err := s.DB.GetRealmByName(ctx, "master")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := s.DB.GetUserByUsername(ctx, master.ID, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB.UpdateUser(ctx, master.ID, admin.ID, func(u *user.User) error { u.Email = addr; return nil }); err != nil {
+		t.Fatal(err)
+	}
 }

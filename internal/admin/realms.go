@@ -151,6 +151,25 @@ func (h *Handler) realmsAdministered(ctx context.Context, c *Caller) ([]realmAcc
 // smtpSecrets are the smtpServer settings a realm representation masks.
 var smtpSecrets = []string{"password", "authTokenClientSecret"}
 
+// keepSMTPSecrets puts the stored secret back wherever settings carry the
+// mask, as long as settings still name the stored server (same host, port,
+// user and authentication): a mask never carries a stored secret to another
+// server, the administrator must type it again.
+func keepSMTPSecrets(settings, stored map[string]string) error {
+	for _, k := range smtpSecrets {
+		if settings[k] != maskedSecret {
+			continue
+		}
+		for _, f := range []string{"host", "port", "user", "auth"} {
+			if settings[f] != stored[f] {
+				return badRequest("The SMTP password is required when the host, port, user or authentication change")
+			}
+		}
+		settings[k] = stored[k]
+	}
+	return nil
+}
+
 // realmRep is the realm's settings as GET answers them, with the stored
 // default role and the SMTP secrets masked, as Keycloak does: an admin who
 // may read the settings may not read the mail password.
@@ -329,10 +348,8 @@ func (h *Handler) updateRealm(rq *Request) error {
 	err := h.Store.InTx(ctx, func(tx *store.DB) error {
 		err := tx.UpdateRealm(ctx, old.ID, func(r *realm.Realm) error {
 			// A masked SMTP secret, as GET shows it, keeps the stored one.
-			for _, k := range smtpSecrets {
-				if v, ok := x.SMTPServer[k]; ok && v == maskedSecret {
-					x.SMTPServer[k] = r.SMTPServer[k]
-				}
+			if err := keepSMTPSecrets(x.SMTPServer, r.SMTPServer); err != nil {
+				return err
 			}
 			if err := x.ClientPoliciesError(*r); err != nil {
 				return badRequest(err.Error())

@@ -178,9 +178,9 @@ func TestRealmLifecycle(t *testing.T) {
 		if st != 200 || strings.Contains(string(b), "mail-secret") || !strings.Contains(string(b), `"password":"**********"`) {
 			t.Errorf("GET realm shows the SMTP password: %s", b)
 		}
-		st, _, b = s.do("PUT", "/admin/realms/acme", admin, map[string]any{"smtpServer": map[string]string{"host": "smtp.example", "password": "**********"}})
+		st, _, b = s.do("PUT", "/admin/realms/acme", admin, map[string]any{"smtpServer": map[string]string{"host": "mail.example", "from": "noreply@mail.example", "password": "**********"}})
 		rtExpect(t, "resend smtp", st, b, http.StatusNoContent, "")
-		if r3, _ := rtRealm(t, s, "acme"); r3.SMTPServer["password"] != "mail-secret" || r3.SMTPServer["host"] != "smtp.example" {
+		if r3, _ := rtRealm(t, s, "acme"); r3.SMTPServer["password"] != "mail-secret" || r3.SMTPServer["from"] != "noreply@mail.example" {
 			t.Errorf("smtp after PUT with the mask: %v", r3.SMTPServer)
 		}
 

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	potp "github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"
@@ -199,4 +200,45 @@ func TestConfigureHOTP(t *testing.T) {
 	if err != nil || len(evs) != 1 || evs[0].UserID != e.user("hana").ID || len(evs[0].Details) != 2 || evs[0].Details["credential_type"] != "otp" {
 		t.Fatalf("UPDATE_TOTP events: %+v %v", evs, err)
 	}
+}
+
+// TestTOTPSetupCodeIsSpent: the code that proved the app at setup is spent
+// like a login code, so it cannot sign in again within its time step; the
+// next step's code can.
+func TestTOTPSetupCodeIsSpent(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{})
+		b := e.browser()
+		if res := e.login(b, b.get(e.codeRequest(nil)), "alice", alicePassword); res.status != http.StatusFound {
+			t.Fatalf("login: %d %s", res.status, res.body)
+		}
+		page := b.get(e.codeRequest(map[string]string{"kc_action": "CONFIGURE_TOTP"}))
+		action, fields := e.form(page)
+		key := base32.StdEncoding.EncodeToString([]byte(fields.Get("totpSecret")))
+		gen := func() string {
+			code, err := totp.GenerateCodeCustom(key, e.clock.Now(), totp.ValidateOpts{Period: 30, Digits: potp.DigitsSix, Algorithm: potp.AlgorithmSHA1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return code
+		}
+		code := gen()
+		fields.Set("totp", code)
+		if res := b.post(action, fields); res.status != http.StatusFound || res.location(t).Query().Get("kc_action_status") != "success" {
+			t.Fatalf("setup: %d %s", res.status, res.header.Get("Location"))
+		}
+		fresh := e.browser()
+		otpPage := e.login(fresh, fresh.get(e.codeRequest(nil)), "alice", alicePassword)
+		if otpPage.status != http.StatusOK || !strings.Contains(otpPage.body, `name="otp"`) {
+			t.Fatalf("OTP page: %d %s", otpPage.status, otpPage.body)
+		}
+		again := e.postForm(fresh, otpPage, map[string]string{"otp": code})
+		if again.status != http.StatusOK || !strings.Contains(again.body, `aria-invalid="true"`) {
+			t.Fatalf("the setup code signed in again: %d %s", again.status, again.header.Get("Location"))
+		}
+		e.clock.Add(90 * time.Second)
+		if res := e.postForm(fresh, again, map[string]string{"otp": gen()}); res.status != http.StatusFound {
+			t.Errorf("next code: %d %s", res.status, res.body)
+		}
+	})
 }

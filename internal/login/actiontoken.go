@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
@@ -90,7 +91,9 @@ func (h *Handler) actionToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if r.Method == http.MethodGet && a.Type != token.ActionResetCredentials && !inLogin {
+	// Opened outside the login that asked for it (another browser, a mail
+	// scanner's prefetch), a link is spent only by the user's confirmation.
+	if r.Method == http.MethodGet && !inLogin {
 		return h.confirmAction(w, r, rl, a, u)
 	}
 	used, err := h.Store.ConsumeOnce(ctx, rl.ID, "action-token:"+a.ID, a.Expires)
@@ -155,9 +158,12 @@ func (h *Handler) actionLogin(w http.ResponseWriter, r *http.Request, rl realm.R
 func (h *Handler) confirmAction(w http.ResponseWriter, r *http.Request, rl realm.Realm, a token.Action, u user.User) error {
 	p := h.page(r, &rl, "confirmExecutionOfActions", "")
 	text := ""
-	if a.Type == token.ActionVerifyEmail {
+	switch a.Type {
+	case token.ActionVerifyEmail:
 		p.Title, text = "emailVerifyTitle", p.T("confirmEmailAddressVerification", u.Email)
-	} else {
+	case token.ActionResetCredentials:
+		text = p.T("requiredAction." + actionUpdatePassword)
+	default:
 		for i, x := range a.Actions {
 			if i > 0 {
 				text += ", "
@@ -241,7 +247,12 @@ func (h *Handler) emailStep(w http.ResponseWriter, r *http.Request, rl realm.Rea
 	}
 	p := h.page(r, &rl, "accountUpdatedTitle", "")
 	p.Message = &ui.Message{Type: "success", Text: p.T(key)}
-	p.ContinueTo = st.Email.RedirectURI
+	// The link's redirect_uri must still be one the client allows.
+	if st.Email.RedirectURI != "" {
+		if uri, ok := c.RedirectRules(h.URLs.Base(r)).Match(st.Email.RedirectURI); ok {
+			p.ContinueTo = uri
+		}
+	}
 	h.render(w, r, &rl, http.StatusOK, "message.html", p)
 	return true, nil
 }
@@ -256,6 +267,29 @@ func (h *Handler) emailActionDone(r *http.Request, rl realm.Realm, c client.Clie
 	st.Email.Actions = slices.DeleteFunc(st.Email.Actions, func(a string) bool { return a == st.Action })
 	if st.Email.Type == token.ActionResetCredentials && st.Action == actionUpdatePassword {
 		h.passwordReset(r, rl, c, u)
+	}
+}
+
+// maxLinkSends bounds the action mails this process sends at once: past it
+// a request's mail is dropped (logged and recorded as a failed send), so a
+// burst of requests cannot pile up goroutines on a slow mail server.
+const maxLinkSends = 16
+
+var (
+	linkSends   = make(chan struct{}, maxLinkSends)
+	linkSending sync.WaitGroup
+)
+
+// WaitLinkSends waits for the action mails being sent to finish, or for
+// ctx to end; a stopping server calls it after its last request.
+func WaitLinkSends(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { linkSending.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -274,7 +308,17 @@ func (h *Handler) sendLink(r *http.Request, rl realm.Realm, c client.Client, id 
 	}
 	ip := clientIP(r)
 	details := map[string]string{events.DetailUsername: u.Username, events.DetailEmail: u.Email}
+	select {
+	case linkSends <- struct{}{}:
+	default:
+		h.Log.Warn("action email dropped: too many sends at once", "realm", rl.Name, "user", u.ID, "type", typ)
+		h.recorder().Record(r.Context(), rl, events.Event{Type: errEvent, ClientID: c.ClientID, UserID: u.ID, IPAddress: ip,
+			Details: details, Error: "email_send_failed"})
+		return
+	}
+	linkSending.Add(1)
 	go func() {
+		defer func() { <-linkSends; linkSending.Done() }()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		e := events.Event{Type: okEvent, ClientID: c.ClientID, UserID: u.ID, IPAddress: ip, Details: details}

@@ -123,8 +123,9 @@ func TestForgotPassword(t *testing.T) {
 		if r := e.login(b3, b3.get(e.codeRequest(nil)), "alice", "brand-new-pw"); r.status != 302 {
 			t.Fatalf("new password: %d %s", r.status, r.body)
 		}
-		// The link is used up.
-		again := e.browser().get(actionLink)
+		// The link is used up: confirming it again is refused.
+		ob := e.browser()
+		again := postForm(e, ob, ob.get(actionLink), nil)
 		if again.status != 400 || !strings.Contains(again.body, "Action expired. Please continue with login now.") {
 			t.Fatalf("second use: %d %s", again.status, again.body)
 		}
@@ -156,9 +157,9 @@ func TestActionLinkInAnotherBrowserAndExpiry(t *testing.T) {
 		postForm(e, b, reset, map[string]string{"username": "alice"})
 		return smtp.Wait(t, "alice@example.com", n).Link(t, "action-token")
 	}
-	// Another browser: the password page, then a page of its own.
+	// Another browser: the confirm page, the password page, then a page of its own.
 	other := e.browser()
-	upd := other.get(ask(1))
+	upd := postForm(e, other, other.get(ask(1)), nil)
 	done := postForm(e, other, upd, map[string]string{"password-new": "pw-from-elsewhere", "password-confirm": "pw-from-elsewhere"})
 	if done.status != 200 || !strings.Contains(done.body, "Your account has been updated.") {
 		t.Fatalf("standalone reset: %d %s", done.status, done.body)

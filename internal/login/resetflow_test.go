@@ -116,20 +116,7 @@ func TestResetCredentialsFlow(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.clock.Add(30 * time.Second)
-		err := e.db.UpdateAuthConfig(ctx, e.realm.ID, func(c *flow.Config) error {
-			c.Configs = append(c.Configs, flow.AuthenticatorConfig{Alias: "otp reset", Config: map[string]string{"action_on_otp_reset_flag": "Remove one"}})
-			for i := range c.Flows {
-				for j, x := range c.Flows[i].Executions {
-					if x.Authenticator == "reset-otp" {
-						c.Flows[i].Executions[j].AuthenticatorConfig = "otp reset"
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		setOTPReset(t, e, "Remove one")
 		b, l = resetLink("alice", 3)
 		pick := b.get(l)
 		if pick.status != http.StatusOK || !strings.Contains(pick.body, "kc-otp-reset-form") || !strings.Contains(pick.body, "phone") {
@@ -163,4 +150,80 @@ func TestResetCredentialsFlow(t *testing.T) {
 			t.Fatalf("password after the refused reset: %d %s", r.status, r.body)
 		}
 	})
+}
+
+// TestResetLinkPrefetchConsumesNothing: a reset-credentials link opened
+// outside the login that asked for it (a mail scanner's prefetch, another
+// browser) shows the confirm page and spends nothing, not even under
+// reset-otp "Remove all"; the link works once the user confirms.
+func TestResetLinkPrefetchConsumesNothing(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		smtp := mailtest.Start(t)
+		e := newEnvOn(t, open, web.URLs{}, func(rl *realm.Realm) {
+			rl.ResetPasswordAllowed = true
+			rl.SMTPServer = smtp.Settings()
+		})
+		ctx := context.Background()
+		if _, err := otp.Setup(ctx, e.db, e.realm, e.user("alice"), otpSecret, totpAt(t, e.clock.Now()), "phone", e.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		setOTPReset(t, e, "Remove all")
+		b := e.browser()
+		reset := b.get(link(t, e, b.get(e.codeRequest(nil)), "kc-forgot-password"))
+		postForm(e, b, reset, map[string]string{"username": "alice"})
+		l := smtp.Wait(t, "alice@example.com", 1).Link(t, "action-token")
+		hasOTP := func() bool {
+			cs, err := e.db.ListCredentials(ctx, e.user("alice").ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cs {
+				if c.Type == otp.Type {
+					return true
+				}
+			}
+			return false
+		}
+		for range 2 {
+			scan := e.browser().get(l)
+			if scan.status != http.StatusOK || !strings.Contains(scan.body, "Update Password") || strings.Contains(scan.body, "kc-passwd-update-form") {
+				t.Fatalf("prefetch: %d %s", scan.status, scan.body)
+			}
+			if !hasOTP() {
+				t.Fatal("a prefetch removed the authenticator app")
+			}
+		}
+		other := e.browser()
+		confirm := other.get(l)
+		upd := postForm(e, other, confirm, nil)
+		if upd.status != http.StatusOK || !strings.Contains(upd.body, "kc-passwd-update-form") {
+			t.Fatalf("after confirming: %d %s", upd.status, upd.body)
+		}
+		if hasOTP() {
+			t.Error("Remove all kept the authenticator app once the user confirmed")
+		}
+		if again := postForm(e, e.browser(), confirm, nil); again.status != http.StatusBadRequest {
+			t.Errorf("the link worked twice: %d", again.status)
+		}
+	})
+}
+
+// setOTPReset gives the realm's reset-otp step the action flag (Keycloak's
+// action_on_otp_reset_flag).
+func setOTPReset(t *testing.T, e *env, flag string) {
+	t.Helper()
+	err := e.db.UpdateAuthConfig(context.Background(), e.realm.ID, func(c *flow.Config) error {
+		c.Configs = append(c.Configs, flow.AuthenticatorConfig{Alias: "otp reset", Config: map[string]string{"action_on_otp_reset_flag": flag}})
+		for i := range c.Flows {
+			for j, x := range c.Flows[i].Executions {
+				if x.Authenticator == "reset-otp" {
+					c.Flows[i].Executions[j].AuthenticatorConfig = "otp reset"
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

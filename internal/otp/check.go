@@ -76,12 +76,19 @@ func use(ctx context.Context, db *store.DB, rl realm.Realm, u user.User, code st
 			}
 			return err == nil, err
 		}
-		if p.CodeReusable {
-			return true, nil
-		}
-		// The step stays spent while any window could still accept it.
-		until := (n + int64(max(p.LookAheadWindow, 0)) + 1) * int64(c.data.Period)
-		return db.ConsumeOnce(ctx, rl.ID, "otp:"+c.ID+":"+strconv.FormatInt(n, 10), until)
+		return spendStep(ctx, db, rl, c.ID, c.data.Period, n)
 	}
 	return false, nil
+}
+
+// spendStep marks TOTP time step n of credential id as used, unless the
+// realm's policy allows code reuse, and reports whether it was still
+// unused. The step stays spent while any window could still accept it.
+func spendStep(ctx context.Context, db *store.DB, rl realm.Realm, id string, period int, n int64) (bool, error) {
+	p := rl.OTP()
+	if p.CodeReusable {
+		return true, nil
+	}
+	until := (n + int64(max(p.LookAheadWindow, 0)) + 1) * int64(period)
+	return db.ConsumeOnce(ctx, rl.ID, "otp:"+id+":"+strconv.FormatInt(n, 10), until)
 }

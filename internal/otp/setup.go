@@ -125,7 +125,8 @@ const (
 // policy makes of secret, and a user who has an OTP credential already must
 // name the new one (label, Keycloak's device name), so that the list tells
 // them apart. A refusal is a *SetupError and stores nothing. For HOTP the
-// stored counter starts past the code just used.
+// stored counter starts past the code just used; for TOTP the code's time
+// step is spent as Check spends it.
 //
 // db may be a transaction, so that the caller clears the required action
 // in the same one. The secret and the code are never part of an error.
@@ -166,6 +167,12 @@ func Setup(ctx context.Context, db *store.DB, rl realm.Realm, u user.User, secre
 		SecretData: marshal(secretData{Value: secret}), CredentialData: marshal(data), Priority: priority + 10}
 	if err := db.CreateCredential(ctx, nc); err != nil {
 		return user.Credential{}, fmt.Errorf("store OTP credential of user %s: %w", u.ID, err)
+	}
+	if data.SubType != HOTP {
+		// The setup code is spent as a login code would be.
+		if _, err := spendStep(ctx, db, rl, nc.ID, data.Period, n); err != nil {
+			return user.Credential{}, err
+		}
 	}
 	return nc, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/config"
+	"github.com/gatehouse-iam/gatehouse/internal/login"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
 )
 
@@ -34,7 +35,8 @@ const (
 // Run serves h on the listeners cfg asks for (HTTP on --http-host:--http-port
 // when --http-enabled; HTTPS on --https-port when a certificate is set) until
 // ctx is cancelled, then stops accepting connections and waits up to
-// ShutdownTimeout for in-flight requests before returning. ready is called
+// ShutdownTimeout for in-flight requests (and the action mails they started)
+// before returning. ready is called
 // once, with the URLs of the bound listeners, when every listener is bound;
 // a listener that cannot be bound is an error before ready.
 func Run(ctx context.Context, cfg config.Config, h http.Handler, log *slog.Logger, ready func(listening []string)) error {
@@ -120,6 +122,10 @@ func Run(ctx context.Context, cfg config.Config, h http.Handler, log *slog.Logge
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
 		return fmt.Errorf("shutdown: requests still running after %s: %w", ShutdownTimeout, err)
+	}
+	// Action mails the last requests started finish within the same bound.
+	if err := login.WaitLinkSends(sctx); err != nil {
+		return fmt.Errorf("shutdown: action mails still sending after %s: %w", ShutdownTimeout, err)
 	}
 	return nil
 }
