@@ -585,3 +585,19 @@ func claimOf(t *testing.T, jwt any, name string) any {
 	}
 	return claims[name]
 }
+
+// A browser flow that cannot run shows a generic error page: the flow's
+// alias and authenticator names stay in the server's log.
+func TestFlowNotRunnablePageIsGeneric(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{})
+		e.bindBrowser(topFlow("secret browser flow", step("x1", "secret-authenticator", flow.Required, 10)))
+		page := e.browser().get(e.codeRequest(nil))
+		if page.status != http.StatusInternalServerError {
+			t.Fatalf("broken browser flow: %d %s", page.status, page.body)
+		}
+		if strings.Contains(page.body, "secret") {
+			t.Errorf("the error page names the flow's parts: %s", page.body)
+		}
+	})
+}
