@@ -71,7 +71,9 @@ func (h *Handler) authenticationRoutes(mux *http.ServeMux) {
 // Keycloak's refusals of this API. A JAX-RS exception's message is the
 // body's "error"; ErrorResponse's are "errorMessage".
 var (
-	errFlowNotFound      = notFound("Could not find flow with id")
+	errFlowNotFound = notFound("Could not find flow with id")
+	// Listing the executions of, or copying, an unknown flow: no body.
+	errFlowAliasNotFound = &web.Error{Status: http.StatusNotFound}
 	errIllegalExecution  = notFound("Illegal execution")
 	errConfigNotFound    = notFound("Could not find authenticator config")
 	errActionNotFound    = notFound("Failed to find required action.")
@@ -495,7 +497,7 @@ func (h *Handler) copyFlow(rq *Request) error {
 		}
 		i := flowIndex(c, rq.R.PathValue("id"))
 		if i < 0 {
-			return notFound("Flow not found")
+			return errFlowAliasNotFound
 		}
 		return copyTree(c, c.Flows[i], newName, newName, true)
 	})
@@ -625,7 +627,7 @@ func (h *Handler) listExecutions(rq *Request) error {
 	}
 	i := flowIndex(&c, rq.R.PathValue("id"))
 	if i < 0 {
-		return notFound("Flow not found")
+		return errFlowAliasNotFound
 	}
 	return rq.JSON(executionInfos(c, c.Flows[i], 0, []executionInfo{}))
 }

@@ -451,3 +451,26 @@ func TestAuthenticationProvidersAndPermissions(t *testing.T) {
 		}
 	})
 }
+
+// Listing the executions of, or copying, a flow the realm does not have is
+// answered 404 with an empty body, as Keycloak does.
+func TestAuthenticationUnknownFlowEmpty404(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		s.newRealm("unknownflow")
+		tok := s.adminToken()
+		const a = "/admin/realms/unknownflow/authentication"
+		if st, _, b := s.do("GET", a+"/flows/nope/executions", tok, nil); st != 404 || len(b) != 0 {
+			t.Errorf("executions of an unknown flow: %d %q", st, b)
+		}
+		if st, _, b := s.do("POST", a+"/flows/nope/copy", tok, map[string]string{"newName": "fresh"}); st != 404 || len(b) != 0 {
+			t.Errorf("copy of an unknown flow: %d %q", st, b)
+		}
+		var flows []flowRep
+		s.get(a+"/flows", tok, &flows)
+		for _, f := range flows {
+			if f.Alias == "fresh" {
+				t.Errorf("a refused copy stored flow %+v", f)
+			}
+		}
+	})
+}

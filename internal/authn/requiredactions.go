@@ -1,7 +1,6 @@
 package authn
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/flow"
 	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
@@ -143,9 +143,10 @@ func RegisterTrigger(id string, trigger func(Trigger, *user.User) bool) {
 	}
 }
 
-// ActionSetting is the realm's registration of the action id: its entry in
-// the realm's model, else Keycloak's default. ok is false for an id no
-// built-in action has and the realm does not register either.
+// ActionSetting is the realm's registration of the action id, its entry in
+// the realm's model. ok is false for an action the realm does not register
+// (never registered, or deleted through the admin API): such an action is
+// not run, as in Keycloak.
 func ActionSetting(cfg flow.Config, id string) (flow.RequiredAction, bool) {
 	for _, a := range cfg.RequiredActions {
 		if a.Alias == id || (a.Alias == "" && a.ProviderID == id) {
@@ -155,28 +156,13 @@ func ActionSetting(cfg flow.Config, id string) (flow.RequiredAction, bool) {
 			return a, true
 		}
 	}
-	for _, a := range flow.DefaultRequiredActions() {
-		if a.Alias == id {
-			return a, true
-		}
-	}
 	return flow.RequiredAction{}, false
 }
 
-// RealmRequiredActions is every action the realm has, its own registrations
-// followed by the built-in ones it does not list, in priority order (ties by
-// name, as Keycloak sorts them and rep.SortedRequiredActions does).
+// RealmRequiredActions is every action the realm registers, in priority
+// order (ties by name, as Keycloak sorts them).
 func RealmRequiredActions(cfg flow.Config) []flow.RequiredAction {
-	out := slices.Clone(cfg.RequiredActions)
-	for _, a := range flow.DefaultRequiredActions() {
-		if !slices.ContainsFunc(out, func(x flow.RequiredAction) bool { return x.Alias == a.Alias }) {
-			out = append(out, a)
-		}
-	}
-	slices.SortStableFunc(out, func(a, b flow.RequiredAction) int {
-		return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.Name, b.Name))
-	})
-	return out
+	return rep.SortedRequiredActions(cfg.RequiredActions)
 }
 
 // MaxAuthAge is how recent (seconds) the user's login must be for an

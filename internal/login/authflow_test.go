@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -308,7 +309,7 @@ func TestFlowUnknownAuthenticatorRefused(t *testing.T) {
 			step("upf", "auth-username-password-form", flow.Required, 10),
 			step("x", "no-such-authenticator", flow.Required, 20)))
 		res := e.browser().get(e.codeRequest(nil))
-		if res.status != http.StatusInternalServerError || !strings.Contains(res.body, "no-such-authenticator") {
+		if res.status != http.StatusInternalServerError || !strings.Contains(res.body, "Login is not possible") || strings.Contains(res.body, "no-such-authenticator") {
 			t.Fatalf("unknown authenticator: %d %s", res.status, res.body)
 		}
 		// DISABLED, it is never looked at.
@@ -499,7 +500,8 @@ func TestDirectGrantFlow(t *testing.T) {
 			t.Fatalf("override denies: %d %v", code, body)
 		}
 
-		// A flow naming an unknown authenticator refuses with a clear error.
+		// A flow naming an unknown authenticator refuses with a generic
+		// error; the authenticator's name is for the log only.
 		e.editFlows(func(c *flow.Config) {
 			for i := range c.Flows {
 				if c.Flows[i].Alias == "no grants" {
@@ -508,7 +510,7 @@ func TestDirectGrantFlow(t *testing.T) {
 			}
 		})
 		code, body := grant("alice", alicePassword)
-		if code != http.StatusInternalServerError || !strings.Contains(body["error_description"].(string), "no-such-authenticator") {
+		if code != http.StatusInternalServerError || body["error"] != "unknown_error" || strings.Contains(fmt.Sprint(body), "no-such-authenticator") {
 			t.Fatalf("unknown authenticator: %d %v", code, body)
 		}
 	})
@@ -584,4 +586,20 @@ func claimOf(t *testing.T, jwt any, name string) any {
 		t.Fatal(err)
 	}
 	return claims[name]
+}
+
+// A browser flow that cannot run shows a generic error page: the flow's
+// alias and authenticator names stay in the server's log.
+func TestFlowNotRunnablePageIsGeneric(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{})
+		e.bindBrowser(topFlow("secret browser flow", step("x1", "secret-authenticator", flow.Required, 10)))
+		page := e.browser().get(e.codeRequest(nil))
+		if page.status != http.StatusInternalServerError {
+			t.Fatalf("broken browser flow: %d %s", page.status, page.body)
+		}
+		if strings.Contains(page.body, "secret") {
+			t.Errorf("the error page names the flow's parts: %s", page.body)
+		}
+	})
 }

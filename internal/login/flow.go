@@ -84,7 +84,7 @@ func (h *Handler) walkContext(ctx context.Context, r *http.Request, rl realm.Rea
 // administrator, an error page for the user.
 func (h *Handler) flowConfigError(r *http.Request, rl realm.Realm, c client.Client, err error) error {
 	h.Log.WarnContext(r.Context(), "authentication flow cannot run", "realm", rl.Name, "client", c.ClientID, "err", err)
-	return &pageError{Status: http.StatusInternalServerError, Key: "flowNotRunnableMessage", Args: []string{err.Error()}, Realm: &rl, Err: err}
+	return &pageError{Status: http.StatusInternalServerError, Key: "flowNotRunnableMessage", Realm: &rl, Err: err}
 }
 
 // flowOutcome answers where a walk stopped: a page of the flow, an error

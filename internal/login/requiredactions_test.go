@@ -419,3 +419,31 @@ func TestVerifyProfileAction(t *testing.T) {
 		}
 	})
 }
+
+// An action the realm no longer registers (the admin API deleted it) is not
+// run: a user carrying it signs in without its page, keeping it, and an
+// application cannot ask for it, as in Keycloak.
+func TestUnregisteredActionNotRun(t *testing.T) {
+	onBoth(t, func(t *testing.T, e *env) {
+		err := e.db.UpdateAuthConfig(context.Background(), e.realm.ID, func(c *flow.Config) error {
+			c.RequiredActions = slices.DeleteFunc(c.RequiredActions, func(a flow.RequiredAction) bool { return a.Alias == "CONFIGURE_TOTP" })
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.addUser("tom", "tom-pw", func(u *realmUser) { u.RequiredActions = []string{"CONFIGURE_TOTP"} })
+		b := e.browser()
+		res := e.login(b, b.get(e.codeRequest(nil)), "tom", "tom-pw")
+		if res.status != http.StatusFound || res.location(t).Query().Get("code") == "" {
+			t.Fatalf("login with an unregistered action: %d %s", res.status, res.body)
+		}
+		if got := e.user("tom").RequiredActions; !slices.Equal(got, []string{"CONFIGURE_TOTP"}) {
+			t.Errorf("user's actions after the login: %v", got)
+		}
+		res = b.get(e.codeRequest(map[string]string{"kc_action": "CONFIGURE_TOTP"}))
+		if res.status != http.StatusFound || res.location(t).Query().Get("kc_action_status") != "error" {
+			t.Fatalf("kc_action of an unregistered action: %d %s %s", res.status, res.header.Get("Location"), res.body)
+		}
+	})
+}

@@ -99,7 +99,7 @@ func (h *Handler) directGrantFlow(r *http.Request, form url.Values, rl realm.Rea
 	}
 	if errors.Is(err, authflow.ErrFlowConfig) {
 		h.Log.WarnContext(ctx, "authentication flow cannot run", "realm", rl.Name, "client", c.ClientID, "err", err)
-		return user.User{}, oauthErr(http.StatusInternalServerError, "server_error", "Authentication flow cannot run: "+err.Error())
+		return user.User{}, oauthErr(http.StatusInternalServerError, "unknown_error", "Authentication is not possible")
 	}
 	if err != nil {
 		return user.User{}, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
@@ -37,6 +38,6 @@ func SigningKey(ctx context.Context, db *store.DB, log *slog.Logger, rl realm.Re
 	if log != nil {
 		log.Warn("created a fallback key: no active key for the algorithm", "realm", rl.Name, "alg", alg, "kid", k.Kid)
 	}
-	*ks = append(*ks, k)
+	*ks = append(slices.Clip(*ks), k)
 	return k, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -175,6 +176,14 @@ func cached[K comparable, V any](ctx context.Context, s *DB, pick func(*snapshot
 	}
 	m.mu.Unlock()
 	return v, nil
+}
+
+// cachedSlice is cached for a slice value. The slice is shared by every
+// request reading the snapshot, so it is handed out clipped: a caller's
+// append copies instead of writing into the shared backing array.
+func cachedSlice[K comparable, E any](ctx context.Context, s *DB, pick func(*snapshot) *memo[K, []E], k K, load func() ([]E, error)) ([]E, error) {
+	v, err := cached(ctx, s, pick, k, load)
+	return slices.Clip(v), err
 }
 
 // snapshot is the configuration of one version, filled as requests read it.

@@ -483,3 +483,81 @@ func TestConfigCacheConcurrentReadsDuringWrites(t *testing.T) {
 		}
 	})
 }
+
+// The configuration cache hands every request the same slice: a caller that
+// appends to what it got must never write into another caller's view.
+func TestConfigCacheSlicesDoNotAlias(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(t testing.TB) *store.DB) {
+		db := open(t)
+		ctx := store.WithConfigView(t.Context())
+		rl := realm.New(store.NewID(), "alias")
+		if err := db.CreateRealm(ctx, rl); err != nil {
+			t.Fatal(err)
+		}
+		c := client.New(store.NewID(), rl.ID, "app")
+		if err := db.CreateClient(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			k := keys.Key{ID: store.NewID(), RealmID: rl.ID, Kid: "k" + strconv.Itoa(i), ProviderID: "hmac-generated", Algorithm: "HS256",
+				Use: "sig", Priority: 100, Enabled: true, Active: true, Private: []byte("secret"), CreatedAt: int64(i)}
+			if err := db.CreateKey(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+			sc := client.Scope{ID: store.NewID(), RealmID: rl.ID, Name: "s" + strconv.Itoa(i), Protocol: "openid-connect"}
+			if err := db.CreateClientScope(ctx, sc); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.LinkClientScope(ctx, rl.ID, c.ID, sc.ID, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Each request reads under its own view of the same snapshot.
+		req := func() context.Context { return store.WithConfigView(t.Context()) }
+		aliases := func(name string, get func() (int, func(tag string) func() string)) {
+			t.Helper()
+			n, first := get()
+			_, second := get()
+			if n != 3 {
+				t.Fatalf("%s: %d entries", name, n)
+			}
+			readFirst := first("first")
+			second("second")
+			if got := readFirst(); got != "first" {
+				t.Errorf("%s: a second caller's append overwrote the first caller's: %q", name, got)
+			}
+		}
+		aliases("ListKeys", func() (int, func(string) func() string) {
+			ks, err := db.ListKeys(req(), rl.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(ks), func(tag string) func() string {
+				ks = append(ks, keys.Key{Kid: tag})
+				return func() string { return ks[len(ks)-1].Kid }
+			}
+		})
+		aliases("ListClientScopes", func() (int, func(string) func() string) {
+			ss, err := db.ListClientScopes(req(), rl.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(ss), func(tag string) func() string {
+				ss = append(ss, client.Scope{Name: tag})
+				return func() string { return ss[len(ss)-1].Name }
+			}
+		})
+		aliases("ClientScopesOf", func() (int, func(string) func() string) {
+			ls, err := db.ClientScopesOf(req(), rl.ID, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(ls), func(tag string) func() string {
+				var l store.LinkedScope
+				l.Scope.Name = tag
+				ls = append(ls, l)
+				return func() string { return ls[len(ls)-1].Scope.Name }
+			}
+		})
+	})
+}

@@ -67,7 +67,7 @@ type LinkedScope struct {
 // ClientScopesOf returns the scopes linked to a client with their mappers,
 // in scope-name order, in one query.
 func (s *DB) ClientScopesOf(ctx context.Context, realmID, clientID string) ([]LinkedScope, error) {
-	return cached(ctx, s, func(sn *snapshot) *memo[[2]string, []LinkedScope] { return &sn.scopesOf }, [2]string{realmID, clientID}, func() ([]LinkedScope, error) {
+	return cachedSlice(ctx, s, func(sn *snapshot) *memo[[2]string, []LinkedScope] { return &sn.scopesOf }, [2]string{realmID, clientID}, func() ([]LinkedScope, error) {
 		return s.clientScopesOf(ctx, realmID, clientID)
 	})
 }

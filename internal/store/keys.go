@@ -40,7 +40,7 @@ func (s *DB) ReplaceKey(ctx context.Context, k keys.Key) error {
 
 // ListKeys returns every key of a realm, highest priority first.
 func (s *DB) ListKeys(ctx context.Context, realmID string) ([]keys.Key, error) {
-	return cached(ctx, s, func(sn *snapshot) *memo[string, []keys.Key] { return &sn.keys }, realmID, func() ([]keys.Key, error) {
+	return cachedSlice(ctx, s, func(sn *snapshot) *memo[string, []keys.Key] { return &sn.keys }, realmID, func() ([]keys.Key, error) {
 		return s.listKeys(ctx, realmID)
 	})
 }

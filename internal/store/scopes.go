@@ -60,7 +60,7 @@ func (s *DB) GetClientScopeByName(ctx context.Context, realmID, name string) (cl
 
 // ListClientScopes returns the realm's client scopes ordered by name.
 func (s *DB) ListClientScopes(ctx context.Context, realmID string) ([]client.Scope, error) {
-	return cached(ctx, s, func(sn *snapshot) *memo[string, []client.Scope] { return &sn.realmScopes }, realmID, func() ([]client.Scope, error) {
+	return cachedSlice(ctx, s, func(sn *snapshot) *memo[string, []client.Scope] { return &sn.realmScopes }, realmID, func() ([]client.Scope, error) {
 		return s.listClientScopes(ctx, realmID)
 	})
 }

@@ -329,7 +329,7 @@ var messagesEN = map[string]string{
 	"credentialSetupRequired": "Cannot login, credential setup required.",
 	"restartLoginTooltip":     "Restart login",
 	"doTryAnotherWay":         "Try Another Way",
-	"flowNotRunnableMessage":  "Login is not possible: {0}", // Gatehouse
+	"flowNotRunnableMessage":  "Login is not possible. Contact your administrator.", // Gatehouse
 	"otp-reset-description":   "Which OTP configuration should be removed?",
 	"resetOtpMissingIdError":  "An OTP configuration must be selected.",
 }
