@@ -46,7 +46,8 @@ func TestAuthenticationStory(t *testing.T) {
 		chromedp.Navigate(s.rp.url("/app-one/login?kc_action=CONFIGURE_TOTP")),
 		chromedp.WaitVisible(chromedp.ID("kc-totp-settings-form")))
 	key := manualTOTPKey(t, ctx)
-	code, _ := totpCodes(t, key, time.Now())
+	bobApp := &authenticatorApp{key: key}
+	code := bobApp.next(t)
 	do(t, ctx, "the app's code", fill("totp", code), fill("userLabel", "Phone"),
 		chromedp.Click(chromedp.ID("saveTOTPBtn")), chromedp.WaitVisible(chromedp.ID("callback")))
 	if got, user := text(t, ctx, "exchange"), text(t, ctx, "user"); got != "ok" || user != "bob" {
@@ -74,9 +75,9 @@ func TestAuthenticationStory(t *testing.T) {
 		t.Fatalf("a wrong code left the login pages: %s", loc)
 	}
 	screenshot(t, ctx, "story-otp-refused")
-	// The code is computed right before it is sent: the authenticator app's
-	// clock, not one from before the refused attempt.
-	code, _ = totpCodes(t, key, time.Now())
+	// The code is computed right before it is sent, from a time step not
+	// used yet: the one typed at setup is spent.
+	code = bobApp.next(t)
 	do(t, ctx, "the right code", chromedp.Evaluate[chromedp.Void](`document.getElementById('otp').value = ''`),
 		fill("otp", code), chromedp.Click(chromedp.ID("kc-login")), chromedp.WaitVisible(chromedp.ID("callback")))
 	if got, user := text(t, ctx, "exchange"), text(t, ctx, "user"); got != "ok" || user != "bob" {
@@ -97,7 +98,7 @@ func TestAuthenticationStory(t *testing.T) {
 	if aliceKey == key {
 		t.Fatal("alice is shown bob's key")
 	}
-	code, _ = totpCodes(t, aliceKey, time.Now())
+	code = (&authenticatorApp{key: aliceKey}).next(t)
 	do(t, ctx, "alice's code", fill("totp", code), chromedp.Click(chromedp.ID("saveTOTPBtn")), chromedp.WaitVisible(chromedp.ID("callback")))
 	if got, user := text(t, ctx, "exchange"), text(t, ctx, "user"); got != "ok" || user != "alice" {
 		t.Fatalf("after alice's setup: exchange %q user %q", got, user)
@@ -173,9 +174,8 @@ func TestAuthenticationStory(t *testing.T) {
 	do(t, ctx, "the login form", chromedp.Navigate(s.rp.url("/app-one/login")))
 	signIn(t, ctx, "bob", bobPassword)
 	do(t, ctx, "asked for a code with the role", chromedp.WaitVisible(chromedp.ID("kc-otp-login-form")))
-	// The code of the next time step: the one used above is spent, and the
-	// realm's look-around window accepts the next one.
-	code, _ = totpCodes(t, key, time.Now().Add(30*time.Second))
+	// A time step not used yet: the ones used above are spent.
+	code = bobApp.next(t)
 	do(t, ctx, "the code", fill("otp", code), chromedp.Click(chromedp.ID("kc-login")), chromedp.WaitVisible(chromedp.ID("callback")))
 	if got, user := text(t, ctx, "exchange"), text(t, ctx, "user"); got != "ok" || user != "bob" {
 		t.Fatalf("with the role: exchange %q user %q", got, user)
@@ -273,4 +273,28 @@ func (a *adminClient) userID(rl, username string) string {
 	}
 	id, _ := users[0]["id"].(string)
 	return id
+}
+
+// authenticatorApp hands out the codes of an app holding key as its user
+// types them: each from a 30-second time step not used before, since the
+// server takes a code once. The server accepts the step after the current
+// one (the realm's look-around window of one); when that is used too, next
+// waits for the clock to reach the following step.
+type authenticatorApp struct {
+	key  string
+	last int64 // the last step handed out
+}
+
+func (a *authenticatorApp) next(t *testing.T) string {
+	t.Helper()
+	for {
+		now := time.Now().Unix() / 30
+		step := max(now, a.last+1)
+		if step <= now+1 {
+			a.last = step
+			code, _ := totpCodes(t, a.key, time.Unix(step*30, 0))
+			return code
+		}
+		time.Sleep(time.Until(time.Unix((now+1)*30, 0)))
+	}
 }
