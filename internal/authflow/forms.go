@@ -86,11 +86,16 @@ func invalidCredentials(username string, u user.User) *Error {
 type usernamePasswordForm struct{}
 
 func (usernamePasswordForm) Authenticate(c *Context) error {
-	c.Challenge(Page{Template: TemplateLogin, Title: "loginAccountTitle", Username: prefill(c)})
+	p := Page{Template: TemplateLogin, Title: "loginAccountTitle", Username: prefill(c)}
+	offerPasskey(c, &p)
+	c.Challenge(p)
 	return nil
 }
 
 func (usernamePasswordForm) Action(c *Context) error {
+	if passkeyAnswered(c) {
+		return passkeyAction(c, Page{Template: TemplateLogin, Title: "loginAccountTitle", FieldError: true, Username: prefill(c)})
+	}
 	typed := c.Form.Get("username")
 	username := strings.TrimSpace(typed)
 	password := c.Form.Get("password")
@@ -99,8 +104,9 @@ func (usernamePasswordForm) Action(c *Context) error {
 	fail := func(u user.User) error {
 		metrics.Login(c.Realm.Name, false)
 		// The event and the page keep the name as typed.
-		c.Failure(invalidCredentials(typed, u), &Page{Template: TemplateLogin, Title: "loginAccountTitle",
-			Error: "invalidUserMessage", FieldError: true, Username: typed})
+		p := Page{Template: TemplateLogin, Title: "loginAccountTitle", Error: "invalidUserMessage", FieldError: true, Username: typed}
+		offerPasskey(c, &p)
+		c.Failure(invalidCredentials(typed, u), &p)
 		return nil
 	}
 	if !wellFormedUsername(username) || !wellFormedPassword(password) {
@@ -154,16 +160,23 @@ func (usernameForm) Authenticate(c *Context) error {
 		c.Success()
 		return nil
 	}
-	c.Challenge(Page{Template: TemplateLoginUsername, Title: "loginAccountTitle", Username: prefill(c)})
+	p := Page{Template: TemplateLoginUsername, Title: "loginAccountTitle", Username: prefill(c)}
+	offerPasskey(c, &p)
+	c.Challenge(p)
 	return nil
 }
 
 func (usernameForm) Action(c *Context) error {
+	if passkeyAnswered(c) {
+		return passkeyAction(c, Page{Template: TemplateLoginUsername, Title: "loginAccountTitle", FieldError: true, Username: prefill(c)})
+	}
 	username := strings.TrimSpace(c.Form.Get("username"))
 	c.SetNote(NoteAttemptedUsername, username)
 	rememberMe(c)
 	refuse := func(e *Error) error {
-		c.Failure(e, &Page{Template: TemplateLoginUsername, Title: "loginAccountTitle", Error: e.Key, FieldError: true, Username: username})
+		p := Page{Template: TemplateLoginUsername, Title: "loginAccountTitle", Error: e.Key, FieldError: true, Username: username}
+		offerPasskey(c, &p)
+		c.Failure(e, &p)
 		return nil
 	}
 	if !wellFormedUsername(username) {
@@ -193,17 +206,28 @@ func (usernameForm) SetRequiredActions(*Context, user.User) error    { return ni
 type passwordForm struct{}
 
 func (passwordForm) Authenticate(c *Context) error {
-	c.Challenge(Page{Template: TemplateLoginPassword, Title: "loginAccountTitle", Username: c.User.Username})
+	if loggedInWithPasskey(c) {
+		// The passkey the username form offered was the login.
+		c.Success()
+		return nil
+	}
+	p := Page{Template: TemplateLoginPassword, Title: "loginAccountTitle", Username: c.User.Username}
+	offerPasskey(c, &p)
+	c.Challenge(p)
 	return nil
 }
 
 func (passwordForm) Action(c *Context) error {
+	if passkeyAnswered(c) {
+		return passkeyAction(c, Page{Template: TemplateLoginPassword, Title: "loginAccountTitle", FieldError: true, Username: c.User.Username})
+	}
 	password := c.Form.Get("password")
 	fail := func() error {
 		metrics.Login(c.Realm.Name, false)
+		p := Page{Template: TemplateLoginPassword, Title: "loginAccountTitle", Error: "invalidPasswordMessage", FieldError: true, Username: c.User.Username}
+		offerPasskey(c, &p)
 		c.Failure(&Error{Event: "invalid_user_credentials", Key: "invalidPasswordMessage", Username: c.User.Username, UserID: c.User.ID,
-			OAuth: OAuthError{http.StatusUnauthorized, "invalid_grant", "Invalid user credentials"}},
-			&Page{Template: TemplateLoginPassword, Title: "loginAccountTitle", Error: "invalidPasswordMessage", FieldError: true, Username: c.User.Username})
+			OAuth: OAuthError{http.StatusUnauthorized, "invalid_grant", "Invalid user credentials"}}, &p)
 		return nil
 	}
 	if !wellFormedPassword(password) {

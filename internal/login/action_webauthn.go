@@ -33,7 +33,21 @@ func init() {
 }
 
 func showWebAuthnRegister(a *actionRun, typ string, msg *ui.Message) error {
+	title := "webauthn-registration-title"
+	if typ == webauthn.TypePasswordless {
+		title = "passkey-registration-title"
+	}
+	p := a.page(title)
 	cer, err := webauthn.BeginRegistration(a.r.Context(), a.h.Store, a.Realm, typ, origin(a.h.URLs.Base(a.r)), a.User)
+	var we *webauthn.Error
+	if errors.As(err, &we) {
+		// No ceremony can start at this address: the page says so and
+		// offers no button.
+		a.h.Log.WarnContext(a.r.Context(), "webauthn registration unavailable", "realm", a.Realm.Name, "detail", we.Detail)
+		p.Message = &ui.Message{Type: "error", Text: p.T(we.Key)}
+		a.render(http.StatusOK, "webauthn-register.html", p)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -41,11 +55,6 @@ func showWebAuthnRegister(a *actionRun, typ string, msg *ui.Message) error {
 	if _, err := a.h.saveState(a.r, a.Realm, a.ID, *a.State); err != nil {
 		return err
 	}
-	title := "webauthn-registration-title"
-	if typ == webauthn.TypePasswordless {
-		title = "passkey-registration-title"
-	}
-	p := a.page(title)
 	p.WebAuthn = &ui.WebAuthnCeremony{Mode: "create", Options: cer.Options, Passwordless: typ == webauthn.TypePasswordless}
 	p.Message = msg
 	a.render(http.StatusOK, "webauthn-register.html", p)

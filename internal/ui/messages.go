@@ -143,6 +143,7 @@ var messagesEN = map[string]string{
 	"webauthn-error-register-verification": "Security key registration result is invalid.",
 	"webauthn-error-user-not-found":        "Unknown user authenticated by the Security key.",
 	"webauthn-unsupported-browser-text":    "WebAuthn is not supported by this browser. Try another one or contact your administrator.",
+	"webauthn-error-rp-id":                 "Security keys and passkeys cannot be used at this address, which names no domain. Open the login page by its domain name, or ask your administrator to set the relying party ID.",
 
 	"loginTotpTitle":                    "Mobile Authenticator Setup",
 	"configureTotpMessage":              "You need to set up Mobile Authenticator to activate your account.",

@@ -16,6 +16,7 @@ import (
 	wa "github.com/go-webauthn/webauthn/webauthn"
 	"github.com/google/uuid"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
@@ -37,11 +38,16 @@ const (
 	keyAuth         = "webauthn-error-auth-verification"
 	keyUserNotFound = "webauthn-error-user-not-found"
 	keyDifferent    = "webauthn-error-different-user"
-	eventInvalid    = "invalid_user_credentials"
-	eventNotFound   = "user_not_found"
-	eventRegister   = "invalid_registration"
-	maxLabel        = 255
-	maxResponse     = 64 << 10
+	// keyNoRelyingParty: the page's address names no domain (an IP
+	// address) and the policy sets no relying party id, so no browser
+	// would run the ceremony.
+	keyNoRelyingParty = "webauthn-error-rp-id"
+	eventNotAllowed   = "not_allowed"
+	eventInvalid      = "invalid_user_credentials"
+	eventNotFound     = "user_not_found"
+	eventRegister     = "invalid_registration"
+	maxLabel          = 255
+	maxResponse       = 64 << 10
 )
 
 func refuse(key, event, format string, args ...any) *Error {
@@ -69,6 +75,9 @@ func relyingParty(rl realm.Realm, typ, origin string) (*wa.WebAuthn, realm.WebAu
 	cfg := &wa.Config{RPID: p.RpID, RPDisplayName: p.RpEntityName, RPOrigins: append([]string{origin}, p.ExtraOrigins...)}
 	if cfg.RPID == "" {
 		cfg.RPID = o.Hostname()
+	}
+	if err := protocol.ValidateRPID(cfg.RPID); err != nil {
+		return nil, p, refuse(keyNoRelyingParty, eventNotAllowed, "relying party id %q: %v", cfg.RPID, err)
 	}
 	if cfg.RPDisplayName == "" {
 		cfg.RPDisplayName = "keycloak"
@@ -267,6 +276,26 @@ func BeginLogin(ctx context.Context, db *store.DB, rl realm.Realm, typ, origin s
 	return ceremony(assertion, session)
 }
 
+// BeginConditionalLogin starts the passkey assertion a username field
+// offers through the browser's autofill (conditional mediation): any
+// discoverable credential, under the passwordless policy. It is finished
+// by FinishLogin with typ TypePasswordless and no user.
+func BeginConditionalLogin(rl realm.Realm, origin string) (Ceremony, error) {
+	lib, _, err := relyingParty(rl, TypePasswordless, origin)
+	if err != nil {
+		return Ceremony{}, err
+	}
+	var opts []wa.LoginOption
+	if uv := lib.Config.AuthenticatorSelection.UserVerification; uv != "" {
+		opts = append(opts, wa.WithUserVerification(uv))
+	}
+	assertion, session, err := lib.BeginDiscoverableMediatedLogin(protocol.MediationConditional, opts...)
+	if err != nil {
+		return Ceremony{}, err
+	}
+	return ceremony(assertion, session)
+}
+
 // FinishLogin checks the browser's assertion (response, the
 // PublicKeyCredential as JSON) against the ceremony state. u is the user
 // identified before (nil for a passkey login, which finds the user by the
@@ -274,7 +303,13 @@ func BeginLogin(ctx context.Context, db *store.DB, rl realm.Realm, typ, origin s
 // counter must move forward unless both are zero; the stored counter is
 // then advanced, compare-and-swap, so a replayed assertion never passes
 // twice. A refused assertion is an *Error and changes nothing.
-func FinishLogin(ctx context.Context, db *store.DB, rl realm.Realm, typ, origin string, u *user.User, state, response string) (user.User, user.Credential, error) {
+//
+// Once the user is known, the check is an attempt under the realm's
+// brute-force detection (authn.Attempt), as a password or an OTP code is:
+// a refused assertion counts as a failed login, and a locked-out user's
+// assertion is refused without being looked at. The client's address for
+// the failure record comes from ctx (authn.WithClientIP).
+func FinishLogin(ctx context.Context, db *store.DB, rl realm.Realm, typ, origin string, u *user.User, state, response string, now time.Time) (user.User, user.Credential, error) {
 	lib, _, err := relyingParty(rl, typ, origin)
 	if err != nil {
 		return user.User{}, user.Credential{}, err
@@ -290,7 +325,6 @@ func FinishLogin(ctx context.Context, db *store.DB, rl realm.Realm, typ, origin 
 	if err != nil {
 		return user.User{}, user.Credential{}, refuse(keyAuth, eventInvalid, "unreadable response: %v", err)
 	}
-	var acct account
 	if u == nil {
 		handle := string(parsed.Response.UserHandle)
 		found, err := db.GetUser(ctx, rl.ID, handle)
@@ -304,14 +338,51 @@ func FinishLogin(ctx context.Context, db *store.DB, rl realm.Realm, typ, origin 
 	} else if h := parsed.Response.UserHandle; len(h) > 0 && string(h) != u.ID {
 		return user.User{}, user.Credential{}, refuse(keyDifferent, eventInvalid, "assertion of another user")
 	}
+	var (
+		refusal *Error
+		used    user.Credential
+	)
+	verify := func(tx *store.DB, cur user.User) (bool, error) {
+		refusal = nil
+		c, why, err := checkAssertion(ctx, tx, lib, session, parsed, cur, typ)
+		if err != nil || why != nil {
+			refusal = why
+			return false, err
+		}
+		used = c
+		return true, nil
+	}
+	cur, verdict, err := authn.Attempt(ctx, db, nil, rl, *u, authn.ClientIP(ctx), now, verify)
+	if err != nil {
+		return *u, user.Credential{}, err
+	}
+	switch verdict {
+	case authn.Locked:
+		return *u, user.Credential{}, refuse(keyAuth, eventInvalid, "user locked by brute-force detection")
+	case authn.Gone:
+		return user.User{}, user.Credential{}, refuse(keyUserNotFound, eventNotFound, "user deleted meanwhile")
+	case authn.Refused:
+		if refusal == nil {
+			refusal = refuse(keyAuth, eventInvalid, "assertion refused")
+		}
+		return *u, user.Credential{}, refusal
+	}
+	return cur, used, nil
+}
+
+// checkAssertion verifies parsed, an assertion of u's credential of typ,
+// against the ceremony's session, and advances the stored counter through
+// db. A refusal is why (err stays nil); nothing is stored then.
+func checkAssertion(ctx context.Context, db *store.DB, lib *wa.WebAuthn, session wa.SessionData, parsed *protocol.ParsedCredentialAssertionData,
+	u user.User, typ string) (user.Credential, *Error, error) {
 	all, err := db.ListCredentials(ctx, u.ID)
 	if err != nil {
-		return user.User{}, user.Credential{}, err
+		return user.Credential{}, nil, err
 	}
-	acct = account{u: *u, creds: credentialsOf(all, typ)}
+	acct := account{u: u, creds: credentialsOf(all, typ)}
 	i := slices.IndexFunc(acct.creds, func(s stored) bool { return slices.Equal(s.lib.ID, parsed.RawID) })
 	if i < 0 {
-		return *u, user.Credential{}, refuse(keyAuth, eventInvalid, "unknown credential id")
+		return user.Credential{}, refuse(keyAuth, eventInvalid, "unknown credential id"), nil
 	}
 	var cred *wa.Credential
 	if len(session.UserID) == 0 {
@@ -320,11 +391,11 @@ func FinishLogin(ctx context.Context, db *store.DB, rl realm.Realm, typ, origin 
 		cred, err = lib.ValidateLogin(acct, session, parsed)
 	}
 	if err != nil {
-		return *u, user.Credential{}, refuse(keyAuth, eventInvalid, "%v", err)
+		return user.Credential{}, refuse(keyAuth, eventInvalid, "%v", err), nil
 	}
 	if cred.Authenticator.CloneWarning {
-		return *u, user.Credential{}, refuse(keyAuth, eventInvalid, "signature counter did not increase (%d after %d)",
-			parsed.Response.AuthenticatorData.Counter, acct.creds[i].data.Counter)
+		return user.Credential{}, refuse(keyAuth, eventInvalid, "signature counter did not increase (%d after %d)",
+			parsed.Response.AuthenticatorData.Counter, acct.creds[i].data.Counter), nil
 	}
 	sc := acct.creds[i]
 	if next := int64(parsed.Response.AuthenticatorData.Counter); next != sc.data.Counter {
@@ -332,12 +403,12 @@ func FinishLogin(ctx context.Context, db *store.DB, rl realm.Realm, typ, origin 
 		cd.Counter = next
 		err := db.UpdateCredentialData(ctx, sc.ID, sc.CredentialData, marshal(cd))
 		if errors.Is(err, store.ErrNotFound) {
-			return *u, user.Credential{}, refuse(keyAuth, eventInvalid, "credential used concurrently")
+			return user.Credential{}, refuse(keyAuth, eventInvalid, "credential used concurrently"), nil
 		}
 		if err != nil {
-			return *u, user.Credential{}, err
+			return user.Credential{}, nil, err
 		}
 		sc.CredentialData = marshal(cd)
 	}
-	return *u, sc.Credential, nil
+	return sc.Credential, nil, nil
 }

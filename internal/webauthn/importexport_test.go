@@ -1,6 +1,8 @@
 package webauthn_test
 
 import (
+	"time"
+
 	"encoding/json"
 	"strings"
 	"testing"
@@ -31,7 +33,7 @@ func TestImportExportRoundTrip(t *testing.T) {
 		c := f.register(t, k, webauthn.TypeTwoFactor)
 		k.Counter = 3
 		cer, _ := webauthn.BeginLogin(ctx, f.db, f.rl, webauthn.TypeTwoFactor, origin, &f.u)
-		if _, _, err := webauthn.FinishLogin(ctx, f.db, f.rl, webauthn.TypeTwoFactor, origin, &f.u, cer.State, k.Get(t, cer.Options, origin, "login.example.com", nil)); err != nil {
+		if _, _, err := webauthn.FinishLogin(ctx, f.db, f.rl, webauthn.TypeTwoFactor, origin, &f.u, cer.State, k.Get(t, cer.Options, origin, "login.example.com", nil), time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		out, err := rep.Export(ctx, f.db, f.rl.Name)
@@ -76,7 +78,7 @@ func TestImportExportRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, _, err = webauthn.FinishLogin(ctx, b, rl, webauthn.TypeTwoFactor, origin, &u, cer.State, k.Get(t, cer.Options, origin, "login.example.com", nil))
+			_, _, err = webauthn.FinishLogin(ctx, b, rl, webauthn.TypeTwoFactor, origin, &u, cer.State, k.Get(t, cer.Options, origin, "login.example.com", nil), time.Now())
 			return err
 		}
 		refused(t, "imported key, counter not moved", login(3), "webauthn-error-auth-verification")

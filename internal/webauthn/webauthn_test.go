@@ -127,7 +127,7 @@ func TestLoginRefusals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, _, err = webauthn.FinishLogin(t.Context(), f.db, f.rl, webauthn.TypeTwoFactor, origin, &f.u, cer.State, k.Get(t, cer.Options, originSent, rpID, nil))
+			_, _, err = webauthn.FinishLogin(t.Context(), f.db, f.rl, webauthn.TypeTwoFactor, origin, &f.u, cer.State, k.Get(t, cer.Options, originSent, rpID, nil), time.Now())
 			return err
 		}
 		k.Counter = 5
@@ -142,10 +142,10 @@ func TestLoginRefusals(t *testing.T) {
 		cer, _ := webauthn.BeginLogin(t.Context(), f.db, f.rl, webauthn.TypeTwoFactor, origin, &f.u)
 		k.Counter = 6
 		resp := k.Get(t, cer.Options, origin, "login.example.com", nil)
-		if _, _, err := webauthn.FinishLogin(t.Context(), f.db, f.rl, webauthn.TypeTwoFactor, origin, &f.u, cer.State, resp); err != nil {
+		if _, _, err := webauthn.FinishLogin(t.Context(), f.db, f.rl, webauthn.TypeTwoFactor, origin, &f.u, cer.State, resp, time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := webauthn.FinishLogin(t.Context(), f.db, f.rl, webauthn.TypeTwoFactor, origin, &f.u, cer.State, resp)
+		_, _, err := webauthn.FinishLogin(t.Context(), f.db, f.rl, webauthn.TypeTwoFactor, origin, &f.u, cer.State, resp, time.Now())
 		refused(t, "replayed assertion", err, "webauthn-error-auth-verification")
 		stored = f.credentials(t)[0].CredentialData
 
@@ -161,7 +161,7 @@ func TestLoginRefusals(t *testing.T) {
 		other.Counter = 9
 		err = login(other, origin, "login.example.com")
 		refused(t, "unknown credential", err, "webauthn-error-auth-verification")
-		_, _, err = webauthn.FinishLogin(t.Context(), f.db, f.rl, webauthn.TypeTwoFactor, origin, &f.u, "", resp)
+		_, _, err = webauthn.FinishLogin(t.Context(), f.db, f.rl, webauthn.TypeTwoFactor, origin, &f.u, "", resp, time.Now())
 		refused(t, "no ceremony", err, "webauthn-error-auth-verification")
 		if after := f.credentials(t)[0].CredentialData; after != stored {
 			t.Errorf("refused assertions changed the credential: %s, was %s", after, stored)
@@ -182,14 +182,14 @@ func TestPasskeyLoginFindsTheUser(t *testing.T) {
 		}
 		k.Counter = 1
 		u, c, err := webauthn.FinishLogin(t.Context(), f.db, f.rl, webauthn.TypePasswordless, origin, nil, cer.State,
-			k.Get(t, cer.Options, origin, "login.example.com", []byte(f.u.ID)))
+			k.Get(t, cer.Options, origin, "login.example.com", []byte(f.u.ID)), time.Now())
 		if err != nil || u.ID != f.u.ID || c.Type != "webauthn-passwordless" {
 			t.Fatalf("passkey login: %v %s %s", err, u.ID, c.Type)
 		}
 		cer, _ = webauthn.BeginLogin(t.Context(), f.db, f.rl, webauthn.TypePasswordless, origin, nil)
 		k.Counter = 2
 		_, _, err = webauthn.FinishLogin(t.Context(), f.db, f.rl, webauthn.TypePasswordless, origin, nil, cer.State,
-			k.Get(t, cer.Options, origin, "login.example.com", []byte("nobody")))
+			k.Get(t, cer.Options, origin, "login.example.com", []byte("nobody")), time.Now())
 		refused(t, "unknown user handle", err, "webauthn-error-user-not-found")
 	})
 }

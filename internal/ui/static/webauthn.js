@@ -1,7 +1,9 @@
 // Runs the WebAuthn ceremony of a login page: the server's options (JSON,
 // binary fields base64url) go to navigator.credentials, and the answer goes
 // back in the form as JSON with its binary fields base64url, the layout
-// the server's WebAuthn library reads.
+// the server's WebAuthn library reads. Modes: "create" (register), "get"
+// (the passkey or security key page) and "conditional" (the passkey a
+// login form offers in its username field's autofill).
 (function () {
   "use strict";
   var form = document.querySelector("form[data-webauthn-mode]");
@@ -49,6 +51,17 @@
   }
   function failed(e) { submit(null, String(e && e.name || e)); }
 
+  function assertion(c) {
+    var r = c.response;
+    return answer(c, { authenticatorData: toText(r.authenticatorData), signature: toText(r.signature), userHandle: toText(r.userHandle) });
+  }
+  function getOptions() {
+    var pk = JSON.parse(form.getAttribute("data-webauthn-options")).publicKey;
+    pk.challenge = toBytes(pk.challenge);
+    pk.allowCredentials = descriptors(pk.allowCredentials);
+    return pk;
+  }
+
   function run() {
     var pk = options.publicKey;
     pk.challenge = toBytes(pk.challenge);
@@ -62,16 +75,40 @@
       return;
     }
     pk.allowCredentials = descriptors(pk.allowCredentials);
-    navigator.credentials.get({ publicKey: pk }).then(function (c) {
-      var r = c.response;
-      submit(answer(c, { authenticatorData: toText(r.authenticatorData), signature: toText(r.signature), userHandle: toText(r.userHandle) }));
-    }).catch(failed);
+    navigator.credentials.get({ publicKey: pk }).then(function (c) { submit(assertion(c)); }).catch(failed);
   }
 
   var button = document.getElementById(mode === "create" ? "registerWebAuthn" : "authenticateWebAuthnButton");
   if (!window.PublicKeyCredential) {
-    button.disabled = true;
+    if (button) button.disabled = true;
     return;
   }
-  button.addEventListener("click", run);
+  if (mode !== "conditional") {
+    button.addEventListener("click", run);
+    return;
+  }
+
+  // A login form's passkey: offered in the autofill of the field marked
+  // "webauthn" where the browser can (conditional mediation), and by the
+  // button, which first ends the autofill offer (one request at a time).
+  var pending = null;
+  function offer() {
+    if (!PublicKeyCredential.isConditionalMediationAvailable) return;
+    PublicKeyCredential.isConditionalMediationAvailable().then(function (ok) {
+      if (!ok) return;
+      pending = new AbortController();
+      navigator.credentials.get({ mediation: "conditional", publicKey: getOptions(), signal: pending.signal })
+        .then(function (c) { submit(assertion(c)); })
+        .catch(function (e) {
+          // Aborted for the button, or nothing chosen: the form stays.
+          if (window.console) console.info("passkey autofill ended: " + (e && e.name));
+        });
+    });
+  }
+  button.addEventListener("click", function () {
+    if (pending) pending.abort();
+    pending = null;
+    navigator.credentials.get({ publicKey: getOptions() }).then(function (c) { submit(assertion(c)); }).catch(failed);
+  });
+  offer();
 })();

@@ -1,0 +1,291 @@
+package login_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/flow"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
+	"github.com/gatehouse-iam/gatehouse/internal/webauthn"
+	"github.com/gatehouse-iam/gatehouse/internal/webauthn/webauthntest"
+)
+
+// passkeyRealm sets the passwordless policy the passkey tests share: the
+// relying party is "localhost" (the test servers listen on an IP
+// address, which is none), and passkeys are offered on the login forms
+// when offer is set.
+func passkeyRealm(offer bool) func(*realm.Realm) {
+	return func(r *realm.Realm) {
+		r.EventsEnabled = true
+		p := realm.DefaultWebAuthnPasswordlessPolicy()
+		p.RpID = "localhost"
+		p.PasskeysEnabled = offer
+		r.WebAuthnPasswordlessPolicy = &p
+	}
+}
+
+// registerKey stores a credential of typ for u made by a new software
+// authenticator, through the same ceremony the required action runs.
+func registerKey(t *testing.T, e *env, typ string, u user.User) *webauthntest.Key {
+	t.Helper()
+	ctx := context.Background()
+	k := webauthntest.NewKey(t)
+	cer, err := webauthn.BeginRegistration(ctx, e.db, e.realm, typ, e.srv.URL, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := webauthn.FinishRegistration(ctx, e.db, e.realm, typ, e.srv.URL, u, cer.State,
+		k.Create(t, cer.Options, e.srv.URL, "localhost"), "laptop", e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// passkeyFlow binds a browser flow of the SSO cookie or a passkey.
+func passkeyFlow(t *testing.T, e *env) {
+	t.Helper()
+	err := e.db.UpdateAuthConfig(context.Background(), e.realm.ID, func(c *flow.Config) error {
+		c.Flows = append(c.Flows, flow.Flow{Alias: "passkey", ProviderID: flow.BasicFlow, TopLevel: true, Executions: []flow.Execution{
+			{Authenticator: "auth-cookie", Requirement: flow.Alternative, Priority: 10},
+			{Authenticator: "webauthn-authenticator-passwordless", Requirement: flow.Alternative, Priority: 20}}})
+		c.Bindings.Browser = "passkey"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// storedKey is u's stored credential data of typ.
+func storedKey(t *testing.T, e *env, u user.User, typ string) string {
+	t.Helper()
+	cs, err := e.db.ListCredentials(context.Background(), u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.Type == typ {
+			return c.CredentialData
+		}
+	}
+	t.Fatalf("no %s credential stored", typ)
+	return ""
+}
+
+// postAnswer posts a WebAuthn answer to the form of page.
+func postAnswer(e *env, b *browser, page response, answer string) response {
+	e.t.Helper()
+	action, fields := e.form(page)
+	fields.Set("webauthnResponse", answer)
+	return b.post(action, fields)
+}
+
+// TestPasskeyOnLoginForm: with the passwordless policy's passkeys on, the
+// username and password page marks its username field for the browser's
+// passkey autofill and carries a conditional assertion. Its answer, posted
+// to the same login action, logs alice in without a password; a refused
+// one (another origin) shows the login page with the error and a new
+// offer, records LOGIN_ERROR and changes nothing. With passkeys off the
+// page offers none, and a posted answer is no login.
+func TestPasskeyOnLoginForm(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{}, passkeyRealm(true))
+		alice := e.user("alice")
+		k := registerKey(t, e, webauthn.TypePasswordless, alice)
+		before := storedKey(t, e, alice, webauthn.TypePasswordless)
+		e.takeEvents()
+
+		b := e.browser()
+		page := b.get(e.codeRequest(nil))
+		if page.status != http.StatusOK || !strings.Contains(page.body, `autocomplete="username webauthn"`) ||
+			!strings.Contains(page.body, `data-webauthn-mode="conditional"`) || !strings.Contains(page.body, `id="password"`) {
+			t.Fatalf("login page without the passkey offer: %d %s", page.status, page.body)
+		}
+		if opts := ceremonyOptions(t, page); !strings.Contains(opts, `"mediation":"conditional"`) || strings.Contains(opts, "allowCredentials") {
+			t.Errorf("conditional options: %s", opts)
+		}
+		k.Counter = 1
+		res := postAnswer(e, b, page, k.Get(t, ceremonyOptions(t, page), "https://evil.example", "localhost", []byte(alice.ID)))
+		if res.status != http.StatusOK || !strings.Contains(res.body, "Security key authentication result is invalid.") ||
+			!strings.Contains(res.body, `id="password"`) || ceremonyOptions(t, res) == ceremonyOptions(t, page) {
+			t.Fatalf("another origin: %d %s", res.status, res.body)
+		}
+		if evs := e.takeEvents(); len(evs) != 1 || evs[0].Type != "LOGIN_ERROR" || evs[0].Error != "invalid_user_credentials" || evs[0].UserID != alice.ID {
+			t.Errorf("events: %v", eventTypes(evs))
+		}
+		if after := storedKey(t, e, alice, webauthn.TypePasswordless); after != before {
+			t.Errorf("a refused answer changed the passkey: %s", after)
+		}
+		res = postAnswer(e, b, res, k.Get(t, ceremonyOptions(t, res), e.srv.URL, "localhost", []byte(alice.ID)))
+		if res.status != http.StatusFound || res.location(t).Query().Get("code") == "" {
+			t.Fatalf("passkey from the login page: %d %s", res.status, res.body)
+		}
+		if evs := e.takeEvents(); len(evs) != 1 || evs[0].Type != "LOGIN" || evs[0].UserID != alice.ID {
+			t.Errorf("events: %v", eventTypes(evs))
+		}
+		if after := storedKey(t, e, alice, webauthn.TypePasswordless); !strings.Contains(after, `"counter":1`) {
+			t.Errorf("counter after the login: %s", after)
+		}
+
+		// Passkeys off: no offer, and an answer is no login.
+		if err := e.db.UpdateRealm(context.Background(), e.realm.ID, func(r *realm.Realm) error {
+			p := r.WebAuthnPasswordless()
+			p.PasskeysEnabled = false
+			r.WebAuthnPasswordlessPolicy = &p
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		b = e.browser()
+		page = b.get(e.codeRequest(nil))
+		if page.status != http.StatusOK || strings.Contains(page.body, "webauthn") {
+			t.Fatalf("passkeys off, the login page still offers one: %d %s", page.status, page.body)
+		}
+		k.Counter = 2
+		res = postAnswer(e, b, page, k.Get(t, `{"publicKey":{"challenge":"AAAA"}}`, e.srv.URL, "localhost", []byte(alice.ID)))
+		if res.status != http.StatusOK || !strings.Contains(res.body, "Invalid username or password.") {
+			t.Fatalf("answer with passkeys off: %d %s", res.status, res.body)
+		}
+	})
+}
+
+// TestPasskeyOnUsernameForm: in a flow of a username form then a
+// password form, the username page offers the passkey; its answer logs
+// alice in and the password form asks nothing.
+func TestPasskeyOnUsernameForm(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{}, passkeyRealm(true))
+		err := e.db.UpdateAuthConfig(context.Background(), e.realm.ID, func(c *flow.Config) error {
+			c.Flows = append(c.Flows, flow.Flow{Alias: "username first", ProviderID: flow.BasicFlow, TopLevel: true, Executions: []flow.Execution{
+				{Authenticator: "auth-cookie", Requirement: flow.Alternative, Priority: 10},
+				{Authenticator: "auth-username-form", Requirement: flow.Required, Priority: 20},
+				{Authenticator: "auth-password-form", Requirement: flow.Required, Priority: 30}}})
+			c.Bindings.Browser = "username first"
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice := e.user("alice")
+		k := registerKey(t, e, webauthn.TypePasswordless, alice)
+		b := e.browser()
+		page := b.get(e.codeRequest(nil))
+		if page.status != http.StatusOK || !strings.Contains(page.body, `autocomplete="username webauthn"`) || strings.Contains(page.body, `id="password"`) {
+			t.Fatalf("username page: %d %s", page.status, page.body)
+		}
+		k.Counter = 1
+		res := postAnswer(e, b, page, k.Get(t, ceremonyOptions(t, page), e.srv.URL, "localhost", []byte(alice.ID)))
+		if res.status != http.StatusFound || res.location(t).Query().Get("code") == "" {
+			t.Fatalf("passkey from the username page: %d %s", res.status, res.body)
+		}
+	})
+}
+
+// TestPasskeyBruteForce: refused passkey answers of a known user (named
+// by the answer's user handle) count toward the realm's brute-force
+// lockout, as wrong passwords do; a locked user's good answer is refused
+// and changes nothing, and once the lock ends the passkey works.
+func TestPasskeyBruteForce(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{}, passkeyRealm(true), func(r *realm.Realm) {
+			r.BruteForceProtected = true
+			r.FailureFactor = 2
+			r.WaitIncrementSeconds = 60
+			r.MaxFailureWaitSeconds = 900
+			r.MaxDeltaTimeSeconds = 43200
+			r.QuickLoginCheckMilliSeconds = 0
+		})
+		passkeyFlow(t, e)
+		alice := e.user("alice")
+		k := registerKey(t, e, webauthn.TypePasswordless, alice)
+		b := e.browser()
+		page := b.get(e.codeRequest(nil))
+		k.Counter = 1
+		for i := range 2 {
+			page = postAnswer(e, b, page, k.Get(t, ceremonyOptions(t, page), "https://evil.example", "localhost", []byte(alice.ID)))
+			if page.status != http.StatusOK || !strings.Contains(page.body, "Security key authentication result is invalid.") {
+				t.Fatalf("refused answer %d: %d %s", i, page.status, page.body)
+			}
+		}
+		f, err := e.db.GetLoginFailure(context.Background(), e.realm.ID, alice.ID)
+		if err != nil || f.NumFailures != 2 || f.LockedUntil <= e.clock.Now().UnixMilli() {
+			t.Fatalf("failure record after two refused answers: %+v %v", f, err)
+		}
+		before := storedKey(t, e, alice, webauthn.TypePasswordless)
+		e.takeEvents()
+		res := postAnswer(e, b, page, k.Get(t, ceremonyOptions(t, page), e.srv.URL, "localhost", []byte(alice.ID)))
+		if res.status != http.StatusOK || !strings.Contains(res.body, "Security key authentication result is invalid.") {
+			t.Fatalf("locked user's passkey: %d %s", res.status, res.body)
+		}
+		if evs := e.takeEvents(); len(evs) != 1 || evs[0].Type != "LOGIN_ERROR" || evs[0].UserID != alice.ID {
+			t.Errorf("events: %v", eventTypes(evs))
+		}
+		if after := storedKey(t, e, alice, webauthn.TypePasswordless); after != before {
+			t.Errorf("a locked user's answer changed the passkey: %s", after)
+		}
+		if f, _ := e.db.GetLoginFailure(context.Background(), e.realm.ID, alice.ID); f.NumFailures != 2 {
+			t.Errorf("a failure during the lock was counted: %+v", f)
+		}
+		e.clock.Add(2 * time.Minute)
+		res = postAnswer(e, b, res, k.Get(t, ceremonyOptions(t, res), e.srv.URL, "localhost", []byte(alice.ID)))
+		if res.status != http.StatusFound || res.location(t).Query().Get("code") == "" {
+			t.Fatalf("passkey after the lock: %d %s", res.status, res.body)
+		}
+		if _, err := e.db.GetLoginFailure(context.Background(), e.realm.ID, alice.ID); err == nil {
+			if f, _ := e.db.GetLoginFailure(context.Background(), e.realm.ID, alice.ID); !f.Empty() {
+				t.Errorf("a passkey login left the failures: %+v", f)
+			}
+		}
+	})
+}
+
+// TestPasskeyWithoutRelyingParty: a realm served at an IP address, with
+// no relying party id in its policies, cannot run a WebAuthn ceremony (an
+// address is no relying party id). The passkey step shows the login
+// page's error without a button and records LOGIN_ERROR; the
+// registration page says the same; the username and password page goes
+// without its passkey offer and the password still logs in. Never a 500.
+func TestPasskeyWithoutRelyingParty(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{}, func(r *realm.Realm) {
+			r.EventsEnabled = true
+			p := realm.DefaultWebAuthnPasswordlessPolicy()
+			p.PasskeysEnabled = true
+			r.WebAuthnPasswordlessPolicy = &p
+		})
+		const unavailable = "Security keys and passkeys cannot be used at this address"
+		b := e.browser()
+		page := b.get(e.codeRequest(nil))
+		if page.status != http.StatusOK || strings.Contains(page.body, "webauthn") {
+			t.Fatalf("login page at an IP address: %d %s", page.status, page.body)
+		}
+		if res := e.login(b, page, "alice", alicePassword); res.status != http.StatusFound || res.location(t).Query().Get("code") == "" {
+			t.Fatalf("password login at an IP address: %d %s", res.status, res.body)
+		}
+
+		e.addUser("dora", "dora-pw", func(u *user.User) { u.RequiredActions = []string{"webauthn-register-passwordless"} })
+		b = e.browser()
+		res := e.login(b, b.get(e.codeRequest(nil)), "dora", "dora-pw")
+		if res.status != http.StatusOK || !strings.Contains(res.body, unavailable) || strings.Contains(res.body, `id="registerWebAuthn"`) {
+			t.Fatalf("registration page at an IP address: %d %s", res.status, res.body)
+		}
+
+		passkeyFlow(t, e)
+		e.takeEvents()
+		b = e.browser()
+		page = b.get(e.codeRequest(nil))
+		if page.status != http.StatusOK || !strings.Contains(page.body, unavailable) || strings.Contains(page.body, `id="authenticateWebAuthnButton"`) {
+			t.Fatalf("passkey step at an IP address: %d %s", page.status, page.body)
+		}
+		if evs := e.takeEvents(); len(evs) != 1 || evs[0].Type != "LOGIN_ERROR" || evs[0].Error != "not_allowed" {
+			t.Errorf("events: %v", eventTypes(evs))
+		}
+	})
+}
