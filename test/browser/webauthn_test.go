@@ -2,7 +2,9 @@ package browser_test
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/flow"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
@@ -298,5 +301,97 @@ func TestSecurityKeyFromAccountConsole(t *testing.T) {
 	step(t, ctx, "the password alone", chromedp.WaitVisible(chromedp.ID("callback")))
 	if got := text(t, ctx, "exchange"); got != "ok" {
 		t.Fatalf("password only: %s (error %q)", got, text(t, ctx, "error"))
+	}
+}
+
+// loaded waits until the page's scripts have run (a button is bound to
+// its ceremony only then).
+func loaded(t *testing.T, ctx context.Context) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(sctx, chromedp.Poll[bool](`document.readyState === "complete"`)); err != nil {
+		t.Fatalf("page scripts: %v", err)
+	}
+}
+
+// TestPasskeyAutofill: the realm offers passkeys on its login form
+// (webAuthnPolicyPasswordlessPasskeysEnabled). Alice owes
+// webauthn-register-passwordless and registers a passkey on Chromium's
+// virtual authenticator after her password. Logged out, the username and
+// password page's username field carries the passkey autofill
+// (autocomplete "username webauthn", a conditional navigator.credentials
+// request), and the passkey signs her in from that page: no password
+// typed, no other page.
+func TestPasskeyAutofill(t *testing.T) {
+	ctx := newChromium(t)
+	s := newWebAuthnStack(t)
+	addAuthenticator(t, ctx)
+	err := s.db.UpdateRealm(context.Background(), s.realm.ID, func(r *realm.Realm) error {
+		p := r.WebAuthnPasswordless()
+		p.PasskeysEnabled = true
+		r.WebAuthnPasswordlessPolicy = &p
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.requireAction(t, "webauthn-register-passwordless")
+
+	step(t, ctx, "open app one", chromedp.Navigate(s.rp.url("/app-one/login")), chromedp.WaitVisible(chromedp.ID("password")))
+	ac, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('username').getAttribute('autocomplete')`))
+	if err != nil || ac != "username webauthn" {
+		t.Fatalf("username field autocomplete %q (%v)", ac, err)
+	}
+	screenshot(t, ctx, "passkey-autofill")
+	signIn(t, ctx, "alice", alicePassword)
+	step(t, ctx, "registration page", chromedp.WaitVisible(chromedp.ID("registerWebAuthn")))
+	loaded(t, ctx)
+	step(t, ctx, "register a passkey", chromedp.SendKeys(chromedp.ID("authenticatorLabel"), "Laptop"),
+		chromedp.Click(chromedp.ID("registerWebAuthn")), chromedp.WaitVisible(chromedp.ID("callback")))
+	if got := text(t, ctx, "exchange"); got != "ok" {
+		t.Fatalf("code exchange after registration: %s (error %q)", got, text(t, ctx, "error"))
+	}
+	creds := s.credentialsOf(t, "webauthn-passwordless")
+	if len(creds) != 1 {
+		t.Fatalf("stored passkeys: %+v", creds)
+	}
+	step(t, ctx, "log out", chromedp.Navigate(s.rp.url("/app-one/logout")), chromedp.WaitVisible(chromedp.ID("bye")))
+
+	// What the browser posts to Gatehouse from here on: the login page's
+	// passkey answer, and no password.
+	var (
+		mu    sync.Mutex
+		posts []string
+	)
+	lctx, stop := context.WithCancel(ctx)
+	defer stop()
+	if err := chromedp.Listen(lctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok && e.Request.Method == "POST" && strings.HasPrefix(e.Request.URL, s.gh.URL) {
+			var body []byte
+			for _, d := range e.Request.PostDataEntries {
+				body = append(body, d.Bytes...)
+			}
+			mu.Lock()
+			posts = append(posts, string(body))
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The virtual authenticator answers a conditional request at once,
+	// as a user picking the passkey from the username field's autofill.
+	step(t, ctx, "log in again: the passkey from the login page", chromedp.Navigate(s.rp.url("/app-one/login")), chromedp.WaitVisible(chromedp.ID("callback")))
+	if got, user := text(t, ctx, "exchange"), text(t, ctx, "user"); got != "ok" || user != "alice" {
+		t.Fatalf("passkey login: exchange %s user %q (error %q)", got, user, text(t, ctx, "error"))
+	}
+	mu.Lock()
+	sent := slices.Clone(posts)
+	mu.Unlock()
+	if len(sent) != 1 || !strings.Contains(sent[0], "webauthnResponse=%7B") || strings.Contains(sent[0], "password=") {
+		t.Fatalf("posted to Gatehouse: %q", sent)
+	}
+	if again := s.credentialsOf(t, "webauthn-passwordless"); len(again) != 1 || again[0].CredentialData == creds[0].CredentialData {
+		t.Errorf("the signature counter was not advanced: %+v", again)
 	}
 }

@@ -105,6 +105,11 @@
         });
     });
   }
+  var login = document.getElementById("kc-form-login");
+  if (login) {
+    // A username or password sent ends the offer.
+    login.addEventListener("submit", function () { if (pending) pending.abort(); });
+  }
   button.addEventListener("click", function () {
     if (pending) pending.abort();
     pending = null;
