@@ -98,7 +98,9 @@ type requiredActionsData struct {
 // authTabs are the tabs of the Authentication section.
 func (q *rq) authTabs(current string) []tabLink {
 	return tabs(q.realmURL("/authentication"), current, "flows", "", "Flows",
-		"required-actions", "/required-actions", "Required actions", "policies", "/policies", "Policies")
+		"required-actions", "/required-actions", "Required actions", "policies", "/policies", "Policies",
+		"webauthn-policy", "/policies/webauthn", "Webauthn Policy",
+		"webauthn-passwordless-policy", "/policies/webauthn-passwordless", "Webauthn Passwordless Policy")
 }
 
 // authPath is the admin API path of the realm's authentication resource p.
@@ -323,4 +325,53 @@ var policiesSpecs = []spec{
 func (h *Handler) authPolicies(q *rq) error {
 	return h.realmTab(q, realmTab{tab: "policies", title: "Policies", path: "/authentication/policies", specs: policiesSpecs,
 		nav: "authentication", tabs: q.authTabs})
+}
+
+// webAuthnPolicySpecs are the fields of one of the realm's WebAuthn
+// policies under the representation's names: prefix is
+// "webAuthnPolicy" (security keys) or "webAuthnPolicyPasswordless"
+// (passkeys, which also has the switch offering passkeys on the login
+// forms). The choices are the values the policy's ceremonies understand.
+func webAuthnPolicySpecs(prefix string, passkeys bool) []spec {
+	unset := option{Value: "not specified", Label: "Not specified"}
+	specs := []spec{
+		{Kind: kindText, Name: prefix + "RpEntityName", Label: "Relying party entity name", Help: "The name of this server that authenticators show when registering."},
+		{Kind: kindList, Name: prefix + "SignatureAlgorithms", Label: "Signature algorithms", Help: "The key algorithms a new credential may use, one a line, preferred first.",
+			Options: []option{{Value: "ES256"}, {Value: "ES384"}, {Value: "ES512"}, {Value: "RS256"}, {Value: "RS384"}, {Value: "RS512"}, {Value: "RS1"}, {Value: "EdDSA"}, {Value: "Ed25519"}}},
+		{Kind: kindText, Name: prefix + "RpId", Label: "Relying party ID", Help: "The domain credentials are bound to. Empty: the host name of the login page, which must then be a domain, not an IP address."},
+		{Kind: kindSelect, Name: prefix + "AttestationConveyancePreference", Label: "Attestation conveyance preference", Help: "Whether the authenticator is asked for an attestation of its make.",
+			Options: []option{unset, {Value: "none", Label: "None"}, {Value: "indirect", Label: "Indirect"}, {Value: "direct", Label: "Direct"}}},
+		{Kind: kindSelect, Name: prefix + "AuthenticatorAttachment", Label: "Authenticator attachment", Help: "Which authenticators may register: built into the device (platform), removable (cross-platform), or either.",
+			Options: []option{unset, {Value: "platform", Label: "Platform"}, {Value: "cross-platform", Label: "Cross platform"}}},
+		{Kind: kindSelect, Name: prefix + "RequireResidentKey", Label: "Require discoverable credential", Help: "Whether the credential must be discoverable (kept on the authenticator with the user), as a passkey is.",
+			Options: []option{unset, {Value: "Yes", Label: "Yes"}, {Value: "No", Label: "No"}}},
+		{Kind: kindSelect, Name: prefix + "UserVerificationRequirement", Label: "User verification requirement", Help: "Whether the authenticator must verify the user (PIN, fingerprint) besides their presence.",
+			Options: []option{unset, {Value: "required", Label: "Required"}, {Value: "preferred", Label: "Preferred"}, {Value: "discouraged", Label: "Discouraged"}}},
+		{Kind: kindNumber, Name: prefix + "CreateTimeout", Label: "Timeout", Help: "Seconds a registration or login ceremony may take; 0 leaves it to the browser."},
+		{Kind: kindBool, Name: prefix + "AvoidSameAuthenticatorRegister", Label: "Avoid same authenticator registration", Help: "Refuse to register an authenticator the user has registered already."},
+		{Kind: kindList, Name: prefix + "AcceptableAaguids", Label: "Acceptable AAGUIDs", Help: "Authenticator models (AAGUIDs) that may register, one a line; empty allows any."},
+		{Kind: kindList, Name: prefix + "ExtraOrigins", Label: "Extra Origins", Help: "Origins besides the login pages' own that ceremonies may come from (native applications), one a line."},
+	}
+	if passkeys {
+		specs = append(specs, spec{Kind: kindBool, Name: prefix + "PasskeysEnabled", Label: "Enable Passkeys",
+			Help: "Offer passkeys on the login forms: the username field's autofill signs in with a passkey, no password typed."})
+	}
+	return specs
+}
+
+var (
+	webAuthnSpecs             = webAuthnPolicySpecs("webAuthnPolicy", false)
+	webAuthnPasswordlessSpecs = webAuthnPolicySpecs("webAuthnPolicyPasswordless", true)
+)
+
+// authWebAuthnPolicy and authWebAuthnPasswordlessPolicy serve the two
+// WebAuthn policy tabs, partial PUTs of the realm like the policies tab.
+func (h *Handler) authWebAuthnPolicy(q *rq) error {
+	return h.realmTab(q, realmTab{tab: "webauthn-policy", title: "Webauthn Policy", path: "/authentication/policies/webauthn",
+		specs: webAuthnSpecs, nav: "authentication", tabs: q.authTabs})
+}
+
+func (h *Handler) authWebAuthnPasswordlessPolicy(q *rq) error {
+	return h.realmTab(q, realmTab{tab: "webauthn-passwordless-policy", title: "Webauthn Passwordless Policy",
+		path: "/authentication/policies/webauthn-passwordless", specs: webAuthnPasswordlessSpecs, nav: "authentication", tabs: q.authTabs})
 }

@@ -261,3 +261,100 @@ func TestConsoleRequiredActionsAndPolicies(t *testing.T) {
 		}
 	})
 }
+
+// TestConsoleWebAuthnPolicies: Authentication → Policies has the two
+// WebAuthn policies' editors with every field under the realm
+// representation's names. Saving goes through the admin API (a partial
+// PUT of the realm); a value the console cannot offer (an unknown
+// signature algorithm, an unknown attestation preference) is refused
+// with the field marked and nothing stored. The passwordless editor also
+// switches passkeys on the login forms.
+func TestConsoleWebAuthnPolicies(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, web.URLs{}, open)
+		b := e.browser()
+		b.signIn("/admin/master/console/", "admin", "admin-pw")
+		if p := b.get("/admin/master/console/demo/authentication/policies"); !strings.Contains(p.body, "/authentication/policies/webauthn-passwordless") {
+			t.Fatalf("policies tab has no link to the WebAuthn policies: %s", p.body)
+		}
+		tab := "/admin/master/console/demo/authentication/policies/webauthn"
+		p := b.get(tab)
+		for _, want := range []string{`id="f-webAuthnPolicyRpEntityName" name="webAuthnPolicyRpEntityName" value="keycloak"`,
+			`id="f-webAuthnPolicySignatureAlgorithms"`, "ES256\nRS256</textarea>", `id="f-webAuthnPolicyRpId"`,
+			`id="f-webAuthnPolicyAttestationConveyancePreference"`, `id="f-webAuthnPolicyAuthenticatorAttachment"`,
+			`id="f-webAuthnPolicyRequireResidentKey"`, `id="f-webAuthnPolicyUserVerificationRequirement"`,
+			`id="f-webAuthnPolicyCreateTimeout"`, `id="f-webAuthnPolicyAvoidSameAuthenticatorRegister"`,
+			`id="f-webAuthnPolicyAcceptableAaguids"`, `id="f-webAuthnPolicyExtraOrigins"`} {
+			if !strings.Contains(p.body, want) {
+				t.Fatalf("webauthn policy page lacks %s: %d %s", want, p.status, p.body)
+			}
+		}
+		if strings.Contains(p.body, "PasskeysEnabled") {
+			t.Error("the two-factor policy offers passkeys")
+		}
+		form := url.Values{"webAuthnPolicyRpEntityName": {"Demo"}, "webAuthnPolicySignatureAlgorithms": {"ES256\r\nEdDSA\r\n"},
+			"webAuthnPolicyRpId": {"login.example.com"}, "webAuthnPolicyAttestationConveyancePreference": {"direct"},
+			"webAuthnPolicyAuthenticatorAttachment": {"cross-platform"}, "webAuthnPolicyRequireResidentKey": {"No"},
+			"webAuthnPolicyUserVerificationRequirement": {"preferred"}, "webAuthnPolicyCreateTimeout": {"120"},
+			"webAuthnPolicyAvoidSameAuthenticatorRegister": {"on"},
+			"webAuthnPolicyAcceptableAaguids":              {"cb69481e-8ff7-4039-93ec-0a2729a154a8\n  \nee882879-721c-4913-9775-3dfcce97072a"},
+			"webAuthnPolicyExtraOrigins":                   {"android:apk-key-hash:abc"}}
+		if res := b.submit(p, tab, form); res.status != http.StatusSeeOther {
+			t.Fatalf("save: %d %s", res.status, res.body)
+		}
+		w := e.realm("demo").WebAuthn()
+		if w.RpEntityName != "Demo" || strings.Join(w.SignatureAlgorithms, ",") != "ES256,EdDSA" || w.RpID != "login.example.com" ||
+			w.AttestationConveyancePreference != "direct" || w.AuthenticatorAttachment != "cross-platform" || w.RequireResidentKey != "No" ||
+			w.UserVerificationRequirement != "preferred" || w.CreateTimeout != 120 || !w.AvoidSameAuthenticatorRegister ||
+			strings.Join(w.AcceptableAaguids, ",") != "cb69481e-8ff7-4039-93ec-0a2729a154a8,ee882879-721c-4913-9775-3dfcce97072a" ||
+			strings.Join(w.ExtraOrigins, ",") != "android:apk-key-hash:abc" {
+			t.Errorf("stored two-factor policy: %+v", w)
+		}
+		if pl := e.realm("demo").WebAuthnPasswordless(); pl.RpEntityName != "keycloak" || pl.RequireResidentKey != "Yes" {
+			t.Errorf("the passwordless policy changed with the two-factor one: %+v", pl)
+		}
+		p = b.get(tab)
+		if !strings.Contains(p.body, "ES256\nEdDSA</textarea>") || !strings.Contains(p.body, `<option value="direct" selected>`) {
+			t.Errorf("saved values not shown: %s", p.body)
+		}
+		for field, bad := range map[string]string{"webAuthnPolicySignatureAlgorithms": "ES256\nMD5",
+			"webAuthnPolicyAttestationConveyancePreference": "sometimes", "webAuthnPolicyCreateTimeout": "-1"} {
+			f := url.Values{}
+			for k, v := range form {
+				f[k] = v
+			}
+			f.Set(field, bad)
+			f.Set("webAuthnPolicyRpEntityName", "Changed")
+			res := b.submit(p, tab, f)
+			if res.status != http.StatusBadRequest || !strings.Contains(res.body, `id="e-`+field+`"`) {
+				t.Errorf("%s=%q: %d %s", field, bad, res.status, res.body)
+			}
+			if w := e.realm("demo").WebAuthn(); w.RpEntityName != "Demo" {
+				t.Errorf("%s=%q stored something: %+v", field, bad, w)
+			}
+		}
+
+		tab = "/admin/master/console/demo/authentication/policies/webauthn-passwordless"
+		p = b.get(tab)
+		if !strings.Contains(p.body, `id="f-webAuthnPolicyPasswordlessPasskeysEnabled"`) || !strings.Contains(p.body, `<option value="Yes" selected>`) {
+			t.Fatalf("passwordless policy page: %d %s", p.status, p.body)
+		}
+		form = url.Values{"webAuthnPolicyPasswordlessRpEntityName": {"Demo passkeys"}, "webAuthnPolicyPasswordlessSignatureAlgorithms": {"ES256"},
+			"webAuthnPolicyPasswordlessRpId": {""}, "webAuthnPolicyPasswordlessAttestationConveyancePreference": {"not specified"},
+			"webAuthnPolicyPasswordlessAuthenticatorAttachment": {"platform"}, "webAuthnPolicyPasswordlessRequireResidentKey": {"Yes"},
+			"webAuthnPolicyPasswordlessUserVerificationRequirement": {"required"}, "webAuthnPolicyPasswordlessCreateTimeout": {"0"},
+			"webAuthnPolicyPasswordlessAcceptableAaguids": {""}, "webAuthnPolicyPasswordlessExtraOrigins": {""},
+			"webAuthnPolicyPasswordlessPasskeysEnabled": {"on"}}
+		if res := b.submit(p, tab, form); res.status != http.StatusSeeOther {
+			t.Fatalf("save passwordless: %d %s", res.status, res.body)
+		}
+		pl := e.realm("demo").WebAuthnPasswordless()
+		if pl.RpEntityName != "Demo passkeys" || !pl.PasskeysEnabled || pl.AuthenticatorAttachment != "platform" || len(pl.ExtraOrigins) != 0 ||
+			strings.Join(pl.SignatureAlgorithms, ",") != "ES256" {
+			t.Errorf("stored passwordless policy: %+v", pl)
+		}
+		if w := e.realm("demo").WebAuthn(); w.RpEntityName != "Demo" {
+			t.Errorf("the two-factor policy changed with the passwordless one: %+v", w)
+		}
+	})
+}

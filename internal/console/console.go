@@ -185,6 +185,8 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/authentication/flows/{alias}", h.authFlow)
 	page("GET POST", "/authentication/required-actions", h.authRequiredActions)
 	page("GET POST", "/authentication/policies", h.authPolicies)
+	page("GET POST", "/authentication/policies/webauthn", h.authWebAuthnPolicy)
+	page("GET POST", "/authentication/policies/webauthn-passwordless", h.authWebAuthnPasswordlessPolicy)
 
 	page("GET POST", "/events", h.userEvents)
 	page("GET POST", "/events/user-events", h.userEvents)

@@ -2,7 +2,9 @@ package console
 
 import (
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // A settings form is a list of settings of one representation (a realm's
@@ -17,6 +19,7 @@ const (
 	kindNumber   = "number"   // a whole number, 0 or more
 	kindDuration = "duration" // seconds, shown as a number and a unit
 	kindSelect   = "select"   // one of Options
+	kindList     = "list"     // strings, one a line; any of Options when set
 )
 
 // option is one choice of a select.
@@ -29,13 +32,13 @@ type option struct {
 // label and help text as Keycloak's console words them.
 type spec struct {
 	Kind, Name, Label, Help string
-	Options                 []option // for kindSelect
+	Options                 []option // for kindSelect; for kindList, the values allowed
 }
 
 // setting is a spec with its current value, as the template shows it.
 type setting struct {
 	spec
-	Text  string // kindText, kindNumber, kindSelect
+	Text  string // kindText, kindNumber, kindSelect, kindList (one value a line)
 	On    bool   // kindBool
 	Dur   duration
 	Error string
@@ -53,6 +56,15 @@ func fromJSON(specs []spec, values map[string]any) []setting {
 		case kindSelect:
 			s.Text, _ = v.(string)
 			s.Options = selectOptions(sp.Options, s.Text)
+		case kindList:
+			list, _ := v.([]any)
+			lines := make([]string, 0, len(list))
+			for _, x := range list {
+				if str, ok := x.(string); ok {
+					lines = append(lines, str)
+				}
+			}
+			s.Text = strings.Join(lines, "\n")
 		case kindBool:
 			s.On, _ = v.(bool)
 		case kindNumber:
@@ -109,6 +121,15 @@ func fromForm(specs []spec, q *rq) ([]setting, map[string]any, bool) {
 				s.Error, ok = "Choose one of the options.", false
 			}
 			body[sp.Name] = s.Text
+		case kindList:
+			s.Text = q.form(sp.Name)
+			list := listLines(s.Text)
+			for _, x := range list {
+				if len(sp.Options) > 0 && !slices.ContainsFunc(sp.Options, func(o option) bool { return o.Value == x }) {
+					s.Error, ok = "Not one of the values offered: "+x+".", false
+				}
+			}
+			body[sp.Name] = list
 		case kindBool:
 			s.On = q.checked(sp.Name)
 			body[sp.Name] = s.On
@@ -135,6 +156,18 @@ func fromForm(specs []spec, q *rq) ([]setting, map[string]any, bool) {
 		out = append(out, s)
 	}
 	return out, body, ok
+}
+
+// listLines are the values of a list field: its lines, trimmed, without
+// the empty ones.
+func listLines(text string) []string {
+	out := []string{}
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // markError shows an API error next to the setting it names: Keycloak's
