@@ -289,3 +289,69 @@ func TestPasskeyWithoutRelyingParty(t *testing.T) {
 		}
 	})
 }
+
+// TestPasskeyRefusals: after a good passkey login (counter 5), each bad
+// answer on the passkey page — the good answer replayed, a counter that
+// goes backwards or stands still, another origin, another relying party,
+// an unknown credential — shows the login page's error with a new
+// challenge, records one LOGIN_ERROR invalid_user_credentials for alice,
+// and leaves the stored passkey as it was. A good answer then still logs
+// in.
+func TestPasskeyRefusals(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{}, passkeyRealm(false))
+		passkeyFlow(t, e)
+		alice := e.user("alice")
+		k := registerKey(t, e, webauthn.TypePasswordless, alice)
+		other := webauthntest.NewKey(t)
+		origin := e.srv.URL
+		b := e.browser()
+		page := b.get(e.codeRequest(nil))
+		k.Counter = 5
+		good := k.Get(t, ceremonyOptions(t, page), origin, "localhost", []byte(alice.ID))
+		if res := postAnswer(e, b, page, good); res.status != http.StatusFound {
+			t.Fatalf("good answer: %d %s", res.status, res.body)
+		}
+		stored := storedKey(t, e, alice, webauthn.TypePasswordless)
+		if !strings.Contains(stored, `"counter":5`) {
+			t.Fatalf("counter after the login: %s", stored)
+		}
+		e.takeEvents()
+
+		b = e.browser()
+		page = b.get(e.codeRequest(nil))
+		var res response
+		for _, bad := range []struct {
+			what   string
+			answer func(options string) string
+		}{
+			{"the good answer replayed", func(string) string { return good }},
+			{"a counter going backwards", func(o string) string { k.Counter = 3; return k.Get(t, o, origin, "localhost", []byte(alice.ID)) }},
+			{"a counter standing still", func(o string) string { k.Counter = 5; return k.Get(t, o, origin, "localhost", []byte(alice.ID)) }},
+			{"another origin", func(o string) string {
+				k.Counter = 6
+				return k.Get(t, o, "https://evil.example", "localhost", []byte(alice.ID))
+			}},
+			{"another relying party", func(o string) string { k.Counter = 6; return k.Get(t, o, origin, "evil.example", []byte(alice.ID)) }},
+			{"an unknown credential", func(o string) string { return other.Get(t, o, origin, "localhost", []byte(alice.ID)) }},
+		} {
+			res = postAnswer(e, b, page, bad.answer(ceremonyOptions(t, page)))
+			if res.status != http.StatusOK || !strings.Contains(res.body, "Security key authentication result is invalid.") ||
+				ceremonyOptions(t, res) == ceremonyOptions(t, page) {
+				t.Fatalf("%s: %d %s", bad.what, res.status, res.body)
+			}
+			if evs := e.takeEvents(); len(evs) != 1 || evs[0].Type != "LOGIN_ERROR" || evs[0].Error != "invalid_user_credentials" || evs[0].UserID != alice.ID {
+				t.Errorf("%s: events %v", bad.what, eventTypes(evs))
+			}
+			if after := storedKey(t, e, alice, webauthn.TypePasswordless); after != stored {
+				t.Errorf("%s changed the passkey: %s", bad.what, after)
+			}
+			page = res
+		}
+		k.Counter = 6
+		res = postAnswer(e, b, page, k.Get(t, ceremonyOptions(t, page), origin, "localhost", []byte(alice.ID)))
+		if res.status != http.StatusFound || res.location(t).Query().Get("code") == "" {
+			t.Fatalf("good answer after the refusals: %d %s", res.status, res.body)
+		}
+	})
+}
