@@ -2,13 +2,18 @@ package login_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/flow"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/server"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
@@ -354,4 +359,85 @@ func TestPasskeyRefusals(t *testing.T) {
 			t.Fatalf("good answer after the refusals: %d %s", res.status, res.body)
 		}
 	})
+}
+
+// TestPasskeyTwoNodes: two Gatehouse servers, each with its own
+// connection to one database (a PostgreSQL schema; a SQLite file), serve
+// the same public address. The login page and its passkey challenge come
+// from the first; the passkey's answer is posted to the second, which
+// logs alice in; the first redeems the code. Then the other way round
+// with the passkey step's page: the ceremony's state lives in the
+// database, not in a node.
+func TestPasskeyTwoNodes(t *testing.T) {
+	for _, d := range []struct {
+		name    string
+		dialect store.Dialect
+		dsn     func(testing.TB) string
+	}{
+		{"sqlite", store.SQLite, func(t testing.TB) string { return filepath.Join(t.TempDir(), "gatehouse.db") }},
+		{"postgres", store.Postgres, storetest.PostgresURL},
+	} {
+		t.Run(d.name, func(t *testing.T) {
+			dsn := d.dsn(t)
+			connect := func(t testing.TB) *store.DB {
+				db, err := store.Open(context.Background(), d.dialect, dsn)
+				if err != nil {
+					t.Fatalf("open %s: %v", d.name, err)
+				}
+				t.Cleanup(func() { db.Close() })
+				return db
+			}
+			e := newEnvOn(t, connect, web.URLs{}, passkeyRealm(true))
+			public, err := web.ParseHostname(e.srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			node2 := httptest.NewServer(server.New(server.Options{Store: connect(t), Now: e.clock.Now, URLs: web.URLs{Hostname: public},
+				Log: slog.New(slog.NewTextHandler(&syncWriter{}, nil))}))
+			t.Cleanup(node2.Close)
+			on := func(node *httptest.Server, page response) (string, url.Values) {
+				action, fields := e.form(page)
+				return strings.Replace(action, e.srv.URL, node.URL, 1), fields
+			}
+			alice := e.user("alice")
+			k := registerKey(t, e, webauthn.TypePasswordless, alice)
+
+			b := e.browser()
+			page := b.get(e.codeRequest(nil))
+			k.Counter = 1
+			action, fields := on(node2, page)
+			fields.Set("webauthnResponse", k.Get(t, ceremonyOptions(t, page), e.srv.URL, "localhost", []byte(alice.ID)))
+			res := b.post(action, fields)
+			if res.status != http.StatusFound || res.location(t).Query().Get("code") == "" {
+				t.Fatalf("login page on node 1, passkey on node 2: %d %s", res.status, res.body)
+			}
+			tokens := e.tokenRequest(url.Values{"grant_type": {"authorization_code"}, "code": {res.location(t).Query().Get("code")},
+				"redirect_uri": {"https://app.example/cb"}})
+			if claimOf(t, tokens["access_token"], "sub") != alice.ID {
+				t.Errorf("tokens of node 1 for node 2's login: %v", tokens)
+			}
+
+			passkeyFlow(t, e)
+			b = e.browser()
+			u, _ := url.Parse(e.codeRequest(nil))
+			u.Host = strings.TrimPrefix(node2.URL, "http://")
+			page = b.get(u.String())
+			if page.status != http.StatusOK || !strings.Contains(page.body, `id="authenticateWebAuthnButton"`) {
+				t.Fatalf("passkey page on node 2: %d %s", page.status, page.body)
+			}
+			k.Counter = 2
+			// Node 2 names the public address (node 1) in its form.
+			action, fields = e.form(page)
+			if !strings.HasPrefix(action, e.srv.URL) {
+				t.Fatalf("node 2's form posts to %s", action)
+			}
+			fields.Set("webauthnResponse", k.Get(t, ceremonyOptions(t, page), e.srv.URL, "localhost", []byte(alice.ID)))
+			if res := b.post(action, fields); res.status != http.StatusFound || res.location(t).Query().Get("code") == "" {
+				t.Fatalf("passkey page on node 2, answer on node 1: %d %s", res.status, res.body)
+			}
+			if got := storedKey(t, e, alice, webauthn.TypePasswordless); !strings.Contains(got, `"counter":2`) {
+				t.Errorf("counter after two logins: %s", got)
+			}
+		})
+	}
 }
