@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse-iam/gatehouse/internal/flow"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -47,16 +46,7 @@ func TestFlowPasskey(t *testing.T) {
 			r.WebAuthnPasswordlessPolicy = &p
 		})
 		ctx := context.Background()
-		err := e.db.UpdateAuthConfig(ctx, e.realm.ID, func(c *flow.Config) error {
-			c.Flows = append(c.Flows, flow.Flow{Alias: "passkey", ProviderID: flow.BasicFlow, TopLevel: true, Executions: []flow.Execution{
-				{Authenticator: "auth-cookie", Requirement: flow.Alternative, Priority: 10},
-				{Authenticator: "webauthn-authenticator-passwordless", Requirement: flow.Alternative, Priority: 20}}})
-			c.Bindings.Browser = "passkey"
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		passkeyFlow(t, e)
 		alice := e.user("alice")
 		origin := e.srv.URL
 		k := webauthntest.NewKey(t)
