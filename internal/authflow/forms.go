@@ -86,6 +86,11 @@ func invalidCredentials(username string, u user.User) *Error {
 type usernamePasswordForm struct{}
 
 func (usernamePasswordForm) Authenticate(c *Context) error {
+	if c.User != nil && loggedInWithPasskey(c) {
+		// A passkey offered earlier in the login was the login.
+		c.Success()
+		return nil
+	}
 	p := Page{Template: TemplateLogin, Title: "loginAccountTitle", Username: prefill(c)}
 	offerPasskey(c, &p)
 	c.Challenge(p)
