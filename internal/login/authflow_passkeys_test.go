@@ -128,7 +128,18 @@ func TestPasskeyOnLoginForm(t *testing.T) {
 		if after := storedKey(t, e, alice, webauthn.TypePasswordless); after != before {
 			t.Errorf("a refused answer changed the passkey: %s", after)
 		}
-		res = postAnswer(e, b, res, k.Get(t, ceremonyOptions(t, res), e.srv.URL, "localhost", []byte(alice.ID)))
+		// The browser's refusal (the user cancelled the passkey prompt).
+		action, fields := e.form(res)
+		fields.Set("error", "NotAllowedError")
+		cancelled := b.post(action, fields)
+		if cancelled.status != http.StatusOK || !strings.Contains(cancelled.body, "Failed to authenticate by the Security key.") ||
+			!strings.Contains(cancelled.body, `data-webauthn-mode="conditional"`) {
+			t.Fatalf("browser refusal: %d %s", cancelled.status, cancelled.body)
+		}
+		if evs := e.takeEvents(); len(evs) != 1 || evs[0].Type != "LOGIN_ERROR" || evs[0].Error != "not_allowed" {
+			t.Errorf("events: %v", eventTypes(evs))
+		}
+		res = postAnswer(e, b, cancelled, k.Get(t, ceremonyOptions(t, cancelled), e.srv.URL, "localhost", []byte(alice.ID)))
 		if res.status != http.StatusFound || res.location(t).Query().Get("code") == "" {
 			t.Fatalf("passkey from the login page: %d %s", res.status, res.body)
 		}
@@ -189,6 +200,34 @@ func TestPasskeyOnUsernameForm(t *testing.T) {
 		res := postAnswer(e, b, page, k.Get(t, ceremonyOptions(t, page), e.srv.URL, "localhost", []byte(alice.ID)))
 		if res.status != http.StatusFound || res.location(t).Query().Get("code") == "" {
 			t.Fatalf("passkey from the username page: %d %s", res.status, res.body)
+		}
+	})
+}
+
+// TestPasskeyThenUsernamePasswordForm: a username-password form after a
+// passkey step asks nothing once the passkey logged alice in (passkeys on
+// the login forms enabled), as the password form after the username form.
+func TestPasskeyThenUsernamePasswordForm(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{}, passkeyRealm(true))
+		err := e.db.UpdateAuthConfig(context.Background(), e.realm.ID, func(c *flow.Config) error {
+			c.Flows = append(c.Flows, flow.Flow{Alias: "passkey first", ProviderID: flow.BasicFlow, TopLevel: true, Executions: []flow.Execution{
+				{Authenticator: "webauthn-authenticator-passwordless", Requirement: flow.Required, Priority: 10},
+				{Authenticator: "auth-username-password-form", Requirement: flow.Required, Priority: 20}}})
+			c.Bindings.Browser = "passkey first"
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice := e.user("alice")
+		k := registerKey(t, e, webauthn.TypePasswordless, alice)
+		b := e.browser()
+		page := b.get(e.codeRequest(nil))
+		k.Counter = 1
+		res := postAnswer(e, b, page, k.Get(t, ceremonyOptions(t, page), e.srv.URL, "localhost", []byte(alice.ID)))
+		if res.status != http.StatusFound || res.location(t).Query().Get("code") == "" {
+			t.Fatalf("after the passkey: %d %s", res.status, res.body)
 		}
 	})
 }
