@@ -53,19 +53,28 @@ func registerKey(t *testing.T, e *env, typ string, u user.User) *webauthntest.Ke
 	return k
 }
 
-// passkeyFlow binds a browser flow of the SSO cookie or a passkey.
-func passkeyFlow(t *testing.T, e *env) {
+// bindBrowserFlow binds a browser flow of the steps given, in order, with
+// their requirements (pairs of authenticator and requirement).
+func bindBrowserFlow(t *testing.T, e *env, alias string, steps ...string) {
 	t.Helper()
+	var execs []flow.Execution
+	for i := 0; i+1 < len(steps); i += 2 {
+		execs = append(execs, flow.Execution{Authenticator: steps[i], Requirement: steps[i+1], Priority: 10 * (i/2 + 1)})
+	}
 	err := e.db.UpdateAuthConfig(context.Background(), e.realm.ID, func(c *flow.Config) error {
-		c.Flows = append(c.Flows, flow.Flow{Alias: "passkey", ProviderID: flow.BasicFlow, TopLevel: true, Executions: []flow.Execution{
-			{Authenticator: "auth-cookie", Requirement: flow.Alternative, Priority: 10},
-			{Authenticator: "webauthn-authenticator-passwordless", Requirement: flow.Alternative, Priority: 20}}})
-		c.Bindings.Browser = "passkey"
+		c.Flows = append(c.Flows, flow.Flow{Alias: alias, ProviderID: flow.BasicFlow, TopLevel: true, Executions: execs})
+		c.Bindings.Browser = alias
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// passkeyFlow binds a browser flow of the SSO cookie or a passkey.
+func passkeyFlow(t *testing.T, e *env) {
+	t.Helper()
+	bindBrowserFlow(t, e, "passkey", "auth-cookie", flow.Alternative, "webauthn-authenticator-passwordless", flow.Alternative)
 }
 
 // storedKey is u's stored credential data of typ.
@@ -178,17 +187,8 @@ func TestPasskeyOnLoginForm(t *testing.T) {
 func TestPasskeyOnUsernameForm(t *testing.T) {
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		e := newEnvOn(t, open, web.URLs{}, passkeyRealm(true))
-		err := e.db.UpdateAuthConfig(context.Background(), e.realm.ID, func(c *flow.Config) error {
-			c.Flows = append(c.Flows, flow.Flow{Alias: "username first", ProviderID: flow.BasicFlow, TopLevel: true, Executions: []flow.Execution{
-				{Authenticator: "auth-cookie", Requirement: flow.Alternative, Priority: 10},
-				{Authenticator: "auth-username-form", Requirement: flow.Required, Priority: 20},
-				{Authenticator: "auth-password-form", Requirement: flow.Required, Priority: 30}}})
-			c.Bindings.Browser = "username first"
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		bindBrowserFlow(t, e, "username first", "auth-cookie", flow.Alternative, "auth-username-form", flow.Required,
+			"auth-password-form", flow.Required)
 		alice := e.user("alice")
 		k := registerKey(t, e, webauthn.TypePasswordless, alice)
 		b := e.browser()
@@ -210,16 +210,7 @@ func TestPasskeyOnUsernameForm(t *testing.T) {
 func TestPasskeyThenUsernamePasswordForm(t *testing.T) {
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		e := newEnvOn(t, open, web.URLs{}, passkeyRealm(true))
-		err := e.db.UpdateAuthConfig(context.Background(), e.realm.ID, func(c *flow.Config) error {
-			c.Flows = append(c.Flows, flow.Flow{Alias: "passkey first", ProviderID: flow.BasicFlow, TopLevel: true, Executions: []flow.Execution{
-				{Authenticator: "webauthn-authenticator-passwordless", Requirement: flow.Required, Priority: 10},
-				{Authenticator: "auth-username-password-form", Requirement: flow.Required, Priority: 20}}})
-			c.Bindings.Browser = "passkey first"
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		bindBrowserFlow(t, e, "passkey first", "webauthn-authenticator-passwordless", flow.Required, "auth-username-password-form", flow.Required)
 		alice := e.user("alice")
 		k := registerKey(t, e, webauthn.TypePasswordless, alice)
 		b := e.browser()
