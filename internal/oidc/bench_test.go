@@ -177,10 +177,13 @@ func benchPasswordForm() url.Values {
 	return url.Values{"grant_type": {"password"}, "username": {benchUser}, "password": {benchPassword}, "scope": {"openid"}}
 }
 
-// serve runs one request through the handler.
+// serve runs one request through the handler, with the configuration view
+// the server gives every protocol request (server.New's withBase), so
+// configuration comes from the node's cache as it does in service. The
+// whole server's path is internal/server's BenchmarkHotPaths.
 func (e *benchEnv) serve(req *http.Request) (int, []byte) {
 	rec := httptest.NewRecorder()
-	e.h.ServeHTTP(rec, req)
+	e.h.ServeHTTP(rec, req.WithContext(store.WithConfigView(req.Context())))
 	return rec.Code, rec.Body.Bytes()
 }
 

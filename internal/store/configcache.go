@@ -196,6 +196,7 @@ type snapshot struct {
 	scopesOf    memo[[2]string, []LinkedScope]
 	scopeReach  memo[reachKey, map[string][]string]
 	composites  memo[string, map[string][]string]
+	roleDirs    memo[string, *roleDirectory]
 	keys        memo[string, []keys.Key]
 	authConfig  memo[string, flow.Config]
 	realmScopes memo[string, []client.Scope]

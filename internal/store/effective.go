@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 )
@@ -21,7 +23,20 @@ type RoleRef struct {
 // makes the recursion stop on cycles, which Keycloak allows. It answers the
 // same set as EffectiveRoleIDs, which the token endpoint used to assemble
 // from half a dozen queries per request.
+//
+// With a configuration view (protocol requests) only the user's own rows,
+// direct role mappings and group memberships, are read from the database;
+// the rest of the walk (group ancestors, group roles, composites, names)
+// is configuration and comes from the node's cache (roleDirectory), with
+// the same answer.
 func (s *DB) EffectiveRoles(ctx context.Context, realmID, userID string) ([]RoleRef, error) {
+	sn, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if sn != nil {
+		return s.effectiveRolesCached(ctx, realmID, userID)
+	}
 	rows, err := s.query(ctx, `WITH RECURSIVE
 		grp(id) AS (
 			SELECT group_id FROM group_members WHERE user_id = $1
@@ -53,6 +68,155 @@ func (s *DB) EffectiveRoles(ctx context.Context, realmID, userID string) ([]Role
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// roleDirectory is the configuration EffectiveRoles walks for one realm:
+// every role with its names, each group's parent and roles. The composite
+// edges are CompositeGraph's.
+type roleDirectory struct {
+	roles       map[string]RoleRef
+	groupParent map[string]string
+	groupRoles  map[string][]string
+}
+
+// roleDirectoryOf returns the realm's roleDirectory, cached per
+// configuration version. Call it with a view only.
+func (s *DB) roleDirectoryOf(ctx context.Context, realmID string) (*roleDirectory, error) {
+	return cached(ctx, s, func(sn *snapshot) *memo[string, *roleDirectory] { return &sn.roleDirs }, realmID, func() (*roleDirectory, error) {
+		return s.loadRoleDirectory(ctx, realmID)
+	})
+}
+
+func (s *DB) loadRoleDirectory(ctx context.Context, realmID string) (*roleDirectory, error) {
+	d := &roleDirectory{roles: map[string]RoleRef{}, groupParent: map[string]string{}, groupRoles: map[string][]string{}}
+	rows, err := s.query(ctx, `SELECT r.id, r.name, r.client_id, COALESCE(cl.client_id, '')
+		FROM roles r LEFT JOIN clients cl ON cl.id = r.client_id
+		WHERE r.realm_id = $1`, realmID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r RoleRef
+		if err := rows.Scan(&r.ID, &r.Name, &r.ClientID, &r.ClientClientID); err != nil {
+			return nil, err
+		}
+		d.roles[r.ID] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	rows, err = s.query(ctx, `SELECT id, parent_id FROM realm_groups WHERE realm_id = $1`, realmID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, parent string
+		if err := rows.Scan(&id, &parent); err != nil {
+			return nil, err
+		}
+		d.groupParent[id] = parent
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	rows, err = s.query(ctx, `SELECT gr.group_id, gr.role_id FROM group_roles gr
+		JOIN realm_groups g ON g.id = gr.group_id WHERE g.realm_id = $1`, realmID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g, r string
+		if err := rows.Scan(&g, &r); err != nil {
+			return nil, err
+		}
+		d.groupRoles[g] = append(d.groupRoles[g], r)
+	}
+	return d, rows.Err()
+}
+
+// effectiveRolesCached answers EffectiveRoles from the user's direct role
+// mappings and group memberships (one query of the user's own rows) and
+// the realm's cached roleDirectory and composite graph.
+func (s *DB) effectiveRolesCached(ctx context.Context, realmID, userID string) ([]RoleRef, error) {
+	dir, err := s.roleDirectoryOf(ctx, realmID)
+	if err != nil {
+		return nil, err
+	}
+	graph, err := s.CompositeGraph(ctx, realmID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.query(ctx, `SELECT 0, role_id FROM user_roles WHERE user_id = $1
+		UNION ALL SELECT 1, group_id FROM group_members WHERE user_id = $1`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	held := map[string]bool{}
+	var queue, groups []string
+	for rows.Next() {
+		var (
+			kind int
+			id   string
+		)
+		if err := rows.Scan(&kind, &id); err != nil {
+			return nil, err
+		}
+		if kind == 0 {
+			if !held[id] {
+				held[id] = true
+				queue = append(queue, id)
+			}
+		} else {
+			groups = append(groups, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// The groups and their ancestors; seen stops a cycle of parents.
+	seen := map[string]bool{}
+	for _, g := range groups {
+		for g != "" && !seen[g] {
+			seen[g] = true
+			for _, r := range dir.groupRoles[g] {
+				if !held[r] {
+					held[r] = true
+					queue = append(queue, r)
+				}
+			}
+			g = dir.groupParent[g]
+		}
+	}
+	// Composites, breadth first; held stops cycles, which Keycloak allows.
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		for _, c := range graph[id] {
+			if !held[c] {
+				held[c] = true
+				queue = append(queue, c)
+			}
+		}
+	}
+	var out []RoleRef
+	for id := range held {
+		if r, ok := dir.roles[id]; ok {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b RoleRef) int {
+		if c := strings.Compare(a.ClientID, b.ClientID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out, nil
 }
 
 // LinkedScope is a client scope linked to a client, with how it is linked.

@@ -64,6 +64,38 @@ func TestEffectiveRolesMatchesExpansion(t *testing.T) {
 			t.Fatalf("effective roles: got %v, expansion says %v", got, want)
 		}
 
+		// Through the node's cache (a protocol request's view) the answer
+		// is the same, order and names included; the user's own rows are
+		// read fresh, the configuration when its version moves.
+		cachedSame := func(label string) {
+			t.Helper()
+			fresh, err := db.EffectiveRoles(ctx, r.ID, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			viewed, err := db.EffectiveRoles(store.WithConfigView(ctx), r.ID, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(fresh, viewed) {
+				t.Fatalf("%s: cached effective roles %+v, the database says %+v", label, viewed, fresh)
+			}
+		}
+		cachedSame("as set up")
+		db.AddUserRoles(ctx, u.ID, unrelated.ID) // data: no version change
+		cachedSame("after a direct mapping")
+		grand := role.Group{ID: store.NewID(), RealmID: r.ID, Name: "g"}
+		db.CreateGroup(ctx, grand)
+		db.AddGroupMember(ctx, grand.ID, u.ID)
+		cachedSame("after joining a group")
+		late := mk(app.ID, "late")
+		db.AddGroupRoles(ctx, grand.ID, late.ID) // configuration
+		db.AddComposites(ctx, late.ID, fromParent.ID)
+		cachedSame("after a group role and a composite")
+		if refs, _ := db.EffectiveRoles(store.WithConfigView(ctx), r.ID, u.ID); len(refs) != 7 {
+			t.Fatalf("effective roles after the changes: %+v", refs)
+		}
+
 		db.LinkClientScope(ctx, r.ID, app.ID, mkScope(t, db, r.ID, "b").ID, true)
 		db.LinkClientScope(ctx, r.ID, app.ID, mkScope(t, db, r.ID, "a").ID, false)
 		ls, err := db.ClientScopesOf(ctx, r.ID, app.ID)

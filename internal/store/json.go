@@ -20,6 +20,34 @@ func fromJSON(s string, v any) error {
 	if s == "" {
 		return nil
 	}
+	// Most users, sessions and clients store empty attributes, notes and
+	// lists: those skip the decoder, with json.Unmarshal's own result (a
+	// nil map becomes an empty one, a slice is emptied).
+	switch p := v.(type) {
+	case *map[string][]string:
+		if s == "{}" {
+			if *p == nil {
+				*p = map[string][]string{}
+			}
+			return nil
+		}
+	case *map[string]string:
+		if s == "{}" {
+			if *p == nil {
+				*p = map[string]string{}
+			}
+			return nil
+		}
+	case *[]string:
+		if s == "[]" {
+			if *p == nil {
+				*p = []string{}
+			} else {
+				*p = (*p)[:0]
+			}
+			return nil
+		}
+	}
 	if err := json.Unmarshal([]byte(s), v); err != nil {
 		return fmt.Errorf("decode stored %T: %w", v, err)
 	}

@@ -20,6 +20,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -309,11 +311,30 @@ func (s *DB) runTx(ctx context.Context, fn func(tx *DB) error) (err error) {
 
 // rebind rewrites $N placeholders to SQLite's ?N; PostgreSQL takes them as is.
 func (s *DB) rebind(q string) string {
-	if s.dialect != SQLite {
+	if s.dialect != SQLite || !strings.Contains(q, "$") {
 		return q
 	}
-	return strings.ReplaceAll(q, "$", "?")
+	// Statements are mostly constants run again and again: their SQLite
+	// spelling is kept (up to maxRebound of them) rather than rebuilt on
+	// every call.
+	if v, ok := rebound.Load(q); ok {
+		return v.(string)
+	}
+	r := strings.ReplaceAll(q, "$", "?")
+	if reboundCount.Load() < maxRebound {
+		if _, loaded := rebound.LoadOrStore(q, r); !loaded {
+			reboundCount.Add(1)
+		}
+	}
+	return r
 }
+
+const maxRebound = 2048
+
+var (
+	rebound      sync.Map // PostgreSQL spelling → SQLite spelling
+	reboundCount atomic.Int64
+)
 
 // traced rebinds q for the engine and hands it to the statement trace, if any.
 func (s *DB) traced(q string, args []any) string {

@@ -61,6 +61,14 @@ type TokenState struct {
 // token whose revocation is not checked).
 const revokedCol = `CASE WHEN $1 = '' THEN 0 ELSE (SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1) END`
 
+// sessionTokenStateQuery is built once: every bearer check runs it.
+var sessionTokenStateQuery = `SELECT ` + revokedCol + `, ` + qualify("us", userSessionCols) + `, ` +
+	qualify("cs", clientSessionCols) + `, ` + qualify("u", userCols) + `
+		FROM user_sessions us
+		JOIN client_sessions cs ON cs.user_session_id = us.id AND cs.client_id = $4
+		JOIN users u ON u.realm_id = us.realm_id AND u.id = us.user_id
+		WHERE us.realm_id = $2 AND us.id = $3`
+
 // SessionTokenState reads in one query whether jti is revoked (jti ""
 // is not checked), the realm's user session sid, its client session for
 // the client with id clientID, and the session's user. ErrNotFound when
@@ -70,12 +78,7 @@ func (s *DB) SessionTokenState(ctx context.Context, realmID, jti, sid, clientID 
 		st      TokenState
 		revoked int
 	)
-	err := scanInto(s.queryRow(ctx, `SELECT `+revokedCol+`, `+qualify("us", userSessionCols)+`, `+
-		qualify("cs", clientSessionCols)+`, `+qualify("u", userCols)+`
-		FROM user_sessions us
-		JOIN client_sessions cs ON cs.user_session_id = us.id AND cs.client_id = $4
-		JOIN users u ON u.realm_id = us.realm_id AND u.id = us.user_id
-		WHERE us.realm_id = $2 AND us.id = $3`, jti, realmID, sid, clientID),
+	err := scanInto(s.queryRow(ctx, sessionTokenStateQuery, jti, realmID, sid, clientID),
 		scanPlan{dest: []any{&revoked}, finish: func() error { return nil }},
 		userSessionPlan(&st.UserSession), clientSessionPlan(&st.ClientSession), userPlan(&st.User))
 	st.Revoked = revoked > 0

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 )
@@ -38,22 +40,15 @@ func (b *builder) mapRoles(m client.ProtocolMapper, roles []string, prefix, clie
 	}
 	if clientID != "" {
 		// Dots and backslashes in a clientId must not split the claim path.
-		esc := strings.NewReplacer(`\`, `\\`, ".", `\.`).Replace(clientID)
+		esc := claimPathEscaper.Replace(clientID)
 		claim = strings.ReplaceAll(claim, "${client_id}", esc)
 	}
-	m.Config = withClaim(m.Config, claim)
 	multi := m.Config[cfgMultivalued] == "true"
-	b.put(m, convert(m.Config[cfgJSONType], multi, names), multi, true)
+	b.putAt(claim, convert(m.Config[cfgJSONType], multi, names), multi, true)
 }
 
-func withClaim(cfg map[string]string, claim string) map[string]string {
-	out := make(map[string]string, len(cfg)+1)
-	for k, v := range cfg {
-		out[k] = v
-	}
-	out[cfgClaimName] = claim
-	return out
-}
+// claimPathEscaper escapes a clientId for use as one claim path component.
+var claimPathEscaper = strings.NewReplacer(`\`, `\\`, ".", `\.`)
 
 // Claims set on the token object rather than in its claim map (Keycloak's
 // OIDCAttributeMapperHelper property setters): a mapper may set these…
@@ -69,10 +64,15 @@ var fixed = map[string]bool{
 // put writes v at the mapper's claim path. A multivalued value merges into a
 // list already there (roles keep a sorted set); a single value replaces.
 func (b *builder) put(m client.ProtocolMapper, v any, merge, roles bool) {
+	b.putAt(m.Config[cfgClaimName], v, merge, roles)
+}
+
+// putAt is put with the claim name given.
+func (b *builder) putAt(claim string, v any, merge, roles bool) {
 	if v == nil {
 		return
 	}
-	path := splitClaimPath(m.Config[cfgClaimName])
+	path := splitClaimPath(claim)
 	if len(path) == 0 {
 		return
 	}
@@ -195,7 +195,31 @@ var (
 
 // splitClaimPath splits a claim name on unescaped dots: "realm_access.roles"
 // is two components, `a\.b` is the single component "a.b".
+//
+// Claim names are configuration, so the same few are split on every
+// request: the answers are kept (up to maxSplitClaims names) and shared,
+// and callers must not modify them.
 func splitClaimPath(claim string) []string {
+	if v, ok := splitClaims.Load(claim); ok {
+		return v.([]string)
+	}
+	out := splitClaimPathUncached(claim)
+	if splitClaimsCount.Load() < maxSplitClaims {
+		if _, loaded := splitClaims.LoadOrStore(claim, slices.Clip(out)); !loaded {
+			splitClaimsCount.Add(1)
+		}
+	}
+	return out
+}
+
+const maxSplitClaims = 4096
+
+var (
+	splitClaims      sync.Map // claim name → []string
+	splitClaimsCount atomic.Int64
+)
+
+func splitClaimPathUncached(claim string) []string {
 	var out []string
 	rest := claim
 	for {

@@ -144,12 +144,17 @@ func applies(m client.ProtocolMapper, k kind, lightweight bool) bool {
 // runs a group membership mapper, so that the caller reads the user's
 // groups (Input.Groups) only then.
 func NeedsGroups(c client.Client, scopes []client.Scope) bool {
-	for _, m := range mappers(Input{Client: c, Scopes: scopes}) {
-		if m.ProtocolMapper == MapperGroups {
-			return true
-		}
+	// Whether one is among mappers(...): order and deduplication do not
+	// change that, so the lists are only scanned.
+	groups := func(ms []client.ProtocolMapper) bool {
+		return slices.ContainsFunc(ms, func(m client.ProtocolMapper) bool {
+			return m.ProtocolMapper == MapperGroups && (m.Protocol == "" || m.Protocol == "openid-connect")
+		})
 	}
-	return false
+	if groups(c.ProtocolMappers) {
+		return true
+	}
+	return slices.ContainsFunc(scopes, func(s client.Scope) bool { return groups(s.ProtocolMappers) })
 }
 
 // mappers returns the mappers in effect in the order they run: the client's
@@ -159,9 +164,15 @@ func NeedsGroups(c client.Client, scopes []client.Scope) bool {
 func mappers(in Input) []client.ProtocolMapper {
 	var out []client.ProtocolMapper
 	seen := map[string]bool{}
+	byName := func(a, b client.ProtocolMapper) int { return strings.Compare(a.Name, b.Name) }
 	add := func(ms []client.ProtocolMapper) {
-		sorted := slices.Clone(ms)
-		slices.SortStableFunc(sorted, func(a, b client.ProtocolMapper) int { return strings.Compare(a.Name, b.Name) })
+		sorted := ms
+		// Stored mappers usually come in name order already; only
+		// otherwise is a sorted copy needed.
+		if !slices.IsSortedFunc(ms, byName) {
+			sorted = slices.Clone(ms)
+			slices.SortStableFunc(sorted, byName)
+		}
 		for _, m := range sorted {
 			if m.Protocol != "" && m.Protocol != "openid-connect" {
 				continue
@@ -194,8 +205,9 @@ type builder struct {
 func newBuilder(claims map[string]any) *builder { return &builder{claims: claims} }
 
 func (b *builder) run(in Input, k kind, lightweight bool) {
-	in = withHardcodedRoles(in)
-	for _, m := range mappers(in) {
+	ms := mappers(in)
+	in = withHardcodedRoles(in, ms)
+	for _, m := range ms {
 		if applies(m, k, lightweight) {
 			b.apply(in, m)
 		}
@@ -301,12 +313,13 @@ func (b *builder) apply(in Input, m client.ProtocolMapper) {
 }
 
 // withHardcodedRoles adds the roles of the hardcoded role mappers in effect
+// (ms, which is mappers(in))
 // to the roles the token carries, as if the user held them: the role mappers
 // then write them like any other. The config names a realm role ("admin")
 // or a client role as clientId.role, split at the last dot.
-func withHardcodedRoles(in Input) Input {
+func withHardcodedRoles(in Input, ms []client.ProtocolMapper) Input {
 	var added bool
-	for _, m := range mappers(in) {
+	for _, m := range ms {
 		if m.ProtocolMapper != MapperHardcodedRole || m.Config[cfgRole] == "" {
 			continue
 		}
