@@ -30,6 +30,10 @@ CREATE TABLE sync_state (
     last_changed_sync BIGINT NOT NULL
 );
 
+-- Sync and provider removal find a provider's imported users.
+CREATE INDEX users_federation_link ON users(realm_id, federation_link);
+
 -- +goose Down
+DROP INDEX users_federation_link;
 DROP TABLE sync_state;
 DROP TABLE components;
