@@ -3,11 +3,10 @@ package admin
 import (
 	"context"
 	"errors"
-	"slices"
-	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/userstorage"
 )
 
 // User storage components: LDAP providers (providerType
@@ -24,49 +23,11 @@ import (
 
 // storedComponentType reports whether providerType is kept in the
 // components table.
-func storedComponentType(providerType string) bool {
-	return providerType == ldap.ProviderType || providerType == ldap.MapperProviderType
-}
-
-// secretKeys are the config keys of a component type never shown.
-func secretKeys(providerType string) []string {
-	if providerType == ldap.ProviderType {
-		return []string{ldap.KeyBindCredential}
-	}
-	return nil
-}
-
-// MaskComponentSecrets returns cfg with every secret of the component type
-// replaced by ldap.MaskedSecret (an empty secret stays empty): what reads
-// and partial exports show.
-func MaskComponentSecrets(providerType string, cfg map[string][]string) map[string][]string {
-	out := make(map[string][]string, len(cfg))
-	for k, v := range cfg {
-		out[k] = slices.Clone(v)
-	}
-	for _, k := range secretKeys(providerType) {
-		for i, v := range out[k] {
-			if v != "" {
-				out[k][i] = ldap.MaskedSecret
-			}
-		}
-	}
-	return out
-}
-
-// keepMaskedSecrets puts the stored value back wherever an update sent the
-// mask for a secret.
-func keepMaskedSecrets(providerType string, stored, in map[string][]string) {
-	for _, k := range secretKeys(providerType) {
-		if v := in[k]; len(v) == 1 && v[0] == ldap.MaskedSecret {
-			in[k] = slices.Clone(stored[k])
-		}
-	}
-}
+func storedComponentType(providerType string) bool { return userstorage.Stored(providerType) }
 
 func storedComponentRep(c store.Component) componentRep {
 	return componentRep{ID: c.ID, Name: c.Name, ProviderID: c.ProviderID, ProviderType: c.ProviderType,
-		ParentID: c.ParentID, SubType: c.SubType, Config: MaskComponentSecrets(c.ProviderType, c.Config)}
+		ParentID: c.ParentID, SubType: c.SubType, Config: userstorage.Mask(c.ProviderType, c.Config)}
 }
 
 // listStoredComponents lists stored components by the list call's type,
@@ -92,54 +53,19 @@ func (h *Handler) listStoredComponents(rq *Request, typ, parent, name string) ([
 	return out, nil
 }
 
-// checkProvider refuses a provider the ldap package cannot run.
-func checkProvider(in componentRep) (ldap.Config, error) {
-	if in.ProviderID != ldap.ProviderID {
-		return ldap.Config{}, badRequest("Unsupported user storage provider " + quoteID(in.ProviderID) + ": only ldap is available")
+// componentErr turns a refused user storage setting into Keycloak's 400.
+func componentErr(err error) error {
+	if ce, ok := errors.AsType[*userstorage.ConfigError](err); ok {
+		return badRequest(ce.Msg)
 	}
-	cfg, err := ldap.Parse(in.Config)
-	if ce, ok := errors.AsType[*ldap.ConfigError](err); ok {
-		return cfg, badRequest(ce.Msg)
-	}
-	return cfg, err
-}
-
-func quoteID(s string) string { return "'" + s + "'" }
-
-// mapperRequired are, per mapper type, the config keys that must be set
-// and the names administrators know them by.
-var mapperRequired = map[string][][2]string{
-	ldap.MapperUserAttribute:      {{"user.model.attribute", "User Model Attribute"}, {"ldap.attribute", "LDAP Attribute"}},
-	ldap.MapperFullName:           {{"ldap.full.name.attribute", "LDAP Full Name Attribute"}},
-	ldap.MapperHardcodedRole:      {{"role", "Role"}},
-	ldap.MapperHardcodedAttribute: {{"ldap.attribute.name", "LDAP Attribute Name"}, {"ldap.attribute.value", "LDAP Attribute Value"}},
-	ldap.MapperHardcodedGroup:     {{"group", "Group"}},
-	ldap.MapperGroup:              {{"groups.dn", "LDAP Groups DN"}},
-	ldap.MapperRole:               {{"roles.dn", "LDAP Roles DN"}},
-	ldap.MapperCertificate:        {{"user.model.attribute", "User Model Attribute"}, {"ldap.attribute", "LDAP Attribute"}},
-	ldap.MapperMSADAccountControl: {},
-}
-
-// checkMapper refuses a mapper of an unknown type or missing a mandatory
-// setting.
-func checkMapper(in componentRep) error {
-	req, ok := mapperRequired[in.ProviderID]
-	if !ok {
-		return badRequest("Unsupported LDAP mapper " + quoteID(in.ProviderID))
-	}
-	for _, r := range req {
-		if v := in.Config[r[0]]; len(v) == 0 || strings.TrimSpace(v[0]) == "" {
-			return badRequest("Missing configuration for '" + r[1] + "'")
-		}
-	}
-	return nil
+	return err
 }
 
 // parentProvider returns the realm's LDAP provider with id.
 func parentProvider(ctx context.Context, db *store.DB, realmID, id string) (store.Component, error) {
 	p, err := db.GetComponent(ctx, realmID, id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && p.ProviderType != ldap.ProviderType {
-		return store.Component{}, badRequest("Invalid parentId: no user storage provider " + quoteID(id))
+		return store.Component{}, badRequest("Invalid parentId: no user storage provider '" + id + "'")
 	}
 	return p, err
 }
@@ -163,19 +89,14 @@ func (h *Handler) createStoredComponent(rq *Request, in componentRep) error {
 			if c.ParentID != rq.Realm.ID {
 				return badRequest("Invalid parentId")
 			}
-			cfg, err := checkProvider(in)
+			cfg, err := userstorage.CheckProvider(c.ProviderID, c.Config)
 			if err != nil {
-				return err
+				return componentErr(err)
 			}
 			if err := tx.CreateComponent(ctx, c); err != nil {
 				return err
 			}
-			for _, m := range ldap.DefaultMappers(cfg) {
-				mc := store.Component{ID: m.ID, RealmID: rq.Realm.ID, ParentID: c.ID, Name: m.Name, ProviderID: m.ProviderID,
-					ProviderType: ldap.MapperProviderType, Config: m.Config}
-				if mc.ID == "" {
-					mc.ID = store.NewID()
-				}
+			for _, mc := range userstorage.DefaultMappers(c, cfg) {
 				if err := tx.CreateComponent(ctx, mc); err != nil {
 					return err
 				}
@@ -185,8 +106,8 @@ func (h *Handler) createStoredComponent(rq *Request, in componentRep) error {
 			if _, err := parentProvider(ctx, tx, rq.Realm.ID, c.ParentID); err != nil {
 				return err
 			}
-			if err := checkMapper(in); err != nil {
-				return err
+			if err := userstorage.CheckMapper(c.ProviderID, c.Config); err != nil {
+				return componentErr(err)
 			}
 			return tx.CreateComponent(ctx, c)
 		}
@@ -230,17 +151,11 @@ func (h *Handler) updateStoredComponent(rq *Request, in componentRep) (found boo
 			c.SubType = in.SubType
 		}
 		if in.Config != nil {
-			keepMaskedSecrets(c.ProviderType, c.Config, in.Config)
+			userstorage.KeepMasked(c.ProviderType, c.Config, in.Config)
 			c.Config = in.Config
 		}
-		check := componentRep{ProviderID: c.ProviderID, Config: c.Config}
-		if c.ProviderType == ldap.ProviderType {
-			_, err = checkProvider(check)
-		} else {
-			err = checkMapper(check)
-		}
-		if err != nil {
-			return err
+		if err := userstorage.Check(c); err != nil {
+			return componentErr(err)
 		}
 		return tx.UpdateComponent(ctx, c)
 	})

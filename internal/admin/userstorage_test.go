@@ -164,6 +164,22 @@ func TestLDAPProviderComponents(t *testing.T) {
 			t.Errorf("mapper delete: %d", st)
 		}
 
+		// A partial export shows the provider and its mappers, the bind
+		// credential masked.
+		st, _, b = s.do("POST", "/admin/realms/fed/partial-export", admin, nil)
+		var px struct {
+			Components map[string][]struct {
+				ID            string                       `json:"id"`
+				Config        map[string][]string          `json:"config"`
+				SubComponents map[string][]json.RawMessage `json:"subComponents"`
+			} `json:"components"`
+		}
+		json.Unmarshal(b, &px)
+		if ps := px.Components[ldap.ProviderType]; st != 200 || len(ps) != 1 || ps[0].ID != id || ps[0].Config["bindCredential"][0] != ldap.MaskedSecret ||
+			len(ps[0].SubComponents[ldap.MapperProviderType]) == 0 || strings.Contains(string(b), "n3w") {
+			t.Errorf("partial export: %d %+v", st, px.Components[ldap.ProviderType])
+		}
+
 		// A user imported from the provider goes with it; a local one stays.
 		mk := func(name, link string) string {
 			u := user.User{ID: store.NewID(), RealmID: r.ID, Username: name, Enabled: true, FederationLink: link}
