@@ -1,9 +1,9 @@
 package ldap_test
 
 import (
-	"strings"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 

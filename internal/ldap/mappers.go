@@ -28,6 +28,11 @@ type Projection struct {
 	Roles []RoleRef
 	// Groups are group paths ("/ldap-users", "/parent/child").
 	Groups []string
+	// ManagedRoles and ManagedGroups are all those the group and role
+	// mappers found in the directory: a user's mapping to one of them that
+	// is not in Roles or Groups was taken away in the directory.
+	ManagedRoles  []RoleRef
+	ManagedGroups []string
 }
 
 // RoleRef names a realm role (ClientID empty) or a client's role. When
@@ -189,12 +194,13 @@ func Project(ctx context.Context, c *Client, cfg Config, mappers []MapperSpec, e
 				p.RequiredActions = append(p.RequiredActions, "UPDATE_PASSWORD")
 			}
 		case MapperGroup, MapperRole:
-			names, err := memberships(ctx, c, m, e)
+			names, all, err := memberships(ctx, c, m, e)
 			if err != nil {
 				return p, fmt.Errorf("mapper %q: %w", m.Name, err)
 			}
 			if m.ProviderID == MapperGroup {
 				p.Groups = append(p.Groups, names...)
+				p.ManagedGroups = append(p.ManagedGroups, all...)
 				continue
 			}
 			client := ""
@@ -203,6 +209,9 @@ func Project(ctx context.Context, c *Client, cfg Config, mappers []MapperSpec, e
 			}
 			for _, n := range names {
 				p.Roles = append(p.Roles, RoleRef{ClientID: client, Name: n})
+			}
+			for _, n := range all {
+				p.ManagedRoles = append(p.ManagedRoles, RoleRef{ClientID: client, Name: n})
 			}
 		}
 	}
@@ -216,8 +225,9 @@ func Project(ctx context.Context, c *Client, cfg Config, mappers []MapperSpec, e
 }
 
 // memberships returns the group paths (group mapper) or role names (role
-// mapper) an entry belongs to.
-func memberships(ctx context.Context, c *Client, m MapperSpec, e Entry) ([]string, error) {
+// mapper) an entry belongs to, and all those the mapper knows of (nil when
+// the mapper reads memberOf and so cannot tell).
+func memberships(ctx context.Context, c *Client, m MapperSpec, e Entry) (mine, all []string, err error) {
 	isGroup := m.ProviderID == MapperGroup
 	base, nameAttr, classes, filterKey := "roles.dn", "role.name.ldap.attribute", "role.object.classes", "roles.ldap.filter"
 	if isGroup {
@@ -225,102 +235,97 @@ func memberships(ctx context.Context, c *Client, m MapperSpec, e Entry) ([]strin
 	}
 	baseDN := cfgFirst(m, base, "")
 	nameAttr = strings.ToLower(cfgFirst(m, nameAttr, "cn"))
-	memberAttr := cfgFirst(m, "membership.ldap.attribute", "member")
+	memberAttr := strings.ToLower(cfgFirst(m, "membership.ldap.attribute", "member"))
 	memberValue := e.DN
 	if cfgFirst(m, "membership.attribute.type", "DN") == "UID" {
 		memberValue = e.First(cfgFirst(m, "membership.user.ldap.attribute", "uid"))
 	}
-	var f strings.Builder
-	f.WriteString("(&")
-	for _, oc := range splitList(cfgFirst(m, classes, "groupOfNames")) {
-		f.WriteString("(objectclass=" + EscapeFilter(oc) + ")")
-	}
-	f.WriteString(cfgFirst(m, filterKey, ""))
-	strategy := cfgFirst(m, "user.roles.retrieve.strategy", "LOAD_GROUPS_BY_MEMBER_ATTRIBUTE")
-	if strategy == "GET_GROUPS_FROM_USER_MEMBEROF_ATTRIBUTE" {
+	if cfgFirst(m, "user.roles.retrieve.strategy", "LOAD_GROUPS_BY_MEMBER_ATTRIBUTE") == "GET_GROUPS_FROM_USER_MEMBEROF_ATTRIBUTE" {
 		// Names come from the user's memberOf DNs under the base DN.
-		var out []string
+		var names []string
 		for _, dn := range e.Attrs[strings.ToLower(cfgFirst(m, "memberof.ldap.attribute", "memberOf"))] {
 			if !strings.HasSuffix(strings.ToLower(dn), ","+strings.ToLower(baseDN)) {
 				continue
 			}
 			rdn := strings.SplitN(dn, ",", 2)[0]
 			if k, v, ok := strings.Cut(rdn, "="); ok && strings.EqualFold(k, nameAttr) {
-				out = append(out, v)
-			}
-		}
-		return groupPaths(m, isGroup, out, nil), nil
-	}
-	if c == nil {
-		return nil, errors.New("no directory connection to read memberships")
-	}
-	inheritance := isGroup && cfgBool(m, "preserve.group.inheritance", true)
-	if !inheritance {
-		f.WriteString("(" + memberAttr + "=" + EscapeFilter(memberValue) + "))")
-		found, err := c.Search(ctx, baseDN, f.String(), true, []string{nameAttr})
-		if err != nil {
-			return nil, err
-		}
-		var names []string
-		for _, g := range found {
-			if n := g.First(nameAttr); n != "" {
-				names = append(names, n)
+				names = append(names, v)
 			}
 		}
 		sort.Strings(names)
-		return groupPaths(m, isGroup, names, nil), nil
+		return groupPaths(m, isGroup, names), nil, nil
 	}
-	// With inheritance kept, a group's path runs through the groups that
-	// list it as a member, so read them all once.
-	f.WriteString(")")
-	all, err := c.Search(ctx, baseDN, f.String(), true, []string{nameAttr, strings.ToLower(memberAttr)})
+	if c == nil {
+		return nil, nil, errors.New("no directory connection to read memberships")
+	}
+	var f strings.Builder
+	f.WriteString("(&")
+	for _, oc := range splitList(cfgFirst(m, classes, "groupOfNames")) {
+		f.WriteString("(objectclass=" + EscapeFilter(oc) + ")")
+	}
+	f.WriteString(cfgFirst(m, filterKey, "") + ")")
+	// Every group is read once with its members: the user's own groups,
+	// the parents that make a group's path, and the groups the user left.
+	groups, err := c.Search(ctx, baseDN, f.String(), true, []string{nameAttr, memberAttr})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	parent := map[string]string{} // child DN (lower) → parent DN (lower)
 	names := map[string]string{}
-	var mine []string
-	for _, g := range all {
+	member := strings.ToLower(memberValue)
+	var direct []string
+	for _, g := range groups {
 		dn := strings.ToLower(g.DN)
-		names[dn] = g.First(nameAttr)
-		for _, mem := range g.Attrs[strings.ToLower(memberAttr)] {
+		if names[dn] = g.First(nameAttr); names[dn] == "" {
+			continue
+		}
+		for _, mem := range g.Attrs[memberAttr] {
 			lm := strings.ToLower(mem)
-			if lm == strings.ToLower(memberValue) {
-				mine = append(mine, dn)
+			if lm == member {
+				direct = append(direct, dn)
 			}
 			parent[lm] = dn
 		}
 	}
-	var paths []string
-	for _, dn := range mine {
-		path := "/" + names[dn]
+	inheritance := isGroup && cfgBool(m, "preserve.group.inheritance", true)
+	name := func(dn string) string {
+		if !inheritance {
+			return names[dn]
+		}
+		path := names[dn]
 		seen := map[string]bool{dn: true}
 		for p, ok := parent[dn]; ok && !seen[p]; p, ok = parent[p] {
-			if _, isGroup := names[p]; !isGroup {
+			if names[p] == "" {
 				break
 			}
 			seen[p] = true
-			path = "/" + names[p] + path
+			path = names[p] + "/" + path
 		}
-		paths = append(paths, path)
+		return path
 	}
-	sort.Strings(paths)
-	return groupPaths(m, isGroup, nil, paths), nil
+	for _, dn := range direct {
+		mine = append(mine, name(dn))
+	}
+	for dn, n := range names {
+		if n != "" {
+			all = append(all, name(dn))
+		}
+	}
+	sort.Strings(mine)
+	sort.Strings(all)
+	return groupPaths(m, isGroup, mine), groupPaths(m, isGroup, all), nil
 }
 
-// groupPaths puts group names under the mapper's groups.path; role names
-// pass through.
-func groupPaths(m MapperSpec, isGroup bool, names, paths []string) []string {
-	if !isGroup {
+// groupPaths puts group names (or name/name paths) under the mapper's
+// groups.path; role names pass through.
+func groupPaths(m MapperSpec, isGroup bool, names []string) []string {
+	if !isGroup || names == nil {
 		return names
 	}
 	prefix := strings.TrimSuffix(cfgFirst(m, "groups.path", "/"), "/")
+	out := make([]string, 0, len(names))
 	for _, n := range names {
-		paths = append(paths, "/"+n)
-	}
-	out := make([]string, 0, len(paths))
-	for _, p := range paths {
-		out = append(out, prefix+p)
+		out = append(out, prefix+"/"+n)
 	}
 	return out
 }
