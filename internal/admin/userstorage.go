@@ -103,10 +103,11 @@ func (h *Handler) createStoredComponent(rq *Request, in componentRep) error {
 			}
 			return nil
 		default: // a mapper
-			if _, err := parentProvider(ctx, tx, rq.Realm.ID, c.ParentID); err != nil {
+			parent, err := parentProvider(ctx, tx, rq.Realm.ID, c.ParentID)
+			if err != nil {
 				return err
 			}
-			if err := userstorage.CheckMapper(c.ProviderID, c.Config); err != nil {
+			if err := userstorage.CheckMapper(parent, c); err != nil {
 				return componentErr(err)
 			}
 			return tx.CreateComponent(ctx, c)
@@ -154,7 +155,15 @@ func (h *Handler) updateStoredComponent(rq *Request, in componentRep) (found boo
 			userstorage.KeepMasked(c.ProviderType, c.Config, in.Config)
 			c.Config = in.Config
 		}
-		if err := userstorage.Check(c); err != nil {
+		if c.ProviderType == ldap.ProviderType {
+			_, err = userstorage.CheckProvider(c.ProviderID, c.Config)
+		} else {
+			var parent store.Component
+			if parent, err = tx.GetComponent(ctx, rq.Realm.ID, c.ParentID); err == nil {
+				err = userstorage.CheckMapper(parent, c)
+			}
+		}
+		if err != nil {
 			return componentErr(err)
 		}
 		return tx.UpdateComponent(ctx, c)

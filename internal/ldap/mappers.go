@@ -63,7 +63,7 @@ func cfgBool(m MapperSpec, key string, def bool) bool {
 func ValidateMapper(provider Config, m MapperSpec) error {
 	need := func(key, label string) error {
 		if cfgFirst(m, key, "") == "" {
-			return &ConfigError{Msg: "Missing config option: " + label}
+			return &ConfigError{Msg: "Missing configuration for '" + label + "'"}
 		}
 		return nil
 	}

@@ -28,7 +28,10 @@ func (im *importer) userStorage(ctx context.Context) error {
 		if p.ID == "" {
 			p.ID = store.NewID()
 		}
-		if err := im.storeComponent(ctx, p, path); err != nil {
+		if err := im.storeComponent(ctx, p, path, func() error {
+			_, err := userstorage.CheckProvider(p.ProviderID, p.Config)
+			return err
+		}); err != nil {
 			return err
 		}
 		if v := c.Config[ldap.KeyBindCredential]; len(v) == 1 && v[0] == ldap.MaskedSecret {
@@ -58,7 +61,7 @@ func (im *importer) userStorage(ctx context.Context) error {
 				for k, v := range m.Config {
 					mc.Config[k] = v
 				}
-				if err := im.storeComponent(ctx, mc, mpath); err != nil {
+				if err := im.storeComponent(ctx, mc, mpath, func() error { return userstorage.CheckMapper(p, mc) }); err != nil {
 					return err
 				}
 			}
@@ -67,14 +70,14 @@ func (im *importer) userStorage(ctx context.Context) error {
 	return nil
 }
 
-func (im *importer) storeComponent(ctx context.Context, c store.Component, path string) error {
+func (im *importer) storeComponent(ctx context.Context, c store.Component, path string, check func() error) error {
 	if c.ID == "" {
 		c.ID = store.NewID()
 	}
 	if c.Config == nil {
 		c.Config = map[string][]string{}
 	}
-	if err := userstorage.Check(c); err != nil {
+	if err := check(); err != nil {
 		return importErr(path, "%v", err)
 	}
 	err := im.tx.CreateComponent(ctx, c)

@@ -8,7 +8,6 @@ package userstorage
 import (
 	"errors"
 	"slices"
-	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -73,42 +72,18 @@ func CheckProvider(providerID string, cfg map[string][]string) (ldap.Config, err
 	return c, err
 }
 
-// mapperRequired are, per mapper type, the config keys that must be set
-// and the names administrators know them by.
-var mapperRequired = map[string][][2]string{
-	ldap.MapperUserAttribute:      {{"user.model.attribute", "User Model Attribute"}, {"ldap.attribute", "LDAP Attribute"}},
-	ldap.MapperFullName:           {{"ldap.full.name.attribute", "LDAP Full Name Attribute"}},
-	ldap.MapperHardcodedRole:      {{"role", "Role"}},
-	ldap.MapperHardcodedAttribute: {{"ldap.attribute.name", "LDAP Attribute Name"}},
-	ldap.MapperHardcodedGroup:     {{"group", "Group"}},
-	ldap.MapperGroup:              {{"groups.dn", "LDAP Groups DN"}},
-	ldap.MapperRole:               {{"roles.dn", "LDAP Roles DN"}},
-	ldap.MapperCertificate:        {{"user.model.attribute", "User Model Attribute"}, {"ldap.attribute", "LDAP Attribute"}},
-	ldap.MapperMSADAccountControl: {},
-}
-
-// CheckMapper refuses a mapper of an unknown type or missing a mandatory
-// setting.
-func CheckMapper(providerID string, cfg map[string][]string) error {
-	req, ok := mapperRequired[providerID]
-	if !ok {
-		return &ConfigError{Msg: "Unsupported LDAP mapper '" + providerID + "'"}
-	}
-	for _, r := range req {
-		if v := cfg[r[0]]; len(v) == 0 || strings.TrimSpace(v[0]) == "" {
-			return &ConfigError{Msg: "Missing configuration for '" + r[1] + "'"}
-		}
-	}
-	return nil
-}
-
-// Check refuses a stored component type's invalid settings.
-func Check(c store.Component) error {
-	if c.ProviderType == ldap.ProviderType {
-		_, err := CheckProvider(c.ProviderID, c.Config)
+// CheckMapper refuses a mapper of an unknown type or with settings that
+// cannot work under its provider.
+func CheckMapper(provider, m store.Component) error {
+	cfg, err := CheckProvider(provider.ProviderID, provider.Config)
+	if err != nil {
 		return err
 	}
-	return CheckMapper(c.ProviderID, c.Config)
+	err = ldap.ValidateMapper(cfg, ldap.MapperSpec{ID: m.ID, Name: m.Name, ProviderID: m.ProviderID, Config: m.Config})
+	if ce, ok := errors.AsType[*ldap.ConfigError](err); ok {
+		return &ConfigError{Msg: ce.Msg}
+	}
+	return err
 }
 
 // DefaultMappers are the mapper components a new provider p (parsed as
