@@ -174,13 +174,7 @@ func (h *Handler) updateStoredComponent(rq *Request, in componentRep) (found boo
 		}
 		return tx.UpdateComponent(ctx, c)
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		if found {
-			return true, errComponentNotFound
-		}
-		return false, nil
-	}
-	return true, err
+	return storedOutcome(found, err)
 }
 
 // deleteStoredComponent deletes a stored component; found is false when
@@ -202,13 +196,7 @@ func (h *Handler) deleteStoredComponent(rq *Request) (found bool, err error) {
 		}
 		return tx.DeleteComponent(ctx, rq.Realm.ID, id)
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		if found {
-			return true, errComponentNotFound
-		}
-		return false, nil
-	}
-	return true, err
+	return storedOutcome(found, err)
 }
 
 // getStoredComponent answers a stored component; found is false when the
@@ -222,4 +210,17 @@ func (h *Handler) getStoredComponent(rq *Request) (bool, error) {
 		return true, err
 	}
 	return true, rq.JSON(storedComponentRep(c))
+}
+
+// storedOutcome is what an update or delete of a stored component reports:
+// not found at all (another kind of component may have the id), gone
+// meanwhile, or done.
+func storedOutcome(found bool, err error) (bool, error) {
+	if errors.Is(err, store.ErrNotFound) {
+		if found {
+			return true, errComponentNotFound
+		}
+		return false, nil
+	}
+	return true, err
 }

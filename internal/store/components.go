@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -62,7 +63,10 @@ func cloneComponent(c Component) Component {
 }
 
 func (s *DB) listComponents(ctx context.Context, realmID string) ([]Component, error) {
-	rows, err := s.query(ctx, `SELECT `+componentCols+` FROM components WHERE realm_id = $1 ORDER BY name, id`, realmID)
+	return scanComponents(s.query(ctx, `SELECT `+componentCols+` FROM components WHERE realm_id = $1 ORDER BY name, id`, realmID))
+}
+
+func scanComponents(rows *sql.Rows, err error) ([]Component, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -220,18 +224,5 @@ func (s *DB) GetSyncState(ctx context.Context, componentID string) (SyncState, e
 // realm, for work that runs across realms (periodic sync). It reads the
 // database, never the cache.
 func (s *DB) ListComponentsOfType(ctx context.Context, providerType string) ([]Component, error) {
-	rows, err := s.query(ctx, `SELECT `+componentCols+` FROM components WHERE provider_type = $1 ORDER BY realm_id, name, id`, providerType)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Component
-	for rows.Next() {
-		c, err := scanComponent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return scanComponents(s.query(ctx, `SELECT `+componentCols+` FROM components WHERE provider_type = $1 ORDER BY realm_id, name, id`, providerType))
 }

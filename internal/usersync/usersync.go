@@ -263,6 +263,10 @@ func (s *Syncer) Tick(ctx context.Context) int {
 	return ran
 }
 
+// TickInterval is how often a node looks for due periodic syncs: periods
+// are whole seconds, and a sync runs at most this much after it is due.
+const TickInterval = 5 * time.Second
+
 // Run calls Tick every interval until ctx ends.
 func (s *Syncer) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
