@@ -106,26 +106,60 @@ const actionUpdatePassword = "UPDATE_PASSWORD"
 // When the node's hash gate stays full, Login returns ErrBusy having
 // decided and counted nothing.
 func (c Checker) Login(ctx context.Context, rl realm.Realm, username, password, ip string, now time.Time) (user.User, Outcome, error) {
+	// The lookup comes before a hash slot is taken: for a name a user
+	// storage provider answers it is network work bounded by the
+	// provider's timeouts, and a slow directory must never hold the slots
+	// that local users' logins need.
+	u, err := c.FindUser(ctx, rl, username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return user.User{}, Invalid, err
+	}
+	unknown := err != nil || u.ServiceAccountClientID != ""
+	if !unknown {
+		bind, err := c.directoryChecked(ctx, u)
+		if err != nil {
+			return user.User{}, Invalid, err
+		}
+		if bind {
+			return c.checkUser(ctx, rl, u, password, ip, now)
+		}
+	}
 	release, err := c.enter(ctx)
 	if err != nil {
 		return user.User{}, Invalid, err
 	}
 	defer release()
-	u, err := c.FindUser(ctx, rl, username)
-	if errors.Is(err, store.ErrNotFound) || err == nil && u.ServiceAccountClientID != "" {
+	if unknown {
 		SpendVerification(password)
 		return user.User{}, Invalid, nil
 	}
-	if err != nil {
-		return user.User{}, Invalid, err
-	}
 	return c.checkUser(ctx, rl, u, password, ip, now)
+}
+
+// directoryChecked reports whether u's password is checked by a bind to
+// its user storage provider, which hashes nothing here and so takes no
+// hash slot.
+func (c Checker) directoryChecked(ctx context.Context, u user.User) (bool, error) {
+	if u.FederationLink == "" {
+		return false, nil
+	}
+	creds, err := c.Store.ListCredentials(ctx, u.ID)
+	if err != nil {
+		return false, err
+	}
+	return !slices.ContainsFunc(creds, func(c user.Credential) bool { return c.Type == user.CredentialPassword }), nil
 }
 
 // CheckUser is Login for a user already known, such as the account
 // console's check of the current password before a change: the same
 // brute-force detection, verification and outcomes.
 func (c Checker) CheckUser(ctx context.Context, rl realm.Realm, u user.User, password, ip string, now time.Time) (user.User, Outcome, error) {
+	if bind, err := c.directoryChecked(ctx, u); err != nil || bind {
+		if err != nil {
+			return user.User{}, Invalid, err
+		}
+		return c.checkUser(ctx, rl, u, password, ip, now)
+	}
 	release, err := c.enter(ctx)
 	if err != nil {
 		return user.User{}, Invalid, err
@@ -190,7 +224,9 @@ func (c Checker) checkUser(ctx context.Context, rl realm.Realm, u user.User, pas
 	}
 	switch verdict {
 	case Locked, Gone:
-		SpendVerification(password)
+		if u.FederationLink == "" { // a bind-checked user holds no hash slot
+			SpendVerification(password)
+		}
 		return user.User{}, Invalid, nil
 	case Refused:
 		return user.User{}, Invalid, nil

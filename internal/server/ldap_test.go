@@ -10,7 +10,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"html"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/federation"
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/ldap/ldaptest"
@@ -52,6 +55,12 @@ type ldEnv struct {
 
 func newLDEnv(t *testing.T, db *store.DB, config map[string]string) *ldEnv {
 	t.Helper()
+	return newLDEnvGate(t, db, config, nil)
+}
+
+// newLDEnvGate is newLDEnv with the server's hash gate (nil: the default).
+func newLDEnvGate(t *testing.T, db *store.DB, config map[string]string, hashes *authn.HashGate) *ldEnv {
+	t.Helper()
 	ctx := t.Context()
 	s := ldaptest.Start(t)
 	ck := &bfClock{t: time.Now().Truncate(time.Second)}
@@ -77,7 +86,7 @@ func newLDEnv(t *testing.T, db *store.DB, config map[string]string) *ldEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(server.Options{Store: db, Now: ck.Now, Log: slog.New(slog.NewTextHandler(t.Output(), nil))}))
+	srv := httptest.NewServer(server.New(server.Options{Store: db, Now: ck.Now, Log: slog.New(slog.NewTextHandler(t.Output(), nil)), Hashes: hashes}))
 	t.Cleanup(srv.Close)
 	e := &ldEnv{t: t, db: db, srv: srv, clock: ck, slapd: s, rl: rl}
 	cfg := map[string][]string{
@@ -629,4 +638,75 @@ func TestLDAPAccountConsolePassword(t *testing.T) {
 			t.Fatalf("the directory did not get the new password: %v", err)
 		}
 	})
+}
+
+// A directory that finds users but never answers their binds holds
+// federated logins until the provider's read timeout; they hold no hash
+// slot meanwhile, so local users log in even with a one-slot gate.
+func TestLDAPHangingDirectoryHoldsNoHashSlot(t *testing.T) {
+	db := storetest.Open(t)
+	e := newLDEnvGate(t, db, nil, authn.NewHashGate(1, 0))
+	proxy := hangingBinds(t, e.slapd)
+	addUser(t, db, e.rl.ID, "localbea", "local-bea-pw", e.clock.Now())
+	e.setProviderConfig("connectionUrl", proxy)
+	e.setProviderConfig("readTimeout", "6000")
+	done := make(chan int, 4)
+	for range 4 {
+		go func() {
+			r := do(t, http.MethodPost, e.srv.URL+"/realms/ldap-demo/protocol/openid-connect/token",
+				map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Authorization": basic("ldap-app", "password")},
+				strings.NewReader(url.Values{"grant_type": {"password"}, "username": {"user1"}, "password": {"password"}}.Encode()))
+			done <- r.status
+		}()
+	}
+	time.Sleep(time.Second) // the federated logins are waiting on their binds
+	if st, body := e.grant("localbea", "local-bea-pw", "openid"); st != http.StatusOK {
+		t.Errorf("local user while the directory hangs: %d %v", st, body)
+	}
+	if len(done) != 0 {
+		t.Errorf("the local login waited for the directory's timeout")
+	}
+	for range 4 {
+		if st := <-done; st != http.StatusServiceUnavailable {
+			t.Errorf("federated login against a hanging directory: %d", st)
+		}
+	}
+}
+
+// hangingBinds is a TCP proxy to s that passes the connections binding as
+// the service account and holds every other one open, unanswered.
+func hangingBinds(t *testing.T, s *ldaptest.Server) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	upstream := strings.TrimPrefix(s.URL, "ldap://")
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				n, err := c.Read(buf)
+				if err != nil || !strings.Contains(string(buf[:n]), ldaptest.BindDN) {
+					io.Copy(io.Discard, c) // never answered
+					return
+				}
+				u, err := net.Dial("tcp", upstream)
+				if err != nil {
+					return
+				}
+				defer u.Close()
+				u.Write(buf[:n])
+				go io.Copy(u, c)
+				io.Copy(c, u)
+			}()
+		}
+	}()
+	return "ldap://" + l.Addr().String()
 }
