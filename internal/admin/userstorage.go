@@ -155,7 +155,9 @@ func (h *Handler) updateStoredComponent(rq *Request, in componentRep) (found boo
 			c.SubType = in.SubType
 		}
 		if in.Config != nil {
-			userstorage.KeepMasked(c.ProviderType, c.Config, in.Config)
+			if err := userstorage.KeepMasked(c.ProviderType, c.Config, in.Config); err != nil {
+				return componentErr(err)
+			}
 			c.Config = in.Config
 		}
 		if c.ProviderType == ldap.ProviderType {

@@ -106,15 +106,33 @@ func TestLDAPProviderComponents(t *testing.T) {
 			t.Errorf("the realm's children hold mappers")
 		}
 
-		// Updates: the mask keeps the stored secret, a new one replaces it,
-		// a refused setting changes nothing.
-		upd := ldapProvider("renamed", "ldap://127.0.0.1:2", ldap.MaskedSecret)
+		// Updates: the mask keeps the stored secret only while the URL and
+		// the bind DN stay; with either changed it is refused (the stored
+		// password would go to a server the administrator just named). A
+		// new password replaces it, a refused setting changes nothing.
+		for _, change := range []func(map[string][]string){
+			func(c map[string][]string) { c["connectionUrl"] = []string{"ldap://127.0.0.1:2"} },
+			func(c map[string][]string) { c["bindDn"] = []string{"cn=other,dc=example,dc=org"} },
+		} {
+			upd := ldapProvider("renamed", "ldap://127.0.0.1:1", ldap.MaskedSecret)
+			upd["id"] = id
+			change(upd["config"].(map[string][]string))
+			st, _, b := s.do("PUT", comps+"/"+id, admin, upd)
+			if st != 400 || !strings.Contains(string(b), "errorMessage") {
+				t.Errorf("mask with a changed URL or bind DN: %d %s", st, b)
+			}
+			stored, _ = s.DB.GetComponent(ctx, r.ID, id)
+			if stored.Name != "ldap" || stored.Config["connectionUrl"][0] != "ldap://127.0.0.1:1" || stored.Config["bindDn"][0] != "cn=admin,dc=example,dc=org" {
+				t.Errorf("refused masked update changed the provider: %+v", stored)
+			}
+		}
+		upd := ldapProvider("renamed", "ldap://127.0.0.1:1", ldap.MaskedSecret)
 		upd["id"] = id
 		if st, _, b := s.do("PUT", comps+"/"+id, admin, upd); st != 204 {
 			t.Fatalf("update with mask: %d %s", st, b)
 		}
 		stored, _ = s.DB.GetComponent(ctx, r.ID, id)
-		if stored.Name != "renamed" || stored.Config["bindCredential"][0] != "s3cret" || stored.Config["connectionUrl"][0] != "ldap://127.0.0.1:2" {
+		if stored.Name != "renamed" || stored.Config["bindCredential"][0] != "s3cret" {
 			t.Errorf("after update with mask: %+v", stored)
 		}
 		upd = ldapProvider("renamed", "ldap://127.0.0.1:2", "other")

@@ -51,14 +51,31 @@ func Mask(providerType string, cfg map[string][]string) map[string][]string {
 	return out
 }
 
-// KeepMasked puts the stored value back into in wherever an update sent the
-// mask for a secret.
-func KeepMasked(providerType string, stored, in map[string][]string) {
+// KeepMasked puts the stored value back into in wherever an update (or a
+// connection test of a stored provider) sent the mask for a secret. The
+// stored secret only ever goes to the server it was given for: with the
+// mask, a connection URL or bind DN different from the stored ones is
+// refused, so an administrator cannot have the password sent to a server
+// of their choosing.
+func KeepMasked(providerType string, stored, in map[string][]string) error {
 	for _, k := range secretKeys(providerType) {
 		if v := in[k]; len(v) == 1 && v[0] == ldap.MaskedSecret {
+			for _, same := range []string{ldap.KeyConnectionURL, ldap.KeyBindDN} {
+				if strings.TrimSpace(first(in[same])) != strings.TrimSpace(first(stored[same])) {
+					return &ConfigError{Msg: "The stored bind credential can only be used with the stored connection URL and bind DN; enter the password again"}
+				}
+			}
 			in[k] = slices.Clone(stored[k])
 		}
 	}
+	return nil
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
 }
 
 // CheckProvider parses a provider's config, refusing what cannot run.
