@@ -62,6 +62,10 @@ func (rq *Request) decodeLDAPTest() (ldapTestRep, error) {
 // componentId, the masked bind credential stands for the one stored on
 // that provider of the realm.
 func (h *Handler) ldapTestConfig(rq *Request, in ldapTestRep) (ldap.Config, error) {
+	cfg := map[string][]string{
+		ldap.KeyConnectionURL: {in.ConnectionURL}, ldap.KeyBindDN: {in.BindDN}, ldap.KeyBindCredential: {in.BindCredential},
+		ldap.KeyEditMode: {string(ldap.ReadOnly)}, ldap.KeyConnectionPooling: {"false"},
+	}
 	if in.ComponentID != "" && in.BindCredential == ldap.MaskedSecret {
 		c, err := h.Store.GetComponent(rq.R.Context(), rq.Realm.ID, in.ComponentID)
 		if errors.Is(err, store.ErrNotFound) || err == nil && c.ProviderType != ldap.ProviderType {
@@ -70,14 +74,9 @@ func (h *Handler) ldapTestConfig(rq *Request, in ldapTestRep) (ldap.Config, erro
 		if err != nil {
 			return ldap.Config{}, err
 		}
-		in.BindCredential = ""
-		if v := c.Config[ldap.KeyBindCredential]; len(v) > 0 {
-			in.BindCredential = v[0]
+		if err := userstorage.KeepMasked(c.ProviderType, c.Config, cfg); err != nil {
+			return ldap.Config{}, componentErr(err)
 		}
-	}
-	cfg := map[string][]string{
-		ldap.KeyConnectionURL: {in.ConnectionURL}, ldap.KeyBindDN: {in.BindDN}, ldap.KeyBindCredential: {in.BindCredential},
-		ldap.KeyEditMode: {string(ldap.ReadOnly)}, ldap.KeyConnectionPooling: {"false"},
 	}
 	for k, v := range map[string]string{ldap.KeyUseTruststoreSPI: in.UseTruststoreSPI, ldap.KeyConnectionTimeout: in.ConnectionTimeout,
 		ldap.KeyStartTLS: in.StartTLS, ldap.KeyAuthType: in.AuthType} {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/ldap/ldaptest"
@@ -60,6 +63,46 @@ func TestLDAPConnectionTest(t *testing.T) {
 		check("stored credential", body("testAuthentication", d.URL, ldaptest.BindDN, ldap.MaskedSecret, id), 204, "")
 		check("mask without a provider", body("testAuthentication", d.URL, ldaptest.BindDN, ldap.MaskedSecret, ""), 400, `{"errorMessage":"AuthenticationFailure"}`)
 		check("another realm's provider", body("testAuthentication", d.URL, ldaptest.BindDN, ldap.MaskedSecret, store.NewID()), 404, `{"error":"Could not find component"}`)
+
+		// The mask never sends the stored password elsewhere: with another
+		// URL or bind DN the test is refused before any connection, for a
+		// bind test and for the capabilities.
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lis.Close()
+		var got atomic.Int64
+		go func() {
+			for {
+				c, err := lis.Accept()
+				if err != nil {
+					return
+				}
+				buf := make([]byte, 4096)
+				c.SetReadDeadline(time.Now().Add(2 * time.Second))
+				n, _ := c.Read(buf)
+				got.Add(int64(n))
+				c.Close()
+			}
+		}()
+		elsewhere := "ldap://" + lis.Addr().String()
+		for _, b := range []map[string]string{
+			body("testAuthentication", elsewhere, ldaptest.BindDN, ldap.MaskedSecret, id),
+			body("testConnection", elsewhere, ldaptest.BindDN, ldap.MaskedSecret, id),
+			body("testAuthentication", d.URL, "uid=user1,"+ldaptest.PeopleDN, ldap.MaskedSecret, id),
+		} {
+			if st, _, rb := s.do("POST", path, admin, b); st != 400 || !strings.Contains(string(rb), "errorMessage") {
+				t.Errorf("mask with another URL or bind DN: %d %s", st, rb)
+			}
+		}
+		if st, _, rb := s.do("POST", "/admin/realms/ldt/ldap-server-capabilities", admin, body("", elsewhere, ldaptest.BindDN, ldap.MaskedSecret, id)); st != 400 {
+			t.Errorf("capabilities with the mask and another URL: %d %s", st, rb)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if n := got.Load(); n != 0 {
+			t.Errorf("the other server received %d bytes", n)
+		}
 
 		// The form older consoles post.
 		form := url.Values{"action": {"testAuthentication"}, "connectionUrl": {d.URL}, "bindDn": {ldaptest.BindDN}, "bindCredential": {ldaptest.BindPW}}
