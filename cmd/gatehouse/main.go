@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/gatehouse-iam/gatehouse/internal/usersync"
 	"io"
 	"log/slog"
 	"os"
@@ -184,6 +185,9 @@ func serve(ctx context.Context, start time.Time, cfg config.Config, log *slog.Lo
 	cleanupCtx, stopCleanup := context.WithCancel(ctx)
 	defer stopCleanup()
 	go server.Cleanup(cleanupCtx, db, log, time.Now, server.CleanupInterval)
+	// Periodic LDAP syncs (fullSyncPeriod, changedSyncPeriod): every node
+	// ticks, the database lease lets one run each.
+	go (&usersync.Syncer{DB: db, Log: log, Now: time.Now, Node: usersync.ThisNode}).Run(cleanupCtx, usersync.TickInterval)
 
 	limits, err := server.LimitsFromConfig(cfg)
 	if err != nil { // config.Load has validated the options

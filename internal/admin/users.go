@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
+	"github.com/gatehouse-iam/gatehouse/internal/federation"
 	"github.com/gatehouse-iam/gatehouse/internal/mail"
 	"github.com/gatehouse-iam/gatehouse/internal/otp"
 	"github.com/gatehouse-iam/gatehouse/internal/profile"
@@ -1147,8 +1148,13 @@ func (a userAPI) sendVerifyEmail(rq *Request) error {
 // policyRefusal answers a new password the realm's policy refuses
 // (authn.CheckNewPassword) as Keycloak does: the message key as "error" and
 // the English message as "error_description" (UserResource.resetPassword,
-// PasswordPolicyNotMetException). Other errors pass through.
+// PasswordPolicyNotMetException). A user storage provider that keeps its
+// passwords read-only refuses with the reset's own message. Other errors
+// pass through.
 func policyRefusal(err error) error {
+	if errors.Is(err, federation.ErrReadOnly) {
+		return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{"error": "Can't reset password as account is read only"}}
+	}
 	var pe *user.PolicyError
 	if errors.As(err, &pe) {
 		return &web.Error{Status: http.StatusBadRequest, Body: map[string]string{"error": pe.Key, "error_description": pe.Message}}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
@@ -50,7 +51,7 @@ func wellFormedPassword(s string) bool {
 }
 
 func (c *Context) checker() authn.Checker {
-	return authn.Checker{Store: c.Store, Log: c.Log, Hashes: c.Hashes}
+	return authn.Checker{Store: c.Store, Log: c.Log, Hashes: c.Hashes, Now: func() time.Time { return c.Now }}
 }
 
 // rememberMe records the "remember me" box where the realm offers it.

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/federation"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
@@ -29,6 +30,16 @@ type Checker struct {
 	// until its hashing is done, so no slot holder ever waits for a
 	// transaction that waits for a slot.
 	Hashes *HashGate
+	// Now stamps users imported from a user storage provider during a
+	// lookup; nil means the wall clock.
+	Now func() time.Time
+}
+
+func (c Checker) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
 }
 
 // enter takes a hash slot for one check; see HashGate.
@@ -95,26 +106,60 @@ const actionUpdatePassword = "UPDATE_PASSWORD"
 // When the node's hash gate stays full, Login returns ErrBusy having
 // decided and counted nothing.
 func (c Checker) Login(ctx context.Context, rl realm.Realm, username, password, ip string, now time.Time) (user.User, Outcome, error) {
+	// The lookup comes before a hash slot is taken: for a name a user
+	// storage provider answers it is network work bounded by the
+	// provider's timeouts, and a slow directory must never hold the slots
+	// that local users' logins need.
+	u, err := c.FindUser(ctx, rl, username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return user.User{}, Invalid, err
+	}
+	unknown := err != nil || u.ServiceAccountClientID != ""
+	if !unknown {
+		bind, err := c.directoryChecked(ctx, u)
+		if err != nil {
+			return user.User{}, Invalid, err
+		}
+		if bind {
+			return c.checkUser(ctx, rl, u, password, ip, now)
+		}
+	}
 	release, err := c.enter(ctx)
 	if err != nil {
 		return user.User{}, Invalid, err
 	}
 	defer release()
-	u, err := c.FindUser(ctx, rl, username)
-	if errors.Is(err, store.ErrNotFound) || err == nil && u.ServiceAccountClientID != "" {
+	if unknown {
 		SpendVerification(password)
 		return user.User{}, Invalid, nil
 	}
-	if err != nil {
-		return user.User{}, Invalid, err
-	}
 	return c.checkUser(ctx, rl, u, password, ip, now)
+}
+
+// directoryChecked reports whether u's password is checked by a bind to
+// its user storage provider, which hashes nothing here and so takes no
+// hash slot.
+func (c Checker) directoryChecked(ctx context.Context, u user.User) (bool, error) {
+	if u.FederationLink == "" {
+		return false, nil
+	}
+	creds, err := c.Store.ListCredentials(ctx, u.ID)
+	if err != nil {
+		return false, err
+	}
+	return !slices.ContainsFunc(creds, func(c user.Credential) bool { return c.Type == user.CredentialPassword }), nil
 }
 
 // CheckUser is Login for a user already known, such as the account
 // console's check of the current password before a change: the same
 // brute-force detection, verification and outcomes.
 func (c Checker) CheckUser(ctx context.Context, rl realm.Realm, u user.User, password, ip string, now time.Time) (user.User, Outcome, error) {
+	if bind, err := c.directoryChecked(ctx, u); err != nil || bind {
+		if err != nil {
+			return user.User{}, Invalid, err
+		}
+		return c.checkUser(ctx, rl, u, password, ip, now)
+	}
 	release, err := c.enter(ctx)
 	if err != nil {
 		return user.User{}, Invalid, err
@@ -179,13 +224,19 @@ func (c Checker) checkUser(ctx context.Context, rl realm.Realm, u user.User, pas
 	}
 	switch verdict {
 	case Locked, Gone:
-		SpendVerification(password)
+		if u.FederationLink == "" { // a bind-checked user holds no hash slot
+			SpendVerification(password)
+		}
 		return user.User{}, Invalid, nil
 	case Refused:
 		return user.User{}, Invalid, nil
 	}
 	if !u.Enabled {
 		return user.User{}, Disabled, nil
+	}
+	if cred.ID == "" {
+		// Checked by the user's storage provider, which owns its expiry.
+		return u, OK, nil
 	}
 	c.rehash(ctx, rl, u, cred, password)
 	if user.PasswordExpired(rl.PasswordPolicy, cred, now) && !slices.Contains(u.RequiredActions, actionUpdatePassword) {
@@ -205,6 +256,13 @@ func (c Checker) checkUser(ctx context.Context, rl realm.Realm, u user.User, pas
 
 // FindUser looks a login name up as a username, then (where the realm
 // allows it) as an email. Ambiguous emails count as unknown.
+//
+// Local users are found first, so that no directory outage ever stands
+// between them and a login. A user linked to a user storage provider is
+// re-read from it (federation.Refresh: gone there means unknown here); a
+// name nobody here has is looked up in the realm's providers by priority
+// and imported (federation.Lookup). A provider that cannot be reached is
+// a *federation.UnavailableError: nothing decided, nobody locked out.
 func (c Checker) FindUser(ctx context.Context, rl realm.Realm, name string) (user.User, error) {
 	u, err := c.Store.GetUserByUsername(ctx, rl.ID, name)
 	if errors.Is(err, store.ErrNotFound) && rl.LoginWithEmailAllowed && strings.Contains(name, "@") {
@@ -212,6 +270,19 @@ func (c Checker) FindUser(ctx context.Context, rl realm.Realm, name string) (use
 		if errors.Is(err, store.ErrConflict) {
 			err = store.ErrNotFound
 		}
+	}
+	switch {
+	case err == nil && u.FederationLink == "":
+		return u, nil
+	case err == nil:
+		u, err = federation.Refresh(ctx, c.Store, rl, u, c.now())
+	case errors.Is(err, store.ErrNotFound):
+		u, err = federation.Lookup(ctx, c.Store, rl, name, c.now())
+	}
+	if errors.Is(err, store.ErrConflict) {
+		// A directory entry whose username or email another user holds
+		// here: ambiguous, so unknown, as for duplicate emails.
+		err = store.ErrNotFound
 	}
 	return u, err
 }
@@ -231,16 +302,36 @@ func (c Checker) CheckPassword(ctx context.Context, rl realm.Realm, u user.User,
 	if err != nil || !ok {
 		return false, err
 	}
-	c.rehash(ctx, rl, u, cred, password)
+	if cred.ID != "" {
+		c.rehash(ctx, rl, u, cred, password)
+	}
 	return true, nil
 }
 
 // verify checks password against the user's password credential, read
-// through db (the caller's transaction, if any).
+// through db (the caller's transaction, if any). A federated user's
+// password is checked by its provider (a bind; the zero Credential on
+// success), unless the provider keeps passwords set here (UNSYNCED). A
+// provider that cannot be reached is an error, never a wrong password.
 func (c Checker) verify(ctx context.Context, db *store.DB, u user.User, password string) (bool, user.Credential, error) {
 	creds, err := db.ListCredentials(ctx, u.ID)
 	if err != nil {
 		return false, user.Credential{}, err
+	}
+	if u.FederationLink != "" {
+		p, err := federation.ProviderOf(ctx, db, u)
+		if errors.Is(err, store.ErrNotFound) {
+			SpendVerification(password)
+			return false, user.Credential{}, nil
+		}
+		if err != nil {
+			return false, user.Credential{}, err
+		}
+		hasLocal := slices.ContainsFunc(creds, func(c user.Credential) bool { return c.Type == user.CredentialPassword })
+		if federation.Source(p, hasLocal) == federation.Directory {
+			ok, err := federation.CheckPassword(ctx, p, u, password)
+			return ok, user.Credential{}, err
+		}
 	}
 	for _, cred := range creds {
 		if cred.Type != user.CredentialPassword {
@@ -296,7 +387,9 @@ func passwordUnchanged(ctx context.Context, tx *store.DB, u user.User, cred user
 			return c.ID == cred.ID && c.SecretData == cred.SecretData, nil
 		}
 	}
-	return false, nil
+	// A password checked by a user storage provider (no credential) still
+	// counts when none was set here meanwhile.
+	return cred.ID == "", nil
 }
 
 // rehash stores a just-verified password hashed by the realm's current

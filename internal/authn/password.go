@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/federation"
+	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
@@ -48,7 +50,20 @@ func CheckNewPassword(ctx context.Context, db *store.DB, rl realm.Realm, u user.
 // them. The slow part, verifying old hashes and hashing the new password,
 // runs before the transaction. The password is never logged nor part of an
 // error. A policy refusal is a *user.PolicyError and changes nothing.
+//
+// A federated user's password goes where its provider keeps it: written
+// to the directory (WRITABLE; the realm's policy applies first only when
+// the provider asks for it, and the directory's own refusal is a
+// *user.PolicyError carrying its message), refused (READ_ONLY, a
+// *user.PolicyError wrapping federation.ErrReadOnly), or stored here like
+// a local user's (UNSYNCED). Never both.
 func SetPassword(ctx context.Context, db *store.DB, rl realm.Realm, u user.User, password string, temporary bool, now time.Time) error {
+	if u.FederationLink != "" {
+		done, err := setFederatedPassword(ctx, db, rl, u, password, temporary)
+		if done || err != nil {
+			return err
+		}
+	}
 	if err := CheckNewPassword(ctx, db, rl, u, password); err != nil {
 		return err
 	}
@@ -67,5 +82,45 @@ func SetPassword(ctx context.Context, db *store.DB, rl realm.Realm, u user.User,
 			}
 			return nil
 		})
+	})
+}
+
+// msgReadOnlyStorage is the refusal a login page or the account console
+// shows for a password its user storage provider does not let us change.
+const msgReadOnlyStorage = "Federated storage is not writable"
+
+// setFederatedPassword writes a federated user's password to its
+// provider; done=false means the password is to be stored here.
+func setFederatedPassword(ctx context.Context, db *store.DB, rl realm.Realm, u user.User, password string, temporary bool) (done bool, err error) {
+	p, err := federation.ProviderOf(ctx, db, u)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if p.Config.EditMode == ldap.Writable && p.Config.ValidatePasswordPolicy {
+		if err := CheckNewPassword(ctx, db, rl, u, password); err != nil {
+			return false, err
+		}
+	}
+	stored, err := federation.WritePassword(ctx, p, u, password)
+	var rejected *federation.PasswordRejectedError
+	switch {
+	case errors.Is(err, federation.ErrReadOnly):
+		return false, &user.PolicyError{Key: msgReadOnlyStorage, Message: msgReadOnlyStorage, Cause: err}
+	case errors.As(err, &rejected):
+		return false, &user.PolicyError{Key: rejected.Msg, Message: rejected.Msg, Cause: err}
+	case err != nil:
+		return false, err
+	case !stored:
+		return false, nil
+	}
+	return true, db.UpdateUser(ctx, rl.ID, u.ID, func(x *user.User) error {
+		x.RequiredActions = slices.DeleteFunc(x.RequiredActions, func(a string) bool { return a == actionUpdatePassword })
+		if temporary {
+			x.RequiredActions = append(x.RequiredActions, actionUpdatePassword)
+		}
+		return nil
 	})
 }

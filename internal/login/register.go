@@ -10,10 +10,12 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/events"
+	"github.com/gatehouse-iam/gatehouse/internal/federation"
 	"github.com/gatehouse-iam/gatehouse/internal/flow"
 	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
@@ -189,7 +191,44 @@ func (registrationUser) Success(c *authflow.Context) error {
 	if c.Realm.VerifyEmail && form["email"] != "" {
 		x.RequiredActions = []string{actionVerifyEmail}
 	}
+	// A provider that syncs registrations gets the entry first; the user
+	// stored here is linked to it and its password goes to the directory.
+	var password string
+	linked, err := federation.Register(c, c.Store, c.Realm, user.User{RealmID: c.Realm.ID, Username: form["username"], Email: form["email"],
+		FirstName: form["firstName"], LastName: form["lastName"]})
+	if errors.Is(err, store.ErrConflict) {
+		return authflow.FieldErrors{{Field: "username", Key: "usernameExistsMessage"}}
+	}
+	if err != nil {
+		return err
+	}
+	if linked.FederationLink != "" {
+		x.FederationLink = linked.FederationLink
+		if strings.HasPrefix(linked.ID, "f:") {
+			x.ID = linked.ID
+		}
+		if x.Attributes == nil {
+			x.Attributes = map[string][]string{}
+		}
+		for _, k := range []string{federation.AttrLDAPID, federation.AttrLDAPEntryDN} {
+			x.Attributes[k] = linked.Attributes[k]
+		}
+		if len(x.Credentials) > 0 {
+			password, x.Credentials = x.Credentials[0].Value, nil
+		}
+	}
 	u, err := rep.CreateUser(c, c.Store, c.Realm.ID, x, rep.UserOptions{Source: rep.FromAdmin, Now: c.Now})
+	if err != nil && linked.FederationLink != "" {
+		// Nothing stored here: take the entry back out of the directory.
+		if derr := federation.Unregister(c, c.Store, linked); derr != nil {
+			c.Log.WarnContext(c, "registration: directory entry left behind", "realm", c.Realm.Name, "err", derr)
+		}
+	}
+	if err == nil && password != "" {
+		if err = authn.SetPassword(c, c.Store, c.Realm, u, password, false, c.Now); err != nil {
+			return err
+		}
+	}
 	var ue *rep.UserError
 	if errors.As(err, &ue) {
 		key, field := "invalidRegistrationMessage", ue.Field

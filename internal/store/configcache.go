@@ -198,6 +198,7 @@ type snapshot struct {
 	composites  memo[string, map[string][]string]
 	roleDirs    memo[string, *roleDirectory]
 	keys        memo[string, []keys.Key]
+	components  memo[string, []Component]
 	authConfig  memo[string, flow.Config]
 	realmScopes memo[string, []client.Scope]
 }

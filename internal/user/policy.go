@@ -33,9 +33,13 @@ type PolicyError struct {
 	Message string
 	// Params are the message's parameters ({0}...) for a translated page.
 	Params []string
+	// Cause is what refused the password when it was not the realm's
+	// policy (a user storage provider), for errors.Is and errors.As.
+	Cause error
 }
 
 func (e *PolicyError) Error() string { return e.Message }
+func (e *PolicyError) Unwrap() error { return e.Cause }
 
 // PolicyConfigError is a policy string Keycloak would refuse to store. Its
 // message is Keycloak's, meant for the admin API's errorMessage.

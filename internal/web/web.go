@@ -102,9 +102,10 @@ func Handle(log *slog.Logger, h HandlerFunc) http.Handler {
 		}
 		var down interface{ Unavailable() bool }
 		if errors.As(err, &down) && down.Unavailable() {
-			// The database is away: say so quickly, and that trying again
-			// soon is right; nothing was decided about the request.
-			log.WarnContext(r.Context(), "database unavailable", "pattern", r.Pattern, "err", err)
+			// The database (or a user storage provider) is away: say so
+			// quickly, and that trying again soon is right; nothing was
+			// decided about the request.
+			log.WarnContext(r.Context(), "service unavailable", "pattern", r.Pattern, "err", err)
 			w.Header().Set("Retry-After", "1")
 			WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable",
 				"error_description": "The service is temporarily unavailable"})

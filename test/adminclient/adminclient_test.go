@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/ldap/ldaptest"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -51,6 +52,7 @@ func TestAdminClient(t *testing.T) {
 	if _, err := os.Stat("node_modules/@keycloak/keycloak-admin-client/package.json"); err != nil {
 		required(t, "node_modules is missing (run npm ci in test/adminclient)")
 	}
+	d := ldaptest.Start(t)
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		db := open(t)
 		if _, err := provision.Master(t.Context(), db, "admin", "admin-pw", time.Now()); err != nil {
@@ -67,7 +69,9 @@ func TestAdminClient(t *testing.T) {
 		defer cancel()
 		// No path: node finds *.test.mjs here, never under node_modules.
 		cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec")
-		cmd.Env = append(os.Environ(), "GATEHOUSE_URL="+srv.URL, "NO_COLOR=1")
+		cmd.Env = append(os.Environ(), "GATEHOUSE_URL="+srv.URL, "NO_COLOR=1",
+			"GATEHOUSE_LDAP_URL="+d.URL, "GATEHOUSE_LDAP_BIND_DN="+ldaptest.BindDN, "GATEHOUSE_LDAP_BIND_PW="+ldaptest.BindPW,
+			"GATEHOUSE_LDAP_USERS_DN="+ldaptest.PeopleDN, "GATEHOUSE_LDAP_GROUPS_DN="+ldaptest.GroupsDN)
 		cmd.Stdout = t.Output()
 		cmd.Stderr = t.Output()
 		cmd.WaitDelay = 5 * time.Second
