@@ -186,6 +186,11 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/authentication/required-actions", h.authRequiredActions)
 	page("GET POST", "/authentication/policies", h.authPolicies)
 
+	page("GET POST", "/user-federation", h.userFederation)
+	page("GET POST", "/user-federation/ldap/{id}", h.ldapProvider)
+	page("GET POST", "/user-federation/ldap/{id}/mappers", h.ldapMappers)
+	page("GET POST", "/user-federation/ldap/{id}/mappers/{mapper}", h.ldapMapper)
+
 	page("GET POST", "/events", h.userEvents)
 	page("GET POST", "/events/user-events", h.userEvents)
 	page("GET POST", "/events/admin-events", h.adminEvents)
