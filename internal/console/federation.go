@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/gatehouse-iam/gatehouse/internal/keys"
+	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 )
 
 // The User federation section, as Keycloak's console lays it out: the
@@ -21,15 +21,12 @@ import (
 // API's sub-component-types lists for its type.
 
 const (
-	// storageProviderType is the providerType of user storage providers.
-	storageProviderType = "org.keycloak.storage.UserStorageProvider"
-	// ldapMapperType is the providerType of an LDAP provider's mappers.
-	ldapMapperType = "org.keycloak.storage.ldap.mappers.LDAPStorageMapper"
-	// ldapProviderID is the providerId of the LDAP provider.
-	ldapProviderID = "ldap"
+	storageProviderType = ldap.ProviderType
+	ldapMapperType      = ldap.MapperProviderType
+	ldapProviderID      = ldap.ProviderID
 	// maskedSecret is what the API answers in place of the bind
 	// credential, and what it takes as "keep the stored one".
-	maskedSecret = keys.SecretMask
+	maskedSecret = ldap.MaskedSecret
 )
 
 // Kinds of an LDAP setting beyond the settings form's.
@@ -94,10 +91,12 @@ var ldapSpecs = []ldapSpec{
 	ls(kindSection, "general", "General options", "", ""),
 	req(ls(kindText, "name", "UI display name", "The name of the provider in the console.", "ldap")),
 	func() ldapSpec {
-		s := req(sel("vendor", "Vendor", "The kind of directory; it decides the defaults of the LDAP attributes. It cannot change later.", "other", vendorOptions))
+		s := req(sel("vendor", "Vendor", "The kind of directory; it decides the defaults of the LDAP attributes (\"Fill in the vendor's defaults\" sets them). It cannot change later.", ldap.VendorOther, vendorOptions))
 		s.FixedOnEdit = true
 		return s
 	}(),
+
+	ls(kindButton, "vendor-defaults", "Fill in the vendor's defaults", "", ""),
 
 	ls(kindSection, "connection", "Connection and authentication settings", "", ""),
 	req(ls(kindText, "connectionUrl", "Connection URL", "ldap:// or ldaps:// URL of the server; several URLs separated by spaces are tried in turn.", "")),
@@ -116,10 +115,10 @@ var ldapSpecs = []ldapSpec{
 	ls(kindSection, "searching", "LDAP searching and updating", "", ""),
 	req(sel("editMode", "Edit mode", "READ_ONLY: LDAP is never written. WRITABLE: changes made here, passwords included, are written to LDAP. UNSYNCED: changes stay here.", "READ_ONLY", editModeOptions)),
 	req(ls(kindText, "usersDn", "Users DN", "Full DN of the subtree where the users are, for example ou=People,dc=example,dc=org.", "")),
-	req(ls(kindText, "usernameLDAPAttribute", "Username LDAP attribute", "LDAP attribute mapped to the username, for example uid or cn.", "uid")),
-	req(ls(kindText, "rdnLDAPAttribute", "RDN LDAP attribute", "LDAP attribute used as the RDN of a user's DN; usually the username attribute.", "uid")),
-	req(ls(kindText, "uuidLDAPAttribute", "UUID LDAP attribute", "LDAP attribute that identifies an entry for good, for example entryUUID or objectGUID.", "entryUUID")),
-	req(ls(kindText, "userObjectClasses", "User object classes", "Object classes of user entries, separated by commas.", "inetOrgPerson, organizationalPerson")),
+	req(ls(kindText, "usernameLDAPAttribute", "Username LDAP attribute", "LDAP attribute mapped to the username, for example uid or cn.", "")),
+	req(ls(kindText, "rdnLDAPAttribute", "RDN LDAP attribute", "LDAP attribute used as the RDN of a user's DN; usually the username attribute.", "")),
+	req(ls(kindText, "uuidLDAPAttribute", "UUID LDAP attribute", "LDAP attribute that identifies an entry for good, for example entryUUID or objectGUID.", "")),
+	req(ls(kindText, "userObjectClasses", "User object classes", "Object classes of user entries, separated by commas.", "")),
 	ls(kindText, "customUserSearchFilter", "User LDAP filter", "An extra filter on the users searched, in parentheses; empty for none.", ""),
 	sel("searchScope", "Search scope", "One level searches the users DN only; subtree searches below it too.", "1",
 		[]option{{Value: "1", Label: "One Level"}, {Value: "2", Label: "Subtree"}}),
@@ -296,6 +295,18 @@ func (h *Handler) ldapProvider(q *rq) error {
 	storage := q.adminPath("/user-storage/" + seg(id))
 	var err error
 	switch a := q.form("action"); {
+	case isNew && a == "vendor-defaults":
+		// The form again, as typed, with the chosen vendor's attributes.
+		out, settings, _ := ldapFromForm(q, stored, isNew)
+		defs := ldap.VendorDefaults(out.Get("vendor"))
+		for i := range settings {
+			settings[i].Error = ""
+			if def, ok := defs[settings[i].Name]; ok {
+				settings[i].Text = def
+			}
+		}
+		d.Settings, d.Retype = settings, q.form("bindCredential") != ""
+		return q.render(http.StatusOK, "ldap-provider.html", v)
 	case isNew && a != "save" && a != "test-connection" && a != "test-authentication":
 		return errPage(http.StatusBadRequest, "Unknown action.")
 	case a == "save" || a == "test-connection" || a == "test-authentication":
@@ -374,7 +385,14 @@ func (q *rq) testLDAP(action string, c component) error {
 // for a new provider).
 func ldapSettings(c component, isNew bool) []ldapSetting {
 	out := make([]ldapSetting, 0, len(ldapSpecs))
+	vendor := ldap.VendorDefaults(c.Get("vendor"))
+	if isNew && vendor == nil {
+		vendor = ldap.VendorDefaults(ldap.VendorOther)
+	}
 	for _, sp := range ldapSpecs {
+		if def, ok := vendor[sp.Name]; ok && isNew {
+			sp.Default = def
+		}
 		s := ldapSetting{ldapSpec: sp, Disabled: sp.FixedOnEdit && !isNew || sp.Kind == kindFixed}
 		val, ok := c.Config[sp.Name]
 		text := ""
