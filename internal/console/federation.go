@@ -144,6 +144,17 @@ var ldapSpecs = []ldapSpec{
 	ls(kindBool, "usePasswordModifyExtendedOp", "Enable the LDAPv3 password modify extended operation", "Change passwords with the password modify extended operation (RFC 3062) rather than by writing the password attribute.", "false"),
 	ls(kindBool, "validatePasswordPolicy", "Validate password policy", "Check the realm's password policy before a new password is written to LDAP.", "false"),
 	ls(kindBool, "trustEmail", "Trust email", "Mark the email addresses of imported users as verified.", "false"),
+	ls(kindButton, "query-extensions", "Query supported extensions", "", ""),
+}
+
+// passwordModifyOID is the LDAPv3 password modify extended operation
+// (RFC 3062), as the server's root DSE lists it.
+const passwordModifyOID = "1.3.6.1.4.1.4203.1.11.1"
+
+// capability is the admin API's LDAPCapabilityRepresentation.
+type capability struct {
+	OID  string `json:"oid"`
+	Type string `json:"type"`
 }
 
 // syncResult is the admin API's SynchronizationResultRepresentation.
@@ -307,6 +318,28 @@ func (h *Handler) ldapProvider(q *rq) error {
 		}
 		d.Settings, d.Retype = settings, q.form("bindCredential") != ""
 		return q.render(http.StatusOK, "ldap-provider.html", v)
+	case a == "query-extensions":
+		// The server's capabilities decide the password modify switch, as
+		// in Keycloak's console; nothing is saved.
+		out, settings, fieldErrs := ldapFromForm(q, stored, isNew)
+		d.Settings, d.Retype = settings, isNew && q.form("bindCredential") != ""
+		if len(fieldErrs) > 0 {
+			v.FieldErrors, v.Error = fieldErrs, "Please correct the fields marked below."
+			return q.render(http.StatusBadRequest, "ldap-provider.html", v)
+		}
+		var caps []capability
+		if _, err = q.api(http.MethodPost, q.adminPath("/ldap-server-capabilities"), testBody("", out), &caps); err != nil {
+			break
+		}
+		has := slices.ContainsFunc(caps, func(c capability) bool { return c.OID == passwordModifyOID })
+		for i := range d.Settings {
+			if d.Settings[i].Name == "usePasswordModifyExtendedOp" {
+				d.Settings[i].On = has
+			}
+		}
+		d.Tested = fmt.Sprintf("The server lists %d controls, extensions and features; it %s the password modify extended operation.",
+			len(caps), map[bool]string{true: "supports", false: "does not support"}[has])
+		return q.render(http.StatusOK, "ldap-provider.html", v)
 	case isNew && a != "save" && a != "test-connection" && a != "test-authentication":
 		return errPage(http.StatusBadRequest, "Unknown action.")
 	case a == "save" || a == "test-connection" || a == "test-authentication":
@@ -370,15 +403,26 @@ func (h *Handler) ldapProvider(q *rq) error {
 // testLDAP asks the API to connect (and bind) with the form's settings.
 // An empty bind credential of a stored provider is the stored one.
 func (q *rq) testLDAP(action string, c component) error {
-	body := map[string]string{"action": map[string]string{"test-connection": "testConnection", "test-authentication": "testAuthentication"}[action]}
+	body := testBody(map[string]string{"test-connection": "testConnection", "test-authentication": "testAuthentication"}[action], c)
+	_, err := q.api(http.MethodPost, q.adminPath("/testLDAPConnection"), body, nil)
+	return err
+}
+
+// testBody is the admin API's TestLdapConnectionRepresentation of the
+// settings c; a stored provider's id lets the API use its stored bind
+// credential when c carries the mask.
+func testBody(action string, c component) map[string]string {
+	body := map[string]string{}
+	if action != "" {
+		body["action"] = action
+	}
 	for _, k := range []string{"connectionUrl", "bindDn", "bindCredential", "useTruststoreSpi", "connectionTimeout", "startTls", "authType"} {
 		body[k] = c.Get(k)
 	}
 	if c.ID != "" {
 		body["componentId"] = c.ID
 	}
-	_, err := q.api(http.MethodPost, q.adminPath("/testLDAPConnection"), body, nil)
-	return err
+	return body
 }
 
 // ldapSettings are the form's fields with the values of c (the defaults
