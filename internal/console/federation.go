@@ -760,6 +760,20 @@ func (h *Handler) ldapMapper(q *rq) error {
 		}
 	}
 	d.Fields = ldapMapperFields(t, m, isNew)
+	for i := range d.Fields {
+		// A client field offers the realm's clients, as Keycloak's does.
+		if f := &d.Fields[i]; f.Type == "ClientList" {
+			var clients []struct {
+				ClientID string `json:"clientId"`
+			}
+			if err := q.get(q.adminPath("/clients?briefRepresentation=true&max=1000"), &clients); err == nil {
+				f.Options = []string{""}
+				for _, c := range clients {
+					f.Options = append(f.Options, c.ClientID)
+				}
+			}
+		}
+	}
 	if !q.post() {
 		return q.render(http.StatusOK, "ldap-mapper.html", v)
 	}
@@ -810,7 +824,7 @@ func (h *Handler) ldapMapper(q *rq) error {
 				}
 			default:
 				f.Value = q.form(f.Name)
-				if f.Type == "List" && len(f.Options) > 0 && !slices.Contains(f.Options, f.Value) {
+				if (f.Type == "List" || f.Type == "ClientList") && len(f.Options) > 0 && !slices.Contains(f.Options, f.Value) {
 					f.Error = "Choose one of the options."
 				}
 				if f.Value == "" {
