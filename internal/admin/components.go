@@ -14,8 +14,9 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
-// Components: the realm's key providers, and its client registration
-// policies (regpolicies.go), found by id before the keys. Each realm key is one component whose id is the key's id; creating
+// Components: the realm's key providers, its client registration
+// policies (regpolicies.go) and its user storage providers with their
+// mappers (userstorage.go), the last two found by id before the keys. Each realm key is one component whose id is the key's id; creating
 // one generates or imports a key (every provider in keys.Providers),
 // updating one changes its name, priority, algorithm and whether it is
 // active (signs) and enabled (verifies), or makes a new key when its size,
@@ -70,18 +71,24 @@ func configError(err error) error {
 func (h *Handler) listComponents(rq *Request) error {
 	out := []componentRep{}
 	q := rq.R.URL.Query()
-	if p := q.Get("parent"); p != "" && p != rq.Realm.ID && p != rq.Realm.Name {
-		return rq.JSON(out)
+	typ, parent, name := q.Get("type"), q.Get("parent"), q.Get("name")
+	stored, err := h.listStoredComponents(rq, typ, parent, name)
+	if err != nil {
+		return err
+	}
+	if parent != "" && parent != rq.Realm.ID && parent != rq.Realm.Name {
+		// Only stored components (mappers) have another parent than the realm.
+		return rq.JSON(append(out, stored...))
 	}
 	out = append(out, listPolicies(rq)...)
-	if t := q.Get("type"); t != "" && t != KeyProviderType {
+	out = append(out, stored...)
+	if typ != "" && typ != KeyProviderType {
 		return rq.JSON(out)
 	}
 	ks, err := h.Store.ListKeys(rq.R.Context(), rq.Realm.ID)
 	if err != nil {
 		return err
 	}
-	name := q.Get("name")
 	for _, k := range ks {
 		if name != "" && name != k.DisplayName() {
 			continue
@@ -115,6 +122,9 @@ func (h *Handler) getComponent(rq *Request) error {
 	if i := findPolicy(ps, rq.R.PathValue("id")); i >= 0 {
 		return rq.JSON(policyComponent(rq.Realm, ps[i]))
 	}
+	if found, err := h.getStoredComponent(rq); found || err != nil {
+		return err
+	}
 	ks, i, err := h.findKey(rq)
 	if err != nil {
 		return err
@@ -143,6 +153,9 @@ func (h *Handler) createComponent(rq *Request) error {
 	}
 	if in.ProviderType == regpolicy.ProviderType {
 		return h.createPolicy(rq, in)
+	}
+	if storedComponentType(in.ProviderType) {
+		return h.createStoredComponent(rq, in)
 	}
 	if in.ProviderType != "" && in.ProviderType != KeyProviderType {
 		return badRequest("Unsupported providerType " + in.ProviderType)
@@ -173,6 +186,12 @@ func (h *Handler) updateComponent(rq *Request) error {
 		return err
 	}
 	if found, err := h.updatePolicy(rq, in); found || err != nil {
+		if err != nil {
+			return err
+		}
+		return rq.NoContent()
+	}
+	if found, err := h.updateStoredComponent(rq, in); found || err != nil {
 		if err != nil {
 			return err
 		}
@@ -251,6 +270,12 @@ func updateKeyIn(rq *Request, tx *store.DB, in componentRep) error {
 
 func (h *Handler) deleteComponent(rq *Request) error {
 	if found, err := h.deletePolicy(rq); found || err != nil {
+		if err != nil {
+			return err
+		}
+		return rq.NoContent()
+	}
+	if found, err := h.deleteStoredComponent(rq); found || err != nil {
 		if err != nil {
 			return err
 		}

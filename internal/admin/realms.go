@@ -6,7 +6,9 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/regpolicy"
+	"github.com/gatehouse-iam/gatehouse/internal/userstorage"
 	"maps"
 	"net/http"
 	"slices"
@@ -720,6 +722,11 @@ func (h *Handler) partialExport(rq *Request) error {
 		if cs := x.Components[t]; cs != nil {
 			kept[t] = cs
 		}
+	}
+	// User storage providers do too, their bind credential masked.
+	for _, c := range x.Components[ldap.ProviderType] {
+		c.Config = userstorage.Mask(ldap.ProviderType, c.Config)
+		kept[ldap.ProviderType] = append(kept[ldap.ProviderType], c)
 	}
 	x.Components = nil
 	if len(kept) > 0 {

@@ -6,6 +6,7 @@
 package ldap
 
 import (
+	"crypto/x509"
 	"strconv"
 	"strings"
 	"time"
@@ -130,6 +131,10 @@ type Config struct {
 	FullSyncPeriod    int // seconds; <= 0 disables the periodic full sync
 	ChangedSyncPeriod int // seconds; <= 0 disables the periodic changed-users sync
 	CachePolicy       string
+
+	// RootCAs verifies ldaps:// and StartTLS servers; nil means the system
+	// pool. Not part of the component: the server's own config sets it.
+	RootCAs *x509.CertPool
 }
 
 // ActiveDirectory reports whether the directory is Microsoft AD, which

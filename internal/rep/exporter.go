@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/regpolicy"
 	"slices"
 
@@ -258,6 +259,13 @@ func exportRealm(ctx context.Context, tx *store.DB, realmName string) (Realm, er
 	for _, p := range regpolicy.Of(r) {
 		x.Components[regpolicy.ProviderType] = append(x.Components[regpolicy.ProviderType], Component{ID: p.ID, Name: p.Name,
 			ProviderID: p.ProviderID, SubType: p.SubType, SubComponents: map[string][]Component{}, Config: p.Config})
+	}
+	storage, err := exportUserStorage(ctx, tx, r.ID)
+	if err != nil {
+		return Realm{}, err
+	}
+	if len(storage) > 0 {
+		x.Components[ldap.ProviderType] = storage
 	}
 	if len(r.UserProfile) > 0 {
 		// Keycloak keeps the declarative user profile as a component.

@@ -110,9 +110,10 @@ type Realm struct {
 	AdminEventsEnabled        *bool    `json:"adminEventsEnabled,omitempty"`
 	AdminEventsDetailsEnabled *bool    `json:"adminEventsDetailsEnabled,omitempty"`
 
-	// Components are read for key providers and the user profile; other component types
-	// are reported as not stored.
-	Components map[string][]Component `json:"components,omitzero" stored:"org.keycloak.keys.KeyProvider,org.keycloak.userprofile.UserProfileProvider,org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy"`
+	// Components are read for key providers, the user profile, client
+	// registration policies and user storage (LDAP) providers with their
+	// mappers; other component types are reported as not stored.
+	Components map[string][]Component `json:"components,omitzero" stored:"org.keycloak.keys.KeyProvider,org.keycloak.userprofile.UserProfileProvider,org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy,org.keycloak.storage.UserStorageProvider"`
 
 	// PrivateKey, PublicKey and Certificate are the realm key of files
 	// written before key providers existed (Keycloak 1 to 3); they import

@@ -197,6 +197,7 @@ type snapshot struct {
 	scopeReach  memo[reachKey, map[string][]string]
 	composites  memo[string, map[string][]string]
 	keys        memo[string, []keys.Key]
+	components  memo[string, []Component]
 	authConfig  memo[string, flow.Config]
 	realmScopes memo[string, []client.Scope]
 }

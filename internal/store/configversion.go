@@ -27,6 +27,7 @@ var configTables = map[string]bool{
 	"scope_role_scopes":  true,
 	"realm_keys":         true,
 	"auth_config":        true,
+	"components":         true,
 }
 
 // dataTables are never cached: users and what they hold, sessions, codes,
@@ -49,6 +50,7 @@ var dataTables = map[string]bool{
 	"client_initial_access": true,
 	"pushed_requests":       true,
 	"user_attributes":       true,
+	"sync_state":            true,
 	"config_version":        true,
 	"goose_db_version":      true,
 }

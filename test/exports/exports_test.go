@@ -425,6 +425,9 @@ func checkInventory(t *testing.T, db *store.DB, realmName string, r map[string]a
 			t.Errorf("realm %s lacks %d of the file's %d %s: %v", realmName, len(missing), len(c.want), c.what, missing)
 		}
 	}
+	if !partial {
+		checkUserStorage(t, db, realmName, r)
+	}
 	// The default role is named after the realm in lower case.
 	if !partial && !slices.Contains(got.realmRoles, "default-roles-"+strings.ToLower(realmName)) {
 		if dr, ok := r["defaultRole"].(map[string]any); !ok || !slices.Contains(got.realmRoles, dr["name"].(string)) {
