@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -329,6 +330,7 @@ func (h *Handler) ldapProvider(q *rq) error {
 		}
 		var caps []capability
 		if _, err = q.api(http.MethodPost, q.adminPath("/ldap-server-capabilities"), testBody("", out), &caps); err != nil {
+			err = ldapTestError(err)
 			break
 		}
 		has := slices.ContainsFunc(caps, func(c capability) bool { return c.OID == passwordModifyOID })
@@ -405,6 +407,30 @@ func (h *Handler) ldapProvider(q *rq) error {
 func (q *rq) testLDAP(action string, c component) error {
 	body := testBody(map[string]string{"test-connection": "testConnection", "test-authentication": "testAuthentication"}[action], c)
 	_, err := q.api(http.MethodPost, q.adminPath("/testLDAPConnection"), body, nil)
+	return ldapTestError(err)
+}
+
+// ldapTestErrors word the failure codes the API answers a test with.
+var ldapTestErrors = map[string]string{
+	"AuthenticationFailure": "the server refused the bind DN and bind credentials.",
+	"NameNotFound":          "the server does not know the bind DN.",
+	"ConnectionFailed":      "nothing accepts connections at the connection URL.",
+	"UnknownHost":           "the host of the connection URL is unknown.",
+	"NoRouteToHost":         "there is no route to the host of the connection URL.",
+	"SSLHandshakeFailed":    "the TLS handshake failed: the server's certificate is not trusted.",
+	"CommunicationError":    "the server could not be reached or did not answer in time.",
+	"MalformedURL":          "the connection URL is not an ldap:// or ldaps:// URL.",
+	"UnknownError":          "the server answered with an error.",
+}
+
+// ldapTestError puts the API's failure code of a test into words.
+func ldapTestError(err error) error {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == http.StatusBadRequest {
+		if text, ok := ldapTestErrors[ae.Message]; ok {
+			ae.Message = "Error when trying to connect to LDAP: " + text
+		}
+	}
 	return err
 }
 

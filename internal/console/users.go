@@ -86,12 +86,12 @@ func (q *rq) federationOf(u rep.User) *federationLink {
 		return nil
 	}
 	l := &federationLink{ID: u.FederationLink, Name: u.FederationLink}
-	var c component
-	if q.perms.can("view-realm") && q.get(q.adminPath("/components/"+seg(u.FederationLink)), &c) == nil {
-		l.Name = c.Name
-		if c.ProviderID == ldapProviderID {
-			l.URL = q.fedURL("/ldap/" + seg(c.ID))
-		}
+	var named struct{ Name string }
+	if q.get(q.adminPath("/user-storage/"+seg(u.FederationLink)+"/name"), &named) == nil && named.Name != "" {
+		l.Name = named.Name
+	}
+	if q.perms.can("view-realm") {
+		l.URL = q.fedURL("/ldap/" + seg(u.FederationLink))
 	}
 	return l
 }
