@@ -5,11 +5,13 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/ldap/ldaptest"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
@@ -297,4 +299,133 @@ func first(v []string) string {
 		return ""
 	}
 	return v[0]
+}
+
+// The buttons that talk to the directory, against the test slapd: test
+// connection and authentication on a new provider's form (right and wrong
+// credentials, nobody listening) and on a saved one with its stored
+// credential, the server's capabilities, and the sync actions with their
+// results: sync all imports the directory's users with their federation
+// link, sync changed, a group mapper's sync, unlink and remove imported.
+func TestLDAPProviderActions(t *testing.T) {
+	srv := ldaptest.Start(t)
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		testLDAPProviderActions(t, newEnvOn(t, web.URLs{}, open), srv)
+	})
+}
+
+func testLDAPProviderActions(t *testing.T, e *env, srv *ldaptest.Server) {
+	ctx := context.Background()
+	b := e.browser()
+	b.signIn(masterConsole, "admin", "admin-pw")
+	newPath := fedPath + "/ldap/new"
+	p := b.get(newPath)
+
+	if q := b.submit(p, newPath, ldapForm(srv, "test-connection")); q.status != http.StatusOK || !strings.Contains(q.body, `id="test-result"`) ||
+		!strings.Contains(q.body, "Successfully connected to LDAP") || strings.Contains(q.body, ldaptest.BindPW) {
+		t.Errorf("test connection: %d %s", q.status, q.body)
+	}
+	if q := b.submit(p, newPath, ldapForm(srv, "test-authentication")); q.status != http.StatusOK || !strings.Contains(q.body, "Successfully authenticated") ||
+		strings.Contains(q.body, ldaptest.BindPW) || !strings.Contains(q.body, `id="retype"`) {
+		t.Errorf("test authentication: %d %s", q.status, q.body)
+	}
+	f := ldapForm(srv, "test-authentication")
+	f.Set("bindCredential", "wrong-secret")
+	if q := b.submit(p, newPath, f); q.status != http.StatusBadRequest || !strings.Contains(q.body, "refused the bind DN and bind credentials") ||
+		strings.Contains(q.body, "wrong-secret") {
+		t.Errorf("test authentication, wrong password: %d %s", q.status, q.body)
+	}
+	f = ldapForm(srv, "test-connection")
+	f.Set("connectionUrl", ldaptest.DeadURL(t))
+	if q := b.submit(p, newPath, f); q.status != http.StatusBadRequest || !strings.Contains(q.body, "Error when trying to connect to LDAP") {
+		t.Errorf("test connection, nobody listening: %d %s", q.status, q.body)
+	}
+	f = ldapForm(srv, "query-extensions")
+	if q := b.submit(p, newPath, f); q.status != http.StatusOK || !strings.Contains(q.body, "supports the password modify extended operation") ||
+		!strings.Contains(q.body, `name="usePasswordModifyExtendedOp" value="on" checked`) {
+		t.Errorf("query extensions: %d %s", q.status, q.body)
+	}
+
+	q := b.submit(p, newPath, ldapForm(srv, "save"))
+	if q.status != http.StatusSeeOther {
+		t.Fatalf("add provider: %d %s", q.status, q.body)
+	}
+	c := storageProviders(t, e)[0]
+	provPath := fedPath + "/ldap/" + c.ID
+	p = b.get(provPath)
+	// The stored credential tests authentication; a wrong one typed in
+	// replaces it for the test only.
+	f = ldapForm(srv, "test-authentication")
+	f.Set("bindCredential", "")
+	if q := b.submit(p, provPath, f); q.status != http.StatusOK || !strings.Contains(q.body, "Successfully authenticated") {
+		t.Errorf("test authentication with the stored credential: %d %s", q.status, q.body)
+	}
+	f.Set("bindCredential", "wrong-secret")
+	if q := b.submit(p, provPath, f); q.status != http.StatusBadRequest {
+		t.Errorf("test authentication with a typed wrong credential: %d", q.status)
+	}
+	if c := storageProviders(t, e)[0]; first(c.Config["bindCredential"]) != ldaptest.BindPW {
+		t.Errorf("a test changed the stored credential")
+	}
+
+	// Sync all users: the result, and the users with their federation link.
+	q = b.submit(p, provPath, url.Values{"action": {"sync-all"}})
+	if q.status != http.StatusOK || !strings.Contains(q.body, `id="sync-result"`) || !strings.Contains(q.body, "finished successfully") {
+		t.Fatalf("sync all: %d %s", q.status, q.body)
+	}
+	u, err := e.db.GetUserByUsername(ctx, e.demo.ID, "jbrown")
+	if err != nil || u.FederationLink != c.ID {
+		t.Fatalf("synced user: %+v %v", u, err)
+	}
+	up := b.get("/admin/master/console/demo/users/" + u.ID)
+	if !strings.Contains(up.body, `id="federation-link"`) || !strings.Contains(up.body, `>corp-ldap</a>`) {
+		t.Errorf("user page lacks the federation link: %s", up.body)
+	}
+	// A users-only administrator sees the provider's name, without a link.
+	e.addUser(e.demo, "helpdesk", "helpdesk-pw", "view-users", "query-users")
+	hb := e.browser()
+	hb.signIn("/admin/demo/console/", "helpdesk", "helpdesk-pw")
+	if up := hb.get("/admin/demo/console/demo/users/" + u.ID); !strings.Contains(up.body, `<p id="federation-link" aria-labelledby="l-federation">corp-ldap</p>`) {
+		t.Errorf("helpdesk user page: %s", up.body)
+	}
+	if q := b.submit(p, provPath, url.Values{"action": {"sync-changed"}}); q.status != http.StatusOK || !strings.Contains(q.body, `id="sync-result"`) {
+		t.Errorf("sync changed: %d %s", q.status, q.body)
+	}
+
+	// A group mapper's sync brings the directory's groups.
+	mappersPath := provPath + "/mappers"
+	mp := b.get(mappersPath + "/new?type=group-ldap-mapper")
+	if q := b.submit(mp, mappersPath+"/new?type=group-ldap-mapper", groupMapperForm()); q.status != http.StatusSeeOther {
+		t.Fatalf("add group mapper: %d %s", q.status, q.body)
+	}
+	groups := mappersPath + "/" + findMapper(t, e, c.ID, "groups").ID
+	mp = b.get(groups)
+	if q := b.submit(mp, groups, url.Values{"action": {"fedToKeycloak"}}); q.status != http.StatusOK || !strings.Contains(q.body, `id="sync-result"`) {
+		t.Errorf("group sync: %d %s", q.status, q.body)
+	}
+	if gs, err := e.db.ListGroups(ctx, e.demo.ID); err != nil || !slices.ContainsFunc(gs, func(g role.Group) bool { return g.Name == "ldap-users" }) {
+		t.Errorf("group sync did not bring ldap-users: %v %v", gs, err)
+	}
+
+	// Unlink: the users stay, without the link.
+	if q := b.submit(p, provPath, url.Values{"action": {"unlink"}}); q.status != http.StatusSeeOther || !strings.Contains(q.header.Get("Location"), "notice=users-unlinked") {
+		t.Fatalf("unlink: %d %s", q.status, q.body)
+	}
+	if u, err := e.db.GetUserByUsername(ctx, e.demo.ID, "jbrown"); err != nil || u.FederationLink != "" {
+		t.Errorf("unlinked user: %+v %v", u, err)
+	}
+	if up := b.get("/admin/master/console/demo/users/" + u.ID); strings.Contains(up.body, `id="federation-link"`) {
+		t.Errorf("unlinked user still shows a federation link")
+	}
+	// Sync again, then remove the imported users.
+	b.submit(p, provPath, url.Values{"action": {"sync-all"}})
+	if u, err := e.db.GetUserByUsername(ctx, e.demo.ID, "bwong"); err != nil || u.FederationLink != c.ID {
+		t.Fatalf("bwong after the second sync: %+v %v", u, err)
+	}
+	if q := b.submit(p, provPath, url.Values{"action": {"remove-imported"}}); q.status != http.StatusSeeOther || !strings.Contains(q.header.Get("Location"), "notice=users-removed") {
+		t.Fatalf("remove imported: %d %s", q.status, q.body)
+	}
+	if _, err := e.db.GetUserByUsername(ctx, e.demo.ID, "bwong"); err == nil {
+		t.Errorf("imported user bwong is still there")
+	}
 }
