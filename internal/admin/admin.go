@@ -75,6 +75,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.initialAccessRoutes(mux)
 	h.registrationRoutes(mux)
 	h.authenticationRoutes(mux)
+	h.userStorageRoutes(mux)
 }
 
 // Request is one admin call: the authenticated caller and, for routes under

@@ -85,6 +85,12 @@ func newEscEnv(t *testing.T, s *testServer) *escEnv {
 	e.must(s.DB.AddGroupMember(ctx, admins, e.ids["vic"]))
 	e.must(s.DB.AddGroupMember(ctx, e.ids["inner"], e.ids["vic"]))
 	e.must(s.DB.AddGroupMember(ctx, e.ids["mine"], e.ids["mallory"]))
+
+	// An LDAP provider, with a harmless mapper, whose mappers could hand
+	// out roles to every user it imports.
+	e.ids["ldap"] = s.createComponent("esc", s.adminToken(), ldapProvider("corp", "ldap://127.0.0.1:1", "pw"))
+	e.ids["plain-mapper"] = s.createComponent("esc", s.adminToken(),
+		ldapMapper(e.ids["ldap"], "hardcoded-ldap-role-mapper", map[string][]string{"role": {"plain"}}))
 	return e
 }
 
@@ -261,8 +267,14 @@ var noRoleEffect = map[string]string{
 	"DELETE /admin/realms/{realm}/events":                                                                  "events",
 	"DELETE /admin/realms/{realm}/admin-events":                                                            "events",
 	"PUT /admin/realms/{realm}/events/config":                                                              "events",
-	"POST /admin/realms/{realm}/components":                                                                "keys",
-	"PUT /admin/realms/{realm}/components/{id}":                                                            "keys",
+	"POST /admin/realms/{realm}/components":                                                                "keys; LDAP mappers: see escalationRows",
+	"PUT /admin/realms/{realm}/components/{id}":                                                            "keys; LDAP mappers: see escalationRows",
+	"POST /admin/realms/{realm}/testLDAPConnection":                                                        "reads a directory, stores nothing",
+	"POST /admin/realms/{realm}/ldap-server-capabilities":                                                  "reads a directory, stores nothing",
+	"POST /admin/realms/{realm}/user-storage/{id}/remove-imported-users":                                   "removing users grants nothing",
+	"POST /admin/realms/{realm}/user-storage/{id}/unlink-users":                                            "unlinked users keep what they hold, nothing more",
+	"POST /admin/realms/{realm}/user-storage/{id}/sync":                                                    "applies the provider's mappers, each checked with requireConfer when it was configured",
+	"POST /admin/realms/{realm}/user-storage/{parentId}/mappers/{id}/sync":                                 "applies a mapper checked with requireConfer when it was configured",
 	"DELETE /admin/realms/{realm}/components/{id}":                                                         "keys",
 	"POST /admin/realms/{realm}/clients/{id}/scope-mappings/realm":                                         "scope mappings narrow what tokens carry; admin rights are read from the store",
 	"POST /admin/realms/{realm}/clients/{id}/scope-mappings/clients/{client}":                              "scope mappings narrow what tokens carry; admin rights are read from the store",
@@ -350,6 +362,18 @@ func escalationRows(e *escEnv) []escalationRow {
 		{"DELETE " + rm + "/clients/{id}/roles/{roleName}/composites", "realm-admin out of app-power", "/clients/" + id["app"] + "/roles/app-power/composites", []any{realmAdmin}},
 		{"POST " + rm + "/roles-by-id/{roleID}/composites", "power into plain by id", "/roles-by-id/" + id["plain"] + "/composites", []any{map[string]any{"id": id["power"]}}},
 		{"DELETE " + rm + "/roles-by-id/{roleID}/composites", "realm-admin out of power by id", "/roles-by-id/" + id["power"] + "/composites", []any{realmAdmin}},
+		{"POST " + rm + "/components", "an LDAP mapper giving realm-admin to every imported user", "/components",
+			ldapMapper(id["ldap"], "hardcoded-ldap-role-mapper", map[string][]string{"role": {"realm-management.realm-admin"}})},
+		{"POST " + rm + "/components", "an LDAP mapper giving power", "/components",
+			ldapMapper(id["ldap"], "hardcoded-ldap-role-mapper", map[string][]string{"role": {"power"}})},
+		{"POST " + rm + "/components", "an LDAP mapper putting every imported user in admins/inner", "/components",
+			ldapMapper(id["ldap"], "hardcoded-ldap-group-mapper", map[string][]string{"group": {"/admins/inner"}})},
+		{"POST " + rm + "/components", "LDAP groups mapped onto the realm's groups, admins among them", "/components",
+			ldapMapper(id["ldap"], "group-ldap-mapper", map[string][]string{"groups.dn": {"ou=Groups,dc=x"}, "groups.path": {"/"}})},
+		{"POST " + rm + "/components", "LDAP roles mapped onto realm-management's roles", "/components",
+			ldapMapper(id["ldap"], "role-ldap-mapper", map[string][]string{"roles.dn": {"ou=Roles,dc=x"}, "use.realm.roles.mapping": {"false"}, "client.id": {"realm-management"}})},
+		{"PUT " + rm + "/components/{id}", "a harmless LDAP role mapper turned into one giving realm-admin", "/components/" + id["plain-mapper"],
+			ldapMapper(id["ldap"], "hardcoded-ldap-role-mapper", map[string][]string{"role": {"realm-management.realm-admin"}})},
 		{"POST " + rm + "/partialImport", "a user with power", "/partialImport",
 			map[string]any{"users": []any{map[string]any{"username": "p1", "realmRoles": []string{"power"}}}}},
 		{"POST " + rm + "/partialImport", "a user in admins", "/partialImport",
@@ -613,4 +637,10 @@ func TestAdminClientFlagDoesNotDisarmGuard(t *testing.T) {
 			t.Fatal("the lesser admin holds manage-realm")
 		}
 	})
+}
+
+// ldapMapper is an LDAP mapper body under provider parent.
+func ldapMapper(parent, providerID string, cfg map[string][]string) map[string]any {
+	return map[string]any{"name": providerID, "providerId": providerID, "providerType": "org.keycloak.storage.ldap.mappers.LDAPStorageMapper",
+		"parentId": parent, "config": cfg}
 }

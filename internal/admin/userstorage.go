@@ -110,6 +110,9 @@ func (h *Handler) createStoredComponent(rq *Request, in componentRep) error {
 			if err := userstorage.CheckMapper(parent, c); err != nil {
 				return componentErr(err)
 			}
+			if err := rq.requireMapperConfer(ctx, tx, c); err != nil {
+				return err
+			}
 			return tx.CreateComponent(ctx, c)
 		}
 	})
@@ -165,6 +168,9 @@ func (h *Handler) updateStoredComponent(rq *Request, in componentRep) (found boo
 		}
 		if err != nil {
 			return componentErr(err)
+		}
+		if err := rq.requireMapperConfer(ctx, tx, c); err != nil {
+			return err
 		}
 		return tx.UpdateComponent(ctx, c)
 	})

@@ -215,3 +215,23 @@ func (s *DB) GetSyncState(ctx context.Context, componentID string) (SyncState, e
 	}
 	return st, err
 }
+
+// ListComponentsOfType returns the components of providerType of every
+// realm, for work that runs across realms (periodic sync). It reads the
+// database, never the cache.
+func (s *DB) ListComponentsOfType(ctx context.Context, providerType string) ([]Component, error) {
+	rows, err := s.query(ctx, `SELECT `+componentCols+` FROM components WHERE provider_type = $1 ORDER BY realm_id, name, id`, providerType)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Component
+	for rows.Next() {
+		c, err := scanComponent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -8,6 +8,7 @@ package userstorage
 import (
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -99,4 +100,29 @@ func DefaultMappers(p store.Component, cfg ldap.Config) []store.Component {
 		out = append(out, mc)
 	}
 	return out
+}
+
+// ErrorCode is the code the admin API answers for a directory failure
+// (connection test, capabilities, sync), as administrators know them.
+func ErrorCode(err error) string {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, ldap.ErrInvalidCredentials):
+		return "AuthenticationFailure"
+	case errors.Is(err, ldap.ErrNotFound):
+		return "NameNotFound"
+	case errors.Is(err, ldap.ErrUnreachable):
+		switch {
+		case strings.Contains(msg, "connection refused"):
+			return "ConnectionFailed"
+		case strings.Contains(msg, "no such host"):
+			return "UnknownHost"
+		case strings.Contains(msg, "no route to host"):
+			return "NoRouteToHost"
+		case strings.Contains(msg, "x509") || strings.Contains(msg, "tls:"):
+			return "SSLHandshakeFailed"
+		}
+		return "CommunicationError"
+	}
+	return "UnknownError"
 }

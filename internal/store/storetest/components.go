@@ -2,10 +2,12 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
 func componentTests() []struct {
@@ -19,6 +21,7 @@ func componentTests() []struct {
 		{"components: round trip, list filters, update, delete with sub-components", testComponents},
 		{"components: cached reads see writes at once", testComponentsCached},
 		{"sync lease: one holder at a time, expiry, last sync times", testSyncLease},
+		{"federated users: unlink and delete by provider", testFederatedUsers},
 	}
 }
 
@@ -114,6 +117,10 @@ func testComponents(t *testing.T, db *store.DB) {
 	}
 	if left, _ := db.ListComponents(ctx(), other.ID, "", ""); len(left) != 1 {
 		t.Errorf("other realm's component touched: %d", len(left))
+	}
+	if ofType, _ := db.ListComponentsOfType(ctx(), storageType); !slices.ContainsFunc(ofType, func(c store.Component) bool { return c.ID == foreign.ID }) ||
+		slices.ContainsFunc(ofType, func(c store.Component) bool { return c.ProviderType != storageType }) {
+		t.Errorf("components of a type across realms: %+v", ofType)
 	}
 	if err := db.DeleteRealm(ctx(), other.ID); err != nil {
 		t.Fatal(err)
@@ -220,5 +227,39 @@ func testSyncLease(t *testing.T, db *store.DB) {
 	}
 	if st, _ := db.GetSyncState(ctx(), c.ID); st.LastFullSync != 0 {
 		t.Errorf("sync state outlived its component")
+	}
+}
+
+func testFederatedUsers(t *testing.T, db *store.DB) {
+	r := mkRealm(t, db, "fedusers")
+	other := mkRealm(t, db, "fedusers-other")
+	mk := func(realmID, name, link string) user.User {
+		u := user.User{ID: store.NewID(), RealmID: realmID, Username: name, Enabled: true, FederationLink: link}
+		if err := db.CreateUser(ctx(), u); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	a, b := mk(r.ID, "a", "p1"), mk(r.ID, "b", "p1")
+	c, local := mk(r.ID, "c", "p2"), mk(r.ID, "local", "")
+	foreign := mk(other.ID, "a", "p1")
+	if n, err := db.UnlinkFederatedUsers(ctx(), r.ID, "p2"); n != 1 || err != nil {
+		t.Fatalf("unlink: %d %v", n, err)
+	}
+	if u, _ := db.GetUser(ctx(), r.ID, c.ID); u.FederationLink != "" {
+		t.Errorf("unlinked user keeps its link")
+	}
+	if n, err := db.DeleteFederatedUsers(ctx(), r.ID, "p1"); n != 2 || err != nil {
+		t.Fatalf("delete: %d %v", n, err)
+	}
+	for _, u := range []user.User{a, b} {
+		if _, err := db.GetUser(ctx(), r.ID, u.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s kept: %v", u.Username, err)
+		}
+	}
+	for _, u := range []user.User{c, local, foreign} {
+		if _, err := db.GetUser(ctx(), u.RealmID, u.ID); err != nil {
+			t.Errorf("%s removed: %v", u.Username, err)
+		}
 	}
 }
