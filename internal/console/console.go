@@ -1,6 +1,6 @@
 // Package console is the admin console: server-rendered pages under
 // /admin/{realm}/console/ (Keycloak's address) for realms, clients, client
-// scopes, roles, groups, users, sessions and events.
+// scopes, roles, groups, users, user federation, sessions and events.
 //
 // The console holds no rule of its own about who may do what. It signs the
 // administrator in through the realm's login page as the
