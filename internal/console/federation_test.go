@@ -407,25 +407,37 @@ func testLDAPProviderActions(t *testing.T, e *env, srv *ldaptest.Server) {
 		t.Errorf("group sync did not bring ldap-users: %v %v", gs, err)
 	}
 
-	// Unlink: the users stay, without the link.
+	// Remove imported: the provider's users are gone; a sync brings them
+	// back.
+	if q := b.submit(p, provPath, url.Values{"action": {"remove-imported"}}); q.status != http.StatusSeeOther || !strings.Contains(q.header.Get("Location"), "notice=users-removed") {
+		t.Fatalf("remove imported: %d %s", q.status, q.body)
+	}
+	if _, err := e.db.GetUserByUsername(ctx, e.demo.ID, "bwong"); err == nil {
+		t.Errorf("imported user bwong is still there")
+	}
+	if q := b.submit(p, provPath, url.Values{"action": {"sync-all"}}); q.status != http.StatusOK || !strings.Contains(q.body, "finished successfully") {
+		t.Fatalf("sync after remove: %d %s", q.status, q.body)
+	}
+	u, err = e.db.GetUserByUsername(ctx, e.demo.ID, "jbrown")
+	if err != nil || u.FederationLink != c.ID {
+		t.Fatalf("jbrown after the second sync: %+v %v", u, err)
+	}
+
+	// Unlink: the users stay, without the link, and a sync leaves them
+	// alone.
 	if q := b.submit(p, provPath, url.Values{"action": {"unlink"}}); q.status != http.StatusSeeOther || !strings.Contains(q.header.Get("Location"), "notice=users-unlinked") {
 		t.Fatalf("unlink: %d %s", q.status, q.body)
 	}
 	if u, err := e.db.GetUserByUsername(ctx, e.demo.ID, "jbrown"); err != nil || u.FederationLink != "" {
 		t.Errorf("unlinked user: %+v %v", u, err)
 	}
-	if up := b.get("/admin/master/console/demo/users/" + u.ID); strings.Contains(up.body, `id="federation-link"`) {
+	if up := b.get("/admin/master/console/demo/users/" + u.ID); up.status != http.StatusOK || strings.Contains(up.body, `id="federation-link"`) {
 		t.Errorf("unlinked user still shows a federation link")
 	}
-	// Sync again, then remove the imported users.
-	b.submit(p, provPath, url.Values{"action": {"sync-all"}})
-	if u, err := e.db.GetUserByUsername(ctx, e.demo.ID, "bwong"); err != nil || u.FederationLink != c.ID {
-		t.Fatalf("bwong after the second sync: %+v %v", u, err)
+	if q := b.submit(p, provPath, url.Values{"action": {"sync-all"}}); q.status != http.StatusOK || strings.Contains(q.body, " 0 failed") {
+		t.Errorf("sync of unlinked users counts no failure: %d %s", q.status, q.body)
 	}
-	if q := b.submit(p, provPath, url.Values{"action": {"remove-imported"}}); q.status != http.StatusSeeOther || !strings.Contains(q.header.Get("Location"), "notice=users-removed") {
-		t.Fatalf("remove imported: %d %s", q.status, q.body)
-	}
-	if _, err := e.db.GetUserByUsername(ctx, e.demo.ID, "bwong"); err == nil {
-		t.Errorf("imported user bwong is still there")
+	if u, err := e.db.GetUserByUsername(ctx, e.demo.ID, "jbrown"); err != nil || u.FederationLink != "" {
+		t.Errorf("a sync linked the unlinked user again: %+v %v", u, err)
 	}
 }
