@@ -547,6 +547,10 @@ func ldapFromForm(q *rq, stored component, isNew bool) (component, []ldapSetting
 			switch {
 			case val != "":
 				out.Config[sp.Name] = []string{val}
+			case !isNew && stored.Get(sp.Name) != "" && (q.form("connectionUrl") != stored.Get("connectionUrl") || q.form("bindDn") != stored.Get("bindDn")):
+				// As in Keycloak's console: the stored password is never
+				// offered to a server or an account just named.
+				s.Error = "Enter the bind credentials again: the connection URL or the bind DN changed."
 			case !isNew && stored.Get(sp.Name) != "":
 				out.Config[sp.Name] = []string{maskedSecret}
 			default:

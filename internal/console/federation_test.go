@@ -364,6 +364,18 @@ func testLDAPProviderActions(t *testing.T, e *env, srv *ldaptest.Server) {
 	if q := b.submit(p, provPath, f); q.status != http.StatusBadRequest {
 		t.Errorf("test authentication with a typed wrong credential: %d", q.status)
 	}
+	// The stored credential is not offered to a server just named.
+	f.Set("bindCredential", "")
+	f.Set("connectionUrl", ldaptest.DeadURL(t))
+	if q := b.submit(p, provPath, f); q.status != http.StatusBadRequest || !strings.Contains(q.body, `id="e-bindCredential"`) {
+		t.Errorf("stored credential with a new URL: %d %s", q.status, q.body)
+	}
+	f = ldapForm(srv, "save")
+	f.Set("bindCredential", "")
+	f.Set("bindDn", ldaptest.RootDN)
+	if q := b.submit(p, provPath, f); q.status != http.StatusBadRequest || !strings.Contains(q.body, `id="e-bindCredential"`) {
+		t.Errorf("stored credential with a new bind DN: %d %s", q.status, q.body)
+	}
 	if c := storageProviders(t, e)[0]; first(c.Config["bindCredential"]) != ldaptest.BindPW {
 		t.Errorf("a test changed the stored credential")
 	}
