@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
 // permissionRoutes serves management/permissions of roles and groups (the
@@ -53,10 +55,26 @@ func setPermissionsOff(rq *Request) error {
 	return permissionsOff(rq)
 }
 
-// subComponentTypes lists the kinds of sub-component a component accepts
-// (an LDAP provider's mappers, in Keycloak). None of the components
-// Gatehouse serves, key providers, has any.
+// subComponentTypes lists the kinds of sub-component a component accepts:
+// an LDAP provider's mapper types, with their fields and the defaults for
+// that provider (ldap.MapperTypes). Key providers accept none.
 func (h *Handler) subComponentTypes(rq *Request) error {
+	c, err := h.Store.GetComponent(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err == nil && c.ProviderType == ldap.ProviderType {
+		switch rq.R.URL.Query().Get("type") {
+		case "":
+			return badRequest("must specify a subtype")
+		case ldap.MapperProviderType:
+			// A stored provider passed ldap.Parse; its defaults are what
+			// matter here, so a config refused since is still shown.
+			cfg, _ := ldap.Parse(c.Config)
+			return rq.JSON(ldap.MapperTypes(cfg))
+		}
+		return rq.JSON([]any{})
+	}
 	if _, _, err := h.findKey(rq); errors.Is(err, errComponentNotFound) {
 		return notFound("Could not find parent component")
 	} else if err != nil {

@@ -1,6 +1,6 @@
 // Package console is the admin console: server-rendered pages under
 // /admin/{realm}/console/ (Keycloak's address) for realms, clients, client
-// scopes, roles, groups, users, sessions and events.
+// scopes, roles, groups, users, user federation, sessions and events.
 //
 // The console holds no rule of its own about who may do what. It signs the
 // administrator in through the realm's login page as the
@@ -187,6 +187,11 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/authentication/policies", h.authPolicies)
 	page("GET POST", "/authentication/policies/webauthn", h.authWebAuthnPolicy)
 	page("GET POST", "/authentication/policies/webauthn-passwordless", h.authWebAuthnPasswordlessPolicy)
+
+	page("GET POST", "/user-federation", h.userFederation)
+	page("GET POST", "/user-federation/ldap/{id}", h.ldapProvider)
+	page("GET POST", "/user-federation/ldap/{id}/mappers", h.ldapMappers)
+	page("GET POST", "/user-federation/ldap/{id}/mappers/{mapper}", h.ldapMapper)
 
 	page("GET POST", "/events", h.userEvents)
 	page("GET POST", "/events/user-events", h.userEvents)

@@ -36,7 +36,7 @@ type keysPage struct {
 	Priority  string
 	Names     map[string]string // component id → provider name
 	Weak      map[string]string // kid → why the key is weak
-	Providers []keyComponent
+	Providers []component
 	Types     []providerType // what "Add provider" offers
 }
 
@@ -46,18 +46,20 @@ type providerType struct{ ID, Description string }
 // keyProviderType is the providerType of Keycloak's key provider components.
 const keyProviderType = "org.keycloak.keys.KeyProvider"
 
-// keyComponent is the part of a ComponentRepresentation the console reads
-// and sends.
-type keyComponent struct {
+// component is the part of a ComponentRepresentation the console reads
+// and sends: key providers, user storage providers and their mappers.
+type component struct {
 	ID           string              `json:"id,omitempty"`
 	Name         string              `json:"name,omitempty"`
 	ProviderID   string              `json:"providerId,omitempty"`
 	ProviderType string              `json:"providerType"`
+	ParentID     string              `json:"parentId,omitempty"`
+	SubType      string              `json:"subType,omitempty"`
 	Config       map[string][]string `json:"config"`
 }
 
 // Get is a config value, or "".
-func (c keyComponent) Get(name string) string {
+func (c component) Get(name string) string {
 	if v := c.Config[name]; len(v) > 0 {
 		return v[0]
 	}
@@ -90,7 +92,7 @@ func (h *Handler) realmKeys(q *rq) error {
 		var err error
 		one := q.adminPath("/components/" + seg(q.form("key")))
 		state := func(name, value string) error {
-			_, err := q.api(http.MethodPut, one, keyComponent{ProviderType: keyProviderType,
+			_, err := q.api(http.MethodPut, one, component{ProviderType: keyProviderType,
 				Config: map[string][]string{name: {value}}}, nil)
 			return err
 		}
@@ -102,7 +104,7 @@ func (h *Handler) realmKeys(q *rq) error {
 			} else if _, perr := strconv.ParseInt(d.Priority, 10, 64); perr != nil {
 				err = &fieldError{"priority", "Enter a whole number."}
 			} else {
-				_, err = q.api(http.MethodPost, q.adminPath("/components"), keyComponent{Name: d.Provider,
+				_, err = q.api(http.MethodPost, q.adminPath("/components"), component{Name: d.Provider,
 					ProviderID: d.Provider, ProviderType: keyProviderType, Config: map[string][]string{
 						"priority": {d.Priority}, "active": {"true"}, "enabled": {"true"}}}, nil)
 			}
@@ -179,9 +181,9 @@ func (h *Handler) keyProvider(q *rq) error {
 	v.Tabs = q.realmTabs("keys")
 	id := q.r.PathValue("id")
 	back := q.realmURL("/realm-settings/keys")
-	var c keyComponent
+	var c component
 	if id == "new" {
-		c = keyComponent{ProviderID: q.r.URL.Query().Get("provider"), Config: map[string][]string{}}
+		c = component{ProviderID: q.r.URL.Query().Get("provider"), Config: map[string][]string{}}
 		if !slices.Contains(keys.Providers, c.ProviderID) {
 			return errPage(http.StatusNotFound, "Unknown key provider.")
 		}
@@ -193,7 +195,7 @@ func (h *Handler) keyProvider(q *rq) error {
 	d := &providerPage{Action: q.r.URL.RequestURI(), Back: back, New: id == "new",
 		Type: providerType{c.ProviderID, keys.Description[c.ProviderID]}}
 	v.Data = d
-	fill := func(c keyComponent) {
+	fill := func(c component) {
 		d.Name, d.Priority = c.Name, c.Get("priority")
 		d.Enabled, d.Active = c.Get("enabled") != "false", c.Get("active") != "false"
 		d.Settings = nil
@@ -215,7 +217,7 @@ func (h *Handler) keyProvider(q *rq) error {
 	if !q.perms.can("manage-realm") {
 		return errPage(http.StatusForbidden, "You do not have permission to manage the realm settings.")
 	}
-	out := keyComponent{Name: q.form("name"), ProviderID: c.ProviderID, ProviderType: keyProviderType, Config: map[string][]string{
+	out := component{Name: q.form("name"), ProviderID: c.ProviderID, ProviderType: keyProviderType, Config: map[string][]string{
 		"priority": {q.form("priority")}, "enabled": {strconv.FormatBool(q.checked("enabled"))},
 		"active": {strconv.FormatBool(q.checked("active"))}}}
 	for _, s := range keys.Settings(c.ProviderID) {

@@ -25,6 +25,9 @@ var notices = map[string]string{
 	"joined":      "Added to the group.",
 	"left":        "Removed from the group.",
 
+	"users-unlinked": "The imported users were unlinked from the provider; they are local users now.",
+	"users-removed":  "The users imported from the provider were removed.",
+
 	"user-events-cleared":  "The user events have been cleared.",
 	"admin-events-cleared": "The admin events have been cleared.",
 }

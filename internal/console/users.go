@@ -72,6 +72,28 @@ type userForm struct {
 	Required map[string]bool
 	// Impersonate: the administrator holds the impersonation role.
 	Impersonate bool
+	// Federation is the user storage provider the user was imported from.
+	Federation *federationLink
+}
+
+// federationLink is a federated user's provider: its id, and its name and
+// page when the administrator may view the realm's providers.
+type federationLink struct{ ID, Name, URL string }
+
+// federationOf is the provider user u is linked to, or nil.
+func (q *rq) federationOf(u rep.User) *federationLink {
+	if u.FederationLink == "" {
+		return nil
+	}
+	l := &federationLink{ID: u.FederationLink, Name: u.FederationLink}
+	var named struct{ Name string }
+	if q.get(q.adminPath("/user-storage/"+seg(u.FederationLink)+"/name"), &named) == nil && named.Name != "" {
+		l.Name = named.Name
+	}
+	if q.perms.can("view-realm") {
+		l.URL = q.fedURL("/ldap/" + seg(u.FederationLink))
+	}
+	return l
 }
 
 func (q *rq) readUserForm(f *userForm) (rep.User, error) {
@@ -166,7 +188,8 @@ func (h *Handler) userDetails(q *rq) error {
 		return err
 	}
 	v := q.userView(u, "details")
-	f := &userForm{userRow: userRowOf(u), Editable: q.perms.can("manage-users"), Impersonate: q.perms.can("impersonation")}
+	f := &userForm{userRow: userRowOf(u), Editable: q.perms.can("manage-users"), Impersonate: q.perms.can("impersonation"),
+		Federation: q.federationOf(u)}
 	// The profile's other attributes are edited on the Attributes tab; here
 	// only the root fields' required marks.
 	pf, err := q.profileFields(u.Attributes)
