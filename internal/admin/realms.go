@@ -185,6 +185,9 @@ func realmRep(ctx context.Context, db *store.DB, r realm.Realm) (rep.Realm, erro
 			x.SMTPServer[k] = maskedSecret
 		}
 	}
+	for i := range x.IdentityProviders {
+		x.IdentityProviders[i] = x.IdentityProviders[i].Masked()
+	}
 	if r.DefaultRoleID != "" {
 		ro, err := db.GetRole(ctx, r.ID, r.DefaultRoleID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
