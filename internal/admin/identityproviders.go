@@ -38,6 +38,8 @@ func (h *Handler) identityProviderRoutes(mux *http.ServeMux) {
 	h.handle(mux, "GET "+base+"/instances/{alias}/mappers/{id}", "", h.idpRead(h.getIdentityProviderMapper))
 	h.handle(mux, "PUT "+base+"/instances/{alias}/mappers/{id}", "manage-identity-providers", h.updateIdentityProviderMapper)
 	h.handle(mux, "DELETE "+base+"/instances/{alias}/mappers/{id}", "manage-identity-providers", h.deleteIdentityProviderMapper)
+	h.handle(mux, "GET "+base+"/instances/{alias}/management/permissions", "", h.idpRead(h.withIdentityProvider(permissionsOff)))
+	h.handle(mux, "PUT "+base+"/instances/{alias}/management/permissions", "manage-identity-providers", h.withIdentityProvider(setPermissionsOff))
 
 	const users = "/admin/realms/{realm}/users/{id}/federated-identity"
 	h.handle(mux, "GET "+users, "view-users", h.listFederatedIdentities)
@@ -77,6 +79,16 @@ func (h *Handler) loadIdentityProvider(rq *Request) (idp.Provider, error) {
 		return idp.Provider{}, errIDPNotFound
 	}
 	return p, err
+}
+
+// withIdentityProvider runs fn once the provider the path names is found.
+func (h *Handler) withIdentityProvider(fn endpoint) endpoint {
+	return func(rq *Request) error {
+		if _, err := h.loadIdentityProvider(rq); err != nil {
+			return err
+		}
+		return fn(rq)
+	}
 }
 
 // identityProviderKind answers GET /identity-provider/providers/{id}: the

@@ -134,6 +134,14 @@ func TestIdentityProviderInstances(t *testing.T) {
 		if p, _ := s.DB.GetIdentityProvider(context.Background(), rid, "corp"); p.Config["tokenUrl"] != "https://up.example/token" {
 			t.Errorf("refused update changed the provider: %v", p.Config)
 		}
+		var perm map[string]any
+		s.get(idpBase+"/instances/corp/management/permissions", tok, &perm)
+		if perm["enabled"] != false {
+			t.Errorf("management permissions: %v", perm)
+		}
+		if st, _, b := s.do("PUT", idpBase+"/instances/corp/management/permissions", tok, map[string]any{"enabled": true}); st != 400 {
+			t.Errorf("enable management permissions: %d %s", st, b)
+		}
 		for _, m := range []string{"GET", "PUT", "DELETE"} {
 			if st, _, b := s.do(m, idpBase+"/instances/nope", tok, map[string]any{"alias": "nope", "providerId": "oidc"}); st != 404 {
 				t.Errorf("%s missing: %d %s", m, st, b)
