@@ -185,9 +185,6 @@ func realmRep(ctx context.Context, db *store.DB, r realm.Realm) (rep.Realm, erro
 			x.SMTPServer[k] = maskedSecret
 		}
 	}
-	for i := range x.IdentityProviders {
-		x.IdentityProviders[i] = x.IdentityProviders[i].Masked()
-	}
 	if r.DefaultRoleID != "" {
 		ro, err := db.GetRole(ctx, r.ID, r.DefaultRoleID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -732,6 +729,9 @@ func (h *Handler) partialExport(rq *Request) error {
 		if x.SMTPServer[k] != "" {
 			x.SMTPServer[k] = maskedSecret
 		}
+	}
+	for i := range x.IdentityProviders {
+		x.IdentityProviders[i] = x.IdentityProviders[i].Masked()
 	}
 	var users []rep.User
 	if withClients {
