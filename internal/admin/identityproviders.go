@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/outbound"
+	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -166,11 +167,20 @@ func (h *Handler) getIdentityProvider(rq *Request) error {
 
 // checkIdentityProvider answers a provider the realm cannot store with
 // Keycloak's 400.
+// A provider that stores tokens or grants read-token needs the broker
+// client and its read-token role, which every realm gets; one whose broker
+// client was deleted gets it back.
 func (h *Handler) checkIdentityProvider(rq *Request, p idp.Provider) error {
-	if err := rep.CheckProvider(rq.R.Context(), h.Store, rq.Realm, p); idp.IsValidationError(err) {
+	ctx := rq.R.Context()
+	if err := rep.CheckProvider(ctx, h.Store, rq.Realm, p); idp.IsValidationError(err) {
 		return badRequest(err.Error())
 	} else if err != nil {
 		return err
+	}
+	if p.StoreToken || p.AddReadTokenRoleOnCreate {
+		if _, _, err := provision.EnsureBroker(ctx, h.Store, rq.Realm.ID, rq.Now()); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -420,6 +420,24 @@ func TestIdentityProviderPermissions(t *testing.T) {
 		if len(roles) != 1 || roles[0]["name"] != "read-token" {
 			t.Errorf("broker roles: %v", roles)
 		}
+		// A realm whose broker client was deleted gets it back, with
+		// read-token, when a provider stores tokens.
+		if st, _, b := s.do("DELETE", "/admin/realms/idp/clients/"+cs[0]["id"].(string), tok, nil); st != 204 {
+			t.Fatalf("delete broker: %d %s", st, b)
+		}
+		if st, _, b := s.do("POST", idpBase+"/instances", tok, map[string]any{"alias": "tokens", "providerId": "github", "storeToken": true}); st != 201 {
+			t.Fatalf("create storing tokens: %d %s", st, b)
+		}
+		cs = nil
+		s.get("/admin/realms/idp/clients?clientId=broker", tok, &cs)
+		if len(cs) != 1 {
+			t.Fatalf("broker client not restored: %v", cs)
+		}
+		roles = nil
+		s.get("/admin/realms/idp/clients/"+cs[0]["id"].(string)+"/roles", tok, &roles)
+		if len(roles) != 1 || roles[0]["name"] != "read-token" {
+			t.Errorf("restored broker roles: %v", roles)
+		}
 	})
 }
 
