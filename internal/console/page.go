@@ -24,6 +24,8 @@ var notices = map[string]string{
 	"password":    "The password has been set.",
 	"joined":      "Added to the group.",
 	"left":        "Removed from the group.",
+	"linked":      "The identity provider has been linked.",
+	"unlinked":    "The link has been removed.",
 
 	"user-events-cleared":  "The user events have been cleared.",
 	"admin-events-cleared": "The admin events have been cleared.",
