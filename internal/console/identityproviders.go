@@ -152,7 +152,7 @@ var (
 		{Value: "HS256", Label: "HS256"}, {Value: "HS384", Label: "HS384"}, {Value: "HS512", Label: "HS512"}}
 	promptOptions = []option{{Value: "", Label: "Unspecified"}, {Value: "none", Label: "None"},
 		{Value: "consent", Label: "Consent"}, {Value: "login", Label: "Login"}, {Value: "select_account", Label: "Select account"}}
-	syncModeOptions = []option{{Value: "IMPORT", Label: "Import"}, {Value: "LEGACY", Label: "Legacy"}, {Value: "FORCE", Label: "Force"}}
+	syncModeOptions      = []option{{Value: "IMPORT", Label: "Import"}, {Value: "LEGACY", Label: "Legacy"}, {Value: "FORCE", Label: "Force"}}
 	showInAccountOptions = []option{{Value: "ALWAYS", Label: "Always"}, {Value: "WHEN_LINKED", Label: "When linked"},
 		{Value: "NEVER", Label: "Never"}}
 )
@@ -188,12 +188,12 @@ var oidcFields = []idpField{
 	{Kind: kindSelect, Name: "config.pkceMethod", Label: "PKCE Method", Default: "plain", Help: "PKCE Method to use.",
 		Options: []option{{Value: "plain", Label: "plain"}, {Value: "S256", Label: "S256"}}},
 	{Kind: kindSelect, Name: "config.clientAuthMethod", Label: "Client authentication", Default: "client_secret_post",
-		Help: "The client authentication method (cfr. https://openid.net/specs/openid-connect-core-1_0.html#ClientAuthentication). In case of JWT signed with private key, the realm private key is used.",
+		Help:    "The client authentication method (cfr. https://openid.net/specs/openid-connect-core-1_0.html#ClientAuthentication). In case of JWT signed with private key, the realm private key is used.",
 		Options: clientAuthOptions},
 	{Kind: kindText, Name: "config.clientId", Label: "Client ID", Required: true, Help: "The client identifier registered with the identity provider."},
 	{Kind: kindSecret, Name: "config.clientSecret", Label: "Client Secret", Secret: true, Help: "The client secret registered with the identity provider. Leave empty to keep the current secret."},
 	{Kind: kindSelect, Name: "config.clientAssertionSigningAlg", Label: "Client assertion signature algorithm",
-		Help: "Signature algorithm to create JWT assertion as client authentication. In the case of JWT signed with private key or Client secret as jwt it is required. If no algorithm is specified, the following algorithm is adapted. RS256 is adapted in the case of JWT signed with private key. HS256 is adapted in the case of Client secret as jwt.",
+		Help:    "Signature algorithm to create JWT assertion as client authentication. In the case of JWT signed with private key or Client secret as jwt it is required. If no algorithm is specified, the following algorithm is adapted. RS256 is adapted in the case of JWT signed with private key. HS256 is adapted in the case of Client secret as jwt.",
 		Options: assertionAlgOptions},
 	{Kind: kindText, Name: "config.clientAssertionAudience", Label: "Client assertion audience", Help: "The audience to use for the client assertion. The default value is the IDP token endpoint URL."},
 	{Kind: kindBool, Name: "config.jwtX509HeadersEnabled", Label: "Add X.509 Headers to the JWT", Help: "If enabled, the x5t (X.509 Certificate SHA-1 Thumbprint) header will be added to reference the certificate used to sign the JWT."},
