@@ -2,6 +2,8 @@ package console
 
 import (
 	"net/http"
+
+	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"net/url"
 	"slices"
 	"strconv"
@@ -37,25 +39,33 @@ type idpType struct {
 	Social   bool
 }
 
-// idpTypes are the providers the "Add provider" menu offers, as Keycloak's
-// console names them.
-var idpTypes = []idpType{
-	{ID: "oidc", Name: "OpenID Connect v1.0"},
-	{ID: "keycloak-oidc", Name: "Keycloak OpenID Connect"},
-	{ID: "facebook", Name: "Facebook", Social: true},
-	{ID: "github", Name: "GitHub", Social: true},
-	{ID: "gitlab", Name: "GitLab", Social: true},
-	{ID: "google", Name: "Google", Social: true},
-	{ID: "linkedin-openid-connect", Name: "LinkedIn", Social: true},
-	{ID: "microsoft", Name: "Microsoft", Social: true},
+// idpTypes are the provider kinds the "Add provider" menu offers: the
+// user-defined (OpenID Connect) ones first, then the social networks, each
+// group by name as Keycloak's console lists them.
+func idpTypes() []idpType {
+	var out []idpType
+	for _, id := range idp.KindIDs() {
+		k := idp.Kinds[id]
+		out = append(out, idpType{ID: k.ID, Name: k.Name, Social: k.Social})
+	}
+	slices.SortStableFunc(out, func(a, b idpType) int {
+		if a.Social != b.Social {
+			if a.Social {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out
 }
 
 func idpTypeOf(id string) (idpType, bool) {
-	i := slices.IndexFunc(idpTypes, func(t idpType) bool { return t.ID == id })
-	if i < 0 {
+	k, ok := idp.Kinds[id]
+	if !ok {
 		return idpType{ID: id, Name: id}, false
 	}
-	return idpTypes[i], true
+	return idpType{ID: k.ID, Name: k.Name, Social: k.Social}, true
 }
 
 // idpField is one input of a provider's settings form. Name is the
@@ -401,7 +411,7 @@ func (h *Handler) idpList(q *rq) error {
 	}
 	v := q.view("Identity providers", "identity-providers", "")
 	action := q.realmURL("/identity-providers")
-	d := &idpListPage{Types: idpTypes, Editable: q.perms.can("manage-identity-providers"), Action: action}
+	d := &idpListPage{Types: idpTypes(), Editable: q.perms.can("manage-identity-providers"), Action: action}
 	v.Data = d
 	status := http.StatusOK
 	if q.post() {
