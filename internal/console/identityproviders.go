@@ -1,6 +1,11 @@
 package console
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime/multipart"
 	"net/http"
 
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
@@ -368,6 +373,7 @@ type idpPage struct {
 	Back        string
 	RedirectURI string
 	Discovery   string // the discovery endpoint to import from
+	Document    string // or the discovery document itself
 	Enabled     bool
 	Fields      []idpValue
 	Editable    bool
@@ -469,8 +475,13 @@ func (q *rq) idpView(x idpRep, t idpType, tab string) *view {
 }
 
 // basicFlows are the aliases of the realm's top-level flows, which a
-// provider may run after its logins.
+// provider may run after its logins. Reading them needs view-realm; an
+// administrator of identity providers only gets no choices beside the
+// provider's current flows.
 func (q *rq) basicFlows() ([]string, error) {
+	if !q.perms.can("view-realm") {
+		return nil, nil
+	}
 	var flows []struct {
 		Alias      string `json:"alias"`
 		ProviderID string `json:"providerId"`
@@ -543,8 +554,7 @@ func (h *Handler) idpCreate(q *rq) error {
 		return show(status)
 	}
 	if q.form("action") == "import" {
-		d.Discovery = q.form("discoveryEndpoint")
-		status, err := q.importDiscovery(v, t, d.Discovery, &x)
+		status, err := q.importDiscovery(v, t, d, &x)
 		if err != nil {
 			return err
 		}
@@ -560,18 +570,30 @@ func (h *Handler) idpCreate(q *rq) error {
 	return q.redirect(q.idpURL(x, "settings"), "created")
 }
 
-// importDiscovery fills x's endpoints from the OpenID Provider metadata at
-// endpoint, which the admin API fetches (through its outbound rules, not
-// the console's).
-func (q *rq) importDiscovery(v *view, t idpType, endpoint string, x *idpRep) (int, error) {
-	if endpoint == "" {
-		return failed(v, &fieldError{"discoveryEndpoint", "Enter the address of the provider's discovery document."})
-	}
+// importDiscovery fills x's endpoints from the provider's OpenID Provider
+// metadata: fetched by the admin API from the discovery endpoint (through
+// its outbound rules, not the console's), or, when no endpoint is given,
+// read from the document pasted into the form (sent to the API as the file
+// upload it takes).
+func (q *rq) importDiscovery(v *view, t idpType, d *idpPage, x *idpRep) (int, error) {
+	d.Discovery, d.Document = q.form("discoveryEndpoint"), q.form("discoveryDocument")
 	var cfg map[string]string
-	if _, err := q.api(http.MethodPost, q.adminPath("/identity-provider/import-config"),
-		map[string]string{"providerId": t.ID, "fromUrl": endpoint}, &cfg); err != nil {
-		if ae, ok := err.(*apiError); ok && ae.Field == "" {
-			ae.Field = "discoveryEndpoint"
+	var err error
+	field := "discoveryEndpoint"
+	switch {
+	case d.Discovery != "":
+		_, err = q.api(http.MethodPost, q.adminPath("/identity-provider/import-config"),
+			map[string]string{"providerId": t.ID, "fromUrl": d.Discovery}, &cfg)
+	case d.Document != "":
+		field = "discoveryDocument"
+		err = q.importDocument(t.ID, d.Document, &cfg)
+	default:
+		return failed(v, &fieldError{"discoveryEndpoint", "Enter the address of the provider's discovery document, or paste the document."})
+	}
+	if err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Field == "" {
+			ae.Field = field
 		}
 		return failed(v, err)
 	}
@@ -582,6 +604,34 @@ func (q *rq) importDiscovery(v *view, t idpType, endpoint string, x *idpRep) (in
 	}
 	v.Notice = "The provider's metadata was imported. Check the settings and save."
 	return http.StatusOK, nil
+}
+
+// importDocument posts a discovery document to import-config as the
+// multipart file upload the admin API takes.
+func (q *rq) importDocument(providerID, doc string, out *map[string]string) error {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("providerId", providerID)
+	fw, err := mw.CreateFormFile("file", "openid-configuration.json")
+	if err != nil {
+		return err
+	}
+	fw.Write([]byte(doc))
+	if err := mw.Close(); err != nil {
+		return err
+	}
+	res, err := q.h.call(q.r, http.MethodPost, q.adminPath("/identity-provider/import-config"), q.sess.Access,
+		mw.FormDataContentType(), body.Bytes())
+	if err != nil {
+		return err
+	}
+	if res.status < 200 || res.status > 299 {
+		return readError(res)
+	}
+	if err := json.Unmarshal(res.body.Bytes(), out); err != nil {
+		return fmt.Errorf("decode import-config: %w", err)
+	}
+	return nil
 }
 
 // idpLoad reads the provider of the page's path; its type must be the
@@ -646,8 +696,7 @@ func (h *Handler) idpSettings(q *rq) error {
 		}
 	case "import":
 		if perr = q.readIDPForm(fields, &x, true); perr == nil {
-			d.Discovery = q.form("discoveryEndpoint")
-			status, err := q.importDiscovery(v, t, d.Discovery, &x)
+			status, err := q.importDiscovery(v, t, d, &x)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -81,7 +82,8 @@ func TestIdentityProvidersSection(t *testing.T) {
 			t.Errorf("github after save: %+v", gh)
 		}
 		// A new secret replaces the old one.
-		p = b.submit(b.get(settings), settings, url.Values{"action": {"save"}, "config.clientId": {"gh-client-2"}, "config.clientSecret": {"gh-secret-2"}})
+		p = b.submit(b.get(settings), settings, url.Values{"action": {"save"}, "config.clientId": {"gh-client-2"}, "config.clientSecret": {"gh-secret-2"},
+			"hideOnLogin": {"on"}, "config.syncMode": {"FORCE"}, "config.showInAccountConsole": {"WHEN_LINKED"}})
 		if gh, _ = e.provider("github"); p.status != http.StatusSeeOther || gh.Config["clientSecret"] != "gh-secret-2" {
 			t.Errorf("new secret: %d %q", p.status, gh.Config["clientSecret"])
 		}
@@ -106,13 +108,42 @@ func TestIdentityProvidersSection(t *testing.T) {
 		if _, err := e.provider("corp"); err == nil {
 			t.Error("the import stored a provider")
 		}
-		// Required endpoints missing: the API's refusal, nothing stored.
-		p = b.submit(p, addOIDC, url.Values{"action": {"save"}, "alias": {"corp"}, "config.clientId": {"corp-client"}})
-		if p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="form-error"`) {
-			t.Errorf("oidc without endpoints: %d %s", p.status, p.body)
+		// The discovery document pasted instead: the form comes back filled
+		// from it, nothing stored yet.
+		doc := b.get("/realms/demo/.well-known/openid-configuration")
+		if doc.status != 200 {
+			t.Fatalf("discovery document: %d", doc.status)
 		}
-		if _, err := e.provider("corp"); err == nil {
-			t.Error("a refused provider was stored")
+		p = b.submit(p, addOIDC, url.Values{"action": {"import"}, "alias": {"upstream"}, "discoveryDocument": {doc.body}})
+		issuer := e.srv.URL + "/realms/demo"
+		for _, w := range []string{`name="config.authorizationUrl" value="` + issuer + `/protocol/openid-connect/auth"`,
+			`name="config.tokenUrl" value="` + issuer + `/protocol/openid-connect/token"`,
+			`name="config.jwksUrl" value="` + issuer + `/protocol/openid-connect/certs"`,
+			`name="config.issuer" value="` + issuer + `"`, `value="upstream"`, "The provider&#39;s metadata was imported."} {
+			if !strings.Contains(p.body, w) {
+				t.Errorf("after import, the form lacks %s", w)
+			}
+		}
+		if p.status != 200 {
+			t.Errorf("import: %d %s", p.status, p.body)
+		}
+		if _, err := e.provider("upstream"); err == nil {
+			t.Error("the import stored a provider")
+		}
+		// A document that is none is the API's refusal, next to the field.
+		if p := b.submit(p, addOIDC, url.Values{"action": {"import"}, "alias": {"upstream"}, "discoveryDocument": {"not json"}}); p.status != 400 ||
+			!strings.Contains(p.body, `id="e-discoveryDocument"`) {
+			t.Errorf("bad document: %d %s", p.status, p.body)
+		}
+		// An alias already taken: the API's refusal, shown above the form,
+		// and nothing stored.
+		p = b.submit(p, addOIDC, url.Values{"action": {"save"}, "alias": {"github"}, "config.clientId": {"corp-client"},
+			"config.authorizationUrl": {"https://idp.example.com/auth"}, "config.tokenUrl": {"https://idp.example.com/token"}})
+		if p.status != http.StatusConflict || !strings.Contains(p.body, `id="form-error"`) || !strings.Contains(p.body, `value="corp-client"`) {
+			t.Errorf("taken alias: %d %s", p.status, p.body)
+		}
+		if gh, _ := e.provider("github"); gh.ProviderID != "github" || gh.Config["clientId"] != "gh-client-2" {
+			t.Errorf("github after a refused add: %+v", gh)
 		}
 		p = b.submit(p, addOIDC, url.Values{"action": {"save"}, "alias": {"corp"}, "displayName": {"Corporate login"},
 			"config.authorizationUrl": {"https://idp.example.com/auth"}, "config.tokenUrl": {"https://idp.example.com/token"},
@@ -203,6 +234,9 @@ func TestIdentityProviderMappersTab(t *testing.T) {
 	if _, err := e.db.CreateIdentityProvider(ctx, e.demo.ID, p); err != nil {
 		t.Fatal(err)
 	}
+	if err := e.db.CreateGroup(ctx, role.Group{ID: store.NewID(), RealmID: e.demo.ID, Name: "staff"}); err != nil {
+		t.Fatal(err)
+	}
 	b := e.browser()
 	b.signIn(masterConsole, "admin", "admin-pw")
 	tab := idpsPath + "/oidc/corp/mappers"
@@ -212,11 +246,11 @@ func TestIdentityProviderMappersTab(t *testing.T) {
 	}
 	pg = b.get(tab + "/create")
 	types := map[string]url.Values{
-		"hardcoded-role-idp-mapper":       {"role": {"offline_access"}},
+		"oidc-hardcoded-role-idp-mapper":  {"role": {"offline_access"}},
 		"hardcoded-attribute-idp-mapper":  {"attribute": {"department"}, "attribute.value": {"sales"}},
 		"oidc-hardcoded-group-idp-mapper": {"group": {"/staff"}},
 		"oidc-user-attribute-idp-mapper":  {"claim": {"email"}, "user.attribute": {"email"}},
-		"oidc-username-idp-mapper":        {"template": {"${CLAIM.preferred_username}"}},
+		"oidc-username-idp-mapper":        {"template": {"${CLAIM.preferred_username}"}, "target": {"LOCAL"}},
 		"oidc-advanced-role-idp-mapper":   {"claims": {"department = sales\ngroups=admins"}, "are.claim.values.regex": {"on"}, "role": {"offline_access"}},
 		"oidc-advanced-group-idp-mapper":  {"claims": {"team=blue"}, "group": {"/staff"}},
 	}
