@@ -341,6 +341,7 @@ func (h *Handler) linkedAccountsPage(r *http.Request, cs *consoleSession, p *con
 		return err
 	}
 	back := h.URLs.Base(r) + "/realms/" + url.PathEscape(cs.realm.Name) + "/account/" + sectionLinkedAccounts.path
+	p.ManageLinks = holdsAny(cs.roles, canManageAccount)
 	for _, a := range as {
 		v := linkedView{linkedAccount: a}
 		if a.Connected {
@@ -350,7 +351,9 @@ func (h *Handler) linkedAccountsPage(r *http.Request, cs *consoleSession, p *con
 			continue
 		}
 		v.ActionLabel = p.T("accountLinkAccountLabel", a.DisplayName)
-		v.LinkURL = h.accountLinkURI(r, cs.realm, cs.us.ID, a.ProviderAlias, back).AccountLinkURI
+		if p.ManageLinks {
+			v.LinkURL = h.accountLinkURI(r, cs.realm, cs.us.ID, a.ProviderAlias, back).AccountLinkURI
+		}
 		p.Unlinked = append(p.Unlinked, v)
 	}
 	return nil

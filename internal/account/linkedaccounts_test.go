@@ -295,5 +295,21 @@ func TestConsoleLinkedAccounts(t *testing.T) {
 		if resp, _ := b.post("linked-accounts/unlink", "", url.Values{"provider": {"corp"}}); resp.StatusCode != http.StatusForbidden {
 			t.Errorf("unlink without CSRF: %d", resp.StatusCode)
 		}
+
+		// A user who may only view the profile sees the links, no button.
+		viewer := e.newUser("viewer", "view-profile")
+		e.link(viewer.ID, "github", "gh-3", "viewer-gh")
+		vb := e.browser()
+		vcsrf := vb.signIn("viewer", "pw-viewer")
+		_, page = vb.do("GET", path, nil)
+		if !strings.Contains(page, "Linked as viewer-gh") || strings.Contains(page, `id="unlink-github"`) || strings.Contains(page, `id="link-corp"`) {
+			t.Errorf("viewer's page:\n%s", page)
+		}
+		if resp, _ := vb.post("linked-accounts/unlink", vcsrf, url.Values{"provider": {"github"}}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("viewer unlink: %d", resp.StatusCode)
+		}
+		if got := e.links(viewer.ID); len(got) != 1 {
+			t.Errorf("viewer's links: %v", got)
+		}
 	})
 }

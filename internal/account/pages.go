@@ -68,6 +68,7 @@ type consolePage struct {
 	// Linked accounts: the providers the user is linked to, and those
 	// the user may link.
 	Linked, Unlinked []linkedView
+	ManageLinks      bool // the user may link and unlink (manage-account)
 
 	// texts are the realm's own texts in Lang (its Localization).
 	texts map[string]string

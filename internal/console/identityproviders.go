@@ -524,10 +524,8 @@ func (h *Handler) idpCreate(q *rq) error {
 	if err != nil {
 		return err
 	}
-	x := idpRep{ProviderID: t.ID, Enabled: true, Config: map[string]string{}}
-	if t.Social || t.ID == "keycloak-oidc" {
-		x.Alias = t.ID
-	}
+	// The alias starts as the provider's type, as in Keycloak's console.
+	x := idpRep{Alias: t.ID, ProviderID: t.ID, Enabled: true, Config: map[string]string{}}
 	if !t.Social {
 		x.Config["validateSignature"], x.Config["useJwksUrl"] = "true", "true"
 		x.Config["pkceEnabled"], x.Config["pkceMethod"] = "true", "S256"
