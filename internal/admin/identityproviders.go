@@ -1,14 +1,12 @@
 package admin
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"mime"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
@@ -40,6 +38,8 @@ func (h *Handler) identityProviderRoutes(mux *http.ServeMux) {
 	h.handle(mux, "GET "+base+"/instances/{alias}/mappers/{id}", "", h.idpRead(h.getIdentityProviderMapper))
 	h.handle(mux, "PUT "+base+"/instances/{alias}/mappers/{id}", "manage-identity-providers", h.updateIdentityProviderMapper)
 	h.handle(mux, "DELETE "+base+"/instances/{alias}/mappers/{id}", "manage-identity-providers", h.deleteIdentityProviderMapper)
+	h.handle(mux, "GET "+base+"/instances/{alias}/management/permissions", "", h.idpRead(h.withIdentityProvider(permissionsOff)))
+	h.handle(mux, "PUT "+base+"/instances/{alias}/management/permissions", "manage-identity-providers", h.withIdentityProvider(setPermissionsOff))
 
 	const users = "/admin/realms/{realm}/users/{id}/federated-identity"
 	h.handle(mux, "GET "+users, "view-users", h.listFederatedIdentities)
@@ -79,6 +79,16 @@ func (h *Handler) loadIdentityProvider(rq *Request) (idp.Provider, error) {
 		return idp.Provider{}, errIDPNotFound
 	}
 	return p, err
+}
+
+// withIdentityProvider runs fn once the provider the path names is found.
+func (h *Handler) withIdentityProvider(fn endpoint) endpoint {
+	return func(rq *Request) error {
+		if _, err := h.loadIdentityProvider(rq); err != nil {
+			return err
+		}
+		return fn(rq)
+	}
 }
 
 // identityProviderKind answers GET /identity-provider/providers/{id}: the
@@ -315,27 +325,16 @@ func (h *Handler) getIdentityProviderMapper(rq *Request) error {
 	return rq.JSON(rep.IdentityProviderMapperFromDomain(m))
 }
 
-// checkIdentityProviderMapper checks a mapper's type is one the provider
-// supports and that what it names exists: its role (which the caller must
-// be able to grant, since the mapper grants it to whoever signs in), its
-// group, its claims.
+// checkIdentityProviderMapper checks a mapper fits its provider and that
+// what it names exists: its role, which the caller must be able to grant,
+// since the mapper grants it to whoever signs in, and its group, whose
+// roles likewise.
 func (h *Handler) checkIdentityProviderMapper(rq *Request, p idp.Provider, m idp.Mapper) error {
 	ctx := rq.R.Context()
-	if err := m.Validate(); err != nil {
+	if err := m.CheckFor(p.ProviderID); err != nil {
 		return badRequest(err.Error())
 	}
-	if !slices.ContainsFunc(idp.MapperTypesFor(p.ProviderID), func(t idp.MapperType) bool { return t.ID == m.IdentityProviderMapper }) {
-		return badRequest(fmt.Sprintf("Mapper type [%s] is not supported by identity provider [%s]", m.IdentityProviderMapper, p.ProviderID))
-	}
-	if v := m.Config[idp.MapperConfigSyncMode]; v != "" && !slices.Contains(idp.MapperSyncModes, v) {
-		return badRequest("Invalid sync mode [" + v + "]")
-	}
-	switch m.IdentityProviderMapper {
-	case idp.MapperHardcodedRole, idp.MapperAdvancedClaimRole:
-		ref := m.Config[idp.MapperConfigRole]
-		if ref == "" {
-			return badRequest("Role is missing")
-		}
+	if ref := m.Config[idp.MapperConfigRole]; ref != "" && (m.IdentityProviderMapper == idp.MapperHardcodedRole || m.IdentityProviderMapper == idp.MapperAdvancedClaimRole) {
 		ro, err := h.Store.RoleByRef(ctx, rq.Realm.ID, ref)
 		if errors.Is(err, store.ErrNotFound) {
 			return badRequest("Role " + ref + " not found")
@@ -343,14 +342,9 @@ func (h *Handler) checkIdentityProviderMapper(rq *Request, p idp.Provider, m idp
 		if err != nil {
 			return err
 		}
-		if err := rq.requireConfer(ctx, ro.ID); err != nil {
-			return err
-		}
-	case idp.MapperHardcodedGroup, idp.MapperAdvancedClaimGroup:
-		path := m.Config[idp.MapperConfigGroup]
-		if path == "" {
-			return badRequest("Group is missing")
-		}
+		return rq.requireConfer(ctx, ro.ID)
+	}
+	if path := m.Config[idp.MapperConfigGroup]; path != "" && (m.IdentityProviderMapper == idp.MapperHardcodedGroup || m.IdentityProviderMapper == idp.MapperAdvancedClaimGroup) {
 		g, err := h.Store.GroupByPath(ctx, rq.Realm.ID, path)
 		if errors.Is(err, store.ErrNotFound) {
 			return badRequest("Group " + path + " not found")
@@ -366,27 +360,7 @@ func (h *Handler) checkIdentityProviderMapper(rq *Request, p idp.Provider, m idp
 		for _, r := range roles {
 			ids = append(ids, r.ID)
 		}
-		if err := rq.requireConfer(ctx, ids...); err != nil {
-			return err
-		}
-	case idp.MapperHardcodedAttribute:
-		if m.Config[idp.MapperConfigAttribute] == "" {
-			return badRequest("User attribute is missing")
-		}
-	case idp.MapperAttributeImporter:
-		if m.Config[idp.MapperConfigClaim] == "" || m.Config[idp.MapperConfigUserAttribute] == "" {
-			return badRequest("Claim and user attribute are required")
-		}
-	case idp.MapperUsernameTemplate:
-		if t := m.Config[idp.MapperConfigTarget]; t != "" && t != idp.TargetLocal && t != idp.TargetBrokerID && t != idp.TargetBrokerUsername {
-			return badRequest("Invalid target [" + t + "]")
-		}
-	}
-	if m.IdentityProviderMapper == idp.MapperAdvancedClaimRole || m.IdentityProviderMapper == idp.MapperAdvancedClaimGroup {
-		var claims []struct{ Key, Value string }
-		if err := json.Unmarshal([]byte(m.Config[idp.MapperConfigClaims]), &claims); err != nil && m.Config[idp.MapperConfigClaims] != "" {
-			return badRequest("Claims must be a JSON list of key and value pairs")
-		}
+		return rq.requireConfer(ctx, ids...)
 	}
 	return nil
 }

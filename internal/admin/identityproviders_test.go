@@ -134,6 +134,14 @@ func TestIdentityProviderInstances(t *testing.T) {
 		if p, _ := s.DB.GetIdentityProvider(context.Background(), rid, "corp"); p.Config["tokenUrl"] != "https://up.example/token" {
 			t.Errorf("refused update changed the provider: %v", p.Config)
 		}
+		var perm map[string]any
+		s.get(idpBase+"/instances/corp/management/permissions", tok, &perm)
+		if perm["enabled"] != false {
+			t.Errorf("management permissions: %v", perm)
+		}
+		if st, _, b := s.do("PUT", idpBase+"/instances/corp/management/permissions", tok, map[string]any{"enabled": true}); st != 400 {
+			t.Errorf("enable management permissions: %d %s", st, b)
+		}
 		for _, m := range []string{"GET", "PUT", "DELETE"} {
 			if st, _, b := s.do(m, idpBase+"/instances/nope", tok, map[string]any{"alias": "nope", "providerId": "oidc"}); st != 404 {
 				t.Errorf("%s missing: %d %s", m, st, b)
@@ -499,4 +507,64 @@ func (s *testServer) upload(t *testing.T, tok, providerID, doc string) (int, []b
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
+}
+
+// TestIdentityProviderExportEventsServerInfo: the partial export carries
+// providers with their secrets masked, admin events record provider and
+// mapper changes without the secret, and serverinfo names the kinds.
+func TestIdentityProviderExportEventsServerInfo(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		s.newRealm("idp")
+		tok := s.adminToken()
+		if st, _, b := s.do("PUT", "/admin/realms/idp/events/config", tok, map[string]any{"adminEventsEnabled": true, "adminEventsDetailsEnabled": true}); st != 204 {
+			t.Fatalf("events config: %d %s", st, b)
+		}
+		s.do("POST", idpBase+"/instances", tok, corpProvider())
+		s.do("POST", idpBase+"/instances/corp/mappers", tok, map[string]any{"name": "e", "identityProviderMapper": "hardcoded-attribute-idp-mapper",
+			"config": map[string]string{"attribute": "source", "attribute.value": "corp"}})
+		st, _, b := s.do("POST", "/admin/realms/idp/partial-export", tok, nil)
+		if st != 200 || strings.Contains(string(b), "s3cret-value") {
+			t.Fatalf("partial export: %d (secret present: %v)", st, strings.Contains(string(b), "s3cret-value"))
+		}
+		var x struct {
+			IdentityProviders       []map[string]any `json:"identityProviders"`
+			IdentityProviderMappers []map[string]any `json:"identityProviderMappers"`
+		}
+		json.Unmarshal(b, &x)
+		if len(x.IdentityProviders) != 1 || x.IdentityProviders[0]["config"].(map[string]any)["clientSecret"] != "**********" || len(x.IdentityProviderMappers) != 1 {
+			t.Errorf("partial export: %s", b)
+		}
+		var evs []map[string]any
+		s.get("/admin/realms/idp/admin-events", tok, &evs)
+		types := map[string]bool{}
+		for _, e := range evs {
+			types[e["resourceType"].(string)+" "+e["operationType"].(string)] = true
+			if strings.Contains(fmt_(e), "s3cret-value") {
+				t.Errorf("admin event holds the secret: %v", e)
+			}
+		}
+		if !types["IDENTITY_PROVIDER CREATE"] || !types["IDENTITY_PROVIDER_MAPPER CREATE"] {
+			t.Errorf("admin events: %v", types)
+		}
+		var info struct {
+			SocialProviders   []map[string]string `json:"socialProviders"`
+			IdentityProviders []map[string]string `json:"identityProviders"`
+		}
+		s.get("/admin/serverinfo", tok, &info)
+		ids := func(l []map[string]string) string {
+			var out []string
+			for _, p := range l {
+				out = append(out, p["id"])
+			}
+			return strings.Join(out, ",")
+		}
+		if ids(info.IdentityProviders) != "keycloak-oidc,oidc" || ids(info.SocialProviders) != "facebook,github,gitlab,google,linkedin-openid-connect,microsoft" {
+			t.Errorf("serverinfo kinds: %v / %v", ids(info.IdentityProviders), ids(info.SocialProviders))
+		}
+	})
+}
+
+func fmt_(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }

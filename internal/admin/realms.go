@@ -730,6 +730,9 @@ func (h *Handler) partialExport(rq *Request) error {
 			x.SMTPServer[k] = maskedSecret
 		}
 	}
+	for i := range x.IdentityProviders {
+		x.IdentityProviders[i] = x.IdentityProviders[i].Masked()
+	}
 	var users []rep.User
 	if withClients {
 		for _, u := range x.Users {

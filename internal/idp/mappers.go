@@ -1,5 +1,7 @@
 package idp
 
+import "encoding/json"
+
 // Mapper types (Mapper.IdentityProviderMapper) and the configuration keys
 // they read.
 const (
@@ -115,3 +117,72 @@ func MapperTypesFor(providerID string) []MapperType {
 
 // MapperSyncModes are the values a mapper's syncMode may take.
 var MapperSyncModes = []string{MapperSyncInherit, SyncImport, SyncLegacy, SyncForce}
+
+// CheckFor checks a mapper fits a provider of kind providerID: a type the
+// kind supports, and the configuration its type needs in the right form.
+// Whether the role or group it names exists is for the caller, which has
+// the store.
+func (m Mapper) CheckFor(providerID string) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	supported := false
+	for _, t := range MapperTypesFor(providerID) {
+		supported = supported || t.ID == m.IdentityProviderMapper
+	}
+	if !supported {
+		return invalid("Mapper type [" + m.IdentityProviderMapper + "] is not supported by identity provider [" + providerID + "]")
+	}
+	if v := m.Config[MapperConfigSyncMode]; v != "" && v != MapperSyncInherit && v != SyncImport && v != SyncLegacy && v != SyncForce {
+		return invalid("Invalid sync mode [" + v + "]")
+	}
+	c := m.Config
+	switch m.IdentityProviderMapper {
+	case MapperHardcodedRole, MapperAdvancedClaimRole:
+		if c[MapperConfigRole] == "" {
+			return invalid("Role is missing")
+		}
+	case MapperHardcodedGroup, MapperAdvancedClaimGroup:
+		if c[MapperConfigGroup] == "" {
+			return invalid("Group is missing")
+		}
+	case MapperHardcodedAttribute:
+		if c[MapperConfigAttribute] == "" {
+			return invalid("User attribute is missing")
+		}
+	case MapperAttributeImporter:
+		if c[MapperConfigClaim] == "" || c[MapperConfigUserAttribute] == "" {
+			return invalid("Claim and user attribute are required")
+		}
+	case MapperUsernameTemplate:
+		if t := c[MapperConfigTarget]; t != "" && t != TargetLocal && t != TargetBrokerID && t != TargetBrokerUsername {
+			return invalid("Invalid target [" + t + "]")
+		}
+	}
+	if m.IdentityProviderMapper == MapperAdvancedClaimRole || m.IdentityProviderMapper == MapperAdvancedClaimGroup {
+		if _, err := m.Claims(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ClaimCondition is one entry of an advanced mapper's claims: the claim
+// (a name with dots looks into nested objects) and the value it must have.
+type ClaimCondition struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Claims reads an advanced mapper's claim conditions.
+func (m Mapper) Claims() ([]ClaimCondition, error) {
+	raw := m.Config[MapperConfigClaims]
+	if raw == "" {
+		return nil, nil
+	}
+	var out []ClaimCondition
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		return nil, invalid("Claims must be a JSON list of key and value pairs")
+	}
+	return out, nil
+}
