@@ -5,12 +5,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
@@ -95,5 +97,54 @@ func TestConsoleIdentityProviders(t *testing.T) {
 	c.notice("Deleted.")
 	if _, err := db.GetIdentityProvider(context.Background(), master.ID, "corp"); err == nil {
 		t.Error("corp not deleted")
+	}
+}
+
+// The account console's linked accounts in a real browser: the user's link
+// to GitHub with its username, the corporate provider offered for linking
+// through the broker, and unlinking GitHub. Screenshot:
+// account-linked-accounts.
+func TestAccountLinkedAccounts(t *testing.T) {
+	ctx := newChromium(t)
+	d := newLDAPDemo(t)
+	bg := context.Background()
+	rl, err := d.db.GetRealmByName(bg, "ldap-demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []idp.Provider{idp.New("github", "github"), idp.New("corp", "oidc")} {
+		p.Config = map[string]string{"clientId": "c", "clientSecret": "s"}
+		if p.Alias == "corp" {
+			p.DisplayName = "Corporate"
+			p.Config["authorizationUrl"], p.Config["tokenUrl"] = "https://idp.example.com/auth", "https://idp.example.com/token"
+		}
+		if _, err := d.db.CreateIdentityProvider(bg, rl.ID, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const user1 = "a1a1a1a1-5555-4d4d-8e8e-000000000001"
+	if err := d.db.AddFederatedIdentity(bg, rl.ID, idp.FederatedIdentity{UserID: user1, Alias: "github", FederatedUserID: "gh-1",
+		FederatedUsername: "octocat"}); err != nil {
+		t.Fatal(err)
+	}
+
+	do(t, ctx, "open the linked accounts", chromedp.Navigate(d.url("/account/account-security/linked-accounts")), chromedp.WaitVisible(chromedp.ID("username")))
+	signIn(t, ctx, "user1", "password")
+	do(t, ctx, "linked accounts", chromedp.WaitVisible(chromedp.ID("linked-github")))
+	if got := text(t, ctx, "linked-github"); !strings.Contains(got, "GitHub") || !strings.Contains(got, "Linked as octocat") {
+		t.Errorf("github card: %q", got)
+	}
+	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('link-corp').href`))
+	if err != nil || !strings.HasPrefix(href, d.url("/broker/corp/link?nonce=")) || !strings.Contains(href, "client_id=account-console") {
+		t.Errorf("link of corp: %q %v", href, err)
+	}
+	screenshot(t, ctx, "account-linked-accounts")
+	do(t, ctx, "accept confirmations", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`))
+	do(t, ctx, "unlink github", chromedp.Click(chromedp.ID("unlink-github")), chromedp.WaitVisible(chromedp.ID("alert")))
+	if got := text(t, ctx, "alert"); got != "The account was unlinked." {
+		t.Errorf("after unlink: %q", got)
+	}
+	if fs, err := d.db.ListFederatedIdentities(bg, rl.ID, user1); err != nil || len(fs) != 0 {
+		t.Errorf("links after unlink: %v %+v", err, fs)
 	}
 }
