@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
+	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"net/url"
 	"slices"
 	"strconv"
@@ -20,23 +21,8 @@ import (
 // turning it on and off or deleting it, all through the admin API's
 // /identity-provider endpoints.
 
-// idpRep is the part of an IdentityProviderRepresentation the console
-// reads and sends.
-type idpRep struct {
-	Alias                     string            `json:"alias"`
-	InternalID                string            `json:"internalId,omitempty"`
-	DisplayName               string            `json:"displayName,omitempty"`
-	ProviderID                string            `json:"providerId"`
-	Enabled                   bool              `json:"enabled"`
-	TrustEmail                bool              `json:"trustEmail"`
-	StoreToken                bool              `json:"storeToken"`
-	AddReadTokenRoleOnCreate  bool              `json:"addReadTokenRoleOnCreate"`
-	LinkOnly                  bool              `json:"linkOnly"`
-	HideOnLogin               bool              `json:"hideOnLogin"`
-	FirstBrokerLoginFlowAlias string            `json:"firstBrokerLoginFlowAlias,omitempty"`
-	PostBrokerLoginFlowAlias  string            `json:"postBrokerLoginFlowAlias,omitempty"`
-	Config                    map[string]string `json:"config"`
-}
+// idpRep is the admin API's IdentityProviderRepresentation.
+type idpRep = rep.IdentityProvider
 
 // idpType is a kind of provider the console can add.
 type idpType struct {
@@ -90,9 +76,9 @@ const kindSecret = "secret"
 // idpBoolFields are the representation's own booleans.
 var idpBoolFields = []string{"enabled", "trustEmail", "storeToken", "addReadTokenRoleOnCreate", "linkOnly", "hideOnLogin"}
 
-// get is the value of field name of x as the form shows it ("true" for a
-// boolean that is on).
-func (x *idpRep) get(name string) string {
+// idpGet is the value of field name of x as the form shows it ("true" for
+// a boolean that is on).
+func idpGet(x *idpRep, name string) string {
 	if k, ok := strings.CutPrefix(name, "config."); ok {
 		return x.Config[k]
 	}
@@ -106,7 +92,7 @@ func (x *idpRep) get(name string) string {
 	case "postBrokerLoginFlowAlias":
 		return x.PostBrokerLoginFlowAlias
 	}
-	on := map[string]bool{"enabled": x.Enabled, "trustEmail": x.TrustEmail, "storeToken": x.StoreToken,
+	on := map[string]bool{"enabled": idpEnabled(*x), "trustEmail": x.TrustEmail, "storeToken": x.StoreToken,
 		"addReadTokenRoleOnCreate": x.AddReadTokenRoleOnCreate, "linkOnly": x.LinkOnly, "hideOnLogin": x.HideOnLogin}
 	if v, ok := on[name]; ok {
 		return strconv.FormatBool(v)
@@ -114,8 +100,11 @@ func (x *idpRep) get(name string) string {
 	return ""
 }
 
-// set stores a form value into x; an empty config value is removed.
-func (x *idpRep) set(name, v string) {
+// idpEnabled reports whether x is on: a representation without enabled is.
+func idpEnabled(x idpRep) bool { return x.Enabled == nil || *x.Enabled }
+
+// idpSet stores a form value into x; an empty config value is removed.
+func idpSet(x *idpRep, name, v string) {
 	if k, ok := strings.CutPrefix(name, "config."); ok {
 		if x.Config == nil {
 			x.Config = map[string]string{}
@@ -138,7 +127,7 @@ func (x *idpRep) set(name, v string) {
 	case "postBrokerLoginFlowAlias":
 		x.PostBrokerLoginFlowAlias = v
 	case "enabled":
-		x.Enabled = b
+		x.Enabled = &b
 	case "trustEmail":
 		x.TrustEmail = b
 	case "storeToken":
@@ -324,7 +313,7 @@ type idpValue struct {
 func idpValues(fields []idpField, x *idpRep, v *view, aliasFixed bool) []idpValue {
 	out := make([]idpValue, 0, len(fields))
 	for _, f := range fields {
-		val := x.get(f.Name)
+		val := idpGet(x, f.Name)
 		if k, ok := strings.CutPrefix(f.Name, "config."); ok {
 			if _, set := x.Config[k]; !set {
 				val = f.Default
@@ -351,15 +340,15 @@ func (q *rq) readIDPForm(fields []idpField, x *idpRep, aliasFixed bool) error {
 		switch {
 		case f.Kind == kindSection || (f.Name == "alias" && aliasFixed):
 		case f.Kind == kindBool:
-			x.set(f.Name, strconv.FormatBool(q.checked(f.Name)))
+			idpSet(x, f.Name, strconv.FormatBool(q.checked(f.Name)))
 		case f.Kind == kindSecret && q.form(f.Name) == "":
 		case f.Kind == kindNumber && q.form(f.Name) != "":
 			if _, err := strconv.Atoi(q.form(f.Name)); err != nil {
 				return &fieldError{f.Name, "Enter a whole number."}
 			}
-			x.set(f.Name, q.form(f.Name))
+			idpSet(x, f.Name, q.form(f.Name))
 		default:
-			x.set(f.Name, q.form(f.Name))
+			idpSet(x, f.Name, q.form(f.Name))
 		}
 	}
 	return nil
@@ -381,8 +370,9 @@ type idpPage struct {
 
 // idpRow is one provider of the list.
 type idpRow struct {
-	idpRep
+	rep.IdentityProvider
 	Type  idpType
+	On    bool
 	Order string
 	URL   string
 }
@@ -427,7 +417,7 @@ func (h *Handler) idpList(q *rq) error {
 		case "enable", "disable":
 			var x idpRep
 			if err = q.get(q.idpPath(alias), &x); err == nil {
-				x.Enabled = q.form("action") == "enable"
+				x.Enabled = ptr(q.form("action") == "enable")
 				_, err = q.api(http.MethodPut, q.idpPath(alias), x, nil)
 			}
 			if err == nil {
@@ -450,7 +440,7 @@ func (h *Handler) idpList(q *rq) error {
 	}
 	for _, x := range xs {
 		t, _ := idpTypeOf(x.ProviderID)
-		d.Rows = append(d.Rows, idpRow{idpRep: x, Type: t, Order: x.Config["guiOrder"], URL: q.idpURL(x, "settings")})
+		d.Rows = append(d.Rows, idpRow{IdentityProvider: x, Type: t, On: idpEnabled(x), Order: x.Config["guiOrder"], URL: q.idpURL(x, "settings")})
 	}
 	slices.SortStableFunc(d.Rows, func(a, b idpRow) int { return strings.Compare(a.Alias, b.Alias) })
 	return q.render(status, "identity-providers.html", v)
@@ -525,7 +515,7 @@ func (h *Handler) idpCreate(q *rq) error {
 		return err
 	}
 	// The alias starts as the provider's type, as in Keycloak's console.
-	x := idpRep{Alias: t.ID, ProviderID: t.ID, Enabled: true, Config: map[string]string{}}
+	x := idpRep{Alias: t.ID, ProviderID: t.ID, Enabled: ptr(true), Config: map[string]string{}}
 	if !t.Social {
 		x.Config["validateSignature"], x.Config["useJwksUrl"] = "true", "true"
 		x.Config["pkceEnabled"], x.Config["pkceMethod"] = "true", "S256"
@@ -666,7 +656,7 @@ func (h *Handler) idpSettings(q *rq) error {
 	fields := idpFields(t, flows)
 	v := q.idpView(x, t, "settings")
 	d := &idpPage{Type: t, Action: q.r.URL.RequestURI(), Back: q.realmURL("/identity-providers"),
-		Editable: q.perms.can("manage-identity-providers"), Enabled: x.Enabled, RedirectURI: q.redirectURI(x.Alias)}
+		Editable: q.perms.can("manage-identity-providers"), Enabled: idpEnabled(x), RedirectURI: q.redirectURI(x.Alias)}
 	v.Data = d
 	show := func(status int) error {
 		d.Fields = idpValues(fields, &x, v, true)
@@ -682,7 +672,7 @@ func (h *Handler) idpSettings(q *rq) error {
 			return q.redirect(q.realmURL("/identity-providers"), "deleted")
 		}
 	case "enable", "disable":
-		x.Enabled = q.form("action") == "enable"
+		x.Enabled = ptr(q.form("action") == "enable")
 		if _, perr = q.api(http.MethodPut, q.idpPath(x.Alias), x, nil); perr == nil {
 			return q.redirect(q.idpURL(x, "settings"), "saved")
 		}

@@ -2,6 +2,8 @@ package console
 
 import (
 	"net/http"
+
+	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"slices"
 	"strings"
 )
@@ -10,12 +12,8 @@ import (
 // providers the user is linked to, and the forms that link one by hand or
 // unlink it, through .../users/{id}/federated-identity.
 
-// fedIdentity is a FederatedIdentityRepresentation.
-type fedIdentity struct {
-	IdentityProvider string `json:"identityProvider"`
-	UserID           string `json:"userId"`
-	UserName         string `json:"userName"`
-}
+// fedIdentity is the admin API's FederatedIdentityRepresentation.
+type fedIdentity = rep.FederatedIdentity
 
 // idpLinkRow is one provider of the realm with the user's link to it, if
 // any.

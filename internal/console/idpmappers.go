@@ -2,6 +2,8 @@ package console
 
 import (
 	"net/http"
+
+	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,14 +15,8 @@ import (
 // lists for it (.../mapper-types), so the console knows no mapper of its
 // own.
 
-// idpMapperRep is an IdentityProviderMapperRepresentation.
-type idpMapperRep struct {
-	ID                     string            `json:"id,omitempty"`
-	Name                   string            `json:"name"`
-	IdentityProviderAlias  string            `json:"identityProviderAlias"`
-	IdentityProviderMapper string            `json:"identityProviderMapper"`
-	Config                 map[string]string `json:"config"`
-}
+// idpMapperRep is the admin API's IdentityProviderMapperRepresentation.
+type idpMapperRep = rep.IdentityProviderMapper
 
 // mapperSyncModes are the sync modes a mapper may override its provider's
 // with.
@@ -47,7 +43,7 @@ func (q *rq) mapperTypes(alias string) (map[string]mapperType, []mapperType, err
 
 // idpMapperRow is one mapper of the list.
 type idpMapperRow struct {
-	idpMapperRep
+	rep.IdentityProviderMapper
 	TypeName string
 	URL      string
 }
@@ -98,7 +94,7 @@ func (h *Handler) idpMappers(q *rq) error {
 		if name == "" {
 			name = m.IdentityProviderMapper
 		}
-		d.Rows = append(d.Rows, idpMapperRow{idpMapperRep: m, TypeName: name, URL: action + "/" + seg(m.ID)})
+		d.Rows = append(d.Rows, idpMapperRow{IdentityProviderMapper: m, TypeName: name, URL: action + "/" + seg(m.ID)})
 	}
 	slices.SortFunc(d.Rows, func(a, b idpMapperRow) int { return strings.Compare(a.Name, b.Name) })
 	return q.render(status, "identity-provider-mappers.html", v)
