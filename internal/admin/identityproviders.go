@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/outbound"
+	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -164,22 +165,21 @@ func (h *Handler) getIdentityProvider(rq *Request) error {
 	return rq.JSON(rep.IdentityProviderFromDomain(p).Masked())
 }
 
-// checkIdentityProvider checks what the admin API checks beyond the model:
-// the URLs against the realm's sslRequired, the flows named, and a broker
-// client with its read-token role when the provider grants it.
+// checkIdentityProvider answers a provider the realm cannot store with
+// Keycloak's 400.
+// A provider that stores tokens or grants read-token needs the broker
+// client and its read-token role, which every realm gets; one whose broker
+// client was deleted gets it back.
 func (h *Handler) checkIdentityProvider(rq *Request, p idp.Provider) error {
-	if err := p.Validate(rq.Realm.SecureRequired); err != nil {
+	ctx := rq.R.Context()
+	if err := rep.CheckProvider(ctx, h.Store, rq.Realm, p); idp.IsValidationError(err) {
 		return badRequest(err.Error())
+	} else if err != nil {
+		return err
 	}
-	if p.FirstBrokerLoginFlowAlias != "" || p.PostBrokerLoginFlowAlias != "" {
-		c, err := h.Store.GetAuthConfig(rq.R.Context(), rq.Realm.ID)
-		if err != nil {
+	if p.StoreToken || p.AddReadTokenRoleOnCreate {
+		if _, _, err := provision.EnsureBroker(ctx, h.Store, rq.Realm.ID, rq.Now()); err != nil {
 			return err
-		}
-		for _, a := range []string{p.FirstBrokerLoginFlowAlias, p.PostBrokerLoginFlowAlias} {
-			if _, ok := c.FlowByAlias(a); a != "" && !ok {
-				return badRequest("No available authentication flow with alias: " + a)
-			}
 		}
 	}
 	return nil
@@ -326,41 +326,19 @@ func (h *Handler) getIdentityProviderMapper(rq *Request) error {
 }
 
 // checkIdentityProviderMapper checks a mapper fits its provider and that
-// what it names exists: its role, which the caller must be able to grant,
-// since the mapper grants it to whoever signs in, and its group, whose
-// roles likewise.
+// what it names exists; the roles it grants (its role, or its group's) to
+// whoever signs in must be roles the caller may grant.
 func (h *Handler) checkIdentityProviderMapper(rq *Request, p idp.Provider, m idp.Mapper) error {
 	ctx := rq.R.Context()
-	if err := m.CheckFor(p.ProviderID); err != nil {
+	grants, err := rep.CheckProviderMapper(ctx, h.Store, rq.Realm.ID, p.ProviderID, m)
+	if idp.IsValidationError(err) {
 		return badRequest(err.Error())
 	}
-	if ref := m.Config[idp.MapperConfigRole]; ref != "" && (m.IdentityProviderMapper == idp.MapperHardcodedRole || m.IdentityProviderMapper == idp.MapperAdvancedClaimRole) {
-		ro, err := h.Store.RoleByRef(ctx, rq.Realm.ID, ref)
-		if errors.Is(err, store.ErrNotFound) {
-			return badRequest("Role " + ref + " not found")
-		}
-		if err != nil {
-			return err
-		}
-		return rq.requireConfer(ctx, ro.ID)
+	if err != nil {
+		return err
 	}
-	if path := m.Config[idp.MapperConfigGroup]; path != "" && (m.IdentityProviderMapper == idp.MapperHardcodedGroup || m.IdentityProviderMapper == idp.MapperAdvancedClaimGroup) {
-		g, err := h.Store.GroupByPath(ctx, rq.Realm.ID, path)
-		if errors.Is(err, store.ErrNotFound) {
-			return badRequest("Group " + path + " not found")
-		}
-		if err != nil {
-			return err
-		}
-		roles, err := h.Store.ListGroupRoles(ctx, g.ID)
-		if err != nil {
-			return err
-		}
-		var ids []string
-		for _, r := range roles {
-			ids = append(ids, r.ID)
-		}
-		return rq.requireConfer(ctx, ids...)
+	if len(grants) > 0 {
+		return rq.requireConfer(ctx, grants...)
 	}
 	return nil
 }

@@ -420,6 +420,24 @@ func TestIdentityProviderPermissions(t *testing.T) {
 		if len(roles) != 1 || roles[0]["name"] != "read-token" {
 			t.Errorf("broker roles: %v", roles)
 		}
+		// A realm whose broker client was deleted gets it back, with
+		// read-token, when a provider stores tokens.
+		if st, _, b := s.do("DELETE", "/admin/realms/idp/clients/"+cs[0]["id"].(string), tok, nil); st != 204 {
+			t.Fatalf("delete broker: %d %s", st, b)
+		}
+		if st, _, b := s.do("POST", idpBase+"/instances", tok, map[string]any{"alias": "tokens", "providerId": "github", "storeToken": true}); st != 201 {
+			t.Fatalf("create storing tokens: %d %s", st, b)
+		}
+		cs = nil
+		s.get("/admin/realms/idp/clients?clientId=broker", tok, &cs)
+		if len(cs) != 1 {
+			t.Fatalf("broker client not restored: %v", cs)
+		}
+		roles = nil
+		s.get("/admin/realms/idp/clients/"+cs[0]["id"].(string)+"/roles", tok, &roles)
+		if len(roles) != 1 || roles[0]["name"] != "read-token" {
+			t.Errorf("restored broker roles: %v", roles)
+		}
 	})
 }
 
@@ -567,4 +585,51 @@ func TestIdentityProviderExportEventsServerInfo(t *testing.T) {
 func fmt_(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestIdentityProviderPartialImport: providers and mappers through partial
+// import, with FAIL (409, nothing written), SKIP and OVERWRITE (the mask
+// keeps the secret, links and mappers stay).
+func TestIdentityProviderPartialImport(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		rid := s.newRealm("idp").ID
+		tok := s.adminToken()
+		s.do("POST", idpBase+"/instances", tok, corpProvider())
+		uid := s.createUser(t, tok, "alice")
+		s.do("POST", "/admin/realms/idp/users/"+uid+"/federated-identity/corp", tok, map[string]any{"userId": "up-1"})
+		body := func(mode string) map[string]any {
+			p := corpProvider()
+			p["displayName"] = "Imported"
+			p["config"].(map[string]string)["clientSecret"] = "**********"
+			return map[string]any{"ifResourceExists": mode,
+				"identityProviders": []any{p, map[string]any{"alias": "gh", "providerId": "github"}},
+				"identityProviderMappers": []any{map[string]any{"name": "src", "identityProviderAlias": "gh",
+					"identityProviderMapper": "hardcoded-attribute-idp-mapper", "config": map[string]string{"attribute": "source", "attribute.value": "gh"}}}}
+		}
+		st, _, b := s.do("POST", "/admin/realms/idp/partialImport", tok, body("FAIL"))
+		if st != 409 || string(b) != `{"errorMessage":"Identity Provider 'corp' already exists."}` {
+			t.Fatalf("FAIL: %d %s", st, b)
+		}
+		if n := s.providerCount(t); n != 1 {
+			t.Fatalf("a failed partial import stored providers: %d", n)
+		}
+		st, _, b = s.do("POST", "/admin/realms/idp/partialImport", tok, body("SKIP"))
+		if st != 200 || !strings.Contains(string(b), `"added":2`) || !strings.Contains(string(b), `"skipped":1`) {
+			t.Fatalf("SKIP: %d %s", st, b)
+		}
+		st, _, b = s.do("POST", "/admin/realms/idp/partialImport", tok, body("OVERWRITE"))
+		if st != 200 || !strings.Contains(string(b), `"overwritten":3`) {
+			t.Fatalf("OVERWRITE: %d %s", st, b)
+		}
+		p, _ := s.DB.GetIdentityProvider(context.Background(), rid, "corp")
+		if p.DisplayName != "Imported" || p.Config["clientSecret"] != "s3cret-value" {
+			t.Errorf("overwritten provider: %+v", p)
+		}
+		if u, err := s.DB.FindUserByFederatedIdentity(context.Background(), rid, "corp", "up-1"); err != nil || u.ID != uid {
+			t.Errorf("link lost in the overwrite: %v", err)
+		}
+		if ms, _ := s.DB.ListIdentityProviderMappers(context.Background(), rid, "gh"); len(ms) != 1 || ms[0].Config["attribute.value"] != "gh" {
+			t.Errorf("mappers: %v", ms)
+		}
+	})
 }

@@ -1,10 +1,79 @@
 package rep
 
 import (
+	"context"
+	"errors"
 	"maps"
 
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
+
+// CheckProvider checks provider p may be stored in realm r, wherever it
+// comes from (admin API, import, reconcile): the model's rules with r's
+// sslRequired, and the flows it names must be r's. A refusal is an
+// idp.ValidationError.
+func CheckProvider(ctx context.Context, db *store.DB, r realm.Realm, p idp.Provider) error {
+	if err := p.Validate(r.SecureRequired); err != nil {
+		return err
+	}
+	if p.FirstBrokerLoginFlowAlias == "" && p.PostBrokerLoginFlowAlias == "" {
+		return nil
+	}
+	c, err := db.GetAuthConfig(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	for _, a := range []string{p.FirstBrokerLoginFlowAlias, p.PostBrokerLoginFlowAlias} {
+		if _, ok := c.FlowByAlias(a); a != "" && !ok {
+			return idp.Invalid("No available authentication flow with alias: " + a)
+		}
+	}
+	return nil
+}
+
+// CheckProviderMapper checks mapper m fits a provider of kind providerID
+// and that the role or group it names exists in the realm. It returns the
+// ids of the roles the mapper grants (its role, or its group's roles), for
+// the admin API to check the caller may grant them. A refusal is an
+// idp.ValidationError.
+func CheckProviderMapper(ctx context.Context, db *store.DB, realmID, providerID string, m idp.Mapper) ([]string, error) {
+	if err := m.CheckFor(providerID); err != nil {
+		return nil, err
+	}
+	switch m.IdentityProviderMapper {
+	case idp.MapperHardcodedRole, idp.MapperAdvancedClaimRole:
+		ref := m.Config[idp.MapperConfigRole]
+		ro, err := db.RoleByRef(ctx, realmID, ref)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, idp.Invalid("Role " + ref + " not found")
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []string{ro.ID}, nil
+	case idp.MapperHardcodedGroup, idp.MapperAdvancedClaimGroup:
+		path := m.Config[idp.MapperConfigGroup]
+		g, err := db.GroupByPath(ctx, realmID, path)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, idp.Invalid("Group " + path + " not found")
+		}
+		if err != nil {
+			return nil, err
+		}
+		roles, err := db.ListGroupRoles(ctx, g.ID)
+		if err != nil {
+			return nil, err
+		}
+		ids := []string{}
+		for _, r := range roles {
+			ids = append(ids, r.ID)
+		}
+		return ids, nil
+	}
+	return nil, nil
+}
 
 // IdentityProvider is Keycloak's IdentityProviderRepresentation. Enabled
 // is a pointer because a representation without it means enabled. The

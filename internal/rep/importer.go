@@ -734,23 +734,13 @@ func (im *importer) realmExtras(ctx context.Context) error {
 // their mappers, whose roles and groups must exist.
 func (im *importer) identityProviders(ctx context.Context) error {
 	kinds := map[string]string{}
-	var flows flow.Config
-	if len(im.x.IdentityProviders) > 0 {
-		var err error
-		if flows, err = im.tx.GetAuthConfig(ctx, im.realm.ID); err != nil {
-			return err
-		}
-	}
 	for i, xp := range im.x.IdentityProviders {
 		path := fmt.Sprintf("$.identityProviders[%d]", i)
 		p := xp.ToDomain()
-		if err := p.Validate(im.realm.SecureRequired); err != nil {
+		if err := CheckProvider(ctx, im.tx, im.realm, p); idp.IsValidationError(err) {
 			return importErr(path, "%v", err)
-		}
-		for _, a := range []string{p.FirstBrokerLoginFlowAlias, p.PostBrokerLoginFlowAlias} {
-			if _, ok := flows.FlowByAlias(a); a != "" && !ok {
-				return importErr(path, "No available authentication flow with alias: %s", a)
-			}
+		} else if err != nil {
+			return err
 		}
 		if _, err := im.tx.CreateIdentityProvider(ctx, im.realm.ID, p); errors.Is(err, store.ErrConflict) {
 			return importErr(path+".alias", "identity provider %s is there twice", p.Alias)
@@ -766,22 +756,10 @@ func (im *importer) identityProviders(ctx context.Context) error {
 		if !ok {
 			return importErr(path+".identityProviderAlias", "identity provider %s is not among the realm's", m.IdentityProviderAlias)
 		}
-		if err := m.CheckFor(kind); err != nil {
+		if _, err := CheckProviderMapper(ctx, im.tx, im.realm.ID, kind, m); idp.IsValidationError(err) {
 			return importErr(path, "%v", err)
-		}
-		if ref := m.Config[idp.MapperConfigRole]; ref != "" {
-			if _, err := im.tx.RoleByRef(ctx, im.realm.ID, ref); errors.Is(err, store.ErrNotFound) {
-				return importErr(path+".config.role", "role %s does not exist", ref)
-			} else if err != nil {
-				return err
-			}
-		}
-		if g := m.Config[idp.MapperConfigGroup]; g != "" {
-			if _, err := im.tx.GroupByPath(ctx, im.realm.ID, g); errors.Is(err, store.ErrNotFound) {
-				return importErr(path+".config.group", "group %s does not exist", g)
-			} else if err != nil {
-				return err
-			}
+		} else if err != nil {
+			return err
 		}
 		if _, err := im.tx.CreateIdentityProviderMapper(ctx, im.realm.ID, m); errors.Is(err, store.ErrConflict) {
 			return importErr(path+".name", "mapper %s of identity provider %s is there twice, or its id is taken", m.Name, m.IdentityProviderAlias)
