@@ -2,7 +2,7 @@
 // under /realms/{realm}/account/ (bearer tokens, JSON, Keycloak's paths and
 // representations) and the account console at the same address, a set of
 // server-rendered pages a person uses with a browser: personal info, signing
-// in (password change), device activity and applications.
+// in (password change), device activity, linked accounts and applications.
 //
 // Keycloak serves its single-page console at GET /realms/{realm}/account/
 // and the REST API below it; which one answers depends on the request. Here
@@ -80,6 +80,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		mux.Handle("DELETE "+base+"/sessions", h.api(canManageAccount, h.deleteSessions))
 		mux.Handle("DELETE "+base+"/sessions/{id}", h.api(canManageAccount, h.deleteSession))
 		mux.Handle("DELETE "+base+"/applications/{clientId}/consent", h.api(canManageConsent, h.revokeConsent))
+		mux.Handle("GET "+base+"/linked-accounts", h.api(canViewProfile, h.listLinkedAccounts))
+		mux.Handle("GET "+base+"/linked-accounts/{alias}", h.api(canManageAccount, h.linkAccountURI))
+		mux.Handle("DELETE "+base+"/linked-accounts/{alias}", h.api(canManageAccount, h.unlinkAccount))
 		mux.HandleFunc("OPTIONS "+base+"/{rest...}", preflight)
 	}
 	mux.Handle("GET "+a+"/v1/{$}", h.api(canViewProfile, h.getAccount))
@@ -92,6 +95,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+a+"/applications", h.either(h.api(canViewApplications, h.listApplications), h.page(sectionApplications)))
 	mux.Handle("GET "+a+"/account-security/signing-in", h.page(sectionSigningIn))
 	mux.Handle("GET "+a+"/account-security/device-activity", h.page(sectionDeviceActivity))
+	mux.Handle("GET "+a+"/account-security/linked-accounts", h.page(sectionLinkedAccounts))
 	mux.Handle("GET "+a+"/account-security", http.HandlerFunc(h.redirectToSigningIn))
 	// Keycloak's console has pages we do not (linked accounts, groups,
 	// resources): a browser that follows a link to one lands on the nearest
@@ -104,6 +108,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+c+"sessions/sign-out", h.form(canManageAccount, h.signOutSession))
 	mux.Handle("POST "+c+"sessions/sign-out-others", h.form(canManageAccount, h.signOutOthers))
 	mux.Handle("POST "+c+"applications/remove-access", h.form(canManageConsent, h.removeAccess))
+	mux.Handle("POST "+c+"linked-accounts/unlink", h.form(canManageAccount, h.unlinkForm))
 }
 
 // either sends API calls to api and browsers to console, on paths where

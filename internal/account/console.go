@@ -185,6 +185,7 @@ var (
 	sectionSigningIn      = section{"signing-in", "account-security/signing-in", "signingIn"}
 	sectionDeviceActivity = section{"device-activity", "account-security/device-activity", "deviceActivity"}
 	sectionApplications   = section{"applications", "applications", "applications"}
+	sectionLinkedAccounts = section{"linked-accounts", "account-security/linked-accounts", "linkedAccounts"}
 )
 
 // page serves a console section by GET: the signed-in user's page, or the
@@ -339,6 +340,7 @@ var doneMessages = map[string]string{
 	"session":  "accountSessionSignedOutMessage",
 	"sessions": "accountOtherSessionsSignedOutMessage",
 	"access":   "accountAccessRemovedMessage",
+	"unlinked": "accountUnlinkedMessage",
 }
 
 // templates are the console's pages, parsed once from the embedded theme:

@@ -329,11 +329,11 @@ func TestConsoleAnswersWhateverTheBrowserAccepts(t *testing.T) {
 
 	b.signIn("user1", "password")
 	for path, want := range map[string]string{
-		"/realms/ldap-demo/account/account-security/linked-accounts": "/realms/ldap-demo/account/account-security/signing-in",
-		"/realms/ldap-demo/account/account-security/x/y":             "/realms/ldap-demo/account/account-security/signing-in",
-		"/realms/ldap-demo/account/groups":                           "/realms/ldap-demo/account/",
-		"/realms/ldap-demo/account/resources":                        "/realms/ldap-demo/account/",
-		"/realms/ldap-demo/account/resources/shared":                 "/realms/ldap-demo/account/",
+		"/realms/ldap-demo/account/account-security/authorization": "/realms/ldap-demo/account/account-security/signing-in",
+		"/realms/ldap-demo/account/account-security/x/y":           "/realms/ldap-demo/account/account-security/signing-in",
+		"/realms/ldap-demo/account/groups":                         "/realms/ldap-demo/account/",
+		"/realms/ldap-demo/account/resources":                      "/realms/ldap-demo/account/",
+		"/realms/ldap-demo/account/resources/shared":               "/realms/ldap-demo/account/",
 	} {
 		resp, body := b.do("GET", path, nil, "Accept", "*/*")
 		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != want {

@@ -65,6 +65,11 @@ type consolePage struct {
 	// Applications.
 	Apps []appView
 
+	// Linked accounts: the providers the user is linked to, and those
+	// the user may link.
+	Linked, Unlinked []linkedView
+	ManageLinks      bool // the user may link and unlink (manage-account)
+
 	// texts are the realm's own texts in Lang (its Localization).
 	texts map[string]string
 }
@@ -299,6 +304,11 @@ func (h *Handler) showSection(w http.ResponseWriter, r *http.Request, cs *consol
 			p.Devices = append(p.Devices, dv)
 		}
 		return h.render(w, r, &cs.realm, status, "device-activity.html", p)
+	case sectionLinkedAccounts:
+		if err := h.linkedAccountsPage(r, cs, p); err != nil {
+			return err
+		}
+		return h.render(w, r, &cs.realm, status, "linked-accounts.html", p)
 	default:
 		apps, err := h.applications(ctx, r, cs.realm, cs.user.ID, p.Lang)
 		if err != nil {

@@ -210,7 +210,9 @@ func (h *Handler) scopeDelete(q *rq) error {
 	return q.redirect(q.realmURL("/client-scopes"), "deleted")
 }
 
-// mapperType is one of serverinfo's protocol mapper types.
+// mapperType is a mapper type with its configuration properties: one of
+// serverinfo's protocol mapper types, or of an identity provider's
+// mapper-types.
 type mapperType struct {
 	ID         string `json:"id"`
 	Name       string `json:"name"`
@@ -433,6 +435,8 @@ func mapperSpecs(t mapperType) []spec {
 		switch p.Type {
 		case "boolean":
 			sp.Kind = kindBool
+		case "Map":
+			sp.Kind = kindMap
 		case "List":
 			sp.Kind = kindSelect
 			for _, o := range p.Options {

@@ -1,6 +1,7 @@
 // Package console is the admin console: server-rendered pages under
 // /admin/{realm}/console/ (Keycloak's address) for realms, clients, client
-// scopes, roles, groups, users, user federation, sessions and events.
+// scopes, roles, groups, users, user federation, sessions, authentication,
+// identity providers and events.
 //
 // The console holds no rule of its own about who may do what. It signs the
 // administrator in through the realm's login page as the
@@ -178,6 +179,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/users/{id}/groups", h.userGroups)
 	page("GET POST", "/users/{id}/sessions", h.userSessions)
 	page("GET POST", "/users/{id}/consents", h.userConsents)
+	page("GET POST", "/users/{id}/identity-provider-links", h.userIDPLinks)
 
 	page("GET POST", "/sessions", h.realmSessionsPage)
 
@@ -193,12 +195,18 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/user-federation/ldap/{id}/mappers", h.ldapMappers)
 	page("GET POST", "/user-federation/ldap/{id}/mappers/{mapper}", h.ldapMapper)
 
+	page("GET POST", "/identity-providers", h.idpList)
+	page("GET POST", "/identity-providers/{provider}/add", h.idpCreate)
+	page("GET POST", "/identity-providers/{provider}/{alias}/settings", h.idpSettings)
+	page("GET POST", "/identity-providers/{provider}/{alias}/mappers", h.idpMappers)
+	page("GET POST", "/identity-providers/{provider}/{alias}/mappers/create", h.idpMapper)
+	page("GET POST", "/identity-providers/{provider}/{alias}/mappers/{id}", h.idpMapper)
+
 	page("GET POST", "/events", h.userEvents)
 	page("GET POST", "/events/user-events", h.userEvents)
 	page("GET POST", "/events/admin-events", h.adminEvents)
 
-	// Keycloak's console has pages we do not (identity
-	// providers…): a link to one gets a console page saying so,
+	// Keycloak's console has pages we do not (organizations…): a link to one gets a console page saying so,
 	// not the API's JSON. /admin/realms/... stays the API's.
 	mux.HandleFunc("GET "+prefix+"/{rest...}", func(w http.ResponseWriter, r *http.Request) {
 		if r.PathValue("realm") == "realms" {

@@ -697,7 +697,7 @@ func TestConsoleLandsInItsRealm(t *testing.T) {
 		t.Errorf("the realm picker does not lead to the list of realms")
 	}
 
-	for _, path := range []string{"/admin/master/console/master/identity-providers", "/admin/master/console/demo/identity-providers/x",
+	for _, path := range []string{"/admin/master/console/master/organizations", "/admin/master/console/demo/identity-providers/x",
 		"/admin/master/console/no/such/page"} {
 		p := b.get(path)
 		if p.status != http.StatusNotFound || !strings.HasPrefix(p.header.Get("Content-Type"), "text/html") ||
@@ -706,7 +706,7 @@ func TestConsoleLandsInItsRealm(t *testing.T) {
 		}
 	}
 	// Not signed in, the same paths lead to the login page first.
-	if p := e.browser().get("/admin/master/console/master/identity-providers"); p.status != http.StatusFound {
+	if p := e.browser().get("/admin/master/console/master/organizations"); p.status != http.StatusFound {
 		t.Errorf("unknown console path without a session: %d", p.status)
 	}
 }

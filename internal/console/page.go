@@ -24,6 +24,8 @@ var notices = map[string]string{
 	"password":    "The password has been set.",
 	"joined":      "Added to the group.",
 	"left":        "Removed from the group.",
+	"linked":      "The identity provider has been linked.",
+	"unlinked":    "The link has been removed.",
 
 	"users-unlinked": "The imported users were unlinked from the provider; they are local users now.",
 	"users-removed":  "The users imported from the provider were removed.",

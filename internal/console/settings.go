@@ -1,6 +1,7 @@
 package console
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 	"strconv"
@@ -20,6 +21,10 @@ const (
 	kindDuration = "duration" // seconds, shown as a number and a unit
 	kindSelect   = "select"   // one of Options
 	kindList     = "list"     // strings, one a line; any of Options when set
+	// kindMap is a list of name/value pairs kept as the JSON
+	// [{"key":…,"value":…}] (a mapper's "Map" property, such as the claims
+	// of the advanced claim mappers), edited as "name=value" lines.
+	kindMap = "map"
 )
 
 // option is one choice of a select.
@@ -65,6 +70,9 @@ func fromJSON(specs []spec, values map[string]any) []setting {
 				}
 			}
 			s.Text = strings.Join(lines, "\n")
+		case kindMap:
+			j, _ := v.(string)
+			s.Text = mapLines(j)
 		case kindBool:
 			s.On, _ = v.(bool)
 		case kindNumber:
@@ -130,6 +138,13 @@ func fromForm(specs []spec, q *rq) ([]setting, map[string]any, bool) {
 				}
 			}
 			body[sp.Name] = list
+		case kindMap:
+			s.Text = strings.TrimSpace(q.r.PostForm.Get(sp.Name))
+			j, valid := mapJSON(s.Text)
+			if !valid {
+				s.Error, ok = "Enter one pair per line, as name=value.", false
+			}
+			body[sp.Name] = j
 		case kindBool:
 			s.On = q.checked(sp.Name)
 			body[sp.Name] = s.On
@@ -189,4 +204,42 @@ type settingsData struct {
 	// Editable: the administrator may save; otherwise the form is shown
 	// disabled and without a save button.
 	Editable bool
+}
+
+// mapPair is one entry of a kindMap value.
+type mapPair struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// mapLines shows a kindMap value as "name=value" lines; a value that is not
+// such JSON is shown as it is, for the administrator to correct.
+func mapLines(s string) string {
+	var pairs []mapPair
+	if s == "" || json.Unmarshal([]byte(s), &pairs) != nil {
+		return s
+	}
+	var b strings.Builder
+	for _, p := range pairs {
+		b.WriteString(p.Key + "=" + p.Value + "\n")
+	}
+	return b.String()
+}
+
+// mapJSON reads "name=value" lines back into a kindMap value; a line
+// without "=" or without a name is refused.
+func mapJSON(s string) (string, bool) {
+	pairs := []mapPair{}
+	for _, l := range lines(s) {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return "", false
+		}
+		pairs = append(pairs, mapPair{strings.TrimSpace(k), strings.TrimSpace(v)})
+	}
+	b, err := json.Marshal(pairs)
+	if err != nil {
+		return "", false
+	}
+	return string(b), true
 }

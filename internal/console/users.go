@@ -178,7 +178,7 @@ func (q *rq) userView(u rep.User, tab string) *view {
 	v.Tabs = tabs(q.realmURL("/users/"+seg(u.ID)), tab, "details", "", "Details", "attributes", "/attributes", "Attributes",
 		"credentials", "/credentials", "Credentials",
 		"role-mapping", "/role-mapping", "Role mapping", "groups", "/groups", "Groups", "sessions", "/sessions", "Sessions",
-		"consents", "/consents", "Consents")
+		"consents", "/consents", "Consents", "identity-provider-links", "/identity-provider-links", "Identity provider links")
 	return v
 }
 

@@ -45,6 +45,10 @@ const (
 	DetailRegisterMethod = "register_method"
 	// The action token's type on EXECUTE_ACTION_TOKEN events.
 	DetailAction = "action"
+	// The identity provider's alias and the user's username there, on
+	// identity brokering events.
+	DetailIdentityProvider         = "identity_provider"
+	DetailIdentityProviderIdentity = "identity_provider_identity"
 )
 
 var allowedDetails = map[string]bool{
@@ -55,6 +59,7 @@ var allowedDetails = map[string]bool{
 	DetailRevokedClient: true, DetailCredentialType: true, DetailCredentialID: true, DetailCustomAction: true, DetailImpersonator: true, DetailImpersonatorRealm: true,
 	DetailAudience: true, DetailRequestedTokenType: true, DetailSubjectTokenClientID: true,
 	DetailEmail: true, DetailRegisterMethod: true, DetailAction: true,
+	DetailIdentityProvider: true, DetailIdentityProviderIdentity: true,
 }
 
 // maxDetail bounds a detail's value; a redirect URI is the longest one.
