@@ -45,6 +45,9 @@ const (
 	DetailRegisterMethod = "register_method"
 	// The action token's type on EXECUTE_ACTION_TOKEN events.
 	DetailAction = "action"
+	// The identity provider of a brokered login, and the user's name there.
+	DetailIdentityProvider         = "identity_provider"
+	DetailIdentityProviderIdentity = "identity_provider_identity"
 )
 
 var allowedDetails = map[string]bool{
@@ -55,6 +58,7 @@ var allowedDetails = map[string]bool{
 	DetailRevokedClient: true, DetailCredentialType: true, DetailCredentialID: true, DetailCustomAction: true, DetailImpersonator: true, DetailImpersonatorRealm: true,
 	DetailAudience: true, DetailRequestedTokenType: true, DetailSubjectTokenClientID: true,
 	DetailEmail: true, DetailRegisterMethod: true, DetailAction: true,
+	DetailIdentityProvider: true, DetailIdentityProviderIdentity: true,
 }
 
 // maxDetail bounds a detail's value; a redirect URI is the longest one.
