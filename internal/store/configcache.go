@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/flow"
+	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 )
@@ -199,6 +200,10 @@ type snapshot struct {
 	keys        memo[string, []keys.Key]
 	authConfig  memo[string, flow.Config]
 	realmScopes memo[string, []client.Scope]
+	// identity providers and their mappers
+	providers       memo[string, []idp.Provider]
+	providerByAlias memo[[2]string, idp.Provider]
+	providerMappers memo[[2]string, []idp.Mapper]
 }
 
 type reachKey struct {

@@ -15,18 +15,20 @@ import (
 // path cannot forget the bump, and a new table must be listed in one of the
 // two sets below or the schema test fails.
 var configTables = map[string]bool{
-	"realms":             true,
-	"clients":            true,
-	"client_scopes":      true,
-	"client_scope_links": true,
-	"roles":              true,
-	"role_composites":    true,
-	"realm_groups":       true,
-	"group_roles":        true,
-	"client_role_scopes": true,
-	"scope_role_scopes":  true,
-	"realm_keys":         true,
-	"auth_config":        true,
+	"realms":                    true,
+	"clients":                   true,
+	"client_scopes":             true,
+	"client_scope_links":        true,
+	"roles":                     true,
+	"role_composites":           true,
+	"realm_groups":              true,
+	"group_roles":               true,
+	"client_role_scopes":        true,
+	"scope_role_scopes":         true,
+	"realm_keys":                true,
+	"auth_config":               true,
+	"identity_providers":        true,
+	"identity_provider_mappers": true,
 }
 
 // dataTables are never cached: users and what they hold, sessions, codes,
@@ -49,6 +51,7 @@ var dataTables = map[string]bool{
 	"client_initial_access": true,
 	"pushed_requests":       true,
 	"user_attributes":       true,
+	"federated_identities":  true,
 	"config_version":        true,
 	"goose_db_version":      true,
 }

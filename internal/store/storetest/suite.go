@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	tests = append(tests, credentialTests()...)
 	tests = append(tests, initialAccessTests()...)
 	tests = append(tests, authConfigTests()...)
+	tests = append(tests, identityProviderTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
