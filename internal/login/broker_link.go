@@ -18,12 +18,12 @@ type linkRequest struct {
 	Nonce       string `json:"nonce"`
 }
 
-// LinkHash is the hash parameter of a client-initiated account linking
+// linkHash is the hash parameter of a client-initiated account linking
 // request: base64url(SHA-256(nonce + session id + clientId + alias)). The
 // application computes it from its token's session (sid), proving the
 // request comes from the session's own client and not from a page that
 // makes the browser open the link.
-func LinkHash(nonce, sessionID, clientID, alias string) string {
+func linkHash(nonce, sessionID, clientID, alias string) string {
 	sum := sha256.Sum256([]byte(nonce + sessionID + clientID + alias))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
@@ -68,7 +68,7 @@ func (h *Handler) brokerLink(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return back("not_logged_in")
 	}
-	if nonce == "" || hash == "" || !equalSecret(hash, LinkHash(nonce, sso.us.ID, clientID, alias)) {
+	if nonce == "" || hash == "" || !equalSecret(hash, linkHash(nonce, sso.us.ID, clientID, alias)) {
 		return back("invalid_request")
 	}
 	if _, err := h.Store.GetClientSession(r.Context(), sso.us.ID, c.ID); err != nil {
