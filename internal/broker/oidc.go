@@ -345,6 +345,19 @@ func (c Claims) String(name string) string {
 // configured client, named as authorized party when there are several),
 // its expiry and the nonce the login sent (OpenID Connect Core §3.1.3.7).
 func (p *OIDC) VerifyIDToken(ctx context.Context, raw, nonce string) (Claims, error) {
+	claims, err := p.verifySigned(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.checkClaims(claims, nonce); err != nil {
+		return nil, err
+	}
+	return claims, nil
+}
+
+// verifySigned checks a JWS from the upstream (its signature, with an
+// accepted algorithm and the upstream's key) and returns its claims.
+func (p *OIDC) verifySigned(ctx context.Context, raw string) (Claims, error) {
 	algs, err := p.acceptedAlgs()
 	if err != nil {
 		return nil, err
@@ -380,10 +393,59 @@ func (p *OIDC) VerifyIDToken(ctx context.Context, raw, nonce string) (Claims, er
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrIDToken, err)
 	}
-	if err := p.checkClaims(claims, nonce); err != nil {
-		return nil, err
-	}
 	return claims, nil
+}
+
+// backchannelLogoutEvent is the member of a logout token's events claim
+// (OpenID Connect Back-Channel Logout 1.0 §2.4).
+const backchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
+
+// VerifyLogoutToken checks a logout token the upstream posted to the
+// broker's back-channel logout endpoint (OpenID Connect Back-Channel
+// Logout 1.0 §2.6): signature, issuer, audience, a recent iat, the logout
+// event, no nonce, and a sub or sid. It returns the sub and sid.
+func (p *OIDC) VerifyLogoutToken(ctx context.Context, raw string) (sub, sid string, err error) {
+	c, err := p.verifySigned(ctx, raw)
+	if err != nil {
+		return "", "", err
+	}
+	if iss := p.Config[CfgIssuer]; iss == "" || c.String("iss") != iss {
+		return "", "", fmt.Errorf("%w: wrong issuer", ErrIDToken)
+	}
+	var aud []string
+	switch v := c["aud"].(type) {
+	case string:
+		aud = []string{v}
+	case []any:
+		for _, a := range v {
+			if s, ok := a.(string); ok {
+				aud = append(aud, s)
+			}
+		}
+	}
+	if !slices.Contains(aud, p.Config[CfgClientID]) {
+		return "", "", fmt.Errorf("%w: wrong audience", ErrIDToken)
+	}
+	now, skew := p.Now.Unix(), p.skew()
+	iat, perr := strconv.ParseInt(c.String("iat"), 10, 64)
+	if perr != nil || iat-skew > now+60 || iat+skew < now-300 {
+		return "", "", fmt.Errorf("%w: iat out of range", ErrIDToken)
+	}
+	if exp, perr := strconv.ParseInt(c.String("exp"), 10, 64); perr == nil && exp+skew <= now {
+		return "", "", fmt.Errorf("%w: expired", ErrIDToken)
+	}
+	ev, _ := c["events"].(map[string]any)
+	if _, ok := ev[backchannelLogoutEvent]; !ok {
+		return "", "", fmt.Errorf("%w: not a logout token", ErrIDToken)
+	}
+	if _, has := c["nonce"]; has {
+		return "", "", fmt.Errorf("%w: logout token with a nonce", ErrIDToken)
+	}
+	sub, sid = c.String("sub"), c.String("sid")
+	if sub == "" && sid == "" {
+		return "", "", fmt.Errorf("%w: neither sub nor sid", ErrIDToken)
+	}
+	return sub, sid, nil
 }
 
 func decode(b []byte) (Claims, error) {

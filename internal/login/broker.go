@@ -29,15 +29,6 @@ import (
 // the user, or link to the existing account after re-authenticating) are
 // pages of the login like any other flow's.
 
-// User session notes of a brokered login: which provider, as whom, and the
-// upstream session (its sid), which a back-channel logout from the
-// upstream names.
-const (
-	noteIdentityProvider     = "identity_provider"
-	noteIdentityProvIdentity = "identity_provider_identity"
-	noteBrokerSessionID      = "BROKER_SESSION_ID"
-)
-
 // brokeredLogin is a login that came back from an upstream provider.
 type brokeredLogin struct {
 	Alias    string          `json:"alias"`
@@ -65,6 +56,7 @@ func (h *Handler) registerBroker(mux *http.ServeMux) {
 	b := "/realms/{realm}/broker/{alias}/"
 	mux.Handle("GET "+b+"login", h.handle(h.brokerLogin))
 	mux.Handle("GET "+b+"link", h.handle(h.brokerLink))
+	mux.Handle("GET "+b+"token", h.handle(h.brokerToken))
 	mux.Handle("GET "+b+"endpoint", h.handle(h.brokerEndpoint))
 	mux.Handle("POST "+b+"endpoint", h.handle(h.brokerEndpoint))
 	mux.Handle("GET /realms/{realm}/login-actions/first-broker-login", h.handle(h.firstBrokerLogin))
@@ -315,9 +307,9 @@ func (s *idpSession) notes() map[string]string {
 	if s == nil {
 		return nil
 	}
-	n := map[string]string{noteIdentityProvider: s.Alias, noteIdentityProvIdentity: s.Username}
+	n := map[string]string{broker.NoteIdentityProvider: s.Alias, broker.NoteIdentityProviderIdentity: s.Username}
 	if s.SessionID != "" {
-		n[noteBrokerSessionID] = s.Alias + "." + s.SessionID
+		n[broker.NoteBrokerSessionID] = s.Alias + "." + s.SessionID
 	}
 	return n
 }

@@ -97,14 +97,8 @@ func (h *Handler) brokerLink(w http.ResponseWriter, r *http.Request) error {
 // mayManageLinks says whether the user holds the account client's
 // manage-account-links role (manage-account includes it).
 func (h *Handler) mayManageLinks(r *http.Request, rl realm.Realm, userID string) (bool, error) {
-	roles, err := h.Store.EffectiveRoles(r.Context(), rl.ID, userID)
-	if err != nil {
-		return false, err
+	if ok, err := h.holdsClientRole(r, rl.ID, userID, "account", "manage-account-links"); ok || err != nil {
+		return ok, err
 	}
-	for _, x := range roles {
-		if x.ClientClientID == "account" && (x.Name == "manage-account-links" || x.Name == "manage-account") {
-			return true, nil
-		}
-	}
-	return false, nil
+	return h.holdsClientRole(r, rl.ID, userID, "account", "manage-account")
 }

@@ -18,6 +18,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/gatehouse-iam/gatehouse/internal/backchannel"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
@@ -68,6 +69,10 @@ func newBrokerEnv(t *testing.T, open func(testing.TB) *store.DB, tokenURL func(c
 	c := client.New(store.NewID(), corp.ID, brokerClient)
 	c.Secret = corpSecret
 	c.RedirectURIs = []string{e.url("/broker/corp/endpoint")}
+	// corp tells demo when a session ends there (back-channel logout).
+	c.Attributes["backchannel.logout.url"] = e.url("/protocol/openid-connect/logout/backchannel-logout")
+	c.Attributes["backchannel.logout.session.required"] = "true"
+	c.FrontchannelLogout = false
 	if err := provision.CreateClient(ctx, e.db, c, e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -399,6 +404,58 @@ func TestBrokerRefusesTamperedIDToken(t *testing.T) {
 		}
 		if strings.Contains(be.logs.String(), corpSecret) {
 			t.Error("the client secret reached the log")
+		}
+	})
+}
+
+// Signing out at corp ends the demo session that signed in through it:
+// corp's back-channel logout reaches demo over HTTP, demo checks the
+// logout token with corp's keys and ends the session its sid names.
+func TestBrokerUpstreamBackchannelLogout(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		be := newBrokerEnv(t, open, nil)
+		b := be.browser()
+		if res := b.get(be.toUpstream(b).String()); res.status != http.StatusFound {
+			t.Fatalf("login: %d %s", res.status, res.body)
+		}
+		ctx := context.Background()
+		demo := be.sessions("ann")
+		if len(demo) != 1 || demo[0].Notes["BROKER_SESSION_ID"] == "" {
+			t.Fatalf("demo sessions = %+v", demo)
+		}
+		// A forged logout token (another key) ends nothing.
+		other, _ := rsa.GenerateKey(rand.Reader, 2048)
+		ks, _ := be.db.ListKeys(ctx, be.corp.ID)
+		corpKey, _ := keys.Active(ks, keys.RS256)
+		s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: other}, (&jose.SignerOptions{}).WithType("logout+jwt").WithHeader("kid", corpKey.Kid))
+		claims, _ := json.Marshal(map[string]any{"iss": be.base + "/realms/corp", "aud": brokerClient, "iat": be.clock.Now().Unix(),
+			"jti": "j1", "sub": be.corpUser.ID, "events": map[string]any{"http://schemas.openid.net/event/backchannel-logout": map[string]any{}}})
+		obj, _ := s.Sign(claims)
+		forged, _ := obj.CompactSerialize()
+		res, err := http.PostForm(be.url("/protocol/openid-connect/logout/backchannel-logout"), url.Values{"logout_token": {forged}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest || len(be.sessions("ann")) != 1 {
+			t.Fatalf("forged logout token: %d, sessions %d", res.StatusCode, len(be.sessions("ann")))
+		}
+		// corp ends ann's session there; its back-channel logout follows.
+		up, err := be.db.ListUserSessions(ctx, be.corp.ID, be.corpUser.ID, false)
+		if err != nil || len(up) != 1 {
+			t.Fatalf("corp sessions = %d, %v", len(up), err)
+		}
+		// (As the admin API's session delete does, with the base URL the
+		// logout token's issuer is built from.)
+		if err := be.db.DeleteUserSession(backchannel.WithBase(ctx, be.base), be.corp.ID, up[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for len(be.sessions("ann")) != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("demo session survived corp's logout\n%s", be.logs.String())
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	})
 }
