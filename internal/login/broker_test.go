@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"html"
@@ -458,4 +459,115 @@ func TestBrokerUpstreamBackchannelLogout(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	})
+}
+
+// Client-initiated account linking: alice, signed in to app, links her
+// corp account through /broker/corp/link with the hash of her session;
+// a wrong hash or no session is sent back to the application with an
+// error, and links nothing.
+func TestBrokerClientInitiatedLink(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		be := newBrokerEnv(t, open, nil)
+		ctx := context.Background()
+		alice := be.user("alice")
+		if err := be.db.AddUserRoles(ctx, alice.ID, be.realm.DefaultRoleID); err != nil {
+			t.Fatal(err)
+		}
+		linkURL := func(nonce, hash string) string {
+			q := url.Values{"client_id": {"app"}, "redirect_uri": {"https://app.example/cb"}, "nonce": {nonce}, "hash": {hash}}
+			return be.url("/broker/corp/link") + "?" + q.Encode()
+		}
+		hash := func(nonce, sid string) string {
+			sum := sha256.Sum256([]byte(nonce + sid + "app" + "corp"))
+			return base64.RawURLEncoding.EncodeToString(sum[:])
+		}
+		// Not signed in.
+		res := be.browser().get(linkURL("n1", hash("n1", "nosession")))
+		if loc := res.location(t); res.status != http.StatusFound || loc.Query().Get("error") != "not_logged_in" || loc.Query().Get("nonce") != "n1" {
+			t.Fatalf("no session: %d %s", res.status, res.header.Get("Location"))
+		}
+		b := be.browser()
+		page := b.get(be.codeRequest(nil))
+		if res := be.login(b, page, "alice", alicePassword); res.status != http.StatusFound {
+			t.Fatalf("alice login: %d", res.status)
+		}
+		sid := be.sessions("alice")[0].ID
+		res = b.get(linkURL("n2", hash("n2", "another-session")))
+		if loc := res.location(t); res.status != http.StatusFound || loc.Query().Get("error") != "invalid_request" {
+			t.Fatalf("wrong hash: %d %s", res.status, res.header.Get("Location"))
+		}
+		// An unregistered redirect_uri gets no redirect at all.
+		q := url.Values{"client_id": {"app"}, "redirect_uri": {"https://evil.example/"}, "nonce": {"n3"}, "hash": {hash("n3", sid)}}
+		if res := b.get(be.url("/broker/corp/link") + "?" + q.Encode()); res.status != http.StatusBadRequest {
+			t.Fatalf("foreign redirect_uri: %d", res.status)
+		}
+		res = b.get(linkURL("n4", hash("n4", sid)))
+		if res.status != http.StatusFound || !strings.HasPrefix(res.header.Get("Location"), be.base+"/realms/corp/protocol/openid-connect/auth") {
+			t.Fatalf("link: %d %s", res.status, res.header.Get("Location"))
+		}
+		up := b.get(res.header.Get("Location"))
+		res = be.login(b, up, "ann", annPassword)
+		res = b.get(res.header.Get("Location"))
+		if res.status != http.StatusFound || res.header.Get("Location") != "https://app.example/cb" {
+			t.Fatalf("back from corp: %d %s %s", res.status, res.header.Get("Location"), res.body)
+		}
+		u, err := be.db.FindUserByFederatedIdentity(ctx, be.realm.ID, "corp", be.corpUser.ID)
+		if err != nil || u.ID != alice.ID {
+			t.Fatalf("linked to %v (%v), want alice", u.ID, err)
+		}
+		evs, _ := be.db.ListEvents(ctx, be.realm.ID, store.EventQuery{Max: -1, Types: []string{"FEDERATED_IDENTITY_LINK"}})
+		if len(evs) != 1 || evs[0].UserID != alice.ID {
+			t.Errorf("events = %+v", evs)
+		}
+	})
+}
+
+// The upstream's tokens, kept when the provider stores them, are read back
+// through /broker/corp/token with an access token of a user who holds the
+// broker client's read-token role (granted at creation here).
+func TestBrokerStoredToken(t *testing.T) {
+	be := newBrokerEnv(t, storetest.Open, nil)
+	ctx := context.Background()
+	if err := be.db.UpdateIdentityProvider(ctx, be.realm.ID, "corp", func(p *idp.Provider) error {
+		p.StoreToken, p.AddReadTokenRoleOnCreate = true, true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b := be.browser()
+	res := b.get(be.toUpstream(b).String())
+	code := res.location(t).Query().Get("code")
+	tokens := be.tokenRequest(url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {"https://app.example/cb"}})
+	at, _ := tokens["access_token"].(string)
+	get := func(bearer string) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodGet, be.url("/broker/corp/token"), nil)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		var body map[string]any
+		json.NewDecoder(r.Body).Decode(&body)
+		return r.StatusCode, body
+	}
+	if st, _ := get(""); st != http.StatusUnauthorized {
+		t.Errorf("no token: %d", st)
+	}
+	st, body := get(at)
+	if st != http.StatusOK || body["access_token"] == nil || body["id_token"] == nil {
+		t.Fatalf("stored token: %d %v", st, body)
+	}
+	// Without read-token: refused.
+	u, _ := be.db.GetUserByUsername(ctx, be.realm.ID, "ann")
+	bc := be.client("broker")
+	rt, _ := be.db.GetClientRole(ctx, be.realm.ID, bc.ID, "read-token")
+	if err := be.db.RemoveUserRoles(ctx, u.ID, rt.ID); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := get(at); st != http.StatusForbidden {
+		t.Errorf("without read-token: %d", st)
+	}
 }
