@@ -19,6 +19,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/gatehouse-iam/gatehouse/internal/clientkeys"
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/outbound"
 )
 
@@ -201,6 +202,37 @@ func TestClientAuthentication(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPrivateKeyJWT(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	up := newUpstream(t)
+	ks, err := keys.Defaults("demo", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := up.provider(now)
+	p.Config[CfgClientAuthMethod], p.RealmKeys = AuthPrivateJWT, ks
+	up.idToken = "x"
+	if _, err := p.Exchange(context.Background(), "c", "https://gh.example/cb", ""); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := keys.Active(ks, keys.RS256)
+	signer, _ := k.Signer()
+	jws, err := jose.ParseSignedCompact(up.form.Get("client_assertion"), []jose.SignatureAlgorithm{"RS256"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jws.Verify(signer.Public()); err != nil || jws.Signatures[0].Protected.KeyID != k.Kid {
+		t.Fatalf("assertion not signed with the realm's RS256 key: %v", err)
+	}
+	if up.form.Has("client_secret") || up.form.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+		t.Fatalf("form = %v", up.form)
+	}
+	p.RealmKeys = nil
+	if _, err := p.Exchange(context.Background(), "c", "https://gh.example/cb", ""); !errors.Is(err, ErrConfig) {
+		t.Fatalf("no realm key: %v", err)
 	}
 }
 
