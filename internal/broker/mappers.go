@@ -15,19 +15,6 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
-// Identity provider mapper types, with the configuration keys they read.
-const (
-	MapperHardcodedRole      = "hardcoded-role-idp-mapper"
-	MapperHardcodedAttribute = "hardcoded-attribute-idp-mapper"
-	MapperHardcodedGroup     = "oidc-hardcoded-group-idp-mapper"
-	MapperAttributeImporter  = "oidc-user-attribute-idp-mapper"
-	MapperUsernameTemplate   = "oidc-username-idp-mapper"
-	MapperAdvancedClaimRole  = "oidc-advanced-role-idp-mapper"
-	MapperAdvancedClaimGroup = "oidc-advanced-group-idp-mapper"
-
-	mapperSyncMode = "syncMode" // INHERIT (the provider's), IMPORT, LEGACY, FORCE
-)
-
 // When mappers run: at a user's first login through the provider (the
 // user created or linked), or at each later login.
 type mapperPhase int
@@ -42,14 +29,14 @@ const (
 // up or a user is created with it.
 func ApplyUsernameTemplate(alias string, ms []idp.Mapper, id *Identity) {
 	for _, m := range ms {
-		if m.IdentityProviderMapper != MapperUsernameTemplate {
+		if m.IdentityProviderMapper != idp.MapperUsernameTemplate {
 			continue
 		}
-		name := expandTemplate(m.Config["template"], alias, id)
+		name := expandTemplate(m.Config[idp.MapperConfigTemplate], alias, id)
 		if name == "" {
 			continue
 		}
-		switch m.Config["target"] {
+		switch m.Config[idp.MapperConfigTarget] {
 		case "BROKER_ID":
 			id.ID = name
 		case "BROKER_USERNAME":
@@ -142,7 +129,7 @@ type Mapping struct {
 
 // syncMode is the mapper's effective sync mode.
 func (m Mapping) syncMode(mp idp.Mapper) string {
-	switch v := mp.Config[mapperSyncMode]; v {
+	switch v := mp.Config[idp.MapperConfigSyncMode]; v {
 	case idp.SyncImport, idp.SyncLegacy, idp.SyncForce:
 		return v
 	}
@@ -164,24 +151,24 @@ func (m Mapping) Apply(ctx context.Context, phase mapperPhase, u *user.User, id 
 		force := phase == PhaseImport || mode == idp.SyncForce
 		var err error
 		switch mp.IdentityProviderMapper {
-		case MapperHardcodedRole:
+		case idp.MapperHardcodedRole:
 			if force {
-				err = m.grantRole(ctx, u.ID, mp.Config["role"], true)
+				err = m.grantRole(ctx, u.ID, mp.Config[idp.MapperConfigRole], true)
 			}
-		case MapperHardcodedGroup:
+		case idp.MapperHardcodedGroup:
 			if force {
-				err = m.joinGroup(ctx, u.ID, mp.Config["group"], true)
+				err = m.joinGroup(ctx, u.ID, mp.Config[idp.MapperConfigGroup], true)
 			}
-		case MapperHardcodedAttribute:
+		case idp.MapperHardcodedAttribute:
 			if force {
-				err = m.setAttribute(ctx, u, mp.Config["attribute"], []string{mp.Config["attribute.value"]})
+				err = m.setAttribute(ctx, u, mp.Config[idp.MapperConfigAttribute], []string{mp.Config[idp.MapperConfigAttributeValue]})
 			}
-		case MapperAttributeImporter:
-			vals := claimValues(id.Claims, mp.Config["claim"])
+		case idp.MapperAttributeImporter:
+			vals := claimValues(id.Claims, mp.Config[idp.MapperConfigClaim])
 			if len(vals) > 0 || force {
-				err = m.setAttribute(ctx, u, mp.Config["user.attribute"], vals)
+				err = m.setAttribute(ctx, u, mp.Config[idp.MapperConfigUserAttribute], vals)
 			}
-		case MapperAdvancedClaimRole, MapperAdvancedClaimGroup:
+		case idp.MapperAdvancedClaimRole, idp.MapperAdvancedClaimGroup:
 			match, merr := claimsMatch(mp.Config, id.Claims)
 			if merr != nil {
 				err = merr
@@ -192,10 +179,10 @@ func (m Mapping) Apply(ctx context.Context, phase mapperPhase, u *user.User, id 
 			if !grant && !revoke {
 				break
 			}
-			if mp.IdentityProviderMapper == MapperAdvancedClaimRole {
-				err = m.grantRole(ctx, u.ID, mp.Config["role"], grant)
+			if mp.IdentityProviderMapper == idp.MapperAdvancedClaimRole {
+				err = m.grantRole(ctx, u.ID, mp.Config[idp.MapperConfigRole], grant)
 			} else {
-				err = m.joinGroup(ctx, u.ID, mp.Config["group"], grant)
+				err = m.joinGroup(ctx, u.ID, mp.Config[idp.MapperConfigGroup], grant)
 			}
 		}
 		if err != nil {
@@ -209,10 +196,10 @@ func (m Mapping) Apply(ctx context.Context, phase mapperPhase, u *user.User, id 
 // are.claim.values.regex, a value matching the pattern).
 func claimsMatch(cfg map[string]string, c Claims) (bool, error) {
 	var want []struct{ Key, Value string }
-	if err := json.Unmarshal([]byte(cfg["claims"]), &want); err != nil {
+	if err := json.Unmarshal([]byte(cfg[idp.MapperConfigClaims]), &want); err != nil {
 		return false, fmt.Errorf("claims: %w", err)
 	}
-	regex := cfg["are.claim.values.regex"] == "true"
+	regex := cfg[idp.MapperConfigClaimsRegex] == "true"
 	for _, w := range want {
 		vals := claimValues(c, w.Key)
 		ok := false

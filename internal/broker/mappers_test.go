@@ -29,7 +29,7 @@ func claims(t *testing.T, s string) broker.Claims {
 
 func TestUsernameTemplate(t *testing.T) {
 	id := broker.Identity{ID: "sub-1", Username: "Ann", Claims: claims(t, `{"email":"Ann@Corp.example","org":{"unit":"R&D"}}`)}
-	ms := []idp.Mapper{{IdentityProviderMapper: broker.MapperUsernameTemplate,
+	ms := []idp.Mapper{{IdentityProviderMapper: idp.MapperUsernameTemplate,
 		Config: map[string]string{"template": "${ALIAS}.${CLAIM.email | lowercase}.${CLAIM.org.unit}", "target": "LOCAL"}}}
 	broker.ApplyUsernameTemplate("corp", ms, &id)
 	if id.Username != "corp.ann@corp.example.R&D" || id.ID != "sub-1" {
@@ -80,15 +80,15 @@ func TestMappers(t *testing.T) {
 			return idp.Mapper{Name: name, IdentityProviderAlias: "corp", IdentityProviderMapper: typ, Config: cfg}
 		}
 		mappers := []idp.Mapper{
-			m("fixed", broker.MapperHardcodedRole, map[string]string{"role": "fixed"}),
-			m("client role", broker.MapperHardcodedRole, map[string]string{"role": "app.v2.editor", "syncMode": "IMPORT"}),
-			m("tier", broker.MapperHardcodedAttribute, map[string]string{"attribute": "tier", "attribute.value": "gold"}),
-			m("group", broker.MapperHardcodedGroup, map[string]string{"group": "/partners/eu"}),
-			m("dept", broker.MapperAttributeImporter, map[string]string{"claim": "dept", "user.attribute": "department"}),
-			m("surname", broker.MapperAttributeImporter, map[string]string{"claim": "family_name", "user.attribute": "lastName"}),
-			m("admins", broker.MapperAdvancedClaimRole, map[string]string{"claims": `[{"key":"groups","value":"adm.*"}]`,
+			m("fixed", idp.MapperHardcodedRole, map[string]string{"role": "fixed"}),
+			m("client role", idp.MapperHardcodedRole, map[string]string{"role": "app.v2.editor", "syncMode": "IMPORT"}),
+			m("tier", idp.MapperHardcodedAttribute, map[string]string{"attribute": "tier", "attribute.value": "gold"}),
+			m("group", idp.MapperHardcodedGroup, map[string]string{"group": "/partners/eu"}),
+			m("dept", idp.MapperAttributeImporter, map[string]string{"claim": "dept", "user.attribute": "department"}),
+			m("surname", idp.MapperAttributeImporter, map[string]string{"claim": "family_name", "user.attribute": "lastName"}),
+			m("admins", idp.MapperAdvancedClaimRole, map[string]string{"claims": `[{"key":"groups","value":"adm.*"}]`,
 				"are.claim.values.regex": "true", "role": "corp-admin"}),
-			m("eu", broker.MapperAdvancedClaimGroup, map[string]string{"claims": `[{"key":"region","value":"eu"}]`, "group": "partners"}),
+			m("eu", idp.MapperAdvancedClaimGroup, map[string]string{"claims": `[{"key":"region","value":"eu"}]`, "group": "partners"}),
 		}
 		mapping := broker.Mapping{Store: db, RealmID: rl.ID, Provider: idp.Provider{Alias: "corp", SyncMode: idp.SyncForce}, Mappers: mappers}
 		roleIDs := func() []string {

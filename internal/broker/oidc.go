@@ -340,6 +340,23 @@ func (c Claims) String(name string) string {
 	return ""
 }
 
+// audiences is the aud claim, a string or a list of strings.
+func (c Claims) audiences() []string {
+	switch v := c["aud"].(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, a := range v {
+			if s, ok := a.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
 // VerifyIDToken checks an upstream ID token: its signature with the
 // upstream's keys and an accepted algorithm, its issuer, its audience (the
 // configured client, named as authorized party when there are several),
@@ -412,18 +429,7 @@ func (p *OIDC) VerifyLogoutToken(ctx context.Context, raw string) (sub, sid stri
 	if iss := p.Config[CfgIssuer]; iss == "" || c.String("iss") != iss {
 		return "", "", fmt.Errorf("%w: wrong issuer", ErrIDToken)
 	}
-	var aud []string
-	switch v := c["aud"].(type) {
-	case string:
-		aud = []string{v}
-	case []any:
-		for _, a := range v {
-			if s, ok := a.(string); ok {
-				aud = append(aud, s)
-			}
-		}
-	}
-	if !slices.Contains(aud, p.Config[CfgClientID]) {
+	if !slices.Contains(c.audiences(), p.Config[CfgClientID]) {
 		return "", "", fmt.Errorf("%w: wrong audience", ErrIDToken)
 	}
 	now, skew := p.Now.Unix(), p.skew()
@@ -468,17 +474,7 @@ func (p *OIDC) checkClaims(c Claims, nonce string) error {
 		return fmt.Errorf("%w: wrong issuer", ErrIDToken)
 	}
 	id := p.Config[CfgClientID]
-	var aud []string
-	switch v := c["aud"].(type) {
-	case string:
-		aud = []string{v}
-	case []any:
-		for _, a := range v {
-			if s, ok := a.(string); ok {
-				aud = append(aud, s)
-			}
-		}
-	}
+	aud := c.audiences()
 	if !slices.Contains(aud, id) {
 		return fmt.Errorf("%w: wrong audience", ErrIDToken)
 	}

@@ -108,7 +108,7 @@ func newBrokerEnv(t *testing.T, open func(testing.TB) *store.DB, tokenURL func(c
 		t.Fatal(err)
 	}
 	if _, err := e.db.CreateIdentityProviderMapper(ctx, e.realm.ID, idp.Mapper{Name: "partners", IdentityProviderAlias: "corp",
-		IdentityProviderMapper: "hardcoded-role-idp-mapper", Config: map[string]string{"role": "partner", "syncMode": "INHERIT"}}); err != nil {
+		IdentityProviderMapper: idp.MapperHardcodedRole, Config: map[string]string{"role": "partner", "syncMode": "INHERIT"}}); err != nil {
 		t.Fatal(err)
 	}
 	return be

@@ -189,7 +189,7 @@ func brokerStack(t *testing.T) (*stack, *upstream) {
 		t.Fatal(err)
 	}
 	if _, err := s.db.CreateIdentityProviderMapper(ctx, s.realm.ID, idp.Mapper{Name: "partners", IdentityProviderAlias: "corp",
-		IdentityProviderMapper: "hardcoded-role-idp-mapper", Config: map[string]string{"role": "partner"}}); err != nil {
+		IdentityProviderMapper: idp.MapperHardcodedRole, Config: map[string]string{"role": "partner"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.db.UpdateAuthConfig(ctx, s.realm.ID, func(c *flow.Config) error {
