@@ -93,6 +93,9 @@ type OIDC struct {
 	// active key of the configured algorithm.
 	RealmKeys []keys.Key
 	Now       time.Time
+	// Social is the social kind (github...) whose profile mapping applies
+	// when the provider issues no ID tokens; "" for OpenID Connect.
+	Social string
 }
 
 // AuthRequest is what the login sends the browser to the upstream with.
@@ -123,8 +126,12 @@ func (p *OIDC) AuthURL(a AuthRequest) (string, error) {
 	q.Set("client_id", p.Config[CfgClientID])
 	q.Set("redirect_uri", a.RedirectURI)
 	q.Set("state", a.State)
-	q.Set("scope", Scope(p.Config[CfgDefaultScope]))
-	if p.Config[CfgDisableNonce] != "true" {
+	if p.idTokens() {
+		q.Set("scope", Scope(p.Config[CfgDefaultScope]))
+	} else if sc := p.Config[CfgDefaultScope]; sc != "" {
+		q.Set("scope", sc)
+	}
+	if p.Config[CfgDisableNonce] != "true" && p.idTokens() {
 		q.Set("nonce", a.Nonce)
 	}
 	if a.Verifier != "" {
@@ -545,6 +552,9 @@ type Identity struct {
 // Login finishes a login at the upstream: redeems code, validates the ID
 // token against nonce, reads userinfo, and describes the user.
 func (p *OIDC) Login(ctx context.Context, code, redirectURI, verifier, nonce string) (Identity, error) {
+	if !p.idTokens() {
+		return p.loginOAuth2(ctx, code, redirectURI)
+	}
 	var id Identity
 	t, err := p.Exchange(ctx, code, redirectURI, verifier)
 	if err != nil {

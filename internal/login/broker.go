@@ -74,14 +74,19 @@ func (h *Handler) provider(r *http.Request, rl realm.Realm, alias string) (idp.P
 
 // upstream is the client of provider p's upstream.
 func (h *Handler) upstream(r *http.Request, rl realm.Realm, p idp.Provider) (*broker.OIDC, error) {
-	if p.ProviderID != "oidc" && p.ProviderID != "keycloak-oidc" {
-		return nil, fmt.Errorf("%w: provider %q is not an OpenID Connect provider", broker.ErrConfig, p.ProviderID)
+	kind, ok := idp.Kinds[p.ProviderID]
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown provider kind %q", broker.ErrConfig, p.ProviderID)
 	}
 	ks, err := h.Store.ListKeys(r.Context(), rl.ID)
 	if err != nil {
 		return nil, err
 	}
-	return &broker.OIDC{Alias: p.Alias, Config: p.Config, Out: h.Outbound, Keys: h.Keys, RealmKeys: ks, Now: h.Now()}, nil
+	up := &broker.OIDC{Alias: p.Alias, Config: broker.EffectiveConfig(kind, p.Config), Out: h.Outbound, Keys: h.Keys, RealmKeys: ks, Now: h.Now()}
+	if kind.Social {
+		up.Social = kind.ID
+	}
+	return up, nil
 }
 
 // brokerRedirectURI is where the upstream sends the browser back.
