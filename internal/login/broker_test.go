@@ -21,6 +21,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/backchannel"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/flow"
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/outbound"
@@ -569,5 +570,33 @@ func TestBrokerStoredToken(t *testing.T) {
 	}
 	if st, _ := get(at); st != http.StatusForbidden {
 		t.Errorf("without read-token: %d", st)
+	}
+}
+
+// The provider's post broker login flow runs after every login through
+// it, with the user known: here it denies access, so no code is issued.
+func TestBrokerPostBrokerLoginFlow(t *testing.T) {
+	be := newBrokerEnv(t, storetest.Open, nil)
+	ctx := context.Background()
+	if err := be.db.UpdateAuthConfig(ctx, be.realm.ID, func(c *flow.Config) error {
+		c.Flows = append(c.Flows, flow.Flow{ID: store.NewID(), Alias: "after corp", ProviderID: flow.BasicFlow, TopLevel: true,
+			Executions: []flow.Execution{{ID: store.NewID(), Authenticator: "deny-access-authenticator", Requirement: flow.Required, Priority: 10}}})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := be.db.UpdateIdentityProvider(ctx, be.realm.ID, "corp", func(p *idp.Provider) error {
+		p.PostBrokerLoginFlowAlias = "after corp"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b := be.browser()
+	res := b.get(be.toUpstream(b).String())
+	if res.status != http.StatusUnauthorized || strings.Contains(res.header.Get("Location"), "code=") {
+		t.Fatalf("post broker login flow did not deny: %d %s", res.status, res.header.Get("Location"))
+	}
+	if len(be.sessions("ann")) != 0 {
+		t.Fatal("a session was made")
 	}
 }
