@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/bearer"
+	"github.com/gatehouse-iam/gatehouse/internal/outbound"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
@@ -33,6 +34,9 @@ type Handler struct {
 	Now   func() time.Time
 	// Mail sends action links and test messages; nil sends with defaults.
 	Mail *mail.Mailer
+	// Outbound fetches what an administrator points at (a discovery
+	// document); nil refuses private addresses.
+	Outbound *outbound.Client
 
 	routes []string // the patterns handle registered, for Routes
 }
@@ -75,6 +79,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.initialAccessRoutes(mux)
 	h.registrationRoutes(mux)
 	h.authenticationRoutes(mux)
+	h.identityProviderRoutes(mux)
 }
 
 // Request is one admin call: the authenticated caller and, for routes under

@@ -39,7 +39,7 @@ func newEscEnv(t *testing.T, s *testServer) *escEnv {
 	ctx := context.Background()
 	r := s.newRealm("esc")
 	e := &escEnv{t: t, s: s, realm: r, ids: map[string]string{}}
-	e.tok = s.realmAdmin(r, "mallory", "manage-users", "manage-clients", "manage-realm")
+	e.tok = s.realmAdmin(r, "mallory", "manage-users", "manage-clients", "manage-realm", "manage-identity-providers")
 	s.realmAdmin(r, "vic", provision.RealmAdmin)
 	rm, err := s.DB.GetClientByClientID(ctx, r.ID, provision.RealmManagement)
 	e.must(err)
@@ -85,6 +85,17 @@ func newEscEnv(t *testing.T, s *testServer) *escEnv {
 	e.must(s.DB.AddGroupMember(ctx, admins, e.ids["vic"]))
 	e.must(s.DB.AddGroupMember(ctx, e.ids["inner"], e.ids["vic"]))
 	e.must(s.DB.AddGroupMember(ctx, e.ids["mine"], e.ids["mallory"]))
+
+	// An identity provider "up" with a hardcoded role mapper granting plain.
+	if st, _, b := s.do("POST", "/admin/realms/esc/identity-provider/instances", s.adminToken(), map[string]any{"alias": "up", "providerId": "oidc"}); st != 201 {
+		t.Fatalf("create up: %d %s", st, b)
+	}
+	st, h, b = s.do("POST", "/admin/realms/esc/identity-provider/instances/up/mappers", s.adminToken(),
+		map[string]any{"name": "plain", "identityProviderMapper": "oidc-hardcoded-role-idp-mapper", "config": map[string]string{"role": "plain"}})
+	if st != 201 {
+		t.Fatalf("create mapper: %d %s", st, b)
+	}
+	e.ids["upmapper"] = h.Get("Location")[strings.LastIndex(h.Get("Location"), "/")+1:]
 	return e
 }
 
@@ -308,6 +319,14 @@ var noRoleEffect = map[string]string{
 	"POST /admin/realms/{realm}/clear-user-cache":                                                          "nothing is cached",
 	"POST /admin/realms/{realm}/clear-keys-cache":                                                          "nothing is cached",
 	"POST /admin/realms/{realm}/clear-crl-cache":                                                           "nothing is cached",
+	"PUT /admin/realms/{realm}/identity-provider/instances/{alias}/management/permissions":                 "fine-grained permissions cannot be enabled",
+	"POST /admin/realms/{realm}/identity-provider/import-config":                                           "reads a discovery document, stores nothing",
+	"POST /admin/realms/{realm}/identity-provider/instances":                                               "identity providers hold no roles; their mappers have rows",
+	"PUT /admin/realms/{realm}/identity-provider/instances/{alias}":                                        "identity providers hold no roles; their mappers have rows",
+	"DELETE /admin/realms/{realm}/identity-provider/instances/{alias}":                                     "removing a provider and its mappers grants nothing",
+	"DELETE /admin/realms/{realm}/identity-provider/instances/{alias}/mappers/{id}":                        "removing a mapper grants nothing",
+	"POST /admin/realms/{realm}/users/{id}/federated-identity/{provider}":                                  "a link to an upstream account holds no roles",
+	"DELETE /admin/realms/{realm}/users/{id}/federated-identity/{provider}":                                "a link to an upstream account holds no roles",
 }
 
 func escalationRows(e *escEnv) []escalationRow {
@@ -315,7 +334,20 @@ func escalationRows(e *escEnv) []escalationRow {
 	realmAdmin := map[string]any{"id": e.adminID, "name": provision.RealmAdmin}
 	power := map[string]any{"name": "power"}
 	const rm = "/admin/realms/{realm}"
+	const mappers = "/identity-provider/instances/up/mappers"
+	hardcoded := func(role string) map[string]any {
+		return map[string]any{"name": "esc", "identityProviderMapper": "oidc-hardcoded-role-idp-mapper", "config": map[string]string{"role": role}}
+	}
 	return []escalationRow{
+		{"POST " + rm + "/identity-provider/instances/{alias}/mappers", "hardcoded realm-admin for whoever signs in", mappers, hardcoded("realm-management.realm-admin")},
+		{"POST " + rm + "/identity-provider/instances/{alias}/mappers", "hardcoded power", mappers, hardcoded("power")},
+		{"POST " + rm + "/identity-provider/instances/{alias}/mappers", "hardcoded group admins", mappers,
+			map[string]any{"name": "esc", "identityProviderMapper": "oidc-hardcoded-group-idp-mapper", "config": map[string]string{"group": "/admins"}}},
+		{"PUT " + rm + "/identity-provider/instances/{alias}/mappers/{id}", "plain mapper turned to realm-admin", mappers + "/" + id["upmapper"],
+			map[string]any{"name": "plain", "identityProviderMapper": "oidc-hardcoded-role-idp-mapper", "config": map[string]string{"role": "realm-management.realm-admin"}}},
+		{"POST " + rm + "/partialImport", "identity provider mapper granting realm-admin", "/partialImport",
+			map[string]any{"identityProviderMappers": []any{map[string]any{"name": "esc", "identityProviderAlias": "up",
+				"identityProviderMapper": "oidc-hardcoded-role-idp-mapper", "config": map[string]string{"role": "realm-management.realm-admin"}}}}},
 		{"POST /admin/realms", "a realm whose users hold its realm-admin", "/admin/realms",
 			map[string]any{"realm": "esc2", "users": []any{map[string]any{"username": "x", "clientRoles": map[string][]string{"realm-management": {"realm-admin"}}}}}},
 		{"POST " + rm + "/users/{id}/role-mappings/realm", "map power to self", "/users/" + id["mallory"] + "/role-mappings/realm", []any{power}},

@@ -324,6 +324,14 @@ func adminOperation(method, route string) (op, typ string, ok bool) {
 	case route == "/users/{id}/impersonation":
 		// Recorded as the user's login event IMPERSONATE instead.
 		return "", "", false
+	case strings.HasPrefix(route, "/users/{id}/federated-identity/"):
+		return op, events.ResourceUser, true
+	case strings.HasPrefix(route, "/identity-provider/import-config"):
+		return "", "", false
+	case strings.HasPrefix(route, "/identity-provider/") && has("/mappers"):
+		return op, events.ResourceIdentityProviderMapper, true
+	case strings.HasPrefix(route, "/identity-provider/"):
+		return op, events.ResourceIdentityProvider, true
 	case strings.HasPrefix(route, "/users/{id}/groups/"):
 		return link(), events.ResourceGroupMembership, true
 	case strings.HasPrefix(route, "/users/{id}/"):

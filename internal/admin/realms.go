@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/regpolicy"
 	"maps"
 	"net/http"
@@ -730,6 +731,9 @@ func (h *Handler) partialExport(rq *Request) error {
 			x.SMTPServer[k] = maskedSecret
 		}
 	}
+	for i := range x.IdentityProviders {
+		x.IdentityProviders[i] = x.IdentityProviders[i].Masked()
+	}
 	var users []rep.User
 	if withClients {
 		for _, u := range x.Users {
@@ -761,17 +765,19 @@ func (h *Handler) partialExport(rq *Request) error {
 	return rq.JSON(x)
 }
 
-// partialImportRep is Keycloak's PartialImportRepresentation. Identity
-// providers, which Gatehouse does not have, are ignored like every unknown
-// member of a realm file; so are the realm's components (its user profile
+// partialImportRep is Keycloak's PartialImportRepresentation. Members
+// other than these are ignored like every unknown member of a realm file:
+// the realm's components (its user profile
 // among them) and localizationTexts, which Keycloak's partial import does
 // not read either. Each lands in the answer's warnings.
 type partialImportRep struct {
-	IfResourceExists string       `json:"ifResourceExists"`
-	Users            []rep.User   `json:"users"`
-	Clients          []rep.Client `json:"clients"`
-	Groups           []rep.Group  `json:"groups"`
-	Roles            *rep.Roles   `json:"roles"`
+	IfResourceExists        string                       `json:"ifResourceExists"`
+	Users                   []rep.User                   `json:"users"`
+	Clients                 []rep.Client                 `json:"clients"`
+	Groups                  []rep.Group                  `json:"groups"`
+	Roles                   *rep.Roles                   `json:"roles"`
+	IdentityProviders       []rep.IdentityProvider       `json:"identityProviders"`
+	IdentityProviderMappers []rep.IdentityProviderMapper `json:"identityProviderMappers"`
 }
 
 // importResult is Keycloak's PartialImportResult.
@@ -831,6 +837,11 @@ func (h *Handler) partialImport(rq *Request) error {
 			return err
 		}
 	}
+	if len(x.IdentityProviders) > 0 || len(x.IdentityProviderMappers) > 0 {
+		if err := rq.Require("manage-identity-providers"); err != nil {
+			return err
+		}
+	}
 	ctx := rq.R.Context()
 	var res importResults
 	err = h.Store.InTx(ctx, func(tx *store.DB) error {
@@ -848,7 +859,7 @@ func (h *Handler) partialImport(rq *Request) error {
 		txrq := *rq
 		txrq.h = &txh
 		pi := &partialImporter{rq: &txrq, tx: tx, realm: r, x: x, res: &res}
-		for _, step := range []func(context.Context) error{pi.clients, pi.roles, pi.groups, pi.users, pi.serviceAccounts} {
+		for _, step := range []func(context.Context) error{pi.clients, pi.roles, pi.groups, pi.identityProviders, pi.users, pi.serviceAccounts} {
 			if err := step(ctx); err != nil {
 				return err
 			}
@@ -1281,6 +1292,90 @@ func (pi *partialImporter) groups(ctx context.Context) error {
 		}
 		top[xg.Name] = id
 		pi.result(action, "GROUP", xg.Name, id)
+	}
+	return nil
+}
+
+// identityProviders imports providers (by alias; overwriting one keeps its
+// mappers, its users' links and, where the file has the mask, its secret)
+// and then mappers (by provider and name), checked as the admin API checks
+// them.
+func (pi *partialImporter) identityProviders(ctx context.Context) error {
+	tx, realmID := pi.tx, pi.realm.ID
+	for _, xp := range pi.x.IdentityProviders {
+		p := xp.ToDomain()
+		old, err := tx.GetIdentityProvider(ctx, realmID, p.Alias)
+		exists := err == nil
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		p.InternalID = ""
+		if exists {
+			p.InternalID = old.InternalID
+			idp.KeepMaskedSecrets(p.Config, old.Config)
+		}
+		if err := pi.rq.h.checkIdentityProvider(pi.rq, p); err != nil {
+			return err
+		}
+		if !exists {
+			created, err := tx.CreateIdentityProvider(ctx, realmID, p)
+			if err != nil {
+				return err
+			}
+			pi.result("ADDED", "IDP", p.Alias, created.InternalID)
+			continue
+		}
+		overwrite, err := pi.exists("Identity Provider '" + p.Alias + "' already exists.")
+		if err != nil {
+			return err
+		}
+		if !overwrite {
+			pi.result("SKIPPED", "IDP", p.Alias, old.InternalID)
+			continue
+		}
+		if err := tx.UpdateIdentityProvider(ctx, realmID, p.Alias, func(s *idp.Provider) error { *s = p; return nil }); err != nil {
+			return err
+		}
+		pi.result("OVERWRITTEN", "IDP", p.Alias, old.InternalID)
+	}
+	for _, xm := range pi.x.IdentityProviderMappers {
+		m := xm.ToDomain()
+		p, err := tx.GetIdentityProvider(ctx, realmID, m.IdentityProviderAlias)
+		if errors.Is(err, store.ErrNotFound) {
+			return badRequest("Identity provider " + m.IdentityProviderAlias + " not found")
+		}
+		if err != nil {
+			return err
+		}
+		if err := pi.rq.h.checkIdentityProviderMapper(pi.rq, p, m); err != nil {
+			return err
+		}
+		name := m.IdentityProviderAlias + "/" + m.Name
+		cur, err := tx.ListIdentityProviderMappers(ctx, realmID, p.Alias)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(cur, func(c idp.Mapper) bool { return c.Name == m.Name })
+		if i < 0 {
+			m.ID = store.NewID()
+			if _, err := tx.CreateIdentityProviderMapper(ctx, realmID, m); err != nil {
+				return err
+			}
+			pi.result("ADDED", "IDP_MAPPER", name, m.ID)
+			continue
+		}
+		overwrite, err := pi.exists("Identity Provider Mapper '" + name + "' already exists.")
+		if err != nil {
+			return err
+		}
+		if !overwrite {
+			pi.result("SKIPPED", "IDP_MAPPER", name, cur[i].ID)
+			continue
+		}
+		if err := tx.UpdateIdentityProviderMapper(ctx, realmID, cur[i].ID, func(s *idp.Mapper) error { *s = m; return nil }); err != nil {
+			return err
+		}
+		pi.result("OVERWRITTEN", "IDP_MAPPER", name, cur[i].ID)
 	}
 	return nil
 }

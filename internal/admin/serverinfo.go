@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/regpolicy"
 	"net/http"
 	"runtime"
@@ -429,8 +430,8 @@ func serverInfo(started, now time.Time) map[string]any {
 			"clientSignatureAsymmetricAlgorithms": keys.AsymmetricAlgorithms,
 		},
 		"themes":            serverThemes(),
-		"socialProviders":   []any{},
-		"identityProviders": []any{},
+		"socialProviders":   providerKinds(true),
+		"identityProviders": providerKinds(false),
 		"clientImporters":   []any{},
 		"providers": map[string]spiInfo{
 			"login-protocol":          spiOf(rep.OpenIDConnect),
@@ -515,4 +516,17 @@ func checkProtocolMapper(m *client.ProtocolMapper, ownerProtocol string) error {
 		}
 	}
 	return nil
+}
+
+// providerKinds lists the identity provider kinds serverinfo advertises,
+// the social ones or the others, as {id, name}; kinds the broker cannot
+// sign in with are left out.
+func providerKinds(social bool) []map[string]string {
+	out := []map[string]string{}
+	for _, id := range idp.KindIDs() {
+		if k := idp.Kinds[id]; k.Social == social && !k.NoLogin {
+			out = append(out, map[string]string{"id": k.ID, "name": k.Name})
+		}
+	}
+	return out
 }

@@ -129,6 +129,8 @@ const (
 	ResourceAuthExecutionFlow        = "AUTH_EXECUTION_FLOW"
 	ResourceAuthenticatorConfig      = "AUTHENTICATOR_CONFIG"
 	ResourceRequiredAction           = "REQUIRED_ACTION"
+	ResourceIdentityProvider         = "IDENTITY_PROVIDER"
+	ResourceIdentityProviderMapper   = "IDENTITY_PROVIDER_MAPPER"
 )
 
 // ResourceTypes returns the resource types of admin events that the admin

@@ -126,6 +126,10 @@ func (e *ValidationError) Error() string { return e.Message }
 
 func invalid(msg string) error { return &ValidationError{Message: msg} }
 
+// Invalid returns a ValidationError, for checks that need more than the
+// model (a flow or a role that must exist).
+func Invalid(msg string) error { return invalid(msg) }
+
 // IsValidationError reports whether err is (or wraps) a ValidationError.
 func IsValidationError(err error) bool {
 	var v *ValidationError

@@ -19,6 +19,9 @@ type Kind struct {
 	JWKSURL          string // kinds whose ID tokens the broker checks
 	Issuer           string
 	DefaultScope     string
+	// NoLogin kinds are kept where realms carry them, but the broker
+	// cannot sign in with them (Twitter's OAuth 1.0a).
+	NoLogin bool
 }
 
 // Kinds are the provider implementations Gatehouse has, by ID.
@@ -62,6 +65,7 @@ var Kinds = map[string]Kind{
 		JWKSURL:          "https://www.linkedin.com/oauth/openid/jwks",
 		Issuer:           "https://www.linkedin.com/oauth",
 		DefaultScope:     "openid profile email"},
+	"twitter": {ID: "twitter", Name: "Twitter", Social: true, NoLogin: true},
 }
 
 // KindIDs lists the known provider IDs in order.

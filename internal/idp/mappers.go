@@ -1,5 +1,7 @@
 package idp
 
+import "encoding/json"
+
 // Mapper types (Mapper.IdentityProviderMapper) and the configuration keys
 // they read.
 const (
@@ -27,3 +29,160 @@ const (
 	MapperConfigClaims         = "claims"          // advanced: JSON [{"key": claim, "value": value}]
 	MapperConfigClaimsRegex    = "are.claim.values.regex"
 )
+
+// Username template targets: where the template's result goes.
+const (
+	TargetLocal          = "LOCAL"
+	TargetBrokerID       = "BROKER_ID"
+	TargetBrokerUsername = "BROKER_USERNAME"
+)
+
+// Property is one field of a mapper type's configuration form; Type is
+// the form field kind the admin console knows ("String", "boolean",
+// "List", "Role", "Group", "Map", "UserProfileAttributeList").
+type Property struct {
+	Name, Label, HelpText, Type string
+	Default                     string
+	Options                     []string
+}
+
+// MapperType is a kind of identity provider mapper.
+type MapperType struct {
+	ID, Name, Category, HelpText string
+	Properties                   []Property
+	// ClaimBased types read the upstream's claims, which only the OIDC
+	// kinds hand over as such; the others apply to every provider.
+	ClaimBased bool
+}
+
+var (
+	propRole   = Property{Name: MapperConfigRole, Label: "Role", Type: "Role", HelpText: "Role to grant to the user. To name a client role, write clientId.roleName."}
+	propGroup  = Property{Name: MapperConfigGroup, Label: "Group", Type: "Group", HelpText: "Group the user is put in, by path."}
+	propClaims = Property{Name: MapperConfigClaims, Label: "Claims", Type: "Map",
+		HelpText: "The claims the token must hold, each with the value it must have; a name with dots looks into nested claims."}
+	propRegex = Property{Name: MapperConfigClaimsRegex, Label: "Regex Claim Values", Type: "boolean", Default: "false",
+		HelpText: "Whether the claim values are regular expressions."}
+)
+
+// MapperTypes are the mapper types Gatehouse applies, in the order the
+// admin console lists them.
+var MapperTypes = []MapperType{
+	{ID: MapperAdvancedClaimGroup, Name: "Advanced Claim to Group", Category: "Group Importer", ClaimBased: true,
+		HelpText:   "When every listed claim is present with its value, put the user in the group.",
+		Properties: []Property{propClaims, propRegex, propGroup}},
+	{ID: MapperAdvancedClaimRole, Name: "Advanced Claim to Role", Category: "Role Importer", ClaimBased: true,
+		HelpText:   "When every listed claim is present with its value, grant the user the role.",
+		Properties: []Property{propClaims, propRegex, propRole}},
+	{ID: MapperAttributeImporter, Name: "Attribute Importer", Category: "Attribute Importer", ClaimBased: true,
+		HelpText: "Import a claim of the ID token or the user info into a user attribute or property.",
+		Properties: []Property{
+			{Name: MapperConfigClaim, Label: "Claim", Type: "String", HelpText: "Name of the claim; a name with dots looks into nested claims."},
+			{Name: MapperConfigUserAttribute, Label: "User Attribute Name", Type: "UserProfileAttributeList",
+				HelpText: "User attribute or property (email, firstName, lastName, username) the claim is stored in."},
+		}},
+	{ID: MapperHardcodedAttribute, Name: "Hardcoded Attribute", Category: "Attribute Importer",
+		HelpText: "When a user is imported from the provider, set an attribute to a fixed value.",
+		Properties: []Property{
+			{Name: MapperConfigAttribute, Label: "User Attribute", Type: "UserProfileAttributeList", HelpText: "Name of the user attribute to set."},
+			{Name: MapperConfigAttributeValue, Label: "Attribute Value", Type: "String", HelpText: "Value the attribute is set to."},
+		}},
+	{ID: MapperHardcodedGroup, Name: "Hardcoded Group", Category: "Group Importer",
+		HelpText: "When a user is imported from the provider, put the user in a group.", Properties: []Property{propGroup}},
+	{ID: MapperHardcodedRole, Name: "Hardcoded Role", Category: "Role Importer",
+		HelpText: "When a user is imported from the provider, grant the user a role.", Properties: []Property{propRole}},
+	{ID: MapperUsernameTemplate, Name: "Username Template Importer", Category: "Preprocessor",
+		HelpText: "Format the username to import: ${ALIAS} is the provider's alias, ${CLAIM.<name>} a claim, ${UUID} a random id; | lowercase and | uppercase transform a part.",
+		Properties: []Property{
+			{Name: MapperConfigTemplate, Label: "Template", Type: "String", Default: "${ALIAS}.${CLAIM.preferred_username}",
+				HelpText: "Template of the username."},
+			{Name: MapperConfigTarget, Label: "Target", Type: "List", Default: TargetLocal, Options: []string{TargetLocal, TargetBrokerID, TargetBrokerUsername},
+				HelpText: "What the template sets: the local username, or the user's id or username at the provider."},
+		}},
+}
+
+// MapperTypesFor lists the mapper types a provider kind supports.
+func MapperTypesFor(providerID string) []MapperType {
+	k, ok := Kinds[providerID]
+	if !ok {
+		return nil
+	}
+	var out []MapperType
+	for _, t := range MapperTypes {
+		if !t.ClaimBased || k.OIDC {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// MapperSyncModes are the values a mapper's syncMode may take.
+var MapperSyncModes = []string{MapperSyncInherit, SyncImport, SyncLegacy, SyncForce}
+
+// CheckFor checks a mapper fits a provider of kind providerID: a type the
+// kind supports, and the configuration its type needs in the right form.
+// Whether the role or group it names exists is for the caller, which has
+// the store.
+func (m Mapper) CheckFor(providerID string) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	supported := false
+	for _, t := range MapperTypesFor(providerID) {
+		supported = supported || t.ID == m.IdentityProviderMapper
+	}
+	if !supported {
+		return invalid("Mapper type [" + m.IdentityProviderMapper + "] is not supported by identity provider [" + providerID + "]")
+	}
+	if v := m.Config[MapperConfigSyncMode]; v != "" && v != MapperSyncInherit && v != SyncImport && v != SyncLegacy && v != SyncForce {
+		return invalid("Invalid sync mode [" + v + "]")
+	}
+	c := m.Config
+	switch m.IdentityProviderMapper {
+	case MapperHardcodedRole, MapperAdvancedClaimRole:
+		if c[MapperConfigRole] == "" {
+			return invalid("Role is missing")
+		}
+	case MapperHardcodedGroup, MapperAdvancedClaimGroup:
+		if c[MapperConfigGroup] == "" {
+			return invalid("Group is missing")
+		}
+	case MapperHardcodedAttribute:
+		if c[MapperConfigAttribute] == "" {
+			return invalid("User attribute is missing")
+		}
+	case MapperAttributeImporter:
+		if c[MapperConfigClaim] == "" || c[MapperConfigUserAttribute] == "" {
+			return invalid("Claim and user attribute are required")
+		}
+	case MapperUsernameTemplate:
+		if t := c[MapperConfigTarget]; t != "" && t != TargetLocal && t != TargetBrokerID && t != TargetBrokerUsername {
+			return invalid("Invalid target [" + t + "]")
+		}
+	}
+	if m.IdentityProviderMapper == MapperAdvancedClaimRole || m.IdentityProviderMapper == MapperAdvancedClaimGroup {
+		if _, err := m.Claims(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ClaimCondition is one entry of an advanced mapper's claims: the claim
+// (a name with dots looks into nested objects) and the value it must have.
+type ClaimCondition struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Claims reads an advanced mapper's claim conditions.
+func (m Mapper) Claims() ([]ClaimCondition, error) {
+	raw := m.Config[MapperConfigClaims]
+	if raw == "" {
+		return nil, nil
+	}
+	var out []ClaimCondition
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		return nil, invalid("Claims must be a JSON list of key and value pairs")
+	}
+	return out, nil
+}

@@ -188,6 +188,30 @@ func BuiltinClients(ctx context.Context, tx *store.DB, realmID string, now time.
 	return err
 }
 
+// ReadTokenRole is the broker client's role that lets a user read the
+// tokens an identity provider gave at login (storeToken).
+const ReadTokenRole = "read-token"
+
+// EnsureBroker gives realm realmID the broker client with its read-token
+// role where either is missing, as identity providers that store tokens
+// need them, and returns both.
+func EnsureBroker(ctx context.Context, tx *store.DB, realmID string, now time.Time) (client.Client, role.Role, error) {
+	r, err := tx.GetRealm(ctx, realmID)
+	if err != nil {
+		return client.Client{}, role.Role{}, err
+	}
+	return ensureBroker(ctx, tx, r, now)
+}
+
+func ensureBroker(ctx context.Context, tx *store.DB, r realm.Realm, now time.Time) (client.Client, role.Role, error) {
+	cl, err := ensureClient(ctx, tx, r, brokerClient(r), now)
+	if err != nil {
+		return client.Client{}, role.Role{}, err
+	}
+	ro, err := EnsureClientRole(ctx, tx, r.ID, cl.ID, ReadTokenRole, "${role_read-token}")
+	return cl, ro, err
+}
+
 // builtinClients returns the ids of the account client's roles by name.
 func builtinClients(ctx context.Context, tx *store.DB, r realm.Realm, now time.Time) (map[string]string, error) {
 	realmID := r.ID
@@ -210,7 +234,10 @@ func builtinClients(ctx context.Context, tx *store.DB, r realm.Realm, now time.T
 	if err := tx.AddComposites(ctx, accountRoles["manage-consent"], accountRoles["view-consent"]); err != nil {
 		return nil, err
 	}
-	for _, c := range []client.Client{accountConsoleClient(r), adminCLIClient(r), brokerClient(r), securityAdminConsoleClient(r)} {
+	if _, _, err := ensureBroker(ctx, tx, r, now); err != nil {
+		return nil, err
+	}
+	for _, c := range []client.Client{accountConsoleClient(r), adminCLIClient(r), securityAdminConsoleClient(r)} {
 		cl, err := ensureClient(ctx, tx, r, c, now)
 		if err != nil {
 			return nil, err
@@ -219,11 +246,6 @@ func builtinClients(ctx context.Context, tx *store.DB, r realm.Realm, now time.T
 		// account roles its pages need.
 		if cl.ClientID == AccountConsole && cl.ID == c.ID {
 			if err := tx.AddScopeMappings(ctx, store.ScopeOwner{ID: cl.ID}, accountRoles["manage-account"], accountRoles["view-groups"]); err != nil {
-				return nil, err
-			}
-		}
-		if cl.ClientID == Broker {
-			if _, err := EnsureClientRole(ctx, tx, realmID, cl.ID, "read-token", "${role_read-token}"); err != nil {
 				return nil, err
 			}
 		}

@@ -79,9 +79,13 @@ const (
 	KindClientRole  Kind = "client-role"
 	KindGroup       Kind = "group"
 	KindUser        Kind = "user"
+
+	KindIdentityProvider       Kind = "identity-provider"
+	KindIdentityProviderMapper Kind = "identity-provider-mapper"
 )
 
-var kindOrder = []Kind{KindRealm, KindClientScope, KindClient, KindRealmRole, KindClientRole, KindGroup, KindUser}
+var kindOrder = []Kind{KindRealm, KindClientScope, KindClient, KindRealmRole, KindClientRole, KindGroup,
+	KindIdentityProvider, KindIdentityProviderMapper, KindUser}
 var opOrder = []Op{Create, Update, Delete}
 
 // Change is one line of a plan. Name is the object's natural key: a client
@@ -198,7 +202,7 @@ func (r *run) run(ctx context.Context) error {
 	}
 	r.realm = cur
 	steps := []func(context.Context) error{
-		r.realmSettings, r.clientScopes, r.clients, r.roles, r.composites, r.realmDefaults, r.groups, r.users,
+		r.realmSettings, r.clientScopes, r.clients, r.roles, r.composites, r.realmDefaults, r.groups, r.identityProviders, r.users,
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
@@ -277,6 +281,12 @@ func (r *run) noteFileObjects() {
 		}
 	}
 	walk(x.Groups, "")
+	for _, p := range x.IdentityProviders {
+		r.note(Create, KindIdentityProvider, p.Alias)
+	}
+	for _, m := range x.IdentityProviderMappers {
+		r.note(Create, KindIdentityProviderMapper, m.IdentityProviderAlias+"/"+m.Name)
+	}
 	for _, u := range x.Users {
 		r.note(Create, KindUser, strings.ToLower(strings.TrimSpace(u.Username)))
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
@@ -277,6 +278,23 @@ func createUser(ctx context.Context, tx *store.DB, realmID string, x User, opts 
 	for _, gid := range groupIDs {
 		if err := tx.AddGroupMember(ctx, gid, u.ID); err != nil {
 			return user.User{}, err
+		}
+	}
+	if opts.Source == FromImport {
+		for j, xf := range x.FederatedIdentities {
+			field := fmt.Sprintf("federatedIdentities[%d]", j)
+			err := tx.AddFederatedIdentity(ctx, realmID, idp.FederatedIdentity{UserID: u.ID, Alias: xf.IdentityProvider,
+				FederatedUserID: xf.UserID, FederatedUsername: xf.UserName})
+			switch {
+			case idp.IsValidationError(err):
+				return user.User{}, userErr(field, "%v", err)
+			case errors.Is(err, store.ErrNotFound):
+				return user.User{}, userErr(field+".identityProvider", "Identity provider %s not found", xf.IdentityProvider)
+			case errors.Is(err, store.ErrConflict):
+				return user.User{}, userConflict(field, "The "+xf.IdentityProvider+" account "+xf.UserID+" is already linked")
+			case err != nil:
+				return user.User{}, err
+			}
 		}
 	}
 	return u, nil

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -170,6 +171,14 @@ func exportRealm(ctx context.Context, tx *store.DB, realmName string) (Realm, er
 	if err != nil {
 		return Realm{}, err
 	}
+	fed, err := tx.ListRealmFederatedIdentities(ctx, r.ID)
+	if err != nil {
+		return Realm{}, err
+	}
+	fedOf := map[string][]idp.FederatedIdentity{} // user id → links
+	for _, f := range fed {
+		fedOf[f.UserID] = append(fedOf[f.UserID], f)
+	}
 	x.Users = []User{}
 	for _, u := range users {
 		xu := UserFromDomain(u)
@@ -202,7 +211,28 @@ func exportRealm(ctx context.Context, tx *store.DB, realmName string) (Realm, er
 			xu.Groups = append(xu.Groups, groupPath[g.ID])
 		}
 		slices.Sort(xu.Groups)
+		for _, f := range fedOf[u.ID] {
+			xu.FederatedIdentities = append(xu.FederatedIdentities, FederatedIdentityFromDomain(f))
+		}
 		x.Users = append(x.Users, xu)
+	}
+
+	// Identity providers, secrets included as in every full export (a
+	// partial export masks them), and their mappers.
+	providers, err := tx.ListIdentityProviders(ctx, r.ID)
+	if err != nil {
+		return Realm{}, err
+	}
+	x.IdentityProviders = []IdentityProvider{}
+	for _, p := range providers {
+		x.IdentityProviders = append(x.IdentityProviders, IdentityProviderFromDomain(p))
+	}
+	mappers, err := tx.ListRealmIdentityProviderMappers(ctx, r.ID)
+	if err != nil {
+		return Realm{}, err
+	}
+	for _, m := range mappers {
+		x.IdentityProviderMappers = append(x.IdentityProviderMappers, IdentityProviderMapperFromDomain(m))
 	}
 
 	// Clients with their scope links, and the realm's scopes and defaults.

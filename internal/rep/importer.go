@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/flow"
+	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
@@ -184,7 +185,7 @@ func (im *importer) run(ctx context.Context) error {
 	steps := []func(context.Context) error{
 		im.authFlows, im.clientScopes, im.clientsStep, im.roles, im.composites, im.defaultRole, im.keys,
 		func(ctx context.Context) error { return provision.Complete(ctx, tx, im.realm.ID, im.now) },
-		im.reloadRoles, im.legacyDefaultRoles, im.scopeMappings, im.groupsStep, im.realmExtras, im.users, im.serviceAccounts,
+		im.reloadRoles, im.legacyDefaultRoles, im.scopeMappings, im.groupsStep, im.realmExtras, im.identityProviders, im.users, im.serviceAccounts,
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
@@ -726,6 +727,47 @@ func (im *importer) realmExtras(ctx context.Context) error {
 		r.DefaultGroupIDs, r.UserProfile, r.Localization = defaults, up, im.x.LocalizationTexts
 		return nil
 	})
+}
+
+// identityProviders stores the file's identity providers, checked as the
+// admin API checks them (the flows they name must be the realm's), and
+// their mappers, whose roles and groups must exist.
+func (im *importer) identityProviders(ctx context.Context) error {
+	kinds := map[string]string{}
+	for i, xp := range im.x.IdentityProviders {
+		path := fmt.Sprintf("$.identityProviders[%d]", i)
+		p := xp.ToDomain()
+		if err := CheckProvider(ctx, im.tx, im.realm, p); idp.IsValidationError(err) {
+			return importErr(path, "%v", err)
+		} else if err != nil {
+			return err
+		}
+		if _, err := im.tx.CreateIdentityProvider(ctx, im.realm.ID, p); errors.Is(err, store.ErrConflict) {
+			return importErr(path+".alias", "identity provider %s is there twice", p.Alias)
+		} else if err != nil {
+			return err
+		}
+		kinds[p.Alias] = p.ProviderID
+	}
+	for i, xm := range im.x.IdentityProviderMappers {
+		path := fmt.Sprintf("$.identityProviderMappers[%d]", i)
+		m := xm.ToDomain()
+		kind, ok := kinds[m.IdentityProviderAlias]
+		if !ok {
+			return importErr(path+".identityProviderAlias", "identity provider %s is not among the realm's", m.IdentityProviderAlias)
+		}
+		if _, err := CheckProviderMapper(ctx, im.tx, im.realm.ID, kind, m); idp.IsValidationError(err) {
+			return importErr(path, "%v", err)
+		} else if err != nil {
+			return err
+		}
+		if _, err := im.tx.CreateIdentityProviderMapper(ctx, im.realm.ID, m); errors.Is(err, store.ErrConflict) {
+			return importErr(path+".name", "mapper %s of identity provider %s is there twice, or its id is taken", m.Name, m.IdentityProviderAlias)
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // users creates the file's users through CreateUser, as Keycloak's import

@@ -83,11 +83,14 @@ type Realm struct {
 	PasswordPolicy      *string  `json:"passwordPolicy,omitempty"`
 	RealmPolicies
 
-	Users                       []User        `json:"users,omitzero"`
-	Clients                     []Client      `json:"clients,omitzero"`
-	ClientScopes                []ClientScope `json:"clientScopes,omitzero"`
-	DefaultDefaultClientScopes  []string      `json:"defaultDefaultClientScopes,omitzero"`
-	DefaultOptionalClientScopes []string      `json:"defaultOptionalClientScopes,omitzero"`
+	Users []User `json:"users,omitzero"`
+	// Identity providers and their mappers (each naming its provider).
+	IdentityProviders           []IdentityProvider       `json:"identityProviders,omitzero"`
+	IdentityProviderMappers     []IdentityProviderMapper `json:"identityProviderMappers,omitzero"`
+	Clients                     []Client                 `json:"clients,omitzero"`
+	ClientScopes                []ClientScope            `json:"clientScopes,omitzero"`
+	DefaultDefaultClientScopes  []string                 `json:"defaultDefaultClientScopes,omitzero"`
+	DefaultOptionalClientScopes []string                 `json:"defaultOptionalClientScopes,omitzero"`
 
 	// Role scope mappings: realm roles by client or client scope, and each
 	// client's roles under its clientId. applicationScopeMappings is the

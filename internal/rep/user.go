@@ -38,6 +38,9 @@ type User struct {
 	Groups    []string `json:"groups,omitzero"`
 	// Access is output only: what the calling admin may do with the user.
 	Access map[string]bool `json:"access,omitzero"`
+	// FederatedIdentities are the user's links to identity providers, in
+	// realm files only (import and export), never in the admin API.
+	FederatedIdentities []FederatedIdentity `json:"federatedIdentities,omitzero"`
 	// ApplicationRoles is ClientRoles' name before Keycloak 4 (input only).
 	ApplicationRoles map[string][]string `json:"applicationRoles,omitzero"`
 }

@@ -107,7 +107,7 @@ func New(o Options) http.Handler {
 	// One key cache per node, fetching client key sets through Outbound.
 	ckeys := &clientkeys.Loader{Outbound: o.Outbound, Now: o.Now}
 	(&oidc.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Keys: ckeys}).Register(app)
-	(&admin.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Mail: mailer}).Register(app)
+	(&admin.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Mail: mailer, Outbound: o.Outbound}).Register(app)
 	(&login.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Keys: ckeys, Outbound: o.Outbound, Mail: mailer}).Register(app)
 	(&account.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Next: unmatched(app)}).Register(app)
 	app.Handle("GET /resources/", ui.Assets())

@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
@@ -360,4 +363,44 @@ func nonNilConfig(m map[string]string) map[string]string {
 		return map[string]string{}
 	}
 	return m
+}
+
+// RoleByRef finds the role an identity provider mapper names: a client role
+// as "clientId.roleName" (split at the last dot, when such a client role
+// exists) or else a realm role by its whole name.
+func (s *DB) RoleByRef(ctx context.Context, realmID, ref string) (role.Role, error) {
+	if i := strings.LastIndexByte(ref, '.'); i > 0 {
+		if c, err := s.GetClientByClientID(ctx, realmID, ref[:i]); err == nil {
+			if r, err := s.GetClientRole(ctx, realmID, c.ID, ref[i+1:]); err == nil {
+				return r, nil
+			} else if !errors.Is(err, ErrNotFound) {
+				return role.Role{}, err
+			}
+		} else if !errors.Is(err, ErrNotFound) {
+			return role.Role{}, err
+		}
+	}
+	return s.GetRealmRole(ctx, realmID, ref)
+}
+
+// GroupByPath finds a group by its path ("/parent/child"; a top-level
+// group's leading slash may be left out).
+func (s *DB) GroupByPath(ctx context.Context, realmID, path string) (role.Group, error) {
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	all, err := s.ListGroups(ctx, realmID)
+	if err != nil {
+		return role.Group{}, err
+	}
+	for id, p := range role.GroupPaths(all) {
+		if p == path {
+			for _, g := range all {
+				if g.ID == id {
+					return g, nil
+				}
+			}
+		}
+	}
+	return role.Group{}, ErrNotFound
 }

@@ -42,7 +42,7 @@ import (
 
 // servedFloor is the least number of in-scope endpoints the server must
 // serve. Raise it as endpoints land; the test fails when the count falls.
-const servedFloor = 254
+const servedFloor = 272
 
 // libDir is the installed admin client, as `npm ci` lays it out.
 const libDir = "node_modules/@keycloak/keycloak-admin-client/lib"
@@ -174,8 +174,6 @@ func apart(e endpoint) string {
 	switch {
 	case e.Resource == "clientsV2" || e.Resource == "workflows" || strings.Contains(p, "/vc/") || strings.HasSuffix(p, "/vc"):
 		return "experimental"
-	case e.Resource == "identityProviders" || strings.Contains(p, "/federated-identity") || strings.Contains(p, "/identity-provider"):
-		return "identity providers"
 	case e.Resource == "organizations" || strings.Contains(p, "/organizations"):
 		return "organizations"
 	case e.Resource == "userStorageProvider" || strings.Contains(p, "/testLDAPConnection") || strings.Contains(p, "/ldap-server-capabilities"):
@@ -343,6 +341,13 @@ func newFixture(t *testing.T, base string) *fixture {
 	if len(creds) == 0 {
 		t.Fatal("fixture: alice has no credential")
 	}
+	// An identity provider "idp" with a mapper, which alice is linked to.
+	f.must(t, "POST", r+"/identity-provider/instances", map[string]any{"alias": "idp", "providerId": "oidc",
+		"config": map[string]string{"clientId": "meter", "clientSecret": "s", "authorizationUrl": "https://up.example/auth",
+			"tokenUrl": "https://up.example/token"}}, nil)
+	idpMapperID := f.must(t, "POST", r+"/identity-provider/instances/idp/mappers", map[string]any{"name": "dept",
+		"identityProviderMapper": "oidc-user-attribute-idp-mapper", "config": map[string]string{"claim": "dept", "user.attribute": "dept"}}, nil)
+	f.must(t, "POST", r+"/users/"+userID+"/federated-identity/idp", map[string]any{"userId": "up-alice", "userName": "alice"}, nil)
 	f.vals = map[string]string{
 		"realm": f.realm, "realmName": f.realm,
 		"userId": userID, "groupId": groupID, "parentId": groupID,
@@ -355,9 +360,10 @@ func newFixture(t *testing.T, base string) *fixture {
 		"path": "team", "key": "loginTitle", "selectedLocale": "en", "locale": "en", "themeType": "login",
 		"node": "node1.example", "attr": "jwt.credential", "providerId": "keycloak-oidc-keycloak-json",
 		"type": "js", "credentialScopeName": "x", "roleContainer": clientUUID,
+		"alias": "idp", "federatedIdentityId": "idp",
 		// Subsystems counted apart: any value routes the same.
-		"alias": "idp", "orgId": "org", "invitationId": "inv", "flow": "browser", "flowId": "flow",
-		"federatedIdentityId": "idp", "resourceId": "res", "resourceName": "res", "policyId": "pol",
+		"orgId": "org", "invitationId": "inv", "flow": "browser", "flowId": "flow",
+		"resourceId": "res", "resourceName": "res", "policyId": "pol",
 		"permissionId": "perm",
 	}
 	// What {id} (and a few others) names depends on the resource.
@@ -371,6 +377,7 @@ func newFixture(t *testing.T, base string) *fixture {
 		"components":          {"id": componentID},
 		"realms":              {"id": groupID},
 		"userStorageProvider": {"id": componentID},
+		"identityProviders":   {"id": idpMapperID, "providerId": "oidc"},
 		"authenticationManagement": {"id": execs[0]["id"].(string), "flowId": flows[0]["id"].(string), "flow": "browser",
 			"alias": "CONFIGURE_TOTP", "providerId": "auth-cookie"},
 	}

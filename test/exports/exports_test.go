@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/flow"
+	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
@@ -442,6 +443,88 @@ func checkInventory(t *testing.T, db *store.DB, realmName string, r map[string]a
 	}
 	if !partial {
 		checkFlows(t, db, rm, r)
+		checkBrokering(t, db, rm, r)
+	}
+}
+
+// checkBrokering compares the realm's identity providers, their mappers and
+// its users' links to them with the file's, in the store and in an export
+// of the realm: each provider keeps its kind, its flags and every
+// non-empty configuration value, secrets included.
+func checkBrokering(t *testing.T, db *store.DB, rm realm.Realm, r map[string]any) {
+	t.Helper()
+	ctx := context.Background()
+	ps, err := db.ListIdentityProviders(ctx, rm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]idp.Provider{}
+	for _, p := range ps {
+		stored[p.Alias] = p
+	}
+	for _, x := range list(r["identityProviders"]) {
+		m := x.(map[string]any)
+		alias := m["alias"].(string)
+		p, ok := stored[alias]
+		if !ok {
+			t.Errorf("realm %s lacks identity provider %s", rm.Name, alias)
+			continue
+		}
+		if p.ProviderID != m["providerId"] || (fmt.Sprint(m["enabled"]) == "false") == p.Enabled ||
+			(fmt.Sprint(m["trustEmail"]) == "true") != p.TrustEmail || (fmt.Sprint(m["storeToken"]) == "true") != p.StoreToken {
+			t.Errorf("identity provider %s of %s: stored %+v, file %v", alias, rm.Name, p, m)
+		}
+		cfg, _ := m["config"].(map[string]any)
+		for k, v := range cfg {
+			want := fmt.Sprint(v)
+			got := p.Config[k]
+			switch k {
+			case "syncMode":
+				got = p.SyncMode
+			case "hideOnLoginPage":
+				got = fmt.Sprint(p.HideOnLogin)
+			}
+			if strings.TrimSpace(want) != "" && got != want {
+				t.Errorf("identity provider %s of %s: config %s is %q, file %q", alias, rm.Name, k, got, want)
+			}
+		}
+	}
+	ms, err := db.ListRealmIdentityProviderMappers(ctx, rm.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(list(r["identityProviderMappers"])); len(ms) != n {
+		t.Errorf("realm %s has %d identity provider mappers, the file %d", rm.Name, len(ms), n)
+	}
+	var wantLinks, gotLinks []string
+	for _, u := range list(r["users"]) {
+		m := u.(map[string]any)
+		for _, f := range list(m["federatedIdentities"]) {
+			fm := f.(map[string]any)
+			wantLinks = append(wantLinks, fmt.Sprintf("%s@%s=%v", strings.ToLower(m["username"].(string)), fm["identityProvider"], fm["userId"]))
+		}
+	}
+	data, err := rep.Export(ctx, db, rm.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out rep.Realm
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range out.Users {
+		for _, f := range u.FederatedIdentities {
+			gotLinks = append(gotLinks, fmt.Sprintf("%s@%s=%s", u.Username, f.IdentityProvider, f.UserID))
+		}
+	}
+	slices.Sort(wantLinks)
+	slices.Sort(gotLinks)
+	if !slices.Equal(wantLinks, gotLinks) {
+		t.Errorf("realm %s exports federated identities %v, the file has %v", rm.Name, gotLinks, wantLinks)
+	}
+	if len(out.IdentityProviders) != len(list(r["identityProviders"])) || len(out.IdentityProviderMappers) != len(ms) {
+		t.Errorf("realm %s exports %d identity providers and %d mappers, the file has %d and %d", rm.Name,
+			len(out.IdentityProviders), len(out.IdentityProviderMappers), len(list(r["identityProviders"])), len(ms))
 	}
 }
 
