@@ -194,6 +194,10 @@ const (
 	// clients cannot override them.
 	Registration
 	ResetCredentials
+	// FirstBrokerLogin is the flow a login through an identity provider
+	// walks when the upstream account is linked to no local user yet (and
+	// the post broker login flow): the identity provider names the flow.
+	FirstBrokerLogin
 )
 
 // Request is what the login was asked with.
@@ -244,6 +248,9 @@ type Page struct {
 	Username   string
 	// Fill adds what only this page shows.
 	Fill func(p *ui.Page)
+	// IdentityProvider, instead of a page, sends the browser to the
+	// identity provider with this alias (identity-provider-redirector).
+	IdentityProvider string
 }
 
 // OAuthError is how a password-grant failure is answered.

@@ -31,6 +31,9 @@ func Bound(model flow.Config, c client.Client, kind Kind) (flow.Config, flow.Flo
 		key, binding = "", model.Bindings.Registration
 	case ResetCredentials:
 		key, binding = "", model.Bindings.ResetCredentials
+	case FirstBrokerLogin:
+		// The identity provider names the flow; the login's state holds it.
+		key, binding = "", flow.FirstBrokerLoginFlow
 	}
 	if id := c.AuthFlowOverrides[key]; key != "" && id != "" {
 		if f, ok := model.FlowByID(id); ok {

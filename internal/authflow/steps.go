@@ -84,17 +84,29 @@ func (cookie) Authenticate(c *Context) error {
 	return nil
 }
 
-// idpRedirector sends the browser to the identity provider kc_idp_hint (or
-// the configured defaultProvider) names. Gatehouse has no identity
-// providers yet, so, as Keycloak does for a hint naming none, it steps
-// aside.
+// idpRedirector sends the browser to the identity provider kc_idp_hint
+// names, or else the one its config's defaultProvider names. A hint naming
+// no enabled provider (or one that only links accounts) is ignored, as
+// Keycloak ignores it: the next alternative (the login form) runs.
 type idpRedirector struct{ simple }
 
 func (idpRedirector) Authenticate(c *Context) error {
-	if c.Req.IDPHint != "" || c.Config["defaultProvider"] != "" {
-		if c.Log != nil {
-			c.Log.DebugContext(c, "identity provider not found", "realm", c.Realm.Name, "hint", c.Req.IDPHint)
+	for _, alias := range []string{c.Req.IDPHint, c.Config["defaultProvider"]} {
+		if alias == "" || c.Req.Kind != Browser {
+			continue
 		}
+		p, err := c.Store.GetIdentityProvider(c, c.Realm.ID, alias)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (!p.Enabled || p.LinkOnly)) {
+			if c.Log != nil {
+				c.Log.DebugContext(c, "identity provider not found", "realm", c.Realm.Name, "alias", alias)
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		c.Challenge(Page{IdentityProvider: p.Alias})
+		return nil
 	}
 	c.Attempted()
 	return nil

@@ -145,6 +145,18 @@ func pick(set []jose.JSONWebKey, kid, alg string) (any, bool) {
 	return nil, false
 }
 
+// KeyAt returns the key of the JWKS published at url that verifies a JWS
+// with header kid and algorithm alg, through the same bounded cache as
+// clients' key sets: an identity provider's keys (package broker) are
+// fetched and refreshed under the same rules. A nil Loader fetches with
+// the outbound defaults.
+func (l *Loader) KeyAt(ctx context.Context, url, kid, alg string) (any, error) {
+	if l == nil {
+		l = fallback()
+	}
+	return l.fromURL(ctx, url, kid, alg)
+}
+
 func (l *Loader) fromURL(ctx context.Context, url, kid, alg string) (any, error) {
 	if url == "" {
 		return nil, fmt.Errorf("%w: use.jwks.url set without jwks.url", ErrFetch)

@@ -67,6 +67,15 @@ const (
 	ExecuteActionsError     = "EXECUTE_ACTIONS_ERROR"
 	ExecuteActionToken      = "EXECUTE_ACTION_TOKEN"
 	ExecuteActionTokenError = "EXECUTE_ACTION_TOKEN_ERROR"
+
+	// Identity brokering: a login through an identity provider, the first
+	// one of an upstream account, and an upstream account linked.
+	IdentityProviderLogin           = "IDENTITY_PROVIDER_LOGIN"
+	IdentityProviderLoginError      = "IDENTITY_PROVIDER_LOGIN_ERROR"
+	IdentityProviderFirstLogin      = "IDENTITY_PROVIDER_FIRST_LOGIN"
+	IdentityProviderFirstLoginError = "IDENTITY_PROVIDER_FIRST_LOGIN_ERROR"
+	FederatedIdentityLink           = "FEDERATED_IDENTITY_LINK"
+	FederatedIdentityLinkError      = "FEDERATED_IDENTITY_LINK_ERROR"
 )
 
 // Event is a login event: something a user or client did through the

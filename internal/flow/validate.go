@@ -12,7 +12,12 @@ import (
 // execution that is not DISABLED cannot be bound (CheckBindable).
 var Runnable = map[string]bool{
 	"auth-cookie":                         true,
-	"identity-provider-redirector":        true, // no identity providers: the step is attempted and the next alternative runs
+	"identity-provider-redirector":        true,
+	"idp-review-profile":                  true,
+	"idp-create-user-if-unique":           true,
+	"idp-confirm-link":                    true,
+	"idp-email-verification":              true, // links without mail when the upstream vouches for the same address; else attempted
+	"idp-username-password-form":          true,
 	"auth-username-password-form":         true,
 	"auth-username-form":                  true,
 	"auth-password-form":                  true,

@@ -112,6 +112,14 @@ func (h *Handler) flowOutcome(w http.ResponseWriter, r *http.Request, rl realm.R
 			return h.redirectError(w, r, rl, st.Req, "login_required", "")
 		}
 		st.Step = stepLogin
+		if alias := out.Challenge.IdentityProvider; alias != "" {
+			// identity-provider-redirector: on to the provider.
+			p, err := h.provider(r, rl, alias)
+			if err != nil {
+				return err
+			}
+			return h.toUpstream(w, r, rl, c, id, st, p, false)
+		}
 		id, st, err = h.enter(w, r, rl, id, st)
 		if err != nil {
 			return err
@@ -143,7 +151,14 @@ func (h *Handler) flowOutcome(w http.ResponseWriter, r *http.Request, rl realm.R
 
 // showChallenge renders a page of the flow.
 func (h *Handler) showChallenge(w http.ResponseWriter, r *http.Request, rl realm.Realm, id string, st loginState, fc *authflow.Context, pg *authflow.Page) error {
+	buttons, err := h.providerButtons(r, rl, id, st)
+	if err != nil {
+		return err
+	}
 	return h.renderChallenge(w, r, rl, id, st, pg, func(p *ui.Page) {
+		if pg.Template == authflow.TemplateLogin || pg.Template == authflow.TemplateLoginUsername {
+			p.IdentityProviders = buttons
+		}
 		p.UsernameLabel = "username"
 		if rl.LoginWithEmailAllowed {
 			p.UsernameLabel = "usernameOrEmail"

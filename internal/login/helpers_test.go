@@ -77,6 +77,12 @@ func newEnvURLs(t *testing.T, urls web.URLs, edit ...func(*realm.Realm)) *env {
 // newEnvOn is newEnvURLs over the store open returns (storetest.Both).
 func newEnvOn(t *testing.T, open func(testing.TB) *store.DB, urls web.URLs, edit ...func(*realm.Realm)) *env {
 	t.Helper()
+	return newEnvServer(t, open, urls, nil, edit...)
+}
+
+// newEnvServer is newEnvOn with the server's options edited by opts.
+func newEnvServer(t *testing.T, open func(testing.TB) *store.DB, urls web.URLs, opts func(*server.Options), edit ...func(*realm.Realm)) *env {
+	t.Helper()
 	ctx := context.Background()
 	db := open(t)
 	ck := &clock{t: time.Now().Truncate(time.Second)}
@@ -94,8 +100,12 @@ func newEnvOn(t *testing.T, open func(testing.TB) *store.DB, urls web.URLs, edit
 	}
 	rl, _ = db.GetRealm(ctx, rl.ID)
 	logs := &syncWriter{}
-	h := server.New(server.Options{Store: db, Now: ck.Now, URLs: urls,
-		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	so := server.Options{Store: db, Now: ck.Now, URLs: urls,
+		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	if opts != nil {
+		opts(&so)
+	}
+	h := server.New(so)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, db: db, srv: srv, clock: ck, realm: rl, logs: logs, base: srv.URL + urls.RelativePath}

@@ -66,6 +66,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+a+"reset-credentials", h.handle(h.resetCredentials))
 	mux.Handle("GET "+a+"registration", h.handle(h.register))
 	mux.Handle("POST "+a+"registration", h.handle(h.register))
+	h.registerBroker(mux)
 	mux.Handle("GET "+p+"logout", h.handle(h.logout))
 	mux.Handle("POST "+p+"logout/logout-confirm", h.handle(h.logoutConfirm))
 	mux.Handle("GET "+p+"login-status-iframe.html", h.handle(h.loginStatusIframe))

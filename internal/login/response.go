@@ -109,6 +109,12 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 				us.Notes = map[string]string{authflow.NoteLoAMap: loa}
 			}
 		}
+		for k, v := range st.IDP.notes() {
+			if us.Notes == nil {
+				us.Notes = map[string]string{}
+			}
+			us.Notes[k] = v
+		}
 	}
 	code := ""
 	if st.Req.wants("code") && st.Req.DeviceUserCode == "" {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/gatehouse-iam/gatehouse/internal/authflow"
+	"github.com/gatehouse-iam/gatehouse/internal/broker"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"net/http"
 
@@ -35,6 +36,7 @@ var stepAction = map[string]string{
 	stepConsent:        "consent",
 	stepResetPassword:  "reset-credentials",
 	stepRegister:       "registration",
+	stepFirstBroker:    "first-broker-login",
 }
 
 // authRequest is a validated authorization request.
@@ -126,6 +128,18 @@ type loginState struct {
 	// Flash is a message the next page of the flow shows once (never
 	// stored).
 	Flash *ui.Message `json:"-"`
+	// Broker is the request to an upstream identity provider the login
+	// waits on (its state's secret, nonce and PKCE verifier), spent when
+	// the upstream answers; Brokered is the identity the upstream
+	// returned, while the first broker login flow (FirstBroker) decides
+	// which local user it is; IDP is the provider the login went
+	// through, for the user session's notes; Link is a client-initiated
+	// account linking.
+	Broker      *broker.Pending `json:"broker,omitempty"`
+	Brokered    *brokeredLogin  `json:"brokered,omitempty"`
+	FirstBroker *authflow.State `json:"first_broker,omitempty"`
+	IDP         *idpSession     `json:"idp,omitempty"`
+	Link        *linkRequest    `json:"link,omitempty"`
 	// VerifySent: the verify-email page has mailed its link in this login.
 	VerifySent bool `json:"verify_sent,omitempty"`
 }
@@ -239,6 +253,9 @@ func (h *Handler) actionURL(r *http.Request, rl realm.Realm, id string, st login
 	}
 	if st.Step == stepResetPassword && st.Reset != nil && st.Reset.Current != "" {
 		u += "&execution=" + urlQueryEscape(st.Reset.Current)
+	}
+	if st.Step == stepFirstBroker && st.FirstBroker != nil && st.FirstBroker.Current != "" {
+		u += "&execution=" + urlQueryEscape(st.FirstBroker.Current)
 	}
 	if st.Step == stepRegister && st.Register != nil && st.Register.Current != "" {
 		u += "&execution=" + urlQueryEscape(st.Register.Current)

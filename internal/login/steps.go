@@ -86,6 +86,8 @@ func (h *Handler) showStepPage(w http.ResponseWriter, r *http.Request, rl realm.
 		return h.proceed(w, r, rl, c, id, st, u)
 	case stepResetPassword:
 		return h.showSideFlowPage(w, r, rl, c, id, st, resetFlow)
+	case stepFirstBroker:
+		return h.showFirstBrokerPage(w, r, rl, c, id, st)
 	case stepRegister:
 		return h.showSideFlowPage(w, r, rl, c, id, st, registrationFlow)
 	case stepConsent:
@@ -192,7 +194,7 @@ func (h *Handler) showStep(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	var u user.User
-	if st.Step != stepLogin && st.Step != stepResetPassword && st.Step != stepRegister {
+	if st.Step != stepLogin && st.Step != stepResetPassword && st.Step != stepRegister && st.Step != stepFirstBroker {
 		if u, err = h.loginUser(r, rl, st); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/broker"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
 )
 
@@ -14,17 +15,19 @@ var (
 	errNoLogoutToken = badRequest("invalid_request", "No logout token")
 	errLogoutDecode  = badRequest("invalid_request", "The decode of the logoutToken failed")
 	errNoLogoutIdP   = badRequest("invalid_request", "No Identity Provider has been found")
+	errLogoutInvalid = badRequest("invalid_request", "The logout token is invalid")
 )
 
 // backchannelLogout serves POST .../logout/backchannel-logout, where an
 // upstream identity provider this realm brokers tells it (Back-Channel
-// Logout 1.0) that a user's session there ended. A token is accepted only
-// from a provider whose issuer it names and whose keys sign it; the realm
-// has no identity providers yet, so every token that decodes is refused
-// as Keycloak refuses one no provider claims, and nothing ends.
+// Logout 1.0) that a user's session there ended. The token's issuer picks
+// the provider (an enabled OpenID Connect provider configured with that
+// issuer); the token is then verified with that provider's keys, and the
+// local sessions that signed in through it end (broker.EndSessions).
 func (h *Handler) backchannelLogout(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
-	if _, err := h.loadRealm(r); err != nil {
+	rl, err := h.loadRealm(r)
+	if err != nil {
 		return err
 	}
 	form, err := readForm(w, r)
@@ -35,10 +38,45 @@ func (h *Handler) backchannelLogout(w http.ResponseWriter, r *http.Request) erro
 	if raw == "" {
 		return errNoLogoutToken
 	}
-	if !decodesAsLogoutToken(raw) {
+	iss, ok := logoutTokenIssuer(raw)
+	if !ok {
 		return errLogoutDecode
 	}
+	ps, err := h.Store.ListIdentityProviders(r.Context(), rl.ID)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if !p.Enabled || iss == "" || p.Config[broker.CfgIssuer] != iss || (p.ProviderID != "oidc" && p.ProviderID != "keycloak-oidc") {
+			continue
+		}
+		up := &broker.OIDC{Alias: p.Alias, Config: p.Config, Keys: h.Keys, Now: h.Now()}
+		sub, sid, err := up.VerifyLogoutToken(r.Context(), raw)
+		if err != nil {
+			h.Log.InfoContext(r.Context(), "upstream logout token refused", "realm", rl.Name, "alias", p.Alias, "err", err)
+			return errLogoutInvalid
+		}
+		if _, err := broker.EndSessions(r.Context(), h.Store, rl.ID, p.Alias, sub, sid); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
 	return errNoLogoutIdP
+}
+
+// logoutTokenIssuer is the iss of a token that decodes as a logout token
+// (not verified: it only picks the provider whose keys verify it).
+func logoutTokenIssuer(raw string) (string, bool) {
+	if !decodesAsLogoutToken(raw) {
+		return "", false
+	}
+	b, _ := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[1])
+	var c struct {
+		Iss string `json:"iss"`
+	}
+	json.Unmarshal(b, &c)
+	return c.Iss, true
 }
 
 // decodesAsLogoutToken reports whether raw is a compact JWS (signature not

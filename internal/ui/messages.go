@@ -333,6 +333,19 @@ var messagesEN = map[string]string{
 	"flowNotRunnableMessage":  "Login is not possible. Contact your administrator.", // Gatehouse
 	"otp-reset-description":   "Which OTP configuration should be removed?",
 	"resetOtpMissingIdError":  "An OTP configuration must be selected.",
+	// Identity brokering.
+	"identity-provider-login-label":                 "Or sign in with",
+	"confirmLinkIdpTitle":                           "Account already exists",
+	"federatedIdentityConfirmLinkMessage":           "User with {0} {1} already exists. How do you want to continue?",
+	"confirmLinkIdpReviewProfile":                   "Review profile",
+	"confirmLinkIdpContinue":                        "Add to existing account",
+	"federatedIdentityConfirmReauthenticateMessage": "Authenticate to link your account with {0}",
+	"identityProviderNotFoundMessage":               "Could not find an identity provider with the identifier.",
+	"identityProviderUnexpectedErrorMessage":        "Unexpected error when authenticating with identity provider",
+	"identityProviderAuthenticationFailedMessage":   "Authentication failed. Could not authenticate with identity provider.",
+	"identityProviderAlreadyLinkedMessage":          "Federated identity returned by {0} is already linked to another user.",
+	"identityProviderLinkOnlyMessage":               "The identity provider {0} links accounts only; sign in another way first.",
+	"identityProviderLinkSuccess":                   "Your account was successfully linked with {0}.",
 }
 
 var messagesDE = map[string]string{

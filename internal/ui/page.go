@@ -25,10 +25,14 @@ type Page struct {
 	Hidden []Param
 
 	// Login form.
-	Username       string
-	UsernameLabel  string // message key: "usernameOrEmail" or "username"
-	ShowRememberMe bool
-	RememberMe     bool
+	Username      string
+	UsernameLabel string // message key: "usernameOrEmail" or "username"
+	// IdentityProviders are the login page's "sign in with" buttons;
+	// IdentityProvider is the alias a first broker login page is about.
+	IdentityProviders []IdentityProviderLink
+	IdentityProvider  string
+	ShowRememberMe    bool
+	RememberMe        bool
 	// FieldError marks the credential fields invalid (aria-invalid).
 	FieldError bool
 	// RestartURL, when set, offers to start the login again (another
@@ -123,6 +127,12 @@ type TOTPSetup struct {
 	LabelRequired bool
 	// Field names the field a refusal is about ("totp", "userLabel").
 	Field string
+}
+
+// IdentityProviderLink is a button of the login page that signs in
+// through an identity provider.
+type IdentityProviderLink struct {
+	Alias, DisplayName, ProviderID, LoginURL string
 }
 
 // Field is one input of a form built from the user profile: its form

@@ -2,6 +2,7 @@ package browser_test
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -96,6 +98,10 @@ func (rp *relyingParty) login(w http.ResponseWriter, r *http.Request) {
 	if action := r.URL.Query().Get("kc_action"); action != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("kc_action", action))
 	}
+	// /{app}/login?kc_idp_hint=alias asks to sign in through that provider.
+	if hint := r.URL.Query().Get("kc_idp_hint"); hint != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("kc_idp_hint", hint))
+	}
 	http.Redirect(w, r, cfg.AuthCodeURL(state, opts...), http.StatusFound)
 }
 
@@ -163,6 +169,7 @@ func (rp *relyingParty) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out["exchange"], out["user"], out["acr"], out["sid"] = "ok", claims.PreferredUsername, claims.ACR, claims.SID
+	out["roles"] = realmRoles(tok.AccessToken)
 	cookie := rand.Text()
 	rp.mu.Lock()
 	rp.sessions[cookie] = rpSession{idToken: raw}
@@ -186,6 +193,28 @@ func (rp *relyingParty) logout(w http.ResponseWriter, r *http.Request) {
 	q := url.Values{"id_token_hint": {sess.idToken}, "post_logout_redirect_uri": {rp.url("/" + app + "/bye")},
 		"state": {"bye-" + app}}
 	http.Redirect(w, r, rp.s.issuer()+"/protocol/openid-connect/logout?"+q.Encode(), http.StatusFound)
+}
+
+// realmRoles lists the realm roles of an access token the exchange just
+// returned (its signature was the server's concern; the ID token's was
+// checked), sorted and space-separated.
+func realmRoles(accessToken string) string {
+	parts := strings.Split(accessToken, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		RealmAccess struct {
+			Roles []string `json:"roles"`
+		} `json:"realm_access"`
+	}
+	json.Unmarshal(payload, &claims)
+	slices.Sort(claims.RealmAccess.Roles)
+	return strings.Join(claims.RealmAccess.Roles, " ")
 }
 
 func cookieValue(c *http.Cookie, err error) string {

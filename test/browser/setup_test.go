@@ -111,6 +111,12 @@ func (s *stack) issuer() string { return s.gh.URL + "/realms/" + realmName }
 // clients, and serves both.
 func newStack(t *testing.T) *stack {
 	t.Helper()
+	return newStackWith(t, nil)
+}
+
+// newStackWith is newStack with Gatehouse's server options edited by opts.
+func newStackWith(t *testing.T, opts func(*server.Options)) *stack {
+	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t)
 	now := time.Now()
@@ -130,8 +136,11 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { logFile.Close() })
-	gh := httptest.NewServer(server.New(server.Options{Store: db,
-		Log: slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))}))
+	so := server.Options{Store: db, Log: slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	if opts != nil {
+		opts(&so)
+	}
+	gh := httptest.NewServer(server.New(so))
 	t.Cleanup(gh.Close)
 	s := &stack{t: t, db: db, realm: rl, gh: gh}
 	s.rp = newRelyingParty(t, s)
