@@ -156,14 +156,6 @@ func TestIdentityProviderInstances(t *testing.T) {
 	})
 }
 
-func mustJSON(t *testing.T, v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func realmID(t *testing.T, s *testServer, name string) string {
 	r, err := s.DB.GetRealmByName(context.Background(), name)
 	if err != nil {

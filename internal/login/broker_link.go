@@ -1,12 +1,11 @@
 package login
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
 
+	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -16,16 +15,6 @@ import (
 type linkRequest struct {
 	RedirectURI string `json:"redirect_uri"`
 	Nonce       string `json:"nonce"`
-}
-
-// linkHash is the hash parameter of a client-initiated account linking
-// request: base64url(SHA-256(nonce + session id + clientId + alias)). The
-// application computes it from its token's session (sid), proving the
-// request comes from the session's own client and not from a page that
-// makes the browser open the link.
-func linkHash(nonce, sessionID, clientID, alias string) string {
-	sum := sha256.Sum256([]byte(nonce + sessionID + clientID + alias))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // brokerLink serves GET /broker/{alias}/link?client_id&redirect_uri&nonce&hash:
@@ -68,7 +57,7 @@ func (h *Handler) brokerLink(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return back("not_logged_in")
 	}
-	if nonce == "" || hash == "" || !equalSecret(hash, linkHash(nonce, sso.us.ID, clientID, alias)) {
+	if nonce == "" || hash == "" || !idp.LinkHashValid(hash, nonce, sso.us.ID, clientID, alias) {
 		return back("invalid_request")
 	}
 	if _, err := h.Store.GetClientSession(r.Context(), sso.us.ID, c.ID); err != nil {
