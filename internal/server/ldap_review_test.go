@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/federation"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -71,6 +73,47 @@ func TestLDAPFederationLinksReadOnly(t *testing.T) {
 		}
 		if err := e.slapd.WhoAmI(t, victimDN, "evil-new-pw"); err == nil {
 			t.Errorf("a created user's reset changed the victim's directory password")
+		}
+	})
+}
+
+// An administrator's disable and a permanent lockout hold for a federated
+// user: the refresh at each login does not enable it again.
+func TestLDAPDisabledUserStaysDisabled(t *testing.T) {
+	bothStores(t, func(t *testing.T, db *store.DB) {
+		e := newLDEnv(t, db, nil)
+		uid := uniq("dis")
+		e.slapd.AddUser(t, uid, "right-password")
+		if st, body := e.grant(uid, "right-password", "openid"); st != http.StatusOK {
+			t.Fatalf("import: %d %v", st, body)
+		}
+		u := e.user(uid)
+		if r := e.admin(http.MethodPut, "/users/"+u.ID, map[string]any{"enabled": false}); r.status != http.StatusNoContent {
+			t.Fatalf("disable: %d %s", r.status, r.body)
+		}
+		if st, body := e.grant(uid, "right-password", "openid"); st != http.StatusBadRequest || body["error_description"] != "Account disabled" {
+			t.Errorf("disabled federated user: %d %v", st, body["error_description"])
+		}
+		if e.user(uid).Enabled {
+			t.Errorf("the login enabled the user again")
+		}
+
+		// Permanent lockout: failures disable the user for good.
+		if err := db.UpdateRealm(t.Context(), e.rl.ID, func(r *realm.Realm) error { r.PermanentLockout = true; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		uid2 := uniq("lock")
+		e.slapd.AddUser(t, uid2, "right-password")
+		for range 6 {
+			e.clock.Add(2 * time.Second)
+			e.grant(uid2, "wrong-password", "openid")
+		}
+		e.clock.Add(2 * time.Second)
+		if st, body := e.grant(uid2, "right-password", "openid"); st == http.StatusOK {
+			t.Errorf("permanently locked federated user logged in: %v", body["error"])
+		}
+		if e.user(uid2).Enabled {
+			t.Errorf("permanently locked user enabled again")
 		}
 	})
 }
