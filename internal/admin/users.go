@@ -420,6 +420,10 @@ func (a userAPI) create(rq *Request) error {
 			return err
 		}
 	}
+	// A user is linked to a user storage provider only by that provider's
+	// import (or a realm import): a link given here would make password
+	// writes and lookups follow a directory entry the caller picked.
+	x.FederationLink = ""
 	u, err := rep.CreateUser(ctx, rq.h.Store, rq.Realm.ID, x, rep.UserOptions{
 		Source: rep.FromAdmin,
 		Now:    rq.Now(),

@@ -275,7 +275,7 @@ func ImportEntry(ctx context.Context, db *store.DB, rl realm.Realm, p Provider, 
 			if !p.Config.ImportEnabled {
 				cur.ID = StorageID(p.ID(), e.UUID)
 			}
-			apply(&cur, proj, e)
+			apply(&cur, proj, e, true)
 			if err := tx.CreateUser(ctx, cur); err != nil {
 				return err
 			}
@@ -294,7 +294,7 @@ func ImportEntry(ctx context.Context, db *store.DB, rl realm.Realm, p Provider, 
 			if id := first(cur.Attributes[AttrLDAPID]); id != "" && id != e.UUID {
 				return fmt.Errorf("%w: user %q is linked to another directory entry", store.ErrConflict, proj.Username)
 			}
-			if err := tx.UpdateUser(ctx, rl.ID, cur.ID, func(x *user.User) error { apply(x, proj, e); return nil }); err != nil {
+			if err := tx.UpdateUser(ctx, rl.ID, cur.ID, func(x *user.User) error { apply(x, proj, e, false); return nil }); err != nil {
 				return err
 			}
 			if cur, err = tx.GetUser(ctx, rl.ID, cur.ID); err != nil {
@@ -313,14 +313,20 @@ func ImportEntry(ctx context.Context, db *store.DB, rl realm.Realm, p Provider, 
 	return out, err
 }
 
-// apply writes a projection onto a local user, keeping what the
-// directory does not decide (other attributes, pending required actions).
-func apply(u *user.User, p ldap.Projection, e ldap.Entry) {
+// apply writes a projection onto a local user (new: being created),
+// keeping what the directory does not decide (other attributes, pending
+// required actions). Whether the user is enabled is decided here: a new
+// user takes the projection's state; afterwards only a directory that
+// disables the account (the MSAD mapper) changes it, so a refresh at login
+// never undoes an administrator's disable or a permanent lockout.
+func apply(u *user.User, p ldap.Projection, e ldap.Entry, new bool) {
 	u.Username = p.Username
 	u.Email = p.Email
 	u.FirstName = p.FirstName
 	u.LastName = p.LastName
-	u.Enabled = p.Enabled
+	if new || !p.Enabled {
+		u.Enabled = p.Enabled
+	}
 	u.EmailVerified = p.EmailVerified
 	if u.Attributes == nil {
 		u.Attributes = map[string][]string{}

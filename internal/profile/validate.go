@@ -46,8 +46,37 @@ func (c Config) CanView(ctx Context, name string) bool {
 	return slices.Contains(viewOf(a.Permissions), ctx.Role) || slices.Contains(editOf(a.Permissions), ctx.Role)
 }
 
+// readOnly are the attributes no one edits through a profile, whatever the
+// realm's user profile says: the links of a federated user to its directory
+// entry (password writes and lookups follow them) and the directory's
+// timestamps; a user does not set their own certificate, enabled state or
+// e-mail verification either. A trailing "*" matches any suffix; names
+// compare case-insensitively.
+var readOnly = map[string][]string{
+	RoleAdmin: {"KERBEROS_PRINCIPAL", "LDAP_ID", "LDAP_ENTRY_DN", "CREATED_TIMESTAMP", "createTimestamp", "modifyTimestamp"},
+	RoleUser: {"KERBEROS_PRINCIPAL", "LDAP_ID", "LDAP_ENTRY_DN", "CREATED_TIMESTAMP", "createTimestamp", "modifyTimestamp",
+		"userCertificate", "saml.persistent.name.id.for.*", "ENABLED", "EMAIL_VERIFIED", "disabledReason"},
+}
+
+// ReadOnly reports whether attribute name is one ctx can never change.
+func ReadOnly(ctx Context, name string) bool {
+	for _, p := range readOnly[ctx.Role] {
+		if pre, ok := strings.CutSuffix(p, "*"); ok {
+			if len(name) >= len(pre) && strings.EqualFold(name[:len(pre)], pre) {
+				return true
+			}
+		} else if strings.EqualFold(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // CanEdit reports whether ctx may change attribute name.
 func (c Config) CanEdit(ctx Context, name string) bool {
+	if ReadOnly(ctx, name) {
+		return false
+	}
 	a, ok := c.Attribute(name)
 	if !ok {
 		switch c.UnmanagedAttributePolicy {

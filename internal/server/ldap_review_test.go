@@ -1,0 +1,119 @@
+package server_test
+
+// LDAP federation over HTTP: the review's findings, each with the test that
+// failed before its fix. Each runs on SQLite and PostgreSQL against slapd.
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/federation"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+)
+
+// uniq is a fresh directory uid.
+func uniq(prefix string) string { return prefix + strings.ToLower(store.NewID()[:8]) }
+
+// A federated user's links to its directory entry (LDAP_ID, LDAP_ENTRY_DN,
+// federationLink) cannot be set by an administrator, even under the
+// ADMIN_EDIT unmanaged-attribute policy: a password reset of one user
+// never reaches another user's entry.
+func TestLDAPFederationLinksReadOnly(t *testing.T) {
+	bothStores(t, func(t *testing.T, db *store.DB) {
+		e := newLDEnv(t, db, nil)
+		victim, attacker := uniq("vic"), uniq("att")
+		victimDN := e.slapd.AddUser(t, victim, "victim-password")
+		e.slapd.AddUser(t, attacker, "attacker-password")
+		if st, body := e.grant(victim, "victim-password", "openid"); st != http.StatusOK {
+			t.Fatalf("import %s: %d %v", victim, st, body)
+		}
+		if st, _ := e.grant(attacker, "attacker-password", "openid"); st != http.StatusOK {
+			t.Fatalf("import %s: %d", attacker, st)
+		}
+		r := e.admin(http.MethodGet, "/users/profile", nil)
+		var up map[string]any
+		json.Unmarshal(r.body, &up)
+		up["unmanagedAttributePolicy"] = "ADMIN_EDIT"
+		if r := e.admin(http.MethodPut, "/users/profile", up); r.status != http.StatusOK {
+			t.Fatalf("profile: %d %s", r.status, r.body)
+		}
+		vid := e.user(victim).Attributes[federation.AttrLDAPID][0]
+		a := e.user(attacker)
+		attrs := map[string][]string{federation.AttrLDAPID: {vid}, federation.AttrLDAPEntryDN: {victimDN}, "note": {"x"}}
+		r = e.admin(http.MethodPut, "/users/"+a.ID, map[string]any{"attributes": attrs, "federationLink": "elsewhere"})
+		if r.status != http.StatusNoContent && r.status != http.StatusBadRequest {
+			t.Fatalf("update: %d %s", r.status, r.body)
+		}
+		if got := e.user(attacker); got.Attributes[federation.AttrLDAPID][0] == vid || got.Attributes[federation.AttrLDAPEntryDN][0] == victimDN || got.FederationLink != e.providerID {
+			t.Errorf("the links changed: %+v", got)
+		}
+		if r := e.resetPassword(a.ID, "attacker-new-pw"); r.status != http.StatusNoContent {
+			t.Fatalf("reset: %d %s", r.status, r.body)
+		}
+		if err := e.slapd.WhoAmI(t, victimDN, "attacker-new-pw"); err == nil {
+			t.Errorf("the attacker's reset changed the victim's directory password")
+		}
+
+		// Created with the links: a local user, not linked.
+		evil := uniq("evil")
+		r = e.admin(http.MethodPost, "/users", map[string]any{"username": evil, "enabled": true, "federationLink": e.providerID, "attributes": attrs})
+		if r.status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		u := e.user(evil)
+		if u.FederationLink != "" || len(u.Attributes[federation.AttrLDAPID]) > 0 || len(u.Attributes[federation.AttrLDAPEntryDN]) > 0 {
+			t.Errorf("created with links: %+v", u)
+		}
+		if r := e.resetPassword(u.ID, "evil-new-pw"); r.status != http.StatusNoContent {
+			t.Fatalf("reset: %d %s", r.status, r.body)
+		}
+		if err := e.slapd.WhoAmI(t, victimDN, "evil-new-pw"); err == nil {
+			t.Errorf("a created user's reset changed the victim's directory password")
+		}
+	})
+}
+
+// An administrator's disable and a permanent lockout hold for a federated
+// user: the refresh at each login does not enable it again.
+func TestLDAPDisabledUserStaysDisabled(t *testing.T) {
+	bothStores(t, func(t *testing.T, db *store.DB) {
+		e := newLDEnv(t, db, nil)
+		uid := uniq("dis")
+		e.slapd.AddUser(t, uid, "right-password")
+		if st, body := e.grant(uid, "right-password", "openid"); st != http.StatusOK {
+			t.Fatalf("import: %d %v", st, body)
+		}
+		u := e.user(uid)
+		if r := e.admin(http.MethodPut, "/users/"+u.ID, map[string]any{"enabled": false}); r.status != http.StatusNoContent {
+			t.Fatalf("disable: %d %s", r.status, r.body)
+		}
+		if st, body := e.grant(uid, "right-password", "openid"); st != http.StatusBadRequest || body["error_description"] != "Account disabled" {
+			t.Errorf("disabled federated user: %d %v", st, body["error_description"])
+		}
+		if e.user(uid).Enabled {
+			t.Errorf("the login enabled the user again")
+		}
+
+		// Permanent lockout: failures disable the user for good.
+		if err := db.UpdateRealm(t.Context(), e.rl.ID, func(r *realm.Realm) error { r.PermanentLockout = true; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		uid2 := uniq("lock")
+		e.slapd.AddUser(t, uid2, "right-password")
+		for range 6 {
+			e.clock.Add(2 * time.Second)
+			e.grant(uid2, "wrong-password", "openid")
+		}
+		e.clock.Add(2 * time.Second)
+		if st, body := e.grant(uid2, "right-password", "openid"); st == http.StatusOK {
+			t.Errorf("permanently locked federated user logged in: %v", body["error"])
+		}
+		if e.user(uid2).Enabled {
+			t.Errorf("permanently locked user enabled again")
+		}
+	})
+}
