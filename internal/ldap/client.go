@@ -32,6 +32,9 @@ var (
 	ErrInvalidCredentials = errors.New("invalid ldap credentials")
 	// ErrNotFound: no entry matched.
 	ErrNotFound = errors.New("ldap entry not found")
+	// ErrAmbiguous: more than one entry matched a lookup that must name
+	// one user; nobody is picked.
+	ErrAmbiguous = errors.New("more than one ldap entry matches")
 )
 
 // PolicyError is a change the directory refused (password policy,
@@ -328,7 +331,10 @@ func (c *Client) searchOne(ctx context.Context, cond string) (Entry, error) {
 	req := goldap.NewSearchRequest(c.cfg.UsersDN, c.scope(), goldap.NeverDerefAliases, 2, 0, false,
 		c.userFilter(cond), c.userAttributes(), nil)
 	res, err := c.conn.Search(req)
-	if err != nil && !goldap.IsErrorWithCode(err, goldap.LDAPResultSizeLimitExceeded) {
+	if goldap.IsErrorWithCode(err, goldap.LDAPResultSizeLimitExceeded) || err == nil && len(res.Entries) > 1 {
+		return Entry{}, fmt.Errorf("%w: %s", ErrAmbiguous, cond)
+	}
+	if err != nil {
 		return Entry{}, classify(err, c.cfg.UsersDN)
 	}
 	if res == nil || len(res.Entries) == 0 {

@@ -248,3 +248,41 @@ func TestGroupAndRoleMappers(t *testing.T) {
 		t.Errorf("uid membership with inheritance: %v", err)
 	}
 }
+
+// addDuplicate adds a second entry with uid under a new ou below
+// ou=People, as a subtree search finds it next to uid=<uid>,ou=People.
+func addDuplicate(t *testing.T, s *ldaptest.Server, uid string) string {
+	t.Helper()
+	ou := "sub" + uid
+	dn := "uid=" + uid + ",ou=" + ou + "," + ldaptest.PeopleDN
+	s.Modify(t, "dn: ou="+ou+","+ldaptest.PeopleDN+"\nchangetype: add\nobjectClass: organizationalUnit\nou: "+ou+"\n\n"+
+		"dn: "+dn+"\nchangetype: add\nobjectClass: inetOrgPerson\nuid: "+uid+"\ncn: Twin\nsn: Twin\nuserPassword: twin-password\n")
+	return dn
+}
+
+// A username two entries hold (subtree scope) names nobody: the lookup
+// refuses instead of taking whichever comes first.
+func TestClientAmbiguousUsername(t *testing.T) {
+	s := ldaptest.Start(t)
+	ctx := t.Context()
+	uid := "twin" + strings.ToLower(time.Now().Format("150405.000000"))[7:]
+	s.AddUser(t, uid, "first-password")
+	addDuplicate(t, s, uid)
+	c, err := ldap.Dial(ctx, providerConfig(t, s, "searchScope", "2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if e, err := c.FindByUsername(ctx, uid); !errors.Is(err, ldap.ErrAmbiguous) {
+		t.Errorf("ambiguous username: %v %+v", err, e)
+	}
+	// One level finds only the entry directly under ou=People.
+	c1, err := ldap.Dial(ctx, providerConfig(t, s, "searchScope", "1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	if e, err := c1.FindByUsername(ctx, uid); err != nil || e.DN != ldaptest.UserDN(uid) {
+		t.Errorf("one level: %v %+v", err, e)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/federation"
+	"github.com/gatehouse-iam/gatehouse/internal/ldap/ldaptest"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -114,6 +115,27 @@ func TestLDAPDisabledUserStaysDisabled(t *testing.T) {
 		}
 		if e.user(uid2).Enabled {
 			t.Errorf("permanently locked user enabled again")
+		}
+	})
+}
+
+// A username two directory entries hold logs nobody in, with either
+// entry's password.
+func TestLDAPAmbiguousUsernameRefused(t *testing.T) {
+	bothStores(t, func(t *testing.T, db *store.DB) {
+		e := newLDEnv(t, db, map[string]string{"searchScope": "2"})
+		uid := uniq("twin")
+		e.slapd.AddUser(t, uid, "first-password")
+		ou := "sub" + uid
+		e.slapd.Modify(t, "dn: ou="+ou+","+ldaptest.PeopleDN+"\nchangetype: add\nobjectClass: organizationalUnit\nou: "+ou+"\n\n"+
+			"dn: uid="+uid+",ou="+ou+","+ldaptest.PeopleDN+"\nchangetype: add\nobjectClass: inetOrgPerson\nuid: "+uid+"\ncn: Twin\nsn: Twin\nuserPassword: twin-password\n")
+		for _, pw := range []string{"first-password", "twin-password"} {
+			if st, body := e.grant(uid, pw, "openid"); st != http.StatusUnauthorized {
+				t.Errorf("ambiguous username with %s: %d %v", pw, st, body["error"])
+			}
+		}
+		if _, err := db.GetUserByUsername(t.Context(), e.rl.ID, uid); err == nil {
+			t.Errorf("an ambiguous entry was imported")
 		}
 	})
 }
