@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -113,9 +114,17 @@ func WritePassword(ctx context.Context, p Provider, u user.User, password string
 // (federationLink, LDAP_ID, LDAP_ENTRY_DN; its StorageID when the provider
 // does not import). Without such a provider u is returned unchanged. The
 // caller stores the returned user; its password goes through WritePassword.
-func Register(ctx context.Context, db *store.DB, rl realm.Realm, u user.User) (user.User, error) {
+func Register(ctx context.Context, db *store.DB, rl realm.Realm, u user.User, now time.Time) (user.User, error) {
 	ps, err := Providers(ctx, db, rl.ID)
 	if err != nil {
+		return u, err
+	}
+	// A username a directory already holds is taken, whether or not its
+	// user was imported yet (the entry's DN may differ from the one this
+	// registration would create).
+	if _, err := Lookup(ctx, db, rl, u.Username, now); err == nil {
+		return u, fmt.Errorf("%w: username %q exists in a user storage provider", store.ErrConflict, u.Username)
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return u, err
 	}
 	for _, p := range ps {

@@ -195,7 +195,7 @@ func (registrationUser) Success(c *authflow.Context) error {
 	// stored here is linked to it and its password goes to the directory.
 	var password string
 	linked, err := federation.Register(c, c.Store, c.Realm, user.User{RealmID: c.Realm.ID, Username: form["username"], Email: form["email"],
-		FirstName: form["firstName"], LastName: form["lastName"]})
+		FirstName: form["firstName"], LastName: form["lastName"]}, c.Now)
 	if errors.Is(err, store.ErrConflict) {
 		return authflow.FieldErrors{{Field: "username", Key: "usernameExistsMessage"}}
 	}

@@ -139,3 +139,50 @@ func TestLDAPAmbiguousUsernameRefused(t *testing.T) {
 		}
 	})
 }
+
+// registerAs fills and posts the registration form of realm ldap-demo;
+// it returns the status and page.
+func (e *ldEnv) registerAs(uid, password string) (int, string) {
+	e.t.Helper()
+	b := e.browser()
+	st, loc := b.do("GET", "/realms/ldap-demo/account/", nil)
+	if st != http.StatusFound {
+		e.t.Fatalf("console: %d", st)
+	}
+	b.do("GET", loc, nil)
+	if st, page := b.do("GET", strings.Replace(b.action, "/authenticate?", "/registration?", 1), nil); st != http.StatusOK {
+		e.t.Fatalf("registration page: %d %s", st, page)
+	}
+	f := b.fields()
+	for k, v := range map[string]string{"username": uid, "email": uid + "@example.net", "firstName": "Reg", "lastName": "Istered",
+		"password": password, "password-confirm": password} {
+		f.Set(k, v)
+	}
+	return b.do("POST", b.action, f)
+}
+
+// Registering a username the directory holds, under another DN than the
+// one registration would create and not imported yet, is refused as taken.
+func TestLDAPRegistrationOfDirectoryUsername(t *testing.T) {
+	bothStores(t, func(t *testing.T, db *store.DB) {
+		e := newLDEnv(t, db, map[string]string{"syncRegistrations": "true", "rdnLDAPAttribute": "cn"})
+		if err := db.UpdateRealm(t.Context(), e.rl.ID, func(r *realm.Realm) error { r.RegistrationAllowed = true; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		victim := uniq("vic")
+		victimDN := e.slapd.AddUser(t, victim, "victim-password")
+		st, page := e.registerAs(victim, "attacker-password")
+		if st != http.StatusOK || !strings.Contains(page, "Username already exists") {
+			t.Errorf("registration of a directory username: %d %.300s", st, page)
+		}
+		if err := e.slapd.WhoAmI(t, "cn="+victim+","+ldaptest.PeopleDN, "attacker-password"); err == nil {
+			t.Errorf("a second entry with the victim's username was created")
+		}
+		if err := e.slapd.WhoAmI(t, victimDN, "victim-password"); err != nil {
+			t.Errorf("victim's entry: %v", err)
+		}
+		if st, body := e.grant(victim, "victim-password", "openid"); st != http.StatusOK {
+			t.Errorf("victim's login: %d %v", st, body["error_description"])
+		}
+	})
+}
