@@ -6,6 +6,7 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -183,6 +184,50 @@ func TestLDAPRegistrationOfDirectoryUsername(t *testing.T) {
 		}
 		if st, body := e.grant(victim, "victim-password", "openid"); st != http.StatusOK {
 			t.Errorf("victim's login: %d %v", st, body["error_description"])
+		}
+	})
+}
+
+// A registration synced to the directory becomes a user through the
+// provider's import: its mappers run, so a hardcoded role arrives in the
+// first token.
+func TestLDAPRegistrationRunsMappers(t *testing.T) {
+	bothStores(t, func(t *testing.T, db *store.DB) {
+		e := newLDEnv(t, db, map[string]string{"syncRegistrations": "true"})
+		if err := db.UpdateRealm(t.Context(), e.rl.ID, func(r *realm.Realm) error { r.RegistrationAllowed = true; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.admin(http.MethodPost, "/roles", map[string]any{"name": "from-directory"}); r.status != http.StatusCreated {
+			t.Fatalf("role: %d %s", r.status, r.body)
+		}
+		e.createComponent(map[string]any{"name": "registered", "providerId": "hardcoded-ldap-role-mapper", "providerType": "org.keycloak.storage.ldap.mappers.LDAPStorageMapper",
+			"parentId": e.providerID, "config": map[string][]string{"role": {"from-directory"}}})
+		uid := uniq("reg")
+		if st, page := e.registerAs(uid, "registered-pw"); st != http.StatusFound {
+			t.Fatalf("register: %d %.300s", st, page)
+		}
+		if err := e.slapd.WhoAmI(t, ldaptest.UserDN(uid), "registered-pw"); err != nil {
+			t.Fatalf("directory entry: %v", err)
+		}
+		u := e.user(uid)
+		if u.FederationLink != e.providerID || u.Email != uid+"@example.net" || len(u.Attributes[federation.AttrLDAPID]) != 1 {
+			t.Errorf("registered user %+v", u)
+		}
+		// Without a new lookup: the stored user already holds the role.
+		roles, err := db.ListUserRoles(t.Context(), u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range roles {
+			found = found || r.Name == "from-directory"
+		}
+		if !found {
+			t.Errorf("the hardcoded role mapper did not run at registration: %+v", roles)
+		}
+		st, body := e.grant(uid, "registered-pw", "openid")
+		if st != http.StatusOK || !slices.Contains(realmRoles(t, body["access_token"].(string)), "from-directory") {
+			t.Errorf("token after registration: %d", st)
 		}
 	})
 }
