@@ -143,22 +143,49 @@ func connect(ctx context.Context, cfg Config) (*goldap.Conn, error) {
 		}
 		dialer := &net.Dialer{Timeout: timeout}
 		tc := cfg.tlsConfig(u.Hostname())
+		if cfg.StartTLS && u.Scheme == "ldap" {
+			conn, err := startTLS(ctx, dialer, u, tc, timeout, cfg.readTimeout())
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("%s: %v", raw, err))
+				continue
+			}
+			return conn, nil
+		}
 		conn, err := goldap.DialURL(raw, goldap.DialWithDialer(dialer), goldap.DialWithTLSConfig(tc))
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("%s: %v", raw, err))
 			continue
 		}
 		conn.SetTimeout(cfg.readTimeout())
-		if cfg.StartTLS && u.Scheme == "ldap" {
-			if err := conn.StartTLS(tc); err != nil {
-				conn.Close()
-				errs = append(errs, fmt.Sprintf("%s: starttls: %v", raw, err))
-				continue
-			}
-		}
 		return conn, nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrUnreachable, strings.Join(errs, "; "))
+}
+
+// startTLS opens a plain connection to u and upgrades it with StartTLS,
+// the whole exchange (request and TLS handshake) bounded by the connection
+// timeout: a server that accepts the upgrade and then stalls costs at most
+// that long.
+func startTLS(ctx context.Context, dialer *net.Dialer, u *url.URL, tc *tls.Config, timeout, readTimeout time.Duration) (*goldap.Conn, error) {
+	port := u.Port()
+	if port == "" {
+		port = "389"
+	}
+	nc, err := dialer.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return nil, err
+	}
+	nc.SetDeadline(time.Now().Add(timeout))
+	conn := goldap.NewConn(nc, false)
+	conn.Start()
+	conn.SetTimeout(min(timeout, readTimeout))
+	if err := conn.StartTLS(tc); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("starttls: %w", err)
+	}
+	nc.SetDeadline(time.Time{})
+	conn.SetTimeout(readTimeout)
+	return conn, nil
 }
 
 // classify maps an LDAP error onto the classes callers act on.
