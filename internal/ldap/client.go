@@ -620,20 +620,6 @@ func (c *Client) Capabilities(ctx context.Context) ([]Capability, error) {
 // RandomPassword is a value for hardcoded ${RANDOM} attributes.
 func RandomPassword() string { return rand.Text() }
 
-// EscapeDNValue escapes a value for use in an RDN.
-func EscapeDNValue(v string) string {
-	var b strings.Builder
-	for i, r := range v {
-		switch {
-		case strings.ContainsRune(`,+"\<>;=`, r), r == '#' && i == 0, r == ' ' && (i == 0 || i == len(v)-1):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
 
 // EscapeFilter escapes a value for a search filter.
 func EscapeFilter(v string) string { return goldap.EscapeFilter(v) }

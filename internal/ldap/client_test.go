@@ -286,3 +286,28 @@ func TestClientAmbiguousUsername(t *testing.T) {
 		t.Errorf("one level: %v %+v", err, e)
 	}
 }
+
+// A new entry's RDN value with DN specials (comma, plus, quotes, a leading
+// '#' or space) is escaped: the entry is created under usersDn and found
+// again by its username.
+func TestNewEntryEscapesRDN(t *testing.T) {
+	s := ldaptest.Start(t)
+	ctx := t.Context()
+	cfg := providerConfig(t, s)
+	c, err := ldap.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	suffix := strings.ToLower(time.Now().Format("150405.000000"))[7:]
+	for _, name := range []string{"#o'brien, jr+x" + suffix, " lead\"quote<" + suffix + ">;="} {
+		dn, attrs := ldap.NewEntry(cfg, ldap.DefaultMappers(cfg), ldap.Projection{Username: name, LastName: "Escaped"})
+		if err := c.Add(ctx, dn, attrs); err != nil {
+			t.Fatalf("add %q as %s: %v", name, dn, err)
+		}
+		e, err := c.FindByUsername(ctx, name)
+		if err != nil || !strings.HasSuffix(e.DN, ","+ldaptest.PeopleDN) {
+			t.Errorf("find %q: %v %+v", name, err, e)
+		}
+	}
+}
