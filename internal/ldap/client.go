@@ -620,6 +620,5 @@ func (c *Client) Capabilities(ctx context.Context) ([]Capability, error) {
 // RandomPassword is a value for hardcoded ${RANDOM} attributes.
 func RandomPassword() string { return rand.Text() }
 
-
 // EscapeFilter escapes a value for a search filter.
 func EscapeFilter(v string) string { return goldap.EscapeFilter(v) }
