@@ -62,8 +62,15 @@ func TestClientFindAndAuthenticate(t *testing.T) {
 			if err != nil || byUUID.DN != e.DN {
 				t.Errorf("by uuid: %v %+v", err, byUUID)
 			}
-			if _, err := c.FindByUsername(ctx, "nobody*"); !errors.Is(err, ldap.ErrNotFound) {
-				t.Errorf("wildcard must be escaped, got %v", err)
+			// Filter metacharacters are escaped: patterns that would match
+			// user1 (or everyone) as filters match nobody.
+			for _, inj := range []string{"user*", "*", "user1)(uid=*", "user1)(|(uid=*", "*)(objectClass=*"} {
+				if e, err := c.FindByUsername(ctx, inj); !errors.Is(err, ldap.ErrNotFound) {
+					t.Errorf("username %q must be escaped, got %v %s", inj, err, e.DN)
+				}
+				if e, err := c.FindByEmail(ctx, inj); !errors.Is(err, ldap.ErrNotFound) {
+					t.Errorf("email %q must be escaped, got %v %s", inj, err, e.DN)
+				}
 			}
 			if err := ldap.Authenticate(ctx, cfg, e.DN, "password"); err != nil {
 				t.Errorf("right password: %v", err)
