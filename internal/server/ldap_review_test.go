@@ -231,3 +231,19 @@ func TestLDAPRegistrationRunsMappers(t *testing.T) {
 		}
 	})
 }
+
+// Filter metacharacters in a login name never match a directory user:
+// "*" and friends are unknown users, not user1.
+func TestLDAPWildcardUsernames(t *testing.T) {
+	bothStores(t, func(t *testing.T, db *store.DB) {
+		e := newLDEnv(t, db, nil)
+		for _, name := range []string{"*", "user*", "user1)(uid=*", "*)(objectClass=*"} {
+			if st, body := e.grant(name, "password", "openid"); st != http.StatusUnauthorized || body["error_description"] != "Invalid user credentials" {
+				t.Errorf("username %q: %d %v", name, st, body["error_description"])
+			}
+			if _, err := db.GetUserByUsername(t.Context(), e.rl.ID, "user1"); err == nil {
+				t.Fatalf("username %q imported user1", name)
+			}
+		}
+	})
+}
