@@ -247,3 +247,20 @@ func TestLDAPWildcardUsernames(t *testing.T) {
 		}
 	})
 }
+
+// An empty password is refused for a directory user (never an anonymous
+// bind), over the password grant, whether the user was imported or not.
+func TestLDAPEmptyPassword(t *testing.T) {
+	bothStores(t, func(t *testing.T, db *store.DB) {
+		e := newLDEnv(t, db, nil)
+		if st, body := e.grant("user1", "", "openid"); st == http.StatusOK {
+			t.Fatalf("empty password before import: %v", body["error"])
+		}
+		if st, _ := e.grant("user1", "password", "openid"); st != http.StatusOK {
+			t.Fatalf("login: %d", st)
+		}
+		if st, body := e.grant("user1", "", "openid"); st != http.StatusUnauthorized || body["error_description"] != "Invalid user credentials" {
+			t.Errorf("empty password after import: %d %v", st, body["error_description"])
+		}
+	})
+}
