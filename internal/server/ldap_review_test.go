@@ -264,3 +264,53 @@ func TestLDAPEmptyPassword(t *testing.T) {
 		}
 	})
 }
+
+// A directory outage on the master realm never locks the administrator
+// out: the local admin gets tokens and manages realms, a name only the
+// directory could know answers 503, and the provider can be fixed.
+func TestLDAPOutageOnMasterRealm(t *testing.T) {
+	bothStores(t, func(t *testing.T, db *store.DB) {
+		e := newLDEnv(t, db, nil)
+		tok := adminToken(t, e.srv.URL, "admin-pw")
+		master, err := db.GetRealmByName(t.Context(), "master")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := map[string][]string{
+			"vendor": {"other"}, "editMode": {"READ_ONLY"}, "connectionUrl": {ldaptest.DeadURL(t)}, "bindDn": {ldaptest.BindDN},
+			"bindCredential": {ldaptest.BindPW}, "usersDn": {ldaptest.PeopleDN}, "usernameLDAPAttribute": {"uid"}, "rdnLDAPAttribute": {"uid"},
+			"uuidLDAPAttribute": {"entryUUID"}, "userObjectClasses": {"inetOrgPerson"}, "connectionTimeout": {"500"}, "enabled": {"true"},
+		}
+		r := do(t, http.MethodPost, e.srv.URL+"/admin/realms/master/components",
+			map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"},
+			strings.NewReader(mustJSONString(t, map[string]any{"name": "corp", "providerId": "ldap", "providerType": "org.keycloak.storage.UserStorageProvider",
+				"parentId": master.ID, "config": cfg})))
+		if r.status != http.StatusCreated {
+			t.Fatalf("provider on master: %d %s", r.status, r.body)
+		}
+		for range 7 {
+			tok = adminToken(t, e.srv.URL, "admin-pw") // fails the test if refused
+		}
+		if r := do(t, http.MethodGet, e.srv.URL+"/admin/realms", map[string]string{"Authorization": "Bearer " + tok}, nil); r.status != http.StatusOK {
+			t.Errorf("admin API during the outage: %d %s", r.status, r.body)
+		}
+		r = do(t, http.MethodPost, e.srv.URL+"/realms/master/protocol/openid-connect/token",
+			map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
+			strings.NewReader("grant_type=password&client_id=admin-cli&username=user1&password=password"))
+		if r.status != http.StatusServiceUnavailable {
+			t.Errorf("directory user on master during the outage: %d %s", r.status, r.body)
+		}
+		if strings.Contains(string(r.body), ldaptest.BindPW) {
+			t.Errorf("the bind credential reached a response")
+		}
+	})
+}
+
+func mustJSONString(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
