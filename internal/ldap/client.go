@@ -12,8 +12,10 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf16"
 
@@ -91,11 +93,23 @@ func (c Config) readTimeout() time.Duration {
 	return DefaultReadTimeout
 }
 
-// tlsConfig verifies the server against the system pool, or against
-// cfg.RootCAs when the server is configured with a CA file (LoadCAFile
-// adds it to the system roots).
+// truststore is the server's truststore (--truststore-paths): the system
+// roots and the operator's certificates; nil when none is configured.
+var truststore atomic.Pointer[x509.CertPool]
+
+// SetTruststore makes pool the truststore of every provider whose
+// useTruststoreSpi is not "never"; nil goes back to the system roots. The
+// server sets it once at start.
+func SetTruststore(pool *x509.CertPool) { truststore.Store(pool) }
+
+// tlsConfig verifies the server against cfg.RootCAs when set, else against
+// the server's truststore (unless useTruststoreSpi is "never"), else
+// against the system roots.
 func (c Config) tlsConfig(host string) *tls.Config {
 	pool := c.RootCAs
+	if pool == nil && c.UseTruststoreSPI != "never" {
+		pool = truststore.Load()
+	}
 	if pool == nil {
 		if sys, err := x509.SystemCertPool(); err == nil {
 			pool = sys
@@ -104,19 +118,45 @@ func (c Config) tlsConfig(host string) *tls.Config {
 	return &tls.Config{ServerName: host, RootCAs: pool, MinVersion: tls.VersionTLS12}
 }
 
-// LoadCAFile reads a PEM bundle for Config.RootCAs, added to the system
-// roots (an operator's private CA for ldaps:// or StartTLS).
-func LoadCAFile(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
+// LoadTruststore reads the PEM certificates of paths (files, or
+// directories whose regular files are read) and returns them added to the
+// system roots. A path that holds no certificate is an error.
+func LoadTruststore(paths []string) (*x509.CertPool, error) {
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	for _, p := range paths {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		files := []string{p}
+		if st, err := os.Stat(p); err != nil {
+			return nil, err
+		} else if st.IsDir() {
+			ents, err := os.ReadDir(p)
+			if err != nil {
+				return nil, err
+			}
+			files = files[:0]
+			for _, e := range ents {
+				if e.Type().IsRegular() {
+					files = append(files, filepath.Join(p, e.Name()))
+				}
+			}
+		}
+		found := false
+		for _, f := range files {
+			pem, err := os.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			found = pool.AppendCertsFromPEM(pem) || found
+		}
+		if !found {
+			return nil, fmt.Errorf("%s holds no PEM certificate", p)
+		}
 	}
 	return pool, nil
 }

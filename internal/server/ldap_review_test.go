@@ -6,12 +6,14 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/federation"
+	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/ldap/ldaptest"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -313,4 +315,34 @@ func mustJSONString(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// ldaps:// to a directory with a private CA works once the server's
+// truststore (--truststore-paths, loaded as at start) holds the CA, and
+// not for a provider whose useTruststoreSpi is "never".
+func TestLDAPSWithServerTruststore(t *testing.T) {
+	s := ldaptest.Start(t)
+	t.Cleanup(func() { ldap.SetTruststore(nil) })
+	bothStores(t, func(t *testing.T, db *store.DB) {
+		ldap.SetTruststore(nil)
+		e := newLDEnv(t, db, map[string]string{"connectionUrl": s.LDAPSURL})
+		if st, body := e.grant("user1", "password", "openid"); st != http.StatusServiceUnavailable {
+			t.Fatalf("untrusted ldaps: %d %v", st, body["error"])
+		}
+		pool, err := ldap.LoadTruststore([]string{filepath.Dir(s.CAFile) + "/nothing-here.pem", s.CAFile})
+		if err == nil {
+			t.Fatalf("a missing truststore path loaded")
+		}
+		if pool, err = ldap.LoadTruststore([]string{s.CAFile}); err != nil {
+			t.Fatal(err)
+		}
+		ldap.SetTruststore(pool)
+		if st, body := e.grant("user1", "password", "openid"); st != http.StatusOK {
+			t.Fatalf("ldaps with the server truststore: %d %v", st, body["error_description"])
+		}
+		e.setProviderConfig("useTruststoreSpi", "never")
+		if st, body := e.grant("user1", "password", "openid"); st != http.StatusServiceUnavailable {
+			t.Errorf("useTruststoreSpi never: %d %v", st, body["error"])
+		}
+	})
 }
