@@ -53,6 +53,9 @@ func (h *Handler) syncUsers(rq *Request) error {
 // the failure's code; a provider whose settings no longer parse answers
 // its message.
 func (h *Handler) syncFailure(rq *Request, err error) error {
+	if errors.Is(err, usersync.ErrDirection) {
+		return badRequest(err.Error())
+	}
 	var ce *ldap.ConfigError
 	if errors.As(err, &ce) {
 		return badRequest(ce.Msg)

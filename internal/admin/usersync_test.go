@@ -127,6 +127,8 @@ func TestLDAPUserSync(t *testing.T) {
 		if st, _, b := s.do("POST", "/admin/realms/sync/user-storage/"+id+"/mappers/"+gmID+"/sync?direction=fedToKeycloak", admin, nil); st != 200 || !strings.Contains(string(b), `"updated":2`) {
 			t.Errorf("second group mapper sync: %d %s", st, b)
 		}
+		want("Gatehouse to directory", "/admin/realms/sync/user-storage/"+id+"/mappers/"+gmID+"/sync?direction=keycloakToFed", 400,
+			`{"errorMessage":"only the directory-to-Gatehouse sync of group and role mappers is available"}`)
 		want("unknown direction", "/admin/realms/sync/user-storage/"+id+"/mappers/"+gmID+"/sync?direction=up", 400, `{"error":"Unknown direction: up"}`)
 		want("mapper of another provider", "/admin/realms/sync/user-storage/"+deadID+"/mappers/"+gmID+"/sync?direction=fedToKeycloak", 404, `{"error":"Mapper model not found"}`)
 	})

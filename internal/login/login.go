@@ -10,6 +10,7 @@ package login
 
 import (
 	"errors"
+	"github.com/gatehouse-iam/gatehouse/internal/federation"
 	"github.com/gatehouse-iam/gatehouse/internal/mail"
 	"github.com/gatehouse-iam/gatehouse/internal/sso"
 	"log/slog"
@@ -123,7 +124,14 @@ func (h *Handler) handle(fn web.HandlerFunc) http.Handler {
 		if errors.As(err, &down) && down.Unavailable() {
 			h.Log.WarnContext(r.Context(), "service unavailable", "pattern", r.Pattern, "err", err)
 			w.Header().Set("Retry-After", "1")
-			h.renderMessage(w, r, nil, http.StatusServiceUnavailable, "errorTitle", "error", "temporarilyUnavailableMessage")
+			key := "temporarilyUnavailableMessage"
+			var fed *federation.UnavailableError
+			if errors.As(err, &fed) {
+				// A user storage provider that cannot be reached: the
+				// message its users know from Keycloak.
+				key = "unexpectedErrorHandlingRequestMessage"
+			}
+			h.renderMessage(w, r, nil, http.StatusServiceUnavailable, "errorTitle", "error", key)
 			return
 		}
 		var pe *pageError

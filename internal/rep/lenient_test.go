@@ -27,7 +27,7 @@ func TestLenientRealmFile(t *testing.T) {
 	  "users": [{"username": "a", "enabled": "true", "attributes": {"phone": "123", "tags": ["x", "y"]},
 	             "notAField": 1}],
 	  "clients": [{"clientId": "c", "fullScopeAllowed": "false", "authorizationSettings": {"x": 1}}],
-	  "components": {"org.keycloak.storage.UserStorageProvider": [{"name": "ldap", "providerId": "ldap"}]},
+	  "components": {"org.keycloak.storage.client.ClientStorageProvider": [{"name": "remote", "providerId": "remote"}]},
 	  "authenticationFlows": []
 	}`
 	realms, err := rep.DecodeRealms([]byte(doc))
@@ -54,7 +54,7 @@ func TestLenientRealmFile(t *testing.T) {
 	// authenticationFlows is stored: it is not in the report.
 	want := []string{
 		`$.clients[0].authorizationSettings`,
-		`$.components["org.keycloak.storage.UserStorageProvider"]`,
+		`$.components["org.keycloak.storage.client.ClientStorageProvider"]`,
 		"$.users[0].notAField",
 	}
 	if !slices.Equal(realms[0].Ignored, want) {

@@ -422,7 +422,8 @@ func TestLDAPOutage(t *testing.T) {
 		adminToken(t, e.srv.URL, "admin-pw") // fails the test if refused
 		// The login page answers without a 500 too.
 		st, page := e.browser().login("user1", "password")
-		if st != http.StatusServiceUnavailable || strings.Contains(page, ldaptest.BindPW) {
+		if st != http.StatusServiceUnavailable || !strings.Contains(page, "Unexpected error when handling authentication request to identity provider.") ||
+			strings.Contains(page, ldaptest.BindPW) {
 			t.Errorf("login page during the outage: %d %s", st, page)
 		}
 		// Readiness asks the database only: a directory away never takes

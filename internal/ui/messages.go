@@ -319,6 +319,9 @@ var messagesEN = map[string]string{
 	// Gatehouse's own (Keycloak has no page for overload): the 503 page.
 	"temporarilyUnavailableMessage": "The server is busy. Please wait a moment, then try again.",
 
+	// A user storage provider (LDAP) that cannot be reached during a login.
+	"unexpectedErrorHandlingRequestMessage": "Unexpected error when handling authentication request to identity provider.",
+
 	// The authentication flow's pages and refusals.
 	"invalidUsernameMessage":  "Invalid username.",
 	"invalidPasswordMessage":  "Invalid password.",
