@@ -21,6 +21,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/admin"
 	"github.com/gatehouse-iam/gatehouse/internal/config"
+	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/outbound"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
@@ -189,6 +190,14 @@ func serve(ctx context.Context, start time.Time, cfg config.Config, log *slog.Lo
 	// ticks, the database lease lets one run each.
 	go (&usersync.Syncer{DB: db, Log: log, Now: time.Now, Node: usersync.ThisNode}).Run(cleanupCtx, usersync.TickInterval)
 
+	if cfg.TruststorePaths != "" {
+		pool, err := ldap.LoadTruststore(strings.Split(cfg.TruststorePaths, ","))
+		if err != nil {
+			log.Error("invalid --truststore-paths", "err", err)
+			return exitUsage
+		}
+		ldap.SetTruststore(pool)
+	}
 	limits, err := server.LimitsFromConfig(cfg)
 	if err != nil { // config.Load has validated the options
 		log.Error("invalid rate limit options", "err", err)

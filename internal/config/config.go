@@ -48,13 +48,17 @@ type Config struct {
 	HTTPSPort               int    // --https-port
 	HTTPSCertificateFile    string // --https-certificate-file
 	HTTPSCertificateKeyFile string // --https-certificate-key-file
-	Hostname                string // --hostname: a host name or an http(s) URL (hostname v2)
-	HTTPRelativePath        string // --http-relative-path: "/" or "/a/b", never a trailing slash
-	ProxyHeaders            string // --proxy-headers: "", "forwarded" or "xforwarded"
-	TrustedProxies          string // --trusted-proxies: normalised CIDR list, "" trusts no proxy
-	RateLimit               bool   // --rate-limit
-	RateLimitIP             string // --rate-limit-ip: "<rate>:<burst>" or "off"
-	OutboundAllowPrivate    bool   // --outbound-allow-private
+	// TruststorePaths are PEM files, or directories of them, whose
+	// certificates the server trusts for outgoing TLS next to the system's
+	// (LDAP providers with useTruststoreSpi "always", the default).
+	TruststorePaths      string // --truststore-paths
+	Hostname             string // --hostname: a host name or an http(s) URL (hostname v2)
+	HTTPRelativePath     string // --http-relative-path: "/" or "/a/b", never a trailing slash
+	ProxyHeaders         string // --proxy-headers: "", "forwarded" or "xforwarded"
+	TrustedProxies       string // --trusted-proxies: normalised CIDR list, "" trusts no proxy
+	RateLimit            bool   // --rate-limit
+	RateLimitIP          string // --rate-limit-ip: "<rate>:<burst>" or "off"
+	OutboundAllowPrivate bool   // --outbound-allow-private
 
 	DB         string // --db: DBSQLite or DBPostgres
 	DBURL      string // --db-url: a file path for sqlite, a postgres:// URL for postgres

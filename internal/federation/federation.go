@@ -176,6 +176,11 @@ func Lookup(ctx context.Context, db *store.DB, rl realm.Realm, name string, now 
 		if errors.Is(err, ldap.ErrNotFound) {
 			continue
 		}
+		if errors.Is(err, ldap.ErrAmbiguous) {
+			// A name the directory holds twice identifies nobody; no
+			// other provider answers for it either.
+			return user.User{}, store.ErrNotFound
+		}
 		return u, err
 	}
 	return user.User{}, store.ErrNotFound

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -109,13 +110,23 @@ func WritePassword(ctx context.Context, p Provider, u user.User, password string
 }
 
 // Register creates the directory entry of a user registering in rl when a
-// WRITABLE provider syncs registrations, and returns the user linked to it
-// (federationLink, LDAP_ID, LDAP_ENTRY_DN; its StorageID when the provider
-// does not import). Without such a provider u is returned unchanged. The
-// caller stores the returned user; its password goes through WritePassword.
-func Register(ctx context.Context, db *store.DB, rl realm.Realm, u user.User) (user.User, error) {
+// WRITABLE provider syncs registrations, and imports it (ImportEntry): the
+// user returned is stored and linked (federationLink set). Without such a
+// provider u is returned unchanged and nothing is stored. A username a
+// provider already holds is store.ErrConflict. The caller adds what the
+// form gives beyond the entry and sets the password through WritePassword;
+// if that fails it calls Unregister.
+func Register(ctx context.Context, db *store.DB, rl realm.Realm, u user.User, now time.Time) (user.User, error) {
 	ps, err := Providers(ctx, db, rl.ID)
 	if err != nil {
+		return u, err
+	}
+	// A username a directory already holds is taken, whether or not its
+	// user was imported yet (the entry's DN may differ from the one this
+	// registration would create).
+	if _, err := Lookup(ctx, db, rl, u.Username, now); err == nil {
+		return u, fmt.Errorf("%w: username %q exists in a user storage provider", store.ErrConflict, u.Username)
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return u, err
 	}
 	for _, p := range ps {
@@ -140,22 +151,22 @@ func Register(ctx context.Context, db *store.DB, rl realm.Realm, u user.User) (u
 		if err != nil {
 			return u, wrap(p, err)
 		}
-		u.FederationLink = p.ID()
-		if !p.Config.ImportEnabled {
-			u.ID = StorageID(p.ID(), e.UUID)
+		// The new entry becomes a user the way every entry does, its
+		// mappers applied (roles, groups, attributes).
+		stored, err := ImportEntry(ctx, db, rl, p, c, e, now)
+		if err != nil {
+			if derr := c.Delete(ctx, e.DN); derr != nil {
+				err = errors.Join(err, wrap(p, derr))
+			}
+			return u, err
 		}
-		if u.Attributes == nil {
-			u.Attributes = map[string][]string{}
-		}
-		u.Attributes[AttrLDAPID] = []string{e.UUID}
-		u.Attributes[AttrLDAPEntryDN] = []string{e.DN}
-		return u, nil
+		return stored, nil
 	}
 	return u, nil
 }
 
-// Unregister deletes the directory entry Register created for u, when a
-// registration could not be stored here after all.
+// Unregister takes back a registration Register stored: the directory
+// entry and the local user.
 func Unregister(ctx context.Context, db *store.DB, u user.User) error {
 	dn := first(u.Attributes[AttrLDAPEntryDN])
 	if u.FederationLink == "" || dn == "" {
@@ -170,5 +181,5 @@ func Unregister(ctx context.Context, db *store.DB, u user.User) error {
 		return err
 	}
 	defer c.Close()
-	return wrap(p, c.Delete(ctx, dn))
+	return errors.Join(wrap(p, c.Delete(ctx, dn)), ignoreNotFound(db.DeleteUser(ctx, u.RealmID, u.ID)))
 }

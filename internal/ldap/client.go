@@ -12,8 +12,10 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf16"
 
@@ -32,6 +34,9 @@ var (
 	ErrInvalidCredentials = errors.New("invalid ldap credentials")
 	// ErrNotFound: no entry matched.
 	ErrNotFound = errors.New("ldap entry not found")
+	// ErrAmbiguous: more than one entry matched a lookup that must name
+	// one user; nobody is picked.
+	ErrAmbiguous = errors.New("more than one ldap entry matches")
 )
 
 // PolicyError is a change the directory refused (password policy,
@@ -88,11 +93,23 @@ func (c Config) readTimeout() time.Duration {
 	return DefaultReadTimeout
 }
 
-// tlsConfig verifies the server against the system pool, or against
-// cfg.RootCAs when the server is configured with a CA file (LoadCAFile
-// adds it to the system roots).
+// truststore is the server's truststore (--truststore-paths): the system
+// roots and the operator's certificates; nil when none is configured.
+var truststore atomic.Pointer[x509.CertPool]
+
+// SetTruststore makes pool the truststore of every provider whose
+// useTruststoreSpi is not "never"; nil goes back to the system roots. The
+// server sets it once at start.
+func SetTruststore(pool *x509.CertPool) { truststore.Store(pool) }
+
+// tlsConfig verifies the server against cfg.RootCAs when set, else against
+// the server's truststore (unless useTruststoreSpi is "never"), else
+// against the system roots.
 func (c Config) tlsConfig(host string) *tls.Config {
 	pool := c.RootCAs
+	if pool == nil && c.UseTruststoreSPI != "never" {
+		pool = truststore.Load()
+	}
 	if pool == nil {
 		if sys, err := x509.SystemCertPool(); err == nil {
 			pool = sys
@@ -101,19 +118,45 @@ func (c Config) tlsConfig(host string) *tls.Config {
 	return &tls.Config{ServerName: host, RootCAs: pool, MinVersion: tls.VersionTLS12}
 }
 
-// LoadCAFile reads a PEM bundle for Config.RootCAs, added to the system
-// roots (an operator's private CA for ldaps:// or StartTLS).
-func LoadCAFile(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
+// LoadTruststore reads the PEM certificates of paths (files, or
+// directories whose regular files are read) and returns them added to the
+// system roots. A path that holds no certificate is an error.
+func LoadTruststore(paths []string) (*x509.CertPool, error) {
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	for _, p := range paths {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		files := []string{p}
+		if st, err := os.Stat(p); err != nil {
+			return nil, err
+		} else if st.IsDir() {
+			ents, err := os.ReadDir(p)
+			if err != nil {
+				return nil, err
+			}
+			files = files[:0]
+			for _, e := range ents {
+				if e.Type().IsRegular() {
+					files = append(files, filepath.Join(p, e.Name()))
+				}
+			}
+		}
+		found := false
+		for _, f := range files {
+			pem, err := os.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			found = pool.AppendCertsFromPEM(pem) || found
+		}
+		if !found {
+			return nil, fmt.Errorf("%s holds no PEM certificate", p)
+		}
 	}
 	return pool, nil
 }
@@ -140,22 +183,49 @@ func connect(ctx context.Context, cfg Config) (*goldap.Conn, error) {
 		}
 		dialer := &net.Dialer{Timeout: timeout}
 		tc := cfg.tlsConfig(u.Hostname())
+		if cfg.StartTLS && u.Scheme == "ldap" {
+			conn, err := startTLS(ctx, dialer, u, tc, timeout, cfg.readTimeout())
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("%s: %v", raw, err))
+				continue
+			}
+			return conn, nil
+		}
 		conn, err := goldap.DialURL(raw, goldap.DialWithDialer(dialer), goldap.DialWithTLSConfig(tc))
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("%s: %v", raw, err))
 			continue
 		}
 		conn.SetTimeout(cfg.readTimeout())
-		if cfg.StartTLS && u.Scheme == "ldap" {
-			if err := conn.StartTLS(tc); err != nil {
-				conn.Close()
-				errs = append(errs, fmt.Sprintf("%s: starttls: %v", raw, err))
-				continue
-			}
-		}
 		return conn, nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrUnreachable, strings.Join(errs, "; "))
+}
+
+// startTLS opens a plain connection to u and upgrades it with StartTLS,
+// the whole exchange (request and TLS handshake) bounded by the connection
+// timeout: a server that accepts the upgrade and then stalls costs at most
+// that long.
+func startTLS(ctx context.Context, dialer *net.Dialer, u *url.URL, tc *tls.Config, timeout, readTimeout time.Duration) (*goldap.Conn, error) {
+	port := u.Port()
+	if port == "" {
+		port = "389"
+	}
+	nc, err := dialer.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return nil, err
+	}
+	nc.SetDeadline(time.Now().Add(timeout))
+	conn := goldap.NewConn(nc, false)
+	conn.Start()
+	conn.SetTimeout(min(timeout, readTimeout))
+	if err := conn.StartTLS(tc); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("starttls: %w", err)
+	}
+	nc.SetDeadline(time.Time{})
+	conn.SetTimeout(readTimeout)
+	return conn, nil
 }
 
 // classify maps an LDAP error onto the classes callers act on.
@@ -328,7 +398,10 @@ func (c *Client) searchOne(ctx context.Context, cond string) (Entry, error) {
 	req := goldap.NewSearchRequest(c.cfg.UsersDN, c.scope(), goldap.NeverDerefAliases, 2, 0, false,
 		c.userFilter(cond), c.userAttributes(), nil)
 	res, err := c.conn.Search(req)
-	if err != nil && !goldap.IsErrorWithCode(err, goldap.LDAPResultSizeLimitExceeded) {
+	if goldap.IsErrorWithCode(err, goldap.LDAPResultSizeLimitExceeded) || err == nil && len(res.Entries) > 1 {
+		return Entry{}, fmt.Errorf("%w: %s", ErrAmbiguous, cond)
+	}
+	if err != nil {
 		return Entry{}, classify(err, c.cfg.UsersDN)
 	}
 	if res == nil || len(res.Entries) == 0 {
@@ -586,21 +659,6 @@ func (c *Client) Capabilities(ctx context.Context) ([]Capability, error) {
 
 // RandomPassword is a value for hardcoded ${RANDOM} attributes.
 func RandomPassword() string { return rand.Text() }
-
-// EscapeDNValue escapes a value for use in an RDN.
-func EscapeDNValue(v string) string {
-	var b strings.Builder
-	for i, r := range v {
-		switch {
-		case strings.ContainsRune(`,+"\<>;=`, r), r == '#' && i == 0, r == ' ' && (i == 0 || i == len(v)-1):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
 
 // EscapeFilter escapes a value for a search filter.
 func EscapeFilter(v string) string { return goldap.EscapeFilter(v) }

@@ -62,8 +62,15 @@ func TestClientFindAndAuthenticate(t *testing.T) {
 			if err != nil || byUUID.DN != e.DN {
 				t.Errorf("by uuid: %v %+v", err, byUUID)
 			}
-			if _, err := c.FindByUsername(ctx, "nobody*"); !errors.Is(err, ldap.ErrNotFound) {
-				t.Errorf("wildcard must be escaped, got %v", err)
+			// Filter metacharacters are escaped: patterns that would match
+			// user1 (or everyone) as filters match nobody.
+			for _, inj := range []string{"user*", "*", "user1)(uid=*", "user1)(|(uid=*", "*)(objectClass=*"} {
+				if e, err := c.FindByUsername(ctx, inj); !errors.Is(err, ldap.ErrNotFound) {
+					t.Errorf("username %q must be escaped, got %v %s", inj, err, e.DN)
+				}
+				if e, err := c.FindByEmail(ctx, inj); !errors.Is(err, ldap.ErrNotFound) {
+					t.Errorf("email %q must be escaped, got %v %s", inj, err, e.DN)
+				}
 			}
 			if err := ldap.Authenticate(ctx, cfg, e.DN, "password"); err != nil {
 				t.Errorf("right password: %v", err)
@@ -246,5 +253,68 @@ func TestGroupAndRoleMappers(t *testing.T) {
 	var ce *ldap.ConfigError
 	if err := ldap.ValidateMapper(cfg, bad); !errors.As(err, &ce) {
 		t.Errorf("uid membership with inheritance: %v", err)
+	}
+}
+
+// addDuplicate adds a second entry with uid under a new ou below
+// ou=People, as a subtree search finds it next to uid=<uid>,ou=People.
+func addDuplicate(t *testing.T, s *ldaptest.Server, uid string) string {
+	t.Helper()
+	ou := "sub" + uid
+	dn := "uid=" + uid + ",ou=" + ou + "," + ldaptest.PeopleDN
+	s.Modify(t, "dn: ou="+ou+","+ldaptest.PeopleDN+"\nchangetype: add\nobjectClass: organizationalUnit\nou: "+ou+"\n\n"+
+		"dn: "+dn+"\nchangetype: add\nobjectClass: inetOrgPerson\nuid: "+uid+"\ncn: Twin\nsn: Twin\nuserPassword: twin-password\n")
+	return dn
+}
+
+// A username two entries hold (subtree scope) names nobody: the lookup
+// refuses instead of taking whichever comes first.
+func TestClientAmbiguousUsername(t *testing.T) {
+	s := ldaptest.Start(t)
+	ctx := t.Context()
+	uid := "twin" + strings.ToLower(time.Now().Format("150405.000000"))[7:]
+	s.AddUser(t, uid, "first-password")
+	addDuplicate(t, s, uid)
+	c, err := ldap.Dial(ctx, providerConfig(t, s, "searchScope", "2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if e, err := c.FindByUsername(ctx, uid); !errors.Is(err, ldap.ErrAmbiguous) {
+		t.Errorf("ambiguous username: %v %+v", err, e)
+	}
+	// One level finds only the entry directly under ou=People.
+	c1, err := ldap.Dial(ctx, providerConfig(t, s, "searchScope", "1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	if e, err := c1.FindByUsername(ctx, uid); err != nil || e.DN != ldaptest.UserDN(uid) {
+		t.Errorf("one level: %v %+v", err, e)
+	}
+}
+
+// A new entry's RDN value with DN specials (comma, plus, quotes, a leading
+// '#' or space) is escaped: the entry is created under usersDn and found
+// again by its username.
+func TestNewEntryEscapesRDN(t *testing.T) {
+	s := ldaptest.Start(t)
+	ctx := t.Context()
+	cfg := providerConfig(t, s)
+	c, err := ldap.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	suffix := strings.ToLower(time.Now().Format("150405.000000"))[7:]
+	for _, name := range []string{"#o'brien, jr+x" + suffix, " lead\"quote<" + suffix + ">;="} {
+		dn, attrs := ldap.NewEntry(cfg, ldap.DefaultMappers(cfg), ldap.Projection{Username: name, LastName: "Escaped"})
+		if err := c.Add(ctx, dn, attrs); err != nil {
+			t.Fatalf("add %q as %s: %v", name, dn, err)
+		}
+		e, err := c.FindByUsername(ctx, name)
+		if err != nil || !strings.HasSuffix(e.DN, ","+ldaptest.PeopleDN) {
+			t.Errorf("find %q: %v %+v", name, err, e)
+		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	goldap "github.com/go-ldap/ldap/v3"
 )
 
 // Projection is what the mappers make of one directory entry: the parts
@@ -395,7 +397,7 @@ func NewEntry(cfg Config, mappers []MapperSpec, p Projection) (string, map[strin
 	if _, ok := attrs[cfg.RDNAttribute]; !ok {
 		attrs[cfg.RDNAttribute] = []string{rdn}
 	}
-	return cfg.RDNAttribute + "=" + EscapeDNValue(rdn) + "," + cfg.UsersDN, attrs
+	return cfg.RDNAttribute + "=" + goldap.EscapeDN(rdn) + "," + cfg.UsersDN, attrs
 }
 
 func nonEmpty(s string) []string {

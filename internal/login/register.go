@@ -3,6 +3,7 @@ package login
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -195,37 +196,51 @@ func (registrationUser) Success(c *authflow.Context) error {
 	// stored here is linked to it and its password goes to the directory.
 	var password string
 	linked, err := federation.Register(c, c.Store, c.Realm, user.User{RealmID: c.Realm.ID, Username: form["username"], Email: form["email"],
-		FirstName: form["firstName"], LastName: form["lastName"]})
+		FirstName: form["firstName"], LastName: form["lastName"]}, c.Now)
 	if errors.Is(err, store.ErrConflict) {
 		return authflow.FieldErrors{{Field: "username", Key: "usernameExistsMessage"}}
 	}
 	if err != nil {
 		return err
 	}
+	var u user.User
 	if linked.FederationLink != "" {
-		x.FederationLink = linked.FederationLink
-		if strings.HasPrefix(linked.ID, "f:") {
-			x.ID = linked.ID
-		}
-		if x.Attributes == nil {
-			x.Attributes = map[string][]string{}
-		}
-		for _, k := range []string{federation.AttrLDAPID, federation.AttrLDAPEntryDN} {
-			x.Attributes[k] = linked.Attributes[k]
+		// The provider's import stored the user; add what the form gives
+		// beyond the entry. The password goes to the directory.
+		err = c.Store.UpdateUser(c, c.Realm.ID, linked.ID, func(cur *user.User) error {
+			for _, a := range x.RequiredActions {
+				if !slices.Contains(cur.RequiredActions, a) {
+					cur.RequiredActions = append(cur.RequiredActions, a)
+				}
+			}
+			for k, v := range x.Attributes {
+				if cur.Attributes == nil {
+					cur.Attributes = map[string][]string{}
+				}
+				cur.Attributes[k] = v
+			}
+			return nil
+		})
+		if err == nil {
+			u, err = c.Store.GetUser(c, c.Realm.ID, linked.ID)
 		}
 		if len(x.Credentials) > 0 {
-			password, x.Credentials = x.Credentials[0].Value, nil
+			password = x.Credentials[0].Value
 		}
-	}
-	u, err := rep.CreateUser(c, c.Store, c.Realm.ID, x, rep.UserOptions{Source: rep.FromAdmin, Now: c.Now})
-	if err != nil && linked.FederationLink != "" {
-		// Nothing stored here: take the entry back out of the directory.
-		if derr := federation.Unregister(c, c.Store, linked); derr != nil {
-			c.Log.WarnContext(c, "registration: directory entry left behind", "realm", c.Realm.Name, "err", derr)
+		if err != nil {
+			if derr := federation.Unregister(c, c.Store, linked); derr != nil {
+				c.Log.WarnContext(c, "registration: directory entry left behind", "realm", c.Realm.Name, "err", derr)
+			}
+			return err
 		}
+	} else {
+		u, err = rep.CreateUser(c, c.Store, c.Realm.ID, x, rep.UserOptions{Source: rep.FromAdmin, Now: c.Now})
 	}
 	if err == nil && password != "" {
 		if err = authn.SetPassword(c, c.Store, c.Realm, u, password, false, c.Now); err != nil {
+			if derr := federation.Unregister(c, c.Store, u); derr != nil {
+				c.Log.WarnContext(c, "registration: directory entry left behind", "realm", c.Realm.Name, "err", derr)
+			}
 			return err
 		}
 	}

@@ -388,6 +388,11 @@ func (e *ldEnv) setProviderConfig(key, value string) {
 	var c map[string]any
 	json.Unmarshal(r.body, &c)
 	c["config"].(map[string]any)[key] = []string{value}
+	if key == "connectionUrl" || key == "bindDn" {
+		// The masked credential is refused with another server or bind
+		// DN: the administrator enters it again.
+		c["config"].(map[string]any)["bindCredential"] = []string{ldaptest.BindPW}
+	}
 	if r := e.admin(http.MethodPut, "/components/"+e.providerID, c); r.status != http.StatusNoContent {
 		e.t.Fatalf("update provider %s=%s: %d %s", key, value, r.status, r.body)
 	}
