@@ -454,8 +454,12 @@ func (a userAPI) update(rq *Request) error {
 		return err
 	}
 	cfg := userProfile(rq.Realm)
+	pctx := profile.Admin
+	if pctx.Storage, err = federation.ProfileStorage(ctx, db, old); err != nil {
+		return err
+	}
 	if x.Attributes != nil {
-		x.Attributes = cfg.Merge(profile.Admin, old.Attributes, x.Attributes)
+		x.Attributes = cfg.Merge(pctx, old.Attributes, x.Attributes)
 	}
 	next := old
 	x.ApplyTo(&next)
@@ -492,12 +496,17 @@ func (a userAPI) update(rq *Request) error {
 	if err := checkUserAttributes(next.Attributes); err != nil {
 		return err
 	}
-	if err := checkProfile(cfg, profile.Admin, &old, next); err != nil {
+	if err := checkProfile(cfg, pctx, &old, next); err != nil {
 		return err
 	}
 	creds, temporary, err := passwordCredentials(rq, next, x.Credentials)
 	if err != nil {
 		return err
+	}
+	// A WRITABLE directory gets the change first: what it refuses is not
+	// stored here either.
+	if err := federation.WriteProfile(ctx, db, old, next); err != nil {
+		return directoryRefusal(err)
 	}
 	err = db.InTx(ctx, func(tx *store.DB) error {
 		if err := tx.UpdateUser(ctx, rq.Realm.ID, old.ID, func(u *user.User) error {
@@ -1147,6 +1156,17 @@ func (a userAPI) sendVerifyEmail(rq *Request) error {
 		return errorMessage(http.StatusInternalServerError, "Failed to send verify email")
 	}
 	return rq.NoContent()
+}
+
+// directoryRefusal answers a change the user's directory refused (a
+// schema or constraint violation) with its message; an outage and other
+// errors pass through.
+func directoryRefusal(err error) error {
+	var re *federation.PasswordRejectedError
+	if errors.As(err, &re) {
+		return errorMessage(http.StatusBadRequest, re.Msg)
+	}
+	return err
 }
 
 // policyRefusal answers a new password the realm's policy refuses

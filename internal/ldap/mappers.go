@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -403,4 +404,90 @@ func nonEmpty(s string) []string {
 		return nil
 	}
 	return []string{s}
+}
+
+// profileAttributes are the user profile attributes a mapper fills from
+// the directory (a user attribute mapper's model attribute, the full name
+// mapper's first and last names), each with the directory attribute it is
+// written to.
+func profileAttributes(m MapperSpec) (names []string, ldapAttr string) {
+	switch m.ProviderID {
+	case MapperUserAttribute:
+		if ua := cfgFirst(m, "user.model.attribute", ""); ua != "" {
+			return []string{ua}, cfgFirst(m, "ldap.attribute", "")
+		}
+	case MapperFullName:
+		return []string{"firstName", "lastName"}, cfgFirst(m, "ldap.full.name.attribute", "cn")
+	}
+	return nil, ""
+}
+
+// ReadOnlyAttributes are the user profile attributes of a federated user
+// that cannot be changed in Gatehouse: with a READ_ONLY provider every
+// attribute (all is true); with a WRITABLE one those of mappers marked
+// read-only and those mapped onto the entry's RDN (an edit cannot rename
+// the entry). An UNSYNCED provider keeps edits here and fixes none.
+func ReadOnlyAttributes(cfg Config, mappers []MapperSpec) (all bool, names []string) {
+	switch cfg.EditMode {
+	case ReadOnly:
+		return true, nil
+	case Writable:
+	default:
+		return false, nil
+	}
+	for _, m := range mappers {
+		ns, la := profileAttributes(m)
+		if cfgBool(m, "read.only", false) || strings.EqualFold(la, cfg.RDNAttribute) {
+			names = append(names, ns...)
+		}
+	}
+	return false, names
+}
+
+// ProfileChanges are the directory attributes to replace when a user of a
+// WRITABLE provider changes from before to after: the reverse of Project
+// for the attribute and full name mappers that are not read-only. An
+// emptied attribute is deleted, or blanked when the mapper says the
+// directory's schema requires it. The RDN attribute is never written.
+func ProfileChanges(cfg Config, mappers []MapperSpec, before, after Projection) map[string][]string {
+	value := func(p Projection, ua string) []string {
+		switch ua {
+		case "username":
+			return nonEmpty(p.Username)
+		case "email":
+			return nonEmpty(p.Email)
+		case "firstName":
+			return nonEmpty(p.FirstName)
+		case "lastName":
+			return nonEmpty(p.LastName)
+		}
+		return p.Attributes[ua]
+	}
+	out := map[string][]string{}
+	for _, m := range mappers {
+		names, la := profileAttributes(m)
+		if la == "" || cfgBool(m, "read.only", false) || strings.EqualFold(la, cfg.RDNAttribute) {
+			continue
+		}
+		switch m.ProviderID {
+		case MapperUserAttribute:
+			if cfgBool(m, "is.binary.attribute", false) || names[0] == "createTimestamp" || names[0] == "modifyTimestamp" {
+				continue
+			}
+			b, a := value(before, names[0]), value(after, names[0])
+			if slices.Equal(b, a) {
+				continue
+			}
+			if len(a) == 0 && cfgBool(m, "is.mandatory.in.ldap", false) {
+				a = []string{" "}
+			}
+			out[la] = a
+		case MapperFullName:
+			if before.FirstName == after.FirstName && before.LastName == after.LastName {
+				continue
+			}
+			out[la] = nonEmpty(strings.TrimSpace(after.FirstName + " " + after.LastName))
+		}
+	}
+	return out
 }

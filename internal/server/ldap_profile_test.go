@@ -1,0 +1,110 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-iam/gatehouse/internal/ldap/ldaptest"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+)
+
+// entryAttrs reads attributes of dn from the directory with ldapsearch.
+func entryAttrs(t *testing.T, s *ldaptest.Server, dn string, attrs ...string) map[string]string {
+	t.Helper()
+	args := append([]string{"-x", "-LLL", "-o", "ldif-wrap=no", "-H", s.URL, "-D", ldaptest.RootDN, "-w", ldaptest.RootPW, "-s", "base", "-b", dn}, attrs...)
+	out, err := exec.Command("ldapsearch", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ldapsearch %s: %v: %s", dn, err, out)
+	}
+	m := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(line, ": "); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// accountPost sends the user's own profile change to the account API with
+// a token of the user.
+func (e *ldEnv) accountPost(username, password string, body map[string]any) response {
+	e.t.Helper()
+	st, tok := e.grant(username, password, "openid")
+	if st != http.StatusOK {
+		e.t.Fatalf("login %s: %d %v", username, st, tok)
+	}
+	b, _ := json.Marshal(body)
+	return do(e.t, http.MethodPost, e.srv.URL+"/realms/ldap-demo/account/",
+		map[string]string{"Authorization": "Bearer " + tok["access_token"].(string), "Content-Type": "application/json"}, strings.NewReader(string(b)))
+}
+
+// Profile edits of a federated user: in WRITABLE mode the admin API and
+// the account API write them to the directory; in READ_ONLY mode both
+// refuse them with the read-only error and neither side changes.
+func TestLDAPProfileEdits(t *testing.T) {
+	bothStores(t, func(t *testing.T, db *store.DB) {
+		uid := "pe" + strings.ToLower(store.NewID()[:8])
+		e := newLDEnv(t, db, nil)
+		dn := e.slapd.AddUser(t, uid, "profile-pw-1")
+		if st, _ := e.grant(uid, "profile-pw-1", "openid"); st != http.StatusOK {
+			t.Fatalf("first login: %d", st)
+		}
+		u := e.user(uid)
+
+		// WRITABLE, admin API.
+		r := e.admin(http.MethodPut, "/users/"+u.ID, map[string]any{"email": uid + "-admin@example.org", "firstName": "Adminset", "lastName": "Byadmin"})
+		if r.status != http.StatusNoContent {
+			t.Fatalf("writable admin edit: %d %s", r.status, r.body)
+		}
+		got := entryAttrs(t, e.slapd, dn, "mail", "cn", "sn")
+		if got["mail"] != uid+"-admin@example.org" || got["cn"] != "Adminset" || got["sn"] != "Byadmin" {
+			t.Errorf("directory after admin edit: %v", got)
+		}
+		// A login refreshes from the directory and keeps the edit.
+		if st, _ := e.grant(uid, "profile-pw-1", "openid"); st != http.StatusOK {
+			t.Fatalf("login after edit: %d", st)
+		}
+		if u := e.user(uid); u.Email != uid+"-admin@example.org" || u.FirstName != "Adminset" {
+			t.Errorf("local user after refresh: %+v", u)
+		}
+
+		// WRITABLE, account API.
+		r = e.accountPost(uid, "profile-pw-1", map[string]any{"username": uid, "email": uid + "-self@example.org", "firstName": "Selfset", "lastName": "Byuser"})
+		if r.status != http.StatusNoContent {
+			t.Fatalf("writable account edit: %d %s", r.status, r.body)
+		}
+		got = entryAttrs(t, e.slapd, dn, "mail", "cn", "sn")
+		if got["mail"] != uid+"-self@example.org" || got["cn"] != "Selfset" || got["sn"] != "Byuser" {
+			t.Errorf("directory after account edit: %v", got)
+		}
+
+		// READ_ONLY: refused by both, nothing changes anywhere.
+		e.setProviderConfig("editMode", "READ_ONLY")
+		r = e.admin(http.MethodPut, "/users/"+u.ID, map[string]any{"email": uid + "-ro@example.org"})
+		var body map[string]any
+		json.Unmarshal(r.body, &body)
+		if r.status != http.StatusBadRequest || body["errorMessage"] != "error-user-attribute-read-only" || body["field"] != "email" {
+			t.Errorf("read-only admin edit: %d %s", r.status, r.body)
+		}
+		r = e.accountPost(uid, "profile-pw-1", map[string]any{"username": uid, "email": uid + "-self@example.org", "firstName": "Changed", "lastName": "Byuser"})
+		body = nil
+		json.Unmarshal(r.body, &body)
+		if r.status != http.StatusBadRequest || body["errorMessage"] != "error-user-attribute-read-only" || body["field"] != "firstName" {
+			t.Errorf("read-only account edit: %d %s", r.status, r.body)
+		}
+		// An unchanged profile is still accepted.
+		r = e.accountPost(uid, "profile-pw-1", map[string]any{"username": uid, "email": uid + "-self@example.org", "firstName": "Selfset", "lastName": "Byuser"})
+		if r.status != http.StatusNoContent {
+			t.Errorf("read-only unchanged account post: %d %s", r.status, r.body)
+		}
+		if u := e.user(uid); u.Email != uid+"-self@example.org" || u.FirstName != "Selfset" {
+			t.Errorf("local user after refusals: %+v", u)
+		}
+		if got := entryAttrs(t, e.slapd, dn, "mail", "cn"); got["mail"] != uid+"-self@example.org" || got["cn"] != "Selfset" {
+			t.Errorf("directory after refusals: %v", got)
+		}
+	})
+}
