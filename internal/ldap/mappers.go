@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -490,4 +491,76 @@ func ProfileChanges(cfg Config, mappers []MapperSpec, before, after Projection) 
 		}
 	}
 	return out
+}
+
+// UserSearch is a search of users by their profile attributes: Words of
+// a search box (every word must match the username, email, first or last
+// name; a word in double quotes whole, any other anywhere, "*" being a
+// wildcard) and Fields (profile attribute name to value, all must match,
+// whole values when Exact).
+type UserSearch struct {
+	Words  []string
+	Fields map[string]string
+	Exact  bool
+}
+
+// SearchCondition is the filter condition finding the users s matches,
+// each attribute through the directory attribute its mapper reads (the
+// username attribute for a username without one); attributes no mapper
+// reads are left out. "" when nothing can be asked.
+func SearchCondition(cfg Config, mappers []MapperSpec, s UserSearch) string {
+	attrOf := func(name string) string {
+		for _, m := range mappers {
+			if m.ProviderID == MapperUserAttribute && cfgFirst(m, "user.model.attribute", "") == name {
+				return cfgFirst(m, "ldap.attribute", "")
+			}
+		}
+		if name == "username" {
+			return cfg.UsernameAttribute
+		}
+		return ""
+	}
+	match := func(attr, v string, exact bool) string {
+		if exact {
+			return "(" + attr + "=" + EscapeFilter(v) + ")"
+		}
+		var parts []string
+		for p := range strings.SplitSeq(v, "*") {
+			if p != "" {
+				parts = append(parts, EscapeFilter(p))
+			}
+		}
+		if len(parts) == 0 {
+			return "(" + attr + "=*)"
+		}
+		return "(" + attr + "=*" + strings.Join(parts, "*") + "*)"
+	}
+	var conds []string
+	for _, w := range s.Words {
+		exact := len(w) >= 2 && w[0] == '"' && w[len(w)-1] == '"'
+		if exact {
+			w = w[1 : len(w)-1]
+		}
+		var any []string
+		for _, name := range []string{"username", "email", "firstName", "lastName"} {
+			if attr := attrOf(name); attr != "" && w != "" {
+				any = append(any, match(attr, w, exact))
+			}
+		}
+		if len(any) > 0 {
+			conds = append(conds, "(|"+strings.Join(any, "")+")")
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Fields)) {
+		if attr, v := attrOf(name), s.Fields[name]; attr != "" && v != "" {
+			conds = append(conds, match(attr, v, s.Exact))
+		}
+	}
+	switch len(conds) {
+	case 0:
+		return ""
+	case 1:
+		return conds[0]
+	}
+	return "(&" + strings.Join(conds, "") + ")"
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/ldap/ldaptest"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -105,6 +106,75 @@ func TestLDAPProfileEdits(t *testing.T) {
 		}
 		if got := entryAttrs(t, e.slapd, dn, "mail", "cn"); got["mail"] != uid+"-self@example.org" || got["cn"] != "Selfset" {
 			t.Errorf("directory after refusals: %v", got)
+		}
+	})
+}
+
+// adminUsers runs GET /users with query and returns the usernames and
+// federation links found.
+func (e *ldEnv) adminUsers(query string) map[string]string {
+	e.t.Helper()
+	r := e.admin(http.MethodGet, "/users?"+query, nil)
+	if r.status != http.StatusOK {
+		e.t.Fatalf("GET /users?%s: %d %s", query, r.status, r.body)
+	}
+	var us []map[string]any
+	if err := json.Unmarshal(r.body, &us); err != nil {
+		e.t.Fatalf("GET /users?%s: %v %s", query, err, r.body)
+	}
+	out := map[string]string{}
+	for _, u := range us {
+		link, _ := u["federationLink"].(string)
+		out[u["username"].(string)] = link
+	}
+	return out
+}
+
+// The admin user search also asks the realm's directory: users found
+// there are imported and listed; a directory outage leaves the search of
+// local users working.
+func TestLDAPAdminUserSearch(t *testing.T) {
+	bothStores(t, func(t *testing.T, db *store.DB) {
+		tag := strings.ToLower(store.NewID()[:6])
+		e := newLDEnv(t, db, nil)
+		e.slapd.AddUser(t, "sa"+tag, "search-pw-1")
+		e.slapd.AddUser(t, "sb"+tag, "search-pw-1")
+		e.slapd.AddUser(t, "sc"+tag, "search-pw-1")
+
+		got := e.adminUsers("search=sa" + tag)
+		if len(got) != 1 || got["sa"+tag] != e.providerID {
+			t.Errorf("search=sa%s: %v", tag, got)
+		}
+		if u := e.user("sa" + tag); u.FederationLink != e.providerID || u.Email != "sa"+tag+"@example.org" {
+			t.Errorf("imported user: %+v", u)
+		}
+		got = e.adminUsers("username=sb" + tag + "&exact=true")
+		if len(got) != 1 || got["sb"+tag] != e.providerID {
+			t.Errorf("username=sb%s: %v", tag, got)
+		}
+		got = e.adminUsers("email=sc" + tag + "@example.org")
+		if len(got) != 1 || got["sc"+tag] != e.providerID {
+			t.Errorf("email=sc%s: %v", tag, got)
+		}
+		// A search finding the same users again imports nothing twice.
+		got = e.adminUsers("search=*" + tag)
+		if len(got) != 3 {
+			t.Errorf("search=*%s: %v", tag, got)
+		}
+
+		// Outage: local users are still found.
+		e.setProviderConfig("enabled", "false")
+		e.createComponent(map[string]any{"name": "dead", "providerId": "ldap", "providerType": ldap.ProviderType, "parentId": e.rl.ID,
+			"config": map[string][]string{"vendor": {"other"}, "editMode": {"READ_ONLY"}, "connectionUrl": {ldaptest.DeadURL(t)},
+				"bindDn": {ldaptest.BindDN}, "bindCredential": {ldaptest.BindPW}, "usersDn": {ldaptest.PeopleDN},
+				"usernameLDAPAttribute": {"uid"}, "rdnLDAPAttribute": {"uid"}, "uuidLDAPAttribute": {"entryUUID"},
+				"userObjectClasses": {"inetOrgPerson"}, "connectionTimeout": {"500"}, "enabled": {"true"}}})
+		got = e.adminUsers("search=newcomer")
+		if _, ok := got["newcomer"]; !ok || len(got) != 1 {
+			t.Errorf("search during an outage: %v", got)
+		}
+		if got = e.adminUsers("username=newcomer"); len(got) != 1 {
+			t.Errorf("username= during an outage: %v", got)
 		}
 	})
 }
