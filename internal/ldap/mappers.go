@@ -205,10 +205,7 @@ func Project(ctx context.Context, c *Client, cfg Config, mappers []MapperSpec, e
 				p.ManagedGroups = append(p.ManagedGroups, all...)
 				continue
 			}
-			client := ""
-			if !cfgBool(m, "use.realm.roles.mapping", true) {
-				client = cfgFirst(m, "client.id", "")
-			}
+			client := roleClient(m)
 			for _, n := range names {
 				p.Roles = append(p.Roles, RoleRef{ClientID: client, Name: n})
 			}
@@ -224,6 +221,34 @@ func Project(ctx context.Context, c *Client, cfg Config, mappers []MapperSpec, e
 		p.EmailVerified = false
 	}
 	return p, nil
+}
+
+// roleClient is the clientId whose roles a role mapper maps ("" for realm
+// roles).
+func roleClient(m MapperSpec) string {
+	if cfgBool(m, "use.realm.roles.mapping", true) {
+		return ""
+	}
+	return cfgFirst(m, "client.id", "")
+}
+
+// Known returns every group path (group mapper) or role (role mapper) the
+// mapper finds in the directory, named as Project names a user's: the
+// groups and roles a mapper sync creates, so that a later import finds
+// them in place.
+func Known(ctx context.Context, c *Client, m MapperSpec) (groups []string, roles []RoleRef, err error) {
+	// Read every group with its members, whatever strategy the mapper
+	// uses for a user's memberships.
+	all := MapperSpec{ID: m.ID, Name: m.Name, ProviderID: m.ProviderID, Config: maps.Clone(m.Config)}
+	delete(all.Config, "user.roles.retrieve.strategy")
+	_, names, err := memberships(ctx, c, all, Entry{})
+	if err != nil || m.ProviderID == MapperGroup {
+		return names, nil, err
+	}
+	for _, n := range names {
+		roles = append(roles, RoleRef{ClientID: roleClient(m), Name: n})
+	}
+	return nil, roles, nil
 }
 
 // memberships returns the group paths (group mapper) or role names (role

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/ldap/ldaptest"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -175,6 +177,57 @@ func TestLDAPAdminUserSearch(t *testing.T) {
 		}
 		if got = e.adminUsers("username=newcomer"); len(got) != 1 {
 			t.Errorf("username= during an outage: %v", got)
+		}
+	})
+}
+
+// A group mapper's sync and a login build the same group tree: the
+// directory's nested groups become /parent/child once, whichever comes
+// first, and the user is a member of the child.
+func TestLDAPMapperSyncThenLogin(t *testing.T) {
+	bothStores(t, func(t *testing.T, db *store.DB) {
+		tag := strings.ToLower(store.NewID()[:6])
+		e := newLDEnv(t, db, nil)
+		uid := "ms" + tag
+		dn := e.slapd.AddUser(t, uid, "mapper-pw-1")
+		child, parent := "child"+tag, "parent"+tag
+		e.slapd.Modify(t, "dn: cn="+child+","+ldaptest.GroupsDN+"\nchangetype: add\nobjectClass: groupOfNames\ncn: "+child+"\nmember: "+dn+"\n\n"+
+			"dn: cn="+parent+","+ldaptest.GroupsDN+"\nchangetype: add\nobjectClass: groupOfNames\ncn: "+parent+"\nmember: cn="+child+","+ldaptest.GroupsDN+"\n")
+
+		r := e.admin(http.MethodGet, "/components?parent="+e.providerID+"&name=groups", nil)
+		var cs []map[string]any
+		json.Unmarshal(r.body, &cs)
+		if r.status != http.StatusOK || len(cs) != 1 {
+			t.Fatalf("groups mapper: %d %s", r.status, r.body)
+		}
+		r = e.admin(http.MethodPost, "/user-storage/"+e.providerID+"/mappers/"+cs[0]["id"].(string)+"/sync?direction=fedToKeycloak", nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("mapper sync: %d %s", r.status, r.body)
+		}
+		if st, _ := e.grant(uid, "mapper-pw-1", "openid"); st != http.StatusOK {
+			t.Fatalf("login: %d", st)
+		}
+		gs, err := db.ListGroups(t.Context(), e.rl.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths := role.GroupPaths(gs)
+		var mine []string
+		for _, p := range paths {
+			if strings.Contains(p, tag) {
+				mine = append(mine, p)
+			}
+		}
+		slices.Sort(mine)
+		if want := []string{"/" + parent, "/" + parent + "/" + child}; !slices.Equal(mine, want) {
+			t.Errorf("group tree: %v, want %v", mine, want)
+		}
+		ug, err := db.ListUserGroups(t.Context(), e.user(uid).ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ug) != 1 || paths[ug[0].ID] != "/"+parent+"/"+child {
+			t.Errorf("user's groups: %+v", ug)
 		}
 	})
 }
