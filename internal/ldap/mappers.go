@@ -367,19 +367,7 @@ func NewEntry(cfg Config, mappers []MapperSpec, p Projection) (string, map[strin
 		}
 		attrs[attr] = v
 	}
-	value := func(userAttr string) []string {
-		switch userAttr {
-		case "username":
-			return nonEmpty(p.Username)
-		case "email":
-			return nonEmpty(p.Email)
-		case "firstName":
-			return nonEmpty(p.FirstName)
-		case "lastName":
-			return nonEmpty(p.LastName)
-		}
-		return p.Attributes[userAttr]
-	}
+	value := p.value
 	for _, m := range mappers {
 		switch m.ProviderID {
 		case MapperUserAttribute:
@@ -423,6 +411,21 @@ func NewEntry(cfg Config, mappers []MapperSpec, p Projection) (string, map[strin
 		attrs[cfg.RDNAttribute] = []string{rdn}
 	}
 	return cfg.RDNAttribute + "=" + EscapeDNValue(rdn) + "," + cfg.UsersDN, attrs
+}
+
+// value is the values of a user profile attribute in p.
+func (p Projection) value(name string) []string {
+	switch name {
+	case "username":
+		return nonEmpty(p.Username)
+	case "email":
+		return nonEmpty(p.Email)
+	case "firstName":
+		return nonEmpty(p.FirstName)
+	case "lastName":
+		return nonEmpty(p.LastName)
+	}
+	return p.Attributes[name]
 }
 
 func nonEmpty(s string) []string {
@@ -476,19 +479,6 @@ func ReadOnlyAttributes(cfg Config, mappers []MapperSpec) (all bool, names []str
 // emptied attribute is deleted, or blanked when the mapper says the
 // directory's schema requires it. The RDN attribute is never written.
 func ProfileChanges(cfg Config, mappers []MapperSpec, before, after Projection) map[string][]string {
-	value := func(p Projection, ua string) []string {
-		switch ua {
-		case "username":
-			return nonEmpty(p.Username)
-		case "email":
-			return nonEmpty(p.Email)
-		case "firstName":
-			return nonEmpty(p.FirstName)
-		case "lastName":
-			return nonEmpty(p.LastName)
-		}
-		return p.Attributes[ua]
-	}
 	out := map[string][]string{}
 	for _, m := range mappers {
 		names, la := profileAttributes(m)
@@ -500,7 +490,7 @@ func ProfileChanges(cfg Config, mappers []MapperSpec, before, after Projection) 
 			if cfgBool(m, "is.binary.attribute", false) || names[0] == "createTimestamp" || names[0] == "modifyTimestamp" {
 				continue
 			}
-			b, a := value(before, names[0]), value(after, names[0])
+			b, a := before.value(names[0]), after.value(names[0])
 			if slices.Equal(b, a) {
 				continue
 			}
