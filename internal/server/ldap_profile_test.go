@@ -98,6 +98,26 @@ func TestLDAPProfileEdits(t *testing.T) {
 		if r.status != http.StatusBadRequest || body["errorMessage"] != "error-user-attribute-read-only" || body["field"] != "firstName" {
 			t.Errorf("read-only account edit: %d %s", r.status, r.body)
 		}
+		// The account API's metadata shows them read-only.
+		_, tok := e.grant(uid, "profile-pw-1", "openid")
+		r = do(t, http.MethodGet, e.srv.URL+"/realms/ldap-demo/account/?userProfileMetadata=true",
+			map[string]string{"Authorization": "Bearer " + tok["access_token"].(string)}, strings.NewReader(""))
+		var acc struct {
+			UserProfileMetadata struct {
+				Attributes []struct {
+					Name     string `json:"name"`
+					ReadOnly bool   `json:"readOnly"`
+				} `json:"attributes"`
+			} `json:"userProfileMetadata"`
+		}
+		json.Unmarshal(r.body, &acc)
+		ro := map[string]bool{}
+		for _, a := range acc.UserProfileMetadata.Attributes {
+			ro[a.Name] = a.ReadOnly
+		}
+		if r.status != http.StatusOK || !ro["email"] || !ro["firstName"] || !ro["lastName"] {
+			t.Errorf("read-only metadata: %d %v", r.status, ro)
+		}
 		// An unchanged profile is still accepted.
 		r = e.accountPost(uid, "profile-pw-1", map[string]any{"username": uid, "email": uid + "-self@example.org", "firstName": "Selfset", "lastName": "Byuser"})
 		if r.status != http.StatusNoContent {
