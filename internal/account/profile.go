@@ -6,6 +6,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"net/http"
 
+	"github.com/gatehouse-iam/gatehouse/internal/federation"
 	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
@@ -32,8 +33,12 @@ func userProfile(rl realm.Realm) (profile.Config, profile.Context) {
 	return profile.Load(rl.UserProfile), profile.Account(rl.EditUsernameAllowed)
 }
 
-func toUserRep(rl realm.Realm, u user.User, withMetadata bool) userRep {
+// toUserRep is u as the account API shows it; st is what u's user storage
+// provider keeps from being edited (federation.ProfileStorage), shown as
+// read-only in the metadata.
+func toUserRep(rl realm.Realm, u user.User, withMetadata bool, st profile.Storage) userRep {
 	cfg, ctx := userProfile(rl)
+	ctx.Storage = st
 	out := userRep{ID: u.ID, Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
 		EmailVerified: u.EmailVerified, Attributes: cfg.Visible(ctx, u.Attributes)}
 	if withMetadata {
@@ -45,7 +50,11 @@ func toUserRep(rl realm.Realm, u user.User, withMetadata bool) userRep {
 
 // getAccount serves GET /account/.
 func (h *Handler) getAccount(w http.ResponseWriter, r *http.Request, c *caller) error {
-	return web.WriteJSON(w, http.StatusOK, toUserRep(c.realm, c.user, r.URL.Query().Get("userProfileMetadata") != "false"))
+	st, err := federation.ProfileStorage(r.Context(), h.Store, c.user)
+	if err != nil {
+		return err
+	}
+	return web.WriteJSON(w, http.StatusOK, toUserRep(c.realm, c.user, r.URL.Query().Get("userProfileMetadata") != "false", st))
 }
 
 // profileUpdate is what a user may send to change their profile

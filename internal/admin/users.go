@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
 	"github.com/gatehouse-iam/gatehouse/internal/federation"
+	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/mail"
 	"github.com/gatehouse-iam/gatehouse/internal/otp"
 	"github.com/gatehouse-iam/gatehouse/internal/profile"
@@ -208,8 +209,12 @@ func (a userAPI) list(rq *Request) error {
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-	} else if us, err = rq.h.Store.SearchUsers(ctx, rq.Realm.ID, a.query(rq), first, max); err != nil {
-		return err
+	} else {
+		q := a.query(rq)
+		a.searchFederated(rq, q, first+max)
+		if us, err = rq.h.Store.SearchUsers(ctx, rq.Realm.ID, q, first, max); err != nil {
+			return err
+		}
 	}
 	brief := rq.Bool("briefRepresentation", false)
 	totp := map[string]bool{}
@@ -232,6 +237,34 @@ func (a userAPI) list(rq *Request) error {
 	}
 	return rq.JSON(out)
 }
+
+// searchFederated imports the users of the realm's user storage providers
+// that match a search by text, username, email or names (up to limit of
+// each), so that the search of local users that follows lists them. A
+// provider that cannot be asked is logged and the search goes on with the
+// users already here.
+func (a userAPI) searchFederated(rq *Request, q store.UserQuery, limit int) {
+	s := ldap.UserSearch{Words: strings.Fields(q.Search), Fields: map[string]string{}, Exact: q.Exact != nil && *q.Exact}
+	for k, v := range map[string]*string{"username": q.Username, "email": q.Email, "firstName": q.FirstName, "lastName": q.LastName} {
+		if v != nil && *v != "" {
+			s.Fields[k] = *v
+		}
+	}
+	if len(s.Words) == 0 && len(s.Fields) == 0 {
+		return
+	}
+	if limit <= 0 || limit > maxFederatedSearch {
+		limit = maxFederatedSearch
+	}
+	ctx := rq.R.Context()
+	if err := federation.Search(ctx, rq.h.Store, rq.Realm, s, limit, rq.Now()); err != nil {
+		rq.h.Log.WarnContext(ctx, "user storage search failed, listing local users only", "realm", rq.Realm.Name, "err", err)
+	}
+}
+
+// maxFederatedSearch caps how many users one search imports from a
+// provider.
+const maxFederatedSearch = 1000
 
 // count answers GET /users/count with a bare number.
 func (a userAPI) count(rq *Request) error {
@@ -454,8 +487,12 @@ func (a userAPI) update(rq *Request) error {
 		return err
 	}
 	cfg := userProfile(rq.Realm)
+	pctx := profile.Admin
+	if pctx.Storage, err = federation.ProfileStorage(ctx, db, old); err != nil {
+		return err
+	}
 	if x.Attributes != nil {
-		x.Attributes = cfg.Merge(profile.Admin, old.Attributes, x.Attributes)
+		x.Attributes = cfg.Merge(pctx, old.Attributes, x.Attributes)
 	}
 	next := old
 	x.ApplyTo(&next)
@@ -492,12 +529,17 @@ func (a userAPI) update(rq *Request) error {
 	if err := checkUserAttributes(next.Attributes); err != nil {
 		return err
 	}
-	if err := checkProfile(cfg, profile.Admin, &old, next); err != nil {
+	if err := checkProfile(cfg, pctx, &old, next); err != nil {
 		return err
 	}
 	creds, temporary, err := passwordCredentials(rq, next, x.Credentials)
 	if err != nil {
 		return err
+	}
+	// A WRITABLE directory gets the change first: what it refuses is not
+	// stored here either.
+	if err := federation.WriteProfile(ctx, db, old, next); err != nil {
+		return directoryRefusal(err)
 	}
 	err = db.InTx(ctx, func(tx *store.DB) error {
 		if err := tx.UpdateUser(ctx, rq.Realm.ID, old.ID, func(u *user.User) error {
@@ -1147,6 +1189,17 @@ func (a userAPI) sendVerifyEmail(rq *Request) error {
 		return errorMessage(http.StatusInternalServerError, "Failed to send verify email")
 	}
 	return rq.NoContent()
+}
+
+// directoryRefusal answers a change the user's directory refused (a
+// schema or constraint violation) with its message; an outage and other
+// errors pass through.
+func directoryRefusal(err error) error {
+	var re *federation.PasswordRejectedError
+	if errors.As(err, &re) {
+		return errorMessage(http.StatusBadRequest, re.Msg)
+	}
+	return err
 }
 
 // policyRefusal answers a new password the realm's policy refuses

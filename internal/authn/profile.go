@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/federation"
 	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -48,6 +49,11 @@ func UpdateProfile(ctx context.Context, db *store.DB, rl realm.Realm, userID str
 	cfg, pctx := profile.Load(rl.UserProfile), profile.Account(rl.EditUsernameAllowed)
 	var out user.User
 	err := db.UpdateUser(ctx, rl.ID, userID, func(u *user.User) error {
+		pctx := pctx
+		var err error
+		if pctx.Storage, err = federation.ProfileStorage(ctx, db, *u); err != nil {
+			return err
+		}
 		next := *u
 		for _, f := range []struct {
 			dst *string
@@ -97,6 +103,11 @@ func UpdateProfile(ctx context.Context, db *store.DB, rl realm.Realm, userID str
 		}
 		if strings.EqualFold(next.Username, u.Username) {
 			next.Username = u.Username
+		}
+		// A WRITABLE directory gets the change first: what it refuses is
+		// not stored here either.
+		if err := federation.WriteProfile(ctx, db, *u, next); err != nil {
+			return err
 		}
 		*u = next
 		out = *u

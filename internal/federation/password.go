@@ -98,13 +98,8 @@ func WritePassword(ctx context.Context, p Provider, u user.User, password string
 	if err != nil {
 		return false, wrap(p, err)
 	}
-	err = c.SetPassword(ctx, e.DN, password)
-	var pe *ldap.PolicyError
-	if errors.As(err, &pe) {
-		return false, &PasswordRejectedError{Msg: "Could not modify attribute for DN [" + e.DN + "]", Err: err}
-	}
-	if err != nil {
-		return false, wrap(p, err)
+	if err := refused(p, e.DN, c.SetPassword(ctx, e.DN, password)); err != nil {
+		return false, err
 	}
 	return true, nil
 }
@@ -182,4 +177,16 @@ func Unregister(ctx context.Context, db *store.DB, u user.User) error {
 	}
 	defer c.Close()
 	return errors.Join(wrap(p, c.Delete(ctx, dn)), ignoreNotFound(db.DeleteUser(ctx, u.RealmID, u.ID)))
+}
+
+// refused classifies the outcome of a change written to entry dn of p's
+// directory: a refusal by the directory (policy, schema, rights) is a
+// *PasswordRejectedError with the message users and administrators see,
+// an outage an *UnavailableError.
+func refused(p Provider, dn string, err error) error {
+	var pe *ldap.PolicyError
+	if errors.As(err, &pe) {
+		return &PasswordRejectedError{Msg: "Could not modify attribute for DN [" + dn + "]", Err: err}
+	}
+	return wrap(p, err)
 }

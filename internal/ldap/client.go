@@ -410,6 +410,28 @@ func (c *Client) searchOne(ctx context.Context, cond string) (Entry, error) {
 	return c.toEntry(res.Entries[0]), nil
 }
 
+// SearchUsers returns at most limit user entries matching cond (an
+// escaped filter condition such as SearchCondition builds).
+func (c *Client) SearchUsers(ctx context.Context, cond string, limit int) ([]Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+	}
+	req := goldap.NewSearchRequest(c.cfg.UsersDN, c.scope(), goldap.NeverDerefAliases, limit, 0, false,
+		c.userFilter(cond), c.userAttributes(), nil)
+	res, err := c.conn.Search(req)
+	if err != nil && !goldap.IsErrorWithCode(err, goldap.LDAPResultSizeLimitExceeded) {
+		return nil, classify(err, c.cfg.UsersDN)
+	}
+	if res == nil {
+		return nil, nil
+	}
+	out := make([]Entry, 0, len(res.Entries))
+	for _, e := range res.Entries {
+		out = append(out, c.toEntry(e))
+	}
+	return out, nil
+}
+
 // FindByUsername looks a user up by the username attribute.
 func (c *Client) FindByUsername(ctx context.Context, username string) (Entry, error) {
 	if username == "" {

@@ -6,6 +6,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -205,10 +207,7 @@ func Project(ctx context.Context, c *Client, cfg Config, mappers []MapperSpec, e
 				p.ManagedGroups = append(p.ManagedGroups, all...)
 				continue
 			}
-			client := ""
-			if !cfgBool(m, "use.realm.roles.mapping", true) {
-				client = cfgFirst(m, "client.id", "")
-			}
+			client := roleClient(m)
 			for _, n := range names {
 				p.Roles = append(p.Roles, RoleRef{ClientID: client, Name: n})
 			}
@@ -224,6 +223,34 @@ func Project(ctx context.Context, c *Client, cfg Config, mappers []MapperSpec, e
 		p.EmailVerified = false
 	}
 	return p, nil
+}
+
+// roleClient is the clientId whose roles a role mapper maps ("" for realm
+// roles).
+func roleClient(m MapperSpec) string {
+	if cfgBool(m, "use.realm.roles.mapping", true) {
+		return ""
+	}
+	return cfgFirst(m, "client.id", "")
+}
+
+// Known returns every group path (group mapper) or role (role mapper) the
+// mapper finds in the directory, named as Project names a user's: the
+// groups and roles a mapper sync creates, so that a later import finds
+// them in place.
+func Known(ctx context.Context, c *Client, m MapperSpec) (groups []string, roles []RoleRef, err error) {
+	// Read every group with its members, whatever strategy the mapper
+	// uses for a user's memberships.
+	all := MapperSpec{ID: m.ID, Name: m.Name, ProviderID: m.ProviderID, Config: maps.Clone(m.Config)}
+	delete(all.Config, "user.roles.retrieve.strategy")
+	_, names, err := memberships(ctx, c, all, Entry{})
+	if err != nil || m.ProviderID == MapperGroup {
+		return names, nil, err
+	}
+	for _, n := range names {
+		roles = append(roles, RoleRef{ClientID: roleClient(m), Name: n})
+	}
+	return nil, roles, nil
 }
 
 // memberships returns the group paths (group mapper) or role names (role
@@ -342,19 +369,7 @@ func NewEntry(cfg Config, mappers []MapperSpec, p Projection) (string, map[strin
 		}
 		attrs[attr] = v
 	}
-	value := func(userAttr string) []string {
-		switch userAttr {
-		case "username":
-			return nonEmpty(p.Username)
-		case "email":
-			return nonEmpty(p.Email)
-		case "firstName":
-			return nonEmpty(p.FirstName)
-		case "lastName":
-			return nonEmpty(p.LastName)
-		}
-		return p.Attributes[userAttr]
-	}
+	value := p.value
 	for _, m := range mappers {
 		switch m.ProviderID {
 		case MapperUserAttribute:
@@ -400,9 +415,169 @@ func NewEntry(cfg Config, mappers []MapperSpec, p Projection) (string, map[strin
 	return cfg.RDNAttribute + "=" + goldap.EscapeDN(rdn) + "," + cfg.UsersDN, attrs
 }
 
+// value is the values of a user profile attribute in p.
+func (p Projection) value(name string) []string {
+	switch name {
+	case "username":
+		return nonEmpty(p.Username)
+	case "email":
+		return nonEmpty(p.Email)
+	case "firstName":
+		return nonEmpty(p.FirstName)
+	case "lastName":
+		return nonEmpty(p.LastName)
+	}
+	return p.Attributes[name]
+}
+
 func nonEmpty(s string) []string {
 	if s == "" {
 		return nil
 	}
 	return []string{s}
+}
+
+// profileAttributes are the user profile attributes a mapper fills from
+// the directory (a user attribute mapper's model attribute, the full name
+// mapper's first and last names), each with the directory attribute it is
+// written to.
+func profileAttributes(m MapperSpec) (names []string, ldapAttr string) {
+	switch m.ProviderID {
+	case MapperUserAttribute:
+		if ua := cfgFirst(m, "user.model.attribute", ""); ua != "" {
+			return []string{ua}, cfgFirst(m, "ldap.attribute", "")
+		}
+	case MapperFullName:
+		return []string{"firstName", "lastName"}, cfgFirst(m, "ldap.full.name.attribute", "cn")
+	}
+	return nil, ""
+}
+
+// ReadOnlyAttributes are the user profile attributes of a federated user
+// that cannot be changed in Gatehouse: with a READ_ONLY provider every
+// attribute (all is true); with a WRITABLE one those of mappers marked
+// read-only and those mapped onto the entry's RDN (an edit cannot rename
+// the entry). An UNSYNCED provider keeps edits here and fixes none.
+func ReadOnlyAttributes(cfg Config, mappers []MapperSpec) (all bool, names []string) {
+	switch cfg.EditMode {
+	case ReadOnly:
+		return true, nil
+	case Writable:
+	default:
+		return false, nil
+	}
+	for _, m := range mappers {
+		ns, la := profileAttributes(m)
+		if cfgBool(m, "read.only", false) || strings.EqualFold(la, cfg.RDNAttribute) {
+			names = append(names, ns...)
+		}
+	}
+	return false, names
+}
+
+// ProfileChanges are the directory attributes to replace when a user of a
+// WRITABLE provider changes from before to after: the reverse of Project
+// for the attribute and full name mappers that are not read-only. An
+// emptied attribute is deleted, or blanked when the mapper says the
+// directory's schema requires it. The RDN attribute is never written.
+func ProfileChanges(cfg Config, mappers []MapperSpec, before, after Projection) map[string][]string {
+	out := map[string][]string{}
+	for _, m := range mappers {
+		names, la := profileAttributes(m)
+		if la == "" || cfgBool(m, "read.only", false) || strings.EqualFold(la, cfg.RDNAttribute) {
+			continue
+		}
+		switch m.ProviderID {
+		case MapperUserAttribute:
+			if cfgBool(m, "is.binary.attribute", false) || names[0] == "createTimestamp" || names[0] == "modifyTimestamp" {
+				continue
+			}
+			b, a := before.value(names[0]), after.value(names[0])
+			if slices.Equal(b, a) {
+				continue
+			}
+			if len(a) == 0 && cfgBool(m, "is.mandatory.in.ldap", false) {
+				a = []string{" "}
+			}
+			out[la] = a
+		case MapperFullName:
+			if before.FirstName == after.FirstName && before.LastName == after.LastName {
+				continue
+			}
+			out[la] = nonEmpty(strings.TrimSpace(after.FirstName + " " + after.LastName))
+		}
+	}
+	return out
+}
+
+// UserSearch is a search of users by their profile attributes: Words of
+// a search box (every word must match the username, email, first or last
+// name; a word in double quotes whole, any other anywhere, "*" being a
+// wildcard) and Fields (profile attribute name to value, all must match,
+// whole values when Exact).
+type UserSearch struct {
+	Words  []string
+	Fields map[string]string
+	Exact  bool
+}
+
+// SearchCondition is the filter condition finding the users s matches,
+// each attribute through the directory attribute its mapper reads (the
+// username attribute for a username without one); attributes no mapper
+// reads are left out. "" when nothing can be asked.
+func SearchCondition(cfg Config, mappers []MapperSpec, s UserSearch) string {
+	attrOf := func(name string) string {
+		for _, m := range mappers {
+			if m.ProviderID == MapperUserAttribute && cfgFirst(m, "user.model.attribute", "") == name {
+				return cfgFirst(m, "ldap.attribute", "")
+			}
+		}
+		if name == "username" {
+			return cfg.UsernameAttribute
+		}
+		return ""
+	}
+	match := func(attr, v string, exact bool) string {
+		if exact {
+			return "(" + attr + "=" + EscapeFilter(v) + ")"
+		}
+		var parts []string
+		for p := range strings.SplitSeq(v, "*") {
+			if p != "" {
+				parts = append(parts, EscapeFilter(p))
+			}
+		}
+		if len(parts) == 0 {
+			return "(" + attr + "=*)"
+		}
+		return "(" + attr + "=*" + strings.Join(parts, "*") + "*)"
+	}
+	var conds []string
+	for _, w := range s.Words {
+		exact := len(w) >= 2 && w[0] == '"' && w[len(w)-1] == '"'
+		if exact {
+			w = w[1 : len(w)-1]
+		}
+		var any []string
+		for _, name := range []string{"username", "email", "firstName", "lastName"} {
+			if attr := attrOf(name); attr != "" && w != "" {
+				any = append(any, match(attr, w, exact))
+			}
+		}
+		if len(any) > 0 {
+			conds = append(conds, "(|"+strings.Join(any, "")+")")
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Fields)) {
+		if attr, v := attrOf(name), s.Fields[name]; attr != "" && v != "" {
+			conds = append(conds, match(attr, v, s.Exact))
+		}
+	}
+	switch len(conds) {
+	case 0:
+		return ""
+	case 1:
+		return conds[0]
+	}
+	return "(&" + strings.Join(conds, "") + ")"
 }

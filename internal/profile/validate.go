@@ -21,6 +21,21 @@ type Context struct {
 	// EditUsername is the realm's editUsernameAllowed: without it a user
 	// cannot change their own username.
 	EditUsername bool
+	// Storage is what the user's federation provider keeps from being
+	// changed here (zero for a local user).
+	Storage Storage
+}
+
+// Storage are the attributes of a federated user its provider owns: all
+// of them (a read-only directory) or the names listed.
+type Storage struct {
+	All   bool
+	Fixed []string
+}
+
+// fixes reports whether the user's provider keeps name from changing.
+func (s Storage) fixes(name string) bool {
+	return s.All || slices.ContainsFunc(s.Fixed, func(f string) bool { return strings.EqualFold(f, name) })
 }
 
 // The two contexts.
@@ -74,7 +89,7 @@ func ReadOnly(ctx Context, name string) bool {
 
 // CanEdit reports whether ctx may change attribute name.
 func (c Config) CanEdit(ctx Context, name string) bool {
-	if ReadOnly(ctx, name) {
+	if ReadOnly(ctx, name) || ctx.Storage.fixes(name) {
 		return false
 	}
 	a, ok := c.Attribute(name)
@@ -224,7 +239,11 @@ func (c Config) Validate(ctx Context, old, next map[string][]string) *Errors {
 			// A new user's values are its first; afterwards a value ctx
 			// may not edit must not change.
 			if old != nil {
-				errs.Add(c, name, "updateReadOnlyAttributesRejectedMessage")
+				key := "updateReadOnlyAttributesRejectedMessage"
+				if ctx.Storage.fixes(name) && !ReadOnly(ctx, name) {
+					key = "error-user-attribute-read-only"
+				}
+				errs.Add(c, name, key)
 			}
 			continue
 		}
