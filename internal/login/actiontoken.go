@@ -87,6 +87,9 @@ func (h *Handler) actionToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if a.Type == token.ActionIdpVerifyAccountLink {
+		return h.idpLinkToken(w, r, rl, c, a, u)
+	}
 	id, st, inLogin, err := h.actionLogin(w, r, rl, c, a)
 	if err != nil {
 		return err
@@ -199,8 +202,70 @@ func (h *Handler) verifyEmail(r *http.Request, rl realm.Realm, c client.Client, 
 }
 
 func (h *Handler) actionTokenFailed(r *http.Request, rl realm.Realm, a token.Action, code string) {
-	h.recorder().Record(r.Context(), rl, events.Event{Type: events.ExecuteActionTokenError, ClientID: a.ClientID,
-		UserID: a.UserID, IPAddress: clientIP(r), Error: code, Details: map[string]string{events.DetailAction: a.Type}})
+	typ, details := events.ExecuteActionTokenError, map[string]string{events.DetailAction: a.Type}
+	if a.Type == token.ActionIdpVerifyAccountLink {
+		typ = events.IdentityProviderLinkAccountError
+		details[events.DetailIdentityProvider], details[events.DetailIdentityProviderIdentity] = a.IdentityProviderAlias, a.IdentityProviderUsername
+	}
+	h.recorder().Record(r.Context(), rl, events.Event{Type: typ, ClientID: a.ClientID,
+		UserID: a.UserID, IPAddress: clientIP(r), Error: code, Details: details})
+}
+
+// idpLinkToken follows an idp-verify-account-via-email link: it confirms
+// the upstream identity of the first broker login that mailed it, in the
+// browser holding that login, for the account it was mailed to; the login
+// then goes on where it waited. A link of another login, another browser,
+// another account or address, or one already used is refused.
+func (h *Handler) idpLinkToken(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, a token.Action, u user.User) error {
+	ctx := r.Context()
+	stale := func(code string) error {
+		h.actionTokenFailed(r, rl, a, code)
+		return errPage(http.StatusBadRequest, &rl, "identityProviderLinkStaleMessage")
+	}
+	if a.Email == "" || a.Email != u.Email {
+		return stale("invalid_email")
+	}
+	if a.AuthSession == "" {
+		return stale("invalid_token")
+	}
+	as, err := h.Store.GetAuthSession(ctx, rl.ID, a.AuthSession, h.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return stale("invalid_token")
+	}
+	if err != nil {
+		return err
+	}
+	var st loginState
+	ck, cerr := r.Cookie(cookieAuthSession)
+	if json.Unmarshal([]byte(as.Data), &st) != nil || cerr != nil || !equalSecret(ck.Value, st.Browser) {
+		return stale("invalid_token")
+	}
+	bl := st.Brokered
+	if st.Step != stepFirstBroker || bl == nil || st.Client != c.ID || bl.Alias != a.IdentityProviderAlias ||
+		bl.Identity.Username != a.IdentityProviderUsername || bl.Existing != u.ID {
+		return stale("invalid_token")
+	}
+	if bl.LinkVerified != "" {
+		h.actionTokenFailed(r, rl, a, "identity_provider_link_confirmed_already")
+		return errPage(http.StatusBadRequest, &rl, "identityProviderLinkConfirmedAlreadyText", bl.Alias, bl.Identity.Username)
+	}
+	used, err := h.Store.ConsumeOnce(ctx, rl.ID, "action-token:"+a.ID, a.Expires)
+	if err != nil {
+		return err
+	}
+	if !used {
+		h.actionTokenFailed(r, rl, a, "invalid_code")
+		return errPage(http.StatusBadRequest, &rl, "expiredActionMessage")
+	}
+	p, err := h.provider(r, rl, bl.Alias)
+	if err != nil {
+		return err
+	}
+	bl.LinkVerified = a.IdentityProviderUsername
+	h.recorder().Record(ctx, rl, events.Event{Type: events.IdentityProviderLinkAccount, ClientID: c.ClientID, UserID: u.ID,
+		IPAddress: clientIP(r), Details: map[string]string{events.DetailUsername: u.Username, events.DetailEmail: u.Email,
+			events.DetailIdentityProvider: bl.Alias, events.DetailIdentityProviderIdentity: bl.Identity.Username}})
+	return h.walkFirstBroker(w, r, rl, c, as.ID, st, p, nil, "", false)
 }
 
 // emailStep runs what an email link still asks of a login: the page of
@@ -302,12 +367,21 @@ func (h *Handler) sendLink(r *http.Request, rl realm.Realm, c client.Client, id 
 	a := token.Action{Type: typ, UserID: u.ID, Issuer: h.URLs.RealmURL(r, rl.Name), ClientID: c.ClientID, ID: token.NewJTI(),
 		IssuedAt: now, Expires: now + int64(token.ActionLifespan(rl, typ, false)), AuthSession: id}
 	kind, okEvent, errEvent := mail.KindPasswordReset, events.SendResetPassword, events.SendResetPasswordError
-	if typ == token.ActionVerifyEmail {
-		a.Email = u.Email
-		kind, okEvent, errEvent = mail.KindVerifyEmail, events.SendVerifyEmail, events.SendVerifyEmailError
-	}
 	ip := clientIP(r)
 	details := map[string]string{events.DetailUsername: u.Username, events.DetailEmail: u.Email}
+	switch typ {
+	case token.ActionVerifyEmail:
+		a.Email = u.Email
+		kind, okEvent, errEvent = mail.KindVerifyEmail, events.SendVerifyEmail, events.SendVerifyEmailError
+	case token.ActionIdpVerifyAccountLink:
+		// The existing account confirms the upstream identity of the login.
+		a.Email = u.Email
+		if bl := st.Brokered; bl != nil {
+			a.IdentityProviderAlias, a.IdentityProviderUsername = bl.Alias, bl.Identity.Username
+			details[events.DetailIdentityProvider], details[events.DetailIdentityProviderIdentity] = bl.Alias, bl.Identity.Username
+		}
+		kind, okEvent, errEvent = mail.KindIdentityProviderLink, events.SendIdentityProviderLink, events.SendIdentityProviderLinkError
+	}
 	select {
 	case linkSends <- struct{}{}:
 	default:
