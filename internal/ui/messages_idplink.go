@@ -23,6 +23,10 @@ var idpLinkMessagesEN = map[string]string{
 	"identityProviderLinkIgnore":               "If it was not you, ignore this email and nothing is linked.",
 	"identityProviderLinkStaleMessage":         "This link belongs to another sign-in. Go back to your application and sign in again.",
 	"identityProviderLinkConfirmedAlreadyText": "The {0} identity {1} was already confirmed for this sign-in.",
+	"confirmAccountLinking":                    "Link the {1} identity {0}?",
+	"confirmAccountLinkingBody":                "Once the {1} identity {0} is linked to your account, you can sign in with either.",
+	"identityProviderLinkConfirmedTitle":       "Link confirmed",
+	"identityProviderLinkConfirmedElsewhere":   "The {0} identity {1} is confirmed. Go back to the browser where you signed in and reload the page to continue.",
 }
 
 var idpLinkMessagesDE = map[string]string{
@@ -35,4 +39,8 @@ var idpLinkMessagesDE = map[string]string{
 	"identityProviderLinkIgnore":               "Wenn Sie es nicht waren, ignorieren Sie diese E-Mail; es wird nichts verknüpft.",
 	"identityProviderLinkStaleMessage":         "Dieser Link gehört zu einer anderen Anmeldung. Kehren Sie zu Ihrer Anwendung zurück und melden Sie sich erneut an.",
 	"identityProviderLinkConfirmedAlreadyText": "Die {0}-Identität {1} wurde für diese Anmeldung bereits bestätigt.",
+	"confirmAccountLinking":                    "Die {1}-Identität {0} verknüpfen?",
+	"confirmAccountLinkingBody":                "Sobald die {1}-Identität {0} mit Ihrem Konto verknüpft ist, können Sie sich mit beiden anmelden.",
+	"identityProviderLinkConfirmedTitle":       "Verknüpfung bestätigt",
+	"identityProviderLinkConfirmedElsewhere":   "Die {0}-Identität {1} ist bestätigt. Kehren Sie zu dem Browser zurück, in dem Sie sich angemeldet haben, und laden Sie die Seite neu.",
 }
