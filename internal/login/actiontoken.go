@@ -190,14 +190,20 @@ func (h *Handler) confirmAction(w http.ResponseWriter, r *http.Request, rl realm
 		}
 	}
 	p.Message = &ui.Message{Type: "info", Text: text}
+	h.renderConfirm(w, r, rl, &p)
+	return nil
+}
+
+// renderConfirm renders the confirmation page p of a link: a button that
+// posts the link's parameters back.
+func (h *Handler) renderConfirm(w http.ResponseWriter, r *http.Request, rl realm.Realm, p *ui.Page) {
 	p.Action = basePath(h.URLs, r) + "/realms/" + urlPathEscape(rl.Name) + "/login-actions/action-token"
 	for _, k := range []string{"key", "client_id", "tab_id"} {
 		if v := r.Form.Get(k); v != "" {
 			p.Hidden = append(p.Hidden, ui.Param{Name: k, Value: v})
 		}
 	}
-	h.render(w, r, &rl, http.StatusOK, "action-confirm.html", p)
-	return nil
+	h.render(w, r, &rl, http.StatusOK, "action-confirm.html", *p)
 }
 
 // verifyEmail marks the user's address verified and drops the VERIFY_EMAIL
@@ -263,13 +269,7 @@ func (h *Handler) idpLinkToken(w http.ResponseWriter, r *http.Request, rl realm.
 		p := h.page(r, &rl, "confirmAccountLinking", "")
 		p.TitleArgs = []string{bl.Identity.Username, bl.Alias}
 		p.Message = &ui.Message{Type: "info", Text: p.T("confirmAccountLinkingBody", bl.Identity.Username, bl.Alias)}
-		p.Action = basePath(h.URLs, r) + "/realms/" + urlPathEscape(rl.Name) + "/login-actions/action-token"
-		for _, k := range []string{"key", "client_id", "tab_id"} {
-			if v := r.Form.Get(k); v != "" {
-				p.Hidden = append(p.Hidden, ui.Param{Name: k, Value: v})
-			}
-		}
-		h.render(w, r, &rl, http.StatusOK, "action-confirm.html", p)
+		h.renderConfirm(w, r, rl, &p)
 		return nil
 	}
 	used, err := h.Store.ConsumeOnce(ctx, rl.ID, "action-token:"+a.ID, a.Expires)

@@ -36,20 +36,29 @@ func (be *brokerEnv) toLinkEmailPage(b *browser) response {
 	return res
 }
 
+// withMailAndAnn gives demo mail settings (a real SMTP server), keeps the
+// events of the link mail, and adds a local ann with the upstream ann's
+// address.
+func (be *brokerEnv) withMailAndAnn() (*mailtest.Server, user.User) {
+	t := be.t
+	t.Helper()
+	smtp := mailtest.Start(t)
+	if err := be.db.UpdateRealm(context.Background(), be.realm.ID, func(rl *realm.Realm) error {
+		rl.SMTPServer = smtp.Settings()
+		rl.EnabledEventTypes = append(rl.EnabledEventTypes, events.SendIdentityProviderLink, events.SendIdentityProviderLinkError,
+			events.IdentityProviderLinkAccount, events.IdentityProviderLinkAccountError)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return smtp, be.addUser("ann", "local-ann-pw", func(u *user.User) { u.Email = "ann@corp.example" })
+}
+
 func TestBrokerLinksExistingAccountByEmail(t *testing.T) {
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		be := newBrokerEnv(t, open, nil)
-		smtp := mailtest.Start(t)
+		smtp, local := be.withMailAndAnn()
 		ctx := context.Background()
-		if err := be.db.UpdateRealm(ctx, be.realm.ID, func(rl *realm.Realm) error {
-			rl.SMTPServer = smtp.Settings()
-			rl.EnabledEventTypes = append(rl.EnabledEventTypes, events.SendIdentityProviderLink, events.SendIdentityProviderLinkError,
-				events.IdentityProviderLinkAccount, events.IdentityProviderLinkAccountError)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		local := be.addUser("ann", "local-ann-pw", func(u *user.User) { u.Email = "ann@corp.example" })
 		linked := func() bool {
 			_, err := be.db.FindUserByFederatedIdentity(ctx, be.realm.ID, "corp", be.corpUser.ID)
 			return err == nil
@@ -166,15 +175,8 @@ func TestBrokerEmailVerificationSkippedWithoutMail(t *testing.T) {
 func TestBrokerLinkConfirmedFromAnotherBrowser(t *testing.T) {
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		be := newBrokerEnv(t, open, nil)
-		smtp := mailtest.Start(t)
+		smtp, local := be.withMailAndAnn()
 		ctx := context.Background()
-		if err := be.db.UpdateRealm(ctx, be.realm.ID, func(rl *realm.Realm) error {
-			rl.SMTPServer = smtp.Settings()
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		local := be.addUser("ann", "local-ann-pw", func(u *user.User) { u.Email = "ann@corp.example" })
 		b := be.browser()
 		page := be.toLinkEmailPage(b)
 		l := smtp.Wait(t, "ann@corp.example", 1).Link(t, "/login-actions/action-token")
