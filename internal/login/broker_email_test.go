@@ -30,7 +30,7 @@ func (be *brokerEnv) toLinkEmailPage(b *browser) response {
 	}
 	res = postForm(be.env, b, res, map[string]string{"submitAction": "linkAccount"})
 	if res.status != http.StatusOK || !strings.Contains(res.body, "kc-idp-link-email-form") ||
-		!strings.Contains(res.body, "Open its link to connect your corp identity ann") {
+		!strings.Contains(res.body, "Open its link to connect your corp identity ann") || !strings.Contains(res.body, "<title>Link corp") {
 		t.Fatalf("link email page expected: %d %s", res.status, res.body)
 	}
 	return res
