@@ -76,6 +76,12 @@ const (
 	IdentityProviderFirstLoginError = "IDENTITY_PROVIDER_FIRST_LOGIN_ERROR"
 	FederatedIdentityLink           = "FEDERATED_IDENTITY_LINK"
 	FederatedIdentityLinkError      = "FEDERATED_IDENTITY_LINK_ERROR"
+	// The first broker login's email verification: the mail asking the
+	// existing account to confirm the link, and its link followed.
+	SendIdentityProviderLink         = "SEND_IDENTITY_PROVIDER_LINK"
+	SendIdentityProviderLinkError    = "SEND_IDENTITY_PROVIDER_LINK_ERROR"
+	IdentityProviderLinkAccount      = "IDENTITY_PROVIDER_LINK_ACCOUNT"
+	IdentityProviderLinkAccountError = "IDENTITY_PROVIDER_LINK_ACCOUNT_ERROR"
 )
 
 // Event is a login event: something a user or client did through the

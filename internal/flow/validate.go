@@ -16,7 +16,7 @@ var Runnable = map[string]bool{
 	"idp-review-profile":                  true,
 	"idp-create-user-if-unique":           true,
 	"idp-confirm-link":                    true,
-	"idp-email-verification":              true, // links without mail when the upstream vouches for the same address; else attempted
+	"idp-email-verification":              true, // mails the existing account a link; attempted without mail settings
 	"idp-username-password-form":          true,
 	"auth-username-password-form":         true,
 	"auth-username-form":                  true,

@@ -87,6 +87,9 @@ func (h *Handler) actionToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if a.Type == token.ActionIdpVerifyAccountLink {
+		return h.idpLinkToken(w, r, rl, c, a, u)
+	}
 	id, st, inLogin, err := h.actionLogin(w, r, rl, c, a)
 	if err != nil {
 		return err
@@ -133,24 +136,39 @@ func (h *Handler) actionToken(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) actionLogin(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, a token.Action) (string, loginState, bool, error) {
 	link := &emailLink{Type: a.Type, RedirectURI: a.RedirectURI}
 	if a.AuthSession != "" {
-		if as, err := h.Store.GetAuthSession(r.Context(), rl.ID, a.AuthSession, h.now()); err == nil {
-			var st loginState
-			ck, cerr := r.Cookie(cookieAuthSession)
-			if json.Unmarshal([]byte(as.Data), &st) == nil && cerr == nil && equalSecret(ck.Value, st.Browser) &&
-				st.Logout == nil && (st.UserID == "" || st.UserID == a.UserID) {
-				st.UserID, st.Email = a.UserID, link
-				if st.AuthTime == 0 {
-					st.AuthTime = h.now()
-				}
-				return as.ID, st, true, nil
-			}
-		} else if !errors.Is(err, store.ErrNotFound) {
+		st, found, here, err := h.storedLogin(r, rl, a.AuthSession)
+		if err != nil {
 			return "", loginState{}, false, err
+		}
+		if found && here && st.Logout == nil && (st.UserID == "" || st.UserID == a.UserID) {
+			st.UserID, st.Email = a.UserID, link
+			if st.AuthTime == 0 {
+				st.AuthTime = h.now()
+			}
+			return a.AuthSession, st, true, nil
 		}
 	}
 	link.Standalone = true
 	st := loginState{Client: c.ID, UserID: a.UserID, Email: link}
 	return "", st, false, nil
+}
+
+// storedLogin loads the login in progress id, found false when it is gone,
+// and says whether this browser holds it (its AUTH_SESSION_ID cookie is
+// the one the login was started with).
+func (h *Handler) storedLogin(r *http.Request, rl realm.Realm, id string) (st loginState, found, here bool, err error) {
+	as, err := h.Store.GetAuthSession(r.Context(), rl.ID, id, h.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return st, false, false, nil
+	}
+	if err != nil {
+		return st, false, false, err
+	}
+	if json.Unmarshal([]byte(as.Data), &st) != nil {
+		return loginState{}, false, false, nil
+	}
+	ck, cerr := r.Cookie(cookieAuthSession)
+	return st, true, cerr == nil && equalSecret(ck.Value, st.Browser), nil
 }
 
 // confirmAction shows what a link is about to do, with a button that posts
@@ -172,14 +190,20 @@ func (h *Handler) confirmAction(w http.ResponseWriter, r *http.Request, rl realm
 		}
 	}
 	p.Message = &ui.Message{Type: "info", Text: text}
+	h.renderConfirm(w, r, rl, &p)
+	return nil
+}
+
+// renderConfirm renders the confirmation page p of a link: a button that
+// posts the link's parameters back.
+func (h *Handler) renderConfirm(w http.ResponseWriter, r *http.Request, rl realm.Realm, p *ui.Page) {
 	p.Action = basePath(h.URLs, r) + "/realms/" + urlPathEscape(rl.Name) + "/login-actions/action-token"
 	for _, k := range []string{"key", "client_id", "tab_id"} {
 		if v := r.Form.Get(k); v != "" {
 			p.Hidden = append(p.Hidden, ui.Param{Name: k, Value: v})
 		}
 	}
-	h.render(w, r, &rl, http.StatusOK, "action-confirm.html", p)
-	return nil
+	h.render(w, r, &rl, http.StatusOK, "action-confirm.html", *p)
 }
 
 // verifyEmail marks the user's address verified and drops the VERIFY_EMAIL
@@ -199,8 +223,81 @@ func (h *Handler) verifyEmail(r *http.Request, rl realm.Realm, c client.Client, 
 }
 
 func (h *Handler) actionTokenFailed(r *http.Request, rl realm.Realm, a token.Action, code string) {
-	h.recorder().Record(r.Context(), rl, events.Event{Type: events.ExecuteActionTokenError, ClientID: a.ClientID,
-		UserID: a.UserID, IPAddress: clientIP(r), Error: code, Details: map[string]string{events.DetailAction: a.Type}})
+	typ, details := events.ExecuteActionTokenError, map[string]string{events.DetailAction: a.Type}
+	if a.Type == token.ActionIdpVerifyAccountLink {
+		typ = events.IdentityProviderLinkAccountError
+		details[events.DetailIdentityProvider], details[events.DetailIdentityProviderIdentity] = a.IdentityProviderAlias, a.IdentityProviderUsername
+	}
+	h.recorder().Record(r.Context(), rl, events.Event{Type: typ, ClientID: a.ClientID,
+		UserID: a.UserID, IPAddress: clientIP(r), Error: code, Details: details})
+}
+
+// idpLinkToken follows an idp-verify-account-via-email link: it confirms
+// the upstream identity of the first broker login that mailed it, for the
+// account and address it was mailed to, once. In the browser holding that
+// login, the login goes on at once; in another (the mail read on another
+// device), a page asks to confirm first, so that a mail scanner's fetch
+// confirms nothing, and the waiting login goes on when its page is
+// reloaded. A link of a login that is gone or past this step, or one
+// already used, is refused.
+func (h *Handler) idpLinkToken(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, a token.Action, u user.User) error {
+	ctx := r.Context()
+	stale := func(code string) error {
+		h.actionTokenFailed(r, rl, a, code)
+		return errPage(http.StatusBadRequest, &rl, "identityProviderLinkStaleMessage")
+	}
+	if a.Email == "" || a.Email != u.Email {
+		return stale("invalid_email")
+	}
+	if a.AuthSession == "" {
+		return stale("invalid_token")
+	}
+	st, found, here, err := h.storedLogin(r, rl, a.AuthSession)
+	if err != nil {
+		return err
+	}
+	bl := st.Brokered
+	if !found || st.Step != stepFirstBroker || bl == nil || st.Client != c.ID || bl.Alias != a.IdentityProviderAlias ||
+		bl.Identity.Username != a.IdentityProviderUsername || bl.Existing != u.ID {
+		return stale("invalid_token")
+	}
+	if bl.LinkVerified != "" {
+		h.actionTokenFailed(r, rl, a, "identity_provider_link_confirmed_already")
+		return errPage(http.StatusBadRequest, &rl, "identityProviderLinkConfirmedAlreadyText", bl.Alias, bl.Identity.Username)
+	}
+	if !here && r.Method == http.MethodGet {
+		p := h.page(r, &rl, "confirmAccountLinking", "")
+		p.TitleArgs = []string{bl.Identity.Username, bl.Alias}
+		p.Message = &ui.Message{Type: "info", Text: p.T("confirmAccountLinkingBody", bl.Identity.Username, bl.Alias)}
+		h.renderConfirm(w, r, rl, &p)
+		return nil
+	}
+	used, err := h.Store.ConsumeOnce(ctx, rl.ID, "action-token:"+a.ID, a.Expires)
+	if err != nil {
+		return err
+	}
+	if !used {
+		h.actionTokenFailed(r, rl, a, "invalid_code")
+		return errPage(http.StatusBadRequest, &rl, "expiredActionMessage")
+	}
+	bl.LinkVerified = a.IdentityProviderUsername
+	h.recorder().Record(ctx, rl, events.Event{Type: events.IdentityProviderLinkAccount, ClientID: c.ClientID, UserID: u.ID,
+		IPAddress: clientIP(r), Details: map[string]string{events.DetailUsername: u.Username, events.DetailEmail: u.Email,
+			events.DetailIdentityProvider: bl.Alias, events.DetailIdentityProviderIdentity: bl.Identity.Username}})
+	if !here {
+		if _, err := h.saveState(r, rl, a.AuthSession, st); err != nil {
+			return err
+		}
+		p := h.page(r, &rl, "identityProviderLinkConfirmedTitle", "")
+		p.Message = &ui.Message{Type: "success", Text: p.T("identityProviderLinkConfirmedElsewhere", bl.Alias, bl.Identity.Username)}
+		h.render(w, r, &rl, http.StatusOK, "message.html", p)
+		return nil
+	}
+	p, err := h.provider(r, rl, bl.Alias)
+	if err != nil {
+		return err
+	}
+	return h.walkFirstBroker(w, r, rl, c, a.AuthSession, st, p, nil, "", false)
 }
 
 // emailStep runs what an email link still asks of a login: the page of
@@ -302,12 +399,21 @@ func (h *Handler) sendLink(r *http.Request, rl realm.Realm, c client.Client, id 
 	a := token.Action{Type: typ, UserID: u.ID, Issuer: h.URLs.RealmURL(r, rl.Name), ClientID: c.ClientID, ID: token.NewJTI(),
 		IssuedAt: now, Expires: now + int64(token.ActionLifespan(rl, typ, false)), AuthSession: id}
 	kind, okEvent, errEvent := mail.KindPasswordReset, events.SendResetPassword, events.SendResetPasswordError
-	if typ == token.ActionVerifyEmail {
-		a.Email = u.Email
-		kind, okEvent, errEvent = mail.KindVerifyEmail, events.SendVerifyEmail, events.SendVerifyEmailError
-	}
 	ip := clientIP(r)
 	details := map[string]string{events.DetailUsername: u.Username, events.DetailEmail: u.Email}
+	switch typ {
+	case token.ActionVerifyEmail:
+		a.Email = u.Email
+		kind, okEvent, errEvent = mail.KindVerifyEmail, events.SendVerifyEmail, events.SendVerifyEmailError
+	case token.ActionIdpVerifyAccountLink:
+		// The existing account confirms the upstream identity of the login.
+		a.Email = u.Email
+		if bl := st.Brokered; bl != nil {
+			a.IdentityProviderAlias, a.IdentityProviderUsername = bl.Alias, bl.Identity.Username
+			details[events.DetailIdentityProvider], details[events.DetailIdentityProviderIdentity] = bl.Alias, bl.Identity.Username
+		}
+		kind, okEvent, errEvent = mail.KindIdentityProviderLink, events.SendIdentityProviderLink, events.SendIdentityProviderLinkError
+	}
 	select {
 	case linkSends <- struct{}{}:
 	default:

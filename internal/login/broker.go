@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/token"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
@@ -41,6 +42,14 @@ type brokeredLogin struct {
 	// ReviewAgain: the user chose to review the profile rather than link
 	// to the existing account.
 	ReviewAgain bool `json:"review_again,omitempty"`
+	// ChangedOnReview: the user changed the username or email on the
+	// review page, so the existing account is not confirmed by email.
+	ChangedOnReview bool `json:"changed_on_review,omitempty"`
+	// LinkMailTo is the address the link confirmation mail went to (a
+	// reload does not send it again); LinkVerified is the upstream
+	// username whose link the mail's link confirmed.
+	LinkMailTo   string `json:"link_mail_to,omitempty"`
+	LinkVerified string `json:"link_verified,omitempty"`
 }
 
 // stepFirstBroker is the step of a login in the first broker login flow.
@@ -357,7 +366,7 @@ func (h *Handler) walkFirstBroker(w http.ResponseWriter, r *http.Request, rl rea
 	run := &pageRun{h: h, r: r, client: c, id: id, st: &st}
 	fc, err := h.walkContext(context.WithValue(r.Context(), pageRunKey{}, run), r, rl, c, authflow.FirstBrokerLogin, &st.FirstBroker, form)
 	if err != nil {
-		return h.firstBrokerOutcome(w, r, rl, c, id, st, p, authflow.Outcome{}, err)
+		return h.firstBrokerOutcome(w, r, rl, c, id, st, p, authflow.Outcome{}, nil, err)
 	}
 	var out authflow.Outcome
 	if post {
@@ -365,14 +374,15 @@ func (h *Handler) walkFirstBroker(w http.ResponseWriter, r *http.Request, rl rea
 	} else {
 		out, err = authflow.Run(fc)
 	}
-	return h.firstBrokerOutcome(w, r, rl, c, id, st, p, out, err)
+	return h.firstBrokerOutcome(w, r, rl, c, id, st, p, out, run.send, err)
 }
 
 // firstBrokerOutcome answers where the first broker login flow stopped:
 // one of its pages, an error page, or, the user known, the link and the
-// rest of the login.
+// rest of the login. send is the existing account to mail the link
+// confirmation to (idp-email-verification), once the login is stored.
 func (h *Handler) firstBrokerOutcome(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState,
-	p idp.Provider, out authflow.Outcome, err error) error {
+	p idp.Provider, out authflow.Outcome, send *user.User, err error) error {
 	post := st.FirstBroker != nil && st.FirstBroker.Notes[notePostBroker] == "true"
 	if errors.Is(err, authflow.ErrFlowConfig) {
 		return h.flowConfigError(r, rl, c, err)
@@ -386,6 +396,9 @@ func (h *Handler) firstBrokerOutcome(w http.ResponseWriter, r *http.Request, rl 
 		st.Step = stepFirstBroker
 		if id, st, err = h.enter(w, r, rl, id, st); err != nil {
 			return err
+		}
+		if send != nil {
+			h.sendLink(r, rl, c, id, st, *send, token.ActionIdpVerifyAccountLink)
 		}
 		return h.renderChallenge(w, r, rl, id, st, out.Challenge, func(pg *ui.Page) {
 			pg.UsernameLabel = "username"

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/authflow"
 	"github.com/gatehouse-iam/gatehouse/internal/authn"
+	"github.com/gatehouse-iam/gatehouse/internal/mail"
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/profile"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
@@ -25,6 +26,7 @@ const (
 	authIDPEmailVerify     = "idp-email-verification"
 	authIDPReauthenticate  = "idp-username-password-form"
 	templateIDPLinkConfirm = "login-idp-link-confirm.html"
+	templateIDPLinkEmail   = "login-idp-link-email.html"
 
 	// Config of idp-review-profile: "on" always shows the page, "missing"
 	// when a required attribute is missing, "off" never.
@@ -167,6 +169,7 @@ func (reviewProfile) Action(c *authflow.Context) error {
 		return old
 	}
 	username, email, first, last := pick("username", id.Username), pick("email", id.Email), pick("firstName", id.FirstName), pick("lastName", id.LastName)
+	changed := username != id.Username || !strings.EqualFold(email, id.Email)
 	if c.Realm.RegistrationEmailAsUsername {
 		username = email
 	}
@@ -181,6 +184,7 @@ func (reviewProfile) Action(c *authflow.Context) error {
 	}
 	bl.Identity.Username, bl.Identity.Email, bl.Identity.FirstName, bl.Identity.LastName = username, email, first, last
 	bl.ReviewAgain = false
+	bl.ChangedOnReview = bl.ChangedOnReview || changed
 	c.Success()
 	return nil
 }
@@ -352,12 +356,14 @@ func (confirmLink) Action(c *authflow.Context) error {
 	return nil
 }
 
-// emailVerification would confirm the existing account by a link mailed
-// to it. Gatehouse does not send that mail yet: the step is attempted, so
-// the login goes on to re-authentication, its alternative in the built-in
-// flow. When the upstream is trusted with email and vouches for the same
-// address the account has, the account is linked without more ado, which
-// is the outcome the mailed link would have.
+// emailVerification confirms the existing account by a link mailed to
+// it: the login waits on a page (which can send the mail again) until the
+// link, followed in this browser, marks the upstream identity confirmed
+// (actionToken), and the account is then the login's user. Without mail
+// settings, after the user changed the username or email on the review
+// page, or when the account has no address, the step is only attempted,
+// so the login goes on to its alternative (re-authentication in the
+// built-in flow).
 type emailVerification struct{ brokerStep }
 
 func (emailVerification) Authenticate(c *authflow.Context) error {
@@ -365,24 +371,46 @@ func (emailVerification) Authenticate(c *authflow.Context) error {
 	if bl == nil {
 		return notBrokered(c)
 	}
+	if _, err := mail.ParseSettings(c.Realm.SMTPServer); err != nil {
+		c.Log.DebugContext(c, "idp-email-verification skipped: the realm cannot send mail", "realm", c.Realm.Name, "err", err)
+		c.Attempted()
+		return nil
+	}
+	if bl.ChangedOnReview {
+		c.Attempted()
+		return nil
+	}
 	u, err := existingUser(c, bl)
 	if err != nil {
 		return err
 	}
-	p, err := c.Store.GetIdentityProvider(c, c.Realm.ID, bl.Alias)
-	if err != nil {
-		return err
-	}
-	if p.TrustEmail && bl.Identity.EmailVerified && u.Email != "" && strings.EqualFold(u.Email, bl.Identity.Email) {
+	if bl.LinkVerified != "" && bl.LinkVerified == bl.Identity.Username {
 		c.SetUser(u)
 		c.Success()
 		return nil
 	}
-	c.Attempted()
+	if u.Email == "" {
+		c.Attempted()
+		return nil
+	}
+	// A reload shows the page again; only the resend button mails again.
+	if bl.LinkMailTo != u.Email {
+		bl.LinkMailTo = u.Email
+		runOf(c).send = &u
+	}
+	c.Challenge(authflow.Page{Template: templateIDPLinkEmail, Title: "emailLinkIdpTitle", Fill: func(p *ui.Page) {
+		p.TitleArgs = []string{bl.Alias}
+		p.IdentityProvider = bl.Alias
+		p.Message = &ui.Message{Type: "info", Text: p.T("emailLinkIdp1", bl.Alias, bl.Identity.Username, p.Realm)}
+	}})
 	return nil
 }
 
+// Action sends the mail again.
 func (emailVerification) Action(c *authflow.Context) error {
+	if bl := brokered(c); bl != nil {
+		bl.LinkMailTo = ""
+	}
 	return emailVerification{}.Authenticate(c)
 }
 

@@ -57,7 +57,8 @@ func (m *Mailer) SendAction(ctx context.Context, rl realm.Realm, u user.User, a 
 	}
 	link := ActionLink(a.Issuer, jwt, a.ClientID, tabID)
 	msg := Render(Content{Kind: kind, Locale: Locale(rl, u), Realm: rl, Link: link,
-		Expires: int(a.Expires - a.IssuedAt), Actions: a.Actions}, u.Email)
+		Expires: int(a.Expires - a.IssuedAt), Actions: a.Actions,
+		IdentityProvider: a.IdentityProviderAlias, IdentityProviderUsername: a.IdentityProviderUsername}, u.Email)
 	return m.sender().Send(ctx, st, msg)
 }
 

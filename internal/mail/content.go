@@ -17,7 +17,11 @@ const (
 	KindVerifyEmail    = "email-verification"
 	KindPasswordReset  = "password-reset"
 	KindExecuteActions = "executeActions"
-	KindTest           = "email-test"
+	// KindIdentityProviderLink asks the owner of an account to confirm
+	// linking an upstream identity to it (the first broker login's
+	// email verification).
+	KindIdentityProviderLink = "identity-provider-link"
+	KindTest                 = "email-test"
 )
 
 //go:embed templates
@@ -38,6 +42,9 @@ type Content struct {
 	Link    string
 	Expires int
 	Actions []string
+	// IdentityProvider and IdentityProviderUsername are the upstream
+	// identity an identity-provider-link message asks to link.
+	IdentityProvider, IdentityProviderUsername string
 }
 
 // view is what the templates receive.
@@ -80,6 +87,10 @@ func Render(c Content, to string) Message {
 		v.Subject = t("executeActionsSubject")
 		v.Before = []string{t("executeActionsBody", name, names)}
 		v.After = []string{expiry, t("executeActionsIgnore")}
+	case KindIdentityProviderLink:
+		v.Subject = t("identityProviderLinkSubject", c.IdentityProvider)
+		v.Before = []string{t("identityProviderLinkBody", c.IdentityProvider, c.IdentityProviderUsername, name)}
+		v.After = []string{expiry, t("identityProviderLinkIgnore")}
 	default:
 		v.Subject = t("emailTestSubject", name)
 		v.Before = []string{t("emailTestBody", name)}

@@ -15,6 +15,10 @@ const (
 	ActionVerifyEmail      = "verify-email"
 	ActionResetCredentials = "reset-credentials"
 	ActionExecuteActions   = "execute-actions"
+	// ActionIdpVerifyAccountLink confirms, from the existing account's
+	// mailbox, that an upstream identity may be linked to it during a
+	// first broker login.
+	ActionIdpVerifyAccountLink = "idp-verify-account-via-email"
 )
 
 // ErrActionExpired is a well-signed action token past its exp.
@@ -42,6 +46,10 @@ type Action struct {
 	// AuthSession is the login in progress that asked for the link (asid),
 	// which the link may continue in the same browser.
 	AuthSession string
+	// IdentityProviderAlias and IdentityProviderUsername are the upstream
+	// identity an idp-verify-account-via-email token links (idpa, idpu).
+	IdentityProviderAlias    string
+	IdentityProviderUsername string
 }
 
 // Claims returns the token's claims.
@@ -65,6 +73,12 @@ func (a Action) Claims() map[string]any {
 	if a.AuthSession != "" {
 		c["asid"] = a.AuthSession
 	}
+	if a.IdentityProviderAlias != "" {
+		c["idpa"] = a.IdentityProviderAlias
+	}
+	if a.IdentityProviderUsername != "" {
+		c["idpu"] = a.IdentityProviderUsername
+	}
 	return c
 }
 
@@ -81,7 +95,7 @@ func VerifyAction(raw string, ks []keys.Key, issuer string, now int64) (Action, 
 	if err != nil {
 		return Action{}, err
 	}
-	if !slices.Contains([]string{ActionVerifyEmail, ActionResetCredentials, ActionExecuteActions}, p.Typ) {
+	if !slices.Contains([]string{ActionVerifyEmail, ActionResetCredentials, ActionExecuteActions, ActionIdpVerifyAccountLink}, p.Typ) {
 		return Action{}, fmt.Errorf("%w: not an action token", ErrInvalid)
 	}
 	if p.Iss != issuer || !slices.Equal(p.Aud, []string{issuer}) || p.Sub == "" || p.Jti == "" || p.Exp == 0 {
@@ -91,6 +105,8 @@ func VerifyAction(raw string, ks []keys.Key, issuer string, now int64) (Action, 
 	a.Email, _ = claims["eml"].(string)
 	a.RedirectURI, _ = claims["reduri"].(string)
 	a.AuthSession, _ = claims["asid"].(string)
+	a.IdentityProviderAlias, _ = claims["idpa"].(string)
+	a.IdentityProviderUsername, _ = claims["idpu"].(string)
 	if list, ok := claims["rqac"].([]any); ok {
 		for _, x := range list {
 			if s, ok := x.(string); ok {

@@ -27,6 +27,17 @@ func TestActionTokens(t *testing.T) {
 		!slices.Equal(got.Actions, a.Actions) || got.RedirectURI != a.RedirectURI || got.AuthSession != "as1" || got.Expires != 1300 {
 		t.Errorf("round trip: %+v", got)
 	}
+	// The first broker login's link names the upstream identity it links.
+	link := Action{Type: ActionIdpVerifyAccountLink, UserID: "u1", Issuer: iss, ClientID: "app", ID: "j2", IssuedAt: 1000,
+		Expires: 1300, Email: "a@example.com", AuthSession: "as2", IdentityProviderAlias: "corp", IdentityProviderUsername: "ann"}
+	rawLink, err := Sign(link.Claims(), hs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := VerifyAction(rawLink, []keys.Key{hs}, iss, 1000); err != nil || got.Type != ActionIdpVerifyAccountLink ||
+		got.IdentityProviderAlias != "corp" || got.IdentityProviderUsername != "ann" || got.AuthSession != "as2" || got.Email != link.Email {
+		t.Errorf("idp link round trip: %+v %v", got, err)
+	}
 	if _, err := VerifyAction(raw, []keys.Key{hs}, iss, 1300); !errors.Is(err, ErrActionExpired) {
 		t.Errorf("at exp: %v", err)
 	}
