@@ -318,3 +318,53 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// alice, signed in to the account console of realm demo, links her corp
+// account from "Linked accounts": the Link button takes her through the
+// broker to the corp login page of the upstream process and back to the
+// account console, where corp is shown as linked; having a password, she
+// may unlink it again and sees it offered for linking once more.
+func TestAccountConsoleLinksUpstreamAccount(t *testing.T) {
+	ctx := newChromium(t)
+	s, up := brokerStack(t)
+	bctx := context.Background()
+	alice, err := s.db.GetUserByUsername(bctx, s.realm.ID, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := s.issuer() + "/account/account-security/linked-accounts"
+
+	do(t, ctx, "open the linked accounts", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("username")))
+	signIn(t, ctx, "alice", alicePassword)
+	do(t, ctx, "corp offered for linking", chromedp.WaitVisible(chromedp.ID("link-corp")))
+	do(t, ctx, "link corp", chromedp.Click(chromedp.ID("link-corp")), chromedp.WaitVisible(chromedp.ID("username")))
+	if loc := location(t, ctx); !strings.HasPrefix(loc, up.issuer()+"/") {
+		t.Fatalf("not at the upstream process: %s", loc)
+	}
+	signIn(t, ctx, "ann", upstreamPassword)
+	do(t, ctx, "back at linked accounts", chromedp.WaitVisible(chromedp.ID("linked-corp")))
+	if loc := location(t, ctx); !strings.HasPrefix(loc, page) {
+		t.Errorf("after linking at %s, want the account console", loc)
+	}
+	if got := text(t, ctx, "linked-corp"); !strings.Contains(got, "Corp SSO") || !strings.Contains(got, "ann") {
+		t.Errorf("corp card: %q", got)
+	}
+	links, err := s.db.ListFederatedIdentities(bctx, s.realm.ID, alice.ID)
+	if err != nil || len(links) != 1 || links[0].Alias != "corp" || links[0].FederatedUsername != "ann" {
+		t.Fatalf("federated identities of alice = %+v (%v)", links, err)
+	}
+	screenshot(t, ctx, "account-linked-upstream")
+
+	do(t, ctx, "accept confirmations", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`))
+	do(t, ctx, "unlink corp", chromedp.Click(chromedp.ID("unlink-corp")), chromedp.WaitVisible(chromedp.ID("alert")),
+		chromedp.WaitVisible(chromedp.ID("link-corp")))
+	if got := text(t, ctx, "alert"); got != "The account was unlinked." {
+		t.Errorf("after unlink: %q", got)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#linked-corp').length`)); err != nil || n != 0 {
+		t.Errorf("corp still shown as linked (%d, %v)", n, err)
+	}
+	if links, err := s.db.ListFederatedIdentities(bctx, s.realm.ID, alice.ID); err != nil || len(links) != 0 {
+		t.Errorf("federated identities after unlink: %+v (%v)", links, err)
+	}
+}
