@@ -323,8 +323,13 @@ func ImportEntry(ctx context.Context, db *store.DB, rl realm.Realm, p Provider, 
 // required actions). Whether the user is enabled is decided here: a new
 // user takes the projection's state; afterwards only a directory that
 // disables the account (the MSAD mapper) changes it, so a refresh at login
-// never undoes an administrator's disable or a permanent lockout.
+// never undoes an administrator's disable or a permanent lockout. Likewise
+// emailVerified follows the provider's trustEmail only for a new user or
+// an address the directory changed: a verification made here survives.
 func apply(u *user.User, p ldap.Projection, e ldap.Entry, new bool) {
+	if new || !strings.EqualFold(u.Email, p.Email) {
+		u.EmailVerified = p.EmailVerified
+	}
 	u.Username = p.Username
 	u.Email = p.Email
 	u.FirstName = p.FirstName
@@ -332,7 +337,6 @@ func apply(u *user.User, p ldap.Projection, e ldap.Entry, new bool) {
 	if new || !p.Enabled {
 		u.Enabled = p.Enabled
 	}
-	u.EmailVerified = p.EmailVerified
 	if u.Attributes == nil {
 		u.Attributes = map[string][]string{}
 	}
