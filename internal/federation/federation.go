@@ -194,7 +194,7 @@ func lookupIn(ctx context.Context, db *store.DB, rl realm.Realm, p Provider, nam
 	defer c.Close()
 	e, err := c.FindByUsername(ctx, name)
 	if errors.Is(err, ldap.ErrNotFound) && byEmail {
-		e, err = c.FindByEmail(ctx, name)
+		e, err = c.FindByEmail(ctx, p.Mappers, name)
 	}
 	if err != nil {
 		return user.User{}, wrap(p, err)
