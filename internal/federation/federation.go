@@ -427,9 +427,15 @@ func syncRoles(ctx context.Context, tx *store.DB, rl realm.Realm, u user.User, p
 		}
 	}
 	if len(add) > 0 {
-		if err := tx.AddUserRoles(ctx, u.ID, add...); err != nil {
+		if err := tx.AddUserRolesFrom(ctx, u.ID, u.FederationLink, add...); err != nil {
 			return err
 		}
+	}
+	// Only the mappings the provider granted are its to take back: a role
+	// granted here stays, whatever the directory says.
+	granted, err := tx.UserRoleIDsFrom(ctx, u.ID, u.FederationLink)
+	if err != nil {
+		return err
 	}
 	var remove []string
 	for _, ref := range p.ManagedRoles {
@@ -437,7 +443,7 @@ func syncRoles(ctx context.Context, tx *store.DB, rl realm.Realm, u user.User, p
 		if err != nil {
 			return err
 		}
-		if ok && !want[r.ID] && has[r.ID] {
+		if ok && !want[r.ID] && slices.Contains(granted, r.ID) {
 			remove = append(remove, r.ID)
 		}
 	}

@@ -6,8 +6,10 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"testing"
 
+	"github.com/gatehouse-iam/gatehouse/internal/ldap/ldaptest"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -73,6 +75,47 @@ func TestLDAPLoginByMappedEmail(t *testing.T) {
 		}
 		if got := e.user(uid); got.Email != "alt-"+uid+"@example.net" {
 			t.Errorf("email %q", got.Email)
+		}
+	})
+}
+
+// The role mapper takes away the roles the directory granted and no longer
+// grants, never a role an administrator granted here, even one named like
+// a directory role the user is not a member of.
+func TestLDAPRoleMapperKeepsHandGrantedRoles(t *testing.T) {
+	bothStores(t, func(t *testing.T, db *store.DB) {
+		e := newLDEnv(t, db, nil)
+		uid := uniq("rol")
+		dn := e.slapd.AddUser(t, uid, "right-password")
+		other := e.slapd.AddUser(t, uniq("oth"), "other-password")
+		byHand, fromLDAP := "hand"+uid, "dir"+uid
+		e.slapd.Modify(t, "dn: cn="+byHand+","+ldaptest.GroupsDN+"\nchangetype: add\nobjectClass: groupOfNames\ncn: "+byHand+"\nmember: "+other+"\n\n"+
+			"dn: cn="+fromLDAP+","+ldaptest.GroupsDN+"\nchangetype: add\nobjectClass: groupOfNames\ncn: "+fromLDAP+"\nmember: "+dn+"\n")
+		if r := e.admin(http.MethodPost, "/roles", map[string]any{"name": byHand}); r.status != http.StatusCreated {
+			t.Fatalf("create role: %d %s", r.status, r.body)
+		}
+		if st, body := e.grant(uid, "right-password", "openid"); st != http.StatusOK {
+			t.Fatalf("import: %d %v", st, body)
+		}
+		u := e.user(uid)
+		r := e.admin(http.MethodGet, "/roles/"+byHand, nil)
+		var rr map[string]any
+		json.Unmarshal(r.body, &rr)
+		if r := e.admin(http.MethodPost, "/users/"+u.ID+"/role-mappings/realm", []any{rr}); r.status != http.StatusNoContent {
+			t.Fatalf("grant by hand: %d %s", r.status, r.body)
+		}
+		// The directory takes the user out of its own role.
+		e.slapd.Modify(t, "dn: cn="+fromLDAP+","+ldaptest.GroupsDN+"\nchangetype: modify\nreplace: member\nmember: "+other+"\n")
+		st, body := e.grant(uid, "right-password", "openid")
+		if st != http.StatusOK {
+			t.Fatalf("login: %d %v", st, body)
+		}
+		roles := realmRoles(t, body["access_token"].(string))
+		if !slices.Contains(roles, byHand) {
+			t.Errorf("the login took away the role granted by hand: %v", roles)
+		}
+		if slices.Contains(roles, fromLDAP) {
+			t.Errorf("the directory's revoked role stayed: %v", roles)
 		}
 	})
 }
