@@ -194,7 +194,7 @@ func lookupIn(ctx context.Context, db *store.DB, rl realm.Realm, p Provider, nam
 	defer c.Close()
 	e, err := c.FindByUsername(ctx, name)
 	if errors.Is(err, ldap.ErrNotFound) && byEmail {
-		e, err = c.FindByEmail(ctx, name)
+		e, err = c.FindByEmail(ctx, p.Mappers, name)
 	}
 	if err != nil {
 		return user.User{}, wrap(p, err)
@@ -323,8 +323,13 @@ func ImportEntry(ctx context.Context, db *store.DB, rl realm.Realm, p Provider, 
 // required actions). Whether the user is enabled is decided here: a new
 // user takes the projection's state; afterwards only a directory that
 // disables the account (the MSAD mapper) changes it, so a refresh at login
-// never undoes an administrator's disable or a permanent lockout.
+// never undoes an administrator's disable or a permanent lockout. Likewise
+// emailVerified follows the provider's trustEmail only for a new user or
+// an address the directory changed: a verification made here survives.
 func apply(u *user.User, p ldap.Projection, e ldap.Entry, new bool) {
+	if new || !strings.EqualFold(u.Email, p.Email) {
+		u.EmailVerified = p.EmailVerified
+	}
 	u.Username = p.Username
 	u.Email = p.Email
 	u.FirstName = p.FirstName
@@ -332,7 +337,6 @@ func apply(u *user.User, p ldap.Projection, e ldap.Entry, new bool) {
 	if new || !p.Enabled {
 		u.Enabled = p.Enabled
 	}
-	u.EmailVerified = p.EmailVerified
 	if u.Attributes == nil {
 		u.Attributes = map[string][]string{}
 	}
@@ -423,9 +427,15 @@ func syncRoles(ctx context.Context, tx *store.DB, rl realm.Realm, u user.User, p
 		}
 	}
 	if len(add) > 0 {
-		if err := tx.AddUserRoles(ctx, u.ID, add...); err != nil {
+		if err := tx.AddUserRolesFrom(ctx, u.ID, u.FederationLink, add...); err != nil {
 			return err
 		}
+	}
+	// Only the mappings the provider granted are its to take back: a role
+	// granted here stays, whatever the directory says.
+	granted, err := tx.UserRoleIDsFrom(ctx, u.ID, u.FederationLink)
+	if err != nil {
+		return err
 	}
 	var remove []string
 	for _, ref := range p.ManagedRoles {
@@ -433,7 +443,7 @@ func syncRoles(ctx context.Context, tx *store.DB, rl realm.Realm, u user.User, p
 		if err != nil {
 			return err
 		}
-		if ok && !want[r.ID] && has[r.ID] {
+		if ok && !want[r.ID] && slices.Contains(granted, r.ID) {
 			remove = append(remove, r.ID)
 		}
 	}

@@ -440,12 +440,14 @@ func (c *Client) FindByUsername(ctx context.Context, username string) (Entry, er
 	return c.searchOne(ctx, "("+c.cfg.UsernameAttribute+"="+goldap.EscapeFilter(username)+")")
 }
 
-// FindByEmail looks a user up by mail.
-func (c *Client) FindByEmail(ctx context.Context, email string) (Entry, error) {
-	if email == "" {
+// FindByEmail looks a user up by email, in the attribute the provider's
+// email mapper reads (mappers); ErrNotFound when no mapper reads one.
+func (c *Client) FindByEmail(ctx context.Context, mappers []MapperSpec, email string) (Entry, error) {
+	attr := AttributeOf(c.cfg, mappers, "email")
+	if email == "" || attr == "" {
 		return Entry{}, ErrNotFound
 	}
-	return c.searchOne(ctx, "(mail="+goldap.EscapeFilter(email)+")")
+	return c.searchOne(ctx, "("+attr+"="+goldap.EscapeFilter(email)+")")
 }
 
 // FindByUUID looks a user up by the uuid attribute.

@@ -54,7 +54,7 @@ func TestClientFindAndAuthenticate(t *testing.T) {
 			if e.DN != ldaptest.UserDN("user1") || e.UUID == "" || e.First("mail") != "user1@example.org" {
 				t.Errorf("entry %+v", e)
 			}
-			byMail, err := c.FindByEmail(ctx, "user1@example.org")
+			byMail, err := c.FindByEmail(ctx, ldap.DefaultMappers(cfg), "user1@example.org")
 			if err != nil || byMail.UUID != e.UUID {
 				t.Errorf("by email: %v %+v", err, byMail)
 			}
@@ -68,7 +68,7 @@ func TestClientFindAndAuthenticate(t *testing.T) {
 				if e, err := c.FindByUsername(ctx, inj); !errors.Is(err, ldap.ErrNotFound) {
 					t.Errorf("username %q must be escaped, got %v %s", inj, err, e.DN)
 				}
-				if e, err := c.FindByEmail(ctx, inj); !errors.Is(err, ldap.ErrNotFound) {
+				if e, err := c.FindByEmail(ctx, ldap.DefaultMappers(cfg), inj); !errors.Is(err, ldap.ErrNotFound) {
 					t.Errorf("email %q must be escaped, got %v %s", inj, err, e.DN)
 				}
 			}

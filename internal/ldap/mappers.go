@@ -521,22 +521,28 @@ type UserSearch struct {
 	Exact  bool
 }
 
+// AttributeOf is the directory attribute holding the user's name field
+// (username, email, firstName, ... or an attribute): the one its
+// user-attribute mapper reads, the username attribute for a username
+// without one, "" when no mapper reads it.
+func AttributeOf(cfg Config, mappers []MapperSpec, name string) string {
+	for _, m := range mappers {
+		if m.ProviderID == MapperUserAttribute && cfgFirst(m, "user.model.attribute", "") == name {
+			return cfgFirst(m, "ldap.attribute", "")
+		}
+	}
+	if name == "username" {
+		return cfg.UsernameAttribute
+	}
+	return ""
+}
+
 // SearchCondition is the filter condition finding the users s matches,
 // each attribute through the directory attribute its mapper reads (the
 // username attribute for a username without one); attributes no mapper
 // reads are left out. "" when nothing can be asked.
 func SearchCondition(cfg Config, mappers []MapperSpec, s UserSearch) string {
-	attrOf := func(name string) string {
-		for _, m := range mappers {
-			if m.ProviderID == MapperUserAttribute && cfgFirst(m, "user.model.attribute", "") == name {
-				return cfgFirst(m, "ldap.attribute", "")
-			}
-		}
-		if name == "username" {
-			return cfg.UsernameAttribute
-		}
-		return ""
-	}
+	attrOf := func(name string) string { return AttributeOf(cfg, mappers, name) }
 	match := func(attr, v string, exact bool) string {
 		if exact {
 			return "(" + attr + "=" + EscapeFilter(v) + ")"

@@ -286,6 +286,36 @@ func (s *DB) MapUserRoles(ctx context.Context, ms ...UserRole) error {
 	return s.insertRows(ctx, `INSERT INTO user_roles (user_id, role_id)`, ` ON CONFLICT DO NOTHING`, rows)
 }
 
+// AddUserRolesFrom maps roles to a user on behalf of source (a user
+// storage provider's id); a mapping the user already holds keeps its
+// origin, so a role granted here is never counted as the provider's.
+func (s *DB) AddUserRolesFrom(ctx context.Context, userID, source string, roleIDs ...string) error {
+	rows := make([][]any, len(roleIDs))
+	for i, r := range roleIDs {
+		rows[i] = []any{userID, r, source}
+	}
+	return s.insertRows(ctx, `INSERT INTO user_roles (user_id, role_id, source)`, ` ON CONFLICT DO NOTHING`, rows)
+}
+
+// UserRoleIDsFrom returns the ids of the roles source mapped to a user
+// (AddUserRolesFrom).
+func (s *DB) UserRoleIDsFrom(ctx context.Context, userID, source string) ([]string, error) {
+	rows, err := s.query(ctx, `SELECT role_id FROM user_roles WHERE user_id = $1 AND source = $2`, userID, source)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
 // RemoveUserRoles unmaps roles from a user.
 func (s *DB) RemoveUserRoles(ctx context.Context, userID string, roleIDs ...string) error {
 	return s.InTx(ctx, func(tx *DB) error {
