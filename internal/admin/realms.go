@@ -9,6 +9,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/regpolicy"
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/userstorage"
 	"maps"
 	"net/http"
@@ -160,7 +161,7 @@ var smtpSecrets = []string{"password", "authTokenClientSecret"}
 // server, the administrator must type it again.
 func keepSMTPSecrets(settings, stored map[string]string) error {
 	for _, k := range smtpSecrets {
-		if settings[k] != maskedSecret {
+		if settings[k] != secret.Mask {
 			continue
 		}
 		for _, f := range []string{"host", "port", "user", "auth"} {
@@ -185,7 +186,7 @@ func realmRep(ctx context.Context, db *store.DB, r realm.Realm) (rep.Realm, erro
 	x.SetBindings(auth.Bindings)
 	for _, k := range smtpSecrets {
 		if x.SMTPServer[k] != "" {
-			x.SMTPServer[k] = maskedSecret
+			x.SMTPServer[k] = secret.Mask
 		}
 	}
 	if r.DefaultRoleID != "" {
@@ -687,10 +688,6 @@ func (h *Handler) removeRealmDefaultScope(rq *Request) error {
 	return rq.NoContent()
 }
 
-// maskedSecret is what Keycloak writes in place of every secret in a
-// partial export.
-const maskedSecret = "**********"
-
 // partialExport is Keycloak's partial export: the realm's settings and
 // client scopes, its clients (with their service account users, without role
 // mappings unless groups and roles are asked for too) when exportClients,
@@ -735,7 +732,7 @@ func (h *Handler) partialExport(rq *Request) error {
 	}
 	for _, k := range smtpSecrets {
 		if x.SMTPServer[k] != "" {
-			x.SMTPServer[k] = maskedSecret
+			x.SMTPServer[k] = secret.Mask
 		}
 	}
 	for i := range x.IdentityProviders {
@@ -755,10 +752,10 @@ func (h *Handler) partialExport(rq *Request) error {
 		}
 		for i := range x.Clients {
 			c := &x.Clients[i]
-			for _, secret := range []**string{&c.Secret, &c.RegistrationAccessToken} {
-				if *secret != nil && **secret != "" {
-					masked := maskedSecret
-					*secret = &masked
+			for _, field := range []**string{&c.Secret, &c.RegistrationAccessToken} {
+				if *field != nil && **field != "" {
+					masked := secret.Mask
+					*field = &masked
 				}
 			}
 		}
@@ -923,7 +920,7 @@ func (pi *partialImporter) buildClient(xc rep.Client, id, keep string) (client.C
 	for i := range c.ProtocolMappers {
 		c.ProtocolMappers[i].ID = store.NewID()
 	}
-	if c.Confidential() && (c.Secret == "" || c.Secret == maskedSecret) {
+	if c.Confidential() && (c.Secret == "" || c.Secret == secret.Mask) {
 		c.Secret = keep
 		if c.Secret == "" {
 			c.Secret = rand.Text()

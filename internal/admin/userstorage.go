@@ -18,7 +18,7 @@ import (
 // A provider's config is checked by ldap.Parse before anything is stored; a
 // new provider gets ldap.DefaultMappers in the same transaction. The bind
 // password (bindCredential) is never given back: reads show
-// ldap.MaskedSecret, and an update sending the mask keeps the stored value.
+// secret.Mask, and an update sending the mask keeps the stored value.
 // Deleting a provider deletes its mappers and the users imported from it.
 
 // storedComponentType reports whether providerType is kept in the

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/userstorage"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -66,7 +67,7 @@ func (h *Handler) ldapTestConfig(rq *Request, in ldapTestRep) (ldap.Config, erro
 		ldap.KeyConnectionURL: {in.ConnectionURL}, ldap.KeyBindDN: {in.BindDN}, ldap.KeyBindCredential: {in.BindCredential},
 		ldap.KeyEditMode: {string(ldap.ReadOnly)}, ldap.KeyConnectionPooling: {"false"},
 	}
-	if in.ComponentID != "" && in.BindCredential == ldap.MaskedSecret {
+	if in.ComponentID != "" && in.BindCredential == secret.Mask {
 		c, err := h.Store.GetComponent(rq.R.Context(), rq.Realm.ID, in.ComponentID)
 		if errors.Is(err, store.ErrNotFound) || err == nil && c.ProviderType != ldap.ProviderType {
 			return ldap.Config{}, errComponentNotFound

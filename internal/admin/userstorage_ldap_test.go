@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/ldap/ldaptest"
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
@@ -60,9 +60,9 @@ func TestLDAPConnectionTest(t *testing.T) {
 		check("bad timeout", bad, 400, `{"errorMessage":"Connection Timeout must be a number"}`)
 
 		id := s.createComponent("ldt", admin, slapdProvider(d, "corp", ldaptest.PeopleDN))
-		check("stored credential", body("testAuthentication", d.URL, ldaptest.BindDN, ldap.MaskedSecret, id), 204, "")
-		check("mask without a provider", body("testAuthentication", d.URL, ldaptest.BindDN, ldap.MaskedSecret, ""), 400, `{"errorMessage":"AuthenticationFailure"}`)
-		check("another realm's provider", body("testAuthentication", d.URL, ldaptest.BindDN, ldap.MaskedSecret, store.NewID()), 404, `{"error":"Could not find component"}`)
+		check("stored credential", body("testAuthentication", d.URL, ldaptest.BindDN, secret.Mask, id), 204, "")
+		check("mask without a provider", body("testAuthentication", d.URL, ldaptest.BindDN, secret.Mask, ""), 400, `{"errorMessage":"AuthenticationFailure"}`)
+		check("another realm's provider", body("testAuthentication", d.URL, ldaptest.BindDN, secret.Mask, store.NewID()), 404, `{"error":"Could not find component"}`)
 
 		// The mask never sends the stored password elsewhere: with another
 		// URL or bind DN the test is refused before any connection, for a
@@ -88,15 +88,15 @@ func TestLDAPConnectionTest(t *testing.T) {
 		}()
 		elsewhere := "ldap://" + lis.Addr().String()
 		for _, b := range []map[string]string{
-			body("testAuthentication", elsewhere, ldaptest.BindDN, ldap.MaskedSecret, id),
-			body("testConnection", elsewhere, ldaptest.BindDN, ldap.MaskedSecret, id),
-			body("testAuthentication", d.URL, "uid=user1,"+ldaptest.PeopleDN, ldap.MaskedSecret, id),
+			body("testAuthentication", elsewhere, ldaptest.BindDN, secret.Mask, id),
+			body("testConnection", elsewhere, ldaptest.BindDN, secret.Mask, id),
+			body("testAuthentication", d.URL, "uid=user1,"+ldaptest.PeopleDN, secret.Mask, id),
 		} {
 			if st, _, rb := s.do("POST", path, admin, b); st != 400 || !strings.Contains(string(rb), "errorMessage") {
 				t.Errorf("mask with another URL or bind DN: %d %s", st, rb)
 			}
 		}
-		if st, _, rb := s.do("POST", "/admin/realms/ldt/ldap-server-capabilities", admin, body("", elsewhere, ldaptest.BindDN, ldap.MaskedSecret, id)); st != 400 {
+		if st, _, rb := s.do("POST", "/admin/realms/ldt/ldap-server-capabilities", admin, body("", elsewhere, ldaptest.BindDN, secret.Mask, id)); st != 400 {
 			t.Errorf("capabilities with the mask and another URL: %d %s", st, rb)
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -118,7 +118,7 @@ func TestLDAPConnectionTest(t *testing.T) {
 		}
 
 		// Capabilities of the directory's root DSE.
-		st, _, b := s.do("POST", "/admin/realms/ldt/ldap-server-capabilities", admin, body("", d.URL, ldaptest.BindDN, ldap.MaskedSecret, id))
+		st, _, b := s.do("POST", "/admin/realms/ldt/ldap-server-capabilities", admin, body("", d.URL, ldaptest.BindDN, secret.Mask, id))
 		var caps []struct{ OID, Type string }
 		json.Unmarshal(b, &caps)
 		found := false

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
@@ -68,7 +69,7 @@ func TestLDAPProviderComponents(t *testing.T) {
 
 		id := s.createComponent("fed", admin, ldapProvider("ldap", "ldap://127.0.0.1:1", "s3cret"))
 		provs := list("?type=" + ldap.ProviderType + "&parent=" + r.ID)
-		if len(provs) != 1 || provs[0].ID != id || provs[0].Config["bindCredential"][0] != ldap.MaskedSecret {
+		if len(provs) != 1 || provs[0].ID != id || provs[0].Config["bindCredential"][0] != secret.Mask {
 			t.Fatalf("providers: %+v", provs)
 		}
 		var one map[string]any
@@ -114,7 +115,7 @@ func TestLDAPProviderComponents(t *testing.T) {
 			func(c map[string][]string) { c["connectionUrl"] = []string{"ldap://127.0.0.1:2"} },
 			func(c map[string][]string) { c["bindDn"] = []string{"cn=other,dc=example,dc=org"} },
 		} {
-			upd := ldapProvider("renamed", "ldap://127.0.0.1:1", ldap.MaskedSecret)
+			upd := ldapProvider("renamed", "ldap://127.0.0.1:1", secret.Mask)
 			upd["id"] = id
 			change(upd["config"].(map[string][]string))
 			st, _, b := s.do("PUT", comps+"/"+id, admin, upd)
@@ -126,7 +127,7 @@ func TestLDAPProviderComponents(t *testing.T) {
 				t.Errorf("refused masked update changed the provider: %+v", stored)
 			}
 		}
-		upd := ldapProvider("renamed", "ldap://127.0.0.1:1", ldap.MaskedSecret)
+		upd := ldapProvider("renamed", "ldap://127.0.0.1:1", secret.Mask)
 		upd["id"] = id
 		if st, _, b := s.do("PUT", comps+"/"+id, admin, upd); st != 204 {
 			t.Fatalf("update with mask: %d %s", st, b)
@@ -193,7 +194,7 @@ func TestLDAPProviderComponents(t *testing.T) {
 			} `json:"components"`
 		}
 		json.Unmarshal(b, &px)
-		if ps := px.Components[ldap.ProviderType]; st != 200 || len(ps) != 1 || ps[0].ID != id || ps[0].Config["bindCredential"][0] != ldap.MaskedSecret ||
+		if ps := px.Components[ldap.ProviderType]; st != 200 || len(ps) != 1 || ps[0].ID != id || ps[0].Config["bindCredential"][0] != secret.Mask ||
 			len(ps[0].SubComponents[ldap.MapperProviderType]) == 0 || strings.Contains(string(b), "n3w") {
 			t.Errorf("partial export: %d %+v", st, px.Components[ldap.ProviderType])
 		}

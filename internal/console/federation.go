@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
 )
 
 // The User federation section, as Keycloak's console lays it out: the
@@ -25,9 +26,6 @@ const (
 	storageProviderType = ldap.ProviderType
 	ldapMapperType      = ldap.MapperProviderType
 	ldapProviderID      = ldap.ProviderID
-	// maskedSecret is what the API answers in place of the bind
-	// credential, and what it takes as "keep the stored one".
-	maskedSecret = ldap.MaskedSecret
 )
 
 // Kinds of an LDAP setting beyond the settings form's.
@@ -552,7 +550,7 @@ func ldapFromForm(q *rq, stored component, isNew bool) (component, []ldapSetting
 				// offered to a server or an account just named.
 				s.Error = "Enter the bind credentials again: the connection URL or the bind DN changed."
 			case !isNew && stored.Get(sp.Name) != "":
-				out.Config[sp.Name] = []string{maskedSecret}
+				out.Config[sp.Name] = []string{secret.Mask}
 			default:
 				delete(out.Config, sp.Name)
 			}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
 )
 
 // keysData is the admin API's KeysMetadataRepresentation.
@@ -201,7 +202,7 @@ func (h *Handler) keyProvider(q *rq) error {
 		d.Settings = nil
 		for _, s := range keys.Settings(c.ProviderID) {
 			val := c.Get(s.Name)
-			if val == "" || val == keys.SecretMask {
+			if val == "" || val == secret.Mask {
 				val = s.DefaultValue
 				if s.Secret {
 					val = ""

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
 )
 
 // Detail names an event may carry: Keycloak's, and only those whose values
@@ -78,16 +80,12 @@ func cleanDetails(d map[string]string) map[string]string {
 	return out
 }
 
-// Masked is what a secret in an admin event's representation reads as,
-// Keycloak's mask.
-const Masked = "**********"
-
 // MaxRepresentation is the largest request body kept as a representation;
 // a larger one (a big partial import) is recorded without it.
 const MaxRepresentation = 256 << 10
 
 // MaskRepresentation returns body, a JSON request body of the admin API,
-// with the value of every secret-looking field replaced by Masked, at any
+// with the value of every secret-looking field replaced by secret.Mask, at any
 // depth: client secrets, credential values and hashes, passwords (the SMTP
 // one too), tokens and codes. A body that is not one JSON value, or is
 // larger than MaxRepresentation, gives "": what cannot be parsed cannot be
@@ -117,7 +115,7 @@ func mask(v any) any {
 	case map[string]any:
 		for k, val := range x {
 			if _, isBool := val.(bool); secretKey(k) && !isBool && val != nil {
-				x[k] = Masked
+				x[k] = secret.Mask
 				continue
 			}
 			x[k] = mask(val)

@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
 )
 
 // Sync modes: when a returning user's local data is refreshed from the
@@ -24,10 +26,6 @@ const (
 	SyncLegacy = "LEGACY"
 	SyncForce  = "FORCE"
 )
-
-// MaskedSecret stands for a stored secret in what the admin API and the
-// exporter hand out; an update that sends it back keeps the stored value.
-const MaskedSecret = "**********"
 
 // Configuration keys the broker reads. Config is open (any key is stored
 // as given); these are the ones with a meaning.
@@ -234,12 +232,12 @@ func IsSecretKey(key string) bool { return secretKeys[key] }
 var secretKeys = map[string]bool{ConfigClientSecret: true}
 
 // Masked returns a copy of config with each secret that is set replaced by
-// MaskedSecret. A vault reference (${vault.x}) is no secret and stays.
+// secret.Mask. A vault reference (${vault.x}) is no secret and stays.
 func Masked(config map[string]string) map[string]string {
 	out := make(map[string]string, len(config))
 	for k, v := range config {
 		if secretKeys[k] && v != "" && !strings.HasPrefix(v, "${vault.") {
-			v = MaskedSecret
+			v = secret.Mask
 		}
 		out[k] = v
 	}
@@ -247,11 +245,11 @@ func Masked(config map[string]string) map[string]string {
 }
 
 // KeepMaskedSecrets puts back into config, for each secret key that holds
-// MaskedSecret, the value stored before: an update that sends back what it
+// secret.Mask, the value stored before: an update that sends back what it
 // read changes no secret.
 func KeepMaskedSecrets(config, stored map[string]string) {
 	for k, v := range config {
-		if secretKeys[k] && v == MaskedSecret {
+		if secretKeys[k] && v == secret.Mask {
 			if old, ok := stored[k]; ok {
 				config[k] = old
 			} else {

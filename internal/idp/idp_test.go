@@ -1,6 +1,10 @@
 package idp
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
+)
 
 func TestValidate(t *testing.T) {
 	secure := func(host string) bool { return host != "localhost" }
@@ -33,18 +37,18 @@ func TestValidate(t *testing.T) {
 func TestSecrets(t *testing.T) {
 	stored := map[string]string{ConfigClientSecret: "s3cret", ConfigClientID: "c"}
 	m := Masked(stored)
-	if m[ConfigClientSecret] != MaskedSecret || m[ConfigClientID] != "c" || stored[ConfigClientSecret] != "s3cret" {
+	if m[ConfigClientSecret] != secret.Mask || m[ConfigClientID] != "c" || stored[ConfigClientSecret] != "s3cret" {
 		t.Fatalf("masked: %v (stored %v)", m, stored)
 	}
 	if v := Masked(map[string]string{ConfigClientSecret: "${vault.x}"}); v[ConfigClientSecret] != "${vault.x}" {
 		t.Errorf("vault reference masked: %v", v)
 	}
-	sent := map[string]string{ConfigClientSecret: MaskedSecret, ConfigClientID: "d"}
+	sent := map[string]string{ConfigClientSecret: secret.Mask, ConfigClientID: "d"}
 	KeepMaskedSecrets(sent, stored)
 	if sent[ConfigClientSecret] != "s3cret" || sent[ConfigClientID] != "d" {
 		t.Errorf("kept: %v", sent)
 	}
-	sent = map[string]string{ConfigClientSecret: MaskedSecret}
+	sent = map[string]string{ConfigClientSecret: secret.Mask}
 	KeepMaskedSecrets(sent, map[string]string{})
 	if _, ok := sent[ConfigClientSecret]; ok {
 		t.Errorf("the mask was stored as a secret: %v", sent)

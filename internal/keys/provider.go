@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
 )
 
 // ConfigError is a key provider configuration Gatehouse refuses; its text
@@ -187,7 +189,7 @@ func MaterialChanged(k Key, cfg map[string][]string) bool {
 		return changed(cfgEdCurve)
 	case ProviderRSA, ProviderRSAEnc:
 		v := p.get(cfgPrivateKey)
-		return v != "" && v != SecretMask || p.get(cfgCertificate) != "" && p.get(cfgCertificate) != k.CertificateBase64()
+		return v != "" && v != secret.Mask || p.get(cfgCertificate) != "" && p.get(cfgCertificate) != k.CertificateBase64()
 	}
 	return false
 }
@@ -220,9 +222,6 @@ func settingsOf(k Key) map[string]string {
 	}
 	return out
 }
-
-// SecretMask stands for a secret config value the admin API never returns.
-const SecretMask = "**********"
 
 func build(p Params, realmName string, now time.Time) (Key, error) {
 	switch p.ProviderID {
@@ -284,7 +283,7 @@ func buildRSA(p Params, realmName string, now time.Time) (Key, error) {
 		return Key{}, err
 	}
 	imported := p.ProviderID == ProviderRSA || p.ProviderID == ProviderRSAEnc
-	if priv := p.get(cfgPrivateKey); priv != "" && priv != SecretMask {
+	if priv := p.get(cfgPrivateKey); priv != "" && priv != secret.Mask {
 		k, err := ImportRSA("", "", p.ProviderID, priv, p.get(cfgCertificate), DefaultPriority, true, true, realmName, now)
 		if err != nil {
 			return Key{}, &ConfigError{Msg: err.Error()}
@@ -630,7 +629,7 @@ func ComponentConfig(k Key) (map[string][]string, error) {
 
 // AdminConfig is the key's component config as the admin API shows it: the
 // provider's settings, never a private key or secret (an imported
-// provider's privateKey reads as SecretMask).
+// provider's privateKey reads as secret.Mask).
 func AdminConfig(k Key) map[string][]string {
 	c := stateConfig(k)
 	for name, v := range settingsOf(k) {
@@ -641,7 +640,7 @@ func AdminConfig(k Key) map[string][]string {
 		c[cfgAlgorithm] = []string{k.Algorithm}
 	case ProviderRSA, ProviderRSAEnc:
 		c[cfgAlgorithm] = []string{k.Algorithm}
-		c[cfgPrivateKey] = []string{SecretMask}
+		c[cfgPrivateKey] = []string{secret.Mask}
 		c[cfgCertificate] = []string{k.CertificateBase64()}
 	}
 	return c

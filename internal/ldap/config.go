@@ -19,10 +19,6 @@ const (
 	MapperProviderType = "org.keycloak.storage.ldap.mappers.LDAPStorageMapper"
 )
 
-// MaskedSecret replaces bindCredential whenever a provider's config leaves
-// the server (admin reads, exports); an update carrying it keeps the stored value.
-const MaskedSecret = "**********"
-
 // Config keys of the ldap provider component.
 const (
 	KeyEnabled                     = "enabled"

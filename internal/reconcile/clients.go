@@ -8,12 +8,9 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
-
-// maskedSecret is how Keycloak's partial export writes a client secret it
-// leaves out; applying it would set the secret to the asterisks.
-const maskedSecret = "**********"
 
 func (r *run) clientScopes(ctx context.Context) error {
 	cur, err := r.tx.ListClientScopes(ctx, r.realm.ID)
@@ -99,7 +96,9 @@ func (r *run) clients(ctx context.Context) error {
 			return fileErr(path+".clientId", "client %q appears twice", xc.ClientID)
 		}
 		listed[xc.ClientID] = true
-		if xc.Secret != nil && *xc.Secret == maskedSecret {
+		// A partial export writes the mask in place of a secret it leaves
+		// out; applying it would set the secret to the asterisks.
+		if xc.Secret != nil && *xc.Secret == secret.Mask {
 			xc.Secret = nil
 		}
 		old, ok := byClientID[xc.ClientID]

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/userstorage"
 )
@@ -34,7 +35,7 @@ func (im *importer) userStorage(ctx context.Context) error {
 		}); err != nil {
 			return err
 		}
-		if v := c.Config[ldap.KeyBindCredential]; len(v) == 1 && v[0] == ldap.MaskedSecret {
+		if v := c.Config[ldap.KeyBindCredential]; len(v) == 1 && v[0] == secret.Mask {
 			im.warn(path, "the bind credential was masked in the file: set it before the provider can bind")
 		}
 		// A mapper listed with part of its settings takes the others from

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -34,7 +35,7 @@ func secretKeys(providerType string) []string {
 }
 
 // Mask returns a copy of cfg with every secret of the component type
-// replaced by ldap.MaskedSecret (an empty secret stays empty): what admin
+// replaced by secret.Mask (an empty secret stays empty): what admin
 // reads and partial exports show.
 func Mask(providerType string, cfg map[string][]string) map[string][]string {
 	out := make(map[string][]string, len(cfg))
@@ -44,7 +45,7 @@ func Mask(providerType string, cfg map[string][]string) map[string][]string {
 	for _, k := range secretKeys(providerType) {
 		for i, v := range out[k] {
 			if v != "" {
-				out[k][i] = ldap.MaskedSecret
+				out[k][i] = secret.Mask
 			}
 		}
 	}
@@ -59,7 +60,7 @@ func Mask(providerType string, cfg map[string][]string) map[string][]string {
 // of their choosing.
 func KeepMasked(providerType string, stored, in map[string][]string) error {
 	for _, k := range secretKeys(providerType) {
-		if v := in[k]; len(v) == 1 && v[0] == ldap.MaskedSecret {
+		if v := in[k]; len(v) == 1 && v[0] == secret.Mask {
 			for _, same := range []string{ldap.KeyConnectionURL, ldap.KeyBindDN} {
 				if strings.TrimSpace(first(in[same])) != strings.TrimSpace(first(stored[same])) {
 					return &ConfigError{Msg: "The stored bind credential can only be used with the stored connection URL and bind DN; enter the password again"}
