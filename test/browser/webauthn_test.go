@@ -158,7 +158,7 @@ func TestPasskeyLogin(t *testing.T) {
 		t.Errorf("registration page title %q", got)
 	}
 	step(t, ctx, "register a passkey", chromedp.SendKeys(chromedp.ID("authenticatorLabel"), "Laptop"),
-		chromedp.Click(chromedp.ID("registerWebAuthn")), chromedp.WaitVisible(chromedp.ID("callback")))
+		chromedp.WaitEnabled(chromedp.ID("registerWebAuthn")), chromedp.Click(chromedp.ID("registerWebAuthn")), chromedp.WaitVisible(chromedp.ID("callback")))
 	if got := text(t, ctx, "exchange"); got != "ok" {
 		t.Fatalf("code exchange after registration: %s (error %q)", got, text(t, ctx, "error"))
 	}
@@ -172,7 +172,7 @@ func TestPasskeyLogin(t *testing.T) {
 	step(t, ctx, "username", chromedp.SendKeys(chromedp.ID("username"), "alice"), chromedp.Submit(chromedp.ID("username")),
 		chromedp.WaitVisible(chromedp.ID("authenticateWebAuthnButton")))
 	screenshot(t, ctx, "passkey-login")
-	step(t, ctx, "sign in with the passkey", chromedp.Click(chromedp.ID("authenticateWebAuthnButton")), chromedp.WaitVisible(chromedp.ID("callback")))
+	step(t, ctx, "sign in with the passkey", chromedp.WaitEnabled(chromedp.ID("authenticateWebAuthnButton")), chromedp.Click(chromedp.ID("authenticateWebAuthnButton")), chromedp.WaitVisible(chromedp.ID("callback")))
 	if got, user := text(t, ctx, "exchange"), text(t, ctx, "user"); got != "ok" || user != "alice" {
 		t.Fatalf("passkey login: exchange %s user %q (error %q)", got, user, text(t, ctx, "error"))
 	}
@@ -202,7 +202,7 @@ func TestSecurityKeySecondFactor(t *testing.T) {
 	if got := text(t, ctx, "page-title"); got != "Security Key Registration" {
 		t.Errorf("registration page title %q", got)
 	}
-	step(t, ctx, "register a key", chromedp.Click(chromedp.ID("registerWebAuthn")), chromedp.WaitVisible(chromedp.ID("callback")))
+	step(t, ctx, "register a key", chromedp.WaitEnabled(chromedp.ID("registerWebAuthn")), chromedp.Click(chromedp.ID("registerWebAuthn")), chromedp.WaitVisible(chromedp.ID("callback")))
 	if got := text(t, ctx, "exchange"); got != "ok" {
 		t.Fatalf("code exchange after registration: %s (error %q)", got, text(t, ctx, "error"))
 	}
@@ -219,7 +219,7 @@ func TestSecurityKeySecondFactor(t *testing.T) {
 	if _, err := chromedp.Call(ctx, webauthn.SetResponseOverrideBits, webauthn.SetResponseOverrideBitsParams{AuthenticatorID: auth, IsBogusSignature: &bogus}); err != nil {
 		t.Fatal(err)
 	}
-	step(t, ctx, "a bogus signature", chromedp.Click(chromedp.ID("authenticateWebAuthnButton")), chromedp.WaitVisible(chromedp.ID("alert")))
+	step(t, ctx, "a bogus signature", chromedp.WaitEnabled(chromedp.ID("authenticateWebAuthnButton")), chromedp.Click(chromedp.ID("authenticateWebAuthnButton")), chromedp.WaitVisible(chromedp.ID("alert")))
 	if got := text(t, ctx, "alert"); got != "Security key authentication result is invalid." {
 		t.Errorf("after a bogus signature: %q", got)
 	}
@@ -230,7 +230,7 @@ func TestSecurityKeySecondFactor(t *testing.T) {
 	if _, err := chromedp.Call(ctx, webauthn.SetResponseOverrideBits, webauthn.SetResponseOverrideBitsParams{AuthenticatorID: auth}); err != nil {
 		t.Fatal(err)
 	}
-	step(t, ctx, "sign in with the key", chromedp.Click(chromedp.ID("authenticateWebAuthnButton")), chromedp.WaitVisible(chromedp.ID("callback")))
+	step(t, ctx, "sign in with the key", chromedp.WaitEnabled(chromedp.ID("authenticateWebAuthnButton")), chromedp.Click(chromedp.ID("authenticateWebAuthnButton")), chromedp.WaitVisible(chromedp.ID("callback")))
 	if got, user := text(t, ctx, "exchange"), text(t, ctx, "user"); got != "ok" || user != "alice" {
 		t.Fatalf("password and key: exchange %s user %q (error %q)", got, user, text(t, ctx, "error"))
 	}
@@ -274,7 +274,7 @@ func TestSecurityKeyFromAccountConsole(t *testing.T) {
 	}
 	step(t, ctx, "set up a security key", chromedp.Click(chromedp.ID("webauthn-set-up")), chromedp.WaitVisible(chromedp.ID("registerWebAuthn")))
 	step(t, ctx, "register it", chromedp.SendKeys(chromedp.ID("authenticatorLabel"), "YubiKey"),
-		chromedp.Click(chromedp.ID("registerWebAuthn")), chromedp.WaitVisible(chromedp.ID("webauthn-list")))
+		chromedp.WaitEnabled(chromedp.ID("registerWebAuthn")), chromedp.Click(chromedp.ID("registerWebAuthn")), chromedp.WaitVisible(chromedp.ID("webauthn-list")))
 	if !strings.Contains(text(t, ctx, "webauthn-list"), "YubiKey") {
 		t.Errorf("the key is not listed:\n%s", pageText(t, ctx))
 	}
@@ -283,7 +283,7 @@ func TestSecurityKeyFromAccountConsole(t *testing.T) {
 	logOut()
 	step(t, ctx, "open app one", chromedp.Navigate(s.rp.url("/app-one/login")), chromedp.WaitVisible(chromedp.ID("username")))
 	signIn(t, ctx, "alice", alicePassword)
-	step(t, ctx, "the key is asked for", chromedp.Click(chromedp.ID("authenticateWebAuthnButton")), chromedp.WaitVisible(chromedp.ID("callback")))
+	step(t, ctx, "the key is asked for", chromedp.WaitEnabled(chromedp.ID("authenticateWebAuthnButton")), chromedp.Click(chromedp.ID("authenticateWebAuthnButton")), chromedp.WaitVisible(chromedp.ID("callback")))
 	if got, user := text(t, ctx, "exchange"), text(t, ctx, "user"); got != "ok" || user != "alice" {
 		t.Fatalf("password and key: exchange %s user %q (error %q)", got, user, text(t, ctx, "error"))
 	}
@@ -348,7 +348,7 @@ func TestPasskeyAutofill(t *testing.T) {
 	step(t, ctx, "registration page", chromedp.WaitVisible(chromedp.ID("registerWebAuthn")))
 	loaded(t, ctx)
 	step(t, ctx, "register a passkey", chromedp.SendKeys(chromedp.ID("authenticatorLabel"), "Laptop"),
-		chromedp.Click(chromedp.ID("registerWebAuthn")), chromedp.WaitVisible(chromedp.ID("callback")))
+		chromedp.WaitEnabled(chromedp.ID("registerWebAuthn")), chromedp.Click(chromedp.ID("registerWebAuthn")), chromedp.WaitVisible(chromedp.ID("callback")))
 	if got := text(t, ctx, "exchange"); got != "ok" {
 		t.Fatalf("code exchange after registration: %s (error %q)", got, text(t, ctx, "error"))
 	}

@@ -78,13 +78,13 @@
     navigator.credentials.get({ publicKey: pk }).then(function (c) { submit(assertion(c)); }).catch(failed);
   }
 
+  // The page renders the button disabled: a click before this script has
+  // run would otherwise be lost. It is enabled once its handler is there.
   var button = document.getElementById(mode === "create" ? "registerWebAuthn" : "authenticateWebAuthnButton");
-  if (!window.PublicKeyCredential) {
-    if (button) button.disabled = true;
-    return;
-  }
+  if (!window.PublicKeyCredential || !button) return;
   if (mode !== "conditional") {
     button.addEventListener("click", run);
+    button.disabled = false;
     return;
   }
 
@@ -115,5 +115,6 @@
     pending = null;
     navigator.credentials.get({ publicKey: getOptions() }).then(function (c) { submit(assertion(c)); }).catch(failed);
   });
+  button.disabled = false;
   offer();
 })();
