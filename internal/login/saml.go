@@ -34,6 +34,10 @@ const (
 	noteSAMLIdPInitiated = "saml_idp_initiated_sso_url_name"
 )
 
+// attrIdPInitiatedURLName is the client attribute naming a client in
+// IdP-initiated login URLs.
+const attrIdPInitiatedURLName = "saml_idp_initiated_sso_url_name"
+
 // samlRequest is what a SAML login answers: where the Response goes and
 // what it must repeat.
 type samlRequest struct {
@@ -113,7 +117,7 @@ func (h *Handler) samlRequester(r *http.Request, rl realm.Realm, m *saml.Message
 	if err := h.samlClientUsable(r, rl, c, event); err != nil {
 		return c, err
 	}
-	cs, err := saml.Settings(c)
+	cs, err := h.samlSettings(r, c)
 	if err != nil {
 		h.Log.WarnContext(r.Context(), "SAML client settings unusable", "realm", rl.Name, "client", c.ClientID, "err", err)
 		h.samlRefused(r, rl, event, c.ClientID, "invalid_client")
@@ -164,7 +168,7 @@ func (h *Handler) samlClientUsable(r *http.Request, rl realm.Realm, c client.Cli
 // then the browser flow as for any login. IsPassive is prompt=none and
 // ForceAuthn prompt=login, so the flow treats them alike.
 func (h *Handler) samlLogin(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, m *saml.Message, ar saml.AuthnRequest) error {
-	cs, err := saml.Settings(c)
+	cs, err := h.samlSettings(r, c)
 	if err != nil {
 		return err
 	}
@@ -224,7 +228,7 @@ func (h *Handler) samlIdPInitiated(w http.ResponseWriter, r *http.Request) error
 	}
 	var c *client.Client
 	for i := range cls {
-		if name != "" && cls[i].Attributes[saml.AttrIdPInitiatedURLName] == name {
+		if name != "" && cls[i].Attributes[attrIdPInitiatedURLName] == name {
 			c = &cls[i]
 			break
 		}
@@ -240,7 +244,7 @@ func (h *Handler) samlIdPInitiated(w http.ResponseWriter, r *http.Request) error
 		h.samlRefused(r, rl, events.LoginError, c.ClientID, "invalid_client")
 		return errPage(http.StatusBadRequest, &rl, "wrongClientProtocolMessage")
 	}
-	cs, err := saml.Settings(*c)
+	cs, err := h.samlSettings(r, *c)
 	if err != nil {
 		return err
 	}
@@ -251,7 +255,7 @@ func (h *Handler) samlIdPInitiated(w http.ResponseWriter, r *http.Request) error
 	}
 	relay := r.URL.Query().Get("RelayState")
 	if !r.URL.Query().Has("RelayState") {
-		relay = c.Attributes[saml.AttrIdPInitiatedRelayState]
+		relay = cs.IdPInitiatedSSORelayState
 	}
 	sr := &samlRequest{ACS: acs, Binding: binding, RelayState: strings.TrimSpace(relay), IdPInitiated: name}
 	return h.start(w, r, rl, *c, authRequest{ClientID: c.ClientID, Target: acs, MaxAge: -1, Protocol: protocolSAML, SAML: sr})
@@ -295,6 +299,14 @@ func (h *Handler) samlDescriptor(w http.ResponseWriter, r *http.Request) error {
 		_, _ = w.Write(b)
 	}
 	return nil
+}
+
+// samlSettings reads a SAML client's settings, relative URLs resolved
+// against the server's base URL.
+func (h *Handler) samlSettings(r *http.Request, c client.Client) (saml.ClientSettings, error) {
+	cs, err := saml.Settings(c)
+	cs.AuthBase = h.URLs.Base(r)
+	return cs, err
 }
 
 // samlURL is the realm's SAML endpoint, the Destination requests must name.

@@ -2,7 +2,6 @@ package login
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/grant"
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/saml"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
@@ -41,7 +41,7 @@ type samlPrepared struct {
 // the client's NameID format cannot name (an email format and no email)
 // is answered with a failed Response, as nothing else can be sent.
 func (h *Handler) samlPrepare(r *http.Request, rl realm.Realm, c client.Client, st loginState, u user.User) (*samlPrepared, error) {
-	cs, err := saml.Settings(c)
+	cs, err := h.samlSettings(r, c)
 	if err != nil {
 		return nil, fmt.Errorf("SAML settings of client %q: %w", c.ClientID, err)
 	}
@@ -186,11 +186,39 @@ func (h *Handler) samlSigner(ctx context.Context, rl realm.Realm, cs saml.Client
 	if err != nil {
 		return nil, err
 	}
-	s, err := saml.RealmSigner(ks, cs)
+	alg := cs.SignatureAlgorithm
+	if alg == "" {
+		alg = saml.RSASHA256
+	}
+	k, ok := keys.Active(ks, samlKeyAlgorithm(alg))
+	if !ok {
+		return nil, fmt.Errorf("realm %q has no active key for SAML signature algorithm %s", rl.Name, alg)
+	}
+	s, err := saml.SignerFromKey(k, alg)
 	if err != nil {
 		return nil, fmt.Errorf("SAML signing key of realm %q: %w", rl.Name, err)
 	}
+	s.Canonicalization = cs.Canonicalization
+	if cs.KeyNameTransformer != "" {
+		s.KeyName = cs.KeyNameTransformer
+	}
 	return &s, nil
+}
+
+// samlKeyAlgorithm is the realm key algorithm whose key signs with a SAML
+// signature algorithm: the active RS256 key for every RSA algorithm (the
+// one the descriptor publishes first), the EC key of the matching curve
+// for ECDSA.
+func samlKeyAlgorithm(alg string) string {
+	switch alg {
+	case saml.ECDSASHA256:
+		return keys.ES256
+	case saml.ECDSASHA384:
+		return keys.ES384
+	case saml.ECDSASHA512:
+		return keys.ES512
+	}
+	return keys.RS256
 }
 
 // samlError answers a SAML login that failed after its client and ACS were
@@ -203,7 +231,7 @@ func (h *Handler) samlError(w http.ResponseWriter, r *http.Request, rl realm.Rea
 	if err != nil {
 		return errPage(http.StatusBadRequest, &rl, "clientNotFoundMessage")
 	}
-	set, err := saml.Settings(c)
+	set, err := h.samlSettings(r, c)
 	if err != nil {
 		return err
 	}
@@ -264,5 +292,3 @@ func samlParams(param string, doc []byte, relayState string) []ui.Param {
 	}
 	return ps
 }
-
-var errNoSAMLTarget = errors.New("no SAML endpoint for the binding")
