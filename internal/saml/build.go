@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,8 @@ type Attribute struct {
 // ResponseInput is what a samlp:Response says.
 type ResponseInput struct {
 	Issuer, Destination, InResponseTo, Audience string
+	// ExtraAudiences join Audience in the AudienceRestriction (MapAudiences).
+	ExtraAudiences                              []string
 	NameID, NameIDFormat, SessionIndex          string
 	AuthnInstant, Now                           time.Time
 	Lifespan                                    time.Duration
@@ -221,8 +224,11 @@ func assertion(in ResponseInput) (*etree.Element, error) {
 	cond := a.CreateElement("saml:Conditions")
 	cond.CreateAttr("NotBefore", xmlTime(in.Now))
 	cond.CreateAttr("NotOnOrAfter", notOnOrAfter)
-	if in.Audience != "" {
-		cond.CreateElement("saml:AudienceRestriction").CreateElement("saml:Audience").SetText(in.Audience)
+	if auds := audiences(in); len(auds) > 0 {
+		ar := cond.CreateElement("saml:AudienceRestriction")
+		for _, a := range auds {
+			ar.CreateElement("saml:Audience").SetText(a)
+		}
 	}
 
 	if in.AuthnStatement {
@@ -265,6 +271,17 @@ func assertion(in ResponseInput) (*etree.Element, error) {
 		}
 	}
 	return a, nil
+}
+
+// audiences is Audience then the ExtraAudiences, without repeats.
+func audiences(in ResponseInput) []string {
+	var out []string
+	for _, a := range append([]string{in.Audience}, in.ExtraAudiences...) {
+		if a != "" && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // encryptAssertion replaces a (signed or not) by a saml:EncryptedAssertion
