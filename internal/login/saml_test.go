@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/xml"
 	"io"
 	"math/big"
 	"net/http"
@@ -64,6 +65,7 @@ func (e *env) newTestSP(base string, edit func(*client.Client)) *testSP {
 			"saml.assertion.signature":                "false",
 			"saml.authnstatement":                     "true",
 			"saml_name_id_format":                     "username",
+			"saml_force_name_id_format":               "true",
 			"saml.force.post.binding":                 "true",
 		}
 		c.ProtocolMappers = []client.ProtocolMapper{
@@ -222,6 +224,9 @@ func TestSAMLDescriptor(t *testing.T) {
 func TestSAMLLogin(t *testing.T) {
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		e := newEnvOn(t, open, web.URLs{}, func(rl *realm.Realm) { rl.EventsEnabled = true })
+		if err := e.db.AddUserRoles(context.Background(), e.user("alice").ID, e.realm.DefaultRoleID); err != nil {
+			t.Fatal(err)
+		}
 		sp := e.newTestSP("https://sp.example", nil)
 		b := e.browser()
 		u, id := sp.authnRequest(t, "relay-1", nil)
@@ -263,7 +268,7 @@ func TestSAMLLogin(t *testing.T) {
 		if idx := a.AuthnStatements; len(idx) != 1 || idx[0].SessionIndex != cs.Notes["SAML_SESSION_INDEX"] {
 			t.Errorf("AuthnStatements %+v", idx)
 		}
-		evs, err := e.db.ListEvents(context.Background(), e.realm.ID, store.EventQuery{Types: []string{events.Login}})
+		evs, err := e.db.ListEvents(context.Background(), e.realm.ID, store.EventQuery{Types: []string{events.Login}, Max: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -290,9 +295,18 @@ func TestSAMLLogin(t *testing.T) {
 		// IsPassive in a browser without a session: NoPassive, no page.
 		u, id = sp.authnRequest(t, "", func(r *crewsaml.AuthnRequest) { r.IsPassive = ptr(true) })
 		_, fields = e.samlForm(e.browser().get(u))
-		_, err = sp.assertion(t, fields, id)
-		if err == nil || !strings.Contains(errText(err), "NoPassive") {
-			t.Errorf("IsPassive without a session: %v", errText(err))
+		if _, err = sp.assertion(t, fields, id); err == nil {
+			t.Error("the SP accepts the IsPassive answer of a browser without a session")
+		}
+		raw, _ := base64.StdEncoding.DecodeString(fields.Get("SAMLResponse"))
+		var resp crewsaml.Response
+		if err := xml.Unmarshal(raw, &resp); err != nil {
+			t.Fatal(err)
+		}
+		top := resp.Status.StatusCode
+		if top.Value != "urn:oasis:names:tc:SAML:2.0:status:Responder" || top.StatusCode == nil ||
+			top.StatusCode.Value != "urn:oasis:names:tc:SAML:2.0:status:NoPassive" || resp.InResponseTo != id {
+			t.Errorf("IsPassive without a session: status %+v in response to %q", top, resp.InResponseTo)
 		}
 	})
 }
