@@ -27,6 +27,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/events"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -548,6 +549,68 @@ func TestOIDCLogoutReachesSAMLClients(t *testing.T) {
 		}
 		if n := len(e.sessions("alice")); n != 0 {
 			t.Errorf("%d sessions", n)
+		}
+	})
+}
+
+// A SAML login takes its attributes from the client's default SAML client
+// scopes too (never from its OpenID Connect ones), with the user's groups
+// when a group list mapper is among them, and asks for consent when the
+// client requires it.
+func TestSAMLScopesGroupsAndConsent(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{})
+		ctx := context.Background()
+		sp := e.newTestSP("https://sp.example", func(c *client.Client) {
+			c.ConsentRequired = true
+			c.ProtocolMappers = nil
+		})
+		groups := client.Scope{ID: store.NewID(), RealmID: e.realm.ID, Name: "saml_groups", Protocol: "saml",
+			Attributes: map[string]string{"display.on.consent.screen": "true", "consent.screen.text": "Your groups"},
+			ProtocolMappers: []client.ProtocolMapper{{ID: store.NewID(), Name: "groups", Protocol: "saml",
+				ProtocolMapper: "saml-group-membership-mapper",
+				Config:         map[string]string{"attribute.name": "member", "full.path": "true", "single": "false"}}}}
+		oidc := client.Scope{ID: store.NewID(), RealmID: e.realm.ID, Name: "oidc_only", Protocol: "openid-connect",
+			ProtocolMappers: []client.ProtocolMapper{{ID: store.NewID(), Name: "hard", Protocol: "saml",
+				ProtocolMapper: "saml-hardcode-attribute-mapper",
+				Config:         map[string]string{"attribute.name": "leak", "attribute.value": "x"}}}}
+		for _, sc := range []client.Scope{groups, oidc} {
+			if err := e.db.CreateClientScope(ctx, sc); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.db.LinkClientScope(ctx, e.realm.ID, sp.client.ID, sc.ID, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		staff := role.Group{ID: store.NewID(), RealmID: e.realm.ID, Name: "staff"}
+		ops := role.Group{ID: store.NewID(), RealmID: e.realm.ID, Name: "ops", ParentID: staff.ID}
+		for _, g := range []role.Group{staff, ops} {
+			if err := e.db.CreateGroup(ctx, g); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := e.db.AddGroupMember(ctx, ops.ID, e.user("alice").ID); err != nil {
+			t.Fatal(err)
+		}
+
+		b := e.browser()
+		u, id := sp.authnRequest(t, "", nil)
+		consent := e.login(b, b.get(u), "alice", alicePassword)
+		if !strings.Contains(consent.body, "Your groups") {
+			t.Fatalf("no consent page naming the SAML scope: %d %s", consent.status, consent.body)
+		}
+		action, fields := e.form(consent)
+		fields.Set("accept", "Yes")
+		_, fields = e.samlForm(b.post(action, fields))
+		a, err := sp.assertion(t, fields, id)
+		if err != nil {
+			t.Fatal(errText(err))
+		}
+		if got := attrValues(a, "member"); !slices.Equal(got, []string{"/staff/ops"}) {
+			t.Errorf("member attribute %v", got)
+		}
+		if got := attrValues(a, "leak"); got != nil {
+			t.Errorf("a mapper of an OpenID Connect scope applied: %v", got)
 		}
 	})
 }
