@@ -696,3 +696,36 @@ func (e *env) adminToken() string {
 	}
 	return tok.AccessToken
 }
+
+// With saml.encrypt the assertion travels encrypted to the client's
+// encryption certificate, signed inside; the SP decrypts and accepts it.
+func TestSAMLEncryptedAssertion(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{})
+		sp := e.newTestSP("https://sp.example", func(c *client.Client) {
+			c.Attributes["saml.assertion.signature"] = "true"
+			c.Attributes["saml.server.signature"] = "false"
+			c.Attributes["saml.encrypt"] = "true"
+		})
+		if err := e.db.UpdateClient(context.Background(), e.realm.ID, sp.client.ID, func(c *client.Client) error {
+			c.Attributes["saml.encryption.certificate"] = base64.StdEncoding.EncodeToString(sp.sp.Certificate.Raw)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		b := e.browser()
+		u, id := sp.authnRequest(t, "", nil)
+		_, fields := e.samlForm(e.login(b, b.get(u), "alice", alicePassword))
+		raw, _ := base64.StdEncoding.DecodeString(fields.Get("SAMLResponse"))
+		if !strings.Contains(string(raw), "EncryptedAssertion") || strings.Contains(string(raw), "alice@example.com") {
+			t.Fatalf("the assertion is not encrypted:\n%s", raw)
+		}
+		a, err := sp.assertion(t, fields, id)
+		if err != nil {
+			t.Fatalf("the SP refuses the encrypted assertion: %v", errText(err))
+		}
+		if got := attrValues(a, "email"); !slices.Equal(got, []string{"alice@example.com"}) {
+			t.Errorf("email attribute %v", got)
+		}
+	})
+}
