@@ -31,6 +31,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/outbound"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
+	"github.com/gatehouse-iam/gatehouse/internal/saml"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
@@ -728,4 +729,46 @@ func TestSAMLEncryptedAssertion(t *testing.T) {
 			t.Errorf("email attribute %v", got)
 		}
 	})
+}
+
+// A client that does not force POST and asks for the Redirect binding gets
+// its Response in the redirect's query, the query signed with the realm's
+// key and the document itself unsigned.
+func TestSAMLRedirectBindingResponse(t *testing.T) {
+	e := newEnv(t)
+	sp := e.newTestSP("https://sp.example", func(c *client.Client) {
+		c.Attributes["saml.force.post.binding"] = "false"
+		c.Attributes["saml_assertion_consumer_url_redirect"] = "https://sp.example/saml/acs-redirect"
+	})
+	b := e.browser()
+	u, id := sp.authnRequest(t, "rs", func(r *crewsaml.AuthnRequest) {
+		r.ProtocolBinding = crewsaml.HTTPRedirectBinding
+		r.AssertionConsumerServiceURL = "https://sp.example/saml/acs-redirect"
+	})
+	res := e.login(b, b.get(u), "alice", alicePassword)
+	loc := res.location(t)
+	if loc.Host != "sp.example" || loc.Path != "/saml/acs-redirect" || loc.Query().Get("RelayState") != "rs" {
+		t.Fatalf("redirected to %s", loc)
+	}
+	req := httptest.NewRequest(http.MethodGet, loc.String(), nil)
+	m, err := saml.ReadMessage(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, _ := e.db.ListKeys(context.Background(), e.realm.ID)
+	k, _ := keys.Active(ks, keys.RS256)
+	cert, err := x509.ParseCertificate(k.Certificate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Verify([]*x509.Certificate{cert}); err != nil {
+		t.Errorf("query signature: %v", err)
+	}
+	var resp crewsaml.Response
+	if err := xml.Unmarshal(m.Raw, &resp); err != nil {
+		t.Fatal(err)
+	}
+	if resp.Signature != nil || resp.InResponseTo != id || resp.Status.StatusCode.Value != crewsaml.StatusSuccess {
+		t.Errorf("response: signed %v, in response to %q, status %q", resp.Signature != nil, resp.InResponseTo, resp.Status.StatusCode.Value)
+	}
 }
