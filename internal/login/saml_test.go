@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
 	crewsaml "github.com/crewjam/saml"
 	"github.com/crewjam/saml/samlsp"
 	dsig "github.com/russellhaering/goxmldsig"
@@ -771,4 +772,41 @@ func TestSAMLRedirectBindingResponse(t *testing.T) {
 	if resp.Signature != nil || resp.InResponseTo != id || resp.Status.StatusCode.Value != crewsaml.StatusSuccess {
 		t.Errorf("response: signed %v, in response to %q, status %q", resp.Signature != nil, resp.InResponseTo, resp.Status.StatusCode.Value)
 	}
+}
+
+// An AuthnRequest by the POST binding carries an enveloped signature;
+// once a byte of what it signs changes, the request is refused.
+func TestSAMLPostBindingRequest(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{})
+		sp := e.newTestSP("https://sp.example", nil)
+		post := func(edit func(string) string) (response, string) {
+			req, err := sp.sp.MakeAuthenticationRequest(e.url("/protocol/saml"), crewsaml.HTTPPostBinding, crewsaml.HTTPPostBinding)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc := etree.NewDocument()
+			doc.SetRoot(req.Element())
+			raw, err := doc.WriteToString()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if edit != nil {
+				raw = edit(raw)
+			}
+			b := e.browser()
+			return b.post(e.url("/protocol/saml"), url.Values{"SAMLRequest": {base64.StdEncoding.EncodeToString([]byte(raw))},
+				"RelayState": {"p"}}), req.ID
+		}
+		page, _ := post(nil)
+		if page.status != http.StatusOK || !strings.Contains(page.body, `name="password"`) {
+			t.Fatalf("signed POST request: no login form: %d %s", page.status, page.body)
+		}
+		res, _ := post(func(s string) string {
+			return strings.Replace(s, "https://sp.example/saml/acs", "https://sp.example/saml/acs2", 1)
+		})
+		if res.status != http.StatusBadRequest || !strings.Contains(res.body, "Invalid requester") {
+			t.Errorf("altered signed request: %d %s", res.status, res.body)
+		}
+	})
 }
