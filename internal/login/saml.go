@@ -269,7 +269,7 @@ func idpInitiatedTarget(cs saml.ClientSettings, c client.Client) (acs, binding s
 		return u, b
 	}
 	if u := strings.TrimSpace(c.AdminURL); u != "" {
-		return u, saml.BindingPOST
+		return c.ResolveURL(u, cs.AuthBase), saml.BindingPOST
 	}
 	if u, b, err := cs.ACS("", saml.BindingRedirect); err == nil {
 		return u, b
