@@ -810,3 +810,52 @@ func TestSAMLPostBindingRequest(t *testing.T) {
 		}
 	})
 }
+
+// A LogoutRequest from a browser without the SSO session (the SP's own
+// session outlived the cookie, or it logs out from elsewhere) ends the
+// session its SessionIndex names, only if the requesting SP took part in
+// it, and is answered at once.
+func TestSAMLLogoutBySessionIndex(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{})
+		one := e.newTestSP("https://one.example", nil)
+		two := e.newTestSP("https://two.example", nil)
+		b := e.browser()
+		u, id := one.authnRequest(t, "", nil)
+		_, fields := e.samlForm(e.login(b, b.get(u), "alice", alicePassword))
+		a, err := one.assertion(t, fields, id)
+		if err != nil {
+			t.Fatal(errText(err))
+		}
+		idx := a.AuthnStatements[0].SessionIndex
+		logout := func(sp *testSP) (*crewsaml.LogoutRequest, response) {
+			lr, err := sp.sp.MakeLogoutRequest(sp.sp.GetSLOBindingLocation(crewsaml.HTTPRedirectBinding), "alice",
+				crewsaml.WithSessionIndexes(idx))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lu, err := sp.sp.RedirectLogoutRequestURL(lr, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return lr, e.browser().get(lu.String())
+		}
+		// SP two never took part in the session: it cannot end it.
+		if _, res := logout(two); res.status != http.StatusOK {
+			t.Fatalf("SP two's logout: %d %s", res.status, res.body)
+		}
+		if n := len(e.sessions("alice")); n != 1 {
+			t.Fatalf("SP two ended alice's session (%d left)", n)
+		}
+		lr, res := logout(one)
+		action, fields := e.samlForm(res)
+		req, _ := http.NewRequest(http.MethodPost, action, strings.NewReader(fields.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if _, err := one.sp.ParseLogoutResponse(req, []string{lr.ID}); err != nil {
+			t.Errorf("SP one refuses the LogoutResponse: %v", errText(err))
+		}
+		if n := len(e.sessions("alice")); n != 0 {
+			t.Errorf("%d sessions left", n)
+		}
+	})
+}
