@@ -52,7 +52,7 @@ func TestAuthnRequestPOSTRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	ik, _, _ := realmKeys(t)
-	if err := m.Verify([]*x509.Certificate{cert(t, ik)}); !errors.Is(err, ErrBadSigature) {
+	if err := m.Verify([]*x509.Certificate{cert(t, ik)}); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("verified with another certificate: %v", err)
 	}
 	ar, err := m.AuthnRequest()
@@ -404,4 +404,43 @@ func postRequestRaw(body string) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, idpSSO, strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return r
+}
+
+func TestSOAP(t *testing.T) {
+	lr, err := BuildLogoutRequest(LogoutRequestInput{ID: "ID_s1", Issuer: spEntity, Destination: idpSSO,
+		NameID: "alice", SessionIndexes: []string{"s1"}, Now: time.Now(), Signer: spSigner(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, idpSSO, bytes.NewReader(SOAPEnvelope(lr)))
+	r.Header.Set("Content-Type", "text/xml")
+	m, err := ReadSOAP(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Binding != BindingSOAP || m.Param != "SAMLRequest" {
+		t.Errorf("message = %+v", m)
+	}
+	if err := m.Verify(spCerts(t)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.LogoutRequest(); err != nil || got.NameID != "alice" || got.SessionIndexes[0] != "s1" {
+		t.Errorf("LogoutRequest = %+v, %v", got, err)
+	}
+	// A message using prefixes the envelope declares reads as it would inside it.
+	env := `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:p="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:a="urn:oasis:names:tc:SAML:2.0:assertion"><s:Body>` +
+		`<p:LogoutResponse ID="ID_r" Version="2.0" InResponseTo="ID_s1"><a:Issuer>sp</a:Issuer><p:Status><p:StatusCode Value="` + StatusSuccess + `"/></p:Status></p:LogoutResponse></s:Body></s:Envelope>`
+	m, err = ParseSOAP([]byte(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := m.LogoutResponse(); err != nil || m.Param != "SAMLResponse" || resp.Issuer != "sp" || resp.StatusCode != StatusSuccess {
+		t.Errorf("LogoutResponse = %+v, %v", resp, err)
+	}
+	for _, bad := range []string{`<x/>`, `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope>`,
+		`<!DOCTYPE s>` + env} {
+		if _, err := ParseSOAP([]byte(bad)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
 }

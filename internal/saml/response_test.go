@@ -84,6 +84,13 @@ func TestResponseAcceptedByServiceProvider(t *testing.T) {
 			s.Canonicalization, s.KeyName = CanonInclusive, KeyNameCertSubject
 			in.Signer = s
 		}},
+		{"IdP-initiated (no InResponseTo)", descriptor, func(in *ResponseInput) {
+			in.InResponseTo, in.SignDocument, in.Signer = "", true, signer(t, ik, RSASHA256)
+		}},
+		{"extra audience", descriptor, func(in *ResponseInput) {
+			in.ExtraAudiences = []string{"urn:other", spEntity}
+			in.SignAssertion, in.Signer = true, signer(t, ik, RSASHA256)
+		}},
 		{"ECDSA_SHA256 document", ecDescriptor, func(in *ResponseInput) { in.SignDocument = true; in.Signer = signer(t, ec, ECDSASHA256) }},
 		{"encrypted default (AES-256-GCM), signed document", descriptor, func(in *ResponseInput) {
 			in.SignDocument, in.EncryptTo = true, spCert
@@ -106,6 +113,11 @@ func TestResponseAcceptedByServiceProvider(t *testing.T) {
 			now := time.Now()
 			in := baseInput(now)
 			tc.edit(&in)
+			sp.AllowIDPInitiated = in.InResponseTo == ""
+			requestIDs := []string{"ID_req1"}
+			if in.InResponseTo == "" {
+				requestIDs = nil
+			}
 			out, err := BuildResponse(in)
 			if err != nil {
 				t.Fatal(err)
@@ -113,7 +125,7 @@ func TestResponseAcceptedByServiceProvider(t *testing.T) {
 			if in.EncryptTo != nil && strings.Contains(string(out), "alice@example.com") {
 				t.Fatal("encrypted response shows an attribute in the clear")
 			}
-			a, err := sp.ParseXMLResponse(out, []string{"ID_req1"}, sp.AcsURL)
+			a, err := sp.ParseXMLResponse(out, requestIDs, sp.AcsURL)
 			if err != nil {
 				t.Fatalf("SP refused the response: %v\n%s", err, out)
 			}
@@ -121,7 +133,7 @@ func TestResponseAcceptedByServiceProvider(t *testing.T) {
 				t.Errorf("NameID = %+v", a.Subject.NameID)
 			}
 			sc := a.Subject.SubjectConfirmations[0].SubjectConfirmationData
-			if sc.Recipient != spACS || sc.InResponseTo != "ID_req1" || !sc.NotOnOrAfter.Equal(now.Add(5*time.Minute).Truncate(time.Millisecond)) {
+			if sc.Recipient != spACS || sc.InResponseTo != in.InResponseTo || !sc.NotOnOrAfter.Equal(now.Add(5*time.Minute).Truncate(time.Millisecond)) {
 				t.Errorf("SubjectConfirmationData = %+v", sc)
 			}
 			if len(a.AuthnStatements) != 1 || a.AuthnStatements[0].SessionIndex != "sess1::cs1" {
@@ -204,6 +216,10 @@ func TestErrorResponse(t *testing.T) {
 	}
 	if err := m.Verify([]*x509.Certificate{cert(t, ik)}); err != nil {
 		t.Fatal(err)
+	}
+	if r, err := m.Response(); err != nil || r.StatusCode != StatusResponder || r.SubStatusCode != StatusNoPassive ||
+		r.StatusMessage != "not logged in" || r.InResponseTo != "ID_req1" || r.Issuer != realmURL {
+		t.Errorf("Response = %+v, %v", r, err)
 	}
 	var resp crewjam.Response
 	if err := xml.Unmarshal(out, &resp); err != nil {
