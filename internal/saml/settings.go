@@ -1,6 +1,7 @@
 package saml
 
 import (
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -256,6 +257,12 @@ func Settings(c client.Client) (ClientSettings, error) {
 		}
 	}
 	if s.Encrypt {
+		if s.EncryptionCert == nil {
+			return ClientSettings{}, fmt.Errorf("%s is on but the client has no %s", AttrEncrypt, AttrEncryptionCertificate)
+		}
+		if _, ok := s.EncryptionCert.PublicKey.(*rsa.PublicKey); !ok {
+			return ClientSettings{}, fmt.Errorf("%s: assertions are encrypted to RSA keys only", AttrEncryptionCertificate)
+		}
 		if _, err := Encrypter(s.EncryptionAlgorithm, s.KeyEncryptionAlgorithm, s.KeyEncryptionDigest, s.KeyEncryptionMGF); err != nil {
 			return ClientSettings{}, err
 		}

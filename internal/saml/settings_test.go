@@ -57,11 +57,14 @@ func TestSettingsDefaultsAndAttributes(t *testing.T) {
 	}
 
 	for name, attrs := range map[string]map[string]string{
-		"bad certificate":   {AttrSigningCertificate: "bm90IGEgY2VydA=="},
-		"DSA":               {AttrSignatureAlgorithm: DSASHA1},
-		"bad c14n":          {AttrCanonicalization: "urn:x"},
-		"bad encryption":    {AttrEncrypt: "true", AttrEncryptionAlgorithm: "http://www.w3.org/2001/04/xmlenc#tripledes-cbc"},
-		"bad key transport": {AttrEncrypt: "true", AttrEncryptionKeyAlg: "http://www.w3.org/2001/04/xmlenc#rsa-1_5"},
+		"bad certificate": {AttrSigningCertificate: "bm90IGEgY2VydA=="},
+		"DSA":             {AttrSignatureAlgorithm: DSASHA1},
+		"bad c14n":        {AttrCanonicalization: "urn:x"},
+		"bad encryption":  {AttrEncrypt: "true", AttrEncryptionAlgorithm: "http://www.w3.org/2001/04/xmlenc#tripledes-cbc"},
+		"bad key transport": {AttrEncrypt: "true", AttrEncryptionCertificate: base64.StdEncoding.EncodeToString(sk.Certificate),
+			AttrEncryptionKeyAlg: "http://www.w3.org/2001/04/xmlenc#rsa-1_5"},
+		"encrypt without certificate": {AttrEncrypt: "true"},
+		"encrypt to an EC key":        {AttrEncrypt: "true", AttrEncryptionCertificate: base64.StdEncoding.EncodeToString(ecKey(t, "P-256").Certificate)},
 	} {
 		if _, err := Settings(samlClient(attrs)); err == nil {
 			t.Errorf("%s: accepted", name)
