@@ -2,6 +2,7 @@ package saml
 
 import (
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/xml"
 	"net/url"
 	"slices"
@@ -255,5 +256,57 @@ func TestSignerRefusals(t *testing.T) {
 	}
 	if s.KeyID != ec.Kid {
 		t.Errorf("SignerFor picked %q", s.KeyID)
+	}
+}
+
+// TestResponseFromClientSettings goes from a client's attributes to a
+// Response the service provider accepts, through Settings, Fill and Signer.
+func TestResponseFromClientSettings(t *testing.T) {
+	ik, _, sk := realmKeys(t)
+	descriptor, err := DescriptorFromKeys(realmURL, []keys.Key{ik})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := samlClient(map[string]string{
+		AttrServerSignature: "false", AttrAssertionSignature: "true", AttrSignatureAlgorithm: RSASHA512,
+		AttrKeyNameTransformer: KeyNameNone, AttrEncrypt: "true", AttrAssertionLifespan: "90",
+		AttrEncryptionCertificate: base64.StdEncoding.EncodeToString(sk.Certificate),
+		AttrEncryptionAlgorithm:   EncAES128CBC,
+	})
+	s, err := Settings(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := s.Signer([]keys.Key{ecKey(t, "P-256"), ik})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	in := baseInput(now)
+	in.Audience, in.Lifespan = "", time.Hour
+	s.Fill(&in)
+	in.Signer = sg
+	out, err := BuildResponse(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), EncAES128CBC) || strings.Contains(string(out), "KeyName") {
+		t.Errorf("client's encryption algorithm or key name not applied:\n%s", out)
+	}
+	sp := serviceProvider(t, descriptor)
+	a, err := sp.ParseXMLResponse(out, []string{"ID_req1"}, sp.AcsURL)
+	if err != nil {
+		t.Fatalf("SP refused: %v", err)
+	}
+	if a.Signature == nil || !a.Conditions.NotOnOrAfter.Equal(now.Add(90*time.Second).Truncate(time.Millisecond)) {
+		t.Errorf("assertion signature %v, NotOnOrAfter %v", a.Signature != nil, a.Conditions.NotOnOrAfter)
+	}
+	// A client that signs nothing gets no signer.
+	c.Attributes[AttrAssertionSignature] = "false"
+	if s, _ = Settings(c); s.AssertionSignature {
+		t.Fatal("setting ignored")
+	}
+	if sg, err := s.Signer([]keys.Key{ik}); sg != nil || err != nil {
+		t.Errorf("Signer = %v, %v", sg, err)
 	}
 }

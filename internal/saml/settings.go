@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
 )
 
 // ClientSettings are a SAML client's settings, read from its attributes
@@ -397,4 +398,40 @@ func (s ClientSettings) ACS(requested, binding string) (url, bind string, err er
 		return s.Client.ResolveURL(s.Client.AdminURL, s.AuthBase), bind, nil
 	}
 	return "", "", fmt.Errorf("saml: client %q has no assertion consumer URL", s.EntityID)
+}
+
+// Fill sets what the client's settings decide in a Response: the
+// AuthnStatement, which signatures, the audience (the client's entity
+// ID, when in has none), the assertion lifespan (when the client sets
+// one), and encryption to the client's certificate with its algorithms.
+func (s ClientSettings) Fill(in *ResponseInput) {
+	in.AuthnStatement = s.AuthnStatement
+	in.SignDocument, in.SignAssertion = s.ServerSignature, s.AssertionSignature
+	if in.Audience == "" {
+		in.Audience = s.EntityID
+	}
+	if s.AssertionLifespan > 0 {
+		in.Lifespan = s.AssertionLifespan
+	}
+	in.EncryptTo = nil
+	if s.Encrypt {
+		in.EncryptTo = s.EncryptionCert
+		in.EncryptionAlgorithm, in.KeyEncryptionAlgorithm = s.EncryptionAlgorithm, s.KeyEncryptionAlgorithm
+		in.KeyEncryptionDigest, in.KeyEncryptionMGF = s.KeyEncryptionDigest, s.KeyEncryptionMGF
+	}
+}
+
+// Signer is the signer for the client's settings from the realm's keys
+// (SignerFor), with the client's canonicalization and key name; nil when
+// the client wants nothing signed.
+func (s ClientSettings) Signer(realmKeys []keys.Key) (*Signer, error) {
+	if !s.ServerSignature && !s.AssertionSignature {
+		return nil, nil
+	}
+	sg, err := SignerFor(realmKeys, s.SignatureAlgorithm)
+	if err != nil {
+		return nil, err
+	}
+	sg.Canonicalization, sg.KeyName = s.Canonicalization, s.KeyNameTransformer
+	return &sg, nil
 }
