@@ -4,6 +4,8 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/xml"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -309,4 +311,99 @@ func TestResponseFromClientSettings(t *testing.T) {
 	if sg, err := s.Signer([]keys.Key{ik}); sg != nil || err != nil {
 		t.Errorf("Signer = %v, %v", sg, err)
 	}
+}
+
+// TestLogoutAcceptedByServiceProvider: the LogoutRequests and
+// LogoutResponses the IdP sends, by Redirect, POST and SOAP, are what
+// crewjam/saml's service provider accepts.
+func TestLogoutAcceptedByServiceProvider(t *testing.T) {
+	ik, ik2, _ := realmKeys(t)
+	descriptor, err := DescriptorFromKeys(realmURL, []keys.Key{ik})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slo := "https://sp.example/saml/slo"
+	for _, tc := range []struct {
+		name    string
+		key     keys.Key
+		binding string
+		ok      bool
+	}{
+		{"redirect", ik, BindingRedirect, true},
+		{"post", ik, BindingPOST, true},
+		{"soap", ik, BindingSOAP, true},
+		{"redirect, other key", ik2, BindingRedirect, false},
+		{"post, other key", ik2, BindingPOST, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := serviceProvider(t, descriptor)
+			sp.SloURL = mustURL(t, slo)
+			s := signer(t, tc.key, RSASHA256)
+			in := LogoutRequestInput{ID: NewID(), Issuer: realmURL, Destination: slo, NameID: "alice",
+				NameIDFormat: NameIDUnspecified, SessionIndexes: []string{"s1::c1"}, Now: time.Now()}
+			if tc.binding != BindingRedirect {
+				in.Signer = s
+			}
+			doc, err := BuildLogoutRequest(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lr *crewjam.LogoutRequest
+			switch tc.binding {
+			case BindingRedirect:
+				var u string
+				if u, err = RedirectURL(slo, "SAMLRequest", doc, "rs", s); err != nil {
+					t.Fatal(err)
+				}
+				lr, err = sp.ValidateLogoutRequest(httptest.NewRequest(http.MethodGet, u, nil))
+			case BindingPOST:
+				lr, err = sp.ValidateLogoutRequest(postRequest("SAMLRequest", doc, "rs"))
+			case BindingSOAP:
+				lr, err = sp.ParseXMLSOAPLogoutRequest(SOAPEnvelope(doc))
+			}
+			if !tc.ok {
+				if err == nil {
+					t.Fatal("SP accepted a LogoutRequest signed by another key")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("SP refused: %v\n%s", err, doc)
+			}
+			if lr.NameID == nil || lr.NameID.Value != "alice" || lr.SessionIndex == nil || lr.SessionIndex.Value != "s1::c1" {
+				t.Errorf("LogoutRequest = %+v", lr)
+			}
+
+			// The IdP's answer to the SP's own LogoutRequest.
+			resp, err := BuildLogoutResponse(LogoutResponseInput{Issuer: realmURL, Destination: slo, InResponseTo: "ID_spreq", Now: time.Now(),
+				Signer: map[bool]*Signer{true: s, false: nil}[tc.binding == BindingPOST]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch tc.binding {
+			case BindingRedirect:
+				u, err := RedirectURL(slo, "SAMLResponse", resp, "", s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = sp.ParseLogoutResponse(httptest.NewRequest(http.MethodGet, u, nil), []string{"ID_spreq"})
+				if err != nil {
+					t.Errorf("SP refused the redirect LogoutResponse: %v", err)
+				}
+			case BindingPOST:
+				if _, err := sp.ParseLogoutResponse(postRequest("SAMLResponse", resp, ""), []string{"ID_spreq"}); err != nil {
+					t.Errorf("SP refused the POST LogoutResponse: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func mustURL(t *testing.T, s string) url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *u
 }
