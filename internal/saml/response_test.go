@@ -90,6 +90,9 @@ func TestResponseAcceptedByServiceProvider(t *testing.T) {
 		{"IdP-initiated (no InResponseTo)", descriptor, func(in *ResponseInput) {
 			in.InResponseTo, in.SignDocument, in.Signer = "", true, signer(t, ik, RSASHA256)
 		}},
+		{"one-time use", descriptor, func(in *ResponseInput) {
+			in.OneTimeUse, in.SignDocument, in.Signer = true, true, signer(t, ik, RSASHA256)
+		}},
 		{"extra audience", descriptor, func(in *ResponseInput) {
 			in.ExtraAudiences = []string{"urn:other", spEntity}
 			in.SignAssertion, in.Signer = true, signer(t, ik, RSASHA256)
@@ -124,6 +127,9 @@ func TestResponseAcceptedByServiceProvider(t *testing.T) {
 			out, err := BuildResponse(in)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if in.OneTimeUse != strings.Contains(string(out), "<saml:OneTimeUse") {
+				t.Errorf("OneTimeUse %v not as asked", in.OneTimeUse)
 			}
 			if in.EncryptTo != nil && strings.Contains(string(out), "alice@example.com") {
 				t.Fatal("encrypted response shows an attribute in the clear")

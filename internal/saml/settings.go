@@ -73,6 +73,8 @@ type ClientSettings struct {
 	ACSPost, ACSRedirect, ACSArtifact string
 	// Single logout service URLs by binding.
 	SLOPost, SLORedirect, SLOArtifact, SLOSOAP string
+	// OneTimeUse (saml.onetimeuse.condition) adds a OneTimeUse condition.
+	OneTimeUse bool
 	// IdP-initiated SSO (saml_idp_initiated_sso_url_name and _relay_state).
 	IdPInitiatedSSOURLName    string
 	IdPInitiatedSSORelayState string
@@ -105,6 +107,7 @@ const (
 	AttrForcePostBinding      = "saml.force.post.binding"
 	AttrArtifactBinding       = "saml.artifact.binding"
 	AttrAssertionLifespan     = "saml.assertion.lifespan"
+	AttrOneTimeUse            = "saml.onetimeuse.condition"
 	AttrACSPost               = "saml_assertion_consumer_url_post"
 	AttrACSRedirect           = "saml_assertion_consumer_url_redirect"
 	AttrACSArtifact           = "saml_assertion_consumer_url_artifact"
@@ -197,6 +200,7 @@ func Settings(c client.Client) (ClientSettings, error) {
 		ForceNameIDFormat:         flag(AttrForceNameIDFormat),
 		ForcePostBinding:          flag(AttrForcePostBinding),
 		ArtifactBinding:           flag(AttrArtifactBinding),
+		OneTimeUse:                flag(AttrOneTimeUse),
 		FrontchannelLogout:        c.FrontchannelLogout,
 		ACSPost:                   strings.TrimSpace(a[AttrACSPost]),
 		ACSRedirect:               strings.TrimSpace(a[AttrACSRedirect]),
@@ -401,12 +405,13 @@ func (s ClientSettings) ACS(requested, binding string) (url, bind string, err er
 }
 
 // Fill sets what the client's settings decide in a Response: the
-// AuthnStatement, which signatures, the audience (the client's entity
+// AuthnStatement, which signatures, the OneTimeUse condition, the audience (the client's entity
 // ID, when in has none), the assertion lifespan (when the client sets
 // one), and encryption to the client's certificate with its algorithms.
 func (s ClientSettings) Fill(in *ResponseInput) {
 	in.AuthnStatement = s.AuthnStatement
 	in.SignDocument, in.SignAssertion = s.ServerSignature, s.AssertionSignature
+	in.OneTimeUse = s.OneTimeUse
 	if in.Audience == "" {
 		in.Audience = s.EntityID
 	}

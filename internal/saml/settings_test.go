@@ -206,6 +206,7 @@ func TestMapAttributes(t *testing.T) {
 		m(MapperHardcodedRole, map[string]string{"role": "fixed"}),
 		m(MapperRoleName, map[string]string{"role": "app.viewer", "new.role.name": "reader"}),
 		m(MapperRoleName, map[string]string{"role": "admin", "new.role.name": "superuser"}),
+		m(MapperOrganization, map[string]string{}),
 		{Name: "oidc", Protocol: "openid-connect", ProtocolMapper: "oidc-hardcoded-claim-mapper", Config: map[string]string{"claim.value": "x"}},
 	}
 	got := MapAttributes(mappers, s)
@@ -238,7 +239,7 @@ func TestMapAttributes(t *testing.T) {
 		m(MapperAudience, map[string]string{"included.custom.audience": "urn:x"})}); strings.Join(a, ",") != "app,urn:x" {
 		t.Errorf("MapAudiences = %v", a)
 	}
-	for _, typ := range []string{MapperUserProperty, MapperUserAttribute, MapperRoleList, MapperHardcodedAttr, MapperGroupMembership, MapperHardcodedRole, MapperRoleName, MapperAudience} {
+	for _, typ := range []string{MapperUserProperty, MapperUserAttribute, MapperRoleList, MapperHardcodedAttr, MapperGroupMembership, MapperHardcodedRole, MapperRoleName, MapperAudience, MapperOrganization} {
 		if !SupportedMapper(typ) {
 			t.Errorf("%s missing from MapperTypes", typ)
 		}
