@@ -444,3 +444,44 @@ func TestSOAP(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyCertificateChoice: the client's certificates are keys an
+// administrator pinned. The message's KeyInfo (a KeyName only, or another
+// certificate) does not choose among them, any of them may be the signer's,
+// and an expired one still verifies, as it does for Keycloak clients.
+func TestVerifyCertificateChoice(t *testing.T) {
+	ik, _, sk := realmKeys(t)
+	old, err := keys.GenerateRSA("old-sp", time.Now().AddDate(-30, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cert(t, old); time.Now().Before(c.NotAfter) {
+		t.Fatalf("certificate not expired: %v", c.NotAfter)
+	}
+	keyNameOnly := signer(t, sk, RSASHA256)
+	keyNameOnly.Cert = nil
+	for name, tc := range map[string]struct {
+		s     *Signer
+		certs []*x509.Certificate
+	}{
+		"KeyName only, second certificate": {keyNameOnly, []*x509.Certificate{cert(t, ik), cert(t, sk)}},
+		"expired certificate":              {signer(t, old, RSASHA256), []*x509.Certificate{cert(t, old)}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			raw := authnRequestXML(t, tc.s)
+			if tc.s.Cert == nil && strings.Contains(string(raw), "X509Certificate") {
+				t.Fatal("certificate sent though the signer has none")
+			}
+			if err := mustRead(t, postRequest("SAMLRequest", raw, "")).Verify(tc.certs); err != nil {
+				t.Fatalf("POST: %v", err)
+			}
+			u, err := RedirectURL(idpSSO, "SAMLRequest", authnRequestXML(t, nil), "", tc.s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := mustRead(t, httptest.NewRequest(http.MethodGet, u, nil)).Verify(tc.certs); err != nil {
+				t.Fatalf("redirect: %v", err)
+			}
+		})
+	}
+}

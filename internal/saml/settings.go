@@ -378,7 +378,8 @@ func (s ClientSettings) ACS(requested, binding string) (url, bind string, err er
 		bind = BindingPOST
 	}
 	if requested = strings.TrimSpace(requested); requested != "" {
-		for _, u := range []string{s.ACSPost, s.ACSRedirect, s.ACSArtifact} {
+		// The artifact URL is not a target: Gatehouse sends no artifacts.
+		for _, u := range []string{s.ACSPost, s.ACSRedirect} {
 			if u != "" && u == requested {
 				return requested, bind, nil
 			}
