@@ -152,17 +152,27 @@ func BuildResponse(in ResponseInput) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if in.SignAssertion {
-			if err := in.Signer.sign(a); err != nil {
-				return nil, err
-			}
-		}
+		// The assertion is signed where the service provider will check
+		// it: inside the Response, or on its own once decrypted. Inclusive
+		// canonicalization sees the namespaces in scope, so it matters.
 		if in.EncryptTo != nil {
+			if in.SignAssertion {
+				if err := in.Signer.sign(a); err != nil {
+					return nil, err
+				}
+			}
 			if a, err = encryptAssertion(a, in); err != nil {
 				return nil, err
 			}
+			resp.AddChild(a)
+		} else {
+			resp.AddChild(a)
+			if in.SignAssertion {
+				if err := in.Signer.sign(a); err != nil {
+					return nil, err
+				}
+			}
 		}
-		resp.AddChild(a)
 	}
 	if in.SignDocument {
 		if err := in.Signer.sign(resp); err != nil {

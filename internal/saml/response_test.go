@@ -97,6 +97,24 @@ func TestResponseAcceptedByServiceProvider(t *testing.T) {
 			in.ExtraAudiences = []string{"urn:other", spEntity}
 			in.SignAssertion, in.Signer = true, signer(t, ik, RSASHA256)
 		}},
+		{"inclusive c14n with comments, signed assertion and document", descriptor, func(in *ResponseInput) {
+			in.SignAssertion, in.SignDocument = true, true
+			s := signer(t, ik, RSASHA256)
+			s.Canonicalization = CanonInclusiveWithComments
+			in.Signer = s
+		}},
+		{"inclusive c14n, encrypted signed assertion", descriptor, func(in *ResponseInput) {
+			in.SignAssertion, in.EncryptTo = true, spCert
+			s := signer(t, ik, RSASHA256)
+			s.Canonicalization = CanonInclusive
+			in.Signer = s
+		}},
+		{"exclusive c14n with comments, signed assertion", descriptor, func(in *ResponseInput) {
+			in.SignAssertion = true
+			s := signer(t, ik, RSASHA256)
+			s.Canonicalization = CanonExclusiveWithComments
+			in.Signer = s
+		}},
 		{"ECDSA_SHA256 document", ecDescriptor, func(in *ResponseInput) { in.SignDocument = true; in.Signer = signer(t, ec, ECDSASHA256) }},
 		{"encrypted default (AES-256-GCM), signed document", descriptor, func(in *ResponseInput) {
 			in.SignDocument, in.EncryptTo = true, spCert
