@@ -14,7 +14,6 @@ package saml
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 )
 
 // Bindings.
@@ -61,9 +60,6 @@ const (
 	nsXSI       = "http://www.w3.org/2001/XMLSchema-instance"
 	nsXS        = "http://www.w3.org/2001/XMLSchema"
 )
-
-// errNotImplemented marks what is not there yet.
-var errNotImplemented = errors.New("saml: not implemented")
 
 // NewID is a fresh message or assertion ID: "ID_" and 32 random hex
 // digits (an xs:ID must not start with a digit).
