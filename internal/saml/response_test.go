@@ -365,9 +365,9 @@ func TestLogoutAcceptedByServiceProvider(t *testing.T) {
 			s := signer(t, tc.key, RSASHA256)
 			in := LogoutRequestInput{ID: NewID(), Issuer: realmURL, Destination: slo, NameID: "alice",
 				NameIDFormat: NameIDUnspecified, SessionIndexes: []string{"s1::c1"}, Now: time.Now()}
-			if tc.binding != BindingRedirect {
-				in.Signer = s
-			}
+			// Signed as for POST: RedirectURL drops that signature for the
+			// query's.
+			in.Signer = s
 			doc, err := BuildLogoutRequest(in)
 			if err != nil {
 				t.Fatal(err)
@@ -378,6 +378,9 @@ func TestLogoutAcceptedByServiceProvider(t *testing.T) {
 				var u string
 				if u, err = RedirectURL(slo, "SAMLRequest", doc, "rs", s); err != nil {
 					t.Fatal(err)
+				}
+				if m := mustRead(t, httptest.NewRequest(http.MethodGet, u, nil)); strings.Contains(string(m.Raw), "Signature") {
+					t.Errorf("the redirect binding carries an XML signature:\n%s", m.Raw)
 				}
 				lr, err = sp.ValidateLogoutRequest(httptest.NewRequest(http.MethodGet, u, nil))
 			case BindingPOST:
@@ -430,4 +433,36 @@ func mustURL(t *testing.T, s string) url.URL {
 		t.Fatal(err)
 	}
 	return *u
+}
+
+// TestRedirectResponse: a Response sent by the Redirect binding keeps its
+// assertion's signature, loses the document's for the query's, and the
+// service provider accepts it.
+func TestRedirectResponse(t *testing.T) {
+	ik, _, _ := realmKeys(t)
+	descriptor, err := DescriptorFromKeys(realmURL, []keys.Key{ik})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := baseInput(time.Now())
+	in.SignDocument, in.SignAssertion, in.Signer = true, true, signer(t, ik, RSASHA256)
+	out, err := BuildResponse(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := RedirectURL(spACS, "SAMLResponse", out, "rs", in.Signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mustRead(t, httptest.NewRequest(http.MethodGet, u, nil))
+	if err := m.Verify([]*x509.Certificate{cert(t, ik)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(m.Raw), "<ds:Signature "); n != 1 || child(m.doc.Root(), nsDSig, "Signature") != nil {
+		t.Fatalf("%d signatures, root signed %v", n, child(m.doc.Root(), nsDSig, "Signature") != nil)
+	}
+	sp := serviceProvider(t, descriptor)
+	if _, err := sp.ParseXMLResponse(m.Raw, []string{"ID_req1"}, sp.AcsURL); err != nil {
+		t.Fatalf("SP refused: %v", err)
+	}
 }
