@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/xml"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,7 +16,11 @@ import (
 	crewjam "github.com/crewjam/saml"
 	"github.com/crewjam/saml/samlsp"
 
+	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
 const (
@@ -464,5 +469,121 @@ func TestRedirectResponse(t *testing.T) {
 	sp := serviceProvider(t, descriptor)
 	if _, err := sp.ParseXMLResponse(m.Raw, []string{"ID_req1"}, sp.AcsURL); err != nil {
 		t.Fatalf("SP refused: %v", err)
+	}
+}
+
+// TestServiceProviderRoundTrip runs a whole SP-initiated login at the
+// protocol level: crewjam/saml's service provider sends a signed
+// AuthnRequest by the Redirect binding; the client is registered from the
+// SP's metadata; the request is verified, its ACS checked, the NameID and
+// attributes made from the client's settings and mappers; the Response is
+// posted back and the SP's ParseResponse accepts it.
+func TestServiceProviderRoundTrip(t *testing.T) {
+	ik, _, sk := realmKeys(t)
+	descriptor, err := DescriptorFromKeys(realmURL, []keys.Key{ik})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := serviceProvider(t, descriptor)
+	sp.SignatureMethod = dsig.RSASHA256SignatureMethod
+	sp.EncryptionCertificate = cert(t, sk)
+	sp.AuthnNameIDFormat = crewjam.EmailAddressNameIDFormat
+
+	// Registration from the SP's metadata.
+	spXML, err := xml.Marshal(sp.Metadata())
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := ParseSPMetadata(spXML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := samlClient(map[string]string{
+		AttrACSPost:               md.ACS[BindingPOST],
+		AttrSigningCertificate:    base64.StdEncoding.EncodeToString(md.SigningCerts[0].Raw),
+		AttrEncryptionCertificate: base64.StdEncoding.EncodeToString(md.EncryptionCerts[0].Raw),
+		AttrEncrypt:               "true",
+		AttrAssertionSignature:    "true",
+		AttrNameIDFormat:          "username",
+	})
+	c.ClientID = md.EntityID
+	c.ProtocolMappers = []client.ProtocolMapper{
+		{Name: "email", Protocol: "saml", ProtocolMapper: MapperUserProperty,
+			Config: map[string]string{"user.attribute": "email", "attribute.name": "email"}},
+		{Name: "roles", Protocol: "saml", ProtocolMapper: MapperRoleList,
+			Config: map[string]string{"attribute.name": "Role", "single": "true"}},
+	}
+	if err := ValidateClient(c); err != nil {
+		t.Fatal(err)
+	}
+	settings, err := Settings(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The request.
+	u, err := sp.MakeRedirectAuthenticationRequest("relay-42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mustRead(t, httptest.NewRequest(http.MethodGet, u.String(), nil))
+	if !settings.ClientSignature || m.Verify(settings.SigningCerts) != nil {
+		t.Fatal("request signature")
+	}
+	ar, err := m.AuthnRequest()
+	if err != nil || ar.Issuer != c.ClientID {
+		t.Fatalf("AuthnRequest = %+v, %v", ar, err)
+	}
+	binding := ar.ProtocolBinding
+	if binding == "" {
+		binding = m.Binding
+	}
+	acs, bind, err := settings.ACS(ar.ACSURL, binding)
+	if err != nil || bind != BindingPOST {
+		t.Fatalf("ACS = %q %q %v", acs, bind, err)
+	}
+
+	// The answer.
+	u1 := user.User{ID: "u1", RealmID: "r1", Username: "alice", Email: "alice@example.com"}
+	nameID, format, err := NameID(settings, ar.NameIDFormat, u1)
+	if err != nil || format != NameIDEmail {
+		t.Fatalf("NameID = %q %q %v", nameID, format, err)
+	}
+	in := ResponseInput{Issuer: realmURL, Destination: acs, InResponseTo: ar.ID, NameID: nameID, NameIDFormat: format,
+		SessionIndex: "us::cs", Now: time.Now(), Lifespan: time.Minute,
+		Attributes: MapAttributes(c.ProtocolMappers, Subject{User: u1, RealmRoles: []string{"admin"}})}
+	settings.Fill(&in)
+	if in.Signer, err = settings.Signer([]keys.Key{ik}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := BuildResponse(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"SAMLResponse": {PostValue(out)}, "RelayState": {m.RelayState}}
+	post := httptest.NewRequest(http.MethodPost, acs, strings.NewReader(form.Encode()))
+	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if err := post.ParseForm(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := sp.ParseResponse(post, []string{ar.ID})
+	if err != nil {
+		var ire *crewjam.InvalidResponseError
+		if errors.As(err, &ire) {
+			err = ire.PrivateErr
+		}
+		t.Fatalf("SP refused: %v", err)
+	}
+	if a.Subject.NameID.Value != "alice@example.com" {
+		t.Errorf("NameID %q", a.Subject.NameID.Value)
+	}
+	got := map[string]string{}
+	for _, st := range a.AttributeStatements {
+		for _, at := range st.Attributes {
+			got[at.Name] = at.Values[0].Value
+		}
+	}
+	if got["email"] != "alice@example.com" || got["Role"] != "admin" {
+		t.Errorf("attributes %v", got)
 	}
 }
