@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
 	crewjam "github.com/crewjam/saml"
 	"github.com/crewjam/saml/samlsp"
 
@@ -585,5 +586,74 @@ func TestServiceProviderRoundTrip(t *testing.T) {
 	}
 	if got["email"] != "alice@example.com" || got["Role"] != "admin" {
 		t.Errorf("attributes %v", got)
+	}
+}
+
+// TestResponseWrappingRefused: an unsigned assertion slipped into a signed
+// Response, before or instead of the signed one, is refused by Verify and
+// by the service provider.
+func TestResponseWrappingRefused(t *testing.T) {
+	ik, _, _ := realmKeys(t)
+	descriptor, err := DescriptorFromKeys(realmURL, []keys.Key{ik})
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(signDoc bool) *etree.Document {
+		in := baseInput(time.Now())
+		in.SignDocument, in.SignAssertion, in.Signer = signDoc, !signDoc, signer(t, ik, RSASHA256)
+		out, err := BuildResponse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := etree.NewDocument()
+		if err := doc.ReadFromBytes(out); err != nil {
+			t.Fatal(err)
+		}
+		return doc
+	}
+	evilAssertion := func(a *etree.Element) *etree.Element {
+		e := a.Copy()
+		if sig := child(e, nsDSig, "Signature"); sig != nil {
+			e.RemoveChild(sig)
+		}
+		e.SelectAttr("ID").Value = "ID_evil"
+		e.FindElement(".//NameID").SetText("admin")
+		return e
+	}
+	attacks := map[string]func() []byte{
+		"second assertion before the signed one (signed document)": func() []byte {
+			doc := build(true)
+			a := child(doc.Root(), nsAssertion, "Assertion")
+			doc.Root().InsertChildAt(a.Index(), evilAssertion(a))
+			return docBytes(t, doc)
+		},
+		"unsigned assertion first, signed one moved into its Extensions (signed assertion)": func() []byte {
+			doc := build(false)
+			a := child(doc.Root(), nsAssertion, "Assertion")
+			evil := evilAssertion(a)
+			doc.Root().RemoveChild(a)
+			ext := etree.NewElement("samlp:Extensions")
+			ext.AddChild(a)
+			doc.Root().InsertChildAt(1, ext)
+			doc.Root().AddChild(evil)
+			return docBytes(t, doc)
+		},
+		"signed assertion's NameID changed (signed assertion)": func() []byte {
+			doc := build(false)
+			doc.Root().FindElement(".//NameID").SetText("admin")
+			return docBytes(t, doc)
+		},
+	}
+	for name, attack := range attacks {
+		t.Run(name, func(t *testing.T) {
+			raw := attack()
+			if m, err := ParseMessage("SAMLResponse", raw); err == nil && m.Verify([]*x509.Certificate{cert(t, ik)}) == nil {
+				t.Error("Verify accepted it")
+			}
+			sp := serviceProvider(t, descriptor)
+			if a, err := sp.ParseXMLResponse(raw, []string{"ID_req1"}, sp.AcsURL); err == nil {
+				t.Errorf("the SP accepted it for %q", a.Subject.NameID.Value)
+			}
+		})
 	}
 }
