@@ -119,8 +119,9 @@ const (
 	AttrIdPInitiatedRelay     = "saml_idp_initiated_sso_relay_state"
 )
 
-// Defaults are the attributes a new SAML client gets when its
-// representation does not set them: signed documents with RSA_SHA256 and
+// Defaults are the attributes a SAML client created through the admin API
+// gets when its representation does not set them (an imported client gets
+// none): signed documents with RSA_SHA256 and
 // exclusive canonicalization, signed requests expected, an AuthnStatement,
 // POST responses, the username as NameID.
 func Defaults() map[string]string {
@@ -137,7 +138,8 @@ func Defaults() map[string]string {
 	}
 }
 
-// ApplyDefaults sets the Defaults a new SAML client lacks.
+// ApplyDefaults sets the Defaults a SAML client created through the admin
+// API lacks.
 func ApplyDefaults(c *client.Client) {
 	if c.Attributes == nil {
 		c.Attributes = map[string]string{}
@@ -168,20 +170,16 @@ func NameIDFormatAttribute(format string) string {
 	return ""
 }
 
-// Settings reads a SAML client's settings. Switches the client lacks take
-// the Defaults. It fails when an attribute is malformed: a certificate
+// Settings reads a SAML client's settings. A switch is on only when its
+// attribute is "true": a client the admin API created got Defaults then,
+// and an imported one keeps what its export says (a realm file that
+// leaves saml.client.signature out means unsigned requests). It fails when an attribute is malformed: a certificate
 // that does not parse, a signature algorithm Gatehouse cannot sign with
 // (when signing is on), an unknown canonicalization method or encryption
 // algorithm.
 func Settings(c client.Client) (ClientSettings, error) {
 	a := c.Attributes
-	flag := func(name string) bool {
-		v, ok := a[name]
-		if !ok {
-			return Defaults()[name] == "true"
-		}
-		return v == "true"
-	}
+	flag := func(name string) bool { return a[name] == "true" }
 	s := ClientSettings{
 		EntityID:                  c.ClientID,
 		AuthnStatement:            flag(AttrAuthnStatement),

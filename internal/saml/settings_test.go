@@ -16,15 +16,34 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
+// samlClient is a SAML client as the admin API creates it (Defaults), with
+// attrs on top.
 func samlClient(attrs map[string]string) client.Client {
 	c := client.New("id1", "realm1", spEntity)
 	c.Protocol = "saml"
-	c.Attributes = attrs
+	c.Attributes = Defaults()
+	for k, v := range attrs {
+		c.Attributes[k] = v
+	}
 	return c
 }
 
 func TestSettingsDefaultsAndAttributes(t *testing.T) {
-	s, err := Settings(samlClient(map[string]string{}))
+	// An imported client without the switches: all off, as in Keycloak.
+	imported := client.New("id1", "realm1", spEntity)
+	imported.Protocol, imported.Attributes = "saml", map[string]string{}
+	s, err := Settings(imported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.AuthnStatement || s.ServerSignature || s.ClientSignature || s.ForcePostBinding || s.AssertionSignature || s.Encrypt ||
+		s.SignatureAlgorithm != RSASHA256 || s.Canonicalization != CanonExclusive || s.NameIDFormat != NameIDUnspecified {
+		t.Errorf("no attributes = %+v", s)
+	}
+	// A client created through the admin API.
+	c := samlClient(map[string]string{})
+	ApplyDefaults(&c)
+	s, err = Settings(c)
 	if err != nil {
 		t.Fatal(err)
 	}
