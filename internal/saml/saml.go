@@ -34,14 +34,14 @@ const (
 
 // Status codes.
 const (
-	StatusSuccess          = "urn:oasis:names:tc:SAML:2.0:status:Success"
-	StatusRequester        = "urn:oasis:names:tc:SAML:2.0:status:Requester"
-	StatusResponder        = "urn:oasis:names:tc:SAML:2.0:status:Responder"
-	StatusAuthnFailed      = "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"
-	StatusNoPassive        = "urn:oasis:names:tc:SAML:2.0:status:NoPassive"
-	StatusRequestDenied    = "urn:oasis:names:tc:SAML:2.0:status:RequestDenied"
-	StatusInvalidNameIDPol = "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy"
-	StatusPartialLogout    = "urn:oasis:names:tc:SAML:2.0:status:PartialLogout"
+	StatusSuccess             = "urn:oasis:names:tc:SAML:2.0:status:Success"
+	StatusRequester           = "urn:oasis:names:tc:SAML:2.0:status:Requester"
+	StatusResponder           = "urn:oasis:names:tc:SAML:2.0:status:Responder"
+	StatusAuthnFailed         = "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"
+	StatusNoPassive           = "urn:oasis:names:tc:SAML:2.0:status:NoPassive"
+	StatusRequestDenied       = "urn:oasis:names:tc:SAML:2.0:status:RequestDenied"
+	StatusInvalidNameIDPolicy = "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy"
+	StatusPartialLogout       = "urn:oasis:names:tc:SAML:2.0:status:PartialLogout"
 )
 
 // Attribute name formats (Keycloak's attribute.nameformat options map to these).
