@@ -204,6 +204,28 @@ func TestNameID(t *testing.T) {
 	if _, _, err := NameID(s, NameIDEmail, u); !errors.Is(err, ErrNoEmail) {
 		t.Errorf("no email: %v", err)
 	}
+
+	// A NameID mapper for the format in effect gives the value.
+	x509 := "urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName"
+	mappers := []client.ProtocolMapper{
+		{Name: "roles", Protocol: "saml", ProtocolMapper: MapperRoleList},
+		{Name: "dn", Protocol: "saml", ProtocolMapper: MapperNameID, Config: map[string]string{"mapper.nameid.format": x509, "user.attribute": "dn"}},
+		{Name: "mail", Protocol: "saml", ProtocolMapper: MapperNameID, Config: map[string]string{"mapper.nameid.format": NameIDEmail, "user.attribute": "mail"}},
+	}
+	u.Attributes = map[string][]string{"dn": {"CN=Alice,O=Example"}, "mail": {"a@corp.example"}}
+	if v, f, err := NameID(s, x509, u, mappers...); v != "CN=Alice,O=Example" || f != x509 || err != nil {
+		t.Errorf("X509SubjectName = %q %q %v", v, f, err)
+	}
+	if v, _, _ := NameID(s, NameIDEmail, u, mappers...); v != "a@corp.example" {
+		t.Errorf("email by mapper = %q", v)
+	}
+	if v, f, _ := NameID(s, x509, u); v != "alice" || f != NameIDUnspecified {
+		t.Errorf("X509SubjectName without mapper = %q %q", v, f)
+	}
+	delete(u.Attributes, "dn")
+	if _, _, err := NameID(s, x509, u, mappers...); !errors.Is(err, ErrNoNameIDValue) {
+		t.Errorf("missing attribute: %v", err)
+	}
 }
 
 func TestMapAttributes(t *testing.T) {
@@ -258,7 +280,7 @@ func TestMapAttributes(t *testing.T) {
 		m(MapperAudience, map[string]string{"included.custom.audience": "urn:x"})}); strings.Join(a, ",") != "app,urn:x" {
 		t.Errorf("MapAudiences = %v", a)
 	}
-	for _, typ := range []string{MapperUserProperty, MapperUserAttribute, MapperRoleList, MapperHardcodedAttr, MapperGroupMembership, MapperHardcodedRole, MapperRoleName, MapperAudience, MapperOrganization} {
+	for _, typ := range []string{MapperUserProperty, MapperUserAttribute, MapperRoleList, MapperHardcodedAttr, MapperGroupMembership, MapperHardcodedRole, MapperRoleName, MapperAudience, MapperOrganization, MapperNameID} {
 		if !SupportedMapper(typ) {
 			t.Errorf("%s missing from MapperTypes", typ)
 		}
