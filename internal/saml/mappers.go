@@ -162,10 +162,10 @@ func userAttribute(u user.User, name string, aggregate bool) []string {
 }
 
 // groupAttributes is the group membership attribute(s): one attribute with
-// every group when single is on, else one per group; full paths or bare
-// names.
+// every group when single is on, else one per group; full paths when
+// full.path is on, else bare names.
 func groupAttributes(c map[string]string, groups []string) []Attribute {
-	full := c[cfgFullPath] != "false"
+	full := c[cfgFullPath] == "true"
 	names := make([]string, 0, len(groups))
 	for _, g := range groups {
 		if !full {

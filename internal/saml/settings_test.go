@@ -267,13 +267,14 @@ func TestMapAttributes(t *testing.T) {
 	got = MapAttributes([]client.ProtocolMapper{
 		m(MapperRoleList, map[string]string{}),
 		m(MapperGroupMembership, map[string]string{"full.path": "true"}),
+		m(MapperGroupMembership, map[string]string{"attribute.name": "groups", "single": "true"}), // bare names
 	}, s)
 	var names, values []string
 	for _, a := range got {
 		names = append(names, a.Name)
 		values = append(values, a.Values...)
 	}
-	if strings.Join(names, ",") != "member,member,Role,Role,Role" || strings.Join(values, ",") != "/staff/eng,/all,admin,user,viewer" {
+	if strings.Join(names, ",") != "member,member,groups,Role,Role,Role" || strings.Join(values, ",") != "/staff/eng,/all,eng,all,admin,user,viewer" {
 		t.Errorf("per value: %v %v", names, values)
 	}
 	if a := MapAudiences([]client.ProtocolMapper{m(MapperAudience, map[string]string{"included.client.audience": "app"}),
