@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
-	"github.com/gatehouse-iam/gatehouse/internal/keys"
 )
 
 // ClientSettings are a SAML client's settings, read from its attributes
@@ -423,19 +422,4 @@ func (s ClientSettings) Fill(in *ResponseInput) {
 		in.EncryptionAlgorithm, in.KeyEncryptionAlgorithm = s.EncryptionAlgorithm, s.KeyEncryptionAlgorithm
 		in.KeyEncryptionDigest, in.KeyEncryptionMGF = s.KeyEncryptionDigest, s.KeyEncryptionMGF
 	}
-}
-
-// Signer is the signer for the client's settings from the realm's keys
-// (SignerFor), with the client's canonicalization and key name; nil when
-// the client wants nothing signed.
-func (s ClientSettings) Signer(realmKeys []keys.Key) (*Signer, error) {
-	if !s.ServerSignature && !s.AssertionSignature {
-		return nil, nil
-	}
-	sg, err := SignerFor(realmKeys, s.SignatureAlgorithm)
-	if err != nil {
-		return nil, err
-	}
-	sg.Canonicalization, sg.KeyName = s.Canonicalization, s.KeyNameTransformer
-	return &sg, nil
 }
