@@ -65,6 +65,9 @@ func (h *Handler) samlEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if isSOAP(r) {
+		return h.samlSOAPLogout(w, r, rl)
+	}
 	m, err := saml.ReadMessage(r)
 	if err != nil {
 		// Malformed, oversized, with a DOCTYPE or entities, or neither

@@ -859,3 +859,46 @@ func TestSAMLLogoutBySessionIndex(t *testing.T) {
 		}
 	})
 }
+
+// An SP may end a session without the browser: a signed LogoutRequest over
+// the SOAP binding (crewjam/saml's SendSOAPLogoutRequest), answered with a
+// signed LogoutResponse the SP validates; an unsigned one gets a SOAP Fault.
+func TestSAMLSOAPLogoutFromSP(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{})
+		sp := e.newTestSP("https://sp.example", nil)
+		sp.sp.AllowInsecureSOAPEndpoints = true
+		b := e.browser()
+		u, id := sp.authnRequest(t, "", nil)
+		_, fields := e.samlForm(e.login(b, b.get(u), "alice", alicePassword))
+		a, err := sp.assertion(t, fields, id)
+		if err != nil {
+			t.Fatal(errText(err))
+		}
+		req, err := sp.sp.MakeSOAPLogoutRequest(crewsaml.NameID{Value: "alice"},
+			crewsaml.WithSessionIndexes(a.AuthnStatements[0].SessionIndex))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unsigned := *req
+		unsigned.Signature = nil
+		doc := etree.NewDocument()
+		doc.SetRoot(unsigned.Element())
+		body, _ := doc.WriteToString()
+		res, err := http.Post(e.url("/protocol/saml"), "text/xml", strings.NewReader(
+			`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>`+body+`</soap:Body></soap:Envelope>`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest || len(e.sessions("alice")) != 1 {
+			t.Fatalf("unsigned SOAP LogoutRequest: %d, %d sessions", res.StatusCode, len(e.sessions("alice")))
+		}
+		if _, err := sp.sp.SendSOAPLogoutRequest(context.Background(), req); err != nil {
+			t.Fatalf("SOAP logout: %v", errText(err))
+		}
+		if n := len(e.sessions("alice")); n != 0 {
+			t.Errorf("%d sessions left", n)
+		}
+	})
+}
