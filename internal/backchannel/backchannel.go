@@ -80,6 +80,8 @@ type job struct {
 	ended []store.EndedSession
 	// browser: the logout goes on in the browser (WithBrowserLogout).
 	browser bool
+	// except is the client that asked for the logout (WithExcludedClient).
+	except string
 }
 
 // New returns a sender delivering through c. backoff is the first wait
@@ -108,7 +110,7 @@ func (s *Sender) SessionsEnded(ctx context.Context, ended []store.EndedSession) 
 		return
 	}
 	select {
-	case s.queue <- job{base: base, ended: ended, browser: browserLogout(ctx)}:
+	case s.queue <- job{base: base, ended: ended, browser: browserLogout(ctx), except: excludedClient(ctx)}:
 	default:
 		s.log.WarnContext(ctx, "back-channel logout queue full: notifications dropped", "sessions", len(ended))
 		return
@@ -161,6 +163,9 @@ func (s *Sender) run(j job) {
 			continue
 		}
 		for _, cid := range e.ClientIDs {
+			if cid == j.except {
+				continue
+			}
 			c, err := s.store.GetClient(ctx, e.RealmID, cid)
 			if err != nil {
 				continue // deleted since

@@ -43,6 +43,20 @@ func browserLogout(ctx context.Context) bool {
 	return b
 }
 
+type excludedKey struct{}
+
+// WithExcludedClient marks ctx as a logout client clientID (an internal id)
+// asked for: it is answered by the logout itself (a LogoutResponse), so the
+// back channel does not also tell it that its session ended.
+func WithExcludedClient(ctx context.Context, clientID string) context.Context {
+	return context.WithValue(ctx, excludedKey{}, clientID)
+}
+
+func excludedClient(ctx context.Context) string {
+	id, _ := ctx.Value(excludedKey{}).(string)
+	return id
+}
+
 // samlLogout builds the SOAP message that tells SAML client c its session
 // in e ended, with the URL to post it to; ok is false when c is not told
 // from the server.

@@ -138,7 +138,8 @@ func (h *Handler) endIndexedSession(r *http.Request, rl realm.Realm, c client.Cl
 	if err != nil {
 		return err
 	}
-	if err := h.Store.DeleteUserSession(ctx, rl.ID, usID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	// c asked: it gets the LogoutResponse, not a back-channel LogoutRequest.
+	if err := h.Store.DeleteUserSession(backchannel.WithExcludedClient(ctx, c.ID), rl.ID, usID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	h.Log.InfoContext(ctx, "logout", "realm", rl.Name, "client", c.ClientID, "session", usID, "by", "session index")
@@ -161,8 +162,10 @@ func (h *Handler) endForLogout(w http.ResponseWriter, r *http.Request, rl realm.
 		return sl, err
 	}
 	// The browser carries the LogoutRequests of the front-channel SAML
-	// clients; the back channel tells the others.
-	if err := h.Store.DeleteUserSession(backchannel.WithBrowserLogout(ctx), rl.ID, us.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	// clients; the back channel tells the others, but not the
+	// initiator, which gets the LogoutResponse.
+	bctx := backchannel.WithBrowserLogout(backchannel.WithExcludedClient(ctx, initiator))
+	if err := h.Store.DeleteUserSession(bctx, rl.ID, us.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return sl, err
 	}
 	h.Log.InfoContext(ctx, "logout", "realm", rl.Name, "client", clientID, "session", us.ID)
@@ -371,10 +374,6 @@ func (h *Handler) samlLogoutResponse(w http.ResponseWriter, r *http.Request, rl 
 		h.samlRefused(r, rl, events.LogoutError, "", "invalid_logout_response")
 		return &pageError{Status: http.StatusBadRequest, Key: "invalidRequestMessage", Realm: &rl, Err: err}
 	}
-	resp, err := m.LogoutResponse()
-	if err != nil {
-		return refuse(err)
-	}
 	if m.RelayState == "" {
 		return refuse(errors.New("LogoutResponse without RelayState"))
 	}
@@ -396,20 +395,37 @@ func (h *Handler) samlLogoutResponse(w http.ResponseWriter, r *http.Request, rl 
 	if ck, err := r.Cookie(cookieAuthSession); err != nil || !equalSecret(ck.Value, st.Browser) {
 		return refuse(errors.New("LogoutResponse in another browser"))
 	}
+	// The client awaited vouches for its answer: it still exists, is
+	// enabled, its settings are usable, and its signature holds when it
+	// signs. Only then is the answer read, from what the signature covers.
+	c, err := h.Store.GetClient(ctx, rl.ID, sl.Current.Client)
+	if errors.Is(err, store.ErrNotFound) {
+		return refuse(errors.New("LogoutResponse from a deleted client"))
+	}
+	if err != nil {
+		return err
+	}
+	if !c.Enabled || c.Protocol != protocolSAML {
+		return refuse(errors.New("LogoutResponse from a disabled client"))
+	}
+	cs, err := h.samlSettings(r, c)
+	if err != nil {
+		return refuse(err)
+	}
+	if cs.ClientSignature {
+		if err := m.Verify(cs.SigningCerts); err != nil {
+			return refuse(err)
+		}
+	}
+	resp, err := m.LogoutResponse()
+	if err != nil {
+		return refuse(err)
+	}
 	if resp.InResponseTo != sl.Current.RequestID || resp.Issuer != sl.Current.EntityID {
 		return refuse(errors.New("LogoutResponse to another request"))
 	}
 	if resp.Destination != "" && !sameURL(resp.Destination, h.samlURL(r, rl)) {
 		return refuse(errors.New("LogoutResponse for another Destination"))
-	}
-	c, err := h.Store.GetClient(ctx, rl.ID, sl.Current.Client)
-	if err == nil {
-		cs, err := h.samlSettings(r, c)
-		if err == nil && cs.ClientSignature {
-			if err := m.Verify(cs.SigningCerts); err != nil {
-				return refuse(err)
-			}
-		}
 	}
 	if resp.StatusCode != "" && resp.StatusCode != saml.StatusSuccess {
 		h.Log.InfoContext(ctx, "SAML client did not log out", "realm", rl.Name, "client", sl.Current.EntityID, "status", resp.StatusCode)

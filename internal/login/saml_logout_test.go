@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -295,6 +296,168 @@ func TestSAMLSOAPLogoutFromSP(t *testing.T) {
 		}
 		if n := len(e.sessions("alice")); n != 0 {
 			t.Errorf("%d sessions left", n)
+		}
+	})
+}
+
+// A LogoutResponse is checked against the client the logout waits on, and
+// refused when that client cannot vouch for it: unsigned where the client
+// signs, the client disabled, its settings unusable, or the client deleted
+// meanwhile. A refused answer leaves the logout where it was: the signed
+// answer of the enabled client then leads on to the initiator.
+func TestSAMLLogoutResponseRefused(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{})
+		one := e.newTestSP("https://one.example", nil)
+		two := e.newTestSP("https://two.example", nil)
+		ctx := context.Background()
+		// start logs alice in to both SPs in a new browser, has SP one start
+		// the logout and returns the browser and SP two's signed answer.
+		start := func() (*browser, string) {
+			b := e.browser()
+			u, id := one.authnRequest(t, "", nil)
+			_, fields := e.samlForm(e.login(b, b.get(u), "alice", alicePassword))
+			a1, err := one.assertion(t, fields, id)
+			if err != nil {
+				t.Fatal(errText(err))
+			}
+			u, id = two.authnRequest(t, "", nil)
+			_, fields = e.samlForm(b.get(u))
+			if _, err := two.assertion(t, fields, id); err != nil {
+				t.Fatal(errText(err))
+			}
+			lr, err := one.sp.MakeLogoutRequest(one.sp.GetSLOBindingLocation(crewsaml.HTTPRedirectBinding), a1.Subject.NameID.Value,
+				crewsaml.WithSessionIndexes(a1.AuthnStatements[0].SessionIndex))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lu, err := one.sp.RedirectLogoutRequestURL(lr, "one-relay")
+			if err != nil {
+				t.Fatal(err)
+			}
+			action, fields := e.samlForm(b.get(lu.String()))
+			req, _ := http.NewRequest(http.MethodPost, action, strings.NewReader(fields.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			got, err := two.sp.ValidateLogoutRequest(req)
+			if err != nil {
+				t.Fatalf("SP two refuses the LogoutRequest: %v", errText(err))
+			}
+			back, err := two.sp.MakeRedirectLogoutResponse(got.ID, fields.Get("RelayState"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b, back.String()
+		}
+		editTwo := func(edit func(*client.Client)) {
+			if err := e.db.UpdateClient(ctx, e.realm.ID, two.client.ID, func(c *client.Client) error { edit(c); return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		refused := func(b *browser, name, u string) {
+			t.Helper()
+			if res := b.get(u); res.status != http.StatusBadRequest || !strings.Contains(res.body, "Invalid Request") {
+				t.Errorf("%s: %d, want 400 Invalid Request:\n%s", name, res.status, res.body)
+			}
+		}
+		b, back := start()
+		q, _ := url.Parse(back)
+		v := q.Query()
+		v.Del("Signature")
+		v.Del("SigAlg")
+		q.RawQuery = v.Encode()
+		refused(b, "unsigned", q.String())
+
+		cert := two.client.Attributes["saml.signing.certificate"]
+		editTwo(func(c *client.Client) { c.Enabled = false })
+		refused(b, "client disabled", back)
+		editTwo(func(c *client.Client) {
+			c.Enabled = true
+			c.Attributes["saml.signing.certificate"] = "not a certificate"
+		})
+		refused(b, "client settings unusable", back)
+		editTwo(func(c *client.Client) { c.Attributes["saml.signing.certificate"] = cert })
+
+		action, fields := e.samlForm(b.get(back))
+		if action != "https://one.example/saml/slo" || fields.Get("RelayState") != "one-relay" {
+			t.Errorf("after the refusals, LogoutResponse posted to %q with RelayState %q", action, fields.Get("RelayState"))
+		}
+
+		b, back = start()
+		if err := e.db.DeleteClient(ctx, e.realm.ID, two.client.ID); err != nil {
+			t.Fatal(err)
+		}
+		refused(b, "client deleted", q.String())
+		refused(b, "client deleted, signed", back)
+	})
+}
+
+// A logout by SessionIndex tells the session's other SAML clients by the
+// back channel, but not the client that asked: it gets its LogoutResponse
+// only.
+func TestSAMLLogoutBySessionIndexSparesInitiator(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvServer(t, open, web.URLs{}, func(o *server.Options) {
+			o.Outbound = outbound.New(outbound.Options{AllowPrivate: true, Timeout: 5 * time.Second})
+		})
+		told := make(chan string, 8)
+		soap := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			told <- r.URL.Path
+			w.Header().Set("Content-Type", "text/xml")
+		}))
+		t.Cleanup(soap.Close)
+		withSOAP := func(path string) func(*client.Client) {
+			return func(c *client.Client) { c.Attributes["saml_single_logout_service_url_soap"] = soap.URL + path }
+		}
+		one := e.newTestSP("https://one.example", withSOAP("/one"))
+		two := e.newTestSP("https://two.example", withSOAP("/two"))
+		b := e.browser()
+		u, id := one.authnRequest(t, "", nil)
+		_, fields := e.samlForm(e.login(b, b.get(u), "alice", alicePassword))
+		a, err := one.assertion(t, fields, id)
+		if err != nil {
+			t.Fatal(errText(err))
+		}
+		u, id = two.authnRequest(t, "", nil)
+		_, fields = e.samlForm(b.get(u))
+		if _, err := two.assertion(t, fields, id); err != nil {
+			t.Fatal(errText(err))
+		}
+		lr, err := one.sp.MakeLogoutRequest(one.sp.GetSLOBindingLocation(crewsaml.HTTPRedirectBinding), "alice",
+			crewsaml.WithSessionIndexes(a.AuthnStatements[0].SessionIndex))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lu, err := one.sp.RedirectLogoutRequestURL(lr, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		action, fields := e.samlForm(e.browser().get(lu.String()))
+		req, _ := http.NewRequest(http.MethodPost, action, strings.NewReader(fields.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if _, err := one.sp.ParseLogoutResponse(req, []string{lr.ID}); err != nil {
+			t.Errorf("SP one refuses the LogoutResponse: %v", errText(err))
+		}
+		if n := len(e.sessions("alice")); n != 0 {
+			t.Fatalf("%d sessions left", n)
+		}
+		// SP two is told; SP one, notified at the same time if at all, is not.
+		var paths []string
+		deadline := time.After(10 * time.Second)
+		for !slices.Contains(paths, "/two") {
+			select {
+			case p := <-told:
+				paths = append(paths, p)
+			case <-deadline:
+				t.Fatalf("back channel told %v", paths)
+			}
+		}
+		select {
+		case p := <-told:
+			paths = append(paths, p)
+		case <-time.After(time.Second):
+		}
+		if !slices.Equal(paths, []string{"/two"}) {
+			t.Errorf("back channel told %v, want /two only", paths)
 		}
 	})
 }
