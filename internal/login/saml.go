@@ -78,15 +78,24 @@ func (h *Handler) samlEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if m.Param == "SAMLResponse" {
 		return h.samlLogoutResponse(w, r, rl, m)
 	}
+	// The request is read twice: first for its Issuer, to find the client
+	// whose certificates check it; then, once checked, from what the
+	// signature covers, for everything acted on.
 	if req, err := m.AuthnRequest(); err == nil {
-		c, err := h.samlRequester(r, rl, m, req.Issuer, req.Destination, events.LoginError)
+		c, err := h.samlRequester(r, rl, m, req.Issuer, events.LoginError, func() (string, string, error) {
+			req, err = m.AuthnRequest()
+			return req.Issuer, req.Destination, err
+		})
 		if err != nil {
 			return err
 		}
 		return h.samlLogin(w, r, rl, c, m, req)
 	}
 	if req, err := m.LogoutRequest(); err == nil {
-		c, err := h.samlRequester(r, rl, m, req.Issuer, req.Destination, events.LogoutError)
+		c, err := h.samlRequester(r, rl, m, req.Issuer, events.LogoutError, func() (string, string, error) {
+			req, err = m.LogoutRequest()
+			return req.Issuer, req.Destination, err
+		})
 		if err != nil {
 			return err
 		}
@@ -101,8 +110,10 @@ func (h *Handler) samlEndpoint(w http.ResponseWriter, r *http.Request) error {
 // may log users in by the browser and speaks SAML; then the signature, if
 // the client signs its requests (saml.client.signature); then the
 // Destination, which a signed request must carry and any request must get
-// right.
-func (h *Handler) samlRequester(r *http.Request, rl realm.Realm, m *saml.Message, issuer, destination, event string) (client.Client, error) {
+// right. issuer is read before the signature is checked and only finds the
+// client; reread parses the request again once checked (from the element
+// the signature covers), and the caller acts only on what it read there.
+func (h *Handler) samlRequester(r *http.Request, rl realm.Realm, m *saml.Message, issuer, event string, reread func() (issuer, destination string, err error)) (client.Client, error) {
 	var c client.Client
 	if issuer == "" {
 		h.samlRefused(r, rl, event, "", "client_not_found")
@@ -131,6 +142,14 @@ func (h *Handler) samlRequester(r *http.Request, rl realm.Realm, m *saml.Message
 			h.samlRefused(r, rl, event, c.ClientID, "invalid_signature")
 			return c, &pageError{Status: http.StatusBadRequest, Key: "invalidRequesterMessage", Realm: &rl, Err: err}
 		}
+	}
+	signedIssuer, destination, err := reread()
+	if err != nil || signedIssuer != issuer {
+		if err == nil {
+			err = errors.New("SAML request names another Issuer once verified")
+		}
+		h.samlRefused(r, rl, event, c.ClientID, "invalid_request")
+		return c, &pageError{Status: http.StatusBadRequest, Key: "invalidRequestMessage", Realm: &rl, Err: err}
 	}
 	switch {
 	case destination == "" && (m.Signed() || cs.ClientSignature):

@@ -469,7 +469,10 @@ func (h *Handler) samlSOAPLogout(w http.ResponseWriter, r *http.Request, rl real
 	if err != nil {
 		return fault(http.StatusBadRequest, err)
 	}
-	c, err := h.samlRequester(r, rl, m, req.Issuer, req.Destination, events.LogoutError)
+	c, err := h.samlRequester(r, rl, m, req.Issuer, events.LogoutError, func() (string, string, error) {
+		req, err = m.LogoutRequest()
+		return req.Issuer, req.Destination, err
+	})
 	var pe *pageError
 	if errors.As(err, &pe) {
 		return fault(http.StatusBadRequest, err)

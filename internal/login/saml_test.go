@@ -621,3 +621,63 @@ func TestSAMLPostBindingRequest(t *testing.T) {
 		}
 	})
 }
+
+// What a login acts on is read from the element the signature covers: a
+// signed AuthnRequest wrapped in an unsigned one (asking for a passive
+// login), with its signature left inside or moved onto the wrapper, starts
+// nothing; the same signed request alone starts a login.
+func TestSAMLWrappedRequest(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{})
+		sp := e.newTestSP("https://sp.example", nil)
+		post := func(wrap, moveSignature bool) (*browser, response) {
+			req, err := sp.sp.MakeAuthenticationRequest(e.url("/protocol/saml"), crewsaml.HTTPPostBinding, crewsaml.HTTPPostBinding)
+			if err != nil {
+				t.Fatal(err)
+			}
+			root := req.Element()
+			if wrap {
+				outer := etree.NewElement("samlp:AuthnRequest")
+				outer.CreateAttr("xmlns:samlp", "urn:oasis:names:tc:SAML:2.0:protocol")
+				outer.CreateAttr("xmlns:saml", "urn:oasis:names:tc:SAML:2.0:assertion")
+				outer.CreateAttr("ID", "id-wrapper")
+				outer.CreateAttr("Version", "2.0")
+				outer.CreateAttr("IssueInstant", time.Now().UTC().Format(time.RFC3339))
+				outer.CreateAttr("Destination", e.url("/protocol/saml"))
+				outer.CreateAttr("AssertionConsumerServiceURL", "https://sp.example/saml/acs")
+				outer.CreateAttr("IsPassive", "true")
+				outer.CreateElement("saml:Issuer").SetText(sp.sp.EntityID)
+				if moveSignature {
+					for _, el := range root.ChildElements() {
+						if el.Tag == "Signature" {
+							root.RemoveChild(el)
+							outer.AddChild(el)
+						}
+					}
+				}
+				outer.CreateElement("samlp:Extensions").AddChild(root)
+				root = outer
+			}
+			doc := etree.NewDocument()
+			doc.SetRoot(root)
+			raw, err := doc.WriteToString()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := e.browser()
+			return b, b.post(e.url("/protocol/saml"), url.Values{"SAMLRequest": {base64.StdEncoding.EncodeToString([]byte(raw))}})
+		}
+		for _, moveSignature := range []bool{false, true} {
+			b, res := post(true, moveSignature)
+			if res.status != http.StatusBadRequest || !strings.Contains(res.body, "Invalid requester") {
+				t.Errorf("wrapped request (signature moved: %v): %d %s", moveSignature, res.status, res.body)
+			}
+			if b.cookie(e, cookieAuthSession) != "" {
+				t.Errorf("wrapped request (signature moved: %v) started a login", moveSignature)
+			}
+		}
+		if _, res := post(false, false); res.status != http.StatusOK || !strings.Contains(res.body, `name="password"`) {
+			t.Errorf("the signed request alone: no login form: %d %s", res.status, res.body)
+		}
+	})
+}
