@@ -486,14 +486,18 @@ func TestRealmDefaultClientScopes(t *testing.T) {
 			s.get("/admin/realms/ds/default-"+which+"-client-scopes", admin, &xs)
 			var names []string
 			for _, x := range xs {
-				if x.ID == "" || x.Protocol != "openid-connect" {
+				wantProtocol := "openid-connect"
+				if x.Name == "role_list" || x.Name == "saml_organization" {
+					wantProtocol = "saml"
+				}
+				if x.ID == "" || x.Protocol != wantProtocol {
 					t.Errorf("entry %+v", x)
 				}
 				names = append(names, x.Name)
 			}
 			return names
 		}
-		if got := list("default"); !slices.Equal(got, []string{"acr", "basic", "email", "profile", "roles", "web-origins"}) {
+		if got := list("default"); !slices.Equal(got, []string{"acr", "basic", "email", "profile", "role_list", "roles", "saml_organization", "web-origins"}) {
 			t.Errorf("default-default = %v", got)
 		}
 		if got := list("optional"); !slices.Equal(got, []string{"address", "microprofile-jwt", "offline_access", "phone"}) {
