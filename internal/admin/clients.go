@@ -162,9 +162,12 @@ func (clientsAPI) rep(rq *Request, c client.Client, links []client.ScopeLink, sc
 	manage := rq.Can("manage-clients")
 	if !manage {
 		x.Secret, x.RegistrationAccessToken = nil, nil
-		if _, ok := x.Attributes[client.AttrRotatedSecret]; ok {
+		hidden := append([]string{client.AttrRotatedSecret}, samlPrivateAttrs...)
+		if slices.ContainsFunc(hidden, func(k string) bool { _, ok := x.Attributes[k]; return ok }) {
 			attrs := maps.Clone(x.Attributes)
-			delete(attrs, client.AttrRotatedSecret)
+			for _, k := range hidden {
+				delete(attrs, k)
+			}
 			x.Attributes = attrs
 		}
 	}
@@ -301,6 +304,11 @@ func (a clientsAPI) insert(rq *Request, x rep.Client) (client.Client, error) {
 		c.ID = store.NewID()
 	}
 	applyClientCreateDefaults(x, &c)
+	if c.Protocol == protocolSAML {
+		if err := samlCreateDefaults(rq, x, &c); err != nil {
+			return c, err
+		}
+	}
 	for i := range c.ProtocolMappers {
 		if c.ProtocolMappers[i].ID == "" {
 			c.ProtocolMappers[i].ID = store.NewID()
@@ -313,6 +321,9 @@ func (a clientsAPI) insert(rq *Request, x rep.Client) (client.Client, error) {
 		return c, badRequest(err.Error())
 	}
 	if err := a.validateURLs(rq, c); err != nil {
+		return c, err
+	}
+	if err := validateSAML(c); err != nil {
 		return c, err
 	}
 	if err := rq.applyClientPolicies(&c); err != nil {
@@ -386,7 +397,8 @@ func (a clientsAPI) insert(rq *Request, x rep.Client) (client.Client, error) {
 // defaults, which Keycloak applies only then, as its console always sends
 // one) and otherwise stays confidential, and create gives it a secret.
 func applyClientCreateDefaults(x rep.Client, c *client.Client) {
-	if x.Protocol != nil && *x.Protocol != "" && x.PublicClient == nil && x.BearerOnly == nil {
+	// SAML clients keep Keycloak's model default (not public).
+	if x.Protocol != nil && *x.Protocol != "" && *x.Protocol != protocolSAML && x.PublicClient == nil && x.BearerOnly == nil {
 		c.PublicClient = true
 		c.Secret = ""
 	}
@@ -606,6 +618,9 @@ func (a clientsAPI) modify(rq *Request, cur client.Client, x rep.Client, still f
 				return badRequest(err.Error())
 			}
 			if err := a.validateURLs(rq, *old); err != nil {
+				return err
+			}
+			if err := validateSAML(*old); err != nil {
 				return err
 			}
 			if err := rq.applyClientPolicies(old); err != nil {
