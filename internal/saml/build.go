@@ -33,8 +33,10 @@ type ResponseInput struct {
 	SessionNotOnOrAfter                         time.Time
 	Attributes                                  []Attribute
 	AuthnStatement, SignDocument, SignAssertion bool
-	Signer                                      *Signer           // nil when neither signature is asked
-	EncryptTo                                   *x509.Certificate // non-nil: encrypt the assertion
+	// OneTimeUse adds the OneTimeUse condition.
+	OneTimeUse bool
+	Signer     *Signer           // nil when neither signature is asked
+	EncryptTo  *x509.Certificate // non-nil: encrypt the assertion
 	// Encryption algorithms as the client's saml.encryption.* attributes
 	// name them (URIs); empty means AES-256-GCM content encryption and
 	// RSA-OAEP (rsa-oaep-mgf1p, SHA-1 digest) key transport.
@@ -229,6 +231,9 @@ func assertion(in ResponseInput) (*etree.Element, error) {
 		for _, a := range auds {
 			ar.CreateElement("saml:Audience").SetText(a)
 		}
+	}
+	if in.OneTimeUse {
+		cond.CreateElement("saml:OneTimeUse")
 	}
 
 	if in.AuthnStatement {

@@ -17,15 +17,15 @@ import (
 // Keys are generated once per test binary: RSA generation dominates the
 // run time otherwise.
 var (
-	keyOnce          sync.Once
-	idpKey, spKey    keys.Key
-	idpKey2          keys.Key
-	keyErr           error
-	ecKeys           = map[string]keys.Key{}
-	ecMu             sync.Mutex
+	keyOnce       sync.Once
+	idpKey, spKey keys.Key
+	idpKey2       keys.Key
+	keyErr        error
+	ecKeys        = map[string]keys.Key{}
+	ecMu          sync.Mutex
 )
 
-func realmKeys(t *testing.T) (idp, idp2, sp keys.Key) {
+func realmKeys(t testing.TB) (idp, idp2, sp keys.Key) {
 	t.Helper()
 	keyOnce.Do(func() {
 		now := time.Now()
@@ -41,7 +41,7 @@ func realmKeys(t *testing.T) (idp, idp2, sp keys.Key) {
 		t.Fatal(keyErr)
 	}
 	idpKey.Enabled, idpKey.Active = true, true
-	idpKey2.Enabled = true
+	idpKey2.Enabled, idpKey2.Active = true, false
 	return idpKey, idpKey2, spKey
 }
 

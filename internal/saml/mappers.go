@@ -24,6 +24,10 @@ const (
 	MapperHardcodedRole   = "saml-hardcode-role-mapper"
 	MapperRoleName        = "saml-role-name-mapper"
 	MapperAudience        = "saml-audience-mapper"
+	// MapperOrganization maps the user's organizations; Gatehouse has no
+	// organizations, so it adds nothing, but realms carry it in their
+	// saml_organization scope.
+	MapperOrganization = "saml-organization-membership-mapper"
 )
 
 // Mapper config keys.

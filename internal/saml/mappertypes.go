@@ -91,6 +91,8 @@ func init() {
 				prop(cfgRole, "Role", "Role", nil, "Role name you want changed. Click 'Select Role' button to browse roles, or just type it in the textbox. To reference a client role the syntax is clientname.clientrole, i.e. myclient.myrole"),
 				prop(cfgNewRoleName, "New Role Name", "String", nil, "The new role name."),
 			}},
+		{ID: MapperOrganization, Name: "Organization Membership", Category: categoryAttribute,
+			HelpText: "Map user organization membership", Properties: []MapperProperty{}},
 		{ID: MapperAudience, Name: "Audience", Category: categoryAudience,
 			HelpText: "Add specified audience to the audience conditions in the assertion.",
 			Properties: []MapperProperty{

@@ -35,11 +35,17 @@ const maxForm = 4*MaxMessageSize + 4*maxRelayState
 
 // Errors a message can fail with.
 var (
-	ErrNoMessage   = errors.New("saml: no SAMLRequest or SAMLResponse")
-	ErrUnsigned    = errors.New("saml: message is not signed")
-	ErrBadSigature = errors.New("saml: invalid signature")
-	ErrWrongType   = errors.New("saml: unexpected message type")
+	ErrNoMessage    = errors.New("saml: no SAMLRequest or SAMLResponse")
+	ErrUnsigned     = errors.New("saml: message is not signed")
+	ErrBadSignature = errors.New("saml: invalid signature")
+	ErrWrongType    = errors.New("saml: unexpected message type")
 )
+
+// ErrBadSigature is the first spelling of ErrBadSignature, kept for code
+// written against it.
+//
+// Deprecated: use ErrBadSignature.
+var ErrBadSigature = ErrBadSignature
 
 // Message is a SAML protocol message as it arrived by the Redirect or POST
 // binding.
@@ -239,7 +245,7 @@ func (m *Message) Verify(certs []*x509.Certificate) error {
 		return ErrUnsigned
 	}
 	if len(certs) == 0 {
-		return fmt.Errorf("%w: no certificate to check it with", ErrBadSigature)
+		return fmt.Errorf("%w: no certificate to check it with", ErrBadSignature)
 	}
 	if m.Binding == BindingRedirect {
 		return m.verifyQuery(certs)
@@ -250,19 +256,19 @@ func (m *Message) Verify(certs []*x509.Certificate) error {
 func (m *Message) verifyQuery(certs []*x509.Certificate) error {
 	sigAlg, err := url.QueryUnescape(m.rawSigAlg)
 	if err != nil {
-		return fmt.Errorf("%w: bad SigAlg", ErrBadSigature)
+		return fmt.Errorf("%w: bad SigAlg", ErrBadSignature)
 	}
 	alg, ok := x509Algorithms[sigAlg]
 	if !ok {
-		return fmt.Errorf("%w: unsupported SigAlg %q", ErrBadSigature, sigAlg)
+		return fmt.Errorf("%w: unsupported SigAlg %q", ErrBadSignature, sigAlg)
 	}
 	sigText, err := url.QueryUnescape(m.rawSignature)
 	if err != nil {
-		return fmt.Errorf("%w: bad Signature encoding", ErrBadSigature)
+		return fmt.Errorf("%w: bad Signature encoding", ErrBadSignature)
 	}
 	sig, err := base64.StdEncoding.DecodeString(strings.TrimSpace(sigText))
 	if err != nil || len(sig) == 0 {
-		return fmt.Errorf("%w: Signature is not base64", ErrBadSigature)
+		return fmt.Errorf("%w: Signature is not base64", ErrBadSignature)
 	}
 	signed := m.Param + "=" + m.rawMessage
 	if m.hasRelayState {
@@ -274,7 +280,7 @@ func (m *Message) verifyQuery(certs []*x509.Certificate) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: query signature matches no certificate of the client", ErrBadSigature)
+	return fmt.Errorf("%w: query signature matches no certificate of the client", ErrBadSignature)
 }
 
 // checkSignature checks a signature made with c's key; an ECDSA signature
@@ -312,15 +318,15 @@ func (m *Message) verifyEnveloped(certs []*x509.Certificate) error {
 	root := m.doc.Root()
 	sigs := children(root, nsDSig, "Signature")
 	if len(sigs) != 1 {
-		return fmt.Errorf("%w: want one signature on the message, found %d", ErrBadSigature, len(sigs))
+		return fmt.Errorf("%w: want one signature on the message, found %d", ErrBadSignature, len(sigs))
 	}
 	id := attr(root, "ID")
 	refs := sigs[0].FindElements("./SignedInfo/Reference")
 	if id == "" || len(refs) != 1 || refs[0].SelectAttrValue("URI", "") != "#"+id {
-		return fmt.Errorf("%w: the signature must reference the message itself", ErrBadSigature)
+		return fmt.Errorf("%w: the signature must reference the message itself", ErrBadSignature)
 	}
 	if n := countID(root, id); n != 1 {
-		return fmt.Errorf("%w: ID %q appears %d times", ErrBadSigature, id, n)
+		return fmt.Errorf("%w: ID %q appears %d times", ErrBadSignature, id, n)
 	}
 	var last error
 	for _, c := range certs {
@@ -331,7 +337,7 @@ func (m *Message) verifyEnveloped(certs []*x509.Certificate) error {
 		}
 		last = err
 	}
-	return fmt.Errorf("%w: %v", ErrBadSigature, last)
+	return fmt.Errorf("%w: %v", ErrBadSignature, last)
 }
 
 // validateEnveloped checks el's enveloped signature against one trusted
@@ -394,6 +400,34 @@ type LogoutRequest struct {
 	SessionIndexes                                []string
 	IssueInstant                                  time.Time
 	NotOnOrAfter                                  time.Time // zero when absent
+}
+
+// Response is what Gatehouse reads of a samlp:Response's envelope; the
+// assertion itself is for a service provider library to check.
+type Response struct {
+	ID, InResponseTo, Issuer, Destination string
+	// StatusCode is the top-level status, SubStatusCode the second-level
+	// one ("" when none), StatusMessage the optional message.
+	StatusCode, SubStatusCode, StatusMessage string
+}
+
+// Response parses the message as a Response.
+func (m *Message) Response() (Response, error) {
+	root, err := m.protocolRoot("Response")
+	if err != nil {
+		return Response{}, err
+	}
+	st := child(root, nsProtocol, "Status")
+	code := child(st, nsProtocol, "StatusCode")
+	return Response{
+		ID:            attr(root, "ID"),
+		InResponseTo:  attr(root, "InResponseTo"),
+		Issuer:        text(child(root, nsAssertion, "Issuer")),
+		Destination:   attr(root, "Destination"),
+		StatusCode:    attr(code, "Value"),
+		SubStatusCode: attr(child(code, nsProtocol, "StatusCode"), "Value"),
+		StatusMessage: text(child(st, nsProtocol, "StatusMessage")),
+	}, nil
 }
 
 // LogoutResponse is what Gatehouse reads of a samlp:LogoutResponse.

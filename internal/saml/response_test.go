@@ -2,7 +2,10 @@ package saml
 
 import (
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/xml"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -84,6 +87,16 @@ func TestResponseAcceptedByServiceProvider(t *testing.T) {
 			s.Canonicalization, s.KeyName = CanonInclusive, KeyNameCertSubject
 			in.Signer = s
 		}},
+		{"IdP-initiated (no InResponseTo)", descriptor, func(in *ResponseInput) {
+			in.InResponseTo, in.SignDocument, in.Signer = "", true, signer(t, ik, RSASHA256)
+		}},
+		{"one-time use", descriptor, func(in *ResponseInput) {
+			in.OneTimeUse, in.SignDocument, in.Signer = true, true, signer(t, ik, RSASHA256)
+		}},
+		{"extra audience", descriptor, func(in *ResponseInput) {
+			in.ExtraAudiences = []string{"urn:other", spEntity}
+			in.SignAssertion, in.Signer = true, signer(t, ik, RSASHA256)
+		}},
 		{"ECDSA_SHA256 document", ecDescriptor, func(in *ResponseInput) { in.SignDocument = true; in.Signer = signer(t, ec, ECDSASHA256) }},
 		{"encrypted default (AES-256-GCM), signed document", descriptor, func(in *ResponseInput) {
 			in.SignDocument, in.EncryptTo = true, spCert
@@ -106,14 +119,22 @@ func TestResponseAcceptedByServiceProvider(t *testing.T) {
 			now := time.Now()
 			in := baseInput(now)
 			tc.edit(&in)
+			sp.AllowIDPInitiated = in.InResponseTo == ""
+			requestIDs := []string{"ID_req1"}
+			if in.InResponseTo == "" {
+				requestIDs = nil
+			}
 			out, err := BuildResponse(in)
 			if err != nil {
 				t.Fatal(err)
 			}
+			if in.OneTimeUse != strings.Contains(string(out), "<saml:OneTimeUse") {
+				t.Errorf("OneTimeUse %v not as asked", in.OneTimeUse)
+			}
 			if in.EncryptTo != nil && strings.Contains(string(out), "alice@example.com") {
 				t.Fatal("encrypted response shows an attribute in the clear")
 			}
-			a, err := sp.ParseXMLResponse(out, []string{"ID_req1"}, sp.AcsURL)
+			a, err := sp.ParseXMLResponse(out, requestIDs, sp.AcsURL)
 			if err != nil {
 				t.Fatalf("SP refused the response: %v\n%s", err, out)
 			}
@@ -121,7 +142,7 @@ func TestResponseAcceptedByServiceProvider(t *testing.T) {
 				t.Errorf("NameID = %+v", a.Subject.NameID)
 			}
 			sc := a.Subject.SubjectConfirmations[0].SubjectConfirmationData
-			if sc.Recipient != spACS || sc.InResponseTo != "ID_req1" || !sc.NotOnOrAfter.Equal(now.Add(5*time.Minute).Truncate(time.Millisecond)) {
+			if sc.Recipient != spACS || sc.InResponseTo != in.InResponseTo || !sc.NotOnOrAfter.Equal(now.Add(5*time.Minute).Truncate(time.Millisecond)) {
 				t.Errorf("SubjectConfirmationData = %+v", sc)
 			}
 			if len(a.AuthnStatements) != 1 || a.AuthnStatements[0].SessionIndex != "sess1::cs1" {
@@ -205,6 +226,10 @@ func TestErrorResponse(t *testing.T) {
 	if err := m.Verify([]*x509.Certificate{cert(t, ik)}); err != nil {
 		t.Fatal(err)
 	}
+	if r, err := m.Response(); err != nil || r.StatusCode != StatusResponder || r.SubStatusCode != StatusNoPassive ||
+		r.StatusMessage != "not logged in" || r.InResponseTo != "ID_req1" || r.Issuer != realmURL {
+		t.Errorf("Response = %+v, %v", r, err)
+	}
 	var resp crewjam.Response
 	if err := xml.Unmarshal(out, &resp); err != nil {
 		t.Fatal(err)
@@ -240,4 +265,151 @@ func TestSignerRefusals(t *testing.T) {
 	if s.KeyID != ec.Kid {
 		t.Errorf("SignerFor picked %q", s.KeyID)
 	}
+}
+
+// TestResponseFromClientSettings goes from a client's attributes to a
+// Response the service provider accepts, through Settings, Fill and Signer.
+func TestResponseFromClientSettings(t *testing.T) {
+	ik, _, sk := realmKeys(t)
+	descriptor, err := DescriptorFromKeys(realmURL, []keys.Key{ik})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := samlClient(map[string]string{
+		AttrServerSignature: "false", AttrAssertionSignature: "true", AttrSignatureAlgorithm: RSASHA512,
+		AttrKeyNameTransformer: KeyNameNone, AttrEncrypt: "true", AttrAssertionLifespan: "90",
+		AttrEncryptionCertificate: base64.StdEncoding.EncodeToString(sk.Certificate),
+		AttrEncryptionAlgorithm:   EncAES128CBC,
+	})
+	s, err := Settings(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg, err := s.Signer([]keys.Key{ecKey(t, "P-256"), ik})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	in := baseInput(now)
+	in.Audience, in.Lifespan = "", time.Hour
+	s.Fill(&in)
+	in.Signer = sg
+	out, err := BuildResponse(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), EncAES128CBC) || strings.Contains(string(out), "KeyName") {
+		t.Errorf("client's encryption algorithm or key name not applied:\n%s", out)
+	}
+	sp := serviceProvider(t, descriptor)
+	a, err := sp.ParseXMLResponse(out, []string{"ID_req1"}, sp.AcsURL)
+	if err != nil {
+		t.Fatalf("SP refused: %v", err)
+	}
+	if a.Signature == nil || !a.Conditions.NotOnOrAfter.Equal(now.Add(90*time.Second).Truncate(time.Millisecond)) {
+		t.Errorf("assertion signature %v, NotOnOrAfter %v", a.Signature != nil, a.Conditions.NotOnOrAfter)
+	}
+	// A client that signs nothing gets no signer.
+	c.Attributes[AttrAssertionSignature] = "false"
+	if s, _ = Settings(c); s.AssertionSignature {
+		t.Fatal("setting ignored")
+	}
+	if sg, err := s.Signer([]keys.Key{ik}); sg != nil || err != nil {
+		t.Errorf("Signer = %v, %v", sg, err)
+	}
+}
+
+// TestLogoutAcceptedByServiceProvider: the LogoutRequests and
+// LogoutResponses the IdP sends, by Redirect, POST and SOAP, are what
+// crewjam/saml's service provider accepts.
+func TestLogoutAcceptedByServiceProvider(t *testing.T) {
+	ik, ik2, _ := realmKeys(t)
+	descriptor, err := DescriptorFromKeys(realmURL, []keys.Key{ik})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slo := "https://sp.example/saml/slo"
+	for _, tc := range []struct {
+		name    string
+		key     keys.Key
+		binding string
+		ok      bool
+	}{
+		{"redirect", ik, BindingRedirect, true},
+		{"post", ik, BindingPOST, true},
+		{"soap", ik, BindingSOAP, true},
+		{"redirect, other key", ik2, BindingRedirect, false},
+		{"post, other key", ik2, BindingPOST, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := serviceProvider(t, descriptor)
+			sp.SloURL = mustURL(t, slo)
+			s := signer(t, tc.key, RSASHA256)
+			in := LogoutRequestInput{ID: NewID(), Issuer: realmURL, Destination: slo, NameID: "alice",
+				NameIDFormat: NameIDUnspecified, SessionIndexes: []string{"s1::c1"}, Now: time.Now()}
+			if tc.binding != BindingRedirect {
+				in.Signer = s
+			}
+			doc, err := BuildLogoutRequest(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lr *crewjam.LogoutRequest
+			switch tc.binding {
+			case BindingRedirect:
+				var u string
+				if u, err = RedirectURL(slo, "SAMLRequest", doc, "rs", s); err != nil {
+					t.Fatal(err)
+				}
+				lr, err = sp.ValidateLogoutRequest(httptest.NewRequest(http.MethodGet, u, nil))
+			case BindingPOST:
+				lr, err = sp.ValidateLogoutRequest(postRequest("SAMLRequest", doc, "rs"))
+			case BindingSOAP:
+				lr, err = sp.ParseXMLSOAPLogoutRequest(SOAPEnvelope(doc))
+			}
+			if !tc.ok {
+				if err == nil {
+					t.Fatal("SP accepted a LogoutRequest signed by another key")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("SP refused: %v\n%s", err, doc)
+			}
+			if lr.NameID == nil || lr.NameID.Value != "alice" || lr.SessionIndex == nil || lr.SessionIndex.Value != "s1::c1" {
+				t.Errorf("LogoutRequest = %+v", lr)
+			}
+
+			// The IdP's answer to the SP's own LogoutRequest.
+			resp, err := BuildLogoutResponse(LogoutResponseInput{Issuer: realmURL, Destination: slo, InResponseTo: "ID_spreq", Now: time.Now(),
+				Signer: map[bool]*Signer{true: s, false: nil}[tc.binding == BindingPOST]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch tc.binding {
+			case BindingRedirect:
+				u, err := RedirectURL(slo, "SAMLResponse", resp, "", s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = sp.ParseLogoutResponse(httptest.NewRequest(http.MethodGet, u, nil), []string{"ID_spreq"})
+				if err != nil {
+					t.Errorf("SP refused the redirect LogoutResponse: %v", err)
+				}
+			case BindingPOST:
+				if _, err := sp.ParseLogoutResponse(postRequest("SAMLResponse", resp, ""), []string{"ID_spreq"}); err != nil {
+					t.Errorf("SP refused the POST LogoutResponse: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func mustURL(t *testing.T, s string) url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *u
 }

@@ -1,6 +1,7 @@
 package saml
 
 import (
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
 )
 
 // ClientSettings are a SAML client's settings, read from its attributes
@@ -71,6 +73,8 @@ type ClientSettings struct {
 	ACSPost, ACSRedirect, ACSArtifact string
 	// Single logout service URLs by binding.
 	SLOPost, SLORedirect, SLOArtifact, SLOSOAP string
+	// OneTimeUse (saml.onetimeuse.condition) adds a OneTimeUse condition.
+	OneTimeUse bool
 	// IdP-initiated SSO (saml_idp_initiated_sso_url_name and _relay_state).
 	IdPInitiatedSSOURLName    string
 	IdPInitiatedSSORelayState string
@@ -103,6 +107,7 @@ const (
 	AttrForcePostBinding      = "saml.force.post.binding"
 	AttrArtifactBinding       = "saml.artifact.binding"
 	AttrAssertionLifespan     = "saml.assertion.lifespan"
+	AttrOneTimeUse            = "saml.onetimeuse.condition"
 	AttrACSPost               = "saml_assertion_consumer_url_post"
 	AttrACSRedirect           = "saml_assertion_consumer_url_redirect"
 	AttrACSArtifact           = "saml_assertion_consumer_url_artifact"
@@ -195,6 +200,7 @@ func Settings(c client.Client) (ClientSettings, error) {
 		ForceNameIDFormat:         flag(AttrForceNameIDFormat),
 		ForcePostBinding:          flag(AttrForcePostBinding),
 		ArtifactBinding:           flag(AttrArtifactBinding),
+		OneTimeUse:                flag(AttrOneTimeUse),
 		FrontchannelLogout:        c.FrontchannelLogout,
 		ACSPost:                   strings.TrimSpace(a[AttrACSPost]),
 		ACSRedirect:               strings.TrimSpace(a[AttrACSRedirect]),
@@ -256,6 +262,12 @@ func Settings(c client.Client) (ClientSettings, error) {
 		}
 	}
 	if s.Encrypt {
+		if s.EncryptionCert == nil {
+			return ClientSettings{}, fmt.Errorf("%s is on but the client has no %s", AttrEncrypt, AttrEncryptionCertificate)
+		}
+		if _, ok := s.EncryptionCert.PublicKey.(*rsa.PublicKey); !ok {
+			return ClientSettings{}, fmt.Errorf("%s: assertions are encrypted to RSA keys only", AttrEncryptionCertificate)
+		}
 		if _, err := Encrypter(s.EncryptionAlgorithm, s.KeyEncryptionAlgorithm, s.KeyEncryptionDigest, s.KeyEncryptionMGF); err != nil {
 			return ClientSettings{}, err
 		}
@@ -390,4 +402,41 @@ func (s ClientSettings) ACS(requested, binding string) (url, bind string, err er
 		return s.Client.ResolveURL(s.Client.AdminURL, s.AuthBase), bind, nil
 	}
 	return "", "", fmt.Errorf("saml: client %q has no assertion consumer URL", s.EntityID)
+}
+
+// Fill sets what the client's settings decide in a Response: the
+// AuthnStatement, which signatures, the OneTimeUse condition, the audience (the client's entity
+// ID, when in has none), the assertion lifespan (when the client sets
+// one), and encryption to the client's certificate with its algorithms.
+func (s ClientSettings) Fill(in *ResponseInput) {
+	in.AuthnStatement = s.AuthnStatement
+	in.SignDocument, in.SignAssertion = s.ServerSignature, s.AssertionSignature
+	in.OneTimeUse = s.OneTimeUse
+	if in.Audience == "" {
+		in.Audience = s.EntityID
+	}
+	if s.AssertionLifespan > 0 {
+		in.Lifespan = s.AssertionLifespan
+	}
+	in.EncryptTo = nil
+	if s.Encrypt {
+		in.EncryptTo = s.EncryptionCert
+		in.EncryptionAlgorithm, in.KeyEncryptionAlgorithm = s.EncryptionAlgorithm, s.KeyEncryptionAlgorithm
+		in.KeyEncryptionDigest, in.KeyEncryptionMGF = s.KeyEncryptionDigest, s.KeyEncryptionMGF
+	}
+}
+
+// Signer is the signer for the client's settings from the realm's keys
+// (SignerFor), with the client's canonicalization and key name; nil when
+// the client wants nothing signed.
+func (s ClientSettings) Signer(realmKeys []keys.Key) (*Signer, error) {
+	if !s.ServerSignature && !s.AssertionSignature {
+		return nil, nil
+	}
+	sg, err := SignerFor(realmKeys, s.SignatureAlgorithm)
+	if err != nil {
+		return nil, err
+	}
+	sg.Canonicalization, sg.KeyName = s.Canonicalization, s.KeyNameTransformer
+	return &sg, nil
 }
