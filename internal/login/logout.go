@@ -193,6 +193,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, rl realm.Re
 		sid = sso.us.ID
 	}
 	var frontChannel []ui.FrontChannelApp
+	var samlClients []samlParticipant
 	if sid != "" {
 		us, err := h.Store.GetUserSession(ctx, rl.ID, sid)
 		switch {
@@ -201,6 +202,9 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, rl realm.Re
 			return err
 		case !us.Offline:
 			if frontChannel, err = h.frontChannelApps(ctx, r, rl, sid); err != nil {
+				return err
+			}
+			if samlClients, err = h.samlParticipants(ctx, r, rl, sid, ""); err != nil {
 				return err
 			}
 			if err := h.Store.DeleteUserSession(ctx, rl.ID, sid); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -220,6 +224,12 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, rl realm.Re
 			sep = "&"
 		}
 		loc += sep + "state=" + urlQueryEscape(lr.State)
+	}
+	if len(samlClients) > 0 {
+		// The session's SAML clients are logged out through the browser
+		// first (saml_logout.go), then the front channel, then loc.
+		return h.samlLogoutStart(w, r, rl, samlLogout{Pending: samlClients, FrontChannel: frontChannel, Then: loc,
+			UILocales: lr.UILocales})
 	}
 	if len(frontChannel) > 0 {
 		h.renderFrontChannelLogout(w, r, rl, frontChannel, loc, lr.UILocales)
