@@ -929,6 +929,9 @@ func (pi *partialImporter) buildClient(xc rep.Client, id, keep string) (client.C
 	if err := c.Validate(); err != nil {
 		return client.Client{}, badRequest(err.Error())
 	}
+	if err := validateSAML(c); err != nil {
+		return client.Client{}, err
+	}
 	return c, nil
 }
 

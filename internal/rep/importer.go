@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
+	"github.com/gatehouse-iam/gatehouse/internal/saml"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
@@ -307,6 +308,14 @@ func (im *importer) clientsStep(ctx context.Context) error {
 			}
 		}
 		if err := c.Validate(); err != nil {
+			return importErr(path, "%v", err)
+		}
+		// A SAML client Gatehouse could not sign for, verify or encrypt
+		// to is refused here rather than at its first login.
+		var ve *saml.ValidationError
+		if err := saml.ValidateClient(c); errors.As(err, &ve) {
+			return importErr(path+".attributes."+ve.Attribute, "%s", ve.Msg)
+		} else if err != nil {
 			return importErr(path, "%v", err)
 		}
 		if _, dup := im.clients[c.ClientID]; dup {
