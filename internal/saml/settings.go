@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
-	"github.com/gatehouse-iam/gatehouse/internal/keys"
 )
 
 // ClientSettings are a SAML client's settings, read from its attributes
@@ -119,8 +118,9 @@ const (
 	AttrIdPInitiatedRelay     = "saml_idp_initiated_sso_relay_state"
 )
 
-// Defaults are the attributes a new SAML client gets when its
-// representation does not set them: signed documents with RSA_SHA256 and
+// Defaults are the attributes a SAML client created through the admin API
+// gets when its representation does not set them (an imported client gets
+// none): signed documents with RSA_SHA256 and
 // exclusive canonicalization, signed requests expected, an AuthnStatement,
 // POST responses, the username as NameID.
 func Defaults() map[string]string {
@@ -137,7 +137,8 @@ func Defaults() map[string]string {
 	}
 }
 
-// ApplyDefaults sets the Defaults a new SAML client lacks.
+// ApplyDefaults sets the Defaults a SAML client created through the admin
+// API lacks.
 func ApplyDefaults(c *client.Client) {
 	if c.Attributes == nil {
 		c.Attributes = map[string]string{}
@@ -168,20 +169,16 @@ func NameIDFormatAttribute(format string) string {
 	return ""
 }
 
-// Settings reads a SAML client's settings. Switches the client lacks take
-// the Defaults. It fails when an attribute is malformed: a certificate
+// Settings reads a SAML client's settings. A switch is on only when its
+// attribute is "true": a client the admin API created got Defaults then,
+// and an imported one keeps what its export says (a realm file that
+// leaves saml.client.signature out means unsigned requests). It fails when an attribute is malformed: a certificate
 // that does not parse, a signature algorithm Gatehouse cannot sign with
 // (when signing is on), an unknown canonicalization method or encryption
 // algorithm.
 func Settings(c client.Client) (ClientSettings, error) {
 	a := c.Attributes
-	flag := func(name string) bool {
-		v, ok := a[name]
-		if !ok {
-			return Defaults()[name] == "true"
-		}
-		return v == "true"
-	}
+	flag := func(name string) bool { return a[name] == "true" }
 	s := ClientSettings{
 		EntityID:                  c.ClientID,
 		AuthnStatement:            flag(AttrAuthnStatement),
@@ -378,7 +375,8 @@ func (s ClientSettings) ACS(requested, binding string) (url, bind string, err er
 		bind = BindingPOST
 	}
 	if requested = strings.TrimSpace(requested); requested != "" {
-		for _, u := range []string{s.ACSPost, s.ACSRedirect, s.ACSArtifact} {
+		// The artifact URL is not a target: Gatehouse sends no artifacts.
+		for _, u := range []string{s.ACSPost, s.ACSRedirect} {
 			if u != "" && u == requested {
 				return requested, bind, nil
 			}
@@ -424,19 +422,4 @@ func (s ClientSettings) Fill(in *ResponseInput) {
 		in.EncryptionAlgorithm, in.KeyEncryptionAlgorithm = s.EncryptionAlgorithm, s.KeyEncryptionAlgorithm
 		in.KeyEncryptionDigest, in.KeyEncryptionMGF = s.KeyEncryptionDigest, s.KeyEncryptionMGF
 	}
-}
-
-// Signer is the signer for the client's settings from the realm's keys
-// (SignerFor), with the client's canonicalization and key name; nil when
-// the client wants nothing signed.
-func (s ClientSettings) Signer(realmKeys []keys.Key) (*Signer, error) {
-	if !s.ServerSignature && !s.AssertionSignature {
-		return nil, nil
-	}
-	sg, err := SignerFor(realmKeys, s.SignatureAlgorithm)
-	if err != nil {
-		return nil, err
-	}
-	sg.Canonicalization, sg.KeyName = s.Canonicalization, s.KeyNameTransformer
-	return &sg, nil
 }
