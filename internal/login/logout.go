@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/backchannel"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -207,7 +208,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, rl realm.Re
 			if samlClients, err = h.samlParticipants(ctx, r, rl, sid, ""); err != nil {
 				return err
 			}
-			if err := h.Store.DeleteUserSession(ctx, rl.ID, sid); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if err := h.Store.DeleteUserSession(backchannel.WithBrowserLogout(ctx), rl.ID, sid); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 			h.Log.InfoContext(ctx, "logout", "realm", rl.Name, "client", lr.ClientID, "session", sid)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/backchannel"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/events"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -158,7 +159,9 @@ func (h *Handler) endForLogout(w http.ResponseWriter, r *http.Request, rl realm.
 	if sl.FrontChannel, err = h.frontChannelApps(ctx, r, rl, us.ID); err != nil {
 		return sl, err
 	}
-	if err := h.Store.DeleteUserSession(ctx, rl.ID, us.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	// The browser carries the LogoutRequests of the front-channel SAML
+	// clients; the back channel tells the others.
+	if err := h.Store.DeleteUserSession(backchannel.WithBrowserLogout(ctx), rl.ID, us.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return sl, err
 	}
 	h.Log.InfoContext(ctx, "logout", "realm", rl.Name, "client", clientID, "session", us.ID)

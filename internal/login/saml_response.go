@@ -9,7 +9,6 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/grant"
-	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/saml"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
@@ -135,7 +134,7 @@ func (h *Handler) samlRespond(w http.ResponseWriter, r *http.Request, rl realm.R
 	now := h.Now()
 	in := saml.ResponseInput{
 		Issuer: h.URLs.RealmURL(r, rl.Name), Destination: st.Req.SAML.ACS, InResponseTo: st.Req.SAML.RequestID,
-		Audience: c.ClientID, NameID: sp.nameID, NameIDFormat: sp.nameIDFormat,
+		Audience: c.ClientID, ExtraAudiences: saml.MapAudiences(mappers), NameID: sp.nameID, NameIDFormat: sp.nameIDFormat,
 		SessionIndex: sessionIndex(us.ID, cs.ID), AuthnInstant: time.Unix(st.AuthTime, 0), Now: now,
 		Lifespan: assertionLifespan(rl, set), Attributes: attrs,
 		AuthnStatement: set.AuthnStatement, SignDocument: set.ServerSignature, SignAssertion: set.AssertionSignature,
@@ -146,6 +145,8 @@ func (h *Handler) samlRespond(w http.ResponseWriter, r *http.Request, rl realm.R
 	}
 	if set.Encrypt {
 		in.EncryptTo = set.EncryptionCert
+		in.EncryptionAlgorithm, in.KeyEncryptionAlgorithm = set.EncryptionAlgorithm, set.KeyEncryptionAlgorithm
+		in.KeyEncryptionDigest, in.KeyEncryptionMGF = set.KeyEncryptionDigest, set.KeyEncryptionMGF
 	}
 	doc, err := saml.BuildResponse(in)
 	if err != nil {
@@ -186,39 +187,11 @@ func (h *Handler) samlSigner(ctx context.Context, rl realm.Realm, cs saml.Client
 	if err != nil {
 		return nil, err
 	}
-	alg := cs.SignatureAlgorithm
-	if alg == "" {
-		alg = saml.RSASHA256
-	}
-	k, ok := keys.Active(ks, samlKeyAlgorithm(alg))
-	if !ok {
-		return nil, fmt.Errorf("realm %q has no active key for SAML signature algorithm %s", rl.Name, alg)
-	}
-	s, err := saml.SignerFromKey(k, alg)
+	s, err := cs.Signer(ks)
 	if err != nil {
 		return nil, fmt.Errorf("SAML signing key of realm %q: %w", rl.Name, err)
 	}
-	s.Canonicalization = cs.Canonicalization
-	if cs.KeyNameTransformer != "" {
-		s.KeyName = cs.KeyNameTransformer
-	}
-	return &s, nil
-}
-
-// samlKeyAlgorithm is the realm key algorithm whose key signs with a SAML
-// signature algorithm: the active RS256 key for every RSA algorithm (the
-// one the descriptor publishes first), the EC key of the matching curve
-// for ECDSA.
-func samlKeyAlgorithm(alg string) string {
-	switch alg {
-	case saml.ECDSASHA256:
-		return keys.ES256
-	case saml.ECDSASHA384:
-		return keys.ES384
-	case saml.ECDSASHA512:
-		return keys.ES512
-	}
-	return keys.RS256
+	return s, nil
 }
 
 // samlError answers a SAML login that failed after its client and ACS were

@@ -9,10 +9,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/xml"
 	"io"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -26,8 +28,10 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/events"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
+	"github.com/gatehouse-iam/gatehouse/internal/outbound"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
+	"github.com/gatehouse-iam/gatehouse/internal/server"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -611,6 +615,117 @@ func TestSAMLScopesGroupsAndConsent(t *testing.T) {
 		}
 		if got := attrValues(a, "leak"); got != nil {
 			t.Errorf("a mapper of an OpenID Connect scope applied: %v", got)
+		}
+	})
+}
+
+// An administrator ending a session reaches its SAML clients without the
+// browser: a signed LogoutRequest over the SOAP binding to the client's
+// SOAP logout URL, naming the NameID and SessionIndex of its login, which
+// the SP (crewjam/saml) validates.
+func TestSAMLBackchannelLogout(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvServer(t, open, web.URLs{}, func(o *server.Options) {
+			o.Outbound = outbound.New(outbound.Options{AllowPrivate: true, Timeout: 5 * time.Second})
+		})
+		got := make(chan *crewsaml.LogoutRequest, 4)
+		var sp *testSP
+		soap := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			lr, err := sp.sp.ValidateSOAPLogoutRequest(r)
+			if err != nil {
+				t.Errorf("the SP refuses the SOAP LogoutRequest: %v", errText(err))
+				http.Error(w, "refused", http.StatusBadRequest)
+				return
+			}
+			got <- lr
+			w.Header().Set("Content-Type", "text/xml")
+		}))
+		t.Cleanup(soap.Close)
+		sp = e.newTestSP(soap.URL, func(c *client.Client) {
+			c.FrontchannelLogout = false
+			c.Attributes["saml_single_logout_service_url_soap"] = soap.URL + "/saml/slo"
+		})
+		b := e.browser()
+		u, id := sp.authnRequest(t, "", nil)
+		_, fields := e.samlForm(e.login(b, b.get(u), "alice", alicePassword))
+		a, err := sp.assertion(t, fields, id)
+		if err != nil {
+			t.Fatal(errText(err))
+		}
+		sid := e.sessions("alice")[0].ID
+
+		tok := e.adminToken()
+		req, _ := http.NewRequest(http.MethodDelete, e.base+"/admin/realms/demo/sessions/"+sid, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNoContent {
+			t.Fatalf("admin session delete: %d", res.StatusCode)
+		}
+		select {
+		case lr := <-got:
+			if lr.NameID == nil || lr.NameID.Value != "alice" {
+				t.Errorf("NameID %+v", lr.NameID)
+			}
+			if idx := lr.AllSessionIndexes(); len(idx) != 1 || idx[0].Value != a.AuthnStatements[0].SessionIndex {
+				t.Errorf("SessionIndexes %+v, want %q", idx, a.AuthnStatements[0].SessionIndex)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no SOAP LogoutRequest reached the SP")
+		}
+	})
+}
+
+// adminToken is an access token of the master realm's admin.
+func (e *env) adminToken() string {
+	e.t.Helper()
+	res, err := http.PostForm(e.base+"/realms/master/protocol/openid-connect/token", url.Values{"grant_type": {"password"},
+		"client_id": {"admin-cli"}, "username": {"admin"}, "password": {"admin-pw"}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		e.t.Fatalf("admin token: %d %v", res.StatusCode, err)
+	}
+	return tok.AccessToken
+}
+
+// With saml.encrypt the assertion travels encrypted to the client's
+// encryption certificate, signed inside; the SP decrypts and accepts it.
+func TestSAMLEncryptedAssertion(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{})
+		sp := e.newTestSP("https://sp.example", func(c *client.Client) {
+			c.Attributes["saml.assertion.signature"] = "true"
+			c.Attributes["saml.server.signature"] = "false"
+			c.Attributes["saml.encrypt"] = "true"
+		})
+		if err := e.db.UpdateClient(context.Background(), e.realm.ID, sp.client.ID, func(c *client.Client) error {
+			c.Attributes["saml.encryption.certificate"] = base64.StdEncoding.EncodeToString(sp.sp.Certificate.Raw)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		b := e.browser()
+		u, id := sp.authnRequest(t, "", nil)
+		_, fields := e.samlForm(e.login(b, b.get(u), "alice", alicePassword))
+		raw, _ := base64.StdEncoding.DecodeString(fields.Get("SAMLResponse"))
+		if !strings.Contains(string(raw), "EncryptedAssertion") || strings.Contains(string(raw), "alice@example.com") {
+			t.Fatalf("the assertion is not encrypted:\n%s", raw)
+		}
+		a, err := sp.assertion(t, fields, id)
+		if err != nil {
+			t.Fatalf("the SP refuses the encrypted assertion: %v", errText(err))
+		}
+		if got := attrValues(a, "email"); !slices.Equal(got, []string{"alice@example.com"}) {
+			t.Errorf("email attribute %v", got)
 		}
 	})
 }
