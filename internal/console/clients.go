@@ -67,6 +67,7 @@ var accessTypes = []option{
 
 type clientRow struct {
 	ID, ClientID, Name, Description, Access string
+	Type                                    string // OpenID Connect or SAML
 	Enabled                                 bool
 }
 
@@ -90,9 +91,14 @@ func (h *Handler) clientList(q *rq) error {
 		return err
 	}
 	for _, x := range xs[:d.window(len(xs))] {
-		row := clientRow{ID: x.ID, ClientID: x.ClientID, Name: str(x.Name), Description: str(x.Description), Enabled: boolean(x.Enabled)}
+		row := clientRow{ID: x.ID, ClientID: x.ClientID, Name: str(x.Name), Description: str(x.Description), Enabled: boolean(x.Enabled),
+			Type: "OpenID Connect"}
 		if x.Enabled != nil {
 			row.Access = accessType(x)
+		}
+		if isSAML(x) {
+			// Access types are OpenID Connect's.
+			row.Type, row.Access = "SAML", ""
 		}
 		d.Rows = append(d.Rows, row)
 	}

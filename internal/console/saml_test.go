@@ -148,6 +148,12 @@ func TestSAMLClientPages(t *testing.T) {
 			t.Errorf("SAML client's scopes tab: %s", p.body)
 		}
 
+		// The client list names the client type.
+		p = b.get(r + "/clients")
+		if !strings.Contains(p.body, "<td>SAML</td>") {
+			t.Errorf("client list does not show the SAML client's type")
+		}
+
 		// Realm settings link the SAML IdP metadata.
 		p = b.get(r + "/realm-settings")
 		if !strings.Contains(p.body, `href="/realms/demo/protocol/saml/descriptor"`) || !strings.Contains(p.body, "SAML 2.0 Identity Provider Metadata") {
