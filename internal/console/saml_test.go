@@ -148,6 +148,26 @@ func TestSAMLClientPages(t *testing.T) {
 			t.Errorf("SAML client's scopes tab: %s", p.body)
 		}
 
+		// A SAML client scope's mappers: role_list's role list mapper by its
+		// type's name, and SAML's mapper types to add.
+		rl, err := e.db.GetClientScopeByName(ctx, e.demo.ID, "role_list")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p = b.get(r + "/client-scopes/" + rl.ID + "/mappers")
+		if !strings.Contains(p.body, "<td>role list</td><td>Role list</td>") || !strings.Contains(p.body, `<option value="saml-user-attribute-mapper">`) ||
+			strings.Contains(p.body, `<option value="oidc-usermodel-attribute-mapper">`) {
+			t.Errorf("role_list mappers page: %s", p.body)
+		}
+		p = b.submit(home, r+"/client-scopes/"+rl.ID+"/mappers", url.Values{"action": {"create"}, "type": {"saml-hardcode-attribute-mapper"},
+			"name": {"dept"}, "attribute.name": {"department"}, "attribute.value": {"it"}, "attribute.nameformat": {"Basic"}})
+		if p.status != http.StatusSeeOther {
+			t.Errorf("add a SAML mapper to role_list: %d", p.status)
+		}
+		if rl, _ = e.db.GetClientScope(ctx, e.demo.ID, rl.ID); len(rl.ProtocolMappers) != 2 {
+			t.Errorf("role_list mappers: %+v", rl.ProtocolMappers)
+		}
+
 		// The client list names the client type.
 		p = b.get(r + "/clients")
 		if !strings.Contains(p.body, "<td>SAML</td>") {
