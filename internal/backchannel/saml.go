@@ -1,7 +1,6 @@
 package backchannel
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/url"
@@ -83,23 +82,7 @@ func (s *Sender) samlLogout(rd *realmData, c client.Client, e store.EndedSession
 		s.log.Warn("SAML back-channel logout: build", "realm", rd.realm.Name, "client", c.ClientID, "err", err)
 		return "", nil, false
 	}
-	return target, soapEnvelope(doc), true
-}
-
-// soapEnvelope wraps a signed document in a SOAP 1.1 envelope, byte for
-// byte (re-serializing it could break its signature).
-func soapEnvelope(doc []byte) []byte {
-	doc = bytes.TrimSpace(doc)
-	if bytes.HasPrefix(doc, []byte("<?xml")) {
-		if i := bytes.Index(doc, []byte("?>")); i >= 0 {
-			doc = bytes.TrimSpace(doc[i+2:])
-		}
-	}
-	var b bytes.Buffer
-	b.WriteString(`<soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/"><soap-env:Body>`)
-	b.Write(doc)
-	b.WriteString(`</soap-env:Body></soap-env:Envelope>`)
-	return b.Bytes()
+	return target, saml.SOAPEnvelope(doc), true
 }
 
 // postSOAP sends a SOAP message, as deliver retries it.

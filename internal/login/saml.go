@@ -65,6 +65,9 @@ func (h *Handler) samlEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if isSOAP(r) {
+		return h.samlSOAPLogout(w, r, rl)
+	}
 	m, err := saml.ReadMessage(r)
 	if err != nil {
 		// Malformed, oversized, with a DOCTYPE or entities, or neither
@@ -269,7 +272,7 @@ func idpInitiatedTarget(cs saml.ClientSettings, c client.Client) (acs, binding s
 		return u, b
 	}
 	if u := strings.TrimSpace(c.AdminURL); u != "" {
-		return u, saml.BindingPOST
+		return c.ResolveURL(u, cs.AuthBase), saml.BindingPOST
 	}
 	if u, b, err := cs.ACS("", saml.BindingRedirect); err == nil {
 		return u, b

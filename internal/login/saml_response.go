@@ -137,8 +137,11 @@ func (h *Handler) samlRespond(w http.ResponseWriter, r *http.Request, rl realm.R
 		Audience: c.ClientID, ExtraAudiences: saml.MapAudiences(mappers), NameID: sp.nameID, NameIDFormat: sp.nameIDFormat,
 		SessionIndex: sessionIndex(us.ID, cs.ID), AuthnInstant: time.Unix(st.AuthTime, 0), Now: now,
 		Lifespan: assertionLifespan(rl, set), Attributes: attrs,
-		AuthnStatement: set.AuthnStatement, SignDocument: set.ServerSignature, SignAssertion: set.AssertionSignature,
-		Signer: signer,
+		// By the Redirect binding the query is signed instead of the
+		// document (saml-bindings §3.4.4.1).
+		AuthnStatement: set.AuthnStatement, SignDocument: set.ServerSignature && st.Req.SAML.Binding != saml.BindingRedirect,
+		SignAssertion: set.AssertionSignature,
+		Signer:        signer,
 	}
 	if exp := session.MaxExpiresAt(rl, us); exp > 0 {
 		in.SessionNotOnOrAfter = time.Unix(exp, 0)
@@ -222,7 +225,8 @@ func (h *Handler) samlError(w http.ResponseWriter, r *http.Request, rl realm.Rea
 		signer = nil // no assertion: only the document could be signed
 	}
 	doc, err := saml.BuildResponse(saml.ResponseInput{Issuer: h.URLs.RealmURL(r, rl.Name), Destination: req.SAML.ACS,
-		InResponseTo: req.SAML.RequestID, Now: h.Now(), StatusCode: status, SignDocument: signer != nil, Signer: signer})
+		InResponseTo: req.SAML.RequestID, Now: h.Now(), StatusCode: status,
+		SignDocument: signer != nil && req.SAML.Binding != saml.BindingRedirect, Signer: signer})
 	if err != nil {
 		return err
 	}

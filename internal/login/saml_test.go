@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/xml"
 	"io"
 	"math/big"
@@ -21,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
 	crewsaml "github.com/crewjam/saml"
 	"github.com/crewjam/saml/samlsp"
 	dsig "github.com/russellhaering/goxmldsig"
@@ -28,10 +28,9 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/events"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
-	"github.com/gatehouse-iam/gatehouse/internal/outbound"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
-	"github.com/gatehouse-iam/gatehouse/internal/server"
+	"github.com/gatehouse-iam/gatehouse/internal/saml"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -449,114 +448,6 @@ func TestSAMLIdPInitiated(t *testing.T) {
 	})
 }
 
-// Single logout started by one SAML SP: the SSO session ends, the other SAML
-// SP of the session gets a signed LogoutRequest through the browser, and
-// once it answers, the first SP gets its LogoutResponse with its RelayState.
-func TestSAMLSingleLogout(t *testing.T) {
-	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
-		e := newEnvOn(t, open, web.URLs{})
-		one := e.newTestSP("https://one.example", nil)
-		two := e.newTestSP("https://two.example", nil)
-		b := e.browser()
-		u, id := one.authnRequest(t, "", nil)
-		_, fields := e.samlForm(e.login(b, b.get(u), "alice", alicePassword))
-		a1, err := one.assertion(t, fields, id)
-		if err != nil {
-			t.Fatal(errText(err))
-		}
-		u, id = two.authnRequest(t, "", nil)
-		_, fields = e.samlForm(b.get(u))
-		if _, err := two.assertion(t, fields, id); err != nil {
-			t.Fatal(errText(err))
-		}
-
-		lr, err := one.sp.MakeLogoutRequest(one.sp.GetSLOBindingLocation(crewsaml.HTTPRedirectBinding), a1.Subject.NameID.Value,
-			crewsaml.WithSessionIndexes(a1.AuthnStatements[0].SessionIndex))
-		if err != nil {
-			t.Fatal(err)
-		}
-		lu, err := one.sp.RedirectLogoutRequestURL(lr, "one-relay")
-		if err != nil {
-			t.Fatal(err)
-		}
-		// To SP two by POST (its client forces the POST binding).
-		action, fields := e.samlForm(b.get(lu.String()))
-		if action != "https://two.example/saml/slo" {
-			t.Fatalf("LogoutRequest posted to %q", action)
-		}
-		if n := len(e.sessions("alice")); n != 0 {
-			t.Errorf("%d sessions during the logout", n)
-		}
-		req, _ := http.NewRequest(http.MethodPost, action, strings.NewReader(fields.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		got, err := two.sp.ValidateLogoutRequest(req)
-		if err != nil {
-			t.Fatalf("SP two refuses the LogoutRequest: %v", errText(err))
-		}
-		if got.NameID == nil || got.NameID.Value != "alice" {
-			t.Errorf("LogoutRequest NameID %+v", got.NameID)
-		}
-		back, err := two.sp.MakeRedirectLogoutResponse(got.ID, fields.Get("RelayState"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Then to SP one, the initiator, by POST.
-		action, fields = e.samlForm(b.get(back.String()))
-		if action != "https://one.example/saml/slo" || fields.Get("RelayState") != "one-relay" {
-			t.Errorf("LogoutResponse posted to %q with RelayState %q", action, fields.Get("RelayState"))
-		}
-		req, _ = http.NewRequest(http.MethodPost, action, strings.NewReader(fields.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if _, err := one.sp.ParseLogoutResponse(req, []string{lr.ID}); err != nil {
-			t.Errorf("SP one refuses the LogoutResponse: %v", errText(err))
-		}
-		// The chain's step is spent: the same LogoutResponse again is refused.
-		if res := b.get(back.String()); res.status != http.StatusBadRequest {
-			t.Errorf("replayed LogoutResponse: %d", res.status)
-		}
-	})
-}
-
-// OpenID Connect RP-initiated logout reaches the session's SAML clients too:
-// the browser carries a LogoutRequest to the SAML SP, and its answer leads
-// on to the post-logout redirect.
-func TestOIDCLogoutReachesSAMLClients(t *testing.T) {
-	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
-		e := newEnvOn(t, open, web.URLs{})
-		sp := e.newTestSP("https://sp.example", nil)
-		b := e.browser()
-		u, id := sp.authnRequest(t, "", nil)
-		_, fields := e.samlForm(e.login(b, b.get(u), "alice", alicePassword))
-		if _, err := sp.assertion(t, fields, id); err != nil {
-			t.Fatal(errText(err))
-		}
-		sid := e.sessions("alice")[0].ID
-		q := url.Values{"id_token_hint": {e.idToken("app", e.user("alice").ID, sid)},
-			"post_logout_redirect_uri": {"https://app.example/bye"}, "state": {"s1"}}
-		action, fields := e.samlForm(b.get(e.url("/protocol/openid-connect/logout?" + q.Encode())))
-		if action != "https://sp.example/saml/slo" {
-			t.Fatalf("LogoutRequest posted to %q", action)
-		}
-		req, _ := http.NewRequest(http.MethodPost, action, strings.NewReader(fields.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		got, err := sp.sp.ValidateLogoutRequest(req)
-		if err != nil {
-			t.Fatalf("the SP refuses the LogoutRequest: %v", errText(err))
-		}
-		back, err := sp.sp.MakeRedirectLogoutResponse(got.ID, fields.Get("RelayState"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res := b.get(back.String())
-		if loc := res.header.Get("Location"); loc != "https://app.example/bye?state=s1" {
-			t.Errorf("after the SAML client: %d %q", res.status, loc)
-		}
-		if n := len(e.sessions("alice")); n != 0 {
-			t.Errorf("%d sessions", n)
-		}
-	})
-}
-
 // A SAML login takes its attributes from the client's default SAML client
 // scopes too (never from its OpenID Connect ones), with the user's groups
 // when a group list mapper is among them, and asks for consent when the
@@ -619,84 +510,6 @@ func TestSAMLScopesGroupsAndConsent(t *testing.T) {
 	})
 }
 
-// An administrator ending a session reaches its SAML clients without the
-// browser: a signed LogoutRequest over the SOAP binding to the client's
-// SOAP logout URL, naming the NameID and SessionIndex of its login, which
-// the SP (crewjam/saml) validates.
-func TestSAMLBackchannelLogout(t *testing.T) {
-	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
-		e := newEnvServer(t, open, web.URLs{}, func(o *server.Options) {
-			o.Outbound = outbound.New(outbound.Options{AllowPrivate: true, Timeout: 5 * time.Second})
-		})
-		got := make(chan *crewsaml.LogoutRequest, 4)
-		var sp *testSP
-		soap := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			lr, err := sp.sp.ValidateSOAPLogoutRequest(r)
-			if err != nil {
-				t.Errorf("the SP refuses the SOAP LogoutRequest: %v", errText(err))
-				http.Error(w, "refused", http.StatusBadRequest)
-				return
-			}
-			got <- lr
-			w.Header().Set("Content-Type", "text/xml")
-		}))
-		t.Cleanup(soap.Close)
-		sp = e.newTestSP(soap.URL, func(c *client.Client) {
-			c.FrontchannelLogout = false
-			c.Attributes["saml_single_logout_service_url_soap"] = soap.URL + "/saml/slo"
-		})
-		b := e.browser()
-		u, id := sp.authnRequest(t, "", nil)
-		_, fields := e.samlForm(e.login(b, b.get(u), "alice", alicePassword))
-		a, err := sp.assertion(t, fields, id)
-		if err != nil {
-			t.Fatal(errText(err))
-		}
-		sid := e.sessions("alice")[0].ID
-
-		tok := e.adminToken()
-		req, _ := http.NewRequest(http.MethodDelete, e.base+"/admin/realms/demo/sessions/"+sid, nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusNoContent {
-			t.Fatalf("admin session delete: %d", res.StatusCode)
-		}
-		select {
-		case lr := <-got:
-			if lr.NameID == nil || lr.NameID.Value != "alice" {
-				t.Errorf("NameID %+v", lr.NameID)
-			}
-			if idx := lr.AllSessionIndexes(); len(idx) != 1 || idx[0].Value != a.AuthnStatements[0].SessionIndex {
-				t.Errorf("SessionIndexes %+v, want %q", idx, a.AuthnStatements[0].SessionIndex)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("no SOAP LogoutRequest reached the SP")
-		}
-	})
-}
-
-// adminToken is an access token of the master realm's admin.
-func (e *env) adminToken() string {
-	e.t.Helper()
-	res, err := http.PostForm(e.base+"/realms/master/protocol/openid-connect/token", url.Values{"grant_type": {"password"},
-		"client_id": {"admin-cli"}, "username": {"admin"}, "password": {"admin-pw"}})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		e.t.Fatalf("admin token: %d %v", res.StatusCode, err)
-	}
-	return tok.AccessToken
-}
-
 // With saml.encrypt the assertion travels encrypted to the client's
 // encryption certificate, signed inside; the SP decrypts and accepts it.
 func TestSAMLEncryptedAssertion(t *testing.T) {
@@ -726,6 +539,85 @@ func TestSAMLEncryptedAssertion(t *testing.T) {
 		}
 		if got := attrValues(a, "email"); !slices.Equal(got, []string{"alice@example.com"}) {
 			t.Errorf("email attribute %v", got)
+		}
+	})
+}
+
+// A client that does not force POST and asks for the Redirect binding gets
+// its Response in the redirect's query, the query signed with the realm's
+// key and the document itself unsigned.
+func TestSAMLRedirectBindingResponse(t *testing.T) {
+	e := newEnv(t)
+	sp := e.newTestSP("https://sp.example", func(c *client.Client) {
+		c.Attributes["saml.force.post.binding"] = "false"
+		c.Attributes["saml_assertion_consumer_url_redirect"] = "https://sp.example/saml/acs-redirect"
+	})
+	b := e.browser()
+	u, id := sp.authnRequest(t, "rs", func(r *crewsaml.AuthnRequest) {
+		r.ProtocolBinding = crewsaml.HTTPRedirectBinding
+		r.AssertionConsumerServiceURL = "https://sp.example/saml/acs-redirect"
+	})
+	res := e.login(b, b.get(u), "alice", alicePassword)
+	loc := res.location(t)
+	if loc.Host != "sp.example" || loc.Path != "/saml/acs-redirect" || loc.Query().Get("RelayState") != "rs" {
+		t.Fatalf("redirected to %s", loc)
+	}
+	req := httptest.NewRequest(http.MethodGet, loc.String(), nil)
+	m, err := saml.ReadMessage(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, _ := e.db.ListKeys(context.Background(), e.realm.ID)
+	k, _ := keys.Active(ks, keys.RS256)
+	cert, err := x509.ParseCertificate(k.Certificate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Verify([]*x509.Certificate{cert}); err != nil {
+		t.Errorf("query signature: %v", err)
+	}
+	var resp crewsaml.Response
+	if err := xml.Unmarshal(m.Raw, &resp); err != nil {
+		t.Fatal(err)
+	}
+	if resp.Signature != nil || resp.InResponseTo != id || resp.Status.StatusCode.Value != crewsaml.StatusSuccess {
+		t.Errorf("response: signed %v, in response to %q, status %q", resp.Signature != nil, resp.InResponseTo, resp.Status.StatusCode.Value)
+	}
+}
+
+// An AuthnRequest by the POST binding carries an enveloped signature;
+// once a byte of what it signs changes, the request is refused.
+func TestSAMLPostBindingRequest(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, open, web.URLs{})
+		sp := e.newTestSP("https://sp.example", nil)
+		post := func(edit func(string) string) (response, string) {
+			req, err := sp.sp.MakeAuthenticationRequest(e.url("/protocol/saml"), crewsaml.HTTPPostBinding, crewsaml.HTTPPostBinding)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc := etree.NewDocument()
+			doc.SetRoot(req.Element())
+			raw, err := doc.WriteToString()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if edit != nil {
+				raw = edit(raw)
+			}
+			b := e.browser()
+			return b.post(e.url("/protocol/saml"), url.Values{"SAMLRequest": {base64.StdEncoding.EncodeToString([]byte(raw))},
+				"RelayState": {"p"}}), req.ID
+		}
+		page, _ := post(nil)
+		if page.status != http.StatusOK || !strings.Contains(page.body, `name="password"`) {
+			t.Fatalf("signed POST request: no login form: %d %s", page.status, page.body)
+		}
+		res, _ := post(func(s string) string {
+			return strings.Replace(s, "https://sp.example/saml/acs", "https://sp.example/saml/acs2", 1)
+		})
+		if res.status != http.StatusBadRequest || !strings.Contains(res.body, "Invalid requester") {
+			t.Errorf("altered signed request: %d %s", res.status, res.body)
 		}
 	})
 }
