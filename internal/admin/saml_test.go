@@ -254,5 +254,34 @@ func TestSAMLInstallations(t *testing.T) {
 		viewer := s.realmAdmin(e.realm, "viewer", "view-clients")
 		e.want("GET", "/clients/"+id+"/installation/providers/saml-idp-descriptor", viewer, nil, 200, "")
 		e.want("GET", "/clients/"+id+"/installation/providers/keycloak-saml", viewer, nil, 403, "")
+
+		// An imported client without the switches gets no creation
+		// defaults: the login endpoint accepts its unsigned requests and
+		// answers both bindings, and its files say so.
+		rtImport(t, s, e.realm.Name, e.tok, map[string]any{"clients": []any{map[string]any{
+			"clientId": "imported", "protocol": "saml", "attributes": map[string]string{"saml.server.signature": "true"}}}}, 200, "")
+		imp := e.list("/clients?clientId=imported", e.tok)[0]["id"].(string)
+		_, body = e.want("GET", "/clients/"+imp+"/installation/providers/saml-idp-descriptor", e.tok, nil, 200, "")
+		if md, err = saml.ParseIdPMetadata([]byte(body)); err != nil || md.WantAuthnRequestsSigned || md.SSO[saml.BindingRedirect] != endpoint {
+			t.Errorf("descriptor of a client without saml.client.signature and saml.force.post.binding: %v %+v", err, md)
+		}
+		// The same signing keys as the realm's descriptor.
+		ks, err := s.DB.ListKeys(e.ctx(), e.realm.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		realmXML, err := saml.DescriptorFromKeys(s.URL+"/realms/si", ks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		realmMD, _ := saml.ParseIdPMetadata(realmXML)
+		if len(md.SigningCerts) != len(realmMD.SigningCerts) || len(md.SigningCerts) == 0 || !md.SigningCerts[0].Equal(realmMD.SigningCerts[0]) {
+			t.Errorf("descriptor certificates %d, realm's %d", len(md.SigningCerts), len(realmMD.SigningCerts))
+		}
+		_, body = e.want("GET", "/clients/"+imp+"/installation/providers/keycloak-saml", e.tok, nil, 200, "")
+		if !strings.Contains(body, `<SingleSignOnService signRequest="false"`) || strings.Contains(body, "<Keys>") ||
+			!strings.Contains(body, `validateResponseSignature="true"`) || !strings.Contains(body, `validateAssertionSignature="false"`) {
+			t.Errorf("keycloak-saml.xml of a client without saml.client.signature:\n%s", body)
+		}
 	})
 }

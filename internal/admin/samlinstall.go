@@ -2,13 +2,15 @@ package admin
 
 import (
 	"cmp"
-	"encoding/base64"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/beevik/etree"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
@@ -30,35 +32,41 @@ var samlInstallations = []clientInstallation{
 }
 
 // samlInstallation writes the SAML client's configuration file of
-// provider; ok is false for a provider SAML clients do not have.
+// provider; ok is false for a provider SAML clients do not have. Every
+// switch is read through saml.Settings, as the login endpoint reads it.
 func (a clientsAPI) samlInstallation(rq *Request, c client.Client, provider string) (body string, ok bool, err error) {
 	base := rq.h.URLs.Base(rq.R)
 	endpoint := base + "/realms/" + url.PathEscape(rq.Realm.Name) + "/protocol/saml"
-	switch provider {
-	case "saml-idp-descriptor":
+	if provider != "saml-idp-descriptor" && provider != "keycloak-saml" && provider != "keycloak-saml-subsystem" {
+		return "", false, nil
+	}
+	cs, err := saml.Settings(c)
+	if err != nil {
+		return "", true, badRequest(err.Error())
+	}
+	if provider == "saml-idp-descriptor" {
 		ks, err := rq.h.Store.ListKeys(rq.R.Context(), rq.Realm.ID)
 		if err != nil {
 			return "", true, err
 		}
-		return samlIdPDescriptor(base+"/realms/"+url.PathEscape(rq.Realm.Name), endpoint, c, ks), true, nil
-	case "keycloak-saml", "keycloak-saml-subsystem":
-		// The file carries the client's private keys, which only those
-		// who may change the client see (SECURITY.md M8).
-		if c.Attributes[attrSAMLSigningKey] != "" || c.Attributes[attrSAMLEncryptionKey] != "" {
-			if err := rq.Require("manage-clients"); err != nil {
-				return "", true, err
-			}
-			if err := rq.requireClientTakeover(rq.R.Context(), c.ID); err != nil {
-				return "", true, err
-			}
-		}
-		sp := samlAdapterSP(c, rq.Realm.SSLRequired, endpoint)
-		if provider == "keycloak-saml" {
-			return "<keycloak-saml-adapter>\n" + sp + "</keycloak-saml-adapter>\n", true, nil
-		}
-		return "<secure-deployment name=\"YOUR-WAR.war\">\n" + sp + "</secure-deployment>\n", true, nil
+		b, err := samlIdPDescriptor(base+"/realms/"+url.PathEscape(rq.Realm.Name), cs, ks)
+		return string(b), true, err
 	}
-	return "", false, nil
+	// The file carries the client's private keys, which only those
+	// who may change the client see (SECURITY.md M8).
+	if c.Attributes[attrSAMLSigningKey] != "" || c.Attributes[attrSAMLEncryptionKey] != "" {
+		if err := rq.Require("manage-clients"); err != nil {
+			return "", true, err
+		}
+		if err := rq.requireClientTakeover(rq.R.Context(), c.ID); err != nil {
+			return "", true, err
+		}
+	}
+	sp := samlAdapterSP(c, cs, rq.Realm.SSLRequired, endpoint)
+	if provider == "keycloak-saml" {
+		return "<keycloak-saml-adapter>\n" + sp + "</keycloak-saml-adapter>\n", true, nil
+	}
+	return "<secure-deployment name=\"YOUR-WAR.war\">\n" + sp + "</secure-deployment>\n", true, nil
 }
 
 func xmlText(s string) string {
@@ -67,82 +75,46 @@ func xmlText(s string) string {
 	return b.String()
 }
 
-// samlIdPDescriptor is the realm's IdP metadata as one client sees it:
-// signed requests wanted only if the client signs them, the Redirect
-// binding only without forced POST, only the client's NameID format when
-// it forces one, and every enabled RSA signing key, active ones first.
-func samlIdPDescriptor(entityID, endpoint string, c client.Client, ks []keys.Key) string {
-	a := c.Attributes
-	flag := func(name string) bool {
-		if v, ok := a[name]; ok {
-			return v == "true"
-		}
-		return saml.Defaults()[name] == "true"
+// samlIdPDescriptor is the realm's IdP descriptor (saml.DescriptorFromKeys:
+// the same keys and services) as one client sees it: signed requests
+// wanted only if the client must sign them, no Redirect binding when the
+// client forces POST, and only the client's NameID format when it forces
+// one.
+func samlIdPDescriptor(realmURL string, cs saml.ClientSettings, ks []keys.Key) ([]byte, error) {
+	b, err := saml.DescriptorFromKeys(realmURL, ks)
+	if err != nil {
+		return nil, err
 	}
-	forcePost := flag(saml.AttrForcePostBinding)
-	var b strings.Builder
-	fmt.Fprintf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<EntityDescriptor entityID=\"%s\"\n", xmlText(entityID))
-	b.WriteString("                   xmlns=\"urn:oasis:names:tc:SAML:2.0:metadata\"\n")
-	b.WriteString("                   xmlns:dsig=\"http://www.w3.org/2000/09/xmldsig#\"\n")
-	b.WriteString("                   xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n")
-	fmt.Fprintf(&b, "   <IDPSSODescriptor WantAuthnRequestsSigned=\"%t\"\n      protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">\n",
-		flag(saml.AttrClientSignature))
-	service := func(kind, binding string) {
-		fmt.Fprintf(&b, "      <%s\n         Binding=\"%s\"\n         Location=\"%s\" />\n", kind, binding, xmlText(endpoint))
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(b); err != nil {
+		return nil, err
 	}
-	service("SingleLogoutService", saml.BindingPOST)
-	if !forcePost {
-		service("SingleLogoutService", saml.BindingRedirect)
+	idp := doc.FindElement("/EntityDescriptor/IDPSSODescriptor")
+	if idp == nil {
+		return nil, errors.New("the realm's descriptor has no IDPSSODescriptor")
 	}
-	if cs, err := saml.Settings(c); err == nil && flag(saml.AttrForceNameIDFormat) && a[saml.AttrNameIDFormat] != "" {
-		fmt.Fprintf(&b, "   <NameIDFormat>%s</NameIDFormat>\n", cs.NameIDFormat)
-	} else {
-		for _, f := range []string{saml.NameIDPersistent, saml.NameIDTransient, saml.NameIDUnspecified, saml.NameIDEmail} {
-			fmt.Fprintf(&b, "   <NameIDFormat>%s</NameIDFormat>\n", f)
-		}
-	}
-	b.WriteString("\n      <SingleSignOnService Binding=\"" + saml.BindingPOST + "\"\n         Location=\"" + xmlText(endpoint) + "\" />\n")
-	if !forcePost {
-		b.WriteString("      <SingleSignOnService Binding=\"" + saml.BindingRedirect + "\"\n         Location=\"" + xmlText(endpoint) + "\" />\n")
-	}
-	var rsa []keys.Key
-	for _, k := range ks {
-		if k.Enabled && k.Use == keys.UseSig && strings.HasPrefix(k.Algorithm, "RS") && len(k.Certificate) > 0 {
-			rsa = append(rsa, k)
-		}
-	}
-	slices.SortStableFunc(rsa, func(x, y keys.Key) int {
-		if x.Active != y.Active {
-			if x.Active {
-				return -1
+	idp.CreateAttr("WantAuthnRequestsSigned", strconv.FormatBool(cs.ClientSignature))
+	for _, el := range slices.Clone(idp.ChildElements()) {
+		switch el.Tag {
+		case "SingleSignOnService", "SingleLogoutService":
+			if cs.ForcePostBinding && el.SelectAttrValue("Binding", "") == saml.BindingRedirect {
+				idp.RemoveChild(el)
 			}
-			return 1
+		case "NameIDFormat":
+			if cs.ForceNameIDFormat && el.Text() != cs.NameIDFormat {
+				idp.RemoveChild(el)
+			}
 		}
-		return cmp.Compare(y.Priority, x.Priority)
-	})
-	for _, k := range rsa {
-		b.WriteString("      <KeyDescriptor use=\"signing\">\n        <dsig:KeyInfo>\n")
-		fmt.Fprintf(&b, "          <dsig:KeyName>%s</dsig:KeyName>\n", xmlText(k.Kid))
-		fmt.Fprintf(&b, "          <dsig:X509Data>\n            <dsig:X509Certificate>%s</dsig:X509Certificate>\n          </dsig:X509Data>\n",
-			base64.StdEncoding.EncodeToString(k.Certificate))
-		b.WriteString("        </dsig:KeyInfo>\n      </KeyDescriptor>\n")
 	}
-	b.WriteString("   </IDPSSODescriptor>\n</EntityDescriptor>\n")
-	return b.String()
+	return doc.WriteToBytes()
 }
 
 // samlAdapterSP is the <SP> element of the Keycloak SAML adapter's
 // configuration for the client, with the keys it signs requests and
 // decrypts assertions with, and the realm's endpoint for both bindings.
-func samlAdapterSP(c client.Client, sslRequired, endpoint string) string {
+func samlAdapterSP(c client.Client, cs saml.ClientSettings, sslRequired, endpoint string) string {
 	a := c.Attributes
-	flag := func(name string) bool {
-		if v, ok := a[name]; ok {
-			return v == "true"
-		}
-		return saml.Defaults()[name] == "true"
-	}
-	clientSig, encrypt := flag(saml.AttrClientSignature), flag(saml.AttrEncrypt)
+	clientSig, encrypt := cs.ClientSignature, cs.Encrypt
 	entityID := c.BaseURL
 	if entityID == "" {
 		entityID = "SPECIFY YOUR entityID!"
@@ -174,20 +146,20 @@ func samlAdapterSP(c client.Client, sslRequired, endpoint string) string {
 	}
 	b.WriteString("        <IDP entityID=\"idp\"")
 	if clientSig {
-		fmt.Fprintf(&b, "\n             signatureAlgorithm=\"%s\"", cmp.Or(a[saml.AttrSignatureAlgorithm], saml.RSASHA256))
-		fmt.Fprintf(&b, "\n             signatureCanonicalizationMethod=\"%s\"", cmp.Or(a[saml.AttrCanonicalization], saml.CanonExclusive))
+		fmt.Fprintf(&b, "\n             signatureAlgorithm=\"%s\"", xmlText(cs.SignatureAlgorithm))
+		fmt.Fprintf(&b, "\n             signatureCanonicalizationMethod=\"%s\"", xmlText(cs.Canonicalization))
 	}
 	b.WriteString(">\n")
 	tf := strconv.FormatBool
 	ep := xmlText(endpoint)
 	fmt.Fprintf(&b, "            <SingleSignOnService signRequest=\"%s\"\n", tf(clientSig))
-	fmt.Fprintf(&b, "                                 validateResponseSignature=\"%s\"\n", tf(flag(saml.AttrServerSignature)))
-	fmt.Fprintf(&b, "                                 validateAssertionSignature=\"%s\"\n", tf(flag(saml.AttrAssertionSignature)))
+	fmt.Fprintf(&b, "                                 validateResponseSignature=\"%s\"\n", tf(cs.ServerSignature))
+	fmt.Fprintf(&b, "                                 validateAssertionSignature=\"%s\"\n", tf(cs.AssertionSignature))
 	fmt.Fprintf(&b, "                                 requestBinding=\"POST\"\n                                 bindingUrl=\"%s\"/>\n", ep)
 	fmt.Fprintf(&b, "            <SingleLogoutService signRequest=\"%s\"\n", tf(clientSig))
 	fmt.Fprintf(&b, "                                 signResponse=\"%s\"\n", tf(clientSig))
-	fmt.Fprintf(&b, "                                 validateRequestSignature=\"%s\"\n", tf(flag(saml.AttrServerSignature)))
-	fmt.Fprintf(&b, "                                 validateResponseSignature=\"%s\"\n", tf(flag(saml.AttrServerSignature)))
+	fmt.Fprintf(&b, "                                 validateRequestSignature=\"%s\"\n", tf(cs.ServerSignature))
+	fmt.Fprintf(&b, "                                 validateResponseSignature=\"%s\"\n", tf(cs.ServerSignature))
 	b.WriteString("                                 requestBinding=\"POST\"\n                                 responseBinding=\"POST\"\n")
 	fmt.Fprintf(&b, "                                 postBindingUrl=\"%s\"\n                                 redirectBindingUrl=\"%s\"/>\n", ep, ep)
 	b.WriteString("        </IDP>\n    </SP>\n")
