@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -162,17 +163,42 @@ func (clientsAPI) rep(rq *Request, c client.Client, links []client.ScopeLink, sc
 	manage := rq.Can("manage-clients")
 	if !manage {
 		x.Secret, x.RegistrationAccessToken = nil, nil
-		hidden := append([]string{client.AttrRotatedSecret}, samlPrivateAttrs...)
-		if slices.ContainsFunc(hidden, func(k string) bool { _, ok := x.Attributes[k]; return ok }) {
-			attrs := maps.Clone(x.Attributes)
-			for _, k := range hidden {
-				delete(attrs, k)
-			}
-			x.Attributes = attrs
-		}
+		x.Attributes = withoutSecretAttrs(x.Attributes, func(attrs map[string]string, k string) { delete(attrs, k) })
 	}
 	x.Access = map[string]bool{"view": rq.Can("view-clients"), "configure": manage, "manage": manage}
 	return x
+}
+
+// clientSecretAttrs are the client attributes that hold a secret or a
+// private key.
+var clientSecretAttrs = append([]string{client.AttrRotatedSecret}, samlPrivateAttrs...)
+
+// withoutSecretAttrs applies hide to each clientSecretAttrs key of attrs,
+// on a copy when there is one (attrs may be shared).
+func withoutSecretAttrs(attrs map[string]string, hide func(attrs map[string]string, k string)) map[string]string {
+	if !slices.ContainsFunc(clientSecretAttrs, func(k string) bool { _, ok := attrs[k]; return ok }) {
+		return attrs
+	}
+	attrs = maps.Clone(attrs)
+	for _, k := range clientSecretAttrs {
+		if _, ok := attrs[k]; ok {
+			hide(attrs, k)
+		}
+	}
+	return attrs
+}
+
+// maskClientSecrets replaces the client's secrets (secret, registration
+// access token, secret and private-key attributes) by secret.Mask, as a
+// partial export shows them.
+func maskClientSecrets(c *rep.Client) {
+	for _, field := range []**string{&c.Secret, &c.RegistrationAccessToken} {
+		if *field != nil && **field != "" {
+			masked := secret.Mask
+			*field = &masked
+		}
+	}
+	c.Attributes = withoutSecretAttrs(c.Attributes, func(attrs map[string]string, k string) { attrs[k] = secret.Mask })
 }
 
 // list is GET /clients: every client, one by exact clientId, or

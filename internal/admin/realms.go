@@ -751,13 +751,7 @@ func (h *Handler) partialExport(rq *Request) error {
 			users = append(users, u)
 		}
 		for i := range x.Clients {
-			c := &x.Clients[i]
-			for _, field := range []**string{&c.Secret, &c.RegistrationAccessToken} {
-				if *field != nil && **field != "" {
-					masked := secret.Mask
-					*field = &masked
-				}
-			}
+			maskClientSecrets(&x.Clients[i])
 		}
 	} else {
 		x.Clients = nil

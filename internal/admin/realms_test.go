@@ -775,7 +775,9 @@ func TestPartialExport(t *testing.T) {
 	s.newRealm("px")
 	rtImport(t, s, "px", admin, map[string]any{
 		"clients": []any{map[string]any{"clientId": "conf", "secret": "top-secret", "serviceAccountsEnabled": true},
-			map[string]any{"clientId": "pub", "publicClient": true}},
+			map[string]any{"clientId": "pub", "publicClient": true},
+			map[string]any{"clientId": "sp", "protocol": "saml", "attributes": map[string]any{
+				"saml.signing.private.key": "SIGNING-PRIVATE", "saml.encryption.private.key": "ENCRYPTION-PRIVATE"}}},
 		"roles":  map[string]any{"realm": []any{map[string]any{"name": "editor"}}},
 		"groups": []any{map[string]any{"name": "team"}},
 		"users":  []any{map[string]any{"username": "humanuser", "credentials": []any{map[string]any{"type": "password", "value": "pw"}}}},
@@ -795,6 +797,15 @@ func TestPartialExport(t *testing.T) {
 	}
 	if secrets["conf"] != "**********" || secrets["pub"] != nil {
 		t.Errorf("secrets = %v", secrets)
+	}
+	// A SAML client's private keys are masked like the secret.
+	for _, c := range x["clients"].([]any) {
+		if c := c.(map[string]any); c["clientId"] == "sp" {
+			a, _ := c["attributes"].(map[string]any)
+			if a["saml.signing.private.key"] != "**********" || a["saml.encryption.private.key"] != "**********" {
+				t.Errorf("SAML client attributes in the export: %v", a)
+			}
+		}
 	}
 	users := x["users"].([]any)
 	if len(users) != 1 || users[0].(map[string]any)["username"] != "service-account-conf" {
