@@ -111,6 +111,9 @@ func (r *run) clients(ctx context.Context) error {
 			if err := c.Validate(); err != nil {
 				return fileErr(path, "%v", err)
 			}
+			if err := rep.ValidateSAMLClient(path, c); err != nil {
+				return err
+			}
 			// As the importer and the admin API do: the realm's default
 			// scopes, and a service account user when enabled.
 			if err := provision.CreateClient(ctx, r.tx, c, r.opts.Now); err != nil {
@@ -129,6 +132,9 @@ func (r *run) clients(ctx context.Context) error {
 			newMapperIDs(want.ProtocolMappers)
 			if err := want.Validate(); err != nil {
 				return fileErr(path, "%v", err)
+			}
+			if err := rep.ValidateSAMLClient(path, want); err != nil {
+				return err
 			}
 			if err := r.tx.UpdateClient(ctx, r.realm.ID, old.ID, func(c *client.Client) error { *c = want; return nil }); err != nil {
 				return err
