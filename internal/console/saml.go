@@ -101,8 +101,11 @@ var samlFields = func() []samlField {
 }()
 
 // samlValues are the client's values of samlFields, as the JSON a
-// settings form reads (fromJSON); a switch the client lacks shows its
-// default.
+// settings form reads (fromJSON). A switch the client lacks is off, as
+// saml.Settings and so the login endpoint read it; a text or choice it
+// lacks shows the value saml.Settings uses in its place. (saml.Settings
+// itself is not called: it refuses a client some settings of which do not
+// work together, and this page is where an administrator mends them.)
 func samlValues(x rep.Client) map[string]any {
 	var top map[string]any
 	b, _ := json.Marshal(x)
@@ -118,7 +121,7 @@ func samlValues(x rep.Client) map[string]any {
 			continue
 		}
 		v, ok := x.Attributes[f.attr]
-		if !ok {
+		if !ok && f.Kind != kindBool {
 			v = defaults[f.attr]
 		}
 		switch f.Kind {
@@ -268,10 +271,8 @@ func (h *Handler) samlKeys(q *rq) error {
 	fill := func(x rep.Client) {
 		d.Keys = d.Keys[:0]
 		for _, p := range samlKeyPrefixes {
-			on, ok := x.Attributes[p.attr]
-			if !ok {
-				on = saml.Defaults()[p.attr]
-			}
+			// Absent is off, as saml.Settings reads the switch.
+			on := x.Attributes[p.attr]
 			d.Keys = append(d.Keys, samlKey{Prefix: p.prefix, Title: p.title, Help: p.help, Switch: strings.ReplaceAll(p.prefix, ".", "-"),
 				SwitchLabel: p.label, On: on == "true", Certificate: x.Attributes[p.prefix+".certificate"]})
 		}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/saml"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
@@ -178,6 +179,40 @@ func TestSAMLClientPages(t *testing.T) {
 		p = b.get(r + "/realm-settings")
 		if !strings.Contains(p.body, `href="/realms/demo/protocol/saml/descriptor"`) || !strings.Contains(p.body, "SAML 2.0 Identity Provider Metadata") {
 			t.Errorf("realm settings lack the SAML metadata link")
+		}
+	})
+}
+
+// An imported SAML client without the switches has them off, as the login
+// endpoint reads them (saml.Settings): the settings and keys tabs do not
+// show them on.
+func TestSAMLClientPagesMissingSwitches(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newEnvOn(t, web.URLs{}, open)
+		c := client.Client{ID: store.NewID(), RealmID: e.demo.ID, ClientID: "imported-sp", Protocol: "saml", Enabled: true,
+			Attributes: map[string]string{saml.AttrAuthnStatement: "true"}}
+		if err := e.db.CreateClient(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		b := e.browser()
+		b.signIn(masterConsole, "admin", "admin-pw")
+		r := "/admin/master/console/demo"
+		page := b.get(r + "/clients/" + c.ID)
+		if page.status != http.StatusOK || !strings.Contains(page.body, `id="f-includeAuthnStatement" name="includeAuthnStatement" value="on" checked`) {
+			t.Fatalf("settings page: %d %s", page.status, page.body)
+		}
+		for _, name := range []string{"forcePostBinding", "signDocuments"} {
+			if strings.Contains(page.body, `id="f-`+name+`" name="`+name+`" value="on" checked`) {
+				t.Errorf("settings page shows the missing %s on", name)
+			}
+		}
+		if !strings.Contains(page.body, `<option value="RSA_SHA256" selected>`) {
+			t.Error("settings page does not show the default signature algorithm")
+		}
+		keys := b.get(r + "/clients/" + c.ID + "/keys")
+		if keys.status != http.StatusOK || !strings.Contains(keys.body, `id="f-saml-signing" name="saml-signing" value="on"`) ||
+			strings.Contains(keys.body, `id="f-saml-signing" name="saml-signing" value="on" checked`) {
+			t.Errorf("keys tab shows the missing saml.client.signature on: %d %s", keys.status, keys.body)
 		}
 	})
 }
