@@ -851,4 +851,15 @@ func TestPartialExport(t *testing.T) {
 	if conf.Secret == "" || conf.Secret == "**********" || conf.Secret == "top-secret" {
 		t.Errorf("imported masked secret became %q", conf.Secret)
 	}
+	// A masked private key is no key: a new client goes without it, an
+	// overwritten one keeps the stored one.
+	if sp, _ := s.DB.GetClientByClientID(context.Background(), r.ID, "sp"); sp.Attributes["saml.signing.private.key"] != "" {
+		t.Errorf("imported masked private key became %q", sp.Attributes["saml.signing.private.key"])
+	}
+	rtImport(t, s, "px", admin, map[string]any{"ifResourceExists": "OVERWRITE", "clients": body["clients"]}, http.StatusOK, "")
+	px, _ := rtRealm(t, s, "px")
+	sp, _ := s.DB.GetClientByClientID(context.Background(), px.ID, "sp")
+	if sp.Attributes["saml.signing.private.key"] != "SIGNING-PRIVATE" || sp.Attributes["saml.encryption.private.key"] != "ENCRYPTION-PRIVATE" {
+		t.Errorf("overwrite with the export replaced the private keys: %v", sp.Attributes)
+	}
 }

@@ -102,6 +102,8 @@ func (r *run) clients(ctx context.Context) error {
 			xc.Secret = nil
 		}
 		old, ok := byClientID[xc.ClientID]
+		// So does it for a secret or private-key attribute.
+		xc.Attributes = rep.KeepMaskedAttributes(xc.Attributes, old.Attributes)
 		if !ok {
 			c := xc.ToDomain(r.realm.ID)
 			if c.ID == "" {

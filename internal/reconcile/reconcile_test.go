@@ -377,3 +377,28 @@ func TestReconcileRefusesInvalidSAMLClient(t *testing.T) {
 		t.Error("a refused reconcile left changes behind")
 	}
 }
+
+// A file from a partial export carries the mask for a client's private
+// key: the stored key stays, and a new client goes without one.
+func TestReconcileKeepsMaskedClientAttributes(t *testing.T) {
+	db := storetest.Open(t)
+	withKey := strings.Replace(base, `"clients": [`, `"clients": [
+    {"clientId": "sp", "protocol": "saml", "attributes": {"saml.signing.private.key": "PRIVATE"}},`, 1)
+	apply(t, db, withKey, reconcile.Options{})
+	masked := strings.Replace(withKey, `"PRIVATE"`, `"**********"`, 1)
+	wantPlan(t, apply(t, db, masked, reconcile.Options{}), nil)
+	r, err := db.GetRealmByName(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := db.GetClientByClientID(context.Background(), r.ID, "sp")
+	if err != nil || sp.Attributes["saml.signing.private.key"] != "PRIVATE" {
+		t.Errorf("stored private key after a masked file: %q %v", sp.Attributes["saml.signing.private.key"], err)
+	}
+	fresh := strings.Replace(masked, `"clientId": "sp"`, `"clientId": "sp2"`, 1)
+	apply(t, db, fresh, reconcile.Options{})
+	sp2, err := db.GetClientByClientID(context.Background(), r.ID, "sp2")
+	if _, ok := sp2.Attributes["saml.signing.private.key"]; err != nil || ok {
+		t.Errorf("a new client from a masked file: %v %v", sp2.Attributes, err)
+	}
+}

@@ -303,6 +303,8 @@ func (im *importer) clientsStep(ctx context.Context) error {
 		if c.ID == "" {
 			c.ID = store.NewID()
 		}
+		// A partial export's mask in place of a private key is no key.
+		c.Attributes = KeepMaskedAttributes(c.Attributes, nil)
 		for j := range c.ProtocolMappers {
 			if c.ProtocolMappers[j].ID == "" {
 				c.ProtocolMappers[j].ID = store.NewID()

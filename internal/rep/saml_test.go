@@ -63,3 +63,20 @@ func TestImportRefusesABrokenSAMLClient(t *testing.T) {
 		t.Errorf("the refused realm was stored: %v", err)
 	}
 }
+
+// A realm file made from a partial export carries the mask for a private
+// key: the client is imported without the key, never with the mask.
+func TestImportLeavesOutMaskedClientAttributes(t *testing.T) {
+	db := server(t, storetest.Open)
+	ctx := context.Background()
+	file := `{"realm":"masked","enabled":true,"clients":[{"clientId":"sp","protocol":"saml",
+		"attributes":{"saml.signing.private.key":"**********","saml.authnstatement":"true"}}]}`
+	if _, err := rep.ImportRealms(ctx, db, []byte(file), rep.ImportOptions{Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	rl, _ := db.GetRealmByName(ctx, "masked")
+	c, err := db.GetClientByClientID(ctx, rl.ID, "sp")
+	if _, ok := c.Attributes["saml.signing.private.key"]; err != nil || ok || c.Attributes["saml.authnstatement"] != "true" {
+		t.Errorf("imported attributes: %v %v", c.Attributes, err)
+	}
+}
