@@ -81,6 +81,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.authenticationRoutes(mux)
 	h.userStorageRoutes(mux)
 	h.identityProviderRoutes(mux)
+	h.clientConverterRoutes(mux)
 }
 
 // Request is one admin call: the authenticated caller and, for routes under

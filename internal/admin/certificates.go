@@ -46,6 +46,7 @@ const (
 	certAttrCertificate = ".certificate"
 	certAttrPublicKey   = ".public.key"
 	certAttrKid         = ".kid"
+	certAttrPrivateKey  = ".private.key"
 )
 
 func (a clientsAPI) keyInfo(rq *Request) error {
@@ -59,7 +60,9 @@ func (a clientsAPI) keyInfo(rq *Request) error {
 }
 
 // storeCertificate replaces the key material under the prefix with info's
-// (an empty field removes its attribute), as a new key does.
+// (an empty field removes its attribute), as a new key does. A private key
+// kept beside the old certificate (a SAML client's pair made at creation)
+// no longer matches and goes too.
 func (a clientsAPI) storeCertificate(rq *Request, info certificateRep) error {
 	p := rq.R.PathValue("attr")
 	_, err := a.editClient(rq, func(c *client.Client) error {
@@ -68,7 +71,7 @@ func (a clientsAPI) storeCertificate(rq *Request, info certificateRep) error {
 			attrs = map[string]string{}
 		}
 		for suffix, v := range map[string]string{certAttrCertificate: info.Certificate,
-			certAttrPublicKey: info.PublicKey, certAttrKid: info.Kid} {
+			certAttrPublicKey: info.PublicKey, certAttrKid: info.Kid, certAttrPrivateKey: ""} {
 			if v == "" {
 				delete(attrs, p+suffix)
 			} else {

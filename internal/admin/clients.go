@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -162,14 +163,42 @@ func (clientsAPI) rep(rq *Request, c client.Client, links []client.ScopeLink, sc
 	manage := rq.Can("manage-clients")
 	if !manage {
 		x.Secret, x.RegistrationAccessToken = nil, nil
-		if _, ok := x.Attributes[client.AttrRotatedSecret]; ok {
-			attrs := maps.Clone(x.Attributes)
-			delete(attrs, client.AttrRotatedSecret)
-			x.Attributes = attrs
-		}
+		x.Attributes = withoutSecretAttrs(x.Attributes, func(attrs map[string]string, k string) { delete(attrs, k) })
 	}
 	x.Access = map[string]bool{"view": rq.Can("view-clients"), "configure": manage, "manage": manage}
 	return x
+}
+
+// clientSecretAttrs are the client attributes that hold a secret or a
+// private key.
+var clientSecretAttrs = append([]string{client.AttrRotatedSecret}, samlPrivateAttrs...)
+
+// withoutSecretAttrs applies hide to each clientSecretAttrs key of attrs,
+// on a copy when there is one (attrs may be shared).
+func withoutSecretAttrs(attrs map[string]string, hide func(attrs map[string]string, k string)) map[string]string {
+	if !slices.ContainsFunc(clientSecretAttrs, func(k string) bool { _, ok := attrs[k]; return ok }) {
+		return attrs
+	}
+	attrs = maps.Clone(attrs)
+	for _, k := range clientSecretAttrs {
+		if _, ok := attrs[k]; ok {
+			hide(attrs, k)
+		}
+	}
+	return attrs
+}
+
+// maskClientSecrets replaces the client's secrets (secret, registration
+// access token, secret and private-key attributes) by secret.Mask, as a
+// partial export shows them.
+func maskClientSecrets(c *rep.Client) {
+	for _, field := range []**string{&c.Secret, &c.RegistrationAccessToken} {
+		if *field != nil && **field != "" {
+			masked := secret.Mask
+			*field = &masked
+		}
+	}
+	c.Attributes = withoutSecretAttrs(c.Attributes, func(attrs map[string]string, k string) { attrs[k] = secret.Mask })
 }
 
 // list is GET /clients: every client, one by exact clientId, or
@@ -301,6 +330,11 @@ func (a clientsAPI) insert(rq *Request, x rep.Client) (client.Client, error) {
 		c.ID = store.NewID()
 	}
 	applyClientCreateDefaults(x, &c)
+	if c.Protocol == protocolSAML {
+		if err := samlCreateDefaults(rq, x, &c); err != nil {
+			return c, err
+		}
+	}
 	for i := range c.ProtocolMappers {
 		if c.ProtocolMappers[i].ID == "" {
 			c.ProtocolMappers[i].ID = store.NewID()
@@ -313,6 +347,9 @@ func (a clientsAPI) insert(rq *Request, x rep.Client) (client.Client, error) {
 		return c, badRequest(err.Error())
 	}
 	if err := a.validateURLs(rq, c); err != nil {
+		return c, err
+	}
+	if err := validateSAML(c); err != nil {
 		return c, err
 	}
 	if err := rq.applyClientPolicies(&c); err != nil {
@@ -386,7 +423,8 @@ func (a clientsAPI) insert(rq *Request, x rep.Client) (client.Client, error) {
 // defaults, which Keycloak applies only then, as its console always sends
 // one) and otherwise stays confidential, and create gives it a secret.
 func applyClientCreateDefaults(x rep.Client, c *client.Client) {
-	if x.Protocol != nil && *x.Protocol != "" && x.PublicClient == nil && x.BearerOnly == nil {
+	// SAML clients keep Keycloak's model default (not public).
+	if x.Protocol != nil && *x.Protocol != "" && *x.Protocol != protocolSAML && x.PublicClient == nil && x.BearerOnly == nil {
 		c.PublicClient = true
 		c.Secret = ""
 	}
@@ -606,6 +644,9 @@ func (a clientsAPI) modify(rq *Request, cur client.Client, x rep.Client, still f
 				return badRequest(err.Error())
 			}
 			if err := a.validateURLs(rq, *old); err != nil {
+				return err
+			}
+			if err := validateSAML(*old); err != nil {
 				return err
 			}
 			if err := rq.applyClientPolicies(old); err != nil {

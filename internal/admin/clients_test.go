@@ -198,6 +198,8 @@ func (e *crgEnv) adminRole(name string) role.Role {
 
 // realmDefaultScopeNames lists the realm's default (or optional) scopes for
 // new clients by name.
+// realmDefaultScopeNames names the realm's default (or optional) scopes a
+// new client of protocol openid-connect takes: those of that protocol.
 func (e *crgEnv) realmDefaultScopeNames(dflt bool) []string {
 	e.t.Helper()
 	links, err := e.s.DB.ClientScopeLinks(e.ctx(), e.realm.ID, store.RealmDefaults)
@@ -208,7 +210,9 @@ func (e *crgEnv) realmDefaultScopeNames(dflt bool) []string {
 	for _, l := range links {
 		if l.Default == dflt {
 			s, _ := e.s.DB.GetClientScope(e.ctx(), e.realm.ID, l.ScopeID)
-			out = append(out, s.Name)
+			if s.Protocol == "openid-connect" {
+				out = append(out, s.Name)
+			}
 		}
 	}
 	return out

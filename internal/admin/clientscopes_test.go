@@ -46,8 +46,8 @@ func TestClientScopeCRUD(t *testing.T) {
 		}
 		var list []map[string]any
 		s.get(base, admin, &list)
-		if !slices.ContainsFunc(list, func(x map[string]any) bool { return x["id"] == id }) || len(list) != 12 {
-			t.Errorf("list has %d scopes, want the 11 built-in ones and custom", len(list))
+		if !slices.ContainsFunc(list, func(x map[string]any) bool { return x["id"] == id }) || len(list) != 14 {
+			t.Errorf("list has %d scopes, want the 13 built-in ones (11 OpenID Connect, 2 SAML) and custom", len(list))
 		}
 
 		for _, c := range []struct {
@@ -199,7 +199,7 @@ func TestClientScopePermissions(t *testing.T) {
 
 		var list []any
 		s.get("/admin/realms/csp/client-scopes", viewer, &list)
-		if len(list) != 11 {
+		if len(list) != 13 {
 			t.Errorf("view-clients lists %d scopes", len(list))
 		}
 		st, _, b := s.do("GET", "/admin/realms/csp/client-scopes", querier, nil)

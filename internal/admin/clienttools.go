@@ -215,6 +215,18 @@ func (a clientsAPI) installation(rq *Request) error {
 	if err != nil {
 		return err
 	}
+	if c.Protocol == protocolSAML {
+		body, ok, err := a.samlInstallation(rq, c, rq.R.PathValue("provider"))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return notFound("Unknown Provider")
+		}
+		rq.W.Header().Set("Content-Type", "text/plain;charset=UTF-8")
+		_, err = rq.W.Write([]byte(body))
+		return err
+	}
 	ctx := rq.R.Context()
 	roles, err := rq.h.Store.ListClientRoles(ctx, rq.Realm.ID, c.ID)
 	if err != nil {

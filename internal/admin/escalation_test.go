@@ -332,6 +332,7 @@ var noRoleEffect = map[string]string{
 	"POST /admin/realms/{realm}/clear-crl-cache":                                                           "nothing is cached",
 	"PUT /admin/realms/{realm}/identity-provider/instances/{alias}/management/permissions":                 "fine-grained permissions cannot be enabled",
 	"POST /admin/realms/{realm}/identity-provider/import-config":                                           "reads a discovery document, stores nothing",
+	"POST /admin/realms/{realm}/client-description-converter":                                              "reads a client description, stores nothing",
 	"POST /admin/realms/{realm}/identity-provider/instances":                                               "identity providers hold no roles; their mappers have rows",
 	"PUT /admin/realms/{realm}/identity-provider/instances/{alias}":                                        "identity providers hold no roles; their mappers have rows",
 	"DELETE /admin/realms/{realm}/identity-provider/instances/{alias}":                                     "removing a provider and its mappers grants nothing",

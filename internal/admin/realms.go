@@ -751,13 +751,7 @@ func (h *Handler) partialExport(rq *Request) error {
 			users = append(users, u)
 		}
 		for i := range x.Clients {
-			c := &x.Clients[i]
-			for _, field := range []**string{&c.Secret, &c.RegistrationAccessToken} {
-				if *field != nil && **field != "" {
-					masked := secret.Mask
-					*field = &masked
-				}
-			}
+			maskClientSecrets(&x.Clients[i])
 		}
 	} else {
 		x.Clients = nil
@@ -913,10 +907,12 @@ func (pi *partialImporter) exists(msg string) (overwrite bool, err error) {
 
 // buildClient turns an imported client into the stored one with id: new
 // mapper ids, and a confidential client without a secret (or with the mask a
-// partial export writes) keeps keep's secret or gets a new one.
-func (pi *partialImporter) buildClient(xc rep.Client, id, keep string) (client.Client, error) {
+// partial export writes) keeps keep's secret or gets a new one; a masked
+// attribute keeps its value in keepAttrs or is left out.
+func (pi *partialImporter) buildClient(xc rep.Client, id, keep string, keepAttrs map[string]string) (client.Client, error) {
 	c := xc.ToDomain(pi.realm.ID)
 	c.ID = id
+	c.Attributes = rep.KeepMaskedAttributes(c.Attributes, keepAttrs)
 	for i := range c.ProtocolMappers {
 		c.ProtocolMappers[i].ID = store.NewID()
 	}
@@ -928,6 +924,9 @@ func (pi *partialImporter) buildClient(xc rep.Client, id, keep string) (client.C
 	}
 	if err := c.Validate(); err != nil {
 		return client.Client{}, badRequest(err.Error())
+	}
+	if err := validateSAML(c); err != nil {
+		return client.Client{}, err
 	}
 	return c, nil
 }
@@ -1007,7 +1006,7 @@ func (pi *partialImporter) clients(ctx context.Context) error {
 			if existing.Confidential() {
 				keep = existing.Secret
 			}
-			c, err := pi.buildClient(xc, existing.ID, keep)
+			c, err := pi.buildClient(xc, existing.ID, keep, existing.Attributes)
 			if err != nil {
 				return err
 			}
@@ -1020,7 +1019,7 @@ func (pi *partialImporter) clients(ctx context.Context) error {
 			pi.touched = append(pi.touched, c)
 			pi.result("OVERWRITTEN", "CLIENT", c.ClientID, c.ID)
 		case errors.Is(err, store.ErrNotFound):
-			c, err := pi.buildClient(xc, store.NewID(), "")
+			c, err := pi.buildClient(xc, store.NewID(), "", nil)
 			if err != nil {
 				return err
 			}

@@ -486,14 +486,18 @@ func TestRealmDefaultClientScopes(t *testing.T) {
 			s.get("/admin/realms/ds/default-"+which+"-client-scopes", admin, &xs)
 			var names []string
 			for _, x := range xs {
-				if x.ID == "" || x.Protocol != "openid-connect" {
+				wantProtocol := "openid-connect"
+				if x.Name == "role_list" || x.Name == "saml_organization" {
+					wantProtocol = "saml"
+				}
+				if x.ID == "" || x.Protocol != wantProtocol {
 					t.Errorf("entry %+v", x)
 				}
 				names = append(names, x.Name)
 			}
 			return names
 		}
-		if got := list("default"); !slices.Equal(got, []string{"acr", "basic", "email", "profile", "roles", "web-origins"}) {
+		if got := list("default"); !slices.Equal(got, []string{"acr", "basic", "email", "profile", "role_list", "roles", "saml_organization", "web-origins"}) {
 			t.Errorf("default-default = %v", got)
 		}
 		if got := list("optional"); !slices.Equal(got, []string{"address", "microprofile-jwt", "offline_access", "phone"}) {
@@ -771,7 +775,9 @@ func TestPartialExport(t *testing.T) {
 	s.newRealm("px")
 	rtImport(t, s, "px", admin, map[string]any{
 		"clients": []any{map[string]any{"clientId": "conf", "secret": "top-secret", "serviceAccountsEnabled": true},
-			map[string]any{"clientId": "pub", "publicClient": true}},
+			map[string]any{"clientId": "pub", "publicClient": true},
+			map[string]any{"clientId": "sp", "protocol": "saml", "attributes": map[string]any{
+				"saml.signing.private.key": "SIGNING-PRIVATE", "saml.encryption.private.key": "ENCRYPTION-PRIVATE"}}},
 		"roles":  map[string]any{"realm": []any{map[string]any{"name": "editor"}}},
 		"groups": []any{map[string]any{"name": "team"}},
 		"users":  []any{map[string]any{"username": "humanuser", "credentials": []any{map[string]any{"type": "password", "value": "pw"}}}},
@@ -791,6 +797,15 @@ func TestPartialExport(t *testing.T) {
 	}
 	if secrets["conf"] != "**********" || secrets["pub"] != nil {
 		t.Errorf("secrets = %v", secrets)
+	}
+	// A SAML client's private keys are masked like the secret.
+	for _, c := range x["clients"].([]any) {
+		if c := c.(map[string]any); c["clientId"] == "sp" {
+			a, _ := c["attributes"].(map[string]any)
+			if a["saml.signing.private.key"] != "**********" || a["saml.encryption.private.key"] != "**********" {
+				t.Errorf("SAML client attributes in the export: %v", a)
+			}
+		}
 	}
 	users := x["users"].([]any)
 	if len(users) != 1 || users[0].(map[string]any)["username"] != "service-account-conf" {
@@ -835,5 +850,16 @@ func TestPartialExport(t *testing.T) {
 	conf, _ := s.DB.GetClientByClientID(context.Background(), r.ID, "conf")
 	if conf.Secret == "" || conf.Secret == "**********" || conf.Secret == "top-secret" {
 		t.Errorf("imported masked secret became %q", conf.Secret)
+	}
+	// A masked private key is no key: a new client goes without it, an
+	// overwritten one keeps the stored one.
+	if sp, _ := s.DB.GetClientByClientID(context.Background(), r.ID, "sp"); sp.Attributes["saml.signing.private.key"] != "" {
+		t.Errorf("imported masked private key became %q", sp.Attributes["saml.signing.private.key"])
+	}
+	rtImport(t, s, "px", admin, map[string]any{"ifResourceExists": "OVERWRITE", "clients": body["clients"]}, http.StatusOK, "")
+	px, _ := rtRealm(t, s, "px")
+	sp, _ := s.DB.GetClientByClientID(context.Background(), px.ID, "sp")
+	if sp.Attributes["saml.signing.private.key"] != "SIGNING-PRIVATE" || sp.Attributes["saml.encryption.private.key"] != "ENCRYPTION-PRIVATE" {
+		t.Errorf("overwrite with the export replaced the private keys: %v", sp.Attributes)
 	}
 }

@@ -101,6 +101,7 @@ type mapperType struct {
 // Priorities are token's ordering (sub first, audience resolve after the
 // role mappers know the roles, role mappers last).
 var protocolMapperTypes = map[string][]mapperType{
+	protocolSAML: samlMapperTypes(),
 	rep.OpenIDConnect: {
 		{ID: token.MapperUserProperty, Name: "User Property", Category: mapperCategoryToken,
 			HelpText: "Map a built in user property (email, firstName, lastName) to a token claim.",
@@ -397,8 +398,10 @@ func spiOf(ids ...string) spiInfo {
 // javaHome, …) are left out rather than invented.
 func serverInfo(started, now time.Time) map[string]any {
 	mapperIDs := []string{}
-	for _, m := range protocolMapperTypes[rep.OpenIDConnect] {
-		mapperIDs = append(mapperIDs, m.ID)
+	for _, p := range []string{rep.OpenIDConnect, protocolSAML} {
+		for _, m := range protocolMapperTypes[p] {
+			mapperIDs = append(mapperIDs, m.ID)
+		}
 	}
 	up := max(now.Sub(started), 0)
 	return map[string]any{
@@ -434,7 +437,7 @@ func serverInfo(started, now time.Time) map[string]any {
 		"identityProviders": providerKinds(false),
 		"clientImporters":   []any{},
 		"providers": map[string]spiInfo{
-			"login-protocol":          spiOf(rep.OpenIDConnect),
+			"login-protocol":          spiOf(rep.OpenIDConnect, protocolSAML),
 			"client-authenticator":    spiOf("client-secret", "client-jwt", "client-secret-jwt"),
 			"keys":                    spiOf(keys.Providers...),
 			"password-hashing":        spiOf(user.HashArgon2, user.HashPBKDF2SHA512, user.HashPBKDF2SHA256, user.HashPBKDF2SHA1),
@@ -444,8 +447,8 @@ func serverInfo(started, now time.Time) map[string]any {
 			"client-policy-condition": spiOf(clientpolicy.Conditions()...),
 		},
 		"protocolMapperTypes":    protocolMapperTypes,
-		"builtinProtocolMappers": map[string][]rep.ProtocolMapper{rep.OpenIDConnect: builtinMappers()},
-		"clientInstallations":    map[string][]clientInstallation{rep.OpenIDConnect: clientInstallations},
+		"builtinProtocolMappers": map[string][]rep.ProtocolMapper{rep.OpenIDConnect: builtinMappers(), protocolSAML: samlBuiltinMappers()},
+		"clientInstallations":    map[string][]clientInstallation{rep.OpenIDConnect: clientInstallations, protocolSAML: samlInstallations},
 		"componentTypes":         map[string]any{KeyProviderType: keyProviderTypes(), regpolicy.ProviderType: regpolicy.Providers()},
 		"passwordPolicies":       passwordPolicies,
 		"enums": map[string][]string{

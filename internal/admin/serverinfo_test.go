@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/internal/admin"
+	"github.com/gatehouse-iam/gatehouse/internal/saml"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
@@ -89,16 +90,38 @@ func TestServerInfo(t *testing.T) {
 			}
 		}
 	}
-	if len(info.ProtocolMapperTypes) != 1 {
-		t.Errorf("protocols = %v; Gatehouse maps only openid-connect", len(info.ProtocolMapperTypes))
+	if len(info.ProtocolMapperTypes) != 2 {
+		t.Errorf("protocols = %v; Gatehouse maps openid-connect and saml", len(info.ProtocolMapperTypes))
 	}
 	slices.Sort(ids)
 	want := slices.Sorted(slices.Values(tokenMapperTypes))
 	if !slices.Equal(ids, want) {
 		t.Errorf("mapper types = %v, want exactly token's %v", ids, want)
 	}
-	if got := info.Providers["protocol-mapper"].Providers; len(got) != len(want) {
+	// SAML's are exactly those internal/saml applies.
+	var samlIDs []string
+	for _, m := range info.ProtocolMapperTypes["saml"] {
+		samlIDs = append(samlIDs, m.ID)
+		if !saml.SupportedMapper(m.ID) || m.Name == "" || m.Category == "" {
+			t.Errorf("SAML mapper type %+v", m)
+		}
+	}
+	if len(samlIDs) != len(saml.MapperTypes) || !slices.Contains(samlIDs, "saml-role-list-mapper") {
+		t.Errorf("SAML mapper types = %v", samlIDs)
+	}
+	if got := info.Providers["protocol-mapper"].Providers; len(got) != len(want)+len(samlIDs) {
 		t.Errorf("protocol-mapper providers = %v", got)
+	}
+	if got := info.Providers["login-protocol"].Providers; len(got) != 2 || got["saml"] == nil {
+		t.Errorf("login protocols = %v", got)
+	}
+	for _, m := range info.BuiltinProtocolMappers["saml"] {
+		if m.Protocol != "saml" || !saml.SupportedMapper(m.ProtocolMapper) {
+			t.Errorf("SAML builtin mapper %+v has a type Gatehouse does not apply", m)
+		}
+	}
+	if got := info.ClientInstallations["saml"]; len(got) != 3 || got[0].ID != "saml-idp-descriptor" {
+		t.Errorf("SAML client installations = %+v", got)
 	}
 	builtins := info.BuiltinProtocolMappers["openid-connect"]
 	if len(builtins) < 20 {

@@ -134,6 +134,22 @@ func (s Scope) Validate() error {
 	return nil
 }
 
+// protocolOrOIDC is a protocol name with the empty one read as
+// openid-connect, as clients and scopes of old exports leave it out.
+func protocolOrOIDC(p string) string {
+	if p == "" {
+		return "openid-connect"
+	}
+	return p
+}
+
+// Takes reports whether the client can link scope s: only a scope of the
+// client's own protocol, so a realm default such as SAML's role_list never
+// reaches an OpenID Connect client, nor profile a SAML one.
+func (c Client) Takes(s Scope) bool {
+	return protocolOrOIDC(c.Protocol) == protocolOrOIDC(s.Protocol)
+}
+
 // ScopeLink ties a client scope to a client (or, with ClientID empty, to the
 // realm's defaults for new clients).
 type ScopeLink struct {

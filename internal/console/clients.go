@@ -67,6 +67,7 @@ var accessTypes = []option{
 
 type clientRow struct {
 	ID, ClientID, Name, Description, Access string
+	Type                                    string // OpenID Connect or SAML
 	Enabled                                 bool
 }
 
@@ -90,9 +91,14 @@ func (h *Handler) clientList(q *rq) error {
 		return err
 	}
 	for _, x := range xs[:d.window(len(xs))] {
-		row := clientRow{ID: x.ID, ClientID: x.ClientID, Name: str(x.Name), Description: str(x.Description), Enabled: boolean(x.Enabled)}
+		row := clientRow{ID: x.ID, ClientID: x.ClientID, Name: str(x.Name), Description: str(x.Description), Enabled: boolean(x.Enabled),
+			Type: "OpenID Connect"}
 		if x.Enabled != nil {
 			row.Access = accessType(x)
+		}
+		if isSAML(x) {
+			// Access types are OpenID Connect's.
+			row.Type, row.Access = "SAML", ""
 		}
 		d.Rows = append(d.Rows, row)
 	}
@@ -120,6 +126,8 @@ type clientForm struct {
 	BackChannelRevokeOffline                bool
 	Editable                                bool
 	Builtin                                 bool
+	// Protocols is the creation form's client type choice.
+	Protocols []option
 }
 
 // attrStandardTokenExchange is the client's "Standard Token Exchange" switch.
@@ -217,10 +225,14 @@ func (h *Handler) clientCreate(q *rq) error {
 	v := q.view("Create client", "clients", "")
 	v.Back = &link{"Clients", q.realmURL("/clients")}
 	f := &clientForm{AccessTypes: selectOptions(accessTypes, "public"), Enabled: true, Standard: true, Direct: true,
-		RedirectURIs: []string{}, WebOrigins: []string{}, Editable: q.perms.can("manage-clients")}
+		RedirectURIs: []string{}, WebOrigins: []string{}, Editable: q.perms.can("manage-clients"),
+		Protocols: selectOptions(clientProtocols, "openid-connect")}
 	v.Data = f
 	if !q.post() {
 		return q.render(http.StatusOK, "client.html", v)
+	}
+	if q.form("protocol") == "saml" {
+		return h.samlCreate(q, v, f)
 	}
 	x, err := q.readClientForm(f)
 	if err != nil {
@@ -252,6 +264,11 @@ func (q *rq) clientView(x rep.Client, tab string) *view {
 	v.Back = &link{"Clients", q.realmURL("/clients")}
 	base := q.realmURL("/clients/" + seg(x.ID))
 	triples := []string{"settings", "", "Settings"}
+	if isSAML(x) {
+		v.Tabs = tabs(base, tab, "settings", "", "Settings", "keys", "/keys", "Keys", "client-scopes", "/client-scopes", "Client scopes",
+			"mappers", "/mappers", "Dedicated mappers", "scope", "/scope", "Dedicated scope", "roles", "/roles", "Roles", "sessions", "/sessions", "Sessions")
+		return v
+	}
 	if accessType(x) == "confidential" && q.perms.can("manage-clients") {
 		triples = append(triples, "credentials", "/credentials", "Credentials")
 	}
@@ -269,6 +286,9 @@ func (h *Handler) clientSettings(q *rq) error {
 	x, err := q.loadClient()
 	if err != nil {
 		return err
+	}
+	if isSAML(x) {
+		return h.samlClientSettings(q, x)
 	}
 	v := q.clientView(x, "settings")
 	f := clientFormOf(x)

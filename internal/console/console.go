@@ -144,6 +144,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/clients/{id}", h.clientSettings)
 	page("POST", "/clients/{id}/delete", h.clientDelete)
 	page("GET POST", "/clients/{id}/credentials", h.clientCredentials)
+	page("GET POST", "/clients/{id}/keys", h.samlKeys)
 	page("GET POST", "/clients/{id}/client-scopes", h.clientScopesTab)
 	page("GET POST", "/clients/{id}/scope", h.clientScope)
 	page("GET POST", "/clients/{id}/mappers", h.clientMappers)

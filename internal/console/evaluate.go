@@ -65,6 +65,8 @@ func (h *Handler) clientEvaluate(q *rq) error {
 var adapterConfigs = map[string]string{
 	"keycloak-oidc-keycloak-json":   "keycloak.json",
 	"keycloak-oidc-jboss-subsystem": "keycloak-oidc-subsystem.xml",
+	"saml-idp-descriptor":           "client-tailored-saml-idp-metadata.xml",
+	"keycloak-saml":                 "keycloak-saml.xml",
 }
 
 // clientAdapterConfig downloads the client's adapter configuration

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -169,6 +170,9 @@ func (h *Handler) realmSessions(q *rq) error { return h.realmTab(q, sessionsTab)
 type realmData struct {
 	settingsData
 	Deletable bool // the general tab offers to delete the realm
+	// Endpoints are the realm's metadata documents the general tab links:
+	// OpenID Connect discovery and the SAML IdP descriptor.
+	Endpoints []link
 }
 
 // realmTab shows a realm settings tab and saves it with a partial PUT of
@@ -189,6 +193,11 @@ func (h *Handler) realmTab(q *rq, t realmTab) error {
 	}
 	d := &realmData{settingsData: settingsData{Action: q.realmURL(t.path), Editable: q.perms.can("manage-realm")},
 		Deletable: t.tab == "general" && q.perms.can("manage-realm") && q.target != realm.MasterName}
+	if t.tab == "general" {
+		realmPath := basePath(q.h.URLs, q.r) + "/realms/" + url.PathEscape(q.target)
+		d.Endpoints = []link{{"OpenID Endpoint Configuration", realmPath + "/.well-known/openid-configuration"},
+			{"SAML 2.0 Identity Provider Metadata", realmPath + "/protocol/saml/descriptor"}}
+	}
 	v.Data = d
 	if q.post() {
 		var body map[string]any

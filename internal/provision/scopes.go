@@ -127,6 +127,19 @@ func builtinScopes(realmID string) []builtinScope {
 			mapper("groups", "oidc-usermodel-realm-role-mapper", claimConfig(map[string]string{
 				"user.attribute": "foo", "claim.name": "groups", "jsonType.label": "String", "multivalued": "true"}, allTokens...)),
 		)},
+		// SAML clients' defaults: the realm roles as one "Role" attribute,
+		// and the user's organizations.
+		{link: true, dflt: true, scope: client.Scope{ID: store.NewID(), RealmID: realmID, Name: "role_list",
+			Description: "SAML role list", Protocol: "saml",
+			Attributes: map[string]string{"display.on.consent.screen": "true", "consent.screen.text": "${samlRoleListScopeConsentText}"},
+			ProtocolMappers: []client.ProtocolMapper{{ID: store.NewID(), Name: "role list", Protocol: "saml",
+				ProtocolMapper: "saml-role-list-mapper",
+				Config:         map[string]string{"single": "false", "attribute.nameformat": "Basic", "attribute.name": "Role"}}}}},
+		{link: true, dflt: true, scope: client.Scope{ID: store.NewID(), RealmID: realmID, Name: "saml_organization",
+			Description: "Organization Membership", Protocol: "saml",
+			Attributes: map[string]string{"display.on.consent.screen": "false"},
+			ProtocolMappers: []client.ProtocolMapper{{ID: store.NewID(), Name: "organization", Protocol: "saml",
+				ProtocolMapper: "saml-organization-membership-mapper", Config: map[string]string{}}}}},
 		// Linked to a client only when its service account is enabled.
 		{link: false, scope: oidc("service_account", "Specific scope for a client enabled for service accounts",
 			scopeAttrs("false", "", "false"),

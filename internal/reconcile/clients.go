@@ -102,6 +102,8 @@ func (r *run) clients(ctx context.Context) error {
 			xc.Secret = nil
 		}
 		old, ok := byClientID[xc.ClientID]
+		// So does it for a secret or private-key attribute.
+		xc.Attributes = rep.KeepMaskedAttributes(xc.Attributes, old.Attributes)
 		if !ok {
 			c := xc.ToDomain(r.realm.ID)
 			if c.ID == "" {
@@ -110,6 +112,9 @@ func (r *run) clients(ctx context.Context) error {
 			newMapperIDs(c.ProtocolMappers)
 			if err := c.Validate(); err != nil {
 				return fileErr(path, "%v", err)
+			}
+			if err := rep.ValidateSAMLClient(path, c); err != nil {
+				return err
 			}
 			// As the importer and the admin API do: the realm's default
 			// scopes, and a service account user when enabled.
@@ -129,6 +134,9 @@ func (r *run) clients(ctx context.Context) error {
 			newMapperIDs(want.ProtocolMappers)
 			if err := want.Validate(); err != nil {
 				return fileErr(path, "%v", err)
+			}
+			if err := rep.ValidateSAMLClient(path, want); err != nil {
+				return err
 			}
 			if err := r.tx.UpdateClient(ctx, r.realm.ID, old.ID, func(c *client.Client) error { *c = want; return nil }); err != nil {
 				return err

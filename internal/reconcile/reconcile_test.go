@@ -345,3 +345,60 @@ func TestReconcileDryRunOfNewRealm(t *testing.T) {
 		t.Errorf("dry run created the realm: %v", err)
 	}
 }
+
+// A SAML client whose attributes do not validate is refused, on create and
+// on update, at the attribute's path, as the importer refuses it, and
+// nothing of the plan is written.
+func TestReconcileRefusesInvalidSAMLClient(t *testing.T) {
+	db := storetest.Open(t)
+	apply(t, db, base, reconcile.Options{})
+	before := export(t, db)
+	bad := strings.Replace(base, `"clients": [`, `"clients": [
+    {"clientId": "sp", "protocol": "saml", "attributes": {"saml_name_id_format": "whatever"}},`, 1)
+	_, err := reconcile.File(context.Background(), db, []byte(bad), reconcile.Options{Now: now})
+	var ie *rep.ImportError
+	if !errors.As(err, &ie) || ie.Path != "$.clients[0].attributes.saml_name_id_format" {
+		t.Fatalf("create: error = %v, want an ImportError at $.clients[0].attributes.saml_name_id_format", err)
+	}
+	if after := export(t, db); !bytes.Equal(before, after) {
+		t.Error("a refused reconcile left changes behind")
+	}
+
+	good := strings.Replace(base, `"clients": [`, `"clients": [
+    {"clientId": "sp", "protocol": "saml", "attributes": {"saml.signature.algorithm": "RSA_SHA256"}},`, 1)
+	apply(t, db, good, reconcile.Options{})
+	before = export(t, db)
+	bad = strings.Replace(good, `"RSA_SHA256"`, `"RSA_MD5"`, 1)
+	_, err = reconcile.File(context.Background(), db, []byte(bad), reconcile.Options{Now: now})
+	if !errors.As(err, &ie) || ie.Path != "$.clients[0].attributes.saml.signature.algorithm" {
+		t.Fatalf("update: error = %v, want an ImportError at $.clients[0].attributes.saml.signature.algorithm", err)
+	}
+	if after := export(t, db); !bytes.Equal(before, after) {
+		t.Error("a refused reconcile left changes behind")
+	}
+}
+
+// A file from a partial export carries the mask for a client's private
+// key: the stored key stays, and a new client goes without one.
+func TestReconcileKeepsMaskedClientAttributes(t *testing.T) {
+	db := storetest.Open(t)
+	withKey := strings.Replace(base, `"clients": [`, `"clients": [
+    {"clientId": "sp", "protocol": "saml", "attributes": {"saml.signing.private.key": "PRIVATE"}},`, 1)
+	apply(t, db, withKey, reconcile.Options{})
+	masked := strings.Replace(withKey, `"PRIVATE"`, `"**********"`, 1)
+	wantPlan(t, apply(t, db, masked, reconcile.Options{}), nil)
+	r, err := db.GetRealmByName(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := db.GetClientByClientID(context.Background(), r.ID, "sp")
+	if err != nil || sp.Attributes["saml.signing.private.key"] != "PRIVATE" {
+		t.Errorf("stored private key after a masked file: %q %v", sp.Attributes["saml.signing.private.key"], err)
+	}
+	fresh := strings.Replace(masked, `"clientId": "sp"`, `"clientId": "sp2"`, 1)
+	apply(t, db, fresh, reconcile.Options{})
+	sp2, err := db.GetClientByClientID(context.Background(), r.ID, "sp2")
+	if _, ok := sp2.Attributes["saml.signing.private.key"]; err != nil || ok {
+		t.Errorf("a new client from a masked file: %v %v", sp2.Attributes, err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/flow"
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
@@ -19,6 +20,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
+	"github.com/gatehouse-iam/gatehouse/internal/saml"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
@@ -301,6 +303,8 @@ func (im *importer) clientsStep(ctx context.Context) error {
 		if c.ID == "" {
 			c.ID = store.NewID()
 		}
+		// A partial export's mask in place of a private key is no key.
+		c.Attributes = KeepMaskedAttributes(c.Attributes, nil)
 		for j := range c.ProtocolMappers {
 			if c.ProtocolMappers[j].ID == "" {
 				c.ProtocolMappers[j].ID = store.NewID()
@@ -308,6 +312,9 @@ func (im *importer) clientsStep(ctx context.Context) error {
 		}
 		if err := c.Validate(); err != nil {
 			return importErr(path, "%v", err)
+		}
+		if err := ValidateSAMLClient(path, c); err != nil {
+			return err
 		}
 		if _, dup := im.clients[c.ClientID]; dup {
 			return importErr(path+".clientId", "client %q appears twice", c.ClientID)
@@ -852,5 +859,19 @@ func (im *importer) registrationPolicies() error {
 		ps = append(ps, p)
 	}
 	im.realm.RegistrationPolicies = ps
+	return nil
+}
+
+// ValidateSAMLClient refuses a SAML client Gatehouse could not sign for,
+// verify or encrypt to (saml.ValidateClient) here rather than at its first
+// login, with an ImportError at the offending attribute below path, the
+// client's place in the file.
+func ValidateSAMLClient(path string, c client.Client) error {
+	var ve *saml.ValidationError
+	if err := saml.ValidateClient(c); errors.As(err, &ve) {
+		return importErr(path+".attributes."+ve.Attribute, "%s", ve.Msg)
+	} else if err != nil {
+		return importErr(path, "%v", err)
+	}
 	return nil
 }

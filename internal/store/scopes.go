@@ -112,7 +112,23 @@ const RealmDefaults = ""
 
 // LinkClientScope links a scope to a client (or, with clientID RealmDefaults,
 // to the realm's defaults) as default or optional, replacing an earlier link.
+// A scope of another protocol than the client's is not linked, and that is no
+// error (client.Client.Takes): the realm's defaults hold scopes of every
+// protocol and each new client takes those of its own.
 func (s *DB) LinkClientScope(ctx context.Context, realmID, clientID, scopeID string, isDefault bool) error {
+	if clientID != RealmDefaults {
+		c, err := s.GetClient(ctx, realmID, clientID)
+		if err != nil {
+			return err
+		}
+		sc, err := s.GetClientScope(ctx, realmID, scopeID)
+		if err != nil {
+			return err
+		}
+		if !c.Takes(sc) {
+			return nil
+		}
+	}
 	_, err := s.exec(ctx, `INSERT INTO client_scope_links (realm_id, client_id, scope_id, is_default) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (realm_id, client_id, scope_id) DO UPDATE SET is_default = excluded.is_default`,
 		realmID, clientID, scopeID, isDefault)

@@ -177,6 +177,7 @@ func (e *env) importFile(t *testing.T, f exportFile) {
 			name := r["realm"].(string)
 			checkInventory(t, db, name, r, false)
 			checkLogin(t, db, srv.URL, name, r, "")
+			checkSAML(t, db, srv.URL, name, r)
 		}
 	}
 	if f.array {
@@ -200,6 +201,7 @@ func (e *env) importFile(t *testing.T, f exportFile) {
 			defer e.deleteRealm(t, name)
 			checkInventory(t, e.db, name, r, false)
 			checkLogin(t, e.db, e.srv.URL, name, r, e.token)
+			checkSAML(t, e.db, e.srv.URL, name, r)
 			for _, l := range legacyLogins {
 				if l.file == f.name && l.realm == name {
 					checkLegacyLogin(t, e.db, e.srv.URL, e.token, name, l.username, l.password, l.algorithm)

@@ -277,6 +277,32 @@ func testScopes(t *testing.T, db *store.DB) {
 	if len(rd) != 1 || rd[0].ScopeID != profile.ID {
 		t.Fatalf("realm defaults: %v", rd)
 	}
+
+	// A scope of another protocol stays off a client, and the realm's
+	// defaults hold both.
+	roleList := client.Scope{ID: store.NewID(), RealmID: r.ID, Name: "role_list", Protocol: "saml"}
+	if err := db.CreateClientScope(ctx(), roleList); err != nil {
+		t.Fatal(err)
+	}
+	sp := client.New(store.NewID(), r.ID, "sp")
+	sp.Protocol = "saml"
+	if err := db.CreateClient(ctx(), sp); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []struct{ client, scope string }{{c.ID, roleList.ID}, {sp.ID, roleList.ID}, {sp.ID, profile.ID}, {store.RealmDefaults, roleList.ID}} {
+		if err := db.LinkClientScope(ctx(), r.ID, l.client, l.scope, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if links, _ := db.ClientScopeLinks(ctx(), r.ID, c.ID); len(links) != 1 || links[0].ScopeID != profile.ID {
+		t.Fatalf("an OpenID Connect client took a SAML scope: %v", links)
+	}
+	if links, _ := db.ClientScopeLinks(ctx(), r.ID, sp.ID); len(links) != 1 || links[0].ScopeID != roleList.ID {
+		t.Fatalf("SAML client links: %v", links)
+	}
+	if rd, _ := db.ClientScopeLinks(ctx(), r.ID, store.RealmDefaults); len(rd) != 2 {
+		t.Fatalf("realm defaults of both protocols: %v", rd)
+	}
 }
 
 func testRoles(t *testing.T, db *store.DB) {
