@@ -1,0 +1,423 @@
+package login_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"html"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	crewjam "github.com/crewjam/saml"
+	"github.com/crewjam/saml/samlsp"
+
+	"github.com/gatehouse-iam/gatehouse/internal/idp"
+	"github.com/gatehouse-iam/gatehouse/internal/outbound"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
+	"github.com/gatehouse-iam/gatehouse/internal/server"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
+	"github.com/gatehouse-iam/gatehouse/internal/web"
+)
+
+// samlEnv is realm "demo" brokering to a third-party SAML identity
+// provider: crewjam/saml's IdentityProvider over real HTTP, which reads
+// demo's service provider metadata from its descriptor endpoint and
+// vouches for ann.
+type samlEnv struct {
+	*env
+	idp  *crewjam.IdentityProvider
+	idpS *httptest.Server
+	mu   sync.Mutex
+	// session is who the identity provider says is signed in.
+	session crewjam.Session
+}
+
+func newSAMLEnv(t *testing.T, open func(testing.TB) *store.DB, cfg map[string]string) *samlEnv {
+	t.Helper()
+	e := newEnvServer(t, open, web.URLs{}, func(o *server.Options) {
+		o.Outbound = outbound.New(outbound.Options{AllowPrivate: true})
+	})
+	se := &samlEnv{env: e, session: crewjam.Session{ID: "up-session", Index: "up-session-index",
+		NameID: "ann-persistent-id", NameIDFormat: string(crewjam.PersistentNameIDFormat),
+		UserName: "ann", UserEmail: "ann@corp.example", UserGivenName: "Ann", UserSurname: "Upstream",
+		Groups: []string{"staff", "pilots"}}}
+	key, cert := samlKeyPair(t, "upstream idp")
+	mux := http.NewServeMux()
+	se.idpS = httptest.NewServer(mux)
+	t.Cleanup(se.idpS.Close)
+	base, _ := url.Parse(se.idpS.URL)
+	se.idp = &crewjam.IdentityProvider{Key: key, Certificate: cert,
+		MetadataURL: *base.JoinPath("metadata"), SSOURL: *base.JoinPath("sso"),
+		ServiceProviderProvider: se, SessionProvider: se}
+	mux.HandleFunc("/sso", se.idp.ServeSSO)
+	ctx := context.Background()
+	p := idp.New("samlcorp", "saml")
+	p.DisplayName = "Corp SAML"
+	p.SyncMode = idp.SyncImport
+	p.Config = map[string]string{
+		idp.SAMLSingleSignOnURL: se.idpS.URL + "/sso", idp.SAMLIdPEntityID: se.idpS.URL + "/metadata",
+		idp.SAMLValidateSignature: "true", idp.SAMLSigningCertificate: base64.StdEncoding.EncodeToString(cert.Raw),
+		idp.SAMLPostBindingResponse: "true", idp.SAMLNameIDPolicyFormat: string(crewjam.PersistentNameIDFormat),
+	}
+	for k, v := range cfg {
+		p.Config[k] = v
+	}
+	if _, err := e.db.CreateIdentityProvider(ctx, e.realm.ID, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.CreateRole(ctx, role.Role{ID: store.NewID(), RealmID: e.realm.ID, Name: "staff-member"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []idp.Mapper{
+		{Name: "username", IdentityProviderMapper: idp.MapperSAMLUsernameTemplate, Config: map[string]string{"template": "${ATTRIBUTE.uid}", "target": "LOCAL"}},
+		{Name: "email", IdentityProviderMapper: idp.MapperSAMLAttributeImporter, Config: map[string]string{"attribute.friendly.name": "mail", "user.attribute": "email"}},
+		{Name: "first", IdentityProviderMapper: idp.MapperSAMLAttributeImporter, Config: map[string]string{"attribute.name": "urn:oid:2.5.4.42", "user.attribute": "firstName"}},
+		{Name: "last", IdentityProviderMapper: idp.MapperSAMLAttributeImporter, Config: map[string]string{"attribute.friendly.name": "sn", "user.attribute": "lastName"}},
+		{Name: "affiliation", IdentityProviderMapper: idp.MapperSAMLAttributeImporter, Config: map[string]string{"attribute.friendly.name": "eduPersonAffiliation", "user.attribute": "affiliation"}},
+		{Name: "staff", IdentityProviderMapper: idp.MapperSAMLAdvancedRole, Config: map[string]string{
+			"attributes": `[{"key":"eduPersonAffiliation","value":"staff"}]`, "role": "staff-member"}},
+	} {
+		m.IdentityProviderAlias = "samlcorp"
+		if _, err := e.db.CreateIdentityProviderMapper(ctx, e.realm.ID, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return se
+}
+
+// GetServiceProvider reads demo's metadata from its descriptor endpoint,
+// as an administrator configuring the upstream would.
+func (se *samlEnv) GetServiceProvider(r *http.Request, id string) (*crewjam.EntityDescriptor, error) {
+	res, err := http.Get(se.url("/broker/samlcorp/endpoint/descriptor"))
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	ed, err := samlsp.ParseMetadata(b)
+	if err != nil {
+		return nil, err
+	}
+	if ed.EntityID != id {
+		return nil, os.ErrNotExist
+	}
+	return ed, nil
+}
+
+func (se *samlEnv) GetSession(w http.ResponseWriter, r *http.Request, req *crewjam.IdpAuthnRequest) *crewjam.Session {
+	se.mu.Lock()
+	defer se.mu.Unlock()
+	s := se.session
+	s.CreateTime, s.ExpireTime = time.Now(), time.Now().Add(time.Hour)
+	return &s
+}
+
+func samlKeyPair(t *testing.T, cn string) (*rsa.PrivateKey, *x509.Certificate) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return key, cert
+}
+
+var (
+	samlButton     = regexp.MustCompile(`id="social-samlcorp"[^>]*href="([^"]*)"`)
+	formInput      = regexp.MustCompile(`<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"`)
+	samlFormAction = regexp.MustCompile(`<form[^>]*action="([^"]*)"`)
+)
+
+// start opens app's login page and follows the provider's button: the
+// answer is the AuthnRequest on its way to the identity provider.
+func (se *samlEnv) start(b *browser) response {
+	t := se.t
+	t.Helper()
+	page := b.get(se.codeRequest(nil))
+	m := samlButton.FindStringSubmatch(page.body)
+	if page.status != http.StatusOK || m == nil {
+		t.Fatalf("login page without the provider button (%d): %s", page.status, page.body)
+	}
+	return b.get(se.srv.URL + html.UnescapeString(m[1]))
+}
+
+// relayOf is the RelayState of the AuthnRequest start sent.
+func relayOf(t *testing.T, res response) string {
+	t.Helper()
+	if res.status != http.StatusFound {
+		t.Fatalf("broker login: %d %s", res.status, res.body)
+	}
+	return res.location(t).Query().Get("RelayState")
+}
+
+// toIdP sends the browser with the AuthnRequest to the identity provider
+// and returns the Response form it answers with: where it posts and what.
+func (se *samlEnv) toIdP(b *browser, res response) (string, url.Values) {
+	t := se.t
+	t.Helper()
+	var up response
+	switch res.status {
+	case http.StatusFound:
+		loc := res.location(t)
+		if !strings.HasPrefix(loc.String(), se.idpS.URL+"/sso?") || loc.Query().Get("SAMLRequest") == "" {
+			t.Fatalf("AuthnRequest went to %s", loc)
+		}
+		up = b.get(loc.String())
+	case http.StatusOK:
+		action, fields := postedForm(t, res)
+		if action != se.idpS.URL+"/sso" || fields.Get("SAMLRequest") == "" {
+			t.Fatalf("AuthnRequest form posts to %s: %v", action, fields)
+		}
+		up = b.post(action, fields)
+	default:
+		t.Fatalf("broker login: %d %s", res.status, res.body)
+	}
+	if up.status != http.StatusOK {
+		t.Fatalf("identity provider: %d %s", up.status, up.body)
+	}
+	action, fields := postedForm(t, up)
+	if action != se.url("/broker/samlcorp/endpoint") || fields.Get("SAMLResponse") == "" {
+		t.Fatalf("identity provider answered to %s: %v", action, fields)
+	}
+	return action, fields
+}
+
+func postedForm(t *testing.T, res response) (string, url.Values) {
+	t.Helper()
+	a := samlFormAction.FindStringSubmatch(res.body)
+	if a == nil {
+		t.Fatalf("no form: %s", res.body)
+	}
+	fields := url.Values{}
+	for _, m := range formInput.FindAllStringSubmatch(res.body, -1) {
+		fields.Set(html.UnescapeString(m[1]), html.UnescapeString(m[2]))
+	}
+	return html.UnescapeString(a[1]), fields
+}
+
+func TestBrokerSAMLFirstLoginCreatesMappedUser(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		se := newSAMLEnv(t, open, map[string]string{idp.SAMLWantAuthnSigned: "true"})
+		se.idp.WantAuthnRequestsSigned = true // the identity provider checks demo's signature
+		b := se.browser()
+		acs, fields := se.toIdP(b, se.start(b))
+		res := b.post(acs, fields)
+		if res.status != http.StatusFound || !strings.HasPrefix(res.header.Get("Location"), "https://app.example/cb?") {
+			t.Fatalf("endpoint: %d %s\n%s", res.status, res.header.Get("Location"), res.body)
+		}
+		ctx := context.Background()
+		u, err := se.db.FindUserByFederatedIdentity(ctx, se.realm.ID, "samlcorp", "ann-persistent-id")
+		if err != nil {
+			t.Fatalf("no user linked to the NameID: %v", err)
+		}
+		if u.Username != "ann" || u.Email != "ann@corp.example" || u.FirstName != "Ann" || u.LastName != "Upstream" {
+			t.Errorf("user = %+v", u)
+		}
+		if got := u.Attributes["affiliation"]; len(got) != 2 || got[0] != "staff" {
+			t.Errorf("affiliation = %v", got)
+		}
+		roles, _ := se.db.EffectiveRoles(ctx, se.realm.ID, u.ID)
+		found := false
+		for _, r := range roles {
+			found = found || r.Name == "staff-member"
+		}
+		if !found {
+			t.Error("the advanced attribute mapper did not grant staff-member")
+		}
+		ss := se.sessions("ann")
+		if len(ss) != 1 || ss[0].Notes["identity_provider"] != "samlcorp" || ss[0].Notes["BROKER_SESSION_ID"] != "samlcorp.up-session-index" {
+			t.Errorf("sessions = %+v", ss)
+		}
+		// The same Response again is refused: its login moved on.
+		if res := b.post(acs, fields); res.status != http.StatusBadRequest {
+			t.Errorf("replayed Response: %d", res.status)
+		}
+		// A second login finds the link.
+		b2 := se.browser()
+		acs, fields = se.toIdP(b2, se.start(b2))
+		if res := b2.post(acs, fields); res.status != http.StatusFound || !strings.HasPrefix(res.header.Get("Location"), "https://app.example/cb?") {
+			t.Fatalf("second login: %d %s", res.status, res.body)
+		}
+	})
+}
+
+func TestBrokerSAMLPostBindingRequest(t *testing.T) {
+	se := newSAMLEnv(t, storetest.Open, map[string]string{idp.SAMLPostBindingAuthn: "true", idp.SAMLWantAuthnSigned: "true"})
+	se.idp.WantAuthnRequestsSigned = true
+	b := se.browser()
+	start := se.start(b)
+	if start.status != http.StatusOK || !strings.Contains(start.header.Get("Content-Security-Policy"), "script-src") {
+		t.Fatalf("POST binding page: %d %v", start.status, start.header)
+	}
+	acs, fields := se.toIdP(b, start)
+	if res := b.post(acs, fields); res.status != http.StatusFound {
+		t.Fatalf("endpoint: %d %s", res.status, res.body)
+	}
+}
+
+// tamper rewrites the XML of a posted SAMLResponse.
+func tamper(t *testing.T, fields url.Values, from, to string) url.Values {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(fields.Get("SAMLResponse"))
+	if err != nil || !strings.Contains(string(raw), from) {
+		t.Fatalf("response lacks %q: %v", from, err)
+	}
+	out := url.Values{"RelayState": {fields.Get("RelayState")},
+		"SAMLResponse": {base64.StdEncoding.EncodeToString([]byte(strings.Replace(string(raw), from, to, 1)))}}
+	return out
+}
+
+func TestBrokerSAMLRefusals(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		se := newSAMLEnv(t, open, nil)
+		ctx := context.Background()
+		noUser := func(name string) {
+			t.Helper()
+			if _, err := se.db.GetUserByUsername(ctx, se.realm.ID, "ann"); err == nil {
+				t.Fatalf("%s: a user was made", name)
+			}
+		}
+
+		t.Run("bad signature", func(t *testing.T) {
+			b := se.browser()
+			acs, fields := se.toIdP(b, se.start(b))
+			res := b.post(acs, tamper(t, fields, "ann-persistent-id", "eve-persistent-id"))
+			if res.status != http.StatusBadGateway {
+				t.Fatalf("tampered assertion: %d %s", res.status, res.body)
+			}
+			noUser("bad signature")
+		})
+
+		t.Run("unknown InResponseTo", func(t *testing.T) {
+			b := se.browser()
+			acs, fields := se.toIdP(b, se.start(b))
+			// The Response of the first request, sent to a second login of
+			// the same browser (another request ID).
+			fields.Set("RelayState", relayOf(t, se.start(b)))
+			if res := b.post(acs, fields); res.status != http.StatusBadGateway {
+				t.Fatalf("Response to another request: %d %s", res.status, res.body)
+			}
+			noUser("InResponseTo")
+		})
+
+		t.Run("expired assertion", func(t *testing.T) {
+			b := se.browser()
+			acs, fields := se.toIdP(b, se.start(b))
+			se.clock.Add(5 * time.Minute)
+			defer se.clock.Add(-5 * time.Minute)
+			if res := b.post(acs, fields); res.status != http.StatusBadGateway {
+				t.Fatalf("expired assertion: %d %s", res.status, res.body)
+			}
+			noUser("expired")
+		})
+
+		t.Run("wrong audience", func(t *testing.T) {
+			b := se.browser()
+			acs, fields := se.toIdP(b, se.start(b))
+			// The assertion names demo's entity id; demo now expects another.
+			if err := se.db.UpdateIdentityProvider(ctx, se.realm.ID, "samlcorp", func(p *idp.Provider) error {
+				p.Config[idp.SAMLEntityID] = "urn:other-sp"
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			defer se.db.UpdateIdentityProvider(ctx, se.realm.ID, "samlcorp", func(p *idp.Provider) error {
+				delete(p.Config, idp.SAMLEntityID)
+				return nil
+			})
+			if res := b.post(acs, fields); res.status != http.StatusBadGateway {
+				t.Fatalf("assertion for another audience: %d %s", res.status, res.body)
+			}
+			noUser("audience")
+		})
+
+		t.Run("forged RelayState", func(t *testing.T) {
+			b := se.browser()
+			acs, fields := se.toIdP(b, se.start(b))
+			loginID, _, _ := strings.Cut(fields.Get("RelayState"), ".")
+			fields.Set("RelayState", loginID+".forged")
+			if res := b.post(acs, fields); res.status != http.StatusBadRequest {
+				t.Fatalf("forged RelayState: %d %s", res.status, res.body)
+			}
+			noUser("RelayState")
+		})
+
+		t.Run("unsigned response when signatures are off", func(t *testing.T) {
+			if err := se.db.UpdateIdentityProvider(ctx, se.realm.ID, "samlcorp", func(p *idp.Provider) error {
+				p.Config[idp.SAMLValidateSignature] = "false"
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			defer se.db.UpdateIdentityProvider(ctx, se.realm.ID, "samlcorp", func(p *idp.Provider) error {
+				p.Config[idp.SAMLValidateSignature] = "true"
+				return nil
+			})
+			b := se.browser()
+			acs, fields := se.toIdP(b, se.start(b))
+			if res := b.post(acs, fields); res.status != http.StatusBadGateway {
+				t.Fatalf("login with signature validation off: %d", res.status)
+			}
+			noUser("validateSignature off")
+		})
+
+		// After every refusal a genuine login still works.
+		b := se.browser()
+		acs, fields := se.toIdP(b, se.start(b))
+		if res := b.post(acs, fields); res.status != http.StatusFound {
+			t.Fatalf("genuine login after refusals: %d %s", res.status, res.body)
+		}
+	})
+}
+
+func TestBrokerSAMLDescriptor(t *testing.T) {
+	se := newSAMLEnv(t, storetest.Open, map[string]string{idp.SAMLWantAuthnSigned: "true", idp.SAMLWantAssertionsSigned: "true"})
+	res := se.browser().get(se.url("/broker/samlcorp/endpoint/descriptor"))
+	if res.status != http.StatusOK || !strings.HasPrefix(res.header.Get("Content-Type"), "application/xml") {
+		t.Fatalf("descriptor: %d %v", res.status, res.header)
+	}
+	ed, err := samlsp.ParseMetadata([]byte(res.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ed.EntityID != se.url("") || len(ed.SPSSODescriptors) != 1 {
+		t.Fatalf("entity = %q %+v", ed.EntityID, ed)
+	}
+	d := ed.SPSSODescriptors[0]
+	if len(d.AssertionConsumerServices) != 1 || d.AssertionConsumerServices[0].Location != se.url("/broker/samlcorp/endpoint") ||
+		d.AssertionConsumerServices[0].Binding != crewjam.HTTPPostBinding {
+		t.Errorf("ACS = %+v", d.AssertionConsumerServices)
+	}
+	if d.AuthnRequestsSigned == nil || !*d.AuthnRequestsSigned || d.WantAssertionsSigned == nil || !*d.WantAssertionsSigned {
+		t.Errorf("signing flags = %v %v", d.AuthnRequestsSigned, d.WantAssertionsSigned)
+	}
+	uses := map[string]bool{}
+	for _, kd := range d.KeyDescriptors {
+		uses[kd.Use] = len(kd.KeyInfo.X509Data.X509Certificates) > 0
+	}
+	if !uses["signing"] || !uses["encryption"] {
+		t.Errorf("key descriptors = %+v", d.KeyDescriptors)
+	}
+	if res := se.browser().get(se.url("/broker/nope/endpoint/descriptor")); res.status != http.StatusNotFound {
+		t.Errorf("descriptor of no provider: %d", res.status)
+	}
+}
