@@ -21,6 +21,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
+	"github.com/gatehouse-iam/gatehouse/internal/saml"
 )
 
 // SAML 2.0 identity providers: Gatehouse is the service provider. A login
@@ -525,4 +526,41 @@ func (p *SAML) Metadata() ([]byte, error) {
 		return nil, err
 	}
 	return append([]byte(xml.Header), b...), nil
+}
+
+// SAMLConfigFromMetadata is the configuration of a SAML provider that an
+// identity provider's metadata gives: its entity id, its single sign-on
+// and logout services (the POST binding preferred, which then carries the
+// requests too), the NameID format it lists first, whether it wants signed
+// requests, and its signing certificates, whose presence turns signature
+// validation on.
+func SAMLConfigFromMetadata(md saml.IdPMetadata) map[string]string {
+	cfg := map[string]string{idp.SAMLIdPEntityID: md.EntityID, idp.SAMLLoginHint: "false",
+		idp.SAMLWantAuthnSigned: strconv.FormatBool(md.WantAuthnRequestsSigned), idp.SAMLValidateSignature: strconv.FormatBool(md.WantAuthnRequestsSigned),
+		idp.SAMLPostBindingResponse: "false", idp.SAMLPostBindingAuthn: "false", idp.SAMLPostBindingLogout: "false"}
+	if u := md.SSO[saml.BindingPOST]; u != "" {
+		cfg[idp.SAMLSingleSignOnURL], cfg[idp.SAMLPostBindingResponse], cfg[idp.SAMLPostBindingAuthn] = u, "true", "true"
+	} else if u := md.SSO[saml.BindingRedirect]; u != "" {
+		cfg[idp.SAMLSingleSignOnURL] = u
+	}
+	if u := md.SLO[saml.BindingPOST]; u != "" {
+		cfg[idp.SAMLSingleLogoutURL], cfg[idp.SAMLPostBindingLogout] = u, "true"
+	} else if u := md.SLO[saml.BindingRedirect]; u != "" {
+		cfg[idp.SAMLSingleLogoutURL] = u
+	}
+	if len(md.NameIDFormats) > 0 {
+		cfg[idp.SAMLNameIDPolicyFormat] = md.NameIDFormats[0]
+	}
+	var certs []string
+	for _, c := range md.SigningCerts {
+		certs = append(certs, base64.StdEncoding.EncodeToString(c.Raw))
+	}
+	if len(certs) > 0 {
+		cfg[idp.SAMLSigningCertificate], cfg[idp.SAMLValidateSignature] = strings.Join(certs, ","), "true"
+	}
+	if len(md.EncryptionCerts) > 0 {
+		cfg["encryptionPublicKey"] = base64.StdEncoding.EncodeToString(md.EncryptionCerts[0].Raw)
+	}
+	cfg[idp.SAMLEnabledFromMetadata] = "true"
+	return cfg
 }
