@@ -57,7 +57,8 @@ func TestIdentityProviderSAMLSettings(t *testing.T) {
 	sso, _ := url.Parse("https://idp.example/sso")
 	md, _ := xml.Marshal((&crewjam.IdentityProvider{Key: key, Certificate: cert, MetadataURL: *meta, SSOURL: *sso}).Metadata())
 
-	p = b.submit(p, add, url.Values{"action": {"import"}, "alias": {"corp-saml"}, "discoveryDocument": {string(md)}})
+	p = b.submit(p, add, url.Values{"action": {"import"}, "alias": {"corp-saml"}, "discoveryDocument": {string(md)},
+		"config.entityId": {regexpValue(p.body, "config.entityId")}})
 	if p.status != http.StatusOK || !strings.Contains(p.body, `name="config.singleSignOnServiceUrl" value="https://idp.example/sso"`) ||
 		!strings.Contains(p.body, `name="config.idpEntityId" value="https://idp.example/metadata"`) {
 		t.Fatalf("import: %d %s", p.status, p.body)
@@ -73,6 +74,12 @@ func TestIdentityProviderSAMLSettings(t *testing.T) {
 		m := regexpValue(p.body, f)
 		form.Set(f, m)
 	}
+	// The metadata lists transient first, which cannot name a returning
+	// user by the subject.
+	if form.Get("config.nameIDPolicyFormat") != "urn:oasis:names:tc:SAML:2.0:nameid-format:transient" {
+		t.Errorf("imported NameID format = %q", form.Get("config.nameIDPolicyFormat"))
+	}
+	form.Set("config.nameIDPolicyFormat", "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent")
 	p = b.submit(p, add, form)
 	if p.status != http.StatusSeeOther || p.header.Get("Location") != idpsPath+"/saml/corp-saml/settings?notice=created" {
 		t.Fatalf("add: %d %q %s", p.status, p.header.Get("Location"), p.body)

@@ -26,6 +26,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/outbound"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
+	"github.com/gatehouse-iam/gatehouse/internal/saml"
 	"github.com/gatehouse-iam/gatehouse/internal/server"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
@@ -274,37 +275,43 @@ func TestBrokerSAMLPostBindingRequest(t *testing.T) {
 	}
 }
 
-// tamper rewrites the XML of a posted SAMLResponse.
-func tamper(t *testing.T, fields url.Values, from, to string) url.Values {
-	t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(fields.Get("SAMLResponse"))
-	if err != nil || !strings.Contains(string(raw), from) {
-		t.Fatalf("response lacks %q: %v", from, err)
-	}
-	out := url.Values{"RelayState": {fields.Get("RelayState")},
-		"SAMLResponse": {base64.StdEncoding.EncodeToString([]byte(strings.Replace(string(raw), from, to, 1)))}}
-	return out
-}
-
 func TestBrokerSAMLRefusals(t *testing.T) {
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		se := newSAMLEnv(t, open, nil)
 		ctx := context.Background()
-		noUser := func(name string) {
+		// noUser checks the refusal made no user, and that the log says
+		// why it was refused.
+		noUser := func(why string) {
 			t.Helper()
 			if _, err := se.db.GetUserByUsername(ctx, se.realm.ID, "ann"); err == nil {
-				t.Fatalf("%s: a user was made", name)
+				t.Fatalf("%s: a user was made", why)
+			}
+			if !strings.Contains(se.logs.String(), why) {
+				t.Errorf("refused, but not for %q: %s", why, se.logs.String())
 			}
 		}
 
 		t.Run("bad signature", func(t *testing.T) {
+			// The assertion is signed by a key other than the one demo
+			// trusts for this provider.
+			_, other := samlKeyPair(t, "someone else")
+			var trusted string
+			if err := se.db.UpdateIdentityProvider(ctx, se.realm.ID, "samlcorp", func(p *idp.Provider) error {
+				trusted, p.Config[idp.SAMLSigningCertificate] = p.Config[idp.SAMLSigningCertificate], base64.StdEncoding.EncodeToString(other.Raw)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			defer se.db.UpdateIdentityProvider(ctx, se.realm.ID, "samlcorp", func(p *idp.Provider) error {
+				p.Config[idp.SAMLSigningCertificate] = trusted
+				return nil
+			})
 			b := se.browser()
 			acs, fields := se.toIdP(b, se.start(b))
-			res := b.post(acs, tamper(t, fields, "ann-persistent-id", "eve-persistent-id"))
-			if res.status != http.StatusBadGateway {
-				t.Fatalf("tampered assertion: %d %s", res.status, res.body)
+			if res := b.post(acs, fields); res.status != http.StatusBadGateway {
+				t.Fatalf("assertion signed by another key: %d %s", res.status, res.body)
 			}
-			noUser("bad signature")
+			noUser("cannot validate signature on Response")
 		})
 
 		t.Run("unknown InResponseTo", func(t *testing.T) {
@@ -316,7 +323,7 @@ func TestBrokerSAMLRefusals(t *testing.T) {
 			if res := b.post(acs, fields); res.status != http.StatusBadGateway {
 				t.Fatalf("Response to another request: %d %s", res.status, res.body)
 			}
-			noUser("InResponseTo")
+			noUser("`InResponseTo` does not match")
 		})
 
 		t.Run("expired assertion", func(t *testing.T) {
@@ -327,7 +334,7 @@ func TestBrokerSAMLRefusals(t *testing.T) {
 			if res := b.post(acs, fields); res.status != http.StatusBadGateway {
 				t.Fatalf("expired assertion: %d %s", res.status, res.body)
 			}
-			noUser("expired")
+			noUser("expired at")
 		})
 
 		t.Run("wrong audience", func(t *testing.T) {
@@ -347,7 +354,7 @@ func TestBrokerSAMLRefusals(t *testing.T) {
 			if res := b.post(acs, fields); res.status != http.StatusBadGateway {
 				t.Fatalf("assertion for another audience: %d %s", res.status, res.body)
 			}
-			noUser("audience")
+			noUser(`AudienceRestriction does not contain \"urn:other-sp\"`)
 		})
 
 		t.Run("forged RelayState", func(t *testing.T) {
@@ -358,7 +365,7 @@ func TestBrokerSAMLRefusals(t *testing.T) {
 			if res := b.post(acs, fields); res.status != http.StatusBadRequest {
 				t.Fatalf("forged RelayState: %d %s", res.status, res.body)
 			}
-			noUser("RelayState")
+			noUser("RelayState does not match")
 		})
 
 		t.Run("unsigned response when signatures are off", func(t *testing.T) {
@@ -377,7 +384,7 @@ func TestBrokerSAMLRefusals(t *testing.T) {
 			if res := b.post(acs, fields); res.status != http.StatusBadGateway {
 				t.Fatalf("login with signature validation off: %d", res.status)
 			}
-			noUser("validateSignature off")
+			noUser("signature validation is off")
 		})
 
 		// After every refusal a genuine login still works.
@@ -420,4 +427,90 @@ func TestBrokerSAMLDescriptor(t *testing.T) {
 	if res := se.browser().get(se.url("/broker/nope/endpoint/descriptor")); res.status != http.StatusNotFound {
 		t.Errorf("descriptor of no provider: %d", res.status)
 	}
+}
+
+// requestID is the ID of the AuthnRequest a redirect carries.
+func requestID(t *testing.T, res response) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, res.header.Get("Location"), nil)
+	m, err := saml.ReadMessage(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ar, err := m.AuthnRequest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ar.ID
+}
+
+// TestBrokerSAMLRefusesReplayedIDs answers two logins with Responses the
+// upstream's key signed: an assertion ID, or a Response ID, already
+// accepted once is refused in a later login, whose request it does answer.
+func TestBrokerSAMLRefusesReplayedIDs(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		se := newSAMLEnv(t, open, nil)
+		answer := func(b *browser, responseID, assertionID string) response {
+			t.Helper()
+			return se.answer(b, responseID, assertionID, time.Minute, 0)
+		}
+		if res := answer(se.browser(), "_resp-1", "_assert-1"); res.status != http.StatusFound {
+			t.Fatalf("first answer: %d %s", res.status, res.body)
+		}
+		if res := answer(se.browser(), "_resp-2", "_assert-1"); res.status != http.StatusBadGateway ||
+			!strings.Contains(se.logs.String(), "assertion has already been used") {
+			t.Errorf("replayed assertion ID: %d", res.status)
+		}
+		if res := answer(se.browser(), "_resp-1", "_assert-3"); res.status != http.StatusBadGateway ||
+			!strings.Contains(se.logs.String(), `Response \"_resp-1\" was used before`) {
+			t.Errorf("replayed Response ID: %d %s", res.status, se.logs.String())
+		}
+		if res := answer(se.browser(), "_resp-4", "_assert-4"); res.status != http.StatusFound {
+			t.Errorf("fresh IDs: %d %s", res.status, res.body)
+		}
+	})
+}
+
+// TestBrokerSAMLClockSkew: an assertion past its NotOnOrAfter is refused,
+// unless the provider's allowed clock skew covers the difference.
+func TestBrokerSAMLClockSkew(t *testing.T) {
+	se := newSAMLEnv(t, storetest.Open, nil)
+	// Valid for 10s, presented 30s after issue.
+	if res := se.answer(se.browser(), "_r1", "_a1", 10*time.Second, 30*time.Second); res.status != http.StatusBadGateway ||
+		!strings.Contains(se.logs.String(), "the assertion expired at") {
+		t.Fatalf("late assertion without skew: %d", res.status)
+	}
+	ctx := context.Background()
+	if err := se.db.UpdateIdentityProvider(ctx, se.realm.ID, "samlcorp", func(p *idp.Provider) error {
+		p.Config[idp.SAMLAllowedClockSkew] = "60"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if res := se.answer(se.browser(), "_r2", "_a2", 10*time.Second, 30*time.Second); res.status != http.StatusFound {
+		t.Fatalf("late assertion within the skew: %d %s", res.status, res.body)
+	}
+}
+
+// answer starts a login in b and answers it with a Response the
+// upstream's key signs, valid for lifespan and presented late after issue.
+func (se *samlEnv) answer(b *browser, responseID, assertionID string, lifespan, late time.Duration) response {
+	t := se.t
+	t.Helper()
+	signer := &saml.Signer{Key: se.idp.Key.(*rsa.PrivateKey), Cert: se.idp.Certificate, Algorithm: saml.RSASHA256, KeyName: saml.KeyNameNone}
+	start := se.start(b)
+	doc, err := saml.BuildResponse(saml.ResponseInput{Issuer: se.idpS.URL + "/metadata", Destination: se.url("/broker/samlcorp/endpoint"),
+		InResponseTo: requestID(t, start), Audience: se.url(""), NameID: "ann-persistent-id", NameIDFormat: saml.NameIDPersistent,
+		SessionIndex: "s1", AuthnInstant: se.clock.Now(), Now: se.clock.Now(), Lifespan: lifespan, AuthnStatement: true,
+		SignDocument: true, SignAssertion: true, Signer: signer, ID: responseID, AssertionID: assertionID,
+		Attributes: []saml.Attribute{{Name: "urn:oid:0.9.2342.19200300.100.1.1", FriendlyName: "uid", Values: []string{"ann"}},
+			{Name: "urn:oid:0.9.2342.19200300.100.1.3", FriendlyName: "mail", Values: []string{"ann@corp.example"}},
+			{Name: "urn:oid:2.5.4.42", FriendlyName: "givenName", Values: []string{"Ann"}},
+			{Name: "urn:oid:2.5.4.4", FriendlyName: "sn", Values: []string{"Upstream"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	se.clock.Add(late)
+	defer se.clock.Add(-late)
+	return b.post(se.url("/broker/samlcorp/endpoint"), url.Values{"SAMLResponse": {saml.PostValue(doc)}, "RelayState": {relayOf(t, start)}})
 }
