@@ -514,3 +514,59 @@ func (se *samlEnv) answer(b *browser, responseID, assertionID string, lifespan, 
 	defer se.clock.Add(-late)
 	return b.post(se.url("/broker/samlcorp/endpoint"), url.Values{"SAMLResponse": {saml.PostValue(doc)}, "RelayState": {relayOf(t, start)}})
 }
+
+// TestBrokerSAMLUpstreamLogout: the upstream's signed LogoutRequest at the
+// broker endpoint ends the session that signed in through it and is
+// answered with a LogoutResponse at the upstream's single logout service;
+// a forged or replayed one ends nothing.
+func TestBrokerSAMLUpstreamLogout(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		se := newSAMLEnv(t, open, map[string]string{idp.SAMLSingleLogoutURL: "https://idp.example/slo", idp.SAMLPostBindingLogout: "false"})
+		b := se.browser()
+		acs, fields := se.toIdP(b, se.start(b))
+		if res := b.post(acs, fields); res.status != http.StatusFound {
+			t.Fatalf("login: %d %s", res.status, res.body)
+		}
+		if n := len(se.sessions("ann")); n != 1 {
+			t.Fatalf("sessions before logout: %d", n)
+		}
+		logout := func(id string, key *rsa.PrivateKey, cert *x509.Certificate) response {
+			t.Helper()
+			doc, err := saml.BuildLogoutRequest(saml.LogoutRequestInput{ID: id, Issuer: se.idpS.URL + "/metadata",
+				Destination: se.url("/broker/samlcorp/endpoint"), NameID: "ann-persistent-id", NameIDFormat: saml.NameIDPersistent,
+				SessionIndexes: []string{"up-session-index"}, Now: se.clock.Now(),
+				Signer: &saml.Signer{Key: key, Cert: cert, Algorithm: saml.RSASHA256, KeyName: saml.KeyNameNone}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return se.browser().post(se.url("/broker/samlcorp/endpoint"), url.Values{"SAMLRequest": {saml.PostValue(doc)}, "RelayState": {"rs-1"}})
+		}
+		otherKey, otherCert := samlKeyPair(t, "forger")
+		if res := logout("_lr-forged", otherKey, otherCert); res.status != http.StatusBadRequest || len(se.sessions("ann")) != 1 {
+			t.Fatalf("forged LogoutRequest: %d, %d sessions", res.status, len(se.sessions("ann")))
+		}
+		res := logout("_lr-1", se.idp.Key.(*rsa.PrivateKey), se.idp.Certificate)
+		if res.status != http.StatusFound {
+			t.Fatalf("LogoutRequest: %d %s", res.status, res.body)
+		}
+		if n := len(se.sessions("ann")); n != 0 {
+			t.Errorf("sessions after the upstream's logout: %d", n)
+		}
+		loc := res.location(t)
+		if !strings.HasPrefix(loc.String(), "https://idp.example/slo?") || loc.Query().Get("RelayState") != "rs-1" {
+			t.Fatalf("LogoutResponse went to %s", loc)
+		}
+		req, _ := http.NewRequest(http.MethodGet, loc.String(), nil)
+		m, err := saml.ReadMessage(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lr, err := m.LogoutResponse()
+		if err != nil || lr.InResponseTo != "_lr-1" || !strings.HasSuffix(lr.StatusCode, ":Success") || lr.Issuer != se.url("") {
+			t.Errorf("LogoutResponse = %+v, %v", lr, err)
+		}
+		if res := logout("_lr-1", se.idp.Key.(*rsa.PrivateKey), se.idp.Certificate); res.status != http.StatusBadRequest {
+			t.Errorf("replayed LogoutRequest: %d", res.status)
+		}
+	})
+}
