@@ -78,6 +78,8 @@ type Sender struct {
 type job struct {
 	base  string
 	ended []store.EndedSession
+	// browser: the logout goes on in the browser (WithBrowserLogout).
+	browser bool
 }
 
 // New returns a sender delivering through c. backoff is the first wait
@@ -106,7 +108,7 @@ func (s *Sender) SessionsEnded(ctx context.Context, ended []store.EndedSession) 
 		return
 	}
 	select {
-	case s.queue <- job{base: base, ended: ended}:
+	case s.queue <- job{base: base, ended: ended, browser: browserLogout(ctx)}:
 	default:
 		s.log.WarnContext(ctx, "back-channel logout queue full: notifications dropped", "sessions", len(ended))
 		return
@@ -163,6 +165,18 @@ func (s *Sender) run(j job) {
 			if err != nil {
 				continue // deleted since
 			}
+			if c.Protocol == "saml" {
+				if target, body, ok := s.samlLogout(rd, c, e, j.base, j.browser); ok {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						s.deliver(ctx, rd.realm.Name, c.ClientID, target, func(ctx context.Context) (int, error) {
+							return s.postSOAP(ctx, target, body)
+						})
+					}()
+				}
+				continue
+			}
 			// A client with front-channel logout on is logged out in the
 			// browser instead, and a disabled one not at all, as in
 			// Keycloak.
@@ -179,7 +193,13 @@ func (s *Sender) run(j job) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				s.deliver(ctx, rd.realm.Name, c.ClientID, target, raw)
+				s.deliver(ctx, rd.realm.Name, c.ClientID, target, func(ctx context.Context) (int, error) {
+					resp, err := s.client.PostForm(ctx, target, url.Values{"logout_token": {raw}}, maxResponse)
+					if err != nil {
+						return 0, err
+					}
+					return resp.Status, nil
+				})
 			}()
 		}
 	}
@@ -232,19 +252,20 @@ func (s *Sender) logoutToken(rd *realmData, c client.Client, e store.EndedSessio
 	return token.SignTyped(claims, k, TokenType)
 }
 
-// deliver POSTs the token, retrying a failure to connect or a 5xx answer
-// (§2.8: the RP answers 200, or 400 when it refuses the token, which is not
-// retried).
-func (s *Sender) deliver(ctx context.Context, realmName, clientID, target, raw string) {
+// deliver sends a notification with send (which answers the HTTP
+// status), retrying a failure to connect or a 5xx answer (Back-Channel
+// Logout §2.8: the RP answers 200, or 400 when it refuses the token, which
+// is not retried; a SAML SOAP endpoint answers likewise).
+func (s *Sender) deliver(ctx context.Context, realmName, clientID, target string, send func(context.Context) (int, error)) {
 	wait := s.backoff
 	for attempt := 1; ; attempt++ {
-		resp, err := s.client.PostForm(ctx, target, url.Values{"logout_token": {raw}}, maxResponse)
+		status, err := send(ctx)
 		switch {
-		case err == nil && resp.Status >= 200 && resp.Status < 300:
+		case err == nil && status >= 200 && status < 300:
 			s.log.Debug("back-channel logout delivered", "realm", realmName, "client", clientID)
 			return
-		case err == nil && resp.Status < 500:
-			s.log.Warn("back-channel logout refused", "realm", realmName, "client", clientID, "status", resp.Status)
+		case err == nil && status < 500:
+			s.log.Warn("back-channel logout refused", "realm", realmName, "client", clientID, "status", status)
 			return
 		}
 		if errors.Is(err, outbound.ErrForbiddenAddress) {
@@ -254,7 +275,7 @@ func (s *Sender) deliver(ctx context.Context, realmName, clientID, target, raw s
 			return
 		}
 		if attempt >= Attempts {
-			s.log.Warn("back-channel logout failed", "realm", realmName, "client", clientID, "attempts", attempt, "err", errText(err, resp))
+			s.log.Warn("back-channel logout failed", "realm", realmName, "client", clientID, "attempts", attempt, "err", errText(err, status))
 			return
 		}
 		time.Sleep(wait)
@@ -262,9 +283,9 @@ func (s *Sender) deliver(ctx context.Context, realmName, clientID, target, raw s
 	}
 }
 
-func errText(err error, resp *outbound.Response) string {
+func errText(err error, status int) string {
 	if err != nil {
 		return err.Error()
 	}
-	return fmt.Sprintf("status %d", resp.Status)
+	return fmt.Sprintf("status %d", status)
 }

@@ -87,6 +87,30 @@ func ResolveScopes(ctx context.Context, db *store.DB, rl realm.Realm, c client.C
 	return out, nil
 }
 
+// DefaultScopes returns the default client scopes of c whose protocol is
+// protocol, with the same role scope bookkeeping as ResolveScopes. A SAML
+// login has no scope parameter: its client's default SAML scopes apply.
+func DefaultScopes(ctx context.Context, db *store.DB, rl realm.Realm, c client.Client, protocol string) (Scopes, error) {
+	var out Scopes
+	links, err := db.ClientScopesOf(ctx, rl.ID, c.ID)
+	if err != nil {
+		return out, err
+	}
+	for _, l := range links {
+		if !l.Default || l.Scope.Protocol != protocol {
+			continue
+		}
+		out.Scopes = append(out.Scopes, l.Scope)
+		if l.RoleScoped {
+			if out.RoleScoped == nil {
+				out.RoleScoped = map[string]bool{}
+			}
+			out.RoleScoped[l.Scope.ID] = true
+		}
+	}
+	return out, nil
+}
+
 // Access is what a token for one user and client may carry: the client
 // scopes that apply to the user, and the user's roles within the client's
 // scope, by name (sorted; client roles keyed by clientId).
@@ -143,7 +167,7 @@ func Resolve(ctx context.Context, db *store.DB, rl realm.Realm, c client.Client,
 	for k := range out.ClientRoles {
 		sort.Strings(out.ClientRoles[k])
 	}
-	if token.NeedsGroups(c, out.Scopes) {
+	if token.NeedsGroups(c, out.Scopes) || needsSAMLGroups(c, out.Scopes) {
 		direct, all, err := db.UserGroupLineage(ctx, u.ID)
 		if err != nil {
 			return out, err
@@ -178,4 +202,16 @@ func InScopeRoles(ctx context.Context, db *store.DB, rl realm.Realm, c client.Cl
 		applied = append(applied, reach[sc.ID])
 	}
 	return role.InScope(in, false, reach[""], applied...), nil
+}
+
+// samlGroupMapper is the SAML mapper type that lists the user's groups.
+const samlGroupMapper = "saml-group-membership-mapper"
+
+// needsSAMLGroups reports whether a SAML group list mapper is in effect for
+// c with scopes, so Resolve reads the user's groups.
+func needsSAMLGroups(c client.Client, scopes []client.Scope) bool {
+	has := func(ms []client.ProtocolMapper) bool {
+		return slices.ContainsFunc(ms, func(m client.ProtocolMapper) bool { return m.ProtocolMapper == samlGroupMapper })
+	}
+	return has(c.ProtocolMappers) || slices.ContainsFunc(scopes, func(s client.Scope) bool { return has(s.ProtocolMappers) })
 }

@@ -25,6 +25,9 @@ func (h *Handler) recorder() events.Recorder {
 
 // loginDetails are the details Keycloak gives a browser login's events.
 func loginDetails(st loginState) map[string]string {
+	if st.Req.SAML != nil {
+		return map[string]string{events.DetailAuthMethod: protocolSAML, events.DetailRedirectURI: st.Req.Target}
+	}
 	authType := "code"
 	if st.Req.wants("token") || st.Req.wants("id_token") {
 		authType = "implicit" // the implicit and hybrid flows alike

@@ -61,11 +61,22 @@ func (h *Handler) frontChannelApps(ctx context.Context, r *http.Request, rl real
 // lets exactly those origins be framed, in the base policy and in a realm
 // policy that restricts frame-src.
 func (h *Handler) renderFrontChannelLogout(w http.ResponseWriter, r *http.Request, rl realm.Realm, apps []ui.FrontChannelApp, next, uiLocales string) {
+	h.renderFrontChannel(w, r, rl, apps, uiLocales, func(p *ui.Page) { p.ContinueTo = next })
+}
+
+// renderFrontChannelLogoutPost is renderFrontChannelLogout continuing with
+// a form posted to postTo (a SAML LogoutResponse by the POST binding).
+func (h *Handler) renderFrontChannelLogoutPost(w http.ResponseWriter, r *http.Request, rl realm.Realm, apps []ui.FrontChannelApp, postTo string, params []ui.Param, uiLocales string) {
+	h.renderFrontChannel(w, r, rl, apps, uiLocales, func(p *ui.Page) { p.PostTo, p.Params = postTo, params })
+}
+
+func (h *Handler) renderFrontChannel(w http.ResponseWriter, r *http.Request, rl realm.Realm, apps []ui.FrontChannelApp, uiLocales string, then func(*ui.Page)) {
 	noStore(w)
 	p := h.page(r, &rl, "frontchannel-logout.title", uiLocales)
-	p.FrontChannel, p.ContinueTo = apps, next
+	p.FrontChannel = apps
+	then(&p)
 	script := ""
-	if next != "" {
+	if p.ContinueTo != "" || p.PostTo != "" {
 		script = h.ui().ScriptSource("frontchannel-logout.js")
 	}
 	pageHeaders(w, &rl, script)

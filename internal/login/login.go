@@ -74,6 +74,11 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+p+"login-status-iframe.html/init", h.handle(h.loginStatusInit))
 	mux.Handle("GET "+p+"3p-cookies/step1.html", h.handle(h.thirdPartyStep1))
 	mux.Handle("GET "+p+"3p-cookies/step2.html", h.handle(h.thirdPartyStep2))
+	const s = "/realms/{realm}/protocol/saml"
+	mux.Handle("GET "+s, h.handle(h.samlEndpoint))
+	mux.Handle("POST "+s, h.handle(h.samlEndpoint))
+	mux.Handle("GET "+s+"/descriptor", h.handle(h.samlDescriptor))
+	mux.Handle("GET "+s+"/clients/{client}", h.handle(h.samlIdPInitiated))
 	mux.Handle("GET /realms/{realm}/device", h.handle(h.deviceVerify))
 	mux.Handle("POST /realms/{realm}/device", h.handle(h.deviceVerify))
 	mux.Handle("GET /realms/{realm}/device/status", h.handle(h.deviceStatusPage))

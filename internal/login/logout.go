@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/backchannel"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -193,6 +194,7 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, rl realm.Re
 		sid = sso.us.ID
 	}
 	var frontChannel []ui.FrontChannelApp
+	var samlClients []samlParticipant
 	if sid != "" {
 		us, err := h.Store.GetUserSession(ctx, rl.ID, sid)
 		switch {
@@ -203,7 +205,10 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, rl realm.Re
 			if frontChannel, err = h.frontChannelApps(ctx, r, rl, sid); err != nil {
 				return err
 			}
-			if err := h.Store.DeleteUserSession(ctx, rl.ID, sid); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if samlClients, err = h.samlParticipants(ctx, r, rl, sid, ""); err != nil {
+				return err
+			}
+			if err := h.Store.DeleteUserSession(backchannel.WithBrowserLogout(ctx), rl.ID, sid); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 			h.Log.InfoContext(ctx, "logout", "realm", rl.Name, "client", lr.ClientID, "session", sid)
@@ -220,6 +225,12 @@ func (h *Handler) endSession(w http.ResponseWriter, r *http.Request, rl realm.Re
 			sep = "&"
 		}
 		loc += sep + "state=" + urlQueryEscape(lr.State)
+	}
+	if len(samlClients) > 0 {
+		// The session's SAML clients are logged out through the browser
+		// first (saml_logout.go), then the front channel, then loc.
+		return h.samlLogoutStart(w, r, rl, samlLogout{Pending: samlClients, FrontChannel: frontChannel, Then: loc,
+			UILocales: lr.UILocales})
 	}
 	if len(frontChannel) > 0 {
 		h.renderFrontChannelLogout(w, r, rl, frontChannel, loc, lr.UILocales)

@@ -67,6 +67,17 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 		return h.redirectError(w, r, rl, st.Req, code, desc)
 	}
 	now := h.now()
+	var sp *samlPrepared
+	if st.Req.SAML != nil {
+		var err error
+		var sf *samlFailure
+		if sp, err = h.samlPrepare(r, rl, c, st, u); errors.As(err, &sf) {
+			h.Log.InfoContext(ctx, "SAML login failed", "realm", rl.Name, "client", c.ClientID, "err", err)
+			return h.samlError(w, r, rl, st.Req, sf.code)
+		} else if err != nil {
+			return err
+		}
+	}
 	acr := st.ACR
 	var us session.UserSession
 	newSession := st.SSOSession == ""
@@ -101,7 +112,7 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 			}
 		}
 		us = session.UserSession{ID: store.NewID(), RealmID: rl.ID, UserID: u.ID, Started: now, LastRefresh: now,
-			RememberMe: st.RememberMe, IPAddress: clientIP(r), AuthMethod: "openid-connect", AuthTime: st.AuthTime}
+			RememberMe: st.RememberMe, IPAddress: clientIP(r), AuthMethod: st.Req.protocol(), AuthTime: st.AuthTime}
 		if st.Flow != nil {
 			// The levels of authentication reached, for the step-up of
 			// later logins in this session.
@@ -117,7 +128,7 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 		}
 	}
 	code := ""
-	if st.Req.wants("code") && st.Req.DeviceUserCode == "" {
+	if sp == nil && st.Req.wants("code") && st.Req.DeviceUserCode == "" {
 		code = randomToken(codeBytes)
 	}
 	var cs session.ClientSession
@@ -138,16 +149,19 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 		if errors.Is(err, store.ErrNotFound) {
 			cs = session.ClientSession{ID: store.NewID(), UserSessionID: us.ID, ClientID: c.ID, Started: now,
 				Timestamp: now, Scope: st.Req.Scope, Nonce: st.Req.Nonce, Notes: map[string]string{NoteACR: acr}}
+			sp.addNotes(cs.Notes, us.ID, cs.ID)
 			err = tx.CreateClientSession(ctx, cs)
-		} else if err == nil && cs.Notes[NoteACR] != acr {
+		} else if err == nil && (cs.Notes[NoteACR] != acr || sp.notesDiffer(cs.Notes, us.ID, cs.ID)) {
 			// The client's latest login decides the acr its refreshed
-			// tokens carry (a step-up raises it).
+			// tokens carry (a step-up raises it), and the NameID a SAML
+			// logout names.
 			cs, err = tx.UpdateClientSession(ctx, cs.ID, func(old session.ClientSession) (session.ClientSession, error) {
 				old.Notes = maps.Clone(old.Notes)
 				if old.Notes == nil {
 					old.Notes = map[string]string{}
 				}
 				old.Notes[NoteACR] = acr
+				sp.addNotes(old.Notes, us.ID, old.ID)
 				return old, nil
 			})
 		}
@@ -199,6 +213,9 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 	}
 	h.Log.InfoContext(ctx, "login", "realm", rl.Name, "client", c.ClientID, "user", u.ID, "session", us.ID, "acr", acr)
 	h.loggedIn(r, rl, c, st, u, us)
+	if sp != nil {
+		return h.samlRespond(w, r, rl, c, st, u, us, cs, sp)
+	}
 	if st.Req.DeviceUserCode != "" {
 		return h.deviceStatus(w, r, rl, "")
 	}
@@ -231,6 +248,9 @@ func (h *Handler) issue(w http.ResponseWriter, r *http.Request, rl realm.Realm, 
 func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, rl realm.Realm, req authRequest, code, desc string) error {
 	if req.DeviceUserCode != "" {
 		return h.deviceDenied(w, r, rl, req, code)
+	}
+	if req.SAML != nil {
+		return h.samlError(w, r, rl, req, code)
 	}
 	params := []ui.Param{{Name: "error", Value: code}}
 	if desc != "" {

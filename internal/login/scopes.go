@@ -26,9 +26,19 @@ func (h *Handler) requestedScopes(ctx context.Context, rl realm.Realm, c client.
 // scopes in effect that show on the consent screen and that no stored grant
 // covers (all of them with prompt=consent). None means no consent page.
 func (h *Handler) consentScopes(ctx context.Context, rl realm.Realm, c client.Client, userID string, req authRequest) ([]client.Scope, error) {
-	scopes, err := h.requestedScopes(ctx, rl, c, req.Scope)
-	if err != nil {
-		return nil, err
+	var scopes []client.Scope
+	if req.SAML != nil {
+		// A SAML login has no scope parameter: its default SAML scopes.
+		s, err := grant.DefaultScopes(ctx, h.Store, rl, c, protocolSAML)
+		if err != nil {
+			return nil, err
+		}
+		scopes = s.Scopes
+	} else {
+		var err error
+		if scopes, err = h.requestedScopes(ctx, rl, c, req.Scope); err != nil {
+			return nil, err
+		}
 	}
 	scopes = slices.DeleteFunc(scopes, func(s client.Scope) bool {
 		return s.Attributes["display.on.consent.screen"] == "false"

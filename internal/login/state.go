@@ -73,6 +73,10 @@ type authRequest struct {
 	// KcAction is the kc_action parameter: a required action the
 	// application asks the user to perform (application-initiated action).
 	KcAction string `json:"kc_action,omitempty"`
+	// Protocol is "saml" for a SAML login (saml.go), "" for OpenID
+	// Connect; SAML is then what its Response must answer.
+	Protocol string       `json:"protocol,omitempty"`
+	SAML     *samlRequest `json:"saml,omitempty"`
 }
 
 // loginState is a login (or logout) in progress: the data of a
@@ -103,6 +107,9 @@ type loginState struct {
 	Flow *authflow.State `json:"flow,omitempty"`
 
 	Logout *logoutRequest `json:"logout,omitempty"`
+	// SAMLLogout is a single logout going from one SAML client to the
+	// next through the browser (saml_logout.go).
+	SAMLLogout *samlLogout `json:"saml_logout,omitempty"`
 
 	// Action is the required action whose page the login waits on
 	// (stepRequiredAction); Skipped are actions that did not apply.

@@ -108,6 +108,15 @@ func ExpiresAt(r realm.Realm, s UserSession) int64 {
 	return exp
 }
 
+// MaxExpiresAt returns when the user session ends however often it is
+// refreshed (epoch seconds), 0 when it has no max lifespan.
+func MaxExpiresAt(r realm.Realm, s UserSession) int64 {
+	if m := maxLifespan(r, s); m > 0 {
+		return s.Started + m
+	}
+	return 0
+}
+
 // Valid reports whether the user session is alive at now (epoch seconds).
 func Valid(r realm.Realm, s UserSession, now int64) bool {
 	return now < ExpiresAt(r, s)

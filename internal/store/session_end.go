@@ -10,6 +10,9 @@ type EndedSession struct {
 	Offline             bool
 	// ClientIDs are the internal ids of the clients with a session in it.
 	ClientIDs []string
+	// ClientNotes are the notes of those client sessions, by client id:
+	// what a logout message must repeat of the login (a SAML NameID).
+	ClientNotes map[string]map[string]string
 }
 
 // SessionEndHook is told of sessions that ended, once the transaction that
@@ -59,7 +62,7 @@ func (s *DB) endSessions(ctx context.Context, where string, args ...any) (int64,
 // sessionsToEnd reads the sessions matching where with their clients. It
 // runs in the deleting transaction, so what it reads is what is deleted.
 func (s *DB) sessionsToEnd(ctx context.Context, where string, args ...any) ([]EndedSession, error) {
-	rows, err := s.query(ctx, `SELECT us.id, us.realm_id, us.user_id, us.offline, COALESCE(cs.client_id, '')
+	rows, err := s.query(ctx, `SELECT us.id, us.realm_id, us.user_id, us.offline, COALESCE(cs.client_id, ''), COALESCE(cs.notes, '')
 		FROM user_sessions us LEFT JOIN client_sessions cs ON cs.user_session_id = us.id
 		WHERE us.id IN (SELECT id FROM user_sessions WHERE `+where+`) ORDER BY us.id, cs.started, cs.id`, args...)
 	if err != nil {
@@ -69,8 +72,8 @@ func (s *DB) sessionsToEnd(ctx context.Context, where string, args ...any) ([]En
 	var out []EndedSession
 	for rows.Next() {
 		var e EndedSession
-		var clientID string
-		if err := rows.Scan(&e.ID, &e.RealmID, &e.UserID, &e.Offline, &clientID); err != nil {
+		var clientID, notes string
+		if err := rows.Scan(&e.ID, &e.RealmID, &e.UserID, &e.Offline, &clientID, &notes); err != nil {
 			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].ID != e.ID {
@@ -79,6 +82,18 @@ func (s *DB) sessionsToEnd(ctx context.Context, where string, args ...any) ([]En
 		if clientID != "" {
 			last := &out[len(out)-1]
 			last.ClientIDs = append(last.ClientIDs, clientID)
+			var n map[string]string
+			if notes != "" {
+				if err := fromJSON(notes, &n); err != nil {
+					return nil, err
+				}
+			}
+			if len(n) > 0 {
+				if last.ClientNotes == nil {
+					last.ClientNotes = map[string]map[string]string{}
+				}
+				last.ClientNotes[clientID] = n
+			}
 		}
 	}
 	return out, rows.Err()

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -47,6 +48,22 @@ func testSessionEndHook(t *testing.T, db *store.DB) {
 	}
 	if err := db.DeleteUserSession(ctx(), f.r.ID, us.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
+	}
+
+	// The client sessions' notes come along: a SAML logout names the
+	// NameID its login gave.
+	noted, css := mkSessions(t, db, f, false, 1000, f.c, f.c2)
+	if _, err := db.UpdateClientSession(ctx(), css[0].ID, func(cs session.ClientSession) (session.ClientSession, error) {
+		cs.Notes = map[string]string{"SAML_NAME_ID": "alice"}
+		return cs, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteUserSession(ctx(), f.r.ID, noted.ID); err != nil {
+		t.Fatal(err)
+	}
+	if e := take(); len(e) != 1 || e[0].ClientNotes[f.c.ID]["SAML_NAME_ID"] != "alice" || len(e[0].ClientNotes[f.c2.ID]) != 0 {
+		t.Fatalf("notes reported %+v", e)
 	}
 	if e := take(); len(e) != 0 {
 		t.Fatalf("a missing session was reported: %+v", e)
