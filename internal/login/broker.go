@@ -189,7 +189,7 @@ func (h *Handler) brokerEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return errPage(http.StatusBadRequest, &rl, "invalidRequestMessage")
 	}
 	if samlMessage(r) {
-		return h.samlEndpoint(w, r, rl)
+		return h.brokerSAMLEndpoint(w, r, rl)
 	}
 	alias := r.PathValue("alias")
 	refused := func(why string) error {

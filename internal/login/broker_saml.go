@@ -93,9 +93,9 @@ func samlMessage(r *http.Request) bool {
 	return r.Form.Has("SAMLResponse") || r.Form.Has("SAMLRequest")
 }
 
-// samlEndpoint serves a SAML message at the broker endpoint: the
+// brokerSAMLEndpoint serves a SAML message at the broker endpoint: the
 // upstream's Response to a login, or its LogoutRequest.
-func (h *Handler) samlEndpoint(w http.ResponseWriter, r *http.Request, rl realm.Realm) error {
+func (h *Handler) brokerSAMLEndpoint(w http.ResponseWriter, r *http.Request, rl realm.Realm) error {
 	alias := r.PathValue("alias")
 	refused := func(why error) error {
 		h.recorder().Record(r.Context(), rl, events.Event{Type: events.IdentityProviderLoginError, IPAddress: clientIP(r), Error: "invalid_saml_response",
