@@ -1,11 +1,9 @@
 package broker
 
 import (
-	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -137,26 +135,37 @@ func binding(post bool) string {
 
 // signatureMethods maps the configured signature algorithm to XML DSig's.
 var signatureMethods = map[string]string{
-	"RSA_SHA1":   dsig.RSASHA1SignatureMethod,
-	"RSA_SHA256": dsig.RSASHA256SignatureMethod,
-	"RSA_SHA512": dsig.RSASHA512SignatureMethod,
+	saml.RSASHA1:     dsig.RSASHA1SignatureMethod,
+	saml.RSASHA256:   dsig.RSASHA256SignatureMethod,
+	saml.RSASHA512:   dsig.RSASHA512SignatureMethod,
+	saml.ECDSASHA256: dsig.ECDSASHA256SignatureMethod,
+	saml.ECDSASHA384: dsig.ECDSASHA384SignatureMethod,
+	saml.ECDSASHA512: dsig.ECDSASHA512SignatureMethod,
 }
 
-// signingKey is the realm's active RS256 key and its certificate.
-func (p *SAML) signingKey() (crypto.Signer, *x509.Certificate, error) {
-	k, ok := keys.Active(p.RealmKeys, keys.RS256)
-	if !ok || len(k.Certificate) == 0 {
-		return nil, nil, fmt.Errorf("%w: the realm has no active RS256 key with a certificate", ErrConfig)
+// algorithm is the configured signature algorithm, RSA_SHA256 by default.
+func (p *SAML) algorithm() string {
+	if a := p.Config[idp.SAMLSignatureAlgorithm]; a != "" {
+		return a
 	}
-	signer, err := k.Signer()
+	return saml.RSASHA256
+}
+
+// Signer is what signs the requests Gatehouse sends the upstream (the
+// realm key for the configured algorithm, named as configured), nil when
+// the upstream wants them unsigned.
+func (p *SAML) Signer() (*saml.Signer, error) {
+	if !p.bool(idp.SAMLWantAuthnSigned) {
+		return nil, nil
+	}
+	s, err := saml.SignerFor(p.RealmKeys, p.algorithm())
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: realm key: %w", ErrConfig, err)
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	cert, err := x509.ParseCertificate(k.Certificate)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: realm certificate: %w", ErrConfig, err)
+	if t := p.Config[idp.SAMLKeyNameTransformer]; t != "" {
+		s.KeyName = t
 	}
-	return signer, cert, nil
+	return &s, nil
 }
 
 // encryptionKeys are the realm's enabled RSA-OAEP keys, the active one
@@ -186,13 +195,17 @@ func (p *SAML) encryptionKeys() ([]*rsa.PrivateKey, *x509.Certificate) {
 	return out, cert
 }
 
-// certificateData is a configured certificate as base64 DER: PEM armour
-// and whitespace removed.
-func certificateData(c string) string {
-	if b, _ := pem.Decode([]byte(c)); b != nil {
-		return base64.StdEncoding.EncodeToString(b.Bytes)
+// SigningCertificates are the upstream's configured signing certificates.
+func (p *SAML) SigningCertificates() ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for _, c := range idp.SAMLSigningCertificates(p.Config) {
+		cert, err := saml.ParseCertificate(c)
+		if err != nil {
+			return nil, fmt.Errorf("%w: signing certificate: %w", ErrConfig, err)
+		}
+		out = append(out, cert)
 	}
-	return strings.Join(strings.Fields(c), "")
+	return out, nil
 }
 
 // serviceProvider is the crewjam service provider for one exchange with
@@ -204,10 +217,14 @@ func (p *SAML) serviceProvider(issuer string) (*crewjam.ServiceProvider, error) 
 	}
 	descriptor, _ := url.Parse(p.EndpointURL() + "/descriptor")
 	sso := p.Config[idp.SAMLSingleSignOnURL]
+	certs, err := p.SigningCertificates()
+	if err != nil {
+		return nil, err
+	}
 	var kds []crewjam.KeyDescriptor
-	for _, c := range idp.SAMLSigningCertificates(p.Config) {
+	for _, c := range certs {
 		kds = append(kds, crewjam.KeyDescriptor{Use: "signing", KeyInfo: crewjam.KeyInfo{X509Data: crewjam.X509Data{
-			X509Certificates: []crewjam.X509Certificate{{Data: certificateData(c)}}}}})
+			X509Certificates: []crewjam.X509Certificate{{Data: base64.StdEncoding.EncodeToString(c.Raw)}}}}})
 	}
 	idpDesc := crewjam.IDPSSODescriptor{
 		SSODescriptor: crewjam.SSODescriptor{RoleDescriptor: crewjam.RoleDescriptor{
@@ -245,23 +262,20 @@ func (p *SAML) serviceProvider(issuer string) (*crewjam.ServiceProvider, error) 
 	if p.Spend != nil {
 		sp.ReplayCache = replayCache{spend: p.Spend}
 	}
-	signer, cert, err := p.signingKey()
-	if err == nil {
-		sp.Key, sp.Certificate = signer, cert
+	// The metadata publishes the realm's RSA signing certificate; requests
+	// are signed with the key of the configured algorithm when asked.
+	if s, err := saml.SignerFor(p.RealmKeys, saml.RSASHA256); err == nil && s.Cert != nil {
+		sp.Key, sp.Certificate = s.Key, s.Cert
 	}
-	if p.bool(idp.SAMLWantAuthnSigned) {
-		if err != nil {
-			return nil, err
+	signer, err := p.Signer()
+	if err != nil {
+		return nil, err
+	}
+	if signer != nil {
+		if signer.Cert == nil {
+			return nil, fmt.Errorf("%w: the realm key for %s has no certificate", ErrConfig, p.algorithm())
 		}
-		alg := p.Config[idp.SAMLSignatureAlgorithm]
-		if alg == "" {
-			alg = "RSA_SHA256"
-		}
-		method, ok := signatureMethods[alg]
-		if !ok {
-			return nil, fmt.Errorf("%w: signature algorithm %q is not supported", ErrConfig, alg)
-		}
-		sp.SignatureMethod = method
+		sp.Key, sp.Certificate, sp.SignatureMethod = signer.Key, signer.Cert, signatureMethods[signer.Algorithm]
 	}
 	if encKeys, encCert := p.encryptionKeys(); len(encKeys) > 0 {
 		sp.EncryptionKey, sp.DecryptionKeys, sp.EncryptionCertificate = encKeys[0], encKeys[1:], encCert

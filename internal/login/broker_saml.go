@@ -1,20 +1,15 @@
 package login
 
 import (
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/broker"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/events"
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
-	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/saml"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -140,6 +135,16 @@ func (h *Handler) brokerSAMLEndpoint(w http.ResponseWriter, r *http.Request, rl 
 	if !isSAML(p) {
 		return refused(errors.New("a SAML message for a provider that is not SAML"))
 	}
+	if resp, err := m.Response(); err == nil && resp.StatusCode != saml.StatusSuccess && resp.InResponseTo == pend.RequestID {
+		// Cancelled or refused upstream (AuthnFailed, NoPassive...): a
+		// login goes back to its page with the reason; a link fails.
+		if !pend.Link {
+			st.Flash = &ui.Message{Type: "error", Text: ui.Text(h.page(r, &rl, "", st.Req.UILocales).Lang, "identityProviderAuthenticationFailedMessage")}
+			return h.showFlowPage(w, r, rl, c, loginID, st)
+		}
+		st.Broker = &pend
+		return h.brokerFailed(r, rl, c, st, alias, st.UserID, fmt.Errorf("upstream answered status %s %s", resp.StatusCode, resp.SubStatusCode))
+	}
 	up, err := h.samlUpstream(r, rl, p)
 	if err != nil {
 		return err
@@ -172,7 +177,11 @@ func (h *Handler) samlUpstreamLogout(w http.ResponseWriter, r *http.Request, rl 
 	if !isSAML(p) {
 		return refused(errors.New("a SAML message for a provider that is not SAML"))
 	}
-	certs, err := signingCertificates(p.Config)
+	up, err := h.samlUpstream(r, rl, p)
+	if err != nil {
+		return err
+	}
+	certs, err := up.SigningCertificates()
 	if err != nil || len(certs) == 0 || p.Config[idp.SAMLValidateSignature] != "true" {
 		return refused(fmt.Errorf("no signing certificate to check the upstream's LogoutRequest with: %v", err))
 	}
@@ -185,10 +194,6 @@ func (h *Handler) samlUpstreamLogout(w http.ResponseWriter, r *http.Request, rl 
 	}
 	if want := p.Config[idp.SAMLIdPEntityID]; want != "" && lr.Issuer != want {
 		return refused(fmt.Errorf("LogoutRequest issued by %q", lr.Issuer))
-	}
-	up, err := h.samlUpstream(r, rl, p)
-	if err != nil {
-		return err
 	}
 	if fresh, err := up.Spend("logout:"+lr.ID, h.Now().Add(24*time.Hour)); err != nil {
 		return err
@@ -219,11 +224,7 @@ func (h *Handler) samlUpstreamLogout(w http.ResponseWriter, r *http.Request, rl 
 		_, err := w.Write([]byte("Logged out\n"))
 		return err
 	}
-	ks, err := h.Store.ListKeys(r.Context(), rl.ID)
-	if err != nil {
-		return err
-	}
-	signer, err := requestSigner(p.Config, ks)
+	signer, err := up.Signer()
 	if err != nil {
 		return err
 	}
@@ -245,55 +246,6 @@ func (h *Handler) samlUpstreamLogout(w http.ResponseWriter, r *http.Request, rl 
 	}
 	http.Redirect(w, r, target, http.StatusFound)
 	return nil
-}
-
-// requestSigner signs what Gatehouse sends the upstream when it wants
-// signed requests; nil otherwise.
-func requestSigner(cfg map[string]string, ks []keys.Key) (*saml.Signer, error) {
-	if cfg[idp.SAMLWantAuthnSigned] != "true" {
-		return nil, nil
-	}
-	k, ok := keys.Active(ks, keys.RS256)
-	if !ok {
-		return nil, fmt.Errorf("%w: the realm has no active RS256 key", broker.ErrConfig)
-	}
-	alg := cfg[idp.SAMLSignatureAlgorithm]
-	if alg == "" {
-		alg = saml.RSASHA256
-	}
-	s, err := saml.SignerFromKey(k, alg)
-	if err != nil {
-		return nil, err
-	}
-	if t := cfg[idp.SAMLKeyNameTransformer]; t != "" {
-		s.KeyName = t
-	}
-	return &s, nil
-}
-
-// signingCertificates parses the upstream's configured signing
-// certificates.
-func signingCertificates(cfg map[string]string) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	for _, c := range idp.SAMLSigningCertificates(cfg) {
-		der, err := certificateDER(c)
-		if err != nil {
-			return nil, err
-		}
-		cert, err := x509.ParseCertificate(der)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, cert)
-	}
-	return out, nil
-}
-
-func certificateDER(c string) ([]byte, error) {
-	if b, _ := pem.Decode([]byte(c)); b != nil {
-		return b.Bytes, nil
-	}
-	return base64.StdEncoding.DecodeString(strings.Join(strings.Fields(c), ""))
 }
 
 // brokerDescriptor serves GET /broker/{alias}/endpoint/descriptor: the

@@ -570,3 +570,24 @@ func TestBrokerSAMLUpstreamLogout(t *testing.T) {
 		}
 	})
 }
+
+// TestBrokerSAMLUpstreamErrorStatus: an upstream that answers the request
+// with an error status (the user cancelled, or could not sign in) sends
+// the browser back to the login page with the reason; no one is signed in.
+func TestBrokerSAMLUpstreamErrorStatus(t *testing.T) {
+	se := newSAMLEnv(t, storetest.Open, nil)
+	b := se.browser()
+	start := se.start(b)
+	doc, err := saml.BuildResponse(saml.ResponseInput{Issuer: se.idpS.URL + "/metadata", Destination: se.url("/broker/samlcorp/endpoint"),
+		InResponseTo: requestID(t, start), Now: se.clock.Now(), StatusCode: saml.StatusResponder})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := b.post(se.url("/broker/samlcorp/endpoint"), url.Values{"SAMLResponse": {saml.PostValue(doc)}, "RelayState": {relayOf(t, start)}})
+	if res.status != http.StatusOK || !strings.Contains(res.body, `id="kc-form-login"`) || !strings.Contains(res.body, `id="alert"`) {
+		t.Fatalf("error status: %d %s", res.status, res.body)
+	}
+	if _, err := se.db.GetUserByUsername(context.Background(), se.realm.ID, "ann"); err == nil {
+		t.Error("a user was made from an error status")
+	}
+}
