@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
@@ -589,5 +590,41 @@ func TestBrokerSAMLUpstreamErrorStatus(t *testing.T) {
 	}
 	if _, err := se.db.GetUserByUsername(context.Background(), se.realm.ID, "ann"); err == nil {
 		t.Error("a user was made from an error status")
+	}
+}
+
+// Client-initiated account linking through a SAML provider: alice, signed
+// in to app, links her account at the upstream through
+// /broker/samlcorp/link; the Response comes back to the same endpoint and
+// links the NameID to her rather than making a user.
+func TestBrokerSAMLClientInitiatedLink(t *testing.T) {
+	se := newSAMLEnv(t, storetest.Open, nil)
+	ctx := context.Background()
+	alice, err := se.db.GetUserByUsername(ctx, se.realm.ID, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := se.db.AddUserRoles(ctx, alice.ID, se.realm.DefaultRoleID); err != nil {
+		t.Fatal(err)
+	}
+	b := se.browser()
+	if res := se.login(b, b.get(se.codeRequest(nil)), "alice", alicePassword); res.status != http.StatusFound {
+		t.Fatalf("alice login: %d", res.status)
+	}
+	sid := se.sessions("alice")[0].ID
+	sum := sha256.Sum256([]byte("n1" + sid + "app" + "samlcorp"))
+	q := url.Values{"client_id": {"app"}, "redirect_uri": {"https://app.example/cb"}, "nonce": {"n1"},
+		"hash": {base64.RawURLEncoding.EncodeToString(sum[:])}}
+	acs, fields := se.toIdP(b, b.get(se.url("/broker/samlcorp/link")+"?"+q.Encode()))
+	res := b.post(acs, fields)
+	if res.status != http.StatusFound || res.header.Get("Location") != "https://app.example/cb" {
+		t.Fatalf("back from the upstream: %d %s %s", res.status, res.header.Get("Location"), res.body)
+	}
+	u, err := se.db.FindUserByFederatedIdentity(ctx, se.realm.ID, "samlcorp", "ann-persistent-id")
+	if err != nil || u.ID != alice.ID {
+		t.Fatalf("linked to %v (%v), want alice", u.ID, err)
+	}
+	if _, err := se.db.GetUserByUsername(ctx, se.realm.ID, "ann"); err == nil {
+		t.Error("the link made a user")
 	}
 }
