@@ -249,8 +249,6 @@ func (p *SAML) serviceProvider(issuer string) (*crewjam.ServiceProvider, error) 
 		SendUnspecifiedNameIDFormat:      true,
 		AssertionConsumerServiceBindings: []string{crewjam.HTTPPostBinding},
 		LogoutBindings:                   []string{crewjam.HTTPPostBinding, crewjam.HTTPRedirectBinding},
-		RequireSignedResponseForCBC:      false,
-		AcceptAssertionBaseID:            false,
 	}
 	if sp.AuthnNameIDFormat == "" {
 		sp.AuthnNameIDFormat = crewjam.UnspecifiedNameIDFormat
@@ -328,24 +326,25 @@ func (p *SAML) AuthnRequest(relay string) (SAMLRequest, error) {
 		return out, err
 	}
 	post := p.bool(idp.SAMLPostBindingAuthn)
+	// The request is signed once it is complete (below), not as built.
+	method := sp.SignatureMethod
+	sp.SignatureMethod = ""
 	req, err := sp.MakeAuthenticationRequest(sso, binding(post), binding(p.bool(idp.SAMLPostBindingResponse)))
+	sp.SignatureMethod = method
 	if err != nil {
 		return out, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	if f := p.Config[idp.SAMLNameIDPolicyFormat]; f != "" && req.NameIDPolicy != nil {
+	if req.NameIDPolicy != nil {
 		allow := p.Config[idp.SAMLAllowCreate] != "false"
 		req.NameIDPolicy.AllowCreate = &allow
 	}
-	if idx := p.Config[idp.SAMLAttributeConsumingIdx]; idx != "" {
-		if n, err := strconv.Atoi(idx); err == nil && n >= 0 {
-			req.AttributeConsumingServiceIndex = strconv.Itoa(n)
-			if sp.SignatureMethod != "" && post {
-				// The index is part of what is signed: sign again.
-				req.Signature = nil
-				if err := sp.SignAuthnRequest(req); err != nil {
-					return out, fmt.Errorf("%w: sign: %w", ErrConfig, err)
-				}
-			}
+	if n, err := strconv.Atoi(p.Config[idp.SAMLAttributeConsumingIdx]); err == nil && n >= 0 {
+		req.AttributeConsumingServiceIndex = strconv.Itoa(n)
+	}
+	if method != "" && post {
+		// The Redirect binding signs the query instead.
+		if err := sp.SignAuthnRequest(req); err != nil {
+			return out, fmt.Errorf("%w: sign: %w", ErrConfig, err)
 		}
 	}
 	out.ID, out.RelayState = req.ID, relay
@@ -371,6 +370,9 @@ func (p *SAML) AuthnRequest(relay string) (SAMLRequest, error) {
 // endpoint for the request requestID, and describes the user.
 func (p *SAML) Login(raw []byte, requestID string) (Identity, error) {
 	var id Identity
+	if p.Spend == nil {
+		return id, fmt.Errorf("%w: no store to spend Response and Assertion IDs in", ErrConfig)
+	}
 	if len(raw) > maxSAMLMessage {
 		return id, fmt.Errorf("%w: message too large", ErrSAML)
 	}

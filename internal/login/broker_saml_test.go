@@ -263,7 +263,7 @@ func TestBrokerSAMLFirstLoginCreatesMappedUser(t *testing.T) {
 }
 
 func TestBrokerSAMLPostBindingRequest(t *testing.T) {
-	se := newSAMLEnv(t, storetest.Open, map[string]string{idp.SAMLPostBindingAuthn: "true", idp.SAMLWantAuthnSigned: "true"})
+	se := newSAMLEnv(t, storetest.Open, map[string]string{idp.SAMLPostBindingAuthn: "true", idp.SAMLWantAuthnSigned: "true", idp.SAMLAllowCreate: "false"})
 	se.idp.WantAuthnRequestsSigned = true
 	b := se.browser()
 	start := se.start(b)
