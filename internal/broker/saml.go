@@ -380,12 +380,8 @@ func (p *SAML) Login(raw []byte, requestID string) (Identity, error) {
 	if err != nil {
 		return id, err
 	}
-	if !p.bool(idp.SAMLValidateSignature) {
-		// An unsigned Response proves nothing about who sent it.
-		return id, fmt.Errorf("%w: signature validation is off: logins through the provider are refused", ErrConfig)
-	}
-	if len(idp.SAMLSigningCertificates(p.Config)) == 0 {
-		return id, fmt.Errorf("%w: no signing certificate to validate the upstream's signature with", ErrConfig)
+	if err := p.validating(); err != nil {
+		return id, err
 	}
 	if p.bool(idp.SAMLWantAssertionsEncrypt) && !head.encrypted {
 		return id, fmt.Errorf("%w: the assertion is not encrypted", ErrSAML)
@@ -421,6 +417,55 @@ func (p *SAML) Login(raw []byte, requestID string) (Identity, error) {
 		return id, fmt.Errorf("%w: Response %q was used before", ErrSAML, head.id)
 	}
 	return p.identity(a)
+}
+
+// validating refuses a provider whose Responses are not validated: an
+// unsigned Response proves nothing about who sent it.
+func (p *SAML) validating() error {
+	if !p.bool(idp.SAMLValidateSignature) {
+		return fmt.Errorf("%w: signature validation is off: logins through the provider are refused", ErrConfig)
+	}
+	if len(idp.SAMLSigningCertificates(p.Config)) == 0 {
+		return fmt.Errorf("%w: no signing certificate to validate the upstream's signature with", ErrConfig)
+	}
+	return nil
+}
+
+// ErrorStatus checks a Response with an error status (the upstream
+// cancelled or refused the login) before the login acts on it, as Login
+// checks a success: the whole Response signed by a configured certificate,
+// issued by the configured entity id, sent to the endpoint, answering
+// requestID. It returns the Response as its signature covers it.
+func (p *SAML) ErrorStatus(m *saml.Message, requestID string) (saml.Response, error) {
+	var resp saml.Response
+	if err := p.validating(); err != nil {
+		return resp, err
+	}
+	certs, err := p.SigningCertificates()
+	if err != nil {
+		return resp, err
+	}
+	if !m.Signed() {
+		return resp, fmt.Errorf("%w: the error status is not signed", ErrSAML)
+	}
+	if err := m.Verify(certs); err != nil {
+		return resp, fmt.Errorf("%w: error status: %w", ErrSAML, err)
+	}
+	// Read again: the values are now those of the signed element.
+	if resp, err = m.Response(); err != nil {
+		return resp, fmt.Errorf("%w: %w", ErrSAML, err)
+	}
+	switch want := p.Config[idp.SAMLIdPEntityID]; {
+	case want != "" && resp.Issuer != want:
+		return resp, fmt.Errorf("%w: error status issued by %q", ErrSAML, resp.Issuer)
+	case resp.Destination != p.EndpointURL():
+		return resp, fmt.Errorf("%w: error status for another Destination %q", ErrSAML, resp.Destination)
+	case resp.InResponseTo != requestID:
+		return resp, fmt.Errorf("%w: error status answering another request", ErrSAML)
+	case resp.StatusCode == saml.StatusSuccess:
+		return resp, fmt.Errorf("%w: not an error status", ErrSAML)
+	}
+	return resp, nil
 }
 
 // checkAssertion applies what the configuration asks beyond the

@@ -135,19 +135,25 @@ func (h *Handler) brokerSAMLEndpoint(w http.ResponseWriter, r *http.Request, rl 
 	if !isSAML(p) {
 		return refused(errors.New("a SAML message for a provider that is not SAML"))
 	}
+	up, err := h.samlUpstream(r, rl, p)
+	if err != nil {
+		return err
+	}
 	if resp, err := m.Response(); err == nil && resp.StatusCode != saml.StatusSuccess && resp.InResponseTo == pend.RequestID {
 		// Cancelled or refused upstream (AuthnFailed, NoPassive...): a
-		// login goes back to its page with the reason; a link fails.
+		// login goes back to its page with the reason; a link fails. The
+		// status counts only once it is shown to be the upstream's.
+		resp, err := up.ErrorStatus(m, pend.RequestID)
+		if err != nil {
+			st.Broker = &pend // for the event's type
+			return h.brokerFailed(r, rl, c, st, alias, "", err)
+		}
 		if !pend.Link {
 			st.Flash = &ui.Message{Type: "error", Text: ui.Text(h.page(r, &rl, "", st.Req.UILocales).Lang, "identityProviderAuthenticationFailedMessage")}
 			return h.showFlowPage(w, r, rl, c, loginID, st)
 		}
 		st.Broker = &pend
 		return h.brokerFailed(r, rl, c, st, alias, st.UserID, fmt.Errorf("upstream answered status %s %s", resp.StatusCode, resp.SubStatusCode))
-	}
-	up, err := h.samlUpstream(r, rl, p)
-	if err != nil {
-		return err
 	}
 	ident, err := up.Login(m.Raw, pend.RequestID)
 	if err != nil {
@@ -195,7 +201,29 @@ func (h *Handler) samlUpstreamLogout(w http.ResponseWriter, r *http.Request, rl 
 	if want := p.Config[idp.SAMLIdPEntityID]; want != "" && lr.Issuer != want {
 		return refused(fmt.Errorf("LogoutRequest issued by %q", lr.Issuer))
 	}
-	if fresh, err := up.Spend("logout:"+lr.ID, h.Now().Add(24*time.Hour)); err != nil {
+	// The request must be addressed to this endpoint: the upstream signs
+	// one for each service provider it serves, and another one's must not
+	// end sessions here. It is good within the realm's access code
+	// lifespan (plus the allowed clock skew) of its IssueInstant, until
+	// its NotOnOrAfter; its ID is kept as long as that window lasts.
+	skew := time.Duration(idp.SAMLClockSkew(p.Config)) * time.Second
+	window := skew + time.Duration(max(rl.AccessCodeLifespan, 60))*time.Second
+	now := h.Now()
+	switch {
+	case lr.Destination == "":
+		return refused(errors.New("LogoutRequest without Destination"))
+	case !sameURL(lr.Destination, up.EndpointURL()):
+		return refused(fmt.Errorf("LogoutRequest for another Destination %q", lr.Destination))
+	case lr.IssueInstant.IsZero():
+		return refused(errors.New("LogoutRequest without IssueInstant"))
+	case lr.IssueInstant.Before(now.Add(-window)):
+		return refused(fmt.Errorf("LogoutRequest too old: issued at %s", lr.IssueInstant))
+	case lr.IssueInstant.After(now.Add(window)):
+		return refused(fmt.Errorf("LogoutRequest issued ahead of the clock: at %s", lr.IssueInstant))
+	case !lr.NotOnOrAfter.IsZero() && !now.Before(lr.NotOnOrAfter.Add(skew)):
+		return refused(fmt.Errorf("LogoutRequest expired at %s", lr.NotOnOrAfter))
+	}
+	if fresh, err := up.Spend("logout:"+lr.ID, lr.IssueInstant.Add(window+time.Second)); err != nil {
 		return err
 	} else if !fresh {
 		return refused(fmt.Errorf("LogoutRequest %q was used before", lr.ID))

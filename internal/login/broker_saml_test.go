@@ -519,7 +519,9 @@ func (se *samlEnv) answer(b *browser, responseID, assertionID string, lifespan, 
 // TestBrokerSAMLUpstreamLogout: the upstream's signed LogoutRequest at the
 // broker endpoint ends the session that signed in through it and is
 // answered with a LogoutResponse at the upstream's single logout service;
-// a forged or replayed one ends nothing.
+// a forged or replayed one ends nothing, nor does one addressed to another
+// service provider of the upstream, one without a Destination, one issued
+// too long ago or too far ahead, or one past its NotOnOrAfter.
 func TestBrokerSAMLUpstreamLogout(t *testing.T) {
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		se := newSAMLEnv(t, open, map[string]string{idp.SAMLSingleLogoutURL: "https://idp.example/slo", idp.SAMLPostBindingLogout: "false"})
@@ -531,22 +533,64 @@ func TestBrokerSAMLUpstreamLogout(t *testing.T) {
 		if n := len(se.sessions("ann")); n != 1 {
 			t.Fatalf("sessions before logout: %d", n)
 		}
-		logout := func(id string, key *rsa.PrivateKey, cert *x509.Certificate) response {
+		upKey, upCert := se.idp.Key.(*rsa.PrivateKey), se.idp.Certificate
+		// request is a LogoutRequest for ann's upstream session, signed
+		// with key; edit changes it before it is built.
+		request := func(id string, key *rsa.PrivateKey, cert *x509.Certificate, edit func(*saml.LogoutRequestInput)) response {
 			t.Helper()
-			doc, err := saml.BuildLogoutRequest(saml.LogoutRequestInput{ID: id, Issuer: se.idpS.URL + "/metadata",
+			in := saml.LogoutRequestInput{ID: id, Issuer: se.idpS.URL + "/metadata",
 				Destination: se.url("/broker/samlcorp/endpoint"), NameID: "ann-persistent-id", NameIDFormat: saml.NameIDPersistent,
 				SessionIndexes: []string{"up-session-index"}, Now: se.clock.Now(),
-				Signer: &saml.Signer{Key: key, Cert: cert, Algorithm: saml.RSASHA256, KeyName: saml.KeyNameNone}})
+				Signer: &saml.Signer{Key: key, Cert: cert, Algorithm: saml.RSASHA256, KeyName: saml.KeyNameNone}}
+			if edit != nil {
+				edit(&in)
+			}
+			doc, err := saml.BuildLogoutRequest(in)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return se.browser().post(se.url("/broker/samlcorp/endpoint"), url.Values{"SAMLRequest": {saml.PostValue(doc)}, "RelayState": {"rs-1"}})
 		}
+		logout := func(id string, key *rsa.PrivateKey, cert *x509.Certificate) response {
+			t.Helper()
+			return request(id, key, cert, nil)
+		}
 		otherKey, otherCert := samlKeyPair(t, "forger")
 		if res := logout("_lr-forged", otherKey, otherCert); res.status != http.StatusBadRequest || len(se.sessions("ann")) != 1 {
 			t.Fatalf("forged LogoutRequest: %d, %d sessions", res.status, len(se.sessions("ann")))
 		}
-		res := logout("_lr-1", se.idp.Key.(*rsa.PrivateKey), se.idp.Certificate)
+		// The default window is the realm's access code lifespan (60 s).
+		for _, c := range []struct {
+			name, log string
+			edit      func(*saml.LogoutRequestInput)
+		}{
+			{"for another service provider", "LogoutRequest for another Destination", func(in *saml.LogoutRequestInput) {
+				in.Destination = "https://other-sp.example/saml/slo"
+			}},
+			{"without Destination", "LogoutRequest without Destination", func(in *saml.LogoutRequestInput) { in.Destination = "" }},
+			{"issued long ago", "LogoutRequest too old", func(in *saml.LogoutRequestInput) { in.Now = in.Now.Add(-25 * time.Hour) }},
+			{"issued just outside the window", "LogoutRequest too old", func(in *saml.LogoutRequestInput) { in.Now = in.Now.Add(-61 * time.Second) }},
+			{"issued in the future", "LogoutRequest issued ahead", func(in *saml.LogoutRequestInput) { in.Now = in.Now.Add(5 * time.Minute) }},
+			{"past its NotOnOrAfter", "LogoutRequest expired at", func(in *saml.LogoutRequestInput) {
+				in.NotOnOrAfter = in.Now.Add(-time.Second)
+			}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				mark := len(se.logs.String())
+				if res := request("_lr-"+strings.ReplaceAll(c.name, " ", "-"), upKey, upCert, c.edit); res.status != http.StatusBadRequest ||
+					!strings.Contains(se.logs.String()[mark:], c.log) {
+					t.Errorf("%d %s", res.status, res.body)
+				}
+				if n := len(se.sessions("ann")); n != 1 {
+					t.Errorf("sessions after a refused LogoutRequest: %d", n)
+				}
+			})
+		}
+		res := request("_lr-1", upKey, upCert, func(in *saml.LogoutRequestInput) {
+			// Issued within the window and valid a while yet.
+			in.Now = in.Now.Add(-50 * time.Second)
+			in.NotOnOrAfter = se.clock.Now().Add(time.Minute)
+		})
 		if res.status != http.StatusFound {
 			t.Fatalf("LogoutRequest: %d %s", res.status, res.body)
 		}
@@ -566,7 +610,7 @@ func TestBrokerSAMLUpstreamLogout(t *testing.T) {
 		if err != nil || lr.InResponseTo != "_lr-1" || !strings.HasSuffix(lr.StatusCode, ":Success") || lr.Issuer != se.url("") {
 			t.Errorf("LogoutResponse = %+v, %v", lr, err)
 		}
-		if res := logout("_lr-1", se.idp.Key.(*rsa.PrivateKey), se.idp.Certificate); res.status != http.StatusBadRequest {
+		if res := logout("_lr-1", upKey, upCert); res.status != http.StatusBadRequest || !strings.Contains(se.logs.String(), `LogoutRequest \"_lr-1\" was used before`) {
 			t.Errorf("replayed LogoutRequest: %d", res.status)
 		}
 	})
@@ -575,22 +619,52 @@ func TestBrokerSAMLUpstreamLogout(t *testing.T) {
 // TestBrokerSAMLUpstreamErrorStatus: an upstream that answers the request
 // with an error status (the user cancelled, or could not sign in) sends
 // the browser back to the login page with the reason; no one is signed in.
+// An error status is checked as a success is: unsigned, signed by another
+// key or addressed elsewhere, it is refused, not taken for the upstream's.
 func TestBrokerSAMLUpstreamErrorStatus(t *testing.T) {
-	se := newSAMLEnv(t, storetest.Open, nil)
-	b := se.browser()
-	start := se.start(b)
-	doc, err := saml.BuildResponse(saml.ResponseInput{Issuer: se.idpS.URL + "/metadata", Destination: se.url("/broker/samlcorp/endpoint"),
-		InResponseTo: requestID(t, start), Now: se.clock.Now(), StatusCode: saml.StatusResponder})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := b.post(se.url("/broker/samlcorp/endpoint"), url.Values{"SAMLResponse": {saml.PostValue(doc)}, "RelayState": {relayOf(t, start)}})
-	if res.status != http.StatusOK || !strings.Contains(res.body, `id="kc-form-login"`) || !strings.Contains(res.body, `id="alert"`) {
-		t.Fatalf("error status: %d %s", res.status, res.body)
-	}
-	if _, err := se.db.GetUserByUsername(context.Background(), se.realm.ID, "ann"); err == nil {
-		t.Error("a user was made from an error status")
-	}
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		se := newSAMLEnv(t, open, nil)
+		otherKey, otherCert := samlKeyPair(t, "forger")
+		upstream := &saml.Signer{Key: se.idp.Key.(*rsa.PrivateKey), Cert: se.idp.Certificate, Algorithm: saml.RSASHA256, KeyName: saml.KeyNameNone}
+		forger := &saml.Signer{Key: otherKey, Cert: otherCert, Algorithm: saml.RSASHA256, KeyName: saml.KeyNameNone}
+		answer := func(signer *saml.Signer, destination string) response {
+			t.Helper()
+			b := se.browser()
+			start := se.start(b)
+			doc, err := saml.BuildResponse(saml.ResponseInput{Issuer: se.idpS.URL + "/metadata", Destination: destination,
+				InResponseTo: requestID(t, start), Now: se.clock.Now(), StatusCode: saml.StatusResponder,
+				SignDocument: signer != nil, Signer: signer})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b.post(se.url("/broker/samlcorp/endpoint"), url.Values{"SAMLResponse": {saml.PostValue(doc)}, "RelayState": {relayOf(t, start)}})
+		}
+		endpoint := se.url("/broker/samlcorp/endpoint")
+		for _, c := range []struct {
+			name, log   string
+			signer      *saml.Signer
+			destination string
+		}{
+			{"unsigned", "error status is not signed", nil, endpoint},
+			{"signed by another key", "error status: saml: invalid signature", forger, endpoint},
+			{"for another endpoint", "error status for another Destination", upstream, "https://other-sp.example/acs"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				mark := len(se.logs.String())
+				res := answer(c.signer, c.destination)
+				if res.status != http.StatusBadGateway || strings.Contains(res.body, `id="kc-form-login"`) || !strings.Contains(se.logs.String()[mark:], c.log) {
+					t.Errorf("%d %s", res.status, res.body)
+				}
+			})
+		}
+		res := answer(upstream, endpoint)
+		if res.status != http.StatusOK || !strings.Contains(res.body, `id="kc-form-login"`) || !strings.Contains(res.body, `id="alert"`) {
+			t.Fatalf("error status: %d %s", res.status, res.body)
+		}
+		if _, err := se.db.GetUserByUsername(context.Background(), se.realm.ID, "ann"); err == nil {
+			t.Error("a user was made from an error status")
+		}
+	})
 }
 
 // Client-initiated account linking through a SAML provider: alice, signed
