@@ -33,8 +33,10 @@ type ResponseInput struct {
 	SessionNotOnOrAfter                         time.Time
 	Attributes                                  []Attribute
 	AuthnStatement, SignDocument, SignAssertion bool
-	Signer                                      *Signer           // nil when neither signature is asked
-	EncryptTo                                   *x509.Certificate // non-nil: encrypt the assertion
+	// OneTimeUse adds the OneTimeUse condition.
+	OneTimeUse bool
+	Signer     *Signer           // nil when neither signature is asked
+	EncryptTo  *x509.Certificate // non-nil: encrypt the assertion
 	// Encryption algorithms as the client's saml.encryption.* attributes
 	// name them (URIs); empty means AES-256-GCM content encryption and
 	// RSA-OAEP (rsa-oaep-mgf1p, SHA-1 digest) key transport.
@@ -150,17 +152,27 @@ func BuildResponse(in ResponseInput) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if in.SignAssertion {
-			if err := in.Signer.sign(a); err != nil {
-				return nil, err
-			}
-		}
+		// The assertion is signed where the service provider will check
+		// it: inside the Response, or on its own once decrypted. Inclusive
+		// canonicalization sees the namespaces in scope, so it matters.
 		if in.EncryptTo != nil {
+			if in.SignAssertion {
+				if err := in.Signer.sign(a); err != nil {
+					return nil, err
+				}
+			}
 			if a, err = encryptAssertion(a, in); err != nil {
 				return nil, err
 			}
+			resp.AddChild(a)
+		} else {
+			resp.AddChild(a)
+			if in.SignAssertion {
+				if err := in.Signer.sign(a); err != nil {
+					return nil, err
+				}
+			}
 		}
-		resp.AddChild(a)
 	}
 	if in.SignDocument {
 		if err := in.Signer.sign(resp); err != nil {
@@ -229,6 +241,9 @@ func assertion(in ResponseInput) (*etree.Element, error) {
 		for _, a := range auds {
 			ar.CreateElement("saml:Audience").SetText(a)
 		}
+	}
+	if in.OneTimeUse {
+		cond.CreateElement("saml:OneTimeUse")
 	}
 
 	if in.AuthnStatement {
@@ -417,10 +432,18 @@ func PostValue(xml []byte) string { return base64.StdEncoding.EncodeToString(xml
 
 // RedirectURL is dest with the message DEFLATEd and base64'd in param
 // (SAMLRequest or SAMLResponse), RelayState when given, and SigAlg and
-// Signature when s is non-nil. The XML itself must carry no signature.
+// Signature when s is non-nil. With s, an enveloped signature of the
+// message itself is dropped first, as the binding requires (the query
+// signature replaces it); an assertion's own signature stays.
 func RedirectURL(dest, param string, xml []byte, relayState string, s *Signer) (string, error) {
 	if param != "SAMLRequest" && param != "SAMLResponse" {
 		return "", fmt.Errorf("saml: bad parameter %q", param)
+	}
+	if s != nil {
+		var err error
+		if xml, err = withoutRootSignature(xml); err != nil {
+			return "", err
+		}
 	}
 	u, err := url.Parse(dest)
 	if err != nil || u.Scheme == "" || u.Host == "" {
@@ -454,4 +477,22 @@ func RedirectURL(dest, param string, xml []byte, relayState string, s *Signer) (
 		return dest + "&" + q, nil
 	}
 	return strings.TrimSuffix(dest, "?") + "?" + q, nil
+}
+
+// withoutRootSignature is a message without the ds:Signature of its root
+// element, unchanged when it has none.
+func withoutRootSignature(xml []byte) ([]byte, error) {
+	if !bytes.Contains(xml, []byte("Signature")) {
+		return xml, nil
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(xml); err != nil || doc.Root() == nil {
+		return nil, fmt.Errorf("saml: message to send is not XML: %v", err)
+	}
+	sig := child(doc.Root(), nsDSig, "Signature")
+	if sig == nil {
+		return xml, nil
+	}
+	doc.Root().RemoveChild(sig)
+	return serialize(doc.Root())
 }

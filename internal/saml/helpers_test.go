@@ -25,7 +25,7 @@ var (
 	ecMu          sync.Mutex
 )
 
-func realmKeys(t *testing.T) (idp, idp2, sp keys.Key) {
+func realmKeys(t testing.TB) (idp, idp2, sp keys.Key) {
 	t.Helper()
 	keyOnce.Do(func() {
 		now := time.Now()

@@ -24,6 +24,12 @@ const (
 	MapperHardcodedRole   = "saml-hardcode-role-mapper"
 	MapperRoleName        = "saml-role-name-mapper"
 	MapperAudience        = "saml-audience-mapper"
+	// MapperNameID takes the NameID of one format from a user attribute.
+	MapperNameID = "saml-user-attribute-nameid-mapper"
+	// MapperOrganization maps the user's organizations; Gatehouse has no
+	// organizations, so it adds nothing, but realms carry it in their
+	// saml_organization scope.
+	MapperOrganization = "saml-organization-membership-mapper"
 )
 
 // Mapper config keys.
@@ -40,6 +46,7 @@ const (
 	cfgNewRoleName    = "new.role.name"
 	cfgClientAudience = "included.client.audience"
 	cfgCustomAudience = "included.custom.audience"
+	cfgNameIDFormat   = "mapper.nameid.format"
 )
 
 // Subject is who an assertion is about.
@@ -155,10 +162,10 @@ func userAttribute(u user.User, name string, aggregate bool) []string {
 }
 
 // groupAttributes is the group membership attribute(s): one attribute with
-// every group when single is on, else one per group; full paths or bare
-// names.
+// every group when single is on, else one per group; full paths when
+// full.path is on, else bare names.
 func groupAttributes(c map[string]string, groups []string) []Attribute {
-	full := c[cfgFullPath] != "false"
+	full := c[cfgFullPath] == "true"
 	names := make([]string, 0, len(groups))
 	for _, g := range groups {
 		if !full {
@@ -285,21 +292,37 @@ var persistentNamespace = uuid.MustParse("6c1c2b1e-3c5d-4f0a-9a55-2b7f8e0c6d41")
 // without an email.
 var ErrNoEmail = errors.New("saml: the user has no email for the emailAddress NameID format")
 
+// ErrNoNameIDValue is NameID's error when a NameID mapper names a user
+// attribute the user lacks.
+var ErrNoNameIDValue = errors.New("saml: the user has no value for the NameID mapper's attribute")
+
 // NameID is the subject's NameID value and format for a client: the
 // client's configured format when it forces it or the request asks for
-// none, else the requested one. email is the user's email (an error when
+// none, else the requested one. A saml-user-attribute-nameid-mapper among
+// mappers (the client's and its scopes' SAML mappers) whose
+// mapper.nameid.format is that format gives the value: the first value of
+// its user attribute. Otherwise email is the user's email (an error when
 // there is none); persistent is the stored value of
 // PersistentNameIDAttribute, else "G-" and a UUID derived from the user
 // and the client, so stable without storage and different per client;
 // transient is "G-" and a random UUID; unspecified, and any format
 // Gatehouse does not know, is the username.
-func NameID(cs ClientSettings, requestedFormat string, u user.User) (value, format string, err error) {
+func NameID(cs ClientSettings, requestedFormat string, u user.User, mappers ...client.ProtocolMapper) (value, format string, err error) {
 	format = requestedFormat
 	if format == "" || cs.ForceNameIDFormat {
 		format = cs.NameIDFormat
 	}
 	if format == "" {
 		format = NameIDUnspecified
+	}
+	for _, m := range mappers {
+		if m.ProtocolMapper == MapperNameID && m.Config[cfgNameIDFormat] == format {
+			vs := userAttribute(u, m.Config[cfgUserAttribute], false)
+			if len(vs) == 0 || vs[0] == "" {
+				return "", "", ErrNoNameIDValue
+			}
+			return vs[0], format, nil
+		}
 	}
 	switch format {
 	case NameIDEmail:

@@ -41,12 +41,6 @@ var (
 	ErrWrongType    = errors.New("saml: unexpected message type")
 )
 
-// ErrBadSigature is the first spelling of ErrBadSignature, kept for code
-// written against it.
-//
-// Deprecated: use ErrBadSignature.
-var ErrBadSigature = ErrBadSignature
-
 // Message is a SAML protocol message as it arrived by the Redirect or POST
 // binding.
 type Message struct {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/flate"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"errors"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -441,6 +443,101 @@ func TestSOAP(t *testing.T) {
 		`<!DOCTYPE s>` + env} {
 		if _, err := ParseSOAP([]byte(bad)); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+// TestVerifyCertificateChoice: the client's certificates are keys an
+// administrator pinned. The message's KeyInfo (a KeyName only, or another
+// certificate) does not choose among them, any of them may be the signer's,
+// and an expired one still verifies, as it does for Keycloak clients.
+func TestVerifyCertificateChoice(t *testing.T) {
+	ik, _, sk := realmKeys(t)
+	old, err := keys.GenerateRSA("old-sp", time.Now().AddDate(-30, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cert(t, old); time.Now().Before(c.NotAfter) {
+		t.Fatalf("certificate not expired: %v", c.NotAfter)
+	}
+	keyNameOnly := signer(t, sk, RSASHA256)
+	keyNameOnly.Cert = nil
+	for name, tc := range map[string]struct {
+		s     *Signer
+		certs []*x509.Certificate
+	}{
+		"KeyName only, second certificate": {keyNameOnly, []*x509.Certificate{cert(t, ik), cert(t, sk)}},
+		"expired certificate":              {signer(t, old, RSASHA256), []*x509.Certificate{cert(t, old)}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			raw := authnRequestXML(t, tc.s)
+			if tc.s.Cert == nil && strings.Contains(string(raw), "X509Certificate") {
+				t.Fatal("certificate sent though the signer has none")
+			}
+			if err := mustRead(t, postRequest("SAMLRequest", raw, "")).Verify(tc.certs); err != nil {
+				t.Fatalf("POST: %v", err)
+			}
+			u, err := RedirectURL(idpSSO, "SAMLRequest", authnRequestXML(t, nil), "", tc.s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := mustRead(t, httptest.NewRequest(http.MethodGet, u, nil)).Verify(tc.certs); err != nil {
+				t.Fatalf("redirect: %v", err)
+			}
+		})
+	}
+}
+
+// derToRS is XML Signature's form of a DER ECDSA signature: r and s, each
+// padded to the curve's size, concatenated.
+func derToRS(t *testing.T, der []byte, size int) []byte {
+	t.Helper()
+	var v struct{ R, S *big.Int }
+	if _, err := asn1.Unmarshal(der, &v); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]byte, 2*size)
+	v.R.FillBytes(out[:size])
+	v.S.FillBytes(out[size:])
+	return out
+}
+
+// TestECDSARawSignatures: ECDSA signatures in XML Signature's r||s form
+// (what Java and PHP service providers send) verify, by both bindings.
+func TestECDSARawSignatures(t *testing.T) {
+	for curve, size := range map[string]int{"P-256": 32, "P-384": 48, "P-521": 66} {
+		k := ecKey(t, curve)
+		alg := map[string]string{"P-256": ECDSASHA256, "P-384": ECDSASHA384, "P-521": ECDSASHA512}[curve]
+		s := signer(t, k, alg)
+		certs := []*x509.Certificate{cert(t, k)}
+
+		doc := etree.NewDocument()
+		if err := doc.ReadFromBytes(authnRequestXML(t, s)); err != nil {
+			t.Fatal(err)
+		}
+		sv := doc.Root().FindElement(".//SignatureValue")
+		der, _ := base64.StdEncoding.DecodeString(sv.Text())
+		sv.SetText(base64.StdEncoding.EncodeToString(derToRS(t, der, size)))
+		m := mustRead(t, postRequest("SAMLRequest", docBytes(t, doc), ""))
+		if err := m.Verify(certs); err != nil {
+			t.Errorf("%s POST r||s: %v", curve, err)
+		}
+		// The same value over altered content fails.
+		child(doc.Root(), nsAssertion, "Issuer").SetText("evil")
+		if err := mustRead(t, postRequest("SAMLRequest", docBytes(t, doc), "")).Verify(certs); err == nil {
+			t.Errorf("%s POST r||s: altered content verified", curve)
+		}
+
+		u, err := RedirectURL(idpSSO, "SAMLRequest", authnRequestXML(t, nil), "rs", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base, sig, _ := strings.Cut(u, "&Signature=")
+		sig, _ = url.QueryUnescape(sig)
+		der, _ = base64.StdEncoding.DecodeString(sig)
+		raw := base + "&Signature=" + url.QueryEscape(base64.StdEncoding.EncodeToString(derToRS(t, der, size)))
+		if err := mustRead(t, httptest.NewRequest(http.MethodGet, raw, nil)).Verify(certs); err != nil {
+			t.Errorf("%s redirect r||s: %v", curve, err)
 		}
 	}
 }

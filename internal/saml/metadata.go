@@ -63,7 +63,7 @@ func idpDescriptor(entityID, ssoURL, sloURL string, certs []namedCert) ([]byte, 
 	for _, f := range descriptorNameIDFormats {
 		idp.CreateElement("md:NameIDFormat").SetText(f)
 	}
-	for _, b := range bindings {
+	for _, b := range []string{BindingPOST, BindingRedirect, BindingSOAP, BindingArtifact} {
 		sso := idp.CreateElement("md:SingleSignOnService")
 		sso.CreateAttr("Binding", b)
 		sso.CreateAttr("Location", ssoURL)

@@ -14,7 +14,6 @@ package saml
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 )
 
 // Bindings.
@@ -35,14 +34,14 @@ const (
 
 // Status codes.
 const (
-	StatusSuccess          = "urn:oasis:names:tc:SAML:2.0:status:Success"
-	StatusRequester        = "urn:oasis:names:tc:SAML:2.0:status:Requester"
-	StatusResponder        = "urn:oasis:names:tc:SAML:2.0:status:Responder"
-	StatusAuthnFailed      = "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"
-	StatusNoPassive        = "urn:oasis:names:tc:SAML:2.0:status:NoPassive"
-	StatusRequestDenied    = "urn:oasis:names:tc:SAML:2.0:status:RequestDenied"
-	StatusInvalidNameIDPol = "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy"
-	StatusPartialLogout    = "urn:oasis:names:tc:SAML:2.0:status:PartialLogout"
+	StatusSuccess             = "urn:oasis:names:tc:SAML:2.0:status:Success"
+	StatusRequester           = "urn:oasis:names:tc:SAML:2.0:status:Requester"
+	StatusResponder           = "urn:oasis:names:tc:SAML:2.0:status:Responder"
+	StatusAuthnFailed         = "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"
+	StatusNoPassive           = "urn:oasis:names:tc:SAML:2.0:status:NoPassive"
+	StatusRequestDenied       = "urn:oasis:names:tc:SAML:2.0:status:RequestDenied"
+	StatusInvalidNameIDPolicy = "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy"
+	StatusPartialLogout       = "urn:oasis:names:tc:SAML:2.0:status:PartialLogout"
 )
 
 // Attribute name formats (Keycloak's attribute.nameformat options map to these).
@@ -61,9 +60,6 @@ const (
 	nsXSI       = "http://www.w3.org/2001/XMLSchema-instance"
 	nsXS        = "http://www.w3.org/2001/XMLSchema"
 )
-
-// errNotImplemented marks what is not there yet.
-var errNotImplemented = errors.New("saml: not implemented")
 
 // NewID is a fresh message or assertion ID: "ID_" and 32 random hex
 // digits (an xs:ID must not start with a digit).

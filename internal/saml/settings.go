@@ -1,6 +1,7 @@
 package saml
 
 import (
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -71,6 +72,8 @@ type ClientSettings struct {
 	ACSPost, ACSRedirect, ACSArtifact string
 	// Single logout service URLs by binding.
 	SLOPost, SLORedirect, SLOArtifact, SLOSOAP string
+	// OneTimeUse (saml.onetimeuse.condition) adds a OneTimeUse condition.
+	OneTimeUse bool
 	// IdP-initiated SSO (saml_idp_initiated_sso_url_name and _relay_state).
 	IdPInitiatedSSOURLName    string
 	IdPInitiatedSSORelayState string
@@ -103,6 +106,7 @@ const (
 	AttrForcePostBinding      = "saml.force.post.binding"
 	AttrArtifactBinding       = "saml.artifact.binding"
 	AttrAssertionLifespan     = "saml.assertion.lifespan"
+	AttrOneTimeUse            = "saml.onetimeuse.condition"
 	AttrACSPost               = "saml_assertion_consumer_url_post"
 	AttrACSRedirect           = "saml_assertion_consumer_url_redirect"
 	AttrACSArtifact           = "saml_assertion_consumer_url_artifact"
@@ -114,8 +118,9 @@ const (
 	AttrIdPInitiatedRelay     = "saml_idp_initiated_sso_relay_state"
 )
 
-// Defaults are the attributes a new SAML client gets when its
-// representation does not set them: signed documents with RSA_SHA256 and
+// Defaults are the attributes a SAML client created through the admin API
+// gets when its representation does not set them (an imported client gets
+// none): signed documents with RSA_SHA256 and
 // exclusive canonicalization, signed requests expected, an AuthnStatement,
 // POST responses, the username as NameID.
 func Defaults() map[string]string {
@@ -132,7 +137,8 @@ func Defaults() map[string]string {
 	}
 }
 
-// ApplyDefaults sets the Defaults a new SAML client lacks.
+// ApplyDefaults sets the Defaults a SAML client created through the admin
+// API lacks.
 func ApplyDefaults(c *client.Client) {
 	if c.Attributes == nil {
 		c.Attributes = map[string]string{}
@@ -163,20 +169,16 @@ func NameIDFormatAttribute(format string) string {
 	return ""
 }
 
-// Settings reads a SAML client's settings. Switches the client lacks take
-// the Defaults. It fails when an attribute is malformed: a certificate
+// Settings reads a SAML client's settings. A switch is on only when its
+// attribute is "true": a client the admin API created got Defaults then,
+// and an imported one keeps what its export says (a realm file that
+// leaves saml.client.signature out means unsigned requests). It fails when an attribute is malformed: a certificate
 // that does not parse, a signature algorithm Gatehouse cannot sign with
 // (when signing is on), an unknown canonicalization method or encryption
 // algorithm.
 func Settings(c client.Client) (ClientSettings, error) {
 	a := c.Attributes
-	flag := func(name string) bool {
-		v, ok := a[name]
-		if !ok {
-			return Defaults()[name] == "true"
-		}
-		return v == "true"
-	}
+	flag := func(name string) bool { return a[name] == "true" }
 	s := ClientSettings{
 		EntityID:                  c.ClientID,
 		AuthnStatement:            flag(AttrAuthnStatement),
@@ -195,6 +197,7 @@ func Settings(c client.Client) (ClientSettings, error) {
 		ForceNameIDFormat:         flag(AttrForceNameIDFormat),
 		ForcePostBinding:          flag(AttrForcePostBinding),
 		ArtifactBinding:           flag(AttrArtifactBinding),
+		OneTimeUse:                flag(AttrOneTimeUse),
 		FrontchannelLogout:        c.FrontchannelLogout,
 		ACSPost:                   strings.TrimSpace(a[AttrACSPost]),
 		ACSRedirect:               strings.TrimSpace(a[AttrACSRedirect]),
@@ -256,6 +259,12 @@ func Settings(c client.Client) (ClientSettings, error) {
 		}
 	}
 	if s.Encrypt {
+		if s.EncryptionCert == nil {
+			return ClientSettings{}, fmt.Errorf("%s is on but the client has no %s", AttrEncrypt, AttrEncryptionCertificate)
+		}
+		if _, ok := s.EncryptionCert.PublicKey.(*rsa.PublicKey); !ok {
+			return ClientSettings{}, fmt.Errorf("%s: assertions are encrypted to RSA keys only", AttrEncryptionCertificate)
+		}
 		if _, err := Encrypter(s.EncryptionAlgorithm, s.KeyEncryptionAlgorithm, s.KeyEncryptionDigest, s.KeyEncryptionMGF); err != nil {
 			return ClientSettings{}, err
 		}
@@ -366,7 +375,8 @@ func (s ClientSettings) ACS(requested, binding string) (url, bind string, err er
 		bind = BindingPOST
 	}
 	if requested = strings.TrimSpace(requested); requested != "" {
-		for _, u := range []string{s.ACSPost, s.ACSRedirect, s.ACSArtifact} {
+		// The artifact URL is not a target: Gatehouse sends no artifacts.
+		for _, u := range []string{s.ACSPost, s.ACSRedirect} {
 			if u != "" && u == requested {
 				return requested, bind, nil
 			}
@@ -390,4 +400,26 @@ func (s ClientSettings) ACS(requested, binding string) (url, bind string, err er
 		return s.Client.ResolveURL(s.Client.AdminURL, s.AuthBase), bind, nil
 	}
 	return "", "", fmt.Errorf("saml: client %q has no assertion consumer URL", s.EntityID)
+}
+
+// Fill sets what the client's settings decide in a Response: the
+// AuthnStatement, which signatures, the OneTimeUse condition, the audience (the client's entity
+// ID, when in has none), the assertion lifespan (when the client sets
+// one), and encryption to the client's certificate with its algorithms.
+func (s ClientSettings) Fill(in *ResponseInput) {
+	in.AuthnStatement = s.AuthnStatement
+	in.SignDocument, in.SignAssertion = s.ServerSignature, s.AssertionSignature
+	in.OneTimeUse = s.OneTimeUse
+	if in.Audience == "" {
+		in.Audience = s.EntityID
+	}
+	if s.AssertionLifespan > 0 {
+		in.Lifespan = s.AssertionLifespan
+	}
+	in.EncryptTo = nil
+	if s.Encrypt {
+		in.EncryptTo = s.EncryptionCert
+		in.EncryptionAlgorithm, in.KeyEncryptionAlgorithm = s.EncryptionAlgorithm, s.KeyEncryptionAlgorithm
+		in.KeyEncryptionDigest, in.KeyEncryptionMGF = s.KeyEncryptionDigest, s.KeyEncryptionMGF
+	}
 }

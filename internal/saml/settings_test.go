@@ -16,15 +16,34 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
+// samlClient is a SAML client as the admin API creates it (Defaults), with
+// attrs on top.
 func samlClient(attrs map[string]string) client.Client {
 	c := client.New("id1", "realm1", spEntity)
 	c.Protocol = "saml"
-	c.Attributes = attrs
+	c.Attributes = Defaults()
+	for k, v := range attrs {
+		c.Attributes[k] = v
+	}
 	return c
 }
 
 func TestSettingsDefaultsAndAttributes(t *testing.T) {
-	s, err := Settings(samlClient(map[string]string{}))
+	// An imported client without the switches: all off, as in Keycloak.
+	imported := client.New("id1", "realm1", spEntity)
+	imported.Protocol, imported.Attributes = "saml", map[string]string{}
+	s, err := Settings(imported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.AuthnStatement || s.ServerSignature || s.ClientSignature || s.ForcePostBinding || s.AssertionSignature || s.Encrypt ||
+		s.SignatureAlgorithm != RSASHA256 || s.Canonicalization != CanonExclusive || s.NameIDFormat != NameIDUnspecified {
+		t.Errorf("no attributes = %+v", s)
+	}
+	// A client created through the admin API.
+	c := samlClient(map[string]string{})
+	ApplyDefaults(&c)
+	s, err = Settings(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,11 +76,14 @@ func TestSettingsDefaultsAndAttributes(t *testing.T) {
 	}
 
 	for name, attrs := range map[string]map[string]string{
-		"bad certificate":   {AttrSigningCertificate: "bm90IGEgY2VydA=="},
-		"DSA":               {AttrSignatureAlgorithm: DSASHA1},
-		"bad c14n":          {AttrCanonicalization: "urn:x"},
-		"bad encryption":    {AttrEncrypt: "true", AttrEncryptionAlgorithm: "http://www.w3.org/2001/04/xmlenc#tripledes-cbc"},
-		"bad key transport": {AttrEncrypt: "true", AttrEncryptionKeyAlg: "http://www.w3.org/2001/04/xmlenc#rsa-1_5"},
+		"bad certificate": {AttrSigningCertificate: "bm90IGEgY2VydA=="},
+		"DSA":             {AttrSignatureAlgorithm: DSASHA1},
+		"bad c14n":        {AttrCanonicalization: "urn:x"},
+		"bad encryption":  {AttrEncrypt: "true", AttrEncryptionAlgorithm: "http://www.w3.org/2001/04/xmlenc#tripledes-cbc"},
+		"bad key transport": {AttrEncrypt: "true", AttrEncryptionCertificate: base64.StdEncoding.EncodeToString(sk.Certificate),
+			AttrEncryptionKeyAlg: "http://www.w3.org/2001/04/xmlenc#rsa-1_5"},
+		"encrypt without certificate": {AttrEncrypt: "true"},
+		"encrypt to an EC key":        {AttrEncrypt: "true", AttrEncryptionCertificate: base64.StdEncoding.EncodeToString(ecKey(t, "P-256").Certificate)},
 	} {
 		if _, err := Settings(samlClient(attrs)); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -182,6 +204,28 @@ func TestNameID(t *testing.T) {
 	if _, _, err := NameID(s, NameIDEmail, u); !errors.Is(err, ErrNoEmail) {
 		t.Errorf("no email: %v", err)
 	}
+
+	// A NameID mapper for the format in effect gives the value.
+	x509 := "urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName"
+	mappers := []client.ProtocolMapper{
+		{Name: "roles", Protocol: "saml", ProtocolMapper: MapperRoleList},
+		{Name: "dn", Protocol: "saml", ProtocolMapper: MapperNameID, Config: map[string]string{"mapper.nameid.format": x509, "user.attribute": "dn"}},
+		{Name: "mail", Protocol: "saml", ProtocolMapper: MapperNameID, Config: map[string]string{"mapper.nameid.format": NameIDEmail, "user.attribute": "mail"}},
+	}
+	u.Attributes = map[string][]string{"dn": {"CN=Alice,O=Example"}, "mail": {"a@corp.example"}}
+	if v, f, err := NameID(s, x509, u, mappers...); v != "CN=Alice,O=Example" || f != x509 || err != nil {
+		t.Errorf("X509SubjectName = %q %q %v", v, f, err)
+	}
+	if v, _, _ := NameID(s, NameIDEmail, u, mappers...); v != "a@corp.example" {
+		t.Errorf("email by mapper = %q", v)
+	}
+	if v, f, _ := NameID(s, x509, u); v != "alice" || f != NameIDUnspecified {
+		t.Errorf("X509SubjectName without mapper = %q %q", v, f)
+	}
+	delete(u.Attributes, "dn")
+	if _, _, err := NameID(s, x509, u, mappers...); !errors.Is(err, ErrNoNameIDValue) {
+		t.Errorf("missing attribute: %v", err)
+	}
 }
 
 func TestMapAttributes(t *testing.T) {
@@ -203,6 +247,7 @@ func TestMapAttributes(t *testing.T) {
 		m(MapperHardcodedRole, map[string]string{"role": "fixed"}),
 		m(MapperRoleName, map[string]string{"role": "app.viewer", "new.role.name": "reader"}),
 		m(MapperRoleName, map[string]string{"role": "admin", "new.role.name": "superuser"}),
+		m(MapperOrganization, map[string]string{}),
 		{Name: "oidc", Protocol: "openid-connect", ProtocolMapper: "oidc-hardcoded-claim-mapper", Config: map[string]string{"claim.value": "x"}},
 	}
 	got := MapAttributes(mappers, s)
@@ -222,20 +267,21 @@ func TestMapAttributes(t *testing.T) {
 	got = MapAttributes([]client.ProtocolMapper{
 		m(MapperRoleList, map[string]string{}),
 		m(MapperGroupMembership, map[string]string{"full.path": "true"}),
+		m(MapperGroupMembership, map[string]string{"attribute.name": "groups", "single": "true"}), // bare names
 	}, s)
 	var names, values []string
 	for _, a := range got {
 		names = append(names, a.Name)
 		values = append(values, a.Values...)
 	}
-	if strings.Join(names, ",") != "member,member,Role,Role,Role" || strings.Join(values, ",") != "/staff/eng,/all,admin,user,viewer" {
+	if strings.Join(names, ",") != "member,member,groups,Role,Role,Role" || strings.Join(values, ",") != "/staff/eng,/all,eng,all,admin,user,viewer" {
 		t.Errorf("per value: %v %v", names, values)
 	}
 	if a := MapAudiences([]client.ProtocolMapper{m(MapperAudience, map[string]string{"included.client.audience": "app"}),
 		m(MapperAudience, map[string]string{"included.custom.audience": "urn:x"})}); strings.Join(a, ",") != "app,urn:x" {
 		t.Errorf("MapAudiences = %v", a)
 	}
-	for _, typ := range []string{MapperUserProperty, MapperUserAttribute, MapperRoleList, MapperHardcodedAttr, MapperGroupMembership, MapperHardcodedRole, MapperRoleName, MapperAudience} {
+	for _, typ := range []string{MapperUserProperty, MapperUserAttribute, MapperRoleList, MapperHardcodedAttr, MapperGroupMembership, MapperHardcodedRole, MapperRoleName, MapperAudience, MapperOrganization, MapperNameID} {
 		if !SupportedMapper(typ) {
 			t.Errorf("%s missing from MapperTypes", typ)
 		}
