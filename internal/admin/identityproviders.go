@@ -206,7 +206,21 @@ func (h *Handler) createIdentityProvider(rq *Request) error {
 		}
 		return err
 	}
+	h.warnSAMLRefused(rq, p)
 	return rq.Created(rq.URL("/identity-provider/instances/" + p.Alias))
+}
+
+// warnSAMLRefused logs, for a SAML provider stored as given whose every
+// login will be refused (no signature validation, or no certificate for
+// it, as an imported realm may have), why, so the administrator learns it
+// before a user does.
+func (h *Handler) warnSAMLRefused(rq *Request, p idp.Provider) {
+	if !idp.Kinds[p.ProviderID].SAML {
+		return
+	}
+	if why := idp.SAMLLoginsRefused(p.Config); why != "" {
+		h.Log.WarnContext(rq.R.Context(), "SAML identity provider refuses logins as configured", "realm", rq.Realm.Name, "alias", p.Alias, "reason", why)
+	}
 }
 
 func (h *Handler) updateIdentityProvider(rq *Request) error {
@@ -242,6 +256,7 @@ func (h *Handler) updateIdentityProvider(rq *Request) error {
 	case err != nil:
 		return err
 	}
+	h.warnSAMLRefused(rq, p)
 	return rq.NoContent()
 }
 

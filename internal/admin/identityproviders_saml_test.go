@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +117,11 @@ func TestIdentityProviderSAMLValidationAndMappers(t *testing.T) {
 			"nameIDPolicyFormat": "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"}}
 		if st, _, b := s.do("POST", idpBase+"/instances", tok, good); st != 201 {
 			t.Fatalf("create: %d %s", st, b)
+		}
+		// Stored as given, but every login through it will be refused: the
+		// server says so when it is saved.
+		if !strings.Contains(s.Log.String(), `msg="SAML identity provider refuses logins as configured" realm=idp alias=up reason="signature validation is off"`) {
+			t.Errorf("no warning for a provider without signature validation: %s", s.Log.String())
 		}
 		var types map[string]map[string]any
 		s.get(idpBase+"/instances/up/mapper-types", tok, &types)

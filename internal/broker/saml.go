@@ -422,11 +422,8 @@ func (p *SAML) Login(raw []byte, requestID string) (Identity, error) {
 // validating refuses a provider whose Responses are not validated: an
 // unsigned Response proves nothing about who sent it.
 func (p *SAML) validating() error {
-	if !p.bool(idp.SAMLValidateSignature) {
-		return fmt.Errorf("%w: signature validation is off: logins through the provider are refused", ErrConfig)
-	}
-	if len(idp.SAMLSigningCertificates(p.Config)) == 0 {
-		return fmt.Errorf("%w: no signing certificate to validate the upstream's signature with", ErrConfig)
+	if why := idp.SAMLLoginsRefused(p.Config); why != "" {
+		return fmt.Errorf("%w: %s: logins through the provider are refused", ErrConfig, why)
 	}
 	return nil
 }

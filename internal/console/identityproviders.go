@@ -429,6 +429,8 @@ type idpPage struct {
 	Enabled     bool
 	Fields      []idpValue
 	Editable    bool
+	// Refused says why a SAML provider refuses every login as configured.
+	Refused string
 }
 
 // idpRow is one provider of the list.
@@ -738,6 +740,9 @@ func (h *Handler) idpSettings(q *rq) error {
 		return q.render(status, "identity-provider.html", v)
 	}
 	if !q.post() {
+		if t.SAML {
+			d.Refused = idp.SAMLLoginsRefused(x.Config)
+		}
 		return show(http.StatusOK)
 	}
 	var perr error

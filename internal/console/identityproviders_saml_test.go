@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -17,6 +18,7 @@ import (
 
 	crewjam "github.com/crewjam/saml"
 
+	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
@@ -92,6 +94,21 @@ func TestIdentityProviderSAMLSettings(t *testing.T) {
 	p = b.get(idpsPath + "/saml/corp-saml/settings")
 	if !strings.Contains(p.body, `id="sp-descriptor"`) || !strings.Contains(p.body, e.srv.URL+"/realms/demo/broker/corp-saml/endpoint/descriptor") {
 		t.Errorf("settings page without the descriptor link: %s", p.body)
+	}
+	if strings.Contains(p.body, `id="idp-logins-refused"`) {
+		t.Errorf("a provider that validates signatures is said to refuse logins")
+	}
+	// Without signature validation (as an imported realm may have it) the
+	// provider refuses every login: the settings page says so.
+	if err := e.db.UpdateIdentityProvider(context.Background(), e.demo.ID, "corp-saml", func(x *idp.Provider) error {
+		x.Config["validateSignature"] = "false"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if p = b.get(idpsPath + "/saml/corp-saml/settings"); !strings.Contains(p.body, `id="idp-logins-refused"`) ||
+		!strings.Contains(p.body, "Logins through this provider are refused") {
+		t.Errorf("no warning for a provider without signature validation: %s", p.body)
 	}
 	// A setting the API refuses comes back as the API's message.
 	p = b.submit(p, idpsPath+"/saml/corp-saml/settings", url.Values{"action": {"save"}, "config.singleSignOnServiceUrl": {"ftp://idp.example/sso"},

@@ -100,6 +100,20 @@ func SAMLClockSkew(cfg map[string]string) int {
 	return n
 }
 
+// SAMLLoginsRefused says why logins through a SAML provider configured
+// with cfg are refused, "" when they are not: Gatehouse accepts only a
+// Response whose signature it checks with a configured certificate, as an
+// unsigned one proves nothing about who sent it.
+func SAMLLoginsRefused(cfg map[string]string) string {
+	if cfg[SAMLValidateSignature] != "true" {
+		return "signature validation is off"
+	}
+	if len(SAMLSigningCertificates(cfg)) == 0 {
+		return "no signing certificate to validate the upstream's signature with"
+	}
+	return ""
+}
+
 // SAMLSigningCertificates are the upstream's signing certificates, as
 // configured: base64 DER (or PEM) certificates separated by commas.
 func SAMLSigningCertificates(cfg map[string]string) []string {
