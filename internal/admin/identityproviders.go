@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/broker"
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/outbound"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/saml"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
@@ -204,7 +206,21 @@ func (h *Handler) createIdentityProvider(rq *Request) error {
 		}
 		return err
 	}
+	h.warnSAMLRefused(rq, p)
 	return rq.Created(rq.URL("/identity-provider/instances/" + p.Alias))
+}
+
+// warnSAMLRefused logs, for a SAML provider stored as given whose every
+// login will be refused (no signature validation, or no certificate for
+// it, as an imported realm may have), why, so the administrator learns it
+// before a user does.
+func (h *Handler) warnSAMLRefused(rq *Request, p idp.Provider) {
+	if !idp.Kinds[p.ProviderID].SAML {
+		return
+	}
+	if why := idp.SAMLLoginsRefused(p.Config); why != "" {
+		h.Log.WarnContext(rq.R.Context(), "SAML identity provider refuses logins as configured", "realm", rq.Realm.Name, "alias", p.Alias, "reason", why)
+	}
 }
 
 func (h *Handler) updateIdentityProvider(rq *Request) error {
@@ -240,6 +256,7 @@ func (h *Handler) updateIdentityProvider(rq *Request) error {
 	case err != nil:
 		return err
 	}
+	h.warnSAMLRefused(rq, p)
 	return rq.NoContent()
 }
 
@@ -467,7 +484,11 @@ func (h *Handler) importIdentityProviderConfig(rq *Request) error {
 		return badRequest("Invalid identity provider id [" + providerID + "]")
 	}
 	if fromURL != "" {
-		res, err := h.outbound().Get(rq.R.Context(), fromURL, http.Header{"Accept": {"application/json"}}, maxDiscoveryDocument)
+		accept := "application/json"
+		if k.SAML {
+			accept = "application/samlmetadata+xml, application/xml, text/xml"
+		}
+		res, err := h.outbound().Get(rq.R.Context(), fromURL, http.Header{"Accept": {accept}}, maxDiscoveryDocument)
 		if errors.Is(err, outbound.ErrForbiddenAddress) {
 			return badRequest("The address of the discovery URL is not allowed")
 		}
@@ -484,6 +505,14 @@ func (h *Handler) importIdentityProviderConfig(rq *Request) error {
 			return badRequest("Could not read the discovery document: " + err.Error())
 		}
 		maps.Copy(cfg, parsed)
+	}
+	if k.SAML {
+		md, err := saml.ParseIdPMetadata(doc)
+		if err != nil {
+			h.Log.InfoContext(rq.R.Context(), "identity provider SAML metadata not read", "err", err)
+			return badRequest("Could not parse IdP SAML Metadata")
+		}
+		maps.Copy(cfg, broker.SAMLConfigFromMetadata(md))
 	}
 	if fromURL != "" {
 		cfg[idp.ConfigMetadataDescriptorURL] = fromURL

@@ -568,7 +568,7 @@ func TestIdentityProviderExportEventsServerInfo(t *testing.T) {
 			}
 			return strings.Join(out, ",")
 		}
-		if ids(info.IdentityProviders) != "keycloak-oidc,oidc" || ids(info.SocialProviders) != "facebook,github,gitlab,google,linkedin-openid-connect,microsoft" {
+		if ids(info.IdentityProviders) != "keycloak-oidc,oidc,saml" || ids(info.SocialProviders) != "facebook,github,gitlab,google,linkedin-openid-connect,microsoft" {
 			t.Errorf("serverinfo kinds: %v / %v", ids(info.IdentityProviders), ids(info.SocialProviders))
 		}
 	})

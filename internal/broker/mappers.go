@@ -29,7 +29,7 @@ const (
 // up or a user is created with it.
 func ApplyUsernameTemplate(alias string, ms []idp.Mapper, id *Identity) {
 	for _, m := range ms {
-		if m.IdentityProviderMapper != idp.MapperUsernameTemplate {
+		if m.IdentityProviderMapper != idp.MapperUsernameTemplate && m.IdentityProviderMapper != idp.MapperSAMLUsernameTemplate {
 			continue
 		}
 		name := expandTemplate(m.Config[idp.MapperConfigTemplate], alias, id)
@@ -67,6 +67,10 @@ func expandTemplate(tmpl, alias string, id *Identity) string {
 			if len(vals) > 0 {
 				v = vals[0]
 			}
+		case expr == "NAMEID" && id.SAML != nil:
+			v = id.SAML.NameID
+		case strings.HasPrefix(expr, "ATTRIBUTE.") && id.SAML != nil:
+			v = first(id.SAML.valuesByKey(strings.TrimPrefix(expr, "ATTRIBUTE.")))
 		}
 		switch transform {
 		case "lowercase":
@@ -119,6 +123,32 @@ func claimValues(c Claims, path string) []string {
 	return out
 }
 
+// PreprocessSAML fills in the identity's email, first and last name from
+// the SAML attribute importers that target them, so the first broker login
+// (its review page, its search for an existing account) sees them.
+func PreprocessSAML(ms []idp.Mapper, id *Identity) {
+	if id.SAML == nil {
+		return
+	}
+	for _, m := range ms {
+		if m.IdentityProviderMapper != idp.MapperSAMLAttributeImporter {
+			continue
+		}
+		v := first(id.SAML.Values(m.Config[idp.MapperConfigAttributeName], m.Config[idp.MapperConfigAttributeFriendly]))
+		if v == "" {
+			continue
+		}
+		switch strings.ToLower(m.Config[idp.MapperConfigUserAttribute]) {
+		case "email":
+			id.Email = v
+		case "firstname":
+			id.FirstName = v
+		case "lastname":
+			id.LastName = v
+		}
+	}
+}
+
 // Mapping applies a provider's mappers to a user.
 type Mapping struct {
 	Store    *store.DB
@@ -168,8 +198,24 @@ func (m Mapping) Apply(ctx context.Context, phase mapperPhase, u *user.User, id 
 			if len(vals) > 0 || force {
 				err = m.setAttribute(ctx, u, mp.Config[idp.MapperConfigUserAttribute], vals)
 			}
-		case idp.MapperAdvancedClaimRole, idp.MapperAdvancedClaimGroup:
-			match, merr := claimsMatch(mp.Config, id.Claims)
+		case idp.MapperSAMLAttributeImporter:
+			vals := id.SAML.Values(mp.Config[idp.MapperConfigAttributeName], mp.Config[idp.MapperConfigAttributeFriendly])
+			if len(vals) > 0 || force {
+				err = m.setAttribute(ctx, u, mp.Config[idp.MapperConfigUserAttribute], vals)
+			}
+		case idp.MapperAdvancedClaimRole, idp.MapperAdvancedClaimGroup, idp.MapperSAMLAdvancedRole, idp.MapperSAMLAdvancedGroup, idp.MapperSAMLAttributeToRole:
+			var match bool
+			var merr error
+			switch mp.IdentityProviderMapper {
+			case idp.MapperAdvancedClaimRole, idp.MapperAdvancedClaimGroup:
+				match, merr = claimsMatch(mp.Config[idp.MapperConfigClaims], mp.Config[idp.MapperConfigClaimsRegex] == "true",
+					func(k string) []string { return claimValues(id.Claims, k) })
+			case idp.MapperSAMLAttributeToRole:
+				match = slices.Contains(id.SAML.Values(mp.Config[idp.MapperConfigAttributeName], mp.Config[idp.MapperConfigAttributeFriendly]),
+					mp.Config[idp.MapperConfigAttributeValueIs])
+			default:
+				match, merr = claimsMatch(mp.Config[idp.MapperConfigAttributes], mp.Config[idp.MapperConfigAttributesRegex] == "true", id.SAML.valuesByKey)
+			}
 			if merr != nil {
 				err = merr
 				break
@@ -179,10 +225,10 @@ func (m Mapping) Apply(ctx context.Context, phase mapperPhase, u *user.User, id 
 			if !grant && !revoke {
 				break
 			}
-			if mp.IdentityProviderMapper == idp.MapperAdvancedClaimRole {
-				err = m.grantRole(ctx, u.ID, mp.Config[idp.MapperConfigRole], grant)
-			} else {
+			if mp.IdentityProviderMapper == idp.MapperAdvancedClaimGroup || mp.IdentityProviderMapper == idp.MapperSAMLAdvancedGroup {
 				err = m.joinGroup(ctx, u.ID, mp.Config[idp.MapperConfigGroup], grant)
+			} else {
+				err = m.grantRole(ctx, u.ID, mp.Config[idp.MapperConfigRole], grant)
 			}
 		}
 		if err != nil {
@@ -192,16 +238,16 @@ func (m Mapping) Apply(ctx context.Context, phase mapperPhase, u *user.User, id 
 	return nil
 }
 
-// claimsMatch says whether every configured claim has the value (or, with
-// are.claim.values.regex, a value matching the pattern).
-func claimsMatch(cfg map[string]string, c Claims) (bool, error) {
+// claimsMatch says whether every condition of conditions (JSON key and
+// value pairs) has a value among what values gives for its key (or, with
+// regex, a value matching the pattern).
+func claimsMatch(conditions string, regex bool, values func(key string) []string) (bool, error) {
 	var want []struct{ Key, Value string }
-	if err := json.Unmarshal([]byte(cfg[idp.MapperConfigClaims]), &want); err != nil {
+	if err := json.Unmarshal([]byte(conditions), &want); err != nil {
 		return false, fmt.Errorf("claims: %w", err)
 	}
-	regex := cfg[idp.MapperConfigClaimsRegex] == "true"
 	for _, w := range want {
-		vals := claimValues(c, w.Key)
+		vals := values(w.Key)
 		ok := false
 		for _, v := range vals {
 			if regex {

@@ -545,8 +545,10 @@ type Identity struct {
 	// the upstream ID token (its sid ties back-channel logouts).
 	Token   string `json:"token,omitempty"`
 	IDToken string `json:"id_token,omitempty"`
-	// SessionID is the upstream's sid claim.
+	// SessionID is the upstream's sid claim (a SAML SessionIndex).
 	SessionID string `json:"sid,omitempty"`
+	// SAML is what a SAML upstream's assertion said (nil for the others).
+	SAML *SAMLIdentity `json:"saml,omitempty"`
 }
 
 // Login finishes a login at the upstream: redeems code, validates the ID

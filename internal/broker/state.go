@@ -24,6 +24,9 @@ type Pending struct {
 	Secret   string `json:"secret"`
 	Nonce    string `json:"nonce"`
 	Verifier string `json:"verifier,omitempty"`
+	// RequestID is the ID of the AuthnRequest sent to a SAML provider,
+	// which its Response must answer.
+	RequestID string `json:"request_id,omitempty"`
 	// Link is set when the login links the identity to the user already
 	// signed in (client-initiated account linking) rather than logging in.
 	Link bool `json:"link,omitempty"`

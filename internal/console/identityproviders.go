@@ -28,6 +28,7 @@ type idpRep = rep.IdentityProvider
 type idpType struct {
 	ID, Name string
 	Social   bool
+	SAML     bool
 }
 
 // idpTypes are the provider kinds the "Add provider" menu offers: the
@@ -37,7 +38,7 @@ func idpTypes() []idpType {
 	var out []idpType
 	for _, id := range idp.KindIDs() {
 		k := idp.Kinds[id]
-		out = append(out, idpType{ID: k.ID, Name: k.Name, Social: k.Social})
+		out = append(out, idpType{ID: k.ID, Name: k.Name, Social: k.Social, SAML: k.SAML})
 	}
 	slices.SortStableFunc(out, func(a, b idpType) int {
 		if a.Social != b.Social {
@@ -56,7 +57,7 @@ func idpTypeOf(id string) (idpType, bool) {
 	if !ok {
 		return idpType{ID: id, Name: id}, false
 	}
-	return idpType{ID: k.ID, Name: k.Name, Social: k.Social}, true
+	return idpType{ID: k.ID, Name: k.Name, Social: k.Social, SAML: k.SAML}, true
 }
 
 // idpField is one input of a provider's settings form. Name is the
@@ -219,6 +220,57 @@ var oidcFields = []idpField{
 	{Kind: kindText, Name: "config.forwardParameters", Label: "Forwarded query parameters", Help: "Non OpenID Connect/OAuth standard query parameters to be forwarded to external IDP from the initial application request to Authorization Endpoint. Multiple parameters can be entered, separated by comma (,)."},
 }
 
+var (
+	nameIDFormatOptions = []option{
+		{Value: "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent", Label: "Persistent"},
+		{Value: "urn:oasis:names:tc:SAML:2.0:nameid-format:transient", Label: "Transient"},
+		{Value: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress", Label: "Email"},
+		{Value: "urn:oasis:names:tc:SAML:2.0:nameid-format:kerberos", Label: "Kerberos"},
+		{Value: "urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName", Label: "X.509 Subject Name"},
+		{Value: "urn:oasis:names:tc:SAML:1.1:nameid-format:WindowsDomainQualifiedName", Label: "Windows Domain Qualified Name"},
+		{Value: "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified", Label: "Unspecified"}}
+	principalTypeOptions = []option{{Value: "SUBJECT", Label: "Subject NameID"}, {Value: "ATTRIBUTE", Label: "Attribute [Name]"},
+		{Value: "FRIENDLY_ATTRIBUTE", Label: "Attribute [Friendly Name]"}}
+	samlSignatureOptions = []option{{Value: "RSA_SHA256", Label: "RSA_SHA256"}, {Value: "RSA_SHA1", Label: "RSA_SHA1"},
+		{Value: "RSA_SHA512", Label: "RSA_SHA512"}}
+	keyNameOptions = []option{{Value: "NONE", Label: "NONE"}, {Value: "KEY_ID", Label: "KEY_ID"}, {Value: "CERT_SUBJECT", Label: "CERT_SUBJECT"}}
+)
+
+// samlFields are the SAML settings of a SAML v2.0 provider, grouped as
+// Keycloak's console groups them.
+var samlFields = []idpField{
+	{Kind: kindSection, Label: "SAML settings"},
+	{Kind: kindText, Name: "config.entityId", Label: "Service provider entity ID", Help: "The Entity ID that will be used to uniquely identify this SAML Service Provider. Empty means the realm's URL."},
+	{Kind: kindText, Name: "config.idpEntityId", Label: "Identity provider entity ID", Help: "The Entity ID used to validate the Issuer for received SAML assertions. If empty, no Issuer validation is performed."},
+	{Kind: kindText, Name: "config.singleSignOnServiceUrl", Label: "Single Sign-On service URL", Required: true, Help: "The Url that must be used to send authentication requests (SAML AuthnRequest)."},
+	{Kind: kindText, Name: "config.singleLogoutServiceUrl", Label: "Single logout service URL", Help: "The Url that must be used to send logout requests."},
+	{Kind: kindBool, Name: "config.backchannelSupported", Label: "Backchannel logout", Help: "Does the external IDP support backchannel logout?"},
+	{Kind: kindSelect, Name: "config.nameIDPolicyFormat", Label: "NameID policy format", Default: "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+		Help: "Specifies the URI reference corresponding to a name identifier format.", Options: nameIDFormatOptions},
+	{Kind: kindSelect, Name: "config.principalType", Label: "Principal type", Default: "SUBJECT", Options: principalTypeOptions,
+		Help: "Way to identify and track external users from the assertion. Default is using Subject NameID, alternatively you can set up identifying attribute."},
+	{Kind: kindText, Name: "config.principalAttribute", Label: "Principal attribute", Help: "Name or Friendly Name of the attribute used to identify external users."},
+	{Kind: kindBool, Name: "config.allowCreate", Label: "Allow create", Default: "true", Help: "Allow the external identity provider to create a new identifier to represent the principal."},
+	{Kind: kindBool, Name: "config.postBindingResponse", Label: "HTTP-POST binding response", Help: "Indicates whether to respond to requests using HTTP-POST binding. If false, HTTP-REDIRECT binding will be used."},
+	{Kind: kindBool, Name: "config.postBindingAuthnRequest", Label: "HTTP-POST binding for AuthnRequest", Help: "Indicates whether the AuthnRequest must be sent using HTTP-POST binding. If false, HTTP-REDIRECT binding will be used."},
+	{Kind: kindBool, Name: "config.postBindingLogout", Label: "HTTP-POST binding logout", Help: "Indicates whether to respond to requests using HTTP-POST binding. If false, HTTP-REDIRECT binding will be used."},
+	{Kind: kindBool, Name: "config.wantAuthnRequestsSigned", Label: "Want AuthnRequests signed", Help: "Indicates whether the identity provider expects a signed AuthnRequest."},
+	{Kind: kindSelect, Name: "config.signatureAlgorithm", Label: "Signature algorithm", Default: "RSA_SHA256", Options: samlSignatureOptions,
+		Help: "The signature algorithm to use to sign documents. Note that 'SHA1' based algorithms are deprecated and can be removed in the future."},
+	{Kind: kindSelect, Name: "config.xmlSigKeyInfoKeyNameTransformer", Label: "SAML signature key name", Default: "KEY_ID", Options: keyNameOptions,
+		Help: "Signed SAML documents contain identification of signing key in KeyName element. For Keycloak / RH-SSO counter-party, use KEY_ID, for MS AD FS use CERT_SUBJECT, for others check and use NONE if no other option works."},
+	{Kind: kindBool, Name: "config.wantAssertionsSigned", Label: "Want Assertions signed", Help: "Indicates whether this service provider expects a signed Assertion."},
+	{Kind: kindBool, Name: "config.wantAssertionsEncrypted", Label: "Want Assertions encrypted", Help: "Indicates whether this service provider expects an encrypted Assertion."},
+	{Kind: kindBool, Name: "config.forceAuthn", Label: "Force authentication", Help: "Indicates whether the identity provider must authenticate the presenter directly rather than rely on a previous security context."},
+	{Kind: kindBool, Name: "config.validateSignature", Label: "Validate Signatures", Help: "Enable/disable signature validation of SAML responses. Logins through the provider need it on."},
+	{Kind: kindText, Name: "config.signingCertificate", Label: "Validating X509 certificates", Help: "The certificates in PEM format (or base64 DER) that must be used to check for signatures. Multiple certificates can be entered, separated by comma (,)."},
+	{Kind: kindBool, Name: "config.signSpMetadata", Label: "Sign service provider metadata", Help: "Enable/disable signature of the provider SAML metadata."},
+	{Kind: kindBool, Name: "config.loginHint", Label: "Pass subject", Help: "During login phase, forward an optional login_hint query parameter to SAML AuthnRequest's Subject."},
+	{Kind: kindNumber, Name: "config.allowedClockSkew", Label: "Allowed clock skew", Help: "Clock skew in seconds that is tolerated when validating identity provider tokens. Default value is zero."},
+	{Kind: kindNumber, Name: "config.attributeConsumingServiceIndex", Label: "Attribute Consuming Service Index", Help: "Index of the Attribute Consuming Service profile to request during authentication."},
+	{Kind: kindText, Name: "config.attributeConsumingServiceName", Label: "Attribute Consuming Service Name", Help: "Name of the Attribute Consuming Service profile to advertise in the SP metadata."},
+}
+
 // socialFields are the client settings of a social provider, with the
 // fields some of them add.
 func socialFields(providerID string) []idpField {
@@ -264,6 +316,13 @@ func idpAdvancedFields(t idpType, flows []string) []idpField {
 	if t.ID == "oidc" {
 		f = append(f, idpField{Kind: kindBool, Name: "config.isAccessTokenJWT", Label: "Access Token is JWT", Help: "The Access Token received from Identity Provider is a JWT."})
 	}
+	claims := []idpField{
+		{Kind: kindBool, Name: "config.filteredByClaim", Label: "Verify essential claim", Help: "If true, ID tokens issued by the identity provider must have a specific claim, otherwise, the user can not authenticate through this broker."},
+		{Kind: kindText, Name: "config.claimFilterName", Label: "Essential claim", Help: "Name of the essential token claim."},
+		{Kind: kindText, Name: "config.claimFilterValue", Label: "Essential claim value", Help: "Value of the essential token claim (with regular expression support)."}}
+	if t.SAML {
+		claims = nil // a SAML assertion has attributes, not claims
+	}
 	flowOpts := []option{{Value: "", Label: "None"}}
 	for _, a := range flows {
 		flowOpts = append(flowOpts, option{Value: a, Label: a})
@@ -274,9 +333,9 @@ func idpAdvancedFields(t idpType, flows []string) []idpField {
 		idpField{Kind: kindBool, Name: "hideOnLogin", Label: "Hide on login page", Help: "If hidden, login with this provider is possible only if requested explicitly, for example using the 'kc_idp_hint' parameter."},
 		idpField{Kind: kindSelect, Name: "config.showInAccountConsole", Label: "Show in Account console", Default: "ALWAYS", Options: showInAccountOptions,
 			Help: "Whether the provider is shown in the account console's linked accounts: always, only once the user linked it, or never."},
-		idpField{Kind: kindBool, Name: "config.filteredByClaim", Label: "Verify essential claim", Help: "If true, ID tokens issued by the identity provider must have a specific claim, otherwise, the user can not authenticate through this broker."},
-		idpField{Kind: kindText, Name: "config.claimFilterName", Label: "Essential claim", Help: "Name of the essential token claim."},
-		idpField{Kind: kindText, Name: "config.claimFilterValue", Label: "Essential claim value", Help: "Value of the essential token claim (with regular expression support)."},
+	)
+	f = append(f, claims...)
+	f = append(f,
 		idpField{Kind: kindSelect, Name: "firstBrokerLoginFlowAlias", Label: "First login flow override", Options: flowOpts,
 			Help: "Alias of authentication flow, which is triggered after first login with this identity provider. Term 'First Login' means that no Keycloak account is currently linked to the authenticated identity provider account. None means the realm's first broker login flow."},
 		idpField{Kind: kindSelect, Name: "postBrokerLoginFlowAlias", Label: "Post login flow", Options: flowOpts,
@@ -291,9 +350,12 @@ func idpAdvancedFields(t idpType, flows []string) []idpField {
 // idpFields is the whole settings form of a provider of type t.
 func idpFields(t idpType, flows []string) []idpField {
 	f := idpGeneralFields(t.Social)
-	if t.Social {
+	switch {
+	case t.Social:
 		f = append(f, socialFields(t.ID)...)
-	} else {
+	case t.SAML:
+		f = append(f, samlFields...)
+	default:
 		f = append(f, oidcFields...)
 	}
 	return append(f, idpAdvancedFields(t, flows)...)
@@ -361,11 +423,14 @@ type idpPage struct {
 	Action      string
 	Back        string
 	RedirectURI string
+	Descriptor  string // a SAML provider's service provider metadata
 	Discovery   string // the discovery endpoint to import from
 	Document    string // or the discovery document itself
 	Enabled     bool
 	Fields      []idpValue
 	Editable    bool
+	// Refused says why a SAML provider refuses every login as configured.
+	Refused string
 }
 
 // idpRow is one provider of the list.
@@ -516,7 +581,10 @@ func (h *Handler) idpCreate(q *rq) error {
 	}
 	// The alias starts as the provider's type, as in Keycloak's console.
 	x := idpRep{Alias: t.ID, ProviderID: t.ID, Enabled: ptr(true), Config: map[string]string{}}
-	if !t.Social {
+	if t.SAML {
+		x.Config["entityId"] = strings.TrimSuffix(q.h.URLs.Base(q.r), "/") + "/realms/" + url.PathEscape(q.target)
+		x.Config["validateSignature"], x.Config["postBindingResponse"] = "true", "true"
+	} else if !t.Social {
 		x.Config["validateSignature"], x.Config["useJwksUrl"] = "true", "true"
 		x.Config["pkceEnabled"], x.Config["pkceMethod"] = "true", "S256"
 	}
@@ -575,6 +643,8 @@ func (q *rq) importDiscovery(v *view, t idpType, d *idpPage, x *idpRep) (int, er
 	case d.Document != "":
 		field = "discoveryDocument"
 		err = q.importDocument(t.ID, d.Document, &cfg)
+	case t.SAML:
+		return failed(v, &fieldError{"discoveryEndpoint", "Enter the address of the provider's SAML metadata, or paste the metadata."})
 	default:
 		return failed(v, &fieldError{"discoveryEndpoint", "Enter the address of the provider's discovery document, or paste the document."})
 	}
@@ -600,7 +670,11 @@ func (q *rq) importDocument(providerID, doc string, out *map[string]string) erro
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	mw.WriteField("providerId", providerID)
-	fw, err := mw.CreateFormFile("file", "openid-configuration.json")
+	name := "openid-configuration.json"
+	if idp.Kinds[providerID].SAML {
+		name = "descriptor.xml"
+	}
+	fw, err := mw.CreateFormFile("file", name)
 	if err != nil {
 		return err
 	}
@@ -657,12 +731,18 @@ func (h *Handler) idpSettings(q *rq) error {
 	v := q.idpView(x, t, "settings")
 	d := &idpPage{Type: t, Action: q.r.URL.RequestURI(), Back: q.realmURL("/identity-providers"),
 		Editable: q.perms.can("manage-identity-providers"), Enabled: idpEnabled(x), RedirectURI: q.redirectURI(x.Alias)}
+	if t.SAML {
+		d.Descriptor = d.RedirectURI + "/descriptor"
+	}
 	v.Data = d
 	show := func(status int) error {
 		d.Fields = idpValues(fields, &x, v, true)
 		return q.render(status, "identity-provider.html", v)
 	}
 	if !q.post() {
+		if t.SAML {
+			d.Refused = idp.SAMLLoginsRefused(x.Config)
+		}
 		return show(http.StatusOK)
 	}
 	var perr error

@@ -184,6 +184,9 @@ func (p Provider) Validate(secureRequired func(host string) bool) error {
 			return invalid("Invalid client authentication method [" + m + "]")
 		}
 	}
+	if k.SAML {
+		return validateSAML(p.Config, secureRequired)
+	}
 	return nil
 }
 

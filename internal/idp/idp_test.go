@@ -17,15 +17,17 @@ func TestValidate(t *testing.T) {
 		p    Provider
 		want string
 	}{
-		"no alias":     {Provider{ProviderID: "oidc"}, "Identity provider alias is missing"},
-		"space":        {Provider{Alias: "a b", ProviderID: "oidc"}, "Empty Space not allowed."},
-		"slash":        {Provider{Alias: "a/b", ProviderID: "oidc"}, "Character '/' not allowed."},
-		"unknown kind": {Provider{Alias: "a", ProviderID: "saml"}, "Invalid identity provider id [saml]"},
-		"sync mode":    {Provider{Alias: "a", ProviderID: "oidc", SyncMode: "x"}, "Invalid sync mode [x]"},
-		"bad scheme":   {Provider{Alias: "a", ProviderID: "oidc", Config: map[string]string{ConfigTokenURL: "ftp://x/y"}}, "Invalid protocol/scheme for url [token_url]"},
-		"malformed":    {Provider{Alias: "a", ProviderID: "oidc", Config: map[string]string{ConfigJWKSURL: "::"}}, "The url [jwks_url] is malformed"},
-		"insecure":     {Provider{Alias: "a", ProviderID: "oidc", Config: map[string]string{ConfigUserInfoURL: "http://up.example/u"}}, "The url [userinfo_url] requires secure connections"},
-		"auth method":  {Provider{Alias: "a", ProviderID: "keycloak-oidc", Config: map[string]string{ConfigClientAuthMethod: "none"}}, "Invalid client authentication method [none]"},
+		"no alias":       {Provider{ProviderID: "oidc"}, "Identity provider alias is missing"},
+		"space":          {Provider{Alias: "a b", ProviderID: "oidc"}, "Empty Space not allowed."},
+		"slash":          {Provider{Alias: "a/b", ProviderID: "oidc"}, "Character '/' not allowed."},
+		"unknown kind":   {Provider{Alias: "a", ProviderID: "saml2"}, "Invalid identity provider id [saml2]"},
+		"saml url":       {Provider{Alias: "a", ProviderID: "saml", Config: map[string]string{SAMLSingleSignOnURL: "ftp://x/y"}}, "Invalid protocol/scheme for url [singleSignOnServiceUrl]"},
+		"saml transient": {Provider{Alias: "a", ProviderID: "saml", Config: map[string]string{SAMLNameIDPolicyFormat: NameIDTransient}}, "Can not have Transient NameID Policy Format together with SUBJECT Principal Type"},
+		"sync mode":      {Provider{Alias: "a", ProviderID: "oidc", SyncMode: "x"}, "Invalid sync mode [x]"},
+		"bad scheme":     {Provider{Alias: "a", ProviderID: "oidc", Config: map[string]string{ConfigTokenURL: "ftp://x/y"}}, "Invalid protocol/scheme for url [token_url]"},
+		"malformed":      {Provider{Alias: "a", ProviderID: "oidc", Config: map[string]string{ConfigJWKSURL: "::"}}, "The url [jwks_url] is malformed"},
+		"insecure":       {Provider{Alias: "a", ProviderID: "oidc", Config: map[string]string{ConfigUserInfoURL: "http://up.example/u"}}, "The url [userinfo_url] requires secure connections"},
+		"auth method":    {Provider{Alias: "a", ProviderID: "keycloak-oidc", Config: map[string]string{ConfigClientAuthMethod: "none"}}, "Invalid client authentication method [none]"},
 	} {
 		err := c.p.Validate(secure)
 		if err == nil || err.Error() != c.want || !IsValidationError(err) {

@@ -11,6 +11,8 @@ type Kind struct {
 	Social bool
 	// OIDC kinds read their endpoints from configuration.
 	OIDC bool
+	// SAML kinds are SAML 2.0 identity providers (see saml.go).
+	SAML bool
 	// The fixed endpoints of a social kind.
 	AuthorizationURL string
 	TokenURL         string
@@ -28,6 +30,7 @@ type Kind struct {
 var Kinds = map[string]Kind{
 	"oidc":          {ID: "oidc", Name: "OpenID Connect v1.0", OIDC: true, DefaultScope: "openid"},
 	"keycloak-oidc": {ID: "keycloak-oidc", Name: "Keycloak OpenID Connect", OIDC: true, DefaultScope: "openid"},
+	"saml":          {ID: "saml", Name: "SAML v2.0", SAML: true},
 	"google": {ID: "google", Name: "Google", Social: true,
 		AuthorizationURL: "https://accounts.google.com/o/oauth2/v2/auth",
 		TokenURL:         "https://oauth2.googleapis.com/token",

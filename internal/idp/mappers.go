@@ -13,6 +13,14 @@ const (
 	MapperAdvancedClaimRole  = "oidc-advanced-role-idp-mapper"
 	MapperAdvancedClaimGroup = "oidc-advanced-group-idp-mapper"
 
+	// SAML ones read the upstream's assertion: an attribute is found by its
+	// Name or its FriendlyName.
+	MapperSAMLAttributeImporter = "saml-user-attribute-idp-mapper"
+	MapperSAMLAttributeToRole   = "saml-role-idp-mapper"
+	MapperSAMLAdvancedRole      = "saml-advanced-role-idp-mapper"
+	MapperSAMLAdvancedGroup     = "saml-advanced-group-idp-mapper"
+	MapperSAMLUsernameTemplate  = "saml-username-idp-mapper"
+
 	// MapperConfigSyncMode is each mapper's own sync mode: INHERIT (the
 	// provider's), IMPORT, LEGACY or FORCE.
 	MapperConfigSyncMode = "syncMode"
@@ -28,6 +36,13 @@ const (
 	MapperConfigTarget         = "target"          // username template: LOCAL, BROKER_ID or BROKER_USERNAME
 	MapperConfigClaims         = "claims"          // advanced: JSON [{"key": claim, "value": value}]
 	MapperConfigClaimsRegex    = "are.claim.values.regex"
+
+	MapperConfigAttributeName     = "attribute.name"             // SAML: the attribute's Name
+	MapperConfigAttributeFriendly = "attribute.friendly.name"    // SAML: or its FriendlyName
+	MapperConfigAttributeNameFmt  = "attribute.name.format"      // SAML: the Name's format (informative)
+	MapperConfigAttributeValueIs  = "attribute.value"            // SAML attribute to role: the value it must have
+	MapperConfigAttributes        = "attributes"                 // SAML advanced: JSON [{"key": name, "value": value}]
+	MapperConfigAttributesRegex   = "are.attribute.values.regex" // SAML advanced: values are patterns
 )
 
 // Username template targets: where the template's result goes.
@@ -51,8 +66,12 @@ type MapperType struct {
 	ID, Name, Category, HelpText string
 	Properties                   []Property
 	// ClaimBased types read the upstream's claims, which only the OIDC
-	// kinds hand over as such; the others apply to every provider.
+	// kinds hand over as such; SAMLBased ones read a SAML assertion; the
+	// others apply to every provider.
 	ClaimBased bool
+	SAMLBased  bool
+	// NotSAML types have a SAML counterpart that SAML kinds list instead.
+	NotSAML bool
 }
 
 var (
@@ -62,6 +81,14 @@ var (
 		HelpText: "The claims the token must hold, each with the value it must have; a name with dots looks into nested claims."}
 	propRegex = Property{Name: MapperConfigClaimsRegex, Label: "Regex Claim Values", Type: "boolean", Default: "false",
 		HelpText: "Whether the claim values are regular expressions."}
+	propAttributes = Property{Name: MapperConfigAttributes, Label: "Attributes", Type: "Map",
+		HelpText: "The attributes (by Name or FriendlyName) the assertion must hold, each with a value it must have."}
+	propAttrRegex = Property{Name: MapperConfigAttributesRegex, Label: "Regex Attribute Values", Type: "boolean", Default: "false",
+		HelpText: "Whether the attribute values are regular expressions."}
+	propAttrName = Property{Name: MapperConfigAttributeName, Label: "Attribute Name", Type: "String",
+		HelpText: "Name of the attribute in the assertion; leave it blank to use the friendly name."}
+	propAttrFriendly = Property{Name: MapperConfigAttributeFriendly, Label: "Friendly Name", Type: "String",
+		HelpText: "Friendly name of the attribute in the assertion; leave it blank to use the name."}
 )
 
 // MapperTypes are the mapper types Gatehouse applies, in the order the
@@ -90,7 +117,32 @@ var MapperTypes = []MapperType{
 		HelpText: "When a user is imported from the provider, put the user in a group.", Properties: []Property{propGroup}},
 	{ID: MapperHardcodedRole, Name: "Hardcoded Role", Category: "Role Importer",
 		HelpText: "When a user is imported from the provider, grant the user a role.", Properties: []Property{propRole}},
-	{ID: MapperUsernameTemplate, Name: "Username Template Importer", Category: "Preprocessor",
+	{ID: MapperSAMLAdvancedGroup, Name: "Advanced Attribute to Group", Category: "Group Importer", SAMLBased: true,
+		HelpText:   "When every listed attribute is present with its value, put the user in the group.",
+		Properties: []Property{propAttributes, propAttrRegex, propGroup}},
+	{ID: MapperSAMLAdvancedRole, Name: "Advanced Attribute to Role", Category: "Role Importer", SAMLBased: true,
+		HelpText:   "When every listed attribute is present with its value, grant the user the role.",
+		Properties: []Property{propAttributes, propAttrRegex, propRole}},
+	{ID: MapperSAMLAttributeImporter, Name: "Attribute Importer", Category: "Attribute Importer", SAMLBased: true,
+		HelpText: "Import an attribute of the assertion, when present, into a user attribute or property.",
+		Properties: []Property{propAttrName, propAttrFriendly,
+			{Name: MapperConfigAttributeNameFmt, Label: "Name Format", Type: "List", Options: []string{"ATTRIBUTE_FORMAT_BASIC", "ATTRIBUTE_FORMAT_URI", "ATTRIBUTE_FORMAT_UNSPECIFIED"},
+				HelpText: "The format of the attribute's Name."},
+			{Name: MapperConfigUserAttribute, Label: "User Attribute Name", Type: "UserProfileAttributeList",
+				HelpText: "User attribute or property (email, firstName, lastName) the attribute is stored in."},
+		}},
+	{ID: MapperSAMLAttributeToRole, Name: "SAML Attribute to Role", Category: "Role Importer", SAMLBased: true,
+		HelpText: "When the assertion has the attribute with the value, grant the user the role.",
+		Properties: []Property{propAttrName, propAttrFriendly,
+			{Name: MapperConfigAttributeValueIs, Label: "Attribute Value", Type: "String", HelpText: "Value the attribute must have."}, propRole}},
+	{ID: MapperSAMLUsernameTemplate, Name: "Username Template Importer", Category: "Preprocessor", SAMLBased: true,
+		HelpText: "Format the username to import: ${ALIAS} is the provider's alias, ${NAMEID} the subject's NameID, ${ATTRIBUTE.<name>} an attribute; | lowercase and | uppercase transform a part.",
+		Properties: []Property{
+			{Name: MapperConfigTemplate, Label: "Template", Type: "String", Default: "${ALIAS}.${NAMEID}", HelpText: "Template of the username."},
+			{Name: MapperConfigTarget, Label: "Target", Type: "List", Default: TargetLocal, Options: []string{TargetLocal, TargetBrokerID, TargetBrokerUsername},
+				HelpText: "What the template sets: the local username, or the user's id or username at the provider."},
+		}},
+	{ID: MapperUsernameTemplate, Name: "Username Template Importer", Category: "Preprocessor", NotSAML: true,
 		HelpText: "Format the username to import: ${ALIAS} is the provider's alias, ${CLAIM.<name>} a claim, ${UUID} a random id; | lowercase and | uppercase transform a part.",
 		Properties: []Property{
 			{Name: MapperConfigTemplate, Label: "Template", Type: "String", Default: "${ALIAS}.${CLAIM.preferred_username}",
@@ -108,7 +160,7 @@ func MapperTypesFor(providerID string) []MapperType {
 	}
 	var out []MapperType
 	for _, t := range MapperTypes {
-		if !t.ClaimBased || k.OIDC {
+		if (!t.ClaimBased || k.OIDC) && (!t.SAMLBased || k.SAML) && !(t.NotSAML && k.SAML) {
 			out = append(out, t)
 		}
 	}
@@ -138,11 +190,11 @@ func (m Mapper) CheckFor(providerID string) error {
 	}
 	c := m.Config
 	switch m.IdentityProviderMapper {
-	case MapperHardcodedRole, MapperAdvancedClaimRole:
+	case MapperHardcodedRole, MapperAdvancedClaimRole, MapperSAMLAttributeToRole, MapperSAMLAdvancedRole:
 		if c[MapperConfigRole] == "" {
 			return invalid("Role is missing")
 		}
-	case MapperHardcodedGroup, MapperAdvancedClaimGroup:
+	case MapperHardcodedGroup, MapperAdvancedClaimGroup, MapperSAMLAdvancedGroup:
 		if c[MapperConfigGroup] == "" {
 			return invalid("Group is missing")
 		}
@@ -154,12 +206,17 @@ func (m Mapper) CheckFor(providerID string) error {
 		if c[MapperConfigClaim] == "" || c[MapperConfigUserAttribute] == "" {
 			return invalid("Claim and user attribute are required")
 		}
-	case MapperUsernameTemplate:
+	case MapperSAMLAttributeImporter:
+		if (c[MapperConfigAttributeName] == "" && c[MapperConfigAttributeFriendly] == "") || c[MapperConfigUserAttribute] == "" {
+			return invalid("Attribute name or friendly name, and user attribute are required")
+		}
+	case MapperUsernameTemplate, MapperSAMLUsernameTemplate:
 		if t := c[MapperConfigTarget]; t != "" && t != TargetLocal && t != TargetBrokerID && t != TargetBrokerUsername {
 			return invalid("Invalid target [" + t + "]")
 		}
 	}
-	if m.IdentityProviderMapper == MapperAdvancedClaimRole || m.IdentityProviderMapper == MapperAdvancedClaimGroup {
+	if m.IdentityProviderMapper == MapperAdvancedClaimRole || m.IdentityProviderMapper == MapperAdvancedClaimGroup ||
+		m.IdentityProviderMapper == MapperSAMLAdvancedRole || m.IdentityProviderMapper == MapperSAMLAdvancedGroup {
 		if _, err := m.Claims(); err != nil {
 			return err
 		}
@@ -174,9 +231,13 @@ type ClaimCondition struct {
 	Value string `json:"value"`
 }
 
-// Claims reads an advanced mapper's claim conditions.
+// Claims reads an advanced mapper's claim conditions (a SAML advanced
+// mapper's attribute conditions).
 func (m Mapper) Claims() ([]ClaimCondition, error) {
 	raw := m.Config[MapperConfigClaims]
+	if m.IdentityProviderMapper == MapperSAMLAdvancedRole || m.IdentityProviderMapper == MapperSAMLAdvancedGroup {
+		raw = m.Config[MapperConfigAttributes]
+	}
 	if raw == "" {
 		return nil, nil
 	}

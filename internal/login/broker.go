@@ -68,6 +68,7 @@ func (h *Handler) registerBroker(mux *http.ServeMux) {
 	mux.Handle("GET "+b+"token", h.handle(h.brokerToken))
 	mux.Handle("GET "+b+"endpoint", h.handle(h.brokerEndpoint))
 	mux.Handle("POST "+b+"endpoint", h.handle(h.brokerEndpoint))
+	mux.Handle("GET "+b+"endpoint/descriptor", h.handle(h.brokerDescriptor))
 	mux.Handle("GET /realms/{realm}/login-actions/first-broker-login", h.handle(h.firstBrokerLogin))
 	mux.Handle("POST /realms/{realm}/login-actions/first-broker-login", h.handle(h.firstBrokerLogin))
 }
@@ -132,6 +133,9 @@ func (h *Handler) brokerLogin(w http.ResponseWriter, r *http.Request) error {
 // toUpstream stores a fresh request to p with the login id and sends the
 // browser to p's authorization endpoint.
 func (h *Handler) toUpstream(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, id string, st loginState, p idp.Provider, link bool) error {
+	if isSAML(p) {
+		return h.toSAMLUpstream(w, r, rl, c, id, st, p, link)
+	}
 	up, err := h.upstream(r, rl, p)
 	if err != nil {
 		return h.brokerFailed(r, rl, c, st, p.Alias, "", err)
@@ -179,8 +183,13 @@ func (h *Handler) brokerEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// A SAML POST carries at most a few hundred kilobytes of base64.
+	r.Body = http.MaxBytesReader(w, r.Body, 2<<20)
 	if err := r.ParseForm(); err != nil {
 		return errPage(http.StatusBadRequest, &rl, "invalidRequestMessage")
+	}
+	if samlMessage(r) {
+		return h.brokerSAMLEndpoint(w, r, rl)
 	}
 	alias := r.PathValue("alias")
 	refused := func(why string) error {
@@ -215,6 +224,9 @@ func (h *Handler) brokerEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if isSAML(p) {
+		return refused("an OpenID Connect answer for a SAML provider")
+	}
 	if e := r.Form.Get("error"); e != "" {
 		// Cancelled or refused upstream: a login goes back to its page
 		// with the reason; a link fails.
@@ -234,6 +246,15 @@ func (h *Handler) brokerEndpoint(w http.ResponseWriter, r *http.Request) error {
 		st.Broker = &pend // for the event's type
 		return h.brokerFailed(r, rl, c, st, alias, "", err)
 	}
+	return h.brokered(w, r, rl, c, loginID, st, p, pend, ident)
+}
+
+// brokered continues a login with the identity the upstream vouched
+// for: a link for a linking login, else a login of the user already
+// linked, else the provider's first broker login flow.
+func (h *Handler) brokered(w http.ResponseWriter, r *http.Request, rl realm.Realm, c client.Client, loginID string, st loginState,
+	p idp.Provider, pend broker.Pending, ident broker.Identity) error {
+	alias := p.Alias
 	if !p.StoreToken {
 		ident.Token = ""
 	}

@@ -755,6 +755,11 @@ func (im *importer) identityProviders(ctx context.Context) error {
 			return err
 		}
 		kinds[p.Alias] = p.ProviderID
+		if idp.Kinds[p.ProviderID].SAML {
+			if why := idp.SAMLLoginsRefused(p.Config); why != "" {
+				im.warn(path, "SAML identity provider %s imported as written, but logins through it are refused: %s", p.Alias, why)
+			}
+		}
 	}
 	for i, xm := range im.x.IdentityProviderMappers {
 		path := fmt.Sprintf("$.identityProviderMappers[%d]", i)

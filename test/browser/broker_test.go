@@ -74,18 +74,30 @@ func (u *upstream) issuer() string { return u.base + "/realms/corp" }
 // redirect URI is the broker endpoint at downstream) and serves it.
 func startUpstream(t *testing.T, downstream string) *upstream {
 	t.Helper()
+	return startUpstreamRealm(t, map[string]any{
+		"realm": "corp", "enabled": true,
+		"clients": []any{map[string]any{"clientId": "gatehouse-demo", "secret": upstreamSecret, "publicClient": false,
+			"standardFlowEnabled": true, "redirectUris": []string{downstream + "/realms/demo/broker/corp/endpoint"}}},
+		"users": []any{upstreamAnn()},
+	})
+}
+
+// upstreamAnn is ann as realm corp's file holds her.
+func upstreamAnn() map[string]any {
+	return map[string]any{"username": "ann", "enabled": true, "email": "ann@corp.example", "emailVerified": true,
+		"firstName": "Ann", "lastName": "Upstream",
+		"credentials": []any{map[string]any{"type": "password", "value": upstreamPassword}}}
+}
+
+// startUpstreamRealm imports the realm document doc (realm "corp") into a
+// second Gatehouse process and serves it.
+func startUpstreamRealm(t *testing.T, doc map[string]any) *upstream {
+	t.Helper()
 	bin := gatehouseBinary(t)
 	dir := t.TempDir()
 	dbFile := filepath.Join(dir, "corp.db")
 	realmFile := filepath.Join(dir, "corp.json")
-	rj, _ := json.Marshal(map[string]any{
-		"realm": "corp", "enabled": true,
-		"clients": []any{map[string]any{"clientId": "gatehouse-demo", "secret": upstreamSecret, "publicClient": false,
-			"standardFlowEnabled": true, "redirectUris": []string{downstream + "/realms/demo/broker/corp/endpoint"}}},
-		"users": []any{map[string]any{"username": "ann", "enabled": true, "email": "ann@corp.example", "emailVerified": true,
-			"firstName": "Ann", "lastName": "Upstream",
-			"credentials": []any{map[string]any{"type": "password", "value": upstreamPassword}}}},
-	})
+	rj, _ := json.Marshal(doc)
 	if err := os.WriteFile(realmFile, rj, 0o600); err != nil {
 		t.Fatal(err)
 	}
