@@ -202,6 +202,7 @@ func Compile(m authz.Model) (*Engine, error) {
 	if err := e.checkCycles(); err != nil {
 		return nil, err
 	}
+	e.markPerResource()
 	e.resPerms = make([][]int32, len(e.res))
 	e.resScopePerms = make([][]int32, len(e.res))
 	e.scopePerms = make([][]int32, len(m.Scopes))
@@ -265,6 +266,29 @@ func (e *Engine) checkCycles() error {
 		}
 	}
 	return nil
+}
+
+// markPerResource flags the policies whose effect depends on the resource evaluated.
+func (e *Engine) markPerResource() {
+	done := make([]bool, len(e.pols))
+	var visit func(i int32) bool
+	visit = func(i int32) bool {
+		p := &e.pols[i]
+		if done[i] {
+			return p.perResource
+		}
+		done[i] = true
+		p.perResource = p.kind == "uma"
+		for _, a := range p.assoc {
+			if visit(a) {
+				p.perResource = true
+			}
+		}
+		return p.perResource
+	}
+	for i := range e.pols {
+		visit(int32(i))
+	}
 }
 
 // Model returns the model the engine was compiled from.
