@@ -36,7 +36,7 @@ func perm(id, typ string, policies, resources, scopes []string, strategy string)
 	return authz.Policy{ID: id, Name: id, Type: typ, DecisionStrategy: strategy, PolicyIDs: policies, ResourceIDs: resources, ScopeIDs: scopes, Config: map[string]string{}}
 }
 
-func user(roles ...string) Identity {
+func asUser(roles ...string) Identity {
 	id := Identity{UserID: "u-alice", Username: "alice", RoleIDs: map[string]bool{}, Now: time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC)}
 	for _, r := range roles {
 		id.RoleIDs[r] = true
@@ -92,7 +92,7 @@ func TestDecisionStrategies(t *testing.T) {
 			m := m
 			m.Policies = append(slices.Clone(m.Policies), perm("perm", "resource", c.policies, []string{"r-report"}, nil, c.strategy))
 			e := mustCompile(t, m)
-			r := e.Evaluate(user(c.roles...), []Requested{{ResourceID: "r-report"}})
+			r := e.Evaluate(asUser(c.roles...), []Requested{{ResourceID: "r-report"}})
 			if got := !r.Denied; got != c.want {
 				t.Fatalf("granted = %v, want %v (%v)", got, c.want, grants(r))
 			}
@@ -122,7 +122,7 @@ func TestResourceServerStrategyOverScopes(t *testing.T) {
 				perm("delete permission", "scope", []string{"p-admin"}, []string{"r-account"}, []string{"s-delete"}, ""),
 			)
 			e := mustCompile(t, m)
-			got := grants(e.Evaluate(user(c.roles...), []Requested{{ResourceID: "r-account"}}))
+			got := grants(e.Evaluate(asUser(c.roles...), []Requested{{ResourceID: "r-account"}}))
 			if !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("got %v, want %v", got, c.want)
 			}
@@ -151,7 +151,7 @@ func TestScopePermissions(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := grants(e.Evaluate(user(c.roles...), c.req))
+			got := grants(e.Evaluate(asUser(c.roles...), c.req))
 			if !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("got %v, want %v", got, c.want)
 			}
@@ -173,7 +173,7 @@ func TestEnforcementModes(t *testing.T) {
 			m := bank()
 			m.Server.PolicyEnforcementMode = c.mode
 			m.Policies = append(m.Policies, perm("account permission", "resource", []string{"p-user"}, []string{"r-account"}, nil, ""))
-			got := grants(mustCompile(t, m).Evaluate(user(), nil))
+			got := grants(mustCompile(t, m).Evaluate(asUser(), nil))
 			if !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("got %v, want %v", got, c.want)
 			}
@@ -186,7 +186,7 @@ func TestPermissionWithoutPoliciesGrantsNothing(t *testing.T) {
 	m := bank()
 	m.Server.PolicyEnforcementMode = authz.Permissive
 	m.Policies = append(m.Policies, perm("empty", "resource", nil, []string{"r-report"}, nil, ""))
-	if got := grants(mustCompile(t, m).Evaluate(user(), []Requested{{ResourceID: "r-report"}})); len(got) != 0 {
+	if got := grants(mustCompile(t, m).Evaluate(asUser(), []Requested{{ResourceID: "r-report"}})); len(got) != 0 {
 		t.Fatalf("got %v", got)
 	}
 }
@@ -208,14 +208,14 @@ func TestTypedResources(t *testing.T) {
 	e := mustCompile(t, m)
 
 	t.Run("owner's resources are evaluated with the server's", func(t *testing.T) {
-		got := grants(e.Evaluate(user("role-user"), nil))
+		got := grants(e.Evaluate(asUser("role-user"), nil))
 		want := []string{"Account type#transfer,view", "Alice Account#transfer,view"}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("got %v, want %v", got, want)
 		}
 	})
 	t.Run("another user's resource is asked for explicitly", func(t *testing.T) {
-		got := grants(e.Evaluate(user("role-user"), []Requested{{ResourceID: "r-bob"}}))
+		got := grants(e.Evaluate(asUser("role-user"), []Requested{{ResourceID: "r-bob"}}))
 		want := []string{"Bob Account#transfer,view"}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("got %v, want %v", got, want)
@@ -223,12 +223,12 @@ func TestTypedResources(t *testing.T) {
 	})
 	t.Run("a permission on the resource overrides the typed one", func(t *testing.T) {
 		// Without role-user the typed permission denies; the permission on Alice's account grants.
-		got := grants(e.Evaluate(user(), []Requested{{ResourceID: "r-alice"}}))
+		got := grants(e.Evaluate(asUser(), []Requested{{ResourceID: "r-alice"}}))
 		want := []string{"Alice Account#transfer,view"}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("got %v, want %v", got, want)
 		}
-		bob := user()
+		bob := asUser()
 		bob.UserID = "u-bob"
 		if got := grants(e.Evaluate(bob, []Requested{{ResourceID: "r-bob"}})); len(got) != 0 {
 			t.Fatalf("bob without the role: got %v", got)
@@ -238,10 +238,10 @@ func TestTypedResources(t *testing.T) {
 		m := m
 		m.Policies = append(slices.Clone(m.Policies[:4]), perm("type resource", "resource", []string{"p-admin"}, []string{"r-type"}, nil, ""))
 		e := mustCompile(t, m)
-		if got := grants(e.Evaluate(user("role-admin"), []Requested{{ResourceID: "r-bob"}})); !reflect.DeepEqual(got, []string{"Bob Account#transfer,view"}) {
+		if got := grants(e.Evaluate(asUser("role-admin"), []Requested{{ResourceID: "r-bob"}})); !reflect.DeepEqual(got, []string{"Bob Account#transfer,view"}) {
 			t.Fatalf("admin: got %v", got)
 		}
-		if got := grants(e.Evaluate(user("role-user"), []Requested{{ResourceID: "r-bob"}})); len(got) != 0 {
+		if got := grants(e.Evaluate(asUser("role-user"), []Requested{{ResourceID: "r-bob"}})); len(got) != 0 {
 			t.Fatalf("user: got %v", got)
 		}
 	})
@@ -364,7 +364,7 @@ func TestAggregates(t *testing.T) {
 			agg := authz.Policy{ID: "agg", Name: "agg", Type: "aggregate", DecisionStrategy: c.strategy, PolicyIDs: c.members}
 			m.Policies = append(m.Policies, inner, agg, perm("perm", "resource", []string{"agg"}, []string{"r-report"}, nil, ""))
 			e := mustCompile(t, m)
-			if got := !e.Evaluate(user("role-user"), []Requested{{ResourceID: "r-report"}}).Denied; got != c.want {
+			if got := !e.Evaluate(asUser("role-user"), []Requested{{ResourceID: "r-report"}}).Denied; got != c.want {
 				t.Fatalf("granted = %v, want %v", got, c.want)
 			}
 		})
@@ -389,10 +389,10 @@ func TestUserManagedPermission(t *testing.T) {
 	m.Resources = append(m.Resources, authz.Resource{ID: "r-photo", Name: "Photo", Owner: "u-bob", OwnerManagedAccess: true, ScopeIDs: []string{"s-view", "s-delete"}})
 	m.Policies = append(m.Policies, perm("uma", "uma", []string{"p-alice"}, []string{"r-photo"}, []string{"s-view"}, ""))
 	e := mustCompile(t, m)
-	if got := grants(e.Evaluate(user(), []Requested{{ResourceID: "r-photo"}})); !reflect.DeepEqual(got, []string{"Photo#view"}) {
+	if got := grants(e.Evaluate(asUser(), []Requested{{ResourceID: "r-photo"}})); !reflect.DeepEqual(got, []string{"Photo#view"}) {
 		t.Fatalf("alice: got %v", got)
 	}
-	carol := user()
+	carol := asUser()
 	carol.UserID = "u-carol"
 	if got := grants(e.Evaluate(carol, []Requested{{ResourceID: "r-photo"}})); len(got) != 0 {
 		t.Fatalf("carol: got %v", got)
@@ -406,7 +406,7 @@ func TestExplain(t *testing.T) {
 		perm("delete permission", "scope", []string{"p-admin"}, []string{"r-account"}, []string{"s-delete"}, ""),
 	)
 	e := mustCompile(t, m)
-	r := e.Explain(user("role-user"), []Requested{{ResourceID: "r-account"}, {ResourceID: "r-report"}})
+	r := e.Explain(asUser("role-user"), []Requested{{ResourceID: "r-account"}, {ResourceID: "r-report"}})
 	if len(r.Resources) != 1 {
 		t.Fatalf("resources %+v: only the account has permissions", r.Resources)
 	}
@@ -425,7 +425,7 @@ func TestExplain(t *testing.T) {
 		t.Fatalf("flat policies %+v", r.Policies)
 	}
 	// Evaluate gives the same decision without the explanation.
-	if got := e.Evaluate(user("role-user"), []Requested{{ResourceID: "r-account"}}); got.Resources != nil || !reflect.DeepEqual(grants(got), []string{"Bank Account#view"}) {
+	if got := e.Evaluate(asUser("role-user"), []Requested{{ResourceID: "r-account"}}); got.Resources != nil || !reflect.DeepEqual(grants(got), []string{"Bank Account#view"}) {
 		t.Fatalf("evaluate %+v", got)
 	}
 }
