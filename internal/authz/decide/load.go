@@ -100,3 +100,14 @@ func contextAttributes(s Subject) map[string][]string {
 	}
 	return out
 }
+
+// LoadEngine reads a resource server's model from the store and compiles it. With a config
+// view in ctx the model comes from the node's configuration cache, so a policy changed on any
+// node is seen by the next request.
+func LoadEngine(ctx context.Context, db *store.DB, realmID, serverID string) (*Engine, error) {
+	m, err := db.LoadAuthzModel(ctx, realmID, serverID)
+	if err != nil {
+		return nil, fmt.Errorf("load resource server %s: %w", serverID, err)
+	}
+	return Compile(m)
+}
