@@ -1,9 +1,10 @@
 // Package decide is the policy evaluation engine of authorization services: given one resource
 // server's model and the identity asking, it decides which resources and scopes are granted.
 //
-// It is pure: no storage, no HTTP, no clock. Compile turns an authz.Model into an Engine once
-// (indexes of permissions by resource, resource type and scope, parsed policy settings); an
-// Engine is immutable and safe for concurrent use, so a caller may keep one per model version.
+// The evaluator is pure: no storage, no HTTP, no clock; load.go alone reads the store, to build
+// an Engine (LoadEngine) and an Identity (LoadIdentity). Compile turns an authz.Model into an
+// Engine once (indexes of permissions by resource, resource type and scope, parsed policy
+// settings); an Engine is immutable and safe for concurrent use, so a caller may keep one per model version.
 // Evaluate evaluates each policy at most once per request, whatever the number of resources.
 //
 // The semantics follow Keycloak's authorization services:
