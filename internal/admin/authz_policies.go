@@ -378,4 +378,3 @@ func (authzAPI) policyScopes(z *authzReq, p authz.Policy) error {
 	}
 	return z.JSON(out)
 }
-
