@@ -44,6 +44,10 @@ import (
 // serve. Raise it as endpoints land; the test fails when the count falls.
 const servedFloor = 279
 
+// authzServedFloor is the same floor for the authorization services
+// endpoints, counted apart.
+const authzServedFloor = 0
+
 // libDir is the installed admin client, as `npm ci` lays it out.
 const libDir = "node_modules/@keycloak/keycloak-admin-client/lib"
 
@@ -300,7 +304,7 @@ func newFixture(t *testing.T, base string) *fixture {
 		"credentials": []map[string]any{{"type": "password", "value": "alice-pw", "temporary": false}}}, nil)
 	clientUUID := f.must(t, "POST", r+"/clients", map[string]any{"clientId": "app", "secret": "app-secret",
 		"publicClient": false, "directAccessGrantsEnabled": true, "serviceAccountsEnabled": true,
-		"redirectUris": []string{"https://app.example/*"}}, nil)
+		"authorizationServicesEnabled": true, "redirectUris": []string{"https://app.example/*"}}, nil)
 	f.must(t, "POST", r+"/clients/"+clientUUID+"/roles", map[string]any{"name": "c1"}, nil)
 	mapperID := f.must(t, "POST", r+"/clients/"+clientUUID+"/protocol-mappers/models", map[string]any{
 		"name": "dept", "protocol": "openid-connect", "protocolMapper": "oidc-usermodel-attribute-mapper",
@@ -470,6 +474,18 @@ func TestAdminAPICoverage(t *testing.T) {
 		served, total := report(t, results)
 		if served < servedFloor {
 			t.Errorf("in-scope endpoints served: %d of %d, below the floor of %d", served, total, servedFloor)
+		}
+		authzServed, authzTotal := 0, 0
+		for _, r := range results {
+			if r.Apart == "authorization services" {
+				authzTotal++
+				if r.Served {
+					authzServed++
+				}
+			}
+		}
+		if authzServed < authzServedFloor {
+			t.Errorf("authorization services endpoints served: %d of %d, below the floor of %d", authzServed, authzTotal, authzServedFloor)
 		}
 	})
 }
