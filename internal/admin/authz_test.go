@@ -102,7 +102,7 @@ func TestAuthzErrors(t *testing.T) {
 			{"a missing policy", "GET", "/policy/6f0c7e0e-0000-0000-0000-000000000000", nil, 404, ``},
 			{"a missing resource", "DELETE", "/resource/nope", nil, 404, ``},
 			{"a missing scope", "PUT", "/scope/nope", map[string]any{"name": "x"}, 404, ``},
-			{"POST on a policy id", "POST", "/policy/nope", map[string]any{}, 405, ``},
+			{"POST on a policy id", "POST", "/policy/nope", map[string]any{}, 405, `{"error":"HTTP 405 Method Not Allowed"}`},
 			{"search without a name", "GET", "/policy/search", nil, 400, ``},
 			{"search finding nothing", "GET", "/scope/search?name=nothing", nil, 204, ``},
 			{"an import naming a missing policy", "POST", "/import", map[string]any{"policies": []map[string]any{{"name": "p", "type": "scope",
