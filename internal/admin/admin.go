@@ -59,6 +59,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.realmRoutes(mux)
 	h.clientRoutes(mux)
 	h.evaluateRoutes(mux)
+	h.authzEvaluateRoutes(mux)
 	h.clientToolRoutes(mux)
 	h.clientScopeRoutes(mux)
 	h.scopeMappingRoutes(mux)
@@ -82,6 +83,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.userStorageRoutes(mux)
 	h.identityProviderRoutes(mux)
 	h.clientConverterRoutes(mux)
+	h.authzRoutes(mux)
 }
 
 // Request is one admin call: the authenticated caller and, for routes under
@@ -98,6 +100,9 @@ type Request struct {
 	// edges, and its decision per role id.
 	composites  map[string][]string
 	conferrable map[string]bool
+
+	// The realm's resource servers, by client id, loaded on first use.
+	resourceServers map[string]bool
 }
 
 // Can reports whether the caller holds the admin permission perm over the
