@@ -88,7 +88,13 @@ func PolicyFromInput(in PolicyInput, ix *Index, dir Directory) (Policy, error) {
 	p := Policy{ID: in.ID, ServerID: ix.ServerID, Name: in.Name, Description: in.Description, Type: in.Type,
 		Logic: in.Logic, DecisionStrategy: in.DecisionStrategy, Owner: in.Owner, Config: map[string]string{}}
 	if p.Type == "js" {
-		return p, ErrScript
+		code := in.Config["code"]
+		if in.Code != nil {
+			code = *in.Code
+		}
+		if !IsDefaultGrantScript(code) {
+			return p, ErrScript
+		}
 	}
 	assoc := map[string][]string{"applyPolicies": in.Policies, "resources": in.Resources, "scopes": in.Scopes}
 	for k, v := range in.Config {
