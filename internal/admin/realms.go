@@ -1503,7 +1503,7 @@ func (pi *partialImporter) authz(ctx context.Context) error {
 	for _, c := range pi.touched {
 		for _, xc := range pi.x.Clients {
 			if xc.ClientID == c.ClientID {
-				if err := pi.rq.setupAuthz(ctx, pi.tx, &c, xc); err != nil {
+				if err := pi.rq.setupAuthz(ctx, pi.tx, &c, xc, false); err != nil {
 					return err
 				}
 			}
