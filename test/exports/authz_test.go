@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authz"
+	"github.com/gatehouse-iam/gatehouse/internal/authz/decide"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
@@ -21,7 +24,8 @@ import (
 // resources and policies comes back, at the same place (a policy's config
 // entries compared as the JSON they hold, where the export may add the
 // defaults Keycloak writes, such as "required": false). JavaScript
-// policies are the exception: import leaves them out and says so. The
+// policies are the exception: import leaves them out and says so, unless
+// their code is the built-in default grant, which is kept as given. The
 // export, imported into an empty server and exported again, gives the same
 // bytes.
 func TestAuthzSettingsRoundTrip(t *testing.T) {
@@ -81,9 +85,11 @@ func roundTrip(t *testing.T, open func(testing.TB) *store.DB, f exportFile, r ma
 			t.Errorf("client %s: no authorizationSettings in the export", clientID)
 			continue
 		}
+		// Scripts other than the built-in default grant are left out; the
+		// default grant (a "Default Policy") is kept as any policy.
 		scripts := map[string]bool{}
 		for _, p := range list(in["policies"]) {
-			if pm := p.(map[string]any); pm["type"] == "js" {
+			if pm := p.(map[string]any); pm["type"] == "js" && !isDefaultGrant(pm) {
 				scripts[pm["name"].(string)] = true
 			}
 		}
@@ -296,4 +302,91 @@ func dropNamed(l []any, name string) []any {
 		}
 	}
 	return out
+}
+
+func isDefaultGrant(p map[string]any) bool {
+	cfg, _ := p["config"].(map[string]any)
+	code, _ := cfg["code"].(string)
+	return authz.IsDefaultGrantScript(code)
+}
+
+// TestAuthzDefaultPolicyImport imports the realm file whose resource
+// server holds Keycloak's Default Resource, Default Policy (a script that
+// only grants) and Default Permission: the export carries the policy's
+// code byte for byte, and a user of the realm is granted the default
+// resource. The same file with any other code in that script is imported
+// without it (and says so): the permission then applies no policy and
+// grants nothing.
+func TestAuthzDefaultPolicyImport(t *testing.T) {
+	var f exportFile
+	for _, g := range loadFiles(t) {
+		if strings.HasPrefix(g.name, "genny-project__keycloak__channel40-backup") {
+			f = g
+		}
+	}
+	if f.realms == nil {
+		t.Fatal("channel40-backup.json not found")
+	}
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		for _, c := range []struct {
+			name, code string
+			kept       bool
+		}{
+			{"default grant", "", true},
+			{"another script", "$evaluation.deny();", false},
+			{"a grant with more", "if (true) $evaluation.grant();", false},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				raw, err := json.Marshal(f.realms[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				const code = `"code":"// by default, grants any permission associated with this policy\n$evaluation.grant();\n"`
+				if !bytes.Contains(raw, []byte(code)) {
+					t.Fatalf("the file holds no default grant")
+				}
+				if c.code != "" {
+					raw = bytes.Replace(raw, []byte(code), []byte(`"code":"`+c.code+`"`), 1)
+				}
+				ctx := context.Background()
+				db := open(t)
+				done, err := rep.ImportRealms(ctx, db, raw, rep.ImportOptions{Now: time.Now()})
+				if err != nil {
+					t.Fatalf("import: %v", err)
+				}
+				if got := reported(done[0].Ignored, "authorizationSettings.policies"); got == c.kept {
+					t.Errorf("script reported as left out: %v", got)
+				}
+				out, err := rep.Export(ctx, db, "channel40")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := bytes.Contains(out, []byte(strings.ReplaceAll(code, `"code":`, `"code": `))) || bytes.Contains(out, []byte(code)); got != c.kept {
+					t.Errorf("default grant in the export: %v", got)
+				}
+				if !c.kept && bytes.Contains(out, []byte(`"type": "js"`)) {
+					t.Errorf("another script exported")
+				}
+
+				// A user of the realm and the default resource.
+				realm, err := db.GetRealmByName(ctx, "channel40")
+				if err != nil {
+					t.Fatal(err)
+				}
+				cl, err := db.GetClientByClientID(ctx, realm.ID, "channel40")
+				if err != nil {
+					t.Fatal(err)
+				}
+				eng, err := decide.LoadEngine(ctx, db, realm.ID, cl.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := eng.Evaluate(decide.Identity{UserID: "someone", Now: time.Now()}, nil)
+				granted := slices.ContainsFunc(res.Permissions, func(p decide.Permission) bool { return p.ResourceName == "Default Resource" })
+				if granted != c.kept {
+					t.Errorf("Default Resource granted %v: %+v", granted, res)
+				}
+			})
+		}
+	})
 }
