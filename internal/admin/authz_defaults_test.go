@@ -104,6 +104,22 @@ func TestAuthzDefaults(t *testing.T) {
 				t.Errorf("%s: evaluate %+v", clientID, a)
 			}
 
+			// The Default Policy can be renamed, its code not changed.
+			pp := path + "/policy/" + gocloak.PString(p.ID)
+			if st, _, b := s.do("PUT", pp, tok, map[string]any{"name": "Anyone", "type": "js", "logic": "POSITIVE",
+				"decisionStrategy": "AFFIRMATIVE", "config": map[string]string{"code": authz.DefaultGrantScript}}); st != http.StatusCreated {
+				t.Errorf("%s: rename the default policy: %d %s", clientID, st, b)
+			}
+			if st, _, b := s.do("PUT", pp, tok, map[string]any{"name": "Anyone", "type": "js", "logic": "POSITIVE",
+				"decisionStrategy": "AFFIRMATIVE", "config": map[string]string{"code": "$evaluation.deny();"}}); st != http.StatusBadRequest ||
+				!strings.Contains(string(b), "Script upload is disabled") {
+				t.Errorf("%s: change the default policy's code: %d %s", clientID, st, b)
+			}
+			if got, err := gc.GetPolicy(ctx, tok, realmName, id, gocloak.PString(p.ID)); err != nil || gocloak.PString(got.Name) != "Anyone" ||
+				(*got.Config)["code"] != authz.DefaultGrantScript {
+				t.Errorf("%s: default policy after updates: %+v %v", clientID, got, err)
+			}
+
 			// The API refuses scripts, the default grant too.
 			for _, body := range []map[string]any{
 				{"name": "grant", "type": "js", "code": authz.DefaultGrantScript},
