@@ -213,7 +213,10 @@ func (rq *Request) isResourceServer(id string) bool {
 // (true makes the client a resource server; false removes its server with
 // all it holds) and authorizationSettings, inside the transaction that
 // stores the client. c is updated when service accounts had to be turned on.
-func (rq *Request) setupAuthz(ctx context.Context, tx *store.DB, c *client.Client, x rep.Client) error {
+// With defaults, a new resource server starts with the default resource,
+// policy and permission (turning authorization on); without (a partial
+// import), it starts empty and the settings given fill it.
+func (rq *Request) setupAuthz(ctx context.Context, tx *store.DB, c *client.Client, x rep.Client, defaults bool) error {
 	if x.AuthorizationServicesEnabled == nil {
 		return nil
 	}
@@ -224,7 +227,17 @@ func (rq *Request) setupAuthz(ctx context.Context, tx *store.DB, c *client.Clien
 		}
 		return err
 	}
-	if err := provision.EnableAuthorization(ctx, tx, c, rq.Now()); err != nil {
+	if !c.ServiceAccountsEnabled && rq.Caller != nil {
+		// The service account that comes with it holds roles too.
+		if err := rq.requireServiceAccount(ctx); err != nil {
+			return err
+		}
+	}
+	enable := provision.ImportAuthorization
+	if defaults {
+		enable = provision.EnableAuthorization
+	}
+	if err := enable(ctx, tx, c, rq.Now()); err != nil {
 		if errors.Is(err, provision.ErrPublicResourceServer) {
 			return badRequest(err.Error())
 		}

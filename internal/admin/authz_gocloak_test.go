@@ -71,8 +71,31 @@ func TestAuthzGocloak(t *testing.T) {
 			gocloak.PString((*string)(settings.DecisionStrategy)) != "UNANIMOUS" {
 			t.Errorf("new resource server settings: %+v", settings)
 		}
-		if settings.Resources == nil || len(*settings.Resources) != 0 || len(*settings.Policies) != 0 {
-			t.Errorf("a new resource server holds something: %d resources, %d policies", len(*settings.Resources), len(*settings.Policies))
+		// It starts with its defaults (TestAuthzDefaults looks at them
+		// closely); removing them leaves it empty.
+		if settings.Resources == nil || len(*settings.Resources) != 1 || settings.Policies == nil || len(*settings.Policies) != 2 {
+			t.Fatalf("a new resource server: %v resources, %v policies", settings.Resources, settings.Policies)
+		}
+		for _, p := range *settings.Policies {
+			if gocloak.PString(p.Name) == "Default Permission" {
+				if err := gc.DeletePermission(ctx, tok, realmName, clientID, gocloak.PString(p.ID)); err != nil {
+					t.Fatalf("DeletePermission: %v", err)
+				}
+			}
+		}
+		for _, p := range *settings.Policies {
+			if gocloak.PString(p.Name) == "Default Policy" {
+				if err := gc.DeletePolicy(ctx, tok, realmName, clientID, gocloak.PString(p.ID)); err != nil {
+					t.Fatalf("DeletePolicy: %v", err)
+				}
+			}
+		}
+		if err := gc.DeleteResource(ctx, tok, realmName, clientID, gocloak.PString((*settings.Resources)[0].ID)); err != nil {
+			t.Fatalf("DeleteResource: %v", err)
+		}
+		if settings, err = gc.GetResourceServer(ctx, tok, realmName, clientID); err != nil ||
+			settings.Resources == nil || len(*settings.Resources) != 0 || len(*settings.Policies) != 0 {
+			t.Errorf("the resource server after removing its defaults: %+v %v", settings, err)
 		}
 
 		// Scopes.

@@ -373,7 +373,7 @@ func (a clientsAPI) insert(rq *Request, x rep.Client) (client.Client, error) {
 		if err := provision.CreateClient(ctx, tx, c, rq.Now()); err != nil {
 			return err
 		}
-		if err := rq.setupAuthz(ctx, tx, &c, x); err != nil {
+		if err := rq.setupAuthz(ctx, tx, &c, x, true); err != nil {
 			return err
 		}
 		if !explicitScopes {
@@ -664,7 +664,7 @@ func (a clientsAPI) modify(rq *Request, cur client.Client, x rep.Client, still f
 		}); err != nil {
 			return err
 		}
-		if err := rq.setupAuthz(ctx, tx, &c, x); err != nil {
+		if err := rq.setupAuthz(ctx, tx, &c, x, true); err != nil {
 			return err
 		}
 		sa, err := tx.GetServiceAccount(ctx, rq.Realm.ID, c.ID)

@@ -75,11 +75,10 @@ type Model struct {
 	Policies  []Policy
 }
 
-// DefaultServer is the resource server a client gets when authorization
-// services are turned on: enforcing, unanimous, remote resource management
-// allowed, and nothing in it. (Keycloak once added a "Default Resource", a
-// JavaScript "Default Policy" and a "Default Permission"; current versions
-// create the server empty, and so does Gatehouse.)
+// DefaultServer holds the settings of the resource server a client gets
+// when authorization services are turned on: enforcing, unanimous, remote
+// resource management allowed. Turning them on also creates Defaults in it;
+// an import creates the server empty and fills it from the file.
 func DefaultServer(realmID, clientID string) ResourceServer {
 	return ResourceServer{ID: clientID, RealmID: realmID, PolicyEnforcementMode: Enforcing, DecisionStrategy: Unanimous,
 		AllowRemoteResourceManagement: true}

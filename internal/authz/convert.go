@@ -88,7 +88,13 @@ func PolicyFromInput(in PolicyInput, ix *Index, dir Directory) (Policy, error) {
 	p := Policy{ID: in.ID, ServerID: ix.ServerID, Name: in.Name, Description: in.Description, Type: in.Type,
 		Logic: in.Logic, DecisionStrategy: in.DecisionStrategy, Owner: in.Owner, Config: map[string]string{}}
 	if p.Type == "js" {
-		return p, ErrScript
+		code := in.Config["code"]
+		if in.Code != nil {
+			code = *in.Code
+		}
+		if !IsDefaultGrantScript(code) {
+			return p, ErrScript
+		}
 	}
 	assoc := map[string][]string{"applyPolicies": in.Policies, "resources": in.Resources, "scopes": in.Scopes}
 	for k, v := range in.Config {
@@ -124,7 +130,11 @@ func PolicyFromInput(in PolicyInput, ix *Index, dir Directory) (Policy, error) {
 		if err != nil {
 			return p, err
 		}
-		p.Config[ref.key] = v
+		if v == "" {
+			delete(p.Config, ref.key)
+		} else {
+			p.Config[ref.key] = v
+		}
 	}
 	for _, ref := range assoc["applyPolicies"] {
 		q, ok := ix.Policy(ref)

@@ -249,6 +249,10 @@ func (in PolicyInput) typedConfig() (map[string]string, bool) {
 			}
 			set = true
 		}
+	case "js":
+		if in.Code != nil {
+			cfg["code"], set = *in.Code, true
+		}
 	case "client":
 		if in.Clients != nil {
 			put("clients", *in.Clients)

@@ -14,7 +14,9 @@ func (e *Error) Error() string { return e.Msg }
 func invalid(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(format, args...)} }
 
 // PolicyTypes are the policy and permission types an administrator may
-// create. "js" is not among them: Gatehouse runs no uploaded scripts.
+// create. "js" is not among them: Gatehouse runs no uploaded scripts (a
+// resource server's Default Policy, the built-in default grant, comes only
+// with the defaults and through import; see IsDefaultGrantScript).
 var PolicyTypes = []string{"aggregate", "client", "client-scope", "group", "regex", "role", "time", "user", "resource", "scope"}
 
 // Provider is one entry of the policy providers catalogue.
@@ -77,10 +79,10 @@ func ValidateScope(s Scope) error {
 
 // ValidatePolicy checks a policy or permission before it is stored.
 func ValidatePolicy(p Policy) error {
-	if p.Type == "js" {
+	if p.Type == "js" && !IsDefaultGrant(p) {
 		return ErrScript
 	}
-	if !slices.Contains(PolicyTypes, p.Type) && p.Type != "uma" {
+	if !slices.Contains(PolicyTypes, p.Type) && p.Type != "uma" && p.Type != "js" {
 		return invalid("Policy provider for [%s] not found", p.Type)
 	}
 	if p.Name == "" {

@@ -554,10 +554,24 @@ var ErrPublicResourceServer = errors.New("Only confidential clients are allowed 
 
 // EnableAuthorization makes c a resource server, as turning on
 // authorizationServicesEnabled does: service accounts on (and its user),
-// the client role uma_protection held by that user, and the resource
-// server with authz.DefaultServer's settings unless it has one. c is
-// updated in place when its service accounts were off.
+// the client role uma_protection held by that user, and, unless it has one,
+// the resource server with authz.DefaultServer's settings holding
+// authz.Defaults (Default Resource, Default Policy, Default Permission).
+// c is updated in place when its service accounts were off. All of it in
+// one transaction.
 func EnableAuthorization(ctx context.Context, tx *store.DB, c *client.Client, now time.Time) error {
+	return enableAuthorization(ctx, tx, c, now, true)
+}
+
+// ImportAuthorization is EnableAuthorization for a client an import brings
+// in: a new resource server starts empty, since the file's
+// authorizationSettings say what it holds (an export carries the defaults
+// when the server still has them).
+func ImportAuthorization(ctx context.Context, tx *store.DB, c *client.Client, now time.Time) error {
+	return enableAuthorization(ctx, tx, c, now, false)
+}
+
+func enableAuthorization(ctx context.Context, tx *store.DB, c *client.Client, now time.Time, defaults bool) error {
 	if !c.Confidential() {
 		return ErrPublicResourceServer
 	}
@@ -590,6 +604,22 @@ func EnableAuthorization(ctx context.Context, tx *store.DB, c *client.Client, no
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		return tx.PutResourceServer(ctx, authz.DefaultServer(c.RealmID, c.ID))
+		if err := tx.PutResourceServer(ctx, authz.DefaultServer(c.RealmID, c.ID)); err != nil {
+			return err
+		}
+		if !defaults {
+			return nil
+		}
+		r, p, perm := authz.Defaults(c.ID, c.ClientID)
+		if _, err := tx.CreateResource(ctx, r); err != nil {
+			return err
+		}
+		p, err = tx.CreatePolicy(ctx, p)
+		if err != nil {
+			return err
+		}
+		perm.PolicyIDs = []string{p.ID}
+		_, err = tx.CreatePolicy(ctx, perm)
+		return err
 	})
 }

@@ -62,12 +62,13 @@ func exportAuthz(ctx context.Context, tx *store.DB, realmID, id string, dir auth
 // same name (and, for resources, the same owner) exists. Ids the
 // representation gives are kept when no other object holds them. Policies
 // may name policies that come later in the list. JavaScript policies are
-// refused (authz.ErrScript).
+// refused (authz.ErrScript), except the built-in default grant
+// (authz.IsDefaultGrantScript), which is kept as given.
 func ImportAuthz(ctx context.Context, tx *store.DB, s authz.ResourceServer, x authz.ServerRep, dir authz.Directory) error {
 	return importAuthz(ctx, tx, s, x, dir, false)
 }
 
-// importAuthz is ImportAuthz; with skipScripts, JavaScript policies are
+// importAuthz is ImportAuthz; with skipScripts, other JavaScript policies are
 // left out (and so are the references other policies make to them)
 // instead of refused, as a realm file written by an older server carries
 // them.
@@ -153,7 +154,7 @@ func importAuthz(ctx context.Context, tx *store.DB, s authz.ResourceServer, x au
 	scripts := map[string]bool{}
 	pending := []authz.PolicyRep{}
 	for _, xp := range x.Policies {
-		if xp.Type == "js" {
+		if xp.Type == "js" && !authz.IsDefaultGrantScript(xp.Config["code"]) {
 			if !skipScripts {
 				return authz.ErrScript
 			}
@@ -307,16 +308,23 @@ func withoutApplied(xp authz.PolicyRep, skip map[string]bool) authz.PolicyRep {
 	return xp
 }
 
-// scriptPolicies are the JavaScript policies of the file's clients, by
-// JSON path: import leaves them out, with the references to them.
-func (x Realm) scriptPolicies() []string {
+// authzNotStored lists, by JSON path, the authorization members of the
+// file's clients that import leaves out: the authorizationSettings of a
+// client without authorizationServicesEnabled (Keycloak imports them only
+// with it), and JavaScript policies other than the default grant, with the
+// references to them.
+func (x Realm) authzNotStored() []string {
 	var out []string
 	for i, c := range x.Clients {
-		if c.AuthorizationSettings == nil || c.AuthorizationServicesEnabled == nil || !*c.AuthorizationServicesEnabled {
+		if c.AuthorizationSettings == nil {
+			continue
+		}
+		if c.AuthorizationServicesEnabled == nil || !*c.AuthorizationServicesEnabled {
+			out = append(out, fmt.Sprintf("$.clients[%d].authorizationSettings", i))
 			continue
 		}
 		for j, p := range c.AuthorizationSettings.Policies {
-			if p.Type == "js" {
+			if p.Type == "js" && !authz.IsDefaultGrantScript(p.Config["code"]) {
 				out = append(out, fmt.Sprintf("$.clients[%d].authorizationSettings.policies[%d]", i, j))
 			}
 		}
@@ -358,7 +366,7 @@ func (im *importer) authzSettings(ctx context.Context) error {
 				}
 				c.BearerOnly, c.PublicClient = false, false
 			}
-			if err := provision.EnableAuthorization(ctx, im.tx, &c, im.now); err != nil {
+			if err := provision.ImportAuthorization(ctx, im.tx, &c, im.now); err != nil {
 				return importErr(path, "%v", err)
 			}
 		}

@@ -310,7 +310,8 @@ func TestPolicyTypes(t *testing.T) {
 		{"regex: missing claim", pol("regex", "targetClaim", "phone", "pattern", ".*"), nil, false, false},
 		{"regex: context attribute", pol("regex", "targetClaim", "env", "pattern", "prod", "targetContextAttributes", "true"), nil, true, false},
 		{"regex: path into a context attribute", pol("regex", "targetClaim", "doc.level.name", "pattern", "high", "targetContextAttributes", "true"), nil, true, false},
-		{"js: never evaluated", pol("js", "code", "$evaluation.grant();"), nil, false, true},
+		{"js: the default grant grants", pol("js", "code", "$evaluation.grant();"), nil, true, false},
+		{"js: any other script is never evaluated", pol("js", "code", "if (true) $evaluation.grant();"), nil, false, true},
 		{"role: malformed roles", pol("role", "roles", `{not json`), nil, false, true},
 		{"user: malformed users", pol("user", "users", `"u-alice"`), nil, false, true},
 		{"group: malformed groups", pol("group", "groups", `[{"id":1}]`), nil, false, true},
@@ -492,5 +493,30 @@ func TestExplain(t *testing.T) {
 	// Evaluate gives the same decision without the explanation.
 	if got := e.Evaluate(asUser("role-user"), []Requested{{ResourceID: "r-account"}}); got.Resources != nil || !reflect.DeepEqual(grants(got), []string{"Bank Account#view"}) {
 		t.Fatalf("evaluate %+v", got)
+	}
+}
+
+// The default resource server: the Default Permission on the default resource type applies the
+// Default Policy, a script whose code is the built-in grant. It grants (NEGATIVE inverts it as
+// any policy); any other script denies whatever its logic.
+func TestDefaultGrantScript(t *testing.T) {
+	for _, c := range []struct {
+		name, code, logic string
+		want              []string
+	}{
+		{"default grant", authz.DefaultGrantScript, authz.Positive, []string{"Default Resource#"}},
+		{"default grant, negative", authz.DefaultGrantScript, authz.Negative, []string{}},
+		{"another script", "$evaluation.deny();", authz.Positive, []string{}},
+		{"another script, negative", "$evaluation.deny();", authz.Negative, []string{}},
+	} {
+		r, p, pm := authz.Defaults(server, "rs")
+		r.ID, p.ID, pm.ID = "r-default", "p-default", "perm-default"
+		p.Config["code"], p.Logic = c.code, c.logic
+		pm.PolicyIDs = []string{p.ID}
+		m := authz.Model{Server: authz.DefaultServer("realm", server), Resources: []authz.Resource{r}, Policies: []authz.Policy{p, pm}}
+		got := grants(mustCompile(t, m).Evaluate(asUser(), nil))
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: granted %v, want %v", c.name, got, c.want)
+		}
 	}
 }

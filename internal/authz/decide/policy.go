@@ -145,8 +145,11 @@ func compilePolicy(e *Engine, p authz.Policy) policy {
 		}
 		c.pattern = re
 	case "aggregate":
+	case "js":
+		// The one script understood is the built-in default grant; any other is never run.
+		c.invalid = c.invalid || !authz.IsDefaultGrant(p)
 	default:
-		// "js" and unknown types are never evaluated: scripts are not supported.
+		// Unknown types are never evaluated.
 		c.invalid = true
 	}
 	return c
@@ -322,6 +325,9 @@ func (s *evalState) evalProvider(i int32, p *policy, r *resource) outcome {
 		return p.evalTime(id)
 	case "regex":
 		return p.evalRegex(id)
+	case "js":
+		// Compiled only for the default grant (anything else is invalid).
+		return granted
 	case "aggregate":
 		if len(p.assoc) == 0 {
 			return noEffect
