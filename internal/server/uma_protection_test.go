@@ -297,6 +297,14 @@ func TestUMAProtectionAPI(t *testing.T) {
 		if st != 200 {
 			t.Fatalf("alice's RPT: %d %v", st, body)
 		}
+		// A refreshed RPT keeps its permissions.
+		refreshed, err := gc.RefreshToken(ctx, body["refresh_token"].(string), "app", "", umaRealm)
+		if err != nil {
+			t.Fatalf("refresh the RPT: %v", err)
+		}
+		if got := rptPermissions(t, refreshed.AccessToken); !slices.Equal(got, []string{"photo#view"}) {
+			t.Errorf("refreshed RPT: %v", got)
+		}
 		// Introspection: plain, the RPT's authorization claim; with the RPT
 		// hint, UMA's permissions.
 		raw := body["access_token"].(string)
