@@ -191,6 +191,18 @@ func TestUMAProtectionAPI(t *testing.T) {
 		if err != nil || len(pending) != 1 || *pending[0].RequesterID != e.bob || *pending[0].ResourceID != *album.ID || (pending[0].Granted != nil && *pending[0].Granted) {
 			t.Fatalf("alice's pending requests: %v %v", pending, err)
 		}
+		// bob, at the resource server's client, sees his own request but
+		// not alice's other tickets.
+		bobRS, err := gc.Login(ctx, "photoz", umaRSecret, umaRealm, "bob", umaPass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mine, err := gc.GetUserPermissions(ctx, bobRS.AccessToken, umaRealm, gocloak.GetUserPermissionParams{Requester: gocloak.StringP("bob")}); err != nil || len(mine) != 1 {
+			t.Errorf("bob's own requests: %v %v", mine, err)
+		}
+		if theirs, err := gc.GetUserPermissions(ctx, bobRS.AccessToken, umaRealm, gocloak.GetUserPermissionParams{Owner: gocloak.StringP("alice")}); err != nil || len(theirs) != 0 {
+			t.Errorf("bob lists alice's tickets: %v %v", theirs, err)
+		}
 		viewOnAlbum := url.Values{"audience": {"photoz"}, "permission": {*album.ID + "#view"}}
 		if st, body := e.umaForm(bob, cloneValues(viewOnAlbum)); st != 403 || body["error_description"] != "not_authorized" {
 			t.Fatalf("bob before approval: %d %v", st, body)
