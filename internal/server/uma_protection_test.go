@@ -297,6 +297,7 @@ func TestUMAProtectionAPI(t *testing.T) {
 			{"unknown scope", url.Values{"audience": {"photoz"}, "permission": {"photo#fly"}}, 400, "One of the given scopes [fly] is invalid"},
 			{"forged ticket", url.Values{"ticket": {"a.b.c"}}, 403, "Ticket verification failed"},
 			{"no audience", url.Values{"permission": {"photo"}}, 400, "You must provide the audience"},
+			{"claims from a public client", url.Values{"audience": {"photoz"}, "claim_token": {"e30"}}, 403, "Public clients are not allowed to send claims"},
 			{"bad response mode", url.Values{"audience": {"photoz"}, "permission": {*album.ID + "#view"}, "response_mode": {"x"}}, 400, "Invalid response_mode"},
 		} {
 			if st, body := e.umaForm(bob, tc.form); st != tc.code || body["error_description"] != tc.desc {
@@ -308,6 +309,24 @@ func TestUMAProtectionAPI(t *testing.T) {
 		st, body = e.umaForm(aliceTok, url.Values{"audience": {"photoz"}, "permission": {"photo#view"}})
 		if st != 200 {
 			t.Fatalf("alice's RPT: %d %v", st, body)
+		}
+		// A confidential client may ask on behalf of a user whose token it
+		// holds (subject_token), authenticating itself.
+		form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:uma-ticket"}, "audience": {"photoz"},
+			"permission": {"photo#view"}, "subject_token": {aliceTok}}
+		req, _ := http.NewRequest("POST", e.nodes[0].URL+"/realms/"+umaRealm+"/protocol/openid-connect/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("photoz", umaRSecret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var onBehalf map[string]any
+		json.NewDecoder(resp.Body).Decode(&onBehalf)
+		resp.Body.Close()
+		if tok, _ := onBehalf["access_token"].(string); resp.StatusCode != 200 || claimsOf(t, tok)["azp"] != "photoz" ||
+			claimsOf(t, tok)["sub"] != e.alice || !slices.Equal(rptPermissions(t, tok), []string{"photo#view"}) {
+			t.Errorf("RPT on behalf of alice: %d %v", resp.StatusCode, onBehalf)
 		}
 		// A refreshed RPT keeps its permissions.
 		refreshed, err := gc.RefreshToken(ctx, body["refresh_token"].(string), "app", "", umaRealm)
