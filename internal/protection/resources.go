@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/uma"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
@@ -315,7 +316,9 @@ func (h *Handler) deleteResource(w http.ResponseWriter, r *http.Request) error {
 	if !c.server.AllowRemoteResourceManagement {
 		return errRemote
 	}
-	err = h.Store.DeleteResource(r.Context(), c.server.ID, r.PathValue("id"))
+	err = h.Store.InTx(r.Context(), func(tx *store.DB) error {
+		return uma.DeleteResource(r.Context(), tx, c.server.ID, r.PathValue("id"))
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return errNotFound
 	}

@@ -132,3 +132,23 @@ func dropPermission(ctx context.Context, tx *store.DB, p authz.Policy) error {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// DeleteResource removes a resource with what exists only for it: its
+// tickets (the store cascades them) and the user-managed ("uma")
+// permissions on it, with their associated policies, which would
+// otherwise outlive it naming nothing.
+func DeleteResource(ctx context.Context, tx *store.DB, serverID, resourceID string) error {
+	ps, err := tx.ListPolicies(ctx, serverID, store.PolicyFilter{Type: "uma", ResourceID: resourceID})
+	if err != nil {
+		return err
+	}
+	if err := tx.DeleteResource(ctx, serverID, resourceID); err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if err := dropPermission(ctx, tx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
