@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -222,13 +223,14 @@ func (h *Handler) umaAuthorize(ctx context.Context, r *http.Request, form url.Va
 	if err != nil {
 		return nil, err
 	}
-	var reqs []decide.Requested
+	var reqs, askedReqs []decide.Requested
 	if len(asked) == 0 && !hasRPT && form.Get("ticket") == "" {
 		reqs = uma.All(m, who, shared)
 	} else {
 		if reqs, err = uma.Requests(m, who, shared, asked); err != nil {
 			return nil, umaError(err)
 		}
+		askedReqs = slices.Clone(reqs)
 		if hasRPT {
 			reqs = uma.Previous(m, reqs, previous)
 		}
@@ -254,8 +256,9 @@ func (h *Handler) umaAuthorize(ctx context.Context, r *http.Request, form url.Va
 			return nil, err
 		}
 	}
-	// With an RPT to upgrade, every permission asked must be granted.
-	ok := len(granted) > 0 && !(hasRPT && len(asked) > 0 && !uma.Covers(granted, reqs))
+	// With an RPT to upgrade, every permission asked must be granted; what
+	// the old RPT held and is no longer granted is dropped ("upgraded" false).
+	ok := len(granted) > 0 && !(hasRPT && len(asked) > 0 && !uma.Covers(granted, askedReqs))
 	if !ok {
 		if form.Get("submit_request") == "true" {
 			return nil, oauthErr(http.StatusForbidden, "access_denied", "request_submitted")

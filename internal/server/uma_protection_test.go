@@ -245,10 +245,15 @@ func TestUMAProtectionAPI(t *testing.T) {
 		if st, body := e.umaForm(bob, url.Values{"audience": {"photoz"}, "permission": {*album.ID + "#share"}}); st != 403 {
 			t.Errorf("share after withdrawal: %d %v", st, body)
 		}
-		// An RPT is upgraded with what it held.
+		// An RPT is upgraded with what it held and is still granted; the
+		// withdrawn scope is dropped, so it is not "upgraded".
 		st, body := e.umaForm(bob, url.Values{"audience": {"photoz"}, "permission": {*album.ID + "#view"}, "rpt": {rpt.AccessToken}})
-		if st != 403 {
+		if tok, _ := body["access_token"].(string); st != 200 || body["upgraded"] != false || !slices.Equal(rptPermissions(t, tok), []string{"album#view"}) {
 			t.Errorf("upgrade holding a withdrawn scope: %d %v", st, body)
+		}
+		st, body = e.umaForm(bob, url.Values{"audience": {"photoz"}, "permission": {*photo.ID + "#delete"}, "rpt": {rpt.AccessToken}})
+		if st != 403 {
+			t.Errorf("upgrade asking for what is not granted: %d %v", st, body)
 		}
 
 		// A user-managed policy: alice lets bob share through the policy
