@@ -224,6 +224,12 @@ func (rq *Request) setupAuthz(ctx context.Context, tx *store.DB, c *client.Clien
 		}
 		return err
 	}
+	if !c.ServiceAccountsEnabled && rq.Caller != nil {
+		// The service account that comes with it holds roles too.
+		if err := rq.requireServiceAccount(ctx); err != nil {
+			return err
+		}
+	}
 	if err := provision.EnableAuthorization(ctx, tx, c, rq.Now()); err != nil {
 		if errors.Is(err, provision.ErrPublicResourceServer) {
 			return badRequest(err.Error())

@@ -353,3 +353,57 @@ func TestAuthzEndpoints(t *testing.T) {
 		}
 	})
 }
+
+// TestAuthzPartialImport: a partial import's client carries its
+// authorizationSettings, whose policies name roles and users of the same
+// import; a setting that cannot be imported fails the whole import.
+func TestAuthzPartialImport(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		tok := s.adminToken()
+		s.newRealm("pi")
+		body := func(policyUser string) map[string]any {
+			return map[string]any{
+				"ifResourceExists": "FAIL",
+				"roles":            map[string]any{"realm": []map[string]any{{"name": "editor"}}},
+				"users":            []map[string]any{{"username": "eve", "enabled": true}},
+				"clients": []map[string]any{{"clientId": "docs", "secret": "x", "authorizationServicesEnabled": true,
+					"authorizationSettings": map[string]any{
+						"policyEnforcementMode": "PERMISSIVE",
+						"resources":             []map[string]any{{"name": "Doc", "uris": []string{"/doc/*"}, "scopes": []map[string]any{{"name": "edit"}}}},
+						"policies": []map[string]any{
+							{"name": "editors", "type": "role", "config": map[string]string{"roles": `[{"id":"editor"}]`}},
+							{"name": "eve", "type": "user", "config": map[string]string{"users": `["` + policyUser + `"]`}},
+							{"name": "edit docs", "type": "scope", "decisionStrategy": "AFFIRMATIVE",
+								"config": map[string]string{"resources": `["Doc"]`, "scopes": `["edit"]`, "applyPolicies": `["editors","eve"]`}},
+						}}}},
+			}
+		}
+		if st, _, b := s.do("POST", "/admin/realms/pi/partialImport", tok, body("nobody")); st != 400 {
+			t.Fatalf("partial import naming a missing user: %d %s", st, b)
+		}
+		var cs []map[string]any
+		s.get("/admin/realms/pi/clients?clientId=docs", tok, &cs)
+		if len(cs) != 0 {
+			t.Fatal("a failed partial import left its client")
+		}
+		if st, _, b := s.do("POST", "/admin/realms/pi/partialImport", tok, body("eve")); st != 200 {
+			t.Fatalf("partial import: %d %s", st, b)
+		}
+		s.get("/admin/realms/pi/clients?clientId=docs", tok, &cs)
+		if len(cs) != 1 || cs[0]["authorizationServicesEnabled"] != true {
+			t.Fatalf("imported client: %v", cs)
+		}
+		base := "/admin/realms/pi/clients/" + cs[0]["id"].(string) + "/authz/resource-server"
+		var settings map[string]any
+		s.get(base+"/settings", tok, &settings)
+		if settings["policyEnforcementMode"] != "PERMISSIVE" || len(settings["policies"].([]any)) != 3 || len(settings["resources"].([]any)) != 1 {
+			t.Errorf("imported settings: %v", settings)
+		}
+		for _, p := range settings["policies"].([]any) {
+			pm := p.(map[string]any)
+			if pm["name"] == "edit docs" && pm["config"].(map[string]any)["applyPolicies"] != `["editors","eve"]` {
+				t.Errorf("imported permission: %v", pm)
+			}
+		}
+	})
+}

@@ -863,7 +863,7 @@ func (h *Handler) partialImport(rq *Request) error {
 		txrq := *rq
 		txrq.h = &txh
 		pi := &partialImporter{rq: &txrq, tx: tx, realm: r, x: x, res: &res}
-		for _, step := range []func(context.Context) error{pi.clients, pi.roles, pi.groups, pi.identityProviders, pi.users, pi.serviceAccounts} {
+		for _, step := range []func(context.Context) error{pi.clients, pi.roles, pi.groups, pi.identityProviders, pi.users, pi.serviceAccounts, pi.authz} {
 			if err := step(ctx); err != nil {
 				return err
 			}
@@ -1491,6 +1491,21 @@ func (pi *partialImporter) serviceAccounts(ctx context.Context) error {
 			}
 			if err := provision.EnsureServiceAccount(ctx, pi.tx, c, pi.rq.Now()); err != nil {
 				return err
+			}
+		}
+	}
+	return nil
+}
+
+// authz applies the imported clients' authorizationServicesEnabled and
+// authorizationSettings, once the users their policies name exist.
+func (pi *partialImporter) authz(ctx context.Context) error {
+	for _, c := range pi.touched {
+		for _, xc := range pi.x.Clients {
+			if xc.ClientID == c.ClientID {
+				if err := pi.rq.setupAuthz(ctx, pi.tx, &c, xc); err != nil {
+					return err
+				}
 			}
 		}
 	}

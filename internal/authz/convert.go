@@ -124,7 +124,11 @@ func PolicyFromInput(in PolicyInput, ix *Index, dir Directory) (Policy, error) {
 		if err != nil {
 			return p, err
 		}
-		p.Config[ref.key] = v
+		if v == "" {
+			delete(p.Config, ref.key)
+		} else {
+			p.Config[ref.key] = v
+		}
 	}
 	for _, ref := range assoc["applyPolicies"] {
 		q, ok := ix.Policy(ref)

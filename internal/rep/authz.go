@@ -307,12 +307,18 @@ func withoutApplied(xp authz.PolicyRep, skip map[string]bool) authz.PolicyRep {
 	return xp
 }
 
-// scriptPolicies are the JavaScript policies of the file's clients, by
-// JSON path: import leaves them out, with the references to them.
-func (x Realm) scriptPolicies() []string {
+// authzNotStored lists, by JSON path, the authorization members of the
+// file's clients that import leaves out: the authorizationSettings of a
+// client without authorizationServicesEnabled (Keycloak imports them only
+// with it), and JavaScript policies, with the references to them.
+func (x Realm) authzNotStored() []string {
 	var out []string
 	for i, c := range x.Clients {
-		if c.AuthorizationSettings == nil || c.AuthorizationServicesEnabled == nil || !*c.AuthorizationServicesEnabled {
+		if c.AuthorizationSettings == nil {
+			continue
+		}
+		if c.AuthorizationServicesEnabled == nil || !*c.AuthorizationServicesEnabled {
+			out = append(out, fmt.Sprintf("$.clients[%d].authorizationSettings", i))
 			continue
 		}
 		for j, p := range c.AuthorizationSettings.Policies {

@@ -57,7 +57,7 @@ func DecodeRealms(data []byte) ([]DecodedRealm, error) {
 			return nil, err
 		}
 		ignored = append(ignored, x.unrunPolicies()...)
-		ignored = append(ignored, x.scriptPolicies()...)
+		ignored = append(ignored, x.authzNotStored()...)
 		slices.Sort(ignored)
 		return []DecodedRealm{{Realm: x, Ignored: ignored}}, nil
 	}
@@ -81,7 +81,7 @@ func DecodeRealms(data []byte) ([]DecodedRealm, error) {
 			return nil, err
 		}
 		ignored = append(ignored, x.unrunPolicies()...)
-		ignored = append(ignored, x.scriptPolicies()...)
+		ignored = append(ignored, x.authzNotStored()...)
 		slices.Sort(ignored)
 		for j, p := range ignored {
 			ignored[j] = prefix + strings.TrimPrefix(p, "$")

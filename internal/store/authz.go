@@ -150,21 +150,25 @@ func (s *DB) ListResourceServers(ctx context.Context, realmID string) ([]string,
 // never change it.
 func (s *DB) LoadAuthzModel(ctx context.Context, realmID, serverID string) (authz.Model, error) {
 	return cached(ctx, s, func(sn *snapshot) *memo[[2]string, authz.Model] { return &sn.authzModels }, [2]string{realmID, serverID}, func() (authz.Model, error) {
-		var m authz.Model
-		err := s.InTx(ctx, func(tx *DB) error {
-			var err error
-			if m.Server, err = tx.GetResourceServer(ctx, realmID, serverID); err != nil {
-				return err
-			}
-			if m.Resources, err = tx.loadResources(ctx, serverID, "", ""); err != nil {
-				return err
-			}
-			if m.Scopes, err = tx.loadScopes(ctx, serverID, ""); err != nil {
-				return err
-			}
-			m.Policies, err = tx.loadPolicies(ctx, serverID, "")
-			return err
-		})
+		// Plain reads, as the other cached loads do: on SQLite a
+		// transaction would queue every reader behind the writer. A write
+		// landing between two of the reads can leave an association naming
+		// an object the model lacks; readers skip such ids, and the write
+		// raised the version, so the next request reloads.
+		var (
+			m   authz.Model
+			err error
+		)
+		if m.Server, err = s.GetResourceServer(ctx, realmID, serverID); err != nil {
+			return m, err
+		}
+		if m.Resources, err = s.loadResources(ctx, serverID, "", ""); err != nil {
+			return m, err
+		}
+		if m.Scopes, err = s.loadScopes(ctx, serverID, ""); err != nil {
+			return m, err
+		}
+		m.Policies, err = s.loadPolicies(ctx, serverID, "")
 		return m, err
 	})
 }
