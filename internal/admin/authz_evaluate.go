@@ -22,9 +22,9 @@ import (
 // takes for a user (or the client alone) on some or all resources of a resource server, with
 // the effect of every permission and policy involved. It stores nothing.
 func (h *Handler) authzEvaluateRoutes(mux *http.ServeMux) {
-	const rs = "/admin/realms/{realm}/clients/{id}/authz/resource-server"
-	h.handle(mux, "POST "+rs+"/policy/evaluate", "view-authorization", authzEvaluate)
-	h.handle(mux, "POST "+rs+"/permission/evaluate", "view-authorization", authzEvaluate)
+	var a authzAPI
+	h.handle(mux, "POST "+authzBase+"/policy/evaluate", "", a.view(authzEvaluate))
+	h.handle(mux, "POST "+authzBase+"/permission/evaluate", "", a.view(authzEvaluate))
 }
 
 // evaluationRequest is Keycloak's PolicyEvaluationRequest.
@@ -79,17 +79,13 @@ type evaluatedPolicy struct {
 	Config           map[string]string `json:"config"`
 }
 
-func authzEvaluate(rq *Request) error {
-	var a clientsAPI
-	c, err := a.load(rq)
-	if err != nil {
-		return err
-	}
+func authzEvaluate(z *authzReq) error {
+	rq, c := z.Request, z.client
 	ctx := rq.R.Context()
 	db := rq.h.Store
 	engine, err := decide.LoadEngine(ctx, db, rq.Realm.ID, c.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return notFound("HTTP 404 Not Found")
+		return errNoResourceServer
 	}
 	if err != nil {
 		return err

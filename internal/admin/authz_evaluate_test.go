@@ -16,17 +16,17 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
-// authzEnv is a realm with a resource server "photos": a Photo resource with view and delete,
+// evalEnv is a realm with a resource server "photos": a Photo resource with view and delete,
 // a Note resource no permission covers, readers may use photos, only editors may delete, and a
 // group policy for the staff group and its subgroups on Note's sibling "Archive".
-type authzEnv struct {
+type evalEnv struct {
 	path                           string // the resource server's admin path
 	server                         string // the resource server's (client's) id
 	alice, bob, carol              string // user ids: alice reads; bob nothing; carol in staff/ops
 	photo, note, archive, readerID string
 }
 
-func newAuthzEnv(t *testing.T, s *testServer) authzEnv {
+func newEvalEnv(t *testing.T, s *testServer) evalEnv {
 	t.Helper()
 	ctx := context.Background()
 	r := s.newRealm("shop")
@@ -53,7 +53,7 @@ func newAuthzEnv(t *testing.T, s *testServer) authzEnv {
 		must(db.CreateUser(ctx, u))
 		return u.ID
 	}
-	e := authzEnv{path: "/admin/realms/shop/clients/" + c.ID + "/authz/resource-server", server: c.ID, alice: newUser("alice"), bob: newUser("bob"), carol: newUser("carol"), readerID: reader.ID}
+	e := evalEnv{path: "/admin/realms/shop/clients/" + c.ID + "/authz/resource-server", server: c.ID, alice: newUser("alice"), bob: newUser("bob"), carol: newUser("carol"), readerID: reader.ID}
 	must(db.AddUserRoles(ctx, e.alice, reader.ID))
 	must(db.AddGroupMember(ctx, ops.ID, e.carol))
 
@@ -139,7 +139,7 @@ func (s *testServer) evaluate(t *testing.T, path, tok string, body any) evalAnsw
 
 func TestAuthzEvaluate(t *testing.T) {
 	both(t, func(t *testing.T, s *testServer) {
-		e := newAuthzEnv(t, s)
+		e := newEvalEnv(t, s)
 		tok := s.adminToken()
 
 		t.Run("a reader views the photo but may not delete it", func(t *testing.T) {
@@ -228,9 +228,13 @@ func TestAuthzEvaluate(t *testing.T) {
 			if st, _, _ := s.do("POST", e.path+"/policy/evaluate", "", map[string]any{}); st != 401 {
 				t.Fatalf("no token: %d", st)
 			}
-			viewer := s.realmAdmin(s.mustRealm("shop"), "viewer", "view-clients")
+			viewer := s.realmAdmin(s.mustRealm("shop"), "viewer", "view-users")
 			if st, _, _ := s.do("POST", e.path+"/policy/evaluate", viewer, map[string]any{}); st != 403 {
-				t.Fatalf("view-clients only: %d", st)
+				t.Fatalf("view-users only: %d", st)
+			}
+			auditor := s.realmAdmin(s.mustRealm("shop"), "auditor", "view-authorization")
+			if st, _, b := s.do("POST", e.path+"/policy/evaluate", auditor, map[string]any{"userId": e.alice}); st != 200 {
+				t.Fatalf("view-authorization: %d %s", st, b)
 			}
 			if st, _, b := s.do("POST", e.path+"/policy/evaluate", tok, "{"); st != 400 {
 				t.Fatalf("bad JSON: %d %s", st, b)

@@ -45,8 +45,8 @@ import (
 const servedFloor = 279
 
 // authzServedFloor is the same floor for the authorization services
-// endpoints, counted apart (all but policy evaluation).
-const authzServedFloor = 36
+// endpoints, counted apart.
+const authzServedFloor = 37
 
 // libDir is the installed admin client, as `npm ci` lays it out.
 const libDir = "node_modules/@keycloak/keycloak-admin-client/lib"

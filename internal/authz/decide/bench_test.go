@@ -144,3 +144,35 @@ func TestEvaluateAllMatchesOneByOne(t *testing.T) {
 		}
 	}
 }
+
+// One engine serves concurrent requests: each gets the answer it gets alone.
+func TestEvaluateConcurrently(t *testing.T) {
+	m, id := bigModel()
+	e := mustCompile(t, m)
+	want := fmt.Sprint(e.Evaluate(id, nil).Permissions)
+	other := id
+	other.UserID, other.RoleIDs = "u2", map[string]bool{}
+	wantOther := fmt.Sprint(e.Evaluate(other, nil).Permissions)
+	if want == wantOther {
+		t.Fatal("the two identities should be decided differently")
+	}
+	errs := make(chan string, 16)
+	for i := range 16 {
+		go func() {
+			who, w := id, want
+			if i%2 == 1 {
+				who, w = other, wantOther
+			}
+			if got := fmt.Sprint(e.Evaluate(who, nil).Permissions); got != w {
+				errs <- fmt.Sprintf("goroutine %d: answer differs from the sequential one", i)
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for range 16 {
+		if msg := <-errs; msg != "" {
+			t.Error(msg)
+		}
+	}
+}
