@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"time"
 )
 
 // Error is a representation the model refuses; Msg says why, for the caller.
@@ -98,10 +97,8 @@ func ValidatePolicy(p Policy) error {
 	}
 	switch p.Type {
 	case "time":
-		for _, k := range []string{"nbf", "noa"} {
-			if v := p.Config[k]; v != "" && !validTime(v) {
-				return invalid("Could not parse a date using format [%s]", v)
-			}
+		if _, err := ParseTimePolicy(p.Config); err != nil {
+			return err
 		}
 		if len(p.Config) == 0 {
 			return invalid("You must provide at least one time condition")
@@ -120,17 +117,6 @@ func ValidatePolicy(p Policy) error {
 		}
 	}
 	return nil
-}
-
-// validTime reports whether v is a date in the time policy's format,
-// "yyyy-MM-dd HH:mm:ss", the seconds optional.
-func validTime(v string) bool {
-	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04"} {
-		if _, err := time.Parse(layout, v); err == nil {
-			return true
-		}
-	}
-	return false
 }
 
 // checkPattern compiles a regex policy's pattern, so a bad one is refused

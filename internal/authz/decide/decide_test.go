@@ -272,44 +272,60 @@ func TestPolicyTypes(t *testing.T) {
 		policy authz.Policy
 		edit   func(*Identity)
 		want   bool
+		// unreadable: settings the engine cannot read deny under either logic.
+		unreadable bool
 	}{
-		{"role: one of the roles", pol("role", "roles", `[{"id":"role-admin"},{"id":"role-user"}]`), nil, true},
-		{"role: a client role", pol("role", "roles", `[{"id":"client-role-reader"}]`), nil, true},
-		{"role: missing required role denies", pol("role", "roles", `[{"id":"role-admin","required":true},{"id":"role-user"}]`), nil, false},
-		{"role: none held", pol("role", "roles", `[{"id":"role-admin"}]`), nil, false},
-		{"role: fetchRoles reads stored roles", pol("role", "roles", `[{"id":"role-auditor"}]`, "fetchRoles", "true"), nil, true},
-		{"role: without fetchRoles the token's roles count", pol("role", "roles", `[{"id":"role-auditor"}]`), nil, false},
-		{"user: listed", pol("user", "users", `["u-bob","u-alice"]`), nil, true},
-		{"user: not listed", pol("user", "users", `["u-bob"]`), nil, false},
-		{"client: acting client listed", pol("client", "clients", `["c-app"]`), nil, true},
-		{"client: other client", pol("client", "clients", `["c-other"]`), nil, false},
-		{"group: direct member", pol("group", "groups", `[{"id":"g-team"}]`), nil, true},
-		{"group: parent without extendChildren", pol("group", "groups", `[{"id":"g-dept","extendChildren":false}]`), nil, false},
-		{"group: parent with extendChildren", pol("group", "groups", `[{"id":"g-dept","extendChildren":true}]`), nil, true},
-		{"client-scope: held", pol("client-scope", "clientScopes", `[{"id":"cs-profile"}]`), nil, true},
-		{"client-scope: required missing", pol("client-scope", "clientScopes", `[{"id":"cs-profile"},{"id":"cs-email","required":true}]`), nil, false},
-		{"time: within nbf and noa", pol("time", "nbf", "2026-01-01 00:00:00", "noa", "2026-12-31"), nil, true},
-		{"time: before nbf", pol("time", "nbf", "2026-03-11"), nil, false},
-		{"time: after noa", pol("time", "noa", "2026-03-09 23:59:59"), nil, false},
-		{"time: nbf read in UTC", pol("time", "nbf", "2026-03-10 09:00:00"), nil, false},
-		{"time: nbf read in the server's zone", pol("time", "nbf", "2026-03-10 09:00:00"), func(id *Identity) { id.Now = id.Now.In(berlin) }, true},
-		{"time: hour range in UTC", pol("time", "hour", "8", "hourEnd", "8"), nil, true},
-		{"time: hour range in the server's zone", pol("time", "hour", "8", "hourEnd", "8"), func(id *Identity) { id.Now = id.Now.In(berlin) }, false},
-		{"time: month and day", pol("time", "month", "3", "dayMonth", "1", "dayMonthEnd", "15"), nil, true},
-		{"time: year", pol("time", "year", "2025"), nil, false},
+		{"role: one of the roles", pol("role", "roles", `[{"id":"role-admin"},{"id":"role-user"}]`), nil, true, false},
+		{"role: a client role", pol("role", "roles", `[{"id":"client-role-reader"}]`), nil, true, false},
+		{"role: missing required role denies", pol("role", "roles", `[{"id":"role-admin","required":true},{"id":"role-user"}]`), nil, false, false},
+		{"role: none held", pol("role", "roles", `[{"id":"role-admin"}]`), nil, false, false},
+		{"role: fetchRoles reads stored roles", pol("role", "roles", `[{"id":"role-auditor"}]`, "fetchRoles", "true"), nil, true, false},
+		{"role: without fetchRoles the token's roles count", pol("role", "roles", `[{"id":"role-auditor"}]`), nil, false, false},
+		{"user: listed", pol("user", "users", `["u-bob","u-alice"]`), nil, true, false},
+		{"user: not listed", pol("user", "users", `["u-bob"]`), nil, false, false},
+		{"client: acting client listed", pol("client", "clients", `["c-app"]`), nil, true, false},
+		{"client: other client", pol("client", "clients", `["c-other"]`), nil, false, false},
+		{"group: direct member", pol("group", "groups", `[{"id":"g-team"}]`), nil, true, false},
+		{"group: parent without extendChildren", pol("group", "groups", `[{"id":"g-dept","extendChildren":false}]`), nil, false, false},
+		{"group: parent with extendChildren", pol("group", "groups", `[{"id":"g-dept","extendChildren":true}]`), nil, true, false},
+		{"client-scope: held", pol("client-scope", "clientScopes", `[{"id":"cs-profile"}]`), nil, true, false},
+		{"client-scope: required missing", pol("client-scope", "clientScopes", `[{"id":"cs-profile"},{"id":"cs-email","required":true}]`), nil, false, false},
+		{"time: within nbf and noa", pol("time", "nbf", "2026-01-01 00:00:00", "noa", "2026-12-31"), nil, true, false},
+		{"time: before nbf", pol("time", "nbf", "2026-03-11"), nil, false, false},
+		{"time: after noa", pol("time", "noa", "2026-03-09 23:59:59"), nil, false, false},
+		{"time: nbf read in UTC", pol("time", "nbf", "2026-03-10 09:00:00"), nil, false, false},
+		{"time: nbf read in the server's zone", pol("time", "nbf", "2026-03-10 09:00:00"), func(id *Identity) { id.Now = id.Now.In(berlin) }, true, false},
+		{"time: hour range in UTC", pol("time", "hour", "8", "hourEnd", "8"), nil, true, false},
+		{"time: hour range in the server's zone", pol("time", "hour", "8", "hourEnd", "8"), func(id *Identity) { id.Now = id.Now.In(berlin) }, false, false},
+		{"time: month and day", pol("time", "month", "3", "dayMonth", "1", "dayMonthEnd", "15"), nil, true, false},
+		{"time: year", pol("time", "year", "2025"), nil, false, false},
 		{"time: context date overrides now", pol("time", "minute", "0", "minuteEnd", "5"), func(id *Identity) {
 			id.Attributes = map[string][]string{"kc.time.date_time": {"2026-03-10 10:03:00"}}
-		}, true},
-		{"regex: whole claim value", pol("regex", "targetClaim", "email", "pattern", `.*@example\.com`), nil, true},
-		{"regex: partial match is not enough", pol("regex", "targetClaim", "email", "pattern", `example`), nil, false},
-		{"regex: nested claim", pol("regex", "targetClaim", "address.country", "pattern", "DE|FR"), nil, true},
-		{"regex: escaped dot", pol("regex", "targetClaim", `address.a\.b`, "pattern", "dotted"), nil, true},
-		{"regex: any value of a list", pol("regex", "targetClaim", "tags", "pattern", "vip"), nil, true},
-		{"regex: missing claim", pol("regex", "targetClaim", "phone", "pattern", ".*"), nil, false},
-		{"regex: context attribute", pol("regex", "targetClaim", "env", "pattern", "prod", "targetContextAttributes", "true"), nil, true},
-		{"regex: path into a context attribute", pol("regex", "targetClaim", "doc.level.name", "pattern", "high", "targetContextAttributes", "true"), nil, true},
-		{"js: never evaluated", pol("js", "code", "$evaluation.grant();"), nil, false},
-		{"bad settings deny", pol("role", "roles", `{not json`), nil, false},
+		}, true, false},
+		{"regex: whole claim value", pol("regex", "targetClaim", "email", "pattern", `.*@example\.com`), nil, true, false},
+		{"regex: partial match is not enough", pol("regex", "targetClaim", "email", "pattern", `example`), nil, false, false},
+		{"regex: nested claim", pol("regex", "targetClaim", "address.country", "pattern", "DE|FR"), nil, true, false},
+		{"regex: escaped dot", pol("regex", "targetClaim", `address.a\.b`, "pattern", "dotted"), nil, true, false},
+		{"regex: any value of a list", pol("regex", "targetClaim", "tags", "pattern", "vip"), nil, true, false},
+		{"regex: missing claim", pol("regex", "targetClaim", "phone", "pattern", ".*"), nil, false, false},
+		{"regex: context attribute", pol("regex", "targetClaim", "env", "pattern", "prod", "targetContextAttributes", "true"), nil, true, false},
+		{"regex: path into a context attribute", pol("regex", "targetClaim", "doc.level.name", "pattern", "high", "targetContextAttributes", "true"), nil, true, false},
+		{"js: never evaluated", pol("js", "code", "$evaluation.grant();"), nil, false, true},
+		{"role: malformed roles", pol("role", "roles", `{not json`), nil, false, true},
+		{"user: malformed users", pol("user", "users", `"u-alice"`), nil, false, true},
+		{"group: malformed groups", pol("group", "groups", `[{"id":1}]`), nil, false, true},
+		{"client-scope: malformed client scopes", pol("client-scope", "clientScopes", `[`), nil, false, true},
+		// The bound is in the past, so a readable one would deny and NEGATIVE would grant.
+		{"time: a bound without seconds", pol("time", "nbf", "2020-01-01 10:00"), nil, false, true},
+		{"time: a bound that is no date", pol("time", "noa", "tomorrow"), nil, false, true},
+		{"time: a range that is no number", pol("time", "hour", "8am"), nil, false, true},
+		{"time: a range end that is no number", pol("time", "minute", "0", "minuteEnd", "half"), nil, false, true},
+		{"regex: a bad pattern", pol("regex", "targetClaim", "email", "pattern", "(["), nil, false, true},
+		{"regex: no claim", pol("regex", "pattern", ".*"), nil, false, true},
+		{"aggregate: an associated policy that does not exist", authz.Policy{Type: "aggregate", PolicyIDs: []string{"p-gone"}}, nil, false, true},
+		{"aggregate: one associated policy missing beside one that grants", authz.Policy{Type: "aggregate", DecisionStrategy: authz.Affirmative,
+			PolicyIDs: []string{"p-gone", "p-alice"}}, nil, false, true},
+		{"unknown type", pol("javascript-ish"), nil, false, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -324,12 +340,26 @@ func TestPolicyTypes(t *testing.T) {
 			if got := !e.Evaluate(id, []Requested{{ResourceID: "r-report"}}).Denied; got != c.want {
 				t.Fatalf("granted = %v, want %v", got, c.want)
 			}
-			// NEGATIVE logic inverts every outcome, including "no effect".
+			// NEGATIVE logic inverts every outcome, including "no effect", but not a policy
+			// the engine cannot read: that one denies before its logic is applied.
 			c.policy.Logic = authz.Negative
 			m.Policies[len(m.Policies)-2] = c.policy
 			e = mustCompile(t, m)
-			if got := !e.Evaluate(id, []Requested{{ResourceID: "r-report"}}).Denied; got == c.want {
-				t.Fatalf("negative: granted = %v, want %v", got, !c.want)
+			want := !c.want
+			if c.unreadable {
+				want = false
+			}
+			r := e.Explain(id, []Requested{{ResourceID: "r-report"}})
+			if got := !r.Denied; got != want {
+				t.Fatalf("negative: granted = %v, want %v", got, want)
+			}
+			if got := !e.Evaluate(id, []Requested{{ResourceID: "r-report"}}).Denied; got != want {
+				t.Fatalf("negative, evaluate: granted = %v, want %v", got, want)
+			}
+			// The evaluation tool reports the effect the decision used.
+			wantEffect := effectName(want)
+			if len(r.Policies) != 1 || len(r.Policies[0].Associated) != 1 || r.Policies[0].Associated[0].Effect != wantEffect {
+				t.Fatalf("negative, explained: %+v, want the policy's effect %s", r.Policies, wantEffect)
 			}
 		})
 	}
@@ -366,6 +396,26 @@ func TestAggregates(t *testing.T) {
 			e := mustCompile(t, m)
 			if got := !e.Evaluate(asUser("role-user"), []Requested{{ResourceID: "r-report"}}).Denied; got != c.want {
 				t.Fatalf("granted = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// A permission naming an associated policy that does not exist cannot be read: it denies
+// (and is reported as denying), whatever its strategy or the other policies say.
+func TestPermissionWithMissingPolicyDenies(t *testing.T) {
+	for _, strategy := range []string{authz.Unanimous, authz.Affirmative, authz.Consensus} {
+		t.Run(strategy, func(t *testing.T) {
+			m := bank()
+			m.Server.PolicyEnforcementMode = authz.Permissive
+			m.Policies = append(m.Policies, perm("perm", "resource", []string{"p-gone", "p-alice"}, []string{"r-report"}, nil, strategy))
+			e := mustCompile(t, m)
+			r := e.Explain(asUser(), []Requested{{ResourceID: "r-report"}})
+			if !r.Denied {
+				t.Fatalf("granted %v", grants(r))
+			}
+			if len(r.Policies) != 1 || r.Policies[0].PolicyID != "perm" || r.Policies[0].Effect != Deny {
+				t.Fatalf("explained %+v", r.Policies)
 			}
 		})
 	}

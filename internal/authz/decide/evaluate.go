@@ -216,10 +216,11 @@ func (e *Engine) applicable(sc *scratch, rp resourcePermission) []int32 {
 }
 
 // hasResult reports whether a permission took part in the decision: one without associated
-// policies decides nothing (except a user-managed permission, which grants the owner).
+// policies decides nothing (except a user-managed permission, which grants the owner), and one
+// that cannot be read denies.
 func (e *Engine) hasResult(st *evalState, pi, res int32) bool {
 	p := &e.pols[pi]
-	if len(p.assoc) > 0 {
+	if len(p.assoc) > 0 || p.invalid {
 		return true
 	}
 	return p.kind == "uma" && res >= 0 && st.id.UserID != "" && e.res[res].owner == st.id.UserID

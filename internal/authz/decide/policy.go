@@ -3,7 +3,6 @@ package decide
 import (
 	"encoding/json"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,8 +17,9 @@ type policy struct {
 	strategy   string
 	permission bool // resource, scope or uma: applies to resources rather than being associated
 	typed      bool // a resource permission for every resource of a type
-	// invalid marks settings that cannot be evaluated (bad JSON, bad pattern, js): such a
-	// policy always denies (before its logic is applied), like one that matches nobody.
+	// invalid marks settings that cannot be read (bad JSON, an unreadable time, a bad pattern,
+	// an associated policy that does not exist, js or an unknown type): such a policy denies
+	// whatever its logic, so a NEGATIVE one never turns an unreadable setting into a grant.
 	invalid bool
 	// perResource marks a policy whose effect depends on the resource (a user-managed
 	// permission, or anything built on one), which is therefore not memoized per request.
@@ -38,22 +38,13 @@ type policy struct {
 	extend []bool
 	// user, client
 	set map[string]bool
-	// time
-	timeRules []timeRule
-	// nbf and noa are the bounds read as UTC wall clocks; evaluation moves them into the
-	// request's time zone.
-	nbf, noa time.Time
+	// time: the bounds are UTC wall clocks, which evaluation moves into the request's zone.
+	time authz.TimePolicy
 	// regex
 	claimPath []string
 	dotted    bool
 	pattern   *regexp.Regexp
 	inContext bool
-}
-
-type timeRule struct {
-	field      int // 0 day of month, 1 month, 2 year, 3 hour, 4 minute
-	start, end int
-	hasEnd     bool
 }
 
 // compilePolicy parses a stored policy. Settings it cannot parse make the policy invalid rather
@@ -67,6 +58,9 @@ func compilePolicy(e *Engine, p authz.Policy) policy {
 	for _, id := range p.PolicyIDs {
 		if i, ok := e.polByID[id]; ok {
 			c.assoc = append(c.assoc, i)
+		} else {
+			// Deciding without it would decide something other than what was configured.
+			c.invalid = true
 		}
 	}
 	for _, id := range p.ResourceIDs {
@@ -100,7 +94,7 @@ func compilePolicy(e *Engine, p authz.Policy) policy {
 			ID       string `json:"id"`
 			Required bool   `json:"required"`
 		}
-		c.invalid = unmarshal(cfg["roles"], &defs) != nil
+		c.invalid = c.invalid || unmarshal(cfg["roles"], &defs) != nil
 		for _, d := range defs {
 			c.ids = append(c.ids, d.ID)
 			c.required = append(c.required, d.Required)
@@ -111,7 +105,7 @@ func compilePolicy(e *Engine, p authz.Policy) policy {
 			ID       string `json:"id"`
 			Required bool   `json:"required"`
 		}
-		c.invalid = unmarshal(cfg["clientScopes"], &defs) != nil
+		c.invalid = c.invalid || unmarshal(cfg["clientScopes"], &defs) != nil
 		for _, d := range defs {
 			c.ids = append(c.ids, d.ID)
 			c.required = append(c.required, d.Required)
@@ -121,7 +115,7 @@ func compilePolicy(e *Engine, p authz.Policy) policy {
 			ID             string `json:"id"`
 			ExtendChildren bool   `json:"extendChildren"`
 		}
-		c.invalid = unmarshal(cfg["groups"], &defs) != nil
+		c.invalid = c.invalid || unmarshal(cfg["groups"], &defs) != nil
 		for _, d := range defs {
 			c.ids = append(c.ids, d.ID)
 			c.extend = append(c.extend, d.ExtendChildren)
@@ -132,44 +126,15 @@ func compilePolicy(e *Engine, p authz.Policy) policy {
 			key = "clients"
 		}
 		var ids []string
-		c.invalid = unmarshal(cfg[key], &ids) != nil
+		c.invalid = c.invalid || unmarshal(cfg[key], &ids) != nil
 		c.set = make(map[string]bool, len(ids))
 		for _, id := range ids {
 			c.set[id] = true
 		}
 	case "time":
-		nbf, noa := cfg["nbf"], cfg["noa"]
-		if noa == "" {
-			noa = cfg["notOnOrAfter"]
-		}
-		for f, name := range []string{"dayMonth", "month", "year", "hour", "minute"} {
-			start, ok := cfg[name]
-			if !ok || start == "" {
-				continue
-			}
-			r := timeRule{field: f}
-			var err error
-			if r.start, err = strconv.Atoi(strings.TrimSpace(start)); err != nil {
-				c.invalid = true
-			}
-			if end := cfg[name+"End"]; end != "" {
-				r.hasEnd = true
-				if r.end, err = strconv.Atoi(strings.TrimSpace(end)); err != nil {
-					c.invalid = true
-				}
-			}
-			c.timeRules = append(c.timeRules, r)
-		}
-		var err1, err2 error
-		if strings.TrimSpace(nbf) != "" {
-			c.nbf, err1 = parseDateTime(nbf, time.UTC)
-		}
-		if strings.TrimSpace(noa) != "" {
-			c.noa, err2 = parseDateTime(noa, time.UTC)
-		}
-		if err1 != nil || err2 != nil {
-			c.invalid = true
-		}
+		var err error
+		c.time, err = authz.ParseTimePolicy(cfg)
+		c.invalid = c.invalid || err != nil
 	case "regex":
 		c.inContext = cfg["targetContextAttributes"] == "true"
 		c.claimPath, c.dotted = splitClaimPath(cfg["targetClaim"])
@@ -217,16 +182,6 @@ func splitClaimPath(s string) (parts []string, dotted bool) {
 	return parts, len(parts) > 1
 }
 
-// parseDateTime reads a time policy bound: "yyyy-MM-dd HH:mm:ss", or a date alone meaning its
-// midnight, in the given location.
-func parseDateTime(s string, loc *time.Location) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if len(s) == 10 {
-		s += " 00:00:00"
-	}
-	return time.ParseInLocation("2006-01-02 15:04:05", s, loc)
-}
-
 // outcome is what a policy provider decided before logic is applied.
 type outcome uint8
 
@@ -253,13 +208,16 @@ func (s *evalState) effectOf(i int32, r *resource) bool {
 		return v == 1
 	}
 	p := &s.e.pols[i]
+	if p.invalid {
+		// Unreadable settings deny before logic is applied: NEGATIVE must not invert them.
+		s.effect[i] = 2
+		return false
+	}
 	if p.perResource {
 		return s.permissionGranted(i, r)
 	}
 	var o outcome
 	switch {
-	case p.invalid:
-		o = noEffect
 	case p.permission:
 		if s.permissionGranted(i, r) {
 			o = granted
@@ -296,6 +254,9 @@ func (s *evalState) permissionGranted(i int32, r *resource) bool {
 	if p.kind == "uma" && r != nil && s.id.UserID != "" && r.owner == s.id.UserID {
 		// The owner of a resource is never refused by the permissions they granted to others.
 		ok = true
+	} else if p.invalid {
+		// A permission or aggregate that cannot be read grants nothing.
+		ok = false
 	} else {
 		switch p.strategy {
 		case authz.Affirmative:
@@ -394,38 +355,38 @@ func (p *policy) evalTime(id *Identity) outcome {
 	now := id.Now
 	loc := now.Location()
 	if v := id.Attributes["kc.time.date_time"]; len(v) > 0 && v[0] != "" {
-		t, err := parseDateTime(v[0], loc)
+		t, err := authz.ParseTimePolicyDate(v[0], loc)
 		if err != nil {
 			return denied
 		}
 		now = t
 	}
-	if !p.nbf.IsZero() && now.Before(inZone(p.nbf, loc)) {
+	if nbf := p.time.NotBefore; !nbf.IsZero() && now.Before(inZone(nbf, loc)) {
 		return denied
 	}
-	if !p.noa.IsZero() && now.After(inZone(p.noa, loc)) {
+	if noa := p.time.NotOnOrAfter; !noa.IsZero() && now.After(inZone(noa, loc)) {
 		return denied
 	}
 	now = now.In(loc)
-	for _, r := range p.timeRules {
+	for _, r := range p.time.Ranges {
 		var v int
-		switch r.field {
-		case 0:
+		switch r.Field {
+		case authz.DayOfMonth:
 			v = now.Day()
-		case 1:
+		case authz.Month:
 			v = int(now.Month())
-		case 2:
+		case authz.Year:
 			v = now.Year()
-		case 3:
+		case authz.Hour:
 			v = now.Hour()
-		case 4:
+		case authz.Minute:
 			v = now.Minute()
 		}
-		if r.hasEnd {
-			if v < r.start || v > r.end {
+		if r.HasEnd {
+			if v < r.Start || v > r.End {
 				return denied
 			}
-		} else if v != r.start {
+		} else if v != r.Start {
 			return denied
 		}
 	}
