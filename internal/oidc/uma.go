@@ -175,7 +175,7 @@ func (h *Handler) umaAuthorize(ctx context.Context, r *http.Request, form url.Va
 	var asked []uma.Permission
 	audience := form.Get("audience")
 	if raw := form.Get("ticket"); raw != "" {
-		if ticket, err = uma.VerifyTicket(raw, ks, h.Now()); err != nil {
+		if ticket, err = uma.VerifyTicket(raw, ks, h.URLs.RealmURL(r, rl.Name), h.Now()); err != nil {
 			return nil, umaError(err)
 		}
 		asked, audience = ticket.Permissions, ticket.Audience

@@ -59,8 +59,15 @@ func (h *Handler) permission(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t := uma.Ticket{Permissions: perms, Audience: c.client.ClientID, Subject: c.token.Claims.Sub,
-		IssuedFor: c.token.Claims.Azp, ID: store.NewID(), IssuedAt: h.Now().Unix(), Expires: c.token.Claims.Exp}
+	// The ticket lives as long as the token that asked for it (never
+	// longer than an access token of the realm when that had no expiry).
+	now := h.Now().Unix()
+	exp := c.token.Claims.Exp
+	if exp == 0 {
+		exp = now + int64(max(c.realm.AccessTokenLifespan, 1))
+	}
+	t := uma.Ticket{Permissions: perms, Audience: c.client.ClientID, Issuer: h.URLs.RealmURL(r, c.realm.Name), Subject: c.token.Claims.Sub,
+		IssuedFor: c.token.Claims.Azp, ID: store.NewID(), IssuedAt: now, Expires: exp}
 	for _, p := range reqs {
 		for k, v := range p.Claims {
 			if t.Claims == nil {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,14 +48,18 @@ type umaEnv struct {
 	viewers, admins      authz.Policy
 	alice, bob           string // user ids
 	adminRole, viewerRol role.Role
+	// skew moves every node's clock forward (nanoseconds).
+	skew atomic.Int64
 }
+
+// advance moves the clock of every node forward by d.
+func (e *umaEnv) advance(d time.Duration) { e.skew.Add(int64(d)) }
 
 func newUMAEnv(t testing.TB, dbs []*store.DB) *umaEnv {
 	t.Helper()
 	ctx := context.Background()
 	db := dbs[0]
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
 	if _, err := provision.Master(ctx, db, "admin", "admin-pw", now); err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +68,7 @@ func newUMAEnv(t testing.TB, dbs []*store.DB) *umaEnv {
 		t.Fatal(err)
 	}
 	e := &umaEnv{t: t, db: db, rl: rl}
+	clock := func() time.Time { return now.Add(time.Duration(e.skew.Load())) }
 	photoz := client.New(store.NewID(), rl.ID, "photoz")
 	photoz.Secret, photoz.ServiceAccountsEnabled, photoz.DirectAccessGrantsEnabled = umaRSecret, true, true
 	if err := provision.CreateClient(ctx, db, photoz, now); err != nil {

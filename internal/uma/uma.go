@@ -8,6 +8,7 @@ package uma
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -64,6 +65,12 @@ func ParsePermission(v string) Permission {
 	return p
 }
 
+// TicketType is the "typ" of a permission ticket. The grant takes only a
+// JWT of this type for a ticket, and no token check takes it for a token
+// (those demand Bearer, DPoP, ID, Refresh or Offline), so neither passes
+// for the other.
+const TicketType = "uma-ticket"
+
 // Ticket is a permission ticket: what a resource server asked on behalf of
 // a client, for the client to redeem at the token endpoint. It is a JWT
 // signed by the realm, so any node can verify it and nothing is stored.
@@ -72,22 +79,26 @@ type Ticket struct {
 	Claims      map[string][]string
 	// Audience is the clientId of the resource server.
 	Audience string
+	// Issuer is the realm's URL.
+	Issuer string
 	// Subject and IssuedFor are those of the token that asked for it.
 	Subject, IssuedFor string
 	ID                 string
 	IssuedAt, Expires  int64
 }
 
-// SignTicket signs t with k.
+// SignTicket signs t with k. A ticket always expires: it lives as long as
+// the token that asked for it.
 func SignTicket(t Ticket, k keys.Key) (string, error) {
+	if t.Expires <= 0 || t.Issuer == "" {
+		return "", errors.New("uma: a ticket needs an issuer and an expiry")
+	}
 	perms := t.Permissions
 	if perms == nil {
 		perms = []Permission{}
 	}
-	claims := map[string]any{"jti": t.ID, "iat": t.IssuedAt, "aud": t.Audience, "permissions": perms}
-	if t.Expires > 0 {
-		claims["exp"] = t.Expires
-	}
+	claims := map[string]any{"typ": TicketType, "iss": t.Issuer, "jti": t.ID, "iat": t.IssuedAt, "exp": t.Expires,
+		"aud": t.Audience, "permissions": perms}
 	if t.Subject != "" {
 		claims["sub"] = t.Subject
 	}
@@ -100,20 +111,16 @@ func SignTicket(t Ticket, k keys.Key) (string, error) {
 	return token.Sign(claims, k)
 }
 
-// VerifyTicket checks raw's signature against the realm's keys and that it
-// is a ticket that has not expired. Tokens carry a typ and tickets none, so
-// an access token cannot pass for a ticket nor a ticket for a token. It
-// answers ErrTicketSignature or ErrTicketInactive.
-func VerifyTicket(raw string, ks []keys.Key, now time.Time) (Ticket, error) {
+// VerifyTicket checks raw's signature against the realm's keys, that it is
+// a ticket (its typ, and issuer the realm's URL issuer) and that it has not
+// expired. It answers ErrTicketSignature or ErrTicketInactive.
+func VerifyTicket(raw string, ks []keys.Key, issuer string, now time.Time) (Ticket, error) {
 	claims, err := token.VerifySigned(raw, ks)
 	if err != nil {
 		return Ticket{}, ErrTicketSignature
 	}
-	if _, ok := claims["typ"]; ok {
-		return Ticket{}, ErrTicketSignature
-	}
 	p, err := token.Parse(claims)
-	if err != nil {
+	if err != nil || p.Typ != TicketType || p.Iss != issuer || p.Exp == 0 {
 		return Ticket{}, ErrTicketSignature
 	}
 	// The claims were decoded with numbers as json.Number; a round trip
@@ -133,8 +140,8 @@ func VerifyTicket(raw string, ks []keys.Key, now time.Time) (Ticket, error) {
 	if len(p.Aud) > 0 {
 		t.Audience = p.Aud[0]
 	}
-	t.Subject, t.IssuedFor, t.ID, t.IssuedAt, t.Expires = p.Sub, p.Azp, p.Jti, p.Iat, p.Exp
-	if t.Expires != 0 && now.Unix() >= t.Expires {
+	t.Issuer, t.Subject, t.IssuedFor, t.ID, t.IssuedAt, t.Expires = p.Iss, p.Sub, p.Azp, p.Jti, p.Iat, p.Exp
+	if now.Unix() >= t.Expires {
 		return Ticket{}, ErrTicketInactive
 	}
 	return t, nil

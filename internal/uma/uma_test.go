@@ -39,22 +39,23 @@ func testKey(t *testing.T) keys.Key {
 func TestTicket(t *testing.T) {
 	k := testKey(t)
 	now := time.Unix(1700000000, 0)
+	const iss = "https://id.example/realms/r"
 	in := Ticket{Permissions: []Permission{{ResourceID: "r1", Scopes: []string{"view"}}}, Claims: map[string][]string{"ip": {"10.0.0.1"}},
-		Audience: "photoz", Subject: "sa", IssuedFor: "photoz", ID: "t1", IssuedAt: now.Unix(), Expires: now.Unix() + 60}
+		Audience: "photoz", Issuer: iss, Subject: "sa", IssuedFor: "photoz", ID: "t1", IssuedAt: now.Unix(), Expires: now.Unix() + 60}
 	raw, err := SignTicket(in, k)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := VerifyTicket(raw, []keys.Key{k}, now)
+	got, err := VerifyTicket(raw, []keys.Key{k}, iss, now)
 	if err != nil || !reflect.DeepEqual(got, in) {
 		t.Fatalf("round trip: %+v %v", got, err)
 	}
-	if _, err := VerifyTicket(raw, []keys.Key{k}, now.Add(time.Minute)); err != ErrTicketInactive {
+	if _, err := VerifyTicket(raw, []keys.Key{k}, iss, now.Add(time.Minute)); err != ErrTicketInactive {
 		t.Errorf("expired ticket: %v", err)
 	}
 	other := testKey(t)
 	other.Kid = "other"
-	if _, err := VerifyTicket(raw, []keys.Key{other}, now); err != ErrTicketSignature {
+	if _, err := VerifyTicket(raw, []keys.Key{other}, iss, now); err != ErrTicketSignature {
 		t.Errorf("ticket of another key: %v", err)
 	}
 	// An access token is no ticket, even one with a permissions claim.
@@ -62,12 +63,27 @@ func TestTicket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := VerifyTicket(access, []keys.Key{k}, now); err != ErrTicketSignature {
+	if _, err := VerifyTicket(access, []keys.Key{k}, iss, now); err != ErrTicketSignature {
 		t.Errorf("access token as a ticket: %v", err)
 	}
+	// Nor is a JWT with permissions but no ticket type, a ticket without
+	// expiry, or one of another issuer.
+	for name, claims := range map[string]map[string]any{
+		"no type":        {"iss": iss, "permissions": []any{}, "exp": now.Unix() + 60},
+		"no expiry":      {"typ": TicketType, "iss": iss, "permissions": []any{}},
+		"another issuer": {"typ": TicketType, "iss": "https://id.example/realms/other", "permissions": []any{}, "exp": now.Unix() + 60},
+	} {
+		raw, _ := token.Sign(claims, k)
+		if _, err := VerifyTicket(raw, []keys.Key{k}, iss, now); err != ErrTicketSignature {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := SignTicket(Ticket{Issuer: iss}, k); err == nil {
+		t.Error("signed a ticket that never expires")
+	}
 	// A signed JWT without permissions is no ticket either.
-	bare, _ := token.Sign(map[string]any{"aud": "photoz"}, k)
-	if _, err := VerifyTicket(bare, []keys.Key{k}, now); err != ErrTicketSignature {
+	bare, _ := token.Sign(map[string]any{"typ": TicketType, "iss": iss, "exp": now.Unix() + 60, "aud": "photoz"}, k)
+	if _, err := VerifyTicket(bare, []keys.Key{k}, iss, now); err != ErrTicketSignature {
 		t.Errorf("JWT without permissions: %v", err)
 	}
 }
