@@ -49,7 +49,9 @@ type Issue struct {
 	// token (the uma-ticket grant): the permissions it grants, carried by
 	// its refresh token too so a refresh keeps them. nil for other tokens.
 	Authorization any
-	// ResourceServer is the clientId an RPT is for, added to its aud.
+	// ResourceServer is the clientId an RPT is for, added to its aud and
+	// carried by its refresh token (ClaimResourceServer) so a refreshed
+	// RPT keeps it.
 	ResourceServer string
 	// Keys are the realm's keys when the grant has just read them (the
 	// refresh grant, to verify the token it redeems); nil reads them.
@@ -79,6 +81,10 @@ type Minted struct {
 // current in a reused client session ("" in a new one). It is written only
 // while the realm rotates refresh tokens.
 const ClaimRotatedFrom = "rotated_from"
+
+// ClaimResourceServer names the refresh token claim of an RPT holding the
+// clientId of the resource server it is for (Issue.ResourceServer).
+const ClaimResourceServer = "resource_server"
 
 // AudienceError refuses a requested audience the token would not carry.
 type AudienceError struct{ Missing []string }
@@ -160,6 +166,9 @@ func Mint(ctx context.Context, db *store.DB, log *slog.Logger, x Issue) (Minted,
 		claims := token.Refresh(in, x.UserSession.Offline)
 		if x.Authorization != nil {
 			claims["authorization"] = x.Authorization
+			if x.ResourceServer != "" {
+				claims[ClaimResourceServer] = x.ResourceServer
+			}
 		}
 		if x.Realm.RevokeRefreshToken { // the token's lineage, for session.DecideRefresh
 			from := x.RotatedFrom

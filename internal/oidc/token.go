@@ -331,7 +331,18 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	us.LastRefresh = max(us.LastRefresh, now)
 	return h.issueTokens(ctx, r, issued{realm: rl, client: c, user: u, us: us, cs: cs, scopes: scopes,
 		refresh: true, acr: sessionACR(cs), nonce: cs.Nonce, rotatedFrom: rt.Jti, keys: ks,
-		authorization: rt.Raw["authorization"]})
+		authorization: rt.Raw["authorization"], resourceServer: rptResourceServer(rt)})
+}
+
+// rptResourceServer is the resource server a refresh token of an RPT was
+// issued for ("" for other refresh tokens), so the refreshed RPT keeps it
+// in its aud.
+func rptResourceServer(rt token.Parsed) string {
+	if rt.Raw["authorization"] == nil {
+		return ""
+	}
+	rs, _ := rt.Raw[grant.ClaimResourceServer].(string)
+	return rs
 }
 
 // sessionUser loads the user of a session a grant redeems, who must still

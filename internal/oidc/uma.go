@@ -191,7 +191,7 @@ func (h *Handler) umaAuthorize(ctx context.Context, r *http.Request, form url.Va
 	var previous []uma.Permission
 	hasRPT := false
 	if raw := form.Get("rpt"); raw != "" {
-		prev, ok := previousRPT(raw, ks, h.Now())
+		prev, ok := previousRPT(raw, ks, h.URLs.RealmURL(r, rl.Name), h.Now())
 		if !ok {
 			return nil, oauthErr(http.StatusForbidden, "invalid_rpt", "RPT signature is invalid")
 		}
@@ -361,14 +361,15 @@ func (h *Handler) submitRequests(ctx context.Context, rl realm.Realm, m authz.Mo
 }
 
 // previousRPT reads the permissions of an RPT sent for upgrade. Its
-// signature must be the realm's; an expired RPT brings no permissions.
-func previousRPT(raw string, ks []keys.Key, now time.Time) ([]uma.Permission, bool) {
+// signature and issuer must be the realm's; an expired RPT brings no
+// permissions.
+func previousRPT(raw string, ks []keys.Key, issuer string, now time.Time) ([]uma.Permission, bool) {
 	claims, err := token.VerifySigned(raw, ks)
 	if err != nil {
 		return nil, false
 	}
 	p, err := token.Parse(claims)
-	if err != nil || !token.IsAccessType(p.Typ) {
+	if err != nil || !token.IsAccessType(p.Typ) || p.Iss != issuer {
 		return nil, false
 	}
 	if p.Exp != 0 && now.Unix() >= p.Exp {

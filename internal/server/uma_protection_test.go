@@ -354,6 +354,20 @@ func TestUMAProtectionAPI(t *testing.T) {
 		if got := rptPermissions(t, refreshed.AccessToken); !slices.Equal(got, []string{"photo#view"}) {
 			t.Errorf("refreshed RPT: %v", got)
 		}
+		// ... and its audience, the resource server, through refreshes.
+		again, err := gc.RefreshToken(ctx, refreshed.RefreshToken, "app", "", umaRealm)
+		if err != nil {
+			t.Fatalf("refresh the refreshed RPT: %v", err)
+		}
+		for _, tok := range []string{refreshed.AccessToken, again.AccessToken} {
+			if aud := claimsOf(t, tok)["aud"]; !strings.Contains(jsonString(aud), `"photoz"`) {
+				t.Errorf("refreshed RPT's audience %v lacks the resource server", aud)
+			}
+		}
+		if plain, err := gc.RefreshToken(ctx, e.userTokenResponse(0, "bob").RefreshToken, "app", "", umaRealm); err != nil ||
+			strings.Contains(jsonString(claimsOf(t, plain.AccessToken)["aud"]), `"photoz"`) || claimsOf(t, plain.AccessToken)["authorization"] != nil {
+			t.Errorf("a refreshed plain token became an RPT: %v", err)
+		}
 		// Introspection: plain, the RPT's authorization claim; with the RPT
 		// hint, UMA's permissions.
 		raw := body["access_token"].(string)

@@ -170,6 +170,12 @@ func TestUMARefusals(t *testing.T) {
 				t.Errorf("ticket %s: %d %v, want granted %v", name, st, body, want)
 			}
 		}
+		// An RPT of another issuer, though signed with the realm's key.
+		foreignRPT := e.signedByRealm(t, map[string]any{"iss": "https://elsewhere/realms/uma", "typ": "Bearer", "aud": "photoz",
+			"iat": now, "exp": now + 300, "jti": "j6", "authorization": map[string]any{"permissions": perms}})
+		if st, body := e.umaForm(alice, url.Values{"audience": {"photoz"}, "permission": {*photo.ID + "#view"}, "rpt": {foreignRPT}}); st != 403 || body["error"] != "invalid_rpt" {
+			t.Errorf("an RPT of another issuer: %d %v", st, body)
+		}
 		// A ticket is no token: not at the protection API, not as an RPT,
 		// not as the party's token.
 		if r := e.protect(t, umaRealm, "GET", "/resource_set", ticket, nil); r.status != 403 || !strings.Contains(string(r.body), "invalid_bearer_token") {

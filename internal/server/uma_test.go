@@ -150,11 +150,17 @@ func (e *umaEnv) pat(i int) string {
 // userToken is a user's access token issued to the public client "app".
 func (e *umaEnv) userToken(i int, username string) string {
 	e.t.Helper()
+	return e.userTokenResponse(i, username).AccessToken
+}
+
+// userTokenResponse is the token response of a user's login at "app".
+func (e *umaEnv) userTokenResponse(i int, username string) *gocloak.JWT {
+	e.t.Helper()
 	tok, err := e.gc(i).Login(context.Background(), "app", "", umaRealm, username, umaPass)
 	if err != nil {
 		e.t.Fatalf("login %s: %v", username, err)
 	}
-	return tok.AccessToken
+	return tok
 }
 
 // registerPhoto registers the resource "photo" with scopes view and delete
