@@ -45,6 +45,14 @@ type Issue struct {
 	// Audience, on a token exchange that asked for one, narrows the access
 	// token's client roles and aud to these clientIds.
 	Audience []string
+	// Authorization is the "authorization" claim of a requesting party
+	// token (the uma-ticket grant): the permissions it grants, carried by
+	// its refresh token too so a refresh keeps them. nil for other tokens.
+	Authorization any
+	// ResourceServer is the clientId an RPT is for, added to its aud and
+	// carried by its refresh token (ClaimResourceServer) so a refreshed
+	// RPT keeps it.
+	ResourceServer string
 	// Keys are the realm's keys when the grant has just read them (the
 	// refresh grant, to verify the token it redeems); nil reads them.
 	Keys []keys.Key
@@ -73,6 +81,10 @@ type Minted struct {
 // current in a reused client session ("" in a new one). It is written only
 // while the realm rotates refresh tokens.
 const ClaimRotatedFrom = "rotated_from"
+
+// ClaimResourceServer names the refresh token claim of an RPT holding the
+// clientId of the resource server it is for (Issue.ResourceServer).
+const ClaimResourceServer = "resource_server"
 
 // AudienceError refuses a requested audience the token would not carry.
 type AudienceError struct{ Missing []string }
@@ -136,6 +148,12 @@ func Mint(ctx context.Context, db *store.DB, log *slog.Logger, x Issue) (Minted,
 			return Minted{}, &AudienceError{Missing: missing}
 		}
 	}
+	if x.Authorization != nil {
+		accessClaims["authorization"] = x.Authorization
+	}
+	if x.ResourceServer != "" {
+		addAud(accessClaims, x.ResourceServer)
+	}
 	out := Minted{AccessExp: in.AccessExp, Scopes: x.Scopes}
 	if out.Access, err = token.Sign(accessClaims, sigKey); err != nil {
 		return Minted{}, err
@@ -146,6 +164,12 @@ func Mint(ctx context.Context, db *store.DB, log *slog.Logger, x Issue) (Minted,
 			return Minted{}, err
 		}
 		claims := token.Refresh(in, x.UserSession.Offline)
+		if x.Authorization != nil {
+			claims["authorization"] = x.Authorization
+			if x.ResourceServer != "" {
+				claims[ClaimResourceServer] = x.ResourceServer
+			}
+		}
 		if x.Realm.RevokeRefreshToken { // the token's lineage, for session.DecideRefresh
 			from := x.RotatedFrom
 			if from == "" {
@@ -218,4 +242,20 @@ func narrowAud(claims map[string]any, audience []string) []string {
 		claims["aud"] = kept
 	}
 	return missing
+}
+
+// addAud adds a clientId to claims' aud unless it is there.
+func addAud(claims map[string]any, a string) {
+	switch v := claims["aud"].(type) {
+	case string:
+		if v != a {
+			claims["aud"] = []string{v, a}
+		}
+	case []string:
+		if !slices.Contains(v, a) {
+			claims["aud"] = append(slices.Clone(v), a)
+		}
+	default:
+		claims["aud"] = a
+	}
 }

@@ -62,8 +62,12 @@ var dataTables = map[string]bool{
 	"user_attributes":       true,
 	"sync_state":            true,
 	"federated_identities":  true,
-	"config_version":        true,
-	"goose_db_version":      true,
+	// Permission tickets are users' requests and grants, read fresh by
+	// each grant; a granted ticket's policy is configuration and bumps
+	// the version where it is written.
+	"authz_permission_tickets": true,
+	"config_version":           true,
+	"goose_db_version":         true,
 }
 
 // writesConfig memoizes, per statement text, whether it writes a
