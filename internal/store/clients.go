@@ -151,7 +151,9 @@ func (s *DB) UpdateClient(ctx context.Context, realmID, id string, edit func(*cl
 	})
 }
 
-// DeleteClient removes a client with its roles, scope links and service account.
+// DeleteClient removes a client with its roles, scope links, service
+// account and resource server (by cascade), and the client from client
+// policies of other resource servers (see dropPolicyRefs).
 func (s *DB) DeleteClient(ctx context.Context, realmID, id string) error {
 	return s.InTx(ctx, func(tx *DB) error {
 		if err := oneRow(tx.exec(ctx, `DELETE FROM clients WHERE realm_id = $1 AND id = $2`, realmID, id)); err != nil {
@@ -163,7 +165,9 @@ func (s *DB) DeleteClient(ctx context.Context, realmID, id string) error {
 		if _, err := tx.exec(ctx, `DELETE FROM client_scope_links WHERE realm_id = $1 AND client_id = $2`, realmID, id); err != nil {
 			return err
 		}
-		_, err := tx.exec(ctx, `DELETE FROM users WHERE realm_id = $1 AND service_account_of = $2`, realmID, id)
-		return err
+		if _, err := tx.exec(ctx, `DELETE FROM users WHERE realm_id = $1 AND service_account_of = $2`, realmID, id); err != nil {
+			return err
+		}
+		return tx.dropPolicyRefs(ctx, realmID, "client", id)
 	})
 }

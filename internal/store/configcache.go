@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/flow"
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
@@ -206,6 +207,8 @@ type snapshot struct {
 	providers       memo[string, []idp.Provider]
 	providerByAlias memo[[2]string, idp.Provider]
 	providerMappers memo[[2]string, []idp.Mapper]
+	// authorization services: a resource server's whole model
+	authzModels memo[[2]string, authz.Model]
 }
 
 type reachKey struct {

@@ -30,6 +30,14 @@ var configTables = map[string]bool{
 	"components":                true,
 	"identity_providers":        true,
 	"identity_provider_mappers": true,
+	"authz_resource_servers":    true,
+	"authz_resources":           true,
+	"authz_scopes":              true,
+	"authz_resource_scopes":     true,
+	"authz_policies":            true,
+	"authz_policy_policies":     true,
+	"authz_policy_resources":    true,
+	"authz_policy_scopes":       true,
 }
 
 // dataTables are never cached: users and what they hold, sessions, codes,

@@ -106,7 +106,8 @@ func (s *DB) UpdateGroup(ctx context.Context, realmID, id string, edit func(*rol
 	})
 }
 
-// DeleteGroup removes a group and its whole subtree.
+// DeleteGroup removes a group and its whole subtree, and each of them
+// from group policies (see dropPolicyRefs).
 func (s *DB) DeleteGroup(ctx context.Context, realmID, id string) error {
 	return s.InTx(ctx, func(tx *DB) error {
 		kids, err := tx.groups(ctx, `SELECT `+groupCols+` FROM realm_groups WHERE realm_id = $1 AND parent_id = $2`, realmID, id)
@@ -118,7 +119,10 @@ func (s *DB) DeleteGroup(ctx context.Context, realmID, id string) error {
 				return err
 			}
 		}
-		return oneRow(tx.exec(ctx, `DELETE FROM realm_groups WHERE realm_id = $1 AND id = $2`, realmID, id))
+		if err := oneRow(tx.exec(ctx, `DELETE FROM realm_groups WHERE realm_id = $1 AND id = $2`, realmID, id)); err != nil {
+			return err
+		}
+		return tx.dropPolicyRefs(ctx, realmID, "group", id)
 	})
 }
 

@@ -100,9 +100,15 @@ func (s *DB) UpdateRole(ctx context.Context, realmID, id string, edit func(*role
 	})
 }
 
-// DeleteRole removes a role with its composite edges and mappings.
+// DeleteRole removes a role with its composite edges and mappings, and
+// from role policies (see dropPolicyRefs).
 func (s *DB) DeleteRole(ctx context.Context, realmID, id string) error {
-	return oneRow(s.exec(ctx, `DELETE FROM roles WHERE realm_id = $1 AND id = $2`, realmID, id))
+	return s.InTx(ctx, func(tx *DB) error {
+		if err := oneRow(tx.exec(ctx, `DELETE FROM roles WHERE realm_id = $1 AND id = $2`, realmID, id)); err != nil {
+			return err
+		}
+		return tx.dropPolicyRefs(ctx, realmID, "role", id)
+	})
 }
 
 // AddComposites makes children part of the composite role parent. Adding an

@@ -101,9 +101,15 @@ func (s *DB) UpdateClientScope(ctx context.Context, realmID, id string, edit fun
 	})
 }
 
-// DeleteClientScope removes a scope and every link to it.
+// DeleteClientScope removes a scope and every link to it, and the scope
+// from client scope policies (see dropPolicyRefs).
 func (s *DB) DeleteClientScope(ctx context.Context, realmID, id string) error {
-	return oneRow(s.exec(ctx, `DELETE FROM client_scopes WHERE realm_id = $1 AND id = $2`, realmID, id))
+	return s.InTx(ctx, func(tx *DB) error {
+		if err := oneRow(tx.exec(ctx, `DELETE FROM client_scopes WHERE realm_id = $1 AND id = $2`, realmID, id)); err != nil {
+			return err
+		}
+		return tx.dropPolicyRefs(ctx, realmID, "client-scope", id)
+	})
 }
 
 // RealmDefaults is the clientID under which a realm's default scopes for new

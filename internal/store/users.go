@@ -202,9 +202,19 @@ func (s *DB) UpdateUser(ctx context.Context, realmID, id string, edit func(*user
 	})
 }
 
-// DeleteUser removes a user with credentials, role mappings and memberships.
+// DeleteUser removes a user with credentials, role mappings and
+// memberships, the resources the user owns at resource servers, and the
+// user from user policies (see dropPolicyRefs).
 func (s *DB) DeleteUser(ctx context.Context, realmID, id string) error {
-	return oneRow(s.exec(ctx, `DELETE FROM users WHERE realm_id = $1 AND id = $2`, realmID, id))
+	return s.InTx(ctx, func(tx *DB) error {
+		if err := oneRow(tx.exec(ctx, `DELETE FROM users WHERE realm_id = $1 AND id = $2`, realmID, id)); err != nil {
+			return err
+		}
+		if err := tx.dropUserResources(ctx, realmID, id); err != nil {
+			return err
+		}
+		return tx.dropPolicyRefs(ctx, realmID, "user", id)
+	})
 }
 
 // CreateCredential stores a credential of a user.
