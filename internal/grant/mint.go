@@ -45,6 +45,12 @@ type Issue struct {
 	// Audience, on a token exchange that asked for one, narrows the access
 	// token's client roles and aud to these clientIds.
 	Audience []string
+	// Authorization is the "authorization" claim of a requesting party
+	// token (the uma-ticket grant): the permissions it grants, carried by
+	// its refresh token too so a refresh keeps them. nil for other tokens.
+	Authorization any
+	// ResourceServer is the clientId an RPT is for, added to its aud.
+	ResourceServer string
 	// Keys are the realm's keys when the grant has just read them (the
 	// refresh grant, to verify the token it redeems); nil reads them.
 	Keys []keys.Key
@@ -136,6 +142,12 @@ func Mint(ctx context.Context, db *store.DB, log *slog.Logger, x Issue) (Minted,
 			return Minted{}, &AudienceError{Missing: missing}
 		}
 	}
+	if x.Authorization != nil {
+		accessClaims["authorization"] = x.Authorization
+	}
+	if x.ResourceServer != "" {
+		addAud(accessClaims, x.ResourceServer)
+	}
 	out := Minted{AccessExp: in.AccessExp, Scopes: x.Scopes}
 	if out.Access, err = token.Sign(accessClaims, sigKey); err != nil {
 		return Minted{}, err
@@ -146,6 +158,9 @@ func Mint(ctx context.Context, db *store.DB, log *slog.Logger, x Issue) (Minted,
 			return Minted{}, err
 		}
 		claims := token.Refresh(in, x.UserSession.Offline)
+		if x.Authorization != nil {
+			claims["authorization"] = x.Authorization
+		}
 		if x.Realm.RevokeRefreshToken { // the token's lineage, for session.DecideRefresh
 			from := x.RotatedFrom
 			if from == "" {
@@ -218,4 +233,20 @@ func narrowAud(claims map[string]any, audience []string) []string {
 		claims["aud"] = kept
 	}
 	return missing
+}
+
+// addAud adds a clientId to claims' aud unless it is there.
+func addAud(claims map[string]any, a string) {
+	switch v := claims["aud"].(type) {
+	case string:
+		if v != a {
+			claims["aud"] = []string{v, a}
+		}
+	case []string:
+		if !slices.Contains(v, a) {
+			claims["aud"] = append(slices.Clone(v), a)
+		}
+	default:
+		claims["aud"] = a
+	}
 }

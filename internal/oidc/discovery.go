@@ -11,6 +11,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/jar"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/uma"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
@@ -68,13 +69,24 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	scopes, err := h.publishedScopes(r.Context(), rl)
+	doc, err := h.discoveryDocument(r, rl)
 	if err != nil {
 		return err
 	}
+	w.Header().Set("Cache-Control", "no-cache")
+	return web.WriteJSON(w, http.StatusOK, doc)
+}
+
+// discoveryDocument is the realm's OpenID provider metadata, which the UMA
+// document repeats in part.
+func (h *Handler) discoveryDocument(r *http.Request, rl realm.Realm) (discoveryDoc, error) {
+	scopes, err := h.publishedScopes(r.Context(), rl)
+	if err != nil {
+		return discoveryDoc{}, err
+	}
 	model, err := h.Store.GetAuthConfig(r.Context(), rl.ID)
 	if err != nil {
-		return err
+		return discoveryDoc{}, err
 	}
 	iss := h.URLs.RealmURL(r, rl.Name)
 	oidc := iss + "/protocol/openid-connect"
@@ -98,7 +110,7 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		RegistrationEndpoint:                      iss + "/clients-registrations/openid-connect",
 		DeviceAuthorizationEndpoint:               oidc + "/auth/device",
 		PromptValuesSupported:                     []string{"none", "login", "consent"},
-		GrantTypesSupported:                       []string{"authorization_code", "client_credentials", "password", "refresh_token", grantTokenExchange, device.GrantType},
+		GrantTypesSupported:                       []string{"authorization_code", "client_credentials", "password", "refresh_token", grantTokenExchange, device.GrantType, uma.GrantType},
 		ResponseTypesSupported:                    client.ResponseTypes,
 		ResponseModesSupported:                    responseModes,
 		AuthorizationSigningAlgValuesSupported:    signingAlgs,
@@ -133,6 +145,60 @@ func (h *Handler) discovery(w http.ResponseWriter, r *http.Request) error {
 		// (internal/login/frontchannel.go), with iss and sid on request.
 		FrontchannelLogoutSupported:        true,
 		FrontchannelLogoutSessionSupported: true,
+	}
+	return doc, nil
+}
+
+// umaDoc is the UMA 2.0 authorization server metadata (UMA 2.0 Grant §2),
+// in Keycloak's field order: the OpenID provider's endpoints and
+// capabilities, and the protection API's three endpoints.
+type umaDoc struct {
+	Issuer                            string   `json:"issuer"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	ResponseTypesSupported            []string `json:"response_types_supported"`
+	ResponseModesSupported            []string `json:"response_modes_supported"`
+	RegistrationEndpoint              string   `json:"registration_endpoint"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	ScopesSupported                   []string `json:"scopes_supported"`
+	ResourceRegistrationEndpoint      string   `json:"resource_registration_endpoint"`
+	PermissionEndpoint                string   `json:"permission_endpoint"`
+	PolicyEndpoint                    string   `json:"policy_endpoint"`
+}
+
+// umaConfiguration serves GET /realms/{realm}/.well-known/uma2-configuration.
+func (h *Handler) umaConfiguration(w http.ResponseWriter, r *http.Request) error {
+	rl, err := h.loadRealm(r)
+	if err != nil {
+		return err
+	}
+	d, err := h.discoveryDocument(r, rl)
+	if err != nil {
+		return err
+	}
+	protection := d.Issuer + "/authz/protection"
+	doc := umaDoc{
+		Issuer:                            d.Issuer,
+		AuthorizationEndpoint:             d.AuthorizationEndpoint,
+		TokenEndpoint:                     d.TokenEndpoint,
+		IntrospectionEndpoint:             d.IntrospectionEndpoint,
+		EndSessionEndpoint:                d.EndSessionEndpoint,
+		JWKSURI:                           d.JWKSURI,
+		GrantTypesSupported:               d.GrantTypesSupported,
+		ResponseTypesSupported:            d.ResponseTypesSupported,
+		ResponseModesSupported:            d.ResponseModesSupported,
+		RegistrationEndpoint:              d.RegistrationEndpoint,
+		TokenEndpointAuthMethodsSupported: d.TokenEndpointAuthMethodsSupported,
+		TokenEndpointAuthSigningAlgs:      d.TokenEndpointAuthSigningAlgs,
+		ScopesSupported:                   d.ScopesSupported,
+		ResourceRegistrationEndpoint:      protection + "/resource_set",
+		PermissionEndpoint:                protection + "/permission",
+		PolicyEndpoint:                    protection + "/uma-policy",
 	}
 	w.Header().Set("Cache-Control", "no-cache")
 	return web.WriteJSON(w, http.StatusOK, doc)

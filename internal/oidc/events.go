@@ -16,6 +16,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
+	"github.com/gatehouse-iam/gatehouse/internal/uma"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
@@ -39,6 +40,7 @@ var grantEvents = map[string]string{
 	"client_credentials": events.ClientLogin,
 	grantTokenExchange:   events.TokenExchange,
 	device.GrantType:     "OAUTH2_DEVICE_CODE_TO_TOKEN",
+	uma.GrantType:        "PERMISSION_TOKEN",
 }
 
 // tokensIssued records the success of the token request r, whose form

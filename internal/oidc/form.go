@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/gatehouse-iam/gatehouse/internal/token"
+	"github.com/gatehouse-iam/gatehouse/internal/uma"
 )
 
 // MaxFormBytes bounds a protocol request body: a token parameter as long as
@@ -21,7 +22,14 @@ const maxParamBytes = 8 << 10
 
 // tokenParams are the parameters that carry a token Gatehouse issued, each
 // bounded by token.MaxTokenSize rather than maxParamBytes.
-var tokenParams = map[string]bool{"token": true, "access_token": true, "refresh_token": true, "subject_token": true}
+var tokenParams = map[string]bool{"token": true, "access_token": true, "refresh_token": true, "subject_token": true,
+	"ticket": true, "rpt": true, "claim_token": true}
+
+// repeatable reports whether a grant may repeat parameter k: a token
+// exchange its audience and resource, the uma-ticket grant its permissions.
+func repeatable(k, grant string) bool {
+	return (multiValued[k] && grant == grantTokenExchange) || (k == "permission" && grant == uma.GrantType)
+}
 
 // readForm parses a form-encoded POST body. It refuses other content types,
 // oversized bodies and fields, and a parameter sent twice (RFC 6749 §3.1:
@@ -50,7 +58,7 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 		}
 	}
 	for k, vs := range r.PostForm {
-		if len(vs) > 1 && !(multiValued[k] && r.PostForm.Get("grant_type") == grantTokenExchange) {
+		if len(vs) > 1 && !repeatable(k, r.PostForm.Get("grant_type")) {
 			return nil, errDuplicated
 		}
 		if slices.ContainsFunc(vs, func(v string) bool { return len(v) > maxParamBytes }) && (!tokenParams[k] || len(vs[0]) > token.MaxTokenSize) {

@@ -72,6 +72,10 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if access && form.Get("token_type_hint") == "requesting_party_token" {
+		h.introspected(r, rl, c, lt)
+		return web.WriteJSON(w, http.StatusOK, rptIntrospection(claims))
+	}
 	out := map[string]any{}
 	for k, v := range claims {
 		out[k] = v
@@ -112,4 +116,41 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.introspected(r, rl, c, lt)
 	return web.WriteJSON(w, http.StatusOK, out)
+}
+
+// rptIntrospection is the answer to an introspection that names the token a
+// requesting party token (UMA 2.0 Federated Authorization §5.1.1): the
+// token's registered claims and its permissions, each with UMA's
+// resource_id and resource_scopes beside Gatehouse's rsid and scopes.
+func rptIntrospection(claims map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, k := range []string{"jti", "exp", "nbf", "iat", "aud", "typ", "acr"} {
+		if v, ok := claims[k]; ok {
+			out[k] = v
+		}
+	}
+	if a, ok := claims["authorization"].(map[string]any); ok {
+		perms := []map[string]any{}
+		list, _ := a["permissions"].([]any)
+		for _, p := range list {
+			pm, ok := p.(map[string]any)
+			if !ok {
+				continue
+			}
+			e := map[string]any{}
+			for k, v := range pm {
+				e[k] = v
+			}
+			if id, ok := pm["rsid"]; ok {
+				e["resource_id"] = id
+			}
+			if sc, ok := pm["scopes"]; ok {
+				e["resource_scopes"] = sc
+			}
+			perms = append(perms, e)
+		}
+		out["permissions"] = perms
+	}
+	out["active"] = true
+	return out
 }

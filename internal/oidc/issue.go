@@ -98,6 +98,10 @@ type issued struct {
 	audience []string
 	// keys are the realm's keys if the grant has read them.
 	keys []keys.Key
+	// authorization and resourceServer make the access token an RPT (the
+	// uma-ticket grant; a refresh of an RPT keeps its authorization).
+	authorization  any
+	resourceServer string
 	// subjectClient and requestedType describe a token exchange, for its event.
 	subjectClient, requestedType string
 }
@@ -108,7 +112,8 @@ func (h *Handler) issueTokens(ctx context.Context, r *http.Request, x issued) (t
 	jkt := proofJkt(r)
 	m, err := grant.Mint(ctx, h.Store, h.Log, grant.Issue{Realm: x.realm, Client: x.client, User: x.user,
 		UserSession: x.us, ClientSession: x.cs, Scopes: x.scopes, Refresh: x.refresh, ACR: x.acr, Nonce: x.nonce,
-		RotatedFrom: x.rotatedFrom, Audience: x.audience, Keys: x.keys, Issuer: h.URLs.RealmURL(r, x.realm.Name),
+		RotatedFrom: x.rotatedFrom, Audience: x.audience, Keys: x.keys,
+		Authorization: x.authorization, ResourceServer: x.resourceServer, Issuer: h.URLs.RealmURL(r, x.realm.Name),
 		Origins: x.client.AllowedOrigins(h.URLs.Base(r)), DPoPJkt: jkt, Now: now})
 	var ae *grant.AudienceError
 	if errors.As(err, &ae) {

@@ -36,6 +36,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /realms/{realm}/protocol/openid-connect/certs", web.Handle(h.Log, h.certs))
 	mux.HandleFunc("OPTIONS /realms/{realm}/protocol/openid-connect/certs", web.Preflight("GET, OPTIONS", "Authorization, Content-Type"))
 	mux.Handle("GET /realms/{realm}/.well-known/openid-configuration", web.Handle(h.Log, h.discovery))
+	mux.Handle("GET /realms/{realm}/.well-known/uma2-configuration", web.Handle(h.Log, h.umaConfiguration))
 	const p = "/realms/{realm}/protocol/openid-connect/"
 	mux.Handle("POST "+p+"token", web.Handle(h.Log, h.token))
 	mux.Handle("GET "+p+"userinfo", web.Handle(h.Log, h.userinfo))

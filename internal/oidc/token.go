@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
+	"github.com/gatehouse-iam/gatehouse/internal/uma"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
@@ -40,6 +41,10 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch grant {
 	case "authorization_code", "password", "client_credentials", "refresh_token", grantTokenExchange, device.GrantType:
+	case uma.GrantType:
+		// A client may present its user's access token instead of its own
+		// credentials: the grant authenticates on its own.
+		return h.umaGrant(w, r, form, rl)
 	default:
 		return badRequest("unsupported_grant_type", "Unsupported grant_type")
 	}
@@ -325,7 +330,8 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	}
 	us.LastRefresh = max(us.LastRefresh, now)
 	return h.issueTokens(ctx, r, issued{realm: rl, client: c, user: u, us: us, cs: cs, scopes: scopes,
-		refresh: true, acr: sessionACR(cs), nonce: cs.Nonce, rotatedFrom: rt.Jti, keys: ks})
+		refresh: true, acr: sessionACR(cs), nonce: cs.Nonce, rotatedFrom: rt.Jti, keys: ks,
+		authorization: rt.Raw["authorization"]})
 }
 
 // sessionUser loads the user of a session a grant redeems, who must still

@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/metrics"
 	"github.com/gatehouse-iam/gatehouse/internal/oidc"
 	"github.com/gatehouse-iam/gatehouse/internal/outbound"
+	"github.com/gatehouse-iam/gatehouse/internal/protection"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/ui"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
@@ -110,6 +111,7 @@ func New(o Options) http.Handler {
 	(&admin.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Mail: mailer, Outbound: o.Outbound}).Register(app)
 	(&login.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Keys: ckeys, Outbound: o.Outbound, Mail: mailer}).Register(app)
 	(&account.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Next: unmatched(app)}).Register(app)
+	(&protection.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
 	app.Handle("GET /resources/", ui.Assets())
 	app.Handle("/", &console.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, API: app, Next: unmatched(app)})
 	front := withBase(o.URLs, newGuard(o, app)) // rate and input limits, limits.go

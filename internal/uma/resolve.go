@@ -1,12 +1,12 @@
 package uma
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
+	"github.com/gatehouse-iam/gatehouse/internal/authz/decide"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
@@ -16,15 +16,6 @@ import (
 type Asker struct {
 	ID     string
 	Server bool
-}
-
-// Request is one resource (by id) and scope names to evaluate; ResourceID ""
-// asks for the scopes on any resource. Granted marks what the resource's
-// owner granted through permission tickets: it needs no policy.
-type Request struct {
-	ResourceID string
-	Scopes     []string
-	Granted    bool
 }
 
 // index is a model looked up by id and name.
@@ -61,10 +52,10 @@ func (x index) scopeNames(r *authz.Resource) []string {
 // parameters) into requests, resolving resource names and resource-type
 // references as the requesting party sees them: its own resource of that
 // name, resources shared with it by granted tickets, then the server's.
-func Requests(m authz.Model, who Asker, granted []store.PermissionTicket, perms []Permission) ([]Request, error) {
+func Requests(m authz.Model, who Asker, granted []store.PermissionTicket, perms []Permission) ([]decide.Requested, error) {
 	x := newIndex(m)
-	var out []Request
-	add := func(r Request) {
+	var out []decide.Requested
+	add := func(r decide.Requested) {
 		for i := range out {
 			if out[i].ResourceID == r.ResourceID && out[i].Granted == r.Granted {
 				for _, s := range r.Scopes {
@@ -90,18 +81,18 @@ func Requests(m authz.Model, who Asker, granted []store.PermissionTicket, perms 
 		id := p.ResourceID
 		if id == "" {
 			if len(scopes) > 0 {
-				add(Request{Scopes: scopes})
+				add(decide.Requested{Scopes: scopes})
 			}
 			continue
 		}
 		if _, ok := x.resources[id]; ok {
-			add(Request{ResourceID: id, Scopes: scopes})
+			add(decide.Requested{ResourceID: id, Scopes: scopes})
 			continue
 		}
 		if typ, ok := typeReference(id); ok {
 			for _, r := range m.Resources {
 				if r.Type == typ.name && typ.match(r, m.Server.ID, who.ID) {
-					add(Request{ResourceID: r.ID, Scopes: scopes})
+					add(decide.Requested{ResourceID: r.ID, Scopes: scopes})
 				}
 			}
 			continue
@@ -109,7 +100,7 @@ func Requests(m authz.Model, who Asker, granted []store.PermissionTicket, perms 
 		n := len(out)
 		for _, r := range m.Resources {
 			if r.Name == id && r.Owner == who.ID {
-				add(Request{ResourceID: r.ID, Scopes: scopes})
+				add(decide.Requested{ResourceID: r.ID, Scopes: scopes})
 			}
 		}
 		if who.Server && who.ID == m.Server.ID {
@@ -139,12 +130,12 @@ func Requests(m authz.Model, who Asker, granted []store.PermissionTicket, perms 
 				give = slices.DeleteFunc(slices.Clone(scopes), func(s string) bool { return !slices.Contains(shared[rid], s) })
 			}
 			if len(give) > 0 {
-				add(Request{ResourceID: rid, Scopes: give, Granted: true})
+				add(decide.Requested{ResourceID: rid, Scopes: give, Granted: true})
 			}
 		}
 		for _, r := range m.Resources {
 			if r.Name == id && r.Owner == m.Server.ID {
-				add(Request{ResourceID: r.ID, Scopes: scopes})
+				add(decide.Requested{ResourceID: r.ID, Scopes: scopes})
 			}
 		}
 		if len(out) == n {
@@ -181,12 +172,12 @@ func typeReference(id string) (typeRef, bool) {
 
 // All is what a grant that names no permission evaluates: every resource
 // of the server, the asker's own, and what was shared with it.
-func All(m authz.Model, who Asker, granted []store.PermissionTicket) []Request {
+func All(m authz.Model, who Asker, granted []store.PermissionTicket) []decide.Requested {
 	x := newIndex(m)
-	var out []Request
+	var out []decide.Requested
 	for _, r := range m.Resources {
 		if r.Owner == m.Server.ID || (r.Owner == who.ID && !who.Server) {
-			out = append(out, Request{ResourceID: r.ID})
+			out = append(out, decide.Requested{ResourceID: r.ID})
 		}
 	}
 	shared := map[string]int{}
@@ -199,7 +190,7 @@ func All(m authz.Model, who Asker, granted []store.PermissionTicket) []Request {
 		if !seen {
 			i = len(out)
 			shared[r.ID] = i
-			out = append(out, Request{ResourceID: r.ID, Scopes: []string{}, Granted: true})
+			out = append(out, decide.Requested{ResourceID: r.ID, Scopes: []string{}, Granted: true})
 		}
 		names := x.scopeNames(r)
 		if t.ScopeID != "" {
@@ -220,7 +211,7 @@ func All(m authz.Model, who Asker, granted []store.PermissionTicket) []Request {
 // Previous adds the permissions of an earlier RPT to reqs, so an upgraded
 // RPT keeps what is still granted. Resources and scopes that no longer
 // exist are dropped.
-func Previous(m authz.Model, reqs []Request, prev []Permission) []Request {
+func Previous(m authz.Model, reqs []decide.Requested, prev []Permission) []decide.Requested {
 	x := newIndex(m)
 	for _, p := range prev {
 		if _, ok := x.resources[p.ResourceID]; !ok {
@@ -232,9 +223,9 @@ func Previous(m authz.Model, reqs []Request, prev []Permission) []Request {
 				scopes = append(scopes, s)
 			}
 		}
-		i := slices.IndexFunc(reqs, func(r Request) bool { return r.ResourceID == p.ResourceID && !r.Granted })
+		i := slices.IndexFunc(reqs, func(r decide.Requested) bool { return r.ResourceID == p.ResourceID && !r.Granted })
 		if i < 0 {
-			reqs = append(reqs, Request{ResourceID: p.ResourceID, Scopes: scopes})
+			reqs = append(reqs, decide.Requested{ResourceID: p.ResourceID, Scopes: scopes})
 			continue
 		}
 		for _, s := range scopes {
@@ -248,7 +239,7 @@ func Previous(m authz.Model, reqs []Request, prev []Permission) []Request {
 
 // Covers reports whether granted includes every request of reqs with all
 // its scopes (an RPT upgrade is refused unless everything asked is given).
-func Covers(granted []Permission, reqs []Request) bool {
+func Covers(granted []Permission, reqs []decide.Requested) bool {
 	for _, r := range reqs {
 		ok := slices.ContainsFunc(granted, func(p Permission) bool {
 			if r.ResourceID != "" && p.ResourceID != r.ResourceID {
@@ -305,10 +296,4 @@ func Pending(m authz.Model, who Asker, perms []Permission) []store.PermissionTic
 		}
 	}
 	return out
-}
-
-// String renders a request for logs and events, as the permission parameter
-// would.
-func (r Request) String() string {
-	return fmt.Sprintf("%s#%s", r.ResourceID, strings.Join(r.Scopes, ","))
 }

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t testing.TB) *store.DB) {
 	tests = append(tests, componentTests()...)
 	tests = append(tests, identityProviderTests()...)
 	tests = append(tests, authzTests()...)
+	tests = append(tests, ticketTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
