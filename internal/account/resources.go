@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/uma"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
@@ -314,10 +315,12 @@ func (x *resourceIndex) requested(userID, name string, granted bool) ([]resource
 
 // setPermission makes the scopes (ids of the resource's server) of
 // resource o granted to requester exactly scopeIDs: tickets for other
-// scopes are deleted, pending ones among them granted, missing ones
+// scopes are revoked, pending ones among them granted, missing ones
 // created granted. It is the one rule behind sharing, revoking, approving
-// and denying, as Keycloak's PUT .../permissions applies it; it runs in
-// one transaction (joining the caller's).
+// and denying, as Keycloak's PUT .../permissions applies it; granting and
+// revoking go through package uma, which keeps the permission that makes
+// a grant count in evaluation in step. It runs in one transaction (joining
+// the caller's).
 func setPermission(ctx context.Context, db *store.DB, rl realm.Realm, o ownedResource, requesterID string, scopeIDs []string, nowMS int64) error {
 	return db.InTx(ctx, func(tx *store.DB) error {
 		ts, err := tx.ListPermissionTickets(ctx, rl.ID, store.TicketFilter{ServerID: o.ServerID, ResourceID: o.ID, Requester: requesterID})
@@ -327,17 +330,14 @@ func setPermission(ctx context.Context, db *store.DB, rl realm.Realm, o ownedRes
 		have := map[string]bool{}
 		for _, t := range ts {
 			if !slices.Contains(scopeIDs, t.ScopeID) {
-				if err := tx.DeletePermissionTicket(ctx, o.ServerID, t.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				if err := uma.Revoke(ctx, tx, t); err != nil && !errors.Is(err, store.ErrNotFound) {
 					return err
 				}
 				continue
 			}
 			have[t.ScopeID] = true
 			if !t.Granted() {
-				if _, err := tx.UpdatePermissionTicket(ctx, o.ServerID, t.ID, func(t store.PermissionTicket) (store.PermissionTicket, error) {
-					t.GrantedTimestamp = nowMS
-					return t, nil
-				}); err != nil {
+				if _, err := uma.Grant(ctx, tx, t, nowMS); err != nil {
 					return err
 				}
 			}
@@ -348,8 +348,11 @@ func setPermission(ctx context.Context, db *store.DB, rl realm.Realm, o ownedRes
 			}
 			have[id] = true
 			t := store.PermissionTicket{ID: store.NewID(), RealmID: rl.ID, ServerID: o.ServerID, ResourceID: o.ID, ScopeID: id,
-				Owner: o.Owner, Requester: requesterID, CreatedTimestamp: nowMS, GrantedTimestamp: nowMS}
+				Owner: o.Owner, Requester: requesterID, CreatedTimestamp: nowMS}
 			if err := tx.CreatePermissionTicket(ctx, t); err != nil {
+				return err
+			}
+			if _, err := uma.Grant(ctx, tx, t, nowMS); err != nil {
 				return err
 			}
 		}

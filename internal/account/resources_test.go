@@ -84,6 +84,31 @@ func findResource(t *testing.T, e *env, id string) (authz.Resource, string) {
 	return authz.Resource{}, ""
 }
 
+// umaDecision asks the token endpoint whether the holder of token is
+// granted permission (resource#scope) at ldap-app.
+func umaDecision(t *testing.T, e *env, token, permission string) bool {
+	t.Helper()
+	req, _ := http.NewRequest("POST", e.url("/protocol/openid-connect/token"), strings.NewReader(url.Values{
+		"grant_type": {"urn:ietf:params:oauth:grant-type:uma-ticket"}, "audience": {"ldap-app"},
+		"permission": {permission}, "response_mode": {"decision"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Result bool   `json:"result"`
+		Error  string `json:"error"`
+	}
+	json.NewDecoder(resp.Body).Decode(&body)
+	if resp.StatusCode != http.StatusOK && body.Error != "access_denied" {
+		t.Fatalf("uma decision for %s: %d %+v", permission, resp.StatusCode, body)
+	}
+	return resp.StatusCode == http.StatusOK && body.Result
+}
+
 type resourceJSON struct {
 	ID     string `json:"_id"`
 	Name   string `json:"name"`
@@ -185,6 +210,10 @@ func TestResourcesAPI(t *testing.T) {
 		if len(holders) != 1 || holders[0].Username != "carol" || holders[0].Email != "carol@example.com" || strings.Join(holders[0].Scopes, ",") != "view" {
 			t.Errorf("holders: %+v", holders)
 		}
+		// The share counts where it matters: carol's uma-ticket grant.
+		if !umaDecision(t, e, carol, album+"#view") || umaDecision(t, e, carol, album+"#edit") {
+			t.Error("after sharing view, carol's decisions are not view granted and edit refused")
+		}
 		var shared []resourceJSON
 		shared = nil
 		e.get("/account/resources/shared-with-me", carol, &shared)
@@ -237,6 +266,9 @@ func TestResourcesAPI(t *testing.T) {
 		e.get("/account/resources/shared-with-me", carol, &shared)
 		if len(shared) != 0 {
 			t.Errorf("shared with carol after revocation: %+v", shared)
+		}
+		if umaDecision(t, e, carol, album+"#view") {
+			t.Error("carol is still granted view after the revocation")
 		}
 		// The API also answers at /account/v1.
 		var v1 []resourceJSON
