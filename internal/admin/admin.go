@@ -59,6 +59,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.realmRoutes(mux)
 	h.clientRoutes(mux)
 	h.evaluateRoutes(mux)
+	h.authzEvaluateRoutes(mux)
 	h.clientToolRoutes(mux)
 	h.clientScopeRoutes(mux)
 	h.scopeMappingRoutes(mux)

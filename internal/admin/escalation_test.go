@@ -207,6 +207,8 @@ type escalationRow struct {
 // effect needs a fixture of its own, with the test that drives it. Every
 // other mutating route needs a row in escalationRows.
 var noRoleEffect = map[string]string{
+	"POST /admin/realms/{realm}/clients/{id}/authz/resource-server/policy/evaluate":                        "evaluating policies stores nothing",
+	"POST /admin/realms/{realm}/clients/{id}/authz/resource-server/permission/evaluate":                    "evaluating policies stores nothing",
 	"POST /admin/realms/{realm}/authentication/flows":                                                      "authentication flows and required actions hold no role mappings",
 	"PUT /admin/realms/{realm}/authentication/flows/{id}":                                                  "authentication flows and required actions hold no role mappings",
 	"DELETE /admin/realms/{realm}/authentication/flows/{id}":                                               "authentication flows and required actions hold no role mappings",

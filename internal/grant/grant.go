@@ -94,6 +94,8 @@ type Access struct {
 	Scopes      []client.Scope
 	RealmRoles  []string
 	ClientRoles map[string][]string
+	// RoleIDs are the ids of the same roles, realm and client alike.
+	RoleIDs map[string]bool
 	// Groups are the full paths of the user's groups ("/staff/ops"), read
 	// only when a group membership mapper is in effect.
 	Groups []string
@@ -129,10 +131,12 @@ func Resolve(ctx context.Context, db *store.DB, rl realm.Realm, c client.Client,
 		}
 		in = role.InScope(in, c.FullScopeAllowed, reach[""], applied...)
 	}
+	out.RoleIDs = make(map[string]bool, len(held))
 	for _, r := range held {
 		if !in[r.ID] {
 			continue
 		}
+		out.RoleIDs[r.ID] = true
 		if r.ClientID == "" {
 			out.RealmRoles = append(out.RealmRoles, r.Name)
 		} else {

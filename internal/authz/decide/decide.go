@@ -1,9 +1,10 @@
 // Package decide is the policy evaluation engine of authorization services: given one resource
 // server's model and the identity asking, it decides which resources and scopes are granted.
 //
-// It is pure: no storage, no HTTP, no clock. Compile turns an authz.Model into an Engine once
-// (indexes of permissions by resource, resource type and scope, parsed policy settings); an
-// Engine is immutable and safe for concurrent use, so a caller may keep one per model version.
+// The evaluator is pure: no storage, no HTTP, no clock; load.go alone reads the store, to build
+// an Engine (LoadEngine) and an Identity (LoadIdentity). Compile turns an authz.Model into an
+// Engine once (indexes of permissions by resource, resource type and scope, parsed policy
+// settings); an Engine is immutable and safe for concurrent use, so a caller may keep one per model version.
 // Evaluate evaluates each policy at most once per request, whatever the number of resources.
 //
 // The semantics follow Keycloak's authorization services:
@@ -202,6 +203,7 @@ func Compile(m authz.Model) (*Engine, error) {
 	if err := e.checkCycles(); err != nil {
 		return nil, err
 	}
+	e.markPerResource()
 	e.resPerms = make([][]int32, len(e.res))
 	e.resScopePerms = make([][]int32, len(e.res))
 	e.scopePerms = make([][]int32, len(m.Scopes))
@@ -265,6 +267,29 @@ func (e *Engine) checkCycles() error {
 		}
 	}
 	return nil
+}
+
+// markPerResource flags the policies whose effect depends on the resource evaluated.
+func (e *Engine) markPerResource() {
+	done := make([]bool, len(e.pols))
+	var visit func(i int32) bool
+	visit = func(i int32) bool {
+		p := &e.pols[i]
+		if done[i] {
+			return p.perResource
+		}
+		done[i] = true
+		p.perResource = p.kind == "uma"
+		for _, a := range p.assoc {
+			if visit(a) {
+				p.perResource = true
+			}
+		}
+		return p.perResource
+	}
+	for i := range e.pols {
+		visit(int32(i))
+	}
 }
 
 // Model returns the model the engine was compiled from.

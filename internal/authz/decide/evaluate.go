@@ -28,6 +28,7 @@ type resourcePermission struct {
 // scratch is per-request working memory, pooled so an evaluation allocates little.
 type scratch struct {
 	effect  []uint8
+	pgrant  []uint8
 	seen    []uint32
 	gen     uint32
 	apply   []int32
@@ -46,16 +47,20 @@ func (e *Engine) evaluate(id *Identity, req []Requested, explain bool) Result {
 	n := len(e.pols)
 	if cap(sc.effect) < n {
 		sc.effect = make([]uint8, n)
+		sc.pgrant = make([]uint8, n)
 		sc.seen = make([]uint32, n)
 		sc.gen = 0
 	}
 	sc.effect = sc.effect[:n]
 	clear(sc.effect)
+	sc.pgrant = sc.pgrant[:n]
+	clear(sc.pgrant)
 	sc.seen = sc.seen[:n]
-	st := evalState{e: e, id: id, effect: sc.effect}
+	st := evalState{e: e, id: id, effect: sc.effect, granted: sc.pgrant}
 
 	sc.perms = e.resourcePermissions(id, req, sc.perms[:0])
 	var out Result
+	var names []string // one backing array for the granted scope names
 	var seenPolicy map[string]bool
 	if explain {
 		seenPolicy = map[string]bool{}
@@ -63,7 +68,9 @@ func (e *Engine) evaluate(id *Identity, req []Requested, explain bool) Result {
 	for _, rp := range sc.perms {
 		granted, ok, hasResult := e.decide(&st, sc, rp)
 		if ok {
-			out.Permissions = append(out.Permissions, e.permission(rp.res, granted))
+			var p Permission
+			p, names = e.permission(rp.res, granted, names)
+			out.Permissions = append(out.Permissions, p)
 		}
 		if !explain || !hasResult {
 			continue
@@ -347,7 +354,8 @@ func (e *Engine) decide(st *evalState, sc *scratch, rp resourcePermission) (scop
 	if rp.res < 0 && len(granted) == 0 {
 		return nil, false, true
 	}
-	return append([]int32(nil), granted...), true, true
+	// The slice is scratch memory: valid until the next call.
+	return granted, true, true
 }
 
 // grantAll grants a resource permission without evaluating policies, unless specific scopes
@@ -362,15 +370,16 @@ func (e *Engine) grantAll(rp resourcePermission) ([]int32, bool, bool) {
 	return rp.scopes, true, true
 }
 
-func (e *Engine) permission(res int32, scopes []int32) Permission {
-	p := Permission{Scopes: make([]string, len(scopes))}
-	for i, s := range scopes {
-		p.Scopes[i] = e.model.Scopes[s].Name
+func (e *Engine) permission(res int32, scopes []int32, names []string) (Permission, []string) {
+	start := len(names)
+	for _, s := range scopes {
+		names = append(names, e.model.Scopes[s].Name)
 	}
+	p := Permission{Scopes: names[start:len(names):len(names)]}
 	if res >= 0 {
 		p.ResourceID, p.ResourceName = e.res[res].id, e.res[res].name
 	}
-	return p
+	return p, names
 }
 
 func (e *Engine) policyResult(st *evalState, pi, res int32) PolicyResult {

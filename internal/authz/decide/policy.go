@@ -21,6 +21,9 @@ type policy struct {
 	// invalid marks settings that cannot be evaluated (bad JSON, bad pattern, js): such a
 	// policy always denies (before its logic is applied), like one that matches nobody.
 	invalid bool
+	// perResource marks a policy whose effect depends on the resource (a user-managed
+	// permission, or anything built on one), which is therefore not memoized per request.
+	perResource bool
 
 	assoc        []int32 // associated policies
 	resources    []int32
@@ -37,7 +40,9 @@ type policy struct {
 	set map[string]bool
 	// time
 	timeRules []timeRule
-	nbf, noa  string
+	// nbf and noa are the bounds read as UTC wall clocks; evaluation moves them into the
+	// request's time zone.
+	nbf, noa time.Time
 	// regex
 	claimPath []string
 	dotted    bool
@@ -133,10 +138,9 @@ func compilePolicy(e *Engine, p authz.Policy) policy {
 			c.set[id] = true
 		}
 	case "time":
-		c.nbf = cfg["nbf"]
-		c.noa = cfg["noa"]
-		if c.noa == "" {
-			c.noa = cfg["notOnOrAfter"]
+		nbf, noa := cfg["nbf"], cfg["noa"]
+		if noa == "" {
+			noa = cfg["notOnOrAfter"]
 		}
 		for f, name := range []string{"dayMonth", "month", "year", "hour", "minute"} {
 			start, ok := cfg[name]
@@ -156,12 +160,15 @@ func compilePolicy(e *Engine, p authz.Policy) policy {
 			}
 			c.timeRules = append(c.timeRules, r)
 		}
-		for _, v := range []string{c.nbf, c.noa} {
-			if v != "" {
-				if _, err := parseDateTime(v, time.UTC); err != nil {
-					c.invalid = true
-				}
-			}
+		var err1, err2 error
+		if strings.TrimSpace(nbf) != "" {
+			c.nbf, err1 = parseDateTime(nbf, time.UTC)
+		}
+		if strings.TrimSpace(noa) != "" {
+			c.noa, err2 = parseDateTime(noa, time.UTC)
+		}
+		if err1 != nil || err2 != nil {
+			c.invalid = true
 		}
 	case "regex":
 		c.inContext = cfg["targetContextAttributes"] == "true"
@@ -235,6 +242,8 @@ type evalState struct {
 	id *Identity
 	// effect[i]: 0 not evaluated yet, 1 PERMIT, 2 DENY (after logic).
 	effect []uint8
+	// granted[i]: the same for the decision strategy of a permission or aggregate.
+	granted []uint8
 }
 
 // effectOf returns the effect of policy i for the identity, evaluating it once per request.
@@ -244,7 +253,7 @@ func (s *evalState) effectOf(i int32, r *resource) bool {
 		return v == 1
 	}
 	p := &s.e.pols[i]
-	if p.kind == "uma" {
+	if p.perResource {
 		return s.permissionGranted(i, r)
 	}
 	var o outcome
@@ -273,50 +282,54 @@ func (s *evalState) effectOf(i int32, r *resource) bool {
 }
 
 // permissionGranted applies a permission's (or aggregate's) decision strategy to the effects of
-// its associated policies.
+// its associated policies: UNANIMOUS needs no DENY, AFFIRMATIVE one PERMIT, CONSENSUS more
+// PERMITs than DENYs (a tie denies). An empty UNANIMOUS set grants, as in Keycloak. The result
+// is memoized per request unless it depends on the resource (user-managed permissions).
 func (s *evalState) permissionGranted(i int32, r *resource) bool {
 	p := &s.e.pols[i]
+	if !p.perResource {
+		if v := s.granted[i]; v != 0 {
+			return v == 1
+		}
+	}
+	var ok bool
 	if p.kind == "uma" && r != nil && s.id.UserID != "" && r.owner == s.id.UserID {
 		// The owner of a resource is never refused by the permissions they granted to others.
-		return true
-	}
-	return decideStrategy(p.strategy, len(p.assoc), func(yield func(bool) bool) {
-		for _, a := range p.assoc {
-			if !yield(s.effectOf(a, r)) {
-				return
+		ok = true
+	} else {
+		switch p.strategy {
+		case authz.Affirmative:
+			for _, a := range p.assoc {
+				if s.effectOf(a, r) {
+					ok = true
+					break
+				}
+			}
+		case authz.Consensus:
+			grants := 0
+			for _, a := range p.assoc {
+				if s.effectOf(a, r) {
+					grants++
+				}
+			}
+			ok = grants > len(p.assoc)-grants
+		default:
+			ok = true
+			for _, a := range p.assoc {
+				if !s.effectOf(a, r) {
+					ok = false
+					break
+				}
 			}
 		}
-	})
-}
-
-// decideStrategy combines effects: UNANIMOUS needs no DENY, AFFIRMATIVE one PERMIT, CONSENSUS
-// more PERMITs than DENYs (a tie denies). An empty UNANIMOUS set grants, as in Keycloak.
-func decideStrategy(strategy string, n int, effects func(func(bool) bool)) bool {
-	switch strategy {
-	case authz.Affirmative:
-		found := false
-		effects(func(permit bool) bool {
-			found = permit
-			return !permit
-		})
-		return found
-	case authz.Consensus:
-		grants := 0
-		effects(func(permit bool) bool {
-			if permit {
-				grants++
-			}
-			return true
-		})
-		return grants > n-grants
-	default:
-		ok := true
-		effects(func(permit bool) bool {
-			ok = permit
-			return permit
-		})
-		return ok
 	}
+	if !p.perResource {
+		s.granted[i] = 2
+		if ok {
+			s.granted[i] = 1
+		}
+	}
+	return ok
 }
 
 func (s *evalState) evalProvider(i int32, p *policy, r *resource) outcome {
@@ -387,17 +400,11 @@ func (p *policy) evalTime(id *Identity) outcome {
 		}
 		now = t
 	}
-	if p.nbf != "" {
-		t, _ := parseDateTime(p.nbf, loc)
-		if now.Before(t) {
-			return denied
-		}
+	if !p.nbf.IsZero() && now.Before(inZone(p.nbf, loc)) {
+		return denied
 	}
-	if p.noa != "" {
-		t, _ := parseDateTime(p.noa, loc)
-		if now.After(t) {
-			return denied
-		}
+	if !p.noa.IsZero() && now.After(inZone(p.noa, loc)) {
+		return denied
 	}
 	now = now.In(loc)
 	for _, r := range p.timeRules {
@@ -423,6 +430,16 @@ func (p *policy) evalTime(id *Identity) outcome {
 		}
 	}
 	return granted
+}
+
+// inZone reads a UTC wall clock as the same wall clock in loc.
+func inZone(t time.Time, loc *time.Location) time.Time {
+	if loc == time.UTC {
+		return t
+	}
+	y, mo, d := t.Date()
+	h, mi, sec := t.Clock()
+	return time.Date(y, mo, d, h, mi, sec, 0, loc)
 }
 
 func (p *policy) evalRegex(id *Identity) outcome {
