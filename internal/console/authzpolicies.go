@@ -59,6 +59,12 @@ type policyRow struct {
 // TypeLabel is the row's type as the list shows it.
 func (p policyRow) TypeLabel() string { return typeLabel(p.Type) }
 
+// Known reports whether the console has a form for the row's type (a
+// user-managed permission, type "uma", is the resource owner's to change).
+func (p policyRow) Known() bool {
+	return validOption(policyTypes, p.Type) || validOption(permissionTypes, p.Type)
+}
+
 type authzPoliciesData struct {
 	authzPage
 	paging
