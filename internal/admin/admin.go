@@ -82,6 +82,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	h.authenticationRoutes(mux)
 	h.userStorageRoutes(mux)
 	h.identityProviderRoutes(mux)
+	h.authzRoutes(mux)
 }
 
 // Request is one admin call: the authenticated caller and, for routes under
@@ -98,6 +99,9 @@ type Request struct {
 	// edges, and its decision per role id.
 	composites  map[string][]string
 	conferrable map[string]bool
+
+	// The realm's resource servers, by client id, loaded on first use.
+	resourceServers map[string]bool
 }
 
 // Can reports whether the caller holds the admin permission perm over the

@@ -169,6 +169,10 @@ func (clientsAPI) rep(rq *Request, c client.Client, links []client.ScopeLink, sc
 		}
 	}
 	x.Access = map[string]bool{"view": rq.Can("view-clients"), "configure": manage, "manage": manage}
+	if rq.isResourceServer(c.ID) {
+		enabled := true
+		x.AuthorizationServicesEnabled = &enabled
+	}
 	return x
 }
 
@@ -330,6 +334,9 @@ func (a clientsAPI) insert(rq *Request, x rep.Client) (client.Client, error) {
 			return err
 		}
 		if err := provision.CreateClient(ctx, tx, c, rq.Now()); err != nil {
+			return err
+		}
+		if err := rq.setupAuthz(ctx, tx, &c, x); err != nil {
 			return err
 		}
 		if !explicitScopes {
@@ -614,6 +621,9 @@ func (a clientsAPI) modify(rq *Request, cur client.Client, x rep.Client, still f
 			c = *old
 			return nil
 		}); err != nil {
+			return err
+		}
+		if err := rq.setupAuthz(ctx, tx, &c, x); err != nil {
 			return err
 		}
 		sa, err := tx.GetServiceAccount(ctx, rq.Realm.ID, c.ID)

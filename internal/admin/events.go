@@ -339,6 +339,8 @@ func adminOperation(method, route string) (op, typ string, ok bool) {
 		return events.OpAction, events.ResourceUser, true
 	case strings.HasPrefix(route, "/users"):
 		return op, events.ResourceUser, true
+	case strings.HasPrefix(route, "/clients/{id}/authz/resource-server"):
+		return authzOperation(op, route)
 	case strings.HasPrefix(route, "/clients/{id}/roles"):
 		return op, events.ResourceClientRole, true
 	case strings.HasSuffix(route, "/client-secret"):
@@ -357,6 +359,26 @@ func adminOperation(method, route string) (op, typ string, ok bool) {
 		return authOperation(op, route)
 	}
 	return op, events.ResourceRealm, true
+}
+
+// authzOperation names the admin events of the authorization services
+// API: importing settings updates the resource server; evaluating a policy
+// changes nothing.
+func authzOperation(op, route string) (string, string, bool) {
+	has := func(s string) bool { return strings.Contains(route, s) }
+	switch {
+	case strings.HasSuffix(route, "/evaluate"):
+		return "", "", false
+	case has("/resource-server/resource"):
+		return op, events.ResourceAuthzResource, true
+	case has("/resource-server/scope"):
+		return op, events.ResourceAuthzScope, true
+	case has("/resource-server/policy") || has("/resource-server/permission"):
+		return op, events.ResourceAuthzPolicy, true
+	case strings.HasSuffix(route, "/import"):
+		return events.OpUpdate, events.ResourceAuthzResourceServer, true
+	}
+	return op, events.ResourceAuthzResourceServer, true
 }
 
 // authOperation names the admin events of the authentication API as

@@ -74,3 +74,17 @@ type Model struct {
 	Scopes    []Scope
 	Policies  []Policy
 }
+
+// DefaultServer is the resource server a client gets when authorization
+// services are turned on: enforcing, unanimous, remote resource management
+// allowed, and nothing in it. (Keycloak once added a "Default Resource", a
+// JavaScript "Default Policy" and a "Default Permission"; current versions
+// create the server empty, and so does Gatehouse.)
+func DefaultServer(realmID, clientID string) ResourceServer {
+	return ResourceServer{ID: clientID, RealmID: realmID, PolicyEnforcementMode: Enforcing, DecisionStrategy: Unanimous,
+		AllowRemoteResourceManagement: true}
+}
+
+// UMAProtection is the client role a resource server's service account
+// holds, which the protection API asks of a PAT.
+const UMAProtection = "uma_protection"

@@ -131,6 +131,10 @@ const (
 	ResourceRequiredAction           = "REQUIRED_ACTION"
 	ResourceIdentityProvider         = "IDENTITY_PROVIDER"
 	ResourceIdentityProviderMapper   = "IDENTITY_PROVIDER_MAPPER"
+	ResourceAuthzResourceServer      = "AUTHORIZATION_RESOURCE_SERVER"
+	ResourceAuthzResource            = "AUTHORIZATION_RESOURCE"
+	ResourceAuthzScope               = "AUTHORIZATION_SCOPE"
+	ResourceAuthzPolicy              = "AUTHORIZATION_POLICY"
 )
 
 // ResourceTypes returns the resource types of admin events that the admin
@@ -140,5 +144,6 @@ func ResourceTypes() []string {
 		ResourceUserLoginFailure, ResourceUserSession, ResourceGroup, ResourceGroupMembership, ResourceClient,
 		ResourceClientRole, ResourceClientRoleMapping, ResourceClientScope, ResourceClientScopeClientMapping,
 		ResourceRealmScopeMapping, ResourceClientScopeMapping, ResourceAuthFlow, ResourceAuthExecution,
-		ResourceAuthExecutionFlow, ResourceAuthenticatorConfig, ResourceRequiredAction}
+		ResourceAuthExecutionFlow, ResourceAuthenticatorConfig, ResourceRequiredAction,
+		ResourceAuthzResourceServer, ResourceAuthzResource, ResourceAuthzScope, ResourceAuthzPolicy}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/regpolicy"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/flow"
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
@@ -544,4 +545,51 @@ func Master(ctx context.Context, db *store.DB, adminUser, adminPassword string, 
 		return tx.AddUserRoles(ctx, u.ID, admin.ID, m.DefaultRoleID)
 	})
 	return created, err
+}
+
+// ErrPublicResourceServer refuses authorization services to a public or
+// bearer-only client: a resource server authenticates with its own
+// credentials at the protection API.
+var ErrPublicResourceServer = errors.New("Only confidential clients are allowed to set authorization settings")
+
+// EnableAuthorization makes c a resource server, as turning on
+// authorizationServicesEnabled does: service accounts on (and its user),
+// the client role uma_protection held by that user, and the resource
+// server with authz.DefaultServer's settings unless it has one. c is
+// updated in place when its service accounts were off.
+func EnableAuthorization(ctx context.Context, tx *store.DB, c *client.Client, now time.Time) error {
+	if !c.Confidential() {
+		return ErrPublicResourceServer
+	}
+	return tx.InTx(ctx, func(tx *store.DB) error {
+		if !c.ServiceAccountsEnabled {
+			if err := tx.UpdateClient(ctx, c.RealmID, c.ID, func(old *client.Client) error {
+				old.ServiceAccountsEnabled = true
+				return nil
+			}); err != nil {
+				return err
+			}
+			c.ServiceAccountsEnabled = true
+		}
+		if err := EnsureServiceAccount(ctx, tx, *c, now); err != nil {
+			return err
+		}
+		uma, err := EnsureClientRole(ctx, tx, c.RealmID, c.ID, authz.UMAProtection, "${role_uma_protection}")
+		if err != nil {
+			return err
+		}
+		sa, err := tx.GetServiceAccount(ctx, c.RealmID, c.ID)
+		if err != nil {
+			return err
+		}
+		if err := tx.AddUserRoles(ctx, sa.ID, uma.ID); err != nil {
+			return err
+		}
+		if _, err := tx.GetResourceServer(ctx, c.RealmID, c.ID); err == nil {
+			return nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return tx.PutResourceServer(ctx, authz.DefaultServer(c.RealmID, c.ID))
+	})
 }

@@ -2,6 +2,7 @@ package rep
 
 import (
 	"cmp"
+	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"maps"
 	"slices"
 	"strings"
@@ -57,9 +58,13 @@ type Client struct {
 	// Access is output only: what the calling admin may do with the client.
 	Access map[string]bool `json:"access,omitzero"`
 
-	// AuthorizationServicesEnabled is read on import only: such a client
-	// gets the uma_protection role, as Keycloak gives it.
-	AuthorizationServicesEnabled *bool `json:"authorizationServicesEnabled,omitempty"`
+	// AuthorizationServicesEnabled makes the client a resource server (with
+	// the uma_protection role, as Keycloak gives it); the admin API and
+	// exports show it true for one. AuthorizationSettings are its
+	// resources, scopes and policies, in an export, a realm file or a
+	// client create.
+	AuthorizationServicesEnabled *bool            `json:"authorizationServicesEnabled,omitempty"`
+	AuthorizationSettings        *authz.ServerRep `json:"authorizationSettings,omitempty"`
 	// DefaultRoles (input only, exports older than Keycloak 13) names client
 	// roles that are part of the realm's default role.
 	DefaultRoles []string `json:"defaultRoles,omitzero"`

@@ -41,6 +41,7 @@ func Export(ctx context.Context, db *store.DB, realmName string) ([]byte, error)
 }
 
 func exportRealm(ctx context.Context, tx *store.DB, realmName string) (Realm, error) {
+	enabled := true
 	r, err := tx.GetRealmByName(ctx, realmName)
 	if err != nil {
 		return Realm{}, fmt.Errorf("export realm %q: %w", realmName, err)
@@ -238,8 +239,18 @@ func exportRealm(ctx context.Context, tx *store.DB, realmName string) (Realm, er
 
 	// Clients with their scope links, and the realm's scopes and defaults.
 	x.Clients = []Client{}
+	dir, err := tx.AuthzDirectory(ctx, r.ID)
+	if err != nil {
+		return Realm{}, err
+	}
 	for _, c := range clients {
 		xc := ClientFromDomain(c)
+		if xc.AuthorizationSettings, err = exportAuthz(ctx, tx, r.ID, c.ID, dir); err != nil {
+			return Realm{}, err
+		}
+		if xc.AuthorizationSettings != nil {
+			xc.AuthorizationServicesEnabled = &enabled
+		}
 		links, err := tx.ClientScopeLinks(ctx, r.ID, c.ID)
 		if err != nil {
 			return Realm{}, err

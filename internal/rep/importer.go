@@ -185,7 +185,7 @@ func (im *importer) run(ctx context.Context) error {
 	steps := []func(context.Context) error{
 		im.authFlows, im.clientScopes, im.clientsStep, im.roles, im.composites, im.defaultRole, im.keys,
 		func(ctx context.Context) error { return provision.Complete(ctx, tx, im.realm.ID, im.now) },
-		im.reloadRoles, im.legacyDefaultRoles, im.scopeMappings, im.groupsStep, im.realmExtras, im.userStorage, im.identityProviders, im.users, im.serviceAccounts,
+		im.reloadRoles, im.legacyDefaultRoles, im.scopeMappings, im.groupsStep, im.realmExtras, im.userStorage, im.identityProviders, im.users, im.serviceAccounts, im.authzSettings,
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {

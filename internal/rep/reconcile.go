@@ -57,6 +57,7 @@ func DecodeRealms(data []byte) ([]DecodedRealm, error) {
 			return nil, err
 		}
 		ignored = append(ignored, x.unrunPolicies()...)
+		ignored = append(ignored, x.scriptPolicies()...)
 		slices.Sort(ignored)
 		return []DecodedRealm{{Realm: x, Ignored: ignored}}, nil
 	}
@@ -80,6 +81,7 @@ func DecodeRealms(data []byte) ([]DecodedRealm, error) {
 			return nil, err
 		}
 		ignored = append(ignored, x.unrunPolicies()...)
+		ignored = append(ignored, x.scriptPolicies()...)
 		slices.Sort(ignored)
 		for j, p := range ignored {
 			ignored[j] = prefix + strings.TrimPrefix(p, "$")

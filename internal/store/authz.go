@@ -803,3 +803,12 @@ func page[T any](in []T, first, max int) []T {
 	}
 	return in
 }
+
+// AuthzIDFree reports whether no resource, scope or policy has id, so an
+// import may give it to a new one.
+func (s *DB) AuthzIDFree(ctx context.Context, id string) (bool, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM authz_resources WHERE id = $1) + (SELECT COUNT(*) FROM authz_scopes WHERE id = $1)
+		+ (SELECT COUNT(*) FROM authz_policies WHERE id = $1)`, id).Scan(&n)
+	return n == 0, mapErr(err)
+}
