@@ -121,7 +121,7 @@ func authorizationTab(t *testing.T, e *env) {
 		"ownerManagedAccess": {"on"}, "attributes": {"color=red\ncolor=blue"}}), "create resource")
 	pg = b.get(photo)
 	for _, want := range []string{`value="photo"`, "/albums/*\n/photos/*", `<option value="view" selected>`, `<option value="delete" selected>`,
-		`name="ownerManagedAccess" value="on" checked`, "color=blue\ncolor=red", `value="urn:photos:resources:album"`} {
+		`name="ownerManagedAccess" value="on" checked`, "color=red\ncolor=blue", `value="urn:photos:resources:album"`} {
 		if !strings.Contains(pg.body, want) {
 			t.Errorf("resource form lacks %q", want)
 		}
