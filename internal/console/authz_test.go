@@ -267,6 +267,9 @@ func authorizationTab(t *testing.T, e *env) {
 	if p := b.get(other + "/authorization"); p.status != http.StatusNotFound {
 		t.Errorf("authorization of a client without it: %d", p.status)
 	}
+	if p := b.get(other); strings.Contains(p.body, `name="authorizationServicesEnabled"`) {
+		t.Error("a public client offers the Authorization switch")
+	}
 }
 
 // lastPathSegment is the id at the end of a console path.

@@ -110,7 +110,7 @@ type clientForm struct {
 	TokenExchange bool
 	// Authorization is the client's authorization services switch, shown
 	// on an existing confidential client's settings.
-	Authorization                 bool
+	Authorization, Confidential   bool
 	Device                        bool
 	ServiceAccounts, FrontChannel bool
 	DPoP                          bool // require DPoP-bound tokens
@@ -141,7 +141,7 @@ func clientFormOf(x rep.Client) clientForm {
 	}
 	f.DPoP = x.Attributes[token.AttrDPoPBound] == "true"
 	f.TokenExchange = x.Attributes[attrStandardTokenExchange] == "true"
-	f.Authorization = boolean(x.AuthorizationServicesEnabled)
+	f.Authorization, f.Confidential = boolean(x.AuthorizationServicesEnabled), accessType(x) == "confidential"
 	f.FrontChannelURL, f.BackChannelURL = x.Attributes["frontchannel.logout.url"], x.Attributes["backchannel.logout.url"]
 	f.FrontChannelSession = x.Attributes["frontchannel.logout.session.required"] == "true"
 	f.BackChannelSession = x.Attributes["backchannel.logout.session.required"] == "true"
