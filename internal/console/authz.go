@@ -110,7 +110,9 @@ func (q *rq) authzClient() (rep.Client, error) {
 func (q *rq) authzView(x rep.Client, sub string) (*view, authzPage) {
 	v := q.clientView(x, "authorization")
 	base := q.realmURL("/clients/" + seg(x.ID) + "/authorization")
-	return v, authzPage{Sections: tabs(base, sub, authzTabs...), Base: base, Editable: q.perms.can("manage-authorization")}
+	// The admin API lets either role change a client's authorization.
+	editable := q.perms.can("manage-authorization") || q.perms.can("manage-clients")
+	return v, authzPage{Sections: tabs(base, sub, authzTabs...), Base: base, Editable: editable}
 }
 
 // authzAPI is the admin API path of the client's resource server.
