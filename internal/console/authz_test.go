@@ -251,6 +251,21 @@ func authorizationTab(t *testing.T, e *env) {
 		t.Errorf("export: %s\n%s", dl.header.Get("Content-Disposition"), dl.body)
 	}
 
+	// A view-only administrator of demo sees the tab without its buttons,
+	// and a form forged with their own CSRF token is refused by the API.
+	e.addUser(e.demo, "viewer", "viewer-pw", "view-clients", "query-clients")
+	v := e.browser()
+	v.signIn("/admin/demo/console/", "viewer", "viewer-pw")
+	viewAuthz := strings.Replace(authz, "/admin/master/console/", "/admin/demo/console/", 1)
+	vp := v.get(viewAuthz + "/resources")
+	if vp.status != http.StatusOK || !strings.Contains(vp.body, ">photo</a>") || strings.Contains(vp.body, `id="create-resource"`) ||
+		strings.Contains(vp.body, "aria-label=\"Delete photo\"") {
+		t.Errorf("the viewer's resource list: %d\n%s", vp.status, vp.body)
+	}
+	if p := v.submit(vp, viewAuthz+"/resources/new", url.Values{"name": {"forged"}}); p.status != http.StatusForbidden {
+		t.Errorf("the viewer created a resource: %d", p.status)
+	}
+
 	// Deletions.
 	location(t, b.submit(pg, authz+"/permissions", url.Values{"action": {"delete"}, "id": {lastPathSegment(perm)}}), "delete permission")
 	if list := b.get(authz + "/permissions"); strings.Contains(list.body, ">photo access</a>") {
