@@ -126,6 +126,14 @@ func authorizationTab(t *testing.T, e *env) {
 			t.Errorf("resource form lacks %q", want)
 		}
 	}
+	// Edit: a new display name and only the view scope.
+	location(t, b.submit(pg, photo, url.Values{"name": {"photo"}, "displayName": {"Photo albums"}, "type": {"urn:photos:resources:album"},
+		"uris": {"/albums/*"}, "scopes": {"view"}, "ownerManagedAccess": {"on"}}), "edit resource")
+	if pg := b.get(photo); !strings.Contains(pg.body, `value="Photo albums"`) || !strings.Contains(pg.body, `<option value="delete">`) {
+		t.Errorf("edited resource:\n%s", pg.body)
+	}
+	location(t, b.submit(pg, photo, url.Values{"name": {"photo"}, "displayName": {"Photo album"}, "type": {"urn:photos:resources:album"},
+		"uris": {"/albums/*\n/photos/*"}, "scopes": {"view", "delete"}, "ownerManagedAccess": {"on"}}), "edit resource back")
 	if p := b.submit(pg, authz+"/resources/new", url.Values{"name": {"x"}, "attributes": {"no equals sign"}}); p.status != http.StatusBadRequest {
 		t.Errorf("bad attributes: %d", p.status)
 	}
