@@ -193,7 +193,6 @@ func (authzAPI) importSettings(z *authzReq) error {
 	return z.NoContent()
 }
 
-
 // isResourceServer reports whether the client with internal id is a
 // resource server, from one read of the realm's servers per request.
 func (rq *Request) isResourceServer(id string) bool {

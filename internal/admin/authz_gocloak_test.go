@@ -107,7 +107,7 @@ func TestAuthzGocloak(t *testing.T) {
 		}
 		album, err := gc.CreateResource(ctx, tok, realmName, clientID, gocloak.ResourceRepresentation{
 			Name: gocloak.StringP("Album"), Type: gocloak.StringP("urn:album-api:resources:album"), URIs: &[]string{"/album/*"},
-			Scopes: &[]gocloak.ScopeRepresentation{{Name: gocloak.StringP("view")}, {Name: gocloak.StringP("delete")}},
+			Scopes:     &[]gocloak.ScopeRepresentation{{Name: gocloak.StringP("view")}, {Name: gocloak.StringP("delete")}},
 			Attributes: &map[string][]string{"region": {"eu"}}, OwnerManagedAccess: gocloak.BoolP(true),
 		})
 		if err != nil {

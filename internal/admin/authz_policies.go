@@ -159,7 +159,7 @@ func errPolicyExists(name string) error {
 func (a authzAPI) createTyped(z *authzReq) error {
 	typ := z.R.PathValue("x")
 	if !isPolicyType(typ) {
-		return &web.Error{Status: http.StatusMethodNotAllowed}
+		return &web.Error{Status: http.StatusMethodNotAllowed, Body: map[string]string{"error": "HTTP 405 Method Not Allowed"}}
 	}
 	return a.createPolicy(typ)(z)
 }
@@ -378,4 +378,3 @@ func (authzAPI) policyScopes(z *authzReq, p authz.Policy) error {
 	}
 	return z.JSON(out)
 }
-

@@ -44,6 +44,10 @@ import (
 // serve. Raise it as endpoints land; the test fails when the count falls.
 const servedFloor = 279
 
+// authzServedFloor is the same floor for the authorization services
+// endpoints, counted apart (all but policy evaluation).
+const authzServedFloor = 36
+
 // libDir is the installed admin client, as `npm ci` lays it out.
 const libDir = "node_modules/@keycloak/keycloak-admin-client/lib"
 
@@ -300,7 +304,7 @@ func newFixture(t *testing.T, base string) *fixture {
 		"credentials": []map[string]any{{"type": "password", "value": "alice-pw", "temporary": false}}}, nil)
 	clientUUID := f.must(t, "POST", r+"/clients", map[string]any{"clientId": "app", "secret": "app-secret",
 		"publicClient": false, "directAccessGrantsEnabled": true, "serviceAccountsEnabled": true,
-		"redirectUris": []string{"https://app.example/*"}}, nil)
+		"authorizationServicesEnabled": true, "redirectUris": []string{"https://app.example/*"}}, nil)
 	f.must(t, "POST", r+"/clients/"+clientUUID+"/roles", map[string]any{"name": "c1"}, nil)
 	mapperID := f.must(t, "POST", r+"/clients/"+clientUUID+"/protocol-mappers/models", map[string]any{
 		"name": "dept", "protocol": "openid-connect", "protocolMapper": "oidc-usermodel-attribute-mapper",
@@ -386,6 +390,9 @@ func newFixture(t *testing.T, base string) *fixture {
 func (f *fixture) fill(e endpoint) string {
 	return reParam.ReplaceAllStringFunc(e.Path, func(m string) string {
 		name := reParam.FindStringSubmatch(m)[1]
+		if name == "type" && strings.Contains(e.Path, "/authz/") {
+			return "resource" // a policy type: the resource permission
+		}
 		if v, ok := f.byRes[e.Resource][name]; ok {
 			return url.PathEscape(v)
 		}
@@ -471,6 +478,18 @@ func TestAdminAPICoverage(t *testing.T) {
 		if served < servedFloor {
 			t.Errorf("in-scope endpoints served: %d of %d, below the floor of %d", served, total, servedFloor)
 		}
+		authzServed, authzTotal := 0, 0
+		for _, r := range results {
+			if r.Apart == "authorization services" {
+				authzTotal++
+				if r.Served {
+					authzServed++
+				}
+			}
+		}
+		if authzServed < authzServedFloor {
+			t.Errorf("authorization services endpoints served: %d of %d, below the floor of %d", authzServed, authzTotal, authzServedFloor)
+		}
 	})
 }
 
@@ -525,6 +544,12 @@ func report(t *testing.T, results []meterResult) (served, total int) {
 	for _, r := range results {
 		if !r.Served && r.Apart == "" {
 			fmt.Fprintf(&buf, "  %-6s %s  (%s.%s)\n", r.Method, r.Path, r.Resource, strings.Join(r.Names, ","))
+		}
+	}
+	buf.WriteString("\nnot served (authorization services):\n")
+	for _, r := range results {
+		if !r.Served && r.Apart == "authorization services" {
+			fmt.Fprintf(&buf, "  %-6s %s  (%s.%s) %d\n", r.Method, r.Path, r.Resource, strings.Join(r.Names, ","), r.Status)
 		}
 	}
 	t.Logf("admin API coverage (@keycloak/keycloak-admin-client's endpoints):\n%s", buf.String())
