@@ -397,6 +397,21 @@ func TestUserManagedPermission(t *testing.T) {
 	if got := grants(e.Evaluate(carol, []Requested{{ResourceID: "r-photo"}})); len(got) != 0 {
 		t.Fatalf("carol: got %v", got)
 	}
+	bob := asUser()
+	bob.UserID = "u-bob"
+	if got := grants(e.Evaluate(bob, []Requested{{ResourceID: "r-photo"}})); !reflect.DeepEqual(got, []string{"Photo#view"}) {
+		t.Fatalf("the owner: got %v", got)
+	}
+	// Shared without scopes: the whole resource.
+	m.Policies = append(m.Policies, perm("uma whole", "uma", []string{"p-carol"}, []string{"r-photo"}, nil, ""),
+		authz.Policy{ID: "p-carol", Name: "carol", Type: "user", Config: map[string]string{"users": `["u-carol"]`}})
+	e = mustCompile(t, m)
+	if got := grants(e.Evaluate(carol, []Requested{{ResourceID: "r-photo"}})); !reflect.DeepEqual(got, []string{"Photo#delete,view"}) {
+		t.Fatalf("carol with the whole resource: got %v", got)
+	}
+	if got := grants(e.Evaluate(asUser(), []Requested{{ResourceID: "r-photo"}})); !reflect.DeepEqual(got, []string{"Photo#view"}) {
+		t.Fatalf("alice beside carol: got %v", got)
+	}
 }
 
 func TestExplain(t *testing.T) {

@@ -271,9 +271,9 @@ func (e *Engine) decide(st *evalState, sc *scratch, rp resourcePermission) (scop
 					granted = addTo(granted, s)
 				}
 			case "uma":
-				if r != nil && r.oma {
-					uma = append(uma, pi)
-				}
+				// User-managed permissions exist only on resources with owner-managed access
+				// (the protection API refuses others), so none is told apart here.
+				uma = append(uma, pi)
 			}
 			if !resourceGranted && containsResource {
 				// A scope permission grants the resource itself only on a user's resource,
@@ -337,7 +337,12 @@ func (e *Engine) decide(st *evalState, sc *scratch, rp resourcePermission) (scop
 		}
 	} else {
 		for _, pi := range uma {
-			for _, s := range e.pols[pi].scopes {
+			scopes := e.pols[pi].scopes
+			if len(scopes) == 0 {
+				// Shared without scopes: the whole resource, every scope asked for.
+				scopes = rp.scopes
+			}
+			for _, s := range scopes {
 				if len(rp.scopes) == 0 || contains(rp.scopes, s) {
 					granted = addTo(granted, s)
 				}

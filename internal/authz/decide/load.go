@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/grant"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -103,11 +105,60 @@ func contextAttributes(s Subject) map[string][]string {
 
 // LoadEngine reads a resource server's model from the store and compiles it. With a config
 // view in ctx the model comes from the node's configuration cache, so a policy changed on any
-// node is seen by the next request.
+// node is seen by the next request, and the engine compiled from that model is reused.
 func LoadEngine(ctx context.Context, db *store.DB, realmID, serverID string) (*Engine, error) {
 	m, err := db.LoadAuthzModel(ctx, realmID, serverID)
 	if err != nil {
 		return nil, fmt.Errorf("load resource server %s: %w", serverID, err)
 	}
-	return Compile(m)
+	key := realmID + "/" + serverID
+	engines.Lock()
+	c, ok := engines.m[key]
+	engines.Unlock()
+	if ok && c.from(m) {
+		return c.engine, nil
+	}
+	e, err := Compile(m)
+	if err != nil {
+		return nil, err
+	}
+	engines.Lock()
+	engines.m[key] = compiled{model: m, engine: e}
+	engines.Unlock()
+	return e, nil
+}
+
+// engines keeps, per resource server, the engine compiled from the last model loaded. The
+// configuration cache hands every request of one configuration version the same model (the
+// same slices, never changed), so an engine is reused exactly while its model is the one the
+// store serves; a new version is a new model, and compiles again. Models read without a view
+// are fresh slices and never match. Losing the cache costs one compilation.
+var engines = struct {
+	sync.Mutex
+	m map[string]compiled
+}{m: map[string]compiled{}}
+
+type compiled struct {
+	model  authz.Model
+	engine *Engine
+}
+
+// from reports whether m is the very model the engine was compiled from. Holding the old
+// model's slices keeps their memory from being reused, so equal addresses mean equal models.
+func (c compiled) from(m authz.Model) bool {
+	same := func(a, b int, pa, pb any) bool { return a == b && (a == 0 || pa == pb) }
+	o := c.model
+	return o.Server.ID == m.Server.ID && o.Server.PolicyEnforcementMode == m.Server.PolicyEnforcementMode &&
+		o.Server.DecisionStrategy == m.Server.DecisionStrategy &&
+		len(o.Policies)+len(o.Resources)+len(o.Scopes) > 0 &&
+		same(len(o.Policies), len(m.Policies), first(o.Policies), first(m.Policies)) &&
+		same(len(o.Resources), len(m.Resources), first(o.Resources), first(m.Resources)) &&
+		same(len(o.Scopes), len(m.Scopes), first(o.Scopes), first(m.Scopes))
+}
+
+func first[T any](s []T) any {
+	if len(s) == 0 {
+		return nil
+	}
+	return &s[0]
 }

@@ -106,6 +106,26 @@ func TestLoadIdentity(t *testing.T) {
 		if !reflect.DeepEqual(effects, want) || !r.Denied {
 			t.Errorf("effects %v (denied %v), want %v and denied under UNANIMOUS", effects, r.Denied, want)
 		}
+		// Requests of one configuration version share the compiled engine; a change compiles anew.
+		e1, err := decide.LoadEngine(store.WithConfigView(ctx), db, rl.ID, app.ID)
+		must(err)
+		e2, err := decide.LoadEngine(store.WithConfigView(ctx), db, rl.ID, app.ID)
+		must(err)
+		if e1 != e2 {
+			t.Error("the same configuration version compiled twice")
+		}
+		if e3, _ := decide.LoadEngine(ctx, db, rl.ID, app.ID); e3 == e1 {
+			t.Error("a model read without a view reused a cached engine")
+		}
+		ledgers, err := db.ListPolicies(ctx, app.ID, store.PolicyFilter{Name: "ledger false", ExactName: true, Max: -1})
+		must(err)
+		_, err = db.UpdatePolicy(ctx, app.ID, ledgers[0].ID, func(p *authz.Policy) error { p.PolicyIDs = nil; return nil })
+		must(err)
+		e4, err := decide.LoadEngine(store.WithConfigView(ctx), db, rl.ID, app.ID)
+		must(err)
+		if e4 == e1 || e4.Evaluate(id, []decide.Requested{{ResourceID: res.ID}}).Denied {
+			t.Error("a policy change was not seen: the permission left without policies should no longer deny")
+		}
 		if _, err := decide.LoadEngine(ctx, db, rl.ID, "no-such-client"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("unknown resource server: %v", err)
 		}
