@@ -206,13 +206,14 @@ func (h *Handler) umaAuthorize(ctx context.Context, r *http.Request, form url.Va
 	if err != nil {
 		return nil, err
 	}
-	m, err := h.Store.LoadAuthzModel(ctx, rl.ID, rsClient.ID)
+	engine, err := decide.LoadEngine(ctx, h.Store, rl.ID, rsClient.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, badRequest("invalid_request", "Client does not support permissions")
 	}
 	if err != nil {
 		return nil, err
 	}
+	m := engine.Model()
 	who := uma.Asker{ID: party.user.ID}
 	if party.user.ServiceAccountClientID == rsClient.ID {
 		who = uma.Asker{ID: rsClient.ID, Server: true}
@@ -232,11 +233,8 @@ func (h *Handler) umaAuthorize(ctx context.Context, r *http.Request, form url.Va
 			reqs = uma.Previous(m, reqs, previous)
 		}
 	}
-	engine, err := decide.Compile(m)
-	if err != nil {
-		return nil, err
-	}
-	id, err := h.umaIdentity(ctx, rl, party, claims)
+	id, err := decide.LoadIdentity(ctx, h.Store, decide.Subject{Realm: rl, Client: party.client, User: party.user,
+		Scope: party.token.Claims.Scope, Claims: party.token.Claims.Raw, Attributes: claims, Now: h.Now()})
 	if err != nil {
 		return nil, err
 	}

@@ -182,7 +182,7 @@ func (h *Handler) ownerID(ctx context.Context, c caller, owner string) (string, 
 		u, err = h.Store.GetUserByUsername(ctx, c.realm.ID, owner)
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return "", fail(http.StatusBadRequest, "invalid_request", "Owner must be a valid username or user identifier. If the resource server, the client id or null.")
+		return "", fail(http.StatusBadRequest, "invalid_request", authz.ErrOwner.Msg)
 	}
 	if err != nil {
 		return "", err
@@ -205,9 +205,6 @@ func (h *Handler) createResource(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if strings.TrimSpace(in.Name) == "" {
-		return fail(http.StatusBadRequest, "invalid_request", "Resource name must not be empty")
-	}
 	owner := c.id
 	if in.Owner != nil && in.Owner.ID != "" {
 		owner = in.Owner.ID
@@ -215,15 +212,19 @@ func (h *Handler) createResource(w http.ResponseWriter, r *http.Request) error {
 	if owner, err = h.ownerID(ctx, c, owner); err != nil {
 		return err
 	}
+	res := authz.Resource{ServerID: c.server.ID, Name: in.Name, DisplayName: in.DisplayName,
+		Type: strings.TrimSpace(in.Type), IconURI: in.IconURI, URIs: in.uris(), Owner: owner,
+		OwnerManagedAccess: in.OwnerManagedAccess, Attributes: in.Attributes}
+	if err := authz.ValidateResource(res); err != nil {
+		return fail(http.StatusBadRequest, "invalid_request", err.Error())
+	}
 	var created authz.Resource
 	err = h.Store.InTx(ctx, func(tx *store.DB) error {
-		scopeIDs, err := resolveScopes(ctx, tx, c.server.ID, in.scopes())
-		if err != nil {
+		var err error
+		if res.ScopeIDs, err = resolveScopes(ctx, tx, c.server.ID, in.scopes()); err != nil {
 			return err
 		}
-		created, err = tx.CreateResource(ctx, authz.Resource{ServerID: c.server.ID, Name: in.Name, DisplayName: in.DisplayName,
-			Type: in.Type, IconURI: in.IconURI, URIs: in.uris(), ScopeIDs: scopeIDs, Owner: owner,
-			OwnerManagedAccess: in.OwnerManagedAccess, Attributes: in.Attributes})
+		created, err = tx.CreateResource(ctx, res)
 		return err
 	})
 	if errors.Is(err, store.ErrConflict) {
@@ -287,11 +288,14 @@ func (h *Handler) updateResource(w http.ResponseWriter, r *http.Request) error {
 			if in.Attributes != nil {
 				res.Attributes = in.Attributes
 			}
-			return nil
+			return authz.ValidateResource(*res)
 		})
 		return err
 	})
+	var invalid *authz.Error
 	switch {
+	case errors.As(err, &invalid):
+		return fail(http.StatusBadRequest, "invalid_request", invalid.Msg)
 	case errors.Is(err, store.ErrNotFound):
 		return errNotFound
 	case errors.Is(err, store.ErrConflict):

@@ -236,6 +236,14 @@ func (h *Handler) findTickets(w http.ResponseWriter, r *http.Request) error {
 		g := v == "true"
 		f.Granted = &g
 	}
+	// A user sees the tickets of their own resources and their own
+	// requests, never other users' (the resource server sees all).
+	if !c.isServer && f.Owner != c.id && f.Requester != c.id {
+		if f.Owner != "" || f.Requester != "" {
+			return web.WriteJSON(w, http.StatusOK, []ticketRep{})
+		}
+		f.Owner = c.id
+	}
 	if v, err := strconv.Atoi(q.Get("first")); err == nil {
 		f.First = v
 	}

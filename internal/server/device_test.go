@@ -98,7 +98,7 @@ func newDevEnv(t *testing.T, db *store.DB, nodes int) *devEnv {
 }
 
 // addUser creates an enabled user with a password and an email address.
-func addUser(t *testing.T, db *store.DB, realmID, username, password string, now time.Time) user.User {
+func addUser(t testing.TB, db *store.DB, realmID, username, password string, now time.Time) user.User {
 	t.Helper()
 	u := user.User{ID: store.NewID(), RealmID: realmID, Username: username, Email: username + "@example.com", Enabled: true,
 		CreatedTimestamp: now.UnixMilli()}

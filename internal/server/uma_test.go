@@ -39,7 +39,7 @@ const (
 // account holds uma_protection), a public client "app" and users alice (a
 // viewer) and bob, served by one or more nodes sharing one database.
 type umaEnv struct {
-	t                    *testing.T
+	t                    testing.TB
 	db                   *store.DB
 	rl                   realm.Realm
 	photoz               client.Client
@@ -49,7 +49,7 @@ type umaEnv struct {
 	adminRole, viewerRol role.Role
 }
 
-func newUMAEnv(t *testing.T, dbs []*store.DB) *umaEnv {
+func newUMAEnv(t testing.TB, dbs []*store.DB) *umaEnv {
 	t.Helper()
 	ctx := context.Background()
 	db := dbs[0]

@@ -49,7 +49,8 @@ func (x index) scopeNames(r *authz.Resource) []string {
 }
 
 // Requests turns a grant's permissions (from its ticket, or its permission
-// parameters) into requests, resolving resource names and resource-type
+// parameters) into requests for who (granted holds the server's granted
+// tickets; only who's count), resolving resource names and resource-type
 // references as the requesting party sees them: its own resource of that
 // name, resources shared with it by granted tickets, then the server's.
 func Requests(m authz.Model, who Asker, granted []store.PermissionTicket, perms []Permission) ([]decide.Requested, error) {
@@ -112,7 +113,7 @@ func Requests(m authz.Model, who Asker, granted []store.PermissionTicket, perms 
 		var order []string
 		for _, t := range granted {
 			r, ok := x.resources[t.ResourceID]
-			if !ok || r.Name != id || !t.Granted() {
+			if !ok || r.Name != id || !t.Granted() || t.Requester != who.ID {
 				continue
 			}
 			if _, seen := shared[r.ID]; !seen {
@@ -183,7 +184,7 @@ func All(m authz.Model, who Asker, granted []store.PermissionTicket) []decide.Re
 	shared := map[string]int{}
 	for _, t := range granted {
 		r, ok := x.resources[t.ResourceID]
-		if !ok || !t.Granted() {
+		if !ok || !t.Granted() || t.Requester != who.ID {
 			continue
 		}
 		i, seen := shared[r.ID]
