@@ -2,7 +2,8 @@
 // under /realms/{realm}/account/ (bearer tokens, JSON, Keycloak's paths and
 // representations) and the account console at the same address, a set of
 // server-rendered pages a person uses with a browser: personal info, signing
-// in (password change), device activity, linked accounts and applications.
+// in (password change), device activity, linked accounts, applications and
+// resources (user-managed access: sharing with other users).
 //
 // Keycloak serves its single-page console at GET /realms/{realm}/account/
 // and the REST API below it; which one answers depends on the request. Here
@@ -83,8 +84,25 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		mux.Handle("GET "+base+"/linked-accounts", h.api(canViewProfile, h.listLinkedAccounts))
 		mux.Handle("GET "+base+"/linked-accounts/{alias}", h.api(canManageAccount, h.linkAccountURI))
 		mux.Handle("DELETE "+base+"/linked-accounts/{alias}", h.api(canManageAccount, h.unlinkAccount))
+		// A browser below /account/resources/ (Keycloak's console has
+		// pages there) gets the Resources page.
+		view := func(fn apiFunc) http.Handler {
+			if base == a {
+				return h.either(h.api(canViewProfile, fn), http.HandlerFunc(h.redirectToResources))
+			}
+			return h.api(canViewProfile, fn)
+		}
+		mux.Handle("GET "+base+"/resources/shared-with-me", view(h.sharedWithMe))
+		mux.Handle("GET "+base+"/resources/shared-with-others", view(h.sharedWithOthers))
+		mux.Handle("GET "+base+"/resources/pending-requests", view(h.pendingRequests))
+		mux.Handle("GET "+base+"/resources/{id}", view(h.getResource))
+		mux.Handle("GET "+base+"/resources/{id}/permissions", view(h.resourcePermissions))
+		mux.Handle("PUT "+base+"/resources/{id}/permissions", h.api(canManageAccount, h.updatePermissions))
+		mux.Handle("GET "+base+"/resources/{id}/permissions/requests", view(h.permissionRequests))
 		mux.HandleFunc("OPTIONS "+base+"/{rest...}", preflight)
 	}
+	mux.Handle("GET "+a+"/v1/resources", h.api(canViewProfile, h.listResources))
+	mux.Handle("GET "+a+"/resources", h.either(h.api(canViewProfile, h.listResources), h.page(sectionResources)))
 	mux.Handle("GET "+a+"/v1/{$}", h.api(canViewProfile, h.getAccount))
 	mux.Handle("GET "+a+"/v1/applications", h.api(canViewApplications, h.listApplications))
 	// The realm document's account-service URL has no trailing slash.
@@ -97,8 +115,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+a+"/account-security/device-activity", h.page(sectionDeviceActivity))
 	mux.Handle("GET "+a+"/account-security/linked-accounts", h.page(sectionLinkedAccounts))
 	mux.Handle("GET "+a+"/account-security", http.HandlerFunc(h.redirectToSigningIn))
-	// Keycloak's console has pages we do not (linked accounts, groups,
-	// resources): a browser that follows a link to one lands on the nearest
+	// Keycloak's console has pages we do not (groups…): a browser that follows a link to one lands on the nearest
 	// page we have rather than on an API error.
 	mux.Handle("GET "+a+"/{rest...}", h.either(h.next(), http.HandlerFunc(h.redirectToNearest)))
 
@@ -109,6 +126,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+c+"sessions/sign-out-others", h.form(canManageAccount, h.signOutOthers))
 	mux.Handle("POST "+c+"applications/remove-access", h.form(canManageConsent, h.removeAccess))
 	mux.Handle("POST "+c+"linked-accounts/unlink", h.form(canManageAccount, h.unlinkForm))
+	for _, action := range []string{"share", "revoke", "approve", "deny"} {
+		mux.Handle("POST "+c+"resources/"+action, h.form(canManageAccount, h.resourceForm(action)))
+	}
 }
 
 // either sends API calls to api and browsers to console, on paths where
@@ -157,8 +177,8 @@ func (h *Handler) next() http.Handler {
 
 // redirectToNearest sends a browser on a console path we have no page for
 // to the nearest page: the signing-in page for Keycloak's other security
-// pages (linked accounts), the personal info page for the rest (groups,
-// resources, and whatever a later console adds).
+// pages, the personal info page for the rest (groups, and whatever a
+// later console adds).
 func (h *Handler) redirectToNearest(w http.ResponseWriter, r *http.Request) {
 	base := h.consoleBase(r, r.PathValue("realm"))
 	if strings.HasPrefix(r.PathValue("rest"), "account-security/") {
@@ -170,6 +190,10 @@ func (h *Handler) redirectToNearest(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) redirectToConsole(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, h.consoleBase(r, r.PathValue("realm"))+"/", http.StatusFound)
+}
+
+func (h *Handler) redirectToResources(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, h.consoleBase(r, r.PathValue("realm"))+"/resources", http.StatusFound)
 }
 
 func (h *Handler) redirectToSigningIn(w http.ResponseWriter, r *http.Request) {

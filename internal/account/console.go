@@ -186,6 +186,7 @@ var (
 	sectionDeviceActivity = section{"device-activity", "account-security/device-activity", "deviceActivity"}
 	sectionApplications   = section{"applications", "applications", "applications"}
 	sectionLinkedAccounts = section{"linked-accounts", "account-security/linked-accounts", "linkedAccounts"}
+	sectionResources      = section{"resources", "resources", "resources"}
 )
 
 // page serves a console section by GET: the signed-in user's page, or the
@@ -341,6 +342,10 @@ var doneMessages = map[string]string{
 	"sessions": "accountOtherSessionsSignedOutMessage",
 	"access":   "accountAccessRemovedMessage",
 	"unlinked": "accountUnlinkedMessage",
+	"shared":   "accountResourceSharedMessage",
+	"revoked":  "accountResourceRevokedMessage",
+	"approved": "accountRequestApprovedMessage",
+	"denied":   "accountRequestDeniedMessage",
 }
 
 // templates are the console's pages, parsed once from the embedded theme:

@@ -332,8 +332,8 @@ func TestConsoleAnswersWhateverTheBrowserAccepts(t *testing.T) {
 		"/realms/ldap-demo/account/account-security/authorization": "/realms/ldap-demo/account/account-security/signing-in",
 		"/realms/ldap-demo/account/account-security/x/y":           "/realms/ldap-demo/account/account-security/signing-in",
 		"/realms/ldap-demo/account/groups":                         "/realms/ldap-demo/account/",
-		"/realms/ldap-demo/account/resources":                      "/realms/ldap-demo/account/",
-		"/realms/ldap-demo/account/resources/shared":               "/realms/ldap-demo/account/",
+		"/realms/ldap-demo/account/resources/shared":               "/realms/ldap-demo/account/resources",
+		"/realms/ldap-demo/account/resources/x/permissions":        "/realms/ldap-demo/account/resources",
 	} {
 		resp, body := b.do("GET", path, nil, "Accept", "*/*")
 		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != want {

@@ -70,6 +70,11 @@ type consolePage struct {
 	Linked, Unlinked []linkedView
 	ManageLinks      bool // the user may link and unlink (manage-account)
 
+	// Resources: the user's own, with whom they are shared and the
+	// requests waiting; those shared with the user; the user's requests.
+	MyResources, SharedWithMe, MyRequests []resourceView
+	ManageResources                       bool // the user may share (manage-account)
+
 	// texts are the realm's own texts in Lang (its Localization).
 	texts map[string]string
 }
@@ -304,6 +309,11 @@ func (h *Handler) showSection(w http.ResponseWriter, r *http.Request, cs *consol
 			p.Devices = append(p.Devices, dv)
 		}
 		return h.render(w, r, &cs.realm, status, "device-activity.html", p)
+	case sectionResources:
+		if err := h.resourcesPage(r, cs, p); err != nil {
+			return err
+		}
+		return h.render(w, r, &cs.realm, status, "resources.html", p)
 	case sectionLinkedAccounts:
 		if err := h.linkedAccountsPage(r, cs, p); err != nil {
 			return err

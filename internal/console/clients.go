@@ -113,7 +113,10 @@ type clientForm struct {
 	Standard, Implicit, Direct      bool
 	// TokenExchange is the standard.token.exchange.enabled attribute,
 	// shown on an existing client's settings.
-	TokenExchange                 bool
+	TokenExchange bool
+	// Authorization is the client's authorization services switch, shown
+	// on an existing confidential client's settings.
+	Authorization, Confidential   bool
 	Device                        bool
 	ServiceAccounts, FrontChannel bool
 	DPoP                          bool // require DPoP-bound tokens
@@ -146,6 +149,7 @@ func clientFormOf(x rep.Client) clientForm {
 	}
 	f.DPoP = x.Attributes[token.AttrDPoPBound] == "true"
 	f.TokenExchange = x.Attributes[attrStandardTokenExchange] == "true"
+	f.Authorization, f.Confidential = boolean(x.AuthorizationServicesEnabled), accessType(x) == "confidential"
 	f.FrontChannelURL, f.BackChannelURL = x.Attributes["frontchannel.logout.url"], x.Attributes["backchannel.logout.url"]
 	f.FrontChannelSession = x.Attributes["frontchannel.logout.session.required"] == "true"
 	f.BackChannelSession = x.Attributes["backchannel.logout.session.required"] == "true"
@@ -214,6 +218,16 @@ func (q *rq) readClientForm(f *clientForm) (rep.Client, error) {
 	default:
 		return x, &fieldError{"accessType", "Choose an access type."}
 	}
+	// Authorization services need the client's service account (its
+	// token is the protection API's PAT), so the switch turns it on, as
+	// Keycloak's console does.
+	if f.ID != "" && access == "confidential" {
+		f.Authorization = q.checked("authorizationServicesEnabled")
+		x.AuthorizationServicesEnabled = &f.Authorization
+		if f.Authorization {
+			f.ServiceAccounts = true
+		}
+	}
 	x.ServiceAccountsEnabled = &f.ServiceAccounts
 	if f.ClientID == "" {
 		return x, &fieldError{"clientId", "Enter a client ID."}
@@ -277,6 +291,9 @@ func (q *rq) clientView(x rep.Client, tab string) *view {
 		"advanced", "/advanced", "Advanced")
 	if boolean(x.ServiceAccountsEnabled) {
 		triples = append(triples, "service-account", "/service-account", "Service account roles")
+	}
+	if boolean(x.AuthorizationServicesEnabled) {
+		triples = append(triples, "authorization", "/authorization", "Authorization")
 	}
 	v.Tabs = tabs(base, tab, triples...)
 	return v

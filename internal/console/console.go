@@ -1,7 +1,7 @@
 // Package console is the admin console: server-rendered pages under
 // /admin/{realm}/console/ (Keycloak's address) for realms, clients, client
-// scopes, roles, groups, users, user federation, sessions, authentication,
-// identity providers and events.
+// scopes (with a client's authorization services), roles, groups, users,
+// user federation, sessions, authentication, identity providers and events.
 //
 // The console holds no rule of its own about who may do what. It signs the
 // administrator in through the realm's login page as the
@@ -154,6 +154,19 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/clients/{id}/advanced", h.clientAdvanced)
 	page("GET", "/clients/{id}/adapter-config", h.clientAdapterConfig)
 	page("GET POST", "/clients/{id}/service-account", h.clientServiceAccount)
+	page("GET POST", "/clients/{id}/authorization", h.authzSettings)
+	page("GET POST", "/clients/{id}/authorization/resources", h.authzResources)
+	page("GET POST", "/clients/{id}/authorization/resources/{rid}", h.authzResource)
+	page("GET POST", "/clients/{id}/authorization/scopes", h.authzScopes)
+	page("GET POST", "/clients/{id}/authorization/scopes/{sid}", h.authzScope)
+	page("GET POST", "/clients/{id}/authorization/policies", h.authzPolicies)
+	page("GET POST", "/clients/{id}/authorization/policies/new/{type}", h.authzPolicy)
+	page("GET POST", "/clients/{id}/authorization/policies/{type}/{pid}", h.authzPolicy)
+	page("GET POST", "/clients/{id}/authorization/permissions", h.authzPermissions)
+	page("GET POST", "/clients/{id}/authorization/permissions/new/{type}", h.authzPermission)
+	page("GET POST", "/clients/{id}/authorization/permissions/{type}/{pid}", h.authzPermission)
+	page("GET POST", "/clients/{id}/authorization/evaluate", h.authzEvaluate)
+	page("GET", "/clients/{id}/authorization/export", h.authzExport)
 
 	page("GET", "/client-scopes", h.scopeList)
 	page("GET POST", "/client-scopes/new", h.scopeCreate)
