@@ -236,9 +236,9 @@ var (
 	keyNameOptions = []option{{Value: "NONE", Label: "NONE"}, {Value: "KEY_ID", Label: "KEY_ID"}, {Value: "CERT_SUBJECT", Label: "CERT_SUBJECT"}}
 )
 
-// samlFields are the SAML settings of a SAML v2.0 provider, grouped as
+// samlIDPFields are the SAML settings of a SAML v2.0 provider, grouped as
 // Keycloak's console groups them.
-var samlFields = []idpField{
+var samlIDPFields = []idpField{
 	{Kind: kindSection, Label: "SAML settings"},
 	{Kind: kindText, Name: "config.entityId", Label: "Service provider entity ID", Help: "The Entity ID that will be used to uniquely identify this SAML Service Provider. Empty means the realm's URL."},
 	{Kind: kindText, Name: "config.idpEntityId", Label: "Identity provider entity ID", Help: "The Entity ID used to validate the Issuer for received SAML assertions. If empty, no Issuer validation is performed."},
@@ -354,7 +354,7 @@ func idpFields(t idpType, flows []string) []idpField {
 	case t.Social:
 		f = append(f, socialFields(t.ID)...)
 	case t.SAML:
-		f = append(f, samlFields...)
+		f = append(f, samlIDPFields...)
 	default:
 		f = append(f, oidcFields...)
 	}
