@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/uma"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
@@ -256,8 +257,12 @@ func (a authzAPI) updateResource(z *authzReq, r authz.Resource) error {
 	return z.NoContent()
 }
 
+// deleteResource removes the resource with its tickets and the
+// user-managed permissions on it, as the protection API's removal does.
 func (authzAPI) deleteResource(z *authzReq, r authz.Resource) error {
-	if err := z.h.Store.DeleteResource(z.R.Context(), z.server.ID, r.ID); err != nil {
+	ctx := z.R.Context()
+	err := z.h.Store.InTx(ctx, func(tx *store.DB) error { return uma.DeleteResource(ctx, tx, z.server.ID, r.ID) })
+	if err != nil {
 		return authzError(err)
 	}
 	return z.NoContent()

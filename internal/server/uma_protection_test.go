@@ -404,3 +404,42 @@ func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestUMAAdminDeleteDropsGrants: a resource removed through the admin API
+// takes its user-managed permissions and tickets with it, as a removal
+// through the protection API does; on SQLite and PostgreSQL.
+func TestUMAAdminDeleteDropsGrants(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(t testing.TB) *store.DB) {
+		e := newUMAEnv(t, []*store.DB{open(t)})
+		ctx := context.Background()
+		gc, pat := e.gc(0), e.pat(0)
+		album, err := gc.CreateResourceClient(ctx, pat, umaRealm, gocloak.ResourceRepresentation{
+			Name: gocloak.StringP("album"), Owner: &gocloak.ResourceOwnerRepresentation{ID: gocloak.StringP("alice")},
+			OwnerManagedAccess: gocloak.BoolP(true),
+			ResourceScopes:     &[]gocloak.ScopeRepresentation{{Name: gocloak.StringP("view")}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		aliceRS, err := gc.Login(ctx, "photoz", umaRSecret, umaRealm, "alice", umaPass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := gc.GrantUserPermission(ctx, aliceRS.AccessToken, umaRealm, gocloak.PermissionGrantParams{
+			ResourceID: album.ID, RequesterID: gocloak.StringP(e.bob), ScopeName: gocloak.StringP("view")}); err != nil {
+			t.Fatal(err)
+		}
+		if ps, err := e.db.ListPolicies(ctx, e.photoz.ID, store.PolicyFilter{Type: "uma"}); err != nil || len(ps) == 0 {
+			t.Fatalf("no uma permission after the grant: %v %v", ps, err)
+		}
+		if err := gc.DeleteResource(ctx, e.adminToken(), umaRealm, e.photoz.ID, *album.ID); err != nil {
+			t.Fatal(err)
+		}
+		if ps, err := e.db.ListPolicies(ctx, e.photoz.ID, store.PolicyFilter{Type: "uma"}); err != nil || len(ps) != 0 {
+			t.Errorf("uma permissions left after the admin removed the album: %v %v", ps, err)
+		}
+		if ts, err := e.db.ListPermissionTickets(ctx, e.rl.ID, store.TicketFilter{}); err != nil || len(ts) != 0 {
+			t.Errorf("tickets left after the admin removed the album: %v %v", ts, err)
+		}
+	})
+}
