@@ -443,3 +443,60 @@ func TestUMAAdminDeleteDropsGrants(t *testing.T) {
 		}
 	})
 }
+
+// TestUMAPolicyNames: a user-managed policy names clients, users and roles
+// by clientId, username and role name, read back in those names; a name
+// that resolves to nothing is refused in Keycloak's words and stores
+// nothing; on SQLite and PostgreSQL.
+func TestUMAPolicyNames(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(t testing.TB) *store.DB) {
+		e := newUMAEnv(t, []*store.DB{open(t)})
+		ctx := context.Background()
+		gc, pat := e.gc(0), e.pat(0)
+		album, err := gc.CreateResourceClient(ctx, pat, umaRealm, gocloak.ResourceRepresentation{
+			Name: gocloak.StringP("album"), Owner: &gocloak.ResourceOwnerRepresentation{ID: gocloak.StringP("alice")},
+			OwnerManagedAccess: gocloak.BoolP(true),
+			ResourceScopes:     &[]gocloak.ScopeRepresentation{{Name: gocloak.StringP("view")}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice, err := gc.Login(ctx, "photoz", umaRSecret, umaRealm, "alice", umaPass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pol, err := gc.CreateResourcePolicy(ctx, alice.AccessToken, umaRealm, *album.ID, gocloak.ResourcePolicyRepresentation{
+			Name: gocloak.StringP("named"), Scopes: &[]string{"view"}, Clients: &[]string{"photoz"},
+			Users: &[]string{"bob"}, Roles: &[]string{"photo-admin"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := gc.GetResourcePolicy(ctx, alice.AccessToken, umaRealm, *pol.ID)
+		if err != nil || got.Clients == nil || (*got.Clients)[0] != "photoz" || got.Users == nil || (*got.Users)[0] != "bob" ||
+			got.Roles == nil || (*got.Roles)[0] != "photo-admin" {
+			t.Fatalf("policy read back: %+v %v", got, err)
+		}
+		before, err := e.db.ListPolicies(ctx, e.photoz.ID, store.PolicyFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			rep  gocloak.ResourcePolicyRepresentation
+			want string
+		}{
+			{gocloak.ResourcePolicyRepresentation{Users: &[]string{"nobody"}}, "User [nobody] does not exist"},
+			{gocloak.ResourcePolicyRepresentation{Clients: &[]string{"nothing"}}, "Client with id [nothing] not found"},
+			{gocloak.ResourcePolicyRepresentation{Roles: &[]string{"no-role"}}, "Role [no-role] not found"},
+			{gocloak.ResourcePolicyRepresentation{Groups: &[]string{"/no/group"}}, "Group with path [/no/group] not found"},
+		} {
+			tc.rep.Name, tc.rep.Scopes = gocloak.StringP("refused"), &[]string{"view"}
+			_, err := gc.CreateResourcePolicy(ctx, alice.AccessToken, umaRealm, *album.ID, tc.rep)
+			if code, msg := apiError(err); code != http.StatusBadRequest || !strings.Contains(msg, tc.want) {
+				t.Errorf("%s: %d %q", tc.want, code, msg)
+			}
+		}
+		if after, err := e.db.ListPolicies(ctx, e.photoz.ID, store.PolicyFilter{}); err != nil || len(after) != len(before) {
+			t.Errorf("refused policies stored something: %d → %d %v", len(before), len(after), err)
+		}
+	})
+}
