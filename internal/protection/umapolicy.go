@@ -335,8 +335,21 @@ var policyKinds = []policyKind{
 
 // putAssociated creates (id "") or rewrites the associated policy of a
 // kind, naming roles, groups, clients or users by name, path, clientId or
-// username, which it resolves to ids.
+// username, which the realm's authorization directory resolves to ids
+// (the same resolution as policies written through the admin API).
 func (h *Handler) putAssociated(ctx context.Context, tx *store.DB, c caller, id string, kind policyKind, values []string) (string, error) {
+	dir, err := tx.AuthzDirectory(ctx, c.realm.ID)
+	if err != nil {
+		return "", err
+	}
+	ids := make([]string, 0, len(values))
+	for _, v := range values {
+		ref, ok := dir.Lookup(kind.typ, v)
+		if !ok {
+			return "", badUMA(notFoundText[kind.typ](v))
+		}
+		ids = append(ids, ref)
+	}
 	config := map[string]string{}
 	switch kind.typ {
 	case "role":
@@ -344,13 +357,9 @@ func (h *Handler) putAssociated(ctx context.Context, tx *store.DB, c caller, id 
 			ID       string `json:"id"`
 			Required bool   `json:"required"`
 		}
-		var defs []roleDef
-		for _, v := range values {
-			roleID, err := h.roleID(ctx, tx, c, v)
-			if err != nil {
-				return "", err
-			}
-			defs = append(defs, roleDef{ID: roleID})
+		defs := make([]roleDef, len(ids))
+		for i, ref := range ids {
+			defs[i] = roleDef{ID: ref}
 		}
 		config["roles"] = jsonText(defs)
 	case "group":
@@ -358,54 +367,13 @@ func (h *Handler) putAssociated(ctx context.Context, tx *store.DB, c caller, id 
 			ID             string `json:"id"`
 			ExtendChildren bool   `json:"extendChildren"`
 		}
-		var defs []groupDef
-		for _, v := range values {
-			path := v
-			if !strings.HasPrefix(path, "/") {
-				path = "/" + path
-			}
-			g, err := tx.GroupByPath(ctx, c.realm.ID, path)
-			if errors.Is(err, store.ErrNotFound) {
-				return "", badUMA("Group with path [" + v + "] not found")
-			}
-			if err != nil {
-				return "", err
-			}
-			defs = append(defs, groupDef{ID: g.ID})
+		defs := make([]groupDef, len(ids))
+		for i, ref := range ids {
+			defs[i] = groupDef{ID: ref}
 		}
 		config["groups"] = jsonText(defs)
-	case "client":
-		var ids []string
-		for _, v := range values {
-			cl, err := tx.GetClientByClientID(ctx, c.realm.ID, v)
-			if errors.Is(err, store.ErrNotFound) {
-				cl, err = tx.GetClient(ctx, c.realm.ID, v)
-			}
-			if errors.Is(err, store.ErrNotFound) {
-				return "", badUMA("Client with id [" + v + "] not found")
-			}
-			if err != nil {
-				return "", err
-			}
-			ids = append(ids, cl.ID)
-		}
-		config["clients"] = jsonText(ids)
-	case "user":
-		var ids []string
-		for _, v := range values {
-			u, err := tx.GetUserByUsername(ctx, c.realm.ID, v)
-			if errors.Is(err, store.ErrNotFound) {
-				u, err = tx.GetUser(ctx, c.realm.ID, v)
-			}
-			if errors.Is(err, store.ErrNotFound) {
-				return "", badUMA("User [" + v + "] does not exist")
-			}
-			if err != nil {
-				return "", err
-			}
-			ids = append(ids, u.ID)
-		}
-		config["users"] = jsonText(ids)
+	default: // "client", "user"
+		config[kind.typ+"s"] = jsonText(ids)
 	}
 	if id != "" {
 		_, err := tx.UpdatePolicy(ctx, c.server.ID, id, func(p *authz.Policy) error {
@@ -419,20 +387,13 @@ func (h *Handler) putAssociated(ctx context.Context, tx *store.DB, c caller, id 
 	return p.ID, err
 }
 
-// roleID resolves a realm role name or "clientId/role" to the role's id.
-func (h *Handler) roleID(ctx context.Context, tx *store.DB, c caller, name string) (string, error) {
-	r, err := tx.GetRealmRole(ctx, c.realm.ID, name)
-	if errors.Is(err, store.ErrNotFound) {
-		if clientID, roleName, ok := strings.Cut(name, "/"); ok {
-			if cl, cerr := tx.GetClientByClientID(ctx, c.realm.ID, clientID); cerr == nil {
-				r, err = tx.GetClientRole(ctx, c.realm.ID, cl.ID, roleName)
-			}
-		}
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return "", badUMA("Role [" + name + "] not found")
-	}
-	return r.ID, err
+// notFoundText is the refusal of a name that resolves to nothing, per
+// kind, in Keycloak's words.
+var notFoundText = map[string]func(string) string{
+	"role":   func(v string) string { return "Role [" + v + "] not found" },
+	"group":  func(v string) string { return "Group with path [" + v + "] not found" },
+	"client": func(v string) string { return "Client with id [" + v + "] not found" },
+	"user":   func(v string) string { return "User [" + v + "] does not exist" },
 }
 
 // umaRep writes a UMA permission with its associated policies read back
