@@ -327,6 +327,8 @@ func TestConsoleAnswersWhateverTheBrowserAccepts(t *testing.T) {
 		}
 	}
 
+	// The Resources pages exist in a realm that allows user-managed access.
+	e.updateRealm(func(r *realm.Realm) { r.UserManagedAccessAllowed = true })
 	b.signIn("user1", "password")
 	for path, want := range map[string]string{
 		"/realms/ldap-demo/account/account-security/authorization": "/realms/ldap-demo/account/account-security/signing-in",

@@ -32,10 +32,13 @@ type consolePage struct {
 	// A message page's way on.
 	LinkText, LinkHref string
 
-	SignedIn    bool
-	DisplayName string
-	LogoutURL   string
-	CSRF        string
+	SignedIn bool
+	// UserManagedAccess: the realm lets users manage their resources, so
+	// the Resources page is offered.
+	UserManagedAccess bool
+	DisplayName       string
+	LogoutURL         string
+	CSRF              string
 
 	// Personal info.
 	Form          profileForm
@@ -197,6 +200,7 @@ func (h *Handler) newPage(r *http.Request, rl *realm.Realm, title string) *conso
 func (h *Handler) signedInPage(r *http.Request, cs *consoleSession, s section) *consolePage {
 	p := h.newPage(r, &cs.realm, s.title)
 	p.Section, p.SignedIn, p.CSRF = s.id, true, cs.csrf
+	p.UserManagedAccess = cs.realm.UserManagedAccessAllowed
 	p.DisplayName = strings.TrimSpace(cs.user.FirstName + " " + cs.user.LastName)
 	if p.DisplayName == "" {
 		p.DisplayName = cs.user.Username
@@ -222,6 +226,9 @@ func (h *Handler) showSection(w http.ResponseWriter, r *http.Request, cs *consol
 	}
 	if !holdsAny(cs.roles, need) {
 		return h.renderMessage(w, r, &cs.realm, http.StatusForbidden, "accountNoPermissionMessage", "", "")
+	}
+	if s == sectionResources && !cs.realm.UserManagedAccessAllowed {
+		return h.renderMessage(w, r, &cs.realm, http.StatusNotFound, "accountResourcesOffMessage", "", "")
 	}
 	ctx := r.Context()
 	p := h.signedInPage(r, cs, s)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 )
@@ -288,7 +289,31 @@ func TestConsoleResources(t *testing.T) {
 	owner := e.browser()
 	csrf := owner.signIn("user1", "password")
 	const page = "/realms/" + realmName + "/account/resources"
-	resp, body := owner.do("GET", page, nil)
+
+	// A realm that does not allow user-managed access offers no Resources
+	// page: no link to it, the page is not found and its forms do nothing.
+	resp, body := owner.do("GET", "/realms/"+realmName+"/account/", nil)
+	if resp.StatusCode != 200 || strings.Contains(body, `id="nav-resources"`) {
+		t.Fatalf("personal info with user-managed access off: %d, Resources link shown: %v", resp.StatusCode, strings.Contains(body, `id="nav-resources"`))
+	}
+	if resp, body := owner.do("GET", page, nil); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "does not let users manage their resources") {
+		t.Fatalf("resources page with user-managed access off: %d\n%s", resp.StatusCode, body)
+	}
+	if resp, _ := owner.post("resources/share", csrf, url.Values{"resource": {album}, "username": {"carol"}, "scope.view": {"on"}}); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("share with user-managed access off: %d", resp.StatusCode)
+	}
+	var perms []permissionJSON
+	e.get("/account/resources/"+album+"/permissions", e.login("user1", "password", "openid")["access_token"].(string), &perms)
+	if len(perms) != 0 {
+		t.Fatalf("a refused share was stored: %+v", perms)
+	}
+	e.updateRealm(func(r *realm.Realm) { r.UserManagedAccessAllowed = true })
+	_, body = owner.do("GET", "/realms/"+realmName+"/account/", nil)
+	if !strings.Contains(body, `id="nav-resources"`) {
+		t.Fatalf("no Resources link with user-managed access on")
+	}
+
+	resp, body = owner.do("GET", page, nil)
 	if resp.StatusCode != 200 || !strings.Contains(body, `id="resource-`+album+`"`) || !strings.Contains(body, "Holiday album") ||
 		strings.Contains(body, "server-owned") {
 		t.Fatalf("resources page: %d\n%s", resp.StatusCode, body)

@@ -101,6 +101,10 @@ const resourceFormScopePrefix = "scope."
 // username, scope.<name>), revoke, approve and deny (resource, username).
 func (h *Handler) resourceForm(action string) formFunc {
 	return func(w http.ResponseWriter, r *http.Request, cs *consoleSession, form url.Values) error {
+		if !cs.realm.UserManagedAccessAllowed {
+			// The page's own answer: the realm offers no Resources page.
+			return h.showSection(w, r, cs, sectionResources, http.StatusNotFound, nil)
+		}
 		ctx := r.Context()
 		lang := pickLocale(cs.realm, r)
 		refuse := func(key string) error {

@@ -710,3 +710,31 @@ func TestConsoleLandsInItsRealm(t *testing.T) {
 		t.Errorf("unknown console path without a session: %d", p.status)
 	}
 }
+
+// The realm's General tab turns user-managed access on and off (the
+// account console's Resources page follows it).
+func TestRealmUserManagedAccessSwitch(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	home := b.signIn(masterConsole, "admin", "admin-pw")
+	const path = "/admin/master/console/demo/realm-settings"
+	if p := b.get(path); p.status != http.StatusOK || !strings.Contains(p.body, `name="userManagedAccessAllowed"`) {
+		t.Fatalf("general tab: %d, switch shown: %v", p.status, strings.Contains(p.body, `name="userManagedAccessAllowed"`))
+	}
+	for _, on := range []bool{true, false} {
+		form := url.Values{"displayName": {"Demo"}, "enabled": {"on"}, "sslRequired": {"external"}}
+		if on {
+			form.Set("userManagedAccessAllowed", "on")
+		}
+		if p := b.submit(home, path, form); p.status != http.StatusSeeOther {
+			t.Fatalf("save (on=%v): %d\n%s", on, p.status, p.body)
+		}
+		rl, err := e.db.GetRealm(context.Background(), e.demo.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rl.UserManagedAccessAllowed != on {
+			t.Errorf("userManagedAccessAllowed = %v after saving %v", rl.UserManagedAccessAllowed, on)
+		}
+	}
+}

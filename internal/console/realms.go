@@ -91,6 +91,7 @@ var (
 		{Kind: kindBool, Name: "enabled", Label: "Enabled", Help: "Users and clients can only access a realm if it is enabled."},
 		{Kind: kindSelect, Name: "sslRequired", Label: "Require SSL", Help: "Is HTTPS required? 'None' means HTTPS is not required for any client IP address. 'External requests' means localhost and private IP addresses can access without HTTPS. 'All requests' means HTTPS is required for all IP addresses.",
 			Options: []option{{Value: "none", Label: "None"}, {Value: "external", Label: "External requests"}, {Value: "all", Label: "All requests"}}},
+		{Kind: kindBool, Name: "userManagedAccessAllowed", Label: "User-managed access", Help: "If enabled, users are allowed to manage their resources and permissions using the Account Console."},
 	}}
 	loginTab = realmTab{tab: "login", title: "Login", path: "/realm-settings/login", specs: []spec{
 		{Kind: kindSection, Label: "Login screen customization"},

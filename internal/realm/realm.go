@@ -37,6 +37,9 @@ type Realm struct {
 	DuplicateEmailsAllowed      bool `json:"duplicateEmailsAllowed"`
 	ResetPasswordAllowed        bool `json:"resetPasswordAllowed"`
 	EditUsernameAllowed         bool `json:"editUsernameAllowed"`
+	// UserManagedAccessAllowed lets users manage their resources and
+	// share them: the account console shows its Resources page.
+	UserManagedAccessAllowed bool `json:"userManagedAccessAllowed"`
 
 	// Token settings, in seconds.
 	DefaultSignatureAlgorithm           string `json:"defaultSignatureAlgorithm"`

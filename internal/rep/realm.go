@@ -65,6 +65,7 @@ type Realm struct {
 	DuplicateEmailsAllowed              *bool   `json:"duplicateEmailsAllowed,omitempty"`
 	ResetPasswordAllowed                *bool   `json:"resetPasswordAllowed,omitempty"`
 	EditUsernameAllowed                 *bool   `json:"editUsernameAllowed,omitempty"`
+	UserManagedAccessAllowed            *bool   `json:"userManagedAccessAllowed,omitempty"`
 	BruteForceProtected                 *bool   `json:"bruteForceProtected,omitempty"`
 	PermanentLockout                    *bool   `json:"permanentLockout,omitempty"`
 	MaxTemporaryLockouts                *int    `json:"maxTemporaryLockouts,omitempty"`
@@ -231,6 +232,7 @@ func RealmFromDomain(r realm.Realm) Realm {
 		DuplicateEmailsAllowed:              &r.DuplicateEmailsAllowed,
 		ResetPasswordAllowed:                &r.ResetPasswordAllowed,
 		EditUsernameAllowed:                 &r.EditUsernameAllowed,
+		UserManagedAccessAllowed:            &r.UserManagedAccessAllowed,
 		BruteForceProtected:                 &r.BruteForceProtected,
 		PermanentLockout:                    &r.PermanentLockout,
 		MaxTemporaryLockouts:                &r.MaxTemporaryLockouts,
@@ -329,6 +331,7 @@ func (x Realm) ApplyTo(r *realm.Realm) {
 	set(&r.DuplicateEmailsAllowed, x.DuplicateEmailsAllowed)
 	set(&r.ResetPasswordAllowed, x.ResetPasswordAllowed)
 	set(&r.EditUsernameAllowed, x.EditUsernameAllowed)
+	set(&r.UserManagedAccessAllowed, x.UserManagedAccessAllowed)
 	set(&r.BruteForceProtected, x.BruteForceProtected)
 	set(&r.PermanentLockout, x.PermanentLockout)
 	set(&r.MaxTemporaryLockouts, x.MaxTemporaryLockouts)

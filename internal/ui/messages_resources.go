@@ -40,6 +40,7 @@ var resourcesMessagesEN = map[string]string{
 	"accountRequestApprovedMessage":   "The request was approved.",                                                    // Gatehouse
 	"accountRequestDeniedMessage":     "The request was denied.",                                                      // Gatehouse
 	"accountResourceNotFoundMessage":  "The resource was not found.",                                                  // Gatehouse
+	"accountResourcesOffMessage":      "This realm does not let users manage their resources.",                        // Gatehouse
 	"accountShareUserNotFoundMessage": "There is no user with that username.",                                         // Gatehouse
 	"accountShareWithYourselfMessage": "You cannot share a resource with yourself.",                                   // Gatehouse
 	"accountShareChooseScopesMessage": "Choose at least one permission to share.",                                     // Gatehouse
@@ -72,6 +73,7 @@ var resourcesMessagesDE = map[string]string{
 	"accountRequestApprovedMessage":   "Die Anfrage wurde genehmigt.",
 	"accountRequestDeniedMessage":     "Die Anfrage wurde abgelehnt.",
 	"accountResourceNotFoundMessage":  "Die Ressource wurde nicht gefunden.",
+	"accountResourcesOffMessage":      "Dieser Realm erlaubt Benutzern nicht, ihre Ressourcen zu verwalten.",
 	"accountShareUserNotFoundMessage": "Es gibt keinen Benutzer mit diesem Benutzernamen.",
 	"accountShareWithYourselfMessage": "Sie können eine Ressource nicht mit sich selbst teilen.",
 	"accountShareChooseScopesMessage": "Wählen Sie mindestens eine Berechtigung zum Teilen.",

@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
+	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
@@ -167,6 +168,11 @@ func TestAccountResourceSharing(t *testing.T) {
 	}
 	alice, err := s.db.GetUserByUsername(bg, s.realm.ID, "alice")
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The realm lets users manage their resources (realm setting
+	// userManagedAccessAllowed): without it there is no Resources page.
+	if err := s.db.UpdateRealm(bg, s.realm.ID, func(r *realm.Realm) error { r.UserManagedAccessAllowed = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.db.PutResourceServer(bg, authz.ResourceServer{ID: app.ID, RealmID: s.realm.ID, PolicyEnforcementMode: authz.Enforcing,
