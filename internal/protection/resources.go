@@ -366,7 +366,7 @@ func (h *Handler) findResources(w http.ResponseWriter, r *http.Request) error {
 	}
 	if uri != "" && matching {
 		all = slices.DeleteFunc(all, func(res authz.Resource) bool {
-			return !slices.ContainsFunc(res.URIs, func(p string) bool { return MatchURI(p, uri) })
+			return !slices.ContainsFunc(res.URIs, func(p string) bool { return authz.MatchURI(p, uri) })
 		})
 	}
 	first, _ := strconv.Atoi(q.Get("first"))
@@ -413,29 +413,4 @@ func page[T any](all []T, first, max int) []T {
 		all = all[:max]
 	}
 	return all
-}
-
-// MatchURI reports whether a resource's URI pattern matches a request URI:
-// equal, a trailing "/*" matching anything below, or "{name}" segments
-// matching any one segment.
-func MatchURI(pattern, uri string) bool {
-	if pattern == uri {
-		return true
-	}
-	if prefix, ok := strings.CutSuffix(pattern, "/*"); ok {
-		return uri == prefix || strings.HasPrefix(uri, prefix+"/")
-	}
-	if pattern == "*" {
-		return true
-	}
-	ps, us := strings.Split(pattern, "/"), strings.Split(uri, "/")
-	if len(ps) != len(us) {
-		return false
-	}
-	for i := range ps {
-		if ps[i] != us[i] && !(strings.HasPrefix(ps[i], "{") && strings.HasSuffix(ps[i], "}")) && ps[i] != "*" {
-			return false
-		}
-	}
-	return true
 }
