@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -223,6 +224,17 @@ func (h *Handler) umaAuthorize(ctx context.Context, r *http.Request, form url.Va
 	if err != nil {
 		return nil, err
 	}
+	if form.Get("ticket") == "" && form.Get("permission_resource_format") == "uri" {
+		if asked, err = uma.ResolveURIs(m, who, asked, form.Get("permission_resource_matching_uri") == "true"); err != nil {
+			return nil, umaError(err)
+		}
+	}
+	limit := 0
+	if v := form.Get("response_permissions_limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 {
+			return nil, badRequest("invalid_request", "Invalid response_permissions_limit")
+		}
+	}
 	var reqs, askedReqs []decide.Requested
 	if len(asked) == 0 && !hasRPT && form.Get("ticket") == "" {
 		reqs = uma.All(m, who, shared)
@@ -233,6 +245,12 @@ func (h *Handler) umaAuthorize(ctx context.Context, r *http.Request, form url.Va
 		askedReqs = slices.Clone(reqs)
 		if hasRPT {
 			reqs = uma.Previous(m, reqs, previous)
+		}
+		// At most limit resources are evaluated: those asked for first,
+		// then those of the RPT being upgraded.
+		if limit > 0 && len(reqs) > limit {
+			reqs = reqs[:limit]
+			askedReqs = askedReqs[:min(limit, len(askedReqs))]
 		}
 	}
 	id, err := decide.LoadIdentity(ctx, h.Store, decide.Subject{Realm: rl, Client: party.client, User: party.user,

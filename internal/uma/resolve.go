@@ -298,3 +298,42 @@ func Pending(m authz.Model, who Asker, perms []Permission) []store.PermissionTic
 	}
 	return out
 }
+
+// ResolveURIs reads each permission's resource as a URI (the grant's
+// permission_resource_format=uri) and names instead the resources of the
+// server, or of the asker, that it designates: those listing the URI itself
+// and, when matching (permission_resource_matching_uri=true) finds none,
+// those with a URI pattern matching it (authz.MatchURI). A URI that
+// designates nothing is refused as an unknown resource would be.
+func ResolveURIs(m authz.Model, who Asker, perms []Permission, matching bool) ([]Permission, error) {
+	var out []Permission
+	for _, p := range perms {
+		if p.ResourceID == "" {
+			out = append(out, p)
+			continue
+		}
+		var exact, matched []string
+		for _, r := range m.Resources {
+			if r.Owner != m.Server.ID && r.Owner != who.ID {
+				continue
+			}
+			switch {
+			case slices.Contains(r.URIs, p.ResourceID):
+				exact = append(exact, r.ID)
+			case matching && slices.ContainsFunc(r.URIs, func(u string) bool { return authz.MatchURI(u, p.ResourceID) }):
+				matched = append(matched, r.ID)
+			}
+		}
+		ids := exact
+		if len(ids) == 0 {
+			ids = matched
+		}
+		if len(ids) == 0 {
+			return nil, fail(http.StatusBadRequest, "invalid_resource", "Resource with id ["+p.ResourceID+"] does not exist.")
+		}
+		for _, id := range ids {
+			out = append(out, Permission{ResourceID: id, Scopes: p.Scopes})
+		}
+	}
+	return out, nil
+}
