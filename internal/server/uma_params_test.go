@@ -8,6 +8,8 @@ import (
 	"github.com/Nerzal/gocloak/v13"
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 )
@@ -97,6 +99,57 @@ func TestUMAGrantURIsAndLimit(t *testing.T) {
 			if st, body := e.umaForm(alice, f); st != 400 || body["error"] != "invalid_request" {
 				t.Errorf("limit %q: %d %v", bad, st, body)
 			}
+		}
+	})
+}
+
+// A group policy with groupsClaim reads the groups from the requesting
+// party's token (here the group paths a group membership mapper puts in
+// "groups") instead of the stored memberships.
+func TestUMAGroupsClaimPolicy(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(t testing.TB) *store.DB) {
+		e := newUMAEnv(t, []*store.DB{open(t)})
+		ctx := context.Background()
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		staff := role.Group{ID: store.NewID(), RealmID: e.rl.ID, Name: "staff", Attributes: map[string][]string{}}
+		must(e.db.CreateGroup(ctx, staff))
+		photographers := role.Group{ID: store.NewID(), RealmID: e.rl.ID, ParentID: staff.ID, Name: "photographers", Attributes: map[string][]string{}}
+		must(e.db.CreateGroup(ctx, photographers))
+		must(e.db.AddGroupMember(ctx, photographers.ID, e.alice))
+		poster, err := e.gc(0).CreateResourceClient(ctx, e.pat(0), umaRealm, gocloak.ResourceRepresentation{
+			Name: gocloak.StringP("poster"), ResourceScopes: &[]gocloak.ScopeRepresentation{{Name: gocloak.StringP("print")}},
+		})
+		must(err)
+		policy, err := e.db.CreatePolicy(ctx, authz.Policy{ServerID: e.photoz.ID, Name: "staff by claim", Type: "group", Logic: authz.Positive,
+			DecisionStrategy: authz.Unanimous, Config: map[string]string{"groups": `[{"id":"` + staff.ID + `","extendChildren":true}]`, "groupsClaim": "groups"}})
+		must(err)
+		_, err = e.db.CreatePolicy(ctx, authz.Policy{ServerID: e.photoz.ID, Name: "staff print", Type: "resource", Logic: authz.Positive,
+			DecisionStrategy: authz.Unanimous, Config: map[string]string{}, ResourceIDs: []string{*poster.ID}, PolicyIDs: []string{policy.ID}})
+		must(err)
+		ask := url.Values{"audience": {"photoz"}, "permission": {*poster.ID + "#print"}, "response_mode": {"decision"}}
+
+		// Without the claim in alice's token, her stored membership does not count.
+		if st, body := e.umaForm(e.userToken(0, "alice"), cloneValues(ask)); st != 403 {
+			t.Fatalf("without a groups claim: %d %v", st, body)
+		}
+		app, err := e.db.GetClientByClientID(ctx, e.rl.ID, "app")
+		must(err)
+		must(e.db.UpdateClient(ctx, e.rl.ID, app.ID, func(c *client.Client) error {
+			c.ProtocolMappers = append(c.ProtocolMappers, client.ProtocolMapper{ID: store.NewID(), Name: "groups", Protocol: "openid-connect",
+				ProtocolMapper: "oidc-group-membership-mapper", Config: map[string]string{"claim.name": "groups", "full.path": "true", "access.token.claim": "true"}})
+			return nil
+		}))
+		tok := e.userToken(0, "alice")
+		if st, body := e.umaForm(tok, cloneValues(ask)); st != 200 || body["result"] != true {
+			t.Fatalf("with /staff/photographers in the token: %d %v (token claims %v)", st, body, claimsOf(t, tok))
+		}
+		if st, body := e.umaForm(e.userToken(0, "bob"), cloneValues(ask)); st != 403 {
+			t.Fatalf("bob, in no group: %d %v", st, body)
 		}
 	})
 }

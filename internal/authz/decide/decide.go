@@ -43,6 +43,9 @@ type Identity struct {
 	GroupIDs          map[string]bool
 	InheritedGroupIDs map[string]bool
 	GroupPaths        []string
+	// Group resolves a group id to its path and name, for group policies that read the user's
+	// groups from a token claim (groupsClaim); nil resolves nothing.
+	Group func(id string) (path, name string, ok bool)
 	// ClientScopeIDs are the client scopes of the token (client-scope policies).
 	ClientScopeIDs map[string]bool
 	// Claims are the token's claims, read by regex policies.

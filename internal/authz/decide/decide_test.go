@@ -263,6 +263,18 @@ func TestPolicyTypes(t *testing.T) {
 			"email":   "alice@example.com",
 			"address": map[string]any{"country": "DE", "a.b": "dotted"},
 			"tags":    []any{"x", "vip"},
+			"groups":  []any{"/dept/team"},
+			"names":   []any{"team"},
+			"others":  []any{"other", "/department"},
+		},
+		Group: func(id string) (string, string, bool) {
+			switch id {
+			case "g-team":
+				return "/dept/team", "team", true
+			case "g-dept":
+				return "/dept", "dept", true
+			}
+			return "", "", false
 		},
 		Attributes: map[string][]string{"env": {"prod"}, "doc": {`{"level":{"name":"high"}}`}},
 		Now:        time.Date(2026, 3, 10, 8, 30, 0, 0, time.UTC), // 09:30 in Berlin
@@ -288,6 +300,14 @@ func TestPolicyTypes(t *testing.T) {
 		{"group: direct member", pol("group", "groups", `[{"id":"g-team"}]`), nil, true, false},
 		{"group: parent without extendChildren", pol("group", "groups", `[{"id":"g-dept","extendChildren":false}]`), nil, false, false},
 		{"group: parent with extendChildren", pol("group", "groups", `[{"id":"g-dept","extendChildren":true}]`), nil, true, false},
+		{"group claim: the group's path", pol("group", "groups", `[{"id":"g-team"}]`, "groupsClaim", "groups"), nil, true, false},
+		{"group claim: a child's path without extendChildren", pol("group", "groups", `[{"id":"g-dept"}]`, "groupsClaim", "groups"), nil, false, false},
+		{"group claim: a child's path with extendChildren", pol("group", "groups", `[{"id":"g-dept","extendChildren":true}]`, "groupsClaim", "groups"), nil, true, false},
+		{"group claim: the group's name", pol("group", "groups", `[{"id":"g-team"}]`, "groupsClaim", "names"), nil, true, false},
+		{"group claim: a path that only starts alike", pol("group", "groups", `[{"id":"g-dept","extendChildren":true}]`, "groupsClaim", "others"), nil, false, false},
+		{"group claim: stored membership does not count", pol("group", "groups", `[{"id":"g-team"}]`, "groupsClaim", "others"), nil, false, false},
+		{"group claim: missing claim", pol("group", "groups", `[{"id":"g-team"}]`, "groupsClaim", "nothing"), nil, false, false},
+		{"group claim: unknown group", pol("group", "groups", `[{"id":"g-gone"}]`, "groupsClaim", "groups"), nil, false, false},
 		{"client-scope: held", pol("client-scope", "clientScopes", `[{"id":"cs-profile"}]`), nil, true, false},
 		{"client-scope: required missing", pol("client-scope", "clientScopes", `[{"id":"cs-profile"},{"id":"cs-email","required":true}]`), nil, false, false},
 		{"time: within nbf and noa", pol("time", "nbf", "2026-01-01 00:00:00", "noa", "2026-12-31"), nil, true, false},

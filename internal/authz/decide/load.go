@@ -83,8 +83,43 @@ func LoadIdentity(ctx context.Context, db *store.DB, s Subject) (Identity, error
 	for _, g := range all {
 		id.InheritedGroupIDs[g.ID] = true
 	}
+	id.Group = groupResolver(ctx, db, s.Realm.ID)
 	id.Attributes = contextAttributes(s)
 	return id, nil
+}
+
+// groupResolver gives an Identity's Group: a group's path (role.GroupPaths, the one path rule)
+// and name, read from the store when a policy first asks and remembered for the request. A
+// group that cannot be read resolves to nothing, which grants nothing.
+func groupResolver(ctx context.Context, db *store.DB, realmID string) func(string) (string, string, bool) {
+	known := map[string]role.Group{}
+	get := func(id string) (role.Group, bool) {
+		if g, ok := known[id]; ok {
+			return g, true
+		}
+		g, err := db.GetGroup(ctx, realmID, id)
+		if err != nil {
+			return g, false
+		}
+		known[id] = g
+		return g, true
+	}
+	return func(id string) (string, string, bool) {
+		g, ok := get(id)
+		if !ok {
+			return "", "", false
+		}
+		lineage := []role.Group{g}
+		for p := g.ParentID; p != "" && len(lineage) <= len(known); {
+			parent, ok := get(p)
+			if !ok {
+				return "", "", false
+			}
+			lineage = append(lineage, parent)
+			p = parent.ParentID
+		}
+		return role.GroupPaths(lineage)[id], g.Name, true
+	}
 }
 
 // contextAttributes are the attributes every evaluation context carries, under the names

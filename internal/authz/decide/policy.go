@@ -36,6 +36,9 @@ type policy struct {
 	fetch    bool
 	// group
 	extend []bool
+	// groupsClaim: the token claim whose values (group paths or names) stand for the user's
+	// groups, when the policy names one.
+	groupsClaim []string
 	// user, client
 	set map[string]bool
 	// time: the bounds are UTC wall clocks, which evaluation moves into the request's zone.
@@ -120,6 +123,7 @@ func compilePolicy(e *Engine, p authz.Policy) policy {
 			c.ids = append(c.ids, d.ID)
 			c.extend = append(c.extend, d.ExtendChildren)
 		}
+		c.groupsClaim, _ = splitClaimPath(cfg["groupsClaim"])
 	case "user", "client":
 		key := "users"
 		if p.Type == "client" {
@@ -316,6 +320,9 @@ func (s *evalState) evalProvider(i int32, p *policy, r *resource) outcome {
 			return granted
 		}
 	case "group":
+		if p.groupsClaim != nil {
+			return p.evalGroupsClaim(id)
+		}
 		for k, g := range p.ids {
 			if id.GroupIDs[g] || (p.extend[k] && id.InheritedGroupIDs[g]) {
 				return granted
@@ -447,6 +454,41 @@ func (p *policy) evalRegex(id *Identity) outcome {
 	for _, v := range values {
 		if p.pattern.MatchString(v) {
 			return granted
+		}
+	}
+	return noEffect
+}
+
+// evalGroupsClaim decides a group policy from the groups a token claims rather than the user's
+// stored memberships: a value holding a slash is a group path, which must be the policy group's
+// path or, with extendChildren, a path below it; any other value is compared with the group's
+// name.
+func (p *policy) evalGroupsClaim(id *Identity) outcome {
+	c, ok := id.Claims[p.groupsClaim[0]]
+	for _, k := range p.groupsClaim[1:] {
+		m, isMap := c.(map[string]any)
+		if !ok || !isMap {
+			return noEffect
+		}
+		c, ok = m[k]
+	}
+	if !ok || id.Group == nil {
+		return noEffect
+	}
+	values := claimStrings(c)
+	for k, g := range p.ids {
+		path, name, found := id.Group(g)
+		if !found {
+			continue
+		}
+		for _, v := range values {
+			if strings.Contains(v, "/") {
+				if v == path || (p.extend[k] && strings.HasPrefix(v, path+"/")) {
+					return granted
+				}
+			} else if v == name {
+				return granted
+			}
 		}
 	}
 	return noEffect
