@@ -175,8 +175,17 @@ func authorizationTab(t *testing.T, e *env) {
 	if !regexp.MustCompile(`name="use" value="` + ro.ID + `"[^>]*checked`).MatchString(pg.body) {
 		t.Errorf("role policy does not show its role:\n%s", pg.body)
 	}
-	if pg := b.get(policies["staff"]); !strings.Contains(pg.body, ">/staff</textarea>") || !strings.Contains(pg.body, `name="extendChildren" value="on" checked`) {
-		t.Errorf("group policy does not show its group:\n%s", pg.body)
+	if pg := b.get(policies["staff"]); !strings.Contains(pg.body, ">/staff</textarea>") || !strings.Contains(pg.body, `name="extend" value="/staff" checked`) {
+		t.Errorf("group policy does not show its group extended to its children:\n%s", pg.body)
+	}
+	// Each group has its own switch: /staff is unticked while /guests is
+	// added extended.
+	location(t, b.submit(home, r+"/groups", url.Values{"name": {"guests"}}), "create group")
+	location(t, b.submit(pg, policies["staff"], url.Values{"name": {"staff"}, "logic": {"POSITIVE"}, "groups": {"/staff\n/guests"},
+		"listed": {"/staff"}, "extendChildren": {"on"}}), "edit group policy")
+	if pg := b.get(policies["staff"]); !strings.Contains(pg.body, `name="extend" value="/guests" checked`) ||
+		!regexp.MustCompile(`name="extend" value="/staff">`).MatchString(pg.body) {
+		t.Errorf("the groups' own switches were not saved:\n%s", pg.body)
 	}
 	if pg := b.get(policies["just bob"]); !strings.Contains(pg.body, ">bob</textarea>") {
 		t.Errorf("user policy does not show bob:\n%s", pg.body)

@@ -154,10 +154,11 @@ type policyForm struct {
 
 	Roles        []pick // role
 	FetchRoles   bool
-	ClientScopes []pick   // client-scope
-	Users        []string // user: usernames
-	Groups       []string // group: paths
-	Extend       bool     // group: the groups' children match too
+	ClientScopes []pick          // client-scope
+	Users        []string        // user: usernames
+	Groups       []string        // group: paths
+	Extended     map[string]bool // group: the paths whose subgroups' members match too
+	Extend       bool            // group: groups added now extend to their children
 	GroupsClaim  string
 	Clients      []option    // client
 	Time         []timeField // time
@@ -223,6 +224,10 @@ func (h *Handler) policyPage(q *rq, permission bool) error {
 	}
 	if _, ok := body["groups"]; !ok && f.Type == "group" {
 		f.Groups, f.Extend = lines(q.r.PostForm.Get("groups")), q.checked("extendChildren")
+		f.Extended = map[string]bool{}
+		for _, path := range f.Groups {
+			f.Extended[path] = groupExtended(q.r.PostForm, path)
+		}
 	}
 	if rerr != nil {
 		return q.refused(v, "authz-policy.html", rerr)
@@ -353,7 +358,7 @@ func (q *rq) fillPolicyForm(x rep.Client, f *policyForm, cur map[string]any) err
 			f.Users = append(f.Users, u.Username)
 		}
 	case "group":
-		f.Groups, f.Extend = nil, false
+		f.Groups, f.Extend, f.Extended = nil, false, map[string]bool{}
 		f.GroupsClaim, _ = cur["groupsClaim"].(string)
 		list, _ := cur["groups"].([]any)
 		for _, g := range list {
@@ -368,9 +373,7 @@ func (q *rq) fillPolicyForm(x rep.Client, f *policyForm, cur map[string]any) err
 				}
 				path = gr.Path
 			}
-			if ext, _ := m["extendChildren"].(bool); ext {
-				f.Extend = true
-			}
+			f.Extended[path], _ = m["extendChildren"].(bool)
 			f.Groups = append(f.Groups, path)
 		}
 	case "client":
@@ -522,7 +525,6 @@ func (q *rq) readPolicyForm(f *policyForm) (map[string]any, error) {
 		body["users"] = ids
 	case "group":
 		groups := []any{}
-		extend := q.checked("extendChildren")
 		for _, path := range lines(q.r.PostForm.Get("groups")) {
 			var g struct {
 				ID   string `json:"id"`
@@ -535,7 +537,7 @@ func (q *rq) readPolicyForm(f *policyForm) (map[string]any, error) {
 				}
 				return body, err
 			}
-			groups = append(groups, map[string]any{"id": g.ID, "path": g.Path, "extendChildren": extend})
+			groups = append(groups, map[string]any{"id": g.ID, "path": g.Path, "extendChildren": groupExtended(q.r.PostForm, path)})
 		}
 		body["groups"] = groups
 		body["groupsClaim"] = q.form("groupsClaim")
@@ -582,4 +584,15 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// groupExtended reads whether a group policy's group extends to its
+// children: each group the form listed has its own switch ("extend", the
+// group's path as value, beside a "listed" field naming it); a group added
+// in the text box takes the "extendChildren" switch for groups added now.
+func groupExtended(form url.Values, path string) bool {
+	if slices.Contains(form["listed"], path) {
+		return slices.Contains(form["extend"], path)
+	}
+	return form.Get("extendChildren") == "on"
 }
