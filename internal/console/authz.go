@@ -184,6 +184,34 @@ func (h *Handler) authzSettings(q *rq) error {
 	return q.redirect(p.Base, "saved")
 }
 
+// authzImport is the Settings section's Import: an uploaded file of
+// resource server settings (an export of this or another server) goes to
+// the admin API's import, which adds its scopes, resources and policies.
+func (h *Handler) authzImport(q *rq) error {
+	x, err := q.authzClient()
+	if err != nil {
+		return err
+	}
+	v, p := q.authzView(x, "settings")
+	var rs map[string]any
+	if err := q.get(q.authzAPI(x, ""), &rs); err != nil {
+		return err
+	}
+	mode, _ := rs["policyEnforcementMode"].(string)
+	strategy, _ := rs["decisionStrategy"].(string)
+	remote, _ := rs["allowRemoteResourceManagement"].(bool)
+	v.Data = &authzSettingsData{authzPage: p, Modes: selectOptions(enforcementModes, mode),
+		Strategies: selectOptions(decisionStrategies, strategy), RemoteManagement: remote}
+	var doc map[string]json.RawMessage
+	if err := uploadedJSON(q, &doc, "The file is not a resource server's JSON settings."); err != nil {
+		return q.refused(v, "authz-settings.html", err)
+	}
+	if _, err := q.api(http.MethodPost, q.authzAPI(x, "/import"), doc, nil); err != nil {
+		return q.refused(v, "authz-settings.html", err)
+	}
+	return q.redirect(p.Base, "imported")
+}
+
 type authzResourcesData struct {
 	authzPage
 	paging

@@ -268,6 +268,25 @@ func authorizationTab(t *testing.T, e *env) {
 		t.Errorf("export: %s\n%s", dl.header.Get("Content-Disposition"), dl.body)
 	}
 
+	// Import on the Settings section adds a file's scopes and resources.
+	settingsPage := b.get(authz)
+	if !strings.Contains(settingsPage.body, `id="authz-import-form"`) {
+		t.Fatalf("no import form on the settings section:\n%s", settingsPage.body)
+	}
+	if p := b.upload(settingsPage, authz+"/import", nil, "x.json", "[1, 2]"); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="e-file"`) {
+		t.Errorf("a file that is no settings: %d", p.status)
+	}
+	if p := b.upload(settingsPage, authz+"/import", nil, "", ""); p.status != http.StatusBadRequest || !strings.Contains(p.body, "Choose a file to import.") {
+		t.Errorf("no file: %d", p.status)
+	}
+	imported := `{"scopes":[{"name":"print"}],"resources":[{"name":"poster","scopes":[{"name":"print"}]}]}`
+	if p := b.upload(settingsPage, authz+"/import", nil, "poster.json", imported); p.status != http.StatusSeeOther {
+		t.Fatalf("import: %d\n%s", p.status, p.body)
+	}
+	if list := b.get(authz + "/resources"); !strings.Contains(list.body, ">poster</a>") || !strings.Contains(list.body, ">photo</a>") {
+		t.Errorf("after the import the resources are:\n%s", list.body)
+	}
+
 	// A view-only administrator of demo sees the tab without its buttons,
 	// and a form forged with their own CSRF token is refused by the API.
 	e.addUser(e.demo, "viewer", "viewer-pw", "view-clients", "query-clients")
@@ -281,6 +300,12 @@ func authorizationTab(t *testing.T, e *env) {
 	}
 	if p := v.submit(vp, viewAuthz+"/resources/new", url.Values{"name": {"forged"}}); p.status != http.StatusForbidden {
 		t.Errorf("the viewer created a resource: %d", p.status)
+	}
+	if p := v.get(viewAuthz); strings.Contains(p.body, `id="authz-import-form"`) {
+		t.Error("the viewer is offered the import")
+	}
+	if p := v.upload(vp, viewAuthz+"/import", nil, "poster.json", `{"scopes":[{"name":"forged"}]}`); p.status != http.StatusForbidden {
+		t.Errorf("the viewer imported: %d", p.status)
 	}
 
 	// Deletions.

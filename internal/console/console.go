@@ -167,6 +167,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/clients/{id}/authorization/permissions/{type}/{pid}", h.authzPermission)
 	page("GET POST", "/clients/{id}/authorization/evaluate", h.authzEvaluate)
 	page("GET", "/clients/{id}/authorization/export", h.authzExport)
+	page("POST", "/clients/{id}/authorization/import", h.authzImport)
 
 	page("GET", "/client-scopes", h.scopeList)
 	page("GET POST", "/client-scopes/new", h.scopeCreate)

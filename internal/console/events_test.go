@@ -1,10 +1,8 @@
 package console_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -306,22 +304,7 @@ func testPartialExportImport(t *testing.T, e *env) {
 		"clients":[{"clientId":"app","publicClient":true}]}`
 	upload := func(b *browser, from page, fields url.Values, content string) page {
 		t.Helper()
-		var buf bytes.Buffer
-		mw := multipart.NewWriter(&buf)
-		mw.WriteField("csrf", csrf(t, from))
-		for k, vs := range fields {
-			for _, v := range vs {
-				mw.WriteField(k, v)
-			}
-		}
-		if content != "" {
-			fw, _ := mw.CreateFormFile("file", "realm.json")
-			fw.Write([]byte(content))
-		}
-		mw.Close()
-		req, _ := http.NewRequest(http.MethodPost, b.abs(r+"/realm-settings/partial-import"), &buf)
-		req.Header.Set("Content-Type", mw.FormDataContentType())
-		return b.do(req)
+		return b.upload(from, r+"/realm-settings/partial-import", fields, "realm.json", content)
 	}
 	all := url.Values{"users": {"on"}, "clients": {"on"}, "groups": {"on"}, "realmRoles": {"on"}, "clientRoles": {"on"}}
 	if p := upload(b, imp, url.Values{"users": {"on"}}, ""); p.status != http.StatusBadRequest || !strings.Contains(p.body, `id="e-file"`) {

@@ -1,11 +1,13 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"html"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -245,4 +247,26 @@ func decode(t *testing.T, s string, v any) {
 	if err := json.Unmarshal([]byte(s), v); err != nil {
 		t.Fatalf("%v: %s", err, s)
 	}
+}
+
+// upload posts a multipart form as the page from would: its CSRF token,
+// fields, and content (when not empty) as the file field "file".
+func (b *browser) upload(from page, path string, fields url.Values, filename, content string) page {
+	b.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("csrf", csrf(b.t, from))
+	for k, vs := range fields {
+		for _, v := range vs {
+			mw.WriteField(k, v)
+		}
+	}
+	if content != "" {
+		fw, _ := mw.CreateFormFile("file", filename)
+		fw.Write([]byte(content))
+	}
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, b.abs(path), &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return b.do(req)
 }

@@ -14,6 +14,7 @@ import (
 // URL carries only the key, so no text of the URL is ever shown.
 var notices = map[string]string{
 	"saved":       "Your changes have been saved.",
+	"imported":    "The settings were imported.",
 	"created":     "Created.",
 	"deleted":     "Deleted.",
 	"signed-out":  "Signed out.",

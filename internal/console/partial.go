@@ -142,28 +142,9 @@ func (h *Handler) realmPartialImport(q *rq) error {
 // were not chosen. Every other member stays, so that the API reports what
 // it does not store.
 func importBody(q *rq, policy string, picked map[string]bool) ([]byte, error) {
-	if q.r.MultipartForm == nil {
-		return nil, &fieldError{"file", "Choose a file to import."}
-	}
-	files := q.r.MultipartForm.File["file"]
-	if len(files) == 0 {
-		return nil, &fieldError{"file", "Choose a file to import."}
-	}
-	f, err := files[0].Open()
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, maxImportFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(raw) > maxImportFile {
-		return nil, &fieldError{"file", "The file is too large."}
-	}
 	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &doc); err != nil || doc == nil {
-		return nil, &fieldError{"file", "The file is not a realm's JSON representation."}
+	if err := uploadedJSON(q, &doc, "The file is not a realm's JSON representation."); err != nil {
+		return nil, err
 	}
 	for _, name := range []string{"users", "clients", "groups"} {
 		if !picked[name] {
@@ -181,9 +162,11 @@ func importBody(q *rq, policy string, picked map[string]bool) ([]byte, error) {
 		if !picked["clientRoles"] {
 			delete(r, "client")
 		}
-		if doc["roles"], err = json.Marshal(r); err != nil {
+		b, err := json.Marshal(r)
+		if err != nil {
 			return nil, err
 		}
+		doc["roles"] = b
 	}
 	p, err := json.Marshal(policy)
 	if err != nil {
@@ -195,4 +178,33 @@ func importBody(q *rq, policy string, picked map[string]bool) ([]byte, error) {
 		return nil, errors.Join(errors.New("partial import body"), err)
 	}
 	return out, nil
+}
+
+// uploadedJSON reads the form's "file" (an import: at most maxImportFile
+// bytes) as a JSON object into v; notJSON is the field's error when it is
+// not one.
+func uploadedJSON(q *rq, v any, notJSON string) error {
+	if q.r.MultipartForm == nil {
+		return &fieldError{"file", "Choose a file to import."}
+	}
+	files := q.r.MultipartForm.File["file"]
+	if len(files) == 0 {
+		return &fieldError{"file", "Choose a file to import."}
+	}
+	f, err := files[0].Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, maxImportFile+1))
+	if err != nil {
+		return err
+	}
+	if len(raw) > maxImportFile {
+		return &fieldError{"file", "The file is too large."}
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) || json.Unmarshal(raw, v) != nil {
+		return &fieldError{"file", notJSON}
+	}
+	return nil
 }
