@@ -524,7 +524,7 @@ func (q *rq) idpView(x idpRep, t idpType, tab string) *view {
 	v.Back = &link{"Identity providers", q.realmURL("/identity-providers")}
 	if x.Alias != "" {
 		v.Tabs = tabs(q.realmURL("/identity-providers/"+seg(x.ProviderID)+"/"+seg(x.Alias)), tab,
-			"settings", "/settings", "Settings", "mappers", "/mappers", "Mappers")
+			"settings", "/settings", "Settings", "mappers", "/mappers", "Mappers", "permissions", "/permissions", "Permissions")
 	}
 	return v
 }
