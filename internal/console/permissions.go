@@ -2,12 +2,10 @@ package console
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
-	"github.com/gatehouse-iam/gatehouse/internal/provision"
-	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 )
 
@@ -92,7 +90,7 @@ type permissionsData struct {
 // asks for) and lists them. v already holds the page's tabs.
 func (q *rq) permissionsTab(v *view, kind, apiPath string, editable bool) error {
 	k := permissionKinds[kind]
-	d := &permissionsData{Noun: k.Noun, Editable: editable, Action: q.r.URL.EscapedPath(), Server: managementClient(q.target)}
+	d := &permissionsData{Noun: k.Noun, Editable: editable, Action: q.r.URL.EscapedPath()}
 	v.Data = d
 	status := http.StatusOK
 	if q.post() {
@@ -116,11 +114,11 @@ func (q *rq) permissionsTab(v *view, kind, apiPath string, editable bool) error 
 	if !ref.Enabled {
 		return q.render(status, "permissions.html", v)
 	}
-	// The editor is the management client's Authorization tab; without the
-	// right to read that client the names stay unlinked.
+	// The editor is the management client's Authorization tab.
 	editor := ""
-	if id := q.managementClientID(d.Server); id != "" {
-		editor = q.realmURL("/clients/" + seg(id) + "/authorization/permissions/scope/")
+	if mc := q.managementClient(); mc.ID != "" {
+		d.Server = mc.ClientID
+		editor = q.realmURL("/clients/" + seg(mc.ID) + "/authorization/permissions/scope/")
 	}
 	for scope, pid := range ref.ScopePermissions {
 		row := permissionRow{Scope: scope, Description: k.Scopes[scope]}
@@ -133,29 +131,20 @@ func (q *rq) permissionsTab(v *view, kind, apiPath string, editable bool) error 
 	return q.render(status, "permissions.html", v)
 }
 
-// managementClient is the clientId of the client whose resource server
-// holds a realm's fine-grained admin permissions: the realm's
-// realm-management, or, for the master realm, master's own "master-realm".
-func managementClient(realmName string) string {
-	if realmName == realm.MasterName {
-		return provision.MasterAdminClient(realm.MasterName)
+// managementClient is the realm's client whose resource server holds its
+// fine-grained admin permissions, as the admin API reads it, or a zero
+// client when the administrator may not read it: the permissions' names
+// then stay unlinked.
+func (q *rq) managementClient() rep.Client {
+	var x rep.Client
+	c, err := adminperm.ManagementClient(q.r.Context(), q.h.Store, q.realm)
+	if err != nil {
+		return x
 	}
-	return provision.RealmManagement
-}
-
-// managementClientID is the id of the page realm's client clientID, or ""
-// when the administrator may not read it.
-func (q *rq) managementClientID(clientID string) string {
-	var cs []rep.Client
-	if q.get(q.adminPath("/clients?clientId="+url.QueryEscape(clientID)), &cs) != nil {
-		return ""
+	if q.get(q.adminPath("/clients/"+seg(c.ID)), &x) != nil {
+		return rep.Client{}
 	}
-	for _, c := range cs {
-		if c.ClientID == clientID {
-			return c.ID
-		}
-	}
-	return ""
+	return x
 }
 
 // usersPermissions is the Users list's Permissions tab: the realm's users
