@@ -26,27 +26,6 @@ func (h *Handler) realmGroupRoutes(mux *http.ServeMux) {
 	// escaped or not.
 	h.handle(mux, "GET "+one+"/group-by-path/{path...}", "view-users", a.byPath)
 	h.handle(mux, "GET "+one+"/client-session-stats", "view-realm", h.clientSessionStats)
-	h.handle(mux, "GET "+one+"/users-management-permissions", "view-realm", h.usersManagementPermissions)
-	h.handle(mux, "PUT "+one+"/users-management-permissions", "manage-realm", h.usersManagementPermissions)
-}
-
-// usersManagementPermissions answers Keycloak's fine-grained permissions
-// switch for users: Gatehouse has no fine-grained admin permissions, so
-// they are off, and a request to turn them on is refused rather than
-// answered as if it took effect.
-func (h *Handler) usersManagementPermissions(rq *Request) error {
-	if rq.R.Method == http.MethodPut {
-		var in struct {
-			Enabled bool `json:"enabled"`
-		}
-		if err := rq.decode(&in); err != nil {
-			return err
-		}
-		if in.Enabled {
-			return badRequest("Fine-grained admin permissions are not supported")
-		}
-	}
-	return rq.JSON(map[string]bool{"enabled": false})
 }
 
 // defaultGroups answers the realm's default groups, brief, in the order

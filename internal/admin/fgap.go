@@ -1,0 +1,362 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
+)
+
+// Fine-grained admin permissions (package adminperm) reach the admin API
+// in one way: a route's permission may name an object rule after an "@",
+// as in "view-users@user.view". The guard checks the admin role first (the
+// fast path: a caller holding view-users never evaluates a policy); only a
+// caller without it has the rule run, and the rule asks the realm's
+// permissions about the object in the path. A rule answering false is the
+// same 403 as a missing role. Routes without a rule need their role.
+//
+// To protect another kind of object, add its rules to objectRules with the
+// kind as prefix ("client.view") and name them in the routes. A rule
+// should load its object as the endpoint will, and answer a missing object
+// with errorIfMissing, so that a caller who may not list the objects
+// learns nothing from 404s.
+//
+// Rules that combine the admin roles with the permissions (a user is
+// viewable with view-users, with the Users resource's view or manage, or
+// through a group's view-members or manage-members) are here, in one
+// place, for the routes' rules and for the endpoints that filter lists or
+// fill in "access" with them.
+
+// objectRule decides whether the caller, lacking the route's role, may
+// call the route on the object in the path.
+type objectRule func(rq *Request) (bool, error)
+
+// objectRules are the rules routes can name, by name.
+var objectRules = map[string]objectRule{
+	// The users resource as a whole: listing and counting users.
+	"users.view": func(rq *Request) (bool, error) {
+		c, err := rq.fgap()
+		return err == nil && (c.Users(adminperm.View) || c.Users(adminperm.Manage)), err
+	},
+	"user.view":      userRule(func(rq *Request, u user.User) (bool, error) { return rq.canViewUser(u) }),
+	"user.manage":    userRule(func(rq *Request, u user.User) (bool, error) { return rq.canManageUser(u) }),
+	"user.map-roles": userRule(func(rq *Request, u user.User) (bool, error) { return rq.canMapRolesOf(u) }),
+	"user.impersonate": userRule(func(rq *Request, _ user.User) (bool, error) {
+		c, err := rq.fgap()
+		return err == nil && c.Users(adminperm.Impersonate), err
+	}),
+	// Joining or leaving a group: the user's membership may change, and the
+	// group's membership may change.
+	"user.group-membership": userRule(func(rq *Request, u user.User) (bool, error) {
+		ok, err := rq.canManageGroupMembership(u)
+		if err != nil || !ok {
+			return false, err
+		}
+		g, err := rq.h.Store.GetGroup(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("groupId"))
+		if errors.Is(err, store.ErrNotFound) {
+			return false, errorIfMissing(rq, "query-groups", notFound("Group not found"))
+		}
+		if err != nil {
+			return false, err
+		}
+		return rq.canManageMembershipOf(g)
+	}),
+	"group.view":         groupRule(func(rq *Request, g role.Group) (bool, error) { return rq.canViewGroup(g) }),
+	"group.manage":       groupRule(func(rq *Request, g role.Group) (bool, error) { return rq.canManageGroup(g) }),
+	"group.view-members": groupRule(func(rq *Request, g role.Group) (bool, error) { return rq.canViewMembersOf(g) }),
+}
+
+// splitPerm reads a route's permission: the admin role, and the object
+// rule named after "@" (nil when none). An unknown rule is a programming
+// error, caught when the route is registered.
+func splitPerm(perm string) (string, objectRule) {
+	roleName, ruleName, ok := strings.Cut(perm, "@")
+	if !ok {
+		return perm, nil
+	}
+	rule, known := objectRules[ruleName]
+	if !known {
+		panic(fmt.Sprintf("admin: route permission %q names no object rule", perm))
+	}
+	return roleName, rule
+}
+
+// errorIfMissing answers a rule's missing object: the endpoint's 404 for a
+// caller holding the role that lists such objects (they could find out
+// anyway), 403 for others, who may not probe ids.
+func errorIfMissing(rq *Request, listRole string, notFoundErr error) error {
+	if rq.Can(listRole) {
+		return notFoundErr
+	}
+	return errForbidden
+}
+
+func userRule(fn func(rq *Request, u user.User) (bool, error)) objectRule {
+	return func(rq *Request) (bool, error) {
+		u, err := rq.h.Store.GetUser(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"))
+		if errors.Is(err, store.ErrNotFound) {
+			return false, errorIfMissing(rq, "query-users", notFound("User not found"))
+		}
+		if err != nil {
+			return false, err
+		}
+		return fn(rq, u)
+	}
+}
+
+func groupRule(fn func(rq *Request, g role.Group) (bool, error)) objectRule {
+	return func(rq *Request) (bool, error) {
+		g, err := rq.h.Store.GetGroup(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"))
+		if errors.Is(err, store.ErrNotFound) {
+			return false, errorIfMissing(rq, "query-groups", notFound("Could not find group by id"))
+		}
+		if err != nil {
+			return false, err
+		}
+		return fn(rq, g)
+	}
+}
+
+// fgap returns the caller's Checker for the target realm, loaded once per
+// call. Callers of another realm get one that grants nothing.
+func (rq *Request) fgap() (*adminperm.Checker, error) {
+	if rq.checker != nil {
+		return rq.checker, nil
+	}
+	t := rq.Caller.Token
+	c, err := adminperm.Load(rq.R.Context(), rq.h.Store, rq.Realm, t.User, t.Client, rq.Now())
+	if err != nil {
+		return nil, err
+	}
+	rq.checker = c
+	return c, nil
+}
+
+// userGroupIDs are the groups u is a direct member of.
+func (rq *Request) userGroupIDs(ctx context.Context, u user.User) ([]string, error) {
+	gs, err := rq.h.Store.ListUserGroups(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(gs))
+	for i, g := range gs {
+		ids[i] = g.ID
+	}
+	return ids, nil
+}
+
+// canViewAllUsers: view-users, or view or manage on the Users resource.
+func (rq *Request) canViewAllUsers() (bool, error) {
+	if rq.Can("view-users") {
+		return true, nil
+	}
+	c, err := rq.fgap()
+	return err == nil && (c.Users(adminperm.View) || c.Users(adminperm.Manage)), err
+}
+
+// canManageAllUsers: manage-users, or manage on the Users resource.
+func (rq *Request) canManageAllUsers() (bool, error) {
+	if rq.Can("manage-users") {
+		return true, nil
+	}
+	c, err := rq.fgap()
+	return err == nil && c.Users(adminperm.Manage), err
+}
+
+// canViewUser: all users, or u through one of its groups (or their
+// ancestors) granting view-members or manage-members.
+func (rq *Request) canViewUser(u user.User) (bool, error) {
+	if ok, err := rq.canViewAllUsers(); err != nil || ok {
+		return ok, err
+	}
+	return rq.memberAllows(u, adminperm.ViewMembers, adminperm.ManageMembers)
+}
+
+// canManageUser: all users, or u through a group granting manage-members.
+func (rq *Request) canManageUser(u user.User) (bool, error) {
+	if ok, err := rq.canManageAllUsers(); err != nil || ok {
+		return ok, err
+	}
+	return rq.memberAllows(u, adminperm.ManageMembers)
+}
+
+func (rq *Request) memberAllows(u user.User, scopes ...string) (bool, error) {
+	c, err := rq.fgap()
+	if err != nil || !c.On() {
+		return false, err
+	}
+	ids, err := rq.userGroupIDs(rq.R.Context(), u)
+	if err != nil {
+		return false, err
+	}
+	for _, s := range scopes {
+		if c.Member(ids, s) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// canMapRolesOf: whether the caller may change u's role mappings at all;
+// each role then needs mayMapRole as well.
+func (rq *Request) canMapRolesOf(u user.User) (bool, error) {
+	if ok, err := rq.canManageUser(u); err != nil || ok {
+		return ok, err
+	}
+	c, err := rq.fgap()
+	return err == nil && c.Users(adminperm.MapRoles), err
+}
+
+// canManageGroupMembership: whether u's groups may change at all; the
+// group joined or left needs canManageMembershipOf as well.
+func (rq *Request) canManageGroupMembership(u user.User) (bool, error) {
+	if ok, err := rq.canManageUser(u); err != nil || ok {
+		return ok, err
+	}
+	c, err := rq.fgap()
+	return err == nil && c.Users(adminperm.ManageGroupMembership), err
+}
+
+// canViewGroup: view-users, or view or manage on g.
+func (rq *Request) canViewGroup(g role.Group) (bool, error) {
+	if rq.Can("view-users") {
+		return true, nil
+	}
+	c, err := rq.fgap()
+	return err == nil && (c.Group(g.ID, adminperm.View) || c.Group(g.ID, adminperm.Manage)), err
+}
+
+// canManageGroup: manage-users, or manage on g.
+func (rq *Request) canManageGroup(g role.Group) (bool, error) {
+	if rq.Can("manage-users") {
+		return true, nil
+	}
+	c, err := rq.fgap()
+	return err == nil && c.Group(g.ID, adminperm.Manage), err
+}
+
+// canManageMembershipOf: whether users may join or leave g: manage on g,
+// or manage-membership on g.
+func (rq *Request) canManageMembershipOf(g role.Group) (bool, error) {
+	if ok, err := rq.canManageGroup(g); err != nil || ok {
+		return ok, err
+	}
+	c, err := rq.fgap()
+	return err == nil && c.Group(g.ID, adminperm.ManageMembership), err
+}
+
+// canViewMembersOf: all users, or view-members or manage-members on g itself.
+func (rq *Request) canViewMembersOf(g role.Group) (bool, error) {
+	if ok, err := rq.canViewAllUsers(); err != nil || ok {
+		return ok, err
+	}
+	c, err := rq.fgap()
+	return err == nil && (c.Group(g.ID, adminperm.ViewMembers) || c.Group(g.ID, adminperm.ManageMembers)), err
+}
+
+// mayMapRole is the per-role half of mapping roles for a caller without
+// manage-users: map-role on the role, or map-roles on its client. The
+// escalation rule (requireConfer) applies on top, to every caller.
+func (rq *Request) mayMapRole(r role.Role) (bool, error) {
+	if rq.Can("manage-users") {
+		return true, nil
+	}
+	c, err := rq.fgap()
+	if err != nil {
+		return false, err
+	}
+	return c.Role(r.ID, adminperm.MapRole) || r.ClientID != "" && c.Client(r.ClientID, adminperm.MapRoles), nil
+}
+
+// visibleMemberGroups returns, for a caller who may not view every user,
+// the groups whose members (subgroups' included) the caller may view; all
+// is true when the caller may view every user.
+func (rq *Request) visibleMemberGroups() (groupIDs []string, all bool, err error) {
+	if ok, err := rq.canViewAllUsers(); err != nil || ok {
+		return nil, ok, err
+	}
+	c, err := rq.fgap()
+	if err != nil {
+		return nil, false, err
+	}
+	seen := map[string]bool{}
+	groupIDs = []string{}
+	for _, s := range []string{adminperm.ViewMembers, adminperm.ManageMembers} {
+		for _, g := range c.MemberGroups(s) {
+			if !seen[g] {
+				seen[g] = true
+				groupIDs = append(groupIDs, g)
+			}
+		}
+	}
+	return groupIDs, false, nil
+}
+
+// userAccess is the "access" of a user representation: what the caller
+// may do with u.
+func (rq *Request) userAccess(u user.User) (map[string]bool, error) {
+	view, err := rq.canViewUser(u)
+	if err != nil {
+		return nil, err
+	}
+	manage, err := rq.canManageUser(u)
+	if err != nil {
+		return nil, err
+	}
+	mapRoles, err := rq.canMapRolesOf(u)
+	if err != nil {
+		return nil, err
+	}
+	membership, err := rq.canManageGroupMembership(u)
+	if err != nil {
+		return nil, err
+	}
+	impersonate := rq.Can("impersonation")
+	if !impersonate {
+		c, err := rq.fgap()
+		if err != nil {
+			return nil, err
+		}
+		impersonate = c.Users(adminperm.Impersonate)
+	}
+	return map[string]bool{"view": view, "manage": manage, "mapRoles": mapRoles,
+		"manageGroupMembership": membership, "impersonate": impersonate}, nil
+}
+
+// groupAccess is the "access" of a group representation.
+func (rq *Request) groupAccess(g role.Group) (map[string]bool, error) {
+	view, err := rq.canViewGroup(g)
+	if err != nil {
+		return nil, err
+	}
+	manage, err := rq.canManageGroup(g)
+	if err != nil {
+		return nil, err
+	}
+	membership, err := rq.canManageMembershipOf(g)
+	if err != nil {
+		return nil, err
+	}
+	viewMembers, err := rq.canViewMembersOf(g)
+	if err != nil {
+		return nil, err
+	}
+	manageMembers, err := rq.canManageAllUsers()
+	if err != nil {
+		return nil, err
+	}
+	if !manageMembers {
+		c, err := rq.fgap()
+		if err != nil {
+			return nil, err
+		}
+		manageMembers = c.Group(g.ID, adminperm.ManageMembers)
+	}
+	return map[string]bool{"view": view, "viewMembers": viewMembers, "manageMembers": manageMembers,
+		"manage": manage, "manageMembership": membership}, nil
+}
