@@ -192,9 +192,10 @@ func (h *Handler) clientPermissions(q *rq) error {
 }
 
 // clientPermissionsShown: a client's Permissions tab is for those who may
-// manage the client, as the API requires to change its permissions.
+// manage the client, as the API requires to change its permissions. The
+// management client, which holds every permission, has none of its own.
 func clientPermissionsShown(q *rq, x rep.Client) bool {
-	return q.perms.can("manage-clients") || x.Access["manage"]
+	return (q.perms.can("manage-clients") || x.Access["manage"]) && !adminperm.IsManagementClient(q.realm, x.ClientID)
 }
 
 // rolePermissions is a realm role's Permissions tab.
