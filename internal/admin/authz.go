@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
@@ -236,6 +238,14 @@ func (rq *Request) setupAuthz(ctx context.Context, tx *store.DB, c *client.Clien
 	enable := provision.ImportAuthorization
 	if defaults {
 		enable = provision.EnableAuthorization
+	}
+	if adminperm.IsManagementClient(rq.Realm, c.ClientID) {
+		// The realm's admin client holds the fine-grained admin
+		// permissions: a resource server of its own kind, bearer-only and
+		// without a service account.
+		enable = func(ctx context.Context, tx *store.DB, c *client.Client, _ time.Time) error {
+			return adminperm.EnsureServer(ctx, tx, c.RealmID, c.ID)
+		}
 	}
 	if err := enable(ctx, tx, c, rq.Now()); err != nil {
 		if errors.Is(err, provision.ErrPublicResourceServer) {

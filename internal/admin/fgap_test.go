@@ -7,12 +7,15 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/Nerzal/gocloak/v13"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 )
 
 // fgapEnv is a realm "corp" with groups staff (with a subgroup ops),
@@ -428,4 +431,120 @@ func TestFGAPGroupPermissionsEndpoint(t *testing.T) {
 			t.Errorf("PUT on: %d %s", st, b)
 		}
 	})
+}
+
+// The realm's admin permissions live in realm-management's resource
+// server, so they travel with the realm: a full export (gatehouse export)
+// imported into another server, and a partial export created as a new
+// realm there, both give the helpdesk its staff back.
+func TestFGAPSurvivesExportAndImport(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		s := newServer(t, open)
+		e := newFGAPEnv(t, s)
+		ref, err := e.gc.UpdateGroupManagementPermissions(e.ctx, e.master, corp, e.groups["staff"],
+			gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.setPolicies((*ref.ScopePermissions)["manage-members"], e.helpdeskPolicy())
+		if _, err := e.gc.UpdateUsersManagementPermissions(e.ctx, e.master, corp, gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)}); err != nil {
+			t.Fatal(err)
+		}
+
+		// The admin console's round trip of realm-management keeps them.
+		var rm map[string]any
+		s.get("/admin/realms/"+corp+"/clients/"+e.rmID, e.master, &rm)
+		if st, _, b := s.do("PUT", "/admin/realms/"+corp+"/clients/"+e.rmID, e.master, rm); st != 204 {
+			t.Fatalf("PUT realm-management as read: %d %s", st, b)
+		}
+		if st := e.status("GET", "/users/"+e.users["sam"], e.hd, nil); st != 200 {
+			t.Fatalf("GET sam after realm-management was saved: %d", st)
+		}
+
+		// The partial export carries the resource server.
+		st, _, partial := s.do("POST", "/admin/realms/"+corp+"/partial-export?exportClients=true&exportGroupsAndRoles=true", e.master, nil)
+		if st != 200 {
+			t.Fatalf("partial export: %d %s", st, partial)
+		}
+		var x struct {
+			Clients []struct {
+				ClientID              string `json:"clientId"`
+				AuthorizationSettings *struct {
+					Resources []struct {
+						Name string `json:"name"`
+					} `json:"resources"`
+					Policies []struct {
+						Name   string            `json:"name"`
+						Config map[string]string `json:"config"`
+					} `json:"policies"`
+				} `json:"authorizationSettings"`
+			} `json:"clients"`
+		}
+		if err := json.Unmarshal(partial, &x); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, c := range x.Clients {
+			if c.ClientID != provision.RealmManagement || c.AuthorizationSettings == nil {
+				continue
+			}
+			for _, p := range c.AuthorizationSettings.Policies {
+				if p.Name == "manage.members.permission.group."+e.groups["staff"] && p.Config["applyPolicies"] == `["helpdesk members"]` {
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("the partial export lacks staff's manage-members permission with its policy: %s", partial)
+		}
+
+		// gatehouse export, then import into another server.
+		full, err := rep.Export(context.Background(), s.DB, corp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2 := newServer(t, open)
+		if _, _, err := rep.ImportFile(context.Background(), s2.DB, full, rep.ImportOptions{Now: time.Now()}); err != nil {
+			t.Fatalf("import: %v", err)
+		}
+		hd := s2.token(corp, "admin-cli", "hd", "pw-hd")
+		if st, _, b := s2.do("GET", "/admin/realms/"+corp+"/users/"+e.users["sam"], hd, nil); st != 200 {
+			t.Errorf("after import, GET sam: %d %s", st, b)
+		}
+		if st, _, _ := s2.do("GET", "/admin/realms/"+corp+"/users/"+e.users["cora"], hd, nil); st != 403 {
+			t.Errorf("after import, GET cora: %d", st)
+		}
+		rm2, err := s2.DB.GetClientByClientID(context.Background(), mustRealm(t, s2, corp).ID, provision.RealmManagement)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rm2.ServiceAccountsEnabled || !rm2.BearerOnly {
+			t.Errorf("imported realm-management: service accounts %v, bearer-only %v", rm2.ServiceAccountsEnabled, rm2.BearerOnly)
+		}
+		var users map[string]any
+		s2.get("/admin/realms/"+corp+"/users-management-permissions", s2.adminToken(), &users)
+		if users["enabled"] != true {
+			t.Errorf("users permissions after import: %v", users)
+		}
+
+		// The partial export, as a new realm over HTTP on a third server.
+		s3 := newServer(t, open)
+		if st, _, b := s3.do("POST", "/admin/realms", s3.adminToken(), string(partial)); st != 201 {
+			t.Fatalf("create realm from the partial export: %d %s", st, b)
+		}
+		var g map[string]any
+		s3.get("/admin/realms/"+corp+"/groups/"+e.groups["staff"]+"/management/permissions", s3.adminToken(), &g)
+		if g["enabled"] != true {
+			t.Errorf("staff's permissions in the realm made from the partial export: %v", g)
+		}
+	})
+}
+
+func mustRealm(t *testing.T, s *testServer, name string) realm.Realm {
+	t.Helper()
+	r, err := s.DB.GetRealmByName(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
