@@ -332,6 +332,39 @@ func TestFGAPUsersView(t *testing.T) {
 	})
 }
 
+// The policies of realm-management are the realm's admin permissions: a
+// manage-clients or manage-authorization administrator may read them but
+// not write them, or it could make itself a user administrator.
+func TestFGAPPoliciesNeedWholeRealmAdmin(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		e := newFGAPEnv(t, s)
+		ref, err := e.gc.UpdateUsersManagementPermissions(e.ctx, e.master, corp, gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pol := e.helpdeskPolicy()
+		ops := s.realmAdmin(e.rl, "ops", "manage-clients", "manage-authorization", "view-authorization", "view-clients")
+		base := "/clients/" + e.rmID + "/authz/resource-server"
+		if st := e.status("GET", base+"/permission", ops, nil); st != 200 {
+			t.Errorf("reading realm-management's permissions: %d", st)
+		}
+		manage := (*ref.ScopePermissions)["manage"]
+		var perm map[string]any
+		s.get("/admin/realms/"+corp+base+"/permission/scope/"+manage, e.master, &perm)
+		perm["policies"] = []string{pol}
+		if st := e.status("PUT", base+"/permission/scope/"+manage, ops, perm); st != 403 {
+			t.Errorf("manage-clients attaching a policy to manage.permission.users: %d, want 403", st)
+		}
+		if st := e.status("POST", base+"/policy/user", ops, map[string]any{"name": "me", "users": []string{"ops"}}); st != 403 {
+			t.Errorf("manage-clients creating a policy on realm-management: %d, want 403", st)
+		}
+		p, err := s.DB.GetPolicy(context.Background(), e.rmID, manage)
+		if err != nil || len(p.PolicyIDs) != 0 {
+			t.Errorf("manage.permission.users changed: %+v %v", p, err)
+		}
+	})
+}
+
 // Group membership: joining a user to a group needs the user's membership
 // (manage-members on one of its groups) and the group's
 // (manage-membership on it); deleting a group forgets its permissions.
