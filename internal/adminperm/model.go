@@ -157,6 +157,18 @@ func ServerSettings(realmID, clientID string) authz.ResourceServer {
 	return authz.ResourceServer{ID: clientID, RealmID: realmID, PolicyEnforcementMode: authz.Enforcing, DecisionStrategy: authz.Unanimous}
 }
 
+// EnsureServer makes the realm's admin client (clientID, its internal id)
+// a resource server with ServerSettings, unless it is one: as turning
+// permissions on does, and as an import or a client update asking for
+// authorization services on that client does.
+func EnsureServer(ctx context.Context, tx *store.DB, realmID, clientID string) error {
+	_, err := tx.GetResourceServer(ctx, realmID, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return tx.PutResourceServer(ctx, ServerSettings(realmID, clientID))
+	}
+	return err
+}
+
 // server returns the realm's admin resource server, ok false when there is none.
 func server(ctx context.Context, db *store.DB, realmID string) (authz.ResourceServer, bool, error) {
 	rl, err := db.GetRealm(ctx, realmID)
@@ -285,8 +297,7 @@ func enable(ctx context.Context, tx *store.DB, realmID string, k kind, objectID 
 		return fmt.Errorf("adminperm: realm %s has no admin client: %w", realmID, store.ErrNotFound)
 	}
 	if !ok {
-		s = ServerSettings(realmID, s.ID)
-		if err := tx.PutResourceServer(ctx, s); err != nil {
+		if err := EnsureServer(ctx, tx, realmID, s.ID); err != nil {
 			return err
 		}
 	}
