@@ -323,6 +323,21 @@ func TestFGAPUsersView(t *testing.T) {
 		if st := e.status("GET", "/users/"+store.NewID(), plain, nil); st != 403 {
 			t.Errorf("GET an unknown user without roles: %d, want 403", st)
 		}
+		if st := e.status("POST", "/users", e.hd, map[string]any{"username": "newbie"}); st != 403 {
+			t.Errorf("creating a user with view only: %d", st)
+		}
+		// Users manage: create and change anyone, but roles and groups
+		// stay with the calls that check them.
+		e.setPolicies(sp["manage"], e.helpdeskPolicy())
+		if st := e.status("POST", "/users", e.hd, map[string]any{"username": "newbie"}); st != 201 {
+			t.Errorf("creating a user with Users manage: %d", st)
+		}
+		if st := e.status("POST", "/users", e.hd, map[string]any{"username": "newbie2", "groups": []string{"/helpdesk"}}); st != 403 {
+			t.Errorf("creating a user in a group with Users manage: %d", st)
+		}
+		if st := e.status("PUT", "/users/"+e.users["cora"], e.hd, map[string]any{"firstName": "Cora"}); st != 204 {
+			t.Errorf("PUT cora with Users manage: %d", st)
+		}
 		if _, err := e.gc.UpdateUsersManagementPermissions(e.ctx, e.master, corp, gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(false)}); err != nil {
 			t.Fatal(err)
 		}
