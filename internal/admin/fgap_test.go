@@ -436,6 +436,11 @@ func TestFGAPGroupMembership(t *testing.T) {
 		if len(listed) != 1 || listed[0]["name"] != "staff" {
 			t.Errorf("query-groups lists %v, want staff", listed)
 		}
+		for path, want := range map[string]int{"staff": 200, "contractors": 403, "nope": 404} {
+			if st := e.status("GET", "/group-by-path/"+path, e.hd, nil); st != want {
+				t.Errorf("group-by-path/%s: %d, want %d", path, st, want)
+			}
+		}
 
 		// Deleting the group takes its permissions away.
 		if err := e.gc.DeleteGroup(e.ctx, e.master, corp, e.groups["staff"]); err != nil {
