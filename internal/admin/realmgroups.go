@@ -101,15 +101,7 @@ func (a groupsAPI) byPath(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := newGroupView(rq)
-	if err != nil {
-		return err
-	}
-	x, err := v.rep(g, true)
-	if err != nil {
-		return err
-	}
-	return rq.JSON(x)
+	return a.get(rq, g)
 }
 
 // errGroupPathNotFound is Keycloak's answer to a path no group has.
