@@ -3,6 +3,7 @@ package admin_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"sort"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/Nerzal/gocloak/v13"
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
@@ -102,6 +104,17 @@ func (e *fgapEnv) usernames(path, tok string) []string {
 	return out
 }
 
+// enableGroup turns the group's permissions on, as an administrator.
+func (e *fgapEnv) enableGroup(name string) *gocloak.ManagementPermissionRepresentation {
+	e.t.Helper()
+	ref, err := e.gc.UpdateGroupManagementPermissions(e.ctx, e.master, corp, e.groups[name],
+		gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
+	if err != nil {
+		e.t.Fatalf("UpdateGroupManagementPermissions %s: %v", name, err)
+	}
+	return ref
+}
+
 // helpdeskPolicy returns the id of a group policy for the helpdesk group
 // on realm-management, created through the authorization admin API.
 func (e *fgapEnv) helpdeskPolicy() string {
@@ -172,11 +185,7 @@ func TestFGAPHelpdeskManagesStaff(t *testing.T) {
 			t.Fatalf("GET sam with permissions off: %d", st)
 		}
 
-		ref, err := e.gc.UpdateGroupManagementPermissions(e.ctx, e.master, corp, e.groups["staff"],
-			gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
-		if err != nil {
-			t.Fatalf("UpdateGroupManagementPermissions: %v", err)
-		}
+		ref := e.enableGroup("staff")
 		perms := gocloak.PString(ref.Resource)
 		if !gocloak.PBool(ref.Enabled) || perms == "" || ref.ScopePermissions == nil {
 			t.Fatalf("group permissions: %+v", ref)
@@ -323,6 +332,21 @@ func TestFGAPUsersView(t *testing.T) {
 		if st := e.status("GET", "/users/"+store.NewID(), plain, nil); st != 403 {
 			t.Errorf("GET an unknown user without roles: %d, want 403", st)
 		}
+		if st := e.status("POST", "/users", e.hd, map[string]any{"username": "newbie"}); st != 403 {
+			t.Errorf("creating a user with view only: %d", st)
+		}
+		// Users manage: create and change anyone, but roles and groups
+		// stay with the calls that check them.
+		e.setPolicies(sp["manage"], e.helpdeskPolicy())
+		if st := e.status("POST", "/users", e.hd, map[string]any{"username": "newbie"}); st != 201 {
+			t.Errorf("creating a user with Users manage: %d", st)
+		}
+		if st := e.status("POST", "/users", e.hd, map[string]any{"username": "newbie2", "groups": []string{"/helpdesk"}}); st != 403 {
+			t.Errorf("creating a user in a group with Users manage: %d", st)
+		}
+		if st := e.status("PUT", "/users/"+e.users["cora"], e.hd, map[string]any{"firstName": "Cora"}); st != 204 {
+			t.Errorf("PUT cora with Users manage: %d", st)
+		}
 		if _, err := e.gc.UpdateUsersManagementPermissions(e.ctx, e.master, corp, gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(false)}); err != nil {
 			t.Fatal(err)
 		}
@@ -371,11 +395,7 @@ func TestFGAPPoliciesNeedWholeRealmAdmin(t *testing.T) {
 func TestFGAPGroupMembership(t *testing.T) {
 	both(t, func(t *testing.T, s *testServer) {
 		e := newFGAPEnv(t, s)
-		staff, err := e.gc.UpdateGroupManagementPermissions(e.ctx, e.master, corp, e.groups["staff"],
-			gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		staff := e.enableGroup("staff")
 		pol := e.helpdeskPolicy()
 		e.setPolicies((*staff.ScopePermissions)["manage-members"], pol)
 		olga := e.users["olga"]
@@ -385,11 +405,7 @@ func TestFGAPGroupMembership(t *testing.T) {
 		if st := join("contractors"); st != 403 {
 			t.Fatalf("joining contractors without its manage-membership: %d", st)
 		}
-		contractors, err := e.gc.UpdateGroupManagementPermissions(e.ctx, e.master, corp, e.groups["contractors"],
-			gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		contractors := e.enableGroup("contractors")
 		e.setPolicies((*contractors.ScopePermissions)["manage-membership"], pol)
 		if st := join("contractors"); st != 204 {
 			t.Fatalf("joining contractors with both permissions: %d", st)
@@ -418,6 +434,11 @@ func TestFGAPGroupMembership(t *testing.T) {
 		s.get("/admin/realms/"+corp+"/groups", e.hd, &listed)
 		if len(listed) != 1 || listed[0]["name"] != "staff" {
 			t.Errorf("query-groups lists %v, want staff", listed)
+		}
+		for path, want := range map[string]int{"staff": 200, "contractors": 403, "nope": 404} {
+			if st := e.status("GET", "/group-by-path/"+path, e.hd, nil); st != want {
+				t.Errorf("group-by-path/%s: %d, want %d", path, st, want)
+			}
 		}
 
 		// Deleting the group takes its permissions away.
@@ -474,11 +495,7 @@ func TestFGAPSurvivesExportAndImport(t *testing.T) {
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		s := newServer(t, open)
 		e := newFGAPEnv(t, s)
-		ref, err := e.gc.UpdateGroupManagementPermissions(e.ctx, e.master, corp, e.groups["staff"],
-			gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ref := e.enableGroup("staff")
 		e.setPolicies((*ref.ScopePermissions)["manage-members"], e.helpdeskPolicy())
 		if _, err := e.gc.UpdateUsersManagementPermissions(e.ctx, e.master, corp, gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)}); err != nil {
 			t.Fatal(err)
@@ -580,4 +597,98 @@ func mustRealm(t *testing.T, s *testServer, name string) realm.Realm {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// Mapping roles through permissions: manage-members on the user's group
+// lets the call through, each role then needs its map-role permission, and
+// the escalation rule still keeps realm-admin out of reach. Impersonation:
+// the Users resource's impersonate permission, limited by
+// user-impersonated.
+func TestFGAPRoleMappingAndImpersonation(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		e := newFGAPEnv(t, s)
+		ctx := context.Background()
+		staff := e.enableGroup("staff")
+		pol := e.helpdeskPolicy()
+		e.setPolicies((*staff.ScopePermissions)["manage-members"], pol)
+		if _, err := e.gc.CreateRealmRole(e.ctx, e.master, corp, gocloak.Role{Name: gocloak.StringP("clerk")}); err != nil && !isConflict(err) {
+			t.Fatal(err)
+		}
+		clerk, err := s.DB.GetRealmRole(ctx, e.rl.ID, "clerk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		realmAdmin, err := s.DB.GetClientRole(ctx, e.rl.ID, e.rmID, "realm-admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sam := e.users["sam"]
+		mapRealm := func() int {
+			return e.status("POST", "/users/"+sam+"/role-mappings/realm", e.hd, []map[string]any{{"id": clerk.ID, "name": "clerk"}})
+		}
+		if st := mapRealm(); st != 403 {
+			t.Fatalf("mapping clerk without its map-role permission: %d", st)
+		}
+		var avail []map[string]any
+		s.get("/admin/realms/"+corp+"/users/"+sam+"/role-mappings/realm/available", e.hd, &avail)
+		if len(avail) != 0 {
+			t.Errorf("available roles without map-role: %v", avail)
+		}
+		for _, r := range []string{clerk.ID, realmAdmin.ID} {
+			ref, err := adminperm.Set(ctx, s.DB, e.rl.ID, adminperm.Role, r, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.setPolicies(ref.ScopePermissions["map-role"], pol)
+		}
+		if st := mapRealm(); st != 204 {
+			t.Fatalf("mapping clerk with its map-role permission: %d", st)
+		}
+		s.get("/admin/realms/"+corp+"/users/"+sam+"/role-mappings/realm/available", e.hd, &avail)
+		if len(avail) != 0 {
+			t.Errorf("available roles once clerk is mapped: %v", avail)
+		}
+		if st := e.status("POST", "/users/"+sam+"/role-mappings/clients/"+e.rmID, e.hd,
+			[]map[string]any{{"id": realmAdmin.ID, "name": "realm-admin"}}); st != 403 {
+			t.Errorf("mapping realm-admin with its map-role permission: %d, want 403 (escalation)", st)
+		}
+		if st := e.status("POST", "/users/"+e.users["cora"]+"/role-mappings/realm", e.hd, []map[string]any{{"id": clerk.ID, "name": "clerk"}}); st != 403 {
+			t.Errorf("mapping clerk to a contractor: %d", st)
+		}
+		if st := e.status("DELETE", "/users/"+sam+"/role-mappings/realm", e.hd, []map[string]any{{"id": clerk.ID, "name": "clerk"}}); st != 204 {
+			t.Errorf("unmapping clerk: %d", st)
+		}
+
+		// Impersonation.
+		impersonate := func(user string) int {
+			return e.status("POST", "/users/"+e.users[user]+"/impersonation", e.hd, nil)
+		}
+		if st := impersonate("sam"); st != 403 {
+			t.Fatalf("impersonating without permission: %d", st)
+		}
+		users, err := e.gc.UpdateUsersManagementPermissions(e.ctx, e.master, corp, gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.setPolicies((*users.ScopePermissions)["impersonate"], pol)
+		if st := impersonate("sam"); st != 200 {
+			t.Errorf("impersonating sam with the impersonate permission: %d", st)
+		}
+		// Impersonating ended the helpdesk's own session (one browser, one
+		// session per realm): it signs in again.
+		e.hd = s.token(corp, "admin-cli", "hd", "pw-hd")
+		// Only helpdesk members may be impersonated from now on.
+		e.setPolicies((*users.ScopePermissions)["user-impersonated"], pol)
+		if st := impersonate("sam"); st != 403 {
+			t.Errorf("impersonating sam, whom user-impersonated leaves out: %d", st)
+		}
+		if st, _, b := s.do("POST", "/admin/realms/"+corp+"/users/"+sam+"/impersonation", e.master, nil); st != 403 {
+			t.Errorf("master admin impersonating sam, whom user-impersonated leaves out: %d %s", st, b)
+		}
+	})
+}
+
+func isConflict(err error) bool {
+	var ae *gocloak.APIError
+	return errors.As(err, &ae) && ae.Code == http.StatusConflict
 }
