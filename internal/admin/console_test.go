@@ -145,7 +145,8 @@ func TestManagementPermissionsOff(t *testing.T) {
 			p := c.path + "/management/permissions"
 			e.want("GET", p, e.tok, nil, 200, `{"enabled":false}`)
 			e.want("PUT", p, e.tok, map[string]bool{"enabled": false}, 200, `{"enabled":false}`)
-			e.want("PUT", p, e.tok, map[string]bool{"enabled": true}, 400, `{"errorMessage":"Fine-grained admin permissions are not supported"}`)
+			e.want("PUT", p, e.tok, map[string]bool{"enabled": true}, 200, "")
+			e.want("PUT", p, e.tok, map[string]bool{"enabled": false}, 200, `{"enabled":false}`)
 			e.want("PUT", p, e.tok, "{", 400, "")
 			e.want("GET", c.missing+"/management/permissions", e.tok, nil, 404, "")
 			if c.path[:7] != "/groups" {

@@ -69,6 +69,10 @@ var objectRules = map[string]objectRule{
 	"group.view":         groupRule(func(rq *Request, g role.Group) (bool, error) { return rq.canViewGroup(g) }),
 	"group.manage":       groupRule(func(rq *Request, g role.Group) (bool, error) { return rq.canManageGroup(g) }),
 	"group.view-members": groupRule(func(rq *Request, g role.Group) (bool, error) { return rq.canViewMembersOf(g) }),
+	// One client (clients.go).
+	"client.view":      clientRule((*Request).canViewClient),
+	"client.configure": clientRule((*Request).canConfigureClient),
+	"client.manage":    clientRule((*Request).canManageClient),
 }
 
 // splitPerm reads a route's permission: the admin role, and the object
