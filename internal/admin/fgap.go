@@ -270,11 +270,7 @@ func (rq *Request) mayMapRole(r role.Role) (bool, error) {
 	if rq.Can("manage-users") {
 		return true, nil
 	}
-	c, err := rq.fgap()
-	if err != nil {
-		return false, err
-	}
-	return c.Role(r.ID, adminperm.MapRole) || r.ClientID != "" && c.Client(r.ClientID, adminperm.MapRoles), nil
+	return rq.roleGranted(r, adminperm.MapRole, adminperm.MapRoles)
 }
 
 // visibleMemberGroups returns, for a caller who may not view every user,

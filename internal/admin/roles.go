@@ -473,11 +473,22 @@ func (a rolesAPI) requireComposable(rq *Request, children []role.Role) error {
 	if len(children) == 0 {
 		return nil
 	}
-	for _, c := range children {
+	mayCompose := func(c role.Role) (bool, error) {
 		if _, manage := a.perms(c.ClientID); rq.Can(manage) {
-			continue
+			return true, nil
 		}
-		ok, err := rq.roleGranted(c, adminperm.MapRoleComposite, adminperm.MapRolesComposite)
+		return rq.roleGranted(c, adminperm.MapRoleComposite, adminperm.MapRolesComposite)
+	}
+	if err := requireEachRole(children, mayCompose); err != nil {
+		return err
+	}
+	return rq.requireConfer(rq.R.Context(), idsOfRoles(children)...)
+}
+
+// requireEachRole answers 403 unless allowed holds for each of roles.
+func requireEachRole(roles []role.Role, allowed func(role.Role) (bool, error)) error {
+	for _, r := range roles {
+		ok, err := allowed(r)
 		if err != nil {
 			return err
 		}
@@ -485,7 +496,7 @@ func (a rolesAPI) requireComposable(rq *Request, children []role.Role) error {
 			return errForbidden
 		}
 	}
-	return rq.requireConfer(rq.R.Context(), idsOfRoles(children)...)
+	return nil
 }
 
 // addComposites is POST .../composites: 204, or 403 with nothing changed

@@ -185,21 +185,6 @@ func (rq *Request) mayMapClientScope(r role.Role) (bool, error) {
 	return rq.roleGranted(r, adminperm.MapRoleClientScope, adminperm.MapRolesClientScope)
 }
 
-// requireMapClientScope answers 403 unless mayMapClientScope holds for
-// each role.
-func (rq *Request) requireMapClientScope(roles []role.Role) error {
-	for _, r := range roles {
-		ok, err := rq.mayMapClientScope(r)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errForbidden
-		}
-	}
-	return nil
-}
-
 // composite answers .../composite: the roles of the part the scope
 // reaches: every one for a client with full scope; otherwise those its
 // mappings (and, for a client, its own roles) reach through composites.
@@ -266,7 +251,7 @@ func (a scopeMappingAPI) add(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	if err := rq.requireMapClientScope(roles); err != nil {
+	if err := requireEachRole(roles, rq.mayMapClientScope); err != nil {
 		return err
 	}
 	if err := rq.h.Store.AddScopeMappings(rq.R.Context(), sc.owner, idsOfRoles(roles)...); err != nil {
@@ -296,7 +281,7 @@ func (a scopeMappingAPI) remove(rq *Request) error {
 	} else if roles, err = a.resolve(part, cat, body); err != nil {
 		return err
 	}
-	if err := rq.requireMapClientScope(roles); err != nil {
+	if err := requireEachRole(roles, rq.mayMapClientScope); err != nil {
 		return err
 	}
 	if err := rq.h.Store.RemoveScopeMappings(rq.R.Context(), sc.owner, idsOfRoles(roles)...); err != nil {
