@@ -178,11 +178,16 @@ func TestFGAPClientReference(t *testing.T) {
 		e.call(t, "GET", e.authz()+"/resource/"+ref.Resource, e.tok, nil, 404)
 		e.call(t, "GET", e.authz()+"/permission/scope/"+ref.ScopePermissions["manage"], e.tok, nil, 404)
 
-		// Deleting the client takes its resource and permissions along.
+		// Deleting the client takes its resource and permissions along, and
+		// those of its roles.
 		ref = e.switchPerms(t, path, true)
+		e.create(t, path+"/roles", map[string]any{"name": "app-user"})
+		roleRef := e.switchPerms(t, path+"/roles/app-user", true)
 		e.call(t, "DELETE", path, e.tok, nil, 204)
 		e.call(t, "GET", e.authz()+"/resource/"+ref.Resource, e.tok, nil, 404)
 		e.call(t, "GET", e.authz()+"/permission/scope/"+ref.ScopePermissions["view"], e.tok, nil, 404)
+		e.call(t, "GET", e.authz()+"/resource/"+roleRef.Resource, e.tok, nil, 404)
+		e.call(t, "GET", e.authz()+"/permission/scope/"+roleRef.ScopePermissions["map-role"], e.tok, nil, 404)
 	})
 }
 
@@ -416,6 +421,16 @@ func TestFGAPClientRoles(t *testing.T) {
 			t.Errorf("client role by id: %+v, by name %+v", byID, roleRef)
 		}
 		e.call(t, "GET", "/clients/"+app+"/roles/nope/management/permissions", e.tok, nil, 404)
+
+		// Whoever manages the client switches its roles' permissions, by
+		// name and by id; another client's stay closed.
+		dev := s.realmAdmin(e.realm, "dev", "query-clients")
+		e.allow(t, ref.ScopePermissions["manage"], e.userID(t, "dev"))
+		e.call(t, "GET", "/clients/"+app+"/roles/app-user/management/permissions", dev, nil, 200)
+		e.call(t, "PUT", "/roles-by-id/"+appUser+"/management/permissions", dev, map[string]bool{"enabled": false}, 200)
+		e.call(t, "PUT", "/clients/"+app+"/roles/app-user/management/permissions", dev, map[string]bool{"enabled": true}, 200)
+		e.call(t, "GET", "/roles-by-id/"+otherUser+"/management/permissions", dev, nil, 403)
+		e.call(t, "PUT", "/clients/"+other+"/roles/other-user/management/permissions", dev, map[string]bool{"enabled": true}, 403)
 	})
 }
 
