@@ -59,7 +59,19 @@ func canManageAuthz(rq *Request) bool {
 
 func (a authzAPI) view(fn func(z *authzReq) error) endpoint { return a.with(canViewAuthz, fn) }
 
-func (a authzAPI) manage(fn func(z *authzReq) error) endpoint { return a.with(canManageAuthz, fn) }
+// manage also keeps the realm's admin client to whole-realm administrators:
+// its policies are the fine-grained admin permissions (package adminperm),
+// and whoever writes them decides who administers users and groups, as
+// whoever changes that client decides who is an administrator
+// (reservedClientID). Keycloak lets manage-clients write them.
+func (a authzAPI) manage(fn func(z *authzReq) error) endpoint {
+	return a.with(canManageAuthz, func(z *authzReq) error {
+		if reservedClientID(z.Realm, z.client.ClientID) && !wholeRealmAdmin(z.Request) {
+			return errForbidden
+		}
+		return fn(z)
+	})
+}
 
 // errNoResourceServer is a client without authorization services.
 var errNoResourceServer = &web.Error{Status: http.StatusNotFound, Body: map[string]string{"error": "HTTP 404 Not Found"}}

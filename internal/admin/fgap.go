@@ -43,6 +43,11 @@ var objectRules = map[string]objectRule{
 		c, err := rq.fgap()
 		return err == nil && (c.Users(adminperm.View) || c.Users(adminperm.Manage)), err
 	},
+	// Creating a user: manage on the Users resource.
+	"users.manage": func(rq *Request) (bool, error) {
+		c, err := rq.fgap()
+		return err == nil && c.Users(adminperm.Manage), err
+	},
 	"user.view":      userRule(func(rq *Request, u user.User) (bool, error) { return rq.canViewUser(u) }),
 	"user.manage":    userRule(func(rq *Request, u user.User) (bool, error) { return rq.canManageUser(u) }),
 	"user.map-roles": userRule(func(rq *Request, u user.User) (bool, error) { return rq.canMapRolesOf(u) }),

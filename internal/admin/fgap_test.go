@@ -323,11 +323,59 @@ func TestFGAPUsersView(t *testing.T) {
 		if st := e.status("GET", "/users/"+store.NewID(), plain, nil); st != 403 {
 			t.Errorf("GET an unknown user without roles: %d, want 403", st)
 		}
+		if st := e.status("POST", "/users", e.hd, map[string]any{"username": "newbie"}); st != 403 {
+			t.Errorf("creating a user with view only: %d", st)
+		}
+		// Users manage: create and change anyone, but roles and groups
+		// stay with the calls that check them.
+		e.setPolicies(sp["manage"], e.helpdeskPolicy())
+		if st := e.status("POST", "/users", e.hd, map[string]any{"username": "newbie"}); st != 201 {
+			t.Errorf("creating a user with Users manage: %d", st)
+		}
+		if st := e.status("POST", "/users", e.hd, map[string]any{"username": "newbie2", "groups": []string{"/helpdesk"}}); st != 403 {
+			t.Errorf("creating a user in a group with Users manage: %d", st)
+		}
+		if st := e.status("PUT", "/users/"+e.users["cora"], e.hd, map[string]any{"firstName": "Cora"}); st != 204 {
+			t.Errorf("PUT cora with Users manage: %d", st)
+		}
 		if _, err := e.gc.UpdateUsersManagementPermissions(e.ctx, e.master, corp, gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(false)}); err != nil {
 			t.Fatal(err)
 		}
 		if st := e.status("GET", "/users/"+e.users["cora"], e.hd, nil); st != 403 {
 			t.Errorf("GET cora after turning off: %d", st)
+		}
+	})
+}
+
+// The policies of realm-management are the realm's admin permissions: a
+// manage-clients or manage-authorization administrator may read them but
+// not write them, or it could make itself a user administrator.
+func TestFGAPPoliciesNeedWholeRealmAdmin(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		e := newFGAPEnv(t, s)
+		ref, err := e.gc.UpdateUsersManagementPermissions(e.ctx, e.master, corp, gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pol := e.helpdeskPolicy()
+		ops := s.realmAdmin(e.rl, "ops", "manage-clients", "manage-authorization", "view-authorization", "view-clients")
+		base := "/clients/" + e.rmID + "/authz/resource-server"
+		if st := e.status("GET", base+"/permission", ops, nil); st != 200 {
+			t.Errorf("reading realm-management's permissions: %d", st)
+		}
+		manage := (*ref.ScopePermissions)["manage"]
+		var perm map[string]any
+		s.get("/admin/realms/"+corp+base+"/permission/scope/"+manage, e.master, &perm)
+		perm["policies"] = []string{pol}
+		if st := e.status("PUT", base+"/permission/scope/"+manage, ops, perm); st != 403 {
+			t.Errorf("manage-clients attaching a policy to manage.permission.users: %d, want 403", st)
+		}
+		if st := e.status("POST", base+"/policy/user", ops, map[string]any{"name": "me", "users": []string{"ops"}}); st != 403 {
+			t.Errorf("manage-clients creating a policy on realm-management: %d, want 403", st)
+		}
+		p, err := s.DB.GetPolicy(context.Background(), e.rmID, manage)
+		if err != nil || len(p.PolicyIDs) != 0 {
+			t.Errorf("manage.permission.users changed: %+v %v", p, err)
 		}
 	})
 }
