@@ -127,7 +127,7 @@ func TestClearCaches(t *testing.T) {
 	})
 }
 
-func TestManagementPermissionsOff(t *testing.T) {
+func TestRoleManagementPermissions(t *testing.T) {
 	both(t, func(t *testing.T, s *testServer) {
 		e := newCRGEnv(t, s, "perm")
 		cid := e.create("/clients", map[string]any{"clientId": "app"})
