@@ -885,16 +885,7 @@ func (a clientsAPI) delete(rq *Request) error {
 // transaction. Every admin path that deletes a client goes through it.
 func deleteClient(ctx context.Context, db *store.DB, realmID, id string) error {
 	return db.InTx(ctx, func(tx *store.DB) error {
-		roles, err := tx.ListClientRoles(ctx, realmID, id)
-		if err != nil {
-			return err
-		}
-		for _, r := range roles {
-			if err := adminperm.Forget(ctx, tx, realmID, adminperm.Role, r.ID); err != nil {
-				return err
-			}
-		}
-		if err := adminperm.Forget(ctx, tx, realmID, adminperm.Client, id); err != nil {
+		if err := adminperm.ForgetClient(ctx, tx, realmID, id); err != nil {
 			return err
 		}
 		return tx.DeleteClient(ctx, realmID, id)
