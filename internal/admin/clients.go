@@ -88,10 +88,7 @@ const (
 // ids.
 func clientRule(fn func(rq *Request, c client.Client) (bool, error)) objectRule {
 	return func(rq *Request) (bool, error) {
-		c, err := rq.h.Store.GetClient(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"))
-		if errors.Is(err, store.ErrNotFound) {
-			return false, errorIfMissing(rq, "query-clients", clientsAPI{}.notFound())
-		}
+		c, err := pathObject(rq, "id", "query-clients", clientsAPI{}.notFound(), rq.h.Store.GetClient)
 		if err != nil {
 			return false, err
 		}
@@ -99,42 +96,27 @@ func clientRule(fn func(rq *Request, c client.Client) (bool, error)) objectRule 
 	}
 }
 
-// clientGranted reports whether the realm's permissions grant the caller
-// any of scopes on c. The client registration service, which acts without
-// a Caller, is granted nothing.
-func (rq *Request) clientGranted(c client.Client, scopes ...string) (bool, error) {
-	if rq.Caller == nil {
-		return false, nil
+// clientGrant reads in the caller's permissions whether any of scopes is
+// granted on client c, for orGrant.
+func clientGrant(c client.Client, scopes ...string) func(*adminperm.Checker) bool {
+	return func(ch *adminperm.Checker) bool {
+		return slices.ContainsFunc(scopes, func(s string) bool { return ch.Client(c.ID, s) })
 	}
-	ch, err := rq.fgap()
-	if err != nil {
-		return false, err
-	}
-	return slices.ContainsFunc(scopes, func(s string) bool { return ch.Client(c.ID, s) }), nil
 }
 
 // canViewClient: view-clients, or c's view, configure or manage.
 func (rq *Request) canViewClient(c client.Client) (bool, error) {
-	if rq.Can("view-clients") {
-		return true, nil
-	}
-	return rq.clientGranted(c, adminperm.View, adminperm.Configure, adminperm.Manage)
+	return rq.orGrant(rq.Can("view-clients"), nil, clientGrant(c, adminperm.View, adminperm.Configure, adminperm.Manage))
 }
 
 // canConfigureClient: manage-clients, or c's configure or manage.
 func (rq *Request) canConfigureClient(c client.Client) (bool, error) {
-	if rq.Can("manage-clients") {
-		return true, nil
-	}
-	return rq.clientGranted(c, adminperm.Configure, adminperm.Manage)
+	return rq.orGrant(rq.Can("manage-clients"), nil, clientGrant(c, adminperm.Configure, adminperm.Manage))
 }
 
 // canManageClient: manage-clients, or c's manage.
 func (rq *Request) canManageClient(c client.Client) (bool, error) {
-	if rq.Can("manage-clients") {
-		return true, nil
-	}
-	return rq.clientGranted(c, adminperm.Manage)
+	return rq.orGrant(rq.Can("manage-clients"), nil, clientGrant(c, adminperm.Manage))
 }
 
 // clientAccess is the "access" of a client representation.

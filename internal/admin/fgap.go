@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
@@ -39,22 +40,13 @@ type objectRule func(rq *Request) (bool, error)
 // objectRules are the rules routes can name, by name.
 var objectRules = map[string]objectRule{
 	// The users resource as a whole: listing and counting users.
-	"users.view": func(rq *Request) (bool, error) {
-		c, err := rq.fgap()
-		return err == nil && (c.Users(adminperm.View) || c.Users(adminperm.Manage)), err
-	},
+	"users.view": func(rq *Request) (bool, error) { return rq.canViewAllUsers() },
 	// Creating a user: manage on the Users resource.
-	"users.manage": func(rq *Request) (bool, error) {
-		c, err := rq.fgap()
-		return err == nil && c.Users(adminperm.Manage), err
-	},
-	"user.view":      userRule(func(rq *Request, u user.User) (bool, error) { return rq.canViewUser(u) }),
-	"user.manage":    userRule(func(rq *Request, u user.User) (bool, error) { return rq.canManageUser(u) }),
-	"user.map-roles": userRule(func(rq *Request, u user.User) (bool, error) { return rq.canMapRolesOf(u) }),
-	"user.impersonate": userRule(func(rq *Request, _ user.User) (bool, error) {
-		c, err := rq.fgap()
-		return err == nil && c.Users(adminperm.Impersonate), err
-	}),
+	"users.manage":     func(rq *Request) (bool, error) { return rq.canManageAllUsers() },
+	"user.view":        userRule(func(rq *Request, u user.User) (bool, error) { return rq.canViewUser(u) }),
+	"user.manage":      userRule(func(rq *Request, u user.User) (bool, error) { return rq.canManageUser(u) }),
+	"user.map-roles":   userRule(func(rq *Request, u user.User) (bool, error) { return rq.canMapRolesOf(u) }),
+	"user.impersonate": userRule(func(rq *Request, _ user.User) (bool, error) { return rq.canImpersonate() }),
 	// Joining or leaving a group: the user's membership may change, and the
 	// group's membership may change.
 	"user.group-membership": userRule(func(rq *Request, u user.User) (bool, error) {
@@ -62,10 +54,7 @@ var objectRules = map[string]objectRule{
 		if err != nil || !ok {
 			return false, err
 		}
-		g, err := rq.h.Store.GetGroup(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("groupId"))
-		if errors.Is(err, store.ErrNotFound) {
-			return false, errorIfMissing(rq, "query-groups", notFound("Group not found"))
-		}
+		g, err := pathGroup(rq, "groupId", notFound("Group not found"))
 		if err != nil {
 			return false, err
 		}
@@ -105,12 +94,27 @@ func errorIfMissing(rq *Request, listRole string, notFoundErr error) error {
 	return errForbidden
 }
 
+// pathObject loads the object the path parameter param names, answering
+// its absence as errorIfMissing does.
+func pathObject[T any](rq *Request, param, listRole string, missing error, load func(ctx context.Context, realmID, id string) (T, error)) (T, error) {
+	x, err := load(rq.R.Context(), rq.Realm.ID, rq.R.PathValue(param))
+	if errors.Is(err, store.ErrNotFound) {
+		return x, errorIfMissing(rq, listRole, missing)
+	}
+	return x, err
+}
+
+func pathUser(rq *Request) (user.User, error) {
+	return pathObject(rq, "id", "query-users", notFound("User not found"), rq.h.Store.GetUser)
+}
+
+func pathGroup(rq *Request, param string, missing error) (role.Group, error) {
+	return pathObject(rq, param, "query-groups", missing, rq.h.Store.GetGroup)
+}
+
 func userRule(fn func(rq *Request, u user.User) (bool, error)) objectRule {
 	return func(rq *Request) (bool, error) {
-		u, err := rq.h.Store.GetUser(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"))
-		if errors.Is(err, store.ErrNotFound) {
-			return false, errorIfMissing(rq, "query-users", notFound("User not found"))
-		}
+		u, err := pathUser(rq)
 		if err != nil {
 			return false, err
 		}
@@ -120,10 +124,7 @@ func userRule(fn func(rq *Request, u user.User) (bool, error)) objectRule {
 
 func groupRule(fn func(rq *Request, g role.Group) (bool, error)) objectRule {
 	return func(rq *Request) (bool, error) {
-		g, err := rq.h.Store.GetGroup(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("id"))
-		if errors.Is(err, store.ErrNotFound) {
-			return false, errorIfMissing(rq, "query-groups", notFound("Could not find group by id"))
-		}
+		g, err := pathGroup(rq, "id", notFound("Could not find group by id"))
 		if err != nil {
 			return false, err
 		}
@@ -135,6 +136,12 @@ func groupRule(fn func(rq *Request, g role.Group) (bool, error)) objectRule {
 // call. Callers of another realm get one that grants nothing.
 func (rq *Request) fgap() (*adminperm.Checker, error) {
 	if rq.checker != nil {
+		return rq.checker, nil
+	}
+	if rq.Caller == nil {
+		// The client registration service runs admin code on behalf of no
+		// administrator: it is granted nothing.
+		rq.checker = &adminperm.Checker{}
 		return rq.checker, nil
 	}
 	t := rq.Caller.Token
@@ -159,22 +166,28 @@ func (rq *Request) userGroupIDs(ctx context.Context, u user.User) ([]string, err
 	return ids, nil
 }
 
-// canViewAllUsers: view-users, or view or manage on the Users resource.
-func (rq *Request) canViewAllUsers() (bool, error) {
-	if rq.Can("view-users") {
-		return true, nil
+// orGrant answers ok (or err) when the admin roles decided ok already,
+// and otherwise what grant reads in the caller's permissions: the shape of
+// every rule below, which evaluates no policy for a caller whose roles
+// suffice.
+func (rq *Request) orGrant(ok bool, err error, grant func(c *adminperm.Checker) bool) (bool, error) {
+	if err != nil || ok {
+		return ok, err
 	}
 	c, err := rq.fgap()
-	return err == nil && (c.Users(adminperm.View) || c.Users(adminperm.Manage)), err
+	return err == nil && grant(c), err
+}
+
+// canViewAllUsers: view-users, or view or manage on the Users resource.
+func (rq *Request) canViewAllUsers() (bool, error) {
+	return rq.orGrant(rq.Can("view-users"), nil, func(c *adminperm.Checker) bool {
+		return c.Users(adminperm.View) || c.Users(adminperm.Manage)
+	})
 }
 
 // canManageAllUsers: manage-users, or manage on the Users resource.
 func (rq *Request) canManageAllUsers() (bool, error) {
-	if rq.Can("manage-users") {
-		return true, nil
-	}
-	c, err := rq.fgap()
-	return err == nil && c.Users(adminperm.Manage), err
+	return rq.orGrant(rq.Can("manage-users"), nil, func(c *adminperm.Checker) bool { return c.Users(adminperm.Manage) })
 }
 
 // canViewUser: all users, or u through one of its groups (or their
@@ -203,79 +216,69 @@ func (rq *Request) memberAllows(u user.User, scopes ...string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	for _, s := range scopes {
-		if c.Member(ids, s) {
-			return true, nil
-		}
-	}
-	return false, nil
+	return slices.ContainsFunc(scopes, func(s string) bool { return c.Member(ids, s) }), nil
 }
 
 // canMapRolesOf: whether the caller may change u's role mappings at all;
 // each role then needs mayMapRole as well.
 func (rq *Request) canMapRolesOf(u user.User) (bool, error) {
-	if ok, err := rq.canManageUser(u); err != nil || ok {
-		return ok, err
-	}
-	c, err := rq.fgap()
-	return err == nil && c.Users(adminperm.MapRoles), err
+	ok, err := rq.canManageUser(u)
+	return rq.orGrant(ok, err, func(c *adminperm.Checker) bool { return c.Users(adminperm.MapRoles) })
 }
 
 // canManageGroupMembership: whether u's groups may change at all; the
 // group joined or left needs canManageMembershipOf as well.
 func (rq *Request) canManageGroupMembership(u user.User) (bool, error) {
-	if ok, err := rq.canManageUser(u); err != nil || ok {
-		return ok, err
-	}
-	c, err := rq.fgap()
-	return err == nil && c.Users(adminperm.ManageGroupMembership), err
+	ok, err := rq.canManageUser(u)
+	return rq.orGrant(ok, err, func(c *adminperm.Checker) bool { return c.Users(adminperm.ManageGroupMembership) })
 }
 
 // canViewGroup: view-users, or view or manage on g.
 func (rq *Request) canViewGroup(g role.Group) (bool, error) {
-	if rq.Can("view-users") {
-		return true, nil
-	}
-	c, err := rq.fgap()
-	return err == nil && (c.Group(g.ID, adminperm.View) || c.Group(g.ID, adminperm.Manage)), err
+	return rq.orGrant(rq.Can("view-users"), nil, func(c *adminperm.Checker) bool {
+		return c.Group(g.ID, adminperm.View) || c.Group(g.ID, adminperm.Manage)
+	})
 }
 
 // canManageGroup: manage-users, or manage on g.
 func (rq *Request) canManageGroup(g role.Group) (bool, error) {
-	if rq.Can("manage-users") {
-		return true, nil
-	}
-	c, err := rq.fgap()
-	return err == nil && c.Group(g.ID, adminperm.Manage), err
+	return rq.orGrant(rq.Can("manage-users"), nil, func(c *adminperm.Checker) bool { return c.Group(g.ID, adminperm.Manage) })
 }
 
 // canManageMembershipOf: whether users may join or leave g: manage on g,
 // or manage-membership on g.
 func (rq *Request) canManageMembershipOf(g role.Group) (bool, error) {
-	if ok, err := rq.canManageGroup(g); err != nil || ok {
-		return ok, err
-	}
-	c, err := rq.fgap()
-	return err == nil && c.Group(g.ID, adminperm.ManageMembership), err
+	ok, err := rq.canManageGroup(g)
+	return rq.orGrant(ok, err, func(c *adminperm.Checker) bool { return c.Group(g.ID, adminperm.ManageMembership) })
 }
 
 // canViewMembersOf: all users, or view-members or manage-members on g itself.
 func (rq *Request) canViewMembersOf(g role.Group) (bool, error) {
-	if ok, err := rq.canViewAllUsers(); err != nil || ok {
-		return ok, err
-	}
-	c, err := rq.fgap()
-	return err == nil && (c.Group(g.ID, adminperm.ViewMembers) || c.Group(g.ID, adminperm.ManageMembers)), err
+	ok, err := rq.canViewAllUsers()
+	return rq.orGrant(ok, err, func(c *adminperm.Checker) bool {
+		return c.Group(g.ID, adminperm.ViewMembers) || c.Group(g.ID, adminperm.ManageMembers)
+	})
+}
+
+// canManageMembersOf: all users, or manage-members on g itself.
+func (rq *Request) canManageMembersOf(g role.Group) (bool, error) {
+	ok, err := rq.canManageAllUsers()
+	return rq.orGrant(ok, err, func(c *adminperm.Checker) bool { return c.Group(g.ID, adminperm.ManageMembers) })
+}
+
+// canImpersonate: the impersonation role, or impersonate on the Users
+// resource; the user must be impersonatable too (adminperm.Impersonatable).
+func (rq *Request) canImpersonate() (bool, error) {
+	return rq.orGrant(rq.Can("impersonation"), nil, func(c *adminperm.Checker) bool { return c.Users(adminperm.Impersonate) })
 }
 
 // mayMapRole is the per-role half of mapping roles for a caller without
 // manage-users: map-role on the role, or map-roles on its client. The
 // escalation rule (requireConfer) applies on top, to every caller.
 func (rq *Request) mayMapRole(r role.Role) (bool, error) {
-	if rq.Can("manage-users") {
-		return true, nil
-	}
-	return rq.roleGranted(r, adminperm.MapRole, adminperm.MapRoles)
+	return rq.orGrant(rq.Can("manage-users"), nil, func(c *adminperm.Checker) bool {
+		return roleGrant(c, r, adminperm.MapRole, adminperm.MapRoles)
+	})
 }
 
 // visibleMemberGroups returns, for a caller who may not view every user,
@@ -305,63 +308,50 @@ func (rq *Request) visibleMemberGroups() (groupIDs []string, all bool, err error
 // userAccess is the "access" of a user representation: what the caller
 // may do with u.
 func (rq *Request) userAccess(u user.User) (map[string]bool, error) {
-	view, err := rq.canViewUser(u)
-	if err != nil {
-		return nil, err
-	}
-	manage, err := rq.canManageUser(u)
-	if err != nil {
-		return nil, err
-	}
-	mapRoles, err := rq.canMapRolesOf(u)
-	if err != nil {
-		return nil, err
-	}
-	membership, err := rq.canManageGroupMembership(u)
-	if err != nil {
-		return nil, err
-	}
-	impersonate := rq.Can("impersonation")
-	if !impersonate {
-		c, err := rq.fgap()
-		if err != nil {
-			return nil, err
-		}
-		impersonate = c.Users(adminperm.Impersonate)
-	}
-	return map[string]bool{"view": view, "manage": manage, "mapRoles": mapRoles,
-		"manageGroupMembership": membership, "impersonate": impersonate}, nil
+	return access(map[string]func() (bool, error){
+		"view":                  func() (bool, error) { return rq.canViewUser(u) },
+		"manage":                func() (bool, error) { return rq.canManageUser(u) },
+		"mapRoles":              func() (bool, error) { return rq.canMapRolesOf(u) },
+		"manageGroupMembership": func() (bool, error) { return rq.canManageGroupMembership(u) },
+		"impersonate":           rq.canImpersonate,
+	})
 }
 
 // groupAccess is the "access" of a group representation.
 func (rq *Request) groupAccess(g role.Group) (map[string]bool, error) {
-	view, err := rq.canViewGroup(g)
-	if err != nil {
-		return nil, err
-	}
-	manage, err := rq.canManageGroup(g)
-	if err != nil {
-		return nil, err
-	}
-	membership, err := rq.canManageMembershipOf(g)
-	if err != nil {
-		return nil, err
-	}
-	viewMembers, err := rq.canViewMembersOf(g)
-	if err != nil {
-		return nil, err
-	}
-	manageMembers, err := rq.canManageAllUsers()
-	if err != nil {
-		return nil, err
-	}
-	if !manageMembers {
-		c, err := rq.fgap()
+	return access(map[string]func() (bool, error){
+		"view":             func() (bool, error) { return rq.canViewGroup(g) },
+		"manage":           func() (bool, error) { return rq.canManageGroup(g) },
+		"manageMembership": func() (bool, error) { return rq.canManageMembershipOf(g) },
+		"viewMembers":      func() (bool, error) { return rq.canViewMembersOf(g) },
+		"manageMembers":    func() (bool, error) { return rq.canManageMembersOf(g) },
+	})
+}
+
+// access answers each of checks.
+func access(checks map[string]func() (bool, error)) (map[string]bool, error) {
+	out := make(map[string]bool, len(checks))
+	for k, check := range checks {
+		ok, err := check()
 		if err != nil {
 			return nil, err
 		}
-		manageMembers = c.Group(g.ID, adminperm.ManageMembers)
+		out[k] = ok
 	}
-	return map[string]bool{"view": view, "viewMembers": viewMembers, "manageMembers": manageMembers,
-		"manage": manage, "manageMembership": membership}, nil
+	return out, nil
+}
+
+// keep returns the elements of xs that ok accepts, in place.
+func keep[T any](xs []T, ok func(T) (bool, error)) ([]T, error) {
+	out := xs[:0]
+	for _, x := range xs {
+		yes, err := ok(x)
+		if err != nil {
+			return nil, err
+		}
+		if yes {
+			out = append(out, x)
+		}
+	}
+	return out, nil
 }

@@ -3,6 +3,7 @@ package admin_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"sort"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/Nerzal/gocloak/v13"
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
@@ -595,4 +597,102 @@ func mustRealm(t *testing.T, s *testServer, name string) realm.Realm {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// Mapping roles through permissions: manage-members on the user's group
+// lets the call through, each role then needs its map-role permission, and
+// the escalation rule still keeps realm-admin out of reach. Impersonation:
+// the Users resource's impersonate permission, limited by
+// user-impersonated.
+func TestFGAPRoleMappingAndImpersonation(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		e := newFGAPEnv(t, s)
+		ctx := context.Background()
+		staff, err := e.gc.UpdateGroupManagementPermissions(e.ctx, e.master, corp, e.groups["staff"],
+			gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pol := e.helpdeskPolicy()
+		e.setPolicies((*staff.ScopePermissions)["manage-members"], pol)
+		if _, err := e.gc.CreateRealmRole(e.ctx, e.master, corp, gocloak.Role{Name: gocloak.StringP("clerk")}); err != nil && !isConflict(err) {
+			t.Fatal(err)
+		}
+		clerk, err := s.DB.GetRealmRole(ctx, e.rl.ID, "clerk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		realmAdmin, err := s.DB.GetClientRole(ctx, e.rl.ID, e.rmID, "realm-admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sam := e.users["sam"]
+		mapRealm := func() int {
+			return e.status("POST", "/users/"+sam+"/role-mappings/realm", e.hd, []map[string]any{{"id": clerk.ID, "name": "clerk"}})
+		}
+		if st := mapRealm(); st != 403 {
+			t.Fatalf("mapping clerk without its map-role permission: %d", st)
+		}
+		var avail []map[string]any
+		s.get("/admin/realms/"+corp+"/users/"+sam+"/role-mappings/realm/available", e.hd, &avail)
+		if len(avail) != 0 {
+			t.Errorf("available roles without map-role: %v", avail)
+		}
+		for _, r := range []string{clerk.ID, realmAdmin.ID} {
+			ref, err := adminperm.Set(ctx, s.DB, e.rl.ID, adminperm.Role, r, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.setPolicies(ref.ScopePermissions["map-role"], pol)
+		}
+		if st := mapRealm(); st != 204 {
+			t.Fatalf("mapping clerk with its map-role permission: %d", st)
+		}
+		s.get("/admin/realms/"+corp+"/users/"+sam+"/role-mappings/realm/available", e.hd, &avail)
+		if len(avail) != 0 {
+			t.Errorf("available roles once clerk is mapped: %v", avail)
+		}
+		if st := e.status("POST", "/users/"+sam+"/role-mappings/clients/"+e.rmID, e.hd,
+			[]map[string]any{{"id": realmAdmin.ID, "name": "realm-admin"}}); st != 403 {
+			t.Errorf("mapping realm-admin with its map-role permission: %d, want 403 (escalation)", st)
+		}
+		if st := e.status("POST", "/users/"+e.users["cora"]+"/role-mappings/realm", e.hd, []map[string]any{{"id": clerk.ID, "name": "clerk"}}); st != 403 {
+			t.Errorf("mapping clerk to a contractor: %d", st)
+		}
+		if st := e.status("DELETE", "/users/"+sam+"/role-mappings/realm", e.hd, []map[string]any{{"id": clerk.ID, "name": "clerk"}}); st != 204 {
+			t.Errorf("unmapping clerk: %d", st)
+		}
+
+		// Impersonation.
+		impersonate := func(user string) int {
+			return e.status("POST", "/users/"+e.users[user]+"/impersonation", e.hd, nil)
+		}
+		if st := impersonate("sam"); st != 403 {
+			t.Fatalf("impersonating without permission: %d", st)
+		}
+		users, err := e.gc.UpdateUsersManagementPermissions(e.ctx, e.master, corp, gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.setPolicies((*users.ScopePermissions)["impersonate"], pol)
+		if st := impersonate("sam"); st != 200 {
+			t.Errorf("impersonating sam with the impersonate permission: %d", st)
+		}
+		// Impersonating ended the helpdesk's own session (one browser, one
+		// session per realm): it signs in again.
+		e.hd = s.token(corp, "admin-cli", "hd", "pw-hd")
+		// Only helpdesk members may be impersonated from now on.
+		e.setPolicies((*users.ScopePermissions)["user-impersonated"], pol)
+		if st := impersonate("sam"); st != 403 {
+			t.Errorf("impersonating sam, whom user-impersonated leaves out: %d", st)
+		}
+		if st, _, b := s.do("POST", "/admin/realms/"+corp+"/users/"+sam+"/impersonation", e.master, nil); st != 403 {
+			t.Errorf("master admin impersonating sam, whom user-impersonated leaves out: %d %s", st, b)
+		}
+	})
+}
+
+func isConflict(err error) bool {
+	var ae *gocloak.APIError
+	return errors.As(err, &ae) && ae.Code == http.StatusConflict
 }

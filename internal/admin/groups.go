@@ -54,17 +54,7 @@ func viewableGroups(rq *Request, gs []role.Group) ([]role.Group, error) {
 	if all, err := seesAllGroups(rq); err != nil || all {
 		return gs, err
 	}
-	out := make([]role.Group, 0, len(gs))
-	for _, g := range gs {
-		ok, err := rq.canViewGroup(g)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, g)
-		}
-	}
-	return out, nil
+	return keep(gs, rq.canViewGroup)
 }
 
 func (a groupsAPI) withGroup(op func(rq *Request, g role.Group) error) endpoint {

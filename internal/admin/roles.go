@@ -159,19 +159,11 @@ func (a rolesAPI) allowed(rq *Request, r role.Role, write bool) (bool, error) {
 	return rq.canViewClient(c)
 }
 
-// roleGranted reports whether the realm's fine-grained permissions grant
-// the caller roleScope on r, or, for a client role, clientScope on its
-// client (map-role and map-roles, map-role-composite and
-// map-roles-composite, ...).
-func (rq *Request) roleGranted(r role.Role, roleScope, clientScope string) (bool, error) {
-	if rq.Caller == nil {
-		return false, nil
-	}
-	ch, err := rq.fgap()
-	if err != nil {
-		return false, err
-	}
-	return ch.Role(r.ID, roleScope) || r.ClientID != "" && ch.Client(r.ClientID, clientScope), nil
+// roleGrant reads in the caller's permissions whether roleScope is granted
+// on r, or, for a client role, clientScope on its client (map-role and
+// map-roles, map-role-composite and map-roles-composite, ...).
+func roleGrant(c *adminperm.Checker, r role.Role, roleScope, clientScope string) bool {
+	return c.Role(r.ID, roleScope) || r.ClientID != "" && c.Client(r.ClientID, clientScope)
 }
 
 // rep is the role as Keycloak shows it: full with its attributes ({} when
@@ -473,11 +465,11 @@ func (a rolesAPI) requireComposable(rq *Request, children []role.Role) error {
 	if len(children) == 0 {
 		return nil
 	}
-	mayCompose := func(c role.Role) (bool, error) {
-		if _, manage := a.perms(c.ClientID); rq.Can(manage) {
-			return true, nil
-		}
-		return rq.roleGranted(c, adminperm.MapRoleComposite, adminperm.MapRolesComposite)
+	mayCompose := func(child role.Role) (bool, error) {
+		_, manage := a.perms(child.ClientID)
+		return rq.orGrant(rq.Can(manage), nil, func(c *adminperm.Checker) bool {
+			return roleGrant(c, child, adminperm.MapRoleComposite, adminperm.MapRolesComposite)
+		})
 	}
 	if err := requireEachRole(children, mayCompose); err != nil {
 		return err

@@ -179,10 +179,9 @@ func (a scopeMappingAPI) mayChange(rq *Request) (bool, error) {
 // mayMapClientScope is Keycloak's canMapClientScope: manage-clients, or
 // the role's map-role-client-scope, or its client's map-roles-client-scope.
 func (rq *Request) mayMapClientScope(r role.Role) (bool, error) {
-	if rq.Can("manage-clients") {
-		return true, nil
-	}
-	return rq.roleGranted(r, adminperm.MapRoleClientScope, adminperm.MapRolesClientScope)
+	return rq.orGrant(rq.Can("manage-clients"), nil, func(c *adminperm.Checker) bool {
+		return roleGrant(c, r, adminperm.MapRoleClientScope, adminperm.MapRolesClientScope)
+	})
 }
 
 // composite answers .../composite: the roles of the part the scope

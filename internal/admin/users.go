@@ -319,17 +319,7 @@ func (a userAPI) visibleQuery(rq *Request) (store.UserQuery, error) {
 
 // viewable keeps the users of us the caller may view.
 func (userAPI) viewable(rq *Request, us []user.User) ([]user.User, error) {
-	out := us[:0]
-	for _, u := range us {
-		ok, err := rq.canViewUser(u)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, u)
-		}
-	}
-	return out, nil
+	return keep(us, rq.canViewUser)
 }
 
 // get answers GET /users/{id}.
