@@ -106,8 +106,10 @@ type Request struct {
 	resourceServers map[string]bool
 
 	// checker answers the realm's fine-grained admin permissions for the
-	// caller, loaded on first use (fgap.go).
-	checker *adminperm.Checker
+	// caller, loaded on first use (fgap.go), and userGroups keeps the
+	// groups of the users it was asked about.
+	checker    *adminperm.Checker
+	userGroups map[string][]string
 }
 
 // Can reports whether the caller holds the admin permission perm over the

@@ -153,8 +153,12 @@ func (rq *Request) fgap() (*adminperm.Checker, error) {
 	return c, nil
 }
 
-// userGroupIDs are the groups u is a direct member of.
+// userGroupIDs are the groups u is a direct member of, read once per call
+// (a user's "access" asks four rules about them).
 func (rq *Request) userGroupIDs(ctx context.Context, u user.User) ([]string, error) {
+	if ids, ok := rq.userGroups[u.ID]; ok {
+		return ids, nil
+	}
 	gs, err := rq.h.Store.ListUserGroups(ctx, u.ID)
 	if err != nil {
 		return nil, err
@@ -163,6 +167,10 @@ func (rq *Request) userGroupIDs(ctx context.Context, u user.User) ([]string, err
 	for i, g := range gs {
 		ids[i] = g.ID
 	}
+	if rq.userGroups == nil {
+		rq.userGroups = map[string][]string{}
+	}
+	rq.userGroups[u.ID] = ids
 	return ids, nil
 }
 
