@@ -127,7 +127,7 @@ func TestClearCaches(t *testing.T) {
 	})
 }
 
-func TestManagementPermissionsOff(t *testing.T) {
+func TestRoleManagementPermissions(t *testing.T) {
 	both(t, func(t *testing.T, s *testServer) {
 		e := newCRGEnv(t, s, "perm")
 		cid := e.create("/clients", map[string]any{"clientId": "app"})
@@ -143,7 +143,8 @@ func TestManagementPermissionsOff(t *testing.T) {
 			p := c.path + "/management/permissions"
 			e.want("GET", p, e.tok, nil, 200, `{"enabled":false}`)
 			e.want("PUT", p, e.tok, map[string]bool{"enabled": false}, 200, `{"enabled":false}`)
-			e.want("PUT", p, e.tok, map[string]bool{"enabled": true}, 400, `{"errorMessage":"Fine-grained admin permissions are not supported"}`)
+			e.want("PUT", p, e.tok, map[string]bool{"enabled": true}, 200, "")
+			e.want("PUT", p, e.tok, map[string]bool{"enabled": false}, 200, `{"enabled":false}`)
 			e.want("PUT", p, e.tok, "{", 400, "")
 			e.want("GET", c.missing+"/management/permissions", e.tok, nil, 404, "")
 			e.want("PUT", p, users, map[string]bool{"enabled": false}, 403, "")

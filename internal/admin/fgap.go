@@ -73,6 +73,10 @@ var objectRules = map[string]objectRule{
 	"group.view":         groupRule(func(rq *Request, g role.Group) (bool, error) { return rq.canViewGroup(g) }),
 	"group.manage":       groupRule(func(rq *Request, g role.Group) (bool, error) { return rq.canManageGroup(g) }),
 	"group.view-members": groupRule(func(rq *Request, g role.Group) (bool, error) { return rq.canViewMembersOf(g) }),
+	// One client (clients.go).
+	"client.view":      clientRule((*Request).canViewClient),
+	"client.configure": clientRule((*Request).canConfigureClient),
+	"client.manage":    clientRule((*Request).canManageClient),
 }
 
 // splitPerm reads a route's permission: the admin role, and the object
@@ -142,6 +146,12 @@ func groupRule(fn func(rq *Request, g role.Group) (bool, error)) objectRule {
 // call. Callers of another realm get one that grants nothing.
 func (rq *Request) fgap() (*adminperm.Checker, error) {
 	if rq.checker != nil {
+		return rq.checker, nil
+	}
+	if rq.Caller == nil {
+		// The client registration service runs admin code on behalf of no
+		// administrator: it is granted nothing.
+		rq.checker = &adminperm.Checker{}
 		return rq.checker, nil
 	}
 	t := rq.Caller.Token
@@ -285,7 +295,7 @@ func (rq *Request) canImpersonate() (bool, error) {
 // escalation rule (requireConfer) applies on top, to every caller.
 func (rq *Request) mayMapRole(r role.Role) (bool, error) {
 	return rq.orGrant(rq.Can("manage-users"), nil, func(c *adminperm.Checker) bool {
-		return c.Role(r.ID, adminperm.MapRole) || r.ClientID != "" && c.Client(r.ClientID, adminperm.MapRoles)
+		return roleGrant(c, r, adminperm.MapRole, adminperm.MapRoles)
 	})
 }
 

@@ -65,44 +65,28 @@ func managementPermissions(rq *Request, kind, objectID string) error {
 	return rq.JSON(ref)
 }
 
-// --- roles: the switches answer "off" until they are built ---
-
 // rolePermissionRoutes serves management/permissions of roles, by id and
-// by name, realm and client roles alike.
+// by name, realm and client roles alike, with the permissions Keycloak
+// asks: reading needs the right to view the role (view-realm, or to view
+// its client), switching the right to manage it (manage-realm; for a
+// client role, to manage its client by id and to configure it under the
+// client's path).
 func (h *Handler) rolePermissionRoutes(mux *http.ServeMux) {
 	var r rolesAPI
 	const byID = "/admin/realms/{realm}/roles-by-id/{roleID}/management/permissions"
-	h.handle(mux, "GET "+byID, "", r.byID(false, func(rq *Request, _ role.Role) error { return permissionsOff(rq) }))
-	h.handle(mux, "PUT "+byID, "", r.byID(true, func(rq *Request, _ role.Role) error { return setPermissionsOff(rq) }))
+	h.handle(mux, "GET "+byID, "", r.byID(false, rolePermissions))
+	h.handle(mux, "PUT "+byID, "", r.byID(true, rolePermissions))
 	for _, c := range []struct{ base, view, manage string }{
 		{"/admin/realms/{realm}/roles/{roleName}", "view-realm", "manage-realm"},
-		{"/admin/realms/{realm}/clients/{id}/roles/{roleName}", "view-clients", "manage-clients"},
+		{"/admin/realms/{realm}/clients/{id}/roles/{roleName}", clientView, clientConfigure},
 	} {
-		h.handle(mux, "GET "+c.base+"/management/permissions", c.view, r.byName(func(rq *Request, _ role.Role) error { return permissionsOff(rq) }))
-		h.handle(mux, "PUT "+c.base+"/management/permissions", c.manage, r.byName(func(rq *Request, _ role.Role) error { return setPermissionsOff(rq) }))
+		h.handle(mux, "GET "+c.base+"/management/permissions", c.view, r.byName(rolePermissions))
+		h.handle(mux, "PUT "+c.base+"/management/permissions", c.manage, r.byName(rolePermissions))
 	}
 }
 
-// permissionReference is Keycloak's ManagementPermissionReference.
-type permissionReference struct {
-	Enabled bool `json:"enabled"`
-}
-
-// permissionsOff is the answer for a resource without fine-grained
-// permissions.
-func permissionsOff(rq *Request) error { return rq.JSON(permissionReference{}) }
-
-// setPermissionsOff accepts turning fine-grained permissions off, which they
-// are, and refuses turning them on rather than pretend they apply.
-func setPermissionsOff(rq *Request) error {
-	var ref permissionReference
-	if err := rq.decode(&ref); err != nil {
-		return err
-	}
-	if ref.Enabled {
-		return badRequest("Fine-grained admin permissions are not supported")
-	}
-	return permissionsOff(rq)
+func rolePermissions(rq *Request, r role.Role) error {
+	return managementPermissions(rq, adminperm.Role, r.ID)
 }
 
 // subComponentTypes lists the kinds of sub-component a component accepts:

@@ -52,14 +52,8 @@ func (h *Handler) roleMappingRoutes(mux *http.ServeMux) {
 // requireMap answers 403 unless the caller may change who holds each of
 // roles: mayMapRole for each, then the escalation rule for all.
 func (rq *Request) requireMap(ctx context.Context, roles []role.Role) error {
-	for _, r := range roles {
-		ok, err := rq.mayMapRole(r)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errForbidden
-		}
+	if err := requireEachRole(roles, rq.mayMapRole); err != nil {
+		return err
 	}
 	return rq.requireConfer(ctx, idsOfRoles(roles)...)
 }
