@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
@@ -46,24 +47,38 @@ func TestPermissionsTabs(t *testing.T) {
 			t.Fatal(err)
 		}
 		editor := r + "/clients/" + rm.ID + "/authorization/permissions/scope/"
+		last := func(path string) string { return path[strings.LastIndexByte(path, '/')+1:] }
+		realmRole, err := e.db.GetRealmRole(ctx, e.demo.ID, "photographer")
+		if err != nil {
+			t.Fatal(err)
+		}
+		clientRole, err := e.db.GetClientRole(ctx, e.demo.ID, last(client), "editor")
+		if err != nil {
+			t.Fatal(err)
+		}
+		github, err := e.provider("github")
+		if err != nil {
+			t.Fatal(err)
+		}
 
 		for _, c := range []struct {
 			name      string
 			from, tab string // the page that links the tab, and the tab
+			kind, id  string // the object, as package adminperm names it
 			scopes    []string
 		}{
-			{"users", r + "/users", r + "/users/permissions",
+			{"users", r + "/users", r + "/users/permissions", adminperm.Users, "",
 				[]string{"impersonate", "manage", "manage-group-membership", "map-roles", "user-impersonated", "view"}},
-			{"group", group, group + "/permissions",
+			{"group", group, group + "/permissions", adminperm.Group, last(group),
 				[]string{"manage", "manage-members", "manage-membership", "view", "view-members"}},
-			{"client", client, client + "/permissions",
+			{"client", client, client + "/permissions", adminperm.Client, last(client),
 				[]string{"configure", "manage", "map-roles", "map-roles-client-scope", "map-roles-composite", "token-exchange", "view"}},
-			{"realm role", r + "/roles/photographer", r + "/roles/photographer/permissions",
+			{"realm role", r + "/roles/photographer", r + "/roles/photographer/permissions", adminperm.Role, realmRole.ID,
 				[]string{"map-role", "map-role-client-scope", "map-role-composite"}},
-			{"client role", client + "/roles", client + "/roles/editor/permissions",
+			{"client role", client + "/roles", client + "/roles/editor/permissions", adminperm.Role, clientRole.ID,
 				[]string{"map-role", "map-role-client-scope", "map-role-composite"}},
 			{"identity provider", r + "/identity-providers/github/github/settings", r + "/identity-providers/github/github/permissions",
-				[]string{"token-exchange"}},
+				adminperm.IdentityProvider, github.InternalID, []string{"token-exchange"}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				if p := b.get(c.from); !strings.Contains(p.body, `href="`+c.tab+`"`) {
@@ -85,6 +100,10 @@ func TestPermissionsTabs(t *testing.T) {
 				if !strings.Contains(p.body, "Permissions enabled: <strong>On</strong>") || !strings.Contains(p.body, `name="enabled" value="false"`) {
 					t.Fatalf("tab while on:\n%s", p.body)
 				}
+				ref, err := adminperm.Get(ctx, e.db, e.demo.ID, c.kind, c.id)
+				if err != nil || !ref.Enabled {
+					t.Fatalf("stored: %v %+v", err, ref)
+				}
 				var scopes []string
 				for _, m := range permissionRow.FindAllStringSubmatch(p.body, -1) {
 					link, scope, desc := html.UnescapeString(m[1]), m[2], m[3]
@@ -92,12 +111,13 @@ func TestPermissionsTabs(t *testing.T) {
 					if strings.TrimSpace(desc) == "" {
 						t.Errorf("scope %s has no description", scope)
 					}
-					if !strings.HasPrefix(link, editor) {
-						t.Errorf("scope %s links %s, not the realm-management client's permission editor %s", scope, link, editor)
+					if link != editor+ref.ScopePermissions[scope] {
+						t.Errorf("scope %s links %s, not its permission in the realm-management client's editor %s%s", scope, link,
+							editor, ref.ScopePermissions[scope])
 						continue
 					}
 					// The link opens the scope's permission in the editor.
-					if pg := b.get(link); pg.status != http.StatusOK || !strings.Contains(pg.body, scope+".permission.") {
+					if pg := b.get(link); pg.status != http.StatusOK || !strings.Contains(pg.body, ".permission.") {
 						t.Errorf("permission of %s: %d\n%s", scope, pg.status, pg.body)
 					}
 				}
@@ -118,8 +138,11 @@ func TestPermissionsTabs(t *testing.T) {
 		if !strings.Contains(rmPage.body, `id="tab-authorization"`) {
 			t.Fatalf("realm-management has no Authorization tab:\n%s", rmPage.body)
 		}
+		if strings.Contains(rmPage.body, `id="tab-permissions"`) {
+			t.Error("realm-management, which holds the permissions, has a Permissions tab of its own")
+		}
 		if p := b.get(r + "/clients/" + rm.ID + "/authorization/permissions"); p.status != http.StatusOK ||
-			!strings.Contains(p.body, "manage-members.permission.group.") {
+			!strings.Contains(p.body, ".permission.group."+last(group)) {
 			t.Errorf("realm-management's permissions: %d\n%s", p.status, p.body)
 		}
 
@@ -162,5 +185,27 @@ func TestPermissionsTabViewOnly(t *testing.T) {
 	}
 	if p = b.get(own + "/users/permissions"); p.status != http.StatusForbidden {
 		t.Errorf("users permissions without view-realm: %d", p.status)
+	}
+}
+
+// In the master realm the permissions live in master's own admin client,
+// master-realm: the tab links there.
+func TestPermissionsTabMaster(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	home := b.signIn(masterConsole, "admin", "admin-pw")
+	r := "/admin/master/console/master"
+	group := location(t, b.submit(home, r+"/groups", url.Values{"name": {"operators"}}), "create group")
+	location(t, b.submit(home, group+"/permissions", url.Values{"enabled": {"true"}}), "turn on")
+	mc := e.clientUUID("master", provision.MasterAdminClient("master"))
+	p := b.get(group + "/permissions")
+	rows := permissionRow.FindAllStringSubmatch(p.body, -1)
+	if len(rows) != 5 || !strings.Contains(p.body, "<strong>master-realm</strong>") {
+		t.Fatalf("master's group permissions:\n%s", p.body)
+	}
+	for _, m := range rows {
+		if want := r + "/clients/" + mc + "/authorization/permissions/scope/"; !strings.HasPrefix(html.UnescapeString(m[1]), want) {
+			t.Errorf("scope %s links %s, not below %s", m[2], m[1], want)
+		}
 	}
 }
