@@ -239,9 +239,6 @@ func (h *Handler) clientRolePermissions(q *rq) error {
 
 // idpPermissions is an identity provider's Permissions tab.
 func (h *Handler) idpPermissions(q *rq) error {
-	if !q.perms.can("view-identity-providers") {
-		return errPage(http.StatusForbidden, "You do not have permission to view identity providers.")
-	}
 	x, t, err := q.idpLoad()
 	if err != nil {
 		return err
