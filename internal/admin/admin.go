@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/bearer"
 	"github.com/gatehouse-iam/gatehouse/internal/outbound"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
@@ -103,6 +104,12 @@ type Request struct {
 
 	// The realm's resource servers, by client id, loaded on first use.
 	resourceServers map[string]bool
+
+	// checker answers the realm's fine-grained admin permissions for the
+	// caller, loaded on first use (fgap.go), and userGroups keeps the
+	// groups of the users it was asked about.
+	checker    *adminperm.Checker
+	userGroups map[string][]string
 }
 
 // Can reports whether the caller holds the admin permission perm over the
@@ -124,14 +131,18 @@ type endpoint func(rq *Request) error
 // handle registers an endpoint. perm is the permission every call needs
 // over the realm in the path ("" for routes without {realm}, which then
 // decide themselves); the check happens before the endpoint runs, so a
-// refused call changes nothing.
+// refused call changes nothing. perm may name an object rule after "@"
+// ("view-users@user.view"): a caller without the role is then let through
+// when the realm's fine-grained admin permissions grant it the object in
+// the path (fgap.go).
 //
 // Every route also answers with one trailing slash, as Keycloak's JAX-RS
 // matching does: @keycloak/keycloak-admin-client sends its collection calls
 // that way ("POST /admin/realms/", "GET /admin/realms/demo/users/?max=5").
 func (h *Handler) handle(mux *http.ServeMux, pattern, perm string, fn endpoint) {
 	h.routes = append(h.routes, pattern)
-	hd := h.guard(perm, fn)
+	roleName, rule := splitPerm(perm)
+	hd := h.guard(roleName, rule, fn)
 	mux.Handle(pattern, hd)
 	if !strings.HasSuffix(pattern, "...}") { // a rest wildcard takes the slash itself
 		mux.Handle(pattern+"/{$}", hd)
@@ -139,8 +150,9 @@ func (h *Handler) handle(mux *http.ServeMux, pattern, perm string, fn endpoint) 
 }
 
 // guard authenticates the caller, loads the realm in the path and checks
-// perm, then runs fn.
-func (h *Handler) guard(perm string, fn endpoint) http.Handler {
+// perm, then runs fn. The role decides first; rule, when the route has one,
+// runs only for a caller without the role.
+func (h *Handler) guard(perm string, rule objectRule, fn endpoint) http.Handler {
 	return web.Handle(h.Log, func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Cache-Control", "no-cache")
 		caller, err := h.authenticate(r)
@@ -165,11 +177,21 @@ func (h *Handler) guard(perm string, fn endpoint) http.Handler {
 			if rq.perms, err = h.adminPerms(r.Context(), caller, rl); err != nil {
 				return err
 			}
-			if len(rq.perms) == 0 {
+			if len(rq.perms) == 0 && rule == nil {
 				return errForbidden
 			}
 			if perm != "" && !rq.Can(perm) {
-				return errForbidden
+				if rule == nil {
+					return errForbidden
+				}
+				// An administrator of the realm without the role, whom the
+				// realm's permissions may still let in for this object.
+				if ok, err := rule(rq); err != nil || !ok {
+					if err != nil {
+						return err
+					}
+					return errForbidden
+				}
 			}
 		}
 		return h.withAdminEvent(rq, fn)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
@@ -57,7 +59,19 @@ func canManageAuthz(rq *Request) bool {
 
 func (a authzAPI) view(fn func(z *authzReq) error) endpoint { return a.with(canViewAuthz, fn) }
 
-func (a authzAPI) manage(fn func(z *authzReq) error) endpoint { return a.with(canManageAuthz, fn) }
+// manage also keeps the realm's admin client to whole-realm administrators:
+// its policies are the fine-grained admin permissions (package adminperm),
+// and whoever writes them decides who administers users and groups, as
+// whoever changes that client decides who is an administrator
+// (reservedClientID). Keycloak lets manage-clients write them.
+func (a authzAPI) manage(fn func(z *authzReq) error) endpoint {
+	return a.with(canManageAuthz, func(z *authzReq) error {
+		if reservedClientID(z.Realm, z.client.ClientID) && !wholeRealmAdmin(z.Request) {
+			return errForbidden
+		}
+		return fn(z)
+	})
+}
 
 // errNoResourceServer is a client without authorization services.
 var errNoResourceServer = &web.Error{Status: http.StatusNotFound, Body: map[string]string{"error": "HTTP 404 Not Found"}}
@@ -236,6 +250,14 @@ func (rq *Request) setupAuthz(ctx context.Context, tx *store.DB, c *client.Clien
 	enable := provision.ImportAuthorization
 	if defaults {
 		enable = provision.EnableAuthorization
+	}
+	if adminperm.IsManagementClient(rq.Realm, c.ClientID) {
+		// The realm's admin client holds the fine-grained admin
+		// permissions: a resource server of its own kind, bearer-only and
+		// without a service account.
+		enable = func(ctx context.Context, tx *store.DB, c *client.Client, _ time.Time) error {
+			return adminperm.EnsureServer(ctx, tx, c.RealmID, c.ID)
+		}
 	}
 	if err := enable(ctx, tx, c, rq.Now()); err != nil {
 		if errors.Is(err, provision.ErrPublicResourceServer) {

@@ -25,12 +25,14 @@ import (
 // handed out once and never stored, since only the client signs with it.
 func (h *Handler) certificateRoutes(mux *http.ServeMux, base string) {
 	var a clientsAPI
-	h.handle(mux, "GET "+base, "view-clients", a.keyInfo)
-	h.handle(mux, "POST "+base+"/generate", "manage-clients", a.generateKey)
-	h.handle(mux, "POST "+base+"/upload", "manage-clients", a.uploadKey)
-	h.handle(mux, "POST "+base+"/upload-certificate", "manage-clients", a.uploadKey)
-	h.handle(mux, "POST "+base+"/download", "view-clients", a.downloadKey)
-	h.handle(mux, "POST "+base+"/generate-and-download", "manage-clients", a.generateAndDownloadKey)
+	// The keys are how the client authenticates: changing them is manage's,
+	// never configure's (configurable, clients.go).
+	h.handle(mux, "GET "+base, clientView, a.keyInfo)
+	h.handle(mux, "POST "+base+"/generate", clientManage, a.generateKey)
+	h.handle(mux, "POST "+base+"/upload", clientManage, a.uploadKey)
+	h.handle(mux, "POST "+base+"/upload-certificate", clientManage, a.uploadKey)
+	h.handle(mux, "POST "+base+"/download", clientView, a.downloadKey)
+	h.handle(mux, "POST "+base+"/generate-and-download", clientManage, a.generateAndDownloadKey)
 }
 
 // certificateRep is Keycloak's CertificateRepresentation.

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"maps"
 	"net/http"
@@ -10,11 +11,13 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/clientpolicy"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
+	"github.com/gatehouse-iam/gatehouse/internal/saml"
 	"github.com/gatehouse-iam/gatehouse/internal/secret"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
@@ -32,40 +35,106 @@ func (h *Handler) clientRoutes(mux *http.ServeMux) {
 	const one = c + "/{id}"
 	h.handle(mux, "GET "+c, "query-clients", a.list)
 	h.handle(mux, "POST "+c, "manage-clients", a.create)
-	h.handle(mux, "GET "+one, "view-clients", a.get)
-	h.handle(mux, "PUT "+one, "manage-clients", a.update)
-	h.handle(mux, "DELETE "+one, "manage-clients", a.delete)
+	h.handle(mux, "GET "+one, clientView, a.get)
+	h.handle(mux, "PUT "+one, clientConfigure, a.update)
+	h.handle(mux, "DELETE "+one, clientManage, a.delete)
 
 	// The secret is shown only to those who may change it (SECURITY.md M8).
-	h.handle(mux, "GET "+one+"/client-secret", "manage-clients", a.getSecret)
-	h.handle(mux, "POST "+one+"/client-secret", "manage-clients", a.regenerateSecret)
+	h.handle(mux, "GET "+one+"/client-secret", clientManage, a.getSecret)
+	h.handle(mux, "POST "+one+"/client-secret", clientManage, a.regenerateSecret)
 
 	for _, kind := range []struct {
 		path string
 		dflt bool
 	}{{"/default-client-scopes", true}, {"/optional-client-scopes", false}} {
-		h.handle(mux, "GET "+one+kind.path, "view-clients", a.scopes(kind.dflt))
-		h.handle(mux, "PUT "+one+kind.path+"/{scopeId}", "manage-clients", a.linkScope(kind.dflt))
-		h.handle(mux, "DELETE "+one+kind.path+"/{scopeId}", "manage-clients", a.unlinkScope)
+		h.handle(mux, "GET "+one+kind.path, clientView, a.scopes(kind.dflt))
+		h.handle(mux, "PUT "+one+kind.path+"/{scopeId}", clientManage, a.linkScope(kind.dflt))
+		h.handle(mux, "DELETE "+one+kind.path+"/{scopeId}", clientManage, a.unlinkScope)
 	}
 
-	h.handle(mux, "GET "+one+"/service-account-user", "view-clients", a.serviceAccount)
-	h.handle(mux, "GET "+one+"/user-sessions", "view-clients", a.sessions(false))
-	h.handle(mux, "GET "+one+"/offline-sessions", "view-clients", a.sessions(true))
-	h.handle(mux, "GET "+one+"/session-count", "view-clients", a.sessionCount(false))
-	h.handle(mux, "GET "+one+"/offline-session-count", "view-clients", a.sessionCount(true))
+	h.handle(mux, "GET "+one+"/service-account-user", clientView, a.serviceAccount)
+	h.handle(mux, "GET "+one+"/user-sessions", clientView, a.sessions(false))
+	h.handle(mux, "GET "+one+"/offline-sessions", clientView, a.sessions(true))
+	h.handle(mux, "GET "+one+"/session-count", clientView, a.sessionCount(false))
+	h.handle(mux, "GET "+one+"/offline-session-count", clientView, a.sessionCount(true))
 
 	const pm = one + "/protocol-mappers"
-	h.handle(mux, "GET "+pm+"/models", "view-clients", a.mappers)
-	h.handle(mux, "POST "+pm+"/models", "manage-clients", a.createMapper)
-	h.handle(mux, "POST "+pm+"/add-models", "manage-clients", a.addMappers)
-	h.handle(mux, "GET "+pm+"/models/{mid}", "view-clients", a.mapper)
-	h.handle(mux, "PUT "+pm+"/models/{mid}", "manage-clients", a.updateMapper)
-	h.handle(mux, "DELETE "+pm+"/models/{mid}", "manage-clients", a.deleteMapper)
-	h.handle(mux, "GET "+pm+"/protocol/{protocol}", "view-clients", a.mappersByProtocol)
+	h.handle(mux, "GET "+pm+"/models", clientView, a.mappers)
+	h.handle(mux, "POST "+pm+"/models", clientManage, a.createMapper)
+	h.handle(mux, "POST "+pm+"/add-models", clientManage, a.addMappers)
+	h.handle(mux, "GET "+pm+"/models/{mid}", clientView, a.mapper)
+	h.handle(mux, "PUT "+pm+"/models/{mid}", clientManage, a.updateMapper)
+	h.handle(mux, "DELETE "+pm+"/models/{mid}", clientManage, a.deleteMapper)
+	h.handle(mux, "GET "+pm+"/protocol/{protocol}", clientView, a.mappersByProtocol)
 }
 
 func (clientsAPI) notFound() error { return notFound("Could not find client") }
+
+// The permissions of a route on one client (the {id} in its path): the
+// admin role, or, for a caller without it, what the realm's fine-grained
+// permissions grant on that client (fgap.go). As in Keycloak, view is
+// granted by the client's view, configure or manage; configure by its
+// configure or manage, and lets the client's settings change but not how
+// it authenticates or what its tokens may carry (configurable); manage by
+// its manage.
+const (
+	clientView      = "view-clients@client.view"
+	clientConfigure = "manage-clients@client.configure"
+	clientManage    = "manage-clients@client.manage"
+)
+
+// clientRule runs fn on the client in the path. A missing client is 404
+// for a caller who may list clients and 403 for others, who may not probe
+// ids.
+func clientRule(fn func(rq *Request, c client.Client) (bool, error)) objectRule {
+	return func(rq *Request) (bool, error) {
+		c, err := pathObject(rq, "id", "query-clients", clientsAPI{}.notFound(), rq.h.Store.GetClient)
+		if err != nil {
+			return false, err
+		}
+		return fn(rq, c)
+	}
+}
+
+// clientGrant reads in the caller's permissions whether any of scopes is
+// granted on client c, for orGrant.
+func clientGrant(c client.Client, scopes ...string) func(*adminperm.Checker) bool {
+	return func(ch *adminperm.Checker) bool {
+		return slices.ContainsFunc(scopes, func(s string) bool { return ch.Client(c.ID, s) })
+	}
+}
+
+// canViewClient: view-clients, or c's view, configure or manage.
+func (rq *Request) canViewClient(c client.Client) (bool, error) {
+	return rq.orGrant(rq.Can("view-clients"), nil, clientGrant(c, adminperm.View, adminperm.Configure, adminperm.Manage))
+}
+
+// canConfigureClient: manage-clients, or c's configure or manage.
+func (rq *Request) canConfigureClient(c client.Client) (bool, error) {
+	return rq.orGrant(rq.Can("manage-clients"), nil, clientGrant(c, adminperm.Configure, adminperm.Manage))
+}
+
+// canManageClient: manage-clients, or c's manage.
+func (rq *Request) canManageClient(c client.Client) (bool, error) {
+	return rq.orGrant(rq.Can("manage-clients"), nil, clientGrant(c, adminperm.Manage))
+}
+
+// clientAccess is the "access" of a client representation.
+func (rq *Request) clientAccess(c client.Client) (map[string]bool, error) {
+	view, err := rq.canViewClient(c)
+	if err != nil {
+		return nil, err
+	}
+	configure, err := rq.canConfigureClient(c)
+	if err != nil {
+		return nil, err
+	}
+	manage, err := rq.canManageClient(c)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]bool{"view": view, "configure": configure, "manage": manage}, nil
+}
 
 // load returns the client named by {id}.
 func (a clientsAPI) load(rq *Request) (client.Client, error) {
@@ -146,7 +215,11 @@ func (clientsAPI) scopeNames(rq *Request) (map[string]string, error) {
 // rep is the client as the caller may see it: its linked scope names, what
 // the caller may do with it, and no secret unless the caller may manage
 // clients (SECURITY.md M8).
-func (clientsAPI) rep(rq *Request, c client.Client, links []client.ScopeLink, scopeNames map[string]string) rep.Client {
+func (clientsAPI) rep(rq *Request, c client.Client, links []client.ScopeLink, scopeNames map[string]string) (rep.Client, error) {
+	access, err := rq.clientAccess(c)
+	if err != nil {
+		return rep.Client{}, err
+	}
 	x := rep.ClientFromDomain(c)
 	x.DefaultClientScopes, x.OptionalClientScopes = []string{}, []string{}
 	for _, l := range links {
@@ -160,17 +233,16 @@ func (clientsAPI) rep(rq *Request, c client.Client, links []client.ScopeLink, sc
 			x.OptionalClientScopes = append(x.OptionalClientScopes, name)
 		}
 	}
-	manage := rq.Can("manage-clients")
-	if !manage {
+	if !access["manage"] {
 		x.Secret, x.RegistrationAccessToken = nil, nil
 		x.Attributes = withoutSecretAttrs(x.Attributes, func(attrs map[string]string, k string) { delete(attrs, k) })
 	}
-	x.Access = map[string]bool{"view": rq.Can("view-clients"), "configure": manage, "manage": manage}
+	x.Access = access
 	if rq.isResourceServer(c.ID) {
 		enabled := true
 		x.AuthorizationServicesEnabled = &enabled
 	}
-	return x
+	return x, nil
 }
 
 // clientSecretAttrs are the client attributes that hold a secret or a
@@ -207,13 +279,19 @@ func maskClientSecrets(c *rep.Client) {
 
 // list is GET /clients: every client, one by exact clientId, or
 // (search=true) those whose clientId contains it; q filters by attributes.
-// A caller who may only query clients sees id, clientId and description, or
-// nothing with viewableOnly=true.
+// A caller without view-clients sees only the clients its fine-grained
+// permissions let it view, paged after that filter, as in Keycloak.
 func (a clientsAPI) list(rq *Request) error {
 	ctx, db := rq.R.Context(), rq.h.Store
 	first, max, err := pageIfAsked(rq)
 	if err != nil {
 		return err
+	}
+	viewAll := rq.Can("view-clients")
+	// Without view-clients the page is cut after filtering.
+	pageFirst, pageMax := first, max
+	if !viewAll {
+		pageFirst, pageMax = 0, -1
 	}
 	q := rq.R.URL.Query()
 	clientID := strings.TrimSpace(q.Get("clientId"))
@@ -230,11 +308,11 @@ func (a clientsAPI) list(rq *Request) error {
 				cs = append(cs, c)
 			}
 		}
-		cs = sliceWindow(cs, first, max)
+		cs = sliceWindow(cs, pageFirst, pageMax)
 	case clientID == "":
-		cs, err = db.ListClientsPage(ctx, rq.Realm.ID, first, max)
+		cs, err = db.ListClientsPage(ctx, rq.Realm.ID, pageFirst, pageMax)
 	case rq.Bool("search", false):
-		cs, err = db.SearchClients(ctx, rq.Realm.ID, clientID, first, max)
+		cs, err = db.SearchClients(ctx, rq.Realm.ID, clientID, pageFirst, pageMax)
 	default:
 		c, err := db.GetClientByClientID(ctx, rq.Realm.ID, clientID)
 		if err == nil {
@@ -246,14 +324,21 @@ func (a clientsAPI) list(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]rep.Client, 0, len(cs))
-	if !rq.Can("view-clients") {
-		if rq.Bool("viewableOnly", false) {
-			return rq.JSON(out)
-		}
+	if !viewAll {
+		viewable := cs[:0:0]
 		for _, c := range cs {
-			out = append(out, rep.Client{ID: c.ID, ClientID: c.ClientID, Description: a.optional(c.Description)})
+			ok, err := rq.canViewClient(c)
+			if err != nil {
+				return err
+			}
+			if ok {
+				viewable = append(viewable, c)
+			}
 		}
+		cs = sliceWindow(viewable, first, max)
+	}
+	out := make([]rep.Client, 0, len(cs))
+	if len(cs) == 0 {
 		return rq.JSON(out)
 	}
 	links, err := db.RealmScopeLinks(ctx, rq.Realm.ID)
@@ -265,7 +350,11 @@ func (a clientsAPI) list(rq *Request) error {
 		return err
 	}
 	for _, c := range cs {
-		out = append(out, a.rep(rq, c, links[c.ID], names))
+		x, err := a.rep(rq, c, links[c.ID], names)
+		if err != nil {
+			return err
+		}
+		out = append(out, x)
 	}
 	return rq.JSON(out)
 }
@@ -277,13 +366,6 @@ func attributesMatchAll(attrs, want map[string]string) bool {
 		}
 	}
 	return true
-}
-
-func (clientsAPI) optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 // create is POST /clients, with the defaults Keycloak's admin create adds
@@ -579,7 +661,11 @@ func (a clientsAPI) get(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	return rq.JSON(a.rep(rq, c, links, names))
+	x, err := a.rep(rq, c, links, names)
+	if err != nil {
+		return err
+	}
+	return rq.JSON(x)
 }
 
 // update is PUT /clients/{id}, a partial update (rep.Client.ApplyTo). The
@@ -616,9 +702,20 @@ func (a clientsAPI) modify(rq *Request, cur client.Client, x rep.Client, still f
 	// Every setting of a client is part of how it authenticates or where its
 	// tokens go, so one whose service account outranks the caller is left
 	// alone entirely.
+	configureOnly := false
 	if rq.Caller != nil {
 		if err := rq.requireClientTakeover(ctx, cur.ID); err != nil {
 			return cur, err
+		}
+		manage, err := rq.canManageClient(cur)
+		if err != nil {
+			return cur, err
+		}
+		if configureOnly = !manage; configureOnly {
+			if x.AuthorizationSettings != nil ||
+				x.AuthorizationServicesEnabled != nil && *x.AuthorizationServicesEnabled != rq.isResourceServer(cur.ID) {
+				return cur, errForbidden
+			}
 		}
 		if x.ServiceAccountsEnabled != nil && *x.ServiceAccountsEnabled && !cur.ServiceAccountsEnabled {
 			if err := rq.requireServiceAccount(ctx); err != nil {
@@ -633,8 +730,12 @@ func (a clientsAPI) modify(rq *Request, cur client.Client, x rep.Client, still f
 					return err
 				}
 			}
+			stored := *old // ApplyTo copies what it changes
 			before := maps.Clone(old.AuthFlowOverrides)
 			x.ApplyTo(old)
+			if configureOnly && !configurable(stored, *old) {
+				return errForbidden
+			}
 			if err := checkFlowOverrides(ctx, tx, rq.Realm.ID, before, old.AuthFlowOverrides); err != nil {
 				return err
 			}
@@ -695,6 +796,52 @@ func (a clientsAPI) modify(rq *Request, cur client.Client, x rep.Client, still f
 	return c, err
 }
 
+// configurable reports whether a caller who may configure a client but not
+// manage it may turn before into after: Keycloak reserves full scope to
+// manage; Gatehouse reserves also how the client authenticates (secret,
+// authenticator, public or bearer-only, service account, registration
+// token, key and secret attributes, flow overrides) and what its tokens
+// carry (protocol mappers), which the routes for them already reserve.
+func configurable(before, after client.Client) bool {
+	if before.FullScopeAllowed != after.FullScopeAllowed || before.Secret != after.Secret ||
+		before.ClientAuthenticatorType != after.ClientAuthenticatorType || before.PublicClient != after.PublicClient ||
+		before.BearerOnly != after.BearerOnly || before.ServiceAccountsEnabled != after.ServiceAccountsEnabled ||
+		before.RegistrationAccessToken != after.RegistrationAccessToken ||
+		!maps.Equal(before.AuthFlowOverrides, after.AuthFlowOverrides) {
+		return false
+	}
+	for _, attrs := range []map[string]string{before.Attributes, after.Attributes} {
+		for k := range attrs {
+			if clientCredentialAttr(k) && before.Attributes[k] != after.Attributes[k] {
+				return false
+			}
+		}
+	}
+	mappers := func(c client.Client) string {
+		xs := make([]rep.ProtocolMapper, len(c.ProtocolMappers))
+		for i, m := range c.ProtocolMappers {
+			xs[i] = rep.MapperFromDomain(m)
+		}
+		b, _ := json.Marshal(xs)
+		return string(b)
+	}
+	return mappers(before) == mappers(after)
+}
+
+// clientCredentialAttr reports whether a client attribute is part of how
+// the client authenticates: its secrets and their times, its keys (the
+// certificate routes' "jwt.credential." attributes, JWKS, SAML signing
+// certificate) and the algorithm its assertions must use.
+func clientCredentialAttr(k string) bool {
+	switch k {
+	case client.AttrSecretCreationTime, client.AttrRotatedSecretCreationTime, client.AttrRotatedSecretExpirationTime,
+		"use.jwks.url", "jwks.url", "use.jwks.string", "jwks.string", "token.endpoint.auth.signing.alg",
+		saml.AttrSigningCertificate:
+		return true
+	}
+	return slices.Contains(clientSecretAttrs, k) || strings.HasPrefix(k, "jwt.credential.")
+}
+
 // delete is DELETE /clients/{id}: the client goes with its roles, scope
 // links, service account, sessions and consents.
 func (a clientsAPI) delete(rq *Request) error {
@@ -705,7 +852,7 @@ func (a clientsAPI) delete(rq *Request) error {
 	if reservedClientID(rq.Realm, c.ClientID) && !wholeRealmAdmin(rq) {
 		return errForbidden
 	}
-	err = rq.h.Store.DeleteClient(rq.R.Context(), rq.Realm.ID, c.ID)
+	err = deleteClient(rq.R.Context(), rq.h.Store, rq.Realm.ID, c.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return a.notFound()
 	}
@@ -713,6 +860,18 @@ func (a clientsAPI) delete(rq *Request) error {
 		return err
 	}
 	return rq.NoContent()
+}
+
+// deleteClient removes a client (store.DB.DeleteClient) with the
+// fine-grained admin permissions of the client and of its roles, in one
+// transaction. Every admin path that deletes a client goes through it.
+func deleteClient(ctx context.Context, db *store.DB, realmID, id string) error {
+	return db.InTx(ctx, func(tx *store.DB) error {
+		if err := adminperm.ForgetClient(ctx, tx, realmID, id); err != nil {
+			return err
+		}
+		return tx.DeleteClient(ctx, realmID, id)
+	})
 }
 
 // clientSecretRep is the CredentialRepresentation of a client secret.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/token"
@@ -25,16 +26,18 @@ func (h *Handler) clientToolRoutes(mux *http.ServeMux) {
 	const one = "/admin/realms/{realm}/clients/{id}"
 	// The rotated secret authenticates like the current one, so it is shown
 	// only to those who may change it, as the current one is.
-	h.handle(mux, "GET "+one+"/client-secret/rotated", "manage-clients", a.getRotatedSecret)
-	h.handle(mux, "DELETE "+one+"/client-secret/rotated", "manage-clients", a.invalidateRotatedSecret)
-	h.handle(mux, "POST "+one+"/registration-access-token", "manage-clients", a.regenerateRegistrationToken)
-	h.handle(mux, "POST "+one+"/push-revocation", "manage-clients", a.pushRevocation)
-	h.handle(mux, "POST "+one+"/nodes", "manage-clients", a.registerNode)
-	h.handle(mux, "DELETE "+one+"/nodes/{node}", "manage-clients", a.unregisterNode)
-	h.handle(mux, "GET "+one+"/test-nodes-available", "manage-clients", a.testNodes)
-	h.handle(mux, "GET "+one+"/installation/providers/{provider}", "view-clients", a.installation)
-	h.handle(mux, "GET "+one+"/management/permissions", "view-clients", a.permissions)
-	h.handle(mux, "PUT "+one+"/management/permissions", "manage-clients", a.setPermissions)
+	h.handle(mux, "GET "+one+"/client-secret/rotated", clientManage, a.getRotatedSecret)
+	h.handle(mux, "DELETE "+one+"/client-secret/rotated", clientManage, a.invalidateRotatedSecret)
+	h.handle(mux, "POST "+one+"/registration-access-token", clientManage, a.regenerateRegistrationToken)
+	// Keycloak lets configure push revocation and register nodes: neither
+	// touches how the client authenticates.
+	h.handle(mux, "POST "+one+"/push-revocation", clientConfigure, a.pushRevocation)
+	h.handle(mux, "POST "+one+"/nodes", clientConfigure, a.registerNode)
+	h.handle(mux, "DELETE "+one+"/nodes/{node}", clientConfigure, a.unregisterNode)
+	h.handle(mux, "GET "+one+"/test-nodes-available", clientConfigure, a.testNodes)
+	h.handle(mux, "GET "+one+"/installation/providers/{provider}", clientView, a.installation)
+	h.handle(mux, "GET "+one+"/management/permissions", clientView, a.permissions)
+	h.handle(mux, "PUT "+one+"/management/permissions", clientManage, a.permissions)
 	h.certificateRoutes(mux, one+"/certificates/{attr}")
 }
 
@@ -121,7 +124,10 @@ func (a clientsAPI) regenerateRegistrationToken(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	x := a.rep(rq, c, links, names)
+	x, err := a.rep(rq, c, links, names)
+	if err != nil {
+		return err
+	}
 	x.RegistrationAccessToken = &raw
 	return rq.JSON(x)
 }
@@ -192,20 +198,14 @@ func (a clientsAPI) testNodes(rq *Request) error {
 	return rq.JSON(res)
 }
 
-// permissions answers as Keycloak does while fine-grained admin permissions
-// are off (permissions.go).
+// permissions answers GET and PUT .../management/permissions: the
+// client's fine-grained admin permissions (package adminperm).
 func (a clientsAPI) permissions(rq *Request) error {
-	if _, err := a.load(rq); err != nil {
+	c, err := a.load(rq)
+	if err != nil {
 		return err
 	}
-	return permissionsOff(rq)
-}
-
-func (a clientsAPI) setPermissions(rq *Request) error {
-	if _, err := a.load(rq); err != nil {
-		return err
-	}
-	return setPermissionsOff(rq)
+	return managementPermissions(rq, adminperm.Client, c.ID)
 }
 
 // installation answers an adapter configuration for the client

@@ -127,30 +127,27 @@ func TestClearCaches(t *testing.T) {
 	})
 }
 
-func TestManagementPermissionsOff(t *testing.T) {
+func TestRoleManagementPermissions(t *testing.T) {
 	both(t, func(t *testing.T, s *testServer) {
 		e := newCRGEnv(t, s, "perm")
 		cid := e.create("/clients", map[string]any{"clientId": "app"})
 		e.create("/clients/"+cid+"/roles", map[string]any{"name": "r"})
 		e.create("/roles", map[string]any{"name": "clerk"})
-		gid := e.create("/groups", map[string]any{"name": "g"})
 		clerk := e.obj("/roles/clerk")
 		users := s.realmAdmin(e.realm, "u", "view-users")
 		for _, c := range []struct{ path, missing string }{
 			{"/roles-by-id/" + clerk["id"].(string), "/roles-by-id/nope"},
 			{"/roles/clerk", "/roles/nope"},
 			{"/clients/" + cid + "/roles/r", "/clients/" + cid + "/roles/nope"},
-			{"/groups/" + gid, "/groups/nope"},
 		} {
 			p := c.path + "/management/permissions"
 			e.want("GET", p, e.tok, nil, 200, `{"enabled":false}`)
 			e.want("PUT", p, e.tok, map[string]bool{"enabled": false}, 200, `{"enabled":false}`)
-			e.want("PUT", p, e.tok, map[string]bool{"enabled": true}, 400, `{"errorMessage":"Fine-grained admin permissions are not supported"}`)
+			e.want("PUT", p, e.tok, map[string]bool{"enabled": true}, 200, "")
+			e.want("PUT", p, e.tok, map[string]bool{"enabled": false}, 200, `{"enabled":false}`)
 			e.want("PUT", p, e.tok, "{", 400, "")
 			e.want("GET", c.missing+"/management/permissions", e.tok, nil, 404, "")
-			if c.path[:7] != "/groups" {
-				e.want("PUT", p, users, map[string]bool{"enabled": false}, 403, "")
-			}
+			e.want("PUT", p, users, map[string]bool{"enabled": false}, 403, "")
 		}
 	})
 }

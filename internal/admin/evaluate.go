@@ -21,9 +21,11 @@ import (
 func (h *Handler) evaluateRoutes(mux *http.ServeMux) {
 	var a clientsAPI
 	const ev = "/admin/realms/{realm}/clients/{id}/evaluate-scopes"
-	h.handle(mux, "GET "+ev+"/protocol-mappers", "view-clients", a.evalMappers)
-	h.handle(mux, "GET "+ev+"/scope-mappings/{container}/granted", "view-clients", a.evalRoles(true))
-	h.handle(mux, "GET "+ev+"/scope-mappings/{container}/not-granted", "view-clients", a.evalRoles(false))
+	h.handle(mux, "GET "+ev+"/protocol-mappers", clientView, a.evalMappers)
+	h.handle(mux, "GET "+ev+"/scope-mappings/{container}/granted", clientView, a.evalRoles(true))
+	h.handle(mux, "GET "+ev+"/scope-mappings/{container}/not-granted", clientView, a.evalRoles(false))
+	// An example token shows a user's claims: fine-grained permissions on
+	// the client alone do not open them.
 	h.handle(mux, "GET "+ev+"/generate-example-access-token", "view-clients", a.example(token.TypeBearer))
 	h.handle(mux, "GET "+ev+"/generate-example-id-token", "view-clients", a.example(token.TypeID))
 	h.handle(mux, "GET "+ev+"/generate-example-userinfo", "view-clients", a.example("userinfo"))

@@ -42,8 +42,17 @@ func TestGocloakClientTools(t *testing.T) {
 		if err != nil || perm.Enabled == nil || *perm.Enabled {
 			t.Fatalf("GetClientManagementPermissions: %+v %v", perm, err)
 		}
-		_, err = gc.UpdateClientManagementPermissions(ctx, tok, "gct", id, gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
-		wantAPIError(t, "enable client permissions", err, http.StatusBadRequest)
+		on, err := gc.UpdateClientManagementPermissions(ctx, tok, "gct", id, gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
+		if err != nil || on.Enabled == nil || !*on.Enabled || on.Resource == nil || on.ScopePermissions == nil || (*on.ScopePermissions)["manage"] == "" {
+			t.Fatalf("enable client permissions: %+v %v", on, err)
+		}
+		if got, err := gc.GetClientManagementPermissions(ctx, tok, "gct", id); err != nil || gocloak.PString(got.Resource) != *on.Resource {
+			t.Fatalf("client permissions read back: %+v %v", got, err)
+		}
+		off, err := gc.UpdateClientManagementPermissions(ctx, tok, "gct", id, gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(false)})
+		if err != nil || off.Enabled == nil || *off.Enabled {
+			t.Fatalf("disable client permissions: %+v %v", off, err)
+		}
 		gid, err := gc.CreateGroup(ctx, tok, "gct", gocloak.Group{Name: gocloak.StringP("g")})
 		if err != nil {
 			t.Fatalf("CreateGroup: %v", err)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -15,8 +16,9 @@ import (
 
 // groupsAPI holds Keycloak's GroupsResource and GroupResource under
 // /admin/realms/{realm}/groups. Listing and counting need query-groups,
-// reading a group or its members view-users, changing manage-users, as
-// Keycloak's group permissions resolve without fine-grained permissions.
+// reading a group or its members view-users, changing manage-users; without
+// those roles, the realm's fine-grained admin permissions may grant one
+// group (fgap.go), and listings show only the groups the caller may view.
 // Role mappings of groups are in rolemappings.go.
 type groupsAPI struct{}
 
@@ -27,12 +29,32 @@ func (h *Handler) groupRoutes(mux *http.ServeMux) {
 	h.handle(mux, "GET "+g, "query-groups", a.list)
 	h.handle(mux, "GET "+g+"/count", "query-groups", a.count)
 	h.handle(mux, "POST "+g, "manage-users", a.create)
-	h.handle(mux, "GET "+one, "view-users", a.withGroup(a.get))
-	h.handle(mux, "PUT "+one, "manage-users", a.withGroup(a.update))
-	h.handle(mux, "DELETE "+one, "manage-users", a.withGroup(a.delete))
-	h.handle(mux, "GET "+one+"/children", "view-users", a.withGroup(a.children))
-	h.handle(mux, "POST "+one+"/children", "manage-users", a.withGroup(a.addChild))
-	h.handle(mux, "GET "+one+"/members", "view-users", a.withGroup(a.members))
+	h.handle(mux, "GET "+one, "view-users@group.view", a.withGroup(a.get))
+	h.handle(mux, "PUT "+one, "manage-users@group.manage", a.withGroup(a.update))
+	h.handle(mux, "DELETE "+one, "manage-users@group.manage", a.withGroup(a.delete))
+	h.handle(mux, "GET "+one+"/children", "view-users@group.view", a.withGroup(a.children))
+	h.handle(mux, "POST "+one+"/children", "manage-users@group.manage", a.withGroup(a.addChild))
+	h.handle(mux, "GET "+one+"/members", "view-users@group.view-members", a.withGroup(a.members))
+}
+
+// seesAllGroups reports whether viewableGroups keeps every group.
+func seesAllGroups(rq *Request) (bool, error) {
+	if rq.Can("view-users") {
+		return true, nil
+	}
+	c, err := rq.fgap()
+	return err == nil && !c.On(), err
+}
+
+// viewableGroups keeps the groups of gs the caller may view: all of them
+// for a caller holding view-users, and for a caller whom no fine-grained
+// permission can grant anything (query-groups then lists every group, as
+// it always has); otherwise those the permissions let the caller view.
+func viewableGroups(rq *Request, gs []role.Group) ([]role.Group, error) {
+	if all, err := seesAllGroups(rq); err != nil || all {
+		return gs, err
+	}
+	return keep(gs, rq.canViewGroup)
 }
 
 func (a groupsAPI) withGroup(op func(rq *Request, g role.Group) error) endpoint {
@@ -63,10 +85,12 @@ func newGroupView(rq *Request) (*groupView, error) {
 	if err != nil {
 		return nil, err
 	}
-	view, manage := rq.Can("view-users"), rq.Can("manage-users")
-	return &groupView{rq: rq, byID: map[string]role.Group{}, counts: counts, access: map[string]bool{
-		"view": view, "viewMembers": view, "manageMembers": manage, "manage": manage, "manageMembership": manage,
-	}}, nil
+	v := &groupView{rq: rq, byID: map[string]role.Group{}, counts: counts}
+	if rq.Can("manage-users") {
+		// The role grants everything; no group needs its permissions read.
+		v.access = map[string]bool{"view": true, "viewMembers": true, "manageMembers": true, "manage": true, "manageMembership": true}
+	}
+	return v, nil
 }
 
 func (v *groupView) group(id string) (role.Group, error) {
@@ -108,6 +132,11 @@ func (v *groupView) rep(g role.Group, full bool) (rep.Group, error) {
 	n := v.counts[g.ID]
 	x.SubGroupCount = &n
 	x.Access = v.access
+	if x.Access == nil {
+		if x.Access, err = v.rq.groupAccess(g); err != nil {
+			return rep.Group{}, err
+		}
+	}
 	if !full {
 		x.Attributes, x.RealmRoles, x.ClientRoles = nil, nil, nil
 		return x, nil
@@ -235,25 +264,48 @@ func (a groupsAPI) list(rq *Request) error {
 	ctx, db, q := rq.R.Context(), rq.h.Store, rq.R.URL.Query()
 	full := !rq.Bool("briefRepresentation", true)
 	hierarchy := rq.Bool("populateHierarchy", true)
+	// A caller who may view only some groups pages through those: the
+	// whole list is read and filtered before the window is cut.
+	all, err := seesAllGroups(rq)
+	if err != nil {
+		return err
+	}
+	window := func(gs []role.Group, err error) ([]role.Group, error) {
+		if err != nil || all {
+			return gs, err
+		}
+		if gs, err = viewableGroups(rq, gs); err != nil {
+			return nil, err
+		}
+		return sliceWindow(gs, first, max), nil
+	}
+	pf, pm := first, max
+	if !all {
+		pf, pm = 0, -1
+	}
 	var gs []role.Group
 	switch {
 	case q.Has("q"):
-		all, err := db.ListGroups(ctx, rq.Realm.ID)
+		every, err := db.ListGroups(ctx, rq.Realm.ID)
 		if err != nil {
 			return err
 		}
 		want := kcSearchFields(q.Get("q"))
-		for _, g := range all {
+		for _, g := range every {
 			if groupAttributesMatch(g, want) {
 				gs = append(gs, g)
 			}
 		}
 		slices.SortStableFunc(gs, func(a, b role.Group) int { return strings.Compare(a.Name, b.Name) })
-		gs = sliceWindow(gs, first, max)
+		if all {
+			gs = sliceWindow(gs, first, max)
+		} else {
+			gs, err = window(gs, nil)
+		}
 	case q.Has("search"):
-		gs, err = db.SearchGroups(ctx, rq.Realm.ID, strings.TrimSpace(q.Get("search")), rq.Bool("exact", false), first, max)
+		gs, err = window(db.SearchGroups(ctx, rq.Realm.ID, strings.TrimSpace(q.Get("search")), rq.Bool("exact", false), pf, pm))
 	default:
-		gs, err = db.ListSubGroups(ctx, rq.Realm.ID, store.RootGroup, first, max)
+		gs, err = window(db.ListSubGroups(ctx, rq.Realm.ID, store.RootGroup, pf, pm))
 		hierarchy = false
 	}
 	if err != nil {
@@ -432,9 +484,23 @@ func (a groupsAPI) update(rq *Request, g role.Group) error {
 	return rq.NoContent()
 }
 
-// delete is DELETE /groups/{id}: the group and its whole subtree.
+// delete is DELETE /groups/{id}: the group and its whole subtree, with
+// the fine-grained admin permissions of each, in one transaction.
 func (a groupsAPI) delete(rq *Request, g role.Group) error {
-	if err := rq.h.Store.DeleteGroup(rq.R.Context(), rq.Realm.ID, g.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	ctx := rq.R.Context()
+	err := rq.h.Store.InTx(ctx, func(tx *store.DB) error {
+		all, err := tx.ListGroups(ctx, rq.Realm.ID)
+		if err != nil {
+			return err
+		}
+		for _, id := range role.Subtree(all, g.ID) {
+			if err := adminperm.Forget(ctx, tx, rq.Realm.ID, adminperm.Group, id); err != nil {
+				return err
+			}
+		}
+		return tx.DeleteGroup(ctx, rq.Realm.ID, g.ID)
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	return rq.NoContent()
@@ -463,6 +529,19 @@ func (a groupsAPI) children(rq *Request, g role.Group) error {
 			if exact && k.Name == search || !exact && strings.Contains(strings.ToLower(k.Name), strings.ToLower(search)) {
 				kids = append(kids, k)
 			}
+		}
+		if kids, err = viewableGroups(rq, kids); err != nil {
+			return err
+		}
+		kids = sliceWindow(kids, first, max)
+	} else if all, err := seesAllGroups(rq); err != nil {
+		return err
+	} else if !all {
+		if kids, err = db.ListSubGroups(ctx, rq.Realm.ID, g.ID, 0, -1); err != nil {
+			return err
+		}
+		if kids, err = viewableGroups(rq, kids); err != nil {
+			return err
 		}
 		kids = sliceWindow(kids, first, max)
 	} else if kids, err = db.ListSubGroups(ctx, rq.Realm.ID, g.ID, first, max); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/broker"
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/outbound"
@@ -41,8 +42,8 @@ func (h *Handler) identityProviderRoutes(mux *http.ServeMux) {
 	h.handle(mux, "GET "+base+"/instances/{alias}/mappers/{id}", "", h.idpRead(h.getIdentityProviderMapper))
 	h.handle(mux, "PUT "+base+"/instances/{alias}/mappers/{id}", "manage-identity-providers", h.updateIdentityProviderMapper)
 	h.handle(mux, "DELETE "+base+"/instances/{alias}/mappers/{id}", "manage-identity-providers", h.deleteIdentityProviderMapper)
-	h.handle(mux, "GET "+base+"/instances/{alias}/management/permissions", "", h.idpRead(h.withIdentityProvider(permissionsOff)))
-	h.handle(mux, "PUT "+base+"/instances/{alias}/management/permissions", "manage-identity-providers", h.withIdentityProvider(setPermissionsOff))
+	h.handle(mux, "GET "+base+"/instances/{alias}/management/permissions", "", h.idpRead(h.identityProviderPermissions))
+	h.handle(mux, "PUT "+base+"/instances/{alias}/management/permissions", "manage-identity-providers", h.identityProviderPermissions)
 
 	const users = "/admin/realms/{realm}/users/{id}/federated-identity"
 	h.handle(mux, "GET "+users, "view-users", h.listFederatedIdentities)
@@ -84,14 +85,19 @@ func (h *Handler) loadIdentityProvider(rq *Request) (idp.Provider, error) {
 	return p, err
 }
 
-// withIdentityProvider runs fn once the provider the path names is found.
-func (h *Handler) withIdentityProvider(fn endpoint) endpoint {
-	return func(rq *Request) error {
-		if _, err := h.loadIdentityProvider(rq); err != nil {
-			return err
-		}
-		return fn(rq)
+// identityProviderPermissions answers GET and PUT
+// .../management/permissions: the provider's fine-grained admin
+// permissions (package adminperm), whose one scope, token-exchange, is
+// Keycloak's permission to exchange tokens to and from the provider.
+// Gatehouse's token exchange is the standard one between a realm's own
+// clients, which asks no permission: the switch and the permission are
+// kept, shown and exported, and decide nothing yet.
+func (h *Handler) identityProviderPermissions(rq *Request) error {
+	p, err := h.loadIdentityProvider(rq)
+	if err != nil {
+		return err
 	}
+	return managementPermissions(rq, adminperm.IdentityProvider, p.InternalID)
 }
 
 // identityProviderKind answers GET /identity-provider/providers/{id}: the
@@ -267,7 +273,14 @@ func (h *Handler) deleteIdentityProvider(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Store.DeleteIdentityProvider(rq.R.Context(), rq.Realm.ID, p.Alias); errors.Is(err, store.ErrNotFound) {
+	ctx := rq.R.Context()
+	err = h.Store.InTx(ctx, func(tx *store.DB) error {
+		if err := adminperm.Forget(ctx, tx, rq.Realm.ID, adminperm.IdentityProvider, p.InternalID); err != nil {
+			return err
+		}
+		return tx.DeleteIdentityProvider(ctx, rq.Realm.ID, p.Alias)
+	})
+	if errors.Is(err, store.ErrNotFound) {
 		return errIDPNotFound
 	} else if err != nil {
 		return err

@@ -139,8 +139,11 @@ func TestIdentityProviderInstances(t *testing.T) {
 		if perm["enabled"] != false {
 			t.Errorf("management permissions: %v", perm)
 		}
-		if st, _, b := s.do("PUT", idpBase+"/instances/corp/management/permissions", tok, map[string]any{"enabled": true}); st != 400 {
+		if st, _, b := s.do("PUT", idpBase+"/instances/corp/management/permissions", tok, map[string]any{"enabled": true}); st != 200 || !strings.Contains(string(b), `"token-exchange":`) {
 			t.Errorf("enable management permissions: %d %s", st, b)
+		}
+		if st, _, b := s.do("PUT", idpBase+"/instances/corp/management/permissions", tok, map[string]any{"enabled": false}); st != 200 || string(b) != `{"enabled":false}` {
+			t.Errorf("disable management permissions: %d %s", st, b)
 		}
 		for _, m := range []string{"GET", "PUT", "DELETE"} {
 			if st, _, b := s.do(m, idpBase+"/instances/nope", tok, map[string]any{"alias": "nope", "providerId": "oidc"}); st != 404 {

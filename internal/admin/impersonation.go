@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/events"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/sso"
@@ -13,7 +14,7 @@ import (
 
 func (h *Handler) impersonationRoutes(mux *http.ServeMux) {
 	var a userAPI
-	h.handle(mux, "POST /admin/realms/{realm}/users/{id}/impersonation", "impersonation", a.impersonate)
+	h.handle(mux, "POST /admin/realms/{realm}/users/{id}/impersonation", "impersonation@user.impersonate", a.impersonate)
 }
 
 // impersonate answers POST /users/{id}/impersonation as Keycloak does: a
@@ -29,9 +30,12 @@ func (h *Handler) impersonationRoutes(mux *http.ServeMux) {
 // the impersonated one's cookies). A service-account token names none, so
 // nothing ends and sameRealm stays false.
 //
-// Beyond the impersonation role, the caller must be able to confer every
-// role the user holds (requireTakeover): signing in as a realm administrator
-// is being one. What is recorded is the login event IMPERSONATE in the
+// Beyond the impersonation role (or the Users resource's impersonate
+// permission), the caller must be able to confer every role the user holds
+// (requireTakeover): signing in as a realm administrator is being one. And
+// the user must be impersonatable: when the Users resource's
+// user-impersonated permission has policies, they must grant it to the
+// user (adminperm.Impersonatable), whoever asks. What is recorded is the login event IMPERSONATE in the
 // user's realm, not an admin event (adminOperation leaves this route out).
 func (a userAPI) impersonate(rq *Request) error {
 	u, err := a.load(rq)
@@ -41,6 +45,11 @@ func (a userAPI) impersonate(rq *Request) error {
 	ctx := rq.R.Context()
 	if err := rq.requireTakeover(ctx, u.ID); err != nil {
 		return err
+	}
+	if ok, err := adminperm.Impersonatable(ctx, rq.h.Store, rq.Realm, u, rq.Now()); err != nil {
+		return err
+	} else if !ok {
+		return errForbidden
 	}
 	if !u.Enabled {
 		return badRequest("User is disabled")

@@ -4,55 +4,89 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
-// permissionRoutes serves management/permissions of roles and groups (the
-// clients' is in clienttools.go) and the components' sub-component types.
-// Gatehouse has no fine-grained admin permissions: every resource answers
-// as Keycloak does while they are off.
+// permissionRoutes serves the switches of fine-grained admin permissions
+// (package adminperm): users and groups here, and, in their own block
+// below, roles (the clients' are in clienttools.go, the identity
+// providers' in identityproviders.go); and the components' sub-component
+// types.
 func (h *Handler) permissionRoutes(mux *http.ServeMux) {
-	var r rolesAPI
+	// Users as a whole: reading the switch needs view-realm, turning it
+	// needs manage-realm, as in Keycloak.
+	const users = "/admin/realms/{realm}/users-management-permissions"
+	h.handle(mux, "GET "+users, "view-realm", h.usersPermissions)
+	h.handle(mux, "PUT "+users, "manage-realm", h.usersPermissions)
+
+	// One group: viewing the group reads it, managing the group turns it.
 	var g groupsAPI
-	const byID = "/admin/realms/{realm}/roles-by-id/{roleID}/management/permissions"
-	h.handle(mux, "GET "+byID, "", r.byID(false, func(rq *Request, _ role.Role) error { return permissionsOff(rq) }))
-	h.handle(mux, "PUT "+byID, "", r.byID(true, func(rq *Request, _ role.Role) error { return setPermissionsOff(rq) }))
-	for _, c := range []struct{ base, view, manage string }{
-		{"/admin/realms/{realm}/roles/{roleName}", "view-realm", "manage-realm"},
-		{"/admin/realms/{realm}/clients/{id}/roles/{roleName}", "view-clients", "manage-clients"},
-	} {
-		h.handle(mux, "GET "+c.base+"/management/permissions", c.view, r.byName(func(rq *Request, _ role.Role) error { return permissionsOff(rq) }))
-		h.handle(mux, "PUT "+c.base+"/management/permissions", c.manage, r.byName(func(rq *Request, _ role.Role) error { return setPermissionsOff(rq) }))
-	}
 	const group = "/admin/realms/{realm}/groups/{id}/management/permissions"
-	h.handle(mux, "GET "+group, "view-users", g.withGroup(func(rq *Request, _ role.Group) error { return permissionsOff(rq) }))
-	h.handle(mux, "PUT "+group, "manage-users", g.withGroup(func(rq *Request, _ role.Group) error { return setPermissionsOff(rq) }))
+	h.handle(mux, "GET "+group, "view-users@group.view", g.withGroup(groupPermissions))
+	h.handle(mux, "PUT "+group, "manage-users@group.manage", g.withGroup(groupPermissions))
+
+	h.rolePermissionRoutes(mux)
 
 	h.handle(mux, "GET /admin/realms/{realm}/components/{id}/sub-component-types", "view-realm", h.subComponentTypes)
 }
 
-// permissionReference is Keycloak's ManagementPermissionReference.
-type permissionReference struct {
-	Enabled bool `json:"enabled"`
+// usersPermissions answers GET and PUT users-management-permissions.
+func (h *Handler) usersPermissions(rq *Request) error {
+	return managementPermissions(rq, adminperm.Users, "")
 }
 
-// permissionsOff is the answer for a resource without fine-grained
-// permissions.
-func permissionsOff(rq *Request) error { return rq.JSON(permissionReference{}) }
+func groupPermissions(rq *Request, g role.Group) error {
+	return managementPermissions(rq, adminperm.Group, g.ID)
+}
 
-// setPermissionsOff accepts turning fine-grained permissions off, which they
-// are, and refuses turning them on rather than pretend they apply.
-func setPermissionsOff(rq *Request) error {
-	var ref permissionReference
-	if err := rq.decode(&ref); err != nil {
+// managementPermissions answers GET (the object's ManagementPermissionReference)
+// and PUT (turn on or off, by the body's "enabled", then the reference) of
+// one object's permissions.
+func managementPermissions(rq *Request, kind, objectID string) error {
+	ctx := rq.R.Context()
+	if rq.R.Method != http.MethodPut {
+		ref, err := adminperm.Get(ctx, rq.h.Store, rq.Realm.ID, kind, objectID)
+		if err != nil {
+			return err
+		}
+		return rq.JSON(ref)
+	}
+	var in adminperm.Reference
+	if err := rq.decode(&in); err != nil {
 		return err
 	}
-	if ref.Enabled {
-		return badRequest("Fine-grained admin permissions are not supported")
+	ref, err := adminperm.Set(ctx, rq.h.Store, rq.Realm.ID, kind, objectID, in.Enabled)
+	if err != nil {
+		return err
 	}
-	return permissionsOff(rq)
+	return rq.JSON(ref)
+}
+
+// rolePermissionRoutes serves management/permissions of roles, by id and
+// by name, realm and client roles alike, with the permissions Keycloak
+// asks: reading needs the right to view the role (view-realm, or to view
+// its client), switching the right to manage it (manage-realm; for a
+// client role, to manage its client by id and to configure it under the
+// client's path).
+func (h *Handler) rolePermissionRoutes(mux *http.ServeMux) {
+	var r rolesAPI
+	const byID = "/admin/realms/{realm}/roles-by-id/{roleID}/management/permissions"
+	h.handle(mux, "GET "+byID, "", r.byID(false, rolePermissions))
+	h.handle(mux, "PUT "+byID, "", r.byID(true, rolePermissions))
+	for _, c := range []struct{ base, view, manage string }{
+		{"/admin/realms/{realm}/roles/{roleName}", "view-realm", "manage-realm"},
+		{"/admin/realms/{realm}/clients/{id}/roles/{roleName}", clientView, clientConfigure},
+	} {
+		h.handle(mux, "GET "+c.base+"/management/permissions", c.view, r.byName(rolePermissions))
+		h.handle(mux, "PUT "+c.base+"/management/permissions", c.manage, r.byName(rolePermissions))
+	}
+}
+
+func rolePermissions(rq *Request, r role.Role) error {
+	return managementPermissions(rq, adminperm.Role, r.ID)
 }
 
 // subComponentTypes lists the kinds of sub-component a component accepts:

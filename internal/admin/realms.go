@@ -483,7 +483,7 @@ func (h *Handler) deleteRealm(rq *Request) error {
 		if err == nil {
 			c, err := tx.GetClientByClientID(ctx, master.ID, provision.MasterAdminClient(rq.Realm.Name))
 			if err == nil {
-				err = tx.DeleteClient(ctx, master.ID, c.ID)
+				err = deleteClient(ctx, tx, master.ID, c.ID)
 			}
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err

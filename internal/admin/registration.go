@@ -287,7 +287,7 @@ func (h *Handler) deleteRegistered(c *regCall) error {
 	if err := h.checkPolicies(c, c.policySubType(), nil, &cl); err != nil {
 		return err
 	}
-	err = h.Store.DeleteClient(c.rq.R.Context(), c.rq.Realm.ID, cl.ID)
+	err = deleteClient(c.rq.R.Context(), h.Store, c.rq.Realm.ID, cl.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -425,7 +425,10 @@ func (c *regCall) answer(status int, cl client.Client, raw string) error {
 	if err != nil {
 		return err
 	}
-	x := clientsAPI{}.rep(c.rq, cl, links, names)
+	x, err := clientsAPI{}.rep(c.rq, cl, links, names)
+	if err != nil {
+		return err
+	}
 	x.Access = nil
 	x.RegistrationAccessToken = nil
 	if raw != "" {

@@ -19,24 +19,43 @@ import (
 // (realm and per client), the ones still available to map, and the
 // effective ("composite") ones. Reading needs view-users, changing needs
 // manage-users, for groups as for users (Keycloak's group permissions
-// resolve to the same two roles). Every role granted or taken away also
-// passes requireConfer (escalation.go).
+// resolve to the same two roles). Without those roles, the realm's
+// fine-grained admin permissions may grant the user or group (fgap.go);
+// such a caller also needs each role's map-role permission (mayMapRole).
+// Every role granted or taken away also passes requireConfer
+// (escalation.go), whoever the caller is.
 func (h *Handler) roleMappingRoutes(mux *http.ServeMux) {
-	for _, kind := range []holderKind{holderUser, holderGroup} {
-		a := roleMappingAPI{kind: kind}
-		base := "/admin/realms/{realm}/" + string(kind) + "/{id}/role-mappings"
-		h.handle(mux, "GET "+base, "view-users", a.all)
-		h.handle(mux, "GET "+base+"/realm", "view-users", a.direct)
-		h.handle(mux, "POST "+base+"/realm", "manage-users", a.add)
-		h.handle(mux, "DELETE "+base+"/realm", "manage-users", a.remove)
-		h.handle(mux, "GET "+base+"/realm/available", "view-users", a.available)
-		h.handle(mux, "GET "+base+"/realm/composite", "view-users", a.effective)
-		h.handle(mux, "GET "+base+"/clients/{client}", "view-users", a.direct)
-		h.handle(mux, "POST "+base+"/clients/{client}", "manage-users", a.add)
-		h.handle(mux, "DELETE "+base+"/clients/{client}", "manage-users", a.remove)
-		h.handle(mux, "GET "+base+"/clients/{client}/available", "view-users", a.available)
-		h.handle(mux, "GET "+base+"/clients/{client}/composite", "view-users", a.effective)
+	for _, c := range []struct {
+		kind         holderKind
+		view, change string
+	}{
+		{holderUser, "view-users@user.view", "manage-users@user.map-roles"},
+		{holderGroup, "view-users@group.view", "manage-users@group.manage"},
+	} {
+		a := roleMappingAPI{kind: c.kind}
+		view, change := c.view, c.change
+		base := "/admin/realms/{realm}/" + string(c.kind) + "/{id}/role-mappings"
+		h.handle(mux, "GET "+base, view, a.all)
+		h.handle(mux, "GET "+base+"/realm", view, a.direct)
+		h.handle(mux, "POST "+base+"/realm", change, a.add)
+		h.handle(mux, "DELETE "+base+"/realm", change, a.remove)
+		h.handle(mux, "GET "+base+"/realm/available", view, a.available)
+		h.handle(mux, "GET "+base+"/realm/composite", view, a.effective)
+		h.handle(mux, "GET "+base+"/clients/{client}", view, a.direct)
+		h.handle(mux, "POST "+base+"/clients/{client}", change, a.add)
+		h.handle(mux, "DELETE "+base+"/clients/{client}", change, a.remove)
+		h.handle(mux, "GET "+base+"/clients/{client}/available", view, a.available)
+		h.handle(mux, "GET "+base+"/clients/{client}/composite", view, a.effective)
 	}
+}
+
+// requireMap answers 403 unless the caller may change who holds each of
+// roles: mayMapRole for each, then the escalation rule for all.
+func (rq *Request) requireMap(ctx context.Context, roles []role.Role) error {
+	if err := requireEachRole(roles, rq.mayMapRole); err != nil {
+		return err
+	}
+	return rq.requireConfer(ctx, idsOfRoles(roles)...)
 }
 
 // holderKind names what role mappings belong to, as the path segment does.
@@ -269,7 +288,13 @@ func (a roleMappingAPI) available(rq *Request) error {
 		if !sc.holds(r) || mapped[r.ID] {
 			continue
 		}
-		ok, err := rq.mayConfer(ctx, r.ID)
+		ok, err := rq.mayMapRole(r)
+		if err != nil {
+			return err
+		}
+		if ok {
+			ok, err = rq.mayConfer(ctx, r.ID)
+		}
 		if err != nil {
 			return err
 		}
@@ -347,7 +372,7 @@ func (a roleMappingAPI) add(rq *Request) error {
 	if err != nil {
 		return err
 	}
-	if err := rq.requireConfer(ctx, idsOfRoles(roles)...); err != nil {
+	if err := rq.requireMap(ctx, roles); err != nil {
 		return err
 	}
 	if err := x.grant(ctx, idsOfRoles(roles)); err != nil {
@@ -391,7 +416,7 @@ func (a roleMappingAPI) remove(rq *Request) error {
 	} else if roles, err = cat.resolve(sc, body); err != nil {
 		return err
 	}
-	if err := rq.requireConfer(ctx, idsOfRoles(roles)...); err != nil {
+	if err := rq.requireMap(ctx, roles); err != nil {
 		return err
 	}
 	if err := x.revoke(ctx, idsOfRoles(roles)); err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -15,8 +16,10 @@ import (
 // rolesAPI holds Keycloak's RoleContainerResource (realm roles under
 // /roles, a client's under /clients/{id}/roles) and RoleByIdResource
 // (/roles-by-id). Realm roles need view-realm or manage-realm, client roles
-// view-clients or manage-clients; any administrator may list roles, as in
-// Keycloak, so that role pickers work for every admin.
+// view-clients or manage-clients, or the client's fine-grained permissions
+// (view; configure under the client's path and manage by id, as Keycloak
+// asks); any administrator may list roles, as in Keycloak, so that role
+// pickers work for every admin.
 //
 // Two rules keep roles from becoming a path to admin rights (SECURITY.md
 // M3, M4; CVE-2026-9796): a role may become a child of another, or stop
@@ -35,7 +38,7 @@ func (h *Handler) roleRoutes(mux *http.ServeMux) {
 	var a rolesAPI
 	for _, c := range []struct{ base, view, manage string }{
 		{"/admin/realms/{realm}/roles", "view-realm", "manage-realm"},
-		{"/admin/realms/{realm}/clients/{id}/roles", "view-clients", "manage-clients"},
+		{"/admin/realms/{realm}/clients/{id}/roles", clientView, clientConfigure},
 	} {
 		one := c.base + "/{roleName}"
 		h.handle(mux, "GET "+c.base, "", a.list)
@@ -122,16 +125,45 @@ func (a rolesAPI) byID(write bool, op roleOp) endpoint {
 		if err != nil {
 			return err
 		}
-		view, manage := a.perms(r.ClientID)
-		perm := view
-		if write {
-			perm = manage
-		}
-		if err := rq.Require(perm); err != nil {
+		ok, err := a.allowed(rq, r, write)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			return errForbidden
 		}
 		return op(rq, r)
 	}
+}
+
+// allowed reports whether the caller may read (or, with write, change) r
+// found by id: a realm role needs view-realm (manage-realm); a client role
+// the right to view (manage) its client, which the realm's fine-grained
+// permissions may grant.
+func (a rolesAPI) allowed(rq *Request, r role.Role, write bool) (bool, error) {
+	view, manage := a.perms(r.ClientID)
+	perm := view
+	if write {
+		perm = manage
+	}
+	if rq.Can(perm) || r.ClientID == "" {
+		return rq.Can(perm), nil
+	}
+	c, err := rq.h.Store.GetClient(rq.R.Context(), rq.Realm.ID, r.ClientID)
+	if err != nil {
+		return false, err
+	}
+	if write {
+		return rq.canManageClient(c)
+	}
+	return rq.canViewClient(c)
+}
+
+// roleGrant reads in the caller's permissions whether roleScope is granted
+// on r, or, for a client role, clientScope on its client (map-role and
+// map-roles, map-role-composite and map-roles-composite, ...).
+func roleGrant(c *adminperm.Checker, r role.Role, roleScope, clientScope string) bool {
+	return c.Role(r.ID, roleScope) || r.ClientID != "" && c.Client(r.ClientID, clientScope)
 }
 
 // rep is the role as Keycloak shows it: full with its attributes ({} when
@@ -329,7 +361,13 @@ func (a rolesAPI) delete(rq *Request, r role.Role) error {
 	if err := a.guardAdminRole(rq, r); err != nil {
 		return err
 	}
-	err := rq.h.Store.DeleteRole(rq.R.Context(), rq.Realm.ID, r.ID)
+	ctx := rq.R.Context()
+	err := rq.h.Store.InTx(ctx, func(tx *store.DB) error {
+		if err := adminperm.Forget(ctx, tx, rq.Realm.ID, adminperm.Role, r.ID); err != nil {
+			return err
+		}
+		return tx.DeleteRole(ctx, rq.Realm.ID, r.ID)
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return a.notFound()
 	}
@@ -419,18 +457,38 @@ func (rolesAPI) resolve(rq *Request, xs []rep.Role) ([]role.Role, error) {
 }
 
 // requireComposable is Keycloak's requireMapComposite for each child: the
-// caller manages the child's container and could grant the child, and
-// everything the child implies, directly.
+// caller manages the child's container, or the realm's fine-grained
+// permissions grant it the child's map-role-composite (or its client's
+// map-roles-composite); and, whoever the caller is, it could grant the
+// child, and everything the child implies, directly (requireConfer).
 func (a rolesAPI) requireComposable(rq *Request, children []role.Role) error {
 	if len(children) == 0 {
 		return nil
 	}
-	for _, c := range children {
-		if _, manage := a.perms(c.ClientID); !rq.Can(manage) {
+	mayCompose := func(child role.Role) (bool, error) {
+		_, manage := a.perms(child.ClientID)
+		return rq.orGrant(rq.Can(manage), nil, func(c *adminperm.Checker) bool {
+			return roleGrant(c, child, adminperm.MapRoleComposite, adminperm.MapRolesComposite)
+		})
+	}
+	if err := requireEachRole(children, mayCompose); err != nil {
+		return err
+	}
+	return rq.requireConfer(rq.R.Context(), idsOfRoles(children)...)
+}
+
+// requireEachRole answers 403 unless allowed holds for each of roles.
+func requireEachRole(roles []role.Role, allowed func(role.Role) (bool, error)) error {
+	for _, r := range roles {
+		ok, err := allowed(r)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			return errForbidden
 		}
 	}
-	return rq.requireConfer(rq.R.Context(), idsOfRoles(children)...)
+	return nil
 }
 
 // addComposites is POST .../composites: 204, or 403 with nothing changed

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -15,15 +16,18 @@ import (
 // and the ones the scope reaches ("composite").
 //
 // Reading needs view-clients, changing needs manage-clients, as for the
-// rest of a client or client scope. A scope mapping confers no role on
-// anyone: it only lets a role the user already holds into the tokens of a
-// client without full scope, and admin rights are read from the store,
-// never from token claims; so requireConfer does not apply. Client scopes
-// answer 404 for an unknown scope before the permission decides, as their
-// other routes do.
+// rest of a client or client scope; for a client, its fine-grained
+// permissions (view, manage) may stand in, and then each role mapped or
+// unmapped needs its own map-role-client-scope (or its client's
+// map-roles-client-scope), as Keycloak asks. A scope mapping confers no
+// role on anyone: it only lets a role the user already holds into the
+// tokens of a client without full scope, and admin rights are read from
+// the store, never from token claims; so requireConfer does not apply.
+// Client scopes answer 404 for an unknown scope before the permission
+// decides, as their other routes do.
 func (h *Handler) scopeMappingRoutes(mux *http.ServeMux) {
 	for _, a := range []scopeMappingAPI{{}, {clientScope: true}} {
-		base, view, manage := "/admin/realms/{realm}/clients/{id}/scope-mappings", "view-clients", "manage-clients"
+		base, view, manage := "/admin/realms/{realm}/clients/{id}/scope-mappings", clientView, clientManage
 		if a.clientScope {
 			base, view, manage = "/admin/realms/{realm}/client-scopes/{id}/scope-mappings", "query-clients", "query-clients"
 		}
@@ -133,7 +137,10 @@ func (a scopeMappingAPI) available(rq *Request) error {
 		return err
 	}
 	out := []rep.Role{}
-	if !rq.Can("manage-clients") {
+	if ok, err := a.mayChange(rq); err != nil || !ok {
+		if err != nil {
+			return err
+		}
 		return rq.JSON(out)
 	}
 	mapped := map[string]bool{}
@@ -141,11 +148,40 @@ func (a scopeMappingAPI) available(rq *Request) error {
 		mapped[r.ID] = true
 	}
 	for _, r := range cat.all {
-		if part.holds(r) && !mapped[r.ID] {
+		if !part.holds(r) || mapped[r.ID] {
+			continue
+		}
+		ok, err := rq.mayMapClientScope(r)
+		if err != nil {
+			return err
+		}
+		if ok {
 			out = append(out, cat.brief(r))
 		}
 	}
 	return rq.JSON(out)
+}
+
+// mayChange reports whether the caller may change the mappings of the
+// container in the path: manage-clients, or, for a client, its manage
+// permission.
+func (a scopeMappingAPI) mayChange(rq *Request) (bool, error) {
+	if rq.Can("manage-clients") || a.clientScope {
+		return rq.Can("manage-clients"), nil
+	}
+	c, err := clientsAPI{}.load(rq)
+	if err != nil {
+		return false, err
+	}
+	return rq.canManageClient(c)
+}
+
+// mayMapClientScope is Keycloak's canMapClientScope: manage-clients, or
+// the role's map-role-client-scope, or its client's map-roles-client-scope.
+func (rq *Request) mayMapClientScope(r role.Role) (bool, error) {
+	return rq.orGrant(rq.Can("manage-clients"), nil, func(c *adminperm.Checker) bool {
+		return roleGrant(c, r, adminperm.MapRoleClientScope, adminperm.MapRolesClientScope)
+	})
 }
 
 // composite answers .../composite: the roles of the part the scope
@@ -214,6 +250,9 @@ func (a scopeMappingAPI) add(rq *Request) error {
 	if err != nil {
 		return err
 	}
+	if err := requireEachRole(roles, rq.mayMapClientScope); err != nil {
+		return err
+	}
 	if err := rq.h.Store.AddScopeMappings(rq.R.Context(), sc.owner, idsOfRoles(roles)...); err != nil {
 		return err
 	}
@@ -239,6 +278,9 @@ func (a scopeMappingAPI) remove(rq *Request) error {
 			}
 		}
 	} else if roles, err = a.resolve(part, cat, body); err != nil {
+		return err
+	}
+	if err := requireEachRole(roles, rq.mayMapClientScope); err != nil {
 		return err
 	}
 	if err := rq.h.Store.RemoveScopeMappings(rq.R.Context(), sc.owner, idsOfRoles(roles)...); err != nil {

@@ -17,11 +17,12 @@ import (
 func (h *Handler) userCredentialRoutes(mux *http.ServeMux) {
 	const one = "/admin/realms/{realm}/users/{id}"
 	var a userAPI
-	h.handle(mux, "PUT "+one+"/credentials/{credentialId}/userLabel", "manage-users", a.setCredentialLabel)
-	h.handle(mux, "POST "+one+"/credentials/{credentialId}/moveToFirst", "manage-users", a.moveCredential(false))
-	h.handle(mux, "POST "+one+"/credentials/{credentialId}/moveAfter/{newPreviousCredentialId}", "manage-users", a.moveCredential(true))
-	h.handle(mux, "PUT "+one+"/disable-credential-types", "manage-users", a.disableCredentialTypes)
-	h.handle(mux, "PUT "+one+"/remove-totp", "manage-users", a.removeTOTP)
+	const manage = "manage-users@user.manage"
+	h.handle(mux, "PUT "+one+"/credentials/{credentialId}/userLabel", manage, a.setCredentialLabel)
+	h.handle(mux, "POST "+one+"/credentials/{credentialId}/moveToFirst", manage, a.moveCredential(false))
+	h.handle(mux, "POST "+one+"/credentials/{credentialId}/moveAfter/{newPreviousCredentialId}", manage, a.moveCredential(true))
+	h.handle(mux, "PUT "+one+"/disable-credential-types", manage, a.disableCredentialTypes)
+	h.handle(mux, "PUT "+one+"/remove-totp", manage, a.removeTOTP)
 }
 
 var errCredentialNotFound = notFound("Credential not found")

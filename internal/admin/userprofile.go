@@ -22,7 +22,7 @@ func (h *Handler) userProfileRoutes(mux *http.ServeMux) {
 	h.handle(mux, "GET "+base+"/profile", "", h.getUserProfile)
 	h.handle(mux, "PUT "+base+"/profile", "manage-realm", h.putUserProfile)
 	h.handle(mux, "GET "+base+"/profile/metadata", "view-users", h.userProfileMetadata)
-	h.handle(mux, "GET "+base+"/{id}/unmanagedAttributes", "view-users", a.unmanagedAttributes)
+	h.handle(mux, "GET "+base+"/{id}/unmanagedAttributes", "view-users@user.view", a.unmanagedAttributes)
 }
 
 // userProfile is the realm's profile in force.

@@ -26,31 +26,37 @@ import (
 )
 
 // userRoutes serves Keycloak's UsersResource and UserResource. query-users
-// lists and counts, view-users reads one user, manage-users writes.
+// lists and counts, view-users reads one user, manage-users writes; without
+// those roles, the realm's fine-grained admin permissions may grant a user
+// (fgap.go), and listings show only the users the caller may view.
 func (h *Handler) userRoutes(mux *http.ServeMux) {
 	var a userAPI
 	const base = "/admin/realms/{realm}/users"
-	h.handle(mux, "GET "+base, "query-users", a.list)
-	h.handle(mux, "GET "+base+"/count", "query-users", a.count)
-	h.handle(mux, "POST "+base, "manage-users", a.create)
-	h.handle(mux, "GET "+base+"/{id}", "view-users", a.get)
-	h.handle(mux, "PUT "+base+"/{id}", "manage-users", a.update)
-	h.handle(mux, "DELETE "+base+"/{id}", "manage-users", a.delete)
-	h.handle(mux, "PUT "+base+"/{id}/reset-password", "manage-users", a.resetPassword)
-	h.handle(mux, "GET "+base+"/{id}/credentials", "view-users", a.credentials)
-	h.handle(mux, "DELETE "+base+"/{id}/credentials/{credentialId}", "manage-users", a.deleteCredential)
-	h.handle(mux, "GET "+base+"/{id}/configured-user-storage-credential-types", "view-users", a.storageCredentialTypes)
-	h.handle(mux, "GET "+base+"/{id}/groups", "view-users", a.groups)
-	h.handle(mux, "GET "+base+"/{id}/groups/count", "view-users", a.groupCount)
-	h.handle(mux, "PUT "+base+"/{id}/groups/{groupId}", "manage-users", a.joinGroup)
-	h.handle(mux, "DELETE "+base+"/{id}/groups/{groupId}", "manage-users", a.leaveGroup)
-	h.handle(mux, "GET "+base+"/{id}/sessions", "view-users", a.sessions)
-	h.handle(mux, "GET "+base+"/{id}/offline-sessions/{clientUuid}", "view-users", a.offlineSessions)
-	h.handle(mux, "GET "+base+"/{id}/consents", "view-users", a.consents)
-	h.handle(mux, "DELETE "+base+"/{id}/consents/{client}", "manage-users", a.revokeConsent)
-	h.handle(mux, "POST "+base+"/{id}/logout", "manage-users", a.logout)
-	h.handle(mux, "PUT "+base+"/{id}/execute-actions-email", "manage-users", a.executeActionsEmail)
-	h.handle(mux, "PUT "+base+"/{id}/send-verify-email", "manage-users", a.sendVerifyEmail)
+	const (
+		view   = "view-users@user.view"
+		manage = "manage-users@user.manage"
+	)
+	h.handle(mux, "GET "+base, "query-users@users.view", a.list)
+	h.handle(mux, "GET "+base+"/count", "query-users@users.view", a.count)
+	h.handle(mux, "POST "+base, "manage-users@users.manage", a.create)
+	h.handle(mux, "GET "+base+"/{id}", view, a.get)
+	h.handle(mux, "PUT "+base+"/{id}", manage, a.update)
+	h.handle(mux, "DELETE "+base+"/{id}", manage, a.delete)
+	h.handle(mux, "PUT "+base+"/{id}/reset-password", manage, a.resetPassword)
+	h.handle(mux, "GET "+base+"/{id}/credentials", view, a.credentials)
+	h.handle(mux, "DELETE "+base+"/{id}/credentials/{credentialId}", manage, a.deleteCredential)
+	h.handle(mux, "GET "+base+"/{id}/configured-user-storage-credential-types", view, a.storageCredentialTypes)
+	h.handle(mux, "GET "+base+"/{id}/groups", view, a.groups)
+	h.handle(mux, "GET "+base+"/{id}/groups/count", view, a.groupCount)
+	h.handle(mux, "PUT "+base+"/{id}/groups/{groupId}", "manage-users@user.group-membership", a.joinGroup)
+	h.handle(mux, "DELETE "+base+"/{id}/groups/{groupId}", "manage-users@user.group-membership", a.leaveGroup)
+	h.handle(mux, "GET "+base+"/{id}/sessions", view, a.sessions)
+	h.handle(mux, "GET "+base+"/{id}/offline-sessions/{clientUuid}", view, a.offlineSessions)
+	h.handle(mux, "GET "+base+"/{id}/consents", view, a.consents)
+	h.handle(mux, "DELETE "+base+"/{id}/consents/{client}", manage, a.revokeConsent)
+	h.handle(mux, "POST "+base+"/{id}/logout", manage, a.logout)
+	h.handle(mux, "PUT "+base+"/{id}/execute-actions-email", manage, a.executeActionsEmail)
+	h.handle(mux, "PUT "+base+"/{id}/send-verify-email", manage, a.sendVerifyEmail)
 	h.roleMappingRoutes(mux)
 	h.userProfileRoutes(mux)
 	h.userCredentialRoutes(mux)
@@ -96,14 +102,11 @@ func (userAPI) represent(ctx context.Context, rq *Request, u user.User, brief, t
 			x.ServiceAccountClientID = c.ClientID
 		}
 	}
-	manage := rq.Can("manage-users")
-	x.Access = map[string]bool{
-		"view":                  rq.Can("view-users"),
-		"manage":                manage,
-		"mapRoles":              manage,
-		"manageGroupMembership": manage,
-		"impersonate":           rq.Can("impersonation"),
+	access, err := rq.userAccess(u)
+	if err != nil {
+		return rep.User{}, err
 	}
+	x.Access = access
 	return x, nil
 }
 
@@ -209,8 +212,14 @@ func (a userAPI) list(rq *Request) error {
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+		if us, err = a.viewable(rq, us); err != nil {
+			return err
+		}
 	} else {
-		q := a.query(rq)
+		q, err := a.visibleQuery(rq)
+		if err != nil {
+			return err
+		}
 		a.searchFederated(rq, q, first+max)
 		if us, err = rq.h.Store.SearchUsers(ctx, rq.Realm.ID, q, first, max); err != nil {
 			return err
@@ -270,20 +279,47 @@ const maxFederatedSearch = 1000
 func (a userAPI) count(rq *Request) error {
 	ctx := rq.R.Context()
 	if id, ok := searchByID(rq); ok {
-		_, err := rq.h.Store.GetUser(ctx, rq.Realm.ID, id)
+		u, err := rq.h.Store.GetUser(ctx, rq.Realm.ID, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return rq.JSON(0)
 		}
 		if err != nil {
 			return err
 		}
-		return rq.JSON(1)
+		us, err := a.viewable(rq, []user.User{u})
+		if err != nil {
+			return err
+		}
+		return rq.JSON(len(us))
 	}
-	n, err := rq.h.Store.CountUsersMatching(ctx, rq.Realm.ID, a.query(rq))
+	q, err := a.visibleQuery(rq)
+	if err != nil {
+		return err
+	}
+	n, err := rq.h.Store.CountUsersMatching(ctx, rq.Realm.ID, q)
 	if err != nil {
 		return err
 	}
 	return rq.JSON(n)
+}
+
+// visibleQuery is the search of GET /users and /users/count, limited, for
+// a caller who may not view every user, to the members of the groups whose
+// members the caller may view (Keycloak's filter), in the store's query so
+// that pages and counts stay right.
+func (a userAPI) visibleQuery(rq *Request) (store.UserQuery, error) {
+	q := a.query(rq)
+	groups, all, err := rq.visibleMemberGroups()
+	if err != nil || all {
+		return q, err
+	}
+	q.InGroups = groups
+	return q, nil
+}
+
+// viewable keeps the users of us the caller may view.
+func (userAPI) viewable(rq *Request, us []user.User) ([]user.User, error) {
+	return keep(us, rq.canViewUser)
 }
 
 // get answers GET /users/{id}.
@@ -424,6 +460,12 @@ func (a userAPI) create(rq *Request) error {
 	}
 	if x.ID != "" && !uuidRe.MatchString(x.ID) {
 		return badRequest("Invalid user ID")
+	}
+	if !rq.Can("manage-users") && (len(x.RealmRoles) > 0 || len(x.ClientRoles) > 0 || len(x.Groups) > 0) {
+		// Allowed by the Users resource's manage permission alone: roles
+		// and groups are for the role-mapping and membership calls, which
+		// check their own permissions.
+		return errForbidden
 	}
 	if rq.Realm.RegistrationEmailAsUsername {
 		x.Username = ""

@@ -67,7 +67,8 @@ type rq struct {
 	// roleIDs are the administrator's effective roles in the login realm.
 	roleIDs map[string]bool
 
-	target string // the realm the page is about, "" above realms
+	target string      // the realm the page is about, "" above realms
+	realm  realm.Realm // that realm, on the pages of one realm
 	perms  perms
 }
 
@@ -386,7 +387,7 @@ func (h *Handler) inRealm(fn func(q *rq) error) func(q *rq) error {
 		if len(q.perms) == 0 {
 			return errPage(http.StatusForbidden, "You are not an administrator of this realm.")
 		}
-		q.target = target.Name
+		q.target, q.realm = target.Name, target
 		return fn(q)
 	}
 }

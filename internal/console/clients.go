@@ -279,16 +279,23 @@ func (q *rq) clientView(x rep.Client, tab string) *view {
 	base := q.realmURL("/clients/" + seg(x.ID))
 	triples := []string{"settings", "", "Settings"}
 	if isSAML(x) {
-		v.Tabs = tabs(base, tab, "settings", "", "Settings", "keys", "/keys", "Keys", "client-scopes", "/client-scopes", "Client scopes",
-			"mappers", "/mappers", "Dedicated mappers", "scope", "/scope", "Dedicated scope", "roles", "/roles", "Roles", "sessions", "/sessions", "Sessions")
+		triples := []string{"settings", "", "Settings", "keys", "/keys", "Keys", "client-scopes", "/client-scopes", "Client scopes",
+			"mappers", "/mappers", "Dedicated mappers", "scope", "/scope", "Dedicated scope", "roles", "/roles", "Roles", "sessions", "/sessions", "Sessions"}
+		if clientPermissionsShown(q, x) {
+			triples = append(triples, "permissions", "/permissions", "Permissions")
+		}
+		v.Tabs = tabs(base, tab, triples...)
 		return v
 	}
 	if accessType(x) == "confidential" && q.perms.can("manage-clients") {
 		triples = append(triples, "credentials", "/credentials", "Credentials")
 	}
 	triples = append(triples, "client-scopes", "/client-scopes", "Client scopes", "mappers", "/mappers", "Dedicated mappers", "scope", "/scope", "Dedicated scope",
-		"evaluate", "/evaluate", "Evaluate", "roles", "/roles", "Roles", "sessions", "/sessions", "Sessions",
-		"advanced", "/advanced", "Advanced")
+		"evaluate", "/evaluate", "Evaluate", "roles", "/roles", "Roles", "sessions", "/sessions", "Sessions")
+	if clientPermissionsShown(q, x) {
+		triples = append(triples, "permissions", "/permissions", "Permissions")
+	}
+	triples = append(triples, "advanced", "/advanced", "Advanced")
 	if boolean(x.ServiceAccountsEnabled) {
 		triples = append(triples, "service-account", "/service-account", "Service account roles")
 	}
@@ -443,6 +450,8 @@ type roleRow struct {
 }
 
 type rolesData struct {
+	// RoleURL, followed by a role's escaped name, is the role's page.
+	RoleURL  string
 	Roles    []roleRow
 	Editable bool
 	Name     string // the create form's values after a refusal
@@ -459,6 +468,9 @@ func (h *Handler) clientRoles(q *rq) error {
 	base := "/clients/" + seg(x.ID) + "/roles"
 	v := q.clientView(x, "roles")
 	d := &rolesData{Editable: q.perms.can("manage-clients"), Action: q.realmURL(base)}
+	if q.perms.can("view-clients") { // the roles' Permissions tabs
+		d.RoleURL = q.realmURL(base) + "/"
+	}
 	v.Data = d
 	status := http.StatusOK
 	if q.post() {

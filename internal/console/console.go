@@ -154,6 +154,8 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/clients/{id}/advanced", h.clientAdvanced)
 	page("GET", "/clients/{id}/adapter-config", h.clientAdapterConfig)
 	page("GET POST", "/clients/{id}/service-account", h.clientServiceAccount)
+	page("GET POST", "/clients/{id}/permissions", h.clientPermissions)
+	page("GET POST", "/clients/{id}/roles/{name}/permissions", h.clientRolePermissions)
 	page("GET POST", "/clients/{id}/authorization", h.authzSettings)
 	page("GET POST", "/clients/{id}/authorization/resources", h.authzResources)
 	page("GET POST", "/clients/{id}/authorization/resources/{rid}", h.authzResource)
@@ -178,13 +180,16 @@ func (h *Handler) routes(mux *http.ServeMux) {
 
 	page("GET POST", "/roles", h.roleList)
 	page("GET POST", "/roles/{name}", h.roleDetails)
+	page("GET POST", "/roles/{name}/permissions", h.rolePermissions)
 
 	page("GET POST", "/groups", h.groupList)
 	page("GET POST", "/groups/{id}", h.groupDetails)
 	page("GET POST", "/groups/{id}/role-mapping", h.groupRoleMapping)
+	page("GET POST", "/groups/{id}/permissions", h.groupPermissions)
 
 	page("GET", "/users", h.userList)
 	page("GET POST", "/users/new", h.userCreate)
+	page("GET POST", "/users/permissions", h.usersPermissions)
 	page("GET POST", "/users/{id}", h.userDetails)
 	page("POST", "/users/{id}/delete", h.userDelete)
 	page("GET POST", "/users/{id}/attributes", h.userAttributes)
@@ -214,6 +219,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	page("GET POST", "/identity-providers/{provider}/add", h.idpCreate)
 	page("GET POST", "/identity-providers/{provider}/{alias}/settings", h.idpSettings)
 	page("GET POST", "/identity-providers/{provider}/{alias}/mappers", h.idpMappers)
+	page("GET POST", "/identity-providers/{provider}/{alias}/permissions", h.idpPermissions)
 	page("GET POST", "/identity-providers/{provider}/{alias}/mappers/create", h.idpMapper)
 	page("GET POST", "/identity-providers/{provider}/{alias}/mappers/{id}", h.idpMapper)
 

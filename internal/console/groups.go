@@ -97,8 +97,11 @@ func (q *rq) groupView(g rep.Group, tab string) *view {
 	if g.ParentID != "" {
 		v.Back = &link{"Parent group", q.realmURL("/groups/" + seg(g.ParentID))}
 	}
-	v.Tabs = tabs(q.realmURL("/groups/"+seg(g.ID)), tab, "members", "", "Child groups and members",
-		"role-mapping", "/role-mapping", "Role mapping")
+	triples := []string{"members", "", "Child groups and members", "role-mapping", "/role-mapping", "Role mapping"}
+	if q.perms.can("view-users") {
+		triples = append(triples, "permissions", "/permissions", "Permissions")
+	}
+	v.Tabs = tabs(q.realmURL("/groups/"+seg(g.ID)), tab, triples...)
 	return v
 }
 

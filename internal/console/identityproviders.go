@@ -524,7 +524,7 @@ func (q *rq) idpView(x idpRep, t idpType, tab string) *view {
 	v.Back = &link{"Identity providers", q.realmURL("/identity-providers")}
 	if x.Alias != "" {
 		v.Tabs = tabs(q.realmURL("/identity-providers/"+seg(x.ProviderID)+"/"+seg(x.Alias)), tab,
-			"settings", "/settings", "Settings", "mappers", "/mappers", "Mappers")
+			"settings", "/settings", "Settings", "mappers", "/mappers", "Mappers", "permissions", "/permissions", "Permissions")
 	}
 	return v
 }
@@ -696,10 +696,13 @@ func (q *rq) importDocument(providerID, doc string, out *map[string]string) erro
 	return nil
 }
 
-// idpLoad reads the provider of the page's path; its type must be the
-// path's.
+// idpLoad reads the provider of the page's path, for an administrator who
+// may view identity providers; its type must be the path's.
 func (q *rq) idpLoad() (idpRep, idpType, error) {
 	var x idpRep
+	if !q.perms.can("view-identity-providers") {
+		return x, idpType{}, errPage(http.StatusForbidden, "You do not have permission to view identity providers.")
+	}
 	if err := q.get(q.idpPath(q.r.PathValue("alias")), &x); err != nil {
 		return x, idpType{}, err
 	}
@@ -716,9 +719,6 @@ func (q *rq) idpLoad() (idpRep, idpType, error) {
 // idpSettings shows and saves a provider's settings; the header's switch
 // turns it on or off and its action menu deletes it.
 func (h *Handler) idpSettings(q *rq) error {
-	if !q.perms.can("view-identity-providers") {
-		return errPage(http.StatusForbidden, "You do not have permission to view identity providers.")
-	}
 	x, t, err := q.idpLoad()
 	if err != nil {
 		return err

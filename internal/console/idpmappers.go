@@ -57,9 +57,6 @@ type idpMappersPage struct {
 
 // idpMappers lists a provider's mappers and deletes them.
 func (h *Handler) idpMappers(q *rq) error {
-	if !q.perms.can("view-identity-providers") {
-		return errPage(http.StatusForbidden, "You do not have permission to view identity providers.")
-	}
 	x, t, err := q.idpLoad()
 	if err != nil {
 		return err
@@ -115,9 +112,6 @@ type idpMapperPage struct {
 // idpMapper adds a mapper (.../mappers/create?type=…: first the type, then
 // its form) or shows, saves and deletes one (.../mappers/{id}).
 func (h *Handler) idpMapper(q *rq) error {
-	if !q.perms.can("view-identity-providers") {
-		return errPage(http.StatusForbidden, "You do not have permission to view identity providers.")
-	}
 	x, t, err := q.idpLoad()
 	if err != nil {
 		return err

@@ -13,7 +13,7 @@ import (
 
 func (h *Handler) roleList(q *rq) error {
 	v := q.view("Realm roles", "roles", "")
-	d := &rolesData{Editable: q.perms.can("manage-realm"), Action: q.realmURL("/roles")}
+	d := &rolesData{Editable: q.perms.can("manage-realm"), Action: q.realmURL("/roles"), RoleURL: q.realmURL("/roles/")}
 	v.Data = d
 	status := http.StatusOK
 	if q.post() {
@@ -59,9 +59,7 @@ func (h *Handler) roleDetails(q *rq) error {
 	if err := q.get(base, &r); err != nil {
 		return err
 	}
-	v := q.view("Realm role", "roles", "")
-	v.Heading = r.Name
-	v.Back = &link{"Realm roles", q.realmURL("/roles")}
+	v := q.roleView(r, "details")
 	d := &roleDetailsData{Role: roleRow{ID: r.ID, Name: r.Name, Composite: r.Composite}, Description: r.Description,
 		Attributes: attributesText(r.Attributes), Editable: q.perms.can("manage-realm"), Action: action, ChosenClient: q.r.URL.Query().Get("client"),
 		Default: strings.HasPrefix(r.Name, "default-roles-")}

@@ -34,7 +34,8 @@ type userListData struct {
 }
 
 func (h *Handler) userList(q *rq) error {
-	v := q.view("Users", "users", "")
+	v := q.view("Users", "users", "list")
+	v.Tabs = q.usersTabs("list")
 	d := &userListData{paging: newPaging(q), Editable: q.perms.can("manage-users")}
 	v.Data = d
 	qs := url.Values{"first": {strconv.Itoa(d.First)}, "max": {strconv.Itoa(pageSize + 1)}, "briefRepresentation": {"true"}}

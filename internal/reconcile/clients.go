@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
@@ -165,7 +166,11 @@ func (r *run) clients(ctx context.Context) error {
 		if listed[c.ClientID] || provision.IsBuiltinClient(r.realm.Name, c.ClientID, realms) {
 			continue
 		}
-		// Its roles, scope links, sessions and service account go with it.
+		// Its roles, scope links, sessions and service account go with it,
+		// and its and its roles' fine-grained admin permissions.
+		if err := adminperm.ForgetClient(ctx, r.tx, r.realm.ID, c.ID); err != nil {
+			return err
+		}
 		if err := r.tx.DeleteClient(ctx, r.realm.ID, c.ID); err != nil {
 			return err
 		}

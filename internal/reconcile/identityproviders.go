@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -71,6 +72,9 @@ func (r *run) identityProviders(ctx context.Context) error {
 			for _, p := range list {
 				if named[p.Alias] {
 					continue
+				}
+				if err := adminperm.Forget(ctx, r.tx, r.realm.ID, adminperm.IdentityProvider, p.InternalID); err != nil {
+					return err
 				}
 				if err := r.tx.DeleteIdentityProvider(ctx, r.realm.ID, p.Alias); err != nil {
 					return err

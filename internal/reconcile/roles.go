@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
@@ -119,7 +120,7 @@ func (r *run) roles(ctx context.Context) error {
 		}
 		for _, name := range sortedKeys(idx.client[cid]) {
 			if !seen[name] {
-				if err := r.tx.DeleteRole(ctx, r.realm.ID, idx.client[cid][name].ID); err != nil {
+				if err := r.deleteRole(ctx, idx.client[cid][name].ID); err != nil {
 					return err
 				}
 				r.note(Delete, KindClientRole, cid+"/"+name)
@@ -134,7 +135,7 @@ func (r *run) roles(ctx context.Context) error {
 		if listed[name] || ro.ID == r.realm.DefaultRoleID || provision.IsBuiltinRealmRole(r.realm.Name, name) {
 			continue
 		}
-		if err := r.tx.DeleteRole(ctx, r.realm.ID, ro.ID); err != nil {
+		if err := r.deleteRole(ctx, ro.ID); err != nil {
 			return err
 		}
 		r.note(Delete, KindRealmRole, name)
@@ -277,4 +278,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(ks)
 	return ks
+}
+
+// deleteRole deletes a role with its fine-grained admin permissions.
+func (r *run) deleteRole(ctx context.Context, id string) error {
+	if err := adminperm.Forget(ctx, r.tx, r.realm.ID, adminperm.Role, id); err != nil {
+		return err
+	}
+	return r.tx.DeleteRole(ctx, r.realm.ID, id)
 }

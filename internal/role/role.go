@@ -99,3 +99,26 @@ func GroupPaths(groups []Group) map[string]string {
 	}
 	return paths
 }
+
+// Subtree returns the ids of the group rootID and of all its descendants
+// among groups, the root first. A parent cycle, which the store should
+// never hold, is cut.
+func Subtree(groups []Group, rootID string) []string {
+	children := map[string][]string{}
+	for _, g := range groups {
+		children[g.ParentID] = append(children[g.ParentID], g.ID)
+	}
+	return subtree(children, rootID, map[string]bool{}, nil)
+}
+
+func subtree(children map[string][]string, id string, seen map[string]bool, out []string) []string {
+	if seen[id] {
+		return out
+	}
+	seen[id] = true
+	out = append(out, id)
+	for _, k := range children[id] {
+		out = subtree(children, k, seen, out)
+	}
+	return out
+}

@@ -22,6 +22,9 @@ import (
 //     is explicitly false).
 //   - Service accounts are left out unless IncludeServiceAccounts is set,
 //     as Keycloak leaves them out of a plain listing and a search.
+//   - InGroups, when not nil, keeps the direct members of those groups (an
+//     empty list keeps no one): the listing of an administrator who may see
+//     only some groups' members.
 //
 // LIKE's own wildcards (% and _) in a value are matched literally.
 type UserQuery struct {
@@ -31,6 +34,7 @@ type UserQuery struct {
 	Enabled, EmailVerified               *bool
 	Attributes                           map[string]string
 	IncludeServiceAccounts               bool
+	InGroups                             []string
 }
 
 // SearchUsers returns a page of the realm's users matching q, ordered by
@@ -208,6 +212,17 @@ func (q UserQuery) where(realmID string, d Dialect) (string, []any) {
 	}
 	if q.Enabled != nil {
 		conds = append(conds, "enabled = "+arg(*q.Enabled))
+	}
+	if q.InGroups != nil {
+		if len(q.InGroups) == 0 {
+			conds = append(conds, "1 = 0")
+		} else {
+			ps := make([]string, len(q.InGroups))
+			for i, g := range q.InGroups {
+				ps[i] = arg(g)
+			}
+			conds = append(conds, "id IN (SELECT user_id FROM group_members WHERE group_id IN ("+strings.Join(ps, ", ")+"))")
+		}
 	}
 	if q.EmailVerified != nil {
 		conds = append(conds, "email_verified = "+arg(*q.EmailVerified))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
+	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
@@ -123,6 +124,56 @@ func TestSearchUsersPaging(t *testing.T) {
 		got, err = db.SearchUsers(ctx, r.ID, store.UserQuery{}, 0, 0)
 		if err != nil || len(got) != 0 {
 			t.Fatalf("max 0: %v %v", names(got), err)
+		}
+	})
+}
+
+// The listing of an administrator who may see only some groups' members:
+// InGroups filters in the query, so pages and counts hold only members.
+func TestSearchUsersInGroups(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		r := searchFixture(t, db)
+		ctx := context.Background()
+		staff := role.Group{ID: store.NewID(), RealmID: r.ID, Name: "staff"}
+		other := role.Group{ID: store.NewID(), RealmID: r.ID, Name: "other"}
+		for _, g := range []role.Group{staff, other} {
+			if err := db.CreateGroup(ctx, g); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for name, g := range map[string]string{"alice": staff.ID, "carol": staff.ID, "dan_100%": staff.ID, "bob": other.ID} {
+			u, err := db.GetUserByUsername(ctx, r.ID, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.AddGroupMember(ctx, g, u.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tc := range []struct {
+			name       string
+			q          store.UserQuery
+			first, max int
+			want       []string
+			count      int
+		}{
+			{"members of one group", store.UserQuery{InGroups: []string{staff.ID}}, 0, -1, []string{"alice", "carol", "dan_100%"}, 3},
+			{"a page counts members only", store.UserQuery{InGroups: []string{staff.ID}}, 1, 1, []string{"carol"}, 3},
+			{"with another filter", store.UserQuery{InGroups: []string{staff.ID}, Enabled: ptr(true)}, 0, -1, []string{"alice", "dan_100%"}, 2},
+			{"several groups", store.UserQuery{InGroups: []string{staff.ID, other.ID}}, 0, -1, []string{"alice", "bob", "carol", "dan_100%"}, 4},
+			{"no group keeps no one", store.UserQuery{InGroups: []string{}}, 0, -1, []string{}, 0},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				got, err := db.SearchUsers(ctx, r.ID, tc.q, tc.first, tc.max)
+				if err != nil || !slices.Equal(names(got), tc.want) {
+					t.Fatalf("got %v (%v), want %v", names(got), err, tc.want)
+				}
+				n, err := db.CountUsersMatching(ctx, r.ID, tc.q)
+				if err != nil || n != tc.count {
+					t.Fatalf("count %d (%v), want %d", n, err, tc.count)
+				}
+			})
 		}
 	})
 }

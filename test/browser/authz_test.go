@@ -17,16 +17,23 @@ import (
 // addBob gives the demo realm a user bob with the default roles.
 func (s *stack) addBob(t *testing.T) user.User {
 	t.Helper()
+	return s.addUser(t, user.User{Username: "bob", Email: "bob@example.com", FirstName: "Bob", LastName: "Builder",
+		EmailVerified: true}, "bob-browser-pw")
+}
+
+// addUser gives the demo realm an enabled user u with the default roles
+// and a password.
+func (s *stack) addUser(t *testing.T, u user.User, password string) user.User {
+	t.Helper()
 	ctx := context.Background()
-	u := user.User{ID: store.NewID(), RealmID: s.realm.ID, Username: "bob", Email: "bob@example.com", FirstName: "Bob",
-		LastName: "Builder", Enabled: true, EmailVerified: true, CreatedTimestamp: time.Now().UnixMilli()}
+	u.ID, u.RealmID, u.Enabled, u.CreatedTimestamp = store.NewID(), s.realm.ID, true, time.Now().UnixMilli()
 	if err := s.db.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.db.AddUserRoles(ctx, u.ID, s.realm.DefaultRoleID); err != nil {
 		t.Fatal(err)
 	}
-	cred, err := user.NewPasswordCredential(store.NewID(), u.ID, "bob-browser-pw", time.Now().UnixMilli(), user.HashPolicy{})
+	cred, err := user.NewPasswordCredential(store.NewID(), u.ID, password, time.Now().UnixMilli(), user.HashPolicy{})
 	if err != nil {
 		t.Fatal(err)
 	}
