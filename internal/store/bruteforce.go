@@ -81,6 +81,9 @@ func (s *DB) UpdateLoginFailure(ctx context.Context, realmID, userID string, fn 
 		if err := fn(tx, &f); err != nil {
 			return err
 		}
+		// The keys are not fn's to change: a success clears the record
+		// whole (LoginFailure{}), which is no change on an empty one.
+		f.RealmID, f.UserID = before.RealmID, before.UserID
 		if f == before {
 			// Nothing to store (a right password with no failure to
 			// clear, the common login): no write, so SQLite appends no

@@ -318,6 +318,17 @@ func TestLoginFailureUnchangedNotWritten(t *testing.T) {
 		if len(updates) != 0 {
 			t.Fatalf("an unchanged record was written: %q", updates)
 		}
+		// A success clears the record whole (authn.Attempt): on an empty
+		// one that changes nothing either.
+		if err := db.UpdateLoginFailure(ctx, r.ID, ann.ID, func(_ *store.DB, f *store.LoginFailure) error {
+			*f = store.LoginFailure{}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(updates) != 0 {
+			t.Fatalf("clearing an empty record wrote it: %q", updates)
+		}
 
 		// A counted failure is stored.
 		if err := db.UpdateLoginFailure(ctx, r.ID, ann.ID, func(_ *store.DB, f *store.LoginFailure) error {
