@@ -212,6 +212,12 @@ func serve(ctx context.Context, start time.Time, cfg config.Config, log *slog.Lo
 		Outbound: outbound.New(outbound.Options{AllowPrivate: cfg.OutboundAllowPrivate})})
 	err = server.Run(ctx, cfg, h, log, func(listening []string) {
 		mgmt.Started(db)
+		// The start's one-time work (migrations, the first provisioning
+		// of the master realm with its keys, the route tables) leaves
+		// free heap pages that the runtime would keep for a load that
+		// may never come: hand them back once, so an idle node holds
+		// what it uses. Under load the heap grows again as it needs.
+		debug.FreeOSMemory()
 		log.Info("ready", "listening", strings.Join(listening, " "), "management", "http://"+mgmtAddr,
 			"startup_ms", float64(time.Since(start).Microseconds())/1000)
 	})

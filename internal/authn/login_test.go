@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -253,6 +254,45 @@ func TestLoginParallelGuesses(t *testing.T) {
 		}
 		if o := e.login("right", now0.Add(time.Hour)); o != authn.Invalid {
 			t.Fatalf("right password after the lockout: %v", o)
+		}
+	})
+}
+
+// With brute-force detection on, a right password on a clean record stores
+// nothing about failures: the common login makes no write to the record.
+// A wrong one is still counted, and the success after it clears it.
+func TestLoginSuccessWritesNoFailureRecord(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		e := newLoginEnv(t, open(t), func(r *realm.Realm) { r.BruteForceProtected, r.FailureFactor = true, 30 })
+		var mu sync.Mutex
+		updates := 0
+		e.db.TraceStatements(func(q string, _ []any) {
+			if strings.Contains(q, "UPDATE login_failures") {
+				mu.Lock()
+				updates++
+				mu.Unlock()
+			}
+		})
+		t.Cleanup(func() { e.db.TraceStatements(nil) })
+		for i := range 3 {
+			if o := e.login("right", now0.Add(time.Duration(i)*time.Second)); o != authn.OK {
+				t.Fatalf("login %d: %v", i+1, o)
+			}
+		}
+		if updates != 0 {
+			t.Fatalf("three clean logins wrote the failure record %d times", updates)
+		}
+		if o := e.login("wrong", now0.Add(10*time.Second)); o != authn.Invalid {
+			t.Fatalf("wrong password: %v", o)
+		}
+		if f := e.record(); f.NumFailures != 1 || updates != 1 {
+			t.Fatalf("a failure: record %+v, %d updates", f, updates)
+		}
+		if o := e.login("right", now0.Add(20*time.Second)); o != authn.OK {
+			t.Fatalf("right password after a failure: %v", o)
+		}
+		if f := e.record(); !f.Empty() || updates != 2 {
+			t.Fatalf("the success after a failure: record %+v, %d updates", f, updates)
 		}
 	})
 }

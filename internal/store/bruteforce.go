@@ -67,17 +67,28 @@ func (s *DB) GetLoginFailure(ctx context.Context, realmID, userID string) (Login
 // for as long as fn runs, a password verification included, so keep fn to
 // one user's check.
 //
-// A record that fn empties (a successful login) is kept with zeros rather
-// than deleted, as Keycloak clears rather than removes it: a transaction
-// waiting for the row lock would otherwise find the row gone.
+// A record that fn leaves as it was is not written again. A record that fn
+// empties (a successful login) is kept with zeros rather than deleted, as
+// Keycloak clears rather than removes it: a transaction waiting for the row
+// lock would otherwise find the row gone.
 func (s *DB) UpdateLoginFailure(ctx context.Context, realmID, userID string, fn func(tx *DB, f *LoginFailure) error) error {
 	return s.InTx(ctx, func(tx *DB) error {
 		f, err := tx.lockLoginFailure(ctx, realmID, userID)
 		if err != nil {
 			return err
 		}
+		before := f
 		if err := fn(tx, &f); err != nil {
 			return err
+		}
+		// The keys are not fn's to change: a success clears the record
+		// whole (LoginFailure{}), which is no change on an empty one.
+		f.RealmID, f.UserID = before.RealmID, before.UserID
+		if f == before {
+			// Nothing to store (a right password with no failure to
+			// clear, the common login): no write, so SQLite appends no
+			// page to its log and PostgreSQL leaves no dead row behind.
+			return nil
 		}
 		return oneRow(tx.exec(ctx, `UPDATE login_failures SET num_failures = $3, last_failure = $4, last_ip = $5,
 			num_temporary_lockouts = $6, locked_until = $7 WHERE realm_id = $1 AND user_id = $2`,

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -281,6 +282,83 @@ func TestReplacePasswordKeepHistory(t *testing.T) {
 		set("pw-10", 13*day, age) // pw-7 is now older than 2 days, pw-8 just not
 		if _, hist := kinds(); len(hist) != 2 {
 			t.Fatalf("passwordAge(2) history: %v", hist)
+		}
+	})
+}
+
+// A check that leaves the record as it found it (a right password with no
+// failures counted, the common login) writes nothing: no UPDATE, so a
+// login on SQLite appends no page to the WAL and on PostgreSQL leaves no
+// dead row version behind. A check that changes it still stores it.
+func TestLoginFailureUnchangedNotWritten(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		ctx := context.Background()
+		r, us := bfFixture(t, db, "bfw", "ann")
+		ann := us[0]
+		var updates []string
+		var mu sync.Mutex
+		db.TraceStatements(func(q string, _ []any) {
+			if strings.HasPrefix(strings.TrimSpace(q), "UPDATE login_failures") {
+				mu.Lock()
+				updates = append(updates, q)
+				mu.Unlock()
+			}
+		})
+		t.Cleanup(func() { db.TraceStatements(nil) })
+		unchanged := func(*store.DB, *store.LoginFailure) error { return nil }
+
+		// The first check creates the empty record, and stores nothing more.
+		if err := db.UpdateLoginFailure(ctx, r.ID, ann.ID, unchanged); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.GetLoginFailure(ctx, r.ID, ann.ID); err != nil || !got.Empty() {
+			t.Fatalf("record after an unchanged check: %+v %v", got, err)
+		}
+		if len(updates) != 0 {
+			t.Fatalf("an unchanged record was written: %q", updates)
+		}
+		// A success clears the record whole (authn.Attempt): on an empty
+		// one that changes nothing either.
+		if err := db.UpdateLoginFailure(ctx, r.ID, ann.ID, func(_ *store.DB, f *store.LoginFailure) error {
+			*f = store.LoginFailure{}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(updates) != 0 {
+			t.Fatalf("clearing an empty record wrote it: %q", updates)
+		}
+
+		// A counted failure is stored.
+		if err := db.UpdateLoginFailure(ctx, r.ID, ann.ID, func(_ *store.DB, f *store.LoginFailure) error {
+			f.NumFailures, f.LastFailure, f.LastIPFailure = 1, 1700000000123, "192.0.2.7"
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(updates) != 1 {
+			t.Fatalf("a counted failure: %d updates", len(updates))
+		}
+		// Left as it is: kept, not written.
+		if err := db.UpdateLoginFailure(ctx, r.ID, ann.ID, unchanged); err != nil {
+			t.Fatal(err)
+		}
+		if len(updates) != 1 {
+			t.Fatalf("an unchanged record with a failure was written: %d updates", len(updates))
+		}
+		if got, err := db.GetLoginFailure(ctx, r.ID, ann.ID); err != nil || got.NumFailures != 1 || got.LastIPFailure != "192.0.2.7" {
+			t.Fatalf("kept record: %+v %v", got, err)
+		}
+		// Cleared by a success: written.
+		if err := db.UpdateLoginFailure(ctx, r.ID, ann.ID, func(_ *store.DB, f *store.LoginFailure) error {
+			*f = store.LoginFailure{}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.GetLoginFailure(ctx, r.ID, ann.ID); err != nil || !got.Empty() || len(updates) != 2 {
+			t.Fatalf("cleared record: %+v %v, %d updates", got, err, len(updates))
 		}
 	})
 }

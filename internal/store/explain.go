@@ -212,10 +212,27 @@ func (s *DB) Analyze(ctx context.Context) error {
 // SQLite's own bound on the work): Open runs it, and the cleanup loop runs
 // it every pass, so a database that grows keeps plans that use the
 // indexes. PostgreSQL's autovacuum does this by itself.
+//
+// Outside a transaction the connection that gathered then lets go of the
+// pages it read for that (PRAGMA shrink_memory): they are whole tables,
+// not what requests read, and would stay in its page cache until a write
+// elsewhere made them stale.
 func (s *DB) Optimize(ctx context.Context) error {
 	if s.dialect != SQLite {
 		return nil
 	}
-	_, err := s.q.ExecContext(ctx, "PRAGMA optimize=0x10002")
+	if s.inTx {
+		_, err := s.q.ExecContext(ctx, "PRAGMA optimize=0x10002")
+		return mapErr(err)
+	}
+	c, err := s.sql.Conn(ctx)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+		return mapErr(err)
+	}
+	_, err = c.ExecContext(ctx, "PRAGMA shrink_memory")
 	return mapErr(err)
 }

@@ -61,3 +61,10 @@ func (s *DB) PreparedStatements() int {
 func (s *DB) HoldWriter(ctx context.Context) (release func(), err error) {
 	return s.run.enterWriter(ctx)
 }
+
+// PlannerStatRows counts the rows of SQLite's planner statistics.
+func (s *DB) PlannerStatRows(ctx context.Context) (int, error) {
+	var n int
+	err := s.sql.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_stat1`).Scan(&n)
+	return n, err
+}

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 //go:embed templates static
@@ -36,21 +37,27 @@ func FS() fs.FS { return embedded }
 // standalone pages are rendered without the common layout.
 var standalone = []string{"form-post.html", "login-status-iframe.html", "3p-cookies-step2.html"}
 
-// UI is a parsed theme.
+// UI is a parsed theme: its static files and its pages.
 type UI struct {
-	pages   map[string]*template.Template
+	*Static
+	pages map[string]*template.Template
+}
+
+// Static is a theme's static files, read without parsing a page: what the
+// /resources/ handler needs.
+type Static struct {
 	static  fs.FS
 	scripts map[string]string // static file name -> its text
 	version string            // changes whenever a static file changes
 }
 
-// New parses the theme in fsys.
-func New(fsys fs.FS) (*UI, error) {
+// ReadStatic reads the static files of the theme in fsys.
+func ReadStatic(fsys fs.FS) (*Static, error) {
 	static, err := fs.Sub(fsys, "static")
 	if err != nil {
 		return nil, fmt.Errorf("ui: %w", err)
 	}
-	u := &UI{pages: map[string]*template.Template{}, static: static, scripts: map[string]string{}}
+	st := &Static{static: static, scripts: map[string]string{}}
 	sum := sha256.New()
 	err = fs.WalkDir(static, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -63,14 +70,33 @@ func New(fsys fs.FS) (*UI, error) {
 		sum.Write([]byte(name))
 		sum.Write(b)
 		if path.Ext(name) == ".js" {
-			u.scripts[name] = string(b)
+			st.scripts[name] = string(b)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ui: read static files: %w", err)
 	}
-	u.version = hex.EncodeToString(sum.Sum(nil))[:12]
+	st.version = hex.EncodeToString(sum.Sum(nil))[:12]
+	return st, nil
+}
+
+// New parses the theme in fsys.
+func New(fsys fs.FS) (*UI, error) {
+	st, err := ReadStatic(fsys)
+	if err != nil {
+		return nil, err
+	}
+	return parsePages(st, fsys)
+}
+
+// parses counts the themes whose pages were parsed, for a test that
+// serving a static file parses none.
+var parses atomic.Int64
+
+func parsePages(st *Static, fsys fs.FS) (*UI, error) {
+	parses.Add(1)
+	u := &UI{Static: st, pages: map[string]*template.Template{}}
 	funcs := template.FuncMap{
 		// script inlines a static script; the page's CSP names its hash.
 		"script": func(name string) (template.JS, error) {
@@ -103,9 +129,20 @@ func New(fsys fs.FS) (*UI, error) {
 	return u, nil
 }
 
-// Default returns the embedded theme, parsed once.
+// defaultStatic is the embedded theme's static files, read once. Serving
+// them needs no page, so a node that only issues tokens never parses one.
+var defaultStatic = sync.OnceValue(func() *Static {
+	st, err := ReadStatic(embedded)
+	if err != nil {
+		panic(err) // the embedded theme is tested; this is a build defect
+	}
+	return st
+})
+
+// Default returns the embedded theme, parsed once, on the first page
+// rendered.
 var Default = sync.OnceValue(func() *UI {
-	u, err := New(embedded)
+	u, err := parsePages(defaultStatic(), embedded)
 	if err != nil {
 		panic(err) // the embedded theme is tested; this is a build defect
 	}
@@ -133,19 +170,19 @@ func (u *UI) Render(w io.Writer, name string, p Page) error {
 
 // ScriptSource is the CSP source expression that allows the inline copy of
 // static script name, e.g. 'sha256-…'.
-func (u *UI) ScriptSource(name string) string {
+func (u *Static) ScriptSource(name string) string {
 	sum := sha256.Sum256([]byte(u.scripts[name]))
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
 
 // Version is the current static files' version, a path segment of their URLs
 // so that browsers may cache them for good.
-func (u *UI) Version() string { return u.version }
+func (u *Static) Version() string { return u.version }
 
 // Assets serves the static files under /resources/{version}/. A request for
 // another version (a page rendered before an upgrade) still gets the file,
 // but without the long cache lifetime.
-func (u *UI) Assets() http.Handler {
+func (u *Static) Assets() http.Handler {
 	files := http.FileServerFS(u.static)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest, ok := strings.CutPrefix(r.URL.Path, "/resources/")
@@ -166,5 +203,6 @@ func (u *UI) Assets() http.Handler {
 	})
 }
 
-// Assets serves the embedded theme's static files; see UI.Assets.
-func Assets() http.Handler { return Default().Assets() }
+// Assets serves the embedded theme's static files; see Static.Assets. It
+// parses no page.
+func Assets() http.Handler { return defaultStatic().Assets() }
