@@ -31,7 +31,8 @@ import (
 type ccNodes struct {
 	t        *testing.T
 	a, b     *httptest.Server
-	dbB      *store.DB
+	dbA, dbB *store.DB
+	realmID  string
 	clientID string // svc's internal id
 	queries  atomic.Int64
 }
@@ -67,7 +68,7 @@ func newCCNodes(t *testing.T, dialect store.Dialect, listenB bool) *ccNodes {
 	if err := provision.CreateClient(ctx, dbs[0], c, now); err != nil {
 		t.Fatal(err)
 	}
-	e := &ccNodes{t: t, dbB: dbs[1], clientID: c.ID}
+	e := &ccNodes{t: t, dbA: dbs[0], dbB: dbs[1], realmID: rl.ID, clientID: c.ID}
 	for i, db := range dbs {
 		srv := httptest.NewServer(server.New(server.Options{Store: db, Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler)}))
 		t.Cleanup(srv.Close)
