@@ -77,6 +77,23 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 		{"HS512 refresh token", hmac, []keys.Key{rsa, hmac}, "HS512"},
 		{"a passive key still verifies", rsa, []keys.Key{passive}, "RS256"},
 	}
+	// Every other algorithm a realm key signs with, checked by go-jose
+	// (Verify), an implementation other than Sign's.
+	for _, alg := range keys.SignatureAlgorithms {
+		if alg == keys.RS256 || alg == keys.HS512 {
+			continue
+		}
+		k, err := keys.Fallback(alg, "r", testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tests = append(tests, struct {
+			name   string
+			signer keys.Key
+			ks     []keys.Key
+			alg    string
+		}{alg, k, []keys.Key{rsa, k}, alg})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			raw, err := Sign(claims, tt.signer)
