@@ -181,12 +181,71 @@ func Verify(raw string, ks []keys.Key, alg string) (map[string]any, error) {
 	if !asym && !slices.Contains(keys.HMACAlgorithms, alg) {
 		return nil, fmt.Errorf("%w: algorithm %q is not accepted", ErrInvalid, alg)
 	}
+	if !asym {
+		return verifyHMAC(raw, ks, alg)
+	}
 	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	claims, _, err := verifyParsed(jws, ks, alg, asym)
 	return claims, err
+}
+
+// verifyHMAC is Verify for the HMAC algorithms, which only Gatehouse's own
+// tokens use (refresh, offline and action tokens, cookies), checked without
+// go-jose's general JWS parsing: the header must name alg and a kid of an
+// enabled key of that same alg (keys.VerificationFor), carry no "crit" or
+// "b64" member (extensions Gatehouse never writes), and the MAC over the
+// first two parts must match in constant time. Every part is decoded as
+// canonical base64url only, so no token verifies under another spelling.
+func verifyHMAC(raw string, ks []keys.Key, alg string) (map[string]any, error) {
+	head, rest, _ := strings.Cut(raw, ".")
+	body, sigPart, _ := strings.Cut(rest, ".")
+	enc := base64.RawURLEncoding.Strict()
+	hb, err := enc.DecodeString(head)
+	if err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrInvalid, err)
+	}
+	var header struct {
+		Alg  string          `json:"alg"`
+		Kid  string          `json:"kid"`
+		Crit json.RawMessage `json:"crit"`
+		B64  json.RawMessage `json:"b64"`
+	}
+	if err := json.Unmarshal(hb, &header); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrInvalid, err)
+	}
+	if header.Crit != nil || header.B64 != nil {
+		return nil, fmt.Errorf("%w: header extensions", ErrInvalid)
+	}
+	if header.Alg != alg {
+		return nil, fmt.Errorf("%w: alg %q, want %q", ErrInvalid, header.Alg, alg)
+	}
+	k, ok := keys.VerificationFor(ks, alg, header.Kid)
+	if !ok {
+		return nil, fmt.Errorf("%w: no enabled %s key with kid %q", ErrInvalid, alg, header.Kid)
+	}
+	sig, err := enc.DecodeString(sigPart)
+	if err != nil {
+		return nil, fmt.Errorf("%w: signature: %v", ErrInvalid, err)
+	}
+	want, err := signingSignature(k, []byte(raw[:len(head)+1+len(body)]))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if !hmac.Equal(sig, want) {
+		return nil, fmt.Errorf("%w: signature mismatch", ErrInvalid)
+	}
+	payload, err := enc.DecodeString(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload: %v", ErrInvalid, err)
+	}
+	claims, err := decodeClaims(payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return claims, nil
 }
 
 // precheck refuses what is no compact JWS of ours before parsing it.
