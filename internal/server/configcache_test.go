@@ -111,17 +111,21 @@ func (e *ccNodes) admin(method, path, body string) (int, []byte) {
 	return r.status, r.body
 }
 
+// nodeCases are the ways two nodes can share one database: SQLite, where
+// the version read alone tells node b of a change, and PostgreSQL with node
+// b listening for notifications or having missed them all.
+var nodeCases = []struct {
+	name    string
+	dialect store.Dialect
+	listenB bool
+}{
+	{"sqlite, version check alone", store.SQLite, false},
+	{"postgres, node b listening", store.Postgres, true},
+	{"postgres, node b missed every notification", store.Postgres, false},
+}
+
 func TestConfigChangeOnOneNodeIsSeenByTheOther(t *testing.T) {
-	cases := []struct {
-		name    string
-		dialect store.Dialect
-		listenB bool
-	}{
-		{"sqlite, version check alone", store.SQLite, false},
-		{"postgres, node b listening", store.Postgres, true},
-		{"postgres, node b missed every notification", store.Postgres, false},
-	}
-	for _, tc := range cases {
+	for _, tc := range nodeCases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newCCNodes(t, tc.dialect, tc.listenB)
 

@@ -20,16 +20,7 @@ import (
 // the other node is refused by this one on its very next request, with or
 // without the change announced.
 func TestRememberedSignaturesFollowKeysAndSessions(t *testing.T) {
-	cases := []struct {
-		name    string
-		dialect store.Dialect
-		listenB bool
-	}{
-		{"sqlite", store.SQLite, false},
-		{"postgres, node b listening", store.Postgres, true},
-		{"postgres, node b missed every notification", store.Postgres, false},
-	}
-	for _, tc := range cases {
+	for _, tc := range nodeCases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newCCNodes(t, tc.dialect, tc.listenB)
 			ctx := context.Background()
