@@ -2,13 +2,6 @@ package token
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,112 +45,36 @@ func SignTyped(claims map[string]any, k keys.Key, typ string) (string, error) {
 	if k.Kid == "" {
 		return "", errors.New("sign token: key has no kid")
 	}
-	if !keys.Signs(k.Algorithm) {
+	var key any
+	switch {
+	case keys.Asymmetric(k.Algorithm):
+		priv, err := k.Signer()
+		if err != nil {
+			return "", fmt.Errorf("sign token: %w", err)
+		}
+		key = priv
+	case slices.Contains(keys.HMACAlgorithms, k.Algorithm):
+		key = slices.Clone(k.Private)
+	default:
 		return "", fmt.Errorf("sign token: key %q has unsupported algorithm %q", k.Kid, k.Algorithm)
 	}
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		return "", fmt.Errorf("sign token: encode claims: %w", err)
 	}
-	// The header's members in the order go-jose and Keycloak write them.
-	header, err := json.Marshal(struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
-		Typ string `json:"typ"`
-	}{k.Algorithm, k.Kid, typ})
-	if err != nil {
-		return "", fmt.Errorf("sign token: encode header: %w", err)
-	}
-	enc := base64.RawURLEncoding
-	// RFC 7515 §7.1: BASE64URL(header) "." BASE64URL(payload) "."
-	// BASE64URL(signature), the first two being what is signed.
-	out := make([]byte, 0, enc.EncodedLen(len(header))+enc.EncodedLen(len(payload))+enc.EncodedLen(maxSignatureSize)+2)
-	out = enc.AppendEncode(out, header)
-	out = append(out, '.')
-	out = enc.AppendEncode(out, payload)
-	sig, err := signingSignature(k, out)
+	signer, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm), Key: key},
+		// go-jose writes a JSONWebKey's kid for asymmetric keys only, so
+		// the header is set here for both kinds.
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader("kid", k.Kid))
 	if err != nil {
 		return "", fmt.Errorf("sign token with %q: %w", k.Kid, err)
 	}
-	out = append(out, '.')
-	out = enc.AppendEncode(out, sig)
-	return string(out), nil
-}
-
-// maxSignatureSize is the longest signature signingSignature makes: RSA
-// with a 4096-bit key (longer keys only reallocate once).
-const maxSignatureSize = 512
-
-// signingSignature is the JWS signature (RFC 7518 §3) of input with k,
-// whose algorithm is one keys.Signs accepts.
-func signingSignature(k keys.Key, input []byte) ([]byte, error) {
-	alg := k.Algorithm
-	var h crypto.Hash
-	switch {
-	case strings.HasSuffix(alg, "256"):
-		h = crypto.SHA256
-	case strings.HasSuffix(alg, "384"):
-		h = crypto.SHA384
-	case strings.HasSuffix(alg, "512"):
-		h = crypto.SHA512
-	}
-	if slices.Contains(keys.HMACAlgorithms, alg) {
-		// RFC 7518 §3.2: a secret at least as long as the hash's output.
-		if len(k.Private) < h.Size() {
-			return nil, fmt.Errorf("an %s secret of %d bytes, shorter than %d", alg, len(k.Private), h.Size())
-		}
-		mac := hmac.New(h.New, k.Private)
-		mac.Write(input)
-		return mac.Sum(nil), nil
-	}
-	priv, err := k.Signer()
+	obj, err := signer.Sign(payload)
 	if err != nil {
-		return nil, err
+		return "", fmt.Errorf("sign token with %q: %w", k.Kid, err)
 	}
-	if alg == keys.EdDSA {
-		ed, ok := priv.(ed25519.PrivateKey)
-		if !ok {
-			return nil, fmt.Errorf("an %s key is a %T", alg, priv)
-		}
-		return ed25519.Sign(ed, input), nil
-	}
-	if h == 0 {
-		return nil, fmt.Errorf("unsupported algorithm %q", alg)
-	}
-	d := h.New()
-	d.Write(input)
-	digest := d.Sum(nil)
-	switch alg[:2] {
-	case "RS", "PS":
-		rk, ok := priv.(*rsa.PrivateKey)
-		if !ok {
-			return nil, fmt.Errorf("an %s key is a %T", alg, priv)
-		}
-		if alg[0] == 'P' {
-			return rsa.SignPSS(rand.Reader, rk, h, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
-		}
-		return rsa.SignPKCS1v15(rand.Reader, rk, h, digest)
-	case "ES":
-		ek, ok := priv.(*ecdsa.PrivateKey)
-		if !ok {
-			return nil, fmt.Errorf("an %s key is a %T", alg, priv)
-		}
-		bits := ek.Curve.Params().BitSize
-		if want := map[string]int{keys.ES256: 256, keys.ES384: 384, keys.ES512: 521}[alg]; bits != want {
-			return nil, fmt.Errorf("an %s key on a %d-bit curve", alg, bits)
-		}
-		r, s, err := ecdsa.Sign(rand.Reader, ek, digest)
-		if err != nil {
-			return nil, err
-		}
-		// R and S as fixed-size big-endian integers, side by side.
-		size := (bits + 7) / 8
-		sig := make([]byte, 2*size)
-		r.FillBytes(sig[:size])
-		s.FillBytes(sig[size:])
-		return sig, nil
-	}
-	return nil, fmt.Errorf("unsupported algorithm %q", alg)
+	return obj.CompactSerialize()
 }
 
 // Verify checks a compact JWS against the realm keys ks and returns its
@@ -181,71 +98,12 @@ func Verify(raw string, ks []keys.Key, alg string) (map[string]any, error) {
 	if !asym && !slices.Contains(keys.HMACAlgorithms, alg) {
 		return nil, fmt.Errorf("%w: algorithm %q is not accepted", ErrInvalid, alg)
 	}
-	if !asym {
-		return verifyHMAC(raw, ks, alg)
-	}
 	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	claims, _, err := verifyParsed(jws, ks, alg, asym)
 	return claims, err
-}
-
-// verifyHMAC is Verify for the HMAC algorithms, which only Gatehouse's own
-// tokens use (refresh, offline and action tokens, cookies), checked without
-// go-jose's general JWS parsing: the header must name alg and a kid of an
-// enabled key of that same alg (keys.VerificationFor), carry no "crit" or
-// "b64" member (extensions Gatehouse never writes), and the MAC over the
-// first two parts must match in constant time. Every part is decoded as
-// canonical base64url only, so no token verifies under another spelling.
-func verifyHMAC(raw string, ks []keys.Key, alg string) (map[string]any, error) {
-	head, rest, _ := strings.Cut(raw, ".")
-	body, sigPart, _ := strings.Cut(rest, ".")
-	enc := base64.RawURLEncoding.Strict()
-	hb, err := enc.DecodeString(head)
-	if err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrInvalid, err)
-	}
-	var header struct {
-		Alg  string          `json:"alg"`
-		Kid  string          `json:"kid"`
-		Crit json.RawMessage `json:"crit"`
-		B64  json.RawMessage `json:"b64"`
-	}
-	if err := json.Unmarshal(hb, &header); err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrInvalid, err)
-	}
-	if header.Crit != nil || header.B64 != nil {
-		return nil, fmt.Errorf("%w: header extensions", ErrInvalid)
-	}
-	if header.Alg != alg {
-		return nil, fmt.Errorf("%w: alg %q, want %q", ErrInvalid, header.Alg, alg)
-	}
-	k, ok := keys.VerificationFor(ks, alg, header.Kid)
-	if !ok {
-		return nil, fmt.Errorf("%w: no enabled %s key with kid %q", ErrInvalid, alg, header.Kid)
-	}
-	sig, err := enc.DecodeString(sigPart)
-	if err != nil {
-		return nil, fmt.Errorf("%w: signature: %v", ErrInvalid, err)
-	}
-	want, err := signingSignature(k, []byte(raw[:len(head)+1+len(body)]))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	if !hmac.Equal(sig, want) {
-		return nil, fmt.Errorf("%w: signature mismatch", ErrInvalid)
-	}
-	payload, err := enc.DecodeString(body)
-	if err != nil {
-		return nil, fmt.Errorf("%w: payload: %v", ErrInvalid, err)
-	}
-	claims, err := decodeClaims(payload)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	return claims, nil
 }
 
 // precheck refuses what is no compact JWS of ours before parsing it.

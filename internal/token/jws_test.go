@@ -1,8 +1,6 @@
 package token
 
 import (
-	hmacpkg "crypto/hmac"
-	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -78,23 +76,6 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 		{"RS256 access token", rsa, []keys.Key{hmac, rsa}, "RS256"},
 		{"HS512 refresh token", hmac, []keys.Key{rsa, hmac}, "HS512"},
 		{"a passive key still verifies", rsa, []keys.Key{passive}, "RS256"},
-	}
-	// Every other algorithm a realm key signs with, checked by go-jose
-	// (Verify), an implementation other than Sign's.
-	for _, alg := range keys.SignatureAlgorithms {
-		if alg == keys.RS256 || alg == keys.HS512 {
-			continue
-		}
-		k, err := keys.Fallback(alg, "r", testNow)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tests = append(tests, struct {
-			name   string
-			signer keys.Key
-			ks     []keys.Key
-			alg    string
-		}{alg, k, []keys.Key{rsa, k}, alg})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -335,79 +316,4 @@ func TestParse(t *testing.T) {
 			}
 		})
 	}
-}
-
-// HMAC tokens (refresh, offline, action tokens, cookies) are Gatehouse's
-// own and checked without go-jose: everything that is not a token MACed
-// with an enabled secret of the pinned alg, under its kid, spelled as
-// Sign spells it, is refused.
-func TestVerifyHMACRejects(t *testing.T) {
-	rsa, _, hs := testKeys(t)
-	other, err := keys.GenerateHMAC(testNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	disabled := hs
-	disabled.Enabled = false
-	ks := []keys.Key{rsa, hs}
-	good, err := Sign(map[string]any{"sub": "u-1"}, hs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Verify(good, ks, keys.HS512); err != nil {
-		t.Fatalf("the good token: %v", err)
-	}
-	parts := strings.Split(good, ".")
-	mac := func(header, payload string, secret []byte) string {
-		in := b64(header) + "." + b64(payload)
-		m := hmacpkg.New(sha512.New, secret)
-		m.Write([]byte(in))
-		return in + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-	}
-	hdr := func(extra string) string { return `{"alg":"HS512","kid":"` + hs.Kid + `"` + extra + `,"typ":"JWT"}` }
-	sig := []byte(parts[2])
-	sig[3] ^= 1
-	// The last character of a 64-byte MAC carries 4 unused bits.
-	lastBits := []byte(parts[2])
-	if lastBits[len(lastBits)-1] == 'A' {
-		lastBits[len(lastBits)-1] = 'B'
-	} else {
-		lastBits[len(lastBits)-1] = 'A'
-	}
-	for name, raw := range map[string]string{
-		"a changed MAC":                    parts[0] + "." + parts[1] + "." + string(sig),
-		"the MAC's unused bits set":        parts[0] + "." + parts[1] + "." + string(lastBits),
-		"another token's claims":           parts[0] + "." + b64(`{"sub":"admin"}`) + "." + parts[2],
-		"MACed with another secret":        mac(hdr(""), `{"sub":"u-1"}`, other.Private),
-		"an unknown kid":                   mac(`{"alg":"HS512","kid":"nope","typ":"JWT"}`, `{"sub":"u-1"}`, hs.Private),
-		"no kid":                           mac(`{"alg":"HS512","typ":"JWT"}`, `{"sub":"u-1"}`, hs.Private),
-		"alg HS256 under the HS512 secret": mac(`{"alg":"HS256","kid":"`+hs.Kid+`","typ":"JWT"}`, `{"sub":"u-1"}`, hs.Private),
-		"a crit header":                    mac(hdr(`,"crit":["exp"]`), `{"sub":"u-1"}`, hs.Private),
-		"an unencoded payload (b64 false)": mac(hdr(`,"b64":false`), `{"sub":"u-1"}`, hs.Private),
-		"a header that is no object":       mac(`[1]`, `{"sub":"u-1"}`, hs.Private),
-		"a payload that is no object":      mac(hdr(""), `[1]`, hs.Private),
-		"data after the claims":            mac(hdr(""), `{"sub":"u-1"}{"sub":"admin"}`, hs.Private),
-		"alg none":                         b64(`{"alg":"none","kid":"`+hs.Kid+`"}`) + "." + parts[1] + ".",
-		"an RS256 token":                   mustSign(t, rsa),
-		"two parts":                        parts[0] + "." + parts[1],
-	} {
-		if _, err := Verify(raw, ks, keys.HS512); !errors.Is(err, ErrInvalid) {
-			t.Errorf("%s: %v, want ErrInvalid", name, err)
-		}
-	}
-	if _, err := Verify(good, []keys.Key{rsa, disabled}, keys.HS512); !errors.Is(err, ErrInvalid) {
-		t.Errorf("a disabled secret: %v, want ErrInvalid", err)
-	}
-	if _, err := Verify(mac(hdr(""), `{"sub":"u-1"}`, hs.Private), ks, keys.HS512); err != nil {
-		t.Errorf("a token MACed by hand as Sign does: %v", err)
-	}
-}
-
-func mustSign(t *testing.T, k keys.Key) string {
-	t.Helper()
-	raw, err := Sign(map[string]any{"sub": "u-1"}, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
 }
