@@ -39,7 +39,7 @@ type Token struct {
 // issuer. A DPoP-bound token is refused: it needs the proof of
 // ValidateRequest. It answers ErrInvalid or a storage error.
 func Validate(ctx context.Context, db *store.DB, rl realm.Realm, issuer, raw string, now time.Time) (Token, error) {
-	p, err := verify(ctx, db, rl, raw)
+	p, err := verify(ctx, db, rl, raw, now)
 	if err != nil {
 		return Token{}, err
 	}
@@ -50,13 +50,14 @@ func Validate(ctx context.Context, db *store.DB, rl realm.Realm, issuer, raw str
 }
 
 // verify checks raw's signature against the realm's keys and that it is an
-// access token (Bearer or DPoP-bound).
-func verify(ctx context.Context, db *store.DB, rl realm.Realm, raw string) (token.Parsed, error) {
+// access token (Bearer or DPoP-bound). A token presented again is checked
+// against the node's memory of its signature (token.VerifySignedCached).
+func verify(ctx context.Context, db *store.DB, rl realm.Realm, raw string, now time.Time) (token.Parsed, error) {
 	ks, err := db.ListKeys(ctx, rl.ID)
 	if err != nil {
 		return token.Parsed{}, err
 	}
-	claims, err := token.VerifySigned(raw, ks)
+	claims, err := token.VerifySignedCached(raw, ks, now)
 	if err != nil {
 		return token.Parsed{}, ErrInvalid
 	}

@@ -72,7 +72,7 @@ func ValidateRequest(ctx context.Context, db *store.DB, rl realm.Realm, issuer s
 		}
 		return err
 	}
-	p, err := verify(ctx, db, rl, pt.Raw)
+	p, err := verify(ctx, db, rl, pt.Raw, now)
 	if err != nil {
 		return Token{}, refuse(err)
 	}

@@ -55,6 +55,7 @@ func ResolveScopes(ctx context.Context, db *store.DB, rl realm.Realm, c client.C
 	if err != nil {
 		return out, err
 	}
+	out.Scopes = make([]client.Scope, 0, len(links))
 	want := map[string]bool{}
 	for _, s := range strings.Fields(requested) {
 		if s == "openid" {

@@ -163,7 +163,7 @@ func Mint(ctx context.Context, db *store.DB, log *slog.Logger, x Issue) (Minted,
 		if err != nil {
 			return Minted{}, err
 		}
-		claims := token.Refresh(in, x.UserSession.Offline)
+		claims := token.RefreshFor(in, x.UserSession.Offline, accessClaims)
 		if x.Authorization != nil {
 			claims["authorization"] = x.Authorization
 			if x.ResourceServer != "" {

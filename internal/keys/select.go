@@ -35,14 +35,26 @@ func better(a, b Key) bool {
 // The caller must also check that the token's alg equals the key's
 // Algorithm; otherwise a token could pick HS512 and be checked with an RSA
 // key's bytes as the HMAC secret.
-func Verification(keys []Key, kid string) (Key, bool) {
+func Verification(keys []Key, kid string) (Key, bool) { return verification(keys, "", kid) }
+
+// VerificationFor is Verification among the keys of algorithm alg only,
+// the check the caller of Verification owes.
+func VerificationFor(keys []Key, alg, kid string) (Key, bool) {
+	if alg == "" {
+		return Key{}, false
+	}
+	return verification(keys, alg, kid)
+}
+
+// verification is Verification among the keys of alg ("" for any).
+func verification(keys []Key, alg, kid string) (Key, bool) {
 	if kid == "" {
 		return Key{}, false
 	}
 	var best Key
 	found := false
 	for _, k := range keys {
-		if !k.Enabled || k.Kid != kid {
+		if !k.Enabled || k.Kid != kid || (alg != "" && k.Algorithm != alg) {
 			continue
 		}
 		if !found || better(k, best) {

@@ -1080,6 +1080,21 @@ func TestAttackRefreshBinding(t *testing.T) {
 					}
 				}),
 				want: want{400, "invalid_grant", "Session not active"}},
+			{name: "refresh after the client's session was ended is 400 invalid_grant Session doesn't have required client",
+				req: fresh(&rt, "openid", func() {
+					payload, err := base64.RawURLEncoding.DecodeString(strings.Split(rt, ".")[1])
+					if err != nil {
+						a.t.Fatal(err)
+					}
+					var claims struct{ Sid string }
+					if err := json.Unmarshal(payload, &claims); err != nil {
+						a.t.Fatal(err)
+					}
+					if err := a.db.DeleteClientSession(ctx, claims.Sid, a.clientOf("ldap-app").ID); err != nil {
+						a.t.Fatal(err)
+					}
+				}),
+				want: want{400, "invalid_grant", "Session doesn't have required client"}},
 			{name: "refresh after the realm's notBefore moved is 400 invalid_grant Stale token",
 				req: fresh(&rt, "openid", func() {
 					a.clock.Add(time.Second)

@@ -247,27 +247,7 @@ func (h *Handler) refreshGrant(r *http.Request, form url.Values, rl realm.Realm,
 	if !offline && rt.Exp != 0 && now >= rt.Exp {
 		return tokenResponse{}, invalidGrant("Token is not active")
 	}
-	us, err := h.Store.GetUserSession(ctx, rl.ID, rt.Sid)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (us.Offline != offline || !session.Valid(rl, us, now))) {
-		if offline {
-			return tokenResponse{}, invalidGrant("Offline user session not found")
-		}
-		return tokenResponse{}, invalidGrant("Session not active")
-	}
-	if err != nil {
-		return tokenResponse{}, err
-	}
-	u, err := h.sessionUser(ctx, rl, us)
-	if err != nil {
-		return tokenResponse{}, err
-	}
-	if rt.Iat < rl.NotBefore || rt.Iat < c.NotBefore || rt.Iat < u.NotBefore {
-		return tokenResponse{}, invalidGrant("Stale token")
-	}
-	cs, err := h.Store.GetClientSession(ctx, us.ID, c.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return tokenResponse{}, invalidGrant("Session doesn't have required client")
-	}
+	us, u, cs, err := h.refreshSession(ctx, rl, c, rt, offline, now)
 	if err != nil {
 		return tokenResponse{}, err
 	}
@@ -345,6 +325,78 @@ func rptResourceServer(rt token.Parsed) string {
 	return rs
 }
 
+// refreshSession reads what a refresh token stands on, the user session,
+// its user and the client session of c, in one query (store.SessionTokenState,
+// the bearer check's), and refuses the token as Keycloak does when one is
+// gone or no longer valid. Only when the query finds nothing are they read
+// one by one, to tell which is missing.
+func (h *Handler) refreshSession(ctx context.Context, rl realm.Realm, c client.Client, rt token.Parsed, offline bool, now int64) (
+	session.UserSession, user.User, session.ClientSession, error) {
+	st, err := h.Store.SessionTokenState(ctx, rl.ID, "", rt.Sid, c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return h.refreshSessionApart(ctx, rl, c, rt, offline, now)
+	}
+	if err != nil {
+		return session.UserSession{}, user.User{}, session.ClientSession{}, err
+	}
+	us, u, cs := st.UserSession, st.User, st.ClientSession
+	if err := refreshSessionValid(rl, us, offline, now); err != nil {
+		return us, u, cs, err
+	}
+	if err := sessionUserValid(u); err != nil {
+		return us, u, cs, err
+	}
+	return us, u, cs, refreshNotStale(rl, c, rt, u)
+}
+
+// refreshSessionApart is refreshSession one read at a time, in the order
+// the refusals are decided.
+func (h *Handler) refreshSessionApart(ctx context.Context, rl realm.Realm, c client.Client, rt token.Parsed, offline bool, now int64) (
+	session.UserSession, user.User, session.ClientSession, error) {
+	us, err := h.Store.GetUserSession(ctx, rl.ID, rt.Sid)
+	if errors.Is(err, store.ErrNotFound) {
+		err = refreshSessionValid(rl, session.UserSession{}, offline, now)
+	} else if err == nil {
+		err = refreshSessionValid(rl, us, offline, now)
+	}
+	if err != nil {
+		return us, user.User{}, session.ClientSession{}, err
+	}
+	u, err := h.sessionUser(ctx, rl, us)
+	if err != nil {
+		return us, u, session.ClientSession{}, err
+	}
+	if err := refreshNotStale(rl, c, rt, u); err != nil {
+		return us, u, session.ClientSession{}, err
+	}
+	cs, err := h.Store.GetClientSession(ctx, us.ID, c.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return us, u, cs, invalidGrant("Session doesn't have required client")
+	}
+	return us, u, cs, err
+}
+
+// refreshSessionValid refuses a refresh on a session that is missing (zero
+// us), of the other kind (offline or not) or expired.
+func refreshSessionValid(rl realm.Realm, us session.UserSession, offline bool, now int64) error {
+	if us.ID != "" && us.Offline == offline && session.Valid(rl, us, now) {
+		return nil
+	}
+	if offline {
+		return invalidGrant("Offline user session not found")
+	}
+	return invalidGrant("Session not active")
+}
+
+// refreshNotStale refuses a token issued before a not-before of the realm,
+// the client or the user.
+func refreshNotStale(rl realm.Realm, c client.Client, rt token.Parsed, u user.User) error {
+	if rt.Iat < rl.NotBefore || rt.Iat < c.NotBefore || rt.Iat < u.NotBefore {
+		return invalidGrant("Stale token")
+	}
+	return nil
+}
+
 // sessionUser loads the user of a session a grant redeems, who must still
 // exist and be enabled.
 func (h *Handler) sessionUser(ctx context.Context, rl realm.Realm, us session.UserSession) (user.User, error) {
@@ -352,10 +404,18 @@ func (h *Handler) sessionUser(ctx context.Context, rl realm.Realm, us session.Us
 	if errors.Is(err, store.ErrNotFound) {
 		return u, invalidGrant("User not found")
 	}
-	if err == nil && !u.Enabled {
-		return u, invalidGrant("User disabled")
+	if err != nil {
+		return u, err
 	}
-	return u, err
+	return u, sessionUserValid(u)
+}
+
+// sessionUserValid refuses a grant on a session whose user is disabled.
+func sessionUserValid(u user.User) error {
+	if !u.Enabled {
+		return invalidGrant("User disabled")
+	}
+	return nil
 }
 
 // errRefreshRefused aborts the rotation transaction of a refused refresh.

@@ -158,6 +158,11 @@ func newHotEnvDB(b testing.TB, db *store.DB) *hotEnv {
 	if _, _, err := rep.ImportFile(ctx, db, es, rep.ImportOptions{Now: time.Now()}); err != nil {
 		b.Fatal(err)
 	}
+	// The planner statistics a server has: store.Open gathers them on
+	// start, and the cleanup loop on every pass.
+	if err := db.Optimize(ctx); err != nil {
+		b.Fatal(err)
+	}
 	return &hotEnv{h: server.New(server.Options{Store: db, Log: slog.New(slog.DiscardHandler)})}
 }
 

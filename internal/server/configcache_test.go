@@ -31,7 +31,8 @@ import (
 type ccNodes struct {
 	t        *testing.T
 	a, b     *httptest.Server
-	dbB      *store.DB
+	dbA, dbB *store.DB
+	realmID  string
 	clientID string // svc's internal id
 	queries  atomic.Int64
 }
@@ -67,7 +68,7 @@ func newCCNodes(t *testing.T, dialect store.Dialect, listenB bool) *ccNodes {
 	if err := provision.CreateClient(ctx, dbs[0], c, now); err != nil {
 		t.Fatal(err)
 	}
-	e := &ccNodes{t: t, dbB: dbs[1], clientID: c.ID}
+	e := &ccNodes{t: t, dbA: dbs[0], dbB: dbs[1], realmID: rl.ID, clientID: c.ID}
 	for i, db := range dbs {
 		srv := httptest.NewServer(server.New(server.Options{Store: db, Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler)}))
 		t.Cleanup(srv.Close)
@@ -110,17 +111,21 @@ func (e *ccNodes) admin(method, path, body string) (int, []byte) {
 	return r.status, r.body
 }
 
+// nodeCases are the ways two nodes can share one database: SQLite, where
+// the version read alone tells node b of a change, and PostgreSQL with node
+// b listening for notifications or having missed them all.
+var nodeCases = []struct {
+	name    string
+	dialect store.Dialect
+	listenB bool
+}{
+	{"sqlite, version check alone", store.SQLite, false},
+	{"postgres, node b listening", store.Postgres, true},
+	{"postgres, node b missed every notification", store.Postgres, false},
+}
+
 func TestConfigChangeOnOneNodeIsSeenByTheOther(t *testing.T) {
-	cases := []struct {
-		name    string
-		dialect store.Dialect
-		listenB bool
-	}{
-		{"sqlite, version check alone", store.SQLite, false},
-		{"postgres, node b listening", store.Postgres, true},
-		{"postgres, node b missed every notification", store.Postgres, false},
-	}
-	for _, tc := range cases {
+	for _, tc := range nodeCases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newCCNodes(t, tc.dialect, tc.listenB)
 

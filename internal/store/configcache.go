@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -85,6 +86,67 @@ func (c *configCache) changed(v int64) {
 // view pins one request to one snapshot.
 type view struct {
 	snap atomic.Pointer[snapshot]
+	// mappings are the role mappings and groups of the user whose token
+	// the request checked, read in the same query as the token's state.
+	// They are data, not configuration: they live only as long as the
+	// request, and any write the request makes drops them (forgetMappings).
+	mappings atomic.Pointer[userMappingsRead]
+}
+
+// userMappingsRead is one user's direct role mappings and group memberships.
+type userMappingsRead struct {
+	userID        string
+	roles, groups []string
+}
+
+// keepMappingsInView remembers, for the rest of the request, the user's
+// mappings as SessionTokenState read them (space-separated ids).
+func keepMappingsInView(ctx context.Context, userID, roles, groups string) {
+	if v, ok := ctx.Value(viewKey{}).(*view); ok && v != nil {
+		v.mappings.Store(&userMappingsRead{userID: userID, roles: strings.Fields(roles), groups: strings.Fields(groups)})
+	}
+}
+
+// mappingsInView returns the user's mappings the request has read, or nil.
+func mappingsInView(ctx context.Context, userID string) *userMappingsRead {
+	if v, ok := ctx.Value(viewKey{}).(*view); ok && v != nil {
+		if m := v.mappings.Load(); m != nil && m.userID == userID {
+			return m
+		}
+	}
+	return nil
+}
+
+// forgetMappings drops the mappings a request has read when statement q,
+// which it is about to run, may change them: it writes the mappings, or a
+// table whose rows they go with when deleted (users, roles, groups, realms).
+func forgetMappings(ctx context.Context, q string) {
+	if v, ok := ctx.Value(viewKey{}).(*view); ok && v != nil && v.mappings.Load() != nil && writesMappings(q) {
+		v.mappings.Store(nil)
+	}
+}
+
+// mappingTables are the tables whose writes may change a user's role
+// mappings and groups.
+var mappingTables = map[string]bool{"user_roles": true, "group_members": true, "users": true, "roles": true,
+	"realm_groups": true, "realms": true}
+
+var writesMappingsMemo sync.Map // statement text → bool
+
+func writesMappings(q string) bool {
+	if v, ok := writesMappingsMemo.Load(q); ok {
+		return v.(bool)
+	}
+	w := false
+	for _, t := range writtenTables(q) {
+		// A table named by a variable part of the statement is unknown:
+		// it may be one of them.
+		if mappingTables[t] || t == "" || strings.Contains(t, "$") {
+			w = true
+		}
+	}
+	writesMappingsMemo.Store(q, w)
+	return w
 }
 
 type viewKey struct{}

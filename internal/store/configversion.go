@@ -68,6 +68,8 @@ var dataTables = map[string]bool{
 	"authz_permission_tickets": true,
 	"config_version":           true,
 	"goose_db_version":         true,
+	// SQLite's planner statistics (Optimize)
+	"sqlite_stat4": true,
 }
 
 // writesConfig memoizes, per statement text, whether it writes a

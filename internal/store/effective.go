@@ -151,33 +151,17 @@ func (s *DB) effectiveRolesCached(ctx context.Context, realmID, userID string) (
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.query(ctx, `SELECT 0, role_id FROM user_roles WHERE user_id = $1
-		UNION ALL SELECT 1, group_id FROM group_members WHERE user_id = $1`, userID)
+	direct, groups, err := s.userMappings(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	held := map[string]bool{}
-	var queue, groups []string
-	for rows.Next() {
-		var (
-			kind int
-			id   string
-		)
-		if err := rows.Scan(&kind, &id); err != nil {
-			return nil, err
+	held := make(map[string]bool, len(direct))
+	queue := make([]string, 0, len(direct))
+	for _, id := range direct {
+		if !held[id] {
+			held[id] = true
+			queue = append(queue, id)
 		}
-		if kind == 0 {
-			if !held[id] {
-				held[id] = true
-				queue = append(queue, id)
-			}
-		} else {
-			groups = append(groups, id)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	// The groups and their ancestors; seen stops a cycle of parents.
 	seen := map[string]bool{}
@@ -217,6 +201,36 @@ func (s *DB) effectiveRolesCached(ctx context.Context, realmID, userID string) (
 		return strings.Compare(a.Name, b.Name)
 	})
 	return out, nil
+}
+
+// userMappings returns the user's direct role mappings and group
+// memberships: those the request's bearer check has just read with the
+// session (SessionTokenState, mappingsInView), else one query.
+func (s *DB) userMappings(ctx context.Context, userID string) (roles, groups []string, err error) {
+	if m := mappingsInView(ctx, userID); m != nil {
+		return m.roles, m.groups, nil
+	}
+	rows, err := s.query(ctx, `SELECT 0, role_id FROM user_roles WHERE user_id = $1
+		UNION ALL SELECT 1, group_id FROM group_members WHERE user_id = $1`, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			kind int
+			id   string
+		)
+		if err := rows.Scan(&kind, &id); err != nil {
+			return nil, nil, err
+		}
+		if kind == 0 {
+			roles = append(roles, id)
+		} else {
+			groups = append(groups, id)
+		}
+	}
+	return roles, groups, rows.Err()
 }
 
 // LinkedScope is a client scope linked to a client, with how it is linked.

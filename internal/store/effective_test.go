@@ -8,10 +8,34 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
+	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
+
+// newRoleRealm stores realm "r" with client "app", and returns them with a
+// function that stores a role of the realm (clientID "") or of a client.
+func newRoleRealm(t *testing.T, db *store.DB) (realm.Realm, client.Client, func(clientID, name string) role.Role) {
+	t.Helper()
+	ctx := context.Background()
+	r := realm.New(store.NewID(), "r")
+	if err := db.CreateRealm(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	app := client.New(store.NewID(), r.ID, "app")
+	if err := db.CreateClient(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	return r, app, func(clientID, name string) role.Role {
+		t.Helper()
+		ro := role.Role{ID: store.NewID(), RealmID: r.ID, ClientID: clientID, Name: name}
+		if err := db.CreateRole(ctx, ro); err != nil {
+			t.Fatal(err)
+		}
+		return ro
+	}
+}
 
 // EffectiveRoles must answer exactly what EffectiveRoleIDs answers: direct
 // roles, group and ancestor-group roles, composites, cycles included.
@@ -19,17 +43,7 @@ func TestEffectiveRolesMatchesExpansion(t *testing.T) {
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		db := open(t)
 		ctx := context.Background()
-		r := realm.New(store.NewID(), "r")
-		db.CreateRealm(ctx, r)
-		app := client.New(store.NewID(), r.ID, "app")
-		db.CreateClient(ctx, app)
-		mk := func(clientID, name string) role.Role {
-			ro := role.Role{ID: store.NewID(), RealmID: r.ID, ClientID: clientID, Name: name}
-			if err := db.CreateRole(ctx, ro); err != nil {
-				t.Fatal(err)
-			}
-			return ro
-		}
+		r, app, mk := newRoleRealm(t, db)
 		direct, viaComposite, viaCycle := mk("", "direct"), mk("", "composite-child"), mk(app.ID, "cycle-child")
 		fromParent, fromChild, unrelated := mk("", "from-parent"), mk(app.ID, "from-child"), mk("", "unrelated")
 		db.AddComposites(ctx, direct.ID, viaComposite.ID)
@@ -113,4 +127,75 @@ func mkScope(t *testing.T, db *store.DB, realmID, name string) client.Scope {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// A request that checked a token has its user's role mappings and groups
+// from the same query (SessionTokenState), and EffectiveRoles uses them
+// instead of reading them again; a write the request makes drops them, so
+// a role or group it grants is seen by its next EffectiveRoles.
+func TestEffectiveRolesAfterTheTokenCheck(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		ctx := context.Background()
+		r, app, mk := newRoleRealm(t, db)
+		first, second, viaGroup := mk("", "first"), mk("", "second"), mk("", "via-group")
+		g := role.Group{ID: store.NewID(), RealmID: r.ID, Name: "g"}
+		db.CreateGroup(ctx, g)
+		db.AddGroupRoles(ctx, g.ID, viaGroup.ID)
+		u := user.User{ID: store.NewID(), RealmID: r.ID, Username: "u", Enabled: true}
+		db.CreateUser(ctx, u)
+		db.AddUserRoles(ctx, u.ID, first.ID)
+		us := session.UserSession{ID: store.NewID(), RealmID: r.ID, UserID: u.ID, Started: 1, LastRefresh: 1}
+		cs := session.ClientSession{ID: store.NewID(), UserSessionID: us.ID, ClientID: app.ID, Started: 1, Timestamp: 1}
+		if err := db.CreateUserSession(ctx, us); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.CreateClientSession(ctx, cs); err != nil {
+			t.Fatal(err)
+		}
+		names := func(ctx context.Context) []string {
+			t.Helper()
+			refs, err := db.EffectiveRoles(ctx, r.ID, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, ref := range refs {
+				out = append(out, ref.Name)
+			}
+			slices.Sort(out)
+			return out
+		}
+		req := store.WithConfigView(ctx)
+		for name, check := range map[string]func() error{
+			"session": func() error { _, err := db.SessionTokenState(req, r.ID, "", us.ID, app.ID); return err },
+			"user":    func() error { _, err := db.UserTokenState(req, r.ID, "", u.ID); return err },
+		} {
+			req = store.WithConfigView(ctx)
+			if err := check(); err != nil {
+				t.Fatalf("%s token state: %v", name, err)
+			}
+			if got := names(req); !slices.Equal(got, []string{"first"}) {
+				t.Fatalf("%s: after the token check: %v, want [first]", name, got)
+			}
+		}
+		if err := db.AddUserRoles(req, u.ID, second.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := names(req); !slices.Equal(got, []string{"first", "second"}) {
+			t.Fatalf("after granting a role in the same request: %v, want [first second]", got)
+		}
+		if _, err := db.UserTokenState(req, r.ID, "", u.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.AddGroupMember(req, g.ID, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := names(req); !slices.Equal(got, []string{"first", "second", "via-group"}) {
+			t.Fatalf("after joining a group in the same request: %v, want [first second via-group]", got)
+		}
+		if got := names(ctx); !slices.Equal(got, []string{"first", "second", "via-group"}) {
+			t.Fatalf("without a view: %v", got)
+		}
+	})
 }

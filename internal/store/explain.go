@@ -213,6 +213,16 @@ func (s *DB) Analyze(ctx context.Context) error {
 // it every pass, so a database that grows keeps plans that use the
 // indexes. PostgreSQL's autovacuum does this by itself.
 //
+// Only the per-index row estimates (sqlite_stat1) are kept; the value
+// samples (sqlite_stat4, which this SQLite build gathers) are dropped.
+// With samples, SQLite plans a statement for the values bound to it, so
+// binding new values to a prepared statement expires its plan and the next
+// step parses and plans the SQL again: every execution of every indexed
+// lookup paid a whole prepare (a seventh of the server's CPU on the client
+// credentials grant, measured), which is what preparing statements once
+// (statements.go) is for. The estimates alone choose the same indexes for
+// the equality lookups the request paths run (TestPathsUseIndexes).
+//
 // Outside a transaction the connection that gathered then lets go of the
 // pages it read for that (PRAGMA shrink_memory): they are whole tables,
 // not what requests read, and would stay in its page cache until a write
@@ -222,17 +232,50 @@ func (s *DB) Optimize(ctx context.Context) error {
 		return nil
 	}
 	if s.inTx {
-		_, err := s.q.ExecContext(ctx, "PRAGMA optimize=0x10002")
-		return mapErr(err)
+		return optimizeOn(ctx, s.q)
 	}
-	c, err := s.sql.Conn(ctx)
+	// One connection for every statement: ANALYZE loads what it gathered
+	// into the connection that ran it, and the reload drops the samples
+	// there. Connections opened later read the tables as left here.
+	conn, err := s.sql.Conn(ctx)
 	if err != nil {
 		return mapErr(err)
 	}
-	defer c.Close()
+	defer conn.Close()
+	if s.run != nil {
+		leave, err := s.run.enterWriter(ctx)
+		if err != nil {
+			return fmt.Errorf("optimize: %w", err)
+		}
+		defer leave()
+	}
+	if err := optimizeOn(ctx, conn); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, "PRAGMA shrink_memory")
+	return mapErr(err)
+}
+
+// optimizeOn gathers the statistics on one connection (or transaction) and
+// drops the value samples, reloading the statistics without them.
+func optimizeOn(ctx context.Context, c querier) error {
 	if _, err := c.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
 		return mapErr(err)
 	}
-	_, err = c.ExecContext(ctx, "PRAGMA shrink_memory")
+	var samples int
+	if err := c.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'`).Scan(&samples); err != nil {
+		return mapErr(err)
+	}
+	if samples == 0 {
+		return nil
+	}
+	r, err := c.ExecContext(ctx, "DELETE FROM sqlite_stat4")
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return nil
+	}
+	_, err = c.ExecContext(ctx, "ANALYZE sqlite_schema") // reload the statistics without the samples
 	return mapErr(err)
 }

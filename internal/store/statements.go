@@ -165,6 +165,7 @@ func (s *DB) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	forgetMappings(ctx, q)
 	if writesConfig(q) {
 		if !s.inTx {
 			// The write and the version bump land together or not at all.

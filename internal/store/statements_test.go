@@ -3,8 +3,12 @@ package store_test
 import (
 	"context"
 	"errors"
+	"io"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/generate"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 	"github.com/gatehouse-iam/gatehouse/internal/store/storetest"
 )
@@ -115,5 +119,41 @@ func TestPostgresStatementsLiveWithTheirConnection(t *testing.T) {
 		if !errors.As(err, &u) || attempt == 2 {
 			t.Fatalf("read after the connection was lost: %v", err)
 		}
+	}
+}
+
+// Planner statistics keep the per-index estimates but no value samples: with
+// samples SQLite plans a statement for the values bound to it, and binding
+// new ones throws the prepared plan away, so every execution of a prepared
+// statement would parse and plan its SQL again.
+func TestSQLiteOptimizeKeepsNoValueSamples(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := t.Context()
+	now := time.Now()
+	if err := generate.Realm(ctx, db, generate.Options{Realm: "gen", Users: 200, Clients: 5, Groups: 3,
+		Sessions: 50, Password: "gen-pw", Start: 1}, now, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Optimize(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.TestConn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var estimates, samples int
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'users'`).Scan(&estimates); err != nil {
+		t.Fatal(err)
+	}
+	if estimates == 0 {
+		t.Fatal("Optimize gathered no statistics on users")
+	}
+	err = conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_stat4`).Scan(&samples)
+	if err != nil && !strings.Contains(err.Error(), "no such table") {
+		t.Fatal(err)
+	}
+	if samples != 0 {
+		t.Fatalf("sqlite_stat4 holds %d samples after Optimize, want none", samples)
 	}
 }

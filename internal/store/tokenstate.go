@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/session"
@@ -61,9 +62,17 @@ type TokenState struct {
 // token whose revocation is not checked).
 const revokedCol = `CASE WHEN $1 = '' THEN 0 ELSE (SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1) END`
 
+// mappingCols are the direct role mappings and group memberships of the
+// user u, as space-separated ids (NULL for none): what the user's
+// effective roles are computed from (effectiveRolesCached), read with the
+// rest of the token's state so that userinfo, introspection and the
+// refresh grant need no query of their own for them.
+const mappingCols = `(SELECT string_agg(role_id, ' ') FROM user_roles WHERE user_id = u.id),
+	(SELECT string_agg(group_id, ' ') FROM group_members WHERE user_id = u.id)`
+
 // sessionTokenStateQuery is built once: every bearer check runs it.
 var sessionTokenStateQuery = `SELECT ` + revokedCol + `, ` + qualify("us", userSessionCols) + `, ` +
-	qualify("cs", clientSessionCols) + `, ` + qualify("u", userCols) + `
+	qualify("cs", clientSessionCols) + `, ` + qualify("u", userCols) + `, ` + mappingCols + `
 		FROM user_sessions us
 		JOIN client_sessions cs ON cs.user_session_id = us.id AND cs.client_id = $4
 		JOIN users u ON u.realm_id = us.realm_id AND u.id = us.user_id
@@ -78,10 +87,15 @@ func (s *DB) SessionTokenState(ctx context.Context, realmID, jti, sid, clientID 
 		st      TokenState
 		revoked int
 	)
+	var roles, groups sql.NullString
 	err := scanInto(s.queryRow(ctx, sessionTokenStateQuery, jti, realmID, sid, clientID),
 		scanPlan{dest: []any{&revoked}, finish: func() error { return nil }},
-		userSessionPlan(&st.UserSession), clientSessionPlan(&st.ClientSession), userPlan(&st.User))
+		userSessionPlan(&st.UserSession), clientSessionPlan(&st.ClientSession), userPlan(&st.User),
+		scanPlan{dest: []any{&roles, &groups}, finish: func() error { return nil }})
 	st.Revoked = revoked > 0
+	if err == nil {
+		keepMappingsInView(ctx, st.User.ID, roles.String, groups.String)
+	}
 	return st, err
 }
 
@@ -93,9 +107,14 @@ func (s *DB) UserTokenState(ctx context.Context, realmID, jti, userID string) (T
 		st      TokenState
 		revoked int
 	)
-	err := scanInto(s.queryRow(ctx, `SELECT `+revokedCol+`, `+userCols+` FROM users WHERE realm_id = $2 AND id = $3`,
-		jti, realmID, userID),
-		scanPlan{dest: []any{&revoked}, finish: func() error { return nil }}, userPlan(&st.User))
+	var roles, groups sql.NullString
+	err := scanInto(s.queryRow(ctx, `SELECT `+revokedCol+`, `+qualify("u", userCols)+`, `+mappingCols+`
+		FROM users u WHERE u.realm_id = $2 AND u.id = $3`, jti, realmID, userID),
+		scanPlan{dest: []any{&revoked}, finish: func() error { return nil }}, userPlan(&st.User),
+		scanPlan{dest: []any{&roles, &groups}, finish: func() error { return nil }})
 	st.Revoked = revoked > 0
+	if err == nil {
+		keepMappingsInView(ctx, st.User.ID, roles.String, groups.String)
+	}
 	return st, err
 }

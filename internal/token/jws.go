@@ -102,7 +102,8 @@ func Verify(raw string, ks []keys.Key, alg string) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	return verifyParsed(jws, ks, alg, asym)
+	claims, _, err := verifyParsed(jws, ks, alg, asym)
+	return claims, err
 }
 
 // precheck refuses what is no compact JWS of ours before parsing it.
@@ -125,28 +126,28 @@ func precheck(raw string) error {
 	return nil
 }
 
-// verifyParsed is Verify after parsing, which admitted alg only.
-func verifyParsed(jws *jose.JSONWebSignature, ks []keys.Key, alg string, asym bool) (map[string]any, error) {
+// verifyParsed is Verify after parsing, which admitted alg only. It returns
+// the key the signature verified with too.
+func verifyParsed(jws *jose.JSONWebSignature, ks []keys.Key, alg string, asym bool) (map[string]any, keys.Key, error) {
 	if len(jws.Signatures) != 1 {
-		return nil, fmt.Errorf("%w: want one signature", ErrInvalid)
+		return nil, keys.Key{}, fmt.Errorf("%w: want one signature", ErrInvalid)
 	}
 	header := jws.Signatures[0].Protected
 	if header.Algorithm != alg {
-		return nil, fmt.Errorf("%w: alg %q, want %q", ErrInvalid, header.Algorithm, alg)
+		return nil, keys.Key{}, fmt.Errorf("%w: alg %q, want %q", ErrInvalid, header.Algorithm, alg)
 	}
 	if header.KeyID == "" {
-		return nil, fmt.Errorf("%w: no kid", ErrInvalid)
+		return nil, keys.Key{}, fmt.Errorf("%w: no kid", ErrInvalid)
 	}
-	sameAlg := slices.DeleteFunc(slices.Clone(ks), func(k keys.Key) bool { return k.Algorithm != alg })
-	k, ok := keys.Verification(sameAlg, header.KeyID)
+	k, ok := keys.VerificationFor(ks, alg, header.KeyID)
 	if !ok {
-		return nil, fmt.Errorf("%w: no enabled %s key with kid %q", ErrInvalid, alg, header.KeyID)
+		return nil, keys.Key{}, fmt.Errorf("%w: no enabled %s key with kid %q", ErrInvalid, alg, header.KeyID)
 	}
 	var key any
 	if asym {
 		priv, err := k.Signer()
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+			return nil, keys.Key{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 		key = priv.Public()
 	} else {
@@ -154,13 +155,13 @@ func verifyParsed(jws *jose.JSONWebSignature, ks []keys.Key, alg string, asym bo
 	}
 	payload, err := jws.Verify(key)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, keys.Key{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	claims, err := decodeClaims(payload)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, keys.Key{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	return claims, nil
+	return claims, k, nil
 }
 
 // VerifySigned checks a token of the realm signed with whatever key the
@@ -173,6 +174,13 @@ func verifyParsed(jws *jose.JSONWebSignature, ks []keys.Key, alg string, asym bo
 // key's bytes does either. The caller decides by the token's typ what it
 // accepts (an access token, an ID token, a refresh token).
 func VerifySigned(raw string, ks []keys.Key) (map[string]any, error) {
+	claims, _, err := verifySigned(raw, ks)
+	return claims, err
+}
+
+// verifySigned is VerifySigned, returning the key the signature verified
+// with too.
+func verifySigned(raw string, ks []keys.Key) (map[string]any, keys.Key, error) {
 	var algs []jose.SignatureAlgorithm
 	for _, k := range ks {
 		if k.Enabled && keys.Signs(k.Algorithm) && !slices.Contains(algs, jose.SignatureAlgorithm(k.Algorithm)) {
@@ -180,18 +188,18 @@ func VerifySigned(raw string, ks []keys.Key) (map[string]any, error) {
 		}
 	}
 	if len(algs) == 0 {
-		return nil, fmt.Errorf("%w: no key to verify with", ErrInvalid)
+		return nil, keys.Key{}, fmt.Errorf("%w: no key to verify with", ErrInvalid)
 	}
 	if err := precheck(raw); err != nil {
-		return nil, err
+		return nil, keys.Key{}, err
 	}
 	jws, err := jose.ParseSignedCompact(raw, algs)
 	if err != nil || len(jws.Signatures) != 1 {
-		return nil, fmt.Errorf("%w: not a signed token", ErrInvalid)
+		return nil, keys.Key{}, fmt.Errorf("%w: not a signed token", ErrInvalid)
 	}
 	alg := jws.Signatures[0].Protected.Algorithm
 	if !keys.Signs(alg) {
-		return nil, fmt.Errorf("%w: algorithm %q is not accepted", ErrInvalid, alg)
+		return nil, keys.Key{}, fmt.Errorf("%w: algorithm %q is not accepted", ErrInvalid, alg)
 	}
 	return verifyParsed(jws, ks, alg, keys.Asymmetric(alg))
 }

@@ -162,8 +162,12 @@ func NeedsGroups(c client.Client, scopes []client.Scope) bool {
 // stably sorted by priority. Keycloak lists the client itself first among
 // the requested scopes. A mapper id seen twice runs once.
 func mappers(in Input) []client.ProtocolMapper {
-	var out []client.ProtocolMapper
-	seen := map[string]bool{}
+	n := len(in.Client.ProtocolMappers)
+	for _, s := range in.Scopes {
+		n += len(s.ProtocolMappers)
+	}
+	out := make([]client.ProtocolMapper, 0, n)
+	seen := make(map[string]bool, n)
 	byName := func(a, b client.ProtocolMapper) int { return strings.Compare(a.Name, b.Name) }
 	add := func(ms []client.ProtocolMapper) {
 		sorted := ms

@@ -190,6 +190,16 @@ func ID(in Input, accessToken string) map[string]any {
 // resource_access are copied from what the access token carries, as Keycloak
 // up to 24 did: an offline token shows the offline_access role it rests on.
 func Refresh(in Input, offline bool) map[string]any {
+	b := newBuilder(map[string]any{})
+	b.run(in, kindAccess, Lightweight(in.Client))
+	return RefreshFor(in, offline, b.claims)
+}
+
+// RefreshFor is Refresh beside an access token built from the same in,
+// whose claims are access (Access(in)): its realm_access and
+// resource_access are taken from there rather than mapped a second time.
+// The refresh claims share those values with access.
+func RefreshFor(in Input, offline bool, access map[string]any) map[string]any {
 	typ := TypeRefresh
 	if offline {
 		typ = TypeOffline
@@ -211,10 +221,8 @@ func Refresh(in Input, offline bool) map[string]any {
 	if in.DPoPJkt != "" && in.Client.PublicClient {
 		c["cnf"] = map[string]any{"jkt": in.DPoPJkt}
 	}
-	b := newBuilder(map[string]any{})
-	b.run(in, kindAccess, Lightweight(in.Client))
 	for _, name := range []string{"realm_access", "resource_access"} {
-		if v, ok := b.claims[name]; ok {
+		if v, ok := access[name]; ok {
 			c[name] = v
 		}
 	}

@@ -607,3 +607,21 @@ func TestHardcodedRoleMapper(t *testing.T) {
 		t.Errorf("role without the mapper: %v", c["realm_access"])
 	}
 }
+
+// RefreshFor carries the roles of the access token it is given, which are
+// those Refresh maps for itself from the same input.
+func TestRefreshForCarriesTheAccessTokensRoles(t *testing.T) {
+	in := testInput()
+	for _, offline := range []bool{false, true} {
+		want := Refresh(in, offline)
+		got := RefreshFor(in, offline, Access(in))
+		if want["realm_access"] == nil || want["resource_access"] == nil {
+			t.Fatalf("the test input maps no roles: %v", want)
+		}
+		for _, name := range []string{"realm_access", "resource_access", "typ", "scope", "sub", "aud", "exp"} {
+			if js(t, got[name]) != js(t, want[name]) {
+				t.Errorf("offline %v: %s = %s, want %s", offline, name, js(t, got[name]), js(t, want[name]))
+			}
+		}
+	}
+}

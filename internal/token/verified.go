@@ -1,0 +1,119 @@
+package token
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/keys"
+)
+
+// VerifySignedCached is VerifySigned for the tokens a node sees again and
+// again: the access tokens resource servers send to userinfo, the admin and
+// account APIs, and the tokens they introspect. It remembers, per node, the
+// outcome of a signature check so that the same token presented again skips
+// the public-key operation and the decoding of its claims.
+//
+// Why this refuses nothing VerifySigned would accept, and accepts nothing
+// it would refuse:
+//
+//   - What is remembered is a pure function's result: "this exact token
+//     carries a valid signature by this key material, and these claims".
+//     Entries are keyed by the SHA-256 of the whole compact token, so any
+//     other token, one differing in a single bit of its signature
+//     included, misses and is checked in full. Failures are never
+//     remembered.
+//   - A hit is accepted only while the key still verifies: the token's own
+//     alg and kid must still name an enabled key of the realm's current key
+//     list ks (keys.VerificationFor, the rule VerifySigned applies), and
+//     that key's material must be the very bytes the signature was checked
+//     with. A key disabled, deleted or replaced refuses the token on the
+//     next request; the caller's ks come from the configuration cache,
+//     which every key write invalidates through the configuration version
+//     (store/configcache.go), so that next request sees the change.
+//   - Only the signature is remembered. Expiry, issuer, type, not-before,
+//     revocation, the session, the client and the user are the caller's to
+//     check on every request, as after VerifySigned (bearer.Check).
+//
+// Memory is bounded: an entry lives until the token's exp (at most
+// verifiedMaxAge), and at most maxVerified entries are kept. Losing the
+// cache costs one verification per token.
+//
+// The claims returned are the caller's to change at the top level; values
+// nested inside them (realm_access, resource_access…) are shared with
+// other requests and must be treated as read-only.
+func VerifySignedCached(raw string, ks []keys.Key, now time.Time) (map[string]any, error) {
+	sum := sha256.Sum256([]byte(raw))
+	nowS := now.Unix()
+	if e, ok := verified.get(sum, nowS); ok {
+		if k, ok := keys.VerificationFor(ks, e.alg, e.kid); ok && bytes.Equal(k.Private, e.material) {
+			return maps.Clone(e.claims), nil
+		}
+	}
+	claims, k, err := verifySigned(raw, ks)
+	if err != nil {
+		return nil, err
+	}
+	until := nowS + verifiedMaxAge
+	if exp, ok := number(claims["exp"]); ok && exp > 0 && exp < until {
+		until = exp
+	}
+	if until > nowS {
+		verified.put(sum, &verifiedEntry{claims: claims, alg: k.Algorithm, kid: k.Kid, material: k.Private, until: until}, nowS)
+	}
+	return maps.Clone(claims), nil
+}
+
+const (
+	// maxVerified bounds the entries a node keeps (an access token's
+	// claims are a few kilobytes).
+	maxVerified = 4096
+	// verifiedMaxAge bounds an entry's life, in seconds, for tokens without
+	// an exp of their own (offline tokens).
+	verifiedMaxAge = 300
+)
+
+// verified is the node's cache of checked signatures.
+var verified = &verifiedCache{m: map[[32]byte]*verifiedEntry{}}
+
+type verifiedEntry struct {
+	claims   map[string]any
+	alg, kid string
+	// material is the Private bytes of the key that verified the token.
+	material []byte
+	until    int64 // epoch seconds
+}
+
+type verifiedCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]*verifiedEntry
+}
+
+func (c *verifiedCache) get(sum [32]byte, now int64) (*verifiedEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[sum]
+	if ok && now >= e.until {
+		delete(c.m, sum)
+		return nil, false
+	}
+	return e, ok
+}
+
+func (c *verifiedCache) put(sum [32]byte, e *verifiedEntry, now int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxVerified {
+		for k, old := range c.m {
+			if now >= old.until {
+				delete(c.m, k)
+			}
+		}
+		if len(c.m) >= maxVerified {
+			clear(c.m)
+		}
+	}
+	c.m[sum] = e
+}
