@@ -237,11 +237,8 @@ func (s *DB) Optimize(ctx context.Context) error {
 	// One connection for every statement: ANALYZE loads what it gathered
 	// into the connection that ran it, and the reload drops the samples
 	// there. Connections opened later read the tables as left here.
-	conn, err := s.sql.Conn(ctx)
-	if err != nil {
-		return mapErr(err)
-	}
-	defer conn.Close()
+	// The writer gate first, then the connection, in the order every write
+	// takes them.
 	if s.run != nil {
 		leave, err := s.run.enterWriter(ctx)
 		if err != nil {
@@ -249,6 +246,11 @@ func (s *DB) Optimize(ctx context.Context) error {
 		}
 		defer leave()
 	}
+	conn, err := s.sql.Conn(ctx)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer conn.Close()
 	if err := optimizeOn(ctx, conn); err != nil {
 		return err
 	}
