@@ -60,6 +60,16 @@ var objectRules = map[string]objectRule{
 		}
 		return rq.canManageMembershipOf(g)
 	}),
+	"group.by-path": func(rq *Request) (bool, error) {
+		g, err := groupByPath(rq)
+		if errors.Is(err, errGroupPathNotFound) {
+			return false, errorIfMissing(rq, "query-groups", err)
+		}
+		if err != nil {
+			return false, err
+		}
+		return rq.canViewGroup(g)
+	},
 	"group.view":         groupRule(func(rq *Request, g role.Group) (bool, error) { return rq.canViewGroup(g) }),
 	"group.manage":       groupRule(func(rq *Request, g role.Group) (bool, error) { return rq.canManageGroup(g) }),
 	"group.view-members": groupRule(func(rq *Request, g role.Group) (bool, error) { return rq.canViewMembersOf(g) }),

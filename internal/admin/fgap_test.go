@@ -104,6 +104,17 @@ func (e *fgapEnv) usernames(path, tok string) []string {
 	return out
 }
 
+// enableGroup turns the group's permissions on, as an administrator.
+func (e *fgapEnv) enableGroup(name string) *gocloak.ManagementPermissionRepresentation {
+	e.t.Helper()
+	ref, err := e.gc.UpdateGroupManagementPermissions(e.ctx, e.master, corp, e.groups[name],
+		gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
+	if err != nil {
+		e.t.Fatalf("UpdateGroupManagementPermissions %s: %v", name, err)
+	}
+	return ref
+}
+
 // helpdeskPolicy returns the id of a group policy for the helpdesk group
 // on realm-management, created through the authorization admin API.
 func (e *fgapEnv) helpdeskPolicy() string {
@@ -174,11 +185,7 @@ func TestFGAPHelpdeskManagesStaff(t *testing.T) {
 			t.Fatalf("GET sam with permissions off: %d", st)
 		}
 
-		ref, err := e.gc.UpdateGroupManagementPermissions(e.ctx, e.master, corp, e.groups["staff"],
-			gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
-		if err != nil {
-			t.Fatalf("UpdateGroupManagementPermissions: %v", err)
-		}
+		ref := e.enableGroup("staff")
 		perms := gocloak.PString(ref.Resource)
 		if !gocloak.PBool(ref.Enabled) || perms == "" || ref.ScopePermissions == nil {
 			t.Fatalf("group permissions: %+v", ref)
@@ -388,11 +395,7 @@ func TestFGAPPoliciesNeedWholeRealmAdmin(t *testing.T) {
 func TestFGAPGroupMembership(t *testing.T) {
 	both(t, func(t *testing.T, s *testServer) {
 		e := newFGAPEnv(t, s)
-		staff, err := e.gc.UpdateGroupManagementPermissions(e.ctx, e.master, corp, e.groups["staff"],
-			gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		staff := e.enableGroup("staff")
 		pol := e.helpdeskPolicy()
 		e.setPolicies((*staff.ScopePermissions)["manage-members"], pol)
 		olga := e.users["olga"]
@@ -402,11 +405,7 @@ func TestFGAPGroupMembership(t *testing.T) {
 		if st := join("contractors"); st != 403 {
 			t.Fatalf("joining contractors without its manage-membership: %d", st)
 		}
-		contractors, err := e.gc.UpdateGroupManagementPermissions(e.ctx, e.master, corp, e.groups["contractors"],
-			gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		contractors := e.enableGroup("contractors")
 		e.setPolicies((*contractors.ScopePermissions)["manage-membership"], pol)
 		if st := join("contractors"); st != 204 {
 			t.Fatalf("joining contractors with both permissions: %d", st)
@@ -435,6 +434,11 @@ func TestFGAPGroupMembership(t *testing.T) {
 		s.get("/admin/realms/"+corp+"/groups", e.hd, &listed)
 		if len(listed) != 1 || listed[0]["name"] != "staff" {
 			t.Errorf("query-groups lists %v, want staff", listed)
+		}
+		for path, want := range map[string]int{"staff": 200, "contractors": 403, "nope": 404} {
+			if st := e.status("GET", "/group-by-path/"+path, e.hd, nil); st != want {
+				t.Errorf("group-by-path/%s: %d, want %d", path, st, want)
+			}
 		}
 
 		// Deleting the group takes its permissions away.
@@ -491,11 +495,7 @@ func TestFGAPSurvivesExportAndImport(t *testing.T) {
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		s := newServer(t, open)
 		e := newFGAPEnv(t, s)
-		ref, err := e.gc.UpdateGroupManagementPermissions(e.ctx, e.master, corp, e.groups["staff"],
-			gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ref := e.enableGroup("staff")
 		e.setPolicies((*ref.ScopePermissions)["manage-members"], e.helpdeskPolicy())
 		if _, err := e.gc.UpdateUsersManagementPermissions(e.ctx, e.master, corp, gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)}); err != nil {
 			t.Fatal(err)
@@ -608,11 +608,7 @@ func TestFGAPRoleMappingAndImpersonation(t *testing.T) {
 	both(t, func(t *testing.T, s *testServer) {
 		e := newFGAPEnv(t, s)
 		ctx := context.Background()
-		staff, err := e.gc.UpdateGroupManagementPermissions(e.ctx, e.master, corp, e.groups["staff"],
-			gocloak.ManagementPermissionRepresentation{Enabled: gocloak.BoolP(true)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		staff := e.enableGroup("staff")
 		pol := e.helpdeskPolicy()
 		e.setPolicies((*staff.ScopePermissions)["manage-members"], pol)
 		if _, err := e.gc.CreateRealmRole(e.ctx, e.master, corp, gocloak.Role{Name: gocloak.StringP("clerk")}); err != nil && !isConflict(err) {

@@ -24,7 +24,7 @@ func (h *Handler) realmGroupRoutes(mux *http.ServeMux) {
 	h.handle(mux, "DELETE "+one+"/default-groups/{groupId}", "manage-realm", a.setDefaultGroup(false))
 	// The path holds slashes ("/parent/child"), which the admin client sends
 	// escaped or not.
-	h.handle(mux, "GET "+one+"/group-by-path/{path...}", "view-users", a.byPath)
+	h.handle(mux, "GET "+one+"/group-by-path/{path...}", "view-users@group.by-path", a.byPath)
 	h.handle(mux, "GET "+one+"/client-session-stats", "view-realm", h.clientSessionStats)
 }
 
@@ -97,27 +97,29 @@ func (a groupsAPI) setDefaultGroup(add bool) endpoint {
 // byPath answers GET /group-by-path/{path}: the group at "/parent/child"
 // (the leading slash may be left out), in full.
 func (a groupsAPI) byPath(rq *Request) error {
-	want := "/" + strings.TrimPrefix(rq.R.PathValue("path"), "/")
-	all, err := rq.h.Store.ListGroups(rq.R.Context(), rq.Realm.ID)
+	g, err := groupByPath(rq)
 	if err != nil {
 		return err
 	}
-	for id, p := range role.GroupPaths(all) {
-		if p != want {
-			continue
-		}
-		i := slices.IndexFunc(all, func(g role.Group) bool { return g.ID == id })
-		v, err := newGroupView(rq)
-		if err != nil {
-			return err
-		}
-		x, err := v.rep(all[i], true)
-		if err != nil {
-			return err
-		}
-		return rq.JSON(x)
+	return a.get(rq, g)
+}
+
+// errGroupPathNotFound is Keycloak's answer to a path no group has.
+var errGroupPathNotFound = notFound("Group path does not exist")
+
+// groupByPath finds the group the path parameter names.
+func groupByPath(rq *Request) (role.Group, error) {
+	want := "/" + strings.TrimPrefix(rq.R.PathValue("path"), "/")
+	all, err := rq.h.Store.ListGroups(rq.R.Context(), rq.Realm.ID)
+	if err != nil {
+		return role.Group{}, err
 	}
-	return notFound("Group path does not exist")
+	for id, p := range role.GroupPaths(all) {
+		if p == want {
+			return all[slices.IndexFunc(all, func(g role.Group) bool { return g.ID == id })], nil
+		}
+	}
+	return role.Group{}, errGroupPathNotFound
 }
 
 // clientSessionStats answers, for each client holding sessions, its
