@@ -362,7 +362,8 @@ func (groupsAPI) newGroup(rq *Request, x rep.Group, parentID string) role.Group 
 // move under its own subtree. Every member of the moved subtree stops
 // holding the old ancestors' roles and starts holding the new ones', so
 // both sets pass requireConfer (issue 12: a manage-users admin moved her
-// own group under one carrying realm-admin).
+// own group under one carrying realm-admin), and the group moved must be
+// one the caller may manage.
 func (groupsAPI) move(rq *Request, id, parentID string, clash func(name string) error) error {
 	ctx := rq.R.Context()
 	child, err := rq.h.Store.GetGroup(ctx, rq.Realm.ID, id)
@@ -371,6 +372,13 @@ func (groupsAPI) move(rq *Request, id, parentID string, clash func(name string) 
 	}
 	if err != nil {
 		return err
+	}
+	// The moved group's members come under the new parent's permissions,
+	// so the group itself must be the caller's to manage.
+	if ok, err := rq.canManageGroup(child); err != nil {
+		return err
+	} else if !ok {
+		return errForbidden
 	}
 	err = rq.inTx(ctx, func(rq *Request, tx *store.DB) error {
 		cur, err := tx.GetGroup(ctx, rq.Realm.ID, child.ID)

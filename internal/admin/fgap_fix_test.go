@@ -1,0 +1,50 @@
+package admin_test
+
+import (
+	"testing"
+
+	"github.com/Nerzal/gocloak/v13"
+)
+
+// grantHelpdesk turns the group's permissions on and gives the helpdesk
+// policy the scopes named.
+func (e *fgapEnv) grantHelpdesk(group string, scopes ...string) {
+	e.t.Helper()
+	sp := *e.enableGroup(group).ScopePermissions
+	pol := e.helpdeskPolicy()
+	for _, s := range scopes {
+		e.setPolicies(sp[s], pol)
+	}
+}
+
+// Moving a group needs manage on the group moved, not only on its new
+// parent: otherwise its members fall under the parent's manage-members.
+func TestFGAPMoveGroupNeedsManageOnChild(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		e := newFGAPEnv(t, s)
+		e.grantHelpdesk("staff", "manage", "manage-members")
+		contractors := e.groups["contractors"]
+		body := map[string]any{"id": contractors, "name": "contractors"}
+		if st := e.status("POST", "/groups/"+e.groups["staff"]+"/children", e.hd, body); st != 403 {
+			t.Fatalf("moving contractors under staff: %d, want 403", st)
+		}
+		g, err := e.gc.GetGroup(e.ctx, e.master, corp, contractors)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := gocloak.PString(g.Path); p != "/contractors" {
+			t.Errorf("contractors moved to %s", p)
+		}
+		if st := e.status("PUT", "/users/"+e.users["cora"], e.hd, map[string]any{"firstName": "x"}); st != 403 {
+			t.Errorf("PUT cora: %d, want 403", st)
+		}
+
+		e.grantHelpdesk("contractors", "manage")
+		if st := e.status("POST", "/groups/"+e.groups["staff"]+"/children", e.hd, body); st != 204 {
+			t.Fatalf("moving contractors with manage on both: %d, want 204", st)
+		}
+		if g, err = e.gc.GetGroup(e.ctx, e.master, corp, contractors); err != nil || gocloak.PString(g.Path) != "/staff/contractors" {
+			t.Errorf("contractors after the move: %v %v", gocloak.PString(g.Path), err)
+		}
+	})
+}
