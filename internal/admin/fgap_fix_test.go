@@ -48,3 +48,35 @@ func TestFGAPMoveGroupNeedsManageOnChild(t *testing.T) {
 		}
 	})
 }
+
+// A helpdesk holding manage-members and manage-membership on a group may
+// create users in that group, and only there; a refused user is not stored.
+func TestFGAPCreateUserInManagedGroup(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		e := newFGAPEnv(t, s)
+		e.grantHelpdesk("staff", "view-members", "manage-members", "manage-membership")
+		count := func() int {
+			n, err := e.gc.GetUserCount(e.ctx, e.master, corp, gocloak.GetUsersParams{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := count()
+		for _, groups := range [][]string{{"/contractors"}, {"/staff", "/contractors"}, {}} {
+			body := map[string]any{"username": "nope", "enabled": true, "groups": groups}
+			if st := e.status("POST", "/users", e.hd, body); st != 403 {
+				t.Errorf("create in %v: %d, want 403", groups, st)
+			}
+		}
+		if n := count(); n != before {
+			t.Errorf("%d users after refusals, want %d", n, before)
+		}
+		if st := e.status("POST", "/users", e.hd, map[string]any{"username": "newbie", "enabled": true, "groups": []string{"/staff"}}); st != 201 {
+			t.Fatalf("create in /staff: %d, want 201", st)
+		}
+		if got := e.usernames("/users?search=newbie", e.hd); len(got) != 1 || got[0] != "newbie" {
+			t.Errorf("helpdesk lists %v, want newbie", got)
+		}
+	})
+}
