@@ -184,7 +184,9 @@ func (h *Handler) guard(perm string, rule objectRule, fn endpoint) http.Handler 
 			if len(rq.perms) == 0 && rule == nil {
 				return errForbidden
 			}
-			if perm != "" && !rq.Can(perm) {
+			// A route naming a rule and no role (roles by id, whose
+			// container is known once loaded) has the rule decide for all.
+			if perm == "" && rule != nil || perm != "" && !rq.Can(perm) {
 				if rule == nil {
 					return errForbidden
 				}

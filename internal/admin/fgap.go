@@ -78,6 +78,10 @@ var objectRules = map[string]objectRule{
 	"client.view":      clientRule((*Request).canViewClient),
 	"client.configure": clientRule((*Request).canConfigureClient),
 	"client.manage":    clientRule((*Request).canManageClient),
+	// One role: a realm role's are view-realm and manage-realm; a client
+	// role is viewed with its client and managed by who configures it.
+	"role.view":   roleRule("view-realm", (*Request).canViewClient),
+	"role.manage": roleRule("manage-realm", (*Request).canConfigureClient),
 }
 
 // splitPerm reads a route's permission: the admin role, and the object
