@@ -61,6 +61,11 @@ var objectRules = map[string]objectRule{
 		}
 		return rq.canManageMembershipOf(g)
 	}),
+	// A user's brute-force record, under /attack-detection: the user's
+	// rule, or for an id no user has (a record may outlive its user) the
+	// rule on all users.
+	"login-failure.view":   loginFailureRule((*Request).canViewUser, (*Request).canViewAllUsers),
+	"login-failure.manage": loginFailureRule((*Request).canManageUser, (*Request).canManageAllUsers),
 	"group.by-path": func(rq *Request) (bool, error) {
 		g, err := groupByPath(rq)
 		if errors.Is(err, errGroupPathNotFound) {
@@ -134,6 +139,19 @@ func userRule(fn func(rq *Request, u user.User) (bool, error)) objectRule {
 			return false, err
 		}
 		return fn(rq, u)
+	}
+}
+
+func loginFailureRule(one func(rq *Request, u user.User) (bool, error), all func(rq *Request) (bool, error)) objectRule {
+	return func(rq *Request) (bool, error) {
+		u, err := rq.h.Store.GetUser(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("userId"))
+		if errors.Is(err, store.ErrNotFound) {
+			return all(rq)
+		}
+		if err != nil {
+			return false, err
+		}
+		return one(rq, u)
 	}
 }
 

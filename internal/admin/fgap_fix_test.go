@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/Nerzal/gocloak/v13"
@@ -77,6 +78,46 @@ func TestFGAPCreateUserInManagedGroup(t *testing.T) {
 		}
 		if got := e.usernames("/users?search=newbie", e.hd); len(got) != 1 || got[0] != "newbie" {
 			t.Errorf("helpdesk lists %v, want newbie", got)
+		}
+	})
+}
+
+// The routes about one user beyond /users/{id} answer the same rules: a
+// staff member's federated identities and brute-force record are the
+// helpdesk's to read and change, a contractor's are not; the user
+// profile's metadata needs any admin role.
+func TestFGAPUserSideRoutes(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		e := newFGAPEnv(t, s)
+		e.grantHelpdesk("staff", "view-members", "manage-members")
+		sam, cora := e.users["sam"], e.users["cora"]
+		for _, c := range []struct {
+			method, path string
+			sam          int
+		}{
+			{"GET", "/users/%s/federated-identity", 200},
+			{"DELETE", "/users/%s/federated-identity/nope", 404},
+			{"POST", "/users/%s/federated-identity/nope", 404},
+			{"GET", "/attack-detection/brute-force/users/%s", 200},
+			{"DELETE", "/attack-detection/brute-force/users/%s", 204},
+		} {
+			var body any
+			if c.method == "POST" {
+				body = map[string]any{"identityProvider": "nope", "userId": "x", "userName": "x"}
+			}
+			if st := e.status(c.method, fmt.Sprintf(c.path, sam), e.hd, body); st != c.sam {
+				t.Errorf("%s %s for sam: %d, want %d", c.method, c.path, st, c.sam)
+			}
+			if st := e.status(c.method, fmt.Sprintf(c.path, cora), e.hd, body); st != 403 {
+				t.Errorf("%s %s for cora: %d, want 403", c.method, c.path, st)
+			}
+		}
+		if st := e.status("GET", "/users/profile/metadata", e.hd, nil); st != 200 {
+			t.Errorf("profile metadata for query-users: %d, want 200", st)
+		}
+		plain := s.realmAdmin(e.rl, "plain")
+		if st := e.status("GET", "/users/profile/metadata", plain, nil); st != 403 {
+			t.Errorf("profile metadata without admin roles: %d, want 403", st)
 		}
 	})
 }

@@ -46,9 +46,9 @@ func (h *Handler) identityProviderRoutes(mux *http.ServeMux) {
 	h.handle(mux, "PUT "+base+"/instances/{alias}/management/permissions", "manage-identity-providers", h.identityProviderPermissions)
 
 	const users = "/admin/realms/{realm}/users/{id}/federated-identity"
-	h.handle(mux, "GET "+users, "view-users", h.listFederatedIdentities)
-	h.handle(mux, "POST "+users+"/{provider}", "manage-users", h.addFederatedIdentity)
-	h.handle(mux, "DELETE "+users+"/{provider}", "manage-users", h.removeFederatedIdentity)
+	h.handle(mux, "GET "+users, "view-users@user.view", h.listFederatedIdentities)
+	h.handle(mux, "POST "+users+"/{provider}", "manage-users@user.manage", h.addFederatedIdentity)
+	h.handle(mux, "DELETE "+users+"/{provider}", "manage-users@user.manage", h.removeFederatedIdentity)
 }
 
 // idpRead guards a read: the caller needs view-identity-providers or may

@@ -63,7 +63,7 @@ func (h *Handler) realmRoutes(mux *http.ServeMux) {
 	// Brute-force detection's record of a user, and clearing it, which ends
 	// a temporary lockout (a permanent one ends when the user is enabled).
 	const bf = one + "/attack-detection/brute-force/users"
-	h.handle(mux, "GET "+bf+"/{userId}", "view-users", func(rq *Request) error {
+	h.handle(mux, "GET "+bf+"/{userId}", "view-users@login-failure.view", func(rq *Request) error {
 		s, err := authn.Checker{Store: rq.h.Store, Log: rq.h.Log}.Status(rq.R.Context(), rq.Realm, rq.R.PathValue("userId"), rq.Now())
 		if err != nil {
 			return err
@@ -73,7 +73,7 @@ func (h *Handler) realmRoutes(mux *http.ServeMux) {
 			"lastFailure": s.LastFailure, "lastIPFailure": s.LastIPFailure, "failedLoginNotBefore": s.FailedLoginNotBefore,
 		})
 	})
-	h.handle(mux, "DELETE "+bf+"/{userId}", "manage-users", func(rq *Request) error {
+	h.handle(mux, "DELETE "+bf+"/{userId}", "manage-users@login-failure.manage", func(rq *Request) error {
 		if err := rq.h.Store.DeleteLoginFailure(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("userId")); err != nil {
 			return err
 		}
