@@ -866,12 +866,7 @@ func (a clientsAPI) delete(rq *Request) error {
 // fine-grained admin permissions of the client and of its roles, in one
 // transaction. Every admin path that deletes a client goes through it.
 func deleteClient(ctx context.Context, db *store.DB, realmID, id string) error {
-	return db.InTx(ctx, func(tx *store.DB) error {
-		if err := adminperm.ForgetClient(ctx, tx, realmID, id); err != nil {
-			return err
-		}
-		return tx.DeleteClient(ctx, realmID, id)
-	})
+	return adminperm.DeleteClient(ctx, db, realmID, id)
 }
 
 // clientSecretRep is the CredentialRepresentation of a client secret.

@@ -1,10 +1,13 @@
 package admin_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
 	"github.com/Nerzal/gocloak/v13"
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
 // grantHelpdesk turns the group's permissions on and gives the helpdesk
@@ -118,6 +121,28 @@ func TestFGAPUserSideRoutes(t *testing.T) {
 		plain := s.realmAdmin(e.rl, "plain")
 		if st := e.status("GET", "/users/profile/metadata", plain, nil); st != 403 {
 			t.Errorf("profile metadata without admin roles: %d, want 403", st)
+		}
+	})
+}
+
+// A group a partial import overwrites is deleted and created anew: the
+// old group's permissions go with it.
+func TestFGAPPartialImportOverwriteForgets(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		e := newFGAPEnv(t, s)
+		e.enableGroup("staff")
+		old := e.groups["staff"]
+		body := map[string]any{"ifResourceExists": "OVERWRITE", "groups": []map[string]any{{"name": "staff"}}}
+		if st := e.status("POST", "/partialImport", e.master, body); st != 200 {
+			t.Fatalf("partial import: %d", st)
+		}
+		name, err := adminperm.ResourceName(adminperm.Group, old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := s.DB.ListResources(context.Background(), e.rmID, store.ResourceFilter{Name: name, ExactName: true})
+		if err != nil || len(rs) != 0 {
+			t.Errorf("the overwritten group's resource: %v %v", rs, err)
 		}
 	})
 }

@@ -496,18 +496,7 @@ func (a groupsAPI) update(rq *Request, g role.Group) error {
 // the fine-grained admin permissions of each, in one transaction.
 func (a groupsAPI) delete(rq *Request, g role.Group) error {
 	ctx := rq.R.Context()
-	err := rq.h.Store.InTx(ctx, func(tx *store.DB) error {
-		all, err := tx.ListGroups(ctx, rq.Realm.ID)
-		if err != nil {
-			return err
-		}
-		for _, id := range role.Subtree(all, g.ID) {
-			if err := adminperm.Forget(ctx, tx, rq.Realm.ID, adminperm.Group, id); err != nil {
-				return err
-			}
-		}
-		return tx.DeleteGroup(ctx, rq.Realm.ID, g.ID)
-	})
+	err := adminperm.DeleteGroup(ctx, rq.h.Store, rq.Realm.ID, g.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}

@@ -274,12 +274,7 @@ func (h *Handler) deleteIdentityProvider(rq *Request) error {
 		return err
 	}
 	ctx := rq.R.Context()
-	err = h.Store.InTx(ctx, func(tx *store.DB) error {
-		if err := adminperm.Forget(ctx, tx, rq.Realm.ID, adminperm.IdentityProvider, p.InternalID); err != nil {
-			return err
-		}
-		return tx.DeleteIdentityProvider(ctx, rq.Realm.ID, p.Alias)
-	})
+	err = adminperm.DeleteIdentityProvider(ctx, h.Store, rq.Realm.ID, p.Alias)
 	if errors.Is(err, store.ErrNotFound) {
 		return errIDPNotFound
 	} else if err != nil {

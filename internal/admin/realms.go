@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/regpolicy"
@@ -1284,7 +1285,7 @@ func (pi *partialImporter) groups(ctx context.Context) error {
 				pi.result("SKIPPED", "GROUP", xg.Name, id)
 				continue
 			}
-			if err := tx.DeleteGroup(ctx, realmID, id); err != nil {
+			if err := adminperm.DeleteGroup(ctx, tx, realmID, id); err != nil {
 				return err
 			}
 			action = "OVERWRITTEN"

@@ -364,12 +364,7 @@ func (a rolesAPI) delete(rq *Request, r role.Role) error {
 		return err
 	}
 	ctx := rq.R.Context()
-	err := rq.h.Store.InTx(ctx, func(tx *store.DB) error {
-		if err := adminperm.Forget(ctx, tx, rq.Realm.ID, adminperm.Role, r.ID); err != nil {
-			return err
-		}
-		return tx.DeleteRole(ctx, rq.Realm.ID, r.ID)
-	})
+	err := adminperm.DeleteRole(ctx, rq.h.Store, rq.Realm.ID, r.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return a.notFound()
 	}
