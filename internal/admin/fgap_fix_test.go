@@ -146,3 +146,28 @@ func TestFGAPPartialImportOverwriteForgets(t *testing.T) {
 		}
 	})
 }
+
+// A caller who sees only some groups counts only those, so pages add up.
+func TestFGAPGroupCountAgreesWithList(t *testing.T) {
+	both(t, func(t *testing.T, s *testServer) {
+		e := newFGAPEnv(t, s)
+		e.grantHelpdesk("staff", "view")
+		var list []map[string]any
+		e.s.get("/admin/realms/"+corp+"/groups", e.hd, &list)
+		if len(list) != 1 {
+			t.Fatalf("helpdesk lists %d groups, want 1 (staff)", len(list))
+		}
+		for _, q := range []string{"", "?top=true", "?search=sta"} {
+			var n struct{ Count int }
+			e.s.get("/admin/realms/"+corp+"/groups/count"+q, e.hd, &n)
+			if n.Count != 1 {
+				t.Errorf("groups/count%s for the helpdesk: %d, want 1", q, n.Count)
+			}
+		}
+		var n struct{ Count int }
+		e.s.get("/admin/realms/"+corp+"/groups/count", e.master, &n)
+		if n.Count != 4 {
+			t.Errorf("groups/count for the master admin: %d, want 4", n.Count)
+		}
+	})
+}

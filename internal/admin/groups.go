@@ -338,11 +338,37 @@ func groupAttributesMatch(g role.Group, want map[string]string) bool {
 
 // count is GET /groups/count: {"count": n}, with search or top=true.
 func (a groupsAPI) count(rq *Request) error {
-	n, err := rq.h.Store.CountGroups(rq.R.Context(), rq.Realm.ID, strings.TrimSpace(rq.R.URL.Query().Get("search")), rq.Bool("top", false))
+	ctx, db := rq.R.Context(), rq.h.Store
+	search, top := strings.TrimSpace(rq.R.URL.Query().Get("search")), rq.Bool("top", false)
+	all, err := seesAllGroups(rq)
 	if err != nil {
 		return err
 	}
-	return rq.JSON(map[string]int64{"count": n})
+	if all {
+		n, err := db.CountGroups(ctx, rq.Realm.ID, search, top)
+		if err != nil {
+			return err
+		}
+		return rq.JSON(map[string]int64{"count": n})
+	}
+	// A caller who views only some groups counts those, as the listing
+	// shows them (Keycloak counts every group).
+	var gs []role.Group
+	switch {
+	case search != "":
+		gs, err = db.SearchGroups(ctx, rq.Realm.ID, search, false, 0, -1)
+	case top:
+		gs, err = db.ListSubGroups(ctx, rq.Realm.ID, store.RootGroup, 0, -1)
+	default:
+		gs, err = db.ListGroups(ctx, rq.Realm.ID)
+	}
+	if err != nil {
+		return err
+	}
+	if gs, err = viewableGroups(rq, gs); err != nil {
+		return err
+	}
+	return rq.JSON(map[string]int64{"count": int64(len(gs))})
 }
 
 // errGroupName is Keycloak's answer to a group without a name.
