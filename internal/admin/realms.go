@@ -484,7 +484,7 @@ func (h *Handler) deleteRealm(rq *Request) error {
 		if err == nil {
 			c, err := tx.GetClientByClientID(ctx, master.ID, provision.MasterAdminClient(rq.Realm.Name))
 			if err == nil {
-				err = deleteClient(ctx, tx, master.ID, c.ID)
+				err = adminperm.DeleteClient(ctx, tx, master.ID, c.ID)
 			}
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
