@@ -852,7 +852,7 @@ func (a clientsAPI) delete(rq *Request) error {
 	if reservedClientID(rq.Realm, c.ClientID) && !wholeRealmAdmin(rq) {
 		return errForbidden
 	}
-	err = deleteClient(rq.R.Context(), rq.h.Store, rq.Realm.ID, c.ID)
+	err = adminperm.DeleteClient(rq.R.Context(), rq.h.Store, rq.Realm.ID, c.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return a.notFound()
 	}
@@ -860,18 +860,6 @@ func (a clientsAPI) delete(rq *Request) error {
 		return err
 	}
 	return rq.NoContent()
-}
-
-// deleteClient removes a client (store.DB.DeleteClient) with the
-// fine-grained admin permissions of the client and of its roles, in one
-// transaction. Every admin path that deletes a client goes through it.
-func deleteClient(ctx context.Context, db *store.DB, realmID, id string) error {
-	return db.InTx(ctx, func(tx *store.DB) error {
-		if err := adminperm.ForgetClient(ctx, tx, realmID, id); err != nil {
-			return err
-		}
-		return tx.DeleteClient(ctx, realmID, id)
-	})
 }
 
 // clientSecretRep is the CredentialRepresentation of a client secret.

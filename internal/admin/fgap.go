@@ -41,8 +41,9 @@ type objectRule func(rq *Request) (bool, error)
 var objectRules = map[string]objectRule{
 	// The users resource as a whole: listing and counting users.
 	"users.view": func(rq *Request) (bool, error) { return rq.canViewAllUsers() },
-	// Creating a user: manage on the Users resource.
-	"users.manage":     func(rq *Request) (bool, error) { return rq.canManageAllUsers() },
+	// Creating a user: manage on the Users resource, or a body putting the
+	// user in groups whose members and membership the caller manages.
+	"users.create":     func(rq *Request) (bool, error) { return rq.canCreateUser() },
 	"user.view":        userRule(func(rq *Request, u user.User) (bool, error) { return rq.canViewUser(u) }),
 	"user.manage":      userRule(func(rq *Request, u user.User) (bool, error) { return rq.canManageUser(u) }),
 	"user.map-roles":   userRule(func(rq *Request, u user.User) (bool, error) { return rq.canMapRolesOf(u) }),
@@ -60,6 +61,11 @@ var objectRules = map[string]objectRule{
 		}
 		return rq.canManageMembershipOf(g)
 	}),
+	// A user's brute-force record, under /attack-detection: the user's
+	// rule, or for an id no user has (a record may outlive its user) the
+	// rule on all users.
+	"login-failure.view":   loginFailureRule((*Request).canViewUser, (*Request).canViewAllUsers),
+	"login-failure.manage": loginFailureRule((*Request).canManageUser, (*Request).canManageAllUsers),
 	"group.by-path": func(rq *Request) (bool, error) {
 		g, err := groupByPath(rq)
 		if errors.Is(err, errGroupPathNotFound) {
@@ -77,6 +83,10 @@ var objectRules = map[string]objectRule{
 	"client.view":      clientRule((*Request).canViewClient),
 	"client.configure": clientRule((*Request).canConfigureClient),
 	"client.manage":    clientRule((*Request).canManageClient),
+	// One role: a realm role's are view-realm and manage-realm; a client
+	// role is viewed with its client and managed by who configures it.
+	"role.view":   roleRule("view-realm", (*Request).canViewClient),
+	"role.manage": roleRule("manage-realm", (*Request).canConfigureClient),
 }
 
 // splitPerm reads a route's permission: the admin role, and the object
@@ -129,6 +139,19 @@ func userRule(fn func(rq *Request, u user.User) (bool, error)) objectRule {
 			return false, err
 		}
 		return fn(rq, u)
+	}
+}
+
+func loginFailureRule(one func(rq *Request, u user.User) (bool, error), all func(rq *Request) (bool, error)) objectRule {
+	return func(rq *Request) (bool, error) {
+		u, err := rq.h.Store.GetUser(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("userId"))
+		if errors.Is(err, store.ErrNotFound) {
+			return all(rq)
+		}
+		if err != nil {
+			return false, err
+		}
+		return one(rq, u)
 	}
 }
 
@@ -206,6 +229,42 @@ func (rq *Request) canViewAllUsers() (bool, error) {
 // canManageAllUsers: manage-users, or manage on the Users resource.
 func (rq *Request) canManageAllUsers() (bool, error) {
 	return rq.orGrant(rq.Can("manage-users"), nil, func(c *adminperm.Checker) bool { return c.Users(adminperm.Manage) })
+}
+
+// canCreateUser: for a body naming groups (by path; paths no group has
+// are left to the endpoint's answer), manage-members and manage-membership
+// on every group named; for one naming none, manage on all users. Users
+// manage alone does not place a new user in a group (Gatehouse asks what
+// joining one asks, where Keycloak asks nothing): a group's members may
+// hold what policies grant the group.
+func (rq *Request) canCreateUser() (bool, error) {
+	var x struct {
+		Groups []string `json:"groups"`
+	}
+	if err := rq.decode(&x); err != nil {
+		return false, err
+	}
+	found := false
+	for _, p := range x.Groups {
+		g, err := rq.h.Store.GroupByPath(rq.R.Context(), rq.Realm.ID, p)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if ok, err := rq.canManageMembersOf(g); err != nil || !ok {
+			return false, err
+		}
+		if ok, err := rq.canManageMembershipOf(g); err != nil || !ok {
+			return false, err
+		}
+		found = true
+	}
+	if found {
+		return true, nil
+	}
+	return rq.canManageAllUsers()
 }
 
 // canViewUser: all users, or u through one of its groups (or their

@@ -431,6 +431,15 @@ func TestFGAPClientRoles(t *testing.T) {
 		e.call(t, "PUT", "/clients/"+app+"/roles/app-user/management/permissions", dev, map[string]bool{"enabled": true}, 200)
 		e.call(t, "GET", "/roles-by-id/"+otherUser+"/management/permissions", dev, nil, 403)
 		e.call(t, "PUT", "/clients/"+other+"/roles/other-user/management/permissions", dev, map[string]bool{"enabled": true}, 403)
+
+		// Configure (not manage) on the client is the right to manage its
+		// roles, by name and by id alike.
+		conf := s.realmAdmin(e.realm, "conf", "query-clients")
+		e.allow(t, ref.ScopePermissions["configure"], e.userID(t, "conf"))
+		e.call(t, "PUT", "/clients/"+app+"/roles/app-user/management/permissions", conf, map[string]bool{"enabled": true}, 200)
+		e.call(t, "PUT", "/roles-by-id/"+appUser+"/management/permissions", conf, map[string]bool{"enabled": true}, 200)
+		e.call(t, "PUT", "/roles-by-id/"+appUser, conf, map[string]any{"name": "app-user", "description": "d"}, 204)
+		e.call(t, "PUT", "/roles-by-id/"+otherUser+"/management/permissions", conf, map[string]bool{"enabled": true}, 403)
 	})
 }
 

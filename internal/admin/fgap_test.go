@@ -335,8 +335,8 @@ func TestFGAPUsersView(t *testing.T) {
 		if st := e.status("POST", "/users", e.hd, map[string]any{"username": "newbie"}); st != 403 {
 			t.Errorf("creating a user with view only: %d", st)
 		}
-		// Users manage: create and change anyone, but roles and groups
-		// stay with the calls that check them.
+		// Users manage: create and change anyone, but roles stay with the
+		// calls that check them, and a group needs what joining it needs.
 		e.setPolicies(sp["manage"], e.helpdeskPolicy())
 		if st := e.status("POST", "/users", e.hd, map[string]any{"username": "newbie"}); st != 201 {
 			t.Errorf("creating a user with Users manage: %d", st)

@@ -338,11 +338,37 @@ func groupAttributesMatch(g role.Group, want map[string]string) bool {
 
 // count is GET /groups/count: {"count": n}, with search or top=true.
 func (a groupsAPI) count(rq *Request) error {
-	n, err := rq.h.Store.CountGroups(rq.R.Context(), rq.Realm.ID, strings.TrimSpace(rq.R.URL.Query().Get("search")), rq.Bool("top", false))
+	ctx, db := rq.R.Context(), rq.h.Store
+	search, top := strings.TrimSpace(rq.R.URL.Query().Get("search")), rq.Bool("top", false)
+	all, err := seesAllGroups(rq)
 	if err != nil {
 		return err
 	}
-	return rq.JSON(map[string]int64{"count": n})
+	if all {
+		n, err := db.CountGroups(ctx, rq.Realm.ID, search, top)
+		if err != nil {
+			return err
+		}
+		return rq.JSON(map[string]int64{"count": n})
+	}
+	// A caller who views only some groups counts those, as the listing
+	// shows them (Keycloak counts every group).
+	var gs []role.Group
+	switch {
+	case search != "":
+		gs, err = db.SearchGroups(ctx, rq.Realm.ID, search, false, 0, -1)
+	case top:
+		gs, err = db.ListSubGroups(ctx, rq.Realm.ID, store.RootGroup, 0, -1)
+	default:
+		gs, err = db.ListGroups(ctx, rq.Realm.ID)
+	}
+	if err != nil {
+		return err
+	}
+	if gs, err = viewableGroups(rq, gs); err != nil {
+		return err
+	}
+	return rq.JSON(map[string]int64{"count": int64(len(gs))})
 }
 
 // errGroupName is Keycloak's answer to a group without a name.
@@ -362,7 +388,8 @@ func (groupsAPI) newGroup(rq *Request, x rep.Group, parentID string) role.Group 
 // move under its own subtree. Every member of the moved subtree stops
 // holding the old ancestors' roles and starts holding the new ones', so
 // both sets pass requireConfer (issue 12: a manage-users admin moved her
-// own group under one carrying realm-admin).
+// own group under one carrying realm-admin), and the group moved must be
+// one the caller may manage.
 func (groupsAPI) move(rq *Request, id, parentID string, clash func(name string) error) error {
 	ctx := rq.R.Context()
 	child, err := rq.h.Store.GetGroup(ctx, rq.Realm.ID, id)
@@ -371,6 +398,13 @@ func (groupsAPI) move(rq *Request, id, parentID string, clash func(name string) 
 	}
 	if err != nil {
 		return err
+	}
+	// The moved group's members come under the new parent's permissions,
+	// so the group itself must be the caller's to manage.
+	if ok, err := rq.canManageGroup(child); err != nil {
+		return err
+	} else if !ok {
+		return errForbidden
 	}
 	err = rq.inTx(ctx, func(rq *Request, tx *store.DB) error {
 		cur, err := tx.GetGroup(ctx, rq.Realm.ID, child.ID)
@@ -488,18 +522,7 @@ func (a groupsAPI) update(rq *Request, g role.Group) error {
 // the fine-grained admin permissions of each, in one transaction.
 func (a groupsAPI) delete(rq *Request, g role.Group) error {
 	ctx := rq.R.Context()
-	err := rq.h.Store.InTx(ctx, func(tx *store.DB) error {
-		all, err := tx.ListGroups(ctx, rq.Realm.ID)
-		if err != nil {
-			return err
-		}
-		for _, id := range role.Subtree(all, g.ID) {
-			if err := adminperm.Forget(ctx, tx, rq.Realm.ID, adminperm.Group, id); err != nil {
-				return err
-			}
-		}
-		return tx.DeleteGroup(ctx, rq.Realm.ID, g.ID)
-	})
+	err := adminperm.DeleteGroup(ctx, rq.h.Store, rq.Realm.ID, g.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}

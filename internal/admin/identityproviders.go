@@ -46,9 +46,9 @@ func (h *Handler) identityProviderRoutes(mux *http.ServeMux) {
 	h.handle(mux, "PUT "+base+"/instances/{alias}/management/permissions", "manage-identity-providers", h.identityProviderPermissions)
 
 	const users = "/admin/realms/{realm}/users/{id}/federated-identity"
-	h.handle(mux, "GET "+users, "view-users", h.listFederatedIdentities)
-	h.handle(mux, "POST "+users+"/{provider}", "manage-users", h.addFederatedIdentity)
-	h.handle(mux, "DELETE "+users+"/{provider}", "manage-users", h.removeFederatedIdentity)
+	h.handle(mux, "GET "+users, "view-users@user.view", h.listFederatedIdentities)
+	h.handle(mux, "POST "+users+"/{provider}", "manage-users@user.manage", h.addFederatedIdentity)
+	h.handle(mux, "DELETE "+users+"/{provider}", "manage-users@user.manage", h.removeFederatedIdentity)
 }
 
 // idpRead guards a read: the caller needs view-identity-providers or may
@@ -274,12 +274,7 @@ func (h *Handler) deleteIdentityProvider(rq *Request) error {
 		return err
 	}
 	ctx := rq.R.Context()
-	err = h.Store.InTx(ctx, func(tx *store.DB) error {
-		if err := adminperm.Forget(ctx, tx, rq.Realm.ID, adminperm.IdentityProvider, p.InternalID); err != nil {
-			return err
-		}
-		return tx.DeleteIdentityProvider(ctx, rq.Realm.ID, p.Alias)
-	})
+	err = adminperm.DeleteIdentityProvider(ctx, h.Store, rq.Realm.ID, p.Alias)
 	if errors.Is(err, store.ErrNotFound) {
 		return errIDPNotFound
 	} else if err != nil {

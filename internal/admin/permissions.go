@@ -69,19 +69,19 @@ func managementPermissions(rq *Request, kind, objectID string) error {
 // by name, realm and client roles alike, with the permissions Keycloak
 // asks: reading needs the right to view the role (view-realm, or to view
 // its client), switching the right to manage it (manage-realm; for a
-// client role, to manage its client by id and to configure it under the
-// client's path).
+// client role, to configure its client), by the rules role.view and
+// role.manage on both paths.
 func (h *Handler) rolePermissionRoutes(mux *http.ServeMux) {
 	var r rolesAPI
 	const byID = "/admin/realms/{realm}/roles-by-id/{roleID}/management/permissions"
-	h.handle(mux, "GET "+byID, "", r.byID(false, rolePermissions))
-	h.handle(mux, "PUT "+byID, "", r.byID(true, rolePermissions))
+	h.handle(mux, "GET "+byID, "@role.view", r.one(rolePermissions))
+	h.handle(mux, "PUT "+byID, "@role.manage", r.one(rolePermissions))
 	for _, c := range []struct{ base, view, manage string }{
 		{"/admin/realms/{realm}/roles/{roleName}", "view-realm", "manage-realm"},
-		{"/admin/realms/{realm}/clients/{id}/roles/{roleName}", clientView, clientConfigure},
+		{"/admin/realms/{realm}/clients/{id}/roles/{roleName}", roleView, roleManage},
 	} {
-		h.handle(mux, "GET "+c.base+"/management/permissions", c.view, r.byName(rolePermissions))
-		h.handle(mux, "PUT "+c.base+"/management/permissions", c.manage, r.byName(rolePermissions))
+		h.handle(mux, "GET "+c.base+"/management/permissions", c.view, r.one(rolePermissions))
+		h.handle(mux, "PUT "+c.base+"/management/permissions", c.manage, r.one(rolePermissions))
 	}
 }
 

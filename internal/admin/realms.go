@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/idp"
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
 	"github.com/gatehouse-iam/gatehouse/internal/regpolicy"
@@ -63,7 +64,7 @@ func (h *Handler) realmRoutes(mux *http.ServeMux) {
 	// Brute-force detection's record of a user, and clearing it, which ends
 	// a temporary lockout (a permanent one ends when the user is enabled).
 	const bf = one + "/attack-detection/brute-force/users"
-	h.handle(mux, "GET "+bf+"/{userId}", "view-users", func(rq *Request) error {
+	h.handle(mux, "GET "+bf+"/{userId}", "view-users@login-failure.view", func(rq *Request) error {
 		s, err := authn.Checker{Store: rq.h.Store, Log: rq.h.Log}.Status(rq.R.Context(), rq.Realm, rq.R.PathValue("userId"), rq.Now())
 		if err != nil {
 			return err
@@ -73,7 +74,7 @@ func (h *Handler) realmRoutes(mux *http.ServeMux) {
 			"lastFailure": s.LastFailure, "lastIPFailure": s.LastIPFailure, "failedLoginNotBefore": s.FailedLoginNotBefore,
 		})
 	})
-	h.handle(mux, "DELETE "+bf+"/{userId}", "manage-users", func(rq *Request) error {
+	h.handle(mux, "DELETE "+bf+"/{userId}", "manage-users@login-failure.manage", func(rq *Request) error {
 		if err := rq.h.Store.DeleteLoginFailure(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("userId")); err != nil {
 			return err
 		}
@@ -483,7 +484,7 @@ func (h *Handler) deleteRealm(rq *Request) error {
 		if err == nil {
 			c, err := tx.GetClientByClientID(ctx, master.ID, provision.MasterAdminClient(rq.Realm.Name))
 			if err == nil {
-				err = deleteClient(ctx, tx, master.ID, c.ID)
+				err = adminperm.DeleteClient(ctx, tx, master.ID, c.ID)
 			}
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
@@ -1284,7 +1285,7 @@ func (pi *partialImporter) groups(ctx context.Context) error {
 				pi.result("SKIPPED", "GROUP", xg.Name, id)
 				continue
 			}
-			if err := tx.DeleteGroup(ctx, realmID, id); err != nil {
+			if err := adminperm.DeleteGroup(ctx, tx, realmID, id); err != nil {
 				return err
 			}
 			action = "OVERWRITTEN"

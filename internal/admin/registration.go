@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/bearer"
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
@@ -287,7 +288,7 @@ func (h *Handler) deleteRegistered(c *regCall) error {
 	if err := h.checkPolicies(c, c.policySubType(), nil, &cl); err != nil {
 		return err
 	}
-	err = deleteClient(c.rq.R.Context(), h.Store, c.rq.Realm.ID, cl.ID)
+	err = adminperm.DeleteClient(c.rq.R.Context(), h.Store, c.rq.Realm.ID, cl.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}

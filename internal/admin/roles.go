@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
+	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -36,37 +37,41 @@ type roleOp func(rq *Request, r role.Role) error
 
 func (h *Handler) roleRoutes(mux *http.ServeMux) {
 	var a rolesAPI
-	for _, c := range []struct{ base, view, manage string }{
-		{"/admin/realms/{realm}/roles", "view-realm", "manage-realm"},
-		{"/admin/realms/{realm}/clients/{id}/roles", clientView, clientConfigure},
+	// One role, by name (realm roles need view-realm and manage-realm;
+	// client roles go through the rules role.view and role.manage) or by
+	// id (where the container, and so the role, is known once the role is
+	// loaded: the rules decide for everyone).
+	for _, c := range []struct{ base, view, manage, create string }{
+		{"/admin/realms/{realm}/roles", "view-realm", "manage-realm", "manage-realm"},
+		{"/admin/realms/{realm}/clients/{id}/roles", roleView, roleManage, clientConfigure},
+		{"/admin/realms/{realm}/roles-by-id", "@role.view", "@role.manage", ""},
 	} {
-		one := c.base + "/{roleName}"
-		h.handle(mux, "GET "+c.base, "", a.list)
-		h.handle(mux, "POST "+c.base, c.manage, a.create)
-		h.handle(mux, "GET "+one, c.view, a.byName(a.get))
-		h.handle(mux, "PUT "+one, c.manage, a.byName(a.update))
-		h.handle(mux, "DELETE "+one, c.manage, a.byName(a.delete))
-		h.handle(mux, "GET "+one+"/composites", c.view, a.byName(a.composites))
-		h.handle(mux, "POST "+one+"/composites", c.manage, a.byName(a.addComposites))
-		h.handle(mux, "DELETE "+one+"/composites", c.manage, a.byName(a.removeComposites))
-		h.handle(mux, "GET "+one+"/composites/realm", c.view, a.byName(a.realmComposites))
-		h.handle(mux, "GET "+one+"/composites/clients/{clientUuid}", c.view, a.byName(a.clientComposites))
-		h.handle(mux, "GET "+one+"/users", c.view, a.byName(a.users))
-		h.handle(mux, "GET "+one+"/groups", c.view, a.byName(a.groups))
+		one, load := c.base+"/{roleName}", a.one
+		if c.create == "" {
+			one = c.base + "/{roleID}"
+		} else {
+			h.handle(mux, "GET "+c.base, "", a.list)
+			h.handle(mux, "POST "+c.base, c.create, a.create)
+			h.handle(mux, "GET "+one+"/users", c.view, load(a.users))
+			h.handle(mux, "GET "+one+"/groups", c.view, load(a.groups))
+		}
+		h.handle(mux, "GET "+one, c.view, load(a.get))
+		h.handle(mux, "PUT "+one, c.manage, load(a.update))
+		h.handle(mux, "DELETE "+one, c.manage, load(a.delete))
+		h.handle(mux, "GET "+one+"/composites", c.view, load(a.composites))
+		h.handle(mux, "POST "+one+"/composites", c.manage, load(a.addComposites))
+		h.handle(mux, "DELETE "+one+"/composites", c.manage, load(a.removeComposites))
+		h.handle(mux, "GET "+one+"/composites/realm", c.view, load(a.realmComposites))
+		h.handle(mux, "GET "+one+"/composites/clients/{clientUuid}", c.view, load(a.clientComposites))
 	}
-
-	// By id the container, and so the permission, is known only once the
-	// role is loaded.
-	const byID = "/admin/realms/{realm}/roles-by-id/{roleID}"
-	h.handle(mux, "GET "+byID, "", a.byID(false, a.get))
-	h.handle(mux, "PUT "+byID, "", a.byID(true, a.update))
-	h.handle(mux, "DELETE "+byID, "", a.byID(true, a.delete))
-	h.handle(mux, "GET "+byID+"/composites", "", a.byID(false, a.composites))
-	h.handle(mux, "POST "+byID+"/composites", "", a.byID(true, a.addComposites))
-	h.handle(mux, "DELETE "+byID+"/composites", "", a.byID(true, a.removeComposites))
-	h.handle(mux, "GET "+byID+"/composites/realm", "", a.byID(false, a.realmComposites))
-	h.handle(mux, "GET "+byID+"/composites/clients/{clientUuid}", "", a.byID(false, a.clientComposites))
 }
+
+// The rules of a client role under its client's path; by id, the role's
+// rules alone.
+const (
+	roleView   = "view-clients@role.view"
+	roleManage = "manage-clients@role.manage"
+)
 
 func (rolesAPI) notFound() error { return notFound("Could not find role") }
 
@@ -93,22 +98,10 @@ func (rolesAPI) container(rq *Request) (string, error) {
 	return c.ID, err
 }
 
-func (a rolesAPI) byName(op roleOp) endpoint {
+// one runs op on the role the path names (pathRole).
+func (rolesAPI) one(op roleOp) endpoint {
 	return func(rq *Request) error {
-		clientID, err := a.container(rq)
-		if err != nil {
-			return err
-		}
-		ctx, name := rq.R.Context(), rq.R.PathValue("roleName")
-		var r role.Role
-		if clientID == "" {
-			r, err = rq.h.Store.GetRealmRole(ctx, rq.Realm.ID, name)
-		} else {
-			r, err = rq.h.Store.GetClientRole(ctx, rq.Realm.ID, clientID, name)
-		}
-		if errors.Is(err, store.ErrNotFound) {
-			return a.notFound()
-		}
+		r, err := pathRole(rq)
 		if err != nil {
 			return err
 		}
@@ -116,47 +109,56 @@ func (a rolesAPI) byName(op roleOp) endpoint {
 	}
 }
 
-func (a rolesAPI) byID(write bool, op roleOp) endpoint {
-	return func(rq *Request) error {
-		r, err := rq.h.Store.GetRole(rq.R.Context(), rq.Realm.ID, rq.R.PathValue("roleID"))
+// pathRole loads the role the path names, by id or by name, for the rules
+// role.view and role.manage. A caller holding no admin role of the realm,
+// or, under a client, no right to list clients, learns nothing of ids.
+func pathRole(rq *Request) (role.Role, error) {
+	ctx := rq.R.Context()
+	if id := rq.R.PathValue("roleID"); id != "" {
+		r, err := rq.h.Store.GetRole(ctx, rq.Realm.ID, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return notFound("Could not find role with id")
+			if len(rq.perms) == 0 {
+				return r, errForbidden
+			}
+			return r, notFound("Could not find role with id")
 		}
-		if err != nil {
-			return err
-		}
-		ok, err := a.allowed(rq, r, write)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errForbidden
-		}
-		return op(rq, r)
+		return r, err
 	}
-}
-
-// allowed reports whether the caller may read (or, with write, change) r
-// found by id: a realm role needs view-realm (manage-realm); a client role
-// the right to view (manage) its client, which the realm's fine-grained
-// permissions may grant.
-func (a rolesAPI) allowed(rq *Request, r role.Role, write bool) (bool, error) {
-	view, manage := a.perms(r.ClientID)
-	perm := view
-	if write {
-		perm = manage
+	if rq.R.PathValue("id") == "" {
+		r, err := rq.h.Store.GetRealmRole(ctx, rq.Realm.ID, rq.R.PathValue("roleName"))
+		if errors.Is(err, store.ErrNotFound) {
+			return r, rolesAPI{}.notFound()
+		}
+		return r, err
 	}
-	if rq.Can(perm) || r.ClientID == "" {
-		return rq.Can(perm), nil
-	}
-	c, err := rq.h.Store.GetClient(rq.R.Context(), rq.Realm.ID, r.ClientID)
+	c, err := pathObject(rq, "id", "query-clients", clientsAPI{}.notFound(), rq.h.Store.GetClient)
 	if err != nil {
-		return false, err
+		return role.Role{}, err
 	}
-	if write {
-		return rq.canManageClient(c)
+	r, err := rq.h.Store.GetClientRole(ctx, rq.Realm.ID, c.ID, rq.R.PathValue("roleName"))
+	if errors.Is(err, store.ErrNotFound) {
+		return r, errorIfMissing(rq, "query-clients", rolesAPI{}.notFound())
 	}
-	return rq.canViewClient(c)
+	return r, err
+}
+
+// roleRule runs the rule on the path's role: a realm role answers to the
+// realm roles (realm), a client role to its client's rule (client).
+func roleRule(realm string, client func(rq *Request, c client.Client) (bool, error)) objectRule {
+	return func(rq *Request) (bool, error) {
+		r, err := pathRole(rq)
+		if err != nil {
+			return false, err
+		}
+		if r.ClientID == "" {
+			return rq.Can(realm), nil
+		}
+		c, err := rq.h.Store.GetClient(rq.R.Context(), rq.Realm.ID, r.ClientID)
+		if err != nil {
+			return false, err
+		}
+		return client(rq, c)
+	}
 }
 
 // roleGrant reads in the caller's permissions whether roleScope is granted
@@ -362,12 +364,7 @@ func (a rolesAPI) delete(rq *Request, r role.Role) error {
 		return err
 	}
 	ctx := rq.R.Context()
-	err := rq.h.Store.InTx(ctx, func(tx *store.DB) error {
-		if err := adminperm.Forget(ctx, tx, rq.Realm.ID, adminperm.Role, r.ID); err != nil {
-			return err
-		}
-		return tx.DeleteRole(ctx, rq.Realm.ID, r.ID)
-	})
+	err := adminperm.DeleteRole(ctx, rq.h.Store, rq.Realm.ID, r.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return a.notFound()
 	}

@@ -21,7 +21,9 @@ func (h *Handler) userProfileRoutes(mux *http.ServeMux) {
 	var a userAPI
 	h.handle(mux, "GET "+base+"/profile", "", h.getUserProfile)
 	h.handle(mux, "PUT "+base+"/profile", "manage-realm", h.putUserProfile)
-	h.handle(mux, "GET "+base+"/profile/metadata", "view-users", h.userProfileMetadata)
+	// Any admin role of the realm reads the metadata (user forms of
+	// fine-grained administrators need it).
+	h.handle(mux, "GET "+base+"/profile/metadata", "", h.userProfileMetadata)
 	h.handle(mux, "GET "+base+"/{id}/unmanagedAttributes", "view-users@user.view", a.unmanagedAttributes)
 }
 

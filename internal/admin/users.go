@@ -38,7 +38,7 @@ func (h *Handler) userRoutes(mux *http.ServeMux) {
 	)
 	h.handle(mux, "GET "+base, "query-users@users.view", a.list)
 	h.handle(mux, "GET "+base+"/count", "query-users@users.view", a.count)
-	h.handle(mux, "POST "+base, "manage-users@users.manage", a.create)
+	h.handle(mux, "POST "+base, "manage-users@users.create", a.create)
 	h.handle(mux, "GET "+base+"/{id}", view, a.get)
 	h.handle(mux, "PUT "+base+"/{id}", manage, a.update)
 	h.handle(mux, "DELETE "+base+"/{id}", manage, a.delete)
@@ -461,10 +461,10 @@ func (a userAPI) create(rq *Request) error {
 	if x.ID != "" && !uuidRe.MatchString(x.ID) {
 		return badRequest("Invalid user ID")
 	}
-	if !rq.Can("manage-users") && (len(x.RealmRoles) > 0 || len(x.ClientRoles) > 0 || len(x.Groups) > 0) {
-		// Allowed by the Users resource's manage permission alone: roles
-		// and groups are for the role-mapping and membership calls, which
-		// check their own permissions.
+	if !rq.Can("manage-users") && (len(x.RealmRoles) > 0 || len(x.ClientRoles) > 0) {
+		// Allowed by fine-grained permissions (users.create): roles are for
+		// the role-mapping calls, which check each role. Groups were
+		// checked by the rule.
 		return errForbidden
 	}
 	if rq.Realm.RegistrationEmailAsUsername {

@@ -168,10 +168,7 @@ func (r *run) clients(ctx context.Context) error {
 		}
 		// Its roles, scope links, sessions and service account go with it,
 		// and its and its roles' fine-grained admin permissions.
-		if err := adminperm.ForgetClient(ctx, r.tx, r.realm.ID, c.ID); err != nil {
-			return err
-		}
-		if err := r.tx.DeleteClient(ctx, r.realm.ID, c.ID); err != nil {
+		if err := adminperm.DeleteClient(ctx, r.tx, r.realm.ID, c.ID); err != nil {
 			return err
 		}
 		r.note(Delete, KindClient, c.ClientID)

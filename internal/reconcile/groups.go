@@ -6,6 +6,7 @@ import (
 	"maps"
 	"reflect"
 
+	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
 	"github.com/gatehouse-iam/gatehouse/internal/role"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
@@ -87,8 +88,9 @@ func (r *run) groups(ctx context.Context) error {
 			if listed[g.Name] {
 				continue
 			}
-			// DeleteGroup takes the whole subtree; each group is a line.
-			if err := r.tx.DeleteGroup(ctx, r.realm.ID, g.ID); err != nil {
+			// DeleteGroup takes the whole subtree (and its fine-grained
+			// admin permissions); each group is a line.
+			if err := adminperm.DeleteGroup(ctx, r.tx, r.realm.ID, g.ID); err != nil {
 				return err
 			}
 			var gone func(g rep.Group)

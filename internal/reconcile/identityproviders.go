@@ -73,10 +73,7 @@ func (r *run) identityProviders(ctx context.Context) error {
 				if named[p.Alias] {
 					continue
 				}
-				if err := adminperm.Forget(ctx, r.tx, r.realm.ID, adminperm.IdentityProvider, p.InternalID); err != nil {
-					return err
-				}
-				if err := r.tx.DeleteIdentityProvider(ctx, r.realm.ID, p.Alias); err != nil {
+				if err := adminperm.DeleteIdentityProvider(ctx, r.tx, r.realm.ID, p.Alias); err != nil {
 					return err
 				}
 				delete(kinds, p.Alias)

@@ -282,8 +282,5 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // deleteRole deletes a role with its fine-grained admin permissions.
 func (r *run) deleteRole(ctx context.Context, id string) error {
-	if err := adminperm.Forget(ctx, r.tx, r.realm.ID, adminperm.Role, id); err != nil {
-		return err
-	}
-	return r.tx.DeleteRole(ctx, r.realm.ID, id)
+	return adminperm.DeleteRole(ctx, r.tx, r.realm.ID, id)
 }
