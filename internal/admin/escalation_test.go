@@ -339,7 +339,7 @@ var noRoleEffect = map[string]string{
 	"PUT /admin/realms/{realm}/identity-provider/instances/{alias}":                                        "identity providers hold no roles; their mappers have rows",
 	"DELETE /admin/realms/{realm}/identity-provider/instances/{alias}":                                     "removing a provider and its mappers grants nothing",
 	"DELETE /admin/realms/{realm}/identity-provider/instances/{alias}/mappers/{id}":                        "removing a mapper grants nothing",
-	"POST /admin/realms/{realm}/users/{id}/federated-identity/{provider}":                                  "a link to an upstream account holds no roles",
+	"POST /admin/realms/{realm}/users/{id}/federated-identity/{provider}":                                  "a sign-in as the user: TestTakeoverGuard",
 	"DELETE /admin/realms/{realm}/users/{id}/federated-identity/{provider}":                                "a link to an upstream account holds no roles",
 }
 
@@ -516,6 +516,11 @@ func TestTakeoverGuard(t *testing.T) {
 		refused("DELETE", "/users/"+vic+"/credentials/"+cs[0].ID, users, nil)
 		refused("PUT", "/users/"+vic+"/disable-credential-types", users, []string{"otp"})
 		refused("PUT", "/users/"+vic+"/remove-totp", users, nil)
+		// Linking an upstream account one controls to vic would log one in as vic.
+		refused("POST", "/users/"+vic+"/federated-identity/upstream", users, map[string]any{"userId": "mallory-upstream", "userName": "mallory"})
+		if links, _ := s.DB.ListFederatedIdentities(context.Background(), e.realm.ID, vic); len(links) != 0 {
+			t.Errorf("a refused link was stored: %v", links)
+		}
 		imp := s.realmAdmin(e.realm, "impmgr", "impersonation", "view-users")
 		had, _ := s.DB.ListUserSessions(context.Background(), e.realm.ID, vic, false)
 		refused("POST", "/users/"+vic+"/impersonation", imp, nil)

@@ -564,10 +564,15 @@ func (h *Handler) listFederatedIdentities(rq *Request) error {
 }
 
 // addFederatedIdentity answers POST /users/{id}/federated-identity/{provider}:
-// the path's provider wins over the body's.
+// the path's provider wins over the body's. Whoever controls the upstream
+// account signs in as the user, so the caller must be able to confer the
+// user's roles (requireTakeover), as for the user's credentials.
 func (h *Handler) addFederatedIdentity(rq *Request) error {
 	u, err := userAPI{}.load(rq)
 	if err != nil {
+		return err
+	}
+	if err := rq.requireTakeover(rq.R.Context(), u.ID); err != nil {
 		return err
 	}
 	var x rep.FederatedIdentity
