@@ -913,13 +913,36 @@ describe("client tools, policies and console calls", () => {
     await kc.clients.invalidateSecret({ id: ids.tool });
   });
 
-  it("reports fine-grained permissions off", async () => {
+  it("turns fine-grained permissions on and off", async () => {
+    // A reference that is on names its resource and one permission per scope.
+    const on = (ref, scopes) => {
+      assert.equal(ref.enabled, true);
+      assertId(ref.resource, "permission resource");
+      assert.deepEqual(Object.keys(ref.scopePermissions).sort(), [...scopes].sort());
+      for (const s of scopes) assertId(ref.scopePermissions[s], `permission of ${s}`);
+    };
     assert.deepEqual(await kc.clients.listFineGrainPermissions({ id: ids.tool }), { enabled: false });
+    const clientScopes = ["view", "manage", "configure", "map-roles", "map-roles-client-scope", "map-roles-composite", "token-exchange"];
+    on(await kc.clients.updateFineGrainPermission({ id: ids.tool }, { enabled: true }), clientScopes);
+    on(await kc.clients.listFineGrainPermissions({ id: ids.tool }), clientScopes);
     assert.deepEqual(await kc.clients.updateFineGrainPermission({ id: ids.tool }, { enabled: false }), { enabled: false });
-    await rejectsWith(kc.clients.updateFineGrainPermission({ id: ids.tool }, { enabled: true }), 400);
+
     const { id: gid } = await kc.groups.create({ name: "tool-group", description: "for tools" });
     assert.equal((await kc.groups.findOne({ id: gid })).description, "for tools");
     assert.deepEqual(await kc.groups.listPermissions({ id: gid }), { enabled: false });
+    on(await kc.groups.updatePermission({ id: gid }, { enabled: true }), ["view", "manage", "view-members", "manage-members", "manage-membership"]);
+    assert.deepEqual(await kc.groups.updatePermission({ id: gid }, { enabled: false }), { enabled: false });
+
+    await kc.roles.create({ name: "tool-role" });
+    const role = await kc.roles.findOneByName({ name: "tool-role" });
+    on(await kc.roles.updatePermission({ id: role.id }, { enabled: true }), ["map-role", "map-role-client-scope", "map-role-composite"]);
+    assert.equal((await kc.roles.listPermissions({ id: role.id })).enabled, true);
+    assert.deepEqual(await kc.roles.updatePermission({ id: role.id }, { enabled: false }), { enabled: false });
+
+    on(await kc.realms.updateUsersManagementPermissions({ realm: REALM, enabled: true }),
+      ["view", "manage", "map-roles", "manage-group-membership", "impersonate", "user-impersonated"]);
+    assert.equal((await kc.realms.getUsersManagementPermissions({ realm: REALM })).enabled, true);
+    assert.deepEqual(await kc.realms.updateUsersManagementPermissions({ realm: REALM, enabled: false }), { enabled: false });
   });
 
   it("stores client policies and refuses executors it does not run", async () => {
