@@ -1,7 +1,6 @@
 package token
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"maps"
 	"sync"
@@ -29,7 +28,7 @@ import (
 //     alg and kid must still name an enabled key of the realm's current key
 //     list ks (keys.VerificationFor, the rule VerifySigned applies), and
 //     that key's material must be the very bytes the signature was checked
-//     with. A key disabled, deleted or replaced refuses the token on the
+//     with (compared by SHA-256, so no key secret is kept here). A key disabled, deleted or replaced refuses the token on the
 //     next request; the caller's ks come from the configuration cache,
 //     which every key write invalidates through the configuration version
 //     (store/configcache.go), so that next request sees the change.
@@ -50,7 +49,7 @@ func VerifySignedCached(raw string, ks []keys.Key, now time.Time) (map[string]an
 	sum := sha256.Sum256([]byte(raw))
 	nowS := now.Unix()
 	if e, ok := verified.get(sum, nowS); ok {
-		if k, ok := keys.VerificationFor(ks, e.alg, e.kid); ok && bytes.Equal(k.Private, e.material) {
+		if k, ok := keys.VerificationFor(ks, e.alg, e.kid); ok && sha256.Sum256(k.Private) == e.material {
 			return maps.Clone(e.claims), nil
 		}
 	}
@@ -65,7 +64,7 @@ func VerifySignedCached(raw string, ks []keys.Key, now time.Time) (map[string]an
 	if until > nowS && len(raw) <= maxVerifiedToken {
 		// Decoded claims take about twice the token's length.
 		cost := 2*len(raw) + verifiedEntryOverhead
-		verified.put(sum, &verifiedEntry{claims: claims, alg: k.Algorithm, kid: k.Kid, material: k.Private, until: until, cost: cost}, nowS)
+		verified.put(sum, &verifiedEntry{claims: claims, alg: k.Algorithm, kid: k.Kid, material: sha256.Sum256(k.Private), until: until, cost: cost}, nowS)
 	}
 	return maps.Clone(claims), nil
 }
@@ -94,8 +93,10 @@ var verified = &verifiedCache{m: map[[32]byte]*verifiedEntry{}}
 type verifiedEntry struct {
 	claims   map[string]any
 	alg, kid string
-	// material is the Private bytes of the key that verified the token.
-	material []byte
+	// material is the SHA-256 of the Private bytes of the key that
+	// verified the token: a deleted key's secret does not stay in memory
+	// with the entries it verified.
+	material [32]byte
 	until    int64 // epoch seconds
 	cost     int   // what the entry counts against maxVerifiedBytes
 }
