@@ -40,7 +40,11 @@ func TestVerifySignedCachedFollowsTheKey(t *testing.T) {
 		}
 	}
 	check("first check", tok, []keys.Key{k}, true)
+	hits := VerifiedCacheHits()
 	check("remembered", tok, []keys.Key{k}, true)
+	if VerifiedCacheHits() != hits+1 {
+		t.Fatal("the second check of the same token was not served from memory")
+	}
 
 	disabled := k
 	disabled.Enabled = false
