@@ -29,7 +29,8 @@ import (
 //     alg and kid must still name an enabled key of the realm's current key
 //     list ks (keys.VerificationFor, the rule VerifySigned applies), and
 //     that key's material must be the very bytes the signature was checked
-//     with (compared by SHA-256, so no key secret is kept here). A key disabled, deleted or replaced refuses the token on the
+//     with (compared by SHA-256, so no key secret is kept here). A key
+//     disabled, deleted or replaced refuses the token on the
 //     next request; the caller's ks come from the configuration cache,
 //     which every key write invalidates through the configuration version
 //     (store/configcache.go), so that next request sees the change.
