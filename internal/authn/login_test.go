@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -264,13 +265,10 @@ func TestLoginParallelGuesses(t *testing.T) {
 func TestLoginSuccessWritesNoFailureRecord(t *testing.T) {
 	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
 		e := newLoginEnv(t, open(t), func(r *realm.Realm) { r.BruteForceProtected, r.FailureFactor = true, 30 })
-		var mu sync.Mutex
-		updates := 0
+		var written atomic.Int64 // the trace may run on any goroutine
 		e.db.TraceStatements(func(q string, _ []any) {
 			if strings.Contains(q, "UPDATE login_failures") {
-				mu.Lock()
-				updates++
-				mu.Unlock()
+				written.Add(1)
 			}
 		})
 		t.Cleanup(func() { e.db.TraceStatements(nil) })
@@ -279,20 +277,20 @@ func TestLoginSuccessWritesNoFailureRecord(t *testing.T) {
 				t.Fatalf("login %d: %v", i+1, o)
 			}
 		}
-		if updates != 0 {
+		if updates := written.Load(); updates != 0 {
 			t.Fatalf("three clean logins wrote the failure record %d times", updates)
 		}
 		if o := e.login("wrong", now0.Add(10*time.Second)); o != authn.Invalid {
 			t.Fatalf("wrong password: %v", o)
 		}
-		if f := e.record(); f.NumFailures != 1 || updates != 1 {
-			t.Fatalf("a failure: record %+v, %d updates", f, updates)
+		if f := e.record(); f.NumFailures != 1 || written.Load() != 1 {
+			t.Fatalf("a failure: record %+v, %d updates", f, written.Load())
 		}
 		if o := e.login("right", now0.Add(20*time.Second)); o != authn.OK {
 			t.Fatalf("right password after a failure: %v", o)
 		}
-		if f := e.record(); !f.Empty() || updates != 2 {
-			t.Fatalf("the success after a failure: record %+v, %d updates", f, updates)
+		if f := e.record(); !f.Empty() || written.Load() != 2 {
+			t.Fatalf("the success after a failure: record %+v, %d updates", f, written.Load())
 		}
 	})
 }

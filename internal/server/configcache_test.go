@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/provision"
@@ -35,6 +34,7 @@ type ccNodes struct {
 	realmID  string
 	clientID string // svc's internal id
 	queries  atomic.Int64
+	clock    *bfClock // both nodes' clock, starting at now
 }
 
 func newCCNodes(t *testing.T, dialect store.Dialect, listenB bool) *ccNodes {
@@ -68,9 +68,9 @@ func newCCNodes(t *testing.T, dialect store.Dialect, listenB bool) *ccNodes {
 	if err := provision.CreateClient(ctx, dbs[0], c, now); err != nil {
 		t.Fatal(err)
 	}
-	e := &ccNodes{t: t, dbA: dbs[0], dbB: dbs[1], realmID: rl.ID, clientID: c.ID}
+	e := &ccNodes{t: t, dbA: dbs[0], dbB: dbs[1], realmID: rl.ID, clientID: c.ID, clock: &bfClock{t: now}}
 	for i, db := range dbs {
-		srv := httptest.NewServer(server.New(server.Options{Store: db, Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler)}))
+		srv := httptest.NewServer(server.New(server.Options{Store: db, Now: e.clock.Now, Log: slog.New(slog.DiscardHandler)}))
 		t.Cleanup(srv.Close)
 		if i == 0 {
 			e.a = srv

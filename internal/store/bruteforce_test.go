@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -306,6 +307,12 @@ func TestLoginFailureUnchangedNotWritten(t *testing.T) {
 			}
 		})
 		t.Cleanup(func() { db.TraceStatements(nil) })
+		// written reads updates under the lock the trace writes it under.
+		written := func() []string {
+			mu.Lock()
+			defer mu.Unlock()
+			return slices.Clone(updates)
+		}
 		unchanged := func(*store.DB, *store.LoginFailure) error { return nil }
 
 		// The first check creates the empty record, and stores nothing more.
@@ -315,8 +322,8 @@ func TestLoginFailureUnchangedNotWritten(t *testing.T) {
 		if got, err := db.GetLoginFailure(ctx, r.ID, ann.ID); err != nil || !got.Empty() {
 			t.Fatalf("record after an unchanged check: %+v %v", got, err)
 		}
-		if len(updates) != 0 {
-			t.Fatalf("an unchanged record was written: %q", updates)
+		if len(written()) != 0 {
+			t.Fatalf("an unchanged record was written: %q", written())
 		}
 		// A success clears the record whole (authn.Attempt): on an empty
 		// one that changes nothing either.
@@ -326,8 +333,8 @@ func TestLoginFailureUnchangedNotWritten(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if len(updates) != 0 {
-			t.Fatalf("clearing an empty record wrote it: %q", updates)
+		if len(written()) != 0 {
+			t.Fatalf("clearing an empty record wrote it: %q", written())
 		}
 
 		// A counted failure is stored.
@@ -337,15 +344,15 @@ func TestLoginFailureUnchangedNotWritten(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if len(updates) != 1 {
-			t.Fatalf("a counted failure: %d updates", len(updates))
+		if len(written()) != 1 {
+			t.Fatalf("a counted failure: %d updates", len(written()))
 		}
 		// Left as it is: kept, not written.
 		if err := db.UpdateLoginFailure(ctx, r.ID, ann.ID, unchanged); err != nil {
 			t.Fatal(err)
 		}
-		if len(updates) != 1 {
-			t.Fatalf("an unchanged record with a failure was written: %d updates", len(updates))
+		if len(written()) != 1 {
+			t.Fatalf("an unchanged record with a failure was written: %d updates", len(written()))
 		}
 		if got, err := db.GetLoginFailure(ctx, r.ID, ann.ID); err != nil || got.NumFailures != 1 || got.LastIPFailure != "192.0.2.7" {
 			t.Fatalf("kept record: %+v %v", got, err)
@@ -357,8 +364,8 @@ func TestLoginFailureUnchangedNotWritten(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := db.GetLoginFailure(ctx, r.ID, ann.ID); err != nil || !got.Empty() || len(updates) != 2 {
-			t.Fatalf("cleared record: %+v %v, %d updates", got, err, len(updates))
+		if got, err := db.GetLoginFailure(ctx, r.ID, ann.ID); err != nil || !got.Empty() || len(written()) != 2 {
+			t.Fatalf("cleared record: %+v %v, %d updates", got, err, len(written()))
 		}
 	})
 }

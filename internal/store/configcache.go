@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -100,11 +101,36 @@ type userMappingsRead struct {
 }
 
 // keepMappingsInView remembers, for the rest of the request, the user's
-// mappings as SessionTokenState read them (space-separated ids).
+// mappings as SessionTokenState read them (mappingCols). When either list
+// cannot be split exactly, nothing is kept and EffectiveRoles reads the
+// mappings itself.
 func keepMappingsInView(ctx context.Context, userID, roles, groups string) {
 	if v, ok := ctx.Value(viewKey{}).(*view); ok && v != nil {
-		v.mappings.Store(&userMappingsRead{userID: userID, roles: strings.Fields(roles), groups: strings.Fields(groups)})
+		rs, ok1 := splitMappingIDs(roles)
+		gs, ok2 := splitMappingIDs(groups)
+		if ok1 && ok2 {
+			v.mappings.Store(&userMappingsRead{userID: userID, roles: rs, groups: gs})
+		}
 	}
+}
+
+// splitMappingIDs splits one of mappingCols' columns ("" for none, else
+// the count of ids, ":", and the ids joined by single spaces). Ids are not
+// validated, so one may hold a space (an imported "r1 admin" must not read
+// as the roles "r1" and "admin"): the split is trusted only when it gives
+// exactly the count of ids the database aggregated, that is when no id
+// holds a space.
+func splitMappingIDs(col string) ([]string, bool) {
+	if col == "" {
+		return nil, true
+	}
+	count, ids, ok := strings.Cut(col, ":")
+	n, err := strconv.Atoi(count)
+	if !ok || err != nil {
+		return nil, false
+	}
+	out := strings.Split(ids, " ")
+	return out, len(out) == n
 }
 
 // mappingsInView returns the user's mappings the request has read, or nil.

@@ -199,3 +199,45 @@ func TestEffectiveRolesAfterTheTokenCheck(t *testing.T) {
 		}
 	})
 }
+
+// The mappings read with the token's state are ids joined in one column;
+// an id with whitespace in it (an import may bring one) must not be read
+// back as two ids, one of which could name another role.
+func TestEffectiveRolesAfterTheTokenCheckIdsWithSpaces(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		ctx := context.Background()
+		r, _, _ := newRoleRealm(t, db)
+		for _, ro := range []role.Role{
+			{ID: "r1 admin", RealmID: r.ID, Name: "odd"},
+			{ID: "admin", RealmID: r.ID, Name: "admin"},
+			{ID: "r1", RealmID: r.ID, Name: "r1"},
+		} {
+			if err := db.CreateRole(ctx, ro); err != nil {
+				t.Fatal(err)
+			}
+		}
+		u := user.User{ID: store.NewID(), RealmID: r.ID, Username: "u", Enabled: true}
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.AddUserRoles(ctx, u.ID, "r1 admin"); err != nil {
+			t.Fatal(err)
+		}
+		req := store.WithConfigView(ctx)
+		if _, err := db.UserTokenState(req, r.ID, "", u.ID); err != nil {
+			t.Fatal(err)
+		}
+		refs, err := db.EffectiveRoles(req, r.ID, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ref := range refs {
+			got = append(got, ref.Name)
+		}
+		if !slices.Equal(got, []string{"odd"}) {
+			t.Fatalf("after the token check: %v, want [odd]", got)
+		}
+	})
+}

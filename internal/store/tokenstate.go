@@ -63,12 +63,13 @@ type TokenState struct {
 const revokedCol = `CASE WHEN $1 = '' THEN 0 ELSE (SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1) END`
 
 // mappingCols are the direct role mappings and group memberships of the
-// user u, as space-separated ids (NULL for none): what the user's
+// user u, each as "count:" and the space-separated ids (NULL for none;
+// see splitMappingIDs for why the count): what the user's
 // effective roles are computed from (effectiveRolesCached), read with the
 // rest of the token's state so that userinfo, introspection and the
 // refresh grant need no query of their own for them.
-const mappingCols = `(SELECT string_agg(role_id, ' ') FROM user_roles WHERE user_id = u.id),
-	(SELECT string_agg(group_id, ' ') FROM group_members WHERE user_id = u.id)`
+const mappingCols = `(SELECT CAST(COUNT(*) AS TEXT) || ':' || string_agg(role_id, ' ') FROM user_roles WHERE user_id = u.id),
+	(SELECT CAST(COUNT(*) AS TEXT) || ':' || string_agg(group_id, ' ') FROM group_members WHERE user_id = u.id)`
 
 // sessionTokenStateQuery is built once: every bearer check runs it.
 var sessionTokenStateQuery = `SELECT ` + revokedCol + `, ` + qualify("us", userSessionCols) + `, ` +

@@ -1,6 +1,8 @@
 package token
 
 import (
+	hmacpkg "crypto/hmac"
+	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -76,6 +78,22 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 		{"RS256 access token", rsa, []keys.Key{hmac, rsa}, "RS256"},
 		{"HS512 refresh token", hmac, []keys.Key{rsa, hmac}, "HS512"},
 		{"a passive key still verifies", rsa, []keys.Key{passive}, "RS256"},
+	}
+	// Every other algorithm a realm key signs with.
+	for _, alg := range keys.SignatureAlgorithms {
+		if alg == keys.RS256 || alg == keys.HS512 {
+			continue
+		}
+		k, err := keys.Fallback(alg, "r", testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tests = append(tests, struct {
+			name   string
+			signer keys.Key
+			ks     []keys.Key
+			alg    string
+		}{alg, k, []keys.Key{rsa, k}, alg})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -315,5 +333,92 @@ func TestParse(t *testing.T) {
 				t.Errorf("err = %v, want ErrInvalid", err)
 			}
 		})
+	}
+}
+
+// HMAC tokens (refresh, offline, action tokens, cookies) are refused in
+// every malformed or forged form, and Verify (the refresh grant's path,
+// alg pinned) and VerifySigned (introspection's path) agree on every one:
+// one token is never accepted by one and refused by the other.
+func TestVerifyHMACRejects(t *testing.T) {
+	rsa, _, hs := testKeys(t)
+	other, err := keys.GenerateHMAC(testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disabled := hs
+	disabled.Enabled = false
+	ks := []keys.Key{rsa, hs}
+	good, err := Sign(map[string]any{"sub": "u-1"}, hs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(good, ".")
+	mac := func(header, payload string, secret []byte) string {
+		in := b64(header) + "." + b64(payload)
+		m := hmacpkg.New(sha512.New, secret)
+		m.Write([]byte(in))
+		return in + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	}
+	hdr := func(extra string) string { return `{"alg":"HS512","kid":"` + hs.Kid + `"` + extra + `,"typ":"JWT"}` }
+	sig := []byte(parts[2])
+	sig[3] ^= 1
+	// The last character of a 64-byte MAC carries 4 unused bits.
+	lastBits := []byte(parts[2])
+	if lastBits[len(lastBits)-1] == 'A' {
+		lastBits[len(lastBits)-1] = 'B'
+	} else {
+		lastBits[len(lastBits)-1] = 'A'
+	}
+	refused := map[string]string{
+		"a changed MAC":                    parts[0] + "." + parts[1] + "." + string(sig),
+		"another token's claims":           parts[0] + "." + b64(`{"sub":"admin"}`) + "." + parts[2],
+		"MACed with another secret":        mac(hdr(""), `{"sub":"u-1"}`, other.Private),
+		"an unknown kid":                   mac(`{"alg":"HS512","kid":"nope","typ":"JWT"}`, `{"sub":"u-1"}`, hs.Private),
+		"alg HS256 under the HS512 secret": mac(`{"alg":"HS256","kid":"`+hs.Kid+`","typ":"JWT"}`, `{"sub":"u-1"}`, hs.Private),
+		"a crit header":                    mac(hdr(`,"crit":["exp"]`), `{"sub":"u-1"}`, hs.Private),
+		"an unencoded payload (b64 false)": mac(hdr(`,"b64":false`), `{"sub":"u-1"}`, hs.Private),
+		"a header that is no object":       mac(`[1]`, `{"sub":"u-1"}`, hs.Private),
+		"a payload that is no object":      mac(hdr(""), `[1]`, hs.Private),
+		"data after the claims":            mac(hdr(""), `{"sub":"u-1"}{"sub":"admin"}`, hs.Private),
+		"alg none":                         b64(`{"alg":"none","kid":"`+hs.Kid+`"}`) + "." + parts[1] + ".",
+		"two parts":                        parts[0] + "." + parts[1],
+	}
+	// Forms whose outcome is the library's to decide: the two paths
+	// must only agree on it.
+	agree := map[string]string{
+		"no kid":                       mac(`{"alg":"HS512","typ":"JWT"}`, `{"sub":"u-1"}`, hs.Private),
+		"b64 true without crit":        mac(hdr(`,"b64":true`), `{"sub":"u-1"}`, hs.Private),
+		"alg given twice":              mac(`{"alg":"HS256","alg":"HS512","kid":"`+hs.Kid+`","typ":"JWT"}`, `{"sub":"u-1"}`, hs.Private),
+		"alg given twice, HS512 first": mac(`{"alg":"HS512","alg":"HS256","kid":"`+hs.Kid+`","typ":"JWT"}`, `{"sub":"u-1"}`, hs.Private),
+		"a token MACed by hand":        mac(hdr(""), `{"sub":"u-1"}`, hs.Private),
+		"the good token":               good,
+		"the MAC's unused bits set":    parts[0] + "." + parts[1] + "." + string(lastBits),
+	}
+	both := func(raw string, ks []keys.Key) (errVerify, errSigned error) {
+		_, errVerify = Verify(raw, ks, keys.HS512)
+		_, errSigned = VerifySigned(raw, ks)
+		return errVerify, errSigned
+	}
+	for name, raw := range refused {
+		ev, es := both(raw, ks)
+		if !errors.Is(ev, ErrInvalid) || !errors.Is(es, ErrInvalid) {
+			t.Errorf("%s: Verify %v, VerifySigned %v; want ErrInvalid from both", name, ev, es)
+		}
+	}
+	for name, raw := range agree {
+		ev, es := both(raw, ks)
+		if (ev == nil) != (es == nil) {
+			t.Errorf("%s: Verify %v, VerifySigned %v; want the same outcome", name, ev, es)
+		}
+	}
+	if ev, es := both(good, ks); ev != nil || es != nil {
+		t.Errorf("the good token: Verify %v, VerifySigned %v", ev, es)
+	}
+	if ev, es := both(good, []keys.Key{rsa, disabled}); !errors.Is(ev, ErrInvalid) || !errors.Is(es, ErrInvalid) {
+		t.Errorf("a disabled secret: Verify %v, VerifySigned %v; want ErrInvalid from both", ev, es)
+	}
+	if ev, es := both(mac(hdr(""), `{"sub":"u-1"}`, hs.Private), ks); ev != nil || es != nil {
+		t.Errorf("a token MACed by hand as Sign does: Verify %v, VerifySigned %v", ev, es)
 	}
 }

@@ -1,10 +1,10 @@
 package token
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
@@ -29,7 +29,8 @@ import (
 //     alg and kid must still name an enabled key of the realm's current key
 //     list ks (keys.VerificationFor, the rule VerifySigned applies), and
 //     that key's material must be the very bytes the signature was checked
-//     with. A key disabled, deleted or replaced refuses the token on the
+//     with (compared by SHA-256, so no key secret is kept here). A key
+//     disabled, deleted or replaced refuses the token on the
 //     next request; the caller's ks come from the configuration cache,
 //     which every key write invalidates through the configuration version
 //     (store/configcache.go), so that next request sees the change.
@@ -38,7 +39,9 @@ import (
 //     check on every request, as after VerifySigned (bearer.Check).
 //
 // Memory is bounded: an entry lives until the token's exp (at most
-// verifiedMaxAge), and at most maxVerified entries are kept. Losing the
+// verifiedMaxAge), tokens longer than maxVerifiedToken are never kept, and
+// at most maxVerified entries and about maxVerifiedBytes are kept; when
+// full, expired entries go first, then all. Losing the
 // cache costs one verification per token.
 //
 // The claims returned are the caller's to change at the top level; values
@@ -48,7 +51,8 @@ func VerifySignedCached(raw string, ks []keys.Key, now time.Time) (map[string]an
 	sum := sha256.Sum256([]byte(raw))
 	nowS := now.Unix()
 	if e, ok := verified.get(sum, nowS); ok {
-		if k, ok := keys.VerificationFor(ks, e.alg, e.kid); ok && bytes.Equal(k.Private, e.material) {
+		if k, ok := keys.VerificationFor(ks, e.alg, e.kid); ok && sha256.Sum256(k.Private) == e.material {
+			verifiedHits.Add(1)
 			return maps.Clone(e.claims), nil
 		}
 	}
@@ -60,8 +64,10 @@ func VerifySignedCached(raw string, ks []keys.Key, now time.Time) (map[string]an
 	if exp, ok := number(claims["exp"]); ok && exp > 0 && exp < until {
 		until = exp
 	}
-	if until > nowS {
-		verified.put(sum, &verifiedEntry{claims: claims, alg: k.Algorithm, kid: k.Kid, material: k.Private, until: until}, nowS)
+	if until > nowS && len(raw) <= maxVerifiedToken {
+		// Decoded claims take about twice the token's length.
+		cost := 2*len(raw) + verifiedEntryOverhead
+		verified.put(sum, &verifiedEntry{claims: claims, alg: k.Algorithm, kid: k.Kid, material: sha256.Sum256(k.Private), until: until, cost: cost}, nowS)
 	}
 	return maps.Clone(claims), nil
 }
@@ -70,10 +76,26 @@ const (
 	// maxVerified bounds the entries a node keeps (an access token's
 	// claims are a few kilobytes).
 	maxVerified = 4096
+	// maxVerifiedToken is the longest token remembered: a longer one (many
+	// groups, a large attribute mapped in) is checked in full every time,
+	// so a few such tokens cannot fill the node's memory.
+	maxVerifiedToken = 16 << 10
+	// maxVerifiedBytes caps the estimated memory of all entries together.
+	maxVerifiedBytes = 8 << 20
+	// verifiedEntryOverhead is an entry's cost besides its claims: the
+	// key, the entry and its map slot.
+	verifiedEntryOverhead = 256
 	// verifiedMaxAge bounds an entry's life, in seconds, for tokens without
 	// an exp of their own (offline tokens).
 	verifiedMaxAge = 300
 )
+
+// verifiedHits counts the tokens VerifySignedCached accepted from memory.
+var verifiedHits atomic.Int64
+
+// VerifiedCacheHits is how many tokens this process accepted from its
+// memory of checked signatures, without checking the signature again.
+func VerifiedCacheHits() int64 { return verifiedHits.Load() }
 
 // verified is the node's cache of checked signatures.
 var verified = &verifiedCache{m: map[[32]byte]*verifiedEntry{}}
@@ -81,14 +103,18 @@ var verified = &verifiedCache{m: map[[32]byte]*verifiedEntry{}}
 type verifiedEntry struct {
 	claims   map[string]any
 	alg, kid string
-	// material is the Private bytes of the key that verified the token.
-	material []byte
+	// material is the SHA-256 of the Private bytes of the key that
+	// verified the token: a deleted key's secret does not stay in memory
+	// with the entries it verified.
+	material [32]byte
 	until    int64 // epoch seconds
+	cost     int   // what the entry counts against maxVerifiedBytes
 }
 
 type verifiedCache struct {
-	mu sync.Mutex
-	m  map[[32]byte]*verifiedEntry
+	mu    sync.Mutex
+	m     map[[32]byte]*verifiedEntry
+	bytes int // the sum of the entries' cost
 }
 
 func (c *verifiedCache) get(sum [32]byte, now int64) (*verifiedEntry, bool) {
@@ -96,6 +122,7 @@ func (c *verifiedCache) get(sum [32]byte, now int64) (*verifiedEntry, bool) {
 	defer c.mu.Unlock()
 	e, ok := c.m[sum]
 	if ok && now >= e.until {
+		c.bytes -= e.cost
 		delete(c.m, sum)
 		return nil, false
 	}
@@ -105,15 +132,23 @@ func (c *verifiedCache) get(sum [32]byte, now int64) (*verifiedEntry, bool) {
 func (c *verifiedCache) put(sum [32]byte, e *verifiedEntry, now int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.m) >= maxVerified {
+	if old, ok := c.m[sum]; ok {
+		c.bytes -= old.cost
+		delete(c.m, sum)
+	}
+	if len(c.m) >= maxVerified || c.bytes+e.cost > maxVerifiedBytes {
 		for k, old := range c.m {
 			if now >= old.until {
+				c.bytes -= old.cost
 				delete(c.m, k)
 			}
 		}
-		if len(c.m) >= maxVerified {
-			clear(c.m)
+		if len(c.m) >= maxVerified || c.bytes+e.cost > maxVerifiedBytes {
+			// A new map: Go maps never give back their buckets.
+			c.m = make(map[[32]byte]*verifiedEntry)
+			c.bytes = 0
 		}
 	}
 	c.m[sum] = e
+	c.bytes += e.cost
 }

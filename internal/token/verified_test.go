@@ -1,7 +1,9 @@
 package token
 
 import (
+	"crypto/sha256"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,7 +40,11 @@ func TestVerifySignedCachedFollowsTheKey(t *testing.T) {
 		}
 	}
 	check("first check", tok, []keys.Key{k}, true)
+	hits := VerifiedCacheHits()
 	check("remembered", tok, []keys.Key{k}, true)
+	if VerifiedCacheHits() != hits+1 {
+		t.Fatal("the second check of the same token was not served from memory")
+	}
 
 	disabled := k
 	disabled.Enabled = false
@@ -71,4 +77,64 @@ func flipSignatureChar(tok string) string {
 		b[i] = 'A'
 	}
 	return string(b)
+}
+
+// verifiedBytes is what the node's cache of checked signatures counts
+// against maxVerifiedBytes.
+func verifiedBytes() int {
+	verified.mu.Lock()
+	defer verified.mu.Unlock()
+	return verified.bytes
+}
+
+func verifiedHas(raw string) bool {
+	verified.mu.Lock()
+	defer verified.mu.Unlock()
+	_, ok := verified.m[sha256.Sum256([]byte(raw))]
+	return ok
+}
+
+// The cache is bounded by memory, not only by its count of entries: a large
+// token verifies but is not remembered, and many tokens just under the size
+// limit never take the cache above its byte cap.
+func TestVerifySignedCachedBoundedByMemory(t *testing.T) {
+	k, err := keys.Fallback(keys.ES256, "r", testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks := []keys.Key{k}
+	exp := testNow.Add(time.Minute).Unix()
+	for i := range 100 {
+		tok, err := Sign(map[string]any{"sub": "u", "exp": exp, "i": i, "pad": strings.Repeat("x", 200<<10)}, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims, err := VerifySignedCached(tok, ks, testNow)
+		if err != nil || claims["sub"] != "u" {
+			t.Fatalf("large token %d: %v %v", i, claims["sub"], err)
+		}
+		if verifiedHas(tok) {
+			t.Fatalf("large token %d (%d bytes) was remembered", i, len(tok))
+		}
+		if b := verifiedBytes(); b > maxVerifiedBytes {
+			t.Fatalf("cache holds %d bytes, cap %d", b, maxVerifiedBytes)
+		}
+	}
+	var small string
+	for i := range 2000 {
+		tok, err := Sign(map[string]any{"sub": "u", "exp": exp, "i": i, "pad": strings.Repeat("x", 10<<10)}, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := VerifySignedCached(tok, ks, testNow); err != nil {
+			t.Fatal(err)
+		}
+		if b := verifiedBytes(); b > maxVerifiedBytes {
+			t.Fatalf("after %d tokens the cache holds %d bytes, cap %d", i+1, b, maxVerifiedBytes)
+		}
+		small = tok
+	}
+	if !verifiedHas(small) {
+		t.Error("a token under the size limit was not remembered")
+	}
 }

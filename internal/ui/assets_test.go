@@ -3,14 +3,18 @@ package ui
 import (
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 )
 
 // Serving the static files parses no page: a node that only issues tokens
 // never holds the parsed templates. The first page rendered parses them,
-// and both agree on the static files' version. (This file sorts before
-// the other tests, which render pages.)
+// and both agree on the static files' version. The test starts from a
+// fresh default theme, as a new process does, whatever ran before it.
 func TestAssetsParseNoPage(t *testing.T) {
+	oldStatic, oldDefault := defaultStatic, Default
+	t.Cleanup(func() { defaultStatic, Default = oldStatic, oldDefault })
+	defaultStatic, Default = sync.OnceValue(readDefaultStatic), sync.OnceValue(parseDefault)
 	before := parses.Load()
 	h := Assets()
 	rec := httptest.NewRecorder()

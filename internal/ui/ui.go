@@ -131,23 +131,27 @@ func parsePages(st *Static, fsys fs.FS) (*UI, error) {
 
 // defaultStatic is the embedded theme's static files, read once. Serving
 // them needs no page, so a node that only issues tokens never parses one.
-var defaultStatic = sync.OnceValue(func() *Static {
+var defaultStatic = sync.OnceValue(readDefaultStatic)
+
+func readDefaultStatic() *Static {
 	st, err := ReadStatic(embedded)
 	if err != nil {
 		panic(err) // the embedded theme is tested; this is a build defect
 	}
 	return st
-})
+}
 
 // Default returns the embedded theme, parsed once, on the first page
 // rendered.
-var Default = sync.OnceValue(func() *UI {
+var Default = sync.OnceValue(parseDefault)
+
+func parseDefault() *UI {
 	u, err := parsePages(defaultStatic(), embedded)
 	if err != nil {
 		panic(err) // the embedded theme is tested; this is a build defect
 	}
 	return u
-})
+}
 
 // Render writes page name ("login.html") with data p. The output is buffered
 // so that a template error never leaves half a page behind.
