@@ -150,27 +150,15 @@ type authzSettingsData struct {
 // representation is read, changed in those three fields and put back, so
 // that whatever else it holds stays as it is.
 func (h *Handler) authzSettings(q *rq) error {
-	x, err := q.authzClient()
+	x, v, d, rs, err := q.authzSettingsPage()
 	if err != nil {
 		return err
 	}
-	v, p := q.authzView(x, "settings")
-	var rs map[string]any
-	if err := q.get(q.authzAPI(x, ""), &rs); err != nil {
-		return err
-	}
-	mode, _ := rs["policyEnforcementMode"].(string)
-	strategy, _ := rs["decisionStrategy"].(string)
-	remote, _ := rs["allowRemoteResourceManagement"].(bool)
-	d := &authzSettingsData{authzPage: p}
-	v.Data = d
-	if q.post() {
-		mode, strategy, remote = q.form("policyEnforcementMode"), q.form("decisionStrategy"), q.checked("allowRemoteResourceManagement")
-	}
-	d.Modes, d.Strategies, d.RemoteManagement = selectOptions(enforcementModes, mode), selectOptions(decisionStrategies, strategy), remote
+	mode, strategy, remote := q.form("policyEnforcementMode"), q.form("decisionStrategy"), q.checked("allowRemoteResourceManagement")
 	if !q.post() {
 		return q.render(http.StatusOK, "authz-settings.html", v)
 	}
+	d.Modes, d.Strategies, d.RemoteManagement = selectOptions(enforcementModes, mode), selectOptions(decisionStrategies, strategy), remote
 	if !validOption(enforcementModes, mode) {
 		return q.refused(v, "authz-settings.html", &fieldError{"policyEnforcementMode", "Choose a policy enforcement mode."})
 	}
@@ -181,27 +169,38 @@ func (h *Handler) authzSettings(q *rq) error {
 	if _, err := q.api(http.MethodPut, q.authzAPI(x, ""), rs, nil); err != nil {
 		return q.refused(v, "authz-settings.html", err)
 	}
-	return q.redirect(p.Base, "saved")
+	return q.redirect(d.Base, "saved")
+}
+
+// authzSettingsPage reads the resource server's representation and fills
+// the Settings section with it, for the section and for its Import.
+func (q *rq) authzSettingsPage() (rep.Client, *view, *authzSettingsData, map[string]any, error) {
+	x, err := q.authzClient()
+	if err != nil {
+		return x, nil, nil, nil, err
+	}
+	v, p := q.authzView(x, "settings")
+	var rs map[string]any
+	if err := q.get(q.authzAPI(x, ""), &rs); err != nil {
+		return x, nil, nil, nil, err
+	}
+	mode, _ := rs["policyEnforcementMode"].(string)
+	strategy, _ := rs["decisionStrategy"].(string)
+	remote, _ := rs["allowRemoteResourceManagement"].(bool)
+	d := &authzSettingsData{authzPage: p, Modes: selectOptions(enforcementModes, mode),
+		Strategies: selectOptions(decisionStrategies, strategy), RemoteManagement: remote}
+	v.Data = d
+	return x, v, d, rs, nil
 }
 
 // authzImport is the Settings section's Import: an uploaded file of
 // resource server settings (an export of this or another server) goes to
 // the admin API's import, which adds its scopes, resources and policies.
 func (h *Handler) authzImport(q *rq) error {
-	x, err := q.authzClient()
+	x, v, d, _, err := q.authzSettingsPage()
 	if err != nil {
 		return err
 	}
-	v, p := q.authzView(x, "settings")
-	var rs map[string]any
-	if err := q.get(q.authzAPI(x, ""), &rs); err != nil {
-		return err
-	}
-	mode, _ := rs["policyEnforcementMode"].(string)
-	strategy, _ := rs["decisionStrategy"].(string)
-	remote, _ := rs["allowRemoteResourceManagement"].(bool)
-	v.Data = &authzSettingsData{authzPage: p, Modes: selectOptions(enforcementModes, mode),
-		Strategies: selectOptions(decisionStrategies, strategy), RemoteManagement: remote}
 	var doc map[string]json.RawMessage
 	if err := uploadedJSON(q, &doc, "The file is not a resource server's JSON settings."); err != nil {
 		return q.refused(v, "authz-settings.html", err)
@@ -209,7 +208,7 @@ func (h *Handler) authzImport(q *rq) error {
 	if _, err := q.api(http.MethodPost, q.authzAPI(x, "/import"), doc, nil); err != nil {
 		return q.refused(v, "authz-settings.html", err)
 	}
-	return q.redirect(p.Base, "imported")
+	return q.redirect(d.Base, "imported")
 }
 
 type authzResourcesData struct {
