@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/internal/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/uma"
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
@@ -266,17 +267,7 @@ func (h *Handler) deleteUMAPolicy(w http.ResponseWriter, r *http.Request) error 
 	if _, err := h.checkUMARequest(ctx, c, p.ResourceIDs[0], nil); err != nil {
 		return err
 	}
-	err = h.Store.InTx(ctx, func(tx *store.DB) error {
-		if err := tx.DeletePolicy(ctx, c.server.ID, p.ID); err != nil {
-			return err
-		}
-		for _, id := range p.PolicyIDs {
-			if err := tx.DeletePolicy(ctx, c.server.ID, id); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-		}
-		return nil
-	})
+	err = h.Store.InTx(ctx, func(tx *store.DB) error { return uma.DeletePermission(ctx, tx, p) })
 	if err != nil {
 		return err
 	}

@@ -98,7 +98,7 @@ func Revoke(ctx context.Context, tx *store.DB, t store.PermissionTicket) error {
 		return err
 	}
 	if len(rest) == 0 {
-		return dropPermission(ctx, tx, p)
+		return DeletePermission(ctx, tx, p)
 	}
 	// The permission keeps exactly the scopes still granted; a ticket for
 	// the whole resource keeps it whole (no scopes).
@@ -117,9 +117,9 @@ func Revoke(ctx context.Context, tx *store.DB, t store.PermissionTicket) error {
 	return err
 }
 
-// dropPermission deletes a "uma" permission with its associated policies,
-// which belong to it alone.
-func dropPermission(ctx context.Context, tx *store.DB, p authz.Policy) error {
+// DeletePermission deletes a user-managed ("uma") permission with its
+// associated policies, which belong to it alone.
+func DeletePermission(ctx context.Context, tx *store.DB, p authz.Policy) error {
 	if err := tx.DeletePolicy(ctx, p.ServerID, p.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -146,7 +146,7 @@ func DeleteResource(ctx context.Context, tx *store.DB, serverID, resourceID stri
 		return err
 	}
 	for _, p := range ps {
-		if err := dropPermission(ctx, tx, p); err != nil {
+		if err := DeletePermission(ctx, tx, p); err != nil {
 			return err
 		}
 	}
