@@ -154,10 +154,11 @@ func (s *DB) bumpConfigVersion(ctx context.Context) (int64, error) {
 // ConfigVersion reads the configuration version: the one round trip that
 // tells a node whether what it caches is current.
 func (s *DB) ConfigVersion(ctx context.Context) (int64, error) {
-	// Through queryRow: every request runs it, so on SQLite it is prepared
+	// Through hotRow: every request runs it, so on SQLite it is prepared
 	// once and runs without a cancellation goroutine, like the statements
-	// whose results it guards.
+	// whose results it guards, and on PostgreSQL it skips database/sql's
+	// row conversions.
 	var v int64
-	err := s.queryRow(ctx, `SELECT version FROM config_version WHERE id = 1`).Scan(&v)
+	err := s.hotRow(ctx, `SELECT version FROM config_version WHERE id = 1`).Scan(&v)
 	return v, mapErr(err)
 }

@@ -122,6 +122,53 @@ func TestPostgresStatementsLiveWithTheirConnection(t *testing.T) {
 	}
 }
 
+// The reads every bearer check makes (the configuration version, the
+// token's state) go through pgx's own interface on PostgreSQL (hotRow):
+// on a connection whose backend is gone they too answer "unavailable" at
+// worst, never a wrong answer, and the store carries on.
+func TestPostgresHotReadsAfterALostConnection(t *testing.T) {
+	db := storetest.OpenPostgres(t)
+	ctx := t.Context()
+	want, err := db.ConfigVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.TestConn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	if err := conn.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	other, err := db.TestConn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ok bool
+	if err := other.QueryRowContext(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&ok); err != nil || !ok {
+		t.Fatalf("terminate the backend: %v %v", ok, err)
+	}
+	other.Close()
+	conn.Close() // the pool hands out its newest idle connection first: this dead one
+	for attempt := 0; ; attempt++ {
+		v, err := db.ConfigVersion(ctx)
+		if err == nil {
+			if v != want {
+				t.Fatalf("version %d after the connection was lost, want %d", v, want)
+			}
+			break
+		}
+		var u *store.UnavailableError
+		if !errors.As(err, &u) || attempt == 2 {
+			t.Fatalf("read after the connection was lost: %v", err)
+		}
+	}
+	if _, err := db.SessionTokenState(ctx, "no-realm", "", "no-session", "no-client"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("token state of no session: %v, want not found", err)
+	}
+}
+
 // Planner statistics keep the per-index estimates but no value samples: with
 // samples SQLite plans a statement for the values bound to it, and binding
 // new ones throws the prepared plan away, so every execution of a prepared

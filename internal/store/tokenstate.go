@@ -89,7 +89,7 @@ func (s *DB) SessionTokenState(ctx context.Context, realmID, jti, sid, clientID 
 		revoked int
 	)
 	var roles, groups sql.NullString
-	err := scanInto(s.queryRow(ctx, sessionTokenStateQuery, jti, realmID, sid, clientID),
+	err := scanInto(s.hotRow(ctx, sessionTokenStateQuery, jti, realmID, sid, clientID),
 		scanPlan{dest: []any{&revoked}, finish: func() error { return nil }},
 		userSessionPlan(&st.UserSession), clientSessionPlan(&st.ClientSession), userPlan(&st.User),
 		scanPlan{dest: []any{&roles, &groups}, finish: func() error { return nil }})
@@ -109,7 +109,7 @@ func (s *DB) UserTokenState(ctx context.Context, realmID, jti, userID string) (T
 		revoked int
 	)
 	var roles, groups sql.NullString
-	err := scanInto(s.queryRow(ctx, `SELECT `+revokedCol+`, `+qualify("u", userCols)+`, `+mappingCols+`
+	err := scanInto(s.hotRow(ctx, `SELECT `+revokedCol+`, `+qualify("u", userCols)+`, `+mappingCols+`
 		FROM users u WHERE u.realm_id = $2 AND u.id = $3`, jti, realmID, userID),
 		scanPlan{dest: []any{&revoked}, finish: func() error { return nil }}, userPlan(&st.User),
 		scanPlan{dest: []any{&roles, &groups}, finish: func() error { return nil }})

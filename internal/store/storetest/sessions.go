@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/realm"
 	"github.com/gatehouse-iam/gatehouse/internal/session"
 	"github.com/gatehouse-iam/gatehouse/internal/store"
+	"github.com/gatehouse-iam/gatehouse/internal/user"
 )
 
 func sessionTests() []struct {
@@ -27,6 +29,7 @@ func sessionTests() []struct {
 		{"expired sessions are removed by their own timeouts", testExpiry},
 		{"revoked tokens are remembered until they expire", testRevokedTokens},
 		{"token state: revocation, sessions and user read together; any of them missing is not found", testTokenState},
+		{"token state reads every field as the sessions' and the user's own reads do, in a transaction or not", testTokenStateFields},
 		{"single-use values: 20 concurrent spends give exactly one success, cleanup frees them after expiry", testConsumeOnce},
 		{"consents grow, and revoking the grant removes consent and offline sessions", testConsents},
 		{"logins in progress expire; 30 concurrent code redemptions: exactly one is fresh", testAuthSessionsAndCodes},
@@ -352,6 +355,74 @@ func testTokenState(t *testing.T, db *store.DB) {
 	}
 	if _, err := db.UserTokenState(ctx(), other.ID, "", f.u); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("user of another realm: %v", err)
+	}
+}
+
+// testTokenStateFields reads a token's state with every column set, outside
+// a transaction and inside one: on PostgreSQL the first goes through pgx's
+// own scanning and the second through database/sql's (store.hotRow), and
+// both must give what GetUser, GetUserSession and GetClientSession give.
+func testTokenStateFields(t *testing.T, db *store.DB) {
+	f := mkSessionFixture(t, db)
+	u := user.User{ID: store.NewID(), RealmID: f.r.ID, Username: "kim", Email: "kim@example.com", FirstName: "Kim",
+		LastName: "Lee", Enabled: true, EmailVerified: true, CreatedTimestamp: 1700000000456,
+		Attributes: map[string][]string{"dept": {"a", "b"}}, RequiredActions: []string{"UPDATE_PASSWORD"},
+		ServiceAccountClientID: f.c2.ID, FederationLink: "ldap-1", NotBefore: 1234}
+	if err := db.CreateUser(ctx(), u); err != nil {
+		t.Fatal(err)
+	}
+	us := session.UserSession{ID: store.NewID(), RealmID: f.r.ID, UserID: u.ID, Offline: true, Started: 1000, LastRefresh: 1100,
+		RememberMe: true, IPAddress: "10.0.0.1", AuthMethod: "openid-connect", AuthTime: 990, Notes: map[string]string{"a": "1", "b": "2"}}
+	cs := session.ClientSession{ID: store.NewID(), UserSessionID: us.ID, ClientID: f.c.ID, Offline: true, Started: 1001, Timestamp: 1101,
+		CurrentRefreshToken: "rt-1", RefreshUseCount: 3, Scope: "openid email", Nonce: "n-1", Notes: map[string]string{"c": "3"}}
+	if err := db.CreateUserSession(ctx(), us); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateClientSession(ctx(), cs); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RevokeToken(ctx(), f.r.ID, "jti-r", 5000); err != nil {
+		t.Fatal(err)
+	}
+	wantUser, err := db.GetUser(ctx(), f.r.ID, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantUS, err := db.GetUserSession(ctx(), f.r.ID, us.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCS, err := db.GetClientSession(ctx(), us.ID, f.c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.TokenState{Revoked: true, UserSession: wantUS, ClientSession: wantCS, User: wantUser}
+	wantNoSession := store.TokenState{Revoked: true, User: wantUser}
+	for _, inTx := range []bool{false, true} {
+		read := func(fn func(db *store.DB) (store.TokenState, error)) store.TokenState {
+			t.Helper()
+			var st store.TokenState
+			var err error
+			if inTx {
+				err = db.InTx(ctx(), func(tx *store.DB) error { st, err = fn(tx); return err })
+			} else {
+				st, err = fn(db)
+			}
+			if err != nil {
+				t.Fatalf("in a transaction %v: %v", inTx, err)
+			}
+			return st
+		}
+		got := read(func(db *store.DB) (store.TokenState, error) {
+			return db.SessionTokenState(ctx(), f.r.ID, "jti-r", us.ID, f.c.ID)
+		})
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("session token state, in a transaction %v:\n got %+v\nwant %+v", inTx, got, want)
+		}
+		got = read(func(db *store.DB) (store.TokenState, error) { return db.UserTokenState(ctx(), f.r.ID, "jti-r", u.ID) })
+		if !reflect.DeepEqual(got, wantNoSession) {
+			t.Errorf("user token state, in a transaction %v:\n got %+v\nwant %+v", inTx, got, wantNoSession)
+		}
 	}
 }
 
