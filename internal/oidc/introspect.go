@@ -77,7 +77,9 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
 		h.introspected(r, rl, c, lt)
 		return web.WriteJSON(w, http.StatusOK, rptIntrospection(claims))
 	}
-	out := map[string]any{}
+	// Sized for the claims and the fields added below, so that it is
+	// allocated once.
+	out := make(map[string]any, len(claims)+8)
 	for k, v := range claims {
 		out[k] = v
 	}

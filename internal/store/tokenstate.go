@@ -23,6 +23,11 @@ func scanInto(sc interface{ Scan(...any) error }, plans ...scanPlan) error {
 	if len(plans) == 1 {
 		dest = plans[0].dest
 	} else {
+		n := 0
+		for _, p := range plans {
+			n += len(p.dest)
+		}
+		dest = make([]any, 0, n)
 		for _, p := range plans {
 			dest = append(dest, p.dest...)
 		}
