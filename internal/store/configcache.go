@@ -28,10 +28,12 @@ import (
 // its own transaction (configversion.go). The cache is used only by
 // requests that carry a view (WithConfigView); the first cached read of a
 // request reads the version, one indexed single-row SELECT that replaces
-// the realm lookup every request made anyway, and the request then reads
-// the snapshot of that version and nothing older for the rest of its life.
-// A write committed before the request's version read is therefore seen by
-// it, on every node, whether or not a notification arrived.
+// the realm lookup every request made anyway (on PostgreSQL shared with the
+// requests asking at the same moment, but always sent after the request
+// asked: requestVersion), and the request then reads the snapshot of that
+// version and nothing older for the rest of its life. A write committed
+// before the request's version read is therefore seen by it, on every
+// node, whether or not a notification arrived.
 //
 // What LISTEN/NOTIFY adds (PostgreSQL): the committing transaction
 // notifies every node, which drops its snapshot at once, so memory held for
@@ -51,6 +53,7 @@ type configCache struct {
 	stop    atomic.Pointer[context.CancelFunc]
 	// notified counts the notifications received, for tests.
 	notified atomic.Int64
+	reads    versionReads
 }
 
 func newConfigCache() *configCache { return &configCache{} }
@@ -215,7 +218,7 @@ func (s *DB) snapshot(ctx context.Context) (*snapshot, error) {
 	if sn := v.snap.Load(); sn != nil {
 		return sn, nil
 	}
-	version, err := s.ConfigVersion(ctx)
+	version, err := s.requestVersion(ctx)
 	if err != nil {
 		return nil, err
 	}

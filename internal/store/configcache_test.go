@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -432,9 +433,14 @@ func TestConfigCacheConcurrentReadsDuringWrites(t *testing.T) {
 		rl, c := realmWithClient(t, a, "busy", func(c *client.Client) { c.Attributes = map[string]string{"n": "0"} })
 		const writes = 30
 		done := make(chan struct{})
-		var wg sync.WaitGroup
+		var (
+			wg sync.WaitGroup
+			// committed is the last write that had committed, as far as
+			// the writer knows.
+			committed atomic.Int64
+		)
 		errs := make(chan error, 8)
-		for range 4 {
+		for range 8 {
 			wg.Go(func() {
 				last := 0
 				for {
@@ -443,6 +449,7 @@ func TestConfigCacheConcurrentReadsDuringWrites(t *testing.T) {
 						return
 					default:
 					}
+					floor := int(committed.Load())
 					rctx := store.WithConfigView(ctx)
 					if _, err := b.GetRealmByName(rctx, "busy"); err != nil {
 						errs <- err
@@ -458,6 +465,10 @@ func TestConfigCacheConcurrentReadsDuringWrites(t *testing.T) {
 						errs <- fmt.Errorf("a later request read n=%d after n=%d", n, last)
 						return
 					}
+					if n < floor {
+						errs <- fmt.Errorf("a request read n=%d, begun after n=%d had committed", n, floor)
+						return
+					}
 					last = n
 				}
 			})
@@ -470,6 +481,7 @@ func TestConfigCacheConcurrentReadsDuringWrites(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			committed.Store(int64(i))
 		}
 		close(done)
 		wg.Wait()
@@ -482,6 +494,69 @@ func TestConfigCacheConcurrentReadsDuringWrites(t *testing.T) {
 			t.Fatalf("after the writes node b reads %v %v", got.Attributes, err)
 		}
 	})
+}
+
+// On PostgreSQL the requests that ask for the configuration version while
+// a read of it is in flight share the next read, sent once the one in
+// flight has answered: two reads for any number of requests, and each
+// request still sees every change committed before it asked.
+func TestConfigVersionReadsShared(t *testing.T) {
+	db := storetest.OpenPostgres(t)
+	ctx := t.Context()
+	rl, c := realmWithClient(t, db, "shared-reads", func(c *client.Client) { c.Secret = "one" })
+	var (
+		mu    sync.Mutex
+		reads int
+	)
+	held, release := make(chan struct{}), make(chan struct{})
+	db.TraceStatements(func(q string, _ []any) {
+		if !strings.Contains(q, "FROM config_version") {
+			return
+		}
+		mu.Lock()
+		reads++
+		first := reads == 1
+		mu.Unlock()
+		if first { // hold the first read just before it is sent
+			close(held)
+			<-release
+		}
+	})
+	t.Cleanup(func() { db.TraceStatements(nil) })
+	secret := func() (string, error) {
+		got, err := db.GetClientByClientID(store.WithConfigView(ctx), rl.ID, "app")
+		return got.Secret, err
+	}
+	firstErr := make(chan error, 1)
+	go func() { _, err := secret(); firstErr <- err }()
+	<-held
+	// While the first request's read is in flight, a change commits and
+	// then more requests ask.
+	if err := db.UpdateClient(ctx, rl.ID, c.ID, func(x *client.Client) error { x.Secret = "two"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	const n = 10
+	var wg sync.WaitGroup
+	got, errs := make([]string, n), make([]error, n)
+	for i := range n {
+		wg.Go(func() { got[i], errs[i] = secret() })
+	}
+	for db.VersionReadJoined() < n {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if err := <-firstErr; err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if errs[i] != nil || got[i] != "two" {
+			t.Errorf("request %d, begun after the change committed: secret %q, %v", i, got[i], errs[i])
+		}
+	}
+	if reads != 2 {
+		t.Errorf("%d version reads for %d requests, want 2: the first, and one the others shared", reads, n+1)
+	}
 }
 
 // The configuration cache hands every request the same slice: a caller that

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Configuration tables hold what an administrator sets up: realms, clients,
@@ -161,4 +162,96 @@ func (s *DB) ConfigVersion(ctx context.Context) (int64, error) {
 	var v int64
 	err := s.hotRow(ctx, `SELECT version FROM config_version WHERE id = 1`).Scan(&v)
 	return v, mapErr(err)
+}
+
+// The version read of a request, shared (PostgreSQL).
+//
+// Each request reads the version once, before its first cached read
+// (configcache.go), and on PostgreSQL that read is a round trip: under load,
+// a good part of a bearer check's CPU. What a request needs is a version
+// read *sent after it asked*: every write committed before then is seen.
+// Any number of requests asking at once can share one such read. So one
+// read is in flight at a time; the requests that ask meanwhile wait
+// together for the next one, which is sent the moment the one in flight
+// has answered, and which none of them asked for after it was sent. A
+// request waits at most for the read in flight and its own, and no request
+// ever gets a version read before it asked. SQLite has no round trip to
+// save: each request reads its own.
+
+// versionReads is a node's shared version reads.
+type versionReads struct {
+	mu sync.Mutex
+	// open is the read that requests asking now join; it is not sent yet.
+	open *versionRead
+	// inFlight is the read sent and not yet answered, if any.
+	inFlight *versionRead
+}
+
+// versionRead is one version read shared by the requests that joined it.
+type versionRead struct {
+	done    chan struct{} // closed once version and err are set
+	version int64
+	err     error
+	joined  int // requests sharing it, counted while it is open (for tests)
+}
+
+// versionReadWait bounds a shared read, which runs on behalf of several
+// requests and so without any one request's cancellation: a read that
+// hangs must not hold up the reads queued behind it for longer.
+const versionReadWait = 10 * time.Second
+
+// requestVersion reads the configuration version for a request starting
+// its view: a read shared with the requests asking at the same time on
+// PostgreSQL, its own on SQLite. A shared read that failed is made again
+// by each request, with its own context, so that a request only ever sees
+// its own error.
+func (s *DB) requestVersion(ctx context.Context) (int64, error) {
+	if s.dialect != Postgres {
+		return s.ConfigVersion(ctx)
+	}
+	r := &s.cache.reads
+	r.mu.Lock()
+	rd := r.open
+	var after *versionRead
+	lead := rd == nil
+	if lead {
+		rd = &versionRead{done: make(chan struct{})}
+		r.open, after = rd, r.inFlight
+	}
+	rd.joined++
+	r.mu.Unlock()
+	if lead {
+		s.sendVersionRead(ctx, rd, after)
+	}
+	select {
+	case <-rd.done:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	if rd.err != nil {
+		return s.ConfigVersion(ctx)
+	}
+	return rd.version, nil
+}
+
+// sendVersionRead sends rd once the read in flight before it (after, or
+// nil) has answered, and answers the requests that joined it. It goes on
+// whether or not the leading request is still waiting: others may be.
+func (s *DB) sendVersionRead(ctx context.Context, rd, after *versionRead) {
+	if after != nil {
+		<-after.done
+	}
+	r := &s.cache.reads
+	r.mu.Lock()
+	r.open, r.inFlight = nil, rd // from here on, requests join the next read
+	r.mu.Unlock()
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), versionReadWait)
+	rd.version, rd.err = s.ConfigVersion(rctx)
+	cancel()
+	r.mu.Lock()
+	if r.inFlight == rd {
+		r.inFlight = nil
+	}
+	r.mu.Unlock()
+	close(rd.done)
 }

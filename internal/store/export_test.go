@@ -43,6 +43,18 @@ func (s *DB) CachedVersion() int64 {
 	return 0
 }
 
+// VersionReadJoined is how many requests wait for the shared version read
+// that is not sent yet (0 for none).
+func (s *DB) VersionReadJoined() int {
+	r := &s.cache.reads
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.open == nil {
+		return 0
+	}
+	return r.open.joined
+}
+
 // TestConn pins one pooled connection, for tests that look at what lives
 // on a connection.
 func (s *DB) TestConn(ctx context.Context) (*sql.Conn, error) { return s.sql.Conn(ctx) }

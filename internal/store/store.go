@@ -115,8 +115,13 @@ func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
 	case Postgres:
 		db, err = sql.Open("pgx", dsn)
 		if err == nil {
+			// As many idle as open: requests answered by one shared
+			// configuration version read (requestVersion) go on to their
+			// own queries together, and a connection closed for being one
+			// idle too many is reopened by the next burst, its prepared
+			// statements prepared again.
 			db.SetMaxOpenConns(20)
-			db.SetMaxIdleConns(10)
+			db.SetMaxIdleConns(20)
 			db.SetConnMaxIdleTime(5 * time.Minute)
 		}
 	default:
