@@ -3,6 +3,7 @@ package account
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // noteUserAgent is the user session note that holds the User-Agent of the
@@ -23,30 +24,38 @@ var unknownDevice = device{OS: "Other", OSVersion: "Unknown", Browser: "Other", 
 // maxUserAgent bounds what is parsed; real User-Agents are far shorter.
 const maxUserAgent = 512
 
-// browsers are tried in order: several browsers also claim to be Chrome
-// or Safari, so the specific ones come first.
-var browsers = []struct {
+// uaPatterns are the User-Agent patterns, compiled on the first device
+// described: the account console asks for them, a node serving tokens
+// never does. Browsers are tried in order: several browsers also claim to
+// be Chrome or Safari, so the specific ones come first.
+var uaPatterns = sync.OnceValue(func() (p struct {
+	browsers                   []uaBrowser
+	windows, iOS, mac, android *regexp.Regexp
+}) {
+	p.browsers = []uaBrowser{
+		{"Edge", regexp.MustCompile(`Edg(?:e|A|iOS)?/(\d+(?:\.\d+){0,2})`)},
+		{"Opera", regexp.MustCompile(`OPR/(\d+(?:\.\d+){0,2})`)},
+		{"Firefox", regexp.MustCompile(`Firefox/(\d+(?:\.\d+){0,2})`)},
+		{"HeadlessChrome", regexp.MustCompile(`HeadlessChrome/(\d+(?:\.\d+){0,2})`)},
+		{"Chromium", regexp.MustCompile(`Chromium/(\d+(?:\.\d+){0,2})`)},
+		{"Chrome Mobile iOS", regexp.MustCompile(`CriOS/(\d+(?:\.\d+){0,2})`)},
+		{"Chrome", regexp.MustCompile(`Chrome/(\d+(?:\.\d+){0,2})`)},
+		{"Mobile Safari", regexp.MustCompile(`Version/(\d+(?:\.\d+){0,2}).*Mobile.*Safari/`)},
+		{"Safari", regexp.MustCompile(`Version/(\d+(?:\.\d+){0,2}).*Safari/`)},
+		{"curl", regexp.MustCompile(`^curl/(\d+(?:\.\d+){0,2})`)},
+	}
+	p.windows = regexp.MustCompile(`Windows NT (\d+\.\d+)`)
+	p.iOS = regexp.MustCompile(`(?:iPhone|CPU) OS (\d+(?:_\d+){0,2})`)
+	p.mac = regexp.MustCompile(`Mac OS X (\d+(?:[_.]\d+){0,2})`)
+	p.android = regexp.MustCompile(`Android (\d+(?:\.\d+){0,2})`)
+	return p
+})
+
+// uaBrowser is a browser's name and the pattern that finds its version.
+type uaBrowser struct {
 	name string
 	re   *regexp.Regexp
-}{
-	{"Edge", regexp.MustCompile(`Edg(?:e|A|iOS)?/(\d+(?:\.\d+){0,2})`)},
-	{"Opera", regexp.MustCompile(`OPR/(\d+(?:\.\d+){0,2})`)},
-	{"Firefox", regexp.MustCompile(`Firefox/(\d+(?:\.\d+){0,2})`)},
-	{"HeadlessChrome", regexp.MustCompile(`HeadlessChrome/(\d+(?:\.\d+){0,2})`)},
-	{"Chromium", regexp.MustCompile(`Chromium/(\d+(?:\.\d+){0,2})`)},
-	{"Chrome Mobile iOS", regexp.MustCompile(`CriOS/(\d+(?:\.\d+){0,2})`)},
-	{"Chrome", regexp.MustCompile(`Chrome/(\d+(?:\.\d+){0,2})`)},
-	{"Mobile Safari", regexp.MustCompile(`Version/(\d+(?:\.\d+){0,2}).*Mobile.*Safari/`)},
-	{"Safari", regexp.MustCompile(`Version/(\d+(?:\.\d+){0,2}).*Safari/`)},
-	{"curl", regexp.MustCompile(`^curl/(\d+(?:\.\d+){0,2})`)},
 }
-
-var (
-	reWindows = regexp.MustCompile(`Windows NT (\d+\.\d+)`)
-	reIOS     = regexp.MustCompile(`(?:iPhone|CPU) OS (\d+(?:_\d+){0,2})`)
-	reMac     = regexp.MustCompile(`Mac OS X (\d+(?:[_.]\d+){0,2})`)
-	reAndroid = regexp.MustCompile(`Android (\d+(?:\.\d+){0,2})`)
-)
 
 // windowsVersions names Windows NT kernel versions as ua-parser does.
 var windowsVersions = map[string]string{"10.0": "10", "6.3": "8.1", "6.2": "8", "6.1": "7", "6.0": "Vista", "5.1": "XP"}
@@ -60,7 +69,8 @@ func parseUserAgent(ua string) device {
 	if ua == "" || len(ua) > maxUserAgent {
 		return d
 	}
-	for _, b := range browsers {
+	re := uaPatterns()
+	for _, b := range re.browsers {
 		if m := b.re.FindStringSubmatch(ua); m != nil {
 			d.Browser = b.name + "/" + m[1]
 			break
@@ -72,7 +82,7 @@ func parseUserAgent(ua string) device {
 		if strings.Contains(ua, "iPad") {
 			d.Device = "iPad"
 		}
-		if m := reIOS.FindStringSubmatch(ua); m != nil {
+		if m := re.iOS.FindStringSubmatch(ua); m != nil {
 			d.OSVersion = strings.ReplaceAll(m[1], "_", ".")
 		}
 	case strings.Contains(ua, "Android"):
@@ -81,19 +91,19 @@ func parseUserAgent(ua string) device {
 		if !d.Mobile {
 			d.Device = "Generic Tablet"
 		}
-		if m := reAndroid.FindStringSubmatch(ua); m != nil {
+		if m := re.android.FindStringSubmatch(ua); m != nil {
 			d.OSVersion = m[1]
 		}
 	case strings.Contains(ua, "Windows"):
 		d.OS = "Windows"
-		if m := reWindows.FindStringSubmatch(ua); m != nil {
+		if m := re.windows.FindStringSubmatch(ua); m != nil {
 			if v, ok := windowsVersions[m[1]]; ok {
 				d.OSVersion = v
 			}
 		}
 	case strings.Contains(ua, "Macintosh") || strings.Contains(ua, "Mac OS X"):
 		d.OS, d.Device = "Mac OS X", "Mac"
-		if m := reMac.FindStringSubmatch(ua); m != nil {
+		if m := re.mac.FindStringSubmatch(ua); m != nil {
 			d.OSVersion = strings.ReplaceAll(m[1], "_", ".")
 		}
 	case strings.Contains(ua, "CrOS"):

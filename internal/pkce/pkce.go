@@ -9,6 +9,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"regexp"
+	"sync"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/clientpolicy"
@@ -19,8 +20,9 @@ import (
 const AttrMethod = "pkce.code.challenge.method"
 
 // unreserved is RFC 7636 §4.1 and §4.2's shape of both code_verifier and
-// code_challenge: 43 to 128 unreserved characters.
-var unreserved = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+// code_challenge: 43 to 128 unreserved characters. Compiled on first use,
+// as the counted repetition makes a large program.
+var unreserved = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`) })
 
 // RequiredMethod is the method c must use, "" when PKCE is optional: the
 // client's own attribute, or S256 when a pkce-enforcer client policy of
@@ -61,7 +63,7 @@ func CheckChallenge(required, challenge, method string) (storedMethod, desc stri
 			return "", "Invalid parameter: invalid code_challenge_method"
 		}
 	}
-	if !unreserved.MatchString(challenge) {
+	if !unreserved().MatchString(challenge) {
 		return "", "Invalid parameter: code_challenge"
 	}
 	return method, ""
@@ -82,7 +84,7 @@ func Verify(challenge, method, verifier string) string {
 	if verifier == "" {
 		return "PKCE code verifier not specified"
 	}
-	if !unreserved.MatchString(verifier) {
+	if !unreserved().MatchString(verifier) {
 		return "PKCE verification failed: Invalid code verifier"
 	}
 	var computed string

@@ -1,6 +1,9 @@
 package pkce
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // A verifier and its S256 challenge, computed outside Go.
 const (
@@ -38,6 +41,10 @@ func TestCheckChallenge(t *testing.T) {
 		{"", rfcChallenge, "S512", "", "Invalid parameter: invalid code_challenge_method"},
 		{"", "", "S256", "", "Missing parameter: code_challenge"},
 		{"", "short", "S256", "", "Invalid parameter: code_challenge"},
+		{"", strings.Repeat("a", 43), "S256", "S256", ""},
+		{"", strings.Repeat("a", 128), "S256", "S256", ""},
+		{"", strings.Repeat("a", 129), "S256", "", "Invalid parameter: code_challenge"},
+		{"", strings.Repeat("a", 42) + "+", "S256", "", "Invalid parameter: code_challenge"},
 		{"S256", "", "", "", "Missing parameter: code_challenge_method"},
 		{"S256", rfcChallenge, "plain", "", "Invalid parameter: code challenge method is not configured one"},
 		{"S256", "", "S256", "", "Missing parameter: code_challenge"},

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -22,6 +23,12 @@ func TestValidators(t *testing.T) {
 		{"pattern own message", "pattern", map[string]any{"pattern": "x", "error-message": "mine"}, "y", "mine"},
 		{"email", "email", nil, "a@b", ""},
 		{"not email", "email", nil, "a.b", "error-invalid-email"},
+		{"email with IP literal", "email", nil, "a@[192.0.2.1]", ""},
+		{"email with unicode label", "email", nil, "ä@bücher.example", ""},
+		{"email label of 63", "email", nil, "a@" + strings.Repeat("b", 63) + ".example", ""},
+		{"email label of 64", "email", nil, "a@" + strings.Repeat("b", 64) + ".example", "error-invalid-email"},
+		{"email label ending in hyphen", "email", nil, "a@b-.example", "error-invalid-email"},
+		{"email local with two dots", "email", nil, "a..b@c", "error-invalid-email"},
 		{"options", "options", map[string]any{"options": []any{"a", "b"}}, "c", "error-invalid-value"},
 		{"integer", "integer", nil, "1.5", "error-invalid-number"},
 		{"integer range", "integer", map[string]any{"min": "1", "max": "3"}, "4", "error-number-out-of-range"},

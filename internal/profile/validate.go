@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -342,15 +343,19 @@ func ValidUsername(s string) bool {
 		!strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
 }
 
-// emailLocal and emailDomainLabel follow the address syntax Keycloak's
+// emailPatterns follow the address syntax Keycloak's
 // EmailValidator accepts: a dot-atom local part of at most 64 bytes
 // (non-ASCII characters allowed, as Keycloak allows them), and a domain of
-// labels (internationalised ones included) or an IP literal.
-var (
-	emailLocal       = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\\x{80}-\\x{FFFF}-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\\x{80}-\\x{FFFF}-]+)*$")
-	emailDomainLabel = regexp.MustCompile(`^[\p{L}\p{N}]([\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$`)
-	emailIPLiteral   = regexp.MustCompile(`^\[[0-9A-Fa-f:.]+\]$`)
-)
+// labels (internationalised ones included) or an IP literal. They are
+// compiled on the first address checked: the label's counted repetition
+// and the Unicode classes make large programs that a node serving tokens
+// never runs.
+var emailPatterns = sync.OnceValue(func() (p struct{ local, domainLabel, ipLiteral *regexp.Regexp }) {
+	p.local = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\\x{80}-\\x{FFFF}-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\\x{80}-\\x{FFFF}-]+)*$")
+	p.domainLabel = regexp.MustCompile(`^[\p{L}\p{N}]([\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$`)
+	p.ipLiteral = regexp.MustCompile(`^\[[0-9A-Fa-f:.]+\]$`)
+	return p
+})
 
 // ValidEmail reports whether s is an address Keycloak would store.
 func ValidEmail(s string) bool {
@@ -360,14 +365,15 @@ func ValidEmail(s string) bool {
 		return false
 	}
 	local, domain := s[:at], s[at+1:]
-	if len(local) > 64 || !emailLocal.MatchString(local) {
+	re := emailPatterns()
+	if len(local) > 64 || !re.local.MatchString(local) {
 		return false
 	}
-	if emailIPLiteral.MatchString(domain) {
+	if re.ipLiteral.MatchString(domain) {
 		return true
 	}
 	for _, label := range strings.Split(domain, ".") {
-		if !emailDomainLabel.MatchString(label) {
+		if !re.domainLabel.MatchString(label) {
 			return false
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
 )
@@ -193,14 +194,17 @@ const MasterName = "master"
 
 // nameRe limits realm names to what is safe in a URL path segment and a
 // file name: Keycloak allows more, but every realm in the wild fits this.
-var nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$`)
+//
+// Compiled on first use: the counted repetition makes a program of some
+// 250 instructions that a node serving tokens never runs.
+var nameRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$`) })
 
 // Validate checks the invariants a stored realm must keep.
 func (r Realm) Validate() error {
 	if r.Name == "" {
 		return errors.New("realm name is missing")
 	}
-	if !nameRe.MatchString(r.Name) {
+	if !nameRe().MatchString(r.Name) {
 		return errors.New("realm name may contain only letters, digits, '.', '_' and '-'")
 	}
 	switch r.SSLRequired {
