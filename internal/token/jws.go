@@ -58,7 +58,7 @@ func SignTyped(claims map[string]any, k keys.Key, typ string) (string, error) {
 	default:
 		return "", fmt.Errorf("sign token: key %q has unsupported algorithm %q", k.Kid, k.Algorithm)
 	}
-	payload, err := json.Marshal(claims)
+	payload, err := marshalClaims(claims)
 	if err != nil {
 		return "", fmt.Errorf("sign token: encode claims: %w", err)
 	}
