@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
@@ -142,7 +144,8 @@ func TestEffectiveRolesAfterTheTokenCheck(t *testing.T) {
 		g := role.Group{ID: store.NewID(), RealmID: r.ID, Name: "g"}
 		db.CreateGroup(ctx, g)
 		db.AddGroupRoles(ctx, g.ID, viaGroup.ID)
-		u := user.User{ID: store.NewID(), RealmID: r.ID, Username: "u", Enabled: true}
+		// u is app's service account too, for the client credentials grant.
+		u := user.User{ID: store.NewID(), RealmID: r.ID, Username: "u", Enabled: true, ServiceAccountClientID: app.ID}
 		db.CreateUser(ctx, u)
 		db.AddUserRoles(ctx, u.ID, first.ID)
 		us := session.UserSession{ID: store.NewID(), RealmID: r.ID, UserID: u.ID, Started: 1, LastRefresh: 1}
@@ -166,10 +169,24 @@ func TestEffectiveRolesAfterTheTokenCheck(t *testing.T) {
 			slices.Sort(out)
 			return out
 		}
+		var mappingReads atomic.Int64
+		db.TraceStatements(func(q string, _ []any) {
+			if strings.HasPrefix(strings.TrimSpace(q), "SELECT 0, role_id FROM user_roles") {
+				mappingReads.Add(1)
+			}
+		})
+		t.Cleanup(func() { db.TraceStatements(nil) })
 		req := store.WithConfigView(ctx)
 		for name, check := range map[string]func() error{
 			"session": func() error { _, err := db.SessionTokenState(req, r.ID, "", us.ID, app.ID); return err },
 			"user":    func() error { _, err := db.UserTokenState(req, r.ID, "", u.ID); return err },
+			"service account": func() error {
+				sa, err := db.GetServiceAccount(req, r.ID, app.ID)
+				if err == nil && sa.ID != u.ID {
+					t.Fatalf("service account of app: %s, want %s", sa.ID, u.ID)
+				}
+				return err
+			},
 		} {
 			req = store.WithConfigView(ctx)
 			if err := check(); err != nil {
@@ -177,6 +194,9 @@ func TestEffectiveRolesAfterTheTokenCheck(t *testing.T) {
 			}
 			if got := names(req); !slices.Equal(got, []string{"first"}) {
 				t.Fatalf("%s: after the token check: %v, want [first]", name, got)
+			}
+			if n := mappingReads.Swap(0); n != 0 {
+				t.Fatalf("%s: the mappings were read again %d times", name, n)
 			}
 		}
 		if err := db.AddUserRoles(req, u.ID, second.ID); err != nil {
