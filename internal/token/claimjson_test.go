@@ -120,3 +120,17 @@ func FuzzMarshalClaims(f *testing.F) {
 		}
 	})
 }
+
+// str writes a settable claim's value as its JSON text, as before its
+// fast paths: a long-typed auth_time and a boolean sub read the same.
+func TestStrIsJSONText(t *testing.T) {
+	for _, v := range []any{int64(0), int64(-42), int64(math.MaxInt64), true, false, 1.5, []any{"a"}} {
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := str(v); got != string(want) {
+			t.Errorf("str(%#v) = %q, want %q", v, got, want)
+		}
+	}
+}
