@@ -206,6 +206,9 @@ func verifySigned(raw string, ks []keys.Key) (map[string]any, keys.Key, error) {
 
 // decodeClaims reads a JSON object, numbers as json.Number, and nothing after it.
 func decodeClaims(payload []byte) (map[string]any, error) {
+	if claims, ok := decodeClaimsFast(payload); ok {
+		return claims, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	var claims map[string]any
