@@ -2,6 +2,7 @@ package token
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,12 +18,30 @@ import (
 // The types the builders produce (string, bool, int64, json.Number, nested
 // maps and lists) are written here; any other value is handed to
 // json.Marshal, which writes it the same way inside an object as alone.
+//
+// json.Marshal owns every failure: when anything in the claim set is
+// refused, or the set nests deeper than maxEncodeDepth (one that holds
+// itself nests without end), the whole set is encoded again by
+// json.Marshal, whose bytes or error are returned, the cycle it reports
+// included.
 func marshalClaims(claims map[string]any) ([]byte, error) {
-	buf := make([]byte, 0, 1024)
-	return appendJSON(buf, claims)
+	buf, err := appendJSON(make([]byte, 0, 1024), claims, 0)
+	if err != nil {
+		return json.Marshal(claims)
+	}
+	return buf, nil
 }
 
-func appendJSON(buf []byte, v any) ([]byte, error) {
+// maxEncodeDepth bounds the nesting appendJSON follows; json.Marshal starts
+// looking for cycles at the same depth.
+const maxEncodeDepth = 1000
+
+var errTooDeep = errors.New("claims nested too deep")
+
+func appendJSON(buf []byte, v any, depth int) ([]byte, error) {
+	if depth > maxEncodeDepth {
+		return nil, errTooDeep
+	}
 	switch v := v.(type) {
 	case nil:
 		return append(buf, "null"...), nil
@@ -54,7 +73,7 @@ func appendJSON(buf []byte, v any) ([]byte, error) {
 			buf = appendJSONString(buf, k)
 			buf = append(buf, ':')
 			var err error
-			if buf, err = appendJSON(buf, v[k]); err != nil {
+			if buf, err = appendJSON(buf, v[k], depth+1); err != nil {
 				return nil, err
 			}
 		}
@@ -81,7 +100,7 @@ func appendJSON(buf []byte, v any) ([]byte, error) {
 				buf = append(buf, ',')
 			}
 			var err error
-			if buf, err = appendJSON(buf, e); err != nil {
+			if buf, err = appendJSON(buf, e, depth+1); err != nil {
 				return nil, err
 			}
 		}

@@ -102,6 +102,42 @@ func TestMarshalClaimsRefusesWhatJSONRefuses(t *testing.T) {
 	}
 }
 
+// A claim set that holds itself is refused with json.Marshal's error
+// rather than followed until the stack runs out (a fatal error no recover
+// catches); a deep claim set that does not is encoded as json.Marshal
+// encodes it.
+func TestMarshalClaimsCycleAndDepth(t *testing.T) {
+	self := map[string]any{}
+	self["self"] = self
+	list := []any{nil}
+	list[0] = list
+	deep := map[string]any{}
+	for i := 0; i < 3*maxEncodeDepth; i++ {
+		deep = map[string]any{"d": []any{deep}}
+	}
+	for name, claims := range map[string]map[string]any{
+		"map holds itself":     self,
+		"list holds itself":    {"s": list},
+		"cycle below a struct": {"c": struct{ M map[string]any }{self}},
+	} {
+		_, want := json.Marshal(claims)
+		if want == nil {
+			t.Fatalf("%s: json.Marshal accepts it", name)
+		}
+		if _, err := marshalClaims(claims); err == nil || err.Error() != want.Error() {
+			t.Errorf("%s: error %v, want %v", name, err, want)
+		}
+	}
+	want, err := json.Marshal(deep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := marshalClaims(deep)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("deep claims: %v, not as json.Marshal writes them", err)
+	}
+}
+
 func FuzzMarshalClaims(f *testing.F) {
 	f.Add("k", "v", int64(1), true)
 	f.Add("<&>", "\u2028\xff\x00", int64(-1), false)
