@@ -63,6 +63,27 @@ func TestDecodeClaimsIsEncodingJSON(t *testing.T) {
 	}
 }
 
+// A payload with an escape in it (marshalClaims escapes "&", "<", ">" and
+// more) goes to encoding/json at once: the fast path, which leaves every
+// escape to it, does not first read all it can of the payload.
+func TestDecodeClaimsWithEscapesReadOnce(t *testing.T) {
+	claims := Access(testInput())
+	claims["name"] = "Tom & Jerry"
+	payload, err := marshalClaims(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(payload, []byte(`Tom \u0026 Jerry`)) {
+		t.Fatalf("the name is not escaped: %s", payload)
+	}
+	checkDecodeClaims(t, payload)
+	once := testing.AllocsPerRun(20, func() { decodeClaimsSlow(payload) })
+	got := testing.AllocsPerRun(20, func() { decodeClaims(payload) })
+	if got > once {
+		t.Errorf("decodeClaims allocates %v times, encoding/json alone %v", got, once)
+	}
+}
+
 func checkDecodeClaims(t *testing.T, in []byte) {
 	t.Helper()
 	want, wantErr := decodeClaimsSlow(in)

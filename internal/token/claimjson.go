@@ -18,6 +18,8 @@ import (
 // The types the builders produce (string, bool, int64, json.Number, nested
 // maps and lists) are written here; any other value is handed to
 // json.Marshal, which writes it the same way inside an object as alone.
+// What it writes without an escape decodeClaimsFast reads back; a payload
+// with one (a value with "&", say) is read by encoding/json (decodeClaims).
 //
 // json.Marshal owns every failure: when anything in the claim set is
 // refused, or the set nests deeper than maxEncodeDepth (one that holds
