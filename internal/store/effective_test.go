@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -216,6 +217,58 @@ func TestEffectiveRolesAfterTheTokenCheck(t *testing.T) {
 		}
 		if got := names(ctx); !slices.Equal(got, []string{"first", "second", "via-group"}) {
 			t.Fatalf("without a view: %v", got)
+		}
+	})
+}
+
+// A service account read inside a transaction leaves its mappings out of
+// the request's view: the transaction may have written them and then be
+// rolled back, and the request's next EffectiveRoles must not see a role
+// that was never granted.
+func TestServiceAccountMappingsReadInRolledBackTx(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		ctx := context.Background()
+		r, app, mk := newRoleRealm(t, db)
+		first, second := mk("", "first"), mk("", "second")
+		u := user.User{ID: store.NewID(), RealmID: r.ID, Username: "sa", Enabled: true, ServiceAccountClientID: app.ID}
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.AddUserRoles(ctx, u.ID, first.ID); err != nil {
+			t.Fatal(err)
+		}
+		req := store.WithConfigView(ctx)
+		if _, err := db.GetServiceAccount(req, r.ID, app.ID); err != nil {
+			t.Fatal(err)
+		}
+		rollBack := errors.New("roll back")
+		err := db.InTx(req, func(tx *store.DB) error {
+			if err := tx.AddUserRoles(req, u.ID, second.ID); err != nil {
+				return err
+			}
+			sa, err := tx.GetServiceAccount(req, r.ID, app.ID)
+			if err != nil {
+				return err
+			}
+			if sa.ID != u.ID {
+				t.Errorf("service account in the transaction: %s, want %s", sa.ID, u.ID)
+			}
+			return rollBack
+		})
+		if err != rollBack {
+			t.Fatalf("transaction: %v", err)
+		}
+		refs, err := db.EffectiveRoles(req, r.ID, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, ref := range refs {
+			names = append(names, ref.Name)
+		}
+		if !slices.Equal(names, []string{"first"}) {
+			t.Fatalf("after the rollback: %v, want [first]", names)
 		}
 	})
 }

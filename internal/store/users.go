@@ -160,7 +160,12 @@ func (s *DB) GetUserByEmail(ctx context.Context, realmID, email string) (user.Us
 // The user's role mappings and groups are read in the same query and kept
 // for the rest of the request (keepMappingsInView), so the client
 // credentials grant's role resolution needs no query of its own for them.
+// Not inside a transaction: the view outlives it, and mappings it wrote
+// and then rolled back must not be kept.
 func (s *DB) GetServiceAccount(ctx context.Context, realmID, clientID string) (user.User, error) {
+	if s.inTx {
+		return scanUser(s.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE realm_id = $1 AND service_account_of = $2`, realmID, clientID))
+	}
 	var (
 		u             user.User
 		roles, groups sql.NullString
