@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -40,6 +41,14 @@ var claimDecodeCases = []string{
 	`{"a":1,}`, `{"a" 1}`, `{a:1}`, `{"a":tru}`, `{"a":truex}`, `{"a":nul}`,
 	`{"a":1} x`, `{"a":1}{}`, `[1]`, `null`, `"s"`, ``, `{`, `{"a":[1,]}`, `{"a":[1 2]}`,
 	"\xef\xbb\xbf{}",
+	// trailing bytes, numbers at the grammar's edges, empty containers,
+	// escapes in keys, surrogates, nesting past the fast path's bound
+	"{\"a\":1}\x00", "{\"a\":1}\v", "{\"a\":1} \t\r\n", `{"a":-01}`, `{"a":.5}`, `{"a":1e400}`, `{"a":-0.0e+00}`,
+	`{"big":123456789012345678901234567890,"neg":-9223372036854775809}`, `{,}`, `{"a":[],"":{}}`,
+	`{"k\u00e9y":"v"}`, `{"a":"\/"}`, `{"a":"\ud800"}`, `{"a":"\ud83d\ude00"}`, "{\"a\":\"\xed\xa0\x80\"}",
+	"{\"a\":\"\x7f\"}", `{"a":true,"b":[null,false,{"c":[]}]}`,
+	`{"a":` + strings.Repeat("[", maxClaimDepth) + strings.Repeat("]", maxClaimDepth) + `}`,
+	`{"a":` + strings.Repeat("[", maxClaimDepth+1) + strings.Repeat("]", maxClaimDepth+1) + `}`,
 }
 
 // The fast path decodes what it accepts as encoding/json does, and leaves
