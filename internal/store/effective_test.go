@@ -2,7 +2,10 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
@@ -142,7 +145,8 @@ func TestEffectiveRolesAfterTheTokenCheck(t *testing.T) {
 		g := role.Group{ID: store.NewID(), RealmID: r.ID, Name: "g"}
 		db.CreateGroup(ctx, g)
 		db.AddGroupRoles(ctx, g.ID, viaGroup.ID)
-		u := user.User{ID: store.NewID(), RealmID: r.ID, Username: "u", Enabled: true}
+		// u is app's service account too, for the client credentials grant.
+		u := user.User{ID: store.NewID(), RealmID: r.ID, Username: "u", Enabled: true, ServiceAccountClientID: app.ID}
 		db.CreateUser(ctx, u)
 		db.AddUserRoles(ctx, u.ID, first.ID)
 		us := session.UserSession{ID: store.NewID(), RealmID: r.ID, UserID: u.ID, Started: 1, LastRefresh: 1}
@@ -166,10 +170,24 @@ func TestEffectiveRolesAfterTheTokenCheck(t *testing.T) {
 			slices.Sort(out)
 			return out
 		}
+		var mappingReads atomic.Int64
+		db.TraceStatements(func(q string, _ []any) {
+			if strings.HasPrefix(strings.TrimSpace(q), "SELECT 0, role_id FROM user_roles") {
+				mappingReads.Add(1)
+			}
+		})
+		t.Cleanup(func() { db.TraceStatements(nil) })
 		req := store.WithConfigView(ctx)
 		for name, check := range map[string]func() error{
 			"session": func() error { _, err := db.SessionTokenState(req, r.ID, "", us.ID, app.ID); return err },
 			"user":    func() error { _, err := db.UserTokenState(req, r.ID, "", u.ID); return err },
+			"service account": func() error {
+				sa, err := db.GetServiceAccount(req, r.ID, app.ID)
+				if err == nil && sa.ID != u.ID {
+					t.Fatalf("service account of app: %s, want %s", sa.ID, u.ID)
+				}
+				return err
+			},
 		} {
 			req = store.WithConfigView(ctx)
 			if err := check(); err != nil {
@@ -177,6 +195,9 @@ func TestEffectiveRolesAfterTheTokenCheck(t *testing.T) {
 			}
 			if got := names(req); !slices.Equal(got, []string{"first"}) {
 				t.Fatalf("%s: after the token check: %v, want [first]", name, got)
+			}
+			if n := mappingReads.Swap(0); n != 0 {
+				t.Fatalf("%s: the mappings were read again %d times", name, n)
 			}
 		}
 		if err := db.AddUserRoles(req, u.ID, second.ID); err != nil {
@@ -196,6 +217,58 @@ func TestEffectiveRolesAfterTheTokenCheck(t *testing.T) {
 		}
 		if got := names(ctx); !slices.Equal(got, []string{"first", "second", "via-group"}) {
 			t.Fatalf("without a view: %v", got)
+		}
+	})
+}
+
+// A service account read inside a transaction leaves its mappings out of
+// the request's view: the transaction may have written them and then be
+// rolled back, and the request's next EffectiveRoles must not see a role
+// that was never granted.
+func TestServiceAccountMappingsReadInRolledBackTx(t *testing.T) {
+	storetest.Both(t, func(t *testing.T, open func(testing.TB) *store.DB) {
+		db := open(t)
+		ctx := context.Background()
+		r, app, mk := newRoleRealm(t, db)
+		first, second := mk("", "first"), mk("", "second")
+		u := user.User{ID: store.NewID(), RealmID: r.ID, Username: "sa", Enabled: true, ServiceAccountClientID: app.ID}
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.AddUserRoles(ctx, u.ID, first.ID); err != nil {
+			t.Fatal(err)
+		}
+		req := store.WithConfigView(ctx)
+		if _, err := db.GetServiceAccount(req, r.ID, app.ID); err != nil {
+			t.Fatal(err)
+		}
+		rollBack := errors.New("roll back")
+		err := db.InTx(req, func(tx *store.DB) error {
+			if err := tx.AddUserRoles(req, u.ID, second.ID); err != nil {
+				return err
+			}
+			sa, err := tx.GetServiceAccount(req, r.ID, app.ID)
+			if err != nil {
+				return err
+			}
+			if sa.ID != u.ID {
+				t.Errorf("service account in the transaction: %s, want %s", sa.ID, u.ID)
+			}
+			return rollBack
+		})
+		if err != rollBack {
+			t.Fatalf("transaction: %v", err)
+		}
+		refs, err := db.EffectiveRoles(req, r.ID, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, ref := range refs {
+			names = append(names, ref.Name)
+		}
+		if !slices.Equal(names, []string{"first"}) {
+			t.Fatalf("after the rollback: %v, want [first]", names)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"strings"
@@ -155,9 +156,31 @@ func (s *DB) GetUserByEmail(ctx context.Context, realmID, email string) (user.Us
 }
 
 // GetServiceAccount loads the service account user of a client.
+//
+// The user's role mappings and groups are read in the same query and kept
+// for the rest of the request (keepMappingsInView), so the client
+// credentials grant's role resolution needs no query of its own for them.
+// Not inside a transaction: the view outlives it, and mappings it wrote
+// and then rolled back must not be kept.
 func (s *DB) GetServiceAccount(ctx context.Context, realmID, clientID string) (user.User, error) {
-	return scanUser(s.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE realm_id = $1 AND service_account_of = $2`, realmID, clientID))
+	if s.inTx {
+		return scanUser(s.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE realm_id = $1 AND service_account_of = $2`, realmID, clientID))
+	}
+	var (
+		u             user.User
+		roles, groups sql.NullString
+	)
+	err := scanInto(s.queryRow(ctx, serviceAccountQuery, realmID, clientID), userPlan(&u),
+		scanPlan{dest: []any{&roles, &groups}, finish: func() error { return nil }})
+	if err != nil {
+		return user.User{}, err
+	}
+	keepMappingsInView(ctx, u.ID, roles.String, groups.String)
+	return u, nil
 }
+
+var serviceAccountQuery = `SELECT ` + qualify("u", userCols) + `, ` + mappingCols + `
+	FROM users u WHERE u.realm_id = $1 AND u.service_account_of = $2`
 
 // ListUsers returns a page of the realm's users ordered by username.
 // max < 0 means no limit.

@@ -293,6 +293,10 @@ func str(v any) string {
 		return v
 	case json.Number:
 		return v.String()
+	case int64: // a long-typed claim, such as auth_time
+		return strconv.FormatInt(v, 10)
+	case bool:
+		return strconv.FormatBool(v)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

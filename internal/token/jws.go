@@ -58,7 +58,7 @@ func SignTyped(claims map[string]any, k keys.Key, typ string) (string, error) {
 	default:
 		return "", fmt.Errorf("sign token: key %q has unsupported algorithm %q", k.Kid, k.Algorithm)
 	}
-	payload, err := json.Marshal(claims)
+	payload, err := marshalClaims(claims)
 	if err != nil {
 		return "", fmt.Errorf("sign token: encode claims: %w", err)
 	}
@@ -206,6 +206,15 @@ func verifySigned(raw string, ks []keys.Key) (map[string]any, keys.Key, error) {
 
 // decodeClaims reads a JSON object, numbers as json.Number, and nothing after it.
 func decodeClaims(payload []byte) (map[string]any, error) {
+	// The fast path reads no escapes; a payload with one (marshalClaims
+	// escapes "&", "<", ">", quotes, control characters and invalid UTF-8
+	// as json.Marshal does) goes to encoding/json at once instead of after
+	// the fast path has read all it could.
+	if bytes.IndexByte(payload, '\\') < 0 {
+		if claims, ok := decodeClaimsFast(payload); ok {
+			return claims, nil
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	var claims map[string]any

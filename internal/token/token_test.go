@@ -562,6 +562,14 @@ func TestJTI(t *testing.T) {
 	}
 }
 
+// The jti's hex groups are the bytes in order, as fmt's %x writes them.
+func TestFormatUUID(t *testing.T) {
+	b := [16]byte{0x00, 0x01, 0xab, 0xcd, 0xef, 0x10, 0x4f, 0xff, 0x80, 0x09, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54}
+	if got, want := formatUUID(b), "0001abcd-ef10-4fff-8009-fedcba987654"; got != want {
+		t.Errorf("formatUUID = %q, want %q", got, want)
+	}
+}
+
 func TestSplitClaimPath(t *testing.T) {
 	tests := []struct {
 		claim string
