@@ -93,6 +93,7 @@ type attackEnv struct {
 	logs    *syncBuffer
 	mu      sync.Mutex
 	secrets map[string]bool // every credential and token the log must not hold
+	stops   []func()        // each served server and its access log, stopped
 }
 
 func newAttackEnv(t *testing.T, open func(testing.TB) *store.DB) *attackEnv {
@@ -131,6 +132,12 @@ func newAttackEnv(t *testing.T, open func(testing.TB) *store.DB) *attackEnv {
 		a.secrets[s] = true
 	}
 	t.Cleanup(func() {
+		// This cleanup runs before those of the servers (last added,
+		// first called): stop them here, so that every request line the
+		// access log still buffers is written before the log is read.
+		for _, stop := range a.stops {
+			stop()
+		}
 		log := a.logs.String()
 		if !strings.Contains(log, "msg=request") {
 			t.Errorf("no request was logged: the log capture is broken")
@@ -148,9 +155,13 @@ func (a *attackEnv) serve(db *store.DB) *httptest.Server {
 	h := &gateoidc.Handler{Store: db, Log: log, Now: a.clock.Now}
 	h.Register(mux)
 	access := web.NewAccessLog(log, time.Now)
-	a.t.Cleanup(access.Close) // after srv.Close: the lines are written before the log is checked
 	srv := httptest.NewServer(access.Handler(mux))
-	a.t.Cleanup(srv.Close)
+	// The server first, then the log: its lines are all written once no
+	// request is in flight. Both may run twice (the log check runs them
+	// first); both are idempotent.
+	stop := func() { srv.Close(); access.Close() }
+	a.stops = append(a.stops, stop)
+	a.t.Cleanup(stop)
 	return srv
 }
 
