@@ -116,6 +116,7 @@ func run(start time.Time, args []string, getenv func(string) string, stdout, std
 	case config.ModeExport:
 		return runExport(ctx, cfg, log, stderr)
 	}
+	tuneGC(getenv)
 	return serve(ctx, start, cfg, log)
 }
 

@@ -539,3 +539,33 @@ func TestImportReportsWhatIsNotStored(t *testing.T) {
 		}
 	}
 }
+
+// TestGCPercent: a serving node collects at serverGCPercent unless the
+// operator set GOGC, as its runtime metrics report on the management port.
+func TestGCPercent(t *testing.T) {
+	gogc := func(r *running) string {
+		st, body := httpGet(t, r.mgmt+"/metrics")
+		if st != http.StatusOK {
+			t.Fatalf("metrics: %d", st)
+		}
+		for line := range strings.Lines(string(body)) {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "go_gc_gogc_percent "); ok {
+				return v
+			}
+		}
+		t.Fatalf("no go_gc_gogc_percent in the metrics")
+		return ""
+	}
+	for _, c := range []struct{ gogc, want string }{
+		{"", strconv.Itoa(serverGCPercent)}, // "GOGC=" overrides one the test runner may have
+		{"150", "150"},
+		{"off", "1.8446744073709552e+19"}, // runtime/metrics: off is the largest uint64
+	} {
+		port := freePort(t)
+		r := startServer(t, port, []string{"GOGC=" + c.gogc}, "start-dev", "--http-port", strconv.Itoa(port))
+		if got := gogc(r); got != c.want {
+			t.Errorf("GOGC=%q: go_gc_gogc_percent %s, want %s", c.gogc, got, c.want)
+		}
+		r.stop(t)
+	}
+}
