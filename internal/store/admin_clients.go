@@ -100,13 +100,21 @@ type ClientUserSession struct {
 // ListClientUserSessions returns a page of the online (or offline) user
 // sessions in which the client holds a client session, oldest first.
 func (s *DB) ListClientUserSessions(ctx context.Context, realmID, clientID string, offline bool, first, max int) ([]ClientUserSession, error) {
+	// The page is chosen first, reading only the client's sessions and the
+	// order's columns, and only its rows are joined to the rest of the
+	// session and to the user: every session of the client is sorted, so
+	// the joins made before the LIMIT cost one random read per session, in
+	// tables as large as the realm.
 	rows, err := s.query(ctx, `SELECT us.id, us.realm_id, us.user_id, us.offline, us.started, us.last_refresh, us.remember_me,
-		us.ip_address, us.auth_method, us.auth_time, us.notes, u.username, cs.ts
-		FROM user_sessions us
-		JOIN client_sessions cs ON cs.user_session_id = us.id
+		us.ip_address, us.auth_method, us.auth_time, us.notes, u.username, page.ts
+		FROM (SELECT us.id AS id, cs.ts AS ts
+			FROM client_sessions cs
+			JOIN user_sessions us ON us.id = cs.user_session_id
+			WHERE us.realm_id = $1 AND cs.client_id = $2 AND us.offline = $3 AND cs.offline = $3
+			ORDER BY us.started, us.id LIMIT $4 OFFSET $5) page
+		JOIN user_sessions us ON us.id = page.id
 		JOIN users u ON u.id = us.user_id
-		WHERE us.realm_id = $1 AND cs.client_id = $2 AND us.offline = $3 AND cs.offline = $3
-		ORDER BY us.started, us.id LIMIT $4 OFFSET $5`, realmID, clientID, offline, pageMax(max), first)
+		ORDER BY us.started, us.id`, realmID, clientID, offline, pageMax(max), first)
 	if err != nil {
 		return nil, err
 	}
