@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"strings"
@@ -83,7 +84,7 @@ func TestPostgresStatementsLiveWithTheirConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	const q = "SELECT count(*) FROM realms WHERE name = $1"
-	var n, pid int
+	var n int
 	for range 2 {
 		if err := conn.QueryRowContext(ctx, q, "nowhere").Scan(&n); err != nil {
 			t.Fatal(err)
@@ -95,19 +96,7 @@ func TestPostgresStatementsLiveWithTheirConnection(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("statement prepared %d times on its connection, want once", n)
 	}
-	if err := conn.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
-		t.Fatal(err)
-	}
-	other, err := db.TestConn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ok bool
-	if err := other.QueryRowContext(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&ok); err != nil || !ok {
-		t.Fatalf("terminate the backend: %v %v", ok, err)
-	}
-	other.Close()
-	conn.Close()
+	killBackend(t, db, conn)
 	// A request may meet the dead connection once and be told the database
 	// is unavailable (the client retries); it is never told a wrong answer.
 	for attempt := 0; ; attempt++ {
@@ -137,20 +126,7 @@ func TestPostgresHotReadsAfterALostConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pid int
-	if err := conn.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
-		t.Fatal(err)
-	}
-	other, err := db.TestConn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ok bool
-	if err := other.QueryRowContext(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&ok); err != nil || !ok {
-		t.Fatalf("terminate the backend: %v %v", ok, err)
-	}
-	other.Close()
-	conn.Close() // the pool hands out its newest idle connection first: this dead one
+	killBackend(t, db, conn) // the pool hands out its newest idle connection first: this dead one
 	for attempt := 0; ; attempt++ {
 		v, err := db.ConfigVersion(ctx)
 		if err == nil {
@@ -203,4 +179,25 @@ func TestSQLiteOptimizeKeepsNoValueSamples(t *testing.T) {
 	if samples != 0 {
 		t.Fatalf("sqlite_stat4 holds %d samples after Optimize, want none", samples)
 	}
+}
+
+// killBackend terminates the PostgreSQL backend of conn from another
+// connection, then returns conn, dead, to the pool.
+func killBackend(t *testing.T, db *store.DB, conn *sql.Conn) {
+	t.Helper()
+	ctx := t.Context()
+	var pid int
+	if err := conn.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	other, err := db.TestConn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var ok bool
+	if err := other.QueryRowContext(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&ok); err != nil || !ok {
+		t.Fatalf("terminate the backend: %v %v", ok, err)
+	}
+	conn.Close()
 }

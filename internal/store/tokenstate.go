@@ -10,8 +10,9 @@ import (
 )
 
 // scanPlan is where one value's columns are scanned to, and what turns
-// them into the value once scanned (JSON columns decoded). Plans put side
-// by side read a row that joins several tables.
+// them into the value once scanned (JSON columns decoded; nil when the
+// columns are the value). Plans put side by side read a row that joins
+// several tables.
 type scanPlan struct {
 	dest   []any
 	finish func() error
@@ -36,6 +37,9 @@ func scanInto(sc interface{ Scan(...any) error }, plans ...scanPlan) error {
 		return mapErr(err)
 	}
 	for _, p := range plans {
+		if p.finish == nil {
+			continue
+		}
 		if err := p.finish(); err != nil {
 			return err
 		}
@@ -95,9 +99,9 @@ func (s *DB) SessionTokenState(ctx context.Context, realmID, jti, sid, clientID 
 	)
 	var roles, groups sql.NullString
 	err := scanInto(s.hotRow(ctx, sessionTokenStateQuery, jti, realmID, sid, clientID),
-		scanPlan{dest: []any{&revoked}, finish: func() error { return nil }},
+		scanPlan{dest: []any{&revoked}},
 		userSessionPlan(&st.UserSession), clientSessionPlan(&st.ClientSession), userPlan(&st.User),
-		scanPlan{dest: []any{&roles, &groups}, finish: func() error { return nil }})
+		scanPlan{dest: []any{&roles, &groups}})
 	st.Revoked = revoked > 0
 	if err == nil {
 		keepMappingsInView(ctx, st.User.ID, roles.String, groups.String)
@@ -116,8 +120,8 @@ func (s *DB) UserTokenState(ctx context.Context, realmID, jti, userID string) (T
 	var roles, groups sql.NullString
 	err := scanInto(s.hotRow(ctx, `SELECT `+revokedCol+`, `+qualify("u", userCols)+`, `+mappingCols+`
 		FROM users u WHERE u.realm_id = $2 AND u.id = $3`, jti, realmID, userID),
-		scanPlan{dest: []any{&revoked}, finish: func() error { return nil }}, userPlan(&st.User),
-		scanPlan{dest: []any{&roles, &groups}, finish: func() error { return nil }})
+		scanPlan{dest: []any{&revoked}}, userPlan(&st.User),
+		scanPlan{dest: []any{&roles, &groups}})
 	st.Revoked = revoked > 0
 	if err == nil {
 		keepMappingsInView(ctx, st.User.ID, roles.String, groups.String)

@@ -171,7 +171,7 @@ func (s *DB) GetServiceAccount(ctx context.Context, realmID, clientID string) (u
 		roles, groups sql.NullString
 	)
 	err := scanInto(s.queryRow(ctx, serviceAccountQuery, realmID, clientID), userPlan(&u),
-		scanPlan{dest: []any{&roles, &groups}, finish: func() error { return nil }})
+		scanPlan{dest: []any{&roles, &groups}})
 	if err != nil {
 		return user.User{}, err
 	}

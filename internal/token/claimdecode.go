@@ -111,18 +111,12 @@ func (d *claimDecoder) object(depth int) (any, bool) {
 			return nil, false
 		}
 		m[k.(string)] = v
-		d.space()
-		if d.i >= len(d.data) {
+		end, ok := d.next('}')
+		if !ok {
 			return nil, false
 		}
-		switch d.data[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
+		if end {
 			return m, true
-		default:
-			return nil, false
 		}
 	}
 }
@@ -142,20 +136,32 @@ func (d *claimDecoder) array(depth int) (any, bool) {
 			return nil, false
 		}
 		out = append(out, v)
-		d.space()
-		if d.i >= len(d.data) {
+		end, ok := d.next(']')
+		if !ok {
 			return nil, false
 		}
-		switch d.data[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
+		if end {
 			return out, true
-		default:
-			return nil, false
 		}
 	}
+}
+
+// next reads what follows an element of an object or array: a comma (more
+// to come), or closer (end is true). Anything else is not ok.
+func (d *claimDecoder) next(closer byte) (end, ok bool) {
+	d.space()
+	if d.i >= len(d.data) {
+		return false, false
+	}
+	switch d.data[d.i] {
+	case ',':
+		d.i++
+		return false, true
+	case closer:
+		d.i++
+		return true, true
+	}
+	return false, false
 }
 
 // string reads a string without escapes or control characters, of valid

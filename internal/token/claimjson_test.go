@@ -38,19 +38,7 @@ func TestMarshalClaimsIsJSONMarshal(t *testing.T) {
 			"cnf": map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}},
 	}
 	for name, claims := range cases {
-		t.Run(name, func(t *testing.T) {
-			want, err := json.Marshal(claims)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := marshalClaims(claims)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("marshalClaims:\n got %s\nwant %s", got, want)
-			}
-		})
+		t.Run(name, func(t *testing.T) { sameAsMarshal(t, claims) })
 	}
 }
 
@@ -79,17 +67,7 @@ func TestMarshalClaimsOfBuiltTokens(t *testing.T) {
 	for name, claims := range map[string]map[string]any{
 		"access": access, "id": ID(in, "tok"), "refresh": RefreshFor(in, false, access), "offline": Refresh(in, true),
 	} {
-		want, err := json.Marshal(claims)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := marshalClaims(claims)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
-		}
+		t.Run(name, func(t *testing.T) { sameAsMarshal(t, claims) })
 	}
 }
 
@@ -142,19 +120,25 @@ func FuzzMarshalClaims(f *testing.F) {
 	f.Add("k", "v", int64(1), true)
 	f.Add("<&>", "\u2028\xff\x00", int64(-1), false)
 	f.Fuzz(func(t *testing.T, k, v string, n int64, b bool) {
-		claims := map[string]any{k: v, v: []any{k, n, b}, "n": n, "m": map[string]any{v: []string{k, v}}}
-		want, err := json.Marshal(claims)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := marshalClaims(claims)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("marshalClaims:\n got %q\nwant %q", got, want)
-		}
+		sameAsMarshal(t, map[string]any{k: v, v: []any{k, n, b}, "n": n, "m": map[string]any{v: []string{k, v}}})
 	})
+}
+
+// sameAsMarshal checks that marshalClaims writes claims as json.Marshal
+// does, and that neither fails.
+func sameAsMarshal(t *testing.T, claims map[string]any) {
+	t.Helper()
+	want, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := marshalClaims(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("marshalClaims:\n got %q\nwant %q", got, want)
+	}
 }
 
 // str writes a settable claim's value as its JSON text, as before its
