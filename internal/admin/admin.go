@@ -38,6 +38,10 @@ type Handler struct {
 	// Outbound fetches what an administrator points at (a discovery
 	// document); nil refuses private addresses.
 	Outbound *outbound.Client
+	// Started is when the server started, for serverinfo's uptime; zero
+	// means when Register ran. The server registers the routes on the first
+	// admin request, so it sets it.
+	Started time.Time
 
 	routes []string // the patterns handle registered, for Routes
 }
@@ -55,8 +59,19 @@ func (h *Handler) mailer() *mail.Mailer {
 // route cannot escape the permission table.
 func (h *Handler) Routes() []string { return slices.Clone(h.routes) }
 
+// Mux is where Register puts the routes: an *http.ServeMux, or a recorder
+// in tests that list every pattern.
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+}
+
 // Register lists the routes this package serves; each resource file adds its own.
-func (h *Handler) Register(mux *http.ServeMux) {
+// The server registers them on the first request that may need them, which
+// it tells by the path (server.adminRoute): "/admin/...", the client
+// registration API under "/realms/{realm}/clients-registrations", or the
+// message bundle "/resources/{realm}/{themeType}/{locale}". A route
+// elsewhere fails TestAdminRoutesAreFoundLazily.
+func (h *Handler) Register(mux Mux) {
 	h.realmRoutes(mux)
 	h.clientRoutes(mux)
 	h.evaluateRoutes(mux)
@@ -143,7 +158,7 @@ type endpoint func(rq *Request) error
 // Every route also answers with one trailing slash, as Keycloak's JAX-RS
 // matching does: @keycloak/keycloak-admin-client sends its collection calls
 // that way ("POST /admin/realms/", "GET /admin/realms/demo/users/?max=5").
-func (h *Handler) handle(mux *http.ServeMux, pattern, perm string, fn endpoint) {
+func (h *Handler) handle(mux Mux, pattern, perm string, fn endpoint) {
 	h.routes = append(h.routes, pattern)
 	roleName, rule := splitPerm(perm)
 	hd := h.guard(roleName, rule, fn)

@@ -22,7 +22,7 @@ import (
 // steps are not added to, removed from or moved within them, and they are
 // not deleted.
 
-func (h *Handler) authenticationRoutes(mux *http.ServeMux) {
+func (h *Handler) authenticationRoutes(mux Mux) {
 	const a = "/admin/realms/{realm}/authentication"
 	h.handle(mux, "GET "+a+"/authenticator-providers", "view-realm", providerList(flow.KindAuthenticator))
 	h.handle(mux, "GET "+a+"/client-authenticator-providers", "view-realm", providerList(flow.KindClient))

@@ -25,7 +25,7 @@ const authzBase = "/admin/realms/{realm}/clients/{id}/authz/resource-server"
 
 type authzAPI struct{}
 
-func (h *Handler) authzRoutes(mux *http.ServeMux) {
+func (h *Handler) authzRoutes(mux Mux) {
 	var a authzAPI
 	const b = authzBase
 	h.handle(mux, "GET "+b, "", a.view(a.getServer))

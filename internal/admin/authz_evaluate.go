@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 
@@ -21,7 +20,7 @@ import (
 // authzEvaluateRoutes serves the Authorization tab's "Evaluate": the decision the evaluator
 // takes for a user (or the client alone) on some or all resources of a resource server, with
 // the effect of every permission and policy involved. It stores nothing.
-func (h *Handler) authzEvaluateRoutes(mux *http.ServeMux) {
+func (h *Handler) authzEvaluateRoutes(mux Mux) {
 	var a authzAPI
 	h.handle(mux, "POST "+authzBase+"/policy/evaluate", "", a.view(authzEvaluate))
 	h.handle(mux, "POST "+authzBase+"/permission/evaluate", "", a.view(authzEvaluate))

@@ -15,7 +15,7 @@ import (
 // and .../permission alike (a permission is a policy of type "resource" or
 // "scope"); the permission list shows permissions only.
 
-func (h *Handler) authzPolicyRoutes(mux *http.ServeMux, a authzAPI) {
+func (h *Handler) authzPolicyRoutes(mux Mux, a authzAPI) {
 	for _, kind := range []string{"policy", "permission"} {
 		perms := kind == "permission"
 		p := authzBase + "/" + kind

@@ -14,7 +14,7 @@ import (
 
 // A resource server's resources and scopes.
 
-func (h *Handler) authzResourceRoutes(mux *http.ServeMux, a authzAPI) {
+func (h *Handler) authzResourceRoutes(mux Mux, a authzAPI) {
 	const r = authzBase + "/resource"
 	h.handle(mux, "GET "+r, "", a.view(a.listResources))
 	h.handle(mux, "POST "+r, "", a.manage(a.createResource))

@@ -23,7 +23,7 @@ import (
 // ("jwt.credential" for private_key_jwt client authentication). Gatehouse
 // keeps the certificate or public key only: a private key it generates is
 // handed out once and never stored, since only the client signs with it.
-func (h *Handler) certificateRoutes(mux *http.ServeMux, base string) {
+func (h *Handler) certificateRoutes(mux Mux, base string) {
 	var a clientsAPI
 	// The keys are how the client authenticates: changing them is manage's,
 	// never configure's (configurable, clients.go).

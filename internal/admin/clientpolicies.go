@@ -14,7 +14,7 @@ import (
 // clientPolicyRoutes serves the realm's client policies: profiles of
 // executors and the policies that apply them (Realm settings → Client
 // policies). Only executors and conditions Gatehouse runs are accepted.
-func (h *Handler) clientPolicyRoutes(mux *http.ServeMux) {
+func (h *Handler) clientPolicyRoutes(mux Mux) {
 	const base = "/admin/realms/{realm}/client-policies"
 	h.handle(mux, "GET "+base+"/profiles", "view-realm", h.getClientProfiles)
 	h.handle(mux, "PUT "+base+"/profiles", "manage-realm", h.putClientProfiles)

@@ -29,7 +29,7 @@ import (
 // roles.go.
 type clientsAPI struct{}
 
-func (h *Handler) clientRoutes(mux *http.ServeMux) {
+func (h *Handler) clientRoutes(mux Mux) {
 	var a clientsAPI
 	const c = "/admin/realms/{realm}/clients"
 	const one = c + "/{id}"

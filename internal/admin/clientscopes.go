@@ -20,7 +20,7 @@ import (
 // manage-clients), then an unknown scope is 404, and only then does the
 // operation's own permission decide (view-clients to read, manage-clients to
 // write). A caller with query-clients alone lists no scopes.
-func (h *Handler) clientScopeRoutes(mux *http.ServeMux) {
+func (h *Handler) clientScopeRoutes(mux Mux) {
 	const base = "/admin/realms/{realm}/client-scopes"
 	h.handle(mux, "GET "+base, "query-clients", h.listClientScopes)
 	h.handle(mux, "POST "+base, "manage-clients", h.createClientScope)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -21,7 +20,7 @@ import (
 // rotated secret, the registration access token, revocation push, cluster
 // nodes, adapter configuration downloads, key certificates, and the
 // fine-grained permission switch.
-func (h *Handler) clientToolRoutes(mux *http.ServeMux) {
+func (h *Handler) clientToolRoutes(mux Mux) {
 	var a clientsAPI
 	const one = "/admin/realms/{realm}/clients/{id}"
 	// The rotated secret authenticates like the current one, so it is shown

@@ -3,7 +3,6 @@ package admin
 import (
 	"errors"
 	"maps"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,7 +26,7 @@ import (
 //
 // A change that would leave the realm without an active, enabled RS256 or
 // HS512 key is refused: the realm could no longer issue tokens.
-func (h *Handler) componentRoutes(mux *http.ServeMux) {
+func (h *Handler) componentRoutes(mux Mux) {
 	const base = "/admin/realms/{realm}/components"
 	h.handle(mux, "GET "+base, "view-realm", h.listComponents)
 	h.handle(mux, "POST "+base, "manage-realm", h.createComponent)

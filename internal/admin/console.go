@@ -16,7 +16,7 @@ import (
 // consoleRoutes serves what an admin console asks of the server beside the
 // admin API proper: who the signed-in administrator is, the message texts
 // of a theme, and the cache-clearing actions of the realm settings.
-func (h *Handler) consoleRoutes(mux *http.ServeMux) {
+func (h *Handler) consoleRoutes(mux Mux) {
 	// {login} is the realm the administrator signed in to; the realm the
 	// console shows is the currentRealm parameter.
 	h.handle(mux, "GET /admin/{login}/console/whoami", "", h.whoAmI)

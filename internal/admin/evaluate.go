@@ -2,7 +2,6 @@ package admin
 
 import (
 	"errors"
-	"net/http"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
 	"github.com/gatehouse-iam/gatehouse/internal/grant"
@@ -18,7 +17,7 @@ import (
 // client would carry for a scope parameter, and example tokens for a user.
 // The examples are built by grant and token, the code the token endpoint
 // runs, so they show what a real token would contain; nothing is stored.
-func (h *Handler) evaluateRoutes(mux *http.ServeMux) {
+func (h *Handler) evaluateRoutes(mux Mux) {
 	var a clientsAPI
 	const ev = "/admin/realms/{realm}/clients/{id}/evaluate-scopes"
 	h.handle(mux, "GET "+ev+"/protocol-mappers", clientView, a.evalMappers)

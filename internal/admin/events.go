@@ -20,7 +20,7 @@ import (
 // Events: the realm's login events and admin events with Keycloak's filters
 // and paging, clearing them, and the realm's event settings. Reading needs
 // view-events; clearing and changing the settings manage-events.
-func (h *Handler) eventRoutes(mux *http.ServeMux) {
+func (h *Handler) eventRoutes(mux Mux) {
 	const one = "/admin/realms/{realm}"
 	h.handle(mux, "GET "+one+"/events", "view-events", h.listEvents)
 	h.handle(mux, "DELETE "+one+"/events", "manage-events", h.clearEvents)

@@ -22,7 +22,7 @@ import (
 // Role mappings of groups are in rolemappings.go.
 type groupsAPI struct{}
 
-func (h *Handler) groupRoutes(mux *http.ServeMux) {
+func (h *Handler) groupRoutes(mux Mux) {
 	var a groupsAPI
 	const g = "/admin/realms/{realm}/groups"
 	const one = g + "/{id}"

@@ -27,7 +27,7 @@ import (
 // view-realm and manage-realm imply), writing manage-identity-providers.
 // Secrets (clientSecret) are masked on every read; an update that sends the
 // mask back keeps the stored secret.
-func (h *Handler) identityProviderRoutes(mux *http.ServeMux) {
+func (h *Handler) identityProviderRoutes(mux Mux) {
 	const base = "/admin/realms/{realm}/identity-provider"
 	h.handle(mux, "GET "+base+"/providers/{providerId}", "", h.idpRead(h.identityProviderKind))
 	h.handle(mux, "POST "+base+"/import-config", "manage-identity-providers", h.importIdentityProviderConfig)

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"errors"
-	"net/http"
 
 	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/events"
@@ -12,7 +11,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
-func (h *Handler) impersonationRoutes(mux *http.ServeMux) {
+func (h *Handler) impersonationRoutes(mux Mux) {
 	var a userAPI
 	h.handle(mux, "POST /admin/realms/{realm}/users/{id}/impersonation", "impersonation@user.impersonate", a.impersonate)
 }

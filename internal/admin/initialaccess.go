@@ -15,7 +15,7 @@ import (
 // initialAccessRoutes serves the realm's initial access tokens: each lets
 // its holder register up to count clients through the client registration
 // service until it expires. The token is shown once, when it is made.
-func (h *Handler) initialAccessRoutes(mux *http.ServeMux) {
+func (h *Handler) initialAccessRoutes(mux Mux) {
 	const base = "/admin/realms/{realm}/clients-initial-access"
 	h.handle(mux, "GET "+base, "view-clients", h.listInitialAccess)
 	h.handle(mux, "POST "+base, "manage-clients", h.createInitialAccess)

@@ -15,7 +15,7 @@ import (
 // The realm's own texts ("Localization" in the console): per locale, a
 // message key and the text that replaces the built-in one on the realm's
 // login and account pages.
-func (h *Handler) localizationRoutes(mux *http.ServeMux) {
+func (h *Handler) localizationRoutes(mux Mux) {
 	const base = "/admin/realms/{realm}/localization"
 	h.handle(mux, "GET "+base, "view-realm", h.localeList)
 	h.handle(mux, "GET "+base+"/{locale}", "view-realm", h.localeTexts)

@@ -8,7 +8,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/internal/mail"
 )
 
-func (h *Handler) mailRoutes(mux *http.ServeMux) {
+func (h *Handler) mailRoutes(mux Mux) {
 	h.handle(mux, "POST /admin/realms/{realm}/testSMTPConnection", "manage-realm", h.testSMTPConnection)
 }
 

@@ -15,7 +15,7 @@ import (
 // below, roles (the clients' are in clienttools.go, the identity
 // providers' in identityproviders.go); and the components' sub-component
 // types.
-func (h *Handler) permissionRoutes(mux *http.ServeMux) {
+func (h *Handler) permissionRoutes(mux Mux) {
 	// Users as a whole: reading the switch needs view-realm, turning it
 	// needs manage-realm, as in Keycloak.
 	const users = "/admin/realms/{realm}/users-management-permissions"
@@ -71,7 +71,7 @@ func managementPermissions(rq *Request, kind, objectID string) error {
 // its client), switching the right to manage it (manage-realm; for a
 // client role, to configure its client), by the rules role.view and
 // role.manage on both paths.
-func (h *Handler) rolePermissionRoutes(mux *http.ServeMux) {
+func (h *Handler) rolePermissionRoutes(mux Mux) {
 	var r rolesAPI
 	const byID = "/admin/realms/{realm}/roles-by-id/{roleID}/management/permissions"
 	h.handle(mux, "GET "+byID, "@role.view", r.one(rolePermissions))

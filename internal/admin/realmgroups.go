@@ -2,7 +2,6 @@ package admin
 
 import (
 	"errors"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +15,7 @@ import (
 // Realm routes about groups and sessions as a whole: the default groups
 // every new user joins, finding a group by its path, and how many sessions
 // each client holds.
-func (h *Handler) realmGroupRoutes(mux *http.ServeMux) {
+func (h *Handler) realmGroupRoutes(mux Mux) {
 	const one = "/admin/realms/{realm}"
 	var a groupsAPI
 	h.handle(mux, "GET "+one+"/default-groups", "view-realm", a.defaultGroups)

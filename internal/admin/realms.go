@@ -36,7 +36,7 @@ import (
 // settings need view-realm / manage-realm, logging everyone out manage-users,
 // the default client scopes the clients permissions, attack detection the
 // users permissions.
-func (h *Handler) realmRoutes(mux *http.ServeMux) {
+func (h *Handler) realmRoutes(mux Mux) {
 	h.handle(mux, "GET /admin/realms", "", h.listRealms)
 	h.handle(mux, "POST /admin/realms", "", h.createRealm)
 

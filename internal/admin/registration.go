@@ -41,7 +41,7 @@ const (
 	regOIDC    = "openid-connect"
 )
 
-func (h *Handler) registrationRoutes(mux *http.ServeMux) {
+func (h *Handler) registrationRoutes(mux Mux) {
 	const base = "/realms/{realm}/clients-registrations/"
 	for _, kind := range []string{regDefault, regOIDC} {
 		mux.Handle("POST "+base+kind, h.registrationCall(kind, h.register))

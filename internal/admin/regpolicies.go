@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"net/http"
 	"slices"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
@@ -18,7 +17,7 @@ import (
 // regpolicy) kept in its settings; the components API lists and changes
 // them beside the key providers.
 
-func (h *Handler) regPolicyRoutes(mux *http.ServeMux) {
+func (h *Handler) regPolicyRoutes(mux Mux) {
 	h.handle(mux, "GET /admin/realms/{realm}/client-registration-policy/providers", "view-realm", func(rq *Request) error {
 		return rq.JSON(regpolicy.Providers())
 	})

@@ -24,7 +24,7 @@ import (
 // such a caller also needs each role's map-role permission (mayMapRole).
 // Every role granted or taken away also passes requireConfer
 // (escalation.go), whoever the caller is.
-func (h *Handler) roleMappingRoutes(mux *http.ServeMux) {
+func (h *Handler) roleMappingRoutes(mux Mux) {
 	for _, c := range []struct {
 		kind         holderKind
 		view, change string

@@ -35,7 +35,7 @@ type rolesAPI struct{}
 // roleOp is an endpoint on one role, already loaded.
 type roleOp func(rq *Request, r role.Role) error
 
-func (h *Handler) roleRoutes(mux *http.ServeMux) {
+func (h *Handler) roleRoutes(mux Mux) {
 	var a rolesAPI
 	// One role, by name (realm roles need view-realm and manage-realm;
 	// client roles go through the rules role.view and role.manage) or by

@@ -16,7 +16,7 @@ import (
 // console's "Import client" reads a file (SAML SP metadata, a Keycloak
 // client, OpenID Connect client metadata) into the client it would
 // create. Nothing is stored.
-func (h *Handler) clientConverterRoutes(mux *http.ServeMux) {
+func (h *Handler) clientConverterRoutes(mux Mux) {
 	h.handle(mux, "POST /admin/realms/{realm}/client-description-converter", "manage-clients", convertClientDescription)
 }
 

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"errors"
-	"net/http"
 
 	"github.com/gatehouse-iam/gatehouse/internal/adminperm"
 	"github.com/gatehouse-iam/gatehouse/internal/rep"
@@ -25,7 +24,7 @@ import (
 // the store, never from token claims; so requireConfer does not apply.
 // Client scopes answer 404 for an unknown scope before the permission
 // decides, as their other routes do.
-func (h *Handler) scopeMappingRoutes(mux *http.ServeMux) {
+func (h *Handler) scopeMappingRoutes(mux Mux) {
 	for _, a := range []scopeMappingAPI{{}, {clientScope: true}} {
 		base, view, manage := "/admin/realms/{realm}/clients/{id}/scope-mappings", clientView, clientManage
 		if a.clientScope {

@@ -34,10 +34,13 @@ const KeycloakVersion = "26.4.0"
 // (cmd/gatehouse's version).
 var Version = "dev"
 
-func (h *Handler) serverInfoRoutes(mux *http.ServeMux) {
-	// The server is built once per process, so this is its start time as the
-	// handler's clock knows it; nothing else here reads the wall clock.
-	started := h.Now()
+func (h *Handler) serverInfoRoutes(mux Mux) {
+	// The server's start as the handler's clock knew it; nothing else here
+	// reads the wall clock.
+	started := h.Started
+	if started.IsZero() {
+		started = h.Now()
+	}
 	// Only administrators read it, as in Keycloak (AdminRoot.getServerInfo
 	// requires isAdmin): it tells an attacker the version, memory and
 	// providers of the server, which a realm's plain user has no need for.

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"errors"
-	"net/http"
 
 	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
@@ -11,7 +10,7 @@ import (
 // RealmAdminResource); no client matches on the text, so Gatehouse spells it.
 var errSessionNotFound = notFound("Session not found")
 
-func (h *Handler) sessionRoutes(mux *http.ServeMux) {
+func (h *Handler) sessionRoutes(mux Mux) {
 	// Ends one user session, online or, with isOffline=true, offline, with
 	// its client sessions; tokens of the session stop working at once
 	// because every token check needs its session.

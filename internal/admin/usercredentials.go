@@ -14,7 +14,7 @@ import (
 // A user's credentials beyond listing and deleting them: their labels,
 // their order (the first of a type is the one a login offers first) and
 // removing every credential of a type.
-func (h *Handler) userCredentialRoutes(mux *http.ServeMux) {
+func (h *Handler) userCredentialRoutes(mux Mux) {
 	const one = "/admin/realms/{realm}/users/{id}"
 	var a userAPI
 	const manage = "manage-users@user.manage"

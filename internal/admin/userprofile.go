@@ -16,7 +16,7 @@ import (
 // The declarative user profile of a realm (package profile owns its
 // rules): read and replace it, describe it to forms, and list a user's
 // attributes the profile does not name.
-func (h *Handler) userProfileRoutes(mux *http.ServeMux) {
+func (h *Handler) userProfileRoutes(mux Mux) {
 	const base = "/admin/realms/{realm}/users"
 	var a userAPI
 	h.handle(mux, "GET "+base+"/profile", "", h.getUserProfile)

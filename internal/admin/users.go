@@ -29,7 +29,7 @@ import (
 // lists and counts, view-users reads one user, manage-users writes; without
 // those roles, the realm's fine-grained admin permissions may grant a user
 // (fgap.go), and listings show only the users the caller may view.
-func (h *Handler) userRoutes(mux *http.ServeMux) {
+func (h *Handler) userRoutes(mux Mux) {
 	var a userAPI
 	const base = "/admin/realms/{realm}/users"
 	const (

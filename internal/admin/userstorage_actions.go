@@ -17,7 +17,7 @@ import (
 // capabilities, a provider's name for the user details page, and, on a
 // saved provider, removing or unlinking its imported users and running a
 // sync (usersync.go).
-func (h *Handler) userStorageRoutes(mux *http.ServeMux) {
+func (h *Handler) userStorageRoutes(mux Mux) {
 	const realm = "/admin/realms/{realm}"
 	h.handle(mux, "POST "+realm+"/testLDAPConnection", "manage-realm", h.testLDAPConnection)
 	h.handle(mux, "POST "+realm+"/ldap-server-capabilities", "manage-realm", h.ldapCapabilities)

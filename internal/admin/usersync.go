@@ -2,7 +2,6 @@ package admin
 
 import (
 	"errors"
-	"net/http"
 
 	"github.com/gatehouse-iam/gatehouse/internal/federation"
 	"github.com/gatehouse-iam/gatehouse/internal/ldap"
@@ -13,7 +12,7 @@ import (
 // userSyncRoutes serves the sync of a provider's users, run by usersync
 // under the provider's lease, and the sync of a group or role mapper's
 // groups or roles.
-func (h *Handler) userSyncRoutes(mux *http.ServeMux) {
+func (h *Handler) userSyncRoutes(mux Mux) {
 	const base = "/admin/realms/{realm}/user-storage"
 	h.handle(mux, "POST "+base+"/{id}/sync", "manage-users", h.syncUsers)
 	h.handle(mux, "POST "+base+"/{parentId}/mappers/{id}/sync", "manage-users", h.syncMapper)

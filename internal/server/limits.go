@@ -142,7 +142,7 @@ const (
 // do, and names the route of a request it refuses for the request log.
 type guard struct {
 	next   http.Handler
-	mux    *http.ServeMux
+	mux    router
 	limits Limits
 	now    func() time.Time
 	log    *slog.Logger
@@ -154,7 +154,15 @@ type guard struct {
 	failAddrs, failUsers *ratelimit.Buckets
 }
 
-func newGuard(o Options, mux *http.ServeMux) *guard {
+// router finds the route a request would take (http.ServeMux.Handler).
+type router interface {
+	Handler(r *http.Request) (h http.Handler, pattern string)
+}
+
+func newGuard(o Options, mux interface {
+	http.Handler
+	router
+}) *guard {
 	return &guard{
 		next: mux, mux: mux, limits: o.Limits, now: o.Now, log: o.Log, urls: o.URLs,
 		realms:  &realmCache{store: o.Store, log: o.Log, entries: map[string]cachedRealm{}},

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/account"
@@ -108,13 +109,17 @@ func New(o Options) http.Handler {
 	// One key cache per node, fetching client key sets through Outbound.
 	ckeys := &clientkeys.Loader{Outbound: o.Outbound, Now: o.Now}
 	(&oidc.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Keys: ckeys}).Register(app)
-	(&admin.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Mail: mailer, Outbound: o.Outbound}).Register(app)
+	// The admin API's routes wait for the first request that may need them:
+	// see lazyRoutes.
+	adminAPI := &lazyRoutes{mux: app, needs: adminRoute,
+		register: (&admin.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Mail: mailer, Outbound: o.Outbound, Started: o.Now()}).Register}
 	(&login.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Keys: ckeys, Outbound: o.Outbound, Mail: mailer}).Register(app)
 	(&account.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Next: unmatched(app)}).Register(app)
 	(&protection.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now}).Register(app)
 	app.Handle("GET /resources/", ui.Assets())
-	app.Handle("/", &console.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, API: app, Next: unmatched(app)})
-	front := withBase(o.URLs, newGuard(o, app)) // rate and input limits, limits.go
+	// The console calls the admin API in-process, whatever page it serves.
+	app.Handle("/", &console.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, API: adminAPI.all(), Next: unmatched(app)})
+	front := withBase(o.URLs, newGuard(o, adminAPI)) // rate and input limits, limits.go
 
 	root := http.NewServeMux()
 	health := &health{store: o.Store, log: o.Log}
@@ -143,6 +148,70 @@ func New(o Options) http.Handler {
 			root.ServeHTTP(w, r)
 		}
 	}))))
+}
+
+// lazyRoutes registers a group of routes on mux the first time a request
+// that may need them arrives, then serves every request through mux.
+//
+// The admin API is some three hundred routes, each twice (with and without
+// a trailing slash). Building them parses every pattern into the mux's
+// tree and runs the code of every resource file once: about 2 MB of a
+// node's resident memory, for an API that most nodes of a fleet, serving
+// tokens and logins, never receive. A node builds them on its first admin
+// request instead, in about a millisecond. ServeMux takes registrations
+// while it serves, so requests of other kinds go on meanwhile; a request
+// that needs the group waits until all of it is in place.
+type lazyRoutes struct {
+	mux      *http.ServeMux
+	needs    func(path string) bool // whether a request for path may need the group
+	register func(admin.Mux)
+	once     sync.Once
+}
+
+func (l *lazyRoutes) ensure() { l.once.Do(func() { l.register(l.mux) }) }
+
+func (l *lazyRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if l.needs(r.URL.Path) {
+		l.ensure()
+	}
+	l.mux.ServeHTTP(w, r)
+}
+
+// Handler is mux.Handler, with the group in place when the request may
+// need it.
+func (l *lazyRoutes) Handler(r *http.Request) (http.Handler, string) {
+	if l.needs(r.URL.Path) {
+		l.ensure()
+	}
+	return l.mux.Handler(r)
+}
+
+// all serves through mux with the group in place, whatever the path.
+func (l *lazyRoutes) all() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l.ensure()
+		l.mux.ServeHTTP(w, r)
+	})
+}
+
+// adminRoute reports whether a request for path (below the relative path)
+// may match a pattern of admin.Handler.Register: one under "/admin/", the
+// client registration API under "/realms/{realm}/clients-registrations",
+// or the message bundle "/resources/{realm}/{themeType}/{locale}" (the
+// static files, "/resources/{version}/{file}", have one segment fewer). It
+// may say yes to a path no route serves, never no to one a route serves:
+// the mux matches unescaped segments and path is r.URL.Path, unescaped,
+// where an escaped slash only adds segments. TestAdminRoutesAreFoundLazily
+// checks every pattern Register makes.
+func adminRoute(path string) bool {
+	switch {
+	case strings.HasPrefix(path, "/admin/"):
+		return true
+	case strings.HasPrefix(path, "/realms/"):
+		return strings.Contains(path, "/clients-registrations")
+	}
+	rest, ok := strings.CutPrefix(path, "/resources/")
+	return ok && strings.Count(rest, "/") >= 2
 }
 
 // accessLog wraps next in the access log when there is one.
