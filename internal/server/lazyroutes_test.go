@@ -72,3 +72,40 @@ func TestServerInfoUptimeFromStart(t *testing.T) {
 		t.Errorf("uptime %v, want %v", got, time.Hour)
 	}
 }
+
+// Requests that arrive together on a fresh server, some needing the admin
+// routes and some not, all get their own route's answer while the routes
+// are being registered.
+func TestAdminRoutesRegisteredUnderConcurrentRequests(t *testing.T) {
+	srv, _ := start(t, web.URLs{})
+	type result struct {
+		path   string
+		status int
+	}
+	paths := map[string]int{
+		"/admin/serverinfo":                               http.StatusUnauthorized,
+		"/admin/realms/master/clients":                    http.StatusUnauthorized,
+		"/realms/master/.well-known/openid-configuration": http.StatusOK,
+		"/resources/master/admin/en":                      http.StatusOK,
+	}
+	results := make(chan result, 40)
+	for range 10 {
+		for p := range paths {
+			go func() {
+				r, err := http.Get(srv.URL + p)
+				if err != nil {
+					results <- result{p, 0}
+					return
+				}
+				r.Body.Close()
+				results <- result{p, r.StatusCode}
+			}()
+		}
+	}
+	for range 10 * len(paths) {
+		r := <-results
+		if r.status != paths[r.path] {
+			t.Errorf("GET %s: %d, want %d", r.path, r.status, paths[r.path])
+		}
+	}
+}
