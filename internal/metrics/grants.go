@@ -2,33 +2,49 @@ package metrics
 
 import (
 	"errors"
+	"sync"
 
-	"github.com/prometheus/client_golang/prometheus"
+	vm "github.com/VictoriaMetrics/metrics"
 
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
 // The counters handlers bump with one call. They are process-wide, like the
-// Go runtime's own metrics, so a handler needs no field to reach them; New
-// registers them with each registry it builds.
+// Go runtime's own metrics, so a handler needs no field to reach them; every
+// Metrics serves them.
+var counters = vm.NewSet()
+
+// Each counter is found by its label values, so a token request builds a
+// series name only for a realm, grant type and error it has not seen.
 var (
-	grantsIssued = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "gatehouse_grants_issued_total",
-		Help: "Token endpoint requests answered with tokens, by realm and grant type.",
-	}, []string{"realm", "grant_type"})
-	grantsRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "gatehouse_grants_refused_total",
-		Help: "Token endpoint requests refused, by realm, grant type and OAuth error code.",
-	}, []string{"realm", "grant_type", "error"})
-	logins = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "gatehouse_logins_total",
-		Help: "Successful password logins (login form and password grant), by realm.",
-	}, []string{"realm"})
-	loginFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "gatehouse_login_failures_total",
-		Help: "Failed password logins (login form and password grant), by realm.",
-	}, []string{"realm"})
+	grantsIssued = counterVec[[2]string]{name: func(k [2]string) string {
+		return series("gatehouse_grants_issued_total", "grant_type", k[1], "realm", k[0])
+	}}
+	grantsRefused = counterVec[[3]string]{name: func(k [3]string) string {
+		return series("gatehouse_grants_refused_total", "error", k[2], "grant_type", k[1], "realm", k[0])
+	}}
+	logins = counterVec[string]{name: func(realm string) string {
+		return series("gatehouse_logins_total", "realm", realm)
+	}}
+	loginFailures = counterVec[string]{name: func(realm string) string {
+		return series("gatehouse_login_failures_total", "realm", realm)
+	}}
 )
+
+// counterVec is one counter family in counters, by label values K.
+type counterVec[K comparable] struct {
+	name func(K) string
+	m    sync.Map // K → *vm.Counter
+}
+
+func (v *counterVec[K]) with(k K) *vm.Counter {
+	if c, ok := v.m.Load(k); ok {
+		return c.(*vm.Counter)
+	}
+	c := counters.GetOrCreateCounter(v.name(k))
+	v.m.Store(k, c)
+	return c
+}
 
 // Grant records the outcome of a token request for a grant type the
 // endpoint supports: issued when err is nil, else refused with the OAuth
@@ -39,16 +55,16 @@ var (
 // a login failure. Client authentication failures are not login failures.
 func Grant(realm, grantType string, err error) {
 	if err == nil {
-		grantsIssued.WithLabelValues(realm, grantType).Inc()
+		grantsIssued.with([2]string{realm, grantType}).Inc()
 		if grantType == "password" {
-			logins.WithLabelValues(realm).Inc()
+			logins.with(realm).Inc()
 		}
 		return
 	}
 	code := errorCode(err)
-	grantsRefused.WithLabelValues(realm, grantType, code).Inc()
+	grantsRefused.with([3]string{realm, grantType, code}).Inc()
 	if grantType == "password" && code == "invalid_grant" {
-		loginFailures.WithLabelValues(realm).Inc()
+		loginFailures.with(realm).Inc()
 	}
 }
 
@@ -56,9 +72,9 @@ func Grant(realm, grantType string, err error) {
 // were accepted.
 func Login(realm string, ok bool) {
 	if ok {
-		logins.WithLabelValues(realm).Inc()
+		logins.with(realm).Inc()
 	} else {
-		loginFailures.WithLabelValues(realm).Inc()
+		loginFailures.with(realm).Inc()
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	vm "github.com/VictoriaMetrics/metrics"
+
 	"github.com/gatehouse-iam/gatehouse/internal/web"
 )
 
@@ -22,10 +24,30 @@ func (m *Metrics) Instrument(now func() time.Time, next http.Handler) http.Handl
 		start := now()
 		sw := &web.StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		status := sw.Status()
-		m.requests.WithLabelValues(method(r.Method), route(r.Pattern), strconv.Itoa(status), outcome(status)).
-			Observe(now().Sub(start).Seconds())
+		m.request(requestKey{method: method(r.Method), uri: route(r.Pattern), status: sw.Status()}).
+			Update(now().Sub(start).Seconds())
 	})
+}
+
+// requestKey is one series of http_server_requests_seconds. Its values come
+// from registered patterns, a fixed list of methods and the statuses the
+// handlers write, so the set of keys stays small.
+type requestKey struct {
+	method, uri string
+	status      int
+}
+
+// request is the histogram of k's series. The series name is built the
+// first time k is seen; after that a request costs a map lookup.
+func (m *Metrics) request(k requestKey) *vm.PrometheusHistogram {
+	if h, ok := m.requests.Load(k); ok {
+		return h.(*vm.PrometheusHistogram)
+	}
+	status := strconv.Itoa(k.status)
+	h := m.set.GetOrCreatePrometheusHistogramExt(series("http_server_requests_seconds",
+		"method", k.method, "outcome", outcome(k.status), "status", status, "uri", k.uri), requestBuckets)
+	m.requests.Store(k, h)
+	return h
 }
 
 // route is the path part of a ServeMux pattern ("GET /realms/{realm}" →
