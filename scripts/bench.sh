@@ -54,11 +54,13 @@ mkdir -p test-output
 out="test-output/bench-$(date +%Y%m%d-%H%M%S).md"
 work="$(mktemp -d)"
 server_pid=""
+pg_master="" pg_affinity="" pg_pin_note=""
 cleanup() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
+  unpin_postgres
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -183,6 +185,39 @@ run_grant() {
   grep -E '^first error' "$work/load.txt" | report || true
 }
 
+# pin_postgres runs the backends PostgreSQL forks from now on on core 1,
+# beside the load, so that the server's core is its own on PostgreSQL as on
+# SQLite: left to the scheduler, the backends answering the server's
+# queries run on core 0 too, and the server's rates then swing by a third
+# from one run to the next with the cache and context switches they share.
+# A backend takes the postmaster's CPU affinity when it is forked; the
+# postmaster's own is put back at exit. It says why when it cannot (a
+# database on another machine, or no permission to set another user's
+# affinity): the run goes on unpinned.
+pin_postgres() {
+  local admin_url="$1" checkpointer master
+  checkpointer="$(psql "$admin_url" -X -q -tAc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'" 2>/dev/null)" || true
+  master="$(ps -o ppid= -p "${checkpointer:-0}" 2>/dev/null | tr -d ' ')" || true
+  if [ -z "$master" ] || [ "$(ps -o comm= -p "$master" 2>/dev/null)" != postgres ]; then
+    pg_pin_note="database: not pinned, PostgreSQL's postmaster is not a process on this machine"
+    return 0
+  fi
+  local before
+  before="$(taskset -pc "$master" 2>/dev/null | awk -F': ' '{ print $2 }')"
+  if [ -z "$before" ] || ! taskset -pc 1 "$master" >/dev/null 2>&1; then
+    pg_pin_note="database: not pinned, cannot set the CPU affinity of PostgreSQL's postmaster (pid $master)"
+    return 0
+  fi
+  pg_master="$master" pg_affinity="$before"
+  pg_pin_note="database: the backends of the server's connections run on core 1, beside the load (\`taskset -pc 1\` on the postmaster, put back to $before at the end)"
+}
+unpin_postgres() {
+  if [ -n "$pg_master" ]; then
+    taskset -pc "$pg_affinity" "$pg_master" >/dev/null 2>&1 || true
+    pg_master=""
+  fi
+}
+
 # ratio prints a/b with two decimals.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "?" }'; }
 # verdict prints met or MISSED for "a >= b" (or "a <= b" with le).
@@ -210,6 +245,7 @@ run_db() {
       psql "$admin_url" -X -q -v ON_ERROR_STOP=1 \
         -c "DROP DATABASE IF EXISTS \"$dbname\" WITH (FORCE)" -c "CREATE DATABASE \"$dbname\"" >&2 || return 1
       dbflags=(--db postgres --db-url "$pg_url" --data-dir "$work/data-postgres")
+      pin_postgres "$admin_url"
       ;;
     *)
       echo "bench: unknown database $db" >&2
@@ -251,6 +287,10 @@ run_db() {
 
   say "## $db"
   say ""
+  if [ "$db" = postgres ] && [ -n "$pg_pin_note" ]; then
+    say "$pg_pin_note"
+    say ""
+  fi
   say "closed loop, $clients clients, $duration per grant; CPU per successful request: the server's own (core 0) and, on PostgreSQL, its backends' for this database"
   say ""
   say "| realm | grant | req/s | p99 ms | requests/errors | server CPU ms/req | req per server CPU second | database CPU ms/req |"
@@ -301,7 +341,12 @@ run_db() {
   ((total1 > 0)) || total1=1
   # shellcheck disable=SC2059 # $stop is this function's own format
   say "server: RSS $((rss_idle / 1024)) MiB idle after start, $((rss / 1024)) MiB after the load; $(printf "$stop" "$rc")"
-  say "cpu during the load: core 0 $((100 * busy0 / total0))% busy, of which the server $((100 * srv / total0))% and everything else (the machine is shared) $((100 * (busy0 - srv) / total0))%; core 1 (load) $((100 * busy1 / total1))% busy"
+  local core1=load
+  if [ "$db" = postgres ] && [ -n "$pg_master" ]; then
+    core1="load and database"
+    unpin_postgres
+  fi
+  say "cpu during the load: core 0 $((100 * busy0 / total0))% busy, of which the server $((100 * srv / total0))% and everything else (the machine is shared) $((100 * (busy0 - srv) / total0))%; core 1 ($core1) $((100 * busy1 / total1))% busy"
   say ""
 
   local v
