@@ -170,7 +170,7 @@ func (s *DB) GetServiceAccount(ctx context.Context, realmID, clientID string) (u
 		u             user.User
 		roles, groups sql.NullString
 	)
-	err := scanInto(s.queryRow(ctx, serviceAccountQuery, realmID, clientID), userPlan(&u),
+	err := scanInto(s.hotRow(ctx, serviceAccountQuery, realmID, clientID), userPlan(&u),
 		scanPlan{dest: []any{&roles, &groups}})
 	if err != nil {
 		return user.User{}, err
