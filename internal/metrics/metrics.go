@@ -23,6 +23,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	runtimemetrics "runtime/metrics"
 	"strings"
 	"sync"
@@ -132,8 +133,51 @@ func (m *Metrics) write(w io.Writer) {
 		writeSessions(w, db, m.log)
 	}
 	writeRuntime(w)
-	vm.WriteProcessMetrics(w)
+	writeGo(w)
+	vm.WriteProcMetrics(w)
 	vm.WriteFDMetrics(w)
+}
+
+// gcDuration is the family writeGo writes itself.
+const gcDuration = "go_gc_duration_seconds"
+
+// writeGo writes the library's Go runtime families, but go_gc_duration_seconds
+// from the pauses the runtime recorded: the library takes its quantiles over
+// all 256 slots of MemStats.PauseNs, the empty ones too, so a node that has
+// collected a few times reports a median pause of 0 for hours.
+func writeGo(w io.Writer) {
+	var b bytes.Buffer
+	vm.WriteGoMetrics(&b)
+	for line := range bytes.Lines(b.Bytes()) {
+		name := line
+		if rest, ok := bytes.CutPrefix(line, []byte("# ")); ok {
+			_, name, _ = bytes.Cut(rest, []byte(" ")) // "# TYPE name type", "# HELP name"
+		}
+		if family, ok := bytes.CutPrefix(name, []byte(gcDuration)); ok && (len(family) == 0 || !isNameByte(family[0]) ||
+			bytes.HasPrefix(family, []byte("_sum")) || bytes.HasPrefix(family, []byte("_count"))) {
+			continue
+		}
+		w.Write(line)
+	}
+	writeGCDuration(w)
+}
+
+// isNameByte reports whether c may continue a metric name.
+func isNameByte(c byte) bool {
+	return c == '_' || c == ':' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// writeGCDuration writes the GC pause summary as client libraries do: the
+// minimum, quartiles and maximum of the recent pauses, their sum and count.
+func writeGCDuration(w io.Writer) {
+	st := debug.GCStats{PauseQuantiles: make([]time.Duration, 5)}
+	debug.ReadGCStats(&st)
+	vm.WriteMetadataIfNeeded(w, gcDuration, "summary")
+	for i, q := range []string{"0", "0.25", "0.5", "0.75", "1"} {
+		fmt.Fprintf(w, "%s{quantile=%q} %g\n", gcDuration, q, st.PauseQuantiles[i].Seconds())
+	}
+	fmt.Fprintf(w, "%s_sum %g\n", gcDuration, st.PauseTotal.Seconds())
+	fmt.Fprintf(w, "%s_count %d\n", gcDuration, st.NumGC)
 }
 
 // withHelp fills the bare "# HELP family" lines the library writes with the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -154,5 +155,30 @@ func TestGCPercentGauge(t *testing.T) {
 	debug.SetGCPercent(-1)
 	if out := gather(t, m); !strings.Contains(out, "\ngo_gc_gogc_percent 1.8446744073709552e+19\n") {
 		t.Errorf("GOGC off: no go_gc_gogc_percent 1.8446744073709552e+19")
+	}
+}
+
+// The GC pause quantiles are those of the pauses the runtime recorded: a
+// process that has collected a few times reports their median, not the 0
+// of the pause slots it has not used yet.
+func TestGCPauseQuantilesCountOnlyRecordedPauses(t *testing.T) {
+	for range 3 {
+		runtime.GC()
+	}
+	out := gather(t, New("test", nil))
+	wellFormed(t, out)
+	for _, q := range []string{"0.5", "1"} {
+		prefix := `go_gc_duration_seconds{quantile="` + q + `"} `
+		i := strings.Index(out, "\n"+prefix)
+		if i < 0 {
+			t.Fatalf("no %s in the page", prefix)
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(strings.SplitN(out[i+1+len(prefix):], "\n", 2)[0]), 64)
+		if err != nil || v <= 0 {
+			t.Errorf("%s%v (%v), want a pause above 0 after three collections", prefix, v, err)
+		}
+	}
+	if n := strings.Count(out, "\ngo_gc_duration_seconds_count "); n != 1 {
+		t.Errorf("go_gc_duration_seconds_count written %d times", n)
 	}
 }
