@@ -1,7 +1,9 @@
 package server
 
 import (
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -55,5 +57,42 @@ func TestAdminRoutesAreFoundLazily(t *testing.T) {
 		if got := adminRoute(p); got != want {
 			t.Errorf("adminRoute(%q) = %v, want %v", p, got, want)
 		}
+	}
+}
+
+// A registration that panics half-way (two patterns in conflict) leaves
+// the requests that need the group answered 500, every time, and the rest
+// of the mux serving; it is logged once.
+func TestFailedRegistrationAnswers500(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /realms/{realm}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	var logged strings.Builder
+	l := &lazyRoutes{mux: mux, needs: adminRoute, log: slog.New(slog.NewTextHandler(&logged, nil)),
+		register: func(m admin.Mux) {
+			m.Handle("GET /admin/realms/{realm}/users", http.NotFoundHandler())
+			m.Handle("GET /admin/realms/{name}/users", http.NotFoundHandler()) // conflicts: ServeMux panics
+		}}
+	for range 2 {
+		w := httptest.NewRecorder()
+		l.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/admin/realms/r/users", nil))
+		if w.Code != http.StatusInternalServerError || !strings.Contains(w.Body.String(), "unknown_error") {
+			t.Errorf("admin request after a failed registration: %d %s, want 500", w.Code, w.Body)
+		}
+		w = httptest.NewRecorder()
+		l.all().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/realms/r", nil))
+		if w.Code != http.StatusInternalServerError {
+			t.Errorf("in-process API call after a failed registration: %d, want 500", w.Code)
+		}
+		if _, pattern := l.Handler(httptest.NewRequest(http.MethodGet, "/admin/realms/r/users", nil)); pattern != "" {
+			t.Errorf("route named %q after a failed registration", pattern)
+		}
+	}
+	w := httptest.NewRecorder()
+	l.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/realms/r", nil))
+	if w.Code != http.StatusTeapot {
+		t.Errorf("a request that needs no admin route: %d, want its own route's 418", w.Code)
+	}
+	if n := strings.Count(logged.String(), "cannot register the admin API's routes"); n != 1 {
+		t.Errorf("logged %d times, want once:\n%s", n, logged.String())
 	}
 }

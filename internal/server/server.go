@@ -5,6 +5,7 @@
 package server
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -111,7 +112,7 @@ func New(o Options) http.Handler {
 	(&oidc.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Keys: ckeys}).Register(app)
 	// The admin API's routes wait for the first request that may need them:
 	// see lazyRoutes.
-	adminAPI := &lazyRoutes{mux: app, needs: adminRoute,
+	adminAPI := &lazyRoutes{mux: app, needs: adminRoute, log: o.Log,
 		register: (&admin.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Mail: mailer, Outbound: o.Outbound, Started: o.Now()}).Register}
 	(&login.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Keys: ckeys, Outbound: o.Outbound, Mail: mailer}).Register(app)
 	(&account.Handler{Store: o.Store, URLs: o.URLs, Log: o.Log, Now: o.Now, Hashes: o.Hashes, Next: unmatched(app)}).Register(app)
@@ -165,14 +166,37 @@ type lazyRoutes struct {
 	mux      *http.ServeMux
 	needs    func(path string) bool // whether a request for path may need the group
 	register func(admin.Mux)
+	log      *slog.Logger
 	once     sync.Once
+	failed   bool // register panicked: the group is not (all) there
 }
 
-func (l *lazyRoutes) ensure() { l.once.Do(func() { l.register(l.mux) }) }
+// ensure registers the group once and reports whether it is in place. A
+// registration that panics (two patterns in conflict: a bug that used to
+// stop the server at start) is logged, and every request that needs the
+// group is then answered 500 rather than 404 from a half-built API.
+func (l *lazyRoutes) ensure() bool {
+	l.once.Do(func() {
+		defer func() {
+			if p := recover(); p != nil {
+				l.failed = true
+				l.log.Error("cannot register the admin API's routes", "panic", fmt.Sprint(p))
+			}
+		}()
+		l.register(l.mux)
+	})
+	return !l.failed
+}
+
+// unregistered answers a request whose routes could not be registered.
+var unregistered = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	web.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "unknown_error"})
+})
 
 func (l *lazyRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if l.needs(r.URL.Path) {
-		l.ensure()
+	if l.needs(r.URL.Path) && !l.ensure() {
+		unregistered.ServeHTTP(w, r)
+		return
 	}
 	l.mux.ServeHTTP(w, r)
 }
@@ -180,8 +204,8 @@ func (l *lazyRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Handler is mux.Handler, with the group in place when the request may
 // need it.
 func (l *lazyRoutes) Handler(r *http.Request) (http.Handler, string) {
-	if l.needs(r.URL.Path) {
-		l.ensure()
+	if l.needs(r.URL.Path) && !l.ensure() {
+		return unregistered, ""
 	}
 	return l.mux.Handler(r)
 }
@@ -189,7 +213,10 @@ func (l *lazyRoutes) Handler(r *http.Request) (http.Handler, string) {
 // all serves through mux with the group in place, whatever the path.
 func (l *lazyRoutes) all() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l.ensure()
+		if !l.ensure() {
+			unregistered.ServeHTTP(w, r)
+			return
+		}
 		l.mux.ServeHTTP(w, r)
 	})
 }
