@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Measures the token service: the server pinned to core 0 with GOMAXPROCS=1,
 # gatehouse-load on core 1 with 16 clients, on SQLite and on PostgreSQL,
-# beside what one core pays for the crypto (RS256 and ES256 signatures, the
-# argon2id verification) measured in the same run on the same core. One
-# server per database holds two copies of the ldap-demo realm, one signing
-# RS256 and one ES256. On PostgreSQL the CPU the database's own backends
-# used is reported beside the server's. The report, ending with the table
+# beside what one core pays for the crypto (RS256, ES256 and EdDSA
+# signatures, the argon2id verification) measured in the same run on the
+# same core. One server per database holds three copies of the ldap-demo
+# realm, signing RS256, ES256 and EdDSA. On PostgreSQL the backends run on
+# core 1 beside the load, and the CPU they used is reported beside the
+# server's. The report, ending with the table
 # of figures against their targets, goes to stdout and to
 # test-output/bench-<date>.md.
 #
@@ -17,6 +18,7 @@
 #   BENCH_CLIENTS        default 16
 #   BENCH_GRANTS         grants on the RS256 realm, default client_credentials,password,refresh_token,userinfo,introspection
 #   BENCH_ES256_GRANTS   grants on the ES256 realm, default client_credentials,refresh_token ("" skips it)
+#   BENCH_EDDSA_GRANTS   grants on the EdDSA realm, default client_credentials,refresh_token ("" skips it)
 #   BENCH_PORT           default 18081 (and the next port for the management interface)
 #   BENCH_LOG_LEVEL      the server's --log-level, default info
 #   BENCH_ACCESS_LOG     the server's --http-access-log-enabled, default false (the server's default)
@@ -34,6 +36,7 @@ duration="${BENCH_DURATION:-5s}"
 clients="${BENCH_CLIENTS:-16}"
 grants="${BENCH_GRANTS:-client_credentials,password,refresh_token,userinfo,introspection}"
 es_grants="${BENCH_ES256_GRANTS-client_credentials,refresh_token}"
+ed_grants="${BENCH_EDDSA_GRANTS-client_credentials,refresh_token}"
 port="${BENCH_PORT:-18081}"
 log_level="${BENCH_LOG_LEVEL:-info}"
 access_log="${BENCH_ACCESS_LOG:-false}"
@@ -69,6 +72,8 @@ trap cleanup EXIT
 # they are unique across realms, and the import gives new ones.
 jq '.realm = "ldap-demo-es256" | .defaultSignatureAlgorithm = "ES256" | walk(if type == "object" then del(.id) else . end)' \
   "$realm_file" >"$work/es256.json"
+jq '.realm = "ldap-demo-eddsa" | .defaultSignatureAlgorithm = "EdDSA" | walk(if type == "object" then del(.id) else . end)' \
+  "$realm_file" >"$work/eddsa.json"
 
 # cpu_ticks prints the busy and total clock ticks of one CPU (from /proc/stat).
 cpu_ticks() { awk -v c="cpu$1" '$1 == c { print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9 }' /proc/stat; }
@@ -85,7 +90,7 @@ say "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git di
 say "- $(go version)"
 say "- cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores; kernel $(uname -r); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "- server: \`taskset -c 0 env GOMAXPROCS=1 gatehouse start-dev\` (built with CGO_ENABLED=0), fresh database per run"
-say "- load: \`taskset -c 1 gatehouse-load -c $clients -d $duration\` per grant, against realm ldap-demo (RS256) and ldap-demo-es256 (client ldap-app, user user1, scope openid)"
+say "- load: \`taskset -c 1 gatehouse-load -c $clients -d $duration\` per grant, against realm ldap-demo (RS256), ldap-demo-es256 and ldap-demo-eddsa (client ldap-app, user user1, scope openid)"
 say ""
 
 echo "bench: building" >&2
@@ -108,8 +113,8 @@ say ""
 say "## What one core pays for the crypto (core 0)"
 say ""
 say '```'
-say "\$ taskset -c 0 go test -run XXX -bench 'Sign/(RS256|ES256)\$' -benchtime 2s ./internal/token/"
-taskset -c 0 go test -run XXX -bench 'Sign/(RS256|ES256)$' -benchtime 2s ./internal/token/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)' >"$work/crypto.txt" || true
+say "\$ taskset -c 0 go test -run XXX -bench 'Sign/(RS256|ES256|EdDSA)\$' -benchtime 2s ./internal/token/"
+taskset -c 0 go test -run XXX -bench 'Sign/(RS256|ES256|EdDSA)$' -benchtime 2s ./internal/token/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)' >"$work/crypto.txt" || true
 report <"$work/crypto.txt"
 say "\$ taskset -c 0 go test -run XXX -bench 'PasswordHash' -benchtime 2s ./internal/oidc/"
 taskset -c 0 go test -run XXX -bench 'PasswordHash' -benchtime 2s ./internal/oidc/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)' >"$work/hash.txt" || true
@@ -127,8 +132,9 @@ ceiling() {
 }
 rs_ceiling="$(ceiling '^BenchmarkSign/RS256(-[0-9]+)?$')"
 es_ceiling="$(ceiling '^BenchmarkSign/ES256(-[0-9]+)?$')"
+ed_ceiling="$(ceiling '^BenchmarkSign/EdDSA(-[0-9]+)?$')"
 hash_rate="$(ceiling '^BenchmarkPasswordHash')"
-say "ceilings per CPU second (from cpu-µs/op): RS256 ${rs_ceiling:-?}/s, ES256 ${es_ceiling:-?}/s, argon2id verification ${hash_rate:-?}/s"
+say "ceilings per CPU second (from cpu-µs/op): RS256 ${rs_ceiling:-?}/s, ES256 ${es_ceiling:-?}/s, EdDSA ${ed_ceiling:-?}/s, argon2id verification ${hash_rate:-?}/s"
 say ""
 
 # db_backends prints the pids of the PostgreSQL backends serving database $1.
@@ -262,6 +268,9 @@ run_db() {
   if [ -n "$es_grants" ]; then
     "$work/gatehouse" import --file "$work/es256.json" "${dbflags[@]}" --log-level warn || return 1
   fi
+  if [ -n "$ed_grants" ]; then
+    "$work/gatehouse" import --file "$work/eddsa.json" "${dbflags[@]}" --log-level warn || return 1
+  fi
 
   echo "bench: $db: starting the server on core 0" >&2
   taskset -c 0 env GOMAXPROCS=1 "$work/gatehouse" start-dev "${server_flags[@]}" "${dbflags[@]}" \
@@ -311,6 +320,11 @@ run_db() {
     rates[es-$g]="$percore"
     p99s[es-$g]="$p99"
   done
+  for g in ${ed_grants//,/ }; do
+    run_grant "$db" ldap-demo-eddsa "$g" "$dbname" || { status=1; continue; }
+    rates[ed-$g]="$percore"
+    p99s[ed-$g]="$p99"
+  done
   local c0_after c1_after srv_after
   read -r -a c0_after < <(cpu_ticks 0)
   read -r -a c1_after < <(cpu_ticks 1)
@@ -358,6 +372,12 @@ run_db() {
   [ -n "$v" ] && summary+=("$db|refresh_token with openid, RS256|$v/s = $(ratio "$v" "$((rs_ceiling / 2))") of half the ceiling, p99 ${p99s[rs-refresh_token]} ms|≥ 0.85 of half the ceiling, p99 ≤ 30 ms|$(verdict "$(ratio "$v" "$((rs_ceiling / 2))")" 0.85) / $(verdict "${p99s[rs-refresh_token]}" 30 le)")
   v="${rates[es-refresh_token]:-}"
   [ -n "$v" ] && summary+=("$db|refresh_token with openid, ES256 realm|$v/s, p99 ${p99s[es-refresh_token]} ms|p99 ≤ 30 ms|$(verdict "${p99s[es-refresh_token]}" 30 le)")
+  # EdDSA has no target of its own: the issue asks for it measured, as the
+  # other fast configuration; it is held to the ES256 realm's.
+  v="${rates[ed-client_credentials]:-}"
+  [ -n "$v" ] && summary+=("$db|client_credentials, EdDSA realm|$v/s (EdDSA ceiling $ed_ceiling/s)|≥ 8000/s (as ES256)|$(verdict "$v" 8000)")
+  v="${rates[ed-refresh_token]:-}"
+  [ -n "$v" ] && summary+=("$db|refresh_token with openid, EdDSA realm|$v/s, p99 ${p99s[ed-refresh_token]} ms|p99 ≤ 30 ms (as ES256)|$(verdict "${p99s[ed-refresh_token]}" 30 le)")
   v="${rates[rs-password]:-}"
   [ -n "$v" ] && summary+=("$db|password grant, argon2id defaults|$v/s = $(ratio "$v" "$hash_rate") of the hash's $hash_rate/s|≥ 0.9 of the hash's rate|$(verdict "$(ratio "$v" "$hash_rate")" 0.9)")
   v="${rates[rs-userinfo]:-}"
