@@ -17,33 +17,40 @@ var counters = vm.NewSet()
 // Each counter is found by its label values, so a token request builds a
 // series name only for a realm, grant type and error it has not seen.
 var (
-	grantsIssued = counterVec[[2]string]{name: func(k [2]string) string {
+	grantsIssued = counterFamily(func(k [2]string) string {
 		return series("gatehouse_grants_issued_total", "grant_type", k[1], "realm", k[0])
-	}}
-	grantsRefused = counterVec[[3]string]{name: func(k [3]string) string {
+	})
+	grantsRefused = counterFamily(func(k [3]string) string {
 		return series("gatehouse_grants_refused_total", "error", k[2], "grant_type", k[1], "realm", k[0])
-	}}
-	logins = counterVec[string]{name: func(realm string) string {
+	})
+	logins = counterFamily(func(realm string) string {
 		return series("gatehouse_logins_total", "realm", realm)
-	}}
-	loginFailures = counterVec[string]{name: func(realm string) string {
+	})
+	loginFailures = counterFamily(func(realm string) string {
 		return series("gatehouse_login_failures_total", "realm", realm)
-	}}
+	})
 )
 
-// counterVec is one counter family in counters, by label values K.
-type counterVec[K comparable] struct {
-	name func(K) string
-	m    sync.Map // K → *vm.Counter
+// counterFamily is a counter family in counters, by label values K.
+func counterFamily[K comparable](name func(K) string) *family[K, *vm.Counter] {
+	return &family[K, *vm.Counter]{create: func(k K) *vm.Counter { return counters.GetOrCreateCounter(name(k)) }}
 }
 
-func (v *counterVec[K]) with(k K) *vm.Counter {
-	if c, ok := v.m.Load(k); ok {
-		return c.(*vm.Counter)
+// family finds a series of one metric family by its label values K. The
+// series (and its name) is made the first time K is seen; after that a
+// lookup costs a map read.
+type family[K comparable, M any] struct {
+	create func(K) M
+	m      sync.Map // K → M
+}
+
+func (f *family[K, M]) with(k K) M {
+	if v, ok := f.m.Load(k); ok {
+		return v.(M)
 	}
-	c := counters.GetOrCreateCounter(v.name(k))
-	v.m.Store(k, c)
-	return c
+	v := f.create(k)
+	f.m.Store(k, v)
+	return v
 }
 
 // Grant records the outcome of a token request for a grant type the

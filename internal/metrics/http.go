@@ -24,7 +24,7 @@ func (m *Metrics) Instrument(now func() time.Time, next http.Handler) http.Handl
 		start := now()
 		sw := &web.StatusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		m.request(requestKey{method: method(r.Method), uri: route(r.Pattern), status: sw.Status()}).
+		m.requests.with(requestKey{method: method(r.Method), uri: route(r.Pattern), status: sw.Status()}).
 			Update(now().Sub(start).Seconds())
 	})
 }
@@ -37,17 +37,12 @@ type requestKey struct {
 	status      int
 }
 
-// request is the histogram of k's series. The series name is built the
-// first time k is seen; after that a request costs a map lookup.
-func (m *Metrics) request(k requestKey) *vm.PrometheusHistogram {
-	if h, ok := m.requests.Load(k); ok {
-		return h.(*vm.PrometheusHistogram)
+// requestSeries is the histogram of k's series in set.
+func requestSeries(set *vm.Set) func(requestKey) *vm.PrometheusHistogram {
+	return func(k requestKey) *vm.PrometheusHistogram {
+		return set.GetOrCreatePrometheusHistogramExt(series("http_server_requests_seconds",
+			"method", k.method, "outcome", outcome(k.status), "status", strconv.Itoa(k.status), "uri", k.uri), requestBuckets)
 	}
-	status := strconv.Itoa(k.status)
-	h := m.set.GetOrCreatePrometheusHistogramExt(series("http_server_requests_seconds",
-		"method", k.method, "outcome", outcome(k.status), "status", status, "uri", k.uri), requestBuckets)
-	m.requests.Store(k, h)
-	return h
 }
 
 // route is the path part of a ServeMux pattern ("GET /realms/{realm}" →

@@ -26,7 +26,6 @@ import (
 	"runtime/debug"
 	runtimemetrics "runtime/metrics"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,7 +39,7 @@ import (
 type Metrics struct {
 	set      *vm.Set
 	log      *slog.Logger
-	requests sync.Map // requestKey → *vm.PrometheusHistogram
+	requests *family[requestKey, *vm.PrometheusHistogram]
 	db       atomic.Pointer[store.DB]
 }
 
@@ -89,7 +88,8 @@ func New(version string, log *slog.Logger) *Metrics {
 	}
 	// # TYPE lines for every family; the switch is the library's, global.
 	vm.ExposeMetadata(true)
-	m := &Metrics{set: vm.NewSet(), log: log}
+	set := vm.NewSet()
+	m := &Metrics{set: set, log: log, requests: &family[requestKey, *vm.PrometheusHistogram]{create: requestSeries(set)}}
 	m.set.NewGauge(series("gatehouse_build_info", "version", version), func() float64 { return 1 })
 	return m
 }

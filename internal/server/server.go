@@ -193,8 +193,12 @@ var unregistered = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request)
 	web.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "unknown_error"})
 })
 
+// ready registers the group if a request for path may need it, and
+// reports whether the request can be routed.
+func (l *lazyRoutes) ready(path string) bool { return !l.needs(path) || l.ensure() }
+
 func (l *lazyRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if l.needs(r.URL.Path) && !l.ensure() {
+	if !l.ready(r.URL.Path) {
 		unregistered.ServeHTTP(w, r)
 		return
 	}
@@ -204,7 +208,7 @@ func (l *lazyRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Handler is mux.Handler, with the group in place when the request may
 // need it.
 func (l *lazyRoutes) Handler(r *http.Request) (http.Handler, string) {
-	if l.needs(r.URL.Path) && !l.ensure() {
+	if !l.ready(r.URL.Path) {
 		return unregistered, ""
 	}
 	return l.mux.Handler(r)
