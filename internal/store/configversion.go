@@ -176,7 +176,8 @@ func (s *DB) ConfigVersion(ctx context.Context) (int64, error) {
 // has answered, and which none of them asked for after it was sent. A
 // request waits at most for the read in flight and its own, and no request
 // ever gets a version read before it asked. SQLite has no round trip to
-// save: each request reads its own.
+// save: each request reads its own, or none while nothing has been
+// committed (walindex.go).
 
 // versionReads is a node's shared version reads.
 type versionReads struct {
@@ -207,7 +208,7 @@ const versionReadWait = 10 * time.Second
 // its own error.
 func (s *DB) requestVersion(ctx context.Context) (int64, error) {
 	if s.dialect != Postgres {
-		return s.ConfigVersion(ctx)
+		return s.sqliteVersion(ctx)
 	}
 	r := &s.cache.reads
 	r.mu.Lock()

@@ -75,6 +75,9 @@ type DB struct {
 	configDirty *bool
 	cache       *configCache // shared with transactions; see configcache.go
 	dsn         string
+	// wal is SQLite's WAL-index header, mapped; nil elsewhere or when it
+	// could not be mapped (walindex.go).
+	wal *walIndex
 }
 
 // Open connects to the database, applies pending migrations and returns the
@@ -109,8 +112,9 @@ func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
 			// Every open connection stays open: a connection closed for
 			// being idle loses its prepared statements, and opening one
 			// runs the pragmas above again.
-			db.SetMaxOpenConns(8)
-			db.SetMaxIdleConns(8)
+			// One more is held by the node for its whole life (walindex.go).
+			db.SetMaxOpenConns(9)
+			db.SetMaxIdleConns(9)
 		}
 	case Postgres:
 		db, err = sql.Open("pgx", dsn)
@@ -141,6 +145,9 @@ func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
 	if err := s.Optimize(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("optimize: %w", err)
+	}
+	if dialect == SQLite {
+		s.wal = s.openWALIndex(ctx, dsn)
 	}
 	return s, nil
 }
@@ -231,6 +238,9 @@ func (s *DB) Ping(ctx context.Context) error {
 // SQLite checkpoints its WAL on close.
 func (s *DB) Close() error {
 	s.cache.stopListening()
+	if s.wal != nil {
+		s.wal.close()
+	}
 	if s.run != nil {
 		s.run.close()
 	}
