@@ -147,7 +147,7 @@ func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("optimize: %w", err)
 	}
 	if dialect == SQLite {
-		s.wal = s.openWALIndex(ctx, dsn)
+		s.wal = s.openWALIndex(ctx)
 	}
 	return s, nil
 }

@@ -6,4 +6,4 @@ import "context"
 
 // openWALIndex maps nothing where mmap is missing: every request reads the
 // configuration version with a statement.
-func (s *DB) openWALIndex(context.Context, string) *walIndex { return nil }
+func (s *DB) openWALIndex(context.Context) *walIndex { return nil }

@@ -31,6 +31,40 @@ func TestSQLiteVersionReadOnlyAfterCommits(t *testing.T) {
 		t.Skip("the WAL index is mapped on unix only")
 	}
 	a, b := twoNodes(t, store.SQLite)
+	versionReadOnlyAfterCommits(t, a, b)
+}
+
+// The same through a symbolic link to the file: SQLite follows the link,
+// and so must the node looking for its shared memory.
+func TestSQLiteVersionReadThroughLink(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the WAL index is mapped on unix only")
+	}
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "real"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "real", "gatehouse.db")
+	link := filepath.Join(dir, "link.db")
+	if err := os.Symlink(file, link); err != nil {
+		t.Fatal(err)
+	}
+	var nodes [2]*store.DB
+	for i, p := range []string{link, file} {
+		db, err := store.Open(t.Context(), store.SQLite, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		nodes[i] = db
+	}
+	versionReadOnlyAfterCommits(t, nodes[0], nodes[1])
+}
+
+// versionReadOnlyAfterCommits checks, for node a, that requests send no
+// version read while nothing is committed, and see the commits of node b.
+func versionReadOnlyAfterCommits(t *testing.T, a, b *store.DB) {
+	t.Helper()
 	ctx := t.Context()
 	rl, c := realmWithClient(t, a, "walidx", func(c *client.Client) { c.Secret = "one" })
 	n := countStatements(a)

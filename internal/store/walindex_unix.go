@@ -5,20 +5,15 @@ package store
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"syscall"
 	"unsafe"
 )
 
-// openWALIndex maps the WAL-index header of the SQLite file at path, read
+// openWALIndex maps the WAL-index header of the node's SQLite file, read
 // only, once a connection of the node's own holds the file open (see
 // walindex.go). It returns nil, and the node reads the version with a
 // statement, when anything is not as expected.
-func (s *DB) openWALIndex(ctx context.Context, path string) *walIndex {
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return nil
-	}
+func (s *DB) openWALIndex(ctx context.Context) *walIndex {
 	pin, err := s.sql.Conn(ctx)
 	if err != nil {
 		return nil
@@ -30,7 +25,15 @@ func (s *DB) openWALIndex(ctx context.Context, path string) *walIndex {
 		pin.Close()
 		return nil
 	}
-	f, err := os.Open(real + "-shm")
+	// The file as SQLite itself names it (its full path, links
+	// resolved): the shared memory is that name with "-shm".
+	var seq int
+	var name, file string
+	if err := pin.QueryRowContext(ctx, `SELECT seq, name, file FROM pragma_database_list WHERE name = 'main'`).Scan(&seq, &name, &file); err != nil || file == "" {
+		pin.Close()
+		return nil
+	}
+	f, err := os.Open(file + "-shm")
 	if err != nil {
 		pin.Close()
 		return nil
