@@ -95,12 +95,17 @@ func Open(ctx context.Context, dialect Dialect, dsn string) (*DB, error) {
 				return nil, fmt.Errorf("create database directory: %w", err)
 			}
 		}
-		// The file holds password hashes and private keys: owner only.
-		f, err := os.OpenFile(dsn, os.O_RDWR|os.O_CREATE, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("open database file: %w", err)
+		// The file holds password hashes and private keys: owner only. It
+		// is created here and never opened when it exists: closing a
+		// descriptor of the file would drop the fcntl locks of any SQLite
+		// connection this process already has open on it.
+		if _, err := os.Stat(dsn); errors.Is(err, fs.ErrNotExist) {
+			f, err := os.OpenFile(dsn, os.O_RDWR|os.O_CREATE, 0o600)
+			if err != nil {
+				return nil, fmt.Errorf("open database file: %w", err)
+			}
+			f.Close()
 		}
-		f.Close()
 		// WAL lets readers run beside the single writer; busy_timeout makes a
 		// second writer wait instead of failing; _txlock=immediate takes the
 		// write lock at BEGIN so two read-then-write transactions cannot
@@ -239,12 +244,17 @@ func (s *DB) Ping(ctx context.Context) error {
 func (s *DB) Close() error {
 	s.cache.stopListening()
 	if s.wal != nil {
-		s.wal.close()
+		s.wal.shut()
 	}
 	if s.run != nil {
 		s.run.close()
 	}
-	return s.sql.Close()
+	err := s.sql.Close()
+	if s.wal != nil {
+		// Only now that SQLite holds nothing on the file (walindex.go).
+		s.wal.closeFile()
+	}
+	return err
 }
 
 // InTx runs fn in one transaction: every write fn makes lands, or none does.

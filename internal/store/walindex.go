@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 )
 
@@ -30,12 +31,19 @@ import (
 // The header is written twice, second copy first; a reader that finds the
 // two copies different has caught a writer midway and reads the version.
 //
-// The mapping stays valid as long as the file is the one SQLite uses: the
-// node keeps one connection of its own open for its whole life (walIndex.pin),
-// and SQLite deletes or truncates the shared-memory file only when the last
-// connection of every process closes or opens first. Where the file cannot
+// The mapping stays valid as long as the file is the one SQLite uses, and
+// the index in it is the one SQLite keeps. SQLite deletes the file only when
+// the last connection of every process closes, and truncates and rebuilds it
+// only in a process that finds no other holding its shared lock on the file
+// (the "dead man switch"). So the node keeps one connection of its own open
+// for its whole life (walIndex.pin), and keeps its own descriptor of the file
+// open until every connection has closed: closing any descriptor of a file
+// drops all of the process's fcntl locks on it, SQLite's included. A header
+// that SQLite has just rebuilt (change counter 0) is never trusted: one
+// rebuilt over an empty WAL is always the same bytes. Where the file cannot
 // be found, mapped or recognised, every request reads the version with a
-// statement.
+// statement. Like SQLite's WAL mode itself, this needs a file system where
+// a mapping is coherent across processes (not a network file system).
 
 // walHeaderWords is the size of one copy of the WAL-index header, in 32-bit
 // words (48 bytes), and walIndexVersion its format's version (iVersion).
@@ -55,16 +63,28 @@ type walSeen struct {
 
 // walIndex is a node's view of its SQLite file's WAL-index header.
 type walIndex struct {
-	// words is the mapped start of the shared-memory file: both copies
-	// of the header.
+	// mu guards the mapping against Close: a request still running when
+	// the node closes (a shutdown that timed out) reads nothing unmapped.
+	mu     sync.RWMutex
+	closed bool
+	// words is the mapped start of the shared-memory file, both copies of
+	// the header; nil when it could not be mapped.
 	words *[2 * walHeaderWords]uint32
 	seen  atomic.Pointer[walSeen]
-	close func()
+	// unmap, release and closeFile undo the mapping, the pinned connection
+	// and the descriptor (walindex_unix.go).
+	unmap, release, closeFile func()
 }
 
-// header reads the header, or reports false when a writer is midway or
-// the header is not one this code knows.
+// header reads the header, or reports false when a writer is midway, the
+// header is not one this code knows or has just been rebuilt, or the node
+// has closed.
 func (w *walIndex) header() (walHeader, bool) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.closed || w.words == nil {
+		return walHeader{}, false
+	}
 	var a, b walHeader
 	for i := range a {
 		a[i] = atomic.LoadUint32(&w.words[i])
@@ -72,11 +92,28 @@ func (w *walIndex) header() (walHeader, bool) {
 	for i := range b {
 		b[i] = atomic.LoadUint32(&w.words[walHeaderWords+i])
 	}
-	// iVersion, the first word, is 0 until SQLite has set the header up.
-	if a != b || a[0] != walIndexVersion {
+	// iVersion, the first word, is 0 until SQLite has set the header up;
+	// iChange, the third, is raised by every commit and is 0 only in a
+	// header rebuilt from the WAL file.
+	if a != b || a[0] != walIndexVersion || a[2] == 0 {
 		return walHeader{}, false
 	}
 	return a, true
+}
+
+// shut unmaps the header and releases the pinned connection; the
+// descriptor is closed by closeFile, once the node's other connections
+// have closed too (DB.Close).
+func (w *walIndex) shut() {
+	w.mu.Lock()
+	w.closed = true
+	if w.unmap != nil {
+		w.unmap()
+	}
+	w.mu.Unlock()
+	if w.release != nil {
+		w.release()
+	}
 }
 
 // sqliteVersion reads the configuration version on SQLite: from memory when

@@ -1,0 +1,293 @@
+//go:build linux
+
+package store_test
+
+import (
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/gatehouse-iam/gatehouse/internal/client"
+	"github.com/gatehouse-iam/gatehouse/internal/store"
+)
+
+// shmDMS is SQLite's "dead man switch" byte in the -shm file
+// (UNIX_SHM_DMS = (22+SQLITE_SHM_NLOCK)*4 + SQLITE_SHM_NLOCK = 128). Every
+// process with the database open holds a shared fcntl lock on it; a process
+// that finds it unlocked believes it is the first, truncates the -shm file
+// and rebuilds the WAL index (unixLockSharedMemory, walIndexRecover).
+const shmDMS = 128
+
+const shmProbeEnv = "GATEHOUSE_TEST_SHM_PROBE_DB"
+
+// TestSHMProbeProcess is not a test: run as a second process, it reports
+// whether any process holds a lock on the DMS byte, then opens the database
+// like any SQLite client (a CLI import) and reports whether that reset the
+// WAL-index header (iChange, word 2, back to 0 by walIndexRecover).
+func TestSHMProbeProcess(t *testing.T) {
+	path := os.Getenv(shmProbeEnv)
+	if path == "" {
+		t.Skip("run as a helper process only")
+	}
+	shm := path + "-shm"
+	f, err := os.Open(shm) // this process's own locks only are at stake here
+	if err != nil {
+		t.Fatal(err)
+	}
+	lk := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: 0, Start: shmDMS, Len: 1}
+	if err := syscall.FcntlFlock(f.Fd(), syscall.F_GETLK, &lk); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	hdr := func() uint32 {
+		b, err := os.ReadFile(shm)
+		if err != nil || len(b) < 12 {
+			return ^uint32(0)
+		}
+		return binary.LittleEndian.Uint32(b[8:12])
+	}
+	before := hdr()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM realms`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	after := hdr()
+	db.Close()
+	fmt.Printf("PROBE dms=%d pid=%d ichange_before=%d ichange_after=%d\n", lk.Type, lk.Pid, before, after)
+}
+
+// While a node has the database open, SQLite's lock on the shared memory must
+// stay in place: openWALIndex opens and closes the -shm file itself, and
+// closing any descriptor of a file drops every POSIX (fcntl) lock the process
+// holds on it, SQLite's included. Another process opening the database then
+// takes itself for the first, truncates the -shm file under the node's
+// mappings (SIGBUS) and rebuilds the WAL index under its readers.
+func TestSQLiteKeepsSharedMemoryLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	a, err := store.Open(t.Context(), store.SQLite, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	realmWithClient(t, a, "shmlock", func(*client.Client) {})
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSHMProbeProcess$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), shmProbeEnv+"="+path)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("probe: %v\n%s", err, out)
+	}
+	var dms, pid int
+	var before, after uint32
+	i := strings.Index(string(out), "PROBE ")
+	if i < 0 {
+		t.Fatalf("probe said nothing:\n%s", out)
+	}
+	if _, err := fmt.Sscanf(string(out[i:]), "PROBE dms=%d pid=%d ichange_before=%d ichange_after=%d", &dms, &pid, &before, &after); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if dms == syscall.F_UNLCK {
+		t.Errorf("no process holds SQLite's lock on the -shm DMS byte while the node has the database open")
+	}
+	if after != before {
+		t.Errorf("another process opening the database re-initialised the WAL index under the node: iChange %d -> %d", before, after)
+	}
+}
+
+const maintEnv = "GATEHOUSE_TEST_MAINT_DB"
+
+// TestMaintProcess is not a test: run as a second process, it truncates the
+// WAL, changes client "app" of realm "maint", vacuums and tries to leave WAL
+// mode, as an operator's sqlite3 shell might beside a running server.
+func TestMaintProcess(t *testing.T) {
+	path := os.Getenv(maintEnv)
+	if path == "" {
+		t.Skip("run as a helper process only")
+	}
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(300)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetMaxOpenConns(1)
+	step := func(q string) {
+		rows, err := raw.Query(q)
+		var res []string
+		if err == nil {
+			cols, _ := rows.Columns()
+			for rows.Next() {
+				v := make([]any, len(cols))
+				p := make([]any, len(cols))
+				for i := range v {
+					p[i] = &v[i]
+				}
+				rows.Scan(p...)
+				res = append(res, fmt.Sprint(v...))
+			}
+			err = rows.Err()
+			rows.Close()
+		}
+		fmt.Printf("MAINT %s -> %v err=%v\n", q, res, err)
+	}
+	step(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	db, err := store.Open(t.Context(), store.SQLite, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl, err := db.GetRealmByName(t.Context(), "maint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := db.GetClientByClientID(t.Context(), rl.ID, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UpdateClient(t.Context(), rl.ID, c.ID, func(x *client.Client) error { x.Secret = os.Getenv(maintEnv + "_SECRET"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	step(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	step(`VACUUM`)
+	step(`PRAGMA journal_mode=DELETE`)
+	step(`PRAGMA journal_mode`)
+}
+
+// Maintenance by another process (WAL truncation, VACUUM, an attempt to
+// leave WAL mode) between configuration changes: the node sees each change.
+func TestSQLiteSeesChangesAcrossOtherProcessMaintenance(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	a, err := store.Open(t.Context(), store.SQLite, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	rl, _ := realmWithClient(t, a, "maint", func(c *client.Client) { c.Secret = "one" })
+	secret := func() string {
+		got, err := a.GetClientByClientID(store.WithConfigView(t.Context()), rl.ID, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Secret
+	}
+	for _, want := range []string{"two", "three", "four"} {
+		secret()
+		secret()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestMaintProcess$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), maintEnv+"="+path, maintEnv+"_SECRET="+want)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("helper: %v\n%s", err, out)
+		}
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(l, "MAINT ") {
+				t.Log(l)
+			}
+		}
+		if got := secret(); got != want {
+			t.Fatalf("stale configuration after another process's change and maintenance: %q, want %q", got, want)
+		}
+	}
+}
+
+const opsEnv = "GATEHOUSE_TEST_OPS_DB"
+
+// TestOpsProcess is not a test: run as a second process, it runs the
+// operations in GATEHOUSE_TEST_OPS (";"-separated): "truncate" is
+// PRAGMA wal_checkpoint(TRUNCATE), "read" a plain SELECT, "update:S" sets
+// the secret of client "app" of realm "aba" to S through the store.
+func TestOpsProcess(t *testing.T) {
+	path := os.Getenv(opsEnv)
+	if path == "" {
+		t.Skip("run as a helper process only")
+	}
+	for _, op := range strings.Split(os.Getenv("GATEHOUSE_TEST_OPS"), ";") {
+		switch {
+		case op == "truncate" || op == "read":
+			raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(1000)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := `SELECT count(*) FROM realms`
+			if op == "truncate" {
+				q = `PRAGMA wal_checkpoint(TRUNCATE)`
+			}
+			var a, b, c any
+			dst := []any{&a}
+			if op == "truncate" {
+				dst = []any{&a, &b, &c}
+			}
+			if err := raw.QueryRow(q).Scan(dst...); err != nil {
+				t.Fatalf("%s: %v", op, err)
+			}
+			raw.Close()
+		case strings.HasPrefix(op, "update:"):
+			db, err := store.Open(t.Context(), store.SQLite, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rl, err := db.GetRealmByName(t.Context(), "aba")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := db.GetClientByClientID(t.Context(), rl.ID, "app")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.UpdateClient(t.Context(), rl.ID, c.ID, func(x *client.Client) error { x.Secret = op[len("update:"):]; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+		}
+	}
+}
+
+// The WAL-index header must never come back to one the node saw while the
+// data has changed. A WAL index rebuilt over an empty WAL (walIndexRecover
+// after wal_checkpoint(TRUNCATE)) is always the same 48 bytes: iChange 0,
+// mxFrame 0, no salts. Here an operator's tools truncate the WAL beside the
+// running node; each process that opens the file while the node's SQLite
+// lock on the shared memory is missing rebuilds the index.
+func TestSQLiteHeaderABAAfterTruncatedWAL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	a, err := store.Open(t.Context(), store.SQLite, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	rl, _ := realmWithClient(t, a, "aba", func(c *client.Client) { c.Secret = "one" })
+	ops := func(o string) {
+		t.Helper()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestOpsProcess$", "-test.count=1")
+		cmd.Env = append(os.Environ(), opsEnv+"="+path, "GATEHOUSE_TEST_OPS="+o)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("ops %q: %v\n%s", o, err, out)
+		}
+	}
+	secret := func() string {
+		t.Helper()
+		got, err := a.GetClientByClientID(store.WithConfigView(t.Context()), rl.ID, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Secret
+	}
+	ops("truncate")
+	ops("read")
+	if s := secret(); s != "one" {
+		t.Fatalf("secret %q", s)
+	}
+	ops("update:two;truncate")
+	ops("read")
+	if s := secret(); s != "two" {
+		t.Fatalf("stale configuration: secret %q after another process committed %q", s, "two")
+	}
+}
