@@ -291,3 +291,62 @@ func TestSQLiteHeaderABAAfterTruncatedWAL(t *testing.T) {
 		t.Fatalf("stale configuration: secret %q after another process committed %q", s, "two")
 	}
 }
+
+const dbLockEnv = "GATEHOUSE_TEST_DBLOCK_DB"
+
+// sqliteSharedFirst and sqliteSharedSize are the bytes of a database file
+// on which SQLite's unix VFS takes its SHARED lock (PENDING_BYTE + 2, 510
+// bytes), held by every connection in WAL mode for as long as it is open.
+const (
+	sqliteSharedFirst = 0x40000000 + 2
+	sqliteSharedSize  = 510
+)
+
+// TestDBLockProcess is not a test: run as a second process, it reports
+// whether any process holds a lock on the SHARED bytes of the database file.
+func TestDBLockProcess(t *testing.T) {
+	path := os.Getenv(dbLockEnv)
+	if path == "" {
+		t.Skip("run as a helper process only")
+	}
+	f, err := os.Open(path) // this process holds no SQLite lock to lose
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lk := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: 0, Start: sqliteSharedFirst, Len: sqliteSharedSize}
+	if err := syscall.FcntlFlock(f.Fd(), syscall.F_GETLK, &lk); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("DBLOCK unlocked=%v\n", lk.Type == syscall.F_UNLCK)
+}
+
+// A second store opened on the same file in one process must not drop the
+// first one's SQLite locks on the database file: closing any descriptor of
+// a file drops all of the process's fcntl locks on it, and SQLite, which
+// counts its locks per process, does not take them again. Without them,
+// another process could lock the file exclusively under the running node,
+// and on closing its last connection delete the shared memory the node has
+// mapped.
+func TestSQLiteSecondStoreKeepsLocks(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	for range 2 {
+		db, err := store.Open(t.Context(), store.SQLite, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDBLockProcess$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), dbLockEnv+"="+path)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("helper: %v\n%s", err, out)
+	}
+	switch {
+	case strings.Contains(string(out), "DBLOCK unlocked=true"):
+		t.Fatal("no process holds SQLite's shared lock on the database file while two stores have it open")
+	case !strings.Contains(string(out), "DBLOCK unlocked=false"):
+		t.Fatalf("helper said nothing:\n%s", out)
+	}
+}
