@@ -166,6 +166,8 @@ rs_ceiling="$(ceiling '^BenchmarkSign/RS256(-[0-9]+)?$')"
 es_ceiling="$(ceiling '^BenchmarkSign/ES256(-[0-9]+)?$')"
 ed_ceiling="$(ceiling '^BenchmarkSign/EdDSA(-[0-9]+)?$')"
 hash_rate="$(ceiling '^BenchmarkPasswordHash')"
+# Half the RS256 ceiling: a refresh with openid signs twice.
+rs_half="$(awk -v c="${rs_ceiling:-0}" 'BEGIN { printf "%.0f", c / 2 }')"
 say "ceilings per CPU second (from cpu-µs/op): RS256 ${rs_ceiling:-?}/s, ES256 ${es_ceiling:-?}/s, EdDSA ${ed_ceiling:-?}/s, argon2id verification ${hash_rate:-?}/s"
 say ""
 
@@ -408,7 +410,7 @@ run_db() {
   v="${rates[es-client_credentials]:-}"
   [ -n "$v" ] && summary+=("$db|client_credentials, ES256 realm|$v/s${ranges[es-client_credentials]} (ES256 ceiling $es_ceiling/s)|≥ 8000/s|$(verdict "$v" 8000)")
   v="${rates[rs-refresh_token]:-}"
-  [ -n "$v" ] && summary+=("$db|refresh_token with openid, RS256|$v/s${ranges[rs-refresh_token]} = $(ratio "$v" "$((rs_ceiling / 2))") of half the ceiling, p99 ${p99s[rs-refresh_token]} ms|≥ 0.85 of half the ceiling, p99 ≤ 30 ms|$(verdict "$(ratio "$v" "$((rs_ceiling / 2))")" 0.85) / $(verdict "${p99s[rs-refresh_token]}" 30 le)")
+  [ -n "$v" ] && summary+=("$db|refresh_token with openid, RS256|$v/s${ranges[rs-refresh_token]} = $(ratio "$v" "$rs_half") of half the ceiling, p99 ${p99s[rs-refresh_token]} ms|≥ 0.85 of half the ceiling, p99 ≤ 30 ms|$(verdict "$(ratio "$v" "$rs_half")" 0.85) / $(verdict "${p99s[rs-refresh_token]}" 30 le)")
   v="${rates[es-refresh_token]:-}"
   [ -n "$v" ] && summary+=("$db|refresh_token with openid, ES256 realm|$v/s${ranges[es-refresh_token]}, p99 ${p99s[es-refresh_token]} ms|p99 ≤ 30 ms|$(verdict "${p99s[es-refresh_token]}" 30 le)")
   # EdDSA has no target of its own: the issue asks for it measured, as the
