@@ -24,11 +24,12 @@
 #   BENCH_ACCESS_LOG     the server's --http-access-log-enabled, default false (the server's default)
 #   BENCH_RATE_LIMIT     the server's --rate-limit, default false (measure the server, not its
 #                        limiter); "default" leaves the server's own default
-#   BENCH_ROUNDS         rounds of every grant on each server, default 1; with more, each figure
-#                        against its target is the median of the rounds (the rows of every round
-#                        and each figure's range are reported too), and each ceiling the median of
-#                        as many benchmark runs. On a machine whose CPU time is shared with other
-#                        guests, one round can be a third off; 3 or 5 rounds settle the figures
+#   BENCH_ROUNDS         rounds of every grant on each server, default 1. The crypto ceilings are
+#                        measured again before each round, and the round's ratios taken to them;
+#                        with more than one round, each figure against its target is the median of
+#                        the rounds (every round's rows and each figure's range are reported too).
+#                        On a machine whose CPU time is shared with other guests, one round can be a
+#                        third off; 3 or 5 rounds settle the figures
 #   BENCH_PACED          gatehouse-load -paced: after each saturating run, an open-loop run at this
 #                        fraction of the throughput found; default 0 (skipped, to keep the run short)
 set -euo pipefail
@@ -121,16 +122,27 @@ fi
 say "- server flags: \`${server_flags[*]}\`"
 say ""
 
+# measure_ceilings runs the crypto benchmarks once on core 0 into file $1
+# and adds their lines to $work/crypto.txt, which holds every run.
+measure_ceilings() {
+  {
+    taskset -c 0 go test -run XXX -bench 'Sign/(RS256|ES256|EdDSA)$' -benchtime 2s ./internal/token/ 2>&1 || true
+    taskset -c 0 go test -run XXX -bench 'PasswordHash' -benchtime 2s ./internal/oidc/ 2>&1 || true
+  } | grep -E '^(Benchmark|FAIL)' >"$1" || true
+  cat "$1" >>"$work/crypto.txt"
+}
+
 say "## What one core pays for the crypto (core 0)"
 say ""
+say "Measured once here and again before each round on each database; the ceilings below are the"
+say "medians of every run, and each round's ratios are taken to the ceilings measured just before it."
+say ""
 say '```'
-say "\$ taskset -c 0 go test -run XXX -bench 'Sign/(RS256|ES256|EdDSA)\$' -benchtime 2s -count $rounds ./internal/token/"
-taskset -c 0 go test -run XXX -bench 'Sign/(RS256|ES256|EdDSA)$' -benchtime 2s -count "$rounds" ./internal/token/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)' >"$work/crypto.txt" || true
-report <"$work/crypto.txt"
-say "\$ taskset -c 0 go test -run XXX -bench 'PasswordHash' -benchtime 2s -count $rounds ./internal/oidc/"
-taskset -c 0 go test -run XXX -bench 'PasswordHash' -benchtime 2s -count "$rounds" ./internal/oidc/ 2>&1 | grep -E '^(Benchmark|ok|FAIL)' >"$work/hash.txt" || true
-report <"$work/hash.txt"
-cat "$work/hash.txt" >>"$work/crypto.txt"
+say "\$ taskset -c 0 go test -run XXX -bench 'Sign/(RS256|ES256|EdDSA)\$' -benchtime 2s ./internal/token/"
+say "\$ taskset -c 0 go test -run XXX -bench 'PasswordHash' -benchtime 2s ./internal/oidc/"
+: >"$work/crypto.txt"
+measure_ceilings "$work/start.txt"
+report <"$work/start.txt"
 say '```'
 say ""
 # median prints the median of the numbers in $1 (separated by spaces), as
@@ -139,8 +151,8 @@ median() {
   tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END {
     if (NR == 0) exit
     if (NR % 2) { print v[(NR + 1) / 2]; exit }
-    m = (v[NR / 2] + v[NR / 2 + 1]) / 2
-    if (m == int(m)) printf "%d\n", m; else printf "%.2f\n", m }'
+    a = v[NR / 2]; b = v[NR / 2 + 1]; m = (a + b) / 2
+    if (a == int(a) && b == int(b)) printf "%.0f\n", m; else printf "%.2f\n", m }'
 }
 # spread prints ", median of N: min–max" for the numbers in $1, or nothing
 # for a single round.
@@ -151,24 +163,30 @@ spread() {
   printf ', median of %s: %s–%s' "$(wc -l <<<"$sorted")" "$(head -n 1 <<<"$sorted")" "$(tail -n 1 <<<"$sorted")"
 }
 # ceiling prints operations per CPU second of the benchmark whose name
-# matches $1, from its CPU time per operation (the median of its runs): on
-# a shared machine the wall clock counts other processes' time too, the CPU
-# time does not.
+# matches $1, from its CPU time per operation (the median of its runs in
+# file $2, by default every run): on a shared machine the wall clock counts
+# other processes' time too, the CPU time does not.
 ceiling() {
   local us
   us="$(median "$(awk -v re="$1" '$1 ~ re { for (i = 2; i <= NF; i++) {
     if ($(i+1) == "cpu-µs/op") { printf "%s ", $i; break }
-    if ($(i+1) == "cpu-ms/op") { printf "%s ", $i * 1000; break } } }' "$work/crypto.txt")")"
+    if ($(i+1) == "cpu-ms/op") { printf "%s ", $i * 1000; break } } }' "${2:-$work/crypto.txt}")")"
   [ -n "$us" ] || return 0
   awk -v us="$us" 'BEGIN { r = 1e6 / us; if (r >= 1000) printf "%.0f", r; else printf "%.1f", r }'
 }
-rs_ceiling="$(ceiling '^BenchmarkSign/RS256(-[0-9]+)?$')"
-es_ceiling="$(ceiling '^BenchmarkSign/ES256(-[0-9]+)?$')"
-ed_ceiling="$(ceiling '^BenchmarkSign/EdDSA(-[0-9]+)?$')"
-hash_rate="$(ceiling '^BenchmarkPasswordHash')"
-# Half the RS256 ceiling: a refresh with openid signs twice.
-rs_half="$(awk -v c="${rs_ceiling:-0}" 'BEGIN { printf "%.0f", c / 2 }')"
-say "ceilings per CPU second (from cpu-µs/op): RS256 ${rs_ceiling:-?}/s, ES256 ${es_ceiling:-?}/s, EdDSA ${ed_ceiling:-?}/s, argon2id verification ${hash_rate:-?}/s"
+# ceilings sets rs_ceiling, es_ceiling, ed_ceiling and hash_rate from the
+# runs in file $1 (default every run), and rs_half: a refresh with openid
+# signs twice.
+ceilings() {
+  rs_ceiling="$(ceiling '^BenchmarkSign/RS256(-[0-9]+)?$' "${1:-}")"
+  es_ceiling="$(ceiling '^BenchmarkSign/ES256(-[0-9]+)?$' "${1:-}")"
+  ed_ceiling="$(ceiling '^BenchmarkSign/EdDSA(-[0-9]+)?$' "${1:-}")"
+  hash_rate="$(ceiling '^BenchmarkPasswordHash' "${1:-}")"
+  rs_half="$(awk -v c="${rs_ceiling:-0}" 'BEGIN { printf "%.0f", c / 2 }')"
+}
+ceilings_line() { printf 'RS256 %s/s, ES256 %s/s, EdDSA %s/s, argon2id verification %s/s' "${rs_ceiling:-?}" "${es_ceiling:-?}" "${ed_ceiling:-?}" "${hash_rate:-?}"; }
+ceilings "$work/start.txt"
+say "ceilings per CPU second (from cpu-µs/op): $(ceilings_line)"
 say ""
 
 # db_backends prints the pids of the PostgreSQL backends serving database $1.
@@ -338,37 +356,59 @@ run_db() {
   say ""
   say "| round | realm | grant | req/s | p99 ms | requests/errors | server CPU ms/req | req per server CPU second | database CPU ms/req |"
   say "|---:|---|---|---:|---:|---:|---:|---:|---:|"
-  local c0_before c1_before srv_before
-  read -r -a c0_before < <(cpu_ticks 0)
-  read -r -a c1_before < <(cpu_ticks 1)
-  srv_before="$(proc_ticks "$server_pid")"
+  # CPU ticks over the rounds' loads (not their ceiling runs): core 0's
+  # total and busy, the server's, core 1's total and busy.
+  local total0=0 busy0=0 srv=0 total1=0 busy1=0
+  local -a c0_before c1_before c0_after c1_after
+  local srv_before srv_after
   # Each round runs every grant once; rates and p99s gather each figure's
   # values over the rounds, and rate and p99 below are their medians.
-  local -A rates=() p99s=()
+  local -A rates=() p99s=() ratios=()
+  local -a round_ceilings=()
   local g status=0 round key
   local -a keys=()
   for g in ${grants//,/ }; do keys+=("rs ldap-demo $g"); done
   for g in ${es_grants//,/ }; do keys+=("es ldap-demo-es256 $g"); done
   for g in ${ed_grants//,/ }; do keys+=("ed ldap-demo-eddsa $g"); done
   for round in $(seq 1 "$rounds"); do
+    # The machine's speed drifts over minutes: each round's ratios are to
+    # ceilings measured just before it, with the server idle.
+    measure_ceilings "$work/round.txt"
+    ceilings "$work/round.txt"
+    round_ceilings+=("round $round: $(ceilings_line)")
+    read -r -a c0_before < <(cpu_ticks 0)
+    read -r -a c1_before < <(cpu_ticks 1)
+    srv_before="$(proc_ticks "$server_pid")"
     for key in "${keys[@]}"; do
       read -r alg realm_name g <<<"$key"
       run_grant "$db" "$realm_name" "$g" "$dbname" || { status=1; continue; }
       rates[$alg-$g]+=" $percore"
       p99s[$alg-$g]+=" $p99"
+      case "$alg-$g" in
+        rs-client_credentials) ratios[$alg-$g]+=" $(ratio "$percore" "$rs_ceiling")" ;;
+        rs-refresh_token) ratios[$alg-$g]+=" $(ratio "$percore" "$rs_half")" ;;
+        rs-password) ratios[$alg-$g]+=" $(ratio "$percore" "$hash_rate")" ;;
+      esac
     done
+    read -r -a c0_after < <(cpu_ticks 0)
+    read -r -a c1_after < <(cpu_ticks 1)
+    srv_after="$(proc_ticks "$server_pid")"
+    ((srv_after >= srv_before)) || srv_after="$srv_before" # the server is gone
+    total0=$((total0 + c0_after[1] - c0_before[1])) busy0=$((busy0 + c0_after[0] - c0_before[0]))
+    total1=$((total1 + c1_after[1] - c1_before[1])) busy1=$((busy1 + c1_after[0] - c1_before[0]))
+    srv=$((srv + srv_after - srv_before))
   done
-  local c0_after c1_after srv_after
-  read -r -a c0_after < <(cpu_ticks 0)
-  read -r -a c1_after < <(cpu_ticks 1)
+  say ""
+  say "ceilings measured before each round (per CPU second):"
+  say ""
+  local line
+  for line in "${round_ceilings[@]}"; do say "- $line"; done
 
   local rss=0 rc=0 stop="exit status %s after SIGTERM"
   if kill -0 "$server_pid" 2>/dev/null; then
-    srv_after="$(proc_ticks "$server_pid")"
     rss="$(ps -o rss= -p "$server_pid" | tr -d ' ')"
     kill -TERM "$server_pid"
   else
-    srv_after="$srv_before"
     stop="**exited by itself during the load**, exit status %s"
   fi
   wait "$server_pid" || rc=$?
@@ -382,8 +422,6 @@ run_db() {
     say '```'
     say ""
   fi
-  local total0=$((c0_after[1] - c0_before[1])) busy0=$((c0_after[0] - c0_before[0])) srv=$((srv_after - srv_before))
-  local total1=$((c1_after[1] - c1_before[1])) busy1=$((c1_after[0] - c1_before[0]))
   ((total0 > 0)) || total0=1
   ((total1 > 0)) || total1=1
   # shellcheck disable=SC2059 # $stop is this function's own format
@@ -397,20 +435,24 @@ run_db() {
   say ""
 
   # From here on, each figure is its median over the rounds, and its
-  # range is said beside it when there was more than one.
+  # range is said beside it when there was more than one; each ratio is
+  # the median of the rounds' ratios, and the ceilings named beside them
+  # the medians of every run so far.
   local -A ranges=()
   for key in "${!rates[@]}"; do
     ranges[$key]="$(spread "${rates[$key]}")"
     rates[$key]="$(median "${rates[$key]}")"
     p99s[$key]="$(median "${p99s[$key]}")"
   done
+  for key in "${!ratios[@]}"; do ratios[$key]="$(median "${ratios[$key]}")"; done
+  ceilings
   local v
   v="${rates[rs-client_credentials]:-}"
-  [ -n "$v" ] && summary+=("$db|client_credentials, RS256|$v/s${ranges[rs-client_credentials]} = $(ratio "$v" "$rs_ceiling") of the ceiling $rs_ceiling/s|≥ 0.85 of the ceiling|$(verdict "$(ratio "$v" "$rs_ceiling")" 0.85)")
+  [ -n "$v" ] && summary+=("$db|client_credentials, RS256|$v/s${ranges[rs-client_credentials]} = ${ratios[rs-client_credentials]} of the ceiling (about $rs_ceiling/s)|≥ 0.85 of the ceiling|$(verdict "${ratios[rs-client_credentials]}" 0.85)")
   v="${rates[es-client_credentials]:-}"
   [ -n "$v" ] && summary+=("$db|client_credentials, ES256 realm|$v/s${ranges[es-client_credentials]} (ES256 ceiling $es_ceiling/s)|≥ 8000/s|$(verdict "$v" 8000)")
   v="${rates[rs-refresh_token]:-}"
-  [ -n "$v" ] && summary+=("$db|refresh_token with openid, RS256|$v/s${ranges[rs-refresh_token]} = $(ratio "$v" "$rs_half") of half the ceiling, p99 ${p99s[rs-refresh_token]} ms|≥ 0.85 of half the ceiling, p99 ≤ 30 ms|$(verdict "$(ratio "$v" "$rs_half")" 0.85) / $(verdict "${p99s[rs-refresh_token]}" 30 le)")
+  [ -n "$v" ] && summary+=("$db|refresh_token with openid, RS256|$v/s${ranges[rs-refresh_token]} = ${ratios[rs-refresh_token]} of half the ceiling (about $rs_half/s), p99 ${p99s[rs-refresh_token]} ms|≥ 0.85 of half the ceiling, p99 ≤ 30 ms|$(verdict "${ratios[rs-refresh_token]}" 0.85) / $(verdict "${p99s[rs-refresh_token]}" 30 le)")
   v="${rates[es-refresh_token]:-}"
   [ -n "$v" ] && summary+=("$db|refresh_token with openid, ES256 realm|$v/s${ranges[es-refresh_token]}, p99 ${p99s[es-refresh_token]} ms|p99 ≤ 30 ms|$(verdict "${p99s[es-refresh_token]}" 30 le)")
   # EdDSA has no target of its own: the issue asks for it measured, as the
@@ -420,7 +462,7 @@ run_db() {
   v="${rates[ed-refresh_token]:-}"
   [ -n "$v" ] && summary+=("$db|refresh_token with openid, EdDSA realm|$v/s${ranges[ed-refresh_token]}, p99 ${p99s[ed-refresh_token]} ms|p99 ≤ 30 ms (as ES256)|$(verdict "${p99s[ed-refresh_token]}" 30 le)")
   v="${rates[rs-password]:-}"
-  [ -n "$v" ] && summary+=("$db|password grant, argon2id defaults|$v/s${ranges[rs-password]} = $(ratio "$v" "$hash_rate") of the hash's $hash_rate/s|≥ 0.9 of the hash's rate|$(verdict "$(ratio "$v" "$hash_rate")" 0.9)")
+  [ -n "$v" ] && summary+=("$db|password grant, argon2id defaults|$v/s${ranges[rs-password]} = ${ratios[rs-password]} of the hash's rate (about $hash_rate/s)|≥ 0.9 of the hash's rate|$(verdict "${ratios[rs-password]}" 0.9)")
   v="${rates[rs-userinfo]:-}"
   [ -n "$v" ] && summary+=("$db|userinfo|$v/s${ranges[rs-userinfo]}|≥ 8000/s|$(verdict "$v" 8000)")
   v="${rates[rs-introspection]:-}"
@@ -439,9 +481,10 @@ say ""
 say "Rates are requests per second of the server's own CPU time and ceilings operations per second of"
 say "CPU time, both from the same run: on a shared machine neither counts what other processes took."
 say "p99 is wall clock, which they do lengthen."
+say "Each ratio is taken to the ceiling measured just before its round."
 if ((rounds > 1)); then
-  say "Each figure is the median of $rounds rounds, with the range of the rounds beside it; each"
-  say "ceiling is the median of $rounds benchmark runs."
+  say "Each figure is the median of $rounds rounds, with the range of the rounds beside it, and each"
+  say "ratio the median of the rounds' ratios; the ceilings named are the medians of every run."
 fi
 say ""
 say "| database | figure | measured | target | |"
