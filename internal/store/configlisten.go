@@ -21,13 +21,18 @@ const configChannel = "gatehouse_config"
 // LISTEN/NOTIFY on a connection of its own, reconnecting after a failure,
 // until ctx ends or the store is closed. The version read every request
 // makes stays the guarantee (see configcache.go); the notification only
-// frees the old snapshot early. On SQLite, one node, it does nothing.
+// frees the old snapshot early. On SQLite, one node, there is nothing to
+// listen to; it only says when the node cannot read SQLite's WAL index and
+// so reads the version with a statement on every request (walindex.go).
 func (s *DB) ListenConfigChanges(ctx context.Context, log *slog.Logger) {
-	if s.dialect != Postgres {
-		return
-	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if s.dialect != Postgres {
+		if s.dialect == SQLite && !s.versionFromWAL() {
+			log.Warn("SQLite's WAL index cannot be read here: every request reads the configuration version with a statement")
+		}
+		return
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	if old := s.cache.stop.Swap(&cancel); old != nil {

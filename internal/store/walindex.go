@@ -116,6 +116,19 @@ func (w *walIndex) shut() {
 	}
 }
 
+// versionFromWAL reports whether requests read the configuration version
+// from the WAL-index header while nothing is committed: the header is
+// mapped and of the format this code knows.
+func (s *DB) versionFromWAL() bool {
+	w := s.wal
+	if w == nil {
+		return false
+	}
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return !w.closed && w.words != nil && atomic.LoadUint32(&w.words[0]) == walIndexVersion
+}
+
 // sqliteVersion reads the configuration version on SQLite: from memory when
 // nothing has been committed since it was last read with a statement.
 func (s *DB) sqliteVersion(ctx context.Context) (int64, error) {
