@@ -7,14 +7,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/internal/client"
-	"github.com/gatehouse-iam/gatehouse/internal/store"
 )
 
 // shmDMS is SQLite's "dead man switch" byte in the -shm file
@@ -67,32 +65,22 @@ func TestSHMProbeProcess(t *testing.T) {
 }
 
 // While a node has the database open, SQLite's lock on the shared memory must
-// stay in place: openWALIndex opens and closes the -shm file itself, and
-// closing any descriptor of a file drops every POSIX (fcntl) lock the process
-// holds on it, SQLite's included. Another process opening the database then
+// stay in place: openWALIndex opens the -shm file itself, and closing any
+// descriptor of a file drops every POSIX (fcntl) lock the process holds on
+// it, SQLite's included. Another process opening the database then
 // takes itself for the first, truncates the -shm file under the node's
 // mappings (SIGBUS) and rebuilds the WAL index under its readers.
 func TestSQLiteKeepsSharedMemoryLock(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gatehouse.db")
-	a, err := store.Open(t.Context(), store.SQLite, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	realmWithClient(t, a, "shmlock", func(*client.Client) {})
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSHMProbeProcess$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), shmProbeEnv+"="+path)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("probe: %v\n%s", err, out)
-	}
+	realmWithClient(t, openNode(t, path), "shmlock", func(*client.Client) {})
+	out := runHelperProcess(t, "TestSHMProbeProcess", shmProbeEnv+"="+path)
 	var dms, pid int
 	var before, after uint32
-	i := strings.Index(string(out), "PROBE ")
+	i := strings.Index(out, "PROBE ")
 	if i < 0 {
 		t.Fatalf("probe said nothing:\n%s", out)
 	}
-	if _, err := fmt.Sscanf(string(out[i:]), "PROBE dms=%d pid=%d ichange_before=%d ichange_after=%d", &dms, &pid, &before, &after); err != nil {
+	if _, err := fmt.Sscanf(out[i:], "PROBE dms=%d pid=%d ichange_before=%d ichange_after=%d", &dms, &pid, &before, &after); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	if dms == syscall.F_UNLCK {
@@ -139,22 +127,7 @@ func TestMaintProcess(t *testing.T) {
 		fmt.Printf("MAINT %s -> %v err=%v\n", q, res, err)
 	}
 	step(`PRAGMA wal_checkpoint(TRUNCATE)`)
-	db, err := store.Open(t.Context(), store.SQLite, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rl, err := db.GetRealmByName(t.Context(), "maint")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := db.GetClientByClientID(t.Context(), rl.ID, "app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.UpdateClient(t.Context(), rl.ID, c.ID, func(x *client.Client) error { x.Secret = os.Getenv(maintEnv + "_SECRET"); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	setSecret(t, path, "maint", os.Getenv(maintEnv+"_SECRET"))
 	step(`PRAGMA wal_checkpoint(TRUNCATE)`)
 	step(`VACUUM`)
 	step(`PRAGMA journal_mode=DELETE`)
@@ -165,29 +138,14 @@ func TestMaintProcess(t *testing.T) {
 // leave WAL mode) between configuration changes: the node sees each change.
 func TestSQLiteSeesChangesAcrossOtherProcessMaintenance(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gatehouse.db")
-	a, err := store.Open(t.Context(), store.SQLite, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a := openNode(t, path)
 	rl, _ := realmWithClient(t, a, "maint", func(c *client.Client) { c.Secret = "one" })
-	secret := func() string {
-		got, err := a.GetClientByClientID(store.WithConfigView(t.Context()), rl.ID, "app")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return got.Secret
-	}
+	secret := func() string { t.Helper(); return cachedSecret(t, a, rl.ID) }
 	for _, want := range []string{"two", "three", "four"} {
 		secret()
 		secret()
-		cmd := exec.Command(os.Args[0], "-test.run=^TestMaintProcess$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), maintEnv+"="+path, maintEnv+"_SECRET="+want)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("helper: %v\n%s", err, out)
-		}
-		for _, l := range strings.Split(string(out), "\n") {
+		out := runHelperProcess(t, "TestMaintProcess", maintEnv+"="+path, maintEnv+"_SECRET="+want)
+		for _, l := range strings.Split(out, "\n") {
 			if strings.HasPrefix(l, "MAINT ") {
 				t.Log(l)
 			}
@@ -230,22 +188,7 @@ func TestOpsProcess(t *testing.T) {
 			}
 			raw.Close()
 		case strings.HasPrefix(op, "update:"):
-			db, err := store.Open(t.Context(), store.SQLite, path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rl, err := db.GetRealmByName(t.Context(), "aba")
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := db.GetClientByClientID(t.Context(), rl.ID, "app")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := db.UpdateClient(t.Context(), rl.ID, c.ID, func(x *client.Client) error { x.Secret = op[len("update:"):]; return nil }); err != nil {
-				t.Fatal(err)
-			}
-			db.Close()
+			setSecret(t, path, "aba", op[len("update:"):])
 		}
 	}
 }
@@ -258,28 +201,13 @@ func TestOpsProcess(t *testing.T) {
 // lock on the shared memory is missing rebuilds the index.
 func TestSQLiteHeaderABAAfterTruncatedWAL(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gatehouse.db")
-	a, err := store.Open(t.Context(), store.SQLite, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a := openNode(t, path)
 	rl, _ := realmWithClient(t, a, "aba", func(c *client.Client) { c.Secret = "one" })
 	ops := func(o string) {
 		t.Helper()
-		cmd := exec.Command(os.Args[0], "-test.run=^TestOpsProcess$", "-test.count=1")
-		cmd.Env = append(os.Environ(), opsEnv+"="+path, "GATEHOUSE_TEST_OPS="+o)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("ops %q: %v\n%s", o, err, out)
-		}
+		runHelperProcess(t, "TestOpsProcess", opsEnv+"="+path, "GATEHOUSE_TEST_OPS="+o)
 	}
-	secret := func() string {
-		t.Helper()
-		got, err := a.GetClientByClientID(store.WithConfigView(t.Context()), rl.ID, "app")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return got.Secret
-	}
+	secret := func() string { t.Helper(); return cachedSecret(t, a, rl.ID) }
 	ops("truncate")
 	ops("read")
 	if s := secret(); s != "one" {
@@ -330,23 +258,13 @@ func TestDBLockProcess(t *testing.T) {
 // mapped.
 func TestSQLiteSecondStoreKeepsLocks(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gatehouse.db")
-	for range 2 {
-		db, err := store.Open(t.Context(), store.SQLite, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestDBLockProcess$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), dbLockEnv+"="+path)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("helper: %v\n%s", err, out)
-	}
+	openNode(t, path)
+	openNode(t, path)
+	out := runHelperProcess(t, "TestDBLockProcess", dbLockEnv+"="+path)
 	switch {
-	case strings.Contains(string(out), "DBLOCK unlocked=true"):
+	case strings.Contains(out, "DBLOCK unlocked=true"):
 		t.Fatal("no process holds SQLite's shared lock on the database file while two stores have it open")
-	case !strings.Contains(string(out), "DBLOCK unlocked=false"):
+	case !strings.Contains(out, "DBLOCK unlocked=false"):
 		t.Fatalf("helper said nothing:\n%s", out)
 	}
 }

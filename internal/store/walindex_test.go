@@ -49,16 +49,7 @@ func TestSQLiteVersionReadThroughLink(t *testing.T) {
 	if err := os.Symlink(file, link); err != nil {
 		t.Fatal(err)
 	}
-	var nodes [2]*store.DB
-	for i, p := range []string{link, file} {
-		db, err := store.Open(t.Context(), store.SQLite, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		nodes[i] = db
-	}
-	versionReadOnlyAfterCommits(t, nodes[0], nodes[1])
+	versionReadOnlyAfterCommits(t, openNode(t, link), openNode(t, file))
 }
 
 // versionReadOnlyAfterCommits checks, for node a, that requests send no
@@ -118,22 +109,7 @@ func TestWALHelperProcess(t *testing.T) {
 	if path == "" {
 		t.Skip("run as a helper process only")
 	}
-	db, err := store.Open(t.Context(), store.SQLite, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rl, err := db.GetRealmByName(t.Context(), "walproc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := db.GetClientByClientID(t.Context(), rl.ID, "app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.UpdateClient(t.Context(), rl.ID, c.ID, func(x *client.Client) error { x.Secret = "two"; return nil }); err != nil {
-		t.Fatal(err)
-	}
+	setSecret(t, path, "walproc", "two")
 }
 
 // A configuration change committed by another process on the same SQLite
@@ -145,32 +121,74 @@ func TestConfigCacheSeesOtherProcessWrites(t *testing.T) {
 		t.Skip("the WAL index is mapped on unix only")
 	}
 	path := filepath.Join(t.TempDir(), "gatehouse.db")
-	a, err := store.Open(t.Context(), store.SQLite, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a := openNode(t, path)
 	rl, _ := realmWithClient(t, a, "walproc", func(c *client.Client) { c.Secret = "one" })
 	n := countStatements(a)
-	secret := func() string {
-		t.Helper()
-		got, err := a.GetClientByClientID(store.WithConfigView(t.Context()), rl.ID, "app")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return got.Secret
-	}
+	secret := func() string { t.Helper(); return cachedSecret(t, a, rl.ID) }
 	secret()
 	before := n.Load()
 	if s := secret(); s != "one" || n.Load() != before {
 		t.Fatalf("secret %q with %d statements; want the cached one with none", s, n.Load()-before)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestWALHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), helperDBEnv+"="+path)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("helper process: %v\n%s", err, out)
-	}
+	runHelperProcess(t, "TestWALHelperProcess", helperDBEnv+"="+path)
 	if s := secret(); s != "two" {
 		t.Fatalf("stale configuration after another process committed: %q", s)
+	}
+}
+
+// openNode opens a store on the SQLite file at path, closed when the test ends.
+func openNode(t *testing.T, path string) *store.DB {
+	t.Helper()
+	db, err := store.Open(t.Context(), store.SQLite, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// cachedSecret reads the secret of client "app" of realm realmID through
+// node db's configuration cache, as a request does.
+func cachedSecret(t *testing.T, db *store.DB, realmID string) string {
+	t.Helper()
+	got, err := db.GetClientByClientID(store.WithConfigView(t.Context()), realmID, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got.Secret
+}
+
+// runHelperProcess runs the test named name in a second process of this
+// test binary, with env added, and returns what it printed.
+func runHelperProcess(t *testing.T, name string, env ...string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, out)
+	}
+	return string(out)
+}
+
+// setSecret opens its own store on the file at path and sets the secret of
+// client "app" of realm realmName, as another process's import would.
+func setSecret(t *testing.T, path, realmName, secret string) {
+	t.Helper()
+	db, err := store.Open(t.Context(), store.SQLite, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rl, err := db.GetRealmByName(t.Context(), realmName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := db.GetClientByClientID(t.Context(), rl.ID, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UpdateClient(t.Context(), rl.ID, c.ID, func(x *client.Client) error { x.Secret = secret; return nil }); err != nil {
+		t.Fatal(err)
 	}
 }
