@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -342,7 +343,9 @@ func unmatched(mux *http.ServeMux) http.Handler {
 
 // stripPrefix is http.StripPrefix that also copies the route the inner mux
 // matched back onto the outer request, so the request log names
-// "GET /realms/{realm}" and its realm rather than the prefix's catch-all.
+// "GET /realms/{realm}" and its realm rather than the prefix's catch-all,
+// and that keeps the prefix in the redirects the mux makes itself
+// (prefixRedirects).
 func stripPrefix(prefix string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := strings.TrimPrefix(r.URL.Path, prefix)
@@ -357,10 +360,82 @@ func stripPrefix(prefix string, h http.Handler) http.Handler {
 		*r2.URL = *r.URL
 		r2.URL.Path = p
 		r2.URL.RawPath = rp
-		h.ServeHTTP(w, r2)
+		h.ServeHTTP(&prefixRedirects{ResponseWriter: w, r: r, below: p}, r2)
 		r.Pattern = r2.Pattern
 		if v := r2.PathValue("realm"); v != "" {
 			r.SetPathValue("realm", v)
 		}
 	})
+}
+
+// prefixRedirects is the response writer of a request below the relative
+// path. ServeMux answers two kinds of request itself, with a redirect to a
+// path made from the request's: a path that is not clean goes to its clean
+// form, and a subtree's path without its final slash goes to the path with
+// it. The mux sees only the path below the prefix, so its Location lacks
+// the prefix. This writer recognises those two redirects by their Location
+// alone (the handlers' own redirects are built with the prefix, so none
+// matches) and sends the path the mux would have chosen for the whole path.
+type prefixRedirects struct {
+	http.ResponseWriter
+	r       *http.Request // as received, prefix and all
+	below   string        // r's path below the prefix, as the mux saw it
+	replied bool          // the redirect was sent again; the mux's body is dropped
+}
+
+func (w *prefixRedirects) WriteHeader(code int) {
+	if code >= 300 && code < 400 && !w.replied {
+		if to, ok := routerRedirect(w.Header().Get("Location"), w.below, w.r.URL.Path); ok {
+			w.replied = true
+			w.Header().Del("Content-Type") // http.Redirect writes its body only without one
+			http.Redirect(w.ResponseWriter, w.r, to, code)
+			return
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *prefixRedirects) Write(b []byte) (int, error) {
+	if w.replied {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *prefixRedirects) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// routerRedirect reports whether loc is ServeMux's own redirect for a
+// request whose path below the prefix is below, and if so where the request
+// of the whole path full goes instead: full cleaned, with the final slash
+// when the mux added one. The query stays as the mux kept it.
+func routerRedirect(loc, below, full string) (string, bool) {
+	u, err := url.Parse(loc)
+	if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(u.Path, "/") {
+		return "", false
+	}
+	clean := cleanPath(below)
+	to := cleanPath(full)
+	switch {
+	case u.Path == clean && clean != below:
+	case u.Path == clean+"/" && !strings.HasSuffix(clean, "/"):
+		if !strings.HasSuffix(to, "/") {
+			to += "/"
+		}
+	default:
+		return "", false
+	}
+	return (&url.URL{Path: to, RawQuery: u.RawQuery}).String(), true
+}
+
+// cleanPath is a request path as ServeMux routes it: rooted, without empty,
+// "." or ".." segments, and with its final slash kept.
+func cleanPath(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
 }

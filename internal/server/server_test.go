@@ -342,6 +342,43 @@ func TestRelativePath(t *testing.T) {
 	}
 }
 
+// The router answers two kinds of request itself: a path that is not clean
+// is sent to its clean form, and a subtree's path without its final slash
+// to the path with it. Below a relative path, both redirects keep it.
+func TestRelativePathRouterRedirects(t *testing.T) {
+	srv, _ := start(t, web.URLs{RelativePath: "/auth"})
+	for _, tc := range []struct {
+		method, path, want string
+	}{
+		{http.MethodGet, "/auth/resources", "/auth/resources/"},
+		{http.MethodGet, "/auth/resources?v=1", "/auth/resources/?v=1"},
+		{http.MethodHead, "/auth/resources", "/auth/resources/"},
+		{http.MethodGet, "/auth/realms//master", "/auth/realms/master"},
+		{http.MethodGet, "/auth/realms/./master/?x=%2F", "/auth/realms/master/?x=%2F"},
+		{http.MethodPost, "/auth/realms//master/protocol/openid-connect/token", "/auth/realms/master/protocol/openid-connect/token"},
+		// Cleaned as a whole: ".." may leave the relative path.
+		{http.MethodGet, "/auth/../realms/master", "/realms/master"},
+	} {
+		r := do(t, tc.method, srv.URL+tc.path, nil, nil)
+		if r.status != http.StatusTemporaryRedirect || r.header.Get("Location") != tc.want {
+			t.Errorf("%s %s: status %d Location %q, want 307 to %q", tc.method, tc.path, r.status, r.header.Get("Location"), tc.want)
+		}
+		if tc.method == http.MethodGet && !bytes.Contains(r.body, []byte(`href="`+tc.want+`"`)) {
+			t.Errorf("%s %s: body %q does not link to %q", tc.method, tc.path, r.body, tc.want)
+		}
+	}
+	// A handler's own redirect already holds the relative path.
+	if r := get(t, srv.URL+"/auth/realms/master/account", nil); r.status != http.StatusFound ||
+		!strings.HasSuffix(r.header.Get("Location"), "/auth/realms/master/account/") || strings.Contains(r.header.Get("Location"), "/auth/auth/") {
+		t.Errorf("account without its slash: status %d Location %q", r.status, r.header.Get("Location"))
+	}
+	// Without a relative path the router's redirects are unchanged.
+	plain, _ := start(t, web.URLs{})
+	if r := get(t, plain.URL+"/resources", nil); r.status != http.StatusTemporaryRedirect || r.header.Get("Location") != "/resources/" {
+		t.Errorf("GET /resources: status %d Location %q, want 307 to /resources/", r.status, r.header.Get("Location"))
+	}
+}
+
 // The relative path is operator text; characters that mean something in a
 // ServeMux pattern must not break routing (or panic at start).
 func TestRelativePathWithPatternSyntax(t *testing.T) {
