@@ -16,6 +16,14 @@
 //	go run ./cmd/gatehouse-load -proxy 127.0.0.1:18090 \
 //	    -backends http://127.0.0.1:18081,http://127.0.0.1:18083,http://127.0.0.1:18085
 //
+// With -floor it is instead a token endpoint that does only what none can
+// avoid (the HTTP exchange, the signature, the response), imitating the
+// client_credentials token of the Gatehouse at -like, to measure beside it
+// on the same core:
+//
+//	go run ./cmd/gatehouse-load -floor 127.0.0.1:18095 -like http://127.0.0.1:8080 \
+//	    -realm ldap-demo-es256 -client ldap-app -secret password
+//
 // It is a benchmark, not a stress tool: it only talks to a loopback address,
 // and every run stops by itself after len(grants) × d (twice that with
 // -paced), plus setup and the last answers (at most -timeout).
@@ -87,6 +95,13 @@ type config struct {
 func main() {
 	if len(os.Args) > 1 && (os.Args[1] == "-proxy" || os.Args[1] == "--proxy") {
 		if err := runProxy(os.Args[1:]); err != nil {
+			fmt.Fprintf(os.Stderr, "gatehouse-load: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(os.Args) > 1 && (os.Args[1] == "-floor" || os.Args[1] == "--floor") {
+		if err := runFloor(os.Args[1:]); err != nil {
 			fmt.Fprintf(os.Stderr, "gatehouse-load: %v\n", err)
 			os.Exit(1)
 		}
