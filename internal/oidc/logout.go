@@ -27,7 +27,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 		if browserLogout(form) {
 			// RP-initiated logout posted by a browser (keycloak-js with
 			// logoutMethod POST): the front channel's GET serves it.
-			http.Redirect(w, r, r.URL.Path+"?"+form.Encode(), http.StatusSeeOther)
+			http.Redirect(w, r, h.URLs.RequestURL(r)+"?"+form.Encode(), http.StatusSeeOther)
 			return nil
 		}
 		return badRequest("invalid_request", "No refresh token")

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -139,7 +140,7 @@ func New(o Options) http.Handler {
 	root.Handle("/", unmatched(root))
 	// The prefix is matched by hand rather than registered as a pattern:
 	// a relative path is operator text and may hold pattern syntax ("{").
-	under := stripPrefix(rel, front)
+	under := stripPrefix(rel, o.URLs, adminAPI, front)
 	return o.Metrics.Instrument(o.Now, accessLog(o.AccessLog, secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.URL.Path, rel+"/"):
@@ -344,9 +345,9 @@ func unmatched(mux *http.ServeMux) http.Handler {
 // stripPrefix is http.StripPrefix that also copies the route the inner mux
 // matched back onto the outer request, so the request log names
 // "GET /realms/{realm}" and its realm rather than the prefix's catch-all,
-// and that keeps the prefix in the redirects the mux makes itself
-// (prefixRedirects).
-func stripPrefix(prefix string, h http.Handler) http.Handler {
+// and that sends the redirects the mux makes itself to the public path
+// (publicRedirects). routes is the mux below the prefix.
+func stripPrefix(prefix string, urls web.URLs, routes router, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := strings.TrimPrefix(r.URL.Path, prefix)
 		rp := strings.TrimPrefix(r.URL.RawPath, prefix)
@@ -360,7 +361,7 @@ func stripPrefix(prefix string, h http.Handler) http.Handler {
 		*r2.URL = *r.URL
 		r2.URL.Path = p
 		r2.URL.RawPath = rp
-		h.ServeHTTP(&prefixRedirects{ResponseWriter: w, r: r, below: p}, r2)
+		h.ServeHTTP(&publicRedirects{ResponseWriter: w, r: r, below: r2, urls: urls, routes: routes}, r2)
 		r.Pattern = r2.Pattern
 		if v := r2.PathValue("realm"); v != "" {
 			r.SetPathValue("realm", v)
@@ -368,24 +369,31 @@ func stripPrefix(prefix string, h http.Handler) http.Handler {
 	})
 }
 
-// prefixRedirects is the response writer of a request below the relative
-// path. ServeMux answers two kinds of request itself, with a redirect to a
-// path made from the request's: a path that is not clean goes to its clean
-// form, and a subtree's path without its final slash goes to the path with
-// it. The mux sees only the path below the prefix, so its Location lacks
-// the prefix. This writer recognises those two redirects by their Location
-// alone (the handlers' own redirects are built with the prefix, so none
-// matches) and sends the path the mux would have chosen for the whole path.
-type prefixRedirects struct {
+// publicRedirects is the response writer of a request below the relative
+// path. ServeMux answers two kinds of request itself, with a redirect: a
+// path that is not clean goes to its clean form, and a subtree's path
+// without its final slash goes to the path with it. The mux sees only the
+// path below the prefix, so its Location lacks the public path the
+// handlers' own redirects are built with (the relative path, or the path
+// of the hostname a proxy maps to it); it also escapes an escaped path a
+// second time. When the mux confirms that the request is one it redirects
+// itself, this writer sends the redirect to the public path instead.
+type publicRedirects struct {
 	http.ResponseWriter
 	r       *http.Request // as received, prefix and all
-	below   string        // r's path below the prefix, as the mux saw it
-	replied bool          // the redirect was sent again; the mux's body is dropped
+	below   *http.Request // as the mux saw it
+	urls    web.URLs
+	routes  router
+	replied bool // the redirect was sent again; the mux's body is dropped
 }
 
-func (w *prefixRedirects) WriteHeader(code int) {
+// redirectType is the type of the handler ServeMux answers its own
+// redirects with.
+var redirectType = reflect.TypeOf(http.RedirectHandler("/", http.StatusTemporaryRedirect))
+
+func (w *publicRedirects) WriteHeader(code int) {
 	if code >= 300 && code < 400 && !w.replied {
-		if to, ok := routerRedirect(w.Header().Get("Location"), w.below, w.r.URL.Path); ok {
+		if to, ok := w.routerRedirect(w.Header().Get("Location")); ok {
 			w.replied = true
 			w.Header().Del("Content-Type") // http.Redirect writes its body only without one
 			http.Redirect(w.ResponseWriter, w.r, to, code)
@@ -395,36 +403,36 @@ func (w *prefixRedirects) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *prefixRedirects) Write(b []byte) (int, error) {
+func (w *publicRedirects) Write(b []byte) (int, error) {
 	if w.replied {
 		return len(b), nil
 	}
 	return w.ResponseWriter.Write(b)
 }
 
-func (w *prefixRedirects) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *publicRedirects) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// routerRedirect reports whether loc is ServeMux's own redirect for a
-// request whose path below the prefix is below, and if so where the request
-// of the whole path full goes instead: full cleaned, with the final slash
-// when the mux added one. The query stays as the mux kept it.
-func routerRedirect(loc, below, full string) (string, bool) {
+// routerRedirect reports whether loc, a Location being sent, is the mux's
+// own redirect, and if so where the request goes instead: the public path,
+// then the clean form of the path below the prefix, with the final slash
+// when the mux added one, and the request's query.
+func (w *publicRedirects) routerRedirect(loc string) (string, bool) {
 	u, err := url.Parse(loc)
 	if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(u.Path, "/") {
 		return "", false
 	}
-	clean := cleanPath(below)
-	to := cleanPath(full)
-	switch {
-	case u.Path == clean && clean != below:
-	case u.Path == clean+"/" && !strings.HasSuffix(clean, "/"):
-		if !strings.HasSuffix(to, "/") {
-			to += "/"
-		}
-	default:
+	if h, _ := w.routes.Handler(w.below); reflect.TypeOf(h) != redirectType {
 		return "", false
 	}
-	return (&url.URL{Path: to, RawQuery: u.RawQuery}).String(), true
+	base, err := url.Parse(w.urls.Base(w.r))
+	if err != nil {
+		return "", false
+	}
+	to := strings.TrimSuffix(base.Path, "/") + cleanPath(w.below.URL.Path)
+	if strings.HasSuffix(u.Path, "/") && !strings.HasSuffix(to, "/") {
+		to += "/"
+	}
+	return (&url.URL{Path: to, RawQuery: w.below.URL.RawQuery}).String(), true
 }
 
 // cleanPath is a request path as ServeMux routes it: rooted, without empty,

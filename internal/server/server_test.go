@@ -356,8 +356,11 @@ func TestRelativePathRouterRedirects(t *testing.T) {
 		{http.MethodGet, "/auth/realms//master", "/auth/realms/master"},
 		{http.MethodGet, "/auth/realms/./master/?x=%2F", "/auth/realms/master/?x=%2F"},
 		{http.MethodPost, "/auth/realms//master/protocol/openid-connect/token", "/auth/realms/master/protocol/openid-connect/token"},
-		// Cleaned as a whole: ".." may leave the relative path.
-		{http.MethodGet, "/auth/../realms/master", "/realms/master"},
+		// Escaped once, as the request was.
+		{http.MethodGet, "/auth/realms//my%20realm", "/auth/realms/my%20realm"},
+		{http.MethodGet, "/auth/realms//a%2Fb/", "/auth/realms/a/b/"},
+		// ".." does not leave the relative path.
+		{http.MethodGet, "/auth/../realms/master", "/auth/realms/master"},
 	} {
 		r := do(t, tc.method, srv.URL+tc.path, nil, nil)
 		if r.status != http.StatusTemporaryRedirect || r.header.Get("Location") != tc.want {
@@ -372,10 +375,46 @@ func TestRelativePathRouterRedirects(t *testing.T) {
 		!strings.HasSuffix(r.header.Get("Location"), "/auth/realms/master/account/") || strings.Contains(r.header.Get("Location"), "/auth/auth/") {
 		t.Errorf("account without its slash: status %d Location %q", r.status, r.header.Get("Location"))
 	}
+	// A browser's logout posted to the end-session endpoint is sent on to
+	// the same endpoint, relative path and all.
+	r := do(t, http.MethodPost, srv.URL+"/auth/realms/master/protocol/openid-connect/logout",
+		map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, strings.NewReader("client_id=account-console&state=s1"))
+	if want := srv.URL + "/auth/realms/master/protocol/openid-connect/logout?client_id=account-console&state=s1"; r.status != http.StatusSeeOther || r.header.Get("Location") != want {
+		t.Errorf("POST logout: status %d Location %q, want 303 to %q", r.status, r.header.Get("Location"), want)
+	}
 	// Without a relative path the router's redirects are unchanged.
 	plain, _ := start(t, web.URLs{})
 	if r := get(t, plain.URL+"/resources", nil); r.status != http.StatusTemporaryRedirect || r.header.Get("Location") != "/resources/" {
 		t.Errorf("GET /resources: status %d Location %q, want 307 to /resources/", r.status, r.header.Get("Location"))
+	}
+}
+
+// Behind a proxy that maps another path to the relative path, as a
+// hostname with a path of its own says, every redirect carries the
+// hostname's path: the router's and the handlers' alike.
+func TestRelativePathBehindMappingProxy(t *testing.T) {
+	for _, tc := range []struct{ hostname, public string }{
+		{"https://id.example.com", ""},
+		{"https://id.example.com/kc", "/kc"},
+	} {
+		hostname, err := url.Parse(tc.hostname)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, _ := start(t, web.URLs{RelativePath: "/auth", Hostname: hostname})
+		for _, c := range []struct{ path, want string }{
+			{"/auth/resources", tc.public + "/resources/"},
+			{"/auth/realms//master", tc.public + "/realms/master"},
+		} {
+			r := get(t, srv.URL+c.path, nil)
+			if r.status != http.StatusTemporaryRedirect || r.header.Get("Location") != c.want {
+				t.Errorf("hostname %s, GET %s: status %d Location %q, want 307 to %q", tc.hostname, c.path, r.status, r.header.Get("Location"), c.want)
+			}
+		}
+		r := get(t, srv.URL+"/auth/realms/master/account", nil)
+		if want := tc.public + "/realms/master/account/"; r.status != http.StatusFound || r.header.Get("Location") != want {
+			t.Errorf("hostname %s, account without its slash: status %d Location %q, want 302 to %q", tc.hostname, r.status, r.header.Get("Location"), want)
+		}
 	}
 }
 
