@@ -72,13 +72,16 @@ fi
 mkdir -p test-output
 out="test-output/bench-$(date +%Y%m%d-%H%M%S).md"
 work="$(mktemp -d)"
-server_pid=""
+server_pid="" floor_pid="" floor_cpu=0
 pg_master="" pg_affinity="" pg_pin_note=""
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "$server_pid" "$floor_pid"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   unpin_postgres
   rm -rf "$work"
 }
@@ -260,7 +263,11 @@ run_grant() {
 # beyond its HTTP exchange and its signature, on this machine at this
 # moment.
 run_floor() {
-  local realm="$1" floor_pid status=0
+  local realm="$1" status=0
+  if curl -sS -o /dev/null -X POST "http://127.0.0.1:$floor_port/" 2>/dev/null; then
+    echo "bench: something already answers on port $floor_port, the floor's; set BENCH_PORT" >&2
+    return 1
+  fi
   taskset -c 0 env GOMAXPROCS=1 "$work/gatehouse-load" -floor "127.0.0.1:$floor_port" -like "$base" \
     -realm "$realm" -client ldap-app -secret password 2>"$work/floor.log" &
   floor_pid=$!
@@ -277,8 +284,11 @@ run_floor() {
   else
     run_grant "" "$realm" client_credentials "" "http://127.0.0.1:$floor_port" "$floor_pid" "floor of $realm" || status=1
   fi
+  # Its CPU on core 0 is reported apart from the server's and other tenants'.
+  floor_cpu=$((floor_cpu + $(proc_ticks "$floor_pid")))
   kill -TERM "$floor_pid" 2>/dev/null || true
   wait "$floor_pid" 2>/dev/null || true
+  floor_pid=""
   return "$status"
 }
 
@@ -398,6 +408,7 @@ run_db() {
   # CPU ticks over the rounds' loads (not their ceiling runs): core 0's
   # total and busy, the server's, core 1's total and busy.
   local total0=0 busy0=0 srv=0 total1=0 busy1=0
+  floor_cpu=0
   local -a c0_before c1_before c0_after c1_after
   local srv_before srv_after
   # Each round runs every grant once; rates and p99s gather each figure's
@@ -481,7 +492,7 @@ run_db() {
     core1="load and database"
     unpin_postgres
   fi
-  say "cpu during the load: core 0 $((100 * busy0 / total0))% busy, of which the server $((100 * srv / total0))% and everything else (the machine is shared) $((100 * (busy0 - srv) / total0))%; core 1 ($core1) $((100 * busy1 / total1))% busy"
+  say "cpu during the load: core 0 $((100 * busy0 / total0))% busy, of which the server $((100 * srv / total0))%, the floor $((100 * floor_cpu / total0))% and everything else (the machine is shared) $((100 * (busy0 - srv - floor_cpu) / total0))%; core 1 ($core1) $((100 * busy1 / total1))% busy"
   say ""
 
   # From here on, each figure is its median over the rounds, and its

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,9 +36,9 @@ func TestFloorImitatesTheModelToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var modelCalls int
+	var modelCalls atomic.Int32
 	model := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		modelCalls++
+		modelCalls.Add(1)
 		id, secret, _ := r.BasicAuth()
 		if r.URL.Path != "/auth/realms/r/protocol/openid-connect/token" || id != "app" || secret != "s%C3%A9cret" ||
 			r.FormValue("grant_type") != "client_credentials" {
@@ -129,8 +130,8 @@ func TestFloorImitatesTheModelToken(t *testing.T) {
 	if len(jtis) != 2 || jtis["model-jti"] {
 		t.Errorf("jti values %v: want a new one per token", jtis)
 	}
-	if modelCalls != 2 {
-		t.Errorf("the model was asked %d times, want twice (once refused, once at start)", modelCalls)
+	if n := modelCalls.Load(); n != 2 {
+		t.Errorf("the model was asked %d times, want twice (once refused, once at start)", n)
 	}
 
 	if status, body := post("grant_type=client_credentials", "app", "wrong"); status != http.StatusUnauthorized || body["error"] != "unauthorized_client" {
