@@ -10,13 +10,9 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/internal/keys"
@@ -42,33 +38,20 @@ func runFloor(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	host, _, err := net.SplitHostPort(*listen)
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("-floor %s: want a loopback address and port", *listen)
+	if err := checkLoopbackListen("-floor", *listen); err != nil {
+		return err // before asking the model for anything
 	}
 	base, err := loopbackURL(*like)
 	if err != nil {
 		return fmt.Errorf("-like: %w", err)
 	}
-	hc := &http.Client{Timeout: 10 * time.Second}
+	hc := &http.Client{Transport: &http.Transport{Proxy: nil, DialContext: loopbackDialer().DialContext}, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	h, err := newFloor(context.Background(), hc, tokenEndpoint(base, *realm), *clientID, *secret, time.Now)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Addr: *listen, Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shut)
-	}()
-	fmt.Fprintf(os.Stderr, "gatehouse-load: floor on %s, imitating %s tokens of %s\n", *listen, h.key.Algorithm, *realm)
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serveLoopback("-floor", *listen, h, fmt.Sprintf("floor on %s, imitating %s tokens of %s", *listen, h.key.Algorithm, *realm))
 }
 
 func tokenEndpoint(base *url.URL, realm string) string {

@@ -208,10 +208,8 @@ func loopbackURL(raw string) (*url.URL, error) {
 func run(ctx context.Context, cfg config, out io.Writer) error {
 	host := cfg.base.Hostname()
 	tr := &http.Transport{
-		Proxy: nil, // never send loopback traffic through an HTTP_PROXY
-		DialContext: (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second,
-			// "localhost" must resolve to loopback too, not only look like it.
-			Control: func(_, address string, _ syscall.RawConn) error { return checkLoopbackDial(address) }}).DialContext,
+		Proxy:               nil, // never send loopback traffic through an HTTP_PROXY
+		DialContext:         loopbackDialer().DialContext,
 		MaxIdleConns:        cfg.clients,
 		MaxIdleConnsPerHost: cfg.clients,
 		MaxConnsPerHost:     cfg.clients,
@@ -244,6 +242,13 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 		writeTable(out, open)
 	}
 	return nil
+}
+
+// loopbackDialer dials loopback addresses only: "localhost" must resolve
+// to loopback too, not only look like it.
+func loopbackDialer() *net.Dialer {
+	return &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second,
+		Control: func(_, address string, _ syscall.RawConn) error { return checkLoopbackDial(address) }}
 }
 
 func checkLoopbackDial(address string) error {

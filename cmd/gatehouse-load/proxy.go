@@ -42,11 +42,16 @@ func runProxy(args []string) error {
 	if len(targets) == 0 {
 		return errors.New("-backends: none given")
 	}
-	host, _, err := net.SplitHostPort(*listen)
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("-proxy %s: want a loopback address and port", *listen)
+	return serveLoopback("-proxy", *listen, newProxy(targets), fmt.Sprintf("proxy on %s to %d backends", *listen, len(targets)))
+}
+
+// serveLoopback serves h on listen, a loopback address and port (flag
+// names it in errors), until SIGINT or SIGTERM, after saying banner.
+func serveLoopback(flag, listen string, h http.Handler, banner string) error {
+	if err := checkLoopbackListen(flag, listen); err != nil {
+		return err
 	}
-	srv := &http.Server{Addr: *listen, Handler: newProxy(targets), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: listen, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -55,7 +60,7 @@ func runProxy(args []string) error {
 		defer cancel()
 		srv.Shutdown(shut)
 	}()
-	fmt.Fprintf(os.Stderr, "gatehouse-load: proxy on %s to %d backends\n", *listen, len(targets))
+	fmt.Fprintf(os.Stderr, "gatehouse-load: %s\n", banner)
 	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -67,7 +72,7 @@ func runProxy(args []string) error {
 func newProxy(targets []*url.URL) *httputil.ReverseProxy {
 	tr := &http.Transport{
 		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         loopbackDialer().DialContext,
 		MaxIdleConns:        maxClients * len(targets),
 		MaxIdleConnsPerHost: maxClients,
 		IdleConnTimeout:     90 * time.Second,
@@ -82,4 +87,14 @@ func newProxy(targets []*url.URL) *httputil.ReverseProxy {
 			r.Out.Host = r.In.Host
 		},
 	}
+}
+
+// checkLoopbackListen refuses a listen address (of flag) that is not a
+// loopback address and port.
+func checkLoopbackListen(flag, listen string) error {
+	host, _, err := net.SplitHostPort(listen)
+	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%s %s: want a loopback address and port", flag, listen)
+	}
+	return nil
 }
